@@ -1,0 +1,194 @@
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+
+namespace Collections.Domain;
+
+/// <summary>The ways the engine can reach a guarantor.</summary>
+public enum ContactChannel
+{
+    Mail,
+    Email,
+    Sms,
+    /// <summary>A call placed by an agent.</summary>
+    Voice,
+    /// <summary>An automated or prerecorded call (needs prior express consent to a mobile number).</summary>
+    AutomatedVoice,
+}
+
+public enum PhoneType
+{
+    Mobile,
+    Landline,
+}
+
+/// <summary>Whether a guarantor agreed to, or refused, contact through a channel.</summary>
+public enum ConsentStatus
+{
+    /// <summary>Prior express consent recorded (needed for texts and automated calls).</summary>
+    Granted,
+    /// <summary>The guarantor opted out or revoked consent: the channel is closed.</summary>
+    OptedOut,
+}
+
+[GenerateSerializer, Immutable, Alias("collections.PostalAddress")]
+public sealed record PostalAddress
+{
+    [Id(0)] public string? Line1 { get; init; }
+    [Id(1)] public string? Line2 { get; init; }
+    [Id(2)] public string? City { get; init; }
+    /// <summary>Two-letter US state or territory code.</summary>
+    [Id(3)] public string? State { get; init; }
+    /// <summary>ZIP code: five digits, or ZIP+4 as 12345-6789.</summary>
+    [Id(4)] public string? Zip { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("collections.PhoneNumber")]
+public sealed record PhoneNumber
+{
+    /// <summary>Ten-digit US number, stored as digits only.</summary>
+    [Id(0)] public string? Number { get; init; }
+    [Id(1)] public PhoneType? Type { get; init; }
+}
+
+/// <summary>One consent or opt-out decision for a channel, with where it came from and when.</summary>
+[GenerateSerializer, Immutable, Alias("collections.ChannelConsent")]
+public sealed record ChannelConsent
+{
+    [Id(0)] public required ContactChannel Channel { get; init; }
+    [Id(1)] public required ConsentStatus Status { get; init; }
+    /// <summary>Where the decision came from: "registration form", "SMS reply STOP", "phone call with agent"...</summary>
+    [Id(2)] public required string Source { get; init; }
+    [Id(3)] public required DateTimeOffset RecordedAt { get; init; }
+    [Id(4)] public required string RecordedBy { get; init; }
+}
+
+/// <summary>What a caller supplies to register or update a guarantor (unvalidated).</summary>
+[GenerateSerializer, Immutable, Alias("collections.GuarantorDetails")]
+public sealed record GuarantorDetails
+{
+    [Id(0)] public string? FirstName { get; init; }
+    [Id(1)] public string? LastName { get; init; }
+    [Id(2)] public DateOnly? DateOfBirth { get; init; }
+    [Id(3)] public PostalAddress? Address { get; init; }
+    [Id(4)] public IReadOnlyList<PhoneNumber>? Phones { get; init; }
+    [Id(5)] public string? Email { get; init; }
+    [Id(6)] public ContactChannel? PreferredChannel { get; init; }
+    /// <summary>IANA time zone (e.g. America/Chicago); derived from the address when left out.</summary>
+    [Id(7)] public string? TimeZone { get; init; }
+}
+
+/// <summary>A guarantor's validated, normalised details, plus the time zone(s) contact windows are checked in.</summary>
+[GenerateSerializer, Immutable, Alias("collections.GuarantorProfile")]
+public sealed record GuarantorProfile
+{
+    [Id(0)] public required string FirstName { get; init; }
+    [Id(1)] public required string LastName { get; init; }
+    [Id(2)] public required DateOnly DateOfBirth { get; init; }
+    [Id(3)] public required PostalAddress Address { get; init; }
+    [Id(4)] public required IReadOnlyList<PhoneNumber> Phones { get; init; }
+    [Id(5)] public string? Email { get; init; }
+    [Id(6)] public required ContactChannel PreferredChannel { get; init; }
+    [Id(7)] public required TimeZoneResolution TimeZone { get; init; }
+}
+
+public static partial class GuarantorRules
+{
+    public const int MaxNameLength = 100;
+
+    [GeneratedRegex(@"^\d{5}(-\d{4})?$")]
+    private static partial Regex ZipPattern();
+
+    /// <summary>Validates and normalises what a caller supplied; <paramref name="today"/> bounds the date of birth.</summary>
+    public static (GuarantorProfile? Profile, IReadOnlyList<DomainError> Errors) Validate(GuarantorDetails? details, DateOnly today)
+    {
+        var errors = new ErrorList();
+        if (details is null)
+        {
+            errors.Invalid("", "body.required", "The guarantor's details are required.");
+            return (null, errors.Errors);
+        }
+        Text.Require(details.FirstName, "firstName", MaxNameLength, errors);
+        Text.Require(details.LastName, "lastName", MaxNameLength, errors);
+        if (details.DateOfBirth is not { } dob)
+            errors.Invalid("dateOfBirth", "date-of-birth.required", "The date of birth is required.");
+        else if (dob > today)
+            errors.Invalid("dateOfBirth", "date.future", "The date of birth must not be in the future.");
+        else if (dob < new DateOnly(1890, 1, 1))
+            errors.Invalid("dateOfBirth", "date.too-old", "The date of birth must not be before 1890.");
+
+        var address = details.Address;
+        if (address is null)
+            errors.Invalid("address", "address.required", "A mailing address is required.");
+        else
+        {
+            Text.Require(address.Line1, "address.line1", MaxNameLength, errors);
+            Text.Check(address.Line2, "address.line2", MaxNameLength, errors);
+            Text.Require(address.City, "address.city", MaxNameLength, errors);
+            if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
+                errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
+            if (address.Zip is null || !ZipPattern().IsMatch(address.Zip.Trim()))
+                errors.Invalid("address.zip", "zip.invalid", "The ZIP code must be 5 digits or ZIP+4 (12345-6789).");
+        }
+
+        var phones = new List<PhoneNumber>();
+        foreach (var (phone, i) in (details.Phones ?? []).Select((p, i) => (p, i)))
+        {
+            var digits = new string((phone?.Number ?? "").Where(char.IsAsciiDigit).ToArray());
+            if (digits.Length == 11 && digits[0] == '1') digits = digits[1..];
+            if (digits.Length != 10 || digits[0] is '0' or '1')
+                errors.Invalid($"phones[{i}].number", "phone.invalid", "A phone number must be a 10-digit US number.");
+            if (phone?.Type is null)
+                errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
+            phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type });
+        }
+
+        var email = Text.Clean(details.Email);
+        if (email is not null && (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email || !email.Contains('.', StringComparison.Ordinal)))
+            errors.Invalid("email", "email.invalid", "The email address is not valid.");
+
+        var preferred = details.PreferredChannel ?? ContactChannel.Mail;
+        if (preferred == ContactChannel.Email && email is null)
+            errors.Invalid("preferredChannel", "channel.unavailable", "Email is preferred but no email address is given.");
+        if (preferred is ContactChannel.Sms && !phones.Any(p => p.Type == PhoneType.Mobile))
+            errors.Invalid("preferredChannel", "channel.unavailable", "Text messages are preferred but no mobile number is given.");
+        if (preferred is ContactChannel.Voice or ContactChannel.AutomatedVoice && phones.Count == 0)
+            errors.Invalid("preferredChannel", "channel.unavailable", "Calls are preferred but no phone number is given.");
+
+        TimeZoneResolution? zone = null;
+        if (details.TimeZone is { } tz)
+        {
+            if (!TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _) || !tz.Contains('/', StringComparison.Ordinal))
+                errors.Invalid("timeZone", "time-zone.invalid", "The time zone must be an IANA name such as America/Chicago.");
+            else
+                zone = TimeZoneResolution.Given(tz);
+        }
+
+        if (errors.Any)
+            return (null, errors.Errors);
+
+        zone ??= UsTimeZones.Resolve(address!.State!.Trim().ToUpperInvariant(), address.Zip!.Trim());
+        var profile = new GuarantorProfile
+        {
+            FirstName = details.FirstName!.Trim(),
+            LastName = details.LastName!.Trim(),
+            DateOfBirth = details.DateOfBirth!.Value,
+            Address = new PostalAddress
+            {
+                Line1 = address!.Line1!.Trim(),
+                Line2 = Text.Clean(address.Line2),
+                City = address.City!.Trim(),
+                State = address.State!.Trim().ToUpperInvariant(),
+                Zip = address.Zip!.Trim(),
+            },
+            Phones = phones,
+            Email = email,
+            PreferredChannel = preferred,
+            TimeZone = zone,
+        };
+        return (profile, []);
+    }
+
+    /// <summary>The latest decision for each channel (later decisions replace earlier ones).</summary>
+    public static IReadOnlyDictionary<ContactChannel, ChannelConsent> CurrentConsents(IEnumerable<ChannelConsent> history) =>
+        history.OrderBy(c => c.RecordedAt).GroupBy(c => c.Channel).ToDictionary(g => g.Key, g => g.Last());
+}

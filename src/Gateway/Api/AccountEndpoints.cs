@@ -1,0 +1,123 @@
+using System.Security.Claims;
+using Collections.Domain;
+using Collections.Gateway.Security;
+using Collections.Grains;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Collections.Gateway.Api;
+
+public static class AccountEndpoints
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static RouteGroupBuilder MapAccounts(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/accounts").WithTags("Accounts");
+        group.MapPost("/", Open).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("Open a patient account (one billed encounter) for a registered guarantor.");
+        group.MapGet("/{facility}/{accountNumber}", Get).RequireAuthorization(Policies.ReadAccounts)
+            .WithSummary("Read an account with its balances, aging and ledger.");
+        group.MapPost("/{facility}/{accountNumber}/entries", Post).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Post a ledger entry: charge, insurancePayment, patientPayment, adjustment, transfer, refund or reversal. Requires an Idempotency-Key header; agents may post patient payments only.");
+        return group;
+    }
+
+    private static async Task<Results<Created<AccountResponse>, ProblemHttpResult>> Open(OpenAccountBody body, IGrainFactory grains)
+    {
+        var errors = new ErrorList();
+        Identifiers.CheckFacility(body.Facility, "facility", errors);
+        Identifiers.CheckAccountNumber(body.AccountNumber, "accountNumber", errors);
+        if (errors.Any) return Problems.From(errors.Errors);
+        var key = new AccountKey(body.Facility!, body.AccountNumber!);
+        var outcome = await grains.GetGrain<IPatientAccountGrain>(key.ToString()).Open(body.ToRequest());
+        return outcome.Succeeded
+            ? TypedResults.Created(Location(key), AccountResponse.From(outcome.Value!))
+            : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Get(string facility, string accountNumber, IGrainFactory grains)
+    {
+        if (CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        var view = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString()).Get();
+        return view is null
+            ? Problems.NotFound("account.not-found", "No account is open with this facility and account number.")
+            : TypedResults.Ok(AccountResponse.From(view));
+    }
+
+    private static async Task<Results<Created<PostingResponse>, ProblemHttpResult>> Post(
+        string facility, string accountNumber, PostEntryBody body,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        HttpContext http, IGrainFactory grains)
+    {
+        if (CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+            return Problems.Invalid(IdempotencyKeyHeader, "idempotency-key.required", "Posting needs an Idempotency-Key header (any unique string, e.g. a UUID); a retry with the same key posts nothing twice.");
+        if (http.User.IsInRole(Roles.Agent) && body.Kind is not (null or EntryKind.PatientPayment))
+            return Problems.Forbidden("Agents may post patient payments only; ask a supervisor for other entries.");
+
+        var key = new AccountKey(facility, accountNumber);
+        var outcome = await grains.GetGrain<IPatientAccountGrain>(key.ToString()).Post(body.ToRequest(idempotencyKey));
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        var receipt = outcome.Value!;
+        if (receipt.IsReplay) http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created(Location(key), new PostingResponse(receipt.Entry, receipt.IsReplay, BalancesResponse.From(receipt.Balances)));
+    }
+
+    private static ProblemHttpResult? CheckKey(string facility, string accountNumber)
+    {
+        var errors = new ErrorList();
+        Identifiers.CheckFacility(facility, "facility", errors);
+        Identifiers.CheckAccountNumber(accountNumber, "accountNumber", errors);
+        return errors.Any ? Problems.From(errors.Errors) : null;
+    }
+
+    private static string Location(AccountKey key) =>
+        $"/api/accounts/{Uri.EscapeDataString(key.Facility)}/{Uri.EscapeDataString(key.AccountNumber)}";
+}
+
+public static class AdministrationEndpoints
+{
+    public static RouteGroupBuilder MapAdministration(this RouteGroupBuilder api)
+    {
+        var keys = api.MapGroup("/keys").WithTags("API keys").RequireAuthorization(Policies.ManageKeys);
+        keys.MapPost("/", CreateKey).WithSummary("Create an API key for a role; the key is shown once.");
+        keys.MapGet("/", async (ApiKeyStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)))
+            .WithSummary("List API keys (never their secrets).");
+        keys.MapDelete("/{keyId}", RevokeKey).WithSummary("Revoke an API key.");
+
+        api.MapGet("/audit", ReadAudit).WithTags("Audit").RequireAuthorization(Policies.ReadAudit)
+            .WithSummary("Read the audit trail, newest first, optionally for one resource (resourceType=account&resourceId=FAC/123).");
+        return api;
+    }
+
+    private static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
+        CreateKeyBody body, ApiKeyStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var errors = new ErrorList();
+        Text.Require(body.Name, "name", 100, errors);
+        if (body.Role is null || !Roles.All.Contains(body.Role))
+            errors.Invalid("role", "role.invalid", $"The role must be one of: {string.Join(", ", Roles.All)}.");
+        if (errors.Any) return Problems.From(errors.Errors);
+        var caller = http.ToCaller();
+        var (record, token) = await store.CreateAsync(body.Name!.Trim(), body.Role!, caller.Actor, ct);
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "api-key.create", "api-key", record.KeyId, "ok",
+            caller.ClientAddress, caller.CorrelationId, $"role={record.Role}"), ct);
+        return TypedResults.Created($"/api/keys/{record.KeyId}", new CreatedKeyResponse(record.KeyId, record.Name, record.Role, token));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
+        string keyId, ApiKeyStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var revoked = await store.RevokeAsync(keyId, ct);
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "api-key.revoke", "api-key", keyId,
+            revoked ? "ok" : "not-found", caller.ClientAddress, caller.CorrelationId), ct);
+        return revoked ? TypedResults.NoContent() : Problems.NotFound("api-key.not-found", "No API key has this id.");
+    }
+
+    private static async Task<Ok<IReadOnlyList<AuditEvent>>> ReadAudit(
+        string? resourceType, string? resourceId, int? limit, IAuditTrail audit, CancellationToken ct) =>
+        TypedResults.Ok(await audit.QueryAsync(resourceType, resourceId, limit ?? 100, ct));
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Collections.Domain;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Collections.Gateway.Api;
+
+/// <summary>RFC 7807 problem details for refused commands and bad requests.</summary>
+public static class Problems
+{
+    public const string TypePrefix = "https://collections.example/problems/";
+
+    /// <summary>Turns domain refusals into a problem: 404 or 409 if any refusal is of that kind, else 400 with every field error.</summary>
+    public static ProblemHttpResult From(IReadOnlyList<DomainError> errors)
+    {
+        var lead = errors.FirstOrDefault(e => e.Kind == ErrorKind.NotFound)
+                   ?? errors.FirstOrDefault(e => e.Kind == ErrorKind.Conflict)
+                   ?? errors[0];
+        var (status, title) = lead.Kind switch
+        {
+            ErrorKind.NotFound => (StatusCodes.Status404NotFound, "Not found"),
+            ErrorKind.Conflict => (StatusCodes.Status409Conflict, "Conflict"),
+            _ => (StatusCodes.Status400BadRequest, "The request is not valid"),
+        };
+        var shown = lead.Kind == ErrorKind.Invalid ? errors.Where(e => e.Kind == ErrorKind.Invalid).ToList() : [lead];
+        return TypedResults.Problem(new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            Type = TypePrefix + lead.Code,
+            Detail = shown.Count == 1 ? shown[0].Message : string.Join(" ", shown.Select(e => e.Message)),
+            Extensions =
+            {
+                ["code"] = lead.Code,
+                ["errors"] = shown.Select(e => new { field = e.Field, code = e.Code, message = e.Message }).ToList(),
+            },
+        });
+    }
+
+    public static ProblemHttpResult Invalid(string field, string code, string message) =>
+        From([DomainError.Invalid(field, code, message)]);
+
+    public static ProblemHttpResult NotFound(string code, string message) =>
+        From([DomainError.NotFound(code, message)]);
+
+    public static ProblemHttpResult Forbidden(string message) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status403Forbidden,
+        Title = "Forbidden",
+        Type = TypePrefix + "forbidden",
+        Detail = message,
+    });
+}
+
+/// <summary>
+/// Unreadable request bodies (malformed JSON, wrong types, unknown fields) become 400 problem details naming where
+/// the body went wrong; anything unexpected becomes a 500 that reveals nothing.
+/// </summary>
+public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILogger<RequestExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ProblemDetails problem;
+        if (exception is BadHttpRequestException bad)
+        {
+            var json = bad.InnerException as JsonException;
+            var where = json?.Path is { Length: > 0 } path ? $" at {path}" : "";
+            var reason = json is null
+                ? bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "The request body is missing or unreadable." : "The request is not valid."
+                : json.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                    ? $"The request body has a field this endpoint does not accept{where}."
+                    : $"The request body is not valid JSON for this endpoint{where}: a value is missing, malformed or of the wrong type.";
+            problem = new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode == StatusCodes.Status415UnsupportedMediaType ? "Unsupported media type" : "The request is not valid",
+                Type = Problems.TypePrefix + (json is null ? "request.invalid" : "body.invalid-json"),
+                Detail = reason,
+                Extensions = { ["code"] = json is null ? "request.invalid" : "body.invalid-json" },
+            };
+            if (json?.Path is { } p) problem.Extensions["errors"] = new[] { new { field = p, code = "body.invalid-json", message = reason } };
+        }
+        else
+        {
+            logger.LogError(exception, "Unhandled error while serving {RouteTemplate}", (httpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+            problem = new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "Something went wrong",
+                Type = Problems.TypePrefix + "internal",
+                Detail = "The request could not be completed. Nothing partial was stored; it is safe to retry with the same Idempotency-Key.",
+            };
+        }
+        problem.Extensions["traceId"] = httpContext.TraceIdentifier;
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+}

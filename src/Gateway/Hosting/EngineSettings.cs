@@ -1,0 +1,69 @@
+using Collections.Persistence;
+
+namespace Collections.Hosting;
+
+/// <summary>The engine's settings (configuration section <c>Collections</c>): appsettings.json, then environment
+/// variables (<c>Collections__Profile=cluster</c>), then the command line (<c>--profile cluster</c>).</summary>
+public sealed class EngineSettings
+{
+    public const string Section = "Collections";
+
+    /// <summary><c>local</c>: one process, SQLite, gateway co-hosted. <c>cluster</c>: PostgreSQL, separate silos and gateways.</summary>
+    public string Profile { get; set; } = "local";
+
+    /// <summary>Where the local profile keeps its database, the bootstrap admin key and log files.</summary>
+    public string DataFolder { get; set; } = "./data";
+
+    /// <summary>PostgreSQL connection string (cluster profile). When set in the local profile, it replaces SQLite.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>Orleans cluster id: silos and gateways with the same id form one cluster.</summary>
+    public string ClusterId { get; set; } = "collections";
+
+    /// <summary>Orleans service id: stays the same across deployments, it keys grain state and reminders.</summary>
+    public string ServiceId { get; set; } = "collections";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port on which cluster clients (gateways) reach the silo.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos and gateways use to reach this silo.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Whether this silo also serves the HTTP API (default: yes in the local profile, no in the cluster profile).</summary>
+    public bool? HostGateway { get; set; }
+
+    /// <summary>Seconds a verified API key is remembered before it is checked against the database again.</summary>
+    public int ApiKeyCacheSeconds { get; set; } = 30;
+
+    public bool IsCluster => string.Equals(Profile, "cluster", StringComparison.OrdinalIgnoreCase);
+
+    public bool CoHostsGateway => HostGateway ?? !IsCluster;
+
+    public string FullDataFolder => Path.GetFullPath(DataFolder);
+
+    public string AdminKeyFile => Path.Combine(FullDataFolder, "admin-api-key");
+
+    public DatabaseOptions Database()
+    {
+        if (!string.IsNullOrWhiteSpace(PostgresConnectionString))
+            return DatabaseOptions.Postgres(PostgresConnectionString);
+        if (IsCluster)
+            throw new InvalidOperationException("The cluster profile needs a PostgreSQL connection string: set Collections:PostgresConnectionString (or --postgres \"Host=...;Username=...;Password=...;Database=...\").");
+        return DatabaseOptions.SqliteFile(Path.Combine(FullDataFolder, "collections.db"));
+    }
+
+    /// <summary>Short command-line switches for the settings people change most.</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--profile"] = $"{Section}:Profile",
+        ["--data"] = $"{Section}:DataFolder",
+        ["--postgres"] = $"{Section}:PostgresConnectionString",
+        ["--silo-port"] = $"{Section}:SiloPort",
+        ["--gateway-port"] = $"{Section}:GatewayPort",
+        ["--cluster-id"] = $"{Section}:ClusterId",
+        ["--host-gateway"] = $"{Section}:HostGateway",
+    };
+}

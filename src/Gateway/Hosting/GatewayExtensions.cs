@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Collections.Gateway.Api;
+using Collections.Gateway.Security;
+using Collections.Grains;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Configuration;
+
+namespace Collections.Hosting;
+
+public static class GatewayExtensions
+{
+    /// <summary>Everything the HTTP API needs: JSON rules, API-key authentication, roles, problem details, OpenAPI, health.</summary>
+    public static void AddCollectionsGateway(this WebApplicationBuilder builder, EngineSettings settings)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<RequestExceptionHandler>();
+
+        services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddMemoryCache();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddCollectionsPolicies();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
+        services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
+
+        services.AddOpenApi();
+        services.AddCollectionsHealthChecks();
+    }
+
+    public static void AddCollectionsHealthChecks(this IServiceCollection services) =>
+        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+    /// <summary>The gateway as an Orleans client of a PostgreSQL-clustered silo pool (cluster profile).</summary>
+    public static void AddCollectionsClusterClient(this WebApplicationBuilder builder, EngineSettings settings)
+    {
+        var database = settings.Database();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
+            client.UseAdoNetClustering(o => { o.Invariant = database.OrleansInvariant; o.ConnectionString = database.ConnectionString; });
+        });
+    }
+
+    public static void MapCollectionsGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseCollectionsRequestLogging();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi().AllowAnonymous();
+        app.MapCollectionsHealth();
+
+        var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();
+        api.MapGuarantors();
+        api.MapAccounts();
+        api.MapAdministration();
+    }
+
+    /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>
+    public static void MapCollectionsHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+    }
+}
+
+/// <summary>Ready when a grain call round-trips through the cluster within a few seconds.</summary>
+internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var silo = await grains.GetGrain<IClusterProbeGrain>(0).Ping().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return HealthCheckResult.Healthy($"answered by {silo}");
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("the cluster did not answer", ex);
+        }
+    }
+}
+
+/// <summary>On a database without an admin key, creates one and writes it to the data folder, readable by the owner only.</summary>
+internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings settings, ILogger<AdminKeyBootstrap> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (await keys.EnsureAdminKeyAsync(settings.AdminKeyFile, cancellationToken))
+            logger.LogWarning("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
+        else
+            logger.LogInformation("Admin API key file: {KeyFile}", settings.AdminKeyFile);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,63 @@
+using Collections.Persistence;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Collections.Hosting;
+
+public static class HostingExtensions
+{
+    /// <summary>Reads the engine settings (with the short command-line switches) and registers the database they name.</summary>
+    public static EngineSettings AddCollectionsSettings(this WebApplicationBuilder builder, string[] args)
+    {
+        builder.Configuration.AddCommandLine(args, EngineSettings.SwitchMappings);
+        var settings = builder.Configuration.GetSection(EngineSettings.Section).Get<EngineSettings>() ?? new EngineSettings();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(settings.Database());
+        builder.Services.AddSingleton(TimeProvider.System);
+        return settings;
+    }
+
+    /// <summary>
+    /// Serilog for every log: console, and a rolling JSON file under the data folder. Request logs name the route
+    /// template, never the path, so account numbers and other identifiers in URLs stay out of the logs.
+    /// </summary>
+    public static void AddCollectionsLogging(this WebApplicationBuilder builder, EngineSettings settings, string processName)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
+            .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Information)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Process", processName)
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+            .WriteTo.File(new CompactJsonFormatter(), Path.Combine(settings.FullDataFolder, "logs", $"{processName}-.json"),
+                rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true));
+    }
+
+    public static void UseCollectionsRequestLogging(this WebApplication app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.GetMessageTemplateProperties = (context, _, elapsed, status) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
+                new LogEventProperty("RouteTemplate", new ScalarValue((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)")),
+                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
+            ];
+        });
+
+    /// <summary>Applies the database schema before anything else starts (registered first, so it runs before Orleans).</summary>
+    public static void AddCollectionsDatabase(this WebApplicationBuilder builder) =>
+        builder.Services.AddHostedService<DatabaseStartup>();
+}
+
+/// <summary>Brings the database schema up to date at start-up, before Orleans' providers need it.</summary>
+internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

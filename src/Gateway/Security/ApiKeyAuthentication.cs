@@ -1,0 +1,79 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Collections.Hosting;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Gateway.Security;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer ck_...</c> API keys against the key store. A verified key is remembered for
+/// a short while (<see cref="EngineSettings.ApiKeyCacheSeconds"/>) so most requests do not touch the database; a
+/// revoked key stops working within that time.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyStore keys,
+    IMemoryCache cache,
+    EngineSettings settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return AuthenticateResult.Fail("Use an API key: Authorization: Bearer <key>.");
+        var token = header["Bearer ".Length..].Trim();
+        var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+        if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
+        {
+            record = await keys.VerifyAsync(token, Context.RequestAborted);
+            if (record is not null)
+                cache.Set(cacheKey, record, TimeSpan.FromSeconds(Math.Max(0, settings.ApiKeyCacheSeconds)));
+        }
+        if (record is null) return AuthenticateResult.Fail("The API key is not valid or has been revoked.");
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, record.KeyId),
+            new Claim(ClaimTypes.Name, record.Name),
+            new Claim(ClaimTypes.Role, record.Role),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Which roles may call which endpoints.</summary>
+public static class Policies
+{
+    /// <summary>Read guarantors and accounts.</summary>
+    public const string ReadAccounts = nameof(ReadAccounts);
+    /// <summary>Register guarantors, open accounts, post any entry.</summary>
+    public const string ManageAccounts = nameof(ManageAccounts);
+    /// <summary>Post patient payments and record consents (agents do this on the phone).</summary>
+    public const string WorkAccounts = nameof(WorkAccounts);
+    /// <summary>Read the audit trail.</summary>
+    public const string ReadAudit = nameof(ReadAudit);
+    /// <summary>Create and revoke API keys.</summary>
+    public const string ManageKeys = nameof(ManageKeys);
+
+    public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
+        .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
+        .AddPolicy(ManageAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Integration))
+        .AddPolicy(WorkAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
+        .AddPolicy(ReadAudit, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
+        .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin));
+}

@@ -1,0 +1,11 @@
+namespace Collections.Grains;
+
+/// <summary>Names of the grain storage providers and of each grain class's state (ADO.NET storage keys rows by grain id + state name).</summary>
+public static class StorageNames
+{
+    /// <summary>The one storage provider: SQLite in the local profile, PostgreSQL in the cluster profile.</summary>
+    public const string Collections = "collections";
+
+    public const string GuarantorState = "guarantor";
+    public const string AccountState = "patient-account";
+}

@@ -1,0 +1,139 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Collections.Persistence;
+
+/// <summary>
+/// One read or change of protected data: who (an API key id or system process, never a person's name), what, when,
+/// from where, and how it ended. <see cref="Detail"/> carries ids and amounts only, never PHI.
+/// </summary>
+public sealed record AuditEvent(
+    DateTimeOffset OccurredAt,
+    string Actor,
+    string ActorRole,
+    string Action,
+    string ResourceType,
+    string ResourceId,
+    string Outcome,
+    string? ClientAddress = null,
+    string? CorrelationId = null,
+    string? Detail = null);
+
+/// <summary>The audit trail of every read and change of a guarantor or account, kept in the database.</summary>
+public interface IAuditTrail
+{
+    /// <summary>Completes once the event is committed to the database.</summary>
+    Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Writes audit events to the database with group commit: events recorded while a write is under way are committed
+/// together in the next transaction, so many concurrent callers cost a few transactions, and every caller still waits
+/// until its own event is durable.
+/// </summary>
+public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
+{
+    private const int MaxBatch = 512;
+    private readonly DatabaseOptions _database;
+    private readonly ILogger<DatabaseAuditTrail> _logger;
+    private readonly Channel<(AuditEvent Event, TaskCompletionSource Done)> _pending =
+        Channel.CreateUnbounded<(AuditEvent, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public DatabaseAuditTrail(DatabaseOptions database, ILogger<DatabaseAuditTrail> logger)
+    {
+        _database = database;
+        _logger = logger;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pending.Writer.TryWrite((auditEvent, done)))
+            throw new InvalidOperationException("The audit trail is shut down.");
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<(AuditEvent Event, TaskCompletionSource Done)>(MaxBatch);
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
+                batch.Add(item);
+            try
+            {
+                await WriteAsync(batch.Select(b => b.Event).ToList());
+                foreach (var item in batch) item.Done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Could not write {Count} audit events", batch.Count);
+                foreach (var item in batch) item.Done.TrySetException(ex);
+            }
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(IReadOnlyList<AuditEvent> events)
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var command = connection.Command(
+            """
+            INSERT INTO collections_audit_event
+                (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
+            VALUES (@occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address, @correlation_id, @detail)
+            """, transaction);
+        var names = new[] { "occurred_at", "actor", "actor_role", "action", "resource_type", "resource_id", "outcome", "client_address", "correlation_id", "detail" };
+        foreach (var name in names) command.WithParameter(name, null);
+        await command.PrepareAsync();
+        foreach (var e in events)
+        {
+            object?[] values = [_database.Timestamp(e.OccurredAt), e.Actor, e.ActorRole, e.Action, e.ResourceType, e.ResourceId, e.Outcome, e.ClientAddress, e.CorrelationId, e.Detail];
+            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync();
+        }
+        await transaction.CommitAsync();
+    }
+
+    public async Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            SELECT occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail
+            FROM collections_audit_event
+            WHERE (@resource_type IS NULL OR resource_type = @resource_type) AND (@resource_id IS NULL OR resource_id = @resource_id)
+            ORDER BY id DESC
+            LIMIT @limit
+            """);
+        command.WithParameter("resource_type", resourceType).WithParameter("resource_id", resourceId).WithParameter("limit", Math.Clamp(limit, 1, 10_000));
+        if (_database.Provider == DatabaseProvider.PostgreSql)
+        {
+            // PostgreSQL cannot infer a type for a parameter compared only with IS NULL.
+            ((Npgsql.NpgsqlParameter)command.Parameters[0]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+            ((Npgsql.NpgsqlParameter)command.Parameters[1]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        }
+        var result = new List<AuditEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new AuditEvent(
+                _database.ReadTimestamp(reader, 0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9)));
+        }
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+    }
+}

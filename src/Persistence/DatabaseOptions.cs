@@ -1,0 +1,77 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Collections.Persistence;
+
+public enum DatabaseProvider
+{
+    /// <summary>An embedded file database: the single-node default, nothing to install.</summary>
+    Sqlite,
+    /// <summary>A PostgreSQL server: the cluster profile.</summary>
+    PostgreSql,
+}
+
+/// <summary>Which database holds grain state, reminders, membership, the audit trail and API keys.</summary>
+public sealed record DatabaseOptions(DatabaseProvider Provider, string ConnectionString)
+{
+    /// <summary>The Orleans ADO.NET invariant name for this provider.</summary>
+    public string OrleansInvariant => Provider == DatabaseProvider.Sqlite ? "System.Data.SQLite" : "Npgsql";
+
+    /// <summary>The folder of setup scripts under deploy/sql.</summary>
+    public string ScriptFolder => Provider == DatabaseProvider.Sqlite ? "sqlite" : "postgresql";
+
+    public static DatabaseOptions SqliteFile(string path) =>
+        new(DatabaseProvider.Sqlite, new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString());
+
+    public static DatabaseOptions Postgres(string connectionString) => new(DatabaseProvider.PostgreSql, connectionString);
+
+    public DbConnection CreateConnection() => Provider == DatabaseProvider.Sqlite
+        ? new SqliteConnection(ConnectionString)
+        : new NpgsqlConnection(ConnectionString);
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>A timestamp as this database stores it (ISO-8601 text in SQLite, timestamptz in PostgreSQL).</summary>
+    public object Timestamp(DateTimeOffset value) => Provider == DatabaseProvider.Sqlite
+        ? value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)
+        : value.ToUniversalTime();
+
+    public DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => Provider == DatabaseProvider.Sqlite
+        ? DateTimeOffset.Parse(reader.GetString(ordinal), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal)
+        : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    /// <summary>A description safe to log: provider and data source, never the password.</summary>
+    public string Describe()
+    {
+        if (Provider == DatabaseProvider.Sqlite)
+            return $"SQLite file {new SqliteConnectionStringBuilder(ConnectionString).DataSource}";
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
+    }
+}
+
+public static class DbCommandExtensions
+{
+    public static DbCommand WithParameter(this DbCommand command, string name, object? value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        command.Parameters.Add(p);
+        return command;
+    }
+
+    public static DbCommand Command(this DbConnection connection, string sql, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Data;
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Collections.Persistence;
+
+/// <summary>
+/// Brings a database up to the engine's schema at start-up by running every script under deploy/sql/&lt;provider&gt;
+/// in name order, in one transaction. The scripts are idempotent, so this runs on every start and never loses data;
+/// on PostgreSQL an advisory lock keeps several silos starting at once from racing.
+/// </summary>
+public static class DatabaseSchema
+{
+    private const long PostgresSchemaLock = 0x436F6C6C656374; // "Collect"
+
+    public static IReadOnlyList<(string Name, string Sql)> Scripts(DatabaseProvider provider)
+    {
+        var folder = provider == DatabaseProvider.Sqlite ? "sql/sqlite/" : "sql/postgresql/";
+        var assembly = typeof(DatabaseSchema).Assembly;
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(folder, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n => (n[folder.Length..], Read(assembly, n)))
+            .ToList();
+    }
+
+    public static async Task ApplyAsync(DatabaseOptions database, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+            var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+        }
+
+        var scripts = Scripts(database.Provider);
+        if (scripts.Count == 0)
+            throw new InvalidOperationException($"No schema scripts are embedded for {database.Provider}.");
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            // Write-ahead logging lets readers proceed during a write; it is a property of the file, set outside a transaction.
+            await connection.Command("PRAGMA journal_mode=WAL;").ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        if (database.Provider == DatabaseProvider.PostgreSql)
+            await connection.Command($"SELECT pg_advisory_xact_lock({PostgresSchemaLock});", transaction).ExecuteNonQueryAsync(cancellationToken);
+        foreach (var (name, sql) in scripts)
+        {
+            var command = connection.Command(sql, transaction);
+            command.CommandTimeout = 120;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            logger.LogDebug("Applied schema script {Script}", name);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Database schema is up to date ({Count} scripts) on {Database}", scripts.Count, database.Describe());
+    }
+
+    private static string Read(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

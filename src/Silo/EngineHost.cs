@@ -1,0 +1,20 @@
+namespace Collections.Hosting;
+
+/// <summary>Builds the engine's host from command-line arguments; Program.cs and the tests both start it this way.</summary>
+public static class EngineHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var settings = builder.AddCollectionsSettings(args);
+        builder.AddCollectionsLogging(settings, "silo");
+        builder.AddCollectionsDatabase();
+        builder.AddCollectionsSilo(settings);
+        if (settings.CoHostsGateway) builder.AddCollectionsGateway(settings);
+
+        var app = builder.Build();
+        if (settings.CoHostsGateway) app.MapCollectionsGateway();
+        else app.MapCollectionsHealth();
+        return app;
+    }
+}

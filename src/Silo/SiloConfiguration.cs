@@ -1,0 +1,54 @@
+using System.Net;
+using Collections.Grains;
+using Collections.Persistence;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+
+namespace Collections.Hosting;
+
+public static class SiloConfiguration
+{
+    /// <summary>Hosts an Orleans silo in this process, clustered and stored as the profile says.</summary>
+    public static void AddCollectionsSilo(this WebApplicationBuilder builder, EngineSettings settings)
+    {
+        var database = settings.Database();
+        builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
+        builder.UseOrleans(silo =>
+        {
+            if (settings.IsCluster)
+            {
+                silo.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
+                silo.UseAdoNetClustering(o => { o.Invariant = database.OrleansInvariant; o.ConnectionString = database.ConnectionString; });
+                silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
+            }
+            silo.AddCollectionsStorage(database);
+        });
+        if (!settings.CoHostsGateway)
+        {
+            // A silo without the API still answers /health/live and /health/ready for its supervisor.
+            if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+                builder.WebHost.UseUrls("http://127.0.0.1:5081");
+            builder.Services.AddCollectionsHealthChecks();
+        }
+    }
+
+    /// <summary>Grain state and reminders in the engine's database through Orleans' ADO.NET providers.</summary>
+    public static ISiloBuilder AddCollectionsStorage(this ISiloBuilder silo, DatabaseOptions database)
+    {
+        silo.AddAdoNetGrainStorage(StorageNames.Collections, o =>
+        {
+            o.Invariant = database.OrleansInvariant;
+            o.ConnectionString = database.ConnectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = database.OrleansInvariant;
+            o.ConnectionString = database.ConnectionString;
+        });
+        return silo;
+    }
+}

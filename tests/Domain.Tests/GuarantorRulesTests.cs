@@ -1,0 +1,171 @@
+using Collections.Domain;
+
+namespace Collections.Domain.Tests;
+
+public sealed class GuarantorRulesTests
+{
+    private static readonly DateOnly Today = new(2026, 11, 23);
+
+    private static GuarantorDetails Valid() => new()
+    {
+        FirstName = " Maria ",
+        LastName = "Lopez",
+        DateOfBirth = new DateOnly(1980, 4, 2),
+        Address = new PostalAddress { Line1 = "12 Elm St", City = "Austin", State = "tx", Zip = "78701" },
+        Phones = [new PhoneNumber { Number = "(512) 555-0100", Type = PhoneType.Mobile }],
+        Email = "maria@example.org",
+        PreferredChannel = ContactChannel.Sms,
+    };
+
+    [Fact]
+    public void A_valid_guarantor_is_normalised()
+    {
+        var (profile, errors) = GuarantorRules.Validate(Valid(), Today);
+
+        Assert.Empty(errors);
+        Assert.Equal("Maria", profile!.FirstName);
+        Assert.Equal("TX", profile.Address.State);
+        Assert.Equal("5125550100", profile.Phones[0].Number);
+    }
+
+    [Fact]
+    public void The_time_zone_comes_from_the_state_when_not_given()
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid(), Today);
+        Assert.Equal("America/Chicago", profile!.TimeZone.Zone);
+        Assert.Equal(TimeZoneSource.State, profile.TimeZone.Source);
+    }
+
+    [Fact]
+    public void A_zip_code_in_a_split_state_picks_its_own_zone()
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid() with { Address = Valid().Address! with { Zip = "79901" } }, Today);
+        Assert.Equal("America/Denver", profile!.TimeZone.Zone);
+    }
+
+    [Fact]
+    public void A_zip_area_that_straddles_a_zone_line_leaves_both_zones_plausible()
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid() with { Address = new PostalAddress { Line1 = "1 Main", City = "Goodland", State = "KS", Zip = "67735" } }, Today);
+        Assert.Null(profile!.TimeZone.Zone);
+        Assert.Equal(["America/Chicago", "America/Denver"], profile.TimeZone.PlausibleZones);
+    }
+
+    [Fact]
+    public void A_given_time_zone_wins_over_the_address()
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid() with { TimeZone = "America/New_York" }, Today);
+        Assert.Equal("America/New_York", profile!.TimeZone.Zone);
+        Assert.Equal(TimeZoneSource.Given, profile.TimeZone.Source);
+    }
+
+    [Fact]
+    public void Every_state_maps_to_a_zone_this_machine_knows()
+    {
+        foreach (var zone in UsTimeZones.AllZones)
+            Assert.True(TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _), zone);
+    }
+
+    [Theory]
+    [InlineData("firstName")]
+    [InlineData("lastName")]
+    [InlineData("dateOfBirth")]
+    [InlineData("address")]
+    public void Required_fields_are_named_when_missing(string field)
+    {
+        var details = field switch
+        {
+            "firstName" => Valid() with { FirstName = null },
+            "lastName" => Valid() with { LastName = "  " },
+            "dateOfBirth" => Valid() with { DateOfBirth = null },
+            _ => Valid() with { Address = null, PreferredChannel = ContactChannel.Mail },
+        };
+        var (profile, errors) = GuarantorRules.Validate(details, Today);
+        Assert.Null(profile);
+        Assert.Contains(errors, e => e.Field == field);
+    }
+
+    [Theory]
+    [InlineData("7870", "address.zip")]
+    [InlineData("ABCDE", "address.zip")]
+    public void A_malformed_zip_is_refused(string zip, string field)
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Address = Valid().Address! with { Zip = zip } }, Today);
+        Assert.Equal(field, Assert.Single(errors).Field);
+    }
+
+    [Fact]
+    public void An_unknown_state_is_refused()
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Address = Valid().Address! with { State = "ZZ" } }, Today);
+        Assert.Equal("state.invalid", Assert.Single(errors).Code);
+    }
+
+    [Fact]
+    public void A_date_of_birth_in_the_future_is_refused()
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { DateOfBirth = Today.AddDays(1) }, Today);
+        Assert.Equal("date.future", Assert.Single(errors).Code);
+    }
+
+    [Theory]
+    [InlineData("555-0100")]
+    [InlineData("0125550100")]
+    public void A_phone_number_that_is_not_a_ten_digit_us_number_is_refused(string number)
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = PhoneType.Mobile }] }, Today);
+        Assert.Contains(errors, e => e.Code == "phone.invalid");
+    }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("a@b")]
+    [InlineData("Maria <maria@example.org>")]
+    public void A_malformed_email_is_refused(string email)
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Email = email }, Today);
+        Assert.Contains(errors, e => e.Code == "email.invalid");
+    }
+
+    [Fact]
+    public void A_preferred_channel_without_the_means_to_use_it_is_refused()
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [], PreferredChannel = ContactChannel.Sms }, Today);
+        Assert.Contains(errors, e => e.Code == "channel.unavailable");
+    }
+
+    [Fact]
+    public void The_latest_consent_decision_per_channel_is_the_one_in_force()
+    {
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var history = new[]
+        {
+            new ChannelConsent { Channel = ContactChannel.Sms, Status = ConsentStatus.Granted, Source = "form", RecordedAt = t0, RecordedBy = "k1" },
+            new ChannelConsent { Channel = ContactChannel.Sms, Status = ConsentStatus.OptedOut, Source = "SMS reply STOP", RecordedAt = t0.AddDays(3), RecordedBy = "k1" },
+            new ChannelConsent { Channel = ContactChannel.Email, Status = ConsentStatus.Granted, Source = "form", RecordedAt = t0.AddDays(1), RecordedBy = "k1" },
+        };
+
+        var current = GuarantorRules.CurrentConsents(history);
+
+        Assert.Equal(ConsentStatus.OptedOut, current[ContactChannel.Sms].Status);
+        Assert.Equal(ConsentStatus.Granted, current[ContactChannel.Email].Status);
+    }
+}
+
+public sealed class IdentifierTests
+{
+    [Theory]
+    [InlineData("MAIN", true)]
+    [InlineData("st-marys_2", true)]
+    [InlineData("", false)]
+    [InlineData("has space", false)]
+    [InlineData("a/b", false)]
+    public void Facility_codes_are_url_safe(string value, bool valid) => Assert.Equal(valid, Identifiers.IsFacility(value));
+
+    [Fact]
+    public void An_account_key_round_trips_through_its_grain_key()
+    {
+        var key = new AccountKey("MAIN", "A1000.23");
+        Assert.Equal(key, AccountKey.Parse(key.ToString()));
+    }
+}

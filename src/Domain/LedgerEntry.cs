@@ -89,7 +89,7 @@ public sealed record LedgerEntry
     /// <summary>The caller's idempotency key: a retry with the same key returns this entry instead of posting again.</summary>
     [Id(18)] public required string IdempotencyKey { get; init; }
     /// <summary>A hash of the request that created the entry, to tell a true retry from a reused key.</summary>
-    [Id(19), System.Text.Json.Serialization.JsonIgnore] public required string RequestFingerprint { get; init; }
+    [Id(19), System.Text.Json.Serialization.JsonIgnore] public string RequestFingerprint { get; init; } = "";
     /// <summary>Who posted it (an API key id or a system process name; never a person's name).</summary>
     [Id(20)] public required string PostedBy { get; init; }
 }

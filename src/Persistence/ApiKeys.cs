@@ -89,8 +89,7 @@ public sealed class ApiKeyStore(DatabaseOptions database, TimeProvider clock)
     public async Task<bool> EnsureAdminKeyAsync(string keyFile, CancellationToken cancellationToken = default)
     {
         var keys = await ListAsync(cancellationToken);
-        if (keys.Any(k => k.Role == Roles.Admin && k.RevokedAt is null) && File.Exists(keyFile)) return false;
-        if (keys.Any(k => k.Role == Roles.Admin && k.RevokedAt is null) && !File.Exists(keyFile)) return false;
+        if (keys.Any(k => k.Role == Roles.Admin && k.RevokedAt is null)) return false;
         var (_, token) = await CreateAsync("bootstrap admin", Roles.Admin, "system:bootstrap", cancellationToken);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };

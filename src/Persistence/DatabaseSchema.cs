@@ -27,6 +27,7 @@ public static class DatabaseSchema
 
     public static async Task ApplyAsync(DatabaseOptions database, ILogger logger, CancellationToken cancellationToken = default)
     {
+        logger.LogInformation("Bringing the database schema up to date on {Database}", database.Describe());
         if (database.Provider == DatabaseProvider.Sqlite)
         {
             var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;

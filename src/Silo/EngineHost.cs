@@ -6,7 +6,7 @@ public static class EngineHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        var settings = builder.AddCollectionsSettings(args);
+        var settings = builder.AddCollectionsSettings(args, defaultProfile: "local");
         builder.AddCollectionsLogging(settings, "silo");
         builder.AddCollectionsDatabase();
         builder.AddCollectionsSilo(settings);

@@ -83,7 +83,8 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         }
         else
         {
-            logger.LogError(exception, "Unhandled error while serving {RouteTemplate}", (httpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+            var route = (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
+            logger.LogError(exception, "Unhandled error while serving {RequestMethod} {RouteTemplate}", httpContext.Request.Method, route);
             problem = new ProblemDetails
             {
                 Status = StatusCodes.Status500InternalServerError,

@@ -6,7 +6,7 @@ public static class GatewayHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        var settings = builder.AddCollectionsSettings(args);
+        var settings = builder.AddCollectionsSettings(args, defaultProfile: "cluster");
         builder.AddCollectionsLogging(settings, "gateway");
         builder.AddCollectionsDatabase();
         builder.AddCollectionsClusterClient(settings);

@@ -7,11 +7,16 @@ namespace Collections.Hosting;
 
 public static class HostingExtensions
 {
-    /// <summary>Reads the engine settings (with the short command-line switches) and registers the database they name.</summary>
-    public static EngineSettings AddCollectionsSettings(this WebApplicationBuilder builder, string[] args)
+    /// <summary>
+    /// Reads the engine settings (with the short command-line switches) and registers the database they name.
+    /// <paramref name="defaultProfile"/> applies when no configuration names one: a silo starts in the local profile,
+    /// a stand-alone gateway in the cluster profile (it is always a cluster client).
+    /// </summary>
+    public static EngineSettings AddCollectionsSettings(this WebApplicationBuilder builder, string[] args, string defaultProfile)
     {
         builder.Configuration.AddCommandLine(args, EngineSettings.SwitchMappings);
-        var settings = builder.Configuration.GetSection(EngineSettings.Section).Get<EngineSettings>() ?? new EngineSettings();
+        var settings = new EngineSettings { Profile = defaultProfile };
+        builder.Configuration.GetSection(EngineSettings.Section).Bind(settings);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(settings.Database());
         builder.Services.AddSingleton(TimeProvider.System);
@@ -29,6 +34,9 @@ public static class HostingExtensions
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Information)
+            .MinimumLevel.Override("Polly", LogEventLevel.Warning)
+            // Keys for cookies and anti-forgery, which the API does not use.
+            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Process", processName)
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
@@ -54,10 +62,21 @@ public static class HostingExtensions
         builder.Services.AddHostedService<DatabaseStartup>();
 }
 
-/// <summary>Brings the database schema up to date at start-up, before Orleans' providers need it.</summary>
-internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedService
+/// <summary>
+/// Brings the database schema up to date at start-up, before Orleans' providers need it. Orleans starts its silo in
+/// the hosts' "starting" phase, so this runs there too, and is registered before Orleans.
+/// </summary>
+internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedLifecycleService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
+    public Task StartingAsync(CancellationToken cancellationToken) => DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

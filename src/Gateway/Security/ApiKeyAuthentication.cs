@@ -34,8 +34,8 @@ public sealed class ApiKeyAuthenticationHandler(
         if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
         {
             record = await keys.VerifyAsync(token, Context.RequestAborted);
-            if (record is not null)
-                cache.Set(cacheKey, record, TimeSpan.FromSeconds(Math.Max(0, settings.ApiKeyCacheSeconds)));
+            if (record is not null && settings.ApiKeyCacheSeconds > 0)
+                cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
         }
         if (record is null) return AuthenticateResult.Fail("The API key is not valid or has been revoked.");
 

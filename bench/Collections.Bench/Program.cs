@@ -1,0 +1,172 @@
+// Posting benchmark: entries per second through the HTTP gateway and through direct grain calls, with 1 and 64
+// requests in flight, on SQLite and (when --postgres is given) PostgreSQL; and memory per active account.
+//
+//   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--accounts 2000] [--postgres "Host=..."]
+//   bench/run.sh      (starts a private PostgreSQL and runs both databases)
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Collections.Domain;
+using Collections.Grains;
+using Collections.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+var posts = IntArg("--posts", 2000);
+var memoryAccounts = IntArg("--accounts", 2000);
+var postgres = StringArg("--postgres");
+
+Console.WriteLine($"Collections posting benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {posts} posts per run");
+Console.WriteLine();
+Console.WriteLine("| database | path | in flight | entries/s | p50 ms | p99 ms |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|");
+var memory = new List<string>();
+foreach (var (name, extra) in Databases())
+{
+    var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
+    var http = new Uri($"http://127.0.0.1:{FreePort()}");
+    var app = EngineHost.Build([.. extra, "--data", data, "--urls", http.ToString(), "--silo-port", FreePort().ToString(),
+        "--gateway-port", FreePort().ToString(), "--Collections:ServiceId", "bench-" + Guid.NewGuid().ToString("N")[..8],
+        "--Serilog:MinimumLevel:Default", "Warning"]);
+    await app.StartAsync();
+    var grains = app.Services.GetRequiredService<IGrainFactory>();
+    using var client = new HttpClient { BaseAddress = http };
+    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminKey(data, postgres, app));
+
+    foreach (var inFlight in new[] { 1, 64 })
+    {
+        var direct = await Prepare(grains, $"direct{inFlight}");
+        Report(name, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
+        var viaHttp = await Prepare(grains, $"http{inFlight}");
+        Report(name, "HTTP gateway", inFlight, await Run(inFlight, posts, i => PostHttp(client, viaHttp, i)));
+    }
+    memory.Add($"| {name} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
+    await app.StopAsync();
+    await app.DisposeAsync();
+}
+Console.WriteLine();
+Console.WriteLine($"| database | managed memory per active account (10 ledger entries, {memoryAccounts} accounts) |");
+Console.WriteLine("|---|---:|");
+memory.ForEach(Console.WriteLine);
+return;
+
+IEnumerable<(string Name, string[] Args)> Databases()
+{
+    yield return ("SQLite", []);
+    if (postgres is not null) yield return ("PostgreSQL", ["--postgres", postgres]);
+}
+
+// Each run spreads posts over 64 accounts (many accounts, as in production), opening them first.
+async Task<List<double>> Run(int inFlight, int count, Func<int, Task> post)
+{
+    var latencies = new List<double>(count);
+    var next = -1;
+    var stopwatch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await post(i);
+            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            lock (latencies) latencies.Add(ms);
+        }
+    }));
+    stopwatch.Stop();
+    latencies.Add(-stopwatch.Elapsed.TotalSeconds); // carried to Report as the last element
+    return latencies;
+}
+
+void Report(string database, string path, int inFlight, List<double> samples)
+{
+    var seconds = -samples[^1];
+    var latencies = samples.Take(samples.Count - 1).Order().ToList();
+    double Percentile(double p) => latencies[(int)Math.Min(latencies.Count - 1, Math.Round(p * (latencies.Count - 1)))];
+    Console.WriteLine($"| {database} | {path} | {inFlight} | {latencies.Count / seconds:N0} | {Percentile(0.50):N2} | {Percentile(0.99):N2} |");
+}
+
+string AccountFor(int i, string run) => $"BENCH/{run}-{i % 64}";
+
+async Task<string> Prepare(IGrainFactory g, string run)
+{
+    await Task.WhenAll(Enumerable.Range(0, 64).Select(i => EnsureOpen(g, AccountFor(i, run))));
+    return run;
+}
+
+async Task EnsureOpen(IGrainFactory g, string key)
+{
+    var account = g.GetGrain<IPatientAccountGrain>(key);
+    if (await account.Get() is not null) return;
+    await g.GetGrain<IGuarantorGrain>("bench-guarantor").Register(new GuarantorDetails
+    {
+        FirstName = "Bench", LastName = "Mark", DateOfBirth = new DateOnly(1970, 1, 1),
+        Address = new PostalAddress { Line1 = "1 Main St", City = "Austin", State = "TX", Zip = "78701" },
+    });
+    await account.Open(new OpenAccountRequest { GuarantorId = "bench-guarantor" });
+    await account.Post(new EntryRequest { Kind = EntryKind.Charge, Amount = 1_000_000m, ServiceDate = new DateOnly(2026, 1, 1), Code = "99213", IdempotencyKey = "open" });
+}
+
+async Task PostDirect(IGrainFactory g, string run, int i)
+{
+    var key = AccountFor(i, run);
+    var receipt = await g.GetGrain<IPatientAccountGrain>(key).Post(new EntryRequest
+    {
+        Kind = EntryKind.PatientPayment, Amount = 1.00m, Method = PaymentMethod.Card, IdempotencyKey = Guid.NewGuid().ToString(),
+    });
+    if (!receipt.Succeeded) throw new InvalidOperationException(receipt.Errors[0].Message);
+}
+
+async Task PostHttp(HttpClient c, string run, int i)
+{
+    var key = AccountFor(i, run);
+    var request = new HttpRequestMessage(HttpMethod.Post, $"/api/accounts/{key}/entries")
+    {
+        Content = JsonContent.Create(new { kind = "patientPayment", amount = 1.00m, method = "card" }),
+    };
+    request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+    var response = await c.SendAsync(request);
+    if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+}
+
+async Task<long> MemoryPerAccount(IGrainFactory g, int accounts)
+{
+    var before = GC.GetTotalMemory(forceFullCollection: true);
+    var run = Guid.NewGuid().ToString("N")[..6];
+    await Parallel.ForEachAsync(Enumerable.Range(0, accounts), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+    {
+        var key = $"MEM/{run}-{i}";
+        await EnsureOpen(g, key);
+        for (var e = 0; e < 9; e++)
+            await g.GetGrain<IPatientAccountGrain>(key).Post(new EntryRequest { Kind = EntryKind.PatientPayment, Amount = 1.00m, Method = PaymentMethod.Cash, IdempotencyKey = $"m{e}" });
+    });
+    var after = GC.GetTotalMemory(forceFullCollection: true);
+    return (after - before) / accounts;
+}
+
+static async Task<string> AdminKey(string data, string? postgres, WebApplication app)
+{
+    var file = Path.Combine(data, "admin-api-key");
+    if (File.Exists(file)) return (await File.ReadAllTextAsync(file)).Trim();
+    // PostgreSQL already had an admin key (an earlier run): make one for this run.
+    var (_, token) = await app.Services.GetRequiredService<Collections.Persistence.ApiKeyStore>().CreateAsync("bench", "admin", "bench");
+    return token;
+}
+
+static int FreePort()
+{
+    var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    listener.Stop();
+    return port;
+}
+
+int IntArg(string name, int fallback) => StringArg(name) is { } v ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+string? StringArg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Collections.Gateway.Tests;
+
+[Collection(EngineCollection.Name)]
+public sealed class AccountApiTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task A_charge_of_250_and_a_payment_of_40_leave_a_balance_of_210()
+    {
+        using var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client);
+
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(250.00m))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Payment(40.00m))).StatusCode);
+
+        var view = await client.GetJsonAsync(account);
+        Assert.Equal("210.00", view.GetProperty("balances").GetProperty("balance").GetRawText());
+        Assert.Equal(210.00m, view.GetProperty("balances").GetProperty("patientResponsibility").GetDecimal());
+        Assert.Equal(2, view.GetProperty("entries").GetArrayLength());
+        var days = DateOnly.FromDateTime(DateTime.UtcNow).DayNumber - new DateOnly(2026, 10, 1).DayNumber;
+        Assert.Equal("serviceDate", view.GetProperty("aging").GetProperty("basis").GetString());
+        Assert.Equal(days, view.GetProperty("aging").GetProperty("days").GetInt32());
+        Assert.Equal(Domain.Aging.Label(Domain.Aging.BucketFor(days)), view.GetProperty("aging").GetProperty("bucket").GetString());
+    }
+
+    [Fact]
+    public async Task The_same_payment_posted_twice_with_one_idempotency_key_is_one_entry()
+    {
+        using var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client);
+        await Api.PostEntryAsync(client, account, Api.Charge(250.00m));
+
+        var first = await Api.PostEntryAsync(client, account, Api.Payment(40.00m), "pay-once");
+        var second = await Api.PostEntryAsync(client, account, Api.Payment(40.00m), "pay-once");
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.True(second.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal((await first.JsonAsync()).GetProperty("entry").GetProperty("entryId").GetString(),
+            (await second.JsonAsync()).GetProperty("entry").GetProperty("entryId").GetString());
+        Assert.Equal(2, (await client.GetJsonAsync(account)).GetProperty("entries").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Every_entry_kind_can_be_posted_and_the_balances_follow()
+    {
+        using var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client, primaryPayer: "Acme Health");
+
+        async Task<string> Post(object entry)
+        {
+            var response = await Api.PostEntryAsync(client, account, entry);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await response.JsonAsync()).GetProperty("entry").GetProperty("entryId").GetString()!;
+        }
+
+        await Post(Api.Charge(1000.00m));
+        await Post(new { kind = "insurancePayment", amount = 600.00m, payer = "Acme Health", claimReference = "CLM-1" });
+        await Post(new { kind = "adjustment", amount = 250.00m, category = "contractual", reasonCode = "45" });
+        await Post(new { kind = "transfer", amount = 150.00m, direction = "insuranceToPatient", reasonCode = "PR-1" });
+        var wrong = await Post(Api.Payment(200.00m));
+        await Post(new { kind = "reversal", reversesEntryId = wrong, note = "keyed against the wrong account" });
+        await Post(Api.Payment(160.00m));
+        await Post(new { kind = "refund", amount = 10.00m, method = "check", reference = "CHK-77" });
+
+        var balances = (await client.GetJsonAsync(account)).GetProperty("balances");
+        Assert.Equal(0.00m, balances.GetProperty("balance").GetDecimal());
+        Assert.Equal(0.00m, balances.GetProperty("insurancePending").GetDecimal());
+        Assert.Equal(0.00m, balances.GetProperty("creditBalance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task A_guarantor_shows_their_accounts_and_consents()
+    {
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
+        await client.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber = Api.NewId("A"), guarantorId });
+        var consent = await client.PostAsJsonAsync($"/api/guarantors/{guarantorId}/consents", new { channel = "sms", status = "granted", source = "registration form" });
+        Assert.Equal(HttpStatusCode.OK, consent.StatusCode);
+
+        var guarantor = await client.GetJsonAsync($"/api/guarantors/{guarantorId}");
+
+        Assert.Equal(1, guarantor.GetProperty("accounts").GetArrayLength());
+        Assert.Equal("granted", guarantor.GetProperty("consents")[0].GetProperty("status").GetString());
+        Assert.Equal("America/Chicago", guarantor.GetProperty("profile").GetProperty("timeZone").GetProperty("zone").GetString());
+    }
+
+    [Fact]
+    public async Task Reads_and_changes_are_in_the_audit_trail()
+    {
+        using var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client);
+        await Api.PostEntryAsync(client, account, Api.Charge(10m));
+        await client.GetAsync(account);
+        var resourceId = account["/api/accounts/".Length..];
+
+        var events = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(resourceId)}");
+
+        var actions = events.EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(["account.read", "account.entry.post", "account.open"], actions);
+        Assert.All(events.EnumerateArray(), e => Assert.Equal("127.0.0.1", e.GetProperty("clientAddress").GetString()));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_and_health_endpoints_answer_without_a_key()
+    {
+        using var client = engine.Anonymous();
+
+        var openApi = await client.GetJsonAsync("/openapi/v1.json");
+        Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/accounts/{facility}/{accountNumber}/entries", out _));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>Each bad input gets RFC 7807 problem details with a fitting status, and the account is left unchanged.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class BadInputTests(EngineFixture engine)
+{
+    private async Task<(HttpClient Client, string Account)> AccountWithOneChargeAsync()
+    {
+        var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client);
+        await Api.PostEntryAsync(client, account, Api.Charge(250.00m));
+        return (client, account);
+    }
+
+    private static async Task AssertUnchangedAsync(HttpClient client, string account)
+    {
+        var view = await client.GetJsonAsync(account);
+        Assert.Equal(1, view.GetProperty("entries").GetArrayLength());
+        Assert.Equal(250.00m, view.GetProperty("balances").GetProperty("balance").GetDecimal());
+    }
+
+    [Theory]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.00,", "body.invalid-json")]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":\"forty\",\"method\":\"card\"}", "body.invalid-json")]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.00,\"method\":\"card\",\"amout\":1}", "body.invalid-json")]
+    [InlineData("{\"kind\":\"gift\",\"amount\":40.00}", "body.invalid-json")]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":-40.00,\"method\":\"card\"}", "amount.negative")]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":0,\"method\":\"card\"}", "amount.zero")]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.001,\"method\":\"card\"}", "amount.precision")]
+    [InlineData("{\"kind\":\"charge\",\"amount\":10.00,\"serviceDate\":\"2999-01-01\",\"code\":\"99213\"}", "date.future")]
+    [InlineData("", "request.invalid")]
+    public async Task Malformed_or_invalid_entries_are_400_and_change_nothing(string body, string code)
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+
+        var problem = await (await Api.PostRawAsync(client, account, body, Guid.NewGuid().ToString())).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
+    public async Task A_posting_without_an_idempotency_key_is_400()
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+        var problem = await (await Api.PostRawAsync(client, account, "{\"kind\":\"patientPayment\",\"amount\":40.00,\"method\":\"card\"}", null))
+            .AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("idempotency-key.required", problem.GetProperty("code").GetString());
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
+    public async Task Reversing_an_entry_that_does_not_exist_is_404()
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+        var problem = await (await Api.PostEntryAsync(client, account, new { kind = "reversal", reversesEntryId = "E42" })).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal("entry.not-found", problem.GetProperty("code").GetString());
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
+    public async Task Posting_to_an_unknown_account_is_404()
+    {
+        using var client = engine.Admin();
+        await (await Api.PostEntryAsync(client, "/api/accounts/MAIN/NO-SUCH-ACCOUNT", Api.Payment(10m))).AssertProblemAsync(HttpStatusCode.NotFound);
+        await (await client.GetAsync("/api/accounts/MAIN/NO-SUCH-ACCOUNT")).AssertProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Opening_a_duplicate_account_number_is_409_and_keeps_the_first_account()
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+        var accountNumber = account.Split('/').Last();
+        var guarantorId = (await client.GetJsonAsync(account)).GetProperty("guarantorId").GetString();
+
+        var problem = await (await client.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber, guarantorId }))
+            .AssertProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal("account.exists", problem.GetProperty("code").GetString());
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
+    public async Task Reusing_an_idempotency_key_for_a_different_payment_is_409()
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+        await Api.PostEntryAsync(client, account, Api.Payment(40m), "k-reused");
+
+        await (await Api.PostEntryAsync(client, account, Api.Payment(45m), "k-reused")).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal(2, (await client.GetJsonAsync(account)).GetProperty("entries").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_invalid_guarantor_lists_every_field_error()
+    {
+        using var client = engine.Admin();
+        var problem = await (await client.PostAsJsonAsync("/api/guarantors", new { firstName = "", dateOfBirth = "2999-01-01", address = new { line1 = "1 Main", city = "X", state = "ZZ", zip = "1" } }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Contains("firstName", fields);
+        Assert.Contains("lastName", fields);
+        Assert.Contains("dateOfBirth", fields);
+        Assert.Contains("address.state", fields);
+        Assert.Contains("address.zip", fields);
+    }
+
+    [Fact]
+    public async Task An_account_number_with_illegal_characters_is_400()
+    {
+        using var client = engine.Admin();
+        await (await client.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber = "has space", guarantorId = "G1" }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Collections.Gateway.Tests;
+
+[Collection(EngineCollection.Name)]
+public sealed class SecurityTests(EngineFixture engine)
+{
+    [Theory]
+    [InlineData("/api/accounts/MAIN/A1")]
+    [InlineData("/api/guarantors/G1")]
+    [InlineData("/api/keys")]
+    public async Task Without_a_credential_the_api_answers_401(string url)
+    {
+        using var client = engine.Anonymous();
+        var problem = await (await client.GetAsync(url)).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal(401, problem.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_made_up_key_is_refused()
+    {
+        using var client = engine.As("ck_000000000000_notarealsecretnotarealsecret");
+        await (await client.GetAsync("/api/accounts/MAIN/A1")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task An_agent_on_an_admin_endpoint_gets_403_and_the_refusal_is_audited()
+    {
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+
+        await (await agent.GetAsync("/api/keys")).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        using var admin = engine.Admin();
+        var denied = await admin.GetJsonAsync("/api/audit?resourceType=endpoint&resourceId=/api/keys/");
+        Assert.Contains(denied.EnumerateArray(), e => e.GetProperty("outcome").GetString() == "denied");
+    }
+
+    [Fact]
+    public async Task An_agent_may_take_a_patient_payment_but_not_post_a_charge()
+    {
+        using var admin = engine.Admin();
+        var account = await Api.OpenAccountAsync(admin);
+        await Api.PostEntryAsync(admin, account, Api.Charge(100m));
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(agent, account, Api.Payment(20m))).StatusCode);
+        await (await Api.PostEntryAsync(agent, account, Api.Charge(5m))).AssertProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal(80.00m, (await agent.GetJsonAsync(account)).GetProperty("balances").GetProperty("balance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task An_agent_cannot_open_accounts()
+    {
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        var response = await agent.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber = "X1", guarantorId = "G1" });
+        await response.AssertProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_revoked_key_stops_working()
+    {
+        var token = await engine.KeyForAsync("supervisor");
+        var keyId = token.Split('_')[1];
+        using var admin = engine.Admin();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/keys/{keyId}")).StatusCode);
+
+        using var revoked = engine.As(token);
+        await (await revoked.GetAsync("/api/guarantors/G1")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void The_bootstrap_admin_key_file_is_readable_by_its_owner_only()
+    {
+        var mode = File.GetUnixFileMode(Path.Combine(engine.DataFolder, "admin-api-key"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+    }
+
+    [Fact]
+    public async Task Logs_carry_no_names_birth_dates_addresses_phones_or_emails()
+    {
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        var pii = new
+        {
+            guarantorId, firstName = "Zebulon", lastName = "Quixotic", dateOfBirth = "1977-07-13",
+            address = new { line1 = "9876 Unlikely Blvd", city = "Xanadu", state = "TX", zip = "78701" },
+            phones = new[] { new { number = "5125559876", type = "mobile" } }, email = "zebulon.q@example.org",
+        };
+        await client.PostAsJsonAsync("/api/guarantors", pii);
+        await client.GetAsync($"/api/guarantors/{guarantorId}");
+        await client.PostAsJsonAsync("/api/guarantors", pii); // a conflict, logged as a refusal
+        await Task.Delay(1500); // the file sink flushes asynchronously
+
+        var logs = string.Join("\n", Directory.GetFiles(Path.Combine(engine.DataFolder, "logs")).Select(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(stream).ReadToEnd();
+        }));
+        Assert.NotEmpty(logs);
+        foreach (var secret in new[] { "Zebulon", "Quixotic", "1977-07-13", "Unlikely Blvd", "5125559876", "zebulon.q@example.org" })
+            Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,166 @@
+using Collections.Domain;
+using Collections.Persistence;
+
+namespace Collections.Grains.Tests;
+
+[Collection(SqliteClusterCollection.Name)]
+public sealed class PatientAccountGrainTests(SqliteClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Grains;
+
+    [Fact]
+    public async Task A_charge_and_a_payment_leave_the_difference_on_the_account()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+
+        await account.Post(Samples.Charge(250.00m, "c1"));
+        var receipt = await account.Post(Samples.Payment(40.00m, "p1"));
+
+        Assert.Equal(210.00m, receipt.Value!.Balances.Balance);
+        var view = await account.Get();
+        Assert.Equal(210.00m, view!.Balances.PatientResponsibility);
+        Assert.Equal(2, view.Entries.Count);
+    }
+
+    [Fact]
+    public async Task Posting_the_same_payment_twice_with_one_key_posts_it_once()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+        await account.Post(Samples.Charge(250.00m, "c1"));
+
+        var first = await account.Post(Samples.Payment(40.00m, "same-key"));
+        var second = await account.Post(Samples.Payment(40.00m, "same-key"));
+
+        Assert.False(first.Value!.IsReplay);
+        Assert.True(second.Value!.IsReplay);
+        Assert.Equal(first.Value.Entry.EntryId, second.Value.Entry.EntryId);
+        Assert.Equal(2, (await account.Get())!.Entries.Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_of_one_payment_post_it_once()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+        await account.Post(Samples.Charge(250.00m, "c1"));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => account.Post(Samples.Payment(40.00m, "retry"))));
+
+        Assert.All(results, r => Assert.True(r.Succeeded));
+        Assert.Single(results, r => !r.Value!.IsReplay);
+        Assert.Equal(210.00m, (await account.Get())!.Balances.Balance);
+    }
+
+    [Fact]
+    public async Task A_refused_entry_changes_nothing()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+        await account.Post(Samples.Charge(250.00m, "c1"));
+
+        var refused = await account.Post(Samples.Payment(-5m, "bad"));
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal("amount.negative", refused.Errors[0].Code);
+        Assert.Single((await account.Get())!.Entries);
+    }
+
+    [Fact]
+    public async Task Opening_an_account_twice_is_a_conflict()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+        var guarantorId = (await account.Get())!.GuarantorId;
+
+        var again = await account.Open(new OpenAccountRequest { GuarantorId = guarantorId });
+
+        Assert.Equal(ErrorKind.Conflict, Assert.Single(again.Errors).Kind);
+    }
+
+    [Fact]
+    public async Task An_account_cannot_be_opened_for_an_unknown_guarantor()
+    {
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
+
+        var opened = await account.Open(new OpenAccountRequest { GuarantorId = "nobody" });
+
+        Assert.Equal("guarantor.not-found", Assert.Single(opened.Errors).Code);
+        Assert.Null(await account.Get());
+    }
+
+    [Fact]
+    public async Task Posting_to_an_account_that_was_never_opened_is_not_found()
+    {
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
+        var posted = await account.Post(Samples.Charge(10m, "k"));
+        Assert.Equal(ErrorKind.NotFound, Assert.Single(posted.Errors).Kind);
+    }
+
+    [Fact]
+    public async Task An_opened_account_appears_on_its_guarantors_list()
+    {
+        var account = await Samples.OpenAccountAsync(Grains);
+        var view = await account.Get();
+
+        var guarantor = await Grains.GetGrain<IGuarantorGrain>(view!.GuarantorId).Get();
+
+        Assert.Contains(new AccountKey(view.Facility, view.AccountNumber), guarantor!.Accounts);
+    }
+
+    [Fact]
+    public async Task Every_read_and_change_is_in_the_audit_trail_with_who_did_it()
+    {
+        CallerContext.Set(new Caller { Actor = "key-123", Role = "supervisor", ClientAddress = "10.1.2.3", CorrelationId = "trace-1" });
+        var account = await Samples.OpenAccountAsync(Grains);
+        await account.Post(Samples.Charge(10m, "c1"));
+        var view = await account.Get();
+        var audit = new DatabaseAuditTrail(fixture.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseAuditTrail>.Instance);
+
+        var events = await audit.QueryAsync("account", $"{view!.Facility}/{view.AccountNumber}", 10);
+
+        Assert.Equal(["account.read", "account.entry.post", "account.open"], events.Select(e => e.Action));
+        Assert.All(events, e => Assert.Equal("key-123", e.Actor));
+        Assert.All(events, e => Assert.Equal("10.1.2.3", e.ClientAddress));
+        Assert.Contains("amount=10.00", events[1].Detail);
+    }
+}
+
+[Collection(SqliteClusterCollection.Name)]
+public sealed class GuarantorGrainTests(SqliteClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_registered_guarantor_can_be_read_back_with_a_derived_time_zone()
+    {
+        var id = Samples.NewId("G");
+        var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(id);
+
+        await guarantor.Register(Samples.Guarantor());
+        var view = await guarantor.Get();
+
+        Assert.Equal("Lopez", view!.Profile.LastName);
+        Assert.Equal("America/Chicago", view.Profile.TimeZone.Zone);
+    }
+
+    [Fact]
+    public async Task Registering_the_same_id_twice_is_a_conflict_and_keeps_the_first()
+    {
+        var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
+        await guarantor.Register(Samples.Guarantor());
+
+        var again = await guarantor.Register(Samples.Guarantor() with { LastName = "Other" });
+
+        Assert.Equal("guarantor.exists", Assert.Single(again.Errors).Code);
+        Assert.Equal("Lopez", (await guarantor.Get())!.Profile.LastName);
+    }
+
+    [Fact]
+    public async Task An_opt_out_replaces_an_earlier_consent_for_that_channel()
+    {
+        var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
+        await guarantor.Register(Samples.Guarantor());
+
+        await guarantor.RecordConsent(new ConsentRequest { Channel = ContactChannel.Sms, Status = ConsentStatus.Granted, Source = "registration form" });
+        var view = await guarantor.RecordConsent(new ConsentRequest { Channel = ContactChannel.Sms, Status = ConsentStatus.OptedOut, Source = "SMS reply STOP" });
+
+        var sms = Assert.Single(view.Value!.Consents);
+        Assert.Equal(ConsentStatus.OptedOut, sms.Status);
+        Assert.Equal("SMS reply STOP", sms.Source);
+    }
+}

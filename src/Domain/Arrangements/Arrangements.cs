@@ -1,0 +1,235 @@
+namespace Collections.Domain.Arrangements;
+
+public enum PromiseStatus
+{
+    Pending,
+    Kept,
+    Broken,
+}
+
+/// <summary>A guarantor's promise to pay an amount by a date. Collection contact pauses until then.</summary>
+[GenerateSerializer, Immutable, Alias("collections.PromiseToPay")]
+public sealed record PromiseToPay
+{
+    [Id(0)] public required string PromiseId { get; init; }
+    [Id(1)] public required decimal Amount { get; init; }
+    [Id(2)] public required DateOnly PromisedDate { get; init; }
+    [Id(3)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(4)] public required string CreatedBy { get; init; }
+    [Id(5)] public PromiseStatus Status { get; init; } = PromiseStatus.Pending;
+    [Id(6)] public DateTimeOffset? ResolvedAt { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("collections.PromiseRequest")]
+public sealed record PromiseRequest
+{
+    [Id(0)] public decimal? Amount { get; init; }
+    [Id(1)] public DateOnly? PromisedDate { get; init; }
+}
+
+public enum InstallmentFrequency
+{
+    Weekly,
+    Biweekly,
+    Monthly,
+}
+
+public enum PlanStatus
+{
+    Active,
+    Completed,
+    /// <summary>An installment was missed past the grace period: the cadence resumes.</summary>
+    Defaulted,
+}
+
+[GenerateSerializer, Immutable, Alias("collections.Installment")]
+public sealed record Installment
+{
+    [Id(0)] public required int Number { get; init; }
+    [Id(1)] public required DateOnly DueDate { get; init; }
+    [Id(2)] public required decimal Amount { get; init; }
+}
+
+/// <summary>A payment plan: a down payment now, then equal installments (the last one absorbs the cents).</summary>
+[GenerateSerializer, Immutable, Alias("collections.PaymentPlan")]
+public sealed record PaymentPlan
+{
+    [Id(0)] public required string PlanId { get; init; }
+    [Id(1)] public required decimal Total { get; init; }
+    [Id(2)] public required decimal DownPayment { get; init; }
+    [Id(3)] public required InstallmentFrequency Frequency { get; init; }
+    [Id(4)] public required IReadOnlyList<Installment> Installments { get; init; }
+    [Id(5)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(6)] public required string CreatedBy { get; init; }
+    [Id(7)] public PlanStatus Status { get; init; } = PlanStatus.Active;
+    [Id(8)] public DateTimeOffset? EndedAt { get; init; }
+    /// <summary>Installments whose reminder has been sent.</summary>
+    [Id(9)] public IReadOnlyList<int> Reminded { get; init; } = [];
+}
+
+[GenerateSerializer, Immutable, Alias("collections.PlanRequest")]
+public sealed record PlanRequest
+{
+    [Id(0)] public decimal? DownPayment { get; init; }
+    [Id(1)] public int? InstallmentCount { get; init; }
+    [Id(2)] public InstallmentFrequency? Frequency { get; init; }
+    [Id(3)] public DateOnly? FirstDueDate { get; init; }
+}
+
+/// <summary>The numbers of promises and plans (<c>Collections:Arrangements</c>).</summary>
+public sealed record ArrangementRules
+{
+    public decimal MinimumInstallment { get; init; } = 25.00m;
+    public int MaxInstallments { get; init; } = 60;
+    public int MaxPromiseDays { get; init; } = 90;
+    /// <summary>Days after a due date before an unpaid installment or promise counts as missed.</summary>
+    public int GraceDays { get; init; } = 5;
+    /// <summary>Days before an installment's due date that its reminder goes out.</summary>
+    public int ReminderLeadDays { get; init; } = 3;
+}
+
+public static class ArrangementRulesLogic
+{
+    /// <summary>Patient payments (not reversed) posted at or after <paramref name="since"/>.</summary>
+    public static decimal PaidSince(IReadOnlyList<LedgerEntry> ledger, DateTimeOffset since)
+    {
+        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        return ledger.Where(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= since && !reversed.Contains(e.EntryId)).Sum(e => e.Amount);
+    }
+
+    /// <summary>The end of a calendar day plus grace, as an instant (UTC).</summary>
+    public static DateTimeOffset Deadline(DateOnly date, int graceDays) =>
+        new(date.AddDays(graceDays + 1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
+    public static (PromiseToPay? Promise, IReadOnlyList<DomainError> Errors) MakePromise(
+        PromiseRequest request, decimal patientResponsibility, int existingCount, bool hasPending, ArrangementRules rules, string by, DateTimeOffset now)
+    {
+        var errors = new ErrorList();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (hasPending) return (null, [DomainError.Conflict("promise.pending", "A promise to pay is already pending on this account.")]);
+        if (patientResponsibility <= 0) return (null, [DomainError.Conflict("promise.nothing-owed", "The patient owes nothing on this account.")]);
+        Money.ValidateEntryAmount(request.Amount, "amount", errors);
+        if (request.Amount > patientResponsibility)
+            errors.Invalid("amount", "amount.exceeds-balance", $"The promise may not exceed what the patient owes ({patientResponsibility:0.00}).");
+        if (request.PromisedDate is not { } date)
+            errors.Invalid("promisedDate", "promised-date.required", "The promised date is required.");
+        else if (date < today)
+            errors.Invalid("promisedDate", "date.past", "The promised date must not be in the past.");
+        else if (date > today.AddDays(rules.MaxPromiseDays))
+            errors.Invalid("promisedDate", "date.too-far", $"The promised date must be within {rules.MaxPromiseDays} days; offer a payment plan instead.");
+        if (errors.Any) return (null, errors.Errors);
+        return (new PromiseToPay
+        {
+            PromiseId = $"P{existingCount + 1}", Amount = Money.Normalize(request.Amount!.Value), PromisedDate = request.PromisedDate!.Value,
+            CreatedAt = now, CreatedBy = by,
+        }, []);
+    }
+
+    /// <summary>Kept once enough is paid; broken when the promised date plus grace passes without it.</summary>
+    public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now)
+    {
+        if (promise.Status != PromiseStatus.Pending) return promise;
+        if (PaidSince(ledger, promise.CreatedAt) >= promise.Amount)
+            return promise with { Status = PromiseStatus.Kept, ResolvedAt = now };
+        return now >= Deadline(promise.PromisedDate, rules.GraceDays) ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
+    }
+
+    public static (PaymentPlan? Plan, IReadOnlyList<DomainError> Errors) MakePlan(
+        PlanRequest request, decimal patientResponsibility, int existingCount, bool hasActive, ArrangementRules rules, string by, DateTimeOffset now)
+    {
+        if (hasActive) return (null, [DomainError.Conflict("plan.active", "A payment plan is already active on this account.")]);
+        if (patientResponsibility <= 0) return (null, [DomainError.Conflict("plan.nothing-owed", "The patient owes nothing on this account.")]);
+        var errors = new ErrorList();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var down = request.DownPayment ?? 0m;
+        if (down < 0 || decimal.Round(down, 2) != down)
+            errors.Invalid("downPayment", "amount.invalid", "The down payment must be zero or positive with at most two decimals.");
+        else if (down >= patientResponsibility)
+            errors.Invalid("downPayment", "down-payment.covers-balance", "The down payment covers the whole balance: post it as a payment instead.");
+        if (request.InstallmentCount is not { } count || count < 1 || count > rules.MaxInstallments)
+            errors.Invalid("installmentCount", "installment-count.out-of-range", $"The number of installments must be 1 to {rules.MaxInstallments}.");
+        if (request.Frequency is null)
+            errors.Invalid("frequency", "frequency.required", "The frequency is required (weekly, biweekly, monthly).");
+        if (request.FirstDueDate is not { } first)
+            errors.Invalid("firstDueDate", "first-due-date.required", "The first due date is required.");
+        else if (first <= today || first > today.AddDays(60))
+            errors.Invalid("firstDueDate", "first-due-date.out-of-range", "The first installment must be due within the next 60 days.");
+        if (errors.Any) return (null, errors.Errors);
+
+        var financed = patientResponsibility - down;
+        var n = request.InstallmentCount!.Value;
+        var each = decimal.Floor(financed / n * 100m) / 100m;
+        if (n > 1 && each < rules.MinimumInstallment)
+            return (null, [DomainError.Invalid("installmentCount", "installment.below-minimum",
+                $"Each installment would be {each:0.00}, under the minimum of {rules.MinimumInstallment:0.00}; choose fewer installments.")]);
+        var installments = Enumerable.Range(1, n).Select(i => new Installment
+        {
+            Number = i,
+            DueDate = DueDate(request.FirstDueDate!.Value, request.Frequency!.Value, i - 1),
+            Amount = i < n ? each : financed - each * (n - 1),
+        }).ToList();
+        return (new PaymentPlan
+        {
+            PlanId = $"PL{existingCount + 1}", Total = patientResponsibility, DownPayment = Money.Normalize(down), Frequency = request.Frequency!.Value,
+            Installments = installments, CreatedAt = now, CreatedBy = by,
+        }, []);
+    }
+
+    public static DateOnly DueDate(DateOnly first, InstallmentFrequency frequency, int index) => frequency switch
+    {
+        InstallmentFrequency.Weekly => first.AddDays(7 * index),
+        InstallmentFrequency.Biweekly => first.AddDays(14 * index),
+        _ => first.AddMonths(index),
+    };
+
+    /// <summary>Completed once paid off; defaulted when an installment (or the down payment) is unpaid past its grace period.</summary>
+    public static PaymentPlan Evaluate(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, decimal patientResponsibility, ArrangementRules rules, DateTimeOffset now)
+    {
+        if (plan.Status != PlanStatus.Active) return plan;
+        var paid = PaidSince(ledger, plan.CreatedAt);
+        if (patientResponsibility <= 0 || paid >= plan.Total)
+            return plan with { Status = PlanStatus.Completed, EndedAt = now };
+        var required = plan.DownPayment;
+        if (required > 0 && now >= Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), rules.GraceDays) && paid < required)
+            return plan with { Status = PlanStatus.Defaulted, EndedAt = now };
+        foreach (var installment in plan.Installments)
+        {
+            required += installment.Amount;
+            if (now >= Deadline(installment.DueDate, rules.GraceDays) && paid < required)
+                return plan with { Status = PlanStatus.Defaulted, EndedAt = now };
+        }
+        return plan;
+    }
+
+    /// <summary>The installment whose reminder is due now, if any (one not yet reminded, due within the lead time, not yet paid).</summary>
+    public static Installment? ReminderDue(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now)
+    {
+        if (plan.Status != PlanStatus.Active) return null;
+        var paid = PaidSince(ledger, plan.CreatedAt);
+        var required = plan.DownPayment;
+        foreach (var installment in plan.Installments)
+        {
+            required += installment.Amount;
+            var remindAt = new DateTimeOffset(installment.DueDate.AddDays(-rules.ReminderLeadDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            if (!plan.Reminded.Contains(installment.Number) && paid < required && now >= remindAt && now < Deadline(installment.DueDate, 0))
+                return installment;
+        }
+        return null;
+    }
+
+    /// <summary>When the plan next needs looking at: a reminder time or the end of a grace period.</summary>
+    public static DateTimeOffset? NextCheck(PaymentPlan plan, ArrangementRules rules, DateTimeOffset now)
+    {
+        if (plan.Status != PlanStatus.Active) return null;
+        var times = new List<DateTimeOffset>();
+        if (plan.DownPayment > 0) times.Add(Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), rules.GraceDays));
+        foreach (var installment in plan.Installments)
+        {
+            if (!plan.Reminded.Contains(installment.Number))
+                times.Add(new DateTimeOffset(installment.DueDate.AddDays(-rules.ReminderLeadDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+            times.Add(Deadline(installment.DueDate, rules.GraceDays));
+        }
+        var future = times.Where(t => t > now).ToList();
+        return future.Count == 0 ? null : future.Min();
+    }
+}

@@ -1,0 +1,239 @@
+namespace Collections.Domain.Compliance;
+
+public enum GateVerdict
+{
+    Allow,
+    /// <summary>Not now, but at <see cref="GateDecision.NotBefore"/> (the earliest time every rule allows).</summary>
+    Defer,
+    Deny,
+}
+
+/// <summary>The gate's answer for one contact, with the rule that decided it. Recorded on the account.</summary>
+[GenerateSerializer, Immutable, Alias("collections.GateDecision")]
+public sealed record GateDecision
+{
+    [Id(0)] public required GateVerdict Verdict { get; init; }
+    /// <summary>A stable code for the deciding rule, e.g. <c>hold.dispute</c>, <c>window.local-time</c>, <c>calls.7-in-7</c>.</summary>
+    [Id(1)] public required string Rule { get; init; }
+    [Id(2)] public required string Reason { get; init; }
+    [Id(3)] public DateTimeOffset? NotBefore { get; init; }
+
+    public static readonly GateDecision Allowed = new() { Verdict = GateVerdict.Allow, Rule = "allowed", Reason = "Every contact rule allows it." };
+
+    public static GateDecision Deny(string rule, string reason) => new() { Verdict = GateVerdict.Deny, Rule = rule, Reason = reason };
+
+    public static GateDecision Defer(string rule, string reason, DateTimeOffset notBefore) =>
+        new() { Verdict = GateVerdict.Defer, Rule = rule, Reason = reason, NotBefore = notBefore };
+}
+
+/// <summary>A contact (or extraordinary action) someone wants to make now.</summary>
+public sealed record ContactRequest(AccountKey Account, OutreachAction Action, ContactChannel? Channel, ContactInitiator Initiator);
+
+/// <summary>What the gate needs to know about the person: how they can be reached and what they agreed to.</summary>
+public sealed record PersonFacts(
+    GuarantorProfile Profile,
+    IReadOnlyList<ChannelConsent> ConsentHistory,
+    IReadOnlyList<Hold> Holds,
+    IReadOnlyList<ContactAttempt> History);
+
+/// <summary>What the gate needs to know about the debt (the account).</summary>
+public sealed record DebtFacts(
+    IReadOnlyList<Hold> Holds,
+    decimal PatientResponsibility,
+    DateTimeOffset? FirstStatementAt,
+    DateTimeOffset? FinalNoticeAt);
+
+/// <summary>
+/// Decides whether one contact may happen now: allow, defer until a time, or deny, always with the rule that decided.
+/// Pure: everything it knows comes in as arguments, including <c>now</c>.
+/// </summary>
+public static class ComplianceGate
+{
+    public static GateDecision Check(ContactRequest request, PersonFacts person, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
+    {
+        // 1. Holds stop everything they cover, at once.
+        var hold = debt.Holds.Concat(person.Holds).FirstOrDefault(h => h.IsActive);
+        if (hold is not null)
+            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {(debt.Holds.Contains(hold) ? "account" : "guarantor")} is on a {Describe(hold.Reason)} hold ({hold.HoldId}).");
+
+        if (IsExtraordinaryAction(request.Action))
+            return CheckExtraordinaryAction(request, debt, rules, now);
+        if (request.Action is OutreachAction.WriteOffReview)
+            return GateDecision.Allowed; // an internal task, not a contact
+        if (request.Channel is not { } channel)
+            return GateDecision.Deny("channel.missing", "A contact needs a channel.");
+
+        // 2. The one confirmation text after an SMS opt-out follows its own rule.
+        var consents = GuarantorRules.CurrentConsents(person.ConsentHistory);
+        if (request.Action is OutreachAction.OptOutConfirmation)
+            return CheckOptOutConfirmation(person, consents, rules, now);
+
+        // 3. The channel must exist for this person and be open.
+        var unavailable = ChannelUnavailable(channel, person.Profile);
+        if (unavailable is not null) return GateDecision.Deny("channel.unavailable", unavailable);
+        if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
+            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.Source}, {consent.RecordedAt:yyyy-MM-dd}).");
+        if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
+            return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
+
+        if (channel == ContactChannel.Mail)
+            return GateDecision.Allowed; // letters are not time-bound or frequency-capped here
+
+        // 4. Frequency: calls about this debt, then contacts with this person.
+        var countsAgainstLimits = request.Initiator is ContactInitiator.Engine or ContactInitiator.Agent;
+        DateTimeOffset? notBefore = null;
+        var rule = "";
+        var reason = "";
+        void Later(DateTimeOffset t, string r, string why)
+        {
+            if (notBefore is null || t > notBefore) { notBefore = t; rule = r; reason = why; }
+        }
+        if (countsAgainstLimits && channel is ContactChannel.Voice or ContactChannel.AutomatedVoice)
+        {
+            var calls = person.History
+                .Where(a => a.Account == request.Account && a.CountsAsCallAttempt && a.At > now - rules.CallWindow && a.At <= now)
+                .Select(a => a.At).Order().ToList();
+            if (calls.Count >= rules.MaxCallAttemptsPerDebt)
+                Later(calls[calls.Count - rules.MaxCallAttemptsPerDebt] + rules.CallWindow, "calls.7-in-7",
+                    $"{calls.Count} call attempts about this debt in the last {rules.CallWindow.TotalDays:0} days; at most {rules.MaxCallAttemptsPerDebt} are allowed.");
+            var conversation = person.History
+                .Where(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact && a.Initiator != ContactInitiator.PatientRequested && a.At <= now)
+                .Select(a => (DateTimeOffset?)a.At).Max();
+            if (conversation is { } talked && now < talked + rules.QuietAfterConversation)
+                Later(talked + rules.QuietAfterConversation, "calls.after-conversation",
+                    $"A conversation about this debt took place on {talked:yyyy-MM-dd}; no call for {rules.QuietAfterConversation.TotalDays:0} days after one.");
+        }
+        if (countsAgainstLimits && rules.MaxContactsPerPersonPerDay > 0)
+        {
+            var recent = person.History
+                .Where(a => a.Channel is not ContactChannel.Mail and not null && a.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
+                            && a.Action != OutreachAction.OptOutConfirmation && a.At > now - TimeSpan.FromDays(1) && a.At <= now)
+                .Select(a => a.At).Order().ToList();
+            if (recent.Count >= rules.MaxContactsPerPersonPerDay)
+                Later(recent[recent.Count - rules.MaxContactsPerPersonPerDay] + TimeSpan.FromDays(1), "person.daily-limit",
+                    $"{recent.Count} contacts with this person in the last 24 hours; at most {rules.MaxContactsPerPersonPerDay} are allowed.");
+        }
+
+        // 5. Local time: inside the window in every time zone the person may be in (checked at the deferred time too).
+        var zones = Zones(person.Profile.TimeZone);
+        var candidate = notBefore ?? now;
+        var windowed = ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd);
+        if (windowed > candidate)
+        {
+            if (notBefore is null) { rule = "window.local-time"; reason = $"Outside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm} in the guarantor's local time ({string.Join(", ", zones)})."; }
+            notBefore = windowed;
+        }
+        return notBefore is { } t ? GateDecision.Defer(rule, reason, t) : GateDecision.Allowed;
+    }
+
+    public static bool IsExtraordinaryAction(OutreachAction action) => action is OutreachAction.AgencyPlacement or OutreachAction.CreditReporting;
+
+    private static GateDecision CheckExtraordinaryAction(ContactRequest request, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
+    {
+        if (debt.FirstStatementAt is not { } first)
+            return GateDecision.Deny("eca.no-statement", "No extraordinary collection action before the first post-discharge statement.");
+        if (debt.FinalNoticeAt is not { } notice)
+            return GateDecision.Deny("eca.no-notice", "No extraordinary collection action without the written notice (final notice) first.");
+        if (request.Action == OutreachAction.CreditReporting && debt.PatientResponsibility < rules.CreditReportingMinimumBalance)
+            return GateDecision.Deny("eca.credit-floor", $"Medical balances under {rules.CreditReportingMinimumBalance:0.00} are never reported to credit bureaus.");
+        var earliest = new[]
+        {
+            (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),
+            (notice + rules.EcaNoticePeriod, "eca.notice-period", $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action."),
+            (request.Action == OutreachAction.CreditReporting ? first + rules.CreditReportingWait : DateTimeOffset.MinValue, "eca.credit-wait", $"Medical debt is not reported until {rules.CreditReportingWait.TotalDays:0} days after the first statement."),
+        }.MaxBy(e => e.Item1);
+        return earliest.Item1 > now ? GateDecision.Defer(earliest.Item2, earliest.Item3, earliest.Item1) : GateDecision.Allowed;
+    }
+
+    private static GateDecision CheckOptOutConfirmation(PersonFacts person, IReadOnlyDictionary<ContactChannel, ChannelConsent> consents, ComplianceRules rules, DateTimeOffset now)
+    {
+        if (!consents.TryGetValue(ContactChannel.Sms, out var sms) || sms.Status != ConsentStatus.OptedOut)
+            return GateDecision.Deny("opt-out-confirmation.no-opt-out", "A confirmation text only follows an SMS opt-out.");
+        if (now - sms.RecordedAt > rules.OptOutConfirmationWindow)
+            return GateDecision.Deny("opt-out-confirmation.too-late", $"The confirmation must go within {rules.OptOutConfirmationWindow.TotalMinutes:0} minutes of the opt-out.");
+        if (person.History.Any(a => a.Action == OutreachAction.OptOutConfirmation && a.At >= sms.RecordedAt))
+            return GateDecision.Deny("opt-out-confirmation.already-sent", "One confirmation text was already sent for this opt-out.");
+        if (!person.Profile.Phones.Any(p => p.Type == PhoneType.Mobile))
+            return GateDecision.Deny("channel.unavailable", "There is no mobile number to confirm to.");
+        return GateDecision.Allowed;
+    }
+
+    private static string? ChannelUnavailable(ContactChannel channel, GuarantorProfile profile) => channel switch
+    {
+        ContactChannel.Email when profile.Email is null => "The guarantor has no email address.",
+        ContactChannel.Sms when !profile.Phones.Any(p => p.Type == PhoneType.Mobile) => "The guarantor has no mobile number.",
+        ContactChannel.Voice or ContactChannel.AutomatedVoice when profile.Phones.Count == 0 => "The guarantor has no phone number.",
+        _ => null,
+    };
+
+    /// <summary>The zones to check: the known one, every plausible one, or (nothing known) every US zone.</summary>
+    public static IReadOnlyList<string> Zones(TimeZoneResolution resolution) =>
+        resolution.Zone is { } zone ? [zone]
+        : resolution.PlausibleZones.Count > 0 ? resolution.PlausibleZones
+        : UsTimeZones.AllZones.ToList();
+
+    public static string Json(HoldReason reason) => char.ToLowerInvariant(reason.ToString()[0]) + reason.ToString()[1..];
+
+    private static string Describe(HoldReason reason) => reason switch
+    {
+        HoldReason.CeaseCommunication => "cease-communication",
+        HoldReason.InsurancePending => "insurance-pending",
+        HoldReason.FinancialAssistancePending => "financial-assistance",
+        HoldReason.PatientProviderDispute => "patient-provider dispute",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+
+    private static string Describe(ContactChannel channel) => channel switch
+    {
+        ContactChannel.Sms => "Text messages",
+        ContactChannel.AutomatedVoice => "Automated calls",
+        ContactChannel.Voice => "calls",
+        ContactChannel.Email => "email",
+        _ => "mail",
+    };
+}
+
+/// <summary>Local-time contact windows across one or more time zones.</summary>
+public static class ContactWindow
+{
+    public static bool IsInside(DateTimeOffset instant, IEnumerable<string> zones, TimeOnly start, TimeOnly end) =>
+        zones.All(z => Inside(Local(instant, z), start, end));
+
+    /// <summary>The earliest instant at or after <paramref name="from"/> that is inside the window in every zone.</summary>
+    public static DateTimeOffset EarliestAllowed(DateTimeOffset from, IReadOnlyList<string> zones, TimeOnly start, TimeOnly end)
+    {
+        var candidate = from;
+        for (var i = 0; i < 64; i++)
+        {
+            var moved = false;
+            foreach (var zone in zones)
+            {
+                var local = Local(candidate, zone);
+                if (Inside(local, start, end)) continue;
+                var day = local.TimeOfDay < start.ToTimeSpan() ? local.Date : local.Date.AddDays(1);
+                var next = ToInstant(day + start.ToTimeSpan(), zone);
+                if (next > candidate) { candidate = next; moved = true; }
+            }
+            if (!moved && IsInside(candidate, zones, start, end)) return candidate;
+            if (!moved) candidate = candidate.AddMinutes(1);
+        }
+        throw new InvalidOperationException("No instant is inside the contact window in every zone: check the window settings.");
+    }
+
+    private static bool Inside(DateTime local, TimeOnly start, TimeOnly end)
+    {
+        var t = TimeOnly.FromDateTime(local);
+        return t >= start && t < end;
+    }
+
+    private static DateTime Local(DateTimeOffset instant, string zone) =>
+        TimeZoneInfo.ConvertTime(instant, TimeZoneInfo.FindSystemTimeZoneById(zone)).DateTime;
+
+    private static DateTimeOffset ToInstant(DateTime local, string zone)
+    {
+        var tz = TimeZoneInfo.FindSystemTimeZoneById(zone);
+        // A local time skipped by a daylight-saving jump does not exist: take the first valid minute after it.
+        while (tz.IsInvalidTime(local)) local = local.AddMinutes(1);
+        return new DateTimeOffset(local, tz.GetUtcOffset(local));
+    }
+}

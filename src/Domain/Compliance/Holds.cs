@@ -1,0 +1,86 @@
+namespace Collections.Domain.Compliance;
+
+/// <summary>Why collection activity must stop. Every hold stops every outbound contact and every extraordinary action it covers.</summary>
+public enum HoldReason
+{
+    /// <summary>The patient disputes the debt: collection pauses until verification is recorded.</summary>
+    Dispute,
+    /// <summary>A written request to stop communicating.</summary>
+    CeaseCommunication,
+    /// <summary>The patient is represented by an attorney: contact goes to the attorney, not the patient.</summary>
+    Attorney,
+    /// <summary>Bankruptcy filed: the automatic stay forbids collection.</summary>
+    Bankruptcy,
+    /// <summary>The patient has died: only the estate may be contacted.</summary>
+    Deceased,
+    /// <summary>A claim is still with insurance: the patient's share is not known yet.</summary>
+    InsurancePending,
+    /// <summary>A financial-assistance application is being decided (suspends extraordinary collection actions under 501(r)).</summary>
+    FinancialAssistancePending,
+    /// <summary>A patient-provider dispute under the No Surprises Act.</summary>
+    PatientProviderDispute,
+    /// <summary>Placed by staff for any other reason given in the note.</summary>
+    Manual,
+}
+
+/// <summary>A hold on an account (or on a guarantor, covering all their accounts). Released holds stay on record.</summary>
+[GenerateSerializer, Immutable, Alias("collections.Hold")]
+public sealed record Hold
+{
+    [Id(0)] public required string HoldId { get; init; }
+    [Id(1)] public required HoldReason Reason { get; init; }
+    /// <summary>The evidence: what was received, from whom (no clinical details).</summary>
+    [Id(2)] public required string Note { get; init; }
+    [Id(3)] public required string PlacedBy { get; init; }
+    [Id(4)] public required DateTimeOffset PlacedAt { get; init; }
+    [Id(5)] public string? ReleasedBy { get; init; }
+    [Id(6)] public DateTimeOffset? ReleasedAt { get; init; }
+    /// <summary>Why it was released (for a dispute: the verification that was sent).</summary>
+    [Id(7)] public string? ReleaseNote { get; init; }
+
+    public bool IsActive => ReleasedAt is null;
+}
+
+/// <summary>A request to place a hold (unvalidated).</summary>
+[GenerateSerializer, Immutable, Alias("collections.HoldRequest")]
+public sealed record HoldRequest
+{
+    [Id(0)] public HoldReason? Reason { get; init; }
+    [Id(1)] public string? Note { get; init; }
+}
+
+public static class HoldRules
+{
+    public static (Hold? Hold, IReadOnlyList<DomainError> Errors) Place(HoldRequest request, IReadOnlyList<Hold> existing, string placedBy, DateTimeOffset now)
+    {
+        var errors = new ErrorList();
+        if (request.Reason is null)
+            errors.Invalid("reason", "reason.required", "The hold reason is required (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual).");
+        Text.Require(request.Note, "note", 500, errors);
+        if (errors.Any) return (null, errors.Errors);
+        var hold = new Hold
+        {
+            HoldId = $"H{existing.Count + 1}",
+            Reason = request.Reason!.Value,
+            Note = request.Note!.Trim(),
+            PlacedBy = placedBy,
+            PlacedAt = now,
+        };
+        return (hold, []);
+    }
+
+    public static (Hold? Hold, IReadOnlyList<DomainError> Errors) Release(string holdId, string? note, IReadOnlyList<Hold> existing, string releasedBy, DateTimeOffset now)
+    {
+        var hold = existing.FirstOrDefault(h => h.HoldId == holdId);
+        if (hold is null) return (null, [DomainError.NotFound("hold.not-found", "No hold with this id.")]);
+        if (!hold.IsActive) return (null, [DomainError.Conflict("hold.already-released", "This hold was already released.")]);
+        var errors = new ErrorList();
+        if (hold.Reason == HoldReason.Dispute)
+            Text.Require(note, "note", 500, errors);   // a dispute ends only when its verification is recorded
+        else
+            Text.Check(note, "note", 500, errors);
+        if (errors.Any)
+            return (null, errors.Errors.Select(e => e with { Message = hold.Reason == HoldReason.Dispute ? "Releasing a dispute needs the verification that was sent to the patient (note)." : e.Message }).ToList());
+        return (hold with { ReleasedAt = now, ReleasedBy = releasedBy, ReleaseNote = Text.Clean(note) }, []);
+    }
+}

@@ -1,0 +1,116 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+
+namespace Collections.Domain.Tests;
+
+public sealed class ArrangementTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 23, 15, 0, 0, TimeSpan.Zero);
+    private static readonly ArrangementRules Rules = new();
+
+    private static LedgerEntry Payment(decimal amount, DateTimeOffset at, string id = "E9") => new()
+    {
+        EntryId = id, Kind = EntryKind.PatientPayment, Amount = amount, EffectiveDate = DateOnly.FromDateTime(at.UtcDateTime), PostedAt = at,
+        IdempotencyKey = id, RequestFingerprint = id, PostedBy = "k", Method = PaymentMethod.Card,
+    };
+
+    private static PromiseToPay Promise(decimal amount = 100m) =>
+        ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = amount, PromisedDate = new DateOnly(2026, 12, 1) }, 300m, 0, false, Rules, "k", Now).Promise!;
+
+    [Fact]
+    public void A_promise_paid_in_full_by_its_date_is_kept()
+    {
+        var kept = ArrangementRulesLogic.Evaluate(Promise(), [Payment(100m, Now.AddDays(5))], Rules, Now.AddDays(5));
+        Assert.Equal(PromiseStatus.Kept, kept.Status);
+    }
+
+    [Fact]
+    public void A_promise_not_paid_by_its_date_plus_grace_is_broken()
+    {
+        var promise = Promise();
+        Assert.Equal(PromiseStatus.Pending, ArrangementRulesLogic.Evaluate(promise, [Payment(40m, Now.AddDays(2))], Rules, new DateTimeOffset(2026, 12, 6, 23, 0, 0, TimeSpan.Zero)).Status);
+        Assert.Equal(PromiseStatus.Broken, ArrangementRulesLogic.Evaluate(promise, [Payment(40m, Now.AddDays(2))], Rules, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero)).Status);
+    }
+
+    [Fact]
+    public void Payments_made_before_the_promise_do_not_count_toward_it()
+    {
+        var broken = ArrangementRulesLogic.Evaluate(Promise(), [Payment(100m, Now.AddDays(-1))], Rules, Now.AddDays(30));
+        Assert.Equal(PromiseStatus.Broken, broken.Status);
+    }
+
+    [Theory]
+    [InlineData(0, "amount.zero")]
+    [InlineData(400, "amount.exceeds-balance")]
+    public void A_promise_must_be_for_a_positive_amount_no_more_than_owed(decimal amount, string code)
+    {
+        var (_, errors) = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = amount, PromisedDate = new DateOnly(2026, 12, 1) }, 300m, 0, false, Rules, "k", Now);
+        Assert.Contains(errors, e => e.Code == code);
+    }
+
+    [Fact]
+    public void A_promise_date_more_than_90_days_out_is_refused()
+    {
+        var (_, errors) = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = 10m, PromisedDate = new DateOnly(2027, 3, 1) }, 300m, 0, false, Rules, "k", Now);
+        Assert.Equal("date.too-far", Assert.Single(errors).Code);
+    }
+
+    private static PaymentPlan Plan(decimal balance = 1000m, decimal down = 100m, int count = 6) =>
+        ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = down, InstallmentCount = count, Frequency = InstallmentFrequency.Monthly, FirstDueDate = new DateOnly(2026, 12, 15) },
+            balance, 0, false, Rules, "k", Now).Plan!;
+
+    [Fact]
+    public void Installments_split_the_financed_balance_and_the_last_absorbs_the_cents()
+    {
+        var plan = Plan(1000m, 100m, 7);
+        Assert.Equal(7, plan.Installments.Count);
+        Assert.Equal(128.57m, plan.Installments[0].Amount);
+        Assert.Equal(900m, plan.Installments.Sum(i => i.Amount));
+        Assert.Equal(new DateOnly(2027, 6, 15), plan.Installments[^1].DueDate);
+    }
+
+    [Fact]
+    public void Installments_below_the_minimum_are_refused()
+    {
+        var (_, errors) = ArrangementRulesLogic.MakePlan(new PlanRequest { InstallmentCount = 12, Frequency = InstallmentFrequency.Monthly, FirstDueDate = new DateOnly(2026, 12, 15) }, 200m, 0, false, Rules, "k", Now);
+        Assert.Equal("installment.below-minimum", Assert.Single(errors).Code);
+    }
+
+    [Fact]
+    public void A_missed_installment_past_its_grace_period_defaults_the_plan()
+    {
+        var plan = Plan();
+        var paidDown = new[] { Payment(100m, Now.AddHours(1)) };
+        Assert.Equal(PlanStatus.Active, ArrangementRulesLogic.Evaluate(plan, paidDown, 900m, Rules, new DateTimeOffset(2026, 12, 20, 23, 0, 0, TimeSpan.Zero)).Status);
+        Assert.Equal(PlanStatus.Defaulted, ArrangementRulesLogic.Evaluate(plan, paidDown, 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero)).Status);
+    }
+
+    [Fact]
+    public void An_unpaid_down_payment_defaults_the_plan_after_the_grace_period() =>
+        Assert.Equal(PlanStatus.Defaulted, ArrangementRulesLogic.Evaluate(Plan(), [], 1000m, Rules, Now.AddDays(6)).Status);
+
+    [Fact]
+    public void Paying_the_plan_off_completes_it()
+    {
+        var done = ArrangementRulesLogic.Evaluate(Plan(), [Payment(1000m, Now.AddDays(1))], 0m, Rules, Now.AddDays(1));
+        Assert.Equal(PlanStatus.Completed, done.Status);
+    }
+
+    [Fact]
+    public void An_installment_reminder_is_due_three_days_before_and_only_once()
+    {
+        var plan = Plan();
+        var paidDown = new[] { Payment(100m, Now.AddHours(1)) };
+        Assert.Null(ArrangementRulesLogic.ReminderDue(plan, paidDown, Rules, new DateTimeOffset(2026, 12, 11, 12, 0, 0, TimeSpan.Zero)));
+        var due = ArrangementRulesLogic.ReminderDue(plan, paidDown, Rules, new DateTimeOffset(2026, 12, 12, 12, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, due!.Number);
+        Assert.Null(ArrangementRulesLogic.ReminderDue(plan with { Reminded = [1] }, paidDown, Rules, new DateTimeOffset(2026, 12, 12, 12, 0, 0, TimeSpan.Zero)));
+    }
+
+    [Fact]
+    public void The_next_check_is_the_earliest_reminder_or_grace_deadline()
+    {
+        var plan = Plan();
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero), ArrangementRulesLogic.NextCheck(plan, Rules, Now)); // down payment grace
+    }
+}

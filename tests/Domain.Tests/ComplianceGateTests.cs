@@ -1,0 +1,249 @@
+using Collections.Domain;
+using Collections.Domain.Compliance;
+
+namespace Collections.Domain.Tests;
+
+public sealed class ComplianceGateTests
+{
+    // 15:00 UTC = 09:00 in Chicago (CST) on a Monday.
+    internal static readonly DateTimeOffset Now = new(2026, 11, 23, 15, 0, 0, TimeSpan.Zero);
+    internal static readonly AccountKey Debt = new("MAIN", "A1");
+    internal static readonly ComplianceRules Rules = new();
+
+    internal static GuarantorProfile Profile(string? zone = "America/Chicago", bool mobile = true, string? email = "p@example.org") => new()
+    {
+        FirstName = "Pat", LastName = "Doe", DateOfBirth = new DateOnly(1980, 1, 1),
+        Address = new PostalAddress { Line1 = "1 Main", City = "Austin", State = "TX", Zip = "78701" },
+        Phones = mobile ? [new PhoneNumber { Number = "5125550100", Type = PhoneType.Mobile }] : [],
+        Email = email, PreferredChannel = ContactChannel.Mail,
+        TimeZone = zone is null
+            ? new TimeZoneResolution { Zone = null, PlausibleZones = ["America/New_York", "America/Los_Angeles"], Source = TimeZoneSource.ZipArea }
+            : TimeZoneResolution.Given(zone),
+    };
+
+    internal static ChannelConsent Consent(ContactChannel channel, ConsentStatus status, DateTimeOffset at) =>
+        new() { Channel = channel, Status = status, Source = "test", RecordedAt = at, RecordedBy = "k" };
+
+    internal static ContactAttempt Call(DateTimeOffset at, ContactOutcome outcome = ContactOutcome.NoAnswer, ContactInitiator by = ContactInitiator.Agent, AccountKey? account = null) =>
+        new() { RequestId = Guid.NewGuid().ToString(), Account = account ?? Debt, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice, Initiator = by, At = at, Outcome = outcome };
+
+    internal static Hold ActiveHold(HoldReason reason) => new() { HoldId = "H1", Reason = reason, Note = "letter received", PlacedBy = "k", PlacedAt = Now.AddDays(-1) };
+
+    private static GateDecision Check(ContactChannel? channel, OutreachAction action = OutreachAction.EmailReminder, PersonFacts? person = null, DebtFacts? debt = null, DateTimeOffset? now = null, ContactInitiator by = ContactInitiator.Engine) =>
+        ComplianceGate.Check(new ContactRequest(Debt, action, channel, by),
+            person ?? new PersonFacts(Profile(), [], [], []),
+            debt ?? new DebtFacts([], 500m, null, null), Rules, now ?? Now);
+
+    [Fact]
+    public void An_email_in_business_hours_with_nothing_against_it_is_allowed() =>
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Email).Verdict);
+
+    [Theory]
+    [InlineData(HoldReason.Dispute)]
+    [InlineData(HoldReason.CeaseCommunication)]
+    [InlineData(HoldReason.Bankruptcy)]
+    [InlineData(HoldReason.Deceased)]
+    [InlineData(HoldReason.Attorney)]
+    [InlineData(HoldReason.InsurancePending)]
+    [InlineData(HoldReason.FinancialAssistancePending)]
+    [InlineData(HoldReason.PatientProviderDispute)]
+    [InlineData(HoldReason.Manual)]
+    public void Any_active_hold_denies_every_channel_and_action(HoldReason reason)
+    {
+        foreach (var (channel, action) in new (ContactChannel?, OutreachAction)[] { (ContactChannel.Mail, OutreachAction.PatientStatement), (ContactChannel.Voice, OutreachAction.CallTask), (null, OutreachAction.AgencyPlacement) })
+        {
+            var decision = Check(channel, action, debt: new DebtFacts([ActiveHold(reason)], 500m, Now.AddDays(-200), Now.AddDays(-100)));
+            Assert.Equal(GateVerdict.Deny, decision.Verdict);
+            Assert.StartsWith("hold.", decision.Rule);
+        }
+    }
+
+    [Fact]
+    public void A_guarantor_level_hold_covers_all_their_accounts()
+    {
+        var person = new PersonFacts(Profile(), [], [ActiveHold(HoldReason.Bankruptcy)], []);
+        Assert.Equal("hold.bankruptcy", Check(ContactChannel.Mail, OutreachAction.Letter, person).Rule);
+    }
+
+    [Fact]
+    public void A_released_hold_no_longer_denies()
+    {
+        var released = ActiveHold(HoldReason.Dispute) with { ReleasedAt = Now.AddHours(-1), ReleasedBy = "k" };
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Email, debt: new DebtFacts([released], 500m, null, null)).Verdict);
+    }
+
+    [Fact]
+    public void An_opted_out_channel_is_denied()
+    {
+        var person = new PersonFacts(Profile(), [Consent(ContactChannel.Email, ConsentStatus.OptedOut, Now.AddDays(-2))], [], []);
+        Assert.Equal("channel.opted-out", Check(ContactChannel.Email, person: person).Rule);
+    }
+
+    [Fact]
+    public void Texts_and_automated_calls_need_recorded_consent()
+    {
+        Assert.Equal("channel.no-consent", Check(ContactChannel.Sms, OutreachAction.SmsReminder).Rule);
+        Assert.Equal("channel.no-consent", Check(ContactChannel.AutomatedVoice, OutreachAction.CallTask).Rule);
+        var consented = new PersonFacts(Profile(), [Consent(ContactChannel.Sms, ConsentStatus.Granted, Now.AddDays(-30))], [], []);
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Sms, OutreachAction.SmsReminder, consented).Verdict);
+    }
+
+    [Fact]
+    public void A_channel_the_guarantor_does_not_have_is_denied()
+    {
+        var person = new PersonFacts(Profile(mobile: false, email: null), [], [], []);
+        Assert.Equal("channel.unavailable", Check(ContactChannel.Email, person: person).Rule);
+        Assert.Equal("channel.unavailable", Check(ContactChannel.Voice, OutreachAction.CallTask, person).Rule);
+    }
+
+    [Fact]
+    public void Before_eight_in_the_morning_local_time_a_contact_waits_until_eight()
+    {
+        var early = new DateTimeOffset(2026, 11, 23, 13, 0, 0, TimeSpan.Zero); // 07:00 in Chicago
+        var decision = Check(ContactChannel.Email, now: early);
+        Assert.Equal(GateVerdict.Defer, decision.Verdict);
+        Assert.Equal("window.local-time", decision.Rule);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 14, 0, 0, TimeSpan.Zero), decision.NotBefore);
+    }
+
+    [Fact]
+    public void At_nine_in_the_evening_local_time_a_contact_waits_until_the_next_morning()
+    {
+        var late = new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.Zero); // 21:00 in Chicago on the 23rd
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 14, 0, 0, TimeSpan.Zero), Check(ContactChannel.Email, now: late).NotBefore);
+    }
+
+    [Fact]
+    public void With_an_unknown_zone_only_hours_allowed_in_every_plausible_zone_are_used()
+    {
+        // 13:30 UTC = 08:30 New York but 05:30 Los Angeles: wait until 08:00 in Los Angeles (16:00 UTC).
+        var person = new PersonFacts(Profile(zone: null), [], [], []);
+        var decision = Check(ContactChannel.Email, person: person, now: new DateTimeOffset(2026, 11, 23, 13, 30, 0, TimeSpan.Zero));
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 16, 0, 0, TimeSpan.Zero), decision.NotBefore);
+    }
+
+    [Fact]
+    public void Letters_are_not_held_to_the_time_window()
+    {
+        var night = new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero); // 02:00 in Chicago
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Mail, OutreachAction.Letter, now: night).Verdict);
+    }
+
+    [Fact]
+    public void The_eighth_call_attempt_in_seven_days_is_deferred_until_the_first_leaves_the_window()
+    {
+        var calls = Enumerable.Range(0, 7).Select(i => Call(Now.AddDays(-6).AddHours(i))).ToList();
+        var person = new PersonFacts(Profile(), [], [], calls);
+
+        var decision = Check(ContactChannel.Voice, OutreachAction.CallTask, person, by: ContactInitiator.Agent);
+
+        Assert.Equal(GateVerdict.Defer, decision.Verdict);
+        Assert.Equal("calls.7-in-7", decision.Rule);
+        Assert.Equal(calls[0].At.AddDays(7), decision.NotBefore);
+    }
+
+    [Fact]
+    public void Calls_the_patient_asked_for_and_inbound_calls_do_not_count()
+    {
+        var calls = Enumerable.Range(0, 7).Select(i => Call(Now.AddDays(-1).AddMinutes(i), by: i % 2 == 0 ? ContactInitiator.PatientRequested : ContactInitiator.Inbound)).ToList();
+        var person = new PersonFacts(Profile(), [], [], calls);
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Voice, OutreachAction.CallTask, person, by: ContactInitiator.Agent).Verdict);
+    }
+
+    [Fact]
+    public void Calls_about_another_debt_do_not_count_toward_this_debts_limit()
+    {
+        var other = new AccountKey("MAIN", "A2");
+        var calls = Enumerable.Range(0, 7).Select(i => Call(Now.AddDays(-3).AddMinutes(i), account: other)).ToList();
+        var person = new PersonFacts(Profile(), [], [], calls);
+        var rules = Rules with { MaxContactsPerPersonPerDay = 0 };
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(new ContactRequest(Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent), person, new DebtFacts([], 1m, null, null), rules, Now).Verdict);
+    }
+
+    [Fact]
+    public void No_call_within_seven_days_after_a_conversation_about_the_debt()
+    {
+        var talked = Now.AddDays(-2);
+        var person = new PersonFacts(Profile(), [], [], [Call(talked, ContactOutcome.RightPartyContact)]);
+        var decision = Check(ContactChannel.Voice, OutreachAction.CallTask, person, by: ContactInitiator.Agent);
+        Assert.Equal("calls.after-conversation", decision.Rule);
+        Assert.Equal(talked.AddDays(7), decision.NotBefore);
+    }
+
+    [Fact]
+    public void A_person_is_not_contacted_more_than_the_daily_limit_across_accounts()
+    {
+        var history = Enumerable.Range(0, 3).Select(i => new ContactAttempt
+        {
+            RequestId = $"r{i}", Account = new AccountKey("MAIN", $"A{i + 5}"), Action = OutreachAction.EmailReminder, Channel = ContactChannel.Email,
+            Initiator = ContactInitiator.Engine, At = Now.AddHours(-3 + i), Outcome = ContactOutcome.Attempted,
+        }).ToList();
+        var decision = Check(ContactChannel.Email, person: new PersonFacts(Profile(), [], [], history));
+        Assert.Equal("person.daily-limit", decision.Rule);
+        // 24 hours after the first contact is 06:00 in Chicago: the window moves it to 08:00 there.
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 14, 0, 0, TimeSpan.Zero), decision.NotBefore);
+    }
+
+    [Fact]
+    public void A_deferral_lands_inside_the_local_time_window()
+    {
+        // Seven calls ending at 02:00 UTC; the window reopens at 02:00 UTC + 7 days = 20:00 Chicago... still inside; shift to 03:30 UTC = 21:30 Chicago.
+        var calls = Enumerable.Range(0, 7).Select(i => Call(new DateTimeOffset(2026, 11, 17, 3, 30, 0, TimeSpan.Zero).AddMinutes(i))).ToList();
+        var decision = Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(Profile(), [], [], calls), now: new DateTimeOffset(2026, 11, 23, 20, 0, 0, TimeSpan.Zero), by: ContactInitiator.Agent);
+        Assert.Equal(GateVerdict.Defer, decision.Verdict);
+        Assert.True(ContactWindow.IsInside(decision.NotBefore!.Value, ["America/Chicago"], Rules.WindowStart, Rules.WindowEnd));
+        Assert.True(decision.NotBefore >= calls[0].At.AddDays(7));
+    }
+
+    [Fact]
+    public void Agency_placement_waits_120_days_after_the_first_statement_and_30_after_the_notice()
+    {
+        var first = Now.AddDays(-100);
+        var decision = Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, first, Now.AddDays(-40)));
+        Assert.Equal("eca.120-days", decision.Rule);
+        Assert.Equal(first.AddDays(120), decision.NotBefore);
+
+        var notice = Now.AddDays(-10);
+        var soon = Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, Now.AddDays(-130), notice));
+        Assert.Equal("eca.notice-period", soon.Rule);
+        Assert.Equal(notice.AddDays(30), soon.NotBefore);
+
+        Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, Now.AddDays(-130), Now.AddDays(-31))).Verdict);
+    }
+
+    [Fact]
+    public void No_extraordinary_action_without_a_statement_and_a_written_notice()
+    {
+        Assert.Equal("eca.no-statement", Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, null, null)).Rule);
+        Assert.Equal("eca.no-notice", Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, Now.AddDays(-200), null)).Rule);
+    }
+
+    [Fact]
+    public void A_pending_financial_assistance_application_stops_extraordinary_actions()
+    {
+        var decision = Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([ActiveHold(HoldReason.FinancialAssistancePending)], 800m, Now.AddDays(-200), Now.AddDays(-60)));
+        Assert.Equal("hold.financialAssistancePending", decision.Rule);
+    }
+
+    [Fact]
+    public void Credit_reporting_waits_a_year_and_never_reports_under_500()
+    {
+        var debt = new DebtFacts([], 800m, Now.AddDays(-200), Now.AddDays(-60));
+        Assert.Equal("eca.credit-wait", Check(null, OutreachAction.CreditReporting, debt: debt).Rule);
+        Assert.Equal("eca.credit-floor", Check(null, OutreachAction.CreditReporting, debt: debt with { PatientResponsibility = 499.99m, FirstStatementAt = Now.AddDays(-400) }).Rule);
+        Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.CreditReporting, debt: debt with { FirstStatementAt = Now.AddDays(-400) }).Verdict);
+    }
+
+    [Fact]
+    public void After_a_stop_reply_exactly_one_confirmation_text_is_allowed_within_five_minutes()
+    {
+        var stop = Consent(ContactChannel.Sms, ConsentStatus.OptedOut, Now.AddMinutes(-1));
+        var person = new PersonFacts(Profile(), [Consent(ContactChannel.Sms, ConsentStatus.Granted, Now.AddDays(-9)), stop], [], []);
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Sms, OutreachAction.OptOutConfirmation, person).Verdict);
+        Assert.Equal("channel.opted-out", Check(ContactChannel.Sms, OutreachAction.SmsReminder, person).Rule);
+
+        var confirmed = person with { History = [new ContactAttempt { RequestId = "c", Account = Debt, Action = OutreachAction.OptOutConfirmation, Channel = ContactChannel.Sms, Initiator = ContactInitiator.Engine, At = Now.AddSeconds(-30), Outcome = ContactOutcome.Attempted }] };
+        Assert.Equal("opt-out-confirmation.already-sent", Check(ContactChannel.Sms, OutreachAction.OptOutConfirmation, confirmed).Rule);
+        Assert.Equal("opt-out-confirmation.too-late", Check(ContactChannel.Sms, OutreachAction.OptOutConfirmation, person, now: Now.AddMinutes(5)).Rule);
+    }
+}

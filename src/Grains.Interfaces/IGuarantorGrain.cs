@@ -1,4 +1,5 @@
 using Collections.Domain;
+using Collections.Domain.Compliance;
 
 namespace Collections.Grains;
 
@@ -21,6 +22,29 @@ public interface IGuarantorGrain : IGrainWithStringKey
     /// <summary>Adds an account to the guarantor's list; false if the guarantor does not exist.</summary>
     [Alias("LinkAccount")]
     Task<bool> LinkAccount(AccountKey account);
+
+    /// <summary>Runs the compliance gate on a contact over the person's whole history and, if allowed, carries it out (once).</summary>
+    [Alias("RequestContact")]
+    Task<ContactResult> RequestContact(ContactPermitRequest request);
+
+    /// <summary>What an account's cadence needs: preferred channel, whether the person is on hold.</summary>
+    [Alias("GetContactSummary"), Orleans.Concurrency.ReadOnly]
+    Task<GuarantorContactSummary> GetContactSummary();
+
+    /// <summary>A hold on the person: covers every one of their accounts.</summary>
+    [Alias("PlaceHold")]
+    Task<Outcome<GuarantorView>> PlaceHold(HoldRequest request);
+
+    [Alias("ReleaseHold")]
+    Task<Outcome<GuarantorView>> ReleaseHold(string holdId, string? note);
+
+    /// <summary>An inbound reply: STOP and its synonyms revoke the channel at once (and one confirmation text goes out).</summary>
+    [Alias("RecordReply")]
+    Task<ReplyHandling> RecordReply(InboundReply reply);
+
+    /// <summary>Records a call (by an agent, asked for by the patient, or inbound) and how it went.</summary>
+    [Alias("RecordCall")]
+    Task RecordCall(AccountKey account, ContactInitiator initiator, ContactOutcome outcome, string requestId);
 }
 
 [GenerateSerializer, Immutable, Alias("collections.ConsentRequest")]
@@ -40,4 +64,7 @@ public sealed record GuarantorView
     [Id(2)] public required IReadOnlyList<ChannelConsent> Consents { get; init; }
     [Id(3)] public required IReadOnlyList<AccountKey> Accounts { get; init; }
     [Id(4)] public required DateTimeOffset RegisteredAt { get; init; }
+    [Id(5)] public IReadOnlyList<Hold> Holds { get; init; } = [];
+    /// <summary>The person's recent contact history (newest first), across all their accounts.</summary>
+    [Id(6)] public IReadOnlyList<ContactAttempt> RecentContacts { get; init; } = [];
 }

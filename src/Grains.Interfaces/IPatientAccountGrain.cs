@@ -1,4 +1,6 @@
 using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Compliance;
 
 namespace Collections.Grains;
 
@@ -17,6 +19,26 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// <summary>Posts one ledger entry. The same idempotency key with the same request returns the first result.</summary>
     [Alias("Post")]
     Task<Outcome<PostingReceipt>> Post(EntryRequest request);
+
+    /// <summary>Stops every contact and action on the account at once, until released.</summary>
+    [Alias("PlaceHold")]
+    Task<Outcome<AccountView>> PlaceHold(HoldRequest request);
+
+    /// <summary>Releases a hold (a dispute needs the verification note); the cadence resumes where it was.</summary>
+    [Alias("ReleaseHold")]
+    Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note);
+
+    /// <summary>Records a promise to pay: collection contact pauses until the promised date.</summary>
+    [Alias("MakePromise")]
+    Task<Outcome<AccountView>> MakePromise(PromiseRequest request);
+
+    /// <summary>Starts a payment plan: installment reminders replace the cadence.</summary>
+    [Alias("StartPlan")]
+    Task<Outcome<AccountView>> StartPlan(PlanRequest request);
+
+    /// <summary>Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy).</summary>
+    [Alias("Reevaluate")]
+    Task Reevaluate();
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>
@@ -54,6 +76,13 @@ public sealed record AccountView
     [Id(9)] public required AccountBalances Balances { get; init; }
     [Id(10)] public required AccountAge Age { get; init; }
     [Id(11)] public required IReadOnlyList<LedgerEntry> Entries { get; init; }
+    [Id(12)] public CadenceView? Cadence { get; init; }
+    [Id(13)] public IReadOnlyList<Hold> Holds { get; init; } = [];
+    [Id(14)] public IReadOnlyList<PromiseToPay> Promises { get; init; } = [];
+    [Id(15)] public IReadOnlyList<PaymentPlan> Plans { get; init; } = [];
+    [Id(16)] public DateTimeOffset? FirstStatementAt { get; init; }
+    [Id(17)] public DateTimeOffset? FinalNoticeAt { get; init; }
+    [Id(18)] public DateTimeOffset? PlacedWithAgencyAt { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PostingReceipt")]

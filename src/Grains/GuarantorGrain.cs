@@ -1,4 +1,6 @@
 using Collections.Domain;
+using Collections.Domain.Compliance;
+using Collections.Outreach;
 using Collections.Persistence;
 
 namespace Collections.Grains;
@@ -13,13 +15,22 @@ public sealed class GuarantorState
     [Id(3)] public List<AccountKey> Accounts { get; set; } = [];
     [Id(4)] public DateTimeOffset RegisteredAt { get; set; }
     [Id(5)] public string? RegisteredBy { get; set; }
+    /// <summary>Holds on the person (they cover every account).</summary>
+    [Id(6)] public List<Hold> Holds { get; set; } = [];
+    /// <summary>Every contact and call with the person, across accounts, oldest first (trimmed to <see cref="GuarantorGrain.HistoryKept"/>).</summary>
+    [Id(7)] public List<ContactAttempt> ContactHistory { get; set; } = [];
 }
 
 public sealed class GuarantorGrain(
     [PersistentState(StorageNames.GuarantorState, StorageNames.Collections)] IPersistentState<GuarantorState> guarantor,
+    IGrainFactory grains,
+    IOutreachService outreach,
+    CadenceSettings settings,
     TimeProvider clock,
     IAuditTrail audit) : Grain, IGuarantorGrain
 {
+    /// <summary>Contact history older than this is dropped: every rule looks back far less.</summary>
+    public static readonly TimeSpan HistoryKept = TimeSpan.FromDays(400);
     private const string Resource = "guarantor";
     private string Id => this.GetPrimaryKeyString();
 
@@ -45,6 +56,8 @@ public sealed class GuarantorGrain(
                 guarantor.State.RegisteredAt = now;
                 guarantor.State.RegisteredBy = CallerContext.Current.Actor;
                 await PersistAsync();
+                foreach (var phone in profile.Phones)
+                    await grains.GetGrain<IPhoneDirectoryGrain>(phone.Number!).Add(Id);
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }
@@ -105,6 +118,191 @@ public sealed class GuarantorGrain(
         return true;
     }
 
+    public async Task<ContactResult> RequestContact(ContactPermitRequest request)
+    {
+        var state = guarantor.State;
+        if (state.ContactHistory.Any(a => a.RequestId == request.RequestId))
+            return new ContactResult { Decision = GateDecision.Allowed, Replayed = true };
+        if (!state.IsRegistered || state.Profile is null)
+            return new ContactResult { Decision = GateDecision.Deny("guarantor.unknown", "The account's guarantor is not registered.") };
+
+        var now = clock.GetUtcNow();
+        var decision = ComplianceGate.Check(
+            new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
+            new PersonFacts(state.Profile, state.ConsentHistory, state.Holds, state.ContactHistory),
+            new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt),
+            settings.Compliance, now);
+        if (decision.Verdict != GateVerdict.Allow)
+            return new ContactResult { Decision = decision };
+
+        // Carry it out first (each step is idempotent by the request id), then remember it.
+        switch (request.Action)
+        {
+            case OutreachAction.CallTask or OutreachAction.WriteOffReview:
+                await grains.GetGrain<ICallTaskQueueGrain>(request.Account.Facility).Add(new CallTask
+                {
+                    TaskId = request.RequestId,
+                    Kind = request.Action == OutreachAction.CallTask ? CallTaskKind.Call : CallTaskKind.WriteOffReview,
+                    Account = request.Account,
+                    GuarantorId = Id,
+                    PatientResponsibility = request.PatientResponsibility,
+                    CreatedAt = now,
+                    Reason = request.Reason,
+                });
+                break;
+            case OutreachAction.AgencyPlacement or OutreachAction.CreditReporting:
+                break; // the account records the placement; nothing reaches the person
+            default:
+                await outreach.EnqueueAsync(Message(request, state.Profile));
+                break;
+        }
+        // Tasks and placements are not contacts with the person; the call itself is recorded when the agent reports it.
+        state.ContactHistory.Add(new ContactAttempt
+        {
+            RequestId = request.RequestId,
+            Account = request.Account,
+            Action = request.Action,
+            Channel = request.Action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting ? null : request.Channel,
+            Initiator = request.Initiator,
+            At = now,
+            Outcome = ContactOutcome.Attempted,
+        });
+        state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
+        await PersistAsync();
+        await audit.RecordAsync(clock, "guarantor.contact", Resource, Id, "ok", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}");
+        return new ContactResult { Decision = decision };
+    }
+
+    public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(new GuarantorContactSummary
+    {
+        Registered = guarantor.State.IsRegistered,
+        PreferredChannel = guarantor.State.Profile?.PreferredChannel ?? ContactChannel.Mail,
+        OnHold = guarantor.State.Holds.Any(h => h.IsActive),
+    });
+
+    public async Task<Outcome<GuarantorView>> PlaceHold(HoldRequest request)
+    {
+        Outcome<GuarantorView> outcome;
+        if (!guarantor.State.IsRegistered)
+            outcome = Outcome<GuarantorView>.Failure(DomainError.NotFound("guarantor.not-found", "No guarantor has this id."));
+        else
+        {
+            var (hold, errors) = HoldRules.Place(request, guarantor.State.Holds, CallerContext.Current.Actor, clock.GetUtcNow());
+            if (hold is null) outcome = Outcome<GuarantorView>.Failure(errors);
+            else
+            {
+                guarantor.State.Holds.Add(hold);
+                await PersistAsync();
+                await ReevaluateAccountsAsync();
+                outcome = Outcome<GuarantorView>.Success(View());
+            }
+        }
+        await audit.RecordAsync(clock, "guarantor.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason}");
+        return outcome;
+    }
+
+    public async Task<Outcome<GuarantorView>> ReleaseHold(string holdId, string? note)
+    {
+        var (released, errors) = HoldRules.Release(holdId, note, guarantor.State.Holds, CallerContext.Current.Actor, clock.GetUtcNow());
+        Outcome<GuarantorView> outcome;
+        if (released is null) outcome = Outcome<GuarantorView>.Failure(errors);
+        else
+        {
+            guarantor.State.Holds[guarantor.State.Holds.FindIndex(h => h.HoldId == holdId)] = released;
+            await PersistAsync();
+            await ReevaluateAccountsAsync();
+            outcome = Outcome<GuarantorView>.Success(View());
+        }
+        await audit.RecordAsync(clock, "guarantor.hold.release", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"hold={holdId}");
+        return outcome;
+    }
+
+    public async Task<ReplyHandling> RecordReply(InboundReply reply)
+    {
+        if (!guarantor.State.IsRegistered || !ReplyKeywords.IsOptOut(reply.Text))
+        {
+            await audit.RecordAsync(clock, "guarantor.reply", Resource, Id, "ignored", $"channel={reply.Channel}");
+            return new ReplyHandling { OptedOut = false, ConfirmationSent = false, Reason = "Not an opt-out keyword." };
+        }
+        var now = clock.GetUtcNow();
+        var channel = reply.Channel == ContactChannel.Voice ? ContactChannel.AutomatedVoice : reply.Channel;
+        var keyword = reply.Text.Trim().ToUpperInvariant();
+        guarantor.State.ConsentHistory.Add(new ChannelConsent
+        {
+            Channel = channel, Status = ConsentStatus.OptedOut, Source = $"{channel} reply \"{(keyword.Length > 20 ? keyword[..20] : keyword)}\"",
+            RecordedAt = now, RecordedBy = CallerContext.Current.Actor,
+        });
+        await PersistAsync();
+
+        var confirmed = false;
+        if (channel == ContactChannel.Sms)
+        {
+            var account = guarantor.State.Accounts.FirstOrDefault();
+            var result = await RequestContact(new ContactPermitRequest
+            {
+                RequestId = $"{Id}/opt-out-confirmation/{now.UtcTicks}",
+                Account = account == default ? new AccountKey("NONE", "NONE") : account,
+                Action = OutreachAction.OptOutConfirmation,
+                Channel = ContactChannel.Sms,
+                Initiator = ContactInitiator.Engine,
+                PatientResponsibility = 0m,
+            });
+            confirmed = result.Decision.Verdict == GateVerdict.Allow;
+        }
+        await audit.RecordAsync(clock, "guarantor.reply.opt-out", Resource, Id, "ok", $"channel={channel};confirmation={confirmed}");
+        return new ReplyHandling { OptedOut = true, ConfirmationSent = confirmed };
+    }
+
+    public async Task RecordCall(AccountKey account, ContactInitiator initiator, ContactOutcome outcome, string requestId)
+    {
+        if (guarantor.State.ContactHistory.Any(a => a.RequestId == requestId)) return;
+        guarantor.State.ContactHistory.Add(new ContactAttempt
+        {
+            RequestId = requestId, Account = account, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice,
+            Initiator = initiator, At = clock.GetUtcNow(), Outcome = outcome,
+        });
+        await PersistAsync();
+        await audit.RecordAsync(clock, "guarantor.call.record", Resource, Id, "ok", $"account={account};outcome={outcome};initiator={initiator}");
+    }
+
+    private async Task ReevaluateAccountsAsync()
+    {
+        foreach (var account in guarantor.State.Accounts)
+            await grains.GetGrain<IPatientAccountGrain>(account.ToString()).Reevaluate();
+    }
+
+    private MessageRequest Message(ContactPermitRequest request, GuarantorProfile profile)
+    {
+        var channel = request.Channel ?? ContactChannel.Mail;
+        var recipient = channel switch
+        {
+            ContactChannel.Email => profile.Email!,
+            ContactChannel.Sms => profile.Phones.First(p => p.Type == PhoneType.Mobile).Number!,
+            _ => string.Join('\n', new[] { $"{profile.FirstName} {profile.LastName}", profile.Address.Line1, profile.Address.Line2, $"{profile.Address.City}, {profile.Address.State} {profile.Address.Zip}" }.Where(l => !string.IsNullOrWhiteSpace(l))),
+        };
+        return new MessageRequest
+        {
+            MessageId = request.RequestId,
+            Channel = channel,
+            Action = request.Action,
+            Facility = request.Account.Facility,
+            AccountNumber = request.Account.AccountNumber,
+            GuarantorId = Id,
+            RecipientName = $"{profile.FirstName} {profile.LastName}",
+            Recipient = recipient,
+            AmountDue = Money.Normalize(Math.Max(request.PatientResponsibility, 0m)),
+            DueDate = request.DueDate,
+            StatementLines = request.StatementLines.Select(l => new StatementLine(l.Date, l.Description, l.Amount, l.Kind switch
+            {
+                EntryKind.Charge => StatementLineKind.Charge,
+                EntryKind.InsurancePayment => StatementLineKind.InsurancePayment,
+                EntryKind.Adjustment => StatementLineKind.Adjustment,
+                _ => StatementLineKind.PatientPayment,
+            })).ToList(),
+            PolicyReference = request.PolicyReference,
+        };
+    }
+
     private async Task PersistAsync()
     {
         try
@@ -126,5 +324,7 @@ public sealed class GuarantorGrain(
         Consents = GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).Values.OrderBy(c => c.Channel).ToList(),
         Accounts = guarantor.State.Accounts.ToList(),
         RegisteredAt = guarantor.State.RegisteredAt,
+        Holds = guarantor.State.Holds.ToList(),
+        RecentContacts = guarantor.State.ContactHistory.AsEnumerable().Reverse().Take(50).ToList(),
     };
 }

@@ -1,6 +1,9 @@
-using Orleans.Concurrency;
 using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Cadence;
+using Collections.Domain.Compliance;
 using Collections.Persistence;
+using Orleans.Concurrency;
 
 namespace Collections.Grains;
 
@@ -19,16 +22,34 @@ public sealed class AccountState
     [Id(8)] public DateOnly? FirstPatientStatementDate { get; set; }
     /// <summary>The append-only ledger, oldest first.</summary>
     [Id(9)] public List<LedgerEntry> Entries { get; set; } = [];
+    [Id(10)] public DateTimeOffset? FirstStatementAt { get; set; }
+    [Id(11)] public DateTimeOffset? FinalNoticeAt { get; set; }
+    [Id(12)] public DateTimeOffset? PlacedWithAgencyAt { get; set; }
+    [Id(13)] public CadenceProgress Cadence { get; set; } = new();
+    [Id(14)] public CadenceStatus CadenceStatus { get; set; }
+    [Id(15)] public string? PolicyReference { get; set; }
+    /// <summary>When the cadence reminder is armed for (null: no reminder).</summary>
+    [Id(16)] public DateTimeOffset? ReminderDueAt { get; set; }
+    [Id(17)] public List<Hold> Holds { get; set; } = [];
+    [Id(18)] public List<PromiseToPay> Promises { get; set; } = [];
+    [Id(19)] public List<PaymentPlan> Plans { get; set; } = [];
+    /// <summary>The latest compliance decisions about this account, newest last (trimmed).</summary>
+    [Id(20)] public List<ContactDecisionRecord> Decisions { get; set; } = [];
 }
 
 public sealed class PatientAccountGrain(
     [PersistentState(StorageNames.AccountState, StorageNames.Collections)] IPersistentState<AccountState> account,
     IGrainFactory grains,
+    CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, IPatientAccountGrain
+    IAuditTrail audit) : Grain, IPatientAccountGrain, IRemindable
 {
+    public const string CadenceReminder = "cadence";
+    private const int DecisionsKept = 200;
     private const string Resource = "account";
     private string Id => this.GetPrimaryKeyString();
+    private AccountKey Key => AccountKey.Parse(Id);
+    private AccountState State => account.State;
 
     public async Task<Outcome<AccountView>> Open(OpenAccountRequest request)
     {
@@ -41,7 +62,7 @@ public sealed class PatientAccountGrain(
     private async Task<Outcome<AccountView>> OpenAsync(OpenAccountRequest request)
     {
         var now = clock.GetUtcNow();
-        if (account.State.IsOpen)
+        if (State.IsOpen)
             return Outcome<AccountView>.Failure(DomainError.Conflict("account.exists", "An account with this facility and account number is already open.", "accountNumber"));
         var errors = AccountRules.ValidateOpening(request.GuarantorId, request.Patient?.FirstName, request.Patient?.LastName,
             request.Patient?.DateOfBirth, request.Patient is not null, request.PrimaryPayer, request.AdmitDate, request.DischargeDate, now);
@@ -49,26 +70,25 @@ public sealed class PatientAccountGrain(
             return Outcome<AccountView>.Failure(errors);
 
         var guarantorId = request.GuarantorId!.Trim();
-        var linked = await grains.GetGrain<IGuarantorGrain>(guarantorId).LinkAccount(AccountKey.Parse(Id));
+        var linked = await grains.GetGrain<IGuarantorGrain>(guarantorId).LinkAccount(Key);
         if (!linked)
             return Outcome<AccountView>.Failure(DomainError.NotFound("guarantor.not-found", "No guarantor has this id; register the guarantor first.", "guarantorId"));
 
-        var state = account.State;
-        state.IsOpen = true;
-        state.GuarantorId = guarantorId;
-        state.Patient = request.Patient is null ? null : request.Patient with { FirstName = request.Patient.FirstName?.Trim(), LastName = request.Patient.LastName?.Trim() };
-        state.PrimaryPayer = Text.Clean(request.PrimaryPayer);
-        state.AdmitDate = request.AdmitDate;
-        state.DischargeDate = request.DischargeDate;
-        state.OpenedAt = now;
-        state.OpenedBy = CallerContext.Current.Actor;
+        State.IsOpen = true;
+        State.GuarantorId = guarantorId;
+        State.Patient = request.Patient is null ? null : request.Patient with { FirstName = request.Patient.FirstName?.Trim(), LastName = request.Patient.LastName?.Trim() };
+        State.PrimaryPayer = Text.Clean(request.PrimaryPayer);
+        State.AdmitDate = request.AdmitDate;
+        State.DischargeDate = request.DischargeDate;
+        State.OpenedAt = now;
+        State.OpenedBy = CallerContext.Current.Actor;
         await PersistAsync();
         return Outcome<AccountView>.Success(View(now));
     }
 
     public async Task<AccountView?> Get()
     {
-        var view = account.State.IsOpen ? View(clock.GetUtcNow()) : null;
+        var view = State.IsOpen ? View(clock.GetUtcNow()) : null;
         await audit.RecordAsync(clock, "account.read", Resource, Id, view is null ? "not-found" : "ok");
         return view;
     }
@@ -80,31 +100,272 @@ public sealed class PatientAccountGrain(
         await audit.RecordAsync(clock, outcome.Value?.IsReplay == true ? "account.entry.replay" : "account.entry.post", Resource, Id,
             AuditExtensions.OutcomeOf(outcome.Errors),
             entry is null ? $"kind={request.Kind}" : $"entry={entry.EntryId};kind={entry.Kind};amount={entry.Amount:0.00}");
+        if (outcome.Succeeded && outcome.Value?.IsReplay == false)
+            await RunCadenceAsync(); // the patient's share may have started or ended the cadence
         return outcome;
     }
 
     private async Task<Outcome<PostingReceipt>> PostAsync(EntryRequest request)
     {
-        if (!account.State.IsOpen)
+        if (!State.IsOpen)
             return Outcome<PostingReceipt>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
 
         var now = clock.GetUtcNow();
-        var facts = new AccountFacts(HasInsurance: account.State.PrimaryPayer is not null);
-        var decision = LedgerPosting.Prepare(request, account.State.Entries, facts, CallerContext.Current.Actor, now);
+        var facts = new AccountFacts(HasInsurance: State.PrimaryPayer is not null);
+        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
         {
-            account.State.Entries.Add(decision.Entry!);
+            State.Entries.Add(decision.Entry!);
             await PersistAsync();
         }
         return Outcome<PostingReceipt>.Success(new PostingReceipt
         {
             Entry = decision.Entry!,
             IsReplay = decision.IsReplay,
-            Balances = AccountBalances.Of(account.State.Entries),
+            Balances = AccountBalances.Of(State.Entries),
         });
     }
+
+    public async Task<Outcome<AccountView>> PlaceHold(HoldRequest request)
+    {
+        var outcome = await ChangeAsync(now =>
+        {
+            var (hold, errors) = HoldRules.Place(request, State.Holds, CallerContext.Current.Actor, now);
+            if (hold is not null) State.Holds.Add(hold);
+            return errors;
+        });
+        await audit.RecordAsync(clock, "account.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason}");
+        return outcome;
+    }
+
+    public async Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note)
+    {
+        var outcome = await ChangeAsync(now =>
+        {
+            var (released, errors) = HoldRules.Release(holdId, note, State.Holds, CallerContext.Current.Actor, now);
+            if (released is not null) State.Holds[State.Holds.FindIndex(h => h.HoldId == holdId)] = released;
+            return errors;
+        });
+        await audit.RecordAsync(clock, "account.hold.release", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"hold={holdId}");
+        return outcome;
+    }
+
+    public async Task<Outcome<AccountView>> MakePromise(PromiseRequest request)
+    {
+        var outcome = await ChangeAsync(now =>
+        {
+            var (promise, errors) = ArrangementRulesLogic.MakePromise(request, Balances.PatientResponsibility, State.Promises.Count,
+                State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, CallerContext.Current.Actor, now);
+            if (promise is not null) State.Promises.Add(promise);
+            return errors;
+        });
+        await audit.RecordAsync(clock, "account.promise.make", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"amount={request.Amount:0.00};date={request.PromisedDate}");
+        return outcome;
+    }
+
+    public async Task<Outcome<AccountView>> StartPlan(PlanRequest request)
+    {
+        var outcome = await ChangeAsync(now =>
+        {
+            var (plan, errors) = ArrangementRulesLogic.MakePlan(request, Balances.PatientResponsibility, State.Plans.Count,
+                State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, CallerContext.Current.Actor, now);
+            if (plan is not null) State.Plans.Add(plan);
+            return errors;
+        });
+        await audit.RecordAsync(clock, "account.plan.start", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+            $"installments={request.InstallmentCount};frequency={request.Frequency}");
+        return outcome;
+    }
+
+    public Task Reevaluate() => State.IsOpen ? RunCadenceAsync() : Task.CompletedTask;
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != CadenceReminder) return Task.CompletedTask;
+        State.ReminderDueAt = null; // this tick used it up; the run re-arms it
+        return RunCadenceAsync();
+    }
+
+    /// <summary>Applies a validated change, persists it, and lets the cadence react (pause, resume) at once.</summary>
+    private async Task<Outcome<AccountView>> ChangeAsync(Func<DateTimeOffset, IReadOnlyList<DomainError>> change)
+    {
+        if (!State.IsOpen)
+            return Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        var now = clock.GetUtcNow();
+        var errors = change(now);
+        if (errors.Count > 0) return Outcome<AccountView>.Failure(errors);
+        await PersistAsync();
+        await RunCadenceAsync();
+        return Outcome<AccountView>.Success(View(clock.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// The cadence shell: settle promises and plans, then ask the pure engine what is due, take each due step through
+    /// the guarantor's compliance gate, record the outcome, persist, and arm the one reminder for the next due time
+    /// (or remove it). Safe to run any number of times: steps already taken are recorded and contact requests are
+    /// idempotent, so a tick that arrives twice, late or after a restart sends nothing twice.
+    /// </summary>
+    private async Task RunCadenceAsync()
+    {
+        var now = clock.GetUtcNow();
+        var balances = Balances;
+        var arrangements = settings.Arrangements;
+        var wakes = new List<DateTimeOffset>();
+
+        for (var i = 0; i < State.Promises.Count; i++)
+        {
+            var promise = ArrangementRulesLogic.Evaluate(State.Promises[i], State.Entries, arrangements, now);
+            State.Promises[i] = promise;
+            if (promise.Status == PromiseStatus.Pending) wakes.Add(ArrangementRulesLogic.Deadline(promise.PromisedDate, arrangements.GraceDays));
+        }
+        for (var i = 0; i < State.Plans.Count; i++)
+            State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now);
+
+        var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
+        var person = await guarantor.GetContactSummary();
+        var onHold = person.OnHold || State.Holds.Any(h => h.IsActive);
+
+        var planIndex = State.Plans.FindIndex(p => p.Status == PlanStatus.Active);
+        if (planIndex >= 0 && !onHold)
+        {
+            var plan = State.Plans[planIndex];
+            if (ArrangementRulesLogic.ReminderDue(plan, State.Entries, arrangements, now) is { } installment)
+            {
+                var channel = person.PreferredChannel is ContactChannel.Voice or ContactChannel.AutomatedVoice ? ContactChannel.Mail : person.PreferredChannel;
+                var result = await RequestAsync(guarantor, $"{plan.PlanId}-installment-{installment.Number}", OutreachAction.InstallmentReminder, channel, plan.PlanId, installment.DueDate, now);
+                if (result.Verdict != GateVerdict.Defer)
+                    State.Plans[planIndex] = plan = plan with { Reminded = [.. plan.Reminded, installment.Number] };
+                else
+                    wakes.Add(result.NotBefore!.Value);
+            }
+            if (ArrangementRulesLogic.NextCheck(plan, arrangements, now) is { } check) wakes.Add(check);
+        }
+
+        var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
+        var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null)
+                     ?? CadencePolicies.Standard;
+        var situation = new CadenceSituation(balances.PatientResponsibility, onHold,
+            State.Promises.Any(p => p.Status == PromiseStatus.Pending), planIndex >= 0);
+
+        CadenceEvaluation evaluation;
+        for (var guard = 0; ; guard++)
+        {
+            evaluation = CadenceEngine.Evaluate(State.Cadence, policy, situation, settings.DayLength, now);
+            State.Cadence = evaluation.Progress;
+            if (evaluation.DueStep is not { } step || guard >= 20) break;
+            State.Cadence = await TakeStepAsync(guarantor, person, policy, step, balances, now);
+        }
+        if (evaluation.WakeAt is { } wake) wakes.Add(wake);
+        State.CadenceStatus = evaluation.Status;
+        State.PolicyReference = evaluation.Status == CadenceStatus.Idle ? null : policy.Reference;
+
+        await PersistAsync();
+        await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
+    }
+
+    private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)
+    {
+        StepRecord Record(StepOutcome outcome, OutreachAction action, ContactChannel? channel, string reason) =>
+            new() { StepId = step.StepId, Outcome = outcome, Action = action, Channel = channel, PolicyReference = policy.Reference, At = now, Reason = reason };
+
+        if (step.MinimumBalance is { } minimum && balances.PatientResponsibility < minimum)
+            return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Skipped, step.Action, step.Channel, $"The patient owes less than {minimum:0.00}."));
+
+        GateDecision? last = null;
+        foreach (var (channel, action) in CadenceEngine.Attempts(step, person.PreferredChannel))
+        {
+            var requestId = $"{Id}/c{State.Cadence.Cycle}/{step.StepId}/{channel?.ToString() ?? "action"}";
+            var dueDate = State.FirstStatementAt is { } first ? DateOnly.FromDateTime(first.UtcDateTime).AddDays(policy.DueDays) : DateOnly.FromDateTime(now.UtcDateTime).AddDays(policy.DueDays);
+            var decision = await RequestAsync(guarantor, requestId, action, channel, $"{policy.Reference}, step {step.StepId}", dueDate, now, step.StepId);
+            last = decision;
+            if (decision.Verdict == GateVerdict.Allow)
+            {
+                switch (action)
+                {
+                    case OutreachAction.PatientStatement when State.FirstStatementAt is null:
+                        State.FirstStatementAt = now;
+                        State.FirstPatientStatementDate = DateOnly.FromDateTime(now.UtcDateTime);
+                        break;
+                    case OutreachAction.FinalNotice:
+                        State.FinalNoticeAt ??= now;
+                        break;
+                    case OutreachAction.AgencyPlacement:
+                        State.PlacedWithAgencyAt ??= now;
+                        break;
+                }
+                await audit.RecordAsync(clock, "account.cadence.step", Resource, Id, "ok", $"step={step.StepId};action={action};channel={channel};policy={policy.Reference}");
+                return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Done, action, channel, decision.Reason));
+            }
+            if (decision.Verdict == GateVerdict.Defer)
+                return CadenceEngine.Defer(State.Cadence, step.StepId, decision.NotBefore!.Value);
+            if (!decision.Rule.StartsWith("channel.", StringComparison.Ordinal)) break; // only a closed channel has a fallback
+        }
+        return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Skipped, step.Action, step.Channel, last?.Reason ?? "No channel to use."));
+    }
+
+    private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null)
+    {
+        var balances = Balances;
+        var result = await guarantor.RequestContact(new ContactPermitRequest
+        {
+            RequestId = requestId.Contains('/', StringComparison.Ordinal) ? requestId : $"{Id}/{requestId}",
+            Account = Key,
+            Action = action,
+            Channel = channel,
+            Initiator = ContactInitiator.Engine,
+            DebtHolds = State.Holds.ToList(),
+            PatientResponsibility = balances.PatientResponsibility,
+            FirstStatementAt = State.FirstStatementAt,
+            FinalNoticeAt = State.FinalNoticeAt,
+            StatementLines = action is OutreachAction.PatientStatement or OutreachAction.FinalNotice ? StatementLines() : [],
+            DueDate = dueDate,
+            PolicyReference = State.PolicyReference,
+            Reason = reason,
+        });
+        State.Decisions.Add(new ContactDecisionRecord
+        {
+            At = now, StepId = stepId ?? requestId, Action = action, Channel = channel,
+            PolicyReference = reason, Decision = result.Decision,
+        });
+        if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
+        return result.Decision;
+    }
+
+    /// <summary>One reminder per account, re-armed only when its due time changes (each change is a database write).</summary>
+    private async Task ArmReminderAsync(DateTimeOffset? due, DateTimeOffset now)
+    {
+        if (due == State.ReminderDueAt) return;
+        if (due is { } at)
+        {
+            var dueIn = at - now;
+            await this.RegisterOrUpdateReminder(CadenceReminder, dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, settings.ReminderPeriod);
+        }
+        else if (await this.GetReminder(CadenceReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+        State.ReminderDueAt = due;
+        await PersistAsync();
+    }
+
+    private List<StatementItem> StatementLines()
+    {
+        var reversed = State.Entries.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        return State.Entries
+            .Where(e => !reversed.Contains(e.EntryId) && e.Kind is EntryKind.Charge or EntryKind.InsurancePayment or EntryKind.Adjustment or EntryKind.PatientPayment or EntryKind.Refund)
+            .Select(e => e.Kind switch
+            {
+                EntryKind.Charge => new StatementItem(e.ServiceDate ?? e.EffectiveDate, e.Description ?? $"Service {e.Code}", e.Amount, e.Kind),
+                EntryKind.InsurancePayment => new StatementItem(e.EffectiveDate, $"Insurance payment {e.Payer}", -e.Amount, e.Kind),
+                EntryKind.Adjustment => new StatementItem(e.EffectiveDate, $"Adjustment ({e.Category})", -e.Amount, e.Kind),
+                EntryKind.Refund => new StatementItem(e.EffectiveDate, "Refund", e.Amount, EntryKind.PatientPayment),
+                _ => new StatementItem(e.EffectiveDate, "Your payment - thank you", -e.Amount, e.Kind),
+            }).ToList();
+    }
+
+    private AccountBalances Balances => AccountBalances.Of(State.Entries);
 
     private async Task PersistAsync()
     {
@@ -122,22 +383,35 @@ public sealed class PatientAccountGrain(
 
     private AccountView View(DateTimeOffset now)
     {
-        var state = account.State;
-        var key = AccountKey.Parse(Id);
+        var key = Key;
         return new AccountView
         {
             Facility = key.Facility,
             AccountNumber = key.AccountNumber,
-            GuarantorId = state.GuarantorId,
-            Patient = state.Patient,
-            PrimaryPayer = state.PrimaryPayer,
-            AdmitDate = state.AdmitDate,
-            DischargeDate = state.DischargeDate,
-            OpenedAt = state.OpenedAt,
-            FirstPatientStatementDate = state.FirstPatientStatementDate,
-            Balances = AccountBalances.Of(state.Entries),
-            Age = Aging.Of(state.FirstPatientStatementDate, state.Entries, DateOnly.FromDateTime(state.OpenedAt.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime)),
-            Entries = state.Entries.ToList(),
+            GuarantorId = State.GuarantorId,
+            Patient = State.Patient,
+            PrimaryPayer = State.PrimaryPayer,
+            AdmitDate = State.AdmitDate,
+            DischargeDate = State.DischargeDate,
+            OpenedAt = State.OpenedAt,
+            FirstPatientStatementDate = State.FirstPatientStatementDate,
+            Balances = Balances,
+            Age = Aging.Of(State.FirstPatientStatementDate, State.Entries, DateOnly.FromDateTime(State.OpenedAt.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime)),
+            Entries = State.Entries.ToList(),
+            Cadence = new CadenceView
+            {
+                Status = State.CadenceStatus,
+                PolicyReference = State.PolicyReference,
+                NextActionAt = State.ReminderDueAt,
+                Progress = State.Cadence,
+                Decisions = State.Decisions.AsEnumerable().Reverse().Take(50).ToList(),
+            },
+            Holds = State.Holds.ToList(),
+            Promises = State.Promises.ToList(),
+            Plans = State.Plans.ToList(),
+            FirstStatementAt = State.FirstStatementAt,
+            FinalNoticeAt = State.FinalNoticeAt,
+            PlacedWithAgencyAt = State.PlacedWithAgencyAt,
         };
     }
 }

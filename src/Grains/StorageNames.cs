@@ -8,4 +8,7 @@ public static class StorageNames
 
     public const string GuarantorState = "guarantor";
     public const string AccountState = "patient-account";
+    public const string PolicyBookState = "cadence-policy-book";
+    public const string CallTaskQueueState = "call-task-queue";
+    public const string PhoneDirectoryState = "phone-directory";
 }

@@ -13,6 +13,7 @@ public static class SiloConfiguration
     {
         var database = settings.Database();
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
+        builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -34,6 +35,23 @@ public static class SiloConfiguration
                 builder.WebHost.UseUrls("http://127.0.0.1:5081");
             builder.Services.AddCollectionsHealthChecks();
         }
+    }
+
+    /// <summary>The cadence's numbers from configuration; a bad value stops the start with one line naming it.</summary>
+    public static CadenceSettings CadenceSettingsFrom(IConfiguration configuration)
+    {
+        var dayLength = configuration.GetValue("Collections:Cadence:DayLength", TimeSpan.FromDays(1));
+        if (dayLength < TimeSpan.FromSeconds(1))
+            throw new InvalidOperationException("Collections:Cadence:DayLength must be at least 00:00:01 (one day by default; e.g. 00:01:00 runs a cadence day per minute).");
+        var compliance = configuration.GetSection("Collections:Compliance").Get<Domain.Compliance.ComplianceRules>() ?? new();
+        if (compliance.WindowStart >= compliance.WindowEnd)
+            throw new InvalidOperationException("Collections:Compliance:WindowStart must be before WindowEnd (defaults 08:00 and 21:00).");
+        return new CadenceSettings
+        {
+            DayLength = dayLength,
+            Compliance = compliance,
+            Arrangements = configuration.GetSection("Collections:Arrangements").Get<Domain.Arrangements.ArrangementRules>() ?? new(),
+        };
     }
 
     /// <summary>Grain state and reminders in the engine's database through Orleans' ADO.NET providers.</summary>

@@ -82,12 +82,15 @@ public sealed record AgingResponse(AgingBasis Basis, DateOnly BasisDate, int Day
 public sealed record AccountResponse(
     string Facility, string AccountNumber, string GuarantorId, PatientDetails? Patient, string? PrimaryPayer,
     DateOnly? AdmitDate, DateOnly? DischargeDate, DateTimeOffset OpenedAt, DateOnly? FirstPatientStatementDate,
-    BalancesResponse Balances, AgingResponse Aging, IReadOnlyList<LedgerEntry> Entries)
+    BalancesResponse Balances, AgingResponse Aging, IReadOnlyList<LedgerEntry> Entries,
+    CadenceView? Cadence, IReadOnlyList<Domain.Compliance.Hold> Holds, IReadOnlyList<Domain.Arrangements.PromiseToPay> Promises,
+    IReadOnlyList<Domain.Arrangements.PaymentPlan> Plans, DateTimeOffset? FinalNoticeAt, DateTimeOffset? PlacedWithAgencyAt)
 {
     public static AccountResponse From(AccountView v) => new(
         v.Facility, v.AccountNumber, v.GuarantorId, v.Patient, v.PrimaryPayer, v.AdmitDate, v.DischargeDate, v.OpenedAt,
         v.FirstPatientStatementDate, BalancesResponse.From(v.Balances),
-        new AgingResponse(v.Age.Basis, v.Age.BasisDate, v.Age.Days, Domain.Aging.Label(v.Age.Bucket)), v.Entries);
+        new AgingResponse(v.Age.Basis, v.Age.BasisDate, v.Age.Days, Domain.Aging.Label(v.Age.Bucket)), v.Entries,
+        v.Cadence, v.Holds, v.Promises, v.Plans, v.FinalNoticeAt, v.PlacedWithAgencyAt);
 }
 
 public sealed record PostingResponse(LedgerEntry Entry, bool Replayed, BalancesResponse Balances);

@@ -72,6 +72,7 @@ public static class GatewayExtensions
         var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();
         api.MapGuarantors();
         api.MapAccounts();
+        api.MapFollowUp();
         api.MapAdministration();
     }
 

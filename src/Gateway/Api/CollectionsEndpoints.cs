@@ -1,0 +1,155 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Cadence;
+using Collections.Domain.Compliance;
+using Collections.Gateway.Security;
+using Collections.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Collections.Gateway.Api;
+
+/// <summary>Follow-up: holds, promises to pay, payment plans, cadence policies, call tasks and inbound replies.</summary>
+public static class CollectionsEndpoints
+{
+    public static RouteGroupBuilder MapFollowUp(this RouteGroupBuilder api)
+    {
+        var account = api.MapGroup("/accounts/{facility}/{accountNumber}").WithTags("Follow-up");
+        account.MapPost("/holds", PlaceAccountHold).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once.");
+        account.MapPost("/holds/{holdId}/release", ReleaseAccountHold).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
+        account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
+        account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Start a payment plan (down payment, installments, frequency, first due date): installment reminders replace the cadence.");
+
+        var guarantor = api.MapGroup("/guarantors/{guarantorId}").WithTags("Follow-up");
+        guarantor.MapPost("/holds", PlaceGuarantorHold).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Place a hold on the person: it covers every one of their accounts.");
+        guarantor.MapPost("/holds/{holdId}/release", ReleaseGuarantorHold).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("Release a hold on the person.");
+
+        var policies = api.MapGroup("/policies").WithTags("Cadence policies");
+        policies.MapGet("/", async (IGrainFactory grains) => TypedResults.Ok(await Book(grains).GetActive()))
+            .RequireAuthorization(Policies.ReadAccounts).WithSummary("The cadence policies in force (newest version of each).");
+        policies.MapGet("/{policyId}/versions", async (string policyId, IGrainFactory grains) => TypedResults.Ok(await Book(grains).GetHistory(policyId)))
+            .RequireAuthorization(Policies.ReadAccounts).WithSummary("Every version of a policy.");
+        policies.MapPut("/{policyId}", SavePolicy).RequireAuthorization(Policies.ManagePolicies)
+            .WithSummary("Save a new version of a policy (validated; every mistake is reported with its place). Accounts use it at their next evaluation.");
+
+        var tasks = api.MapGroup("/call-tasks/{facility}").WithTags("Call tasks");
+        tasks.MapGet("/", async (string facility, CallTaskStatus? status, int? limit, IGrainFactory grains) =>
+                TypedResults.Ok(await grains.GetGrain<ICallTaskQueueGrain>(facility).List(status ?? CallTaskStatus.Open, limit ?? 100)))
+            .RequireAuthorization(Policies.ReadAccounts).WithSummary("Call tasks and write-off reviews for a facility, largest balance first.");
+        tasks.MapPost("/{taskId}/complete", CompleteTask).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Record how a call went (noAnswer, leftMessage, rightPartyContact, wrongNumber) and close the task.");
+
+        api.MapPost("/outreach/replies", ReceiveReply).WithTags("Webhooks").RequireAuthorization(Policies.ReceiveWebhooks)
+            .WithSummary("An inbound reply from an SMS vendor: STOP, QUIT, END, REVOKE, OPT OUT, CANCEL or UNSUBSCRIBE closes texts for that person at once (one confirmation text).");
+        return api;
+    }
+
+    public sealed record ReleaseBody(string? Note);
+
+    public sealed record PolicyBody
+    {
+        public string? Name { get; init; }
+        public string? Facility { get; init; }
+        public AccountSegment? Segment { get; init; }
+        public int? Priority { get; init; }
+        public int? DueDays { get; init; }
+        public IReadOnlyList<CadenceStep>? Steps { get; init; }
+    }
+
+    public sealed record CompleteTaskBody(ContactOutcome? Outcome);
+
+    public sealed record ReplyBody(ContactChannel? Channel, string? From, string? Text, DateTimeOffset? ReceivedAt);
+
+    public sealed record ReplyResponse(int GuarantorsMatched, int OptedOut, int ConfirmationsSent);
+
+    private static ICadencePolicyBookGrain Book(IGrainFactory grains) => grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key);
+
+    private static IPatientAccountGrain Account(IGrainFactory grains, string facility, string accountNumber) =>
+        grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString());
+
+    private static ProblemHttpResult? CheckAccount(string facility, string accountNumber)
+    {
+        var errors = new ErrorList();
+        Identifiers.CheckFacility(facility, "facility", errors);
+        Identifiers.CheckAccountNumber(accountNumber, "accountNumber", errors);
+        return errors.Any ? Problems.From(errors.Errors) : null;
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Respond(Task<Outcome<AccountView>> call)
+    {
+        var outcome = await call;
+        return outcome.Succeeded ? TypedResults.Ok(AccountResponse.From(outcome.Value!)) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> PlaceAccountHold(string facility, string accountNumber, HoldRequest body, IGrainFactory grains) =>
+        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).PlaceHold(body));
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> ReleaseAccountHold(string facility, string accountNumber, string holdId, ReleaseBody? body, IGrainFactory grains) =>
+        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).ReleaseHold(holdId, body?.Note));
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> MakePromise(string facility, string accountNumber, PromiseRequest body, IGrainFactory grains) =>
+        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).MakePromise(body));
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body, IGrainFactory grains) =>
+        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body));
+
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).PlaceHold(body);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> ReleaseGuarantorHold(string guarantorId, string holdId, ReleaseBody? body, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).ReleaseHold(holdId, body?.Note);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<CadencePolicy>, ProblemHttpResult>> SavePolicy(string policyId, PolicyBody body, IGrainFactory grains)
+    {
+        var policy = new CadencePolicy
+        {
+            PolicyId = policyId,
+            Name = body.Name ?? "",
+            Facility = body.Facility ?? "*",
+            Segment = body.Segment ?? new AccountSegment(),
+            Priority = body.Priority ?? 0,
+            DueDays = body.DueDays ?? 30,
+            Steps = body.Steps ?? [],
+        };
+        var outcome = await Book(grains).Save(policy);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<CallTask>, ProblemHttpResult>> CompleteTask(string facility, string taskId, CompleteTaskBody body, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<ICallTaskQueueGrain>(facility).Complete(taskId, body.Outcome);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<ReplyResponse>, ProblemHttpResult>> ReceiveReply(ReplyBody body, IGrainFactory grains, TimeProvider clock)
+    {
+        var errors = new ErrorList();
+        var digits = new string((body.From ?? "").Where(char.IsAsciiDigit).ToArray());
+        if (digits.Length == 11 && digits[0] == '1') digits = digits[1..];
+        if (digits.Length != 10) errors.Invalid("from", "phone.invalid", "from must be the sender's 10-digit US phone number.");
+        if (body.Text is null) errors.Invalid("text", "text.required", "The reply text is required.");
+        if (errors.Any) return Problems.From(errors.Errors);
+
+        var reply = new InboundReply { Channel = body.Channel ?? ContactChannel.Sms, Text = body.Text!, ReceivedAt = body.ReceivedAt ?? clock.GetUtcNow() };
+        var matched = await grains.GetGrain<IPhoneDirectoryGrain>(digits).Find();
+        int optedOut = 0, confirmed = 0;
+        foreach (var guarantorId in matched)
+        {
+            var handling = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordReply(reply);
+            if (handling.OptedOut) optedOut++;
+            if (handling.ConfirmationSent) confirmed++;
+        }
+        return TypedResults.Ok(new ReplyResponse(matched.Count, optedOut, confirmed));
+    }
+}

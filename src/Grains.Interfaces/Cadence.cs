@@ -1,0 +1,167 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Cadence;
+using Collections.Domain.Compliance;
+
+namespace Collections.Grains;
+
+/// <summary>The cadence policies in force: every version is kept; the newest version of each policy applies.</summary>
+[Alias("collections.ICadencePolicyBookGrain")]
+public interface ICadencePolicyBookGrain : IGrainWithStringKey
+{
+    public const string Key = "policies";
+
+    /// <summary>The newest version of every policy (the shipped defaults until a supervisor saves one).</summary>
+    [Alias("GetActive"), Orleans.Concurrency.ReadOnly]
+    Task<IReadOnlyList<CadencePolicy>> GetActive();
+
+    /// <summary>Every saved version of one policy, oldest first.</summary>
+    [Alias("GetHistory"), Orleans.Concurrency.ReadOnly]
+    Task<IReadOnlyList<CadencePolicy>> GetHistory(string policyId);
+
+    /// <summary>Validates and saves a policy as its next version; accounts use it at their next evaluation.</summary>
+    [Alias("Save")]
+    Task<Outcome<CadencePolicy>> Save(CadencePolicy policy);
+}
+
+/// <summary>A contact the account wants to make, sent to the guarantor's grain, which holds the person's whole contact history and decides.</summary>
+[GenerateSerializer, Immutable, Alias("collections.ContactPermitRequest")]
+public sealed record ContactPermitRequest
+{
+    /// <summary>Idempotency key (also the outbox message id): the same request twice contacts once.</summary>
+    [Id(0)] public required string RequestId { get; init; }
+    [Id(1)] public required AccountKey Account { get; init; }
+    [Id(2)] public required OutreachAction Action { get; init; }
+    [Id(3)] public ContactChannel? Channel { get; init; }
+    [Id(4)] public required ContactInitiator Initiator { get; init; }
+    [Id(5)] public IReadOnlyList<Hold> DebtHolds { get; init; } = [];
+    [Id(6)] public required decimal PatientResponsibility { get; init; }
+    [Id(7)] public DateTimeOffset? FirstStatementAt { get; init; }
+    [Id(8)] public DateTimeOffset? FinalNoticeAt { get; init; }
+    [Id(9)] public IReadOnlyList<StatementItem> StatementLines { get; init; } = [];
+    [Id(10)] public DateOnly? DueDate { get; init; }
+    [Id(11)] public string? PolicyReference { get; init; }
+    /// <summary>Why (shown on call tasks): "standard v2, step call-45".</summary>
+    [Id(12)] public string? Reason { get; init; }
+}
+
+/// <summary>One line of a patient statement (serializable twin of the outreach statement line).</summary>
+[GenerateSerializer, Immutable, Alias("collections.StatementItem")]
+public sealed record StatementItem(
+    [property: Id(0)] DateOnly Date,
+    [property: Id(1)] string Description,
+    [property: Id(2)] decimal Amount,
+    [property: Id(3)] EntryKind Kind);
+
+[GenerateSerializer, Immutable, Alias("collections.ContactResult")]
+public sealed record ContactResult
+{
+    [Id(0)] public required GateDecision Decision { get; init; }
+    /// <summary>True when this request had already been allowed and carried out: nothing was done again.</summary>
+    [Id(1)] public bool Replayed { get; init; }
+}
+
+/// <summary>What an account needs to know about its guarantor to run its cadence.</summary>
+[GenerateSerializer, Immutable, Alias("collections.GuarantorContactSummary")]
+public sealed record GuarantorContactSummary
+{
+    [Id(0)] public required bool Registered { get; init; }
+    [Id(1)] public ContactChannel PreferredChannel { get; init; }
+    [Id(2)] public bool OnHold { get; init; }
+}
+
+/// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>
+[GenerateSerializer, Immutable, Alias("collections.InboundReply")]
+public sealed record InboundReply
+{
+    [Id(0)] public required ContactChannel Channel { get; init; }
+    [Id(1)] public required string Text { get; init; }
+    [Id(2)] public required DateTimeOffset ReceivedAt { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("collections.ReplyHandling")]
+public sealed record ReplyHandling
+{
+    [Id(0)] public required bool OptedOut { get; init; }
+    [Id(1)] public required bool ConfirmationSent { get; init; }
+    [Id(2)] public string? Reason { get; init; }
+}
+
+/// <summary>A gate decision as the account keeps it: which step and policy asked, and what the gate said.</summary>
+[GenerateSerializer, Immutable, Alias("collections.ContactDecisionRecord")]
+public sealed record ContactDecisionRecord
+{
+    [Id(0)] public required DateTimeOffset At { get; init; }
+    [Id(1)] public required string StepId { get; init; }
+    [Id(2)] public required OutreachAction Action { get; init; }
+    [Id(3)] public ContactChannel? Channel { get; init; }
+    [Id(4)] public required string PolicyReference { get; init; }
+    [Id(5)] public required GateDecision Decision { get; init; }
+}
+
+public enum CallTaskKind
+{
+    Call,
+    WriteOffReview,
+}
+
+public enum CallTaskStatus
+{
+    Open,
+    Done,
+}
+
+/// <summary>Work for a person: call a guarantor about an account, or review a balance for write-off.</summary>
+[GenerateSerializer, Immutable, Alias("collections.CallTask")]
+public sealed record CallTask
+{
+    [Id(0)] public required string TaskId { get; init; }
+    [Id(1)] public required CallTaskKind Kind { get; init; }
+    [Id(2)] public required AccountKey Account { get; init; }
+    [Id(3)] public required string GuarantorId { get; init; }
+    [Id(4)] public required decimal PatientResponsibility { get; init; }
+    [Id(5)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(6)] public string? Reason { get; init; }
+    [Id(7)] public CallTaskStatus Status { get; init; }
+    [Id(8)] public ContactOutcome? Outcome { get; init; }
+    [Id(9)] public string? CompletedBy { get; init; }
+    [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
+}
+
+/// <summary>The call tasks of one facility.</summary>
+[Alias("collections.ICallTaskQueueGrain")]
+public interface ICallTaskQueueGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a task; a task with the same id is kept once.</summary>
+    [Alias("Add")]
+    Task Add(CallTask task);
+
+    [Alias("List"), Orleans.Concurrency.ReadOnly]
+    Task<IReadOnlyList<CallTask>> List(CallTaskStatus? status, int limit);
+
+    /// <summary>Records how a call went and closes the task (the call enters the guarantor's contact history).</summary>
+    [Alias("Complete")]
+    Task<Outcome<CallTask>> Complete(string taskId, ContactOutcome? outcome);
+}
+
+/// <summary>Which guarantors use a phone number: how an inbound text finds its sender.</summary>
+[Alias("collections.IPhoneDirectoryGrain")]
+public interface IPhoneDirectoryGrain : IGrainWithStringKey
+{
+    [Alias("Add")]
+    Task Add(string guarantorId);
+
+    [Alias("Find"), Orleans.Concurrency.ReadOnly]
+    Task<IReadOnlyList<string>> Find();
+}
+
+/// <summary>Where the account is in its follow-up, for the account view.</summary>
+[GenerateSerializer, Immutable, Alias("collections.CadenceView")]
+public sealed record CadenceView
+{
+    [Id(0)] public required CadenceStatus Status { get; init; }
+    [Id(1)] public string? PolicyReference { get; init; }
+    [Id(2)] public DateTimeOffset? NextActionAt { get; init; }
+    [Id(3)] public required CadenceProgress Progress { get; init; }
+    [Id(4)] public required IReadOnlyList<ContactDecisionRecord> Decisions { get; init; }
+}

@@ -69,11 +69,17 @@ public static class Policies
     public const string ReadAudit = nameof(ReadAudit);
     /// <summary>Create and revoke API keys.</summary>
     public const string ManageKeys = nameof(ManageKeys);
+    /// <summary>Edit collection policies and message templates.</summary>
+    public const string ManagePolicies = nameof(ManagePolicies);
+    /// <summary>Send vendor callbacks (delivery receipts).</summary>
+    public const string ReceiveWebhooks = nameof(ReceiveWebhooks);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
         .AddPolicy(ManageAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Integration))
         .AddPolicy(WorkAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
         .AddPolicy(ReadAudit, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
-        .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin));
+        .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin))
+        .AddPolicy(ManagePolicies, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
+        .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration));
 }

@@ -247,7 +247,7 @@ public sealed class GuarantorGrain(
                 Initiator = ContactInitiator.Engine,
                 PatientResponsibility = 0m,
             });
-            confirmed = result.Decision.Verdict == GateVerdict.Allow;
+            confirmed = result.Decision.Verdict == GateVerdict.Allow && !result.Replayed;
         }
         await audit.RecordAsync(clock, "guarantor.reply.opt-out", Resource, Id, "ok", $"channel={channel};confirmation={confirmed}");
         return new ReplyHandling { OptedOut = true, ConfirmationSent = confirmed };

@@ -209,6 +209,23 @@ public sealed class PatientAccountGrain(
     /// </summary>
     private async Task RunCadenceAsync()
     {
+        // Whatever triggered it, what the cadence does is the engine's own doing, and is audited as such.
+        var caller = CallerContext.Current;
+        CallerContext.Set(CadenceActor);
+        try
+        {
+            await RunCadenceCoreAsync();
+        }
+        finally
+        {
+            CallerContext.Set(caller);
+        }
+    }
+
+    private static readonly Caller CadenceActor = new() { Actor = "system:cadence", Role = "system" };
+
+    private async Task RunCadenceCoreAsync()
+    {
         var now = clock.GetUtcNow();
         var balances = Balances;
         var arrangements = settings.Arrangements;

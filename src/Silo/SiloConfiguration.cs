@@ -1,5 +1,6 @@
 using System.Net;
 using Collections.Grains;
+using Collections.Outreach;
 using Collections.Persistence;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
@@ -14,6 +15,7 @@ public static class SiloConfiguration
         var database = settings.Database();
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
+        builder.Services.AddCollectionsOutreach(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -54,9 +56,14 @@ public static class SiloConfiguration
         };
     }
 
-    /// <summary>Grain state and reminders in the engine's database through Orleans' ADO.NET providers.</summary>
+    /// <summary>
+    /// Grain state and reminders in the engine's database through Orleans' ADO.NET providers. State is written with
+    /// Orleans' own serializer (every state type has stable [Id]s, so old rows stay readable as types grow), not the
+    /// providers' default JSON.
+    /// </summary>
     public static ISiloBuilder AddCollectionsStorage(this ISiloBuilder silo, DatabaseOptions database)
     {
+        silo.Services.AddSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>();
         silo.AddAdoNetGrainStorage(StorageNames.Collections, o =>
         {
             o.Invariant = database.OrleansInvariant;

@@ -99,9 +99,9 @@ public sealed class AccountApiTests(EngineFixture engine)
 
         var events = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(resourceId)}");
 
-        var actions = events.EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        var actions = events.EnumerateArray().Where(e => e.GetProperty("actor").GetString() != "system:cadence").Select(e => e.GetProperty("action").GetString()).ToList();
         Assert.Equal(["account.read", "account.entry.post", "account.open"], actions);
-        Assert.All(events.EnumerateArray(), e => Assert.Equal("127.0.0.1", e.GetProperty("clientAddress").GetString()));
+        Assert.All(events.EnumerateArray().Where(e => e.GetProperty("actor").GetString() != "system:cadence"), e => Assert.Equal("127.0.0.1", e.GetProperty("clientAddress").GetString()));
     }
 
     [Fact]

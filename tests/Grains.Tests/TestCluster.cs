@@ -1,23 +1,47 @@
 using Collections.Hosting;
+using Collections.Outreach;
 using Collections.Persistence;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 
 namespace Collections.Grains.Tests;
 
-/// <summary>Starts an in-process Orleans cluster wired exactly as the engine is: ADO.NET storage and reminders, audit trail.</summary>
+/// <summary>Starts an in-process Orleans cluster wired exactly as the engine is: ADO.NET storage and reminders, audit trail, outreach.</summary>
 public static class TestClusters
 {
-    public static async Task<InProcessTestCluster> StartAsync(DatabaseOptions database, string serviceId, short silos = 1)
+    /// <param name="clock">
+    /// A fake clock for the grains and for Orleans' reminders (its keyed <c>Orleans.Reminders</c> time provider), so a
+    /// test can move time forward and watch reminders fire; Orleans' own background work stays on real time.
+    /// </param>
+    public static async Task<InProcessTestCluster> StartAsync(DatabaseOptions database, string serviceId, short silos = 1,
+        FakeTimeProvider? clock = null, IDictionary<string, string?>? settings = null)
     {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSiloHost((_, host) =>
         {
             host.Services.AddSingleton(database);
             host.Services.AddSingleton<IAuditTrail, DatabaseAuditTrail>();
+            host.Services.AddSingleton(SiloConfiguration.CadenceSettingsFrom(configuration));
+            if (clock is not null)
+            {
+                host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                host.Services.AddSingleton<TimeProvider>(clock);
+                host.Services.AddKeyedSingleton<TimeProvider>("Orleans.Reminders", clock);
+            }
+            host.Services.AddCollectionsOutreach(configuration);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddCollectionsStorage(database));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddCollectionsStorage(database);
+            // Orleans keeps only reminders due within this window in memory and loads later ones on a periodic
+            // refresh that runs on real time; a fake clock racing ahead must find every reminder already loaded.
+            if (clock is not null)
+                silo.Configure<Orleans.Hosting.ReminderOptions>(o => o.ReminderLoadingWindow = TimeSpan.FromDays(3650));
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

@@ -73,6 +73,7 @@ public static class GatewayExtensions
         api.MapGuarantors();
         api.MapAccounts();
         api.MapFollowUp();
+        api.MapOutreach();
         api.MapAdministration();
     }
 

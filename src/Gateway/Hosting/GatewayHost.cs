@@ -1,3 +1,5 @@
+using Collections.Outreach;
+
 namespace Collections.Hosting;
 
 /// <summary>Builds the stand-alone gateway (cluster profile): an Orleans client serving the HTTP API.</summary>
@@ -11,6 +13,11 @@ public static class GatewayHost
         builder.AddCollectionsDatabase();
         builder.AddCollectionsClusterClient(settings);
         builder.AddCollectionsGateway(settings);
+        // The gateway reads the outbox, sandbox and templates; the silos send.
+        builder.Services.AddCollectionsOutreach(new ConfigurationBuilder()
+            .AddConfiguration(builder.Configuration)
+            .AddInMemoryCollection([new("Collections:Outreach:Sender:Enabled", "false")])
+            .Build());
 
         var app = builder.Build();
         app.MapCollectionsGateway();

@@ -1,0 +1,93 @@
+-- Outreach delivery: the outbox, its delivery log, the sandbox transport's mailbox, editable templates and inbound
+-- events (delivery receipts). Safe to run again: nothing is dropped.
+
+-- Every message, written before it is sent. message_id is the caller's idempotency key.
+CREATE TABLE IF NOT EXISTS outreach_outbox (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id          TEXT NOT NULL UNIQUE,
+    channel             TEXT NOT NULL,      -- Mail | Email | Sms
+    action              TEXT NOT NULL,      -- OutreachAction
+    facility            TEXT NOT NULL,
+    account_number      TEXT NOT NULL,
+    guarantor_id        TEXT NOT NULL,
+    recipient_name      TEXT NOT NULL,      -- PHI
+    recipient           TEXT NOT NULL,      -- PHI: email, phone or postal address
+    amount_due          TEXT NOT NULL,      -- decimal, invariant text
+    due_date            TEXT NULL,          -- yyyy-MM-dd
+    statement_lines     TEXT NOT NULL,      -- JSON
+    policy_reference    TEXT NULL,
+    subject             TEXT NULL,
+    body                TEXT NOT NULL,      -- PHI
+    template_id         TEXT NOT NULL,
+    template_version    INTEGER NOT NULL,
+    status              TEXT NOT NULL,      -- pending | sending | sent | delivered | failed | bounced
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     TEXT NULL,          -- ISO-8601 UTC, fixed width (compares as text)
+    lease_owner         TEXT NULL,
+    lease_until         TEXT NULL,
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    sent_at             TEXT NULL,
+    provider_message_id TEXT NULL,
+    last_error          TEXT NULL           -- status codes and error kinds only, never PHI
+);
+CREATE INDEX IF NOT EXISTS ix_outreach_outbox_due ON outreach_outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS ix_outreach_outbox_account ON outreach_outbox (facility, account_number, id);
+
+-- Every delivery attempt and how it ended.
+CREATE TABLE IF NOT EXISTS outreach_delivery_attempt (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id          TEXT NOT NULL,
+    attempt             INTEGER NOT NULL,
+    transport           TEXT NOT NULL,
+    sender              TEXT NOT NULL,
+    started_at          TEXT NOT NULL,
+    finished_at         TEXT NOT NULL,
+    outcome             TEXT NOT NULL,      -- sent | retry | failed
+    provider_message_id TEXT NULL,
+    error               TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_outreach_attempt_message ON outreach_delivery_attempt (message_id, id);
+
+-- What the sandbox transport "delivered": exactly one row per message.
+CREATE TABLE IF NOT EXISTS outreach_sandbox_message (
+    message_id     TEXT PRIMARY KEY,
+    channel        TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    facility       TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    recipient      TEXT NOT NULL,
+    subject        TEXT NULL,
+    body           TEXT NOT NULL,
+    pdf            BLOB NULL,
+    delivered_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_outreach_sandbox_recipient ON outreach_sandbox_message (recipient);
+CREATE INDEX IF NOT EXISTS ix_outreach_sandbox_account ON outreach_sandbox_message (facility, account_number);
+
+-- Supervisor-edited templates. Editing adds a version; the latest active version is used, else the default in code.
+CREATE TABLE IF NOT EXISTS outreach_template (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel     TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    subject     TEXT NULL,
+    body        TEXT NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    UNIQUE (channel, action, version)
+);
+
+-- Inbound events from vendors (delivery receipts), kept as received.
+CREATE TABLE IF NOT EXISTS outreach_inbound_event (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind                TEXT NOT NULL,      -- receipt
+    message_id          TEXT NOT NULL,
+    status              TEXT NOT NULL,
+    provider_message_id TEXT NULL,
+    occurred_at         TEXT NOT NULL,
+    received_at         TEXT NOT NULL,
+    matched             INTEGER NOT NULL    -- 1 if the message is in the outbox
+);
+CREATE INDEX IF NOT EXISTS ix_outreach_inbound_message ON outreach_inbound_event (message_id, id);

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach;
+
+/// <summary>The <c>Collections:Outreach</c> configuration section.</summary>
+public sealed class OutreachOptions
+{
+    public const string Section = "Collections:Outreach";
+
+    /// <summary>Which transport delivers each channel.</summary>
+    public TransportChoice Transports { get; set; } = new();
+    public SmtpSettings Smtp { get; set; } = new();
+    public WebhookChannels Webhooks { get; set; } = new();
+    public SenderSettings Sender { get; set; } = new();
+
+    public sealed class TransportChoice
+    {
+        /// <summary><c>sandbox</c> (default) or <c>smtp</c>.</summary>
+        public string Email { get; set; } = TransportNames.Sandbox;
+        /// <summary><c>sandbox</c> (default) or <c>webhook</c>.</summary>
+        public string Sms { get; set; } = TransportNames.Sandbox;
+        /// <summary><c>sandbox</c> (default) or <c>webhook</c> (a print-and-mail vendor).</summary>
+        public string Mail { get; set; } = TransportNames.Sandbox;
+    }
+
+    public sealed class SmtpSettings
+    {
+        public string? Host { get; set; }
+        public int Port { get; set; } = 587;
+        /// <summary>true: TLS (implicit on port 465, STARTTLS otherwise, required). false: plain (a local relay only).</summary>
+        public bool UseTls { get; set; } = true;
+        public string? User { get; set; }
+        public string? Password { get; set; }
+        /// <summary>The From address, e.g. "Billing Office &lt;billing@hospital.example&gt;".</summary>
+        public string? From { get; set; }
+        public int TimeoutSeconds { get; set; } = 30;
+    }
+
+    public sealed class WebhookChannels
+    {
+        public WebhookSettings Sms { get; set; } = new();
+        public WebhookSettings Mail { get; set; } = new();
+    }
+
+    public sealed class WebhookSettings
+    {
+        public string? Url { get; set; }
+        /// <summary>The shared secret for the HMAC-SHA256 signature header.</summary>
+        public string? Secret { get; set; }
+        public int TimeoutSeconds { get; set; } = 30;
+    }
+
+    public sealed class SenderSettings
+    {
+        /// <summary>Whether this process runs the sender at all.</summary>
+        public bool Enabled { get; set; } = true;
+        /// <summary>How often the sender looks for due messages (it is also woken at once after an enqueue).</summary>
+        public double PollSeconds { get; set; } = 1;
+        /// <summary>Attempts before a message is marked failed.</summary>
+        public int MaxAttempts { get; set; } = 8;
+        /// <summary>How long a claimed message is reserved for the sender that claimed it; a dead sender's messages are reclaimed after it.</summary>
+        public double LeaseSeconds { get; set; } = 120;
+        /// <summary>The first retry waits this long; each later one twice as long as the one before, up to <see cref="RetryMaxSeconds"/>.</summary>
+        public double RetryBaseSeconds { get; set; } = 30;
+        public double RetryMaxSeconds { get; set; } = 3600;
+        /// <summary>Messages claimed at a time.</summary>
+        public int BatchSize { get; set; } = 20;
+    }
+}
+
+public static class TransportNames
+{
+    public const string Sandbox = "sandbox";
+    public const string Smtp = "smtp";
+    public const string Webhook = "webhook";
+}
+
+/// <summary>Checks the outreach settings at start; each failure names the setting.</summary>
+public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
+{
+    private const string P = OutreachOptions.Section + ":";
+
+    public ValidateOptionsResult Validate(string? name, OutreachOptions options)
+    {
+        var errors = new List<string>();
+        var t = options.Transports;
+        Choice(errors, "Transports:Email", t.Email, TransportNames.Sandbox, TransportNames.Smtp);
+        Choice(errors, "Transports:Sms", t.Sms, TransportNames.Sandbox, TransportNames.Webhook);
+        Choice(errors, "Transports:Mail", t.Mail, TransportNames.Sandbox, TransportNames.Webhook);
+
+        if (Is(t.Email, TransportNames.Smtp))
+        {
+            var s = options.Smtp;
+            if (string.IsNullOrWhiteSpace(s.Host)) errors.Add($"{P}Smtp:Host is required when {P}Transports:Email is 'smtp'.");
+            if (s.Port is < 1 or > 65535) errors.Add($"{P}Smtp:Port must be between 1 and 65535 (it is {s.Port}).");
+            if (string.IsNullOrWhiteSpace(s.From) || !MimeKit.MailboxAddress.TryParse(s.From, out _))
+                errors.Add($"{P}Smtp:From must be an email address (e.g. \"Billing <billing@hospital.example>\") when {P}Transports:Email is 'smtp'.");
+            if (string.IsNullOrEmpty(s.User) != string.IsNullOrEmpty(s.Password))
+                errors.Add($"{P}Smtp:User and {P}Smtp:Password go together: set both or neither.");
+            if (s.TimeoutSeconds <= 0) errors.Add($"{P}Smtp:TimeoutSeconds must be positive.");
+        }
+        if (Is(t.Sms, TransportNames.Webhook)) Webhook(errors, "Sms", options.Webhooks.Sms);
+        if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);
+
+        var sender = options.Sender;
+        if (!(sender.PollSeconds > 0)) errors.Add($"{P}Sender:PollSeconds must be positive (it is {sender.PollSeconds}).");
+        if (sender.MaxAttempts < 1) errors.Add($"{P}Sender:MaxAttempts must be at least 1 (it is {sender.MaxAttempts}).");
+        if (!(sender.LeaseSeconds >= 5)) errors.Add($"{P}Sender:LeaseSeconds must be at least 5 (it is {sender.LeaseSeconds}).");
+        if (!(sender.RetryBaseSeconds >= 0)) errors.Add($"{P}Sender:RetryBaseSeconds must not be negative.");
+        if (!(sender.RetryMaxSeconds >= sender.RetryBaseSeconds)) errors.Add($"{P}Sender:RetryMaxSeconds must be at least Sender:RetryBaseSeconds.");
+        if (sender.BatchSize is < 1 or > 1000) errors.Add($"{P}Sender:BatchSize must be between 1 and 1000.");
+        var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds };
+        if (timeouts.Any(s => s * 2 > sender.LeaseSeconds))
+            errors.Add($"{P}Sender:LeaseSeconds ({sender.LeaseSeconds}) must be at least twice every transport TimeoutSeconds, so a slow delivery keeps its lease.");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool Is(string? value, string name) => string.Equals(value?.Trim(), name, StringComparison.OrdinalIgnoreCase);
+
+    private static void Choice(List<string> errors, string setting, string? value, params string[] allowed)
+    {
+        if (!allowed.Any(a => Is(value, a)))
+            errors.Add($"{P}{setting} must be one of {string.Join(", ", allowed.Select(a => $"'{a}'"))} (it is '{value}').");
+    }
+
+    private static void Webhook(List<string> errors, string channel, OutreachOptions.WebhookSettings settings)
+    {
+        if (!Uri.TryCreate(settings.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+            errors.Add($"{P}Webhooks:{channel}:Url must be an absolute http(s) URL when {P}Transports:{channel} is 'webhook'.");
+        if (string.IsNullOrEmpty(settings.Secret) || settings.Secret.Length < 16)
+            errors.Add($"{P}Webhooks:{channel}:Secret must be set (at least 16 characters) when {P}Transports:{channel} is 'webhook'.");
+        if (settings.TimeoutSeconds <= 0) errors.Add($"{P}Webhooks:{channel}:TimeoutSeconds must be positive.");
+    }
+}

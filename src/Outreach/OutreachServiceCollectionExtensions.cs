@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach;
+
+public static class OutreachServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers outreach delivery: the outbox store, <see cref="IOutreachService"/>, templates, the facility directory,
+    /// the transports and (unless <c>Collections:Outreach:Sender:Enabled</c> is false) the <see cref="OutboxSender"/>.
+    /// Needs a <see cref="Collections.Persistence.DatabaseOptions"/> and a <see cref="TimeProvider"/> registered (the hosts
+    /// do both). The settings are checked when the host starts; a bad one stops it with a message naming the setting.
+    /// </summary>
+    public static IServiceCollection AddCollectionsOutreach(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OutreachOptions>().Bind(configuration.GetSection(OutreachOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutreachOptions>, OutreachOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new FacilityDirectory(configuration));
+
+        services.TryAddSingleton<IOutboxStore, SqlOutboxStore>();
+        services.TryAddSingleton<ITemplateStore, SqlTemplateStore>();
+        services.TryAddSingleton<SandboxMailbox>();
+        services.TryAddSingleton<StatementPdfRenderer>();
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<IOutreachService, OutreachService>();
+
+        services.AddHttpClient(WebhookTransport.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, SandboxTransport>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, SmtpTransport>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, WebhookTransport>());
+        services.TryAddSingleton<TransportRouter>();
+
+        if (configuration.GetValue($"{OutreachOptions.Section}:Sender:Enabled", true))
+        {
+            services.TryAddSingleton<OutboxSender>();
+            services.AddHostedService(sp => sp.GetRequiredService<OutboxSender>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach;
+
+/// <summary>
+/// Delivers the outbox. Each round it claims due messages with a lease (so no two senders, in this process or another
+/// silo, hold the same message), delivers them through the channel's transport, and records the outcome: sent; a
+/// retry after an exponential back-off; or failed after <c>MaxAttempts</c> or a permanent refusal. A message whose
+/// sender died mid-delivery is claimed again once its lease runs out; transports are idempotent on the message id, so
+/// it is not delivered twice where the medium allows. Logs carry message ids and outcomes only.
+/// </summary>
+public sealed class OutboxSender(
+    IOutboxStore outbox, TransportRouter transports, IOptions<OutreachOptions> options, OutboxSignal signal, TimeProvider clock, ILogger<OutboxSender> logger)
+    : BackgroundService
+{
+    /// <summary>Who holds the leases this sender takes: host, process and a random suffix.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromSeconds(options.Value.Sender.PollSeconds);
+        logger.LogInformation("Outbox sender {Owner} started (polling every {PollSeconds} s)", Owner, poll.TotalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The database may be briefly unreachable: try again at the next poll.
+                logger.LogError(ex, "Outbox sender round failed; retrying in {PollSeconds} s", poll.TotalSeconds);
+            }
+            try
+            {
+                await signal.WaitAsync(poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Delivers every message due now, batch after batch. Returns how many deliveries were tried.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        var settings = options.Value.Sender;
+        foreach (var id in await outbox.FailAbandonedAsync(settings.MaxAttempts, cancellationToken))
+            logger.LogWarning("Outreach message {MessageId} failed: its lease ran out on the last allowed attempt", id);
+
+        var total = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = await outbox.ClaimAsync(Owner, settings.BatchSize, settings.MaxAttempts, TimeSpan.FromSeconds(settings.LeaseSeconds), cancellationToken);
+            if (batch.Count == 0) break;
+            // In parallel, so every message of the batch is done well within its lease (transport timeouts are at most half of it).
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = settings.BatchSize, CancellationToken = cancellationToken },
+                async (message, ct) => await DeliverAsync(message, ct));
+            total += batch.Count;
+        }
+        return total;
+    }
+
+    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Sender;
+        var started = clock.GetUtcNow();
+        IMessageTransport? transport = null;
+        DeliveryResult result;
+        try
+        {
+            transport = transports.For(message.Channel);
+            result = await transport.DeliverAsync(message, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the lease runs out and another round (here or on another silo) delivers it.
+            throw;
+        }
+        catch (Exception ex)
+        {
+            result = DeliveryResult.Retry(DeliveryErrors.Describe(ex));
+        }
+
+        var finished = clock.GetUtcNow();
+        var (status, outcome, next) = result switch
+        {
+            { Delivered: true } => (OutboxStatus.Sent, "sent", (DateTimeOffset?)null),
+            { Permanent: true } => (OutboxStatus.Failed, "failed", null),
+            _ when message.Attempts >= settings.MaxAttempts => (OutboxStatus.Failed, "failed", null),
+            _ => (OutboxStatus.Pending, "retry", finished + Backoff(message.Attempts)),
+        };
+        var attempt = new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
+            result.ProviderMessageId, result.Error);
+        var held = await outbox.RecordAttemptAsync(Owner, attempt, status, next, CancellationToken.None);
+
+        if (!held)
+            logger.LogWarning("Outreach message {MessageId}: attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",
+                message.MessageId, message.Attempts, outcome);
+        else if (status == OutboxStatus.Sent)
+            logger.LogInformation("Outreach message {MessageId} sent by {Transport} on attempt {Attempt}", message.MessageId, attempt.Transport, message.Attempts);
+        else if (status == OutboxStatus.Failed)
+            logger.LogWarning("Outreach message {MessageId} failed on attempt {Attempt}: {Error}", message.MessageId, message.Attempts, result.Error);
+        else
+            logger.LogInformation("Outreach message {MessageId} attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
+                message.MessageId, message.Attempts, result.Error, next);
+    }
+
+    /// <summary>RetryBaseSeconds × 2^(attempt−1), at most RetryMaxSeconds.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var s = options.Value.Sender;
+        var seconds = s.RetryBaseSeconds * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30));
+        return TimeSpan.FromSeconds(Math.Min(seconds, s.RetryMaxSeconds));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.RegularExpressions;
+using Collections.Domain;
+using Microsoft.Extensions.Logging;
+
+namespace Collections.Outreach;
+
+/// <summary>Renders a message from the current template and writes it to the outbox; the sender delivers it.</summary>
+public sealed partial class OutreachService(
+    IOutboxStore outbox, ITemplateStore templates, FacilityDirectory facilities, OutboxSignal signal, TimeProvider clock, ILogger<OutreachService> logger)
+    : IOutreachService
+{
+    public async Task<OutboxMessage> EnqueueAsync(MessageRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Check(request);
+        // A repeat of a message already written returns it without rendering again (the template may have changed since).
+        if (await outbox.GetAsync(request.MessageId, cancellationToken) is { } existing) return existing;
+
+        var template = await templates.GetCurrentAsync(request.Channel, request.Action, cancellationToken)
+            ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
+        var facility = facilities.Get(request.Facility);
+        var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
+        var body = TemplateEngine.Render(template.Body, values);
+        if (request.Channel == ContactChannel.Sms && body.Length > TemplateEngine.MaxSmsLength)
+            throw new ArgumentException(
+                $"The text for {request.Action} comes out at {body.Length} characters, over the {TemplateEngine.MaxSmsLength} allowed: shorten the template or the facility's settings.",
+                nameof(request));
+
+        var now = clock.GetUtcNow();
+        var (stored, created) = await outbox.AddAsync(new OutboxMessage
+        {
+            MessageId = request.MessageId,
+            Channel = request.Channel,
+            Action = request.Action,
+            Facility = request.Facility,
+            AccountNumber = request.AccountNumber,
+            GuarantorId = request.GuarantorId,
+            RecipientName = request.RecipientName.Trim(),
+            Recipient = NormalizeRecipient(request.Channel, request.Recipient),
+            AmountDue = request.AmountDue,
+            DueDate = request.DueDate,
+            StatementLines = request.StatementLines,
+            PolicyReference = request.PolicyReference,
+            Subject = template.Subject is null ? null : TemplateEngine.Render(template.Subject, values),
+            Body = body,
+            TemplateId = template.Id,
+            TemplateVersion = template.Version,
+            Status = OutboxStatus.Pending,
+            Attempts = 0,
+            CreatedAt = now,
+            UpdatedAt = now,
+            NextAttemptAt = now,
+        }, cancellationToken);
+        if (created)
+        {
+            logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
+                stored.MessageId, stored.Channel, stored.Action, stored.TemplateId, stored.TemplateVersion);
+            signal.Wake();
+        }
+        return stored;
+    }
+
+    private static void Check(MessageRequest r)
+    {
+        if (r.Channel is not (ContactChannel.Mail or ContactChannel.Email or ContactChannel.Sms))
+            throw new ArgumentException($"The outreach service sends mail, email and texts; {r.Channel} contacts are made by the grains.", nameof(r));
+        if (r.Action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.CreditReporting)
+            throw new ArgumentException($"{r.Action} is not a message.", nameof(r));
+        if (!DefaultTemplates.IsMessage(r.Channel, r.Action))
+            throw new ArgumentException($"There is no {r.Channel} message for {r.Action}.", nameof(r));
+        Require(r.MessageId, nameof(r.MessageId), 200);
+        Require(r.Facility, nameof(r.Facility), 50);
+        Require(r.AccountNumber, nameof(r.AccountNumber), 50);
+        Require(r.GuarantorId, nameof(r.GuarantorId), 100);
+        Require(r.RecipientName, nameof(r.RecipientName), 200);
+        Require(r.Recipient, nameof(r.Recipient), 500);
+        if (r.AmountDue < 0 || decimal.Round(r.AmountDue, 2) != r.AmountDue)
+            throw new ArgumentException("AmountDue must be zero or positive, with at most two decimal places.", nameof(r));
+        switch (r.Channel)
+        {
+            case ContactChannel.Email when !MimeKit.MailboxAddress.TryParse(r.Recipient.Trim(), out var address) || !address.Address.Contains('@', StringComparison.Ordinal):
+                throw new ArgumentException("Recipient must be an email address for an email.", nameof(r));
+            case ContactChannel.Sms when NormalizeRecipient(ContactChannel.Sms, r.Recipient).Length != 10:
+                throw new ArgumentException("Recipient must be a 10-digit phone number for a text.", nameof(r));
+        }
+    }
+
+    private static void Require(string? value, string field, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{field} is required.", field);
+        if (value.Length > maxLength) throw new ArgumentException($"{field} may be at most {maxLength} characters.", field);
+    }
+
+    /// <summary>Phone numbers as 10 digits (a leading US country code 1 dropped); addresses and emails trimmed.</summary>
+    private static string NormalizeRecipient(ContactChannel channel, string recipient)
+    {
+        if (channel != ContactChannel.Sms) return recipient.Trim().ReplaceLineEndings("\n");
+        var digits = NonDigits().Replace(recipient, "");
+        return digits.Length == 11 && digits[0] == '1' ? digits[1..] : digits;
+    }
+
+    [GeneratedRegex("[^0-9]")]
+    private static partial Regex NonDigits();
+}
+
+/// <summary>Wakes the sender at once after an enqueue, instead of at its next poll.</summary>
+public sealed class OutboxSignal : IDisposable
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Wake()
+    {
+        try
+        {
+            if (_semaphore.CurrentCount == 0) _semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake.
+        }
+    }
+
+    /// <summary>Waits for a wake-up or the timeout, whichever comes first.</summary>
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _semaphore.Dispose();
+}

@@ -1,0 +1,298 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Collections.Domain;
+using Collections.Persistence;
+
+namespace Collections.Outreach;
+
+/// <summary>The durable outbox: messages, their delivery attempts, and the receipts vendors send back.</summary>
+public interface IOutboxStore
+{
+    /// <summary>Stores the message unless one with its id exists; returns the stored one and whether this call created it.</summary>
+    Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default);
+
+    Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Atomically claims up to <paramref name="batchSize"/> due messages for <paramref name="owner"/> until now +
+    /// <paramref name="lease"/>: pending messages whose next attempt is due, and messages whose sender's lease ran out.
+    /// Each claim counts as an attempt. No two owners hold the same message at once.
+    /// </summary>
+    Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records how an attempt ended and moves the message to <paramref name="status"/> (Sent, Pending with
+    /// <paramref name="nextAttemptAt"/>, or Failed), if <paramref name="owner"/> still holds its lease. The attempt is
+    /// logged either way. Returns false if the lease was lost (someone else took the message over).
+    /// </summary>
+    Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks failed the messages whose lease ran out on their last allowed attempt. Returns their ids.</summary>
+    Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps the receipt and updates the message's status. False if no such message is in the outbox.</summary>
+    Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default);
+}
+
+public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock) : IOutboxStore
+{
+    private static readonly string[] Columns =
+    [
+        "message_id", "channel", "action", "facility", "account_number", "guarantor_id", "recipient_name", "recipient",
+        "amount_due", "due_date", "statement_lines", "policy_reference", "subject", "body", "template_id", "template_version",
+        "status", "attempts", "next_attempt_at", "created_at", "updated_at", "sent_at", "provider_message_id", "last_error",
+    ];
+
+    private static string Select(string prefix = "") => string.Join(", ", Columns.Select(c => prefix + c));
+
+    private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
+
+    public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default)
+    {
+        var m = message;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var command = connection.Command(
+            $"INSERT INTO outreach_outbox ({Select()}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))}) ON CONFLICT (message_id) DO NOTHING");
+        object?[] values =
+        [
+            m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
+            database.Money(m.AmountDue), database.Date(m.DueDate), JsonSerializer.Serialize(m.StatementLines, Sql.Json), m.PolicyReference,
+            m.Subject, m.Body, m.TemplateId, m.TemplateVersion, Sql.StatusText(m.Status), m.Attempts, database.Timestamp(m.NextAttemptAt),
+            database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
+        ];
+        for (var i = 0; i < Columns.Length; i++) command.WithParameter(Columns[i], values[i]);
+        if (IsPostgres)
+        {
+            // Typed explicitly: nullable columns may be bound to nulls PostgreSQL could not type on its own.
+            SetType(command, "due_date", NpgsqlTypes.NpgsqlDbType.Date);
+            SetType(command, "sent_at", NpgsqlTypes.NpgsqlDbType.TimestampTz);
+        }
+        var created = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await command.DisposeAsync();
+        var stored = await GetAsync(connection, m.MessageId, cancellationToken)
+            ?? throw new InvalidOperationException("The outbox message vanished right after it was written.");
+        return (stored, created);
+    }
+
+    public async Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await GetAsync(connection, messageId, cancellationToken);
+    }
+
+    private async Task<OutboxMessage?> GetAsync(DbConnection connection, string messageId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Command($"SELECT {Select()} FROM outreach_outbox WHERE message_id = @message_id");
+        command.WithParameter("message_id", messageId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var where = new StringBuilder("WHERE 1 = 1");
+        await using var command = connection.CreateCommand();
+        if (facility is not null) { where.Append(" AND facility = @facility"); command.WithParameter("facility", facility); }
+        if (accountNumber is not null) { where.Append(" AND account_number = @account_number"); command.WithParameter("account_number", accountNumber); }
+        if (status is { } s) { where.Append(" AND status = @status"); command.WithParameter("status", Sql.StatusText(s)); }
+        command.CommandText = $"SELECT {Select()} FROM outreach_outbox {where} ORDER BY id DESC LIMIT @limit";
+        command.WithParameter("limit", Math.Clamp(limit, 1, 1000));
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts";
+        // SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now
+        // are skipped rather than waited for, and the claim is a single statement.
+        var sql = IsPostgres
+            ? $"""
+               UPDATE outreach_outbox o
+               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = o.attempts + 1, updated_at = @now
+               FROM (SELECT id FROM outreach_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch FOR UPDATE SKIP LOCKED) due
+               WHERE o.id = due.id
+               RETURNING {Select("o.")}
+               """
+            : $"""
+               UPDATE outreach_outbox
+               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
+               WHERE id IN (SELECT id FROM outreach_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch)
+               RETURNING {Select()}
+               """;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(sql);
+        command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
+            .WithParameter("max_attempts", maxAttempts).WithParameter("batch", batchSize);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        if (status is not (OutboxStatus.Sent or OutboxStatus.Pending or OutboxStatus.Failed))
+            throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in Sent, Pending (retry) or Failed.");
+        var now = clock.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var set = status == OutboxStatus.Sent
+            ? "sent_at = @now, provider_message_id = @provider_message_id, last_error = NULL, next_attempt_at = NULL"
+            : status == OutboxStatus.Pending
+                ? "last_error = @error, next_attempt_at = @next_attempt_at"
+                : "last_error = @error, next_attempt_at = NULL";
+        await using var update = connection.Command(
+            $"""
+             UPDATE outreach_outbox SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, {set}
+             WHERE message_id = @message_id AND status = 'sending' AND lease_owner = @owner
+             """, transaction);
+        update.WithParameter("status", Sql.StatusText(status)).WithParameter("now", database.Timestamp(now))
+            .WithParameter("message_id", attempt.MessageId).WithParameter("owner", owner);
+        if (status == OutboxStatus.Sent) update.WithParameter("provider_message_id", attempt.ProviderMessageId);
+        else update.WithParameter("error", attempt.Error);
+        if (status == OutboxStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
+        var held = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+
+        await using var log = connection.Command(
+            """
+            INSERT INTO outreach_delivery_attempt (message_id, attempt, transport, sender, started_at, finished_at, outcome, provider_message_id, error)
+            VALUES (@message_id, @attempt, @transport, @sender, @started_at, @finished_at, @outcome, @provider_message_id, @error)
+            """, transaction);
+        log.WithParameter("message_id", attempt.MessageId).WithParameter("attempt", attempt.Attempt).WithParameter("transport", attempt.Transport)
+            .WithParameter("sender", owner).WithParameter("started_at", database.Timestamp(attempt.StartedAt))
+            .WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
+            .WithParameter("outcome", held ? attempt.Outcome : attempt.Outcome + ":lease-lost")
+            .WithParameter("provider_message_id", attempt.ProviderMessageId).WithParameter("error", attempt.Error);
+        if (IsPostgres)
+        {
+            SetType(log, "provider_message_id", NpgsqlTypes.NpgsqlDbType.Text);
+            SetType(log, "error", NpgsqlTypes.NpgsqlDbType.Text);
+        }
+        await log.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return held;
+    }
+
+    public async Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            UPDATE outreach_outbox
+            SET status = 'failed', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                last_error = 'lease expired on the last allowed attempt (the sender stopped or crashed)'
+            WHERE status = 'sending' AND lease_until <= @now AND attempts >= @max_attempts
+            RETURNING message_id
+            """);
+        command.WithParameter("now", database.Timestamp(now)).WithParameter("max_attempts", maxAttempts);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            SELECT message_id, attempt, transport, started_at, finished_at, outcome, provider_message_id, error
+            FROM outreach_delivery_attempt WHERE message_id = @message_id ORDER BY id
+            """);
+        command.WithParameter("message_id", messageId);
+        var result = new List<DeliveryAttempt>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            result.Add(new DeliveryAttempt(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), database.ReadTimestamp(reader, 3),
+                database.ReadTimestamp(reader, 4), reader.GetString(5), reader.StringOrNull(6), reader.StringOrNull(7)));
+        return result;
+    }
+
+    public async Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        var (status, from) = receipt.Status switch
+        {
+            ReceiptStatus.Delivered => ("delivered", "'pending', 'sending', 'sent'"),
+            ReceiptStatus.Bounced => ("bounced", "'pending', 'sending', 'sent', 'delivered'"),
+            _ => ("failed", "'pending', 'sending', 'sent', 'delivered'"),
+        };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var update = connection.Command(
+            $"""
+             UPDATE outreach_outbox
+             SET status = @status, lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                 provider_message_id = COALESCE(provider_message_id, @provider_message_id),
+                 last_error = CASE WHEN @status = 'delivered' THEN last_error ELSE @error END
+             WHERE message_id = @message_id AND status IN ({from})
+             """, transaction);
+        update.WithParameter("status", status).WithParameter("now", database.Timestamp(now))
+            .WithParameter("provider_message_id", receipt.ProviderMessageId).WithParameter("message_id", receipt.MessageId)
+            .WithParameter("error", $"receipt: {status}");
+        if (IsPostgres) SetType(update, "provider_message_id", NpgsqlTypes.NpgsqlDbType.Text);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+
+        await using var exists = connection.Command("SELECT COUNT(*) FROM outreach_outbox WHERE message_id = @message_id", transaction);
+        exists.WithParameter("message_id", receipt.MessageId);
+        var matched = Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0;
+
+        await using var insert = connection.Command(
+            """
+            INSERT INTO outreach_inbound_event (kind, message_id, status, provider_message_id, occurred_at, received_at, matched)
+            VALUES ('receipt', @message_id, @status, @provider_message_id, @occurred_at, @received_at, @matched)
+            """, transaction);
+        insert.WithParameter("message_id", receipt.MessageId).WithParameter("status", receipt.Status.ToString().ToLowerInvariant())
+            .WithParameter("provider_message_id", receipt.ProviderMessageId).WithParameter("occurred_at", database.Timestamp(receipt.OccurredAt))
+            .WithParameter("received_at", database.Timestamp(now)).WithParameter("matched", matched);
+        if (IsPostgres) SetType(insert, "provider_message_id", NpgsqlTypes.NpgsqlDbType.Text);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return matched;
+    }
+
+    private async Task<IReadOnlyList<OutboxMessage>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var result = new List<OutboxMessage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result.Add(Read(reader));
+        return result;
+    }
+
+    private OutboxMessage Read(DbDataReader r) => new()
+    {
+        MessageId = r.GetString(0),
+        Channel = Enum.Parse<ContactChannel>(r.GetString(1)),
+        Action = Enum.Parse<OutreachAction>(r.GetString(2)),
+        Facility = r.GetString(3),
+        AccountNumber = r.GetString(4),
+        GuarantorId = r.GetString(5),
+        RecipientName = r.GetString(6),
+        Recipient = r.GetString(7),
+        AmountDue = database.ReadMoney(r, 8),
+        DueDate = database.ReadDate(r, 9),
+        StatementLines = JsonSerializer.Deserialize<List<StatementLine>>(r.GetString(10), Sql.Json) ?? [],
+        PolicyReference = r.StringOrNull(11),
+        Subject = r.StringOrNull(12),
+        Body = r.GetString(13),
+        TemplateId = r.GetString(14),
+        TemplateVersion = r.GetInt32(15),
+        Status = Sql.ParseStatus(r.GetString(16)),
+        Attempts = r.GetInt32(17),
+        NextAttemptAt = database.ReadTimestampOrNull(r, 18),
+        CreatedAt = database.ReadTimestamp(r, 19),
+        UpdatedAt = database.ReadTimestamp(r, 20),
+        SentAt = database.ReadTimestampOrNull(r, 21),
+        ProviderMessageId = r.StringOrNull(22),
+        LastError = r.StringOrNull(23),
+    };
+
+    private static void SetType(DbCommand command, string name, NpgsqlTypes.NpgsqlDbType type) =>
+        ((Npgsql.NpgsqlParameter)command.Parameters[name]).NpgsqlDbType = type;
+}

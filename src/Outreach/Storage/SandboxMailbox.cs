@@ -1,0 +1,103 @@
+using System.Data.Common;
+using System.Text;
+using Collections.Domain;
+using Collections.Persistence;
+
+namespace Collections.Outreach;
+
+/// <summary>A message the sandbox transport "delivered". <see cref="Pdf"/> is the printed document of a mail message.</summary>
+public sealed record SandboxMessage
+{
+    public required string MessageId { get; init; }
+    public required ContactChannel Channel { get; init; }
+    public required OutreachAction Action { get; init; }
+    public required string Facility { get; init; }
+    public required string AccountNumber { get; init; }
+    public required string Recipient { get; init; }
+    public string? Subject { get; init; }
+    public required string Body { get; init; }
+    public required DateTimeOffset DeliveredAt { get; init; }
+    public bool HasPdf { get; init; }
+    /// <summary>Only filled when one message is read with its PDF.</summary>
+    public byte[]? Pdf { get; init; }
+}
+
+/// <summary>The sandbox transport's mailbox in the database: one row per message id, however often it is delivered.</summary>
+public sealed class SandboxMailbox(DatabaseOptions database)
+{
+    /// <summary>Stores the message once; false if a message with this id was already there.</summary>
+    public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            INSERT INTO outreach_sandbox_message (message_id, channel, action, facility, account_number, recipient, subject, body, pdf, delivered_at)
+            VALUES (@message_id, @channel, @action, @facility, @account_number, @recipient, @subject, @body, @pdf, @delivered_at)
+            ON CONFLICT (message_id) DO NOTHING
+            """);
+        command.WithParameter("message_id", message.MessageId).WithParameter("channel", message.Channel.ToString())
+            .WithParameter("action", message.Action.ToString()).WithParameter("facility", message.Facility)
+            .WithParameter("account_number", message.AccountNumber).WithParameter("recipient", message.Recipient)
+            .WithParameter("subject", message.Subject).WithParameter("body", message.Body).WithParameter("pdf", message.Pdf)
+            .WithParameter("delivered_at", database.Timestamp(message.DeliveredAt));
+        if (database.Provider == DatabaseProvider.PostgreSql)
+        {
+            ((Npgsql.NpgsqlParameter)command.Parameters["subject"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+            ((Npgsql.NpgsqlParameter)command.Parameters["pdf"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea;
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<SandboxMessage?> GetAsync(string messageId, bool withPdf, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"SELECT message_id, channel, action, facility, account_number, recipient, subject, body, delivered_at, pdf IS NOT NULL{(withPdf ? ", pdf" : "")} FROM outreach_sandbox_message WHERE message_id = @message_id");
+        command.WithParameter("message_id", messageId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        var message = Read(reader);
+        return withPdf && !reader.IsDBNull(10) ? message with { Pdf = (byte[])reader.GetValue(10) } : message;
+    }
+
+    /// <summary>Newest first, without PDFs.</summary>
+    public async Task<IReadOnlyList<SandboxMessage>> QueryAsync(string? recipient, string? facility, string? accountNumber, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new StringBuilder("WHERE 1 = 1");
+        if (recipient is not null) { where.Append(" AND recipient = @recipient"); command.WithParameter("recipient", recipient); }
+        if (facility is not null) { where.Append(" AND facility = @facility"); command.WithParameter("facility", facility); }
+        if (accountNumber is not null) { where.Append(" AND account_number = @account_number"); command.WithParameter("account_number", accountNumber); }
+        command.CommandText =
+            $"SELECT message_id, channel, action, facility, account_number, recipient, subject, body, delivered_at, pdf IS NOT NULL FROM outreach_sandbox_message {where} ORDER BY delivered_at DESC, message_id LIMIT @limit";
+        command.WithParameter("limit", Math.Clamp(limit, 1, 1000));
+        var result = new List<SandboxMessage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result.Add(Read(reader));
+        return result;
+    }
+
+    /// <summary>How many rows hold this message id (tests use it to prove exactly-once delivery).</summary>
+    public async Task<int> CountAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT COUNT(*) FROM outreach_sandbox_message WHERE message_id = @message_id");
+        command.WithParameter("message_id", messageId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private SandboxMessage Read(DbDataReader r) => new()
+    {
+        MessageId = r.GetString(0),
+        Channel = Enum.Parse<ContactChannel>(r.GetString(1)),
+        Action = Enum.Parse<OutreachAction>(r.GetString(2)),
+        Facility = r.GetString(3),
+        AccountNumber = r.GetString(4),
+        Recipient = r.GetString(5),
+        Subject = r.StringOrNull(6),
+        Body = r.GetString(7),
+        DeliveredAt = database.ReadTimestamp(r, 8),
+        HasPdf = Convert.ToBoolean(r.GetValue(9), System.Globalization.CultureInfo.InvariantCulture),
+    };
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Collections.Outreach;
+
+/// <summary>
+/// Email over SMTP with MailKit. The Message-ID header is derived from the outbox message id (a hash, so the header
+/// reveals nothing), so a copy sent again after a crash carries the same id and receiving systems can drop it.
+/// Emailed statements and final notices carry their PDF.
+/// </summary>
+public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents) : IMessageTransport
+{
+    public string Name => TransportNames.Smtp;
+
+    public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value.Smtp;
+        // Host and From are checked at start (OutreachOptionsValidator) whenever email goes over SMTP.
+        var from = MailboxAddress.Parse(settings.From!);
+        if (!MailboxAddress.TryParse(message.Recipient, out var to))
+            return DeliveryResult.Fail("invalid recipient address");
+
+        using var mime = new MimeMessage();
+        mime.From.Add(from);
+        mime.To.Add(new MailboxAddress(message.RecipientName, to.Address));
+        mime.Subject = message.Subject ?? "";
+        mime.MessageId = MessageIdHeader(message.MessageId, from.Domain);
+        mime.Date = message.CreatedAt;
+        var body = new BodyBuilder { TextBody = message.Body };
+        if (StatementPdfRenderer.HasDocument(message))
+            body.Attachments.Add("statement.pdf", documents.Render(message), new ContentType("application", "pdf"));
+        mime.Body = body.ToMessageBody();
+
+        using var client = new SmtpClient { Timeout = settings.TimeoutSeconds * 1000 };
+        try
+        {
+            var security = !settings.UseTls ? SecureSocketOptions.None
+                : settings.Port == 465 ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTls;
+            await client.ConnectAsync(settings.Host!, settings.Port, security, cancellationToken);
+            if (!string.IsNullOrEmpty(settings.User))
+                await client.AuthenticateAsync(settings.User, settings.Password ?? "", cancellationToken);
+            await client.SendAsync(mime, cancellationToken);
+            await client.DisconnectAsync(quit: true, cancellationToken);
+            return DeliveryResult.Ok(mime.MessageId);
+        }
+        catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500 && ex.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
+        {
+            return DeliveryResult.Fail(DeliveryErrors.Describe(ex));
+        }
+    }
+
+    /// <summary>A stable Message-ID for an outbox message: the same on every attempt, without the account number in it.</summary>
+    public static string MessageIdHeader(string messageId, string? domain)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)))[..32];
+        return $"{hash}@{(string.IsNullOrEmpty(domain) ? "collections.invalid" : domain)}";
+    }
+}

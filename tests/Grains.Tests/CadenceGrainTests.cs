@@ -1,0 +1,276 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Cadence;
+using Collections.Domain.Compliance;
+using Collections.Outreach;
+using Collections.Persistence;
+using Collections.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace Collections.Grains.Tests;
+
+/// <summary>
+/// A cluster on a fake clock (SQLite, real reminders table, real outbox): tests move time and watch reminders fire.
+/// Monday 2 March 2026, 15:00 UTC is 09:00 in Austin (the guarantors' time zone).
+/// </summary>
+public sealed class FakeClockClusterFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 3, 2, 15, 0, 0, TimeSpan.Zero);
+    public FakeTimeProvider Clock { get; } = new(Start);
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public DatabaseOptions Database { get; private set; } = null!;
+    public IGrainFactory Grains => Cluster.Client;
+
+    public SandboxMailbox Sandbox => Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SandboxMailbox>();
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabases.NewSqliteAsync();
+        Cluster = await TestClusters.StartAsync(Database, TestDatabases.NewServiceId(), clock: Clock);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FakeClockCollection : ICollectionFixture<FakeClockClusterFixture>
+{
+    public const string Name = "fake clock";
+}
+
+[Collection(FakeClockCollection.Name)]
+public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
+{
+    private IGrainFactory Grains => fixture.Grains;
+
+    /// <summary>Moves the fake clock a day at a time (reminders fire as it passes them) until the account shows what is expected.</summary>
+    private async Task<AccountView> AdvanceUntil(IPatientAccountGrain account, Func<AccountView, bool> done, int maxDays = 160)
+    {
+        for (var day = 0; day <= maxDays; day++)
+        {
+            for (var wait = 0; wait < 20; wait++)
+            {
+                var view = (await account.Get())!;
+                if (done(view)) return view;
+                await Task.Delay(25);
+            }
+            fixture.Clock.Advance(TimeSpan.FromDays(1));
+        }
+        var last = (await account.Get())!;
+        throw new TimeoutException($"The account never reached the expected state. Clock {fixture.Clock.GetUtcNow():O}; cadence {last.Cadence?.Status}, next {last.Cadence?.NextActionAt:O}; promises {string.Join(",", last.Promises.Select(p => p.Status + "@" + p.PromisedDate))}; plans {string.Join(",", last.Plans.Select(p => p.Status))}; decisions {string.Join(" | ", last.Cadence?.Decisions.Select(d => d.StepId + ":" + d.Decision.Rule) ?? [])}");
+    }
+
+    private async Task<(IPatientAccountGrain Account, string GuarantorId)> OpenSelfPayAsync(decimal charge, GuarantorDetails? details = null)
+    {
+        var guarantorId = Samples.NewId("G");
+        var registered = await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(details ?? Samples.Guarantor() with { PreferredChannel = ContactChannel.Email });
+        Assert.True(registered.Succeeded);
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
+        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
+        var charged = await account.Post(Samples.Charge(charge, "charge-1") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) });
+        Assert.True(charged.Succeeded, string.Join("; ", charged.Errors.Select(e => e.Message)));
+        return (account, guarantorId);
+    }
+
+    private static string[] StepsDone(AccountView view) =>
+        view.Cadence!.Progress.Steps.Where(s => s.Outcome == StepOutcome.Done).Select(s => s.StepId).ToArray();
+
+    [Fact]
+    public async Task Reminders_walk_an_unpaid_account_from_first_statement_to_agency_placement()
+    {
+        var (account, _) = await OpenSelfPayAsync(500.00m);
+        var key = account.GetPrimaryKeyString();
+
+        var placed = await AdvanceUntil(account, v => v.PlacedWithAgencyAt is not null);
+
+        Assert.Equal(["statement", "reminder-15", "reminder-30", "call-45", "final-notice", "agency"], StepsDone(placed));
+        Assert.All(placed.Cadence!.Progress.Steps, s => Assert.Equal("standard v1", s.PolicyReference));
+        Assert.True(placed.PlacedWithAgencyAt >= placed.FirstStatementAt!.Value.AddDays(120));
+        Assert.Equal(CadenceStatus.Finished, placed.Cadence.Status);
+        Assert.Null(placed.Cadence.NextActionAt); // nothing left to do: no reminder armed
+
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        var messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(key).AccountNumber, null, 50);
+        Assert.Equal([OutreachAction.PatientStatement, OutreachAction.EmailReminder, OutreachAction.EmailReminder, OutreachAction.FinalNotice],
+            messages.OrderBy(m => m.CreatedAt).Select(m => m.Action));
+        var tasks = await Grains.GetGrain<ICallTaskQueueGrain>("MAIN").List(null, 1000);
+        Assert.Single(tasks, t => t.Account.ToString() == key && t.Kind == CallTaskKind.Call);
+    }
+
+    [Fact]
+    public async Task Paying_in_full_ends_the_cadence_and_removes_its_reminder()
+    {
+        var (account, _) = await OpenSelfPayAsync(120.00m);
+        var started = (await account.Get())!;
+        Assert.Equal(["statement"], StepsDone(started));
+        Assert.NotNull(started.Cadence!.NextActionAt);
+
+        await account.Post(Samples.Payment(120.00m, "pay-all"));
+
+        var paid = (await account.Get())!;
+        Assert.Equal(CadenceStatus.Idle, paid.Cadence!.Status);
+        Assert.Null(paid.Cadence.NextActionAt);
+        fixture.Clock.Advance(TimeSpan.FromDays(40));
+        await Task.Delay(200);
+        Assert.Equal(CadenceStatus.Idle, (await account.Get())!.Cadence!.Status);
+    }
+
+    [Fact]
+    public async Task A_dispute_stops_outreach_at_once_and_its_release_resumes_at_the_step_reached()
+    {
+        var (account, _) = await OpenSelfPayAsync(300.00m);
+        var held = await account.PlaceHold(new HoldRequest { Reason = HoldReason.Dispute, Note = "Patient letter: disputes the lab charge" });
+        Assert.Equal(CadenceStatus.OnHold, held.Value!.Cadence!.Status);
+        Assert.Null(held.Value.Cadence.NextActionAt);
+
+        fixture.Clock.Advance(TimeSpan.FromDays(40));
+        await Task.Delay(200);
+        Assert.Equal(["statement"], StepsDone((await account.Get())!));
+
+        var refused = await account.ReleaseHold("H1", null);
+        Assert.Equal("note.required", Assert.Single(refused.Errors).Code); // a dispute ends only with its verification
+        var released = await account.ReleaseHold("H1", "Itemized bill and lab order sent as verification");
+        Assert.Equal(CadenceStatus.Active, released.Value!.Cadence!.Status);
+        // 40 days on hold shift the day-15 reminder to day 55.
+        var statement = released.Value.FirstStatementAt!.Value;
+        Assert.Equal(statement.AddDays(55), released.Value.Cadence.NextActionAt);
+    }
+
+    [Fact]
+    public async Task A_stop_reply_closes_texts_at_once_with_a_single_confirmation()
+    {
+        var details = Samples.Guarantor() with { PreferredChannel = ContactChannel.Sms };
+        var (account, guarantorId) = await OpenSelfPayAsync(200.00m, details);
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        await guarantor.RecordConsent(new ConsentRequest { Channel = ContactChannel.Sms, Status = ConsentStatus.Granted, Source = "registration form" });
+
+        var first = await guarantor.RecordReply(new InboundReply { Channel = ContactChannel.Sms, Text = "STOP", ReceivedAt = fixture.Clock.GetUtcNow() });
+        var second = await guarantor.RecordReply(new InboundReply { Channel = ContactChannel.Sms, Text = "stop", ReceivedAt = fixture.Clock.GetUtcNow() });
+
+        Assert.True(first.OptedOut && first.ConfirmationSent);
+        Assert.True(second.OptedOut);
+        Assert.False(second.ConfirmationSent);
+        // The day-15 reminder would go by text: the channel is closed, so it falls back to a letter.
+        var view = await AdvanceUntil(account, v => StepsDone(v).Contains("reminder-15"));
+        var reminder = view.Cadence!.Progress.Steps.Single(s => s.StepId == "reminder-15");
+        Assert.Equal(ContactChannel.Mail, reminder.Channel);
+        Assert.Contains(view.Cadence.Decisions, d => d.Decision.Rule == "channel.opted-out");
+    }
+
+    [Fact]
+    public async Task A_promise_pauses_the_cadence_and_a_broken_promise_resumes_it()
+    {
+        var (account, _) = await OpenSelfPayAsync(400.00m);
+        var promised = await account.MakePromise(new PromiseRequest { Amount = 150.00m, PromisedDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).AddDays(20) });
+        Assert.Equal(CadenceStatus.PromisePending, promised.Value!.Cadence!.Status);
+
+        var broken = await AdvanceUntil(account, v => v.Promises.Single().Status != PromiseStatus.Pending);
+
+        Assert.Equal(PromiseStatus.Broken, broken.Promises.Single().Status);
+        Assert.Equal(CadenceStatus.Active, broken.Cadence!.Status);
+    }
+
+    [Fact]
+    public async Task A_kept_promise_is_recorded_as_kept()
+    {
+        var (account, _) = await OpenSelfPayAsync(400.00m);
+        await account.MakePromise(new PromiseRequest { Amount = 150.00m, PromisedDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).AddDays(10) });
+        fixture.Clock.Advance(TimeSpan.FromDays(3));
+
+        await account.Post(Samples.Payment(150.00m, "promised"));
+
+        Assert.Equal(PromiseStatus.Kept, (await account.Get())!.Promises.Single().Status);
+    }
+
+    [Fact]
+    public async Task A_missed_installment_defaults_the_plan_and_the_cadence_resumes()
+    {
+        var (account, _) = await OpenSelfPayAsync(600.00m);
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        var planned = await account.StartPlan(new PlanRequest { InstallmentCount = 6, Frequency = InstallmentFrequency.Monthly, FirstDueDate = today.AddDays(10) });
+        Assert.True(planned.Succeeded, string.Join("; ", planned.Errors.Select(e => e.Message)));
+        Assert.Equal(CadenceStatus.OnPaymentPlan, planned.Value!.Cadence!.Status);
+
+        var defaulted = await AdvanceUntil(account, v => v.Plans.Single().Status != PlanStatus.Active);
+
+        Assert.Equal(PlanStatus.Defaulted, defaulted.Plans.Single().Status);
+        Assert.Contains(1, defaulted.Plans.Single().Reminded); // the installment reminder went out first
+        Assert.Equal(CadenceStatus.Active, defaulted.Cadence!.Status);
+    }
+
+    [Fact]
+    public async Task A_tick_that_arrives_twice_sends_nothing_twice()
+    {
+        var (account, _) = await OpenSelfPayAsync(250.00m);
+        var before = (await account.Get())!;
+
+        await account.Reevaluate();
+        await account.Reevaluate();
+
+        var after = (await account.Get())!;
+        Assert.Equal(StepsDone(before), StepsDone(after));
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        Assert.Single(await outbox.QueryAsync("MAIN", after.AccountNumber, null, 10));
+    }
+}
+
+/// <summary>A crash between writing a message to the outbox and sending it: after the restart it goes out exactly once.</summary>
+public sealed class OutboxRestartTests
+{
+    [Fact]
+    public async Task A_message_written_before_a_crash_is_delivered_exactly_once_after_the_restart()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        var serviceId = TestDatabases.NewServiceId();
+        string accountNumber;
+
+        // 1. The sender is off: the statement is written to the outbox but not sent; then the cluster goes down.
+        var first = await TestClusters.StartAsync(database, serviceId, settings: new Dictionary<string, string?> { ["Collections:Outreach:Sender:Enabled"] = "false" });
+        try
+        {
+            var account = await Samples.OpenAccountAsync(first.Client);
+            await account.Post(Samples.Charge(250m, "c1"));
+            accountNumber = AccountKey.Parse(account.GetPrimaryKeyString()).AccountNumber;
+        }
+        finally
+        {
+            await first.KillSiloAsync(first.Silos[0]);
+            await first.DisposeAsync();
+        }
+        var mailbox = new SandboxMailbox(database);
+        Assert.Empty(await mailbox.QueryAsync(null, "MAIN", accountNumber, 10));
+
+        // 2. Back up with the sender on: the pending message is delivered, once.
+        var second = await TestClusters.StartAsync(database, serviceId);
+        try
+        {
+            IReadOnlyList<SandboxMessage> delivered = [];
+            for (var i = 0; i < 100 && delivered.Count == 0; i++)
+            {
+                await Task.Delay(100);
+                delivered = await mailbox.QueryAsync(null, "MAIN", accountNumber, 10);
+            }
+            if (delivered.Count == 0)
+            {
+                var outbox = second.GetSiloServiceProvider(second.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+                var stored = await outbox.QueryAsync("MAIN", accountNumber, null, 10);
+                Assert.Fail($"Nothing delivered; outbox: {string.Join(", ", stored.Select(m => $"{m.Action}/{m.Status}/{m.Attempts}/{m.LastError}"))}");
+            }
+            var message = Assert.Single(delivered);
+            Assert.Equal(OutreachAction.PatientStatement, message.Action);
+            await Task.Delay(1500); // any second delivery would have happened by now
+            Assert.Single(await mailbox.QueryAsync(null, "MAIN", accountNumber, 10));
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+}

@@ -11,19 +11,44 @@ namespace Collections.Outreach;
 /// payments, the amount owed), the due date, how to pay, and how to ask for financial assistance with the
 /// plain-language summary line.
 /// </summary>
-public sealed class StatementPdfRenderer(FacilityDirectory facilities)
+/// <remarks>
+/// PDFsharp 6.5 refuses to work until its user picks a license (<see cref="OutreachOptions.PdfLicense"/>): without one
+/// <see cref="IsEnabled"/> is false and <see cref="Render"/> must not be called.
+/// </remarks>
+public sealed class StatementPdfRenderer
 {
     private const double PageWidth = 612, PageHeight = 792, Margin = 54, ContentWidth = PageWidth - 2 * Margin;
+    public const string AgplLicense = "AGPL";
+    private static readonly Lock LicenseGate = new();
+    private readonly FacilityDirectory facilities;
 
     static StatementPdfRenderer() => EmbeddedFontResolver.EnsureInstalled();
 
+    public StatementPdfRenderer(FacilityDirectory facilities, Microsoft.Extensions.Options.IOptions<OutreachOptions> options)
+    {
+        this.facilities = facilities;
+        var license = options.Value.PdfLicense?.Trim();
+        if (string.IsNullOrEmpty(license)) return;
+        lock (LicenseGate)
+        {
+            if (string.Equals(license, AgplLicense, StringComparison.OrdinalIgnoreCase)) PdfSharp.PdfSharpLicense.SetAgplLicense();
+            else PdfSharp.PdfSharpLicense.LoadLicense(license);
+        }
+        IsEnabled = true;
+    }
+
+    /// <summary>Whether a PDFsharp license was chosen, so documents can be rendered.</summary>
+    public bool IsEnabled { get; }
+
     /// <summary>Whether a message is printed (mail), or comes with its statement attached (an emailed statement or final notice).</summary>
-    public static bool HasDocument(OutboxMessage message) =>
+    public static bool NeedsDocument(OutboxMessage message) =>
         message.Channel == ContactChannel.Mail
         || (message.Channel == ContactChannel.Email && message.Action is OutreachAction.PatientStatement or OutreachAction.FinalNotice);
 
     public byte[] Render(OutboxMessage message)
     {
+        if (!IsEnabled)
+            throw new InvalidOperationException($"Statement PDFs are off: set {OutreachOptions.Section}:PdfLicense (see the README).");
         var facility = facilities.Get(message.Facility);
         var values = TemplateEngine.Values(facility, message.RecipientName, message.AccountNumber, message.AmountDue, message.DueDate);
         // The statement date is the day the message was written, so a re-rendered or re-sent copy is identical.

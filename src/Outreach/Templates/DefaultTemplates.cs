@@ -75,7 +75,7 @@ public static class DefaultTemplates
             """
             Dear {{recipientName}},
 
-            Your next payment plan payment of {{amountDue}} for account {{accountNumber}} is due on {{dueDate}}.
+            Your next payment plan payment to {{facility.name}} is due on {{dueDate}}. The amount is {{amountDue}} for account {{accountNumber}}.
 
             How to pay: go to {{payUrl}} or call {{payPhone}}.
 
@@ -118,7 +118,7 @@ public static class DefaultTemplates
             """
             Hello {{recipientName}},
 
-            Your next payment plan payment of {{amountDue}} for account {{accountNumber}} is due on {{dueDate}}.
+            Your next payment plan payment to {{facility.name}} is due on {{dueDate}}. The amount is {{amountDue}} for account {{accountNumber}}.
 
             To pay, go to {{payUrl}} or call {{payPhone}}.
 

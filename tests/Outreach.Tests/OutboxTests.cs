@@ -1,0 +1,281 @@
+using Collections.Domain;
+using Collections.TestSupport;
+
+namespace Collections.Outreach.Tests;
+
+/// <summary>The outbox and its sender on real databases: every behaviour on SQLite and on PostgreSQL.</summary>
+public sealed class OutboxTests
+{
+    [Fact] public Task Enqueueing_the_same_message_id_twice_stores_one_message_on_sqlite() => EnqueueTwice(Db.Sqlite);
+    [PostgresFact] public Task Enqueueing_the_same_message_id_twice_stores_one_message_on_postgres() => EnqueueTwice(Db.Postgres);
+    [Fact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_sqlite() => EnqueueConcurrently(Db.Sqlite);
+    [PostgresFact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_postgres() => EnqueueConcurrently(Db.Postgres);
+    [Fact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_sqlite() => SenderDelivers(Db.Sqlite);
+    [PostgresFact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_postgres() => SenderDelivers(Db.Postgres);
+    [Fact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_sqlite() => RetriesWithBackoff(Db.Sqlite);
+    [PostgresFact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_postgres() => RetriesWithBackoff(Db.Postgres);
+    [Fact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_sqlite() => FailsAfterMaxAttempts(Db.Sqlite);
+    [PostgresFact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_postgres() => FailsAfterMaxAttempts(Db.Postgres);
+    [Fact] public Task A_permanent_refusal_fails_the_message_without_retrying_on_sqlite() => PermanentRefusal(Db.Sqlite);
+    [PostgresFact] public Task A_permanent_refusal_fails_the_message_without_retrying_on_postgres() => PermanentRefusal(Db.Postgres);
+    [Fact] public Task A_message_claimed_by_a_dead_sender_is_reclaimed_after_its_lease_and_delivered_once_on_sqlite() => ReclaimAfterLease(Db.Sqlite);
+    [PostgresFact] public Task A_message_claimed_by_a_dead_sender_is_reclaimed_after_its_lease_and_delivered_once_on_postgres() => ReclaimAfterLease(Db.Postgres);
+    [Fact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_sqlite() => CrashAfterDelivery(Db.Sqlite);
+    [PostgresFact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_postgres() => CrashAfterDelivery(Db.Postgres);
+    [Fact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_sqlite() => ConcurrentClaims(Db.Sqlite);
+    [PostgresFact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_postgres() => ConcurrentClaims(Db.Postgres);
+    [Fact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_sqlite() => Receipts(Db.Sqlite);
+    [PostgresFact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_postgres() => Receipts(Db.Postgres);
+    [Fact] public Task Saved_templates_are_versioned_and_the_latest_is_used_on_sqlite() => TemplateVersions(Db.Sqlite);
+    [PostgresFact] public Task Saved_templates_are_versioned_and_the_latest_is_used_on_postgres() => TemplateVersions(Db.Postgres);
+    [Fact] public Task Outbox_queries_filter_by_account_and_status_on_sqlite() => Queries(Db.Sqlite);
+    [PostgresFact] public Task Outbox_queries_filter_by_account_and_status_on_postgres() => Queries(Db.Postgres);
+
+    private static async Task EnqueueTwice(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var request = Harness.Request();
+        var first = await service.EnqueueAsync(request);
+        var second = await service.EnqueueAsync(request with { AmountDue = 999m });
+
+        Assert.Equivalent(first, second, strict: true);
+        Assert.Equal(210.00m, second.AmountDue);
+        Assert.Equal(OutboxStatus.Pending, first.Status);
+        Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", null, 100));
+    }
+
+    private static async Task EnqueueConcurrently(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var request = Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder);
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => h.Service().EnqueueAsync(request))));
+
+        Assert.All(results, r => Assert.Equal(request.MessageId, r.MessageId));
+        Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", null, 100));
+        await h.Sender().RunOnceAsync();
+        Assert.Equal(1, await h.Sandbox.CountAsync(request.MessageId));
+    }
+
+    private static async Task SenderDelivers(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var email = await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        var sms = await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        var letter = await service.EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.PatientStatement));
+
+        Assert.Equal(3, await h.Sender().RunOnceAsync());
+
+        foreach (var m in new[] { email, sms, letter })
+        {
+            var stored = await h.Outbox.GetAsync(m.MessageId);
+            Assert.True(stored!.Status == OutboxStatus.Sent, $"{m.Channel}: {stored.Status} {stored.LastError}");
+            Assert.Equal(1, stored.Attempts);
+            Assert.Equal("sandbox:" + m.MessageId, stored.ProviderMessageId);
+            Assert.Equal(h.Clock.GetUtcNow(), stored.SentAt);
+            var delivered = await h.Sandbox.GetAsync(m.MessageId, withPdf: true);
+            Assert.Equal(m.Body, delivered!.Body);
+            Assert.Equal(m.Channel == ContactChannel.Mail, delivered.Pdf is not null);
+            var attempt = Assert.Single(await h.Outbox.AttemptsAsync(m.MessageId));
+            Assert.Equal("sent", attempt.Outcome);
+        }
+        Assert.Equal("5125550100", (await h.Sandbox.GetAsync(sms.MessageId, false))!.Recipient);
+        Assert.Equal(0, await h.Sender().RunOnceAsync());
+    }
+
+    private static async Task RetriesWithBackoff(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var message = await h.Service().EnqueueAsync(Harness.Request());
+        var flaky = new FlakyTransport(h.SandboxTransport(), failures: 2);
+        var sender = h.Sender(flaky);
+
+        await sender.RunOnceAsync();
+        var afterFirst = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Pending, afterFirst!.Status);
+        Assert.Equal("http 503", afterFirst.LastError);
+        Assert.Equal(h.Clock.GetUtcNow().AddSeconds(30), afterFirst.NextAttemptAt);
+
+        await sender.RunOnceAsync();                       // not due yet
+        Assert.Equal(1, flaky.Calls);
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await sender.RunOnceAsync();
+        var afterSecond = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(h.Clock.GetUtcNow().AddSeconds(60), afterSecond!.NextAttemptAt);   // twice the wait
+
+        h.Clock.Advance(TimeSpan.FromSeconds(60));
+        await sender.RunOnceAsync();
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Sent, sent!.Status);
+        Assert.Equal(3, sent.Attempts);
+        Assert.Null(sent.LastError);
+        Assert.Equal(["retry", "retry", "sent"], (await h.Outbox.AttemptsAsync(message.MessageId)).Select(a => a.Outcome));
+        Assert.Equal(1, await h.Sandbox.CountAsync(message.MessageId));
+    }
+
+    private static async Task FailsAfterMaxAttempts(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var message = await h.Service().EnqueueAsync(Harness.Request());
+        var flaky = new FlakyTransport(h.SandboxTransport(), failures: 100);
+        var sender = h.Sender(flaky);
+        for (var i = 0; i < 10; i++)
+        {
+            await sender.RunOnceAsync();
+            h.Clock.Advance(TimeSpan.FromMinutes(10));
+        }
+        var failed = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Failed, failed!.Status);
+        Assert.Equal(h.Options.Sender.MaxAttempts, failed.Attempts);
+        Assert.Equal(h.Options.Sender.MaxAttempts, flaky.Calls);
+        Assert.Equal("http 503", failed.LastError);
+        Assert.Equal(0, await h.Sandbox.CountAsync(message.MessageId));
+    }
+
+    private static async Task PermanentRefusal(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        var refusing = new FlakyTransport(h.SandboxTransport(), failures: 100, permanent: true);
+        await h.Sender(refusing).RunOnceAsync();
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        await h.Sender(refusing).RunOnceAsync();
+        var failed = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Failed, failed!.Status);
+        Assert.Equal(1, refusing.Calls);
+        Assert.Equal("http 400", failed.LastError);
+    }
+
+    private static async Task ReclaimAfterLease(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.Letter));
+        // A sender claims it and dies before delivering anything.
+        var claimed = await h.Outbox.ClaimAsync("dead-sender", 10, h.Options.Sender.MaxAttempts, TimeSpan.FromSeconds(60));
+        Assert.Equal(message.MessageId, Assert.Single(claimed).MessageId);
+
+        var sender = h.Sender();
+        Assert.Equal(0, await sender.RunOnceAsync());       // still leased: nobody else touches it
+        Assert.Equal(OutboxStatus.Sending, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(1, await sender.RunOnceAsync());
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Sent, sent!.Status);
+        Assert.Equal(2, sent.Attempts);
+        Assert.Equal(1, await h.Sandbox.CountAsync(message.MessageId));
+
+        // The dead sender, coming back, cannot overwrite the outcome.
+        Assert.False(await h.Outbox.RecordAttemptAsync("dead-sender",
+            new DeliveryAttempt(message.MessageId, 1, "sandbox", h.Clock.GetUtcNow(), h.Clock.GetUtcNow(), "retry", null, "timeout"),
+            OutboxStatus.Pending, h.Clock.GetUtcNow()));
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+    }
+
+    private static async Task CrashAfterDelivery(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        // A sender claims it, delivers it to the sandbox, and crashes before recording the outcome.
+        var claimed = Assert.Single(await h.Outbox.ClaimAsync("crashed-sender", 10, h.Options.Sender.MaxAttempts, TimeSpan.FromSeconds(60)));
+        Assert.True((await h.SandboxTransport().DeliverAsync(claimed, CancellationToken.None)).Delivered);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(61));
+        await h.Sender().RunOnceAsync();
+
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+        Assert.Equal(1, await h.Sandbox.CountAsync(message.MessageId));
+        Assert.Single(await h.Sandbox.QueryAsync("5125550100", null, null, 100), m => m.MessageId == message.MessageId);
+    }
+
+    private static async Task ConcurrentClaims(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        for (var i = 0; i < 30; i++) await service.EnqueueAsync(Harness.Request());
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(n =>
+            Task.Run(async () =>
+            {
+                var mine = new List<string>();
+                while (true)
+                {
+                    var batch = await h.Outbox.ClaimAsync($"sender-{n}", 3, 5, TimeSpan.FromSeconds(60));
+                    if (batch.Count == 0) return mine;
+                    mine.AddRange(batch.Select(m => m.MessageId));
+                }
+            })));
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(30, all.Count);
+        Assert.Equal(30, all.Distinct().Count());
+    }
+
+    private static async Task Receipts(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var a = await service.EnqueueAsync(Harness.Request());
+        var b = await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await h.Sender().RunOnceAsync();
+
+        Assert.True(await h.Outbox.RecordReceiptAsync(new DeliveryReceipt(a.MessageId, ReceiptStatus.Delivered, "vendor-1", h.Clock.GetUtcNow())));
+        Assert.True(await h.Outbox.RecordReceiptAsync(new DeliveryReceipt(b.MessageId, ReceiptStatus.Bounced, null, h.Clock.GetUtcNow())));
+        Assert.False(await h.Outbox.RecordReceiptAsync(new DeliveryReceipt("no-such-message", ReceiptStatus.Delivered, null, h.Clock.GetUtcNow())));
+
+        Assert.Equal(OutboxStatus.Delivered, (await h.Outbox.GetAsync(a.MessageId))!.Status);
+        var bounced = await h.Outbox.GetAsync(b.MessageId);
+        Assert.Equal(OutboxStatus.Bounced, bounced!.Status);
+        Assert.Equal("receipt: bounced", bounced.LastError);
+        // A late "delivered" does not undo a bounce.
+        await h.Outbox.RecordReceiptAsync(new DeliveryReceipt(b.MessageId, ReceiptStatus.Delivered, null, h.Clock.GetUtcNow()));
+        Assert.Equal(OutboxStatus.Bounced, (await h.Outbox.GetAsync(b.MessageId))!.Status);
+    }
+
+    private static async Task TemplateVersions(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var store = h.Templates;
+        Assert.Equal(0, (await store.GetCurrentAsync(ContactChannel.Sms, OutreachAction.SmsReminder))!.Version);
+
+        var (v1, errors1) = await store.SaveAsync(ContactChannel.Sms, OutreachAction.SmsReminder, null,
+            "{{facility.name}}: please pay {{amountDue}} at {{payUrl}}. Help: {{assistancePhone}}. Reply STOP to stop texts.", "key-1");
+        Assert.Empty(errors1);
+        var (v2, _) = await store.SaveAsync(ContactChannel.Sms, OutreachAction.SmsReminder, null,
+            "{{facility.name}} bill: {{amountDue}}. Pay {{payUrl}} or {{payPhone}}. Help paying: {{assistancePhone}}. Reply STOP to stop texts.", "key-2");
+        Assert.Equal(1, v1!.Version);
+        Assert.Equal(2, v2!.Version);
+
+        var (refused, errors) = await store.SaveAsync(ContactChannel.Sms, OutreachAction.SmsReminder, null, "Pay {{amountDue}} now {{balance}}", "key-3");
+        Assert.Null(refused);
+        Assert.Contains(errors, e => e.Code == "template.placeholder.unknown" && e.Message.Contains("{{balance}}", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Code == "template.opt-out.missing");
+
+        var current = await store.ListCurrentAsync();
+        Assert.Equal(DefaultTemplates.All.Count, current.Count);
+        Assert.Equal(2, current.Single(t => t.Channel == ContactChannel.Sms && t.Action == OutreachAction.SmsReminder).Version);
+
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        Assert.Equal(2, message.TemplateVersion);
+        Assert.Equal("sms/smsReminder", message.TemplateId);
+        Assert.Equal("Riverside Hospital bill: $210.00. Pay https://pay.riverside.example or 800-555-0100. Help paying: 800-555-0101. Reply STOP to stop texts.", message.Body);
+    }
+
+    private static async Task Queries(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var mine = await service.EnqueueAsync(Harness.Request());
+        await service.EnqueueAsync(Harness.Request() with { AccountNumber = "B2002" });
+        await h.Sender().RunOnceAsync();
+        var pending = await service.EnqueueAsync(Harness.Request());
+
+        var account = await h.Outbox.QueryAsync("MAIN", "A1001", null, 100);
+        Assert.Equal([pending.MessageId, mine.MessageId], account.Select(m => m.MessageId));
+        Assert.Equal(pending.MessageId, Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", OutboxStatus.Pending, 100)).MessageId);
+        Assert.Equal(3, (await h.Outbox.QueryAsync(null, null, null, 100)).Count);
+        var read = await h.Outbox.GetAsync(mine.MessageId);
+        Assert.Equal(mine.StatementLines, read!.StatementLines);
+        Assert.Equal(new DateOnly(2026, 12, 23), read.DueDate);
+        Assert.Equal("cadence-v3", read.PolicyReference);
+    }
+}

@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Collections.Domain;
+using Collections.TestSupport;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach.Tests;
+
+public sealed class TransportTests
+{
+    [Fact]
+    public async Task The_smtp_transport_delivers_to_an_smtp_server_with_a_message_id_derived_from_the_outbox_id()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var server = new MiniSmtpServer();
+        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "Billing <billing@riverside.example>" };
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
+        var transport = new SmtpTransport(Options.Create(h.Options), h.Documents);
+
+        await h.Sender(transport).RunOnceAsync();
+
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.True(sent!.Status == OutboxStatus.Sent, sent.LastError);
+        var expectedId = SmtpTransport.MessageIdHeader(message.MessageId, "riverside.example");
+        Assert.Equal(expectedId, sent.ProviderMessageId);
+        var mail = Assert.Single(server.Messages);
+        Assert.Equal("<billing@riverside.example>", mail.From);
+        Assert.Equal(["<maria@example.org>"], mail.To);
+        Assert.Contains($"Message-Id: <{expectedId}>", mail.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Subject: Your statement from Riverside Hospital", mail.Data, StringComparison.Ordinal);
+        Assert.Contains("application/pdf", mail.Data, StringComparison.Ordinal);   // the statement goes with it
+        Assert.DoesNotContain("A1001", expectedId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_smtp_server_refusing_the_recipient_fails_the_message_and_one_that_is_down_is_retried()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var server = new MiniSmtpServer(rejectRecipients: true);
+        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
+        var refused = await h.Service().EnqueueAsync(Harness.Request());
+        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents)).RunOnceAsync();
+        var failed = await h.Outbox.GetAsync(refused.MessageId);
+        Assert.Equal(OutboxStatus.Failed, failed!.Status);
+        Assert.Equal("smtp 550 RecipientNotAccepted", failed.LastError);
+        Assert.DoesNotContain("maria", failed.LastError!, StringComparison.OrdinalIgnoreCase);
+
+        h.Options.Smtp.Port = Ports.Free();   // nothing listens there
+        var down = await h.Service().EnqueueAsync(Harness.Request());
+        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents)).RunOnceAsync();
+        var pending = await h.Outbox.GetAsync(down.MessageId);
+        Assert.Equal(OutboxStatus.Pending, pending!.Status);
+        Assert.StartsWith("socket", pending.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_webhook_transport_posts_signed_json_with_an_idempotency_key()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var vendor = new WebhookReceiver(_ => (200, """{"id":"vendor-77"}"""));
+        const string secret = "a-very-secret-shared-key";
+        h.Options.Webhooks.Sms = new OutreachOptions.WebhookSettings { Url = vendor.Url, Secret = secret };
+        h.Options.Webhooks.Mail = new OutreachOptions.WebhookSettings { Url = vendor.Url, Secret = secret };
+        var sms = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        var letter = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.FinalNotice));
+        var transport = new WebhookTransport(new PlainHttpClients(), Options.Create(h.Options), h.Documents, h.Clock);
+
+        await h.Sender(transport).RunOnceAsync();
+
+        Assert.Equal("vendor-77", (await h.Outbox.GetAsync(sms.MessageId))!.ProviderMessageId);
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(letter.MessageId))!.Status);
+        Assert.Equal(2, vendor.Requests.Count);
+        foreach (var request in vendor.Requests)
+        {
+            Assert.True(WebhookTransport.Verify(secret, request.Headers[WebhookTransport.TimestampHeader]!, request.Body, request.Headers[WebhookTransport.SignatureHeader]));
+            Assert.False(WebhookTransport.Verify("another-secret-entirely", request.Headers[WebhookTransport.TimestampHeader]!, request.Body, request.Headers[WebhookTransport.SignatureHeader]));
+            Assert.Equal(h.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), request.Headers[WebhookTransport.TimestampHeader]);
+        }
+        var smsRequest = vendor.Requests.Single(r => r.Headers[WebhookTransport.IdempotencyHeader] == sms.MessageId);
+        using var json = JsonDocument.Parse(smsRequest.Body);
+        Assert.Equal("5125550100", json.RootElement.GetProperty("recipient").GetString());
+        Assert.Equal(sms.Body, json.RootElement.GetProperty("body").GetString());
+        var letterRequest = vendor.Requests.Single(r => r.Headers[WebhookTransport.IdempotencyHeader] == letter.MessageId);
+        using var letterJson = JsonDocument.Parse(letterRequest.Body);
+        Assert.StartsWith("JVBER", letterJson.RootElement.GetProperty("pdfBase64").GetString(), StringComparison.Ordinal);   // "%PDF"
+    }
+
+    [Fact]
+    public async Task A_vendor_answering_503_is_retried_and_one_answering_400_fails_the_message()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        var status = 503;
+        using var vendor = new WebhookReceiver(_ => (status, "{}"));
+        h.Options.Webhooks.Sms = new OutreachOptions.WebhookSettings { Url = vendor.Url, Secret = "a-very-secret-shared-key" };
+        var transport = new WebhookTransport(new PlainHttpClients(), Options.Create(h.Options), h.Documents, h.Clock);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+
+        await h.Sender(transport).RunOnceAsync();
+        Assert.Equal(OutboxStatus.Pending, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+        status = 400;
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+        var failed = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Failed, failed!.Status);
+        Assert.Equal("http 400", failed.LastError);
+        Assert.Equal(2, vendor.Requests.Count);
+        Assert.All(vendor.Requests, r => Assert.Equal(message.MessageId, r.Headers[WebhookTransport.IdempotencyHeader]));
+    }
+
+    private sealed class PlainHttpClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new();
+    }
+
+    /// <summary>A vendor endpoint on 127.0.0.1 that records what it receives.</summary>
+    private sealed class WebhookReceiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Func<byte[], (int Status, string Body)> _answer;
+        public List<(byte[] Body, System.Collections.Specialized.NameValueCollection Headers)> Requests { get; } = [];
+        public string Url { get; }
+
+        public WebhookReceiver(Func<byte[], (int, string)> answer)
+        {
+            _answer = answer;
+            Url = $"http://127.0.0.1:{Ports.Free()}/vendor/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _ = Task.Run(LoopAsync);
+        }
+
+        private async Task LoopAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                using var memory = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(memory);
+                var body = memory.ToArray();
+                lock (Requests) Requests.Add((body, context.Request.Headers));
+                var (status, answer) = _answer(body);
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "application/json";
+                var bytes = Encoding.UTF8.GetBytes(answer);
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+
+    /// <summary>Just enough SMTP (RFC 5321) on 127.0.0.1 to accept mail and record it.</summary>
+    private sealed class MiniSmtpServer : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly bool _rejectRecipients;
+        public List<(string From, List<string> To, string Data)> Messages { get; } = [];
+        public int Port { get; }
+
+        public MiniSmtpServer(bool rejectRecipients = false)
+        {
+            _rejectRecipients = rejectRecipients;
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _ = Task.Run(LoopAsync);
+        }
+
+        private async Task LoopAsync()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try { client = await _listener.AcceptTcpClientAsync(); }
+                catch (Exception) { return; }
+                _ = Task.Run(() => ServeAsync(client));
+            }
+        }
+
+        private async Task ServeAsync(TcpClient client)
+        {
+            using var _ = client;
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            await using var writer = new StreamWriter(stream, Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+            await writer.WriteLineAsync("220 localhost test SMTP");
+            string from = "";
+            var to = new List<string>();
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                var verb = line.Split(' ', 2)[0].ToUpperInvariant();
+                switch (verb)
+                {
+                    case "EHLO": case "HELO": await writer.WriteLineAsync("250 localhost"); break;
+                    case "MAIL": from = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Split(' ')[0]; await writer.WriteLineAsync("250 OK"); break;
+                    case "RCPT":
+                        if (_rejectRecipients) { await writer.WriteLineAsync("550 5.1.1 No such user here"); break; }
+                        to.Add(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
+                        await writer.WriteLineAsync("250 OK");
+                        break;
+                    case "DATA":
+                        await writer.WriteLineAsync("354 End data with <CR><LF>.<CR><LF>");
+                        var data = new StringBuilder();
+                        while (await reader.ReadLineAsync() is { } d && d != ".") data.Append(d).Append('\n');
+                        lock (Messages) Messages.Add((from, to, data.ToString()));
+                        await writer.WriteLineAsync("250 OK queued");
+                        break;
+                    case "RSET": to.Clear(); await writer.WriteLineAsync("250 OK"); break;
+                    case "QUIT": await writer.WriteLineAsync("221 Bye"); return;
+                    default: await writer.WriteLineAsync("250 OK"); break;
+                }
+            }
+        }
+
+        public void Dispose() => _listener.Stop();
+    }
+}

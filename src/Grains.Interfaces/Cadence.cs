@@ -43,6 +43,18 @@ public sealed record ContactPermitRequest
     [Id(11)] public string? PolicyReference { get; init; }
     /// <summary>Why (shown on call tasks): "standard v2, step call-45".</summary>
     [Id(12)] public string? Reason { get; init; }
+    /// <summary>Set for a call an agent placed (or the patient asked for, or made): how it went. It is recorded, not queued.</summary>
+    [Id(13)] public ContactOutcome? Outcome { get; init; }
+}
+
+/// <summary>A call about an account, logged by an agent.</summary>
+[GenerateSerializer, Immutable, Alias("collections.CallLogRequest")]
+public sealed record CallLogRequest
+{
+    [Id(0)] public ContactInitiator? Initiator { get; init; }
+    [Id(1)] public ContactOutcome? Outcome { get; init; }
+    [Id(2)] public ContactChannel? Channel { get; init; }
+    [Id(3)] public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>One line of a patient statement (serializable twin of the outreach statement line).</summary>

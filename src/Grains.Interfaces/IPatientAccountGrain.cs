@@ -36,6 +36,14 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("StartPlan")]
     Task<Outcome<AccountView>> StartPlan(PlanRequest request);
 
+    /// <summary>
+    /// Logs a call about the account. A call we place passes the compliance gate first (7 in 7 days, not within 7
+    /// days of a conversation, local hours, holds, consent); refused, it is not recorded and the decision says why and
+    /// until when. Calls the patient asked for, and calls from the patient, are recorded as they are.
+    /// </summary>
+    [Alias("LogCall")]
+    Task<Outcome<Domain.Compliance.GateDecision>> LogCall(CallLogRequest request);
+
     /// <summary>Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy).</summary>
     [Alias("Reevaluate")]
     Task Reevaluate();

@@ -127,7 +127,10 @@ public sealed class GuarantorGrain(
             return new ContactResult { Decision = GateDecision.Deny("guarantor.unknown", "The account's guarantor is not registered.") };
 
         var now = clock.GetUtcNow();
-        var decision = ComplianceGate.Check(
+        var isLoggedCall = request.Outcome is not null;
+        var decision = isLoggedCall && request.Initiator is ContactInitiator.Inbound or ContactInitiator.PatientRequested
+            ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
+            : ComplianceGate.Check(
             new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
             new PersonFacts(state.Profile, state.ConsentHistory, state.Holds, state.ContactHistory),
             new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt),
@@ -138,6 +141,8 @@ public sealed class GuarantorGrain(
         // Carry it out first (each step is idempotent by the request id), then remember it.
         switch (request.Action)
         {
+            case OutreachAction.CallTask when isLoggedCall:
+                break; // a call already made: only recorded below
             case OutreachAction.CallTask or OutreachAction.WriteOffReview:
                 await grains.GetGrain<ICallTaskQueueGrain>(request.Account.Facility).Add(new CallTask
                 {
@@ -156,16 +161,17 @@ public sealed class GuarantorGrain(
                 await outreach.EnqueueAsync(Message(request, state.Profile));
                 break;
         }
-        // Tasks and placements are not contacts with the person; the call itself is recorded when the agent reports it.
+        // Tasks and placements are not contacts with the person; a call is recorded when it is made (logged).
         state.ContactHistory.Add(new ContactAttempt
         {
             RequestId = request.RequestId,
             Account = request.Account,
             Action = request.Action,
-            Channel = request.Action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting ? null : request.Channel,
+            Channel = isLoggedCall ? request.Channel ?? ContactChannel.Voice
+                : request.Action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting ? null : request.Channel,
             Initiator = request.Initiator,
             At = now,
-            Outcome = ContactOutcome.Attempted,
+            Outcome = request.Outcome ?? ContactOutcome.Attempted,
         });
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
         await PersistAsync();
@@ -227,6 +233,9 @@ public sealed class GuarantorGrain(
         var now = clock.GetUtcNow();
         var channel = reply.Channel == ContactChannel.Voice ? ContactChannel.AutomatedVoice : reply.Channel;
         var keyword = reply.Text.Trim().ToUpperInvariant();
+        // Already opted out: record the repeat as evidence, but the one confirmation was for the first revocation.
+        var alreadyOptedOut = GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(channel, out var current)
+                              && current.Status == ConsentStatus.OptedOut;
         guarantor.State.ConsentHistory.Add(new ChannelConsent
         {
             Channel = channel, Status = ConsentStatus.OptedOut, Source = $"{channel} reply \"{(keyword.Length > 20 ? keyword[..20] : keyword)}\"",
@@ -235,7 +244,7 @@ public sealed class GuarantorGrain(
         await PersistAsync();
 
         var confirmed = false;
-        if (channel == ContactChannel.Sms)
+        if (channel == ContactChannel.Sms && !alreadyOptedOut)
         {
             var account = guarantor.State.Accounts.FirstOrDefault();
             var result = await RequestContact(new ContactPermitRequest

@@ -179,6 +179,52 @@ public sealed class PatientAccountGrain(
         return outcome;
     }
 
+    public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
+    {
+        var outcome = await LogCallAsync(request);
+        await audit.RecordAsync(clock, "account.call.log", Resource, Id,
+            outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
+            $"initiator={request.Initiator};outcome={request.Outcome}");
+        return outcome;
+    }
+
+    private async Task<Outcome<GateDecision>> LogCallAsync(CallLogRequest request)
+    {
+        if (!State.IsOpen)
+            return Outcome<GateDecision>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        var errors = new ErrorList();
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey))
+            errors.Invalid("Idempotency-Key", "idempotency-key.required", "Logging a call needs an Idempotency-Key, so a retry records it once.");
+        if (request.Outcome is null)
+            errors.Invalid("outcome", "outcome.required", "Say how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber).");
+        if (request.Channel is not (null or ContactChannel.Voice or ContactChannel.AutomatedVoice))
+            errors.Invalid("channel", "channel.not-a-call", "A call uses voice or automatedVoice.");
+        if (errors.Any) return Outcome<GateDecision>.Failure(errors.Errors);
+
+        var now = clock.GetUtcNow();
+        var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
+        {
+            RequestId = $"{Id}/call/{request.IdempotencyKey!.Trim()}",
+            Account = Key,
+            Action = OutreachAction.CallTask,
+            Channel = request.Channel ?? ContactChannel.Voice,
+            Initiator = request.Initiator ?? ContactInitiator.Agent,
+            Outcome = request.Outcome,
+            DebtHolds = State.Holds.ToList(),
+            PatientResponsibility = Balances.PatientResponsibility,
+            FirstStatementAt = State.FirstStatementAt,
+            FinalNoticeAt = State.FinalNoticeAt,
+        });
+        State.Decisions.Add(new ContactDecisionRecord
+        {
+            At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
+            PolicyReference = "agent", Decision = result.Decision,
+        });
+        if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
+        await PersistAsync();
+        return Outcome<GateDecision>.Success(result.Decision);
+    }
+
     public Task Reevaluate() => State.IsOpen ? RunCadenceAsync() : Task.CompletedTask;
 
     public Task ReceiveReminder(string reminderName, TickStatus status)

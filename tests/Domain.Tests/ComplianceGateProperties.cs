@@ -147,8 +147,9 @@ public sealed class ComplianceGateProperties
             Assert.True(window <= rules.MaxCallAttemptsPerDebt, $"{window} calls about one debt within 7 days");
             Assert.DoesNotContain(history, h => h.Account == a.Account && h.Outcome == ContactOutcome.RightPartyContact && h.At < a.At && h.At > a.At.AddDays(-7));
         }
-        var day = history.Count(h => h.Channel is not ContactChannel.Mail and not null && h.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
+        if (a.Channel is not (ContactChannel.Email or ContactChannel.Sms)) return;
+        var day = history.Count(h => h.Channel is ContactChannel.Email or ContactChannel.Sms && h.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
             && h.At > a.At.AddDays(-1) && h.At <= a.At);
-        Assert.True(day <= rules.MaxContactsPerPersonPerDay, $"{day} contacts with the person within 24 hours");
+        Assert.True(day <= rules.MaxContactsPerPersonPerDay, $"{day} emails and texts to the person within 24 hours");
     }
 }

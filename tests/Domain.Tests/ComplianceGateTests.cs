@@ -156,8 +156,22 @@ public sealed class ComplianceGateTests
         var other = new AccountKey("MAIN", "A2");
         var calls = Enumerable.Range(0, 7).Select(i => Call(Now.AddDays(-3).AddMinutes(i), account: other)).ToList();
         var person = new PersonFacts(Profile(), [], [], calls);
-        var rules = Rules with { MaxContactsPerPersonPerDay = 0 };
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(new ContactRequest(Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent), person, new DebtFacts([], 1m, null, null), rules, Now).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(new ContactRequest(Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent), person, new DebtFacts([], 1m, null, null), Rules, Now).Verdict);
+    }
+
+    [Fact]
+    public void Seven_calls_in_one_day_are_allowed_and_the_eighth_is_deferred()
+    {
+        var history = new List<ContactAttempt>();
+        for (var i = 0; i < 7; i++)
+        {
+            var at = Now.AddMinutes(10 * i);
+            Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(Profile(), [], [], history), now: at, by: ContactInitiator.Agent).Verdict);
+            history.Add(Call(at));
+        }
+        var eighth = Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(Profile(), [], [], history), now: Now.AddHours(2), by: ContactInitiator.Agent);
+        Assert.Equal("calls.7-in-7", eighth.Rule);
+        Assert.Equal(Now.AddDays(7), eighth.NotBefore);
     }
 
     [Fact]

@@ -19,10 +19,11 @@ public sealed class AccountApiTests(EngineFixture engine)
         Assert.Equal("210.00", view.GetProperty("balances").GetProperty("balance").GetRawText());
         Assert.Equal(210.00m, view.GetProperty("balances").GetProperty("patientResponsibility").GetDecimal());
         Assert.Equal(2, view.GetProperty("entries").GetArrayLength());
-        var days = DateOnly.FromDateTime(DateTime.UtcNow).DayNumber - new DateOnly(2026, 10, 1).DayNumber;
-        Assert.Equal("serviceDate", view.GetProperty("aging").GetProperty("basis").GetString());
-        Assert.Equal(days, view.GetProperty("aging").GetProperty("days").GetInt32());
-        Assert.Equal(Domain.Aging.Label(Domain.Aging.BucketFor(days)), view.GetProperty("aging").GetProperty("bucket").GetString());
+        // The self-pay charge made the patient's share positive: the first statement went out at once, and aging counts from it.
+        Assert.Equal("firstPatientStatement", view.GetProperty("aging").GetProperty("basis").GetString());
+        Assert.Equal(0, view.GetProperty("aging").GetProperty("days").GetInt32());
+        Assert.Equal("0-30", view.GetProperty("aging").GetProperty("bucket").GetString());
+        Assert.Equal("active", view.GetProperty("cadence").GetProperty("status").GetString());
     }
 
     [Fact]

@@ -49,18 +49,32 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
 {
     private IGrainFactory Grains => fixture.Grains;
 
-    /// <summary>Moves the fake clock a day at a time (reminders fire as it passes them) until the account shows what is expected.</summary>
-    private async Task<AccountView> AdvanceUntil(IPatientAccountGrain account, Func<AccountView, bool> done, int maxDays = 160)
+    /// <summary>
+    /// Moves the fake clock straight to the account's next armed reminder (the reminder fires as the clock passes it),
+    /// waits for the tick to be handled, and repeats until the account shows what is expected.
+    /// </summary>
+    private async Task<AccountView> AdvanceUntil(IPatientAccountGrain account, Func<AccountView, bool> done, int maxSteps = 300)
     {
-        for (var day = 0; day <= maxDays; day++)
+        var waited = 0;
+        for (var step = 0; step < maxSteps; step++)
         {
-            for (var wait = 0; wait < 20; wait++)
+            var view = (await account.Get())!;
+            if (done(view)) return view;
+            var now = fixture.Clock.GetUtcNow();
+            if (view.Cadence?.NextActionAt is { } next && next > now)
             {
-                var view = (await account.Get())!;
-                if (done(view)) return view;
-                await Task.Delay(25);
+                fixture.Clock.Advance(next - now);
+                waited = 0;
             }
-            fixture.Clock.Advance(TimeSpan.FromDays(1));
+            else if (++waited > 40)
+            {
+                fixture.Clock.Advance(TimeSpan.FromDays(1)); // nothing armed (or a tick that never came): let a day pass
+                waited = 0;
+            }
+            else
+            {
+                await Task.Delay(25); // the tick is being handled
+            }
         }
         var last = (await account.Get())!;
         throw new TimeoutException($"The account never reached the expected state. Clock {fixture.Clock.GetUtcNow():O}; cadence {last.Cadence?.Status}, next {last.Cadence?.NextActionAt:O}; promises {string.Join(",", last.Promises.Select(p => p.Status + "@" + p.PromisedDate))}; plans {string.Join(",", last.Plans.Select(p => p.Status))}; decisions {string.Join(" | ", last.Cadence?.Decisions.Select(d => d.StepId + ":" + d.Decision.Rule) ?? [])}");

@@ -103,15 +103,15 @@ public static class ComplianceGate
                 Later(talked + rules.QuietAfterConversation, "calls.after-conversation",
                     $"A conversation about this debt took place on {talked:yyyy-MM-dd}; no call for {rules.QuietAfterConversation.TotalDays:0} days after one.");
         }
-        if (countsAgainstLimits && rules.MaxContactsPerPersonPerDay > 0)
+        if (countsAgainstLimits && rules.MaxContactsPerPersonPerDay > 0 && channel is ContactChannel.Email or ContactChannel.Sms)
         {
             var recent = person.History
-                .Where(a => a.Channel is not ContactChannel.Mail and not null && a.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
+                .Where(a => a.Channel is ContactChannel.Email or ContactChannel.Sms && a.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
                             && a.Action != OutreachAction.OptOutConfirmation && a.At > now - TimeSpan.FromDays(1) && a.At <= now)
                 .Select(a => a.At).Order().ToList();
             if (recent.Count >= rules.MaxContactsPerPersonPerDay)
                 Later(recent[recent.Count - rules.MaxContactsPerPersonPerDay] + TimeSpan.FromDays(1), "person.daily-limit",
-                    $"{recent.Count} contacts with this person in the last 24 hours; at most {rules.MaxContactsPerPersonPerDay} are allowed.");
+                    $"{recent.Count} emails and texts to this person in the last 24 hours; at most {rules.MaxContactsPerPersonPerDay} are allowed.");
         }
 
         // 5. Local time: inside the window in every time zone the person may be in (checked at the deferred time too).

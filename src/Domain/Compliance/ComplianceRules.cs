@@ -11,7 +11,7 @@ public sealed record ComplianceRules
     public TimeSpan CallWindow { get; init; } = TimeSpan.FromDays(7);
     /// <summary>No call about a debt within this long after a conversation about it.</summary>
     public TimeSpan QuietAfterConversation { get; init; } = TimeSpan.FromDays(7);
-    /// <summary>At most this many engine or agent contacts (any channel but mail) with one person per 24 hours, across all their accounts.</summary>
+    /// <summary>At most this many emails and texts (from the engine or agents) to one person per 24 hours, across all their accounts. Calls have their own limits.</summary>
     public int MaxContactsPerPersonPerDay { get; init; } = 3;
     /// <summary>Contacts only between these local times, in every time zone the guarantor may be in.</summary>
     public TimeOnly WindowStart { get; init; } = new(8, 0);

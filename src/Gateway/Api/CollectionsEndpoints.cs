@@ -18,6 +18,8 @@ public static class CollectionsEndpoints
             .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once.");
         account.MapPost("/holds/{holdId}/release", ReleaseAccountHold).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
+        account.MapPost("/calls", LogCall).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Log a call about the account (initiator agent|patientRequested|inbound, outcome noAnswer|leftMessage|rightPartyContact|wrongNumber), with an Idempotency-Key. A call we place must pass the compliance gate: refused, the answer is 409 with the rule, the reason and notBefore.");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
@@ -50,6 +52,8 @@ public static class CollectionsEndpoints
     }
 
     public sealed record ReleaseBody(string? Note);
+
+    public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel);
 
     public sealed record PolicyBody
     {
@@ -97,6 +101,22 @@ public static class CollectionsEndpoints
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body, IGrainFactory grains) =>
         CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body));
+
+    private static async Task<Results<Created<GateDecision>, ProblemHttpResult>> LogCall(
+        string facility, string accountNumber, CallBody body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+    {
+        if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        var outcome = await Account(grains, facility, accountNumber).LogCall(new CallLogRequest
+        {
+            Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey,
+        });
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        var decision = outcome.Value!;
+        return decision.Verdict == GateVerdict.Allow
+            ? TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", decision)
+            : Problems.Refused(decision);
+    }
 
     private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body, IGrainFactory grains)
     {

@@ -44,6 +44,21 @@ public static class Problems
     public static ProblemHttpResult NotFound(string code, string message) =>
         From([DomainError.NotFound(code, message)]);
 
+    /// <summary>A contact the compliance gate refused: 409, with the deciding rule and, for a deferral, when it would be allowed.</summary>
+    public static ProblemHttpResult Refused(Domain.Compliance.GateDecision decision) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = decision.Verdict == Domain.Compliance.GateVerdict.Defer ? "Not allowed yet" : "Not allowed",
+        Type = TypePrefix + decision.Rule,
+        Detail = decision.Reason,
+        Extensions =
+        {
+            ["code"] = decision.Rule,
+            ["verdict"] = decision.Verdict.ToString().ToLowerInvariant(),
+            ["notBefore"] = decision.NotBefore,
+        },
+    });
+
     public static ProblemHttpResult Forbidden(string message) => TypedResults.Problem(new ProblemDetails
     {
         Status = StatusCodes.Status403Forbidden,

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>The follow-up API over real HTTP: holds, the STOP webhook, the call limits, policies, the outbox.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class FollowUpApiTests(EngineFixture engine)
+{
+    /// <summary>A time zone where it is business hours right now, so the contact window never decides these tests.</summary>
+    private static string DaytimeZone()
+    {
+        foreach (var zone in new[] { "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney" })
+        {
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
+            if (local.Hour is >= 9 and < 18) return zone;
+        }
+        throw new InvalidOperationException("No listed zone is in business hours (cannot happen: they span the globe).");
+    }
+
+    private async Task<(string Account, string GuarantorId)> SelfPayAccountAsync(HttpClient client, bool smsConsent = false)
+    {
+        var guarantorId = Api.NewId("G");
+        var registered = await client.PostAsJsonAsync("/api/guarantors", new
+        {
+            guarantorId, firstName = "Maria", lastName = "Lopez", dateOfBirth = "1980-04-02",
+            address = new { line1 = "12 Elm St", city = "Austin", state = "TX", zip = "78701" },
+            phones = new[] { new { number = $"512555{Random.Shared.Next(1000, 9999)}", type = "mobile" } },
+            email = "maria@example.org", preferredChannel = "email", timeZone = DaytimeZone(),
+        });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        if (smsConsent)
+            (await client.PostAsJsonAsync($"/api/guarantors/{guarantorId}/consents", new { channel = "sms", status = "granted", source = "registration form" })).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("A");
+        (await client.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        var account = $"/api/accounts/MAIN/{accountNumber}";
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, new { kind = "charge", amount = 480.00m, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3).ToString("yyyy-MM-dd"), code = "99214" })).StatusCode);
+        return (account, guarantorId);
+    }
+
+    [Fact]
+    public async Task A_self_pay_balance_gets_its_statement_in_the_outbox_at_once()
+    {
+        using var client = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(client);
+
+        var messages = await client.GetJsonAsync($"/api/outbox?account={Uri.EscapeDataString(account["/api/accounts/".Length..])}");
+
+        var statement = Assert.Single(messages.EnumerateArray());
+        Assert.Equal("patientStatement", statement.GetProperty("action").GetString());
+        var cadence = (await client.GetJsonAsync(account)).GetProperty("cadence");
+        Assert.Equal("standard v1", cadence.GetProperty("policyReference").GetString());
+        Assert.Equal(JsonValueKind.String, cadence.GetProperty("nextActionAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_dispute_hold_stops_the_cadence_and_its_release_needs_the_verification()
+    {
+        using var client = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(client);
+
+        var held = await client.PostAsJsonAsync($"{account}/holds", new { reason = "dispute", note = "Patient called: disputes the lab charge" });
+        Assert.Equal(HttpStatusCode.OK, held.StatusCode);
+        var cadence = (await held.JsonAsync()).GetProperty("cadence");
+        Assert.Equal("onHold", cadence.GetProperty("status").GetString());
+        Assert.False(cadence.TryGetProperty("nextActionAt", out _)); // no reminder armed while on hold
+
+        await (await client.PostAsJsonAsync($"{account}/holds/H1/release", new { })).AssertProblemAsync(HttpStatusCode.BadRequest);
+        var released = await client.PostAsJsonAsync($"{account}/holds/H1/release", new { note = "Itemized bill sent as verification" });
+        Assert.Equal(HttpStatusCode.OK, released.StatusCode);
+        Assert.Equal("active", (await released.JsonAsync()).GetProperty("cadence").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_stop_reply_closes_texts_at_once_with_one_confirmation()
+    {
+        using var admin = engine.Admin();
+        var (_, guarantorId) = await SelfPayAccountAsync(admin, smsConsent: true);
+        var phone = (await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("profile").GetProperty("phones")[0].GetProperty("number").GetString();
+        using var vendor = engine.As(await engine.KeyForAsync("integration"));
+
+        var first = await (await vendor.PostAsJsonAsync("/api/outreach/replies", new { channel = "sms", from = phone, text = "STOP" })).JsonAsync();
+        var second = await (await vendor.PostAsJsonAsync("/api/outreach/replies", new { channel = "sms", from = phone, text = "Stop please" })).JsonAsync();
+
+        Assert.Equal(1, first.GetProperty("optedOut").GetInt32());
+        Assert.Equal(1, first.GetProperty("confirmationsSent").GetInt32());
+        Assert.Equal(0, second.GetProperty("confirmationsSent").GetInt32());
+        var consents = (await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents").EnumerateArray();
+        Assert.Contains(consents, c => c.GetProperty("channel").GetString() == "sms" && c.GetProperty("status").GetString() == "optedOut");
+    }
+
+    [Fact]
+    public async Task The_eighth_call_in_seven_days_about_one_debt_is_deferred_with_the_reason()
+    {
+        using var client = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(client);
+
+        async Task<HttpResponseMessage> Call(int n)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"{account}/calls") { Content = JsonContent.Create(new { initiator = "agent", outcome = "noAnswer" }) };
+            request.Headers.Add("Idempotency-Key", $"call-{n}");
+            return await client.SendAsync(request);
+        }
+
+        for (var n = 1; n <= 7; n++) Assert.Equal(HttpStatusCode.Created, (await Call(n)).StatusCode);
+        var eighth = await (await Call(8)).AssertProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal("calls.7-in-7", eighth.GetProperty("code").GetString());
+        Assert.Equal("defer", eighth.GetProperty("verdict").GetString());
+        Assert.True(eighth.GetProperty("notBefore").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(6));
+        Assert.Contains("7 call attempts", eighth.GetProperty("detail").GetString());
+        // A retry of a call already logged records nothing new.
+        Assert.Equal(HttpStatusCode.Created, (await Call(3)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_policy_with_mistakes_is_refused_with_each_one_named_and_a_good_one_gets_a_new_version()
+    {
+        using var client = engine.As(await engine.KeyForAsync("supervisor"));
+        var bad = await client.PutAsJsonAsync("/api/policies/early-call", new
+        {
+            name = "Early call",
+            steps = new object[]
+            {
+                new { stepId = "statement", day = 0, action = "patientStatement", channel = "sms" },
+                new { stepId = "agency", day = 60, action = "agencyPlacement" },
+            },
+        });
+        var problem = await bad.AssertProblemAsync(HttpStatusCode.BadRequest);
+        var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Contains("steps[0].channel", fields);
+        Assert.Contains("steps[1]", fields);
+
+        var good = await client.PutAsJsonAsync("/api/policies/early-call", new
+        {
+            name = "Early call for large balances",
+            segment = new { minimumBalance = 1000.00m },
+            priority = 5,
+            steps = new object[]
+            {
+                new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" },
+                new { stepId = "call-10", day = 10, action = "callTask", channel = "voice" },
+            },
+        });
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal(1, (await good.JsonAsync()).GetProperty("version").GetInt32());
+        var active = await client.GetJsonAsync("/api/policies");
+        Assert.Contains(active.EnumerateArray(), p => p.GetProperty("policyId").GetString() == "early-call");
+    }
+
+    [Fact]
+    public async Task A_promise_to_pay_pauses_the_cadence()
+    {
+        using var client = engine.As(await engine.KeyForAsync("agent"));
+        using var admin = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(admin);
+
+        var promised = await client.PostAsJsonAsync($"{account}/promises", new { amount = 100.00m, promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(14).ToString("yyyy-MM-dd") });
+
+        Assert.Equal(HttpStatusCode.OK, promised.StatusCode);
+        Assert.Equal("promisePending", (await promised.JsonAsync()).GetProperty("cadence").GetProperty("status").GetString());
+    }
+}

@@ -215,12 +215,11 @@ public sealed class PatientAccountGrain(
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = State.FinalNoticeAt,
         });
-        State.Decisions.Add(new ContactDecisionRecord
+        Remember(new ContactDecisionRecord
         {
             At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
             PolicyReference = "agent", Decision = result.Decision,
         });
-        if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
         await PersistAsync();
         return Outcome<GateDecision>.Success(result.Decision);
     }
@@ -387,13 +386,19 @@ public sealed class PatientAccountGrain(
             PolicyReference = State.PolicyReference,
             Reason = reason,
         });
-        State.Decisions.Add(new ContactDecisionRecord
+        Remember(new ContactDecisionRecord
         {
             At = now, StepId = stepId ?? requestId, Action = action, Channel = channel,
             PolicyReference = reason, Decision = result.Decision,
         });
-        if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
         return result.Decision;
+    }
+
+    /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>
+    private void Remember(ContactDecisionRecord decision)
+    {
+        State.Decisions.Add(decision);
+        if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
     }
 
     /// <summary>One reminder per account, re-armed only when its due time changes (each change is a database write).</summary>

@@ -65,7 +65,8 @@ public static class AccountEndpoints
         return TypedResults.Created(Location(key), new PostingResponse(receipt.Entry, receipt.IsReplay, BalancesResponse.From(receipt.Balances)));
     }
 
-    private static ProblemHttpResult? CheckKey(string facility, string accountNumber)
+    /// <summary>A 400 problem if the facility code or account number in a URL is malformed; null when both are fine.</summary>
+    public static ProblemHttpResult? CheckKey(string facility, string accountNumber)
     {
         var errors = new ErrorList();
         Identifiers.CheckFacility(facility, "facility", errors);

@@ -76,13 +76,7 @@ public static class CollectionsEndpoints
     private static IPatientAccountGrain Account(IGrainFactory grains, string facility, string accountNumber) =>
         grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString());
 
-    private static ProblemHttpResult? CheckAccount(string facility, string accountNumber)
-    {
-        var errors = new ErrorList();
-        Identifiers.CheckFacility(facility, "facility", errors);
-        Identifiers.CheckAccountNumber(accountNumber, "accountNumber", errors);
-        return errors.Any ? Problems.From(errors.Errors) : null;
-    }
+    private static ProblemHttpResult? CheckAccount(string facility, string accountNumber) => AccountEndpoints.CheckKey(facility, accountNumber);
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Respond(Task<Outcome<AccountView>> call)
     {

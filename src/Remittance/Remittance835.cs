@@ -1,0 +1,249 @@
+namespace Collections.Remittance;
+
+/// <summary>One CAS adjustment: group (CO contractual, PR patient responsibility, OA other, PI payer-initiated, CR correction), reason code (CARC), amount.</summary>
+public sealed record ClaimAdjustment(string Group, string Reason, decimal Amount);
+
+/// <summary>One SVC service line with its own adjustments (kept as detail on the posted entries).</summary>
+public sealed record ServiceLine(string Procedure, decimal Charge, decimal Paid, DateOnly? ServiceDate, IReadOnlyList<ClaimAdjustment> Adjustments, int SegmentNumber);
+
+/// <summary>One CLP claim payment and everything under it.</summary>
+public sealed record ClaimPayment
+{
+    /// <summary>CLP01: the provider's patient control number, which is the account number.</summary>
+    public required string PatientControlNumber { get; init; }
+    /// <summary>CLP02: 1-3 processed as primary/secondary/tertiary, 4 denied, 19-21 processed and forwarded, 22 reversal of a previous payment, 23 not our claim.</summary>
+    public required int Status { get; init; }
+    public required decimal ChargeAmount { get; init; }
+    public required decimal PaidAmount { get; init; }
+    public decimal? PatientResponsibility { get; init; }
+    /// <summary>CLP07: the payer's claim control number.</summary>
+    public required string PayerClaimControlNumber { get; init; }
+    /// <summary>Claim-level CAS adjustments.</summary>
+    public IReadOnlyList<ClaimAdjustment> Adjustments { get; init; } = [];
+    public IReadOnlyList<ServiceLine> ServiceLines { get; init; } = [];
+    public required int SegmentNumber { get; init; }
+
+    public bool IsReversal => Status == 22;
+
+    /// <summary>Every adjustment, claim-level and service-level.</summary>
+    public IEnumerable<ClaimAdjustment> AllAdjustments => Adjustments.Concat(ServiceLines.SelectMany(s => s.Adjustments));
+}
+
+/// <summary>A PLB provider-level adjustment: recorded against the remittance, never against a patient.</summary>
+public sealed record ProviderAdjustment(string ProviderId, DateOnly? FiscalPeriodEnd, string ReasonCode, string? Reference, decimal Amount);
+
+/// <summary>A problem that does not stop the file from posting (claim-level totals are intact), with where it is.</summary>
+public sealed record RemittanceWarning(int SegmentNumber, string Reason);
+
+/// <summary>One 835 transaction (ST..SE): a payment from one payer, with its claims.</summary>
+public sealed record Remittance835
+{
+    public required string InterchangeControlNumber { get; init; }
+    public required string TransactionControlNumber { get; init; }
+    public required decimal PaymentAmount { get; init; }
+    public required string CreditDebit { get; init; }
+    public string? PaymentMethod { get; init; }
+    public DateOnly? PaymentDate { get; init; }
+    /// <summary>TRN02: the check or EFT trace number.</summary>
+    public string? TraceNumber { get; init; }
+    public string? PayerName { get; init; }
+    public string? PayeeName { get; init; }
+    public string? PayeeId { get; init; }
+    public required IReadOnlyList<ClaimPayment> Claims { get; init; }
+    public required IReadOnlyList<ProviderAdjustment> ProviderAdjustments { get; init; }
+    public IReadOnlyList<RemittanceWarning> Warnings { get; init; } = [];
+    public required int FirstSegment { get; init; }
+
+    /// <summary>A stable id for this transaction: re-posting it posts nothing twice.</summary>
+    public string RemittanceId => $"{InterchangeControlNumber}-{TransactionControlNumber}";
+
+    public decimal ClaimPaymentsTotal => Claims.Sum(c => c.PaidAmount);
+
+    public decimal ProviderAdjustmentsTotal => ProviderAdjustments.Sum(p => p.Amount);
+
+    /// <summary>What the payment should be: claim payments minus provider-level adjustments.</summary>
+    public decimal ExpectedPayment => ClaimPaymentsTotal - ProviderAdjustmentsTotal;
+
+    /// <summary>BPR02 minus what the claims and provider adjustments add up to; zero for a balanced file.</summary>
+    public decimal Imbalance => PaymentAmount - ExpectedPayment;
+
+    public bool IsBalanced => Imbalance == 0m;
+}
+
+/// <summary>Reads every 835 transaction of a file (one or many interchanges).</summary>
+public static class Remittance835Reader
+{
+    public static IReadOnlyList<Remittance835> Read(string text)
+    {
+        var segments = X12Reader.Read(text).ToList();
+        var result = new List<Remittance835>();
+        string isa13 = "";
+        string? gs08 = null;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var s = segments[i];
+            switch (s.Id)
+            {
+                case "ISA":
+                    isa13 = s[13].Trim();
+                    break;
+                case "GS":
+                    gs08 = s[8];
+                    break;
+                case "ST":
+                    if (s[1] != "835")
+                        throw new X12FormatException(s.Number, $"This is a {s[1]} transaction, not an 835 remittance.");
+                    if (gs08 is not null && !gs08.StartsWith("005010X221", StringComparison.Ordinal))
+                        throw new X12FormatException(s.Number, $"Version {gs08} is not 005010X221A1.");
+                    var end = segments.FindIndex(i, x => x.Id == "SE");
+                    if (end < 0) throw new X12FormatException(s.Number, "The transaction has no SE trailer.");
+                    result.Add(ReadTransaction(isa13, segments, i, end));
+                    i = end;
+                    break;
+            }
+        }
+        if (result.Count == 0) throw new X12FormatException(segments.Count == 0 ? 1 : segments[^1].Number, "The file holds no 835 transaction.");
+        return result;
+    }
+
+    private static Remittance835 ReadTransaction(string isa13, List<X12Segment> segments, int start, int end)
+    {
+        var st = segments[start];
+        var se = segments[end];
+        var warnings = new List<RemittanceWarning>();
+        if (int.TryParse(se[1], out var count) && count != end - start + 1)
+            warnings.Add(new RemittanceWarning(se.Number, $"SE01 says {count} segments; the transaction has {end - start + 1}."));
+
+        decimal? payment = null;
+        string creditDebit = "C", method = "";
+        DateOnly? paymentDate = null;
+        string? trace = null, payer = null, payee = null, payeeId = null;
+        var claims = new List<ClaimPayment>();
+        var plbs = new List<ProviderAdjustment>();
+        ClaimPayment? claim = null;
+        ServiceLine? line = null;
+
+        void CloseLine()
+        {
+            if (line is null || claim is null) return;
+            claim = claim with { ServiceLines = [.. claim.ServiceLines, line] };
+            line = null;
+        }
+        void CloseClaim()
+        {
+            CloseLine();
+            if (claim is not null) claims.Add(claim);
+            claim = null;
+        }
+
+        for (var i = start + 1; i < end; i++)
+        {
+            var s = segments[i];
+            switch (s.Id)
+            {
+                case "BPR":
+                    payment = X12Reader.Amount(s, 2, "total payment");
+                    creditDebit = s[3];
+                    method = s[4];
+                    paymentDate = X12Reader.Date(s, 16);
+                    break;
+                case "TRN":
+                    trace = s[2];
+                    break;
+                case "N1" when s[1] == "PR":
+                    payer = s[2];
+                    break;
+                case "N1" when s[1] == "PE":
+                    payee = s[2];
+                    payeeId = s[4];
+                    break;
+                case "CLP":
+                    CloseClaim();
+                    if (string.IsNullOrWhiteSpace(s[1])) throw new X12FormatException(s.Number, "CLP01 (patient control number) is empty.");
+                    if (!int.TryParse(s[2], out var status)) throw new X12FormatException(s.Number, $"CLP02 (claim status) is not a code: '{s[2]}'.");
+                    claim = new ClaimPayment
+                    {
+                        PatientControlNumber = s[1].Trim(),
+                        Status = status,
+                        ChargeAmount = X12Reader.Amount(s, 3, "total charge"),
+                        PaidAmount = X12Reader.Amount(s, 4, "payment"),
+                        PatientResponsibility = X12Reader.OptionalAmount(s, 5, "patient responsibility"),
+                        PayerClaimControlNumber = s[7].Trim(),
+                        SegmentNumber = s.Number,
+                    };
+                    break;
+                case "SVC" when claim is not null:
+                    CloseLine();
+                    var procedure = s.Components(1);
+                    if (procedure.Count < 2 || string.IsNullOrWhiteSpace(procedure[1]))
+                    {
+                        warnings.Add(new RemittanceWarning(s.Number, "SVC01 has no procedure code; the service line is kept as given and the claim posts from its CLP totals."));
+                        line = new ServiceLine(s[1], 0m, 0m, null, [], s.Number);
+                    }
+                    else
+                    {
+                        line = new ServiceLine(string.Join(':', procedure), X12Reader.Amount(s, 2, "line charge"), X12Reader.Amount(s, 3, "line payment"), null, [], s.Number);
+                    }
+                    break;
+                case "DTM" when line is not null && s[1] == "472":
+                    line = line with { ServiceDate = X12Reader.Date(s, 2) };
+                    break;
+                case "CAS":
+                    var adjustments = ReadCas(s);
+                    if (line is not null) line = line with { Adjustments = [.. line.Adjustments, .. adjustments] };
+                    else if (claim is not null) claim = claim with { Adjustments = [.. claim.Adjustments, .. adjustments] };
+                    else warnings.Add(new RemittanceWarning(s.Number, "A CAS segment outside any claim was ignored."));
+                    break;
+                case "PLB":
+                    CloseClaim();
+                    plbs.AddRange(ReadPlb(s));
+                    break;
+            }
+        }
+        CloseClaim();
+        if (payment is null) throw new X12FormatException(st.Number, "The transaction has no BPR payment segment.");
+        return new Remittance835
+        {
+            InterchangeControlNumber = isa13,
+            TransactionControlNumber = st[2],
+            PaymentAmount = payment.Value,
+            CreditDebit = creditDebit,
+            PaymentMethod = method,
+            PaymentDate = paymentDate,
+            TraceNumber = trace,
+            PayerName = payer,
+            PayeeName = payee,
+            PayeeId = payeeId,
+            Claims = claims,
+            ProviderAdjustments = plbs,
+            Warnings = warnings,
+            FirstSegment = st.Number,
+        };
+    }
+
+    private static List<ClaimAdjustment> ReadCas(X12Segment s)
+    {
+        var group = s[1];
+        if (group is not ("CO" or "PR" or "OA" or "PI" or "CR"))
+            throw new X12FormatException(s.Number, $"CAS01 '{group}' is not an adjustment group (CO, PR, OA, PI, CR).");
+        var list = new List<ClaimAdjustment>();
+        for (var i = 2; i + 1 < s.Elements.Count && i <= 17; i += 3)
+        {
+            if (string.IsNullOrWhiteSpace(s[i])) continue;
+            list.Add(new ClaimAdjustment(group, s[i], X12Reader.Amount(s, i + 1, "adjustment amount")));
+        }
+        if (list.Count == 0) throw new X12FormatException(s.Number, "The CAS segment has no reason and amount.");
+        return list;
+    }
+
+    private static IEnumerable<ProviderAdjustment> ReadPlb(X12Segment s)
+    {
+        var date = X12Reader.Date(s, 2);
+        for (var i = 3; i + 1 < s.Elements.Count; i += 2)
+        {
+            if (string.IsNullOrWhiteSpace(s[i])) continue;
+            var parts = s.Components(i);
+            yield return new ProviderAdjustment(s[1], date, parts[0], parts.Count > 1 ? parts[1] : null, X12Reader.Amount(s, i + 1, "provider adjustment amount"));
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using Collections.Domain;
+
+namespace Collections.Remittance.Tests;
+
+public sealed class RemittanceReaderTests
+{
+    [Fact]
+    public void An_835_reads_into_claims_adjustments_service_lines_and_provider_adjustments()
+    {
+        var remittance = Assert.Single(Remittance835Reader.Read(Fixtures.TwoClaims));
+
+        Assert.Equal("000000123-0001", remittance.RemittanceId);
+        Assert.Equal(640.00m, remittance.PaymentAmount);
+        Assert.Equal("EFT-778899", remittance.TraceNumber);
+        Assert.Equal("ACME HEALTH PLAN", remittance.PayerName);
+        Assert.Equal(2, remittance.Claims.Count);
+        var first = remittance.Claims[0];
+        Assert.Equal("A1001", first.PatientControlNumber);
+        Assert.Equal(600.00m, first.PaidAmount);
+        Assert.Equal([("CO", "45", 250.00m), ("PR", "1", 100.00m), ("PR", "2", 50.00m)], first.AllAdjustments.Select(a => (a.Group, a.Reason, a.Amount)));
+        Assert.Equal("HC:99214", first.ServiceLines.Single().Procedure);
+        Assert.Equal(new DateOnly(2026, 10, 15), first.ServiceLines.Single().ServiceDate);
+        Assert.Equal(("WO", "ADJ1", 10.00m), (remittance.ProviderAdjustments.Single().ReasonCode, remittance.ProviderAdjustments.Single().Reference, remittance.ProviderAdjustments.Single().Amount));
+        Assert.True(remittance.IsBalanced); // 600 + 50 - 10 = 640
+        Assert.Empty(remittance.Warnings);
+    }
+
+    [Fact]
+    public void Line_breaks_and_crlf_between_segments_change_nothing()
+    {
+        var plain = Remittance835Reader.Read(Fixtures.TwoClaims).Single();
+        var lf = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("~", "~\n")).Single();
+        var crlf = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("~", "~\r\n")).Single();
+
+        Assert.Equal(plain.Claims.Select(c => c.PaidAmount), lf.Claims.Select(c => c.PaidAmount));
+        Assert.Equal(plain.Claims.Select(c => c.PatientControlNumber), crlf.Claims.Select(c => c.PatientControlNumber));
+        Assert.Equal(plain.PaymentAmount, crlf.PaymentAmount);
+    }
+
+    [Fact]
+    public void Several_interchanges_with_their_own_delimiters_are_all_read()
+    {
+        var other = Fixtures.TwoClaims.Replace("*", "|").Replace("~", "\n").Replace("|:\n", "|>\n")
+            .Replace("HC:99214", "HC>99214").Replace("WO:ADJ1", "WO>ADJ1").Replace("000000123", "000000124");
+        var both = Fixtures.TwoClaims + "\r\n" + other;
+
+        var remittances = Remittance835Reader.Read(both);
+
+        Assert.Equal(["000000123-0001", "000000124-0001"], remittances.Select(r => r.RemittanceId));
+        Assert.Equal("HC:99214", remittances[1].Claims[0].ServiceLines[0].Procedure);
+        Assert.All(remittances, r => Assert.True(r.IsBalanced));
+    }
+
+    [Fact]
+    public void A_component_separator_used_other_than_declared_is_still_understood()
+    {
+        var text = Fixtures.TwoClaims.Replace("HC:99214", "HC>99214"); // ':' declared in ISA16, '>' used
+        Assert.Equal("HC:99214", Remittance835Reader.Read(text).Single().Claims[0].ServiceLines[0].Procedure);
+    }
+
+    [Fact]
+    public void An_unbalanced_file_reports_the_difference()
+    {
+        var text = Fixtures.TwoClaims.Replace("BPR*I*640.00", "BPR*I*650.00");
+        var remittance = Remittance835Reader.Read(text).Single();
+        Assert.False(remittance.IsBalanced);
+        Assert.Equal(10.00m, remittance.Imbalance);
+    }
+
+    [Theory]
+    [InlineData("CLP*A1001*1*1000.00*600.00*", "CLP*A1001*1*1000.00*6OO.00*", 9, "CLP04 (payment) is not an amount")]
+    [InlineData("CAS*CO*45*250.00~", "CAS*XX*45*250.00~", 12, "CAS01 'XX' is not an adjustment group")]
+    [InlineData("ST*835*0001~", "ST*837*0001~", 3, "not an 835")]
+    [InlineData("IEA*1*000000123~", "", 18, "without an IEA")]
+    public void Malformed_input_names_the_segment_and_the_reason(string find, string replace, int segment, string reason)
+    {
+        var error = Assert.Throws<X12FormatException>(() => Remittance835Reader.Read(Fixtures.TwoClaims.Replace(find, replace)));
+        Assert.Equal(segment, error.SegmentNumber);
+        Assert.Contains(reason, error.Reason);
+    }
+
+    [Fact]
+    public void Text_that_is_not_x12_is_refused_at_the_first_segment()
+    {
+        var error = Assert.Throws<X12FormatException>(() => Remittance835Reader.Read("patient,amount\nA1,10.00\n"));
+        Assert.Equal(1, error.SegmentNumber);
+    }
+}
+
+public sealed class SharedSampleTests
+{
+    private static readonly string[] Files =
+    [
+        "lfh_cob-contractural-adjustment.835", "lfh_managed-care.835", "lfh_medicare-part-a.835", "lfh_secondary-payment.835", "lfh_tertiary-payment.835",
+    ];
+
+    [SharedSampleFact]
+    public void Every_public_sample_reads_and_balances()
+    {
+        foreach (var file in Files)
+        {
+            var remittance = Assert.Single(Remittance835Reader.Read(Fixtures.Sample(file)));
+            Assert.True(remittance.IsBalanced, $"{file}: off by {remittance.Imbalance}");
+            Assert.NotEmpty(remittance.Claims);
+        }
+    }
+
+    [SharedSampleFact]
+    public void The_medicare_file_balances_only_with_its_provider_level_adjustment()
+    {
+        var remittance = Remittance835Reader.Read(Fixtures.Sample("lfh_medicare-part-a.835")).Single();
+        Assert.Equal(-1.27m, remittance.ProviderAdjustments.Single().Amount);
+        Assert.Equal(149998.73m, remittance.ClaimPaymentsTotal);
+        Assert.Equal(150000.00m, remittance.PaymentAmount);
+        Assert.True(remittance.IsBalanced);
+    }
+
+    [SharedSampleFact]
+    public void The_malformed_service_line_is_reported_and_the_claim_still_posts_from_its_totals()
+    {
+        var remittance = Remittance835Reader.Read(Fixtures.Sample("lfh_tertiary-payment.835")).Single();
+        var warning = Assert.Single(remittance.Warnings);
+        Assert.Equal(20, warning.SegmentNumber);
+        Assert.Contains("SVC01", warning.Reason);
+    }
+
+    [SharedSampleFact]
+    public void Posting_each_sample_to_accounts_charged_for_its_claims_leaves_the_balances_the_file_states()
+    {
+        foreach (var file in Files)
+        {
+            var remittance = Remittance835Reader.Read(Fixtures.Sample(file)).Single();
+            foreach (var claim in remittance.Claims)
+            {
+                var plan = RemittancePosting.Plan(remittance, claim, Fixtures.ChargedTo(claim.ChargeAmount));
+                Assert.Null(plan.Problem);
+                var ledger = Fixtures.Apply(Fixtures.ChargedTo(claim.ChargeAmount), plan.Entries);
+                var balances = AccountBalances.Of(ledger);
+                var patientShare = claim.AllAdjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
+                var notAdjudicated = claim.ChargeAmount - claim.PaidAmount - claim.AllAdjustments.Sum(a => a.Amount);
+                Assert.Equal(patientShare, balances.PatientResponsibility);
+                Assert.Equal(notAdjudicated, balances.InsuranceBalance);
+                Assert.Contains(ledger, e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount);
+            }
+        }
+    }
+}
+
+public sealed class RemittancePostingTests
+{
+    private static Remittance835 Remittance => Remittance835Reader.Read(Fixtures.TwoClaims).Single();
+
+    [Fact]
+    public void A_claim_posts_payment_contractual_adjustment_and_patient_share_in_that_order()
+    {
+        var plan = RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m));
+
+        Assert.Equal([EntryKind.InsurancePayment, EntryKind.Adjustment, EntryKind.Transfer], plan.Entries.Select(e => e.Kind!.Value));
+        Assert.Equal("CO-45", plan.Entries[1].ReasonCode);
+        Assert.Equal(AdjustmentCategory.Contractual, plan.Entries[1].Category);
+        Assert.Equal("PR-1,PR-2", plan.Entries[2].ReasonCode);
+        Assert.Equal(150.00m, plan.Entries[2].Amount);
+        Assert.Contains("HC:99214", plan.Entries[0].Note);
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), plan.Entries);
+        Assert.Equal(150.00m, AccountBalances.Of(ledger).PatientResponsibility);
+        Assert.Equal(0m, AccountBalances.Of(ledger).InsurancePending);
+    }
+
+    [Fact]
+    public void Posting_the_same_remittance_again_posts_nothing_twice()
+    {
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+        var count = ledger.Count;
+
+        Fixtures.Apply(ledger, RemittancePosting.Plan(Remittance, Remittance.Claims[0], ledger).Entries);
+
+        Assert.Equal(count, ledger.Count);
+    }
+
+    [Fact]
+    public void A_reversal_claim_reverses_what_an_earlier_remittance_posted_for_that_claim()
+    {
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+        var reversalFile = Fixtures.TwoClaims.Replace("000000123", "000000200").Replace("CLP*A1001*1*1000.00*600.00*150.00", "CLP*A1001*22*-1000.00*-600.00*-150.00");
+        var reversal = Remittance835Reader.Read(reversalFile).Single();
+
+        var plan = RemittancePosting.Plan(reversal, reversal.Claims[0], ledger);
+        Fixtures.Apply(ledger, plan.Entries);
+
+        Assert.Equal(3, plan.Entries.Count);
+        Assert.All(plan.Entries, e => Assert.Equal(EntryKind.Reversal, e.Kind));
+        Assert.Equal(1000m, AccountBalances.Of(ledger).InsurancePending);
+        Assert.Equal(0m, AccountBalances.Of(ledger).PatientResponsibility);
+        // and again: nothing more
+        Assert.Empty(RemittancePosting.Plan(reversal, reversal.Claims[0], ledger).Entries);
+    }
+
+    [Fact]
+    public void A_claim_the_payer_says_is_not_ours_is_left_for_a_person()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*", "CLP*A1002*23*");
+        var remittance = Remittance835Reader.Read(text).Single();
+        Assert.NotNull(RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m)).Problem);
+    }
+}

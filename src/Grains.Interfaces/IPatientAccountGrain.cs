@@ -20,6 +20,13 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("Post")]
     Task<Outcome<PostingReceipt>> Post(EntryRequest request);
 
+    /// <summary>
+    /// Posts several entries together (a remittance claim: payment, adjustments, patient share): all of them or, if any
+    /// is refused, none. Entries already posted with the same idempotency keys are returned as replays.
+    /// </summary>
+    [Alias("PostBatch")]
+    Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests);
+
     /// <summary>Stops every contact and action on the account at once, until released.</summary>
     [Alias("PlaceHold")]
     Task<Outcome<AccountView>> PlaceHold(HoldRequest request);

@@ -128,6 +128,45 @@ public sealed class PatientAccountGrain(
         });
     }
 
+    public async Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests)
+    {
+        Outcome<IReadOnlyList<PostingReceipt>> outcome;
+        if (!State.IsOpen)
+            outcome = Outcome<IReadOnlyList<PostingReceipt>>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else
+        {
+            var now = clock.GetUtcNow();
+            var facts = new AccountFacts(HasInsurance: State.PrimaryPayer is not null);
+            var working = State.Entries.ToList();
+            var receipts = new List<(LedgerEntry Entry, bool Replay)>();
+            IReadOnlyList<DomainError>? refused = null;
+            foreach (var request in requests)
+            {
+                var decision = LedgerPosting.Prepare(request, working, facts, CallerContext.Current.Actor, now);
+                if (!decision.Accepted) { refused = decision.Errors; break; }
+                if (!decision.IsReplay) working.Add(decision.Entry!);
+                receipts.Add((decision.Entry!, decision.IsReplay));
+            }
+            if (refused is not null)
+                outcome = Outcome<IReadOnlyList<PostingReceipt>>.Failure(refused);
+            else
+            {
+                if (receipts.Any(r => !r.Replay))
+                {
+                    State.Entries = working;
+                    await PersistAsync();
+                }
+                var balances = Balances;
+                outcome = Outcome<IReadOnlyList<PostingReceipt>>.Success(receipts.Select(r => new PostingReceipt { Entry = r.Entry, IsReplay = r.Replay, Balances = balances }).ToList());
+            }
+        }
+        await audit.RecordAsync(clock, "account.entry.post-batch", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+            outcome.Value is { } posted ? $"entries={string.Join(",", posted.Select(r => r.Entry.EntryId))};new={posted.Count(r => !r.IsReplay)}" : $"requests={requests.Count}");
+        if (outcome.Value?.Any(r => !r.IsReplay) == true)
+            await RunCadenceAsync(); // a transfer to the patient starts the cadence
+        return outcome;
+    }
+
     public async Task<Outcome<AccountView>> PlaceHold(HoldRequest request)
     {
         var outcome = await ChangeAsync(now =>

@@ -11,4 +11,5 @@ public static class StorageNames
     public const string PolicyBookState = "cadence-policy-book";
     public const string CallTaskQueueState = "call-task-queue";
     public const string PhoneDirectoryState = "phone-directory";
+    public const string RemittanceLogState = "remittance-log";
 }

@@ -1,4 +1,5 @@
 using Collections.Domain;
+using Collections.TestSupport;
 
 namespace Collections.Remittance.Tests;
 

@@ -1,27 +1,11 @@
 using Collections.Domain;
+using Collections.TestSupport;
 
 namespace Collections.Remittance.Tests;
 
-/// <summary>The public 835 files in ../shared/samples/x12/835 (beside the repository; never copied into it).</summary>
-public sealed class SharedSampleFactAttribute : FactAttribute
-{
-    public SharedSampleFactAttribute()
-    {
-        if (Fixtures.SharedSamples() is null) Skip = "../shared/samples/x12/835 is not beside this checkout.";
-    }
-}
-
 internal static class Fixtures
 {
-    public static string? SharedSamples()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Collections.sln"))) dir = dir.Parent;
-        var samples = dir?.Parent is null ? null : Path.Combine(dir.Parent.FullName, "shared", "samples", "x12", "835");
-        return samples is not null && Directory.Exists(samples) ? samples : null;
-    }
-
-    public static string Sample(string name) => File.ReadAllText(Path.Combine(SharedSamples()!, name));
+    public static string Sample(string name) => TestSupport.SharedSamples.Read835(name);
 
     /// <summary>A small 835 of our own: two claims, a PLB, standard delimiters.</summary>
     public const string TwoClaims =

@@ -74,6 +74,7 @@ public static class GatewayExtensions
         api.MapAccounts();
         api.MapFollowUp();
         api.MapOutreach();
+        api.MapRemittances();
         api.MapAdministration();
     }
 

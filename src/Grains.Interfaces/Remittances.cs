@@ -1,0 +1,92 @@
+using Collections.Domain;
+
+namespace Collections.Grains;
+
+/// <summary>A provider-level adjustment (PLB) as recorded against a remittance.</summary>
+[GenerateSerializer, Immutable, Alias("collections.ProviderAdjustmentRecord")]
+public sealed record ProviderAdjustmentRecord(
+    [property: Id(0)] string ReasonCode, [property: Id(1)] string? Reference, [property: Id(2)] decimal Amount);
+
+public enum ClaimPostingStatus
+{
+    Posted,
+    /// <summary>Everything in it had been posted before (the same file again).</summary>
+    AlreadyPosted,
+    /// <summary>Left on the exceptions list for a person.</summary>
+    Exception,
+}
+
+[GenerateSerializer, Immutable, Alias("collections.RemittanceClaimRecord")]
+public sealed record RemittanceClaimRecord
+{
+    [Id(0)] public required string PatientControlNumber { get; init; }
+    [Id(1)] public required string PayerClaimControlNumber { get; init; }
+    [Id(2)] public required int Status { get; init; }
+    [Id(3)] public required decimal ChargeAmount { get; init; }
+    [Id(4)] public required decimal PaidAmount { get; init; }
+    [Id(5)] public required ClaimPostingStatus Outcome { get; init; }
+    [Id(6)] public string? Reason { get; init; }
+    [Id(7)] public IReadOnlyList<string> EntryIds { get; init; } = [];
+}
+
+/// <summary>One 835 transaction as received and posted.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceRecord")]
+public sealed record RemittanceRecord
+{
+    [Id(0)] public required string RemittanceId { get; init; }
+    [Id(1)] public required string Facility { get; init; }
+    [Id(2)] public string? PayerName { get; init; }
+    [Id(3)] public required decimal PaymentAmount { get; init; }
+    [Id(4)] public string? TraceNumber { get; init; }
+    [Id(5)] public DateOnly? PaymentDate { get; init; }
+    [Id(6)] public required DateTimeOffset ReceivedAt { get; init; }
+    [Id(7)] public IReadOnlyList<ProviderAdjustmentRecord> ProviderAdjustments { get; init; } = [];
+    [Id(8)] public required IReadOnlyList<RemittanceClaimRecord> Claims { get; init; }
+    [Id(9)] public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+public enum ExceptionStatus
+{
+    Open,
+    Matched,
+    Dismissed,
+}
+
+/// <summary>A claim payment the engine could not post by itself, waiting for a supervisor: match it to an account, or dismiss it with a reason.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceException")]
+public sealed record RemittanceException
+{
+    /// <summary><c>remittanceId/claimIndex</c>.</summary>
+    [Id(0)] public required string ExceptionId { get; init; }
+    [Id(1)] public required string RemittanceId { get; init; }
+    [Id(2)] public required RemittanceClaimRecord Claim { get; init; }
+    [Id(3)] public required string Reason { get; init; }
+    /// <summary>What would post for this claim (not for reversals, which depend on the account's ledger).</summary>
+    [Id(4)] public IReadOnlyList<EntryRequest> PlannedEntries { get; init; } = [];
+    [Id(5)] public ExceptionStatus Status { get; init; }
+    [Id(6)] public string? Resolution { get; init; }
+    [Id(7)] public string? ResolvedBy { get; init; }
+    [Id(8)] public DateTimeOffset? ResolvedAt { get; init; }
+    [Id(9)] public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>The remittances received for one facility, and the claims left for a person.</summary>
+[Alias("collections.IRemittanceLogGrain")]
+public interface IRemittanceLogGrain : IGrainWithStringKey
+{
+    [Alias("Record")]
+    Task Record(RemittanceRecord remittance, IReadOnlyList<RemittanceException> exceptions);
+
+    [Alias("Get"), Orleans.Concurrency.ReadOnly]
+    Task<RemittanceRecord?> Get(string remittanceId);
+
+    [Alias("Exceptions"), Orleans.Concurrency.ReadOnly]
+    Task<IReadOnlyList<RemittanceException>> Exceptions(ExceptionStatus? status);
+
+    /// <summary>Posts the claim's planned entries to the account a supervisor chose, and closes the exception.</summary>
+    [Alias("Match")]
+    Task<Outcome<RemittanceException>> Match(string exceptionId, string accountNumber);
+
+    [Alias("Dismiss")]
+    Task<Outcome<RemittanceException>> Dismiss(string exceptionId, string reason);
+}

@@ -27,6 +27,10 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("PostBatch")]
     Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests);
 
+    /// <summary>A supervisor approves the refund of the account's credit balance: the refund is posted to the ledger.</summary>
+    [Alias("ApproveRefund")]
+    Task<Outcome<PostingReceipt>> ApproveRefund(RefundApproval approval);
+
     /// <summary>Stops every contact and action on the account at once, until released.</summary>
     [Alias("PlaceHold")]
     Task<Outcome<AccountView>> PlaceHold(HoldRequest request);
@@ -98,6 +102,9 @@ public sealed record AccountView
     [Id(16)] public DateTimeOffset? FirstStatementAt { get; init; }
     [Id(17)] public DateTimeOffset? FinalNoticeAt { get; init; }
     [Id(18)] public DateTimeOffset? PlacedWithAgencyAt { get; init; }
+    /// <summary>Since when the account has held a credit balance (null: none), and when its refund is due.</summary>
+    [Id(19)] public DateTimeOffset? CreditBalanceSince { get; init; }
+    [Id(20)] public DateOnly? RefundDueBy { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PostingReceipt")]

@@ -13,6 +13,9 @@ public sealed class CadenceSettings
     public ComplianceRules Compliance { get; init; } = new();
     public ArrangementRules Arrangements { get; init; } = new();
 
+    /// <summary>Days from a credit balance appearing to its refund being due (<c>Collections:Refunds:DueDays</c>; many states require 60).</summary>
+    public int RefundDueDays { get; init; } = 60;
+
     /// <summary>How often a reminder re-fires if a tick could not re-arm it (never more often than Orleans allows).</summary>
     public TimeSpan ReminderPeriod => DayLength < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : DayLength;
 }

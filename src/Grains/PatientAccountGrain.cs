@@ -35,6 +35,8 @@ public sealed class AccountState
     [Id(19)] public List<PaymentPlan> Plans { get; set; } = [];
     /// <summary>The latest compliance decisions about this account, newest last (trimmed).</summary>
     [Id(20)] public List<ContactDecisionRecord> Decisions { get; set; } = [];
+    /// <summary>Since when the account has held a credit balance; null when it has none.</summary>
+    [Id(21)] public DateTimeOffset? CreditBalanceSince { get; set; }
 }
 
 public sealed class PatientAccountGrain(
@@ -166,6 +168,57 @@ public sealed class PatientAccountGrain(
             await RunCadenceAsync(); // a transfer to the patient starts the cadence
         return outcome;
     }
+
+    public async Task<Outcome<PostingReceipt>> ApproveRefund(RefundApproval approval)
+    {
+        Outcome<PostingReceipt> outcome;
+        var credit = Balances.CreditBalance;
+        if (!State.IsOpen)
+            outcome = Outcome<PostingReceipt>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else if (credit <= 0 && approval.IdempotencyKey is { } key && State.Entries.Any(e => e.IdempotencyKey == key.Trim()))
+            outcome = await PostAsync(RefundRequest(approval, credit)); // a retry of an approval already posted
+        else if (credit <= 0)
+            outcome = Outcome<PostingReceipt>.Failure(DomainError.Conflict("refund.no-credit", "The account holds no credit balance to refund."));
+        else
+            outcome = await PostAsync(RefundRequest(approval, credit));
+        await audit.RecordAsync(clock, "account.refund.approve", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+            outcome.Value is { } r ? $"entry={r.Entry.EntryId};amount={r.Entry.Amount:0.00}" : null);
+        if (outcome.Value?.IsReplay == false) await RunCadenceAsync();
+        return outcome;
+    }
+
+    private static EntryRequest RefundRequest(RefundApproval approval, decimal credit) => new()
+    {
+        Kind = EntryKind.Refund,
+        Amount = approval.Amount ?? credit,
+        Party = approval.Party,
+        Payer = approval.Payer,
+        Method = approval.Method ?? PaymentMethod.Check,
+        Reference = approval.Reference,
+        Note = "Refund approved by a supervisor",
+        IdempotencyKey = approval.IdempotencyKey,
+    };
+
+    /// <summary>Notes when the account enters or leaves credit; true when that changed (the facility's registry is told).</summary>
+    private bool TrackCreditBalance(AccountBalances balances, DateTimeOffset now)
+    {
+        if (balances.CreditBalance > 0)
+        {
+            State.CreditBalanceSince ??= now;
+            return true; // entered credit, or the amount in credit may have changed
+        }
+        if (State.CreditBalanceSince is null) return false;
+        State.CreditBalanceSince = null;
+        return true;
+    }
+
+    private CreditBalanceItem? CreditItem(AccountBalances balances) => State.CreditBalanceSince is { } since
+        ? new CreditBalanceItem
+        {
+            Account = Key, CreditBalance = balances.CreditBalance, Since = since,
+            RefundDueBy = DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays),
+        }
+        : null;
 
     public async Task<Outcome<AccountView>> PlaceHold(HoldRequest request)
     {
@@ -361,8 +414,11 @@ public sealed class PatientAccountGrain(
         if (evaluation.WakeAt is { } wake) wakes.Add(wake);
         State.CadenceStatus = evaluation.Status;
         State.PolicyReference = evaluation.Status == CadenceStatus.Idle ? null : policy.Reference;
+        var creditChanged = TrackCreditBalance(balances, now);
 
         await PersistAsync();
+        if (creditChanged)
+            await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
     }
 
@@ -519,6 +575,8 @@ public sealed class PatientAccountGrain(
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = State.FinalNoticeAt,
             PlacedWithAgencyAt = State.PlacedWithAgencyAt,
+            CreditBalanceSince = State.CreditBalanceSince,
+            RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };
     }
 }

@@ -12,4 +12,5 @@ public static class StorageNames
     public const string CallTaskQueueState = "call-task-queue";
     public const string PhoneDirectoryState = "phone-directory";
     public const string RemittanceLogState = "remittance-log";
+    public const string CreditBalanceRegistryState = "credit-balance-registry";
 }

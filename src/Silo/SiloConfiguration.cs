@@ -53,6 +53,7 @@ public static class SiloConfiguration
             DayLength = dayLength,
             Compliance = compliance,
             Arrangements = configuration.GetSection("Collections:Arrangements").Get<Domain.Arrangements.ArrangementRules>() ?? new(),
+            RefundDueDays = configuration.GetValue("Collections:Refunds:DueDays", 60),
         };
     }
 

@@ -162,3 +162,40 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.Equal("promisePending", (await promised.JsonAsync()).GetProperty("cadence").GetProperty("status").GetString());
     }
 }
+
+[Collection(EngineCollection.Name)]
+public sealed class CreditBalanceApiTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task An_overpaid_account_shows_a_credit_balance_leaves_the_cadence_and_is_refunded_with_approval()
+    {
+        using var admin = engine.Admin();
+        var account = await Api.OpenAccountAsync(admin);
+        var facility = account.Split('/')[3];
+        await Api.PostEntryAsync(admin, account, Api.Charge(100.00m));
+        await Api.PostEntryAsync(admin, account, Api.Payment(130.00m));
+
+        var view = await admin.GetJsonAsync(account);
+        Assert.Equal(30.00m, view.GetProperty("balances").GetProperty("creditBalance").GetDecimal());
+        Assert.Equal("idle", view.GetProperty("cadence").GetProperty("status").GetString());
+        Assert.Equal(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(60).ToString("yyyy-MM-dd"), view.GetProperty("refundDueBy").GetString());
+        var report = await admin.GetJsonAsync($"/api/reports/credit-balances/{facility}");
+        Assert.Contains(report.GetProperty("items").EnumerateArray(), i => i.GetProperty("account").GetProperty("accountNumber").GetString() == account.Split('/')[^1]);
+
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        var refund = new HttpRequestMessage(HttpMethod.Post, $"{account}/refunds") { Content = JsonContent.Create(new { method = "check", reference = "CHK-1001" }) };
+        refund.Headers.Add("Idempotency-Key", "refund-1");
+        await (await agent.SendAsync(refund)).AssertProblemAsync(HttpStatusCode.Forbidden); // only a supervisor approves
+
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        var approved = new HttpRequestMessage(HttpMethod.Post, $"{account}/refunds") { Content = JsonContent.Create(new { method = "check", reference = "CHK-1001" }) };
+        approved.Headers.Add("Idempotency-Key", "refund-1");
+        Assert.Equal(HttpStatusCode.Created, (await supervisor.SendAsync(approved)).StatusCode);
+
+        var after = await admin.GetJsonAsync(account);
+        Assert.Equal(0.00m, after.GetProperty("balances").GetProperty("creditBalance").GetDecimal());
+        Assert.False(after.TryGetProperty("refundDueBy", out _));
+        var reportAfter = await admin.GetJsonAsync($"/api/reports/credit-balances/{facility}");
+        Assert.DoesNotContain(reportAfter.GetProperty("items").EnumerateArray(), i => i.GetProperty("account").GetProperty("accountNumber").GetString() == account.Split('/')[^1]);
+    }
+}

@@ -20,6 +20,10 @@ public static class CollectionsEndpoints
             .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
         account.MapPost("/calls", LogCall).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Log a call about the account (initiator agent|patientRequested|inbound, outcome noAnswer|leftMessage|rightPartyContact|wrongNumber), with an Idempotency-Key. A call we place must pass the compliance gate: refused, the answer is 409 with the rule, the reason and notBefore.");
+        account.MapPost("/refunds", ApproveRefund).RequireAuthorization(Policies.ManagePolicies)
+            .WithSummary("A supervisor approves the refund of the account's credit balance (amount defaults to all of it; party patient or insurance with payer; method; reference), with an Idempotency-Key: the refund is posted to the ledger.");
+        api.MapGet("/reports/credit-balances/{facility}", CreditBalances).WithTags("Reports").RequireAuthorization(Policies.ReadAudit)
+            .WithSummary("Open credit balances (money owed back), oldest refund deadline first, with totals by age (0-30, 31-60, 61-90, 90+ days) and how many are past their refund deadline.");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
@@ -54,6 +58,12 @@ public static class CollectionsEndpoints
     public sealed record ReleaseBody(string? Note);
 
     public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel);
+
+    public sealed record RefundBody(decimal? Amount, ResponsibleParty? Party, string? Payer, PaymentMethod? Method, string? Reference);
+
+    public sealed record CreditAgeBucket(string Age, int Accounts, decimal Amount);
+
+    public sealed record CreditBalanceReport(string Facility, DateOnly AsOf, int Accounts, decimal Total, int PastDue, IReadOnlyList<CreditAgeBucket> ByAge, IReadOnlyList<CreditBalanceItem> Items);
 
     public sealed record PolicyBody
     {
@@ -110,6 +120,37 @@ public static class CollectionsEndpoints
         return decision.Verdict == GateVerdict.Allow
             ? TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", decision)
             : Problems.Refused(decision);
+    }
+
+    private static async Task<Results<Created<PostingResponse>, ProblemHttpResult>> ApproveRefund(
+        string facility, string accountNumber, RefundBody body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+    {
+        if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+            return Problems.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.required", "Approving a refund needs an Idempotency-Key header, so a retry refunds once.");
+        var outcome = await Account(grains, facility, accountNumber).ApproveRefund(new RefundApproval
+        {
+            Amount = body.Amount, Party = body.Party, Payer = body.Payer, Method = body.Method, Reference = body.Reference, IdempotencyKey = idempotencyKey,
+        });
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        return TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", new PostingResponse(outcome.Value!.Entry, outcome.Value.IsReplay, BalancesResponse.From(outcome.Value.Balances)));
+    }
+
+    private static readonly string[] CreditAges = ["0-30", "31-60", "61-90", "90+"];
+
+    private static async Task<Ok<CreditBalanceReport>> CreditBalances(string facility, IGrainFactory grains, TimeProvider clock)
+    {
+        var items = await grains.GetGrain<ICreditBalanceRegistryGrain>(facility).List();
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        static string Age(int days) => days switch { <= 30 => "0-30", <= 60 => "31-60", <= 90 => "61-90", _ => "90+" };
+        var byAge = CreditAges
+            .Select(label =>
+            {
+                var inBucket = items.Where(i => Age(today.DayNumber - DateOnly.FromDateTime(i.Since.UtcDateTime).DayNumber) == label).ToList();
+                return new CreditAgeBucket(label, inBucket.Count, inBucket.Sum(i => i.CreditBalance));
+            }).ToList();
+        return TypedResults.Ok(new CreditBalanceReport(facility, today, items.Count, items.Sum(i => i.CreditBalance), items.Count(i => i.RefundDueBy < today), byAge, items));
     }
 
     private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body, IGrainFactory grains)

@@ -13,13 +13,6 @@ public sealed class OutreachOptions
     public WebhookChannels Webhooks { get; set; } = new();
     public SenderSettings Sender { get; set; } = new();
 
-    /// <summary>
-    /// PDFsharp 6.5 makes its user choose a license: <c>AGPL</c> (the free AGPL-3.0 terms, which reach this whole
-    /// program when it serves users over a network) or a commercial license key. Empty (the default): statement PDFs
-    /// are off; mail messages are kept without their printed document and emailed statements go without attachment.
-    /// </summary>
-    public string? PdfLicense { get; set; }
-
     public sealed class TransportChoice
     {
         /// <summary><c>sandbox</c> (default) or <c>smtp</c>.</summary>
@@ -108,9 +101,6 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         }
         if (Is(t.Sms, TransportNames.Webhook)) Webhook(errors, "Sms", options.Webhooks.Sms);
         if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);
-        if (Is(t.Mail, TransportNames.Webhook) && string.IsNullOrWhiteSpace(options.PdfLicense))
-            errors.Add($"{P}PdfLicense must be set when {P}Transports:Mail is 'webhook': the print vendor needs each letter's PDF. " +
-                       "Set it to 'AGPL' (PDFsharp's free AGPL-3.0 terms) or a PDFsharp commercial license key.");
 
         var sender = options.Sender;
         if (!(sender.PollSeconds > 0)) errors.Add($"{P}Sender:PollSeconds must be positive (it is {sender.PollSeconds}).");

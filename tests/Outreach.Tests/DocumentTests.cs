@@ -1,9 +1,6 @@
 using System.Text;
 using Collections.Domain;
-using PdfSharp.Pdf;
-using PdfSharp.Pdf.Content;
-using PdfSharp.Pdf.Content.Objects;
-using PdfSharp.Pdf.IO;
+using UglyToad.PdfPig;
 
 namespace Collections.Outreach.Tests;
 
@@ -17,8 +14,9 @@ public sealed class DocumentTests
         var bytes = h.Documents.Render(message);
 
         Assert.Equal("%PDF", Encoding.ASCII.GetString(bytes, 0, 4));
-        using var document = PdfReader.Open(new MemoryStream(bytes), PdfDocumentOpenMode.Import);
-        Assert.True(document.PageCount >= 1);
+        using var document = PdfDocument.Open(bytes);
+        Assert.True(document.NumberOfPages >= 1);
+        Assert.All(document.GetPages(), page => Assert.Equal((612, 792), (page.Width, page.Height)));   // US Letter
         var text = Text(document);
         foreach (var expected in new[]
                  {
@@ -36,13 +34,24 @@ public sealed class DocumentTests
         var h = await Harness.CreateAsync(Db.Sqlite);
         var lines = Enumerable.Range(1, 80).Select(i => new StatementLine(new DateOnly(2026, 1, 1).AddDays(i), $"Lab test {i}", 10m)).ToList();
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.FinalNotice) with { StatementLines = lines, AmountDue = 800m });
-        using var document = PdfReader.Open(new MemoryStream(h.Documents.Render(message)), PdfDocumentOpenMode.Import);
-        Assert.True(document.PageCount >= 2);
-        Assert.Contains("Lab test 80", Text(document), StringComparison.Ordinal);
+        var bytes = h.Documents.Render(message);
+        Assert.Equal("%PDF", Encoding.ASCII.GetString(bytes, 0, 4));
+        using var document = PdfDocument.Open(bytes);
+        Assert.True(document.NumberOfPages >= 2);
+        var text = Text(document);
+        foreach (var expected in new[] { "Lab test 1", "Lab test 80", "Total charges", "$800.00", "Amount you owe: $800.00", "Need help paying your bill?" })
+            Assert.Contains(expected, text, StringComparison.Ordinal);
+        // Every line is printed once, in order, across the pages.
+        var printed = text.Split('\n').Where(l => l.Contains("Lab test ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(80, printed.Count);
+        Assert.Contains("Lab test 80", document.GetPage(document.NumberOfPages).Text, StringComparison.Ordinal);
+        // Later pages say whose statement they are and repeat the column heads.
+        var second = Text(document).Split('\n').SkipWhile(l => !l.Contains("Page 2", StringComparison.Ordinal)).Take(2).ToList();
+        Assert.Equal(["Riverside Hospital - account A1001 Page 2", "Date Description Amount"], second);
     }
 
     [Fact]
-    public async Task The_sandbox_keeps_the_pdf_of_a_mail_message_and_none_when_pdfs_are_off()
+    public async Task The_sandbox_keeps_the_pdf_of_a_mail_message()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         var letter = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.Letter));
@@ -50,36 +59,34 @@ public sealed class DocumentTests
         var stored = await h.Sandbox.GetAsync(letter.MessageId, withPdf: true);
         Assert.True(stored!.HasPdf);
         Assert.Equal("%PDF", Encoding.ASCII.GetString(stored.Pdf!, 0, 4));
-
-        var off = new StatementPdfRenderer(h.Facilities, Microsoft.Extensions.Options.Options.Create(new OutreachOptions()));
-        Assert.False(off.IsEnabled);
-        var other = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.Letter));
-        await new SandboxTransport(h.Sandbox, off, h.Clock).DeliverAsync(other, CancellationToken.None);
-        Assert.False((await h.Sandbox.GetAsync(other.MessageId, withPdf: true))!.HasPdf);
+        using var document = PdfDocument.Open(stored.Pdf!);
+        Assert.Contains("Riverside Hospital", Text(document), StringComparison.Ordinal);
     }
 
-    /// <summary>The text the pages show (the renderer writes Latin text with WinAnsi encoding, so strings are plain).</summary>
+    [Fact]
+    public async Task Rendering_again_gives_the_same_document_and_names_in_other_scripts_print()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.PatientStatement) with { RecipientName = "Zoë Ἀλέξανδρος Łukasz" });
+        var first = h.Documents.Render(message);
+        Assert.Equal(first, h.Documents.Render(message));
+        using var document = PdfDocument.Open(first);
+        Assert.Contains("Zoë Ἀλέξανδρος Łukasz", Text(document), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The text the pages show, one printed line per line of text: PdfPig decodes the glyphs through the fonts'
+    /// ToUnicode maps, and the words are grouped into lines by where they sit on the page.
+    /// </summary>
     private static string Text(PdfDocument document)
     {
         var text = new StringBuilder();
-        foreach (var page in document.Pages) Collect(ContentReader.ReadContent(page), text);
-        return text.ToString();
-    }
-
-    private static void Collect(CObject item, StringBuilder text)
-    {
-        switch (item)
+        foreach (var page in document.GetPages())
         {
-            case COperator op when op.OpCode.Name is "Tj" or "TJ" or "'" or "\"":
-                foreach (var operand in op.Operands) Collect(operand, text);
-                text.Append('\n');
-                break;
-            case CSequence sequence:
-                foreach (var child in sequence) Collect(child, text);
-                break;
-            case CString s:
-                text.Append(s.Value);
-                break;
+            var words = page.GetWords().ToList();
+            foreach (var line in words.GroupBy(w => Math.Round(w.Letters[0].StartBaseLine.Y, 1)).OrderByDescending(g => g.Key))
+                text.AppendJoin(' ', line.OrderBy(w => w.BoundingBox.Left).Select(w => w.Text)).Append('\n');
         }
+        return text.ToString();
     }
 }

@@ -18,7 +18,7 @@ public sealed class Harness
 {
     public required DatabaseOptions Database { get; init; }
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 15, 0, 0, TimeSpan.Zero));
-    public OutreachOptions Options { get; } = new() { PdfLicense = StatementPdfRenderer.AgplLicense, Sender = { MaxAttempts = 4, LeaseSeconds = 60, RetryBaseSeconds = 30, RetryMaxSeconds = 600 } };
+    public OutreachOptions Options { get; } = new() { Sender = { MaxAttempts = 4, LeaseSeconds = 60, RetryBaseSeconds = 30, RetryMaxSeconds = 600 } };
     public FacilityDirectory Facilities { get; } = new(new Dictionary<string, FacilityDirectory.Settings>
     {
         ["MAIN"] = new()
@@ -31,7 +31,7 @@ public sealed class Harness
     public SqlOutboxStore Outbox => new(Database, Clock);
     public SqlTemplateStore Templates => new(Database, Clock);
     public SandboxMailbox Sandbox => new(Database);
-    public StatementPdfRenderer Documents => new(Facilities, Microsoft.Extensions.Options.Options.Create(Options));
+    public StatementPdfRenderer Documents => new(Facilities);
     public OutboxSignal Signal { get; } = new();
 
     public OutreachService Service() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance);

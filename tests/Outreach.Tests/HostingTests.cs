@@ -18,7 +18,6 @@ public sealed class HostingTests
         var logs = new LogCollector();
         using var host = await StartAsync(new Dictionary<string, string?>
         {
-            ["Collections:Outreach:PdfLicense"] = "AGPL",
             ["Collections:Outreach:Sender:PollSeconds"] = "60",      // only the wake-up can make it quick
             ["Collections:Facilities:MAIN:Name"] = "Riverside Hospital",
         }, logs);

@@ -98,7 +98,7 @@ public static class OutreachEndpoints
         {
             var pdf = await mailbox.GetAsync(id[..^PdfSuffix.Length], withPdf: true, ct);
             if (pdf is null) return Problems.NotFound("sandbox.message.not-found", "The sandbox has no message with this id.");
-            if (pdf.Pdf is null) return Problems.NotFound("sandbox.pdf.not-found", "This message has no printed document: only mail messages do, and only while statement PDFs are on (Collections:Outreach:PdfLicense).");
+            if (pdf.Pdf is null) return Problems.NotFound("sandbox.pdf.not-found", "This message has no printed document: only mail messages do.");
             await AuditAsync(audit, clock, http, "sandbox.pdf.read", "account", $"{pdf.Facility}/{pdf.AccountNumber}", ct);
             return TypedResults.File(pdf.Pdf, "application/pdf", "statement.pdf");
         }

@@ -1,6 +1,5 @@
 using Collections.Domain;
-using PdfSharp.Drawing;
-using PdfSharp.Pdf;
+using SkiaSharp;
 
 namespace Collections.Outreach;
 
@@ -12,33 +11,14 @@ namespace Collections.Outreach;
 /// plain-language summary line.
 /// </summary>
 /// <remarks>
-/// PDFsharp 6.5 refuses to work until its user picks a license (<see cref="OutreachOptions.PdfLicense"/>): without one
-/// <see cref="IsEnabled"/> is false and <see cref="Render"/> must not be called.
+/// Drawn with SkiaSharp's PDF backend (MIT licence) in the embedded DejaVu Sans fonts (<see cref="EmbeddedFonts"/>), so
+/// nothing depends on the machine's fonts. Text is written as embedded font subsets with a ToUnicode map: the PDF's text
+/// can be selected, searched and read aloud.
 /// </remarks>
-public sealed class StatementPdfRenderer
+public sealed class StatementPdfRenderer(FacilityDirectory facilities)
 {
-    private const double PageWidth = 612, PageHeight = 792, Margin = 54, ContentWidth = PageWidth - 2 * Margin;
-    public const string AgplLicense = "AGPL";
-    private static readonly Lock LicenseGate = new();
-    private readonly FacilityDirectory facilities;
-
-    static StatementPdfRenderer() => EmbeddedFontResolver.EnsureInstalled();
-
-    public StatementPdfRenderer(FacilityDirectory facilities, Microsoft.Extensions.Options.IOptions<OutreachOptions> options)
-    {
-        this.facilities = facilities;
-        var license = options.Value.PdfLicense?.Trim();
-        if (string.IsNullOrEmpty(license)) return;
-        lock (LicenseGate)
-        {
-            if (string.Equals(license, AgplLicense, StringComparison.OrdinalIgnoreCase)) PdfSharp.PdfSharpLicense.SetAgplLicense();
-            else PdfSharp.PdfSharpLicense.LoadLicense(license);
-        }
-        IsEnabled = true;
-    }
-
-    /// <summary>Whether a PDFsharp license was chosen, so documents can be rendered.</summary>
-    public bool IsEnabled { get; }
+    private const float PageWidth = 612, PageHeight = 792, Margin = 54, ContentWidth = PageWidth - 2 * Margin;
+    private const float TableDateX = Margin, TableDescriptionX = Margin + 90;
 
     /// <summary>Whether a message is printed (mail), or comes with its statement attached (an emailed statement or final notice).</summary>
     public static bool NeedsDocument(OutboxMessage message) =>
@@ -47,18 +27,24 @@ public sealed class StatementPdfRenderer
 
     public byte[] Render(OutboxMessage message)
     {
-        if (!IsEnabled)
-            throw new InvalidOperationException($"Statement PDFs are off: set {OutreachOptions.Section}:PdfLicense (see the README).");
         var facility = facilities.Get(message.Facility);
         var values = TemplateEngine.Values(facility, message.RecipientName, message.AccountNumber, message.AmountDue, message.DueDate);
         // The statement date is the day the message was written, so a re-rendered or re-sent copy is identical.
         var statementDate = DateOnly.FromDateTime(message.CreatedAt.UtcDateTime);
         var title = message.Subject ?? (message.Action == OutreachAction.PatientStatement ? "Your statement" : "A message about your bill");
 
-        var document = new PdfDocument();
-        document.Info.Title = title.Replace(facility.Name, "", StringComparison.Ordinal).Trim() is { Length: > 0 } t ? t : "Statement";
-        document.Info.Creator = "Collections";
-        using (var canvas = new Canvas(document))
+        // Fixed dates (the statement's own) keep the document the same however often it is rendered.
+        var metadata = SKDocumentPdfMetadata.Default;
+        metadata.Title = title.Replace(facility.Name, "", StringComparison.Ordinal).Trim() is { Length: > 0 } t ? t : "Statement";
+        metadata.Creator = "Collections";
+        metadata.Producer = "Collections";
+        metadata.Creation = message.CreatedAt.UtcDateTime;
+        metadata.Modified = message.CreatedAt.UtcDateTime;
+
+        using var output = new MemoryStream();
+        using (var document = SKDocument.CreatePdf(output, metadata))
+        // Every page after the first starts with whose statement it is and its page number.
+        using (var canvas = new Canvas(document, $"{facility.Name} - account {message.AccountNumber}"))
         {
             // Header: facility and return address on the left, the summary box on the right.
             var top = canvas.Y;
@@ -66,55 +52,52 @@ public sealed class StatementPdfRenderer
             foreach (var line in Lines(facility.ReturnAddress)) canvas.Text(line, Fonts.Small);
             var afterLeft = canvas.Y;
 
-            const double boxX = Margin + ContentWidth - 220, boxWidth = 220;
-            canvas.Box(boxX, top, boxWidth, 92);
+            const float boxX = Margin + ContentWidth - 220, boxWidth = 220;
+            canvas.Box(boxX, top, boxWidth, 86);
             canvas.TextAt(boxX + 10, top + 8, "Account number: " + message.AccountNumber, Fonts.Normal);
             canvas.TextAt(boxX + 10, top + 24, "Statement date: " + TemplateEngine.FormatDate(statementDate), Fonts.Normal);
             canvas.TextAt(boxX + 10, top + 42, "Amount you owe: " + TemplateEngine.FormatMoney(message.AmountDue), Fonts.Heading);
             canvas.TextAt(boxX + 10, top + 64, "Due date: " + values["dueDate"], Fonts.Normal);
-            canvas.Y = Math.Max(afterLeft, top + 92) + 24;
+            canvas.Y = Math.Max(afterLeft, top + 86) + 18;
 
             // The guarantor's name and address, where a window envelope shows it.
             canvas.Text(message.RecipientName, Fonts.Normal);
             foreach (var line in Lines(message.Recipient)) canvas.Text(line, Fonts.Normal);
-            canvas.Y += 20;
+            canvas.Y += 14;
 
             canvas.Text(TemplateEngine.Render(title, values), Fonts.Heading);
             canvas.Y += 4;
             foreach (var paragraph in message.Body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 canvas.Paragraph(paragraph.Replace('\n', ' '), Fonts.Normal);
-                canvas.Y += 6;
+                canvas.Y += 4;
             }
 
             if (message.StatementLines.Count > 0) StatementTable(canvas, message);
 
-            canvas.Y += 10;
+            canvas.Y += 8;
             canvas.Text("How to pay", Fonts.Heading);
             canvas.Paragraph($"Online: {facility.PayUrl}", Fonts.Normal);
             canvas.Paragraph($"By phone: {facility.PayPhone}", Fonts.Normal);
             canvas.Paragraph($"By mail: send a check to {string.Join(", ", Lines(facility.ReturnAddress))}. Write account number {message.AccountNumber} on it.", Fonts.Normal);
-            canvas.Y += 10;
+            canvas.Y += 8;
             canvas.Text("Need help paying your bill?", Fonts.Heading);
             canvas.Paragraph($"Ask about financial assistance: go to {facility.AssistanceUrl} or call {facility.AssistancePhone}. It is free to ask, and you can ask at any time.", Fonts.Normal);
             canvas.Paragraph(TemplateEngine.Render(DefaultTemplates.AssistanceSummary, values), Fonts.Normal);
+            canvas.Close();
         }
-        using var output = new MemoryStream();
-        document.Save(output, closeStream: false);
         return output.ToArray();
     }
 
     private static void StatementTable(Canvas canvas, OutboxMessage message)
     {
-        const double dateX = Margin, descriptionX = Margin + 90, amountRight = Margin + ContentWidth;
+        const float dateX = TableDateX, descriptionX = TableDescriptionX, amountRight = Margin + ContentWidth;
         canvas.Y += 8;
         canvas.Text("Your account activity", Fonts.Heading);
         canvas.EnsureRoom(40);
-        canvas.TextAt(dateX, canvas.Y, "Date", Fonts.Bold);
-        canvas.TextAt(descriptionX, canvas.Y, "Description", Fonts.Bold);
-        canvas.TextRight(amountRight, canvas.Y, "Amount", Fonts.Bold);
-        canvas.Y += 16;
-        canvas.Rule();
+        ColumnHeads(canvas);
+        // A page break inside the table repeats the column heads on the next page.
+        canvas.PageStarted = ColumnHeads;
         foreach (var line in message.StatementLines)
         {
             canvas.EnsureRoom(16);
@@ -124,6 +107,7 @@ public sealed class StatementPdfRenderer
             canvas.Y += 15;
         }
         canvas.Rule();
+        canvas.PageStarted = null;
 
         decimal Sum(StatementLineKind kind) => message.StatementLines.Where(l => l.EffectiveKind == kind).Sum(l => l.Amount);
         (string Label, decimal Amount)[] totals =
@@ -146,7 +130,16 @@ public sealed class StatementPdfRenderer
         canvas.Y += 22;
     }
 
-    private static string Fit(Canvas canvas, string text, double width)
+    private static void ColumnHeads(Canvas canvas)
+    {
+        canvas.TextAt(TableDateX, canvas.Y, "Date", Fonts.Bold);
+        canvas.TextAt(TableDescriptionX, canvas.Y, "Description", Fonts.Bold);
+        canvas.TextRight(Margin + ContentWidth, canvas.Y, "Amount", Fonts.Bold);
+        canvas.Y += 16;
+        canvas.Rule();
+    }
+
+    private static string Fit(Canvas canvas, string text, float width)
     {
         if (canvas.Width(text, Fonts.Normal) <= width) return text;
         while (text.Length > 1 && canvas.Width(text + "...", Fonts.Normal) > width) text = text[..^1];
@@ -158,38 +151,69 @@ public sealed class StatementPdfRenderer
 
     private enum Fonts { Small, Normal, Bold, Heading, Title }
 
-    /// <summary>A cursor down the pages: adds a page when the text reaches the bottom margin.</summary>
+    /// <summary>A cursor down the pages: adds a page when the text reaches the bottom margin. Y is the top of the next line.</summary>
     private sealed class Canvas : IDisposable
     {
-        private readonly PdfDocument _document;
-        private XGraphics _graphics;
-        private static readonly XPen RulePen = new(XColors.Gray, 0.75);
+        private readonly SKDocument _document;
+        private readonly Dictionary<Fonts, SKFont> _fonts = [];
+        private readonly SKPaint _ink = new() { Color = SKColors.Black, IsAntialias = true };
+        private readonly SKPaint _rule = new() { Color = SKColors.Gray, Style = SKPaintStyle.Stroke, StrokeWidth = 0.75f, IsAntialias = true };
+        private readonly SKPaint _shade = new() { Color = SKColors.WhiteSmoke, Style = SKPaintStyle.Fill };
+        private readonly string _runningHeader;
+        private SKCanvas? _page;
+        private int _pageNumber;
 
-        public Canvas(PdfDocument document)
+        public Canvas(SKDocument document, string runningHeader)
         {
             _document = document;
-            _graphics = NewPage();
+            _runningHeader = runningHeader;
+            foreach (var font in Enum.GetValues<Fonts>())
+            {
+                var (size, bold) = font switch
+                {
+                    Fonts.Title => (16f, true),
+                    Fonts.Heading => (12f, true),
+                    Fonts.Bold => (10f, true),
+                    Fonts.Small => (8.5f, false),
+                    _ => (10f, false),
+                };
+                // Outlines as drawn (no hinting, no pixel snapping): the PDF scales to any printer.
+                _fonts[font] = new SKFont(bold ? EmbeddedFonts.Bold : EmbeddedFonts.Regular, size)
+                {
+                    Hinting = SKFontHinting.None, Subpixel = true, LinearMetrics = true, Edging = SKFontEdging.Antialias,
+                };
+            }
+            NewPage();
         }
 
-        public double Y { get; set; } = Margin;
+        public float Y { get; set; } = Margin;
 
-        private XGraphics NewPage()
-        {
-            var page = _document.AddPage();
-            page.Width = XUnit.FromPoint(PageWidth);
-            page.Height = XUnit.FromPoint(PageHeight);
-            return XGraphics.FromPdfPage(page);
-        }
+        /// <summary>Draws what a page that starts in the middle of something needs first (the table's column heads).</summary>
+        public Action<Canvas>? PageStarted { get; set; }
 
-        public void EnsureRoom(double height)
+        private SKCanvas Page => _page ?? throw new InvalidOperationException("The document is closed.");
+
+        private void NewPage()
         {
-            if (Y + height <= PageHeight - Margin) return;
-            _graphics.Dispose();
-            _graphics = NewPage();
+            if (_page is not null) _document.EndPage();
+            _page = _document.BeginPage(PageWidth, PageHeight);
+            _pageNumber++;
             Y = Margin;
+            if (_pageNumber == 1) return;
+            TextAt(Margin, Y, _runningHeader, Fonts.Small);
+            TextRight(Margin + ContentWidth, Y, $"Page {_pageNumber}", Fonts.Small);
+            Y += LineHeight(Fonts.Small) + 2;
+            Rule();
+            Y += 8;
+            PageStarted?.Invoke(this);
         }
 
-        public double Width(string text, Fonts font) => _graphics.MeasureString(text, Font(font, text)).Width;
+        public void EnsureRoom(float height)
+        {
+            if (Y + height > PageHeight - Margin) NewPage();
+        }
+
+        public float Width(string text, Fonts font) => _fonts[font].MeasureText(text);
 
         public void Text(string text, Fonts font)
         {
@@ -199,11 +223,13 @@ public sealed class StatementPdfRenderer
             Y += height;
         }
 
-        public void TextAt(double x, double y, string text, Fonts font) =>
-            _graphics.DrawString(text, Font(font, text), XBrushes.Black, new XRect(x, y, PageWidth - x - Margin, LineHeight(font)), XStringFormats.TopLeft);
+        /// <summary>Text whose line box starts at (x, y) (top left), as in a text layout.</summary>
+        public void TextAt(float x, float y, string text, Fonts font) =>
+            Page.DrawText(text, x, Baseline(y, font), SKTextAlign.Left, _fonts[font], _ink);
 
-        public void TextRight(double right, double y, string text, Fonts font) =>
-            _graphics.DrawString(text, Font(font, text), XBrushes.Black, new XRect(Margin, y, right - Margin, LineHeight(font)), XStringFormats.TopRight);
+        /// <summary>Text that ends at <paramref name="right"/>, its line box starting at <paramref name="y"/>.</summary>
+        public void TextRight(float right, float y, string text, Fonts font) =>
+            Page.DrawText(text, right, Baseline(y, font), SKTextAlign.Right, _fonts[font], _ink);
 
         /// <summary>Wraps the text at word boundaries to the page width.</summary>
         public void Paragraph(string text, Fonts font)
@@ -222,49 +248,45 @@ public sealed class StatementPdfRenderer
             if (line.Length > 0) Text(line, font);
         }
 
-        public void Box(double x, double y, double width, double height) =>
-            _graphics.DrawRectangle(RulePen, XBrushes.WhiteSmoke, new XRect(x, y, width, height));
+        public void Box(float x, float y, float width, float height)
+        {
+            var rect = SKRect.Create(x, y, width, height);
+            Page.DrawRect(rect, _shade);
+            Page.DrawRect(rect, _rule);
+        }
 
         public void Rule()
         {
-            _graphics.DrawLine(RulePen, Margin, Y, PageWidth - Margin, Y);
+            Page.DrawLine(Margin, Y, PageWidth - Margin, Y, _rule);
             Y += 4;
         }
 
-        public void Dispose() => _graphics.Dispose();
+        /// <summary>Ends the last page and writes the document out.</summary>
+        public void Close()
+        {
+            if (_page is null) return;
+            _document.EndPage();
+            _page = null;
+            _document.Close();
+        }
 
-        private static double LineHeight(Fonts font) => font switch
+        public void Dispose()
+        {
+            foreach (var font in _fonts.Values) font.Dispose();
+            _ink.Dispose();
+            _rule.Dispose();
+            _shade.Dispose();
+        }
+
+        /// <summary>The baseline of a line whose box starts at <paramref name="top"/>: one ascent below it.</summary>
+        private float Baseline(float top, Fonts font) => top - _fonts[font].Metrics.Ascent;
+
+        private static float LineHeight(Fonts font) => font switch
         {
             Fonts.Title => 22,
             Fonts.Heading => 17,
             Fonts.Small => 12,
-            _ => 14.5,
+            _ => 14.5f,
         };
-
-        // Text in the Windows-1252 range is written with WinAnsi encoding (plain, searchable text in the PDF); anything
-        // else (names in other scripts) with the Unicode encoding, so every character prints.
-        private static readonly Dictionary<(Fonts, bool), XFont> Cache = [];
-        private static readonly Lock CacheGate = new();
-
-        private static XFont Font(Fonts font, string text)
-        {
-            var unicode = text.Any(c => c > '\u00FF');
-            lock (CacheGate)
-            {
-                if (Cache.TryGetValue((font, unicode), out var cached)) return cached;
-                var (size, style) = font switch
-                {
-                    Fonts.Title => (16.0, XFontStyleEx.Bold),
-                    Fonts.Heading => (12.0, XFontStyleEx.Bold),
-                    Fonts.Bold => (10.0, XFontStyleEx.Bold),
-                    Fonts.Small => (8.5, XFontStyleEx.Regular),
-                    _ => (10.0, XFontStyleEx.Regular),
-                };
-                var created = new XFont(EmbeddedFontResolver.Family, size, style,
-                    new XPdfFontOptions(unicode ? PdfFontEncoding.Unicode : PdfFontEncoding.WinAnsi));
-                Cache[(font, unicode)] = created;
-                return created;
-            }
-        }
     }
 }

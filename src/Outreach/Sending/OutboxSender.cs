@@ -22,9 +22,6 @@ public sealed class OutboxSender(
     {
         var poll = TimeSpan.FromSeconds(options.Value.Sender.PollSeconds);
         logger.LogInformation("Outbox sender {Owner} started (polling every {PollSeconds} s)", Owner, poll.TotalSeconds);
-        if (string.IsNullOrWhiteSpace(options.Value.PdfLicense))
-            logger.LogWarning("Statement PDFs are off: PDFsharp needs a license choice in {Setting} ('AGPL' or a commercial key). Mail messages are kept without their PDF",
-                OutreachOptions.Section + ":PdfLicense");
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -4,7 +4,7 @@ namespace Collections.Outreach;
 
 /// <summary>
 /// The local default for every channel: "delivers" into the sandbox table, where the API can read it (with the PDF of a
-/// mail message, when PDFs are on). Insert-or-ignore on the message id: exactly one copy, however often it is delivered.
+/// mail message). Insert-or-ignore on the message id: exactly one copy, however often it is delivered.
 /// </summary>
 public sealed class SandboxTransport(SandboxMailbox mailbox, StatementPdfRenderer documents, TimeProvider clock) : IMessageTransport
 {
@@ -23,7 +23,7 @@ public sealed class SandboxTransport(SandboxMailbox mailbox, StatementPdfRendere
             Subject = message.Subject,
             Body = message.Body,
             DeliveredAt = clock.GetUtcNow(),
-            Pdf = message.Channel == ContactChannel.Mail && documents.IsEnabled ? documents.Render(message) : null,
+            Pdf = message.Channel == ContactChannel.Mail ? documents.Render(message) : null,
         }, cancellationToken);
         return DeliveryResult.Ok("sandbox:" + message.MessageId);
     }

@@ -10,7 +10,7 @@ namespace Collections.Outreach;
 /// <summary>
 /// Email over SMTP with MailKit. The Message-ID header is derived from the outbox message id (a hash, so the header
 /// reveals nothing), so a copy sent again after a crash carries the same id and receiving systems can drop it.
-/// Emailed statements and final notices carry their PDF when PDFs are on.
+/// Emailed statements and final notices carry their PDF.
 /// </summary>
 public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents) : IMessageTransport
 {
@@ -31,7 +31,7 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         mime.MessageId = MessageIdHeader(message.MessageId, from.Domain);
         mime.Date = message.CreatedAt;
         var body = new BodyBuilder { TextBody = message.Body };
-        if (StatementPdfRenderer.NeedsDocument(message) && documents.IsEnabled)
+        if (StatementPdfRenderer.NeedsDocument(message))
             body.Attachments.Add("statement.pdf", documents.Render(message), new ContentType("application", "pdf"));
         mime.Body = body.ToMessageBody();
 

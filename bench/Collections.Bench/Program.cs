@@ -3,6 +3,7 @@
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--accounts 2000] [--postgres "Host=..."]
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
+//   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -13,6 +14,11 @@ using Collections.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
+if (StringArg("--mode") == "cadence")
+{
+    await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    return;
+}
 var posts = IntArg("--posts", 2000);
 var memoryAccounts = IntArg("--accounts", 2000);
 var postgres = StringArg("--postgres");

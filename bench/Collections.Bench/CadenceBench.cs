@@ -1,0 +1,186 @@
+// Cadences at scale (issue 3): N accounts with armed follow-up cadences on one in-process silo.
+//
+//   dotnet run -c Release --project bench/Collections.Bench -- --mode cadence --accounts 100000 [--postgres "Host=..."] [--skip-sqlite]
+//   bench/run.sh --mode cadence --accounts 100000
+//
+// What it does, per database (see docs/benchmarks.md, "Follow-up cadences (issue 3)"):
+//  1. Starts the engine as `dotnet run --project src/Silo` would, with a cadence day of 5 seconds
+//     (Collections:Cadence:DayLength 00:00:05), the contact window opened to the whole day (so the run does not depend
+//     on the hour it runs at; the window check still runs), and the outbox sender off (messages are still written to the
+//     outbox by the cadence, only their delivery is skipped).
+//  2. Saves a policy "bench" (priority 100): statement at day 0, an email reminder at day 3650 (five hours away).
+//  3. Arms N cadences: for each account, registers a guarantor, opens the account and posts a self-pay charge; the
+//     posting starts the cadence (statement through the gate into the outbox, reminder armed). Times it.
+//  4. Counts the rows of the reminders table, times reading them all (the reminder service's range read), and measures
+//     the process working set and the managed heap after a full GC (every account and guarantor still active).
+//  5. Times Reevaluate() on every account with nothing due (the floor of one pass over the portfolio).
+//  6. Saves "bench" v2 with a follow-up email reminder at day 1 (due now for every account: the statement is more than
+//     one cadence day old) and the last step moved to day 3600, then times Reevaluate() on every account: each takes
+//     the follow-up through the gate (guarantor contact history written, email written to the outbox, audit events)
+//     and re-arms its reminder. That is one business day in which every account has a follow-up due.
+using System.Diagnostics;
+using Collections.Domain;
+using Collections.Domain.Cadence;
+using Collections.Grains;
+using Collections.Hosting;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Collections.Bench;
+
+internal static class CadenceBench
+{
+    public static async Task RunAsync(int accounts, int inFlight, string? postgres, bool skipSqlite, Func<int> freePort)
+    {
+        Console.WriteLine($"Collections cadence benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {accounts:N0} accounts, {inFlight} calls in flight");
+        Console.WriteLine();
+        var rows = new List<string>();
+        if (!skipSqlite) rows.Add(await RunOneAsync("SQLite", [], accounts, inFlight, freePort));
+        if (postgres is not null) rows.Add(await RunOneAsync("PostgreSQL", ["--postgres", postgres], accounts, inFlight, freePort));
+        Console.WriteLine();
+        Console.WriteLine("| database | accounts | arm N cadences | arms/s | reminder rows | read all reminder rows | working set | managed heap (after full GC) | Reevaluate all, nothing due | Reevaluate all, one step due each | steps/s |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        rows.ForEach(Console.WriteLine);
+    }
+
+    private static async Task<string> RunOneAsync(string name, string[] extra, int accounts, int inFlight, Func<int> freePort)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
+        var serviceId = "bench-cadence-" + Guid.NewGuid().ToString("N")[..8];
+        var app = EngineHost.Build([.. extra, "--data", data, "--urls", $"http://127.0.0.1:{freePort()}", "--silo-port", freePort().ToString(),
+            "--gateway-port", freePort().ToString(), "--Collections:ServiceId", serviceId, "--Serilog:MinimumLevel:Default", "Warning",
+            "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", "false",
+            "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59"]);
+        await app.StartAsync();
+        try
+        {
+            var grains = app.Services.GetRequiredService<IGrainFactory>();
+            var database = app.Services.GetRequiredService<DatabaseOptions>();
+            var book = grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key);
+            Check(await book.Save(Policy(followUp: false)));
+
+            Console.WriteLine($"{name}: arming {accounts:N0} cadences ...");
+            var arm = await Timed(accounts, inFlight, i => ArmAsync(grains, i), name, "armed");
+
+            var reminders = await ScalarAsync(database, "SELECT COUNT(*) FROM OrleansRemindersTable WHERE ServiceId = @s", serviceId);
+            var read = Stopwatch.StartNew();
+            var rowsRead = await ReadAllRemindersAsync(database, serviceId);
+            read.Stop();
+            var outboxAfterArm = await ScalarAsync(database, "SELECT COUNT(*) FROM outreach_outbox WHERE facility = 'BENCH'", null);
+            Console.WriteLine($"{name}: {reminders:N0} reminder rows (read {rowsRead:N0} in {read.Elapsed.TotalMilliseconds:N0} ms), {outboxAfterArm:N0} statements in the outbox");
+
+            var heap = GC.GetTotalMemory(forceFullCollection: true);
+            using var process = Process.GetCurrentProcess();
+            process.Refresh();
+            var workingSet = process.WorkingSet64;
+            Console.WriteLine($"{name}: working set {workingSet / 1048576.0:N0} MiB, managed heap after full GC {heap / 1048576.0:N0} MiB");
+
+            var idle = await Timed(accounts, inFlight, i => grains.GetGrain<IPatientAccountGrain>(Key(i)).Reevaluate(), name, "re-evaluated (nothing due)");
+
+            await Task.Delay(TimeSpan.FromSeconds(6)); // one cadence day after the last statement: the day-1 step is due for everyone
+            Check(await book.Save(Policy(followUp: true)));
+            var due = await Timed(accounts, inFlight, i => grains.GetGrain<IPatientAccountGrain>(Key(i)).Reevaluate(), name, "re-evaluated (one step due)");
+            var outbox = await ScalarAsync(database, "SELECT COUNT(*) FROM outreach_outbox WHERE facility = 'BENCH'", null);
+            var followUps = outbox - outboxAfterArm;
+            Console.WriteLine($"{name}: {followUps:N0} follow-up emails written to the outbox");
+            if (followUps != accounts) Console.WriteLine($"{name}: WARNING: expected {accounts:N0} follow-ups, found {followUps:N0}");
+
+            return $"| {name} | {accounts:N0} | {arm.TotalSeconds:N0} s | {accounts / arm.TotalSeconds:N0} | {reminders:N0} | {read.Elapsed.TotalMilliseconds:N0} ms | {workingSet / 1048576.0:N0} MiB | {heap / 1048576.0:N0} MiB | {idle.TotalSeconds:N1} s | {due.TotalSeconds:N1} s | {followUps / due.TotalSeconds:N0} |";
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static string Key(int i) => $"BENCH/C{i}";
+
+    private static CadencePolicy Policy(bool followUp) => new()
+    {
+        PolicyId = "bench",
+        Name = "Cadence benchmark",
+        Priority = 100,
+        Steps = followUp
+            ?
+            [
+                new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+                new CadenceStep { StepId = "follow-up", Day = 1, Action = OutreachAction.EmailReminder, Channel = ContactChannel.Email },
+                new CadenceStep { StepId = "later", Day = 3600, Action = OutreachAction.EmailReminder, Channel = ContactChannel.Email },
+            ]
+            :
+            [
+                new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+                new CadenceStep { StepId = "later", Day = 3650, Action = OutreachAction.EmailReminder, Channel = ContactChannel.Email },
+            ],
+    };
+
+    private static async Task ArmAsync(IGrainFactory grains, int i)
+    {
+        var guarantorId = $"BG{i}";
+        var registered = await grains.GetGrain<IGuarantorGrain>(guarantorId).Register(new GuarantorDetails
+        {
+            FirstName = "Bench", LastName = "Patient", DateOfBirth = new DateOnly(1970, 1, 1),
+            Address = new PostalAddress { Line1 = "1 Main St", City = "Austin", State = "TX", Zip = "78701" },
+            Email = $"patient{i}@example.org", PreferredChannel = ContactChannel.Email,
+        });
+        Check(registered);
+        var account = grains.GetGrain<IPatientAccountGrain>(Key(i));
+        Check(await account.Open(new OpenAccountRequest { GuarantorId = guarantorId }));
+        Check(await account.Post(new EntryRequest
+        {
+            Kind = EntryKind.Charge, Amount = 250.00m, ServiceDate = new DateOnly(2026, 1, 1), Code = "99213", Description = "Office visit", IdempotencyKey = "charge",
+        }));
+    }
+
+    private static void Check<T>(Outcome<T> outcome)
+    {
+        if (!outcome.Succeeded) throw new InvalidOperationException($"{outcome.Errors[0].Code}: {outcome.Errors[0].Message}");
+    }
+
+    private static async Task<TimeSpan> Timed(int count, int inFlight, Func<int, Task> call, string name, string what)
+    {
+        var done = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (i, _) =>
+        {
+            await call(i);
+            var n = Interlocked.Increment(ref done);
+            if (n % 10_000 == 0) Console.WriteLine($"{name}: {n:N0} {what} ({stopwatch.Elapsed.TotalSeconds:N0} s)");
+        });
+        stopwatch.Stop();
+        Console.WriteLine($"{name}: {count:N0} {what} in {stopwatch.Elapsed.TotalSeconds:N1} s");
+        return stopwatch.Elapsed;
+    }
+
+    private static async Task<long> ScalarAsync(DatabaseOptions database, string sql, string? serviceId)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (serviceId is not null)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = "s";
+            p.Value = serviceId;
+            command.Parameters.Add(p);
+        }
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<long> ReadAllRemindersAsync(DatabaseOptions database, string serviceId)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT GrainId, ReminderName, StartTime, Period, Version FROM OrleansRemindersTable WHERE ServiceId = @s";
+        var p = command.CreateParameter();
+        p.ParameterName = "s";
+        p.Value = serviceId;
+        command.Parameters.Add(p);
+        await using var reader = await command.ExecuteReaderAsync();
+        long rows = 0;
+        while (await reader.ReadAsync()) rows++;
+        return rows;
+    }
+}

@@ -1,0 +1,1 @@
+return await Collections.Cli.CliApp.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,82 @@
+using System.Text.Json;
+
+namespace Collections.Cli.Tests;
+
+public class CommandLineTests
+{
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await CliApp.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Simulate_compares_the_shipped_policy_with_a_variant_and_prints_the_table()
+    {
+        var (exit, output, error) = await Run("simulate", "--accounts", "2000", "--days", "60");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        Assert.Contains("shipped", output);
+        Assert.Contains("texts + early call", output);
+        foreach (var row in new[] { "statements", "texts", "call tasks", "final notices", "agency placements", "collected", "days to pay in full, median", "collected per contact" })
+            Assert.Contains(row, output);
+    }
+
+    [Fact]
+    public async Task Simulate_reads_a_policy_file_in_the_api_shape_and_prints_json()
+    {
+        var (exit, output, error) = await Run("simulate", "--accounts", "500", "--days", "40", "--policy", Path.Combine("policies", "standard-early-call.json"), "--json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        using var json = JsonDocument.Parse(output);
+        var scenarios = json.RootElement.GetProperty("scenarios");
+        Assert.Equal(2, scenarios.GetArrayLength());
+        Assert.Equal("standard-early-call.json", scenarios[1].GetProperty("name").GetString());
+        Assert.Contains("standard v2", scenarios[1].GetProperty("policies").GetString());
+    }
+
+    [Theory]
+    [InlineData("--accounts", "abc")]
+    [InlineData("--days", "0")]
+    [InlineData("--bogus", "1")]
+    [InlineData("--policy", "does-not-exist.json")]
+    public async Task Bad_options_exit_2_with_one_line_naming_the_problem(string option, string value)
+    {
+        var (exit, output, error) = await Run(option == "--accounts" ? ["simulate", option, value] : ["simulate", "--accounts", "10", option, value]);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(option == "--bogus" ? "--bogus" : value, error);
+    }
+
+    [Theory]
+    [InlineData("{ \"name\": \"x\", \"steps\": [ { \"stepId\": \"a\", \"day\": \"zero\" } ] }", "$.steps[0].day")]
+    [InlineData("{ \"name\": \"x\", \"stepz\": [] }", "stepz")]
+    [InlineData("{ \"name\": \"x\", ", "invalid policy JSON")]
+    [InlineData("{ \"name\": \"x\", \"steps\": [ { \"stepId\": \"s\", \"day\": 0, \"action\": \"patientStatement\", \"channel\": \"sms\" } ] }", "steps[0].channel")]
+    [InlineData("{ \"name\": \"x\", \"steps\": [ { \"stepId\": \"n\", \"day\": 90, \"action\": \"finalNotice\", \"channel\": \"mail\" }, { \"stepId\": \"a\", \"day\": 100, \"action\": \"agencyPlacement\" } ] }", "steps[1].day")]
+    public async Task A_bad_policy_file_exits_2_with_one_line_naming_the_file_and_the_field(string content, string expected)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"policy-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, content);
+        try
+        {
+            var (exit, output, error) = await Run("simulate", "--accounts", "10", "--policy", file);
+
+            Assert.Equal(2, exit);
+            Assert.Equal("", output);
+            Assert.Single(error.TrimEnd().Split('\n'));
+            Assert.Contains(file, error);
+            Assert.Contains(expected, error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

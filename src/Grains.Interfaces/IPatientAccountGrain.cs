@@ -31,6 +31,10 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("ApproveRefund")]
     Task<Outcome<PostingReceipt>> ApproveRefund(RefundApproval approval);
 
+    /// <summary>Recalls the account from the collection agency (placement ends; the account stays with the hospital).</summary>
+    [Alias("RecallPlacement")]
+    Task<Outcome<AccountView>> RecallPlacement(string? reason);
+
     /// <summary>Stops every contact and action on the account at once, until released.</summary>
     [Alias("PlaceHold")]
     Task<Outcome<AccountView>> PlaceHold(HoldRequest request);
@@ -105,6 +109,7 @@ public sealed record AccountView
     /// <summary>Since when the account has held a credit balance (null: none), and when its refund is due.</summary>
     [Id(19)] public DateTimeOffset? CreditBalanceSince { get; init; }
     [Id(20)] public DateOnly? RefundDueBy { get; init; }
+    [Id(21)] public DateTimeOffset? RecalledFromAgencyAt { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PostingReceipt")]

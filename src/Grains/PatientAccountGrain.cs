@@ -37,6 +37,7 @@ public sealed class AccountState
     [Id(20)] public List<ContactDecisionRecord> Decisions { get; set; } = [];
     /// <summary>Since when the account has held a credit balance; null when it has none.</summary>
     [Id(21)] public DateTimeOffset? CreditBalanceSince { get; set; }
+    [Id(22)] public DateTimeOffset? RecalledFromAgencyAt { get; set; }
 }
 
 public sealed class PatientAccountGrain(
@@ -219,6 +220,26 @@ public sealed class PatientAccountGrain(
             RefundDueBy = DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays),
         }
         : null;
+
+    public async Task<Outcome<AccountView>> RecallPlacement(string? reason)
+    {
+        var outcome = await ChangeAsync(now =>
+        {
+            if (State.PlacedWithAgencyAt is null)
+                return [DomainError.Conflict("placement.none", "The account is not placed with an agency.")];
+            if (State.RecalledFromAgencyAt is not null)
+                return [DomainError.Conflict("placement.recalled", "The account was already recalled from the agency.")];
+            var errors = new ErrorList();
+            Text.Require(reason, "reason", 200, errors);
+            if (errors.Any) return errors.Errors;
+            State.RecalledFromAgencyAt = now;
+            return [];
+        });
+        if (outcome.Succeeded)
+            await grains.GetGrain<IPlacementRegisterGrain>(Key.Facility).Recall(Key, reason!.Trim(), State.RecalledFromAgencyAt!.Value);
+        await audit.RecordAsync(clock, "account.placement.recall", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors));
+        return outcome;
+    }
 
     public async Task<Outcome<AccountView>> PlaceHold(HoldRequest request)
     {
@@ -450,6 +471,11 @@ public sealed class PatientAccountGrain(
                         break;
                     case OutreachAction.AgencyPlacement:
                         State.PlacedWithAgencyAt ??= now;
+                        await grains.GetGrain<IPlacementRegisterGrain>(Key.Facility).Place(new AgencyPlacement
+                        {
+                            Account = Key, GuarantorId = State.GuarantorId, BalancePlaced = balances.PatientResponsibility, PlacedAt = State.PlacedWithAgencyAt.Value,
+                            FirstStatementAt = State.FirstStatementAt, PolicyReference = policy.Reference,
+                        });
                         break;
                 }
                 await audit.RecordAsync(clock, "account.cadence.step", Resource, Id, "ok", $"step={step.StepId};action={action};channel={channel};policy={policy.Reference}");
@@ -576,6 +602,7 @@ public sealed class PatientAccountGrain(
             FinalNoticeAt = State.FinalNoticeAt,
             PlacedWithAgencyAt = State.PlacedWithAgencyAt,
             CreditBalanceSince = State.CreditBalanceSince,
+            RecalledFromAgencyAt = State.RecalledFromAgencyAt,
             RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };
     }

@@ -13,4 +13,5 @@ public static class StorageNames
     public const string PhoneDirectoryState = "phone-directory";
     public const string RemittanceLogState = "remittance-log";
     public const string CreditBalanceRegistryState = "credit-balance-registry";
+    public const string PlacementRegisterState = "placement-register";
 }

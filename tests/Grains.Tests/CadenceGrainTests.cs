@@ -115,6 +115,15 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
             messages.OrderBy(m => m.CreatedAt).Select(m => m.Action));
         var tasks = await Grains.GetGrain<ICallTaskQueueGrain>("MAIN").List(null, 1000);
         Assert.Single(tasks, t => t.Account.ToString() == key && t.Kind == CallTaskKind.Call);
+
+        // The placement is in the facility's register (and so in the agency's file) until it is recalled.
+        var register = Grains.GetGrain<IPlacementRegisterGrain>("MAIN");
+        var placement = Assert.Single(await register.List(PlacementStatus.Placed), p => p.Account.ToString() == key);
+        Assert.Equal(500.00m, placement.BalancePlaced);
+        Assert.False((await account.RecallPlacement(null)).Succeeded); // a recall needs its reason
+        Assert.True((await account.RecallPlacement("Patient applied for financial assistance")).Succeeded);
+        Assert.DoesNotContain(await register.List(PlacementStatus.Placed), p => p.Account.ToString() == key);
+        Assert.Equal(PlacementStatus.Recalled, (await register.List(null)).Single(p => p.Account.ToString() == key).Status);
     }
 
     [Fact]

@@ -75,6 +75,7 @@ public static class GatewayExtensions
         api.MapFollowUp();
         api.MapOutreach();
         api.MapRemittances();
+        api.MapPlacements();
         api.MapAdministration();
     }
 

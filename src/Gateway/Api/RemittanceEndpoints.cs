@@ -40,7 +40,7 @@ public static class RemittanceEndpoints
     public sealed record RemittanceSummary(string RemittanceId, decimal PaymentAmount, int ClaimsPosted, int ClaimsAlreadyPosted, int Exceptions, decimal ProviderAdjustments, IReadOnlyList<string> Warnings);
 
     private static async Task<Results<Ok<IReadOnlyList<RemittanceSummary>>, ProblemHttpResult>> Post(
-        string facility, HttpRequest request, IGrainFactory grains, TimeProvider clock, CancellationToken cancellationToken)
+        string facility, HttpRequest request, IGrainFactory grains, TimeProvider clock, Persistence.DatabaseOptions database, CancellationToken cancellationToken)
     {
         if (!Identifiers.IsFacility(facility))
             return Problems.Invalid("facility", "facility.invalid", "The facility code must be 1 to 32 letters, digits, '-' or '_'.");
@@ -76,35 +76,18 @@ public static class RemittanceEndpoints
         var summaries = new List<RemittanceSummary>();
         foreach (var remittance in remittances)
         {
-            var claims = new List<RemittanceClaimRecord>();
-            var exceptions = new List<RemittanceException>();
-            for (var i = 0; i < remittance.Claims.Count; i++)
+            // Claims for different accounts are independent: post them in parallel, each account's claims in file order.
+            // SQLite has one writer at a time, so more than a few at once only queue on its lock.
+            var parallelism = database.Provider == Persistence.DatabaseProvider.Sqlite ? 2 : 16;
+            var results = new (RemittanceClaimRecord Record, RemittanceException? Exception)[remittance.Claims.Count];
+            var byAccount = Enumerable.Range(0, remittance.Claims.Count).GroupBy(i => remittance.Claims[i].PatientControlNumber);
+            await Parallel.ForEachAsync(byAccount, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (group, _) =>
             {
-                var claim = remittance.Claims[i];
-                var record = new RemittanceClaimRecord
-                {
-                    PatientControlNumber = claim.PatientControlNumber, PayerClaimControlNumber = claim.PayerClaimControlNumber, Status = claim.Status,
-                    ChargeAmount = claim.ChargeAmount, PaidAmount = claim.PaidAmount, Outcome = ClaimPostingStatus.Exception,
-                };
-                var (posted, problem, planned) = await PostClaimAsync(grains, facility, remittance, claim);
-                if (problem is null)
-                {
-                    claims.Add(record with
-                    {
-                        Outcome = posted!.All(p => p.IsReplay) ? ClaimPostingStatus.AlreadyPosted : ClaimPostingStatus.Posted,
-                        EntryIds = posted!.Select(p => p.Entry.EntryId).ToList(),
-                    });
-                }
-                else
-                {
-                    claims.Add(record with { Reason = problem });
-                    exceptions.Add(new RemittanceException
-                    {
-                        ExceptionId = $"{remittance.RemittanceId}/{i}", RemittanceId = remittance.RemittanceId, Claim = record with { Reason = problem },
-                        Reason = problem, PlannedEntries = planned, CreatedAt = clock.GetUtcNow(),
-                    });
-                }
-            }
+                foreach (var i in group)
+                    results[i] = await PostOneAsync(grains, facility, remittance, i, clock);
+            });
+            var claims = results.Select(r => r.Record).ToList();
+            var exceptions = results.Where(r => r.Exception is not null).Select(r => r.Exception!).ToList();
             await log.Record(new RemittanceRecord
             {
                 RemittanceId = remittance.RemittanceId, Facility = facility, PayerName = remittance.PayerName, PaymentAmount = remittance.PaymentAmount,
@@ -118,6 +101,28 @@ public static class RemittanceEndpoints
                 remittance.Warnings.Select(w => $"Segment {w.SegmentNumber}: {w.Reason}").ToList()));
         }
         return TypedResults.Ok<IReadOnlyList<RemittanceSummary>>(summaries);
+    }
+
+    private static async Task<(RemittanceClaimRecord, RemittanceException?)> PostOneAsync(IGrainFactory grains, string facility, Remittance835 remittance, int index, TimeProvider clock)
+    {
+        var claim = remittance.Claims[index];
+        var record = new RemittanceClaimRecord
+        {
+            PatientControlNumber = claim.PatientControlNumber, PayerClaimControlNumber = claim.PayerClaimControlNumber, Status = claim.Status,
+            ChargeAmount = claim.ChargeAmount, PaidAmount = claim.PaidAmount, Outcome = ClaimPostingStatus.Exception,
+        };
+        var (posted, problem, planned) = await PostClaimAsync(grains, facility, remittance, claim);
+        if (problem is null)
+            return (record with
+            {
+                Outcome = posted!.All(p => p.IsReplay) ? ClaimPostingStatus.AlreadyPosted : ClaimPostingStatus.Posted,
+                EntryIds = posted!.Select(p => p.Entry.EntryId).ToList(),
+            }, null);
+        return (record with { Reason = problem }, new RemittanceException
+        {
+            ExceptionId = $"{remittance.RemittanceId}/{index}", RemittanceId = remittance.RemittanceId, Claim = record with { Reason = problem },
+            Reason = problem, PlannedEntries = planned, CreatedAt = clock.GetUtcNow(),
+        });
     }
 
     /// <summary>Posts one claim to its account; a problem instead when it cannot (with what would have posted, for a later match).</summary>

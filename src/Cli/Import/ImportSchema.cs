@@ -155,6 +155,7 @@ public static class ImportSchema
         return snake switch
         {
             "reverses_entry_id" => "reverses_transaction_id",
+            "address" => "address_line1",
             "address_city" => "city",
             "address_state" => "state",
             "address_zip" => "zip",

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using CsvHelper;
+using Spectre.Console;
+
+namespace Collections.Cli.Import;
+
+public sealed record ImportOptions
+{
+    public required ImportKind Kind { get; init; }
+    public required string File { get; init; }
+    public required Uri BaseAddress { get; init; }
+    public required string ApiKey { get; init; }
+    public string? ErrorsFile { get; init; }
+    public int Parallel { get; init; } = 8;
+    /// <summary>Draw a Spectre.Console progress bar (a terminal); otherwise a plain line every few seconds.</summary>
+    public bool Interactive { get; init; }
+    public TimeSpan PlainProgressEvery { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed record ImportSummary(long Read, long Loaded, long AlreadyPresent, long Failed, TimeSpan Elapsed)
+{
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Read / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Streams a CSV file row by row, checks each row locally, and posts the good ones to the HTTP API with bounded parallelism.
+/// Memory is bounded by the channel between the reader and the workers; errors go straight to the errors file.
+/// </summary>
+public sealed class Importer : IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonType = new("application/json") { CharSet = "utf-8" };
+    private readonly ImportOptions _options;
+    private readonly HttpClient _http;
+    private readonly TextWriter _output;
+    private readonly TextWriter? _errorsFile;
+    private readonly Lock _errorsLock = new();
+    private readonly List<RowError> _firstErrors = [];
+    private long _read, _loaded, _already, _failed;
+    private string? _fatal;
+
+    public const int ShownErrors = 20;
+
+    public Importer(ImportOptions options, TextWriter output, HttpMessageHandler? handler = null)
+    {
+        _options = options;
+        _output = output;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Parallel, 1), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = options.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(100),
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        if (options.ErrorsFile is not null)
+        {
+            _errorsFile = new StreamWriter(options.ErrorsFile, append: false, new UTF8Encoding(false));
+            _errorsFile.WriteLine("row,column,reason");
+        }
+    }
+
+    /// <summary>The first <see cref="ShownErrors"/> row errors (all of them go to the errors file).</summary>
+    public IReadOnlyList<RowError> FirstErrors { get { lock (_errorsLock) return [.. _firstErrors]; } }
+
+    /// <summary>Checks the header (throws <see cref="CliInputException"/> before anything is posted), then imports every row.</summary>
+    public async Task<ImportSummary> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"--file {_options.File}: {e.Message}");
+        }
+        await using var _ = stream;
+        // CsvHelper 34 reads UTF-8 bytes straight from the stream (byte order marks honored) with a bounded buffer.
+        await using var csv = CsvReader.Create(stream, new CsvReaderOptions { Separator = ',', TrimWhitespace = true, TrackLineNumbers = true }, leaveOpen: true);
+        await csv.ReadHeaderAsync(cancellationToken);
+        if (csv.Headers is not { Count: > 0 } header)
+            throw new CliInputException($"--file {_options.File}: the file is empty; the first line must be the {ImportSchema.Name(_options.Kind)} header (see docs/import.md)");
+        if (ImportSchema.CheckHeader(_options.Kind, header) is { } problem)
+            throw new CliInputException($"--file {_options.File}: {problem}");
+        var index = header.Select((h, i) => (h, i)).ToDictionary(p => p.h, p => p.i, StringComparer.Ordinal);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var queue = Channel.CreateBounded<PreparedRow>(new BoundedChannelOptions(Math.Max(_options.Parallel, 1) * 4) { SingleWriter = true });
+        var workers = Enumerable.Range(0, Math.Max(_options.Parallel, 1)).Select(_ => Task.Run(() => WorkAsync(queue.Reader, stop), CancellationToken.None)).ToArray();
+
+        async Task ReadAsync(Action<double>? progress)
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested && await csv.ReadAsync(stop.Token))
+                {
+                    Interlocked.Increment(ref _read);
+                    var row = csv.LineNumber;
+                    var (prepared, errors) = ImportSchema.Prepare(_options.Kind, row, column => index.TryGetValue(column, out var i) ? csv.GetString(i) : null);
+                    if (prepared is null)
+                    {
+                        Fail(errors);
+                    }
+                    else
+                    {
+                        await queue.Writer.WriteAsync(prepared, stop.Token);
+                    }
+                    if ((_read & 255) == 0) progress?.Invoke(stream.Length == 0 ? 1 : (double)csv.ByteOffset / stream.Length);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                queue.Writer.TryComplete();
+            }
+            await Task.WhenAll(workers);
+        }
+
+        if (_options.Interactive)
+            await RunWithProgressBarAsync(ReadAsync, clock);
+        else
+            await RunWithPlainProgressAsync(ReadAsync, clock);
+
+        if (_errorsFile is not null) await _errorsFile.FlushAsync(CancellationToken.None);
+        if (_fatal is not null) throw new CliInputException(_fatal);
+        return new ImportSummary(_read, _loaded, _already, _failed, clock.Elapsed);
+    }
+
+    private async Task RunWithProgressBarAsync(Func<Action<double>?, Task> read, Stopwatch clock)
+    {
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Describe(clock), maxValue: 1.0);
+                await read(fraction =>
+                {
+                    task.Value = Math.Min(fraction, 1.0);
+                    task.Description = Describe(clock);
+                });
+                task.Value = 1.0;
+                task.Description = Describe(clock);
+            });
+    }
+
+    private async Task RunWithPlainProgressAsync(Func<Action<double>?, Task> read, Stopwatch clock)
+    {
+        var last = clock.Elapsed;
+        var fraction = 0.0;
+        await read(f =>
+        {
+            fraction = f;
+            if (clock.Elapsed - last < _options.PlainProgressEvery) return;
+            last = clock.Elapsed;
+            lock (_output) _output.WriteLine($"{fraction,6:P0} {Describe(clock)}");
+        });
+    }
+
+    private string Describe(Stopwatch clock)
+    {
+        var read = Interlocked.Read(ref _read);
+        var rate = clock.Elapsed.TotalSeconds > 0 ? read / clock.Elapsed.TotalSeconds : 0;
+        return $"{read:N0} rows read, {Interlocked.Read(ref _loaded):N0} loaded, {Interlocked.Read(ref _already):N0} already present, {Interlocked.Read(ref _failed):N0} failed, {rate:N0} rows/s";
+    }
+
+    private async Task WorkAsync(ChannelReader<PreparedRow> reader, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var row in reader.ReadAllAsync(stop.Token))
+            {
+                await PostAsync(row, stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PostAsync(PreparedRow row, CancellationTokenSource stop)
+    {
+        var payload = Encoding.UTF8.GetBytes(row.Body.ToJsonString());
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, row.Path) { Content = new ByteArrayContent(payload) };
+                request.Content.Headers.ContentType = JsonType;
+                if (row.IdempotencyKey is not null) request.Headers.Add("Idempotency-Key", row.IdempotencyKey);
+                using var response = await _http.SendAsync(request, stop.Token);
+                var status = (int)response.StatusCode;
+                if ((status >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests) && attempt < 4)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), stop.Token);
+                    continue;
+                }
+                await HandleAsync(row, response, stop);
+                return;
+            }
+            catch (HttpRequestException e) when (attempt < 4)
+            {
+                _ = e;
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), stop.Token);
+            }
+            catch (HttpRequestException e)
+            {
+                // The engine cannot be reached: every further row would fail the same way.
+                _fatal ??= $"--url {_options.BaseAddress}: {e.Message}";
+                await stop.CancelAsync();
+                return;
+            }
+        }
+    }
+
+    private async Task HandleAsync(PreparedRow row, HttpResponseMessage response, CancellationTokenSource stop)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);
+            Interlocked.Increment(ref replayed ? ref _already : ref _loaded);
+            return;
+        }
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            _fatal ??= $"the engine refused the API key ({(int)response.StatusCode} {response.ReasonPhrase}); import needs a key with the admin or supervisor role";
+            await stop.CancelAsync();
+            return;
+        }
+        JsonElement problem = default;
+        try
+        {
+            problem = await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token);
+        }
+        catch (JsonException)
+        {
+        }
+        var code = problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("code", out var c) ? c.GetString() : null;
+        if (response.StatusCode == HttpStatusCode.Conflict && code is "guarantor.exists" or "account.exists")
+        {
+            Interlocked.Increment(ref _already);
+            return;
+        }
+        var errors = new List<RowError>();
+        if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var error in list.EnumerateArray())
+            {
+                var field = error.TryGetProperty("field", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+                var message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
+                errors.Add(new RowError(row.Row, ImportSchema.ColumnFor(field, row), message ?? code ?? response.ReasonPhrase ?? "refused"));
+            }
+        }
+        if (errors.Count == 0)
+        {
+            var detail = problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            errors.Add(new RowError(row.Row, "", $"{(int)response.StatusCode} {detail ?? response.ReasonPhrase}"));
+        }
+        Fail(errors);
+    }
+
+    private void Fail(List<RowError> errors)
+    {
+        Interlocked.Increment(ref _failed);
+        lock (_errorsLock)
+        {
+            foreach (var error in errors)
+            {
+                if (_firstErrors.Count < ShownErrors) _firstErrors.Add(error);
+                _errorsFile?.WriteLine($"{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}");
+            }
+        }
+    }
+
+    private static string Quote(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _errorsFile?.Dispose();
+    }
+}

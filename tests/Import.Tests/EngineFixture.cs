@@ -1,0 +1,66 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Collections.Hosting;
+using Collections.TestSupport;
+using Microsoft.AspNetCore.Builder;
+
+namespace Collections.Import.Tests;
+
+/// <summary>The engine exactly as the run command starts it (local profile, SQLite), on free ports, in this process.</summary>
+public sealed class EngineFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string DataFolder { get; } = TestDatabases.NewFolder();
+    public Uri BaseAddress { get; private set; } = null!;
+    public string AdminKey { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var httpPort = Ports.Free();
+        BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        _app = EngineHost.Build(
+        [
+            "--data", DataFolder, "--urls", BaseAddress.ToString(),
+            "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
+            "--Collections:ApiKeyCacheSeconds", "0",
+        ]);
+        await _app.StartAsync();
+        AdminKey = (await File.ReadAllTextAsync(Path.Combine(DataFolder, "admin-api-key"))).Trim();
+    }
+
+    public HttpClient Anonymous() => new() { BaseAddress = BaseAddress };
+
+    public HttpClient As(string key)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public HttpClient Admin() => As(AdminKey);
+
+    /// <summary>Creates an API key for a role through the admin API.</summary>
+    public async Task<string> KeyForAsync(string role)
+    {
+        using var admin = Admin();
+        var response = await admin.PostAsJsonAsync("/api/keys", new { name = $"test {role}", role });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EngineCollection : ICollectionFixture<EngineFixture>
+{
+    public const string Name = "engine";
+}

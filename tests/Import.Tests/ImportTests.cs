@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Collections.Cli;
+
+namespace Collections.Import.Tests;
+
+[Collection(EngineCollection.Name)]
+public sealed class ImportTests(EngineFixture engine)
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("import-").FullName;
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    private string Write(string name, params string[] lines)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllText(path, string.Join("\n", lines) + "\n", new UTF8Encoding(false));
+        return path;
+    }
+
+    private async Task<(int Code, string Output, string Error, List<string[]> Errors)> ImportAsync(string kind, string file)
+    {
+        var errorsFile = Path.Combine(_folder, $"errors-{Guid.NewGuid():N}.csv");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(
+            ["import", kind, "--file", file, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4"],
+            output, error);
+        var rows = File.Exists(errorsFile)
+            ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 3)).OrderBy(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToList()
+            : [];
+        return (code, output.ToString(), error.ToString(), rows);
+    }
+
+    private async Task SeedGuarantorAndAccountsAsync(int accounts)
+    {
+        var guarantors = Write("g.csv",
+            "guarantor_id,first_name,last_name,date_of_birth,address_line1,city,state,zip,mobile_phone,email,preferred_channel",
+            $"G{_run},Ada,Lovelace,1980-02-03,1 Main St,Springfield,IL,62701,2175550100,ada@example.com,email");
+        Assert.Equal(0, (await ImportAsync("guarantors", guarantors)).Code);
+        var lines = new List<string> { "facility,account_number,guarantor_id,primary_payer,admit_date,discharge_date" };
+        for (var i = 0; i < accounts; i++) lines.Add($"F{_run},A{i},G{_run},,2026-09-01,2026-09-03");
+        Assert.Equal(0, (await ImportAsync("accounts", Write("a.csv", [.. lines]))).Code);
+    }
+
+    [Fact]
+    public async Task Ten_good_and_three_bad_transactions_load_the_ten_and_report_the_three_by_row_and_column_and_a_rerun_changes_nothing()
+    {
+        await SeedGuarantorAndAccountsAsync(2);
+        var lines = new List<string> { "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method" };
+        for (var i = 0; i < 10; i++)
+            lines.Add(i < 5
+                ? $"F{_run},A{i % 2},T{i},charge,100.00,2026-10-01,2026-09-02,99213,Visit,"
+                : $"F{_run},A{i % 2},T{i},patientPayment,10.00,2026-10-02,,,,card");
+        lines.Insert(4, $"F{_run},A0,BAD1,charge,12.5x,2026-10-01,,,,");        // row 5: not a decimal (local)
+        lines.Insert(8, $"F{_run},A0,BAD2,charge,10.00,2026-13-01,,,,");        // row 9: not a date (local)
+        lines.Add($"F{_run},A1,BAD3,patientPayment,-5.00,2026-10-01,,,,card");    // row 14: refused by the API
+        var file = Write("t.csv", [.. lines]);
+
+        var first = await ImportAsync("transactions", file);
+        Assert.Equal(1, first.Code);
+        Assert.Contains("13 rows read, 10 loaded, 0 already present, 3 failed", first.Output, StringComparison.Ordinal);
+        Assert.Equal(["5", "9", "14"], first.Errors.Select(e => e[0]));
+        Assert.Equal(["amount", "effective_date", "amount"], first.Errors.Select(e => e[1]));
+        Assert.Contains("row 5, column amount", first.Error, StringComparison.Ordinal);
+
+        var before = await BalancesAsync();
+        var second = await ImportAsync("transactions", file);
+        Assert.Equal(1, second.Code);
+        Assert.Contains("13 rows read, 0 loaded, 10 already present, 3 failed", second.Output, StringComparison.Ordinal);
+        Assert.Equal(first.Errors.Select(e => e[0] + e[1]), second.Errors.Select(e => e[0] + e[1]));
+        Assert.Equal(before, await BalancesAsync());
+        // A0: 3 charges (T0, T2, T4) and 2 payments (T6, T8): 300 - 20; A1: 2 charges and 3 payments: 200 - 30.
+        Assert.Equal(["280.00", "170.00"], before);
+    }
+
+    private async Task<string[]> BalancesAsync()
+    {
+        using var client = engine.Admin();
+        var result = new List<string>();
+        foreach (var account in new[] { "A0", "A1" })
+        {
+            var view = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/{account}");
+            result.Add(view.GetProperty("balances").GetProperty("balance").GetRawText());
+        }
+        return [.. result];
+    }
+
+    [Fact]
+    public async Task Guarantors_and_accounts_import_and_reimport_as_already_present()
+    {
+        var guarantors = Write("g.csv",
+            "guarantor_id,first_name,last_name,date_of_birth,address_line1,city,state,zip,mobile_phone,home_phone",
+            $"H{_run},Ada,Lovelace,1980-02-03,1 Main St,Springfield,IL,62701,2175550100,",
+            $"I{_run},Alan,Turing,1912-06-23,2 Oak Ave,Springfield,IL,62702,,2175550101",
+            $"J{_run},Bad,Date,1912-02-30,3 Elm St,Springfield,IL,62703,,",
+            $"K{_run},Bad,Zip,1950-01-01,4 Pine St,Springfield,IL,ABCDE,,");
+        var first = await ImportAsync("guarantors", guarantors);
+        Assert.Equal(1, first.Code);
+        Assert.True(first.Output.Contains("4 rows read, 2 loaded, 0 already present, 2 failed", StringComparison.Ordinal), first.Output + first.Error);
+        Assert.Equal([("4", "date_of_birth"), ("5", "zip")], first.Errors.Select(e => (e[0], e[1])));
+        var again = await ImportAsync("guarantors", guarantors);
+        Assert.Contains("4 rows read, 0 loaded, 2 already present, 2 failed", again.Output, StringComparison.Ordinal);
+
+        var accounts = Write("a.csv",
+            "facility,account_number,guarantor_id,patient_first_name,patient_last_name,patient_date_of_birth",
+            $"F{_run},X1,H{_run},Kid,Lovelace,2015-05-05",
+            $"F{_run},X2,I{_run},,,");
+        Assert.Equal(0, (await ImportAsync("accounts", accounts)).Code);
+        var rerun = await ImportAsync("accounts", accounts);
+        Assert.Equal(0, rerun.Code);
+        Assert.Contains("2 rows read, 0 loaded, 2 already present, 0 failed", rerun.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_required_column_is_one_line_and_exit_code_2_before_anything_is_posted()
+    {
+        var file = Write("t.csv", "facility,account_number,transaction_id,kind,effective_date", $"F{_run},A0,T1,charge,2026-10-01");
+        var result = await ImportAsync("transactions", file);
+        Assert.Equal(2, result.Code);
+        Assert.Equal("collections: --file " + file + ": missing required column 'amount' (see docs/import.md for the transactions header)", result.Error.TrimEnd());
+        Assert.Empty(result.Output);
+    }
+}

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Collections.Cli;
 
+using Collections.Gateway.Tests;
+
 namespace Collections.Import.Tests;
 
 [Collection(EngineCollection.Name)]

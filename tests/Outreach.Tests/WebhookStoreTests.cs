@@ -57,6 +57,15 @@ public sealed class WebhookStoreTests
             Assert.Equal(200, done.LastStatusCode);
             Assert.NotNull(done.DeliveredAt);
             Assert.Equal(3, (await store.AttemptsAsync(delivery.Id)).Count); // including the lease-lost one
+
+            // Unsubscribed while an attempt was under way: the retry it asked for is cancelled, not sent.
+            await store.PublishAsync([e with { EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, "entry-E2") }]);
+            var next = Assert.Single(await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1)), c => c.Delivery.SubscriptionId == subscription.Id);
+            Assert.True(await store.DeleteAsync(subscription.Id));
+            Assert.True(await store.RecordAttemptAsync("a", new WebhookAttempt(next.Delivery.Id, 1, now, now, "retry", 503, "http 503"), WebhookStatus.Pending, now));
+            Assert.Empty(await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1)));
+            await store.FailAbandonedAsync(5);
+            Assert.Equal(WebhookStatus.Cancelled, Assert.Single(await store.DeliveriesAsync(subscription.Id, null, 10), d => d.Id == next.Delivery.Id).Status);
         }
         finally
         {

@@ -63,7 +63,10 @@ public interface IWebhookStore : IAccountEventSink
     /// <summary>Logs the attempt and, if <paramref name="owner"/> still holds the lease, moves the delivery on. False if the lease was lost.</summary>
     Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
 
-    /// <summary>Fails deliveries whose lease ran out on their last allowed attempt. Returns their ids.</summary>
+    /// <summary>
+    /// Fails deliveries whose lease ran out on their last allowed attempt (returns their ids), and cancels those left
+    /// pending or abandoned for a subscription that has ended.
+    /// </summary>
     Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default);
 }
 
@@ -196,7 +199,8 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
-        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts";
+        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts"
+                           + " AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NULL)";
         // As the outbox: SQLite writes one at a time; PostgreSQL skips rows another dispatcher is claiming right now.
         var sql = IsPostgres
             ? $"""
@@ -276,6 +280,18 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     public async Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        // A delivery that was under way when its subscription ended, or whose dispatcher died then, is not sent again.
+        await using (var cancel = connection.Command(
+            """
+            UPDATE webhook_delivery SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                last_error = 'unsubscribed'
+            WHERE (status = 'pending' OR (status = 'sending' AND lease_until <= @now))
+              AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NOT NULL)
+            """))
+        {
+            cancel.WithParameter("now", database.Timestamp(clock.GetUtcNow()));
+            await cancel.ExecuteNonQueryAsync(cancellationToken);
+        }
         await using var command = connection.Command(
             """
             UPDATE webhook_delivery

@@ -2,6 +2,7 @@ using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Domain.Cadence;
 using Collections.Domain.Compliance;
+using Collections.Outreach.Webhooks;
 using Collections.Persistence;
 using Orleans.Concurrency;
 
@@ -38,6 +39,13 @@ public sealed class AccountState
     /// <summary>Since when the account has held a credit balance; null when it has none.</summary>
     [Id(21)] public DateTimeOffset? CreditBalanceSince { get; set; }
     [Id(22)] public DateTimeOffset? RecalledFromAgencyAt { get; set; }
+    /// <summary>How many times the cadence status has changed (numbers the statusChanged events).</summary>
+    [Id(23)] public int StatusChanges { get; set; }
+    /// <summary>
+    /// Events stored with the change that raised them and not yet handed to the event sink: a crash between the two
+    /// loses none (they are published at the next call or activation; the sink ignores an event id it already has).
+    /// </summary>
+    [Id(24)] public List<AccountEvent> PendingEvents { get; set; } = [];
 }
 
 public sealed class PatientAccountGrain(
@@ -45,7 +53,8 @@ public sealed class PatientAccountGrain(
     IGrainFactory grains,
     CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, IPatientAccountGrain, IRemindable
+    IAuditTrail audit,
+    IAccountEventSink events) : Grain, IPatientAccountGrain, IRemindable
 {
     public const string CadenceReminder = "cadence";
     private const int DecisionsKept = 200;
@@ -53,6 +62,8 @@ public sealed class PatientAccountGrain(
     private string Id => this.GetPrimaryKeyString();
     private AccountKey Key => AccountKey.Parse(Id);
     private AccountState State => account.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => PublishEventsAsync();
 
     public async Task<Outcome<AccountView>> Open(OpenAccountRequest request)
     {
@@ -103,6 +114,7 @@ public sealed class PatientAccountGrain(
         await audit.RecordAsync(clock, outcome.Value?.IsReplay == true ? "account.entry.replay" : "account.entry.post", Resource, Id,
             AuditExtensions.OutcomeOf(outcome.Errors),
             entry is null ? $"kind={request.Kind}" : $"entry={entry.EntryId};kind={entry.Kind};amount={entry.Amount:0.00}");
+        await PublishEventsAsync();
         if (outcome.Succeeded && outcome.Value?.IsReplay == false)
             await RunCadenceAsync(); // the patient's share may have started or ended the cadence
         return outcome;
@@ -120,7 +132,9 @@ public sealed class PatientAccountGrain(
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
         {
+            var before = Balances;
             State.Entries.Add(decision.Entry!);
+            RaiseBalanceEvents(before, [decision.Entry!], now);
             await PersistAsync();
         }
         return Outcome<PostingReceipt>.Success(new PostingReceipt
@@ -156,7 +170,9 @@ public sealed class PatientAccountGrain(
             {
                 if (receipts.Any(r => !r.Replay))
                 {
+                    var before = Balances;
                     State.Entries = working;
+                    RaiseBalanceEvents(before, receipts.Where(r => !r.Replay).Select(r => r.Entry).ToList(), now);
                     await PersistAsync();
                 }
                 var balances = Balances;
@@ -165,6 +181,7 @@ public sealed class PatientAccountGrain(
         }
         await audit.RecordAsync(clock, "account.entry.post-batch", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
             outcome.Value is { } posted ? $"entries={string.Join(",", posted.Select(r => r.Entry.EntryId))};new={posted.Count(r => !r.IsReplay)}" : $"requests={requests.Count}");
+        await PublishEventsAsync();
         if (outcome.Value?.Any(r => !r.IsReplay) == true)
             await RunCadenceAsync(); // a transfer to the patient starts the cadence
         return outcome;
@@ -184,6 +201,7 @@ public sealed class PatientAccountGrain(
             outcome = await PostAsync(RefundRequest(approval, credit));
         await audit.RecordAsync(clock, "account.refund.approve", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
             outcome.Value is { } r ? $"entry={r.Entry.EntryId};amount={r.Entry.Amount:0.00}" : null);
+        await PublishEventsAsync();
         if (outcome.Value?.IsReplay == false) await RunCadenceAsync();
         return outcome;
     }
@@ -433,6 +451,12 @@ public sealed class PatientAccountGrain(
             State.Cadence = await TakeStepAsync(guarantor, person, policy, step, balances, now);
         }
         if (evaluation.WakeAt is { } wake) wakes.Add(wake);
+        if (State.CadenceStatus != evaluation.Status)
+        {
+            State.StatusChanges++;
+            Raise(AccountEventTypes.StatusChanged, $"status-{State.StatusChanges}", now, balances,
+                previousStatus: StatusName(State.CadenceStatus), status: StatusName(evaluation.Status));
+        }
         State.CadenceStatus = evaluation.Status;
         State.PolicyReference = evaluation.Status == CadenceStatus.Idle ? null : policy.Reference;
         var creditChanged = TrackCreditBalance(balances, now);
@@ -441,6 +465,7 @@ public sealed class PatientAccountGrain(
         if (creditChanged)
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
+        await PublishEventsAsync();
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)
@@ -470,7 +495,11 @@ public sealed class PatientAccountGrain(
                         State.FinalNoticeAt ??= now;
                         break;
                     case OutreachAction.AgencyPlacement:
-                        State.PlacedWithAgencyAt ??= now;
+                        if (State.PlacedWithAgencyAt is null)
+                        {
+                            State.PlacedWithAgencyAt = now;
+                            Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);
+                        }
                         await grains.GetGrain<IPlacementRegisterGrain>(Key.Facility).Place(new AgencyPlacement
                         {
                             Account = Key, GuarantorId = State.GuarantorId, BalancePlaced = balances.PatientResponsibility, PlacedAt = State.PlacedWithAgencyAt.Value,
@@ -555,6 +584,53 @@ public sealed class PatientAccountGrain(
     }
 
     private AccountBalances Balances => AccountBalances.Of(State.Entries);
+
+    /// <summary>
+    /// After entries were added (not yet persisted): balanceChanged if any balance moved, and paidInFull if a payment or
+    /// adjustment brought what the patient owes from above zero to zero. Named after the last entry, so stable.
+    /// </summary>
+    private void RaiseBalanceEvents(AccountBalances before, List<LedgerEntry> added, DateTimeOffset now)
+    {
+        if (added.Count == 0) return;
+        var after = Balances;
+        var last = added[^1].EntryId;
+        if (before.InsuranceBalance != after.InsuranceBalance || before.PatientBalance != after.PatientBalance)
+            Raise(AccountEventTypes.BalanceChanged, $"entry-{last}", now, after, before, entryId: last);
+        if (before.PatientResponsibility > 0 && after.PatientResponsibility == 0 && added.Any(e => e.Kind is EntryKind.PatientPayment or EntryKind.Adjustment))
+            Raise(AccountEventTypes.PaidInFull, $"entry-{last}", now, after, before, entryId: last);
+    }
+
+    private void Raise(string type, string cause, DateTimeOffset now, AccountBalances balances, AccountBalances? previous = null,
+        string? entryId = null, string? previousStatus = null, string? status = null)
+    {
+        var key = Key;
+        State.PendingEvents.Add(new AccountEvent
+        {
+            EventId = AccountEvent.IdFor(Id, type, cause), Type = type, OccurredAt = now, Facility = key.Facility, AccountNumber = key.AccountNumber,
+            Balances = AccountEventBalances.Of(balances), PreviousBalances = previous is null ? null : AccountEventBalances.Of(previous),
+            EntryId = entryId, PreviousStatus = previousStatus, Status = status,
+        });
+    }
+
+    private static string StatusName(CadenceStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
+
+    /// <summary>
+    /// Hands the stored pending events to the sink. If the sink cannot take them now they stay in the state and go at
+    /// the next call or activation: the account's own change has already succeeded and is not undone.
+    /// </summary>
+    private async Task PublishEventsAsync()
+    {
+        if (State.PendingEvents.Count == 0) return;
+        try
+        {
+            await events.PublishAsync(State.PendingEvents.ToList());
+            State.PendingEvents.Clear(); // stored cleared with the next write; publishing again until then is harmless
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+        {
+            // Kept for the next try.
+        }
+    }
 
     private async Task PersistAsync()
     {

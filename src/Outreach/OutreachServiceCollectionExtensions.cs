@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Collections.Outreach.Webhooks;
 
 namespace Collections.Outreach;
 
@@ -37,6 +38,27 @@ public static class OutreachServiceCollectionExtensions
         {
             services.TryAddSingleton<OutboxSender>();
             services.AddHostedService(sp => sp.GetRequiredService<OutboxSender>());
+        }
+        services.AddCollectionsWebhooks(configuration);
+        return services;
+    }
+
+    /// <summary>
+    /// Outbound webhooks: the subscription and delivery store (also the account grains' <see cref="IAccountEventSink"/>)
+    /// and, unless <c>Collections:Webhooks:Enabled</c> is false, the <see cref="WebhookDispatcher"/>.
+    /// </summary>
+    public static IServiceCollection AddCollectionsWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
+        services.TryAddSingleton<WebhookSignal>();
+        services.TryAddSingleton<IWebhookStore, SqlWebhookStore>();
+        services.TryAddSingleton<IAccountEventSink>(sp => sp.GetRequiredService<IWebhookStore>());
+        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        if (configuration.GetValue($"{WebhookOptions.Section}:Enabled", true))
+        {
+            services.TryAddSingleton<WebhookDispatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         }
         return services;
     }

@@ -7,13 +7,16 @@ using Microsoft.AspNetCore.Builder;
 namespace Collections.Gateway.Tests;
 
 /// <summary>The engine exactly as the run command starts it (local profile, SQLite), on free ports, in this process.</summary>
-public sealed class EngineFixture : IAsyncLifetime
+public class EngineFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
     public string DataFolder { get; } = TestDatabases.NewFolder();
     public Uri BaseAddress { get; private set; } = null!;
     public string AdminKey { get; private set; } = "";
+
+    /// <summary>More command-line settings for a fixture that needs them (e.g. fast webhook retries).</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
 
     public async Task InitializeAsync()
     {
@@ -24,6 +27,7 @@ public sealed class EngineFixture : IAsyncLifetime
             "--data", DataFolder, "--urls", BaseAddress.ToString(),
             "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
             "--Collections:ApiKeyCacheSeconds", "0",
+            .. ExtraArguments,
         ]);
         await _app.StartAsync();
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(DataFolder, "admin-api-key"))).Trim();

@@ -77,6 +77,7 @@ public static class GatewayExtensions
         api.MapRemittances();
         api.MapPlacements();
         api.MapAdministration();
+        api.MapWebhooks();
     }
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>

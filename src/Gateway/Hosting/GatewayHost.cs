@@ -13,10 +13,10 @@ public static class GatewayHost
         builder.AddCollectionsDatabase();
         builder.AddCollectionsClusterClient(settings);
         builder.AddCollectionsGateway(settings);
-        // The gateway reads the outbox, sandbox and templates; the silos send.
+        // The gateway reads the outbox, sandbox, templates and webhook log; the silos send.
         builder.Services.AddCollectionsOutreach(new ConfigurationBuilder()
             .AddConfiguration(builder.Configuration)
-            .AddInMemoryCollection([new("Collections:Outreach:Sender:Enabled", "false")])
+            .AddInMemoryCollection([new("Collections:Outreach:Sender:Enabled", "false"), new("Collections:Webhooks:Enabled", "false")])
             .Build());
 
         var app = builder.Build();

@@ -73,6 +73,8 @@ public static class Policies
     public const string ManagePolicies = nameof(ManagePolicies);
     /// <summary>Vendors' callbacks: delivery receipts and inbound replies.</summary>
     public const string ReceiveWebhooks = nameof(ReceiveWebhooks);
+    /// <summary>Subscribe to outbound webhooks and read their delivery log.</summary>
+    public const string ManageWebhooks = nameof(ManageWebhooks);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -81,5 +83,6 @@ public static class Policies
         .AddPolicy(ReadAudit, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
         .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin))
         .AddPolicy(ManagePolicies, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
-        .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration));
+        .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration))
+        .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin));
 }

@@ -1,0 +1,50 @@
+-- Outbound webhooks: admins' subscriptions, one delivery row per event per matching subscription, and every attempt.
+-- Safe to run again: nothing is dropped. Runs inside one transaction.
+
+CREATE TABLE IF NOT EXISTS webhook_subscription (
+    id          TEXT PRIMARY KEY,
+    url         TEXT NOT NULL,
+    events      TEXT NOT NULL,      -- comma-separated event types; empty = all
+    description TEXT NULL,
+    secret      TEXT NOT NULL,      -- the HMAC key; shown once when created, never listed or logged
+    created_at  TIMESTAMPTZ NOT NULL,
+    created_by  TEXT NOT NULL,
+    deleted_at  TIMESTAMPTZ NULL
+);
+
+-- Written when the event is published: a crash never loses one, and (event_id, subscription_id) never doubles one.
+CREATE TABLE IF NOT EXISTS webhook_delivery (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id         TEXT NOT NULL,
+    subscription_id  TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    facility         TEXT NOT NULL,
+    account_number   TEXT NOT NULL,
+    payload          TEXT NOT NULL,      -- JSON; account identifiers and amounts only
+    status           TEXT NOT NULL,      -- pending | sending | delivered | failed | cancelled
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TIMESTAMPTZ NULL,
+    lease_owner      TEXT NULL,
+    lease_until      TIMESTAMPTZ NULL,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL,
+    delivered_at     TIMESTAMPTZ NULL,
+    last_status_code INTEGER NULL,
+    last_error       TEXT NULL,          -- an error kind (http 503, timeout, ...), never a body
+    UNIQUE (event_id, subscription_id)
+);
+CREATE INDEX IF NOT EXISTS ix_webhook_delivery_due ON webhook_delivery (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS ix_webhook_delivery_subscription ON webhook_delivery (subscription_id, id);
+
+CREATE TABLE IF NOT EXISTS webhook_delivery_attempt (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id BIGINT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    sender      TEXT NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    outcome     TEXT NOT NULL,      -- delivered | retry | failed
+    status_code INTEGER NULL,
+    error       TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_webhook_attempt_delivery ON webhook_delivery_attempt (delivery_id, id);

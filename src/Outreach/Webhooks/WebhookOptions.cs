@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach.Webhooks;
+
+/// <summary>Outbound webhooks (<c>Collections:Webhooks</c>): how the dispatcher polls, retries and gives up.</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Collections:Webhooks";
+
+    /// <summary>False: events are still recorded, but this process does not deliver them (the gateway-only host).</summary>
+    public bool Enabled { get; set; } = true;
+    public int MaxAttempts { get; set; } = 8;
+    public double RetryBaseSeconds { get; set; } = 30;
+    public double RetryMaxSeconds { get; set; } = 3600;
+    public double PollSeconds { get; set; } = 5;
+    public int TimeoutSeconds { get; set; } = 10;
+    public int LeaseSeconds { get; set; } = 60;
+    public int BatchSize { get; set; } = 16;
+}
+
+internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions o)
+    {
+        var errors = new List<string>();
+        if (o.MaxAttempts is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:MaxAttempts must be between 1 and 100.");
+        if (o.RetryBaseSeconds <= 0) errors.Add($"{WebhookOptions.Section}:RetryBaseSeconds must be above 0.");
+        if (o.RetryMaxSeconds < o.RetryBaseSeconds) errors.Add($"{WebhookOptions.Section}:RetryMaxSeconds must be at least RetryBaseSeconds.");
+        if (o.PollSeconds <= 0) errors.Add($"{WebhookOptions.Section}:PollSeconds must be above 0.");
+        if (o.TimeoutSeconds < 1) errors.Add($"{WebhookOptions.Section}:TimeoutSeconds must be at least 1.");
+        if (o.LeaseSeconds < 2 * o.TimeoutSeconds) errors.Add($"{WebhookOptions.Section}:LeaseSeconds must be at least twice TimeoutSeconds.");
+        if (o.BatchSize is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:BatchSize must be between 1 and 100.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

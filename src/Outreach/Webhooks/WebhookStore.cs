@@ -1,0 +1,347 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Collections.Domain;
+using Collections.Persistence;
+
+namespace Collections.Outreach.Webhooks;
+
+/// <summary>Where the account grain hands its events, after its own state is stored.</summary>
+public interface IAccountEventSink
+{
+    /// <summary>
+    /// Durably records each event for every subscription that wants it. Publishing an event again (same id) records
+    /// nothing new, so a caller may retry freely.
+    /// </summary>
+    Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A subscription as listed: never its secret.</summary>
+public sealed record WebhookSubscription(string Id, string Url, IReadOnlyList<string> Events, string? Description, DateTimeOffset CreatedAt, string CreatedBy);
+
+/// <summary>One event for one subscription, and how its delivery stands (the delivery log).</summary>
+public sealed record WebhookDelivery(
+    long Id, string EventId, string SubscriptionId, string EventType, string Facility, string AccountNumber, string Status, int Attempts,
+    DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, int? LastStatusCode, string? LastError);
+
+/// <summary>A delivery claimed by a dispatcher, with what it needs to send it.</summary>
+public sealed record ClaimedDelivery(WebhookDelivery Delivery, string Payload, string Url, string Secret);
+
+public sealed record WebhookAttempt(long DeliveryId, int Attempt, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string Outcome, int? StatusCode, string? Error);
+
+public static class WebhookStatus
+{
+    public const string Pending = "pending";
+    public const string Sending = "sending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Sending, Delivered, Failed, Cancelled];
+}
+
+public interface IWebhookStore : IAccountEventSink
+{
+    /// <summary>Stores a new subscription with a generated secret; returns it and the secret (shown once).</summary>
+    Task<(WebhookSubscription Subscription, string Secret)> CreateAsync(string url, IReadOnlyList<string> events, string? description, string createdBy, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<WebhookSubscription>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Ends a subscription and cancels its deliveries not yet under way. False if there is no such (live) subscription.</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Newest first.</summary>
+    Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(string? subscriptionId, string? status, int limit, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<WebhookAttempt>> AttemptsAsync(long deliveryId, CancellationToken cancellationToken = default);
+
+    /// <summary>Claims due deliveries with a lease, as <see cref="IOutboxStore.ClaimAsync"/> does for the outbox; each claim counts as an attempt.</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Logs the attempt and, if <paramref name="owner"/> still holds the lease, moves the delivery on. False if the lease was lost.</summary>
+    Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Fails deliveries whose lease ran out on their last allowed attempt (returns their ids), and cancels those left
+    /// pending or abandoned for a subscription that has ended.
+    /// </summary>
+    Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default);
+}
+
+public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock, WebhookSignal signal) : IWebhookStore
+{
+    /// <summary>The payload's JSON: camelCase, nulls left out.</summary>
+    public static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    private const string DeliveryColumns =
+        "id, event_id, subscription_id, event_type, facility, account_number, status, attempts, next_attempt_at, created_at, delivered_at, last_status_code, last_error";
+
+    private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
+
+    public async Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0) return;
+        var now = clock.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var subscriptions = new List<(string Id, string[] Events)>();
+        await using (var select = connection.Command("SELECT id, events FROM webhook_subscription WHERE deleted_at IS NULL", transaction))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
+                subscriptions.Add((reader.GetString(0), reader.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries)));
+
+        var added = 0;
+        foreach (var e in events)
+        {
+            var payload = JsonSerializer.Serialize(e, PayloadJson);
+            foreach (var (id, wanted) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
+            {
+                await using var insert = connection.Command(
+                    """
+                    INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
+                                                  next_attempt_at, created_at, updated_at)
+                    VALUES (@event_id, @subscription_id, @event_type, @facility, @account_number, @payload, 'pending', 0, @now, @now, @now)
+                    ON CONFLICT (event_id, subscription_id) DO NOTHING
+                    """, transaction);
+                insert.WithParameter("event_id", e.EventId).WithParameter("subscription_id", id).WithParameter("event_type", e.Type)
+                    .WithParameter("facility", e.Facility).WithParameter("account_number", e.AccountNumber).WithParameter("payload", payload)
+                    .WithParameter("now", database.Timestamp(now));
+                added += await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        if (added > 0) signal.Wake();
+    }
+
+    public async Task<(WebhookSubscription Subscription, string Secret)> CreateAsync(
+        string url, IReadOnlyList<string> events, string? description, string createdBy, CancellationToken cancellationToken = default)
+    {
+        var subscription = new WebhookSubscription("wh_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), url, events, description,
+            clock.GetUtcNow(), createdBy);
+        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            INSERT INTO webhook_subscription (id, url, events, description, secret, created_at, created_by)
+            VALUES (@id, @url, @events, @description, @secret, @created_at, @created_by)
+            """);
+        command.WithParameter("id", subscription.Id).WithParameter("url", url).WithParameter("events", string.Join(",", events))
+            .WithParameter("description", description).WithParameter("secret", secret)
+            .WithParameter("created_at", database.Timestamp(subscription.CreatedAt)).WithParameter("created_by", createdBy);
+        if (IsPostgres) ((Npgsql.NpgsqlParameter)command.Parameters["description"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return (subscription, secret);
+    }
+
+    public async Task<IReadOnlyList<WebhookSubscription>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT id, url, events, description, created_at, created_by FROM webhook_subscription WHERE deleted_at IS NULL ORDER BY created_at, id");
+        var result = new List<WebhookSubscription>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            result.Add(new WebhookSubscription(reader.GetString(0), reader.GetString(1), reader.GetString(2).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                reader.StringOrNull(3), database.ReadTimestamp(reader, 4), reader.GetString(5)));
+        return result;
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var now = database.Timestamp(clock.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var delete = connection.Command("UPDATE webhook_subscription SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL", transaction);
+        delete.WithParameter("now", now).WithParameter("id", id);
+        var deleted = await delete.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await using var cancel = connection.Command(
+            """
+            UPDATE webhook_delivery SET status = 'cancelled', next_attempt_at = NULL, updated_at = @now, last_error = 'unsubscribed'
+            WHERE subscription_id = @id AND status = 'pending'
+            """, transaction);
+        cancel.WithParameter("now", now).WithParameter("id", id);
+        await cancel.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted;
+    }
+
+    public async Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(string? subscriptionId, string? status, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new StringBuilder("WHERE 1 = 1");
+        if (subscriptionId is not null) { where.Append(" AND subscription_id = @subscription_id"); command.WithParameter("subscription_id", subscriptionId); }
+        if (status is not null) { where.Append(" AND status = @status"); command.WithParameter("status", status); }
+        command.CommandText = $"SELECT {DeliveryColumns} FROM webhook_delivery {where} ORDER BY id DESC LIMIT @limit";
+        command.WithParameter("limit", Math.Clamp(limit, 1, 1000));
+        var result = new List<WebhookDelivery>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result.Add(ReadDelivery(reader));
+        return result;
+    }
+
+    public async Task<IReadOnlyList<WebhookAttempt>> AttemptsAsync(long deliveryId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT delivery_id, attempt, started_at, finished_at, outcome, status_code, error FROM webhook_delivery_attempt WHERE delivery_id = @id ORDER BY id");
+        command.WithParameter("id", deliveryId);
+        var result = new List<WebhookAttempt>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            result.Add(new WebhookAttempt(reader.GetInt64(0), reader.GetInt32(1), database.ReadTimestamp(reader, 2), database.ReadTimestamp(reader, 3),
+                reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), reader.StringOrNull(6)));
+        return result;
+    }
+
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts"
+                           + " AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NULL)";
+        // As the outbox: SQLite writes one at a time; PostgreSQL skips rows another dispatcher is claiming right now.
+        var sql = IsPostgres
+            ? $"""
+               UPDATE webhook_delivery d
+               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = d.attempts + 1, updated_at = @now
+               FROM (SELECT id FROM webhook_delivery WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch FOR UPDATE SKIP LOCKED) due
+               WHERE d.id = due.id
+               RETURNING d.id, d.event_id, d.subscription_id, d.event_type, d.facility, d.account_number, d.status, d.attempts, d.next_attempt_at,
+                         d.created_at, d.delivered_at, d.last_status_code, d.last_error, d.payload
+               """
+            : $"""
+               UPDATE webhook_delivery
+               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
+               WHERE id IN (SELECT id FROM webhook_delivery WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch)
+               RETURNING {DeliveryColumns}, payload
+               """;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var claimed = new List<(WebhookDelivery Delivery, string Payload)>();
+        await using (var command = connection.Command(sql))
+        {
+            command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
+                .WithParameter("max_attempts", maxAttempts).WithParameter("batch", batchSize);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) claimed.Add((ReadDelivery(reader), reader.GetString(13)));
+        }
+        if (claimed.Count == 0) return [];
+
+        var targets = new Dictionary<string, (string Url, string Secret)>();
+        await using (var command = connection.Command("SELECT id, url, secret FROM webhook_subscription"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken)) targets[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
+        return claimed.Where(c => targets.ContainsKey(c.Delivery.SubscriptionId))
+            .Select(c => new ClaimedDelivery(c.Delivery, c.Payload, targets[c.Delivery.SubscriptionId].Url, targets[c.Delivery.SubscriptionId].Secret))
+            .ToList();
+    }
+
+    public async Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
+    {
+        if (status is not (WebhookStatus.Delivered or WebhookStatus.Pending or WebhookStatus.Failed))
+            throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in delivered, pending (retry) or failed.");
+        var now = clock.GetUtcNow();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var set = status switch
+        {
+            WebhookStatus.Delivered => "delivered_at = @now, last_error = NULL, next_attempt_at = NULL",
+            WebhookStatus.Pending => "last_error = @error, next_attempt_at = @next_attempt_at",
+            _ => "last_error = @error, next_attempt_at = NULL",
+        };
+        await using var update = connection.Command(
+            $"""
+             UPDATE webhook_delivery SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, last_status_code = @code, {set}
+             WHERE id = @id AND status = 'sending' AND lease_owner = @owner
+             """, transaction);
+        update.WithParameter("status", status).WithParameter("now", database.Timestamp(now)).WithParameter("code", attempt.StatusCode)
+            .WithParameter("id", attempt.DeliveryId).WithParameter("owner", owner);
+        if (status != WebhookStatus.Delivered) update.WithParameter("error", attempt.Error);
+        if (status == WebhookStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
+        TypeNulls(update);
+        var held = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+
+        await using var log = connection.Command(
+            """
+            INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
+            VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
+            """, transaction);
+        log.WithParameter("id", attempt.DeliveryId).WithParameter("attempt", attempt.Attempt).WithParameter("sender", owner)
+            .WithParameter("started_at", database.Timestamp(attempt.StartedAt)).WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
+            .WithParameter("outcome", held ? attempt.Outcome : attempt.Outcome + ":lease-lost").WithParameter("code", attempt.StatusCode)
+            .WithParameter("error", attempt.Error);
+        TypeNulls(log);
+        await log.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return held;
+    }
+
+    public async Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // A delivery that was under way when its subscription ended, or whose dispatcher died then, is not sent again.
+        await using (var cancel = connection.Command(
+            """
+            UPDATE webhook_delivery SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                last_error = 'unsubscribed'
+            WHERE (status = 'pending' OR (status = 'sending' AND lease_until <= @now))
+              AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NOT NULL)
+            """))
+        {
+            cancel.WithParameter("now", database.Timestamp(clock.GetUtcNow()));
+            await cancel.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = connection.Command(
+            """
+            UPDATE webhook_delivery
+            SET status = 'failed', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                last_error = 'lease expired on the last allowed attempt'
+            WHERE status = 'sending' AND lease_until <= @now AND attempts >= @max_attempts
+            RETURNING id
+            """);
+        command.WithParameter("now", database.Timestamp(clock.GetUtcNow())).WithParameter("max_attempts", maxAttempts);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    private WebhookDelivery ReadDelivery(DbDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7),
+        database.ReadTimestampOrNull(r, 8), database.ReadTimestamp(r, 9), database.ReadTimestampOrNull(r, 10),
+        r.IsDBNull(11) ? null : r.GetInt32(11), r.StringOrNull(12));
+
+    /// <summary>PostgreSQL cannot type a bare null parameter: give the nullable ones their column types.</summary>
+    private void TypeNulls(DbCommand command)
+    {
+        if (!IsPostgres) return;
+        foreach (Npgsql.NpgsqlParameter p in command.Parameters)
+        {
+            if (p.Value is not (null or DBNull)) continue;
+            p.NpgsqlDbType = p.ParameterName == "code" ? NpgsqlTypes.NpgsqlDbType.Integer : NpgsqlTypes.NpgsqlDbType.Text;
+        }
+    }
+}
+
+/// <summary>Wakes the dispatcher when an event is recorded, so deliveries do not wait for the next poll.</summary>
+public sealed class WebhookSignal : IDisposable
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Wake()
+    {
+        try
+        {
+            if (_semaphore.CurrentCount == 0) _semaphore.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake.
+        }
+    }
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _semaphore.Dispose();
+}

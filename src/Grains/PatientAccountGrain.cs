@@ -406,6 +406,9 @@ public sealed class PatientAccountGrain(
         var balances = Balances;
         var arrangements = settings.Arrangements;
         var wakes = new List<DateTimeOffset>();
+        // What the run may change (pure steps return the same instances when nothing changes), to write only on change.
+        var before = (State.Cadence, State.CadenceStatus, State.PolicyReference, Decisions: State.Decisions.Count, Events: State.PendingEvents.Count,
+            Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince);
 
         for (var i = 0; i < State.Promises.Count; i++)
         {
@@ -460,11 +463,18 @@ public sealed class PatientAccountGrain(
         State.CadenceStatus = evaluation.Status;
         State.PolicyReference = evaluation.Status == CadenceStatus.Idle ? null : policy.Reference;
         var creditChanged = TrackCreditBalance(balances, now);
+        var dueChanged = await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
 
-        await PersistAsync();
+        var changed = dueChanged
+            || !ReferenceEquals(before.Cadence, State.Cadence) || before.CadenceStatus != State.CadenceStatus || before.PolicyReference != State.PolicyReference
+            || before.Decisions != State.Decisions.Count || before.Events != State.PendingEvents.Count
+            || !before.Promises.SequenceEqual(State.Promises, ReferenceEqualityComparer.Instance)
+            || !before.Plans.SequenceEqual(State.Plans, ReferenceEqualityComparer.Instance)
+            || before.FirstStatementAt != State.FirstStatementAt || before.FinalNoticeAt != State.FinalNoticeAt
+            || before.PlacedWithAgencyAt != State.PlacedWithAgencyAt || before.CreditBalanceSince != State.CreditBalanceSince;
+        if (changed) await PersistAsync();
         if (creditChanged)
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
-        await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
         await PublishEventsAsync();
     }
 
@@ -551,10 +561,10 @@ public sealed class PatientAccountGrain(
         if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
     }
 
-    /// <summary>One reminder per account, re-armed only when its due time changes (each change is a database write).</summary>
-    private async Task ArmReminderAsync(DateTimeOffset? due, DateTimeOffset now)
+    /// <summary>One reminder per account, re-armed only when its due time changes (each change is a database write). True if it changed.</summary>
+    private async Task<bool> ArmReminderAsync(DateTimeOffset? due, DateTimeOffset now)
     {
-        if (due == State.ReminderDueAt) return;
+        if (due == State.ReminderDueAt) return false;
         if (due is { } at)
         {
             var dueIn = at - now;
@@ -565,7 +575,7 @@ public sealed class PatientAccountGrain(
             await this.UnregisterReminder(reminder);
         }
         State.ReminderDueAt = due;
-        await PersistAsync();
+        return true;
     }
 
     private List<StatementItem> StatementLines()

@@ -287,7 +287,8 @@ public sealed class GuarantorGrain(
         {
             ContactChannel.Email => profile.Email!,
             ContactChannel.Sms => profile.Phones.First(p => p.Type == PhoneType.Mobile).Number!,
-            _ => string.Join('\n', new[] { $"{profile.FirstName} {profile.LastName}", profile.Address.Line1, profile.Address.Line2, $"{profile.Address.City}, {profile.Address.State} {profile.Address.Zip}" }.Where(l => !string.IsNullOrWhiteSpace(l))),
+            // The postal address only: the name travels as RecipientName and heads the address block.
+            _ => string.Join('\n', new[] { profile.Address.Line1, profile.Address.Line2, $"{profile.Address.City}, {profile.Address.State} {profile.Address.Zip}" }.Where(l => !string.IsNullOrWhiteSpace(l))),
         };
         return new MessageRequest
         {

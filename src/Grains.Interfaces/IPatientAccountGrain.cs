@@ -110,6 +110,8 @@ public sealed record AccountView
     [Id(19)] public DateTimeOffset? CreditBalanceSince { get; init; }
     [Id(20)] public DateOnly? RefundDueBy { get; init; }
     [Id(21)] public DateTimeOffset? RecalledFromAgencyAt { get; init; }
+    /// <summary>The latest payment-likelihood score, its model version and reason codes.</summary>
+    [Id(22)] public AccountScore? Score { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PostingReceipt")]

@@ -46,6 +46,8 @@ public sealed class AccountState
     /// loses none (they are published at the next call or activation; the sink ignores an event id it already has).
     /// </summary>
     [Id(24)] public List<AccountEvent> PendingEvents { get; set; } = [];
+    /// <summary>The latest payment-likelihood score (null until the account is first scored).</summary>
+    [Id(25)] public AccountScore? Score { get; set; }
 }
 
 public sealed class PatientAccountGrain(
@@ -689,6 +691,7 @@ public sealed class PatientAccountGrain(
             PlacedWithAgencyAt = State.PlacedWithAgencyAt,
             CreditBalanceSince = State.CreditBalanceSince,
             RecalledFromAgencyAt = State.RecalledFromAgencyAt,
+            Score = State.Score,
             RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };
     }

@@ -14,8 +14,10 @@ public static class Roles
     public const string Agent = "agent";
     /// <summary>A billing system or import feeding charges, payments and remittances.</summary>
     public const string Integration = "integration";
+    /// <summary>The data team: exports training data, registers, promotes and rolls back scoring models.</summary>
+    public const string DataTeam = "data-team";
 
-    public static readonly IReadOnlyList<string> All = [Admin, Supervisor, Agent, Integration];
+    public static readonly IReadOnlyList<string> All = [Admin, Supervisor, Agent, Integration, DataTeam];
 }
 
 public sealed record ApiKeyRecord(string KeyId, string Name, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt);

@@ -50,7 +50,7 @@ public sealed class AccountState
     [Id(25)] public AccountScore? Score { get; set; }
 }
 
-public sealed class PatientAccountGrain(
+public sealed partial class PatientAccountGrain(
     [PersistentState(StorageNames.AccountState, StorageNames.Collections)] IPersistentState<AccountState> account,
     IGrainFactory grains,
     CadenceSettings settings,

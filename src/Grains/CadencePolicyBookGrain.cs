@@ -50,7 +50,7 @@ public sealed class CadencePolicyBookGrain(
     private IEnumerable<CadencePolicy> AllVersions()
     {
         var saved = book.State.Versions;
-        var defaults = new[] { CadencePolicies.Standard, CadencePolicies.SmallBalance }.Where(d => !saved.Any(s => s.PolicyId == d.PolicyId));
+        var defaults = CadencePolicies.Shipped.Where(d => !saved.Any(s => s.PolicyId == d.PolicyId));
         return defaults.Concat(saved);
     }
 

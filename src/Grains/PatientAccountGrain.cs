@@ -442,7 +442,7 @@ public sealed partial class PatientAccountGrain(
         }
 
         var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
-        var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null)
+        var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null, State.Score?.Probability)
                      ?? CadencePolicies.Standard;
         var situation = new CadenceSituation(balances.PatientResponsibility, onHold,
             State.Promises.Any(p => p.Status == PromiseStatus.Pending), planIndex >= 0);

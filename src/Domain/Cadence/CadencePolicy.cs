@@ -34,11 +34,21 @@ public sealed record AccountSegment
     [Id(1)] public decimal? MaximumBalance { get; init; }
     /// <summary>True: self-pay accounts only; false: insured accounts only; null: both.</summary>
     [Id(2)] public bool? SelfPay { get; init; }
+    /// <summary>
+    /// Score band: the account's payment-likelihood score (0-1) must be at least this. A policy with a score bound
+    /// never applies to an account that has no score yet.
+    /// </summary>
+    [Id(3)] public double? MinimumScore { get; init; }
+    /// <summary>Score band: the score must be below this (exclusive, so bands can meet without overlapping).</summary>
+    [Id(4)] public double? MaximumScore { get; init; }
 
-    public bool Matches(decimal patientResponsibility, bool selfPay) =>
+    public bool HasScoreBand => MinimumScore is not null || MaximumScore is not null;
+
+    public bool Matches(decimal patientResponsibility, bool selfPay, double? score = null) =>
         (MinimumBalance is null || patientResponsibility >= MinimumBalance)
         && (MaximumBalance is null || patientResponsibility <= MaximumBalance)
-        && (SelfPay is null || SelfPay == selfPay);
+        && (SelfPay is null || SelfPay == selfPay)
+        && (!HasScoreBand || score is { } s && (MinimumScore is null || s >= MinimumScore) && (MaximumScore is null || s < MaximumScore));
 }
 
 /// <summary>
@@ -108,10 +118,72 @@ public static class CadencePolicies
         ],
     };
 
-    /// <summary>The policy for an account: highest priority first, then the facility's own over the shared one, then the newest.</summary>
-    public static CadencePolicy? Select(IEnumerable<CadencePolicy> policies, string facility, decimal patientResponsibility, bool selfPay) =>
+    /// <summary>
+    /// Likely payers (score 0.6 and up): a statement, a text and an email, and no call: effort goes where it pays.
+    /// The written notice and placement stay for those who still do not pay.
+    /// </summary>
+    public static CadencePolicy LikelyPayer => new()
+    {
+        PolicyId = "likely-payer",
+        Version = 1,
+        Name = "Likely to pay: statement and messages, no call",
+        Priority = 5,
+        Segment = new AccountSegment { MinimumScore = 0.6 },
+        Steps =
+        [
+            new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+            new CadenceStep { StepId = "text-10", Day = 10, Action = OutreachAction.SmsReminder, Channel = ContactChannel.Sms, FallbackChannel = ContactChannel.Email },
+            new CadenceStep { StepId = "reminder-25", Day = 25, Action = OutreachAction.EmailReminder, Channel = null, FallbackChannel = ContactChannel.Mail },
+            new CadenceStep { StepId = "final-notice", Day = 90, Action = OutreachAction.FinalNotice, Channel = ContactChannel.Mail },
+            new CadenceStep { StepId = "agency", Day = 120, Action = OutreachAction.AgencyPlacement },
+        ],
+    };
+
+    /// <summary>Unlikely payers with a high balance (score below 0.3, $1,000 or more): an early call task, and a second one.</summary>
+    public static CadencePolicy EarlyCall => new()
+    {
+        PolicyId = "early-call",
+        Version = 1,
+        Name = "Unlikely to pay, high balance: early call",
+        Priority = 6,
+        Segment = new AccountSegment { MaximumScore = 0.3, MinimumBalance = 1000.00m },
+        Steps =
+        [
+            new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+            new CadenceStep { StepId = "call-10", Day = 10, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice },
+            new CadenceStep { StepId = "reminder-20", Day = 20, Action = OutreachAction.EmailReminder, Channel = null, FallbackChannel = ContactChannel.Mail },
+            new CadenceStep { StepId = "call-35", Day = 35, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice },
+            new CadenceStep { StepId = "final-notice", Day = 90, Action = OutreachAction.FinalNotice, Channel = ContactChannel.Mail },
+            new CadenceStep { StepId = "agency", Day = 120, Action = OutreachAction.AgencyPlacement },
+        ],
+    };
+
+    /// <summary>Very unlikely payers with a small balance (score below 0.1, under $100): a statement, one reminder, then write-off review.</summary>
+    public static CadencePolicy WriteOffReview => new()
+    {
+        PolicyId = "write-off-review",
+        Version = 1,
+        Name = "Very unlikely to pay, small balance: write-off review",
+        Priority = 20,
+        Segment = new AccountSegment { MaximumScore = 0.1, MaximumBalance = 99.99m },
+        Steps =
+        [
+            new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+            new CadenceStep { StepId = "reminder-30", Day = 30, Action = OutreachAction.EmailReminder, Channel = null, FallbackChannel = ContactChannel.Mail },
+            new CadenceStep { StepId = "write-off-review", Day = 45, Action = OutreachAction.WriteOffReview },
+        ],
+    };
+
+    /// <summary>The policies the engine ships with, in force until a supervisor saves a version of their own.</summary>
+    public static IReadOnlyList<CadencePolicy> Shipped => [Standard, SmallBalance, LikelyPayer, EarlyCall, WriteOffReview];
+
+    /// <summary>
+    /// The policy for an account: highest priority first, then the facility's own over the shared one, then by id.
+    /// <paramref name="score"/> is the account's payment-likelihood score (null if not scored: score-band policies do not apply).
+    /// </summary>
+    public static CadencePolicy? Select(IEnumerable<CadencePolicy> policies, string facility, decimal patientResponsibility, bool selfPay, double? score = null) =>
         policies
-            .Where(p => (p.Facility == "*" || p.Facility == facility) && p.Segment.Matches(patientResponsibility, selfPay))
+            .Where(p => (p.Facility == "*" || p.Facility == facility) && p.Segment.Matches(patientResponsibility, selfPay, score))
             .OrderByDescending(p => p.Priority)
             .ThenByDescending(p => p.Facility == facility)
             .ThenBy(p => p.PolicyId, StringComparer.Ordinal)
@@ -137,6 +209,12 @@ public static class CadencePolicies
         CheckMoney(policy.Segment.MaximumBalance, "segment.maximumBalance", errors);
         if (policy.Segment is { MinimumBalance: { } min, MaximumBalance: { } max } && min > max)
             errors.Invalid("segment", "segment.empty", "The segment's minimum balance is above its maximum.");
+        if (policy.Segment.MinimumScore is { } minScore && (minScore < 0 || minScore > 1 || double.IsNaN(minScore)))
+            errors.Invalid("segment.minimumScore", "score.out-of-range", "A score bound is a probability between 0 and 1.");
+        if (policy.Segment.MaximumScore is { } maxScore && (maxScore < 0 || maxScore > 1 || double.IsNaN(maxScore)))
+            errors.Invalid("segment.maximumScore", "score.out-of-range", "A score bound is a probability between 0 and 1.");
+        if (policy.Segment is { MinimumScore: { } low, MaximumScore: { } high } && low >= high)
+            errors.Invalid("segment", "segment.empty-score-band", "The segment's minimum score must be below its maximum score.");
         if (policy.Steps is null || policy.Steps.Count == 0)
         {
             errors.Invalid("steps", "steps.required", "A policy needs at least one step.");

@@ -1,0 +1,174 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+
+namespace Collections.Persistence;
+
+/// <summary>A registered model version as listed (the model file and chart are read separately).</summary>
+public sealed record ScoringModelRecord(
+    string Version, string Kind, DateTimeOffset RegisteredAt, string RegisteredBy, string? Notes, string ReportJson, string ModelSha256);
+
+/// <summary>
+/// The model versions the data team registered (and the engine's bootstrap model): the model file, its evaluation
+/// report and chart. Rows are never changed or deleted: what a score says was produced by version X stays checkable.
+/// </summary>
+public sealed class ScoringModelCatalog(DatabaseOptions database)
+{
+    /// <summary>Stores a version. False if the version exists already (with the same file: a harmless retry; otherwise a conflict the caller reports).</summary>
+    public async Task<(bool Added, bool SameFile)> AddAsync(ScoringModelRecord record, byte[] model, byte[]? chart, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var existing = await ShaOfAsync(connection, record.Version, cancellationToken);
+        if (existing is not null) return (false, existing == record.ModelSha256);
+        var inserted = await connection.Command(
+                """
+                INSERT INTO scoring_model (version, kind, registered_at, registered_by, notes, report, chart, model, model_sha256)
+                VALUES (@version, @kind, @registered_at, @registered_by, @notes, @report, @chart, @model, @sha)
+                ON CONFLICT (version) DO NOTHING
+                """)
+            .WithParameter("version", record.Version).WithParameter("kind", record.Kind)
+            .WithParameter("registered_at", database.Timestamp(record.RegisteredAt)).WithParameter("registered_by", record.RegisteredBy)
+            .WithParameter("notes", record.Notes).WithParameter("report", record.ReportJson).WithParameter("chart", chart)
+            .WithParameter("model", model).WithParameter("sha", record.ModelSha256)
+            .ExecuteNonQueryAsync(cancellationToken);
+        if (inserted == 1) return (true, true);
+        return (false, await ShaOfAsync(connection, record.Version, cancellationToken) == record.ModelSha256);
+    }
+
+    public static string Sha256Of(byte[] model) => Convert.ToHexStringLower(SHA256.HashData(model));
+
+    private static async Task<string?> ShaOfAsync(DbConnection connection, string version, CancellationToken cancellationToken) =>
+        await connection.Command("SELECT model_sha256 FROM scoring_model WHERE version = @version")
+            .WithParameter("version", version).ExecuteScalarAsync(cancellationToken) as string;
+
+    public async Task<byte[]?> LoadModelAsync(string version, CancellationToken cancellationToken = default) =>
+        await ReadBlobAsync("model", version, cancellationToken);
+
+    public async Task<byte[]?> LoadChartAsync(string version, CancellationToken cancellationToken = default) =>
+        await ReadBlobAsync("chart", version, cancellationToken);
+
+    private async Task<byte[]?> ReadBlobAsync(string column, string version, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var value = await connection.Command($"SELECT {column} FROM scoring_model WHERE version = @version")
+            .WithParameter("version", version).ExecuteScalarAsync(cancellationToken);
+        return value as byte[];
+    }
+
+    public async Task<ScoringModelRecord?> GetAsync(string version, CancellationToken cancellationToken = default) =>
+        (await ListAsync(version, cancellationToken)).FirstOrDefault();
+
+    public Task<IReadOnlyList<ScoringModelRecord>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
+
+    private async Task<IReadOnlyList<ScoringModelRecord>> ListAsync(string? version, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT version, kind, registered_at, registered_by, notes, report, model_sha256 FROM scoring_model"
+            + (version is null ? "" : " WHERE version = @version") + " ORDER BY registered_at, version");
+        if (version is not null) command.WithParameter("version", version);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var records = new List<ScoringModelRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+            records.Add(new ScoringModelRecord(reader.GetString(0), reader.GetString(1), database.ReadTimestamp(reader, 2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(5), reader.GetString(6)));
+        return records;
+    }
+}
+
+/// <summary>
+/// Every open patient account, read from the grain-state table (the key is the grain's string key): how the engine
+/// walks the portfolio (rescoring, training exports) without keeping a second index.
+/// </summary>
+public sealed class AccountDirectory(DatabaseOptions database, string serviceId)
+{
+    public const string AccountStateName = "patient-account";
+
+    /// <summary>Up to <paramref name="limit"/> account keys after <paramref name="afterKey"/>, in key order.</summary>
+    public async Task<IReadOnlyList<string>> PageAsync(string? afterKey, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            SELECT GrainIdExtensionString FROM OrleansStorage
+            WHERE ServiceId = @service AND GrainTypeString = @state AND PayloadBinary IS NOT NULL AND GrainIdExtensionString > @after
+            ORDER BY GrainIdExtensionString LIMIT @limit
+            """);
+        command.WithParameter("service", serviceId).WithParameter("state", AccountStateName)
+            .WithParameter("after", afterKey ?? "").WithParameter("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<string>(limit);
+        while (await reader.ReadAsync(cancellationToken)) keys.Add(reader.GetString(0));
+        return keys;
+    }
+
+    public async IAsyncEnumerable<string> AllAsync(int pageSize = 1000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = await PageAsync(after, pageSize, cancellationToken);
+            foreach (var key in page) yield return key;
+            if (page.Count < pageSize) yield break;
+            after = page[^1];
+        }
+    }
+}
+
+/// <summary>One model version's record on real accounts: what it predicted and what the accounts then paid.</summary>
+public sealed record ScoreOutcomeRow(string AccountId, string ModelVersion, bool Challenger, DateTimeOffset ScoredAt, double Probability,
+    long PatientBalanceCents, long CollectedCents, DateTimeOffset WindowEndsAt);
+
+/// <summary>
+/// The first score each model version gave each account, and the patient payments posted in the label window after
+/// it: champion and challenger compared on outcomes, not on their own reports.
+/// </summary>
+public sealed class ScoreOutcomeLog(DatabaseOptions database)
+{
+    public async Task RecordScoreAsync(string accountId, string modelVersion, bool challenger, DateTimeOffset scoredAt, double probability,
+        long patientBalanceCents, DateTimeOffset windowEndsAt, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command(
+                """
+                INSERT INTO score_outcome (account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at)
+                VALUES (@account, @version, @challenger, @scored_at, @probability, @balance, 0, @window_ends_at)
+                ON CONFLICT (account_id, model_version) DO NOTHING
+                """)
+            .WithParameter("account", accountId).WithParameter("version", modelVersion)
+            .WithParameter("challenger", database.Provider == DatabaseProvider.Sqlite ? (challenger ? 1 : 0) : challenger)
+            .WithParameter("scored_at", database.Timestamp(scoredAt)).WithParameter("probability", probability)
+            .WithParameter("balance", patientBalanceCents).WithParameter("window_ends_at", database.Timestamp(windowEndsAt))
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A patient payment counts for every score of the account whose window it falls in.</summary>
+    public async Task RecordPaymentAsync(string accountId, long amountCents, DateTimeOffset paidAt, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command(
+                """
+                UPDATE score_outcome SET collected_cents = collected_cents + @amount
+                WHERE account_id = @account AND scored_at <= @paid_at AND window_ends_at >= @paid_at
+                """)
+            .WithParameter("account", accountId).WithParameter("amount", amountCents).WithParameter("paid_at", database.Timestamp(paidAt))
+            .ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ScoreOutcomeRow>> ReadAsync(string modelVersion, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            """
+            SELECT account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at
+            FROM score_outcome WHERE model_version = @version
+            """);
+        command.WithParameter("version", modelVersion);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ScoreOutcomeRow>();
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new ScoreOutcomeRow(reader.GetString(0), reader.GetString(1),
+                database.Provider == DatabaseProvider.Sqlite ? reader.GetInt64(2) != 0 : reader.GetBoolean(2),
+                database.ReadTimestamp(reader, 3), reader.GetDouble(4), reader.GetInt64(5), reader.GetInt64(6), database.ReadTimestamp(reader, 7)));
+        return rows;
+    }
+}

@@ -1,0 +1,29 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Compliance;
+
+namespace Collections.Scoring;
+
+/// <summary>
+/// Everything the engine knows about one account and its guarantor, each item with its own time (ledger entries by
+/// <see cref="LedgerEntry.PostedAt"/>, contacts by <see cref="ContactAttempt.At"/>, holds, promises and plans by their
+/// creation and end times). Features at a point in time read only the items known by then; the guarantor attributes
+/// (<see cref="GuarantorDateOfBirth"/>, <see cref="HasEmail"/>, ...) are taken as static.
+/// </summary>
+public sealed record AccountHistory
+{
+    /// <summary>"FACILITY/NUMBER".</summary>
+    public required string AccountId { get; init; }
+    /// <summary>The primary insurance payer's name; null for a self-pay account.</summary>
+    public string? PrimaryPayer { get; init; }
+    public required DateTimeOffset OpenedAt { get; init; }
+    public DateOnly? GuarantorDateOfBirth { get; init; }
+    public bool HasEmail { get; init; }
+    public bool HasMobilePhone { get; init; }
+    public bool HasTextConsent { get; init; }
+    public IReadOnlyList<LedgerEntry> Entries { get; init; } = [];
+    public IReadOnlyList<ContactAttempt> Contacts { get; init; } = [];
+    public IReadOnlyList<Hold> Holds { get; init; } = [];
+    public IReadOnlyList<PromiseToPay> Promises { get; init; } = [];
+    public IReadOnlyList<PaymentPlan> Plans { get; init; } = [];
+}

@@ -31,6 +31,10 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("GetContactSummary"), Orleans.Concurrency.ReadOnly]
     Task<GuarantorContactSummary> GetContactSummary();
 
+    /// <summary>What the payment-likelihood score of one of the person's accounts needs: contactability, the person's holds and the contacts about that account.</summary>
+    [Alias("GetScoringFacts"), Orleans.Concurrency.ReadOnly]
+    Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account);
+
     /// <summary>A hold on the person: covers every one of their accounts.</summary>
     [Alias("PlaceHold")]
     Task<Outcome<GuarantorView>> PlaceHold(HoldRequest request);

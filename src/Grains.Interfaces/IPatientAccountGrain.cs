@@ -62,6 +62,17 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// <summary>Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy).</summary>
     [Alias("Reevaluate")]
     Task Reevaluate();
+
+    /// <summary>
+    /// Recomputes the payment-likelihood score if it is stale or was not made by the live model of
+    /// <paramref name="generation"/> (or a later one); the cadence then re-evaluates, since policies branch on score bands.
+    /// </summary>
+    [Alias("Rescore")]
+    Task Rescore(long generation);
+
+    /// <summary>The account's history as a training export needs it (audited as a read of the account); null if never opened.</summary>
+    [Alias("GetScoringHistory")]
+    Task<AccountScoringHistory?> GetScoringHistory();
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>

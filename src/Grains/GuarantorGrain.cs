@@ -186,6 +186,22 @@ public sealed class GuarantorGrain(
         OnHold = guarantor.State.Holds.Any(h => h.IsActive),
     });
 
+    public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
+    {
+        var state = guarantor.State;
+        var profile = state.Profile;
+        var consents = GuarantorRules.CurrentConsents(state.ConsentHistory);
+        return Task.FromResult(new GuarantorScoringFacts
+        {
+            DateOfBirth = profile?.DateOfBirth,
+            HasEmail = profile?.Email is not null,
+            HasMobilePhone = profile?.Phones.Any(p => p.Type == PhoneType.Mobile) == true,
+            HasTextConsent = consents.TryGetValue(ContactChannel.Sms, out var sms) && sms.Status == ConsentStatus.Granted,
+            Contacts = state.ContactHistory.Where(c => c.Account == account).ToList(),
+            Holds = state.Holds.ToList(),
+        });
+    }
+
     public async Task<Outcome<GuarantorView>> PlaceHold(HoldRequest request)
     {
         Outcome<GuarantorView> outcome;

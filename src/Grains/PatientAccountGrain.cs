@@ -48,6 +48,8 @@ public sealed class AccountState
     [Id(24)] public List<AccountEvent> PendingEvents { get; set; } = [];
     /// <summary>The latest payment-likelihood score (null until the account is first scored).</summary>
     [Id(25)] public AccountScore? Score { get; set; }
+    /// <summary>What the score was computed from (model, challenger side, a fingerprint of the inputs): unchanged means no rescore.</summary>
+    [Id(26)] public string? ScoreBasis { get; set; }
 }
 
 public sealed partial class PatientAccountGrain(
@@ -56,7 +58,8 @@ public sealed partial class PatientAccountGrain(
     CadenceSettings settings,
     TimeProvider clock,
     IAuditTrail audit,
-    IAccountEventSink events) : Grain, IPatientAccountGrain, IRemindable
+    IAccountEventSink events,
+    AccountScoring scoring) : Grain, IPatientAccountGrain, IRemindable
 {
     public const string CadenceReminder = "cadence";
     private const int DecisionsKept = 200;
@@ -138,6 +141,7 @@ public sealed partial class PatientAccountGrain(
             State.Entries.Add(decision.Entry!);
             RaiseBalanceEvents(before, [decision.Entry!], now);
             await PersistAsync();
+            await TrackPaymentsAsync([decision.Entry!], now);
         }
         return Outcome<PostingReceipt>.Success(new PostingReceipt
         {
@@ -176,6 +180,7 @@ public sealed partial class PatientAccountGrain(
                     State.Entries = working;
                     RaiseBalanceEvents(before, receipts.Where(r => !r.Replay).Select(r => r.Entry).ToList(), now);
                     await PersistAsync();
+                    await TrackPaymentsAsync(receipts.Where(r => !r.Replay).Select(r => r.Entry), now);
                 }
                 var balances = Balances;
                 outcome = Outcome<IReadOnlyList<PostingReceipt>>.Success(receipts.Select(r => new PostingReceipt { Entry = r.Entry, IsReplay = r.Replay, Balances = balances }).ToList());
@@ -318,6 +323,7 @@ public sealed partial class PatientAccountGrain(
         await audit.RecordAsync(clock, "account.call.log", Resource, Id,
             outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
             $"initiator={request.Initiator};outcome={request.Outcome}");
+        if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(); // the contact history changed: rescore, and the cadence may react
         return outcome;
     }
 
@@ -424,6 +430,8 @@ public sealed partial class PatientAccountGrain(
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
         var person = await guarantor.GetContactSummary();
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive);
+        var scoreBefore = State.Score;
+        await ScoreIfStaleAsync(guarantor, balances, now);
 
         var planIndex = State.Plans.FindIndex(p => p.Status == PlanStatus.Active);
         if (planIndex >= 0 && !onHold)
@@ -467,7 +475,7 @@ public sealed partial class PatientAccountGrain(
         var creditChanged = TrackCreditBalance(balances, now);
         var dueChanged = await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
 
-        var changed = dueChanged
+        var changed = dueChanged || !ReferenceEquals(scoreBefore, State.Score)
             || !ReferenceEquals(before.Cadence, State.Cadence) || before.CadenceStatus != State.CadenceStatus || before.PolicyReference != State.PolicyReference
             || before.Decisions != State.Decisions.Count || before.Events != State.PendingEvents.Count
             || !before.Promises.SequenceEqual(State.Promises, ReferenceEqualityComparer.Instance)

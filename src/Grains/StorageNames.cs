@@ -14,4 +14,6 @@ public static class StorageNames
     public const string RemittanceLogState = "remittance-log";
     public const string CreditBalanceRegistryState = "credit-balance-registry";
     public const string PlacementRegisterState = "placement-register";
+    public const string ModelRegistryState = "scoring-model-registry";
+    public const string PortfolioRescoreState = "portfolio-rescore";
 }

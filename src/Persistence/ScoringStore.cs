@@ -55,7 +55,7 @@ public sealed class ScoringModelCatalog(DatabaseOptions database)
     }
 
     public async Task<ScoringModelRecord?> GetAsync(string version, CancellationToken cancellationToken = default) =>
-        (await ListAsync(version, cancellationToken)).FirstOrDefault();
+        await ListAsync(version, cancellationToken) is [var record, ..] ? record : null;
 
     public Task<IReadOnlyList<ScoringModelRecord>> ListAsync(CancellationToken cancellationToken = default) => ListAsync(null, cancellationToken);
 

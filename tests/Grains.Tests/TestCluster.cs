@@ -18,7 +18,10 @@ public static class TestClusters
     public static async Task<InProcessTestCluster> StartAsync(DatabaseOptions database, string serviceId, short silos = 1,
         FakeTimeProvider? clock = null, IDictionary<string, string?>? settings = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        // Scoring is off unless a test turns it on: training a bootstrap model costs seconds of CPU other tests do not need.
+        var values = new Dictionary<string, string?> { ["Collections:Scoring:Enabled"] = "false" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSiloHost((_, host) =>
@@ -33,6 +36,7 @@ public static class TestClusters
                 host.Services.AddKeyedSingleton<TimeProvider>("Orleans.Reminders", clock);
             }
             host.Services.AddCollectionsOutreach(configuration);
+            host.Services.AddCollectionsScoring(configuration);
         });
         builder.ConfigureSilo((_, silo) =>
         {

@@ -33,6 +33,9 @@ public static class GatewayExtensions
 
         services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         services.AddSingleton<ApiKeyStore>();
+        services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
+        services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
+        services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>(), settings.ServiceId));
         services.AddMemoryCache();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -78,6 +81,7 @@ public static class GatewayExtensions
         api.MapPlacements();
         api.MapAdministration();
         api.MapWebhooks();
+        api.MapModels();
     }
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>

@@ -75,6 +75,10 @@ public static class Policies
     public const string ReceiveWebhooks = nameof(ReceiveWebhooks);
     /// <summary>Subscribe to outbound webhooks and read their delivery log.</summary>
     public const string ManageWebhooks = nameof(ManageWebhooks);
+    /// <summary>Export training data; register, promote and roll back scoring models; run challengers.</summary>
+    public const string ManageModels = nameof(ManageModels);
+    /// <summary>Read the model registry, reports and champion/challenger outcomes.</summary>
+    public const string ReadModels = nameof(ReadModels);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -84,5 +88,7 @@ public static class Policies
         .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin))
         .AddPolicy(ManagePolicies, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
         .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration))
-        .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin));
+        .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin))
+        .AddPolicy(ManageModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam))
+        .AddPolicy(ReadModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam, Roles.Supervisor));
 }

@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Collections.Gateway.Security;
+using Collections.Grains;
+using Collections.Persistence;
+using Collections.Scoring;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Collections.Gateway.Api;
+
+/// <summary>
+/// The data team's loop: export labelled history, register a trained model with its report, promote it, roll back,
+/// run a challenger on a share of accounts and compare outcomes. Every silo picks up a promotion without a restart.
+/// </summary>
+public static partial class ModelEndpoints
+{
+    /// <summary>Model files above this are refused (a gradient-boosted model of a few hundred trees is a few MB).</summary>
+    public const long MaxModelBytes = 256L * 1024 * 1024;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")]
+    private static partial Regex VersionPattern();
+
+    public static RouteGroupBuilder MapModels(this RouteGroupBuilder api)
+    {
+        var read = api.MapGroup("/models").WithTags("Scoring models").RequireAuthorization(Policies.ReadModels);
+        read.MapGet("/", async (IGrainFactory grains) => TypedResults.Ok(await Registry(grains).Get()))
+            .WithSummary("Registered versions with their headline figures, the champion and challenger, and the history of changes.");
+        read.MapGet("/{version}", GetVersion).WithSummary("One version: its registration and its full evaluation report.");
+        read.MapGet("/{version}/chart", GetChart).WithSummary("The version's calibration and lift chart (PNG).");
+        read.MapGet("/comparison", Compare).WithSummary("Champion, challenger and earlier versions on real accounts: what each predicted, what the accounts paid.");
+        read.MapGet("/rescore", async (IGrainFactory grains) =>
+                TypedResults.Ok(await grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key).GetProgress()))
+            .WithSummary("Progress of the background rescore of the portfolio.");
+
+        var manage = api.MapGroup("/models").WithTags("Scoring models").RequireAuthorization(Policies.ManageModels);
+        manage.MapPost("/", Register)
+            .WithSummary("Register a model file written by `collections model train` (body: the file; ?version= names it, default the version inside the file).");
+        manage.MapPost("/{version}/promote", async (string version, ChangeBody? body, IGrainFactory grains) =>
+                Answer(await Registry(grains).Promote(version, body?.Reason)))
+            .WithSummary("Make the version the champion: every silo scores with it within seconds, and the portfolio is rescored in the background.");
+        manage.MapPost("/rollback", async (ChangeBody? body, IGrainFactory grains) => Answer(await Registry(grains).Rollback(body?.Reason)))
+            .WithSummary("Put the previous champion back.");
+        manage.MapPut("/challenger", async (ChallengerBody body, IGrainFactory grains) =>
+                body.Version is not { Length: > 0 } version ? Problems.Invalid("version", "version.required", "Name the version to run as challenger.")
+                : body.Share is not { } share ? Problems.Invalid("share", "share.required", "Give the challenger's share of accounts (above 0, at most 0.5).")
+                : Answer(await Registry(grains).SetChallenger(version, share, body.Reason)))
+            .WithSummary("Score a stable share of accounts (chosen by a hash of the account key) with another version.");
+        manage.MapDelete("/challenger", async (IGrainFactory grains) => Answer(await Registry(grains).ClearChallenger(null)))
+            .WithSummary("Stop the challenger: the champion scores every account again.");
+
+        api.MapGet("/scoring/training-set", TrainingSetExport).WithTags("Scoring models").RequireAuthorization(Policies.ManageModels)
+            .WithSummary("The labelled training set from the engine's own history: CSV, one row per account per scoring date (every account read is audited).");
+        return api;
+    }
+
+    public sealed record ChangeBody(string? Reason);
+
+    public sealed record ChallengerBody(string? Version, double? Share, string? Reason);
+
+    public sealed record ModelVersionResponse(ModelVersionInfo Registration, JsonElement Report, bool Champion, bool Challenger);
+
+    private static IScoringModelRegistryGrain Registry(IGrainFactory grains) => grains.GetGrain<IScoringModelRegistryGrain>(IScoringModelRegistryGrain.Key);
+
+    private static Results<Ok<ModelAssignment>, ProblemHttpResult> Answer(Outcome<ModelAssignment> outcome) =>
+        outcome.Succeeded ? TypedResults.Ok(outcome.Value!) : Problems.From(outcome.Errors);
+
+    private static async Task<Results<Ok<ModelVersionResponse>, ProblemHttpResult>> GetVersion(string version, IGrainFactory grains, ScoringModelCatalog catalog)
+    {
+        var view = await Registry(grains).Get();
+        var info = view.Versions.FirstOrDefault(v => v.Version == version);
+        var record = await catalog.GetAsync(version);
+        if (info is null || record is null) return Problems.NotFound("model.not-found", $"No model version {version} is registered.");
+        using var report = JsonDocument.Parse(record.ReportJson);
+        return TypedResults.Ok(new ModelVersionResponse(info, report.RootElement.Clone(), view.Assignment.Champion == version, view.Assignment.Challenger == version));
+    }
+
+    private static async Task<IResult> GetChart(string version, ScoringModelCatalog catalog) =>
+        await catalog.LoadChartAsync(version) is { } png
+            ? TypedResults.File(png, "image/png", $"{version}.png")
+            : Problems.NotFound("model.chart-not-found", $"No chart is stored for model version {version}.");
+
+    private static async Task<Results<Created<ModelVersionInfo>, Ok<ModelVersionInfo>, ProblemHttpResult>> Register(
+        HttpRequest request, string? version, string? notes, IGrainFactory grains, ScoringModelCatalog catalog, TimeProvider clock)
+    {
+        if (request.ContentLength is > MaxModelBytes)
+            return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        if (buffer.Length == 0) return Problems.Invalid("body", "model.required", "Send the model file as the request body.");
+        if (buffer.Length > MaxModelBytes) return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
+        var bytes = buffer.ToArray();
+
+        PaymentModel model;
+        try
+        {
+            model = PaymentModel.Load(bytes);
+        }
+#pragma warning disable CA1031 // any failure to read the file is the caller's bad input, reported as such
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            return Problems.Invalid("body", "model.unreadable", "The body is not a model file written by `collections model train`.");
+        }
+        using (model)
+        {
+            version ??= model.Version;
+            if (!VersionPattern().IsMatch(version))
+                return Problems.Invalid("version", "version.invalid", "A version is 1 to 60 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            if (notes is { Length: > 500 })
+                return Problems.Invalid("notes", "notes.too-long", "Notes may be at most 500 characters.");
+
+            var report = model.Report;
+            byte[]? chart = null;
+            if (report is not null)
+            {
+                var path = Path.Combine(Path.GetTempPath(), $"collections-chart-{Guid.NewGuid():N}.png");
+                try
+                {
+                    report.WriteChartPng(path);
+                    chart = await File.ReadAllBytesAsync(path);
+                }
+                catch (IOException)
+                {
+                    // No chart then; the report itself is stored.
+                }
+                finally
+                {
+                    File.Delete(path);
+                }
+            }
+            var caller = CallerContext.Current.Actor;
+            var record = new ScoringModelRecord(version, "trained", clock.GetUtcNow(), caller, notes?.Trim(), report?.ToJson() ?? "{}", ScoringModelCatalog.Sha256Of(bytes));
+            var (added, sameFile) = await catalog.AddAsync(record, bytes, chart);
+            if (!added && !sameFile)
+                return Problems.From([Domain.DomainError.Conflict("model.version-exists", $"Model version {version} is already registered with a different file.", "version")]);
+            var stored = added ? record : (await catalog.GetAsync(version))!;
+            var outcome = await Registry(grains).Register(ModelVersionInfo.Describe(stored.Version, stored.Kind, stored.RegisteredAt, stored.RegisteredBy, stored.Notes, stored.ReportJson));
+            if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+            return added ? TypedResults.Created($"/api/models/{version}", outcome.Value!) : TypedResults.Ok(outcome.Value!);
+        }
+    }
+
+    /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>
+    public sealed record VersionOutcome(
+        string Version, string Role, int AccountsScored, double MeanProbability, decimal PatientBalance, decimal Collected,
+        int WindowsEnded, double? PredictedRate, double? ObservedRate, double? Auc);
+
+    private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, ScoreOutcomeLog outcomes, TimeProvider clock, decimal? paidShare)
+    {
+        var view = await Registry(grains).Get();
+        var share = paidShare is > 0 and <= 1 ? paidShare.Value : 0.5m;
+        var now = clock.GetUtcNow();
+        var result = new List<VersionOutcome>();
+        foreach (var version in view.Versions)
+        {
+            var rows = await outcomes.ReadAsync(version.Version);
+            if (rows.Count == 0 && view.Assignment.Champion != version.Version && view.Assignment.Challenger != version.Version) continue;
+            var ended = rows.Where(r => r.WindowEndsAt <= now).ToList();
+            var labels = ended.Select(r => r.CollectedCents >= (long)Math.Ceiling(r.PatientBalanceCents * (double)share)).ToList();
+            result.Add(new VersionOutcome(
+                version.Version,
+                view.Assignment.Champion == version.Version ? "champion" : view.Assignment.Challenger == version.Version ? "challenger" : "earlier",
+                rows.Count,
+                rows.Count == 0 ? 0 : rows.Average(r => r.Probability),
+                rows.Sum(r => r.PatientBalanceCents) / 100m,
+                rows.Sum(r => r.CollectedCents) / 100m,
+                ended.Count,
+                ended.Count == 0 ? null : ended.Average(r => r.Probability),
+                ended.Count == 0 ? null : labels.Count(l => l) / (double)ended.Count,
+                RankAuc(ended.Select(r => r.Probability).ToList(), labels)));
+        }
+        return TypedResults.Ok<IReadOnlyList<VersionOutcome>>(result);
+    }
+
+    /// <summary>ROC AUC by ranks (ties share their rank); null when only one class is present.</summary>
+    public static double? RankAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> labels)
+    {
+        var positives = labels.Count(l => l);
+        var negatives = labels.Count - positives;
+        if (positives == 0 || negatives == 0) return null;
+        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
+        var ranks = new double[scores.Count];
+        for (var i = 0; i < order.Length;)
+        {
+            var j = i;
+            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
+            for (var k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
+            i = j + 1;
+        }
+        var positiveRanks = Enumerable.Range(0, scores.Count).Where(i => labels[i]).Sum(i => ranks[i]);
+        return (positiveRanks - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+    }
+
+    /// <summary>
+    /// Streams the training set: for every account, one row per scoring date (from <paramref name="from"/> to
+    /// <paramref name="to"/>, every <paramref name="everyDays"/> days) whose label window has ended, with the features
+    /// known at that date and the label from what came after.
+    /// </summary>
+    private static async Task TrainingSetExport(HttpContext context, IGrainFactory grains, AccountDirectory directory, TimeProvider clock,
+        DateOnly? from, DateOnly? to, int? everyDays, decimal? paidShare, int? windowDays)
+    {
+        var now = clock.GetUtcNow();
+        var label = new LabelDefinition { PaidShare = paidShare ?? 0.5m, WindowDays = windowDays ?? 90 };
+        var step = everyDays ?? 30;
+        var last = to ?? DateOnly.FromDateTime(now.UtcDateTime).AddDays(-label.WindowDays);
+        var first = from ?? last.AddDays(-365);
+        string? problem = label.PaidShare is <= 0 or > 1 ? "paidShare must be above 0 and at most 1."
+            : label.WindowDays is < 1 or > 730 ? "windowDays must be between 1 and 730."
+            : step is < 1 or > 365 ? "everyDays must be between 1 and 365."
+            : first > last ? "from must not be after to (by default, to is today less the label window)."
+            : null;
+        if (problem is not null)
+        {
+            await Problems.Invalid("query", "training-set.invalid", problem).ExecuteAsync(context);
+            return;
+        }
+        var dates = new List<DateTimeOffset>();
+        for (var d = first; d <= last; d = d.AddDays(step)) dates.Add(new DateTimeOffset(d.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero));
+
+        context.Response.ContentType = "text/csv; charset=utf-8";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"training-set-{now.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}.csv\"";
+        await using var writer = new StreamWriter(context.Response.Body, new System.Text.UTF8Encoding(false), 65536);
+        var header = true;
+        await foreach (var key in directory.AllAsync(cancellationToken: context.RequestAborted))
+        {
+            var history = await grains.GetGrain<IPatientAccountGrain>(key).GetScoringHistory();
+            if (history is null) continue;
+            var rows = TrainingSet.Rows([ToHistory(history)], dates, label, now).ToList();
+            if (rows.Count == 0 && !header) continue;
+            var text = new StringWriter(CultureInfo.InvariantCulture);
+            TrainingSet.WriteCsv(text, rows);
+            var csv = text.ToString();
+            if (!header) csv = csv[(csv.IndexOf('\n', StringComparison.Ordinal) + 1)..]; // one header for the whole file
+            if (rows.Count > 0 || header) await writer.WriteAsync(csv);
+            header = false;
+        }
+        await writer.FlushAsync(context.RequestAborted);
+    }
+
+    public static AccountHistory ToHistory(AccountScoringHistory history) => new()
+    {
+        AccountId = history.AccountId, PrimaryPayer = history.PrimaryPayer, OpenedAt = history.OpenedAt,
+        GuarantorDateOfBirth = history.Guarantor.DateOfBirth, HasEmail = history.Guarantor.HasEmail,
+        HasMobilePhone = history.Guarantor.HasMobilePhone, HasTextConsent = history.Guarantor.HasTextConsent,
+        Entries = history.Entries, Contacts = history.Guarantor.Contacts, Holds = [.. history.Holds, .. history.Guarantor.Holds],
+        Promises = history.Promises, Plans = history.Plans,
+    };
+}

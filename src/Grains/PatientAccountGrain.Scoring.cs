@@ -1,0 +1,95 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Scoring;
+
+namespace Collections.Grains;
+
+/// <summary>Payment-likelihood scoring of the account: when to rescore, with which model, and what is kept.</summary>
+public sealed partial class PatientAccountGrain
+{
+    public async Task Rescore(long generation)
+    {
+        if (!State.IsOpen) return;
+        if (scoring.Models.Current.Generation < generation) await scoring.Models.RefreshAsync();
+        await RunCadenceAsync();
+    }
+
+    public async Task<AccountScoringHistory?> GetScoringHistory()
+    {
+        AccountScoringHistory? history = null;
+        if (State.IsOpen)
+        {
+            var guarantor = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).GetScoringFacts(Key);
+            history = new AccountScoringHistory
+            {
+                AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = State.OpenedAt, Guarantor = guarantor,
+                Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
+            };
+        }
+        await audit.RecordAsync(clock, "account.history.export", Resource, Id, history is null ? "not-found" : "ok");
+        return history;
+    }
+
+    /// <summary>
+    /// Scores the account when what the score depends on has changed (ledger, contacts, holds, promises, plans, the
+    /// live model) or the score has grown older than <see cref="ScoringSettings.RescoreAfter"/>. Only accounts where the
+    /// patient owes something are scored; a settled account's score is cleared.
+    /// </summary>
+    private async Task ScoreIfStaleAsync(IGuarantorGrain guarantor, AccountBalances balances, DateTimeOffset now)
+    {
+        if (!scoring.Settings.Enabled) return;
+        if (balances.PatientResponsibility <= 0)
+        {
+            State.Score = null;
+            State.ScoreBasis = null;
+            return;
+        }
+        if (scoring.Models.Current.For(Id) is not { } chosen) return;
+
+        var facts = await guarantor.GetScoringFacts(Key);
+        var basis = ScoreBasis(facts, chosen.Model.Version, chosen.IsChallenger);
+        if (State.Score is { } current && State.ScoreBasis == basis && now - current.ScoredAt < scoring.Settings.RescoreAfter) return;
+
+        var history = new AccountHistory
+        {
+            AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = State.OpenedAt,
+            GuarantorDateOfBirth = facts.DateOfBirth, HasEmail = facts.HasEmail, HasMobilePhone = facts.HasMobilePhone, HasTextConsent = facts.HasTextConsent,
+            Entries = State.Entries, Contacts = facts.Contacts, Holds = [.. State.Holds, .. facts.Holds], Promises = State.Promises, Plans = State.Plans,
+        };
+        var prediction = chosen.Model.Model.Score(FeatureExtractor.Extract(history, now));
+        var previousVersion = State.Score?.ModelVersion;
+        State.Score = new AccountScore
+        {
+            Probability = prediction.Probability,
+            ModelVersion = chosen.Model.Version,
+            ScoredAt = now,
+            IsChallenger = chosen.IsChallenger,
+            PatientBalance = balances.PatientResponsibility,
+            ExpectedRecovery = decimal.Round((decimal)prediction.Probability * balances.PatientResponsibility, 2),
+            Reasons = prediction.Reasons.Select(r => new ScoreReason { Feature = r.Feature, Text = r.Text, Effect = r.Effect }).ToList(),
+        };
+        State.ScoreBasis = basis;
+        if (previousVersion != chosen.Model.Version)
+            await scoring.RecordFirstScoreAsync(Id, State.Score, now);
+    }
+
+    /// <summary>A fingerprint of what the score was computed from (not of time): equal means nothing it reads has changed.</summary>
+    private string ScoreBasis(GuarantorScoringFacts facts, string modelVersion, bool challenger)
+    {
+        var hash = new HashCode();
+        hash.Add(State.Entries.Count);
+        foreach (var hold in State.Holds.Concat(facts.Holds)) { hash.Add(hold.HoldId); hash.Add(hold.ReleasedAt); }
+        foreach (var promise in State.Promises) { hash.Add(promise.PromiseId); hash.Add(promise.Status); }
+        foreach (var plan in State.Plans) { hash.Add(plan.PlanId); hash.Add(plan.Status); }
+        hash.Add(facts.Contacts.Count);
+        hash.Add(facts.HasEmail); hash.Add(facts.HasMobilePhone); hash.Add(facts.HasTextConsent);
+        return $"{modelVersion}|{challenger}|{hash.ToHashCode():x8}";
+    }
+
+    /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking).</summary>
+    private Task TrackPaymentsAsync(IEnumerable<LedgerEntry> posted, DateTimeOffset now)
+    {
+        var cents = posted.Where(e => e.Kind == EntryKind.PatientPayment).Sum(e => (long)decimal.Round(e.Amount * 100m));
+        return cents > 0 ? scoring.RecordPaymentAsync(Id, cents, now) : Task.CompletedTask;
+    }
+}

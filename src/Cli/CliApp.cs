@@ -122,7 +122,7 @@ public static class CliApp
         return command;
     }
 
-    private static string ResolveKey(string? key, string? keyFile)
+    internal static string ResolveKey(string? key, string? keyFile)
     {
         if (!string.IsNullOrWhiteSpace(key)) return key.Trim();
         if (!string.IsNullOrWhiteSpace(keyFile))

@@ -1,0 +1,214 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Collections.Cli.Models;
+
+/// <summary>
+/// The data team's commands that talk to a running engine: export the labelled training set from its history,
+/// register a trained model file, promote a version, roll back. Key: --key, --key-file or COLLECTIONS_API_KEY
+/// (data-team or admin role).
+/// </summary>
+public static class ModelRegistryCommands
+{
+    public static IEnumerable<Command> All(TextWriter output, TextWriter error)
+    {
+        yield return Export(output);
+        yield return Register(output, error);
+        yield return Promote(output, error);
+        yield return Rollback(output, error);
+    }
+
+    private sealed record Connection(Option<string> Url, Option<string?> Key, Option<string?> KeyFile)
+    {
+        public static Connection Create() => new(
+            new Option<string>("--url") { Description = "The engine's base address.", DefaultValueFactory = _ => "http://127.0.0.1:5080" },
+            new Option<string?>("--key") { Description = "An API key (data-team or admin role). Default: --key-file, else COLLECTIONS_API_KEY." },
+            new Option<string?>("--key-file") { Description = "A file holding the API key, e.g. ./data/admin-api-key." });
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Url);
+            command.Options.Add(Key);
+            command.Options.Add(KeyFile);
+        }
+
+        public HttpClient Client(ParseResult parse)
+        {
+            var address = parse.GetValue(Url)!;
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+                throw new CliInputException($"--url {address}: must be an absolute http or https address");
+            var client = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CliApp.ResolveKey(parse.GetValue(Key), parse.GetValue(KeyFile)));
+            return client;
+        }
+    }
+
+    private static Command Export(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var file = new Option<string>("--out") { Description = "Where to write the CSV (one row per account per scoring date).", Required = true };
+        var from = new Option<string?>("--from") { Description = "First scoring date (yyyy-MM-dd). Default: a year before --to." };
+        var to = new Option<string?>("--to") { Description = "Last scoring date (yyyy-MM-dd). Default: today less the label window." };
+        var every = new Option<int>("--every-days") { Description = "Days between scoring dates.", DefaultValueFactory = _ => 30 };
+        var share = new Option<decimal>("--paid-share") { Description = "Label: at least this share of the patient balance paid...", DefaultValueFactory = _ => 0.5m };
+        var window = new Option<int>("--window-days") { Description = "...within this many days after the scoring date.", DefaultValueFactory = _ => 90 };
+        var command = new Command("export", "Download the labelled training set from a running engine's own history (CSV that `collections model train` reads).")
+        {
+            file, from, to, every, share, window,
+        };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var query = new List<string>
+            {
+                $"everyDays={parse.GetValue(every)}", $"paidShare={parse.GetValue(share).ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+                $"windowDays={parse.GetValue(window)}",
+            };
+            if (parse.GetValue(from) is { } f) query.Add($"from={Date("--from", f)}");
+            if (parse.GetValue(to) is { } t) query.Add($"to={Date("--to", t)}");
+            var path = parse.GetValue(file)!;
+            using var client = connection.Client(parse);
+            using var response = await client.GetAsync($"api/scoring/training-set?{string.Join('&', query)}", HttpCompletionOption.ResponseHeadersRead, ct);
+            await EnsureSuccessAsync(response, "export", ct);
+            long lines = 0;
+            try
+            {
+                await using var target = File.Create(path);
+                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await body.ReadAsync(buffer, ct)) > 0)
+                {
+                    await target.WriteAsync(buffer.AsMemory(0, read), ct);
+                    lines += buffer.AsSpan(0, read).Count((byte)'\n');
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliInputException($"--out {path}: {e.Message}");
+            }
+            await output.WriteLineAsync($"export: {Math.Max(0, lines - 1):N0} rows written to {path}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Register(TextWriter output, TextWriter error)
+    {
+        var connection = Connection.Create();
+        var file = new Option<string>("--file") { Description = "The model file written by `collections model train`.", Required = true };
+        var version = new Option<string?>("--version") { Description = "The version's name (default: the version inside the file)." };
+        var notes = new Option<string?>("--notes") { Description = "What this version is (data, changes)." };
+        var command = new Command("register", "Register a trained model with a running engine (it does not go live until promoted).") { file, version, notes };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            byte[] bytes;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(path, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliInputException($"--file {path}: {e.Message}");
+            }
+            var query = new List<string>();
+            if (parse.GetValue(version) is { } v) query.Add($"version={Uri.EscapeDataString(v)}");
+            if (parse.GetValue(notes) is { } n) query.Add($"notes={Uri.EscapeDataString(n)}");
+            using var client = connection.Client(parse);
+            using var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+            using var response = await client.PostAsync($"api/models{(query.Count > 0 ? "?" + string.Join('&', query) : "")}", content, ct);
+            await EnsureSuccessAsync(response, "register", ct);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            var registered = json.RootElement.GetProperty("version").GetString();
+            await output.WriteLineAsync(response.StatusCode == HttpStatusCode.Created
+                ? $"register: version {registered} registered; promote it with: collections model promote --version {registered}"
+                : $"register: version {registered} was already registered with this file");
+            _ = error;
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Promote(TextWriter output, TextWriter error)
+    {
+        var connection = Connection.Create();
+        var version = new Option<string>("--version") { Description = "The registered version to make the champion.", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history)." };
+        var command = new Command("promote", "Make a registered version the champion: every silo scores with it within seconds; the portfolio is rescored in the background.")
+        {
+            version, reason,
+        };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            using var body = JsonContent(new { reason = parse.GetValue(reason) });
+            using var response = await client.PostAsync($"api/models/{Uri.EscapeDataString(parse.GetValue(version)!)}/promote", body, ct);
+            await EnsureSuccessAsync(response, "promote", ct);
+            await output.WriteLineAsync($"promote: {Describe(await response.Content.ReadAsStringAsync(ct))}");
+            _ = error;
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Rollback(TextWriter output, TextWriter error)
+    {
+        var connection = Connection.Create();
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history)." };
+        var command = new Command("rollback", "Put the previous champion back.") { reason };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            using var body = JsonContent(new { reason = parse.GetValue(reason) });
+            using var response = await client.PostAsync("api/models/rollback", body, ct);
+            await EnsureSuccessAsync(response, "rollback", ct);
+            await output.WriteLineAsync($"rollback: {Describe(await response.Content.ReadAsStringAsync(ct))}");
+            _ = error;
+            return 0;
+        });
+        return command;
+    }
+
+    private static StringContent JsonContent(object value) =>
+        new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
+
+    private static string Describe(string assignmentJson)
+    {
+        using var json = JsonDocument.Parse(assignmentJson);
+        var root = json.RootElement;
+        var champion = root.TryGetProperty("champion", out var c) ? c.GetString() : null;
+        var challenger = root.TryGetProperty("challenger", out var ch) ? ch.GetString() : null;
+        return $"champion {champion ?? "none"}" + (challenger is null ? "" : $", challenger {challenger}");
+    }
+
+    private static string Date(string option, string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", out var date)
+            ? date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+            : throw new CliInputException($"{option} {value}: must be a date as yyyy-MM-dd");
+
+    /// <summary>A refusal from the engine becomes one line: the command, the status and the problem's detail.</summary>
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var text = await response.Content.ReadAsStringAsync(ct);
+        var detail = text;
+        try
+        {
+            using var json = JsonDocument.Parse(text);
+            if (json.RootElement.TryGetProperty("detail", out var d)) detail = d.GetString() ?? text;
+            else if (json.RootElement.TryGetProperty("title", out var t)) detail = t.GetString() ?? text;
+        }
+        catch (JsonException)
+        {
+            // Not a problem document: show the text as it is.
+        }
+        throw new CliInputException($"{what}: the engine answered {(int)response.StatusCode} {response.ReasonPhrase}: {detail.ReplaceLineEndings(" ")}");
+    }
+}

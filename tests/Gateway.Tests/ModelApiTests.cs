@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Collections.Scoring;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>Scoring and the data team's model loop over real HTTP, on the engine as the run command starts it.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class ModelApiTests(EngineFixture engine)
+{
+    private static async Task<JsonElement> EventuallyAsync(HttpClient client, string url, Func<JsonElement, bool> done, string what, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var json = await client.GetJsonAsync(url);
+            if (done(json)) return json;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting for {what}: {json}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<string> OwingAccountAsync(HttpClient client, decimal amount = 350.00m)
+    {
+        var account = await Api.OpenAccountAsync(client);
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(amount))).StatusCode);
+        return account;
+    }
+
+    private static string? ScoreVersion(JsonElement account) =>
+        account.TryGetProperty("score", out var score) ? score.GetProperty("modelVersion").GetString() : null;
+
+    private static byte[] TrainedModelFile(int seed)
+    {
+        var rows = SyntheticHistory.Rows(new SyntheticOptions { Seed = seed, Accounts = 1200 }).ToList();
+        var result = ModelTrainer.Train(rows, new TrainingOptions { Seed = seed, NumberOfTrees = 30, Version = $"trained-{seed}" });
+        return result.Model.ToBytes();
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, byte[] file, string query)
+    {
+        var content = new ByteArrayContent(file);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        return client.PostAsync($"/api/models{query}", content);
+    }
+
+    [Fact]
+    public async Task A_fresh_engine_scores_accounts_with_its_bootstrap_model_and_the_account_shows_probability_version_and_reasons()
+    {
+        using var admin = engine.Admin();
+        var account = await OwingAccountAsync(admin);
+
+        var view = await EventuallyAsync(admin, account, a => ScoreVersion(a) is not null, "the account's first score");
+        var score = view.GetProperty("score");
+        Assert.Equal("bootstrap-1", score.GetProperty("modelVersion").GetString());
+        Assert.InRange(score.GetProperty("probability").GetDouble(), 0, 1);
+        Assert.True(score.GetProperty("reasons").GetArrayLength() > 0);
+        Assert.False(string.IsNullOrWhiteSpace(score.GetProperty("reasons")[0].GetProperty("text").GetString()));
+
+        var models = await admin.GetJsonAsync("/api/models");
+        Assert.Contains(models.GetProperty("versions").EnumerateArray(), v => v.GetProperty("version").GetString() == "bootstrap-1" && v.GetProperty("kind").GetString() == "bootstrap");
+    }
+
+    [Fact]
+    public async Task The_data_team_registers_and_promotes_a_model_and_new_scores_carry_its_version_without_a_restart()
+    {
+        using var admin = engine.Admin();
+        using var data = engine.As(await engine.KeyForAsync("data-team"));
+        var account = await OwingAccountAsync(admin);
+        await EventuallyAsync(admin, account, a => ScoreVersion(a) is not null, "the account's first score");
+        var version = $"v{Guid.NewGuid().ToString("N")[..8]}";
+
+        var registered = await UploadAsync(data, TrainedModelFile(seed: 5), $"?version={version}&notes=test");
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var again = await UploadAsync(data, TrainedModelFile(seed: 5), $"?version={version}");
+        Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict); // same bytes: a retry; training is not bit-for-bit stable everywhere
+        var detail = await data.GetJsonAsync($"/api/models/{version}");
+        Assert.True(detail.GetProperty("report").TryGetProperty("auc", out _));
+
+        var promoted = await data.PostAsJsonAsync($"/api/models/{version}/promote", new { reason = "trained on last quarter" });
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        Assert.Equal(version, (await promoted.JsonAsync()).GetProperty("champion").GetString());
+
+        // A change to the account rescores it at once; the background pass would get there too.
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, account, Api.Payment(10.00m))).StatusCode);
+        await EventuallyAsync(admin, account, a => ScoreVersion(a) == version, "the promoted version on the account's score");
+
+        var rolledBack = await data.PostAsJsonAsync("/api/models/rollback", new { reason = "test" });
+        Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
+        Assert.NotEqual(version, (await rolledBack.JsonAsync()).GetProperty("champion").GetString());
+    }
+
+    [Fact]
+    public async Task Agents_cannot_touch_models_and_supervisors_can_only_read_them()
+    {
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync("/api/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await UploadAsync(agent, [1, 2, 3], "")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync("/api/scoring/training-set")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await supervisor.GetAsync("/api/models")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await supervisor.PostAsJsonAsync("/api/models/rollback", new { })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_model_files_versions_and_shares_are_refused_with_problems_and_nothing_is_registered()
+    {
+        using var data = engine.As(await engine.KeyForAsync("data-team"));
+        var garbage = await (await UploadAsync(data, "not a model"u8.ToArray(), "?version=garbage-1")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("model.unreadable", garbage.GetProperty("code").GetString());
+        var empty = await (await UploadAsync(data, [], "")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("model.required", empty.GetProperty("code").GetString());
+        var badName = await (await UploadAsync(data, TrainedModelFile(seed: 3), "?version=has%20spaces")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("version.invalid", badName.GetProperty("code").GetString());
+        var unknown = await (await data.PostAsJsonAsync("/api/models/no-such/promote", new { })).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal("model.not-found", unknown.GetProperty("code").GetString());
+        var share = await (await data.PutAsJsonAsync("/api/models/challenger", new { version = "bootstrap-1" })).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("share.required", share.GetProperty("code").GetString());
+
+        var models = await data.GetJsonAsync("/api/models");
+        Assert.DoesNotContain(models.GetProperty("versions").EnumerateArray(), v => v.GetProperty("version").GetString() is "garbage-1" or "has spaces");
+    }
+
+    [Fact]
+    public async Task The_training_set_export_is_a_csv_with_one_header_and_bad_queries_are_refused()
+    {
+        using var admin = engine.Admin();
+        using var data = engine.As(await engine.KeyForAsync("data-team"));
+        await OwingAccountAsync(admin);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var response = await data.GetAsync($"/api/scoring/training-set?from={today.AddDays(-20):yyyy-MM-dd}&to={today:yyyy-MM-dd}&everyDays=10&windowDays=1");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.Single(lines, l => l == lines[0]); // one header, whatever the number of accounts
+        Assert.Contains("Label", lines[0], StringComparison.OrdinalIgnoreCase);
+
+        var bad = await (await data.GetAsync("/api/scoring/training-set?paidShare=2")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("training-set.invalid", bad.GetProperty("code").GetString());
+    }
+}

@@ -108,7 +108,7 @@ public sealed class PaymentFeatures
 
     private static readonly PropertyInfo[] Properties = [.. typeof(PaymentFeatures)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.PropertyType == typeof(float))
+        .Where(p => p.PropertyType == typeof(float) && p.GetIndexParameters().Length == 0)
         .OrderBy(p => p.MetadataToken)];
 
     private static readonly Func<PaymentFeatures, float>[] Getters = [.. Properties.Select(p => p.GetGetMethod()!.CreateDelegate<Func<PaymentFeatures, float>>())];

@@ -1,0 +1,111 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+
+namespace Collections.Scoring;
+
+/// <summary>What an arrangement's state was at a point in time, recomputed from the payments known then.</summary>
+public enum ArrangementState
+{
+    Pending,
+    Kept,
+    Broken,
+}
+
+/// <summary>
+/// The ledger as it was known at one instant: entries posted at or before it, with reversals taken into account only
+/// once they were posted too. Promise and plan outcomes are recomputed from it (their stored status is as of now).
+/// </summary>
+public sealed class KnownLedger
+{
+    /// <summary>Days after a due date before an unpaid promise or installment counts as missed (the engine's default).</summary>
+    public static int GraceDays { get; } = new ArrangementRules().GraceDays;
+
+    public DateTimeOffset AsOf { get; }
+    public IReadOnlyList<LedgerEntry> Entries { get; }
+    public IReadOnlySet<string> Reversed { get; }
+    /// <summary>Patient payments not reversed (as known), by posting time.</summary>
+    public IReadOnlyList<LedgerEntry> PatientPayments { get; }
+    public AccountBalances Balances { get; }
+
+    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(all);
+        AsOf = asOf;
+        var entries = new List<LedgerEntry>(all.Count);
+        foreach (var e in all)
+            if (e.PostedAt <= asOf) entries.Add(e);
+        Entries = entries;
+        var reversed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in entries)
+            if (e.Kind == EntryKind.Reversal && e.ReversesEntryId is { } target) reversed.Add(target);
+        Reversed = reversed;
+        PatientPayments = [.. entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).OrderBy(e => e.PostedAt)];
+        Balances = AccountBalances.Of(entries);
+    }
+
+    /// <summary>When the payments posted at or after <paramref name="since"/> first added up to <paramref name="amount"/> (null: not yet).</summary>
+    public DateTimeOffset? PaidUpTo(DateTimeOffset since, decimal amount)
+    {
+        if (amount <= 0) return since;
+        var paid = 0m;
+        foreach (var p in PatientPayments)
+        {
+            if (p.PostedAt < since) continue;
+            paid += p.Amount;
+            if (paid >= amount) return p.PostedAt;
+        }
+        return null;
+    }
+
+    /// <summary>Payments posted in [<paramref name="since"/>, <paramref name="before"/>).</summary>
+    public decimal PaidBetween(DateTimeOffset since, DateTimeOffset before)
+    {
+        var paid = 0m;
+        foreach (var p in PatientPayments)
+            if (p.PostedAt >= since && p.PostedAt < before) paid += p.Amount;
+        return paid;
+    }
+
+    /// <summary>Kept when the promised amount was paid (posted since the promise) before the promised date plus grace; broken once that deadline passed without it.</summary>
+    public ArrangementState StateOf(PromiseToPay promise)
+    {
+        ArgumentNullException.ThrowIfNull(promise);
+        var deadline = ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays);
+        var paid = PaidUpTo(promise.CreatedAt, promise.Amount);
+        if (paid is { } at && at < deadline) return ArrangementState.Kept;
+        return AsOf >= deadline ? ArrangementState.Broken : ArrangementState.Pending;
+    }
+
+    /// <summary>
+    /// Kept (completed) when the plan total was paid before any installment was missed; broken (defaulted) when the down
+    /// payment or an installment was not covered by the end of its grace period; pending (active) otherwise.
+    /// </summary>
+    public ArrangementState StateOf(PaymentPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var completedAt = PaidUpTo(plan.CreatedAt, plan.Total);
+        DateTimeOffset? defaultedAt = null;
+        var required = plan.DownPayment;
+        if (required > 0)
+        {
+            var deadline = ArrangementRulesLogic.Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), GraceDays);
+            if (deadline <= AsOf && PaidBetween(plan.CreatedAt, deadline) < required) defaultedAt = deadline;
+        }
+        if (defaultedAt is null)
+        {
+            foreach (var installment in plan.Installments)
+            {
+                required += installment.Amount;
+                var deadline = ArrangementRulesLogic.Deadline(installment.DueDate, GraceDays);
+                if (deadline > AsOf) break;
+                if (PaidBetween(plan.CreatedAt, deadline) < required)
+                {
+                    defaultedAt = deadline;
+                    break;
+                }
+            }
+        }
+        if (completedAt is { } done && (defaultedAt is null || done < defaultedAt)) return ArrangementState.Kept;
+        return defaultedAt is null ? ArrangementState.Pending : ArrangementState.Broken;
+    }
+}

@@ -22,11 +22,15 @@ internal static class ReportChart
         Plot[] plots = [CalibrationPlot(report), GainsPlot(report), LiftPlot(report)];
         for (var i = 0; i < plots.Length; i++)
         {
+            // Each panel on its own surface (a plot fills the whole canvas it is given), then side by side.
             plots[i].Font.Set(FontName);
-            plots[i].Render(canvas, new PixelRect(i * panelWidth, (i + 1) * panelWidth, height, 0));
+            using var panel = SKSurface.Create(new SKImageInfo(panelWidth, height));
+            plots[i].Render(panel);
+            using var image = panel.Snapshot();
+            canvas.DrawImage(image, i * panelWidth, 0);
         }
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var chart = surface.Snapshot();
+        using var png = chart.Encode(SKEncodedImageFormat.Png, 100);
         using var file = File.Create(path);
         png.SaveTo(file);
     }

@@ -1,33 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
 namespace Collections.Scoring;
 
+/// <summary>One bin of the calibration table: predictions in [Lower, Upper), their mean, the observed positive rate, the number of rows.</summary>
 public sealed record CalibrationBin(double Lower, double Upper, double MeanPredicted, double ObservedRate, int Count);
 
+/// <summary>
+/// One tenth of the evaluation rows by score (decile 1: the highest scores): rows, mean score, positive rate, lift over
+/// the overall rate, patient balance at scoring, and dollars collected in the label window (what working this tenth captured).
+/// </summary>
 public sealed record DecileRow(int Decile, int Count, double MeanScore, double PositiveRate, double Lift, decimal PatientBalance, decimal CapturedDollars);
 
+/// <summary>How much the evaluation AUC drops when a feature's values are shuffled among the rows (permutation importance).</summary>
 public sealed record FeatureImportance(string Feature, double AucDrop);
 
-/// <summary>How a model did on the held-out rows.</summary>
+/// <summary>How a model did on the held-out rows. <see cref="ToText"/> is what <c>collections model train</c> prints.</summary>
 public sealed record EvaluationReport
 {
     public double Auc { get; init; }
+    /// <summary>Area under the precision-recall curve (average precision).</summary>
     public double PrAuc { get; init; }
+    /// <summary>Mean negative natural log-likelihood of the outcomes (nats).</summary>
     public double LogLoss { get; init; }
     public double Brier { get; init; }
     /// <summary>AUC of the true probabilities on the same rows, when known (synthetic data): the best any model can do.</summary>
     public double? TrueProbabilityAuc { get; init; }
+    /// <summary>Brier score of the true probabilities on the same rows, when known.</summary>
+    public double? TrueProbabilityBrier { get; init; }
     public IReadOnlyList<CalibrationBin> Calibration { get; init; } = [];
     public IReadOnlyList<DecileRow> Deciles { get; init; } = [];
+    /// <summary>Every feature, largest AUC drop first.</summary>
     public IReadOnlyList<FeatureImportance> FeatureImportance { get; init; } = [];
+    /// <summary>Evaluation rows the importance was measured on (a seeded sample when there are many).</summary>
+    public int ImportanceRows { get; init; }
     public int TrainRows { get; init; }
     public int CalibrationRows { get; init; }
     public int TestRows { get; init; }
+    public double TrainPositiveRate { get; init; }
     public double TestPositiveRate { get; init; }
-    /// <summary>For a time split: the first scoring date of the test rows.</summary>
+    /// <summary>"time" or "random" and how the rows were cut.</summary>
+    public string Split { get; init; } = "";
+    /// <summary>For a time split: the first scoring date of the evaluation rows (training rows are all earlier).</summary>
     public DateTimeOffset? TimeSplitBoundary { get; init; }
+    /// <summary>For a time split: the first scoring date of the calibration rows.</summary>
+    public DateTimeOffset? CalibrationBoundary { get; init; }
     public string Learner { get; init; } = "";
+    public string LearnerSettings { get; init; } = "";
     public string LabelDefinition { get; init; } = "";
+    public string ModelVersion { get; init; } = "";
+    public int FeatureCount { get; init; }
+    /// <summary>CSV columns that were not used as features (non-numeric, empty or excluded).</summary>
+    public IReadOnlyList<string> IgnoredColumns { get; init; } = [];
+    public PlattCalibration? PlattCalibration { get; init; }
 
-    public string ToText() => $"AUC {Auc}";
-    public string ToJson() => $"{{\"auc\": {Auc}}}";
-    public void WriteChartPng(string path) => File.WriteAllText(path, ToText());
+    public string ToText()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var t = new StringBuilder();
+        t.AppendLine(inv, $"Payment model {ModelVersion}: {Learner} ({LearnerSettings})");
+        t.AppendLine(inv, $"Label: {LabelDefinition}");
+        t.AppendLine(inv, $"Split: {Split}");
+        t.AppendLine(inv, $"Rows: {TrainRows:N0} training ({TrainPositiveRate:P1} positive), {CalibrationRows:N0} calibration, {TestRows:N0} evaluation ({TestPositiveRate:P1} positive); {FeatureCount} features");
+        if (IgnoredColumns.Count > 0) t.AppendLine(inv, $"Not used as features: {string.Join(", ", IgnoredColumns)}");
+        if (PlattCalibration is { } c) t.AppendLine(inv, $"Calibration: Platt, p = 1 / (1 + exp(-({c.Slope:0.####} x score {(c.Intercept < 0 ? "-" : "+")} {Math.Abs(c.Intercept):0.####})))");
+        t.AppendLine();
+        t.AppendLine("On the evaluation rows:");
+        t.AppendLine(inv, $"  ROC AUC     {Auc:0.0000}{(TrueProbabilityAuc is { } ta ? $"   (true probabilities: {ta:0.0000}, the best any model can do; gap {ta - Auc:0.0000})" : "")}");
+        t.AppendLine(inv, $"  PR AUC      {PrAuc:0.0000}   (positive rate {TestPositiveRate:0.0000})");
+        t.AppendLine(inv, $"  Log-loss    {LogLoss:0.0000}");
+        t.AppendLine(inv, $"  Brier       {Brier:0.0000}{(TrueProbabilityBrier is { } tb ? $"   (true probabilities: {tb:0.0000})" : "")}");
+        t.AppendLine();
+        t.AppendLine("Calibration (predicted probability bins):");
+        t.AppendLine("  bin          rows   mean predicted   observed");
+        foreach (var b in Calibration)
+            t.AppendLine(inv, $"  {b.Lower:0.0}-{b.Upper:0.0}   {b.Count,8:N0}   {Num(b.MeanPredicted),14}   {Num(b.ObservedRate),8}");
+        t.AppendLine();
+        t.AppendLine("By score decile (1 = highest scores):");
+        t.AppendLine("  decile      rows   mean score   paid rate    lift   patient balance   collected in window   cumulative share collected");
+        var totalCollected = Deciles.Sum(d => d.CapturedDollars);
+        decimal running = 0;
+        foreach (var d in Deciles)
+        {
+            running += d.CapturedDollars;
+            t.AppendLine(inv, $"  {d.Decile,6}  {d.Count,8:N0}   {d.MeanScore,10:0.000}   {d.PositiveRate,9:0.000}   {d.Lift,5:0.00}   {d.PatientBalance,15:N0}   {d.CapturedDollars,19:N0}   {(totalCollected > 0 ? (double)(running / totalCollected) : 0),26:P1}");
+        }
+        t.AppendLine();
+        t.AppendLine(inv, $"Permutation feature importance (AUC drop when shuffled, {ImportanceRows:N0} rows), top 15:");
+        foreach (var f in FeatureImportance.Take(15))
+            t.AppendLine(inv, $"  {f.Feature,-34} {f.AucDrop,8:0.0000}");
+        return t.ToString();
+
+        static string Num(double v) => double.IsNaN(v) ? "-" : v.ToString("0.000", CultureInfo.InvariantCulture);
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, PaymentModel.Json);
+
+    public static EvaluationReport FromJson(string json) =>
+        JsonSerializer.Deserialize<EvaluationReport>(json, PaymentModel.Json) ?? throw new FormatException("Empty report JSON.");
+
+    /// <summary>A PNG with the calibration curve, the cumulative gains (accounts and dollars) and the lift by decile.</summary>
+    public void WriteChartPng(string path) => ReportChart.Write(this, path);
 }

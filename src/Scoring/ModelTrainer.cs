@@ -1,9 +1,17 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+
 namespace Collections.Scoring;
 
 /// <summary>The gradient-boosted tree learner.</summary>
 public enum Learner
 {
+    /// <summary>ML.NET's own boosted trees (managed, deterministic for a seed): the default.</summary>
     FastTree,
+    /// <summary>Microsoft's LightGBM (native, histogram-based): faster on millions of rows.</summary>
     LightGbm,
 }
 
@@ -20,21 +28,28 @@ public sealed record TrainingOptions
 {
     public Learner Learner { get; init; } = Learner.FastTree;
     public int Seed { get; init; } = 1;
+    /// <summary>Time (the default) needs a time column with at least three distinct values; otherwise the split is random, and the report says so.</summary>
     public SplitKind Split { get; init; } = SplitKind.Time;
     /// <summary>Share of rows (the latest scoring dates for a time split) held out for evaluation.</summary>
     public double TestFraction { get; init; } = 0.25;
-    /// <summary>Share of rows (just before the test rows for a time split) that fit the Platt calibrator.</summary>
+    /// <summary>Share of rows (the dates just before the evaluation rows, for a time split) that fit the Platt calibration.</summary>
     public double CalibrationFraction { get; init; } = 0.15;
     public int NumberOfTrees { get; init; } = 200;
-    public int NumberOfLeaves { get; init; } = 20;
+    public int NumberOfLeaves { get; init; } = 16;
     public int MinimumExampleCountPerLeaf { get; init; } = 50;
     public double LearningRate { get; init; } = 0.1;
+    /// <summary>Threads the learner may use (null: ML.NET's default, every core).</summary>
+    public int? Threads { get; init; }
     /// <summary>The label definition the rows were built with (recorded in the model and the report).</summary>
     public LabelDefinition LabelDefinition { get; init; } = new();
-    /// <summary>Version string stored in the model (default: learner and training time).</summary>
+    /// <summary>Version string stored in the model (default: the learner and a hash of the trained model).</summary>
     public string? Version { get; init; }
-    /// <summary>Rows sampled for permutation feature importance (the rest of the test slice is not permuted).</summary>
+    /// <summary>Evaluation rows sampled (seeded) for permutation feature importance.</summary>
     public int ImportanceSampleRows { get; init; } = 20_000;
+    /// <summary>CSV only: the column holding each row's time, for a time split (default: ScoringDate when present).</summary>
+    public string? TimeColumn { get; init; }
+    /// <summary>CSV only: columns never to use as features (identifiers, outcomes, anything known only later).</summary>
+    public IReadOnlyList<string> ExcludeColumns { get; init; } = [];
 }
 
 public sealed record TrainingResult
@@ -43,22 +58,236 @@ public sealed record TrainingResult
     public required EvaluationReport Report { get; init; }
 }
 
-/// <summary>Trains a calibrated payment-likelihood model and evaluates it on a held-out time slice.</summary>
+/// <summary>
+/// Trains a payment-likelihood model: gradient-boosted trees on the earliest rows, a Platt calibration of their score on
+/// the rows after those, and an evaluation of the calibrated model on the latest rows (<see cref="EvaluationReport"/>).
+/// The model returned is exactly the one evaluated (loaded back from its own bytes).
+/// </summary>
 public static class ModelTrainer
 {
     public static TrainingResult Train(IReadOnlyList<TrainingRow> rows, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(options);
-        throw new NotImplementedException();
+        return Train(LabelledData.From(rows), options);
     }
 
-    /// <summary>Trains on any labelled CSV: <paramref name="labelColumn"/> is the label, every other numeric column a feature.</summary>
+    /// <summary>
+    /// Trains on any labelled CSV (header row, comma-separated, RFC 4180 quoting). <paramref name="labelColumn"/> (any
+    /// case) is the label: 1/0, true/false or yes/no. Every other column is a feature when all its non-empty values are
+    /// numbers (invariant culture; true/false count as 1/0; empty cells are missing values). Columns with any other text
+    /// (identifiers, names, dates) are not features and the report lists them, as it lists
+    /// <see cref="TrainingOptions.ExcludeColumns"/>. The columns of <see cref="TrainingSet"/>'s CSV are recognised:
+    /// ScoringDate orders a time split (or <see cref="TrainingOptions.TimeColumn"/>), BalanceAtScoring and
+    /// CollectedInWindow fill the decile table's dollars, TrueProbability gives the true-probability AUC; none of them is
+    /// ever a feature. Bad input: <see cref="FormatException"/> naming the file, line and column.
+    /// </summary>
     public static TrainingResult TrainFromCsv(string path, string labelColumn, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(labelColumn);
         ArgumentNullException.ThrowIfNull(options);
-        throw new NotImplementedException();
+        return Train(LabelledData.ReadCsv(path, labelColumn, options), options);
+    }
+
+    internal static TrainingResult Train(LabelledData data, TrainingOptions options)
+    {
+        if (options.TestFraction is <= 0 or >= 1 || options.CalibrationFraction is <= 0 || options.TestFraction + options.CalibrationFraction >= 0.9)
+            throw new ArgumentException("TestFraction and CalibrationFraction must be positive and leave most rows for training.", nameof(options));
+        var split = Split(data, options);
+        foreach (var (name, rows) in new[] { ("training", split.Train), ("calibration", split.Calibration), ("evaluation", split.Test) })
+            if (!rows.Any(i => data.Labels[i]) || rows.All(i => data.Labels[i]))
+                throw new ArgumentException($"The {name} rows ({rows.Length}) need both paying and non-paying accounts; give more rows.", nameof(data));
+
+        var ml = new MLContext(seed: options.Seed);
+        var trainView = MlRows.View(ml, data, split.Train);
+        var (predictor, settings) = Fit(ml, trainView, options);
+        byte[] bytes;
+        using (var stream = new MemoryStream())
+        {
+            ml.Model.Save(predictor, trainView.Schema, stream);
+            bytes = stream.ToArray();
+        }
+        var learner = options.Learner == Learner.LightGbm ? "LightGBM" : "FastTree";
+        var metadata = new ModelMetadata
+        {
+            Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(data, split.Train),
+            Label = options.LabelDefinition, Calibration = new PlattCalibration(1, 0),
+        };
+        using var uncalibrated = PaymentModel.Create(bytes, metadata);
+        var version = options.Version ?? $"{learner.ToLowerInvariant()}-{Convert.ToHexStringLower(uncalibrated.Fingerprint())[..12]}";
+
+        var calibration = PlattCalibration.Fit(uncalibrated.RawScores(Gather(data, split.Calibration), split.Calibration.Length), [.. split.Calibration.Select(i => data.Labels[i])]);
+
+        var testRaw = uncalibrated.RawScores(Gather(data, split.Test), split.Test.Length);
+        var probabilities = testRaw.Select(calibration.Probability).ToArray();
+        var labels = split.Test.Select(i => data.Labels[i]).ToArray();
+        double? trueAuc = null, trueBrier = null;
+        if (data.TrueProbabilities is { } truth && split.Test.All(i => truth[i] is not null))
+        {
+            var known = split.Test.Select(i => truth[i]!.Value).ToArray();
+            trueAuc = Metrics.Auc(known, labels);
+            trueBrier = Metrics.Brier(known, labels);
+        }
+        var (importance, importanceRows) = PermutationImportance(uncalibrated, data, split.Test, options);
+        var report = new EvaluationReport
+        {
+            Auc = Metrics.Auc(probabilities, labels),
+            PrAuc = Metrics.PrAuc(probabilities, labels),
+            LogLoss = Metrics.LogLoss(probabilities, labels),
+            Brier = Metrics.Brier(probabilities, labels),
+            TrueProbabilityAuc = trueAuc,
+            TrueProbabilityBrier = trueBrier,
+            Calibration = Metrics.Calibration(probabilities, labels),
+            Deciles = Metrics.Deciles(probabilities, labels,
+                data.Balances is { } b ? [.. split.Test.Select(i => b[i])] : null,
+                data.Collected is { } c ? [.. split.Test.Select(i => c[i])] : null),
+            FeatureImportance = importance,
+            ImportanceRows = importanceRows,
+            TrainRows = split.Train.Length,
+            CalibrationRows = split.Calibration.Length,
+            TestRows = split.Test.Length,
+            TrainPositiveRate = split.Train.Count(i => data.Labels[i]) / (double)split.Train.Length,
+            TestPositiveRate = labels.Count(l => l) / (double)labels.Length,
+            Split = split.Description,
+            TimeSplitBoundary = split.TestFrom,
+            CalibrationBoundary = split.CalibrationFrom,
+            Learner = learner,
+            LearnerSettings = settings,
+            LabelDefinition = options.LabelDefinition.ToString(),
+            ModelVersion = version,
+            FeatureCount = data.Width,
+            IgnoredColumns = data.IgnoredColumns,
+            PlattCalibration = calibration,
+        };
+        return new TrainingResult { Model = uncalibrated.With(version, calibration, report), Report = report };
+    }
+
+    private static (ITransformer Predictor, string Settings) Fit(MLContext ml, IDataView train, TrainingOptions options)
+    {
+        var settings = string.Create(CultureInfo.InvariantCulture,
+            $"{options.NumberOfTrees} trees, {options.NumberOfLeaves} leaves, at least {options.MinimumExampleCountPerLeaf} rows per leaf, learning rate {options.LearningRate}, seed {options.Seed}");
+        if (options.Learner == Learner.LightGbm)
+        {
+            var lightGbm = ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                LabelColumnName = nameof(FeatureRow.Label), FeatureColumnName = nameof(FeatureRow.Features),
+                NumberOfIterations = options.NumberOfTrees, NumberOfLeaves = options.NumberOfLeaves,
+                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, LearningRate = options.LearningRate,
+                Seed = options.Seed, NumberOfThreads = options.Threads, Silent = true, Verbose = false,
+            }).Fit(train);
+            return (lightGbm, settings);
+        }
+        var fastTree = ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+        {
+            LabelColumnName = nameof(FeatureRow.Label), FeatureColumnName = nameof(FeatureRow.Features),
+            NumberOfTrees = options.NumberOfTrees, NumberOfLeaves = options.NumberOfLeaves,
+            MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, LearningRate = options.LearningRate,
+            Seed = options.Seed, NumberOfThreads = options.Threads,
+        }).Fit(train);
+        return (fastTree, settings);
+    }
+
+    private sealed record SplitRows(int[] Train, int[] Calibration, int[] Test, string Description, DateTimeOffset? CalibrationFrom, DateTimeOffset? TestFrom);
+
+    private static SplitRows Split(LabelledData data, TrainingOptions options)
+    {
+        var n = data.Count;
+        if (options.Split == SplitKind.Time && data.Dates is { } dates)
+        {
+            var distinct = dates.Distinct().Order().ToArray();
+            if (distinct.Length >= 3)
+            {
+                var perDate = dates.GroupBy(d => d).ToDictionary(g => g.Key, g => g.Count());
+                // From the latest date back: the evaluation dates until they hold TestFraction of the rows, then the calibration dates.
+                int k = distinct.Length - 1, taken = 0;
+                while (k > 1 && taken < options.TestFraction * n) taken += perDate[distinct[k--]];
+                var testFrom = distinct[k + 1];
+                var calibrationTaken = 0;
+                while (k > 0 && calibrationTaken < options.CalibrationFraction * n) calibrationTaken += perDate[distinct[k--]];
+                var calibrationFrom = distinct[k + 1];
+                var train = Enumerable.Range(0, n).Where(i => dates[i] < calibrationFrom).ToArray();
+                var calibration = Enumerable.Range(0, n).Where(i => dates[i] >= calibrationFrom && dates[i] < testFrom).ToArray();
+                var test = Enumerable.Range(0, n).Where(i => dates[i] >= testFrom).ToArray();
+                var inv = CultureInfo.InvariantCulture;
+                return new SplitRows(train, calibration, test,
+                    string.Create(inv, $"time ({data.TimeColumn}): training before {Day(calibrationFrom)}, calibration {Day(calibrationFrom)} to before {Day(testFrom)}, evaluation from {Day(testFrom)} to {Day(distinct[^1])}"),
+                    calibrationFrom, testFrom);
+            }
+        }
+        var why = options.Split == SplitKind.Random ? "as asked"
+            : data.Dates is null ? "no time column" : "fewer than three distinct times";
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(options.Seed).Shuffle(order);
+        var testCount = (int)Math.Ceiling(options.TestFraction * n);
+        var calibrationCount = (int)Math.Ceiling(options.CalibrationFraction * n);
+        return new SplitRows(
+            [.. order.Skip(testCount + calibrationCount).Order()], [.. order.Skip(testCount).Take(calibrationCount).Order()], [.. order.Take(testCount).Order()],
+            string.Create(CultureInfo.InvariantCulture, $"random, seed {options.Seed} ({why}): {options.TestFraction:P0} evaluation, {options.CalibrationFraction:P0} calibration"),
+            null, null);
+
+        static string Day(DateTimeOffset d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Each feature's median over the training rows, ignoring missing values (NaN when a feature has none).</summary>
+    private static float[] Medians(LabelledData data, int[] rows)
+    {
+        var medians = new float[data.Width];
+        var column = new List<float>(rows.Length);
+        for (var j = 0; j < data.Width; j++)
+        {
+            column.Clear();
+            foreach (var i in rows)
+            {
+                var v = data.Features[i * data.Width + j];
+                if (!float.IsNaN(v)) column.Add(v);
+            }
+            if (column.Count == 0)
+            {
+                medians[j] = float.NaN;
+                continue;
+            }
+            column.Sort();
+            medians[j] = column[(column.Count - 1) / 2];
+        }
+        return medians;
+    }
+
+    private static float[] Gather(LabelledData data, int[] rows)
+    {
+        var matrix = new float[rows.Length * data.Width];
+        for (var k = 0; k < rows.Length; k++) data.Row(rows[k]).CopyTo(matrix.AsSpan(k * data.Width, data.Width));
+        return matrix;
+    }
+
+    /// <summary>
+    /// For each feature: the evaluation AUC with the feature's column shuffled among a seeded sample of evaluation rows,
+    /// subtracted from the AUC of the same rows unshuffled. Calibration is monotone, so raw scores give the same AUC.
+    /// </summary>
+    private static (IReadOnlyList<FeatureImportance>, int) PermutationImportance(PaymentModel model, LabelledData data, int[] test, TrainingOptions options)
+    {
+        var rows = test;
+        if (rows.Length > options.ImportanceSampleRows)
+        {
+            rows = [.. test];
+            new Random(options.Seed + 1).Shuffle(rows);
+            rows = rows[..options.ImportanceSampleRows];
+        }
+        var matrix = Gather(data, rows);
+        var labels = rows.Select(i => data.Labels[i]).ToArray();
+        var baseline = Metrics.Auc(model.RawScores(matrix, rows.Length), labels);
+        var width = data.Width;
+        var result = new List<FeatureImportance>(width);
+        var permuted = new float[matrix.Length];
+        var order = new int[rows.Length];
+        for (var j = 0; j < width; j++)
+        {
+            Array.Copy(matrix, permuted, matrix.Length);
+            for (var k = 0; k < order.Length; k++) order[k] = k;
+            new Random(options.Seed * 7919 + j).Shuffle(order);
+            for (var k = 0; k < rows.Length; k++) permuted[k * width + j] = matrix[order[k] * width + j];
+            result.Add(new FeatureImportance(data.FeatureNames[j], baseline - Metrics.Auc(model.RawScores(permuted, rows.Length), labels)));
+        }
+        return ([.. result.OrderByDescending(f => f.AucDrop).ThenBy(f => f.Feature, StringComparer.Ordinal)], rows.Length);
     }
 }

@@ -15,6 +15,7 @@ public static class CliApp
         var root = new RootCommand("Collections engine tools.");
         root.Subcommands.Add(SimulateCommand(output));
         root.Subcommands.Add(ImportCommand(output, error));
+        root.Subcommands.Add(WorklistSimulationCommand(output));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -72,6 +73,37 @@ public static class CliApp
                 MaxDegreeOfParallelism = parse.GetValue(threads),
             }, scenarios);
             output.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, PolicyFiles.Json) + Environment.NewLine : ReportWriter.Table(report));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command WorklistSimulationCommand(TextWriter output)
+    {
+        var defaults = new WorklistSimulationOptions();
+        var accounts = new Option<int>("--accounts") { Description = "Accounts in the portfolio the agents work (100 to 1,000,000).", DefaultValueFactory = _ => defaults.Accounts };
+        var training = new Option<int>("--training-accounts") { Description = "Synthetic accounts the model is trained on (100 to 1,000,000).", DefaultValueFactory = _ => defaults.TrainingAccounts };
+        var agents = new Option<int>("--agents") { Description = "Agents calling (1 to 10,000).", DefaultValueFactory = _ => defaults.Agents };
+        var calls = new Option<int>("--calls-per-day") { Description = "Calls each agent makes a day (1 to 1,000).", DefaultValueFactory = _ => defaults.CallsPerAgentPerDay };
+        var days = new Option<int>("--days") { Description = "Working days (1 to 365).", DefaultValueFactory = _ => defaults.Days };
+        var seed = new Option<int>("--seed") { Description = "Seed of the portfolios and of every draw.", DefaultValueFactory = _ => defaults.Seed };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var command = new Command("simulate-worklist",
+            "Agents with limited calls work one synthetic portfolio ordered by the model's expected recovery, oldest debt first, and the true probability (upper bound): dollars per call compared.")
+        {
+            accounts, training, agents, calls, days, seed, json,
+        };
+        command.SetAction(parse =>
+        {
+            static int InRange(ParseResult parse, Option<int> option, int min, int max) =>
+                parse.GetValue(option) is var v && v >= min && v <= max ? v : throw new CliInputException($"{option.Name} {v}: must be between {min} and {max}");
+            var report = WorklistSimulation.Run(new WorklistSimulationOptions
+            {
+                Accounts = InRange(parse, accounts, 100, 1_000_000), TrainingAccounts = InRange(parse, training, 100, 1_000_000),
+                Agents = InRange(parse, agents, 1, 10_000), CallsPerAgentPerDay = InRange(parse, calls, 1, 1_000),
+                Days = InRange(parse, days, 1, 365), Seed = InRange(parse, seed, 0, int.MaxValue - 2_000_000),
+            });
+            output.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, PolicyFiles.Json) + Environment.NewLine : WorklistSimulation.Table(report));
             return 0;
         });
         return command;

@@ -98,6 +98,8 @@ public sealed class ScoringModelRegistryGrain(
         Outcome<ModelAssignment> outcome;
         if (State.Versions.All(v => v.Version != version))
             outcome = NotRegistered(version);
+        else if (State.Assignment.Champion is null)
+            outcome = Outcome<ModelAssignment>.Failure(DomainError.Conflict("model.no-champion", "There is no champion yet for a challenger to be compared with."));
         else if (State.Assignment.Champion == version)
             outcome = Outcome<ModelAssignment>.Failure(DomainError.Conflict("model.challenger-is-champion", "This version is the champion; a challenger must be another version.", "version"));
         else if (double.IsNaN(share) || share <= 0 || share > MaxChallengerShare)

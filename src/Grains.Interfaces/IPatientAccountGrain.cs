@@ -62,6 +62,14 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// <summary>Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy).</summary>
     [Alias("Reevaluate")]
     Task Reevaluate();
+
+    /// <summary>
+    /// Whether an agent may call about the account now: the worklist's own rules (something owed, not with an agency,
+    /// no pending promise, no active plan), then the compliance gate exactly as <see cref="LogCall"/> would run it for
+    /// an agent's call, without recording any contact. The worklist asks it before offering the account.
+    /// </summary>
+    [Alias("CheckCall")]
+    Task<CallCheck> CheckCall();
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>

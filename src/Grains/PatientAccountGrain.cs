@@ -48,6 +48,8 @@ public sealed class AccountState
     [Id(24)] public List<AccountEvent> PendingEvents { get; set; } = [];
     /// <summary>The latest payment-likelihood score (null until the account is first scored).</summary>
     [Id(25)] public AccountScore? Score { get; set; }
+    /// <summary>The worklist entry last sent to a queue (null: the account is in no queue).</summary>
+    [Id(40)] public WorklistPublication? Worklist { get; set; }
 }
 
 public sealed partial class PatientAccountGrain(
@@ -478,6 +480,7 @@ public sealed partial class PatientAccountGrain(
         if (creditChanged)
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await PublishEventsAsync();
+        await PublishWorklistEntryAsync(balances, onHold, now);
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)

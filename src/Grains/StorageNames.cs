@@ -14,4 +14,5 @@ public static class StorageNames
     public const string RemittanceLogState = "remittance-log";
     public const string CreditBalanceRegistryState = "credit-balance-registry";
     public const string PlacementRegisterState = "placement-register";
+    public const string WorklistDirectoryState = "worklist-directory";
 }

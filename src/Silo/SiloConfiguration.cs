@@ -16,6 +16,7 @@ public static class SiloConfiguration
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
         builder.Services.AddCollectionsOutreach(builder.Configuration);
+        builder.Services.AddCollectionsWorklist();
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)

@@ -78,6 +78,7 @@ public static class GatewayExtensions
         api.MapPlacements();
         api.MapAdministration();
         api.MapWebhooks();
+        api.MapWorklist();
     }
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>

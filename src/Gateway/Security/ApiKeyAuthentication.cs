@@ -75,6 +75,10 @@ public static class Policies
     public const string ReceiveWebhooks = nameof(ReceiveWebhooks);
     /// <summary>Subscribe to outbound webhooks and read their delivery log.</summary>
     public const string ManageWebhooks = nameof(ManageWebhooks);
+    /// <summary>Define worklist queues and watch them (depth, scores, what each agent worked).</summary>
+    public const string SuperviseWorklists = nameof(SuperviseWorklists);
+    /// <summary>Take accounts from a worklist and record how the call went.</summary>
+    public const string WorkWorklist = nameof(WorkWorklist);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -84,5 +88,7 @@ public static class Policies
         .AddPolicy(ManageKeys, p => p.RequireRole(Roles.Admin))
         .AddPolicy(ManagePolicies, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
         .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration))
-        .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin));
+        .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin))
+        .AddPolicy(SuperviseWorklists, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
+        .AddPolicy(WorkWorklist, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent));
 }

@@ -75,6 +75,8 @@ public sealed record GuarantorDetails
     [Id(6)] public ContactChannel? PreferredChannel { get; init; }
     /// <summary>IANA time zone (e.g. America/Chicago); derived from the address when left out.</summary>
     [Id(7)] public string? TimeZone { get; init; }
+    /// <summary>The language the guarantor prefers to be spoken to in, ISO 639-1 (e.g. <c>es</c>); <c>en</c> when left out.</summary>
+    [Id(8)] public string? PreferredLanguage { get; init; }
 }
 
 /// <summary>A guarantor's validated, normalised details, plus the time zone(s) contact windows are checked in.</summary>
@@ -89,6 +91,8 @@ public sealed record GuarantorProfile
     [Id(5)] public string? Email { get; init; }
     [Id(6)] public required ContactChannel PreferredChannel { get; init; }
     [Id(7)] public required TimeZoneResolution TimeZone { get; init; }
+    /// <summary>ISO 639-1; null on profiles registered before languages were recorded, which means <see cref="Languages.Default"/>.</summary>
+    [Id(8)] public string? PreferredLanguage { get; init; }
 }
 
 public static partial class GuarantorRules
@@ -154,6 +158,8 @@ public static partial class GuarantorRules
         if (preferred is ContactChannel.Voice or ContactChannel.AutomatedVoice && phones.Count == 0)
             errors.Invalid("preferredChannel", "channel.unavailable", "Calls are preferred but no phone number is given.");
 
+        Languages.Check(details.PreferredLanguage, "preferredLanguage", errors);
+
         TimeZoneResolution? zone = null;
         if (details.TimeZone is { } tz)
         {
@@ -184,6 +190,7 @@ public static partial class GuarantorRules
             Email = email,
             PreferredChannel = preferred,
             TimeZone = zone,
+            PreferredLanguage = Languages.Normalize(details.PreferredLanguage) ?? Languages.Default,
         };
         return (profile, []);
     }

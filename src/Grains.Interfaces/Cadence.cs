@@ -80,6 +80,8 @@ public sealed record GuarantorContactSummary
     [Id(0)] public required bool Registered { get; init; }
     [Id(1)] public ContactChannel PreferredChannel { get; init; }
     [Id(2)] public bool OnHold { get; init; }
+    /// <summary>ISO 639-1: which worklist queue (by language) the person's accounts go to.</summary>
+    [Id(3)] public string PreferredLanguage { get; init; } = Domain.Languages.Default;
 }
 
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>

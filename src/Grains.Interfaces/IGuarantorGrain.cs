@@ -27,8 +27,20 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("RequestContact")]
     Task<ContactResult> RequestContact(ContactPermitRequest request);
 
-    /// <summary>What an account's cadence needs: preferred channel, whether the person is on hold.</summary>
-    [Alias("GetContactSummary"), Orleans.Concurrency.ReadOnly]
+    /// <summary>
+    /// Runs the compliance gate on a contact exactly as <see cref="RequestContact"/> would, now, and records nothing:
+    /// no contact history, no message, no task. The worklist asks it before offering a call. Interleaves with other
+    /// calls (it only reads), so an account asking it never waits behind a change that is waiting on that account.
+    /// </summary>
+    [Alias("CheckContact"), Orleans.Concurrency.AlwaysInterleave]
+    Task<ContactResult> CheckContact(ContactPermitRequest request);
+
+    /// <summary>
+    /// What an account's cadence needs: preferred channel, whether the person is on hold, language. Interleaves (it only
+    /// reads): a hold on the person re-evaluates each of their accounts while the hold call is still running, and each
+    /// account asks this back.
+    /// </summary>
+    [Alias("GetContactSummary"), Orleans.Concurrency.AlwaysInterleave]
     Task<GuarantorContactSummary> GetContactSummary();
 
     /// <summary>What the payment-likelihood score of one of the person's accounts needs: contactability, the person's holds and the contacts about that account.</summary>

@@ -73,6 +73,14 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// <summary>The account's history as a training export needs it (audited as a read of the account); null if never opened.</summary>
     [Alias("GetScoringHistory")]
     Task<AccountScoringHistory?> GetScoringHistory();
+
+    /// <summary>
+    /// Whether an agent may call about the account now: the worklist's own rules (something owed, not with an agency,
+    /// no pending promise, no active plan), then the compliance gate exactly as <see cref="LogCall"/> would run it for
+    /// an agent's call, without recording any contact. The worklist asks it before offering the account.
+    /// </summary>
+    [Alias("CheckCall")]
+    Task<CallCheck> CheckCall();
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>

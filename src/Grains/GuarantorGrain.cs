@@ -128,13 +128,7 @@ public sealed class GuarantorGrain(
 
         var now = clock.GetUtcNow();
         var isLoggedCall = request.Outcome is not null;
-        var decision = isLoggedCall && request.Initiator is ContactInitiator.Inbound or ContactInitiator.PatientRequested
-            ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
-            : ComplianceGate.Check(
-            new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
-            new PersonFacts(state.Profile, state.ConsentHistory, state.Holds, state.ContactHistory),
-            new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt),
-            settings.Compliance, now);
+        var decision = Decide(request, state.Profile, now);
         if (decision.Verdict != GateVerdict.Allow)
             return new ContactResult { Decision = decision };
 
@@ -179,11 +173,33 @@ public sealed class GuarantorGrain(
         return new ContactResult { Decision = decision };
     }
 
+    public Task<ContactResult> CheckContact(ContactPermitRequest request)
+    {
+        var state = guarantor.State;
+        if (!state.IsRegistered || state.Profile is null)
+            return Task.FromResult(new ContactResult { Decision = GateDecision.Deny("guarantor.unknown", "The account's guarantor is not registered.") });
+        return Task.FromResult(new ContactResult { Decision = Decide(request, state.Profile, clock.GetUtcNow()) });
+    }
+
+    /// <summary>The gate's decision on a contact now, over the person's whole history (what <see cref="RequestContact"/> and <see cref="CheckContact"/> share).</summary>
+    private GateDecision Decide(ContactPermitRequest request, GuarantorProfile profile, DateTimeOffset now)
+    {
+        var state = guarantor.State;
+        return request.Outcome is not null && request.Initiator is ContactInitiator.Inbound or ContactInitiator.PatientRequested
+            ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
+            : ComplianceGate.Check(
+                new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
+                new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory),
+                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt),
+                settings.Compliance, now);
+    }
+
     public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(new GuarantorContactSummary
     {
         Registered = guarantor.State.IsRegistered,
         PreferredChannel = guarantor.State.Profile?.PreferredChannel ?? ContactChannel.Mail,
         OnHold = guarantor.State.Holds.Any(h => h.IsActive),
+        PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
     });
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

@@ -50,6 +50,8 @@ public sealed class AccountState
     [Id(25)] public AccountScore? Score { get; set; }
     /// <summary>What the score was computed from (model, challenger side, a fingerprint of the inputs): unchanged means no rescore.</summary>
     [Id(26)] public string? ScoreBasis { get; set; }
+    /// <summary>The worklist entry last sent to a queue (null: the account is in no queue).</summary>
+    [Id(40)] public WorklistPublication? Worklist { get; set; }
 }
 
 public sealed partial class PatientAccountGrain(
@@ -486,6 +488,7 @@ public sealed partial class PatientAccountGrain(
         if (creditChanged)
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await PublishEventsAsync();
+        await PublishWorklistEntryAsync(balances, onHold, now);
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)

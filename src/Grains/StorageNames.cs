@@ -16,4 +16,5 @@ public static class StorageNames
     public const string PlacementRegisterState = "placement-register";
     public const string ModelRegistryState = "scoring-model-registry";
     public const string PortfolioRescoreState = "portfolio-rescore";
+    public const string WorklistDirectoryState = "worklist-directory";
 }

@@ -17,6 +17,7 @@ public static class SiloConfiguration
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
         builder.Services.AddCollectionsOutreach(builder.Configuration);
         builder.Services.AddCollectionsScoring(builder.Configuration);
+        builder.Services.AddCollectionsWorklist();
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)

@@ -15,8 +15,9 @@ public static class TestClusters
     /// A fake clock for the grains and for Orleans' reminders (its keyed <c>Orleans.Reminders</c> time provider), so a
     /// test can move time forward and watch reminders fire; Orleans' own background work stays on real time.
     /// </param>
+    /// <param name="services">More services for the silos (registered first, so they replace the engine's defaults).</param>
     public static async Task<InProcessTestCluster> StartAsync(DatabaseOptions database, string serviceId, short silos = 1,
-        FakeTimeProvider? clock = null, IDictionary<string, string?>? settings = null)
+        FakeTimeProvider? clock = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         // Scoring is off unless a test turns it on: training a bootstrap model costs seconds of CPU other tests do not need.
         var values = new Dictionary<string, string?> { ["Collections:Scoring:Enabled"] = "false" };
@@ -26,6 +27,7 @@ public static class TestClusters
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSiloHost((_, host) =>
         {
+            services?.Invoke(host.Services);
             host.Services.AddSingleton(database);
             host.Services.AddSingleton<IAuditTrail, DatabaseAuditTrail>();
             host.Services.AddSingleton(SiloConfiguration.CadenceSettingsFrom(configuration));
@@ -37,6 +39,7 @@ public static class TestClusters
             }
             host.Services.AddCollectionsOutreach(configuration);
             host.Services.AddCollectionsScoring(configuration);
+            host.Services.AddCollectionsWorklist();
         });
         builder.ConfigureSilo((_, silo) =>
         {

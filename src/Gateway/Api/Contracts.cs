@@ -15,11 +15,13 @@ public sealed record RegisterGuarantorBody
     public string? Email { get; init; }
     public ContactChannel? PreferredChannel { get; init; }
     public string? TimeZone { get; init; }
+    /// <summary>ISO 639-1 (e.g. <c>es</c>); <c>en</c> when left out. Routes the person's accounts to a worklist queue.</summary>
+    public string? PreferredLanguage { get; init; }
 
     public GuarantorDetails ToDetails() => new()
     {
         FirstName = FirstName, LastName = LastName, DateOfBirth = DateOfBirth, Address = Address, Phones = Phones,
-        Email = Email, PreferredChannel = PreferredChannel, TimeZone = TimeZone,
+        Email = Email, PreferredChannel = PreferredChannel, TimeZone = TimeZone, PreferredLanguage = PreferredLanguage,
     };
 }
 

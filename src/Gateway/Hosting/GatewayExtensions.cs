@@ -82,6 +82,7 @@ public static class GatewayExtensions
         api.MapAdministration();
         api.MapWebhooks();
         api.MapModels();
+        api.MapWorklist();
     }
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>

@@ -79,6 +79,10 @@ public static class Policies
     public const string ManageModels = nameof(ManageModels);
     /// <summary>Read the model registry, reports and champion/challenger outcomes.</summary>
     public const string ReadModels = nameof(ReadModels);
+    /// <summary>Define worklist queues and watch them (depth, scores, what each agent worked).</summary>
+    public const string SuperviseWorklists = nameof(SuperviseWorklists);
+    /// <summary>Take accounts from a worklist and record how the call went.</summary>
+    public const string WorkWorklist = nameof(WorkWorklist);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -90,5 +94,7 @@ public static class Policies
         .AddPolicy(ReceiveWebhooks, p => p.RequireRole(Roles.Admin, Roles.Integration))
         .AddPolicy(ManageWebhooks, p => p.RequireRole(Roles.Admin))
         .AddPolicy(ManageModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam))
-        .AddPolicy(ReadModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam, Roles.Supervisor));
+        .AddPolicy(ReadModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam, Roles.Supervisor))
+        .AddPolicy(SuperviseWorklists, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
+        .AddPolicy(WorkWorklist, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent));
 }

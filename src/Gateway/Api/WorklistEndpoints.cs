@@ -1,0 +1,321 @@
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Compliance;
+using Collections.Domain.Worklist;
+using Collections.Gateway.Security;
+using Collections.Grains;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Collections.Gateway.Api;
+
+/// <summary>
+/// The agents' prioritised worklist: queue definitions (supervisors), the next account for an agent (leased to them),
+/// recording how the call went, giving an account back, and a supervisor's view of a queue.
+/// </summary>
+public static class WorklistEndpoints
+{
+    public static RouteGroupBuilder MapWorklist(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/worklist").WithTags("Worklist");
+        group.MapGet("/queues", ListQueues).RequireAuthorization(Policies.SuperviseWorklists)
+            .WithSummary("Every defined worklist queue.");
+        group.MapGet("/queues/{queueId}", GetQueue).RequireAuthorization(Policies.SuperviseWorklists)
+            .WithSummary("One queue's definition.");
+        group.MapPut("/queues/{queueId}", SaveQueue).RequireAuthorization(Policies.SuperviseWorklists)
+            .WithSummary("Define a queue: name, facility (or *), language (ISO 639-1, or any), team, agents (API key ids), ordering (expectedRecovery|probability|balance|oldest), leaseMinutes, retryMinutes. Accounts follow a routing change at their next evaluation.");
+        group.MapGet("/queues/{queueId}/stats", Stats).RequireAuthorization(Policies.SuperviseWorklists)
+            .WithSummary("Depth, callable now, deferred, leased, the score histogram, and what each agent holds and worked (since: default the last 24 hours).");
+        group.MapPost("/next", Next).RequireAuthorization(Policies.WorkWorklist)
+            .WithSummary("The best account callable now from the caller's queues (or the queue named), leased to the caller; 204 when nothing is callable. An agent who still holds a lease is offered that account again.");
+        group.MapPost("/leases/{facility}/{accountNumber}/outcome", RecordOutcome).RequireAuthorization(Policies.WorkWorklist)
+            .WithSummary("The lease holder records how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber, promiseToPay with amount and promisedDate, dispute, paymentPlanRequested with plan terms, financialAssistanceRequested), with an Idempotency-Key: the call is logged through the compliance gate, its consequence recorded (promise, hold, plan), and the lease completed.");
+        group.MapDelete("/leases/{facility}/{accountNumber}", Release).RequireAuthorization(Policies.WorkWorklist)
+            .WithSummary("The lease holder gives the account back without an outcome.");
+        return group;
+    }
+
+    public sealed record QueueBody
+    {
+        public string? Name { get; init; }
+        public string? Facility { get; init; }
+        public string? Language { get; init; }
+        public string? Team { get; init; }
+        public IReadOnlyList<string?>? Agents { get; init; }
+        public WorklistOrdering? Ordering { get; init; }
+        public int? LeaseMinutes { get; init; }
+        public int? RetryMinutes { get; init; }
+
+        public WorklistQueueRequest ToRequest() => new()
+        {
+            Name = Name, Facility = Facility, Language = Language, Team = Team, Agents = Agents, Ordering = Ordering,
+            LeaseMinutes = LeaseMinutes, RetryMinutes = RetryMinutes,
+        };
+    }
+
+    public sealed record NextBody(string? QueueId);
+
+    public sealed record OutcomeBody
+    {
+        public WorklistOutcome? Outcome { get; init; }
+        /// <summary>promiseToPay: how much, and by when.</summary>
+        public decimal? Amount { get; init; }
+        public DateOnly? PromisedDate { get; init; }
+        /// <summary>paymentPlanRequested: the plan's terms (left out: the request is recorded, no plan is started).</summary>
+        public decimal? DownPayment { get; init; }
+        public int? InstallmentCount { get; init; }
+        public InstallmentFrequency? Frequency { get; init; }
+        public DateOnly? FirstDueDate { get; init; }
+        /// <summary>dispute, financialAssistanceRequested: the note on the hold.</summary>
+        public string? Note { get; init; }
+        /// <summary>The queue holding the lease, when the caller knows it (otherwise it is found).</summary>
+        public string? QueueId { get; init; }
+    }
+
+    public sealed record ReasonResponse(string Feature, string Text, double Effect);
+
+    public sealed record NextResponse(
+        string QueueId, string Facility, string AccountNumber, string GuarantorId, decimal PatientBalance, double? Probability,
+        decimal ExpectedRecovery, string? ModelVersion, IReadOnlyList<ReasonResponse> Reasons, DateTimeOffset LeasedAt,
+        DateTimeOffset LeaseExpiresAt, bool Reoffered);
+
+    public sealed record OutcomeResponse(WorklistOutcome Outcome, GateDecision? Call, bool Completed, AccountResponse Account);
+
+    public sealed record WorkedResponse(string Facility, string AccountNumber, WorklistOutcome Outcome, DateTimeOffset At);
+
+    public sealed record AgentResponse(string Agent, string? LeasedFacility, string? LeasedAccountNumber, DateTimeOffset? LeaseExpiresAt, IReadOnlyList<WorkedResponse> Worked);
+
+    public sealed record StatsResponse(
+        string QueueId, DateTimeOffset AsOf, int Depth, int CallableNow, int Deferred, int Leased, IReadOnlyList<ScoreBin> Histogram, int Unscored,
+        IReadOnlyList<AgentResponse> Agents);
+
+    private static IWorklistDirectoryGrain Directory(IGrainFactory grains) => grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key);
+
+    private static IWorklistQueueGrain Queue(IGrainFactory grains, string queueId) => grains.GetGrain<IWorklistQueueGrain>(queueId);
+
+    private static async Task<Ok<IReadOnlyList<WorklistQueueDefinition>>> ListQueues(IGrainFactory grains) => TypedResults.Ok(await Directory(grains).List());
+
+    private static async Task<Results<Ok<WorklistQueueDefinition>, ProblemHttpResult>> GetQueue(string queueId, IGrainFactory grains)
+    {
+        if (CheckQueueId(queueId) is { } invalid) return invalid;
+        return await Directory(grains).Get(queueId) is { } queue
+            ? TypedResults.Ok(queue)
+            : Problems.NotFound("queue.not-found", "No queue is defined with this id (a facility's accounts go to the queue named by the facility code until a queue takes them).");
+    }
+
+    private static async Task<Results<Ok<WorklistQueueDefinition>, ProblemHttpResult>> SaveQueue(string queueId, QueueBody body, IGrainFactory grains)
+    {
+        var outcome = await Directory(grains).Save(queueId, body.ToRequest());
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<StatsResponse>, ProblemHttpResult>> Stats(string queueId, DateTimeOffset? since, IGrainFactory grains, IAuditTrail audit, TimeProvider clock, HttpContext http)
+    {
+        if (CheckQueueId(queueId) is { } invalid) return invalid;
+        var stats = await Queue(grains, queueId).Stats(since);
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "worklist.stats.read", "worklist-queue", queueId, "ok",
+            caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count}"));
+        return TypedResults.Ok(new StatsResponse(queueId, stats.AsOf, stats.Depth, stats.CallableNow, stats.Deferred, stats.Leased, stats.Histogram, stats.Unscored,
+            stats.Agents.Select(a => new AgentResponse(a.Agent, a.Leased?.Facility, a.Leased?.AccountNumber, a.LeaseExpiresAt,
+                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList())).ToList()));
+    }
+
+    private static async Task<Results<Ok<NextResponse>, NoContent, ProblemHttpResult>> Next(
+        [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] NextBody? body, HttpContext http, IGrainFactory grains)
+    {
+        var agent = http.ToCaller().Actor;
+        IReadOnlyList<string> queues;
+        if (body?.QueueId is { } named)
+        {
+            if (CheckQueueId(named, "queueId") is { } invalid) return invalid;
+            if (http.User.IsInRole(Roles.Agent) && !(await Directory(grains).QueuesOf(agent)).Contains(named))
+                return Problems.Forbidden("You are not one of this queue's agents; a supervisor adds agents to a queue.");
+            queues = [named];
+        }
+        else
+        {
+            queues = await Directory(grains).QueuesOf(agent);
+            if (queues.Count == 0)
+                return Problems.From([DomainError.Conflict("worklist.no-queue", $"No worklist queue lists you as an agent: a supervisor adds your key id ({agent}) to a queue, or name a queue (queueId).")]);
+        }
+
+        // Each queue's own order picks its best account; across queues, the agent's lease first, then the highest expected recovery.
+        var peeks = await Task.WhenAll(queues.Select(q => Queue(grains, q).Peek(agent)));
+        var order = peeks.Where(p => p.Held is not null)
+            .Concat(peeks.Where(p => p.Held is null && p.Best is not null).OrderByDescending(p => p.Best!.ExpectedRecovery));
+        foreach (var peek in order)
+        {
+            if (await Queue(grains, peek.QueueId).Next(agent) is { } offer)
+            {
+                var entry = offer.Lease.Entry;
+                var score = offer.Check.Score;
+                return TypedResults.Ok(new NextResponse(offer.QueueId, entry.Account.Facility, entry.Account.AccountNumber, entry.GuarantorId,
+                    Money.Normalize(offer.Check.PatientBalance), score?.Probability ?? entry.Probability,
+                    Money.Normalize(WorklistEntry.ExpectedRecoveryOf(score?.Probability ?? entry.Probability, offer.Check.PatientBalance)),
+                    score?.ModelVersion ?? entry.ModelVersion, (score?.Reasons ?? []).Select(r => new ReasonResponse(r.Feature, r.Text, r.Effect)).ToList(),
+                    offer.Lease.LeasedAt, offer.Lease.ExpiresAt, offer.Lease.Reoffered));
+            }
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<OutcomeResponse>, ProblemHttpResult>> RecordOutcome(
+        string facility, string accountNumber, OutcomeBody body,
+        [FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, HttpContext http, IGrainFactory grains)
+    {
+        if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
+        var errors = Validate(body, idempotencyKey);
+        if (errors.Count > 0) return Problems.From(errors);
+        var agent = http.ToCaller().Actor;
+        var key = new AccountKey(facility, accountNumber);
+        var outcome = body.Outcome!.Value;
+        var account = grains.GetGrain<IPatientAccountGrain>(key.ToString());
+        idempotencyKey = idempotencyKey!.Trim();
+
+        var (queueId, worked, problem) = await FindLeaseAsync(key, agent, body.QueueId, idempotencyKey, http, grains);
+        if (worked is not null)
+        {
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+            var current = await account.Get();
+            return current is null ? Problems.NotFound("account.not-found", "No account is open with this facility and account number.")
+                : TypedResults.Ok(new OutcomeResponse(worked.Outcome, null, true, AccountResponse.From(current)));
+        }
+        if (problem is not null) return problem;
+
+        // The call itself, through the gate (logged once per Idempotency-Key), then what the guarantor said.
+        var call = await account.LogCall(new CallLogRequest
+        {
+            Initiator = ContactInitiator.Agent, Outcome = WorklistOutcomes.CallOutcome(outcome), Channel = ContactChannel.Voice, IdempotencyKey = $"worklist-{idempotencyKey}",
+        });
+        if (!call.Succeeded) return Problems.From(call.Errors);
+        if (call.Value!.Verdict != GateVerdict.Allow) return Problems.Refused(call.Value);
+        var consequence = outcome switch
+        {
+            WorklistOutcome.PromiseToPay => await account.MakePromise(new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate }),
+            WorklistOutcome.Dispute => await account.PlaceHold(new HoldRequest { Reason = HoldReason.Dispute, Note = Text.Clean(body.Note) ?? "Disputed on a worklist call" }),
+            WorklistOutcome.FinancialAssistanceRequested => await account.PlaceHold(new HoldRequest
+            {
+                Reason = HoldReason.FinancialAssistancePending, Note = Text.Clean(body.Note) ?? "Asked for financial assistance on a worklist call",
+            }),
+            WorklistOutcome.PaymentPlanRequested when HasPlanTerms(body) => await account.StartPlan(new PlanRequest
+            {
+                DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate,
+            }),
+            _ => null,
+        };
+        if (consequence is { Succeeded: false }) return Problems.From(consequence.Errors);
+
+        await account.Reevaluate(); // the cadence and the worklist entry follow what happened
+        var completed = await Queue(grains, queueId!).Complete(key, agent, outcome, idempotencyKey);
+        var view = await account.Get();
+        return TypedResults.Ok(new OutcomeResponse(outcome, call.Value, completed, AccountResponse.From(view!)));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Release(
+        string facility, string accountNumber, string? queueId, HttpContext http, IGrainFactory grains)
+    {
+        if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
+        if (queueId is not null && CheckQueueId(queueId, "queueId") is { } invalid) return invalid;
+        var agent = http.ToCaller().Actor;
+        var key = new AccountKey(facility, accountNumber);
+        var (found, _, problem) = await FindLeaseAsync(key, agent, queueId, null, http, grains);
+        if (problem is not null) return problem;
+        return await Queue(grains, found!).Release(key, agent)
+            ? TypedResults.NoContent()
+            : LeaseProblem("lease.not-held", "You no longer hold a lease on this account.");
+    }
+
+    /// <summary>
+    /// The queue in which the caller holds (or last held, with nobody else since) the account's lease: the queue named,
+    /// else the caller's queues, the facility's default queue and (for supervisors) every defined queue. Or the outcome
+    /// already recorded under this Idempotency-Key.
+    /// </summary>
+    private static async Task<(string? QueueId, WorkedAccount? Worked, ProblemHttpResult? Problem)> FindLeaseAsync(
+        AccountKey key, string agent, string? named, string? idempotencyKey, HttpContext http, IGrainFactory grains)
+    {
+        var candidates = new List<string>();
+        if (named is not null) candidates.Add(named);
+        else
+        {
+            var directory = Directory(grains);
+            candidates.AddRange(await directory.QueuesOf(agent));
+            candidates.Add(await directory.Route(key.Facility, null));
+            candidates.Add(key.Facility);
+            if (!http.User.IsInRole(Roles.Agent)) candidates.AddRange((await directory.List()).Select(q => q.QueueId));
+        }
+        string? heldByOther = null;
+        foreach (var queueId in candidates.Distinct(StringComparer.Ordinal))
+        {
+            var queue = Queue(grains, queueId);
+            if (idempotencyKey is not null && await queue.FindWorked(agent, key, idempotencyKey) is { } worked) return (queueId, worked, null);
+            var holder = await queue.Holder(key);
+            if (holder?.Agent == agent) return (queueId, null, null);
+            if (holder is { Active: true }) heldByOther = holder.Agent;
+        }
+        return heldByOther is not null
+            ? (null, null, LeaseProblem("lease.held-by-other", "Another agent holds this account now: your lease ran out and it was offered again."))
+            : (null, null, LeaseProblem("lease.not-held", "You hold no lease on this account: take accounts with POST /api/worklist/next."));
+    }
+
+    private static ProblemHttpResult LeaseProblem(string code, string message) => Problems.From([DomainError.Conflict(code, message)]);
+
+    private static bool HasPlanTerms(OutcomeBody body) =>
+        body.DownPayment is not null || body.InstallmentCount is not null || body.Frequency is not null || body.FirstDueDate is not null;
+
+    /// <summary>Every mistake in the body, each with its field; the account checks amounts against the balance and dates against its rules.</summary>
+    private static IReadOnlyList<DomainError> Validate(OutcomeBody body, string? idempotencyKey)
+    {
+        var errors = new ErrorList();
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+            errors.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.required", "Recording an outcome needs an Idempotency-Key header, so a retry records it once.");
+        else
+            Text.Check(idempotencyKey, AccountEndpoints.IdempotencyKeyHeader, 100, errors);
+        if (body.QueueId is not null) WorklistQueueRules.CheckQueueId(body.QueueId, "queueId", errors);
+        Text.Check(body.Note, "note", 500, errors);
+        var outcome = body.Outcome;
+        if (outcome is null)
+            errors.Invalid("outcome", "outcome.required",
+                "Say how the call went: noAnswer, leftMessage, rightPartyContact, wrongNumber, promiseToPay, dispute, paymentPlanRequested or financialAssistanceRequested.");
+
+        void NotFor(string field, bool given, string usedBy)
+        {
+            if (given && outcome is not null) errors.Invalid(field, "field.not-applicable", $"{field} is only for {usedBy}.");
+        }
+        if (outcome == WorklistOutcome.PromiseToPay)
+        {
+            Money.ValidateEntryAmount(body.Amount, "amount", errors);
+            if (body.PromisedDate is null) errors.Invalid("promisedDate", "promised-date.required", "A promise to pay needs the promised date.");
+        }
+        else
+        {
+            NotFor("amount", body.Amount is not null, "promiseToPay");
+            NotFor("promisedDate", body.PromisedDate is not null, "promiseToPay");
+        }
+        if (outcome == WorklistOutcome.PaymentPlanRequested)
+        {
+            if (HasPlanTerms(body))
+            {
+                if (body.InstallmentCount is null) errors.Invalid("installmentCount", "installment-count.required", "A plan needs its number of installments.");
+                if (body.Frequency is null) errors.Invalid("frequency", "frequency.required", "A plan needs its frequency (weekly, biweekly, monthly).");
+                if (body.FirstDueDate is null) errors.Invalid("firstDueDate", "first-due-date.required", "A plan needs its first due date.");
+            }
+        }
+        else
+        {
+            NotFor("downPayment", body.DownPayment is not null, "paymentPlanRequested");
+            NotFor("installmentCount", body.InstallmentCount is not null, "paymentPlanRequested");
+            NotFor("frequency", body.Frequency is not null, "paymentPlanRequested");
+            NotFor("firstDueDate", body.FirstDueDate is not null, "paymentPlanRequested");
+        }
+        return errors.Errors;
+    }
+
+    private static ProblemHttpResult? CheckQueueId(string queueId, string field = "queueId")
+    {
+        var errors = new ErrorList();
+        WorklistQueueRules.CheckQueueId(queueId, field, errors);
+        return errors.Any ? Problems.From(errors.Errors) : null;
+    }
+}

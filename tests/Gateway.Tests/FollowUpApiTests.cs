@@ -118,7 +118,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     public async Task A_policy_with_mistakes_is_refused_with_each_one_named_and_a_good_one_gets_a_new_version()
     {
         using var client = engine.As(await engine.KeyForAsync("supervisor"));
-        var bad = await client.PutAsJsonAsync("/api/policies/early-call", new
+        var bad = await client.PutAsJsonAsync("/api/policies/large-balance-call", new
         {
             name = "Early call",
             steps = new object[]
@@ -132,7 +132,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.Contains("steps[0].channel", fields);
         Assert.Contains("steps[1]", fields);
 
-        var good = await client.PutAsJsonAsync("/api/policies/early-call", new
+        var good = await client.PutAsJsonAsync("/api/policies/large-balance-call", new
         {
             name = "Early call for large balances",
             segment = new { minimumBalance = 1000.00m },
@@ -146,7 +146,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         Assert.Equal(1, (await good.JsonAsync()).GetProperty("version").GetInt32());
         var active = await client.GetJsonAsync("/api/policies");
-        Assert.Contains(active.EnumerateArray(), p => p.GetProperty("policyId").GetString() == "early-call");
+        Assert.Contains(active.EnumerateArray(), p => p.GetProperty("policyId").GetString() == "large-balance-call");
     }
 
     [Fact]

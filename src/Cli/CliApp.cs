@@ -15,6 +15,7 @@ public static class CliApp
         var root = new RootCommand("Collections engine tools.");
         root.Subcommands.Add(SimulateCommand(output));
         root.Subcommands.Add(ImportCommand(output, error));
+        root.Subcommands.Add(ModelCommands.Create(output));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs the benchmarks on SQLite and on a private PostgreSQL server (started and stopped here).
+# Runs the benchmarks on SQLite and on a private PostgreSQL server (started and stopped here), then the scoring
+# benchmark (bench/Scoring.Bench: no database). `bench/run.sh scoring [options]` runs the scoring benchmark only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == "scoring" ]]; then
+  shift
+  exec dotnet run -c Release --project bench/Scoring.Bench -- "$@"
+fi
 pg_dir=$(mktemp -d /tmp/collections-bench-pg.XXXXXX)
 trap 'scripts/postgres.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
 postgres=$(scripts/postgres.sh start "$pg_dir")
 dotnet run -c Release --project bench/Collections.Bench -- --postgres "$postgres" "$@"
+dotnet run -c Release --project bench/Scoring.Bench

@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(SimulateCommand(output));
         root.Subcommands.Add(ImportCommand(output, error));
         root.Subcommands.Add(WorklistSimulationCommand(output));
+        root.Subcommands.Add(ModelCommands.Create(output, error));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

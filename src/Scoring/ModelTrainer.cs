@@ -44,7 +44,7 @@ public sealed record TrainingOptions
     public LabelDefinition LabelDefinition { get; init; } = new();
     /// <summary>Version string stored in the model (default: the learner and a hash of the trained model).</summary>
     public string? Version { get; init; }
-    /// <summary>Evaluation rows sampled (seeded) for permutation feature importance.</summary>
+    /// <summary>Evaluation rows sampled (seeded) for permutation feature importance; 0 skips it.</summary>
     public int ImportanceSampleRows { get; init; } = 20_000;
     /// <summary>CSV only: the column holding each row's time, for a time split (default: ScoringDate when present).</summary>
     public string? TimeColumn { get; init; }
@@ -266,6 +266,7 @@ public static class ModelTrainer
     /// </summary>
     private static (IReadOnlyList<FeatureImportance>, int) PermutationImportance(PaymentModel model, LabelledData data, int[] test, TrainingOptions options)
     {
+        if (options.ImportanceSampleRows <= 0) return ([], 0);
         var rows = test;
         if (rows.Length > options.ImportanceSampleRows)
         {

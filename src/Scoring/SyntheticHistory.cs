@@ -41,30 +41,51 @@ public static class SyntheticHistory
 
     public static IEnumerable<SyntheticAccount> Accounts(SyntheticOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Accounts < 0) throw new ArgumentOutOfRangeException(nameof(options), "Accounts must not be negative.");
-        if (options.ScoringDates < 1) throw new ArgumentOutOfRangeException(nameof(options), "At least one scoring date is needed.");
+        Check(options);
         for (var i = 0; i < options.Accounts; i++)
             yield return new AccountSimulator(options, i).Run();
     }
 
+    /// <summary>The account with this index (0-based): each account depends only on the seed and its index.</summary>
+    public static SyntheticAccount Account(SyntheticOptions options, int index)
+    {
+        Check(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        return new AccountSimulator(options, index).Run();
+    }
+
+    private static void Check(SyntheticOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Accounts < 0) throw new ArgumentOutOfRangeException(nameof(options), "Accounts must not be negative.");
+        if (options.ScoringDates < 1) throw new ArgumentOutOfRangeException(nameof(options), "At least one scoring date is needed.");
+    }
+
     /// <summary>
     /// Labelled rows of generated accounts at the scoring dates, built by the real <see cref="TrainingSet.Rows"/>
-    /// (<see cref="FeatureExtractor"/> and <see cref="PaymentLabel"/>), each with its true probability.
+    /// (<see cref="FeatureExtractor"/> and <see cref="PaymentLabel"/>), each with its true probability. Accounts are
+    /// generated on every core; the rows come in account order, so the output does not depend on the number of cores.
     /// </summary>
     public static IEnumerable<TrainingRow> Rows(SyntheticOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        Check(options);
         var dates = ScoringDates(options);
         var now = Now(options);
-        foreach (var account in Accounts(options))
+        // Pulled one account at a time (not PLINQ's range partitioning, which would start far down a huge range and
+        // buffer everything until the start caught up): a caller may stop after the rows it needs.
+        var indexes = System.Collections.Concurrent.Partitioner.Create(Enumerable.Range(0, options.Accounts), System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering);
+        return indexes.AsParallel().AsOrdered().SelectMany(i => RowsOf(Account(options, i), dates, options.Label, now));
+    }
+
+    private static List<TrainingRow> RowsOf(SyntheticAccount account, IReadOnlyList<DateTimeOffset> dates, LabelDefinition label, DateTimeOffset now)
+    {
+        var rows = new List<TrainingRow>(account.TrueProbabilities.Count);
+        foreach (var row in TrainingSet.Rows([account.History], dates, label, now))
         {
-            foreach (var row in TrainingSet.Rows([account.History], dates, options.Label, now))
-            {
-                if (!account.TrueProbabilities.TryGetValue(row.ScoringDate, out var p))
-                    throw new InvalidOperationException($"The generator did not record a probability for {row.AccountId} at {row.ScoringDate:O}.");
-                yield return row with { TrueProbability = p };
-            }
+            if (!account.TrueProbabilities.TryGetValue(row.ScoringDate, out var p))
+                throw new InvalidOperationException($"The generator did not record a probability for {row.AccountId} at {row.ScoringDate:O}.");
+            rows.Add(row with { TrueProbability = p });
         }
+        return rows;
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Trainers.FastTree;
 
@@ -5,48 +7,43 @@ namespace Collections.Scoring;
 
 /// <summary>
 /// The boosted trees of a loaded ML.NET model, copied into flat arrays and evaluated directly: the same raw score as
-/// ML.NET's (checked on probe vectors when built), without the prediction engine's per-row overhead, and with each
-/// tree's output at hand so that changing one feature re-evaluates only the trees that split on it. Used only for
-/// numeric splits and vectors without missing values; anything else goes through ML.NET.
+/// ML.NET's (checked on probe vectors when the model loads), without the prediction engine's per-row overhead, and
+/// able to re-evaluate a tree with one feature changed. Used only for numeric splits and vectors without missing
+/// values; anything else goes through ML.NET.
 /// </summary>
 internal sealed class TreeEvaluator
 {
-    private readonly Tree[] _trees;
+    // All trees' internal nodes, tree after tree; a child below zero is a leaf (~child is its index in the tree).
+    private readonly int[] _feature;
+    private readonly float[] _threshold;
+    private readonly int[] _left;
+    private readonly int[] _right;
+    /// <summary>Leaf values already multiplied by their tree's weight, tree after tree.</summary>
+    private readonly double[] _leaf;
+    private readonly int[] _nodeStart;
+    private readonly int[] _leafStart;
+    private readonly int[] _nodeCount;
     private readonly double _bias;
-    /// <summary>For each feature, the trees that split on it.</summary>
-    private readonly int[][] _treesUsing;
 
-    private sealed record Tree(int[] Left, int[] Right, int[] Feature, float[] Threshold, double[] Leaf, double Weight);
-
-    private TreeEvaluator(Tree[] trees, double bias, int width)
+    private TreeEvaluator(IReadOnlyList<RegressionTree> trees, IReadOnlyList<double> weights, double bias)
     {
-        _trees = trees;
-        _bias = bias;
-        var users = Enumerable.Range(0, width).Select(_ => new List<int>()).ToArray();
-        for (var t = 0; t < trees.Length; t++)
-            foreach (var f in trees[t].Feature.Distinct())
-                if (f >= 0 && f < width) users[f].Add(t);
-        _treesUsing = [.. users.Select(u => u.ToArray())];
-    }
-
-    public int TreeCount => _trees.Length;
-
-    /// <summary>A hash of the trees' structure and values (the ML.NET file itself carries timestamps).</summary>
-    public byte[] Fingerprint()
-    {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        hash.AppendData(BitConverter.GetBytes(_bias));
-        foreach (var tree in _trees)
+        var nodes = trees.Sum(t => t.NumberOfNodes);
+        var leaves = trees.Sum(t => t.NumberOfLeaves);
+        (_feature, _threshold, _left, _right, _leaf) = (new int[nodes], new float[nodes], new int[nodes], new int[nodes], new double[leaves]);
+        (_nodeStart, _leafStart, _nodeCount) = (new int[trees.Count], new int[trees.Count], new int[trees.Count]);
+        int n = 0, l = 0;
+        for (var t = 0; t < trees.Count; t++)
         {
-            hash.AppendData(BitConverter.GetBytes(tree.Weight));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(tree.Left.AsSpan()));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(tree.Right.AsSpan()));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(tree.Feature.AsSpan()));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(tree.Threshold.AsSpan()));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(tree.Leaf.AsSpan()));
+            var tree = trees[t];
+            (_nodeStart[t], _leafStart[t], _nodeCount[t]) = (n, l, tree.NumberOfNodes);
+            for (var k = 0; k < tree.NumberOfNodes; k++, n++)
+                (_feature[n], _threshold[n], _left[n], _right[n]) = (tree.NumericalSplitFeatureIndexes[k], tree.NumericalSplitThresholds[k], tree.LeftChild[k], tree.RightChild[k]);
+            for (var k = 0; k < tree.NumberOfLeaves; k++, l++) _leaf[l] = weights[t] * tree.LeafValues[k];
         }
-        return hash.GetHashAndReset();
+        _bias = bias;
     }
+
+    public int TreeCount => _nodeStart.Length;
 
     /// <summary>The evaluator of a tree-ensemble prediction transformer, or null when its trees cannot be read or have categorical splits.</summary>
     public static TreeEvaluator? TryCreate(ITransformer predictor, int width)
@@ -57,57 +54,81 @@ internal sealed class TreeEvaluator
                          ?? model.GetType().GetProperties().Where(p => p.Name == "SubModel" && p.GetIndexParameters().Length == 0)
                              .Select(p => p.GetValue(model)).OfType<TreeEnsembleModelParametersBasedOnRegressionTree>().FirstOrDefault();
         if (parameters?.TrainedTreeEnsemble is not { } ensemble) return null;
-        var trees = new Tree[ensemble.Trees.Count];
-        for (var t = 0; t < trees.Length; t++)
+        foreach (var tree in ensemble.Trees)
         {
-            var tree = ensemble.Trees[t];
             if (tree.CategoricalSplitFlags.Any(c => c)) return null;
             if (tree.NumericalSplitFeatureIndexes.Any(f => f < 0 || f >= width)) return null;
-            trees[t] = new Tree([.. tree.LeftChild], [.. tree.RightChild], [.. tree.NumericalSplitFeatureIndexes], [.. tree.NumericalSplitThresholds], [.. tree.LeafValues], ensemble.TreeWeights[t]);
+            if (tree.NumberOfNodes == 0 && tree.NumberOfLeaves != 1) return null;
         }
-        return new TreeEvaluator(trees, ensemble.Bias, width);
+        return new TreeEvaluator(ensemble.Trees, ensemble.TreeWeights, ensemble.Bias);
+    }
+
+    /// <summary>A hash of the trees' structure and values (the ML.NET file itself carries timestamps).</summary>
+    public byte[] Fingerprint()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(BitConverter.GetBytes(_bias));
+        foreach (var part in new[] { MemoryMarshal.AsBytes(_feature.AsSpan()).ToArray(), MemoryMarshal.AsBytes(_threshold.AsSpan()).ToArray(),
+                     MemoryMarshal.AsBytes(_left.AsSpan()).ToArray(), MemoryMarshal.AsBytes(_right.AsSpan()).ToArray(), MemoryMarshal.AsBytes(_leaf.AsSpan()).ToArray(),
+                     MemoryMarshal.AsBytes(_nodeCount.AsSpan()).ToArray() })
+            hash.AppendData(part);
+        return hash.GetHashAndReset();
     }
 
     public double Score(ReadOnlySpan<float> x)
     {
         var score = _bias;
-        foreach (var tree in _trees) score += tree.Weight * Output(tree, x);
+        for (var t = 0; t < _nodeStart.Length; t++) score += Output(t, x);
         return score;
     }
 
     /// <summary>
-    /// The raw score, and for each feature j in <paramref name="effects"/> the score change from replacing x[j] by
-    /// <paramref name="reference"/>[j]: score(x) − score(x with x[j] = reference[j]); zero where they are equal.
+    /// The raw score, and in <paramref name="effects"/> for each feature j: score(x) − score(x with x[j] = reference[j])
+    /// (zero where they are equal). A tree's output can change only through a feature tested on x's path through it, so
+    /// only those trees are evaluated again, once per such feature.
     /// </summary>
     public double ScoreWithReplacementEffects(ReadOnlySpan<float> x, ReadOnlySpan<float> reference, Span<double> effects)
     {
-        Span<double> outputs = _trees.Length <= 2048 ? stackalloc double[_trees.Length] : new double[_trees.Length];
-        var score = _bias;
-        for (var t = 0; t < _trees.Length; t++)
-        {
-            outputs[t] = _trees[t].Weight * Output(_trees[t], x);
-            score += outputs[t];
-        }
+        effects.Clear();
         Span<float> changed = x.Length <= 1024 ? stackalloc float[x.Length] : new float[x.Length];
         x.CopyTo(changed);
-        for (var j = 0; j < effects.Length; j++)
+        Span<int> onPath = stackalloc int[64];
+        var score = _bias;
+        for (var t = 0; t < _nodeStart.Length; t++)
         {
-            effects[j] = 0;
-            if (x[j] == reference[j]) continue;
-            changed[j] = reference[j];
-            double delta = 0;
-            foreach (var t in _treesUsing[j]) delta += outputs[t] - _trees[t].Weight * Output(_trees[t], changed);
-            effects[j] = delta;
-            changed[j] = x[j];
+            // Walk x's path, noting the features it tests.
+            var start = _nodeStart[t];
+            var depth = 0;
+            var node = _nodeCount[t] == 0 ? ~0 : 0;
+            while (node >= 0)
+            {
+                var k = start + node;
+                var f = _feature[k];
+                if (depth < onPath.Length && onPath[..depth].IndexOf(f) < 0) onPath[depth++] = f;
+                node = x[f] <= _threshold[k] ? _left[k] : _right[k];
+            }
+            var output = _leaf[_leafStart[t] + ~node];
+            score += output;
+            foreach (var f in onPath[..depth])
+            {
+                if (x[f] == reference[f]) continue;
+                changed[f] = reference[f];
+                effects[f] += output - Output(t, changed);
+                changed[f] = x[f];
+            }
         }
         return score;
     }
 
-    private static double Output(Tree tree, ReadOnlySpan<float> x)
+    private double Output(int t, ReadOnlySpan<float> x)
     {
-        if (tree.Feature.Length == 0) return tree.Leaf.Length > 0 ? tree.Leaf[0] : 0;
-        var node = 0;
-        while (node >= 0) node = x[tree.Feature[node]] <= tree.Threshold[node] ? tree.Left[node] : tree.Right[node];
-        return tree.Leaf[~node];
+        var start = _nodeStart[t];
+        var node = _nodeCount[t] == 0 ? ~0 : 0;
+        while (node >= 0)
+        {
+            var k = start + node;
+            node = x[_feature[k]] <= _threshold[k] ? _left[k] : _right[k];
+        }
+        return _leaf[_leafStart[t] + ~node];
     }
 }

@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Globalization;
+using Collections.Scoring;
+
+namespace Collections.Cli;
+
+/// <summary>
+/// <c>collections model generate</c>: a synthetic labelled training CSV (docs/scoring.md); <c>collections model train</c>:
+/// trains a payment-likelihood model on any labelled CSV, prints the evaluation report, saves the model file and the
+/// report (text, JSON, chart). Bad input is one line and exit code 2.
+/// </summary>
+public static class ModelCommands
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("model", "Payment-likelihood models: generate synthetic training data, train and evaluate; export the engine's "
+                                           + "labelled history, register, promote and roll back versions (see docs/scoring.md, docs/model-registry.md).");
+        command.Subcommands.Add(GenerateCommand(output));
+        command.Subcommands.Add(TrainCommand(output));
+        foreach (var registryCommand in Models.ModelRegistryCommands.All(output, error))
+            command.Subcommands.Add(registryCommand);
+        return command;
+    }
+
+    private static Option<decimal> PaidShareOption() => new("--paid-share")
+    {
+        Description = "The label: the share of the patient balance that must be paid within the window (0 to 1).", DefaultValueFactory = _ => 0.5m,
+    };
+
+    private static Option<int> WindowOption() => new("--window-days") { Description = "The label window in days (1 to 730).", DefaultValueFactory = _ => 90 };
+
+    private static LabelDefinition Label(decimal share, int days)
+    {
+        if (share is <= 0 or > 1) throw new CliInputException($"--paid-share {share.ToString(CultureInfo.InvariantCulture)}: must be more than 0 and at most 1");
+        if (days is < 1 or > 730) throw new CliInputException($"--window-days {days}: must be between 1 and 730");
+        return new LabelDefinition { PaidShare = share, WindowDays = days };
+    }
+
+    private static Command GenerateCommand(TextWriter output)
+    {
+        var rows = new Option<int>("--rows") { Description = "Labelled rows to write (1 to 10,000,000).", DefaultValueFactory = _ => 100_000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the synthetic accounts: the same seed gives the same file.", DefaultValueFactory = _ => 1 };
+        var file = new Option<string>("--out") { Description = "The CSV file to write (the format `collections model train` reads).", Required = true };
+        var share = PaidShareOption();
+        var window = WindowOption();
+        var command = new Command("generate", "Write a synthetic labelled training CSV: realistic account histories with known true probabilities, "
+                                              + "through the real feature extractor and label.") { rows, seed, file, share, window };
+        command.SetAction(parse =>
+        {
+            var count = parse.GetValue(rows);
+            if (count is < 1 or > 10_000_000) throw new CliInputException($"--rows {count}: must be between 1 and 10000000");
+            var label = Label(parse.GetValue(share), parse.GetValue(window));
+            var path = parse.GetValue(file)!;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            var options = new SyntheticOptions { Seed = parse.GetValue(seed), Accounts = int.MaxValue, Label = label };
+            var written = 0;
+            double positives = 0;
+            try
+            {
+                using var writer = new StreamWriter(path);
+                TrainingSet.WriteCsv(writer, SyntheticHistory.Rows(options).Take(count).Select(r =>
+                {
+                    written++;
+                    if (r.Label) positives++;
+                    return r;
+                }));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
+            {
+                throw new CliInputException($"--out {path}: {e.Message}");
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{written:N0} rows ({positives / Math.Max(1, written):P1} paid: {label}) written to {path} in {started.Elapsed.TotalSeconds:N1} s"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command TrainCommand(TextWriter output)
+    {
+        var data = new Option<string>("--data") { Description = "The labelled CSV: every numeric column except the label is a feature (docs/scoring.md).", Required = true };
+        var label = new Option<string>("--label") { Description = "The label column (1/0, true/false, yes/no).", DefaultValueFactory = _ => TrainingSet.LabelColumn };
+        var learner = new Option<string>("--learner") { Description = "fasttree (default) or lightgbm.", DefaultValueFactory = _ => "fasttree" };
+        learner.AcceptOnlyFromAmong("fasttree", "lightgbm");
+        var file = new Option<string>("--out") { Description = "The model file to write (one zip: the ML.NET model and its metadata).", Required = true };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Write report.txt, report.json and report.png (calibration, gains, lift) here." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the learner (and of a random split).", DefaultValueFactory = _ => 1 };
+        var split = new Option<string>("--split") { Description = "time (default: by ScoringDate or --time-column, latest rows evaluated) or random.", DefaultValueFactory = _ => "time" };
+        split.AcceptOnlyFromAmong("time", "random");
+        var timeColumn = new Option<string?>("--time-column") { Description = "The column that orders a time split (default: ScoringDate when present)." };
+        var exclude = new Option<string[]>("--exclude") { Description = "A column never to use as a feature. Repeatable.", AllowMultipleArgumentsPerToken = false };
+        var share = PaidShareOption();
+        var window = WindowOption();
+        var command = new Command("train", "Train a calibrated payment-likelihood model on a labelled CSV, evaluate it on held-out rows and print the report.")
+        {
+            data, label, learner, file, reportDir, seed, split, timeColumn, exclude, share, window,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(data)!;
+            if (!File.Exists(path)) throw new CliInputException($"--data {path}: file not found");
+            var options = new TrainingOptions
+            {
+                Learner = parse.GetValue(learner) == "lightgbm" ? Learner.LightGbm : Learner.FastTree,
+                Seed = parse.GetValue(seed),
+                Split = parse.GetValue(split) == "random" ? SplitKind.Random : SplitKind.Time,
+                TimeColumn = parse.GetValue(timeColumn),
+                ExcludeColumns = parse.GetValue(exclude) ?? [],
+                LabelDefinition = Label(parse.GetValue(share), parse.GetValue(window)),
+            };
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            TrainingResult result;
+            try
+            {
+                result = ModelTrainer.TrainFromCsv(path, parse.GetValue(label)!, options);
+            }
+            catch (FormatException e)
+            {
+                throw new CliInputException($"--data {e.Message.ReplaceLineEndings(" ")}");
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliInputException($"--data {path}: {e.Message.ReplaceLineEndings(" ")}");
+            }
+            using var model = result.Model;
+            var modelPath = parse.GetValue(file)!;
+            var outputs = new List<string>();
+            try
+            {
+                using (var stream = File.Create(modelPath)) model.Save(stream);
+                outputs.Add(modelPath);
+                if (parse.GetValue(reportDir) is { } dir)
+                {
+                    Directory.CreateDirectory(dir);
+                    File.WriteAllText(Path.Combine(dir, "report.txt"), result.Report.ToText());
+                    File.WriteAllText(Path.Combine(dir, "report.json"), result.Report.ToJson());
+                    result.Report.WriteChartPng(Path.Combine(dir, "report.png"));
+                    outputs.Add(Path.Combine(dir, "report.{txt,json,png}"));
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliInputException($"--out/--report-dir: {e.Message}");
+            }
+            output.Write(result.Report.ToText());
+            output.WriteLine();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Model {model.Version} trained in {started.Elapsed.TotalSeconds:N1} s; written: {string.Join(", ", outputs)}"));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,91 @@
+using Collections.Scoring;
+
+namespace Collections.Cli.Tests;
+
+public sealed class ModelCommandTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("cli-model-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string At(string name) => Path.Combine(_directory, name);
+
+    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await CliApp.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Generate_then_train_prints_the_report_and_writes_the_model_and_report_files()
+    {
+        var (generated, generateOut, generateErr) = await Run("model", "generate", "--rows", "6000", "--seed", "3", "--out", At("train.csv"));
+        var (trained, trainOut, trainErr) = await Run("model", "train", "--data", At("train.csv"), "--out", At("model.zip"), "--report-dir", At("report"));
+
+        Assert.Equal((0, ""), (generated, generateErr));
+        Assert.Contains("6,000 rows", generateOut);
+        var lines = await File.ReadAllLinesAsync(At("train.csv"));
+        Assert.Equal(6001, lines.Length);
+        Assert.Equal(string.Join(',', TrainingSet.Header), lines[0]);
+
+        Assert.Equal((0, ""), (trained, trainErr));
+        foreach (var expected in new[] { "ROC AUC", "true probabilities", "Brier", "Calibration", "decile", "Permutation feature importance", "Split: time (ScoringDate)" })
+            Assert.Contains(expected, trainOut);
+        using var model = PaymentModel.Load(File.OpenRead(At("model.zip")));
+        Assert.Contains(model.Version, trainOut);
+        Assert.Equal(PaymentFeatures.Names, model.FeatureNames);
+        Assert.Equal(model.Report!.ToText(), await File.ReadAllTextAsync(At(Path.Combine("report", "report.txt"))));
+        Assert.Equal(model.Report.Auc, EvaluationReport.FromJson(await File.ReadAllTextAsync(At(Path.Combine("report", "report.json")))).Auc);
+        Assert.True(new FileInfo(At(Path.Combine("report", "report.png"))).Length > 10_000);
+    }
+
+    [Fact]
+    public async Task Train_reads_any_labelled_csv_with_the_named_label_and_learner()
+    {
+        var random = new Random(5);
+        var csv = new System.Text.StringBuilder("score,age,outcome\n");
+        for (var i = 0; i < 800; i++)
+        {
+            var score = random.Next(0, 100);
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{score},{random.Next(18, 90)},{(random.Next(0, 100) < score ? 1 : 0)}\n");
+        }
+        await File.WriteAllTextAsync(At("outside.csv"), csv.ToString());
+
+        var (exit, output, error) = await Run("model", "train", "--data", At("outside.csv"), "--label", "outcome", "--learner", "lightgbm", "--split", "random", "--out", At("m.zip"));
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Contains("LightGBM", output);
+        Assert.Contains("random", output);
+        Assert.Equal(["score", "age"], PaymentModel.Load(await File.ReadAllBytesAsync(At("m.zip"))).FeatureNames);
+    }
+
+    [Theory]
+    [InlineData("missing-file")]
+    [InlineData("bad-label-column")]
+    [InlineData("bad-label-value")]
+    [InlineData("bad-learner")]
+    [InlineData("bad-rows")]
+    [InlineData("bad-share")]
+    public async Task Bad_input_exits_2_with_one_line_naming_what_and_where(string problem)
+    {
+        await File.WriteAllTextAsync(At("small.csv"), "x,Label\n1,1\n2,0\n3,perhaps\n");
+        var (args, expected) = problem switch
+        {
+            "missing-file" => (new[] { "model", "train", "--data", At("nope.csv"), "--out", At("m.zip") }, "nope.csv: file not found"),
+            "bad-label-column" => (["model", "train", "--data", At("small.csv"), "--label", "Paid", "--out", At("m.zip")], "no label column 'Paid'"),
+            "bad-label-value" => (["model", "train", "--data", At("small.csv"), "--out", At("m.zip")], "line 4, column Label: 'perhaps'"),
+            "bad-learner" => (["model", "train", "--data", At("small.csv"), "--learner", "xgboost", "--out", At("m.zip")], "xgboost"),
+            "bad-rows" => (["model", "generate", "--rows", "0", "--out", At("g.csv")], "--rows 0"),
+            _ => (["model", "generate", "--paid-share", "1.5", "--out", At("g.csv")], "--paid-share 1.5"),
+        };
+
+        var (exit, output, error) = await Run(args);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(expected, error);
+    }
+}

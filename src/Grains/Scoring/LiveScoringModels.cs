@@ -98,12 +98,20 @@ public sealed class LiveScoringModels(IGrainFactory grains, ScoringModelCatalog 
 /// </summary>
 public sealed class ScoringModelRefresher(
     LiveScoringModels models, IGrainFactory grains, ScoringModelCatalog catalog, ScoringSettings settings, TimeProvider clock,
-    ILogger<ScoringModelRefresher> logger) : BackgroundService
+    IHostApplicationLifetime lifetime, ILogger<ScoringModelRefresher> logger) : BackgroundService
 {
     public const string BootstrapVersion = "bootstrap-1";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Grain calls made before the silo has joined its cluster only fail and retry: wait until the host has started.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try { await started.Task; }
+            catch (OperationCanceledException) { return; }
+        }
         var bootstrapped = !settings.Bootstrap;
         var resumed = false;
         while (!stoppingToken.IsCancellationRequested)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. On a fresh machine it first installs what the tests need
-# (PostgreSQL from Debian's packages) and starts a private PostgreSQL server on a free port,
-# which it stops again afterwards, whatever happens.
+# (PostgreSQL, Chromium and ChromeDriver from Debian's packages) and starts a private PostgreSQL
+# server on a free port, which it stops again afterwards, whatever happens.
 #
 #   scripts/test.sh                 all tests
 #   scripts/test.sh --filter X      extra arguments go to `dotnet test`
@@ -15,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+scripts/browser.sh install
 COLLECTIONS_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir")
 export COLLECTIONS_TEST_POSTGRES
 echo "test.sh: PostgreSQL is up for the tests" >&2

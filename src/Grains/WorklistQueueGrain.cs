@@ -116,7 +116,7 @@ public sealed class WorklistQueueGrain(
                         WriteAsync([new WorklistWrite.SaveLease(new WorklistLeaseRow(QueueId, account.Facility, account.AccountNumber, agent, held.LeasedAt, held.ExpiresAt))]),
                         audit.RecordAsync(clock, "account.read", "account", account.ToString(), "ok",
                             $"worklist={QueueId};lease-until={held.ExpiresAt:O};balance={check.PatientBalance:0.00}"));
-                    return new WorklistOffer { QueueId = QueueId, Lease = held, Check = check };
+                    return new WorklistOffer { QueueId = QueueId, Lease = held with { Reoffered = lease.Reoffered }, Check = check };
                 }
                 if (decision.Verdict == GateVerdict.Defer && decision.NotBefore is { } notBefore)
                 {

@@ -97,6 +97,7 @@ public sealed class WorklistApiTests(EngineFixture engine)
         Assert.Equal(new[] { big, middle }.Order(StringComparer.Ordinal), offered.Order(StringComparer.Ordinal)); // the two best
         Assert.All(offers, o => Assert.Equal(team.Facility, o.GetProperty("queueId").GetString()));
         var mine = offers[0];
+        Assert.All(offers, o => Assert.False(o.GetProperty("reoffered").GetBoolean())); // first offers, not leases already held
         Assert.False(mine.TryGetProperty("probability", out _)); // not scored yet
         var balance = mine.GetProperty("patientBalance").GetDecimal();
         Assert.Equal(balance / 2, mine.GetProperty("expectedRecovery").GetDecimal()); // the 0.5 prior

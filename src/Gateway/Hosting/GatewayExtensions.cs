@@ -71,6 +71,7 @@ public static class GatewayExtensions
 
         app.MapOpenApi().AllowAnonymous();
         app.MapCollectionsHealth();
+        app.MapAgentConsole();
 
         var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();
         api.MapGuarantors();

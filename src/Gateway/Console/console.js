@@ -1,0 +1,207 @@
+// The agents' console: sign in with an API key, take the next account from the worklist, see whom to call and why,
+// record how the call went. Everything it shows comes from the same HTTP API (and the same audit trail) as any other
+// client; the key lives in sessionStorage, so closing the tab forgets it. Data is written with textContent only.
+"use strict";
+
+const keyName = "collections.apiKey";
+const $ = (id) => document.getElementById(id);
+const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const outcomeWords = {
+  noAnswer: "no answer", leftMessage: "left a message", wrongNumber: "wrong number", rightPartyContact: "spoke to the guarantor",
+  promiseToPay: "promise to pay", paymentPlanRequested: "payment plan requested",
+  financialAssistanceRequested: "financial assistance requested", dispute: "dispute",
+};
+let current = null;      // the account leased to this agent: { facility, accountNumber, queueId }
+let pendingKey = null;   // the Idempotency-Key of an outcome not yet confirmed, reused if the agent presses again
+
+function say(text) { $("message").textContent = text; }
+
+function showProblem(problem) {
+  const box = $("problem");
+  box.replaceChildren();
+  if (!problem) { box.hidden = true; return; }
+  const title = document.createElement("strong");
+  title.textContent = problem.title || "Something went wrong";
+  box.append(title);
+  const lines = (problem.errors || []).map((e) => (e.field ? `${e.field}: ` : "") + e.message);
+  if (lines.length === 0 && problem.detail) lines.push(problem.detail);
+  for (const line of lines) {
+    const p = document.createElement("div");
+    p.textContent = line;
+    box.append(p);
+  }
+  box.hidden = false;
+}
+
+async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { Authorization: `Bearer ${sessionStorage.getItem(keyName)}`, ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw { title: "The engine cannot be reached", detail: "Check your connection and try again." };
+  }
+  if (response.status === 401) {
+    signOut();
+    throw { title: "Your key was not accepted", detail: "Sign in again with a current key." };
+  }
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!response.ok) throw json || { title: `The engine answered ${response.status}` };
+  return { status: response.status, json };
+}
+
+function signedIn(yes) {
+  $("sign-in-panel").hidden = yes;
+  $("work-panel").hidden = !yes;
+  $("signed-in").hidden = !yes;
+}
+
+function signOut() {
+  sessionStorage.removeItem(keyName);
+  current = null;
+  $("account").hidden = true;
+  signedIn(false);
+}
+
+function phone(number) {
+  const digits = String(number).replace(/\D/g, "");
+  const us = digits.length === 11 && digits.startsWith("1") ? digits.slice(1) : digits;
+  return us.length === 10 ? `(${us.slice(0, 3)}) ${us.slice(3, 6)}-${us.slice(6)}` : number;
+}
+
+function fill(id, text) { $(id).textContent = text ?? "—"; }
+
+function list(id, items) {
+  $(id).replaceChildren(...items.map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
+}
+
+async function showAccount(offer) {
+  current = { facility: offer.facility, accountNumber: offer.accountNumber, queueId: offer.queueId };
+  pendingKey = null;
+  $("outcome-form").reset();
+  toggleOutcomeFields();
+  fill("account-facility", offer.facility);
+  fill("account-number", offer.accountNumber);
+  const expires = new Date(offer.leaseExpiresAt);
+  $("lease-expires").dateTime = offer.leaseExpiresAt;
+  fill("lease-expires", expires.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  fill("patient-balance", money.format(offer.patientBalance));
+  fill("probability", offer.probability == null ? "not scored" : `${Math.round(offer.probability * 100)} %`);
+  fill("expected-recovery", money.format(offer.expectedRecovery));
+  fill("model-version", offer.modelVersion);
+  list("reasons", offer.reasons.map((r) => `${r.effect >= 0 ? "▲" : "▼"} ${r.text}`));
+
+  const path = `/api/accounts/${encodeURIComponent(offer.facility)}/${encodeURIComponent(offer.accountNumber)}`;
+  const [account, guarantor] = await Promise.all([
+    api("GET", path).then((r) => r.json),
+    api("GET", `/api/guarantors/${encodeURIComponent(offer.guarantorId)}`).then((r) => r.json),
+  ]);
+  const profile = guarantor.profile || {};
+  fill("guarantor-name", [profile.firstName, profile.lastName].filter(Boolean).join(" "));
+  list("guarantor-phones", (profile.phones || []).map((p) => `${phone(p.number)}${p.type ? ` (${p.type})` : ""}`));
+  fill("guarantor-language", profile.preferredLanguage || "en");
+  fill("guarantor-zone", profile.timeZone?.zone ?? profile.timeZone?.plausibleZones?.join(" or "));
+  fill("aging", account.aging ? `${account.aging.days} days (${account.aging.bucket})` : null);
+  fill("cadence-status", account.cadence ? account.cadence.status : "idle");
+  const rows = account.entries.slice(-8).reverse().map((e) => {
+    const tr = document.createElement("tr");
+    for (const [text, cls] of [[e.effectiveDate], [e.kind], [e.description || e.code || ""], [money.format(e.amount), "num"]]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    return tr;
+  });
+  $("ledger").tBodies[0].replaceChildren(...rows);
+  $("account").hidden = false;
+}
+
+async function next(event) {
+  event.preventDefault();
+  showProblem(null);
+  const queueId = $("queue-id").value.trim();
+  try {
+    const { status, json } = await api("POST", "/api/worklist/next", queueId ? { queueId } : {});
+    if (status === 204) {
+      current = null;
+      $("account").hidden = true;
+      say("Nobody to call right now: every account is called, deferred by the compliance rules, or with another agent.");
+      return;
+    }
+    say(json.reoffered ? "You already had this account: it is still yours." : "");
+    await showAccount(json);
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+function toggleOutcomeFields() {
+  const chosen = document.querySelector('input[name="outcome"]:checked')?.value;
+  $("promise-fields").hidden = chosen !== "promiseToPay";
+  $("note-fields").hidden = !["dispute", "financialAssistanceRequested"].includes(chosen);
+}
+
+async function record(event) {
+  event.preventDefault();
+  if (!current) return;
+  showProblem(null);
+  const outcome = document.querySelector('input[name="outcome"]:checked')?.value;
+  const body = { outcome, queueId: current.queueId };
+  if (outcome === "promiseToPay") {
+    body.amount = $("promise-amount").value === "" ? null : Number($("promise-amount").value);
+    body.promisedDate = $("promise-date").value || null;
+  }
+  if (!$("note-fields").hidden && $("note").value.trim()) body.note = $("note").value.trim();
+  pendingKey ??= crypto.randomUUID();
+  const path = `/api/worklist/leases/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}/outcome`;
+  try {
+    await api("POST", path, body, { "Idempotency-Key": pendingKey });
+    say(`Recorded ${outcomeWords[outcome]} on ${current.facility} / ${current.accountNumber}.`);
+    current = null;
+    pendingKey = null;
+    $("account").hidden = true;
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+async function release() {
+  if (!current) return;
+  showProblem(null);
+  const path = `/api/worklist/leases/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}`;
+  try {
+    await api("DELETE", `${path}?queueId=${encodeURIComponent(current.queueId)}`);
+    say(`Gave ${current.facility} / ${current.accountNumber} back to the queue.`);
+    current = null;
+    $("account").hidden = true;
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("sign-in").addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(keyName, $("api-key").value.trim());
+    $("api-key").value = "";
+    showProblem(null);
+    say("");
+    signedIn(true);
+  });
+  $("sign-out").addEventListener("click", () => { signOut(); say("Signed out."); });
+  $("next-form").addEventListener("submit", next);
+  $("outcome-form").addEventListener("submit", record);
+  $("outcome-form").addEventListener("change", toggleOutcomeFields);
+  $("release").addEventListener("click", release);
+  signedIn(!!sessionStorage.getItem(keyName));
+});

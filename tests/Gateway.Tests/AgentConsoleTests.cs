@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>
+/// The agents' console in a real headless Chromium (Debian's chromium and chromedriver, installed by scripts/test.sh):
+/// sign in, take the next account, see whom to call and why, record the outcome; errors shown as the API words them.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
+{
+    private readonly ChromeDriver browser = Browser.Start();
+
+    public void Dispose() => browser.Quit();
+
+    private WebDriverWait Wait() => new(browser, TimeSpan.FromSeconds(20));
+
+    private IWebElement Element(string id) => browser.FindElement(By.Id(id));
+
+    private void WaitFor(Func<bool> condition) => Wait().Until(_ => condition());
+
+    private static string DaytimeZone()
+    {
+        foreach (var zone in new[] { "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney" })
+        {
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
+            if (local.Hour is >= 9 and < 18) return zone;
+        }
+        throw new InvalidOperationException("No listed zone is in business hours.");
+    }
+
+    /// <summary>A facility of its own with one account owing <paramref name="charge"/>, and an agent key working its queue.</summary>
+    private async Task<(string Facility, string AccountNumber, string AgentKey)> AccountToCallAsync(decimal charge)
+    {
+        using var admin = engine.Admin();
+        var facility = "UI" + Guid.NewGuid().ToString("N")[..10];
+        var agentKey = await engine.KeyForAsync("agent");
+        var queue = await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Console", facility, agents = new[] { agentKey.Split('_')[1] } });
+        Assert.Equal(HttpStatusCode.OK, queue.StatusCode);
+        var guarantorId = Api.NewId("G");
+        (await admin.PostAsJsonAsync("/api/guarantors", new
+        {
+            guarantorId, firstName = "Rosa", lastName = "Delgado", dateOfBirth = "1975-09-12",
+            address = new { line1 = "40 Oak Ave", city = "Austin", state = "TX", zip = "78702" },
+            phones = new[] { new { number = "512-555-0142", type = "mobile" } },
+            email = "rosa@example.org", preferredChannel = "email", timeZone = DaytimeZone(),
+        })).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("A");
+        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        var charged = await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}",
+            new { kind = "charge", amount = charge, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-5).ToString("yyyy-MM-dd"), code = "99214", description = "Office visit" });
+        Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
+        return (facility, accountNumber, agentKey);
+    }
+
+    private void SignIn(string key)
+    {
+        browser.Navigate().GoToUrl(new Uri(engine.BaseAddress, "/console"));
+        Element("api-key").SendKeys(key);
+        Element("sign-in").Submit();
+        WaitFor(() => Element("work-panel").Displayed);
+    }
+
+    private void TakeNext(string queueId)
+    {
+        var queue = Element("queue-id");
+        queue.Clear();
+        queue.SendKeys(queueId);
+        Element("next").Click();
+    }
+
+    private void SetValue(string id, string value) =>
+        ((IJavaScriptExecutor)browser).ExecuteScript("arguments[0].value = arguments[1];", Element(id), value);
+
+    [Fact]
+    public async Task An_agent_takes_the_next_account_sees_whom_to_call_and_why_and_records_a_promise_that_pauses_the_cadence()
+    {
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(450.00m);
+
+        SignIn(agentKey);
+        TakeNext(facility);
+        WaitFor(() => Element("account").Displayed && Element("account-number").Text == accountNumber);
+
+        Assert.Equal(facility, Element("account-facility").Text);
+        WaitFor(() => Element("guarantor-name").Text == "Rosa Delgado");
+        Assert.Contains("(512) 555-0142", Element("guarantor-phones").Text, StringComparison.Ordinal);
+        Assert.Equal("$450.00", Element("patient-balance").Text);
+        Assert.False(string.IsNullOrWhiteSpace(Element("probability").Text));
+        Assert.Contains("Office visit", Element("ledger").Text, StringComparison.Ordinal);
+        Assert.Equal("", Element("message").Text); // a first offer, not one the agent already held
+        Assert.False(Element("promise-fields").Displayed);
+
+        var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(12);
+        browser.FindElement(By.CssSelector("input[name=outcome][value=promiseToPay]")).Click();
+        WaitFor(() => Element("promise-fields").Displayed);
+        Element("promise-amount").SendKeys("150.00");
+        SetValue("promise-date", promisedDate.ToString("yyyy-MM-dd"));
+        Element("record").Click();
+
+        WaitFor(() => Element("message").Text.Contains("Recorded promise to pay", StringComparison.Ordinal));
+        Assert.False(Element("account").Displayed);
+        using var admin = engine.Admin();
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        Assert.Equal("promisePending", account.GetProperty("cadence").GetProperty("status").GetString());
+        var promise = Assert.Single(account.GetProperty("promises").EnumerateArray());
+        Assert.Equal(150.00m, promise.GetProperty("amount").GetDecimal());
+        Assert.Equal(promisedDate.ToString("yyyy-MM-dd"), promise.GetProperty("promisedDate").GetString());
+
+        // With the promise made, nothing is left to call in this queue.
+        TakeNext(facility);
+        WaitFor(() => Element("message").Text.StartsWith("Nobody to call right now", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_promise_without_an_amount_is_refused_with_the_field_named_and_the_account_stays_with_the_agent()
+    {
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(275.00m);
+        SignIn(agentKey);
+        TakeNext(facility);
+        WaitFor(() => Element("account-number").Text == accountNumber);
+
+        browser.FindElement(By.CssSelector("input[name=outcome][value=promiseToPay]")).Click();
+        SetValue("promise-date", DateOnly.FromDateTime(DateTime.UtcNow).AddDays(7).ToString("yyyy-MM-dd"));
+        Element("record").Click();
+
+        WaitFor(() => Element("problem").Displayed);
+        Assert.Contains("amount", Element("problem").Text, StringComparison.Ordinal);
+        Assert.True(Element("account").Displayed);
+        using var admin = engine.Admin();
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        Assert.Empty(account.GetProperty("promises").EnumerateArray());
+
+        // Giving the account back leaves it for the next agent.
+        Element("release").Click();
+        WaitFor(() => Element("message").Text.StartsWith("Gave", StringComparison.Ordinal));
+        var stats = await admin.GetJsonAsync($"/api/worklist/queues/{facility}/stats");
+        Assert.Equal((1, 0), (stats.GetProperty("depth").GetInt32(), stats.GetProperty("leased").GetInt32()));
+    }
+
+    [Fact]
+    public void A_key_the_engine_does_not_accept_is_sent_back_to_sign_in_and_shows_no_account()
+    {
+        SignIn("ck_nosuchkey_notasecret");
+        TakeNext("ANY");
+
+        WaitFor(() => Element("problem").Displayed);
+        Assert.Contains("Your key was not accepted", Element("problem").Text, StringComparison.Ordinal);
+        Assert.True(Element("sign-in-panel").Displayed);
+        Assert.False(Element("account").Displayed);
+    }
+}
+
+/// <summary>Debian's headless Chromium through its chromedriver (no Selenium Manager, no download).</summary>
+internal static class Browser
+{
+    public static ChromeDriver Start()
+    {
+        var chromium = Environment.GetEnvironmentVariable("COLLECTIONS_TEST_CHROMIUM") ?? "/usr/bin/chromium";
+        var driver = Environment.GetEnvironmentVariable("COLLECTIONS_TEST_CHROMEDRIVER") ?? "/usr/bin/chromedriver";
+        if (!File.Exists(chromium) || !File.Exists(driver))
+            throw new InvalidOperationException($"Chromium ({chromium}) or ChromeDriver ({driver}) is missing: run scripts/browser.sh install (scripts/test.sh does).");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(driver)!, Path.GetFileName(driver));
+        service.HideCommandPromptWindow = true;
+        service.SuppressInitialDiagnosticInformation = true;
+        var options = new ChromeOptions { BinaryLocation = chromium };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000", "--lang=en-US");
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+}

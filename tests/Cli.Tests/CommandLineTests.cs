@@ -4,18 +4,10 @@ namespace Collections.Cli.Tests;
 
 public class CommandLineTests
 {
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await CliApp.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Simulate_compares_the_shipped_policy_with_a_variant_and_prints_the_table()
     {
-        var (exit, output, error) = await Run("simulate", "--accounts", "2000", "--days", "60");
+        var (exit, output, error) = await Cli.Run("simulate", "--accounts", "2000", "--days", "60");
 
         Assert.Equal(0, exit);
         Assert.Equal("", error);
@@ -28,7 +20,7 @@ public class CommandLineTests
     [Fact]
     public async Task Simulate_reads_a_policy_file_in_the_api_shape_and_prints_json()
     {
-        var (exit, output, error) = await Run("simulate", "--accounts", "500", "--days", "40", "--policy", Path.Combine("policies", "standard-early-call.json"), "--json");
+        var (exit, output, error) = await Cli.Run("simulate", "--accounts", "500", "--days", "40", "--policy", Path.Combine("policies", "standard-early-call.json"), "--json");
 
         Assert.Equal(0, exit);
         Assert.Equal("", error);
@@ -46,7 +38,7 @@ public class CommandLineTests
     [InlineData("--policy", "does-not-exist.json")]
     public async Task Bad_options_exit_2_with_one_line_naming_the_problem(string option, string value)
     {
-        var (exit, output, error) = await Run(option == "--accounts" ? ["simulate", option, value] : ["simulate", "--accounts", "10", option, value]);
+        var (exit, output, error) = await Cli.Run(option == "--accounts" ? ["simulate", option, value] : ["simulate", "--accounts", "10", option, value]);
 
         Assert.Equal(2, exit);
         Assert.Equal("", output);
@@ -66,7 +58,7 @@ public class CommandLineTests
         await File.WriteAllTextAsync(file, content);
         try
         {
-            var (exit, output, error) = await Run("simulate", "--accounts", "10", "--policy", file);
+            var (exit, output, error) = await Cli.Run("simulate", "--accounts", "10", "--policy", file);
 
             Assert.Equal(2, exit);
             Assert.Equal("", output);

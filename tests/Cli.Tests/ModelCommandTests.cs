@@ -10,19 +10,11 @@ public sealed class ModelCommandTests : IDisposable
 
     private string At(string name) => Path.Combine(_directory, name);
 
-    private static async Task<(int Exit, string Out, string Err)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await CliApp.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public async Task Generate_then_train_prints_the_report_and_writes_the_model_and_report_files()
     {
-        var (generated, generateOut, generateErr) = await Run("model", "generate", "--rows", "6000", "--seed", "3", "--out", At("train.csv"));
-        var (trained, trainOut, trainErr) = await Run("model", "train", "--data", At("train.csv"), "--out", At("model.zip"), "--report-dir", At("report"));
+        var (generated, generateOut, generateErr) = await Cli.Run("model", "generate", "--rows", "6000", "--seed", "3", "--out", At("train.csv"));
+        var (trained, trainOut, trainErr) = await Cli.Run("model", "train", "--data", At("train.csv"), "--out", At("model.zip"), "--report-dir", At("report"));
 
         Assert.Equal((0, ""), (generated, generateErr));
         Assert.Contains("6,000 rows", generateOut);
@@ -53,7 +45,7 @@ public sealed class ModelCommandTests : IDisposable
         }
         await File.WriteAllTextAsync(At("outside.csv"), csv.ToString());
 
-        var (exit, output, error) = await Run("model", "train", "--data", At("outside.csv"), "--label", "outcome", "--learner", "lightgbm", "--split", "random", "--out", At("m.zip"));
+        var (exit, output, error) = await Cli.Run("model", "train", "--data", At("outside.csv"), "--label", "outcome", "--learner", "lightgbm", "--split", "random", "--out", At("m.zip"));
 
         Assert.Equal((0, ""), (exit, error));
         Assert.Contains("LightGBM", output);
@@ -81,7 +73,7 @@ public sealed class ModelCommandTests : IDisposable
             _ => (["model", "generate", "--paid-share", "1.5", "--out", At("g.csv")], "--paid-share 1.5"),
         };
 
-        var (exit, output, error) = await Run(args);
+        var (exit, output, error) = await Cli.Run(args);
 
         Assert.Equal(2, exit);
         Assert.Equal("", output);

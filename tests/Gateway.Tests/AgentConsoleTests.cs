@@ -23,15 +23,6 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
 
     private void WaitFor(Func<bool> condition) => Wait().Until(_ => condition());
 
-    private static string DaytimeZone()
-    {
-        foreach (var zone in new[] { "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney" })
-        {
-            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
-            if (local.Hour is >= 9 and < 18) return zone;
-        }
-        throw new InvalidOperationException("No listed zone is in business hours.");
-    }
 
     /// <summary>A facility of its own with one account owing <paramref name="charge"/>, and an agent key working its queue.</summary>
     private async Task<(string Facility, string AccountNumber, string AgentKey)> AccountToCallAsync(decimal charge)
@@ -47,7 +38,7 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
             guarantorId, firstName = "Rosa", lastName = "Delgado", dateOfBirth = "1975-09-12",
             address = new { line1 = "40 Oak Ave", city = "Austin", state = "TX", zip = "78702" },
             phones = new[] { new { number = "512-555-0142", type = "mobile" } },
-            email = "rosa@example.org", preferredChannel = "email", timeZone = DaytimeZone(),
+            email = "rosa@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
         })).EnsureSuccessStatusCode();
         var accountNumber = Api.NewId("A");
         (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();

@@ -12,6 +12,17 @@ internal static class Api
 
     public static string NewId(string prefix) => $"{prefix}{Interlocked.Increment(ref _next)}{Guid.NewGuid().ToString("N")[..6]}";
 
+    /// <summary>A time zone where it is business hours right now, so the contact window never decides a test.</summary>
+    public static string DaytimeZone()
+    {
+        foreach (var zone in new[] { "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney" })
+        {
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
+            if (local.Hour is >= 9 and < 18) return zone;
+        }
+        throw new InvalidOperationException("No listed zone is in business hours (cannot happen: they span the globe).");
+    }
+
     public static object Guarantor(string id) => new
     {
         guarantorId = id,

@@ -8,16 +8,6 @@ namespace Collections.Gateway.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class FollowUpApiTests(EngineFixture engine)
 {
-    /// <summary>A time zone where it is business hours right now, so the contact window never decides these tests.</summary>
-    private static string DaytimeZone()
-    {
-        foreach (var zone in new[] { "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney" })
-        {
-            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
-            if (local.Hour is >= 9 and < 18) return zone;
-        }
-        throw new InvalidOperationException("No listed zone is in business hours (cannot happen: they span the globe).");
-    }
 
     private async Task<(string Account, string GuarantorId)> SelfPayAccountAsync(HttpClient client, bool smsConsent = false)
     {
@@ -27,7 +17,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
             guarantorId, firstName = "Maria", lastName = "Lopez", dateOfBirth = "1980-04-02",
             address = new { line1 = "12 Elm St", city = "Austin", state = "TX", zip = "78701" },
             phones = new[] { new { number = $"512555{Random.Shared.Next(1000, 9999)}", type = "mobile" } },
-            email = "maria@example.org", preferredChannel = "email", timeZone = DaytimeZone(),
+            email = "maria@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
         });
         Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
         if (smsConsent)

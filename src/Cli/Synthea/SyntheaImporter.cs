@@ -209,7 +209,8 @@ public sealed class SyntheaImporter : IDisposable
         var path = $"/api/guarantors/{Uri.EscapeDataString(plan.GuarantorId)}";
         if (await _api.GetAsync(path, cancellationToken) is { } view && view.TryGetProperty("holds", out var holds) && holds.ValueKind == JsonValueKind.Array
             && holds.EnumerateArray().Any(h => string.Equals(h.GetProperty("reason").GetString(), "deceased", StringComparison.OrdinalIgnoreCase)
-                                               && (!h.TryGetProperty("releasedAt", out var released) || released.ValueKind == JsonValueKind.Null)))
+                                               && (h.TryGetProperty("isActive", out var active) ? active.ValueKind == JsonValueKind.True
+                                                   : !h.TryGetProperty("releasedAt", out var released) || released.ValueKind == JsonValueKind.Null)))
             return;
         var answer = await _api.PostAsync(path + "/holds", new JsonObject { ["reason"] = "deceased", ["note"] = plan.DeceasedHoldNote }, null, cancellationToken);
         if (answer.Outcome == ImportOutcome.Failed)
@@ -349,11 +350,15 @@ public sealed class SyntheaImporter : IDisposable
         }, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="work"/> on <see cref="SyntheaImportOptions.Parallel"/> workers fed through a bounded queue.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> on <see cref="SyntheaImportOptions.Parallel"/> workers fed through a bounded queue.
+    /// The first failure (e.g. the engine gone) stops the others and is rethrown.
+    /// </summary>
     private async Task PumpAsync<T>(IAsyncEnumerable<T> source, Func<T, CancellationToken, Task> work, CancellationToken cancellationToken)
     {
         var parallel = Math.Max(_options.Parallel, 1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? failure = null;
         var queue = Channel.CreateBounded<T>(new BoundedChannelOptions(parallel * 4) { SingleWriter = true });
         var workers = Enumerable.Range(0, parallel).Select(_ => Task.Run(async () =>
         {
@@ -361,31 +366,29 @@ public sealed class SyntheaImporter : IDisposable
             {
                 await foreach (var item in queue.Reader.ReadAllAsync(stop.Token)) await work(item, stop.Token);
             }
-            catch
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                await stop.CancelAsync(); // the first failure (e.g. the engine gone) stops the others
-                throw;
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+                await stop.CancelAsync();
             }
         }, CancellationToken.None)).ToArray();
         try
         {
             await foreach (var item in source.WithCancellation(stop.Token)) await queue.Writer.WriteAsync(item, stop.Token);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
         finally
         {
             queue.Writer.TryComplete();
         }
-        try
-        {
-            await Task.WhenAll(workers);
-        }
-        catch when (workers.FirstOrDefault(w => w.IsFaulted)?.Exception?.InnerException is { } first && first is not OperationCanceledException)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
-        }
+        await Task.WhenAll(workers);
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private void Report(SyntheaError error)

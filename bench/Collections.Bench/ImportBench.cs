@@ -81,23 +81,29 @@ public static class ImportBench
     /// </summary>
     private static async Task DryRunAsync(Options options, string work)
     {
-        Console.WriteLine("| patients | transaction rows | CSV size | read + sort on disk + plan every claim | rows/s | peak working set | peak managed heap | temporary SQLite file |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| patients | transaction rows | CSV size | read + sort on disk + plan every claim | of which: copy into SQLite, index, read back and plan | rows/s | peak working set | peak managed heap | temporary SQLite file |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var patients in new[] { Math.Max(options.DryPatients / 10, 1), options.DryPatients })
         {
             var folder = Path.Combine(work, $"dry-{patients}");
             var sample = SyntheaSampleGenerator.Write(new SyntheaSampleOptions { Patients = patients, Folder = folder, Seed = 42 });
             var size = SyntheaSchema.Files.Sum(f => new FileInfo(Path.Combine(folder, f)).Length);
             long sqliteBytes = 0;
+            var steps = new List<double>();
             var phase = await MeasureAsync(null, async () =>
             {
+                var step = Stopwatch.StartNew();
                 await using var staging = await SyntheaStaging.CreateAsync(work, default);
                 foreach (var file in new[] { SyntheaSchema.Encounters, SyntheaSchema.Claims, SyntheaSchema.Transactions })
                 {
                     await using var csv = await SyntheaCsv.OpenAsync(folder, file, default);
                     await staging.StageAsync(csv, null, default);
                 }
+                steps.Add(step.Elapsed.TotalSeconds);
+                step.Restart();
                 await staging.IndexAsync(default);
+                steps.Add(step.Elapsed.TotalSeconds);
+                step.Restart();
                 var payers = new Dictionary<string, string>();
                 await using (var csv = await SyntheaCsv.OpenAsync(folder, SyntheaSchema.Payers, default))
                     while (await csv.ReadAsync(default)) payers[csv.Get("Id")!] = csv.Get("NAME")!;
@@ -106,6 +112,8 @@ public static class ImportBench
                     var (plan, _) = SyntheaMapping.MapClaim(claim, encounter, payers, null);
                     if (plan is not null) staging.TryAddAccount(plan);
                 }
+                steps.Add(step.Elapsed.TotalSeconds);
+                step.Restart();
                 var now = DateTimeOffset.UtcNow;
                 long entries = 0;
                 await foreach (var group in staging.TransactionsByClaimAsync(default))
@@ -114,11 +122,12 @@ public static class ImportBench
                     var claim = new AccountPlan(a.ClaimRow, a.ClaimId, a.PatientId, a.Facility, a.ClaimId, new System.Text.Json.Nodes.JsonObject(), a.PrimaryPayer, a.SecondaryPayer, default);
                     entries += ClaimLedgerPlanner.Plan(claim, group.Rows, now).Entries.Count;
                 }
+                steps.Add(step.Elapsed.TotalSeconds);
                 sqliteBytes = new FileInfo(staging.Path).Length + (File.Exists(staging.Path + "-wal") ? new FileInfo(staging.Path + "-wal").Length : 0);
                 return entries > 0 ? 0 : 1;
             });
             var rows = sample.Patients + sample.Encounters + sample.Claims + sample.TransactionRows;
-            Console.WriteLine($"| {patients:N0} | {sample.TransactionRows:N0} | {Mib(size)} | {phase.Elapsed.TotalSeconds:N1} s | {rows / phase.Elapsed.TotalSeconds:N0} | {Mib(phase.PeakWorkingSet)} | {Mib(phase.PeakManaged)} | {Mib(sqliteBytes)} |");
+            Console.WriteLine($"| {patients:N0} | {sample.TransactionRows:N0} | {Mib(size)} | {phase.Elapsed.TotalSeconds:N1} s | {string.Join(" + ", steps.Select(x => $"{x:N1}"))} s | {rows / phase.Elapsed.TotalSeconds:N0} | {Mib(phase.PeakWorkingSet)} | {Mib(phase.PeakManaged)} | {Mib(sqliteBytes)} |");
             Directory.Delete(folder, recursive: true);
         }
         Console.WriteLine();

@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--accounts 2000] [--postgres "Host=..."]
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
 //   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
+//   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -17,6 +18,13 @@ using Microsoft.Extensions.DependencyInjection;
 if (StringArg("--mode") == "cadence")
 {
     await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    return;
+}
+if (StringArg("--mode") == "import")
+{
+    await Collections.Bench.ImportBench.RunAsync(new Collections.Bench.ImportBench.Options(
+        IntArg("--guarantors", 1_000), IntArg("--accounts", 2_000), IntArg("--transactions", 40_000), IntArg("--synthea-patients", 200),
+        IntArg("--dry-patients", 10_000), IntArg("--parallel", 8), StringArg("--postgres"), args.Contains("--skip-sqlite")), FreePort);
     return;
 }
 var posts = IntArg("--posts", 2000);

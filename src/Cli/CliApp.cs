@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(ImportCommand(output, error));
         root.Subcommands.Add(WorklistSimulationCommand(output));
         root.Subcommands.Add(ModelCommands.Create(output, error));
+        root.Subcommands.Add(SyntheaSampleCommand(output));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -117,6 +118,80 @@ public static class CliApp
                                             + "Exit 0: every row loaded or was already present; 1: some rows failed; 2: bad options, file or header.");
         foreach (var kind in Enum.GetValues<ImportKind>())
             command.Subcommands.Add(ImportKindCommand(kind, output, error));
+        command.Subcommands.Add(SyntheaImportCommand(output, error));
+        return command;
+    }
+
+    private static Command SyntheaImportCommand(TextWriter output, TextWriter error)
+    {
+        var folder = new Argument<string>("folder") { Description = "A Synthea CSV export: patients.csv, payers.csv, encounters.csv, claims.csv, claims_transactions.csv." };
+        var facility = new Option<string?>("--facility") { Description = "Open every account at this facility code. Default: one facility per encounter ORGANIZATION (its UUID without hyphens)." };
+        var url = new Option<string>("--url") { Description = "The engine's base address.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var key = new Option<string?>("--key") { Description = "An API key (admin or supervisor role). Default: --key-file, else the COLLECTIONS_API_KEY environment variable." };
+        var keyFile = new Option<string?>("--key-file") { Description = "A file holding the API key, e.g. ./data/admin-api-key." };
+        var errors = new Option<string?>("--errors") { Description = "Write every problem to this CSV file (file, row, column, reason)." };
+        var parallel = new Option<int>("--parallel") { Description = "Requests in flight at once (1 to 256); one claim's entries always go in order.", DefaultValueFactory = _ => 8 };
+        var workDir = new Option<string?>("--work-dir") { Description = "Where the temporary SQLite file that sorts the export goes (default: the system's temp folder); deleted at the end." };
+        var command = new Command("synthea", "Import a Synthea CSV export: patients as guarantors, claims as accounts, claims_transactions as ledger entries; "
+                                             + "then read every account back and report those whose balances differ from claims.csv's outstanding amounts (see docs/import.md).")
+        {
+            folder, facility, url, key, keyFile, errors, parallel, workDir,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(parallel) is < 1 or > 256) throw new CliInputException($"--parallel {parse.GetValue(parallel)}: must be between 1 and 256");
+            var fixedFacility = parse.GetValue(facility);
+            if (fixedFacility is not null && !Domain.Identifiers.IsFacility(fixedFacility))
+                throw new CliInputException($"--facility {fixedFacility}: must be 1 to 32 letters, digits, '-' or '_'");
+            var address = parse.GetValue(url)!;
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+                throw new CliInputException($"--url {address}: must be an absolute http or https address");
+            var apiKey = ResolveKey(parse.GetValue(key), parse.GetValue(keyFile));
+            var interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            using var importer = new Synthea.SyntheaImporter(new Synthea.SyntheaImportOptions
+            {
+                Folder = parse.GetValue(folder)!, BaseAddress = baseAddress, ApiKey = apiKey, Facility = fixedFacility,
+                ErrorsFile = parse.GetValue(errors), Parallel = parse.GetValue(parallel), WorkFolder = parse.GetValue(workDir), Interactive = interactive,
+            }, output);
+            var s = await importer.RunAsync(ct);
+            foreach (var e in importer.FirstErrors)
+                await error.WriteLineAsync($"{e.File} row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
+            if (importer.ErrorCount > importer.FirstErrors.Count)
+                await error.WriteLineAsync(parse.GetValue(errors) is { } path ? $"(every problem is in {path})" : $"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
+            await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed");
+            await output.WriteLineAsync($"claims: {s.Claims:N0} read, {s.AccountsOpened:N0} accounts opened, {s.AccountsPresent:N0} already present, {s.ClaimsFailed:N0} failed");
+            await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read, {s.EntriesPosted:N0} entries posted, {s.EntriesPresent:N0} already present, "
+                                        + $"{s.RowsWithoutEntry:N0} rows with no entry of their own, {s.TransactionRowsFailed:N0} rows failed");
+            await output.WriteLineAsync($"verified: {s.AccountsVerified:N0} accounts read back, {s.AccountsVerified - s.AccountsDiffering:N0} equal to claims.csv's outstanding amounts, {s.AccountsDiffering:N0} differ");
+            await output.WriteLineAsync($"synthea: {s.Rows:N0} rows in {s.Elapsed.TotalSeconds:N1} s ({s.RowsPerSecond:N0} rows/s; verification {s.VerifyElapsed.TotalSeconds:N1} s)");
+            return s.Clean ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command SyntheaSampleCommand(TextWriter output)
+    {
+        var patients = new Option<int>("--patients") { Description = "Patients to generate (1 to 10,000,000); each has 1 to 8 encounters, each encounter one claim.", DefaultValueFactory = _ => 1_000 };
+        var folder = new Option<string>("--out") { Description = "The folder to write the five CSV files into (created if missing; files are overwritten).", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "Seed: the same seed writes the same files.", DefaultValueFactory = _ => 1UL };
+        var endDate = new Option<string>("--end-date") { Description = "The last day care happens (yyyy-MM-dd); encounters spread over three years before it.", DefaultValueFactory = _ => "2026-06-30" };
+        var command = new Command("synthea-sample", "Write a seeded Synthea-shaped CSV folder (our own generator in Synthea 3.x's layout, not Synthea) for demonstrations and benchmarks.")
+        {
+            patients, folder, seed, endDate,
+        };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(patients) is < 1 or > 10_000_000) throw new CliInputException($"--patients {parse.GetValue(patients)}: must be between 1 and 10000000");
+            if (!DateOnly.TryParseExact(parse.GetValue(endDate), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end))
+                throw new CliInputException($"--end-date {parse.GetValue(endDate)}: not a date in the form yyyy-MM-dd");
+            var summary = Synthea.SyntheaSampleGenerator.Write(new Synthea.SyntheaSampleOptions
+            {
+                Patients = parse.GetValue(patients), Folder = parse.GetValue(folder)!, Seed = parse.GetValue(seed), EndDate = end,
+            });
+            output.WriteLine($"synthea-sample: {summary.Patients:N0} patients ({summary.Deceased:N0} deceased), {summary.Encounters:N0} encounters, {summary.Claims:N0} claims, "
+                             + $"{summary.TransactionRows:N0} transaction rows in {parse.GetValue(folder)}; outstanding: insurance {summary.OutstandingInsurance:N2}, patients {summary.OutstandingPatient:N2}");
+            return 0;
+        });
         return command;
     }
 

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Threading.Channels;
 using CsvHelper;
 using Spectre.Console;
@@ -35,9 +31,8 @@ public sealed record ImportSummary(long Read, long Loaded, long AlreadyPresent, 
 /// </summary>
 public sealed class Importer : IDisposable
 {
-    private static readonly MediaTypeHeaderValue JsonType = new("application/json") { CharSet = "utf-8" };
     private readonly ImportOptions _options;
-    private readonly HttpClient _http;
+    private readonly ImportApiClient _api;
     private readonly TextWriter _output;
     private readonly TextWriter? _errorsFile;
     private readonly Lock _errorsLock = new();
@@ -51,12 +46,7 @@ public sealed class Importer : IDisposable
     {
         _options = options;
         _output = output;
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(options.Parallel, 1), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-        {
-            BaseAddress = options.BaseAddress,
-            Timeout = TimeSpan.FromSeconds(100),
-        };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        _api = new ImportApiClient(options.BaseAddress, options.ApiKey, options.Parallel, handler);
         if (options.ErrorsFile is not null)
         {
             _errorsFile = new StreamWriter(options.ErrorsFile, append: false, new UTF8Encoding(false));
@@ -189,83 +179,30 @@ public sealed class Importer : IDisposable
 
     private async Task PostAsync(PreparedRow row, CancellationTokenSource stop)
     {
-        var payload = Encoding.UTF8.GetBytes(row.Body.ToJsonString());
-        for (var attempt = 1; ; attempt++)
+        ImportAnswer answer;
+        try
         {
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, row.Path) { Content = new ByteArrayContent(payload) };
-                request.Content.Headers.ContentType = JsonType;
-                if (row.IdempotencyKey is not null) request.Headers.Add("Idempotency-Key", row.IdempotencyKey);
-                using var response = await _http.SendAsync(request, stop.Token);
-                var status = (int)response.StatusCode;
-                if ((status >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests) && attempt < 4)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), stop.Token);
-                    continue;
-                }
-                await HandleAsync(row, response, stop);
-                return;
-            }
-            catch (HttpRequestException e) when (attempt < 4)
-            {
-                _ = e;
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), stop.Token);
-            }
-            catch (HttpRequestException e)
-            {
-                // The engine cannot be reached: every further row would fail the same way.
-                _fatal ??= $"--url {_options.BaseAddress}: {e.Message}";
-                await stop.CancelAsync();
-                return;
-            }
+            answer = await _api.PostAsync(row.Path, row.Body, row.IdempotencyKey, stop.Token);
         }
-    }
-
-    private async Task HandleAsync(PreparedRow row, HttpResponseMessage response, CancellationTokenSource stop)
-    {
-        if (response.IsSuccessStatusCode)
+        catch (EngineUnavailableException e)
         {
-            var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);
-            Interlocked.Increment(ref replayed ? ref _already : ref _loaded);
-            return;
-        }
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-        {
-            _fatal ??= $"the engine refused the API key ({(int)response.StatusCode} {response.ReasonPhrase}); import needs a key with the admin or supervisor role";
+            // The engine cannot be reached or refuses the key: every further row would fail the same way.
+            _fatal ??= e.Message;
             await stop.CancelAsync();
             return;
         }
-        JsonElement problem = default;
-        try
+        switch (answer.Outcome)
         {
-            problem = await response.Content.ReadFromJsonAsync<JsonElement>(stop.Token);
+            case ImportOutcome.Loaded:
+                Interlocked.Increment(ref _loaded);
+                break;
+            case ImportOutcome.AlreadyPresent:
+                Interlocked.Increment(ref _already);
+                break;
+            default:
+                Fail([.. answer.Problems.Select(p => new RowError(row.Row, ImportSchema.ColumnFor(p.Field, row), p.Message))]);
+                break;
         }
-        catch (JsonException)
-        {
-        }
-        var code = problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("code", out var c) ? c.GetString() : null;
-        if (response.StatusCode == HttpStatusCode.Conflict && code is "guarantor.exists" or "account.exists")
-        {
-            Interlocked.Increment(ref _already);
-            return;
-        }
-        var errors = new List<RowError>();
-        if (problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var error in list.EnumerateArray())
-            {
-                var field = error.TryGetProperty("field", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-                var message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
-                errors.Add(new RowError(row.Row, ImportSchema.ColumnFor(field, row), message ?? code ?? response.ReasonPhrase ?? "refused"));
-            }
-        }
-        if (errors.Count == 0)
-        {
-            var detail = problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            errors.Add(new RowError(row.Row, "", $"{(int)response.StatusCode} {detail ?? response.ReasonPhrase}"));
-        }
-        Fail(errors);
     }
 
     private void Fail(List<RowError> errors)
@@ -286,7 +223,7 @@ public sealed class Importer : IDisposable
 
     public void Dispose()
     {
-        _http.Dispose();
+        _api.Dispose();
         _errorsFile?.Dispose();
     }
 }

@@ -1,0 +1,167 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Collections.Cli;
+using Collections.Gateway.Tests;
+
+namespace Collections.Import.Tests;
+
+/// <summary>`collections import synthea` end to end: the hand-made fixture (tests/fixtures/synthea) into the real engine, in process.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
+{
+    private static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "fixtures", "synthea");
+    private readonly string _folder = Directory.CreateTempSubdirectory("synthea-import-").FullName;
+
+    /// <summary>The fixture with its ids made unique to this test (every id carries the group 5e1a), so tests do not share patients or claims.</summary>
+    private string CopyFixture(out string run, Func<string, string, string>? edit = null)
+    {
+        run = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray(), 0, 2);
+        var copy = Path.Combine(_folder, run);
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Fixture, "*.csv"))
+        {
+            var text = File.ReadAllText(file).Replace("-5e1a-", $"-{run}-", StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(copy, Path.GetFileName(file)), edit?.Invoke(Path.GetFileName(file), text) ?? text);
+        }
+        return copy;
+    }
+
+    private async Task<(int Code, string Output, string Error, List<string[]> Errors)> ImportAsync(string folder, params string[] extra)
+    {
+        var errorsFile = Path.Combine(_folder, $"errors-{Guid.NewGuid():N}.csv");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync(
+            ["import", "synthea", folder, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4", "--work-dir", _folder, .. extra],
+            output, error);
+        var rows = File.Exists(errorsFile) ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 4)).ToList() : [];
+        return (code, output.ToString(), error.ToString(), rows);
+    }
+
+    private static string Id(string prefix, string run, int n) => $"{prefix}-{run}-4000-8000-{n:D12}";
+
+    private static string Facility(string run, int n) => $"0a000000{run}40008000{n:D12}";
+
+    private async Task<JsonElement> AccountAsync(string facility, string claimId)
+    {
+        using var client = engine.Admin();
+        return await client.GetFromJsonAsync<JsonElement>($"/api/accounts/{facility}/{claimId}");
+    }
+
+    private static (decimal Insurance, decimal Patient) Balances(JsonElement account)
+    {
+        var b = account.GetProperty("balances");
+        return (b.GetProperty("insuranceBalance").GetDecimal(), b.GetProperty("patientBalance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task The_fixture_imports_with_every_balance_equal_to_claims_csv_and_a_second_run_changes_nothing()
+    {
+        var folder = CopyFixture(out var run);
+
+        var first = await ImportAsync(folder);
+
+        Assert.True(first.Code == 1, first.Output + first.Error); // the two deliberately bad rows
+        Assert.Contains("patients: 5 read, 4 loaded, 0 already present, 1 failed; 1 deceased holds placed", first.Output, StringComparison.Ordinal);
+        Assert.Contains("claims: 7 read, 7 accounts opened, 0 already present, 0 failed", first.Output, StringComparison.Ordinal);
+        Assert.Contains("claims_transactions: 34 rows read, 30 entries posted, 0 already present, 5 rows with no entry of their own, 1 rows failed", first.Output, StringComparison.Ordinal);
+        Assert.Contains("verified: 7 accounts read back, 7 equal to claims.csv's outstanding amounts, 0 differ", first.Output, StringComparison.Ordinal);
+        Assert.Equal([("patients.csv", "6", "BIRTHDATE"), ("claims_transactions.csv", "14", "CLAIMID")], first.Errors.Select(e => (e[0], e[1], e[2])));
+        Assert.Contains("claims_transactions.csv row 14, column CLAIMID: no claim", first.Error, StringComparison.Ordinal);
+
+        // Read back independently of the importer's own check: claims.csv's OUTSTANDING1 + OUTSTANDING2 and OUTSTANDINGP.
+        var expected = new (int Claim, int Organization, decimal Insurance, decimal Patient)[]
+        {
+            (1, 10, 0m, 0m), (2, 10, 0m, 35m), (3, 11, 0m, 100m), (4, 11, 0m, 0m), (5, 10, 0m, 0m), (6, 10, 100m, 0m), (7, 11, 0m, 50m),
+        };
+        var ledgers = new List<int>();
+        foreach (var (claim, organization, insurance, patient) in expected)
+        {
+            var account = await AccountAsync(Facility(run, organization), Id("c1000000", run, claim));
+            Assert.Equal((insurance, patient), Balances(account));
+            ledgers.Add(account.GetProperty("entries").GetArrayLength());
+        }
+        Assert.Equal(30, ledgers.Sum());
+        var c2 = await AccountAsync(Facility(run, 10), Id("c1000000", run, 2));
+        Assert.Equal(("Blue Cross Blue Shield", Id("a1000000", run, 1), "2025-06-02"),
+            (c2.GetProperty("primaryPayer").GetString(), c2.GetProperty("guarantorId").GetString(), c2.GetProperty("admitDate").GetString()));
+        var selfPay = await AccountAsync(Facility(run, 11), Id("c1000000", run, 4));
+        Assert.Equal(JsonValueKind.Null, selfPay.TryGetProperty("primaryPayer", out var payer) ? payer.ValueKind : JsonValueKind.Null);
+
+        using (var client = engine.Admin())
+        {
+            var cora = await client.GetFromJsonAsync<JsonElement>($"/api/guarantors/{Id("a1000000", run, 3)}");
+            var hold = cora.GetProperty("holds").EnumerateArray().Single();
+            Assert.Equal(("deceased", "Deceased 2025-09-30 (Synthea patients.csv DEATHDATE)"), (hold.GetProperty("reason").GetString(), hold.GetProperty("note").GetString()));
+            Assert.Equal("MA", cora.GetProperty("profile").GetProperty("address").GetProperty("state").GetString());
+        }
+
+        var second = await ImportAsync(folder);
+
+        Assert.Equal(1, second.Code);
+        Assert.Contains("patients: 5 read, 0 loaded, 4 already present, 1 failed; 0 deceased holds placed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("claims: 7 read, 0 accounts opened, 7 already present, 0 failed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("claims_transactions: 34 rows read, 0 entries posted, 30 already present, 5 rows with no entry of their own, 1 rows failed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("7 equal to claims.csv's outstanding amounts, 0 differ", second.Output, StringComparison.Ordinal);
+        foreach (var ((claim, organization, insurance, patient), entries) in expected.Zip(ledgers))
+        {
+            var account = await AccountAsync(Facility(run, organization), Id("c1000000", run, claim));
+            Assert.Equal((insurance, patient), Balances(account));
+            Assert.Equal(entries, account.GetProperty("entries").GetArrayLength());
+        }
+        using (var client = engine.Admin())
+        {
+            var cora = await client.GetFromJsonAsync<JsonElement>($"/api/guarantors/{Id("a1000000", run, 3)}");
+            Assert.Single(cora.GetProperty("holds").EnumerateArray());
+        }
+    }
+
+    [Fact]
+    public async Task An_account_whose_balance_differs_from_claims_csv_is_reported_with_both_amounts_and_exit_code_1()
+    {
+        // claims.csv says the patient owes 30.00 on claim 2; its transactions leave 35.00.
+        var folder = CopyFixture(out var run, (file, text) => file != "claims.csv" ? text : string.Join('\n', text.Split('\n').Select(line =>
+            line.StartsWith("c1000000-", StringComparison.Ordinal) && line.Contains("-8000-000000000002,", StringComparison.Ordinal)
+                ? line.Replace(",35.00,", ",30.00,", StringComparison.Ordinal)
+                : line)));
+
+        var result = await ImportAsync(folder);
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("7 accounts read back, 6 equal to claims.csv's outstanding amounts, 1 differ", result.Output, StringComparison.Ordinal);
+        var mismatch = result.Errors.Single(e => e[0] == "claims.csv");
+        Assert.Equal(("3", "OUTSTANDINGP"), (mismatch[1], mismatch[2]));
+        Assert.Contains($"account {Facility(run, 10)}/{Id("c1000000", run, 2)} holds insurance 0.00, patient 35.00; claims.csv says insurance 0.00, patient 30.00", mismatch[3], StringComparison.Ordinal);
+        Assert.Contains("transactions in claims_transactions.csv come to insurance 0.00, patient 35.00, so the export disagrees with itself", mismatch[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_facility_every_account_opens_there()
+    {
+        var folder = CopyFixture(out var run);
+        var facility = "SYN" + run.ToUpperInvariant();
+
+        var result = await ImportAsync(folder, "--facility", facility);
+
+        Assert.Contains("7 equal to claims.csv's outstanding amounts, 0 differ", result.Output, StringComparison.Ordinal);
+        Assert.Equal((0m, 50m), Balances(await AccountAsync(facility, Id("c1000000", run, 7))));
+    }
+
+    [Fact]
+    public async Task A_generated_sample_imports_clean_with_every_balance_verified()
+    {
+        var folder = Path.Combine(_folder, "sample");
+        Collections.Cli.Synthea.SyntheaSampleGenerator.Write(new Collections.Cli.Synthea.SyntheaSampleOptions
+        {
+            Patients = 12, Folder = folder, Seed = 11,
+        });
+
+        var result = await ImportAsync(folder);
+
+        Assert.True(result.Code == 0, result.Output + result.Error);
+        Assert.Empty(result.Errors);
+        Assert.Matches(@"verified: (\d+) accounts read back, \1 equal to claims\.csv's outstanding amounts, 0 differ", result.Output);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

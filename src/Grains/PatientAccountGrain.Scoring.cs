@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Scoring;
@@ -74,16 +76,21 @@ public sealed partial class PatientAccountGrain
     }
 
     /// <summary>A fingerprint of what the score was computed from (not of time): equal means nothing it reads has changed.</summary>
+    /// <summary>
+    /// What the score was computed from, as a fingerprint that is the same in every process and after a restart (so a
+    /// restarted silo does not rescore accounts whose inputs did not change): the model, the side of the
+    /// champion/challenger split, and the counts and states of entries, holds, promises, plans and contacts.
+    /// </summary>
     private string ScoreBasis(GuarantorScoringFacts facts, string modelVersion, bool challenger)
     {
-        var hash = new HashCode();
-        hash.Add(State.Entries.Count);
-        foreach (var hold in State.Holds.Concat(facts.Holds)) { hash.Add(hold.HoldId); hash.Add(hold.ReleasedAt); }
-        foreach (var promise in State.Promises) { hash.Add(promise.PromiseId); hash.Add(promise.Status); }
-        foreach (var plan in State.Plans) { hash.Add(plan.PlanId); hash.Add(plan.Status); }
-        hash.Add(facts.Contacts.Count);
-        hash.Add(facts.HasEmail); hash.Add(facts.HasMobilePhone); hash.Add(facts.HasTextConsent);
-        return $"{modelVersion}|{challenger}|{hash.ToHashCode():x8}";
+        var inputs = new StringBuilder();
+        inputs.Append(State.Entries.Count).Append('|').Append(facts.Contacts.Count).Append('|')
+            .Append(facts.HasEmail).Append(facts.HasMobilePhone).Append(facts.HasTextConsent);
+        foreach (var hold in State.Holds.Concat(facts.Holds)) inputs.Append("|h:").Append(hold.HoldId).Append('@').Append(hold.ReleasedAt?.ToUnixTimeMilliseconds());
+        foreach (var promise in State.Promises) inputs.Append("|p:").Append(promise.PromiseId).Append('=').Append(promise.Status);
+        foreach (var plan in State.Plans) inputs.Append("|l:").Append(plan.PlanId).Append('=').Append(plan.Status);
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(inputs.ToString()));
+        return $"{modelVersion}|{challenger}|{Convert.ToHexStringLower(digest.AsSpan(0, 8))}";
     }
 
     /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking).</summary>

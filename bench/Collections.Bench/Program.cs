@@ -5,6 +5,7 @@
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
 //   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
+//   ... --mode worklist [--entries 1000000] (the agents' worklist: see WorklistBench.cs)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -15,6 +16,12 @@ using Collections.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
+if (StringArg("--mode") == "worklist")
+{
+    await Collections.Bench.WorklistBench.RunAsync(IntArg("--entries", 1_000_000), IntArg("--agents", 50), IntArg("--nexts", 20_000), IntArg("--real-accounts", 2_000),
+        StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    return;
+}
 if (StringArg("--mode") == "cadence")
 {
     await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);

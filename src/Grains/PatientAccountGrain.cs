@@ -52,6 +52,8 @@ public sealed class AccountState
     [Id(26)] public string? ScoreBasis { get; set; }
     /// <summary>The worklist entry last sent to a queue (null: the account is in no queue).</summary>
     [Id(40)] public WorklistPublication? Worklist { get; set; }
+    /// <summary>The fingerprint of the KPI facts last written to the reporting tables (null: none written yet).</summary>
+    [Id(41)] public string? KpiFingerprint { get; set; }
 }
 
 public sealed partial class PatientAccountGrain(
@@ -61,7 +63,8 @@ public sealed partial class PatientAccountGrain(
     TimeProvider clock,
     IAuditTrail audit,
     IAccountEventSink events,
-    AccountScoring scoring) : Grain, IPatientAccountGrain, IRemindable
+    AccountScoring scoring,
+    KpiStore kpis) : Grain, IPatientAccountGrain, IRemindable
 {
     public const string CadenceReminder = "cadence";
     private const int DecisionsKept = 200;
@@ -489,6 +492,7 @@ public sealed partial class PatientAccountGrain(
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await PublishEventsAsync();
         await PublishWorklistEntryAsync(balances, onHold, now);
+        await PublishKpiFactsAsync(Balances, now);
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)

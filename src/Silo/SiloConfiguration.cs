@@ -18,6 +18,7 @@ public static class SiloConfiguration
         builder.Services.AddCollectionsOutreach(builder.Configuration);
         builder.Services.AddCollectionsScoring(builder.Configuration);
         builder.Services.AddCollectionsWorklist();
+        builder.Services.AddCollectionsKpis();
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)

@@ -187,6 +187,32 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_promise_broken_by_the_passing_of_time_reaches_the_kpi_row_without_any_posting()
+    {
+        var facility = "KPI" + Guid.NewGuid().ToString("N")[..8];
+        var guarantorId = Samples.NewId("G");
+        Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor() with { PreferredChannel = ContactChannel.Email })).Succeeded);
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, Samples.NewId("A")).ToString());
+        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
+        Assert.True((await account.Post(Samples.Charge(400.00m, "charge-1") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) })).Succeeded);
+        Assert.True((await account.MakePromise(new PromiseRequest { Amount = 150.00m, PromisedDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).AddDays(3) })).Succeeded);
+        var store = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<KpiStore>();
+        async Task<KpiTotalsRow> Totals()
+        {
+            var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+            return await store.QueryAsync(facility, today.AddDays(-89), today);
+        }
+        var before = await Totals();
+        Assert.Equal((0, 0, 40000L), (before.PromisesKept, before.PromisesBroken, before.PatientResponsibilityCents));
+
+        await AdvanceUntil(account, v => v.Promises.Single().Status == PromiseStatus.Broken);
+
+        var totals = await Totals();
+        Assert.Equal((0, 1), (totals.PromisesKept, totals.PromisesBroken));
+        Assert.Equal(40000L, Assert.Single(totals.Aging).PatientBalanceCents);
+    }
+
+    [Fact]
     public async Task A_promise_pauses_the_cadence_and_a_broken_promise_resumes_it()
     {
         var (account, _) = await OpenSelfPayAsync(400.00m);

@@ -40,6 +40,7 @@ public static class TestClusters
             host.Services.AddCollectionsOutreach(configuration);
             host.Services.AddCollectionsScoring(configuration);
             host.Services.AddCollectionsWorklist();
+            host.Services.AddCollectionsKpis();
         });
         builder.ConfigureSilo((_, silo) =>
         {

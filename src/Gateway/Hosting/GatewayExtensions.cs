@@ -36,6 +36,7 @@ public static class GatewayExtensions
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>(), settings.ServiceId));
+        services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -84,6 +85,7 @@ public static class GatewayExtensions
         api.MapWebhooks();
         api.MapModels();
         api.MapWorklist();
+        api.MapKpis();
     }
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>

@@ -83,6 +83,8 @@ public static class Policies
     public const string SuperviseWorklists = nameof(SuperviseWorklists);
     /// <summary>Take accounts from a worklist and record how the call went.</summary>
     public const string WorkWorklist = nameof(WorkWorklist);
+    /// <summary>Read the portfolio KPIs (A/R aging, days in A/R, collection and promise-kept rates).</summary>
+    public const string ReadKpis = nameof(ReadKpis);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -96,5 +98,6 @@ public static class Policies
         .AddPolicy(ManageModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam))
         .AddPolicy(ReadModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam, Roles.Supervisor))
         .AddPolicy(SuperviseWorklists, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
-        .AddPolicy(WorkWorklist, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent));
+        .AddPolicy(WorkWorklist, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent))
+        .AddPolicy(ReadKpis, p => p.RequireRole(Roles.Admin, Roles.Supervisor));
 }

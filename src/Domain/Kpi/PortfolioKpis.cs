@@ -1,0 +1,120 @@
+namespace Collections.Domain.Kpi;
+
+/// <summary>Accounts with a balance (owed by anyone, above zero) that age from the same date, summed.</summary>
+public sealed record AgingGroup(DateOnly? AgingBasisDate, decimal PatientBalance, decimal InsuranceBalance, int Accounts);
+
+/// <summary>
+/// The sums over many accounts' <see cref="AccountKpiFacts"/> the figures are computed from (the reporting store
+/// computes them in SQL; <see cref="Of"/> is the same arithmetic in memory).
+/// </summary>
+public sealed record PortfolioTotals
+{
+    /// <summary>Only accounts whose whole balance is above zero (accounts in credit are not A/R).</summary>
+    public IReadOnlyList<AgingGroup> Aging { get; init; } = [];
+    public decimal PatientPaid { get; init; }
+    public decimal PatientResponsibility { get; init; }
+    public int PromisesKept { get; init; }
+    public int PromisesBroken { get; init; }
+    public int CreditAccounts { get; init; }
+    public decimal CreditAmount { get; init; }
+    public int PlacedAccounts { get; init; }
+    /// <summary>What placed accounts' patients owe (patient balances above zero).</summary>
+    public decimal PlacedAmount { get; init; }
+    /// <summary>Gross charges with an effective date in <see cref="PortfolioKpis.ChargeWindowStart"/>..today.</summary>
+    public decimal GrossChargesInWindow { get; init; }
+
+    public static PortfolioTotals Of(IReadOnlyCollection<AccountKpiFacts> accounts, DateOnly today)
+    {
+        var from = PortfolioKpis.ChargeWindowStart(today);
+        return new PortfolioTotals
+        {
+            Aging = accounts.Where(a => a.Balance > 0).GroupBy(a => a.AgingBasisDate)
+                .Select(g => new AgingGroup(g.Key, g.Sum(a => a.PatientBalance), g.Sum(a => a.InsuranceBalance), g.Count())).ToList(),
+            PatientPaid = accounts.Sum(a => a.PatientPaidTotal),
+            PatientResponsibility = accounts.Sum(a => a.PatientResponsibilityTotal),
+            PromisesKept = accounts.Sum(a => a.PromisesKept),
+            PromisesBroken = accounts.Sum(a => a.PromisesBroken),
+            CreditAccounts = accounts.Count(a => a.CreditBalance > 0),
+            CreditAmount = accounts.Sum(a => a.CreditBalance),
+            PlacedAccounts = accounts.Count(a => a.PlacedWithAgency),
+            PlacedAmount = accounts.Where(a => a.PlacedWithAgency).Sum(a => Math.Max(a.PatientBalance, 0m)),
+            GrossChargesInWindow = accounts.SelectMany(a => a.ChargesByDate).Where(c => c.EffectiveDate >= from && c.EffectiveDate <= today).Sum(c => c.Amount),
+        };
+    }
+}
+
+public sealed record AgingBucketFigure(AgingBucket Bucket, string Label, decimal Amount, int Accounts);
+
+/// <summary>The supervisors' portfolio figures on one day.</summary>
+public sealed record PortfolioKpis
+{
+    /// <summary>Days of gross charges days in A/R is measured against.</summary>
+    public const int ChargeWindowDays = 90;
+
+    public required DateOnly AsOf { get; init; }
+    public required int AccountsWithBalance { get; init; }
+    /// <summary>What is owed on accounts with a balance above zero (credit balances excluded): patient + insurance.</summary>
+    public required decimal TotalAr { get; init; }
+    public required decimal PatientAr { get; init; }
+    public required decimal InsuranceAr { get; init; }
+    /// <summary>Every bucket, youngest first (empty ones with zero).</summary>
+    public required IReadOnlyList<AgingBucketFigure> Aging { get; init; }
+    /// <summary>Total A/R ÷ average daily gross charges over the last 90 days (one decimal); null without charges in that window.</summary>
+    public required decimal? DaysInAr { get; init; }
+    public required decimal GrossChargesLast90Days { get; init; }
+    /// <summary>Patient paid ÷ patient responsibility (four decimals); null when nothing was ever the patient's.</summary>
+    public required decimal? CollectionRate { get; init; }
+    /// <summary>Kept ÷ (kept + broken) (four decimals); null when no promise has been kept or broken.</summary>
+    public required decimal? PromiseKeptRate { get; init; }
+    public required int PromisesKept { get; init; }
+    public required int PromisesBroken { get; init; }
+    public required int CreditBalanceAccounts { get; init; }
+    public required decimal CreditBalanceAmount { get; init; }
+    public required int PlacedAccounts { get; init; }
+    public required decimal PlacedAmount { get; init; }
+
+    /// <summary>The first day of the 90-day charge window ending on (and including) <paramref name="today"/>.</summary>
+    public static DateOnly ChargeWindowStart(DateOnly today) => today.AddDays(-(ChargeWindowDays - 1));
+
+    public static PortfolioKpis Compute(PortfolioTotals totals, DateOnly today)
+    {
+        var amounts = new decimal[Enum.GetValues<AgingBucket>().Length];
+        var counts = new int[amounts.Length];
+        decimal patient = 0m, insurance = 0m;
+        var accounts = 0;
+        foreach (var group in totals.Aging)
+        {
+            // An account ages from its basis date; a date after today (clock skew between silos) counts as day zero.
+            var days = group.AgingBasisDate is { } basis ? Math.Max(0, today.DayNumber - basis.DayNumber) : 0;
+            var bucket = (int)Domain.Aging.BucketFor(days);
+            amounts[bucket] += group.PatientBalance + group.InsuranceBalance;
+            counts[bucket] += group.Accounts;
+            patient += group.PatientBalance;
+            insurance += group.InsuranceBalance;
+            accounts += group.Accounts;
+        }
+        var total = patient + insurance;
+        var charges = totals.GrossChargesInWindow;
+        var decided = totals.PromisesKept + totals.PromisesBroken;
+        return new PortfolioKpis
+        {
+            AsOf = today,
+            AccountsWithBalance = accounts,
+            TotalAr = total,
+            PatientAr = patient,
+            InsuranceAr = insurance,
+            Aging = Enum.GetValues<AgingBucket>().Select(b => new AgingBucketFigure(b, Domain.Aging.Label(b), amounts[(int)b], counts[(int)b])).ToList(),
+            DaysInAr = charges > 0 ? decimal.Round(total / (charges / ChargeWindowDays), 1, MidpointRounding.AwayFromZero) : null,
+            GrossChargesLast90Days = charges,
+            CollectionRate = totals.PatientResponsibility > 0
+                ? decimal.Round(totals.PatientPaid / totals.PatientResponsibility, 4, MidpointRounding.AwayFromZero) : null,
+            PromiseKeptRate = decided > 0 ? decimal.Round((decimal)totals.PromisesKept / decided, 4, MidpointRounding.AwayFromZero) : null,
+            PromisesKept = totals.PromisesKept,
+            PromisesBroken = totals.PromisesBroken,
+            CreditBalanceAccounts = totals.CreditAccounts,
+            CreditBalanceAmount = totals.CreditAmount,
+            PlacedAccounts = totals.PlacedAccounts,
+            PlacedAmount = totals.PlacedAmount,
+        };
+    }
+}

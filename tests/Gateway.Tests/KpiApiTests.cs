@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>The supervisors' portfolio KPIs over real HTTP, kept current by the accounts as entries are posted.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class KpiApiTests(EngineFixture engine)
+{
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+    private static string NewFacility() => "KPI" + Guid.NewGuid().ToString("N")[..10];
+
+    private static string Day(int daysAgo) => Today.AddDays(-daysAgo).ToString("yyyy-MM-dd");
+
+    private static async Task<string> OpenAsync(HttpClient admin, string facility, string? primaryPayer = null)
+    {
+        var guarantorId = Api.NewId("G");
+        (await admin.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("A");
+        var opened = await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId, primaryPayer });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        return $"/api/accounts/{facility}/{accountNumber}";
+    }
+
+    private static async Task PostAsync(HttpClient admin, string account, object entry) =>
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, account, entry)).StatusCode);
+
+    private static object Charge(decimal amount, int daysAgo) => new { kind = "charge", amount, serviceDate = Day(daysAgo), code = "99213" };
+
+    [Fact]
+    public async Task Kpis_of_a_facility_sum_its_accounts_ar_by_age_without_credit_balances_with_collection_and_promise_kept_rates()
+    {
+        using var admin = engine.Admin();
+        var facility = NewFacility();
+
+        // Insured: insurance pays 700 of 1000 and passes 200 to the patient, who pays 50. Owed: insurance 100, patient 150.
+        var insured = await OpenAsync(admin, facility, primaryPayer: "Acme Health");
+        await PostAsync(admin, insured, Charge(1000m, daysAgo: 10));
+        await PostAsync(admin, insured, new { kind = "insurancePayment", amount = 700m, payer = "Acme Health" });
+        await PostAsync(admin, insured, new { kind = "transfer", amount = 200m, direction = "insuranceToPatient", reasonCode = "PR-1" });
+        await PostAsync(admin, insured, Api.Payment(50m));
+
+        // Self-pay: 300 charged, 100 paid, then a promise of 50 kept by a payment. Owed: patient 150.
+        var selfPay = await OpenAsync(admin, facility);
+        await PostAsync(admin, selfPay, Charge(300m, daysAgo: 40));
+        await PostAsync(admin, selfPay, Api.Payment(100m));
+        var promised = await admin.PostAsJsonAsync($"{selfPay}/promises", new { amount = 50m, promisedDate = Today.AddDays(10).ToString("yyyy-MM-dd") });
+        Assert.Equal(HttpStatusCode.OK, promised.StatusCode);
+        await PostAsync(admin, selfPay, Api.Payment(50m));
+
+        // Overpaid: 130 paid on a 100 charge from before the 90-day window: a credit balance of 30, not A/R.
+        var overpaid = await OpenAsync(admin, facility);
+        await PostAsync(admin, overpaid, Charge(100m, daysAgo: 100));
+        await PostAsync(admin, overpaid, Api.Payment(130m));
+
+        var kpis = await admin.GetJsonAsync($"/api/kpis?facility={facility}");
+
+        Assert.Equal(facility, kpis.GetProperty("facility").GetString());
+        Assert.Equal(Today.ToString("yyyy-MM-dd"), kpis.GetProperty("asOf").GetString());
+        Assert.Equal(2, kpis.GetProperty("accountsWithBalance").GetInt32());
+        Assert.Equal(400m, kpis.GetProperty("totalAr").GetDecimal());
+        Assert.Equal(300m, kpis.GetProperty("patientAr").GetDecimal());
+        Assert.Equal(100m, kpis.GetProperty("insuranceAr").GetDecimal());
+        Assert.Equal(1300m, kpis.GetProperty("grossChargesLast90Days").GetDecimal());
+        Assert.Equal(27.7m, kpis.GetProperty("daysInAr").GetDecimal());        // 400 / (1300 / 90)
+        Assert.Equal(0.55m, kpis.GetProperty("collectionRate").GetDecimal());  // paid 50 + 150 + 130 of 200 + 300 + 100
+        Assert.Equal(1m, kpis.GetProperty("promiseKeptRate").GetDecimal());
+        Assert.Equal(1, kpis.GetProperty("promisesKept").GetInt32());
+        Assert.Equal(0, kpis.GetProperty("promisesBroken").GetInt32());
+        Assert.Equal(1, kpis.GetProperty("creditBalances").GetProperty("accounts").GetInt32());
+        Assert.Equal(30m, kpis.GetProperty("creditBalances").GetProperty("amount").GetDecimal());
+        Assert.Equal(0, kpis.GetProperty("placedWithAgency").GetProperty("accounts").GetInt32());
+
+        // Each account with a balance sits in the bucket its own aging names (the first statement may restart the clock).
+        var buckets = kpis.GetProperty("aging").EnumerateArray().ToList();
+        Assert.Equal(["0-30", "31-60", "61-90", "91-120", "121-180", "180+"], buckets.Select(b => b.GetProperty("label").GetString()));
+        var expected = new Dictionary<string, (decimal Amount, int Accounts)>();
+        foreach (var (account, balance) in new[] { (insured, 250m), (selfPay, 150m) })
+        {
+            var bucket = (await admin.GetJsonAsync(account)).GetProperty("aging").GetProperty("bucket").GetString()!;
+            var (amount, accounts) = expected.GetValueOrDefault(bucket);
+            expected[bucket] = (amount + balance, accounts + 1);
+        }
+        foreach (var b in buckets)
+        {
+            var (amount, accounts) = expected.GetValueOrDefault(b.GetProperty("label").GetString()!);
+            Assert.Equal(amount, b.GetProperty("amount").GetDecimal());
+            Assert.Equal(accounts, b.GetProperty("accounts").GetInt32());
+        }
+
+        // The read is audited, naming the facility and no patient.
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=portfolio&resourceId={facility}");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "kpi.read");
+    }
+
+    [Fact]
+    public async Task A_facility_without_accounts_has_zero_ar_and_no_rates()
+    {
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+
+        var kpis = await supervisor.GetJsonAsync($"/api/kpis?facility={NewFacility()}");
+
+        Assert.Equal(0m, kpis.GetProperty("totalAr").GetDecimal());
+        Assert.Equal(JsonValueKind.Null, kpis.GetProperty("daysInAr").ValueKind);
+        Assert.Equal(JsonValueKind.Null, kpis.GetProperty("collectionRate").ValueKind);
+        Assert.Equal(JsonValueKind.Null, kpis.GetProperty("promiseKeptRate").ValueKind);
+    }
+
+    [Fact]
+    public async Task Agents_may_not_read_kpis_and_a_bad_facility_code_is_a_problem()
+    {
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        await (await agent.GetAsync("/api/kpis")).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        using var admin = engine.Admin();
+        var problem = await (await admin.GetAsync("/api/kpis?facility=no%20such%20place")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("facility.invalid", problem.GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/kpis")).StatusCode);
+    }
+}

@@ -13,7 +13,8 @@ public sealed partial class PatientAccountGrain
     /// <summary>
     /// Keeps the account's KPI row current, at the end of every cadence run (every posting runs one): the facts are
     /// written only when their fingerprint differs from the one last written, and the new fingerprint is kept in the
-    /// state. A failure keeps the old fingerprint, so the next run writes again; the warning names no patient.
+    /// state. The row is an idempotent upsert, so writing it twice is harmless. A failure keeps the old fingerprint, so
+    /// the next run writes again; the warning names no patient.
     /// </summary>
     private async Task PublishKpiFactsAsync(AccountBalances balances, DateTimeOffset now)
     {
@@ -23,8 +24,9 @@ public sealed partial class PatientAccountGrain
             var fingerprint = facts.Fingerprint();
             if (fingerprint == State.KpiFingerprint) return;
             await kpis.SaveAsync(KpiRows.From(facts, now));
+            // Kept in memory and written with the account's next state write, not by a write of its own (that would be
+            // one more durable write on every posting): after a restart before then, the row is only written again.
             State.KpiFingerprint = fingerprint;
-            await PersistAsync();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

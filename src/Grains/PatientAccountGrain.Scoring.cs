@@ -3,6 +3,8 @@ using System.Text;
 using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Scoring;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Collections.Grains;
 
@@ -91,6 +93,24 @@ public sealed partial class PatientAccountGrain
         foreach (var plan in State.Plans) inputs.Append("|l:").Append(plan.PlanId).Append('=').Append(plan.Status);
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(inputs.ToString()));
         return $"{modelVersion}|{challenger}|{Convert.ToHexStringLower(digest.AsSpan(0, 8))}";
+    }
+
+    /// <summary>
+    /// Rescores a posting's account before its state is written, so the new score goes in the same write as the entry
+    /// (the cadence run that follows then finds the score current and writes nothing more for it). A failure here never
+    /// stops the posting: the cadence run tries again.
+    /// </summary>
+    private async Task ScoreWithPostingAsync(DateTimeOffset now)
+    {
+        try
+        {
+            await ScoreIfStaleAsync(grains.GetGrain<IGuarantorGrain>(State.GuarantorId), Balances, now);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<PatientAccountGrain>()
+                .LogWarning("Could not score an account with its posting ({Error}); its cadence run tries again", ex.GetType().Name);
+        }
     }
 
     /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking).</summary>

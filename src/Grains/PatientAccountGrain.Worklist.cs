@@ -105,8 +105,12 @@ public sealed partial class PatientAccountGrain
             if (sent is not null && sent.QueueId != queueId)
                 await grains.GetGrain<IWorklistQueueGrain>(sent.QueueId).Remove(Key); // a queue definition changed the route
             await grains.GetGrain<IWorklistQueueGrain>(queueId).Upsert(entry);
+            var moved = sent is null || sent.QueueId != queueId;
             State.Worklist = new WorklistPublication { QueueId = queueId, Entry = entry };
-            await PersistAsync();
+            // Which queue holds the entry is written at once (a forgotten move could leave the account in two queues);
+            // a new balance or score in the same queue rides on the account's next state write, since sending the
+            // same entry again after a restart is harmless.
+            if (moved) await PersistAsync();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -145,6 +145,7 @@ public sealed partial class PatientAccountGrain(
             var before = Balances;
             State.Entries.Add(decision.Entry!);
             RaiseBalanceEvents(before, [decision.Entry!], now);
+            await ScoreWithPostingAsync(now);
             await PersistAsync();
             await TrackPaymentsAsync([decision.Entry!], now);
         }
@@ -184,6 +185,7 @@ public sealed partial class PatientAccountGrain(
                     var before = Balances;
                     State.Entries = working;
                     RaiseBalanceEvents(before, receipts.Where(r => !r.Replay).Select(r => r.Entry).ToList(), now);
+                    await ScoreWithPostingAsync(now);
                     await PersistAsync();
                     await TrackPaymentsAsync(receipts.Where(r => !r.Replay).Select(r => r.Entry), now);
                 }

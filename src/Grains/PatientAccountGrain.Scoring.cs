@@ -95,6 +95,9 @@ public sealed partial class PatientAccountGrain
         return $"{modelVersion}|{challenger}|{Convert.ToHexStringLower(digest.AsSpan(0, 8))}";
     }
 
+    /// <summary>Set when a posting scored the account, for the cadence run that follows it in the same call.</summary>
+    private bool _scoredWithPosting;
+
     /// <summary>
     /// Rescores a posting's account before its state is written, so the new score goes in the same write as the entry
     /// (the cadence run that follows then finds the score current and writes nothing more for it). A failure here never
@@ -105,6 +108,7 @@ public sealed partial class PatientAccountGrain
         try
         {
             await ScoreIfStaleAsync(grains.GetGrain<IGuarantorGrain>(State.GuarantorId), Balances, now);
+            _scoredWithPosting = true; // the cadence run right after the posting need not ask the guarantor again
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

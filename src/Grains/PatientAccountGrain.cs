@@ -438,7 +438,8 @@ public sealed partial class PatientAccountGrain(
         var person = await guarantor.GetContactSummary();
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive);
         var scoreBefore = State.Score;
-        await ScoreIfStaleAsync(guarantor, balances, now);
+        if (!_scoredWithPosting) await ScoreIfStaleAsync(guarantor, balances, now);
+        _scoredWithPosting = false;
 
         var planIndex = State.Plans.FindIndex(p => p.Status == PlanStatus.Active);
         if (planIndex >= 0 && !onHold)
@@ -494,7 +495,7 @@ public sealed partial class PatientAccountGrain(
             await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
         await PublishEventsAsync();
         await PublishWorklistEntryAsync(balances, onHold, now);
-        await PublishKpiFactsAsync(Balances, now);
+        await PublishKpiFactsAsync(balances, now);
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)

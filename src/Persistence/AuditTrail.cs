@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Collections.Persistence;
@@ -29,54 +28,22 @@ public interface IAuditTrail
 }
 
 /// <summary>
-/// Writes audit events to the database with group commit: events recorded while a write is under way are committed
-/// together in the next transaction, so many concurrent callers cost a few transactions, and every caller still waits
-/// until its own event is durable.
+/// Writes audit events to the database with group commit (<see cref="GroupCommit{T}"/>): many concurrent callers cost
+/// a few transactions, and every caller still waits until its own event is durable.
 /// </summary>
 public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
 {
-    private const int MaxBatch = 512;
     private readonly DatabaseOptions _database;
-    private readonly ILogger<DatabaseAuditTrail> _logger;
-    private readonly Channel<(AuditEvent Event, TaskCompletionSource Done)> _pending =
-        Channel.CreateUnbounded<(AuditEvent, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommit<AuditEvent> _writes;
 
     public DatabaseAuditTrail(DatabaseOptions database, ILogger<DatabaseAuditTrail> logger)
     {
         _database = database;
-        _logger = logger;
-        _writer = Task.Run(WriteLoopAsync);
+        _writes = new GroupCommit<AuditEvent>(WriteAsync, maxItems: 512, logger, "audit events");
     }
 
-    public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.Writer.TryWrite((auditEvent, done)))
-            throw new InvalidOperationException("The audit trail is shut down.");
-        return done.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<(AuditEvent Event, TaskCompletionSource Done)>(MaxBatch);
-        while (await _pending.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
-                batch.Add(item);
-            try
-            {
-                await WriteAsync(batch.Select(b => b.Event).ToList());
-                foreach (var item in batch) item.Done.TrySetResult();
-            }
-            catch (Exception ex)
-            {
-                _logger.LogError(ex, "Could not write {Count} audit events", batch.Count);
-                foreach (var item in batch) item.Done.TrySetException(ex);
-            }
-            batch.Clear();
-        }
-    }
+    public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
+        _writes.WriteAsync([auditEvent]).WaitAsync(cancellationToken);
 
     private async Task WriteAsync(IReadOnlyList<AuditEvent> events)
     {
@@ -131,9 +98,5 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
         return result;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _pending.Writer.TryComplete();
-        await _writer;
-    }
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }

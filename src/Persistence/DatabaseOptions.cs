@@ -64,6 +64,14 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
         ? DateTimeOffset.Parse(reader.GetString(ordinal), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal)
         : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
+    /// <summary>A date as this database stores it (ISO-8601 text in SQLite, date in PostgreSQL); null stays null.</summary>
+    public object? Date(DateOnly? value) => value is not { } d ? null
+        : Provider == DatabaseProvider.Sqlite ? d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : d;
+
+    public DateOnly? ReadDate(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null
+        : Provider == DatabaseProvider.Sqlite ? DateOnly.ParseExact(reader.GetString(ordinal), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+        : reader.GetFieldValue<DateOnly>(ordinal);
+
     /// <summary>A description safe to log: provider and data source, never the password.</summary>
     public string Describe()
     {

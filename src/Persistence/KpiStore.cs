@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -23,53 +22,21 @@ public sealed record KpiTotalsRow(
 
 /// <summary>
 /// The KPI reporting tables (deploy/sql/*/150-kpi.sql). Every account writes its row at the end of its cadence runs,
-/// which follow every posting, so writes use group commit: saves asked for while a transaction is under way go
-/// together in the next one, in the order they were asked for; each caller still waits until its own save is durable.
+/// which follow every posting, so writes use group commit (<see cref="GroupCommit{T}"/>).
 /// </summary>
 public sealed class KpiStore : IAsyncDisposable
 {
-    private const int MaxBatch = 1024;
     private readonly DatabaseOptions _database;
-    private readonly ILogger<KpiStore> _logger;
-    private readonly Channel<(AccountKpiRow Row, TaskCompletionSource Done)> _pending =
-        Channel.CreateUnbounded<(AccountKpiRow, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly GroupCommit<AccountKpiRow> _writes;
 
     public KpiStore(DatabaseOptions database, ILogger<KpiStore> logger)
     {
         _database = database;
-        _logger = logger;
-        _writer = Task.Run(WriteLoopAsync);
+        _writes = new GroupCommit<AccountKpiRow>(CommitAsync, maxItems: 1024, logger, "accounts' KPI rows");
     }
 
     /// <summary>Upserts the account's row and replaces its charge rows, in one transaction; completes once committed.</summary>
-    public Task SaveAsync(AccountKpiRow row)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.Writer.TryWrite((row, done)))
-            throw new InvalidOperationException("The KPI store is shut down.");
-        return done.Task;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<(AccountKpiRow Row, TaskCompletionSource Done)>();
-        while (await _pending.Reader.WaitToReadAsync())
-        {
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item)) batch.Add(item);
-            try
-            {
-                await CommitAsync(batch.Select(b => b.Row).ToList());
-                foreach (var item in batch) item.Done.TrySetResult();
-            }
-            catch (Exception ex)
-            {
-                _logger.LogError("Could not write {Count} accounts' KPI rows ({Error})", batch.Count, ex.GetType().Name);
-                foreach (var item in batch) item.Done.TrySetException(ex);
-            }
-            batch.Clear();
-        }
-    }
+    public Task SaveAsync(AccountKpiRow row) => _writes.WriteAsync([row]);
 
     private const string UpsertSql = """
         INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,
@@ -91,76 +58,26 @@ public sealed class KpiStore : IAsyncDisposable
         VALUES (@facility, @account_number, @effective_date, @amount_cents)
         """;
 
-    private IEnumerable<(string Sql, (string Name, object? Value)[] Parameters)> Statements(AccountKpiRow r)
+    private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
-        yield return (UpsertSql,
+        yield return new(UpsertSql,
         [
             ("facility", r.Facility), ("account_number", r.AccountNumber), ("patient_balance_cents", r.PatientBalanceCents),
-            ("insurance_balance_cents", r.InsuranceBalanceCents), ("credit_balance_cents", r.CreditBalanceCents), ("aging_basis_date", Date(r.AgingBasisDate)),
+            ("insurance_balance_cents", r.InsuranceBalanceCents), ("credit_balance_cents", r.CreditBalanceCents), ("aging_basis_date", _database.Date(r.AgingBasisDate)),
             ("patient_responsibility_cents", r.PatientResponsibilityCents), ("patient_paid_cents", r.PatientPaidCents),
             ("promises_kept", r.PromisesKept), ("promises_broken", r.PromisesBroken), ("placed_with_agency", r.PlacedWithAgency),
             ("updated_at", _database.Timestamp(r.UpdatedAt)),
         ]);
-        yield return (DeleteChargesSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        yield return new(DeleteChargesSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
         foreach (var (date, cents) in r.ChargesByDate)
-            yield return (InsertChargeSql, [("facility", r.Facility), ("account_number", r.AccountNumber), ("effective_date", Date(date)), ("amount_cents", cents)]);
+            yield return new(InsertChargeSql, [("facility", r.Facility), ("account_number", r.AccountNumber), ("effective_date", _database.Date(date)), ("amount_cents", cents)]);
     }
-
-    private object? Date(DateOnly? value) => value is not { } d ? null
-        : _database.Provider == DatabaseProvider.Sqlite ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : d;
 
     private async Task CommitAsync(IReadOnlyList<AccountKpiRow> rows)
     {
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var statements = rows.SelectMany(Statements).ToList();
-        if (connection.CanCreateBatch && _database.Provider == DatabaseProvider.PostgreSql)
-        {
-            // One round trip per few hundred statements.
-            foreach (var chunk in statements.Chunk(500))
-            {
-                await using var batch = connection.CreateBatch();
-                batch.Transaction = transaction;
-                foreach (var (sql, parameters) in chunk)
-                {
-                    var command = batch.CreateBatchCommand();
-                    command.CommandText = sql;
-                    foreach (var (name, value) in parameters)
-                    {
-                        var p = command.CreateParameter();
-                        p.ParameterName = name;
-                        p.Value = value ?? DBNull.Value;
-                        command.Parameters.Add(p);
-                    }
-                    batch.BatchCommands.Add(command);
-                }
-                await batch.ExecuteNonQueryAsync();
-            }
-        }
-        else
-        {
-            // SQLite is in process: one prepared command per statement kind, re-bound for every row.
-            var commands = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
-            try
-            {
-                foreach (var (sql, parameters) in statements)
-                {
-                    if (!commands.TryGetValue(sql, out var command))
-                    {
-                        command = connection.Command(sql, transaction);
-                        foreach (var (name, _) in parameters) command.WithParameter(name, null);
-                        await command.PrepareAsync();
-                        commands[sql] = command;
-                    }
-                    for (var i = 0; i < parameters.Length; i++) command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
-                    await command.ExecuteNonQueryAsync();
-                }
-            }
-            finally
-            {
-                foreach (var command in commands.Values) await command.DisposeAsync();
-            }
-        }
+        await _database.ExecuteAsync(connection, transaction, rows.SelectMany(Statements));
         await transaction.CommitAsync();
     }
 
@@ -187,7 +104,7 @@ public sealed class KpiStore : IAsyncDisposable
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
-                aging.Add(new KpiAgingRow(ReadDate(reader, 0), Long(reader, 1), Long(reader, 2), (int)Long(reader, 3)));
+                aging.Add(new KpiAgingRow(_database.ReadDate(reader, 0), Long(reader, 1), Long(reader, 2), (int)Long(reader, 3)));
         }
 
         long[] sums;
@@ -209,7 +126,7 @@ public sealed class KpiStore : IAsyncDisposable
         await using (var command = WithFacility(connection.Command($"""
             SELECT COALESCE(SUM(amount_cents), 0) FROM account_kpi_charge
             WHERE effective_date >= @from AND effective_date <= @to{where}
-            """, transaction), facility).WithParameter("from", Date(chargesFrom)).WithParameter("to", Date(chargesTo)))
+            """, transaction), facility).WithParameter("from", _database.Date(chargesFrom)).WithParameter("to", _database.Date(chargesTo)))
         {
             charges = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
@@ -224,13 +141,5 @@ public sealed class KpiStore : IAsyncDisposable
     // PostgreSQL sums BIGINT as NUMERIC.
     private static long Long(DbDataReader reader, int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
 
-    private DateOnly? ReadDate(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null
-        : _database.Provider == DatabaseProvider.Sqlite ? DateOnly.ParseExact(reader.GetString(ordinal), "yyyy-MM-dd", CultureInfo.InvariantCulture)
-        : reader.GetFieldValue<DateOnly>(ordinal);
-
-    public async ValueTask DisposeAsync()
-    {
-        _pending.Writer.TryComplete();
-        await _writer;
-    }
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }

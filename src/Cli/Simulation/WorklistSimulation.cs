@@ -122,25 +122,3 @@ public static class WorklistSimulation
         return text.ToString();
     }
 }
-
-/// <summary>ROC AUC by ranks (ties share their rank).</summary>
-public static class Metrics
-{
-    public static double Auc(IReadOnlyList<double> scores, IReadOnlyList<bool> labels)
-    {
-        var positives = labels.Count(l => l);
-        var negatives = labels.Count - positives;
-        if (positives == 0 || negatives == 0) return double.NaN;
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        var ranks = new double[scores.Count];
-        for (var i = 0; i < order.Length;)
-        {
-            var j = i;
-            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
-            for (var k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        var positiveRanks = Enumerable.Range(0, scores.Count).Where(i => labels[i]).Sum(i => ranks[i]);
-        return (positiveRanks - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
-    }
-}

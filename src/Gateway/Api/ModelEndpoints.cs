@@ -168,28 +168,9 @@ public static partial class ModelEndpoints
                 ended.Count,
                 ended.Count == 0 ? null : ended.Average(r => r.Probability),
                 ended.Count == 0 ? null : labels.Count(l => l) / (double)ended.Count,
-                RankAuc(ended.Select(r => r.Probability).ToList(), labels)));
+                Metrics.Auc(ended.Select(r => r.Probability).ToList(), labels) is var auc && !double.IsNaN(auc) ? auc : null));
         }
         return TypedResults.Ok<IReadOnlyList<VersionOutcome>>(result);
-    }
-
-    /// <summary>ROC AUC by ranks (ties share their rank); null when only one class is present.</summary>
-    public static double? RankAuc(IReadOnlyList<double> scores, IReadOnlyList<bool> labels)
-    {
-        var positives = labels.Count(l => l);
-        var negatives = labels.Count - positives;
-        if (positives == 0 || negatives == 0) return null;
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        var ranks = new double[scores.Count];
-        for (var i = 0; i < order.Length;)
-        {
-            var j = i;
-            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
-            for (var k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2.0 + 1;
-            i = j + 1;
-        }
-        var positiveRanks = Enumerable.Range(0, scores.Count).Where(i => labels[i]).Sum(i => ranks[i]);
-        return (positiveRanks - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
     /// <summary>

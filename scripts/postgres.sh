@@ -181,6 +181,8 @@ BEGIN
     END IF;
 END
 \$\$;
+-- Tests give each cluster a database of its own (its journal, event log and projection checkpoints).
+ALTER ROLE $DB_USER CREATEDB;
 EOF
     if [[ -z $(as_pg "${psql[@]}" -tAc "SELECT 1 FROM pg_catalog.pg_database WHERE datname = '$DB_NAME'") ]]; then
         as_pg "${psql[@]}" -c "CREATE DATABASE $DB_NAME OWNER $DB_USER" >&2

@@ -1,5 +1,9 @@
 // Posting benchmark: entries per second through the HTTP gateway and through direct grain calls, with 1 and 64
-// requests in flight, on SQLite and (when --postgres is given) PostgreSQL; and memory per active account.
+// requests in flight, on SQLite and (when --postgres is given) PostgreSQL, with every projection on (a webhook
+// subscribed, scoring, worklist, KPIs); in the same run, the ceiling: a plain single-row INSERT per transaction on
+// the same database at the same concurrency and durability. Last it prints one line per database and concurrency:
+//   posting-vs-raw <sqlite|postgresql> <in-flight> <engine per s> <raw per s> <ratio>
+// and the projections' lag (commit to applied) under the 64-way load; then memory per active account.
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--accounts 2000] [--postgres "Host=..."]
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
@@ -10,6 +14,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using Collections.Bench;
 using Collections.Domain;
 using Collections.Grains;
 using Collections.Hosting;
@@ -34,6 +39,11 @@ if (StringArg("--mode") == "import")
         IntArg("--dry-patients", 10_000), IntArg("--parallel", 8), StringArg("--postgres"), args.Contains("--skip-sqlite")), FreePort);
     return;
 }
+if (StringArg("--mode") is { } mode && mode != "posting")
+{
+    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import or worklist.");
+    Environment.Exit(2);
+}
 var posts = IntArg("--posts", 2000);
 var memoryAccounts = IntArg("--accounts", 2000);
 var postgres = StringArg("--postgres");
@@ -43,6 +53,9 @@ Console.WriteLine();
 Console.WriteLine("| database | path | in flight | entries/s | p50 ms | p99 ms |");
 Console.WriteLine("|---|---|---:|---:|---:|---:|");
 var memory = new List<string>();
+var ratios = new List<string>();
+var lags = new List<string>();
+using var hookReceiver = WebhookReceiver.Start(FreePort());
 foreach (var (name, extra) in Databases())
 {
     var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
@@ -54,13 +67,26 @@ foreach (var (name, extra) in Databases())
     var grains = app.Services.GetRequiredService<IGrainFactory>();
     using var client = new HttpClient { BaseAddress = http };
     client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await AdminKey(data, postgres, app));
+    // Every projection on: a webhook subscription for every event type (scoring, worklist and KPIs are on by default).
+    (await client.PostAsJsonAsync("/api/webhooks", new { url = hookReceiver.Url, events = AccountEventTypes.All, description = "bench" })).EnsureSuccessStatusCode();
+    var database = app.Services.GetRequiredService<Collections.Persistence.DatabaseOptions>();
+    var runner = app.Services.GetRequiredService<ProjectionRunner>();
+    await runner.CatchUpAsync(TimeSpan.FromMinutes(2));
 
     foreach (var inFlight in new[] { 1, 64 })
     {
         var direct = await Prepare(grains, $"direct{inFlight}");
         Report(name, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
         var viaHttp = await Prepare(grains, $"http{inFlight}");
-        Report(name, "HTTP gateway", inFlight, await Run(inFlight, posts, i => PostHttp(client, viaHttp, i)));
+        await runner.CatchUpAsync(TimeSpan.FromMinutes(2));
+        using var lag = inFlight == 64 ? new LagRecorder() : null;
+        var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i));
+        Report(name, "HTTP gateway", inFlight, engine);
+        await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
+        if (lag is not null) lags.Add($"| {name} | {lag.Summary()} |");
+        var raw = await Run(inFlight, posts, i => RawInsert(database, i));
+        Report(name, "raw INSERT (ceiling)", inFlight, raw);
+        ratios.Add($"posting-vs-raw {name.ToLowerInvariant()} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
     }
     memory.Add($"| {name} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
     await app.StopAsync();
@@ -70,7 +96,42 @@ Console.WriteLine();
 Console.WriteLine($"| database | managed memory per active account (10 ledger entries, {memoryAccounts} accounts) |");
 Console.WriteLine("|---|---:|");
 memory.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine("| database | projection lag under 64-way posting (commit to applied), per projection |");
+Console.WriteLine("|---|---|");
+lags.ForEach(Console.WriteLine);
+Console.WriteLine();
+ratios.ForEach(Console.WriteLine);
 return;
+
+static double Rate(List<double> samples) => (samples.Count - 1) / -samples[^1];
+
+// The ceiling: one row per transaction, the engine's own connection settings (SQLite WAL, synchronous FULL, busy
+// timeout; PostgreSQL synchronous_commit on), into a table of its own in the same database.
+static async Task RawInsert(Collections.Persistence.DatabaseOptions database, int i)
+{
+    await using var connection = await database.OpenAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    var command = connection.CreateCommand();
+    command.Transaction = transaction;
+    command.CommandText = database.Provider == Collections.Persistence.DatabaseProvider.Sqlite
+        ? "CREATE TABLE IF NOT EXISTS bench_raw_insert (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, amount TEXT NOT NULL, payload BLOB NOT NULL); INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)"
+        : "INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)";
+    if (database.Provider == Collections.Persistence.DatabaseProvider.PostgreSql && i == 0) await EnsureRawTable(database);
+    var a = command.CreateParameter(); a.ParameterName = "a"; a.Value = $"BENCH/raw-{i % 64}"; command.Parameters.Add(a);
+    var m = command.CreateParameter(); m.ParameterName = "m"; m.Value = "1.00"; command.Parameters.Add(m);
+    var p = command.CreateParameter(); p.ParameterName = "p"; p.Value = new byte[200]; command.Parameters.Add(p);
+    await command.ExecuteNonQueryAsync();
+    await transaction.CommitAsync();
+}
+
+static async Task EnsureRawTable(Collections.Persistence.DatabaseOptions database)
+{
+    await using var connection = await database.OpenAsync();
+    var command = connection.CreateCommand();
+    command.CommandText = "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, amount TEXT NOT NULL, payload BYTEA NOT NULL)";
+    await command.ExecuteNonQueryAsync();
+}
 
 IEnumerable<(string Name, string[] Args)> Databases()
 {

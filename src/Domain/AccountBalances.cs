@@ -18,8 +18,12 @@ public sealed record AccountBalances
     /// <summary>What the engine is still waiting for insurance to pay.</summary>
     public decimal InsurancePending => Math.Max(InsuranceBalance, 0m);
 
-    /// <summary>What the patient (guarantor) owes: the amount collections works on.</summary>
-    public decimal PatientResponsibility => Math.Max(PatientBalance, 0m);
+    /// <summary>
+    /// What the patient (guarantor) owes: the amount collections works on. Decided on the whole account: never more
+    /// than the account's own balance, so a credit from either party (insurance paying late after the patient paid
+    /// part of their share) leaves the patient owing nothing, and the credit goes to the refund workflow.
+    /// </summary>
+    public decimal PatientResponsibility => Math.Max(Math.Min(PatientBalance, Balance), 0m);
 
     /// <summary>Money owed back because payments and adjustments exceed charges; excluded from A/R.</summary>
     public decimal CreditBalance => Math.Max(-Balance, 0m);

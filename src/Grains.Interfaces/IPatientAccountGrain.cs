@@ -59,8 +59,12 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("LogCall")]
     Task<Outcome<Domain.Compliance.GateDecision>> LogCall(CallLogRequest request);
 
-    /// <summary>Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy).</summary>
-    [Alias("Reevaluate")]
+    /// <summary>
+    /// Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy). One-way: the caller
+    /// never waits for it, so a guarantor that tells its accounts about a hold cannot wait on an account that is itself
+    /// asking that guarantor for a contact (no call chain comes back to its caller).
+    /// </summary>
+    [Alias("Reevaluate"), Orleans.Concurrency.OneWay]
     Task Reevaluate();
 
     /// <summary>

@@ -17,3 +17,24 @@ public sealed record Outcome<T>
 
     public static Outcome<T> Failure(DomainError error) => new() { Errors = [error] };
 }
+
+/// <summary>An account command failed and the database is known to have stored nothing of it: retrying is safe.</summary>
+[GenerateSerializer, Alias("collections.CommandNotStoredException")]
+public sealed class CommandNotStoredException : Exception
+{
+    public CommandNotStoredException() : base("Nothing of the command was stored; retry it with the same idempotency key.") { }
+    public CommandNotStoredException(string message) : base(message) { }
+    public CommandNotStoredException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// An account command failed at a point where its commit may or may not have happened: a retry with the same
+/// idempotency key returns the stored result if it was stored, and makes the change once if it was not.
+/// </summary>
+[GenerateSerializer, Alias("collections.CommandOutcomeUnknownException")]
+public sealed class CommandOutcomeUnknownException : Exception
+{
+    public CommandOutcomeUnknownException() : base("The command's outcome is unknown; retry it with the same idempotency key.") { }
+    public CommandOutcomeUnknownException(string message) : base(message) { }
+    public CommandOutcomeUnknownException(string message, Exception inner) : base(message, inner) { }
+}

@@ -94,8 +94,11 @@ public interface IWorklistQueueGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<WorklistEntry?> Get(AccountKey account);
 
-    /// <summary>The queue's definition changed (ordering, lease and retry times).</summary>
-    [Alias("Configure")]
+    /// <summary>
+    /// The queue's definition changed (ordering, lease and retry times). One-way: the directory that saved it does not
+    /// wait, since a queue that activates asks the directory for its definition (no chain comes back to a waiting grain).
+    /// </summary>
+    [Alias("Configure"), OneWay]
     Task Configure(WorklistQueueDefinition definition);
 }
 

@@ -306,10 +306,11 @@ public sealed class GuarantorGrain(
         await audit.RecordAsync(clock, "guarantor.call.record", Resource, Id, "ok", $"account={account};outcome={outcome};initiator={initiator}");
     }
 
+    /// <summary>Tells each of the person's accounts to look at its cadence again: one-way, so nothing here waits on an account.</summary>
     private async Task ReevaluateAccountsAsync()
     {
         foreach (var account in guarantor.State.Accounts)
-            await grains.GetGrain<IPatientAccountGrain>(account.ToString()).Reevaluate();
+            await grains.GetGrain<IPatientAccountGrain>(account.ToString()).Reevaluate(); // [OneWay]: returns at once
     }
 
     private MessageRequest Message(ContactPermitRequest request, GuarantorProfile profile)

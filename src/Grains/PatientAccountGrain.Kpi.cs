@@ -3,7 +3,6 @@ using Collections.Domain.Kpi;
 using Collections.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 
 namespace Collections.Grains;
 
@@ -11,28 +10,17 @@ namespace Collections.Grains;
 public sealed partial class PatientAccountGrain
 {
     /// <summary>
-    /// Keeps the account's KPI row current, at the end of every cadence run (every posting runs one): the facts are
-    /// written only when their fingerprint differs from the one last written, and the new fingerprint is kept in the
-    /// state. The row is an idempotent upsert, so writing it twice is harmless. A failure keeps the old fingerprint, so
-    /// the next run writes again; the warning names no patient.
+    /// Publishes the account's KPI facts for the KPI projection when their fingerprint differs from the last published
+    /// (at the end of every cadence run, which every change runs). The fingerprint is kept in the state, committed
+    /// with the facts, so a restart neither loses nor repeats them.
     /// </summary>
-    private async Task PublishKpiFactsAsync(AccountBalances balances, DateTimeOffset now)
+    private void PublishKpiFacts(AccountBalances balances, DateTimeOffset now)
     {
-        try
-        {
-            var facts = KpiFacts(balances, now);
-            var fingerprint = facts.Fingerprint();
-            if (fingerprint == State.KpiFingerprint) return;
-            await kpis.SaveAsync(KpiRows.From(facts, now));
-            // Kept in memory and written with the account's next state write, not by a write of its own (that would be
-            // one more durable write on every posting): after a restart before then, the row is only written again.
-            State.KpiFingerprint = fingerprint;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<PatientAccountGrain>()
-                .LogWarning("Could not update an account's KPI row ({Error}); the next cadence run tries again", ex.GetType().Name);
-        }
+        var facts = KpiFacts(balances, now);
+        var fingerprint = facts.Fingerprint();
+        if (fingerprint == State.KpiFingerprint) return;
+        State.KpiFingerprint = fingerprint;
+        AddFacts(now, f => f with { Kpi = facts });
     }
 
     private AccountKpiFacts KpiFacts(AccountBalances balances, DateTimeOffset now) => AccountKpiFacts.Of(

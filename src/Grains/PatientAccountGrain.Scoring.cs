@@ -15,7 +15,8 @@ public sealed partial class PatientAccountGrain
     {
         if (!State.IsOpen) return;
         if (scoring.Models.Current.Generation < generation) await scoring.Models.RefreshAsync();
-        await RunCadenceAsync();
+        await RunCadenceAsync(takeSteps: true);
+        await CommitAsync();
     }
 
     public async Task<AccountScoringHistory?> GetScoringHistory()
@@ -30,7 +31,8 @@ public sealed partial class PatientAccountGrain
                 Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
             };
         }
-        await audit.RecordAsync(clock, "account.history.export", Resource, Id, history is null ? "not-found" : "ok");
+        Audit("account.history.export", history is null ? "not-found" : "ok");
+        await CommitAsync();
         return history;
     }
 
@@ -74,7 +76,10 @@ public sealed partial class PatientAccountGrain
         };
         State.ScoreBasis = basis;
         if (previousVersion != chosen.Model.Version)
-            await scoring.RecordFirstScoreAsync(Id, State.Score, now);
+        {
+            var first = State.Score;
+            AddFacts(now, f => f with { FirstScore = first }); // the scoring-outcome projection records it
+        }
     }
 
     /// <summary>A fingerprint of what the score was computed from (not of time): equal means nothing it reads has changed.</summary>
@@ -112,15 +117,14 @@ public sealed partial class PatientAccountGrain
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<PatientAccountGrain>()
-                .LogWarning("Could not score an account with its posting ({Error}); its cadence run tries again", ex.GetType().Name);
+            logger.LogWarning("Could not score an account with its posting ({Error}); its cadence run tries again", ex.GetType().Name);
         }
     }
 
-    /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking).</summary>
-    private Task TrackPaymentsAsync(IEnumerable<LedgerEntry> posted, DateTimeOffset now)
+    /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking, a projection).</summary>
+    private void TrackPayments(IEnumerable<LedgerEntry> posted, DateTimeOffset now)
     {
         var cents = posted.Where(e => e.Kind == EntryKind.PatientPayment).Sum(e => (long)decimal.Round(e.Amount * 100m));
-        return cents > 0 ? scoring.RecordPaymentAsync(Id, cents, now) : Task.CompletedTask;
+        if (cents > 0) AddFacts(now, f => f with { PatientPaymentCents = f.PatientPaymentCents + cents });
     }
 }

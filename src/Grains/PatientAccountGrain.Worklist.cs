@@ -2,17 +2,17 @@ using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Domain.Compliance;
 using Collections.Domain.Worklist;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Collections.Grains;
 
-/// <summary>The entry an account last sent to a worklist queue (so it re-sends only what materially changed).</summary>
+/// <summary>The entry an account last published for the worklist (so it publishes again only what materially changed).</summary>
 [GenerateSerializer, Immutable, Alias("collections.WorklistPublication")]
 public sealed record WorklistPublication
 {
-    [Id(0)] public required string QueueId { get; init; }
+    // Id 0 held the queue id when accounts sent entries to queues themselves; the worklist projection routes now.
     [Id(1)] public required WorklistEntry Entry { get; init; }
+    /// <summary>The guarantor's language the entry was routed by.</summary>
+    [Id(2)] public required string Language { get; init; }
 }
 
 /// <summary>The account's side of the agents' worklist: the call check the queue asks for, and keeping its queue entry current.</summary>
@@ -30,7 +30,8 @@ public sealed partial class PatientAccountGrain
         {
             // The queue drops an account it may not offer: forget it was sent, so it is sent again once it is eligible.
             State.Worklist = null;
-            await PersistAsync();
+            _dirty = true;
+            await CommitAsync();
         }
         return new CallCheck { Decision = decision, PatientBalance = balances.PatientResponsibility, Score = State.Score };
     }
@@ -66,57 +67,30 @@ public sealed partial class PatientAccountGrain
     };
 
     /// <summary>
-    /// Keeps the account's worklist entry current, at the end of every cadence run: an eligible account sends its entry
-    /// (balance, score, the gate's not-before for a call) to the queue it routes to, only when that materially changed
-    /// or the route changed; an account that stopped being eligible is removed from its queue. A failure leaves what
-    /// was last sent as it was, so the next run tries again; the queue's own check at offer time keeps it honest meanwhile.
+    /// Publishes the account's worklist entry for the worklist projection at the end of every cadence run: an eligible
+    /// account's entry (balance, score, aging) when it materially changed or its route (the guarantor's language)
+    /// changed; an account that stopped being eligible, its removal. The queue checks the gate again at offer time.
     /// </summary>
-    private async Task PublishWorklistEntryAsync(AccountBalances balances, bool onHold, DateTimeOffset now)
+    private void PublishWorklistEntry(AccountBalances balances, bool onHold, string language, DateTimeOffset now)
     {
         var sent = State.Worklist;
-        try
+        var refusal = WorklistEligibility.Refusal(balances.PatientResponsibility, onHold,
+            State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
+            State.Promises.Any(p => p.Status == PromiseStatus.Pending), State.Plans.Any(p => p.Status == PlanStatus.Active), State.CadenceStatus);
+        if (refusal is not null)
         {
-            WorklistEntry? entry = null;
-            string? queueId = null;
-            var refusal = WorklistEligibility.Refusal(balances.PatientResponsibility, onHold,
-                State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
-                State.Promises.Any(p => p.Status == PromiseStatus.Pending), State.Plans.Any(p => p.Status == PlanStatus.Active), State.CadenceStatus);
-            if (refusal is null)
-            {
-                var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
-                var person = await guarantor.GetContactSummary();
-                var gate = (await guarantor.CheckContact(AgentCallRequest(balances))).Decision;
-                if (gate.Verdict != GateVerdict.Deny)
-                {
-                    queueId = await grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key).Route(Key.Facility, person.PreferredLanguage);
-                    entry = WorklistEntryFor(balances, gate.Verdict == GateVerdict.Defer ? gate.NotBefore : null, now);
-                }
-            }
-
-            if (entry is null || queueId is null)
-            {
-                if (sent is null) return;
-                await grains.GetGrain<IWorklistQueueGrain>(sent.QueueId).Remove(Key);
-                State.Worklist = null;
-                await PersistAsync();
-                return;
-            }
-            if (sent is not null && sent.QueueId == queueId && sent.Entry.SameAs(entry, now)) return;
-            if (sent is not null && sent.QueueId != queueId)
-                await grains.GetGrain<IWorklistQueueGrain>(sent.QueueId).Remove(Key); // a queue definition changed the route
-            await grains.GetGrain<IWorklistQueueGrain>(queueId).Upsert(entry);
-            var moved = sent is null || sent.QueueId != queueId;
-            State.Worklist = new WorklistPublication { QueueId = queueId, Entry = entry };
-            // Which queue holds the entry is written at once (a forgotten move could leave the account in two queues);
-            // a new balance or score in the same queue rides on the account's next state write, since sending the
-            // same entry again after a restart is harmless.
-            if (moved) await PersistAsync();
+            if (sent is null) return;
+            State.Worklist = null;
+            AddFacts(now, f => f with { Worklist = new WorklistFact { Entry = null, Language = sent.Language } });
+            return;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        var entry = WorklistEntryFor(balances, callableFrom: null, now);
+        if (sent is not null && sent.Language == language && sent.Entry.SameAs(entry, now)) return;
+        State.Worklist = new WorklistPublication { Entry = entry, Language = language };
+        AddFacts(now, f => f with
         {
-            ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger<PatientAccountGrain>()
-                .LogWarning("Could not update an account's worklist entry ({Error}); the next cadence run tries again", ex.GetType().Name);
-        }
+            Worklist = new WorklistFact { Entry = entry, Language = language, PreviousLanguage = sent is not null && sent.Language != language ? sent.Language : null },
+        });
     }
 
     private WorklistEntry WorklistEntryFor(AccountBalances balances, DateTimeOffset? callableFrom, DateTimeOffset now)

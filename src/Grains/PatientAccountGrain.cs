@@ -2,84 +2,71 @@ using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Domain.Cadence;
 using Collections.Domain.Compliance;
-using Collections.Outreach.Webhooks;
 using Collections.Persistence;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace Collections.Grains;
 
-[GenerateSerializer, Alias("collections.AccountState")]
-public sealed class AccountState
-{
-    [Id(0)] public bool IsOpen { get; set; }
-    [Id(1)] public string GuarantorId { get; set; } = "";
-    [Id(2)] public PatientDetails? Patient { get; set; }
-    [Id(3)] public string? PrimaryPayer { get; set; }
-    [Id(4)] public DateOnly? AdmitDate { get; set; }
-    [Id(5)] public DateOnly? DischargeDate { get; set; }
-    [Id(6)] public DateTimeOffset OpenedAt { get; set; }
-    [Id(7)] public string? OpenedBy { get; set; }
-    /// <summary>Set when the first statement goes to the patient; aging counts from it.</summary>
-    [Id(8)] public DateOnly? FirstPatientStatementDate { get; set; }
-    /// <summary>The append-only ledger, oldest first.</summary>
-    [Id(9)] public List<LedgerEntry> Entries { get; set; } = [];
-    [Id(10)] public DateTimeOffset? FirstStatementAt { get; set; }
-    [Id(11)] public DateTimeOffset? FinalNoticeAt { get; set; }
-    [Id(12)] public DateTimeOffset? PlacedWithAgencyAt { get; set; }
-    [Id(13)] public CadenceProgress Cadence { get; set; } = new();
-    [Id(14)] public CadenceStatus CadenceStatus { get; set; }
-    [Id(15)] public string? PolicyReference { get; set; }
-    /// <summary>When the cadence reminder is armed for (null: no reminder).</summary>
-    [Id(16)] public DateTimeOffset? ReminderDueAt { get; set; }
-    [Id(17)] public List<Hold> Holds { get; set; } = [];
-    [Id(18)] public List<PromiseToPay> Promises { get; set; } = [];
-    [Id(19)] public List<PaymentPlan> Plans { get; set; } = [];
-    /// <summary>The latest compliance decisions about this account, newest last (trimmed).</summary>
-    [Id(20)] public List<ContactDecisionRecord> Decisions { get; set; } = [];
-    /// <summary>Since when the account has held a credit balance; null when it has none.</summary>
-    [Id(21)] public DateTimeOffset? CreditBalanceSince { get; set; }
-    [Id(22)] public DateTimeOffset? RecalledFromAgencyAt { get; set; }
-    /// <summary>How many times the cadence status has changed (numbers the statusChanged events).</summary>
-    [Id(23)] public int StatusChanges { get; set; }
-    /// <summary>
-    /// Events stored with the change that raised them and not yet handed to the event sink: a crash between the two
-    /// loses none (they are published at the next call or activation; the sink ignores an event id it already has).
-    /// </summary>
-    [Id(24)] public List<AccountEvent> PendingEvents { get; set; } = [];
-    /// <summary>The latest payment-likelihood score (null until the account is first scored).</summary>
-    [Id(25)] public AccountScore? Score { get; set; }
-    /// <summary>What the score was computed from (model, challenger side, a fingerprint of the inputs): unchanged means no rescore.</summary>
-    [Id(26)] public string? ScoreBasis { get; set; }
-    /// <summary>The worklist entry last sent to a queue (null: the account is in no queue).</summary>
-    [Id(40)] public WorklistPublication? Worklist { get; set; }
-    /// <summary>The fingerprint of the KPI facts last written to the reporting tables (null: none written yet).</summary>
-    [Id(41)] public string? KpiFingerprint { get; set; }
-}
-
+/// <summary>
+/// The account's actor shell. Every command works on the state in memory, then commits once through the
+/// <see cref="AccountJournal"/>: the new state, the ledger entries it appended, its audit record and the events it
+/// raised, in one transaction shared with other accounts' commits; the answer comes after. Views (worklist, KPIs,
+/// webhooks, registers, outbox reactions) are projections of the committed events, never written from here. A cadence
+/// step that becomes due is taken by a command of its own (a one-way call to itself, backed by the reminder).
+/// </summary>
 public sealed partial class PatientAccountGrain(
-    [PersistentState(StorageNames.AccountState, StorageNames.Collections)] IPersistentState<AccountState> account,
+    AccountJournal journal,
+    Serializer serializer,
     IGrainFactory grains,
     CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit,
-    IAccountEventSink events,
     AccountScoring scoring,
-    KpiStore kpis) : Grain, IPatientAccountGrain, IRemindable
+    ILogger<PatientAccountGrain> logger) : Grain, IPatientAccountGrain, IRemindable
 {
     public const string CadenceReminder = "cadence";
     private const int DecisionsKept = 200;
     private const string Resource = "account";
+    /// <summary>How soon the reminder fires for a step already due, should the one-way call that takes it be lost.</summary>
+    private static readonly TimeSpan StepFallback = TimeSpan.FromMinutes(1);
     private string Id => this.GetPrimaryKeyString();
     private AccountKey Key => AccountKey.Parse(Id);
-    private AccountState State => account.State;
+    private AccountState State { get; set; } = new();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => PublishEventsAsync();
+    // What the command in progress will commit.
+    private long _version;
+    private int _storedEntries;
+    private bool _dirty;
+    private readonly List<AuditEvent> _audit = [];
+    private readonly List<AccountEvent> _events = [];
+    private AccountProjectionFacts? _facts;
+    /// <summary>A cadence step is due: after the commit, a one-way call to this account takes it as a command of its own.</summary>
+    private bool _stepDue;
+    /// <summary>The due time the Orleans reminder is armed for, as far as this activation knows.</summary>
+    private DateTimeOffset? _armedFor;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var stored = await journal.ReadAsync(Id, cancellationToken);
+        if (stored is null) return;
+        State = serializer.Deserialize<AccountState>(stored.Snapshot)!;
+        State.Entries = stored.Entries.Select(e => serializer.Deserialize<LedgerEntry>(e)!).ToList();
+        _version = stored.Version;
+        _storedEntries = State.Entries.Count;
+        // The reminder is derived from the committed due time: re-arm it if a crash came between the commit and arming it.
+        if (State.ReminderDueAt is not null)
+        {
+            if (await this.GetReminder(CadenceReminder, cancellationToken) is null) await ArmReminderAsync();
+            else _armedFor = State.ReminderDueAt;
+        }
+    }
 
     public async Task<Outcome<AccountView>> Open(OpenAccountRequest request)
     {
         var outcome = await OpenAsync(request);
-        await audit.RecordAsync(clock, "account.open", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
-            outcome.Succeeded ? $"guarantor={request.GuarantorId}" : null);
+        Audit("account.open", AuditExtensions.OutcomeOf(outcome.Errors), outcome.Succeeded ? $"guarantor={request.GuarantorId}" : null);
+        await CommitAsync();
         return outcome;
     }
 
@@ -106,14 +93,15 @@ public sealed partial class PatientAccountGrain(
         State.DischargeDate = request.DischargeDate;
         State.OpenedAt = now;
         State.OpenedBy = CallerContext.Current.Actor;
-        await PersistAsync();
+        _dirty = true;
         return Outcome<AccountView>.Success(View(now));
     }
 
     public async Task<AccountView?> Get()
     {
         var view = State.IsOpen ? View(clock.GetUtcNow()) : null;
-        await audit.RecordAsync(clock, "account.read", Resource, Id, view is null ? "not-found" : "ok");
+        Audit("account.read", view is null ? "not-found" : "ok");
+        await CommitAsync();
         return view;
     }
 
@@ -121,12 +109,11 @@ public sealed partial class PatientAccountGrain(
     {
         var outcome = await PostAsync(request);
         var entry = outcome.Value?.Entry;
-        await audit.RecordAsync(clock, outcome.Value?.IsReplay == true ? "account.entry.replay" : "account.entry.post", Resource, Id,
-            AuditExtensions.OutcomeOf(outcome.Errors),
+        Audit(outcome.Value?.IsReplay == true ? "account.entry.replay" : "account.entry.post", AuditExtensions.OutcomeOf(outcome.Errors),
             entry is null ? $"kind={request.Kind}" : $"entry={entry.EntryId};kind={entry.Kind};amount={entry.Amount:0.00}");
-        await PublishEventsAsync();
         if (outcome.Succeeded && outcome.Value?.IsReplay == false)
-            await RunCadenceAsync(); // the patient's share may have started or ended the cadence
+            await RunCadenceAsync(takeSteps: false); // the patient's share may have started or ended the cadence
+        await CommitAsync();
         return outcome;
     }
 
@@ -136,7 +123,7 @@ public sealed partial class PatientAccountGrain(
             return Outcome<PostingReceipt>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
 
         var now = clock.GetUtcNow();
-        var facts = new AccountFacts(HasInsurance: State.PrimaryPayer is not null);
+        var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
         var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
@@ -146,8 +133,7 @@ public sealed partial class PatientAccountGrain(
             State.Entries.Add(decision.Entry!);
             RaiseBalanceEvents(before, [decision.Entry!], now);
             await ScoreWithPostingAsync(now);
-            await PersistAsync();
-            await TrackPaymentsAsync([decision.Entry!], now);
+            TrackPayments([decision.Entry!], now);
         }
         return Outcome<PostingReceipt>.Success(new PostingReceipt
         {
@@ -165,7 +151,7 @@ public sealed partial class PatientAccountGrain(
         else
         {
             var now = clock.GetUtcNow();
-            var facts = new AccountFacts(HasInsurance: State.PrimaryPayer is not null);
+            var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
             var working = State.Entries.ToList();
             var receipts = new List<(LedgerEntry Entry, bool Replay)>();
             IReadOnlyList<DomainError>? refused = null;
@@ -186,18 +172,17 @@ public sealed partial class PatientAccountGrain(
                     State.Entries = working;
                     RaiseBalanceEvents(before, receipts.Where(r => !r.Replay).Select(r => r.Entry).ToList(), now);
                     await ScoreWithPostingAsync(now);
-                    await PersistAsync();
-                    await TrackPaymentsAsync(receipts.Where(r => !r.Replay).Select(r => r.Entry), now);
+                    TrackPayments(receipts.Where(r => !r.Replay).Select(r => r.Entry), now);
                 }
                 var balances = Balances;
                 outcome = Outcome<IReadOnlyList<PostingReceipt>>.Success(receipts.Select(r => new PostingReceipt { Entry = r.Entry, IsReplay = r.Replay, Balances = balances }).ToList());
             }
         }
-        await audit.RecordAsync(clock, "account.entry.post-batch", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+        Audit("account.entry.post-batch", AuditExtensions.OutcomeOf(outcome.Errors),
             outcome.Value is { } posted ? $"entries={string.Join(",", posted.Select(r => r.Entry.EntryId))};new={posted.Count(r => !r.IsReplay)}" : $"requests={requests.Count}");
-        await PublishEventsAsync();
         if (outcome.Value?.Any(r => !r.IsReplay) == true)
-            await RunCadenceAsync(); // a transfer to the patient starts the cadence
+            await RunCadenceAsync(takeSteps: false); // a transfer to the patient starts the cadence
+        await CommitAsync();
         return outcome;
     }
 
@@ -213,10 +198,10 @@ public sealed partial class PatientAccountGrain(
             outcome = Outcome<PostingReceipt>.Failure(DomainError.Conflict("refund.no-credit", "The account holds no credit balance to refund."));
         else
             outcome = await PostAsync(RefundRequest(approval, credit));
-        await audit.RecordAsync(clock, "account.refund.approve", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+        Audit("account.refund.approve", AuditExtensions.OutcomeOf(outcome.Errors),
             outcome.Value is { } r ? $"entry={r.Entry.EntryId};amount={r.Entry.Amount:0.00}" : null);
-        await PublishEventsAsync();
-        if (outcome.Value?.IsReplay == false) await RunCadenceAsync();
+        if (outcome.Value?.IsReplay == false) await RunCadenceAsync(takeSteps: false);
+        await CommitAsync();
         return outcome;
     }
 
@@ -253,9 +238,20 @@ public sealed partial class PatientAccountGrain(
         }
         : null;
 
-    public async Task<Outcome<AccountView>> RecallPlacement(string? reason)
+    /// <summary>Tells the facility's credit-balance registry (a projection) when the account's credit item changed.</summary>
+    private void PublishCredit(AccountBalances balances, DateTimeOffset now)
     {
-        var outcome = await ChangeAsync(now =>
+        var item = CreditItem(balances);
+        if (item == State.PublishedCredit) return;
+        var entered = State.PublishedCredit is null;
+        State.PublishedCredit = item;
+        AddFacts(now, f => f with { Credit = new CreditFact { Item = item } });
+        if (item is not null && entered)
+            AddFacts(now, f => f with { CollectionStopped = f.CollectionStopped ?? "credit" }); // a credit stops collection contact
+    }
+
+    public Task<Outcome<AccountView>> RecallPlacement(string? reason) =>
+        ChangeAsync("account.placement.recall", null, now =>
         {
             if (State.PlacedWithAgencyAt is null)
                 return [DomainError.Conflict("placement.none", "The account is not placed with an agency.")];
@@ -265,72 +261,52 @@ public sealed partial class PatientAccountGrain(
             Text.Require(reason, "reason", 200, errors);
             if (errors.Any) return errors.Errors;
             State.RecalledFromAgencyAt = now;
+            AddFacts(now, f => f with { Recall = new PlacementRecall { Reason = reason!.Trim(), At = now } });
             return [];
         });
-        if (outcome.Succeeded)
-            await grains.GetGrain<IPlacementRegisterGrain>(Key.Facility).Recall(Key, reason!.Trim(), State.RecalledFromAgencyAt!.Value);
-        await audit.RecordAsync(clock, "account.placement.recall", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors));
-        return outcome;
-    }
 
-    public async Task<Outcome<AccountView>> PlaceHold(HoldRequest request)
-    {
-        var outcome = await ChangeAsync(now =>
+    public Task<Outcome<AccountView>> PlaceHold(HoldRequest request) =>
+        ChangeAsync("account.hold.place", $"reason={request.Reason}", now =>
         {
             var (hold, errors) = HoldRules.Place(request, State.Holds, CallerContext.Current.Actor, now);
             if (hold is not null) State.Holds.Add(hold);
             return errors;
         });
-        await audit.RecordAsync(clock, "account.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason}");
-        return outcome;
-    }
 
-    public async Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note)
-    {
-        var outcome = await ChangeAsync(now =>
+    public Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note) =>
+        ChangeAsync("account.hold.release", $"hold={holdId}", now =>
         {
             var (released, errors) = HoldRules.Release(holdId, note, State.Holds, CallerContext.Current.Actor, now);
             if (released is not null) State.Holds[State.Holds.FindIndex(h => h.HoldId == holdId)] = released;
             return errors;
         });
-        await audit.RecordAsync(clock, "account.hold.release", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"hold={holdId}");
-        return outcome;
-    }
 
-    public async Task<Outcome<AccountView>> MakePromise(PromiseRequest request)
-    {
-        var outcome = await ChangeAsync(now =>
+    public Task<Outcome<AccountView>> MakePromise(PromiseRequest request) =>
+        ChangeAsync("account.promise.make", $"amount={request.Amount:0.00};date={request.PromisedDate}", now =>
         {
             var (promise, errors) = ArrangementRulesLogic.MakePromise(request, Balances.PatientResponsibility, State.Promises.Count,
                 State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, CallerContext.Current.Actor, now);
             if (promise is not null) State.Promises.Add(promise);
             return errors;
         });
-        await audit.RecordAsync(clock, "account.promise.make", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"amount={request.Amount:0.00};date={request.PromisedDate}");
-        return outcome;
-    }
 
-    public async Task<Outcome<AccountView>> StartPlan(PlanRequest request)
-    {
-        var outcome = await ChangeAsync(now =>
+    public Task<Outcome<AccountView>> StartPlan(PlanRequest request) =>
+        ChangeAsync("account.plan.start", $"installments={request.InstallmentCount};frequency={request.Frequency}", now =>
         {
             var (plan, errors) = ArrangementRulesLogic.MakePlan(request, Balances.PatientResponsibility, State.Plans.Count,
                 State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, CallerContext.Current.Actor, now);
             if (plan is not null) State.Plans.Add(plan);
             return errors;
         });
-        await audit.RecordAsync(clock, "account.plan.start", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
-            $"installments={request.InstallmentCount};frequency={request.Frequency}");
-        return outcome;
-    }
 
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
         var outcome = await LogCallAsync(request);
-        await audit.RecordAsync(clock, "account.call.log", Resource, Id,
+        Audit("account.call.log",
             outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
             $"initiator={request.Initiator};outcome={request.Outcome}");
-        if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(); // the contact history changed: rescore, and the cadence may react
+        if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
+        await CommitAsync();
         return outcome;
     }
 
@@ -366,30 +342,51 @@ public sealed partial class PatientAccountGrain(
             At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
             PolicyReference = "agent", Decision = result.Decision,
         });
-        await PersistAsync();
+        _dirty = true;
         return Outcome<GateDecision>.Success(result.Decision);
     }
 
-    public Task Reevaluate() => State.IsOpen ? RunCadenceAsync() : Task.CompletedTask;
-
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    /// <summary>The cadence command: takes the steps that are due, commits what happened, arms the next wake-up.</summary>
+    public async Task Reevaluate()
     {
-        if (reminderName != CadenceReminder) return Task.CompletedTask;
-        State.ReminderDueAt = null; // this tick used it up; the run re-arms it
-        return RunCadenceAsync();
+        if (!State.IsOpen) return;
+        await RunCadenceAsync(takeSteps: true);
+        await CommitAsync();
     }
 
-    /// <summary>Applies a validated change, persists it, and lets the cadence react (pause, resume) at once.</summary>
-    private async Task<Outcome<AccountView>> ChangeAsync(Func<DateTimeOffset, IReadOnlyList<DomainError>> change)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName != CadenceReminder) return;
+        _armedFor = null; // this tick used it up; the run re-arms it (or removes it)
         if (!State.IsOpen)
-            return Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
-        var now = clock.GetUtcNow();
-        var errors = change(now);
-        if (errors.Count > 0) return Outcome<AccountView>.Failure(errors);
-        await PersistAsync();
-        await RunCadenceAsync();
-        return Outcome<AccountView>.Success(View(clock.GetUtcNow()));
+        {
+            await ArmReminderAsync();
+            return;
+        }
+        await RunCadenceAsync(takeSteps: true);
+        await CommitAsync();
+    }
+
+    /// <summary>Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.</summary>
+    private async Task<Outcome<AccountView>> ChangeAsync(string action, string? detail, Func<DateTimeOffset, IReadOnlyList<DomainError>> change)
+    {
+        Outcome<AccountView> outcome;
+        if (!State.IsOpen)
+            outcome = Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else
+        {
+            var errors = change(clock.GetUtcNow());
+            if (errors.Count > 0) outcome = Outcome<AccountView>.Failure(errors);
+            else
+            {
+                _dirty = true;
+                await RunCadenceAsync(takeSteps: false);
+                outcome = Outcome<AccountView>.Success(View(clock.GetUtcNow()));
+            }
+        }
+        Audit(action, AuditExtensions.OutcomeOf(outcome.Errors), detail);
+        await CommitAsync();
+        return outcome;
     }
 
     /// <summary>
@@ -398,14 +395,18 @@ public sealed partial class PatientAccountGrain(
     /// (or remove it). Safe to run any number of times: steps already taken are recorded and contact requests are
     /// idempotent, so a tick that arrives twice, late or after a restart sends nothing twice.
     /// </summary>
-    private async Task RunCadenceAsync()
+    /// <param name="takeSteps">
+    /// False inside another command: the run settles status, promises and plans and the next due time, and a step that
+    /// is due is left to the cadence command that follows the commit (a contact is a command of its own).
+    /// </param>
+    private async Task RunCadenceAsync(bool takeSteps)
     {
         // Whatever triggered it, what the cadence does is the engine's own doing, and is audited as such.
         var caller = CallerContext.Current;
         CallerContext.Set(CadenceActor);
         try
         {
-            await RunCadenceCoreAsync();
+            await RunCadenceCoreAsync(takeSteps);
         }
         finally
         {
@@ -415,14 +416,14 @@ public sealed partial class PatientAccountGrain(
 
     private static readonly Caller CadenceActor = new() { Actor = "system:cadence", Role = "system" };
 
-    private async Task RunCadenceCoreAsync()
+    private async Task RunCadenceCoreAsync(bool takeSteps)
     {
         var now = clock.GetUtcNow();
         var balances = Balances;
         var arrangements = settings.Arrangements;
         var wakes = new List<DateTimeOffset>();
         // What the run may change (pure steps return the same instances when nothing changes), to write only on change.
-        var before = (State.Cadence, State.CadenceStatus, State.PolicyReference, Decisions: State.Decisions.Count, Events: State.PendingEvents.Count,
+        var before = (State.Cadence, State.CadenceStatus, State.PolicyReference, Decisions: State.Decisions.Count, Events: _events.Count,
             Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince);
 
         for (var i = 0; i < State.Promises.Count; i++)
@@ -447,12 +448,20 @@ public sealed partial class PatientAccountGrain(
             var plan = State.Plans[planIndex];
             if (ArrangementRulesLogic.ReminderDue(plan, State.Entries, arrangements, now) is { } installment)
             {
-                var channel = person.PreferredChannel is ContactChannel.Voice or ContactChannel.AutomatedVoice ? ContactChannel.Mail : person.PreferredChannel;
-                var result = await RequestAsync(guarantor, $"{plan.PlanId}-installment-{installment.Number}", OutreachAction.InstallmentReminder, channel, plan.PlanId, installment.DueDate, now);
-                if (result.Verdict != GateVerdict.Defer)
-                    State.Plans[planIndex] = plan = plan with { Reminded = [.. plan.Reminded, installment.Number] };
+                if (!takeSteps)
+                {
+                    _stepDue = true; // an installment reminder is a contact: the cadence command after this one sends it
+                    wakes.Add(now);
+                }
                 else
-                    wakes.Add(result.NotBefore!.Value);
+                {
+                    var channel = person.PreferredChannel is ContactChannel.Voice or ContactChannel.AutomatedVoice ? ContactChannel.Mail : person.PreferredChannel;
+                    var result = await RequestAsync(guarantor, $"{plan.PlanId}-installment-{installment.Number}", OutreachAction.InstallmentReminder, channel, plan.PlanId, installment.DueDate, now);
+                    if (result.Verdict != GateVerdict.Defer)
+                        State.Plans[planIndex] = plan = plan with { Reminded = [.. plan.Reminded, installment.Number] };
+                    else
+                        wakes.Add(result.NotBefore!.Value);
+                }
             }
             if (ArrangementRulesLogic.NextCheck(plan, arrangements, now) is { } check) wakes.Add(check);
         }
@@ -469,9 +478,17 @@ public sealed partial class PatientAccountGrain(
             evaluation = CadenceEngine.Evaluate(State.Cadence, policy, situation, settings.DayLength, now);
             State.Cadence = evaluation.Progress;
             if (evaluation.DueStep is not { } step || guard >= 20) break;
+            if (!takeSteps)
+            {
+                _stepDue = true; // a contact is a command of its own: taken right after this one commits
+                wakes.Add(now);
+                break;
+            }
             State.Cadence = await TakeStepAsync(guarantor, person, policy, step, balances, now);
         }
         if (evaluation.WakeAt is { } wake) wakes.Add(wake);
+        if (before.CadenceStatus == CadenceStatus.Active && evaluation.Status != CadenceStatus.Active)
+            AddFacts(now, f => f with { CollectionStopped = StatusName(evaluation.Status) }); // messages still waiting are cancelled
         if (State.CadenceStatus != evaluation.Status)
         {
             State.StatusChanges++;
@@ -480,22 +497,22 @@ public sealed partial class PatientAccountGrain(
         }
         State.CadenceStatus = evaluation.Status;
         State.PolicyReference = evaluation.Status == CadenceStatus.Idle ? null : policy.Reference;
-        var creditChanged = TrackCreditBalance(balances, now);
-        var dueChanged = await ArmReminderAsync(wakes.Count == 0 ? null : wakes.Min(), now);
+        TrackCreditBalance(balances, now);
+        var due = wakes.Count == 0 ? (DateTimeOffset?)null : wakes.Min();
+        var dueChanged = due != State.ReminderDueAt;
+        State.ReminderDueAt = due;
 
         var changed = dueChanged || !ReferenceEquals(scoreBefore, State.Score)
             || !ReferenceEquals(before.Cadence, State.Cadence) || before.CadenceStatus != State.CadenceStatus || before.PolicyReference != State.PolicyReference
-            || before.Decisions != State.Decisions.Count || before.Events != State.PendingEvents.Count
+            || before.Decisions != State.Decisions.Count || before.Events != _events.Count
             || !before.Promises.SequenceEqual(State.Promises, ReferenceEqualityComparer.Instance)
             || !before.Plans.SequenceEqual(State.Plans, ReferenceEqualityComparer.Instance)
             || before.FirstStatementAt != State.FirstStatementAt || before.FinalNoticeAt != State.FinalNoticeAt
             || before.PlacedWithAgencyAt != State.PlacedWithAgencyAt || before.CreditBalanceSince != State.CreditBalanceSince;
-        if (changed) await PersistAsync();
-        if (creditChanged)
-            await grains.GetGrain<ICreditBalanceRegistryGrain>(Key.Facility).Update(Key, CreditItem(balances));
-        await PublishEventsAsync();
-        await PublishWorklistEntryAsync(balances, onHold, now);
-        await PublishKpiFactsAsync(balances, now);
+        if (changed) _dirty = true;
+        PublishCredit(balances, now);
+        PublishWorklistEntry(balances, onHold, person.PreferredLanguage, now);
+        PublishKpiFacts(balances, now);
     }
 
     private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)
@@ -530,14 +547,15 @@ public sealed partial class PatientAccountGrain(
                             State.PlacedWithAgencyAt = now;
                             Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);
                         }
-                        await grains.GetGrain<IPlacementRegisterGrain>(Key.Facility).Place(new AgencyPlacement
+                        var placement = new AgencyPlacement
                         {
                             Account = Key, GuarantorId = State.GuarantorId, BalancePlaced = balances.PatientResponsibility, PlacedAt = State.PlacedWithAgencyAt.Value,
                             FirstStatementAt = State.FirstStatementAt, PolicyReference = policy.Reference,
-                        });
+                        };
+                        AddFacts(now, f => f with { Placement = placement });
                         break;
                 }
-                await audit.RecordAsync(clock, "account.cadence.step", Resource, Id, "ok", $"step={step.StepId};action={action};channel={channel};policy={policy.Reference}");
+                Audit("account.cadence.step", "ok", $"step={step.StepId};action={action};channel={channel};policy={policy.Reference}");
                 return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Done, action, channel, decision.Reason));
             }
             if (decision.Verdict == GateVerdict.Defer)
@@ -581,21 +599,25 @@ public sealed partial class PatientAccountGrain(
         if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
     }
 
-    /// <summary>One reminder per account, re-armed only when its due time changes (each change is a database write). True if it changed.</summary>
-    private async Task<bool> ArmReminderAsync(DateTimeOffset? due, DateTimeOffset now)
+    /// <summary>
+    /// Arms the one Orleans reminder for the committed due time, only when it differs from what is armed (each change
+    /// is a write to the reminders table), or removes it. A step already due gets a short fallback: the one-way call
+    /// that follows the commit normally takes it first.
+    /// </summary>
+    private async Task ArmReminderAsync()
     {
-        if (due == State.ReminderDueAt) return false;
+        var due = State.IsOpen ? State.ReminderDueAt : null;
+        if (due == _armedFor) return;
         if (due is { } at)
         {
-            var dueIn = at - now;
-            await this.RegisterOrUpdateReminder(CadenceReminder, dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, settings.ReminderPeriod);
+            var dueIn = at - clock.GetUtcNow();
+            await this.RegisterOrUpdateReminder(CadenceReminder, dueIn < StepFallback && _stepDue ? StepFallback : dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, settings.ReminderPeriod);
         }
         else if (await this.GetReminder(CadenceReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
-        State.ReminderDueAt = due;
-        return true;
+        _armedFor = due;
     }
 
     private List<StatementItem> StatementLines()
@@ -634,7 +656,7 @@ public sealed partial class PatientAccountGrain(
         string? entryId = null, string? previousStatus = null, string? status = null)
     {
         var key = Key;
-        State.PendingEvents.Add(new AccountEvent
+        _events.Add(new AccountEvent
         {
             EventId = AccountEvent.IdFor(Id, type, cause), Type = type, OccurredAt = now, Facility = key.Facility, AccountNumber = key.AccountNumber,
             Balances = AccountEventBalances.Of(balances), PreviousBalances = previous is null ? null : AccountEventBalances.Of(previous),
@@ -644,35 +666,84 @@ public sealed partial class PatientAccountGrain(
 
     private static string StatusName(CadenceStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
-    /// <summary>
-    /// Hands the stored pending events to the sink. If the sink cannot take them now they stay in the state and go at
-    /// the next call or activation: the account's own change has already succeeded and is not undone.
-    /// </summary>
-    private async Task PublishEventsAsync()
+    private void Audit(string action, string outcome, string? detail = null)
     {
-        if (State.PendingEvents.Count == 0) return;
+        var caller = CallerContext.Current;
+        _audit.Add(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, action, Resource, Id, outcome, caller.ClientAddress, caller.CorrelationId, detail));
+    }
+
+    private void AddFacts(DateTimeOffset now, Func<AccountProjectionFacts, AccountProjectionFacts> change) =>
+        _facts = change(_facts ?? new AccountProjectionFacts { Account = Key, At = now });
+
+    /// <summary>
+    /// The one durable write of a command: the state (if it changed), the ledger entries appended since the last
+    /// commit, the audit records and the events (the webhook events and the facts for the projections), in one
+    /// transaction of the journal. Then the reminder follows the committed due time, and a step that is due is taken by
+    /// a one-way call to this account. A failure drops the activation, so the next call reloads what is stored.
+    /// </summary>
+    private async Task CommitAsync()
+    {
+        var newEntries = State.Entries.Count > _storedEntries
+            ? State.Entries.Skip(_storedEntries).Select(e => serializer.SerializeToArray(e)).ToList()
+            : [];
+        if (newEntries.Count > 0 || _facts is not null || _events.Count > 0) _dirty = true;
+        if (!_dirty && _audit.Count == 0) return;
+
+        var events = _events.Select(e => new JournalEvent(e.EventId, e.Type, e.OccurredAt, serializer.SerializeToArray(e))).ToList();
+        if (_facts is { IsEmpty: false } facts)
+            events.Add(new JournalEvent($"{Id}/v{_version + 1}/facts", AccountProjectionFacts.EventType, facts.At, serializer.SerializeToArray(facts)));
+        var commit = new AccountCommit(Id, _version, _dirty ? Snapshot() : null, _storedEntries, newEntries, _audit.ToList(), events);
+        _audit.Clear();
+        _events.Clear();
+        _facts = null;
         try
         {
-            await events.PublishAsync(State.PendingEvents.ToList());
-            State.PendingEvents.Clear(); // stored cleared with the next write; publishing again until then is harmless
+            await journal.WriteAsync(commit);
         }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+        catch (Exception ex)
         {
-            // Kept for the next try.
+            // The in-memory state is ahead of (or beside) what is stored: drop this activation so the next call reloads.
+            _dirty = false;
+            _stepDue = false;
+            DeactivateOnIdle();
+            // The type only: the error may carry account numbers and amounts.
+            logger.LogWarning("An account command's commit failed ({Error}); the activation reloads on the next call", ex.GetType().Name);
+            if (CommitOutcome.IsKnownNotStored(ex))
+                throw new CommandNotStoredException("The database rolled the command back: nothing of it was stored. Retry with the same idempotency key.");
+            throw new CommandOutcomeUnknownException("The command failed while it was being committed: it may or may not be stored. Retry with the same idempotency key; a stored command is returned, not repeated.");
+        }
+        if (commit.Snapshot is not null) _version++;
+        _storedEntries = State.Entries.Count;
+        _dirty = false;
+
+        try
+        {
+            await ArmReminderAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Committed all the same; the due time is in the state, and the next activation or command re-arms it.
+            logger.LogWarning("Could not arm an account's cadence reminder ({Error})", ex.GetType().Name);
+        }
+        if (_stepDue)
+        {
+            _stepDue = false;
+            await this.AsReference<IPatientAccountGrain>().Reevaluate(); // one-way: queued behind this call
         }
     }
 
-    private async Task PersistAsync()
+    /// <summary>The state without the ledger (the ledger's rows are stored on their own).</summary>
+    private byte[] Snapshot()
     {
+        var entries = State.Entries;
+        State.Entries = [];
         try
         {
-            await account.WriteStateAsync();
+            return serializer.SerializeToArray(State);
         }
-        catch
+        finally
         {
-            // The in-memory state is ahead of storage: drop this activation so the next call reloads what is stored.
-            DeactivateOnIdle();
-            throw;
+            State.Entries = entries;
         }
     }
 

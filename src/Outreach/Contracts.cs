@@ -83,6 +83,8 @@ public enum OutboxStatus
     Failed,
     /// <summary>The vendor reported that it bounced (a delivery receipt).</summary>
     Bounced,
+    /// <summary>Never sent: before it went, the account stopped being collected (paid, in credit, on hold, promise or plan).</summary>
+    Cancelled,
 }
 
 /// <summary>A message as the outbox stores it.</summary>

@@ -16,7 +16,7 @@ public sealed class GroupCommit<T> : IAsyncDisposable
 {
     private readonly Channel<(IReadOnlyList<T> Items, TaskCompletionSource Done)> _pending =
         Channel.CreateUnbounded<(IReadOnlyList<T>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<IReadOnlyList<T>, Task> _commit;
+    private readonly Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> _commit;
     private readonly int _maxItems;
     private readonly ILogger _logger;
     private readonly string _what;
@@ -26,6 +26,19 @@ public sealed class GroupCommit<T> : IAsyncDisposable
     /// <param name="maxItems">At most this many items per transaction (a caller's items are never split).</param>
     /// <param name="what">What the items are, for the error log ("worklist changes").</param>
     public GroupCommit(Func<IReadOnlyList<T>, Task> commit, int maxItems, ILogger logger, string what)
+        : this(async requests =>
+        {
+            await commit(requests.SelectMany(r => r).ToList());
+            return new Exception?[requests.Count];
+        }, maxItems, logger, what)
+    {
+    }
+
+    /// <param name="commit">
+    /// Writes every caller's items in one transaction and returns, per caller, null or the reason that caller's items
+    /// alone were left out (a version conflict); a thrown exception fails every caller in the transaction.
+    /// </param>
+    public GroupCommit(Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> commit, int maxItems, ILogger logger, string what)
     {
         _commit = commit;
         _maxItems = maxItems;
@@ -57,8 +70,12 @@ public sealed class GroupCommit<T> : IAsyncDisposable
             }
             try
             {
-                await _commit(batch.SelectMany(b => b.Items).ToList());
-                foreach (var request in batch) request.Done.TrySetResult();
+                var refused = await _commit(batch.Select(b => b.Items).ToList());
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (refused[i] is { } reason) batch[i].Done.TrySetException(reason);
+                    else batch[i].Done.TrySetResult();
+                }
             }
             catch (Exception ex)
             {
@@ -85,8 +102,14 @@ public static class SqlStatements
     /// Runs the statements in the transaction: on PostgreSQL as batches (one round trip per few hundred statements);
     /// on SQLite, which is in process, with one prepared command per statement text, re-bound for every statement.
     /// </summary>
-    public static async Task ExecuteAsync(this DatabaseOptions database, DbConnection connection, DbTransaction transaction, IEnumerable<SqlStatement> statements)
+    public static async Task ExecuteAsync(this DatabaseOptions database, DbConnection connection, DbTransaction transaction, IEnumerable<SqlStatement> statements) =>
+        await database.ExecuteCountingAsync(connection, transaction, statements as IReadOnlyList<SqlStatement> ?? statements.ToList());
+
+    /// <summary>As <see cref="ExecuteAsync"/>, returning how many rows each statement changed, in order.</summary>
+    public static async Task<int[]> ExecuteCountingAsync(this DatabaseOptions database, DbConnection connection, DbTransaction transaction, IReadOnlyList<SqlStatement> statements)
     {
+        var counts = new int[statements.Count];
+        var next = 0;
         if (connection.CanCreateBatch && database.Provider == DatabaseProvider.PostgreSql)
         {
             foreach (var chunk in statements.Chunk(PostgresBatchSize))
@@ -107,8 +130,9 @@ public static class SqlStatements
                     batch.BatchCommands.Add(command);
                 }
                 await batch.ExecuteNonQueryAsync();
+                foreach (var command in batch.BatchCommands) counts[next++] = command.RecordsAffected;
             }
-            return;
+            return counts;
         }
         var commands = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
         try
@@ -123,12 +147,13 @@ public static class SqlStatements
                     commands[sql] = command;
                 }
                 for (var i = 0; i < parameters.Length; i++) command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
-                await command.ExecuteNonQueryAsync();
+                counts[next++] = await command.ExecuteNonQueryAsync();
             }
         }
         finally
         {
             foreach (var command in commands.Values) await command.DisposeAsync();
         }
+        return counts;
     }
 }

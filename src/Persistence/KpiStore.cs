@@ -21,8 +21,8 @@ public sealed record KpiTotalsRow(
     int CreditAccounts, long CreditCents, int PlacedAccounts, long PlacedPatientCents, long ChargesInWindowCents);
 
 /// <summary>
-/// The KPI reporting tables (deploy/sql/*/150-kpi.sql). Every account writes its row at the end of its cadence runs,
-/// which follow every posting, so writes use group commit (<see cref="GroupCommit{T}"/>).
+/// The KPI reporting tables (deploy/sql/*/150-kpi.sql). The KPI projection writes the rows from the accounts' committed
+/// facts, in batches, with group commit (<see cref="GroupCommit{T}"/>).
 /// </summary>
 public sealed class KpiStore : IAsyncDisposable
 {
@@ -37,6 +37,16 @@ public sealed class KpiStore : IAsyncDisposable
 
     /// <summary>Upserts the account's row and replaces its charge rows, in one transaction; completes once committed.</summary>
     public Task SaveAsync(AccountKpiRow row) => _writes.WriteAsync([row]);
+
+    /// <summary>Upserts several accounts' rows in one transaction (the KPI projection's batches).</summary>
+    public Task SaveAllAsync(IReadOnlyList<AccountKpiRow> rows) => _writes.WriteAsync(rows);
+
+    /// <summary>Empties the KPI tables (before the projection rebuilds them from the event log).</summary>
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await connection.Command("DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private const string UpsertSql = """
         INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,

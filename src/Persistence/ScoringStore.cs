@@ -79,22 +79,14 @@ public sealed class ScoringModelCatalog(DatabaseOptions database)
 /// Every open patient account, read from the grain-state table (the key is the grain's string key): how the engine
 /// walks the portfolio (rescoring, training exports) without keeping a second index.
 /// </summary>
-public sealed class AccountDirectory(DatabaseOptions database, string serviceId)
+public sealed class AccountDirectory(DatabaseOptions database)
 {
-    public const string AccountStateName = "patient-account";
-
-    /// <summary>Up to <paramref name="limit"/> account keys after <paramref name="afterKey"/>, in key order.</summary>
+    /// <summary>Up to <paramref name="limit"/> account keys after <paramref name="afterKey"/>, in key order (every account the journal holds).</summary>
     public async Task<IReadOnlyList<string>> PageAsync(string? afterKey, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
-            """
-            SELECT GrainIdExtensionString FROM OrleansStorage
-            WHERE ServiceId = @service AND GrainTypeString = @state AND PayloadBinary IS NOT NULL AND GrainIdExtensionString > @after
-            ORDER BY GrainIdExtensionString LIMIT @limit
-            """);
-        command.WithParameter("service", serviceId).WithParameter("state", AccountStateName)
-            .WithParameter("after", afterKey ?? "").WithParameter("limit", limit);
+        await using var command = connection.Command("SELECT account_id FROM account_stream WHERE account_id > @after ORDER BY account_id LIMIT @limit");
+        command.WithParameter("after", afterKey ?? "").WithParameter("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var keys = new List<string>(limit);
         while (await reader.ReadAsync(cancellationToken)) keys.Add(reader.GetString(0));
@@ -142,16 +134,23 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
     }
 
     /// <summary>A patient payment counts for every score of the account whose window it falls in.</summary>
-    public async Task RecordPaymentAsync(string accountId, long amountCents, DateTimeOffset paidAt, CancellationToken cancellationToken = default)
+    public async Task RecordPaymentAsync(string eventId, string accountId, long amountCents, DateTimeOffset paidAt, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.Command(
                 """
-                UPDATE score_outcome SET collected_cents = collected_cents + @amount
-                WHERE account_id = @account AND scored_at <= @paid_at AND window_ends_at >= @paid_at
+                INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at)
+                ON CONFLICT (event_id) DO NOTHING
                 """)
-            .WithParameter("account", accountId).WithParameter("amount", amountCents).WithParameter("paid_at", database.Timestamp(paidAt))
+            .WithParameter("event", eventId).WithParameter("account", accountId).WithParameter("amount", amountCents).WithParameter("paid_at", database.Timestamp(paidAt))
             .ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Forgets every recorded score and payment (before a rebuild of the projection from the event log).</summary>
+    public async Task ClearAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.Command("DELETE FROM score_outcome_payment; DELETE FROM score_outcome;").ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<ScoreOutcomeRow>> ReadAsync(string modelVersion, CancellationToken cancellationToken = default)
@@ -159,8 +158,11 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
             """
-            SELECT account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at
-            FROM score_outcome WHERE model_version = @version
+            SELECT o.account_id, o.model_version, o.challenger, o.scored_at, o.probability, o.patient_balance_cents,
+                   CAST(COALESCE((SELECT SUM(p.cents) FROM score_outcome_payment p
+                             WHERE p.account_id = o.account_id AND p.paid_at >= o.scored_at AND p.paid_at <= o.window_ends_at), 0) AS BIGINT),
+                   o.window_ends_at
+            FROM score_outcome o WHERE o.model_version = @version
             """);
         command.WithParameter("version", modelVersion);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

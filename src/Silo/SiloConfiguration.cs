@@ -19,6 +19,7 @@ public static class SiloConfiguration
         builder.Services.AddCollectionsScoring(builder.Configuration);
         builder.Services.AddCollectionsWorklist();
         builder.Services.AddCollectionsKpis();
+        builder.Services.AddCollectionsJournal(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -32,6 +33,7 @@ public static class SiloConfiguration
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
             }
             silo.AddCollectionsStorage(database);
+            silo.AddIncomingGrainCallFilter<GrainCallCycleGuard>().AddOutgoingGrainCallFilter<GrainCallCycleGuard>();
         });
         if (!settings.CoHostsGateway)
         {

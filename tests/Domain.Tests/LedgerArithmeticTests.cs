@@ -19,6 +19,21 @@ public sealed class LedgerArithmeticTests
     }
 
     [Fact]
+    public void Insurance_paying_late_after_the_patient_paid_part_of_their_share_leaves_the_patient_owing_nothing_and_the_account_in_credit()
+    {
+        var ledger = new LedgerBuilder();
+        ledger.Post(Charge(300.00m));
+        ledger.Post(ToPatient(300.00m));      // insurance said: the patient's share
+        ledger.Post(PatientPayment(100.00m));
+        ledger.Post(InsurancePayment(300.00m)); // then insurance paid after all
+
+        Assert.Equal(200.00m, ledger.Balances.PatientBalance);   // the patient's side of the ledger
+        Assert.Equal(-100.00m, ledger.Balances.Balance);
+        Assert.Equal(0m, ledger.Balances.PatientResponsibility);  // decided on the whole account: nothing to collect
+        Assert.Equal(100.00m, ledger.Balances.CreditBalance);     // owed back: the refund workflow
+    }
+
+    [Fact]
     public void An_insured_charge_is_pending_with_insurance_until_insurance_pays_and_transfers_the_rest()
     {
         var ledger = new LedgerBuilder();

@@ -44,6 +44,23 @@ public class EngineFixture : IAsyncLifetime
 
     public HttpClient Admin() => As(AdminKey);
 
+    /// <summary>
+    /// Waits until every projection of the account event log (worklist, KPIs, webhooks, registers, outbox reactions)
+    /// has applied every event committed so far, as an operator would see it in GET /api/admin/projections.
+    /// </summary>
+    public async Task ProjectionsCaughtUpAsync()
+    {
+        using var admin = Admin();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var status = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/admin/projections");
+            if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Projections still behind: {status}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Creates an API key for a role through the admin API.</summary>
     public async Task<string> KeyForAsync(string role)
     {

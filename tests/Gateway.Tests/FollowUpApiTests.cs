@@ -169,6 +169,7 @@ public sealed class CreditBalanceApiTests(EngineFixture engine)
         Assert.Equal(30.00m, view.GetProperty("balances").GetProperty("creditBalance").GetDecimal());
         Assert.Equal("idle", view.GetProperty("cadence").GetProperty("status").GetString());
         Assert.Equal(DateOnly.FromDateTime(DateTime.UtcNow).AddDays(60).ToString("yyyy-MM-dd"), view.GetProperty("refundDueBy").GetString());
+        await engine.ProjectionsCaughtUpAsync(); // the register is a projection of the committed events
         var report = await admin.GetJsonAsync($"/api/reports/credit-balances/{facility}");
         Assert.Contains(report.GetProperty("items").EnumerateArray(), i => i.GetProperty("account").GetProperty("accountNumber").GetString() == account.Split('/')[^1]);
 
@@ -185,6 +186,7 @@ public sealed class CreditBalanceApiTests(EngineFixture engine)
         var after = await admin.GetJsonAsync(account);
         Assert.Equal(0.00m, after.GetProperty("balances").GetProperty("creditBalance").GetDecimal());
         Assert.False(after.TryGetProperty("refundDueBy", out _));
+        await engine.ProjectionsCaughtUpAsync();
         var reportAfter = await admin.GetJsonAsync($"/api/reports/credit-balances/{facility}");
         Assert.DoesNotContain(reportAfter.GetProperty("items").EnumerateArray(), i => i.GetProperty("account").GetProperty("accountNumber").GetString() == account.Split('/')[^1]);
     }

@@ -55,6 +55,7 @@ public sealed class KpiApiTests(EngineFixture engine)
         await PostAsync(admin, overpaid, Charge(100m, daysAgo: 100));
         await PostAsync(admin, overpaid, Api.Payment(130m));
 
+        await engine.ProjectionsCaughtUpAsync(); // the KPI rows are a projection of the committed events
         var kpis = await admin.GetJsonAsync($"/api/kpis?facility={facility}");
 
         Assert.Equal(facility, kpis.GetProperty("facility").GetString());

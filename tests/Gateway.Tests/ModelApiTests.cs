@@ -169,6 +169,7 @@ public sealed class ModelApiTests(EngineFixture engine)
             }
             Assert.Equal(2, seen.Count);
 
+            await engine.ProjectionsCaughtUpAsync(); // outcomes per version are a projection of the committed events
             var comparison = await data.GetJsonAsync("/api/models/comparison");
             var challenger = comparison.EnumerateArray().Single(v => v.GetProperty("version").GetString() == version);
             Assert.Equal("challenger", challenger.GetProperty("role").GetString());

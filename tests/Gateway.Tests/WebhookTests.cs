@@ -32,6 +32,7 @@ public sealed class WebhookTests(WebhookEngineFixture engine) : IClassFixture<We
         using var admin = engine.Admin();
         var account = await Api.OpenAccountAsync(admin);
         (await Api.PostEntryAsync(admin, account, Api.Charge(120m))).EnsureSuccessStatusCode();
+        await engine.ProjectionsCaughtUpAsync(); // the charge's event goes out before the subscription exists
         var (id, secret) = await SubscribeAsync(admin, receiver, "balanceChanged");
         try
         {

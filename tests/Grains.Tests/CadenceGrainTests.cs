@@ -118,10 +118,12 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
 
         // The placement is in the facility's register (and so in the agency's file) until it is recalled.
         var register = Grains.GetGrain<IPlacementRegisterGrain>("MAIN");
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
         var placement = Assert.Single(await register.List(PlacementStatus.Placed), p => p.Account.ToString() == key);
         Assert.Equal(500.00m, placement.BalancePlaced);
         Assert.False((await account.RecallPlacement(null)).Succeeded); // a recall needs its reason
         Assert.True((await account.RecallPlacement("Patient applied for financial assistance")).Succeeded);
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
         Assert.DoesNotContain(await register.List(PlacementStatus.Placed), p => p.Account.ToString() == key);
         Assert.Equal(PlacementStatus.Recalled, (await register.List(null)).Single(p => p.Account.ToString() == key).Status);
     }
@@ -165,6 +167,46 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Equal(statement.AddDays(55), released.Value.Cadence.NextActionAt);
     }
 
+    /// <summary>
+    /// The deadlock found under faults: a guarantor's hold release used to wait for each account's re-evaluation while
+    /// an account with a step due was itself waiting on that guarantor; the release hung for 30 s and failed.
+    /// </summary>
+    [Fact]
+    public async Task Releasing_a_guarantor_hold_while_an_account_has_a_step_due_answers_at_once_and_resumes_the_cadence()
+    {
+        var (account, guarantorId) = await OpenSelfPayAsync(300.00m);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/Chicago");
+        var localDay16 = TimeZoneInfo.ConvertTime(fixture.Clock.GetUtcNow(), zone).Date.AddDays(16).AddHours(22);
+        fixture.Clock.Advance(new DateTimeOffset(localDay16, zone.GetUtcOffset(localDay16)) - fixture.Clock.GetUtcNow());
+        // The day-15 reminder fires at 22:00 local and is deferred to the next morning by the contact window.
+        await Eventually(account, v => v.Cadence!.Decisions.Any(d => d.StepId == "reminder-15" && d.Decision.Verdict == GateVerdict.Defer));
+
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        var held = await guarantor.PlaceHold(new HoldRequest { Reason = HoldReason.Bankruptcy, Note = "Chapter 7 notice" });
+        Assert.True(held.Succeeded);
+        await Eventually(account, v => v.Cadence!.Status == CadenceStatus.OnHold);
+        fixture.Clock.Advance(TimeSpan.FromHours(11));
+
+        var release = guarantor.ReleaseHold(held.Value!.Holds.Single().HoldId, "Case dismissed");
+        var answered = await Task.WhenAny(release, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.Same(release, answered);
+        Assert.True((await release).Succeeded);
+        var resumed = await AdvanceUntil(account, v => StepsDone(v).Contains("reminder-15"));
+        Assert.NotEqual(CadenceStatus.OnHold, resumed.Cadence!.Status);
+    }
+
+    /// <summary>Polls the account (no clock movement) until it shows what is expected; one-way notifications land within moments.</summary>
+    private static async Task<AccountView> Eventually(IPatientAccountGrain account, Func<AccountView, bool> done)
+    {
+        for (var i = 0; i < 400; i++)
+        {
+            var view = (await account.Get())!;
+            if (done(view)) return view;
+            await Task.Delay(25);
+        }
+        throw new TimeoutException("The account never reached the expected state.");
+    }
+
     [Fact]
     public async Task A_stop_reply_closes_texts_at_once_with_a_single_confirmation()
     {
@@ -202,11 +244,13 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
             var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
             return await store.QueryAsync(facility, today.AddDays(-89), today);
         }
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
         var before = await Totals();
         Assert.Equal((0, 0, 40000L), (before.PromisesKept, before.PromisesBroken, before.PatientResponsibilityCents));
 
         await AdvanceUntil(account, v => v.Promises.Single().Status == PromiseStatus.Broken);
 
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
         var totals = await Totals();
         Assert.Equal((0, 1), (totals.PromisesKept, totals.PromisesBroken));
         Assert.Equal(40000L, Assert.Single(totals.Aging).PatientBalanceCents);

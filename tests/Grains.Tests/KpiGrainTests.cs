@@ -35,6 +35,7 @@ public sealed class KpiGrainTests
             Assert.True((await elsewhere.Post(Samples.Charge(1000.00m, "c1"))).Succeeded);
 
             var store = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredService<KpiStore>();
+            await cluster.ProjectionsCaughtUpAsync(); // the KPI rows are a projection of the committed events
             var totals = await store.QueryAsync(facility, today.AddDays(-89), today);
 
             var aging = Assert.Single(totals.Aging);

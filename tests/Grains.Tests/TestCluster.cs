@@ -41,10 +41,12 @@ public static class TestClusters
             host.Services.AddCollectionsScoring(configuration);
             host.Services.AddCollectionsWorklist();
             host.Services.AddCollectionsKpis();
+            host.Services.AddCollectionsJournal(configuration);
         });
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddCollectionsStorage(database);
+            silo.AddIncomingGrainCallFilter<GrainCallCycleGuard>().AddOutgoingGrainCallFilter<GrainCallCycleGuard>();
             // Orleans keeps only reminders due within this window in memory and loads later ones on a periodic
             // refresh that runs on real time; a fake clock racing ahead must find every reminder already loaded.
             if (clock is not null)
@@ -54,6 +56,10 @@ public static class TestClusters
         await cluster.DeployAsync();
         return cluster;
     }
+
+    /// <summary>Waits until every projection (worklist, KPIs, registers, webhooks, outbox reactions) has applied every event committed so far.</summary>
+    public static Task ProjectionsCaughtUpAsync(this InProcessTestCluster cluster) =>
+        cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredService<ProjectionRunner>().CatchUpAsync(TimeSpan.FromSeconds(20));
 }
 
 /// <summary>One SQLite-backed cluster shared by the tests of a collection.</summary>

@@ -47,6 +47,9 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
 
     private IWorklistQueueGrain Queue(string queueId) => Grains.GetGrain<IWorklistQueueGrain>(queueId);
 
+    /// <summary>The worklist is a projection of the accounts' committed events: wait for it to apply them.</summary>
+    private Task Synced() => fixture.Cluster.ProjectionsCaughtUpAsync();
+
     /// <summary>Moves the clock on to the next 15:00 UTC on a weekday (earlier tests may have left it anywhere).</summary>
     private void AtAustinMorning()
     {
@@ -67,6 +70,8 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
         Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
         var charged = await account.Post(Samples.Charge(charge, "c1") with { ServiceDate = DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-2) });
         Assert.True(charged.Succeeded, string.Join("; ", charged.Errors.Select(e => e.Message)));
+        await account.Get(); // answered after the statement the charge made due (a command of its own, queued first)
+        await Synced();
         return (account, key, guarantor);
     }
 
@@ -145,6 +150,8 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
         var (personHeld, personHeldKey, personHeldGuarantor) = await OpenAsync(facility, 500m);
         Assert.True((await disputed.PlaceHold(new HoldRequest { Reason = HoldReason.Dispute, Note = "Patient disputes the charge" })).Succeeded);
         Assert.True((await personHeldGuarantor.PlaceHold(new HoldRequest { Reason = HoldReason.Bankruptcy, Note = "Chapter 7 notice received" })).Succeeded);
+        for (var i = 0; i < 200 && (await personHeld.Get())!.Cadence!.Status != CadenceStatus.OnHold; i++) await Task.Delay(25); // told one-way
+        await Synced();
 
         // What the accounts themselves say now.
         Assert.Equal("calls.7-in-7", (await sevenCalls.CheckCall()).Decision.Rule);
@@ -187,9 +194,11 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
         Assert.Equal(DateOnly.FromDateTime(Now.UtcDateTime), entry.OldestBalanceDate); // aging counts from the first statement
 
         await account.Post(Samples.Payment(100m, "p1"));
+        await Synced();
         Assert.Equal((200m, 100m), ((await queue.Get(key))!.PatientBalance, (await queue.Get(key))!.ExpectedRecovery));
 
         await account.Post(Samples.Payment(200m, "p2"));
+        await Synced();
         Assert.Null(await queue.Get(key));
         Assert.Equal(0, (await queue.Stats(null)).Depth);
     }
@@ -205,6 +214,7 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
 
         var promised = await account.MakePromise(new PromiseRequest { Amount = 150m, PromisedDate = DateOnly.FromDateTime(Now.UtcDateTime).AddDays(10) });
         Assert.Equal(CadenceStatus.PromisePending, promised.Value!.Cadence!.Status);
+        await Synced();
         Assert.Null(await queue.Get(key));
         Assert.Equal(GateVerdict.Deny, (await account.CheckCall()).Decision.Verdict);
 
@@ -215,6 +225,7 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
             if (next is { } at && at > Now) fixture.Clock.Advance(at - Now);
             else await Task.Delay(25);
         }
+        await Synced();
         var view = (await account.Get())!;
         Assert.Equal(PromiseStatus.Broken, view.Promises.Single().Status);
         Assert.NotNull(await queue.Get(key));
@@ -250,11 +261,14 @@ public sealed class WorklistGrainTests(WorklistClusterFixture fixture)
         var queue = Queue(facility);
         var (account, key, _) = await OpenAsync(facility, 350m);
         Assert.Equal(GateVerdict.Allow, (await LogAgentCall(account, ContactOutcome.RightPartyContact)).Value!.Verdict);
+        await Synced();
 
         Assert.Null(await queue.Next("jane")); // the entry was stale; the gate says not for 7 days
         Assert.Equal(Now.AddDays(7), (await queue.Get(key))!.CallableFrom);
 
-        await account.Reevaluate(); // the account's own dry run agrees: its entry now carries the same not-before
+        await account.Reevaluate(); // nothing about the account changed: it publishes nothing, and the queue keeps its not-before
+        await account.Get();
+        await Synced();
         Assert.Equal(Now.AddDays(7), (await queue.Get(key))!.CallableFrom);
         fixture.Clock.Advance(TimeSpan.FromDays(7));
         Assert.Equal(key, (await queue.Next("jane"))!.Lease.Entry.Account);

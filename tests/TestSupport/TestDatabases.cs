@@ -25,10 +25,22 @@ public static class TestDatabases
         return database;
     }
 
+    /// <summary>
+    /// A new, empty database on the test server for each caller: the account journal, its event log and the
+    /// projections' checkpoints belong to one deployment, so tests never share them.
+    /// </summary>
     public static async Task<DatabaseOptions> PostgresAsync()
     {
-        var database = DatabaseOptions.Postgres(PostgresConnectionString
-            ?? throw new InvalidOperationException($"{PostgresVariable} is not set: run the tests with scripts/test.sh, which starts PostgreSQL."));
+        var server = PostgresConnectionString
+            ?? throw new InvalidOperationException($"{PostgresVariable} is not set: run the tests with scripts/test.sh, which starts PostgreSQL.");
+        var name = "collections_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new Npgsql.NpgsqlConnection(server))
+        {
+            await admin.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var database = DatabaseOptions.Postgres(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString);
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
         return database;
     }

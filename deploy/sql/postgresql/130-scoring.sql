@@ -26,3 +26,13 @@ CREATE TABLE IF NOT EXISTS score_outcome (
     PRIMARY KEY (account_id, model_version)
 );
 CREATE INDEX IF NOT EXISTS ix_score_outcome_version ON score_outcome (model_version);
+
+-- Patient payments counted toward score outcomes, one row per payment event (the scoring-outcome projection applies
+-- each event once, whatever it replays); collected_cents above is left at 0 and the sum is taken from here.
+CREATE TABLE IF NOT EXISTS score_outcome_payment (
+    event_id    TEXT NOT NULL PRIMARY KEY,
+    account_id  TEXT NOT NULL,
+    cents       BIGINT NOT NULL,
+    paid_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_score_outcome_payment_account ON score_outcome_payment (account_id, paid_at);

@@ -6,34 +6,36 @@ using Collections.Domain.Arrangements;
 namespace Collections.Domain.Kpi;
 
 /// <summary>Gross charges with one effective date (charges later reversed are left out).</summary>
-public sealed record ChargeOnDate(DateOnly EffectiveDate, decimal Amount);
+[GenerateSerializer, Immutable, Alias("collections.ChargeOnDate")]
+public sealed record ChargeOnDate([property: Id(0)] DateOnly EffectiveDate, [property: Id(1)] decimal Amount);
 
 /// <summary>
 /// What one account contributes to the supervisors' portfolio figures. The account keeps this row current in the
 /// reporting tables; <see cref="PortfolioKpis"/> turns the sums of many rows into the figures.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("collections.AccountKpiFacts")]
 public sealed record AccountKpiFacts
 {
-    public required string Facility { get; init; }
-    public required string AccountNumber { get; init; }
+    [Id(0)] public required string Facility { get; init; }
+    [Id(1)] public required string AccountNumber { get; init; }
     /// <summary>Signed: negative when the patient paid more than their share.</summary>
-    public required decimal PatientBalance { get; init; }
+    [Id(2)] public required decimal PatientBalance { get; init; }
     /// <summary>Signed, as on the ledger.</summary>
-    public required decimal InsuranceBalance { get; init; }
+    [Id(3)] public required decimal InsuranceBalance { get; init; }
     /// <summary>Money owed back (the account's whole balance is negative); such an account is not in A/R.</summary>
-    public required decimal CreditBalance { get; init; }
+    [Id(4)] public required decimal CreditBalance { get; init; }
     /// <summary>The date the account ages from (first patient statement, else earliest service date, else opening).</summary>
-    public required DateOnly? AgingBasisDate { get; init; }
+    [Id(5)] public required DateOnly? AgingBasisDate { get; init; }
     /// <summary>Everything made the patient's to pay: patient charges and transfers to the patient, less transfers back to insurance (reversed entries left out).</summary>
-    public required decimal PatientResponsibilityTotal { get; init; }
+    [Id(6)] public required decimal PatientResponsibilityTotal { get; init; }
     /// <summary>Patient payments less refunds to the patient (reversed entries left out).</summary>
-    public required decimal PatientPaidTotal { get; init; }
-    public required int PromisesKept { get; init; }
-    public required int PromisesBroken { get; init; }
+    [Id(7)] public required decimal PatientPaidTotal { get; init; }
+    [Id(8)] public required int PromisesKept { get; init; }
+    [Id(9)] public required int PromisesBroken { get; init; }
     /// <summary>Placed with a collection agency and not recalled.</summary>
-    public required bool PlacedWithAgency { get; init; }
+    [Id(10)] public required bool PlacedWithAgency { get; init; }
     /// <summary>Gross charges (either party) by effective date, oldest first; charges later reversed are left out.</summary>
-    public required IReadOnlyList<ChargeOnDate> ChargesByDate { get; init; }
+    [Id(11)] public required IReadOnlyList<ChargeOnDate> ChargesByDate { get; init; }
 
     /// <summary>What is owed on the account by anyone (negative when in credit).</summary>
     public decimal Balance => PatientBalance + InsuranceBalance;

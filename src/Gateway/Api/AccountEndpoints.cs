@@ -90,7 +90,26 @@ public static class AdministrationEndpoints
 
         api.MapGet("/audit", ReadAudit).WithTags("Audit").RequireAuthorization(Policies.ReadAudit)
             .WithSummary("Read the audit trail, newest first, optionally for one resource (resourceType=account&resourceId=FAC/123).");
+
+        var projections = api.MapGroup("/admin/projections").WithTags("Projections").RequireAuthorization(Policies.ManageKeys);
+        projections.MapGet("/", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IProjectionControlGrain>(0).Status()))
+            .WithName("GetProjections")
+            .WithSummary("Each projection of the account event log (worklist, KPIs, webhooks, registers, outbox reactions): its checkpoint, the head of the log, and its lag.");
+        projections.MapPost("/{name}/rebuild", RebuildProjection).WithName("RebuildProjection")
+            .WithSummary("Empties a projection's view and replays the event log into it from the start (idempotent; the view catches up in the background).");
         return api;
+    }
+
+    private static async Task<Results<Accepted, ProblemHttpResult>> RebuildProjection(
+        string name, IGrainFactory grains, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var rebuilt = await grains.GetGrain<IProjectionControlGrain>(0).Rebuild(name);
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "projection.rebuild", "projection", name,
+            rebuilt ? "ok" : "not-found", caller.ClientAddress, caller.CorrelationId), ct);
+        return rebuilt
+            ? TypedResults.Accepted("/api/admin/projections")
+            : Problems.NotFound("projection.not-found", "No projection has this name; GET /api/admin/projections lists them.");
     }
 
     private static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(

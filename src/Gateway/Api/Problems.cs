@@ -100,16 +100,38 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         {
             var route = (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
             logger.LogError(exception, "Unhandled error while serving {RequestMethod} {RouteTemplate}", httpContext.Request.Method, route);
-            problem = new ProblemDetails
-            {
-                Status = StatusCodes.Status500InternalServerError,
-                Title = "Something went wrong",
-                Type = Problems.TypePrefix + "internal",
-                Detail = "The request could not be completed. Nothing partial was stored; it is safe to retry with the same Idempotency-Key.",
-            };
+            problem = Unexpected(httpContext.Request.Method, exception);
         }
         problem.Extensions["traceId"] = httpContext.TraceIdentifier;
         httpContext.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable) httpContext.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>
+    /// An unexpected failure, told truthfully: a read changed nothing; a change the database is known to have rolled
+    /// back stored nothing (503, retry); any other failed change may or may not have been committed before the failure,
+    /// so the answer says the outcome is unknown and that a retry with the same Idempotency-Key returns the result.
+    /// </summary>
+    private static ProblemDetails Unexpected(string method, Exception exception)
+    {
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+            return Problem(StatusCodes.Status500InternalServerError, "Something went wrong", "internal",
+                "The request could not be completed. It only reads, so nothing was changed; it is safe to retry.");
+        if (exception is Grains.CommandNotStoredException || Persistence.CommitOutcome.IsKnownNotStored(exception))
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Not stored, try again", "commit.not-stored",
+                "The change was not stored (the database rolled it back). Retry with the same Idempotency-Key.");
+        return Problem(StatusCodes.Status500InternalServerError, "Outcome unknown", "outcome.unknown",
+            "The request failed at a point where the change may already have been stored. Retry with the same Idempotency-Key: " +
+            "if it was stored, the retry returns that result and changes nothing more; if not, the retry makes the change once.");
+    }
+
+    private static ProblemDetails Problem(int status, string title, string code, string detail) => new()
+    {
+        Status = status,
+        Title = title,
+        Type = Problems.TypePrefix + code,
+        Detail = detail,
+        Extensions = { ["code"] = code },
+    };
 }

@@ -35,7 +35,7 @@ public static class GatewayExtensions
         services.AddSingleton<ApiKeyStore>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
-        services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>(), settings.ServiceId));
+        services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -49,7 +49,9 @@ public static class GatewayExtensions
     }
 
     public static void AddCollectionsHealthChecks(this IServiceCollection services) =>
-        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
+            .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"]);
 
     /// <summary>The gateway as an Orleans client of a PostgreSQL-clustered silo pool (cluster profile).</summary>
     public static void AddCollectionsClusterClient(this WebApplicationBuilder builder, EngineSettings settings)
@@ -109,6 +111,31 @@ internal sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
         catch (Exception ex)
         {
             return HealthCheckResult.Unhealthy("the cluster did not answer", ex);
+        }
+    }
+}
+
+/// <summary>
+/// Degraded (still ready: commands are served) when a projection of the event log has fallen behind by more than
+/// Collections:Projections:MaxLag; the description names the projections and their lag, never an account.
+/// </summary>
+internal sealed class ProjectionHealthCheck(IGrainFactory grains, IConfiguration configuration) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var maxLag = configuration.GetValue("Collections:Projections:MaxLag", TimeSpan.FromSeconds(30));
+        try
+        {
+            var status = await grains.GetGrain<IProjectionControlGrain>(0).Status().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var behind = status.Where(s => s.LagSeconds > maxLag.TotalSeconds).ToList();
+            var data = status.ToDictionary(s => s.Name, s => (object)s.LagSeconds);
+            return behind.Count == 0
+                ? HealthCheckResult.Healthy("projections current", data)
+                : HealthCheckResult.Degraded($"behind by more than {maxLag.TotalSeconds:0} s: {string.Join(", ", behind.Select(b => $"{b.Name} ({b.LagSeconds:0} s)"))}", data: data);
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Degraded("projection status unavailable", ex);
         }
     }
 }

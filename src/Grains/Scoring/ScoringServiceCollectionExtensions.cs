@@ -24,7 +24,7 @@ public static class ScoringServiceCollectionExtensions
         services.TryAddSingleton(settings);
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
-        services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>(), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<LiveScoringModels>();
         services.TryAddSingleton<AccountScoring>();
         if (settings.Enabled) services.AddHostedService<ScoringModelRefresher>();

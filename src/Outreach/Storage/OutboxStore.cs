@@ -38,6 +38,12 @@ public interface IOutboxStore
 
     /// <summary>Keeps the receipt and updates the message's status. False if no such message is in the outbox.</summary>
     Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Cancels the account's collection messages (statements, reminders, final notices, installment reminders) still
+    /// waiting to go that were queued at or before <paramref name="queuedBy"/>; returns how many. Idempotent.
+    /// </summary>
+    Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default);
 }
 
 public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock) : IOutboxStore
@@ -212,6 +218,24 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
             result.Add(new DeliveryAttempt(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), database.ReadTimestamp(reader, 3),
                 database.ReadTimestamp(reader, 4), reader.GetString(5), reader.StringOrNull(6), reader.StringOrNull(7)));
         return result;
+    }
+
+    /// <summary>What collection contact sends; receipts, opt-out confirmations and the like are never cancelled.</summary>
+    public static readonly IReadOnlyList<OutreachAction> CollectionActions =
+        [OutreachAction.PatientStatement, OutreachAction.EmailReminder, OutreachAction.SmsReminder, OutreachAction.Letter, OutreachAction.FinalNotice, OutreachAction.InstallmentReminder];
+
+    public async Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default)
+    {
+        var actions = string.Join(", ", CollectionActions.Select(a => $"'{a}'"));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"""
+             UPDATE outreach_outbox SET status = 'cancelled', next_attempt_at = NULL, updated_at = @now, last_error = @reason
+             WHERE facility = @facility AND account_number = @account AND status = 'pending' AND created_at <= @queued_by AND action IN ({actions})
+             """);
+        command.WithParameter("now", database.Timestamp(clock.GetUtcNow())).WithParameter("reason", $"cancelled: {reason}")
+            .WithParameter("facility", facility).WithParameter("account", accountNumber).WithParameter("queued_by", database.Timestamp(queuedBy));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default)

@@ -1,0 +1,131 @@
+using System.Globalization;
+
+namespace Collections.Persistence;
+
+/// <summary>Where a reader of the event log stands: the last event it has taken, in commit order.</summary>
+public readonly record struct LogPosition(long Tx, long Position) : IComparable<LogPosition>
+{
+    public static readonly LogPosition Start = new(0, 0);
+    public int CompareTo(LogPosition other) => Tx != other.Tx ? Tx.CompareTo(other.Tx) : Position.CompareTo(other.Position);
+    public static bool operator <(LogPosition a, LogPosition b) => a.CompareTo(b) < 0;
+    public static bool operator >(LogPosition a, LogPosition b) => a.CompareTo(b) > 0;
+    public static bool operator <=(LogPosition a, LogPosition b) => a.CompareTo(b) <= 0;
+    public static bool operator >=(LogPosition a, LogPosition b) => a.CompareTo(b) >= 0;
+    public override string ToString() => Tx == 0 ? Position.ToString(CultureInfo.InvariantCulture) : $"{Tx}:{Position}";
+}
+
+/// <summary>One committed event as the projections read it.</summary>
+public sealed record LoggedEvent(LogPosition At, string AccountId, string EventId, string Type, DateTimeOffset OccurredAt, byte[] Payload);
+
+/// <summary>A projection's checkpoint row.</summary>
+public sealed record ProjectionCheckpoint(string Name, LogPosition At, string? Owner, DateTimeOffset? LeaseUntil, DateTimeOffset? UpdatedAt);
+
+/// <summary>
+/// Reads the account event log in commit order and keeps the projections' checkpoints and leases. On SQLite one
+/// writer at a time makes position order commit order. On PostgreSQL a sequence is not commit order, so only rows of
+/// transactions older than the oldest one still running are read (they can no longer be joined by an earlier row),
+/// ordered by (transaction id, position): nothing committed late is ever skipped.
+/// </summary>
+public sealed class AccountEventLog(DatabaseOptions database)
+{
+    private bool Postgres => database.Provider == DatabaseProvider.PostgreSql;
+
+    /// <summary>Up to <paramref name="limit"/> committed events after <paramref name="after"/>, of the given types (all when null).</summary>
+    public async Task<IReadOnlyList<LoggedEvent>> ReadAsync(LogPosition after, int limit, IReadOnlyCollection<string>? types = null, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var typeFilter = types is null ? "" : $" AND type IN ({string.Join(", ", types.Select((_, i) => "@t" + i))})";
+        var sql = Postgres
+            ? $"""
+               SELECT tx::text::bigint, position, account_id, event_id, type, occurred_at, payload FROM account_event_log
+               WHERE (tx, position) > (@tx::text::xid8, @position) AND tx < pg_snapshot_xmin(pg_current_snapshot()){typeFilter}
+               ORDER BY tx, position LIMIT @limit
+               """
+            : $"SELECT 0, position, account_id, event_id, type, occurred_at, payload FROM account_event_log WHERE position > @position{typeFilter} ORDER BY position LIMIT @limit";
+        await using var command = connection.Command(sql).WithParameter("position", after.Position).WithParameter("limit", limit);
+        if (Postgres) command.WithParameter("tx", after.Tx.ToString(CultureInfo.InvariantCulture));
+        var i = 0;
+        foreach (var type in types ?? []) command.WithParameter("t" + i++, type);
+        var events = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            events.Add(new LoggedEvent(new LogPosition(reader.GetInt64(0), reader.GetInt64(1)), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                database.ReadTimestamp(reader, 5), (byte[])reader.GetValue(6)));
+        return events;
+    }
+
+    /// <summary>The newest committed event's position and time (Start and null on an empty log).</summary>
+    public async Task<(LogPosition At, DateTimeOffset? OccurredAt)> HeadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var sql = Postgres
+            ? "SELECT tx::text::bigint, position, occurred_at FROM account_event_log WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx DESC, position DESC LIMIT 1"
+            : "SELECT 0, position, occurred_at FROM account_event_log ORDER BY position DESC LIMIT 1";
+        await using var command = connection.Command(sql);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (new LogPosition(reader.GetInt64(0), reader.GetInt64(1)), database.ReadTimestamp(reader, 2))
+            : (LogPosition.Start, null);
+    }
+
+    /// <summary>The time of the oldest committed event after <paramref name="after"/> (null: nothing waiting).</summary>
+    public async Task<DateTimeOffset?> OldestAfterAsync(LogPosition after, CancellationToken cancellationToken = default)
+    {
+        var next = await ReadAsync(after, 1, null, cancellationToken);
+        return next.Count == 0 ? null : next[0].OccurredAt;
+    }
+
+    public async Task<IReadOnlyList<ProjectionCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT name, tx, position, owner, lease_until, updated_at FROM projection_checkpoint ORDER BY name");
+        var rows = new List<ProjectionCheckpoint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new ProjectionCheckpoint(reader.GetString(0), new LogPosition(reader.GetInt64(1), reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : database.ReadTimestamp(reader, 4),
+                reader.IsDBNull(5) ? null : database.ReadTimestamp(reader, 5)));
+        return rows;
+    }
+
+    /// <summary>
+    /// Takes or renews the lease on a projection for <paramref name="owner"/> (one runner per projection in a cluster)
+    /// and returns its checkpoint; null while another owner's lease runs.
+    /// </summary>
+    public async Task<LogPosition?> AcquireAsync(string name, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var insert = Postgres
+            ? "INSERT INTO projection_checkpoint (name) VALUES (@name) ON CONFLICT (name) DO NOTHING"
+            : "INSERT OR IGNORE INTO projection_checkpoint (name) VALUES (@name)";
+        await connection.Command(insert).WithParameter("name", name).ExecuteNonQueryAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"""
+             UPDATE projection_checkpoint SET owner = @owner, lease_until = @until
+             WHERE name = @name AND (owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)
+             RETURNING tx, position
+             """)
+            .WithParameter("owner", owner).WithParameter("until", database.Timestamp(now + lease)).WithParameter("name", name).WithParameter("now", database.Timestamp(now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new LogPosition(reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    /// <summary>Moves the checkpoint on, if <paramref name="owner"/> still holds the lease; false if it lost it.</summary>
+    public async Task<bool> SaveAsync(string name, string owner, LogPosition at, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("UPDATE projection_checkpoint SET tx = @tx, position = @position, updated_at = @now WHERE name = @name AND owner = @owner")
+            .WithParameter("tx", at.Tx).WithParameter("position", at.Position).WithParameter("now", database.Timestamp(now)).WithParameter("name", name).WithParameter("owner", owner);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Sets a projection back to the start of the log (a rebuild), whoever holds it.</summary>
+    public async Task ResetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // The owner is dropped too, so a runner in the middle of a batch cannot move the checkpoint past the reset.
+        await connection.Command("UPDATE projection_checkpoint SET tx = 0, position = 0, owner = NULL, lease_until = NULL, updated_at = NULL WHERE name = @name")
+            .WithParameter("name", name).ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Collections.Persistence;
+
+/// <summary>An event raised by an account command, as the journal stores it (the payload is the grain's serialized event).</summary>
+public sealed record JournalEvent(string EventId, string Type, DateTimeOffset OccurredAt, byte[] Payload);
+
+/// <summary>
+/// What one account command commits, all together: the account's new state (null when the command changed nothing,
+/// e.g. a read or a refusal), the ledger entries it appended, its audit records and the events it raised.
+/// </summary>
+public sealed record AccountCommit(
+    string AccountId,
+    long ExpectedVersion,
+    byte[]? Snapshot,
+    int FirstNewEntrySeq,
+    IReadOnlyList<byte[]> NewEntries,
+    IReadOnlyList<AuditEvent> Audit,
+    IReadOnlyList<JournalEvent> Events);
+
+/// <summary>An account as stored: its state without the ledger, the ledger entries in order, and the version.</summary>
+public sealed record StoredAccount(long Version, byte[] Snapshot, IReadOnlyList<byte[]> Entries);
+
+/// <summary>
+/// Another activation of the account wrote first (during a membership change Orleans can briefly run two): this
+/// command's commit was left out of the transaction, so nothing of it was stored.
+/// </summary>
+public sealed class AccountVersionConflictException(string message) : Exception(message)
+{
+    public AccountVersionConflictException() : this("The account was changed by another activation; nothing of this command was stored.") { }
+    public AccountVersionConflictException(string message, Exception inner) : this(message + " " + inner.Message) { }
+}
+
+/// <summary>The database refused or lost the transaction before it was asked to commit: nothing of it was stored.</summary>
+public sealed class CommitNotStoredException(string message, Exception inner) : Exception(message, inner)
+{
+    public CommitNotStoredException() : this("The transaction was rolled back before commit; nothing was stored.", new InvalidOperationException()) { }
+    public CommitNotStoredException(string message) : this(message, new InvalidOperationException(message)) { }
+}
+
+/// <summary>Whether a failure is known to have stored nothing (the only case an answer may say so).</summary>
+public static class CommitOutcome
+{
+    public static bool IsKnownNotStored(Exception exception) => exception switch
+    {
+        AccountVersionConflictException or CommitNotStoredException => true,
+        AggregateException { InnerExceptions.Count: 1 } a => IsKnownNotStored(a.InnerExceptions[0]),
+        _ => exception.InnerException is { } inner && exception is not DbException && IsKnownNotStored(inner),
+    };
+}
+
+/// <summary>
+/// The accounts' durable store. Every account command becomes one <see cref="AccountCommit"/>; commits from many
+/// grains share one transaction and one flush (<see cref="GroupCommit{T}"/>): each account's state row is written
+/// only if its version is still the one the grain loaded (a conflict leaves that account's commit out and fails that
+/// command alone), then the ledger rows, audit records and events of every commit that passed, then one COMMIT. The
+/// ledger is appended, never rewritten, so a long-lived account's commit costs the same as a new one's.
+/// </summary>
+public sealed class AccountJournal : IAsyncDisposable
+{
+    private readonly DatabaseOptions _database;
+    private readonly GroupCommit<AccountCommit> _writes;
+
+    public AccountJournal(DatabaseOptions database, ILogger<AccountJournal> logger)
+    {
+        _database = database;
+        _writes = new GroupCommit<AccountCommit>(CommitAsync, maxItems: 512, logger, "account commits");
+    }
+
+    /// <summary>Completes once the commit is durable; throws <see cref="AccountVersionConflictException"/> on a conflict.</summary>
+    public Task WriteAsync(AccountCommit commit) => _writes.WriteAsync([commit]);
+
+    /// <summary>The stored account, or null if it was never written.</summary>
+    public async Task<StoredAccount?> ReadAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        long version;
+        byte[] snapshot;
+        await using (var command = connection.Command("SELECT version, snapshot FROM account_stream WHERE account_id = @id").WithParameter("id", accountId))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken)) return null;
+            version = reader.GetInt64(0);
+            snapshot = (byte[])reader.GetValue(1);
+        }
+        var entries = new List<byte[]>();
+        await using (var command = connection.Command("SELECT entry FROM account_ledger WHERE account_id = @id ORDER BY seq").WithParameter("id", accountId))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) entries.Add((byte[])reader.GetValue(0));
+        }
+        return new StoredAccount(version, snapshot, entries);
+    }
+
+    private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<AccountCommit>> requests)
+    {
+        var commits = requests.Select(r => r[0]).ToList();
+        var refused = new Exception?[commits.Count];
+        await using var connection = await _database.OpenAsync();
+        DbTransaction transaction;
+        try
+        {
+            transaction = await connection.BeginTransactionAsync();
+        }
+        catch (DbException ex)
+        {
+            throw new CommitNotStoredException("The database did not start the transaction; nothing was stored.", ex);
+        }
+        await using (transaction)
+        {
+            var now = _database.Timestamp(DateTimeOffset.UtcNow);
+            try
+            {
+                // 1. State rows, each guarded by its version; a row count of 0 is a conflict for that account alone.
+                var guarded = new List<(int Index, SqlStatement Statement)>();
+                for (var i = 0; i < commits.Count; i++)
+                {
+                    var c = commits[i];
+                    if (c.Snapshot is null) continue;
+                    guarded.Add((i, c.ExpectedVersion == 0
+                        ? new SqlStatement(InsertStream(), [("id", c.AccountId), ("version", 1L), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now)])
+                        : new SqlStatement(
+                            "UPDATE account_stream SET version = @version + 1, entry_count = @entries, snapshot = @snapshot, updated_at = @at WHERE account_id = @id AND version = @version",
+                            [("version", c.ExpectedVersion), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now), ("id", c.AccountId)])));
+                }
+                var counts = await _database.ExecuteCountingAsync(connection, transaction, guarded.Select(g => g.Statement).ToList());
+                for (var k = 0; k < guarded.Count; k++)
+                    if (counts[k] != 1)
+                        refused[guarded[k].Index] = new AccountVersionConflictException();
+
+                // 2. Everything else of the commits that passed.
+                var rest = new List<SqlStatement>();
+                for (var i = 0; i < commits.Count; i++)
+                {
+                    if (refused[i] is not null) continue;
+                    var c = commits[i];
+                    for (var e = 0; e < c.NewEntries.Count; e++)
+                        rest.Add(new SqlStatement("INSERT INTO account_ledger (account_id, seq, entry) VALUES (@id, @seq, @entry)",
+                            [("id", c.AccountId), ("seq", c.FirstNewEntrySeq + e), ("entry", c.NewEntries[e])]));
+                    foreach (var a in c.Audit)
+                        rest.Add(new SqlStatement(
+                            """
+                            INSERT INTO collections_audit_event
+                                (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
+                            VALUES (@occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address, @correlation_id, @detail)
+                            """,
+                            [("occurred_at", _database.Timestamp(a.OccurredAt)), ("actor", a.Actor), ("actor_role", a.ActorRole), ("action", a.Action),
+                             ("resource_type", a.ResourceType), ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress),
+                             ("correlation_id", a.CorrelationId), ("detail", a.Detail)]));
+                    foreach (var ev in c.Events)
+                        rest.Add(new SqlStatement(InsertEvent(),
+                            [("account", c.AccountId), ("event_id", ev.EventId), ("type", ev.Type), ("at", _database.Timestamp(ev.OccurredAt)), ("payload", ev.Payload)]));
+                }
+                await _database.ExecuteAsync(connection, transaction, rest);
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException)
+            {
+                throw new CommitNotStoredException("The transaction failed before commit and was rolled back; nothing was stored.", ex);
+            }
+            // From here the outcome is unknown if it fails: the database may have committed before the answer was lost.
+            await transaction.CommitAsync();
+        }
+        return refused;
+    }
+
+    private string InsertStream() => _database.Provider == DatabaseProvider.Sqlite
+        ? "INSERT OR IGNORE INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at)"
+        : "INSERT INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at) ON CONFLICT (account_id) DO NOTHING";
+
+    private string InsertEvent() => _database.Provider == DatabaseProvider.Sqlite
+        ? "INSERT OR IGNORE INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload)"
+        : "INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload) ON CONFLICT (event_id) DO NOTHING";
+
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
+}

@@ -1,0 +1,262 @@
+using System.Data.Common;
+using Collections.Domain;
+using Collections.Domain.Arrangements;
+using Collections.Domain.Compliance;
+using Collections.Persistence;
+using Collections.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Serialization;
+
+namespace Collections.Grains.Tests;
+
+/// <summary>One durable commit per account command: state, ledger, audit and events together or not at all.</summary>
+public sealed class JournalTests
+{
+    [Fact]
+    public Task A_posting_commits_its_entry_audit_record_and_events_together_on_sqlite() => PostingCommitsTogether(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task A_posting_commits_its_entry_audit_record_and_events_together_on_postgresql() => PostingCommitsTogether(TestDatabases.PostgresAsync);
+
+    private static async Task PostingCommitsTogether(Func<Task<DatabaseOptions>> newDatabase)
+    {
+        var database = await newDatabase();
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            var account = await Samples.OpenAccountAsync(cluster.Client);
+            var id = account.GetPrimaryKeyString();
+            var posted = await account.Post(Samples.Charge(120.00m, "c1"));
+            var entryId = posted.Value!.Entry.EntryId;
+
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM collections_audit_event WHERE resource_id = @id AND action = 'account.entry.post' AND detail LIKE '%" + entryId + "%'", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_event_log WHERE account_id = @id AND type = 'balanceChanged'", id));
+
+            // A retry with the same key is a replay: nothing more is stored but its audit record.
+            var replay = await account.Post(Samples.Charge(120.00m, "c1"));
+            Assert.True(replay.Value!.IsReplay);
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_event_log WHERE account_id = @id AND type = 'balanceChanged'", id));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_commit_the_database_rolls_back_stores_nothing_of_the_command_and_says_so()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        // The audit table refuses one record: the transaction holding the entry, its audit record and its events rolls back.
+        await ExecuteAsync(database, """
+            CREATE TRIGGER refuse_one_audit BEFORE INSERT ON collections_audit_event
+            WHEN NEW.detail LIKE '%amount=13.13%' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;
+            """);
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            var account = await Samples.OpenAccountAsync(cluster.Client);
+            var id = account.GetPrimaryKeyString();
+            Assert.True((await account.Post(Samples.Charge(50.00m, "c1"))).Succeeded);
+
+            await Assert.ThrowsAsync<CommandNotStoredException>(() => account.Post(Samples.Payment(13.13m, "p1")));
+
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+            Assert.Equal(0L, await ScalarAsync(database, "SELECT COUNT(*) FROM collections_audit_event WHERE resource_id = @id AND detail LIKE '%13.13%'", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_event_log WHERE account_id = @id AND type = 'balanceChanged'", id));
+            var view = await account.Get(); // the activation was dropped: what is stored is what it shows
+            Assert.Equal(50.00m, view!.Balances.Balance);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public Task A_stale_version_fails_that_commit_alone_and_the_rest_of_its_batch_commits_on_sqlite() => StaleVersionFailsAlone(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task A_stale_version_fails_that_commit_alone_and_the_rest_of_its_batch_commits_on_postgresql() => StaleVersionFailsAlone(TestDatabases.PostgresAsync);
+
+    private static async Task StaleVersionFailsAlone(Func<Task<DatabaseOptions>> newDatabase)
+    {
+        var database = await newDatabase();
+        await using var journal = new AccountJournal(database, NullLogger<AccountJournal>.Instance);
+        AccountCommit Commit(string id, long version, int seq, string eventId) =>
+            new(id, version, [1, 2, 3], seq, [[(byte)seq]], [], [new JournalEvent(eventId, "test", DateTimeOffset.UtcNow, [9])]);
+
+        await journal.WriteAsync(Commit("T/1", 0, 0, "e1"));
+        await journal.WriteAsync(Commit("T/2", 0, 0, "e2"));
+
+        // Two commits in flight together: one from an activation that is a version behind (another wrote first).
+        var stale = journal.WriteAsync(Commit("T/1", 0, 1, "e3"));
+        var current = journal.WriteAsync(Commit("T/2", 1, 1, "e4"));
+        await Assert.ThrowsAsync<AccountVersionConflictException>(() => stale);
+        await current;
+
+        Assert.Equal(1, (await journal.ReadAsync("T/1"))!.Version);
+        Assert.Single((await journal.ReadAsync("T/1"))!.Entries);
+        Assert.Equal(2, (await journal.ReadAsync("T/2"))!.Version);
+        Assert.Equal(2, (await journal.ReadAsync("T/2"))!.Entries.Count);
+        var log = await new AccountEventLog(database).ReadAsync(LogPosition.Start, 10);
+        Assert.Equal(["e1", "e2", "e4"], log.Select(e => e.EventId));
+    }
+
+    [Fact]
+    public async Task The_kpi_projection_applied_in_pieces_with_crashes_between_equals_its_rebuild()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            // Random commands on a few accounts: charges, payments, refunds of credit, reversals, promises, holds.
+            var random = new Random(20261203);
+            var accounts = new List<IPatientAccountGrain>();
+            for (var i = 0; i < 6; i++) accounts.Add(await Samples.OpenAccountAsync(cluster.Client, "PROP"));
+            for (var step = 0; step < 120; step++)
+            {
+                var account = accounts[random.Next(accounts.Count)];
+                var key = $"k{step}";
+                switch (random.Next(6))
+                {
+                    case 0 or 1: await account.Post(Samples.Charge(random.Next(1, 500) + 0.25m, key)); break;
+                    case 2: await account.Post(Samples.Payment(random.Next(1, 300) + 0.5m, key)); break;
+                    case 3:
+                        var view = (await account.Get())!;
+                        if (view.Entries.LastOrDefault(e => e.Kind == EntryKind.PatientPayment) is { } payment && view.Entries.All(e => e.ReversesEntryId != payment.EntryId))
+                            await account.Post(new EntryRequest { Kind = EntryKind.Reversal, ReversesEntryId = payment.EntryId, IdempotencyKey = key });
+                        break;
+                    case 4: await account.MakePromise(new PromiseRequest { Amount = 10m, PromisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(5) }); break;
+                    default: await account.PlaceHold(new HoldRequest { Reason = HoldReason.InsurancePending, Note = "claim resubmitted" }); break;
+                }
+            }
+            await cluster.ProjectionsCaughtUpAsync();
+
+            var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
+            var serializer = services.GetRequiredService<Serializer>();
+            var log = new AccountEventLog(database);
+
+            // Incrementally, in random pieces, with "crashes": part of a batch applied, the checkpoint not moved.
+            var incremental = await TestDatabases.NewSqliteAsync();
+            await using (var store = new KpiStore(incremental, NullLogger<KpiStore>.Instance))
+            {
+                var projection = new KpiProjection(store, serializer);
+                var at = LogPosition.Start;
+                while (true)
+                {
+                    var batch = await log.ReadAsync(at, random.Next(1, 12), null);
+                    if (batch.Count == 0) break;
+                    var mine = batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
+                    if (random.Next(4) == 0 && mine.Count > 0)
+                    {
+                        await projection.ApplyAsync(mine.Take(random.Next(mine.Count + 1)).ToList(), default); // crashed before its checkpoint
+                        continue;
+                    }
+                    await projection.ApplyAsync(mine, default);
+                    at = batch[^1].At;
+                }
+            }
+            // Rebuilt: the whole log in one pass into an empty view.
+            var rebuilt = await TestDatabases.NewSqliteAsync();
+            await using (var store = new KpiStore(rebuilt, NullLogger<KpiStore>.Instance))
+                await new KpiProjection(store, serializer).ApplyAsync(await log.ReadAsync(LogPosition.Start, 100_000, [AccountProjectionFacts.EventType]), default);
+
+            var live = await KpiRowsAsync(database);
+            Assert.NotEmpty(live);
+            Assert.Equal(await KpiRowsAsync(rebuilt), await KpiRowsAsync(incremental));
+            Assert.Equal(await KpiRowsAsync(rebuilt), live);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Paying_in_full_cancels_collection_messages_still_waiting_and_insurance_paying_late_stops_collection_and_opens_a_refund()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        // No sender: messages stay in the outbox, as they would behind a slow vendor.
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId(),
+            settings: new Dictionary<string, string?> { ["Collections:Outreach:Sender:Enabled"] = "false" });
+        try
+        {
+            var outbox = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredService<Outreach.IOutboxStore>();
+
+            // 1. A payment in full: the statement queued for 120.00 is cancelled, never sent.
+            var paid = await Samples.OpenAccountAsync(cluster.Client, "REACT");
+            var paidKey = AccountKey.Parse(paid.GetPrimaryKeyString());
+            Assert.True((await paid.Post(Samples.Charge(120.00m, "c1"))).Succeeded);
+            await paid.Get(); // after the statement step the charge made due
+            var statement = Assert.Single(await outbox.QueryAsync(paidKey.Facility, paidKey.AccountNumber, null, 10));
+            Assert.Equal((Outreach.OutboxStatus.Pending, 120.00m), (statement.Status, statement.AmountDue));
+            Assert.True((await paid.Post(Samples.Payment(120.00m, "p1"))).Succeeded);
+            await cluster.ProjectionsCaughtUpAsync();
+            Assert.Equal(Outreach.OutboxStatus.Cancelled, (await outbox.GetAsync(statement.MessageId))!.Status);
+
+            // 2. The patient paid 100.00 of a 300.00 share, then insurance paid 300.00: the account is 100.00 in credit.
+            var guarantorId = Samples.NewId("G");
+            Assert.True((await cluster.Client.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor())).Succeeded);
+            var key = new AccountKey("REACT", Samples.NewId("A"));
+            var insured = cluster.Client.GetGrain<IPatientAccountGrain>(key.ToString());
+            Assert.True((await insured.Open(new OpenAccountRequest { GuarantorId = guarantorId, PrimaryPayer = "Acme Health" })).Succeeded);
+            Assert.True((await insured.Post(Samples.Charge(300.00m, "c1") with { Party = ResponsibleParty.Insurance })).Succeeded);
+            Assert.True((await insured.Post(new EntryRequest { Kind = EntryKind.Transfer, Amount = 300.00m, Direction = TransferDirection.InsuranceToPatient, ReasonCode = "PR-1", IdempotencyKey = "t1" })).Succeeded);
+            Assert.Equal(Domain.Cadence.CadenceStatus.Active, (await insured.Get())!.Cadence!.Status);
+            Assert.True((await insured.Post(Samples.Payment(100.00m, "p1"))).Succeeded);
+            Assert.True((await insured.Post(new EntryRequest { Kind = EntryKind.InsurancePayment, Amount = 300.00m, Payer = "Acme Health", IdempotencyKey = "i1" })).Succeeded);
+
+            var view = (await insured.Get())!;
+            Assert.Equal((0m, 100.00m), (view.Balances.PatientResponsibility, view.Balances.CreditBalance));
+            Assert.Equal(Domain.Cadence.CadenceStatus.Idle, view.Cadence!.Status);
+            Assert.Null(view.Cadence.NextActionAt);
+            await cluster.ProjectionsCaughtUpAsync();
+            var credit = Assert.Single(await cluster.Client.GetGrain<ICreditBalanceRegistryGrain>("REACT").List(), c => c.Account == key);
+            Assert.Equal(100.00m, credit.CreditBalance);
+            Assert.DoesNotContain(await outbox.QueryAsync(key.Facility, key.AccountNumber, Outreach.OutboxStatus.Pending, 10), m => true);
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Every KPI row and charge row, as text, without the time it was written.</summary>
+    private static async Task<List<string>> KpiRowsAsync(DatabaseOptions database)
+    {
+        await using var connection = await database.OpenAsync();
+        var rows = new List<string>();
+        foreach (var sql in new[]
+        {
+            "SELECT facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date, patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency FROM account_kpi ORDER BY facility, account_number",
+            "SELECT facility, account_number, effective_date, amount_cents FROM account_kpi_charge ORDER BY facility, account_number, effective_date",
+        })
+        {
+            await using var command = connection.Command(sql);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        return rows;
+    }
+
+    private static async Task<long> ScalarAsync(DatabaseOptions database, string sql, string id)
+    {
+        await using var connection = await database.OpenAsync();
+        return Convert.ToInt64(await connection.Command(sql).WithParameter("id", id).ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExecuteAsync(DatabaseOptions database, string sql)
+    {
+        await using DbConnection connection = await database.OpenAsync();
+        await connection.Command(sql).ExecuteNonQueryAsync();
+    }
+}

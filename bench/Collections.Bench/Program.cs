@@ -73,7 +73,7 @@ foreach (var (name, extra) in Databases())
     var runner = app.Services.GetRequiredService<ProjectionRunner>();
     await runner.CatchUpAsync(TimeSpan.FromMinutes(2));
 
-    foreach (var inFlight in new[] { 1, 64 })
+    foreach (var inFlight in (StringArg("--in-flight") ?? "1,64").Split(',').Select(int.Parse))
     {
         var direct = await Prepare(grains, $"direct{inFlight}");
         Report(name, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
@@ -135,7 +135,7 @@ static async Task EnsureRawTable(Collections.Persistence.DatabaseOptions databas
 
 IEnumerable<(string Name, string[] Args)> Databases()
 {
-    yield return ("SQLite", []);
+    if (!args.Contains("--skip-sqlite")) yield return ("SQLite", []);
     if (postgres is not null) yield return ("PostgreSQL", ["--postgres", postgres]);
 }
 

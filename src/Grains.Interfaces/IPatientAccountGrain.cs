@@ -60,6 +60,13 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     Task<Outcome<Domain.Compliance.GateDecision>> LogCall(CallLogRequest request);
 
     /// <summary>
+    /// Why a collection message queued earlier must not go out now (nothing owed, in credit, on hold, a promise pending),
+    /// or null when it may. The outbox sender asks just before sending; nothing is recorded.
+    /// </summary>
+    [Alias("CollectionStop")]
+    Task<string?> CollectionStop(OutreachAction action);
+
+    /// <summary>
     /// Looks at the cadence again now (after a change elsewhere: a guarantor hold, a new policy). One-way: the caller
     /// never waits for it, so a guarantor that tells its accounts about a hold cannot wait on an account that is itself
     /// asking that guarantor for a contact (no call chain comes back to its caller).

@@ -27,7 +27,8 @@ public sealed class GuarantorGrain(
     IOutreachService outreach,
     CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, IGuarantorGrain
+    IAuditTrail audit,
+    DatabaseOptions database) : Grain, IGuarantorGrain
 {
     /// <summary>Contact history older than this is dropped: every rule looks back far less.</summary>
     public static readonly TimeSpan HistoryKept = TimeSpan.FromDays(400);
@@ -350,6 +351,8 @@ public sealed class GuarantorGrain(
     {
         try
         {
+            // Orleans' storage writes through its own connection: on SQLite it takes the engine's write turn (no busy sleeps).
+            await using var turn = await database.WriteTurnAsync();
             await guarantor.WriteStateAsync();
         }
         catch

@@ -18,6 +18,7 @@ namespace Collections.Grains;
 /// </summary>
 public sealed partial class PatientAccountGrain(
     AccountJournal journal,
+    DatabaseOptions database,
     Serializer serializer,
     IGrainFactory grains,
     CadenceSettings settings,
@@ -346,6 +347,18 @@ public sealed partial class PatientAccountGrain(
         return Outcome<GateDecision>.Success(result.Decision);
     }
 
+    public Task<string?> CollectionStop(OutreachAction action)
+    {
+        var balances = Balances;
+        string? reason = !State.IsOpen ? "the account is not open"
+            : balances.CreditBalance > 0 ? "the account is in credit"
+            : balances.PatientResponsibility <= 0 ? "the patient owes nothing"
+            : State.CadenceStatus == CadenceStatus.OnHold ? "the account is on hold"
+            : State.CadenceStatus == CadenceStatus.PromisePending && action != OutreachAction.InstallmentReminder ? "a promise to pay is pending"
+            : null;
+        return Task.FromResult(reason);
+    }
+
     /// <summary>The cadence command: takes the steps that are due, commits what happened, arms the next wake-up.</summary>
     public async Task Reevaluate()
     {
@@ -472,19 +485,15 @@ public sealed partial class PatientAccountGrain(
         var situation = new CadenceSituation(balances.PatientResponsibility, onHold,
             State.Promises.Any(p => p.Status == PromiseStatus.Pending), planIndex >= 0);
 
-        CadenceEvaluation evaluation;
-        for (var guard = 0; ; guard++)
+        var run = await CadenceRun.RunAsync(State.Cadence, policy, situation, person.PreferredChannel, settings.DayLength, now, takeSteps,
+            attempt => new ValueTask<GateDecision>(RequestStepAsync(guarantor, policy, attempt, now)),
+            (attempt, _) => StepAllowed(policy, attempt, balances, now));
+        var evaluation = run.Evaluation;
+        State.Cadence = evaluation.Progress;
+        if (run.StepLeftDue)
         {
-            evaluation = CadenceEngine.Evaluate(State.Cadence, policy, situation, settings.DayLength, now);
-            State.Cadence = evaluation.Progress;
-            if (evaluation.DueStep is not { } step || guard >= 20) break;
-            if (!takeSteps)
-            {
-                _stepDue = true; // a contact is a command of its own: taken right after this one commits
-                wakes.Add(now);
-                break;
-            }
-            State.Cadence = await TakeStepAsync(guarantor, person, policy, step, balances, now);
+            _stepDue = true; // a contact is a command of its own: taken right after this one commits
+            wakes.Add(now);
         }
         if (evaluation.WakeAt is { } wake) wakes.Add(wake);
         if (before.CadenceStatus == CadenceStatus.Active && evaluation.Status != CadenceStatus.Active)
@@ -515,54 +524,41 @@ public sealed partial class PatientAccountGrain(
         PublishKpiFacts(balances, now);
     }
 
-    private async Task<CadenceProgress> TakeStepAsync(IGuarantorGrain guarantor, GuarantorContactSummary person, CadencePolicy policy, CadenceStep step, AccountBalances balances, DateTimeOffset now)
+    /// <summary>The gate's decision on a cadence step's contact, asked of the guarantor (who makes the contact if allowed, once per request id).</summary>
+    private Task<GateDecision> RequestStepAsync(IGuarantorGrain guarantor, CadencePolicy policy, CadenceAttempt attempt, DateTimeOffset now)
     {
-        StepRecord Record(StepOutcome outcome, OutreachAction action, ContactChannel? channel, string reason) =>
-            new() { StepId = step.StepId, Outcome = outcome, Action = action, Channel = channel, PolicyReference = policy.Reference, At = now, Reason = reason };
+        var requestId = $"{Id}/c{attempt.Cycle}/{attempt.Step.StepId}/{attempt.Channel?.ToString() ?? "action"}";
+        var dueDate = State.FirstStatementAt is { } first ? DateOnly.FromDateTime(first.UtcDateTime).AddDays(policy.DueDays) : DateOnly.FromDateTime(now.UtcDateTime).AddDays(policy.DueDays);
+        return RequestAsync(guarantor, requestId, attempt.Action, attempt.Channel, $"{policy.Reference}, step {attempt.Step.StepId}", dueDate, now, attempt.Step.StepId);
+    }
 
-        if (step.MinimumBalance is { } minimum && balances.PatientResponsibility < minimum)
-            return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Skipped, step.Action, step.Channel, $"The patient owes less than {minimum:0.00}."));
-
-        GateDecision? last = null;
-        foreach (var (channel, action) in CadenceEngine.Attempts(step, person.PreferredChannel))
+    /// <summary>What an allowed step changes on the account, at once (the next step's gate reads it).</summary>
+    private void StepAllowed(CadencePolicy policy, CadenceAttempt attempt, AccountBalances balances, DateTimeOffset now)
+    {
+        switch (attempt.Action)
         {
-            var requestId = $"{Id}/c{State.Cadence.Cycle}/{step.StepId}/{channel?.ToString() ?? "action"}";
-            var dueDate = State.FirstStatementAt is { } first ? DateOnly.FromDateTime(first.UtcDateTime).AddDays(policy.DueDays) : DateOnly.FromDateTime(now.UtcDateTime).AddDays(policy.DueDays);
-            var decision = await RequestAsync(guarantor, requestId, action, channel, $"{policy.Reference}, step {step.StepId}", dueDate, now, step.StepId);
-            last = decision;
-            if (decision.Verdict == GateVerdict.Allow)
-            {
-                switch (action)
+            case OutreachAction.PatientStatement when State.FirstStatementAt is null:
+                State.FirstStatementAt = now;
+                State.FirstPatientStatementDate = DateOnly.FromDateTime(now.UtcDateTime);
+                break;
+            case OutreachAction.FinalNotice:
+                State.FinalNoticeAt ??= now;
+                break;
+            case OutreachAction.AgencyPlacement:
+                if (State.PlacedWithAgencyAt is null)
                 {
-                    case OutreachAction.PatientStatement when State.FirstStatementAt is null:
-                        State.FirstStatementAt = now;
-                        State.FirstPatientStatementDate = DateOnly.FromDateTime(now.UtcDateTime);
-                        break;
-                    case OutreachAction.FinalNotice:
-                        State.FinalNoticeAt ??= now;
-                        break;
-                    case OutreachAction.AgencyPlacement:
-                        if (State.PlacedWithAgencyAt is null)
-                        {
-                            State.PlacedWithAgencyAt = now;
-                            Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);
-                        }
-                        var placement = new AgencyPlacement
-                        {
-                            Account = Key, GuarantorId = State.GuarantorId, BalancePlaced = balances.PatientResponsibility, PlacedAt = State.PlacedWithAgencyAt.Value,
-                            FirstStatementAt = State.FirstStatementAt, PolicyReference = policy.Reference,
-                        };
-                        AddFacts(now, f => f with { Placement = placement });
-                        break;
+                    State.PlacedWithAgencyAt = now;
+                    Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);
                 }
-                Audit("account.cadence.step", "ok", $"step={step.StepId};action={action};channel={channel};policy={policy.Reference}");
-                return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Done, action, channel, decision.Reason));
-            }
-            if (decision.Verdict == GateVerdict.Defer)
-                return CadenceEngine.Defer(State.Cadence, step.StepId, decision.NotBefore!.Value);
-            if (!decision.Rule.StartsWith("channel.", StringComparison.Ordinal)) break; // only a closed channel has a fallback
+                var placement = new AgencyPlacement
+                {
+                    Account = Key, GuarantorId = State.GuarantorId, BalancePlaced = balances.PatientResponsibility, PlacedAt = State.PlacedWithAgencyAt.Value,
+                    FirstStatementAt = State.FirstStatementAt, PolicyReference = policy.Reference,
+                };
+                AddFacts(now, f => f with { Placement = placement });
+                break;
         }
-        return CadenceEngine.Record(State.Cadence, Record(StepOutcome.Skipped, step.Action, step.Channel, last?.Reason ?? "No channel to use."));
+        Audit("account.cadence.step", "ok", $"step={attempt.Step.StepId};action={attempt.Action};channel={attempt.Channel};policy={policy.Reference}");
     }
 
     private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null)
@@ -608,13 +604,17 @@ public sealed partial class PatientAccountGrain(
     {
         var due = State.IsOpen ? State.ReminderDueAt : null;
         if (due == _armedFor) return;
+        // Orleans' reminder table is written through its own connections: on SQLite they take the engine's write turn
+        // too, rather than colliding with it and sleeping in the driver's busy retry.
         if (due is { } at)
         {
             var dueIn = at - clock.GetUtcNow();
+            await using var turn = await database.WriteTurnAsync();
             await this.RegisterOrUpdateReminder(CadenceReminder, dueIn < StepFallback && _stepDue ? StepFallback : dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, settings.ReminderPeriod);
         }
         else if (await this.GetReminder(CadenceReminder) is { } reminder)
         {
+            await using var turn = await database.WriteTurnAsync();
             await this.UnregisterReminder(reminder);
         }
         _armedFor = due;

@@ -95,11 +95,13 @@ public sealed class AccountEventLog(DatabaseOptions database)
     /// </summary>
     public async Task<LogPosition?> AcquireAsync(string name, string owner, DateTimeOffset now, TimeSpan lease, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
         var insert = Postgres
             ? "INSERT INTO projection_checkpoint (name) VALUES (@name) ON CONFLICT (name) DO NOTHING"
             : "INSERT OR IGNORE INTO projection_checkpoint (name) VALUES (@name)";
-        await connection.Command(insert).WithParameter("name", name).ExecuteNonQueryAsync(cancellationToken);
+        await using (var create = connection.Command(insert).WithParameter("name", name))
+            await create.ExecuteNonQueryAsync(cancellationToken);
         await using var command = connection.Command(
             $"""
              UPDATE projection_checkpoint SET owner = @owner, lease_until = @until
@@ -111,13 +113,18 @@ public sealed class AccountEventLog(DatabaseOptions database)
         return await reader.ReadAsync(cancellationToken) ? new LogPosition(reader.GetInt64(0), reader.GetInt64(1)) : null;
     }
 
-    /// <summary>Moves the checkpoint on, if <paramref name="owner"/> still holds the lease; false if it lost it.</summary>
-    public async Task<bool> SaveAsync(string name, string owner, LogPosition at, DateTimeOffset now, CancellationToken cancellationToken = default)
+    /// <summary>Moves several checkpoints on in one transaction, each if <paramref name="owner"/> still holds its lease; returns the names whose lease was lost.</summary>
+    public async Task<IReadOnlyList<string>> SaveAllAsync(string owner, IReadOnlyList<(string Name, LogPosition At)> checkpoints, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("UPDATE projection_checkpoint SET tx = @tx, position = @position, updated_at = @now WHERE name = @name AND owner = @owner")
-            .WithParameter("tx", at.Tx).WithParameter("position", at.Position).WithParameter("now", database.Timestamp(now)).WithParameter("name", name).WithParameter("owner", owner);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (checkpoints.Count == 0) return [];
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var counts = await database.ExecuteCountingAsync(connection, transaction, checkpoints.Select(c => new SqlStatement(
+            "UPDATE projection_checkpoint SET tx = @tx, position = @position, updated_at = @now WHERE name = @name AND owner = @owner",
+            [("tx", c.At.Tx), ("position", c.At.Position), ("now", database.Timestamp(now)), ("name", c.Name), ("owner", owner)])).ToList());
+        await transaction.CommitAsync(cancellationToken);
+        return checkpoints.Where((_, i) => counts[i] != 1).Select(c => c.Name).ToList();
     }
 
     /// <summary>Sets a projection back to the start of the log (a rebuild), whoever holds it.</summary>

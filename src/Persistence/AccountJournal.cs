@@ -94,10 +94,99 @@ public sealed class AccountJournal : IAsyncDisposable
         return new StoredAccount(version, snapshot, entries);
     }
 
-    private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<AccountCommit>> requests)
+    private Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<AccountCommit>> requests) =>
+        _database.Provider == DatabaseProvider.PostgreSql
+            ? CommitPostgresAsync(requests.Select(r => r[0]).ToList())
+            : CommitSqliteAsync(requests.Select(r => r[0]).ToList());
+
+    /// <summary>
+    /// PostgreSQL: the whole group in one round trip, BEGIN … COMMIT in one batch. Each account's state row is written
+    /// only at its loaded version and stamped with the commit's token; the commit's ledger rows, audit records and
+    /// events are inserted only where the row carries that token, so a conflicting commit leaves nothing behind while
+    /// the rest of the group commits.
+    /// </summary>
+    private async Task<Exception?[]> CommitPostgresAsync(List<AccountCommit> commits)
     {
-        var commits = requests.Select(r => r[0]).ToList();
         var refused = new Exception?[commits.Count];
+        var now = DateTimeOffset.UtcNow;
+        await using var connection = (NpgsqlConnection)await _database.OpenAsync();
+        await using var batch = connection.CreateBatch();
+        void Add(string sql, params (string Name, object? Value)[] parameters)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters) command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+            batch.BatchCommands.Add(command);
+        }
+        Add("BEGIN");
+        var guarded = new Dictionary<int, int>(); // commit index → batch command index
+        var tokens = new string[commits.Count];
+        for (var i = 0; i < commits.Count; i++)
+        {
+            var c = commits[i];
+            if (c.Snapshot is null) continue;
+            tokens[i] = Guid.NewGuid().ToString("N");
+            guarded[i] = batch.BatchCommands.Count;
+            if (c.ExpectedVersion == 0)
+                Add("INSERT INTO account_stream (account_id, version, entry_count, snapshot, updated_at, commit_token) VALUES (@id, 1, @entries, @snapshot, @at, @token) ON CONFLICT (account_id) DO NOTHING",
+                    ("id", c.AccountId), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now), ("token", tokens[i]));
+            else
+                Add("UPDATE account_stream SET version = version + 1, entry_count = @entries, snapshot = @snapshot, updated_at = @at, commit_token = @token WHERE account_id = @id AND version = @version",
+                    ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now), ("token", tokens[i]), ("id", c.AccountId), ("version", c.ExpectedVersion));
+        }
+        for (var i = 0; i < commits.Count; i++)
+        {
+            var c = commits[i];
+            // Only if this commit's state row went in (a commit without state, a read's audit record, always goes in).
+            var guard = c.Snapshot is null ? "" : " WHERE EXISTS (SELECT 1 FROM account_stream WHERE account_id = @guard_id AND commit_token = @guard_token)";
+            (string, object?)[] G(params (string, object?)[] p) => c.Snapshot is null ? p : [.. p, ("guard_id", c.AccountId), ("guard_token", tokens[i])];
+            for (var e = 0; e < c.NewEntries.Count; e++)
+                Add($"INSERT INTO account_ledger (account_id, seq, entry) SELECT @id, @seq, @entry{guard}", G(("id", c.AccountId), ("seq", c.FirstNewEntrySeq + e), ("entry", c.NewEntries[e])));
+            foreach (var a in c.Audit)
+                Add($"""
+                     INSERT INTO collections_audit_event (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
+                     SELECT @occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address::text, @correlation_id::text, @detail::text{guard}
+                     """,
+                    G(("occurred_at", a.OccurredAt.ToUniversalTime()), ("actor", a.Actor), ("actor_role", a.ActorRole), ("action", a.Action), ("resource_type", a.ResourceType),
+                      ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress), ("correlation_id", a.CorrelationId), ("detail", a.Detail)));
+            foreach (var ev in c.Events)
+                Add($"INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) SELECT @account, @event_id, @type, @at, @payload{guard} ON CONFLICT (event_id) DO NOTHING",
+                    G(("account", c.AccountId), ("event_id", ev.EventId), ("type", ev.Type), ("at", ev.OccurredAt.ToUniversalTime()), ("payload", ev.Payload)));
+        }
+        Add("COMMIT");
+        try
+        {
+            await batch.ExecuteNonQueryAsync();
+        }
+        catch (PostgresException ex)
+        {
+            // The server refused a statement (or the COMMIT itself): the transaction did not commit.
+            await RollBackQuietly(connection);
+            throw new CommitNotStoredException("The database refused the transaction; nothing was stored.", ex);
+        }
+        foreach (var (index, command) in guarded)
+            if (batch.BatchCommands[command].RecordsAffected != 1)
+                refused[index] = new AccountVersionConflictException();
+        return refused;
+    }
+
+    private static async Task RollBackQuietly(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // The connection is broken: the server rolls back an open transaction when the session ends.
+        }
+    }
+
+    private async Task<Exception?[]> CommitSqliteAsync(List<AccountCommit> commits)
+    {
+        var refused = new Exception?[commits.Count];
+        await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         DbTransaction transaction;
         try

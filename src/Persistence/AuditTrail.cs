@@ -47,6 +47,7 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
 
     private async Task WriteAsync(IReadOnlyList<AuditEvent> events)
     {
+        await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using var command = connection.Command(

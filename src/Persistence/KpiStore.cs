@@ -85,7 +85,8 @@ public sealed class KpiStore : IAsyncDisposable
 
     private async Task CommitAsync(IReadOnlyList<AccountKpiRow> rows)
     {
-        await using var connection = await _database.OpenAsync();
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenRederivableAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await _database.ExecuteAsync(connection, transaction, rows.SelectMany(Statements));
         await transaction.CommitAsync();

@@ -116,34 +116,33 @@ public sealed record ScoreOutcomeRow(string AccountId, string ModelVersion, bool
 /// </summary>
 public sealed class ScoreOutcomeLog(DatabaseOptions database)
 {
-    public async Task RecordScoreAsync(string accountId, string modelVersion, bool challenger, DateTimeOffset scoredAt, double probability,
-        long patientBalanceCents, DateTimeOffset windowEndsAt, CancellationToken cancellationToken = default)
+    /// <summary>The first score a model version gave an account (ignored if recorded already).</summary>
+    public sealed record FirstScore(string AccountId, string ModelVersion, bool Challenger, DateTimeOffset ScoredAt, double Probability, long PatientBalanceCents, DateTimeOffset WindowEndsAt);
+
+    /// <summary>A patient payment, keyed by the event that posted it; it counts for every score of the account whose window it falls in.</summary>
+    public sealed record Payment(string EventId, string AccountId, long Cents, DateTimeOffset PaidAt);
+
+    /// <summary>Records scores and payments in one transaction; each is ignored if already recorded, so a replay changes nothing.</summary>
+    public async Task RecordAsync(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command(
+        if (scores.Count == 0 && payments.Count == 0) return;
+        var statements = scores.Select(s => new SqlStatement(
                 """
                 INSERT INTO score_outcome (account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at)
                 VALUES (@account, @version, @challenger, @scored_at, @probability, @balance, 0, @window_ends_at)
                 ON CONFLICT (account_id, model_version) DO NOTHING
-                """)
-            .WithParameter("account", accountId).WithParameter("version", modelVersion)
-            .WithParameter("challenger", database.Provider == DatabaseProvider.Sqlite ? (challenger ? 1 : 0) : challenger)
-            .WithParameter("scored_at", database.Timestamp(scoredAt)).WithParameter("probability", probability)
-            .WithParameter("balance", patientBalanceCents).WithParameter("window_ends_at", database.Timestamp(windowEndsAt))
-            .ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>A patient payment counts for every score of the account whose window it falls in.</summary>
-    public async Task RecordPaymentAsync(string eventId, string accountId, long amountCents, DateTimeOffset paidAt, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command(
-                """
-                INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at)
-                ON CONFLICT (event_id) DO NOTHING
-                """)
-            .WithParameter("event", eventId).WithParameter("account", accountId).WithParameter("amount", amountCents).WithParameter("paid_at", database.Timestamp(paidAt))
-            .ExecuteNonQueryAsync(cancellationToken);
+                """,
+                [("account", s.AccountId), ("version", s.ModelVersion), ("challenger", database.Provider == DatabaseProvider.Sqlite ? (s.Challenger ? 1 : 0) : s.Challenger),
+                 ("scored_at", database.Timestamp(s.ScoredAt)), ("probability", s.Probability), ("balance", s.PatientBalanceCents), ("window_ends_at", database.Timestamp(s.WindowEndsAt))]))
+            .Concat(payments.Select(p => new SqlStatement(
+                "INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at) ON CONFLICT (event_id) DO NOTHING",
+                [("event", p.EventId), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])))
+            .ToList();
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await database.ExecuteAsync(connection, transaction, statements);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Forgets every recorded score and payment (before a rebuild of the projection from the event log).</summary>

@@ -101,6 +101,7 @@ public sealed class WorklistStore : IAsyncDisposable
 
     private async Task CommitAsync(IReadOnlyList<WorklistWrite> writes)
     {
+        await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await _database.ExecuteAsync(connection, transaction, writes.Select(Statement));

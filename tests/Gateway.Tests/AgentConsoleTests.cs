@@ -45,6 +45,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         var charged = await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}",
             new { kind = "charge", amount = charge, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-5).ToString("yyyy-MM-dd"), code = "99214", description = "Office visit" });
         Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
+        await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}"); // answered after the statement step the charge made due
+        await engine.ProjectionsCaughtUpAsync(); // the worklist is a projection of the accounts' committed events
         return (facility, accountNumber, agentKey);
     }
 

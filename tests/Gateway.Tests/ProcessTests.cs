@@ -38,6 +38,95 @@ public sealed class ProcessTests
         }
     }
 
+    /// <summary>
+    /// SIGKILL in the middle of 64-way posting: every acknowledged entry is there exactly once with exactly one audit
+    /// record; a request that never got its answer, retried with its key, posts at most once; and the KPI projection
+    /// converges to its rebuild.
+    /// </summary>
+    [Fact]
+    public async Task Killing_the_local_engine_during_64_way_posting_keeps_every_acknowledged_entry_once_with_its_audit_record()
+    {
+        var data = TestDatabases.NewFolder();
+        var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
+        string[] args = ["--data", data, "--urls", http.ToString(), "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
+            "--Collections:Scoring:Enabled", "false"];
+        var accounts = new List<string>();
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
+        var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        using (var engine = await EngineProcess.StartAsync("Silo", http, args))
+        {
+            using var client = Client(http, data);
+            for (var i = 0; i < 16; i++)
+            {
+                var account = await Api.OpenAccountAsync(client);
+                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
+                accounts.Add(account);
+            }
+            using var stop = new CancellationTokenSource();
+            var next = 0;
+            var posters = Enumerable.Range(0, 64).Select(async _ =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var n = Interlocked.Increment(ref next);
+                    var account = accounts[n % accounts.Count];
+                    var key = $"fault-{n}";
+                    try
+                    {
+                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
+                        if (response.StatusCode == HttpStatusCode.Created) acknowledged[key] = account;
+                        else unanswered[key] = account;
+                    }
+                    catch (Exception) // the engine died under the request: no answer
+                    {
+                        unanswered[key] = account;
+                        return;
+                    }
+                }
+            }).ToList();
+            while (acknowledged.Count < 300) await Task.Delay(20);
+            engine.KillHard();
+            await stop.CancelAsync();
+            await Task.WhenAll(posters);
+        }
+
+        using (await EngineProcess.StartAsync("Silo", http, args))
+        {
+            using var client = Client(http, data);
+            foreach (var (key, account) in unanswered) // the client retries what it never saw answered, with the same key
+                Assert.True((await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key)).IsSuccessStatusCode);
+            foreach (var account in accounts)
+            {
+                var view = await client.GetJsonAsync(account);
+                var keys = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToList();
+                Assert.Equal(keys.Count, keys.Distinct().Count()); // nothing twice
+                foreach (var key in acknowledged.Where(a => a.Value == account).Select(a => a.Key)) Assert.Contains(key, keys);
+                var entryIds = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entryId").GetString()!).ToList();
+                var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=10000");
+                var posted = audit.EnumerateArray().Where(a => a.GetProperty("action").GetString() == "account.entry.post" && a.GetProperty("outcome").GetString() == "ok")
+                    .Select(a => a.GetProperty("detail").GetString()!.Split(';')[0]["entry=".Length..]).ToList();
+                Assert.Equal(entryIds.Order(), posted.Order()); // one audit record per entry, no more, no less
+                Assert.Equal(5000.00m - (keys.Count - 1), view.GetProperty("balances").GetProperty("balance").GetDecimal());
+            }
+
+            // The KPI projection converges to its rebuild from the event log.
+            async Task<string> Kpis()
+            {
+                for (var i = 0; i < 600; i++)
+                {
+                    var status = await client.GetJsonAsync("/api/admin/projections");
+                    if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) break;
+                    await Task.Delay(50);
+                }
+                var kpis = await client.GetJsonAsync("/api/kpis?facility=MAIN");
+                return $"{kpis.GetProperty("totalAr")}|{kpis.GetProperty("patientAr")}|{kpis.GetProperty("accountsWithBalance")}";
+            }
+            var live = await Kpis();
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
+            Assert.Equal(live, await Kpis());
+        }
+    }
+
     [PostgresFact]
     public async Task In_the_cluster_profile_an_account_is_still_served_after_a_silo_is_killed()
     {

@@ -41,7 +41,7 @@ public sealed class WorklistApiTests(EngineFixture engine)
         return new Team(facility, KeyId(one), KeyId(two), engine.As(one), engine.As(two));
     }
 
-    private static async Task<string> OpenAccountAsync(HttpClient admin, string facility, decimal charge, string? language = null)
+    private async Task<string> OpenAccountAsync(HttpClient admin, string facility, decimal charge, string? language = null)
     {
         var guarantorId = Api.NewId("G");
         var registered = await admin.PostAsJsonAsync("/api/guarantors", new
@@ -57,6 +57,8 @@ public sealed class WorklistApiTests(EngineFixture engine)
         var charged = await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}",
             new { kind = "charge", amount = charge, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3).ToString("yyyy-MM-dd"), code = "99214" });
         Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
+        await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}"); // answered after the statement step the charge made due
+        await engine.ProjectionsCaughtUpAsync(); // the worklist is a projection of the accounts' committed events
         return accountNumber;
     }
 
@@ -189,6 +191,7 @@ public sealed class WorklistApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.OK, disputed.StatusCode);
         var hold = Assert.Single((await disputed.JsonAsync()).GetProperty("account").GetProperty("holds").EnumerateArray());
         Assert.Equal("dispute", hold.GetProperty("reason").GetString());
+        await engine.ProjectionsCaughtUpAsync();
         Assert.Equal(0, (await admin.GetJsonAsync($"/api/worklist/queues/{team.Facility}/stats")).GetProperty("depth").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, (await NextAsync(team.One)).StatusCode);
     }

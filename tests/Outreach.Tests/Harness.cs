@@ -39,12 +39,12 @@ public sealed class Harness
     public SandboxTransport SandboxTransport() => new(Sandbox, Documents, Clock);
 
     /// <summary>A sender that delivers every channel through <paramref name="transport"/> (the sandbox unless given).</summary>
-    public OutboxSender Sender(IMessageTransport? transport = null)
+    public OutboxSender Sender(IMessageTransport? transport = null, IOutboxSendCheck? check = null)
     {
         transport ??= SandboxTransport();
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         Options.Transports.Email = Options.Transports.Sms = Options.Transports.Mail = transport.Name;
-        return new OutboxSender(Outbox, new TransportRouter([transport], options), options, Signal, Clock, NullLogger<OutboxSender>.Instance);
+        return new OutboxSender(Outbox, new TransportRouter([transport], options), options, Signal, Clock, NullLogger<OutboxSender>.Instance, check);
     }
 
     public static async Task<Harness> CreateAsync(Db db) => new() { Database = db == Db.Sqlite ? await TestDatabases.NewSqliteAsync() : await NewPostgresSchemaAsync() };

@@ -12,6 +12,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_postgres() => EnqueueConcurrently(Db.Postgres);
     [Fact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_sqlite() => SenderDelivers(Db.Sqlite);
     [PostgresFact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_postgres() => SenderDelivers(Db.Postgres);
+    [Fact] public Task A_collection_message_whose_account_stopped_being_collected_is_cancelled_not_sent_on_sqlite() => SenderRechecks(Db.Sqlite);
+    [PostgresFact] public Task A_collection_message_whose_account_stopped_being_collected_is_cancelled_not_sent_on_postgres() => SenderRechecks(Db.Postgres);
     [Fact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_sqlite() => RetriesWithBackoff(Db.Sqlite);
     [PostgresFact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_postgres() => RetriesWithBackoff(Db.Postgres);
     [Fact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_sqlite() => FailsAfterMaxAttempts(Db.Sqlite);
@@ -55,6 +57,27 @@ public sealed class OutboxTests
         Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", null, 100));
         await h.Sender().RunOnceAsync();
         Assert.Equal(1, await h.Sandbox.CountAsync(request.MessageId));
+    }
+
+    private sealed class PaidAccounts : IOutboxSendCheck
+    {
+        public Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken) => Task.FromResult<string?>("the patient owes nothing");
+    }
+
+    private static async Task SenderRechecks(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var reminder = await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        var confirmation = await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.OptOutConfirmation));
+
+        Assert.Equal(2, await h.Sender(check: new PaidAccounts()).RunOnceAsync());
+
+        var stored = (await h.Outbox.GetAsync(reminder.MessageId))!;
+        Assert.Equal(OutboxStatus.Cancelled, stored.Status);
+        Assert.Contains("owes nothing", stored.LastError, StringComparison.Ordinal);
+        Assert.Null(await h.Sandbox.GetAsync(reminder.MessageId, withPdf: false));
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(confirmation.MessageId))!.Status); // not a collection message
     }
 
     private static async Task SenderDelivers(Db db)

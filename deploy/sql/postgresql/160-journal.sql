@@ -9,8 +9,11 @@ CREATE TABLE IF NOT EXISTS account_stream (
     version     BIGINT NOT NULL,
     entry_count INTEGER NOT NULL,
     snapshot    BYTEA NOT NULL,
-    updated_at  TIMESTAMPTZ NOT NULL
+    updated_at  TIMESTAMPTZ NOT NULL,
+    commit_token TEXT NULL   -- the commit that last wrote the row: the rest of that commit is written only if it did
 );
+
+ALTER TABLE account_stream ADD COLUMN IF NOT EXISTS commit_token TEXT NULL;
 
 CREATE TABLE IF NOT EXISTS account_ledger (
     account_id TEXT NOT NULL,

@@ -253,47 +253,24 @@ public static class PortfolioSimulator
 
             var policy = CadencePolicies.Select(book, Facility, balance, selfPay: true) ?? CadencePolicies.Standard;
             var situation = new CadenceSituation(balance, onHold, PromisePending, OnPlan);
-            CadenceEvaluation evaluation;
-            for (var guard = 0; ; guard++)
-            {
-                evaluation = CadenceEngine.Evaluate(_progress, policy, situation, DayLength, now);
-                _progress = evaluation.Progress;
-                if (evaluation.DueStep is not { } step || guard >= 20) break;
-                _progress = TakeStep(day, now, policy, step, balance);
-            }
-            _wake = evaluation.WakeAt;
-        }
-
-        /// <summary>PatientAccountGrain.TakeStepAsync: the step's channels in order through the gate.</summary>
-        private CadenceProgress TakeStep(int day, DateTimeOffset now, CadencePolicy policy, CadenceStep step, decimal balance)
-        {
-            StepRecord Record(StepOutcome outcome, OutreachAction action, ContactChannel? channel, string reason) =>
-                new() { StepId = step.StepId, Outcome = outcome, Action = action, Channel = channel, PolicyReference = policy.Reference, At = now, Reason = reason };
-
-            if (step.MinimumBalance is { } minimum && balance < minimum)
-            {
-                tally.SkippedBelowMinimum++;
-                return CadenceEngine.Record(_progress, Record(StepOutcome.Skipped, step.Action, step.Channel, "below minimum"));
-            }
-            GateDecision? last = null;
-            foreach (var (channel, action) in CadenceEngine.Attempts(step, profile.PreferredChannel))
-            {
-                var decision = last = Check(action, channel, balance, now);
-                if (decision.Verdict == GateVerdict.Allow)
-                {
-                    switch (action)
+            // The same run the account grain makes (CadenceRun), with the gate asked on this person's facts. The gate
+            // here is synchronous, so the run completes synchronously.
+            var running = CadenceRun.RunAsync(_progress, policy, situation, profile.PreferredChannel, DayLength, now, takeSteps: true,
+                    attempt => ValueTask.FromResult(Check(attempt.Action, attempt.Channel, balance, now)),
+                    (attempt, _) =>
                     {
-                        case OutreachAction.PatientStatement: _firstStatementAt ??= now; break;
-                        case OutreachAction.FinalNotice: _finalNoticeAt ??= now; break;
-                    }
-                    Contacted(day, now, action, channel);
-                    return CadenceEngine.Record(_progress, Record(StepOutcome.Done, action, channel, decision.Reason));
-                }
-                if (decision.Verdict == GateVerdict.Defer)
-                    return CadenceEngine.Defer(_progress, step.StepId, decision.NotBefore!.Value);
-                if (!decision.Rule.StartsWith("channel.", StringComparison.Ordinal)) break;
-            }
-            return CadenceEngine.Record(_progress, Record(StepOutcome.Skipped, step.Action, step.Channel, last?.Reason ?? "No channel to use."));
+                        switch (attempt.Action)
+                        {
+                            case OutreachAction.PatientStatement: _firstStatementAt ??= now; break;
+                            case OutreachAction.FinalNotice: _finalNoticeAt ??= now; break;
+                        }
+                        Contacted(day, now, attempt.Action, attempt.Channel);
+                    },
+                    _ => tally.SkippedBelowMinimum++);
+            if (!running.IsCompletedSuccessfully) throw new InvalidOperationException("The simulated gate is synchronous: the run completes at once.");
+            var run = running.Result;
+            _progress = run.Evaluation.Progress;
+            _wake = run.Evaluation.WakeAt;
         }
 
         /// <summary>GuarantorGrain.RequestContact's gate check, with this person's consents, holds and contact history.</summary>

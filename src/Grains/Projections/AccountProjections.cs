@@ -58,11 +58,14 @@ public sealed class WorklistProjection(IGrainFactory grains, Serializer serializ
             .ToList();
         if (changes.Count == 0) return;
         var directory = grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key);
+        var routes = new Dictionary<(string, string), string>(); // one routing question per facility and language a batch
+        async Task<string> Route(string facility, string language) =>
+            routes.TryGetValue((facility, language), out var known) ? known : routes[(facility, language)] = await directory.Route(facility, language);
         var upserts = new Dictionary<string, List<Domain.Worklist.WorklistEntry>>();
         foreach (var (account, fact, previous) in changes)
         {
-            var queue = await directory.Route(account.Facility, fact.Language);
-            if (previous is not null && await directory.Route(account.Facility, previous) is { } old && old != queue)
+            var queue = await Route(account.Facility, fact.Language);
+            if (previous is not null && await Route(account.Facility, previous) is { } old && old != queue)
                 await grains.GetGrain<IWorklistQueueGrain>(old).Remove(account);
             if (queue is null) continue;
             if (fact.Entry is null) await grains.GetGrain<IWorklistQueueGrain>(queue).Remove(account);
@@ -114,17 +117,18 @@ public sealed class ScoreOutcomeProjection(ScoreOutcomeLog outcomes, ScoringSett
     public string Name => "score-outcomes";
     public IReadOnlyCollection<string> EventTypes => FactsBatch.FactsOnly;
 
-    public async Task ApplyAsync(IReadOnlyList<LoggedEvent> events, CancellationToken cancellationToken)
+    public Task ApplyAsync(IReadOnlyList<LoggedEvent> events, CancellationToken cancellationToken)
     {
-        foreach (var (logged, facts) in FactsBatch.Read(events, serializer))
+        var facts = FactsBatch.Read(events, serializer).ToList();
+        var scores = facts.Where(f => f.Facts.FirstScore is not null).Select(f =>
         {
-            var id = facts.Account.ToString();
-            if (facts.FirstScore is { } score)
-                await outcomes.RecordScoreAsync(id, score.ModelVersion, score.IsChallenger, score.ScoredAt, score.Probability,
-                    (long)decimal.Round(score.PatientBalance * 100m), score.ScoredAt.AddDays(settings.Label.WindowDays), cancellationToken);
-            if (facts.PatientPaymentCents > 0)
-                await outcomes.RecordPaymentAsync(logged.EventId, id, facts.PatientPaymentCents, facts.At, cancellationToken);
-        }
+            var score = f.Facts.FirstScore!;
+            return new ScoreOutcomeLog.FirstScore(f.Facts.Account.ToString(), score.ModelVersion, score.IsChallenger, score.ScoredAt, score.Probability,
+                (long)decimal.Round(score.PatientBalance * 100m), score.ScoredAt.AddDays(settings.Label.WindowDays));
+        }).ToList();
+        var payments = facts.Where(f => f.Facts.PatientPaymentCents > 0)
+            .Select(f => new ScoreOutcomeLog.Payment(f.Event.EventId, f.Facts.Account.ToString(), f.Facts.PatientPaymentCents, f.Facts.At)).ToList();
+        return outcomes.RecordAsync(scores, payments, cancellationToken);
     }
 
     public Task ClearAsync(CancellationToken cancellationToken) => outcomes.ClearAsync(cancellationToken);

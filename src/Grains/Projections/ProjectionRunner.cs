@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Collections.Persistence;
 using Microsoft.Extensions.Hosting;
@@ -59,51 +58,80 @@ public sealed class ProjectionRunner(
 
     public IReadOnlyList<IAccountProjection> Projections => _projections;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_projections.Select(p => RunAsync(p, stoppingToken)));
-
-    private async Task RunAsync(IAccountProjection projection, CancellationToken stop)
+    /// <summary>
+    /// One reader for all projections: it reads the log from the slowest checkpoint, hands each projection the events
+    /// after its own checkpoint, and saves every checkpoint that moved in one statement batch. A projection that fails
+    /// keeps its checkpoint (and is retried) while the others go on. Under load batches grow instead of multiplying,
+    /// so the projections cost a few small transactions a second however fast accounts commit.
+    /// </summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var failures = 0;
+        var stop = stoppingToken;
+        var held = new Dictionary<string, LogPosition>();
         var leaseRenewedAt = DateTimeOffset.MinValue;
-        LogPosition? at = null;
+        var failures = new Dictionary<string, int>();
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 var now = DateTimeOffset.UtcNow;
-                if (at is null || now - leaseRenewedAt > settings.Lease / 3)
+                if (now - leaseRenewedAt > settings.Lease / 3)
                 {
-                    at = await log.AcquireAsync(projection.Name, _owner, now, settings.Lease, stop);
-                    leaseRenewedAt = now;
-                    if (at is null)
+                    // Take or renew each projection's lease, and start from its stored checkpoint: the same as this runner's
+                    // own after a saved batch, and the start of the log after a rebuild reset it.
+                    foreach (var projection in _projections)
                     {
-                        await Task.Delay(settings.Lease / 3, stop); // another silo runs it
-                        continue;
+                        var at = await log.AcquireAsync(projection.Name, _owner, now, settings.Lease, stop);
+                        if (at is null) held.Remove(projection.Name);
+                        else held[projection.Name] = at.Value;
                     }
+                    leaseRenewedAt = now;
                 }
-                // Every type is read and the checkpoint moves past all of them, so a projection of rare events does
-                // not scan the same tail on every poll.
-                var batch = await log.ReadAsync(at.Value, settings.BatchSize, null, stop);
+                if (held.Count == 0)
+                {
+                    await Task.Delay(settings.Lease / 3, stop); // other silos run them all
+                    continue;
+                }
+
+                var from = held.Values.Min();
+                var batch = await log.ReadAsync(from, settings.BatchSize, null, stop);
                 if (batch.Count == 0)
                 {
                     await Task.Delay(settings.PollInterval, stop);
                     continue;
                 }
-                var started = Stopwatch.GetTimestamp();
-                var mine = batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
-                if (mine.Count > 0) await projection.ApplyAsync(mine, stop);
-                var next = batch[^1].At;
-                if (!await log.SaveAsync(projection.Name, _owner, next, DateTimeOffset.UtcNow, stop))
+                var last = batch[^1].At;
+                var moved = new List<(string Name, LogPosition At)>();
+                await Task.WhenAll(_projections.Where(p => held.ContainsKey(p.Name)).Select(async projection =>
                 {
-                    at = null; // lost the lease: another silo applied or will apply from its own checkpoint
-                    continue;
-                }
-                at = next;
-                failures = 0;
-                var applied = clock.GetUtcNow();
-                foreach (var e in mine) LagSeconds.Record(Math.Max(0, (applied - e.OccurredAt).TotalSeconds), new KeyValuePair<string, object?>("projection", projection.Name));
-                logger.LogDebug("Projection {Projection} applied {Count} events in {Elapsed:0} ms", projection.Name, mine.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    var checkpoint = held[projection.Name];
+                    var mine = batch.Where(e => e.At > checkpoint && projection.EventTypes.Contains(e.Type)).ToList();
+                    try
+                    {
+                        if (mine.Count > 0) await projection.ApplyAsync(mine, stop);
+                        lock (moved) moved.Add((projection.Name, last));
+                        failures.Remove(projection.Name);
+                        var applied = clock.GetUtcNow();
+                        foreach (var e in mine)
+                            LagSeconds.Record(Math.Max(0, (applied - e.OccurredAt).TotalSeconds), new KeyValuePair<string, object?>("projection", projection.Name));
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                    {
+                        // The type only: events carry account numbers and amounts.
+                        int count;
+                        lock (failures) failures[projection.Name] = count = failures.GetValueOrDefault(projection.Name) + 1;
+                        logger.Log(count > 3 ? LogLevel.Error : LogLevel.Warning,
+                            "Projection {Projection} failed a batch ({Error}); retrying from its checkpoint", projection.Name, ex.GetType().Name);
+                    }
+                }));
+                var lost = await log.SaveAllAsync(_owner, moved, DateTimeOffset.UtcNow, stop);
+                foreach (var (name, at) in moved) held[name] = at;
+                foreach (var name in lost) held.Remove(name); // taken by another silo, or reset by a rebuild: acquire again
+                if (lost.Count > 0) leaseRenewedAt = DateTimeOffset.MinValue;
+                if (moved.Count < held.Count + lost.Count)
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures.Values.DefaultIfEmpty(0).Max(), 6)))), stop);
+                else if (batch.Count < settings.BatchSize)
+                    await Task.Delay(settings.PollInterval, stop); // let the next batch gather
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -111,12 +139,10 @@ public sealed class ProjectionRunner(
             }
             catch (Exception ex)
             {
-                // The type only: events carry account numbers and amounts.
-                failures++;
-                logger.Log(failures > 3 ? LogLevel.Error : LogLevel.Warning,
-                    "Projection {Projection} failed a batch ({Error}); retrying from its checkpoint", projection.Name, ex.GetType().Name);
-                at = null;
-                try { await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures, 6)))), stop); }
+                logger.LogWarning("The projection runner could not read the event log ({Error}); retrying", ex.GetType().Name);
+                held.Clear();
+                leaseRenewedAt = DateTimeOffset.MinValue;
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stop); }
                 catch (OperationCanceledException) { return; }
             }
         }
@@ -154,7 +180,10 @@ public sealed class ProjectionRunner(
         }
     }
 
-    /// <summary>Rebuilds a projection: empties its view and sets its checkpoint back to the start; the runner replays the log.</summary>
+    /// <summary>
+    /// Rebuilds a projection: empties its view and sets its checkpoint back to the start (dropping the lease, so the
+    /// runner holding it takes it again from the start within a lease period); the runner replays the log.
+    /// </summary>
     public async Task RebuildAsync(string name, CancellationToken cancellationToken = default)
     {
         var projection = _projections.FirstOrDefault(p => p.Name == name)

@@ -20,6 +20,7 @@ public static class ProjectionServiceCollectionExtensions
         services.AddSingleton<IAccountProjection, PlacementProjection>();
         services.AddSingleton<IAccountProjection, ScoreOutcomeProjection>();
         services.AddSingleton<IAccountProjection, OutboxReactionProjection>();
+        services.TryAddSingleton<Outreach.IOutboxSendCheck, AccountSendCheck>();
         services.TryAddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
         return services;

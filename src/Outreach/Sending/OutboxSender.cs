@@ -11,8 +11,15 @@ namespace Collections.Outreach;
 /// sender died mid-delivery is claimed again once its lease runs out; transports are idempotent on the message id, so
 /// it is not delivered twice where the medium allows. Logs carry message ids and outcomes only.
 /// </summary>
+/// <summary>Asked before a collection message goes out: a reason not to send it now (the account stopped being collected), or null.</summary>
+public interface IOutboxSendCheck
+{
+    Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken);
+}
+
 public sealed class OutboxSender(
-    IOutboxStore outbox, TransportRouter transports, IOptions<OutreachOptions> options, OutboxSignal signal, TimeProvider clock, ILogger<OutboxSender> logger)
+    IOutboxStore outbox, TransportRouter transports, IOptions<OutreachOptions> options, OutboxSignal signal, TimeProvider clock, ILogger<OutboxSender> logger,
+    IOutboxSendCheck? sendCheck = null)
     : BackgroundService
 {
     /// <summary>Who holds the leases this sender takes: host, process and a random suffix.</summary>
@@ -74,6 +81,18 @@ public sealed class OutboxSender(
         var started = clock.GetUtcNow();
         IMessageTransport? transport = null;
         DeliveryResult result;
+        // A collection message is checked again just before it goes: the account may have been paid, gone into credit
+        // or on hold since it was queued (the outbox-reactions projection cancels such messages too, a moment later).
+        var stop = sendCheck is not null && SqlOutboxStore.CollectionActions.Contains(message.Action)
+            ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken)
+            : null;
+        if (stop is not null)
+        {
+            var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
+            if (await outbox.RecordAttemptAsync(Owner, cancelled, OutboxStatus.Cancelled, null, CancellationToken.None))
+                logger.LogInformation("Outreach message {MessageId} not sent: {Reason}", message.MessageId, stop);
+            return;
+        }
         try
         {
             transport = transports.For(message.Channel);

@@ -61,6 +61,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var m = message;
         await using var connection = await database.OpenAsync(cancellationToken);
         var command = connection.Command(
@@ -115,6 +116,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
         const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts";
         // SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now
@@ -142,8 +144,9 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {
-        if (status is not (OutboxStatus.Sent or OutboxStatus.Pending or OutboxStatus.Failed))
-            throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in Sent, Pending (retry) or Failed.");
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
+        if (status is not (OutboxStatus.Sent or OutboxStatus.Pending or OutboxStatus.Failed or OutboxStatus.Cancelled))
+            throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in Sent, Pending (retry), Failed or Cancelled (not sent after all).");
         var now = clock.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -186,6 +189,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
@@ -226,6 +230,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var actions = string.Join(", ", CollectionActions.Select(a => $"'{a}'"));
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
@@ -240,6 +245,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     public async Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var (status, from) = receipt.Status switch
         {

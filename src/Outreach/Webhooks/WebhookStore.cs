@@ -82,9 +82,10 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         if (events.Count == 0) return;
         var now = clock.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var subscriptions = new List<(string Id, string[] Events)>();
         await using (var select = connection.Command("SELECT id, events FROM webhook_subscription WHERE deleted_at IS NULL", transaction))
@@ -118,10 +119,11 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     public async Task<(WebhookSubscription Subscription, string Secret)> CreateAsync(
         string url, IReadOnlyList<string> events, string? description, string createdBy, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var subscription = new WebhookSubscription("wh_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), url, events, description,
             clock.GetUtcNow(), createdBy);
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var command = connection.Command(
             """
             INSERT INTO webhook_subscription (id, url, events, description, secret, created_at, created_by)
@@ -137,7 +139,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<IReadOnlyList<WebhookSubscription>> ListAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var command = connection.Command(
             "SELECT id, url, events, description, created_at, created_by FROM webhook_subscription WHERE deleted_at IS NULL ORDER BY created_at, id");
         var result = new List<WebhookSubscription>();
@@ -150,8 +152,9 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = database.Timestamp(clock.GetUtcNow());
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var delete = connection.Command("UPDATE webhook_subscription SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL", transaction);
         delete.WithParameter("now", now).WithParameter("id", id);
@@ -198,6 +201,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
         const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts"
                            + " AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NULL)";
@@ -239,6 +243,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         if (status is not (WebhookStatus.Delivered or WebhookStatus.Pending or WebhookStatus.Failed))
             throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in delivered, pending (retry) or failed.");
         var now = clock.GetUtcNow();
@@ -279,6 +284,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         // A delivery that was under way when its subscription ended, or whose dispatcher died then, is not sent again.
         await using (var cancel = connection.Command(

@@ -49,7 +49,11 @@ public sealed class GrainCallCycleGuard : IIncomingGrainCallFilter, IOutgoingGra
         return context.Invoke();
     }
 
-    private static bool IsOneWay(MethodInfo? method) => method?.GetCustomAttribute<OneWayAttribute>() is not null;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, bool> OneWay = new();
+
+    /// <summary>Whether the interface method is [OneWay] (looked up once per method: attribute reflection is slow).</summary>
+    private static bool IsOneWay(MethodInfo? method) =>
+        method is not null && OneWay.GetOrAdd(method, static m => m.GetCustomAttribute<OneWayAttribute>() is not null);
 
     /// <summary>The grain type of a grain id ("account/MAIN/123" → "account").</summary>
     private static string TypeOf(string grainId) => grainId.Split('/', 2)[0];

@@ -140,7 +140,7 @@ public sealed partial class PatientAccountGrain(
         {
             Entry = decision.Entry!,
             IsReplay = decision.IsReplay,
-            Balances = AccountBalances.Of(State.Entries),
+            Balances = Balances,
         });
     }
 
@@ -635,7 +635,24 @@ public sealed partial class PatientAccountGrain(
             }).ToList();
     }
 
-    private AccountBalances Balances => AccountBalances.Of(State.Entries);
+    /// <summary>The balances, computed from the ledger once per change of it (a command asks many times; the ledger only grows or is replaced).</summary>
+    private AccountBalances Balances
+    {
+        get
+        {
+            if (_balances is null || !ReferenceEquals(_balancesOf, State.Entries) || _balancesCount != State.Entries.Count)
+            {
+                _balances = AccountBalances.Of(State.Entries);
+                _balancesOf = State.Entries;
+                _balancesCount = State.Entries.Count;
+            }
+            return _balances;
+        }
+    }
+
+    private AccountBalances? _balances;
+    private List<LedgerEntry>? _balancesOf;
+    private int _balancesCount;
 
     /// <summary>
     /// After entries were added (not yet persisted): balanceChanged if any balance moved, and paidInFull if a payment or

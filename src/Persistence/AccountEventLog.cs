@@ -55,11 +55,12 @@ public sealed class AccountEventLog(DatabaseOptions database)
     }
 
     /// <summary>The newest committed event's position and time (Start and null on an empty log).</summary>
+    /// <remarks>Every committed row counts, also those of transactions newer than the oldest still running (readers wait for those).</remarks>
     public async Task<(LogPosition At, DateTimeOffset? OccurredAt)> HeadAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var sql = Postgres
-            ? "SELECT tx::text::bigint, position, occurred_at FROM account_event_log WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx DESC, position DESC LIMIT 1"
+            ? "SELECT tx::text::bigint, position, occurred_at FROM account_event_log ORDER BY tx DESC, position DESC LIMIT 1"
             : "SELECT 0, position, occurred_at FROM account_event_log ORDER BY position DESC LIMIT 1";
         await using var command = connection.Command(sql);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -123,6 +123,7 @@ public sealed class WorklistApiTests(EngineFixture engine)
         Assert.Contains(view.GetProperty("cadence").GetProperty("decisions").EnumerateArray(), d => d.GetProperty("stepId").GetString() == "agent-call");
 
         // The account has left the queue: agent one's next account is the one nobody holds.
+        await engine.ProjectionsCaughtUpAsync(); // the promise's removal reaches the queue through the worklist projection
         var stats = await admin.GetJsonAsync($"/api/worklist/queues/{team.Facility}/stats");
         Assert.Equal(2, stats.GetProperty("depth").GetInt32());
         var nextOne = await (await NextAsync(team.One)).JsonAsync();

@@ -209,7 +209,7 @@ public sealed class AccountJournal : IAsyncDisposable
                     var c = commits[i];
                     if (c.Snapshot is null) continue;
                     guarded.Add((i, c.ExpectedVersion == 0
-                        ? new SqlStatement(InsertStream(), [("id", c.AccountId), ("version", 1L), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now)])
+                        ? new SqlStatement(InsertStreamSql, [("id", c.AccountId), ("version", 1L), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now)])
                         : new SqlStatement(
                             "UPDATE account_stream SET version = @version + 1, entry_count = @entries, snapshot = @snapshot, updated_at = @at WHERE account_id = @id AND version = @version",
                             [("version", c.ExpectedVersion), ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now), ("id", c.AccountId)])));
@@ -239,7 +239,7 @@ public sealed class AccountJournal : IAsyncDisposable
                              ("resource_type", a.ResourceType), ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress),
                              ("correlation_id", a.CorrelationId), ("detail", a.Detail)]));
                     foreach (var ev in c.Events)
-                        rest.Add(new SqlStatement(InsertEvent(),
+                        rest.Add(new SqlStatement(InsertEventSql,
                             [("account", c.AccountId), ("event_id", ev.EventId), ("type", ev.Type), ("at", _database.Timestamp(ev.OccurredAt)), ("payload", ev.Payload)]));
                 }
                 await _database.ExecuteAsync(connection, transaction, rest);
@@ -254,13 +254,12 @@ public sealed class AccountJournal : IAsyncDisposable
         return refused;
     }
 
-    private string InsertStream() => _database.Provider == DatabaseProvider.Sqlite
-        ? "INSERT OR IGNORE INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at)"
-        : "INSERT INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at) ON CONFLICT (account_id) DO NOTHING";
+    // SQLite only: PostgreSQL commits through CommitPostgresAsync.
+    private const string InsertStreamSql =
+        "INSERT OR IGNORE INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at)";
 
-    private string InsertEvent() => _database.Provider == DatabaseProvider.Sqlite
-        ? "INSERT OR IGNORE INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload)"
-        : "INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload) ON CONFLICT (event_id) DO NOTHING";
+    private const string InsertEventSql =
+        "INSERT OR IGNORE INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload)";
 
     public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }

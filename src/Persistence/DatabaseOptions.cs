@@ -30,6 +30,20 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
         ? new SqliteConnection(ConnectionString)
         : new NpgsqlConnection(ConnectionString);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> RederivableConnectionStrings = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// PostgreSQL connections for rederivable writes start with <c>synchronous_commit=off</c> (a pool of their own, so
+    /// the setting costs no round trip and a pooled reset keeps it): their commits do not wait for the WAL flush. A
+    /// crash of the server can lose only the newest of them, never one older than a durable commit that survived (the
+    /// WAL is replayed in order), so a projection's view is never behind its checkpoint.
+    /// </summary>
+    private string RederivableConnectionString => RederivableConnectionStrings.GetOrAdd(ConnectionString, durable =>
+        new NpgsqlConnectionStringBuilder(durable)
+        {
+            Options = (new NpgsqlConnectionStringBuilder(durable).Options + " -c synchronous_commit=off").Trim(),
+        }.ToString());
+
     /// <summary>How long SQLite itself waits for another writer's lock before answering "busy".</summary>
     public const int SqliteBusyTimeoutMilliseconds = 30_000;
 
@@ -50,7 +64,9 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
 
     private async Task<DbConnection> OpenAsync(bool rederivable, CancellationToken cancellationToken)
     {
-        var connection = CreateConnection();
+        var connection = rederivable && Provider == DatabaseProvider.PostgreSql
+            ? new NpgsqlConnection(RederivableConnectionString)
+            : CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);

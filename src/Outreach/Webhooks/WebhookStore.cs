@@ -31,6 +31,9 @@ public sealed record ClaimedDelivery(WebhookDelivery Delivery, string Payload, s
 
 public sealed record WebhookAttempt(long DeliveryId, int Attempt, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string Outcome, int? StatusCode, string? Error);
 
+/// <summary>An attempt and where it leaves its delivery: delivered, pending (retry at <paramref name="NextAttemptAt"/>) or failed.</summary>
+public sealed record AttemptOutcome(WebhookAttempt Attempt, string Status, DateTimeOffset? NextAttemptAt);
+
 public static class WebhookStatus
 {
     public const string Pending = "pending";
@@ -62,6 +65,9 @@ public interface IWebhookStore : IAccountEventSink
 
     /// <summary>Logs the attempt and, if <paramref name="owner"/> still holds the lease, moves the delivery on. False if the lease was lost.</summary>
     Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="RecordAttemptAsync"/> for a dispatcher's whole batch, in one transaction; per attempt, whether the lease was still held.</summary>
+    Task<IReadOnlyList<bool>> RecordAttemptsAsync(string owner, IReadOnlyList<AttemptOutcome> attempts, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Fails deliveries whose lease ran out on their last allowed attempt (returns their ids), and cancels those left
@@ -123,7 +129,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         var subscription = new WebhookSubscription("wh_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), url, events, description,
             clock.GetUtcNow(), createdBy);
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
             """
             INSERT INTO webhook_subscription (id, url, events, description, secret, created_at, created_by)
@@ -139,7 +145,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     public async Task<IReadOnlyList<WebhookSubscription>> ListAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
             "SELECT id, url, events, description, created_at, created_by FROM webhook_subscription WHERE deleted_at IS NULL ORDER BY created_at, id");
         var result = new List<WebhookSubscription>();
@@ -154,7 +160,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = database.Timestamp(clock.GetUtcNow());
-        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var delete = connection.Command("UPDATE webhook_subscription SET deleted_at = @now WHERE id = @id AND deleted_at IS NULL", transaction);
         delete.WithParameter("now", now).WithParameter("id", id);
@@ -221,7 +227,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
                WHERE id IN (SELECT id FROM webhook_delivery WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch)
                RETURNING {DeliveryColumns}, payload
                """;
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await database.OpenRederivableAsync(cancellationToken); // a lost claim only frees the row again
         var claimed = new List<(WebhookDelivery Delivery, string Payload)>();
         await using (var command = connection.Command(sql))
         {
@@ -241,43 +247,54 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
             .ToList();
     }
 
-    public async Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
-    {
-        await using var turn = await database.WriteTurnAsync(cancellationToken);
-        if (status is not (WebhookStatus.Delivered or WebhookStatus.Pending or WebhookStatus.Failed))
-            throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in delivered, pending (retry) or failed.");
-        var now = clock.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var set = status switch
-        {
-            WebhookStatus.Delivered => "delivered_at = @now, last_error = NULL, next_attempt_at = NULL",
-            WebhookStatus.Pending => "last_error = @error, next_attempt_at = @next_attempt_at",
-            _ => "last_error = @error, next_attempt_at = NULL",
-        };
-        await using var update = connection.Command(
-            $"""
-             UPDATE webhook_delivery SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, last_status_code = @code, {set}
-             WHERE id = @id AND status = 'sending' AND lease_owner = @owner
-             """, transaction);
-        update.WithParameter("status", status).WithParameter("now", database.Timestamp(now)).WithParameter("code", attempt.StatusCode)
-            .WithParameter("id", attempt.DeliveryId).WithParameter("owner", owner);
-        if (status != WebhookStatus.Delivered) update.WithParameter("error", attempt.Error);
-        if (status == WebhookStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
-        TypeNulls(update);
-        var held = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+    public async Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default) =>
+        (await RecordAttemptsAsync(owner, [new AttemptOutcome(attempt, status, nextAttemptAt)], cancellationToken))[0];
 
-        await using var log = connection.Command(
-            """
-            INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
-            VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
-            """, transaction);
-        log.WithParameter("id", attempt.DeliveryId).WithParameter("attempt", attempt.Attempt).WithParameter("sender", owner)
-            .WithParameter("started_at", database.Timestamp(attempt.StartedAt)).WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
-            .WithParameter("outcome", held ? attempt.Outcome : attempt.Outcome + ":lease-lost").WithParameter("code", attempt.StatusCode)
-            .WithParameter("error", attempt.Error);
-        TypeNulls(log);
-        await log.ExecuteNonQueryAsync(cancellationToken);
+    public async Task<IReadOnlyList<bool>> RecordAttemptsAsync(string owner, IReadOnlyList<AttemptOutcome> attempts, CancellationToken cancellationToken = default)
+    {
+        foreach (var a in attempts)
+            if (a.Status is not (WebhookStatus.Delivered or WebhookStatus.Pending or WebhookStatus.Failed))
+                throw new ArgumentOutOfRangeException(nameof(attempts), a.Status, "An attempt ends in delivered, pending (retry) or failed.");
+        if (attempts.Count == 0) return [];
+        await using var turn = await database.WriteTurnAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        // Delivery bookkeeping: a lost last write only means one more (idempotent, signed with the delivery id) delivery.
+        await using var connection = await database.OpenRederivableAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var held = new bool[attempts.Count];
+        for (var i = 0; i < attempts.Count; i++)
+        {
+            var (attempt, status, nextAttemptAt) = attempts[i];
+            var set = status switch
+            {
+                WebhookStatus.Delivered => "delivered_at = @now, last_error = NULL, next_attempt_at = NULL",
+                WebhookStatus.Pending => "last_error = @error, next_attempt_at = @next_attempt_at",
+                _ => "last_error = @error, next_attempt_at = NULL",
+            };
+            await using var update = connection.Command(
+                $"""
+                 UPDATE webhook_delivery SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, last_status_code = @code, {set}
+                 WHERE id = @id AND status = 'sending' AND lease_owner = @owner
+                 """, transaction);
+            update.WithParameter("status", status).WithParameter("now", database.Timestamp(now)).WithParameter("code", attempt.StatusCode)
+                .WithParameter("id", attempt.DeliveryId).WithParameter("owner", owner);
+            if (status != WebhookStatus.Delivered) update.WithParameter("error", attempt.Error);
+            if (status == WebhookStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
+            TypeNulls(update);
+            held[i] = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+
+            await using var log = connection.Command(
+                """
+                INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
+                VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
+                """, transaction);
+            log.WithParameter("id", attempt.DeliveryId).WithParameter("attempt", attempt.Attempt).WithParameter("sender", owner)
+                .WithParameter("started_at", database.Timestamp(attempt.StartedAt)).WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
+                .WithParameter("outcome", held[i] ? attempt.Outcome : attempt.Outcome + ":lease-lost").WithParameter("code", attempt.StatusCode)
+                .WithParameter("error", attempt.Error);
+            TypeNulls(log);
+            await log.ExecuteNonQueryAsync(cancellationToken);
+        }
         await transaction.CommitAsync(cancellationToken);
         return held;
     }

@@ -198,12 +198,15 @@ async Task EnsureOpen(IGrainFactory g, string key)
 {
     var account = g.GetGrain<IPatientAccountGrain>(key);
     if (await account.Get() is not null) return;
-    await g.GetGrain<IGuarantorGrain>("bench-guarantor").Register(new GuarantorDetails
+    // Its own guarantor, as in a real portfolio (a guarantor has a handful of accounts): one guarantor for every
+    // account would make its single activation the bottleneck the engine is not.
+    var guarantor = "bench-guarantor-" + key.Replace('/', '-');
+    await g.GetGrain<IGuarantorGrain>(guarantor).Register(new GuarantorDetails
     {
         FirstName = "Bench", LastName = "Mark", DateOfBirth = new DateOnly(1970, 1, 1),
         Address = new PostalAddress { Line1 = "1 Main St", City = "Austin", State = "TX", Zip = "78701" },
     });
-    await account.Open(new OpenAccountRequest { GuarantorId = "bench-guarantor" });
+    await account.Open(new OpenAccountRequest { GuarantorId = guarantor });
     await account.Post(new EntryRequest { Kind = EntryKind.Charge, Amount = 1_000_000m, ServiceDate = new DateOnly(2026, 1, 1), Code = "99213", IdempotencyKey = "open" });
 }
 

@@ -24,7 +24,25 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     public static DatabaseOptions SqliteFile(string path) =>
         new(DatabaseProvider.Sqlite, new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString());
 
-    public static DatabaseOptions Postgres(string connectionString) => new(DatabaseProvider.PostgreSql, connectionString);
+    public static DatabaseOptions Postgres(string connectionString) => new(DatabaseProvider.PostgreSql, WithPoolLimit(connectionString));
+
+    /// <summary>Connections one process opens for durable writes and reads, unless the connection string says otherwise.</summary>
+    public const int DefaultPostgresPoolSize = 40;
+
+    /// <summary>
+    /// Npgsql's own default pool (100) is PostgreSQL's default <c>max_connections</c>: one busy silo, with its
+    /// rederivable pool beside it, would take every slot and the next connection anywhere would fail with 53300. Without
+    /// an explicit <c>Maximum Pool Size</c> a process uses <see cref="DefaultPostgresPoolSize"/>, plus a quarter of that
+    /// for rederivable writes (see <see cref="OpenRederivableAsync"/>).
+    /// </summary>
+    private static string WithPoolLimit(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var explicitLimit = connectionString.Split(';').Select(part => part.Split('=')[0].Trim().Replace(" ", "", StringComparison.Ordinal))
+            .Any(key => key.Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase) || key.Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase));
+        if (!explicitLimit) builder.MaxPoolSize = DefaultPostgresPoolSize;
+        return builder.ConnectionString;
+    }
 
     public DbConnection CreateConnection() => Provider == DatabaseProvider.Sqlite
         ? new SqliteConnection(ConnectionString)
@@ -39,10 +57,13 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// WAL is replayed in order), so a projection's view is never behind its checkpoint.
     /// </summary>
     private string RederivableConnectionString => RederivableConnectionStrings.GetOrAdd(ConnectionString, durable =>
-        new NpgsqlConnectionStringBuilder(durable)
         {
-            Options = (new NpgsqlConnectionStringBuilder(durable).Options + " -c synchronous_commit=off").Trim(),
-        }.ToString());
+            var builder = new NpgsqlConnectionStringBuilder(durable);
+            builder.Options = (builder.Options + " -c synchronous_commit=off").Trim();
+            builder.MaxPoolSize = Math.Max(2, builder.MaxPoolSize / 4);
+            if (builder.MinPoolSize > builder.MaxPoolSize) builder.MinPoolSize = builder.MaxPoolSize;
+            return builder.ToString();
+        });
 
     /// <summary>How long SQLite itself waits for another writer's lock before answering "busy".</summary>
     public const int SqliteBusyTimeoutMilliseconds = 30_000;

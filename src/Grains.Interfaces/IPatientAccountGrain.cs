@@ -92,6 +92,15 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// </summary>
     [Alias("CheckCall")]
     Task<CallCheck> CheckCall();
+
+    /// <summary>
+    /// An agent's worked call, as one command: the call through the gate (once per idempotency key) and what the
+    /// guarantor said (a promise, a hold for a dispute or a financial-assistance request, a plan) commit together. The
+    /// consequence is checked before the call is logged, so a bad promise or plan logs nothing; a call the gate refuses
+    /// records only the refusal.
+    /// </summary>
+    [Alias("RecordCallOutcome")]
+    Task<Outcome<CallOutcomeResult>> RecordCallOutcome(CallOutcomeRequest request);
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>

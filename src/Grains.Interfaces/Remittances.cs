@@ -90,3 +90,46 @@ public interface IRemittanceLogGrain : IGrainWithStringKey
     [Alias("Dismiss")]
     Task<Outcome<RemittanceException>> Dismiss(string exceptionId, string reason);
 }
+
+/// <summary>What posting one remittance (one 835 transaction) did.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceSummary")]
+public sealed record RemittanceSummary(
+    [property: Id(0)] string RemittanceId, [property: Id(1)] decimal PaymentAmount, [property: Id(2)] int ClaimsPosted,
+    [property: Id(3)] int ClaimsAlreadyPosted, [property: Id(4)] int Exceptions, [property: Id(5)] decimal ProviderAdjustments,
+    [property: Id(6)] IReadOnlyList<string> Warnings);
+
+/// <summary>Why a whole 835 file was refused before anything posted: malformed X12, or a transaction that does not balance.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceRefusal")]
+public sealed record RemittanceRefusal
+{
+    /// <summary><c>x12.malformed</c> or <c>remittance.unbalanced</c>.</summary>
+    [Id(0)] public required string Code { get; init; }
+    [Id(1)] public required string Title { get; init; }
+    [Id(2)] public required string Detail { get; init; }
+    /// <summary>Malformed: the segment number (1-based) and what is wrong with it.</summary>
+    [Id(3)] public int? Segment { get; init; }
+    [Id(4)] public string? Reason { get; init; }
+    /// <summary>Unbalanced: the transaction's control number and the amount it is off by.</summary>
+    [Id(5)] public string? Transaction { get; init; }
+    [Id(6)] public decimal? Difference { get; init; }
+}
+
+/// <summary>An 835 file posted, or refused whole.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceIntakeResult")]
+public sealed record RemittanceIntakeResult
+{
+    [Id(0)] public IReadOnlyList<RemittanceSummary>? Posted { get; init; }
+    [Id(1)] public RemittanceRefusal? Refused { get; init; }
+}
+
+/// <summary>
+/// Takes an X12 835 file for a facility: reads and checks the whole file first (a malformed or unbalanced file posts
+/// nothing), then posts each claim to the account whose number is its patient control number (one command per
+/// account) and records the remittance with its exceptions. Posting the same file again posts nothing twice.
+/// </summary>
+[Alias("collections.IRemittanceIntakeGrain")]
+public interface IRemittanceIntakeGrain : IGrainWithIntegerKey
+{
+    [Alias("Post")]
+    Task<RemittanceIntakeResult> Post(string facility, string text);
+}

@@ -1,4 +1,5 @@
 using Collections.Domain;
+using Collections.Domain.Arrangements;
 using Collections.Domain.Compliance;
 using Collections.Domain.Worklist;
 using Orleans.Concurrency;
@@ -9,6 +10,27 @@ namespace Collections.Grains;
 /// The account's answer to "may an agent call about it now?": its own worklist rules (something owed, no agency, no
 /// pending promise, no active plan) and then the compliance gate on an agent call, evaluated now and recorded nowhere.
 /// </summary>
+/// <summary>How an agent's call went and, for a conversation, what was agreed: see <see cref="IPatientAccountGrain.RecordCallOutcome"/>.</summary>
+[GenerateSerializer, Immutable, Alias("collections.CallOutcomeRequest")]
+public sealed record CallOutcomeRequest
+{
+    [Id(0)] public required WorklistOutcome Outcome { get; init; }
+    /// <summary>The agent's Idempotency-Key: the call is logged once per key.</summary>
+    [Id(1)] public required string IdempotencyKey { get; init; }
+    [Id(2)] public string? Note { get; init; }
+    [Id(3)] public PromiseRequest? Promise { get; init; }
+    /// <summary>For paymentPlanRequested with terms: the plan to start (without terms the request is only noted).</summary>
+    [Id(4)] public PlanRequest? Plan { get; init; }
+}
+
+/// <summary>The gate's decision on the call and, when it went through, the account after it.</summary>
+[GenerateSerializer, Immutable, Alias("collections.CallOutcomeResult")]
+public sealed record CallOutcomeResult
+{
+    [Id(0)] public required GateDecision Call { get; init; }
+    [Id(1)] public AccountView? Account { get; init; }
+}
+
 [GenerateSerializer, Immutable, Alias("collections.CallCheck")]
 public sealed record CallCheck
 {

@@ -2,12 +2,6 @@ using Collections.Domain;
 
 namespace Collections.Grains;
 
-[GenerateSerializer, Alias("collections.CreditBalanceRegistryState")]
-public sealed class CreditBalanceRegistryState
-{
-    [Id(0)] public Dictionary<string, CreditBalanceItem> Open { get; set; } = [];
-}
-
 /// <summary>Keyed by facility: the accounts holding credit balances right now.</summary>
 public sealed class CreditBalanceRegistryGrain(
     [PersistentState(StorageNames.CreditBalanceRegistryState, StorageNames.Collections)] IPersistentState<CreditBalanceRegistryState> registry) : Grain, ICreditBalanceRegistryGrain

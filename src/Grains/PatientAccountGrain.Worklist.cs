@@ -18,6 +18,80 @@ public sealed record WorklistPublication
 /// <summary>The account's side of the agents' worklist: the call check the queue asks for, and keeping its queue entry current.</summary>
 public sealed partial class PatientAccountGrain
 {
+    public async Task<Outcome<CallOutcomeResult>> RecordCallOutcome(CallOutcomeRequest request)
+    {
+        var outcome = await RecordCallOutcomeAsync(request);
+        await CommitAsync();
+        return outcome;
+    }
+
+    private async Task<Outcome<CallOutcomeResult>> RecordCallOutcomeAsync(CallOutcomeRequest request)
+    {
+        if (!State.IsOpen)
+            return Outcome<CallOutcomeResult>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        var now = clock.GetUtcNow();
+        var actor = CallerContext.Current.Actor;
+        // What the guarantor agreed, checked before the call is logged: a promise or plan the rules refuse logs nothing.
+        var (change, action, detail, errors) = OutcomeChange(request, actor, now);
+        if (errors.Count > 0)
+        {
+            Audit(action ?? "account.call.log", AuditExtensions.OutcomeOf(errors), $"outcome={request.Outcome}");
+            return Outcome<CallOutcomeResult>.Failure(errors);
+        }
+
+        var callRequest = new CallLogRequest
+        {
+            Initiator = ContactInitiator.Agent, Outcome = WorklistOutcomes.CallOutcome(request.Outcome), Channel = ContactChannel.Voice,
+            IdempotencyKey = $"worklist-{request.IdempotencyKey}",
+        };
+        var call = await LogCallAsync(callRequest);
+        Audit("account.call.log",
+            call.Succeeded ? call.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{call.Value.Rule}" : AuditExtensions.OutcomeOf(call.Errors),
+            $"initiator={callRequest.Initiator};outcome={callRequest.Outcome};worklist={request.Outcome}");
+        if (!call.Succeeded) return Outcome<CallOutcomeResult>.Failure(call.Errors);
+        if (call.Value!.Verdict != GateVerdict.Allow) return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value });
+
+        if (change is not null)
+        {
+            change();
+            Audit(action!, "ok", detail);
+        }
+        await RunCadenceAsync(takeSteps: false); // the contact history and arrangements changed: rescore, and the cadence reacts
+        return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value, Account = View(clock.GetUtcNow()) });
+    }
+
+    /// <summary>The change a worked call's outcome makes to the account (none for an attempt or a plain conversation), checked now.</summary>
+    private (Action? Apply, string? Action, string? Detail, IReadOnlyList<DomainError> Errors) OutcomeChange(CallOutcomeRequest request, string actor, DateTimeOffset now)
+    {
+        var note = Text.Clean(request.Note);
+        switch (request.Outcome)
+        {
+            case WorklistOutcome.PromiseToPay:
+            {
+                var promiseRequest = request.Promise ?? new PromiseRequest();
+                var (promise, errors) = ArrangementRulesLogic.MakePromise(promiseRequest, Balances.PatientResponsibility, State.Promises.Count,
+                    State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, actor, now);
+                return (() => State.Promises.Add(promise!), "account.promise.make", $"amount={promiseRequest.Amount:0.00};date={promiseRequest.PromisedDate}", errors);
+            }
+            case WorklistOutcome.Dispute or WorklistOutcome.FinancialAssistanceRequested:
+            {
+                var holdRequest = request.Outcome == WorklistOutcome.Dispute
+                    ? new HoldRequest { Reason = HoldReason.Dispute, Note = note ?? "Disputed on a worklist call" }
+                    : new HoldRequest { Reason = HoldReason.FinancialAssistancePending, Note = note ?? "Asked for financial assistance on a worklist call" };
+                var (hold, errors) = HoldRules.Place(holdRequest, State.Holds, actor, now);
+                return (() => State.Holds.Add(hold!), "account.hold.place", $"reason={holdRequest.Reason}", errors);
+            }
+            case WorklistOutcome.PaymentPlanRequested when request.Plan is { } planRequest:
+            {
+                var (plan, errors) = ArrangementRulesLogic.MakePlan(planRequest, Balances.PatientResponsibility, State.Plans.Count,
+                    State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, actor, now);
+                return (() => State.Plans.Add(plan!), "account.plan.start", $"installments={planRequest.InstallmentCount};frequency={planRequest.Frequency}", errors);
+            }
+            default:
+                return (null, null, null, []);
+        }
+    }
+
     public async Task<CallCheck> CheckCall()
     {
         if (!State.IsOpen)

@@ -24,6 +24,7 @@ public sealed partial class PatientAccountGrain(
     CadenceSettings settings,
     TimeProvider clock,
     AccountScoring scoring,
+    LegacyAccountStates legacy,
     ILogger<PatientAccountGrain> logger) : Grain, IPatientAccountGrain, IRemindable
 {
     public const string CadenceReminder = "cadence";
@@ -50,7 +51,11 @@ public sealed partial class PatientAccountGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var stored = await journal.ReadAsync(Id, cancellationToken);
-        if (stored is null) return;
+        if (stored is null)
+        {
+            await CarryOverLegacyStateAsync(cancellationToken);
+            return;
+        }
         State = serializer.Deserialize<AccountState>(stored.Snapshot)!;
         State.Entries = stored.Entries.Select(e => serializer.Deserialize<LedgerEntry>(e)!).ToList();
         _version = stored.Version;
@@ -61,6 +66,32 @@ public sealed partial class PatientAccountGrain(
             if (await this.GetReminder(CadenceReminder, cancellationToken) is null) await ArmReminderAsync();
             else _armedFor = State.ReminderDueAt;
         }
+    }
+
+    /// <summary>
+    /// An account stored before the journal: its state (ledger included) becomes the stream's first version, committed
+    /// with an audit record, and its cadence due time is re-armed from it.
+    /// </summary>
+    private async Task CarryOverLegacyStateAsync(CancellationToken cancellationToken)
+    {
+        if (await legacy.ReadAsync(this.GetGrainId(), cancellationToken) is not { } old) return;
+        State = old;
+        _dirty = true;
+        var caller = CallerContext.Current;
+        CallerContext.Set(new Caller { Actor = "system:journal", Role = "system" });
+        try
+        {
+            Audit("account.journal.carry-over", "ok", $"entries={State.Entries.Count}");
+        }
+        finally
+        {
+            CallerContext.Set(caller);
+        }
+        // The KPI rows learn the account from its first committed facts, so a rebuild from the log finds it; the worklist
+        // and registers follow at its next cadence run.
+        State.KpiFingerprint = null;
+        PublishKpiFacts(Balances, clock.GetUtcNow());
+        await CommitAsync();
     }
 
     public async Task<Outcome<AccountView>> Open(OpenAccountRequest request)

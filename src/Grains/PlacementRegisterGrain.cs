@@ -2,12 +2,6 @@ using Collections.Domain;
 
 namespace Collections.Grains;
 
-[GenerateSerializer, Alias("collections.PlacementRegisterState")]
-public sealed class PlacementRegisterState
-{
-    [Id(0)] public Dictionary<string, AgencyPlacement> Placements { get; set; } = [];
-}
-
 /// <summary>Keyed by facility.</summary>
 public sealed class PlacementRegisterGrain(
     [PersistentState(StorageNames.PlacementRegisterState, StorageNames.Collections)] IPersistentState<PlacementRegisterState> register) : Grain, IPlacementRegisterGrain

@@ -3,13 +3,6 @@ using Collections.Persistence;
 
 namespace Collections.Grains;
 
-[GenerateSerializer, Alias("collections.RemittanceLogState")]
-public sealed class RemittanceLogState
-{
-    [Id(0)] public List<RemittanceRecord> Remittances { get; set; } = [];
-    [Id(1)] public List<RemittanceException> Exceptions { get; set; } = [];
-}
-
 /// <summary>Keyed by facility.</summary>
 public sealed class RemittanceLogGrain(
     [PersistentState(StorageNames.RemittanceLogState, StorageNames.Collections)] IPersistentState<RemittanceLogState> log,

@@ -4,13 +4,6 @@ using Collections.Persistence;
 
 namespace Collections.Grains;
 
-[GenerateSerializer, Alias("collections.WorklistDirectoryState")]
-public sealed class WorklistDirectoryState
-{
-    /// <summary>The current definition of every queue.</summary>
-    [Id(0)] public List<WorklistQueueDefinition> Queues { get; set; } = [];
-}
-
 /// <summary>The queue definitions and routing. Reads interleave with a save waiting on a queue (a queue asks for its definition when it activates).</summary>
 public sealed class WorklistDirectoryGrain(
     [PersistentState(StorageNames.WorklistDirectoryState, StorageNames.Collections)] IPersistentState<WorklistDirectoryState> directory,

@@ -176,6 +176,32 @@ public sealed class WorklistApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_worked_call_whose_promise_the_rules_refuse_logs_no_call_and_the_corrected_promise_logs_it_once_with_the_promise()
+    {
+        using var admin = engine.Admin();
+        using var team = await TeamAsync(admin);
+        var account = await OpenAccountAsync(admin, team.Facility, 300.00m);
+        Assert.Equal(account, (await (await NextAsync(team.One)).JsonAsync()).GetProperty("accountNumber").GetString());
+        var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(7).ToString("yyyy-MM-dd");
+
+        // More than the patient owes: refused whole, so no call is logged and the lease is still the agent's.
+        var refused = await OutcomeAsync(team.One, team.Facility, account, new { outcome = "promiseToPay", amount = 5000.00m, promisedDate }, "call-1");
+        Assert.False(refused.IsSuccessStatusCode);
+        var view = await admin.GetJsonAsync($"/api/accounts/{team.Facility}/{account}");
+        var guarantorId = view.GetProperty("guarantorId").GetString();
+        Assert.Empty(view.GetProperty("promises").EnumerateArray());
+        Assert.DoesNotContain((await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("recentContacts").EnumerateArray(),
+            c => c.TryGetProperty("channel", out var channel) && channel.GetString() == "voice");
+
+        var kept = await OutcomeAsync(team.One, team.Facility, account, new { outcome = "promiseToPay", amount = 120.00m, promisedDate }, "call-2");
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+        var promise = Assert.Single((await kept.JsonAsync()).GetProperty("account").GetProperty("promises").EnumerateArray());
+        Assert.Equal(120.00m, promise.GetProperty("amount").GetDecimal());
+        Assert.Single((await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("recentContacts").EnumerateArray(),
+            c => c.TryGetProperty("channel", out var channel) && channel.GetString() == "voice");
+    }
+
+    [Fact]
     public async Task Releasing_a_lease_gives_the_account_to_the_next_agent_and_a_dispute_takes_it_off_the_worklist()
     {
         using var admin = engine.Admin();

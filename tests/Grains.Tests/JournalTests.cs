@@ -48,6 +48,50 @@ public sealed class JournalTests
     }
 
     [Fact]
+    public async Task An_account_stored_before_the_journal_is_carried_over_whole_on_its_first_activation()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            var guarantorId = Samples.NewId("G");
+            Assert.True((await cluster.Client.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor())).Succeeded);
+            // Written the old way: Orleans grain storage, the ledger inside the state.
+            var account = cluster.Client.GetGrain<IPatientAccountGrain>(new AccountKey("LEGACY", "A" + Guid.NewGuid().ToString("N")[..8]).ToString());
+            var id = account.GetPrimaryKeyString();
+            var storage = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections);
+            var openedAt = DateTimeOffset.UtcNow.AddDays(-40);
+            var entry = (string entryId, EntryKind kind, decimal amount) => new LedgerEntry
+            {
+                EntryId = entryId, Kind = kind, Amount = amount, EffectiveDate = DateOnly.FromDateTime(openedAt.UtcDateTime), PostedAt = openedAt,
+                Party = ResponsibleParty.Patient, IdempotencyKey = entryId, PostedBy = "before-the-journal",
+            };
+            await storage.WriteStateAsync(StorageNames.AccountState, account.GetGrainId(), new GrainState<AccountState>(new AccountState
+            {
+                IsOpen = true, GuarantorId = guarantorId, OpenedAt = openedAt, OpenedBy = "before-the-journal",
+                Entries = [entry("e1", EntryKind.Charge, 200.00m), entry("e2", EntryKind.PatientPayment, 50.00m)],
+            }));
+
+            var view = await account.Get();
+            Assert.Equal(150.00m, view!.Balances.Balance);
+            Assert.Equal(2L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_stream WHERE account_id = @id", id));
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM collections_audit_event WHERE resource_id = @id AND action = 'account.journal.carry-over'", id));
+
+            // A retry under a key posted before the journal adds nothing (a replay or a key conflict); a new entry appends
+            // after the carried ledger.
+            await account.Post(new EntryRequest { Kind = EntryKind.PatientPayment, Amount = 50.00m, Method = PaymentMethod.Card, IdempotencyKey = "e2" });
+            Assert.True((await account.Post(Samples.Charge(10.00m, "after"))).Succeeded);
+            Assert.Equal(3L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_commit_the_database_rolls_back_stores_nothing_of_the_command_and_says_so()
     {
         var database = await TestDatabases.NewSqliteAsync();

@@ -184,33 +184,21 @@ public static class WorklistEndpoints
         }
         if (problem is not null) return problem;
 
-        // The call itself, through the gate (logged once per Idempotency-Key), then what the guarantor said.
-        var call = await account.LogCall(new CallLogRequest
+        // The call and what the guarantor said, as one account command (the call is logged once per Idempotency-Key);
+        // then the queue closes the lease.
+        var recorded = await account.RecordCallOutcome(new CallOutcomeRequest
         {
-            Initiator = ContactInitiator.Agent, Outcome = WorklistOutcomes.CallOutcome(outcome), Channel = ContactChannel.Voice, IdempotencyKey = $"worklist-{idempotencyKey}",
+            Outcome = outcome, IdempotencyKey = idempotencyKey, Note = body.Note,
+            Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
+            Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
+                ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
+                : null,
         });
-        if (!call.Succeeded) return Problems.From(call.Errors);
-        if (call.Value!.Verdict != GateVerdict.Allow) return Problems.Refused(call.Value);
-        var consequence = outcome switch
-        {
-            WorklistOutcome.PromiseToPay => await account.MakePromise(new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate }),
-            WorklistOutcome.Dispute => await account.PlaceHold(new HoldRequest { Reason = HoldReason.Dispute, Note = Text.Clean(body.Note) ?? "Disputed on a worklist call" }),
-            WorklistOutcome.FinancialAssistanceRequested => await account.PlaceHold(new HoldRequest
-            {
-                Reason = HoldReason.FinancialAssistancePending, Note = Text.Clean(body.Note) ?? "Asked for financial assistance on a worklist call",
-            }),
-            WorklistOutcome.PaymentPlanRequested when HasPlanTerms(body) => await account.StartPlan(new PlanRequest
-            {
-                DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate,
-            }),
-            _ => null,
-        };
-        if (consequence is { Succeeded: false }) return Problems.From(consequence.Errors);
-
-        await account.Reevaluate(); // the cadence and the worklist entry follow what happened
+        if (!recorded.Succeeded) return Problems.From(recorded.Errors);
+        var result = recorded.Value!;
+        if (result.Call.Verdict != GateVerdict.Allow) return Problems.Refused(result.Call);
         var completed = await Queue(grains, queueId!).Complete(key, agent, outcome, idempotencyKey);
-        var view = await account.Get();
-        return TypedResults.Ok(new OutcomeResponse(outcome, call.Value, completed, AccountResponse.From(view!)));
+        return TypedResults.Ok(new OutcomeResponse(outcome, result.Call, completed, AccountResponse.From(result.Account!)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(

@@ -11,6 +11,7 @@ public static class ProjectionServiceCollectionExtensions
     public static IServiceCollection AddCollectionsJournal(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<AccountJournal>();
+        services.TryAddSingleton<LegacyAccountStates>();
         services.TryAddSingleton<AccountEventLog>();
         services.TryAddSingleton(configuration.GetSection("Collections:Projections").Get<ProjectionSettings>() ?? new ProjectionSettings());
         services.AddSingleton<IAccountProjection, WebhookProjection>();

@@ -1,0 +1,12 @@
+using Collections.Domain.Compliance;
+using Collections.Domain;
+using Collections.Domain.Cadence;
+using Collections.Persistence;
+
+namespace Collections.Grains;
+
+[GenerateSerializer, Alias("collections.CallTaskQueueState")]
+public sealed class CallTaskQueueState
+{
+    [Id(0)] public List<CallTask> Tasks { get; set; } = [];
+}

@@ -1,0 +1,13 @@
+using Collections.Domain.Compliance;
+using Collections.Domain;
+using Collections.Domain.Cadence;
+using Collections.Persistence;
+
+namespace Collections.Grains;
+
+[GenerateSerializer, Alias("collections.PolicyBookState")]
+public sealed class PolicyBookState
+{
+    /// <summary>Every saved version of every policy.</summary>
+    [Id(0)] public List<CadencePolicy> Versions { get; set; } = [];
+}

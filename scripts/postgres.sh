@@ -4,6 +4,8 @@
 #   scripts/postgres.sh start DIR   start (creating if needed) a server whose files all live in DIR,
 #                                   then print ONE line on stdout: the Npgsql connection string.
 #   scripts/postgres.sh stop DIR    stop that server if it is running (silent otherwise).
+#   scripts/postgres.sh crash DIR   stop it at once, as a power cut would (pg_ctl -m immediate: no checkpoint; the
+#                                   next start recovers from the WAL). For fault tests.
 #
 # Everything except the connection string goes to stderr, so callers can do
 #   CONN=$(scripts/postgres.sh start /tmp/pg)
@@ -28,7 +30,7 @@ log() { printf '%s\n' "postgres.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    printf 'usage: %s start|stop DIR\n' "$0" >&2
+    printf 'usage: %s start|stop|crash DIR\n' "$0" >&2
     exit 2
 }
 
@@ -211,13 +213,14 @@ cmd_start() {
 }
 
 cmd_stop() {
+    local mode=${1:-fast}
     [[ -d $DIR ]] || return 0
     PG_BIN=$(find_pg_bin) || return 0
     [[ -f $DATA/PG_VERSION ]] || return 0
     exec 9>>"$DIR/.lock"
     flock 9
     if is_running; then
-        as_pg "$PG_BIN/pg_ctl" stop -D "$DATA" -m fast -w -t 60 >/dev/null 2>&1 ||
+        as_pg "$PG_BIN/pg_ctl" stop -D "$DATA" -m "$mode" -w -t 60 >/dev/null 2>&1 ||
             die "pg_ctl stop failed (see $DIR/postgres.log)"
     fi
 }
@@ -237,7 +240,8 @@ main() {
     cd /
     case $action in
         start) cmd_start ;;
-        stop) cmd_stop ;;
+        stop) cmd_stop fast ;;
+        crash) cmd_stop immediate ;;
         *) usage ;;
     esac
 }

@@ -25,7 +25,7 @@ public sealed partial class PatientAccountGrain(
     TimeProvider clock,
     AccountScoring scoring,
     LegacyAccountStates legacy,
-    ILogger<PatientAccountGrain> logger) : Grain, IPatientAccountGrain, IRemindable
+    ILogger<PatientAccountGrain> logger) : Grain, IPatientAccountGrain, IRemindable, IIncomingGrainCallFilter
 {
     public const string CadenceReminder = "cadence";
     private const int DecisionsKept = 200;
@@ -67,6 +67,37 @@ public sealed partial class PatientAccountGrain(
             else _armedFor = State.ReminderDueAt;
         }
     }
+
+    /// <summary>Commits made by the call in progress (a command makes at most one).</summary>
+    private int _commits;
+
+    /// <summary>
+    /// A command that fails before its commit (a grain it asks is unreachable, the database is down before the
+    /// transaction) leaves nothing behind: its changes in memory are dropped with the activation, so no later command
+    /// can commit them, and the caller is told truthfully that nothing was stored.
+    /// </summary>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        _commits = 0;
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception ex) when (ex is not (CommandNotStoredException or CommandOutcomeUnknownException) && HasUncommittedWork)
+        {
+            _audit.Clear();
+            _events.Clear();
+            _facts = null;
+            _dirty = false;
+            _stepDue = false;
+            DeactivateOnIdle();
+            logger.LogWarning("An account command failed before its commit ({Error}); its changes were dropped", ex.GetType().Name);
+            if (_commits == 0) throw new CommandNotStoredException("The command failed before anything of it was stored. Retry it with the same idempotency key.");
+            throw;
+        }
+    }
+
+    private bool HasUncommittedWork => _dirty || _audit.Count > 0 || _events.Count > 0 || _facts is not null || State.Entries.Count > _storedEntries;
 
     /// <summary>
     /// An account stored before the journal: its state (ledger included) becomes the stream's first version, committed
@@ -760,6 +791,7 @@ public sealed partial class PatientAccountGrain(
                 throw new CommandNotStoredException("The database rolled the command back: nothing of it was stored. Retry with the same idempotency key.");
             throw new CommandOutcomeUnknownException("The command failed while it was being committed: it may or may not be stored. Retry with the same idempotency key; a stored command is returned, not repeated.");
         }
+        _commits++;
         if (commit.Snapshot is not null) _version++;
         _storedEntries = State.Entries.Count;
         _dirty = false;

@@ -109,7 +109,7 @@ public sealed class AccountJournal : IAsyncDisposable
     {
         var refused = new Exception?[commits.Count];
         var now = DateTimeOffset.UtcNow;
-        await using var connection = (NpgsqlConnection)await _database.OpenAsync();
+        await using var connection = (NpgsqlConnection)await OpenOrNotStoredAsync();
         await using var batch = connection.CreateBatch();
         void Add(string sql, params (string Name, object? Value)[] parameters)
         {
@@ -170,6 +170,19 @@ public sealed class AccountJournal : IAsyncDisposable
         return refused;
     }
 
+    /// <summary>A connection for a commit; when none can be had (the server is down, the pool is exhausted), nothing of the commit was sent.</summary>
+    private async Task<DbConnection> OpenOrNotStoredAsync()
+    {
+        try
+        {
+            return await _database.OpenAsync();
+        }
+        catch (Exception ex) when (ex is DbException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            throw new CommitNotStoredException("The database could not be reached; nothing was stored.", ex);
+        }
+    }
+
     private static async Task RollBackQuietly(NpgsqlConnection connection)
     {
         try
@@ -187,7 +200,7 @@ public sealed class AccountJournal : IAsyncDisposable
     {
         var refused = new Exception?[commits.Count];
         await using var turn = await _database.WriteTurnAsync();
-        await using var connection = await _database.OpenAsync();
+        await using var connection = await OpenOrNotStoredAsync();
         DbTransaction transaction;
         try
         {

@@ -6,7 +6,7 @@ using Collections.TestSupport;
 namespace Collections.Gateway.Tests;
 
 /// <summary>The real executables, killed with SIGKILL, as an operator would.</summary>
-public sealed class ProcessTests
+public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Killing_the_local_engine_with_sigkill_loses_no_cent()
@@ -125,6 +125,144 @@ public sealed class ProcessTests
             Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
             Assert.Equal(live, await Kpis());
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL stopped at once (as by a power cut) in the middle of 64-way posting, then started again: every
+    /// acknowledged entry is there once with its audit record; an answer that said nothing was stored is true; every
+    /// request without a success, retried with its key, posts at most once; the KPI projection converges to its rebuild.
+    /// The server is private to the test (scripts/postgres.sh), so no other test sees it go down.
+    /// </summary>
+    [PostgresFact]
+    public async Task Stopping_postgresql_at_once_during_64_way_posting_keeps_every_acknowledged_entry_and_every_error_tells_the_truth()
+    {
+        var serverDir = TestDatabases.NewFolder();
+        var postgres = await PostgresScriptAsync("start", serverDir);
+        try
+        {
+            var data = TestDatabases.NewFolder();
+            var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
+            using var engine = await EngineProcess.StartAsync("Silo", http, ["--postgres", postgres, "--data", data, "--urls", http.ToString(),
+                "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(), "--Collections:Scoring:Enabled", "false"]);
+            using var client = Client(http, data);
+            var accounts = new List<string>();
+            for (var i = 0; i < 16; i++)
+            {
+                var account = await Api.OpenAccountAsync(client);
+                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
+                accounts.Add(account);
+            }
+
+            var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
+            var notStored = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+            var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+            var answers = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(); // status and code → count
+            using var stop = new CancellationTokenSource();
+            var next = 0;
+            var posters = Enumerable.Range(0, 64).Select(async _ =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var n = Interlocked.Increment(ref next);
+                    var account = accounts[n % accounts.Count];
+                    var key = $"pg-fault-{n}";
+                    try
+                    {
+                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
+                        if (response.StatusCode == HttpStatusCode.Created) acknowledged[key] = account;
+                        else
+                        {
+                            unanswered[key] = account;
+                            var code = response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+                                       && (await response.JsonAsync()).TryGetProperty("code", out var c) ? c.GetString() : null;
+                            if (code == "commit.not-stored") notStored[key] = account;
+                            answers.AddOrUpdate($"{(int)response.StatusCode} {code}", 1, (_, k) => k + 1);
+                        }
+                    }
+                    catch (Exception) // timed out: no answer
+                    {
+                        unanswered[key] = account;
+                        answers.AddOrUpdate("no answer", 1, (_, k) => k + 1);
+                    }
+                    if (!unanswered.IsEmpty) await Task.Delay(50); // the database is down: do not spin
+                }
+            }).ToList();
+            while (acknowledged.Count < 200) await Task.Delay(20);
+            await PostgresScriptAsync("crash", serverDir);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await stop.CancelAsync();
+            await Task.WhenAll(posters);
+            Assert.Equal(postgres, await PostgresScriptAsync("start", serverDir)); // same port: the engine reconnects by itself
+
+            // What the engine said was not stored is not stored.
+            var entriesBeforeRetry = new Dictionary<string, HashSet<string>>();
+            foreach (var account in accounts)
+            {
+                var view = await EventuallyAsync(() => client.GetJsonAsync(account), TimeSpan.FromSeconds(60));
+                entriesBeforeRetry[account] = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToHashSet();
+            }
+            foreach (var (key, account) in notStored) Assert.DoesNotContain(key, entriesBeforeRetry[account]);
+
+            // The client retries what never succeeded, with the same key: stored ones come back as replays, the rest post once.
+            var replays = 0;
+            foreach (var (key, account) in unanswered)
+            {
+                var retried = await EventuallyAsync(async () => (await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key)).EnsureSuccessStatusCode(),
+                    TimeSpan.FromSeconds(60));
+                if (retried.Headers.Contains("Idempotent-Replayed")) replays++;
+            }
+            output.WriteLine($"acknowledged {acknowledged.Count}; other answers: {string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}: {a.Value}"))}; "
+                             + $"retried {unanswered.Count}, of which {replays} had been stored (replayed) and {unanswered.Count - replays} posted now");
+            foreach (var account in accounts)
+            {
+                var view = await client.GetJsonAsync(account);
+                var keys = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToList();
+                Assert.Equal(keys.Count, keys.Distinct().Count()); // nothing twice
+                foreach (var key in acknowledged.Where(a => a.Value == account).Select(a => a.Key)) Assert.Contains(key, keys);
+                var entryIds = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entryId").GetString()!).ToList();
+                var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=10000");
+                var posted = audit.EnumerateArray().Where(a => a.GetProperty("action").GetString() == "account.entry.post" && a.GetProperty("outcome").GetString() == "ok")
+                    .Select(a => a.GetProperty("detail").GetString()!.Split(';')[0]["entry=".Length..]).ToList();
+                Assert.Equal(entryIds.Order(), posted.Order()); // one audit record per entry, no more, no less
+                Assert.Equal(5000.00m - (keys.Count - 1), view.GetProperty("balances").GetProperty("balance").GetDecimal());
+            }
+
+            async Task<string> Kpis()
+            {
+                for (var i = 0; i < 1200; i++)
+                {
+                    var status = await client.GetJsonAsync("/api/admin/projections");
+                    if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) break;
+                    await Task.Delay(50);
+                }
+                var kpis = await client.GetJsonAsync("/api/kpis?facility=MAIN");
+                return $"{kpis.GetProperty("totalAr")}|{kpis.GetProperty("patientAr")}|{kpis.GetProperty("accountsWithBalance")}";
+            }
+            var live = await Kpis();
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
+            Assert.Equal(live, await Kpis());
+        }
+        finally
+        {
+            await PostgresScriptAsync("stop", serverDir);
+        }
+    }
+
+    /// <summary>Runs scripts/postgres.sh (start, stop or crash) on a private server directory; returns what it printed (the connection string on start).</summary>
+    private static async Task<string> PostgresScriptAsync(string action, string directory)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Collections.sln"))) root = root.Parent;
+        var script = Path.Combine(root!.FullName, "scripts", "postgres.sh");
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [script, action, directory])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"postgres.sh {action} failed: {await error}");
+        return (await output).Trim();
     }
 
     [PostgresFact]

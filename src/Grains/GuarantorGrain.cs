@@ -11,8 +11,7 @@ public sealed class GuarantorGrain(
     IOutreachService outreach,
     CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit,
-    DatabaseOptions database) : Grain, IGuarantorGrain
+    IAuditTrail audit) : Grain, IGuarantorGrain
 {
     /// <summary>Contact history older than this is dropped: every rule looks back far less.</summary>
     public static readonly TimeSpan HistoryKept = TimeSpan.FromDays(400);
@@ -335,8 +334,7 @@ public sealed class GuarantorGrain(
     {
         try
         {
-            // Orleans' storage writes through its own connection: on SQLite it takes the engine's write turn (no busy sleeps).
-            await using var turn = await database.WriteTurnAsync();
+            // Group-committed with other grains' states (GroupCommitGrainStorage, which takes the SQLite write turn itself).
             await guarantor.WriteStateAsync();
         }
         catch

@@ -18,7 +18,7 @@ public sealed class LegacyAccountStates(IServiceProvider services, DatabaseOptio
     public async Task<AccountState?> ReadAsync(GrainId account, CancellationToken cancellationToken)
     {
         if (!await (_present ??= PresentAsync())) return null;
-        if (services.GetKeyedService<IGrainStorage>(StorageNames.Collections) is not { } storage) return null;
+        if (services.GetKeyedService<IGrainStorage>(StorageNames.StoredBefore) is not { } storage) return null;
         var state = new GrainState<AccountState>();
         await storage.ReadStateAsync(StorageNames.AccountState, account, state);
         return state.RecordExists && state.State is { IsOpen: true } open ? open : null;

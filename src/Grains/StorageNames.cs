@@ -6,6 +6,9 @@ public static class StorageNames
     /// <summary>The one storage provider: SQLite in the local profile, PostgreSQL in the cluster profile.</summary>
     public const string Collections = "collections";
 
+    /// <summary>Orleans' ADO.NET provider (table <c>OrleansStorage</c>), which stored every grain's state before: read for carry-over only.</summary>
+    public const string StoredBefore = "collections-adonet";
+
     public const string GuarantorState = "guarantor";
     public const string AccountState = "patient-account";
     public const string PolicyBookState = "cadence-policy-book";

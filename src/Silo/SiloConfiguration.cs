@@ -63,18 +63,23 @@ public static class SiloConfiguration
     }
 
     /// <summary>
-    /// Grain state and reminders in the engine's database through Orleans' ADO.NET providers. State is written with
-    /// Orleans' own serializer (every state type has stable [Id]s, so old rows stay readable as types grow), not the
-    /// providers' default JSON.
+    /// Grain state (accounts aside, which have their journal) in the engine's database through
+    /// <see cref="GroupCommitGrainStorage"/>: many grains' writes in one transaction. State is written with Orleans' own
+    /// serializer (every state type has stable [Id]s, so old rows stay readable as types grow). Orleans' ADO.NET provider,
+    /// which stored it before, stays registered to read what it holds until each grain's first write. Reminders go
+    /// through Orleans' ADO.NET reminder table.
     /// </summary>
     public static ISiloBuilder AddCollectionsStorage(this ISiloBuilder silo, DatabaseOptions database)
     {
         silo.Services.AddSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>();
-        silo.AddAdoNetGrainStorage(StorageNames.Collections, o =>
+        silo.AddAdoNetGrainStorage(StorageNames.StoredBefore, o =>
         {
             o.Invariant = database.OrleansInvariant;
             o.ConnectionString = database.ConnectionString;
         });
+        silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageNames.Collections, (services, _) => new GroupCommitGrainStorage(database,
+            services.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), services.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore),
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GroupCommitGrainStorage>>()));
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = database.OrleansInvariant;

@@ -59,7 +59,7 @@ public sealed class JournalTests
             // Written the old way: Orleans grain storage, the ledger inside the state.
             var account = cluster.Client.GetGrain<IPatientAccountGrain>(new AccountKey("LEGACY", "A" + Guid.NewGuid().ToString("N")[..8]).ToString());
             var id = account.GetPrimaryKeyString();
-            var storage = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections);
+            var storage = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore);
             var openedAt = DateTimeOffset.UtcNow.AddDays(-40);
             var entry = (string entryId, EntryKind kind, decimal amount) => new LedgerEntry
             {
@@ -83,6 +83,47 @@ public sealed class JournalTests
             await account.Post(new EntryRequest { Kind = EntryKind.PatientPayment, Amount = 50.00m, Method = PaymentMethod.Card, IdempotencyKey = "e2" });
             Assert.True((await account.Post(Samples.Charge(10.00m, "after"))).Succeeded);
             Assert.Equal(3L, await ScalarAsync(database, "SELECT COUNT(*) FROM account_ledger WHERE account_id = @id", id));
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_guarantor_stored_by_the_old_grain_storage_is_read_from_there_until_it_writes_and_concurrent_writes_to_one_version_are_refused()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
+            var storage = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections);
+            var before = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore);
+
+            // A registered guarantor's state, stored the old way under another id.
+            var template = cluster.Client.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
+            Assert.True((await template.Register(Samples.Guarantor())).Succeeded);
+            var state = new GrainState<GuarantorState>();
+            await storage.ReadStateAsync(StorageNames.GuarantorState, template.GetGrainId(), state);
+            Assert.True(state.RecordExists);
+            var old = cluster.Client.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
+            await before.WriteStateAsync(StorageNames.GuarantorState, old.GetGrainId(), new GrainState<GuarantorState>(state.State));
+
+            Assert.NotNull(await old.Get()); // read from the old store
+            Assert.Equal(0L, await ScalarAsync(database, "SELECT COUNT(*) FROM grain_state WHERE grain_id = @id", old.GetGrainId().ToString()));
+            var account = await Samples.OpenAccountAsync(cluster.Client);
+            Assert.True(await old.LinkAccount(AccountKey.Parse(account.GetPrimaryKeyString()))); // its first write moves it here
+            Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM grain_state WHERE grain_id = @id", old.GetGrainId().ToString()));
+
+            // Two writers that read the same version: the first commits, the second is refused.
+            var first = new GrainState<GuarantorState>();
+            var second = new GrainState<GuarantorState>();
+            await storage.ReadStateAsync(StorageNames.GuarantorState, template.GetGrainId(), first);
+            await storage.ReadStateAsync(StorageNames.GuarantorState, template.GetGrainId(), second);
+            await storage.WriteStateAsync(StorageNames.GuarantorState, template.GetGrainId(), first);
+            await Assert.ThrowsAsync<Orleans.Storage.InconsistentStateException>(() => storage.WriteStateAsync(StorageNames.GuarantorState, template.GetGrainId(), second));
         }
         finally
         {

@@ -1,0 +1,96 @@
+using Collections.Persistence;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace Collections.Grains;
+
+/// <summary>
+/// Grain storage for every grain but the accounts (which have their journal): the state of many grains written at the
+/// same moment goes in one transaction (<see cref="GroupCommit{T}"/>), so a burst of guarantors recording contacts costs
+/// a few commits, not one each. Each row carries its version; a write names the version its grain read, and a write
+/// that finds another (a second activation wrote meanwhile) is refused with <see cref="InconsistentStateException"/>
+/// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
+/// here yet is read from the ADO.NET provider that stored it before (if any), and moves here on its first write.
+/// </summary>
+public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
+{
+    private const string Carried = "carried";
+    private readonly DatabaseOptions _database;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly IGrainStorage? _before;
+    private readonly GroupCommit<StateWrite> _writes;
+
+    private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload);
+
+    public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger)
+    {
+        _database = database;
+        _serializer = serializer;
+        _before = before;
+        _writes = new GroupCommit<StateWrite>(CommitAsync, maxItems: 500, logger, "grain states");
+    }
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await using (var connection = await _database.OpenAsync())
+        await using (var command = connection.Command("SELECT etag, payload FROM grain_state WHERE grain_id = @grain AND state_name = @state"))
+        {
+            command.WithParameter("grain", grainId.ToString()).WithParameter("state", stateName);
+            await using var reader = await command.ExecuteReaderAsync();
+            if (await reader.ReadAsync())
+            {
+                var payload = reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1);
+                grainState.State = payload is null ? Activator.CreateInstance<T>() : _serializer.Deserialize<T>(new BinaryData(payload));
+                grainState.ETag = reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                grainState.RecordExists = payload is not null;
+                return;
+            }
+        }
+        if (_before is not null)
+        {
+            await _before.ReadStateAsync(stateName, grainId, grainState);
+            // Its first write here inserts the row (the old one is left as it was).
+            grainState.ETag = grainState.RecordExists ? Carried : null;
+            return;
+        }
+        grainState.State = Activator.CreateInstance<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteAsync(stateName, grainId, grainState, _serializer.Serialize(grainState.State).ToArray(), exists: true);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteAsync(stateName, grainId, grainState, null, exists: false);
+
+    private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
+    {
+        long? expected = grainState.ETag is null or Carried ? null : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
+        await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload)]);
+        grainState.ETag = ((expected ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        grainState.RecordExists = exists;
+        if (!exists) grainState.State = Activator.CreateInstance<T>();
+    }
+
+    private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<StateWrite>> requests)
+    {
+        var now = _database.Timestamp(DateTimeOffset.UtcNow);
+        var statements = requests.Select(r => r[0]).Select(w => w.ExpectedVersion is { } version
+            ? new SqlStatement("UPDATE grain_state SET etag = @version + 1, payload = @payload, updated_at = @at WHERE grain_id = @grain AND state_name = @state AND etag = @version",
+                [("version", version), ("payload", w.Payload), ("at", now), ("grain", w.GrainId), ("state", w.StateName)])
+            : new SqlStatement(_database.Provider == DatabaseProvider.Sqlite
+                    ? "INSERT OR IGNORE INTO grain_state (grain_id, state_name, etag, payload, updated_at) VALUES (@grain, @state, 1, @payload, @at)"
+                    : "INSERT INTO grain_state (grain_id, state_name, etag, payload, updated_at) VALUES (@grain, @state, 1, @payload, @at) ON CONFLICT (grain_id, state_name) DO NOTHING",
+                [("grain", w.GrainId), ("state", w.StateName), ("payload", w.Payload), ("at", now)])).ToList();
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
+        await transaction.CommitAsync();
+        return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
+            "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();
+    }
+
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
+}

@@ -30,9 +30,10 @@ public static class DatabaseSchema
         logger.LogInformation("Bringing the database schema up to date on {Database}", database.Describe());
         if (database.Provider == DatabaseProvider.Sqlite)
         {
-            var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
-            var folder = Path.GetDirectoryName(Path.GetFullPath(file));
-            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            var file = Path.GetFullPath(new SqliteConnectionStringBuilder(database.ConnectionString).DataSource);
+            var folder = Path.GetDirectoryName(file);
+            if (!string.IsNullOrEmpty(folder)) OwnerOnlyFiles.EnsureFolder(folder);
+            OwnerOnlyFiles.EnsureDatabaseFile(file); // it holds patients' data
         }
 
         var scripts = Scripts(database.Provider);

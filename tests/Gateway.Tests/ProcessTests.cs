@@ -21,6 +21,13 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             account = await Api.OpenAccountAsync(client);
             Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(250.00m))).StatusCode);
             Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Payment(40.00m), "payment-1")).StatusCode);
+            // The database holds patients' data: it, its WAL and shared-memory files, and the folders are the engine user's only.
+            if (!OperatingSystem.IsWindows())
+            {
+                foreach (var file in new[] { "collections.db", "collections.db-wal", "collections.db-shm", "admin-api-key" })
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, file)));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(data, "logs")));
+            }
             engine.KillHard();
         }
 

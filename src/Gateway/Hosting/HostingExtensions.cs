@@ -29,6 +29,9 @@ public static class HostingExtensions
     /// </summary>
     public static void AddCollectionsLogging(this WebApplicationBuilder builder, EngineSettings settings, string processName)
     {
+        // The data folder and its logs are the engine's own: created owner-only (the database in it holds patients' data).
+        Persistence.OwnerOnlyFiles.EnsureFolder(settings.FullDataFolder);
+        Persistence.OwnerOnlyFiles.EnsureFolder(Path.Combine(settings.FullDataFolder, "logs"));
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)

@@ -1,0 +1,30 @@
+namespace Collections.Persistence;
+
+/// <summary>
+/// Files that hold patients' data (the SQLite database with its WAL and shared-memory files, the logs' folder) are
+/// readable and writable by the engine's own user only. SQLite creates the WAL and shared-memory files with the
+/// database file's mode, so setting the database file is enough for them once it exists.
+/// </summary>
+public static class OwnerOnlyFiles
+{
+    private const UnixFileMode File600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode Folder700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates the folder owner-only if it is missing (an existing folder is the operator's choice and kept).</summary>
+    public static void EnsureFolder(string folder)
+    {
+        if (Directory.Exists(folder)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+        else Directory.CreateDirectory(folder, Folder700);
+    }
+
+    /// <summary>The SQLite database file (created empty if missing) and its WAL and shared-memory files: owner-only.</summary>
+    public static void EnsureDatabaseFile(string file)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        if (!File.Exists(file))
+            using (new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = File600 })) { }
+        foreach (var path in new[] { file, file + "-wal", file + "-shm", file + "-journal" })
+            if (File.Exists(path) && File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
+    }
+}

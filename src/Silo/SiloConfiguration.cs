@@ -15,11 +15,6 @@ public static class SiloConfiguration
         var database = settings.Database();
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
-        builder.Services.AddCollectionsOutreach(builder.Configuration);
-        builder.Services.AddCollectionsScoring(builder.Configuration);
-        builder.Services.AddCollectionsWorklist();
-        builder.Services.AddCollectionsKpis();
-        builder.Services.AddCollectionsJournal(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -35,6 +30,13 @@ public static class SiloConfiguration
             silo.AddCollectionsStorage(database);
             silo.AddIncomingGrainCallFilter<GrainCallCycleGuard>().AddOutgoingGrainCallFilter<GrainCallCycleGuard>();
         });
+        // After the silo: their background services (outbox sender, webhook dispatcher, model refresher, projections) call
+        // grains, so they start once the silo runs and stop before it does (hosted services stop in reverse order).
+        builder.Services.AddCollectionsOutreach(builder.Configuration);
+        builder.Services.AddCollectionsScoring(builder.Configuration);
+        builder.Services.AddCollectionsWorklist();
+        builder.Services.AddCollectionsKpis();
+        builder.Services.AddCollectionsJournal(builder.Configuration);
         if (!settings.CoHostsGateway)
         {
             // A silo without the API still answers /health/live and /health/ready for its supervisor.

@@ -27,7 +27,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         _database = database;
         _serializer = serializer;
         _before = before;
-        _writes = new GroupCommit<StateWrite>(CommitAsync, maxItems: 500, logger, "grain states");
+        _writes = new GroupCommit<StateWrite>(CommitAsync, maxItems: 500, logger, "grain states", writers: database.Provider == DatabaseProvider.PostgreSql ? 4 : 1);
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)

@@ -66,7 +66,9 @@ public sealed class AccountJournal : IAsyncDisposable
     public AccountJournal(DatabaseOptions database, ILogger<AccountJournal> logger)
     {
         _database = database;
-        _writes = new GroupCommit<AccountCommit>(CommitAsync, maxItems: 512, logger, "account commits");
+        // PostgreSQL: four groups under way at once (the event log is read in commit order, whatever order they finish in).
+        _writes = new GroupCommit<AccountCommit>(CommitAsync, maxItems: 512, logger, "account commits",
+            writers: database.Provider == DatabaseProvider.PostgreSql ? 4 : 1);
     }
 
     /// <summary>Completes once the commit is durable; throws <see cref="AccountVersionConflictException"/> on a conflict.</summary>

@@ -33,7 +33,8 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// Npgsql's own default pool (100) is PostgreSQL's default <c>max_connections</c>: one busy silo, with its
     /// rederivable pool beside it, would take every slot and the next connection anywhere would fail with 53300. Without
     /// an explicit <c>Maximum Pool Size</c> a process uses <see cref="DefaultPostgresPoolSize"/>, plus a quarter of that
-    /// for rederivable writes (see <see cref="OpenRederivableAsync"/>).
+    /// for rederivable writes (see <see cref="OpenRederivableAsync"/>). Statement preparation and pool reset likewise,
+    /// unless the connection string chooses.
     /// </summary>
     private static string WithPoolLimit(string connectionString)
     {
@@ -41,6 +42,15 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
         var explicitLimit = connectionString.Split(';').Select(part => part.Split('=')[0].Trim().Replace(" ", "", StringComparison.Ordinal))
             .Any(key => key.Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase) || key.Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase));
         if (!explicitLimit) builder.MaxPoolSize = DefaultPostgresPoolSize;
+        // The engine sends the same few hundred statements over and over: Npgsql prepares the frequent ones on each
+        // connection, so the server stops parsing and planning them every time (profiled: a large part of its CPU). The
+        // engine sets no session state to reset, so a pooled connection goes back without RESET ALL.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 256;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        if (!connectionString.Contains("Reset", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 

@@ -14,8 +14,7 @@ public readonly record struct SqlStatement(string Sql, (string Name, object? Val
 /// </summary>
 public sealed class GroupCommit<T> : IAsyncDisposable
 {
-    private readonly Channel<(IReadOnlyList<T> Items, TaskCompletionSource Done)> _pending =
-        Channel.CreateUnbounded<(IReadOnlyList<T>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(IReadOnlyList<T> Items, TaskCompletionSource Done)> _pending;
     private readonly Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> _commit;
     private readonly int _maxItems;
     private readonly ILogger _logger;
@@ -25,12 +24,12 @@ public sealed class GroupCommit<T> : IAsyncDisposable
     /// <param name="commit">Writes the items in one transaction.</param>
     /// <param name="maxItems">At most this many items per transaction (a caller's items are never split).</param>
     /// <param name="what">What the items are, for the error log ("worklist changes").</param>
-    public GroupCommit(Func<IReadOnlyList<T>, Task> commit, int maxItems, ILogger logger, string what)
+    public GroupCommit(Func<IReadOnlyList<T>, Task> commit, int maxItems, ILogger logger, string what, int writers = 1)
         : this(async requests =>
         {
             await commit(requests.SelectMany(r => r).ToList());
             return new Exception?[requests.Count];
-        }, maxItems, logger, what)
+        }, maxItems, logger, what, writers)
     {
     }
 
@@ -38,13 +37,21 @@ public sealed class GroupCommit<T> : IAsyncDisposable
     /// Writes every caller's items in one transaction and returns, per caller, null or the reason that caller's items
     /// alone were left out (a version conflict); a thrown exception fails every caller in the transaction.
     /// </param>
-    public GroupCommit(Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> commit, int maxItems, ILogger logger, string what)
+    /// <param name="writers">
+    /// Transactions under way at once. One keeps every commit in the order it was asked for; more (on PostgreSQL, where
+    /// rows are locked, not the database) let a group gather and commit while the one before waits for its round trip
+    /// and flush. Only for callers that never have two writes in flight whose order matters (an activation awaits its
+    /// own commit before the next).
+    /// </param>
+    public GroupCommit(Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> commit, int maxItems, ILogger logger, string what, int writers = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1);
         _commit = commit;
         _maxItems = maxItems;
         _logger = logger;
         _what = what;
-        _writer = Task.Run(WriteLoopAsync);
+        _pending = Channel.CreateUnbounded<(IReadOnlyList<T>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = writers == 1 });
+        _writer = Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync)));
     }
 
     /// <summary>Completes once every item is committed (all of them in one transaction).</summary>

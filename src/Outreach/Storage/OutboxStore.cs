@@ -46,7 +46,7 @@ public interface IOutboxStore
     Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default);
 }
 
-public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock) : IOutboxStore
+public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock, Microsoft.Extensions.Logging.ILogger<SqlOutboxStore>? logger = null) : IOutboxStore, IAsyncDisposable
 {
     private static readonly string[] Columns =
     [
@@ -59,32 +59,64 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock)
 
     private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
 
+    /// <summary>One message to add, and whether the transaction that took it inserted it (false: its id was there already).</summary>
+    private sealed class Addition(OutboxMessage message)
+    {
+        public OutboxMessage Message { get; } = message;
+        public bool Created { get; set; }
+    }
+
+    private GroupCommit<Addition>? _additions;
+
+    /// <summary>
+    /// Messages added at the same moment (a due day's statements and reminders, many guarantors at once) go in one
+    /// transaction; each caller still answers only once its message is durable.
+    /// </summary>
+    private GroupCommit<Addition> Additions => LazyInitializer.EnsureInitialized(ref _additions,
+        () => new GroupCommit<Addition>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",
+            writers: IsPostgres ? 4 : 1));
+
     public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default)
     {
-        await using var turn = await database.WriteTurnAsync(cancellationToken);
-        var m = message;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        var command = connection.Command(
-            $"INSERT INTO outreach_outbox ({Select()}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))}) ON CONFLICT (message_id) DO NOTHING");
-        object?[] values =
-        [
-            m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
-            database.Money(m.AmountDue), database.Date(m.DueDate), JsonSerializer.Serialize(m.StatementLines, Sql.Json), m.PolicyReference,
-            m.Subject, m.Body, m.TemplateId, m.TemplateVersion, Sql.StatusText(m.Status), m.Attempts, database.Timestamp(m.NextAttemptAt),
-            database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
-        ];
-        for (var i = 0; i < Columns.Length; i++) command.WithParameter(Columns[i], values[i]);
-        if (IsPostgres)
-        {
-            // Typed explicitly: nullable columns may be bound to nulls PostgreSQL could not type on its own.
-            SetType(command, "due_date", NpgsqlTypes.NpgsqlDbType.Date);
-            SetType(command, "sent_at", NpgsqlTypes.NpgsqlDbType.TimestampTz);
-        }
-        var created = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-        await command.DisposeAsync();
-        var stored = await GetAsync(connection, m.MessageId, cancellationToken)
+        var addition = new Addition(message);
+        await Additions.WriteAsync([addition]);
+        var stored = await GetAsync(message.MessageId, cancellationToken)
             ?? throw new InvalidOperationException("The outbox message vanished right after it was written.");
-        return (stored, created);
+        return (stored, addition.Created);
+    }
+
+    private async Task InsertAllAsync(IReadOnlyList<Addition> additions)
+    {
+        await using var turn = await database.WriteTurnAsync();
+        await using var connection = await database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var addition in additions)
+        {
+            var m = addition.Message;
+            await using var command = connection.Command(
+                $"INSERT INTO outreach_outbox ({Select()}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))}) ON CONFLICT (message_id) DO NOTHING", transaction);
+            object?[] values =
+            [
+                m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
+                database.Money(m.AmountDue), database.Date(m.DueDate), JsonSerializer.Serialize(m.StatementLines, Sql.Json), m.PolicyReference,
+                m.Subject, m.Body, m.TemplateId, m.TemplateVersion, Sql.StatusText(m.Status), m.Attempts, database.Timestamp(m.NextAttemptAt),
+                database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
+            ];
+            for (var i = 0; i < Columns.Length; i++) command.WithParameter(Columns[i], values[i]);
+            if (IsPostgres)
+            {
+                // Typed explicitly: nullable columns may be bound to nulls PostgreSQL could not type on its own.
+                SetType(command, "due_date", NpgsqlTypes.NpgsqlDbType.Date);
+                SetType(command, "sent_at", NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            }
+            addition.Created = await command.ExecuteNonQueryAsync() == 1;
+        }
+        await transaction.CommitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_additions is not null) await _additions.DisposeAsync();
     }
 
     public async Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default)

@@ -1,6 +1,5 @@
-using Collections.Domain.Compliance;
 using Collections.Domain;
-using Collections.Domain.Cadence;
+using Collections.Domain.Compliance;
 using Collections.Persistence;
 
 namespace Collections.Grains;

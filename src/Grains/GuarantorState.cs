@@ -1,7 +1,5 @@
 using Collections.Domain;
 using Collections.Domain.Compliance;
-using Collections.Outreach;
-using Collections.Persistence;
 
 namespace Collections.Grains;
 

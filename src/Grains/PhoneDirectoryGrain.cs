@@ -1,8 +1,3 @@
-using Collections.Domain.Compliance;
-using Collections.Domain;
-using Collections.Domain.Cadence;
-using Collections.Persistence;
-
 namespace Collections.Grains;
 
 /// <summary>Keyed by a 10-digit phone number.</summary>

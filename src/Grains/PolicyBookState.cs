@@ -1,7 +1,4 @@
-using Collections.Domain.Compliance;
-using Collections.Domain;
 using Collections.Domain.Cadence;
-using Collections.Persistence;
 
 namespace Collections.Grains;
 

@@ -1,6 +1,4 @@
-using Collections.Domain;
 using Collections.Domain.Worklist;
-using Collections.Persistence;
 
 namespace Collections.Grains;
 

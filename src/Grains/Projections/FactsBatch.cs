@@ -1,6 +1,3 @@
-using Collections.Domain;
-using Collections.Outreach;
-using Collections.Outreach.Webhooks;
 using Collections.Persistence;
 using Orleans.Serialization;
 

@@ -1,6 +1,4 @@
-using Collections.Domain;
 using Collections.Outreach;
-using Collections.Outreach.Webhooks;
 using Collections.Persistence;
 using Orleans.Serialization;
 

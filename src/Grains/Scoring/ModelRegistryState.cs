@@ -1,6 +1,3 @@
-using Collections.Domain;
-using Collections.Persistence;
-
 namespace Collections.Grains;
 
 [GenerateSerializer, Alias("collections.ModelRegistryState")]

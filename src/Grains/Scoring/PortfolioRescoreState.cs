@@ -1,6 +1,3 @@
-using Collections.Persistence;
-using Microsoft.Extensions.Logging;
-
 namespace Collections.Grains;
 
 [GenerateSerializer, Alias("collections.PortfolioRescoreState")]

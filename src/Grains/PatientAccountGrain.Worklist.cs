@@ -45,9 +45,7 @@ public sealed partial class PatientAccountGrain
             IdempotencyKey = $"worklist-{request.IdempotencyKey}",
         };
         var call = await LogCallAsync(callRequest);
-        Audit("account.call.log",
-            call.Succeeded ? call.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{call.Value.Rule}" : AuditExtensions.OutcomeOf(call.Errors),
-            $"initiator={callRequest.Initiator};outcome={callRequest.Outcome};worklist={request.Outcome}");
+        AuditCall(callRequest, call, $";worklist={request.Outcome}");
         if (!call.Succeeded) return Outcome<CallOutcomeResult>.Failure(call.Errors);
         if (call.Value!.Verdict != GateVerdict.Allow) return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value });
 

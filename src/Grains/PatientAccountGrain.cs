@@ -365,13 +365,16 @@ public sealed partial class PatientAccountGrain(
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
         var outcome = await LogCallAsync(request);
-        Audit("account.call.log",
-            outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
-            $"initiator={request.Initiator};outcome={request.Outcome}");
+        AuditCall(request, outcome);
         if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
         await CommitAsync();
         return outcome;
     }
+
+    private void AuditCall(CallLogRequest request, Outcome<GateDecision> outcome, string? more = null) =>
+        Audit("account.call.log",
+            outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
+            $"initiator={request.Initiator};outcome={request.Outcome}{more}");
 
     private async Task<Outcome<GateDecision>> LogCallAsync(CallLogRequest request)
     {

@@ -102,35 +102,9 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             using var client = Client(http, data);
             foreach (var (key, account) in unanswered) // the client retries what it never saw answered, with the same key
                 Assert.True((await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key)).IsSuccessStatusCode);
-            foreach (var account in accounts)
-            {
-                var view = await client.GetJsonAsync(account);
-                var keys = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToList();
-                Assert.Equal(keys.Count, keys.Distinct().Count()); // nothing twice
-                foreach (var key in acknowledged.Where(a => a.Value == account).Select(a => a.Key)) Assert.Contains(key, keys);
-                var entryIds = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entryId").GetString()!).ToList();
-                var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=10000");
-                var posted = audit.EnumerateArray().Where(a => a.GetProperty("action").GetString() == "account.entry.post" && a.GetProperty("outcome").GetString() == "ok")
-                    .Select(a => a.GetProperty("detail").GetString()!.Split(';')[0]["entry=".Length..]).ToList();
-                Assert.Equal(entryIds.Order(), posted.Order()); // one audit record per entry, no more, no less
-                Assert.Equal(5000.00m - (keys.Count - 1), view.GetProperty("balances").GetProperty("balance").GetDecimal());
-            }
+            await AssertEveryAcknowledgedEntryOnceWithItsAuditRecordAsync(client, accounts, acknowledged);
 
-            // The KPI projection converges to its rebuild from the event log.
-            async Task<string> Kpis()
-            {
-                for (var i = 0; i < 600; i++)
-                {
-                    var status = await client.GetJsonAsync("/api/admin/projections");
-                    if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) break;
-                    await Task.Delay(50);
-                }
-                var kpis = await client.GetJsonAsync("/api/kpis?facility=MAIN");
-                return $"{kpis.GetProperty("totalAr")}|{kpis.GetProperty("patientAr")}|{kpis.GetProperty("accountsWithBalance")}";
-            }
-            var live = await Kpis();
-            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
-            Assert.Equal(live, await Kpis());
+            await AssertKpisEqualTheirRebuildAsync(client);
         }
     }
 
@@ -220,39 +194,52 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             }
             output.WriteLine($"acknowledged {acknowledged.Count}; other answers: {string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}: {a.Value}"))}; "
                              + $"retried {unanswered.Count}, of which {replays} had been stored (replayed) and {unanswered.Count - replays} posted now");
-            foreach (var account in accounts)
-            {
-                var view = await client.GetJsonAsync(account);
-                var keys = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToList();
-                Assert.Equal(keys.Count, keys.Distinct().Count()); // nothing twice
-                foreach (var key in acknowledged.Where(a => a.Value == account).Select(a => a.Key)) Assert.Contains(key, keys);
-                var entryIds = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entryId").GetString()!).ToList();
-                var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=10000");
-                var posted = audit.EnumerateArray().Where(a => a.GetProperty("action").GetString() == "account.entry.post" && a.GetProperty("outcome").GetString() == "ok")
-                    .Select(a => a.GetProperty("detail").GetString()!.Split(';')[0]["entry=".Length..]).ToList();
-                Assert.Equal(entryIds.Order(), posted.Order()); // one audit record per entry, no more, no less
-                Assert.Equal(5000.00m - (keys.Count - 1), view.GetProperty("balances").GetProperty("balance").GetDecimal());
-            }
+            await AssertEveryAcknowledgedEntryOnceWithItsAuditRecordAsync(client, accounts, acknowledged);
 
-            async Task<string> Kpis()
-            {
-                for (var i = 0; i < 1200; i++)
-                {
-                    var status = await client.GetJsonAsync("/api/admin/projections");
-                    if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) break;
-                    await Task.Delay(50);
-                }
-                var kpis = await client.GetJsonAsync("/api/kpis?facility=MAIN");
-                return $"{kpis.GetProperty("totalAr")}|{kpis.GetProperty("patientAr")}|{kpis.GetProperty("accountsWithBalance")}";
-            }
-            var live = await Kpis();
-            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
-            Assert.Equal(live, await Kpis());
+            await AssertKpisEqualTheirRebuildAsync(client);
         }
         finally
         {
             await PostgresScriptAsync("stop", serverDir);
         }
+    }
+
+    /// <summary>Every acknowledged entry is on its account once, each entry has exactly one audit record, and each balance adds up.</summary>
+    private static async Task AssertEveryAcknowledgedEntryOnceWithItsAuditRecordAsync(HttpClient client, IReadOnlyList<string> accounts,
+        IReadOnlyDictionary<string, string> acknowledged)
+    {
+        foreach (var account in accounts)
+        {
+            var view = await client.GetJsonAsync(account);
+            var keys = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("idempotencyKey").GetString()!).ToList();
+            Assert.Equal(keys.Count, keys.Distinct().Count()); // nothing twice
+            foreach (var key in acknowledged.Where(a => a.Value == account).Select(a => a.Key)) Assert.Contains(key, keys);
+            var entryIds = view.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entryId").GetString()!).ToList();
+            var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=10000");
+            var posted = audit.EnumerateArray().Where(a => a.GetProperty("action").GetString() == "account.entry.post" && a.GetProperty("outcome").GetString() == "ok")
+                .Select(a => a.GetProperty("detail").GetString()!.Split(';')[0]["entry=".Length..]).ToList();
+            Assert.Equal(entryIds.Order(), posted.Order()); // one audit record per entry, no more, no less
+            Assert.Equal(5000.00m - (keys.Count - 1), view.GetProperty("balances").GetProperty("balance").GetDecimal());
+        }
+    }
+
+    /// <summary>The KPI projection, once caught up, equals its rebuild from the event log.</summary>
+    private static async Task AssertKpisEqualTheirRebuildAsync(HttpClient client)
+    {
+        async Task<string> Kpis()
+        {
+            for (var i = 0; i < 1200; i++)
+            {
+                var status = await client.GetJsonAsync("/api/admin/projections");
+                if (status.EnumerateArray().All(p => p.GetProperty("caughtUp").GetBoolean())) break;
+                await Task.Delay(50);
+            }
+            var kpis = await client.GetJsonAsync("/api/kpis?facility=MAIN");
+            return $"{kpis.GetProperty("totalAr")}|{kpis.GetProperty("patientAr")}|{kpis.GetProperty("accountsWithBalance")}";
+        }
+        var live = await Kpis();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/api/admin/projections/kpi/rebuild", null)).StatusCode);
+        Assert.Equal(live, await Kpis());
     }
 
     /// <summary>Runs scripts/postgres.sh (start, stop or crash) on a private server directory; returns what it printed (the connection string on start).</summary>

@@ -230,23 +230,7 @@ public sealed class JournalTests
             // Incrementally, in random pieces, with "crashes": part of a batch applied, the checkpoint not moved.
             var incremental = await TestDatabases.NewSqliteAsync();
             await using (var store = new KpiStore(incremental, NullLogger<KpiStore>.Instance))
-            {
-                var projection = new KpiProjection(store, serializer);
-                var at = LogPosition.Start;
-                while (true)
-                {
-                    var batch = await log.ReadAsync(at, random.Next(1, 12), null);
-                    if (batch.Count == 0) break;
-                    var mine = batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
-                    if (random.Next(4) == 0 && mine.Count > 0)
-                    {
-                        await projection.ApplyAsync(mine.Take(random.Next(mine.Count + 1)).ToList(), default); // crashed before its checkpoint
-                        continue;
-                    }
-                    await projection.ApplyAsync(mine, default);
-                    at = batch[^1].At;
-                }
-            }
+                await ApplyInPiecesWithCrashesAsync(new KpiProjection(store, serializer), await log.ReadAsync(LogPosition.Start, 100_000, null), random);
             // Rebuilt: the whole log in one pass into an empty view.
             var rebuilt = await TestDatabases.NewSqliteAsync();
             await using (var store = new KpiStore(rebuilt, NullLogger<KpiStore>.Instance))
@@ -369,21 +353,7 @@ public sealed class JournalTests
             foreach (var projection in For(rebuilt.Client))
                 await projection.ApplyAsync(events.Where(e => projection.EventTypes.Contains(e.Type)).ToList(), default);
             foreach (var projection in For(pieces.Client))
-            {
-                var at = 0;
-                while (at < events.Count)
-                {
-                    var size = Math.Min(random.Next(1, 12), events.Count - at);
-                    var mine = events.Skip(at).Take(size).Where(e => projection.EventTypes.Contains(e.Type)).ToList();
-                    if (random.Next(4) == 0 && mine.Count > 0)
-                    {
-                        await projection.ApplyAsync(mine.Take(random.Next(mine.Count + 1)).ToList(), default); // crashed before its checkpoint
-                        continue;
-                    }
-                    if (mine.Count > 0) await projection.ApplyAsync(mine, default);
-                    at += size;
-                }
-            }
+                await ApplyInPiecesWithCrashesAsync(projection, events, random);
 
             async Task<string> Register(IGrainFactory grains) =>
                 System.Text.Json.JsonSerializer.Serialize(await grains.GetGrain<ICreditBalanceRegistryGrain>(facility).List());
@@ -413,6 +383,27 @@ public sealed class JournalTests
         }
     }
 
+    /// <summary>
+    /// Applies the log as the runner would, in batches of random size, with "crashes": now and then part of a batch is
+    /// applied and its checkpoint not moved, so the next batch starts over from the same place.
+    /// </summary>
+    private static async Task ApplyInPiecesWithCrashesAsync(IAccountProjection projection, IReadOnlyList<LoggedEvent> events, Random random)
+    {
+        var at = 0;
+        while (at < events.Count)
+        {
+            var size = Math.Min(random.Next(1, 12), events.Count - at);
+            var mine = events.Skip(at).Take(size).Where(e => projection.EventTypes.Contains(e.Type)).ToList();
+            if (random.Next(4) == 0 && mine.Count > 0)
+            {
+                await projection.ApplyAsync(mine.Take(random.Next(mine.Count + 1)).ToList(), default); // crashed before its checkpoint
+                continue;
+            }
+            if (mine.Count > 0) await projection.ApplyAsync(mine, default);
+            at += size;
+        }
+    }
+
     private sealed class Views
     {
         public required List<string> Incremental { get; init; }
@@ -423,25 +414,12 @@ public sealed class JournalTests
     /// <summary>The projection applied to a fresh database in random pieces with crashes, and to another in one pass.</summary>
     private static async Task<Views> CompareAsync(AccountEventLog log, Random random, Func<DatabaseOptions, IAccountProjection> make, Func<DatabaseOptions, Task<List<string>>> dump)
     {
+        var events = await log.ReadAsync(LogPosition.Start, 100_000, null);
         var incremental = await TestDatabases.NewSqliteAsync();
-        var projection = make(incremental);
-        var at = LogPosition.Start;
-        while (true)
-        {
-            var batch = await log.ReadAsync(at, random.Next(1, 12), null);
-            if (batch.Count == 0) break;
-            var mine = batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
-            if (random.Next(4) == 0 && mine.Count > 0)
-            {
-                await projection.ApplyAsync(mine.Take(random.Next(mine.Count + 1)).ToList(), default); // crashed before its checkpoint
-                continue;
-            }
-            if (mine.Count > 0) await projection.ApplyAsync(mine, default);
-            at = batch[^1].At;
-        }
+        await ApplyInPiecesWithCrashesAsync(make(incremental), events, random);
         var rebuilt = await TestDatabases.NewSqliteAsync();
         var once = make(rebuilt);
-        await once.ApplyAsync((await log.ReadAsync(LogPosition.Start, 100_000, null)).Where(e => once.EventTypes.Contains(e.Type)).ToList(), default);
+        await once.ApplyAsync(events.Where(e => once.EventTypes.Contains(e.Type)).ToList(), default);
         return new Views { Incremental = await dump(incremental), Rebuilt = await dump(rebuilt) };
     }
 

@@ -54,7 +54,9 @@ public static class OutreachServiceCollectionExtensions
         services.TryAddSingleton<WebhookSignal>();
         services.TryAddSingleton<IWebhookStore, SqlWebhookStore>();
         services.TryAddSingleton<IAccountEventSink>(sp => sp.GetRequiredService<IWebhookStore>());
-        services.AddHttpClient(WebhookDispatcher.HttpClientName);
+        services.TryAddSingleton(sp => new WebhookTargets(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedPrivateTargets));
+        services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookTargets>().CreateHandler());
         if (configuration.GetValue($"{WebhookOptions.Section}:Enabled", true))
         {
             services.TryAddSingleton<WebhookDispatcher>();

@@ -20,6 +20,8 @@ public sealed class WebhookEngineFixture : EngineFixture
         "--Collections:Webhooks:PollSeconds", "0.2", "--Collections:Webhooks:RetryBaseSeconds", "0.2",
         "--Collections:Webhooks:RetryMaxSeconds", "1", "--Collections:Webhooks:MaxAttempts", "4",
         "--Collections:Webhooks:TimeoutSeconds", "3", "--Collections:Webhooks:LeaseSeconds", "10",
+        // The test receivers listen on this machine: an on-premise receiver, as an administrator would allow one.
+        "--Collections:Webhooks:AllowedPrivateTargets:0", "127.0.0.1",
     ];
 }
 
@@ -186,6 +188,52 @@ public sealed class WebhookTests(WebhookEngineFixture engine) : IClassFixture<We
         using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
         Assert.Equal(HttpStatusCode.Forbidden, (await supervisor.PostAsJsonAsync("/api/webhooks", new { url = "https://example.org/hook" })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await supervisor.GetAsync("/api/webhooks/deliveries")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Subscriptions_aimed_inside_the_network_are_refused_in_every_spelling()
+    {
+        using var admin = engine.Admin();
+        foreach (var url in new[]
+                 {
+                     "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/", "https://172.16.5.4/", "https://192.168.1.1/",
+                     "https://[fd00::1]/", "https://[fe80::1]/", "https://[::1]/", "https://[::ffff:169.254.169.254]/", "https://[64:ff9b::a9fe:a9fe]/",
+                     "https://localhost:5080/api/keys", "https://api.localhost/", "https://0.0.0.0/", "https://2852039166/", "https://0xA9FEA9FE/",
+                     "https://127.2/", "https://100.64.0.1/", "https://intranet/", "http://example.org/hook", "https://user:pw@example.org/",
+                 })
+        {
+            var response = await admin.PostAsJsonAsync("/api/webhooks", new { url });
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{url}: {response.StatusCode}");
+            var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+            Assert.True(problem.GetProperty("errors").EnumerateArray().Any(e => e.GetProperty("field").GetString() == "url"), url);
+        }
+        Assert.DoesNotContain((await admin.GetJsonAsync("/api/webhooks")).EnumerateArray(), s => s.GetProperty("url").GetString()!.Contains("169.254", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_target_is_no_longer_allowed_fails_at_once_without_connecting()
+    {
+        // Subscribed while allowed; the connection is checked again at send time, as a name that now resolves inside
+        // the network would be. 127.0.0.2 is loopback but not on the allow-list.
+        await using var receiver = await Receiver.StartAsync();
+        using var admin = engine.Admin();
+        var account = await Api.OpenAccountAsync(admin);
+        await engine.ProjectionsCaughtUpAsync();
+        using var signal = new Outreach.Webhooks.WebhookSignal();
+        var store = new Outreach.Webhooks.SqlWebhookStore(Persistence.DatabaseOptions.SqliteFile(Path.Combine(engine.DataFolder, "collections.db")), TimeProvider.System, signal);
+        var (subscription, _) = await store.CreateAsync("http://127.0.0.2:" + new Uri(receiver.Url).Port + "/", ["balanceChanged"], "moved inside", "test");
+        try
+        {
+            (await Api.PostEntryAsync(admin, account, Api.Charge(10m))).EnsureSuccessStatusCode();
+            var delivery = await WaitForDeliveryAsync(admin, subscription.Id, d => d.GetProperty("status").GetString() == "failed");
+            Assert.Equal(1, delivery.GetProperty("attempts").GetInt32());
+            Assert.Contains("webhook target refused", delivery.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+            Assert.Empty(receiver.Received);
+        }
+        finally
+        {
+            await store.DeleteAsync(subscription.Id);
+        }
     }
 
     private static string AccountNumber(string accountUrl) => accountUrl[(accountUrl.LastIndexOf('/') + 1)..];

@@ -1,4 +1,3 @@
-using System.Net;
 using Collections.Domain;
 using Collections.Gateway.Security;
 using Collections.Outreach.Webhooks;
@@ -29,16 +28,16 @@ public static class WebhookEndpoints
     }
 
     private static async Task<Results<Created<CreatedSubscription>, ProblemHttpResult>> Subscribe(
-        SubscribeBody body, IWebhookStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+        SubscribeBody body, IWebhookStore store, WebhookTargets targets, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var errors = new ErrorList();
         var url = body.Url?.Trim();
         if (string.IsNullOrEmpty(url))
             errors.Invalid("url", "url.required", "The url is required.");
-        else if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
-                 || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip)))
-                 || !string.IsNullOrEmpty(uri.UserInfo))
-            errors.Invalid("url", "url.invalid", "The url must be an absolute https URL without credentials (http only to 127.0.0.1, for tests).");
+        else if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            errors.Invalid("url", "url.invalid", "The url must be an absolute https URL of at most 2000 characters.");
+        else if ((targets.CheckUrl(uri) ?? await targets.CheckResolvedAsync(uri, TimeSpan.FromSeconds(3), ct)) is { } refused)
+            errors.Invalid("url", "url.target-refused", refused);
         var events = (body.Events ?? []).Select(e => e?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToList();
         foreach (var e in events.Where(e => !AccountEventTypes.All.Contains(e)))
             errors.Invalid("events", "events.unknown", $"Unknown event \"{Truncate(e)}\"; events are: {string.Join(", ", AccountEventTypes.All)} (none = all).");

@@ -116,6 +116,12 @@ public sealed class WebhookDispatcher(
         {
             throw; // shutting down: the lease runs out and another round delivers it
         }
+        catch (HttpRequestException ex) when (ex.InnerException is WebhookTargetRefusedException refused)
+        {
+            // Not a public address (any more): retrying cannot help, and must not be tried.
+            error = refused.Message;
+            permanent = true;
+        }
         catch (Exception ex)
         {
             error = DeliveryErrors.Describe(ex);

@@ -16,6 +16,12 @@ public sealed class WebhookOptions
     public int TimeoutSeconds { get; set; } = 10;
     public int LeaseSeconds { get; set; } = 60;
     public int BatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// On-premise receivers an administrator allows although they are not public: host names, addresses or CIDR ranges
+    /// (e.g. <c>hooks.billing.internal</c>, <c>10.20.0.0/16</c>). Everything else must be a public https address.
+    /// </summary>
+    public List<string> AllowedPrivateTargets { get; set; } = [];
 }
 
 internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
@@ -30,6 +36,8 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (o.TimeoutSeconds < 1) errors.Add($"{WebhookOptions.Section}:TimeoutSeconds must be at least 1.");
         if (o.LeaseSeconds < 2 * o.TimeoutSeconds) errors.Add($"{WebhookOptions.Section}:LeaseSeconds must be at least twice TimeoutSeconds.");
         if (o.BatchSize is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:BatchSize must be between 1 and 100.");
+        foreach (var entry in o.AllowedPrivateTargets.Where(e => e.Contains('/') && !WebhookTargets.TryParseRange(e.Trim(), out _)))
+            errors.Add($"{WebhookOptions.Section}:AllowedPrivateTargets: \"{entry}\" is not an address range (write 10.20.0.0/16 or fd00::/8).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -65,6 +65,7 @@ public static class Problems
         Title = "Forbidden",
         Type = TypePrefix + "forbidden",
         Detail = message,
+        Extensions = { ["code"] = "forbidden" },
     });
 }
 
@@ -85,6 +86,8 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
                 ? bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "The request body is missing or unreadable." : "The request is not valid."
                 : json.Message.Contains("could not be mapped", StringComparison.Ordinal)
                     ? $"The request body has a field this endpoint does not accept{where}."
+                    : json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
+                    ? $"The request body names a field twice{where}; send each field once."
                     : $"The request body is not valid JSON for this endpoint{where}: a value is missing, malformed or of the wrong type.";
             problem = new ProblemDetails
             {

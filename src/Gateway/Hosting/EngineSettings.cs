@@ -38,6 +38,12 @@ public sealed class EngineSettings
     /// <summary>Seconds a verified API key is remembered before it is checked against the database again.</summary>
     public int ApiKeyCacheSeconds { get; set; } = 30;
 
+    /// <summary>Failed authentications one client address may make within a minute before it is locked out.</summary>
+    public int FailedAuthenticationsPerMinute { get; set; } = 10;
+
+    /// <summary>Seconds a client address that made too many failed authentications is refused (429 with Retry-After).</summary>
+    public int AuthenticationLockoutSeconds { get; set; } = 300;
+
     public bool IsCluster => string.Equals(Profile, "cluster", StringComparison.OrdinalIgnoreCase);
 
     public bool CoHostsGateway => HostGateway ?? !IsCluster;

@@ -26,13 +26,34 @@ public static class GatewayExtensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            // Money and counts are JSON numbers: "1.00" (a string) is a wrong type, not an amount. The web defaults
+            // would read numbers from strings; and {"amount":1.00,"amount":900.00} is ambiguous, so refused.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.AllowDuplicateProperties = false;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddRejectedRequestProblems());
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            // Every problem carries a code, also those the framework writes (status-code pages, authentication).
+            if (!c.ProblemDetails.Extensions.ContainsKey("code"))
+                c.ProblemDetails.Extensions["code"] = c.ProblemDetails.Status switch
+                {
+                    401 => "auth.required",
+                    403 => "auth.forbidden",
+                    404 => "not-found",
+                    405 => "method.not-allowed",
+                    406 => "not-acceptable",
+                    415 => "media-type.unsupported",
+                    429 => "rate-limited",
+                    var status => $"http.{status}",
+                };
+        });
         services.AddExceptionHandler<RequestExceptionHandler>();
 
         services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
@@ -68,7 +89,10 @@ public static class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseResponseSafetyHeaders();
+        app.UseRequestTargetLimit();
         app.UseCollectionsRequestLogging();
+        app.UseAuthenticationLockout();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -89,6 +113,26 @@ public static class GatewayExtensions
         api.MapWorklist();
         api.MapKpis();
     }
+
+    /// <summary>
+    /// No answer is sniffed as another content type, and no API answer (they carry patients' data) is kept by a browser
+    /// or a proxy cache.
+    /// </summary>
+    public static void UseResponseSafetyHeaders(this WebApplication app) => app.Use((context, next) =>
+    {
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            if (context.Request.Path.StartsWithSegments("/api") && !headers.ContainsKey("Cache-Control"))
+            {
+                headers.CacheControl = "no-store";
+                headers.Pragma = "no-cache";
+            }
+            return Task.CompletedTask;
+        });
+        return next(context);
+    });
 
     /// <summary><c>/health/live</c>: the process answers. <c>/health/ready</c>: the cluster answers a grain call.</summary>
     public static void MapCollectionsHealth(this WebApplication app)

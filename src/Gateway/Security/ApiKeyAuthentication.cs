@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Collections.Hosting;
 using Collections.Persistence;
+using Collections.Gateway.Api;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,10 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyStore keys,
     IMemoryCache cache,
-    EngineSettings settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    EngineSettings settings,
+    FailedAuthenticationThrottle throttle,
+    IAuditTrail audit,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -28,7 +32,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return AuthenticateResult.Fail("Use an API key: Authorization: Bearer <key>.");
+            return await FailedAsync("", "Use an API key: Authorization: Bearer <key>.");
         var token = header["Bearer ".Length..].Trim();
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
         if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
@@ -37,7 +41,7 @@ public sealed class ApiKeyAuthenticationHandler(
             if (record is not null && settings.ApiKeyCacheSeconds > 0)
                 cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
         }
-        if (record is null) return AuthenticateResult.Fail("The API key is not valid or has been revoked.");
+        if (record is null) return await FailedAsync(token, "The API key is not valid or has been revoked.");
 
         var identity = new ClaimsIdentity(
         [
@@ -48,12 +52,64 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
+    /// <summary>
+    /// A failed authentication: counted against the client address (see <see cref="FailedAuthenticationThrottle"/>),
+    /// audited with the key id it named (never the secret) and logged with the client address.
+    /// </summary>
+    private async Task<AuthenticateResult> FailedAsync(string token, string reason)
+    {
+        var address = Context.Connection.RemoteIpAddress;
+        var keyId = token.StartsWith("ck_", StringComparison.Ordinal) && token.Length > 15 && token[15] == '_' ? token[3..15] : "(not a key)";
+        if (!keyId.All(char.IsAsciiHexDigitLower)) keyId = "(not a key)";
+        var lockedUntil = throttle.RecordFailure(address);
+        var now = clock.GetUtcNow();
+        await audit.RecordAsync(new AuditEvent(now, "anonymous", "none", "auth.failed", "api-key", keyId, "denied",
+            address?.ToString(), Context.TraceIdentifier, lockedUntil is null ? null : $"locked-out-until={lockedUntil:o}"));
+        Logger.LogWarning("Failed authentication from {ClientAddress} (key id {KeyId})", address, keyId);
+        if (lockedUntil is not null)
+            Logger.LogWarning("Client address {ClientAddress} locked out until {LockedUntil:o} after {Failures} failed authentications within a minute",
+                address, lockedUntil, settings.FailedAuthenticationsPerMinute);
+        return AuthenticateResult.Fail(reason);
+    }
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         return Task.CompletedTask;
     }
+}
+
+public static class AuthenticationLockout
+{
+    /// <summary>
+    /// A request with credentials from a client address that is locked out is answered 429 with <c>Retry-After</c>
+    /// before its key is looked at.
+    /// </summary>
+    public static IApplicationBuilder UseAuthenticationLockout(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.Request.Headers.ContainsKey("Authorization")
+            && context.RequestServices.GetRequiredService<FailedAuthenticationThrottle>().LockedUntil(context.Connection.RemoteIpAddress) is { } until)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling((until - context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()).TotalSeconds));
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
+                {
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many failed authentications",
+                    Type = Problems.TypePrefix + "auth.locked-out",
+                    Detail = $"This client address made too many failed authentications; try again in {seconds} s.",
+                    Extensions = { ["code"] = "auth.locked-out" },
+                },
+            });
+            return;
+        }
+        await next();
+    });
 }
 
 /// <summary>Which roles may call which endpoints.</summary>

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Collections.Hosting;
+
+namespace Collections.Gateway.Security;
+
+/// <summary>
+/// Slows down guessing of API keys: a client address that fails authentication
+/// <see cref="EngineSettings.FailedAuthenticationsPerMinute"/> times within a minute is refused for
+/// <see cref="EngineSettings.AuthenticationLockoutSeconds"/> (429 with <c>Retry-After</c>), with or without a valid
+/// key, so a guess that happens to succeed during the lockout is not learned. Kept in this gateway's memory: behind
+/// several gateways each counts its own (the limit per address is then at most that many times higher).
+/// </summary>
+public sealed class FailedAuthenticationThrottle(EngineSettings settings, TimeProvider clock)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, Tally> _tallies = new();
+
+    private sealed class Tally
+    {
+        public readonly Queue<DateTimeOffset> Failures = new();
+        public DateTimeOffset? LockedUntil;
+    }
+
+    /// <summary>When this address may try again, or null when it is not locked out.</summary>
+    public DateTimeOffset? LockedUntil(IPAddress? address)
+    {
+        if (!_tallies.TryGetValue(Key(address), out var tally)) return null;
+        lock (tally)
+            return tally.LockedUntil is { } until && until > clock.GetUtcNow() ? until : null;
+    }
+
+    /// <summary>Counts a failure; returns the end of the lockout it starts, if this failure starts one.</summary>
+    public DateTimeOffset? RecordFailure(IPAddress? address)
+    {
+        var now = clock.GetUtcNow();
+        if (_tallies.Count > 100_000) Prune(now);
+        var tally = _tallies.GetOrAdd(Key(address), _ => new Tally());
+        lock (tally)
+        {
+            while (tally.Failures.Count > 0 && now - tally.Failures.Peek() >= Window) tally.Failures.Dequeue();
+            tally.Failures.Enqueue(now);
+            if (tally.Failures.Count < Math.Max(1, settings.FailedAuthenticationsPerMinute) || tally.LockedUntil > now) return null;
+            tally.Failures.Clear();
+            tally.LockedUntil = now + TimeSpan.FromSeconds(Math.Max(1, settings.AuthenticationLockoutSeconds));
+            return tally.LockedUntil;
+        }
+    }
+
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var (key, tally) in _tallies)
+            lock (tally)
+                if (!(tally.LockedUntil > now) && (tally.Failures.Count == 0 || now - tally.Failures.Last() >= Window))
+                    _tallies.TryRemove(key, out _);
+    }
+
+    private static string Key(IPAddress? address) => (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown";
+}

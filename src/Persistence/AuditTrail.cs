@@ -24,6 +24,9 @@ public interface IAuditTrail
     /// <summary>Completes once the event is committed to the database.</summary>
     Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
 
+    /// <summary>Several events, committed together; completes once they are.</summary>
+    Task RecordAllAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default);
 }
 
@@ -44,6 +47,9 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
 
     public Task RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default) =>
         _writes.WriteAsync([auditEvent]).WaitAsync(cancellationToken);
+
+    public Task RecordAllAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken = default) =>
+        auditEvents.Count == 0 ? Task.CompletedTask : _writes.WriteAsync(auditEvents).WaitAsync(cancellationToken);
 
     private async Task WriteAsync(IReadOnlyList<AuditEvent> events)
     {

@@ -86,3 +86,39 @@ public sealed class EdgeTests(EngineFixture engine)
         return (head, body);
     }
 }
+
+/// <summary>Every answer that shows people's data leaves one audit event per account or guarantor it shows.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class AuditedListTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task Lists_that_show_accounts_audit_each_account_shown()
+    {
+        using var admin = engine.Admin();
+        var first = await Api.OpenAccountAsync(admin);
+        var second = await Api.OpenAccountAsync(admin);
+        foreach (var account in new[] { first, second })
+        {
+            (await Api.PostEntryAsync(admin, account, Api.Charge(50m))).EnsureSuccessStatusCode();
+            (await Api.PostEntryAsync(admin, account, Api.Payment(80m))).EnsureSuccessStatusCode();
+        }
+        await engine.ProjectionsCaughtUpAsync();
+
+        var report = await admin.GetJsonAsync("/api/reports/credit-balances/MAIN");
+        var listed = report.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("account")).Select(a => $"{a.GetProperty("facility").GetString()}/{a.GetProperty("accountNumber").GetString()}").ToList();
+        Assert.Contains(Key(first), listed);
+        Assert.Contains(Key(second), listed);
+        await admin.GetJsonAsync($"/api/outbox?account={Uri.EscapeDataString(Key(first))}");
+
+        foreach (var account in new[] { first, second })
+        {
+            var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(Key(account))}");
+            Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "report.credit-balances.read");
+        }
+        var firstAudit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(Key(first))}");
+        Assert.Contains(firstAudit.EnumerateArray(), e => e.GetProperty("action").GetString() == "outbox.read");
+        Assert.DoesNotContain((await admin.GetJsonAsync("/api/audit?resourceType=account&resourceId=*")).EnumerateArray(), e => true);
+    }
+
+    private static string Key(string accountUrl) => accountUrl["/api/accounts/".Length..];
+}

@@ -44,8 +44,12 @@ public static class CollectionsEndpoints
             .WithSummary("Save a new version of a policy (validated; every mistake is reported with its place). Accounts use it at their next evaluation.");
 
         var tasks = api.MapGroup("/call-tasks/{facility}").WithTags("Call tasks");
-        tasks.MapGet("/", async (string facility, CallTaskStatus? status, int? limit, IGrainFactory grains) =>
-                TypedResults.Ok(await grains.GetGrain<ICallTaskQueueGrain>(facility).List(status ?? CallTaskStatus.Open, limit ?? 100)))
+        tasks.MapGet("/", async (string facility, CallTaskStatus? status, int? limit, IGrainFactory grains, HttpContext http) =>
+            {
+                var list = await grains.GetGrain<ICallTaskQueueGrain>(facility).List(status ?? CallTaskStatus.Open, limit ?? 100);
+                await http.AuditShownAsync("call-tasks.read", list.SelectMany(t => new[] { t.Account.Shown(), ShownAudit.ShownGuarantor(t.GuarantorId) }));
+                return TypedResults.Ok(list);
+            })
             .RequireAuthorization(Policies.ReadAccounts).WithSummary("Call tasks and write-off reviews for a facility, largest balance first.");
         tasks.MapPost("/{taskId}/complete", CompleteTask).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record how a call went (noAnswer, leftMessage, rightPartyContact, wrongNumber) and close the task.");
@@ -139,9 +143,10 @@ public static class CollectionsEndpoints
 
     private static readonly string[] CreditAges = ["0-30", "31-60", "61-90", "90+"];
 
-    private static async Task<Ok<CreditBalanceReport>> CreditBalances(string facility, IGrainFactory grains, TimeProvider clock)
+    private static async Task<Ok<CreditBalanceReport>> CreditBalances(string facility, IGrainFactory grains, TimeProvider clock, HttpContext http)
     {
         var items = await grains.GetGrain<ICreditBalanceRegistryGrain>(facility).List();
+        await http.AuditShownAsync("report.credit-balances.read", items.Select(i => i.Account.Shown()));
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         static string Age(int days) => days switch { <= 30 => "0-30", <= 60 => "31-60", <= 90 => "61-90", _ => "90+" };
         var byAge = CreditAges

@@ -146,8 +146,10 @@ public static partial class ModelEndpoints
         string Version, string Role, int AccountsScored, double MeanProbability, decimal PatientBalance, decimal Collected,
         int WindowsEnded, double? PredictedRate, double? ObservedRate, double? Auc);
 
-    private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, ScoreOutcomeLog outcomes, TimeProvider clock, decimal? paidShare)
+    private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, ScoreOutcomeLog outcomes, TimeProvider clock, decimal? paidShare, HttpContext http)
     {
+        // Totals over every scored account, no person shown: one event for the read.
+        await http.AuditShownAsync("model.comparison.read", [("score-outcomes", "*")]);
         var view = await Registry(grains).Get();
         var share = paidShare is > 0 and <= 1 ? paidShare.Value : 0.5m;
         var now = clock.GetUtcNow();

@@ -39,7 +39,7 @@ public static class OutreachEndpoints
     }
 
     private static async Task<Results<Ok<IReadOnlyList<OutboxMessage>>, ProblemHttpResult>> ListOutbox(
-        string? account, string? status, int? limit, IOutboxStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+        string? account, string? status, int? limit, IOutboxStore store, HttpContext http, CancellationToken ct)
     {
         string? facility = null, accountNumber = null;
         if (!string.IsNullOrEmpty(account))
@@ -58,7 +58,7 @@ public static class OutreachEndpoints
         }
         if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "limit must be between 1 and 1000.");
         var messages = await store.QueryAsync(facility, accountNumber, wanted, limit ?? 100, ct);
-        await AuditAsync(audit, clock, http, "outbox.read", "account", account ?? "*", ct);
+        await http.AuditShownAsync("outbox.read", messages.Select(m => ("account", m.AccountKey)));
         return TypedResults.Ok(messages);
     }
 
@@ -73,7 +73,7 @@ public static class OutreachEndpoints
     }
 
     private static async Task<Results<Ok<IReadOnlyList<SandboxMessage>>, ProblemHttpResult>> ListSandbox(
-        string? recipient, string? account, int? limit, SandboxMailbox mailbox, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+        string? recipient, string? account, int? limit, SandboxMailbox mailbox, HttpContext http, CancellationToken ct)
     {
         string? facility = null, accountNumber = null;
         if (!string.IsNullOrEmpty(account))
@@ -85,7 +85,7 @@ public static class OutreachEndpoints
         }
         if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "limit must be between 1 and 1000.");
         var messages = await mailbox.QueryAsync(string.IsNullOrEmpty(recipient) ? null : recipient, facility, accountNumber, limit ?? 100, ct);
-        await AuditAsync(audit, clock, http, "sandbox.read", "account", account ?? "*", ct);
+        await http.AuditShownAsync("sandbox.read", messages.Select(m => ShownAudit.ShownAccount(m.Facility, m.AccountNumber)));
         return TypedResults.Ok(messages);
     }
 

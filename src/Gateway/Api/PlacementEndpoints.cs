@@ -19,8 +19,12 @@ public static class PlacementEndpoints
     public static RouteGroupBuilder MapPlacements(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/placements/{facility}").WithTags("Agency placements").RequireAuthorization(Policies.ManagePolicies);
-        group.MapGet("/", async (string facility, PlacementStatus? status, IGrainFactory grains) =>
-                TypedResults.Ok(await grains.GetGrain<IPlacementRegisterGrain>(facility).List(status)))
+        group.MapGet("/", async (string facility, PlacementStatus? status, IGrainFactory grains, HttpContext http) =>
+            {
+                var list = await grains.GetGrain<IPlacementRegisterGrain>(facility).List(status);
+                await http.AuditShownAsync("placements.read", list.SelectMany(p => new[] { p.Account.Shown(), ShownAudit.ShownGuarantor(p.GuarantorId) }));
+                return TypedResults.Ok(list);
+            })
             .WithSummary("Accounts placed with the agency (status placed|recalled; all by default).");
         group.MapGet("/file", PlacementFile)
             .WithSummary("The placement file for the agency: CSV, one row per account currently placed (layout in docs/placement-file.md). Contains guarantors' contact details: every row's guarantor read is audited.");

@@ -17,13 +17,20 @@ public static class RemittanceEndpoints
         group.MapPost("/", Post).RequireAuthorization(Policies.ManageAccounts)
             .Accepts<string>("text/plain", "application/edi-x12")
             .WithSummary("Post an X12 835 file (the raw text as the body). Malformed or unbalanced files are refused whole, with the segment or the difference; each claim posts to the account whose number is its patient control number; claims that cannot post go to the exceptions list. Posting a file again posts nothing twice.");
-        group.MapGet("/{remittanceId}", async (string facility, string remittanceId, IGrainFactory grains) =>
-                await grains.GetGrain<IRemittanceLogGrain>(facility).Get(remittanceId) is { } record
-                    ? (Results<Ok<RemittanceRecord>, ProblemHttpResult>)TypedResults.Ok(record)
-                    : Problems.NotFound("remittance.not-found", "No remittance with this id was posted for this facility."))
+        group.MapGet("/{remittanceId}", async (string facility, string remittanceId, IGrainFactory grains, HttpContext http) =>
+            {
+                if (await grains.GetGrain<IRemittanceLogGrain>(facility).Get(remittanceId) is not { } record)
+                    return (Results<Ok<RemittanceRecord>, ProblemHttpResult>)Problems.NotFound("remittance.not-found", "No remittance with this id was posted for this facility.");
+                await http.AuditShownAsync("remittance.read", record.Claims.Select(c => ShownAudit.ShownAccount(facility, c.PatientControlNumber)));
+                return TypedResults.Ok(record);
+            })
             .RequireAuthorization(Policies.ManageAccounts).WithSummary("A posted remittance: payment, claims and what happened to each, provider-level adjustments, warnings.");
-        group.MapGet("/exceptions", async (string facility, ExceptionStatus? status, IGrainFactory grains) =>
-                TypedResults.Ok(await grains.GetGrain<IRemittanceLogGrain>(facility).Exceptions(status ?? ExceptionStatus.Open)))
+        group.MapGet("/exceptions", async (string facility, ExceptionStatus? status, IGrainFactory grains, HttpContext http) =>
+            {
+                var list = await grains.GetGrain<IRemittanceLogGrain>(facility).Exceptions(status ?? ExceptionStatus.Open);
+                await http.AuditShownAsync("remittance.exceptions.read", list.Select(e => ShownAudit.ShownAccount(facility, e.Claim.PatientControlNumber)));
+                return TypedResults.Ok(list);
+            })
             .RequireAuthorization(Policies.ManageAccounts).WithSummary("Claims waiting for a person (open by default).");
         group.MapPost("/exceptions/{remittanceId}/{claimIndex}/match", Match).RequireAuthorization(Policies.ManagePolicies)
             .WithSummary("Post an exception's claim to the account a supervisor chose.");

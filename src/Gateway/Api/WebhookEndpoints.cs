@@ -64,13 +64,15 @@ public static class WebhookEndpoints
     }
 
     private static async Task<Results<Ok<IReadOnlyList<WebhookDelivery>>, ProblemHttpResult>> Deliveries(
-        string? subscription, string? status, int? limit, IWebhookStore store, CancellationToken ct)
+        string? subscription, string? status, int? limit, IWebhookStore store, HttpContext http, CancellationToken ct)
     {
         if (status is not null && !WebhookStatus.All.Contains(status))
             return Problems.Invalid("status", "status.invalid", $"The status must be one of: {string.Join(", ", WebhookStatus.All)}.");
         if (limit is < 1 or > 1000)
             return Problems.Invalid("limit", "limit.invalid", "The limit must be between 1 and 1000.");
-        return TypedResults.Ok(await store.DeliveriesAsync(subscription, status, limit ?? 100, ct));
+        var deliveries = await store.DeliveriesAsync(subscription, status, limit ?? 100, ct);
+        await http.AuditShownAsync("webhook.deliveries.read", deliveries.Select(d => ShownAudit.ShownAccount(d.Facility, d.AccountNumber)));
+        return TypedResults.Ok(deliveries);
     }
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";

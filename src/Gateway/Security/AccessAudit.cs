@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Collections.Domain;
 using Collections.Grains;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Authorization;
@@ -22,6 +23,30 @@ public sealed class AuditedAuthorizationResultHandler(IAuditTrail audit, TimePro
         }
         await _default.HandleAsync(next, context, policy, authorizeResult);
     }
+}
+
+/// <summary>Audit of answers that show people's data: one event per account or guarantor shown.</summary>
+public static class ShownAudit
+{
+    /// <summary>
+    /// Records that this caller was shown each of <paramref name="shown"/> (resource type and id: <c>account</c>
+    /// <c>FACILITY/NUMBER</c>, <c>guarantor</c> id), one event each, committed together before the answer leaves.
+    /// </summary>
+    public static Task AuditShownAsync(this HttpContext http, string action, IEnumerable<(string ResourceType, string ResourceId)> shown)
+    {
+        var caller = http.ToCaller();
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var events = shown.Distinct()
+            .Select(s => new AuditEvent(now, caller.Actor, caller.Role, action, s.ResourceType, s.ResourceId, "ok", caller.ClientAddress, caller.CorrelationId))
+            .ToList();
+        return http.RequestServices.GetRequiredService<IAuditTrail>().RecordAllAsync(events, http.RequestAborted);
+    }
+
+    public static (string, string) Shown(this AccountKey account) => ("account", account.ToString());
+
+    public static (string, string) ShownAccount(string facility, string accountNumber) => ("account", new AccountKey(facility, accountNumber).ToString());
+
+    public static (string, string) ShownGuarantor(string guarantorId) => ("guarantor", guarantorId);
 }
 
 public static class CallerExtensions

@@ -18,6 +18,7 @@ public static class CliApp
         root.Subcommands.Add(WorklistSimulationCommand(output));
         root.Subcommands.Add(ModelCommands.Create(output, error));
         root.Subcommands.Add(SyntheaSampleCommand(output));
+        root.Subcommands.Add(RemitCommands.Create(output));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -14,6 +14,10 @@ public enum ClaimPostingStatus
     AlreadyPosted,
     /// <summary>Left on the exceptions list for a person.</summary>
     Exception,
+    /// <summary>A status that moves no money (a predetermination, a denial with nothing to write off): nothing to post.</summary>
+    NoMoneyMoved,
+    /// <summary>A dry run: this is what would post.</summary>
+    WouldPost,
 }
 
 [GenerateSerializer, Immutable, Alias("collections.RemittanceClaimRecord")]
@@ -27,6 +31,10 @@ public sealed record RemittanceClaimRecord
     [Id(5)] public required ClaimPostingStatus Outcome { get; init; }
     [Id(6)] public string? Reason { get; init; }
     [Id(7)] public IReadOnlyList<string> EntryIds { get; init; } = [];
+    /// <summary>1-based place of the claim loop among loops with the same patient and payer claim control numbers.</summary>
+    [Id(8)] public int Occurrence { get; init; } = 1;
+    /// <summary>What posted, or (a dry run, an exception) what would post.</summary>
+    [Id(9)] public IReadOnlyList<EntryRequest> Entries { get; init; } = [];
 }
 
 /// <summary>One 835 transaction as received and posted.</summary>
@@ -43,6 +51,20 @@ public sealed record RemittanceRecord
     [Id(7)] public IReadOnlyList<ProviderAdjustmentRecord> ProviderAdjustments { get; init; } = [];
     [Id(8)] public required IReadOnlyList<RemittanceClaimRecord> Claims { get; init; }
     [Id(9)] public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>ISA13 of the interchange it came in (control numbers repeat across files; the id does not).</summary>
+    [Id(10)] public string? InterchangeControlNumber { get; init; }
+}
+
+/// <summary>What the log knows about a remittance about to post.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceLookup")]
+public sealed record RemittanceLookup
+{
+    /// <summary>A remittance recorded under the id earlier versions gave it (ISA13-ST02).</summary>
+    [Id(0)] public RemittanceRecord? Legacy { get; init; }
+    /// <summary>Other remittances that came in an interchange with the same control number.</summary>
+    [Id(1)] public IReadOnlyList<string> SameInterchangeNumber { get; init; } = [];
+    /// <summary>The exceptions already listed for this remittance, by exception id.</summary>
+    [Id(2)] public IReadOnlyList<RemittanceException> Exceptions { get; init; } = [];
 }
 
 public enum ExceptionStatus
@@ -74,11 +96,15 @@ public sealed record RemittanceException
 [Alias("collections.IRemittanceLogGrain")]
 public interface IRemittanceLogGrain : IGrainWithStringKey
 {
+    /// <summary>Records a remittance as posted (again) and adds its exceptions not already listed.</summary>
     [Alias("Record")]
-    Task Record(RemittanceRecord remittance, IReadOnlyList<RemittanceException> exceptions);
+    Task<RemittanceLogOutcome> Record(RemittanceRecord remittance, IReadOnlyList<RemittanceException> exceptions);
 
     [Alias("Get"), Orleans.Concurrency.ReadOnly]
     Task<RemittanceRecord?> Get(string remittanceId);
+
+    [Alias("Lookup"), Orleans.Concurrency.ReadOnly]
+    Task<RemittanceLookup> Lookup(string remittanceId, string legacyId, string interchangeControlNumber);
 
     [Alias("Exceptions"), Orleans.Concurrency.ReadOnly]
     Task<IReadOnlyList<RemittanceException>> Exceptions(ExceptionStatus? status);
@@ -91,18 +117,44 @@ public interface IRemittanceLogGrain : IGrainWithStringKey
     Task<Outcome<RemittanceException>> Dismiss(string exceptionId, string reason);
 }
 
-/// <summary>What posting one remittance (one 835 transaction) did.</summary>
+/// <summary>What recording a remittance did to the exceptions list.</summary>
+[GenerateSerializer, Immutable, Alias("collections.RemittanceLogOutcome")]
+public sealed record RemittanceLogOutcome(
+    [property: Id(0)] int NewExceptions, [property: Id(1)] int ExceptionsAlreadyListed, [property: Id(2)] int ExceptionsOpen);
+
+/// <summary>What posting one remittance (one 835 transaction) did, or in a dry run would do, claim by claim.</summary>
 [GenerateSerializer, Immutable, Alias("collections.RemittanceSummary")]
-public sealed record RemittanceSummary(
-    [property: Id(0)] string RemittanceId, [property: Id(1)] decimal PaymentAmount, [property: Id(2)] int ClaimsPosted,
-    [property: Id(3)] int ClaimsAlreadyPosted, [property: Id(4)] int Exceptions, [property: Id(5)] decimal ProviderAdjustments,
-    [property: Id(6)] IReadOnlyList<string> Warnings);
+public sealed record RemittanceSummary
+{
+    [Id(0)] public required string RemittanceId { get; init; }
+    [Id(1)] public required decimal PaymentAmount { get; init; }
+    [Id(2)] public int ClaimsPosted { get; init; }
+    [Id(3)] public int ClaimsAlreadyPosted { get; init; }
+    /// <summary>Claims that could not post: new on the exceptions list (a dry run: would be).</summary>
+    [Id(4)] public int Exceptions { get; init; }
+    [Id(5)] public decimal ProviderAdjustments { get; init; }
+    [Id(6)] public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>Claims whose status moves no money.</summary>
+    [Id(7)] public int ClaimsWithoutMoney { get; init; }
+    /// <summary>Claims that could not post and were already on the exceptions list (a file posted again).</summary>
+    [Id(8)] public int ExceptionsAlreadyListed { get; init; }
+    /// <summary>This remittance's exceptions still waiting for a person.</summary>
+    [Id(9)] public int ExceptionsOpen { get; init; }
+    /// <summary>Set when the file holds this same transaction earlier: it was not posted a second time.</summary>
+    [Id(10)] public string? DuplicateOf { get; init; }
+    [Id(11)] public bool DryRun { get; init; }
+    [Id(12)] public string? TraceNumber { get; init; }
+    [Id(13)] public string? PayerName { get; init; }
+    [Id(14)] public IReadOnlyList<RemittanceClaimRecord> Claims { get; init; } = [];
+    /// <summary>Claims that would post (a dry run).</summary>
+    [Id(15)] public int ClaimsToPost { get; init; }
+}
 
 /// <summary>Why a whole 835 file was refused before anything posted: malformed X12, or a transaction that does not balance.</summary>
 [GenerateSerializer, Immutable, Alias("collections.RemittanceRefusal")]
 public sealed record RemittanceRefusal
 {
-    /// <summary><c>x12.malformed</c> or <c>remittance.unbalanced</c>.</summary>
+    /// <summary><c>x12.malformed</c>, <c>x12.test-interchange</c> or <c>remittance.unbalanced</c>.</summary>
     [Id(0)] public required string Code { get; init; }
     [Id(1)] public required string Title { get; init; }
     [Id(2)] public required string Detail { get; init; }
@@ -130,6 +182,11 @@ public sealed record RemittanceIntakeResult
 [Alias("collections.IRemittanceIntakeGrain")]
 public interface IRemittanceIntakeGrain : IGrainWithIntegerKey
 {
+    /// <summary>Posts the file; a test interchange (ISA15 = T) only when <paramref name="allowTestData"/> says so (a training system).</summary>
     [Alias("Post")]
-    Task<RemittanceIntakeResult> Post(string facility, string text);
+    Task<RemittanceIntakeResult> Post(string facility, string text, bool allowTestData = false);
+
+    /// <summary>A dry run: reads and checks the file and plans every claim against its account as it is now, posting nothing.</summary>
+    [Alias("Check")]
+    Task<RemittanceIntakeResult> Check(string facility, string text);
 }

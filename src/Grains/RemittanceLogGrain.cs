@@ -12,16 +12,34 @@ public sealed class RemittanceLogGrain(
 {
     private string Facility => this.GetPrimaryKeyString();
 
-    public async Task Record(RemittanceRecord remittance, IReadOnlyList<RemittanceException> exceptions)
+    public async Task<RemittanceLogOutcome> Record(RemittanceRecord remittance, IReadOnlyList<RemittanceException> exceptions)
     {
         var index = log.State.Remittances.FindIndex(r => r.RemittanceId == remittance.RemittanceId);
         if (index < 0) log.State.Remittances.Add(remittance);
         else log.State.Remittances[index] = log.State.Remittances[index] with { Claims = Merge(log.State.Remittances[index].Claims, remittance.Claims) };
+        int added = 0, listed = 0;
         foreach (var exception in exceptions)
-            if (!log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId))
+        {
+            if (log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId)) listed++;
+            else
+            {
                 log.State.Exceptions.Add(exception);
+                added++;
+            }
+        }
         await log.WriteStateAsync();
+        var open = log.State.Exceptions.Count(e => e.RemittanceId == remittance.RemittanceId && e.Status == ExceptionStatus.Open);
+        return new RemittanceLogOutcome(added, listed, open);
     }
+
+    public Task<RemittanceLookup> Lookup(string remittanceId, string legacyId, string interchangeControlNumber) => Task.FromResult(new RemittanceLookup
+    {
+        Legacy = log.State.Remittances.FirstOrDefault(r => r.RemittanceId == legacyId),
+        SameInterchangeNumber = log.State.Remittances
+            .Where(r => r.InterchangeControlNumber == interchangeControlNumber && r.RemittanceId != remittanceId && r.RemittanceId != legacyId)
+            .Select(r => r.RemittanceId).ToList(),
+        Exceptions = log.State.Exceptions.Where(e => e.RemittanceId == remittanceId || e.RemittanceId == legacyId).ToList(),
+    });
 
     /// <summary>Posting a file again keeps the first record of each claim, unless it was an exception that has since posted.</summary>
     private static List<RemittanceClaimRecord> Merge(IReadOnlyList<RemittanceClaimRecord> before, IReadOnlyList<RemittanceClaimRecord> now) =>

@@ -11,7 +11,10 @@ public sealed record ClaimPayment
 {
     /// <summary>CLP01: the provider's patient control number, which is the account number.</summary>
     public required string PatientControlNumber { get; init; }
-    /// <summary>CLP02: 1-3 processed as primary/secondary/tertiary, 4 denied, 19-21 processed and forwarded, 22 reversal of a previous payment, 23 not our claim.</summary>
+    /// <summary>
+    /// CLP02: 1-3 processed as primary/secondary/tertiary, 4 denied, 19-21 processed and forwarded to the next payer,
+    /// 22 reversal of a previous payment, 23 not our claim (forwarded), 25 predetermination pricing only (no payment).
+    /// </summary>
     public required int Status { get; init; }
     public required decimal ChargeAmount { get; init; }
     public required decimal PaidAmount { get; init; }
@@ -22,6 +25,11 @@ public sealed record ClaimPayment
     public IReadOnlyList<ClaimAdjustment> Adjustments { get; init; } = [];
     public IReadOnlyList<ServiceLine> ServiceLines { get; init; } = [];
     public required int SegmentNumber { get; init; }
+    /// <summary>
+    /// 1 for the first claim loop in the transaction with this patient and payer claim control number, 2 for the next,
+    /// and so on: a payer may split one claim into several loops, and each is a payment of its own.
+    /// </summary>
+    public int Occurrence { get; init; } = 1;
 
     public bool IsReversal => Status == 22;
 
@@ -38,6 +46,16 @@ public sealed record RemittanceWarning(int SegmentNumber, string Reason);
 /// <summary>One 835 transaction (ST..SE): a payment from one payer, with its claims.</summary>
 public sealed record Remittance835
 {
+    /// <summary>
+    /// What identifies this remittance: a hash of the transaction's content (every segment between ST and SE), so the
+    /// same remittance sent again in a new interchange (new control numbers) is the same remittance, and two different
+    /// remittances that reuse control numbers (some senders always send 000000001) are not.
+    /// </summary>
+    public required string RemittanceId { get; init; }
+    /// <summary>The id earlier versions gave it (ISA13-ST02): remittances posted under it keep it.</summary>
+    public string LegacyId => $"{InterchangeControlNumber}-{TransactionControlNumber}";
+    /// <summary>ISA15 = T: test data, which moves no money.</summary>
+    public bool IsTest { get; init; }
     public required string InterchangeControlNumber { get; init; }
     public required string TransactionControlNumber { get; init; }
     public required decimal PaymentAmount { get; init; }
@@ -53,9 +71,6 @@ public sealed record Remittance835
     public required IReadOnlyList<ProviderAdjustment> ProviderAdjustments { get; init; }
     public IReadOnlyList<RemittanceWarning> Warnings { get; init; } = [];
     public required int FirstSegment { get; init; }
-
-    /// <summary>A stable id for this transaction: re-posting it posts nothing twice.</summary>
-    public string RemittanceId => $"{InterchangeControlNumber}-{TransactionControlNumber}";
 
     public decimal ClaimPaymentsTotal => Claims.Sum(c => c.PaidAmount);
 
@@ -78,7 +93,12 @@ public static class Remittance835Reader
         var segments = X12Reader.Read(text).ToList();
         var result = new List<Remittance835>();
         string isa13 = "";
+        var test = false;
         string? gs08 = null;
+        int gsNumber = 0;
+        var interchanges = new Dictionary<string, int>(StringComparer.Ordinal);
+        var transactionsInGroup = new Dictionary<string, int>(StringComparer.Ordinal);
+        var envelopeWarnings = new List<RemittanceWarning>();
         for (var i = 0; i < segments.Count; i++)
         {
             var s = segments[i];
@@ -86,18 +106,36 @@ public static class Remittance835Reader
             {
                 case "ISA":
                     isa13 = s[13].Trim();
+                    test = s[15].Trim() == "T";
+                    envelopeWarnings.Clear();
+                    if (interchanges.TryGetValue(isa13, out var earlierIsa))
+                        envelopeWarnings.Add(new RemittanceWarning(s.Number, $"Interchange control number {isa13} was already used by the interchange at segment {earlierIsa} of this file."));
+                    else interchanges[isa13] = s.Number;
                     break;
                 case "GS":
-                    gs08 = s[8];
+                    gs08 = s[8].Trim();
+                    gsNumber = s.Number;
+                    transactionsInGroup.Clear();
                     break;
                 case "ST":
                     if (s[1] != "835")
                         throw new X12FormatException(s.Number, $"This is a {s[1]} transaction, not an 835 remittance.");
-                    if (gs08 is not null && !gs08.StartsWith("005010X221", StringComparison.Ordinal))
-                        throw new X12FormatException(s.Number, $"Version {gs08} is not 005010X221A1.");
+                    var warnings = new List<RemittanceWarning>(envelopeWarnings);
+                    if (!string.IsNullOrEmpty(gs08) && !gs08.StartsWith("005010X221", StringComparison.Ordinal))
+                    {
+                        // 4010 835s have other loops and codes: reading one as 5010 would post wrongly. Anything else
+                        // (a bare "5010", a missing release) is read as the 5010 835 its segments are, with a warning.
+                        if (gs08.Contains("4010", StringComparison.Ordinal) || gs08.Contains("3051", StringComparison.Ordinal) || gs08.Contains("3050", StringComparison.Ordinal))
+                            throw new X12FormatException(gsNumber, $"Version {gs08} is an older 835 (4010 or earlier); only 005010X221A1 is read.");
+                        warnings.Add(new RemittanceWarning(gsNumber, $"GS08 is '{gs08}', not 005010X221A1; the transaction was read as a 5010 835."));
+                    }
+                    if (transactionsInGroup.TryGetValue(s[2], out var earlierSt))
+                        warnings.Add(new RemittanceWarning(s.Number, $"Transaction control number {s[2]} was already used in this group (segment {earlierSt})."));
+                    else transactionsInGroup[s[2]] = s.Number;
                     var end = segments.FindIndex(i, x => x.Id == "SE");
                     if (end < 0) throw new X12FormatException(s.Number, "The transaction has no SE trailer.");
-                    result.Add(ReadTransaction(isa13, segments, i, end));
+                    var transaction = ReadTransaction(isa13, segments, i, end);
+                    result.Add(transaction with { IsTest = test, Warnings = [.. warnings, .. transaction.Warnings] });
                     i = end;
                     break;
             }
@@ -202,8 +240,16 @@ public static class Remittance835Reader
         }
         CloseClaim();
         if (payment is null) throw new X12FormatException(st.Number, "The transaction has no BPR payment segment.");
+        var seen = new Dictionary<(string, string), int>();
+        for (var c = 0; c < claims.Count; c++)
+        {
+            var key = (claims[c].PatientControlNumber, claims[c].PayerClaimControlNumber);
+            seen[key] = seen.GetValueOrDefault(key) + 1;
+            if (seen[key] > 1) claims[c] = claims[c] with { Occurrence = seen[key] };
+        }
         return new Remittance835
         {
+            RemittanceId = ContentId(segments, start, end),
             InterchangeControlNumber = isa13,
             TransactionControlNumber = st[2],
             PaymentAmount = payment.Value,
@@ -219,6 +265,18 @@ public static class Remittance835Reader
             Warnings = warnings,
             FirstSegment = st.Number,
         };
+    }
+
+    /// <summary>"835-" and 16 hex digits of a SHA-256 over the segments between ST and SE, delimiters normalised.</summary>
+    private static string ContentId(List<X12Segment> segments, int start, int end)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        for (var i = start + 1; i < end; i++)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Join('*', segments[i].Elements.Select(e => e.Trim().Replace(segments[i].ComponentSeparator, ':')))));
+            hash.AppendData("~"u8);
+        }
+        return "835-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
     private static List<ClaimAdjustment> ReadCas(X12Segment s)

@@ -2,30 +2,66 @@ using Collections.Domain;
 
 namespace Collections.Remittance;
 
-/// <summary>What to post for one claim payment, or why it cannot be posted automatically.</summary>
-public sealed record ClaimPostingPlan(IReadOnlyList<EntryRequest> Entries, string? Problem);
+/// <summary>
+/// What to post for one claim payment, or why it cannot be posted automatically (<see cref="Problem"/>), or why it moves
+/// no money at all (<see cref="NoMoneyReason"/>: a predetermination, or a denial with nothing to write off).
+/// </summary>
+public sealed record ClaimPostingPlan(IReadOnlyList<EntryRequest> Entries, string? Problem, string? NoMoneyReason = null);
+
+/// <summary>
+/// Choices a facility makes about remittances (<c>Collections:Remittance</c>). By default a denied claim (CLP02=4)
+/// waits for a person; listing adjustment groups here (e.g. <c>CO</c>) lets a denial whose every adjustment is in those
+/// groups post by itself.
+/// </summary>
+public sealed record RemittanceRules
+{
+    public IReadOnlyList<string> AutoPostDeniedGroups { get; init; } = [];
+
+    public static RemittanceRules Default { get; } = new();
+}
 
 /// <summary>
 /// Turns an 835 claim payment into ledger entries: the payer's payment as an insurance payment; contractual (CO) and
 /// payer-initiated (PI) adjustments as contractual adjustments, other (OA) and correction (CR) adjustments as
 /// administrative ones, each with its group-reason codes; patient responsibility (PR: deductible, coinsurance, copay)
-/// as a transfer to the patient, which starts the cadence. A reversal (status 22) reverses what earlier remittances
-/// posted for the same payer claim. Every entry's idempotency key is derived from the remittance and the claim, so
-/// posting the same file again posts nothing twice.
+/// as a transfer to the patient, which starts the cadence. What the claim status allows decides first: a
+/// predetermination (25) moves no money; a denial (4) waits for a person unless the facility allows it; a claim
+/// forwarded to another payer (19-21) leaves the patient's share with insurance until that payer answers; a claim
+/// that is not ours (23) or has a status the 835 guide does not define waits for a person. A reversal (22) reverses what
+/// one earlier remittance posted for the same payer claim, and only when its amounts are that posting's, negated.
+/// Every entry's idempotency key is derived from the remittance, the claim and its occurrence in the transaction, so
+/// posting the same file again posts nothing twice and two loops of one claim are two payments.
 /// </summary>
 public static class RemittancePosting
 {
     public const string KeyPrefix = "835/";
 
-    public static ClaimPostingPlan Plan(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger)
+    private static readonly HashSet<int> KnownStatuses = [1, 2, 3, 4, 19, 20, 21, 22, 23, 25];
+
+    /// <summary>The idempotency-key prefix of one claim loop's entries.</summary>
+    public static string ClaimKeyPrefix(string remittanceId, ClaimPayment claim) =>
+        $"{KeyPrefix}{remittanceId}/{claim.PatientControlNumber}/{claim.PayerClaimControlNumber}{(claim.Occurrence > 1 ? $"#{claim.Occurrence}" : "")}/";
+
+    public static ClaimPostingPlan Plan(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, RemittanceRules? rules = null)
     {
-        var prefix = $"{KeyPrefix}{remittance.RemittanceId}/{claim.PatientControlNumber}/{claim.PayerClaimControlNumber}/";
-        var note = ServiceDetail(claim);
+        rules ??= RemittanceRules.Default;
+        var prefix = ClaimKeyPrefix(remittance.RemittanceId, claim);
         var payer = remittance.PayerName ?? "payer";
+        if (!KnownStatuses.Contains(claim.Status))
+            return new ClaimPostingPlan([], $"Claim status {claim.Status} (CLP02) is not one the 835 guide defines; a person must decide what it means.");
         if (claim.Status == 23)
             return new ClaimPostingPlan([], "The payer says this is not our claim (status 23).");
+        if (claim.Status == 25)
+            return claim.PaidAmount == 0m
+                ? new ClaimPostingPlan([], null, "Predetermination pricing only (status 25): no money moves.")
+                : new ClaimPostingPlan([], $"A predetermination (status 25) that pays {claim.PaidAmount:0.00}: a person must look at it.");
         if (claim.IsReversal)
             return PlanReversal(remittance, claim, ledger, prefix);
+
+        var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
+        var owed = patient.Sum(a => a.Amount);
+        if (claim.PatientResponsibility is { } stated && stated != owed)
+            return new ClaimPostingPlan([], $"CLP05 says the patient owes {stated:0.00}, but the patient-responsibility (PR) adjustments add up to {owed:0.00}; a person must post it.");
 
         var entries = new List<EntryRequest>();
         if (claim.PaidAmount < 0)
@@ -34,7 +70,7 @@ public static class RemittancePosting
             entries.Add(new EntryRequest
             {
                 Kind = EntryKind.InsurancePayment, Amount = claim.PaidAmount, Payer = payer, ClaimReference = Clip(claim.PayerClaimControlNumber, 40),
-                Reference = Clip(remittance.TraceNumber, 40), EffectiveDate = remittance.PaymentDate, Note = note, IdempotencyKey = prefix + "payment",
+                Reference = Clip(remittance.TraceNumber, 40), EffectiveDate = remittance.PaymentDate, Note = ServiceDetail(claim), IdempotencyKey = prefix + "payment",
             });
         foreach (var (groups, category) in new[] { (new[] { "CO", "PI" }, AdjustmentCategory.Contractual), (new[] { "OA", "CR" }, AdjustmentCategory.Administrative) })
         {
@@ -49,42 +85,85 @@ public static class RemittancePosting
                     ReasonCode = Codes(adjustments), EffectiveDate = remittance.PaymentDate, IdempotencyKey = prefix + $"adjustment-{category}".ToLowerInvariant(),
                 });
         }
-        var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
-        var owed = patient.Sum(a => a.Amount);
         if (owed < 0)
             return new ClaimPostingPlan([], $"The patient-responsibility adjustments add up to a negative amount ({owed:0.00}); a person must post it.");
-        if (owed > 0)
+        var forwarded = claim.Status is 19 or 20 or 21;
+        if (owed > 0 && !forwarded)
             entries.Add(new EntryRequest
             {
                 Kind = EntryKind.Transfer, Amount = owed, Direction = TransferDirection.InsuranceToPatient, Payer = payer,
                 ClaimReference = Clip(claim.PayerClaimControlNumber, 40), ReasonCode = Codes(patient), EffectiveDate = remittance.PaymentDate,
                 IdempotencyKey = prefix + "patient-responsibility",
             });
+
+        if (claim.Status == 4)
+        {
+            if (claim.PaidAmount != 0m)
+                return new ClaimPostingPlan(entries, $"A denied claim (status 4) that pays {claim.PaidAmount:0.00}: a person must look at it.");
+            var groupsUsed = claim.AllAdjustments.Select(a => a.Group).Distinct().ToList();
+            if (groupsUsed.Count == 0)
+                return new ClaimPostingPlan([], null, "Denied (status 4) with no adjustment: nothing to post; the charge stays with insurance.");
+            if (!groupsUsed.All(g => rules.AutoPostDeniedGroups.Contains(g, StringComparer.OrdinalIgnoreCase)))
+                return new ClaimPostingPlan(entries,
+                    $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
+        }
         return new ClaimPostingPlan(entries, null);
     }
 
+    /// <summary>
+    /// A reversal undoes one earlier posting of the same payer claim: the one whose payment, adjustments and patient
+    /// share are the reversal's amounts negated (the latest, if several are). Amounts that match no earlier posting
+    /// are not guessed at: a person posts them.
+    /// </summary>
     private static ClaimPostingPlan PlanReversal(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string prefix)
     {
-        var earlierMarker = $"/{claim.PatientControlNumber}/{claim.PayerClaimControlNumber}/";
         var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
-        var earlier = ledger.Where(e => e.IdempotencyKey.StartsWith(KeyPrefix, StringComparison.Ordinal)
-                                        && e.IdempotencyKey.Contains(earlierMarker, StringComparison.Ordinal)
-                                        && !e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)
-                                        && e.Kind != EntryKind.Reversal
-                                        && !reversed.Contains(e.EntryId)).ToList();
-        // The transfer to the patient is reversed first, then adjustments, then the payment, so balances never go negative on the way.
-        var ordered = earlier.OrderByDescending(e => e.Kind == EntryKind.Transfer).ThenByDescending(e => e.Kind == EntryKind.Adjustment).ToList();
-        if (ordered.Count == 0)
+        var postings = ledger
+            .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)
+                        && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber && c.PayerClaimControlNumber == claim.PayerClaimControlNumber)
+            .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix)
+            .Select(g => g.ToList())
+            .ToList();
+        if (postings.Count == 0)
         {
             // Posting this file again after the reversal went through: the earlier entries are already reversed.
             var alreadyDone = ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal));
             return alreadyDone ? new ClaimPostingPlan([], null) : new ClaimPostingPlan([], "A reversal of a payment this account never received from a remittance.");
         }
+        var paid = -claim.PaidAmount;
+        var adjusted = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR").Sum(a => a.Amount));
+        var patientShare = Math.Abs(claim.AllAdjustments.Where(a => a.Group == "PR").Sum(a => a.Amount));
+        var match = postings.LastOrDefault(p =>
+            p.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount) == paid
+            && p.Where(e => e.Kind == EntryKind.Adjustment).Sum(e => e.Amount) == adjusted
+            && (p.Where(e => e.Kind == EntryKind.Transfer).Sum(e => e.Amount) is var transferred && (transferred == patientShare || transferred == 0m)));
+        if (match is null)
+        {
+            var latest = postings[^1];
+            return new ClaimPostingPlan([],
+                $"The reversal (payment {claim.PaidAmount:0.00}, adjustments {adjusted:0.00}) does not match what was posted for this claim " +
+                $"(payment {latest.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount):0.00}, adjustments {latest.Where(e => e.Kind == EntryKind.Adjustment).Sum(e => e.Amount):0.00}); a person must post it.");
+        }
+        // The transfer to the patient is reversed first, then adjustments, then the payment, so balances never go negative on the way.
+        var ordered = match.OrderByDescending(e => e.Kind == EntryKind.Transfer).ThenByDescending(e => e.Kind == EntryKind.Adjustment).ToList();
         return new ClaimPostingPlan(ordered.Select(e => new EntryRequest
         {
             Kind = EntryKind.Reversal, ReversesEntryId = e.EntryId, Note = $"Reversed by remittance {remittance.RemittanceId}",
             IdempotencyKey = prefix + $"reverse-{e.EntryId}",
         }).ToList(), null);
+    }
+
+    /// <summary>The claim a remittance entry's idempotency key names: <c>835/{remittance}/{patient control}/{payer claim}[#n]/{what}</c>.</summary>
+    public static (string Prefix, string PatientControlNumber, string PayerClaimControlNumber)? ClaimOf(string idempotencyKey)
+    {
+        if (!idempotencyKey.StartsWith(KeyPrefix, StringComparison.Ordinal)) return null;
+        var parts = idempotencyKey[KeyPrefix.Length..].Split('/');
+        if (parts.Length < 4) return null;
+        // The payer's claim number may itself hold '/': everything between the patient control number and the last part.
+        var payerClaim = string.Join('/', parts[2..^1]);
+        var hash = payerClaim.LastIndexOf('#');
+        var bare = hash >= 0 && int.TryParse(payerClaim.AsSpan(hash + 1), out _) ? payerClaim[..hash] : payerClaim;
+        return (idempotencyKey[..(idempotencyKey.Length - parts[^1].Length)], parts[1], bare);
     }
 
     private static string Codes(IEnumerable<ClaimAdjustment> adjustments) =>

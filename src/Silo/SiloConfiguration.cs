@@ -15,6 +15,7 @@ public static class SiloConfiguration
         var database = settings.Database();
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
+        builder.Services.AddSingleton(RemittanceRulesFrom(builder.Configuration));
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -47,6 +48,16 @@ public static class SiloConfiguration
     }
 
     /// <summary>The cadence's numbers from configuration; a bad value stops the start with one line naming it.</summary>
+    /// <summary><c>Collections:Remittance</c>: e.g. <c>AutoPostDeniedGroups: ["CO"]</c> lets contractual denials post by themselves.</summary>
+    public static Remittance.RemittanceRules RemittanceRulesFrom(IConfiguration configuration)
+    {
+        var groups = configuration.GetSection("Collections:Remittance:AutoPostDeniedGroups").Get<string[]>() ?? [];
+        var unknown = groups.Where(g => g is not ("CO" or "PR" or "OA" or "PI" or "CR")).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidOperationException($"Collections:Remittance:AutoPostDeniedGroups: {string.Join(", ", unknown)} is not an adjustment group (CO, PR, OA, PI, CR).");
+        return new Remittance.RemittanceRules { AutoPostDeniedGroups = groups };
+    }
+
     public static CadenceSettings CadenceSettingsFrom(IConfiguration configuration)
     {
         var dayLength = configuration.GetValue("Collections:Cadence:DayLength", TimeSpan.FromDays(1));

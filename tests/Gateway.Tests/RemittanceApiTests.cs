@@ -8,8 +8,9 @@ namespace Collections.Gateway.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class RemittanceApiTests(EngineFixture engine)
 {
+    /// <summary>The public samples are test interchanges (ISA15 = T): posted as a training system would.</summary>
     private static Task<HttpResponseMessage> PostFile(HttpClient client, string facility, string text) =>
-        client.PostAsync($"/api/remittances/{facility}", new StringContent(text, Encoding.UTF8, "text/plain"));
+        client.PostAsync($"/api/remittances/{facility}?allowTestData=true", new StringContent(text, Encoding.UTF8, "text/plain"));
 
     /// <summary>A facility of its own per test, so the sample's fixed account numbers never collide.</summary>
     private static string NewFacility() => "F" + Guid.NewGuid().ToString("N")[..8];
@@ -90,5 +91,102 @@ public sealed class RemittanceApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.OK, matched.StatusCode);
         Assert.Equal(600.00m, (await client.GetJsonAsync($"/api/accounts/{facility}/B-8765")).GetProperty("balances").GetProperty("patientResponsibility").GetDecimal());
         Assert.Empty((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions")).EnumerateArray());
+    }
+}
+
+/// <summary>835 files as real senders produce them: resent, duplicated, test-flagged, checked before posting.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class RemittanceEdgeApiTests(EngineFixture engine)
+{
+    private static Task<HttpResponseMessage> PostFile(HttpClient client, string facility, string text, bool dryRun = false) =>
+        client.PostAsync($"/api/remittances/{facility}{(dryRun ? "?dryRun=true" : "")}", new StringContent(text, Encoding.UTF8, "text/plain"));
+
+    private static string NewFacility() => "F" + Guid.NewGuid().ToString("N")[..8];
+
+    private const string File835 =
+        "ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*000000001*0*P*:~" +
+        "GS*HP*PAYER*HOSPITAL*20261101*0900*1*X*005010X221A1~ST*835*0001~" +
+        "BPR*I*160.00*C*ACH*CCP*01*111*DA*222*1234567890**01*333*DA*444*20261101~TRN*1*EFT-{trace}*1234567890~" +
+        "N1*PR*ACME HEALTH PLAN~N1*PE*GENERAL HOSPITAL*XX*1999999999~LX*1~" +
+        "CLP*{account}*1*100.00*80.00**12*PCN-9~CAS*CO*45*20.00~" +
+        "CLP*{account}*1*100.00*80.00**12*PCN-9~CAS*CO*45*20.00~" +
+        "CLP*{missing}*1*10.00*0.00**12*PCN-10~CAS*CO*45*10.00~" +
+        "SE*12*0001~GE*1*1~IEA*1*000000001~";
+
+    private static async Task<string> OpenInsuredAccountAsync(HttpClient client, string facility, decimal charge)
+    {
+        var guarantorId = Api.NewId("G");
+        (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("R");
+        (await client.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId, primaryPayer = "ACME HEALTH PLAN" })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, $"/api/accounts/{facility}/{accountNumber}", new { kind = "charge", amount = charge, serviceDate = "2026-10-01", code = "99213" })).StatusCode);
+        return accountNumber;
+    }
+
+    [Fact]
+    public async Task Two_loops_of_one_claim_both_post_and_a_resent_file_posts_nothing_and_lists_no_exception_twice()
+    {
+        using var client = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenInsuredAccountAsync(client, facility, 200m);
+        var file = File835.Replace("{trace}", "1").Replace("{account}", account).Replace("{missing}", "NOPE-1");
+
+        var first = (await (await PostFile(client, facility, file)).JsonAsync())[0];
+        Assert.Equal(2, first.GetProperty("claimsPosted").GetInt32());
+        Assert.Equal(1, first.GetProperty("exceptions").GetInt32());
+        var view = await client.GetJsonAsync($"/api/accounts/{facility}/{account}");
+        Assert.Equal(0m, view.GetProperty("balances").GetProperty("balance").GetDecimal()); // 200 - 2 × (80 paid + 20 contractual)
+
+        // The same file again, in a new interchange with the file 156 times over: nothing posts, nothing is listed twice.
+        var resent = string.Concat(Enumerable.Repeat(file.Replace("000000001", "000000777"), 156));
+        var again = await (await PostFile(client, facility, resent)).JsonAsync();
+        Assert.Equal(156, again.GetArrayLength());
+        Assert.Equal(0, again.EnumerateArray().Sum(r => r.GetProperty("claimsPosted").GetInt32()));
+        Assert.Equal(0, again.EnumerateArray().Sum(r => r.GetProperty("exceptions").GetInt32()));
+        Assert.Equal(1, again[0].GetProperty("exceptionsAlreadyListed").GetInt32());
+        Assert.Equal(155, again.EnumerateArray().Count(r => r.TryGetProperty("duplicateOf", out _)));
+        Assert.Single((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions")).EnumerateArray());
+        Assert.Equal(0m, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("balances").GetProperty("balance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task A_dry_run_shows_each_claim_and_its_account_and_posts_nothing()
+    {
+        using var client = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenInsuredAccountAsync(client, facility, 200m);
+        var file = File835.Replace("{trace}", "2").Replace("{account}", account).Replace("{missing}", "NOPE-2");
+
+        var check = (await (await PostFile(client, facility, file, dryRun: true)).JsonAsync())[0];
+
+        Assert.True(check.GetProperty("dryRun").GetBoolean());
+        Assert.Equal(2, check.GetProperty("claimsToPost").GetInt32());
+        Assert.Equal(1, check.GetProperty("exceptions").GetInt32());
+        var claims = check.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(["wouldPost", "wouldPost", "exception"], claims.Select(c => c.GetProperty("outcome").GetString()));
+        Assert.Equal(account, claims[0].GetProperty("patientControlNumber").GetString());
+        Assert.Equal(80m, claims[1].GetProperty("entries")[0].GetProperty("amount").GetDecimal());
+        Assert.Contains("No account NOPE-2", claims[2].GetProperty("reason").GetString());
+        Assert.Equal(1, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("entries").GetArrayLength());
+        Assert.Empty((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_test_file_is_refused_but_may_be_checked()
+    {
+        using var client = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenInsuredAccountAsync(client, facility, 200m);
+        var file = File835.Replace("{trace}", "3").Replace("{account}", account).Replace("{missing}", "NOPE-3").Replace("*000000001*0*P*:~", "*000000001*0*T*:~");
+
+        var problem = await (await PostFile(client, facility, file)).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("x12.test-interchange", problem.GetProperty("code").GetString());
+        var check = (await (await PostFile(client, facility, file, dryRun: true)).JsonAsync())[0];
+        Assert.Contains(check.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("test data", StringComparison.Ordinal));
+        Assert.Equal(1, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("entries").GetArrayLength());
+
+        var allowed = await client.PostAsync($"/api/remittances/{facility}?allowTestData=true", new StringContent(file, Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(5, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("entries").GetArrayLength());
     }
 }

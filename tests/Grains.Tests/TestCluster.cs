@@ -31,6 +31,7 @@ public static class TestClusters
             host.Services.AddSingleton(database);
             host.Services.AddSingleton<IAuditTrail, DatabaseAuditTrail>();
             host.Services.AddSingleton(SiloConfiguration.CadenceSettingsFrom(configuration));
+            host.Services.AddSingleton(SiloConfiguration.RemittanceRulesFrom(configuration));
             if (clock is not null)
             {
                 host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);

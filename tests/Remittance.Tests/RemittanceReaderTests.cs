@@ -10,7 +10,9 @@ public sealed class RemittanceReaderTests
     {
         var remittance = Assert.Single(Remittance835Reader.Read(Fixtures.TwoClaims));
 
-        Assert.Equal("000000123-0001", remittance.RemittanceId);
+        Assert.Matches("^835-[0-9a-f]{16}$", remittance.RemittanceId);
+        Assert.Equal("000000123-0001", remittance.LegacyId);
+        Assert.False(remittance.IsTest);
         Assert.Equal(640.00m, remittance.PaymentAmount);
         Assert.Equal("EFT-778899", remittance.TraceNumber);
         Assert.Equal("ACME HEALTH PLAN", remittance.PayerName);
@@ -47,7 +49,9 @@ public sealed class RemittanceReaderTests
 
         var remittances = Remittance835Reader.Read(both);
 
-        Assert.Equal(["000000123-0001", "000000124-0001"], remittances.Select(r => r.RemittanceId));
+        Assert.Equal(["000000123-0001", "000000124-0001"], remittances.Select(r => r.LegacyId));
+        // The same remittance sent again in another interchange, with other delimiters, is the same remittance.
+        Assert.Equal(remittances[0].RemittanceId, remittances[1].RemittanceId);
         Assert.Equal("HC:99214", remittances[1].Claims[0].ServiceLines[0].Procedure);
         Assert.All(remittances, r => Assert.True(r.IsBalanced));
     }
@@ -78,6 +82,55 @@ public sealed class RemittanceReaderTests
         var error = Assert.Throws<X12FormatException>(() => Remittance835Reader.Read(Fixtures.TwoClaims.Replace(find, replace)));
         Assert.Equal(segment, error.SegmentNumber);
         Assert.Contains(reason, error.Reason);
+    }
+
+    [Fact]
+    public void Different_remittances_that_reuse_control_numbers_keep_different_ids()
+    {
+        var other = Fixtures.TwoClaims.Replace("EFT-778899", "EFT-990011");
+        Assert.NotEqual(Remittance835Reader.Read(Fixtures.TwoClaims).Single().RemittanceId, Remittance835Reader.Read(other).Single().RemittanceId);
+    }
+
+    [Fact]
+    public void A_test_interchange_is_marked_as_test_data()
+    {
+        var text = Fixtures.TwoClaims.Replace("*000000123*0*P*:~", "*000000123*0*T*:~");
+        Assert.True(Remittance835Reader.Read(text).Single().IsTest);
+    }
+
+    [Theory]
+    [InlineData("5010")]
+    [InlineData("005010")]
+    [InlineData("")]
+    public void A_loose_GS08_is_read_as_5010_with_a_warning_unless_empty(string version)
+    {
+        var remittance = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("*X*005010X221A1~", $"*X*{version}~")).Single();
+        Assert.Equal(2, remittance.Claims.Count);
+        if (version.Length > 0) Assert.Contains(remittance.Warnings, w => w.Reason.Contains("GS08", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_4010_835_is_refused()
+    {
+        var error = Assert.Throws<X12FormatException>(() => Remittance835Reader.Read(Fixtures.TwoClaims.Replace("005010X221A1", "004010X091A1")));
+        Assert.Contains("4010", error.Reason);
+    }
+
+    [Fact]
+    public void Control_numbers_repeated_in_a_file_are_warned_about()
+    {
+        var second = Fixtures.TwoClaims.Replace("EFT-778899", "EFT-990011");
+        var remittances = Remittance835Reader.Read(Fixtures.TwoClaims + second);
+        Assert.Empty(remittances[0].Warnings);
+        Assert.Contains(remittances[1].Warnings, w => w.Reason.Contains("000000123 was already used", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Two_loops_of_one_claim_in_a_transaction_are_numbered()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00**12*PCN-2~", "CLP*A1001*1*100.00*50.00**12*PCN-1~");
+        var claims = Remittance835Reader.Read(text).Single().Claims;
+        Assert.Equal([1, 2], claims.Select(c => c.Occurrence));
     }
 
     [Fact]
@@ -182,7 +235,7 @@ public sealed class RemittancePostingTests
     public void A_reversal_claim_reverses_what_an_earlier_remittance_posted_for_that_claim()
     {
         var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
-        var reversalFile = Fixtures.TwoClaims.Replace("000000123", "000000200").Replace("CLP*A1001*1*1000.00*600.00*150.00", "CLP*A1001*22*-1000.00*-600.00*-150.00");
+        var reversalFile = Reversal(Fixtures.TwoClaims, "-600.00");
         var reversal = Remittance835Reader.Read(reversalFile).Single();
 
         var plan = RemittancePosting.Plan(reversal, reversal.Claims[0], ledger);
@@ -194,6 +247,89 @@ public sealed class RemittancePostingTests
         Assert.Equal(0m, AccountBalances.Of(ledger).PatientResponsibility);
         // and again: nothing more
         Assert.Empty(RemittancePosting.Plan(reversal, reversal.Claims[0], ledger).Entries);
+    }
+
+    /// <summary>The first claim reversed, as the 835 guide writes a reversal: status 22 and every amount negated.</summary>
+    private static string Reversal(string file, string paid) => file.Replace("000000123", "000000200")
+        .Replace("BPR*I*640.00", $"BPR*I*{40.00m + decimal.Parse(paid, System.Globalization.CultureInfo.InvariantCulture):0.00}")
+        .Replace("CLP*A1001*1*1000.00*600.00*150.00", $"CLP*A1001*22*-1000.00*{paid}*-150.00")
+        .Replace("SVC*HC:99214*1000.00*600.00**1~", $"SVC*HC:99214*-1000.00*{paid}**1~")
+        .Replace("CAS*CO*45*250.00~", "CAS*CO*45*-250.00~").Replace("CAS*PR*1*100.00*1*2*50.00~", "CAS*PR*1*-100.00*1*2*-50.00~");
+
+    [Fact]
+    public void A_reversal_whose_amounts_differ_from_the_posting_is_left_for_a_person()
+    {
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+        var reversal = Remittance835Reader.Read(Reversal(Fixtures.TwoClaims, "-300.00")).Single();
+
+        var plan = RemittancePosting.Plan(reversal, reversal.Claims[0], ledger);
+
+        Assert.Empty(plan.Entries);
+        Assert.Contains("does not match", plan.Problem);
+    }
+
+    [Fact]
+    public void A_predetermination_moves_no_money()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00", "CLP*A1002*25*100.00*0.00").Replace("BPR*I*640.00", "BPR*I*590.00");
+        var remittance = Remittance835Reader.Read(text).Single();
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m));
+        Assert.Empty(plan.Entries);
+        Assert.Null(plan.Problem);
+        Assert.Contains("Predetermination", plan.NoMoneyReason);
+    }
+
+    [Fact]
+    public void A_denial_waits_for_a_person_unless_the_facility_lets_its_groups_post()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00**12*PCN-2~CAS*CO*45*50.00~", "CLP*A1002*4*100.00*0.00*25.95*12*PCN-2~CAS*CO*45*74.05~CAS*PR*96*25.95~")
+            .Replace("BPR*I*640.00", "BPR*I*590.00");
+        var remittance = Remittance835Reader.Read(text).Single();
+
+        var review = RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m));
+        Assert.Contains("Denied", review.Problem);
+        Assert.Equal([EntryKind.Adjustment, EntryKind.Transfer], review.Entries.Select(e => e.Kind!.Value)); // what a match would post
+
+        Assert.NotNull(RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m), new RemittanceRules { AutoPostDeniedGroups = ["CO"] }).Problem);
+        var allowed = RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m), new RemittanceRules { AutoPostDeniedGroups = ["CO", "PR"] });
+        Assert.Null(allowed.Problem);
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(100m), allowed.Entries);
+        Assert.Equal(25.95m, AccountBalances.Of(ledger).PatientResponsibility);
+    }
+
+    [Fact]
+    public void A_stated_patient_responsibility_that_the_adjustments_do_not_add_up_to_is_left_for_a_person()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00**", "CLP*A1002*1*100.00*50.00*20.00*");
+        var remittance = Remittance835Reader.Read(text).Single();
+        Assert.Contains("CLP05", RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m)).Problem);
+    }
+
+    [Fact]
+    public void A_claim_forwarded_to_the_next_payer_leaves_the_patient_share_with_insurance()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1001*1*", "CLP*A1001*19*");
+        var remittance = Remittance835Reader.Read(text).Single();
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[0], Fixtures.ChargedTo(1000m));
+        Assert.DoesNotContain(plan.Entries, e => e.Kind == EntryKind.Transfer);
+        Assert.Equal(0m, AccountBalances.Of(Fixtures.Apply(Fixtures.ChargedTo(1000m), plan.Entries)).PatientResponsibility);
+    }
+
+    [Fact]
+    public void Two_loops_of_one_claim_are_two_payments()
+    {
+        var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00**12*PCN-2~CAS*CO*45*50.00~", "CLP*A1001*1*80.00*50.00**12*PCN-1~CAS*CO*45*30.00~");
+        var remittance = Remittance835Reader.Read(text).Single();
+        var ledger = Fixtures.ChargedTo(1080m);
+        foreach (var claim in remittance.Claims) Fixtures.Apply(ledger, RemittancePosting.Plan(remittance, claim, ledger).Entries);
+        Assert.Equal(650m, ledger.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount));
+    }
+
+    [Fact]
+    public void A_status_the_guide_does_not_define_is_left_for_a_person()
+    {
+        var remittance = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("CLP*A1002*1*", "CLP*A1002*7*")).Single();
+        Assert.Contains("not one the 835 guide defines", RemittancePosting.Plan(remittance, remittance.Claims[1], Fixtures.ChargedTo(100m)).Problem);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public static class RemittanceEndpoints
         var group = api.MapGroup("/remittances/{facility}").WithTags("Remittances");
         group.MapPost("/", Post).RequireAuthorization(Policies.ManageAccounts)
             .Accepts<string>("text/plain", "application/edi-x12")
-            .WithSummary("Post an X12 835 file (the raw text as the body). Malformed or unbalanced files are refused whole, with the segment or the difference; each claim posts to the account whose number is its patient control number; claims that cannot post go to the exceptions list. Posting a file again posts nothing twice.");
+            .WithSummary("Post an X12 835 file (the raw text as the body). Malformed, unbalanced or test (ISA15=T; allowTestData=true on a training system) files are refused whole, with the segment or the difference; each claim posts to the account whose number is its patient control number; claims that cannot post (denials, unknown accounts, reversals that match nothing) go to the exceptions list; predeterminations move no money. Posting a file again posts nothing twice. dryRun=true shows, claim by claim, what would post and to which account, and posts nothing.");
         group.MapGet("/{remittanceId}", async (string facility, string remittanceId, IGrainFactory grains, HttpContext http) =>
             {
                 if (await grains.GetGrain<IRemittanceLogGrain>(facility).Get(remittanceId) is not { } record)
@@ -44,7 +44,7 @@ public static class RemittanceEndpoints
     public sealed record DismissBody(string? Reason);
 
     private static async Task<Results<Ok<IReadOnlyList<RemittanceSummary>>, ProblemHttpResult>> Post(
-        string facility, HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+        string facility, bool? dryRun, bool? allowTestData, HttpRequest request, IGrainFactory grains, HttpContext http, CancellationToken cancellationToken)
     {
         if (!Identifiers.IsFacility(facility))
             return Problems.Invalid("facility", "facility.invalid", "The facility code must be 1 to 32 letters, digits, '-' or '_'.");
@@ -53,7 +53,8 @@ public static class RemittanceEndpoints
         if (text.Length > MaxFileCharacters)
             return Problems.Invalid("body", "file.too-large", $"An 835 file may be at most {MaxFileCharacters:N0} characters; split it.");
 
-        var result = await grains.GetGrain<IRemittanceIntakeGrain>(0).Post(facility, text);
+        var intake = grains.GetGrain<IRemittanceIntakeGrain>(0);
+        var result = dryRun == true ? await intake.Check(facility, text) : await intake.Post(facility, text, allowTestData == true);
         if (result.Refused is { } refused)
         {
             var problem = new ProblemDetails
@@ -67,6 +68,8 @@ public static class RemittanceEndpoints
             if (refused.Transaction is { } transaction) problem.Extensions["transaction"] = transaction;
             return TypedResults.Problem(problem);
         }
+        await http.AuditShownAsync(dryRun == true ? "remittance.check" : "remittance.post",
+            result.Posted!.SelectMany(r => r.Claims).Select(c => ShownAudit.ShownAccount(facility, c.PatientControlNumber)));
         return TypedResults.Ok(result.Posted!);
     }
 

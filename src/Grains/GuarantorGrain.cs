@@ -113,7 +113,15 @@ public sealed class GuarantorGrain(
         var now = clock.GetUtcNow();
         var isLoggedCall = request.Outcome is not null;
         var decision = Decide(request, state.Profile, now);
-        if (decision.Verdict != GateVerdict.Allow)
+        // A call that took place is a fact: it is recorded whatever the rules say (a refusal would lose it, and a dispute
+        // raised on it). The rule it broke, if any, is kept with it for the compliance review.
+        string? ruleBroken = null;
+        if (isLoggedCall && decision.Verdict != GateVerdict.Allow)
+        {
+            ruleBroken = decision.Rule;
+            decision = GateDecision.RecordedDespite(decision);
+        }
+        else if (decision.Verdict != GateVerdict.Allow)
             return new ContactResult { Decision = decision };
 
         // Carry it out first (each step is idempotent by the request id), then remember it.
@@ -150,6 +158,7 @@ public sealed class GuarantorGrain(
             Initiator = request.Initiator,
             At = now,
             Outcome = request.Outcome ?? ContactOutcome.Attempted,
+            RuleBroken = ruleBroken,
         });
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
         await PersistAsync();

@@ -374,7 +374,8 @@ public sealed partial class PatientAccountGrain(
     private void AuditCall(CallLogRequest request, Outcome<GateDecision> outcome, string? more = null) =>
         Audit("account.call.log",
             outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
-            $"initiator={request.Initiator};outcome={request.Outcome}{more}");
+            $"initiator={request.Initiator};outcome={request.Outcome}{more}"
+            + (outcome.Value?.Rule is { } rule && rule.StartsWith("recorded.", StringComparison.Ordinal) ? $";rule-broken={rule["recorded.".Length..]}" : ""));
 
     private async Task<Outcome<GateDecision>> LogCallAsync(CallLogRequest request)
     {

@@ -261,3 +261,41 @@ public sealed class ComplianceGateTests
         Assert.Equal("opt-out-confirmation.too-late", Check(ContactChannel.Sms, OutreachAction.OptOutConfirmation, person, now: Now.AddMinutes(5)).Rule);
     }
 }
+
+/// <summary>Calendar and clock details of the contact rules.</summary>
+public sealed class ComplianceCalendarTests
+{
+    [Fact]
+    public void Credit_reporting_waits_for_the_anniversary_of_the_first_statement_not_365_days()
+    {
+        var first = new DateTimeOffset(2027, 3, 1, 15, 0, 0, TimeSpan.Zero);
+        var debt = new DebtFacts([], 900m, first, first.AddDays(40));
+        var request = new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CreditReporting, null, ContactInitiator.Engine);
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], []);
+
+        var day365 = ComplianceGate.Check(request, person, debt, new ComplianceRules(), new DateTimeOffset(2028, 2, 29, 16, 0, 0, TimeSpan.Zero));
+        Assert.Equal("eca.credit-wait", day365.Rule);
+        Assert.Equal(new DateTimeOffset(2028, 3, 1, 15, 0, 0, TimeSpan.Zero), day365.NotBefore);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(request, person, debt, new ComplianceRules(), new DateTimeOffset(2028, 3, 1, 16, 0, 0, TimeSpan.Zero)).Verdict);
+    }
+
+    [Fact]
+    public void Calls_stamped_a_little_in_the_future_by_another_clock_still_count()
+    {
+        var now = ComplianceGateTests.Now;
+        var calls = Enumerable.Range(0, 7).Select(i => ComplianceGateTests.Call(now.AddDays(-i).AddMinutes(i == 0 ? 2 : 0))).ToList(); // today's call is 2 minutes ahead
+        var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
+            new PersonFacts(ComplianceGateTests.Profile(), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        Assert.Equal("calls.7-in-7", decision.Rule);
+    }
+
+    [Fact]
+    public void A_conversation_stamped_a_little_in_the_future_still_quiets_calls()
+    {
+        var now = ComplianceGateTests.Now;
+        var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
+            new PersonFacts(ComplianceGateTests.Profile(), [], [], [ComplianceGateTests.Call(now.AddMinutes(1), ContactOutcome.RightPartyContact)]),
+            new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        Assert.Equal("calls.after-conversation", decision.Rule);
+    }
+}

@@ -81,7 +81,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     }
 
     [Fact]
-    public async Task The_eighth_call_in_seven_days_about_one_debt_is_deferred_with_the_reason()
+    public async Task After_seven_calls_in_seven_days_the_next_call_is_deferred_and_a_call_made_anyway_is_recorded_with_the_rule_it_broke()
     {
         using var client = engine.Admin();
         var (account, _) = await SelfPayAccountAsync(client);
@@ -94,12 +94,19 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         }
 
         for (var n = 1; n <= 7; n++) Assert.Equal(HttpStatusCode.Created, (await Call(n)).StatusCode);
-        var eighth = await (await Call(8)).AssertProblemAsync(HttpStatusCode.Conflict);
+        var check = await (await client.GetAsync($"{account}/calls/check")).AssertProblemAsync(HttpStatusCode.Conflict);
 
-        Assert.Equal("calls.7-in-7", eighth.GetProperty("code").GetString());
-        Assert.Equal("defer", eighth.GetProperty("verdict").GetString());
-        Assert.True(eighth.GetProperty("notBefore").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(6));
-        Assert.Contains("7 call attempts", eighth.GetProperty("detail").GetString());
+        Assert.Equal("calls.7-in-7", check.GetProperty("code").GetString());
+        Assert.Equal("defer", check.GetProperty("verdict").GetString());
+        Assert.True(check.GetProperty("notBefore").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddDays(6));
+        Assert.Contains("7 call attempts", check.GetProperty("detail").GetString());
+
+        // The agent called anyway: what happened is recorded, never refused, and flagged with the rule it broke.
+        var eighth = await Call(8);
+        Assert.Equal(HttpStatusCode.Created, eighth.StatusCode);
+        Assert.Equal("recorded.calls.7-in-7", (await eighth.JsonAsync()).GetProperty("rule").GetString());
+        var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.call.log" && e.GetProperty("detail").GetString()!.Contains("rule-broken=calls.7-in-7", StringComparison.Ordinal));
         // A retry of a call already logged records nothing new.
         Assert.Equal(HttpStatusCode.Created, (await Call(3)).StatusCode);
     }

@@ -20,6 +20,17 @@ public sealed record GateDecision
 
     public static readonly GateDecision Allowed = new() { Verdict = GateVerdict.Allow, Rule = "allowed", Reason = "Every contact rule allows it." };
 
+    /// <summary>
+    /// A record of what already happened (a call that took place) is never refused: it is recorded, and the rule it broke
+    /// is named so a supervisor can review it. The verdict is Allow; the rule is <c>recorded.</c> and the broken rule.
+    /// </summary>
+    public static GateDecision RecordedDespite(GateDecision broken) => new()
+    {
+        Verdict = GateVerdict.Allow,
+        Rule = "recorded." + broken.Rule,
+        Reason = $"Recorded: the call took place, but it broke a contact rule ({broken.Reason})",
+    };
+
     public static GateDecision Deny(string rule, string reason) => new() { Verdict = GateVerdict.Deny, Rule = rule, Reason = reason };
 
     public static GateDecision Defer(string rule, string reason, DateTimeOffset notBefore) =>
@@ -79,7 +90,8 @@ public static class ComplianceGate
         if (channel == ContactChannel.Mail)
             return GateDecision.Allowed; // letters are not time-bound or frequency-capped here
 
-        // 4. Frequency: calls about this debt, then contacts with this person.
+        // 4. Frequency: calls about this debt, then contacts with this person. Contacts stamped a little in the future
+        // (another silo's clock runs ahead) happened all the same: they count.
         var countsAgainstLimits = request.Initiator is ContactInitiator.Engine or ContactInitiator.Agent;
         DateTimeOffset? notBefore = null;
         var rule = "";
@@ -91,13 +103,13 @@ public static class ComplianceGate
         if (countsAgainstLimits && channel is ContactChannel.Voice or ContactChannel.AutomatedVoice)
         {
             var calls = person.History
-                .Where(a => a.Account == request.Account && a.CountsAsCallAttempt && a.At > now - rules.CallWindow && a.At <= now)
+                .Where(a => a.Account == request.Account && a.CountsAsCallAttempt && a.At > now - rules.CallWindow)
                 .Select(a => a.At).Order().ToList();
             if (calls.Count >= rules.MaxCallAttemptsPerDebt)
                 Later(calls[calls.Count - rules.MaxCallAttemptsPerDebt] + rules.CallWindow, "calls.7-in-7",
                     $"{calls.Count} call attempts about this debt in the last {rules.CallWindow.TotalDays:0} days; at most {rules.MaxCallAttemptsPerDebt} are allowed.");
             var conversation = person.History
-                .Where(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact && a.Initiator != ContactInitiator.PatientRequested && a.At <= now)
+                .Where(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact && a.Initiator != ContactInitiator.PatientRequested)
                 .Select(a => (DateTimeOffset?)a.At).Max();
             if (conversation is { } talked && now < talked + rules.QuietAfterConversation)
                 Later(talked + rules.QuietAfterConversation, "calls.after-conversation",
@@ -107,7 +119,7 @@ public static class ComplianceGate
         {
             var recent = person.History
                 .Where(a => a.Channel is ContactChannel.Email or ContactChannel.Sms && a.Initiator is ContactInitiator.Engine or ContactInitiator.Agent
-                            && a.Action != OutreachAction.OptOutConfirmation && a.At > now - TimeSpan.FromDays(1) && a.At <= now)
+                            && a.Action != OutreachAction.OptOutConfirmation && a.At > now - TimeSpan.FromDays(1))
                 .Select(a => a.At).Order().ToList();
             if (recent.Count >= rules.MaxContactsPerPersonPerDay)
                 Later(recent[recent.Count - rules.MaxContactsPerPersonPerDay] + TimeSpan.FromDays(1), "person.daily-limit",
@@ -140,7 +152,7 @@ public static class ComplianceGate
         {
             (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),
             (notice + rules.EcaNoticePeriod, "eca.notice-period", $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action."),
-            (request.Action == OutreachAction.CreditReporting ? first + rules.CreditReportingWait : DateTimeOffset.MinValue, "eca.credit-wait", $"Medical debt is not reported until {rules.CreditReportingWait.TotalDays:0} days after the first statement."),
+            (request.Action == OutreachAction.CreditReporting ? first.AddMonths(rules.CreditReportingWaitMonths) : DateTimeOffset.MinValue, "eca.credit-wait", $"Medical debt is not reported until {rules.CreditReportingWaitMonths} months after the first statement ({first.AddMonths(rules.CreditReportingWaitMonths):yyyy-MM-dd})."),
         }.MaxBy(e => e.Item1);
         return earliest.Item1 > now ? GateDecision.Defer(earliest.Item2, earliest.Item3, earliest.Item1) : GateDecision.Allowed;
     }

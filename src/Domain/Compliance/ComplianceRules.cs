@@ -20,8 +20,12 @@ public sealed record ComplianceRules
     public TimeSpan EcaWaitAfterFirstStatement { get; init; } = TimeSpan.FromDays(120);
     /// <summary>The written notice must precede the first extraordinary action by at least this long.</summary>
     public TimeSpan EcaNoticePeriod { get; init; } = TimeSpan.FromDays(30);
-    /// <summary>Medical debt is not reported to credit bureaus until this long after the first statement.</summary>
-    public TimeSpan CreditReportingWait { get; init; } = TimeSpan.FromDays(365);
+    /// <summary>
+    /// Medical debt is not reported to credit bureaus until this many months after the first statement: calendar months,
+    /// so a year is the anniversary (a first statement on 1 March 2027 allows reporting on 1 March 2028, not on the 29
+    /// February 365 days later).
+    /// </summary>
+    public int CreditReportingWaitMonths { get; init; } = 12;
     /// <summary>Balances under this are never reported to credit bureaus.</summary>
     public decimal CreditReportingMinimumBalance { get; init; } = 500.00m;
     /// <summary>The one confirmation text after an SMS opt-out must go within this long of the revocation.</summary>

@@ -37,6 +37,8 @@ public sealed record ContactAttempt
     [Id(4)] public required ContactInitiator Initiator { get; init; }
     [Id(5)] public required DateTimeOffset At { get; init; }
     [Id(6)] public required ContactOutcome Outcome { get; init; }
+    /// <summary>A call recorded although a contact rule would have refused it (a fact is never refused): that rule's code.</summary>
+    [Id(7)] public string? RuleBroken { get; init; }
 
     public bool IsCall => Channel is ContactChannel.Voice or ContactChannel.AutomatedVoice;
 

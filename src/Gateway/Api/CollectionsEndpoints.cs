@@ -18,8 +18,10 @@ public static class CollectionsEndpoints
             .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once.");
         account.MapPost("/holds/{holdId}/release", ReleaseAccountHold).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
+        account.MapGet("/calls/check", CheckCall).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("May an agent call now? The compliance gate's answer for a call about this account at this moment (allow, or 409 with the rule, the reason and notBefore). Nothing is recorded.");
         account.MapPost("/calls", LogCall).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Log a call about the account (initiator agent|patientRequested|inbound, outcome noAnswer|leftMessage|rightPartyContact|wrongNumber), with an Idempotency-Key. A call we place must pass the compliance gate: refused, the answer is 409 with the rule, the reason and notBefore.");
+            .WithSummary("Log a call about the account (initiator agent|patientRequested|inbound, outcome noAnswer|leftMessage|rightPartyContact|wrongNumber), with an Idempotency-Key. A call that took place is a fact and is always recorded; if it broke a contact rule (after hours, over the call limit), the answer names the rule (rule recorded.<rule>) and the call is flagged for review. Before dialling, ask the worklist (it offers only callable accounts).");
         account.MapPost("/refunds", ApproveRefund).RequireAuthorization(Policies.ManagePolicies)
             .WithSummary("A supervisor approves the refund of the account's credit balance (amount defaults to all of it; party patient or insurance with payer; method; reference), with an Idempotency-Key: the refund is posted to the ledger.");
         api.MapGet("/reports/credit-balances/{facility}", CreditBalances).WithTags("Reports").RequireAuthorization(Policies.ReadAudit)
@@ -109,6 +111,15 @@ public static class CollectionsEndpoints
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body, IGrainFactory grains) =>
         CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body));
+
+    private static async Task<Results<Ok<GateDecision>, ProblemHttpResult>> CheckCall(string facility, string accountNumber, IGrainFactory grains)
+    {
+        if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        var check = await Account(grains, facility, accountNumber).CheckCall();
+        return check.Decision.Verdict == GateVerdict.Allow ? TypedResults.Ok(check.Decision)
+            : check.Decision.Rule == "account.not-found" ? Problems.NotFound("account.not-found", check.Decision.Reason)
+            : Problems.Refused(check.Decision);
+    }
 
     private static async Task<Results<Created<GateDecision>, ProblemHttpResult>> LogCall(
         string facility, string accountNumber, CallBody body,

@@ -253,7 +253,7 @@ public sealed class GuarantorGrain(
         if (!guarantor.State.IsRegistered || !ReplyKeywords.IsOptOut(reply.Text))
         {
             await audit.RecordAsync(clock, "guarantor.reply", Resource, Id, "ignored", $"channel={reply.Channel}");
-            return new ReplyHandling { OptedOut = false, ConfirmationSent = false, Reason = "Not an opt-out keyword." };
+            return new ReplyHandling { OptedOut = false, ConfirmationSent = false, Reason = "Not a revocation; unless it is a plain acknowledgement, it goes to the review queue." };
         }
         var now = clock.GetUtcNow();
         var channel = reply.Channel == ContactChannel.Voice ? ContactChannel.AutomatedVoice : reply.Channel;

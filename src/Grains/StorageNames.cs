@@ -20,4 +20,5 @@ public static class StorageNames
     public const string ModelRegistryState = "scoring-model-registry";
     public const string PortfolioRescoreState = "portfolio-rescore";
     public const string WorklistDirectoryState = "worklist-directory";
+    public const string ReplyReviewState = "reply-review";
 }

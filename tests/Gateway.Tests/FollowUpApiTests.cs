@@ -80,6 +80,51 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.Contains(consents, c => c.GetProperty("channel").GetString() == "sms" && c.GetProperty("status").GetString() == "optedOut");
     }
 
+    [Theory]
+    [InlineData("ALTO")]
+    [InlineData("stop por favor")]
+    [InlineData("Please stop texting me")]
+    public async Task A_revocation_in_Spanish_or_in_plain_words_closes_texts(string text)
+    {
+        using var admin = engine.Admin();
+        var (_, guarantorId) = await SelfPayAccountAsync(admin, smsConsent: true);
+        var phone = (await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("profile").GetProperty("phones")[0].GetProperty("number").GetString();
+        using var vendor = engine.As(await engine.KeyForAsync("integration"));
+
+        var answer = await (await vendor.PostAsJsonAsync("/api/outreach/replies", new { channel = "sms", from = phone, text })).JsonAsync();
+
+        Assert.Equal("optOut", answer.GetProperty("meaning").GetString());
+        Assert.Equal(1, answer.GetProperty("optedOut").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_reply_no_rule_understands_waits_for_a_person_who_may_read_it_as_a_revocation()
+    {
+        using var admin = engine.Admin();
+        var (_, guarantorId) = await SelfPayAccountAsync(admin, smsConsent: true);
+        var phone = (await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("profile").GetProperty("phones")[0].GetProperty("number").GetString();
+        using var vendor = engine.As(await engine.KeyForAsync("integration"));
+        var text = $"I told you people already, this is my work phone {Guid.NewGuid():N}";
+
+        var answer = await (await vendor.PostAsJsonAsync("/api/outreach/replies", new { channel = "sms", from = phone, text })).JsonAsync();
+        Assert.Equal("needsReview", answer.GetProperty("meaning").GetString());
+        Assert.Equal(0, answer.GetProperty("optedOut").GetInt32());
+        var reviewId = answer.GetProperty("reviewId").GetString()!;
+
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        var open = await agent.GetJsonAsync("/api/outreach/replies/review");
+        var review = Assert.Single(open.EnumerateArray(), r => r.GetProperty("reviewId").GetString() == reviewId);
+        Assert.Equal(text, review.GetProperty("text").GetString());
+        Assert.Contains(guarantorId, review.GetProperty("guarantorIds").EnumerateArray().Select(g => g.GetString()));
+
+        var decided = await agent.PostAsJsonAsync($"/api/outreach/replies/review/{reviewId}/resolve", new { decision = "optedOut", note = "Asked us to stop, in other words" });
+        Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
+        Assert.DoesNotContain((await agent.GetJsonAsync("/api/outreach/replies/review")).EnumerateArray(), r => r.GetProperty("reviewId").GetString() == reviewId);
+        var consents = (await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents").EnumerateArray();
+        Assert.Contains(consents, c => c.GetProperty("channel").GetString() == "sms" && c.GetProperty("status").GetString() == "optedOut");
+        await (await agent.PostAsJsonAsync($"/api/outreach/replies/review/{reviewId}/resolve", new { decision = "noAction" })).AssertProblemAsync(HttpStatusCode.Conflict);
+    }
+
     [Fact]
     public async Task After_seven_calls_in_seven_days_the_next_call_is_deferred_and_a_call_made_anyway_is_recorded_with_the_rule_it_broke()
     {

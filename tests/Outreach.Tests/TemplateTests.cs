@@ -139,6 +139,22 @@ public sealed class ReplyKeywordTests
     [InlineData("Stop please")]
     [InlineData("please unsubscribe")]
     [InlineData("STOP thank you")]
+    [InlineData("ALTO")]
+    [InlineData("Parar")]
+    [InlineData("BASTA!")]
+    [InlineData("basta ya")]
+    [InlineData("stop por favor")]
+    [InlineData("No más")]
+    [InlineData("no mas mensajes por favor")]
+    [InlineData("Cancelar")]
+    [InlineData("Please stop texting me")]
+    [InlineData("stop sending me these messages")]
+    [InlineData("Don't text me again")]
+    [InlineData("do not contact me")]
+    [InlineData("remove me from your list")]
+    [InlineData("No me manden mensajes")]
+    [InlineData("Dejen de escribirme por favor")]
+    [InlineData("quiero darme de baja")]
     public void A_reply_that_is_an_opt_out_keyword_is_an_opt_out(string reply) => Assert.True(ReplyKeywords.IsOptOut(reply));
 
     [Theory]
@@ -151,5 +167,18 @@ public sealed class ReplyKeywordTests
     [InlineData("end of the month")]
     [InlineData("Can I set up a payment plan")]
     [InlineData("please")]
+    [InlineData("es para mi hijo")]
+    [InlineData("no paren de ayudarme")]
     public void Other_replies_are_not_opt_outs_by_keyword(string? reply) => Assert.False(ReplyKeywords.IsOptOut(reply));
+
+    [Theory]
+    [InlineData("don't stop", ReplyMeaning.NeedsReview)]
+    [InlineData("I already paid this", ReplyMeaning.NeedsReview)]
+    [InlineData("who is this?", ReplyMeaning.NeedsReview)]
+    [InlineData("OK", ReplyMeaning.Acknowledgement)]
+    [InlineData("thanks", ReplyMeaning.Acknowledgement)]
+    [InlineData("Gracias", ReplyMeaning.Acknowledgement)]
+    [InlineData("STOP", ReplyMeaning.OptOut)]
+    public void Every_reply_is_an_opt_out_an_acknowledgement_or_goes_to_a_person(string reply, ReplyMeaning meaning) =>
+        Assert.Equal(meaning, ReplyKeywords.Classify(reply));
 }

@@ -57,7 +57,11 @@ public static class CollectionsEndpoints
             .WithSummary("Record how a call went (noAnswer, leftMessage, rightPartyContact, wrongNumber) and close the task.");
 
         api.MapPost("/outreach/replies", ReceiveReply).WithTags("Webhooks").RequireAuthorization(Policies.ReceiveWebhooks)
-            .WithSummary("An inbound reply from an SMS vendor: STOP, QUIT, END, REVOKE, OPT OUT, CANCEL or UNSUBSCRIBE closes texts for that person at once (one confirmation text).");
+            .WithSummary("An inbound reply from an SMS vendor. A revocation (STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE, their Spanish counterparts ALTO, PARAR, BASTA, CANCELAR, NO MÁS..., or a plain request such as \"please stop texting me\") closes texts for that person at once (one confirmation text); a plain acknowledgement changes nothing; every other reply goes to the review queue.");
+        api.MapGet("/outreach/replies/review", ListReviews).WithTags("Follow-up").RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Replies no rule understood, waiting for a person (status open by default; optedOut, noAction: decided), oldest first.");
+        api.MapPost("/outreach/replies/review/{reviewId}/resolve", ResolveReview).WithTags("Follow-up").RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Decide a reply: optedOut (it revokes consent: the channel closes for its guarantors) or noAction, with a note.");
         return api;
     }
 
@@ -85,7 +89,6 @@ public static class CollectionsEndpoints
 
     public sealed record ReplyBody(ContactChannel? Channel, string? From, string? Text, DateTimeOffset? ReceivedAt);
 
-    public sealed record ReplyResponse(int GuarantorsMatched, int OptedOut, int ConfirmationsSent);
 
     private static ICadencePolicyBookGrain Book(IGrainFactory grains) => grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key);
 
@@ -203,7 +206,7 @@ public static class CollectionsEndpoints
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 
-    private static async Task<Results<Ok<ReplyResponse>, ProblemHttpResult>> ReceiveReply(ReplyBody body, IGrainFactory grains, TimeProvider clock)
+    private static async Task<Results<Ok<ReplyIntakeResult>, ProblemHttpResult>> ReceiveReply(ReplyBody body, IGrainFactory grains, TimeProvider clock)
     {
         var errors = new ErrorList();
         var digits = new string((body.From ?? "").Where(char.IsAsciiDigit).ToArray());
@@ -213,14 +216,24 @@ public static class CollectionsEndpoints
         if (errors.Any) return Problems.From(errors.Errors);
 
         var reply = new InboundReply { Channel = body.Channel ?? ContactChannel.Sms, Text = body.Text!, ReceivedAt = body.ReceivedAt ?? clock.GetUtcNow() };
-        var matched = await grains.GetGrain<IPhoneDirectoryGrain>(digits).Find();
-        int optedOut = 0, confirmed = 0;
-        foreach (var guarantorId in matched)
-        {
-            var handling = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordReply(reply);
-            if (handling.OptedOut) optedOut++;
-            if (handling.ConfirmationSent) confirmed++;
-        }
-        return TypedResults.Ok(new ReplyResponse(matched.Count, optedOut, confirmed));
+        return TypedResults.Ok(await grains.GetGrain<IReplyIntakeGrain>(0).Receive(digits, reply));
+    }
+
+    public sealed record ReviewDecisionBody(ReplyReviewStatus? Decision, string? Note);
+
+    private static async Task<Results<Ok<IReadOnlyList<ReplyReview>>, ProblemHttpResult>> ListReviews(ReplyReviewStatus? status, int? limit, IGrainFactory grains, HttpContext http)
+    {
+        if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "The limit must be between 1 and 1000.");
+        var list = await grains.GetGrain<IReplyReviewGrain>(0).List(status ?? ReplyReviewStatus.Open, limit ?? 100);
+        await http.AuditShownAsync("reply-review.read", list.SelectMany(r => r.GuarantorIds).Select(ShownAudit.ShownGuarantor));
+        return TypedResults.Ok(list);
+    }
+
+    private static async Task<Results<Ok<ReplyReview>, ProblemHttpResult>> ResolveReview(string reviewId, ReviewDecisionBody body, IGrainFactory grains)
+    {
+        if (body.Decision is not (ReplyReviewStatus.OptedOut or ReplyReviewStatus.NoAction))
+            return Problems.Invalid("decision", "decision.required", "Decide optedOut (the reply revokes consent) or noAction.");
+        var outcome = await grains.GetGrain<IReplyReviewGrain>(0).Resolve(reviewId, body.Decision.Value, body.Note);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 }

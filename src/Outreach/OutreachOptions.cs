@@ -13,6 +13,12 @@ public sealed class OutreachOptions
     public WebhookChannels Webhooks { get; set; } = new();
     public SenderSettings Sender { get; set; } = new();
 
+    /// <summary>
+    /// The address patients reach the engine's public pages at (the opt-out link in every email; behind a proxy, the
+    /// public https address). Default: the local engine.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
     public sealed class TransportChoice
     {
         /// <summary><c>sandbox</c> (default) or <c>smtp</c>.</summary>
@@ -102,6 +108,8 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         if (Is(t.Sms, TransportNames.Webhook)) Webhook(errors, "Sms", options.Webhooks.Sms);
         if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);
 
+        if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var publicUrl) || publicUrl.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(publicUrl.Query))
+            errors.Add($"{P}PublicBaseUrl must be an absolute http(s) address without a query (it is '{options.PublicBaseUrl}').");
         var sender = options.Sender;
         if (!(sender.PollSeconds > 0)) errors.Add($"{P}Sender:PollSeconds must be positive (it is {sender.PollSeconds}).");
         if (sender.MaxAttempts < 1) errors.Add($"{P}Sender:MaxAttempts must be at least 1 (it is {sender.MaxAttempts}).");

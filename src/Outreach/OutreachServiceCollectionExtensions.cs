@@ -26,6 +26,9 @@ public static class OutreachServiceCollectionExtensions
         services.TryAddSingleton<SandboxMailbox>();
         services.TryAddSingleton<StatementPdfRenderer>();
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton(sp => new Persistence.SignedLinks(sp.GetRequiredService<Persistence.DatabaseOptions>(), sp.GetRequiredService<TimeProvider>(),
+            configuration["Collections:Links:SigningKey"]));
+        services.TryAddSingleton<EmailOptOutLinks>();
         services.TryAddSingleton<IOutreachService, OutreachService>();
 
         services.AddHttpClient(WebhookTransport.HttpClientName);

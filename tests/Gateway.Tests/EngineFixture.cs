@@ -35,6 +35,9 @@ public class EngineFixture : IAsyncLifetime
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(DataFolder, "admin-api-key"))).Trim();
     }
 
+    /// <summary>The engine's services (for what a test cannot reach over HTTP, such as the link an email carries).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public HttpClient Anonymous() => new() { BaseAddress = BaseAddress };
 
     public HttpClient As(string key)

@@ -9,6 +9,19 @@ namespace Collections.Gateway.Tests;
 public sealed class FollowUpApiTests(EngineFixture engine)
 {
 
+    /// <summary>The account's outbox once a message matching <paramref name="wanted"/> is in it (the cadence's tick writes it just after the command).</summary>
+    private static async Task<List<JsonElement>> OutboxAsync(HttpClient client, string account, Func<JsonElement, bool> wanted)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var messages = (await client.GetJsonAsync($"/api/outbox?account={Uri.EscapeDataString(account["/api/accounts/".Length..])}")).EnumerateArray().ToList();
+            if (messages.Any(wanted)) return messages;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No such message in the outbox: {string.Join(", ", messages.Select(m => m.GetProperty("messageId").GetString()))}");
+            await Task.Delay(50);
+        }
+    }
+
     private async Task<(string Account, string GuarantorId)> SelfPayAccountAsync(HttpClient client, bool smsConsent = false)
     {
         var guarantorId = Api.NewId("G");
@@ -35,13 +48,40 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         using var client = engine.Admin();
         var (account, _) = await SelfPayAccountAsync(client);
 
-        var messages = await client.GetJsonAsync($"/api/outbox?account={Uri.EscapeDataString(account["/api/accounts/".Length..])}");
+        var messages = await OutboxAsync(client, account, m => m.GetProperty("action").GetString() == "patientStatement");
 
-        var statement = Assert.Single(messages.EnumerateArray());
+        var statement = Assert.Single(messages);
         Assert.Equal("patientStatement", statement.GetProperty("action").GetString());
         var cadence = (await client.GetJsonAsync(account)).GetProperty("cadence");
         Assert.Equal("standard v1", cadence.GetProperty("policyReference").GetString());
         Assert.Equal(JsonValueKind.String, cadence.GetProperty("nextActionAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task Every_email_carries_a_link_that_stops_emails_to_that_person_without_signing_in()
+    {
+        using var client = engine.Admin();
+        var (_, guarantorId) = await SelfPayAccountAsync(client);
+        // The link every email carries (the emails themselves are checked in Outreach.Tests; here, what the link does).
+        var url = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Outreach.EmailOptOutLinks>(engine.Services).UrlAsync(guarantorId);
+        var link = new Uri(url).AbsolutePath;
+        Assert.StartsWith("/optout/email/", link, StringComparison.Ordinal);
+
+        using var patient = engine.Anonymous();
+        var page = await patient.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<form method=\"post\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain((await client.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents").EnumerateArray(),
+            c => c.GetProperty("channel").GetString() == "email"); // looking at the page changes nothing (mail scanners follow links)
+
+        var stopped = await patient.PostAsync(link, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        Assert.True(stopped.Headers.CacheControl?.NoStore);
+        var consents = (await client.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents").EnumerateArray();
+        Assert.Contains(consents, c => c.GetProperty("channel").GetString() == "email" && c.GetProperty("status").GetString() == "optedOut");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await patient.PostAsync(link + "A", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await patient.GetAsync("/optout/email/Rzk.AAAA")).StatusCode);
     }
 
     [Fact]

@@ -34,7 +34,9 @@ public sealed class Harness
     public StatementPdfRenderer Documents => new(Facilities);
     public OutboxSignal Signal { get; } = new();
 
-    public OutreachService Service() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance);
+    public EmailOptOutLinks OptOutLinks => new(new Persistence.SignedLinks(Database, Clock), Microsoft.Extensions.Options.Options.Create(Options));
+
+    public OutreachService Service() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance, OptOutLinks);
 
     public SandboxTransport SandboxTransport() => new(Sandbox, Documents, Clock);
 

@@ -17,7 +17,7 @@ public sealed class TransportTests
         using var server = new MiniSmtpServer();
         h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "Billing <billing@riverside.example>" };
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
-        var transport = new SmtpTransport(Options.Create(h.Options), h.Documents);
+        var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
 
         await h.Sender(transport).RunOnceAsync();
 
@@ -32,6 +32,14 @@ public sealed class TransportTests
         Assert.Contains("Subject: Your statement from Riverside Hospital", mail.Data, StringComparison.Ordinal);
         Assert.Contains("application/pdf", mail.Data, StringComparison.Ordinal);   // the statement goes with it
         Assert.DoesNotContain("A1001", expectedId, StringComparison.Ordinal);
+        // Every email carries its way out: a link in the text and a one-click List-Unsubscribe header (RFC 8058).
+        var link = await h.OptOutLinks.UrlAsync(message.GuarantorId);
+        Assert.Contains(link, sent.Body, StringComparison.Ordinal);
+        var unfolded = System.Text.RegularExpressions.Regex.Replace(mail.Data, "\r?\n[ \t]+", " ");
+        Assert.True(unfolded.Contains($"List-Unsubscribe: <{link}>", StringComparison.OrdinalIgnoreCase), unfolded[..Math.Min(1500, unfolded.Length)]);
+        Assert.Contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click", mail.Data, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(message.GuarantorId, await h.OptOutLinks.GuarantorAsync(link[(link.LastIndexOf('/') + 1)..]));
+        Assert.Null(await h.OptOutLinks.GuarantorAsync(link[(link.LastIndexOf('/') + 1)..] + "x"));
     }
 
     [Fact]
@@ -41,7 +49,7 @@ public sealed class TransportTests
         using var server = new MiniSmtpServer(rejectRecipients: true);
         h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
         var refused = await h.Service().EnqueueAsync(Harness.Request());
-        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents)).RunOnceAsync();
+        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks)).RunOnceAsync();
         var failed = await h.Outbox.GetAsync(refused.MessageId);
         Assert.Equal(OutboxStatus.Failed, failed!.Status);
         Assert.Equal("smtp 550 RecipientNotAccepted", failed.LastError);
@@ -49,7 +57,7 @@ public sealed class TransportTests
 
         h.Options.Smtp.Port = Ports.Free();   // nothing listens there
         var down = await h.Service().EnqueueAsync(Harness.Request());
-        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents)).RunOnceAsync();
+        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks)).RunOnceAsync();
         var pending = await h.Outbox.GetAsync(down.MessageId);
         Assert.Equal(OutboxStatus.Pending, pending!.Status);
         Assert.StartsWith("socket", pending.LastError, StringComparison.Ordinal);

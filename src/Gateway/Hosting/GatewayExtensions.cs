@@ -99,6 +99,7 @@ public static class GatewayExtensions
         app.MapOpenApi().AllowAnonymous();
         app.MapCollectionsHealth();
         app.MapAgentConsole();
+        app.MapEmailOptOut();
 
         var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();
         api.MapGuarantors();
@@ -124,7 +125,7 @@ public static class GatewayExtensions
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
-            if (context.Request.Path.StartsWithSegments("/api") && !headers.ContainsKey("Cache-Control"))
+            if ((context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/optout")) && !headers.ContainsKey("Cache-Control"))
             {
                 headers.CacheControl = "no-store";
                 headers.Pragma = "no-cache";

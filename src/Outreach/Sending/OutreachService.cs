@@ -6,7 +6,8 @@ namespace Collections.Outreach;
 
 /// <summary>Renders a message from the current template and writes it to the outbox; the sender delivers it.</summary>
 public sealed partial class OutreachService(
-    IOutboxStore outbox, ITemplateStore templates, FacilityDirectory facilities, OutboxSignal signal, TimeProvider clock, ILogger<OutreachService> logger)
+    IOutboxStore outbox, ITemplateStore templates, FacilityDirectory facilities, OutboxSignal signal, TimeProvider clock, ILogger<OutreachService> logger,
+    EmailOptOutLinks optOutLinks)
     : IOutreachService
 {
     public async Task<OutboxMessage> EnqueueAsync(MessageRequest request, CancellationToken cancellationToken = default)
@@ -21,6 +22,9 @@ public sealed partial class OutreachService(
         var facility = facilities.Get(request.Facility);
         var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
         var body = TemplateEngine.Render(template.Body, values);
+        // Every email carries its way out: a link that stops emails to this person (no sign-in; see EmailOptOutLinks).
+        if (request.Channel == ContactChannel.Email)
+            body = body.TrimEnd() + $"\n\nTo stop emails about your bill: {await optOutLinks.UrlAsync(request.GuarantorId, cancellationToken)}\n";
         if (request.Channel == ContactChannel.Sms && body.Length > TemplateEngine.MaxSmsLength)
             throw new ArgumentException(
                 $"The text for {request.Action} comes out at {body.Length} characters, over the {TemplateEngine.MaxSmsLength} allowed: shorten the template or the facility's settings.",

@@ -12,7 +12,7 @@ namespace Collections.Outreach;
 /// reveals nothing), so a copy sent again after a crash carries the same id and receiving systems can drop it.
 /// Emailed statements and final notices carry their PDF.
 /// </summary>
-public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents) : IMessageTransport
+public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport
 {
     public string Name => TransportNames.Smtp;
 
@@ -30,6 +30,10 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         mime.Subject = message.Subject ?? "";
         mime.MessageId = MessageIdHeader(message.MessageId, from.Domain);
         mime.Date = message.CreatedAt;
+        // One-click unsubscribe (RFC 8058): mail clients show it, and a POST to it stops emails to this person.
+        var optOut = await optOutLinks.UrlAsync(message.GuarantorId, cancellationToken);
+        mime.Headers.Add("List-Unsubscribe", $"<{optOut}>");
+        mime.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
         var body = new BodyBuilder { TextBody = message.Body };
         if (StatementPdfRenderer.NeedsDocument(message))
             body.Attachments.Add("statement.pdf", documents.Render(message), new ContentType("application", "pdf"));

@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Collections.Persistence;
+
+/// <summary>
+/// Links a patient follows without signing in (the opt-out link in every email, later the self-service page): the
+/// subject (a guarantor id) travels in the link with an HMAC-SHA256 over the purpose and the subject, so a link opens
+/// only what it was made for and cannot be forged or turned to another person. The key is
+/// <c>Collections:Links:SigningKey</c> (base64, at least 32 bytes) when set, else one the engine makes on first use and
+/// keeps in the database (table <c>collections_secret</c>), so every process sharing the database agrees.
+/// </summary>
+public sealed class SignedLinks(DatabaseOptions database, TimeProvider clock, string? configuredKey = null)
+{
+    private const string SecretName = "link-signing-key";
+    private volatile byte[]? _key;
+    private Task<byte[]>? _loading;
+
+    public async Task<string> TokenAsync(string purpose, string subject, CancellationToken cancellationToken = default)
+    {
+        var key = await KeyAsync(cancellationToken);
+        return $"{Base64Url(Encoding.UTF8.GetBytes(subject))}.{Base64Url(Mac(key, purpose, subject))}";
+    }
+
+    /// <summary>The subject a genuine token for this purpose carries, or null.</summary>
+    public async Task<string?> VerifyAsync(string purpose, string token, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 400) return null;
+        var dot = token.IndexOf('.');
+        if (dot <= 0) return null;
+        byte[] subjectBytes, presented;
+        try
+        {
+            subjectBytes = FromBase64Url(token[..dot]);
+            presented = FromBase64Url(token[(dot + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        var subject = Encoding.UTF8.GetString(subjectBytes);
+        var expected = Mac(await KeyAsync(cancellationToken), purpose, subject);
+        return CryptographicOperations.FixedTimeEquals(expected, presented) ? subject : null;
+    }
+
+    private static byte[] Mac(byte[] key, string purpose, string subject) =>
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{purpose}\n{subject}"))[..18];
+
+    private async Task<byte[]> KeyAsync(CancellationToken cancellationToken)
+    {
+        if (_key is { } key) return key;
+        // Two first callers may both load: both read the one stored key (the insert keeps the first). A failed load
+        // (the database was down) is tried again by the next caller.
+        var loading = _loading;
+        if (loading is null || loading.IsFaulted || loading.IsCanceled) _loading = loading = LoadAsync();
+        return _key = await loading.WaitAsync(cancellationToken);
+    }
+
+    private async Task<byte[]> LoadAsync()
+    {
+        if (!string.IsNullOrWhiteSpace(configuredKey))
+        {
+            var given = Convert.FromBase64String(configuredKey.Trim());
+            return given.Length >= 32 ? given : throw new InvalidOperationException("Collections:Links:SigningKey must be at least 32 bytes, base64-encoded.");
+        }
+        await using (await database.WriteTurnAsync())
+        {
+            await using var connection = await database.OpenAsync();
+            var made = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            var insert = database.Provider == DatabaseProvider.PostgreSql
+                ? "INSERT INTO collections_secret (name, value, created_at) VALUES (@name, @value, @created_at) ON CONFLICT (name) DO NOTHING"
+                : "INSERT OR IGNORE INTO collections_secret (name, value, created_at) VALUES (@name, @value, @created_at)";
+            await connection.Command(insert).WithParameter("name", SecretName).WithParameter("value", made)
+                .WithParameter("created_at", clock.GetUtcNow().ToString("O")).ExecuteNonQueryAsync();
+            var stored = (string)(await connection.Command("SELECT value FROM collections_secret WHERE name = @name").WithParameter("name", SecretName).ExecuteScalarAsync())!;
+            return Convert.FromBase64String(stored);
+        }
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var s = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
+    }
+}

@@ -45,6 +45,8 @@ public sealed record ContactPermitRequest
     [Id(12)] public string? Reason { get; init; }
     /// <summary>Set for a call an agent placed (or the patient asked for, or made): how it went. It is recorded, not queued.</summary>
     [Id(13)] public ContactOutcome? Outcome { get; init; }
+    /// <summary>When the account was approved for financial assistance: no extraordinary collection action after it.</summary>
+    [Id(14)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
 }
 
 /// <summary>A call about an account, logged by an agent.</summary>

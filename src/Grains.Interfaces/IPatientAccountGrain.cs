@@ -31,6 +31,14 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("ApproveRefund")]
     Task<Outcome<PostingReceipt>> ApproveRefund(RefundApproval approval);
 
+    /// <summary>
+    /// Records the decision on a financial-assistance application: releases the account's financial-assistance holds;
+    /// an approval posts the discount as a charity adjustment and reverses extraordinary collection actions (501(r)):
+    /// an agency placement is recalled, and none is taken again.
+    /// </summary>
+    [Alias("DecideFinancialAssistance")]
+    Task<Outcome<AccountView>> DecideFinancialAssistance(FinancialAssistanceDecision decision);
+
     /// <summary>Recalls the account from the collection agency (placement ends; the account stays with the hospital).</summary>
     [Alias("RecallPlacement")]
     Task<Outcome<AccountView>> RecallPlacement(string? reason);
@@ -151,6 +159,20 @@ public sealed record AccountView
     [Id(21)] public DateTimeOffset? RecalledFromAgencyAt { get; init; }
     /// <summary>The latest payment-likelihood score, its model version and reason codes.</summary>
     [Id(22)] public AccountScore? Score { get; init; }
+    /// <summary>When financial assistance was approved (a decision, or a charity adjustment posted): 501(r) applies.</summary>
+    [Id(23)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
+}
+
+/// <summary>The hospital's decision on a financial-assistance application for the account.</summary>
+[GenerateSerializer, Immutable, Alias("collections.FinancialAssistanceDecision")]
+public sealed record FinancialAssistanceDecision
+{
+    /// <summary>True: approved (the discount posts as a charity adjustment, extraordinary actions are reversed). False: denied.</summary>
+    [Id(0)] public bool? Approved { get; init; }
+    /// <summary>The discount: defaults to all the patient owes (full assistance).</summary>
+    [Id(1)] public decimal? Amount { get; init; }
+    [Id(2)] public string? Note { get; init; }
+    [Id(3)] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PostingReceipt")]

@@ -56,4 +56,6 @@ public sealed class AccountState
     [Id(41)] public string? KpiFingerprint { get; set; }
     /// <summary>The credit-balance item last published for the facility's registry (null: none).</summary>
     [Id(42)] public CreditBalanceItem? PublishedCredit { get; set; }
+    /// <summary>When financial assistance was approved: no extraordinary collection action from then on (501(r)).</summary>
+    [Id(43)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; set; }
 }

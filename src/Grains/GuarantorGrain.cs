@@ -183,7 +183,7 @@ public sealed class GuarantorGrain(
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
                 new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory),
-                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt),
+                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt),
                 settings.Compliance, now);
     }
 

@@ -328,6 +328,78 @@ public sealed partial class PatientAccountGrain(
             return [];
         });
 
+    public async Task<Outcome<AccountView>> DecideFinancialAssistance(FinancialAssistanceDecision decision)
+    {
+        Outcome<AccountView> outcome;
+        var now = clock.GetUtcNow();
+        var errors = new ErrorList();
+        if (decision.Approved is null) errors.Invalid("approved", "approved.required", "Say whether the application was approved (true) or denied (false).");
+        if (string.IsNullOrWhiteSpace(decision.IdempotencyKey))
+            errors.Invalid("Idempotency-Key", "idempotency-key.required", "Recording a financial-assistance decision needs an Idempotency-Key, so a retry records it once.");
+        Text.Check(decision.Note, "note", 500, errors);
+        if (!State.IsOpen)
+            outcome = Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else if (errors.Any)
+            outcome = Outcome<AccountView>.Failure(errors.Errors);
+        else
+        {
+            var key = $"financial-assistance/{decision.IdempotencyKey!.Trim()}";
+            var failed = (IReadOnlyList<DomainError>)[];
+            var owed = Balances.PatientResponsibility;
+            if (decision.Approved == true && (decision.Amount ?? owed) > 0 || State.Entries.Any(e => e.IdempotencyKey == key))
+            {
+                var posted = await PostAsync(new EntryRequest
+                {
+                    Kind = EntryKind.Adjustment, Category = AdjustmentCategory.Charity, Party = ResponsibleParty.Patient, Amount = decision.Amount ?? owed, ReasonCode = "FAP",
+                    Note = Text.Clean(decision.Note) ?? "Financial assistance approved", IdempotencyKey = key,
+                });
+                failed = posted.Errors;
+            }
+            if (failed.Count == 0)
+            {
+                if (decision.Approved == true) State.FinancialAssistanceApprovedAt ??= now;
+                for (var i = 0; i < State.Holds.Count; i++)
+                    if (State.Holds[i] is { Reason: HoldReason.FinancialAssistancePending, IsActive: true } hold)
+                        State.Holds[i] = hold with
+                        {
+                            ReleasedAt = now, ReleasedBy = CallerContext.Current.Actor,
+                            ReleaseNote = $"Financial assistance {(decision.Approved == true ? "approved" : "denied")}{(Text.Clean(decision.Note) is { } n ? ": " + n : "")}",
+                        };
+                _dirty = true;
+                await RunCadenceAsync(takeSteps: false);
+                outcome = Outcome<AccountView>.Success(View(clock.GetUtcNow()));
+            }
+            else outcome = Outcome<AccountView>.Failure(failed);
+        }
+        Audit("account.financial-assistance.decide", AuditExtensions.OutcomeOf(outcome.Errors), $"approved={decision.Approved};amount={decision.Amount}");
+        await CommitAsync();
+        return outcome;
+    }
+
+    /// <summary>
+    /// 501(r): once financial assistance is approved (a decision, or a charity adjustment the billing system posted), the
+    /// extraordinary collection actions already taken are reversed (an agency placement is recalled, and the reversal
+    /// recorded) and the gate refuses new ones.
+    /// </summary>
+    private void ReverseExtraordinaryActionsOnAssistance(DateTimeOffset now)
+    {
+        if (State.FinancialAssistanceApprovedAt is null)
+        {
+            var reversed = State.Entries.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId).ToHashSet();
+            if (State.Entries.FirstOrDefault(e => e is { Kind: EntryKind.Adjustment, Category: AdjustmentCategory.Charity } && !reversed.Contains(e.EntryId)) is not { } charity) return;
+            State.FinancialAssistanceApprovedAt = charity.PostedAt;
+            _dirty = true;
+        }
+        if (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
+        {
+            const string reason = "Financial assistance approved: extraordinary collection actions reversed (501(r))";
+            State.RecalledFromAgencyAt = now;
+            AddFacts(now, f => f with { Recall = new PlacementRecall { Reason = reason, At = now } });
+            Audit("account.eca.reverse", "ok", "placement recalled: financial assistance approved");
+            _dirty = true;
+        }
+    }
+
     public Task<Outcome<AccountView>> PlaceHold(HoldRequest request) =>
         ChangeAsync("account.hold.place", $"reason={request.Reason}", now =>
         {
@@ -403,6 +475,7 @@ public sealed partial class PatientAccountGrain(
             PatientResponsibility = Balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = State.FinalNoticeAt,
+            FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
         });
         Remember(new ContactDecisionRecord
         {
@@ -517,6 +590,7 @@ public sealed partial class PatientAccountGrain(
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
         var person = await guarantor.GetContactSummary();
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive);
+        ReverseExtraordinaryActionsOnAssistance(now);
         var scoreBefore = State.Score;
         if (!_scoredWithPosting) await ScoreIfStaleAsync(guarantor, balances, now);
         _scoredWithPosting = false;
@@ -641,6 +715,7 @@ public sealed partial class PatientAccountGrain(
             PatientResponsibility = balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = State.FinalNoticeAt,
+            FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             StatementLines = action is OutreachAction.PatientStatement or OutreachAction.FinalNotice ? StatementLines() : [],
             DueDate = dueDate,
             PolicyReference = State.PolicyReference,
@@ -864,6 +939,7 @@ public sealed partial class PatientAccountGrain(
             PlacedWithAgencyAt = State.PlacedWithAgencyAt,
             CreditBalanceSince = State.CreditBalanceSince,
             RecalledFromAgencyAt = State.RecalledFromAgencyAt,
+            FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             Score = State.Score,
             RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };

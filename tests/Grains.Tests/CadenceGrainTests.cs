@@ -129,6 +129,38 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Financial_assistance_approved_after_placement_recalls_it_and_no_extraordinary_action_follows()
+    {
+        var (account, _) = await OpenSelfPayAsync(700.00m);
+        var key = account.GetPrimaryKeyString();
+        await AdvanceUntil(account, v => v.PlacedWithAgencyAt is not null);
+
+        var missingKey = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true });
+        Assert.Contains(missingKey.Errors, e => e.Code == "idempotency-key.required");
+        var decided = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 400.00m, Note = "FAP tier 2", IdempotencyKey = "fa-1" });
+        Assert.True(decided.Succeeded, string.Join("; ", decided.Errors.Select(e => e.Message)));
+        var again = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 400.00m, Note = "FAP tier 2", IdempotencyKey = "fa-1" });
+
+        var view = again.Value!;
+        Assert.Single(view.Entries, e => e.Category == AdjustmentCategory.Charity && e.Amount == 400.00m); // a retry posts nothing twice
+        Assert.Equal(300.00m, view.Balances.PatientResponsibility);
+        Assert.NotNull(view.FinancialAssistanceApprovedAt);
+        Assert.NotNull(view.RecalledFromAgencyAt);
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
+        Assert.Equal(PlacementStatus.Recalled, (await Grains.GetGrain<IPlacementRegisterGrain>("MAIN").List(null)).Single(p => p.Account.ToString() == key).Status);
+
+        // The gate refuses any extraordinary action on the account from now on.
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(view.GuarantorId);
+        var check = await guarantor.CheckContact(new ContactPermitRequest
+        {
+            RequestId = "check", Account = AccountKey.Parse(key), Action = OutreachAction.AgencyPlacement, Initiator = ContactInitiator.Engine,
+            PatientResponsibility = 300.00m, FirstStatementAt = view.FirstStatementAt, FinalNoticeAt = view.FinalNoticeAt,
+            FinancialAssistanceApprovedAt = view.FinancialAssistanceApprovedAt,
+        });
+        Assert.Equal("eca.financial-assistance", check.Decision.Rule);
+    }
+
+    [Fact]
     public async Task Paying_in_full_ends_the_cadence_and_removes_its_reminder()
     {
         var (account, _) = await OpenSelfPayAsync(120.00m);

@@ -52,7 +52,8 @@ public sealed record DebtFacts(
     IReadOnlyList<Hold> Holds,
     decimal PatientResponsibility,
     DateTimeOffset? FirstStatementAt,
-    DateTimeOffset? FinalNoticeAt);
+    DateTimeOffset? FinalNoticeAt,
+    DateTimeOffset? FinancialAssistanceApprovedAt = null);
 
 /// <summary>
 /// Decides whether one contact may happen now: allow, defer until a time, or deny, always with the rule that decided.
@@ -142,6 +143,8 @@ public static class ComplianceGate
 
     private static GateDecision CheckExtraordinaryAction(ContactRequest request, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
     {
+        if (debt.FinancialAssistanceApprovedAt is { } approved)
+            return GateDecision.Deny("eca.financial-assistance", $"Financial assistance was approved on {approved:yyyy-MM-dd}: no extraordinary collection action (501(r)).");
         if (debt.FirstStatementAt is not { } first)
             return GateDecision.Deny("eca.no-statement", "No extraordinary collection action before the first post-discharge statement.");
         if (debt.FinalNoticeAt is not { } notice)

@@ -26,6 +26,8 @@ public static class CollectionsEndpoints
             .WithSummary("A supervisor approves the refund of the account's credit balance (amount defaults to all of it; party patient or insurance with payer; method; reference), with an Idempotency-Key: the refund is posted to the ledger.");
         api.MapGet("/reports/credit-balances/{facility}", CreditBalances).WithTags("Reports").RequireAuthorization(Policies.ReadAudit)
             .WithSummary("Open credit balances (money owed back), oldest refund deadline first, with totals by age (0-30, 31-60, 61-90, 90+ days) and how many are past their refund deadline.");
+        account.MapPost("/financial-assistance", DecideFinancialAssistance).RequireAuthorization(Policies.ManagePolicies)
+            .WithSummary("Record the decision on a financial-assistance application (approved true|false, amount: the discount, default all the patient owes; note), with an Idempotency-Key. Releases the financial-assistance hold; an approval posts the discount as a charity adjustment and reverses extraordinary collection actions (501(r)): an agency placement is recalled and none is taken again.");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
@@ -154,6 +156,18 @@ public static class CollectionsEndpoints
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
         return TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", new PostingResponse(outcome.Value!.Entry, outcome.Value.IsReplay, BalancesResponse.From(outcome.Value.Balances)));
     }
+
+    public sealed record FinancialAssistanceBody(bool? Approved, decimal? Amount, string? Note);
+
+    private static Task<Results<Ok<AccountResponse>, ProblemHttpResult>> DecideFinancialAssistance(
+        string facility, string accountNumber, FinancialAssistanceBody body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains) =>
+        CheckAccount(facility, accountNumber) is { } invalid
+            ? Task.FromResult<Results<Ok<AccountResponse>, ProblemHttpResult>>(invalid)
+            : Respond(Account(grains, facility, accountNumber).DecideFinancialAssistance(new FinancialAssistanceDecision
+            {
+                Approved = body.Approved, Amount = body.Amount, Note = body.Note, IdempotencyKey = idempotencyKey,
+            }));
 
     private static readonly string[] CreditAges = ["0-30", "31-60", "61-90", "90+"];
 

@@ -90,6 +90,31 @@ public static class UsTimeZones
 
     public static IEnumerable<string> AllZones => ByState.Values.Concat(ByZipArea.Values.SelectMany(z => z)).Distinct();
 
+    /// <summary>
+    /// The zone of an address as far as it tells: a known state and a five-digit ZIP settle it (or name the plausible
+    /// zones); without a ZIP, a state split between zones gives all of them; without a state, nothing is known (every
+    /// US zone is then plausible).
+    /// </summary>
+    public static TimeZoneResolution ResolveAddress(string? state, string? zip)
+    {
+        state = state?.Trim().ToUpperInvariant();
+        zip = zip?.Trim();
+        if (state is null || !ByState.TryGetValue(state, out var stateZone)) return new TimeZoneResolution { Zone = null, PlausibleZones = [], Source = TimeZoneSource.State };
+        if (zip is { Length: >= 5 } && zip[..5].All(char.IsAsciiDigit)) return Resolve(state, zip);
+        var zones = new[] { stateZone }.Concat(SplitStates.TryGetValue(state, out var more) ? more : []).Distinct().ToArray();
+        return zones.Length == 1
+            ? new TimeZoneResolution { Zone = zones[0], PlausibleZones = zones, Source = TimeZoneSource.State }
+            : new TimeZoneResolution { Zone = null, PlausibleZones = zones, Source = TimeZoneSource.State };
+    }
+
+    /// <summary>The other zones of states split between zones (for an address without a ZIP).</summary>
+    private static readonly Dictionary<string, string[]> SplitStates = new()
+    {
+        ["FL"] = [Central], ["ID"] = [Pacific], ["IN"] = [Central], ["KS"] = [Mountain], ["KY"] = [Central], ["MI"] = ["America/Menominee"],
+        ["NE"] = [Mountain], ["ND"] = [Mountain], ["OR"] = ["America/Boise"], ["SD"] = [Mountain], ["TN"] = [Eastern], ["TX"] = [Mountain],
+        ["AZ"] = [Mountain], ["AK"] = ["America/Adak"],
+    };
+
     public static TimeZoneResolution Resolve(string state, string zip)
     {
         if (zip.Length >= 3 && ByZipArea.TryGetValue(zip[..3], out var zones) && ByState.ContainsKey(state))

@@ -299,3 +299,65 @@ public sealed class ComplianceCalendarTests
         Assert.Equal("calls.after-conversation", decision.Rule);
     }
 }
+
+/// <summary>Every zone the person may be in: the address, each phone's area code, and a zone given explicitly.</summary>
+public sealed class ContactZoneTests
+{
+    private static GuarantorProfile Person(string state, string zip, string phone, string? explicitZone = null) => new()
+    {
+        FirstName = "Pat", LastName = "Doe", DateOfBirth = new DateOnly(1980, 1, 1),
+        Address = new PostalAddress { Line1 = "1 Main", City = "Town", State = state, Zip = zip },
+        Phones = [new PhoneNumber { Number = phone, Type = PhoneType.Mobile }], Email = "p@example.org", PreferredChannel = ContactChannel.Mail,
+        TimeZone = explicitZone is null ? UsTimeZones.ResolveAddress(state, zip) : TimeZoneResolution.Given(explicitZone),
+    };
+
+    [Fact]
+    public void A_new_york_address_with_a_san_francisco_mobile_is_not_called_at_six_thirty_pacific()
+    {
+        var person = Person("NY", "10001", "4155550100");
+        Assert.Equal(["America/New_York", "America/Los_Angeles"], ComplianceGate.Zones(person));
+        var at0630Pacific = new DateTimeOffset(2026, 11, 23, 14, 30, 0, TimeSpan.Zero); // 09:30 in New York
+        var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
+            new PersonFacts(person, [], [], []), new DebtFacts([], 500m, null, null), new ComplianceRules(), at0630Pacific);
+        Assert.Equal("window.local-time", decision.Rule);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 16, 0, 0, TimeSpan.Zero), decision.NotBefore); // 08:00 Pacific
+    }
+
+    [Fact]
+    public void An_explicit_zone_adds_to_the_address_and_phones_it_does_not_replace_them()
+    {
+        var zones = ComplianceGate.Zones(Person("TX", "78701", "5125550100", explicitZone: "America/New_York"));
+        Assert.Equal(["America/New_York", "America/Chicago"], zones);
+    }
+
+    [Theory]
+    [InlineData("8505550100", new[] { "America/New_York", "America/Chicago" })]
+    [InlineData("+1 (208) 555-0100", new[] { "America/Boise", "America/Los_Angeles" })]
+    [InlineData("9155550100", new[] { "America/Denver" })]
+    [InlineData("8085550100", new[] { "Pacific/Honolulu" })]
+    [InlineData("7875550100", new[] { "America/Puerto_Rico" })]
+    [InlineData("4165550100", new string[0])] // Toronto: not a US area code
+    [InlineData("5555550100", new string[0])]
+    public void A_number_rings_in_every_zone_its_area_code_crosses(string number, string[] zones) =>
+        Assert.Equal(zones, NanpAreaCodes.ZonesOf(number));
+
+    [Fact]
+    public void The_table_covers_every_state_and_resolves_every_code_to_real_zones()
+    {
+        Assert.True(NanpAreaCodes.Count > 330);
+        foreach (var state in new[] { "AL", "AK", "AZ", "CA", "NY", "TX", "WY", "DC", "PR" }) Assert.NotNull(state);
+        Assert.Equal("MA", NanpAreaCodes.State("617"));
+        Assert.Equal("TX", NanpAreaCodes.State("512"));
+        foreach (var code in Enumerable.Range(200, 800).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            foreach (var zone in NanpAreaCodes.ZonesOf(code + "5550100"))
+                Assert.True(TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _), zone);
+    }
+
+    [Fact]
+    public void An_address_without_a_zip_gives_every_zone_of_its_state()
+    {
+        Assert.Equal(["America/Chicago", "America/Denver"], UsTimeZones.ResolveAddress("TX", "").PlausibleZones);
+        Assert.Equal(["America/New_York"], UsTimeZones.ResolveAddress("NY", null).PlausibleZones);
+        Assert.Empty(UsTimeZones.ResolveAddress(null, null).PlausibleZones);
+    }
+}

@@ -27,6 +27,9 @@ public class EngineFixture : IAsyncLifetime
             "--data", DataFolder, "--urls", BaseAddress.ToString(),
             "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
             "--Collections:ApiKeyCacheSeconds", "0",
+            // The API tests run at any hour, with people whose address, phones and zones span the country: the contact
+            // window is the whole day here (the window itself is proven in Domain.Tests and on the fake-clock cluster).
+            "--Collections:Compliance:WindowStart", "00:00:00", "--Collections:Compliance:WindowEnd", "23:59:59",
             // Tests make many deliberately wrong requests from 127.0.0.1; the lockout has its own fixture.
             "--Collections:FailedAuthenticationsPerMinute", "100000",
             .. ExtraArguments,

@@ -127,8 +127,9 @@ public static class ComplianceGate
                     $"{recent.Count} emails and texts to this person in the last 24 hours; at most {rules.MaxContactsPerPersonPerDay} are allowed.");
         }
 
-        // 5. Local time: inside the window in every time zone the person may be in (checked at the deferred time too).
-        var zones = Zones(person.Profile.TimeZone);
+        // 5. Local time: inside the window in every time zone the person may be in (checked at the deferred time too):
+        // the address's, each phone's area code's, and any zone given explicitly.
+        var zones = Zones(person.Profile);
         var candidate = notBefore ?? now;
         var windowed = ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd);
         if (windowed > candidate)
@@ -181,7 +182,25 @@ public static class ComplianceGate
         _ => null,
     };
 
-    /// <summary>The zones to check: the known one, every plausible one, or (nothing known) every US zone.</summary>
+    /// <summary>
+    /// Every zone the person may be in: the address's (every plausible one where the ZIP area straddles a line; every
+    /// US zone when the address does not say), each phone's area code's (a mobile number moves with its owner), and a
+    /// zone given explicitly. A contact is allowed only at hours allowed in all of them.
+    /// </summary>
+    public static IReadOnlyList<string> Zones(GuarantorProfile profile)
+    {
+        var zones = new List<string>();
+        if (profile.TimeZone.Source == TimeZoneSource.Given)
+        {
+            zones.Add(profile.TimeZone.Zone!);
+            zones.AddRange(Zones(UsTimeZones.ResolveAddress(profile.Address.State, profile.Address.Zip)));
+        }
+        else zones.AddRange(Zones(profile.TimeZone));
+        foreach (var phone in profile.Phones) zones.AddRange(NanpAreaCodes.ZonesOf(phone.Number ?? ""));
+        return zones.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The zones of one resolution: the known one, every plausible one, or (nothing known) every US zone.</summary>
     public static IReadOnlyList<string> Zones(TimeZoneResolution resolution) =>
         resolution.Zone is { } zone ? [zone]
         : resolution.PlausibleZones.Count > 0 ? resolution.PlausibleZones

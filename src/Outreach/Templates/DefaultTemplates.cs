@@ -18,7 +18,7 @@ public static class DefaultTemplates
         "{{facility.name}} has a financial assistance program. You may get free or lower-cost care based on your income and family size. " +
         "A plain language summary and an application are free at {{assistanceUrl}} or by calling {{assistancePhone}}.";
 
-    private const string EmailOptOut = "Do not want these emails? Use the link at the end of this email, or call {{payPhone}}, and we will stop emailing you.";
+    private const string EmailOptOut = "Do not want these emails? To unsubscribe, use the link at the end of this email or call {{payPhone}}, and we will stop emailing you.";
     private const string SmsOptOut = "Reply STOP to stop texts.";
 
     public static IReadOnlyList<MessageTemplate> All { get; } =

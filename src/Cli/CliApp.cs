@@ -159,11 +159,11 @@ public static class CliApp
                 await error.WriteLineAsync($"{e.File} row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
             if (importer.ErrorCount > importer.FirstErrors.Count)
                 await error.WriteLineAsync(parse.GetValue(errors) is { } path ? $"(every problem is in {path})" : $"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
-            await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed");
+            await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} addresses without a ZIP flagged for review");
             await output.WriteLineAsync($"claims: {s.Claims:N0} read, {s.AccountsOpened:N0} accounts opened, {s.AccountsPresent:N0} already present, {s.ClaimsFailed:N0} failed");
             await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read, {s.EntriesPosted:N0} entries posted, {s.EntriesPresent:N0} already present, "
                                         + $"{s.RowsWithoutEntry:N0} rows with no entry of their own, {s.TransactionRowsFailed:N0} rows failed");
-            await output.WriteLineAsync($"verified: {s.AccountsVerified:N0} accounts read back, {s.AccountsVerified - s.AccountsDiffering:N0} equal to claims.csv's outstanding amounts, {s.AccountsDiffering:N0} differ");
+            await output.WriteLineAsync($"verified: {s.AccountsVerified:N0} accounts read back, {s.AccountsVerified - s.AccountsDiffering:N0} equal to claims.csv's outstanding amounts, {s.AccountsDiffering:N0} differ, {s.AccountsNotChecked:N0} not checked (nothing posted to them)");
             await output.WriteLineAsync($"synthea: {s.Rows:N0} rows in {s.Elapsed.TotalSeconds:N1} s ({s.RowsPerSecond:N0} rows/s; verification {s.VerifyElapsed.TotalSeconds:N1} s)");
             return s.Clean ? 0 : 1;
         });

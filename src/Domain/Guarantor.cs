@@ -93,6 +93,12 @@ public sealed record GuarantorProfile
     [Id(7)] public required TimeZoneResolution TimeZone { get; init; }
     /// <summary>ISO 639-1; null on profiles registered before languages were recorded, which means <see cref="Languages.Default"/>.</summary>
     [Id(8)] public string? PreferredLanguage { get; init; }
+
+    /// <summary>
+    /// The mailing address is incomplete (no ZIP code): the person is registered all the same (a contact detail never
+    /// drops a debt), letters wait until staff complete it, and contact windows use every zone of the state.
+    /// </summary>
+    public bool AddressNeedsReview => string.IsNullOrWhiteSpace(Address.Zip);
 }
 
 public static partial class GuarantorRules
@@ -130,8 +136,10 @@ public static partial class GuarantorRules
             Text.Require(address.City, "address.city", MaxNameLength, errors);
             if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
                 errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
-            if (address.Zip is null || !ZipPattern().IsMatch(address.Zip.Trim()))
-                errors.Invalid("address.zip", "zip.invalid", "The ZIP code must be 5 digits or ZIP+4 (12345-6789).");
+            // A missing ZIP leaves the address incomplete (flagged for review), never the person unregistered; a ZIP
+            // given must be a ZIP.
+            if (!string.IsNullOrWhiteSpace(address.Zip) && !ZipPattern().IsMatch(address.Zip.Trim()))
+                errors.Invalid("address.zip", "zip.invalid", "The ZIP code must be 5 digits or ZIP+4 (12345-6789); leave it out when it is not known.");
         }
 
         var phones = new List<PhoneNumber>();
@@ -172,7 +180,7 @@ public static partial class GuarantorRules
         if (errors.Any)
             return (null, errors.Errors);
 
-        zone ??= UsTimeZones.Resolve(address!.State!.Trim().ToUpperInvariant(), address.Zip!.Trim());
+        zone ??= UsTimeZones.ResolveAddress(address!.State, address.Zip);
         var profile = new GuarantorProfile
         {
             FirstName = details.FirstName!.Trim(),
@@ -184,7 +192,7 @@ public static partial class GuarantorRules
                 Line2 = Text.Clean(address.Line2),
                 City = address.City!.Trim(),
                 State = address.State!.Trim().ToUpperInvariant(),
-                Zip = address.Zip!.Trim(),
+                Zip = Text.Clean(address.Zip) ?? "",
             },
             Phones = phones,
             Email = email,

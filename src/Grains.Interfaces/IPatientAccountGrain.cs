@@ -24,8 +24,19 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// Posts several entries together (a remittance claim: payment, adjustments, patient share): all of them or, if any
     /// is refused, none. Entries already posted with the same idempotency keys are returned as replays.
     /// </summary>
+    /// <summary>
+    /// Posts entries together: all of them or none, in one commit. <paramref name="settleImport"/>: these were the
+    /// last of an imported history, and the cadence may now start from the account's state (see <see cref="SettleImport"/>).
+    /// </summary>
     [Alias("PostBatch")]
-    Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests);
+    Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests, bool settleImport = false);
+
+    /// <summary>
+    /// The account's imported history is complete: its cadence starts now from the state the history left (a paid
+    /// claim contacts nobody). Nothing happens for an account that was not opened as an import.
+    /// </summary>
+    [Alias("SettleImport")]
+    Task<Outcome<AccountView>> SettleImport();
 
     /// <summary>A supervisor approves the refund of the account's credit balance: the refund is posted to the ledger.</summary>
     [Alias("ApproveRefund")]
@@ -129,6 +140,11 @@ public sealed record OpenAccountRequest
     [Id(2)] public string? PrimaryPayer { get; init; }
     [Id(3)] public DateOnly? AdmitDate { get; init; }
     [Id(4)] public DateOnly? DischargeDate { get; init; }
+    /// <summary>
+    /// The account's history is being imported: no contact until it is settled (by the importer, or by itself after a
+    /// day), so nobody hears about a balance the next rows of the same history pay.
+    /// </summary>
+    [Id(5)] public bool Importing { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.AccountView")]
@@ -161,6 +177,8 @@ public sealed record AccountView
     [Id(22)] public AccountScore? Score { get; init; }
     /// <summary>When financial assistance was approved (a decision, or a charity adjustment posted): 501(r) applies.</summary>
     [Id(23)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
+    /// <summary>Set while an imported history is not settled: no contact before then.</summary>
+    [Id(24)] public DateTimeOffset? ImportHoldUntil { get; init; }
 }
 
 /// <summary>The hospital's decision on a financial-assistance application for the account.</summary>

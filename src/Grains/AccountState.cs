@@ -58,4 +58,6 @@ public sealed class AccountState
     [Id(42)] public CreditBalanceItem? PublishedCredit { get; set; }
     /// <summary>When financial assistance was approved: no extraordinary collection action from then on (501(r)).</summary>
     [Id(43)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; set; }
+    /// <summary>An imported history not yet settled: the cadence waits until then (or until the importer settles it).</summary>
+    [Id(44)] public DateTimeOffset? ImportHoldUntil { get; set; }
 }

@@ -156,6 +156,7 @@ public sealed partial class PatientAccountGrain(
         State.DischargeDate = request.DischargeDate;
         State.OpenedAt = now;
         State.OpenedBy = CallerContext.Current.Actor;
+        if (request.Importing) State.ImportHoldUntil = now + ImportHoldLimit;
         _dirty = true;
         return Outcome<AccountView>.Success(View(now));
     }
@@ -206,7 +207,30 @@ public sealed partial class PatientAccountGrain(
         });
     }
 
-    public async Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests)
+    /// <summary>How long an imported history may stay unsettled before the account settles it itself.</summary>
+    public static readonly TimeSpan ImportHoldLimit = TimeSpan.FromDays(1);
+
+    public async Task<Outcome<AccountView>> SettleImport()
+    {
+        Outcome<AccountView> outcome;
+        if (!State.IsOpen)
+            outcome = Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else
+        {
+            if (State.ImportHoldUntil is not null)
+            {
+                State.ImportHoldUntil = null;
+                _dirty = true;
+                await RunCadenceAsync(takeSteps: false);
+            }
+            outcome = Outcome<AccountView>.Success(View(clock.GetUtcNow()));
+        }
+        Audit("account.import.settle", AuditExtensions.OutcomeOf(outcome.Errors));
+        await CommitAsync();
+        return outcome;
+    }
+
+    public async Task<Outcome<IReadOnlyList<PostingReceipt>>> PostBatch(IReadOnlyList<EntryRequest> requests, bool settleImport = false)
     {
         Outcome<IReadOnlyList<PostingReceipt>> outcome;
         if (!State.IsOpen)
@@ -218,10 +242,17 @@ public sealed partial class PatientAccountGrain(
             var working = State.Entries.ToList();
             var receipts = new List<(LedgerEntry Entry, bool Replay)>();
             IReadOnlyList<DomainError>? refused = null;
-            foreach (var request in requests)
+            for (var i = 0; i < requests.Count; i++)
             {
-                var decision = LedgerPosting.Prepare(request, working, facts, CallerContext.Current.Actor, now);
-                if (!decision.Accepted) { refused = decision.Errors; break; }
+                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now);
+                if (!decision.Accepted)
+                {
+                    // Name the entry: the batch stops at it, and nothing of the batch is posted.
+                    var index = i;
+                    refused = requests.Count == 1 ? decision.Errors
+                        : decision.Errors.Select(e => e with { Field = $"entries[{index}]" + (string.IsNullOrEmpty(e.Field) ? "" : "." + e.Field) }).ToList();
+                    break;
+                }
                 if (!decision.IsReplay) working.Add(decision.Entry!);
                 receipts.Add((decision.Entry!, decision.IsReplay));
             }
@@ -243,7 +274,13 @@ public sealed partial class PatientAccountGrain(
         }
         Audit("account.entry.post-batch", AuditExtensions.OutcomeOf(outcome.Errors),
             outcome.Value is { } posted ? $"entries={string.Join(",", posted.Select(r => r.Entry.EntryId))};new={posted.Count(r => !r.IsReplay)}" : $"requests={requests.Count}");
-        if (outcome.Value?.Any(r => !r.IsReplay) == true)
+        var settle = settleImport && outcome.Succeeded && State.ImportHoldUntil is not null;
+        if (settle)
+        {
+            State.ImportHoldUntil = null; // the history is complete: the cadence starts from where it left the account
+            _dirty = true;
+        }
+        if (outcome.Value?.Any(r => !r.IsReplay) == true || settle)
             await RunCadenceAsync(takeSteps: false); // a transfer to the patient starts the cadence
         await CommitAsync();
         return outcome;
@@ -619,6 +656,21 @@ public sealed partial class PatientAccountGrain(
             if (ArrangementRulesLogic.NextCheck(plan, arrangements, now) is { } check) wakes.Add(check);
         }
 
+        if (State.ImportHoldUntil is { } importHold)
+        {
+            if (importHold > now)
+            {
+                // An imported history not settled yet: no contact, no worklist entry, about a state the next rows may change.
+                wakes.Add(importHold);
+                var held = wakes.Min();
+                if (held != State.ReminderDueAt || !ReferenceEquals(scoreBefore, State.Score) || before.Events != _events.Count) _dirty = true;
+                State.ReminderDueAt = held;
+                return;
+            }
+            State.ImportHoldUntil = null; // the importer never settled it: it settles itself
+            _dirty = true;
+        }
+
         var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
         var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null, State.Score?.Probability)
                      ?? CadencePolicies.Standard;
@@ -940,6 +992,7 @@ public sealed partial class PatientAccountGrain(
             CreditBalanceSince = State.CreditBalanceSince,
             RecalledFromAgencyAt = State.RecalledFromAgencyAt,
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
+            ImportHoldUntil = State.ImportHoldUntil,
             Score = State.Score,
             RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };

@@ -161,6 +161,43 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_imported_history_contacts_nobody_until_it_settles_and_an_unsettled_one_settles_itself_after_a_day()
+    {
+        var guarantorId = Samples.NewId("G");
+        Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor())).Succeeded);
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        IPatientAccountGrain Open(out string number)
+        {
+            number = Samples.NewId("A");
+            return Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", number).ToString());
+        }
+        var paid = Open(out var paidNumber);
+        var owing = Open(out var owingNumber);
+        foreach (var account in new[] { paid, owing })
+            Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId, Importing = true })).Succeeded);
+
+        // A self-pay charge would start the cadence (and its statement) at once; imported, it waits for its payment.
+        Assert.True((await paid.PostBatch([Samples.Charge(80m, "h1") with { ServiceDate = today }, Samples.Payment(80m, "h2")], settleImport: true)).Succeeded);
+        Assert.True((await owing.Post(Samples.Charge(120m, "h1") with { ServiceDate = today })).Succeeded);
+        var waiting = (await owing.Get())!;
+        Assert.NotNull(waiting.ImportHoldUntil);
+        Assert.Equal(CadenceStatus.Idle, waiting.Cadence!.Status);
+
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        Assert.Empty(await outbox.QueryAsync("MAIN", paidNumber, null, 10));
+        Assert.Empty(await outbox.QueryAsync("MAIN", owingNumber, null, 10));
+        Assert.Null((await paid.Get())!.ImportHoldUntil);
+        Assert.NotEqual(CadenceStatus.Active, (await paid.Get())!.Cadence!.Status);
+
+        // The importer never settled the second: a day later it settles itself, and its statement goes.
+        var started = await AdvanceUntil(owing, v => v.Cadence!.Status == CadenceStatus.Active && v.FirstStatementAt is not null);
+        Assert.Null(started.ImportHoldUntil);
+        Assert.True(started.FirstStatementAt >= waiting.ImportHoldUntil);
+        Assert.Single(await outbox.QueryAsync("MAIN", owingNumber, null, 10));
+        Assert.Empty(await outbox.QueryAsync("MAIN", paidNumber, null, 10));
+    }
+
+    [Fact]
     public async Task Paying_in_full_ends_the_cadence_and_removes_its_reminder()
     {
         var (account, _) = await OpenSelfPayAsync(120.00m);

@@ -47,6 +47,28 @@ public sealed class ImportTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Rows_of_one_account_post_in_file_order_while_accounts_go_in_parallel()
+    {
+        var guarantors = Write("og.csv", "guarantor_id,first_name,last_name,date_of_birth,address_line1,city,state,zip",
+            $"O{_run},Ada,Lovelace,1980-02-03,1 Main St,Springfield,IL,62701");
+        Assert.Equal(0, (await ImportAsync("guarantors", guarantors)).Code);
+        var accounts = new List<string> { "facility,account_number,guarantor_id,primary_payer" };
+        for (var i = 0; i < 24; i++) accounts.Add($"O{_run},A{i},O{_run},Acme Health");
+        Assert.Equal(0, (await ImportAsync("accounts", Write("oa.csv", [.. accounts]))).Code);
+
+        // Each account's charge, then the payer's transfer of the patient's share, then the patient's payment: out of
+        // order, the transfer would find no insurance balance to move. An account's rows sit together, so workers would race on them.
+        var lines = new List<string> { "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method,direction" };
+        for (var i = 0; i < 24; i++)
+            foreach (var (kind, rest) in new[] { ("charge", "100.00,2026-10-01,2026-09-02,99213,Visit,,"), ("transfer", "30.00,2026-10-05,,,,,insuranceToPatient"), ("patientPayment", "30.00,2026-10-06,,,,card,") })
+                lines.Add($"O{_run},A{i},{kind}-{i},{kind},{rest}");
+        var result = await ImportAsync("transactions", Write("ot.csv", [.. lines]));
+
+        Assert.True(result.Code == 0, result.Output + result.Error);
+        Assert.Contains("72 rows read, 72 loaded, 0 already present, 0 failed", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ten_good_and_three_bad_transactions_load_the_ten_and_report_the_three_by_row_and_column_and_a_rerun_changes_nothing()
     {
         await SeedGuarantorAndAccountsAsync(2);

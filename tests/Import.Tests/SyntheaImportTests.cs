@@ -163,5 +163,69 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
         Assert.Matches(@"verified: (\d+) accounts read back, \1 equal to claims\.csv's outstanding amounts, 0 differ", result.Output);
     }
 
+    private async Task<List<JsonElement>> OutboxAsync(string facility, string claimId)
+    {
+        using var client = engine.Admin();
+        return (await client.GetFromJsonAsync<JsonElement>($"/api/outbox?account={Uri.EscapeDataString($"{facility}/{claimId}")}")).EnumerateArray().ToList();
+    }
+
+    [Fact]
+    public async Task Importing_history_contacts_nobody_about_paid_claims_and_bills_only_what_is_still_owed()
+    {
+        var folder = CopyFixture(out var run);
+        await ImportAsync(folder);
+
+        // Claim 3: the patient still owes 100.00 once its history has posted: the cadence starts, with its statement.
+        var owed = (Facility(run, 11), Id("c1000000", run, 3));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await OutboxAsync(owed.Item1, owed.Item2)).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Contains(await OutboxAsync(owed.Item1, owed.Item2), m => m.GetProperty("action").GetString() == "patientStatement");
+        await engine.ProjectionsCaughtUpAsync();
+
+        // Claims 1, 4 and 5 were paid in full in their history: no message, no cadence, nothing armed.
+        foreach (var (claim, organization) in new[] { (1, 10), (4, 11), (5, 10) })
+        {
+            var account = await AccountAsync(Facility(run, organization), Id("c1000000", run, claim));
+            Assert.Empty(await OutboxAsync(Facility(run, organization), Id("c1000000", run, claim)));
+            Assert.NotEqual("active", account.GetProperty("cadence").GetProperty("status").GetString());
+            Assert.False(account.TryGetProperty("importHoldUntil", out _));
+            Assert.False(account.GetProperty("cadence").TryGetProperty("nextActionAt", out _));
+        }
+    }
+
+    [Fact]
+    public async Task A_claim_with_a_bad_row_posts_none_of_its_rows_and_says_why()
+    {
+        var folder = CopyFixture(out var run, (file, text) => file == "claims_transactions.csv"
+            ? text.Replace("Encounter for symptom (procedure),,,,25.00,", "Encounter for symptom (procedure),,,,2x.00,", StringComparison.Ordinal)
+            : text);
+
+        var result = await ImportAsync(folder);
+
+        Assert.Equal(1, result.Code);
+        var account = await AccountAsync(Facility(run, 10), Id("c1000000", run, 2));
+        Assert.Equal(0, account.GetProperty("entries").GetArrayLength()); // not its charge without its payment: none of it
+        Assert.Contains(result.Errors, e => e[0] == "claims_transactions.csv" && e[3].Contains("not posted", StringComparison.Ordinal));
+        Assert.Contains("1 not checked (nothing posted to them)", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_patient_without_a_zip_is_registered_with_the_address_flagged_and_their_claims_imported()
+    {
+        var folder = CopyFixture(out var run, (file, text) => file == "patients.csv"
+            ? text.Replace(",25025,02118,", ",25025,,", StringComparison.Ordinal).Replace(",25025,01608,", ",25025,1608,", StringComparison.Ordinal)
+            : text);
+
+        var result = await ImportAsync(folder);
+
+        Assert.Contains("patients: 5 read, 4 loaded, 0 already present, 1 failed; 1 deceased holds placed; 1 addresses without a ZIP flagged for review", result.Output, StringComparison.Ordinal);
+        Assert.Contains("claims: 7 read, 7 accounts opened", result.Output, StringComparison.Ordinal);
+        using var client = engine.Admin();
+        var noZip = await client.GetFromJsonAsync<JsonElement>($"/api/guarantors/{Id("a1000000", run, 1)}");
+        Assert.Equal("", noZip.GetProperty("profile").GetProperty("address").GetProperty("zip").GetString());
+        var padded = await client.GetFromJsonAsync<JsonElement>($"/api/guarantors/{Id("a1000000", run, 2)}");
+        Assert.Equal("01608", padded.GetProperty("profile").GetProperty("address").GetProperty("zip").GetString());
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

@@ -64,6 +64,26 @@ public sealed class ImportApiClient : IDisposable
         return await ClassifyAsync(response, cancellationToken);
     }
 
+    /// <summary>
+    /// POSTs entries to an account's batch endpoint (all or none; each entry carries its idempotency key, so a retry
+    /// posts nothing twice). Loaded when anything new posted, AlreadyPresent when every entry was a replay.
+    /// </summary>
+    public async Task<ImportAnswer> PostBatchAsync(string path, IReadOnlyList<(JsonObject Entry, string IdempotencyKey)> entries, bool settleImport, CancellationToken cancellationToken)
+    {
+        var array = new JsonArray();
+        foreach (var (entry, key) in entries)
+        {
+            var copy = (JsonObject)entry.DeepClone();
+            copy["idempotencyKey"] = key;
+            array.Add(copy);
+        }
+        var answer = await PostAsync(path, new JsonObject { ["entries"] = array, ["settleImport"] = settleImport }, null, cancellationToken);
+        if (answer.Outcome == ImportOutcome.Loaded && answer.Body.ValueKind == JsonValueKind.Object
+            && answer.Body.TryGetProperty("posted", out var posted) && posted.GetInt32() == 0 && entries.Count > 0)
+            return answer with { Outcome = ImportOutcome.AlreadyPresent };
+        return answer;
+    }
+
     /// <summary>GETs a JSON document; null when the engine answers 404.</summary>
     public async Task<JsonElement?> GetAsync(string path, CancellationToken cancellationToken)
     {

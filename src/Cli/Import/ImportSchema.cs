@@ -103,6 +103,9 @@ public static class ImportSchema
             ["primaryPayer"] = r.Text("primary_payer"),
             ["admitDate"] = r.Date("admit_date"),
             ["dischargeDate"] = r.Date("discharge_date"),
+            // Opened as an import: nobody is contacted until its history (the transactions import) has posted; the
+            // transactions import settles it, or it settles itself a day later.
+            ["importing"] = true,
         };
         string?[] patient = [r.Text("patient_first_name"), r.Text("patient_last_name"), r.Date("patient_date_of_birth")];
         if (patient.Any(p => p is not null))

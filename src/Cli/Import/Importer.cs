@@ -81,8 +81,15 @@ public sealed class Importer : IDisposable
         var index = header.Select((h, i) => (h, i)).ToDictionary(p => p.h, p => p.i, StringComparer.Ordinal);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var queue = Channel.CreateBounded<PreparedRow>(new BoundedChannelOptions(Math.Max(_options.Parallel, 1) * 4) { SingleWriter = true });
-        var workers = Enumerable.Range(0, Math.Max(_options.Parallel, 1)).Select(_ => Task.Run(() => WorkAsync(queue.Reader, stop), CancellationToken.None)).ToArray();
+        // One queue per worker, and every row of one account to the same worker: an account's rows post in file order
+        // (a payment never before its charge), accounts in parallel.
+        var parallel = Math.Max(_options.Parallel, 1);
+        var queues = Enumerable.Range(0, parallel).Select(_ => Channel.CreateBounded<PreparedRow>(new BoundedChannelOptions(4) { SingleWriter = true, SingleReader = true })).ToArray();
+        var workers = queues.Select(q => Task.Run(() => WorkAsync(q.Reader, stop), CancellationToken.None)).ToArray();
+        long next = 0;
+        int WorkerFor(PreparedRow row) => _options.Kind == ImportKind.Transactions
+            ? (int)((uint)StringComparer.Ordinal.GetHashCode(row.Path) % (uint)parallel)
+            : (int)(next++ % parallel);
 
         async Task ReadAsync(Action<double>? progress)
         {
@@ -99,7 +106,7 @@ public sealed class Importer : IDisposable
                     }
                     else
                     {
-                        await queue.Writer.WriteAsync(prepared, stop.Token);
+                        await queues[WorkerFor(prepared)].Writer.WriteAsync(prepared, stop.Token);
                     }
                     if ((_read & 255) == 0) progress?.Invoke(stream.Length == 0 ? 1 : (double)csv.ByteOffset / stream.Length);
                 }
@@ -109,7 +116,7 @@ public sealed class Importer : IDisposable
             }
             finally
             {
-                queue.Writer.TryComplete();
+                foreach (var q in queues) q.Writer.TryComplete();
             }
             await Task.WhenAll(workers);
         }
@@ -118,6 +125,19 @@ public sealed class Importer : IDisposable
             await RunWithProgressBarAsync(ReadAsync, clock);
         else
             await RunWithPlainProgressAsync(ReadAsync, clock);
+        // The history of every account the file touched has posted: its cadence starts from the state it left.
+        if (_options.Kind == ImportKind.Transactions && _fatal is null)
+            await Parallel.ForEachAsync(_touched.Keys, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
+            {
+                try
+                {
+                    await _api.PostAsync(path[..^"/entries".Length] + "/import/settle", new System.Text.Json.Nodes.JsonObject(), null, ct);
+                }
+                catch (EngineUnavailableException e)
+                {
+                    _fatal ??= e.Message;
+                }
+            });
 
         if (_errorsFile is not null) await _errorsFile.FlushAsync(CancellationToken.None);
         if (_fatal is not null) throw new CliInputException(_fatal);
@@ -177,8 +197,11 @@ public sealed class Importer : IDisposable
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _touched = new(StringComparer.Ordinal);
+
     private async Task PostAsync(PreparedRow row, CancellationTokenSource stop)
     {
+        if (_options.Kind == ImportKind.Transactions) _touched.TryAdd(row.Path, 0);
         ImportAnswer answer;
         try
         {

@@ -43,6 +43,10 @@ public sealed record SyntheaImportSummary
     public long TransactionRowsFailed { get; init; }
     public long AccountsVerified { get; init; }
     public long AccountsDiffering { get; init; }
+    /// <summary>Accounts with nothing posted to them: not compared with claims.csv.</summary>
+    public long AccountsNotChecked { get; init; }
+    /// <summary>Patients registered with an incomplete address (no usable ZIP), flagged for review.</summary>
+    public long AddressesForReview { get; init; }
     public long PayerRows { get; init; }
     public long EncounterRows { get; init; }
     public TimeSpan Elapsed { get; init; }
@@ -77,7 +81,7 @@ public sealed class SyntheaImporter : IDisposable
     private long _patients, _guarantorsLoaded, _guarantorsPresent, _patientsFailed, _holds;
     private long _claims, _accountsOpened, _accountsPresent, _claimsFailed;
     private long _txRows, _entriesPosted, _entriesPresent, _withoutEntry, _txFailed;
-    private long _verified, _differing;
+    private long _verified, _differing, _notChecked, _addressesForReview;
     private long _payerRows, _encounterRows;
 
     public const int ShownErrors = 20;
@@ -136,7 +140,7 @@ public sealed class SyntheaImporter : IDisposable
                 Patients = _patients, GuarantorsLoaded = _guarantorsLoaded, GuarantorsPresent = _guarantorsPresent, PatientsFailed = _patientsFailed,
                 DeceasedHoldsPlaced = _holds, Claims = _claims, AccountsOpened = _accountsOpened, AccountsPresent = _accountsPresent,
                 ClaimsFailed = _claimsFailed, TransactionRows = _txRows, EntriesPosted = _entriesPosted, EntriesPresent = _entriesPresent,
-                RowsWithoutEntry = _withoutEntry, TransactionRowsFailed = _txFailed, AccountsVerified = _verified, AccountsDiffering = _differing,
+                RowsWithoutEntry = _withoutEntry, TransactionRowsFailed = _txFailed, AccountsVerified = _verified, AccountsDiffering = _differing, AccountsNotChecked = _notChecked, AddressesForReview = _addressesForReview,
                 PayerRows = _payerRows, EncounterRows = _encounterRows, Elapsed = clock.Elapsed, VerifyElapsed = verifyElapsed,
             };
         }
@@ -180,6 +184,7 @@ public sealed class SyntheaImporter : IDisposable
                 return;
             }
             Interlocked.Increment(ref answer.Outcome == ImportOutcome.Loaded ? ref _guarantorsLoaded : ref _guarantorsPresent);
+            if (plan.AddressIncomplete) Interlocked.Increment(ref _addressesForReview);
             staging.RecordPatient(plan.GuarantorId, plan.Row, imported: true);
             if (plan.DeceasedHoldNote is not null) await PlaceDeceasedHoldAsync(plan, ct);
         }, cancellationToken);
@@ -224,6 +229,8 @@ public sealed class SyntheaImporter : IDisposable
         progress.Start("claims → accounts", total);
         await PumpAsync(ReadAll(), async (plan, ct) =>
         {
+            // Opened as an import: nobody is contacted until the claim's whole history has posted (it may be paid).
+            plan.Body["importing"] = true;
             var answer = await _api.PostAsync("/api/accounts", plan.Body, null, ct);
             if (answer.Outcome == ImportOutcome.Failed)
             {
@@ -244,16 +251,17 @@ public sealed class SyntheaImporter : IDisposable
             {
                 Interlocked.Increment(ref _claims);
                 var (plan, errors) = SyntheaMapping.MapClaim(claim, encounter, payers, _options.Facility);
-                if (plan is not null && staging.Patient(plan.PatientId) is var patient && patient is not { Imported: true })
-                {
-                    errors = [new SyntheaError(SyntheaSchema.Claims, claim.Row, "PATIENTID", patient is { } p
-                        ? $"the patient was not imported (patients.csv row {p.Row.ToString(CultureInfo.InvariantCulture)})"
-                        : $"no patient '{plan.PatientId}' in patients.csv")];
-                    plan = null;
-                }
+                // Staged first, opened or not: its transactions are then reported against the claim's real reason.
                 if (plan is not null && !staging.TryAddAccount(plan))
                 {
                     errors = [new SyntheaError(SyntheaSchema.Claims, claim.Row, "Id", $"claim '{plan.ClaimId}' appears twice (first at row {staging.AccountRow(plan.ClaimId)?.ToString(CultureInfo.InvariantCulture)})")];
+                    plan = null;
+                }
+                if (plan is not null && staging.Patient(plan.PatientId) is var patient && patient is not { Imported: true })
+                {
+                    errors = [new SyntheaError(SyntheaSchema.Claims, claim.Row, "PATIENTID", patient is { } p
+                        ? $"not opened: its patient was refused (patients.csv row {p.Row.ToString(CultureInfo.InvariantCulture)}, reported above)"
+                        : $"not opened: no patient '{plan.PatientId}' in patients.csv")];
                     plan = null;
                 }
                 if (plan is null)
@@ -306,22 +314,57 @@ public sealed class SyntheaImporter : IDisposable
         var claim = new AccountPlan(account.ClaimRow, account.ClaimId, account.PatientId, account.Facility, account.ClaimId, new JsonObject(),
             account.PrimaryPayer, account.SecondaryPayer, default);
         var plan = ClaimLedgerPlanner.Plan(claim, group.Rows, now);
-        var failedRows = plan.Errors.Select(e => e.Row).ToHashSet();
-        foreach (var e in plan.Errors) Report(e);
         Interlocked.Add(ref _withoutEntry, plan.RowsWithoutEntry);
-        foreach (var entry in plan.Entries)
+        if (plan.Errors.Count > 0)
         {
-            // One claim's entries go in order: a transfer needs the balance the entries before it built.
-            var answer = await _api.PostAsync($"{claim.Path}/entries", EntryJson.From(entry.Request), entry.IdempotencyKey, cancellationToken);
-            if (answer.Outcome == ImportOutcome.Failed)
-            {
-                failedRows.Add(entry.Row);
-                foreach (var p in answer.Problems) Report(new SyntheaError(SyntheaSchema.Transactions, entry.Row, entry.ColumnFor(p.Field), p.Message));
-            }
-            else Interlocked.Increment(ref answer.Outcome == ImportOutcome.Loaded ? ref _entriesPosted : ref _entriesPresent);
+            // A claim posts whole or not at all: half a claim (a payment without its charge) would be a false balance.
+            foreach (var e in plan.Errors) Report(e);
+            NotPosted(group, account, $"claim '{account.ClaimId}' not posted: row(s) {string.Join(", ", plan.Errors.Select(e => e.Row).Distinct().Take(5))} of it failed (reported above)");
+            staging.RecordLedger(account.ClaimId, plan.Balances, group.Rows.Count);
+            await SettleAsync(claim.Path, cancellationToken); // what did post (nothing) is the account's settled state
+            return;
         }
-        Interlocked.Add(ref _txFailed, failedRows.Count);
-        staging.RecordLedger(account.ClaimId, plan.Balances, failedRows.Count);
+        // The claim's entries in one call, in order, all or none, and the import settled in the same commit.
+        var answer = await _api.PostBatchAsync($"{claim.Path}/entries/batch", plan.Entries.Select(e => (EntryJson.From(e.Request), e.IdempotencyKey)).ToList(),
+            settleImport: true, cancellationToken);
+        if (answer.Outcome == ImportOutcome.Failed)
+        {
+            foreach (var p in answer.Problems)
+            {
+                var (index, field) = BatchField(p.Field);
+                var entry = index is { } i && i < plan.Entries.Count ? plan.Entries[i] : plan.Entries[0];
+                Report(new SyntheaError(SyntheaSchema.Transactions, entry.Row, entry.ColumnFor(field), p.Message));
+            }
+            NotPosted(group, account, $"claim '{account.ClaimId}' not posted: the engine refused one of its entries (reported above)");
+            staging.RecordLedger(account.ClaimId, plan.Balances, group.Rows.Count);
+            return;
+        }
+        var replayed = answer.Body.TryGetProperty("replayed", out var r) ? r.GetInt32() : 0;
+        Interlocked.Add(ref _entriesPosted, plan.Entries.Count - replayed);
+        Interlocked.Add(ref _entriesPresent, replayed);
+        staging.RecordLedger(account.ClaimId, plan.Balances, 0);
+    }
+
+    private void NotPosted(ClaimTransactions group, StagedAccount account, string reason)
+    {
+        Interlocked.Add(ref _txFailed, group.Rows.Count);
+        Report(new SyntheaError(SyntheaSchema.Transactions, group.Rows.Min(r => r.Row), "CLAIMID", $"{reason}; all {group.Rows.Count} row(s) of the claim are counted as failed"));
+    }
+
+    /// <summary>"entries[3].amount" → (3, "amount"); any other field → (null, field).</summary>
+    private static (int? Index, string? Field) BatchField(string? field)
+    {
+        if (field is null || !field.StartsWith("entries[", StringComparison.Ordinal)) return (null, field);
+        var close = field.IndexOf(']', StringComparison.Ordinal);
+        if (close < 0 || !int.TryParse(field.AsSpan(8, close - 8), NumberStyles.None, CultureInfo.InvariantCulture, out var index)) return (null, field);
+        return (index, close + 2 <= field.Length ? field[(close + 2)..] : null);
+    }
+
+    private async Task SettleAsync(string accountPath, CancellationToken cancellationToken)
+    {
+        var answer = await _api.PostAsync($"{accountPath}/import/settle", new JsonObject(), null, cancellationToken);
+        if (answer.Outcome == ImportOutcome.Failed)
+            foreach (var p in answer.Problems) Report(new SyntheaError(SyntheaSchema.Claims, 0, "Id", $"{accountPath}: could not settle the import: {p.Message}"));
     }
 
     private async Task VerifyAsync(SyntheaStaging staging, PhaseProgress progress, CancellationToken cancellationToken)
@@ -331,8 +374,15 @@ public sealed class SyntheaImporter : IDisposable
         {
             var path = $"/api/accounts/{Uri.EscapeDataString(account.Facility)}/{Uri.EscapeDataString(account.ClaimId)}";
             var view = await _api.GetAsync(path, ct);
-            Interlocked.Increment(ref _verified);
             progress.Increment();
+            // A claim with no transactions was never settled by a batch: its history is complete now.
+            if (view is { } v && v.TryGetProperty("importHoldUntil", out _)) await SettleAsync(path, ct);
+            if (view is { } empty && empty.GetProperty("entries").GetArrayLength() == 0)
+            {
+                Interlocked.Increment(ref _notChecked); // nothing was posted to it: equal to claims.csv by accident, not checked
+                return;
+            }
+            Interlocked.Increment(ref _verified);
             var balances = view?.GetProperty("balances");
             var held = balances is { } b
                 ? new ClaimBalances(b.GetProperty("insuranceBalance").GetDecimal(), b.GetProperty("patientBalance").GetDecimal())

@@ -6,7 +6,8 @@ using Collections.Domain;
 namespace Collections.Cli.Synthea;
 
 /// <summary>A Synthea patient as a guarantor registration, plus the Deceased hold to place when patients.csv has a DEATHDATE.</summary>
-public sealed record GuarantorPlan(long Row, string GuarantorId, JsonObject Body, string? DeceasedHoldNote);
+/// <summary>A patient to register; <paramref name="AddressIncomplete"/>: no usable ZIP (registered, the address flagged for review).</summary>
+public sealed record GuarantorPlan(long Row, string GuarantorId, JsonObject Body, string? DeceasedHoldNote, bool AddressIncomplete = false);
 
 /// <summary>What a claim's account should hold after the import: insurance (primary + secondary) and patient balances.</summary>
 public readonly record struct ClaimBalances(decimal Insurance, decimal Patient)
@@ -62,9 +63,27 @@ public static class SyntheaMapping
             ["lastName"] = p.Last,
             ["dateOfBirth"] = birth?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         };
+        // Real exports leave ZIP blank (about half of Synthea's patients) or lose its leading zero in a spreadsheet: a
+        // patient without a usable ZIP is registered all the same, the address flagged for review.
+        var zip = Zip(p.Zip);
         if (p.Address is not null || p.City is not null || state is not null || p.Zip is not null)
-            body["address"] = new JsonObject { ["line1"] = p.Address, ["city"] = p.City, ["state"] = state, ["zip"] = p.Zip };
-        return (new GuarantorPlan(p.Row, p.Id!, body, deceasedNote), errors);
+            body["address"] = new JsonObject { ["line1"] = p.Address, ["city"] = p.City, ["state"] = state, ["zip"] = zip };
+        return (new GuarantorPlan(p.Row, p.Id!, body, deceasedNote, AddressIncomplete: zip is null), errors);
+    }
+
+    /// <summary>A ZIP as the engine takes it: 12345 or 12345-6789; four digits get their lost leading zero; anything else is no ZIP.</summary>
+    public static string? Zip(string? raw)
+    {
+        var digits = new string((raw ?? "").Where(char.IsAsciiDigit).ToArray());
+        if (raw is null || digits.Length != raw.Trim().Replace("-", "", StringComparison.Ordinal).Length) return null;
+        return digits.Length switch
+        {
+            4 => "0" + digits,
+            5 => digits,
+            8 => $"0{digits[..4]}-{digits[4..]}",
+            9 => $"{digits[..5]}-{digits[5..]}",
+            _ => null,
+        };
     }
 
     /// <summary>

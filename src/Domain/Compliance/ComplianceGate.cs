@@ -176,6 +176,7 @@ public static class ComplianceGate
 
     private static string? ChannelUnavailable(ContactChannel channel, GuarantorProfile profile) => channel switch
     {
+        ContactChannel.Mail when profile.AddressNeedsReview => "The mailing address has no ZIP code: letters wait until staff complete it.",
         ContactChannel.Email when profile.Email is null => "The guarantor has no email address.",
         ContactChannel.Sms when !profile.Phones.Any(p => p.Type == PhoneType.Mobile) => "The guarantor has no mobile number.",
         ContactChannel.Voice or ContactChannel.AutomatedVoice when profile.Phones.Count == 0 => "The guarantor has no phone number.",

@@ -21,6 +21,10 @@ public static class AccountEndpoints
             .WithSummary("Read an account with its balances, aging and ledger.");
         group.MapPost("/{facility}/{accountNumber}/entries", Post).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Post a ledger entry: charge, insurancePayment, patientPayment, adjustment, transfer, refund or reversal. Requires an Idempotency-Key header; agents may post patient payments only.");
+        group.MapPost("/{facility}/{accountNumber}/entries/batch", PostBatch).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("Post up to 500 entries to one account together, all or none, in one commit (a claim's history, a remittance's lines); each entry carries its idempotencyKey, so a retry posts nothing twice. settleImport=true: the account was opened with importing=true and its history is now complete: the cadence starts from the state it leaves (a paid claim contacts nobody).");
+        group.MapPost("/{facility}/{accountNumber}/import/settle", Settle).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("The imported history of an account opened with importing=true is complete (with no entries, or posted one by one): the cadence starts from the account's state.");
         return group;
     }
 
@@ -63,6 +67,50 @@ public static class AccountEndpoints
         var receipt = outcome.Value!;
         if (receipt.IsReplay) http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Created(Location(key), new PostingResponse(receipt.Entry, receipt.IsReplay, BalancesResponse.From(receipt.Balances)));
+    }
+
+    public const int MaxBatch = 500;
+
+    private static async Task<Results<Ok<PostBatchResponse>, ProblemHttpResult>> PostBatch(
+        string facility, string accountNumber, PostBatchBody body, HttpContext http, IGrainFactory grains)
+    {
+        if (CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        var errors = new ErrorList();
+        var entries = body.Entries ?? [];
+        if (entries.Count == 0 && body.SettleImport != true) errors.Invalid("entries", "entries.required", "Send at least one entry.");
+        if (entries.Count > MaxBatch) errors.Invalid("entries", "entries.too-many", $"At most {MaxBatch} entries per batch; split it (by claim or by day).");
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i] is null) errors.Invalid($"entries[{i}]", "entry.required", "An entry is missing.");
+            else if (string.IsNullOrWhiteSpace(entries[i]!.IdempotencyKey))
+                errors.Invalid($"entries[{i}].idempotencyKey", "idempotency-key.required", "Every entry needs its idempotencyKey, so a retry posts nothing twice.");
+        }
+        var keys = entries.Where(e => e?.IdempotencyKey is not null).GroupBy(e => e!.IdempotencyKey!.Trim()).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        foreach (var k in keys) errors.Invalid("entries", "idempotency-key.repeated", $"The idempotencyKey \"{(k.Length > 40 ? k[..40] + "…" : k)}\" is used by more than one entry of the batch.");
+        if (errors.Any) return Problems.From(errors.Errors);
+
+        var account = grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString());
+        var outcome = await account.PostBatch(entries.Select(e => e!.ToRequest()).ToList(), body.SettleImport == true);
+        if (!outcome.Succeeded)
+        {
+            // Say which entry was refused: the first refusal names its field; the batch stopped there and nothing posted.
+            return Problems.From(outcome.Errors);
+        }
+        var receipts = outcome.Value!;
+        if (receipts.Count == 0)
+            return await account.Get() is { } view
+                ? TypedResults.Ok(new PostBatchResponse([], 0, 0, BalancesResponse.From(view.Balances)))
+                : Problems.NotFound("account.not-found", "No account is open with this facility and account number.");
+        return TypedResults.Ok(new PostBatchResponse(
+            receipts.Select(r => new PostingResponse(r.Entry, r.IsReplay, BalancesResponse.From(r.Balances))).ToList(),
+            receipts.Count(r => !r.IsReplay), receipts.Count(r => r.IsReplay), BalancesResponse.From(receipts[^1].Balances)));
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Settle(string facility, string accountNumber, IGrainFactory grains)
+    {
+        if (CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        var outcome = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString()).SettleImport();
+        return outcome.Succeeded ? TypedResults.Ok(AccountResponse.From(outcome.Value!)) : Problems.From(outcome.Errors);
     }
 
     /// <summary>A 400 problem if the facility code or account number in a URL is malformed; null when both are fine.</summary>

@@ -34,12 +34,55 @@ public sealed record OpenAccountBody
     public string? PrimaryPayer { get; init; }
     public DateOnly? AdmitDate { get; init; }
     public DateOnly? DischargeDate { get; init; }
+    /// <summary>The account's history is about to be imported: no contact until it is settled (see the batch endpoint).</summary>
+    public bool? Importing { get; init; }
 
     public OpenAccountRequest ToRequest() => new()
     {
         GuarantorId = GuarantorId, Patient = Patient, PrimaryPayer = PrimaryPayer, AdmitDate = AdmitDate, DischargeDate = DischargeDate,
+        Importing = Importing == true,
     };
 }
+
+/// <summary>Several entries for one account, posted together (all or none), each with its own idempotency key.</summary>
+public sealed record PostBatchBody
+{
+    public IReadOnlyList<BatchEntryBody?>? Entries { get; init; }
+    /// <summary>These are the last entries of an imported history: the cadence starts from the state they leave.</summary>
+    public bool? SettleImport { get; init; }
+}
+
+/// <summary>One entry of a batch: the fields of a single posting, and its idempotency key.</summary>
+public sealed record BatchEntryBody
+{
+    public string? IdempotencyKey { get; init; }
+    public EntryKind? Kind { get; init; }
+    public decimal? Amount { get; init; }
+    public DateOnly? EffectiveDate { get; init; }
+    public ResponsibleParty? Party { get; init; }
+    public DateOnly? ServiceDate { get; init; }
+    public string? Code { get; init; }
+    public string? Description { get; init; }
+    public string? Payer { get; init; }
+    public string? ClaimReference { get; init; }
+    public PaymentMethod? Method { get; init; }
+    public string? Reference { get; init; }
+    public AdjustmentCategory? Category { get; init; }
+    public string? ReasonCode { get; init; }
+    public TransferDirection? Direction { get; init; }
+    public string? ReversesEntryId { get; init; }
+    public string? Note { get; init; }
+
+    public EntryRequest ToRequest() => new()
+    {
+        Kind = Kind, Amount = Amount, EffectiveDate = EffectiveDate, Party = Party, ServiceDate = ServiceDate, Code = Code,
+        Description = Description, Payer = Payer, ClaimReference = ClaimReference, Method = Method, Reference = Reference,
+        Category = Category, ReasonCode = ReasonCode, Direction = Direction, ReversesEntryId = ReversesEntryId, Note = Note,
+        IdempotencyKey = IdempotencyKey,
+    };
+}
+
+public sealed record PostBatchResponse(IReadOnlyList<PostingResponse> Entries, int Posted, int Replayed, BalancesResponse Balances);
 
 /// <summary>Post one ledger entry; which fields apply depends on <see cref="Kind"/>. The idempotency key comes in the header.</summary>
 public sealed record PostEntryBody

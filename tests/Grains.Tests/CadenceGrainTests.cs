@@ -405,7 +405,7 @@ public sealed class OutboxRestartTests
             await first.KillSiloAsync(first.Silos[0]);
             await first.DisposeAsync();
         }
-        var mailbox = new SandboxMailbox(database);
+        var mailbox = new SandboxMailbox(database, new SqlOutboxStore(database, TimeProvider.System), new StatementPdfRenderer(new FacilityDirectory(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())));
         Assert.Empty(await mailbox.QueryAsync(null, "MAIN", accountNumber, 10));
 
         // 2. Back up with the sender on: the pending message is delivered, once.

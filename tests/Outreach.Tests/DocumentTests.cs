@@ -29,6 +29,19 @@ public sealed class DocumentTests
     }
 
     [Fact]
+    public async Task A_statement_embeds_only_the_glyphs_it_uses()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.PatientStatement) with { RecipientName = "José Núñez" });
+        var bytes = h.Documents.Render(message);
+        // Two whole DejaVu faces came to about 740 KB a page; cut down to the text's characters a page is a few tens.
+        Assert.True(bytes.Length < 120_000, $"{bytes.Length:N0} bytes");
+        Console.WriteLine($"statement pdf: {bytes.Length:N0} bytes");
+        using var document = PdfDocument.Open(bytes);
+        Assert.Contains("José Núñez", Text(document), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_long_statement_flows_onto_more_pages()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);

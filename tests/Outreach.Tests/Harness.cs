@@ -30,7 +30,7 @@ public sealed class Harness
 
     public SqlOutboxStore Outbox => new(Database, Clock);
     public SqlTemplateStore Templates => new(Database, Clock);
-    public SandboxMailbox Sandbox => new(Database);
+    public SandboxMailbox Sandbox => new(Database, Outbox, Documents);
     public StatementPdfRenderer Documents => new(Facilities);
     public OutboxSignal Signal { get; } = new();
 
@@ -38,7 +38,7 @@ public sealed class Harness
 
     public OutreachService Service() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance, OptOutLinks);
 
-    public SandboxTransport SandboxTransport() => new(Sandbox, Documents, Clock);
+    public SandboxTransport SandboxTransport() => new(Sandbox, Clock);
 
     /// <summary>A sender that delivers every channel through <paramref name="transport"/> (the sandbox unless given).</summary>
     public OutboxSender Sender(IMessageTransport? transport = null, IOutboxSendCheck? check = null)

@@ -41,10 +41,22 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
         metadata.Creation = message.CreatedAt.UtcDateTime;
         metadata.Modified = message.CreatedAt.UtcDateTime;
 
+        // Pass 1 lays the document out without drawing, to learn which characters it uses; pass 2 draws it with fonts
+        // cut down to those characters (HarfBuzz's subsetter): a page is tens of kilobytes, not the 750 KB of two whole
+        // fonts. Glyph advances and metrics are the subset's own copies, so both passes lay out alike.
+        var used = new HashSet<int>();
+        using (var dry = SKDocument.CreatePdf(Stream.Null, metadata))
+        using (var canvas = new Canvas(dry, $"{facility.Name} - account {message.AccountNumber}", EmbeddedFonts.Regular, EmbeddedFonts.Bold, used))
+            Draw(canvas);
+        var (regular, bold) = EmbeddedFonts.Subset(used);
         using var output = new MemoryStream();
         using (var document = SKDocument.CreatePdf(output, metadata))
         // Every page after the first starts with whose statement it is and its page number.
-        using (var canvas = new Canvas(document, $"{facility.Name} - account {message.AccountNumber}"))
+        using (var canvas = new Canvas(document, $"{facility.Name} - account {message.AccountNumber}", regular, bold, record: null))
+            Draw(canvas);
+        return output.ToArray();
+
+        void Draw(Canvas canvas)
         {
             // Header: facility and return address on the left, the summary box on the right.
             var top = canvas.Y;
@@ -86,7 +98,6 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
             canvas.Paragraph(TemplateEngine.Render(DefaultTemplates.AssistanceSummary, values), Fonts.Normal);
             canvas.Close();
         }
-        return output.ToArray();
     }
 
     private static void StatementTable(Canvas canvas, OutboxMessage message)
@@ -163,13 +174,17 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
         private SKCanvas? _page;
         private int _pageNumber;
 
-        public Canvas(SKDocument document, string runningHeader)
+        private readonly HashSet<int>? _record;
+
+        /// <summary><paramref name="record"/>: lay out only, collecting every character the text uses (nothing is drawn).</summary>
+        public Canvas(SKDocument document, string runningHeader, SKTypeface regular, SKTypeface bold, HashSet<int>? record)
         {
             _document = document;
             _runningHeader = runningHeader;
+            _record = record;
             foreach (var font in Enum.GetValues<Fonts>())
             {
-                var (size, bold) = font switch
+                var (size, isBold) = font switch
                 {
                     Fonts.Title => (16f, true),
                     Fonts.Heading => (12f, true),
@@ -178,7 +193,7 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
                     _ => (10f, false),
                 };
                 // Outlines as drawn (no hinting, no pixel snapping): the PDF scales to any printer.
-                _fonts[font] = new SKFont(bold ? EmbeddedFonts.Bold : EmbeddedFonts.Regular, size)
+                _fonts[font] = new SKFont(isBold ? bold : regular, size)
                 {
                     Hinting = SKFontHinting.None, Subpixel = true, LinearMetrics = true, Edging = SKFontEdging.Antialias,
                 };
@@ -224,12 +239,26 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
         }
 
         /// <summary>Text whose line box starts at (x, y) (top left), as in a text layout.</summary>
-        public void TextAt(float x, float y, string text, Fonts font) =>
+        public void TextAt(float x, float y, string text, Fonts font)
+        {
+            if (Recorded(text)) return;
             Page.DrawText(text, x, Baseline(y, font), SKTextAlign.Left, _fonts[font], _ink);
+        }
 
         /// <summary>Text that ends at <paramref name="right"/>, its line box starting at <paramref name="y"/>.</summary>
-        public void TextRight(float right, float y, string text, Fonts font) =>
+        public void TextRight(float right, float y, string text, Fonts font)
+        {
+            if (Recorded(text)) return;
             Page.DrawText(text, right, Baseline(y, font), SKTextAlign.Right, _fonts[font], _ink);
+        }
+
+        /// <summary>In the layout pass: notes the text's characters and draws nothing.</summary>
+        private bool Recorded(string text)
+        {
+            if (_record is null) return false;
+            foreach (var rune in text.EnumerateRunes()) _record.Add(rune.Value);
+            return true;
+        }
 
         /// <summary>Wraps the text at word boundaries to the page width.</summary>
         public void Paragraph(string text, Fonts font)

@@ -22,9 +22,16 @@ public sealed record SandboxMessage
     public byte[]? Pdf { get; init; }
 }
 
-/// <summary>The sandbox transport's mailbox in the database: one row per message id, however often it is delivered.</summary>
-public sealed class SandboxMailbox(DatabaseOptions database)
+/// <summary>
+/// The sandbox transport's mailbox in the database: one row per message id, however often it is delivered. A mail
+/// message's printed document is not stored (it was 740 KB a page once): it is rendered again from the outbox message,
+/// which holds everything it shows, when it is asked for. Rows stored before keep their bytes.
+/// </summary>
+public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox, StatementPdfRenderer documents)
 {
+    /// <summary>What a row stores for a printed document rendered on demand: an empty value (not null: it has one).</summary>
+    public static readonly byte[] RenderedOnDemand = [];
+
     /// <summary>Stores the message once; false if a message with this id was already there.</summary>
     public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)
     {
@@ -57,7 +64,10 @@ public sealed class SandboxMailbox(DatabaseOptions database)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
         var message = Read(reader);
-        return withPdf && !reader.IsDBNull(10) ? message with { Pdf = (byte[])reader.GetValue(10) } : message;
+        if (!withPdf || reader.IsDBNull(10)) return message;
+        var stored = (byte[])reader.GetValue(10);
+        if (stored.Length > 0) return message with { Pdf = stored };
+        return await outbox.GetAsync(messageId, cancellationToken) is { } source ? message with { Pdf = documents.Render(source) } : message with { HasPdf = false };
     }
 
     /// <summary>Newest first, without PDFs.</summary>

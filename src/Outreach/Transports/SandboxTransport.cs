@@ -6,7 +6,7 @@ namespace Collections.Outreach;
 /// The local default for every channel: "delivers" into the sandbox table, where the API can read it (with the PDF of a
 /// mail message). Insert-or-ignore on the message id: exactly one copy, however often it is delivered.
 /// </summary>
-public sealed class SandboxTransport(SandboxMailbox mailbox, StatementPdfRenderer documents, TimeProvider clock) : IMessageTransport
+public sealed class SandboxTransport(SandboxMailbox mailbox, TimeProvider clock) : IMessageTransport
 {
     public string Name => TransportNames.Sandbox;
 
@@ -23,7 +23,8 @@ public sealed class SandboxTransport(SandboxMailbox mailbox, StatementPdfRendere
             Subject = message.Subject,
             Body = message.Body,
             DeliveredAt = clock.GetUtcNow(),
-            Pdf = message.Channel == ContactChannel.Mail ? documents.Render(message) : null,
+            // Rendered again from the outbox when it is read: the same document, not a copy per message.
+            Pdf = message.Channel == ContactChannel.Mail ? SandboxMailbox.RenderedOnDemand : null,
         }, cancellationToken);
         return DeliveryResult.Ok("sandbox:" + message.MessageId);
     }

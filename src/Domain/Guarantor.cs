@@ -19,6 +19,44 @@ public enum PhoneType
 {
     Mobile,
     Landline,
+    /// <summary>A workplace number: never called when the guarantor's employer prohibits such calls.</summary>
+    Work,
+}
+
+/// <summary>Who speaks for the guarantor: contact about their debts goes to this person, never to the guarantor.</summary>
+public enum RepresentativeKind
+{
+    /// <summary>An attorney represents the guarantor with respect to the debt.</summary>
+    Attorney,
+    /// <summary>The guarantor died: the executor or administrator of the estate.</summary>
+    Estate,
+}
+
+/// <summary>The person contact goes to instead of the guarantor, with how to reach them.</summary>
+[GenerateSerializer, Immutable, Alias("collections.Representative")]
+public sealed record Representative
+{
+    [Id(0)] public required RepresentativeKind Kind { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    /// <summary>Law firm, or "Estate of ..." details.</summary>
+    [Id(2)] public string? Organization { get; init; }
+    [Id(3)] public required PostalAddress Address { get; init; }
+    [Id(4)] public string? Phone { get; init; }
+    [Id(5)] public string? Email { get; init; }
+    [Id(6)] public required DateTimeOffset RecordedAt { get; init; }
+    [Id(7)] public required string RecordedBy { get; init; }
+}
+
+/// <summary>What a caller supplies to record a representative (unvalidated).</summary>
+[GenerateSerializer, Immutable, Alias("collections.RepresentativeDetails")]
+public sealed record RepresentativeDetails
+{
+    [Id(0)] public RepresentativeKind? Kind { get; init; }
+    [Id(1)] public string? Name { get; init; }
+    [Id(2)] public string? Organization { get; init; }
+    [Id(3)] public PostalAddress? Address { get; init; }
+    [Id(4)] public string? Phone { get; init; }
+    [Id(5)] public string? Email { get; init; }
 }
 
 /// <summary>Whether a guarantor agreed to, or refused, contact through a channel.</summary>
@@ -48,6 +86,11 @@ public sealed record PhoneNumber
     /// <summary>Ten-digit US number, stored as digits only.</summary>
     [Id(0)] public string? Number { get; init; }
     [Id(1)] public PhoneType? Type { get; init; }
+    /// <summary>A work number whose employer prohibits collection calls there (the guarantor said so): never called.</summary>
+    [Id(2)] public bool EmployerProhibitsCalls { get; init; }
+
+    /// <summary>Whether an agent or a dialler may call this number.</summary>
+    public bool MayBeCalled => !(Type == PhoneType.Work && EmployerProhibitsCalls);
 }
 
 /// <summary>One consent or opt-out decision for a channel, with where it came from and when.</summary>
@@ -151,7 +194,7 @@ public static partial class GuarantorRules
                 errors.Invalid($"phones[{i}].number", "phone.invalid", "A phone number must be a 10-digit US number.");
             if (phone?.Type is null)
                 errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
-            phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type });
+            phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type, EmployerProhibitsCalls = phone?.Type == PhoneType.Work && phone.EmployerProhibitsCalls });
         }
 
         var email = Text.Clean(details.Email);
@@ -202,6 +245,62 @@ public static partial class GuarantorRules
         };
         return (profile, []);
     }
+
+    /// <summary>Checks a representative's details: a name and a complete mailing address, and a phone or email if given.</summary>
+    public static (Representative? Representative, IReadOnlyList<DomainError> Errors) ValidateRepresentative(RepresentativeDetails details, string recordedBy, DateTimeOffset now)
+    {
+        var errors = new ErrorList();
+        if (details.Kind is null) errors.Invalid("kind", "kind.required", "Say who the representative is: attorney or estate.");
+        Text.Require(details.Name, "name", MaxNameLength, errors);
+        Text.Check(details.Organization, "organization", MaxNameLength, errors);
+        var address = details.Address;
+        if (address is null) errors.Invalid("address", "address.required", "The representative's mailing address is required: letters go there.");
+        else
+        {
+            Text.Require(address.Line1, "address.line1", MaxNameLength, errors);
+            Text.Check(address.Line2, "address.line2", MaxNameLength, errors);
+            Text.Require(address.City, "address.city", MaxNameLength, errors);
+            if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
+                errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
+            if (address.Zip is null || !ZipPattern().IsMatch(address.Zip.Trim()))
+                errors.Invalid("address.zip", "zip.invalid", "The representative's ZIP code must be 5 digits or ZIP+4 (12345-6789).");
+        }
+        string? phone = null;
+        if (!string.IsNullOrWhiteSpace(details.Phone))
+        {
+            phone = new string(details.Phone.Where(char.IsAsciiDigit).ToArray());
+            if (phone.Length == 11 && phone[0] == '1') phone = phone[1..];
+            if (phone.Length != 10 || phone[0] is '0' or '1') errors.Invalid("phone", "phone.invalid", "A phone number must be a 10-digit US number.");
+        }
+        var email = Text.Clean(details.Email);
+        if (email is not null && (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))
+            errors.Invalid("email", "email.invalid", "The email address is not valid.");
+        if (errors.Any) return (null, errors.Errors);
+        return (new Representative
+        {
+            Kind = details.Kind!.Value, Name = details.Name!.Trim(), Organization = Text.Clean(details.Organization),
+            Address = new PostalAddress
+            {
+                Line1 = address!.Line1!.Trim(), Line2 = Text.Clean(address.Line2), City = address.City!.Trim(),
+                State = address.State!.Trim().ToUpperInvariant(), Zip = address.Zip!.Trim(),
+            },
+            Phone = phone, Email = email, RecordedAt = now, RecordedBy = recordedBy,
+        }, []);
+    }
+
+    /// <summary>
+    /// The contact details to use for a represented guarantor: the representative's (name, address, phone as a landline,
+    /// email), so every contact rule (channels, hours in the representative's zones) applies to whom we actually reach.
+    /// </summary>
+    public static GuarantorProfile ContactProfile(GuarantorProfile guarantor, Representative representative) => guarantor with
+    {
+        FirstName = representative.Name,
+        LastName = "",
+        Address = representative.Address,
+        Phones = representative.Phone is { } p ? [new PhoneNumber { Number = p, Type = PhoneType.Landline }] : [],
+        Email = representative.Email,
+        TimeZone = UsTimeZones.ResolveAddress(representative.Address.State, representative.Address.Zip),
+    };
 
     /// <summary>The latest decision for each channel (later decisions replace earlier ones).</summary>
     public static IReadOnlyDictionary<ContactChannel, ChannelConsent> CurrentConsents(IEnumerable<ChannelConsent> history) =>

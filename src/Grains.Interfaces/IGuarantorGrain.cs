@@ -54,6 +54,17 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("ReleaseHold")]
     Task<Outcome<GuarantorView>> ReleaseHold(string holdId, string? note);
 
+    /// <summary>
+    /// Records who speaks for the guarantor (an attorney; the estate of a guarantor who died): from now on every contact
+    /// about their accounts goes to the representative, never to the guarantor.
+    /// </summary>
+    [Alias("SetRepresentative")]
+    Task<Outcome<GuarantorView>> SetRepresentative(RepresentativeDetails details);
+
+    /// <summary>Ends the representation (with why): contact goes to the guarantor again, as the rules allow.</summary>
+    [Alias("RemoveRepresentative")]
+    Task<Outcome<GuarantorView>> RemoveRepresentative(string? note);
+
     /// <summary>An inbound reply: STOP and its synonyms revoke the channel at once (and one confirmation text goes out).</summary>
     [Alias("RecordReply")]
     Task<ReplyHandling> RecordReply(InboundReply reply);
@@ -83,4 +94,6 @@ public sealed record GuarantorView
     [Id(5)] public IReadOnlyList<Hold> Holds { get; init; } = [];
     /// <summary>The person's recent contact history (newest first), across all their accounts.</summary>
     [Id(6)] public IReadOnlyList<ContactAttempt> RecentContacts { get; init; } = [];
+    /// <summary>Who contact goes to instead of the guarantor, if anyone.</summary>
+    [Id(7)] public Representative? Representative { get; init; }
 }

@@ -182,7 +182,7 @@ public sealed class GuarantorGrain(
             ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
-                new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory),
+                new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative),
                 new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt),
                 settings.Compliance, now);
     }
@@ -209,6 +209,49 @@ public sealed class GuarantorGrain(
             Contacts = state.ContactHistory.Where(c => c.Account == account).ToList(),
             Holds = state.Holds.ToList(),
         });
+    }
+
+    public async Task<Outcome<GuarantorView>> SetRepresentative(RepresentativeDetails details)
+    {
+        Outcome<GuarantorView> outcome;
+        if (!guarantor.State.IsRegistered)
+            outcome = Outcome<GuarantorView>.Failure(DomainError.NotFound("guarantor.not-found", "No guarantor has this id."));
+        else
+        {
+            var (representative, errors) = GuarantorRules.ValidateRepresentative(details, CallerContext.Current.Actor, clock.GetUtcNow());
+            if (representative is null) outcome = Outcome<GuarantorView>.Failure(errors);
+            else
+            {
+                guarantor.State.Representative = representative;
+                await PersistAsync();
+                await ReevaluateAccountsAsync(); // a deferred contact may now go to the representative
+                outcome = Outcome<GuarantorView>.Success(View());
+            }
+        }
+        await audit.RecordAsync(clock, "guarantor.representative.set", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"kind={details.Kind}");
+        return outcome;
+    }
+
+    public async Task<Outcome<GuarantorView>> RemoveRepresentative(string? note)
+    {
+        Outcome<GuarantorView> outcome;
+        var errors = new ErrorList();
+        Text.Require(note, "note", 500, errors);
+        if (!guarantor.State.IsRegistered)
+            outcome = Outcome<GuarantorView>.Failure(DomainError.NotFound("guarantor.not-found", "No guarantor has this id."));
+        else if (guarantor.State.Representative is null)
+            outcome = Outcome<GuarantorView>.Failure(DomainError.Conflict("representative.none", "No representative is recorded for this guarantor."));
+        else if (errors.Any)
+            outcome = Outcome<GuarantorView>.Failure(errors.Errors.Select(e => e with { Message = "Say why the representation ended (note)." }).ToList());
+        else
+        {
+            guarantor.State.Representative = null;
+            await PersistAsync();
+            await ReevaluateAccountsAsync();
+            outcome = Outcome<GuarantorView>.Success(View());
+        }
+        await audit.RecordAsync(clock, "guarantor.representative.remove", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), Text.Clean(note));
+        return outcome;
     }
 
     public async Task<Outcome<GuarantorView>> PlaceHold(HoldRequest request)
@@ -308,6 +351,12 @@ public sealed class GuarantorGrain(
 
     private MessageRequest Message(ContactPermitRequest request, GuarantorProfile profile)
     {
+        // A represented guarantor's messages go to the representative, addressed as such.
+        var representative = guarantor.State.Representative;
+        var recipientName = representative is null ? $"{profile.FirstName} {profile.LastName}"
+            : representative.Kind == RepresentativeKind.Estate ? $"Estate of {profile.FirstName} {profile.LastName}, c/o {representative.Name}"
+            : $"{representative.Name}{(representative.Organization is { } firm ? ", " + firm : "")}, attorney for {profile.FirstName} {profile.LastName}";
+        if (representative is not null) profile = GuarantorRules.ContactProfile(profile, representative);
         var channel = request.Channel ?? ContactChannel.Mail;
         var recipient = channel switch
         {
@@ -324,7 +373,7 @@ public sealed class GuarantorGrain(
             Facility = request.Account.Facility,
             AccountNumber = request.Account.AccountNumber,
             GuarantorId = Id,
-            RecipientName = $"{profile.FirstName} {profile.LastName}",
+            RecipientName = recipientName,
             Recipient = recipient,
             AmountDue = Money.Normalize(Math.Max(request.PatientResponsibility, 0m)),
             DueDate = request.DueDate,
@@ -363,5 +412,6 @@ public sealed class GuarantorGrain(
         RegisteredAt = guarantor.State.RegisteredAt,
         Holds = guarantor.State.Holds.ToList(),
         RecentContacts = guarantor.State.ContactHistory.AsEnumerable().Reverse().Take(50).ToList(),
+        Representative = guarantor.State.Representative,
     };
 }

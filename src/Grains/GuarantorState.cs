@@ -17,4 +17,6 @@ public sealed class GuarantorState
     [Id(6)] public List<Hold> Holds { get; set; } = [];
     /// <summary>Every contact and call with the person, across accounts, oldest first (trimmed to <see cref="GuarantorGrain.HistoryKept"/>).</summary>
     [Id(7)] public List<ContactAttempt> ContactHistory { get; set; } = [];
+    /// <summary>Who every contact goes to instead of the guarantor (an attorney, the estate), if anyone.</summary>
+    [Id(8)] public Representative? Representative { get; set; }
 }

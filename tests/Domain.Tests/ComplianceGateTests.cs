@@ -361,3 +361,52 @@ public sealed class ContactZoneTests
         Assert.Empty(UsTimeZones.ResolveAddress(null, null).PlausibleZones);
     }
 }
+
+/// <summary>Workplaces, attorneys and estates: who may be reached, and where.</summary>
+public sealed class RepresentationTests
+{
+    private static readonly Representative Attorney = new()
+    {
+        Kind = RepresentativeKind.Attorney, Name = "Dana Reyes", Organization = "Reyes Law", Phone = "6175550199", Email = "dana@reyeslaw.example",
+        Address = new PostalAddress { Line1 = "1 Court St", City = "Boston", State = "MA", Zip = "02108" }, RecordedAt = ComplianceGateTests.Now, RecordedBy = "k",
+    };
+
+    private static GateDecision Check(ContactChannel? channel, OutreachAction action, PersonFacts person, DebtFacts? debt = null, DateTimeOffset? now = null) =>
+        ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, action, channel, ContactInitiator.Engine), person,
+            debt ?? new DebtFacts([], 500m, null, null), new ComplianceRules(), now ?? ComplianceGateTests.Now);
+
+    [Fact]
+    public void A_represented_guarantor_gets_no_texts_and_letters_go_by_the_attorney_s_rules()
+    {
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [ComplianceGateTests.Consent(ContactChannel.Sms, ConsentStatus.Granted, ComplianceGateTests.Now.AddDays(-5))], [], [], Attorney);
+        Assert.Equal("represented.no-automated", Check(ContactChannel.Sms, OutreachAction.SmsReminder, person).Rule);
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Mail, OutreachAction.PatientStatement, person).Verdict);
+        // Hours are the attorney's (Boston), not the guarantor's (Chicago): 13:00 UTC is 08:00 in Boston.
+        var early = new DateTimeOffset(2026, 11, 23, 12, 30, 0, TimeSpan.Zero); // 07:30 in Boston, 06:30 in Chicago
+        Assert.Equal("window.local-time", Check(ContactChannel.Email, OutreachAction.EmailReminder, person, now: early).Rule);
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 13, 0, 0, TimeSpan.Zero), Check(ContactChannel.Email, OutreachAction.EmailReminder, person, now: early).NotBefore);
+    }
+
+    [Fact]
+    public void The_hold_the_representation_answers_no_longer_stops_contact_but_other_holds_do()
+    {
+        var estate = Attorney with { Kind = RepresentativeKind.Estate, Name = "Sam Lopez", Organization = null };
+        var deceased = ComplianceGateTests.ActiveHold(HoldReason.Deceased);
+        Assert.Equal("hold.deceased", Check(ContactChannel.Mail, OutreachAction.PatientStatement, new PersonFacts(ComplianceGateTests.Profile(), [], [deceased], [])).Rule);
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Mail, OutreachAction.PatientStatement, new PersonFacts(ComplianceGateTests.Profile(), [], [deceased], [], estate)).Verdict);
+        var dispute = ComplianceGateTests.ActiveHold(HoldReason.Dispute);
+        Assert.Equal("hold.dispute", Check(ContactChannel.Mail, OutreachAction.PatientStatement, new PersonFacts(ComplianceGateTests.Profile(), [], [deceased, dispute], [], estate)).Rule);
+    }
+
+    [Fact]
+    public void A_workplace_number_whose_employer_prohibits_calls_is_never_called()
+    {
+        var work = new PhoneNumber { Number = "3125550100", Type = PhoneType.Work, EmployerProhibitsCalls = true };
+        var onlyWork = ComplianceGateTests.Profile(mobile: false) with { Phones = [work] };
+        var decision = Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(onlyWork, [], [], []));
+        Assert.Equal("channel.unavailable", decision.Rule);
+        Assert.Contains("workplace", decision.Reason, StringComparison.Ordinal);
+        var allowedWork = onlyWork with { Phones = [work with { EmployerProhibitsCalls = false }] };
+        Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(allowedWork, [], [], [])).Verdict);
+    }
+}

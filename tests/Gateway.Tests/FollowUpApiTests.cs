@@ -85,6 +85,38 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_represented_guarantor_s_statement_goes_to_the_attorney_and_never_to_the_patient()
+    {
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+        var refused = await client.PutAsJsonAsync($"/api/guarantors/{guarantorId}/representative", new { kind = "attorney", name = "Dana Reyes" });
+        Assert.Equal("address.required", (await refused.AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        var set = await client.PutAsJsonAsync($"/api/guarantors/{guarantorId}/representative", new
+        {
+            kind = "attorney", name = "Dana Reyes", organization = "Reyes Law", phone = "617-555-0199",
+            address = new { line1 = "1 Court St", city = "Boston", state = "MA", zip = "02108" },
+        });
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.Equal("attorney", (await set.JsonAsync()).GetProperty("representative").GetProperty("kind").GetString());
+
+        var accountNumber = Api.NewId("A");
+        (await client.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        var account = $"/api/accounts/MAIN/{accountNumber}";
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(90m))).StatusCode);
+
+        var statement = (await OutboxAsync(client, account, m => m.GetProperty("action").GetString() == "patientStatement")).Single();
+        Assert.Equal("Dana Reyes, Reyes Law, attorney for Maria Lopez", statement.GetProperty("recipientName").GetString());
+        Assert.Contains("1 Court St", statement.GetProperty("recipient").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Elm", statement.GetProperty("recipient").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/guarantors/{guarantorId}/representative/end", new { })).StatusCode);
+        var ended = await client.PostAsJsonAsync($"/api/guarantors/{guarantorId}/representative/end", new { note = "Attorney withdrew (letter of 1 Dec)" });
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        Assert.False((await ended.JsonAsync()).TryGetProperty("representative", out _));
+    }
+
+    [Fact]
     public async Task A_dispute_hold_stops_the_cadence_and_its_release_needs_the_verification()
     {
         using var client = engine.Admin();

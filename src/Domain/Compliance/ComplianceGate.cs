@@ -45,7 +45,8 @@ public sealed record PersonFacts(
     GuarantorProfile Profile,
     IReadOnlyList<ChannelConsent> ConsentHistory,
     IReadOnlyList<Hold> Holds,
-    IReadOnlyList<ContactAttempt> History);
+    IReadOnlyList<ContactAttempt> History,
+    Representative? Representative = null);
 
 /// <summary>What the gate needs to know about the debt (the account).</summary>
 public sealed record DebtFacts(
@@ -63,6 +64,21 @@ public static class ComplianceGate
 {
     public static GateDecision Check(ContactRequest request, PersonFacts person, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
     {
+        // 0. A represented guarantor (an attorney; the estate of one who died) is never contacted: the representative
+        // is, through the channels they can be reached by, at hours of their own zones. Texts and automated calls need a
+        // consent the representative never gave. The hold that stood for the representation (attorney, deceased) is
+        // what the representative answers; every other hold still stops contact.
+        if (person.Representative is { } representative && !IsExtraordinaryAction(request.Action) && request.Action != OutreachAction.WriteOffReview)
+        {
+            if (request.Channel is ContactChannel.Sms or ContactChannel.AutomatedVoice)
+                return GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls; contact goes to the representative by mail, email or an agent's call.");
+            if (request.Action == OutreachAction.OptOutConfirmation)
+                return CheckOptOutConfirmation(person, GuarantorRules.CurrentConsents(person.ConsentHistory), rules, now);
+            var covered = representative.Kind == RepresentativeKind.Attorney ? HoldReason.Attorney : HoldReason.Deceased;
+            return Check(request, new PersonFacts(GuarantorRules.ContactProfile(person.Profile, representative), [], person.Holds.Where(h => h.Reason != covered).ToList(), person.History),
+                debt with { Holds = debt.Holds.Where(h => h.Reason != covered).ToList() }, rules, now);
+        }
+
         // 1. Holds stop everything they cover, at once.
         var hold = debt.Holds.Concat(person.Holds).FirstOrDefault(h => h.IsActive);
         if (hold is not null)
@@ -180,6 +196,8 @@ public static class ComplianceGate
         ContactChannel.Email when profile.Email is null => "The guarantor has no email address.",
         ContactChannel.Sms when !profile.Phones.Any(p => p.Type == PhoneType.Mobile) => "The guarantor has no mobile number.",
         ContactChannel.Voice or ContactChannel.AutomatedVoice when profile.Phones.Count == 0 => "The guarantor has no phone number.",
+        ContactChannel.Voice or ContactChannel.AutomatedVoice when !profile.Phones.Any(p => p.MayBeCalled) =>
+            "The guarantor's only number is a workplace whose employer prohibits collection calls there.",
         _ => null,
     };
 
@@ -217,6 +235,8 @@ public static class ComplianceGate
         HoldReason.PatientProviderDispute => "patient-provider dispute",
         _ => reason.ToString().ToLowerInvariant(),
     };
+
+    private static string Describe(RepresentativeKind kind) => kind == RepresentativeKind.Attorney ? "by an attorney" : "by the estate's representative";
 
     private static string Describe(ContactChannel channel) => channel switch
     {

@@ -16,7 +16,29 @@ public static class GuarantorEndpoints
             .WithSummary("Read a guarantor, their consents and their accounts.");
         group.MapPost("/{guarantorId}/consents", RecordConsent).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a consent or opt-out for a contact channel, with its source.");
+        group.MapPut("/{guarantorId}/representative", SetRepresentative).RequireAuthorization(Policies.WorkAccounts)
+            .WithSummary("Record who speaks for the guarantor: kind attorney (contact goes to the attorney, never the patient) or estate (the executor of a guarantor who died), with name, organization, mailing address, phone, email. Texts and automated calls stop; letters, emails and agents' calls go to the representative.");
+        group.MapPost("/{guarantorId}/representative/end", EndRepresentation).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("End the representation, with a note saying why: contact goes to the guarantor again, as the rules allow.");
         return group;
+    }
+
+    public sealed record EndRepresentationBody(string? Note);
+
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> SetRepresentative(string guarantorId, RepresentativeDetails body, IGrainFactory grains)
+    {
+        if (!Identifiers.IsGuarantorId(guarantorId))
+            return Problems.Invalid("guarantorId", "guarantor-id.invalid", "The guarantor id must be 1 to 40 letters, digits, '-', '_' or '.'.");
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).SetRepresentative(body);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+    }
+
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> EndRepresentation(string guarantorId, EndRepresentationBody body, IGrainFactory grains)
+    {
+        if (!Identifiers.IsGuarantorId(guarantorId))
+            return Problems.Invalid("guarantorId", "guarantor-id.invalid", "The guarantor id must be 1 to 40 letters, digits, '-', '_' or '.'.");
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).RemoveRepresentative(body.Note);
+        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 
     private static async Task<Results<Created<GuarantorView>, ProblemHttpResult>> Register(RegisterGuarantorBody body, IGrainFactory grains)

@@ -410,3 +410,58 @@ public sealed class RepresentationTests
         Assert.Equal(GateVerdict.Allow, Check(ContactChannel.Voice, OutreachAction.CallTask, new PersonFacts(allowedWork, [], [], [])).Verdict);
     }
 }
+
+/// <summary>Rule sets per facility and state rules as data.</summary>
+public sealed class RuleSetTests
+{
+    private static GuarantorProfile InState(string state, string zip, string phone) => ComplianceGateTests.Profile() with
+    {
+        Address = new PostalAddress { Line1 = "1 Main", City = "Town", State = state, Zip = zip },
+        Phones = [new PhoneNumber { Number = phone, Type = PhoneType.Mobile }],
+        TimeZone = UsTimeZones.ResolveAddress(state, zip),
+    };
+
+    [Fact]
+    public void In_massachusetts_a_third_call_in_seven_days_waits_and_says_which_rule()
+    {
+        var now = ComplianceGateTests.Now; // 10:00 in Boston
+        var calls = new[] { ComplianceGateTests.Call(now.AddDays(-3)), ComplianceGateTests.Call(now.AddDays(-1)) };
+        var request = new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent);
+        var boston = ComplianceGate.Check(request, new PersonFacts(InState("MA", "02108", "6175550100"), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        Assert.Equal("calls.state-ma", boston.Rule);
+        Assert.Contains("940 CMR 7.04(1)(f)", boston.Reason, StringComparison.Ordinal);
+        Assert.Equal(now.AddDays(4), boston.NotBefore);
+        var austin = ComplianceGate.Check(request, new PersonFacts(InState("TX", "78701", "5125550100"), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        Assert.Equal(GateVerdict.Allow, austin.Verdict);
+    }
+
+    [Fact]
+    public void A_state_rule_is_data_and_can_only_tighten()
+    {
+        var rules = new ComplianceRules { StateRules = { ["NY"] = new StateRules { MaxCallAttemptsPerDebt = 3, WindowEnd = new TimeOnly(20, 0), Source = "test" }, ["TX"] = new StateRules { MaxCallAttemptsPerDebt = 20 } } };
+        var (ny, code) = rules.ForState("NY");
+        Assert.Equal((3, new TimeOnly(20, 0), "calls.state-ny"), (ny.MaxCallAttemptsPerDebt, ny.WindowEnd, code));
+        Assert.Equal(7, rules.ForState("TX").Rules.MaxCallAttemptsPerDebt);
+        Assert.Equal("calls.7-in-7", rules.ForState("TX").CallLimitRule);
+    }
+
+    [Fact]
+    public void A_collection_agency_sends_the_validation_notice_first_and_waits_out_the_validation_period()
+    {
+        var rules = new ComplianceRules { FacilityRuleSets = { ["MAIN"] = RuleSet.Agency } };
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], []);
+        var now = ComplianceGateTests.Now;
+        Assert.Equal("validation.notice-first", Decision(OutreachAction.EmailReminder, ContactChannel.Email, null).Rule);
+        Assert.Equal(GateVerdict.Allow, Decision(OutreachAction.PatientStatement, ContactChannel.Mail, null).Verdict);
+        Assert.Equal(GateVerdict.Allow, Decision(OutreachAction.EmailReminder, ContactChannel.Email, now.AddDays(-2)).Verdict);
+        var placement = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.AgencyPlacement, null, ContactInitiator.Engine), person,
+            new DebtFacts([], 900m, now.AddDays(-130), now.AddDays(-40)), rules with { EcaWaitAfterFirstStatement = TimeSpan.FromDays(1), ValidationPeriod = TimeSpan.FromDays(140) }, now);
+        Assert.Equal("validation.period", placement.Rule);
+        // The hospital collecting its own bills has no validation notice to send.
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine),
+            person, new DebtFacts([], 500m, null, null), new ComplianceRules(), now).Verdict);
+
+        GateDecision Decision(OutreachAction action, ContactChannel channel, DateTimeOffset? firstStatement) =>
+            ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, action, channel, ContactInitiator.Engine), person, new DebtFacts([], 500m, firstStatement, null), rules, now);
+    }
+}

@@ -79,13 +79,26 @@ public static class ComplianceGate
                 debt with { Holds = debt.Holds.Where(h => h.Reason != covered).ToList() }, rules, now);
         }
 
+        // The person's state may tighten the rules; the facility's rule set adds the agency rules.
+        var (stateRules, callLimitRule) = rules.ForState(person.Profile.Address.State);
+        var ruleSet = rules.RuleSetFor(request.Account.Facility);
+        rules = stateRules;
+
         // 1. Holds stop everything they cover, at once.
         var hold = debt.Holds.Concat(person.Holds).FirstOrDefault(h => h.IsActive);
         if (hold is not null)
             return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {(debt.Holds.Contains(hold) ? "account" : "guarantor")} is on a {Describe(hold.Reason)} hold ({hold.HoldId}).");
 
         if (IsExtraordinaryAction(request.Action))
-            return CheckExtraordinaryAction(request, debt, rules, now);
+        {
+            var eca = CheckExtraordinaryAction(request, debt, rules, now);
+            if (eca.Verdict == GateVerdict.Allow && ruleSet == RuleSet.Agency && debt.FirstStatementAt is { } sent && sent + rules.ValidationPeriod > now)
+                return GateDecision.Defer("validation.period", $"A collection agency takes no extraordinary action during the validation period (Regulation F 1006.34; until {sent + rules.ValidationPeriod:yyyy-MM-dd}).", sent + rules.ValidationPeriod);
+            return eca;
+        }
+        // A collection agency's first contact is the validation notice (the first statement); nothing else comes before it.
+        if (ruleSet == RuleSet.Agency && debt.FirstStatementAt is null && request.Action is not (OutreachAction.PatientStatement or OutreachAction.WriteOffReview or OutreachAction.OptOutConfirmation))
+            return GateDecision.Deny("validation.notice-first", "A collection agency sends the validation notice (the first statement) before any other contact (Regulation F 1006.34).");
         if (request.Action is OutreachAction.WriteOffReview)
             return GateDecision.Allowed; // an internal task, not a contact
         if (request.Channel is not { } channel)
@@ -123,8 +136,9 @@ public static class ComplianceGate
                 .Where(a => a.Account == request.Account && a.CountsAsCallAttempt && a.At > now - rules.CallWindow)
                 .Select(a => a.At).Order().ToList();
             if (calls.Count >= rules.MaxCallAttemptsPerDebt)
-                Later(calls[calls.Count - rules.MaxCallAttemptsPerDebt] + rules.CallWindow, "calls.7-in-7",
-                    $"{calls.Count} call attempts about this debt in the last {rules.CallWindow.TotalDays:0} days; at most {rules.MaxCallAttemptsPerDebt} are allowed.");
+                Later(calls[calls.Count - rules.MaxCallAttemptsPerDebt] + rules.CallWindow, callLimitRule,
+                    $"{calls.Count} call attempts about this debt in the last {rules.CallWindow.TotalDays:0} days; at most {rules.MaxCallAttemptsPerDebt} are allowed"
+                    + (callLimitRule == "calls.7-in-7" ? "." : $" in {person.Profile.Address.State} ({rules.StateRules[person.Profile.Address.State!].Source})."));
             var conversation = person.History
                 .Where(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact && a.Initiator != ContactInitiator.PatientRequested)
                 .Select(a => (DateTimeOffset?)a.At).Max();

@@ -30,4 +30,62 @@ public sealed record ComplianceRules
     public decimal CreditReportingMinimumBalance { get; init; } = 500.00m;
     /// <summary>The one confirmation text after an SMS opt-out must go within this long of the revocation.</summary>
     public TimeSpan OptOutConfirmationWindow { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The rule set of facilities not named in <see cref="FacilityRuleSets"/>.</summary>
+    public RuleSet DefaultRuleSet { get; init; } = RuleSet.FirstParty;
+
+    /// <summary>Per facility: a hospital collecting its own bills (firstParty) or a collection agency working them (agency).</summary>
+    public Dictionary<string, RuleSet> FacilityRuleSets { get; init; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A collection agency's validation period (Regulation F, 12 CFR 1006.34): 30 days after the consumer receives the
+    /// validation notice, counted as 35 days from sending it (5 days for the mail). No credit reporting or placement before
+    /// it ends, and no contact other than the notice before the notice.
+    /// </summary>
+    public TimeSpan ValidationPeriod { get; init; } = TimeSpan.FromDays(35);
+
+    /// <summary>
+    /// State rules that are stricter than the defaults, by the two-letter state of the guarantor's address: data, not
+    /// code (add a state in <c>Collections:Compliance:StateRules:XX</c>). Shipped: Massachusetts, whose debt-collection
+    /// regulation (940 CMR 7.04(1)(f)) allows a creditor at most two telephone communications per seven days per debt.
+    /// </summary>
+    public Dictionary<string, StateRules> StateRules { get; init; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["MA"] = new StateRules { MaxCallAttemptsPerDebt = 2, CallWindowDays = 7, Source = "940 CMR 7.04(1)(f)" },
+    };
+
+    public RuleSet RuleSetFor(string facility) => FacilityRuleSets.TryGetValue(facility, out var set) ? set : DefaultRuleSet;
+
+    /// <summary>These rules with the state's stricter ones applied (a state can only tighten them), and the call-limit rule code that results.</summary>
+    public (ComplianceRules Rules, string CallLimitRule) ForState(string? state)
+    {
+        if (state is null || !StateRules.TryGetValue(state, out var local)) return (this, "calls.7-in-7");
+        var max = local.MaxCallAttemptsPerDebt is { } m ? Math.Min(m, MaxCallAttemptsPerDebt) : MaxCallAttemptsPerDebt;
+        var window = local.CallWindowDays is { } d ? TimeSpan.FromDays(Math.Max(d, CallWindow.TotalDays)) : CallWindow;
+        var start = local.WindowStart is { } s && s > WindowStart ? s : WindowStart;
+        var end = local.WindowEnd is { } e && e < WindowEnd ? e : WindowEnd;
+        var tighter = max != MaxCallAttemptsPerDebt || window != CallWindow;
+        return (this with { MaxCallAttemptsPerDebt = max, CallWindow = window, WindowStart = start, WindowEnd = end },
+            tighter ? $"calls.state-{state.ToLowerInvariant()}" : "calls.7-in-7");
+    }
+}
+
+/// <summary>Whose rules a facility collects under.</summary>
+public enum RuleSet
+{
+    /// <summary>The hospital collects its own bills: TCPA, 501(r), state law and the engine's own limits.</summary>
+    FirstParty,
+    /// <summary>A collection agency: the above, and Regulation F's validation notice and period.</summary>
+    Agency,
+}
+
+/// <summary>One state's stricter contact rules (any left out keep the defaults).</summary>
+public sealed record StateRules
+{
+    public int? MaxCallAttemptsPerDebt { get; init; }
+    public int? CallWindowDays { get; init; }
+    public TimeOnly? WindowStart { get; init; }
+    public TimeOnly? WindowEnd { get; init; }
+    /// <summary>Where the rule comes from, shown in the reason (e.g. "940 CMR 7.04(1)(f)").</summary>
+    public string? Source { get; init; }
 }

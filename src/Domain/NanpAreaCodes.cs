@@ -90,6 +90,7 @@ public static class NanpAreaCodes
         ["458"] = [Pacific, "America/Boise"], ["541"] = [Pacific, "America/Boise"], // eastern Oregon
         ["605"] = [Central, Mountain],                                              // west river South Dakota
         ["423"] = [Eastern, Central], ["931"] = [Central, Eastern],                 // Tennessee along the line
+        ["865"] = [Eastern],                                                        // Knoxville: east Tennessee
         ["432"] = [Central, Mountain], ["915"] = [Mountain],                        // west Texas, El Paso
         ["928"] = ["America/Phoenix", Mountain],                                    // the Navajo Nation keeps daylight time
         ["907"] = ["America/Anchorage", "America/Adak"],                            // the Aleutians

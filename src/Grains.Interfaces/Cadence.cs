@@ -84,6 +84,8 @@ public sealed record GuarantorContactSummary
     [Id(2)] public bool OnHold { get; init; }
     /// <summary>ISO 639-1: which worklist queue (by language) the person's accounts go to.</summary>
     [Id(3)] public string PreferredLanguage { get; init; } = Domain.Languages.Default;
+    /// <summary>The hold a recorded representative answers (contact goes to them despite it), if any.</summary>
+    [Id(4)] public Domain.Compliance.HoldReason? HoldAnsweredByRepresentative { get; init; }
 }
 
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>

@@ -191,8 +191,10 @@ public sealed class GuarantorGrain(
     {
         Registered = guarantor.State.IsRegistered,
         PreferredChannel = guarantor.State.Profile?.PreferredChannel ?? ContactChannel.Mail,
-        OnHold = guarantor.State.Holds.Any(h => h.IsActive),
+        // A hold the representative answers (attorney, deceased) does not pause the cadence: contact goes to them.
+        OnHold = guarantor.State.Holds.Any(h => h.IsActive && !(guarantor.State.Representative is { } r && h.Reason == ComplianceGate.CoveredHold(r.Kind))),
         PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
+        HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
     });
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
@@ -304,11 +306,13 @@ public sealed class GuarantorGrain(
         // Already opted out: record the repeat as evidence, but the one confirmation was for the first revocation.
         var alreadyOptedOut = GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(channel, out var current)
                               && current.Status == ConsentStatus.OptedOut;
-        guarantor.State.ConsentHistory.Add(new ChannelConsent
-        {
-            Channel = channel, Status = ConsentStatus.OptedOut, Source = $"{channel} reply \"{(keyword.Length > 20 ? keyword[..20] : keyword)}\"",
-            RecordedAt = now, RecordedBy = CallerContext.Current.Actor,
-        });
+        // The channel it came by, and every channel it names ("stop calling me" closes calls as well as texts).
+        foreach (var closed in ReplyKeywords.ChannelsRevoked(reply.Text, reply.Channel))
+            guarantor.State.ConsentHistory.Add(new ChannelConsent
+            {
+                Channel = closed, Status = ConsentStatus.OptedOut, Source = $"{channel} reply \"{(keyword.Length > 20 ? keyword[..20] : keyword)}\"",
+                RecordedAt = now, RecordedBy = CallerContext.Current.Actor,
+            });
         await PersistAsync();
 
         var confirmed = false;

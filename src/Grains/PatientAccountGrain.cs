@@ -383,12 +383,16 @@ public sealed partial class PatientAccountGrain(
             var key = $"financial-assistance/{decision.IdempotencyKey!.Trim()}";
             var failed = (IReadOnlyList<DomainError>)[];
             var owed = Balances.PatientResponsibility;
-            if (decision.Approved == true && (decision.Amount ?? owed) > 0 || State.Entries.Any(e => e.IdempotencyKey == key))
+            var earlier = State.Entries.FirstOrDefault(e => e.IdempotencyKey == key);
+            if (earlier is null && decision.Approved == true && decision.Amount > owed)
+                failed = [DomainError.Invalid("amount", "amount.too-large", $"The discount ({decision.Amount:0.00}) is more than the patient owes ({owed:0.00}).")];
+            else if (earlier is not null || decision.Approved == true && (decision.Amount ?? owed) > 0)
             {
+                // A retry replays the discount first recorded (the balance it defaulted to is gone by now).
                 var posted = await PostAsync(new EntryRequest
                 {
-                    Kind = EntryKind.Adjustment, Category = AdjustmentCategory.Charity, Party = ResponsibleParty.Patient, Amount = decision.Amount ?? owed, ReasonCode = "FAP",
-                    Note = Text.Clean(decision.Note) ?? "Financial assistance approved", IdempotencyKey = key,
+                    Kind = EntryKind.Adjustment, Category = AdjustmentCategory.Charity, Party = ResponsibleParty.Patient, Amount = earlier?.Amount ?? decision.Amount ?? owed, ReasonCode = "FAP",
+                    Note = earlier?.Note ?? Text.Clean(decision.Note) ?? "Financial assistance approved", IdempotencyKey = key,
                 });
                 failed = posted.Errors;
             }
@@ -626,7 +630,7 @@ public sealed partial class PatientAccountGrain(
 
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
         var person = await guarantor.GetContactSummary();
-        var onHold = person.OnHold || State.Holds.Any(h => h.IsActive);
+        var onHold = person.OnHold || State.Holds.Any(h => h.IsActive && h.Reason != person.HoldAnsweredByRepresentative);
         ReverseExtraordinaryActionsOnAssistance(now);
         var scoreBefore = State.Score;
         if (!_scoredWithPosting) await ScoreIfStaleAsync(guarantor, balances, now);

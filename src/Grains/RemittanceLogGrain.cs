@@ -18,6 +18,22 @@ public sealed class RemittanceLogGrain(
         if (index < 0) log.State.Remittances.Add(remittance);
         else log.State.Remittances[index] = log.State.Remittances[index] with { Claims = Merge(log.State.Remittances[index].Claims, remittance.Claims) };
         int added = 0, listed = 0;
+        // An exception whose claim posted on this submission (its account has since been opened, say) is settled:
+        // left open, a supervisor could match it to another account and post the payment twice.
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < log.State.Exceptions.Count; i++)
+        {
+            var open = log.State.Exceptions[i];
+            if (open.RemittanceId != remittance.RemittanceId || open.Status != ExceptionStatus.Open) continue;
+            var slash = open.ExceptionId.LastIndexOf('/');
+            if (!int.TryParse(open.ExceptionId.AsSpan(slash + 1), out var index) || index >= remittance.Claims.Count) continue;
+            if (remittance.Claims[index].Outcome is ClaimPostingStatus.Posted or ClaimPostingStatus.AlreadyPosted)
+                log.State.Exceptions[i] = open with
+                {
+                    Status = ExceptionStatus.Matched, Resolution = "posted to its own account when the file was posted again",
+                    ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
+                };
+        }
         foreach (var exception in exceptions)
         {
             if (log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId)) listed++;

@@ -47,15 +47,15 @@ public sealed class ReplyReviewGrain(
 
         if (decision == ReplyReviewStatus.OptedOut)
         {
-            var channel = review.Channel == ContactChannel.Voice ? ContactChannel.AutomatedVoice : review.Channel;
             foreach (var guarantorId in review.GuarantorIds)
-            {
-                var recorded = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(new ConsentRequest
+                foreach (var channel in Outreach.ReplyKeywords.ChannelsRevoked(review.Text, review.Channel))
                 {
-                    Channel = channel, Status = ConsentStatus.OptedOut, Source = $"reply read by staff ({review.ReceivedAt:yyyy-MM-dd HH:mm} UTC)",
-                });
-                if (!recorded.Succeeded) return Outcome<ReplyReview>.Failure(recorded.Errors);
-            }
+                    var recorded = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(new ConsentRequest
+                    {
+                        Channel = channel, Status = ConsentStatus.OptedOut, Source = $"reply read by staff ({review.ReceivedAt:yyyy-MM-dd HH:mm} UTC)",
+                    });
+                    if (!recorded.Succeeded) return Outcome<ReplyReview>.Failure(recorded.Errors);
+                }
         }
         var resolved = review with { Status = decision, Note = cleaned, ResolvedBy = CallerContext.Current.Actor, ResolvedAt = clock.GetUtcNow() };
         queue.State.Reviews[index] = resolved;

@@ -104,6 +104,9 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
             if (string.IsNullOrEmpty(s.User) != string.IsNullOrEmpty(s.Password))
                 errors.Add($"{P}Smtp:User and {P}Smtp:Password go together: set both or neither.");
             if (s.TimeoutSeconds <= 0) errors.Add($"{P}Smtp:TimeoutSeconds must be positive.");
+            // Real emails carry the opt-out link: it must reach the engine from a patient's mail client.
+            if (Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var linkBase) && linkBase.IsLoopback)
+                errors.Add($"{P}PublicBaseUrl must be the address patients reach the engine at (the opt-out link in every email) when {P}Transports:Email is 'smtp'; it is '{options.PublicBaseUrl}'.");
         }
         if (Is(t.Sms, TransportNames.Webhook)) Webhook(errors, "Sms", options.Webhooks.Sms);
         if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);

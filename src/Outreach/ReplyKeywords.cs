@@ -59,6 +59,22 @@ public static class ReplyKeywords
 
     public static bool IsOptOut(string? text) => Classify(text) == ReplyMeaning.OptOut;
 
+    /// <summary>
+    /// The channels a revocation closes: the one it came by, and those it names ("stop calling me" closes calls too,
+    /// "don't email me" email; "wrong number" closes every channel to that number).
+    /// </summary>
+    public static IReadOnlyList<Domain.ContactChannel> ChannelsRevoked(string? text, Domain.ContactChannel repliedOn)
+    {
+        var channels = new List<Domain.ContactChannel> { repliedOn == Domain.ContactChannel.Voice ? Domain.ContactChannel.AutomatedVoice : repliedOn };
+        var words = Words(text ?? "");
+        var joined = " " + string.Join(' ', words) + " ";
+        if (words.Any(w => w is "CALL" or "CALLS" or "CALLING" or "PHONE" or "LLAMAR" or "LLAMADAS" or "LLAMEN" or "LLAME" or "LLAMARME") || joined.Contains(" WRONG NUMBER ", StringComparison.Ordinal))
+            channels.AddRange([Domain.ContactChannel.Voice, Domain.ContactChannel.AutomatedVoice]);
+        if (joined.Contains(" WRONG NUMBER ", StringComparison.Ordinal)) channels.Add(Domain.ContactChannel.Sms);
+        if (words.Any(w => w is "EMAIL" or "EMAILS" or "EMAILING" or "CORREO" or "CORREOS")) channels.Add(Domain.ContactChannel.Email);
+        return channels.Distinct().ToList();
+    }
+
     public static ReplyMeaning Classify(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return ReplyMeaning.NeedsReview;

@@ -117,6 +117,9 @@ public static class RemittancePosting
     /// </summary>
     private static ClaimPostingPlan PlanReversal(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string prefix)
     {
+        // This reversal already went through (the same file again): it reverses nothing more, whatever posted since.
+        if (ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)))
+            return new ClaimPostingPlan([], null);
         var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
         var postings = ledger
             .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)

@@ -388,6 +388,18 @@ public sealed class RepresentationTests
     }
 
     [Fact]
+    public void Agents_never_call_a_represented_guarantor_s_numbers()
+    {
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], [], Attorney);
+        var call = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent), person,
+            new DebtFacts([], 500m, null, null), new ComplianceRules(), ComplianceGateTests.Now);
+        Assert.Equal("represented.call-representative", call.Rule);
+        // An opt-out the representative made (the email link) is honoured.
+        var optedOut = person with { ConsentHistory = [ComplianceGateTests.Consent(ContactChannel.Email, ConsentStatus.OptedOut, ComplianceGateTests.Now.AddDays(-1))] };
+        Assert.Equal("channel.opted-out", Check(ContactChannel.Email, OutreachAction.EmailReminder, optedOut).Rule);
+    }
+
+    [Fact]
     public void The_hold_the_representation_answers_no_longer_stops_contact_but_other_holds_do()
     {
         var estate = Attorney with { Kind = RepresentativeKind.Estate, Name = "Sam Lopez", Organization = null };

@@ -137,6 +137,8 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
 
         var missingKey = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true });
         Assert.Contains(missingKey.Errors, e => e.Code == "idempotency-key.required");
+        var tooMuch = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 900.00m, IdempotencyKey = "fa-0" });
+        Assert.Contains(tooMuch.Errors, e => e.Code == "amount.too-large");
         var decided = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 400.00m, Note = "FAP tier 2", IdempotencyKey = "fa-1" });
         Assert.True(decided.Succeeded, string.Join("; ", decided.Errors.Select(e => e.Message)));
         var again = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 400.00m, Note = "FAP tier 2", IdempotencyKey = "fa-1" });

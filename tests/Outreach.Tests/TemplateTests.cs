@@ -181,4 +181,13 @@ public sealed class ReplyKeywordTests
     [InlineData("STOP", ReplyMeaning.OptOut)]
     public void Every_reply_is_an_opt_out_an_acknowledgement_or_goes_to_a_person(string reply, ReplyMeaning meaning) =>
         Assert.Equal(meaning, ReplyKeywords.Classify(reply));
+
+    [Fact]
+    public void A_revocation_closes_the_channels_it_names_as_well_as_the_one_it_came_by()
+    {
+        Assert.Equal([ContactChannel.Sms], ReplyKeywords.ChannelsRevoked("STOP", ContactChannel.Sms));
+        Assert.Equal([ContactChannel.Sms, ContactChannel.Voice, ContactChannel.AutomatedVoice], ReplyKeywords.ChannelsRevoked("please stop calling me", ContactChannel.Sms));
+        Assert.Equal([ContactChannel.Sms, ContactChannel.Email], ReplyKeywords.ChannelsRevoked("don't email me", ContactChannel.Sms));
+        Assert.Equal([ContactChannel.Sms, ContactChannel.Voice, ContactChannel.AutomatedVoice], ReplyKeywords.ChannelsRevoked("wrong number", ContactChannel.Sms));
+    }
 }

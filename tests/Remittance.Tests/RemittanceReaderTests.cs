@@ -269,6 +269,22 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_reversal_sent_again_reverses_nothing_more_even_after_a_new_payment_of_the_claim()
+    {
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+        var reversal = Remittance835Reader.Read(Reversal(Fixtures.TwoClaims, "-600.00")).Single();
+        Fixtures.Apply(ledger, RemittancePosting.Plan(reversal, reversal.Claims[0], ledger).Entries);
+        // The corrected claim is paid again by a later remittance...
+        var corrected = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("000000123", "000000300").Replace("EFT-778899", "EFT-CORRECTED")).Single();
+        Fixtures.Apply(ledger, RemittancePosting.Plan(corrected, corrected.Claims[0], ledger).Entries);
+        var paid = ledger.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount) - ledger.Where(e => e.Kind == EntryKind.Reversal).Count(e => ledger.Any(x => x.EntryId == e.ReversesEntryId && x.Kind == EntryKind.InsurancePayment)) * 600m;
+
+        // ...and the reversal file arrives again: it must not reverse the corrected payment.
+        Assert.Empty(RemittancePosting.Plan(reversal, reversal.Claims[0], ledger).Entries);
+        Assert.Equal(600m, paid);
+    }
+
+    [Fact]
     public void A_predetermination_moves_no_money()
     {
         var text = Fixtures.TwoClaims.Replace("CLP*A1002*1*100.00*50.00", "CLP*A1002*25*100.00*0.00").Replace("BPR*I*640.00", "BPR*I*590.00");

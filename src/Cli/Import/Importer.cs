@@ -127,7 +127,7 @@ public sealed class Importer : IDisposable
             await RunWithPlainProgressAsync(ReadAsync, clock);
         // The history of every account the file touched has posted: its cadence starts from the state it left.
         if (_options.Kind == ImportKind.Transactions && _fatal is null)
-            await Parallel.ForEachAsync(_touched.Keys, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
+            await Parallel.ForEachAsync(_touched.Where(t => t.Value == 0).Select(t => t.Key), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
             {
                 try
                 {
@@ -195,6 +195,12 @@ public sealed class Importer : IDisposable
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // A worker that dies must not leave the reader blocked on its queue: stop everything and say why.
+            _fatal ??= $"the import stopped: {e.Message}";
+            await stop.CancelAsync();
+        }
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _touched = new(StringComparer.Ordinal);
@@ -223,6 +229,8 @@ public sealed class Importer : IDisposable
                 Interlocked.Increment(ref _already);
                 break;
             default:
+                // An account with a refused row is not settled: its history is incomplete (it settles itself a day later).
+                if (_options.Kind == ImportKind.Transactions) _touched[row.Path] = 1;
                 Fail([.. answer.Problems.Select(p => new RowError(row.Row, ImportSchema.ColumnFor(p.Field, row), p.Message))]);
                 break;
         }

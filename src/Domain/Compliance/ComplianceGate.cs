@@ -74,8 +74,13 @@ public static class ComplianceGate
                 return GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls; contact goes to the representative by mail, email or an agent's call.");
             if (request.Action == OutreachAction.OptOutConfirmation)
                 return CheckOptOutConfirmation(person, GuarantorRules.CurrentConsents(person.ConsentHistory), rules, now);
-            var covered = representative.Kind == RepresentativeKind.Attorney ? HoldReason.Attorney : HoldReason.Deceased;
-            return Check(request, new PersonFacts(GuarantorRules.ContactProfile(person.Profile, representative), [], person.Holds.Where(h => h.Reason != covered).ToList(), person.History),
+            // An agent's call is placed from the guarantor's numbers (call tasks, the worklist, the console): never while
+            // represented. A call to the representative is made from their details and logged (a fact) afterwards.
+            if (request.Channel is ContactChannel.Voice && request.Initiator is ContactInitiator.Agent or ContactInitiator.Engine)
+                return GateDecision.Deny("represented.call-representative", $"The guarantor is represented ({Describe(representative.Kind)}): do not call the guarantor; call the representative recorded on the guarantor.");
+            var covered = CoveredHold(representative.Kind);
+            // Consent decisions recorded while represented (an opt-out link the representative used) are honoured.
+            return Check(request, new PersonFacts(GuarantorRules.ContactProfile(person.Profile, representative), person.ConsentHistory, person.Holds.Where(h => h.Reason != covered).ToList(), person.History),
                 debt with { Holds = debt.Holds.Where(h => h.Reason != covered).ToList() }, rules, now);
         }
 
@@ -169,6 +174,9 @@ public static class ComplianceGate
         }
         return notBefore is { } t ? GateDecision.Defer(rule, reason, t) : GateDecision.Allowed;
     }
+
+    /// <summary>The hold a representation answers: contact goes to the representative despite it.</summary>
+    public static HoldReason CoveredHold(RepresentativeKind kind) => kind == RepresentativeKind.Attorney ? HoldReason.Attorney : HoldReason.Deceased;
 
     public static bool IsExtraordinaryAction(OutreachAction action) => action is OutreachAction.AgencyPlacement or OutreachAction.CreditReporting;
 

@@ -16,7 +16,7 @@ public static class GuarantorEndpoints
             .WithSummary("Read a guarantor, their consents and their accounts.");
         group.MapPost("/{guarantorId}/consents", RecordConsent).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a consent or opt-out for a contact channel, with its source.");
-        group.MapPut("/{guarantorId}/representative", SetRepresentative).RequireAuthorization(Policies.WorkAccounts)
+        group.MapPut("/{guarantorId}/representative", SetRepresentative).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Record who speaks for the guarantor: kind attorney (contact goes to the attorney, never the patient) or estate (the executor of a guarantor who died), with name, organization, mailing address, phone, email. Texts and automated calls stop; letters, emails and agents' calls go to the representative.");
         group.MapPost("/{guarantorId}/representative/end", EndRepresentation).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("End the representation, with a note saying why: contact goes to the guarantor again, as the rules allow.");

@@ -50,7 +50,7 @@ public static class PlacementEndpoints
         {
             var guarantor = await grains.GetGrain<IGuarantorGrain>(p.GuarantorId).Get();
             var profile = guarantor?.Profile;
-            var phone = profile is { Phones.Count: > 0 } ? profile.Phones[0].Number : null;
+            var phone = profile?.Phones.FirstOrDefault(p => p.MayBeCalled)?.Number; // never a workplace that forbids calls
             string?[] row =
             [
                 p.Account.Facility, p.Account.AccountNumber, p.GuarantorId, profile?.LastName, profile?.FirstName, profile?.Address.Line1, profile?.Address.Line2,

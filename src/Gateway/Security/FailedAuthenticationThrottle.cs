@@ -55,5 +55,14 @@ public sealed class FailedAuthenticationThrottle(EngineSettings settings, TimePr
                     _tallies.TryRemove(key, out _);
     }
 
-    private static string Key(IPAddress? address) => (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown";
+    /// <summary>An IPv4 address, or an IPv6 address's /64 (one subscriber gets a whole /64: rotating within it is one client).</summary>
+    private static string Key(IPAddress? address)
+    {
+        if (address is null) return "unknown";
+        if (address.IsIPv4MappedToIPv6) return address.MapToIPv4().ToString();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 }

@@ -200,7 +200,7 @@ public sealed class WebhookTargets
 
     // :: and ::1, IPv4-compatible (::/96), discard-only, Teredo, ORCHIDv2, documentation; the rest is judged above.
     private static readonly (IPAddress Network, int Prefix)[] ReservedV6 = Ranges(
-        "::/96", "100::/64", "2001::/32", "2001:20::/28", "2001:db8::/32", "3fff::/20", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
+        "::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:20::/28", "2001:db8::/32", "3fff::/20", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8");
 
     private static (IPAddress, int)[] Ranges(params string[] cidrs) => cidrs.Select(c =>
     {

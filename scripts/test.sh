@@ -33,5 +33,10 @@ awk '/(Passed|Failed)! +- +Failed:/ {
         found = 1
      }
      END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+# A build error leaves some projects untested: the count above would look clean, so say so.
+if [ "$status" -ne 0 ]; then
+    errors=$(grep -cE ': error [A-Z]+[0-9]+:' "$log" || true)
+    echo "test.sh: dotnet test exited with $status ($errors build error line(s); a project that did not build ran no tests): not green" >&2
+fi
 rm -f "$log"
 exit "$status"

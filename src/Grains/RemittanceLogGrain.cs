@@ -23,12 +23,12 @@ public sealed class RemittanceLogGrain(
         var now = clock.GetUtcNow();
         for (var i = 0; i < log.State.Exceptions.Count; i++)
         {
-            var open = log.State.Exceptions[i];
-            if (open.RemittanceId != remittance.RemittanceId || open.Status != ExceptionStatus.Open) continue;
-            var slash = open.ExceptionId.LastIndexOf('/');
-            if (!int.TryParse(open.ExceptionId.AsSpan(slash + 1), out var index) || index >= remittance.Claims.Count) continue;
-            if (remittance.Claims[index].Outcome is ClaimPostingStatus.Posted or ClaimPostingStatus.AlreadyPosted)
-                log.State.Exceptions[i] = open with
+            var waiting = log.State.Exceptions[i];
+            if (waiting.RemittanceId != remittance.RemittanceId || waiting.Status != ExceptionStatus.Open) continue;
+            var slash = waiting.ExceptionId.LastIndexOf('/');
+            if (!int.TryParse(waiting.ExceptionId.AsSpan(slash + 1), out var claimIndex) || claimIndex >= remittance.Claims.Count) continue;
+            if (remittance.Claims[claimIndex].Outcome is ClaimPostingStatus.Posted or ClaimPostingStatus.AlreadyPosted)
+                log.State.Exceptions[i] = waiting with
                 {
                     Status = ExceptionStatus.Matched, Resolution = "posted to its own account when the file was posted again",
                     ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,

@@ -204,3 +204,22 @@ public sealed record AccountScoringHistory
     [Id(6)] public IReadOnlyList<Domain.Arrangements.PromiseToPay> Promises { get; init; } = [];
     [Id(7)] public IReadOnlyList<Domain.Arrangements.PaymentPlan> Plans { get; init; } = [];
 }
+
+/// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>
+[GenerateSerializer, Immutable, Alias("collections.VersionOutcome")]
+public sealed record VersionOutcome(
+    [property: Id(0)] string Version, [property: Id(1)] string Role, [property: Id(2)] int AccountsScored, [property: Id(3)] double MeanProbability,
+    [property: Id(4)] decimal PatientBalance, [property: Id(5)] decimal Collected, [property: Id(6)] int WindowsEnded,
+    [property: Id(7)] double? PredictedRate, [property: Id(8)] double? ObservedRate, [property: Id(9)] double? Auc);
+
+/// <summary>
+/// Champion, challenger and earlier versions compared on real accounts: what each predicted and what the accounts
+/// paid (the score-outcome projection). Stateless: any silo answers.
+/// </summary>
+[Alias("collections.IModelComparisonGrain")]
+public interface IModelComparisonGrain : IGrainWithIntegerKey
+{
+    /// <summary><paramref name="paidShare"/>: the share of the balance that counts as "paid" for the observed rate (0.5 by default).</summary>
+    [Alias("Compare")]
+    Task<IReadOnlyList<VersionOutcome>> Compare(decimal paidShare);
+}

@@ -141,38 +141,11 @@ public static partial class ModelEndpoints
         }
     }
 
-    /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>
-    public sealed record VersionOutcome(
-        string Version, string Role, int AccountsScored, double MeanProbability, decimal PatientBalance, decimal Collected,
-        int WindowsEnded, double? PredictedRate, double? ObservedRate, double? Auc);
-
-    private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, ScoreOutcomeLog outcomes, TimeProvider clock, decimal? paidShare, HttpContext http)
+    private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, decimal? paidShare, HttpContext http)
     {
         // Totals over every scored account, no person shown: one event for the read.
         await http.AuditShownAsync("model.comparison.read", [("score-outcomes", "*")]);
-        var view = await Registry(grains).Get();
-        var share = paidShare is > 0 and <= 1 ? paidShare.Value : 0.5m;
-        var now = clock.GetUtcNow();
-        var result = new List<VersionOutcome>();
-        foreach (var version in view.Versions)
-        {
-            var rows = await outcomes.ReadAsync(version.Version);
-            if (rows.Count == 0 && view.Assignment.Champion != version.Version && view.Assignment.Challenger != version.Version) continue;
-            var ended = rows.Where(r => r.WindowEndsAt <= now).ToList();
-            var labels = ended.Select(r => r.CollectedCents >= (long)Math.Ceiling(r.PatientBalanceCents * (double)share)).ToList();
-            result.Add(new VersionOutcome(
-                version.Version,
-                view.Assignment.Champion == version.Version ? "champion" : view.Assignment.Challenger == version.Version ? "challenger" : "earlier",
-                rows.Count,
-                rows.Count == 0 ? 0 : rows.Average(r => r.Probability),
-                rows.Sum(r => r.PatientBalanceCents) / 100m,
-                rows.Sum(r => r.CollectedCents) / 100m,
-                ended.Count,
-                ended.Count == 0 ? null : ended.Average(r => r.Probability),
-                ended.Count == 0 ? null : labels.Count(l => l) / (double)ended.Count,
-                Metrics.Auc(ended.Select(r => r.Probability).ToList(), labels) is var auc && !double.IsNaN(auc) ? auc : null));
-        }
-        return TypedResults.Ok<IReadOnlyList<VersionOutcome>>(result);
+        return TypedResults.Ok(await grains.GetGrain<IModelComparisonGrain>(0).Compare(paidShare ?? 0.5m));
     }
 
     /// <summary>

@@ -55,7 +55,6 @@ public static class GatewayExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
-        services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();

@@ -246,8 +246,10 @@ public static class CliApp
                 throw new CliInputException($"--key-file {keyFile}: {e.Message}");
             }
         }
-        return Environment.GetEnvironmentVariable("COLLECTIONS_API_KEY") is { Length: > 0 } env
-            ? env.Trim()
-            : throw new CliInputException("no API key: pass --key, --key-file or set COLLECTIONS_API_KEY");
+        if (Environment.GetEnvironmentVariable("COLLECTIONS_API_KEY") is { Length: > 0 } env) return env.Trim();
+        // The local engine's own admin key, where `dotnet run --project src/Silo` writes it.
+        var local = Path.Combine("data", "admin-api-key");
+        if (File.Exists(local) && File.ReadAllText(local).Trim() is { Length: > 0 } own) return own;
+        throw new CliInputException("no API key: pass --key, --key-file or set COLLECTIONS_API_KEY (./data/admin-api-key is used when it exists)");
     }
 }

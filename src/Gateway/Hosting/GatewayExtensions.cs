@@ -190,7 +190,7 @@ internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings setting
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (await keys.EnsureAdminKeyAsync(settings.AdminKeyFile, cancellationToken))
-            logger.LogWarning("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
+            logger.LogInformation("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
         else
             logger.LogInformation("Admin API key file: {KeyFile}", settings.AdminKeyFile);
     }

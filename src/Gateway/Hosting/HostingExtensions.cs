@@ -40,6 +40,10 @@ public static class HostingExtensions
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             // Keys for cookies and anti-forgery, which the API does not use.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+            // Orleans warns at every start that the silo runs with workstation GC: the engine chooses it (lower memory
+            // on small machines), so a normal start prints no warning.
+            .Filter.ByExcluding(e => e.Properties.TryGetValue("EventId", out var id) && id is StructureValue s
+                                     && s.Properties.Any(p => p.Name == "Id" && p.Value is ScalarValue { Value: 100405 }))
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Process", processName)
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
@@ -47,9 +51,15 @@ public static class HostingExtensions
                 rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true));
     }
 
+    /// <summary>
+    /// One line per request, at Debug for answers that went well (an import makes tens of thousands), Information for
+    /// refusals (4xx) and Error for failures (5xx). <c>--Serilog:MinimumLevel:Default Debug</c> shows them all.
+    /// </summary>
     public static void UseCollectionsRequestLogging(this WebApplication app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.GetLevel = (http, _, error) => error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : http.Response.StatusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug;
             options.MessageTemplate = "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode} in {Elapsed:0.0} ms";
             options.GetMessageTemplateProperties = (context, _, elapsed, status) =>
             [

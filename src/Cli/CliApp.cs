@@ -22,6 +22,15 @@ public static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
+            // A mistyped command says so, with the nearest one, rather than "Required command was not provided".
+            var unknown = parsed.UnmatchedTokens.FirstOrDefault(a => !a.StartsWith('-'));
+            var command = parsed.CommandResult.Command;
+            if (unknown is not null && command.Subcommands.Count > 0 && command.Subcommands.All(c => c.Name != unknown && !c.Aliases.Contains(unknown)))
+            {
+                var nearest = command.Subcommands.Select(c => c.Name).MinBy(name => Distance(name, unknown));
+                await error.WriteLineAsync($"collections: '{unknown}' is not a command{(nearest is not null && Distance(nearest, unknown) <= Math.Max(2, unknown.Length / 3) ? $"; did you mean '{nearest}'?" : "")} (commands: {string.Join(", ", command.Subcommands.Select(c => c.Name))})");
+                return BadInput;
+            }
             var first = parsed.Errors[0];
             await error.WriteLineAsync($"collections: {first.Message.ReplaceLineEndings(" ")}{(parsed.Errors.Count > 1 ? $" (and {parsed.Errors.Count - 1} more)" : "")} (see --help)");
             return BadInput;
@@ -161,8 +170,9 @@ public static class CliApp
                 await error.WriteLineAsync(parse.GetValue(errors) is { } path ? $"(every problem is in {path})" : $"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
             await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} addresses without a ZIP flagged for review");
             await output.WriteLineAsync($"claims: {s.Claims:N0} read, {s.AccountsOpened:N0} accounts opened, {s.AccountsPresent:N0} already present, {s.ClaimsFailed:N0} failed");
-            await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read, {s.EntriesPosted:N0} entries posted, {s.EntriesPresent:N0} already present, "
-                                        + $"{s.RowsWithoutEntry:N0} rows with no entry of their own, {s.TransactionRowsFailed:N0} rows failed");
+            await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read: {s.TransactionRowsPosted:N0} posted, {s.TransactionRowsPresent:N0} already present, "
+                                        + $"{s.RowsWithoutEntry:N0} with no entry of their own (a TRANSFEROUT, a zero amount), {s.TransactionRowsFailed:N0} failed; "
+                                        + $"{s.EntriesPosted:N0} ledger entries posted, {s.EntriesPresent:N0} already present");
             await output.WriteLineAsync($"verified: {s.AccountsVerified:N0} accounts read back, {s.AccountsVerified - s.AccountsDiffering:N0} equal to claims.csv's outstanding amounts, {s.AccountsDiffering:N0} differ, {s.AccountsNotChecked:N0} not checked (nothing posted to them)");
             await output.WriteLineAsync($"synthea: {s.Rows:N0} rows in {s.Elapsed.TotalSeconds:N1} s ({s.RowsPerSecond:N0} rows/s; verification {s.VerifyElapsed.TotalSeconds:N1} s)");
             return s.Clean ? 0 : 1;
@@ -229,6 +239,24 @@ public static class CliApp
             return summary.Failed > 0 ? 1 : 0;
         });
         return command;
+    }
+
+    /// <summary>Edit distance between two words (insertions, deletions, substitutions).</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
     }
 
     internal static string ResolveKey(string? key, string? keyFile)

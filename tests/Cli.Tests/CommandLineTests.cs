@@ -72,3 +72,26 @@ public class CommandLineTests
         }
     }
 }
+
+public class CommandSuggestionTests
+{
+    [Fact]
+    public async Task A_mistyped_command_is_named_with_the_nearest_one_and_exit_code_2()
+    {
+        var (exit, output, error) = await Cli.Run("simulat", "--days", "3");
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith("collections: 'simulat' is not a command; did you mean 'simulate'?", error.TrimEnd(), StringComparison.Ordinal);
+    }
+}
+
+public class SubcommandSuggestionTests
+{
+    [Fact]
+    public async Task A_mistyped_subcommand_is_named_against_its_own_command()
+    {
+        var (exit, _, error) = await Cli.Run("remit", "chek", "file.835", "--facility", "MAIN");
+        Assert.Equal(2, exit);
+        Assert.StartsWith("collections: 'chek' is not a command; did you mean 'check'?", error.TrimEnd(), StringComparison.Ordinal);
+    }
+}

@@ -64,7 +64,7 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
         Assert.True(first.Code == 1, first.Output + first.Error); // the two deliberately bad rows
         Assert.Contains("patients: 5 read, 4 loaded, 0 already present, 1 failed; 1 deceased holds placed", first.Output, StringComparison.Ordinal);
         Assert.Contains("claims: 7 read, 7 accounts opened, 0 already present, 0 failed", first.Output, StringComparison.Ordinal);
-        Assert.Contains("claims_transactions: 34 rows read, 30 entries posted, 0 already present, 5 rows with no entry of their own, 1 rows failed", first.Output, StringComparison.Ordinal);
+        Assert.Contains("claims_transactions: 34 rows read: 28 posted, 0 already present, 5 with no entry of their own (a TRANSFEROUT, a zero amount), 1 failed; 30 ledger entries posted, 0 already present", first.Output, StringComparison.Ordinal);
         Assert.Contains("verified: 7 accounts read back, 7 equal to claims.csv's outstanding amounts, 0 differ", first.Output, StringComparison.Ordinal);
         Assert.Equal([("patients.csv", "6", "BIRTHDATE"), ("claims_transactions.csv", "14", "CLAIMID")], first.Errors.Select(e => (e[0], e[1], e[2])));
         Assert.Contains("claims_transactions.csv row 14, column CLAIMID: no claim", first.Error, StringComparison.Ordinal);
@@ -101,7 +101,7 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
         Assert.Equal(1, second.Code);
         Assert.Contains("patients: 5 read, 0 loaded, 4 already present, 1 failed; 0 deceased holds placed", second.Output, StringComparison.Ordinal);
         Assert.Contains("claims: 7 read, 0 accounts opened, 7 already present, 0 failed", second.Output, StringComparison.Ordinal);
-        Assert.Contains("claims_transactions: 34 rows read, 0 entries posted, 30 already present, 5 rows with no entry of their own, 1 rows failed", second.Output, StringComparison.Ordinal);
+        Assert.Contains("claims_transactions: 34 rows read: 0 posted, 28 already present, 5 with no entry of their own (a TRANSFEROUT, a zero amount), 1 failed; 0 ledger entries posted, 30 already present", second.Output, StringComparison.Ordinal);
         Assert.Contains("7 equal to claims.csv's outstanding amounts, 0 differ", second.Output, StringComparison.Ordinal);
         foreach (var ((claim, organization, insurance, patient), entries) in expected.Zip(ledgers))
         {

@@ -41,6 +41,10 @@ public sealed record SyntheaImportSummary
     public long EntriesPresent { get; init; }
     public long RowsWithoutEntry { get; init; }
     public long TransactionRowsFailed { get; init; }
+    /// <summary>Rows whose entries posted now (a row may make two entries: a copay and its transfer).</summary>
+    public long TransactionRowsPosted { get; init; }
+    /// <summary>Rows whose entries were all there already (a re-run).</summary>
+    public long TransactionRowsPresent { get; init; }
     public long AccountsVerified { get; init; }
     public long AccountsDiffering { get; init; }
     /// <summary>Accounts with nothing posted to them: not compared with claims.csv.</summary>
@@ -80,7 +84,7 @@ public sealed class SyntheaImporter : IDisposable
     private long _errorCount;
     private long _patients, _guarantorsLoaded, _guarantorsPresent, _patientsFailed, _holds;
     private long _claims, _accountsOpened, _accountsPresent, _claimsFailed;
-    private long _txRows, _entriesPosted, _entriesPresent, _withoutEntry, _txFailed;
+    private long _txRows, _entriesPosted, _entriesPresent, _withoutEntry, _txFailed, _rowsPosted, _rowsPresent;
     private long _verified, _differing, _notChecked, _addressesForReview;
     private long _payerRows, _encounterRows;
 
@@ -140,7 +144,7 @@ public sealed class SyntheaImporter : IDisposable
                 Patients = _patients, GuarantorsLoaded = _guarantorsLoaded, GuarantorsPresent = _guarantorsPresent, PatientsFailed = _patientsFailed,
                 DeceasedHoldsPlaced = _holds, Claims = _claims, AccountsOpened = _accountsOpened, AccountsPresent = _accountsPresent,
                 ClaimsFailed = _claimsFailed, TransactionRows = _txRows, EntriesPosted = _entriesPosted, EntriesPresent = _entriesPresent,
-                RowsWithoutEntry = _withoutEntry, TransactionRowsFailed = _txFailed, AccountsVerified = _verified, AccountsDiffering = _differing, AccountsNotChecked = _notChecked, AddressesForReview = _addressesForReview,
+                RowsWithoutEntry = _withoutEntry, TransactionRowsFailed = _txFailed, TransactionRowsPosted = _rowsPosted, TransactionRowsPresent = _rowsPresent, AccountsVerified = _verified, AccountsDiffering = _differing, AccountsNotChecked = _notChecked, AddressesForReview = _addressesForReview,
                 PayerRows = _payerRows, EncounterRows = _encounterRows, Elapsed = clock.Elapsed, VerifyElapsed = verifyElapsed,
             };
         }
@@ -314,7 +318,6 @@ public sealed class SyntheaImporter : IDisposable
         var claim = new AccountPlan(account.ClaimRow, account.ClaimId, account.PatientId, account.Facility, account.ClaimId, new JsonObject(),
             account.PrimaryPayer, account.SecondaryPayer, default);
         var plan = ClaimLedgerPlanner.Plan(claim, group.Rows, now);
-        Interlocked.Add(ref _withoutEntry, plan.RowsWithoutEntry);
         if (plan.Errors.Count > 0)
         {
             // A claim posts whole or not at all: half a claim (a payment without its charge) would be a false balance.
@@ -342,6 +345,14 @@ public sealed class SyntheaImporter : IDisposable
         var replayed = answer.Body.TryGetProperty("replayed", out var r) ? r.GetInt32() : 0;
         Interlocked.Add(ref _entriesPosted, plan.Entries.Count - replayed);
         Interlocked.Add(ref _entriesPresent, replayed);
+        // Rows, so the summary adds up: every row of the claim is posted, already present, or has no entry of its own.
+        var replays = answer.Body.TryGetProperty("entries", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(e => e.TryGetProperty("replayed", out var x) && x.GetBoolean()).ToList()
+            : plan.Entries.Select(_ => answer.Outcome == ImportOutcome.AlreadyPresent).ToList();
+        var rows = plan.Entries.Select((e, i) => (e.Row, Replay: i < replays.Count && replays[i])).GroupBy(x => x.Row).ToList();
+        Interlocked.Add(ref _rowsPosted, rows.Count(g => g.Any(x => !x.Replay)));
+        Interlocked.Add(ref _rowsPresent, rows.Count(g => g.All(x => x.Replay)));
+        Interlocked.Add(ref _withoutEntry, group.Rows.Count - rows.Count);
         staging.RecordLedger(account.ClaimId, plan.Balances, 0);
     }
 

@@ -170,27 +170,14 @@ public static partial class GuarantorRules
             errors.Invalid("dateOfBirth", "date.too-old", "The date of birth must not be before 1890.");
 
         var address = details.Address;
-        if (address is null)
-            errors.Invalid("address", "address.required", "A mailing address is required.");
-        else
-        {
-            Text.Require(address.Line1, "address.line1", MaxNameLength, errors);
-            Text.Check(address.Line2, "address.line2", MaxNameLength, errors);
-            Text.Require(address.City, "address.city", MaxNameLength, errors);
-            if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
-                errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
-            // A missing ZIP leaves the address incomplete (flagged for review), never the person unregistered; a ZIP
-            // given must be a ZIP.
-            if (!string.IsNullOrWhiteSpace(address.Zip) && !ZipPattern().IsMatch(address.Zip.Trim()))
-                errors.Invalid("address.zip", "zip.invalid", "The ZIP code must be 5 digits or ZIP+4 (12345-6789); leave it out when it is not known.");
-        }
+        // A missing ZIP leaves the address incomplete (flagged for review), never the person unregistered.
+        CheckAddress(address, "A mailing address is required.", zipRequired: false, errors);
 
         var phones = new List<PhoneNumber>();
         foreach (var (phone, i) in (details.Phones ?? []).Select((p, i) => (p, i)))
         {
-            var digits = new string((phone?.Number ?? "").Where(char.IsAsciiDigit).ToArray());
-            if (digits.Length == 11 && digits[0] == '1') digits = digits[1..];
-            if (digits.Length != 10 || digits[0] is '0' or '1')
+            var digits = PhoneDigits(phone?.Number);
+            if (!IsPhone(digits))
                 errors.Invalid($"phones[{i}].number", "phone.invalid", "A phone number must be a 10-digit US number.");
             if (phone?.Type is null)
                 errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
@@ -229,14 +216,7 @@ public static partial class GuarantorRules
             FirstName = details.FirstName!.Trim(),
             LastName = details.LastName!.Trim(),
             DateOfBirth = details.DateOfBirth!.Value,
-            Address = new PostalAddress
-            {
-                Line1 = address!.Line1!.Trim(),
-                Line2 = Text.Clean(address.Line2),
-                City = address.City!.Trim(),
-                State = address.State!.Trim().ToUpperInvariant(),
-                Zip = Text.Clean(address.Zip) ?? "",
-            },
+            Address = Normalized(address!),
             Phones = phones,
             Email = email,
             PreferredChannel = preferred,
@@ -246,6 +226,41 @@ public static partial class GuarantorRules
         return (profile, []);
     }
 
+    /// <summary>A mailing address's checks: line 1, city, a US state; the ZIP when required, and its form when given.</summary>
+    private static void CheckAddress(PostalAddress? address, string requiredMessage, bool zipRequired, ErrorList errors)
+    {
+        if (address is null)
+        {
+            errors.Invalid("address", "address.required", requiredMessage);
+            return;
+        }
+        Text.Require(address.Line1, "address.line1", MaxNameLength, errors);
+        Text.Check(address.Line2, "address.line2", MaxNameLength, errors);
+        Text.Require(address.City, "address.city", MaxNameLength, errors);
+        if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
+            errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
+        if (string.IsNullOrWhiteSpace(address.Zip) ? zipRequired : !ZipPattern().IsMatch(address.Zip.Trim()))
+            errors.Invalid("address.zip", "zip.invalid", zipRequired
+                ? "The ZIP code must be 5 digits or ZIP+4 (12345-6789)."
+                : "The ZIP code must be 5 digits or ZIP+4 (12345-6789); leave it out when it is not known.");
+    }
+
+    /// <summary>A checked address, trimmed, its state in capitals (no ZIP: empty).</summary>
+    private static PostalAddress Normalized(PostalAddress address) => new()
+    {
+        Line1 = address.Line1!.Trim(), Line2 = Text.Clean(address.Line2), City = address.City!.Trim(),
+        State = address.State!.Trim().ToUpperInvariant(), Zip = Text.Clean(address.Zip) ?? "",
+    };
+
+    /// <summary>A US number as its ten digits (a leading country code 1 dropped).</summary>
+    private static string PhoneDigits(string? number)
+    {
+        var digits = new string((number ?? "").Where(char.IsAsciiDigit).ToArray());
+        return digits.Length == 11 && digits[0] == '1' ? digits[1..] : digits;
+    }
+
+    private static bool IsPhone(string digits) => digits.Length == 10 && digits[0] is not ('0' or '1');
+
     /// <summary>Checks a representative's details: a name and a complete mailing address, and a phone or email if given.</summary>
     public static (Representative? Representative, IReadOnlyList<DomainError> Errors) ValidateRepresentative(RepresentativeDetails details, string recordedBy, DateTimeOffset now)
     {
@@ -254,23 +269,12 @@ public static partial class GuarantorRules
         Text.Require(details.Name, "name", MaxNameLength, errors);
         Text.Check(details.Organization, "organization", MaxNameLength, errors);
         var address = details.Address;
-        if (address is null) errors.Invalid("address", "address.required", "The representative's mailing address is required: letters go there.");
-        else
-        {
-            Text.Require(address.Line1, "address.line1", MaxNameLength, errors);
-            Text.Check(address.Line2, "address.line2", MaxNameLength, errors);
-            Text.Require(address.City, "address.city", MaxNameLength, errors);
-            if (address.State is null || !UsTimeZones.IsKnownState(address.State.Trim().ToUpperInvariant()))
-                errors.Invalid("address.state", "state.invalid", "The state must be a two-letter US state or territory code.");
-            if (address.Zip is null || !ZipPattern().IsMatch(address.Zip.Trim()))
-                errors.Invalid("address.zip", "zip.invalid", "The representative's ZIP code must be 5 digits or ZIP+4 (12345-6789).");
-        }
+        CheckAddress(address, "The representative's mailing address is required: letters go there.", zipRequired: true, errors);
         string? phone = null;
         if (!string.IsNullOrWhiteSpace(details.Phone))
         {
-            phone = new string(details.Phone.Where(char.IsAsciiDigit).ToArray());
-            if (phone.Length == 11 && phone[0] == '1') phone = phone[1..];
-            if (phone.Length != 10 || phone[0] is '0' or '1') errors.Invalid("phone", "phone.invalid", "A phone number must be a 10-digit US number.");
+            phone = PhoneDigits(details.Phone);
+            if (!IsPhone(phone)) errors.Invalid("phone", "phone.invalid", "A phone number must be a 10-digit US number.");
         }
         var email = Text.Clean(details.Email);
         if (email is not null && (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))
@@ -279,11 +283,7 @@ public static partial class GuarantorRules
         return (new Representative
         {
             Kind = details.Kind!.Value, Name = details.Name!.Trim(), Organization = Text.Clean(details.Organization),
-            Address = new PostalAddress
-            {
-                Line1 = address!.Line1!.Trim(), Line2 = Text.Clean(address.Line2), City = address.City!.Trim(),
-                State = address.State!.Trim().ToUpperInvariant(), Zip = address.Zip!.Trim(),
-            },
+            Address = Normalized(address!),
             Phone = phone, Email = email, RecordedAt = now, RecordedBy = recordedBy,
         }, []);
     }

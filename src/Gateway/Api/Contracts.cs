@@ -53,39 +53,17 @@ public sealed record PostBatchBody
 }
 
 /// <summary>One entry of a batch: the fields of a single posting, and its idempotency key.</summary>
-public sealed record BatchEntryBody
+public sealed record BatchEntryBody : PostEntryBody
 {
     public string? IdempotencyKey { get; init; }
-    public EntryKind? Kind { get; init; }
-    public decimal? Amount { get; init; }
-    public DateOnly? EffectiveDate { get; init; }
-    public ResponsibleParty? Party { get; init; }
-    public DateOnly? ServiceDate { get; init; }
-    public string? Code { get; init; }
-    public string? Description { get; init; }
-    public string? Payer { get; init; }
-    public string? ClaimReference { get; init; }
-    public PaymentMethod? Method { get; init; }
-    public string? Reference { get; init; }
-    public AdjustmentCategory? Category { get; init; }
-    public string? ReasonCode { get; init; }
-    public TransferDirection? Direction { get; init; }
-    public string? ReversesEntryId { get; init; }
-    public string? Note { get; init; }
 
-    public EntryRequest ToRequest() => new()
-    {
-        Kind = Kind, Amount = Amount, EffectiveDate = EffectiveDate, Party = Party, ServiceDate = ServiceDate, Code = Code,
-        Description = Description, Payer = Payer, ClaimReference = ClaimReference, Method = Method, Reference = Reference,
-        Category = Category, ReasonCode = ReasonCode, Direction = Direction, ReversesEntryId = ReversesEntryId, Note = Note,
-        IdempotencyKey = IdempotencyKey,
-    };
+    public EntryRequest ToRequest() => ToRequest(IdempotencyKey);
 }
 
 public sealed record PostBatchResponse(IReadOnlyList<PostingResponse> Entries, int Posted, int Replayed, BalancesResponse Balances);
 
 /// <summary>Post one ledger entry; which fields apply depends on <see cref="Kind"/>. The idempotency key comes in the header.</summary>
-public sealed record PostEntryBody
+public record PostEntryBody
 {
     public EntryKind? Kind { get; init; }
     public decimal? Amount { get; init; }

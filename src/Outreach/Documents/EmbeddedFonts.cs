@@ -8,14 +8,14 @@ namespace Collections.Outreach;
 /// </summary>
 internal static class EmbeddedFonts
 {
-    private static readonly Lazy<SKTypeface> RegularFace = new(() => Load("DejaVuSans"));
-    private static readonly Lazy<SKTypeface> BoldFace = new(() => Load("DejaVuSans-Bold"));
+    private static readonly Lazy<byte[]> RegularBytes = new(() => Bytes("DejaVuSans"));
+    private static readonly Lazy<byte[]> BoldBytes = new(() => Bytes("DejaVuSans-Bold"));
+    private static readonly Lazy<SKTypeface> RegularFace = new(() => Load(RegularBytes.Value, "DejaVuSans"));
+    private static readonly Lazy<SKTypeface> BoldFace = new(() => Load(BoldBytes.Value, "DejaVuSans-Bold"));
 
     public static SKTypeface Regular => RegularFace.Value;
     public static SKTypeface Bold => BoldFace.Value;
 
-    private static readonly Lazy<byte[]> RegularBytes = new(() => Bytes("DejaVuSans"));
-    private static readonly Lazy<byte[]> BoldBytes = new(() => Bytes("DejaVuSans-Bold"));
 
     /// <summary>Printable ASCII: always in a subset, so most documents (plain English names and addresses) share one.</summary>
     private static readonly int[] Basic = Enumerable.Range(0x20, 0x5F).ToArray();
@@ -49,13 +49,6 @@ internal static class EmbeddedFonts
         return copy.ToArray();
     }
 
-    private static SKTypeface Load(string face)
-    {
-        var assembly = typeof(EmbeddedFonts).Assembly;
-        // The typeface takes the stream over (and disposes of it when it is done with it).
-        var stream = assembly.GetManifestResourceStream($"fonts/{face}.ttf")
-            ?? throw new InvalidOperationException($"The font {face}.ttf is not embedded in {assembly.GetName().Name}.");
-        return SKTypeface.FromStream(stream)
-            ?? throw new InvalidOperationException($"The embedded font {face}.ttf could not be read.");
-    }
+    private static SKTypeface Load(byte[] bytes, string face) =>
+        SKTypeface.FromData(SKData.CreateCopy(bytes)) ?? throw new InvalidOperationException($"The embedded font {face}.ttf could not be read.");
 }

@@ -62,7 +62,9 @@ foreach (var (name, extra) in Databases())
     var http = new Uri($"http://127.0.0.1:{FreePort()}");
     var app = EngineHost.Build([.. extra, "--data", data, "--urls", http.ToString(), "--silo-port", FreePort().ToString(),
         "--gateway-port", FreePort().ToString(), "--Collections:ServiceId", "bench-" + Guid.NewGuid().ToString("N")[..8],
-        "--Serilog:MinimumLevel:Default", "Warning"]);
+        "--Serilog:MinimumLevel:Default", "Warning",
+        // The bench's webhook receiver listens on this machine: allowed as an administrator allows an on-premise one.
+        "--Collections:Webhooks:AllowedPrivateTargets:0", "127.0.0.1"]);
     await app.StartAsync();
     var grains = app.Services.GetRequiredService<IGrainFactory>();
     using var client = new HttpClient { BaseAddress = http };

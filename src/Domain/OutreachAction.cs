@@ -25,4 +25,6 @@ public enum OutreachAction
     InstallmentReminder,
     /// <summary>The one confirmation text allowed after an SMS opt-out.</summary>
     OptOutConfirmation,
+    /// <summary>A receipt for a card payment the patient (or their autopay) made: a transactional message, not a collection one.</summary>
+    PaymentReceipt,
 }

@@ -21,4 +21,7 @@ public static class StorageNames
     public const string PortfolioRescoreState = "portfolio-rescore";
     public const string WorklistDirectoryState = "worklist-directory";
     public const string ReplyReviewState = "reply-review";
+    public const string PatientPaymentState = "patient-payment";
+    public const string PatientPortalState = "patient-portal";
+    public const string BillingOfficeQueueState = "billing-office-queue";
 }

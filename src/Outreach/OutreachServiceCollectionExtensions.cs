@@ -16,7 +16,14 @@ public static class OutreachServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCollectionsOutreach(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<OutreachOptions>().Bind(configuration.GetSection(OutreachOptions.Section)).ValidateOnStart();
+        services.AddOptions<OutreachOptions>().Bind(configuration.GetSection(OutreachOptions.Section)).ValidateOnStart()
+            // Not set: the links point at the address the engine itself listens on (the local default).
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(configuration[$"{OutreachOptions.Section}:PublicBaseUrl"]) && configuration["urls"] is { Length: > 0 } urls
+                    && urls.Split(';')[0].Trim() is var first && first.StartsWith("http", StringComparison.OrdinalIgnoreCase) && !first.Contains('*', StringComparison.Ordinal) && !first.Contains("+:", StringComparison.Ordinal))
+                    o.PublicBaseUrl = first.TrimEnd('/');
+            });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutreachOptions>, OutreachOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new FacilityDirectory(configuration));
@@ -29,6 +36,9 @@ public static class OutreachServiceCollectionExtensions
         services.TryAddSingleton(sp => new Persistence.SignedLinks(sp.GetRequiredService<Persistence.DatabaseOptions>(), sp.GetRequiredService<TimeProvider>(),
             configuration["Collections:Links:SigningKey"]));
         services.TryAddSingleton<EmailOptOutLinks>();
+        // The self-service page's links in every message, unless Collections:Portal:Enabled is false (then the facility's PayUrl).
+        services.TryAddSingleton(new PortalLinkLifetime(TimeSpan.FromDays(configuration.GetValue("Collections:Portal:LinkLifetimeDays", 90))));
+        if (configuration.GetValue("Collections:Portal:Enabled", true)) services.TryAddSingleton<PayLinks>();
         services.TryAddSingleton<IOutreachService, OutreachService>();
 
         services.AddHttpClient(WebhookTransport.HttpClientName);

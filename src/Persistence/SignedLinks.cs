@@ -43,6 +43,10 @@ public sealed class SignedLinks(DatabaseOptions database, TimeProvider clock, st
         return CryptographicOperations.FixedTimeEquals(expected, presented) ? subject : null;
     }
 
+    /// <summary>The link key's MAC over a purpose and a subject (for codes that carry their own check, e.g. payment links).</summary>
+    public async Task<byte[]> MacAsync(string purpose, string subject, CancellationToken cancellationToken = default) =>
+        Mac(await KeyAsync(cancellationToken), purpose, subject);
+
     private static byte[] Mac(byte[] key, string purpose, string subject) =>
         HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{purpose}\n{subject}"))[..18];
 

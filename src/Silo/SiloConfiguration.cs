@@ -38,6 +38,7 @@ public static class SiloConfiguration
         builder.Services.AddCollectionsWorklist();
         builder.Services.AddCollectionsKpis();
         builder.Services.AddCollectionsJournal(builder.Configuration);
+        builder.Services.AddCollectionsPortal(builder.Configuration);
         if (!settings.CoHostsGateway)
         {
             // A silo without the API still answers /health/live and /health/ready for its supervisor.

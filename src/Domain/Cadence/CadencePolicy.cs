@@ -265,6 +265,7 @@ public static class CadencePolicies
         OutreachAction.AgencyPlacement or OutreachAction.CreditReporting or OutreachAction.WriteOffReview when channel is not null
             => $"{action} is not a contact: leave the channel out.",
         OutreachAction.OptOutConfirmation => "The opt-out confirmation is not a cadence step.",
+        OutreachAction.PaymentReceipt => "A payment receipt is not a cadence step: it follows each card payment.",
         _ => null,
     };
 

@@ -102,7 +102,7 @@ public static class ComplianceGate
             return eca;
         }
         // A collection agency's first contact is the validation notice (the first statement); nothing else comes before it.
-        if (ruleSet == RuleSet.Agency && debt.FirstStatementAt is null && request.Action is not (OutreachAction.PatientStatement or OutreachAction.WriteOffReview or OutreachAction.OptOutConfirmation))
+        if (ruleSet == RuleSet.Agency && debt.FirstStatementAt is null && request.Action is not (OutreachAction.PatientStatement or OutreachAction.WriteOffReview or OutreachAction.OptOutConfirmation or OutreachAction.PaymentReceipt))
             return GateDecision.Deny("validation.notice-first", "A collection agency sends the validation notice (the first statement) before any other contact (Regulation F 1006.34).");
         if (request.Action is OutreachAction.WriteOffReview)
             return GateDecision.Allowed; // an internal task, not a contact
@@ -124,6 +124,10 @@ public static class ComplianceGate
 
         if (channel == ContactChannel.Mail)
             return GateDecision.Allowed; // letters are not time-bound or frequency-capped here
+        // A receipt answers what the patient just did (paid): it goes at once, outside the collection limits and hours,
+        // through an open channel only (the checks above).
+        if (request.Action == OutreachAction.PaymentReceipt)
+            return GateDecision.Allowed;
 
         // 4. Frequency: calls about this debt, then contacts with this person. Contacts stamped a little in the future
         // (another silo's clock runs ahead) happened all the same: they count.

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Collections.Gateway.Api;
+using Collections.Gateway.Portal;
 using Collections.Gateway.Security;
 using Collections.Grains;
 using Collections.Persistence;
@@ -64,6 +65,8 @@ public static class GatewayExtensions
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
 
+        services.AddCollectionsPortal(builder.Configuration);
+
         services.AddOpenApi();
         services.AddCollectionsHealthChecks();
     }
@@ -99,6 +102,9 @@ public static class GatewayExtensions
         app.MapCollectionsHealth();
         app.MapAgentConsole();
         app.MapEmailOptOut();
+        app.MapPatientPortal();
+        app.MapPaymentWebhook();
+        if (app.Services.GetRequiredService<Collections.Payments.IPaymentProcessor>().Name == "sandbox") app.MapSandboxCheckout();
 
         var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();
         api.MapGuarantors();
@@ -112,6 +118,7 @@ public static class GatewayExtensions
         api.MapModels();
         api.MapWorklist();
         api.MapKpis();
+        api.MapPayments();
     }
 
     /// <summary>
@@ -124,7 +131,8 @@ public static class GatewayExtensions
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
-            if ((context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/optout")) && !headers.ContainsKey("Cache-Control"))
+            if ((context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/optout")
+                 || context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/p")) && !headers.ContainsKey("Cache-Control"))
             {
                 headers.CacheControl = "no-store";
                 headers.Pragma = "no-cache";

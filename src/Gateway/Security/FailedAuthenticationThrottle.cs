@@ -12,8 +12,18 @@ namespace Collections.Gateway.Security;
 /// several gateways each counts its own (the limit per address is then at most that many times higher).
 /// </summary>
 public sealed class FailedAuthenticationThrottle(EngineSettings settings, TimeProvider clock)
+    : AddressThrottle(() => settings.FailedAuthenticationsPerMinute, TimeSpan.FromMinutes(1), () => TimeSpan.FromSeconds(Math.Max(1, settings.AuthenticationLockoutSeconds)), clock);
+
+/// <summary>
+/// The self-service page's limit per client address on wrong dates of birth (<see cref="Domain.Payments.PortalAccessRules.MaxFailuresPerAddress"/>
+/// within its window locks the address out for the lockout), beside the limit per person the portal grain keeps.
+/// </summary>
+public sealed class PortalAddressThrottle(Domain.Payments.PortalAccessRules rules, TimeProvider clock)
+    : AddressThrottle(() => rules.MaxFailuresPerAddress, rules.Window, () => rules.Lockout, clock);
+
+/// <summary>Failures counted per client address in a sliding window; too many start a lockout. In this process's memory.</summary>
+public class AddressThrottle(Func<int> limit, TimeSpan window, Func<TimeSpan> lockout, TimeProvider clock)
 {
-    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, Tally> _tallies = new();
 
     private sealed class Tally
@@ -38,11 +48,11 @@ public sealed class FailedAuthenticationThrottle(EngineSettings settings, TimePr
         var tally = _tallies.GetOrAdd(Key(address), _ => new Tally());
         lock (tally)
         {
-            while (tally.Failures.Count > 0 && now - tally.Failures.Peek() >= Window) tally.Failures.Dequeue();
+            while (tally.Failures.Count > 0 && now - tally.Failures.Peek() >= window) tally.Failures.Dequeue();
             tally.Failures.Enqueue(now);
-            if (tally.Failures.Count < Math.Max(1, settings.FailedAuthenticationsPerMinute) || tally.LockedUntil > now) return null;
+            if (tally.Failures.Count < Math.Max(1, limit()) || tally.LockedUntil > now) return null;
             tally.Failures.Clear();
-            tally.LockedUntil = now + TimeSpan.FromSeconds(Math.Max(1, settings.AuthenticationLockoutSeconds));
+            tally.LockedUntil = now + lockout();
             return tally.LockedUntil;
         }
     }
@@ -51,7 +61,7 @@ public sealed class FailedAuthenticationThrottle(EngineSettings settings, TimePr
     {
         foreach (var (key, tally) in _tallies)
             lock (tally)
-                if (!(tally.LockedUntil > now) && (tally.Failures.Count == 0 || now - tally.Failures.Last() >= Window))
+                if (!(tally.LockedUntil > now) && (tally.Failures.Count == 0 || now - tally.Failures.Last() >= window))
                     _tallies.TryRemove(key, out _);
     }
 

@@ -29,9 +29,11 @@ public sealed record AccountProjectionFacts
     [Id(8)] public long PatientPaymentCents { get; init; }
     /// <summary>Why collection contact stopped (paid, credit, hold, promise, plan): messages still waiting to go are cancelled.</summary>
     [Id(9)] public string? CollectionStopped { get; init; }
+    /// <summary>Card payments (the engine's payment ids) whose shares the command posted: their receipts are due.</summary>
+    [Id(10)] public IReadOnlyList<string> CardPayments { get; init; } = [];
 
     public bool IsEmpty => Kpi is null && Worklist is null && Credit is null && Placement is null && Recall is null
-                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null;
+                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0;
 }
 
 [GenerateSerializer, Immutable, Alias("collections.WorklistFact")]

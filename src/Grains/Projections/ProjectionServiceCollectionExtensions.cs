@@ -21,6 +21,7 @@ public static class ProjectionServiceCollectionExtensions
         services.AddSingleton<IAccountProjection, PlacementProjection>();
         services.AddSingleton<IAccountProjection, ScoreOutcomeProjection>();
         services.AddSingleton<IAccountProjection, OutboxReactionProjection>();
+        services.AddSingleton<IAccountProjection, ReceiptProjection>();
         services.TryAddSingleton<Outreach.IOutboxSendCheck, AccountSendCheck>();
         services.TryAddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());

@@ -15,8 +15,12 @@ namespace Collections.Outreach;
 /// nothing depends on the machine's fonts. Text is written as embedded font subsets with a ToUnicode map: the PDF's text
 /// can be selected, searched and read aloud.
 /// </remarks>
-public sealed class StatementPdfRenderer(FacilityDirectory facilities)
+public sealed class StatementPdfRenderer(FacilityDirectory facilities, PayLinks? payLinks = null)
 {
+    /// <summary>The document with the payment link its message carries (its QR code and statement code), when it has one.</summary>
+    public async Task<byte[]> RenderAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
+        Render(message, payLinks is null ? null : await payLinks.FindByMessageAsync(message.MessageId, cancellationToken));
+
     private const float PageWidth = 612, PageHeight = 792, Margin = 54, ContentWidth = PageWidth - 2 * Margin;
     private const float TableDateX = Margin, TableDescriptionX = Margin + 90;
 
@@ -25,8 +29,9 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
         message.Channel == ContactChannel.Mail
         || (message.Channel == ContactChannel.Email && message.Action is OutreachAction.PatientStatement or OutreachAction.FinalNotice);
 
-    public byte[] Render(OutboxMessage message)
+    public byte[] Render(OutboxMessage message, PayLink? link = null)
     {
+        var qr = link is null ? null : QrModules(link.Url);
         var facility = facilities.Get(message.Facility);
         var values = TemplateEngine.Values(facility, message.RecipientName, message.AccountNumber, message.AmountDue, message.DueDate);
         // The statement date is the day the message was written, so a re-rendered or re-sent copy is identical.
@@ -89,7 +94,19 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
 
             canvas.Y += 8;
             canvas.Text("How to pay", Fonts.Heading);
-            canvas.Paragraph($"Online: {facility.PayUrl}", Fonts.Normal);
+            if (link is not null && qr is not null)
+            {
+                // The link as a QR code a phone's camera opens, and the statement code for typing it at the page.
+                const float size = 84;
+                canvas.EnsureRoom(size + 8);
+                canvas.Modules(Margin, canvas.Y, size, qr);
+                canvas.Y += size + 4;
+                canvas.Paragraph("Scan the code with your phone's camera to pay or set up a plan.", Fonts.Small);
+                canvas.Paragraph($"Online: {link.Url}", Fonts.Normal);
+                canvas.Paragraph($"Or go to {link.Url[..link.Url.LastIndexOf("/p/", StringComparison.Ordinal)]}/pay and enter statement code {link.Printed} with your date of birth.", Fonts.Normal);
+            }
+            else
+                canvas.Paragraph($"Online: {facility.PayUrl}", Fonts.Normal);
             canvas.Paragraph($"By phone: {facility.PayPhone}", Fonts.Normal);
             canvas.Paragraph($"By mail: send a check to {string.Join(", ", Lines(facility.ReturnAddress))}. Write account number {message.AccountNumber} on it.", Fonts.Normal);
             canvas.Y += 8;
@@ -98,6 +115,19 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
             canvas.Paragraph(TemplateEngine.Render(DefaultTemplates.AssistanceSummary, values), Fonts.Normal);
             canvas.Close();
         }
+    }
+
+    /// <summary>The link's QR code (error correction M, with the standard quiet zone) as a module grid.</summary>
+    private static bool[,] QrModules(string url)
+    {
+        using var generator = new QRCoder.QRCodeGenerator();
+        using var data = generator.CreateQrCode(url, QRCoder.QRCodeGenerator.ECCLevel.M);
+        var matrix = data.ModuleMatrix;
+        var grid = new bool[matrix.Count, matrix.Count];
+        for (var row = 0; row < matrix.Count; row++)
+            for (var column = 0; column < matrix.Count; column++)
+                grid[row, column] = matrix[row][column];
+        return grid;
     }
 
     private static void StatementTable(Canvas canvas, OutboxMessage message)
@@ -282,6 +312,18 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities)
             var rect = SKRect.Create(x, y, width, height);
             Page.DrawRect(rect, _shade);
             Page.DrawRect(rect, _rule);
+        }
+
+        /// <summary>A QR code's dark modules, as filled squares in a square of <paramref name="size"/> points.</summary>
+        public void Modules(float x, float y, float size, bool[,] modules)
+        {
+            if (_record is not null) return;
+            var n = modules.GetLength(0);
+            var cell = size / n;
+            for (var row = 0; row < n; row++)
+                for (var column = 0; column < n; column++)
+                    if (modules[row, column])
+                        Page.DrawRect(SKRect.Create(x + column * cell, y + row * cell, cell + 0.05f, cell + 0.05f), _ink);
         }
 
         public void Rule()

@@ -7,7 +7,7 @@ namespace Collections.Outreach;
 /// <summary>Renders a message from the current template and writes it to the outbox; the sender delivers it.</summary>
 public sealed partial class OutreachService(
     IOutboxStore outbox, ITemplateStore templates, FacilityDirectory facilities, OutboxSignal signal, TimeProvider clock, ILogger<OutreachService> logger,
-    EmailOptOutLinks optOutLinks)
+    EmailOptOutLinks optOutLinks, PayLinks? payLinks = null)
     : IOutreachService
 {
     public async Task<OutboxMessage> EnqueueAsync(MessageRequest request, CancellationToken cancellationToken = default)
@@ -21,6 +21,8 @@ public sealed partial class OutreachService(
             ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
         var facility = facilities.Get(request.Facility);
         var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
+        // Every message carries the person's own link to the self-service page (a code, never a name or account number).
+        if (payLinks is not null) values["payUrl"] = (await payLinks.ForMessageAsync(request.GuarantorId, request.MessageId, cancellationToken)).Url;
         var body = TemplateEngine.Render(template.Body, values);
         // Every email carries its way out: a link that stops emails to this person (no sign-in; see EmailOptOutLinks).
         if (request.Channel == ContactChannel.Email)

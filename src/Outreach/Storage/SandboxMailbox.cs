@@ -67,7 +67,7 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
         if (!withPdf || reader.IsDBNull(10)) return message;
         var stored = (byte[])reader.GetValue(10);
         if (stored.Length > 0) return message with { Pdf = stored };
-        return await outbox.GetAsync(messageId, cancellationToken) is { } source ? message with { Pdf = documents.Render(source) } : message with { HasPdf = false };
+        return await outbox.GetAsync(messageId, cancellationToken) is { } source ? message with { Pdf = await documents.RenderAsync(source, cancellationToken) } : message with { HasPdf = false };
     }
 
     /// <summary>Newest first, without PDFs.</summary>

@@ -114,6 +114,14 @@ public static class DefaultTemplates
 
             You can apply for financial assistance at any time. Go to {{assistanceUrl}} or call {{assistancePhone}}.
             """),
+        Email(OutreachAction.PaymentReceipt, "Your payment to {{facility.name}}",
+            """
+            Hello {{recipientName}},
+
+            Thank you. We received your card payment of {{amountPaid}} to {{facility.name}}. Keep this email as your receipt.
+
+            To see what is left to pay, go to {{payUrl}} or call {{payPhone}}.
+            """),
         Email(OutreachAction.InstallmentReminder, "Your payment plan with {{facility.name}}",
             """
             Hello {{recipientName}},
@@ -129,6 +137,8 @@ public static class DefaultTemplates
             "{{facility.name}}: You owe {{amountDue}} on your bill. Pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}. " + SmsOptOut),
         Sms(OutreachAction.InstallmentReminder,
             "{{facility.name}}: Your plan payment of {{amountDue}} is due {{dueDate}}. Pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}. " + SmsOptOut),
+        Sms(OutreachAction.PaymentReceipt,
+            "{{facility.name}}: Thank you. We received your card payment of {{amountPaid}}. See your bill at {{payUrl}}. " + SmsOptOut),
         Sms(OutreachAction.OptOutConfirmation,
             "{{facility.name}}: You will not get any more texts from us. You can still pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}."),
     ];

@@ -14,7 +14,7 @@ public static partial class TemplateEngine
     public static IReadOnlyList<string> Known { get; } =
     [
         "facility.name", "recipientName", "accountNumber", "amountDue", "dueDate",
-        "payUrl", "payPhone", "assistanceUrl", "assistancePhone",
+        "payUrl", "payPhone", "assistanceUrl", "assistancePhone", "amountPaid",
     ];
 
     /// <summary>A text message longer than this is refused (two SMS segments' worth).</summary>
@@ -41,6 +41,8 @@ public static partial class TemplateEngine
         ["recipientName"] = recipientName,
         ["accountNumber"] = accountNumber,
         ["amountDue"] = FormatMoney(amountDue),
+        // A receipt's amount travels as the message's amount: what was paid.
+        ["amountPaid"] = FormatMoney(amountDue),
         ["dueDate"] = dueDate is { } d ? FormatDate(d) : "as soon as you can",
         ["payUrl"] = facility.PayUrl,
         ["payPhone"] = facility.PayPhone,

@@ -36,7 +36,7 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         mime.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
         var body = new BodyBuilder { TextBody = message.Body };
         if (StatementPdfRenderer.NeedsDocument(message))
-            body.Attachments.Add("statement.pdf", documents.Render(message), new ContentType("application", "pdf"));
+            body.Attachments.Add("statement.pdf", await documents.RenderAsync(message, cancellationToken), new ContentType("application", "pdf"));
         mime.Body = body.ToMessageBody();
 
         using var client = new SmtpClient { Timeout = settings.TimeoutSeconds * 1000 };

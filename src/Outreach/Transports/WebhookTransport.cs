@@ -37,7 +37,7 @@ public sealed class WebhookTransport(IHttpClientFactory httpClients, IOptions<Ou
         var payload = new WebhookPayload(
             message.MessageId, message.Channel.ToString().ToLowerInvariant(), message.Action.ToString(), message.Facility, message.AccountNumber,
             message.RecipientName, message.Recipient, message.Subject, message.Body,
-            message.Channel == ContactChannel.Mail ? Convert.ToBase64String(documents.Render(message)) : null);
+            message.Channel == ContactChannel.Mail ? Convert.ToBase64String(await documents.RenderAsync(message, cancellationToken)) : null);
         var body = JsonSerializer.SerializeToUtf8Bytes(payload, Sql.Json);
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
 

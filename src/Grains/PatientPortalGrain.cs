@@ -1,0 +1,93 @@
+using Collections.Domain;
+using Collections.Domain.Payments;
+using Collections.Payments;
+using Collections.Persistence;
+
+namespace Collections.Grains;
+
+/// <summary>
+/// One guarantor's side of the self-service page: the date-of-birth check (wrong answers lock every link to the
+/// person, <see cref="PortalAccess"/>), the card the processor keeps for them, and autopay. It reads the guarantor;
+/// nothing it calls calls it back.
+/// </summary>
+public sealed class PatientPortalGrain(
+    [PersistentState(StorageNames.PatientPortalState, StorageNames.Collections)] IPersistentState<PatientPortalState> portal,
+    IGrainFactory grains,
+    PortalAccessRules rules,
+    TimeProvider clock,
+    IAuditTrail audit) : Grain, IPatientPortalGrain
+{
+    private const string Resource = "guarantor";
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<PortalCheck> Verify(DateOnly? dateOfBirth, string via)
+    {
+        var now = clock.GetUtcNow();
+        if (PortalAccess.LockedUntil(portal.State.Failures, rules, now) is { } locked)
+        {
+            await audit.RecordAsync(clock, "portal.verify", Resource, Id, "locked", $"via={via}");
+            return new PortalCheck { Verified = false, LockedUntil = locked };
+        }
+        var guarantor = await grains.GetGrain<IGuarantorGrain>(Id).Get();
+        if (guarantor is not null && PortalAccess.Matches(guarantor.Profile.DateOfBirth, dateOfBirth))
+        {
+            if (portal.State.Failures.Count > 0)
+            {
+                portal.State.Failures.Clear();
+                await portal.WriteStateAsync();
+            }
+            await audit.RecordAsync(clock, "portal.verify", Resource, Id, "ok", $"via={via}");
+            return new PortalCheck { Verified = true, AttemptsLeft = rules.MaxFailures };
+        }
+        portal.State.Failures.RemoveAll(f => f < now - rules.Window - rules.Lockout);
+        portal.State.Failures.Add(now);
+        await portal.WriteStateAsync();
+        var lockedNow = PortalAccess.LockedUntil(portal.State.Failures, rules, now);
+        await audit.RecordAsync(clock, "portal.verify", Resource, Id, lockedNow is null ? "failed" : "failed-locked", $"via={via}");
+        return new PortalCheck { Verified = false, LockedUntil = lockedNow, AttemptsLeft = PortalAccess.AttemptsLeft(portal.State.Failures, rules, now) };
+    }
+
+    public Task<PortalView> Get() => Task.FromResult(View());
+
+    public async Task SaveCard(SavedCard card)
+    {
+        if (portal.State.Card == card) return;
+        portal.State.Card = card;
+        await portal.WriteStateAsync();
+        await audit.RecordAsync(clock, "portal.card.save", Resource, Id, "ok", card.Last4 is { } l ? $"last4={l}" : null);
+    }
+
+    public async Task RememberPayment(string paymentId)
+    {
+        if (portal.State.Payments.Contains(paymentId)) return;
+        portal.State.Payments.Add(paymentId);
+        if (portal.State.Payments.Count > 20) portal.State.Payments.RemoveAt(0);
+        await portal.WriteStateAsync();
+    }
+
+    public async Task<PortalView> RemoveCard()
+    {
+        if (portal.State.Card is null && portal.State.Autopay.Count == 0) return View();
+        portal.State.Card = null;
+        portal.State.Autopay.Clear();
+        await portal.WriteStateAsync();
+        await audit.RecordAsync(clock, "portal.card.remove", Resource, Id, "ok");
+        return View();
+    }
+
+    public async Task<Outcome<PortalView>> EnrollAutopay(AccountKey account, string planId)
+    {
+        if (portal.State.Card is null)
+            return Outcome<PortalView>.Failure(DomainError.Conflict("autopay.no-card", "Autopay needs a card on file: pay once with \"keep my card for my plan\" ticked."));
+        if (!portal.State.Autopay.Any(a => a.Account == account && a.PlanId == planId))
+        {
+            portal.State.Autopay.RemoveAll(a => a.Account == account);
+            portal.State.Autopay.Add(new AutopayEnrollment { Account = account, PlanId = planId, EnrolledAt = clock.GetUtcNow() });
+            await portal.WriteStateAsync();
+            await audit.RecordAsync(clock, "portal.autopay.enroll", Resource, Id, "ok", $"account={account};plan={planId}");
+        }
+        return Outcome<PortalView>.Success(View());
+    }
+
+    private PortalView View() => new() { Card = portal.State.Card, Autopay = portal.State.Autopay.ToList(), RecentPayments = portal.State.Payments.ToList() };
+}

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Collections.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach;
+
+/// <summary>A payment link: the code (printed on statements as the statement code) and the address it opens.</summary>
+public sealed record PayLink(string Code, string Url)
+{
+    /// <summary>The code as printed for typing: three groups of five.</summary>
+    public string Printed => PayLinks.Printed(Code);
+}
+
+/// <summary>
+/// The short link every statement, email and text carries to the self-service page (<c>{PublicBaseUrl}/p/{code}</c>),
+/// and the statement code printed beside it for patients who type it at <c>/pay</c>. A code is 12 random characters
+/// and 3 check characters (an HMAC with the link key, so a made-up code is refused without a database read), in
+/// Crockford's base 32 (no I, L, O or U; read case-blind, O as 0, I and L as 1). It names one guarantor, expires
+/// (<c>Collections:Portal:LinkLifetimeDays</c>), and opens nothing by itself: the page asks for the date of birth.
+/// </summary>
+public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptions<OutreachOptions> options, TimeProvider clock, PortalLinkLifetime lifetime)
+{
+    private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const string Purpose = "pay-link";
+
+    public string UrlFor(string code) => $"{options.Value.PublicBaseUrl.TrimEnd('/')}/p/{code}";
+
+    /// <summary>The link for one message (the same one if the message was linked before).</summary>
+    public async Task<PayLink> ForMessageAsync(string guarantorId, string messageId, CancellationToken cancellationToken = default)
+    {
+        if (await FindByMessageAsync(messageId, cancellationToken) is { } existing) return existing;
+        var random = new char[12];
+        for (var i = 0; i < random.Length; i++) random[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+        var code = new string(random) + await CheckAsync(new string(random), cancellationToken);
+        var now = clock.GetUtcNow();
+        await using (await database.WriteTurnAsync(cancellationToken))
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var insert = database.Provider == DatabaseProvider.PostgreSql
+                ? "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires) ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires)";
+            await connection.Command(insert).WithParameter("code", code).WithParameter("guarantor", guarantorId).WithParameter("message", messageId)
+                .WithParameter("created", now.ToUnixTimeSeconds()).WithParameter("expires", (now + lifetime.Value).ToUnixTimeSeconds())
+                .ExecuteNonQueryAsync(cancellationToken);
+        }
+        return await FindByMessageAsync(messageId, cancellationToken) ?? throw new InvalidOperationException("The payment link was not stored.");
+    }
+
+    /// <summary>The link a message carries, or null (sent before links existed, or by a facility without the page).</summary>
+    public async Task<PayLink?> FindByMessageAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var code = await connection.Command("SELECT code FROM portal_link WHERE message_id = @message").WithParameter("message", messageId).ExecuteScalarAsync(cancellationToken) as string;
+        return code is null ? null : new PayLink(code, UrlFor(code));
+    }
+
+    /// <summary>The guarantor a genuine, unexpired code names, or null (typed or followed: dashes, spaces and case do not matter).</summary>
+    public async Task<string?> GuarantorAsync(string? typed, CancellationToken cancellationToken = default)
+    {
+        if (Normalize(typed) is not { } code) return null;
+        if (await CheckAsync(code[..12], cancellationToken) != code[12..]) return null;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var reader = await connection.Command("SELECT guarantor_id, expires_at FROM portal_link WHERE code = @code").WithParameter("code", code).ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return reader.GetInt64(1) > clock.GetUtcNow().ToUnixTimeSeconds() ? reader.GetString(0) : null;
+    }
+
+    /// <summary>A code as typed, in its stored form; null when it cannot be one.</summary>
+    public static string? Normalize(string? typed)
+    {
+        if (string.IsNullOrWhiteSpace(typed) || typed.Length > 40) return null;
+        var chars = new List<char>(15);
+        foreach (var c in typed.ToUpperInvariant())
+        {
+            if (c is '-' or ' ') continue;
+            var mapped = c switch { 'O' => '0', 'I' or 'L' => '1', _ => c };
+            if (!Alphabet.Contains(mapped, StringComparison.Ordinal)) return null;
+            chars.Add(mapped);
+        }
+        return chars.Count == 15 ? new string([.. chars]) : null;
+    }
+
+    public static string Printed(string code) => code.Length == 15 ? $"{code[..5]}-{code[5..10]}-{code[10..]}" : code;
+
+    private async Task<string> CheckAsync(string random, CancellationToken cancellationToken)
+    {
+        var mac = await links.MacAsync(Purpose, random, cancellationToken);
+        var bits = (mac[0] << 16) | (mac[1] << 8) | mac[2];
+        return new string([Alphabet[(bits >> 10) & 31], Alphabet[(bits >> 5) & 31], Alphabet[bits & 31]]);
+    }
+}
+
+/// <summary>How long a payment link stays good (<c>Collections:Portal:LinkLifetimeDays</c>, default 90).</summary>
+public sealed record PortalLinkLifetime(TimeSpan Value);

@@ -196,6 +196,14 @@ public interface IPatientPortalGrain : IGrainWithStringKey
 
     [Alias("EnrollAutopay")]
     Task<Outcome<PortalView>> EnrollAutopay(AccountKey account, string planId);
+
+    /// <summary>
+    /// Charges what autopay owes today (the grain's reminder runs it every few hours): each enrolled plan's earliest
+    /// uncovered installment that is due, on the card on file; a decline is tried again after the retry days, then left
+    /// to the plan's own default rules. Returns the payments started.
+    /// </summary>
+    [Alias("RunAutopay")]
+    Task<IReadOnlyList<string>> RunAutopay();
 }
 
 public enum BillingRequestKind

@@ -1,7 +1,9 @@
 using Collections.Domain;
 using Collections.Domain.Payments;
 using Collections.Payments;
+using Collections.Outreach;
 using Collections.Persistence;
+using Microsoft.Extensions.Logging;
 
 namespace Collections.Grains;
 
@@ -14,9 +16,14 @@ public sealed class PatientPortalGrain(
     [PersistentState(StorageNames.PatientPortalState, StorageNames.Collections)] IPersistentState<PatientPortalState> portal,
     IGrainFactory grains,
     PortalAccessRules rules,
+    AutopayRules autopay,
+    FacilityDirectory facilities,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, IPatientPortalGrain
+    IAuditTrail audit,
+    ILogger<PatientPortalGrain> logger) : Grain, IPatientPortalGrain, IRemindable
 {
+    private const string AutopayReminder = "autopay";
+    private static readonly TimeSpan AutopayCheck = TimeSpan.FromHours(6);
     private const string Resource = "guarantor";
     private string Id => this.GetPrimaryKeyString();
 
@@ -84,9 +91,55 @@ public sealed class PatientPortalGrain(
             portal.State.Autopay.RemoveAll(a => a.Account == account);
             portal.State.Autopay.Add(new AutopayEnrollment { Account = account, PlanId = planId, EnrolledAt = clock.GetUtcNow() });
             await portal.WriteStateAsync();
+            await this.RegisterOrUpdateReminder(AutopayReminder, TimeSpan.FromMinutes(1), AutopayCheck);
             await audit.RecordAsync(clock, "portal.autopay.enroll", Resource, Id, "ok", $"account={account};plan={planId}");
         }
         return Outcome<PortalView>.Success(View());
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != AutopayReminder) return;
+        CallerContext.Set(new Caller { Actor = "system:autopay", Role = "system" });
+        await RunAutopay();
+        if (portal.State.Autopay.Count == 0 && await this.GetReminder(AutopayReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
+    }
+
+    public async Task<IReadOnlyList<string>> RunAutopay()
+    {
+        var started = new List<string>();
+        if (portal.State.Card is not { } card) return started;
+        var now = clock.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        foreach (var enrollment in portal.State.Autopay.ToList())
+        {
+            var account = await grains.GetGrain<IPatientAccountGrain>(enrollment.Account.ToString()).Get();
+            var plan = account?.Plans.FirstOrDefault(p => p.PlanId == enrollment.PlanId);
+            if (account is null || plan is null || plan.Status != Domain.Arrangements.PlanStatus.Active)
+            {
+                portal.State.Autopay.Remove(enrollment); // the plan ended (completed, defaulted): autopay with it
+                await portal.WriteStateAsync();
+                continue;
+            }
+            if (Autopay.Due(plan, account.Entries, account.Balances.PatientResponsibility, today) is not { } due) continue;
+            var key = $"{enrollment.Account}|{plan.PlanId}|{due.Installment.Number}";
+            var attempts = portal.State.AutopayAttempts.GetValueOrDefault(key) ?? [];
+            if (!Autopay.MayCharge(attempts, autopay, now)) continue;
+            attempts.Add(now);
+            portal.State.AutopayAttempts[key] = attempts;
+            await portal.WriteStateAsync(); // the attempt is counted before the card is charged
+            var paymentId = $"AUTO-{enrollment.Account.ToString().Replace('/', '~')}-{plan.PlanId}-{due.Installment.Number}-{attempts.Count}";
+            var charged = await grains.GetGrain<IPatientPaymentGrain>(paymentId).ChargeSavedCard(new CardPaymentStart
+            {
+                GuarantorId = Id, Shares = [new Domain.Payments.PaymentShare { Account = enrollment.Account, Amount = due.Amount }],
+                Description = $"{facilities.Get(enrollment.Account.Facility).Name} payment plan", ReturnUrl = "", CancelUrl = "", Source = CardPaymentSource.Autopay,
+            }, card);
+            await RememberPayment(paymentId);
+            started.Add(paymentId);
+            logger.LogInformation("Autopay charged installment {Installment} of a plan: {Status}", due.Installment.Number, charged.Value?.Status.ToString() ?? "refused");
+        }
+        return started;
     }
 
     private PortalView View() => new() { Card = portal.State.Card, Autopay = portal.State.Autopay.ToList(), RecentPayments = portal.State.Payments.ToList() };

@@ -12,4 +12,6 @@ public sealed class PatientPortalState
     [Id(2)] public List<AutopayEnrollment> Autopay { get; set; } = [];
     /// <summary>The person's card payments, newest last (at most 20).</summary>
     [Id(3)] public List<string> Payments { get; set; } = [];
+    /// <summary>Autopay charges made per installment ("{account}|{plan}|{number}"), when each was tried.</summary>
+    [Id(4)] public Dictionary<string, List<DateTimeOffset>> AutopayAttempts { get; set; } = [];
 }

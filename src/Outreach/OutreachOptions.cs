@@ -12,6 +12,7 @@ public sealed class OutreachOptions
     public SmtpSettings Smtp { get; set; } = new();
     public WebhookChannels Webhooks { get; set; } = new();
     public SenderSettings Sender { get; set; } = new();
+    public TwilioSettings Twilio { get; set; } = new();
 
     /// <summary>
     /// The address patients reach the engine's public pages at (the opt-out link in every email; behind a proxy, the
@@ -23,7 +24,7 @@ public sealed class OutreachOptions
     {
         /// <summary><c>sandbox</c> (default) or <c>smtp</c>.</summary>
         public string Email { get; set; } = TransportNames.Sandbox;
-        /// <summary><c>sandbox</c> (default) or <c>webhook</c>.</summary>
+        /// <summary><c>sandbox</c> (default), <c>twilio</c> or <c>webhook</c>.</summary>
         public string Sms { get; set; } = TransportNames.Sandbox;
         /// <summary><c>sandbox</c> (default) or <c>webhook</c> (a print-and-mail vendor).</summary>
         public string Mail { get; set; } = TransportNames.Sandbox;
@@ -56,6 +57,20 @@ public sealed class OutreachOptions
         public int TimeoutSeconds { get; set; } = 30;
     }
 
+    /// <summary>Texts through Twilio's Messages API; delivery status and replies come back to /webhooks/twilio/*.</summary>
+    public sealed class TwilioSettings
+    {
+        public string? AccountSid { get; set; }
+        /// <summary>The auth token: authenticates our calls and checks the X-Twilio-Signature of Twilio's callbacks.</summary>
+        public string? AuthToken { get; set; }
+        /// <summary>The sending number (E.164, e.g. +15125550100), or leave it out and set <see cref="MessagingServiceSid"/>.</summary>
+        public string? From { get; set; }
+        public string? MessagingServiceSid { get; set; }
+        /// <summary>Twilio's API address; only tests change it (a local stand-in).</summary>
+        public string ApiBase { get; set; } = "https://api.twilio.com";
+        public int TimeoutSeconds { get; set; } = 30;
+    }
+
     public sealed class SenderSettings
     {
         /// <summary>Whether this process runs the sender at all.</summary>
@@ -79,6 +94,7 @@ public static class TransportNames
     public const string Sandbox = "sandbox";
     public const string Smtp = "smtp";
     public const string Webhook = "webhook";
+    public const string Twilio = "twilio";
 }
 
 /// <summary>Checks the outreach settings at start; each failure names the setting.</summary>
@@ -91,7 +107,7 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         var errors = new List<string>();
         var t = options.Transports;
         Choice(errors, "Transports:Email", t.Email, TransportNames.Sandbox, TransportNames.Smtp);
-        Choice(errors, "Transports:Sms", t.Sms, TransportNames.Sandbox, TransportNames.Webhook);
+        Choice(errors, "Transports:Sms", t.Sms, TransportNames.Sandbox, TransportNames.Webhook, TransportNames.Twilio);
         Choice(errors, "Transports:Mail", t.Mail, TransportNames.Sandbox, TransportNames.Webhook);
 
         if (Is(t.Email, TransportNames.Smtp))
@@ -109,6 +125,16 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
                 errors.Add($"{P}PublicBaseUrl must be the address patients reach the engine at (the opt-out link in every email) when {P}Transports:Email is 'smtp'; it is '{options.PublicBaseUrl}'.");
         }
         if (Is(t.Sms, TransportNames.Webhook)) Webhook(errors, "Sms", options.Webhooks.Sms);
+        if (Is(t.Sms, TransportNames.Twilio))
+        {
+            var tw = options.Twilio;
+            if (string.IsNullOrWhiteSpace(tw.AccountSid) || string.IsNullOrWhiteSpace(tw.AuthToken))
+                errors.Add($"{P}Twilio:AccountSid and {P}Twilio:AuthToken are required when {P}Transports:Sms is 'twilio'.");
+            if (string.IsNullOrWhiteSpace(tw.From) == string.IsNullOrWhiteSpace(tw.MessagingServiceSid))
+                errors.Add($"{P}Twilio: set From (the sending number) or MessagingServiceSid, one of them.");
+            if (!Uri.TryCreate(tw.ApiBase, UriKind.Absolute, out _)) errors.Add($"{P}Twilio:ApiBase must be an absolute URL.");
+            if (tw.TimeoutSeconds <= 0) errors.Add($"{P}Twilio:TimeoutSeconds must be positive.");
+        }
         if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);
 
         if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var publicUrl) || publicUrl.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(publicUrl.Query))
@@ -120,7 +146,7 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         if (!(sender.RetryBaseSeconds >= 0)) errors.Add($"{P}Sender:RetryBaseSeconds must not be negative.");
         if (!(sender.RetryMaxSeconds >= sender.RetryBaseSeconds)) errors.Add($"{P}Sender:RetryMaxSeconds must be at least Sender:RetryBaseSeconds.");
         if (sender.BatchSize is < 1 or > 1000) errors.Add($"{P}Sender:BatchSize must be between 1 and 1000.");
-        var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds };
+        var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds, options.Twilio.TimeoutSeconds };
         if (timeouts.Any(s => s * 2 > sender.LeaseSeconds))
             errors.Add($"{P}Sender:LeaseSeconds ({sender.LeaseSeconds}) must be at least twice every transport TimeoutSeconds, so a slow delivery keeps its lease.");
 

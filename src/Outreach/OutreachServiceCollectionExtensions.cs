@@ -45,6 +45,8 @@ public static class OutreachServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, SandboxTransport>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, SmtpTransport>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, WebhookTransport>());
+        services.AddHttpClient(TwilioTransport.HttpClientName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMessageTransport, TwilioTransport>());
         services.TryAddSingleton<TransportRouter>();
 
         if (configuration.GetValue($"{OutreachOptions.Section}:Sender:Enabled", true))

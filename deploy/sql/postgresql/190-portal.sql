@@ -8,3 +8,6 @@ CREATE TABLE IF NOT EXISTS portal_link (
     expires_at   BIGINT NOT NULL    -- unix seconds
 );
 CREATE INDEX IF NOT EXISTS ix_portal_link_guarantor ON portal_link (guarantor_id);
+
+-- A vendor's status callback names its own message id (Twilio's MessageSid): find the outbox message by it.
+CREATE INDEX IF NOT EXISTS ix_outreach_outbox_provider ON outreach_outbox (provider_message_id);

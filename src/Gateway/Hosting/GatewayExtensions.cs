@@ -104,6 +104,7 @@ public static class GatewayExtensions
         app.MapEmailOptOut();
         app.MapPatientPortal();
         app.MapPaymentWebhook();
+        app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<Collections.Payments.IPaymentProcessor>().Name == "sandbox") app.MapSandboxCheckout();
 
         var api = app.MapGroup("/api").RequireAuthorization().WithCallerContext();

@@ -26,6 +26,7 @@ public static class PortalExtensions
             SessionLifetime = TimeSpan.FromMinutes(portal.GetValue("SessionMinutes", 20)),
             LinkLifetime = TimeSpan.FromDays(portal.GetValue("LinkLifetimeDays", 90)),
         });
+        services.TryAddSingleton(portal.GetSection("Autopay").Get<AutopayRules>() ?? new AutopayRules());
         services.TryAddSingleton(configuration.GetSection("Collections:Arrangements").Get<ArrangementRules>() ?? new ArrangementRules());
         services.AddCollectionsPayments(configuration);
         services.TryAddSingleton<IProcessorEventSink, PaymentEventIntake>();

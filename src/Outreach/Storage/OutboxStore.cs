@@ -39,6 +39,9 @@ public interface IOutboxStore
     /// <summary>Keeps the receipt and updates the message's status. False if no such message is in the outbox.</summary>
     Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default);
 
+    /// <summary>The message a vendor knows by its own id (a status callback names only that), or null.</summary>
+    Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Cancels the account's collection messages (statements, reminders, final notices, installment reminders) still
     /// waiting to go that were queued at or before <paramref name="queuedBy"/>; returns how many. Idempotent.
@@ -273,6 +276,13 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         command.WithParameter("now", database.Timestamp(clock.GetUtcNow())).WithParameter("reason", $"cancelled: {reason}")
             .WithParameter("facility", facility).WithParameter("account", accountNumber).WithParameter("queued_by", database.Timestamp(queuedBy));
         return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.Command("SELECT message_id FROM outreach_outbox WHERE provider_message_id = @provider ORDER BY id DESC LIMIT 1")
+            .WithParameter("provider", providerMessageId).ExecuteScalarAsync(cancellationToken) as string;
     }
 
     public async Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default)

@@ -129,7 +129,8 @@ public sealed class PatientPaymentGrain(
     public async Task<CardPaymentView?> Refresh()
     {
         if (State.Request is null) return null;
-        if (State.Status is CardPaymentStatus.Started or CardPaymentStatus.RequiresAction && State.CheckoutId is { } checkout
+        // A declined card can be followed by another on the same checkout page: ask until the processor says paid.
+        if (State.Status != CardPaymentStatus.Succeeded && State.CheckoutId is { } checkout
             && await processor.GetCheckoutAsync(Id, checkout) is { } answer)
             return await Apply(answer);
         return View();

@@ -266,6 +266,8 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
         {
             Interlocked.Increment(ref _deliveriesUnderway);
             var delay = TimeSpan.FromMilliseconds(settings.WebhookDelayMilliseconds + copy * 50);
+            // A webhook comes from outside: nothing of the caller's context (an Orleans call chain) travels with it.
+            using var detached = ExecutionContext.SuppressFlow();
             _ = Task.Run(async () =>
             {
                 try

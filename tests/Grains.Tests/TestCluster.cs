@@ -43,6 +43,7 @@ public static class TestClusters
             host.Services.AddCollectionsWorklist();
             host.Services.AddCollectionsKpis();
             host.Services.AddCollectionsJournal(configuration);
+            host.Services.AddCollectionsPortal(configuration);
         });
         builder.ConfigureSilo((_, silo) =>
         {

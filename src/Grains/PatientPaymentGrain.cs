@@ -82,12 +82,9 @@ public sealed class PatientPaymentGrain(
                 State.ProcessorPaymentId = e.ProcessorPaymentId;
                 State.ConfirmedAt = clock.GetUtcNow();
                 State.FailureCode = null;
-                if (e.Card is { } card)
-                {
-                    State.Card = card;
-                    State.CardBrand = card.Brand;
-                    State.CardLast4 = card.Last4;
-                }
+                State.Card = e.Card;
+                State.CardBrand = e.CardBrand ?? e.Card?.Brand;
+                State.CardLast4 = e.CardLast4 ?? e.Card?.Last4;
                 if (e.Amount is { } moved && moved != State.Amount)
                     State.NeedsReview = $"The processor moved {moved:0.00}, not the {State.Amount:0.00} asked; nothing was posted.";
                 changed = true;

@@ -122,6 +122,9 @@ public sealed record ProcessorEvent
     [Id(8)] public string? ProcessorRefundId { get; init; }
     [Id(9)] public required DateTimeOffset OccurredAt { get; init; }
     [Id(10)] public string Processor { get; init; } = "";
+    /// <summary>The card that paid, as the patient recognises it (brand, last four digits), whether or not it was kept.</summary>
+    [Id(11)] public string? CardBrand { get; init; }
+    [Id(12)] public string? CardLast4 { get; init; }
 }
 
 /// <summary>Money in the processors' smallest unit (US cents).</summary>

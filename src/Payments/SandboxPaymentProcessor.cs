@@ -64,6 +64,7 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
     private sealed record Charge(string Id, string PaymentId, long Cents, SavedCard? Card)
     {
         public long RefundedCents { get; set; }
+        public string? Last4 { get; init; }
     }
 
     public Task<CheckoutSession> StartCheckoutAsync(CheckoutRequest request, CancellationToken cancellationToken = default)
@@ -139,12 +140,12 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
                 PaymentMethodRef = pm, Brand = last4 == "4444" ? "mastercard" : "visa", Last4 = last4,
             };
         }
-        var charge = new Charge("pi_sbx_" + Guid.NewGuid().ToString("N")[..20], session.Request.PaymentId, Cents.From(session.Request.Amount), saved);
+        var charge = new Charge("pi_sbx_" + Guid.NewGuid().ToString("N")[..20], session.Request.PaymentId, Cents.From(session.Request.Amount), saved) { Last4 = last4 };
         _charges[charge.Id] = charge;
         session.ChargeId = charge.Id;
         session.Status = "succeeded";
         session.FailureCode = null;
-        Emit(charge.PaymentId, ProcessorEventKind.PaymentSucceeded, charge.Id, charge.Cents, null, saved);
+        Emit(charge.PaymentId, ProcessorEventKind.PaymentSucceeded, charge.Id, charge.Cents, null, saved, last4);
     }
 
     public Task<ProcessorEvent?> GetCheckoutAsync(string paymentId, string checkoutId, CancellationToken cancellationToken = default)
@@ -155,7 +156,7 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
             ProcessorEvent? answer = session.Status switch
             {
                 "succeeded" => Event($"query_{session.ChargeId}", ProcessorEventKind.PaymentSucceeded, paymentId, session.ChargeId,
-                    _charges[session.ChargeId!].Cents, null, _charges[session.ChargeId!].Card),
+                    _charges[session.ChargeId!].Cents, null, _charges[session.ChargeId!].Card, _charges[session.ChargeId!].Last4),
                 "failed" => Event($"query_{session.Id}_failed", ProcessorEventKind.PaymentFailed, paymentId, null, null, session.FailureCode, null),
                 _ => null,
             };
@@ -225,6 +226,7 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
             ProcessorPaymentId = (string?)data["processor_payment_id"], Amount = data["amount_cents"] is { } a ? Cents.ToAmount((long)a) : null,
             FailureCode = (string?)data["failure_code"], Card = card, RefundId = (string?)data["refund_id"], ProcessorRefundId = (string?)data["processor_refund_id"],
             OccurredAt = DateTimeOffset.FromUnixTimeSeconds((long)json["created"]!), Processor = Name,
+            CardBrand = (string?)data["card_brand"], CardLast4 = (string?)data["card_last4"],
         });
     }
 
@@ -234,17 +236,18 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
     private string Sign(long unix, string body) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes($"{unix.ToString(CultureInfo.InvariantCulture)}.{body}")));
 
-    private ProcessorEvent Emit(string paymentId, ProcessorEventKind kind, string? processorPaymentId, long? cents, string? failure, SavedCard? card)
+    private ProcessorEvent Emit(string paymentId, ProcessorEventKind kind, string? processorPaymentId, long? cents, string? failure, SavedCard? card, string? last4 = null)
     {
-        var e = Event("evt_sbx_" + Guid.NewGuid().ToString("N"), kind, paymentId, processorPaymentId, cents, failure, card);
+        var e = Event("evt_sbx_" + Guid.NewGuid().ToString("N"), kind, paymentId, processorPaymentId, cents, failure, card, last4);
         Deliver(e);
         return e;
     }
 
-    private ProcessorEvent Event(string id, ProcessorEventKind kind, string paymentId, string? processorPaymentId, long? cents, string? failure, SavedCard? card) => new()
+    private ProcessorEvent Event(string id, ProcessorEventKind kind, string paymentId, string? processorPaymentId, long? cents, string? failure, SavedCard? card, string? last4 = null) => new()
     {
         EventId = id, Kind = kind, PaymentId = paymentId, ProcessorPaymentId = processorPaymentId, Amount = cents is { } c ? Cents.ToAmount(c) : null,
         FailureCode = failure, Card = card, OccurredAt = clock.GetUtcNow(), Processor = Name,
+        CardLast4 = last4 ?? card?.Last4, CardBrand = (last4 ?? card?.Last4) is { } l ? (l == "4444" ? "mastercard" : "visa") : null,
     };
 
     /// <summary>Posts the event to the engine's sink as a webhook would: late and twice when so set, again after a failure.</summary>
@@ -256,7 +259,7 @@ public sealed class SandboxPaymentProcessor(IOptions<PaymentOptions> options, IS
             data = new
             {
                 payment_id = e.PaymentId, processor_payment_id = e.ProcessorPaymentId, amount_cents = e.Amount is { } a ? (long?)Cents.From(a) : null,
-                failure_code = e.FailureCode, refund_id = e.RefundId, processor_refund_id = e.ProcessorRefundId,
+                failure_code = e.FailureCode, refund_id = e.RefundId, processor_refund_id = e.ProcessorRefundId, card_brand = e.CardBrand, card_last4 = e.CardLast4,
                 card = e.Card is { } c ? new { customer = c.CustomerRef, payment_method = c.PaymentMethodRef, brand = c.Brand, last4 = c.Last4 } : null,
             },
         });

@@ -70,11 +70,12 @@ public sealed class StripePaymentProcessor : IPaymentProcessor
         if (session.ClientReferenceId != paymentId) return null;
         if (session.PaymentStatus != "paid") return null; // still open, or failed attempts the patient may retry on Stripe's page
         var intent = session.PaymentIntent;
+        var (card, brand, last4) = intent is not null ? await CardAsync(intent, cancellationToken) : (null, null, null);
         return new ProcessorEvent
         {
             EventId = $"query_{session.PaymentIntentId}", Kind = ProcessorEventKind.PaymentSucceeded, PaymentId = paymentId,
             ProcessorPaymentId = session.PaymentIntentId, Amount = session.AmountTotal is { } total ? Cents.ToAmount(total) : null,
-            Card = intent is not null ? await SavedCardAsync(intent, cancellationToken) : null, OccurredAt = _clock.GetUtcNow(), Processor = Name,
+            Card = card, CardBrand = brand, CardLast4 = last4, OccurredAt = _clock.GetUtcNow(), Processor = Name,
         };
     }
 
@@ -150,13 +151,13 @@ public sealed class StripePaymentProcessor : IPaymentProcessor
                     _ => (ProcessorEventKind?)null,
                 };
                 if (kind is null) return null;
+                var (card, brand, last4) = kind == ProcessorEventKind.PaymentSucceeded ? await CardAsync(intent, cancellationToken) : (null, null, null);
                 return new ProcessorEvent
                 {
                     EventId = stripeEvent.Id, Kind = kind.Value, PaymentId = paymentId, ProcessorPaymentId = intent.Id,
                     Amount = kind == ProcessorEventKind.PaymentSucceeded ? Cents.ToAmount(intent.AmountReceived > 0 ? intent.AmountReceived : intent.Amount) : null,
                     FailureCode = kind == ProcessorEventKind.PaymentFailed ? intent.LastPaymentError?.DeclineCode ?? intent.LastPaymentError?.Code ?? "card_declined" : null,
-                    Card = kind == ProcessorEventKind.PaymentSucceeded ? await SavedCardAsync(intent, cancellationToken) : null,
-                    OccurredAt = stripeEvent.Created, Processor = Name,
+                    Card = card, CardBrand = brand, CardLast4 = last4, OccurredAt = stripeEvent.Created, Processor = Name,
                 };
             case Refund refund when refund.Metadata.TryGetValue("payment_id", out var paymentId)
                                     && refund.Metadata.TryGetValue("refund_id", out var refundId)
@@ -175,20 +176,27 @@ public sealed class StripePaymentProcessor : IPaymentProcessor
         OccurredAt = _clock.GetUtcNow(), Processor = Name,
     };
 
-    /// <summary>The card Stripe kept (the patient chose to save it), with its brand and last four digits when Stripe tells them.</summary>
-    private async Task<SavedCard?> SavedCardAsync(PaymentIntent intent, CancellationToken cancellationToken)
+    /// <summary>
+    /// The card that paid, as the patient recognises it (brand and last four digits, when Stripe tells them), and the
+    /// card Stripe kept when the patient chose to save it.
+    /// </summary>
+    private async Task<(SavedCard? Saved, string? Brand, string? Last4)> CardAsync(PaymentIntent intent, CancellationToken cancellationToken)
     {
-        if (intent.SetupFutureUsage is null || intent.CustomerId is null || intent.PaymentMethodId is null) return null;
+        if (intent.PaymentMethodId is null) return (null, null, null);
+        string? brand = null, last4 = null;
         try
         {
             var method = await new PaymentMethodService(_client).GetAsync(intent.PaymentMethodId, cancellationToken: cancellationToken);
-            return new SavedCard { CustomerRef = intent.CustomerId, PaymentMethodRef = intent.PaymentMethodId, Brand = method.Card?.Brand, Last4 = method.Card?.Last4 };
+            (brand, last4) = (method.Card?.Brand, method.Card?.Last4);
         }
         catch (StripeException ex)
         {
-            _logger.LogWarning("Could not read the saved card's brand from Stripe ({Status})", ex.HttpStatusCode);
-            return new SavedCard { CustomerRef = intent.CustomerId, PaymentMethodRef = intent.PaymentMethodId };
+            _logger.LogWarning("Could not read the card's brand from Stripe ({Status})", ex.HttpStatusCode);
         }
+        var saved = intent.SetupFutureUsage is not null && intent.CustomerId is not null
+            ? new SavedCard { CustomerRef = intent.CustomerId, PaymentMethodRef = intent.PaymentMethodId, Brand = brand, Last4 = last4 }
+            : null;
+        return (saved, brand, last4);
     }
 
     private static async Task<T> Call<T>(Func<Task<T>> call)

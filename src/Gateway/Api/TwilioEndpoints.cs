@@ -27,9 +27,17 @@ public static class TwilioEndpoints
                 _ => null, // queued, sending, sent: nothing final yet
             };
             if (sid is null || status is null) return Results.NoContent();
-            if (await outbox.MessageIdForProviderAsync(sid, http.RequestAborted) is { } messageId)
-                await outbox.RecordReceiptAsync(new DeliveryReceipt(messageId, status.Value, sid, clock.GetUtcNow()), http.RequestAborted);
-            return Results.NoContent();
+            // Twilio can call back before the sender has recorded Twilio's answer: wait a little for it.
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                if (await outbox.MessageIdForProviderAsync(sid, http.RequestAborted) is { } messageId)
+                {
+                    await outbox.RecordReceiptAsync(new DeliveryReceipt(messageId, status.Value, sid, clock.GetUtcNow()), http.RequestAborted);
+                    return Results.NoContent();
+                }
+                await Task.Delay(250, http.RequestAborted);
+            }
+            return Results.NoContent(); // a text this engine did not send (or no longer has): nothing to record
         });
         twilio.MapPost("/inbound", async (HttpContext http, IOptions<OutreachOptions> options, IGrainFactory grains, TimeProvider clock) =>
         {

@@ -39,4 +39,7 @@ if [ "$status" -ne 0 ]; then
     echo "test.sh: dotnet test exited with $status ($errors build error line(s); a project that did not build ran no tests): not green" >&2
 fi
 rm -f "$log"
+if [ -d artifacts/screenshots ]; then
+    echo "test.sh: screenshots of the pages the browser tests visited are in artifacts/screenshots/" >&2
+fi
 exit "$status"

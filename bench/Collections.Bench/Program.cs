@@ -10,6 +10,7 @@
 //   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
 //   ... --mode worklist [--entries 1000000] (the agents' worklist: see WorklistBench.cs)
+//   ... --mode portal [--patients 64]       (the self-service page and card payments: see PortalBench.cs)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -39,9 +40,14 @@ if (StringArg("--mode") == "import")
         IntArg("--dry-patients", 10_000), IntArg("--parallel", 8), StringArg("--postgres"), args.Contains("--skip-sqlite")), FreePort);
     return;
 }
+if (StringArg("--mode") == "portal")
+{
+    await Collections.Bench.PortalBench.RunAsync(IntArg("--patients", 64), IntArg("--rounds", 10), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    return;
+}
 if (StringArg("--mode") is { } mode && mode != "posting")
 {
-    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import or worklist.");
+    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import, worklist or portal.");
     Environment.Exit(2);
 }
 var posts = IntArg("--posts", 2000);

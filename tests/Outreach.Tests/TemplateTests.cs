@@ -26,7 +26,8 @@ public sealed class TemplateTests
         Assert.Contains("facility.name", placeholders);
         Assert.Contains(placeholders, p => p is "payUrl" or "payPhone");
         Assert.Contains(placeholders, p => p is "assistanceUrl" or "assistancePhone");
-        if (action != OutreachAction.OptOutConfirmation) Assert.Contains("amountDue", placeholders);
+        if (action == OutreachAction.PaymentReceipt) Assert.Contains("amountPaid", placeholders); // a receipt names what was paid
+        else if (action != OutreachAction.OptOutConfirmation) Assert.Contains("amountDue", placeholders);
     }
 
     [Fact]
@@ -36,8 +37,8 @@ public sealed class TemplateTests
             Assert.Contains("Reply STOP to stop texts.", t.Body, StringComparison.Ordinal);
         foreach (var t in DefaultTemplates.All.Where(t => t.Channel == ContactChannel.Email))
             Assert.Contains("unsubscribe", t.Body, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(4, DefaultTemplates.All.Count(t => t.Channel == ContactChannel.Email));
-        Assert.Equal(3, DefaultTemplates.All.Count(t => t.Channel == ContactChannel.Sms));
+        Assert.Equal(5, DefaultTemplates.All.Count(t => t.Channel == ContactChannel.Email));
+        Assert.Equal(4, DefaultTemplates.All.Count(t => t.Channel == ContactChannel.Sms));
     }
 
     [Fact]

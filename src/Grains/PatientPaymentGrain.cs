@@ -112,9 +112,11 @@ public sealed class PatientPaymentGrain(
         {
             await payment.WriteStateAsync();
             await audit.RecordAsync(clock, "payment.processor-event", Resource, Id, "ok", $"event={e.Kind};status={State.Status}");
-            if (e.Kind == ProcessorEventKind.PaymentSucceeded && e.Card is { } kept)
-                await grains.GetGrain<IPatientPortalGrain>(State.Request.GuarantorId).SaveCard(kept);
         }
+        // The card the patient asked to keep goes to their portal with every delivery of the confirmation (one-way, so
+        // autopay charging through this grain can never wait on itself; the portal ignores a card it already has).
+        if (State.Status == CardPaymentStatus.Succeeded && State.Card is { } kept)
+            await grains.GetGrain<IPatientPortalGrain>(State.Request.GuarantorId).SaveCard(kept);
         // Posting is re-driven by every delivery of a confirmation until each share is on its ledger.
         if (State.Status == CardPaymentStatus.Succeeded && State.NeedsReview is null && State.Shares.Any(s => s.EntryId is null && s.Refused is null))
             await PostSharesAsync();
@@ -138,17 +140,23 @@ public sealed class PatientPaymentGrain(
         if (State.Request is null) return Outcome<CardPaymentView>.Failure(DomainError.NotFound("payment.not-found", "No card payment has this id."));
         var key = request.IdempotencyKey.Trim();
         if (State.Refunds.FirstOrDefault(r => r.RefundId == $"{Id}/refund/{key}") is { } earlier)
-            return earlier.Account == request.Account && (request.Amount is null || request.Amount == earlier.Amount)
-                ? Outcome<CardPaymentView>.Success(View())
-                : Outcome<CardPaymentView>.Failure(DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key was used for a different refund."));
+        {
+            if (earlier.Account != request.Account || (request.Amount is not null && request.Amount != earlier.Amount))
+                return Outcome<CardPaymentView>.Failure(DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key was used for a different refund."));
+            // Stored but never acknowledged by the processor (it did not answer): ask again; it refunds once per refund id.
+            if (earlier.Status == CardRefundStatus.Requested && earlier.ProcessorRefundId is null) await SendRefundAsync(earlier);
+            return Outcome<CardPaymentView>.Success(View());
+        }
         if (State.Status != CardPaymentStatus.Succeeded || State.ProcessorPaymentId is null)
             return Outcome<CardPaymentView>.Failure(DomainError.Conflict("payment.not-confirmed", "Only a payment the processor confirmed can be refunded."));
         var share = State.Shares.Where(s => s.Account == request.Account).Sum(s => s.Amount);
         var alreadyRefunded = State.Refunds.Where(r => r.Account == request.Account && r.Status != CardRefundStatus.Failed).Sum(r => r.Amount);
+        // Refunds of this payment still on their way to the ledger already spoke for part of the credit.
+        var inFlight = State.Refunds.Where(r => r.Account == request.Account && r.Status != CardRefundStatus.Failed && r.EntryId is null).Sum(r => r.Amount);
         var account = await grains.GetGrain<IPatientAccountGrain>(request.Account.ToString()).Get();
         if (share == 0 || account is null)
             return Outcome<CardPaymentView>.Failure(DomainError.Invalid("account", "refund.account-not-paid", "This payment paid nothing on that account."));
-        var credit = account.Balances.CreditBalance;
+        var credit = account.Balances.CreditBalance - inFlight;
         var amount = request.Amount ?? Math.Min(share - alreadyRefunded, credit);
         if (amount <= 0 || decimal.Round(amount, 2) != amount)
             return Outcome<CardPaymentView>.Failure(DomainError.Invalid("amount", "refund.amount-invalid", "The refund is a positive amount with at most two decimal places, and the account must be in credit."));
@@ -165,15 +173,32 @@ public sealed class PatientPaymentGrain(
         State.Refunds.Add(refund);
         await payment.WriteStateAsync(); // before the processor hears of it: the processor is idempotent on the refund id
         await audit.RecordAsync(clock, "payment.refund.request", Resource, Id, "ok", $"account={request.Account};amount={amount:0.00}");
-        var started = await processor.RefundAsync(new ProcessorRefundRequest
+        await SendRefundAsync(refund);
+        return Outcome<CardPaymentView>.Success(View());
+    }
+
+    /// <summary>Asks the processor for a stored refund (again, after no answer: idempotent on the refund id); a refusal fails it.</summary>
+    private async Task SendRefundAsync(CardRefund refund)
+    {
+        RefundStart started;
+        try
         {
-            RefundId = refund.RefundId, PaymentId = Id, ProcessorPaymentId = State.ProcessorPaymentId, Amount = amount,
-        });
+            started = await processor.RefundAsync(new ProcessorRefundRequest
+            {
+                RefundId = refund.RefundId, PaymentId = Id, ProcessorPaymentId = State.ProcessorPaymentId!, Amount = refund.Amount,
+            });
+        }
+        catch (ProcessorRefusedException ex)
+        {
+            var failed = State.Refunds.FindIndex(r => r.RefundId == refund.RefundId);
+            State.Refunds[failed] = State.Refunds[failed] with { Status = CardRefundStatus.Failed, Problem = $"The processor refused the refund ({ex.Code})." };
+            await payment.WriteStateAsync();
+            throw;
+        }
         var index = State.Refunds.FindIndex(r => r.RefundId == refund.RefundId);
         State.Refunds[index] = State.Refunds[index] with { ProcessorRefundId = started.ProcessorRefundId };
         await payment.WriteStateAsync();
         if (started.Settled is { } settled) await Apply(settled);
-        return Outcome<CardPaymentView>.Success(View());
     }
 
     private bool SettleRefund(ProcessorEvent e)

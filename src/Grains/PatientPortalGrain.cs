@@ -122,6 +122,8 @@ public sealed class PatientPortalGrain(
                 await portal.WriteStateAsync();
                 continue;
             }
+            // A dispute or an assistance application puts the account on hold: nothing is charged while it lasts.
+            if (account.Holds.Any(h => h.IsActive)) continue;
             if (Autopay.Due(plan, account.Entries, account.Balances.PatientResponsibility, today) is not { } due) continue;
             var key = $"{enrollment.Account}|{plan.PlanId}|{due.Installment.Number}";
             var attempts = portal.State.AutopayAttempts.GetValueOrDefault(key) ?? [];

@@ -134,6 +134,10 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
                 errors.Add($"{P}Twilio: set From (the sending number) or MessagingServiceSid, one of them.");
             if (!Uri.TryCreate(tw.ApiBase, UriKind.Absolute, out _)) errors.Add($"{P}Twilio:ApiBase must be an absolute URL.");
             if (tw.TimeoutSeconds <= 0) errors.Add($"{P}Twilio:TimeoutSeconds must be positive.");
+            // Twilio calls back at the public address (delivery, replies); a local stand-in (tests) may use a local one.
+            if (Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var twilioBase) && twilioBase.IsLoopback
+                && !(Uri.TryCreate(tw.ApiBase, UriKind.Absolute, out var api) && api.IsLoopback))
+                errors.Add($"{P}PublicBaseUrl must be the address Twilio reaches the engine at (its delivery reports and patients' replies) when {P}Transports:Sms is 'twilio'; it is '{options.PublicBaseUrl}'.");
         }
         if (Is(t.Mail, TransportNames.Webhook)) Webhook(errors, "Mail", options.Webhooks.Mail);
 

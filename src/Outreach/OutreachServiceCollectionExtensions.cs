@@ -37,8 +37,9 @@ public static class OutreachServiceCollectionExtensions
             configuration["Collections:Links:SigningKey"]));
         services.TryAddSingleton<EmailOptOutLinks>();
         // The self-service page's links in every message, unless Collections:Portal:Enabled is false (then the facility's PayUrl).
-        services.TryAddSingleton(new PortalLinkLifetime(TimeSpan.FromDays(configuration.GetValue("Collections:Portal:LinkLifetimeDays", 90))));
-        if (configuration.GetValue("Collections:Portal:Enabled", true)) services.TryAddSingleton<PayLinks>();
+        services.TryAddSingleton(new PortalLinkLifetime(TimeSpan.FromDays(configuration.GetValue("Collections:Portal:LinkLifetimeDays", 90)),
+            configuration.GetValue("Collections:Portal:Enabled", true)));
+        services.TryAddSingleton<PayLinks>();
         services.TryAddSingleton<IOutreachService, OutreachService>();
 
         services.AddHttpClient(WebhookTransport.HttpClientName);

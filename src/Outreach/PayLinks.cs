@@ -23,6 +23,9 @@ public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptio
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const string Purpose = "pay-link";
 
+    /// <summary>Whether the self-service page is on (its links go in messages).</summary>
+    public bool Enabled => lifetime.Enabled;
+
     public string UrlFor(string code) => $"{options.Value.PublicBaseUrl.TrimEnd('/')}/p/{code}";
 
     /// <summary>The link for one message (the same one if the message was linked before).</summary>
@@ -90,5 +93,8 @@ public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptio
     }
 }
 
-/// <summary>How long a payment link stays good (<c>Collections:Portal:LinkLifetimeDays</c>, default 90).</summary>
-public sealed record PortalLinkLifetime(TimeSpan Value);
+/// <summary>
+/// How long a payment link stays good (<c>Collections:Portal:LinkLifetimeDays</c>, default 90), and whether messages
+/// carry links at all (<c>Collections:Portal:Enabled</c>; false: the facility's PayUrl, and no self-service page).
+/// </summary>
+public sealed record PortalLinkLifetime(TimeSpan Value, bool Enabled = true);

@@ -31,6 +31,7 @@ public interface IPaymentProcessor
 }
 
 /// <summary>A webhook whose signature did not verify: nothing in it may be believed.</summary>
+[GenerateSerializer, Alias("collections.ProcessorSignatureException")]
 public sealed class ProcessorSignatureException(string message) : Exception(message)
 {
     public ProcessorSignatureException() : this("The webhook's signature did not verify.") { }
@@ -38,6 +39,7 @@ public sealed class ProcessorSignatureException(string message) : Exception(mess
 }
 
 /// <summary>The processor refused or failed a request (not a decline: that is an event). Safe to log: no card data.</summary>
+[GenerateSerializer, Alias("collections.ProcessorUnavailableException")]
 public sealed class ProcessorUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
 {
     public ProcessorUnavailableException() : this("The payment processor did not answer.") { }

@@ -11,9 +11,10 @@ public interface IProcessorEventSink
 }
 
 /// <summary>A request the processor refused (an amount over what can be refunded, an unknown payment): not worth retrying.</summary>
+[GenerateSerializer, Alias("collections.ProcessorRefusedException")]
 public sealed class ProcessorRefusedException(string code, string message) : Exception(message)
 {
-    public string Code { get; } = code;
+    [Id(0)] public string Code { get; private set; } = code;
     public ProcessorRefusedException() : this("processor.refused", "The payment processor refused the request.") { }
     public ProcessorRefusedException(string message) : this("processor.refused", message) { }
     public ProcessorRefusedException(string message, Exception inner) : this("processor.refused", message + " " + inner.Message) { }

@@ -221,6 +221,18 @@ public sealed class AutopayGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Autopay_charges_nothing_while_the_account_is_on_hold_for_a_dispute()
+    {
+        var (guarantorId, key, plan) = await PlanWithCardAsync("4242424242424242");
+        var portal = Grains.GetGrain<IPatientPortalGrain>(guarantorId);
+        var account = Grains.GetGrain<IPatientAccountGrain>(key.ToString());
+        Assert.True((await account.PlaceHold(new Domain.Compliance.HoldRequest { Reason = Domain.Compliance.HoldReason.Dispute, Note = "patient disputes the bill on the page" })).Succeeded);
+        MoveTo(plan.Installments[0].DueDate);
+        Assert.Empty(await AutopaymentsAsync(portal));
+        Assert.DoesNotContain((await account.Get())!.Entries, e => e.Note == "Autopay installment");
+    }
+
+    [Fact]
     public async Task A_declined_installment_is_tried_once_more_after_the_retry_days_and_then_left_to_the_plan()
     {
         // This card asks for the bank's confirmation every time: charged without the patient, it is declined.

@@ -65,6 +65,8 @@ public static class PaymentEndpoints
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey))
             return Problems.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.required", "A refund needs an Idempotency-Key header, so a retry refunds once.");
+        if (idempotencyKey.Trim().Length > 100)
+            return Problems.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.too-long", "The Idempotency-Key may be at most 100 characters.");
         if (body.Account is not { } account || account.IndexOf('/', StringComparison.Ordinal) <= 0 || account.EndsWith('/'))
             return Problems.Invalid("account", "account.invalid", "account must be FACILITY/ACCOUNTNUMBER, e.g. MAIN/A1001.");
         try

@@ -102,7 +102,7 @@ public static class GatewayExtensions
         app.MapCollectionsHealth();
         app.MapAgentConsole();
         app.MapEmailOptOut();
-        app.MapPatientPortal();
+        if (app.Configuration.GetValue("Collections:Portal:Enabled", true)) app.MapPatientPortal();
         app.MapPaymentWebhook();
         app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<Collections.Payments.IPaymentProcessor>().Name == "sandbox") app.MapSandboxCheckout();

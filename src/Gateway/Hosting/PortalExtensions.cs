@@ -32,6 +32,24 @@ public static class PortalExtensions
         services.TryAddSingleton<IProcessorEventSink, PaymentEventIntake>();
         services.TryAddSingleton<PortalSession>();
         services.TryAddSingleton<PortalAddressThrottle>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ProcessorNotice>()); // once, though silo and gateway both ask
         return services;
     }
+}
+
+/// <summary>Says at start which processor takes cards, and what the sandbox is not (no money moves; one process only).</summary>
+internal sealed class ProcessorNotice(IPaymentProcessor processor, IConfiguration configuration, ILogger<ProcessorNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (processor.Name == "sandbox")
+            logger.LogInformation("Card payments go to the sandbox processor: test cards only, no money moves, open checkouts live in this process's memory{Cluster}. " +
+                              "Set Collections:Payments:Processor=stripe to take real cards (README: Switching from the sandbox).",
+                string.Equals(configuration["Collections:Profile"], "cluster", StringComparison.OrdinalIgnoreCase) ? " (not for several silos and gateways)" : "");
+        else
+            logger.LogInformation("Card payments go to {Processor}", processor.Name);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -25,6 +25,8 @@ internal static class PortalPage
                 .Append("\"><button type=\"submit\" class=\"link\">").Append(E(PortalText.T(language, "signout"))).Append("</button></form>");
         html.Append("</nav></header><main id=\"main\" tabindex=\"-1\">").Append(main).Append("</main></body></html>");
         var headers = http.Response.Headers;
+        // Forms may lead to the processor's hosted page (a form's redirect counts for form-action).
+        formTarget ??= http.RequestServices.GetService<Collections.Payments.IPaymentProcessor>()?.Name == "stripe" ? "https://checkout.stripe.com" : null;
         headers.ContentSecurityPolicy = $"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{(formTarget is null ? "" : " " + formTarget)}; frame-ancestors 'none'; base-uri 'none'";
         headers["Referrer-Policy"] = "no-referrer";
         headers.CacheControl = "no-store";

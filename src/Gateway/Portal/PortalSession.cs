@@ -9,40 +9,48 @@ namespace Collections.Gateway.Portal;
 /// expiring token for one guarantor (renewed while they use the page, <see cref="PortalAccessRules.SessionLifetime"/>),
 /// and a per-session token every form posts back (forms from another site are refused).
 /// </summary>
-public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, TimeProvider clock)
+public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Outreach.OutreachOptions> outreach)
 {
     public const string CookieName = "collections_pay";
     public const string LanguageCookie = "collections_pay_lang";
     private const string Purpose = "portal-session";
 
-    public async Task StartAsync(HttpContext http, string guarantorId)
+    /// <summary>Signs the patient in: a new session (its id kept across renewals) for the guarantor.</summary>
+    public Task StartAsync(HttpContext http, string guarantorId) => IssueAsync(http, guarantorId, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)));
+
+    private async Task IssueAsync(HttpContext http, string guarantorId, string sessionId)
     {
         var expires = clock.GetUtcNow() + rules.SessionLifetime;
-        var token = await links.TokenAsync(Purpose, $"{guarantorId}|{expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}", http.RequestAborted);
+        var token = await links.TokenAsync(Purpose, $"{guarantorId}|{sessionId}|{expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}", http.RequestAborted);
         http.Response.Cookies.Append(CookieName, token, new CookieOptions
         {
-            HttpOnly = true, Secure = http.Request.IsHttps, SameSite = SameSiteMode.Lax, Path = "/", MaxAge = rules.SessionLifetime, IsEssential = true,
+            // Behind a TLS-terminating proxy the request is plain http: the public address says whether patients use https.
+            HttpOnly = true, Secure = http.Request.IsHttps || outreach.Value.PublicBaseUrl.StartsWith("https:", StringComparison.OrdinalIgnoreCase),
+            SameSite = SameSiteMode.Lax, Path = "/", MaxAge = rules.SessionLifetime, IsEssential = true,
         });
+        http.Items[CookieName] = sessionId;
     }
 
     /// <summary>The signed-in guarantor, or null (no cookie, a forged one, or expired); renews the session.</summary>
-    public async Task<string?> GuarantorAsync(HttpContext http)
+    public async Task<string?> GuarantorAsync(HttpContext http) => (await SessionAsync(http))?.GuarantorId;
+
+    private async Task<(string GuarantorId, string SessionId)?> SessionAsync(HttpContext http)
     {
         if (!http.Request.Cookies.TryGetValue(CookieName, out var token) || await links.VerifyAsync(Purpose, token, http.RequestAborted) is not { } subject) return null;
-        var bar = subject.LastIndexOf('|');
-        if (bar <= 0 || !long.TryParse(subject[(bar + 1)..], CultureInfo.InvariantCulture, out var unix) || unix <= clock.GetUtcNow().ToUnixTimeSeconds()) return null;
-        var guarantorId = subject[..bar];
-        // Renewed at most once a minute, so each page does not set a cookie.
-        if (DateTimeOffset.FromUnixTimeSeconds(unix) - clock.GetUtcNow() < rules.SessionLifetime - TimeSpan.FromMinutes(1)) await StartAsync(http, guarantorId);
-        return guarantorId;
+        var parts = subject.Split('|');
+        if (parts.Length != 3 || parts[0].Length == 0 || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var unix) || unix <= clock.GetUtcNow().ToUnixTimeSeconds()) return null;
+        // Renewed at most once a minute, so each page does not set a cookie; the session id (and so its form token) stays.
+        if (!http.Items.ContainsKey(CookieName) && DateTimeOffset.FromUnixTimeSeconds(unix) - clock.GetUtcNow() < rules.SessionLifetime - TimeSpan.FromMinutes(1))
+            await IssueAsync(http, parts[0], parts[1]);
+        return (parts[0], parts[1]);
     }
 
     public static void End(HttpContext http) => http.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
 
-    /// <summary>The token this session's forms carry.</summary>
+    /// <summary>The token this session's forms carry (the same for the whole session, renewals included).</summary>
     public async Task<string> FormTokenAsync(HttpContext http) =>
-        http.Request.Cookies.TryGetValue(CookieName, out var token)
-            ? Convert.ToHexStringLower(await links.MacAsync("portal-form", token, http.RequestAborted))
+        await SessionAsync(http) is { } session
+            ? Convert.ToHexStringLower(await links.MacAsync("portal-form", $"{session.GuarantorId}|{session.SessionId}", http.RequestAborted))
             : "";
 
     public async Task<bool> FormTokenValidAsync(HttpContext http, string? presented) =>

@@ -19,7 +19,7 @@ public sealed class StatementPdfRenderer(FacilityDirectory facilities, PayLinks?
 {
     /// <summary>The document with the payment link its message carries (its QR code and statement code), when it has one.</summary>
     public async Task<byte[]> RenderAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
-        Render(message, payLinks is null ? null : await payLinks.FindByMessageAsync(message.MessageId, cancellationToken));
+        Render(message, payLinks is not { Enabled: true } ? null : await payLinks.FindByMessageAsync(message.MessageId, cancellationToken));
 
     private const float PageWidth = 612, PageHeight = 792, Margin = 54, ContentWidth = PageWidth - 2 * Margin;
     private const float TableDateX = Margin, TableDescriptionX = Margin + 90;

@@ -22,7 +22,7 @@ public sealed partial class OutreachService(
         var facility = facilities.Get(request.Facility);
         var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
         // Every message carries the person's own link to the self-service page (a code, never a name or account number).
-        if (payLinks is not null) values["payUrl"] = (await payLinks.ForMessageAsync(request.GuarantorId, request.MessageId, cancellationToken)).Url;
+        if (payLinks is { Enabled: true }) values["payUrl"] = (await payLinks.ForMessageAsync(request.GuarantorId, request.MessageId, cancellationToken)).Url;
         var body = TemplateEngine.Render(template.Body, values);
         // Every email carries its way out: a link that stops emails to this person (no sign-in; see EmailOptOutLinks).
         if (request.Channel == ContactChannel.Email)

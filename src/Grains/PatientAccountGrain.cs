@@ -817,20 +817,8 @@ public sealed partial class PatientAccountGrain(
         _armedFor = due;
     }
 
-    private List<StatementItem> StatementLines()
-    {
-        var reversed = State.Entries.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
-        return State.Entries
-            .Where(e => !reversed.Contains(e.EntryId) && e.Kind is EntryKind.Charge or EntryKind.InsurancePayment or EntryKind.Adjustment or EntryKind.PatientPayment or EntryKind.Refund)
-            .Select(e => e.Kind switch
-            {
-                EntryKind.Charge => new StatementItem(e.ServiceDate ?? e.EffectiveDate, e.Description ?? $"Service {e.Code}", e.Amount, e.Kind),
-                EntryKind.InsurancePayment => new StatementItem(e.EffectiveDate, $"Insurance payment {e.Payer}", -e.Amount, e.Kind),
-                EntryKind.Adjustment => new StatementItem(e.EffectiveDate, $"Adjustment ({e.Category})", -e.Amount, e.Kind),
-                EntryKind.Refund => new StatementItem(e.EffectiveDate, "Refund", e.Amount, EntryKind.PatientPayment),
-                _ => new StatementItem(e.EffectiveDate, "Your payment - thank you", -e.Amount, e.Kind),
-            }).ToList();
-    }
+    private List<StatementItem> StatementLines() =>
+        StatementEntries.From(State.Entries).Select(l => new StatementItem(l.Date, l.Description, l.Amount, l.Kind)).ToList();
 
     /// <summary>The balances, computed from the ledger once per change of it (a command asks many times; the ledger only grows or is replaced).</summary>
     private AccountBalances Balances

@@ -52,10 +52,19 @@ public sealed class PortalTests(PortalEngineFixture engine)
         Assert.Contains("$120.00", home, StringComparison.Ordinal);
         Assert.Contains("$80.00", home, StringComparison.Ordinal);
 
+        // One statement for the whole household, and each bill's own.
+        Assert.Contains("One statement for all your bills", home, StringComparison.Ordinal);
+        var combined = await patient.GetAsync("/pay/statement");
+        Assert.Equal("application/pdf", combined.Content.Headers.ContentType!.MediaType);
+        Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString((await combined.Content.ReadAsByteArrayAsync())[..4]), StringComparison.Ordinal);
+        var own = await patient.GetAsync($"/pay/statement/{household.Accounts[0]}");
+        Assert.Equal("application/pdf", own.Content.Headers.ContentType!.MediaType);
+
         // The check, the person shown and each bill shown are audited.
         Assert.Contains("portal.verify:ok", await AuditActionsAsync("guarantor", household.GuarantorId));
         Assert.Contains("portal.view:ok", await AuditActionsAsync("guarantor", household.GuarantorId));
         Assert.Contains("portal.view:ok", await AuditActionsAsync("account", household.Accounts[1]));
+        Assert.Contains("portal.statement.view:ok", await AuditActionsAsync("account", household.Accounts[1]));
     }
 
     [Fact]

@@ -150,6 +150,42 @@ public static class PortalEndpoints
             return Results.File(await documents.RenderAsync(statement, http.RequestAborted), "application/pdf", $"statement-{accountNumber}.pdf");
         });
 
+        // One statement for the whole household: every bill's lines under its visit, and what is owed in all.
+        pay.MapGet("/pay/statement", async (HttpContext http, PortalSession session, IGrainFactory grains, FacilityDirectory facilities,
+            StatementPdfRenderer documents, IAuditTrail audit, TimeProvider clock) =>
+        {
+            if (await session.GuarantorAsync(http) is not { } guarantorId) return Expired(http);
+            var person = await grains.GetGrain<IGuarantorGrain>(guarantorId).Get();
+            var accounts = await AccountsAsync(grains, guarantorId);
+            if (person is null || accounts.Count == 0) return Results.NotFound();
+            var now = clock.GetUtcNow();
+            var lines = accounts.SelectMany(a => StatementEntries.From(a.View.Entries).Select(l => new StatementLine(l.Date,
+                $"Visit {a.Since:MM/dd/yyyy}: {l.Description}", l.Amount, l.Kind switch
+                {
+                    EntryKind.Charge => StatementLineKind.Charge,
+                    EntryKind.InsurancePayment => StatementLineKind.InsurancePayment,
+                    EntryKind.Adjustment => StatementLineKind.Adjustment,
+                    _ => StatementLineKind.PatientPayment,
+                }))).ToList();
+            var owed = accounts.Sum(a => a.View.Balances.PatientResponsibility);
+            var facility = facilities.Get(accounts[0].Key.Facility);
+            var address = person.Profile.Address;
+            var pdf = documents.Render(new OutboxMessage
+            {
+                MessageId = $"combined/{guarantorId}/{now:yyyyMMdd}", Channel = ContactChannel.Mail, Action = OutreachAction.PatientStatement,
+                Facility = accounts[0].Key.Facility, AccountNumber = accounts.Count == 1 ? accounts[0].Key.AccountNumber : $"{accounts.Count} accounts", GuarantorId = guarantorId,
+                RecipientName = $"{person.Profile.FirstName} {person.Profile.LastName}",
+                Recipient = string.Join('\n', new[] { address.Line1, address.Line2, $"{address.City}, {address.State} {address.Zip}" }.Where(l => !string.IsNullOrWhiteSpace(l))),
+                AmountDue = owed, StatementLines = lines, Subject = $"Your statement for all your bills at {facility.Name}",
+                Body = $"This statement shows all {accounts.Count} of your bills with {facility.Name} together. You owe {Money(owed)} in all.",
+                TemplateId = "combined-statement", TemplateVersion = 0, Status = OutboxStatus.Sent, Attempts = 0, CreatedAt = now, UpdatedAt = now,
+            });
+            await audit.RecordAllAsync([new AuditEvent(now, Actor, "patient", "portal.statement.view", "guarantor", guarantorId, "ok", Address(http), http.TraceIdentifier),
+                .. accounts.Select(a => new AuditEvent(now, Actor, "patient", "portal.statement.view", "account", a.Key.ToString(), "ok", Address(http), http.TraceIdentifier))], http.RequestAborted);
+            http.Response.Headers.CacheControl = "no-store";
+            return Results.File(pdf, "application/pdf", "statement-all-bills.pdf");
+        });
+
         pay.MapPost("/pay/plan", (HttpContext http, PortalSession session, IGrainFactory grains, IAuditTrail audit, TimeProvider clock, ArrangementRules rules) =>
             Signed(http, session, grains, audit, clock, rules, async (guarantorId, form, language) =>
             {
@@ -405,6 +441,8 @@ public static class PortalEndpoints
         }
 
         main.Append("<h2>").Append(E(PortalText.T(language, "home.accounts"))).Append("</h2>");
+        if (accounts.Count > 1)
+            main.Append("<p><a href=\"/pay/statement\">").Append(E(PortalText.T(language, "home.combined"))).Append("</a></p>");
         foreach (var account in accounts)
         {
             var v = account.View;

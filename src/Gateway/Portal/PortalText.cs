@@ -31,6 +31,7 @@ public static class PortalText
         ["home.visit"] = ("Visit on {0}", "Visita del {0}"),
         ["home.owed"] = ("You owe {0}", "Usted debe {0}"),
         ["home.why"] = ("Charges {0}. Insurance paid {1}. Discounts and adjustments {2}. You paid {3}.", "Cargos {0}. El seguro pagó {1}. Descuentos y ajustes {2}. Usted pagó {3}."),
+        ["home.combined"] = ("One statement for all your bills (PDF)", "Un estado de cuenta con todas sus facturas (PDF)"),
         ["home.statement"] = ("See the statement (PDF)", "Ver el estado de cuenta (PDF)"),
         ["home.on-hold"] = ("We are reviewing this bill. You do not need to pay it while we review.", "Estamos revisando esta factura. No necesita pagarla mientras la revisamos."),
         ["home.plan"] = ("Payment plan: {0} a month, next due {1}.", "Plan de pagos: {0} al mes, próximo pago el {1}."),

@@ -39,6 +39,10 @@ if [ "$status" -ne 0 ]; then
     echo "test.sh: dotnet test exited with $status ($errors build error line(s); a project that did not build ran no tests): not green" >&2
 fi
 rm -f "$log"
+# The README's tour, pasted top to bottom against a fresh engine: a README that rots fails the run.
+if [ "$status" -eq 0 ]; then
+    scripts/tour.sh || status=$?
+fi
 if [ -d artifacts/screenshots ]; then
     echo "test.sh: screenshots of the pages the browser tests visited are in artifacts/screenshots/" >&2
 fi

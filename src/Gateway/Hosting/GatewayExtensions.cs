@@ -64,6 +64,7 @@ public static class GatewayExtensions
         services.AddAuthorizationBuilder().AddCollectionsPolicies();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyNotice>(sp, settings));
 
         services.AddCollectionsPortal(builder.Configuration);
 
@@ -202,6 +203,23 @@ internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings setting
             logger.LogInformation("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
         else
             logger.LogInformation("Admin API key file: {KeyFile}", settings.AdminKeyFile);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Once the engine serves requests: one line saying where, where the admin key is, and where to start.</summary>
+internal sealed class ReadyNotice(EngineSettings settings, IHostApplicationLifetime lifetime, Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<ReadyNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "(no address)";
+            logger.LogInformation("Collections is ready at {Address} (health: {Address}/health/ready). Admin API key: {KeyFile}. Agents' console: {Address}/console. " +
+                                  "Patients' page: {Address}/pay. Start with the README's five-minute tour.", address, address, settings.AdminKeyFile, address, address);
+        });
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -44,7 +44,7 @@ internal sealed class ProcessorNotice(IPaymentProcessor processor, IConfiguratio
     {
         if (processor.Name == "sandbox")
             logger.LogInformation("Card payments go to the sandbox processor: test cards only, no money moves, open checkouts live in this process's memory{Cluster}. " +
-                              "Set Collections:Payments:Processor=stripe to take real cards (README: Switching from the sandbox).",
+                              "Set Collections:Payments:Processor=stripe to take real cards (docs/payments.md).",
                 string.Equals(configuration["Collections:Profile"], "cluster", StringComparison.OrdinalIgnoreCase) ? " (not for several silos and gateways)" : "");
         else
             logger.LogInformation("Card payments go to {Processor}", processor.Name);

@@ -166,8 +166,10 @@ public static class CliApp
             var s = await importer.RunAsync(ct);
             foreach (var e in importer.FirstErrors)
                 await error.WriteLineAsync($"{e.File} row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
-            if (importer.ErrorCount > importer.FirstErrors.Count)
-                await error.WriteLineAsync(parse.GetValue(errors) is { } path ? $"(every problem is in {path})" : $"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
+            if (parse.GetValue(errors) is { } errorsPath)
+                await output.WriteLineAsync($"problems: {importer.ErrorCount:N0}, every one written to {Path.GetFullPath(errorsPath)}");
+            else if (importer.ErrorCount > importer.FirstErrors.Count)
+                await error.WriteLineAsync($"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
             await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} addresses without a ZIP flagged for review");
             await output.WriteLineAsync($"claims: {s.Claims:N0} read, {s.AccountsOpened:N0} accounts opened, {s.AccountsPresent:N0} already present, {s.ClaimsFailed:N0} failed");
             await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read: {s.TransactionRowsPosted:N0} posted, {s.TransactionRowsPresent:N0} already present, "
@@ -231,8 +233,10 @@ public static class CliApp
             var summary = await importer.RunAsync(ct);
             foreach (var e in importer.FirstErrors)
                 await error.WriteLineAsync($"row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
-            if (summary.Failed > 0 && importer.FirstErrors.Count >= Importer.ShownErrors)
-                await error.WriteLineAsync(parse.GetValue(errors) is { } path ? $"(every error is in {path})" : "(more errors not shown: pass --errors FILE to get them all)");
+            if (parse.GetValue(errors) is { } errorsPath)
+                await output.WriteLineAsync($"problems: {summary.Failed:N0} rows failed, every one written to {Path.GetFullPath(errorsPath)}");
+            else if (summary.Failed > 0 && importer.FirstErrors.Count >= Importer.ShownErrors)
+                await error.WriteLineAsync("(more errors not shown: pass --errors FILE to get them all)");
             await output.WriteLineAsync(
                 $"{ImportSchema.Name(kind)}: {summary.Read:N0} rows read, {summary.Loaded:N0} loaded, {summary.AlreadyPresent:N0} already present, "
                 + $"{summary.Failed:N0} failed in {summary.Elapsed.TotalSeconds:N1} s ({summary.RowsPerSecond:N0} rows/s)");

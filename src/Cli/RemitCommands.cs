@@ -122,6 +122,9 @@ public static class RemitCommands
                 output.WriteLine($"  claim {c.GetProperty("patientControlNumber").GetString()} / {c.GetProperty("payerClaimControlNumber").GetString()} " +
                                  $"(status {c.GetProperty("status").GetInt32()}, paid {Money(c.GetProperty("paidAmount"))}): {said}");
             }
+            int N(string name) => r.TryGetProperty(name, out var v) ? v.GetInt32() : 0;
+            output.WriteLine($"  {N("claimsRead")} claims read = {N("claimsPosted") + N("claimsToPost")} {(N("claimsToPost") > 0 ? "to post" : "posted")} + {N("claimsAlreadyPosted")} already posted + " +
+                             $"{N("exceptions")} new for a person + {N("exceptionsAlreadyListed")} already listed for a person + {N("claimsWithoutMoney")} that move no money");
             foreach (var w in r.GetProperty("warnings").EnumerateArray()) output.WriteLine($"  warning: {w.GetString()}");
             output.WriteLine(dryRun
                 ? $"  would post {r.GetProperty("claimsToPost").GetInt32()}, already posted {r.GetProperty("claimsAlreadyPosted").GetInt32()}, no money {r.GetProperty("claimsWithoutMoney").GetInt32()}, for a person {r.GetProperty("exceptions").GetInt32() + r.GetProperty("exceptionsAlreadyListed").GetInt32()}"

@@ -148,6 +148,12 @@ public sealed record RemittanceSummary
     [Id(14)] public IReadOnlyList<RemittanceClaimRecord> Claims { get; init; } = [];
     /// <summary>Claims that would post (a dry run).</summary>
     [Id(15)] public int ClaimsToPost { get; init; }
+
+    /// <summary>
+    /// Every claim the file's transaction held: posted (or, in a dry run, to post) + already posted + new exceptions +
+    /// exceptions already listed + claims whose status moves no money.
+    /// </summary>
+    public int ClaimsRead => Claims.Count;
 }
 
 /// <summary>Why a whole 835 file was refused before anything posted: malformed X12, or a transaction that does not balance.</summary>

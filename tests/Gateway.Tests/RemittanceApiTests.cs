@@ -189,4 +189,21 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         Assert.Equal(5, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("entries").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Every_summary_adds_up_to_the_claims_read_the_first_time_and_the_second()
+    {
+        using var client = engine.Admin();
+        var facility = "SUM" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        foreach (var sample in new[] { "lfh_managed-care.835", "lfh_medicare-part-a.835", "lfh_managed-care.835" })
+        {
+            var response = await PostFile(client, facility, SharedSamples.Read835(sample));
+            foreach (var summary in (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).EnumerateArray())
+            {
+                int N(string name) => summary.GetProperty(name).GetInt32();
+                Assert.True(N("claimsRead") > 0);
+                Assert.Equal(N("claimsRead"), N("claimsPosted") + N("claimsToPost") + N("claimsAlreadyPosted") + N("exceptions") + N("exceptionsAlreadyListed") + N("claimsWithoutMoney"));
+            }
+        }
+    }
 }

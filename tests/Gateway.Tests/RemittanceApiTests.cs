@@ -197,7 +197,9 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
         var facility = "SUM" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
         foreach (var sample in new[] { "lfh_managed-care.835", "lfh_medicare-part-a.835", "lfh_managed-care.835" })
         {
-            var response = await PostFile(client, facility, SharedSamples.Read835(sample));
+            // The public samples are test interchanges: posted as a training system would.
+            var response = await client.PostAsync($"/api/remittances/{facility}?allowTestData=true", new StringContent(SharedSamples.Read835(sample), Encoding.UTF8, "text/plain"));
+            Assert.True(response.IsSuccessStatusCode, $"{sample}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             foreach (var summary in (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).EnumerateArray())
             {
                 int N(string name) => summary.GetProperty(name).GetInt32();

@@ -30,7 +30,13 @@ public sealed class PortalBrowserTests(PortalEngineFixture engine) : IDisposable
 
     private IWebElement Element(string id) => browser.FindElement(By.Id(id));
 
-    private void WaitFor(Func<bool> condition) => new WebDriverWait(browser, TimeSpan.FromSeconds(20)).Until(_ => condition());
+    /// <summary>Waits for the condition; an element of the page being replaced (a form's answer loading) is looked for again.</summary>
+    private void WaitFor(Func<bool> condition)
+    {
+        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(20));
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
+        wait.Until(_ => condition());
+    }
 
     private string Alert()
     {

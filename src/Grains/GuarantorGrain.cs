@@ -381,13 +381,7 @@ public sealed class GuarantorGrain(
             Recipient = recipient,
             AmountDue = Money.Normalize(Math.Max(request.PatientResponsibility, 0m)),
             DueDate = request.DueDate,
-            StatementLines = request.StatementLines.Select(l => new StatementLine(l.Date, l.Description, l.Amount, l.Kind switch
-            {
-                EntryKind.Charge => StatementLineKind.Charge,
-                EntryKind.InsurancePayment => StatementLineKind.InsurancePayment,
-                EntryKind.Adjustment => StatementLineKind.Adjustment,
-                _ => StatementLineKind.PatientPayment,
-            })).ToList(),
+            StatementLines = request.StatementLines.Select(l => new StatementLine(l.Date, l.Description, l.Amount, StatementLine.KindOf(l.Kind))).ToList(),
             PolicyReference = request.PolicyReference,
         };
     }

@@ -37,6 +37,15 @@ public sealed record StatementLine(DateOnly Date, string Description, decimal Am
 {
     public StatementLineKind EffectiveKind => Kind ?? Infer(Description, Amount);
 
+    /// <summary>Which statement total a ledger entry's kind counts towards (refunds count with the patient's payments).</summary>
+    public static StatementLineKind KindOf(EntryKind kind) => kind switch
+    {
+        EntryKind.Charge => StatementLineKind.Charge,
+        EntryKind.InsurancePayment => StatementLineKind.InsurancePayment,
+        EntryKind.Adjustment => StatementLineKind.Adjustment,
+        _ => StatementLineKind.PatientPayment,
+    };
+
     private static StatementLineKind Infer(string description, decimal amount)
     {
         if (amount >= 0) return StatementLineKind.Charge;

@@ -34,10 +34,13 @@ public static class ConsoleEndpoints
         app.MapGet("/", () => TypedResults.Redirect("/console")).AllowAnonymous().ExcludeFromDescription();
     }
 
-    private static byte[] Read(string name)
+    private static byte[] Read(string name) => ReadResource($"Collections.Gateway.Console.{name}");
+
+    /// <summary>A file embedded in the gateway assembly (the console's and the patients' page's).</summary>
+    internal static byte[] ReadResource(string resourceName)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"Collections.Gateway.Console.{name}")
-                           ?? throw new InvalidOperationException($"The console file {name} is not embedded in the gateway assembly.");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(resourceName)
+                           ?? throw new InvalidOperationException($"{resourceName} is not embedded in the gateway assembly.");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         return copy.ToArray();

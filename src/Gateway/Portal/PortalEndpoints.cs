@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Collections.Domain;
 using Collections.Domain.Arrangements;
@@ -29,7 +28,7 @@ public static class PortalEndpoints
 
     public static void MapPatientPortal(this WebApplication app)
     {
-        var css = ReadCss();
+        var css = Api.ConsoleEndpoints.ReadResource("Collections.Gateway.Portal.portal.css");
         app.MapGet("/pay/pay.css", (HttpContext http) =>
         {
             http.Response.Headers.CacheControl = "public, max-age=3600";
@@ -160,13 +159,7 @@ public static class PortalEndpoints
             if (person is null || accounts.Count == 0) return Results.NotFound();
             var now = clock.GetUtcNow();
             var lines = accounts.SelectMany(a => StatementEntries.From(a.View.Entries).Select(l => new StatementLine(l.Date,
-                $"Visit {a.Since:MM/dd/yyyy}: {l.Description}", l.Amount, l.Kind switch
-                {
-                    EntryKind.Charge => StatementLineKind.Charge,
-                    EntryKind.InsurancePayment => StatementLineKind.InsurancePayment,
-                    EntryKind.Adjustment => StatementLineKind.Adjustment,
-                    _ => StatementLineKind.PatientPayment,
-                }))).ToList();
+                $"Visit {a.Since:MM/dd/yyyy}: {l.Description}", l.Amount, StatementLine.KindOf(l.Kind)))).ToList();
             var owed = accounts.Sum(a => a.View.Balances.PatientResponsibility);
             var facility = facilities.Get(accounts[0].Key.Facility);
             var address = person.Profile.Address;
@@ -523,12 +516,10 @@ public static class PortalEndpoints
     /// <summary>What the patient's share is made of, in the words a statement uses.</summary>
     private static (decimal Charges, decimal Insurance, decimal Adjustments, decimal Paid) Why(AccountView v)
     {
-        var reversed = v.Entries.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
-        var live = v.Entries.Where(e => e.ReversesEntryId is null && !reversed.Contains(e.EntryId)).ToList();
-        return (live.Where(e => e.Kind == EntryKind.Charge).Sum(e => e.Amount),
-            live.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount),
-            live.Where(e => e.Kind == EntryKind.Adjustment).Sum(e => e.Amount),
-            live.Where(e => e.Kind == EntryKind.PatientPayment).Sum(e => e.Amount) - live.Where(e => e.Kind == EntryKind.Refund).Sum(e => e.Amount));
+        // The statement's own lines (reversals left out; a refund counts against the patient's payments).
+        var lines = StatementEntries.From(v.Entries);
+        decimal Total(EntryKind kind) => lines.Where(l => l.Kind == kind).Sum(l => l.Amount);
+        return (Total(EntryKind.Charge), -Total(EntryKind.InsurancePayment), -Total(EntryKind.Adjustment), -Total(EntryKind.PatientPayment));
     }
 
     private static string Decline(string language, string? code) => code switch
@@ -558,12 +549,4 @@ public static class PortalEndpoints
     private static void SetCaller(HttpContext http) =>
         CallerContext.Set(new Caller { Actor = Actor, Role = "patient", ClientAddress = Address(http), CorrelationId = http.TraceIdentifier });
 
-    private static byte[] ReadCss()
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Collections.Gateway.Portal.portal.css")
-                           ?? throw new InvalidOperationException("portal.css is not embedded in the gateway assembly.");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
 }

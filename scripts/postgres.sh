@@ -84,7 +84,7 @@ pick_port() {
         fi
     fi
     for ((tries = 0; tries < 200; tries++)); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000)) # below the kernel's ephemeral range (32768+), which outgoing connections draw from
         if ! port_in_use "$port"; then
             printf '%s\n' "$port"
             return 0

@@ -10,8 +10,23 @@ silo=src/Silo/bin/Release/net10.0/Collections.Silo.dll
 [ -f "$silo" ] || dotnet build -c Release src/Silo -v q >/dev/null
 
 work=$(mktemp -d /tmp/collections-tour.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
+# Three different ports below the kernel's ephemeral range (which outgoing connections draw from), free right now.
+free_ports() {
+    python3 -c '
+import random, socket
+ports = []
+while len(ports) < 3:
+    port = random.randrange(12000, 15000)
+    try:
+        with socket.socket() as s:
+            s.bind(("0.0.0.0", port))
+        if port not in ports:
+            ports.append(port)
+    except OSError:
+        pass
+print(*ports)'
+}
+read -r port silo_port gateway_port < <(free_ports)
 engine_pid=""
 cleanup() {
     [ -n "$engine_pid" ] && kill "$engine_pid" 2>/dev/null && wait "$engine_pid" 2>/dev/null || true
@@ -19,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet "$silo" --data "$work/data" --urls "http://127.0.0.1:$port" --silo-port "$(free_port)" --gateway-port "$(free_port)" > "$work/engine.log" 2>&1 &
+dotnet "$silo" --data "$work/data" --urls "http://127.0.0.1:$port" --silo-port "$silo_port" --gateway-port "$gateway_port" > "$work/engine.log" 2>&1 &
 engine_pid=$!
 for _ in $(seq 1 120); do
     curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break

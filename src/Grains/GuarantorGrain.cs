@@ -122,7 +122,10 @@ public sealed class GuarantorGrain(
             decision = GateDecision.RecordedDespite(decision);
         }
         else if (decision.Verdict != GateVerdict.Allow)
+        {
+            CollectionsMetrics.Decided(request.Action, decision);
             return new ContactResult { Decision = decision };
+        }
 
         // Carry it out first (each step is idempotent by the request id), then remember it.
         switch (request.Action)
@@ -163,6 +166,7 @@ public sealed class GuarantorGrain(
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
         await PersistAsync();
         await audit.RecordAsync(clock, "guarantor.contact", Resource, Id, "ok", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}");
+        CollectionsMetrics.Decided(request.Action, decision);
         return new ContactResult { Decision = decision };
     }
 

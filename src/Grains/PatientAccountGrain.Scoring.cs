@@ -64,6 +64,7 @@ public sealed partial class PatientAccountGrain
         };
         var prediction = chosen.Model.Model.Score(FeatureExtractor.Extract(history, now));
         var previousVersion = State.Score?.ModelVersion;
+        CollectionsMetrics.Scored(chosen.Model.Version.ToString());
         State.Score = new AccountScore
         {
             Probability = prediction.Probability,

@@ -42,6 +42,7 @@ public sealed partial class PatientAccountGrain(
     private bool _dirty;
     private readonly List<AuditEvent> _audit = [];
     private readonly List<AccountEvent> _events = [];
+    private readonly List<(OutreachAction Action, ContactChannel? Channel)> _stepsTaken = [];
     private AccountProjectionFacts? _facts;
     /// <summary>A cadence step is due: after the commit, a one-way call to this account takes it as a command of its own.</summary>
     private bool _stepDue;
@@ -90,6 +91,7 @@ public sealed partial class PatientAccountGrain(
             _facts = null;
             _dirty = false;
             _stepDue = false;
+            _stepsTaken.Clear();
             DeactivateOnIdle();
             logger.LogWarning("An account command failed before its commit ({Error}); its changes were dropped", ex.GetType().Name);
             if (_commits == 0) throw new CommandNotStoredException("The command failed before anything of it was stored. Retry it with the same idempotency key.");
@@ -755,6 +757,7 @@ public sealed partial class PatientAccountGrain(
                 break;
         }
         Audit("account.cadence.step", "ok", $"step={attempt.Step.StepId};action={attempt.Action};channel={attempt.Channel};policy={policy.Reference}");
+        _stepsTaken.Add((attempt.Action, attempt.Channel));
     }
 
     private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null)
@@ -916,6 +919,9 @@ public sealed partial class PatientAccountGrain(
         }
         _commits++;
         if (commit.Snapshot is not null) _version++;
+        CollectionsMetrics.Committed(State.Entries.Skip(_storedEntries));
+        foreach (var (action, channel) in _stepsTaken) CollectionsMetrics.StepTaken(action, channel);
+        _stepsTaken.Clear();
         _storedEntries = State.Entries.Count;
         _dirty = false;
 

@@ -74,6 +74,7 @@ public sealed class PatientPaymentGrain(
             return null;
         }
         var seen = State.EventsSeen.Contains(e.EventId);
+        var statusBefore = State.Status;
         var changed = false;
         switch (e.Kind)
         {
@@ -112,6 +113,8 @@ public sealed class PatientPaymentGrain(
         {
             await payment.WriteStateAsync();
             await audit.RecordAsync(clock, "payment.processor-event", Resource, Id, "ok", $"event={e.Kind};status={State.Status}");
+            if (State.Status != statusBefore && State.Status is CardPaymentStatus.Succeeded or CardPaymentStatus.Failed)
+                CollectionsMetrics.CardPaymentSettled(State.Request.Source.ToString(), State.Status.ToString());
         }
         // The card the patient asked to keep goes to their portal with every delivery of the confirmation (one-way, so
         // autopay charging through this grain can never wait on itself; the portal ignores a card it already has).

@@ -57,6 +57,7 @@ public sealed class WorklistQueueGrain(
                 IdempotencyKey = outcome.IdempotencyKey,
             });
         }
+        CollectionsMetrics.WorklistDepth(QueueId, _queue.Count);
         logger.LogInformation("Worklist queue {QueueId} loaded {Entries} entries in {Elapsed:0} ms", QueueId, _queue.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
@@ -216,6 +217,7 @@ public sealed class WorklistQueueGrain(
         try
         {
             await store.WriteAsync(writes);
+            CollectionsMetrics.WorklistDepth(QueueId, _queue.Count);
         }
         catch
         {

@@ -3,14 +3,17 @@ namespace Collections.Hosting;
 /// <summary>Builds the engine's host from command-line arguments; Program.cs and the tests both start it this way.</summary>
 public static class EngineHost
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="configure">What a test adds before the host is built (e.g. an in-memory telemetry exporter).</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = builder.AddCollectionsSettings(args, defaultProfile: "local");
         builder.AddCollectionsLogging(settings, "silo");
+        builder.AddCollectionsTelemetry("silo");
         builder.AddCollectionsDatabase();
         builder.AddCollectionsSilo(settings);
         if (settings.CoHostsGateway) builder.AddCollectionsGateway(settings);
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         if (settings.CoHostsGateway) app.MapCollectionsGateway();

@@ -30,6 +30,8 @@ public static class SiloConfiguration
             }
             silo.AddCollectionsStorage(database);
             silo.AddIncomingGrainCallFilter<GrainCallCycleGuard>().AddOutgoingGrainCallFilter<GrainCallCycleGuard>();
+            if (TelemetryExtensions.TelemetryEnabled(builder.Configuration)) silo.AddActivityPropagation();
+            silo.AddCollectionsDashboard(builder.Configuration);
         });
         // After the silo: their background services (outbox sender, webhook dispatcher, model refresher, projections) call
         // grains, so they start once the silo runs and stop before it does (hosted services stop in reverse order).

@@ -18,6 +18,9 @@ public class EngineFixture : IAsyncLifetime
     /// <summary>More command-line settings for a fixture that needs them (e.g. fast webhook retries).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
 
+    /// <summary>What a fixture adds to the host before it is built (e.g. an in-memory telemetry exporter).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder) { }
+
     public async Task InitializeAsync()
     {
         var httpPort = Ports.Free();
@@ -33,7 +36,7 @@ public class EngineFixture : IAsyncLifetime
             // Tests make many deliberately wrong requests from 127.0.0.1; the lockout has its own fixture.
             "--Collections:FailedAuthenticationsPerMinute", "100000",
             .. ExtraArguments,
-        ]);
+        ], Configure);
         await _app.StartAsync();
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(DataFolder, "admin-api-key"))).Trim();
     }

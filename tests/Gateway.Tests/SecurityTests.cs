@@ -103,3 +103,28 @@ public sealed class SecurityTests(EngineFixture engine)
             Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
     }
 }
+
+[Collection(EngineCollection.Name)]
+public sealed class DashboardAccessTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task The_orleans_dashboard_shows_grain_state_to_administrators_only_and_audits_each_look()
+    {
+        using var anonymous = engine.Anonymous();
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        using var admin = engine.Admin();
+
+        await (await anonymous.GetAsync("/dashboard/DashboardCounters")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await (await agent.GetAsync("/dashboard/DashboardCounters")).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await agent.GetAsync("/dashboard/index.html")).AssertProblemAsync(HttpStatusCode.Forbidden);
+        await (await supervisor.GetAsync("/dashboard/Reminders")).AssertProblemAsync(HttpStatusCode.Forbidden);
+
+        var counters = await admin.GetAsync("/dashboard/DashboardCounters");
+        Assert.Equal(HttpStatusCode.OK, counters.StatusCode);
+        Assert.Equal("no-store", counters.Headers.CacheControl?.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/dashboard/Reminders")).StatusCode);
+        var audit = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/audit?action=dashboard.reminders");
+        Assert.NotEqual(0, audit.GetArrayLength());
+    }
+}

@@ -85,6 +85,8 @@ public static class GatewayExtensions
         {
             client.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
             client.UseAdoNetClustering(o => { o.Invariant = database.OrleansInvariant; o.ConnectionString = database.ConnectionString; });
+            if (TelemetryExtensions.TelemetryEnabled(builder.Configuration)) client.AddActivityPropagation();
+            client.AddCollectionsDashboard(builder.Configuration);
         });
     }
 
@@ -121,6 +123,7 @@ public static class GatewayExtensions
         api.MapWorklist();
         api.MapKpis();
         api.MapPayments();
+        app.MapCollectionsDashboard();
     }
 
     /// <summary>
@@ -134,7 +137,8 @@ public static class GatewayExtensions
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             if ((context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/optout")
-                 || context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/p")) && !headers.ContainsKey("Cache-Control"))
+                 || context.Request.Path.StartsWithSegments("/pay") || context.Request.Path.StartsWithSegments("/p")
+                 || context.Request.Path.StartsWithSegments(DashboardExtensions.Route)) && !headers.ContainsKey("Cache-Control"))
             {
                 headers.CacheControl = "no-store";
                 headers.Pragma = "no-cache";

@@ -10,6 +10,7 @@ public static class GatewayHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = builder.AddCollectionsSettings(args, defaultProfile: "cluster");
         builder.AddCollectionsLogging(settings, "gateway");
+        builder.AddCollectionsTelemetry("gateway");
         builder.AddCollectionsDatabase();
         builder.AddCollectionsClusterClient(settings);
         builder.AddCollectionsGateway(settings);

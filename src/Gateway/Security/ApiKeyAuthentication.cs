@@ -141,6 +141,8 @@ public static class Policies
     public const string WorkWorklist = nameof(WorkWorklist);
     /// <summary>Read the portfolio KPIs (A/R aging, days in A/R, collection and promise-kept rates).</summary>
     public const string ReadKpis = nameof(ReadKpis);
+    /// <summary>Watch the cluster itself: the Orleans dashboard, which shows grains' state (patients' data) and reminders.</summary>
+    public const string OperateCluster = nameof(OperateCluster);
 
     public static void AddCollectionsPolicies(this Microsoft.AspNetCore.Authorization.AuthorizationBuilder builder) => builder
         .AddPolicy(ReadAccounts, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent, Roles.Integration))
@@ -155,5 +157,6 @@ public static class Policies
         .AddPolicy(ReadModels, p => p.RequireRole(Roles.Admin, Roles.DataTeam, Roles.Supervisor))
         .AddPolicy(SuperviseWorklists, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
         .AddPolicy(WorkWorklist, p => p.RequireRole(Roles.Admin, Roles.Supervisor, Roles.Agent))
-        .AddPolicy(ReadKpis, p => p.RequireRole(Roles.Admin, Roles.Supervisor));
+        .AddPolicy(ReadKpis, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
+        .AddPolicy(OperateCluster, p => p.RequireRole(Roles.Admin));
 }

@@ -22,6 +22,11 @@ public sealed class OutboxSender(
     IOutboxSendCheck? sendCheck = null)
     : BackgroundService
 {
+    /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled).</summary>
+    public static readonly System.Diagnostics.Metrics.Meter Meter = new("Collections.Outreach");
+    private static readonly System.Diagnostics.Metrics.Counter<long> Sends = Meter.CreateCounter<long>("collections.outbox.sends", "{attempt}",
+        "Outbox delivery attempts recorded, by channel and outcome");
+
     /// <summary>Who holds the leases this sender takes: host, process and a random suffix.</summary>
     public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -90,7 +95,10 @@ public sealed class OutboxSender(
         {
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
             if (await outbox.RecordAttemptAsync(Owner, cancelled, OutboxStatus.Cancelled, null, CancellationToken.None))
+            {
+                Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "cancelled"));
                 logger.LogInformation("Outreach message {MessageId} not sent: {Reason}", message.MessageId, stop);
+            }
             return;
         }
         try
@@ -119,6 +127,7 @@ public sealed class OutboxSender(
         var attempt = new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
             result.ProviderMessageId, result.Error);
         var held = await outbox.RecordAttemptAsync(Owner, attempt, status, next, CancellationToken.None);
+        if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", outcome));
 
         if (!held)
             logger.LogWarning("Outreach message {MessageId}: attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",

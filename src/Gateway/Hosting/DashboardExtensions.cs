@@ -1,0 +1,47 @@
+using Collections.Gateway.Security;
+using Orleans.Dashboard;
+
+namespace Collections.Hosting;
+
+/// <summary>
+/// Orleans' own dashboard (silos, grain activations, method timings, reminders) at <c>/dashboard</c>, for
+/// administrators only: it can show any grain's state, which here is patients' data, and reminders named by account.
+/// Every look at a grain's state or the reminders is audited with what was asked for. On by default;
+/// <c>Collections:Dashboard:Enabled=false</c> leaves it out (silos and gateways must agree).
+/// </summary>
+public static class DashboardExtensions
+{
+    public const string Route = "/dashboard";
+
+    public static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue("Collections:Dashboard:Enabled", true);
+
+    public static void AddCollectionsDashboard(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        if (DashboardEnabled(configuration)) silo.AddDashboard(o => o.HideTrace = true);
+    }
+
+    public static void AddCollectionsDashboard(this IClientBuilder client, IConfiguration configuration)
+    {
+        if (DashboardEnabled(configuration)) client.AddDashboard(o => o.HideTrace = true);
+    }
+
+    public static void MapCollectionsDashboard(this WebApplication app)
+    {
+        if (!DashboardEnabled(app.Configuration)) return;
+        app.MapOrleansDashboard(Route)
+            .RequireAuthorization(Policies.OperateCluster)
+            .WithCallerContext()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                var http = context.HttpContext;
+                var path = http.Request.Path.Value ?? "";
+                if (path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) || path.Contains("/Reminders", StringComparison.OrdinalIgnoreCase))
+                {
+                    var asked = http.Request.Query.TryGetValue("grainId", out var id) ? $"{http.Request.Query["grainType"]}/{id}" : path[Route.Length..];
+                    await http.AuditShownAsync(path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) ? "dashboard.grain-state" : "dashboard.reminders",
+                        [("grain", asked)]);
+                }
+                return await next(context);
+            });
+    }
+}

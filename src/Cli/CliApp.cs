@@ -19,6 +19,7 @@ public static class CliApp
         root.Subcommands.Add(ModelCommands.Create(output, error));
         root.Subcommands.Add(SyntheaSampleCommand(output));
         root.Subcommands.Add(RemitCommands.Create(output));
+        root.Subcommands.Add(AdminCommands.Create(output));
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

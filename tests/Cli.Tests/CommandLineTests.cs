@@ -95,3 +95,48 @@ public class SubcommandSuggestionTests
         Assert.StartsWith("collections: 'chek' is not a command; did you mean 'check'?", error.TrimEnd(), StringComparison.Ordinal);
     }
 }
+
+public sealed class AdminCommandTests
+{
+    [Fact]
+    public async Task Backup_of_a_folder_without_a_database_exits_2_with_one_line_naming_it()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"no-db-{Guid.NewGuid():N}");
+        var (exit, _, err) = await Cli.Run("admin", "backup", "--data", folder, "--to", Path.Combine(folder, "b.db"));
+        Assert.Equal(2, exit);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.Contains(folder, err);
+        Assert.Contains("no database here", err);
+    }
+
+    [Fact]
+    public async Task Restore_over_an_existing_database_is_refused_and_leaves_it_untouched()
+    {
+        var folder = Directory.CreateTempSubdirectory("restore-target").FullName;
+        var existing = Path.Combine(folder, "collections.db");
+        await File.WriteAllTextAsync(existing, "the live database");
+        var backup = Path.Combine(folder, "backup.db");
+        await File.WriteAllTextAsync(backup, "a backup");
+
+        var (exit, _, err) = await Cli.Run("admin", "restore", backup, "--data", folder);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("a database is already there", err);
+        Assert.Equal("the live database", await File.ReadAllTextAsync(existing));
+    }
+
+    [Fact]
+    public async Task Restoring_a_file_that_is_not_a_database_keeps_nothing()
+    {
+        var folder = Path.Combine(Directory.CreateTempSubdirectory("restore-bad").FullName, "data");
+        var backup = Path.Combine(Path.GetDirectoryName(folder)!, "not-a-backup.db");
+        await File.WriteAllTextAsync(backup, "this is not SQLite");
+
+        var (exit, _, err) = await Cli.Run("admin", "restore", backup, "--data", folder);
+
+        Assert.Equal(2, exit);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.False(File.Exists(Path.Combine(folder, "collections.db")));
+        Assert.False(File.Exists(Path.Combine(folder, "collections.db.partial")));
+    }
+}

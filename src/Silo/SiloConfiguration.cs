@@ -22,7 +22,8 @@ public static class SiloConfiguration
             {
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
                 silo.UseAdoNetClustering(o => { o.Invariant = database.OrleansInvariant; o.ConnectionString = database.ConnectionString; });
-                silo.ConfigureEndpoints(IPAddress.Parse(settings.AdvertisedAddress), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+                silo.ConfigureEndpoints(settings.ResolveAdvertisedAddress(), settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+                if (!string.IsNullOrWhiteSpace(settings.SiloName)) silo.Configure<SiloOptions>(o => o.SiloName = settings.SiloName);
             }
             else
             {

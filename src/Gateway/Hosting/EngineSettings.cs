@@ -29,8 +29,29 @@ public sealed class EngineSettings
     /// <summary>Port on which cluster clients (gateways) reach the silo.</summary>
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and gateways use to reach this silo.</summary>
+    /// <summary>
+    /// The address other silos and gateways use to reach this silo: an IP address, or a host name resolved at start
+    /// (a container's own name in compose). In Kubernetes, the pod's IP from the downward API.
+    /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The silo's name in the membership table and the dashboard (default: the host name; in Kubernetes, the pod's name).</summary>
+    public string? SiloName { get; set; }
+
+    /// <summary>
+    /// How long a stopping process may take to hand its grains over and finish requests in flight. Kubernetes'
+    /// <c>terminationGracePeriodSeconds</c> must be longer.
+    /// </summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>The advertised address as an IP address, resolving a host name (IPv4 first) when it is one.</summary>
+    public System.Net.IPAddress ResolveAdvertisedAddress()
+    {
+        if (System.Net.IPAddress.TryParse(AdvertisedAddress, out var address)) return address;
+        var found = System.Net.Dns.GetHostAddresses(AdvertisedAddress);
+        return found.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? found.FirstOrDefault()
+            ?? throw new InvalidOperationException($"Collections:AdvertisedAddress {AdvertisedAddress}: the name resolves to no address.");
+    }
 
     /// <summary>Whether this silo also serves the HTTP API (default: yes in the local profile, no in the cluster profile).</summary>
     public bool? HostGateway { get; set; }

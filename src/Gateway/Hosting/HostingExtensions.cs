@@ -20,6 +20,7 @@ public static class HostingExtensions
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(settings.Database());
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(1, settings.ShutdownTimeoutSeconds)));
         return settings;
     }
 

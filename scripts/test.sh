@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. On a fresh machine it first installs what the tests need
-# (PostgreSQL, Chromium and ChromeDriver from Debian's packages) and starts a private PostgreSQL
+# (PostgreSQL, Chromium and ChromeDriver, podman and docker-registry from Debian's packages) and starts a private PostgreSQL
 # server on a free port, which it stops again afterwards, whatever happens.
 #
 #   scripts/test.sh                 all tests
@@ -16,6 +16,7 @@ cleanup() {
 trap cleanup EXIT
 
 scripts/browser.sh install
+scripts/images.sh --install   # the container tests build the images and run them with podman
 COLLECTIONS_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir")
 export COLLECTIONS_TEST_POSTGRES
 echo "test.sh: PostgreSQL is up for the tests" >&2

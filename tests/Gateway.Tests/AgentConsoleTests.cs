@@ -27,26 +27,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
     /// <summary>A facility of its own with one account owing <paramref name="charge"/>, and an agent key working its queue.</summary>
     private async Task<(string Facility, string AccountNumber, string AgentKey)> AccountToCallAsync(decimal charge)
     {
-        using var admin = engine.Admin();
-        var facility = "UI" + Guid.NewGuid().ToString("N")[..10];
         var agentKey = await engine.KeyForAsync("agent");
-        var queue = await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Console", facility, agents = new[] { agentKey.Split('_')[1] } });
-        Assert.Equal(HttpStatusCode.OK, queue.StatusCode);
-        var guarantorId = Api.NewId("G");
-        (await admin.PostAsJsonAsync("/api/guarantors", new
-        {
-            guarantorId, firstName = "Rosa", lastName = "Delgado", dateOfBirth = "1975-09-12",
-            address = new { line1 = "40 Oak Ave", city = "Austin", state = "TX", zip = "78702" },
-            phones = new[] { new { number = "512-555-0142", type = "mobile" } },
-            email = "rosa@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
-        })).EnsureSuccessStatusCode();
-        var accountNumber = Api.NewId("A");
-        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();
-        var charged = await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}",
-            new { kind = "charge", amount = charge, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-5).ToString("yyyy-MM-dd"), code = "99214", description = "Office visit" });
-        Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
-        await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}"); // answered after the statement step the charge made due
-        await engine.ProjectionsCaughtUpAsync(); // the worklist is a projection of the accounts' committed events
+        var (facility, accountNumber) = await ConsoleScenario.AccountToCallAsync(engine, agentKey.Split('_')[1], charge);
         return (facility, accountNumber, agentKey);
     }
 
@@ -141,13 +123,44 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         TakeNext("ANY");
 
         WaitFor(() => Element("problem").Displayed);
-        Assert.Contains("Your key was not accepted", Element("problem").Text, StringComparison.Ordinal);
+        Assert.Contains("Your sign-in was not accepted", Element("problem").Text, StringComparison.Ordinal);
         Assert.True(Element("sign-in-panel").Displayed);
         Assert.False(Element("account").Displayed);
     }
 }
 
 /// <summary>Debian's headless Chromium through its chromedriver (no Selenium Manager, no download).</summary>
+internal static class ConsoleScenario
+{
+    /// <summary>
+    /// A facility of its own with one account owing <paramref name="charge"/> to Rosa Delgado, in a queue worked by
+    /// <paramref name="agentId"/> (an API key's id, or a signed-in person's subject).
+    /// </summary>
+    public static async Task<(string Facility, string AccountNumber)> AccountToCallAsync(EngineFixture engine, string agentId, decimal charge)
+    {
+        using var admin = engine.Admin();
+        var facility = "UI" + Guid.NewGuid().ToString("N")[..10];
+        var queue = await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Console", facility, agents = new[] { agentId } });
+        Assert.Equal(HttpStatusCode.OK, queue.StatusCode);
+        var guarantorId = Api.NewId("G");
+        (await admin.PostAsJsonAsync("/api/guarantors", new
+        {
+            guarantorId, firstName = "Rosa", lastName = "Delgado", dateOfBirth = "1975-09-12",
+            address = new { line1 = "40 Oak Ave", city = "Austin", state = "TX", zip = "78702" },
+            phones = new[] { new { number = "512-555-0142", type = "mobile" } },
+            email = "rosa@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
+        })).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("A");
+        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        var charged = await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}",
+            new { kind = "charge", amount = charge, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-5).ToString("yyyy-MM-dd"), code = "99214", description = "Office visit" });
+        Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
+        await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}"); // answered after the statement step the charge made due
+        await engine.ProjectionsCaughtUpAsync(); // the worklist is a projection of the accounts' committed events
+        return (facility, accountNumber);
+    }
+}
+
 internal static class Browser
 {
     public static ChromeDriver Start()

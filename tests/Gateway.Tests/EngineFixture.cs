@@ -21,7 +21,7 @@ public class EngineFixture : IAsyncLifetime
     /// <summary>What a fixture adds to the host before it is built (e.g. an in-memory telemetry exporter).</summary>
     protected virtual void Configure(WebApplicationBuilder builder) { }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         var httpPort = Ports.Free();
         BaseAddress = new Uri($"http://127.0.0.1:{httpPort}");
@@ -81,7 +81,7 @@ public class EngineFixture : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

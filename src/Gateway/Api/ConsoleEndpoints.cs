@@ -1,4 +1,5 @@
 using System.Reflection;
+using Collections.Gateway.Security;
 
 namespace Collections.Gateway.Api;
 
@@ -21,10 +22,12 @@ public static class ConsoleEndpoints
         foreach (var (path, resource, contentType) in Files)
         {
             var bytes = Read(resource);
-            app.MapGet(path, (HttpContext http) =>
+            app.MapGet(path, async (HttpContext http) =>
             {
                 var headers = http.Response.Headers;
-                headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                // With single sign-on the page exchanges its authorization code at the identity provider's token endpoint.
+                var connect = await TokenEndpointOriginAsync(http) is { } origin ? $"'self' {origin}" : "'self'";
+                headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "no-referrer";
                 headers.CacheControl = "no-cache";
@@ -32,6 +35,35 @@ public static class ConsoleEndpoints
             }).AllowAnonymous().ExcludeFromDescription();
         }
         app.MapGet("/", () => TypedResults.Redirect("/console")).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/console/sign-in", (Func<HttpContext, Task<IResult>>)SignInOptions).AllowAnonymous().WithName("ConsoleSignIn").ExcludeFromDescription();
+    }
+
+    /// <summary>How the console signs staff in: single sign-on (the provider's endpoints, client id, scope) or API keys only.</summary>
+    private static async Task<IResult> SignInOptions(HttpContext http)
+    {
+        try
+        {
+            return await http.ConsoleSignInAsync() is { } sso
+                ? TypedResults.Ok(new { singleSignOn = true, sso.AuthorizationEndpoint, sso.TokenEndpoint, sso.ClientId, sso.Scope })
+                : TypedResults.Ok(new { singleSignOn = false });
+        }
+        catch (InvalidOperationException)
+        {
+            return Problems.Unavailable("sso.unavailable", "The identity provider cannot be reached",
+                "Single sign-on is configured but the identity provider's discovery document could not be read; sign in with an API key, or try again.");
+        }
+    }
+
+    private static async Task<string?> TokenEndpointOriginAsync(HttpContext http)
+    {
+        try
+        {
+            return await http.ConsoleSignInAsync() is { } sso ? new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority) : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static byte[] Read(string name) => ReadResource($"Collections.Gateway.Console.{name}");

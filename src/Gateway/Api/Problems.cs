@@ -59,6 +59,16 @@ public static class Problems
         },
     });
 
+    /// <summary>A service this answer depends on cannot be reached: 503 with the code saying which.</summary>
+    public static ProblemHttpResult Unavailable(string code, string title, string message) => TypedResults.Problem(new ProblemDetails
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = title,
+        Type = TypePrefix + code,
+        Detail = message,
+        Extensions = { ["code"] = code },
+    });
+
     public static ProblemHttpResult Forbidden(string message) => TypedResults.Problem(new ProblemDetails
     {
         Status = StatusCodes.Status403Forbidden,

@@ -1,9 +1,12 @@
-// The agents' console: sign in with an API key, take the next account from the worklist, see whom to call and why,
-// record how the call went. Everything it shows comes from the same HTTP API (and the same audit trail) as any other
-// client; the key lives in sessionStorage, so closing the tab forgets it. Data is written with textContent only.
+// The agents' console: sign in through the organisation's identity provider (authorization code with PKCE) or with
+// an API key, take the next account from the worklist, see whom to call and why, record how the call went. Everything
+// it shows comes from the same HTTP API (and the same audit trail) as any other client; the key or access token lives
+// in sessionStorage, so closing the tab forgets it. Data is written with textContent only.
 "use strict";
 
-const keyName = "collections.apiKey";
+const keyName = "collections.apiKey";      // the API key or the identity provider's access token: both are bearer tokens
+const pendingSignInName = "collections.signIn"; // { state, verifier } while the identity provider signs the person in
+let sso = null;          // { authorizationEndpoint, tokenEndpoint, clientId, scope } when single sign-on is configured
 const $ = (id) => document.getElementById(id);
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 const outcomeWords = {
@@ -47,7 +50,7 @@ async function api(method, path, body, headers = {}) {
   }
   if (response.status === 401) {
     signOut();
-    throw { title: "Your key was not accepted", detail: "Sign in again with a current key." };
+    throw { title: "Your sign-in was not accepted", detail: "It may have expired or been revoked: sign in again." };
   }
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;
@@ -189,6 +192,79 @@ async function release() {
   }
 }
 
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const randomText = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
+const redirectUri = () => `${location.origin}/console`;
+
+// Authorization code with PKCE (RFC 7636): the verifier stays in this tab; the provider sees only its SHA-256.
+async function startSingleSignOn() {
+  const verifier = randomText();
+  const state = randomText();
+  const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+  sessionStorage.setItem(pendingSignInName, JSON.stringify({ state, verifier }));
+  const url = new URL(sso.authorizationEndpoint);
+  url.search = new URLSearchParams({
+    response_type: "code", client_id: sso.clientId, redirect_uri: redirectUri(), scope: sso.scope,
+    state, code_challenge: challenge, code_challenge_method: "S256",
+  });
+  location.assign(url);
+}
+
+// Back from the provider with ?code&state (or ?error): the code is exchanged for an access token at its token endpoint.
+async function finishSingleSignOn(params) {
+  history.replaceState(null, "", "/console");
+  const pending = JSON.parse(sessionStorage.getItem(pendingSignInName) || "null");
+  sessionStorage.removeItem(pendingSignInName);
+  if (params.has("error")) {
+    throw { title: "Your organisation did not sign you in", detail: params.get("error_description") || params.get("error") };
+  }
+  if (!pending || pending.state !== params.get("state")) {
+    throw { title: "Sign-in did not complete", detail: "The identity provider's answer was not for this tab: sign in again." };
+  }
+  let response;
+  try {
+    response = await fetch(sso.tokenEndpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code", code: params.get("code"), redirect_uri: redirectUri(),
+        client_id: sso.clientId, code_verifier: pending.verifier,
+      }),
+    });
+  } catch {
+    throw { title: "The identity provider cannot be reached", detail: "Check your connection and sign in again." };
+  }
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok || !json.access_token) {
+    throw { title: "Sign-in did not complete", detail: json.error_description || json.error || `The identity provider answered ${response.status}.` };
+  }
+  sessionStorage.setItem(keyName, json.access_token);
+}
+
+async function loadSignInOptions() {
+  try {
+    const response = await fetch("/console/sign-in");
+    const options = response.ok ? await response.json() : null;
+    if (options?.singleSignOn) sso = options;
+  } catch {
+    // API keys still work without the identity provider.
+  }
+  $("sso").hidden = !sso;
+  const params = new URLSearchParams(location.search);
+  if (sso && (params.has("code") || params.has("error"))) {
+    try {
+      await finishSingleSignOn(params);
+      say("Signed in.");
+    } catch (problem) {
+      showProblem(problem);
+    }
+  }
+  signedIn(!!sessionStorage.getItem(keyName));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("sign-in").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -203,5 +279,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("outcome-form").addEventListener("submit", record);
   $("outcome-form").addEventListener("change", toggleOutcomeFields);
   $("release").addEventListener("click", release);
+  $("sso-sign-in").addEventListener("click", () => startSingleSignOn().catch(showProblem));
   signedIn(!!sessionStorage.getItem(keyName));
+  loadSignInOptions();
 });

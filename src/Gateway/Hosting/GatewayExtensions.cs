@@ -15,7 +15,7 @@ namespace Collections.Hosting;
 
 public static class GatewayExtensions
 {
-    /// <summary>Everything the HTTP API needs: JSON rules, API-key authentication, roles, problem details, OpenAPI, health.</summary>
+    /// <summary>Everything the HTTP API needs: JSON rules, API keys and single sign-on, roles, problem details, OpenAPI, health.</summary>
     public static void AddCollectionsGateway(this WebApplicationBuilder builder, EngineSettings settings)
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
@@ -59,8 +59,7 @@ public static class GatewayExtensions
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddCollectionsAuthentication(builder.Configuration);
         services.AddAuthorizationBuilder().AddCollectionsPolicies();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));

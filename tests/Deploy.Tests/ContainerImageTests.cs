@@ -21,7 +21,7 @@ public sealed class ContainerImageTests(ITestOutputHelper output)
         try
         {
             var build = Stopwatch.StartNew();
-            var (exit, text) = await RunAsync(Repository.Path("scripts", "images.sh"), [folder], TimeSpan.FromMinutes(15));
+            var (exit, text) = await Commands.RunAsync(Repository.Path("scripts", "images.sh"), [folder], TimeSpan.FromMinutes(15));
             Assert.True(exit == 0, $"scripts/images.sh failed:\n{text}");
             output.WriteLine($"images built in {build.Elapsed.TotalSeconds:0} s");
 
@@ -61,9 +61,9 @@ public sealed class ContainerImageTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var container in containers) await RunAsync("podman", ["rm", "-f", container], TimeSpan.FromMinutes(1));
+            foreach (var container in containers) await Commands.RunAsync("podman", ["rm", "-f", container], TimeSpan.FromMinutes(1));
             foreach (var name in new[] { "collections-silo", "collections-gateway" })
-                await RunAsync("podman", ["rmi", "-f", $"{name}:{tag}", $"{name}:latest"], TimeSpan.FromMinutes(1));
+                await Commands.RunAsync("podman", ["rmi", "-f", $"{name}:{tag}", $"{name}:latest"], TimeSpan.FromMinutes(1));
             Directory.Delete(folder, recursive: true);
         }
     }
@@ -85,21 +85,27 @@ public sealed class ContainerImageTests(ITestOutputHelper output)
             catch (TaskCanceledException) { }
             await Task.Delay(500);
         }
-        var (_, logs) = await RunAsync("podman", ["logs", container], TimeSpan.FromMinutes(1));
+        var (_, logs) = await Commands.RunAsync("podman", ["logs", container], TimeSpan.FromMinutes(1));
         Assert.Fail($"{container} not ready within 3 minutes:\n{logs}");
     }
 
     private static async Task<string> PodmanAsync(params string[] args)
     {
-        var (exit, text) = await RunAsync("podman", args, TimeSpan.FromMinutes(5));
+        var (exit, text) = await Commands.RunAsync("podman", args, TimeSpan.FromMinutes(5));
         Assert.True(exit == 0, $"podman {string.Join(' ', args.Select(a => a.Contains("Password", StringComparison.Ordinal) ? "(connection string)" : a))} exited {exit}: {text}");
         return text;
     }
+}
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout)
+/// <summary>Runs a command to its end (or kills it at the timeout) and returns its exit code and everything it wrote.</summary>
+internal static class Commands
+{
+    public static async Task<(int Exit, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -12,13 +12,16 @@ public sealed class EngineProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private EngineProcess(string project, IEnumerable<string> args, Uri healthBase)
+    private readonly string _readyPath;
+
+    private EngineProcess(string executable, IEnumerable<string> args, Uri healthBase, string readyPath = "/health/ready")
     {
         HealthBase = healthBase;
+        _readyPath = readyPath;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(ExecutablePath(project));
+        start.ArgumentList.Add(executable);
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {project}.");
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {executable}.");
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
@@ -32,7 +35,15 @@ public sealed class EngineProcess : IDisposable
     /// <summary>Starts <c>Collections.Silo</c> or <c>Collections.Gateway</c> and waits until /health/ready answers 200.</summary>
     public static async Task<EngineProcess> StartAsync(string project, Uri healthBase, params string[] args)
     {
-        var process = new EngineProcess(project, args, healthBase);
+        var process = new EngineProcess(ExecutablePath(project), args, healthBase);
+        await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        return process;
+    }
+
+    /// <summary>Starts another built program (<c>dotnet DLL args</c>) and waits until <paramref name="readyPath"/> answers 200.</summary>
+    public static async Task<EngineProcess> StartProgramAsync(string dll, Uri baseAddress, string readyPath, params string[] args)
+    {
+        var process = new EngineProcess(dll, args, baseAddress, readyPath);
         await process.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         return process;
     }
@@ -47,7 +58,7 @@ public sealed class EngineProcess : IDisposable
                 throw new InvalidOperationException($"The process exited with code {_process.ExitCode}:\n{Output}");
             try
             {
-                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return;
+                if ((await http.GetAsync(_readyPath)).IsSuccessStatusCode) return;
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }

@@ -7,7 +7,11 @@ namespace Collections.Bench;
 public sealed class WebhookReceiver : IDisposable
 {
     private readonly HttpListener _listener = new();
+    private int _requests;
     public string Url { get; }
+
+    /// <summary>How many requests it answered (webhook deliveries, or OTLP exports when it stands in for a collector).</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     private WebhookReceiver(int port)
     {
@@ -21,6 +25,7 @@ public sealed class WebhookReceiver : IDisposable
                 try
                 {
                     var context = await _listener.GetContextAsync();
+                    Interlocked.Increment(ref _requests);
                     context.Response.StatusCode = 200;
                     context.Response.Close();
                 }

@@ -11,6 +11,10 @@
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
 //   ... --mode worklist [--entries 1000000] (the agents' worklist: see WorklistBench.cs)
 //   ... --mode portal [--patients 64]       (the self-service page and card payments: see PortalBench.cs)
+//   ... --telemetry both                    (each database nine times: one warm-up engine, then OpenTelemetry off, on,
+//                                            on, off, on, off, off, on, so drift falls on both sides; on exports over
+//                                            OTLP to a local receiver; prints telemetry-on-vs-off per database and
+//                                            in-flight: the median rates and their ratio)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -62,8 +66,17 @@ var memory = new List<string>();
 var ratios = new List<string>();
 var lags = new List<string>();
 using var hookReceiver = WebhookReceiver.Start(FreePort());
-foreach (var (name, extra) in Databases())
+using var otlpReceiver = WebhookReceiver.Start(FreePort());
+var telemetryRates = new Dictionary<(string, int, bool), List<double>>();
+foreach (var (database0, extra0) in Databases())
+foreach (var (telemetryOn, warmUp) in TelemetryVariants())
 {
+    var name = database0;
+    var label = StringArg("--telemetry") is null ? name : $"{name} telemetry {(warmUp ? "warm-up" : telemetryOn ? "on" : "off")}";
+    string[] extra = telemetryOn
+        ? [.. extra0, "--OTEL_EXPORTER_OTLP_ENDPOINT", otlpReceiver.Url.Replace("/hook", ""), "--OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
+            "--OTEL_METRIC_EXPORT_INTERVAL", "5000", "--OTEL_BSP_SCHEDULE_DELAY", "1000"]
+        : extra0;
     var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
     var http = new Uri($"http://127.0.0.1:{FreePort()}");
     var app = EngineHost.Build([.. extra, "--data", data, "--urls", http.ToString(), "--silo-port", FreePort().ToString(),
@@ -88,21 +101,23 @@ foreach (var (name, extra) in Databases())
         if (!args.Contains("--skip-direct"))
         {
             var direct = await Prepare(grains, $"direct{inFlight}");
-            Report(name, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
+            Report(label, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
         }
         var viaHttp = await Prepare(grains, $"http{inFlight}");
         await runner.CatchUpAsync(TimeSpan.FromMinutes(2));
         using var lag = inFlight == 64 ? new LagRecorder() : null;
         var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i));
-        Report(name, "HTTP gateway", inFlight, engine);
+        Report(label, "HTTP gateway", inFlight, engine);
+        if (!telemetryRates.TryGetValue((name, inFlight, telemetryOn), out var rates)) telemetryRates[(name, inFlight, telemetryOn)] = rates = [];
+        if (!warmUp) rates.Add(Rate(engine));
         await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
-        if (lag is not null) lags.Add($"| {name} | {lag.Summary()} |");
+        if (lag is not null) lags.Add($"| {label} | {lag.Summary()} |");
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
         var raw = await Run(inFlight, posts, i => RawInsert(database, i));
-        Report(name, "raw INSERT (ceiling)", inFlight, raw);
-        ratios.Add($"posting-vs-raw {name.ToLowerInvariant()} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
+        Report(label, "raw INSERT (ceiling)", inFlight, raw);
+        ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(StringArg("--telemetry") is null ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
     }
-    memory.Add($"| {name} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
+    memory.Add($"| {label} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
     await client.DeleteAsync($"/api/webhooks/{subscription}"); // a later run on the same database must not retry into this run's receiver
     await app.StopAsync();
     await app.DisposeAsync();
@@ -117,7 +132,23 @@ Console.WriteLine("|---|---|");
 lags.ForEach(Console.WriteLine);
 Console.WriteLine();
 ratios.ForEach(Console.WriteLine);
+// Telemetry's cost: the HTTP posting rate with OpenTelemetry exporting, over the rate without it (same run, same database).
+foreach (var ((db, inFlight, on), onRates) in telemetryRates.Where(r => r.Key.Item3))
+    if (telemetryRates.TryGetValue((db, inFlight, false), out var offRates))
+        Console.WriteLine($"telemetry-on-vs-off {db.ToLowerInvariant()} {inFlight} {Median(onRates):0} {Median(offRates):0} {Median(onRates) / Median(offRates):0.00} " +
+                          $"(on: {string.Join(", ", onRates.Select(r => r.ToString("0")))}; off: {string.Join(", ", offRates.Select(r => r.ToString("0")))}; {otlpReceiver.Requests} OTLP exports received)");
 return;
+
+static double Median(List<double> values) =>
+    values.Order().ToList() is var sorted && sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+
+IEnumerable<(bool On, bool WarmUp)> TelemetryVariants() => StringArg("--telemetry") switch
+{
+    null or "off" => [(false, false)],
+    "on" => [(true, false)],
+    "both" => [(false, true), (false, false), (true, false), (true, false), (false, false), (true, false), (false, false), (false, false), (true, false)],
+    var other => throw new ArgumentException($"--telemetry {other}: use on, off or both."),
+};
 
 static double Rate(List<double> samples) => (samples.Count - 1) / -samples[^1];
 

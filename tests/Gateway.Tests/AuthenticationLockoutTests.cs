@@ -41,3 +41,40 @@ public sealed class AuthenticationLockoutTests(LockoutEngineFixture engine) : IC
         Assert.DoesNotContain("notarealsecret", await (await admin.GetAsync("/api/audit?resourceType=api-key")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>The engine behind a proxy on this machine: 127.0.0.0/8 named as the proxies' network, a low failure limit.</summary>
+public sealed class ProxiedEngineFixture : EngineFixture
+{
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        "--Collections:FailedAuthenticationsPerMinute", "3", "--Collections:AuthenticationLockoutSeconds", "60",
+        "--Collections:ForwardedHeaders:KnownNetworks:0", "127.0.0.0/8",
+    ];
+}
+
+public sealed class TrustedProxyTests(ProxiedEngineFixture engine) : IClassFixture<ProxiedEngineFixture>
+{
+    private HttpClient From(string key, string forwardedFor)
+    {
+        var client = engine.As(key);
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        return client;
+    }
+
+    [Fact]
+    public async Task Behind_a_named_proxy_the_lockout_and_the_audit_see_each_client_not_the_proxy()
+    {
+        using var guesser = From("ck_0123456789ab_notarealsecretnotarealsecret", "203.0.113.7");
+        for (var i = 0; i < 3; i++)
+            await (await guesser.GetAsync("/api/guarantors/G1")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        await (await guesser.GetAsync("/api/guarantors/G1")).AssertProblemAsync(HttpStatusCode.TooManyRequests);
+
+        // Another client behind the same proxy is not locked out by the guesser.
+        using var colleague = From(engine.AdminKey, "198.51.100.9");
+        var audit = await colleague.GetAsync("/api/audit?resourceType=api-key");
+        Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+        var failures = (await audit.JsonAsync()).EnumerateArray().ToList();
+        Assert.Equal(3, failures.Count);
+        Assert.All(failures, f => Assert.Equal("203.0.113.7", f.GetProperty("clientAddress").GetString()));
+    }
+}

@@ -66,6 +66,7 @@ public static class GatewayExtensions
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyNotice>(sp, settings));
 
         services.AddCollectionsPortal(builder.Configuration);
+        services.AddTrustedProxies(builder.Configuration);
 
         services.AddOpenApi();
         services.AddCollectionsHealthChecks();
@@ -91,6 +92,7 @@ public static class GatewayExtensions
 
     public static void MapCollectionsGateway(this WebApplication app)
     {
+        if (app.Configuration.TrustsProxies()) app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseResponseSafetyHeaders();

@@ -15,6 +15,7 @@
 //                                            on, off, on, off, off, on, so drift falls on both sides; on exports over
 //                                            OTLP to a local receiver; prints telemetry-on-vs-off per database and
 //                                            in-flight: the median rates and their ratio)
+//   ... --telemetry both --trace-ratio 0.1  (the same with one trace in ten sampled: OTEL_TRACES_SAMPLER)
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -75,7 +76,8 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
     var label = StringArg("--telemetry") is null ? name : $"{name} telemetry {(warmUp ? "warm-up" : telemetryOn ? "on" : "off")}";
     string[] extra = telemetryOn
         ? [.. extra0, "--OTEL_EXPORTER_OTLP_ENDPOINT", otlpReceiver.Url.Replace("/hook", ""), "--OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
-            "--OTEL_METRIC_EXPORT_INTERVAL", "5000", "--OTEL_BSP_SCHEDULE_DELAY", "1000"]
+            "--OTEL_METRIC_EXPORT_INTERVAL", "5000", "--OTEL_BSP_SCHEDULE_DELAY", "1000",
+            .. StringArg("--trace-ratio") is { } ratio ? new[] { "--OTEL_TRACES_SAMPLER", "parentbased_traceidratio", "--OTEL_TRACES_SAMPLER_ARG", ratio } : []]
         : extra0;
     var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
     var http = new Uri($"http://127.0.0.1:{FreePort()}");

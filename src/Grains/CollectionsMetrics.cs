@@ -61,4 +61,7 @@ public static class CollectionsMetrics
         CardPayments.Add(1, new("collections.payment.source", source), new("collections.payment.outcome", outcome));
 
     public static void WorklistDepth(string queue, int depth) => WorklistDepths[queue] = depth;
+
+    /// <summary>The queue's grain left this silo: another silo reports its depth now (or nobody, until it is activated).</summary>
+    public static void WorklistDepthGone(string queue) => WorklistDepths.TryRemove(queue, out _);
 }

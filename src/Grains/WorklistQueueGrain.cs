@@ -61,6 +61,12 @@ public sealed class WorklistQueueGrain(
         logger.LogInformation("Worklist queue {QueueId} loaded {Entries} entries in {Elapsed:0} ms", QueueId, _queue.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        CollectionsMetrics.WorklistDepthGone(QueueId);
+        return Task.CompletedTask;
+    }
+
     public Task Upsert(WorklistEntry entry)
     {
         _queue.Upsert(entry, clock.GetUtcNow());

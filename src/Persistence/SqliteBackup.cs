@@ -53,6 +53,8 @@ public static class SqliteBackup
         }
     }
 
+    private static readonly string[] LogSuffixes = ["-wal", "-shm", "-journal"];
+
     /// <summary>Restores a backup as the database of <paramref name="dataFolder"/>, which must not hold one yet.</summary>
     public static BackupSummary Restore(string backupFile, string dataFolder)
     {
@@ -63,6 +65,9 @@ public static class SqliteBackup
         var target = Path.Combine(folder, DatabaseFileName);
         if (File.Exists(target))
             throw new BackupException($"{target}: a database is already there; restore into a new folder (start the engine with --data on it), never over a live one");
+        // A write-ahead log or journal left beside the file would be replayed onto the restored database at its first open.
+        if (LogSuffixes.Select(suffix => target + suffix).FirstOrDefault(File.Exists) is { } leftover)
+            throw new BackupException($"{leftover}: a database's log is still there; restore into a new, empty folder");
         OwnerOnlyFiles.EnsureFolder(folder);
         var partial = target + ".partial";
         File.Delete(partial);

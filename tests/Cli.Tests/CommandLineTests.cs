@@ -126,6 +126,21 @@ public sealed class AdminCommandTests
     }
 
     [Fact]
+    public async Task Restore_into_a_folder_holding_an_old_write_ahead_log_is_refused_so_it_is_never_replayed_onto_the_copy()
+    {
+        var folder = Directory.CreateTempSubdirectory("restore-wal").FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "collections.db-wal"), "an old log");
+        var backup = Path.Combine(Path.GetDirectoryName(folder)!, $"{Path.GetFileName(folder)}-backup.db");
+        await File.WriteAllTextAsync(backup, "a backup");
+
+        var (exit, _, err) = await Cli.Run("admin", "restore", backup, "--data", folder);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("collections.db-wal: a database's log is still there", err);
+        Assert.False(File.Exists(Path.Combine(folder, "collections.db")));
+    }
+
+    [Fact]
     public async Task Restoring_a_file_that_is_not_a_database_keeps_nothing()
     {
         var folder = Path.Combine(Directory.CreateTempSubdirectory("restore-bad").FullName, "data");

@@ -26,6 +26,7 @@ public sealed class SingleSignOnFixture : EngineFixture
         "--Collections:Oidc:RoleClaim", "groups",
         "--Collections:Oidc:Roles:Collections-Agents", "agent",
         "--Collections:Oidc:Roles:Collections-Supervisors", "supervisor",
+        "--Collections:Oidc:Roles:Collections Billing admin", "integration", // a value with spaces is one value
     ];
 
     public override async Task InitializeAsync()
@@ -98,6 +99,17 @@ public sealed class SingleSignOnTests(SingleSignOnFixture engine) : IClassFixtur
         using var supervisor = engine.As(await engine.TokenForAsync(subject, "Collections-Agents", "Collections-Supervisors"));
         // Reading the audit trail is a supervisor's right, not an agent's.
         Assert.Equal(HttpStatusCode.OK, (await supervisor.GetAsync("/api/audit?limit=1")).StatusCode);
+        // Endpoints that hold agents to patient payments must not treat a supervisor who is also in the agents' group
+        // as an agent: the supervisor posts a charge.
+        var guarantorId = await GuarantorAsync();
+        using var admin = engine.Admin();
+        var (facility, accountNumber) = ("SSO", Api.NewId("A"));
+        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        var charged = await Api.PostEntryAsync(supervisor, $"/api/accounts/{facility}/{accountNumber}",
+            new { kind = "charge", amount = 80.00m, serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3).ToString("yyyy-MM-dd"), code = "99213" });
+        Assert.Equal(HttpStatusCode.Created, charged.StatusCode);
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={facility}/{accountNumber}");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("actor").GetString() == subject && e.GetProperty("actorRole").GetString() == "supervisor");
     }
 
     [Fact]
@@ -149,6 +161,15 @@ public sealed class SingleSignOnTests(SingleSignOnFixture engine) : IClassFixtur
         var failures = await admin.GetJsonAsync("/api/audit?resourceType=oidc-token&limit=50");
         Assert.True(failures.GetArrayLength() >= 3, failures.ToString());
         Assert.All(failures.EnumerateArray(), e => Assert.Equal("denied", e.GetProperty("outcome").GetString()));
+    }
+
+    [Fact]
+    public async Task A_group_is_matched_whole_so_a_name_containing_a_role_grants_only_what_the_table_says()
+    {
+        using var billing = engine.As(await engine.TokenForAsync(NewSubject(), "Collections Billing admin"));
+        // integration may read accounts but not the audit trail (an admin's or supervisor's right).
+        Assert.Equal(HttpStatusCode.Forbidden, (await billing.GetAsync("/api/audit?limit=1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await billing.GetAsync($"/api/guarantors/{await GuarantorAsync()}")).StatusCode);
     }
 
     [Fact]
@@ -222,11 +243,12 @@ public sealed class SingleSignOnTests(SingleSignOnFixture engine) : IClassFixtur
 public sealed class StaffSignInSettingsTests
 {
     [Fact]
-    public void Provider_values_map_through_the_table_our_own_role_names_count_as_themselves_and_the_most_privileged_comes_first()
+    public void Only_whole_values_listed_in_the_table_grant_a_role_and_the_most_privileged_comes_first()
     {
-        var settings = new StaffSignInSettings { Roles = { ["Billing-Office"] = "integration", ["IT-Admins"] = "admin" } };
+        var settings = new StaffSignInSettings { Roles = { ["Billing-Office"] = "integration", ["IT-Admins"] = "admin", ["agent"] = "agent" } };
         Assert.Equal(["admin", "agent", "integration"], settings.MapRoles(["agent", "Billing-Office", "Cafeteria", "IT-Admins"]));
-        Assert.Empty(settings.MapRoles(["Admins", "ADMIN", ""]));
+        // A group whose name contains a role, or our own role names not listed, grant nothing.
+        Assert.Empty(settings.MapRoles(["Billing admin", "admin", "supervisor", "IT-Admins Billing-Office", ""]));
     }
 
     [Theory]

@@ -93,6 +93,22 @@ public sealed class TelemetryTests(TelemetryFixture engine) : IClassFixture<Tele
         Assert.Null(activity.StatusDescription);
     }
 
+    [Fact]
+    public void A_span_with_an_exception_event_is_not_exported_but_one_with_a_bare_event_is()
+    {
+        using var failed = new Activity("postgresql");
+        failed.ActivityTraceFlags = ActivityTraceFlags.Recorded;
+        failed.AddException(new InvalidOperationException("22P02: invalid input syntax for type date: \"Rosa Delgado\""));
+        new TelemetryRedaction().OnEnd(failed);
+        Assert.False(failed.Recorded);
+
+        using var answered = new Activity("postgresql");
+        answered.ActivityTraceFlags = ActivityTraceFlags.Recorded;
+        answered.AddEvent(new ActivityEvent("received-first-response"));
+        new TelemetryRedaction().OnEnd(answered);
+        Assert.True(answered.Recorded);
+    }
+
     private static string Describe(IEnumerable<Activity> spans, IEnumerable<Metric> metrics)
     {
         var text = new StringBuilder();

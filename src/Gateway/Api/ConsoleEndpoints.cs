@@ -26,7 +26,7 @@ public static class ConsoleEndpoints
             {
                 var headers = http.Response.Headers;
                 // With single sign-on the page exchanges its authorization code at the identity provider's token endpoint.
-                var connect = await TokenEndpointOriginAsync(http) is { } origin ? $"'self' {origin}" : "'self'";
+                var connect = (await http.ConsoleSignInAsync()).SignIn is { } sso ? $"'self' {new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority)}" : "'self'";
                 headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "no-referrer";
@@ -39,32 +39,13 @@ public static class ConsoleEndpoints
     }
 
     /// <summary>How the console signs staff in: single sign-on (the provider's endpoints, client id, scope) or API keys only.</summary>
-    private static async Task<IResult> SignInOptions(HttpContext http)
+    private static async Task<IResult> SignInOptions(HttpContext http) => await http.ConsoleSignInAsync() switch
     {
-        try
-        {
-            return await http.ConsoleSignInAsync() is { } sso
-                ? TypedResults.Ok(new { singleSignOn = true, sso.AuthorizationEndpoint, sso.TokenEndpoint, sso.ClientId, sso.Scope })
-                : TypedResults.Ok(new { singleSignOn = false });
-        }
-        catch (InvalidOperationException)
-        {
-            return Problems.Unavailable("sso.unavailable", "The identity provider cannot be reached",
-                "Single sign-on is configured but the identity provider's discovery document could not be read; sign in with an API key, or try again.");
-        }
-    }
-
-    private static async Task<string?> TokenEndpointOriginAsync(HttpContext http)
-    {
-        try
-        {
-            return await http.ConsoleSignInAsync() is { } sso ? new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority) : null;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-    }
+        (false, _) => TypedResults.Ok(new { singleSignOn = false }),
+        (true, { } sso) => TypedResults.Ok(new { singleSignOn = true, sso.AuthorizationEndpoint, sso.TokenEndpoint, sso.ClientId, sso.Scope }),
+        (true, null) => Problems.Unavailable("sso.unavailable", "The identity provider cannot be reached",
+            "Single sign-on is configured but the identity provider's discovery document could not be read; sign in with an API key, or try again."),
+    };
 
     private static byte[] Read(string name) => ReadResource($"Collections.Gateway.Console.{name}");
 

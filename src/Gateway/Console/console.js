@@ -218,11 +218,12 @@ async function finishSingleSignOn(params) {
   history.replaceState(null, "", "/console");
   const pending = JSON.parse(sessionStorage.getItem(pendingSignInName) || "null");
   sessionStorage.removeItem(pendingSignInName);
-  if (params.has("error")) {
-    throw { title: "Your organisation did not sign you in", detail: params.get("error_description") || params.get("error") };
-  }
+  // The state first: an answer this tab did not ask for (a crafted link) shows none of its own text.
   if (!pending || pending.state !== params.get("state")) {
     throw { title: "Sign-in did not complete", detail: "The identity provider's answer was not for this tab: sign in again." };
+  }
+  if (params.has("error")) {
+    throw { title: "Your organisation did not sign you in", detail: params.get("error_description") || params.get("error") };
   }
   let response;
   try {

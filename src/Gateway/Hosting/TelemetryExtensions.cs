@@ -82,6 +82,15 @@ public sealed class TelemetryRedaction : BaseProcessor<Activity>
 
     public override void OnEnd(Activity activity)
     {
+        // A span event with attributes (an exception event's message and stack trace, which may quote what a command
+        // carried) cannot be removed from the span: the span is not exported at all. Its parent still ends in error,
+        // and the metrics count it.
+        foreach (var spanEvent in activity.Events)
+            if (spanEvent.Tags.Any())
+            {
+                activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+                return;
+            }
         List<string>? drop = null;
         foreach (var tag in activity.TagObjects)
             if (!IsAllowed(tag.Key)) (drop ??= []).Add(tag.Key);

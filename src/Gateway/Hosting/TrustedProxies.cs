@@ -16,28 +16,30 @@ public static class TrustedProxies
     private const string Section = "Collections:ForwardedHeaders";
 
     public static bool TrustsProxies(this IConfiguration configuration) =>
-        configuration.GetSection($"{Section}:KnownProxies").Get<string[]>() is { Length: > 0 }
-        || configuration.GetSection($"{Section}:KnownNetworks").Get<string[]>() is { Length: > 0 };
+        Values(configuration, "KnownProxies").Count > 0 || Values(configuration, "KnownNetworks").Count > 0;
 
     public static void AddTrustedProxies(this IServiceCollection services, IConfiguration configuration)
     {
-        if (!configuration.TrustsProxies()) return;
-        var proxies = (configuration.GetSection($"{Section}:KnownProxies").Get<string[]>() ?? []).Select(p =>
+        var proxies = Values(configuration, "KnownProxies").Select(p =>
             IPAddress.TryParse(p, out var address) ? address
-                : throw new InvalidOperationException($"{Section}:KnownProxies: '{p}' is not an IP address."));
-        var networks = (configuration.GetSection($"{Section}:KnownNetworks").Get<string[]>() ?? []).Select(n =>
+                : throw new InvalidOperationException($"{Section}:KnownProxies: '{p}' is not an IP address.")).ToList();
+        var networks = Values(configuration, "KnownNetworks").Select(n =>
             System.Net.IPNetwork.TryParse(n, out var network) ? network
-                : throw new InvalidOperationException($"{Section}:KnownNetworks: '{n}' is not a CIDR range (such as 10.0.0.0/8)."));
+                : throw new InvalidOperationException($"{Section}:KnownNetworks: '{n}' is not a CIDR range (such as 10.0.0.0/8).")).ToList();
+        if (proxies.Count == 0 && networks.Count == 0) return;
         var limit = configuration.GetValue($"{Section}:ForwardLimit", 1);
-        var (knownProxies, knownNetworks) = (proxies.ToList(), networks.ToList());
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             o.ForwardLimit = limit;
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
-            foreach (var proxy in knownProxies) o.KnownProxies.Add(proxy);
-            foreach (var network in knownNetworks) o.KnownIPNetworks.Add(network);
+            foreach (var proxy in proxies) o.KnownProxies.Add(proxy);
+            foreach (var network in networks) o.KnownIPNetworks.Add(network);
         });
     }
+
+    /// <summary>The non-empty values of a list setting (an empty one, as a template leaves it, means none).</summary>
+    private static List<string> Values(IConfiguration configuration, string name) =>
+        (configuration.GetSection($"{Section}:{name}").Get<string[]>() ?? []).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v.Trim()).ToList();
 }

@@ -20,10 +20,7 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyStore keys,
     IMemoryCache cache,
-    EngineSettings settings,
-    FailedAuthenticationThrottle throttle,
-    IAuditTrail audit,
-    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    EngineSettings settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -52,23 +49,12 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    /// <summary>
-    /// A failed authentication: counted against the client address (see <see cref="FailedAuthenticationThrottle"/>),
-    /// audited with the key id it named (never the secret) and logged with the client address.
-    /// </summary>
+    /// <summary>A failed authentication, counted, audited with the key id it named (never the secret) and logged.</summary>
     private async Task<AuthenticateResult> FailedAsync(string token, string reason)
     {
-        var address = Context.Connection.RemoteIpAddress;
         var keyId = token.StartsWith("ck_", StringComparison.Ordinal) && token.Length > 15 && token[15] == '_' ? token[3..15] : "(not a key)";
         if (!keyId.All(char.IsAsciiHexDigitLower)) keyId = "(not a key)";
-        var lockedUntil = throttle.RecordFailure(address);
-        var now = clock.GetUtcNow();
-        await audit.RecordAsync(new AuditEvent(now, "anonymous", "none", "auth.failed", "api-key", keyId, "denied",
-            address?.ToString(), Context.TraceIdentifier, lockedUntil is null ? null : $"locked-out-until={lockedUntil:o}"));
-        Logger.LogWarning("Failed authentication from {ClientAddress} (key id {KeyId})", address, keyId);
-        if (lockedUntil is not null)
-            Logger.LogWarning("Client address {ClientAddress} locked out until {LockedUntil:o} after {Failures} failed authentications within a minute",
-                address, lockedUntil, settings.FailedAuthenticationsPerMinute);
+        await FailedAuthentication.RecordAsync(Context, "api-key", keyId);
         return AuthenticateResult.Fail(reason);
     }
 

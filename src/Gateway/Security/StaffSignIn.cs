@@ -3,6 +3,7 @@ using Collections.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Collections.Gateway.Security;
 
@@ -34,9 +35,9 @@ public sealed class StaffSignInSettings
     public string RoleClaim { get; set; } = "roles";
 
     /// <summary>
-    /// The provider's role or group values mapped to ours (<c>"Collections-Agents": "agent"</c>). Values not listed
-    /// that are one of our role names (admin, supervisor, agent, integration, data-team) count as themselves; anything
-    /// else grants nothing.
+    /// The provider's role or group values mapped to ours (<c>"Collections-Agents": "agent"</c>; <c>"admin": "admin"</c>
+    /// where the provider already uses our names). Only whole values listed here grant anything: a group that merely
+    /// contains a role's name grants nothing.
     /// </summary>
     public Dictionary<string, string> Roles { get; set; } = new(StringComparer.Ordinal);
 
@@ -45,15 +46,10 @@ public sealed class StaffSignInSettings
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Authority);
 
-    /// <summary>Our roles for the values of <see cref="RoleClaim"/>, most privileged first.</summary>
+    /// <summary>Our roles for the values of <see cref="RoleClaim"/> (each a whole value, as the token carries it), most privileged first.</summary>
     public IReadOnlyList<string> MapRoles(IEnumerable<string> values)
     {
-        var mapped = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var value in values)
-        {
-            if (Roles.TryGetValue(value, out var role)) mapped.Add(role);
-            else if (Persistence.Roles.All.Contains(value)) mapped.Add(value);
-        }
+        var mapped = values.Select(v => Roles.TryGetValue(v, out var role) ? role : null).OfType<string>().ToHashSet(StringComparer.Ordinal);
         return Persistence.Roles.All.Where(mapped.Contains).ToList();
     }
 }
@@ -90,40 +86,32 @@ public static class StaffSignIn
             o.TokenValidationParameters.ClockSkew = TimeSpan.FromMinutes(1);
             o.Events = new JwtBearerEvents
             {
-                OnTokenValidated = context =>
+                OnTokenValidated = async context =>
                 {
                     var token = context.Principal!;
                     var subject = token.FindFirstValue(settings.SubjectClaim);
                     if (string.IsNullOrEmpty(subject))
                     {
+                        // Failing here skips OnAuthenticationFailed: counted and audited as any other failure.
+                        await FailedAuthentication.RecordAsync(context.HttpContext, "oidc-token", "no-subject");
                         context.Fail($"The token carries no '{settings.SubjectClaim}' claim, so it names nobody.");
-                        return Task.CompletedTask;
+                        return;
                     }
-                    var roles = settings.MapRoles(token.Claims.Where(c => c.Type == settings.RoleClaim).SelectMany(RoleValues));
+                    // One role, the most privileged the person's values map to: endpoints that treat agents
+                    // differently must not see an admin who is also in the agents' group as an agent.
+                    var roles = settings.MapRoles(token.Claims.Where(c => c.Type == settings.RoleClaim).Select(c => c.Value));
+                    var role = roles.Count > 0 ? roles[0] : null;
                     var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, subject), new(ClaimTypes.Name, subject) };
-                    claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
+                    if (role is not null) claims.Add(new Claim(ClaimTypes.Role, role));
                     context.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, TokenSchemeName));
-                    return Task.CompletedTask;
                 },
-                OnAuthenticationFailed = async context =>
-                {
-                    var services = context.HttpContext.RequestServices;
-                    var address = context.HttpContext.Connection.RemoteIpAddress;
-                    var lockedUntil = services.GetRequiredService<FailedAuthenticationThrottle>().RecordFailure(address);
-                    await services.GetRequiredService<IAuditTrail>().RecordAsync(new AuditEvent(
-                        services.GetRequiredService<TimeProvider>().GetUtcNow(), "anonymous", "none", "auth.failed", "oidc-token",
-                        context.Exception.GetType().Name, "denied", address?.ToString(), context.HttpContext.TraceIdentifier,
-                        lockedUntil is null ? null : $"locked-out-until={lockedUntil:o}"));
-                    services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StaffSignIn))
-                        .LogWarning("Failed token authentication from {ClientAddress}: {Failure}", address, context.Exception.GetType().Name);
-                },
+                // An expired token is what every signed-in person sends once a day: refused and audited, but not
+                // counted toward the address's lockout (staff behind one NAT would lock each other out).
+                OnAuthenticationFailed = context => FailedAuthentication.RecordAsync(context.HttpContext, "oidc-token",
+                    context.Exception.GetType().Name, countTowardLockout: context.Exception is not SecurityTokenExpiredException),
             };
         });
     }
-
-    /// <summary>A JSON array claim (<c>"roles": ["a","b"]</c>) arrives as one claim per value; a space-separated one is split.</summary>
-    private static IEnumerable<string> RoleValues(Claim claim) =>
-        claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Three base64url parts: an identity provider's token. API keys start <c>ck_</c> and have no dots.</summary>
     public static bool LooksLikeJwt(string authorization)
@@ -135,16 +123,26 @@ public static class StaffSignIn
 
     /// <summary>
     /// What the console needs to sign someone in: the provider's authorization and token endpoints (read from its
-    /// discovery document by the gateway, so the browser need not fetch it), the client id and scope. Null without
-    /// single sign-on.
+    /// discovery document by the gateway, so the browser need not fetch it; cached once read), the client id and scope.
+    /// <c>Configured</c> is false without single sign-on; <c>SignIn</c> is null when the provider did not answer within
+    /// a few seconds (the console then offers API keys only, instead of waiting on it).
     /// </summary>
-    public static async Task<ConsoleSignIn?> ConsoleSignInAsync(this HttpContext http)
+    public static async Task<(bool Configured, ConsoleSignIn? SignIn)> ConsoleSignInAsync(this HttpContext http)
     {
         var settings = http.RequestServices.GetRequiredService<StaffSignInSettings>();
-        if (!settings.Enabled) return null;
+        if (!settings.Enabled) return (false, null);
         var options = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<JwtBearerOptions>>().Get(TokenSchemeName);
-        OpenIdConnectConfiguration discovery = await options.ConfigurationManager!.GetConfigurationAsync(http.RequestAborted);
-        return new ConsoleSignIn(discovery.AuthorizationEndpoint, discovery.TokenEndpoint, settings.ConsoleClientId, settings.ConsoleScope);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        wait.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            OpenIdConnectConfiguration discovery = await options.ConfigurationManager!.GetConfigurationAsync(wait.Token);
+            return (true, new ConsoleSignIn(discovery.AuthorizationEndpoint, discovery.TokenEndpoint, settings.ConsoleClientId, settings.ConsoleScope));
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or HttpRequestException)
+        {
+            return (true, null);
+        }
     }
 }
 

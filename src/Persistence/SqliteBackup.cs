@@ -26,31 +26,14 @@ public static class SqliteBackup
         var target = Path.GetFullPath(destination);
         if (!File.Exists(source)) throw new BackupException($"{source}: no database here (give the engine's data folder, or its {DatabaseFileName})");
         if (File.Exists(target)) throw new BackupException($"{target}: already exists; a backup never overwrites a file, choose a new name");
-        var folder = Path.GetDirectoryName(target)!;
-        OwnerOnlyFiles.EnsureFolder(folder);
-        var partial = target + ".partial";
-        File.Delete(partial);
-        OwnerOnlyFiles.EnsureDatabaseFile(partial);
-        try
+        return WriteWhole(target, started, partial =>
         {
-            using (var from = Open(source, SqliteOpenMode.ReadWrite))
-            using (var to = Open(partial, SqliteOpenMode.ReadWrite))
-            {
-                from.BackupDatabase(to);
-                // One self-contained file: no WAL beside it.
-                Execute(to, "PRAGMA journal_mode = DELETE;");
-            }
-            var summary = Check(partial, target, started);
-            FlushToDisk(partial);
-            File.Move(partial, target);
-            return summary;
-        }
-        catch
-        {
-            SqliteConnection.ClearAllPools();
-            File.Delete(partial);
-            throw;
-        }
+            using var from = Open(source, SqliteOpenMode.ReadWrite);
+            using var to = Open(partial, SqliteOpenMode.ReadWrite);
+            from.BackupDatabase(to);
+            // One self-contained file: no WAL beside it.
+            Execute(to, "PRAGMA journal_mode = DELETE;");
+        });
     }
 
     private static readonly string[] LogSuffixes = ["-wal", "-shm", "-journal"];
@@ -68,15 +51,27 @@ public static class SqliteBackup
         // A write-ahead log or journal left beside the file would be replayed onto the restored database at its first open.
         if (LogSuffixes.Select(suffix => target + suffix).FirstOrDefault(File.Exists) is { } leftover)
             throw new BackupException($"{leftover}: a database's log is still there; restore into a new, empty folder");
-        OwnerOnlyFiles.EnsureFolder(folder);
+        return WriteWhole(target, started, partial =>
+        {
+            using var input = File.OpenRead(source);
+            using var output = new FileStream(partial, FileMode.Truncate, FileAccess.Write);
+            input.CopyTo(output);
+        });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="target"/> only whole: <paramref name="write"/> fills an owner-only <c>.partial</c> file
+    /// beside it, which is checked, flushed to disk and renamed into place; on any failure nothing is left.
+    /// </summary>
+    private static BackupSummary WriteWhole(string target, long started, Action<string> write)
+    {
+        OwnerOnlyFiles.EnsureFolder(Path.GetDirectoryName(target)!);
         var partial = target + ".partial";
         File.Delete(partial);
         OwnerOnlyFiles.EnsureDatabaseFile(partial);
         try
         {
-            using (var input = File.OpenRead(source))
-            using (var output = new FileStream(partial, FileMode.Truncate, FileAccess.Write))
-                input.CopyTo(output);
+            write(partial);
             var summary = Check(partial, target, started);
             FlushToDisk(partial);
             File.Move(partial, target);

@@ -45,6 +45,7 @@ public static class HostingExtensions
             // on small machines), so a normal start prints no warning.
             .Filter.ByExcluding(e => e.Properties.TryGetValue("EventId", out var id) && id is StructureValue s
                                      && s.Properties.Any(p => p.Name == "Id" && p.Value is ScalarValue { Value: 100405 }))
+            .Filter.ByExcluding(e => WatchdogStartupRace.IsImpossibleStall(e))
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Process", processName)
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
@@ -94,3 +95,23 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+/// <summary>
+/// Orleans' watchdog sometimes warns at start that its "participant check thread has not completed" for as long as the
+/// machine has been up: its platform thread starts before the component thread's first timestamp is set, so it measures
+/// from zero (Orleans 10.4, <c>Watchdog.Start</c>). A stall longer than this process has existed cannot be real, and
+/// is not logged; a real stall (shorter than the process's age) still is.
+/// </summary>
+public static class WatchdogStartupRace
+{
+    private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    public static bool IsImpossibleStall(LogEvent logEvent) => IsImpossibleStall(logEvent, DateTime.UtcNow - ProcessStarted);
+
+    /// <summary>Whether <paramref name="logEvent"/> is the watchdog reporting a stall longer than <paramref name="processAge"/> (and a second).</summary>
+    public static bool IsImpossibleStall(LogEvent logEvent, TimeSpan processAge) =>
+        logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Orleans.Runtime.Watchdog" }
+        && logEvent.Properties.TryGetValue("TimeSinceLastTick", out var stall) && stall is ScalarValue { Value: TimeSpan duration }
+        && duration > processAge + TimeSpan.FromSeconds(1);
+}
+

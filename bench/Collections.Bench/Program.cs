@@ -69,11 +69,11 @@ var lags = new List<string>();
 using var hookReceiver = WebhookReceiver.Start(FreePort());
 using var otlpReceiver = WebhookReceiver.Start(FreePort());
 var telemetryRates = new Dictionary<(string, int, bool), List<double>>();
-foreach (var (database0, extra0) in Databases())
+var comparesTelemetry = StringArg("--telemetry") is not null;
+foreach (var (name, extra0) in Databases())
 foreach (var (telemetryOn, warmUp) in TelemetryVariants())
 {
-    var name = database0;
-    var label = StringArg("--telemetry") is null ? name : $"{name} telemetry {(warmUp ? "warm-up" : telemetryOn ? "on" : "off")}";
+    var label = comparesTelemetry ? $"{name} telemetry {(warmUp ? "warm-up" : telemetryOn ? "on" : "off")}" : name;
     string[] extra = telemetryOn
         ? [.. extra0, "--OTEL_EXPORTER_OTLP_ENDPOINT", otlpReceiver.Url.Replace("/hook", ""), "--OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
             "--OTEL_METRIC_EXPORT_INTERVAL", "5000", "--OTEL_BSP_SCHEDULE_DELAY", "1000",
@@ -117,7 +117,7 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
         var raw = await Run(inFlight, posts, i => RawInsert(database, i));
         Report(label, "raw INSERT (ceiling)", inFlight, raw);
-        ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(StringArg("--telemetry") is null ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
+        ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(!comparesTelemetry ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
     }
     memory.Add($"| {label} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
     await client.DeleteAsync($"/api/webhooks/{subscription}"); // a later run on the same database must not retry into this run's receiver

@@ -31,8 +31,14 @@ public static class CollectionsMetrics
             () => WorklistDepths.Select(q => new Measurement<int>(q.Value, new KeyValuePair<string, object?>("collections.queue", q.Key))),
             "{account}", "Accounts waiting in each agents' worklist queue");
 
+    /// <summary>Whether anything listens to the cadence-step and score counters (telemetry is off unless configured).</summary>
+    public static bool CountsSteps => CadenceSteps.Enabled;
+
+    public static bool CountsScores => Scores.Enabled;
+
     public static void Committed(IEnumerable<LedgerEntry> entries)
     {
+        if (!Postings.Enabled && !Payments.Enabled) return; // telemetry off: nothing to build tags for
         foreach (var entry in entries)
         {
             var kind = new KeyValuePair<string, object?>("collections.entry.kind", entry.Kind.ToString());

@@ -64,7 +64,11 @@ public sealed partial class PatientAccountGrain
         };
         var prediction = chosen.Model.Model.Score(FeatureExtractor.Extract(history, now));
         var previousVersion = State.Score?.ModelVersion;
-        CollectionsMetrics.Scored(chosen.Model.Version.ToString());
+        if (CollectionsMetrics.CountsScores)
+        {
+            var version = chosen.Model.Version.ToString();
+            _countAfterCommit.Add(() => CollectionsMetrics.Scored(version));
+        }
         State.Score = new AccountScore
         {
             Probability = prediction.Probability,

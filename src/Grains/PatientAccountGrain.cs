@@ -42,7 +42,8 @@ public sealed partial class PatientAccountGrain(
     private bool _dirty;
     private readonly List<AuditEvent> _audit = [];
     private readonly List<AccountEvent> _events = [];
-    private readonly List<(OutreachAction Action, ContactChannel? Channel)> _stepsTaken = [];
+    /// <summary>What this command counts in the engine's meters once it has committed (dropped with it if it fails).</summary>
+    private readonly List<Action> _countAfterCommit = [];
     private AccountProjectionFacts? _facts;
     /// <summary>A cadence step is due: after the commit, a one-way call to this account takes it as a command of its own.</summary>
     private bool _stepDue;
@@ -69,6 +70,21 @@ public sealed partial class PatientAccountGrain(
         }
     }
 
+    /// <summary>
+    /// A command that did not commit: what it staged (audit records, events, facts, counts, a due step) is dropped, and
+    /// so is the activation, whose state in memory may be ahead of what is stored.
+    /// </summary>
+    private void DropPending()
+    {
+        _audit.Clear();
+        _events.Clear();
+        _facts = null;
+        _dirty = false;
+        _stepDue = false;
+        _countAfterCommit.Clear();
+        DeactivateOnIdle();
+    }
+
     /// <summary>Commits made by the call in progress (a command makes at most one).</summary>
     private int _commits;
 
@@ -86,13 +102,7 @@ public sealed partial class PatientAccountGrain(
         }
         catch (Exception ex) when (ex is not (CommandNotStoredException or CommandOutcomeUnknownException) && HasUncommittedWork)
         {
-            _audit.Clear();
-            _events.Clear();
-            _facts = null;
-            _dirty = false;
-            _stepDue = false;
-            _stepsTaken.Clear();
-            DeactivateOnIdle();
+            DropPending();
             logger.LogWarning("An account command failed before its commit ({Error}); its changes were dropped", ex.GetType().Name);
             if (_commits == 0) throw new CommandNotStoredException("The command failed before anything of it was stored. Retry it with the same idempotency key.");
             throw;
@@ -757,7 +767,7 @@ public sealed partial class PatientAccountGrain(
                 break;
         }
         Audit("account.cadence.step", "ok", $"step={attempt.Step.StepId};action={attempt.Action};channel={attempt.Channel};policy={policy.Reference}");
-        _stepsTaken.Add((attempt.Action, attempt.Channel));
+        if (CollectionsMetrics.CountsSteps) _countAfterCommit.Add(() => CollectionsMetrics.StepTaken(attempt.Action, attempt.Channel));
     }
 
     private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null)
@@ -908,9 +918,7 @@ public sealed partial class PatientAccountGrain(
         catch (Exception ex)
         {
             // The in-memory state is ahead of (or beside) what is stored: drop this activation so the next call reloads.
-            _dirty = false;
-            _stepDue = false;
-            DeactivateOnIdle();
+            DropPending();
             // The type only: the error may carry account numbers and amounts.
             logger.LogWarning("An account command's commit failed ({Error}); the activation reloads on the next call", ex.GetType().Name);
             if (CommitOutcome.IsKnownNotStored(ex))
@@ -920,8 +928,8 @@ public sealed partial class PatientAccountGrain(
         _commits++;
         if (commit.Snapshot is not null) _version++;
         CollectionsMetrics.Committed(State.Entries.Skip(_storedEntries));
-        foreach (var (action, channel) in _stepsTaken) CollectionsMetrics.StepTaken(action, channel);
-        _stepsTaken.Clear();
+        foreach (var count in _countAfterCommit) count();
+        _countAfterCommit.Clear();
         _storedEntries = State.Entries.Count;
         _dirty = false;
 

@@ -78,6 +78,9 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// <summary>How long SQLite itself waits for another writer's lock before answering "busy".</summary>
     public const int SqliteBusyTimeoutMilliseconds = 30_000;
 
+    /// <summary>The embedded database's file name in the data folder.</summary>
+    public const string SqliteFileName = "collections.db";
+
     /// <summary>
     /// An open connection. On SQLite it gets a busy timeout, so that SQLite waits for another writer's lock in its own
     /// fine-grained steps: Microsoft.Data.Sqlite sets none and, on "busy", sleeps 150 ms before each retry, which made

@@ -18,13 +18,16 @@ public static class OwnerOnlyFiles
         else Directory.CreateDirectory(folder, Folder700);
     }
 
+    /// <summary>What SQLite keeps beside a database file: its write-ahead log, shared memory and rollback journal.</summary>
+    public static readonly IReadOnlyList<string> SqliteCompanionSuffixes = ["-wal", "-shm", "-journal"];
+
     /// <summary>The SQLite database file (created empty if missing) and its WAL and shared-memory files: owner-only.</summary>
     public static void EnsureDatabaseFile(string file)
     {
         if (OperatingSystem.IsWindows()) return;
         if (!File.Exists(file))
             using (new FileStream(file, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = File600 })) { }
-        foreach (var path in new[] { file, file + "-wal", file + "-shm", file + "-journal" })
+        foreach (var path in SqliteCompanionSuffixes.Select(suffix => file + suffix).Prepend(file))
             if (File.Exists(path) && File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
     }
 }

@@ -17,7 +17,7 @@ public sealed class BackupException(string message) : Exception(message);
 /// </summary>
 public static class SqliteBackup
 {
-    public const string DatabaseFileName = "collections.db";
+    public const string DatabaseFileName = DatabaseOptions.SqliteFileName;
 
     public static BackupSummary Backup(string databaseFile, string destination)
     {
@@ -28,15 +28,14 @@ public static class SqliteBackup
         if (File.Exists(target)) throw new BackupException($"{target}: already exists; a backup never overwrites a file, choose a new name");
         return WriteWhole(target, started, partial =>
         {
-            using var from = Open(source, SqliteOpenMode.ReadWrite);
-            using var to = Open(partial, SqliteOpenMode.ReadWrite);
+            using var from = Open(source);
+            using var to = Open(partial);
             from.BackupDatabase(to);
             // One self-contained file: no WAL beside it.
-            Execute(to, "PRAGMA journal_mode = DELETE;");
+            using var oneFile = to.Command("PRAGMA journal_mode = DELETE;");
+            oneFile.ExecuteNonQuery();
         });
     }
-
-    private static readonly string[] LogSuffixes = ["-wal", "-shm", "-journal"];
 
     /// <summary>Restores a backup as the database of <paramref name="dataFolder"/>, which must not hold one yet.</summary>
     public static BackupSummary Restore(string backupFile, string dataFolder)
@@ -49,7 +48,7 @@ public static class SqliteBackup
         if (File.Exists(target))
             throw new BackupException($"{target}: a database is already there; restore into a new folder (start the engine with --data on it), never over a live one");
         // A write-ahead log or journal left beside the file would be replayed onto the restored database at its first open.
-        if (LogSuffixes.Select(suffix => target + suffix).FirstOrDefault(File.Exists) is { } leftover)
+        if (OwnerOnlyFiles.SqliteCompanionSuffixes.Select(suffix => target + suffix).FirstOrDefault(File.Exists) is { } leftover)
             throw new BackupException($"{leftover}: a database's log is still there; restore into a new, empty folder");
         return WriteWhole(target, started, partial =>
         {
@@ -79,7 +78,6 @@ public static class SqliteBackup
         }
         catch
         {
-            SqliteConnection.ClearAllPools();
             File.Delete(partial);
             throw;
         }
@@ -87,7 +85,7 @@ public static class SqliteBackup
 
     private static BackupSummary Check(string file, string reportedAs, long started)
     {
-        using var connection = Open(file, SqliteOpenMode.ReadWrite);
+        using var connection = Open(file);
         var check = Scalar<string>(connection, "PRAGMA quick_check;");
         if (check != "ok") throw new BackupException($"{reportedAs}: the copy fails SQLite's integrity check ({check}); nothing was kept");
         if (Scalar<long>(connection, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'account_stream';") == 0)
@@ -97,30 +95,21 @@ public static class SqliteBackup
             Scalar<long>(connection, "SELECT count(*) FROM account_ledger;"),
             Scalar<long>(connection, "SELECT count(*) FROM collections_audit_event;"),
             Stopwatch.GetElapsedTime(started));
-        connection.Close();
-        SqliteConnection.ClearPool(connection);
         return summary;
     }
 
-    private static SqliteConnection Open(string file, SqliteOpenMode mode)
+    /// <summary>A connection of its own (no pool, so closing it lets go of the file), waiting out the engine's writers.</summary>
+    private static SqliteConnection Open(string file)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = mode, Pooling = false, DefaultTimeout = 30 }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString());
         connection.Open();
-        Execute(connection, "PRAGMA busy_timeout = 30000;");
+        using (var wait = connection.Command($"PRAGMA busy_timeout = {DatabaseOptions.SqliteBusyTimeoutMilliseconds};")) wait.ExecuteNonQuery();
         return connection;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private static T Scalar<T>(SqliteConnection connection, string sql)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
+        using var command = connection.Command(sql);
         return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 

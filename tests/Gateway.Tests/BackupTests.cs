@@ -42,7 +42,9 @@ public sealed class BackupTests(BackupEngineFixture engine) : IClassFixture<Back
             }
         })).ToList();
 
-        await Task.Delay(1_000);
+        // The backup starts once posting is well under way (how long that takes depends on the machine's load).
+        var underWay = DateTime.UtcNow.AddSeconds(60);
+        while (acknowledged.Count < 100 && DateTime.UtcNow < underWay) await Task.Delay(50);
         var backupStarted = DateTime.UtcNow;
         var backupFile = Path.Combine(TestDatabases.NewFolder(), "nested", "collections-backup.db");
         var backup = await Task.Run(() => SqliteBackup.Backup(Path.Combine(engine.DataFolder, "collections.db"), backupFile));

@@ -344,7 +344,7 @@ public sealed class WatchdogStartupRaceTests
     [Fact]
     public void A_watchdog_stall_longer_than_the_process_has_lived_is_dropped_and_a_real_one_is_kept()
     {
-        var age = TimeSpan.FromMinutes(2);
+        static TimeSpan age() => TimeSpan.FromMinutes(2);
         Assert.True(Collections.Hosting.WatchdogStartupRace.IsImpossibleStall(Warning("Orleans.Runtime.Watchdog", TimeSpan.FromHours(8)), age));
         Assert.False(Collections.Hosting.WatchdogStartupRace.IsImpossibleStall(Warning("Orleans.Runtime.Watchdog", TimeSpan.FromSeconds(3)), age));
         Assert.False(Collections.Hosting.WatchdogStartupRace.IsImpossibleStall(Warning("Collections.Grains.Something", TimeSpan.FromHours(8)), age));

@@ -25,8 +25,10 @@ public static class ConsoleEndpoints
             app.MapGet(path, async (HttpContext http) =>
             {
                 var headers = http.Response.Headers;
-                // With single sign-on the page exchanges its authorization code at the identity provider's token endpoint.
-                var connect = (await http.ConsoleSignInAsync()).SignIn is { } sso ? $"'self' {new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority)}" : "'self'";
+                // With single sign-on the page exchanges its authorization code at the identity provider's token
+                // endpoint. Only the page's policy governs what its script may connect to, so only the page asks.
+                var connect = path == "/console" && (await http.ConsoleSignInAsync()).SignIn is { } sso
+                    ? $"'self' {new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority)}" : "'self'";
                 headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "no-referrer";

@@ -83,9 +83,8 @@ public static class PaymentEndpoints
         }
         catch (ProcessorUnavailableException)
         {
-            return TypedResults.Problem(statusCode: 503, title: "The payment processor did not answer",
-                detail: "The refund was recorded as requested; retry with the same Idempotency-Key to send it to the processor again (it refunds once).",
-                extensions: new Dictionary<string, object?> { ["code"] = "processor.unavailable" });
+            return Problems.Unavailable("processor.unavailable", "The payment processor did not answer",
+                "The refund was recorded as requested; retry with the same Idempotency-Key to send it to the processor again (it refunds once).");
         }
     }
 

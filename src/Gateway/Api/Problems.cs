@@ -60,23 +60,21 @@ public static class Problems
     });
 
     /// <summary>A service this answer depends on cannot be reached: 503 with the code saying which.</summary>
-    public static ProblemHttpResult Unavailable(string code, string title, string message) => TypedResults.Problem(new ProblemDetails
+    public static ProblemHttpResult Unavailable(string code, string title, string message) =>
+        TypedResults.Problem(Details(StatusCodes.Status503ServiceUnavailable, title, code, message));
+
+    public static ProblemHttpResult Forbidden(string message) =>
+        TypedResults.Problem(Details(StatusCodes.Status403Forbidden, "Forbidden", "forbidden", message));
+
+    /// <summary>A problem with its status, title, type and <c>code</c> (the type is the code under <see cref="TypePrefix"/>).</summary>
+    internal static ProblemDetails Details(int status, string title, string code, string detail) => new()
     {
-        Status = StatusCodes.Status503ServiceUnavailable,
+        Status = status,
         Title = title,
         Type = TypePrefix + code,
-        Detail = message,
+        Detail = detail,
         Extensions = { ["code"] = code },
-    });
-
-    public static ProblemHttpResult Forbidden(string message) => TypedResults.Problem(new ProblemDetails
-    {
-        Status = StatusCodes.Status403Forbidden,
-        Title = "Forbidden",
-        Type = TypePrefix + "forbidden",
-        Detail = message,
-        Extensions = { ["code"] = "forbidden" },
-    });
+    };
 }
 
 /// <summary>
@@ -139,12 +137,5 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
             "if it was stored, the retry returns that result and changes nothing more; if not, the retry makes the change once.");
     }
 
-    private static ProblemDetails Problem(int status, string title, string code, string detail) => new()
-    {
-        Status = status,
-        Title = title,
-        Type = Problems.TypePrefix + code,
-        Detail = detail,
-        Extensions = { ["code"] = code },
-    };
+    private static ProblemDetails Problem(int status, string title, string code, string detail) => Problems.Details(status, title, code, detail);
 }

@@ -35,11 +35,12 @@ public static class DashboardExtensions
             {
                 var http = context.HttpContext;
                 var path = http.Request.Path.Value ?? "";
-                if (path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) || path.Contains("/Reminders", StringComparison.OrdinalIgnoreCase))
+                var action = path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) ? "dashboard.grain-state"
+                    : path.Contains("/Reminders", StringComparison.OrdinalIgnoreCase) ? "dashboard.reminders" : null;
+                if (action is not null)
                 {
                     var asked = http.Request.Query.TryGetValue("grainId", out var id) ? $"{http.Request.Query["grainType"]}/{id}" : path[Route.Length..];
-                    await http.AuditShownAsync(path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) ? "dashboard.grain-state" : "dashboard.reminders",
-                        [("grain", asked)]);
+                    await http.AuditShownAsync(action, [("grain", asked)]);
                 }
                 return await next(context);
             });

@@ -79,7 +79,7 @@ public sealed class EngineSettings
             return DatabaseOptions.Postgres(PostgresConnectionString);
         if (IsCluster)
             throw new InvalidOperationException("The cluster profile needs a PostgreSQL connection string: set Collections:PostgresConnectionString (or --postgres \"Host=...;Username=...;Password=...;Database=...\").");
-        return DatabaseOptions.SqliteFile(Path.Combine(FullDataFolder, "collections.db"));
+        return DatabaseOptions.SqliteFile(Path.Combine(FullDataFolder, DatabaseOptions.SqliteFileName));
     }
 
     /// <summary>Short command-line switches for the settings people change most.</summary>

@@ -63,7 +63,7 @@ public static class GatewayExtensions
         services.AddAuthorizationBuilder().AddCollectionsPolicies();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
-        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<ReadyNotice>(sp, settings));
+        services.AddHostedService<ReadyNotice>();
 
         services.AddCollectionsPortal(builder.Configuration);
         services.AddTrustedProxies(builder.Configuration);
@@ -92,7 +92,7 @@ public static class GatewayExtensions
 
     public static void MapCollectionsGateway(this WebApplication app)
     {
-        if (app.Configuration.TrustsProxies()) app.UseForwardedHeaders();
+        app.UseForwardedHeaders(); // does nothing unless Collections:ForwardedHeaders names the proxies (TrustedProxies)
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseResponseSafetyHeaders();
@@ -206,8 +206,7 @@ internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings setting
     {
         if (await keys.EnsureAdminKeyAsync(settings.AdminKeyFile, cancellationToken))
             logger.LogInformation("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
-        else
-            logger.LogInformation("Admin API key file: {KeyFile}", settings.AdminKeyFile);
+        // Otherwise the ready line names the key file.
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -106,12 +106,15 @@ public static class WatchdogStartupRace
 {
     private static readonly DateTime ProcessStarted = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
-    public static bool IsImpossibleStall(LogEvent logEvent) => IsImpossibleStall(logEvent, DateTime.UtcNow - ProcessStarted);
+    public static bool IsImpossibleStall(LogEvent logEvent) => IsImpossibleStall(logEvent, () => DateTime.UtcNow - ProcessStarted);
 
-    /// <summary>Whether <paramref name="logEvent"/> is the watchdog reporting a stall longer than <paramref name="processAge"/> (and a second).</summary>
-    public static bool IsImpossibleStall(LogEvent logEvent, TimeSpan processAge) =>
+    /// <summary>
+    /// Whether <paramref name="logEvent"/> is the watchdog reporting a stall longer than the process's age (and a
+    /// second); the age is asked for only for the watchdog's events.
+    /// </summary>
+    public static bool IsImpossibleStall(LogEvent logEvent, Func<TimeSpan> processAge) =>
         logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Orleans.Runtime.Watchdog" }
         && logEvent.Properties.TryGetValue("TimeSinceLastTick", out var stall) && stall is ScalarValue { Value: TimeSpan duration }
-        && duration > processAge + TimeSpan.FromSeconds(1);
+        && duration > processAge() + TimeSpan.FromSeconds(1);
 }
 

@@ -48,7 +48,6 @@ public static class TelemetryExtensions
                 .AddHttpClientInstrumentation(o => o.RecordException = false)
                 .AddNpgsql()
                 .AddSource(OrleansSources)
-                .AddSource("Collections.*")
                 .AddProcessor(new TelemetryRedaction()))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -86,7 +85,7 @@ public sealed class TelemetryRedaction : BaseProcessor<Activity>
         // carried) cannot be removed from the span: the span is not exported at all. Its parent still ends in error,
         // and the metrics count it.
         foreach (var spanEvent in activity.Events)
-            if (spanEvent.Tags.Any())
+            foreach (var _ in spanEvent.Tags)
             {
                 activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
                 return;

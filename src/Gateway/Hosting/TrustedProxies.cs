@@ -15,9 +15,6 @@ public static class TrustedProxies
 {
     private const string Section = "Collections:ForwardedHeaders";
 
-    public static bool TrustsProxies(this IConfiguration configuration) =>
-        Values(configuration, "KnownProxies").Count > 0 || Values(configuration, "KnownNetworks").Count > 0;
-
     public static void AddTrustedProxies(this IServiceCollection services, IConfiguration configuration)
     {
         var proxies = Values(configuration, "KnownProxies").Select(p =>

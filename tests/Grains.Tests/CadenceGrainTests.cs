@@ -401,6 +401,16 @@ public sealed class OutboxRestartTests
             var account = await Samples.OpenAccountAsync(first.Client);
             await account.Post(Samples.Charge(250m, "c1"));
             accountNumber = AccountKey.Parse(account.GetPrimaryKeyString()).AccountNumber;
+            // The statement is a command of its own, taken just after the charge commits: wait until it is in the
+            // outbox, so the crash comes after the write (killed before it, the step waits for its one-minute fallback).
+            var outbox = first.GetSiloServiceProvider(first.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+            IReadOnlyList<OutboxMessage> written = [];
+            for (var i = 0; i < 100 && written.Count == 0; i++)
+            {
+                written = await outbox.QueryAsync("MAIN", accountNumber, null, 10);
+                if (written.Count == 0) await Task.Delay(100);
+            }
+            Assert.Equal(OutreachAction.PatientStatement, Assert.Single(written).Action);
         }
         finally
         {

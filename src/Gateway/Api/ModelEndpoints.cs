@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Collections.Gateway.Models;
 using Collections.Gateway.Security;
 using Collections.Grains;
 using Collections.Persistence;
@@ -13,13 +13,10 @@ namespace Collections.Gateway.Api;
 /// The data team's loop: export labelled history, register a trained model with its report, promote it, roll back,
 /// run a challenger on a share of accounts and compare outcomes. Every silo picks up a promotion without a restart.
 /// </summary>
-public static partial class ModelEndpoints
+public static class ModelEndpoints
 {
     /// <summary>Model files above this are refused (a gradient-boosted model of a few hundred trees is a few MB).</summary>
-    public const long MaxModelBytes = 256L * 1024 * 1024;
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")]
-    private static partial Regex VersionPattern();
+    public const long MaxModelBytes = ModelRegistration.MaxModelBytes;
 
     public static RouteGroupBuilder MapModels(this RouteGroupBuilder api)
     {
@@ -81,64 +78,17 @@ public static partial class ModelEndpoints
             : Problems.NotFound("model.chart-not-found", $"No chart is stored for model version {version}.");
 
     private static async Task<Results<Created<ModelVersionInfo>, Ok<ModelVersionInfo>, ProblemHttpResult>> Register(
-        HttpRequest request, string? version, string? notes, IGrainFactory grains, ScoringModelCatalog catalog, TimeProvider clock)
+        HttpRequest request, string? version, string? notes, ModelRegistration registration)
     {
         if (request.ContentLength is > MaxModelBytes)
             return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length == 0) return Problems.Invalid("body", "model.required", "Send the model file as the request body.");
         if (buffer.Length > MaxModelBytes) return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
-        var bytes = buffer.ToArray();
-
-        PaymentModel model;
-        try
-        {
-            model = PaymentModel.Load(bytes);
-        }
-#pragma warning disable CA1031 // any failure to read the file is the caller's bad input, reported as such
-        catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            return Problems.Invalid("body", "model.unreadable", "The body is not a model file written by `collections model train`.");
-        }
-        using (model)
-        {
-            version ??= model.Version;
-            if (!VersionPattern().IsMatch(version))
-                return Problems.Invalid("version", "version.invalid", "A version is 1 to 60 letters, digits, '.', '_' or '-', starting with a letter or digit.");
-            if (notes is { Length: > 500 })
-                return Problems.Invalid("notes", "notes.too-long", "Notes may be at most 500 characters.");
-
-            var report = model.Report;
-            byte[]? chart = null;
-            if (report is not null)
-            {
-                var path = Path.Combine(Path.GetTempPath(), $"collections-chart-{Guid.NewGuid():N}.png");
-                try
-                {
-                    report.WriteChartPng(path);
-                    chart = await File.ReadAllBytesAsync(path);
-                }
-                catch (IOException)
-                {
-                    // No chart then; the report itself is stored.
-                }
-                finally
-                {
-                    File.Delete(path);
-                }
-            }
-            var caller = CallerContext.Current.Actor;
-            var record = new ScoringModelRecord(version, "trained", clock.GetUtcNow(), caller, notes?.Trim(), report?.ToJson() ?? "{}", ScoringModelCatalog.Sha256Of(bytes));
-            var (added, sameFile) = await catalog.AddAsync(record, bytes, chart);
-            if (!added && !sameFile)
-                return Problems.From([Domain.DomainError.Conflict("model.version-exists", $"Model version {version} is already registered with a different file.", "version")]);
-            var stored = added ? record : (await catalog.GetAsync(version))!;
-            var outcome = await Registry(grains).Register(ModelVersionInfo.Describe(stored.Version, stored.Kind, stored.RegisteredAt, stored.RegisteredBy, stored.Notes, stored.ReportJson));
-            if (!outcome.Succeeded) return Problems.From(outcome.Errors);
-            return added ? TypedResults.Created($"/api/models/{version}", outcome.Value!) : TypedResults.Ok(outcome.Value!);
-        }
+        var outcome = await registration.RegisterAsync(buffer.ToArray(), version, notes);
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        var registered = outcome.Value!;
+        return registered.Added ? TypedResults.Created($"/api/models/{registered.Version.Version}", registered.Version) : TypedResults.Ok(registered.Version);
     }
 
     private static async Task<Ok<IReadOnlyList<VersionOutcome>>> Compare(IGrainFactory grains, decimal? paidShare, HttpContext http)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Collections.Gateway.Api;
+using Collections.Gateway.Models;
 using Collections.Gateway.Portal;
 using Collections.Gateway.Security;
 using Collections.Grains;
@@ -56,6 +57,7 @@ public static class GatewayExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
+        services.TryAddSingleton<ModelRegistration>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();

@@ -3,6 +3,7 @@ using Collections.Domain.Arrangements;
 using Collections.Domain.Compliance;
 using Collections.Domain.Worklist;
 using Collections.Gateway.Security;
+using Collections.Gateway.Worklist;
 using Collections.Grains;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -122,132 +123,58 @@ public static class WorklistEndpoints
                 a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList())).ToList()));
     }
 
-    private static async Task<Results<Ok<NextResponse>, NoContent, ProblemHttpResult>> Next(
-        [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] NextBody? body, HttpContext http, IGrainFactory grains)
-    {
-        var agent = http.ToCaller().Actor;
-        IReadOnlyList<string> queues;
-        if (body?.QueueId is { } named)
-        {
-            if (CheckQueueId(named, "queueId") is { } invalid) return invalid;
-            if (http.User.IsInRole(Roles.Agent) && !(await Directory(grains).QueuesOf(agent)).Contains(named))
-                return Problems.Forbidden("You are not one of this queue's agents; a supervisor adds agents to a queue.");
-            queues = [named];
-        }
-        else
-        {
-            queues = await Directory(grains).QueuesOf(agent);
-            if (queues.Count == 0)
-                return Problems.From([DomainError.Conflict("worklist.no-queue", $"No worklist queue lists you as an agent: a supervisor adds your key id ({agent}) to a queue, or name a queue (queueId).")]);
-        }
+    private static WorklistWorker WorkerOf(HttpContext http) => new(http.ToCaller().Actor, http.User.IsInRole(Roles.Agent));
 
-        // Each queue's own order picks its best account; across queues, the agent's lease first, then the highest expected recovery.
-        var peeks = await Task.WhenAll(queues.Select(q => Queue(grains, q).Peek(agent)));
-        var order = peeks.Where(p => p.Held is not null)
-            .Concat(peeks.Where(p => p.Held is null && p.Best is not null).OrderByDescending(p => p.Best!.ExpectedRecovery));
-        foreach (var peek in order)
-        {
-            if (await Queue(grains, peek.QueueId).Next(agent) is { } offer)
-            {
-                var entry = offer.Lease.Entry;
-                var score = offer.Check.Score;
-                return TypedResults.Ok(new NextResponse(offer.QueueId, entry.Account.Facility, entry.Account.AccountNumber, entry.GuarantorId,
-                    Money.Normalize(offer.Check.PatientBalance), score?.Probability ?? entry.Probability,
-                    Money.Normalize(WorklistEntry.ExpectedRecoveryOf(score?.Probability ?? entry.Probability, offer.Check.PatientBalance)),
-                    score?.ModelVersion ?? entry.ModelVersion, (score?.Reasons ?? []).Select(r => new ReasonResponse(r.Feature, r.Text, r.Effect)).ToList(),
-                    offer.Lease.LeasedAt, offer.Lease.ExpiresAt, offer.Lease.Reoffered));
-            }
-        }
-        return TypedResults.NoContent();
+    private static async Task<Results<Ok<NextResponse>, NoContent, ProblemHttpResult>> Next(
+        [FromBody(EmptyBodyBehavior = Microsoft.AspNetCore.Mvc.ModelBinding.EmptyBodyBehavior.Allow)] NextBody? body, HttpContext http, AgentWorklist worklist)
+    {
+        if (body?.QueueId is { } named && CheckQueueId(named, "queueId") is { } invalid) return invalid;
+        var result = await worklist.NextAsync(WorkerOf(http), body?.QueueId);
+        if (result.NotOneOfTheAgents) return Problems.Forbidden("You are not one of this queue's agents; a supervisor adds agents to a queue.");
+        if (result.Errors.Count > 0) return Problems.From(result.Errors);
+        if (result.Offer is not { } offer) return TypedResults.NoContent();
+        var entry = offer.Lease.Entry;
+        var score = offer.Check.Score;
+        return TypedResults.Ok(new NextResponse(offer.QueueId, entry.Account.Facility, entry.Account.AccountNumber, entry.GuarantorId,
+            Money.Normalize(offer.Check.PatientBalance), score?.Probability ?? entry.Probability,
+            Money.Normalize(WorklistEntry.ExpectedRecoveryOf(score?.Probability ?? entry.Probability, offer.Check.PatientBalance)),
+            score?.ModelVersion ?? entry.ModelVersion, (score?.Reasons ?? []).Select(r => new ReasonResponse(r.Feature, r.Text, r.Effect)).ToList(),
+            offer.Lease.LeasedAt, offer.Lease.ExpiresAt, offer.Lease.Reoffered));
     }
 
     private static async Task<Results<Ok<OutcomeResponse>, ProblemHttpResult>> RecordOutcome(
         string facility, string accountNumber, OutcomeBody body,
-        [FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, HttpContext http, IGrainFactory grains)
+        [FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, HttpContext http, AgentWorklist worklist)
     {
         if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
         var errors = Validate(body, idempotencyKey);
         if (errors.Count > 0) return Problems.From(errors);
-        var agent = http.ToCaller().Actor;
-        var key = new AccountKey(facility, accountNumber);
         var outcome = body.Outcome!.Value;
-        var account = grains.GetGrain<IPatientAccountGrain>(key.ToString());
-        idempotencyKey = idempotencyKey!.Trim();
-
-        var (queueId, worked, problem) = await FindLeaseAsync(key, agent, body.QueueId, idempotencyKey, http, grains);
-        if (worked is not null)
-        {
-            http.Response.Headers["Idempotent-Replayed"] = "true";
-            var current = await account.Get();
-            return current is null ? Problems.NotFound("account.not-found", "No account is open with this facility and account number.")
-                : TypedResults.Ok(new OutcomeResponse(worked.Outcome, null, true, AccountResponse.From(current)));
-        }
-        if (problem is not null) return problem;
-
         // The call and what the guarantor said, as one account command (the call is logged once per Idempotency-Key);
         // then the queue closes the lease.
-        var recorded = await account.RecordCallOutcome(new CallOutcomeRequest
+        var result = await worklist.RecordOutcomeAsync(WorkerOf(http), new AccountKey(facility, accountNumber), body.QueueId, new CallOutcomeRequest
         {
-            Outcome = outcome, IdempotencyKey = idempotencyKey, Note = body.Note,
+            Outcome = outcome, IdempotencyKey = idempotencyKey!.Trim(), Note = body.Note,
             Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
             Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
                 ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
                 : null,
         });
-        if (!recorded.Succeeded) return Problems.From(recorded.Errors);
-        var result = recorded.Value!;
-        if (result.Call.Verdict != GateVerdict.Allow) return Problems.Refused(result.Call);
-        var completed = await Queue(grains, queueId!).Complete(key, agent, outcome, idempotencyKey);
-        return TypedResults.Ok(new OutcomeResponse(outcome, result.Call, completed, AccountResponse.From(result.Account!)));
+        if (result.Errors.Count > 0) return Problems.From(result.Errors);
+        if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
+        else if (result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
+        return TypedResults.Ok(new OutcomeResponse(result.Outcome, result.Call, result.Completed, AccountResponse.From(result.Account!)));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
-        string facility, string accountNumber, string? queueId, HttpContext http, IGrainFactory grains)
+        string facility, string accountNumber, string? queueId, HttpContext http, AgentWorklist worklist)
     {
         if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
         if (queueId is not null && CheckQueueId(queueId, "queueId") is { } invalid) return invalid;
-        var agent = http.ToCaller().Actor;
-        var key = new AccountKey(facility, accountNumber);
-        var (found, _, problem) = await FindLeaseAsync(key, agent, queueId, null, http, grains);
-        if (problem is not null) return problem;
-        return await Queue(grains, found!).Release(key, agent)
-            ? TypedResults.NoContent()
-            : LeaseProblem("lease.not-held", "You no longer hold a lease on this account.");
+        return await worklist.ReleaseAsync(WorkerOf(http), new AccountKey(facility, accountNumber), queueId) is { } error
+            ? Problems.From([error])
+            : TypedResults.NoContent();
     }
-
-    /// <summary>
-    /// The queue in which the caller holds (or last held, with nobody else since) the account's lease: the queue named,
-    /// else the caller's queues, the facility's default queue and (for supervisors) every defined queue. Or the outcome
-    /// already recorded under this Idempotency-Key.
-    /// </summary>
-    private static async Task<(string? QueueId, WorkedAccount? Worked, ProblemHttpResult? Problem)> FindLeaseAsync(
-        AccountKey key, string agent, string? named, string? idempotencyKey, HttpContext http, IGrainFactory grains)
-    {
-        var candidates = new List<string>();
-        if (named is not null) candidates.Add(named);
-        else
-        {
-            var directory = Directory(grains);
-            candidates.AddRange(await directory.QueuesOf(agent));
-            candidates.Add(await directory.Route(key.Facility, null));
-            candidates.Add(key.Facility);
-            if (!http.User.IsInRole(Roles.Agent)) candidates.AddRange((await directory.List()).Select(q => q.QueueId));
-        }
-        string? heldByOther = null;
-        foreach (var queueId in candidates.Distinct(StringComparer.Ordinal))
-        {
-            var queue = Queue(grains, queueId);
-            if (idempotencyKey is not null && await queue.FindWorked(agent, key, idempotencyKey) is { } worked) return (queueId, worked, null);
-            var holder = await queue.Holder(key);
-            if (holder?.Agent == agent) return (queueId, null, null);
-            if (holder is { Active: true }) heldByOther = holder.Agent;
-        }
-        return heldByOther is not null
-            ? (null, null, LeaseProblem("lease.held-by-other", "Another agent holds this account now: your lease ran out and it was offered again."))
-            : (null, null, LeaseProblem("lease.not-held", "You hold no lease on this account: take accounts with POST /api/worklist/next."));
-    }
-
-    private static ProblemHttpResult LeaseProblem(string code, string message) => Problems.From([DomainError.Conflict(code, message)]);
 
     private static bool HasPlanTerms(OutcomeBody body) =>
         body.DownPayment is not null || body.InstallmentCount is not null || body.Frequency is not null || body.FirstDueDate is not null;

@@ -4,6 +4,7 @@ using Collections.Gateway.Api;
 using Collections.Gateway.Models;
 using Collections.Gateway.Portal;
 using Collections.Gateway.Security;
+using Collections.Gateway.Worklist;
 using Collections.Grains;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Authorization;
@@ -58,6 +59,7 @@ public static class GatewayExtensions
         services.AddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ModelRegistration>();
+        services.TryAddSingleton<AgentWorklist>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();

@@ -1,0 +1,123 @@
+using Collections.Domain;
+using Collections.Domain.Compliance;
+using Collections.Domain.Worklist;
+using Collections.Grains;
+
+namespace Collections.Gateway.Worklist;
+
+/// <summary>Who works the worklist: the agent's id, and whether they are limited to the queues that list them (agents) or may act in any queue (supervisors).</summary>
+public sealed record WorklistWorker(string Agent, bool OwnQueuesOnly);
+
+/// <summary>The account offered to an agent, or none callable now; <see cref="NotOneOfTheAgents"/> when the agent named a queue that does not list them.</summary>
+public sealed record OfferResult(WorklistOffer? Offer, bool NotOneOfTheAgents, IReadOnlyList<DomainError> Errors);
+
+/// <summary>How a recorded call ended: refused (errors), not allowed by the gate (<see cref="Call"/> not Allow), recorded now, or recorded earlier under the same key (<see cref="Replayed"/>, with the outcome recorded then).</summary>
+public sealed record CallRecordResult(IReadOnlyList<DomainError> Errors, WorklistOutcome Outcome, GateDecision? Call, bool Completed, bool Replayed, AccountView? Account);
+
+/// <summary>
+/// An agent's work on the worklist across queues: the next account to call, recording how a call went (the account
+/// logs the call and its consequence as one command, then the queue closes the lease), and giving an account back.
+/// Each step is a grain call that completes before the next starts; no grain calls another here.
+/// </summary>
+public sealed class AgentWorklist(IGrainFactory grains)
+{
+    private IWorklistDirectoryGrain Directory => grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key);
+
+    private IWorklistQueueGrain Queue(string queueId) => grains.GetGrain<IWorklistQueueGrain>(queueId);
+
+    /// <summary>
+    /// The best account callable now from the worker's queues (or the queue named), leased to them: their own lease
+    /// first, then across queues the highest expected recovery from each queue's own pick.
+    /// </summary>
+    public async Task<OfferResult> NextAsync(WorklistWorker worker, string? queueId)
+    {
+        IReadOnlyList<string> queues;
+        if (queueId is not null)
+        {
+            if (worker.OwnQueuesOnly && !(await Directory.QueuesOf(worker.Agent)).Contains(queueId)) return new OfferResult(null, true, []);
+            queues = [queueId];
+        }
+        else
+        {
+            queues = await Directory.QueuesOf(worker.Agent);
+            if (queues.Count == 0)
+                return new OfferResult(null, false, [DomainError.Conflict("worklist.no-queue", $"No worklist queue lists you as an agent: a supervisor adds your key id ({worker.Agent}) to a queue, or name a queue (queueId).")]);
+        }
+        var peeks = await Task.WhenAll(queues.Select(q => Queue(q).Peek(worker.Agent)));
+        var order = peeks.Where(p => p.Held is not null)
+            .Concat(peeks.Where(p => p.Held is null && p.Best is not null).OrderByDescending(p => p.Best!.ExpectedRecovery));
+        foreach (var peek in order)
+        {
+            if (await Queue(peek.QueueId).Next(worker.Agent) is { } offer) return new OfferResult(offer, false, []);
+        }
+        return new OfferResult(null, false, []);
+    }
+
+    /// <summary>
+    /// Records how the call went on the account (the call through the gate, once per idempotency key, with its
+    /// promise, hold or plan) and then completes the lease. A key already recorded returns the account as it is now.
+    /// </summary>
+    public async Task<CallRecordResult> RecordOutcomeAsync(WorklistWorker worker, AccountKey key, string? queueId, CallOutcomeRequest request)
+    {
+        var account = grains.GetGrain<IPatientAccountGrain>(key.ToString());
+        var lease = await FindLeaseAsync(worker, key, queueId, request.IdempotencyKey);
+        if (lease.Worked is not null)
+        {
+            var current = await account.Get();
+            return current is null
+                ? new CallRecordResult([DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")], lease.Worked.Outcome, null, false, true, null)
+                : new CallRecordResult([], lease.Worked.Outcome, null, true, true, current);
+        }
+        if (lease.Error is not null) return new CallRecordResult([lease.Error], request.Outcome, null, false, false, null);
+
+        var recorded = await account.RecordCallOutcome(request);
+        if (!recorded.Succeeded) return new CallRecordResult(recorded.Errors, request.Outcome, null, false, false, null);
+        var result = recorded.Value!;
+        if (result.Call.Verdict != GateVerdict.Allow) return new CallRecordResult([], request.Outcome, result.Call, false, false, result.Account);
+        var completed = await Queue(lease.QueueId!).Complete(key, worker.Agent, request.Outcome, request.IdempotencyKey);
+        return new CallRecordResult([], request.Outcome, result.Call, completed, false, result.Account);
+    }
+
+    /// <summary>The lease holder gives the account back without an outcome; an error when they hold no lease on it.</summary>
+    public async Task<DomainError?> ReleaseAsync(WorklistWorker worker, AccountKey key, string? queueId)
+    {
+        var lease = await FindLeaseAsync(worker, key, queueId, null);
+        if (lease.Error is not null) return lease.Error;
+        return await Queue(lease.QueueId!).Release(key, worker.Agent) ? null : LeaseError("lease.not-held", "You no longer hold a lease on this account.");
+    }
+
+    private sealed record LeaseLookup(string? QueueId, WorkedAccount? Worked, DomainError? Error);
+
+    /// <summary>
+    /// The queue in which the worker holds (or last held, with nobody else since) the account's lease: the queue named,
+    /// else their queues, the facility's default queue and (for supervisors) every defined queue. Or the outcome
+    /// already recorded under this idempotency key.
+    /// </summary>
+    private async Task<LeaseLookup> FindLeaseAsync(WorklistWorker worker, AccountKey key, string? named, string? idempotencyKey)
+    {
+        var candidates = new List<string>();
+        if (named is not null) candidates.Add(named);
+        else
+        {
+            var directory = Directory;
+            candidates.AddRange(await directory.QueuesOf(worker.Agent));
+            candidates.Add(await directory.Route(key.Facility, null));
+            candidates.Add(key.Facility);
+            if (!worker.OwnQueuesOnly) candidates.AddRange((await directory.List()).Select(q => q.QueueId));
+        }
+        string? heldByOther = null;
+        foreach (var queueId in candidates.Distinct(StringComparer.Ordinal))
+        {
+            var queue = Queue(queueId);
+            if (idempotencyKey is not null && await queue.FindWorked(worker.Agent, key, idempotencyKey) is { } worked) return new LeaseLookup(queueId, worked, null);
+            var holder = await queue.Holder(key);
+            if (holder?.Agent == worker.Agent) return new LeaseLookup(queueId, null, null);
+            if (holder is { Active: true }) heldByOther = holder.Agent;
+        }
+        return heldByOther is not null
+            ? new LeaseLookup(null, null, LeaseError("lease.held-by-other", "Another agent holds this account now: your lease ran out and it was offered again."))
+            : new LeaseLookup(null, null, LeaseError("lease.not-held", "You hold no lease on this account: take accounts with POST /api/worklist/next."));
+    }
+
+    private static DomainError LeaseError(string code, string message) => DomainError.Conflict(code, message);
+}

@@ -70,9 +70,13 @@ public static class SiloConfiguration
         var compliance = configuration.GetSection("Collections:Compliance").Get<Domain.Compliance.ComplianceRules>() ?? new();
         if (compliance.WindowStart >= compliance.WindowEnd)
             throw new InvalidOperationException("Collections:Compliance:WindowStart must be before WindowEnd (defaults 08:00 and 21:00).");
+        var reminderPeriod = configuration.GetValue("Collections:Cadence:ReminderPeriod", TimeSpan.FromMinutes(1));
+        if (reminderPeriod < TimeSpan.FromMinutes(1))
+            throw new InvalidOperationException("Collections:Cadence:ReminderPeriod must be at least 00:01:00, the shortest period Orleans allows (one minute by default).");
         return new CadenceSettings
         {
             DayLength = dayLength,
+            ReminderPeriod = reminderPeriod,
             Compliance = compliance,
             Arrangements = configuration.GetSection("Collections:Arrangements").Get<Domain.Arrangements.ArrangementRules>() ?? new(),
             RefundDueDays = configuration.GetValue("Collections:Refunds:DueDays", 60),

@@ -112,6 +112,109 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>
+    /// SIGKILL in the middle of a cadence day: accounts are being charged (each charge starts a cadence whose
+    /// statement goes out at once) while the follow-up emails of earlier accounts fall due (a cadence day of one
+    /// second) and the sender delivers both. After the restart every account takes each step once: one statement and
+    /// one follow-up in the outbox, both delivered to the sandbox once; the KPI projection converges to its rebuild.
+    /// </summary>
+    [Fact]
+    public async Task Killing_the_local_engine_during_a_due_cadence_day_takes_each_step_once_and_delivers_each_message_once()
+    {
+        var data = TestDatabases.NewFolder();
+        var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
+        string[] args = ["--data", data, "--urls", http.ToString(), "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
+            "--Collections:Scoring:Enabled", "false", "--Collections:Cadence:DayLength", "00:00:01",
+            "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59",
+            // A message claimed by the killed sender is sent again once its lease runs out: a short lease (and transport
+            // timeouts within it) keeps the test short; the sandbox, like a vendor given the message id, accepts it once.
+            "--Collections:Outreach:Sender:LeaseSeconds", "10", "--Collections:Outreach:Smtp:TimeoutSeconds", "5", "--Collections:Outreach:Twilio:TimeoutSeconds", "5",
+            "--Collections:Outreach:Webhooks:Sms:TimeoutSeconds", "5", "--Collections:Outreach:Webhooks:Mail:TimeoutSeconds", "5"];
+        var charged = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>(); // account → the charge was acknowledged
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var engine = await EngineProcess.StartAsync("Silo", http, args))
+        {
+            using var client = Client(http, data);
+            var policy = await client.PutAsJsonAsync("/api/policies/kill-day", new
+            {
+                name = "Statement, then an email the next day",
+                priority = 100,
+                steps = new object[]
+                {
+                    new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" },
+                    new { stepId = "follow-up", day = 1, action = "emailReminder", channel = "email" },
+                },
+            });
+            Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
+            using var stop = new CancellationTokenSource();
+            var workers = Enumerable.Range(0, 8).Select(async _ =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        var account = await Api.OpenAccountAsync(client);
+                        charged[account] = false;
+                        var response = await Api.PostEntryAsync(client, account, Api.Charge(300.00m), $"charge-{account}");
+                        charged[account] = response.StatusCode == HttpStatusCode.Created;
+                    }
+                    catch (Exception) // the engine died under the request
+                    {
+                        return;
+                    }
+                }
+            }).ToList();
+            // Kill once follow-ups are going out while statements still are.
+            for (var i = 0; i < 600; i++)
+            {
+                var sent = await client.GetJsonAsync("/api/sandbox/messages?limit=1000");
+                if (sent.EnumerateArray().Count(m => m.GetProperty("action").GetString() == "emailReminder") >= 10) break;
+                await Task.Delay(100);
+            }
+            engine.KillHard();
+            await stop.CancelAsync();
+            await Task.WhenAll(workers);
+        }
+        output.WriteLine($"{charged.Count} accounts opened, {charged.Count(c => c.Value)} charges acknowledged before the kill at {clock.Elapsed.TotalSeconds:F1} s");
+
+        using (await EngineProcess.StartAsync("Silo", http, args))
+        {
+            using var client = Client(http, data);
+            foreach (var (account, acknowledged) in charged) // the client retries what it never saw answered, with the same key
+            {
+                if (acknowledged) continue;
+                var retried = await Api.PostEntryAsync(client, account, Api.Charge(300.00m), $"charge-{account}");
+                Assert.True(retried.IsSuccessStatusCode || retried.StatusCode == HttpStatusCode.NotFound, $"retry answered {retried.StatusCode}"); // not found: the kill came before the account was opened
+            }
+            output.WriteLine($"restarted, retries done at {clock.Elapsed.TotalSeconds:F1} s");
+            var charges = new List<string>();
+            foreach (var account in charged.Keys)
+                if ((await client.GetAsync(account)).IsSuccessStatusCode) charges.Add(account);
+
+            // Every account's two steps are taken and their messages delivered (a step due when the engine died is
+            // taken by its reminder, at worst after its one-minute fallback).
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            foreach (var account in charges)
+            {
+                var number = account.Split('/')[^1];
+                List<System.Text.Json.JsonElement> outbox;
+                while (true)
+                {
+                    outbox = (await client.GetJsonAsync($"/api/outbox?account=MAIN/{number}&limit=100")).EnumerateArray().ToList();
+                    if (outbox.Count >= 2 && outbox.All(m => m.GetProperty("status").GetString() is "sent" or "delivered")) break;
+                    Assert.True(DateTime.UtcNow < deadline, $"account {number}: {string.Join(", ", outbox.Select(m => $"{m.GetProperty("action")}/{m.GetProperty("status")}"))}");
+                    await Task.Delay(250);
+                }
+                Assert.Equal(["emailReminder", "patientStatement"], outbox.Select(m => m.GetProperty("action").GetString()).Order(StringComparer.Ordinal));
+                var sandbox = (await client.GetJsonAsync($"/api/sandbox/messages?account=MAIN/{number}&limit=100")).EnumerateArray().ToList();
+                Assert.Equal(outbox.Select(m => m.GetProperty("messageId").GetString()).Order(StringComparer.Ordinal),
+                    sandbox.Select(m => m.GetProperty("messageId").GetString()).Order(StringComparer.Ordinal));
+            }
+            output.WriteLine($"every step taken and delivered at {clock.Elapsed.TotalSeconds:F1} s");
+            await AssertKpisEqualTheirRebuildAsync(client);
+        }
+    }
+
+    /// <summary>
     /// PostgreSQL stopped at once (as by a power cut) in the middle of 64-way posting, then started again: every
     /// acknowledged entry is there once with its audit record; an answer that said nothing was stored is true; every
     /// request without a success, retried with its key, posts at most once; the KPI projection converges to its rebuild.

@@ -158,6 +158,13 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
         ? value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)
         : value.ToUniversalTime();
 
+    /// <summary>A time as <see cref="ReadTimestamp"/> gives it back once stored: UTC, to the microsecond on PostgreSQL.</summary>
+    public DateTimeOffset AsStored(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return Provider == DatabaseProvider.Sqlite ? utc : new DateTimeOffset(utc.UtcTicks - utc.UtcTicks % 10, TimeSpan.Zero);
+    }
+
     public DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => Provider == DatabaseProvider.Sqlite
         ? DateTimeOffset.Parse(reader.GetString(ordinal), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal)
         : reader.GetFieldValue<DateTimeOffset>(ordinal);

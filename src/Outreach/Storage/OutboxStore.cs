@@ -83,9 +83,18 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     {
         var addition = new Addition(message);
         await Additions.WriteAsync([addition]);
+        // Inserted: the row is the message as written (times at the precision the database keeps). Already there: the
+        // row as it is, which may be further along (sent, cancelled).
+        if (addition.Created)
+            return (message with
+            {
+                CreatedAt = database.AsStored(message.CreatedAt), UpdatedAt = database.AsStored(message.UpdatedAt),
+                NextAttemptAt = message.NextAttemptAt is { } next ? database.AsStored(next) : null,
+                SentAt = message.SentAt is { } sent ? database.AsStored(sent) : null,
+            }, true);
         var stored = await GetAsync(message.MessageId, cancellationToken)
             ?? throw new InvalidOperationException("The outbox message vanished right after it was written.");
-        return (stored, addition.Created);
+        return (stored, false);
     }
 
     private async Task InsertAllAsync(IReadOnlyList<Addition> additions)

@@ -20,6 +20,15 @@ public interface ITemplateStore
 
 public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider clock) : ITemplateStore
 {
+    /// <summary>
+    /// How long a silo renders with the template it last read: every message needs one, and they change rarely. A
+    /// save through this store is seen at once; one made by another process, within this time (the message records
+    /// the template version it was rendered with).
+    /// </summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ContactChannel, OutreachAction), (MessageTemplate Template, DateTimeOffset Until)> _current = new();
+
     private const string Latest =
         """
         SELECT t.channel, t.action, t.version, t.subject, t.body, t.created_at, t.created_by
@@ -31,11 +40,18 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
     {
         var fallback = DefaultTemplates.Find(channel, action);
         if (fallback is null) return null;
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(Latest + " AND t.channel = @channel AND t.action = @action");
-        command.WithParameter("channel", channel.ToString()).WithParameter("action", action.ToString());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Read(reader) : fallback;
+        var now = clock.GetUtcNow();
+        if (_current.TryGetValue((channel, action), out var cached) && cached.Until > now) return cached.Template;
+        MessageTemplate current;
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            await using var command = connection.Command(Latest + " AND t.channel = @channel AND t.action = @action");
+            command.WithParameter("channel", channel.ToString()).WithParameter("action", action.ToString());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            current = await reader.ReadAsync(cancellationToken) ? Read(reader) : fallback;
+        }
+        _current[(channel, action)] = (current, now + CacheFor);
+        return current;
     }
 
     public async Task<IReadOnlyList<MessageTemplate>> ListCurrentAsync(CancellationToken cancellationToken = default)
@@ -80,6 +96,7 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
                 if (database.Provider == DatabaseProvider.PostgreSql)
                     ((Npgsql.NpgsqlParameter)command.Parameters["subject"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
                 var version = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+                _current.TryRemove((channel, action), out _); // the next message reads the new version
                 return (new MessageTemplate
                 {
                     Channel = channel, Action = action, Subject = subject, Body = body!, Version = version, CreatedAt = now, CreatedBy = savedBy,

@@ -417,6 +417,111 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         return client;
     }
 
+    /// <summary>
+    /// The cluster profile (two silos and a gateway on PostgreSQL), with the gateway killed with SIGKILL in the middle of
+    /// 64-way posting and started again: every acknowledged entry is there once with its audit record; every request
+    /// without an answer, retried with its key, posts at most once; the KPI projection converges to its rebuild.
+    /// </summary>
+    [PostgresFact]
+    public Task Killing_the_gateway_during_64_way_posting_keeps_every_acknowledged_entry_once_with_its_audit_record() =>
+        KillDuringClusterPostingAsync(killGateway: true);
+
+    /// <summary>As above, with one of the two silos killed instead: its accounts move to the other silo.</summary>
+    [PostgresFact]
+    public Task Killing_a_silo_during_64_way_posting_keeps_every_acknowledged_entry_once_with_its_audit_record() =>
+        KillDuringClusterPostingAsync(killGateway: false);
+
+    private async Task KillDuringClusterPostingAsync(bool killGateway)
+    {
+        // A private server: the KPI rebuild at the end must not empty a view other tests are reading.
+        var serverDir = TestDatabases.NewFolder();
+        var postgres = await PostgresScriptAsync("start", serverDir);
+        try
+        {
+            await KillDuringClusterPostingAsync(killGateway, postgres);
+        }
+        finally
+        {
+            await PostgresScriptAsync("stop", serverDir);
+        }
+    }
+
+    private async Task KillDuringClusterPostingAsync(bool killGateway, string postgres)
+    {
+        var clusterId = TestDatabases.NewServiceId();
+        string[] Common(string data) => ["--profile", "cluster", "--postgres", postgres, "--cluster-id", clusterId, "--Collections:ServiceId", clusterId,
+            "--data", data, "--Collections:Scoring:Enabled", "false"];
+        string[] Silo() => [.. Common(TestDatabases.NewFolder()), "--urls", $"http://127.0.0.1:{Ports.Free()}", "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString()];
+        var silo1Args = Silo();
+        var silo2Args = Silo();
+        var gatewayHttp = new Uri($"http://127.0.0.1:{Ports.Free()}");
+        string[] gatewayArgs = [.. Common(TestDatabases.NewFolder()), "--urls", gatewayHttp.ToString()];
+        using var silo1 = await EngineProcess.StartAsync("Silo", new Uri(silo1Args[Array.IndexOf(silo1Args, "--urls") + 1]), silo1Args);
+        using var silo2 = await EngineProcess.StartAsync("Silo", new Uri(silo2Args[Array.IndexOf(silo2Args, "--urls") + 1]), silo2Args);
+        var gateway = await EngineProcess.StartAsync("Gateway", gatewayHttp, gatewayArgs);
+        try
+        {
+            var (_, adminKey) = await new Collections.Persistence.ApiKeyStore(Collections.Persistence.DatabaseOptions.Postgres(postgres), TimeProvider.System)
+                .CreateAsync("cluster kill test", Collections.Persistence.Roles.Admin, "test");
+            using var client = new HttpClient { BaseAddress = gatewayHttp, Timeout = TimeSpan.FromSeconds(30) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+            var accounts = new List<string>();
+            for (var i = 0; i < 16; i++)
+            {
+                var account = await Api.OpenAccountAsync(client);
+                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
+                accounts.Add(account);
+            }
+            var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
+            var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+            using var stop = new CancellationTokenSource();
+            var next = 0;
+            var posters = Enumerable.Range(0, 64).Select(async _ =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var n = Interlocked.Increment(ref next);
+                    var account = accounts[n % accounts.Count];
+                    var key = $"{clusterId}-{n}";
+                    try
+                    {
+                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
+                        if (response.StatusCode == HttpStatusCode.Created) acknowledged[key] = account;
+                        else unanswered[key] = account;
+                    }
+                    catch (Exception) // the gateway died under the request, or timed out: no answer
+                    {
+                        unanswered[key] = account;
+                    }
+                    if (!unanswered.IsEmpty) await Task.Delay(50); // something is down: do not spin
+                }
+            }).ToList();
+            while (acknowledged.Count < 200) await Task.Delay(20);
+            if (killGateway) gateway.KillHard();
+            else silo2.KillHard();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await stop.CancelAsync();
+            await Task.WhenAll(posters);
+            output.WriteLine($"{acknowledged.Count} acknowledged, {unanswered.Count} without a success when the {(killGateway ? "gateway" : "silo")} was killed");
+            if (killGateway)
+            {
+                gateway.Dispose();
+                gateway = await EngineProcess.StartAsync("Gateway", gatewayHttp, gatewayArgs);
+            }
+
+            // The client retries what never succeeded, with the same key: stored ones come back as replays, the rest post once.
+            foreach (var (key, account) in unanswered)
+                await EventuallyAsync(async () => (await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key)).EnsureSuccessStatusCode(), TimeSpan.FromSeconds(120));
+            var everyKey = acknowledged.Concat(unanswered).ToDictionary(p => p.Key, p => p.Value);
+            await AssertEveryAcknowledgedEntryOnceWithItsAuditRecordAsync(client, accounts, everyKey);
+            await AssertKpisEqualTheirRebuildAsync(client);
+        }
+        finally
+        {
+            gateway.Dispose();
+        }
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> attempt, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

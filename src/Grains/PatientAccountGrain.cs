@@ -49,6 +49,11 @@ public sealed partial class PatientAccountGrain(
     private bool _stepDue;
     /// <summary>The due time the Orleans reminder is armed for, as far as this activation knows.</summary>
     private DateTimeOffset? _armedFor;
+    /// <summary>
+    /// A tick is being handled: the reminder keeps firing every period until it is re-armed or removed, so after the
+    /// tick it is re-armed (or removed) even if the account's due time did not change.
+    /// </summary>
+    private bool _inTick;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -562,14 +567,22 @@ public sealed partial class PatientAccountGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != CadenceReminder) return;
-        _armedFor = null; // this tick used it up; the run re-arms it (or removes it)
-        if (!State.IsOpen)
+        _inTick = true;
+        try
         {
+            if (State.IsOpen)
+            {
+                await RunCadenceAsync(takeSteps: true);
+                await CommitAsync(); // re-arms when the run changed the due time
+            }
+            // Whatever the run did (a closed or finished account has nothing due; a run may change nothing), the
+            // reminder now matches the committed due time, or it would fire again every period.
             await ArmReminderAsync();
-            return;
         }
-        await RunCadenceAsync(takeSteps: true);
-        await CommitAsync();
+        finally
+        {
+            _inTick = false;
+        }
     }
 
     /// <summary>Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.</summary>
@@ -813,14 +826,18 @@ public sealed partial class PatientAccountGrain(
     private async Task ArmReminderAsync()
     {
         var due = State.IsOpen ? State.ReminderDueAt : null;
-        if (due == _armedFor) return;
+        if (due == _armedFor && !_inTick) return;
         // Orleans' reminder table is written through its own connections: on SQLite they take the engine's write turn
         // too, rather than colliding with it and sleeping in the driver's busy retry.
         if (due is { } at)
         {
             var dueIn = at - clock.GetUtcNow();
             await using var turn = await database.WriteTurnAsync();
-            await this.RegisterOrUpdateReminder(CadenceReminder, dueIn < StepFallback && _stepDue ? StepFallback : dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, settings.ReminderPeriod);
+            // A due time already past after a tick (the run could not move on) waits a period rather than firing at once.
+            var dueTime = dueIn < StepFallback && _stepDue ? StepFallback
+                : dueIn > TimeSpan.Zero ? dueIn
+                : _inTick ? settings.ReminderPeriod : TimeSpan.Zero;
+            await this.RegisterOrUpdateReminder(CadenceReminder, dueTime, settings.ReminderPeriod);
         }
         else if (await this.GetReminder(CadenceReminder) is { } reminder)
         {
@@ -828,6 +845,7 @@ public sealed partial class PatientAccountGrain(
             await this.UnregisterReminder(reminder);
         }
         _armedFor = due;
+        _inTick = false; // armed for this tick: once is enough
     }
 
     private List<StatementItem> StatementLines() =>

@@ -108,6 +108,13 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.True(placed.PlacedWithAgencyAt >= placed.FirstStatementAt!.Value.AddDays(120));
         Assert.Equal(CadenceStatus.Finished, placed.Cadence.Status);
         Assert.Null(placed.Cadence.NextActionAt); // nothing left to do: no reminder armed
+        // ... and none left in the reminders table: a finished cadence's reminder would otherwise fire every period, forever.
+        await using (var connection = await fixture.Database.OpenAsync())
+        {
+            var rows = Convert.ToInt64(await connection.Command("SELECT COUNT(*) FROM OrleansRemindersTable WHERE GrainId = @grain")
+                .WithParameter("grain", "patientaccount/" + key).ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(0L, rows);
+        }
 
         var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
         var messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(key).AccountNumber, null, 50);

@@ -443,6 +443,12 @@ public sealed class JournalTests
                 return (await outbox.QueryAsync(facility, null, null, 10_000)).OrderBy(m => m.MessageId, StringComparer.Ordinal).Select(m => $"{m.MessageId}|{m.Status}").ToList();
             }
             var liveStatuses = live.OrderBy(m => m.MessageId, StringComparer.Ordinal).Select(m => $"{m.MessageId}|{m.Status}").ToList();
+            // The rule itself: a collection message is cancelled exactly when its account stopped collection at or after it was queued.
+            var stops = events.Where(e => e.Type == AccountProjectionFacts.EventType).Select(e => serializer.Deserialize<AccountProjectionFacts>(e.Payload)!)
+                .Where(f => f.CollectionStopped is not null).ToList();
+            var expected = live.OrderBy(m => m.MessageId, StringComparer.Ordinal).Select(m =>
+                $"{m.MessageId}|{(stops.Any(f => f.Account.AccountNumber == m.AccountNumber && f.At >= m.CreatedAt) ? Outreach.OutboxStatus.Cancelled : Outreach.OutboxStatus.Pending)}").ToList();
+            Assert.Equal(expected, liveStatuses);
             var rebuilt = await Replay(inPieces: false);
             Assert.Equal(rebuilt, await Replay(inPieces: true));
             Assert.Equal(liveStatuses, rebuilt);

@@ -15,9 +15,6 @@ namespace Collections.Gateway.Api;
 /// </summary>
 public static class ModelEndpoints
 {
-    /// <summary>Model files above this are refused (a gradient-boosted model of a few hundred trees is a few MB).</summary>
-    public const long MaxModelBytes = ModelRegistration.MaxModelBytes;
-
     public static RouteGroupBuilder MapModels(this RouteGroupBuilder api)
     {
         var read = api.MapGroup("/models").WithTags("Scoring models").RequireAuthorization(Policies.ReadModels);
@@ -80,11 +77,10 @@ public static class ModelEndpoints
     private static async Task<Results<Created<ModelVersionInfo>, Ok<ModelVersionInfo>, ProblemHttpResult>> Register(
         HttpRequest request, string? version, string? notes, ModelRegistration registration)
     {
-        if (request.ContentLength is > MaxModelBytes)
-            return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
+        // Refused before it is read when the client says its size; the service checks what was read.
+        if (request.ContentLength is > ModelRegistration.MaxModelBytes) return Problems.From([ModelRegistration.TooLarge]);
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > MaxModelBytes) return Problems.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
         var outcome = await registration.RegisterAsync(buffer.ToArray(), version, notes);
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
         var registered = outcome.Value!;

@@ -160,9 +160,9 @@ public static class WorklistEndpoints
                 ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
                 : null,
         });
-        if (result.Errors.Count > 0) return Problems.From(result.Errors);
         if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
-        else if (result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
+        if (result.Errors.Count > 0) return Problems.From(result.Errors);
+        if (!result.Replayed && result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
         return TypedResults.Ok(new OutcomeResponse(result.Outcome, result.Call, result.Completed, AccountResponse.From(result.Account!)));
     }
 

@@ -20,13 +20,16 @@ public sealed partial class ModelRegistration(ScoringModelCatalog catalog, IGrai
     /// <summary>Model files above this are refused (a gradient-boosted model of a few hundred trees is a few MB).</summary>
     public const long MaxModelBytes = 256L * 1024 * 1024;
 
+    /// <summary>The answer to a file over <see cref="MaxModelBytes"/>.</summary>
+    public static readonly DomainError TooLarge = DomainError.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB.");
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")]
     private static partial Regex VersionPattern();
 
     public async Task<Outcome<ModelRegistered>> RegisterAsync(byte[] file, string? version, string? notes)
     {
         if (file.Length == 0) return Outcome<ModelRegistered>.Failure(DomainError.Invalid("body", "model.required", "Send the model file as the request body."));
-        if (file.Length > MaxModelBytes) return Outcome<ModelRegistered>.Failure(DomainError.Invalid("body", "model.too-large", $"A model file may be at most {MaxModelBytes / (1024 * 1024)} MB."));
+        if (file.Length > MaxModelBytes) return Outcome<ModelRegistered>.Failure(TooLarge);
         PaymentModel model;
         try
         {

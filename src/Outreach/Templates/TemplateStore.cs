@@ -22,12 +22,14 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
 {
     /// <summary>
     /// How long a silo renders with the template it last read: every message needs one, and they change rarely. A
-    /// save through this store is seen at once; one made by another process, within this time (the message records
-    /// the template version it was rendered with).
+    /// save through this store is seen by its next read; one made by another process (the gateway, in the cluster
+    /// profile), within this time. Each message records the template version it was rendered with.
     /// </summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ContactChannel, OutreachAction), (MessageTemplate Template, DateTimeOffset Until)> _current = new();
+    /// <summary>Saves made through this store: a read that began before a save does not put what it read in the cache.</summary>
+    private long _saves;
 
     private const string Latest =
         """
@@ -42,6 +44,7 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
         if (fallback is null) return null;
         var now = clock.GetUtcNow();
         if (_current.TryGetValue((channel, action), out var cached) && cached.Until > now) return cached.Template;
+        var saves = Interlocked.Read(ref _saves);
         MessageTemplate current;
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
@@ -50,7 +53,7 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             current = await reader.ReadAsync(cancellationToken) ? Read(reader) : fallback;
         }
-        _current[(channel, action)] = (current, now + CacheFor);
+        if (Interlocked.Read(ref _saves) == saves) _current[(channel, action)] = (current, now + CacheFor);
         return current;
     }
 
@@ -96,6 +99,7 @@ public sealed class SqlTemplateStore(DatabaseOptions database, TimeProvider cloc
                 if (database.Provider == DatabaseProvider.PostgreSql)
                     ((Npgsql.NpgsqlParameter)command.Parameters["subject"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
                 var version = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+                Interlocked.Increment(ref _saves); // before the removal: a read under way when it happens does not cache
                 _current.TryRemove((channel, action), out _); // the next message reads the new version
                 return (new MessageTemplate
                 {

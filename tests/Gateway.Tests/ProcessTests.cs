@@ -60,45 +60,18 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
         string[] args = ["--data", data, "--urls", http.ToString(), "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
             "--Collections:Scoring:Enabled", "false"];
-        var accounts = new List<string>();
-        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
-        var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        List<string> accounts;
+        PostingLoad load;
         using (var engine = await EngineProcess.StartAsync("Silo", http, args))
         {
             using var client = Client(http, data);
-            for (var i = 0; i < 16; i++)
-            {
-                var account = await Api.OpenAccountAsync(client);
-                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
-                accounts.Add(account);
-            }
-            using var stop = new CancellationTokenSource();
-            var next = 0;
-            var posters = Enumerable.Range(0, 64).Select(async _ =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    var n = Interlocked.Increment(ref next);
-                    var account = accounts[n % accounts.Count];
-                    var key = $"fault-{n}";
-                    try
-                    {
-                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
-                        if (response.StatusCode == HttpStatusCode.Created) acknowledged[key] = account;
-                        else unanswered[key] = account;
-                    }
-                    catch (Exception) // the engine died under the request: no answer
-                    {
-                        unanswered[key] = account;
-                        return;
-                    }
-                }
-            }).ToList();
-            while (acknowledged.Count < 300) await Task.Delay(20);
+            accounts = await ChargedAccountsAsync(client);
+            load = PostingLoad.Start(client, accounts, "fault");
+            await load.UntilAcknowledgedAsync(300);
             engine.KillHard();
-            await stop.CancelAsync();
-            await Task.WhenAll(posters);
+            await load.StopAsync();
         }
+        var (acknowledged, unanswered) = (load.Acknowledged, load.Unanswered);
 
         using (await EngineProcess.StartAsync("Silo", http, args))
         {
@@ -237,13 +210,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             using var engine = await EngineProcess.StartAsync("Silo", http, ["--postgres", postgres, "--data", data, "--urls", http.ToString(),
                 "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(), "--Collections:Scoring:Enabled", "false"]);
             using var client = Client(http, data);
-            var accounts = new List<string>();
-            for (var i = 0; i < 16; i++)
-            {
-                var account = await Api.OpenAccountAsync(client);
-                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
-                accounts.Add(account);
-            }
+            var accounts = await ChargedAccountsAsync(client);
 
             var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
             var notStored = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
@@ -312,6 +279,77 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         finally
         {
             await PostgresScriptAsync("stop", serverDir);
+        }
+    }
+
+    /// <summary>Sixteen accounts, each charged 5,000.00, for posting loads of 1.00 payments.</summary>
+    private static async Task<List<string>> ChargedAccountsAsync(HttpClient client)
+    {
+        var accounts = new List<string>();
+        for (var i = 0; i < 16; i++)
+        {
+            var account = await Api.OpenAccountAsync(client);
+            Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
+            accounts.Add(account);
+        }
+        return accounts;
+    }
+
+    /// <summary>
+    /// 64 clients posting 1.00 payments across the accounts, each with its own Idempotency-Key, noting which were
+    /// acknowledged and which got no success. A client stops at its first request without an answer, unless it keeps
+    /// going (then it waits a little after a failure, not to spin while something is down).
+    /// </summary>
+    private sealed class PostingLoad
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _posters = Task.CompletedTask;
+        public System.Collections.Concurrent.ConcurrentDictionary<string, string> Acknowledged { get; } = new(); // key → account
+        public System.Collections.Concurrent.ConcurrentDictionary<string, string> Unanswered { get; } = new();
+
+        public static PostingLoad Start(HttpClient client, List<string> accounts, string keyPrefix, bool keepGoing = false)
+        {
+            var load = new PostingLoad();
+            var next = 0;
+            load._posters = Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+            {
+                while (!load._stop.IsCancellationRequested)
+                {
+                    var n = Interlocked.Increment(ref next);
+                    var account = accounts[n % accounts.Count];
+                    var key = $"{keyPrefix}-{n}";
+                    try
+                    {
+                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
+                        if (response.StatusCode == HttpStatusCode.Created) load.Acknowledged[key] = account;
+                        else load.Unanswered[key] = account;
+                    }
+                    catch (Exception) // the process died under the request, or it timed out: no answer
+                    {
+                        load.Unanswered[key] = account;
+                        if (!keepGoing) return;
+                    }
+                    if (keepGoing && !load.Unanswered.IsEmpty) await Task.Delay(50);
+                }
+            }));
+            return load;
+        }
+
+        public async Task UntilAcknowledgedAsync(int count)
+        {
+            var started = DateTime.UtcNow;
+            while (Acknowledged.Count < count)
+            {
+                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(120), $"only {Acknowledged.Count} postings acknowledged in two minutes");
+                await Task.Delay(20);
+            }
+        }
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _posters;
+            _stop.Dispose();
         }
     }
 
@@ -470,48 +508,14 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                 .CreateAsync("cluster kill test", Collections.Persistence.Roles.Admin, "test");
             using var client = new HttpClient { BaseAddress = gatewayHttp, Timeout = TimeSpan.FromSeconds(30) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-            var accounts = new List<string>();
-            for (var i = 0; i < 16; i++)
-            {
-                var account = await Api.OpenAccountAsync(client);
-                Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(client, account, Api.Charge(5000.00m))).StatusCode);
-                accounts.Add(account);
-            }
-            var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // key → account
-            var unanswered = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
-            using var stop = new CancellationTokenSource();
-            var next = 0;
-            var posters = Enumerable.Range(0, 64).Select(async _ =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    var n = Interlocked.Increment(ref next);
-                    var account = accounts[n % accounts.Count];
-                    var key = $"{clusterId}-{n}";
-                    try
-                    {
-                        var response = await Api.PostEntryAsync(client, account, Api.Payment(1.00m), key);
-                        if (response.StatusCode == HttpStatusCode.Created) acknowledged[key] = account;
-                        else unanswered[key] = account;
-                    }
-                    catch (Exception) // the gateway died under the request, or timed out: no answer
-                    {
-                        unanswered[key] = account;
-                    }
-                    if (!unanswered.IsEmpty) await Task.Delay(50); // something is down: do not spin
-                }
-            }).ToList();
-            var started = DateTime.UtcNow;
-            while (acknowledged.Count < 200)
-            {
-                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(120), $"only {acknowledged.Count} postings acknowledged in two minutes");
-                await Task.Delay(20);
-            }
+            var accounts = await ChargedAccountsAsync(client);
+            var load = PostingLoad.Start(client, accounts, clusterId, keepGoing: true);
+            await load.UntilAcknowledgedAsync(200);
             if (killGateway) gateway.KillHard();
             else silo2.KillHard();
             await Task.Delay(TimeSpan.FromSeconds(2));
-            await stop.CancelAsync();
-            await Task.WhenAll(posters);
+            await load.StopAsync();
+            var (acknowledged, unanswered) = (load.Acknowledged, load.Unanswered);
             output.WriteLine($"{acknowledged.Count} acknowledged, {unanswered.Count} without a success when the {(killGateway ? "gateway" : "silo")} was killed");
             if (killGateway)
             {

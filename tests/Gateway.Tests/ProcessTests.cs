@@ -29,8 +29,12 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(data, "logs")));
             }
             // A normal first start prints no warning: notices about what the engine chose, and a watchdog "stall"
-            // longer than the process has existed (an Orleans start-up race), are not news.
-            Assert.DoesNotContain(engine.Output.Split('\n'), line => line.Contains(" WRN] ", StringComparison.Ordinal) || line.Contains(" ERR] ", StringComparison.Ordinal));
+            // longer than the process has existed (an Orleans start-up race), are not news. Orleans' self-monitoring
+            // ("local health is degraded": the thread pool was late) is: it reports this machine's load, which the other
+            // test processes running beside this one make, so it is let through here and nowhere else.
+            Assert.DoesNotContain(engine.Output.Split('\n'), line =>
+                (line.Contains(" WRN] ", StringComparison.Ordinal) && !line.Contains(" Orleans.Runtime.MembershipService.LocalSiloHealthMonitor: ", StringComparison.Ordinal))
+                || line.Contains(" ERR] ", StringComparison.Ordinal));
             engine.KillHard();
         }
 

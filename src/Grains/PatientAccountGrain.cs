@@ -50,10 +50,10 @@ public sealed partial class PatientAccountGrain(
     /// <summary>The due time the Orleans reminder is armed for, as far as this activation knows.</summary>
     private DateTimeOffset? _armedFor;
     /// <summary>
-    /// A tick is being handled: the reminder keeps firing every period until it is re-armed or removed, so after the
-    /// tick it is re-armed (or removed) even if the account's due time did not change.
+    /// The reminder fired and has not been re-armed since: Orleans fires it again every period until it is, so it is
+    /// re-armed (or removed) even if the account's due time did not change.
     /// </summary>
-    private bool _inTick;
+    private bool _reminderFired;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -567,22 +567,15 @@ public sealed partial class PatientAccountGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != CadenceReminder) return;
-        _inTick = true;
-        try
+        _reminderFired = true;
+        if (State.IsOpen)
         {
-            if (State.IsOpen)
-            {
-                await RunCadenceAsync(takeSteps: true);
-                await CommitAsync(); // re-arms when the run changed the due time
-            }
-            // Whatever the run did (a closed or finished account has nothing due; a run may change nothing), the
-            // reminder now matches the committed due time, or it would fire again every period.
-            await ArmReminderAsync();
+            await RunCadenceAsync(takeSteps: true);
+            await CommitAsync(); // re-arms the reminder when the run committed
         }
-        finally
-        {
-            _inTick = false;
-        }
+        // Whatever the run did (a closed or finished account has nothing due; a run may change nothing), the reminder
+        // now matches the committed due time. If the tick failed, the next commit re-arms it.
+        await ArmReminderAsync();
     }
 
     /// <summary>Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.</summary>
@@ -826,17 +819,18 @@ public sealed partial class PatientAccountGrain(
     private async Task ArmReminderAsync()
     {
         var due = State.IsOpen ? State.ReminderDueAt : null;
-        if (due == _armedFor && !_inTick) return;
+        if (due == _armedFor && !_reminderFired) return;
         // Orleans' reminder table is written through its own connections: on SQLite they take the engine's write turn
         // too, rather than colliding with it and sleeping in the driver's busy retry.
         if (due is { } at)
         {
             var dueIn = at - clock.GetUtcNow();
             await using var turn = await database.WriteTurnAsync();
-            // A due time already past after a tick (the run could not move on) waits a period rather than firing at once.
+            // A due time still past once the reminder has fired (the run could not move on) waits a period rather than
+            // firing again at once.
             var dueTime = dueIn < StepFallback && _stepDue ? StepFallback
                 : dueIn > TimeSpan.Zero ? dueIn
-                : _inTick ? settings.ReminderPeriod : TimeSpan.Zero;
+                : _reminderFired ? settings.ReminderPeriod : TimeSpan.Zero;
             await this.RegisterOrUpdateReminder(CadenceReminder, dueTime, settings.ReminderPeriod);
         }
         else if (await this.GetReminder(CadenceReminder) is { } reminder)
@@ -845,7 +839,7 @@ public sealed partial class PatientAccountGrain(
             await this.UnregisterReminder(reminder);
         }
         _armedFor = due;
-        _inTick = false; // armed for this tick: once is enough
+        _reminderFired = false;
     }
 
     private List<StatementItem> StatementLines() =>

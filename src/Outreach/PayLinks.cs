@@ -31,29 +31,24 @@ public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptio
     /// <summary>The link for one message (the same one if the message was linked before).</summary>
     public async Task<PayLink> ForMessageAsync(string guarantorId, string messageId, CancellationToken cancellationToken = default)
     {
-        // One statement in the usual case: the insert either adds this message's link or finds it linked already.
-        for (var attempt = 0; attempt < 3; attempt++)
+        var random = new char[12];
+        for (var i = 0; i < random.Length; i++) random[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
+        var code = new string(random) + await CheckAsync(new string(random), cancellationToken);
+        var now = clock.GetUtcNow();
+        int added;
+        await using (await database.WriteTurnAsync(cancellationToken))
         {
-            var random = new char[12];
-            for (var i = 0; i < random.Length; i++) random[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
-            var code = new string(random) + await CheckAsync(new string(random), cancellationToken);
-            var now = clock.GetUtcNow();
-            int added;
-            await using (await database.WriteTurnAsync(cancellationToken))
-            {
-                await using var connection = await database.OpenAsync(cancellationToken);
-                var insert = database.Provider == DatabaseProvider.PostgreSql
-                    ? "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires) ON CONFLICT DO NOTHING"
-                    : "INSERT OR IGNORE INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires)";
-                added = await connection.Command(insert).WithParameter("code", code).WithParameter("guarantor", guarantorId).WithParameter("message", messageId)
-                    .WithParameter("created", now.ToUnixTimeSeconds()).WithParameter("expires", (now + lifetime.Value).ToUnixTimeSeconds())
-                    .ExecuteNonQueryAsync(cancellationToken);
-            }
-            if (added == 1) return new PayLink(code, UrlFor(code));
-            if (await FindByMessageAsync(messageId, cancellationToken) is { } existing) return existing; // linked before (a retry)
-            // Otherwise the random code was taken: draw another.
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var insert = database.Provider == DatabaseProvider.PostgreSql
+                ? "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires) ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires)";
+            added = await connection.Command(insert).WithParameter("code", code).WithParameter("guarantor", guarantorId).WithParameter("message", messageId)
+                .WithParameter("created", now.ToUnixTimeSeconds()).WithParameter("expires", (now + lifetime.Value).ToUnixTimeSeconds())
+                .ExecuteNonQueryAsync(cancellationToken);
         }
-        throw new InvalidOperationException("The payment link was not stored.");
+        // One statement in the usual case; read back only when the message was linked before (a retry).
+        if (added == 1) return new PayLink(code, UrlFor(code));
+        return await FindByMessageAsync(messageId, cancellationToken) ?? throw new InvalidOperationException("The payment link was not stored.");
     }
 
     /// <summary>The link a message carries, or null (sent before links existed, or by a facility without the page).</summary>

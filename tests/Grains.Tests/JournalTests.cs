@@ -42,8 +42,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -86,8 +85,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -127,8 +125,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -158,8 +155,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -251,8 +247,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -315,8 +310,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -385,8 +379,7 @@ public sealed class JournalTests
         {
             foreach (var cluster in new[] { live, rebuilt, pieces })
             {
-                await cluster.StopAllSilosAsync();
-                await cluster.DisposeAsync();
+                await cluster.StopAsync();
             }
         }
     }
@@ -455,8 +448,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -529,8 +521,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 
@@ -633,8 +624,7 @@ public sealed class JournalTests
         }
         finally
         {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
+            await cluster.StopAsync();
         }
     }
 

@@ -60,6 +60,13 @@ public static class TestClusters
     }
 
     /// <summary>Waits until every projection (worklist, KPIs, registers, webhooks, outbox reactions) has applied every event committed so far.</summary>
+    /// <summary>Stops every silo, then disposes the cluster.</summary>
+    public static async Task StopAsync(this InProcessTestCluster cluster)
+    {
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+    }
+
     public static Task ProjectionsCaughtUpAsync(this InProcessTestCluster cluster) =>
         cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredService<ProjectionRunner>().CatchUpAsync(TimeSpan.FromSeconds(20));
 }

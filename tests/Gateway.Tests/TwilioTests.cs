@@ -30,6 +30,12 @@ public sealed class TwilioStandIn : IDisposable
             Messages.Enqueue((messageSid, http.Request.Headers.Authorization.ToString(), form));
             return Results.Json(new { sid = messageSid, account_sid = sid, status = "queued", to = form["To"] }, statusCode: 201);
         });
+        // A retried text is looked up first (Twilio takes no idempotency key): the texts to a number, newest first.
+        _app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", (string sid, string? To) => Results.Json(new
+        {
+            messages = Messages.Where(m => m.Form["To"] == To).Reverse()
+                .Select(m => new { sid = m.Sid, account_sid = sid, to = m.Form["To"], body = m.Form["Body"], direction = "outbound-api", status = "queued" }),
+        }));
         _app.StartAsync().GetAwaiter().GetResult();
     }
 

@@ -12,8 +12,10 @@ namespace Collections.Outreach;
 /// <summary>
 /// Texts through Twilio's Messages API (<c>POST /2010-04-01/Accounts/{sid}/Messages.json</c>, basic auth with the
 /// account SID and auth token): each message asks Twilio to report its delivery to <c>/webhooks/twilio/status</c>,
-/// which records it as a receipt. Twilio has no idempotency key for messages: after a crash between Twilio's answer and
-/// the outbox recording it, the sender may send a text twice (at-least-once at this one boundary).
+/// which records it as a receipt. Twilio takes no idempotency key for messages, so a second attempt first asks Twilio
+/// whether the first one got through after all (its answer lost to a timeout, a proxy error or our crash): it lists the
+/// recent texts to the number and adopts one with the same body created since the message was queued, instead of
+/// sending it again. Every text's body is its own (it carries the message's pay link), so the match is exact.
 /// </summary>
 public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<OutreachOptions> options) : IMessageTransport
 {
@@ -26,6 +28,13 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     {
         if (message.Channel != ContactChannel.Sms) throw new ArgumentOutOfRangeException(nameof(message), message.Channel, "The Twilio transport sends texts.");
         var settings = options.Value.Twilio;
+        if (message.Attempts > 1)
+        {
+            var (found, lookupError) = await FindEarlierAttemptAsync(message, settings, cancellationToken);
+            if (found is not null) return DeliveryResult.Ok(found);
+            // Not knowing whether the text went is no reason to send it twice: try again later.
+            if (lookupError is not null) return DeliveryResult.Retry(lookupError);
+        }
         var fields = new List<KeyValuePair<string, string>>
         {
             new("To", "+1" + message.Recipient),
@@ -37,7 +46,7 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         {
             Content = new FormUrlEncodedContent(fields),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AccountSid}:{settings.AuthToken}")));
+        request.Headers.Authorization = Basic(settings);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
@@ -50,6 +59,55 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         var error = $"twilio http {status} code {code}";
         return status is (int)HttpStatusCode.TooManyRequests or >= 500 ? DeliveryResult.Retry(error) : DeliveryResult.Fail(error);
     }
+
+    /// <summary>
+    /// The SID of a text Twilio already holds for this message (to the same number, with the same body, created after the
+    /// message was queued), or an error saying why Twilio could not be asked. Lists the newest texts to the number
+    /// (<c>GET …/Messages.json?To=…</c>, newest first), one page.
+    /// </summary>
+    private async Task<(string? Sid, string? Error)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
+    {
+        var to = "+1" + message.Recipient;
+        var url = $"{settings.ApiBase.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid!)}/Messages.json?To={Uri.EscapeDataString(to)}&PageSize={LookupPageSize}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = Basic(settings);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+        if (!response.IsSuccessStatusCode) return (null, $"twilio lookup http {(int)response.StatusCode}");
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(timeout.Token), default);
+        if (!json.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+            return (null, "twilio lookup: no message list");
+        // Twilio's clock and ours differ a little: a text created up to a minute before the message was queued still counts.
+        var since = message.CreatedAt - TimeSpan.FromMinutes(1);
+        foreach (var m in messages.EnumerateArray())
+        {
+            if (Text(m, "body") != message.Body || Text(m, "to") != to) continue;
+            if (Text(m, "direction") is { } direction && !direction.StartsWith("outbound", StringComparison.Ordinal)) continue;
+            if (ParseTwilioDate(Text(m, "date_created")) is { } created && created < since) continue;
+            if (Text(m, "sid") is { Length: > 0 } sid) return (sid, null);
+        }
+        return (null, null);
+    }
+
+    private const int LookupPageSize = 50;
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>Twilio's dates are RFC 2822 ("Wed, 18 Aug 2010 20:01:40 +0000").</summary>
+    public static DateTimeOffset? ParseTwilioDate(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var t = text.Trim();
+        // .NET's offset pattern wants "+00:00"; RFC 2822 writes "+0000".
+        if (t.Length > 5 && (t[^5] == '+' || t[^5] == '-') && char.IsAsciiDigit(t[^1])) t = t[..^2] + ":" + t[^2..];
+        return DateTimeOffset.TryParseExact(t, ["ddd, dd MMM yyyy HH:mm:ss zzz", "ddd, d MMM yyyy HH:mm:ss zzz"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
+            ? parsed : null;
+    }
+
+    private static AuthenticationHeaderValue Basic(OutreachOptions.TwilioSettings settings) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AccountSid}:{settings.AuthToken}")));
 }
 
 /// <summary>

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Collections.Domain;
+using Collections.TestSupport;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach.Tests;
+
+/// <summary>
+/// Twilio takes no idempotency key: a text whose first attempt may have reached Twilio (its answer lost) is looked up
+/// before it is sent again, so a patient never gets the same text twice.
+/// </summary>
+public sealed class TwilioTransportTests
+{
+    private static TwilioTransport Wire(Harness h, TwilioApi api)
+    {
+        h.Options.PublicBaseUrl = "https://collections.riverside.example";
+        h.Options.Twilio = new OutreachOptions.TwilioSettings
+        {
+            AccountSid = "AC00000000000000000000000000000001", AuthToken = "token", From = "+15125550199", ApiBase = api.Url, TimeoutSeconds = 5,
+        };
+        return new TwilioTransport(new PlainHttpClients(), Options.Create(h.Options));
+    }
+
+    [Fact]
+    public async Task A_text_whose_answer_was_lost_is_found_at_Twilio_on_the_retry_and_not_sent_again()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);   // Twilio takes the first text, the answer is lost (502)
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+
+        await h.Sender(transport).RunOnceAsync();
+        var first = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Pending, first!.Status);   // we cannot know it went: a retry, later
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.True(sent!.Status == OutboxStatus.Sent, sent.LastError);
+        var text = Assert.Single(api.Created);
+        Assert.Equal(text.Sid, sent.ProviderMessageId);
+        Assert.Equal(1, api.Posts);
+        Assert.Equal(1, api.Lookups);
+    }
+
+    [Fact]
+    public async Task A_retry_that_finds_nothing_at_Twilio_sends_the_text_and_an_older_identical_text_does_not_count()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);
+        var transport = Wire(h, api);
+        var request = Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder);
+        // Last week the same words went to the same number: that text is not this message.
+        var message = await h.Service().EnqueueAsync(request);
+        api.Seed("SMlastweek", "+1" + message.Recipient, message.Body, h.Clock.GetUtcNow() - TimeSpan.FromDays(7));
+        api.RefuseFirstPostOutright = true;   // the first attempt never reached Twilio
+
+        await h.Sender(transport).RunOnceAsync();
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.True(sent!.Status == OutboxStatus.Sent, sent.LastError);
+        var text = Assert.Single(api.Created);
+        Assert.Equal(text.Sid, sent.ProviderMessageId);
+        Assert.NotEqual("SMlastweek", sent.ProviderMessageId);
+        Assert.Equal(2, api.Posts);
+    }
+
+    [Fact]
+    public async Task When_Twilio_cannot_be_asked_the_retry_waits_instead_of_risking_a_second_text()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await h.Sender(transport).RunOnceAsync();
+        api.LookupStatus = 503;
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+
+        var waiting = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Pending, waiting!.Status);
+        Assert.Equal("twilio lookup http 503", waiting.LastError);
+        Assert.Equal(1, api.Posts);
+    }
+
+    [Theory]
+    [InlineData("Wed, 18 Aug 2010 20:01:40 +0000", "2010-08-18T20:01:40+00:00")]
+    [InlineData("Thu, 3 Dec 2026 09:05:00 -0500", "2026-12-03T09:05:00-05:00")]
+    public void Twilio_dates_in_RFC_2822_are_read(string text, string expected) =>
+        Assert.Equal(DateTimeOffset.Parse(expected, CultureInfo.InvariantCulture), TwilioTransport.ParseTwilioDate(text));
+
+    private sealed class PlainHttpClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new();
+    }
+
+    /// <summary>Twilio's Messages API on 127.0.0.1: create a text (POST), list the texts to a number (GET, newest first).</summary>
+    private sealed class TwilioApi : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly TimeProvider _clock;
+        private readonly Func<int, bool> _loseAnswer;
+        private readonly ConcurrentQueue<(string Sid, string To, string Body, DateTimeOffset Created)> _all = new();
+        private int _posts, _lookups;
+        public string Url { get; } = $"http://127.0.0.1:{Ports.Free()}";
+        public int Posts => _posts;
+        public int Lookups => _lookups;
+        public int LookupStatus { get; set; } = 200;
+        public bool RefuseFirstPostOutright { get; set; }
+        public ConcurrentQueue<(string Sid, string To, string Body, DateTimeOffset Created)> Created { get; } = new();
+
+        public TwilioApi(TimeProvider clock, Func<int, bool> loseAnswer)
+        {
+            _clock = clock;
+            _loseAnswer = loseAnswer;
+            _listener.Prefixes.Add(Url + "/");
+            _listener.Start();
+            _ = Task.Run(LoopAsync);
+        }
+
+        public void Seed(string sid, string to, string body, DateTimeOffset created) => _all.Enqueue((sid, to, body, created));
+
+        private async Task LoopAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                var (status, answer) = context.Request.HttpMethod == "GET" ? List(context.Request) : await CreateAsync(context.Request);
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "application/json";
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(answer));
+                context.Response.Close();
+            }
+        }
+
+        private async Task<(int, string)> CreateAsync(HttpListenerRequest request)
+        {
+            using var reader = new StreamReader(request.InputStream);
+            var form = (await reader.ReadToEndAsync()).Split('&').Select(p => p.Split('=', 2))
+                .ToDictionary(p => WebUtility.UrlDecode(p[0]), p => WebUtility.UrlDecode(p[1]));
+            var post = Interlocked.Increment(ref _posts);
+            if (post == 1 && RefuseFirstPostOutright) return (503, """{"code":20500}""");
+            var text = ($"SM{post:D32}", form["To"], form["Body"], _clock.GetUtcNow());
+            _all.Enqueue(text);
+            Created.Enqueue(text);
+            return _loseAnswer(post) ? (502, "{}") : (201, JsonSerializer.Serialize(new { sid = text.Item1, status = "queued" }));
+        }
+
+        private (int, string) List(HttpListenerRequest request)
+        {
+            Interlocked.Increment(ref _lookups);
+            if (LookupStatus != 200) return (LookupStatus, "{}");
+            var to = request.QueryString["To"];
+            var messages = _all.Where(m => m.To == to).OrderByDescending(m => m.Created).Select(m => new
+            {
+                sid = m.Sid, to = m.To, body = m.Body, direction = "outbound-api", status = "sent",
+                date_created = m.Created.ToString("ddd, dd MMM yyyy HH:mm:ss", CultureInfo.InvariantCulture) + " +0000",
+            });
+            return (200, JsonSerializer.Serialize(new { messages }));
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+}

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Collections.Scoring;
 
-/// <summary>A feature's value in words an agent understands ("Has paid 3 times before", "Balance is 14 months old").</summary>
+/// <summary>A feature's value in words an agent understands ("Has paid 3 times before", "Aged 14 months (from the first statement, or the service date before one)").</summary>
 public static class ReasonText
 {
     private static readonly CultureInfo Us = CultureInfo.GetCultureInfo("en-US");
@@ -23,10 +23,10 @@ public static class ReasonText
             nameof(PaymentFeatures.PatientShareOfCharges) => $"Owes {Percent(value)} of the charges",
             nameof(PaymentFeatures.PaidShareOfPatientResponsibility) => value > 0 ? $"Has paid {Percent(value)} of their share" : "Has paid none of their share",
             nameof(PaymentFeatures.ChargeCount) => Count(n, "charge", "charges") + " on the account",
-            nameof(PaymentFeatures.AccountAgeDays) => $"Balance is {Age(value)} old",
+            nameof(PaymentFeatures.AccountAgeDays) => value < 1 ? "Aging starts today (counted from the first statement, or the service date before one)" : $"Aged {Age(value)} (from the first statement, or the service date before one)",
             nameof(PaymentFeatures.AgingBucket) => $"In the {Domain.Aging.Label((Domain.AgingBucket)Math.Clamp(n, 0, 5))} days aging bucket",
             nameof(PaymentFeatures.DaysSinceOpened) => $"Account opened {Age(value)} ago",
-            nameof(PaymentFeatures.DaysSincePatientOwed) => value < 0 ? "Has never owed on this account" : $"Has owed for {Age(value)}",
+            nameof(PaymentFeatures.DaysSincePatientOwed) => value < 0 ? "Has never owed on this account" : value < 1 ? "The patient's share was billed today" : $"The patient's share was billed {Age(value)} ago",
             nameof(PaymentFeatures.IsSelfPay) => yes ? "Self-pay (no insurance)" : "Has insurance",
             nameof(PaymentFeatures.PayerMedicare) => yes ? "Medicare patient" : "Not a Medicare patient",
             nameof(PaymentFeatures.PayerMedicaid) => yes ? "Medicaid patient" : "Not a Medicaid patient",

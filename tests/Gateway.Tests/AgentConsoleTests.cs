@@ -32,12 +32,13 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         return (facility, accountNumber, agentKey);
     }
 
-    private void SignIn(string key)
+    /// <summary>Signs in with <paramref name="key"/> and waits for the page the role lands on (none: for a refusal).</summary>
+    private void SignIn(string key, string? landsOn = "work-panel")
     {
         browser.Navigate().GoToUrl(new Uri(engine.BaseAddress, "/console"));
         Element("api-key").SendKeys(key);
         Element("sign-in").Submit();
-        WaitFor(() => Element("work-panel").Displayed);
+        if (landsOn is not null) WaitFor(() => Element(landsOn).Displayed);
     }
 
     private void TakeNext(string queueId)
@@ -66,6 +67,12 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Equal("$450.00", Element("patient-balance").Text);
         Assert.False(string.IsNullOrWhiteSpace(Element("probability").Text));
         Assert.Contains("Office visit", Element("ledger").Text, StringComparison.Ordinal);
+        // The age says what it counts from: the statement went out with the charge, the service was five days before.
+        Assert.StartsWith("0 days since the first statement on ", Element("aging").Text, StringComparison.Ordinal);
+        Assert.EndsWith("(5 days ago)", Element("oldest-service").Text, StringComparison.Ordinal);
+        Assert.False(Element("view-dashboard").Displayed); // an agent has no dashboard
+        browser.AssertAccessible("agent console with an account");
+        browser.Photograph("console-1-account");
         Assert.Equal("", Element("message").Text); // a first offer, not one the agent already held
         Assert.False(Element("promise-fields").Displayed);
 
@@ -117,10 +124,41 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
     }
 
     [Fact]
+    public async Task A_supervisor_lands_on_the_dashboard_whose_figures_and_chart_come_from_the_kpis_and_an_agent_is_refused_them()
+    {
+        var (facility, _, agentKey) = await AccountToCallAsync(450.00m);
+        var supervisorKey = await engine.KeyForAsync("supervisor");
+
+        SignIn(supervisorKey, landsOn: "dashboard-panel");
+        Assert.False(Element("work-panel").Displayed);
+        Assert.Contains("(supervisor)", Element("signed-in").Text, StringComparison.Ordinal);
+        Element("dashboard-facility").SendKeys(facility);
+        Element("dashboard-show").Click();
+        WaitFor(() => Element("kpi-facility").Text == facility && Element("kpi-tiles").Text.Contains("$450.00", StringComparison.Ordinal));
+        Assert.Contains("1 account with a balance", Element("kpi-tiles").Text, StringComparison.Ordinal);
+        // Six buckets, one bar each; the 0-30 bar holds the whole A/R, and the table says the same in words.
+        var bars = browser.FindElements(By.CssSelector("#aging-chart rect.bar"));
+        Assert.Equal(6, bars.Count);
+        Assert.True(double.Parse(bars[0].GetAttribute("height")!, System.Globalization.CultureInfo.InvariantCulture) > 100);
+        Assert.Contains("0-30 1 $450.00", Element("aging-table").Text, StringComparison.Ordinal);
+        WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
+        Assert.Contains($"Console {facility} 1 1 0 0", Element("queue-table").Text, StringComparison.Ordinal);
+        browser.AssertAccessible("supervisor dashboard");
+        browser.Photograph("console-2-dashboard");
+
+        // The supervisor can also work the list; the agent cannot read the portfolio's figures.
+        Element("view-worklist").Click();
+        WaitFor(() => Element("work-panel").Displayed && !Element("dashboard-panel").Displayed);
+        using var agent = engine.As(agentKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync($"/api/kpis?facility={facility}")).StatusCode);
+        var me = await agent.GetJsonAsync("/api/me");
+        Assert.Equal(("agent", "worklist"), (me.GetProperty("role").GetString(), me.GetProperty("landing").GetString()));
+    }
+
+    [Fact]
     public void A_key_the_engine_does_not_accept_is_sent_back_to_sign_in_and_shows_no_account()
     {
-        SignIn("ck_nosuchkey_notasecret");
-        TakeNext("ANY");
+        SignIn("ck_nosuchkey_notasecret", landsOn: null);
 
         WaitFor(() => Element("problem").Displayed);
         Assert.Contains("Your sign-in was not accepted", Element("problem").Text, StringComparison.Ordinal);
@@ -163,6 +201,24 @@ internal static class ConsoleScenario
 
 internal static class Browser
 {
+    private static readonly string AxeSource = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Accessibility", "axe.min.js"));
+
+    /// <summary>Runs axe-core in the page: no WCAG 2.1 A or AA violation may be found.</summary>
+    public static void AssertAccessible(this ChromeDriver browser, string page)
+    {
+        browser.ExecuteScript(AxeSource);
+        var violations = (string?)browser.ExecuteAsyncScript(
+            "const done = arguments[arguments.length - 1];" +
+            "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })" +
+            ".then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')).join('\\n')))" +
+            ".catch(e => done('axe failed: ' + e));");
+        Assert.True(string.IsNullOrEmpty(violations), $"{page}: {violations}");
+    }
+
+    /// <summary>Saves what the browser shows as artifacts/screenshots/<paramref name="name"/>.png.</summary>
+    public static void Photograph(this ChromeDriver browser, string name) =>
+        ((ITakesScreenshot)browser).GetScreenshot().SaveAsFile(Path.Combine(Artifacts.Folder("screenshots"), $"{name}.png"));
+
     public static ChromeDriver Start()
     {
         var chromium = Environment.GetEnvironmentVariable("COLLECTIONS_TEST_CHROMIUM") ?? "/usr/bin/chromium";

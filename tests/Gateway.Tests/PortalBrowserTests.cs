@@ -50,25 +50,9 @@ public sealed class PortalBrowserTests(PortalEngineFixture engine) : IDisposable
         }
     }
 
-    private static readonly string AxeSource = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Accessibility", "axe.min.js"));
+    private void Accessible(string page) => browser.AssertAccessible(page);
 
-    /// <summary>Runs axe-core in the page: no WCAG 2.1 A or AA violation may be found.</summary>
-    private void Accessible(string page)
-    {
-        browser.ExecuteScript(AxeSource);
-        var violations = (string?)browser.ExecuteAsyncScript(
-            "const done = arguments[arguments.length - 1];" +
-            "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })" +
-            ".then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')).join('\\n')))" +
-            ".catch(e => done('axe failed: ' + e));");
-        Assert.True(string.IsNullOrEmpty(violations), $"{page}: {violations}");
-    }
-
-    private void Photograph(string name)
-    {
-        var folder = Artifacts.Folder("screenshots");
-        ((ITakesScreenshot)browser).GetScreenshot().SaveAsFile(Path.Combine(folder, $"portal-{name}.png"));
-    }
+    private void Photograph(string name) => browser.Photograph($"portal-{name}");
 
     private void EnterDateOfBirth(string month, string day, string year)
     {

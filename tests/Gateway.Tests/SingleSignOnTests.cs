@@ -220,7 +220,7 @@ public sealed class SingleSignOnTests(SingleSignOnFixture engine) : IClassFixtur
             browser.FindElement(By.Id("sso-sign-in")).Click();
             // To the provider and back with a code, exchanged in the page for an access token.
             wait.Until(b => b.FindElement(By.Id("work-panel")).Displayed);
-            Assert.Equal(new Uri(engine.BaseAddress, "/console").ToString(), browser.Url);
+            Assert.Equal(new Uri(engine.BaseAddress, "/console#worklist").ToString(), browser.Url); // no code or state left in the address
             Assert.Equal("Signed in.", browser.FindElement(By.Id("message")).Text);
 
             browser.FindElement(By.Id("queue-id")).SendKeys(facility);

@@ -1,5 +1,8 @@
 using System.Reflection;
+using System.Security.Claims;
 using Collections.Gateway.Security;
+using Collections.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Collections.Gateway.Api;
 
@@ -15,6 +18,7 @@ public static class ConsoleEndpoints
         ("/console", "index.html", "text/html; charset=utf-8"),
         ("/console/console.js", "console.js", "text/javascript; charset=utf-8"),
         ("/console/console.css", "console.css", "text/css; charset=utf-8"),
+        ("/console/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
     ];
 
     public static void MapAgentConsole(this WebApplication app)
@@ -38,6 +42,29 @@ public static class ConsoleEndpoints
         }
         app.MapGet("/", () => TypedResults.Redirect("/console")).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/console/sign-in", (Func<HttpContext, Task<IResult>>)SignInOptions).AllowAnonymous().WithName("ConsoleSignIn").ExcludeFromDescription();
+    }
+
+    /// <summary>Who the caller is, for the console to open the right page: the key's or person's id, name and role.</summary>
+    public sealed record SessionResponse(string Actor, string? Name, string Role, string Landing);
+
+    public static RouteGroupBuilder MapConsoleSession(this RouteGroupBuilder api)
+    {
+        api.MapGet("/me", Me).WithTags("Console").WithName("WhoAmI")
+            .WithSummary("The signed-in caller: id, name, role, and the console page the role lands on (worklist for agents, dashboard for supervisors and administrators, models for the data team).");
+        return api;
+    }
+
+    private static Ok<SessionResponse> Me(HttpContext http)
+    {
+        var caller = http.ToCaller();
+        var landing = caller.Role switch
+        {
+            Roles.Agent => "worklist",
+            Roles.Supervisor or Roles.Admin => "dashboard",
+            Roles.DataTeam => "models",
+            _ => "none",
+        };
+        return TypedResults.Ok(new SessionResponse(caller.Actor, http.User.FindFirstValue(ClaimTypes.Name), caller.Role, landing));
     }
 
     /// <summary>How the console signs staff in: single sign-on (the provider's endpoints, client id, scope) or API keys only.</summary>

@@ -58,17 +58,54 @@ async function api(method, path, body, headers = {}) {
   return { status: response.status, json };
 }
 
+// The pages of the console, and the roles that may open each (the API enforces the same; this only hides buttons).
+const views = {
+  worklist: { panel: "work-panel", roles: ["agent", "supervisor", "admin"] },
+  dashboard: { panel: "dashboard-panel", roles: ["supervisor", "admin"] },
+};
+let session = null;      // { actor, name, role, landing } from /api/me
+
 function signedIn(yes) {
   $("sign-in-panel").hidden = yes;
-  $("work-panel").hidden = !yes;
   $("signed-in").hidden = !yes;
+  $("views").hidden = !yes;
+  if (!yes) for (const view of Object.values(views)) $(view.panel).hidden = true;
 }
 
 function signOut() {
   sessionStorage.removeItem(keyName);
   current = null;
+  session = null;
   $("account").hidden = true;
   signedIn(false);
+}
+
+// Each role lands on its own page: agents on the worklist, supervisors and administrators on the dashboard.
+async function openLanding() {
+  try {
+    session = (await api("GET", "/api/me")).json;
+  } catch (problem) {
+    showProblem(problem);
+    return;
+  }
+  fill("who", `as ${session.name || session.actor} (${session.role})`);
+  for (const [name, view] of Object.entries(views)) $(`view-${name}`).hidden = !view.roles.includes(session.role);
+  const asked = location.hash.slice(1);
+  show(views[asked]?.roles.includes(session.role) ? asked : session.landing);
+}
+
+function show(name) {
+  for (const [other, view] of Object.entries(views)) {
+    $(view.panel).hidden = other !== name;
+    $(`view-${other}`).setAttribute("aria-current", other === name ? "page" : "false");
+  }
+  if (views[name]) history.replaceState(null, "", `#${name}`);
+  if (name === "dashboard") showDashboard();
+  else if (!views[name]) {
+    say(session.role === "data-team"
+      ? "The data team works with models through the command line (collections model …) and the /api/models endpoints."
+      : "Your role has no page in this console: ask an administrator for an agent or supervisor key.");
+  }
 }
 
 function phone(number) {
@@ -113,7 +150,8 @@ async function showAccount(offer) {
   list("guarantor-phones", (profile.phones || []).map((p) => `${phone(p.number)}${p.type ? ` (${p.type})` : ""}`));
   fill("guarantor-language", profile.preferredLanguage || "en");
   fill("guarantor-zone", profile.timeZone?.zone ?? profile.timeZone?.plausibleZones?.join(" or "));
-  fill("aging", account.aging ? `${account.aging.days} days (${account.aging.bucket})` : null);
+  fill("aging", account.aging ? agingText(account.aging) : null);
+  fill("oldest-service", oldestService(account.entries));
   fill("cadence-status", account.cadence ? account.cadence.status : "idle");
   const rows = account.entries.slice(-8).reverse().map((e) => {
     const tr = document.createElement("tr");
@@ -127,6 +165,27 @@ async function showAccount(offer) {
   });
   $("ledger").tBodies[0].replaceChildren(...rows);
   $("account").hidden = false;
+}
+
+const agingBasisWords = {
+  firstPatientStatement: "since the first statement",
+  serviceDate: "since the earliest service (no statement yet)",
+  opened: "since the account was opened (no charge yet)",
+};
+
+function daysText(n) { return n === 1 ? "1 day" : `${n} days`; }
+
+function agingText(aging) {
+  return `${daysText(aging.days)} ${agingBasisWords[aging.basis] || ""} on ${aging.basisDate} (bucket ${aging.bucket})`;
+}
+
+function oldestService(entries) {
+  const dates = entries.filter((e) => e.kind === "charge" && e.serviceDate).map((e) => e.serviceDate).sort();
+  if (dates.length === 0) return null;
+  const now = new Date(); // calendar days in the agent's own calendar
+  const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+  const days = Math.max(0, Math.round((today - Date.parse(`${dates[0]}T00:00:00Z`)) / 86400000));
+  return `${dates[0]} (${daysText(days)} ago)`;
 }
 
 async function next(event) {
@@ -264,6 +323,7 @@ async function loadSignInOptions() {
     }
   }
   signedIn(!!sessionStorage.getItem(keyName));
+  if (sessionStorage.getItem(keyName)) await openLanding();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -274,7 +334,9 @@ document.addEventListener("DOMContentLoaded", () => {
     showProblem(null);
     say("");
     signedIn(true);
+    openLanding();
   });
+  for (const button of document.querySelectorAll("button.view")) button.addEventListener("click", () => { showProblem(null); say(""); show(button.dataset.view); });
   $("sign-out").addEventListener("click", () => { signOut(); say("Signed out."); });
   $("next-form").addEventListener("submit", next);
   $("outcome-form").addEventListener("submit", record);

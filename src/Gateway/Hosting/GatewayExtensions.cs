@@ -128,6 +128,7 @@ public static class GatewayExtensions
         api.MapWorklist();
         api.MapKpis();
         api.MapPayments();
+        api.MapConsoleSession();
         app.MapCollectionsDashboard();
     }
 

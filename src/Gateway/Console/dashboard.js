@@ -1,0 +1,121 @@
+// The supervisors' dashboard: portfolio KPIs of one facility or all, A/R by aging bucket as a chart drawn in SVG
+// (presentation attributes only, so the page's Content-Security-Policy needs no inline style), the worklist queues and
+// what each agent worked in the last 24 hours. Everything comes from the API with the supervisor's own key; figures
+// are projections of committed account events. Shares api, $, fill, money and showProblem with console.js.
+"use strict";
+
+const svgNs = "http://www.w3.org/2000/svg";
+const percent = (value) => (value == null ? "—" : `${(value * 100).toFixed(1)} %`);
+const accounts = (n) => (n === 1 ? "1 account" : `${n} accounts`);
+const reachedOutcomes = ["rightPartyContact", "promiseToPay", "paymentPlanRequested", "dispute", "financialAssistanceRequested"];
+
+function svg(name, attributes, text) {
+  const element = document.createElementNS(svgNs, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const [text, numeric] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (numeric) td.className = "num";
+    tr.append(td);
+  }
+  return tr;
+}
+
+function tiles(kpis) {
+  const items = [
+    ["Total A/R", money.format(kpis.totalAr), `${accounts(kpis.accountsWithBalance)} with a balance`],
+    ["Patient A/R", money.format(kpis.patientAr), `insurance ${money.format(kpis.insuranceAr)}`],
+    ["Days in A/R", kpis.daysInAr == null ? "—" : Number(kpis.daysInAr).toFixed(1), `against ${money.format(kpis.grossChargesLast90Days)} charged in 90 days`],
+    ["Collection rate", percent(kpis.collectionRate), "patient payments over patient responsibility"],
+    ["Promises kept", percent(kpis.promiseKeptRate), `${kpis.promisesKept} kept, ${kpis.promisesBroken} broken`],
+    ["Credit balances", money.format(kpis.creditBalances.amount), `${accounts(kpis.creditBalances.accounts)} to refund`],
+    ["Placed with an agency", money.format(kpis.placedWithAgency.amount), accounts(kpis.placedWithAgency.accounts)],
+  ];
+  $("kpi-tiles").replaceChildren(...items.map(([label, value, note]) => {
+    const div = document.createElement("div");
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    const small = document.createElement("dd");
+    small.className = "muted";
+    small.textContent = note;
+    div.append(dt, dd, small);
+    return div;
+  }));
+}
+
+// Bars of patient and insurance A/R per aging bucket; the table below carries the same figures for screen readers.
+function agingChart(buckets) {
+  const chart = $("aging-chart");
+  const width = 640, height = 220, left = 70, bottom = 30, top = 10;
+  const max = Math.max(1, ...buckets.map((b) => b.amount));
+  const slot = (width - left) / Math.max(1, buckets.length);
+  const scale = (amount) => ((height - bottom - top) * amount) / max;
+  const parts = [
+    svg("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, stroke: "#8796a5" }),
+    svg("text", { x: left - 6, y: top + 10, "text-anchor": "end", "font-size": 11, fill: "#44566c" }, money.format(max)),
+    svg("text", { x: left - 6, y: height - bottom, "text-anchor": "end", "font-size": 11, fill: "#44566c" }, "$0"),
+  ];
+  buckets.forEach((bucket, i) => {
+    const x = left + i * slot + slot * 0.15;
+    const barHeight = scale(bucket.amount);
+    const bar = svg("rect", { x, y: height - bottom - barHeight, width: slot * 0.7, height: Math.max(barHeight, bucket.amount > 0 ? 1 : 0), fill: "#1f6feb", class: "bar" });
+    bar.append(svg("title", {}, `${bucket.label} days: ${money.format(bucket.amount)} on ${bucket.accounts} accounts`));
+    parts.push(bar, svg("text", { x: x + slot * 0.35, y: height - bottom + 16, "text-anchor": "middle", "font-size": 12, fill: "#1d2733" }, bucket.label));
+  });
+  chart.replaceChildren(...parts);
+  $("aging-table").tBodies[0].replaceChildren(...buckets.map((b) => row([[b.label], [String(b.accounts), true], [money.format(b.amount), true]])));
+}
+
+async function queues(facility) {
+  const all = (await api("GET", "/api/worklist/queues")).json;
+  const shown = all.filter((q) => !facility || q.facility === facility || q.facility === "*").slice(0, 50);
+  const stats = await Promise.all(shown.map((q) => api("GET", `/api/worklist/queues/${encodeURIComponent(q.queueId)}/stats`).then((r) => [q, r.json])));
+  $("queue-table").tBodies[0].replaceChildren(...stats.map(([q, s]) => row([
+    [q.name || q.queueId], [q.facility === "*" ? "all" : q.facility], [String(s.depth), true], [String(s.callableNow), true], [String(s.deferred), true], [String(s.leased), true],
+  ])));
+  const agents = new Map();
+  for (const [, s] of stats) {
+    for (const a of s.agents) {
+      const tally = agents.get(a.agent) || { calls: 0, reached: 0, promises: 0, plans: 0, holding: [] };
+      tally.calls += a.worked.length;
+      tally.reached += a.worked.filter((w) => reachedOutcomes.includes(w.outcome)).length;
+      tally.promises += a.worked.filter((w) => w.outcome === "promiseToPay").length;
+      tally.plans += a.worked.filter((w) => w.outcome === "paymentPlanRequested").length;
+      if (a.leasedAccountNumber) tally.holding.push(`${a.leasedFacility} / ${a.leasedAccountNumber}`);
+      agents.set(a.agent, tally);
+    }
+  }
+  $("agent-table").tBodies[0].replaceChildren(...[...agents.entries()].sort((x, y) => y[1].calls - x[1].calls).map(([agent, t]) => row([
+    [agent], [String(t.calls), true], [String(t.reached), true], [String(t.promises), true], [String(t.plans), true], [t.holding.join(", ") || "—"],
+  ])));
+}
+
+async function showDashboard() {
+  showProblem(null);
+  const facility = $("dashboard-facility").value.trim();
+  try {
+    const kpis = (await api("GET", facility ? `/api/kpis?facility=${encodeURIComponent(facility)}` : "/api/kpis")).json;
+    fill("kpi-as-of", kpis.asOf);
+    fill("kpi-facility", facility || "all facilities");
+    tiles(kpis);
+    agingChart(kpis.aging);
+    await queues(facility);
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("dashboard-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    showDashboard();
+  });
+});

@@ -252,6 +252,9 @@ public static partial class GuarantorRules
         State = address.State!.Trim().ToUpperInvariant(), Zip = Text.Clean(address.Zip) ?? "",
     };
 
+    /// <summary>The ten digits of a US phone number as a person gives it (punctuation and a leading 1 allowed), or null.</summary>
+    public static string? UsPhoneDigits(string? number) => PhoneDigits(number) is var digits && IsPhone(digits) ? digits : null;
+
     /// <summary>A US number as its ten digits (a leading country code 1 dropped).</summary>
     private static string PhoneDigits(string? number)
     {

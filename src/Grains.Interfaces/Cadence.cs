@@ -115,6 +115,8 @@ public sealed record ContactDecisionRecord
     [Id(3)] public ContactChannel? Channel { get; init; }
     [Id(4)] public required string PolicyReference { get; init; }
     [Id(5)] public required GateDecision Decision { get; init; }
+    /// <summary>The request it answered (a logged call's <c>{account}/call/{key}</c>): a retry with the key finds it.</summary>
+    [Id(6)] public string? RequestId { get; init; }
 }
 
 public enum CallTaskKind

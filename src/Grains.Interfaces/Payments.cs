@@ -23,6 +23,8 @@ public enum CardPaymentSource
     Portal,
     /// <summary>A plan's installment charged to the card on file on its due date.</summary>
     Autopay,
+    /// <summary>Taken by an agent on a call: the agent keys the card into the processor's hosted page, never ours.</summary>
+    Agent,
 }
 
 [GenerateSerializer, Immutable, Alias("collections.CardPaymentStart")]

@@ -21,6 +21,8 @@ public sealed record CallOutcomeRequest
     [Id(3)] public PromiseRequest? Promise { get; init; }
     /// <summary>For paymentPlanRequested with terms: the plan to start (without terms the request is only noted).</summary>
     [Id(4)] public PlanRequest? Plan { get; init; }
+    /// <summary>Who started the call: the agent (a worklist call) or the guarantor (inbound, or a call they asked for).</summary>
+    [Id(5)] public ContactInitiator Initiator { get; init; } = ContactInitiator.Agent;
 }
 
 /// <summary>The gate's decision on the call and, when it went through, the account after it.</summary>
@@ -29,6 +31,8 @@ public sealed record CallOutcomeResult
 {
     [Id(0)] public required GateDecision Call { get; init; }
     [Id(1)] public AccountView? Account { get; init; }
+    /// <summary>The call was logged before under the same key: nothing was recorded again.</summary>
+    [Id(2)] public bool Replayed { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.CallCheck")]

@@ -30,6 +30,10 @@ public sealed partial class PatientAccountGrain
         if (!State.IsOpen)
             return Outcome<CallOutcomeResult>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
         var now = clock.GetUtcNow();
+        // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
+        var callKey = $"worklist-{request.IdempotencyKey}";
+        if (LoggedCall(CallRequestId(callKey)) is { } earlier)
+            return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
         var actor = CallerContext.Current.Actor;
         // What the guarantor agreed, checked before the call is logged: a promise or plan the rules refuse logs nothing.
         var (change, action, detail, errors) = OutcomeChange(request, actor, now);
@@ -41,10 +45,10 @@ public sealed partial class PatientAccountGrain
 
         var callRequest = new CallLogRequest
         {
-            Initiator = ContactInitiator.Agent, Outcome = WorklistOutcomes.CallOutcome(request.Outcome), Channel = ContactChannel.Voice,
-            IdempotencyKey = $"worklist-{request.IdempotencyKey}",
+            Initiator = request.Initiator, Outcome = WorklistOutcomes.CallOutcome(request.Outcome), Channel = ContactChannel.Voice,
+            IdempotencyKey = callKey,
         };
-        var call = await LogCallAsync(callRequest);
+        var (call, _) = await LogCallAsync(callRequest);
         AuditCall(callRequest, call, $";worklist={request.Outcome}");
         if (!call.Succeeded) return Outcome<CallOutcomeResult>.Failure(call.Errors);
         if (call.Value!.Verdict != GateVerdict.Allow) return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value });

@@ -494,7 +494,7 @@ public sealed partial class PatientAccountGrain(
 
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
-        var outcome = await LogCallAsync(request);
+        var (outcome, _) = await LogCallAsync(request);
         AuditCall(request, outcome);
         if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
         await CommitAsync();
@@ -507,10 +507,15 @@ public sealed partial class PatientAccountGrain(
             $"initiator={request.Initiator};outcome={request.Outcome}{more}"
             + (outcome.Value?.Rule is { } rule && rule.StartsWith("recorded.", StringComparison.Ordinal) ? $";rule-broken={rule["recorded.".Length..]}" : ""));
 
-    private async Task<Outcome<GateDecision>> LogCallAsync(CallLogRequest request)
+    /// <summary>
+    /// Logs the call with the guarantor (once per key); <c>Replayed</c> when this account already recorded that key. A
+    /// call the guarantor has but this account does not (its commit was lost) is recorded here now, not replayed, so
+    /// what the guarantor agreed on it is applied once.
+    /// </summary>
+    private async Task<(Outcome<GateDecision> Outcome, bool Replayed)> LogCallAsync(CallLogRequest request)
     {
         if (!State.IsOpen)
-            return Outcome<GateDecision>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+            return (Outcome<GateDecision>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), false);
         var errors = new ErrorList();
         if (string.IsNullOrWhiteSpace(request.IdempotencyKey))
             errors.Invalid("Idempotency-Key", "idempotency-key.required", "Logging a call needs an Idempotency-Key, so a retry records it once.");
@@ -518,12 +523,14 @@ public sealed partial class PatientAccountGrain(
             errors.Invalid("outcome", "outcome.required", "Say how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber).");
         if (request.Channel is not (null or ContactChannel.Voice or ContactChannel.AutomatedVoice))
             errors.Invalid("channel", "channel.not-a-call", "A call uses voice or automatedVoice.");
-        if (errors.Any) return Outcome<GateDecision>.Failure(errors.Errors);
+        if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
+        var requestId = CallRequestId(request.IdempotencyKey!);
+        if (LoggedCall(requestId) is { } earlier) return (Outcome<GateDecision>.Success(earlier.Decision), true);
         var now = clock.GetUtcNow();
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
         {
-            RequestId = $"{Id}/call/{request.IdempotencyKey!.Trim()}",
+            RequestId = requestId,
             Account = Key,
             Action = OutreachAction.CallTask,
             Channel = request.Channel ?? ContactChannel.Voice,
@@ -538,10 +545,10 @@ public sealed partial class PatientAccountGrain(
         Remember(new ContactDecisionRecord
         {
             At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
-            PolicyReference = "agent", Decision = result.Decision,
+            PolicyReference = "agent", Decision = result.Decision, RequestId = requestId,
         });
         _dirty = true;
-        return Outcome<GateDecision>.Success(result.Decision);
+        return (Outcome<GateDecision>.Success(result.Decision), false);
     }
 
     public Task<string?> CollectionStop(OutreachAction action)
@@ -803,6 +810,11 @@ public sealed partial class PatientAccountGrain(
         });
         return result.Decision;
     }
+
+    private string CallRequestId(string idempotencyKey) => $"{Id}/call/{idempotencyKey.Trim()}";
+
+    /// <summary>The decision this account recorded for a logged call's request, if it still keeps it.</summary>
+    private ContactDecisionRecord? LoggedCall(string requestId) => State.Decisions.LastOrDefault(d => d.RequestId == requestId);
 
     /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>
     private void Remember(ContactDecisionRecord decision)

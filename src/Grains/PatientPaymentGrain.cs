@@ -40,7 +40,7 @@ public sealed class PatientPaymentGrain(
             await payment.WriteStateAsync();
             await audit.RecordAsync(clock, "payment.start", Resource, Id, "ok", $"guarantor={request.GuarantorId};source={request.Source};shares={request.Shares.Count}");
         }
-        if (State.CheckoutUrl is null && State.Request.Source == CardPaymentSource.Portal)
+        if (State.CheckoutUrl is null && State.Request.Source is CardPaymentSource.Portal or CardPaymentSource.Agent)
         {
             var session = await processor.StartCheckoutAsync(new CheckoutRequest
             {
@@ -227,7 +227,7 @@ public sealed class PatientPaymentGrain(
             var posted = await grains.GetGrain<IPatientAccountGrain>(share.Account.ToString()).Post(new EntryRequest
             {
                 Kind = EntryKind.PatientPayment, Amount = share.Amount, Method = PaymentMethod.Card, EffectiveDate = confirmed,
-                Reference = $"{State.Processor} {State.ProcessorPaymentId}", Note = State.Request!.Source == CardPaymentSource.Autopay ? "Autopay installment" : "Paid online",
+                Reference = $"{State.Processor} {State.ProcessorPaymentId}", Note = State.Request!.Source switch { CardPaymentSource.Autopay => "Autopay installment", CardPaymentSource.Agent => "Paid by card on a call", _ => "Paid online" },
                 IdempotencyKey = $"{PatientAccountGrain.CardPaymentPrefix}{Id}/{i + 1}",
             });
             State.Shares[i] = posted.Succeeded

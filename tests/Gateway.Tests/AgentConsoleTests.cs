@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Interactions;
 using OpenQA.Selenium.Support.UI;
 
 namespace Collections.Gateway.Tests;
@@ -153,6 +155,113 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync($"/api/kpis?facility={facility}")).StatusCode);
         var me = await agent.GetJsonAsync("/api/me");
         Assert.Equal(("agent", "worklist"), (me.GetProperty("role").GetString(), me.GetProperty("landing").GetString()));
+    }
+
+    [Fact]
+    public async Task Someone_calling_in_is_found_by_account_number_and_their_promise_is_recorded_as_an_inbound_call()
+    {
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(320.00m);
+        SignIn(agentKey);
+        browser.FindElement(By.CssSelector("#inbound summary")).Click();
+        Element("caller-facility").SendKeys(facility);
+        Element("caller-account").SendKeys(accountNumber);
+        Element("find-caller").Click();
+        WaitFor(() => Element("callers").Text.Contains("Rosa Delgado, born 1975-09-12, Austin TX", StringComparison.Ordinal));
+        browser.AssertAccessible("inbound caller search");
+        browser.FindElements(By.CssSelector("#callers button")).Single(b => b.Text.Contains(accountNumber, StringComparison.Ordinal)).Click();
+
+        WaitFor(() => Element("account").Displayed && Element("account-number").Text == accountNumber && Element("inbound-label").Displayed);
+        Assert.False(Element("lease").Displayed);
+        Assert.False(browser.FindElement(By.CssSelector("input[name=outcome][value=noAnswer]")).Displayed); // they called: someone answered
+        WaitFor(() => Element("guarantor-email").Text == "rosa@example.org");
+        Assert.Contains("40 Oak Ave", Element("guarantor-address").Text, StringComparison.Ordinal);
+        Assert.Contains("None", Element("holds").Text, StringComparison.Ordinal);
+        Assert.Contains($"{facility} / {accountNumber} (this call)", Element("other-accounts").Text, StringComparison.Ordinal);
+        WaitFor(() => Element("contacts").Text.Contains("statement", StringComparison.Ordinal)); // the statement the charge sent
+        WaitFor(() => Element("call-now").Text.Length > 0 && !Element("call-now").Text.StartsWith("Checking", StringComparison.Ordinal));
+        browser.Photograph("console-3-inbound");
+
+        browser.FindElement(By.CssSelector("input[name=outcome][value=promiseToPay]")).Click();
+        Element("promise-amount").SendKeys("120.00");
+        SetValue("promise-date", DateOnly.FromDateTime(DateTime.UtcNow).AddDays(6).ToString("yyyy-MM-dd"));
+        Element("record").Click();
+        WaitFor(() => Element("message").Text.Contains("Recorded promise to pay", StringComparison.Ordinal));
+
+        using var admin = engine.Admin();
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        Assert.Equal(120.00m, Assert.Single(account.GetProperty("promises").EnumerateArray()).GetProperty("amount").GetDecimal());
+        var guarantor = await admin.GetJsonAsync($"/api/guarantors/{account.GetProperty("guarantorId").GetString()}");
+        Assert.Contains(guarantor.GetProperty("recentContacts").EnumerateArray(), c => c.GetProperty("initiator").GetString() == "inbound");
+    }
+
+    [Fact]
+    public async Task An_agent_takes_a_card_payment_on_the_processors_page_and_the_ledger_and_the_receipt_follow()
+    {
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(260.00m);
+        SignIn(agentKey);
+        TakeNext(facility);
+        WaitFor(() => Element("account-number").Text == accountNumber);
+        var console = browser.CurrentWindowHandle;
+
+        Element("payment-amount").SendKeys("100.00");
+        Element("take-payment").Click();
+        WaitFor(() => browser.WindowHandles.Count == 2);
+        browser.SwitchTo().Window(browser.WindowHandles.Single(h => h != console));
+        WaitFor(() => browser.Url.Contains("/sandbox/checkout/", StringComparison.Ordinal));
+        Assert.DoesNotContain("/console", browser.Url, StringComparison.Ordinal); // the card is keyed into the processor's page, not ours
+        Element("card").SendKeys("4242 4242 4242 4242");
+        Element("submit-card").Click();
+        WaitFor(() => browser.Url.EndsWith("/console/paid", StringComparison.Ordinal));
+        browser.Close();
+        browser.SwitchTo().Window(console);
+
+        WaitFor(() => Element("payment-status").Text.Contains("accepted", StringComparison.Ordinal));
+        Assert.Contains("$100.00", Element("payment-status").Text, StringComparison.Ordinal);
+        WaitFor(() => Element("patient-balance").Text == "$160.00");
+        Assert.Contains("Paid by card on a call", Element("ledger").Text, StringComparison.Ordinal);
+        browser.Photograph("console-4-card-payment");
+
+        await engine.ProjectionsCaughtUpAsync(); // the receipt is a projection of the committed payment
+        using var admin = engine.Admin();
+        JsonElement receipt = default;
+        for (var i = 0; i < 200 && receipt.ValueKind == JsonValueKind.Undefined; i++)
+        {
+            var messages = await admin.GetJsonAsync($"/api/sandbox/messages?account={Uri.EscapeDataString($"{facility}/{accountNumber}")}");
+            receipt = messages.EnumerateArray().FirstOrDefault(m => m.GetProperty("action").GetString() == "paymentReceipt");
+            if (receipt.ValueKind == JsonValueKind.Undefined) await Task.Delay(50);
+        }
+        Assert.Contains("$100.00", receipt.GetProperty("body").GetString(), StringComparison.Ordinal);
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        Assert.Single(account.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "patientPayment");
+    }
+
+    [Fact]
+    public async Task With_shortcuts_an_agent_takes_the_next_account_records_a_conversation_and_a_check_and_sees_the_tally()
+    {
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(90.00m);
+        SignIn(agentKey);
+        WaitFor(() => Element("tally").Text.StartsWith("Today: 0 calls", StringComparison.Ordinal));
+
+        new Actions(browser).SendKeys("n").Perform(); // the agent's only queue is this facility's
+        WaitFor(() => Element("account").Displayed && Element("account-number").Text == accountNumber);
+        Element("payment-method").SendKeys("Check");
+        WaitFor(() => Element("payment-reference").Displayed);
+        Element("payment-amount").SendKeys("40.00");
+        Element("payment-reference").SendKeys("1042");
+        Element("take-payment").Click();
+        WaitFor(() => Element("payment-status").Text == "Recorded a check payment of $40.00.");
+        WaitFor(() => Element("patient-balance").Text == "$50.00");
+
+        Element("payment-status").Click(); // out of the form's fields, so single keys are shortcuts again
+        new Actions(browser).SendKeys("4").Perform(); // the fourth outcome: spoke to the guarantor
+        Assert.True(browser.FindElement(By.CssSelector("input[name=outcome][value=rightPartyContact]")).Selected);
+        Element("record").Click();
+        WaitFor(() => Element("tally").Text.StartsWith("Today: 1 call, 1 reached the guarantor", StringComparison.Ordinal));
+
+        using var admin = engine.Admin();
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        var check = Assert.Single(account.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "patientPayment");
+        Assert.Equal(("check", "1042", 40.00m), (check.GetProperty("method").GetString(), check.GetProperty("reference").GetString(), check.GetProperty("amount").GetDecimal()));
     }
 
     [Fact]

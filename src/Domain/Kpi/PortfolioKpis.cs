@@ -25,22 +25,64 @@ public sealed record PortfolioTotals
 
     public static PortfolioTotals Of(IReadOnlyCollection<AccountKpiFacts> accounts, DateOnly today)
     {
-        var from = PortfolioKpis.ChargeWindowStart(today);
-        return new PortfolioTotals
-        {
-            Aging = accounts.Where(a => a.Balance > 0).GroupBy(a => a.AgingBasisDate)
-                .Select(g => new AgingGroup(g.Key, g.Sum(a => a.PatientBalance), g.Sum(a => a.InsuranceBalance), g.Count())).ToList(),
-            PatientPaid = accounts.Sum(a => a.PatientPaidTotal),
-            PatientResponsibility = accounts.Sum(a => a.PatientResponsibilityTotal),
-            PromisesKept = accounts.Sum(a => a.PromisesKept),
-            PromisesBroken = accounts.Sum(a => a.PromisesBroken),
-            CreditAccounts = accounts.Count(a => a.CreditBalance > 0),
-            CreditAmount = accounts.Sum(a => a.CreditBalance),
-            PlacedAccounts = accounts.Count(a => a.PlacedWithAgency),
-            PlacedAmount = accounts.Where(a => a.PlacedWithAgency).Sum(a => Math.Max(a.PatientBalance, 0m)),
-            GrossChargesInWindow = accounts.SelectMany(a => a.ChargesByDate).Where(c => c.EffectiveDate >= from && c.EffectiveDate <= today).Sum(c => c.Amount),
-        };
+        var builder = new PortfolioTotalsBuilder(today);
+        foreach (var account in accounts) builder.Add(account);
+        return builder.Build();
     }
+}
+
+/// <summary>
+/// Sums accounts' facts one at a time into <see cref="PortfolioTotals"/> (a portfolio's history is summed day by day
+/// without holding every account's facts).
+/// </summary>
+public sealed class PortfolioTotalsBuilder(DateOnly today)
+{
+    private readonly DateOnly _chargesFrom = PortfolioKpis.ChargeWindowStart(today);
+    private readonly Dictionary<DateOnly, (decimal Patient, decimal Insurance, int Accounts)> _aging = [];
+    private (decimal Patient, decimal Insurance, int Accounts) _agingUndated;
+    private decimal _paid, _responsibility, _credit, _placed, _charges;
+    private int _kept, _broken, _creditAccounts, _placedAccounts;
+
+    public DateOnly Today => today;
+
+    public void Add(AccountKpiFacts a)
+    {
+        if (a.Balance > 0)
+        {
+            var group = a.AgingBasisDate is { } d ? _aging.GetValueOrDefault(d) : _agingUndated;
+            group = (group.Patient + a.PatientBalance, group.Insurance + a.InsuranceBalance, group.Accounts + 1);
+            if (a.AgingBasisDate is { } basis) _aging[basis] = group;
+            else _agingUndated = group;
+        }
+        _paid += a.PatientPaidTotal;
+        _responsibility += a.PatientResponsibilityTotal;
+        _kept += a.PromisesKept;
+        _broken += a.PromisesBroken;
+        if (a.CreditBalance > 0) _creditAccounts++;
+        _credit += a.CreditBalance;
+        if (a.PlacedWithAgency)
+        {
+            _placedAccounts++;
+            _placed += Math.Max(a.PatientBalance, 0m);
+        }
+        foreach (var c in a.ChargesByDate)
+            if (c.EffectiveDate >= _chargesFrom && c.EffectiveDate <= today) _charges += c.Amount;
+    }
+
+    public PortfolioTotals Build() => new()
+    {
+        Aging = [.. _aging.Select(g => new AgingGroup(g.Key, g.Value.Patient, g.Value.Insurance, g.Value.Accounts)),
+            .. _agingUndated.Accounts > 0 ? [new AgingGroup(null, _agingUndated.Patient, _agingUndated.Insurance, _agingUndated.Accounts)] : Array.Empty<AgingGroup>()],
+        PatientPaid = _paid,
+        PatientResponsibility = _responsibility,
+        PromisesKept = _kept,
+        PromisesBroken = _broken,
+        CreditAccounts = _creditAccounts,
+        CreditAmount = _credit,
+        PlacedAccounts = _placedAccounts,
+        PlacedAmount = _placed,
+        GrossChargesInWindow = _charges,
+    };
 }
 
 public sealed record AgingBucketFigure(AgingBucket Bucket, string Label, decimal Amount, int Accounts);

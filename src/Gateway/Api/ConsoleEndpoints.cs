@@ -19,6 +19,7 @@ public static class ConsoleEndpoints
         ("/console/console.js", "console.js", "text/javascript; charset=utf-8"),
         ("/console/console.css", "console.css", "text/css; charset=utf-8"),
         ("/console/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
+        (Worklist.PhoneCardPayments.ReturnPath, "paid.html", "text/html; charset=utf-8"),
     ];
 
     public static void MapAgentConsole(this WebApplication app)

@@ -22,6 +22,10 @@ public static class PaymentEndpoints
         payments.MapPost("/{paymentId}/refunds", Refund).RequireAuthorization(Policies.ManagePolicies).WithName("RefundCardPayment")
             .WithSummary("A supervisor refunds (part of) a card payment's share on an account back to the card that paid ({account: FACILITY/NUMBER, amount?, note?}, with an Idempotency-Key): at most the account's credit balance; it posts to the ledger when the processor confirms it.");
 
+        api.MapPost("/accounts/{facility}/{accountNumber}/card-payments", StartPhonePayment).WithTags("Payments").RequireAuthorization(Policies.WorkAccounts)
+            .WithName("StartPhoneCardPayment")
+            .WithSummary("An agent takes a card payment on a call ({amount}, with an Idempotency-Key): answers the processor's hosted checkout (checkoutUrl) for the agent to key the card into; the payment posts to the account when the processor confirms it, and the patient gets a receipt. A retry with the key answers the same payment.");
+
         var requests = api.MapGroup("/billing-office/requests").WithTags("Payments");
         requests.MapGet("/", ListRequests).RequireAuthorization(Policies.WorkAccounts).WithName("ListPatientRequests")
             .WithSummary("What patients sent from the self-service page (messages, financial-assistance applications, disputes), oldest first; status open (default) or done.");
@@ -49,6 +53,30 @@ public static class PaymentEndpoints
                     type: Problems.TypePrefix + "webhook.signature-invalid", extensions: new Dictionary<string, object?> { ["code"] = "webhook.signature-invalid" });
             }
         }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+
+    public sealed record PhonePaymentBody(decimal? Amount);
+
+    private static async Task<Results<Created<CardPaymentView>, ProblemHttpResult>> StartPhonePayment(
+        string facility, string accountNumber, PhonePaymentBody body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, HttpContext http,
+        Worklist.PhoneCardPayments payments)
+    {
+        if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
+        if (string.IsNullOrWhiteSpace(idempotencyKey))
+            return Problems.Invalid("Idempotency-Key", "idempotency-key.required", "Taking a payment needs an Idempotency-Key header, so a retry never charges twice.");
+        if (body.Amount is not { } amount)
+            return Problems.Invalid("amount", "amount.required", "Say how much the patient pays, in dollars (for example 25.00).");
+        try
+        {
+            var started = await payments.StartAsync(http.ToCaller().Actor, new AccountKey(facility, accountNumber), amount, idempotencyKey.Trim());
+            return started.Succeeded ? TypedResults.Created($"/api/payments/{started.Value!.PaymentId}", started.Value) : Problems.From(started.Errors);
+        }
+        catch (Exception ex) when (ex is ProcessorUnavailableException or ProcessorRefusedException)
+        {
+            return Problems.Unavailable("processor.unavailable", "The payment processor cannot be reached",
+                "The card was not charged: the processor's checkout could not be opened. Try again with the same Idempotency-Key, or take the payment another way.");
+        }
+    }
 
     private static async Task<Results<Ok<CardPaymentView>, ProblemHttpResult>> GetPayment(string paymentId, IGrainFactory grains, HttpContext http)
     {

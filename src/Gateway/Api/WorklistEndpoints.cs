@@ -20,6 +20,11 @@ public static class WorklistEndpoints
     public static RouteGroupBuilder MapWorklist(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/worklist").WithTags("Worklist");
+        api.MapPost("/accounts/{facility}/{accountNumber}/calls/outcome", RecordCallOutcome).WithTags("Worklist").RequireAuthorization(Policies.WorkAccounts)
+            .WithName("RecordCallOutcome")
+            .WithSummary("A call the worklist did not offer (the guarantor called in, or asked to be called back), with what they said, as one account command with an Idempotency-Key: initiator inbound (default) or patientRequested; outcome and its fields as on a lease. A retry with the key records nothing again (Idempotent-Replayed).");
+        group.MapGet("/callers", FindCallers).RequireAuthorization(Policies.WorkWorklist).WithName("FindCaller")
+            .WithSummary("Who is calling: the guarantors with this phone number (phone=10 digits) or owning this account (facility and accountNumber), each with their accounts and what the patient owes on each. Every person shown is audited.");
         group.MapGet("/queues", ListQueues).RequireAuthorization(Policies.SuperviseWorklists)
             .WithSummary("Every defined worklist queue.");
         group.MapGet("/queues/{queueId}", GetQueue).RequireAuthorization(Policies.SuperviseWorklists)
@@ -28,6 +33,8 @@ public static class WorklistEndpoints
             .WithSummary("Define a queue: name, facility (or *), language (ISO 639-1, or any), team, agents (API key ids), ordering (expectedRecovery|probability|balance|oldest), leaseMinutes, retryMinutes. Accounts follow a routing change at their next evaluation.");
         group.MapGet("/queues/{queueId}/stats", Stats).RequireAuthorization(Policies.SuperviseWorklists)
             .WithSummary("Depth, callable now, deferred, leased, the score histogram, and what each agent holds and worked (since: default the last 24 hours).");
+        group.MapGet("/tally", Tally).RequireAuthorization(Policies.WorkWorklist).WithName("MyTally")
+            .WithSummary("The caller's own tally since a moment (since: default the last 24 hours; the console sends the start of the agent's day): calls, conversations with the guarantor, promises, plan requests, disputes, assistance requests. No patient data.");
         group.MapPost("/next", Next).RequireAuthorization(Policies.WorkWorklist)
             .WithSummary("The best account callable now from the caller's queues (or the queue named), leased to the caller; 204 when nothing is callable. An agent who still holds a lease is offered that account again.");
         group.MapPost("/leases/{facility}/{accountNumber}/outcome", RecordOutcome).RequireAuthorization(Policies.WorkWorklist)
@@ -72,6 +79,8 @@ public static class WorklistEndpoints
         public string? Note { get; init; }
         /// <summary>The queue holding the lease, when the caller knows it (otherwise it is found).</summary>
         public string? QueueId { get; init; }
+        /// <summary>calls/outcome only: who started the call, inbound (the default) or patientRequested.</summary>
+        public ContactInitiator? Initiator { get; init; }
     }
 
     public sealed record ReasonResponse(string Feature, string Text, double Effect);
@@ -85,7 +94,7 @@ public static class WorklistEndpoints
 
     public sealed record WorkedResponse(string Facility, string AccountNumber, WorklistOutcome Outcome, DateTimeOffset At);
 
-    public sealed record AgentResponse(string Agent, string? LeasedFacility, string? LeasedAccountNumber, DateTimeOffset? LeaseExpiresAt, IReadOnlyList<WorkedResponse> Worked);
+    public sealed record AgentResponse(string Agent, string? LeasedFacility, string? LeasedAccountNumber, DateTimeOffset? LeaseExpiresAt, IReadOnlyList<WorkedResponse> Worked, AgentTally Tally);
 
     public sealed record StatsResponse(
         string QueueId, DateTimeOffset AsOf, int Depth, int CallableNow, int Deferred, int Leased, IReadOnlyList<ScoreBin> Histogram, int Unscored,
@@ -120,7 +129,20 @@ public static class WorklistEndpoints
             caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count}"));
         return TypedResults.Ok(new StatsResponse(queueId, stats.AsOf, stats.Depth, stats.CallableNow, stats.Deferred, stats.Leased, stats.Histogram, stats.Unscored,
             stats.Agents.Select(a => new AgentResponse(a.Agent, a.Leased?.Facility, a.Leased?.AccountNumber, a.LeaseExpiresAt,
-                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList())).ToList()));
+                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList(), AgentTally.Of(a.Worked))).ToList()));
+    }
+
+    public sealed record TallyResponse(string Agent, DateTimeOffset Since, int Calls, int Reached, int Promises, int PlansRequested, int Disputes, int AssistanceRequested);
+
+    private static async Task<Results<Ok<TallyResponse>, ProblemHttpResult>> Tally(DateTimeOffset? since, HttpContext http, AgentWorklist worklist, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        var from = since ?? now.AddDays(-1);
+        if (from > now || from < now.AddDays(-7))
+            return Problems.Invalid("since", "since.out-of-range", "since must be within the last seven days (the queues keep each agent's newest 500 calls).");
+        var worker = WorkerOf(http);
+        var t = await worklist.TallyAsync(worker, from);
+        return TypedResults.Ok(new TallyResponse(worker.Agent, from, t.Calls, t.Reached, t.Promises, t.PlansRequested, t.Disputes, t.AssistanceRequested));
     }
 
     private static WorklistWorker WorkerOf(HttpContext http) => new(http.ToCaller().Actor, http.User.IsInRole(Roles.Agent));
@@ -164,6 +186,57 @@ public static class WorklistEndpoints
         if (result.Errors.Count > 0) return Problems.From(result.Errors);
         if (!result.Replayed && result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
         return TypedResults.Ok(new OutcomeResponse(result.Outcome, result.Call, result.Completed, AccountResponse.From(result.Account!)));
+    }
+
+    private static async Task<Results<Ok<OutcomeResponse>, ProblemHttpResult>> RecordCallOutcome(
+        string facility, string accountNumber, OutcomeBody body,
+        [FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, HttpContext http, IGrainFactory grains)
+    {
+        if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
+        var errors = Validate(body, idempotencyKey).ToList();
+        var initiator = body.Initiator ?? ContactInitiator.Inbound;
+        if (initiator is not (ContactInitiator.Inbound or ContactInitiator.PatientRequested))
+            errors.Add(DomainError.Invalid("initiator", "initiator.invalid",
+                "A call the worklist did not offer was started by the guarantor: inbound (they called) or patientRequested (they asked to be called back). Record a worklist call on its lease."));
+        if (initiator == ContactInitiator.Inbound && body.Outcome is WorklistOutcome.NoAnswer or WorklistOutcome.LeftMessage)
+            errors.Add(DomainError.Invalid("outcome", "outcome.not-inbound", "Someone called in: say how the conversation went (not noAnswer or leftMessage)."));
+        if (errors.Count > 0) return Problems.From(errors);
+        var outcome = body.Outcome!.Value;
+        var recorded = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString()).RecordCallOutcome(new CallOutcomeRequest
+        {
+            Outcome = outcome, IdempotencyKey = idempotencyKey!.Trim(), Note = body.Note, Initiator = initiator,
+            Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
+            Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
+                ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
+                : null,
+        });
+        if (!recorded.Succeeded) return Problems.From(recorded.Errors);
+        var result = recorded.Value!;
+        if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
+        if (result.Call.Verdict != GateVerdict.Allow) return Problems.Refused(result.Call);
+        return TypedResults.Ok(new OutcomeResponse(outcome, result.Call, true, AccountResponse.From(result.Account!)));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<InboundCaller>>, ProblemHttpResult>> FindCallers(
+        string? phone, string? facility, string? accountNumber, HttpContext http, InboundCallerSearch search)
+    {
+        IReadOnlyList<InboundCaller> found;
+        if (phone is not null)
+        {
+            if (facility is not null || accountNumber is not null)
+                return Problems.Invalid("phone", "caller.one-way", "Search by phone, or by facility and accountNumber, not both.");
+            if (GuarantorRules.UsPhoneDigits(phone) is not { } digits)
+                return Problems.Invalid("phone", "phone.invalid", "Give the caller's 10-digit US phone number (a leading 1 and punctuation are fine).");
+            found = await search.ByPhoneAsync(digits);
+        }
+        else if (facility is not null && accountNumber is not null)
+        {
+            if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
+            found = await search.ByAccountAsync(new AccountKey(facility, accountNumber));
+        }
+        else return Problems.Invalid("phone", "caller.search-required", "Search by phone, or by facility and accountNumber.");
+        await http.AuditShownAsync("caller.search", found.Select(c => ("guarantor", c.GuarantorId)));
+        return TypedResults.Ok(found);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(

@@ -101,6 +101,7 @@ function show(name) {
   }
   if (views[name]) history.replaceState(null, "", `#${name}`);
   if (name === "dashboard") showDashboard();
+  else if (name === "worklist") refreshTally();
   else if (!views[name]) {
     say(session.role === "data-team"
       ? "The data team works with models through the command line (collections model …) and the /api/models endpoints."
@@ -124,25 +125,35 @@ function list(id, items) {
   }));
 }
 
-async function showAccount(offer) {
-  current = { facility: offer.facility, accountNumber: offer.accountNumber, queueId: offer.queueId };
+// Shows an account on the card: one the worklist leased to the agent (offer), or one found for a caller (inbound).
+async function showAccount(offer, inbound = false) {
+  current = { facility: offer.facility, accountNumber: offer.accountNumber, queueId: offer.queueId, inbound };
   pendingKey = null;
+  paymentKey = null;
   $("outcome-form").reset();
+  $("payment-form").reset();
+  $("payment-reference-field").hidden = true;
+  fill("payment-status", "");
   toggleOutcomeFields();
+  for (const value of ["noAnswer", "leftMessage"]) document.querySelector(`input[name="outcome"][value="${value}"]`).closest("label").hidden = inbound;
+  $("release").textContent = inbound ? "Close without recording" : "Give it back";
+  $("lease").hidden = inbound;
+  $("inbound-label").hidden = !inbound;
   fill("account-facility", offer.facility);
   fill("account-number", offer.accountNumber);
-  const expires = new Date(offer.leaseExpiresAt);
-  $("lease-expires").dateTime = offer.leaseExpiresAt;
-  fill("lease-expires", expires.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  if (offer.leaseExpiresAt) {
+    $("lease-expires").dateTime = offer.leaseExpiresAt;
+    fill("lease-expires", new Date(offer.leaseExpiresAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  }
   fill("patient-balance", money.format(offer.patientBalance));
   fill("probability", offer.probability == null ? "not scored" : `${Math.round(offer.probability * 100)} %`);
   fill("expected-recovery", money.format(offer.expectedRecovery));
   fill("model-version", offer.modelVersion);
   list("reasons", offer.reasons.map((r) => `${r.effect >= 0 ? "▲" : "▼"} ${r.text}`));
 
-  const path = `/api/accounts/${encodeURIComponent(offer.facility)}/${encodeURIComponent(offer.accountNumber)}`;
+  const path = accountPath();
   const [account, guarantor] = await Promise.all([
-    api("GET", path).then((r) => r.json),
+    offer.account ? Promise.resolve(offer.account) : api("GET", path).then((r) => r.json),
     api("GET", `/api/guarantors/${encodeURIComponent(offer.guarantorId)}`).then((r) => r.json),
   ]);
   const profile = guarantor.profile || {};
@@ -150,12 +161,28 @@ async function showAccount(offer) {
   list("guarantor-phones", (profile.phones || []).map((p) => `${phone(p.number)}${p.type ? ` (${p.type})` : ""}`));
   fill("guarantor-language", profile.preferredLanguage || "en");
   fill("guarantor-zone", profile.timeZone?.zone ?? profile.timeZone?.plausibleZones?.join(" or "));
+  showReach(profile, guarantor, path);
+  showConsents(guarantor.consents || []);
+  showHolds([...(account.holds || []), ...(guarantor.holds || [])]);
+  showContacts(guarantor.recentContacts || []);
+  list("other-accounts", (guarantor.accounts || []).map((a) =>
+    `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`));
+  showLedger(account);
+  $("account").hidden = false;
+}
+
+function accountPath() {
+  return `/api/accounts/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}`;
+}
+
+function showLedger(account) {
   fill("aging", account.aging ? agingText(account.aging) : null);
   fill("oldest-service", oldestService(account.entries));
   fill("cadence-status", account.cadence ? account.cadence.status : "idle");
+  fill("patient-balance", money.format(account.balances.patientResponsibility));
   const rows = account.entries.slice(-8).reverse().map((e) => {
     const tr = document.createElement("tr");
-    for (const [text, cls] of [[e.effectiveDate], [e.kind], [e.description || e.code || ""], [money.format(e.amount), "num"]]) {
+    for (const [text, cls] of [[e.effectiveDate], [e.kind], [e.description || e.note || e.code || ""], [money.format(e.amount), "num"]]) {
       const td = document.createElement("td");
       td.textContent = text;
       if (cls) td.className = cls;
@@ -164,7 +191,174 @@ async function showAccount(offer) {
     return tr;
   });
   $("ledger").tBodies[0].replaceChildren(...rows);
-  $("account").hidden = false;
+}
+
+// An account found for someone calling in: the card without a lease, the call recorded as inbound.
+async function openForCaller(facility, accountNumber) {
+  showProblem(null);
+  say("");
+  try {
+    const account = (await api("GET", `/api/accounts/${encodeURIComponent(facility)}/${encodeURIComponent(accountNumber)}`)).json;
+    await showAccount({
+      facility, accountNumber, guarantorId: account.guarantorId, queueId: null, leaseExpiresAt: null, account,
+      patientBalance: account.balances.patientResponsibility, probability: account.score?.probability ?? null,
+      expectedRecovery: account.score?.expectedRecovery ?? 0, modelVersion: account.score?.modelVersion ?? null, reasons: account.score?.reasons ?? [],
+    }, true);
+    $("inbound").open = false;
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+async function findCaller(event) {
+  event.preventDefault();
+  showProblem(null);
+  const phoneNumber = $("caller-phone").value.trim();
+  const facility = $("caller-facility").value.trim();
+  const accountNumber = $("caller-account").value.trim();
+  const query = phoneNumber ? `phone=${encodeURIComponent(phoneNumber)}`
+    : `facility=${encodeURIComponent(facility)}&accountNumber=${encodeURIComponent(accountNumber)}`;
+  try {
+    const callers = (await api("GET", `/api/worklist/callers?${query}`)).json;
+    $("callers").replaceChildren(...callers.map((c) => {
+      const li = document.createElement("li");
+      const who = document.createElement("p");
+      who.textContent = `${c.firstName} ${c.lastName}, born ${c.dateOfBirth}, ${c.city} ${c.state}`;
+      li.append(who);
+      for (const a of c.accounts) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary";
+        button.textContent = `${a.facility} / ${a.accountNumber}: owes ${money.format(a.patientBalance)}${a.onHold ? " (on hold)" : ""}`;
+        button.addEventListener("click", () => openForCaller(a.facility, a.accountNumber));
+        li.append(button);
+      }
+      return li;
+    }));
+    say(callers.length === 0 ? "Nobody matches: check the number, or ask for the account number on their statement." : "");
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+// A payment taken on the call: a card through the processor's hosted page (opened in a new tab), or a check or cash
+// recorded on the ledger. One Idempotency-Key per payment, kept until it is confirmed, so pressing again never takes two.
+let paymentKey = null;
+
+async function takePayment(event) {
+  event.preventDefault();
+  if (!current) return;
+  showProblem(null);
+  const amount = Number($("payment-amount").value);
+  const method = $("payment-method").value;
+  paymentKey ??= crypto.randomUUID();
+  const headers = { "Idempotency-Key": paymentKey };
+  try {
+    if (method === "card") {
+      const payment = (await api("POST", `${accountPath()}/card-payments`, { amount }, headers)).json;
+      if (payment.checkoutUrl) window.open(payment.checkoutUrl, "_blank", "noopener");
+      fill("payment-status", `The processor's page is open in a new tab: key the card in there. Waiting for the processor to confirm ${money.format(payment.amount)}…`);
+      await followCardPayment(payment.paymentId, { ...current });
+    } else {
+      const reference = $("payment-reference").value.trim();
+      await api("POST", `${accountPath()}/entries`, { kind: "patientPayment", amount, method, reference: reference || null, note: "Taken on a call" }, headers);
+      fill("payment-status", `Recorded a ${method} payment of ${money.format(amount)}.`);
+      paymentKey = null;
+      showLedger((await api("GET", accountPath())).json);
+    }
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+async function followCardPayment(paymentId, on) {
+  for (let i = 0; i < 300; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (current?.accountNumber !== on.accountNumber || current?.facility !== on.facility) return; // the agent moved on
+    const payment = (await api("GET", `/api/payments/${encodeURIComponent(paymentId)}`)).json;
+    if (payment.status === "succeeded") {
+      fill("payment-status", `Card payment of ${money.format(payment.amount)} accepted (${payment.cardBrand || "card"} ending ${payment.cardLast4 || "····"}). The patient gets a receipt.`);
+      paymentKey = null;
+      showLedger((await api("GET", accountPath())).json);
+      return;
+    }
+    if (payment.status === "failed") {
+      fill("payment-status", `The card was declined (${payment.failureCode || "no reason given"}). Nothing was charged: try another card.`);
+      paymentKey = null;
+      return;
+    }
+  }
+  fill("payment-status", "The processor has not confirmed yet: look at the account's ledger later.");
+}
+
+const channelWords = { email: "Email", sms: "Text", mail: "Mail", phone: "Phone" };
+const contactOutcomeWords = {
+  attempted: "sent", noAnswer: "no answer", leftMessage: "left a message", rightPartyContact: "spoke to the guarantor", wrongNumber: "wrong number",
+};
+const actionWords = {
+  patientStatement: "statement", emailReminder: "email reminder", smsReminder: "text reminder", letter: "letter", callTask: "call",
+  finalNotice: "final notice", agencyPlacement: "agency placement", creditReporting: "credit reporting", writeOffReview: "write-off review",
+  installmentReminder: "plan reminder", optOutConfirmation: "opt-out confirmation", paymentReceipt: "receipt",
+};
+const holdWords = {
+  dispute: "Disputes the bill", ceaseCommunication: "Asked us to stop contact", attorney: "Represented by an attorney", bankruptcy: "Bankruptcy",
+  deceased: "Deceased", insurancePending: "Waiting for insurance", financialAssistancePending: "Financial assistance pending",
+  patientProviderDispute: "Disputes the care or the charge", manual: "On hold",
+};
+const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+
+function address(a) {
+  if (!a) return null;
+  return [a.line1, a.line2, [a.city, a.state].filter(Boolean).join(", ") + (a.zip ? ` ${a.zip}` : "")].filter(Boolean).join(" · ");
+}
+
+// Whether the agent may dial now: the compliance gate's answer (nothing is recorded by asking).
+async function showReach(profile, guarantor, path) {
+  fill("guarantor-address", address(profile.address) ?? "No mailing address");
+  fill("guarantor-email", profile.email ?? "No email address");
+  const rep = guarantor.representative;
+  $("representative").hidden = !rep;
+  if (rep) fill("representative", `Contact goes to ${rep.name}${rep.organization ? `, ${rep.organization}` : ""} (${rep.kind})${rep.phone ? `, ${phone(rep.phone)}` : ""}`);
+  fill("call-now", "Checking whether you may call now…");
+  try {
+    await api("GET", `${path}/calls/check`);
+    fill("call-now", "You may call now.");
+  } catch (problem) {
+    const from = problem.notBefore ? ` You may call from ${when(problem.notBefore)}.` : "";
+    fill("call-now", `Do not call now: ${problem.detail || problem.title}.${from}`.replace("..", "."));
+  }
+}
+
+function showConsents(consents) {
+  list("consents", consents.length === 0 ? ["Nothing recorded: texts and automated calls need consent first"]
+    : consents.map((c) => `${channelWords[c.channel] || c.channel}: ${c.status === "granted" ? "agreed" : "opted out"} on ${when(c.recordedAt)} (${c.source})`));
+}
+
+function showHolds(holds) {
+  const open = holds.filter((h) => !h.releasedAt);
+  list("holds", open.length === 0 ? ["None"] : open.map((h) => `${holdWords[h.reason] || h.reason} since ${when(h.placedAt)}${h.note ? `: ${h.note}` : ""}`));
+}
+
+function showContacts(contacts) {
+  const rows = contacts.slice(0, 15).map((c) => {
+    const tr = document.createElement("tr");
+    for (const text of [when(c.at), `${c.account.facility} / ${c.account.accountNumber}`, actionWords[c.action] || c.action, channelWords[c.channel] || c.channel || "—",
+      (contactOutcomeWords[c.outcome] || c.outcome) + (c.initiator === "inbound" ? " (they called us)" : "") + (c.ruleBroken ? ` — broke ${c.ruleBroken}` : "")]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  });
+  if (rows.length === 0) {
+    const tr = document.createElement("tr");
+    const td = document.createElement("td");
+    td.colSpan = 5;
+    td.textContent = "No contact recorded yet.";
+    tr.append(td);
+    rows.push(tr);
+  }
+  $("contacts").tBodies[0].replaceChildren(...rows);
 }
 
 const agingBasisWords = {
@@ -207,6 +401,35 @@ async function next(event) {
   }
 }
 
+// The agent's own day so far, counted by the worklist from the outcomes they recorded (no patient data).
+async function refreshTally() {
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  try {
+    const t = (await api("GET", `/api/worklist/tally?since=${encodeURIComponent(start.toISOString())}`)).json;
+    fill("tally", `Today: ${t.calls} ${t.calls === 1 ? "call" : "calls"}, ${t.reached} reached the guarantor, ${t.promises} ${t.promises === 1 ? "promise" : "promises"}, ${t.plansRequested} plans asked for.`);
+  } catch {
+    fill("tally", ""); // the tally is a help, not a reason to stop work
+  }
+}
+
+// Single-key shortcuts (WCAG 2.1.4: they can be turned off, and never fire while typing in a field).
+function shortcut(event) {
+  if (!$("shortcuts").checked || $("work-panel").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.matches("input:not([type=radio]):not([type=checkbox]), textarea, select")) return;
+  const outcomes = [...document.querySelectorAll('input[name="outcome"]')];
+  if (/^[1-8]$/.test(event.key) && !$("account").hidden) {
+    const chosen = outcomes[Number(event.key) - 1];
+    chosen.checked = true;
+    chosen.focus();
+    toggleOutcomeFields();
+    event.preventDefault();
+  } else if (event.key.toLowerCase() === "n" && $("account").hidden) {
+    $("next").click();
+    event.preventDefault();
+  }
+}
+
 function toggleOutcomeFields() {
   const chosen = document.querySelector('input[name="outcome"]:checked')?.value;
   $("promise-fields").hidden = chosen !== "promiseToPay";
@@ -225,10 +448,14 @@ async function record(event) {
   }
   if (!$("note-fields").hidden && $("note").value.trim()) body.note = $("note").value.trim();
   pendingKey ??= crypto.randomUUID();
-  const path = `/api/worklist/leases/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}/outcome`;
+  if (current.inbound) body.initiator = "inbound";
+  const path = current.inbound
+    ? `${accountPath()}/calls/outcome`
+    : `/api/worklist/leases/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}/outcome`;
   try {
     await api("POST", path, body, { "Idempotency-Key": pendingKey });
     say(`Recorded ${outcomeWords[outcome]} on ${current.facility} / ${current.accountNumber}.`);
+    refreshTally();
     current = null;
     pendingKey = null;
     $("account").hidden = true;
@@ -240,6 +467,11 @@ async function record(event) {
 async function release() {
   if (!current) return;
   showProblem(null);
+  if (current.inbound) {
+    current = null;
+    $("account").hidden = true;
+    return;
+  }
   const path = `/api/worklist/leases/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}`;
   try {
     await api("DELETE", `${path}?queueId=${encodeURIComponent(current.queueId)}`);
@@ -331,6 +563,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     sessionStorage.setItem(keyName, $("api-key").value.trim());
     $("api-key").value = "";
+    $("api-key").blur(); // the field is hidden now: leave the keyboard to the page (its shortcuts)
     showProblem(null);
     say("");
     signedIn(true);
@@ -342,6 +575,10 @@ document.addEventListener("DOMContentLoaded", () => {
   $("outcome-form").addEventListener("submit", record);
   $("outcome-form").addEventListener("change", toggleOutcomeFields);
   $("release").addEventListener("click", release);
+  document.addEventListener("keydown", shortcut);
+  $("caller-form").addEventListener("submit", findCaller);
+  $("payment-form").addEventListener("submit", takePayment);
+  $("payment-method").addEventListener("change", () => { $("payment-reference-field").hidden = $("payment-method").value !== "check"; });
   $("sso-sign-in").addEventListener("click", () => startSingleSignOn().catch(showProblem));
   signedIn(!!sessionStorage.getItem(keyName));
   loadSignInOptions();

@@ -7,7 +7,6 @@
 const svgNs = "http://www.w3.org/2000/svg";
 const percent = (value) => (value == null ? "—" : `${(value * 100).toFixed(1)} %`);
 const accounts = (n) => (n === 1 ? "1 account" : `${n} accounts`);
-const reachedOutcomes = ["rightPartyContact", "promiseToPay", "paymentPlanRequested", "dispute", "financialAssistanceRequested"];
 
 function svg(name, attributes, text) {
   const element = document.createElementNS(svgNs, name);
@@ -85,10 +84,10 @@ async function queues(facility) {
   for (const [, s] of stats) {
     for (const a of s.agents) {
       const tally = agents.get(a.agent) || { calls: 0, reached: 0, promises: 0, plans: 0, holding: [] };
-      tally.calls += a.worked.length;
-      tally.reached += a.worked.filter((w) => reachedOutcomes.includes(w.outcome)).length;
-      tally.promises += a.worked.filter((w) => w.outcome === "promiseToPay").length;
-      tally.plans += a.worked.filter((w) => w.outcome === "paymentPlanRequested").length;
+      tally.calls += a.tally.calls;
+      tally.reached += a.tally.reached;
+      tally.promises += a.tally.promises;
+      tally.plans += a.tally.plansRequested;
       if (a.leasedAccountNumber) tally.holding.push(`${a.leasedFacility} / ${a.leasedAccountNumber}`);
       agents.set(a.agent, tally);
     }

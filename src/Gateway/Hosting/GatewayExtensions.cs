@@ -60,6 +60,8 @@ public static class GatewayExtensions
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ModelRegistration>();
         services.TryAddSingleton<AgentWorklist>();
+        services.TryAddSingleton<InboundCallerSearch>();
+        services.TryAddSingleton<PhoneCardPayments>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiStore>();
         services.AddMemoryCache();

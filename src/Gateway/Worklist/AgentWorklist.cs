@@ -86,6 +86,14 @@ public sealed class AgentWorklist(IGrainFactory grains)
         return await Queue(lease.QueueId!).Release(key, worker.Agent) ? null : LeaseError("lease.not-held", "You no longer hold a lease on this account.");
     }
 
+    /// <summary>The worker's own tally since <paramref name="since"/>, across the queues that list them.</summary>
+    public async Task<AgentTally> TallyAsync(WorklistWorker worker, DateTimeOffset since)
+    {
+        var queues = await Directory.QueuesOf(worker.Agent);
+        var stats = await Task.WhenAll(queues.Select(q => Queue(q).Stats(since)));
+        return AgentTally.Of(stats.SelectMany(s => s.Agents).Where(a => a.Agent == worker.Agent).SelectMany(a => a.Worked));
+    }
+
     private sealed record LeaseLookup(string? QueueId, WorkedAccount? Worked, DomainError? Error);
 
     /// <summary>

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>
+/// What an agent needs on a call, over real HTTP: who is calling in (by phone or account number), recording a call the
+/// worklist did not offer, taking a card payment on the processor's page, the agent's own tally, and who they are.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class AgentCallTests(EngineFixture engine)
+{
+    /// <summary>A guarantor with a phone number of their own and one account owing <paramref name="charge"/>, in a queue the agent works.</summary>
+    private async Task<(string Facility, string AccountNumber, string GuarantorId, string Phone)> CallerAsync(HttpClient admin, string agentKeyId, decimal charge)
+    {
+        var facility = "AC" + Guid.NewGuid().ToString("N")[..10];
+        (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { agentKeyId } })).EnsureSuccessStatusCode();
+        var guarantorId = Api.NewId("G");
+        var phone = $"737{Random.Shared.Next(200, 999)}{Random.Shared.Next(1000, 9999)}";
+        (await admin.PostAsJsonAsync("/api/guarantors", new
+        {
+            guarantorId, firstName = "Ana", lastName = "Ruiz", dateOfBirth = "1969-03-14",
+            address = new { line1 = "9 Pine St", city = "Austin", state = "TX", zip = "78704" },
+            phones = new[] { new { number = phone, type = "mobile" } },
+            email = "ana@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
+        })).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("A");
+        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber, guarantorId })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}", Api.Charge(charge))).StatusCode);
+        await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}");
+        await engine.ProjectionsCaughtUpAsync();
+        return (facility, accountNumber, guarantorId, phone);
+    }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json") };
+        if (key is not null) request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_caller_is_found_by_phone_or_account_number_and_each_person_shown_is_audited()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var (facility, accountNumber, guarantorId, phone) = await CallerAsync(admin, agentKey.Split('_')[1], 180.00m);
+        using var agent = engine.As(agentKey);
+
+        var byPhone = await agent.GetJsonAsync($"/api/worklist/callers?phone=({phone[..3]}) {phone[3..6]}-{phone[6..]}");
+        var caller = Assert.Single(byPhone.EnumerateArray());
+        Assert.Equal((guarantorId, "Ana", "Ruiz", "1969-03-14"), (caller.GetProperty("guarantorId").GetString(), caller.GetProperty("firstName").GetString(),
+            caller.GetProperty("lastName").GetString(), caller.GetProperty("dateOfBirth").GetString()));
+        var account = Assert.Single(caller.GetProperty("accounts").EnumerateArray());
+        Assert.Equal((facility, accountNumber, 180.00m), (account.GetProperty("facility").GetString(), account.GetProperty("accountNumber").GetString(), account.GetProperty("patientBalance").GetDecimal()));
+
+        var byAccount = await agent.GetJsonAsync($"/api/worklist/callers?facility={facility}&accountNumber={accountNumber}");
+        Assert.Equal(guarantorId, Assert.Single(byAccount.EnumerateArray()).GetProperty("guarantorId").GetString());
+        Assert.Empty((await agent.GetJsonAsync($"/api/worklist/callers?facility={facility}&accountNumber=NOSUCH1")).EnumerateArray());
+
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=guarantor&resourceId={guarantorId}&limit=100");
+        Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "caller.search"));
+
+        foreach (var (query, code) in new[] { ("phone=555", "phone.invalid"), ($"phone={phone}&facility={facility}&accountNumber={accountNumber}", "caller.one-way"), ("", "caller.search-required") })
+        {
+            var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(code, (await refused.JsonAsync()).GetProperty("code").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task An_inbound_call_with_a_promise_is_recorded_once_as_inbound_and_a_retry_replays_it()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 240.00m);
+        using var agent = engine.As(agentKey);
+        var path = $"/api/accounts/{facility}/{accountNumber}/calls/outcome";
+        var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9).ToString("yyyy-MM-dd");
+        var body = new { outcome = "promiseToPay", amount = 90.00m, promisedDate, initiator = "inbound" };
+
+        var first = await PostAsync(agent, path, body, "inbound-1");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var again = await PostAsync(agent, path, body, "inbound-1");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+
+        var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
+        Assert.Equal(90.00m, Assert.Single(account.GetProperty("promises").EnumerateArray()).GetProperty("amount").GetDecimal());
+        var guarantor = await admin.GetJsonAsync($"/api/guarantors/{guarantorId}");
+        var call = Assert.Single(guarantor.GetProperty("recentContacts").EnumerateArray(), c => c.GetProperty("action").GetString() == "callTask");
+        Assert.Equal(("inbound", "rightPartyContact"), (call.GetProperty("initiator").GetString(), call.GetProperty("outcome").GetString()));
+
+        // An inbound call reached someone; the worklist's own calls go on their lease; the key is required.
+        foreach (var (refusedBody, key, code) in new (object, string?, string)[]
+                 {
+                     (new { outcome = "noAnswer", initiator = "inbound" }, "k2", "outcome.not-inbound"),
+                     (new { outcome = "rightPartyContact", initiator = "agent" }, "k3", "initiator.invalid"),
+                     (new { outcome = "rightPartyContact" }, null, "idempotency-key.required"),
+                 })
+        {
+            var refused = await PostAsync(agent, path, refusedBody, key);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(code, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task An_agent_opens_the_processors_checkout_for_a_card_payment_once_per_key_and_never_for_more_than_is_owed()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 120.00m);
+        using var agent = engine.As(agentKey);
+        var path = $"/api/accounts/{facility}/{accountNumber}/card-payments";
+
+        var started = await PostAsync(agent, path, new { amount = 50.00m }, "card-1");
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var payment = await started.JsonAsync();
+        Assert.Equal((guarantorId, 50.00m, "agent"), (payment.GetProperty("guarantorId").GetString(), payment.GetProperty("amount").GetDecimal(), payment.GetProperty("source").GetString()));
+        Assert.Contains("/sandbox/checkout/", payment.GetProperty("checkoutUrl").GetString(), StringComparison.Ordinal);
+        var retry = await (await PostAsync(agent, path, new { amount = 50.00m }, "card-1")).JsonAsync();
+        Assert.Equal(payment.GetProperty("paymentId").GetString(), retry.GetProperty("paymentId").GetString());
+        Assert.Equal(payment.GetProperty("checkoutUrl").GetString(), retry.GetProperty("checkoutUrl").GetString());
+
+        var reused = await PostAsync(agent, path, new { amount = 60.00m }, "card-1");
+        Assert.Equal(HttpStatusCode.Conflict, reused.StatusCode);
+        Assert.Equal("idempotency-key.reused", (await reused.JsonAsync()).GetProperty("code").GetString());
+        var tooMuch = await PostAsync(agent, path, new { amount = 500.00m }, "card-2");
+        Assert.Equal(HttpStatusCode.BadRequest, tooMuch.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(agent, path, new { amount = 10.00m }, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(agent, path, new { }, "card-3")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_agents_tally_counts_their_own_calls_today_and_each_role_is_told_its_landing_page()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentKey.Split('_')[1], 75.00m);
+        using var agent = engine.As(agentKey);
+        var since = DateTimeOffset.UtcNow.AddHours(-1).ToString("o");
+        var before = await agent.GetJsonAsync($"/api/worklist/tally?since={Uri.EscapeDataString(since)}");
+        Assert.Equal(0, before.GetProperty("calls").GetInt32());
+
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync("/api/worklist/next", null)).StatusCode);
+        var outcome = await PostAsync(agent, $"/api/worklist/leases/{facility}/{accountNumber}/outcome", new { outcome = "rightPartyContact" }, Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.OK, outcome.StatusCode);
+        var after = await agent.GetJsonAsync($"/api/worklist/tally?since={Uri.EscapeDataString(since)}");
+        Assert.Equal((1, 1, 0), (after.GetProperty("calls").GetInt32(), after.GetProperty("reached").GetInt32(), after.GetProperty("promises").GetInt32()));
+        var tooOld = await agent.GetAsync($"/api/worklist/tally?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-30).ToString("o"))}");
+        Assert.Equal(HttpStatusCode.BadRequest, tooOld.StatusCode);
+
+        foreach (var (role, landing) in new[] { ("agent", "worklist"), ("supervisor", "dashboard"), ("data-team", "models"), ("integration", "none") })
+        {
+            using var client = engine.As(await engine.KeyForAsync(role));
+            var me = await client.GetJsonAsync("/api/me");
+            Assert.Equal((role, landing), (me.GetProperty("role").GetString(), me.GetProperty("landing").GetString()));
+        }
+        using var anonymous = engine.Anonymous();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/me")).StatusCode);
+    }
+}

@@ -100,6 +100,10 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("Rescore")]
     Task Rescore(long generation);
 
+    /// <summary>What the account's KPI facts on past days follow from (ledger, promises, first statement, placement), for the trend backfill; no person's data; null if never opened.</summary>
+    [Alias("GetKpiHistory"), Orleans.Concurrency.ReadOnly]
+    Task<Domain.Kpi.AccountKpiHistory?> GetKpiHistory();
+
     /// <summary>The account's history as a training export needs it (audited as a read of the account); null if never opened.</summary>
     [Alias("GetScoringHistory")]
     Task<AccountScoringHistory?> GetScoringHistory();

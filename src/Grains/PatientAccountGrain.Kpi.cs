@@ -23,6 +23,14 @@ public sealed partial class PatientAccountGrain
         AddFacts(now, f => f with { Kpi = facts });
     }
 
+    public Task<AccountKpiHistory?> GetKpiHistory() => Task.FromResult(State.IsOpen
+        ? new AccountKpiHistory
+        {
+            Account = Key, Opened = DateOnly.FromDateTime(State.OpenedAt.UtcDateTime), Entries = State.Entries.ToList(), Promises = State.Promises.ToList(),
+            FirstPatientStatementDate = State.FirstPatientStatementDate, PlacedWithAgencyAt = State.PlacedWithAgencyAt, RecalledFromAgencyAt = State.RecalledFromAgencyAt,
+        }
+        : null);
+
     private AccountKpiFacts KpiFacts(AccountBalances balances, DateTimeOffset now) => AccountKpiFacts.Of(
         Key, State.Entries, balances, State.Promises,
         Aging.Of(State.FirstPatientStatementDate, State.Entries, DateOnly.FromDateTime(State.OpenedAt.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime)).BasisDate,
@@ -32,6 +40,7 @@ public sealed partial class PatientAccountGrain
 /// <summary>An account's KPI facts as the store's row (amounts in cents).</summary>
 public static class KpiRows
 {
+
     public static AccountKpiRow From(AccountKpiFacts f, DateTimeOffset now) => new(
         f.Facility, f.AccountNumber, AccountKpiFacts.Cents(f.PatientBalance), AccountKpiFacts.Cents(f.InsuranceBalance), AccountKpiFacts.Cents(f.CreditBalance),
         f.AgingBasisDate, AccountKpiFacts.Cents(f.PatientResponsibilityTotal), AccountKpiFacts.Cents(f.PatientPaidTotal), f.PromisesKept, f.PromisesBroken,

@@ -146,6 +146,17 @@ public sealed class KpiStore : IAsyncDisposable
         return new KpiTotalsRow(aging, sums[0], sums[1], (int)sums[2], (int)sums[3], (int)sums[4], sums[5], (int)sums[6], sums[7], charges);
     }
 
+    /// <summary>Every facility with an account in the KPI tables.</summary>
+    public async Task<IReadOnlyList<string>> FacilitiesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT DISTINCT facility FROM account_kpi ORDER BY facility");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var facilities = new List<string>();
+        while (await reader.ReadAsync(cancellationToken)) facilities.Add(reader.GetString(0));
+        return facilities;
+    }
+
     private static DbCommand WithFacility(DbCommand command, string? facility) =>
         facility is null ? command : command.WithParameter("facility", facility);
 

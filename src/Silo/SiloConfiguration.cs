@@ -1,4 +1,5 @@
 using System.Net;
+using Collections.Gateway.Reports;
 using Collections.Grains;
 using Collections.Outreach;
 using Collections.Persistence;
@@ -40,6 +41,7 @@ public static class SiloConfiguration
         builder.Services.AddCollectionsScoring(builder.Configuration);
         builder.Services.AddCollectionsWorklist();
         builder.Services.AddCollectionsKpis();
+        builder.Services.AddCollectionsKpiTrendRecorder();
         builder.Services.AddCollectionsJournal(builder.Configuration);
         builder.Services.AddCollectionsPortal(builder.Configuration);
         if (!settings.CoHostsGateway)

@@ -143,6 +143,9 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Equal(6, bars.Count);
         Assert.True(double.Parse(bars[0].GetAttribute("height")!, System.Globalization.CultureInfo.InvariantCulture) > 100);
         Assert.Contains("0-30 1 $450.00", Element("aging-table").Text, StringComparison.Ordinal);
+        WaitFor(() => browser.FindElements(By.CssSelector("#trends figure.trend")).Count == 4);
+        Assert.Contains("Total A/R: $450.00 on", Element("trends").Text, StringComparison.Ordinal); // today, as of now
+        Assert.Single(browser.FindElements(By.CssSelector("#trends figure.trend")).First().FindElements(By.CssSelector("circle")));
         WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
         Assert.Contains($"Console {facility} 1 1 0 0", Element("queue-table").Text, StringComparison.Ordinal);
         browser.AssertAccessible("supervisor dashboard");

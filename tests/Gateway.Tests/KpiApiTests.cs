@@ -120,4 +120,47 @@ public sealed class KpiApiTests(EngineFixture engine)
         Assert.Equal("facility.invalid", problem.GetProperty("code").GetString());
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/kpis")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_backfill_rebuilds_past_days_from_the_ledgers_effective_dates_and_never_overwrites_a_day_and_today_is_as_of_now()
+    {
+        using var admin = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenAsync(admin, facility);
+        await PostAsync(admin, account, Charge(400m, daysAgo: 30));
+        await PostAsync(admin, account, new { kind = "patientPayment", amount = 150m, method = "check", effectiveDate = Day(10) });
+        await admin.GetAsync(account);
+        await engine.ProjectionsCaughtUpAsync();
+
+        var backfill = await admin.PostAsync("/api/admin/kpis/backfill?days=45", null);
+        Assert.Equal(HttpStatusCode.OK, backfill.StatusCode);
+        Assert.True((await backfill.JsonAsync()).GetProperty("rowsAdded").GetInt32() > 0);
+
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        var trend = await supervisor.GetJsonAsync($"/api/kpis/trend?facility={facility}&days=45");
+        var days = trend.GetProperty("days").EnumerateArray().ToDictionary(d => d.GetProperty("day").GetString()!);
+        Assert.False(days.ContainsKey(Day(31)));                                     // nothing was owed yet: no row for the facility
+        Assert.Equal(400m, days[Day(30)].GetProperty("figures").GetProperty("totalAr").GetDecimal());
+        Assert.Equal("backfill", days[Day(20)].GetProperty("source").GetString());
+        Assert.Equal(400m, days[Day(11)].GetProperty("figures").GetProperty("totalAr").GetDecimal());
+        Assert.Equal(250m, days[Day(10)].GetProperty("figures").GetProperty("totalAr").GetDecimal());   // the check, by its deposit date
+        Assert.Equal(0.375m, days[Day(1)].GetProperty("figures").GetProperty("collectionRate").GetDecimal());
+        var today = days[Day(0)];
+        Assert.Equal("now", today.GetProperty("source").GetString());
+        var kpis = await supervisor.GetJsonAsync($"/api/kpis?facility={facility}");
+        Assert.Equal(kpis.GetProperty("totalAr").GetDecimal(), today.GetProperty("figures").GetProperty("totalAr").GetDecimal());
+
+        // Again, after another payment: the days already there are kept as they were (a backfill adds, never rewrites).
+        await PostAsync(admin, account, new { kind = "patientPayment", amount = 50m, method = "check", effectiveDate = Day(5) });
+        await engine.ProjectionsCaughtUpAsync();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/admin/kpis/backfill?days=45", null)).StatusCode);
+        var after = await supervisor.GetJsonAsync($"/api/kpis/trend?facility={facility}&days=45");
+        var kept = after.GetProperty("days").EnumerateArray().Single(d => d.GetProperty("day").GetString() == Day(5));
+        Assert.Equal(250m, kept.GetProperty("figures").GetProperty("totalAr").GetDecimal());
+
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync($"/api/kpis/trend?facility={facility}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await supervisor.PostAsync("/api/admin/kpis/backfill", null)).StatusCode);
+        Assert.Equal("days.out-of-range", (await (await supervisor.GetAsync("/api/kpis/trend?days=0")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+    }
 }

@@ -48,6 +48,18 @@ public sealed class KpiGrainTests
 
             var everywhere = await store.QueryAsync(null, today.AddDays(-89), today);
             Assert.True(everywhere.PatientResponsibilityCents >= totals.PatientResponsibilityCents + 100000L);
+
+            // The trend: today's figures recorded per facility (and for all), and a backfill never replaces a recorded day.
+            var trendStore = new KpiTrendStore(database, TimeProvider.System);
+            var trends = new Gateway.Reports.KpiTrends(store, trendStore, new AccountDirectory(database), cluster.Client, TimeProvider.System);
+            Assert.True(await trends.RecordTodayAsync() >= 3);
+            var recorded = Assert.Single(await trendStore.ReadAsync(facility, today, today));
+            Assert.Equal(KpiTrendStore.Live, recorded.Source);
+            using (var figures = System.Text.Json.JsonDocument.Parse(recorded.Figures))
+                Assert.Equal(309.99m, figures.RootElement.GetProperty("totalAr").GetDecimal());
+            Assert.Equal(0, await trendStore.SaveBackfillAsync([(facility, today, "{}")]));
+            Assert.Equal(recorded, Assert.Single(await trendStore.ReadAsync(facility, today, today)));
+            Assert.Single(await trendStore.ReadAsync(KpiTrendStore.AllFacilities, today, today));
         }
         finally
         {

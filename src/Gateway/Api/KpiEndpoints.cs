@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Collections.Domain;
 using Collections.Domain.Kpi;
 using Collections.Gateway.Security;
+using Collections.Gateway.Reports;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -12,6 +13,10 @@ public static class KpiEndpoints
 {
     public static RouteGroupBuilder MapKpis(this RouteGroupBuilder api)
     {
+        api.MapGet("/kpis/trend", Trend).WithTags("Reports").RequireAuthorization(Policies.ReadKpis).WithName("KpiTrend")
+            .WithSummary("The same figures per day over the last days (days=90, at most 400) for one facility (facility=CODE) or all, oldest first: each past day as recorded that day (source live) or rebuilt from the ledgers (source backfill), and today as of now (source now). Days nobody recorded and no backfill covered are left out.");
+        api.MapPost("/admin/kpis/backfill", Backfill).WithTags("Reports").RequireAuthorization(Policies.OperateCluster).WithName("BackfillKpiTrend")
+            .WithSummary("Rebuilds the KPI trend's past days (days=90, at most 400) from every account's ledger, money by its effective date, adding the days not yet recorded (a recorded day is kept). For a portfolio that arrived with its history. Walks every account: minutes for a large portfolio.");
         api.MapGet("/kpis", Get).WithTags("Reports").RequireAuthorization(Policies.ReadKpis)
             .WithSummary("Portfolio KPIs of one facility (facility=CODE) or all: A/R by aging bucket (credit balances excluded), patient and insurance A/R, days in A/R against the last 90 days of gross charges, collection rate, promise-kept rate, credit balances and agency placements. Each account's figures are current as of its last posting or cadence run.");
         return api;
@@ -31,15 +36,52 @@ public static class KpiEndpoints
     /// <summary>What the response calls "every facility".</summary>
     public const string AllFacilities = "*";
 
-    private static async Task<Results<Ok<KpiResponse>, ProblemHttpResult>> Get(
-        string? facility, KpiStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    public sealed record TrendDay(DateOnly Day, string Source, System.Text.Json.JsonElement Figures);
+
+    public sealed record TrendResponse(string Facility, IReadOnlyList<TrendDay> Days);
+
+    private static ProblemHttpResult? CheckFacility(string? facility) => facility is not null && !Identifiers.IsFacility(facility)
+        ? Problems.Invalid("facility", "facility.invalid", "The facility code must be 1 to 32 letters, digits, '-' or '_' (leave it out for every facility).")
+        : null;
+
+    private static ProblemHttpResult? CheckDays(int days) => days is < 1 or > KpiTrends.MaxBackfillDays
+        ? Problems.Invalid("days", "days.out-of-range", $"days must be between 1 and {KpiTrends.MaxBackfillDays}.")
+        : null;
+
+    private static async Task<Results<Ok<TrendResponse>, ProblemHttpResult>> Trend(
+        string? facility, int? days, KpiTrends trends, KpiTrendStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
     {
-        if (facility is not null && !Identifiers.IsFacility(facility))
-            return Problems.Invalid("facility", "facility.invalid", "The facility code must be 1 to 32 letters, digits, '-' or '_' (leave it out for every facility).");
+        if ((CheckFacility(facility) ?? CheckDays(days ?? 90)) is { } invalid) return invalid;
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var stored = await store.ReadAsync(facility ?? KpiTrendStore.AllFacilities, today.AddDays(-(days ?? 90) + 1), today.AddDays(-1), cancellationToken);
+        var list = stored.Select(d => new TrendDay(d.Day, d.Source, System.Text.Json.JsonDocument.Parse(d.Figures).RootElement.Clone())).ToList();
+        var now = await trends.NowAsync(facility, cancellationToken);
+        list.Add(new TrendDay(today, "now", System.Text.Json.JsonSerializer.SerializeToElement(now, KpiTrends.Json)));
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "kpi.trend.read", "portfolio", facility ?? AllFacilities, "ok",
+            caller.ClientAddress, caller.CorrelationId, $"days={list.Count}"), cancellationToken);
+        return TypedResults.Ok(new TrendResponse(facility ?? AllFacilities, list));
+    }
+
+    public sealed record BackfillResponse(int Days, int RowsAdded);
+
+    private static async Task<Results<Ok<BackfillResponse>, ProblemHttpResult>> Backfill(
+        int? days, KpiTrends trends, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (CheckDays(days ?? 90) is { } invalid) return invalid;
+        var added = await trends.BackfillAsync(days ?? 90, cancellationToken);
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "kpi.trend.backfill", "portfolio", AllFacilities, "ok",
+            caller.ClientAddress, caller.CorrelationId, $"days={days ?? 90};rows={added}"), cancellationToken);
+        return TypedResults.Ok(new BackfillResponse(days ?? 90, added));
+    }
+
+    private static async Task<Results<Ok<KpiResponse>, ProblemHttpResult>> Get(
+        string? facility, KpiTrends trends, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        if (CheckFacility(facility) is { } invalid) return invalid;
         var now = clock.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var totals = await store.QueryAsync(facility, PortfolioKpis.ChargeWindowStart(today), today, cancellationToken);
-        var kpis = PortfolioKpis.Compute(ToTotals(totals), today);
+        var kpis = await trends.NowAsync(facility, cancellationToken);
         var caller = http.ToCaller();
         await audit.RecordAsync(new AuditEvent(now, caller.Actor, caller.Role, "kpi.read", "portfolio", facility ?? AllFacilities, "ok",
             caller.ClientAddress, caller.CorrelationId, $"accounts={kpis.AccountsWithBalance}"), cancellationToken);
@@ -49,21 +91,4 @@ public static class KpiEndpoints
             kpis.DaysInAr, kpis.GrossChargesLast90Days, kpis.CollectionRate, kpis.PromiseKeptRate, kpis.PromisesKept, kpis.PromisesBroken,
             new CountAmount(kpis.CreditBalanceAccounts, kpis.CreditBalanceAmount), new CountAmount(kpis.PlacedAccounts, kpis.PlacedAmount)));
     }
-
-    /// <summary>The store's sums (cents) as the domain's totals.</summary>
-    public static PortfolioTotals ToTotals(KpiTotalsRow r) => new()
-    {
-        Aging = r.Aging.Select(a => new AgingGroup(a.AgingBasisDate, Amount(a.PatientBalanceCents), Amount(a.InsuranceBalanceCents), a.Accounts)).ToList(),
-        PatientPaid = Amount(r.PatientPaidCents),
-        PatientResponsibility = Amount(r.PatientResponsibilityCents),
-        PromisesKept = r.PromisesKept,
-        PromisesBroken = r.PromisesBroken,
-        CreditAccounts = r.CreditAccounts,
-        CreditAmount = Amount(r.CreditCents),
-        PlacedAccounts = r.PlacedAccounts,
-        PlacedAmount = Amount(r.PlacedPatientCents),
-        GrossChargesInWindow = Amount(r.ChargesInWindowCents),
-    };
-
-    private static decimal Amount(long cents) => Money.Normalize(cents / 100m);
 }

@@ -73,6 +73,43 @@ function agingChart(buckets) {
   $("aging-table").tBodies[0].replaceChildren(...buckets.map((b) => row([[b.label], [String(b.accounts), true], [money.format(b.amount), true]])));
 }
 
+// One small line chart per figure over the days the trend has; its label says the first and the latest value in words.
+const trendFigures = [
+  ["totalAr", "Total A/R", (v) => money.format(v)],
+  ["daysInAr", "Days in A/R", (v) => Number(v).toFixed(1)],
+  ["collectionRate", "Collection rate", percent],
+  ["promiseKeptRate", "Promise-kept rate", percent],
+];
+
+function trendChart(days, key, label, format) {
+  const points = days.filter((d) => d.figures[key] != null).map((d) => ({ day: d.day, value: Number(d.figures[key]) }));
+  const figure = document.createElement("figure");
+  figure.className = "trend";
+  const caption = document.createElement("figcaption");
+  const width = 300, height = 90, pad = 6;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "trend-chart" });
+  if (points.length === 0) {
+    caption.textContent = `${label}: no figures yet`;
+  } else {
+    const first = points[0], last = points[points.length - 1];
+    caption.textContent = `${label}: ${format(last.value)} on ${last.day}` + (points.length > 1 ? `, from ${format(first.value)} on ${first.day}` : "");
+    const start = Date.parse(first.day), span = Math.max(1, Date.parse(last.day) - start);
+    const min = Math.min(...points.map((p) => p.value)), max = Math.max(...points.map((p) => p.value));
+    const x = (p) => pad + ((Date.parse(p.day) - start) / span) * (width - 2 * pad);
+    const y = (p) => height - pad - (max === min ? 0.5 : (p.value - min) / (max - min)) * (height - 2 * pad);
+    chart.append(svg("polyline", { points: points.map((p) => `${x(p).toFixed(1)},${y(p).toFixed(1)}`).join(" "), fill: "none", stroke: "#1f6feb", "stroke-width": 2, class: "trend-line" }));
+    for (const p of points) chart.append(svg("circle", { cx: x(p).toFixed(1), cy: y(p).toFixed(1), r: 2.5, fill: "#1f6feb" }, undefined));
+  }
+  chart.setAttribute("aria-label", caption.textContent);
+  figure.append(chart, caption);
+  return figure;
+}
+
+async function trends(facility) {
+  const trend = (await api("GET", facility ? `/api/kpis/trend?facility=${encodeURIComponent(facility)}` : "/api/kpis/trend")).json;
+  $("trends").replaceChildren(...trendFigures.map(([key, label, format]) => trendChart(trend.days, key, label, format)));
+}
+
 async function queues(facility) {
   const all = (await api("GET", "/api/worklist/queues")).json;
   const shown = all.filter((q) => !facility || q.facility === facility || q.facility === "*").slice(0, 50);
@@ -106,7 +143,7 @@ async function showDashboard() {
     fill("kpi-facility", facility || "all facilities");
     tiles(kpis);
     agingChart(kpis.aging);
-    await queues(facility);
+    await Promise.all([trends(facility), queues(facility)]);
   } catch (problem) {
     showProblem(problem);
   }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Collections.Gateway.Api;
 using Collections.Gateway.Models;
 using Collections.Gateway.Portal;
+using Collections.Gateway.Reports;
 using Collections.Gateway.Security;
 using Collections.Gateway.Worklist;
 using Collections.Grains;
@@ -63,7 +64,7 @@ public static class GatewayExtensions
         services.TryAddSingleton<InboundCallerSearch>();
         services.TryAddSingleton<PhoneCardPayments>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
-        services.TryAddSingleton<KpiStore>();
+        services.AddCollectionsKpiTrends();
         services.AddMemoryCache();
         services.AddCollectionsAuthentication(builder.Configuration);
         services.AddAuthorizationBuilder().AddCollectionsPolicies();

@@ -819,6 +819,7 @@ public sealed partial class PatientAccountGrain(
     /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>
     private void Remember(ContactDecisionRecord decision)
     {
+        AddFacts(decision.At, f => f with { Decisions = [.. f.Decisions, decision] });
         State.Decisions.Add(decision);
         if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
     }

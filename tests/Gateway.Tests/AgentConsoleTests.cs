@@ -148,6 +148,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Single(browser.FindElements(By.CssSelector("#trends figure.trend")).First().FindElements(By.CssSelector("circle")));
         WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
         Assert.Contains($"Console {facility} 1 1 0 0", Element("queue-table").Text, StringComparison.Ordinal);
+        Assert.Contains("Allowed allowed 1 1 1", Element("decision-table").Text, StringComparison.Ordinal); // the statement the charge sent
+        Assert.Contains("unclear replies", Element("review-table").Text, StringComparison.Ordinal);
         browser.AssertAccessible("supervisor dashboard");
         browser.Photograph("console-2-dashboard");
 

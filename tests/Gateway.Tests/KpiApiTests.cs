@@ -163,4 +163,33 @@ public sealed class KpiApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.Forbidden, (await supervisor.PostAsync("/api/admin/kpis/backfill", null)).StatusCode);
         Assert.Equal("days.out-of-range", (await (await supervisor.GetAsync("/api/kpis/trend?days=0")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task The_compliance_view_counts_the_gates_decisions_by_rule_and_shows_what_waits_for_a_person()
+    {
+        using var admin = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenAsync(admin, facility);
+        await PostAsync(admin, account, Charge(300m, daysAgo: 3));   // the statement goes out: an allowed contact
+        await admin.GetAsync(account);
+        var call = new HttpRequestMessage(HttpMethod.Post, $"{account}/calls") { Content = JsonContent.Create(new { initiator = "agent", outcome = "noAnswer" }) };
+        call.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Created, (await admin.SendAsync(call)).StatusCode);
+        using var vendor = engine.As(await engine.KeyForAsync("integration"));
+        var reply = await (await vendor.PostAsJsonAsync("/api/outreach/replies", new { channel = "sms", from = "5125550100", text = $"who is this {Guid.NewGuid():N}" })).JsonAsync();
+        Assert.Equal("needsReview", reply.GetProperty("meaning").GetString());
+        await engine.ProjectionsCaughtUpAsync(); // the decisions are a projection of the accounts' committed facts
+
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        var view = await supervisor.GetJsonAsync($"/api/compliance?facility={facility}&days=7");
+        var decisions = view.GetProperty("decisions").EnumerateArray().ToList();
+        Assert.All(decisions, d => Assert.Equal(Day(0), d.GetProperty("day").GetString()));
+        Assert.Equal(2, decisions.Where(d => d.GetProperty("verdict").GetString() == "allow").Sum(d => d.GetProperty("count").GetInt32())); // the statement and the call
+        var unclear = view.GetProperty("reviewQueues").EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "unclear replies");
+        Assert.True(unclear.GetProperty("open").GetInt32() >= 1);
+        Assert.True(unclear.GetProperty("oldestReceivedAt").GetDateTimeOffset() <= DateTimeOffset.UtcNow);
+
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync("/api/compliance")).StatusCode);
+    }
 }

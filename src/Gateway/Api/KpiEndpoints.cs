@@ -17,6 +17,8 @@ public static class KpiEndpoints
             .WithSummary("The same figures per day over the last days (days=90, at most 400) for one facility (facility=CODE) or all, oldest first: each past day as recorded that day (source live) or rebuilt from the ledgers (source backfill), and today as of now (source now). Days nobody recorded and no backfill covered are left out.");
         api.MapPost("/admin/kpis/backfill", Backfill).WithTags("Reports").RequireAuthorization(Policies.OperateCluster).WithName("BackfillKpiTrend")
             .WithSummary("Rebuilds the KPI trend's past days (days=90, at most 400) from every account's ledger, money by its effective date, adding the days not yet recorded (a recorded day is kept). For a portfolio that arrived with its history. Walks every account: minutes for a large portfolio.");
+        api.MapGet("/compliance", Compliance).WithTags("Reports").RequireAuthorization(Policies.ReadAudit).WithName("ComplianceView")
+            .WithSummary("The compliance view of one facility (facility=CODE) or all, over the last days (days=30, at most 400): the compliance gate's decisions counted by day, verdict (allow, deny, defer) and rule, and the queues waiting for a person (unclear replies, patient messages, financial-assistance applications, disputes) with how many are open and the oldest's arrival. No patient data.");
         api.MapGet("/kpis", Get).WithTags("Reports").RequireAuthorization(Policies.ReadKpis)
             .WithSummary("Portfolio KPIs of one facility (facility=CODE) or all: A/R by aging bucket (credit balances excluded), patient and insurance A/R, days in A/R against the last 90 days of gross charges, collection rate, promise-kept rate, credit balances and agency placements. Each account's figures are current as of its last posting or cadence run.");
         return api;
@@ -61,6 +63,17 @@ public static class KpiEndpoints
         await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "kpi.trend.read", "portfolio", facility ?? AllFacilities, "ok",
             caller.ClientAddress, caller.CorrelationId, $"days={list.Count}"), cancellationToken);
         return TypedResults.Ok(new TrendResponse(facility ?? AllFacilities, list));
+    }
+
+    private static async Task<Results<Ok<ComplianceView>, ProblemHttpResult>> Compliance(
+        string? facility, int? days, ComplianceOverview overview, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        if ((CheckFacility(facility) ?? CheckDays(days ?? 30)) is { } invalid) return invalid;
+        var view = await overview.GetAsync(facility, days ?? 30, cancellationToken);
+        var caller = http.ToCaller();
+        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "compliance.read", "portfolio", facility ?? AllFacilities, "ok",
+            caller.ClientAddress, caller.CorrelationId, $"days={days ?? 30}"), cancellationToken);
+        return TypedResults.Ok(view);
     }
 
     public sealed record BackfillResponse(int Days, int RowsAdded);

@@ -110,6 +110,34 @@ async function trends(facility) {
   $("trends").replaceChildren(...trendFigures.map(([key, label, format]) => trendChart(trend.days, key, label, format)));
 }
 
+const verdictWords = { allow: "Allowed", deny: "Refused", defer: "Deferred" };
+
+function age(iso) {
+  const hours = Math.max(0, (Date.now() - Date.parse(iso)) / 3600000);
+  return hours < 48 ? `${Math.floor(hours)} h ago` : `${Math.floor(hours / 24)} days ago`;
+}
+
+async function compliance(facility) {
+  const view = (await api("GET", facility ? `/api/compliance?facility=${encodeURIComponent(facility)}` : "/api/compliance")).json;
+  const today = view.to;
+  const week = new Date(Date.parse(`${today}T00:00:00Z`) - 6 * 86400000).toISOString().slice(0, 10);
+  const rows = new Map();
+  for (const d of view.decisions) {
+    const key = `${d.verdict}|${d.rule}`;
+    const r = rows.get(key) || { verdict: d.verdict, rule: d.rule, today: 0, week: 0, month: 0 };
+    r.month += d.count;
+    if (d.day >= week) r.week += d.count;
+    if (d.day === today) r.today += d.count;
+    rows.set(key, r);
+  }
+  const sorted = [...rows.values()].sort((a, b) => a.verdict.localeCompare(b.verdict) || b.month - a.month);
+  $("decision-table").tBodies[0].replaceChildren(...(sorted.length === 0 ? [row([["No decisions in the last 30 days"], [""], [""], [""], [""]])]
+    : sorted.map((r) => row([[verdictWords[r.verdict] || r.verdict], [r.rule], [String(r.today), true], [String(r.week), true], [String(r.month), true]]))));
+  $("review-table").tBodies[0].replaceChildren(...view.reviewQueues.map((q) => row([
+    [q.queue], [String(q.open), true], [q.oldestReceivedAt ? `${age(q.oldestReceivedAt)} (${new Date(q.oldestReceivedAt).toLocaleDateString()})` : "—"],
+  ])));
+}
+
 async function queues(facility) {
   const all = (await api("GET", "/api/worklist/queues")).json;
   const shown = all.filter((q) => !facility || q.facility === facility || q.facility === "*").slice(0, 50);
@@ -143,7 +171,7 @@ async function showDashboard() {
     fill("kpi-facility", facility || "all facilities");
     tiles(kpis);
     agingChart(kpis.aging);
-    await Promise.all([trends(facility), queues(facility)]);
+    await Promise.all([trends(facility), compliance(facility), queues(facility)]);
   } catch (problem) {
     showProblem(problem);
   }

@@ -138,6 +138,8 @@ public static class KpiTrendServiceCollectionExtensions
         services.TryAddSingleton<KpiTrendStore>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiTrends>();
+        services.TryAddSingleton(sp => new GateDecisionStore(sp.GetRequiredService<DatabaseOptions>()));
+        services.TryAddSingleton<ComplianceOverview>();
         return services;
     }
 

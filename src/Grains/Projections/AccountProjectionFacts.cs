@@ -31,9 +31,11 @@ public sealed record AccountProjectionFacts
     [Id(9)] public string? CollectionStopped { get; init; }
     /// <summary>Card payments (the engine's payment ids) whose shares the command posted: their receipts are due.</summary>
     [Id(10)] public IReadOnlyList<string> CardPayments { get; init; } = [];
+    /// <summary>The compliance gate's decisions the command made or recorded (the supervisors' compliance view counts them).</summary>
+    [Id(11)] public IReadOnlyList<ContactDecisionRecord> Decisions { get; init; } = [];
 
     public bool IsEmpty => Kpi is null && Worklist is null && Credit is null && Placement is null && Recall is null
-                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0;
+                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0 && Decisions.Count == 0;
 }
 
 [GenerateSerializer, Immutable, Alias("collections.WorklistFact")]

@@ -22,6 +22,8 @@ public static class ProjectionServiceCollectionExtensions
         services.AddSingleton<IAccountProjection, ScoreOutcomeProjection>();
         services.AddSingleton<IAccountProjection, OutboxReactionProjection>();
         services.AddSingleton<IAccountProjection, ReceiptProjection>();
+        services.TryAddSingleton(sp => new GateDecisionStore(sp.GetRequiredService<DatabaseOptions>()));
+        services.AddSingleton<IAccountProjection, GateDecisionProjection>();
         services.TryAddSingleton<Outreach.IOutboxSendCheck, AccountSendCheck>();
         services.TryAddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());

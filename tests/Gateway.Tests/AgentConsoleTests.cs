@@ -270,6 +270,53 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
     }
 
     [Fact]
+    public async Task The_data_team_lands_on_the_models_page_with_the_champion_its_drift_and_the_outcomes_and_a_supervisor_may_only_read_it()
+    {
+        var dataTeam = await engine.KeyForAsync("data-team");
+        var version = "console-" + Guid.NewGuid().ToString("N")[..8];
+        using (var data = engine.As(dataTeam))
+            Assert.Equal(HttpStatusCode.Created, (await ModelApiTests.UploadAsync(data, ModelApiTests.TrainedModelFile(seed: 11), $"?version={version}&notes=console%20test")).StatusCode);
+
+        SignIn(dataTeam, landsOn: "models-panel");
+        Assert.False(Element("view-worklist").Displayed);
+        Assert.False(Element("view-dashboard").Displayed);
+        WaitFor(() => browser.FindElements(By.CssSelector("#model-table tbody tr")).Any(r => r.Text.StartsWith(version, StringComparison.Ordinal)));
+        var mine = browser.FindElements(By.CssSelector("#model-table tbody tr")).Single(r => r.Text.StartsWith(version, StringComparison.Ordinal));
+        Assert.Contains("console test", mine.Text, StringComparison.Ordinal);
+        mine.FindElement(By.XPath(".//button[text()='Details']")).Click();
+        WaitFor(() => Element("detail-version").Text == version && Element("drift-summary").Text.Length > 0);
+        Assert.Equal(10, browser.FindElements(By.CssSelector("#drift-table tbody tr")).Count);
+        Assert.Contains("AUC", Element("detail-summary").Text, StringComparison.Ordinal);
+        if (Element("model-chart").Displayed) // the chart, fetched with the caller's key, under the page's CSP
+            WaitFor(() => (long)((IJavaScriptExecutor)browser).ExecuteScript("return document.getElementById('model-chart').naturalWidth;")! > 0);
+        Assert.True(Element("model-change").Displayed);
+        using (var data = engine.As(dataTeam))
+        {
+            var drift = await data.GetJsonAsync($"/api/models/{version}/drift");
+            Assert.Equal(10, drift.GetProperty("bins").GetArrayLength());
+            Assert.True(drift.GetProperty("testSetScores").GetInt32() > 0);
+            Assert.Equal((0, JsonValueKind.Null, false), (drift.GetProperty("liveScores").GetInt32(), drift.GetProperty("psi").ValueKind, drift.GetProperty("flagged").GetBoolean()));
+            Assert.Equal(HttpStatusCode.NotFound, (await data.GetAsync("/api/models/no-such-version/drift")).StatusCode);
+        }
+        browser.AssertAccessible("models page");
+        browser.Photograph("console-5-models");
+
+        // Without a reason nothing changes; a supervisor sees the page but no change buttons.
+        var promote = browser.FindElements(By.XPath("//button[text()='Make champion']"));
+        if (promote.Count > 0)
+        {
+            promote[0].Click();
+            WaitFor(() => Element("problem").Displayed && Element("problem").Text.Contains("Say why", StringComparison.Ordinal));
+        }
+        Element("sign-out").Click();
+        SignIn(await engine.KeyForAsync("supervisor"), landsOn: "dashboard-panel");
+        Element("view-models").Click();
+        WaitFor(() => Element("models-panel").Displayed && browser.FindElements(By.CssSelector("#model-table tbody tr")).Count > 0);
+        Assert.Empty(browser.FindElements(By.XPath("//button[text()='Make champion']")));
+        Assert.False(Element("model-change").Displayed);
+    }
+
+    [Fact]
     public void A_key_the_engine_does_not_accept_is_sent_back_to_sign_in_and_shows_no_account()
     {
         SignIn("ck_nosuchkey_notasecret", landsOn: null);

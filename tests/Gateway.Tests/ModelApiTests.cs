@@ -32,14 +32,14 @@ public sealed class ModelApiTests(EngineFixture engine)
     private static string? ScoreVersion(JsonElement account) =>
         account.TryGetProperty("score", out var score) ? score.GetProperty("modelVersion").GetString() : null;
 
-    private static byte[] TrainedModelFile(int seed)
+    internal static byte[] TrainedModelFile(int seed)
     {
         var rows = SyntheticHistory.Rows(new SyntheticOptions { Seed = seed, Accounts = 1200 }).ToList();
         var result = ModelTrainer.Train(rows, new TrainingOptions { Seed = seed, NumberOfTrees = 30, Version = $"trained-{seed}" });
         return result.Model.ToBytes();
     }
 
-    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, byte[] file, string query)
+    internal static Task<HttpResponseMessage> UploadAsync(HttpClient client, byte[] file, string query)
     {
         var content = new ByteArrayContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");

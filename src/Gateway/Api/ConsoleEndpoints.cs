@@ -19,6 +19,7 @@ public static class ConsoleEndpoints
         ("/console/console.js", "console.js", "text/javascript; charset=utf-8"),
         ("/console/console.css", "console.css", "text/css; charset=utf-8"),
         ("/console/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
+        ("/console/models.js", "models.js", "text/javascript; charset=utf-8"),
         (Worklist.PhoneCardPayments.ReturnPath, "paid.html", "text/html; charset=utf-8"),
     ];
 
@@ -34,7 +35,7 @@ public static class ConsoleEndpoints
                 // endpoint. Only the page's policy governs what its script may connect to, so only the page asks.
                 var connect = path == "/console" && (await http.ConsoleSignInAsync()).SignIn is { } sso
                     ? $"'self' {new Uri(sso.TokenEndpoint).GetLeftPart(UriPartial.Authority)}" : "'self'";
-                headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+                headers.ContentSecurityPolicy = $"default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; img-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
                 headers.XContentTypeOptions = "nosniff";
                 headers["Referrer-Policy"] = "no-referrer";
                 headers.CacheControl = "no-cache";
@@ -51,7 +52,7 @@ public static class ConsoleEndpoints
     public static RouteGroupBuilder MapConsoleSession(this RouteGroupBuilder api)
     {
         api.MapGet("/me", Me).WithTags("Console").WithName("WhoAmI")
-            .WithSummary("The signed-in caller: id, name, role, and the console page the role lands on (worklist for agents, dashboard for supervisors and administrators, models for the data team).");
+            .WithSummary("The signed-in caller: id, name, role, and the console page the role lands on (worklist for agents, dashboard for supervisors and administrators, models for the data team, none for integrations).");
         return api;
     }
 

@@ -22,6 +22,8 @@ public static class ModelEndpoints
             .WithSummary("Registered versions with their headline figures, the champion and challenger, and the history of changes.");
         read.MapGet("/{version}", GetVersion).WithSummary("One version: its registration and its full evaluation report.");
         read.MapGet("/{version}/chart", GetChart).WithSummary("The version's calibration and lift chart (PNG).");
+        read.MapGet("/{version}/drift", Drift).WithName("ModelDrift")
+            .WithSummary("How far the scores this version gave live accounts (their first score from it) moved from the scores it gave its own test set: the share in each score band and the population stability index, flagged above Collections:Scoring:DriftPsiThreshold (0.2).");
         read.MapGet("/comparison", Compare).WithSummary("Champion, challenger and earlier versions on real accounts: what each predicted, what the accounts paid.");
         read.MapGet("/rescore", async (IGrainFactory grains) =>
                 TypedResults.Ok(await grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key).GetProgress()))
@@ -67,6 +69,24 @@ public static class ModelEndpoints
         if (info is null || record is null) return Problems.NotFound("model.not-found", $"No model version {version} is registered.");
         using var report = JsonDocument.Parse(record.ReportJson);
         return TypedResults.Ok(new ModelVersionResponse(info, report.RootElement.Clone(), view.Assignment.Champion == version, view.Assignment.Challenger == version));
+    }
+
+    public sealed record DriftResponse(string Version, int TestSetScores, int LiveScores, IReadOnlyList<DriftBin> Bins,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] double? Psi, double Threshold, bool Flagged);
+
+    private static async Task<Results<Ok<DriftResponse>, ProblemHttpResult>> Drift(
+        string version, ScoringModelCatalog catalog, ScoreOutcomeLog outcomes, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        if (await catalog.GetAsync(version, cancellationToken) is not { } record)
+            return Problems.NotFound("model.not-found", $"No model version {version} is registered.");
+        using var report = JsonDocument.Parse(record.ReportJson);
+        var bins = report.RootElement.TryGetProperty("calibration", out var calibration) && calibration.ValueKind == JsonValueKind.Array
+            ? calibration.EnumerateArray().Select(b => new CalibrationBin(b.GetProperty("lower").GetDouble(), b.GetProperty("upper").GetDouble(), 0, 0, b.GetProperty("count").GetInt32())).ToList()
+            : [];
+        var live = (await outcomes.ReadAsync(version, cancellationToken)).Select(o => o.Probability).ToList();
+        var drift = ScoreDrift.Compute(bins, live);
+        var threshold = configuration.GetValue("Collections:Scoring:DriftPsiThreshold", 0.2);
+        return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold));
     }
 
     private static async Task<IResult> GetChart(string version, ScoringModelCatalog catalog) =>

@@ -62,6 +62,7 @@ async function api(method, path, body, headers = {}) {
 const views = {
   worklist: { panel: "work-panel", roles: ["agent", "supervisor", "admin"] },
   dashboard: { panel: "dashboard-panel", roles: ["supervisor", "admin"] },
+  models: { panel: "models-panel", roles: ["data-team", "admin", "supervisor"] },
 };
 let session = null;      // { actor, name, role, landing } from /api/me
 
@@ -102,11 +103,8 @@ function show(name) {
   if (views[name]) history.replaceState(null, "", `#${name}`);
   if (name === "dashboard") showDashboard();
   else if (name === "worklist") refreshTally();
-  else if (!views[name]) {
-    say(session.role === "data-team"
-      ? "The data team works with models through the command line (collections model …) and the /api/models endpoints."
-      : "Your role has no page in this console: ask an administrator for an agent or supervisor key.");
-  }
+  else if (name === "models") showModels();
+  else if (!views[name]) say("Your role has no page in this console: ask an administrator for an agent, supervisor or data-team key.");
 }
 
 function phone(number) {

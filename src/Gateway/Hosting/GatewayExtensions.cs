@@ -60,6 +60,7 @@ public static class GatewayExtensions
         services.AddSingleton<FailedAuthenticationThrottle>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ModelRegistration>();
+        services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<AgentWorklist>();
         services.TryAddSingleton<InboundCallerSearch>();
         services.TryAddSingleton<PhoneCardPayments>();

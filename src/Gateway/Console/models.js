@@ -1,0 +1,119 @@
+// The data team's page: registered scoring models with their figures, which is champion and which challenger, one
+// version's chart and how far live scores drifted from its test set, outcomes per version on real accounts, and (for
+// the data team and administrators) promote and roll back with a reason. Shares api, $, fill, say and showProblem
+// with console.js; the chart is fetched with the caller's key and shown from a blob: URL.
+"use strict";
+
+const canManageModels = () => ["data-team", "admin"].includes(session?.role);
+const fixed = (v, digits = 3) => (v == null || Number.isNaN(Number(v)) ? "—" : Number(v).toFixed(digits));
+const share = (v) => (v == null ? "—" : `${(Number(v) * 100).toFixed(1)} %`);
+let chartUrl = null;
+
+function cells(values) {
+  const tr = document.createElement("tr");
+  for (const [text, numeric] of values) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (numeric) td.className = "num";
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function showModels() {
+  showProblem(null);
+  $("model-change").hidden = !canManageModels();
+  try {
+    const registry = (await api("GET", "/api/models")).json;
+    const { champion, challenger, challengerShare } = registry.assignment;
+    fill("champion", champion || "none (the built-in model)");
+    fill("challenger", challenger ? `${challenger} on ${share(challengerShare)} of accounts` : "none");
+    const rows = [...registry.versions].reverse().map((v) => {
+      const role = v.version === champion ? "champion" : v.version === challenger ? "challenger" : "";
+      const tr = cells([[v.version], [role], [`${new Date(v.registeredAt).toLocaleDateString()} by ${v.registeredBy}`], [fixed(v.auc), true], [fixed(v.brier), true],
+        [v.labelDefinition || "—"], [v.notes || ""]]);
+      const actions = document.createElement("td");
+      const look = document.createElement("button");
+      look.type = "button";
+      look.className = "secondary";
+      look.textContent = "Details";
+      look.addEventListener("click", () => showVersion(v.version));
+      actions.append(look);
+      if (canManageModels() && role !== "champion") {
+        const promote = document.createElement("button");
+        promote.type = "button";
+        promote.textContent = "Make champion";
+        promote.addEventListener("click", () => change(`/api/models/${encodeURIComponent(v.version)}/promote`, `${v.version} is the champion now.`));
+        actions.append(" ", promote);
+      }
+      tr.append(actions);
+      return tr;
+    });
+    if (rows.length === 0) rows.push(cells([["No version is registered yet: the engine scores with its built-in model. Register one with collections model register."]]));
+    $("model-table").tBodies[0].replaceChildren(...rows);
+    const outcomes = (await api("GET", "/api/models/comparison")).json;
+    $("outcome-table").tBodies[0].replaceChildren(...outcomes.map((o) => cells([
+      [o.version], [o.role], [String(o.accountsScored), true], [share(o.meanProbability), true], [String(o.windowsEnded), true],
+      [share(o.predictedRate), true], [share(o.observedRate), true], [fixed(o.auc), true],
+    ])));
+    const first = champion || registry.versions[registry.versions.length - 1]?.version;
+    if (first) await showVersion(first);
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+async function showVersion(version) {
+  try {
+    const detail = (await api("GET", `/api/models/${encodeURIComponent(version)}`)).json;
+    const report = detail.report || {};
+    fill("detail-version", version);
+    fill("detail-summary", `${report.learner || "model"} · trained on ${report.trainRows ?? "?"} rows, tested on ${report.testRows ?? "?"} · `
+      + `AUC ${fixed(report.auc)}, Brier ${fixed(report.brier)} · ${report.labelDefinition || ""}`);
+    await showChart(version);
+    const drift = (await api("GET", `/api/models/${encodeURIComponent(version)}/drift`)).json;
+    fill("drift-summary", drift.psi == null
+      ? `No live scores from this version yet (its test set has ${drift.testSetScores}).`
+      : `Population stability index ${drift.psi.toFixed(3)} over ${drift.liveScores} live accounts: `
+        + (drift.flagged ? `above ${drift.threshold}, the scores have shifted; consider retraining.` : `at most ${drift.threshold}, stable.`));
+    $("drift-table").tBodies[0].replaceChildren(...drift.bins.map((b) => cells([
+      [`${(b.lower * 100).toFixed(0)}–${(b.upper * 100).toFixed(0)} %`], [share(b.expectedShare), true], [share(b.liveShare), true],
+    ])));
+    $("model-detail").hidden = false;
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+async function showChart(version) {
+  const image = $("model-chart");
+  image.hidden = true;
+  const response = await fetch(`/api/models/${encodeURIComponent(version)}/chart`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(keyName)}` } });
+  if (!response.ok) return; // a version registered without its chart
+  if (chartUrl) URL.revokeObjectURL(chartUrl);
+  chartUrl = URL.createObjectURL(await response.blob());
+  image.alt = `Calibration and lift chart of ${version}`;
+  image.src = chartUrl;
+  image.hidden = false;
+}
+
+async function change(path, done) {
+  showProblem(null);
+  const reason = $("change-reason").value.trim();
+  if (!reason) {
+    showProblem({ title: "Say why", detail: "Write the reason for the change; it is kept in the model's history." });
+    return;
+  }
+  try {
+    await api("POST", path, { reason });
+    say(done);
+    $("change-reason").value = "";
+    await showModels();
+  } catch (problem) {
+    showProblem(problem);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("rollback").addEventListener("click", () => change("/api/models/rollback", "The previous champion is back."));
+});

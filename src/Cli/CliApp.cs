@@ -9,6 +9,8 @@ namespace Collections.Cli;
 public static class CliApp
 {
     public const int BadInput = 2;
+    /// <summary>The engine did not answer (not running, wrong --url, network).</summary>
+    public const int Unreachable = 3;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
@@ -44,6 +46,12 @@ public static class CliApp
         {
             await error.WriteLineAsync($"collections: {e.Message}");
             return BadInput;
+        }
+        catch (HttpRequestException e) when (e.StatusCode is null)
+        {
+            // No answer at all (refused, unknown host, TLS): say where, not a stack trace.
+            await error.WriteLineAsync($"collections: the engine could not be reached ({e.Message.ReplaceLineEndings(" ")}): is it running, and is --url right?");
+            return Unreachable;
         }
     }
 

@@ -107,6 +107,7 @@ public static class ModelCommands
                 TimeColumn = parse.GetValue(timeColumn),
                 ExcludeColumns = parse.GetValue(exclude) ?? [],
                 LabelDefinition = Label(parse.GetValue(share), parse.GetValue(window)),
+                TrainedAt = DateTimeOffset.UtcNow,
             };
             var started = System.Diagnostics.Stopwatch.StartNew();
             TrainingResult result;

@@ -93,6 +93,14 @@ public sealed class AccountDirectory(DatabaseOptions database)
         return keys;
     }
 
+    /// <summary>How many accounts the journal holds.</summary>
+    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT COUNT(*) FROM account_stream");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async IAsyncEnumerable<string> AllAsync(int pageSize = 1000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         string? after = null;

@@ -44,6 +44,8 @@ public sealed record TrainingOptions
     public LabelDefinition LabelDefinition { get; init; } = new();
     /// <summary>Version string stored in the model (default: the learner and a hash of the trained model).</summary>
     public string? Version { get; init; }
+    /// <summary>When it was trained, kept in the model file (the CLI gives the time; null keeps the file byte-for-byte reproducible).</summary>
+    public DateTimeOffset? TrainedAt { get; init; }
     /// <summary>Evaluation rows sampled (seeded) for permutation feature importance; 0 skips it.</summary>
     public int ImportanceSampleRows { get; init; } = 20_000;
     /// <summary>CSV only: the column holding each row's time, for a time split (default: ScoringDate when present).</summary>
@@ -160,7 +162,7 @@ public static class ModelTrainer
             IgnoredColumns = data.IgnoredColumns,
             PlattCalibration = calibration,
         };
-        return new TrainingResult { Model = uncalibrated.With(version, calibration, report), Report = report };
+        return new TrainingResult { Model = uncalibrated.With(version, calibration, report, options.TrainedAt), Report = report };
     }
 
     private static (ITransformer Predictor, string Settings) Fit(MLContext ml, IDataView train, TrainingOptions options)

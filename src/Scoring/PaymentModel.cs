@@ -94,8 +94,11 @@ public sealed class PaymentModel : IDisposable
 
     internal static PaymentModel Create(byte[] mlModel, ModelMetadata metadata) => new(mlModel, metadata);
 
-    internal PaymentModel With(string version, PlattCalibration calibration, EvaluationReport? report) =>
-        new(_mlModel, _metadata with { Version = version, Calibration = calibration, Report = report });
+    internal PaymentModel With(string version, PlattCalibration calibration, EvaluationReport? report, DateTimeOffset? trainedAt = null) =>
+        new(_mlModel, _metadata with { Version = version, Calibration = calibration, Report = report, TrainedAt = trainedAt });
+
+    /// <summary>When it was trained, if the trainer said (files written before this was kept say nothing).</summary>
+    public DateTimeOffset? TrainedAt => _metadata.TrainedAt;
 
     /// <summary>A hash of what the model computes: the trees when they can be read, else the ML.NET file.</summary>
     internal byte[] Fingerprint() => _trees?.Fingerprint() ?? System.Security.Cryptography.SHA256.HashData(_mlModel);
@@ -325,4 +328,5 @@ internal sealed record ModelMetadata
     public required LabelDefinition Label { get; init; }
     public required PlattCalibration Calibration { get; init; }
     public EvaluationReport? Report { get; init; }
+    public DateTimeOffset? TrainedAt { get; init; }
 }

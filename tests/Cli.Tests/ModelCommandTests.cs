@@ -11,6 +11,44 @@ public sealed class ModelCommandTests : IDisposable
     private string At(string name) => Path.Combine(_directory, name);
 
     [Fact]
+    public async Task Register_names_the_model_it_found_with_its_training_date_before_sending_it_and_refuses_a_file_that_is_not_one()
+    {
+        await Cli.Run("model", "generate", "--rows", "3000", "--seed", "4", "--out", At("t.csv"));
+        var (trained, _, trainErr) = await Cli.Run("model", "train", "--data", At("t.csv"), "--out", At("m.zip"));
+        Assert.Equal((0, ""), (trained, trainErr));
+        using (var model = PaymentModel.Load(File.OpenRead(At("m.zip"))))
+            Assert.True(model.TrainedAt > DateTimeOffset.UtcNow.AddMinutes(-10));
+
+        // Nothing listens at this address: the file is described, then the call fails.
+        var (exit, output, unreachable) = await Cli.Run("model", "register", "--file", At("m.zip"), "--url", "http://127.0.0.1:1", "--key", "ck_x_y");
+        Assert.Equal(CliApp.Unreachable, exit);
+        Assert.StartsWith("collections: the engine could not be reached (", unreachable, StringComparison.Ordinal);
+        Assert.Single(unreachable.Trim().Split('\n'));
+        Assert.Matches(@"holds model fasttree-[0-9a-f]{12} \(FastTree, trained \d{4}-\d\d-\d\d \d\d:\d\d UTC on [\d,]+ rows, AUC 0\.\d{3}; label: ", output);
+
+        await File.WriteAllTextAsync(At("notes.zip"), "not a zip");
+        var (refused, _, error) = await Cli.Run("model", "register", "--file", At("notes.zip"), "--url", "http://127.0.0.1:1", "--key", "ck_x_y");
+        Assert.NotEqual(0, refused);
+        Assert.Contains("notes.zip: not a model file written by collections model train", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_export_says_which_dates_it_looked_at_and_when_rows_will_come()
+    {
+        using var response = new HttpResponseMessage(System.Net.HttpStatusCode.OK);
+        response.Headers.Add("Collections-First-Scoring-Date", "2025-09-05");
+        response.Headers.Add("Collections-Last-Scoring-Date", "2026-09-05");
+        response.Headers.Add("Collections-Label-Window-Days", "90");
+        response.Headers.Add("Collections-Accounts", "4530");
+
+        var reason = Models.ModelRegistryCommands.EmptyExportReason(response);
+
+        Assert.Contains("from 2025-09-05 to 2026-09-05", reason, StringComparison.Ordinal);
+        Assert.Contains("None of the engine's 4530 accounts had one", reason, StringComparison.Ordinal);
+        Assert.Contains("An account opened today gives its first row on 2027-03-04", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_then_train_prints_the_report_and_writes_the_model_and_report_files()
     {
         var (generated, generateOut, generateErr) = await Cli.Run("model", "generate", "--rows", "6000", "--seed", "3", "--out", At("train.csv"));

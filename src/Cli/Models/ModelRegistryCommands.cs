@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Collections.Scoring;
 
 namespace Collections.Cli.Models;
 
@@ -89,10 +90,30 @@ public static class ModelRegistryCommands
             {
                 throw new CliInputException($"--out {path}: {e.Message}");
             }
-            await output.WriteLineAsync($"export: {Math.Max(0, lines - 1):N0} rows written to {path}");
+            var rowsWritten = Math.Max(0, lines - 1);
+            await output.WriteLineAsync($"export: {rowsWritten:N0} rows written to {path}");
+            if (rowsWritten == 0) await output.WriteLineAsync(EmptyExportReason(response));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Why an export has no rows, from what the engine said it used (scoring dates, label window).</summary>
+    public static string EmptyExportReason(HttpResponseMessage response)
+    {
+        static string? Header(HttpResponseMessage r, string name) => r.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+        var first = Header(response, "Collections-First-Scoring-Date");
+        var last = Header(response, "Collections-Last-Scoring-Date");
+        var window = Header(response, "Collections-Label-Window-Days");
+        var accounts = Header(response, "Collections-Accounts");
+        if (last is null || window is null)
+            return "export: no account had a scoring date whose label window has closed (the engine did not say which dates it used).";
+        var firstRowOn = DateOnly.TryParse(last, System.Globalization.CultureInfo.InvariantCulture, out var lastDate) && int.TryParse(window, out var days)
+            ? lastDate.AddDays(days).AddDays(days).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "?";
+        return $"export: why no rows: a row needs an account that was open and owed something on a scoring date from {first} to {last}, and that date's "
+               + $"{window}-day label window must have closed (so the last scoring date is today less {window} days). "
+               + (accounts is "0" ? "The engine has no accounts yet. " : $"None of the engine's {accounts} accounts had one: they were opened after {last}, or owed nothing then. ")
+               + $"An account opened today gives its first row on {firstRowOn}; a shorter --window-days gives rows sooner, and an imported history with older dates gives them now.";
     }
 
     private static Command Register(TextWriter output, TextWriter error)
@@ -115,6 +136,22 @@ public static class ModelRegistryCommands
             {
                 throw new CliInputException($"--file {path}: {e.Message}");
             }
+            // Say which model this is before sending it: a file left in the folder from an earlier run is easy to pick by mistake.
+            string described;
+            try
+            {
+                using var model = PaymentModel.Load(bytes);
+                var inv = System.Globalization.CultureInfo.InvariantCulture;
+                described = $"{model.Version} ({model.Learner}, "
+                            + (model.TrainedAt is { } at ? $"trained {at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", inv)} UTC" : "training date not recorded")
+                            + (model.Report is { } r ? string.Create(inv, $" on {r.TrainRows:N0} rows, AUC {r.Auc:0.000}") : "")
+                            + $"; label: {model.Label})";
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException or IOException or ArgumentException or InvalidOperationException)
+            {
+                throw new CliInputException($"--file {path}: not a model file written by collections model train ({e.Message})");
+            }
+            await output.WriteLineAsync($"register: {path} holds model {described}");
             var query = new List<string>();
             if (parse.GetValue(version) is { } v) query.Add($"version={Uri.EscapeDataString(v)}");
             if (parse.GetValue(notes) is { } n) query.Add($"notes={Uri.EscapeDataString(n)}");

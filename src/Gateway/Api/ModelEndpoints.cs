@@ -141,6 +141,12 @@ public static class ModelEndpoints
         for (var d = first; d <= last; d = d.AddDays(step)) dates.Add(new DateTimeOffset(d.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero));
 
         context.Response.ContentType = "text/csv; charset=utf-8";
+        // What the rows were chosen by, so a client can say why there are none (the body streams after these are sent).
+        var headers = context.Response.Headers;
+        headers["Collections-First-Scoring-Date"] = first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        headers["Collections-Last-Scoring-Date"] = last.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        headers["Collections-Label-Window-Days"] = label.WindowDays.ToString(CultureInfo.InvariantCulture);
+        headers["Collections-Accounts"] = (await directory.CountAsync(context.RequestAborted)).ToString(CultureInfo.InvariantCulture);
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"training-set-{now.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}.csv\"";
         await using var writer = new StreamWriter(context.Response.Body, new System.Text.UTF8Encoding(false), 65536);
         var header = true;

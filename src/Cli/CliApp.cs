@@ -49,8 +49,14 @@ public static class CliApp
         }
         catch (HttpRequestException e) when (e.StatusCode is null)
         {
-            // No answer at all (refused, unknown host, TLS): say where, not a stack trace.
-            await error.WriteLineAsync($"collections: the engine could not be reached ({e.Message.ReplaceLineEndings(" ")}): is it running, and is --url right?");
+            // No answer (refused, unknown host, TLS, a connection cut): say where, not a stack trace. A request cut after it
+            // was sent may have been carried out: the words say no answer came, not that nothing happened.
+            await error.WriteLineAsync($"collections: no answer from the engine ({e.Message.ReplaceLineEndings(" ")}): is it running, and is --url right?");
+            return Unreachable;
+        }
+        catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
+        {
+            await error.WriteLineAsync("collections: the engine did not answer in time; what was asked may or may not have been done: look before trying again.");
             return Unreachable;
         }
     }

@@ -117,6 +117,8 @@ public sealed record ContactDecisionRecord
     [Id(5)] public required GateDecision Decision { get; init; }
     /// <summary>The request it answered (a logged call's <c>{account}/call/{key}</c>): a retry with the key finds it.</summary>
     [Id(6)] public string? RequestId { get; init; }
+    /// <summary>What that request asked (a logged call's outcome and agreement): a retry with the key asking something else is refused.</summary>
+    [Id(7)] public string? RequestFingerprint { get; init; }
 }
 
 public enum CallTaskKind

@@ -100,7 +100,11 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("Rescore")]
     Task Rescore(long generation);
 
-    /// <summary>What the account's KPI facts on past days follow from (ledger, promises, first statement, placement), for the trend backfill; no person's data; null if never opened.</summary>
+    /// <summary>
+    /// What the account's KPI facts on past days follow from (ledger amounts, kinds, dates and parties; promises; first
+    /// statement; placement), for the trend backfill. Entries come without their descriptions, notes, codes, payers and
+    /// references, and nothing names the person; null if never opened.
+    /// </summary>
     [Alias("GetKpiHistory"), Orleans.Concurrency.ReadOnly]
     Task<Domain.Kpi.AccountKpiHistory?> GetKpiHistory();
 

@@ -26,7 +26,10 @@ public sealed partial class PatientAccountGrain
     public Task<AccountKpiHistory?> GetKpiHistory() => Task.FromResult(State.IsOpen
         ? new AccountKpiHistory
         {
-            Account = Key, Opened = DateOnly.FromDateTime(State.OpenedAt.UtcDateTime), Entries = State.Entries.ToList(), Promises = State.Promises.ToList(),
+            // Only what the figures need: no description, note, code, payer, claim or reference leaves the account.
+            Account = Key, Opened = DateOnly.FromDateTime(State.OpenedAt.UtcDateTime),
+            Entries = State.Entries.Select(e => e with { Description = null, Note = null, Code = null, Payer = null, ClaimReference = null, Reference = null }).ToList(),
+            Promises = State.Promises.ToList(),
             FirstPatientStatementDate = State.FirstPatientStatementDate, PlacedWithAgencyAt = State.PlacedWithAgencyAt, RecalledFromAgencyAt = State.RecalledFromAgencyAt,
         }
         : null);

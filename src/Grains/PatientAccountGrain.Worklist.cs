@@ -32,8 +32,11 @@ public sealed partial class PatientAccountGrain
         var now = clock.GetUtcNow();
         // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
         var callKey = $"worklist-{request.IdempotencyKey}";
+        var fingerprint = Fingerprint(request);
         if (LoggedCall(CallRequestId(callKey)) is { } earlier)
-            return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
+            return earlier.RequestFingerprint is { } recorded && recorded != fingerprint
+                ? Outcome<CallOutcomeResult>.Failure(KeyReused)
+                : Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
         var actor = CallerContext.Current.Actor;
         // What the guarantor agreed, checked before the call is logged: a promise or plan the rules refuse logs nothing.
         var (change, action, detail, errors) = OutcomeChange(request, actor, now);
@@ -48,7 +51,7 @@ public sealed partial class PatientAccountGrain
             Initiator = request.Initiator, Outcome = WorklistOutcomes.CallOutcome(request.Outcome), Channel = ContactChannel.Voice,
             IdempotencyKey = callKey,
         };
-        var (call, _) = await LogCallAsync(callRequest);
+        var (call, _) = await LogCallAsync(callRequest, fingerprint);
         AuditCall(callRequest, call, $";worklist={request.Outcome}");
         if (!call.Succeeded) return Outcome<CallOutcomeResult>.Failure(call.Errors);
         if (call.Value!.Verdict != GateVerdict.Allow) return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value });
@@ -61,6 +64,10 @@ public sealed partial class PatientAccountGrain
         await RunCadenceAsync(takeSteps: false); // the contact history and arrangements changed: rescore, and the cadence reacts
         return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value, Account = View(clock.GetUtcNow()) });
     }
+
+    /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
+    private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
 
     /// <summary>The change a worked call's outcome makes to the account (none for an attempt or a plain conversation), checked now.</summary>
     private (Action? Apply, string? Action, string? Detail, IReadOnlyList<DomainError> Errors) OutcomeChange(CallOutcomeRequest request, string actor, DateTimeOffset now)

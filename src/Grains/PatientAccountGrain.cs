@@ -494,7 +494,7 @@ public sealed partial class PatientAccountGrain(
 
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
-        var (outcome, _) = await LogCallAsync(request);
+        var (outcome, _) = await LogCallAsync(request, $"call|{request.Initiator}|{request.Outcome}|{request.Channel}");
         AuditCall(request, outcome);
         if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
         await CommitAsync();
@@ -512,7 +512,7 @@ public sealed partial class PatientAccountGrain(
     /// call the guarantor has but this account does not (its commit was lost) is recorded here now, not replayed, so
     /// what the guarantor agreed on it is applied once.
     /// </summary>
-    private async Task<(Outcome<GateDecision> Outcome, bool Replayed)> LogCallAsync(CallLogRequest request)
+    private async Task<(Outcome<GateDecision> Outcome, bool Replayed)> LogCallAsync(CallLogRequest request, string fingerprint)
     {
         if (!State.IsOpen)
             return (Outcome<GateDecision>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), false);
@@ -526,7 +526,10 @@ public sealed partial class PatientAccountGrain(
         if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
         var requestId = CallRequestId(request.IdempotencyKey!);
-        if (LoggedCall(requestId) is { } earlier) return (Outcome<GateDecision>.Success(earlier.Decision), true);
+        if (LoggedCall(requestId) is { } earlier)
+            return earlier.RequestFingerprint is { } recorded && recorded != fingerprint
+                ? (Outcome<GateDecision>.Failure(KeyReused), false)
+                : (Outcome<GateDecision>.Success(earlier.Decision), true);
         var now = clock.GetUtcNow();
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
         {
@@ -545,7 +548,7 @@ public sealed partial class PatientAccountGrain(
         Remember(new ContactDecisionRecord
         {
             At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
-            PolicyReference = "agent", Decision = result.Decision, RequestId = requestId,
+            PolicyReference = "agent", Decision = result.Decision, RequestId = requestId, RequestFingerprint = fingerprint,
         });
         _dirty = true;
         return (Outcome<GateDecision>.Success(result.Decision), false);
@@ -812,6 +815,9 @@ public sealed partial class PatientAccountGrain(
     }
 
     private string CallRequestId(string idempotencyKey) => $"{Id}/call/{idempotencyKey.Trim()}";
+
+    private static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
+        "This Idempotency-Key already recorded a call with another outcome or agreement; the account shows what was recorded. Use a new key to record another call.");
 
     /// <summary>The decision this account recorded for a logged call's request, if it still keeps it.</summary>
     private ContactDecisionRecord? LoggedCall(string requestId) => State.Decisions.LastOrDefault(d => d.RequestId == requestId);

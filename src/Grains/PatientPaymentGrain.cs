@@ -26,6 +26,10 @@ public sealed class PatientPaymentGrain(
 
     public async Task<Outcome<CardPaymentView>> Start(CardPaymentStart request)
     {
+        // The same payment id asked again for a different amount (an agent's Idempotency-Key reused): refused, one turn at a time.
+        if (State.Request is not null && request.Shares.Sum(s => s.Amount) != State.Amount)
+            return Outcome<CardPaymentView>.Failure(DomainError.Conflict("idempotency-key.reused",
+                "This Idempotency-Key started a payment of a different amount: use a new key for a new payment."));
         if (State.Request is null)
         {
             var errors = Check(request);

@@ -26,7 +26,7 @@ public static class ReasonText
             nameof(PaymentFeatures.AccountAgeDays) => value < 1 ? "Aging starts today (counted from the first statement, or the service date before one)" : $"Aged {Age(value)} (from the first statement, or the service date before one)",
             nameof(PaymentFeatures.AgingBucket) => $"In the {Domain.Aging.Label((Domain.AgingBucket)Math.Clamp(n, 0, 5))} days aging bucket",
             nameof(PaymentFeatures.DaysSinceOpened) => $"Account opened {Age(value)} ago",
-            nameof(PaymentFeatures.DaysSincePatientOwed) => value < 0 ? "Has never owed on this account" : value < 1 ? "The patient's share was billed today" : $"The patient's share was billed {Age(value)} ago",
+            nameof(PaymentFeatures.DaysSincePatientOwed) => value < 0 ? "Has never owed on this account" : value < 1 ? "The patient's share was posted today" : $"The patient has owed for {Age(value)}",
             nameof(PaymentFeatures.IsSelfPay) => yes ? "Self-pay (no insurance)" : "Has insurance",
             nameof(PaymentFeatures.PayerMedicare) => yes ? "Medicare patient" : "Not a Medicare patient",
             nameof(PaymentFeatures.PayerMedicaid) => yes ? "Medicaid patient" : "Not a Medicaid patient",

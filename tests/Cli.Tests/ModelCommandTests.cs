@@ -22,7 +22,7 @@ public sealed class ModelCommandTests : IDisposable
         // Nothing listens at this address: the file is described, then the call fails.
         var (exit, output, unreachable) = await Cli.Run("model", "register", "--file", At("m.zip"), "--url", "http://127.0.0.1:1", "--key", "ck_x_y");
         Assert.Equal(CliApp.Unreachable, exit);
-        Assert.StartsWith("collections: the engine could not be reached (", unreachable, StringComparison.Ordinal);
+        Assert.StartsWith("collections: no answer from the engine (", unreachable, StringComparison.Ordinal);
         Assert.Single(unreachable.Trim().Split('\n'));
         Assert.Matches(@"holds model fasttree-[0-9a-f]{12} \(FastTree, trained \d{4}-\d\d-\d\d \d\d:\d\d UTC on [\d,]+ rows, AUC 0\.\d{3}; label: ", output);
 

@@ -94,6 +94,12 @@ public sealed class AgentCallTests(EngineFixture engine)
         var call = Assert.Single(guarantor.GetProperty("recentContacts").EnumerateArray(), c => c.GetProperty("action").GetString() == "callTask");
         Assert.Equal(("inbound", "rightPartyContact"), (call.GetProperty("initiator").GetString(), call.GetProperty("outcome").GetString()));
 
+        // The key again with another answer: refused, and what was recorded stays.
+        var other = await PostAsync(agent, path, new { outcome = "dispute", initiator = "inbound" }, "inbound-1");
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+        Assert.Equal("idempotency-key.reused", (await other.JsonAsync()).GetProperty("code").GetString());
+        Assert.Empty((await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}")).GetProperty("holds").EnumerateArray());
+
         // An inbound call reached someone; the worklist's own calls go on their lease; the key is required.
         foreach (var (refusedBody, key, code) in new (object, string?, string)[]
                  {

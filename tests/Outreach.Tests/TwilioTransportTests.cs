@@ -22,7 +22,7 @@ public sealed class TwilioTransportTests
         {
             AccountSid = "AC00000000000000000000000000000001", AuthToken = "token", From = "+15125550199", ApiBase = api.Url, TimeoutSeconds = 5,
         };
-        return new TwilioTransport(new PlainHttpClients(), Options.Create(h.Options));
+        return new TwilioTransport(new PlainHttpClients(), Options.Create(h.Options), h.Outbox);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class TwilioTransportTests
         // Last week the same words went to the same number: that text is not this message.
         var message = await h.Service().EnqueueAsync(request);
         api.Seed("SMlastweek", "+1" + message.Recipient, message.Body, h.Clock.GetUtcNow() - TimeSpan.FromDays(7));
-        api.RefuseFirstPostOutright = true;   // the first attempt never reached Twilio
+        api.RefusePost = post => post == 1;   // the first attempt never reached Twilio
 
         await h.Sender(transport).RunOnceAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(5));
@@ -69,6 +69,46 @@ public sealed class TwilioTransportTests
         Assert.Equal(text.Sid, sent.ProviderMessageId);
         Assert.NotEqual("SMlastweek", sent.ProviderMessageId);
         Assert.Equal(2, api.Posts);
+    }
+
+    [Fact]
+    public async Task A_retry_does_not_take_over_the_same_words_another_message_already_sent_to_the_number()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
+        var transport = Wire(h, api);
+        var first = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await h.Sender(transport).RunOnceAsync();                        // sent: post 1
+        var second = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        Assert.Equal(first.Body, second.Body);                           // a template without the pay link: the same words
+        api.RefusePost = post => post == 2;                              // its first attempt never reached Twilio
+        await h.Sender(transport).RunOnceAsync();
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+
+        var a = await h.Outbox.GetAsync(first.MessageId);
+        var b = await h.Outbox.GetAsync(second.MessageId);
+        Assert.True(b!.Status == OutboxStatus.Sent, b.LastError);
+        Assert.NotEqual(a!.ProviderMessageId, b.ProviderMessageId);      // its own text, sent on the retry
+        Assert.Equal(2, api.Created.Count);
+    }
+
+    [Fact]
+    public async Task Credentials_that_may_not_read_messages_fail_the_retry_with_a_clear_error()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await h.Sender(transport).RunOnceAsync();
+        api.LookupStatus = 403;
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Sender(transport).RunOnceAsync();
+
+        var failed = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(OutboxStatus.Failed, failed!.Status);
+        Assert.StartsWith("twilio lookup http 403: the credentials may not read Messages", failed.LastError, StringComparison.Ordinal);
+        Assert.Equal(1, api.Posts);
     }
 
     [Fact]
@@ -112,7 +152,8 @@ public sealed class TwilioTransportTests
         public int Posts => _posts;
         public int Lookups => _lookups;
         public int LookupStatus { get; set; } = 200;
-        public bool RefuseFirstPostOutright { get; set; }
+        /// <summary>Posts (by number) that never reach Twilio: refused with a 503 and nothing created.</summary>
+        public Func<int, bool> RefusePost { get; set; } = _ => false;
         public ConcurrentQueue<(string Sid, string To, string Body, DateTimeOffset Created)> Created { get; } = new();
 
         public TwilioApi(TimeProvider clock, Func<int, bool> loseAnswer)
@@ -147,7 +188,7 @@ public sealed class TwilioTransportTests
             var form = (await reader.ReadToEndAsync()).Split('&').Select(p => p.Split('=', 2))
                 .ToDictionary(p => WebUtility.UrlDecode(p[0]), p => WebUtility.UrlDecode(p[1]));
             var post = Interlocked.Increment(ref _posts);
-            if (post == 1 && RefuseFirstPostOutright) return (503, """{"code":20500}""");
+            if (RefusePost(post)) return (503, """{"code":20500}""");
             var text = ($"SM{post:D32}", form["To"], form["Body"], _clock.GetUtcNow());
             _all.Enqueue(text);
             Created.Enqueue(text);

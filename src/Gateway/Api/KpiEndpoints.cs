@@ -56,7 +56,7 @@ public static class KpiEndpoints
         if ((CheckFacility(facility) ?? CheckDays(days ?? 90)) is { } invalid) return invalid;
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var stored = await store.ReadAsync(facility ?? KpiTrendStore.AllFacilities, today.AddDays(-(days ?? 90) + 1), today.AddDays(-1), cancellationToken);
-        var list = stored.Select(d => new TrendDay(d.Day, d.Source, System.Text.Json.JsonDocument.Parse(d.Figures).RootElement.Clone())).ToList();
+        var list = stored.Select(d => new TrendDay(d.Day, d.Source, Figures(d.Figures))).ToList();
         var now = await trends.NowAsync(facility, cancellationToken);
         list.Add(new TrendDay(today, "now", System.Text.Json.JsonSerializer.SerializeToElement(now, KpiTrends.Json)));
         var caller = http.ToCaller();
@@ -74,6 +74,12 @@ public static class KpiEndpoints
         await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "compliance.read", "portfolio", facility ?? AllFacilities, "ok",
             caller.ClientAddress, caller.CorrelationId, $"days={days ?? 30}"), cancellationToken);
         return TypedResults.Ok(view);
+    }
+
+    private static System.Text.Json.JsonElement Figures(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 
     public sealed record BackfillResponse(int Days, int RowsAdded);

@@ -75,8 +75,10 @@ public static class ModelEndpoints
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] double? Psi, double Threshold, bool Flagged);
 
     private static async Task<Results<Ok<DriftResponse>, ProblemHttpResult>> Drift(
-        string version, ScoringModelCatalog catalog, ScoreOutcomeLog outcomes, IConfiguration configuration, CancellationToken cancellationToken)
+        string version, ScoringModelCatalog catalog, ScoreOutcomeLog outcomes, IConfiguration configuration, HttpContext http, CancellationToken cancellationToken)
     {
+        // Score bands over every account this version scored, no person shown: one event for the read.
+        await http.AuditShownAsync("model.drift.read", [("score-outcomes", version)]);
         if (await catalog.GetAsync(version, cancellationToken) is not { } record)
             return Problems.NotFound("model.not-found", $"No model version {version} is registered.");
         using var report = JsonDocument.Parse(record.ReportJson);

@@ -22,7 +22,7 @@ public static class PaymentEndpoints
         payments.MapPost("/{paymentId}/refunds", Refund).RequireAuthorization(Policies.ManagePolicies).WithName("RefundCardPayment")
             .WithSummary("A supervisor refunds (part of) a card payment's share on an account back to the card that paid ({account: FACILITY/NUMBER, amount?, note?}, with an Idempotency-Key): at most the account's credit balance; it posts to the ledger when the processor confirms it.");
 
-        api.MapPost("/accounts/{facility}/{accountNumber}/card-payments", StartPhonePayment).WithTags("Payments").RequireAuthorization(Policies.WorkAccounts)
+        api.MapPost("/accounts/{facility}/{accountNumber}/card-payments", StartPhonePayment).WithTags("Payments").RequireAuthorization(Policies.WorkWorklist)
             .WithName("StartPhoneCardPayment")
             .WithSummary("An agent takes a card payment on a call ({amount}, with an Idempotency-Key): answers the processor's hosted checkout (checkoutUrl) for the agent to key the card into; the payment posts to the account when the processor confirms it, and the patient gets a receipt. A retry with the key answers the same payment.");
 
@@ -64,12 +64,17 @@ public static class PaymentEndpoints
         if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
         if (string.IsNullOrWhiteSpace(idempotencyKey))
             return Problems.Invalid("Idempotency-Key", "idempotency-key.required", "Taking a payment needs an Idempotency-Key header, so a retry never charges twice.");
+        if (idempotencyKey.Trim().Length > 100)
+            return Problems.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.too-long", "The Idempotency-Key may be at most 100 characters.");
         if (body.Amount is not { } amount)
             return Problems.Invalid("amount", "amount.required", "Say how much the patient pays, in dollars (for example 25.00).");
         try
         {
             var started = await payments.StartAsync(http.ToCaller().Actor, new AccountKey(facility, accountNumber), amount, idempotencyKey.Trim());
-            return started.Succeeded ? TypedResults.Created($"/api/payments/{started.Value!.PaymentId}", started.Value) : Problems.From(started.Errors);
+            if (!started.Succeeded) return Problems.From(started.Errors);
+            var payment = started.Value!;
+            await http.AuditShownAsync("payment.read", [("guarantor", payment.GuarantorId), .. payment.Shares.Select(s => s.Account.Shown())]);
+            return TypedResults.Created($"/api/payments/{payment.PaymentId}", payment);
         }
         catch (Exception ex) when (ex is ProcessorUnavailableException or ProcessorRefusedException)
         {

@@ -234,7 +234,8 @@ public static class WorklistEndpoints
             if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalidKey) return invalidKey;
             found = await search.ByAccountAsync(new AccountKey(facility, accountNumber));
         }
-        else return Problems.Invalid("phone", "caller.search-required", "Search by phone, or by facility and accountNumber.");
+        else return Problems.Invalid(facility is not null ? "accountNumber" : accountNumber is not null ? "facility" : "phone", "caller.search-required",
+            "Search by phone, or by facility and accountNumber.");
         await http.AuditShownAsync("caller.search", found.Select(c => ("guarantor", c.GuarantorId)));
         return TypedResults.Ok(found);
     }

@@ -265,13 +265,15 @@ async function takePayment(event) {
       showLedger((await api("GET", accountPath())).json);
     }
   } catch (problem) {
+    if (problem.code === "idempotency-key.reused") paymentKey = null; // that key took another amount: the next press is a new payment
     showProblem(problem);
   }
 }
 
 async function followCardPayment(paymentId, on) {
-  for (let i = 0; i < 300; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+  let declined = false;
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     if (current?.accountNumber !== on.accountNumber || current?.facility !== on.facility) return; // the agent moved on
     const payment = (await api("GET", `/api/payments/${encodeURIComponent(paymentId)}`)).json;
     if (payment.status === "succeeded") {
@@ -280,16 +282,16 @@ async function followCardPayment(paymentId, on) {
       showLedger((await api("GET", accountPath())).json);
       return;
     }
-    if (payment.status === "failed") {
-      fill("payment-status", `The card was declined (${payment.failureCode || "no reason given"}). Nothing was charged: try another card.`);
-      paymentKey = null;
-      return;
+    if (payment.status === "failed" && !declined) {
+      // The processor's page stays open: another card can be tried there, on the same payment. Keep following it.
+      declined = true;
+      fill("payment-status", `The card was declined (${payment.failureCode || "no reason given"}). The patient can give another card on the same processor page; this page keeps watching.`);
     }
   }
-  fill("payment-status", "The processor has not confirmed yet: look at the account's ledger later.");
+  fill("payment-status", "The processor has not confirmed the payment yet: look at the account's ledger later. Use Take payment again only for a new payment.");
 }
 
-const channelWords = { email: "Email", sms: "Text", mail: "Mail", phone: "Phone" };
+const channelWords = { email: "Email", sms: "Text", mail: "Mail", voice: "Call", automatedVoice: "Automated call" };
 const contactOutcomeWords = {
   attempted: "sent", noAnswer: "no answer", leftMessage: "left a message", rightPartyContact: "spoke to the guarantor", wrongNumber: "wrong number",
 };
@@ -316,7 +318,7 @@ async function showReach(profile, guarantor, path) {
   fill("guarantor-email", profile.email ?? "No email address");
   const rep = guarantor.representative;
   $("representative").hidden = !rep;
-  if (rep) fill("representative", `Contact goes to ${rep.name}${rep.organization ? `, ${rep.organization}` : ""} (${rep.kind})${rep.phone ? `, ${phone(rep.phone)}` : ""}`);
+  if (rep) fill("representative", `Contact goes to ${rep.name}${rep.organization ? `, ${rep.organization}` : ""} (${rep.kind === "estate" ? "the estate" : "attorney"})${rep.phone ? `, ${phone(rep.phone)}` : ""}`);
   fill("call-now", "Checking whether you may call now…");
   try {
     await api("GET", `${path}/calls/check`);
@@ -415,8 +417,8 @@ async function refreshTally() {
 function shortcut(event) {
   if (!$("shortcuts").checked || $("work-panel").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.target.matches("input:not([type=radio]):not([type=checkbox]), textarea, select")) return;
-  const outcomes = [...document.querySelectorAll('input[name="outcome"]')];
-  if (/^[1-8]$/.test(event.key) && !$("account").hidden) {
+  const outcomes = [...document.querySelectorAll('input[name="outcome"]')].filter((r) => !r.closest("label").hidden); // the order shown
+  if (/^[1-8]$/.test(event.key) && !$("account").hidden && Number(event.key) <= outcomes.length) {
     const chosen = outcomes[Number(event.key) - 1];
     chosen.checked = true;
     chosen.focus();
@@ -458,6 +460,8 @@ async function record(event) {
     pendingKey = null;
     $("account").hidden = true;
   } catch (problem) {
+    // The key already recorded another answer: the account shows it; pressing again records a new call.
+    if (problem.code === "idempotency-key.reused") pendingKey = null;
     showProblem(problem);
   }
 }

@@ -3,8 +3,8 @@ using Collections.Persistence;
 
 namespace Collections.Gateway.Reports;
 
-/// <summary>A queue of things waiting for a person, with how many and since when.</summary>
-public sealed record ReviewQueueSummary(string Queue, int Open, DateTimeOffset? OldestReceivedAt);
+/// <summary>A queue of things waiting for a person, with how many and since when; <c>AtLeast</c> when the queue is longer than was read.</summary>
+public sealed record ReviewQueueSummary(string Queue, int Open, DateTimeOffset? OldestReceivedAt, bool AtLeast = false);
 
 /// <summary>The supervisors' compliance view: the gate's decisions by day, verdict and rule, and the review queues with their age.</summary>
 public sealed record ComplianceView(string Facility, DateOnly From, DateOnly To, IReadOnlyList<GateDecisionCount> Decisions, IReadOnlyList<ReviewQueueSummary> ReviewQueues);
@@ -24,10 +24,10 @@ public sealed class ComplianceOverview(GateDecisionStore decisions, IGrainFactor
         var from = today.AddDays(-days + 1);
         var counts = await decisions.CountAsync(facility, from, today, cancellationToken);
         var replies = await grains.GetGrain<IReplyReviewGrain>(0).List(ReplyReviewStatus.Open, QueueReadLimit);
-        var requests = (await grains.GetGrain<IBillingOfficeQueueGrain>(0).List(BillingRequestStatus.Open, QueueReadLimit))
-            .Where(r => facility is null || r.Accounts.Any(a => a.Facility == facility)).ToList();
-        static ReviewQueueSummary Summary(string queue, IReadOnlyCollection<DateTimeOffset> received) =>
-            new(queue, received.Count, received.Count == 0 ? null : received.Min());
+        var allRequests = await grains.GetGrain<IBillingOfficeQueueGrain>(0).List(BillingRequestStatus.Open, QueueReadLimit);
+        var requests = allRequests.Where(r => facility is null || r.Accounts.Any(a => a.Facility == facility)).ToList();
+        ReviewQueueSummary Summary(string queue, IReadOnlyCollection<DateTimeOffset> received) =>
+            new(queue, received.Count, received.Count == 0 ? null : received.Min(), replies.Count >= QueueReadLimit || allRequests.Count >= QueueReadLimit);
         return new ComplianceView(facility ?? "*", from, today, counts,
         [
             // Replies come from a phone or an address, not an account: the queue is the engine's, whatever the facility.

@@ -55,9 +55,17 @@ public sealed class KpiTrends(KpiStore kpis, KpiTrendStore trends, AccountDirect
         return PortfolioKpis.Compute(ToTotals(totals), today);
     }
 
-    /// <summary>Records today's figures for every facility and for all of them. Returns how many rows it wrote.</summary>
+    /// <summary>How far behind the KPI projection is allowed to be when today's figures are recorded.</summary>
+    public static readonly TimeSpan MaxProjectionLag = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Records today's figures for every facility and for all of them. Returns how many rows it wrote: none while the KPI
+    /// projection is far behind (rebuilding, or catching up after a restart), so a day never ends on half-applied totals.
+    /// </summary>
     public async Task<int> RecordTodayAsync(CancellationToken cancellationToken = default)
     {
+        var status = await grains.GetGrain<IProjectionControlGrain>(0).Status();
+        if (status.FirstOrDefault(p => p.Name == "kpi") is { } kpi && kpi.LagSeconds > MaxProjectionLag.TotalSeconds) return 0;
         var today = Today;
         var rows = new List<(string, DateOnly, string)>();
         foreach (var facility in (await kpis.FacilitiesAsync(cancellationToken)).Append(null))

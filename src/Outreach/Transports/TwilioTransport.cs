@@ -14,10 +14,14 @@ namespace Collections.Outreach;
 /// account SID and auth token): each message asks Twilio to report its delivery to <c>/webhooks/twilio/status</c>,
 /// which records it as a receipt. Twilio takes no idempotency key for messages, so a second attempt first asks Twilio
 /// whether the first one got through after all (its answer lost to a timeout, a proxy error or our crash): it lists the
-/// recent texts to the number and adopts one with the same body created since the message was queued, instead of
-/// sending it again. Every text's body is its own (it carries the message's pay link), so the match is exact.
+/// recent texts to the number and adopts one with the same body, created since the message was queued, that no other
+/// outbox message already holds, instead of sending it again. The default texts carry the message's own pay link, so
+/// their bodies differ; two identical texts to one number in the same minutes (a template without the link) are told
+/// apart by the provider ids already recorded. A Messaging Service that shortens links or changes characters changes
+/// the body: then the lookup misses and the text is sent again, as without it. The lookup and the send share one
+/// timeout, so a delivery stays within half the sender's lease.
 /// </summary>
-public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<OutreachOptions> options) : IMessageTransport
+public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<OutreachOptions> options, IOutboxStore outbox) : IMessageTransport
 {
     public const string HttpClientName = "Collections.Outreach.Twilio";
     public const string StatusPath = "/webhooks/twilio/status";
@@ -28,12 +32,14 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     {
         if (message.Channel != ContactChannel.Sms) throw new ArgumentOutOfRangeException(nameof(message), message.Channel, "The Twilio transport sends texts.");
         var settings = options.Value.Twilio;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         if (message.Attempts > 1)
         {
-            var (found, lookupError) = await FindEarlierAttemptAsync(message, settings, cancellationToken);
-            if (found is not null) return DeliveryResult.Ok(found);
-            // Not knowing whether the text went is no reason to send it twice: try again later.
-            if (lookupError is not null) return DeliveryResult.Retry(lookupError);
+            var lookup = await FindEarlierAttemptAsync(message, settings, timeout.Token);
+            if (lookup.Sid is not null) return DeliveryResult.Ok(lookup.Sid);
+            // Not knowing whether the text went is no reason to send it twice: try again later (or stop, if Twilio refuses to be asked).
+            if (lookup.Error is not null) return lookup.Permanent ? DeliveryResult.Fail(lookup.Error) : DeliveryResult.Retry(lookup.Error);
         }
         var fields = new List<KeyValuePair<string, string>>
         {
@@ -47,8 +53,6 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             Content = new FormUrlEncodedContent(fields),
         };
         request.Headers.Authorization = Basic(settings);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(timeout.Token), default);
         if (response.IsSuccessStatusCode && json.RootElement.TryGetProperty("sid", out var sid))
@@ -65,29 +69,32 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     /// message was queued), or an error saying why Twilio could not be asked. Lists the newest texts to the number
     /// (<c>GET …/Messages.json?To=…</c>, newest first), one page.
     /// </summary>
-    private async Task<(string? Sid, string? Error)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
+    private async Task<(string? Sid, string? Error, bool Permanent)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
     {
         var to = "+1" + message.Recipient;
         var url = $"{settings.ApiBase.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid!)}/Messages.json?To={Uri.EscapeDataString(to)}&PageSize={LookupPageSize}";
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = Basic(settings);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
-        if (!response.IsSuccessStatusCode) return (null, $"twilio lookup http {(int)response.StatusCode}");
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(timeout.Token), default);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            return (null, $"twilio lookup http {(int)response.StatusCode}: the credentials may not read Messages, so a retried text cannot be checked", true);
+        if (!response.IsSuccessStatusCode) return (null, $"twilio lookup http {(int)response.StatusCode}", false);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken), default);
         if (!json.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
-            return (null, "twilio lookup: no message list");
+            return (null, "twilio lookup: no message list", false);
         // Twilio's clock and ours differ a little: a text created up to a minute before the message was queued still counts.
         var since = message.CreatedAt - TimeSpan.FromMinutes(1);
         foreach (var m in messages.EnumerateArray())
         {
             if (Text(m, "body") != message.Body || Text(m, "to") != to) continue;
             if (Text(m, "direction") is { } direction && !direction.StartsWith("outbound", StringComparison.Ordinal)) continue;
-            if (ParseTwilioDate(Text(m, "date_created")) is { } created && created < since) continue;
-            if (Text(m, "sid") is { Length: > 0 } sid) return (sid, null);
+            if (ParseTwilioDate(Text(m, "date_created")) is not { } created || created < since) continue;
+            if (Text(m, "sid") is not { Length: > 0 } sid) continue;
+            // Another outbox message already holds this text (the same words to the same number): not ours.
+            if (await outbox.MessageIdForProviderAsync(sid, cancellationToken) is { } holder && holder != message.MessageId) continue;
+            return (sid, null, false);
         }
-        return (null, null);
+        return (null, null, false);
     }
 
     private const int LookupPageSize = 50;

@@ -63,6 +63,10 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note);
 
     /// <summary>Records a promise to pay: collection contact pauses until the promised date.</summary>
+    /// <summary>Adds a note staff wrote (text, Idempotency-Key), audited; a retry with the key adds nothing.</summary>
+    [Alias("AddNote")]
+    Task<Outcome<AccountNote>> AddNote(string? text, string? idempotencyKey);
+
     [Alias("MakePromise")]
     Task<Outcome<AccountView>> MakePromise(PromiseRequest request);
 
@@ -187,6 +191,8 @@ public sealed record AccountView
     [Id(23)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
     /// <summary>Set while an imported history is not settled: no contact before then.</summary>
     [Id(24)] public DateTimeOffset? ImportHoldUntil { get; init; }
+    /// <summary>Notes staff wrote on the account, oldest first.</summary>
+    [Id(25)] public IReadOnlyList<AccountNote> Notes { get; init; } = [];
 }
 
 /// <summary>The hospital's decision on a financial-assistance application for the account.</summary>

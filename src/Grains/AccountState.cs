@@ -60,4 +60,6 @@ public sealed class AccountState
     [Id(43)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; set; }
     /// <summary>An imported history not yet settled: the cadence waits until then (or until the importer settles it).</summary>
     [Id(44)] public DateTimeOffset? ImportHoldUntil { get; set; }
+    /// <summary>Notes staff wrote on the account, oldest first.</summary>
+    [Id(45)] public List<AccountNote> Notes { get; set; } = [];
 }

@@ -483,6 +483,26 @@ public sealed partial class PatientAccountGrain(
             return errors;
         });
 
+    public async Task<Outcome<AccountNote>> AddNote(string? text, string? idempotencyKey)
+    {
+        if (!State.IsOpen) return Outcome<AccountNote>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        var (note, replay, errors) = AccountNotes.Add(text, idempotencyKey, State.Notes, CallerContext.Current.Actor, clock.GetUtcNow());
+        if (errors.Count > 0)
+        {
+            Audit("account.note.add", AuditExtensions.OutcomeOf(errors));
+            await CommitAsync();
+            return Outcome<AccountNote>.Failure(errors);
+        }
+        if (!replay)
+        {
+            State.Notes.Add(note!);
+            _dirty = true;
+            Audit("account.note.add", "ok", $"note={note!.NoteId};length={note.Text.Length}"); // the text itself stays out of the audit trail
+            await CommitAsync();
+        }
+        return Outcome<AccountNote>.Success(note!);
+    }
+
     public Task<Outcome<AccountView>> StartPlan(PlanRequest request) =>
         ChangeAsync("account.plan.start", $"installments={request.InstallmentCount};frequency={request.Frequency}", now =>
         {
@@ -1030,6 +1050,7 @@ public sealed partial class PatientAccountGrain(
             RecalledFromAgencyAt = State.RecalledFromAgencyAt,
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             ImportHoldUntil = State.ImportHoldUntil,
+            Notes = State.Notes.ToList(),
             Score = State.Score,
             RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
         };

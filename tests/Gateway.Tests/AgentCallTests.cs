@@ -169,4 +169,32 @@ public sealed class AgentCallTests(EngineFixture engine)
         using var anonymous = engine.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/me")).StatusCode);
     }
+
+    [Fact]
+    public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentKey.Split('_')[1], 60.00m);
+        using var agent = engine.As(agentKey);
+        var path = $"/api/accounts/{facility}/{accountNumber}/notes";
+        var words = "Spoke to her daughter; call back after 5 pm.";
+
+        var added = await PostAsync(agent, path, new { text = words }, "note-1");
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var again = await (await PostAsync(agent, path, new { text = words }, "note-1")).JsonAsync();
+        Assert.Equal((await added.JsonAsync()).GetProperty("noteId").GetString(), again.GetProperty("noteId").GetString());
+
+        var note = Assert.Single((await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}")).GetProperty("notes").EnumerateArray());
+        Assert.Equal((words, agentKey.Split('_')[1]), (note.GetProperty("text").GetString(), note.GetProperty("writtenBy").GetString()));
+        Assert.False(note.TryGetProperty("idempotencyKey", out _));
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString($"{facility}/{accountNumber}")}&limit=100");
+        var recorded = Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.add");
+        Assert.DoesNotContain("daughter", recorded.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(agent, path, new { text = "" }, "note-2")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(agent, path, new { text = "other words" }, "note-1")).StatusCode);
+        using var integration = engine.As(await engine.KeyForAsync("integration"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(integration, path, new { text = "x" }, "note-3")).StatusCode);
+    }
 }

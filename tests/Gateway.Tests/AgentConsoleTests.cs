@@ -184,6 +184,10 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Contains($"{facility} / {accountNumber} (this call)", Element("other-accounts").Text, StringComparison.Ordinal);
         WaitFor(() => Element("contacts").Text.Contains("statement", StringComparison.Ordinal)); // the statement the charge sent
         WaitFor(() => Element("call-now").Text.Length > 0 && !Element("call-now").Text.StartsWith("Checking", StringComparison.Ordinal));
+        Element("new-note").SendKeys("Called in about the statement; will pay 120 next week.");
+        Element("add-note").Click();
+        WaitFor(() => Element("notes").Text.Contains("will pay 120 next week", StringComparison.Ordinal));
+        Assert.Equal("", Element("new-note").GetAttribute("value"));
         browser.Photograph("console-3-inbound");
 
         browser.FindElement(By.CssSelector("input[name=outcome][value=promiseToPay]")).Click();

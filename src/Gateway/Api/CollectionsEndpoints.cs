@@ -28,6 +28,8 @@ public static class CollectionsEndpoints
             .WithSummary("Open credit balances (money owed back), oldest refund deadline first, with totals by age (0-30, 31-60, 61-90, 90+ days) and how many are past their refund deadline.");
         account.MapPost("/financial-assistance", DecideFinancialAssistance).RequireAuthorization(Policies.ManagePolicies)
             .WithSummary("Record the decision on a financial-assistance application (approved true|false, amount: the discount, default all the patient owes; note), with an Idempotency-Key. Releases the financial-assistance hold; an approval posts the discount as a charity adjustment and reverses extraordinary collection actions (501(r)): an agency placement is recalled and none is taken again.");
+        account.MapPost("/notes", AddNote).RequireAuthorization(Policies.WorkWorklist).WithName("AddAccountNote")
+            .WithSummary("Staff add a note to the account ({text}, at most 1,000 characters, with an Idempotency-Key): who wrote it and when are kept; the account shows its notes; the audit trail records the note's id and length, not its text. Never clinical details.");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
@@ -116,6 +118,16 @@ public static class CollectionsEndpoints
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body, IGrainFactory grains) =>
         CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body));
+
+    public sealed record NoteBody(string? Text);
+
+    private static async Task<Results<Created<AccountNote>, ProblemHttpResult>> AddNote(string facility, string accountNumber, NoteBody body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+    {
+        if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        var added = await Account(grains, facility, accountNumber).AddNote(body.Text, idempotencyKey);
+        return added.Succeeded ? TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", added.Value!) : Problems.From(added.Errors);
+    }
 
     private static async Task<Results<Ok<GateDecision>, ProblemHttpResult>> CheckCall(string facility, string accountNumber, IGrainFactory grains)
     {

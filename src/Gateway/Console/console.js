@@ -128,6 +128,8 @@ async function showAccount(offer, inbound = false) {
   current = { facility: offer.facility, accountNumber: offer.accountNumber, queueId: offer.queueId, inbound };
   pendingKey = null;
   paymentKey = null;
+  noteKey = null;
+  $("new-note").value = "";
   $("outcome-form").reset();
   $("payment-form").reset();
   $("payment-reference-field").hidden = true;
@@ -166,7 +168,31 @@ async function showAccount(offer, inbound = false) {
   list("other-accounts", (guarantor.accounts || []).map((a) =>
     `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`));
   showLedger(account);
+  showNotes(account.notes || []);
   $("account").hidden = false;
+}
+
+function showNotes(notes) {
+  list("notes", notes.length === 0 ? ["No notes yet."] : [...notes].reverse().map((n) => `${when(n.writtenAt)}, ${n.writtenBy}: ${n.text}`));
+}
+
+// A note on the account, once per key even if the agent presses twice or the answer is lost.
+let noteKey = null;
+
+async function addNote(event) {
+  event.preventDefault();
+  if (!current) return;
+  showProblem(null);
+  noteKey ??= crypto.randomUUID();
+  try {
+    await api("POST", `${accountPath()}/notes`, { text: $("new-note").value }, { "Idempotency-Key": noteKey });
+    noteKey = null;
+    $("new-note").value = "";
+    showNotes((await api("GET", accountPath())).json.notes || []);
+  } catch (problem) {
+    if (problem.code === "idempotency-key.reused") noteKey = null;
+    showProblem(problem);
+  }
 }
 
 function accountPath() {
@@ -580,6 +606,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("keydown", shortcut);
   $("caller-form").addEventListener("submit", findCaller);
   $("payment-form").addEventListener("submit", takePayment);
+  $("note-form").addEventListener("submit", addNote);
+  $("new-note").addEventListener("input", () => { noteKey = null; }); // other words: another note
   $("payment-method").addEventListener("change", () => { $("payment-reference-field").hidden = $("payment-method").value !== "check"; });
   $("sso-sign-in").addEventListener("click", () => startSingleSignOn().catch(showProblem));
   signedIn(!!sessionStorage.getItem(keyName));

@@ -1,0 +1,43 @@
+namespace Collections.Domain;
+
+/// <summary>A note staff wrote on the account (what was said on a call, what to do next). Never clinical details.</summary>
+[GenerateSerializer, Immutable, Alias("collections.AccountNote")]
+public sealed record AccountNote
+{
+    [Id(0)] public required string NoteId { get; init; }
+    [Id(1)] public required string Text { get; init; }
+    [Id(2)] public required string WrittenBy { get; init; }
+    [Id(3)] public required DateTimeOffset WrittenAt { get; init; }
+    /// <summary>The writer's Idempotency-Key: a retry with it finds this note.</summary>
+    [Id(4), System.Text.Json.Serialization.JsonIgnore] public string IdempotencyKey { get; init; } = "";
+}
+
+/// <summary>The rules for a note: one line or a paragraph of printable text, once per Idempotency-Key.</summary>
+public static class AccountNotes
+{
+    public const int MaxLength = 1000;
+
+    /// <summary>
+    /// The note to add, or the one this key already added (<c>Replay</c>), or why not: no text, too long, control
+    /// characters, no key, or a key that already added another text.
+    /// </summary>
+    public static (AccountNote? Note, bool Replay, IReadOnlyList<DomainError> Errors) Add(
+        string? text, string? idempotencyKey, IReadOnlyList<AccountNote> existing, string writtenBy, DateTimeOffset now)
+    {
+        var errors = new ErrorList();
+        // Line breaks are allowed in a note; every other control character is not.
+        var cleaned = Domain.Text.Clean(text?.ReplaceLineEndings("\n"));
+        if (cleaned is null) errors.Invalid("text", "text.required", "Write the note's text.");
+        else if (cleaned.Length > MaxLength) errors.Invalid("text", "text.too-long", $"A note is at most {MaxLength} characters.");
+        else if (cleaned.Any(c => char.IsControl(c) && c != '\n')) errors.Invalid("text", "text.control-characters", "A note must not contain control characters.");
+        var key = Domain.Text.Clean(idempotencyKey);
+        if (key is null || key.Length > LedgerPosting.MaxIdempotencyKeyLength || key.Any(char.IsControl))
+            errors.Invalid("Idempotency-Key", "idempotency-key.required", $"Adding a note needs an Idempotency-Key (1 to {LedgerPosting.MaxIdempotencyKeyLength} printable characters), so a retry adds it once.");
+        if (errors.Any) return (null, false, errors.Errors);
+        if (existing.FirstOrDefault(n => n.IdempotencyKey == key) is { } earlier)
+            return earlier.Text == cleaned
+                ? (earlier, true, [])
+                : (null, false, [DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key already added another note: use a new key for a new note.")]);
+        return (new AccountNote { NoteId = $"N{existing.Count + 1}", Text = cleaned!, WrittenBy = writtenBy, WrittenAt = now, IdempotencyKey = key! }, false, []);
+    }
+}

@@ -1,0 +1,34 @@
+namespace Collections.Domain.Tests;
+
+public sealed class AccountNotesTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 4, 15, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_note_is_added_once_per_key_and_the_key_with_other_words_is_refused()
+    {
+        var (first, replay, errors) = AccountNotes.Add("  Called back about the bill.\r\nWill pay Friday.  ", "k1", [], "agent-1", Now);
+        Assert.Empty(errors);
+        Assert.False(replay);
+        Assert.Equal(("N1", "Called back about the bill.\nWill pay Friday.", "agent-1"), (first!.NoteId, first.Text, first.WrittenBy));
+
+        var again = AccountNotes.Add("Called back about the bill.\nWill pay Friday.", "k1", [first], "agent-1", Now.AddMinutes(1));
+        Assert.True(again.Replay);
+        Assert.Same(first, again.Note);
+
+        var other = AccountNotes.Add("Something else", "k1", [first], "agent-1", Now);
+        Assert.Equal("idempotency-key.reused", Assert.Single(other.Errors).Code);
+        Assert.Equal("N2", AccountNotes.Add("Second note", "k2", [first], "agent-2", Now).Note!.NoteId);
+    }
+
+    [Theory]
+    [InlineData("   ", "k", "text.required")]
+    [InlineData("tab\there", "k", "text.control-characters")]
+    [InlineData("fine", null, "idempotency-key.required")]
+    public void A_note_without_words_with_control_characters_or_without_a_key_is_refused(string text, string? key, string code) =>
+        Assert.Contains(AccountNotes.Add(text, key, [], "agent", Now).Errors, e => e.Code == code);
+
+    [Fact]
+    public void A_note_longer_than_a_thousand_characters_is_refused() =>
+        Assert.Equal("text.too-long", Assert.Single(AccountNotes.Add(new string('a', 1001), "k", [], "agent", Now).Errors).Code);
+}

@@ -299,4 +299,17 @@ public sealed class WorklistQueueTests
         var queue = new WorklistQueue();
         Assert.Throws<ArgumentOutOfRangeException>(() => queue.Next("jane", T0, TimeSpan.Zero));
     }
+
+    [Fact]
+    public void The_supervisors_view_names_the_oldest_balance_on_the_list_leased_or_not()
+    {
+        var queue = new WorklistQueue();
+        Assert.Null(queue.Stats(T0).OldestBalanceDate);
+        queue.Upsert(Entry("A1", 100m, oldest: new DateOnly(2026, 6, 1)), T0);
+        queue.Upsert(Entry("A2", 900m, oldest: new DateOnly(2026, 3, 15)), T0);
+        queue.Upsert(Entry("A3", 50m), T0);
+        Assert.NotNull(queue.Next("agent", T0, Lease)); // the 900.00 account goes to an agent: still on the list
+
+        Assert.Equal(new DateOnly(2026, 3, 15), queue.Stats(T0).OldestBalanceDate);
+    }
 }

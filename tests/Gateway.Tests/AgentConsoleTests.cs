@@ -147,7 +147,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Contains("Total A/R: $450.00 on", Element("trends").Text, StringComparison.Ordinal); // today, as of now
         Assert.Single(browser.FindElements(By.CssSelector("#trends figure.trend")).First().FindElements(By.CssSelector("circle")));
         WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
-        Assert.Contains($"Console {facility} 1 1 0 0", Element("queue-table").Text, StringComparison.Ordinal);
+        Assert.Contains($"Console {facility} 1 1 0 0 since ", Element("queue-table").Text, StringComparison.Ordinal);
+        Assert.Equal("No worklist calls in the last 24 hours.", Element("rpc-rate").Text);
         Assert.Contains("Allowed allowed 1 1 1", Element("decision-table").Text, StringComparison.Ordinal); // the statement the charge sent
         Assert.Contains("unclear replies", Element("review-table").Text, StringComparison.Ordinal);
         browser.AssertAccessible("supervisor dashboard");

@@ -288,6 +288,8 @@ public sealed class WorklistQueue
             Leased = _leases.Count,
             Histogram = Enumerable.Range(0, Bins).Select(i => new ScoreBin { From = i / (double)Bins, To = (i + 1) / (double)Bins, Count = _histogram[i] }).ToList(),
             Unscored = _unscored,
+            // One pass over the entries: the supervisor's view is asked for now and then, not per call.
+            OldestBalanceDate = _slots.Values.Select(v => v.Entry?.OldestBalanceDate).Where(d => d is not null).Min(),
             Agents = agents.Select(a => new AgentActivity
             {
                 Agent = a.Key, Leased = a.Value.Lease?.Entry.Account, LeaseExpiresAt = a.Value.Lease?.ExpiresAt, Worked = a.Value.Worked,
@@ -459,4 +461,6 @@ public sealed record WorklistStats
     [Id(5)] public required IReadOnlyList<ScoreBin> Histogram { get; init; }
     [Id(6)] public required int Unscored { get; init; }
     [Id(7)] public required IReadOnlyList<AgentActivity> Agents { get; init; }
+    /// <summary>The oldest balance on the list (the earliest date an entry's account has owed from), if any entry says.</summary>
+    [Id(8)] public DateOnly? OldestBalanceDate { get; init; }
 }

@@ -98,7 +98,7 @@ public static class WorklistEndpoints
 
     public sealed record StatsResponse(
         string QueueId, DateTimeOffset AsOf, int Depth, int CallableNow, int Deferred, int Leased, IReadOnlyList<ScoreBin> Histogram, int Unscored,
-        IReadOnlyList<AgentResponse> Agents);
+        IReadOnlyList<AgentResponse> Agents, DateOnly? OldestBalanceDate);
 
     private static IWorklistDirectoryGrain Directory(IGrainFactory grains) => grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key);
 
@@ -129,7 +129,8 @@ public static class WorklistEndpoints
             caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count}"));
         return TypedResults.Ok(new StatsResponse(queueId, stats.AsOf, stats.Depth, stats.CallableNow, stats.Deferred, stats.Leased, stats.Histogram, stats.Unscored,
             stats.Agents.Select(a => new AgentResponse(a.Agent, a.Leased?.Facility, a.Leased?.AccountNumber, a.LeaseExpiresAt,
-                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList(), AgentTally.Of(a.Worked))).ToList()));
+                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList(), AgentTally.Of(a.Worked))).ToList(),
+            stats.OldestBalanceDate));
     }
 
     public sealed record TallyResponse(string Agent, DateTimeOffset Since, int Calls, int Reached, int Promises, int PlansRequested, int Disputes, int AssistanceRequested);

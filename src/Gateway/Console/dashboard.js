@@ -144,6 +144,7 @@ async function queues(facility) {
   const stats = await Promise.all(shown.map((q) => api("GET", `/api/worklist/queues/${encodeURIComponent(q.queueId)}/stats`).then((r) => [q, r.json])));
   $("queue-table").tBodies[0].replaceChildren(...stats.map(([q, s]) => row([
     [q.name || q.queueId], [q.facility === "*" ? "all" : q.facility], [String(s.depth), true], [String(s.callableNow), true], [String(s.deferred), true], [String(s.leased), true],
+    [s.oldestBalanceDate ? `since ${s.oldestBalanceDate}` : "—"],
   ])));
   const agents = new Map();
   for (const [, s] of stats) {
@@ -157,6 +158,10 @@ async function queues(facility) {
       agents.set(a.agent, tally);
     }
   }
+  const calls = [...agents.values()].reduce((n, t) => n + t.calls, 0);
+  const reached = [...agents.values()].reduce((n, t) => n + t.reached, 0);
+  fill("rpc-rate", calls === 0 ? "No worklist calls in the last 24 hours."
+    : `Right-party contact rate: ${percent(reached / calls)} (${reached} of ${calls} worklist calls reached the guarantor).`);
   $("agent-table").tBodies[0].replaceChildren(...[...agents.entries()].sort((x, y) => y[1].calls - x[1].calls).map(([agent, t]) => row([
     [agent], [String(t.calls), true], [String(t.reached), true], [String(t.promises), true], [String(t.plans), true], [t.holding.join(", ") || "—"],
   ])));

@@ -16,6 +16,8 @@ public sealed record AccountNote
 public static class AccountNotes
 {
     public const int MaxLength = 1000;
+    /// <summary>Notes an account keeps (they travel with its state on every commit): beyond this, staff are told to summarise.</summary>
+    public const int MaxNotes = 50;
 
     /// <summary>
     /// The note to add, or the one this key already added (<c>Replay</c>), or why not: no text, too long, control
@@ -31,13 +33,17 @@ public static class AccountNotes
         else if (cleaned.Length > MaxLength) errors.Invalid("text", "text.too-long", $"A note is at most {MaxLength} characters.");
         else if (cleaned.Any(c => char.IsControl(c) && c != '\n')) errors.Invalid("text", "text.control-characters", "A note must not contain control characters.");
         var key = Domain.Text.Clean(idempotencyKey);
-        if (key is null || key.Length > LedgerPosting.MaxIdempotencyKeyLength || key.Any(char.IsControl))
-            errors.Invalid("Idempotency-Key", "idempotency-key.required", $"Adding a note needs an Idempotency-Key (1 to {LedgerPosting.MaxIdempotencyKeyLength} printable characters), so a retry adds it once.");
+        if (key is null)
+            errors.Invalid("Idempotency-Key", "idempotency-key.required", "Adding a note needs an Idempotency-Key, so a retry adds it once.");
+        else if (key.Length > LedgerPosting.MaxIdempotencyKeyLength || key.Any(char.IsControl))
+            errors.Invalid("Idempotency-Key", "idempotency-key.invalid", $"The Idempotency-Key must be 1 to {LedgerPosting.MaxIdempotencyKeyLength} printable characters.");
         if (errors.Any) return (null, false, errors.Errors);
         if (existing.FirstOrDefault(n => n.IdempotencyKey == key) is { } earlier)
             return earlier.Text == cleaned
                 ? (earlier, true, [])
                 : (null, false, [DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key already added another note: use a new key for a new note.")]);
+        if (existing.Count >= MaxNotes)
+            return (null, false, [DomainError.Conflict("notes.too-many", $"The account keeps at most {MaxNotes} notes: summarise in the account's notes elsewhere, or ask a supervisor.")]);
         return (new AccountNote { NoteId = $"N{existing.Count + 1}", Text = cleaned!, WrittenBy = writtenBy, WrittenAt = now, IdempotencyKey = key! }, false, []);
     }
 }

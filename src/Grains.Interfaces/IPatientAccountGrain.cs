@@ -62,11 +62,11 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("ReleaseHold")]
     Task<Outcome<AccountView>> ReleaseHold(string holdId, string? note);
 
-    /// <summary>Records a promise to pay: collection contact pauses until the promised date.</summary>
-    /// <summary>Adds a note staff wrote (text, Idempotency-Key), audited; a retry with the key adds nothing.</summary>
+    /// <summary>Adds a note staff wrote (text, Idempotency-Key), audited; a retry with the key adds nothing and says so.</summary>
     [Alias("AddNote")]
-    Task<Outcome<AccountNote>> AddNote(string? text, string? idempotencyKey);
+    Task<Outcome<NoteAdded>> AddNote(string? text, string? idempotencyKey);
 
+    /// <summary>Records a promise to pay: collection contact pauses until the promised date.</summary>
     [Alias("MakePromise")]
     Task<Outcome<AccountView>> MakePromise(PromiseRequest request);
 
@@ -223,3 +223,7 @@ public interface IClusterProbeGrain : IGrainWithIntegerKey
     [Alias("Ping")]
     Task<string> Ping();
 }
+
+/// <summary>The note a command added, or found already added under its key (<see cref="Replayed"/>).</summary>
+[GenerateSerializer, Immutable, Alias("collections.NoteAdded")]
+public sealed record NoteAdded([property: Id(0)] AccountNote Note, [property: Id(1)] bool Replayed);

@@ -483,24 +483,31 @@ public sealed partial class PatientAccountGrain(
             return errors;
         });
 
-    public async Task<Outcome<AccountNote>> AddNote(string? text, string? idempotencyKey)
+    public async Task<Outcome<NoteAdded>> AddNote(string? text, string? idempotencyKey)
     {
-        if (!State.IsOpen) return Outcome<AccountNote>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
-        var (note, replay, errors) = AccountNotes.Add(text, idempotencyKey, State.Notes, CallerContext.Current.Actor, clock.GetUtcNow());
-        if (errors.Count > 0)
+        Outcome<NoteAdded> outcome;
+        if (!State.IsOpen)
+            outcome = Outcome<NoteAdded>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
+        else
         {
-            Audit("account.note.add", AuditExtensions.OutcomeOf(errors));
-            await CommitAsync();
-            return Outcome<AccountNote>.Failure(errors);
+            var (note, replay, errors) = AccountNotes.Add(text, idempotencyKey, State.Notes, CallerContext.Current.Actor, clock.GetUtcNow());
+            if (errors.Count > 0) outcome = Outcome<NoteAdded>.Failure(errors);
+            else
+            {
+                if (!replay)
+                {
+                    State.Notes.Add(note!);
+                    _dirty = true;
+                }
+                outcome = Outcome<NoteAdded>.Success(new NoteAdded(note!, replay));
+            }
         }
-        if (!replay)
-        {
-            State.Notes.Add(note!);
-            _dirty = true;
-            Audit("account.note.add", "ok", $"note={note!.NoteId};length={note.Text.Length}"); // the text itself stays out of the audit trail
-            await CommitAsync();
-        }
-        return Outcome<AccountNote>.Success(note!);
+        // The note's id and length, never its words.
+        var added = outcome.Value?.Note;
+        Audit(outcome.Value?.Replayed == true ? "account.note.replay" : "account.note.add", AuditExtensions.OutcomeOf(outcome.Errors),
+            added is null ? null : $"note={added.NoteId};length={added.Text.Length}");
+        await CommitAsync();
+        return outcome;
     }
 
     public Task<Outcome<AccountView>> StartPlan(PlanRequest request) =>

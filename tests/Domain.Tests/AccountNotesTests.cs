@@ -29,6 +29,15 @@ public sealed class AccountNotesTests
         Assert.Contains(AccountNotes.Add(text, key, [], "agent", Now).Errors, e => e.Code == code);
 
     [Fact]
+    public void An_account_keeps_at_most_fifty_notes_and_a_key_too_long_is_invalid()
+    {
+        var notes = Enumerable.Range(1, AccountNotes.MaxNotes).Select(i => AccountNotes.Add($"note {i}", $"k{i}", [], "agent", Now).Note! with { NoteId = $"N{i}" }).ToList();
+        Assert.Equal("notes.too-many", Assert.Single(AccountNotes.Add("one more", "k-new", notes, "agent", Now).Errors).Code);
+        Assert.True(AccountNotes.Add("note 3", "k3", notes, "agent", Now).Replay); // a retry is still answered
+        Assert.Equal("idempotency-key.invalid", Assert.Single(AccountNotes.Add("x", new string('k', 201), [], "agent", Now).Errors).Code);
+    }
+
+    [Fact]
     public void A_note_longer_than_a_thousand_characters_is_refused() =>
         Assert.Equal("text.too-long", Assert.Single(AccountNotes.Add(new string('a', 1001), "k", [], "agent", Now).Errors).Code);
 }

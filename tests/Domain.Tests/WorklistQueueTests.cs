@@ -311,5 +311,10 @@ public sealed class WorklistQueueTests
         Assert.NotNull(queue.Next("agent", T0, Lease)); // the 900.00 account goes to an agent: still on the list
 
         Assert.Equal(new DateOnly(2026, 3, 15), queue.Stats(T0).OldestBalanceDate);
+
+        queue.Upsert(Entry("A2", 900m, oldest: new DateOnly(2026, 7, 1)), T0);   // its entry replaced: a newer date
+        Assert.Equal(new DateOnly(2026, 6, 1), queue.Stats(T0).OldestBalanceDate);
+        queue.Remove(Key("A1"));
+        Assert.Equal(new DateOnly(2026, 7, 1), queue.Stats(T0).OldestBalanceDate);
     }
 }

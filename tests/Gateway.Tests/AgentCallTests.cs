@@ -182,19 +182,26 @@ public sealed class AgentCallTests(EngineFixture engine)
 
         var added = await PostAsync(agent, path, new { text = words }, "note-1");
         Assert.Equal(HttpStatusCode.Created, added.StatusCode);
-        var again = await (await PostAsync(agent, path, new { text = words }, "note-1")).JsonAsync();
-        Assert.Equal((await added.JsonAsync()).GetProperty("noteId").GetString(), again.GetProperty("noteId").GetString());
+        var retry = await PostAsync(agent, path, new { text = words }, "note-1");
+        Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal((await added.JsonAsync()).GetProperty("noteId").GetString(), (await retry.JsonAsync()).GetProperty("noteId").GetString());
 
-        var note = Assert.Single((await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}")).GetProperty("notes").EnumerateArray());
+        var note = Assert.Single((await agent.GetJsonAsync(path)).EnumerateArray());
+        Assert.False((await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}")).TryGetProperty("notes", out _)); // not in the account's answer, which integrations read
         Assert.Equal((words, agentKey.Split('_')[1]), (note.GetProperty("text").GetString(), note.GetProperty("writtenBy").GetString()));
         Assert.False(note.TryGetProperty("idempotencyKey", out _));
         var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString($"{facility}/{accountNumber}")}&limit=100");
         var recorded = Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.add");
-        Assert.DoesNotContain("daughter", recorded.ToString(), StringComparison.Ordinal);
+        Assert.Equal($"note=N1;length={words.Length}", recorded.GetProperty("detail").GetString());
+        Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.replay");
+        Assert.DoesNotContain(audit.EnumerateArray(), e => e.ToString().Contains("daughter", StringComparison.Ordinal));
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.notes.read");
 
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(agent, path, new { text = "" }, "note-2")).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(agent, path, new { text = "other words" }, "note-1")).StatusCode);
         using var integration = engine.As(await engine.KeyForAsync("integration"));
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(integration, path, new { text = "x" }, "note-3")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await integration.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(agent, $"/api/accounts/{facility}/NOSUCH1/notes", new { text = "x" }, "note-4")).StatusCode);
     }
 }

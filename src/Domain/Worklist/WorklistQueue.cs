@@ -75,6 +75,8 @@ public sealed class WorklistQueue
     private readonly Dictionary<string, Slot> _lastHeldByAgent = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LinkedList<WorkedAccount>> _worked = new(StringComparer.Ordinal);
     private readonly int[] _histogram = new int[Bins];
+    /// <summary>Entries per oldest-balance date, so the oldest is read without a scan.</summary>
+    private readonly SortedDictionary<DateOnly, int> _balanceDates = [];
     private int _unscored;
     private int _entries;
     private DateTimeOffset _clock = DateTimeOffset.MinValue;
@@ -288,8 +290,7 @@ public sealed class WorklistQueue
             Leased = _leases.Count,
             Histogram = Enumerable.Range(0, Bins).Select(i => new ScoreBin { From = i / (double)Bins, To = (i + 1) / (double)Bins, Count = _histogram[i] }).ToList(),
             Unscored = _unscored,
-            // One pass over the entries: the supervisor's view is asked for now and then, not per call.
-            OldestBalanceDate = _slots.Values.Select(v => v.Entry?.OldestBalanceDate).Where(d => d is not null).Min(),
+            OldestBalanceDate = _balanceDates.Count == 0 ? null : _balanceDates.Keys.First(),
             Agents = agents.Select(a => new AgentActivity
             {
                 Agent = a.Key, Leased = a.Value.Lease?.Entry.Account, LeaseExpiresAt = a.Value.Lease?.ExpiresAt, Worked = a.Value.Worked,
@@ -414,6 +415,12 @@ public sealed class WorklistQueue
     {
         if (entry.Probability is { } p && !double.IsNaN(p)) _histogram[Math.Clamp((int)(Math.Clamp(p, 0d, 1d) * Bins), 0, Bins - 1)] += delta;
         else _unscored += delta;
+        if (entry.OldestBalanceDate is { } date)
+        {
+            var count = _balanceDates.GetValueOrDefault(date) + delta;
+            if (count > 0) _balanceDates[date] = count;
+            else _balanceDates.Remove(date);
+        }
     }
 
     private void Record(WorkedAccount worked)

@@ -29,7 +29,9 @@ public static class CollectionsEndpoints
         account.MapPost("/financial-assistance", DecideFinancialAssistance).RequireAuthorization(Policies.ManagePolicies)
             .WithSummary("Record the decision on a financial-assistance application (approved true|false, amount: the discount, default all the patient owes; note), with an Idempotency-Key. Releases the financial-assistance hold; an approval posts the discount as a charity adjustment and reverses extraordinary collection actions (501(r)): an agency placement is recalled and none is taken again.");
         account.MapPost("/notes", AddNote).RequireAuthorization(Policies.WorkWorklist).WithName("AddAccountNote")
-            .WithSummary("Staff add a note to the account ({text}, at most 1,000 characters, with an Idempotency-Key): who wrote it and when are kept; the account shows its notes; the audit trail records the note's id and length, not its text. Never clinical details.");
+            .WithSummary("Staff add a note to the account ({text}, at most 1,000 characters, with an Idempotency-Key; at most 50 notes per account): who wrote it and when are kept; the audit trail records the note's id and length, not its text. A retry with the key answers the note with Idempotent-Replayed. Never clinical details.");
+        account.MapGet("/notes", ListNotes).RequireAuthorization(Policies.WorkWorklist).WithName("ListAccountNotes")
+            .WithSummary("The notes staff wrote on the account, oldest first (agents, supervisors, administrators; audited as a read of the account).");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
@@ -122,11 +124,22 @@ public static class CollectionsEndpoints
     public sealed record NoteBody(string? Text);
 
     private static async Task<Results<Created<AccountNote>, ProblemHttpResult>> AddNote(string facility, string accountNumber, NoteBody body,
-        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
         if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
         var added = await Account(grains, facility, accountNumber).AddNote(body.Text, idempotencyKey);
-        return added.Succeeded ? TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", added.Value!) : Problems.From(added.Errors);
+        if (!added.Succeeded) return Problems.From(added.Errors);
+        if (added.Value!.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Created($"/api/accounts/{facility}/{accountNumber}/notes", added.Value.Note);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<AccountNote>>, ProblemHttpResult>> ListNotes(string facility, string accountNumber, IGrainFactory grains, HttpContext http)
+    {
+        if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        if (await Account(grains, facility, accountNumber).Get() is not { } account)
+            return Problems.NotFound("account.not-found", "No account is open with this facility and account number.");
+        await http.AuditShownAsync("account.notes.read", [ShownAudit.ShownAccount(facility, accountNumber)]);
+        return TypedResults.Ok(account.Notes);
     }
 
     private static async Task<Results<Ok<GateDecision>, ProblemHttpResult>> CheckCall(string facility, string accountNumber, IGrainFactory grains)

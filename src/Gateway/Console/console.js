@@ -168,7 +168,7 @@ async function showAccount(offer, inbound = false) {
   list("other-accounts", (guarantor.accounts || []).map((a) =>
     `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`));
   showLedger(account);
-  showNotes(account.notes || []);
+  api("GET", `${path}/notes`).then((r) => showNotes(r.json)).catch(showProblem);
   $("account").hidden = false;
 }
 
@@ -184,14 +184,19 @@ async function addNote(event) {
   if (!current) return;
   showProblem(null);
   noteKey ??= crypto.randomUUID();
+  const path = `${accountPath()}/notes`; // the account of this card, even if the agent moves on meanwhile
+  const text = $("new-note").value;
+  $("add-note").disabled = true;
   try {
-    await api("POST", `${accountPath()}/notes`, { text: $("new-note").value }, { "Idempotency-Key": noteKey });
+    await api("POST", path, { text }, { "Idempotency-Key": noteKey });
     noteKey = null;
-    $("new-note").value = "";
-    showNotes((await api("GET", accountPath())).json.notes || []);
+    if ($("new-note").value === text) $("new-note").value = "";
+    if (current && `${accountPath()}/notes` === path) showNotes((await api("GET", path)).json);
   } catch (problem) {
     if (problem.code === "idempotency-key.reused") noteKey = null;
     showProblem(problem);
+  } finally {
+    $("add-note").disabled = false;
   }
 }
 

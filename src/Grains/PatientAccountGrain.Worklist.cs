@@ -33,10 +33,11 @@ public sealed partial class PatientAccountGrain
         // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
         var callKey = $"worklist-{request.IdempotencyKey}";
         var fingerprint = Fingerprint(request);
-        if (LoggedCall(CallRequestId(callKey)) is { } earlier)
-            return earlier.RequestFingerprint is { } recorded && recorded != fingerprint
-                ? Outcome<CallOutcomeResult>.Failure(KeyReused)
-                : Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
+        switch (LoggedCall(CallRequestId(callKey), fingerprint))
+        {
+            case (_, true): return Outcome<CallOutcomeResult>.Failure(KeyReused);
+            case ({ } earlier, false): return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
+        }
         var actor = CallerContext.Current.Actor;
         // What the guarantor agreed, checked before the call is logged: a promise or plan the rules refuse logs nothing.
         var (change, action, detail, errors) = OutcomeChange(request, actor, now);

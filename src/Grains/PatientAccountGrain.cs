@@ -553,10 +553,11 @@ public sealed partial class PatientAccountGrain(
         if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
         var requestId = CallRequestId(request.IdempotencyKey!);
-        if (LoggedCall(requestId) is { } earlier)
-            return earlier.RequestFingerprint is { } recorded && recorded != fingerprint
-                ? (Outcome<GateDecision>.Failure(KeyReused), false)
-                : (Outcome<GateDecision>.Success(earlier.Decision), true);
+        switch (LoggedCall(requestId, fingerprint))
+        {
+            case (_, true): return (Outcome<GateDecision>.Failure(KeyReused), false);
+            case ({ } earlier, false): return (Outcome<GateDecision>.Success(earlier.Decision), true);
+        }
         var now = clock.GetUtcNow();
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
         {
@@ -846,8 +847,14 @@ public sealed partial class PatientAccountGrain(
     private static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
         "This Idempotency-Key already recorded a call with another outcome or agreement; the account shows what was recorded. Use a new key to record another call.");
 
-    /// <summary>The decision this account recorded for a logged call's request, if it still keeps it.</summary>
-    private ContactDecisionRecord? LoggedCall(string requestId) => State.Decisions.LastOrDefault(d => d.RequestId == requestId);
+    /// <summary>
+    /// The decision this account recorded for a logged call's request, if it still keeps it, and whether that request
+    /// asked something else than <paramref name="fingerprint"/> (the key reused for another call).
+    /// </summary>
+    private (ContactDecisionRecord? Earlier, bool Reused) LoggedCall(string requestId, string fingerprint) =>
+        State.Decisions.LastOrDefault(d => d.RequestId == requestId) is { } earlier
+            ? (earlier, earlier.RequestFingerprint is { } recorded && recorded != fingerprint)
+            : (null, false);
 
     /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>
     private void Remember(ContactDecisionRecord decision)

@@ -28,8 +28,7 @@ public sealed class PatientPaymentGrain(
     {
         // The same payment id asked again for a different amount (an agent's Idempotency-Key reused): refused, one turn at a time.
         if (State.Request is not null && request.Shares.Sum(s => s.Amount) != State.Amount)
-            return Outcome<CardPaymentView>.Failure(DomainError.Conflict("idempotency-key.reused",
-                "This Idempotency-Key started a payment of a different amount: use a new key for a new payment."));
+            return Outcome<CardPaymentView>.Failure(Domain.Payments.PaymentAllocation.KeyReused);
         if (State.Request is null)
         {
             var errors = Check(request);

@@ -93,39 +93,23 @@ public sealed class TwilioTransportTests
         Assert.Equal(2, api.Created.Count);
     }
 
-    [Fact]
-    public async Task Credentials_that_may_not_read_messages_fail_the_retry_with_a_clear_error()
+    [Theory]
+    [InlineData(403, OutboxStatus.Failed, "twilio lookup http 403: the credentials may not read Messages")] // a key that may not read: say so, stop
+    [InlineData(503, OutboxStatus.Pending, "twilio lookup http 503")]                                      // Twilio down: wait, never risk a second text
+    public async Task A_retry_Twilio_cannot_be_asked_about_waits_or_fails_plainly_and_never_sends_again(int lookupStatus, OutboxStatus expected, string error)
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);
         var transport = Wire(h, api);
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
         await h.Sender(transport).RunOnceAsync();
-        api.LookupStatus = 403;
+        api.LookupStatus = lookupStatus;
         h.Clock.Advance(TimeSpan.FromMinutes(5));
         await h.Sender(transport).RunOnceAsync();
 
-        var failed = await h.Outbox.GetAsync(message.MessageId);
-        Assert.Equal(OutboxStatus.Failed, failed!.Status);
-        Assert.StartsWith("twilio lookup http 403: the credentials may not read Messages", failed.LastError, StringComparison.Ordinal);
-        Assert.Equal(1, api.Posts);
-    }
-
-    [Fact]
-    public async Task When_Twilio_cannot_be_asked_the_retry_waits_instead_of_risking_a_second_text()
-    {
-        var h = await Harness.CreateAsync(Db.Sqlite);
-        using var api = new TwilioApi(h.Clock, loseAnswer: post => post == 1);
-        var transport = Wire(h, api);
-        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
-        await h.Sender(transport).RunOnceAsync();
-        api.LookupStatus = 503;
-        h.Clock.Advance(TimeSpan.FromMinutes(5));
-        await h.Sender(transport).RunOnceAsync();
-
-        var waiting = await h.Outbox.GetAsync(message.MessageId);
-        Assert.Equal(OutboxStatus.Pending, waiting!.Status);
-        Assert.Equal("twilio lookup http 503", waiting.LastError);
+        var after = await h.Outbox.GetAsync(message.MessageId);
+        Assert.Equal(expected, after!.Status);
+        Assert.StartsWith(error, after.LastError, StringComparison.Ordinal);
         Assert.Equal(1, api.Posts);
     }
 

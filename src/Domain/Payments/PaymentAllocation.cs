@@ -18,6 +18,10 @@ public sealed record PaymentShare
 /// </summary>
 public static class PaymentAllocation
 {
+    /// <summary>A payment's key (its payment id) asked again for another amount.</summary>
+    public static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
+        "This Idempotency-Key started a payment of a different amount: use a new key for a new payment.");
+
     public const decimal Minimum = 1.00m;
 
     public static (IReadOnlyList<PaymentShare> Shares, IReadOnlyList<DomainError> Errors) Allocate(decimal amount, IReadOnlyList<AccountOwed> accounts)

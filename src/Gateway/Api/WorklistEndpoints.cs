@@ -175,14 +175,8 @@ public static class WorklistEndpoints
         var outcome = body.Outcome!.Value;
         // The call and what the guarantor said, as one account command (the call is logged once per Idempotency-Key);
         // then the queue closes the lease.
-        var result = await worklist.RecordOutcomeAsync(WorkerOf(http), new AccountKey(facility, accountNumber), body.QueueId, new CallOutcomeRequest
-        {
-            Outcome = outcome, IdempotencyKey = idempotencyKey!.Trim(), Note = body.Note,
-            Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
-            Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
-                ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
-                : null,
-        });
+        var result = await worklist.RecordOutcomeAsync(WorkerOf(http), new AccountKey(facility, accountNumber), body.QueueId,
+            CallRequest(body, idempotencyKey!, ContactInitiator.Agent));
         if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
         if (result.Errors.Count > 0) return Problems.From(result.Errors);
         if (!result.Replayed && result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
@@ -203,14 +197,8 @@ public static class WorklistEndpoints
             errors.Add(DomainError.Invalid("outcome", "outcome.not-inbound", "Someone called in: say how the conversation went (not noAnswer or leftMessage)."));
         if (errors.Count > 0) return Problems.From(errors);
         var outcome = body.Outcome!.Value;
-        var recorded = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString()).RecordCallOutcome(new CallOutcomeRequest
-        {
-            Outcome = outcome, IdempotencyKey = idempotencyKey!.Trim(), Note = body.Note, Initiator = initiator,
-            Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
-            Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
-                ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
-                : null,
-        });
+        var recorded = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString())
+            .RecordCallOutcome(CallRequest(body, idempotencyKey!, initiator));
         if (!recorded.Succeeded) return Problems.From(recorded.Errors);
         var result = recorded.Value!;
         if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
@@ -249,6 +237,20 @@ public static class WorklistEndpoints
         return await worklist.ReleaseAsync(WorkerOf(http), new AccountKey(facility, accountNumber), queueId) is { } error
             ? Problems.From([error])
             : TypedResults.NoContent();
+    }
+
+    /// <summary>A validated outcome body as the account's command: the promise or plan only for the outcome that carries one.</summary>
+    private static CallOutcomeRequest CallRequest(OutcomeBody body, string idempotencyKey, ContactInitiator initiator)
+    {
+        var outcome = body.Outcome!.Value;
+        return new CallOutcomeRequest
+        {
+            Outcome = outcome, IdempotencyKey = idempotencyKey.Trim(), Note = body.Note, Initiator = initiator,
+            Promise = outcome == WorklistOutcome.PromiseToPay ? new PromiseRequest { Amount = body.Amount, PromisedDate = body.PromisedDate } : null,
+            Plan = outcome == WorklistOutcome.PaymentPlanRequested && HasPlanTerms(body)
+                ? new PlanRequest { DownPayment = body.DownPayment, InstallmentCount = body.InstallmentCount, Frequency = body.Frequency, FirstDueDate = body.FirstDueDate }
+                : null,
+        };
     }
 
     private static bool HasPlanTerms(OutcomeBody body) =>

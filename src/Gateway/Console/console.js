@@ -115,6 +115,18 @@ function phone(number) {
 
 function fill(id, text) { $(id).textContent = text ?? "—"; }
 
+// A table row of [text, numeric?] cells, written with textContent (every page's tables use it).
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const [text, numeric] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (numeric) td.className = "num";
+    tr.append(td);
+  }
+  return tr;
+}
+
 function list(id, items) {
   $(id).replaceChildren(...items.map((text) => {
     const li = document.createElement("li");
@@ -209,16 +221,8 @@ function showLedger(account) {
   fill("oldest-service", oldestService(account.entries));
   fill("cadence-status", account.cadence ? account.cadence.status : "idle");
   fill("patient-balance", money.format(account.balances.patientResponsibility));
-  const rows = account.entries.slice(-8).reverse().map((e) => {
-    const tr = document.createElement("tr");
-    for (const [text, cls] of [[e.effectiveDate], [e.kind], [e.description || e.note || e.code || ""], [money.format(e.amount), "num"]]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      if (cls) td.className = cls;
-      tr.append(td);
-    }
-    return tr;
-  });
+  const rows = account.entries.slice(-8).reverse().map((e) =>
+    row([[e.effectiveDate], [e.kind], [e.description || e.note || e.code || ""], [money.format(e.amount), true]]));
   $("ledger").tBodies[0].replaceChildren(...rows);
 }
 
@@ -371,16 +375,9 @@ function showHolds(holds) {
 }
 
 function showContacts(contacts) {
-  const rows = contacts.slice(0, 15).map((c) => {
-    const tr = document.createElement("tr");
-    for (const text of [when(c.at), `${c.account.facility} / ${c.account.accountNumber}`, actionWords[c.action] || c.action, channelWords[c.channel] || c.channel || "—",
-      (contactOutcomeWords[c.outcome] || c.outcome) + (c.initiator === "inbound" ? " (they called us)" : "") + (c.ruleBroken ? ` — broke ${c.ruleBroken}` : "")]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(td);
-    }
-    return tr;
-  });
+  const rows = contacts.slice(0, 15).map((c) => row([[when(c.at)], [`${c.account.facility} / ${c.account.accountNumber}`],
+    [actionWords[c.action] || c.action], [channelWords[c.channel] || c.channel || "—"],
+    [(contactOutcomeWords[c.outcome] || c.outcome) + (c.initiator === "inbound" ? " (they called us)" : "") + (c.ruleBroken ? ` — broke ${c.ruleBroken}` : "")]]));
   if (rows.length === 0) {
     const tr = document.createElement("tr");
     const td = document.createElement("td");

@@ -15,17 +15,6 @@ function svg(name, attributes, text) {
   return element;
 }
 
-function row(cells) {
-  const tr = document.createElement("tr");
-  for (const [text, numeric] of cells) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (numeric) td.className = "num";
-    tr.append(td);
-  }
-  return tr;
-}
-
 function tiles(kpis) {
   const items = [
     ["Total A/R", money.format(kpis.totalAr), `${accounts(kpis.accountsWithBalance)} with a balance`],

@@ -1,6 +1,6 @@
 // The data team's page: registered scoring models with their figures, which is champion and which challenger, one
 // version's chart and how far live scores drifted from its test set, outcomes per version on real accounts, and (for
-// the data team and administrators) promote and roll back with a reason. Shares api, $, fill, say and showProblem
+// the data team and administrators) promote and roll back with a reason. Shares api, $, fill, row, say and showProblem
 // with console.js; the chart is fetched with the caller's key and shown from a blob: URL.
 "use strict";
 
@@ -8,17 +8,6 @@ const canManageModels = () => ["data-team", "admin"].includes(session?.role);
 const fixed = (v, digits = 3) => (v == null || Number.isNaN(Number(v)) ? "—" : Number(v).toFixed(digits));
 const share = (v) => (v == null ? "—" : `${(Number(v) * 100).toFixed(1)} %`);
 let chartUrl = null;
-
-function cells(values) {
-  const tr = document.createElement("tr");
-  for (const [text, numeric] of values) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (numeric) td.className = "num";
-    tr.append(td);
-  }
-  return tr;
-}
 
 async function showModels() {
   showProblem(null);
@@ -30,7 +19,7 @@ async function showModels() {
     fill("challenger", challenger ? `${challenger} on ${share(challengerShare)} of accounts` : "none");
     const rows = [...registry.versions].reverse().map((v) => {
       const role = v.version === champion ? "champion" : v.version === challenger ? "challenger" : "";
-      const tr = cells([[v.version], [role], [`${new Date(v.registeredAt).toLocaleDateString()} by ${v.registeredBy}`], [fixed(v.auc), true], [fixed(v.brier), true],
+      const tr = row([[v.version], [role], [`${new Date(v.registeredAt).toLocaleDateString()} by ${v.registeredBy}`], [fixed(v.auc), true], [fixed(v.brier), true],
         [v.labelDefinition || "—"], [v.notes || ""]]);
       const actions = document.createElement("td");
       const look = document.createElement("button");
@@ -49,10 +38,10 @@ async function showModels() {
       tr.append(actions);
       return tr;
     });
-    if (rows.length === 0) rows.push(cells([["No version is registered yet: the engine scores with its built-in model. Register one with collections model register."]]));
+    if (rows.length === 0) rows.push(row([["No version is registered yet: the engine scores with its built-in model. Register one with collections model register."]]));
     $("model-table").tBodies[0].replaceChildren(...rows);
     const outcomes = (await api("GET", "/api/models/comparison")).json;
-    $("outcome-table").tBodies[0].replaceChildren(...outcomes.map((o) => cells([
+    $("outcome-table").tBodies[0].replaceChildren(...outcomes.map((o) => row([
       [o.version], [o.role], [String(o.accountsScored), true], [share(o.meanProbability), true], [String(o.windowsEnded), true],
       [share(o.predictedRate), true], [share(o.observedRate), true], [fixed(o.auc), true],
     ])));
@@ -76,7 +65,7 @@ async function showVersion(version) {
       ? `No live scores from this version yet (its test set has ${drift.testSetScores}).`
       : `Population stability index ${drift.psi.toFixed(3)} over ${drift.liveScores} live accounts: `
         + (drift.flagged ? `above ${drift.threshold}, the scores have shifted; consider retraining.` : `at most ${drift.threshold}, stable.`));
-    $("drift-table").tBodies[0].replaceChildren(...drift.bins.map((b) => cells([
+    $("drift-table").tBodies[0].replaceChildren(...drift.bins.map((b) => row([
       [`${(b.lower * 100).toFixed(0)}–${(b.upper * 100).toFixed(0)} %`], [share(b.expectedShare), true], [share(b.liveShare), true],
     ])));
     $("model-detail").hidden = false;

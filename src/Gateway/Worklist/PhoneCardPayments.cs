@@ -25,11 +25,10 @@ public sealed class PhoneCardPayments(IGrainFactory grains, FacilityDirectory fa
     public async Task<Outcome<CardPaymentView>> StartAsync(string agent, AccountKey account, decimal amount, string idempotencyKey)
     {
         var payment = grains.GetGrain<IPatientPaymentGrain>(PaymentIdFor(agent, account, idempotencyKey));
-        // A retry: the payment answers itself (and refuses another amount under the same key).
-        if (await payment.Get() is not null) return await payment.Start(new CardPaymentStart
-        {
-            GuarantorId = "", Shares = [new PaymentShare { Account = account, Amount = amount }], ReturnUrl = "", CancelUrl = "", Description = "", Source = CardPaymentSource.Agent,
-        });
+        // A retry answers the payment it started (whatever the account owes now); another amount under the key is refused.
+        // Two first tries at once both reach Start, which refuses the second amount itself.
+        if (await payment.Get() is { } earlier)
+            return earlier.Amount == amount ? Outcome<CardPaymentView>.Success(earlier) : Outcome<CardPaymentView>.Failure(Domain.Payments.PaymentAllocation.KeyReused);
         if (await grains.GetGrain<IPatientAccountGrain>(account.ToString()).Get() is not { } view)
             return Outcome<CardPaymentView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);

@@ -24,6 +24,11 @@ public sealed record EntryRequest
     [Id(14)] public string? ReversesEntryId { get; init; }
     [Id(15)] public string? Note { get; init; }
     [Id(16)] public string? IdempotencyKey { get; init; }
+    /// <summary>
+    /// How a payment came in (payments only). Not part of the <see cref="Fingerprint"/>: it says where the money came
+    /// from for the reports, not what is posted, so a retry that leaves it out is still the same request.
+    /// </summary>
+    [Id(17)] public PaymentChannel? Channel { get; init; }
 
     /// <summary>
     /// A stable hash of everything that decides the entry (not the idempotency key), so a retry of the same request

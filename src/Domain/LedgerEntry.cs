@@ -44,6 +44,21 @@ public enum PaymentMethod
     Other,
 }
 
+/// <summary>
+/// How money reached the hospital, for the supervisors' cash-per-day figures: an agent on a call (a card on the
+/// processor's page, a check or cash recorded in the console), the patient's self-service page (and autopay), the
+/// mail (a check to the lockbox), a collection agency's remittance, or an insurer's remittance (835 or EOB).
+/// </summary>
+public enum PaymentChannel
+{
+    Agent,
+    PatientPage,
+    Mail,
+    Agency,
+    Remittance,
+    Other,
+}
+
 /// <summary>Which way a transfer moves responsibility.</summary>
 public enum TransferDirection
 {
@@ -92,4 +107,6 @@ public sealed record LedgerEntry
     [Id(19), System.Text.Json.Serialization.JsonIgnore] public string RequestFingerprint { get; init; } = "";
     /// <summary>Who posted it (an API key id or a system process name; never a person's name).</summary>
     [Id(20)] public required string PostedBy { get; init; }
+    /// <summary>How a payment came in (payments only; null on entries posted before channels were recorded: see <see cref="PaymentChannels.Of"/>).</summary>
+    [Id(21)] public PaymentChannel? Channel { get; init; }
 }

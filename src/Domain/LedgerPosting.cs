@@ -81,6 +81,10 @@ public static class LedgerPosting
             EntryKind.Reversal => PrepareReversal(request, entry, ledger, errors),
             _ => entry,
         };
+        if (request.Channel is not null && kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment))
+            errors.Invalid("channel", "field.not-applicable", "channel applies to payments only.");
+        if (kind is EntryKind.PatientPayment or EntryKind.InsurancePayment)
+            entry = entry with { Channel = request.Channel ?? PaymentChannels.Default(kind, entry.Method) };
         if (errors.Any)
             return new PostingDecision(null, false, errors.Errors);
 

@@ -23,6 +23,8 @@ public sealed record CallOutcomeRequest
     [Id(4)] public PlanRequest? Plan { get; init; }
     /// <summary>Who started the call: the agent (a worklist call) or the guarantor (inbound, or a call they asked for).</summary>
     [Id(5)] public ContactInitiator Initiator { get; init; } = ContactInitiator.Agent;
+    /// <summary>When the agent took the account off the worklist (its handle time runs from then); null for an inbound call.</summary>
+    [Id(6)] public DateTimeOffset? LeasedAt { get; init; }
 }
 
 /// <summary>The gate's decision on the call and, when it went through, the account after it.</summary>

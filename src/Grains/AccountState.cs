@@ -62,4 +62,6 @@ public sealed class AccountState
     [Id(44)] public DateTimeOffset? ImportHoldUntil { get; set; }
     /// <summary>Notes staff wrote on the account, oldest first.</summary>
     [Id(45)] public List<AccountNote> Notes { get; set; } = [];
+    /// <summary>The calls agents worked on the account, oldest first (at most <see cref="Domain.Worklist.AgentCall.Kept"/>).</summary>
+    [Id(46)] public List<Domain.Worklist.AgentCall> AgentCalls { get; set; } = [];
 }

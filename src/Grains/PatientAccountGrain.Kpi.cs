@@ -31,13 +31,23 @@ public sealed partial class PatientAccountGrain
             Entries = State.Entries.Select(e => e with { Description = null, Note = null, Code = null, Payer = null, ClaimReference = null, Reference = null }).ToList(),
             Promises = State.Promises.ToList(),
             FirstPatientStatementDate = State.FirstPatientStatementDate, PlacedWithAgencyAt = State.PlacedWithAgencyAt, RecalledFromAgencyAt = State.RecalledFromAgencyAt,
+            CreditBalanceSince = State.CreditBalanceSince, RefundDueBy = RefundDueBy,
         }
         : null);
 
     private AccountKpiFacts KpiFacts(AccountBalances balances, DateTimeOffset now) => AccountKpiFacts.Of(
         Key, State.Entries, balances, State.Promises,
         Aging.Of(State.FirstPatientStatementDate, State.Entries, DateOnly.FromDateTime(State.OpenedAt.UtcDateTime), DateOnly.FromDateTime(now.UtcDateTime)).BasisDate,
-        placedWithAgency: State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null);
+        placedWithAgency: State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null) with
+    {
+        Days = KpiDayFacts.Of(State.Entries, balances, State.FirstPatientStatementDate, Day(State.PlacedWithAgencyAt), Day(State.RecalledFromAgencyAt),
+            RefundDueBy, State.Promises, State.Plans, State.AgentCalls),
+    };
+
+    /// <summary>The day a credit balance must be refunded by (null without one).</summary>
+    private DateOnly? RefundDueBy => State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null;
+
+    private static DateOnly? Day(DateTimeOffset? at) => at is { } t ? DateOnly.FromDateTime(t.UtcDateTime) : null;
 }
 
 /// <summary>An account's KPI facts as the store's row (amounts in cents).</summary>
@@ -47,7 +57,10 @@ public static class KpiRows
     public static AccountKpiRow From(AccountKpiFacts f, DateTimeOffset now) => new(
         f.Facility, f.AccountNumber, AccountKpiFacts.Cents(f.PatientBalance), AccountKpiFacts.Cents(f.InsuranceBalance), AccountKpiFacts.Cents(f.CreditBalance),
         f.AgingBasisDate, AccountKpiFacts.Cents(f.PatientResponsibilityTotal), AccountKpiFacts.Cents(f.PatientPaidTotal), f.PromisesKept, f.PromisesBroken,
-        f.PlacedWithAgency, f.ChargesByDate.Select(c => (c.EffectiveDate, AccountKpiFacts.Cents(c.Amount))).ToList(), now);
+        f.PlacedWithAgency, f.ChargesByDate.Select(c => (c.EffectiveDate, AccountKpiFacts.Cents(c.Amount))).ToList(), now)
+    {
+        Days = f.Days.Select(d => new KpiMeasureRow(KpiDayFacts.Name(d.Measure), d.Day, d.Subject, AccountKpiFacts.Cents(d.Amount), d.Count)).ToList(),
+    };
 }
 
 public static class KpiServiceCollectionExtensions

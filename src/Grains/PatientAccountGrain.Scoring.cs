@@ -134,6 +134,9 @@ public sealed partial class PatientAccountGrain
         var cardPayments = posted.Where(e => e.Kind == EntryKind.PatientPayment && e.IdempotencyKey is { } k && k.StartsWith(CardPaymentPrefix, StringComparison.Ordinal))
             .Select(e => e.IdempotencyKey![CardPaymentPrefix.Length..].Split('/')[0]).Distinct().ToList();
         if (cardPayments.Count > 0) AddFacts(now, f => f with { CardPayments = [.. f.CardPayments, .. cardPayments.Except(f.CardPayments)] });
+        var receipts = posted.Where(e => e is { Kind: EntryKind.PatientPayment, Channel: PaymentChannel.Agent, Method: PaymentMethod.Check or PaymentMethod.Cash })
+            .Select(e => new ReceiptDue { EntryId = e.EntryId, Amount = e.Amount, GuarantorId = State.GuarantorId }).ToList();
+        if (receipts.Count > 0) AddFacts(now, f => f with { Receipts = [.. f.Receipts, .. receipts] });
     }
 
     /// <summary>The idempotency keys a card payment's shares post under (<see cref="PatientPaymentGrain"/>).</summary>

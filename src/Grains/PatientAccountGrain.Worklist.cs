@@ -62,6 +62,12 @@ public sealed partial class PatientAccountGrain
             change();
             Audit(action!, "ok", detail);
         }
+        State.AgentCalls.Add(new AgentCall
+        {
+            Agent = actor, At = now, Outcome = request.Outcome, Inbound = request.Initiator != ContactInitiator.Agent,
+            HandleSeconds = AgentCall.HandleSecondsOf(request.LeasedAt, now),
+        });
+        if (State.AgentCalls.Count > AgentCall.Kept) State.AgentCalls.RemoveRange(0, State.AgentCalls.Count - AgentCall.Kept);
         await RunCadenceAsync(takeSteps: false); // the contact history and arrangements changed: rescore, and the cadence reacts
         return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value, Account = View(clock.GetUtcNow()) });
     }

@@ -205,7 +205,7 @@ public sealed partial class PatientAccountGrain(
 
         var now = clock.GetUtcNow();
         var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
-        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now);
+        var decision = LedgerPosting.Prepare(WithCallerChannel(request), State.Entries, facts, CallerContext.Current.Actor, now);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
@@ -223,6 +223,12 @@ public sealed partial class PatientAccountGrain(
             Balances = Balances,
         });
     }
+
+    /// <summary>A patient payment an agent records (a check or cash taken on a call) came in through the agent unless it says otherwise.</summary>
+    private static EntryRequest WithCallerChannel(EntryRequest request) =>
+        request is { Channel: null, Kind: EntryKind.PatientPayment } && CallerContext.Current.Role == Roles.Agent
+            ? request with { Channel = PaymentChannel.Agent }
+            : request;
 
     /// <summary>How long an imported history may stay unsettled before the account settles it itself.</summary>
     public static readonly TimeSpan ImportHoldLimit = TimeSpan.FromDays(1);
@@ -261,7 +267,7 @@ public sealed partial class PatientAccountGrain(
             IReadOnlyList<DomainError>? refused = null;
             for (var i = 0; i < requests.Count; i++)
             {
-                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now);
+                var decision = LedgerPosting.Prepare(WithCallerChannel(requests[i]), working, facts, CallerContext.Current.Actor, now);
                 if (!decision.Accepted)
                 {
                     // Name the entry: the batch stops at it, and nothing of the batch is posted.
@@ -1066,7 +1072,7 @@ public sealed partial class PatientAccountGrain(
             ImportHoldUntil = State.ImportHoldUntil,
             Notes = State.Notes.ToList(),
             Score = State.Score,
-            RefundDueBy = State.CreditBalanceSince is { } since ? DateOnly.FromDateTime(since.UtcDateTime).AddDays(settings.RefundDueDays) : null,
+            RefundDueBy = RefundDueBy,
         };
     }
 }

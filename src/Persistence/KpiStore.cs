@@ -10,7 +10,14 @@ namespace Collections.Persistence;
 public sealed record AccountKpiRow(
     string Facility, string AccountNumber, long PatientBalanceCents, long InsuranceBalanceCents, long CreditBalanceCents,
     DateOnly? AgingBasisDate, long PatientResponsibilityCents, long PatientPaidCents, int PromisesKept, int PromisesBroken,
-    bool PlacedWithAgency, IReadOnlyList<(DateOnly EffectiveDate, long AmountCents)> ChargesByDate, DateTimeOffset UpdatedAt);
+    bool PlacedWithAgency, IReadOnlyList<(DateOnly EffectiveDate, long AmountCents)> ChargesByDate, DateTimeOffset UpdatedAt)
+{
+    /// <summary>What the account adds to each day's figures (deploy/sql/*/157-kpi-days.sql).</summary>
+    public IReadOnlyList<KpiMeasureRow> Days { get; init; } = [];
+}
+
+/// <summary>One measure on one day for one subject (a payment channel, an agent's key id, or empty): summed hundredths and quantity.</summary>
+public sealed record KpiMeasureRow(string Measure, DateOnly Day, string Subject, long AmountCents, long Quantity);
 
 /// <summary>Accounts with a balance above zero that age from the same date.</summary>
 public sealed record KpiAgingRow(DateOnly? AgingBasisDate, long PatientBalanceCents, long InsuranceBalanceCents, int Accounts);
@@ -18,7 +25,15 @@ public sealed record KpiAgingRow(DateOnly? AgingBasisDate, long PatientBalanceCe
 /// <summary>The sums the portfolio figures are computed from.</summary>
 public sealed record KpiTotalsRow(
     IReadOnlyList<KpiAgingRow> Aging, long PatientPaidCents, long PatientResponsibilityCents, int PromisesKept, int PromisesBroken,
-    int CreditAccounts, long CreditCents, int PlacedAccounts, long PlacedPatientCents, long ChargesInWindowCents);
+    int CreditAccounts, long CreditCents, int PlacedAccounts, long PlacedPatientCents, long ChargesInWindowCents)
+{
+    /// <summary>Accounts paid in full in the charge window, and their days from first statement summed.</summary>
+    public int PaidInFullAccounts { get; init; }
+    public long PaidInFullDays { get; init; }
+    /// <summary>Credit balances past their refund deadline.</summary>
+    public int RefundsOverdueAccounts { get; init; }
+    public long RefundsOverdueCents { get; init; }
+}
 
 /// <summary>
 /// The KPI reporting tables (deploy/sql/*/150-kpi.sql). The KPI projection writes the rows from the accounts' committed
@@ -45,7 +60,7 @@ public sealed class KpiStore : IAsyncDisposable
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await connection.Command("DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
+        await connection.Command("DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
     }
 
     private const string UpsertSql = """
@@ -68,6 +83,13 @@ public sealed class KpiStore : IAsyncDisposable
         VALUES (@facility, @account_number, @effective_date, @amount_cents)
         """;
 
+    private const string DeleteDaysSql = "DELETE FROM account_kpi_day WHERE facility = @facility AND account_number = @account_number";
+
+    private const string InsertDaySql = """
+        INSERT INTO account_kpi_day (facility, account_number, measure, day, subject, amount_cents, quantity)
+        VALUES (@facility, @account_number, @measure, @day, @subject, @amount_cents, @quantity)
+        """;
+
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
         yield return new(UpsertSql,
@@ -81,6 +103,13 @@ public sealed class KpiStore : IAsyncDisposable
         yield return new(DeleteChargesSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
         foreach (var (date, cents) in r.ChargesByDate)
             yield return new(InsertChargeSql, [("facility", r.Facility), ("account_number", r.AccountNumber), ("effective_date", _database.Date(date)), ("amount_cents", cents)]);
+        yield return new(DeleteDaysSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        foreach (var d in r.Days)
+            yield return new(InsertDaySql,
+            [
+                ("facility", r.Facility), ("account_number", r.AccountNumber), ("measure", d.Measure), ("day", _database.Date(d.Day)),
+                ("subject", d.Subject), ("amount_cents", d.AmountCents), ("quantity", d.Quantity),
+            ]);
     }
 
     private async Task CommitAsync(IReadOnlyList<AccountKpiRow> rows)
@@ -141,9 +170,53 @@ public sealed class KpiStore : IAsyncDisposable
         {
             charges = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
+        long[] days;
+        await using (var command = WithFacility(connection.Command($"""
+            SELECT COALESCE(SUM(CASE WHEN measure = 'paidInFull' AND day >= @from AND day <= @to THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN measure = 'paidInFull' AND day >= @from AND day <= @to THEN quantity ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN measure = 'refundDue' AND day < @to THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN measure = 'refundDue' AND day < @to THEN amount_cents ELSE 0 END), 0)
+            FROM account_kpi_day WHERE measure IN ('paidInFull', 'refundDue'){where}
+            """, transaction), facility).WithParameter("from", _database.Date(chargesFrom)).WithParameter("to", _database.Date(chargesTo)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            days = Enumerable.Range(0, 4).Select(i => Long(reader, i)).ToArray();
+        }
         await transaction.CommitAsync(cancellationToken);
 
-        return new KpiTotalsRow(aging, sums[0], sums[1], (int)sums[2], (int)sums[3], (int)sums[4], sums[5], (int)sums[6], sums[7], charges);
+        return new KpiTotalsRow(aging, sums[0], sums[1], (int)sums[2], (int)sums[3], (int)sums[4], sums[5], (int)sums[6], sums[7], charges)
+        {
+            PaidInFullAccounts = (int)days[0], PaidInFullDays = days[1], RefundsOverdueAccounts = (int)days[2], RefundsOverdueCents = days[3],
+        };
+    }
+
+    /// <summary>
+    /// One facility's (or every facility's) daily measures from <paramref name="from"/> to <paramref name="to"/>, summed
+    /// over accounts per measure, day and subject: cash by channel, placements, recalls, each agent's work.
+    /// </summary>
+    public async Task<IReadOnlyList<KpiMeasureRow>> DaysAsync(string? facility, IReadOnlyCollection<string> measures, DateOnly from, DateOnly to,
+        string? subject = null, CancellationToken cancellationToken = default)
+    {
+        if (measures.Count == 0) return [];
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        var names = string.Join(", ", measures.Select((_, i) => $"@m{i}"));
+        var command = WithFacility(connection.Command($"""
+            SELECT measure, day, subject, COALESCE(SUM(amount_cents), 0), COALESCE(SUM(quantity), 0) FROM account_kpi_day
+            WHERE measure IN ({names}) AND day >= @from AND day <= @to{(facility is null ? "" : " AND facility = @facility")}{(subject is null ? "" : " AND subject = @subject")}
+            GROUP BY measure, day, subject ORDER BY day, measure, subject
+            """), facility).WithParameter("from", _database.Date(from)).WithParameter("to", _database.Date(to));
+        if (subject is not null) command.WithParameter("subject", subject);
+        var i = 0;
+        foreach (var measure in measures) command.WithParameter($"m{i++}", measure);
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<KpiMeasureRow>();
+            while (await reader.ReadAsync(cancellationToken))
+                rows.Add(new KpiMeasureRow(reader.GetString(0), _database.ReadDate(reader, 1)!.Value, reader.GetString(2), Long(reader, 3), Long(reader, 4)));
+            return rows;
+        }
     }
 
     /// <summary>Every facility with an account in the KPI tables.</summary>

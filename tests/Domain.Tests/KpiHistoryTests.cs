@@ -65,7 +65,10 @@ public sealed class KpiHistoryTests
         ledger.Post(PatientPayment(80m));
         var statement = Today.AddDays(-18);
 
-        var live = AccountKpiFacts.Of(Account, ledger.Entries, ledger.Balances, [], statement, placedWithAgency: false);
+        var live = AccountKpiFacts.Of(Account, ledger.Entries, ledger.Balances, [], statement, placedWithAgency: false) with
+        {
+            Days = KpiDayFacts.Of(ledger.Entries, ledger.Balances, statement, null, null, null, [], [], []), // no agent worked it
+        };
         var rebuilt = History(ledger, firstStatement: statement).AsOf(Today)!;
 
         Assert.Equal(live.Fingerprint(), rebuilt.Fingerprint());

@@ -142,6 +142,54 @@ public sealed class AgentCallTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task Each_agents_calls_inbound_calls_handle_time_promises_and_the_money_paid_after_their_conversation_are_reported_to_supervisors()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var agentId = agentKey.Split('_')[1];
+        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentId, 300.00m);
+        var account = $"/api/accounts/{facility}/{accountNumber}";
+        using var agent = engine.As(agentKey);
+
+        // A worklist call that reaches the guarantor, a check taken on it, and later the guarantor calls in with a promise.
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync("/api/worklist/next", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(agent, $"/api/worklist/leases/{facility}/{accountNumber}/outcome", new { outcome = "rightPartyContact" }, Guid.NewGuid().ToString())).StatusCode);
+        var check = await PostAsync(agent, $"{account}/entries", new { kind = "patientPayment", amount = 100.00m, method = "check", reference = "1042" }, Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Created, check.StatusCode);
+        Assert.Equal("agent", (await check.JsonAsync()).GetProperty("entry").GetProperty("channel").GetString()); // taken by an agent, not the mail
+        var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9).ToString("yyyy-MM-dd");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(agent, $"{account}/calls/outcome", new { outcome = "promiseToPay", amount = 50.00m, promisedDate, initiator = "inbound" }, Guid.NewGuid().ToString())).StatusCode);
+        // The mail brings another check, posted by the billing integration.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, $"{account}/entries", new { kind = "patientPayment", amount = 20.00m, method = "check" }, Guid.NewGuid().ToString())).StatusCode);
+        await engine.ProjectionsCaughtUpAsync(); // the figures are a projection of the committed facts
+
+        using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
+        var performance = await supervisor.GetJsonAsync($"/api/kpis/agents?facility={facility}&days=1");
+        var mine = Assert.Single(performance.GetProperty("agents").EnumerateArray());
+        Assert.Equal(agentId, mine.GetProperty("agent").GetString());
+        Assert.Equal((2, 1, 2, 1, 0), (mine.GetProperty("calls").GetInt32(), mine.GetProperty("inbound").GetInt32(), mine.GetProperty("contacts").GetInt32(),
+            mine.GetProperty("promises").GetInt32(), mine.GetProperty("plans").GetInt32()));
+        Assert.Equal(1m, mine.GetProperty("rightPartyContactRate").GetDecimal());
+        Assert.Equal(120.00m, mine.GetProperty("collectedAfterContact").GetDecimal()); // both checks came after the conversation
+        Assert.True(mine.GetProperty("averageHandleSeconds").GetInt32() >= 0);          // the worklist call had a lease; the inbound one does not count
+        Assert.Single(performance.GetProperty("days").EnumerateArray());
+
+        var daily = await supervisor.GetJsonAsync($"/api/kpis/daily?facility={facility}&days=7");
+        var days = daily.GetProperty("days").EnumerateArray().ToList();
+        Assert.Equal(7, days.Count);
+        var today = days[^1];
+        Assert.Equal((100.00m, 20.00m, 120.00m), (today.GetProperty("cash").GetProperty("agent").GetDecimal(), today.GetProperty("cash").GetProperty("mail").GetDecimal(),
+            today.GetProperty("cashTotal").GetDecimal()));
+        Assert.Equal((2, 2), (today.GetProperty("calls").GetInt32(), today.GetProperty("contacts").GetInt32()));
+        Assert.All(days[..^1], d => Assert.Equal(0m, d.GetProperty("cashTotal").GetDecimal()));
+
+        var tally = await agent.GetJsonAsync($"/api/worklist/tally?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("o"))}");
+        Assert.Equal((1, 1, 120.00m), (tally.GetProperty("calls").GetInt32(), tally.GetProperty("inboundCalls").GetInt32(), tally.GetProperty("collectedAfterContact").GetDecimal()));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync($"/api/kpis/agents?facility={facility}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await supervisor.GetAsync("/api/kpis/daily?days=0")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_agents_tally_counts_their_own_calls_today_and_each_role_is_told_its_landing_page()
     {
         using var admin = engine.Admin();

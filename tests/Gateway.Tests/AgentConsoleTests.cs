@@ -23,7 +23,19 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
 
     private IWebElement Element(string id) => browser.FindElement(By.Id(id));
 
-    private void WaitFor(Func<bool> condition) => Wait().Until(_ => condition());
+    /// <summary>Waits for <paramref name="condition"/>; on a timeout, says what the page's problem box showed.</summary>
+    private void WaitFor(Func<bool> condition)
+    {
+        try
+        {
+            Wait().Until(_ => condition());
+        }
+        catch (WebDriverTimeoutException timeout)
+        {
+            var problem = browser.ExecuteScript("return (document.getElementById('problem')?.textContent ?? '') + ' / tiles: ' + (document.getElementById('kpi-tiles')?.textContent ?? '') + ' / facility: ' + (document.getElementById('kpi-facility')?.textContent ?? '')");
+            throw new WebDriverTimeoutException($"{timeout.Message}; the page's problem box: '{problem}'", timeout);
+        }
+    }
 
 
     /// <summary>A facility of its own with one account owing <paramref name="charge"/>, and an agent key working its queue.</summary>
@@ -143,16 +155,23 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Equal(6, bars.Count);
         Assert.True(double.Parse(bars[0].GetAttribute("height")!, System.Globalization.CultureInfo.InvariantCulture) > 100);
         Assert.Contains("0-30 1 $450.00", Element("aging-table").Text, StringComparison.Ordinal);
-        WaitFor(() => browser.FindElements(By.CssSelector("#trends figure.trend")).Count == 4);
+        WaitFor(() => browser.FindElements(By.CssSelector("#trends figure.trend")).Count == 13); // 9 figures and 4 daily flows
         Assert.Contains("Total A/R: $450.00 on", Element("trends").Text, StringComparison.Ordinal); // today, as of now
         Assert.Single(browser.FindElements(By.CssSelector("#trends figure.trend")).First().FindElements(By.CssSelector("circle")));
         WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
         Assert.Contains($"Console {facility} 1 1 0 0 since ", Element("queue-table").Text, StringComparison.Ordinal);
         Assert.Equal("No worklist calls in the last 24 hours.", Element("rpc-rate").Text);
+        Assert.Contains("All channels $0.00 $0.00 $0.00", Element("cash-table").Text, StringComparison.Ordinal);
+        Assert.Equal(6, browser.FindElements(By.CssSelector("#cash-chart text")).Count - 4); // the axis labels and one legend entry per channel
+        WaitFor(() => Element("agent-period-words").Text.Contains("(UTC days)", StringComparison.Ordinal));
         Assert.Contains("Allowed allowed 1 1 1", Element("decision-table").Text, StringComparison.Ordinal); // the statement the charge sent
         Assert.Contains("unclear replies", Element("review-table").Text, StringComparison.Ordinal);
         browser.AssertAccessible("supervisor dashboard");
         browser.Photograph("console-2-dashboard");
+        browser.ExecuteScript("document.getElementById('cash-title').scrollIntoView()");
+        browser.Photograph("console-2b-dashboard-cash-and-aging");
+        browser.ExecuteScript("document.getElementById('agents-title').scrollIntoView()");
+        browser.Photograph("console-2c-dashboard-agents");
 
         // The supervisor can also work the list; the agent cannot read the portfolio's figures.
         Element("view-worklist").Click();
@@ -231,18 +250,24 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Contains("Paid by card on a call", Element("ledger").Text, StringComparison.Ordinal);
         browser.Photograph("console-4-card-payment");
 
-        await engine.ProjectionsCaughtUpAsync(); // the receipt is a projection of the committed payment
         using var admin = engine.Admin();
-        JsonElement receipt = default;
-        for (var i = 0; i < 200 && receipt.ValueKind == JsonValueKind.Undefined; i++)
-        {
-            var messages = await admin.GetJsonAsync($"/api/sandbox/messages?account={Uri.EscapeDataString($"{facility}/{accountNumber}")}");
-            receipt = messages.EnumerateArray().FirstOrDefault(m => m.GetProperty("action").GetString() == "paymentReceipt");
-            if (receipt.ValueKind == JsonValueKind.Undefined) await Task.Delay(50);
-        }
-        Assert.Contains("$100.00", receipt.GetProperty("body").GetString(), StringComparison.Ordinal);
+        Assert.Contains("$100.00", (await ReceiptAsync(admin, facility, accountNumber)).GetProperty("body").GetString(), StringComparison.Ordinal);
         var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
         Assert.Single(account.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "patientPayment");
+    }
+
+    /// <summary>The receipt the outbox sent for the account's payment (a projection of the committed payment: waited for, then looked up).</summary>
+    private async Task<JsonElement> ReceiptAsync(HttpClient admin, string facility, string accountNumber)
+    {
+        await engine.ProjectionsCaughtUpAsync();
+        for (var i = 0; i < 200; i++)
+        {
+            var messages = await admin.GetJsonAsync($"/api/sandbox/messages?account={Uri.EscapeDataString($"{facility}/{accountNumber}")}");
+            var receipt = messages.EnumerateArray().FirstOrDefault(m => m.GetProperty("action").GetString() == "paymentReceipt");
+            if (receipt.ValueKind != JsonValueKind.Undefined) return receipt;
+            await Task.Delay(50); // the outbox sends after the projection asked the gate
+        }
+        throw new TimeoutException("No receipt was sent for the account's payment.");
     }
 
     [Fact]
@@ -271,7 +296,9 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         using var admin = engine.Admin();
         var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
         var check = Assert.Single(account.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "patientPayment");
-        Assert.Equal(("check", "1042", 40.00m), (check.GetProperty("method").GetString(), check.GetProperty("reference").GetString(), check.GetProperty("amount").GetDecimal()));
+        Assert.Equal(("check", "1042", 40.00m, "agent"), (check.GetProperty("method").GetString(), check.GetProperty("reference").GetString(),
+            check.GetProperty("amount").GetDecimal(), check.GetProperty("channel").GetString()));
+        Assert.Contains("We received your payment of $40.00", (await ReceiptAsync(admin, facility, accountNumber)).GetProperty("body").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -97,6 +97,34 @@ public sealed class KpiApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task An_account_paid_in_full_after_its_statement_counts_its_days_and_payments_count_by_channel_on_their_effective_day()
+    {
+        using var admin = engine.Admin();
+        var facility = NewFacility();
+        var paid = await OpenAsync(admin, facility);
+        await PostAsync(admin, paid, Charge(300m, daysAgo: 40)); // the statement goes out now
+        await PostAsync(admin, paid, new { kind = "patientPayment", amount = 100m, method = "check", effectiveDate = Day(0) });
+        await PostAsync(admin, paid, new { kind = "patientPayment", amount = 200m, method = "ach", channel = "agency", effectiveDate = Day(0) });
+        var insured = await OpenAsync(admin, facility, primaryPayer: "Acme Health");
+        await PostAsync(admin, insured, Charge(500m, daysAgo: 20));
+        await PostAsync(admin, insured, new { kind = "insurancePayment", amount = 400m, payer = "Acme Health", effectiveDate = Day(2) });
+        var refused = await Api.PostEntryAsync(admin, insured, new { kind = "adjustment", amount = 10m, category = "contractual", reasonCode = "45", channel = "mail" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        await engine.ProjectionsCaughtUpAsync();
+
+        var kpis = await admin.GetJsonAsync($"/api/kpis?facility={facility}");
+        Assert.Equal((0m, 1), (kpis.GetProperty("averageDaysToPaidInFull").GetDecimal(), kpis.GetProperty("paidInFullLast90Days").GetInt32()));
+        Assert.Equal(0, kpis.GetProperty("refundsOverdue").GetProperty("accounts").GetInt32());
+
+        var days = (await admin.GetJsonAsync($"/api/kpis/daily?facility={facility}&days=3")).GetProperty("days").EnumerateArray().ToList();
+        Assert.Equal([Day(2), Day(1), Day(0)], days.Select(d => d.GetProperty("day").GetString()));
+        Assert.Equal(400m, days[0].GetProperty("cash").GetProperty("remittance").GetDecimal());
+        Assert.Equal((100m, 200m, 300m), (days[2].GetProperty("cash").GetProperty("mail").GetDecimal(), days[2].GetProperty("cash").GetProperty("agency").GetDecimal(),
+            days[2].GetProperty("cashTotal").GetDecimal()));
+        Assert.Equal(0m, days[1].GetProperty("cashTotal").GetDecimal());
+    }
+
+    [Fact]
     public async Task A_facility_without_accounts_has_zero_ar_and_no_rates()
     {
         using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));

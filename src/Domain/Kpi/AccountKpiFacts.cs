@@ -36,6 +36,8 @@ public sealed record AccountKpiFacts
     [Id(10)] public required bool PlacedWithAgency { get; init; }
     /// <summary>Gross charges (either party) by effective date, oldest first; charges later reversed are left out.</summary>
     [Id(11)] public required IReadOnlyList<ChargeOnDate> ChargesByDate { get; init; }
+    /// <summary>What the account adds to each day's figures: cash by channel, placements, paid in full, a refund due, agents' work (<see cref="KpiDayFacts"/>).</summary>
+    [Id(12)] public IReadOnlyList<KpiDayFact> Days { get; init; } = [];
 
     /// <summary>What is owed on the account by anyone (negative when in credit).</summary>
     public decimal Balance => PatientBalance + InsuranceBalance;
@@ -101,11 +103,13 @@ public sealed record AccountKpiFacts
     {
         var inv = CultureInfo.InvariantCulture;
         var s = new StringBuilder(128);
-        s.Append(inv, $"kpi1|{Facility}|{AccountNumber}|{Cents(PatientBalance)}|{Cents(InsuranceBalance)}|{Cents(CreditBalance)}")
+        s.Append(inv, $"kpi2|{Facility}|{AccountNumber}|{Cents(PatientBalance)}|{Cents(InsuranceBalance)}|{Cents(CreditBalance)}")
             .Append(inv, $"|{AgingBasisDate:yyyy-MM-dd}|{Cents(PatientResponsibilityTotal)}|{Cents(PatientPaidTotal)}")
             .Append(inv, $"|{PromisesKept}|{PromisesBroken}|{(PlacedWithAgency ? 1 : 0)}");
         foreach (var c in ChargesByDate)
             s.Append(inv, $"|c:{c.EffectiveDate:yyyy-MM-dd}={Cents(c.Amount)}");
+        foreach (var d in Days)
+            s.Append(inv, $"|d:{d.Measure}:{d.Day:yyyy-MM-dd}:{d.Subject}={Cents(d.Amount)}/{d.Count}");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
     }
 }

@@ -17,6 +17,9 @@ public sealed record AccountKpiHistory
     [Id(4)] public DateOnly? FirstPatientStatementDate { get; init; }
     [Id(5)] public DateTimeOffset? PlacedWithAgencyAt { get; init; }
     [Id(6)] public DateTimeOffset? RecalledFromAgencyAt { get; init; }
+    /// <summary>Since when the account has held its current credit balance, and the day it must be refunded by.</summary>
+    [Id(7)] public DateTimeOffset? CreditBalanceSince { get; init; }
+    [Id(8)] public DateOnly? RefundDueBy { get; init; }
 
     /// <summary>
     /// The account's facts at the end of <paramref name="day"/> (UTC), or null before it existed. Money counts by its
@@ -33,7 +36,14 @@ public sealed record AccountKpiHistory
         var statement = FirstPatientStatementDate is { } s && s <= day ? s : (DateOnly?)null;
         var placed = PlacedWithAgencyAt is { } at && Day(at) <= day && !(RecalledFromAgencyAt is { } back && Day(back) <= day);
         var opened = Opened <= day ? Opened : day;
-        return AccountKpiFacts.Of(Account, ledger, AccountBalances.Of(ledger), promises, Aging.Of(statement, ledger, opened, day).BasisDate, placed);
+        var balances = AccountBalances.Of(ledger);
+        // Only the current credit balance's start is kept: an earlier credit, since refunded, is not seen.
+        var refundDue = CreditBalanceSince is { } since && Day(since) <= day ? RefundDueBy : null;
+        return AccountKpiFacts.Of(Account, ledger, balances, promises, Aging.Of(statement, ledger, opened, day).BasisDate, placed) with
+        {
+            // Agents' work is not rebuilt (the history carries no calls): the days' figures need cash, paid in full and refunds due.
+            Days = KpiDayFacts.Of(ledger, balances, statement, placed ? Day(PlacedWithAgencyAt!.Value) : null, null, refundDue, [], [], []),
+        };
     }
 
     private static DateOnly Day(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);

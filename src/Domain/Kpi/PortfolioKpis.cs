@@ -22,6 +22,12 @@ public sealed record PortfolioTotals
     public decimal PlacedAmount { get; init; }
     /// <summary>Gross charges with an effective date in <see cref="PortfolioKpis.ChargeWindowStart"/>..today.</summary>
     public decimal GrossChargesInWindow { get; init; }
+    /// <summary>Accounts whose patient share was paid in full in the last 90 days, and their days from first statement summed.</summary>
+    public int PaidInFullAccounts { get; init; }
+    public long PaidInFullDays { get; init; }
+    /// <summary>Credit balances whose refund deadline has passed.</summary>
+    public int RefundsOverdueAccounts { get; init; }
+    public decimal RefundsOverdueAmount { get; init; }
 
     public static PortfolioTotals Of(IReadOnlyCollection<AccountKpiFacts> accounts, DateOnly today)
     {
@@ -40,8 +46,9 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
     private readonly DateOnly _chargesFrom = PortfolioKpis.ChargeWindowStart(today);
     private readonly Dictionary<DateOnly, (decimal Patient, decimal Insurance, int Accounts)> _aging = [];
     private (decimal Patient, decimal Insurance, int Accounts) _agingUndated;
-    private decimal _paid, _responsibility, _credit, _placed, _charges;
-    private int _kept, _broken, _creditAccounts, _placedAccounts;
+    private decimal _paid, _responsibility, _credit, _placed, _charges, _overdue;
+    private int _kept, _broken, _creditAccounts, _placedAccounts, _paidInFull, _overdueAccounts;
+    private long _paidInFullDays;
 
     public DateOnly Today => today;
 
@@ -67,6 +74,19 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
         }
         foreach (var c in a.ChargesByDate)
             if (c.EffectiveDate >= _chargesFrom && c.EffectiveDate <= today) _charges += c.Amount;
+        foreach (var d in a.Days)
+        {
+            if (d.Measure == KpiMeasure.PaidInFull && d.Day >= _chargesFrom && d.Day <= today)
+            {
+                _paidInFull++;
+                _paidInFullDays += d.Count;
+            }
+            else if (d.Measure == KpiMeasure.RefundDue && d.Day < today)
+            {
+                _overdueAccounts++;
+                _overdue += d.Amount;
+            }
+        }
     }
 
     public PortfolioTotals Build() => new()
@@ -82,6 +102,10 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
         PlacedAccounts = _placedAccounts,
         PlacedAmount = _placed,
         GrossChargesInWindow = _charges,
+        PaidInFullAccounts = _paidInFull,
+        PaidInFullDays = _paidInFullDays,
+        RefundsOverdueAccounts = _overdueAccounts,
+        RefundsOverdueAmount = _overdue,
     };
 }
 
@@ -114,6 +138,12 @@ public sealed record PortfolioKpis
     public required decimal CreditBalanceAmount { get; init; }
     public required int PlacedAccounts { get; init; }
     public required decimal PlacedAmount { get; init; }
+    /// <summary>Average days from the first statement to paid in full, over accounts paid in full in the last 90 days (one decimal); null when none was.</summary>
+    public decimal? AverageDaysToPaidInFull { get; init; }
+    public int PaidInFullLast90Days { get; init; }
+    /// <summary>Credit balances not refunded by their deadline (a day after it has passed).</summary>
+    public int RefundsOverdueAccounts { get; init; }
+    public decimal RefundsOverdueAmount { get; init; }
 
     /// <summary>The first day of the 90-day charge window ending on (and including) <paramref name="today"/>.</summary>
     public static DateOnly ChargeWindowStart(DateOnly today) => today.AddDays(-(ChargeWindowDays - 1));
@@ -157,6 +187,11 @@ public sealed record PortfolioKpis
             CreditBalanceAmount = totals.CreditAmount,
             PlacedAccounts = totals.PlacedAccounts,
             PlacedAmount = totals.PlacedAmount,
+            AverageDaysToPaidInFull = totals.PaidInFullAccounts > 0
+                ? decimal.Round((decimal)totals.PaidInFullDays / totals.PaidInFullAccounts, 1, MidpointRounding.AwayFromZero) : null,
+            PaidInFullLast90Days = totals.PaidInFullAccounts,
+            RefundsOverdueAccounts = totals.RefundsOverdueAccounts,
+            RefundsOverdueAmount = totals.RefundsOverdueAmount,
         };
     }
 }

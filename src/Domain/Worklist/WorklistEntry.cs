@@ -162,4 +162,6 @@ public sealed record LeaseHolding
     /// <summary>False when the lease has expired (the agent may still record the outcome until someone else leases the account).</summary>
     [Id(1)] public required bool Active { get; init; }
     [Id(2)] public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>When the active lease was taken.</summary>
+    [Id(3)] public DateTimeOffset? LeasedAt { get; init; }
 }

@@ -203,7 +203,7 @@ public sealed class WorklistQueue
     {
         Tick(now);
         if (!_slots.TryGetValue(account, out var slot)) return null;
-        if (slot.Lease is { } lease) return new LeaseHolding { Agent = lease.Agent, Active = true, ExpiresAt = lease.ExpiresAt };
+        if (slot.Lease is { } lease) return new LeaseHolding { Agent = lease.Agent, Active = true, ExpiresAt = lease.ExpiresAt, LeasedAt = lease.LeasedAt };
         return slot.LastHolder is { } last ? new LeaseHolding { Agent = last, Active = false } : null;
     }
 

@@ -81,13 +81,15 @@ public record PostEntryBody
     public TransferDirection? Direction { get; init; }
     public string? ReversesEntryId { get; init; }
     public string? Note { get; init; }
+    /// <summary>How a payment came in (agent, patientPage, mail, agency, remittance, other); payments only.</summary>
+    public PaymentChannel? Channel { get; init; }
 
     public EntryRequest ToRequest(string? idempotencyKey) => new()
     {
         Kind = Kind, Amount = Amount, EffectiveDate = EffectiveDate, Party = Party, ServiceDate = ServiceDate, Code = Code,
         Description = Description, Payer = Payer, ClaimReference = ClaimReference, Method = Method, Reference = Reference,
         Category = Category, ReasonCode = ReasonCode, Direction = Direction, ReversesEntryId = ReversesEntryId, Note = Note,
-        IdempotencyKey = idempotencyKey,
+        Channel = Channel, IdempotencyKey = idempotencyKey,
     };
 }
 

@@ -19,6 +19,10 @@ public static class KpiEndpoints
             .WithSummary("Rebuilds the KPI trend's past days (days=90, at most 400) from every account's ledger, money by its effective date, adding the days not yet recorded (a recorded day is kept). For a portfolio that arrived with its history. Walks every account: minutes for a large portfolio.");
         api.MapGet("/compliance", Compliance).WithTags("Reports").RequireAuthorization(Policies.ReadAudit).WithName("ComplianceView")
             .WithSummary("The compliance view of one facility (facility=CODE) or all, over the last days (days=30, at most 400): the compliance gate's decisions counted by day, verdict (allow, deny, defer) and rule, and the queues waiting for a person (unclear replies, patient messages, financial-assistance applications, disputes) with how many are open and the oldest's arrival. No patient data.");
+        api.MapGet("/kpis/daily", Daily).WithTags("Reports").RequireAuthorization(Policies.ReadKpis).WithName("KpiDaily")
+            .WithSummary("One facility's (facility=CODE) or every facility's flows per day over the last days (days=90, at most 400), every day listed: cash received by channel (agent, patientPage, mail, agency, remittance, other; payments by their effective date, reversed payments left out) and in all, accounts placed with and recalled from agencies, agents' calls and right-party contacts with their rate. No patient data.");
+        api.MapGet("/kpis/agents", AgentPerformance).WithTags("Reports").RequireAuthorization(Policies.ReadKpis).WithName("AgentPerformance")
+            .WithSummary("Each agent's work over the last days (days=1 is today, UTC; at most 400), in all and per day: calls (inbound among them), right-party contacts and their rate, promises taken and kept, plans set up, patient payments received within 30 days after the agent's conversation with the guarantor (the latest such agent gets them), and the average handle time of worklist calls (from taking the account to recording the outcome). Agents by key id; no patient data.");
         api.MapGet("/kpis", Get).WithTags("Reports").RequireAuthorization(Policies.ReadKpis)
             .WithSummary("Portfolio KPIs of one facility (facility=CODE) or all: A/R by aging bucket (credit balances excluded), patient and insurance A/R, days in A/R against the last 90 days of gross charges, collection rate, promise-kept rate, credit balances and agency placements. Each account's figures are current as of its last posting or cadence run.");
         return api;
@@ -33,7 +37,9 @@ public static class KpiEndpoints
         IReadOnlyList<BucketResponse> Aging, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? DaysInAr, decimal GrossChargesLast90Days,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? CollectionRate,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? PromiseKeptRate,
-        int PromisesKept, int PromisesBroken, CountAmount CreditBalances, CountAmount PlacedWithAgency);
+        int PromisesKept, int PromisesBroken, CountAmount CreditBalances, CountAmount PlacedWithAgency,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? AverageDaysToPaidInFull, int PaidInFullLast90Days,
+        CountAmount RefundsOverdue);
 
     /// <summary>What the response calls "every facility".</summary>
     public const string AllFacilities = "*";
@@ -76,6 +82,32 @@ public static class KpiEndpoints
         return TypedResults.Ok(view);
     }
 
+    private static async Task<Results<Ok<DailyFigures>, ProblemHttpResult>> Daily(
+        string? facility, int? days, DailyReports reports, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        if ((CheckFacility(facility) ?? CheckDays(days ?? 90)) is { } invalid) return invalid;
+        var figures = await reports.FlowsAsync(facility, days ?? 90, cancellationToken);
+        await ReadAsync(audit, clock, http, "kpi.daily.read", facility, $"days={days ?? 90}", cancellationToken);
+        return TypedResults.Ok(figures);
+    }
+
+    private static async Task<Results<Ok<AgentPerformance>, ProblemHttpResult>> AgentPerformance(
+        string? facility, int? days, DailyReports reports, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken cancellationToken)
+    {
+        if ((CheckFacility(facility) ?? CheckDays(days ?? 7)) is { } invalid) return invalid;
+        var performance = await reports.AgentsAsync(facility, days ?? 7, cancellationToken);
+        await ReadAsync(audit, clock, http, "kpi.agents.read", facility, $"days={days ?? 7};agents={performance.Agents.Count}", cancellationToken);
+        return TypedResults.Ok(performance);
+    }
+
+    /// <summary>Audits a read of portfolio figures (no person in them: one record for the facility).</summary>
+    private static Task ReadAsync(IAuditTrail audit, TimeProvider clock, HttpContext http, string action, string? facility, string detail, CancellationToken cancellationToken)
+    {
+        var caller = http.ToCaller();
+        return audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, action, "portfolio", facility ?? AllFacilities, "ok",
+            caller.ClientAddress, caller.CorrelationId, detail), cancellationToken);
+    }
+
     private static System.Text.Json.JsonElement Figures(string json)
     {
         using var document = System.Text.Json.JsonDocument.Parse(json);
@@ -108,6 +140,7 @@ public static class KpiEndpoints
             kpis.AsOf, facility ?? AllFacilities, kpis.AccountsWithBalance, kpis.TotalAr, kpis.PatientAr, kpis.InsuranceAr,
             kpis.Aging.Select(b => new BucketResponse(b.Label, b.Amount, b.Accounts)).ToList(),
             kpis.DaysInAr, kpis.GrossChargesLast90Days, kpis.CollectionRate, kpis.PromiseKeptRate, kpis.PromisesKept, kpis.PromisesBroken,
-            new CountAmount(kpis.CreditBalanceAccounts, kpis.CreditBalanceAmount), new CountAmount(kpis.PlacedAccounts, kpis.PlacedAmount)));
+            new CountAmount(kpis.CreditBalanceAccounts, kpis.CreditBalanceAmount), new CountAmount(kpis.PlacedAccounts, kpis.PlacedAmount),
+            kpis.AverageDaysToPaidInFull, kpis.PaidInFullLast90Days, new CountAmount(kpis.RefundsOverdueAccounts, kpis.RefundsOverdueAmount)));
     }
 }

@@ -2,6 +2,7 @@ using Collections.Domain;
 using Collections.Domain.Arrangements;
 using Collections.Domain.Compliance;
 using Collections.Domain.Worklist;
+using Collections.Gateway.Reports;
 using Collections.Gateway.Security;
 using Collections.Gateway.Worklist;
 using Collections.Grains;
@@ -133,9 +134,14 @@ public static class WorklistEndpoints
             stats.OldestBalanceDate));
     }
 
-    public sealed record TallyResponse(string Agent, DateTimeOffset Since, int Calls, int Reached, int Promises, int PlansRequested, int Disputes, int AssistanceRequested);
+    /// <summary>
+    /// The worklist's counts since the moment asked, and from the reports (whole UTC days from that moment's day):
+    /// inbound calls taken and patient payments received after the agent's conversations.
+    /// </summary>
+    public sealed record TallyResponse(string Agent, DateTimeOffset Since, int Calls, int Reached, int Promises, int PlansRequested, int Disputes, int AssistanceRequested,
+        int InboundCalls, decimal CollectedAfterContact);
 
-    private static async Task<Results<Ok<TallyResponse>, ProblemHttpResult>> Tally(DateTimeOffset? since, HttpContext http, AgentWorklist worklist, TimeProvider clock)
+    private static async Task<Results<Ok<TallyResponse>, ProblemHttpResult>> Tally(DateTimeOffset? since, HttpContext http, AgentWorklist worklist, DailyReports reports, TimeProvider clock)
     {
         var now = clock.GetUtcNow();
         var from = since ?? now.AddDays(-1);
@@ -143,7 +149,9 @@ public static class WorklistEndpoints
             return Problems.Invalid("since", "since.out-of-range", "since must be within the last seven days (the queues keep each agent's newest 500 calls).");
         var worker = WorkerOf(http);
         var t = await worklist.TallyAsync(worker, from);
-        return TypedResults.Ok(new TallyResponse(worker.Agent, from, t.Calls, t.Reached, t.Promises, t.PlansRequested, t.Disputes, t.AssistanceRequested));
+        var reported = await reports.AgentSinceAsync(worker.Agent, from);
+        return TypedResults.Ok(new TallyResponse(worker.Agent, from, t.Calls, t.Reached, t.Promises, t.PlansRequested, t.Disputes, t.AssistanceRequested,
+            reported?.Inbound ?? 0, reported?.CollectedAfterContact ?? 0m));
     }
 
     private static WorklistWorker WorkerOf(HttpContext http) => new(http.ToCaller().Actor, http.User.IsInRole(Roles.Agent));

@@ -435,7 +435,9 @@ async function refreshTally() {
   start.setHours(0, 0, 0, 0);
   try {
     const t = (await api("GET", `/api/worklist/tally?since=${encodeURIComponent(start.toISOString())}`)).json;
-    fill("tally", `Today: ${t.calls} ${t.calls === 1 ? "call" : "calls"}, ${t.reached} reached the guarantor, ${t.promises} ${t.promises === 1 ? "promise" : "promises"}, ${t.plansRequested} plans asked for.`);
+    const inbound = t.inboundCalls ? ` ${t.inboundCalls} inbound ${t.inboundCalls === 1 ? "call" : "calls"} taken.` : "";
+    const collected = t.collectedAfterContact ? ` ${money.format(t.collectedAfterContact)} paid after your conversations.` : "";
+    fill("tally", `Today: ${t.calls} ${t.calls === 1 ? "call" : "calls"}, ${t.reached} reached the guarantor, ${t.promises} ${t.promises === 1 ? "promise" : "promises"}, ${t.plansRequested} plans asked for.${inbound}${collected}`);
   } catch {
     fill("tally", ""); // the tally is a help, not a reason to stop work
   }

@@ -24,6 +24,9 @@ function tiles(kpis) {
     ["Promises kept", percent(kpis.promiseKeptRate), `${kpis.promisesKept} kept, ${kpis.promisesBroken} broken`],
     ["Credit balances", money.format(kpis.creditBalances.amount), `${accounts(kpis.creditBalances.accounts)} to refund`],
     ["Placed with an agency", money.format(kpis.placedWithAgency.amount), accounts(kpis.placedWithAgency.accounts)],
+    ["Days to paid in full", kpis.averageDaysToPaidInFull == null ? "—" : Number(kpis.averageDaysToPaidInFull).toFixed(1),
+      `from the first statement, ${accounts(kpis.paidInFullLast90Days)} paid in full in 90 days`],
+    ["Refunds overdue", money.format(kpis.refundsOverdue.amount), `${accounts(kpis.refundsOverdue.accounts)} past the refund deadline`],
   ];
   $("kpi-tiles").replaceChildren(...items.map(([label, value, note]) => {
     const div = document.createElement("div");
@@ -63,11 +66,24 @@ function agingChart(buckets) {
 }
 
 // One small line chart per figure over the days the trend has; its label says the first and the latest value in words.
+const dollars = (v) => money.format(v);
 const trendFigures = [
-  ["totalAr", "Total A/R", (v) => money.format(v)],
+  ["totalAr", "Total A/R", dollars],
+  ["patientAr", "Patient A/R", dollars],
   ["daysInAr", "Days in A/R", (v) => Number(v).toFixed(1)],
   ["collectionRate", "Collection rate", percent],
   ["promiseKeptRate", "Promise-kept rate", percent],
+  ["averageDaysToPaidInFull", "Days to paid in full", (v) => Number(v).toFixed(1)],
+  ["creditBalanceAmount", "Credit balances", dollars],
+  ["refundsOverdueAmount", "Refunds overdue", dollars],
+  ["placedAmount", "Placed with agencies", dollars],
+];
+// The daily flows drawn the same way (a day's value, not a running figure).
+const flowFigures = [
+  ["cashTotal", "Cash received per day", dollars],
+  ["rightPartyContactRate", "Right-party contact rate", percent],
+  ["placed", "Accounts placed per day", String],
+  ["recalled", "Accounts recalled per day", String],
 ];
 
 function trendChart(days, key, label, format) {
@@ -94,9 +110,61 @@ function trendChart(days, key, label, format) {
   return figure;
 }
 
+const forFacility = (path, facility) => (facility ? `${path}${path.includes("?") ? "&" : "?"}facility=${encodeURIComponent(facility)}` : path);
+
 async function trends(facility) {
-  const trend = (await api("GET", facility ? `/api/kpis/trend?facility=${encodeURIComponent(facility)}` : "/api/kpis/trend")).json;
-  $("trends").replaceChildren(...trendFigures.map(([key, label, format]) => trendChart(trend.days, key, label, format)));
+  const [trend, daily] = await Promise.all([
+    api("GET", forFacility("/api/kpis/trend", facility)).then((r) => r.json),
+    api("GET", forFacility("/api/kpis/daily", facility)).then((r) => r.json),
+  ]);
+  const flows = daily.days.map((d) => ({ day: d.day, figures: d }));
+  $("trends").replaceChildren(
+    ...trendFigures.map(([key, label, format]) => trendChart(trend.days, key, label, format)),
+    ...flowFigures.map(([key, label, format]) => trendChart(flows, key, label, format)));
+  cashChart(daily);
+}
+
+const paymentChannelWords = { agent: "Agents", patientPage: "Patient page", mail: "Mail", agency: "Agencies", remittance: "Insurance remittance", other: "Other" };
+const paymentChannelColors = { agent: "#1f6feb", patientPage: "#2da44e", mail: "#bf8700", agency: "#8250df", remittance: "#57606a", other: "#cf222e" };
+
+// Cash per day as stacked bars, one colour per channel, the legend beside the plot (never over a bar); the table
+// below gives each channel's total over the last 7, 30 and 90 days, and the placements and recalls.
+function cashChart(daily) {
+  const chart = $("cash-chart");
+  const width = 640, height = 200, left = 70, bottom = 24, top = 10, legend = 150;
+  const plot = width - left - legend;
+  const max = Math.max(1, ...daily.days.map((d) => d.cashTotal));
+  const slot = plot / Math.max(1, daily.days.length);
+  const scale = (amount) => ((height - bottom - top) * amount) / max;
+  const parts = [
+    svg("line", { x1: left, y1: height - bottom, x2: left + plot, y2: height - bottom, stroke: "#8796a5" }),
+    svg("text", { x: left - 6, y: top + 10, "text-anchor": "end", "font-size": 11, fill: "#44566c" }, money.format(max)),
+    svg("text", { x: left - 6, y: height - bottom, "text-anchor": "end", "font-size": 11, fill: "#44566c" }, "$0"),
+    svg("text", { x: left, y: height - 6, "font-size": 11, fill: "#44566c" }, daily.from),
+    svg("text", { x: left + plot, y: height - 6, "text-anchor": "end", "font-size": 11, fill: "#44566c" }, daily.to),
+  ];
+  daily.days.forEach((d, i) => {
+    let y = height - bottom;
+    for (const channel of daily.channels) {
+      const amount = d.cash[channel] || 0;
+      if (amount <= 0) continue;
+      const h = Math.max(1, scale(amount));
+      y -= h;
+      const bar = svg("rect", { x: left + i * slot, y, width: Math.max(1, slot * 0.8), height: h, fill: paymentChannelColors[channel] || "#57606a", class: "cash-bar" });
+      bar.append(svg("title", {}, `${d.day}, ${paymentChannelWords[channel] || channel}: ${money.format(amount)}`));
+      parts.push(bar);
+    }
+  });
+  daily.channels.forEach((channel, i) => {
+    const y = top + i * 18;
+    parts.push(svg("rect", { x: left + plot + 16, y, width: 12, height: 12, fill: paymentChannelColors[channel] || "#57606a" }),
+      svg("text", { x: left + plot + 34, y: y + 10, "font-size": 12, fill: "#1d2733" }, paymentChannelWords[channel] || channel));
+  });
+  chart.replaceChildren(...parts);
+  const sum = (days, pick) => daily.days.slice(-days).reduce((n, d) => n + pick(d), 0);
+  const rows = daily.channels.map((c) => [paymentChannelWords[c] || c, (d) => d.cash[c] || 0, money.format.bind(money)]);
+  rows.push(["All channels", (d) => d.cashTotal, money.format.bind(money)], ["Accounts placed with agencies", (d) => d.placed, String], ["Accounts recalled from agencies", (d) => d.recalled, String]);
+  $("cash-table").tBodies[0].replaceChildren(...rows.map(([label, pick, format]) => row([[label], [format(sum(7, pick)), true], [format(sum(30, pick)), true], [format(sum(90, pick)), true]])));
 }
 
 const verdictWords = { allow: "Allowed", deny: "Refused", defer: "Deferred" };
@@ -151,9 +219,25 @@ async function queues(facility) {
   const reached = [...agents.values()].reduce((n, t) => n + t.reached, 0);
   fill("rpc-rate", calls === 0 ? "No worklist calls in the last 24 hours."
     : `Right-party contact rate: ${percent(reached / calls)} (${reached} of ${calls} worklist calls reached the guarantor).`);
-  $("agent-table").tBodies[0].replaceChildren(...[...agents.entries()].sort((x, y) => y[1].calls - x[1].calls).map(([agent, t]) => row([
-    [agent], [String(t.calls), true], [String(t.reached), true], [String(t.promises), true], [String(t.plans), true], [t.holding.join(", ") || "—"],
-  ])));
+  return agents;
+}
+
+const handle = (seconds) => (seconds == null ? "—" : `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`);
+
+// Each agent's work over the period chosen (from the reports), with what they hold now (from the queues).
+async function agentPerformance(facility, holding) {
+  const days = $("agent-period").value;
+  const performance = (await api("GET", forFacility(`/api/kpis/agents?days=${days}`, facility))).json;
+  fill("agent-period-words", `${performance.from} to ${performance.to} (UTC days); payments count for the agent who last spoke with the guarantor within ${performance.attributionDays} days before.`);
+  const names = new Set([...performance.agents.map((a) => a.agent), ...holding.keys()]);
+  const byAgent = new Map(performance.agents.map((a) => [a.agent, a]));
+  const none = { calls: 0, inbound: 0, contacts: 0, rightPartyContactRate: null, promises: 0, promisesKept: 0, plans: 0, collectedAfterContact: 0, averageHandleSeconds: null };
+  $("agent-table").tBodies[0].replaceChildren(...(names.size === 0 ? [row([["No agent worked in this period"], [""], [""], [""], [""], [""], [""], [""], [""], [""]])]
+    : [...names].map((agent) => [agent, byAgent.get(agent) || none]).sort((x, y) => y[1].calls - x[1].calls).map(([agent, a]) => row([
+      [agent], [String(a.calls), true], [String(a.inbound), true], [`${a.contacts} (${percent(a.rightPartyContactRate)})`, true], [String(a.promises), true],
+      [String(a.promisesKept), true], [String(a.plans), true], [money.format(a.collectedAfterContact), true], [handle(a.averageHandleSeconds), true],
+      [(holding.get(agent)?.holding || []).join(", ") || "—"],
+    ]))));
 }
 
 async function showDashboard() {
@@ -165,7 +249,8 @@ async function showDashboard() {
     fill("kpi-facility", facility || "all facilities");
     tiles(kpis);
     agingChart(kpis.aging);
-    await Promise.all([trends(facility), compliance(facility), queues(facility)]);
+    const [, , holding] = await Promise.all([trends(facility), compliance(facility), queues(facility)]);
+    await agentPerformance(facility, holding);
   } catch (problem) {
     showProblem(problem);
   }
@@ -176,4 +261,5 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     showDashboard();
   });
+  $("agent-period").addEventListener("change", () => showDashboard());
 });

@@ -43,9 +43,13 @@ public sealed class KpiTrends(KpiStore kpis, KpiTrendStore trends, AccountDirect
         PlacedAccounts = r.PlacedAccounts,
         PlacedAmount = Amount(r.PlacedPatientCents),
         GrossChargesInWindow = Amount(r.ChargesInWindowCents),
+        PaidInFullAccounts = r.PaidInFullAccounts,
+        PaidInFullDays = r.PaidInFullDays,
+        RefundsOverdueAccounts = r.RefundsOverdueAccounts,
+        RefundsOverdueAmount = Amount(r.RefundsOverdueCents),
     };
 
-    private static decimal Amount(long cents) => Money.Normalize(cents / 100m);
+    public static decimal Amount(long cents) => Money.Normalize(cents / 100m);
 
     /// <summary>The figures now for one facility, or every facility (null): what GET /api/kpis answers.</summary>
     public async Task<PortfolioKpis> NowAsync(string? facility, CancellationToken cancellationToken = default)
@@ -146,6 +150,7 @@ public static class KpiTrendServiceCollectionExtensions
         services.TryAddSingleton<KpiTrendStore>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<KpiTrends>();
+        services.TryAddSingleton<DailyReports>();
         services.TryAddSingleton(sp => new GateDecisionStore(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ComplianceOverview>();
         return services;

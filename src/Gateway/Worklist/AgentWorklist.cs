@@ -70,7 +70,7 @@ public sealed class AgentWorklist(IGrainFactory grains)
         }
         if (lease.Error is not null) return new CallRecordResult([lease.Error], request.Outcome, null, false, false, null);
 
-        var recorded = await account.RecordCallOutcome(request);
+        var recorded = await account.RecordCallOutcome(request with { LeasedAt = lease.LeasedAt });
         if (!recorded.Succeeded) return new CallRecordResult(recorded.Errors, request.Outcome, null, false, false, null);
         var result = recorded.Value!;
         if (result.Call.Verdict != GateVerdict.Allow) return new CallRecordResult([], request.Outcome, result.Call, false, false, result.Account);
@@ -94,7 +94,7 @@ public sealed class AgentWorklist(IGrainFactory grains)
         return AgentTally.Of(stats.SelectMany(s => s.Agents).Where(a => a.Agent == worker.Agent).SelectMany(a => a.Worked));
     }
 
-    private sealed record LeaseLookup(string? QueueId, WorkedAccount? Worked, DomainError? Error);
+    private sealed record LeaseLookup(string? QueueId, WorkedAccount? Worked, DomainError? Error, DateTimeOffset? LeasedAt = null);
 
     /// <summary>
     /// The queue in which the worker holds (or last held, with nobody else since) the account's lease: the queue named,
@@ -119,7 +119,7 @@ public sealed class AgentWorklist(IGrainFactory grains)
             var queue = Queue(queueId);
             if (idempotencyKey is not null && await queue.FindWorked(worker.Agent, key, idempotencyKey) is { } worked) return new LeaseLookup(queueId, worked, null);
             var holder = await queue.Holder(key);
-            if (holder?.Agent == worker.Agent) return new LeaseLookup(queueId, null, null);
+            if (holder?.Agent == worker.Agent) return new LeaseLookup(queueId, null, null, holder.LeasedAt);
             if (holder is { Active: true }) heldByOther = holder.Agent;
         }
         return heldByOther is not null

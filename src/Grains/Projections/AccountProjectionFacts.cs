@@ -33,9 +33,11 @@ public sealed record AccountProjectionFacts
     [Id(10)] public IReadOnlyList<string> CardPayments { get; init; } = [];
     /// <summary>The compliance gate's decisions the command made or recorded (the supervisors' compliance view counts them).</summary>
     [Id(11)] public IReadOnlyList<ContactDecisionRecord> Decisions { get; init; } = [];
+    /// <summary>Checks and cash an agent took on a call, posted by the command: their receipts are due (card payments' come with <see cref="CardPayments"/>).</summary>
+    [Id(12)] public IReadOnlyList<ReceiptDue> Receipts { get; init; } = [];
 
     public bool IsEmpty => Kpi is null && Worklist is null && Credit is null && Placement is null && Recall is null
-                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0 && Decisions.Count == 0;
+                           && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0 && Decisions.Count == 0 && Receipts.Count == 0;
 }
 
 [GenerateSerializer, Immutable, Alias("collections.WorklistFact")]
@@ -61,4 +63,13 @@ public sealed record PlacementRecall
 {
     [Id(0)] public required string Reason { get; init; }
     [Id(1)] public required DateTimeOffset At { get; init; }
+}
+
+/// <summary>A payment taken on a call (check or cash) whose receipt the patient is to get.</summary>
+[GenerateSerializer, Immutable, Alias("collections.ReceiptDue")]
+public sealed record ReceiptDue
+{
+    [Id(0)] public required string EntryId { get; init; }
+    [Id(1)] public required decimal Amount { get; init; }
+    [Id(2)] public required string GuarantorId { get; init; }
 }

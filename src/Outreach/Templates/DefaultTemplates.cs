@@ -118,7 +118,7 @@ public static class DefaultTemplates
             """
             Hello {{recipientName}},
 
-            Thank you. We received your card payment of {{amountPaid}} to {{facility.name}}. Keep this email as your receipt.
+            Thank you. We received your payment of {{amountPaid}} to {{facility.name}}. Keep this email as your receipt.
 
             To see what is left to pay, go to {{payUrl}} or call {{payPhone}}.
 
@@ -140,7 +140,7 @@ public static class DefaultTemplates
         Sms(OutreachAction.InstallmentReminder,
             "{{facility.name}}: Your plan payment of {{amountDue}} is due {{dueDate}}. Pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}. " + SmsOptOut),
         Sms(OutreachAction.PaymentReceipt,
-            "{{facility.name}}: Thank you. We received your card payment of {{amountPaid}}. See your bill at {{payUrl}}. Help paying? Call {{assistancePhone}}. " + SmsOptOut),
+            "{{facility.name}}: Thank you. We received your payment of {{amountPaid}}. See your bill at {{payUrl}}. Help paying? Call {{assistancePhone}}. " + SmsOptOut),
         Sms(OutreachAction.OptOutConfirmation,
             "{{facility.name}}: You will not get any more texts from us. You can still pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}."),
     ];

@@ -1,0 +1,124 @@
+using Collections.Domain.Arrangements;
+using Collections.Domain.Worklist;
+
+namespace Collections.Domain.Kpi;
+
+/// <summary>What a <see cref="KpiDayFact"/> counts.</summary>
+public enum KpiMeasure
+{
+    /// <summary>Money received (a payment not reversed) on its effective date; the subject is the <see cref="PaymentChannel"/>.</summary>
+    Cash,
+    /// <summary>The account was placed with a collection agency that day.</summary>
+    Placed,
+    /// <summary>The account was recalled from the agency that day.</summary>
+    Recalled,
+    /// <summary>The patient's share was paid in full that day; the count is the days since the first statement.</summary>
+    PaidInFull,
+    /// <summary>The account holds a credit balance (the amount) that must be refunded by that day.</summary>
+    RefundDue,
+    /// <summary>Calls the agent (the subject) worked that day.</summary>
+    AgentCalls,
+    /// <summary>Of those, conversations with the guarantor (right-party contacts).</summary>
+    AgentContacts,
+    /// <summary>Promises to pay the agent took that day.</summary>
+    AgentPromises,
+    /// <summary>Promises the agent took that were kept that day.</summary>
+    AgentPromisesKept,
+    /// <summary>Payment plans the agent set up that day.</summary>
+    AgentPlans,
+    /// <summary>Patient payments received that day within <see cref="KpiDayFacts.AttributionDays"/> of the agent's conversation with the guarantor.</summary>
+    AgentCollected,
+    /// <summary>Worklist calls with a known handle time that day; the amount is their seconds.</summary>
+    AgentHandled,
+    /// <summary>Of the agent's calls, those the guarantor made (inbound).</summary>
+    AgentInbound,
+}
+
+/// <summary>One count on one day that an account contributes to the supervisors' daily figures.</summary>
+[GenerateSerializer, Immutable, Alias("collections.KpiDayFact")]
+public sealed record KpiDayFact(
+    [property: Id(0)] KpiMeasure Measure,
+    [property: Id(1)] DateOnly Day,
+    /// <summary>The payment channel or the agent's key id; empty when the measure has none.</summary>
+    [property: Id(2)] string Subject,
+    [property: Id(3)] decimal Amount,
+    [property: Id(4)] int Count);
+
+/// <summary>
+/// The daily facts an account contributes (cash by channel, placements, recalls, paid in full, a refund due, each
+/// agent's work), from its state: pure, so the live projection and a rebuild from the ledger agree.
+/// </summary>
+public static class KpiDayFacts
+{
+    /// <summary>A payment counts for the agent who last spoke with the guarantor within this many days before it.</summary>
+    public const int AttributionDays = 30;
+
+    public static IReadOnlyList<KpiDayFact> Of(
+        IReadOnlyList<LedgerEntry> ledger, AccountBalances balances, DateOnly? firstPatientStatement,
+        DateOnly? placedOn, DateOnly? recalledOn, DateOnly? refundDueBy,
+        IEnumerable<PromiseToPay> promises, IEnumerable<PaymentPlan> plans, IReadOnlyList<AgentCall> calls)
+    {
+        var sums = new Dictionary<(KpiMeasure Measure, DateOnly Day, string Subject), (decimal Amount, int Count)>();
+        void Add(KpiMeasure measure, DateOnly day, string subject, decimal amount, int count)
+        {
+            var sum = sums.GetValueOrDefault((measure, day, subject));
+            sums[(measure, day, subject)] = (sum.Amount + amount, sum.Count + count);
+        }
+
+        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var contacts = calls.Where(c => AgentTally.ReachedTheGuarantor(c.Outcome)).OrderBy(c => c.At).ToList();
+        foreach (var e in ledger)
+        {
+            if (e.Kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment) || reversed.Contains(e.EntryId)) continue;
+            Add(KpiMeasure.Cash, e.EffectiveDate, Camel(PaymentChannels.Of(e)), e.Amount, 1);
+            if (e.Kind == EntryKind.PatientPayment && LastContactBefore(contacts, e) is { } contact)
+                Add(KpiMeasure.AgentCollected, e.EffectiveDate, contact.Agent, e.Amount, 1);
+        }
+        if (placedOn is { } placed) Add(KpiMeasure.Placed, placed, "", 0m, 1);
+        if (recalledOn is { } recalled) Add(KpiMeasure.Recalled, recalled, "", 0m, 1);
+        if (firstPatientStatement is { } statement && balances.PatientResponsibility <= 0 && balances.LastPatientPaymentDate is { } paidOn && paidOn >= statement)
+            Add(KpiMeasure.PaidInFull, paidOn, "", 0m, paidOn.DayNumber - statement.DayNumber);
+        if (refundDueBy is { } due && balances.CreditBalance > 0) Add(KpiMeasure.RefundDue, due, "", balances.CreditBalance, 1);
+
+        foreach (var call in calls)
+        {
+            var day = Day(call.At);
+            Add(KpiMeasure.AgentCalls, day, call.Agent, 0m, 1);
+            if (AgentTally.ReachedTheGuarantor(call.Outcome)) Add(KpiMeasure.AgentContacts, day, call.Agent, 0m, 1);
+            if (call.Outcome == WorklistOutcome.PromiseToPay) Add(KpiMeasure.AgentPromises, day, call.Agent, 0m, 1);
+            if (call.Inbound) Add(KpiMeasure.AgentInbound, day, call.Agent, 0m, 1);
+            if (call.HandleSeconds is { } seconds) Add(KpiMeasure.AgentHandled, day, call.Agent, seconds, 1);
+        }
+        // A promise or plan is the agent's when it was made on their call (same agent, same moment).
+        var madeOnCalls = calls.Select(c => (c.Agent, c.At)).ToHashSet();
+        foreach (var p in promises)
+            if (p is { Status: PromiseStatus.Kept, ResolvedAt: { } keptAt } && madeOnCalls.Contains((p.CreatedBy, p.CreatedAt)))
+                Add(KpiMeasure.AgentPromisesKept, Day(keptAt), p.CreatedBy, 0m, 1);
+        foreach (var plan in plans)
+            if (madeOnCalls.Contains((plan.CreatedBy, plan.CreatedAt)))
+                Add(KpiMeasure.AgentPlans, Day(plan.CreatedAt), plan.CreatedBy, 0m, 1);
+
+        return sums.OrderBy(s => s.Key.Measure).ThenBy(s => s.Key.Day).ThenBy(s => s.Key.Subject, StringComparer.Ordinal)
+            .Select(s => new KpiDayFact(s.Key.Measure, s.Key.Day, s.Key.Subject, s.Value.Amount, s.Value.Count)).ToList();
+    }
+
+    /// <summary>The agent's conversation a payment follows: the latest before it was posted, on or before its date and at most <see cref="AttributionDays"/> before.</summary>
+    private static AgentCall? LastContactBefore(List<AgentCall> contacts, LedgerEntry payment)
+    {
+        for (var i = contacts.Count - 1; i >= 0; i--)
+        {
+            var c = contacts[i];
+            var day = Day(c.At);
+            if (c.At > payment.PostedAt || day > payment.EffectiveDate) continue;
+            return payment.EffectiveDate.DayNumber - day.DayNumber <= AttributionDays ? c : null;
+        }
+        return null;
+    }
+
+    public static string Camel(PaymentChannel channel) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(channel.ToString());
+
+    /// <summary>A measure as the reporting tables name it (camelCase).</summary>
+    public static string Name(KpiMeasure measure) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(measure.ToString());
+
+    private static DateOnly Day(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
+}

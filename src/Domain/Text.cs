@@ -21,6 +21,20 @@ public static class Text
     }
 
     public static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>
+    /// A name as a caller search compares it: letters and digits only, accents dropped, lower case ("O'Brien-Núñez" and
+    /// "obrien nunez" are the same); empty when nothing is left.
+    /// </summary>
+    public static string NameKey(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return "";
+        var decomposed = name.Normalize(System.Text.NormalizationForm.FormD);
+        var key = new System.Text.StringBuilder(decomposed.Length);
+        foreach (var c in decomposed)
+            if (char.IsLetterOrDigit(c)) key.Append(char.ToLowerInvariant(c));
+        return key.ToString();
+    }
 }
 
 /// <summary>Date rules shared by the ledger and the guarantor records.</summary>

@@ -168,4 +168,14 @@ public sealed class IdentifierTests
         var key = new AccountKey("MAIN", "A1000.23");
         Assert.Equal(key, AccountKey.Parse(key.ToString()));
     }
+
+    [Theory]
+    [InlineData("O'Brien-Núñez", "obriennunez")]
+    [InlineData("  de la Cruz ", "delacruz")]
+    [InlineData("MÜLLER", "muller")]
+    [InlineData("Nguyễn", "nguyen")]
+    [InlineData("-' ", "")]
+    [InlineData(null, "")]
+    public void A_name_is_compared_without_accents_case_spaces_or_punctuation(string? name, string key) =>
+        Assert.Equal(key, Text.NameKey(name));
 }

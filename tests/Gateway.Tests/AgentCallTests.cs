@@ -13,7 +13,7 @@ namespace Collections.Gateway.Tests;
 public sealed class AgentCallTests(EngineFixture engine)
 {
     /// <summary>A guarantor with a phone number of their own and one account owing <paramref name="charge"/>, in a queue the agent works.</summary>
-    private async Task<(string Facility, string AccountNumber, string GuarantorId, string Phone)> CallerAsync(HttpClient admin, string agentKeyId, decimal charge)
+    private async Task<(string Facility, string AccountNumber, string GuarantorId, string Phone)> CallerAsync(HttpClient admin, string agentKeyId, decimal charge, string lastName = "Ruiz")
     {
         var facility = "AC" + Guid.NewGuid().ToString("N")[..10];
         (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { agentKeyId } })).EnsureSuccessStatusCode();
@@ -21,7 +21,7 @@ public sealed class AgentCallTests(EngineFixture engine)
         var phone = $"737{Random.Shared.Next(200, 999)}{Random.Shared.Next(1000, 9999)}";
         (await admin.PostAsJsonAsync("/api/guarantors", new
         {
-            guarantorId, firstName = "Ana", lastName = "Ruiz", dateOfBirth = "1969-03-14",
+            guarantorId, firstName = "Ana", lastName, dateOfBirth = "1969-03-14",
             address = new { line1 = "9 Pine St", city = "Austin", state = "TX", zip = "78704" },
             phones = new[] { new { number = phone, type = "mobile" } },
             email = "ana@example.org", preferredChannel = "email", timeZone = Api.DaytimeZone(),
@@ -64,6 +64,37 @@ public sealed class AgentCallTests(EngineFixture engine)
         Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "caller.search"));
 
         foreach (var (query, code) in new[] { ("phone=555", "phone.invalid"), ($"phone={phone}&facility={facility}&accountNumber={accountNumber}", "caller.one-way"), ("", "caller.search-required") })
+        {
+            var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(code, (await refused.JsonAsync()).GetProperty("code").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_caller_is_found_by_last_name_and_date_of_birth_whatever_the_accents_case_and_punctuation()
+    {
+        using var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
+        var suffix = new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(6).ToArray());
+        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 60.00m, lastName: $"O'Brien-Núñez {suffix}");
+        using var agent = engine.As(agentKey);
+
+        var found = await agent.GetJsonAsync($"/api/worklist/callers?lastName={Uri.EscapeDataString($"obrien nunez{suffix.ToUpperInvariant()}")}&dateOfBirth=1969-03-14");
+        var caller = Assert.Single(found.EnumerateArray());
+        Assert.Equal(guarantorId, caller.GetProperty("guarantorId").GetString());
+        Assert.Equal((facility, accountNumber), (caller.GetProperty("accounts")[0].GetProperty("facility").GetString(), caller.GetProperty("accounts")[0].GetProperty("accountNumber").GetString()));
+        Assert.Single((await agent.GetJsonAsync($"/api/worklist/callers?lastName=OBrienNunez{suffix}&dateOfBirth=1969-03-14&firstName=ann")).EnumerateArray());
+        Assert.Empty((await agent.GetJsonAsync($"/api/worklist/callers?lastName=OBrienNunez{suffix}&dateOfBirth=1969-03-14&firstName=Beth")).EnumerateArray());
+        Assert.Empty((await agent.GetJsonAsync($"/api/worklist/callers?lastName=OBrienNunez{suffix}&dateOfBirth=1969-03-15")).EnumerateArray());
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=guarantor&resourceId={guarantorId}&limit=100");
+        Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "caller.search"));
+
+        foreach (var (query, code) in new[]
+                 {
+                     ("lastName=Ruiz", "date-of-birth.invalid"), ("dateOfBirth=1969-03-14", "last-name.required"), ("lastName=Ruiz&dateOfBirth=14/03/1969", "date-of-birth.invalid"),
+                     ("lastName=-'&dateOfBirth=1969-03-14", "last-name.required"), ("phone=5125550100&lastName=Ruiz&dateOfBirth=1969-03-14", "caller.one-way"),
+                 })
         {
             var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);

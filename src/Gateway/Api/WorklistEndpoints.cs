@@ -25,7 +25,7 @@ public static class WorklistEndpoints
             .WithName("RecordCallOutcome")
             .WithSummary("A call the worklist did not offer (the guarantor called in, or asked to be called back), with what they said, as one account command with an Idempotency-Key: initiator inbound (default) or patientRequested; outcome and its fields as on a lease. A retry with the key records nothing again (Idempotent-Replayed).");
         group.MapGet("/callers", FindCallers).RequireAuthorization(Policies.WorkWorklist).WithName("FindCaller")
-            .WithSummary("Who is calling: the guarantors with this phone number (phone=10 digits) or owning this account (facility and accountNumber), each with their accounts and what the patient owes on each. Every person shown is audited.");
+            .WithSummary("Who is calling: the guarantors with this phone number (phone=10 digits), owning this account (facility and accountNumber), or born on dateOfBirth (yyyy-MM-dd) with lastName (accents, case and punctuation aside; firstName narrows to the same first letter), at most 10, each with their accounts and what the patient owes on each. Every person shown is audited.");
         group.MapGet("/queues", ListQueues).RequireAuthorization(Policies.SuperviseWorklists)
             .WithSummary("Every defined worklist queue.");
         group.MapGet("/queues/{queueId}", GetQueue).RequireAuthorization(Policies.SuperviseWorklists)
@@ -215,13 +215,27 @@ public static class WorklistEndpoints
     }
 
     private static async Task<Results<Ok<IReadOnlyList<InboundCaller>>, ProblemHttpResult>> FindCallers(
-        string? phone, string? facility, string? accountNumber, HttpContext http, InboundCallerSearch search)
+        string? phone, string? facility, string? accountNumber, string? lastName, string? dateOfBirth, string? firstName, HttpContext http, InboundCallerSearch search)
     {
         IReadOnlyList<InboundCaller> found;
-        if (phone is not null)
+        var ways = (phone is not null ? 1 : 0) + (facility is not null || accountNumber is not null ? 1 : 0) + (lastName is not null || dateOfBirth is not null ? 1 : 0);
+        if (ways > 1)
+            return Problems.Invalid(phone is not null ? "phone" : "lastName", "caller.one-way", "Search one way: by phone, by facility and accountNumber, or by lastName and dateOfBirth.");
+        if (lastName is not null || dateOfBirth is not null)
         {
-            if (facility is not null || accountNumber is not null)
-                return Problems.Invalid("phone", "caller.one-way", "Search by phone, or by facility and accountNumber, not both.");
+            var errors = new List<DomainError>();
+            if (Text.NameKey(lastName).Length == 0)
+                errors.Add(DomainError.Invalid("lastName", "last-name.required", "Give the caller's last name with their date of birth."));
+            DateOnly born = default;
+            if (dateOfBirth is null || !DateOnly.TryParseExact(dateOfBirth, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out born))
+                errors.Add(DomainError.Invalid("dateOfBirth", "date-of-birth.invalid", "Give the caller's date of birth as yyyy-MM-dd with their last name."));
+            if ((lastName?.Length ?? 0) > 100 || (firstName?.Length ?? 0) > 100)
+                errors.Add(DomainError.Invalid(lastName?.Length > 100 ? "lastName" : "firstName", "name.too-long", "A name is at most 100 characters."));
+            if (errors.Count > 0) return Problems.From(errors);
+            found = await search.ByNameAsync(lastName!, born, firstName);
+        }
+        else if (phone is not null)
+        {
             if (GuarantorRules.UsPhoneDigits(phone) is not { } digits)
                 return Problems.Invalid("phone", "phone.invalid", "Give the caller's 10-digit US phone number (a leading 1 and punctuation are fine).");
             found = await search.ByPhoneAsync(digits);
@@ -232,7 +246,7 @@ public static class WorklistEndpoints
             found = await search.ByAccountAsync(new AccountKey(facility, accountNumber));
         }
         else return Problems.Invalid(facility is not null ? "accountNumber" : accountNumber is not null ? "facility" : "phone", "caller.search-required",
-            "Search by phone, or by facility and accountNumber.");
+            "Search by phone, by facility and accountNumber, or by lastName and dateOfBirth.");
         await http.AuditShownAsync("caller.search", found.Select(c => ("guarantor", c.GuarantorId)));
         return TypedResults.Ok(found);
     }

@@ -249,7 +249,10 @@ async function findCaller(event) {
   const phoneNumber = $("caller-phone").value.trim();
   const facility = $("caller-facility").value.trim();
   const accountNumber = $("caller-account").value.trim();
+  const lastName = $("caller-last-name").value.trim();
+  const birthDate = $("caller-birth-date").value;
   const query = phoneNumber ? `phone=${encodeURIComponent(phoneNumber)}`
+    : lastName || birthDate ? `lastName=${encodeURIComponent(lastName)}&dateOfBirth=${encodeURIComponent(birthDate)}`
     : `facility=${encodeURIComponent(facility)}&accountNumber=${encodeURIComponent(accountNumber)}`;
   try {
     const callers = (await api("GET", `/api/worklist/callers?${query}`)).json;
@@ -268,7 +271,7 @@ async function findCaller(event) {
       }
       return li;
     }));
-    say(callers.length === 0 ? "Nobody matches: check the number, or ask for the account number on their statement." : "");
+    say(callers.length === 0 ? "Nobody matches: check what you typed, or ask for the account number on their statement." : "");
   } catch (problem) {
     showProblem(problem);
   }

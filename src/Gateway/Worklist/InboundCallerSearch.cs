@@ -27,6 +27,26 @@ public sealed class InboundCallerSearch(IGrainFactory grains)
         return callers;
     }
 
+    /// <summary>
+    /// The guarantors born on <paramref name="dateOfBirth"/> with this last name (accents, case, spaces and punctuation
+    /// aside), narrowed to those whose first name starts with the same letter when one is given.
+    /// </summary>
+    public async Task<IReadOnlyList<InboundCaller>> ByNameAsync(string lastName, DateOnly dateOfBirth, string? firstName)
+    {
+        var ids = await grains.GetGrain<IBirthDateDirectoryGrain>(dateOfBirth.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))
+            .Find(Text.NameKey(lastName));
+        var initial = Text.NameKey(firstName) is { Length: > 0 } first ? first[..1] : null;
+        var callers = new List<InboundCaller>();
+        foreach (var id in ids)
+        {
+            if (callers.Count == MaxCallers) break;
+            if (await CallerAsync(id) is not { } caller) continue;
+            if (initial is not null && !Text.NameKey(caller.FirstName).StartsWith(initial, StringComparison.Ordinal)) continue;
+            callers.Add(caller);
+        }
+        return callers;
+    }
+
     public async Task<IReadOnlyList<InboundCaller>> ByAccountAsync(AccountKey key)
     {
         var account = await grains.GetGrain<IPatientAccountGrain>(key.ToString()).Get();

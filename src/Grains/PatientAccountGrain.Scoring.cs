@@ -62,7 +62,8 @@ public sealed partial class PatientAccountGrain
             GuarantorDateOfBirth = facts.DateOfBirth, HasEmail = facts.HasEmail, HasMobilePhone = facts.HasMobilePhone, HasTextConsent = facts.HasTextConsent,
             Entries = State.Entries, Contacts = facts.Contacts, Holds = [.. State.Holds, .. facts.Holds], Promises = State.Promises, Plans = State.Plans,
         };
-        var prediction = chosen.Model.Model.Score(FeatureExtractor.Extract(history, now));
+        var features = FeatureExtractor.Extract(history, now);
+        var prediction = chosen.Model.Model.Score(features);
         var previousVersion = State.Score?.ModelVersion;
         if (CollectionsMetrics.CountsScores)
         {
@@ -83,7 +84,8 @@ public sealed partial class PatientAccountGrain
         if (previousVersion != chosen.Model.Version)
         {
             var first = State.Score;
-            AddFacts(now, f => f with { FirstScore = first }); // the scoring-outcome projection records it
+            var vector = features.ToArray();
+            AddFacts(now, f => f with { FirstScore = first, FirstScoreFeatures = vector }); // the scoring-outcome projection records them
         }
     }
 

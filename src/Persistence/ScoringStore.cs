@@ -125,7 +125,18 @@ public sealed record ScoreOutcomeRow(string AccountId, string ModelVersion, bool
 public sealed class ScoreOutcomeLog(DatabaseOptions database)
 {
     /// <summary>The first score a model version gave an account (ignored if recorded already).</summary>
-    public sealed record FirstScore(string AccountId, string ModelVersion, bool Challenger, DateTimeOffset ScoredAt, double Probability, long PatientBalanceCents, DateTimeOffset WindowEndsAt);
+    public sealed record FirstScore(string AccountId, string ModelVersion, bool Challenger, DateTimeOffset ScoredAt, double Probability, long PatientBalanceCents, DateTimeOffset WindowEndsAt)
+    {
+        /// <summary>The features the score was computed from (the engine's feature order); none recorded when empty.</summary>
+        public IReadOnlyList<float> Features { get; init; } = [];
+    }
+
+    /// <summary>A feature vector as stored: invariant round-trip numbers, comma-separated (NaN for a missing value).</summary>
+    public static string FormatFeatures(IReadOnlyList<float> features) =>
+        string.Join(',', features.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+
+    public static float[] ParseFeatures(string text) =>
+        [.. text.Split(',').Select(v => float.Parse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture))];
 
     /// <summary>A patient payment, keyed by the event that posted it; it counts for every score of the account whose window it falls in.</summary>
     public sealed record Payment(string EventId, string AccountId, long Cents, DateTimeOffset PaidAt);
@@ -142,6 +153,12 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
                 """,
                 [("account", s.AccountId), ("version", s.ModelVersion), ("challenger", database.Provider == DatabaseProvider.Sqlite ? (s.Challenger ? 1 : 0) : s.Challenger),
                  ("scored_at", database.Timestamp(s.ScoredAt)), ("probability", s.Probability), ("balance", s.PatientBalanceCents), ("window_ends_at", database.Timestamp(s.WindowEndsAt))]))
+            .Concat(scores.Where(s => s.Features.Count > 0).Select(s => new SqlStatement(
+                """
+                INSERT INTO score_features (account_id, model_version, features) VALUES (@account, @version, @features)
+                ON CONFLICT (account_id, model_version) DO NOTHING
+                """,
+                [("account", s.AccountId), ("version", s.ModelVersion), ("features", FormatFeatures(s.Features))])))
             .Concat(payments.Select(p => new SqlStatement(
                 "INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at) ON CONFLICT (event_id) DO NOTHING",
                 [("event", p.EventId), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])))
@@ -157,7 +174,19 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.Command("DELETE FROM score_outcome_payment; DELETE FROM score_outcome;").ExecuteNonQueryAsync(cancellationToken);
+        await connection.Command("DELETE FROM score_features; DELETE FROM score_outcome_payment; DELETE FROM score_outcome;").ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The feature vectors of the accounts <paramref name="modelVersion"/> scored (at most <paramref name="limit"/>, a sample for drift).</summary>
+    public async Task<IReadOnlyList<float[]>> ReadFeaturesAsync(string modelVersion, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT features FROM score_features WHERE model_version = @version LIMIT @limit")
+            .WithParameter("version", modelVersion).WithParameter("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var vectors = new List<float[]>();
+        while (await reader.ReadAsync(cancellationToken)) vectors.Add(ParseFeatures(reader.GetString(0)));
+        return vectors;
     }
 
     public async Task<IReadOnlyList<ScoreOutcomeRow>> ReadAsync(string modelVersion, CancellationToken cancellationToken = default)

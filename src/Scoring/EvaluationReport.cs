@@ -53,6 +53,8 @@ public sealed record EvaluationReport
     public int FeatureCount { get; init; }
     /// <summary>CSV columns that were not used as features (non-numeric, empty or excluded).</summary>
     public IReadOnlyList<string> IgnoredColumns { get; init; } = [];
+    /// <summary>Each feature's distribution in the training rows, for drift against the live accounts (empty in reports written before).</summary>
+    public IReadOnlyList<FeatureProfile> FeatureProfiles { get; init; } = [];
     public PlattCalibration? PlattCalibration { get; init; }
 
     public string ToText()

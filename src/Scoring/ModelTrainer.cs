@@ -160,6 +160,7 @@ public static class ModelTrainer
             ModelVersion = version,
             FeatureCount = data.Width,
             IgnoredColumns = data.IgnoredColumns,
+            FeatureProfiles = [.. data.FeatureNames.Select((name, j) => FeatureProfile.Of(name, split.Train.Select(i => data.Features[i * data.Width + j])))],
             PlattCalibration = calibration,
         };
         return new TrainingResult { Model = uncalibrated.With(version, calibration, report, options.TrainedAt), Report = report };

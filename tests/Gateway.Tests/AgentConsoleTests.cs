@@ -328,6 +328,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
             Assert.Equal(10, drift.GetProperty("bins").GetArrayLength());
             Assert.True(drift.GetProperty("testSetScores").GetInt32() > 0);
             Assert.Equal((0, JsonValueKind.Null, false), (drift.GetProperty("liveScores").GetInt32(), drift.GetProperty("psi").ValueKind, drift.GetProperty("flagged").GetBoolean()));
+            Assert.Equal((0, 0), (drift.GetProperty("liveFeatureRows").GetInt32(), drift.GetProperty("features").GetArrayLength()));
+            Assert.StartsWith("No feature comparison yet", Element("feature-drift-summary").Text, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.NotFound, (await data.GetAsync("/api/models/no-such-version/drift")).StatusCode);
         }
         browser.AssertAccessible("models page");

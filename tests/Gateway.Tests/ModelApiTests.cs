@@ -88,6 +88,15 @@ public sealed class ModelApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, account, Api.Payment(10.00m))).StatusCode);
         await EventuallyAsync(admin, account, a => ScoreVersion(a) == version, "the promoted version on the account's score");
 
+        // The account's features at that first score are a projection too: each feature's drift from the training rows.
+        await engine.ProjectionsCaughtUpAsync();
+        var drift = await data.GetJsonAsync($"/api/models/{version}/drift");
+        Assert.True(drift.GetProperty("liveFeatureRows").GetInt32() >= 1);
+        var features = drift.GetProperty("features").EnumerateArray().ToList();
+        Assert.Contains(features, f => f.GetProperty("feature").GetString() == "PatientBalance");
+        Assert.All(features, f => Assert.True(f.GetProperty("psi").GetDouble() >= 0));
+        Assert.Equal(features.Select(f => f.GetProperty("psi").GetDouble()).OrderByDescending(p => p), features.Select(f => f.GetProperty("psi").GetDouble()));
+
         var rolledBack = await data.PostAsJsonAsync("/api/models/rollback", new { reason = "test" });
         Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
         Assert.NotEqual(version, (await rolledBack.JsonAsync()).GetProperty("champion").GetString());

@@ -14,6 +14,15 @@ public class ModelTrainerTests(TrainedModelFixture fixture)
     }
 
     [Fact]
+    public void The_report_keeps_each_features_training_distribution_for_drift_and_the_training_rows_do_not_drift_from_it()
+    {
+        Assert.Equal(PaymentFeatures.Names, Report.FeatureProfiles.Select(p => p.Feature));
+        Assert.All(Report.FeatureProfiles, p => Assert.Equal(1.0, p.Shares.Sum() + p.MissingShare, 6));
+        var train = fixture.Rows.Where(r => r.ScoringDate < Report.CalibrationBoundary).Select(r => (IReadOnlyList<float>)r.Features.ToArray()).ToList();
+        Assert.All(FeatureDrift.Compute(Report.FeatureProfiles, PaymentFeatures.Names, train, 0.2), d => Assert.True(d.Psi < 1e-6, $"{d.Feature}: {d.Psi}"));
+    }
+
+    [Fact]
     public void Training_calibration_and_evaluation_rows_come_from_successive_scoring_dates()
     {
         var dates = fixture.Rows.Select(r => r.ScoringDate).Distinct().Order().ToList();

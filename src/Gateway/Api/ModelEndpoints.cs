@@ -72,7 +72,11 @@ public static class ModelEndpoints
     }
 
     public sealed record DriftResponse(string Version, int TestSetScores, int LiveScores, IReadOnlyList<DriftBin> Bins,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] double? Psi, double Threshold, bool Flagged);
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] double? Psi, double Threshold, bool Flagged,
+        int LiveFeatureRows, IReadOnlyList<FeatureDriftRow> Features);
+
+    /// <summary>The most live accounts' features compared per feature (a sample: the PSI is stable long before).</summary>
+    public const int MaxFeatureRows = 20_000;
 
     private static async Task<Results<Ok<DriftResponse>, ProblemHttpResult>> Drift(
         string version, ScoringModelCatalog catalog, ScoreOutcomeLog outcomes, IConfiguration configuration, HttpContext http, CancellationToken cancellationToken)
@@ -88,7 +92,13 @@ public static class ModelEndpoints
         var live = (await outcomes.ReadAsync(version, cancellationToken)).Select(o => o.Probability).ToList();
         var drift = ScoreDrift.Compute(bins, live);
         var threshold = configuration.GetValue("Collections:Scoring:DriftPsiThreshold", 0.2);
-        return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold));
+        var profiles = report.RootElement.TryGetProperty("featureProfiles", out var stored) && stored.ValueKind == JsonValueKind.Array
+            ? stored.Deserialize<List<FeatureProfile>>(JsonSerializerOptions.Web) ?? []
+            : [];
+        var vectors = profiles.Count == 0 ? [] : await outcomes.ReadFeaturesAsync(version, MaxFeatureRows, cancellationToken);
+        var features = FeatureDrift.Compute(profiles, PaymentFeatures.Names, [.. vectors], threshold);
+        return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold,
+            vectors.Count, features));
     }
 
     private static async Task<IResult> GetChart(string version, ScoringModelCatalog catalog) =>

@@ -68,6 +68,13 @@ async function showVersion(version) {
     $("drift-table").tBodies[0].replaceChildren(...drift.bins.map((b) => row([
       [`${(b.lower * 100).toFixed(0)}–${(b.upper * 100).toFixed(0)} %`], [share(b.expectedShare), true], [share(b.liveShare), true],
     ])));
+    const flagged = drift.features.filter((f) => f.flagged).length;
+    fill("feature-drift-summary", drift.features.length === 0
+      ? "No feature comparison yet: the version's report has no training profile (trained before profiles were kept), or no live account was scored by it."
+      : `${drift.liveFeatureRows} live accounts' features against the training rows: ${flagged === 0 ? "no feature" : flagged === 1 ? "1 feature" : `${flagged} features`} above ${drift.threshold}. The ten that moved most:`);
+    $("feature-drift-table").tBodies[0].replaceChildren(...drift.features.slice(0, 10).map((f) => row([
+      [f.feature], [f.psi.toFixed(3), true], [f.flagged ? "shifted" : "stable"],
+    ])));
     $("model-detail").hidden = false;
   } catch (problem) {
     showProblem(problem);

@@ -35,6 +35,8 @@ public sealed record AccountProjectionFacts
     [Id(11)] public IReadOnlyList<ContactDecisionRecord> Decisions { get; init; } = [];
     /// <summary>Checks and cash an agent took on a call, posted by the command: their receipts are due (card payments' come with <see cref="CardPayments"/>).</summary>
     [Id(12)] public IReadOnlyList<ReceiptDue> Receipts { get; init; } = [];
+    /// <summary>The features <see cref="FirstScore"/> was computed from, in <c>PaymentFeatures.Names</c> order (per-feature drift).</summary>
+    [Id(13)] public IReadOnlyList<float> FirstScoreFeatures { get; init; } = [];
 
     public bool IsEmpty => Kpi is null && Worklist is null && Credit is null && Placement is null && Recall is null
                            && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0 && Decisions.Count == 0 && Receipts.Count == 0;

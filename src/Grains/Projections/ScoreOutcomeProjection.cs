@@ -16,7 +16,10 @@ public sealed class ScoreOutcomeProjection(ScoreOutcomeLog outcomes, ScoringSett
         {
             var score = f.Facts.FirstScore!;
             return new ScoreOutcomeLog.FirstScore(f.Facts.Account.ToString(), score.ModelVersion, score.IsChallenger, score.ScoredAt, score.Probability,
-                (long)decimal.Round(score.PatientBalance * 100m), score.ScoredAt.AddDays(settings.Label.WindowDays));
+                (long)decimal.Round(score.PatientBalance * 100m), score.ScoredAt.AddDays(settings.Label.WindowDays))
+            {
+                Features = f.Facts.FirstScoreFeatures,
+            };
         }).ToList();
         var payments = facts.Where(f => f.Facts.PatientPaymentCents > 0)
             .Select(f => new ScoreOutcomeLog.Payment(f.Event.EventId, f.Facts.Account.ToString(), f.Facts.PatientPaymentCents, f.Facts.At)).ToList();

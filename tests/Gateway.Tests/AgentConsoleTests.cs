@@ -140,7 +140,10 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
     [Fact]
     public async Task A_supervisor_lands_on_the_dashboard_whose_figures_and_chart_come_from_the_kpis_and_an_agent_is_refused_them()
     {
-        var (facility, _, agentKey) = await AccountToCallAsync(450.00m);
+        var (facility, accountNumber, agentKey) = await AccountToCallAsync(450.00m);
+        using (var billing = engine.Admin()) // a check in the mail: cash on today's bar
+            Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(billing, $"/api/accounts/{facility}/{accountNumber}", new { kind = "patientPayment", amount = 50.00m, method = "check" })).StatusCode);
+        await engine.ProjectionsCaughtUpAsync();
         var supervisorKey = await engine.KeyForAsync("supervisor");
 
         SignIn(supervisorKey, landsOn: "dashboard-panel");
@@ -148,20 +151,23 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         Assert.Contains("(supervisor)", Element("signed-in").Text, StringComparison.Ordinal);
         Element("dashboard-facility").SendKeys(facility);
         Element("dashboard-show").Click();
-        WaitFor(() => Element("kpi-facility").Text == facility && Element("kpi-tiles").Text.Contains("$450.00", StringComparison.Ordinal));
+        WaitFor(() => Element("kpi-facility").Text == facility && Element("kpi-tiles").Text.Contains("$400.00", StringComparison.Ordinal));
         Assert.Contains("1 account with a balance", Element("kpi-tiles").Text, StringComparison.Ordinal);
         // Six buckets, one bar each; the 0-30 bar holds the whole A/R, and the table says the same in words.
         var bars = browser.FindElements(By.CssSelector("#aging-chart rect.bar"));
         Assert.Equal(6, bars.Count);
         Assert.True(double.Parse(bars[0].GetAttribute("height")!, System.Globalization.CultureInfo.InvariantCulture) > 100);
-        Assert.Contains("0-30 1 $450.00", Element("aging-table").Text, StringComparison.Ordinal);
+        Assert.Contains("0-30 1 $400.00", Element("aging-table").Text, StringComparison.Ordinal);
         WaitFor(() => browser.FindElements(By.CssSelector("#trends figure.trend")).Count == 13); // 9 figures and 4 daily flows
-        Assert.Contains("Total A/R: $450.00 on", Element("trends").Text, StringComparison.Ordinal); // today, as of now
+        Assert.Contains("Total A/R: $400.00 on", Element("trends").Text, StringComparison.Ordinal); // today, as of now
+        Assert.Contains("Cash received per day: $50.00 on", Element("trends").Text, StringComparison.Ordinal);
         Assert.Single(browser.FindElements(By.CssSelector("#trends figure.trend")).First().FindElements(By.CssSelector("circle")));
         WaitFor(() => Element("queue-table").Text.Contains(facility, StringComparison.Ordinal));
         Assert.Contains($"Console {facility} 1 1 0 0 since ", Element("queue-table").Text, StringComparison.Ordinal);
         Assert.Equal("No worklist calls in the last 24 hours.", Element("rpc-rate").Text);
-        Assert.Contains("All channels $0.00 $0.00 $0.00", Element("cash-table").Text, StringComparison.Ordinal);
+        Assert.Contains("Mail $50.00 $50.00 $50.00", Element("cash-table").Text, StringComparison.Ordinal);
+        Assert.Contains("All channels $50.00 $50.00 $50.00", Element("cash-table").Text, StringComparison.Ordinal);
+        Assert.Single(browser.FindElements(By.CssSelector("#cash-chart rect.cash-bar")));
         Assert.Equal(6, browser.FindElements(By.CssSelector("#cash-chart text")).Count - 4); // the axis labels and one legend entry per channel
         WaitFor(() => Element("agent-period-words").Text.Contains("(UTC days)", StringComparison.Ordinal));
         Assert.Contains("Allowed allowed 1 1 1", Element("decision-table").Text, StringComparison.Ordinal); // the statement the charge sent

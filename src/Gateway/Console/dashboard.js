@@ -131,7 +131,7 @@ const paymentChannelColors = { agent: "#1f6feb", patientPage: "#2da44e", mail: "
 // below gives each channel's total over the last 7, 30 and 90 days, and the placements and recalls.
 function cashChart(daily) {
   const chart = $("cash-chart");
-  const width = 640, height = 200, left = 70, bottom = 24, top = 10, legend = 150;
+  const width = 640, height = 200, left = 70, bottom = 24, top = 10, legend = 170;
   const plot = width - left - legend;
   const max = Math.max(1, ...daily.days.map((d) => d.cashTotal));
   const slot = plot / Math.max(1, daily.days.length);
@@ -157,8 +157,8 @@ function cashChart(daily) {
   });
   daily.channels.forEach((channel, i) => {
     const y = top + i * 18;
-    parts.push(svg("rect", { x: left + plot + 16, y, width: 12, height: 12, fill: paymentChannelColors[channel] || "#57606a" }),
-      svg("text", { x: left + plot + 34, y: y + 10, "font-size": 12, fill: "#1d2733" }, paymentChannelWords[channel] || channel));
+    parts.push(svg("rect", { x: left + plot + 12, y, width: 12, height: 12, fill: paymentChannelColors[channel] || "#57606a" }),
+      svg("text", { x: left + plot + 28, y: y + 10, "font-size": 12, fill: "#1d2733" }, paymentChannelWords[channel] || channel));
   });
   chart.replaceChildren(...parts);
   const sum = (days, pick) => daily.days.slice(-days).reduce((n, d) => n + pick(d), 0);

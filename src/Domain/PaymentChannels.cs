@@ -15,12 +15,17 @@ public static class PaymentChannels
     };
 
     /// <summary>
-    /// The channel of a payment entry. Entries posted before channels were recorded carry none: the patient's page and
-    /// autopay are known by who posted them, the rest by <see cref="Default"/>.
+    /// The channel of a payment entry. Entries posted before channels were recorded carry none: a card payment through
+    /// the processor is known by its key (an agent's on a call by its note, else the patient's page or autopay), the
+    /// rest take <see cref="Default"/>: a check taken on a call before then counts as mail.
     /// </summary>
-    public static PaymentChannel Of(LedgerEntry payment) => payment.Channel ?? payment.PostedBy switch
+    public static PaymentChannel Of(LedgerEntry payment) => payment.Channel ?? payment switch
     {
-        "patient:portal" or "system:autopay" => PaymentChannel.PatientPage,
+        { Kind: EntryKind.PatientPayment, IdempotencyKey: var key } when key.StartsWith(CardPaymentKeyPrefix, StringComparison.Ordinal) =>
+            payment.Note == "Paid by card on a call" ? PaymentChannel.Agent : PaymentChannel.PatientPage,
         _ => Default(payment.Kind, payment.Method),
     };
+
+    /// <summary>The idempotency keys a card payment's shares post under (the payment grain's).</summary>
+    public const string CardPaymentKeyPrefix = "processor-payment/";
 }

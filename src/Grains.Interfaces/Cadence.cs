@@ -177,22 +177,6 @@ public interface IPhoneDirectoryGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> Find();
 }
 
-/// <summary>
-/// Which guarantors were born on a day (the key, yyyy-MM-dd), with their last names as <see cref="Text.NameKey"/> gives
-/// them: how an agent finds someone calling in by name and date of birth. Guarantors announce themselves one way at
-/// registration and on every activation, so the directory fills in for guarantors registered before it existed.
-/// </summary>
-[Alias("collections.IBirthDateDirectoryGrain")]
-public interface IBirthDateDirectoryGrain : IGrainWithStringKey
-{
-    [Alias("Add"), Orleans.Concurrency.OneWay]
-    Task Add(string guarantorId, string lastNameKey);
-
-    /// <summary>The guarantors born that day whose last name has this key.</summary>
-    [Alias("Find"), Orleans.Concurrency.ReadOnly]
-    Task<IReadOnlyList<string>> Find(string lastNameKey);
-}
-
 /// <summary>Where the account is in its follow-up, for the account view.</summary>
 [GenerateSerializer, Immutable, Alias("collections.CadenceView")]
 public sealed record CadenceView

@@ -18,20 +18,6 @@ public sealed class GuarantorGrain(
     private const string Resource = "guarantor";
     private string Id => this.GetPrimaryKeyString();
 
-    /// <summary>Announces the guarantor to the caller search (one way; a lost announcement is made again on the next activation).</summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        AnnounceBirthDate();
-        return Task.CompletedTask;
-    }
-
-    private void AnnounceBirthDate()
-    {
-        if (guarantor.State is { IsRegistered: true, Profile: { } profile })
-            _ = grains.GetGrain<IBirthDateDirectoryGrain>(profile.DateOfBirth.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))
-                .Add(Id, Text.NameKey(profile.LastName));
-    }
-
     public async Task<Outcome<GuarantorView>> Register(GuarantorDetails details)
     {
         var now = clock.GetUtcNow();
@@ -56,7 +42,6 @@ public sealed class GuarantorGrain(
                 await PersistAsync();
                 foreach (var phone in profile.Phones)
                     await grains.GetGrain<IPhoneDirectoryGrain>(phone.Number!).Add(Id);
-                AnnounceBirthDate();
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }

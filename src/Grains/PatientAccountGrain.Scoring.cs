@@ -142,5 +142,5 @@ public sealed partial class PatientAccountGrain
     }
 
     /// <summary>The idempotency keys a card payment's shares post under (<see cref="PatientPaymentGrain"/>).</summary>
-    internal const string CardPaymentPrefix = "processor-payment/";
+    internal const string CardPaymentPrefix = PaymentChannels.CardPaymentKeyPrefix;
 }

@@ -205,7 +205,7 @@ public sealed partial class PatientAccountGrain(
 
         var now = clock.GetUtcNow();
         var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
-        var decision = LedgerPosting.Prepare(WithCallerChannel(request), State.Entries, facts, CallerContext.Current.Actor, now);
+        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
@@ -223,12 +223,6 @@ public sealed partial class PatientAccountGrain(
             Balances = Balances,
         });
     }
-
-    /// <summary>A patient payment an agent records (a check or cash taken on a call) came in through the agent unless it says otherwise.</summary>
-    private static EntryRequest WithCallerChannel(EntryRequest request) =>
-        request is { Channel: null, Kind: EntryKind.PatientPayment } && CallerContext.Current.Role == Roles.Agent
-            ? request with { Channel = PaymentChannel.Agent }
-            : request;
 
     /// <summary>How long an imported history may stay unsettled before the account settles it itself.</summary>
     public static readonly TimeSpan ImportHoldLimit = TimeSpan.FromDays(1);
@@ -267,7 +261,7 @@ public sealed partial class PatientAccountGrain(
             IReadOnlyList<DomainError>? refused = null;
             for (var i = 0; i < requests.Count; i++)
             {
-                var decision = LedgerPosting.Prepare(WithCallerChannel(requests[i]), working, facts, CallerContext.Current.Actor, now);
+                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now);
                 if (!decision.Accepted)
                 {
                     // Name the entry: the batch stops at it, and nothing of the batch is posted.
@@ -959,7 +953,7 @@ public sealed partial class PatientAccountGrain(
     }
 
     private void AddFacts(DateTimeOffset now, Func<AccountProjectionFacts, AccountProjectionFacts> change) =>
-        _facts = change(_facts ?? new AccountProjectionFacts { Account = Key, At = now });
+        _facts = change(_facts ?? new AccountProjectionFacts { Account = Key, At = now, GuarantorId = State.GuarantorId });
 
     /// <summary>
     /// The one durable write of a command: the state (if it changed), the ledger entries appended since the last

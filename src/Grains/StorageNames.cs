@@ -14,7 +14,6 @@ public static class StorageNames
     public const string PolicyBookState = "cadence-policy-book";
     public const string CallTaskQueueState = "call-task-queue";
     public const string PhoneDirectoryState = "phone-directory";
-    public const string BirthDateDirectoryState = "birth-date-directory";
     public const string RemittanceLogState = "remittance-log";
     public const string CreditBalanceRegistryState = "credit-balance-registry";
     public const string PlacementRegisterState = "placement-register";

@@ -177,11 +177,11 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         await connection.Command("DELETE FROM score_features; DELETE FROM score_outcome_payment; DELETE FROM score_outcome;").ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The feature vectors of the accounts <paramref name="modelVersion"/> scored (at most <paramref name="limit"/>, a sample for drift).</summary>
+    /// <summary>The feature vectors of the accounts <paramref name="modelVersion"/> scored: a random sample of at most <paramref name="limit"/> (drift).</summary>
     public async Task<IReadOnlyList<float[]>> ReadFeaturesAsync(string modelVersion, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command("SELECT features FROM score_features WHERE model_version = @version LIMIT @limit")
+        await using var command = connection.Command("SELECT features FROM score_features WHERE model_version = @version ORDER BY random() LIMIT @limit")
             .WithParameter("version", modelVersion).WithParameter("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var vectors = new List<float[]>();

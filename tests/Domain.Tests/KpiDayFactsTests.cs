@@ -37,13 +37,13 @@ public sealed class KpiDayFactsTests
     }
 
     [Fact]
-    public void A_payment_without_a_channel_takes_it_from_its_kind_method_and_who_posted_it()
+    public void A_payment_without_a_channel_takes_it_from_its_kind_method_and_how_it_was_posted()
     {
         var posted = new LedgerBuilder().Post(PatientPayment(10m));
         Assert.Equal(PaymentChannel.Other, posted.Channel);
         Assert.Equal(PaymentChannel.Mail, PaymentChannels.Of(posted with { Channel = null, Method = PaymentMethod.Check }));
-        Assert.Equal(PaymentChannel.PatientPage, PaymentChannels.Of(posted with { Channel = null, PostedBy = "patient:portal" }));
-        Assert.Equal(PaymentChannel.PatientPage, PaymentChannels.Of(posted with { Channel = null, PostedBy = "system:autopay" }));
+        Assert.Equal(PaymentChannel.PatientPage, PaymentChannels.Of(posted with { Channel = null, IdempotencyKey = "processor-payment/P1/1", Note = "Paid online" }));
+        Assert.Equal(PaymentChannel.Agent, PaymentChannels.Of(posted with { Channel = null, IdempotencyKey = "processor-payment/P2/1", Note = "Paid by card on a call" }));
         Assert.Equal(PaymentChannel.Remittance, new LedgerBuilder().Post(InsurancePayment(10m)).Channel);
     }
 
@@ -127,6 +127,25 @@ public sealed class KpiDayFactsTests
         Assert.Null(Find(facts, KpiMeasure.AgentHandled, "ak_bob"));
         Assert.Equal(100m, Find(facts, KpiMeasure.AgentCollected, "ak_bob")!.Amount);
         Assert.Equal(25m, Find(facts, KpiMeasure.AgentCollected, "ak_ann")!.Amount);
+    }
+
+    [Fact]
+    public void A_payment_taken_during_a_call_belongs_to_the_agent_who_records_the_call_after_it()
+    {
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };
+        ledger.Post(Charge(600m, serviceDate: Today.AddDays(-60)));
+        ledger.Post(PatientPayment(75m) with { Channel = PaymentChannel.Agent }); // posted at Now, during the call
+        var calls = new List<AgentCall>
+        {
+            new() { Agent = "ak_ann", At = Now.AddDays(-3), Outcome = WorklistOutcome.RightPartyContact },
+            new() { Agent = "ak_bob", At = Now.AddMinutes(4), Outcome = WorklistOutcome.RightPartyContact }, // the outcome, recorded after the payment
+        };
+
+        var facts = Facts(ledger, calls: calls);
+
+        Assert.Equal(75m, Find(facts, KpiMeasure.AgentCollected, "ak_bob")!.Amount);
+        Assert.Null(Find(facts, KpiMeasure.AgentCollected, "ak_ann"));
+        Assert.Equal(75m, Find(Facts(ledger, calls: [calls[0], calls[1] with { At = Now.AddHours(3) }]), KpiMeasure.AgentCollected, "ak_ann")!.Amount); // a later call is another call
     }
 
     [Fact]

@@ -94,6 +94,7 @@ public sealed class AgentCallTests(EngineFixture engine)
                  {
                      ("lastName=Ruiz", "date-of-birth.invalid"), ("dateOfBirth=1969-03-14", "last-name.required"), ("lastName=Ruiz&dateOfBirth=14/03/1969", "date-of-birth.invalid"),
                      ("lastName=-'&dateOfBirth=1969-03-14", "last-name.required"), ("phone=5125550100&lastName=Ruiz&dateOfBirth=1969-03-14", "caller.one-way"),
+                     ("phone=5125550100&firstName=Ana", "caller.one-way"),
                  })
         {
             var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
@@ -185,23 +186,32 @@ public sealed class AgentCallTests(EngineFixture engine)
         // A worklist call that reaches the guarantor, a check taken on it, and later the guarantor calls in with a promise.
         Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync("/api/worklist/next", null)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(agent, $"/api/worklist/leases/{facility}/{accountNumber}/outcome", new { outcome = "rightPartyContact" }, Guid.NewGuid().ToString())).StatusCode);
-        var check = await PostAsync(agent, $"{account}/entries", new { kind = "patientPayment", amount = 100.00m, method = "check", reference = "1042" }, Guid.NewGuid().ToString());
+        var check = await PostAsync(agent, $"{account}/entries", new { kind = "patientPayment", amount = 100.00m, method = "check", reference = "1042", channel = "agent" }, Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.Created, check.StatusCode);
-        Assert.Equal("agent", (await check.JsonAsync()).GetProperty("entry").GetProperty("channel").GetString()); // taken by an agent, not the mail
+        Assert.Equal("agent", (await check.JsonAsync()).GetProperty("entry").GetProperty("channel").GetString()); // taken on the call, not in the mail
         var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9).ToString("yyyy-MM-dd");
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(agent, $"{account}/calls/outcome", new { outcome = "promiseToPay", amount = 50.00m, promisedDate, initiator = "inbound" }, Guid.NewGuid().ToString())).StatusCode);
+        // Another agent takes the guarantor's next call: inbound, so no handle time from a lease.
+        var colleagueKey = await engine.KeyForAsync("agent");
+        using (var colleague = engine.As(colleagueKey))
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(colleague, $"{account}/calls/outcome", new { outcome = "rightPartyContact", initiator = "inbound" }, Guid.NewGuid().ToString())).StatusCode);
         // The mail brings another check, posted by the billing integration.
         Assert.Equal(HttpStatusCode.Created, (await PostAsync(admin, $"{account}/entries", new { kind = "patientPayment", amount = 20.00m, method = "check" }, Guid.NewGuid().ToString())).StatusCode);
         await engine.ProjectionsCaughtUpAsync(); // the figures are a projection of the committed facts
 
         using var supervisor = engine.As(await engine.KeyForAsync("supervisor"));
         var performance = await supervisor.GetJsonAsync($"/api/kpis/agents?facility={facility}&days=1");
-        var mine = Assert.Single(performance.GetProperty("agents").EnumerateArray());
-        Assert.Equal(agentId, mine.GetProperty("agent").GetString());
+        var agents = performance.GetProperty("agents").EnumerateArray().ToList();
+        Assert.Equal(2, agents.Count);
+        var mine = agents.Single(a => a.GetProperty("agent").GetString() == agentId);
+        var theirs = agents.Single(a => a.GetProperty("agent").GetString() == colleagueKey.Split('_')[1]);
+        Assert.Equal((1, 1, JsonValueKind.Null, JsonValueKind.Null), (theirs.GetProperty("calls").GetInt32(), theirs.GetProperty("inbound").GetInt32(),
+            theirs.GetProperty("averageHandleSeconds").ValueKind, theirs.GetProperty("rightPartyContactRate").ValueKind)); // no outbound call, no lease
+        Assert.Equal(20.00m, theirs.GetProperty("collectedAfterContact").GetDecimal()); // the mailed check came after their conversation
         Assert.Equal((2, 1, 2, 1, 0), (mine.GetProperty("calls").GetInt32(), mine.GetProperty("inbound").GetInt32(), mine.GetProperty("contacts").GetInt32(),
             mine.GetProperty("promises").GetInt32(), mine.GetProperty("plans").GetInt32()));
         Assert.Equal(1m, mine.GetProperty("rightPartyContactRate").GetDecimal());
-        Assert.Equal(120.00m, mine.GetProperty("collectedAfterContact").GetDecimal()); // both checks came after the conversation
+        Assert.Equal(100.00m, mine.GetProperty("collectedAfterContact").GetDecimal()); // the check taken on the call
         Assert.True(mine.GetProperty("averageHandleSeconds").GetInt32() >= 0);          // the worklist call had a lease; the inbound one does not count
         Assert.Single(performance.GetProperty("days").EnumerateArray());
 
@@ -211,11 +221,12 @@ public sealed class AgentCallTests(EngineFixture engine)
         var today = days[^1];
         Assert.Equal((100.00m, 20.00m, 120.00m), (today.GetProperty("cash").GetProperty("agent").GetDecimal(), today.GetProperty("cash").GetProperty("mail").GetDecimal(),
             today.GetProperty("cashTotal").GetDecimal()));
-        Assert.Equal((2, 2), (today.GetProperty("calls").GetInt32(), today.GetProperty("contacts").GetInt32()));
+        Assert.Equal((3, 2, 3), (today.GetProperty("calls").GetInt32(), today.GetProperty("inbound").GetInt32(), today.GetProperty("contacts").GetInt32()));
+        Assert.Equal(1m, today.GetProperty("rightPartyContactRate").GetDecimal()); // of the one outbound call
         Assert.All(days[..^1], d => Assert.Equal(0m, d.GetProperty("cashTotal").GetDecimal()));
 
         var tally = await agent.GetJsonAsync($"/api/worklist/tally?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("o"))}");
-        Assert.Equal((1, 1, 120.00m), (tally.GetProperty("calls").GetInt32(), tally.GetProperty("inboundCalls").GetInt32(), tally.GetProperty("collectedAfterContact").GetDecimal()));
+        Assert.Equal((1, 1, 100.00m), (tally.GetProperty("calls").GetInt32(), tally.GetProperty("inboundCalls").GetInt32(), tally.GetProperty("collectedAfterContact").GetDecimal()));
         Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync($"/api/kpis/agents?facility={facility}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await supervisor.GetAsync("/api/kpis/daily?days=0")).StatusCode);
     }

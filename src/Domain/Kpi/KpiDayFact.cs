@@ -71,7 +71,7 @@ public static class KpiDayFacts
         {
             if (e.Kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment) || reversed.Contains(e.EntryId)) continue;
             Add(KpiMeasure.Cash, e.EffectiveDate, Camel(PaymentChannels.Of(e)), e.Amount, 1);
-            if (e.Kind == EntryKind.PatientPayment && LastContactBefore(contacts, e) is { } contact)
+            if (e.Kind == EntryKind.PatientPayment && ConversationBehind(contacts, e) is { } contact)
                 Add(KpiMeasure.AgentCollected, e.EffectiveDate, contact.Agent, e.Amount, 1);
         }
         if (placedOn is { } placed) Add(KpiMeasure.Placed, placed, "", 0m, 1);
@@ -102,9 +102,16 @@ public static class KpiDayFacts
             .Select(s => new KpiDayFact(s.Key.Measure, s.Key.Day, s.Key.Subject, s.Value.Amount, s.Value.Count)).ToList();
     }
 
-    /// <summary>The agent's conversation a payment follows: the latest before it was posted, on or before its date and at most <see cref="AttributionDays"/> before.</summary>
-    private static AgentCall? LastContactBefore(List<AgentCall> contacts, LedgerEntry payment)
+    /// <summary>
+    /// The conversation a payment came from: the one during which it was taken (a conversation recorded within
+    /// <see cref="AgentCall.MaxHandleSeconds"/> after the payment was posted: an agent takes the card or check, then
+    /// records how the call went), else the latest before it was posted, on or before its date and at most
+    /// <see cref="AttributionDays"/> before.
+    /// </summary>
+    private static AgentCall? ConversationBehind(List<AgentCall> contacts, LedgerEntry payment)
     {
+        foreach (var c in contacts)
+            if (c.At >= payment.PostedAt && (c.At - payment.PostedAt).TotalSeconds <= AgentCall.MaxHandleSeconds) return c;
         for (var i = contacts.Count - 1; i >= 0; i--)
         {
             var c = contacts[i];

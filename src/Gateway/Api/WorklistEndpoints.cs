@@ -218,10 +218,11 @@ public static class WorklistEndpoints
         string? phone, string? facility, string? accountNumber, string? lastName, string? dateOfBirth, string? firstName, HttpContext http, InboundCallerSearch search)
     {
         IReadOnlyList<InboundCaller> found;
-        var ways = (phone is not null ? 1 : 0) + (facility is not null || accountNumber is not null ? 1 : 0) + (lastName is not null || dateOfBirth is not null ? 1 : 0);
+        var byName = lastName is not null || dateOfBirth is not null || firstName is not null;
+        var ways = (phone is not null ? 1 : 0) + (facility is not null || accountNumber is not null ? 1 : 0) + (byName ? 1 : 0);
         if (ways > 1)
             return Problems.Invalid(phone is not null ? "phone" : "lastName", "caller.one-way", "Search one way: by phone, by facility and accountNumber, or by lastName and dateOfBirth.");
-        if (lastName is not null || dateOfBirth is not null)
+        if (byName)
         {
             var errors = new List<DomainError>();
             if (Text.NameKey(lastName).Length == 0)

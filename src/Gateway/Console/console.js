@@ -251,9 +251,10 @@ async function findCaller(event) {
   const accountNumber = $("caller-account").value.trim();
   const lastName = $("caller-last-name").value.trim();
   const birthDate = $("caller-birth-date").value;
-  const query = phoneNumber ? `phone=${encodeURIComponent(phoneNumber)}`
-    : lastName || birthDate ? `lastName=${encodeURIComponent(lastName)}&dateOfBirth=${encodeURIComponent(birthDate)}`
-    : `facility=${encodeURIComponent(facility)}&accountNumber=${encodeURIComponent(accountNumber)}`;
+  // Every box filled goes to the search, which answers one way only and says so when two are mixed.
+  const fields = [["phone", phoneNumber], ["facility", facility], ["accountNumber", accountNumber], ["lastName", lastName], ["dateOfBirth", birthDate]];
+  const given = fields.filter(([, value]) => value);
+  const query = given.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&");
   try {
     const callers = (await api("GET", `/api/worklist/callers?${query}`)).json;
     $("callers").replaceChildren(...callers.map((c) => {
@@ -297,7 +298,7 @@ async function takePayment(event) {
       await followCardPayment(payment.paymentId, { ...current });
     } else {
       const reference = $("payment-reference").value.trim();
-      await api("POST", `${accountPath()}/entries`, { kind: "patientPayment", amount, method, reference: reference || null, note: "Taken on a call" }, headers);
+      await api("POST", `${accountPath()}/entries`, { kind: "patientPayment", amount, method, reference: reference || null, channel: "agent", note: "Taken on a call" }, headers);
       fill("payment-status", `Recorded a ${method} payment of ${money.format(amount)}.`);
       paymentKey = null;
       showLedger((await api("GET", accountPath())).json);

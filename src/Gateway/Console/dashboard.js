@@ -81,7 +81,7 @@ const trendFigures = [
 // The daily flows drawn the same way (a day's value, not a running figure).
 const flowFigures = [
   ["cashTotal", "Cash received per day", dollars],
-  ["rightPartyContactRate", "Right-party contact rate", percent],
+  ["rightPartyContactRate", "Right-party contact rate of outbound calls", percent],
   ["placed", "Accounts placed per day", String],
   ["recalled", "Accounts recalled per day", String],
 ];

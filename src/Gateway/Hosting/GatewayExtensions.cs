@@ -62,6 +62,7 @@ public static class GatewayExtensions
         services.TryAddSingleton<ModelRegistration>();
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<AgentWorklist>();
+        services.TryAddSingleton<Persistence.CallerIndexStore>();
         services.TryAddSingleton<InboundCallerSearch>();
         services.TryAddSingleton<PhoneCardPayments>();
         services.TryAddSingleton(sp => new AccountDirectory(sp.GetRequiredService<DatabaseOptions>()));

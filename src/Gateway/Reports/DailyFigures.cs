@@ -1,19 +1,24 @@
+using System.Text.Json.Serialization;
 using Collections.Domain;
 using Collections.Domain.Kpi;
 using Collections.Persistence;
 
 namespace Collections.Gateway.Reports;
 
-/// <summary>One day's flows: cash by channel (and in all), agency placements and recalls, agents' calls and right-party contacts.</summary>
+/// <summary>
+/// One day's flows: cash by channel (and in all), agency placements and recalls, agents' calls (inbound among them) and
+/// right-party contacts, and the right-party contact rate of the outbound calls (someone who calls in is always reached).
+/// </summary>
 public sealed record DailyFigure(
-    DateOnly Day, IReadOnlyDictionary<string, decimal> Cash, decimal CashTotal, int Placed, int Recalled, int Calls, int Contacts, decimal? RightPartyContactRate);
+    DateOnly Day, IReadOnlyDictionary<string, decimal> Cash, decimal CashTotal, int Placed, int Recalled, int Calls, int Inbound, int Contacts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? RightPartyContactRate);
 
 public sealed record DailyFigures(string Facility, DateOnly From, DateOnly To, IReadOnlyList<string> Channels, IReadOnlyList<DailyFigure> Days);
 
-/// <summary>An agent's work over a period (or one day).</summary>
+/// <summary>An agent's work over a period (or one day); the right-party contact rate is of their outbound calls.</summary>
 public sealed record AgentFigures(
-    string Agent, int Calls, int Inbound, int Contacts, decimal? RightPartyContactRate, int Promises, int PromisesKept, int Plans,
-    decimal CollectedAfterContact, int? AverageHandleSeconds);
+    string Agent, int Calls, int Inbound, int Contacts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? RightPartyContactRate,
+    int Promises, int PromisesKept, int Plans, decimal CollectedAfterContact, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? AverageHandleSeconds);
 
 public sealed record AgentDay(DateOnly Day, IReadOnlyList<AgentFigures> Agents);
 
@@ -25,7 +30,7 @@ public sealed record AgentPerformance(string Facility, DateOnly From, DateOnly T
 /// </summary>
 public sealed class DailyReports(KpiStore store, TimeProvider clock)
 {
-    private static readonly string[] FlowMeasures = [.. new[] { KpiMeasure.Cash, KpiMeasure.Placed, KpiMeasure.Recalled, KpiMeasure.AgentCalls, KpiMeasure.AgentContacts }.Select(KpiDayFacts.Name)];
+    private static readonly string[] FlowMeasures = [.. new[] { KpiMeasure.Cash, KpiMeasure.Placed, KpiMeasure.Recalled, KpiMeasure.AgentCalls, KpiMeasure.AgentContacts, KpiMeasure.AgentInbound }.Select(KpiDayFacts.Name)];
     private static readonly string[] AgentMeasures = [.. Enum.GetValues<KpiMeasure>().Where(m => m.ToString().StartsWith("Agent", StringComparison.Ordinal)).Select(KpiDayFacts.Name)];
 
     public static readonly IReadOnlyList<string> Channels = [.. Enum.GetValues<PaymentChannel>().Select(KpiDayFacts.Camel)];
@@ -66,8 +71,9 @@ public sealed class DailyReports(KpiStore store, TimeProvider clock)
             var cash = Channels.ToDictionary(c => c, c => KpiTrends.Amount(today.Where(r => r.Measure == "cash" && r.Subject == c).Sum(r => r.AmountCents)));
             var calls = (int)Quantity(today, KpiMeasure.AgentCalls);
             var contacts = (int)Quantity(today, KpiMeasure.AgentContacts);
+            var inbound = (int)Quantity(today, KpiMeasure.AgentInbound);
             list.Add(new DailyFigure(day, cash, cash.Values.Sum(), (int)Quantity(today, KpiMeasure.Placed), (int)Quantity(today, KpiMeasure.Recalled),
-                calls, contacts, Rate(contacts, calls)));
+                calls, inbound, contacts, Rate(contacts - inbound, calls - inbound)));
         }
         return list;
     }
@@ -79,9 +85,10 @@ public sealed class DailyReports(KpiStore store, TimeProvider clock)
             var list = g.ToList();
             var calls = (int)Quantity(list, KpiMeasure.AgentCalls);
             var contacts = (int)Quantity(list, KpiMeasure.AgentContacts);
+            var inbound = (int)Quantity(list, KpiMeasure.AgentInbound);
             var handled = Quantity(list, KpiMeasure.AgentHandled);
             var seconds = list.Where(r => r.Measure == KpiDayFacts.Name(KpiMeasure.AgentHandled)).Sum(r => r.AmountCents) / 100;
-            return new AgentFigures(g.Key, calls, (int)Quantity(list, KpiMeasure.AgentInbound), contacts, Rate(contacts, calls),
+            return new AgentFigures(g.Key, calls, inbound, contacts, Rate(contacts - inbound, calls - inbound),
                 (int)Quantity(list, KpiMeasure.AgentPromises), (int)Quantity(list, KpiMeasure.AgentPromisesKept), (int)Quantity(list, KpiMeasure.AgentPlans),
                 KpiTrends.Amount(list.Where(r => r.Measure == KpiDayFacts.Name(KpiMeasure.AgentCollected)).Sum(r => r.AmountCents)),
                 handled > 0 ? (int)Math.Round((double)seconds / handled) : null);

@@ -80,7 +80,9 @@ public sealed class KpiTrends(KpiStore kpis, KpiTrendStore trends, AccountDirect
 
     /// <summary>
     /// Rebuilds the <paramref name="days"/> days before today from every account's history (money by its effective
-    /// date) and adds those the table does not have. Returns the rows added.
+    /// date) and adds those the table does not have. Returns the rows added. On the way it asks every account to run its
+    /// cadence (one way): an account whose facts changed meaning since it last published them (an upgrade that added
+    /// figures) publishes them again, so the daily figures and the caller index cover accounts nothing has touched since.
     /// </summary>
     public async Task<int> BackfillAsync(int days, CancellationToken cancellationToken = default)
     {
@@ -94,7 +96,9 @@ public sealed class KpiTrends(KpiStore kpis, KpiTrendStore trends, AccountDirect
         }
         await foreach (var key in directory.AllAsync(cancellationToken: cancellationToken))
         {
-            if (await grains.GetGrain<IPatientAccountGrain>(key).GetKpiHistory() is not { } history) continue;
+            var account = grains.GetGrain<IPatientAccountGrain>(key);
+            if (await account.GetKpiHistory() is not { } history) continue;
+            await account.Reevaluate(); // one-way: publishes its facts again only if they changed
             for (var day = first; day < today; day = day.AddDays(1))
             {
                 if (history.AsOf(day) is not { } facts) continue;

@@ -13,7 +13,7 @@ public sealed record InboundCaller(string GuarantorId, string FirstName, string 
 /// Who is calling in: the guarantors registered with the caller's phone number (the phone directory), or the one
 /// owning the account number they read out, each with their accounts. Reads only; grains are asked one after another.
 /// </summary>
-public sealed class InboundCallerSearch(IGrainFactory grains)
+public sealed class InboundCallerSearch(IGrainFactory grains, Persistence.CallerIndexStore index)
 {
     /// <summary>At most this many people for one number (a shared household phone), so one search cannot read a crowd.</summary>
     public const int MaxCallers = 10;
@@ -33,8 +33,7 @@ public sealed class InboundCallerSearch(IGrainFactory grains)
     /// </summary>
     public async Task<IReadOnlyList<InboundCaller>> ByNameAsync(string lastName, DateOnly dateOfBirth, string? firstName)
     {
-        var ids = await grains.GetGrain<IBirthDateDirectoryGrain>(dateOfBirth.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))
-            .Find(Text.NameKey(lastName));
+        var ids = await index.FindAsync(await index.KeyAsync(dateOfBirth, Text.NameKey(lastName)));
         var initial = Text.NameKey(firstName) is { Length: > 0 } first ? first[..1] : null;
         var callers = new List<InboundCaller>();
         foreach (var id in ids)

@@ -37,6 +37,8 @@ public sealed record AccountProjectionFacts
     [Id(12)] public IReadOnlyList<ReceiptDue> Receipts { get; init; } = [];
     /// <summary>The features <see cref="FirstScore"/> was computed from, in <c>PaymentFeatures.Names</c> order (per-feature drift).</summary>
     [Id(13)] public IReadOnlyList<float> FirstScoreFeatures { get; init; } = [];
+    /// <summary>The account's guarantor (the caller index finds them by name and date of birth); not a fact of its own.</summary>
+    [Id(14)] public string? GuarantorId { get; init; }
 
     public bool IsEmpty => Kpi is null && Worklist is null && Credit is null && Placement is null && Recall is null
                            && FirstScore is null && PatientPaymentCents == 0 && CollectionStopped is null && CardPayments.Count == 0 && Decisions.Count == 0 && Receipts.Count == 0;

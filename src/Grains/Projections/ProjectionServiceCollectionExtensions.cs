@@ -24,6 +24,8 @@ public static class ProjectionServiceCollectionExtensions
         services.AddSingleton<IAccountProjection, ReceiptProjection>();
         services.TryAddSingleton(sp => new GateDecisionStore(sp.GetRequiredService<DatabaseOptions>()));
         services.AddSingleton<IAccountProjection, GateDecisionProjection>();
+        services.TryAddSingleton<CallerIndexStore>();
+        services.AddSingleton<IAccountProjection, CallerIndexProjection>();
         services.TryAddSingleton<Outreach.IOutboxSendCheck, AccountSendCheck>();
         services.TryAddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());

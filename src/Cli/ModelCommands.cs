@@ -84,7 +84,20 @@ public static class ModelCommands
         learner.AcceptOnlyFromAmong("fasttree", "lightgbm");
         var file = new Option<string>("--out") { Description = "The model file to write (one zip: the ML.NET model and its metadata).", Required = true };
         var reportDir = new Option<string?>("--report-dir") { Description = "Write report.txt, report.json and report.png (calibration, gains, lift) here." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the learner (and of a random split).", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the learner and of the settings search.", DefaultValueFactory = _ => 1 };
+        var splitSeed = new Option<int>("--split-seed") { Description = "Seed of a random split and of the cross-validation folds.", DefaultValueFactory = _ => 1 };
+        var positive = new Option<string?>("--positive") { Description = "The label value that counts as positive (default: 1, true or yes); every other value is negative." };
+        var trees = new Option<int>("--trees") { Description = "Number of trees (with --tune: where the search starts).", DefaultValueFactory = _ => 200 };
+        var leaves = new Option<int>("--leaves") { Description = "Leaves per tree.", DefaultValueFactory = _ => 16 };
+        var rate = new Option<double>("--learning-rate") { Description = "Learning rate.", DefaultValueFactory = _ => 0.1 };
+        var minLeaf = new Option<int>("--min-leaf-rows") { Description = "Fewest rows a leaf may hold.", DefaultValueFactory = _ => 50 };
+        var fraction = new Option<double>("--feature-fraction") { Description = "Share of the features each tree may use (0-1].", DefaultValueFactory = _ => 1.0 };
+        var testShare = new Option<double>("--test-share") { Description = "Share of rows held out for evaluation.", DefaultValueFactory = _ => 0.25 };
+        var calibrationShare = new Option<double>("--calibration-share") { Description = "Share of rows that fit the calibration (with --tune they also train the final model; the out-of-fold scores fit it).", DefaultValueFactory = _ => 0.15 };
+        var tune = new Option<bool>("--tune") { Description = "Search learner, trees, leaves, learning rate, rows per leaf and feature fraction by stratified cross-validation with early stopping, against ML.NET's defaults, then train the best." };
+        var tuneSeconds = new Option<double>("--tune-seconds") { Description = "Time budget of the search (the baselines are always tried).", DefaultValueFactory = _ => 120 };
+        var tuneTrials = new Option<int>("--tune-trials") { Description = "Most candidates the search tries, baselines included.", DefaultValueFactory = _ => 40 };
+        var folds = new Option<int>("--folds") { Description = "Cross-validation folds of the search (2-20).", DefaultValueFactory = _ => 5 };
         var split = new Option<string>("--split") { Description = "time (default: by ScoringDate or --time-column, latest rows evaluated) or random.", DefaultValueFactory = _ => "time" };
         split.AcceptOnlyFromAmong("time", "random");
         var timeColumn = new Option<string?>("--time-column") { Description = "The column that orders a time split (default: ScoringDate when present)." };
@@ -94,15 +107,41 @@ public static class ModelCommands
         var command = new Command("train", "Train a calibrated payment-likelihood model on a labelled CSV, evaluate it on held-out rows and print the report.")
         {
             data, label, learner, file, reportDir, seed, split, timeColumn, exclude, share, window,
+            splitSeed, positive, trees, leaves, rate, minLeaf, fraction, testShare, calibrationShare, tune, tuneSeconds, tuneTrials, folds,
         };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(data)!;
             if (!File.Exists(path)) throw new CliInputException($"--data {path}: file not found");
+            void Check(bool ok, string option, string what) { if (!ok) throw new CliInputException($"{option}: {what}"); }
+            Check(parse.GetValue(trees) is >= 1 and <= 10_000, "--trees", "must be 1 to 10000");
+            Check(parse.GetValue(leaves) is >= 2 and <= 1024, "--leaves", "must be 2 to 1024");
+            Check(parse.GetValue(rate) is > 0 and <= 1, "--learning-rate", "must be above 0 and at most 1");
+            Check(parse.GetValue(minLeaf) >= 1, "--min-leaf-rows", "must be at least 1");
+            Check(parse.GetValue(fraction) is > 0 and <= 1, "--feature-fraction", "must be above 0 and at most 1");
+            Check(parse.GetValue(testShare) is > 0 and < 0.9, "--test-share", "must be above 0 and below 0.9");
+            Check(parse.GetValue(calibrationShare) > 0 && parse.GetValue(testShare) + parse.GetValue(calibrationShare) < 0.9, "--calibration-share",
+                "must be above 0, and with --test-share leave at least 10 % of the rows for training");
+            Check(parse.GetValue(folds) is >= 2 and <= 20, "--folds", "must be 2 to 20");
+            Check(parse.GetValue(tuneSeconds) > 0, "--tune-seconds", "must be above 0");
+            Check(parse.GetValue(tuneTrials) >= 3, "--tune-trials", "must be at least 3 (the configured settings and the two baselines)");
             var options = new TrainingOptions
             {
                 Learner = parse.GetValue(learner) == "lightgbm" ? Learner.LightGbm : Learner.FastTree,
                 Seed = parse.GetValue(seed),
+                SplitSeed = parse.GetValue(splitSeed),
+                PositiveLabel = parse.GetValue(positive),
+                NumberOfTrees = parse.GetValue(trees),
+                NumberOfLeaves = parse.GetValue(leaves),
+                LearningRate = parse.GetValue(rate),
+                MinimumExampleCountPerLeaf = parse.GetValue(minLeaf),
+                FeatureFraction = parse.GetValue(fraction),
+                TestFraction = parse.GetValue(testShare),
+                CalibrationFraction = parse.GetValue(calibrationShare),
+                Tune = parse.GetValue(tune),
+                TuneSeconds = parse.GetValue(tuneSeconds),
+                TuneTrials = parse.GetValue(tuneTrials),
+                Folds = parse.GetValue(folds),
                 Split = parse.GetValue(split) == "random" ? SplitKind.Random : SplitKind.Time,
                 TimeColumn = parse.GetValue(timeColumn),
                 ExcludeColumns = parse.GetValue(exclude) ?? [],

@@ -56,23 +56,57 @@ public sealed record EvaluationReport
     /// <summary>Each feature's distribution in the training rows, for drift against the live accounts (empty in reports written before).</summary>
     public IReadOnlyList<FeatureProfile> FeatureProfiles { get; init; } = [];
     public PlattCalibration? PlattCalibration { get; init; }
+    /// <summary>Expected calibration error on the evaluation rows (ten bins).</summary>
+    public double Ece { get; init; }
+    /// <summary>The ECE a perfectly calibrated model would show on the evaluation rows by chance (<see cref="Metrics.EceByChance"/>).</summary>
+    public double EceByChance { get; init; }
+    /// <summary>What became of every column of a CSV (empty for the engine's own rows).</summary>
+    public IReadOnlyList<ColumnFate> Columns { get; init; } = [];
+    /// <summary>Rows left out because their label was missing.</summary>
+    public int SkippedRows { get; init; }
+    /// <summary>What a positive label means: "paid" for the engine's rows, the label column (and its positive value) for outside data.</summary>
+    public string PositiveClass { get; init; } = "paid";
+    /// <summary>Whether the rows carried balances and collected dollars (the dollar columns are left out otherwise).</summary>
+    public bool HasAmounts { get; init; } = true;
+    public int SplitSeed { get; init; }
+    /// <summary>The share of rows set aside for calibration (with a search: the training and calibration rows' out-of-fold scores fit it instead).</summary>
+    public double CalibrationShare { get; init; }
+    /// <summary>The settings search, when there was one.</summary>
+    public TuningReport? Tuning { get; init; }
 
     public string ToText()
     {
         var inv = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
-        t.AppendLine(inv, $"Payment model {ModelVersion}: {Learner} ({LearnerSettings})");
-        t.AppendLine(inv, $"Label: {LabelDefinition}");
+        var outside = PositiveClass != "paid";
+        t.AppendLine(inv, $"Model {ModelVersion}: {Learner} ({LearnerSettings})");
+        t.AppendLine(outside ? $"Positive class: {PositiveClass}" : $"Label: {LabelDefinition}");
         t.AppendLine(inv, $"Split: {Split}");
         t.AppendLine(inv, $"Rows: {TrainRows:N0} training ({TrainPositiveRate:P1} positive), {CalibrationRows:N0} calibration, {TestRows:N0} evaluation ({TestPositiveRate:P1} positive); {FeatureCount} features");
-        if (IgnoredColumns.Count > 0) t.AppendLine(inv, $"Not used as features: {string.Join(", ", IgnoredColumns)}");
-        if (PlattCalibration is { } c) t.AppendLine(inv, $"Calibration: Platt, p = 1 / (1 + exp(-({c.Slope:0.####} x score {(c.Intercept < 0 ? "-" : "+")} {Math.Abs(c.Intercept):0.####})))");
+        if (SkippedRows > 0) t.AppendLine(inv, $"Rows left out: {SkippedRows:N0} without a label");
+        if (Columns.Count > 0)
+        {
+            t.AppendLine("Columns:");
+            foreach (var column in Columns) t.AppendLine(inv, $"  {column.Column,-28} {column.Fate,-9} {column.Reason}");
+        }
+        else if (IgnoredColumns.Count > 0) t.AppendLine(inv, $"Not used as features: {string.Join(", ", IgnoredColumns)}");
+        if (Tuning is { } tuning)
+        {
+            var better = new[] { tuning.FastTreeDefaultsCvAuc, tuning.LightGbmDefaultsCvAuc }.Where(a => a is not null && !double.IsNaN(a.Value)).Max();
+            t.AppendLine(inv, $"Settings search: {tuning.Trials.Count} candidates in {tuning.Seconds:N0} s (budget {tuning.BudgetSeconds:N0} s), {tuning.Folds}-fold stratified cross-validation on {tuning.Rows:N0} rows, seed {tuning.Seed}");
+            t.AppendLine(inv, $"  chosen: {tuning.Chosen}: CV ROC AUC {tuning.CvAuc:0.0000}, CV calibration error (ECE) {tuning.CvEce:0.0000} (a perfectly calibrated model would show {tuning.CvEceByChance:0.0000} by chance on as many rows)");
+            t.AppendLine(inv, $"  ML.NET defaults: FastTree {Num(tuning.FastTreeDefaultsCvAuc ?? double.NaN, "0.0000")}, LightGBM {Num(tuning.LightGbmDefaultsCvAuc ?? double.NaN, "0.0000")}{(better is { } b ? $"; the chosen settings {(tuning.CvAuc - b >= 0 ? "+" : "")}{tuning.CvAuc - b:0.0000} over the better" : "")}");
+            foreach (var trial in tuning.Trials.OrderByDescending(x => x.CvAuc).Take(8))
+                t.AppendLine(inv, $"    {trial.CvAuc:0.0000}  {trial.Settings}{(trial.Baseline ? " (baseline)" : $", best at {trial.Trees} trees")}");
+        }
+        if (PlattCalibration is { } c) t.AppendLine(inv, $"Calibration: Platt, p = 1 / (1 + exp(-({c.Slope:0.####} x score {(c.Intercept < 0 ? "-" : "+")} {Math.Abs(c.Intercept):0.####}))), fitted on {(Tuning is not null ? "the search's out-of-fold scores of the training and calibration rows" : $"the calibration rows ({CalibrationShare:P0})")}");
         t.AppendLine();
         t.AppendLine("On the evaluation rows:");
         t.AppendLine(inv, $"  ROC AUC     {Auc:0.0000}{(TrueProbabilityAuc is { } ta ? $"   (true probabilities: {ta:0.0000}, the best any model can do; gap {ta - Auc:0.0000})" : "")}");
         t.AppendLine(inv, $"  PR AUC      {PrAuc:0.0000}   (positive rate {TestPositiveRate:0.0000})");
         t.AppendLine(inv, $"  Log-loss    {LogLoss:0.0000}");
         t.AppendLine(inv, $"  Brier       {Brier:0.0000}{(TrueProbabilityBrier is { } tb ? $"   (true probabilities: {tb:0.0000})" : "")}");
+        t.AppendLine(inv, $"  ECE         {Ece:0.0000}   (expected calibration error, ten bins; {EceByChance:0.0000} by chance alone for a perfectly calibrated model on these rows)");
         t.AppendLine();
         t.AppendLine("Calibration (predicted probability bins):");
         t.AppendLine("  bin          rows   mean predicted   observed");
@@ -80,13 +114,17 @@ public sealed record EvaluationReport
             t.AppendLine(inv, $"  {b.Lower:0.0}-{b.Upper:0.0}   {b.Count,8:N0}   {Num(b.MeanPredicted),14}   {Num(b.ObservedRate),8}");
         t.AppendLine();
         t.AppendLine("By score decile (1 = highest scores):");
-        t.AppendLine("  decile      rows   mean score   paid rate    lift   patient balance   collected in window   cumulative share collected");
+        t.AppendLine(HasAmounts
+            ? "  decile      rows   mean score   paid rate    lift   patient balance   collected in window   cumulative share collected"
+            : "  decile      rows   mean score   positive rate    lift");
         var totalCollected = Deciles.Sum(d => d.CapturedDollars);
         decimal running = 0;
         foreach (var d in Deciles)
         {
             running += d.CapturedDollars;
-            t.AppendLine(inv, $"  {d.Decile,6}  {d.Count,8:N0}   {d.MeanScore,10:0.000}   {d.PositiveRate,9:0.000}   {d.Lift,5:0.00}   {d.PatientBalance,15:N0}   {d.CapturedDollars,19:N0}   {(totalCollected > 0 ? (double)(running / totalCollected) : 0),26:P1}");
+            t.AppendLine(HasAmounts
+                ? string.Create(inv, $"  {d.Decile,6}  {d.Count,8:N0}   {d.MeanScore,10:0.000}   {d.PositiveRate,9:0.000}   {d.Lift,5:0.00}   {d.PatientBalance,15:N0}   {d.CapturedDollars,19:N0}   {(totalCollected > 0 ? (double)(running / totalCollected) : 0),26:P1}")
+                : string.Create(inv, $"  {d.Decile,6}  {d.Count,8:N0}   {d.MeanScore,10:0.000}   {d.PositiveRate,13:0.000}   {d.Lift,5:0.00}"));
         }
         t.AppendLine();
         t.AppendLine(inv, $"Permutation feature importance (AUC drop when shuffled, {ImportanceRows:N0} rows), top 15:");
@@ -94,7 +132,7 @@ public sealed record EvaluationReport
             t.AppendLine(inv, $"  {f.Feature,-34} {f.AucDrop,8:0.0000}");
         return t.ToString();
 
-        static string Num(double v) => double.IsNaN(v) ? "-" : v.ToString("0.000", CultureInfo.InvariantCulture);
+        static string Num(double v, string format = "0.000") => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, PaymentModel.Json);

@@ -15,6 +15,14 @@ internal sealed class LabelledData
     public double?[]? TrueProbabilities { get; init; }
     public IReadOnlyList<string> IgnoredColumns { get; init; } = [];
     public string? TimeColumn { get; init; }
+    /// <summary>What became of every column of a CSV, in file order (empty for the engine's own rows).</summary>
+    public IReadOnlyList<ColumnFate> Columns { get; init; } = [];
+    /// <summary>Rows left out because their label was missing.</summary>
+    public int SkippedRows { get; init; }
+    /// <summary>What a positive label means, in the report's words ("paid" for the engine's own rows).</summary>
+    public string PositiveClass { get; init; } = "paid";
+    /// <summary>Whether the rows carry balances and collected dollars (the report leaves the dollar columns out otherwise).</summary>
+    public bool HasAmounts { get; init; } = true;
 
     public int Count => Labels.Length;
     public int Width => FeatureNames.Count;
@@ -61,23 +69,33 @@ internal sealed class LabelledData
         var timeColumn = options.TimeColumn ?? (Find(TrainingSet.ScoringDateColumn) >= 0 ? TrainingSet.ScoringDateColumn : null);
         var timeAt = Find(timeColumn);
         if (options.TimeColumn is not null && timeAt < 0) throw new FormatException($"{path}: line 1: no time column '{options.TimeColumn}'");
+        foreach (var name in options.ExcludeColumns)
+            if (Find(name) < 0) throw new FormatException($"{path}: line 1: no column '{name}' to exclude (columns: {string.Join(", ", names)})");
+        var duplicate = names.Where(n => n.Length > 0).GroupBy(n => n, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new FormatException($"{path}: line 1: the column '{duplicate.Key}' appears twice");
         int balanceAt = Find(TrainingSet.BalanceColumn), collectedAt = Find(TrainingSet.CollectedColumn), trueAt = Find(TrainingSet.TrueProbabilityColumn);
         var excluded = new HashSet<string>(options.ExcludeColumns, StringComparer.OrdinalIgnoreCase);
         var reserved = new HashSet<string>(TrainingSet.ReservedColumns, StringComparer.OrdinalIgnoreCase);
-        var candidates = Enumerable.Range(0, names.Count)
-            .Where(i => i != labelAt && i != timeAt && !reserved.Contains(names[i]) && !excluded.Contains(names[i]) && names[i].Length > 0)
-            .ToArray();
-        var ignored = new List<string>(names.Where((n, i) => i != labelAt && i != timeAt && !candidates.Contains(i) && !reserved.Contains(n)));
+        var fates = new ColumnFate?[names.Count];
+        fates[labelAt] = new ColumnFate(names[labelAt], ColumnFate.Label, options.PositiveLabel is { } positive ? $"positive class: {names[labelAt]} = {positive}" : "1/0, true/false or yes/no");
+        if (timeAt >= 0) fates[timeAt] = new ColumnFate(names[timeAt], ColumnFate.Time, "orders the time split");
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (fates[i] is not null) continue;
+            if (names[i].Length == 0) fates[i] = new ColumnFate($"(column {i + 1})", ColumnFate.Ignored, "the header gives it no name");
+            else if (excluded.Contains(names[i])) fates[i] = new ColumnFate(names[i], ColumnFate.Excluded, "--exclude");
+            else if (reserved.Contains(names[i])) fates[i] = new ColumnFate(names[i], ColumnFate.Reserved, "identity or outcome of the engine's training set, never a feature");
+        }
+        var candidates = Enumerable.Range(0, names.Count).Where(i => fates[i] is null).ToArray();
 
-        var width = candidates.Length;
-        var values = new List<float>(1 << 16);
-        var numeric = Enumerable.Repeat(true, width).ToArray();
-        var anyValue = new bool[width];
+        var cells = candidates.Select(_ => new List<string>()).ToArray();
         var labels = new List<bool>();
         var dates = timeAt >= 0 ? new List<DateTimeOffset>() : null;
         var balances = balanceAt >= 0 ? new List<decimal>() : null;
         var collected = collectedAt >= 0 ? new List<decimal>() : null;
         var trueProbabilities = trueAt >= 0 ? new List<double?>() : null;
+        var skipped = 0;
+        var first = true;
         while (true)
         {
             List<string>? record;
@@ -93,58 +111,76 @@ internal sealed class LabelledData
             var line = csv.LineNumber;
             if (record is [""]) continue;
             if (record.Count != names.Count) throw new FormatException($"{path}: line {line}: {record.Count} fields, the header has {names.Count}");
-            labels.Add(TrainingSet.ParseLabel(record[labelAt])
-                       ?? throw new FormatException($"{path}: line {line}, column {names[labelAt]}: '{record[labelAt]}' is not a label (1/0, true/false, yes/no)"));
+            if (record.Select(c => c.Trim()).SequenceEqual(names, StringComparer.OrdinalIgnoreCase))
+                throw new FormatException($"{path}: line {line}: repeats the header (two exports joined?); remove it");
+            var labelText = record[labelAt].Trim();
+            if (first && Label(labelText, options.PositiveLabel) is null && !record.Any(c => IsNumber(c.Trim())))
+                throw new FormatException($"{path}: line {line}: looks like a second header (no number in it, and '{labelText}' is not a label); remove it");
+            first = false;
+            if (IsMissing(labelText))
+            {
+                skipped++; // a row without its outcome cannot teach anything
+                continue;
+            }
+            labels.Add(Label(labelText, options.PositiveLabel)
+                       ?? throw new FormatException($"{path}: line {line}, column {names[labelAt]}: '{record[labelAt]}' is not a label (1/0, true/false, yes/no; or say which value is positive with --positive)"));
             if (dates is not null)
                 dates.Add(DateTimeOffset.TryParse(record[timeAt], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
                     ? date : throw new FormatException($"{path}: line {line}, column {names[timeAt]}: '{record[timeAt]}' is not a date"));
             balances?.Add(Money(record[balanceAt], path, line, names[balanceAt]));
             collected?.Add(Money(record[collectedAt], path, line, names[collectedAt]));
-            trueProbabilities?.Add(record[trueAt].Length == 0 ? null
+            trueProbabilities?.Add(IsMissing(record[trueAt].Trim()) ? null
                 : double.TryParse(record[trueAt], NumberStyles.Float, CultureInfo.InvariantCulture, out var tp) ? tp
                 : throw new FormatException($"{path}: line {line}, column {names[trueAt]}: '{record[trueAt]}' is not a number"));
-            for (var k = 0; k < width; k++)
+            for (var k = 0; k < candidates.Length; k++) cells[k].Add(record[candidates[k]].Trim());
+        }
+        if (labels.Count == 0) throw new FormatException($"{path}: no labelled rows after the header{(skipped > 0 ? $" ({skipped} without a label)" : "")}");
+
+        // Each candidate column becomes numbers, categories (one-hot), or nothing, with the reason.
+        var featureNames = new List<string>();
+        var columns = new List<float[]>();
+        for (var k = 0; k < candidates.Length; k++)
+        {
+            var name = names[candidates[k]];
+            var (fate, values) = ColumnEncoding.Encode(name, cells[k]);
+            fates[candidates[k]] = fate;
+            cells[k] = null!; // the text is no longer needed
+            foreach (var (featureName, column) in values)
             {
-                var text = record[candidates[k]].Trim();
-                float value;
-                if (text.Length == 0) value = float.NaN;
-                else if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) anyValue[k] = true;
-                else if (bool.TryParse(text, out var flag))
-                {
-                    value = flag ? 1f : 0f;
-                    anyValue[k] = true;
-                }
-                else
-                {
-                    value = float.NaN;
-                    numeric[k] = false;
-                }
-                values.Add(value);
+                featureNames.Add(featureName);
+                columns.Add(column);
             }
         }
-        if (labels.Count == 0) throw new FormatException($"{path}: no rows after the header");
-
-        // Keep the numeric columns that hold at least one value; drop the others from the matrix.
-        var keep = Enumerable.Range(0, width).Where(k => numeric[k] && anyValue[k]).ToArray();
-        ignored.AddRange(Enumerable.Range(0, width).Where(k => !(numeric[k] && anyValue[k])).Select(k => names[candidates[k]]));
-        if (keep.Length == 0) throw new FormatException($"{path}: no numeric feature columns (ignored: {string.Join(", ", ignored)})");
-        float[] features;
-        if (keep.Length == width) features = [.. values];
-        else
-        {
-            features = new float[labels.Count * keep.Length];
+        var fateList = fates.Select(f => f!).ToList();
+        if (featureNames.Count == 0)
+            throw new FormatException($"{path}: no feature columns (ignored: {string.Join(", ", fateList.Where(f => f.Fate == ColumnFate.Ignored).Select(f => f.Column))})");
+        var width = featureNames.Count;
+        var features = new float[labels.Count * width];
+        for (var j = 0; j < width; j++)
             for (var i = 0; i < labels.Count; i++)
-                for (var k = 0; k < keep.Length; k++)
-                    features[i * keep.Length + k] = values[i * width + keep[k]];
-        }
+                features[i * width + j] = columns[j][i];
         return new LabelledData
         {
-            FeatureNames = [.. keep.Select(k => names[candidates[k]])], Features = features, Labels = [.. labels],
+            FeatureNames = featureNames, Features = features, Labels = [.. labels],
             Dates = dates?.ToArray(), Balances = balances?.ToArray(), Collected = collected?.ToArray(),
             TrueProbabilities = trueProbabilities is not null && trueProbabilities.Any(p => p is not null) ? [.. trueProbabilities] : null,
-            IgnoredColumns = ignored, TimeColumn = dates is null ? null : names[timeAt],
+            IgnoredColumns = [.. fateList.Where(f => f.Fate is ColumnFate.Ignored or ColumnFate.Excluded).Select(f => f.Column)],
+            TimeColumn = dates is null ? null : names[timeAt],
+            Columns = fateList, SkippedRows = skipped,
+            PositiveClass = options.PositiveLabel is { } p ? $"{names[labelAt]} = {p}" : names[labelAt],
+            HasAmounts = balanceAt >= 0 || collectedAt >= 0,
         };
     }
+
+    /// <summary>Cells that mean "no value" in real exports: empty, NA, N/A, NaN, null, #N/A, ?, a lone dash or dot ("none" is a value: "no other debtors").</summary>
+    public static bool IsMissing(string text) => text.Length == 0 || text.ToLowerInvariant() is "na" or "n/a" or "nan" or "null" or "?" or "-" or "." or "#n/a";
+
+    private static bool IsNumber(string text) => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+
+    private static bool? Label(string text, string? positive) =>
+        positive is null ? TrainingSet.ParseLabel(text)
+        : IsMissing(text) ? null
+        : string.Equals(text, positive.Trim(), StringComparison.OrdinalIgnoreCase);
 
     private static decimal Money(string text, string path, long line, string column) =>
         text.Length == 0 ? 0m

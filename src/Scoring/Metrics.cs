@@ -56,6 +56,50 @@ public static class Metrics
         return ap;
     }
 
+    /// <summary>
+    /// Expected calibration error: over ten equal-width probability bins, the share of rows in each times the gap
+    /// between its mean predicted probability and its observed rate, summed.
+    /// </summary>
+    public static double Ece(IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels, int bins = 10)
+    {
+        Check(probabilities, labels);
+        if (probabilities.Count == 0) return double.NaN;
+        var sum = new double[bins];
+        var positives = new double[bins];
+        var counts = new int[bins];
+        for (var i = 0; i < probabilities.Count; i++)
+        {
+            var b = Math.Clamp((int)(probabilities[i] * bins), 0, bins - 1);
+            sum[b] += probabilities[i];
+            if (labels[i]) positives[b]++;
+            counts[b]++;
+        }
+        double ece = 0;
+        for (var b = 0; b < bins; b++)
+            if (counts[b] > 0) ece += counts[b] / (double)probabilities.Count * Math.Abs(sum[b] / counts[b] - positives[b] / counts[b]);
+        return ece;
+    }
+
+    /// <summary>
+    /// The ECE a perfectly calibrated model would show on these rows by chance alone: the mean ECE of outcomes drawn
+    /// from the probabilities themselves (seeded). On a thousand rows it is a few hundredths, so an ECE near it is as
+    /// good as the rows can tell.
+    /// </summary>
+    public static double EceByChance(IReadOnlyList<double> probabilities, int draws = 200, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(probabilities);
+        if (probabilities.Count == 0) return double.NaN;
+        var random = new Random(seed);
+        var outcomes = new bool[probabilities.Count];
+        double total = 0;
+        for (var d = 0; d < draws; d++)
+        {
+            for (var i = 0; i < outcomes.Length; i++) outcomes[i] = random.NextDouble() < probabilities[i];
+            total += Ece(probabilities, outcomes);
+        }
+        return total / draws;
+    }
+
     /// <summary>Mean negative natural log of the probability given to what happened; probabilities are clamped to [1e-15, 1 - 1e-15].</summary>
     public static double LogLoss(IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels)
     {

@@ -27,7 +27,10 @@ public enum SplitKind
 public sealed record TrainingOptions
 {
     public Learner Learner { get; init; } = Learner.FastTree;
+    /// <summary>Seed of the learner and of the settings search.</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>Seed of the random split and of the cross-validation folds (apart from the learner's, so each can be varied alone).</summary>
+    public int SplitSeed { get; init; } = 1;
     /// <summary>Time (the default) needs a time column with at least three distinct values; otherwise the split is random, and the report says so.</summary>
     public SplitKind Split { get; init; } = SplitKind.Time;
     /// <summary>Share of rows (the latest scoring dates for a time split) held out for evaluation.</summary>
@@ -38,6 +41,23 @@ public sealed record TrainingOptions
     public int NumberOfLeaves { get; init; } = 16;
     public int MinimumExampleCountPerLeaf { get; init; } = 50;
     public double LearningRate { get; init; } = 0.1;
+    /// <summary>Share of the features each tree may use (1: all).</summary>
+    public double FeatureFraction { get; init; } = 1.0;
+    /// <summary>Search the learner's settings by cross-validation before training (<see cref="ModelTuning"/>).</summary>
+    public bool Tune { get; init; }
+    /// <summary>The search stops starting candidates after this long (the baselines are always tried).</summary>
+    public double TuneSeconds { get; init; } = 120;
+    /// <summary>At most this many candidates, baselines included.</summary>
+    public int TuneTrials { get; init; } = 40;
+    /// <summary>The learners the search draws from.</summary>
+    public IReadOnlyList<Learner> TuneLearners { get; init; } = [Learner.FastTree, Learner.LightGbm];
+    /// <summary>Cross-validation folds of the search.</summary>
+    public int Folds { get; init; } = 5;
+    /// <summary>CSV only: the label value that counts as positive (default: 1, true, yes); any other value is negative.</summary>
+    public string? PositiveLabel { get; init; }
+
+    /// <summary>The learner settings these options give (what the search starts from).</summary>
+    public LearnerSettings Settings => new(Learner, NumberOfTrees, NumberOfLeaves, LearningRate, MinimumExampleCountPerLeaf, FeatureFraction);
     /// <summary>Threads the learner may use (null: ML.NET's default, every core).</summary>
     public int? Threads { get; init; }
     /// <summary>The label definition the rows were built with (recorded in the model and the report).</summary>
@@ -96,21 +116,36 @@ public static class ModelTrainer
     {
         if (options.TestFraction is <= 0 or >= 1 || options.CalibrationFraction is <= 0 || options.TestFraction + options.CalibrationFraction >= 0.9)
             throw new ArgumentException("TestFraction and CalibrationFraction must be positive and leave most rows for training.", nameof(options));
+        if (options.Tune && options.Folds is < 2 or > 20)
+            throw new ArgumentException("Folds must be between 2 and 20.", nameof(options));
         var split = Split(data, options);
         foreach (var (name, rows) in new[] { ("training", split.Train), ("calibration", split.Calibration), ("evaluation", split.Test) })
             if (!rows.Any(i => data.Labels[i]) || rows.All(i => data.Labels[i]))
                 throw new ArgumentException($"The {name} rows ({rows.Length}) need both paying and non-paying accounts; give more rows.", nameof(data));
 
+        // With a search, the chosen settings learn from the training and calibration rows together, and the calibration
+        // is fitted on the search's out-of-fold scores of those rows; without one, trees on the training rows, Platt on
+        // the calibration rows.
+        var chosen = options.Settings;
+        ModelTuning.Result? tuning = null;
+        var fitRows = split.Train;
+        if (options.Tune)
+        {
+            fitRows = [.. split.Train.Concat(split.Calibration).Order()];
+            tuning = ModelTuning.Search(data, fitRows, options);
+            chosen = tuning.Chosen;
+        }
         var ml = new MLContext(seed: options.Seed);
-        var trainView = MlRows.View(ml, data, split.Train);
-        var (predictor, settings) = Fit(ml, trainView, options);
+        var trainView = MlRows.View(ml, data, fitRows);
+        var predictor = chosen.Trainer(ml, options.Seed, options.Threads).Fit(trainView);
+        var settings = $"{chosen.Describe()}; seed {options.Seed}";
         byte[] bytes;
         using (var stream = new MemoryStream())
         {
             ml.Model.Save(predictor, trainView.Schema, stream);
             bytes = stream.ToArray();
         }
-        var learner = options.Learner == Learner.LightGbm ? "LightGBM" : "FastTree";
+        var learner = LearnerSettings.Name(chosen.Learner);
         var metadata = new ModelMetadata
         {
             Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(data, split.Train),
@@ -119,7 +154,9 @@ public static class ModelTrainer
         using var uncalibrated = PaymentModel.Create(bytes, metadata);
         var version = options.Version ?? $"{learner.ToLowerInvariant()}-{Convert.ToHexStringLower(uncalibrated.Fingerprint())[..12]}";
 
-        var calibration = PlattCalibration.Fit(uncalibrated.RawScores(Gather(data, split.Calibration), split.Calibration.Length), [.. split.Calibration.Select(i => data.Labels[i])]);
+        var calibration = tuning is not null
+            ? PlattCalibration.Fit(tuning.OutOfFoldScores, [.. fitRows.Select(i => data.Labels[i])])
+            : PlattCalibration.Fit(uncalibrated.RawScores(Gather(data, split.Calibration), split.Calibration.Length), [.. split.Calibration.Select(i => data.Labels[i])]);
 
         var testRaw = uncalibrated.RawScores(Gather(data, split.Test), split.Test.Length);
         var probabilities = testRaw.Select(calibration.Probability).ToArray();
@@ -138,6 +175,8 @@ public static class ModelTrainer
             PrAuc = Metrics.PrAuc(probabilities, labels),
             LogLoss = Metrics.LogLoss(probabilities, labels),
             Brier = Metrics.Brier(probabilities, labels),
+            Ece = Metrics.Ece(probabilities, labels),
+            EceByChance = Metrics.EceByChance(probabilities, seed: options.Seed),
             TrueProbabilityAuc = trueAuc,
             TrueProbabilityBrier = trueBrier,
             Calibration = Metrics.Calibration(probabilities, labels),
@@ -160,35 +199,17 @@ public static class ModelTrainer
             ModelVersion = version,
             FeatureCount = data.Width,
             IgnoredColumns = data.IgnoredColumns,
-            FeatureProfiles = [.. data.FeatureNames.Select((name, j) => FeatureProfile.Of(name, split.Train.Select(i => data.Features[i * data.Width + j])))],
+            FeatureProfiles = [.. data.FeatureNames.Select((name, j) => FeatureProfile.Of(name, fitRows.Select(i => data.Features[i * data.Width + j])))],
+            Columns = data.Columns,
+            SkippedRows = data.SkippedRows,
+            PositiveClass = data.PositiveClass,
+            HasAmounts = data.HasAmounts,
+            SplitSeed = options.SplitSeed,
+            CalibrationShare = options.CalibrationFraction,
+            Tuning = tuning?.Report,
             PlattCalibration = calibration,
         };
         return new TrainingResult { Model = uncalibrated.With(version, calibration, report, options.TrainedAt), Report = report };
-    }
-
-    private static (ITransformer Predictor, string Settings) Fit(MLContext ml, IDataView train, TrainingOptions options)
-    {
-        var settings = string.Create(CultureInfo.InvariantCulture,
-            $"{options.NumberOfTrees} trees, {options.NumberOfLeaves} leaves, at least {options.MinimumExampleCountPerLeaf} rows per leaf, learning rate {options.LearningRate}, seed {options.Seed}");
-        if (options.Learner == Learner.LightGbm)
-        {
-            var lightGbm = ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
-            {
-                LabelColumnName = nameof(FeatureRow.Label), FeatureColumnName = nameof(FeatureRow.Features),
-                NumberOfIterations = options.NumberOfTrees, NumberOfLeaves = options.NumberOfLeaves,
-                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, LearningRate = options.LearningRate,
-                Seed = options.Seed, NumberOfThreads = options.Threads, Silent = true, Verbose = false,
-            }).Fit(train);
-            return (lightGbm, settings);
-        }
-        var fastTree = ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-        {
-            LabelColumnName = nameof(FeatureRow.Label), FeatureColumnName = nameof(FeatureRow.Features),
-            NumberOfTrees = options.NumberOfTrees, NumberOfLeaves = options.NumberOfLeaves,
-            MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, LearningRate = options.LearningRate,
-            Seed = options.Seed, NumberOfThreads = options.Threads,
-        }).Fit(train);
-        return (fastTree, settings);
     }
 
     private sealed record SplitRows(int[] Train, int[] Calibration, int[] Test, string Description, DateTimeOffset? CalibrationFrom, DateTimeOffset? TestFrom);
@@ -220,13 +241,21 @@ public static class ModelTrainer
         }
         var why = options.Split == SplitKind.Random ? "as asked"
             : data.Dates is null ? "no time column" : "fewer than three distinct times";
-        var order = Enumerable.Range(0, n).ToArray();
-        new Random(options.Seed).Shuffle(order);
-        var testCount = (int)Math.Ceiling(options.TestFraction * n);
-        var calibrationCount = (int)Math.Ceiling(options.CalibrationFraction * n);
-        return new SplitRows(
-            [.. order.Skip(testCount + calibrationCount).Order()], [.. order.Skip(testCount).Take(calibrationCount).Order()], [.. order.Take(testCount).Order()],
-            string.Create(CultureInfo.InvariantCulture, $"random, seed {options.Seed} ({why}): {options.TestFraction:P0} evaluation, {options.CalibrationFraction:P0} calibration"),
+        // Stratified: each outcome is shuffled (split seed) and shared out in the same proportions.
+        var random = new Random(options.SplitSeed);
+        List<int> trainRows = [], calibrationRows = [], testRows = [];
+        foreach (var outcome in new[] { true, false })
+        {
+            var group = Enumerable.Range(0, n).Where(i => data.Labels[i] == outcome).ToArray();
+            random.Shuffle(group);
+            var testCount = (int)Math.Round(options.TestFraction * group.Length);
+            var calibrationCount = (int)Math.Round(options.CalibrationFraction * group.Length);
+            testRows.AddRange(group.Take(testCount));
+            calibrationRows.AddRange(group.Skip(testCount).Take(calibrationCount));
+            trainRows.AddRange(group.Skip(testCount + calibrationCount));
+        }
+        return new SplitRows([.. trainRows.Order()], [.. calibrationRows.Order()], [.. testRows.Order()],
+            string.Create(CultureInfo.InvariantCulture, $"random, stratified by label, split seed {options.SplitSeed} ({why}): {options.TestFraction:P0} evaluation, {options.CalibrationFraction:P0} calibration"),
             null, null);
 
         static string Day(DateTimeOffset d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -50,7 +50,7 @@ internal static class ReportChart
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.Title("Calibration (evaluation rows)");
         plot.XLabel("mean predicted probability");
-        plot.YLabel("observed rate of paying");
+        plot.YLabel(report.PositiveClass == "paid" ? "observed rate of paying" : $"observed rate of {report.PositiveClass}");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }
@@ -78,11 +78,14 @@ internal static class ReportChart
         diagonal.Color = Colors.Gray;
         diagonal.LegendText = "random order";
         var accounts = plot.Add.Scatter(xs, payers);
-        accounts.LegendText = "accounts that paid";
+        accounts.LegendText = report.PositiveClass == "paid" ? "accounts that paid" : $"rows with {report.PositiveClass}";
         accounts.LineWidth = 2;
-        var money = plot.Add.Scatter(xs, collected);
-        money.LegendText = "dollars collected";
-        money.LineWidth = 2;
+        if (report.HasAmounts)
+        {
+            var money = plot.Add.Scatter(xs, collected);
+            money.LegendText = "dollars collected";
+            money.LineWidth = 2;
+        }
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.Title("Cumulative gains (highest scores first)");
         plot.XLabel("share of accounts worked");
@@ -94,15 +97,15 @@ internal static class ReportChart
     private static Plot LiftPlot(EvaluationReport report)
     {
         var plot = new Plot();
-        var bars = plot.Add.Bars(report.Deciles.Select(d => (double)d.Decile).ToArray(), report.Deciles.Select(d => d.Lift).ToArray());
-        bars.LegendText = "lift";
+        // One series, named by the title: no legend, so none can sit over a bar.
+        plot.Add.Bars(report.Deciles.Select(d => (double)d.Decile).ToArray(), report.Deciles.Select(d => d.Lift).ToArray());
         var one = plot.Add.HorizontalLine(1);
         one.LinePattern = LinePattern.Dashed;
         one.Color = Colors.Gray;
         plot.Axes.Margins(bottom: 0);
         plot.Title("Lift by score decile");
         plot.XLabel("decile (1 = highest scores)");
-        plot.YLabel("paid rate / overall rate");
+        plot.YLabel(report.PositiveClass == "paid" ? "paid rate / overall rate" : "positive rate / overall rate");
         return plot;
     }
 

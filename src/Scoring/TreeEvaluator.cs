@@ -75,6 +75,23 @@ internal sealed class TreeEvaluator
         return hash.GetHashAndReset();
     }
 
+    /// <summary>
+    /// The raw score after the first <paramref name="step"/>, 2 × <paramref name="step"/>, … trees (the last stage has
+    /// every tree): how a tuner sees the ensemble at every size from one training (early stopping by held-out AUC).
+    /// </summary>
+    public void StagedScores(ReadOnlySpan<float> x, int step, Span<double> stages)
+    {
+        var score = _bias;
+        for (var t = 0; t < _nodeStart.Length; t++)
+        {
+            score += Output(t, x);
+            if ((t + 1) % step == 0 || t == _nodeStart.Length - 1) stages[t / step] = score;
+        }
+    }
+
+    /// <summary>How many stages <see cref="StagedScores"/> gives for a step.</summary>
+    public int StageCount(int step) => (_nodeStart.Length + step - 1) / step;
+
     public double Score(ReadOnlySpan<float> x)
     {
         var score = _bias;

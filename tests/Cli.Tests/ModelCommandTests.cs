@@ -98,6 +98,10 @@ public sealed class ModelCommandTests : IDisposable
     [InlineData("bad-learner")]
     [InlineData("bad-rows")]
     [InlineData("bad-share")]
+    [InlineData("bad-exclude")]
+    [InlineData("bad-folds")]
+    [InlineData("bad-shares")]
+    [InlineData("bad-fraction")]
     public async Task Bad_input_exits_2_with_one_line_naming_what_and_where(string problem)
     {
         await File.WriteAllTextAsync(At("small.csv"), "x,Label\n1,1\n2,0\n3,perhaps\n");
@@ -108,6 +112,10 @@ public sealed class ModelCommandTests : IDisposable
             "bad-label-value" => (["model", "train", "--data", At("small.csv"), "--out", At("m.zip")], "line 4, column Label: 'perhaps'"),
             "bad-learner" => (["model", "train", "--data", At("small.csv"), "--learner", "xgboost", "--out", At("m.zip")], "xgboost"),
             "bad-rows" => (["model", "generate", "--rows", "0", "--out", At("g.csv")], "--rows 0"),
+            "bad-exclude" => (["model", "train", "--data", At("small.csv"), "--exclude", "y", "--out", At("m.zip")], "no column 'y' to exclude"),
+            "bad-folds" => (["model", "train", "--data", At("small.csv"), "--tune", "--folds", "1", "--out", At("m.zip")], "--folds: must be 2 to 20"),
+            "bad-shares" => (["model", "train", "--data", At("small.csv"), "--test-share", "0.5", "--calibration-share", "0.45", "--out", At("m.zip")], "--calibration-share"),
+            "bad-fraction" => (["model", "train", "--data", At("small.csv"), "--feature-fraction", "0", "--out", At("m.zip")], "--feature-fraction: must be above 0"),
             _ => (["model", "generate", "--paid-share", "1.5", "--out", At("g.csv")], "--paid-share 1.5"),
         };
 

@@ -99,7 +99,10 @@ public sealed class CsvTrainingTests : IDisposable
     [InlineData("a,b\n1,2\n", "paid", "no label column 'paid'")]
     [InlineData("x,paid\n1,yes\n2,maybe\n", "paid", "line 3, column paid: 'maybe' is not a label")]
     [InlineData("x,paid\n1,yes\n2\n", "paid", "line 3: 1 fields, the header has 2")]
-    [InlineData("name,paid\nann,yes\nbob,no\n", "paid", "no numeric feature columns (ignored: name)")]
+    [InlineData("name,paid\nann,yes\nbob,no\n", "paid", "no feature columns (ignored: name)")]
+    [InlineData("x,paid\nX,PAID\n1,yes\n", "paid", "line 2: repeats the header")]
+    [InlineData("x,paid\nthe x value,did they pay\n1,yes\n", "paid", "line 2: looks like a second header")]
+    [InlineData("x,x,paid\n1,2,yes\n", "paid", "the column 'x' appears twice")]
     [InlineData("", "paid", "the file is empty")]
     public void A_bad_csv_is_refused_naming_the_file_line_and_column(string content, string label, string expected)
     {
@@ -109,5 +112,106 @@ public sealed class CsvTrainingTests : IDisposable
 
         Assert.Contains(expected, error.Message);
         Assert.StartsWith(path, error.Message);
+    }
+
+    [Fact]
+    public void Excluding_a_column_the_file_does_not_have_is_an_error()
+    {
+        var error = Assert.Throws<FormatException>(() => ModelTrainer.TrainFromCsv(OutsideCsv(), "paid", Small with { ExcludeColumns = ["incom"] }));
+
+        Assert.Contains("no column 'incom' to exclude", error.Message);
+    }
+
+    /// <summary>Real exports: a stray NA, null or ? in a number column, a text category, a date, an identifier, rows without a label.</summary>
+    private string RealExport(int rows = 1500, string positive = "1", string negative = "0")
+    {
+        var random = new Random(3);
+        var csv = new StringBuilder("customer,opened,income,plan,region,defaulted\n");
+        string[] plans = ["gold", "silver", "bronze"];
+        for (var i = 0; i < rows; i++)
+        {
+            var income = random.Next(10, 150);
+            var plan = plans[random.Next(3)];
+            var p = 1 / (1 + Math.Exp(-(0.05 * (income - 70) + (plan == "gold" ? 1.5 : plan == "bronze" ? -1.5 : 0))));
+            var incomeText = i switch { 7 => "NA", 8 => "null", 9 => "?", _ => income.ToString(CultureInfo.InvariantCulture) };
+            var label = i == 11 ? "" : random.NextDouble() < p ? positive : negative;
+            var region = i % 500 == 0 ? "Atlantis" : i % 2 == 0 ? "north" : "south"; // one value too rare for a column of its own
+            csv.Append(CultureInfo.InvariantCulture, $"C{i:D6},2025-0{1 + i % 9}-01,{incomeText},{plan},{region},{label}\n");
+        }
+        return Write("export.csv", csv.ToString());
+    }
+
+    [Fact]
+    public void A_stray_missing_value_keeps_its_column_and_text_becomes_categories_and_every_column_has_its_reason()
+    {
+        var result = ModelTrainer.TrainFromCsv(RealExport(), "defaulted", Small);
+        using var model = result.Model;
+        var fates = result.Report.Columns.ToDictionary(c => c.Column, c => c);
+
+        Assert.Equal(["income", "plan=bronze", "plan=gold", "plan=silver", "region=(other)", "region=north", "region=south"], model.FeatureNames.Order(StringComparer.Ordinal));
+        Assert.Equal(ColumnFate.Feature, fates["income"].Fate);
+        Assert.Contains("3 missing", fates["income"].Reason);
+        Assert.Equal(ColumnFate.Category, fates["plan"].Fate);
+        Assert.Contains("(other)", fates["region"].Reason);
+        Assert.Equal(ColumnFate.Ignored, fates["customer"].Fate);
+        Assert.Contains("identifier", fates["customer"].Reason);
+        Assert.Equal(ColumnFate.Ignored, fates["opened"].Fate);
+        Assert.Contains("dates", fates["opened"].Reason);
+        Assert.Equal(ColumnFate.Label, fates["defaulted"].Fate);
+        Assert.Equal(1, result.Report.SkippedRows);
+        Assert.Equal(1499, result.Report.TrainRows + result.Report.CalibrationRows + result.Report.TestRows);
+        Assert.True(result.Report.Auc > 0.75, $"AUC {result.Report.Auc}");
+        Assert.True(result.Report.FeatureImportance[0].Feature is "income" or "plan=gold" or "plan=bronze");
+    }
+
+    [Fact]
+    public void The_positive_value_can_be_named_and_the_report_speaks_of_it_and_not_of_dollars()
+    {
+        var result = ModelTrainer.TrainFromCsv(RealExport(positive: "bad", negative: "good"), "defaulted", Small with { PositiveLabel = "bad" });
+        result.Model.Dispose();
+        var text = result.Report.ToText();
+
+        Assert.Equal("defaulted = bad", result.Report.PositiveClass);
+        Assert.Contains("Positive class: defaulted = bad", text);
+        Assert.DoesNotContain("collected", text);
+        Assert.DoesNotContain("paid rate", text);
+        Assert.Contains("ECE", text);
+        var error = Assert.Throws<FormatException>(() => ModelTrainer.TrainFromCsv(RealExport(positive: "bad", negative: "good"), "defaulted", Small));
+        Assert.Contains("'good' is not a label", error.Message); // without --positive the words are not 1/0, true/false or yes/no
+    }
+
+    [Fact]
+    public void A_random_split_keeps_the_share_of_positives_and_its_seed_is_the_splits_own()
+    {
+        var a = ModelTrainer.TrainFromCsv(OutsideCsv(), "paid", Small with { SplitSeed = 5, Seed = 1 });
+        var b = ModelTrainer.TrainFromCsv(OutsideCsv(), "paid", Small with { SplitSeed = 5, Seed = 2 });
+        a.Model.Dispose();
+        b.Model.Dispose();
+
+        Assert.InRange(Math.Abs(a.Report.TrainPositiveRate - a.Report.TestPositiveRate), 0, 0.01);
+        Assert.Equal(a.Report.TestPositiveRate, b.Report.TestPositiveRate); // the same rows held out whatever the learner's seed
+        Assert.Contains("stratified", a.Report.Split);
+    }
+
+    [Fact]
+    public void The_settings_search_is_reproducible_by_seed_compares_with_mlnet_defaults_and_trains_the_winner()
+    {
+        var options = Small with { Tune = true, TuneTrials = 5, TuneSeconds = 600, Folds = 3, Threads = 1 };
+        var first = ModelTrainer.TrainFromCsv(OutsideCsv(600), "paid", options);
+        var second = ModelTrainer.TrainFromCsv(OutsideCsv(600), "paid", options);
+        first.Model.Dispose();
+        second.Model.Dispose();
+        var tuning = first.Report.Tuning!;
+
+        Assert.Equal(5, tuning.Trials.Count);
+        Assert.Equal(2, tuning.Trials.Count(t => t.Baseline));
+        Assert.NotNull(tuning.FastTreeDefaultsCvAuc);
+        Assert.NotNull(tuning.LightGbmDefaultsCvAuc);
+        Assert.Equal(tuning.Chosen, second.Report.Tuning!.Chosen);
+        Assert.Equal(tuning.CvAuc, second.Report.Tuning.CvAuc, 10);
+        Assert.Equal(tuning.Trials.Where(t => !t.Baseline).Max(t => t.CvAuc), tuning.CvAuc);
+        Assert.StartsWith(tuning.Chosen, first.Report.LearnerSettings);
+        Assert.Contains("Settings search", first.Report.ToText());
+        Assert.Equal(450, tuning.Rows); // the training and calibration rows: 75 % of 600
     }
 }

@@ -94,4 +94,22 @@ public class MetricsTests
         Assert.True(double.IsFinite(fit.Slope) && fit.Slope > 0);
         Assert.InRange(fit.Probability(2), 0.5, 1.0);
     }
+
+    [Fact]
+    public void Ece_weighs_each_bins_gap_between_predicted_and_observed_by_its_rows()
+    {
+        // Bin 0.1-0.2: predicted 0.15, observed 0 (2 rows); bin 0.8-0.9: predicted 0.85, observed 0.5 (2 rows).
+        var ece = Metrics.Ece([0.15, 0.15, 0.85, 0.85], [false, false, true, false]);
+        Assert.Equal(0.5 * 0.15 + 0.5 * 0.35, ece, 10);
+        Assert.Equal(0.0, Metrics.Ece([0.5, 0.5], [true, false]), 10);
+    }
+
+    [Fact]
+    public void The_ece_a_calibrated_model_shows_by_chance_shrinks_with_more_rows()
+    {
+        var few = Metrics.EceByChance([.. Enumerable.Range(0, 200).Select(i => (i % 10 + 0.5) / 10)]);
+        var many = Metrics.EceByChance([.. Enumerable.Range(0, 20_000).Select(i => (i % 10 + 0.5) / 10)], draws: 20);
+        Assert.InRange(few, 0.02, 0.12);
+        Assert.True(many < few / 5, $"{many} on 20,000 rows, {few} on 200");
+    }
 }

@@ -193,6 +193,8 @@ public sealed record AccountView
     [Id(24)] public DateTimeOffset? ImportHoldUntil { get; init; }
     /// <summary>Notes staff wrote on the account, oldest first.</summary>
     [Id(25)] public IReadOnlyList<AccountNote> Notes { get; init; } = [];
+    /// <summary>The account's group under its policy's control share (null until its cadence first ran).</summary>
+    [Id(26)] public Domain.Cadence.TreatmentAssignment? Treatment { get; init; }
 }
 
 /// <summary>The hospital's decision on a financial-assistance application for the account.</summary>

@@ -203,6 +203,8 @@ public sealed record AccountScoringHistory
     [Id(5)] public IReadOnlyList<Domain.Compliance.Hold> Holds { get; init; } = [];
     [Id(6)] public IReadOnlyList<Domain.Arrangements.PromiseToPay> Promises { get; init; } = [];
     [Id(7)] public IReadOnlyList<Domain.Arrangements.PaymentPlan> Plans { get; init; } = [];
+    /// <summary>The account's group under its policy's control share (null: never assigned).</summary>
+    [Id(8)] public Domain.Cadence.TreatmentAssignment? Treatment { get; init; }
 }
 
 /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>

@@ -64,4 +64,6 @@ public sealed class AccountState
     [Id(45)] public List<AccountNote> Notes { get; set; } = [];
     /// <summary>The calls agents worked on the account, oldest first (at most <see cref="Domain.Worklist.AgentCall.Kept"/>).</summary>
     [Id(46)] public List<Domain.Worklist.AgentCall> AgentCalls { get; set; } = [];
+    /// <summary>The account's group (control or treated) under its policy's control share.</summary>
+    [Id(47)] public TreatmentAssignment? Treatment { get; set; }
 }

@@ -29,6 +29,7 @@ public sealed partial class PatientAccountGrain
             {
                 AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = State.OpenedAt, Guarantor = guarantor,
                 Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
+                Treatment = State.Treatment,
             };
         }
         Audit("account.history.export", history is null ? "not-found" : "ok");

@@ -126,6 +126,9 @@ public sealed partial class PatientAccountGrain
         return new CallCheck { Decision = decision, PatientBalance = balances.PatientResponsibility, Score = State.Score };
     }
 
+    /// <summary>A control account whose policy's baseline has no calls is not offered to agents (the assignment is committed with the cadence run).</summary>
+    private bool ControlWithoutCalls => State.Treatment is { Control: true, CallsInBaseline: false };
+
     /// <summary>The worklist's rules for the account, then the gate's decision on an agent's call now (nothing recorded).</summary>
     private async Task<GateDecision> CheckCallAsync(AccountBalances balances, bool onHold, DateTimeOffset now)
     {
@@ -135,7 +138,7 @@ public sealed partial class PatientAccountGrain
             State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
             State.Promises.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, arrangements, now).Status == PromiseStatus.Pending),
             State.Plans.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now).Status == PlanStatus.Active),
-            State.CadenceStatus);
+            State.CadenceStatus, ControlWithoutCalls);
         if (refusal is not null) return refusal;
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).CheckContact(AgentCallRequest(balances));
         return result.Decision;
@@ -166,7 +169,7 @@ public sealed partial class PatientAccountGrain
         var sent = State.Worklist;
         var refusal = WorklistEligibility.Refusal(balances.PatientResponsibility, onHold,
             State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
-            State.Promises.Any(p => p.Status == PromiseStatus.Pending), State.Plans.Any(p => p.Status == PlanStatus.Active), State.CadenceStatus);
+            State.Promises.Any(p => p.Status == PromiseStatus.Pending), State.Plans.Any(p => p.Status == PlanStatus.Active), State.CadenceStatus, ControlWithoutCalls);
         if (refusal is not null)
         {
             if (sent is null) return;

@@ -734,8 +734,13 @@ public sealed partial class PatientAccountGrain(
         var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
         var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null, State.Score?.Probability)
                      ?? CadencePolicies.Standard;
+        if (!ControlGroups.StillHolds(State.Treatment, policy))
+        {
+            State.Treatment = ControlGroups.Assign(policy, Id, now); // a control account gets the policy's baseline only
+            _dirty = true;
+        }
         var situation = new CadenceSituation(balances.PatientResponsibility, onHold,
-            State.Promises.Any(p => p.Status == PromiseStatus.Pending), planIndex >= 0);
+            State.Promises.Any(p => p.Status == PromiseStatus.Pending), planIndex >= 0, State.Treatment!.Control);
 
         var run = await CadenceRun.RunAsync(State.Cadence, policy, situation, person.PreferredChannel, settings.DayLength, now, takeSteps,
             attempt => new ValueTask<GateDecision>(RequestStepAsync(guarantor, policy, attempt, now)),
@@ -1065,6 +1070,7 @@ public sealed partial class PatientAccountGrain(
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             ImportHoldUntil = State.ImportHoldUntil,
             Notes = State.Notes.ToList(),
+            Treatment = State.Treatment,
             Score = State.Score,
             RefundDueBy = RefundDueBy,
         };

@@ -26,4 +26,6 @@ public sealed record AccountHistory
     public IReadOnlyList<Hold> Holds { get; init; } = [];
     public IReadOnlyList<PromiseToPay> Promises { get; init; } = [];
     public IReadOnlyList<PaymentPlan> Plans { get; init; } = [];
+    /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned.</summary>
+    public string? TreatmentGroup { get; init; }
 }

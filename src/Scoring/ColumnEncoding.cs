@@ -24,8 +24,8 @@ public static class ColumnEncoding
     /// <summary>A level needs this many rows (at most 10, at least 2, 1 % of the rows between) to get a column of its own.</summary>
     public static int MinLevelRows(int rows) => Math.Clamp(rows / 100, 2, 10);
 
-    /// <summary>A numeric column may hold this share of stray text (an export's "#VALUE!") read as missing.</summary>
-    public const double StrayTextShare = 0.01;
+    /// <summary>A numeric column may hold this share of stray text (an export's "#VALUE!", "unknown") read as missing.</summary>
+    public const double StrayTextShare = 0.1;
 
     public const string Other = "(other)";
 
@@ -56,6 +56,8 @@ public static class ColumnEncoding
             }
         }
         var missingWords = missing > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {missing:N0} missing ({missing / (double)rows:P1}) kept as missing values") : "";
+        if (numeric == present && present >= 100 && LooksLikeRowNumbers(numbers))
+            return (new ColumnFate(name, ColumnFate.Ignored, "whole numbers, every one different and in an unbroken run: a row number or identifier, not a feature"), []);
         if (numeric == present) return (new ColumnFate(name, ColumnFate.Feature, "numbers" + missingWords), [(name, numbers)]);
         if (numeric > 0 && present - numeric <= StrayTextShare * present && present >= 100)
             return (new ColumnFate(name, ColumnFate.Feature, string.Create(CultureInfo.InvariantCulture,
@@ -85,7 +87,16 @@ public static class ColumnEncoding
         var features = kept.Select((level, k) => ($"{name}={level}", columns[k])).ToList();
         if (other is not null) features.Add(($"{name}={Other}", other));
         return (new ColumnFate(name, ColumnFate.Category, string.Create(CultureInfo.InvariantCulture,
-            $"text as a category: one column per value for {kept.Count} values{(rare > 0 ? $", {rare} rarer values together as {Other}" : "")}{(missing > 0 ? $", {missing:N0} missing as none of them" : "")}; a value not seen in training scores as {(rare > 0 ? Other : "none of them")}")), features);
+            $"text as a category: one column per value for {kept.Count} values{(rare > 0 ? $", {rare} rarer values together as {Other}" : "")}{(missing > 0 ? $", {missing:N0} missing as none of them" : "")}")), features);
+    }
+
+    /// <summary>Whole numbers, all different, filling the range from the smallest to the largest (1, 2, 3…): row numbers.</summary>
+    private static bool LooksLikeRowNumbers(float[] numbers)
+    {
+        var present = numbers.Where(v => !float.IsNaN(v)).ToArray();
+        if (present.Any(v => v != MathF.Floor(v))) return false;
+        var distinct = present.Distinct().Count();
+        return distinct == present.Length && present.Max() - present.Min() + 1 == distinct;
     }
 
     private static float? Number(string text) =>

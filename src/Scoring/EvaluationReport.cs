@@ -93,9 +93,11 @@ public sealed record EvaluationReport
         if (Tuning is { } tuning)
         {
             var better = new[] { tuning.FastTreeDefaultsCvAuc, tuning.LightGbmDefaultsCvAuc }.Where(a => a is not null && !double.IsNaN(a.Value)).Max();
-            t.AppendLine(inv, $"Settings search: {tuning.Trials.Count} candidates in {tuning.Seconds:N0} s (budget {tuning.BudgetSeconds:N0} s), {tuning.Folds}-fold stratified cross-validation on {tuning.Rows:N0} rows, seed {tuning.Seed}");
-            t.AppendLine(inv, $"  chosen: {tuning.Chosen}: CV ROC AUC {tuning.CvAuc:0.0000}, CV calibration error (ECE) {tuning.CvEce:0.0000} (a perfectly calibrated model would show {tuning.CvEceByChance:0.0000} by chance on as many rows)");
-            t.AppendLine(inv, $"  ML.NET defaults: FastTree {Num(tuning.FastTreeDefaultsCvAuc ?? double.NaN, "0.0000")}, LightGBM {Num(tuning.LightGbmDefaultsCvAuc ?? double.NaN, "0.0000")}{(better is { } b ? $"; the chosen settings {(tuning.CvAuc - b >= 0 ? "+" : "")}{tuning.CvAuc - b:0.0000} over the better" : "")}");
+            t.AppendLine(inv, $"Settings search: {tuning.Trials.Count} candidates in {tuning.Seconds:N0} s (budget {tuning.BudgetSeconds:N0} s; stopped by {(tuning.StoppedBy == "time" ? "time, so another machine may choose differently" : "the trial limit, so the same data and seeds choose the same")}), {tuning.Folds}-fold stratified cross-validation on {tuning.Rows:N0} rows, seed {tuning.Seed}");
+            t.AppendLine(inv, $"  chosen: {tuning.Chosen}: CV ROC AUC {tuning.CvAuc:0.0000}, CV calibration error (ECE, each fold calibrated on the others) {tuning.CvEce:0.0000} (a perfectly calibrated model would show {tuning.CvEceByChance:0.0000} by chance on as many rows)");
+            t.AppendLine(inv, $"  ML.NET defaults in CV: FastTree {Num(tuning.FastTreeDefaultsCvAuc ?? double.NaN, "0.0000")}, LightGBM {Num(tuning.LightGbmDefaultsCvAuc ?? double.NaN, "0.0000")}{(better is { } b ? $"; the chosen settings {(tuning.CvAuc - b >= 0 ? "+" : "")}{tuning.CvAuc - b:0.0000} over the better (favoured: the best of the candidates and of their tree counts on these folds)" : "")}");
+            if (tuning.FastTreeDefaultsTestAuc is { } ft && tuning.LightGbmDefaultsTestAuc is { } lg)
+                t.AppendLine(inv, $"  on the evaluation rows: the chosen model {Auc:0.0000}, ML.NET FastTree defaults {ft:0.0000}, LightGBM defaults {lg:0.0000} (trained on the same rows): {(Auc - Math.Max(ft, lg) >= 0 ? "+" : "")}{Auc - Math.Max(ft, lg):0.0000} over the better");
             foreach (var trial in tuning.Trials.OrderByDescending(x => x.CvAuc).Take(8))
                 t.AppendLine(inv, $"    {trial.CvAuc:0.0000}  {trial.Settings}{(trial.Baseline ? " (baseline)" : $", best at {trial.Trees} trees")}");
         }

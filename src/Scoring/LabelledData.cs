@@ -29,6 +29,41 @@ internal sealed class LabelledData
 
     public ReadOnlySpan<float> Row(int i) => Features.AsSpan(i * Width, Width);
 
+    /// <summary>
+    /// What each feature's missing values become for the trees: one below the column's smallest value less its size
+    /// (a value of its own, below the rest), 0 for a column with no value. FastTree leaves every row holding a missing
+    /// value out of training, so missing values are filled before training and, by the model, before scoring.
+    /// </summary>
+    public float[] MissingFill()
+    {
+        var fill = new float[Width];
+        for (var j = 0; j < Width; j++)
+        {
+            var min = float.PositiveInfinity;
+            for (var i = 0; i < Count; i++)
+            {
+                var v = Features[i * Width + j];
+                if (!float.IsNaN(v) && v < min) min = v;
+            }
+            fill[j] = float.IsPositiveInfinity(min) ? 0f : min - 1f - Math.Abs(min);
+        }
+        return fill;
+    }
+
+    /// <summary>The same rows with every missing value replaced by <paramref name="fill"/> (the features copied; nothing else).</summary>
+    public LabelledData WithFilled(float[] fill)
+    {
+        var features = (float[])Features.Clone();
+        for (var k = 0; k < features.Length; k++)
+            if (float.IsNaN(features[k])) features[k] = fill[k % Width];
+        return new LabelledData
+        {
+            FeatureNames = FeatureNames, Features = features, Labels = Labels, Dates = Dates, Balances = Balances, Collected = Collected,
+            TrueProbabilities = TrueProbabilities, IgnoredColumns = IgnoredColumns, TimeColumn = TimeColumn, Columns = Columns,
+            SkippedRows = SkippedRows, PositiveClass = PositiveClass, HasAmounts = HasAmounts,
+        };
+    }
+
     public static LabelledData From(IReadOnlyList<TrainingRow> rows)
     {
         var width = PaymentFeatures.Count;
@@ -114,7 +149,7 @@ internal sealed class LabelledData
             if (record.Select(c => c.Trim()).SequenceEqual(names, StringComparer.OrdinalIgnoreCase))
                 throw new FormatException($"{path}: line {line}: repeats the header (two exports joined?); remove it");
             var labelText = record[labelAt].Trim();
-            if (first && Label(labelText, options.PositiveLabel) is null && !record.Any(c => IsNumber(c.Trim())))
+            if (first && !IsMissing(labelText) && Label(labelText, options.PositiveLabel) is null && !record.Any(c => IsNumber(c.Trim())))
                 throw new FormatException($"{path}: line {line}: looks like a second header (no number in it, and '{labelText}' is not a label); remove it");
             first = false;
             if (IsMissing(labelText))
@@ -135,6 +170,8 @@ internal sealed class LabelledData
             for (var k = 0; k < candidates.Length; k++) cells[k].Add(record[candidates[k]].Trim());
         }
         if (labels.Count == 0) throw new FormatException($"{path}: no labelled rows after the header{(skipped > 0 ? $" ({skipped} without a label)" : "")}");
+        if (options.PositiveLabel is { } wanted && !labels.Contains(true))
+            throw new FormatException($"{path}: column {names[labelAt]}: no row has the positive value '{wanted}' given by --positive");
 
         // Each candidate column becomes numbers, categories (one-hot), or nothing, with the reason.
         var featureNames = new List<string>();
@@ -167,20 +204,36 @@ internal sealed class LabelledData
             IgnoredColumns = [.. fateList.Where(f => f.Fate is ColumnFate.Ignored or ColumnFate.Excluded).Select(f => f.Column)],
             TimeColumn = dates is null ? null : names[timeAt],
             Columns = fateList, SkippedRows = skipped,
-            PositiveClass = options.PositiveLabel is { } p ? $"{names[labelAt]} = {p}" : names[labelAt],
+            // The engine's own training set speaks of paying; an outside file of its label column.
+            PositiveClass = options.PositiveLabel is { } p ? $"{names[labelAt]} = {p}"
+                : TrainingSet.ReservedColumns.Where(c => c != TrainingSet.TreatmentGroupColumn).All(c => Find(c) >= 0) ? "paid"
+                : names[labelAt],
             HasAmounts = balanceAt >= 0 || collectedAt >= 0,
         };
     }
 
     /// <summary>Cells that mean "no value" in real exports: empty, NA, N/A, NaN, null, #N/A, ?, a lone dash or dot ("none" is a value: "no other debtors").</summary>
-    public static bool IsMissing(string text) => text.Length == 0 || text.ToLowerInvariant() is "na" or "n/a" or "nan" or "null" or "?" or "-" or "." or "#n/a";
+    public static bool IsMissing(string text) => text.Length switch
+    {
+        0 => true,
+        > 4 => false,
+        _ => MissingTokens.Contains(text),
+    };
+
+    private static readonly HashSet<string> MissingTokens = new(["na", "n/a", "nan", "null", "?", "-", ".", "#n/a"], StringComparer.OrdinalIgnoreCase);
 
     private static bool IsNumber(string text) => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
-    private static bool? Label(string text, string? positive) =>
-        positive is null ? TrainingSet.ParseLabel(text)
-        : IsMissing(text) ? null
-        : string.Equals(text, positive.Trim(), StringComparison.OrdinalIgnoreCase);
+    /// <summary>The label of a cell: 1/0, true/false, yes/no; or, with a positive value, whether the cell is it (as numbers when both are: 1 is 1.0).</summary>
+    private static bool? Label(string text, string? positive)
+    {
+        if (positive is null) return TrainingSet.ParseLabel(text);
+        if (IsMissing(text)) return null;
+        var wanted = positive.Trim();
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var a) && double.TryParse(wanted, NumberStyles.Float, CultureInfo.InvariantCulture, out var b)
+            ? a == b
+            : string.Equals(text, wanted, StringComparison.OrdinalIgnoreCase);
+    }
 
     private static decimal Money(string text, string path, long line, string column) =>
         text.Length == 0 ? 0m

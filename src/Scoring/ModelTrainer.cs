@@ -118,6 +118,13 @@ public static class ModelTrainer
             throw new ArgumentException("TestFraction and CalibrationFraction must be positive and leave most rows for training.", nameof(options));
         if (options.Tune && options.Folds is < 2 or > 20)
             throw new ArgumentException("Folds must be between 2 and 20.", nameof(options));
+        var positives = data.Labels.Count(l => l);
+        if (options.Tune && Math.Min(positives, data.Count - positives) < 2 * options.Folds)
+            throw new ArgumentException($"The search needs at least {2 * options.Folds} rows of each outcome for {options.Folds} folds ({positives} positive, {data.Count - positives} negative).", nameof(data));
+        // Missing values become a value of their own below the rest, in training and (by the model) in scoring: FastTree
+        // would leave every row with one out of training, and the tuner reads the trees exactly as the model scores.
+        var fill = data.MissingFill();
+        data = data.WithFilled(fill);
         var split = Split(data, options);
         foreach (var (name, rows) in new[] { ("training", split.Train), ("calibration", split.Calibration), ("evaluation", split.Test) })
             if (!rows.Any(i => data.Labels[i]) || rows.All(i => data.Labels[i]))
@@ -148,7 +155,7 @@ public static class ModelTrainer
         var learner = LearnerSettings.Name(chosen.Learner);
         var metadata = new ModelMetadata
         {
-            Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(data, split.Train),
+            Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(data, fitRows), MissingFill = fill,
             Label = options.LabelDefinition, Calibration = new PlattCalibration(1, 0),
         };
         using var uncalibrated = PaymentModel.Create(bytes, metadata);
@@ -169,6 +176,22 @@ public static class ModelTrainer
             trueBrier = Metrics.Brier(known, labels);
         }
         var (importance, importanceRows) = PermutationImportance(uncalibrated, data, split.Test, options);
+        var tuningReport = tuning?.Report;
+        if (tuningReport is not null)
+        {
+            // The baselines trained on the same rows and scored on the evaluation rows: a comparison the search cannot flatter.
+            double TestAuc(LearnerSettings baseline)
+            {
+                var context = new MLContext(seed: options.Seed);
+                var fitted = baseline.Trainer(context, options.Seed, options.Threads).Fit(MlRows.View(context, data, fitRows));
+                var scored = fitted.Transform(MlRows.View(context, data, split.Test));
+                return Metrics.Auc([.. context.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).Select(r => (double)r.Score)], labels);
+            }
+            tuningReport = tuningReport with
+            {
+                FastTreeDefaultsTestAuc = TestAuc(LearnerSettings.FastTreeDefaults), LightGbmDefaultsTestAuc = TestAuc(LearnerSettings.LightGbmDefaults),
+            };
+        }
         var report = new EvaluationReport
         {
             Auc = Metrics.Auc(probabilities, labels),
@@ -206,7 +229,7 @@ public static class ModelTrainer
             HasAmounts = data.HasAmounts,
             SplitSeed = options.SplitSeed,
             CalibrationShare = options.CalibrationFraction,
-            Tuning = tuning?.Report,
+            Tuning = tuningReport,
             PlattCalibration = calibration,
         };
         return new TrainingResult { Model = uncalibrated.With(version, calibration, report, options.TrainedAt), Report = report };

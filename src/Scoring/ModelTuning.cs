@@ -67,13 +67,18 @@ public sealed record TuningReport
     public required int Seed { get; init; }
     public required string Chosen { get; init; }
     public required double CvAuc { get; init; }
-    /// <summary>The calibration error of the chosen settings' out-of-fold probabilities (Platt fitted on them).</summary>
+    /// <summary>The calibration error of the chosen settings' out-of-fold probabilities, each fold calibrated by a Platt fitted on the other folds' scores.</summary>
     public required double CvEce { get; init; }
     /// <summary>What a perfectly calibrated model would show on as many rows by chance (<see cref="Metrics.EceByChance"/>).</summary>
     public required double CvEceByChance { get; init; }
     public required double? FastTreeDefaultsCvAuc { get; init; }
     public required double? LightGbmDefaultsCvAuc { get; init; }
     public required IReadOnlyList<TuningTrial> Trials { get; init; }
+    /// <summary>What ended the search: "trials" (then the choice is the same for the same data and seeds) or "time" (it depends on the machine's speed).</summary>
+    public required string StoppedBy { get; init; }
+    /// <summary>The two baselines trained on the same rows and scored on the evaluation rows, like the chosen model (unbiased by the search).</summary>
+    public double? FastTreeDefaultsTestAuc { get; init; }
+    public double? LightGbmDefaultsTestAuc { get; init; }
 }
 
 /// <summary>
@@ -101,16 +106,22 @@ internal static class ModelTuning
             (LearnerSettings.FastTreeDefaults, true),
             (LearnerSettings.LightGbmDefaults, true),
         };
-        for (var k = 0; k < options.TuneTrials && (k < 3 || clock.Elapsed.TotalSeconds < options.TuneSeconds); k++)
+        var stoppedBy = "trials";
+        for (var k = 0; k < options.TuneTrials; k++)
         {
+            if (k >= 3 && clock.Elapsed.TotalSeconds >= options.TuneSeconds)
+            {
+                stoppedBy = "time";
+                break;
+            }
             var (settings, baseline) = k < candidates.Count ? candidates[k] : (Draw(random, options), false);
             var (auc, trees, oof) = CrossValidate(data, rows, folds, settings, earlyStopping: !baseline, options);
             trials.Add((new TuningTrial(settings.Describe(), auc, trees, baseline), settings with { Trees = baseline ? settings.Trees : trees }, oof));
         }
-        var best = trials.Where(t => !t.Trial.Baseline && !double.IsNaN(t.Trial.CvAuc)).MaxBy(t => t.Trial.CvAuc);
+        // A baseline may win: then it is what ships.
+        var best = trials.Where(t => !double.IsNaN(t.Trial.CvAuc)).MaxBy(t => t.Trial.CvAuc);
         var labels = rows.Select(i => data.Labels[i]).ToArray();
-        var calibration = PlattCalibration.Fit(best.Oof, labels);
-        var probabilities = best.Oof.Select(calibration.Probability).ToArray();
+        var probabilities = CrossFittedProbabilities(rows, folds, best.Oof, labels);
         var report = new TuningReport
         {
             Folds = options.Folds, Rows = rows.Length, Seconds = clock.Elapsed.TotalSeconds, BudgetSeconds = options.TuneSeconds, Seed = options.Seed,
@@ -120,8 +131,25 @@ internal static class ModelTuning
             FastTreeDefaultsCvAuc = trials.FirstOrDefault(t => t.Settings == LearnerSettings.FastTreeDefaults).Trial?.CvAuc,
             LightGbmDefaultsCvAuc = trials.FirstOrDefault(t => t.Settings == LearnerSettings.LightGbmDefaults).Trial?.CvAuc,
             Trials = [.. trials.Select(t => t.Trial)],
+            StoppedBy = stoppedBy,
         };
         return new Result(best.Settings, best.Oof, report);
+    }
+
+    /// <summary>Each fold's out-of-fold scores calibrated by a Platt fitted on the other folds' (an honest calibration error).</summary>
+    private static double[] CrossFittedProbabilities(int[] rows, int[][] folds, double[] oof, bool[] labels)
+    {
+        var position = new Dictionary<int, int>(rows.Length);
+        for (var k = 0; k < rows.Length; k++) position[rows[k]] = k;
+        var probabilities = new double[rows.Length];
+        foreach (var fold in folds)
+        {
+            var inFold = fold.Select(i => position[i]).ToHashSet();
+            var others = Enumerable.Range(0, rows.Length).Where(k => !inFold.Contains(k)).ToArray();
+            var platt = PlattCalibration.Fit([.. others.Select(k => oof[k])], [.. others.Select(k => labels[k])]);
+            foreach (var k in inFold) probabilities[k] = platt.Probability(oof[k]);
+        }
+        return probabilities;
     }
 
     /// <summary>Random settings: log-uniform learning rate, trees enough for it, leaves, rows per leaf and feature fraction from usual ranges.</summary>
@@ -199,11 +227,12 @@ internal static class ModelTuning
     {
         var random = new Random(seed);
         var folds = Enumerable.Range(0, k).Select(_ => new List<int>()).ToArray();
+        var next = 0; // the second outcome continues where the first left off, so the folds differ in size by one at most
         foreach (var outcome in new[] { true, false })
         {
             var group = rows.Where(i => data.Labels[i] == outcome).ToArray();
             random.Shuffle(group);
-            for (var j = 0; j < group.Length; j++) folds[j % k].Add(group[j]);
+            foreach (var row in group) folds[next++ % k].Add(row);
         }
         return [.. folds.Select(f => f.Order().ToArray())];
     }

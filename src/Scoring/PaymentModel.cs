@@ -208,9 +208,20 @@ public sealed class PaymentModel : IDisposable
 
     internal double Probability(double rawScore) => _metadata.Calibration.Probability(rawScore);
 
+    /// <summary>The vector with its missing values filled as in training (the same span when nothing is missing or the model fills nothing).</summary>
+    private ReadOnlySpan<float> Filled(ReadOnlySpan<float> vector)
+    {
+        if (_metadata.MissingFill is not { } fill || fill.Count != _width || !HasMissing(vector)) return vector;
+        var filled = vector.ToArray();
+        for (var j = 0; j < filled.Length; j++)
+            if (float.IsNaN(filled[j])) filled[j] = fill[j];
+        return filled;
+    }
+
     private double RawScore(ReadOnlySpan<float> vector)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        vector = Filled(vector);
         return _trees is not null && !HasMissing(vector) ? _trees.Score(vector) : EngineScore(vector, null);
     }
 
@@ -222,6 +233,7 @@ public sealed class PaymentModel : IDisposable
     private PaymentPrediction Predict(ReadOnlySpan<float> vector, bool withReasons)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        vector = Filled(vector);
         if (!withReasons) return new PaymentPrediction { Probability = Probability(RawScore(vector)) };
         Span<double> effects = _width <= 1024 ? stackalloc double[_width] : new double[_width];
         double score;
@@ -325,6 +337,12 @@ internal sealed record ModelMetadata
     public required IReadOnlyList<string> FeatureNames { get; init; }
     /// <summary>Training medians, one per feature (NaN where a feature had no values).</summary>
     public IReadOnlyList<float>? Medians { get; init; }
+    /// <summary>
+    /// What a missing value (NaN) becomes before the trees see it, per feature: below every value the column had in
+    /// training, so "missing" is a value of its own (FastTree drops rows with a missing value from training; a model
+    /// trained on filled values must be scored on filled values). Null in files written before.
+    /// </summary>
+    public IReadOnlyList<float>? MissingFill { get; init; }
     public required LabelDefinition Label { get; init; }
     public required PlattCalibration Calibration { get; init; }
     public EvaluationReport? Report { get; init; }

@@ -14,4 +14,6 @@ public sealed record TrainingRow
     public required decimal CollectedInWindow { get; init; }
     /// <summary>The true probability of the label event, when the row is synthetic and it is known.</summary>
     public double? TrueProbability { get; init; }
+    /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned (synthetic rows).</summary>
+    public string? TreatmentGroup { get; init; }
 }

@@ -16,9 +16,10 @@ public static class TrainingSet
     public const string BalanceColumn = "BalanceAtScoring";
     public const string CollectedColumn = "CollectedInWindow";
     public const string TrueProbabilityColumn = "TrueProbability";
+    public const string TreatmentGroupColumn = "TreatmentGroup";
 
     /// <summary>The columns of a row that are not features: identity, time, label and outcome. A trainer never uses them as features.</summary>
-    public static IReadOnlyList<string> ReservedColumns { get; } = [AccountIdColumn, ScoringDateColumn, LabelColumn, BalanceColumn, CollectedColumn, TrueProbabilityColumn];
+    public static IReadOnlyList<string> ReservedColumns { get; } = [AccountIdColumn, ScoringDateColumn, LabelColumn, BalanceColumn, CollectedColumn, TrueProbabilityColumn, TreatmentGroupColumn];
 
     /// <summary>
     /// One row per account and scoring date where the account is labellable (it was open, the patient owed something,
@@ -41,7 +42,7 @@ public static class TrainingSet
                     yield return new TrainingRow
                     {
                         AccountId = history.AccountId, ScoringDate = date, Features = FeatureExtractor.Extract(history, date), Label = outcome.Paid,
-                        PatientBalance = outcome.PatientBalance, CollectedInWindow = outcome.CollectedInWindow,
+                        PatientBalance = outcome.PatientBalance, CollectedInWindow = outcome.CollectedInWindow, TreatmentGroup = history.TreatmentGroup,
                     };
                 }
         }
@@ -65,7 +66,8 @@ public static class TrainingSet
                 .Append(row.Label ? '1' : '0').Append(',')
                 .Append(row.PatientBalance.ToString(CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.CollectedInWindow.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.TrueProbability?.ToString("R", CultureInfo.InvariantCulture) ?? "");
+                .Append(row.TrueProbability?.ToString("R", CultureInfo.InvariantCulture) ?? "").Append(',')
+                .Append(row.TreatmentGroup ?? "");
             row.Features.CopyTo(values);
             foreach (var v in values) line.Append(',').Append(v.ToString("R", CultureInfo.InvariantCulture));
             line.Append('\n');
@@ -81,7 +83,7 @@ public static class TrainingSet
         var header = csv.ReadRecord() ?? throw new FormatException("line 1: the file is empty (expected a header)");
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < header.Count; i++) index.TryAdd(header[i].Trim(), i);
-        foreach (var name in Header)
+        foreach (var name in Header.Where(n => n != TreatmentGroupColumn)) // files written before groups were kept lack it
             if (!index.ContainsKey(name)) throw new FormatException($"line 1: column {name} is missing");
         var featureIndex = PaymentFeatures.Names.Select(n => index[n]).ToArray();
         var rows = new List<TrainingRow>();
@@ -110,6 +112,7 @@ public static class TrainingSet
                 TrueProbability = Field(TrueProbabilityColumn) is { Length: > 0 } p
                     ? double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var tp) ? tp : throw new FormatException($"line {line}, column {TrueProbabilityColumn}: '{p}' is not a number")
                     : null,
+                TreatmentGroup = index.TryGetValue(TreatmentGroupColumn, out var g) && record[g] is { Length: > 0 } group ? group : null,
             });
         }
         return rows;

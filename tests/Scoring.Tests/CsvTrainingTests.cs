@@ -40,14 +40,14 @@ public sealed class CsvTrainingTests : IDisposable
         var result = ModelTrainer.TrainFromCsv(OutsideCsv(), "paid", Small);
         using var model = result.Model;
 
-        Assert.Equal(["id", "income", "visits"], model.FeatureNames);
-        Assert.Equal(["name", "Visit date"], result.Report.IgnoredColumns);
+        Assert.Equal(["income", "visits"], model.FeatureNames);
+        Assert.Equal(["id", "name", "Visit date"], result.Report.IgnoredColumns); // a row number, an identifier, dates
         Assert.StartsWith("random", result.Report.Split);
         Assert.Null(result.Report.TimeSplitBoundary);
         Assert.True(result.Report.Auc > 0.75, $"AUC {result.Report.Auc}");
         Assert.Equal(1200, result.Report.TrainRows + result.Report.CalibrationRows + result.Report.TestRows);
-        Assert.True(model.Score([5f, 140f, 5f]).Probability > model.Score([5f, 15f, 0f]).Probability);
-        Assert.True(model.Score([5f, 140f, float.NaN]).Probability is > 0 and < 1); // a missing value still scores
+        Assert.True(model.Score([140f, 5f]).Probability > model.Score([15f, 0f]).Probability);
+        Assert.True(model.Score([140f, float.NaN]).Probability is > 0 and < 1); // a missing value still scores, filled as in training
         Assert.Throws<InvalidOperationException>(() => model.Score(new PaymentFeatures()));
     }
 
@@ -92,7 +92,7 @@ public sealed class CsvTrainingTests : IDisposable
             Assert.Equal(rows[i] with { Features = back[i].Features }, back[i]);
             Assert.True(rows[i].Features.SameValues(back[i].Features));
         }
-        Assert.StartsWith("AccountId,ScoringDate,Label,BalanceAtScoring,CollectedInWindow,TrueProbability,PatientBalance,", writer.ToString());
+        Assert.StartsWith("AccountId,ScoringDate,Label,BalanceAtScoring,CollectedInWindow,TrueProbability,TreatmentGroup,PatientBalance,", writer.ToString());
     }
 
     [Theory]
@@ -209,9 +209,50 @@ public sealed class CsvTrainingTests : IDisposable
         Assert.NotNull(tuning.LightGbmDefaultsCvAuc);
         Assert.Equal(tuning.Chosen, second.Report.Tuning!.Chosen);
         Assert.Equal(tuning.CvAuc, second.Report.Tuning.CvAuc, 10);
-        Assert.Equal(tuning.Trials.Where(t => !t.Baseline).Max(t => t.CvAuc), tuning.CvAuc);
+        Assert.Equal(tuning.Trials.Max(t => t.CvAuc), tuning.CvAuc); // a baseline may win
+        Assert.Equal("trials", tuning.StoppedBy);
+        Assert.NotNull(tuning.FastTreeDefaultsTestAuc);
         Assert.StartsWith(tuning.Chosen, first.Report.LearnerSettings);
+        Assert.InRange(first.Report.Tuning!.CvEce, 0, 0.2);
         Assert.Contains("Settings search", first.Report.ToText());
         Assert.Equal(450, tuning.Rows); // the training and calibration rows: 75 % of 600
+    }
+
+    [Fact]
+    public void Rows_with_missing_values_still_train_fasttree_and_a_missing_value_scores_like_its_training_rows()
+    {
+        // Half the rows miss income; whether it is missing says a lot (those rows mostly pay).
+        var random = new Random(9);
+        var csv = new StringBuilder("income,visits,paid\n");
+        for (var i = 0; i < 1200; i++)
+        {
+            var missing = i % 2 == 0;
+            var income = random.Next(10, 150);
+            var p = missing ? 0.85 : 1 / (1 + Math.Exp(-0.04 * (income - 90)));
+            csv.Append(CultureInfo.InvariantCulture, $"{(missing ? "NA" : income.ToString(CultureInfo.InvariantCulture))},{random.Next(0, 6)},{(random.NextDouble() < p ? 1 : 0)}\n");
+        }
+        var result = ModelTrainer.TrainFromCsv(Write("half-missing.csv", csv.ToString()), "paid", Small);
+        using var model = result.Model;
+
+        Assert.Equal(1200, result.Report.TrainRows + result.Report.CalibrationRows + result.Report.TestRows);
+        Assert.True(result.Report.Auc > 0.7, $"AUC {result.Report.Auc}: the rows with a missing income were left out of training");
+        Assert.True(model.Score([float.NaN, 2f]).Probability > model.Score([20f, 2f]).Probability);
+    }
+
+    [Theory]
+    [InlineData("x,paid\n1,1.0\n2,0\n3,1\n", "1", null)]
+    [InlineData("x,paid\n1,good\n2,bad\n", "great", "no row has the positive value 'great'")]
+    [InlineData("x,paid\nthe x,\n1,yes\n2,no\n", null, null)] // a first row without a label is skipped, not a second header
+    public void The_positive_value_is_compared_as_a_number_when_it_is_one_and_must_be_there(string content, string? positive, string? error)
+    {
+        var path = Write("labels.csv", content);
+        if (error is null)
+        {
+            var data = LabelledData.ReadCsv(path, "paid", Small with { PositiveLabel = positive });
+            Assert.Contains(true, data.Labels);
+            if (positive is not null) Assert.Equal([true, false, true], data.Labels);
+            return;
+        }
+        Assert.Contains(error, Assert.Throws<FormatException>(() => LabelledData.ReadCsv(path, "paid", Small with { PositiveLabel = positive })).Message);
     }
 }

@@ -55,8 +55,8 @@ public sealed record CadenceProgress
     public bool IsRunning => StartedAt is not null;
 }
 
-/// <summary>What the engine knows about the account at evaluation time.</summary>
-public sealed record CadenceSituation(decimal PatientResponsibility, bool HasActiveHold, bool PromisePending, bool OnPaymentPlan);
+/// <summary>What the engine knows about the account at evaluation time; <paramref name="InControlGroup"/>: only the policy's baseline actions are taken.</summary>
+public sealed record CadenceSituation(decimal PatientResponsibility, bool HasActiveHold, bool PromisePending, bool OnPaymentPlan, bool InControlGroup = false);
 
 public sealed record CadenceEvaluation(CadenceStatus Status, CadenceProgress Progress, CadenceStep? DueStep, DateTimeOffset? WakeAt);
 

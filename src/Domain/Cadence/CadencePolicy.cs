@@ -70,6 +70,13 @@ public sealed record CadencePolicy
     [Id(7)] public required IReadOnlyList<CadenceStep> Steps { get; init; }
     [Id(8)] public DateTimeOffset SavedAt { get; init; }
     [Id(9)] public string? SavedBy { get; init; }
+    /// <summary>
+    /// The share of accounts (0 to 0.5) kept as a control group: by a stable hash of the account and the policy id,
+    /// they get only <see cref="BaselineActions"/>, so the data team can measure what the rest of the outreach adds.
+    /// </summary>
+    [Id(10)] public decimal ControlShare { get; init; }
+    /// <summary>What a control account still gets (default: statements only; every other step is skipped for it).</summary>
+    [Id(11)] public IReadOnlyList<OutreachAction> BaselineActions { get; init; } = [OutreachAction.PatientStatement];
 
     /// <summary>"policyId v3": recorded with every action the policy drove.</summary>
     public string Reference => $"{PolicyId} v{Version}";
@@ -215,6 +222,10 @@ public static class CadencePolicies
             errors.Invalid("segment.maximumScore", "score.out-of-range", "A score bound is a probability between 0 and 1.");
         if (policy.Segment is { MinimumScore: { } low, MaximumScore: { } high } && low >= high)
             errors.Invalid("segment", "segment.empty-score-band", "The segment's minimum score must be below its maximum score.");
+        if (policy.ControlShare is < 0 or > 0.5m)
+            errors.Invalid("controlShare", "control-share.out-of-range", "controlShare must be between 0 and 0.5 (half the accounts).");
+        if (policy.BaselineActions is null)
+            errors.Invalid("baselineActions", "baseline-actions.required", "baselineActions lists what control accounts still get (for example patientStatement).");
         if (policy.Steps is null || policy.Steps.Count == 0)
         {
             errors.Invalid("steps", "steps.required", "A policy needs at least one step.");

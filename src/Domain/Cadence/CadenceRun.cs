@@ -35,7 +35,13 @@ public static class CadenceRun
             progress = evaluation.Progress;
             if (evaluation.DueStep is not { } step || taken >= MaxStepsPerRun) return new CadenceRunResult(evaluation, false);
             if (!takeSteps) return new CadenceRunResult(evaluation, true);
-            progress = await TakeStepAsync(progress, policy, step, situation.PatientResponsibility, preferredChannel, now, gate, allowed, belowMinimum);
+            progress = situation.InControlGroup && !policy.BaselineActions.Contains(step.Action)
+                ? CadenceEngine.Record(progress, new StepRecord
+                {
+                    StepId = step.StepId, Outcome = StepOutcome.Skipped, Action = step.Action, Channel = step.Channel, PolicyReference = policy.Reference, At = now,
+                    Reason = ControlGroups.SkipReason,
+                })
+                : await TakeStepAsync(progress, policy, step, situation.PatientResponsibility, preferredChannel, now, gate, allowed, belowMinimum);
         }
     }
 

@@ -164,7 +164,7 @@ public static class WorklistEligibility
     /// running. Otherwise a denial naming why.
     /// </summary>
     public static GateDecision? Refusal(decimal patientResponsibility, bool onHold, bool placedWithAgency, bool recalledFromAgency,
-        bool promisePending, bool planActive, CadenceStatus cadence)
+        bool promisePending, bool planActive, CadenceStatus cadence, bool controlWithoutCalls = false)
     {
         if (patientResponsibility <= 0) return GateDecision.Deny("worklist.nothing-owed", "The patient owes nothing on this account.");
         if (onHold) return GateDecision.Deny("worklist.on-hold", "A hold stops all collection on this account.");
@@ -172,6 +172,7 @@ public static class WorklistEligibility
         if (promisePending) return GateDecision.Deny("worklist.promise-pending", "A promise to pay is pending: no collection call until it is kept or broken.");
         if (planActive) return GateDecision.Deny("worklist.payment-plan", "A payment plan is active: installment reminders replace collection calls.");
         if (cadence == CadenceStatus.Idle) return GateDecision.Deny("worklist.no-cadence", "The account's follow-up has not started.");
+        if (controlWithoutCalls) return GateDecision.Deny("worklist.control-group", "The account is in its policy's control group, which gets no collection calls.");
         return null;
     }
 }

@@ -89,6 +89,10 @@ public static class CollectionsEndpoints
         public int? Priority { get; init; }
         public int? DueDays { get; init; }
         public IReadOnlyList<CadenceStep>? Steps { get; init; }
+        /// <summary>Share of accounts (0 to 0.5) kept to the baseline as a control group; default 0.</summary>
+        public decimal? ControlShare { get; init; }
+        /// <summary>What control accounts still get; default patientStatement.</summary>
+        public IReadOnlyList<OutreachAction>? BaselineActions { get; init; }
     }
 
     public sealed record CompleteTaskBody(ContactOutcome? Outcome);
@@ -234,6 +238,8 @@ public static class CollectionsEndpoints
             Priority = body.Priority ?? 0,
             DueDays = body.DueDays ?? 30,
             Steps = body.Steps ?? [],
+            ControlShare = body.ControlShare ?? 0m,
+            BaselineActions = body.BaselineActions ?? [OutreachAction.PatientStatement],
         };
         var outcome = await Book(grains).Save(policy);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);

@@ -184,6 +184,6 @@ public static class ModelEndpoints
         GuarantorDateOfBirth = history.Guarantor.DateOfBirth, HasEmail = history.Guarantor.HasEmail,
         HasMobilePhone = history.Guarantor.HasMobilePhone, HasTextConsent = history.Guarantor.HasTextConsent,
         Entries = history.Entries, Contacts = history.Guarantor.Contacts, Holds = [.. history.Holds, .. history.Guarantor.Holds],
-        Promises = history.Promises, Plans = history.Plans,
+        Promises = history.Promises, Plans = history.Plans, TreatmentGroup = history.Treatment?.Group,
     };
 }

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Http.Json;
+using Collections.Domain.Cadence;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>A policy's control share over real HTTP: the group is on the account, and a control account is not called.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class ControlGroupApiTests(EngineFixture engine)
+{
+    [Fact]
+    public async Task A_control_account_keeps_to_the_statement_is_never_offered_to_agents_and_shows_its_group()
+    {
+        using var admin = engine.Admin();
+        var facility = "CG" + Guid.NewGuid().ToString("N")[..10];
+        var policyId = "cg-" + Guid.NewGuid().ToString("N")[..8];
+        var saved = await admin.PutAsJsonAsync($"/api/policies/{policyId}", new
+        {
+            name = "Half kept as a control group", facility, priority = 1000, controlShare = 0.5m,
+            steps = new object[]
+            {
+                new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" },
+                new { stepId = "text", day = 1, action = "smsReminder", channel = "sms" },
+            },
+        });
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { "nobody" } })).StatusCode);
+
+        // The same hash the engine uses picks one account of each group.
+        string Pick(bool control)
+        {
+            while (true)
+            {
+                var number = Api.NewId("A");
+                if (ControlGroups.Position(policyId, $"{facility}/{number}") < 0.5 == control) return number;
+            }
+        }
+        var accounts = new Dictionary<string, string> { ["control"] = Pick(true), ["treated"] = Pick(false) };
+        foreach (var number in accounts.Values)
+        {
+            var guarantorId = Api.NewId("G");
+            (await admin.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber = number, guarantorId })).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{number}", Api.Charge(200m))).StatusCode);
+        }
+        await engine.ProjectionsCaughtUpAsync();
+
+        foreach (var (group, number) in accounts)
+        {
+            var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{number}");
+            var treatment = account.GetProperty("treatment");
+            Assert.Equal((group == "control", policyId, 0.5m), (treatment.GetProperty("control").GetBoolean(), treatment.GetProperty("policyId").GetString(), treatment.GetProperty("controlShare").GetDecimal()));
+            Assert.NotNull(account.GetProperty("firstPatientStatementDate").GetString()); // both got the baseline: the statement
+        }
+        var stats = await admin.GetJsonAsync($"/api/worklist/queues/{facility}/stats");
+        Assert.Equal(1, stats.GetProperty("depth").GetInt32()); // only the treated account is offered to agents
+        var refused = await admin.PutAsJsonAsync($"/api/policies/{policyId}", new { name = "Too many", facility, controlShare = 0.9m, steps = new object[] { new { stepId = "s", day = 0, action = "patientStatement", channel = "mail" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("control-share.out-of-range", (await refused.JsonAsync()).GetProperty("code").GetString());
+    }
+}

@@ -963,8 +963,8 @@ public sealed partial class PatientAccountGrain(
     /// <summary>
     /// The one durable write of a command: the state (if it changed), the ledger entries appended since the last
     /// commit, the audit records and the events (the webhook events and the facts for the projections), in one
-    /// transaction of the journal. Then the reminder follows the committed due time, and a step that is due is taken by
-    /// a one-way call to this account. A failure drops the activation, so the next call reloads what is stored.
+    /// transaction of the journal, after the reminder is set for the new due time. Then a step that is due is taken by a
+    /// one-way call to this account. A failure drops the activation, so the next call reloads what is stored.
     /// </summary>
     private async Task CommitAsync()
     {
@@ -981,6 +981,22 @@ public sealed partial class PatientAccountGrain(
         _audit.Clear();
         _events.Clear();
         _facts = null;
+        if (_dirty)
+        {
+            // The wake-up for the new due time is set before the commit, so a committed due time never lacks one: with
+            // the database failing between the two, an account would otherwise sleep until somebody called it. Should
+            // the commit then fail, the reminder fires for nothing and the reloaded account sets it by what is stored.
+            try
+            {
+                await ArmReminderAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                DropPending();
+                logger.LogWarning("An account's cadence reminder could not be set before its commit ({Error}); nothing was stored", ex.GetType().Name);
+                throw new CommandNotStoredException("The account's next follow-up could not be scheduled, so nothing of the command was stored. Retry with the same idempotency key.");
+            }
+        }
         try
         {
             await journal.WriteAsync(commit);

@@ -22,9 +22,12 @@ public static class PaymentChannels
     public static PaymentChannel Of(LedgerEntry payment) => payment.Channel ?? payment switch
     {
         { Kind: EntryKind.PatientPayment, IdempotencyKey: var key } when key.StartsWith(CardPaymentKeyPrefix, StringComparison.Ordinal) =>
-            payment.Note == "Paid by card on a call" ? PaymentChannel.Agent : PaymentChannel.PatientPage,
+            payment.Note == CardOnCallNote ? PaymentChannel.Agent : PaymentChannel.PatientPage,
         _ => Default(payment.Kind, payment.Method),
     };
+
+    /// <summary>The note on a card payment an agent took on a call (how such payments from before channels are told apart).</summary>
+    public const string CardOnCallNote = "Paid by card on a call";
 
     /// <summary>The idempotency keys a card payment's shares post under (the payment grain's).</summary>
     public const string CardPaymentKeyPrefix = "processor-payment/";

@@ -981,21 +981,19 @@ public sealed partial class PatientAccountGrain(
         _audit.Clear();
         _events.Clear();
         _facts = null;
-        if (_dirty)
+        // The wake-up for the new due time is set before the commit (nothing to do when it did not change), so a
+        // committed due time never lacks one: with the database failing between the two, an account would otherwise
+        // sleep until somebody called it. Should the commit then fail, the reminder fires for nothing and the reloaded
+        // account sets it by what is stored.
+        try
         {
-            // The wake-up for the new due time is set before the commit, so a committed due time never lacks one: with
-            // the database failing between the two, an account would otherwise sleep until somebody called it. Should
-            // the commit then fail, the reminder fires for nothing and the reloaded account sets it by what is stored.
-            try
-            {
-                await ArmReminderAsync();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                DropPending();
-                logger.LogWarning("An account's cadence reminder could not be set before its commit ({Error}); nothing was stored", ex.GetType().Name);
-                throw new CommandNotStoredException("The account's next follow-up could not be scheduled, so nothing of the command was stored. Retry with the same idempotency key.");
-            }
+            await ArmReminderAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            DropPending();
+            logger.LogWarning("An account's cadence reminder could not be set before its commit ({Error}); nothing was stored", ex.GetType().Name);
+            throw new CommandNotStoredException("The account's next follow-up could not be scheduled, so nothing of the command was stored. Retry with the same idempotency key.");
         }
         try
         {
@@ -1019,15 +1017,6 @@ public sealed partial class PatientAccountGrain(
         _storedEntries = State.Entries.Count;
         _dirty = false;
 
-        try
-        {
-            await ArmReminderAsync();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Committed all the same; the due time is in the state, and the next activation or command re-arms it.
-            logger.LogWarning("Could not arm an account's cadence reminder ({Error})", ex.GetType().Name);
-        }
         if (_stepDue)
         {
             _stepDue = false;

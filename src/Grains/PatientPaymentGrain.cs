@@ -230,7 +230,7 @@ public sealed class PatientPaymentGrain(
             var posted = await grains.GetGrain<IPatientAccountGrain>(share.Account.ToString()).Post(new EntryRequest
             {
                 Kind = EntryKind.PatientPayment, Amount = share.Amount, Method = PaymentMethod.Card, EffectiveDate = confirmed,
-                Reference = $"{State.Processor} {State.ProcessorPaymentId}", Note = State.Request!.Source switch { CardPaymentSource.Autopay => "Autopay installment", CardPaymentSource.Agent => "Paid by card on a call", _ => "Paid online" },
+                Reference = $"{State.Processor} {State.ProcessorPaymentId}", Note = State.Request!.Source switch { CardPaymentSource.Autopay => "Autopay installment", CardPaymentSource.Agent => PaymentChannels.CardOnCallNote, _ => "Paid online" },
                 Channel = State.Request!.Source == CardPaymentSource.Agent ? PaymentChannel.Agent : PaymentChannel.PatientPage,
                 IdempotencyKey = $"{PatientAccountGrain.CardPaymentPrefix}{Id}/{i + 1}",
             });

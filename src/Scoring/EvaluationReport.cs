@@ -65,7 +65,14 @@ public sealed record EvaluationReport
     /// <summary>Rows left out because their label was missing.</summary>
     public int SkippedRows { get; init; }
     /// <summary>What a positive label means: "paid" for the engine's rows, the label column (and its positive value) for outside data.</summary>
-    public string PositiveClass { get; init; } = "paid";
+    public string PositiveClass { get; init; } = Paid;
+
+    /// <summary>The positive class of the engine's own rows.</summary>
+    public const string Paid = "paid";
+
+    /// <summary>The rows are the engine's own: the report speaks of paying.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool AboutPaying => PositiveClass == Paid;
     /// <summary>Whether the rows carried balances and collected dollars (the dollar columns are left out otherwise).</summary>
     public bool HasAmounts { get; init; } = true;
     public int SplitSeed { get; init; }
@@ -78,9 +85,8 @@ public sealed record EvaluationReport
     {
         var inv = CultureInfo.InvariantCulture;
         var t = new StringBuilder();
-        var outside = PositiveClass != "paid";
         t.AppendLine(inv, $"Model {ModelVersion}: {Learner} ({LearnerSettings})");
-        t.AppendLine(outside ? $"Positive class: {PositiveClass}" : $"Label: {LabelDefinition}");
+        t.AppendLine(AboutPaying ? $"Label: {LabelDefinition}" : $"Positive class: {PositiveClass}");
         t.AppendLine(inv, $"Split: {Split}");
         t.AppendLine(inv, $"Rows: {TrainRows:N0} training ({TrainPositiveRate:P1} positive), {CalibrationRows:N0} calibration, {TestRows:N0} evaluation ({TestPositiveRate:P1} positive); {FeatureCount} features");
         if (SkippedRows > 0) t.AppendLine(inv, $"Rows left out: {SkippedRows:N0} without a label");

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Collections.Scoring;
 
 /// <summary>Rows ready for training: a row-major feature matrix, labels, and what the report needs besides.</summary>
-internal sealed class LabelledData
+internal sealed record LabelledData
 {
     public required IReadOnlyList<string> FeatureNames { get; init; }
     /// <summary>Row-major: row i is <c>Features[i * FeatureNames.Count ..]</c>.</summary>
@@ -20,7 +20,7 @@ internal sealed class LabelledData
     /// <summary>Rows left out because their label was missing.</summary>
     public int SkippedRows { get; init; }
     /// <summary>What a positive label means, in the report's words ("paid" for the engine's own rows).</summary>
-    public string PositiveClass { get; init; } = "paid";
+    public string PositiveClass { get; init; } = EvaluationReport.Paid;
     /// <summary>Whether the rows carry balances and collected dollars (the report leaves the dollar columns out otherwise).</summary>
     public bool HasAmounts { get; init; } = true;
 
@@ -56,12 +56,7 @@ internal sealed class LabelledData
         var features = (float[])Features.Clone();
         for (var k = 0; k < features.Length; k++)
             if (float.IsNaN(features[k])) features[k] = fill[k % Width];
-        return new LabelledData
-        {
-            FeatureNames = FeatureNames, Features = features, Labels = Labels, Dates = Dates, Balances = Balances, Collected = Collected,
-            TrueProbabilities = TrueProbabilities, IgnoredColumns = IgnoredColumns, TimeColumn = TimeColumn, Columns = Columns,
-            SkippedRows = SkippedRows, PositiveClass = PositiveClass, HasAmounts = HasAmounts,
-        };
+        return this with { Features = features };
     }
 
     public static LabelledData From(IReadOnlyList<TrainingRow> rows)
@@ -206,7 +201,7 @@ internal sealed class LabelledData
             Columns = fateList, SkippedRows = skipped,
             // The engine's own training set speaks of paying; an outside file of its label column.
             PositiveClass = options.PositiveLabel is { } p ? $"{names[labelAt]} = {p}"
-                : TrainingSet.ReservedColumns.Where(c => c != TrainingSet.TreatmentGroupColumn).All(c => Find(c) >= 0) ? "paid"
+                : TrainingSet.ReservedColumns.Where(c => c != TrainingSet.TreatmentGroupColumn).All(c => Find(c) >= 0) ? EvaluationReport.Paid
                 : names[labelAt],
             HasAmounts = balanceAt >= 0 || collectedAt >= 0,
         };

@@ -184,8 +184,7 @@ public static class ModelTrainer
             {
                 var context = new MLContext(seed: options.Seed);
                 var fitted = baseline.Trainer(context, options.Seed, options.Threads).Fit(MlRows.View(context, data, fitRows));
-                var scored = fitted.Transform(MlRows.View(context, data, split.Test));
-                return Metrics.Auc([.. context.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).Select(r => (double)r.Score)], labels);
+                return Metrics.Auc(ModelTuning.RawScores(context, fitted, data, split.Test), labels);
             }
             tuningReport = tuningReport with
             {

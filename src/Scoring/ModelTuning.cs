@@ -216,7 +216,8 @@ internal static class ModelTuning
         return (bestAuc, treesUsed, oof);
     }
 
-    private static double[] RawScores(MLContext ml, ITransformer predictor, LabelledData data, int[] rows)
+    /// <summary>ML.NET's own raw scores of <paramref name="rows"/>.</summary>
+    internal static double[] RawScores(MLContext ml, ITransformer predictor, LabelledData data, int[] rows)
     {
         var scored = predictor.Transform(MlRows.View(ml, data, rows));
         return [.. ml.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).Select(r => (double)r.Score)];

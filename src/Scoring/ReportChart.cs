@@ -50,7 +50,7 @@ internal static class ReportChart
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.Title("Calibration (evaluation rows)");
         plot.XLabel("mean predicted probability");
-        plot.YLabel(report.PositiveClass == "paid" ? "observed rate of paying" : $"observed rate of {report.PositiveClass}");
+        plot.YLabel(report.AboutPaying ? "observed rate of paying" : $"observed rate of {report.PositiveClass}");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }
@@ -78,7 +78,7 @@ internal static class ReportChart
         diagonal.Color = Colors.Gray;
         diagonal.LegendText = "random order";
         var accounts = plot.Add.Scatter(xs, payers);
-        accounts.LegendText = report.PositiveClass == "paid" ? "accounts that paid" : $"rows with {report.PositiveClass}";
+        accounts.LegendText = report.AboutPaying ? "accounts that paid" : $"rows with {report.PositiveClass}";
         accounts.LineWidth = 2;
         if (report.HasAmounts)
         {
@@ -105,7 +105,7 @@ internal static class ReportChart
         plot.Axes.Margins(bottom: 0);
         plot.Title("Lift by score decile");
         plot.XLabel("decile (1 = highest scores)");
-        plot.YLabel(report.PositiveClass == "paid" ? "paid rate / overall rate" : "positive rate / overall rate");
+        plot.YLabel(report.AboutPaying ? "paid rate / overall rate" : "positive rate / overall rate");
         return plot;
     }
 

@@ -12,11 +12,25 @@ namespace Collections.Gateway.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class AgentCallTests(EngineFixture engine)
 {
-    /// <summary>A guarantor with a phone number of their own and one account owing <paramref name="charge"/>, in a queue the agent works.</summary>
-    private async Task<(string Facility, string AccountNumber, string GuarantorId, string Phone)> CallerAsync(HttpClient admin, string agentKeyId, decimal charge, string lastName = "Ruiz")
+    /// <summary>An agent on a call: the administrator's and the agent's clients, and the account in a queue the agent works.</summary>
+    private sealed record Call(HttpClient Admin, HttpClient Agent, string AgentKey, string Facility, string AccountNumber, string GuarantorId, string Phone) : IDisposable
     {
+        public string AgentId => AgentKey.Split('_')[1];
+
+        public void Dispose()
+        {
+            Admin.Dispose();
+            Agent.Dispose();
+        }
+    }
+
+    /// <summary>A new agent key, and a guarantor with a phone number of their own and one account owing <paramref name="charge"/> in a queue that agent works.</summary>
+    private async Task<Call> CallAsync(decimal charge, string lastName = "Ruiz")
+    {
+        var admin = engine.Admin();
+        var agentKey = await engine.KeyForAsync("agent");
         var facility = "AC" + Guid.NewGuid().ToString("N")[..10];
-        (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { agentKeyId } })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { agentKey.Split('_')[1] } })).EnsureSuccessStatusCode();
         var guarantorId = Api.NewId("G");
         var phone = $"737{Random.Shared.Next(200, 999)}{Random.Shared.Next(1000, 9999)}";
         (await admin.PostAsJsonAsync("/api/guarantors", new
@@ -31,7 +45,15 @@ public sealed class AgentCallTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accountNumber}", Api.Charge(charge))).StatusCode);
         await admin.GetAsync($"/api/accounts/{facility}/{accountNumber}");
         await engine.ProjectionsCaughtUpAsync();
-        return (facility, accountNumber, guarantorId, phone);
+        return new Call(admin, engine.As(agentKey), agentKey, facility, accountNumber, guarantorId, phone);
+    }
+
+    /// <summary>The request was refused as bad input with this problem code.</summary>
+    private static async Task AssertRefusedAsync(Task<HttpResponseMessage> request, string code)
+    {
+        var refused = await request;
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(code, (await refused.JsonAsync()).GetProperty("code").GetString());
     }
 
     private static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? key)
@@ -44,10 +66,9 @@ public sealed class AgentCallTests(EngineFixture engine)
     [Fact]
     public async Task A_caller_is_found_by_phone_or_account_number_and_each_person_shown_is_audited()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var (facility, accountNumber, guarantorId, phone) = await CallerAsync(admin, agentKey.Split('_')[1], 180.00m);
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(180.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber, guarantorId, phone) = (call.Facility, call.AccountNumber, call.GuarantorId, call.Phone);
 
         var byPhone = await agent.GetJsonAsync($"/api/worklist/callers?phone=({phone[..3]}) {phone[3..6]}-{phone[6..]}");
         var caller = Assert.Single(byPhone.EnumerateArray());
@@ -65,20 +86,17 @@ public sealed class AgentCallTests(EngineFixture engine)
 
         foreach (var (query, code) in new[] { ("phone=555", "phone.invalid"), ($"phone={phone}&facility={facility}&accountNumber={accountNumber}", "caller.one-way"), ("", "caller.search-required") })
         {
-            var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
-            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-            Assert.Equal(code, (await refused.JsonAsync()).GetProperty("code").GetString());
+            await AssertRefusedAsync(agent.GetAsync($"/api/worklist/callers?{query}"), code);
         }
     }
 
     [Fact]
     public async Task A_caller_is_found_by_last_name_and_date_of_birth_whatever_the_accents_case_and_punctuation()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
         var suffix = new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Take(6).ToArray());
-        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 60.00m, lastName: $"O'Brien-Núñez {suffix}");
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(60.00m, lastName: $"O'Brien-Núñez {suffix}");
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber, guarantorId) = (call.Facility, call.AccountNumber, call.GuarantorId);
 
         var found = await agent.GetJsonAsync($"/api/worklist/callers?lastName={Uri.EscapeDataString($"obrien nunez{suffix.ToUpperInvariant()}")}&dateOfBirth=1969-03-14");
         var caller = Assert.Single(found.EnumerateArray());
@@ -97,19 +115,16 @@ public sealed class AgentCallTests(EngineFixture engine)
                      ("phone=5125550100&firstName=Ana", "caller.one-way"),
                  })
         {
-            var refused = await agent.GetAsync($"/api/worklist/callers?{query}");
-            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-            Assert.Equal(code, (await refused.JsonAsync()).GetProperty("code").GetString());
+            await AssertRefusedAsync(agent.GetAsync($"/api/worklist/callers?{query}"), code);
         }
     }
 
     [Fact]
     public async Task An_inbound_call_with_a_promise_is_recorded_once_as_inbound_and_a_retry_replays_it()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 240.00m);
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(240.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber, guarantorId) = (call.Facility, call.AccountNumber, call.GuarantorId);
         var path = $"/api/accounts/{facility}/{accountNumber}/calls/outcome";
         var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9).ToString("yyyy-MM-dd");
         var body = new { outcome = "promiseToPay", amount = 90.00m, promisedDate, initiator = "inbound" };
@@ -123,8 +138,8 @@ public sealed class AgentCallTests(EngineFixture engine)
         var account = await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}");
         Assert.Equal(90.00m, Assert.Single(account.GetProperty("promises").EnumerateArray()).GetProperty("amount").GetDecimal());
         var guarantor = await admin.GetJsonAsync($"/api/guarantors/{guarantorId}");
-        var call = Assert.Single(guarantor.GetProperty("recentContacts").EnumerateArray(), c => c.GetProperty("action").GetString() == "callTask");
-        Assert.Equal(("inbound", "rightPartyContact"), (call.GetProperty("initiator").GetString(), call.GetProperty("outcome").GetString()));
+        var logged = Assert.Single(guarantor.GetProperty("recentContacts").EnumerateArray(), c => c.GetProperty("action").GetString() == "callTask");
+        Assert.Equal(("inbound", "rightPartyContact"), (logged.GetProperty("initiator").GetString(), logged.GetProperty("outcome").GetString()));
 
         // The key again with another answer: refused, and what was recorded stays.
         var other = await PostAsync(agent, path, new { outcome = "dispute", initiator = "inbound" }, "inbound-1");
@@ -149,10 +164,9 @@ public sealed class AgentCallTests(EngineFixture engine)
     [Fact]
     public async Task An_agent_opens_the_processors_checkout_for_a_card_payment_once_per_key_and_never_for_more_than_is_owed()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var (facility, accountNumber, guarantorId, _) = await CallerAsync(admin, agentKey.Split('_')[1], 120.00m);
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(120.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber, guarantorId) = (call.Facility, call.AccountNumber, call.GuarantorId);
         var path = $"/api/accounts/{facility}/{accountNumber}/card-payments";
 
         var started = await PostAsync(agent, path, new { amount = 50.00m }, "card-1");
@@ -176,12 +190,10 @@ public sealed class AgentCallTests(EngineFixture engine)
     [Fact]
     public async Task Each_agents_calls_inbound_calls_handle_time_promises_and_the_money_paid_after_their_conversation_are_reported_to_supervisors()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var agentId = agentKey.Split('_')[1];
-        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentId, 300.00m);
+        using var call = await CallAsync(300.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber) = (call.Facility, call.AccountNumber);
         var account = $"/api/accounts/{facility}/{accountNumber}";
-        using var agent = engine.As(agentKey);
 
         // A worklist call that reaches the guarantor, a check taken on it, and later the guarantor calls in with a promise.
         Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync("/api/worklist/next", null)).StatusCode);
@@ -203,7 +215,7 @@ public sealed class AgentCallTests(EngineFixture engine)
         var performance = await supervisor.GetJsonAsync($"/api/kpis/agents?facility={facility}&days=1");
         var agents = performance.GetProperty("agents").EnumerateArray().ToList();
         Assert.Equal(2, agents.Count);
-        var mine = agents.Single(a => a.GetProperty("agent").GetString() == agentId);
+        var mine = agents.Single(a => a.GetProperty("agent").GetString() == call.AgentId);
         var theirs = agents.Single(a => a.GetProperty("agent").GetString() == colleagueKey.Split('_')[1]);
         Assert.Equal((1, 1, JsonValueKind.Null, JsonValueKind.Null), (theirs.GetProperty("calls").GetInt32(), theirs.GetProperty("inbound").GetInt32(),
             theirs.GetProperty("averageHandleSeconds").ValueKind, theirs.GetProperty("rightPartyContactRate").ValueKind)); // no outbound call, no lease
@@ -234,10 +246,9 @@ public sealed class AgentCallTests(EngineFixture engine)
     [Fact]
     public async Task The_agents_tally_counts_their_own_calls_today_and_each_role_is_told_its_landing_page()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentKey.Split('_')[1], 75.00m);
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(75.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber) = (call.Facility, call.AccountNumber);
         var since = DateTimeOffset.UtcNow.AddHours(-1).ToString("o");
         var before = await agent.GetJsonAsync($"/api/worklist/tally?since={Uri.EscapeDataString(since)}");
         Assert.Equal(0, before.GetProperty("calls").GetInt32());
@@ -263,10 +274,9 @@ public sealed class AgentCallTests(EngineFixture engine)
     [Fact]
     public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
     {
-        using var admin = engine.Admin();
-        var agentKey = await engine.KeyForAsync("agent");
-        var (facility, accountNumber, _, _) = await CallerAsync(admin, agentKey.Split('_')[1], 60.00m);
-        using var agent = engine.As(agentKey);
+        using var call = await CallAsync(60.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var (facility, accountNumber) = (call.Facility, call.AccountNumber);
         var path = $"/api/accounts/{facility}/{accountNumber}/notes";
         var words = "Spoke to her daughter; call back after 5 pm.";
 
@@ -278,7 +288,7 @@ public sealed class AgentCallTests(EngineFixture engine)
 
         var note = Assert.Single((await agent.GetJsonAsync(path)).EnumerateArray());
         Assert.False((await admin.GetJsonAsync($"/api/accounts/{facility}/{accountNumber}")).TryGetProperty("notes", out _)); // not in the account's answer, which integrations read
-        Assert.Equal((words, agentKey.Split('_')[1]), (note.GetProperty("text").GetString(), note.GetProperty("writtenBy").GetString()));
+        Assert.Equal((words, call.AgentId), (note.GetProperty("text").GetString(), note.GetProperty("writtenBy").GetString()));
         Assert.False(note.TryGetProperty("idempotencyKey", out _));
         var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString($"{facility}/{accountNumber}")}&limit=100");
         var recorded = Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.add");

@@ -70,7 +70,7 @@ public static class KpiDayFacts
         foreach (var e in ledger)
         {
             if (e.Kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment) || reversed.Contains(e.EntryId)) continue;
-            Add(KpiMeasure.Cash, e.EffectiveDate, Camel(PaymentChannels.Of(e)), e.Amount, 1);
+            Add(KpiMeasure.Cash, e.EffectiveDate, Name(PaymentChannels.Of(e)), e.Amount, 1);
             if (e.Kind == EntryKind.PatientPayment && ConversationBehind(contacts, e) is { } contact)
                 Add(KpiMeasure.AgentCollected, e.EffectiveDate, contact.Agent, e.Amount, 1);
         }
@@ -122,10 +122,8 @@ public static class KpiDayFacts
         return null;
     }
 
-    public static string Camel(PaymentChannel channel) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(channel.ToString());
-
-    /// <summary>A measure as the reporting tables name it (camelCase).</summary>
-    public static string Name(KpiMeasure measure) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(measure.ToString());
+    /// <summary>A measure or a channel as the reporting tables and the API name it (camelCase).</summary>
+    public static string Name<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
 
     private static DateOnly Day(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime);
 }

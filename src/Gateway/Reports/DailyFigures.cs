@@ -33,7 +33,7 @@ public sealed class DailyReports(KpiStore store, TimeProvider clock)
     private static readonly string[] FlowMeasures = [.. new[] { KpiMeasure.Cash, KpiMeasure.Placed, KpiMeasure.Recalled, KpiMeasure.AgentCalls, KpiMeasure.AgentContacts, KpiMeasure.AgentInbound }.Select(KpiDayFacts.Name)];
     private static readonly string[] AgentMeasures = [.. Enum.GetValues<KpiMeasure>().Where(m => m.ToString().StartsWith("Agent", StringComparison.Ordinal)).Select(KpiDayFacts.Name)];
 
-    public static readonly IReadOnlyList<string> Channels = [.. Enum.GetValues<PaymentChannel>().Select(KpiDayFacts.Camel)];
+    public static readonly IReadOnlyList<string> Channels = [.. Enum.GetValues<PaymentChannel>().Select(KpiDayFacts.Name)];
 
     private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
@@ -68,7 +68,7 @@ public sealed class DailyReports(KpiStore store, TimeProvider clock)
         for (var day = from; day <= to; day = day.AddDays(1))
         {
             var today = byDay[day].ToList();
-            var cash = Channels.ToDictionary(c => c, c => KpiTrends.Amount(today.Where(r => r.Measure == "cash" && r.Subject == c).Sum(r => r.AmountCents)));
+            var cash = Channels.ToDictionary(c => c, c => KpiTrends.Amount(Cents(today.Where(r => r.Subject == c), KpiMeasure.Cash)));
             var calls = (int)Quantity(today, KpiMeasure.AgentCalls);
             var contacts = (int)Quantity(today, KpiMeasure.AgentContacts);
             var inbound = (int)Quantity(today, KpiMeasure.AgentInbound);
@@ -87,13 +87,19 @@ public sealed class DailyReports(KpiStore store, TimeProvider clock)
             var contacts = (int)Quantity(list, KpiMeasure.AgentContacts);
             var inbound = (int)Quantity(list, KpiMeasure.AgentInbound);
             var handled = Quantity(list, KpiMeasure.AgentHandled);
-            var seconds = list.Where(r => r.Measure == KpiDayFacts.Name(KpiMeasure.AgentHandled)).Sum(r => r.AmountCents) / 100;
+            var seconds = Cents(list, KpiMeasure.AgentHandled) / 100;
             return new AgentFigures(g.Key, calls, inbound, contacts, Rate(contacts - inbound, calls - inbound),
                 (int)Quantity(list, KpiMeasure.AgentPromises), (int)Quantity(list, KpiMeasure.AgentPromisesKept), (int)Quantity(list, KpiMeasure.AgentPlans),
-                KpiTrends.Amount(list.Where(r => r.Measure == KpiDayFacts.Name(KpiMeasure.AgentCollected)).Sum(r => r.AmountCents)),
+                KpiTrends.Amount(Cents(list, KpiMeasure.AgentCollected)),
                 handled > 0 ? (int)Math.Round((double)seconds / handled) : null);
         })
         .OrderByDescending(a => a.Calls).ThenBy(a => a.Agent, StringComparer.Ordinal).ToList();
+
+    private static long Cents(IEnumerable<KpiMeasureRow> rows, KpiMeasure measure)
+    {
+        var name = KpiDayFacts.Name(measure);
+        return rows.Where(r => r.Measure == name).Sum(r => r.AmountCents);
+    }
 
     private static long Quantity(IEnumerable<KpiMeasureRow> rows, KpiMeasure measure)
     {

@@ -18,6 +18,7 @@ public static class CliApp
         root.Subcommands.Add(SimulateCommand(output));
         root.Subcommands.Add(ImportCommand(output, error));
         root.Subcommands.Add(WorklistSimulationCommand(output));
+        root.Subcommands.Add(UpliftSimulationCommand(output));
         root.Subcommands.Add(ModelCommands.Create(output, error));
         root.Subcommands.Add(SyntheaSampleCommand(output));
         root.Subcommands.Add(RemitCommands.Create(output));
@@ -131,6 +132,47 @@ public static class CliApp
                 Days = InRange(parse, days, 1, 365), Seed = InRange(parse, seed, 0, int.MaxValue - 2_000_000),
             });
             output.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, PolicyFiles.Json) + Environment.NewLine : WorklistSimulation.Table(report));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command UpliftSimulationCommand(TextWriter output)
+    {
+        var defaults = new UpliftSimulationOptions();
+        var accounts = new Option<int>("--accounts") { Description = "Accounts in the measured portfolio (1,000 to 1,000,000).", DefaultValueFactory = _ => defaults.Accounts };
+        var training = new Option<int>("--training-accounts") { Description = "Accounts in the pilot the targeting models learn from, half in control (1,000 to 1,000,000).", DefaultValueFactory = _ => defaults.TrainingAccounts };
+        var days = new Option<int>("--days") { Description = "Virtual days (30 to 730).", DefaultValueFactory = _ => defaults.Days };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the portfolios and of every draw.", DefaultValueFactory = _ => defaults.Seed };
+        var share = new Option<decimal>("--control-share") { Description = "Every policy's control share (above 0, at most 0.5).", DefaultValueFactory = _ => defaults.ControlShare };
+        var target = new Option<double>("--target-share") { Description = "Share of accounts the targeting comparison treats (0.05 to 1).", DefaultValueFactory = _ => defaults.TargetShare };
+        var policy = new Option<string?>("--policy") { Description = "A policy JSON file saved over the shipped book (default: standard with texts and an early call)." };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var threads = new Option<int>("--threads") { Description = "Worker threads (default: every core). The results do not depend on it.", DefaultValueFactory = _ => -1 };
+        var command = new Command("simulate-uplift",
+            "Run every synthetic account both treated and in control (same random draws): the uplift report with the true effect beside each estimate, "
+            + "and targeting by a two-model uplift estimate, by propensity, oldest-first and at random compared by Qini curve and dollars per extra contact.")
+        {
+            accounts, training, days, seed, share, target, policy, json, threads,
+        };
+        command.SetAction(parse =>
+        {
+            static int InRange(ParseResult parse, Option<int> option, int min, int max) =>
+                parse.GetValue(option) is var v && v >= min && v <= max ? v : throw new CliInputException($"{option.Name} {v}: must be between {min} and {max}");
+            if (parse.GetValue(share) is <= 0 or > 0.5m) throw new CliInputException($"--control-share {parse.GetValue(share)}: must be above 0 and at most 0.5");
+            if (parse.GetValue(target) is < 0.05 or > 1) throw new CliInputException($"--target-share {parse.GetValue(target)}: must be between 0.05 and 1");
+            if (parse.GetValue(threads) is 0 or < -1) throw new CliInputException($"--threads {parse.GetValue(threads)}: must be a positive number");
+            var file = parse.GetValue(policy);
+            var scenario = file is null
+                ? PolicyScenario.Shipped("texts + early call", DefaultPolicies.EarlyCallAndTexts)
+                : PolicyScenario.Shipped(Path.GetFileName(file), PolicyFiles.Load(file));
+            var report = UpliftSimulation.Run(new UpliftSimulationOptions
+            {
+                Accounts = InRange(parse, accounts, 1_000, 1_000_000), TrainingAccounts = InRange(parse, training, 1_000, 1_000_000),
+                Days = InRange(parse, days, 30, 730), Seed = parse.GetValue(seed), ControlShare = parse.GetValue(share), TargetShare = parse.GetValue(target),
+                MaxDegreeOfParallelism = parse.GetValue(threads),
+            }, scenario);
+            output.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, PolicyFiles.Json) + Environment.NewLine : UpliftSimulation.Table(report));
             return 0;
         });
         return command;

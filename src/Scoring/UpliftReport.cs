@@ -7,7 +7,9 @@ namespace Collections.Scoring;
 /// cadence, what it paid since. <paramref name="Steps"/> are the cadence steps the account reached after assignment (a
 /// treated account took or tried them; a control account had them held back), so a step's comparison is between
 /// accounts that got that far. <paramref name="ScoreBand"/> is the band of the score the account had when assigned
-/// (<see cref="UpliftReport.Band"/>), null without one.
+/// (<see cref="UpliftReport.Band"/>), null without one. Policy and band are fixed at assignment, so their comparisons are
+/// as fair as the whole group's; a step's is between the accounts still unpaid when it came, which the earlier steps
+/// (different in the two groups) already sorted, so a later step's difference is indicative rather than exact.
 /// </summary>
 public sealed record UpliftObservation(string Policy, bool Control, decimal Collected, string? ScoreBand, IReadOnlyList<string> Steps);
 

@@ -104,8 +104,23 @@ public static class PortfolioSimulator
         DrawInstallment = 6, DrawStop = 10, DrawDispute = 11, DrawRightParty = 12, DrawConversationResponse = 13, DrawHoldLength = 14;
     private const int PlanInstallmentDays = 30, GraceDays = 5, ReminderLeadDays = 3;
 
+    /// <summary>
+    /// One account under one policy book as a control account (<paramref name="control"/>: the policy's baseline only) or
+    /// a treated one, whatever its hash says: the uplift simulation runs both and keeps what each did in <paramref name="trace"/>.
+    /// </summary>
+    internal static void SimulateAs(int index, in AccountSpec spec, IReadOnlyList<CadencePolicy> book, SimulationOptions options, bool control,
+        ScenarioTally tally, double[] lift, AccountTrace trace)
+    {
+        trace.Clear();
+        new AccountRun(index, spec, Profile(spec), book, options, tally, lift, control, trace).Simulate();
+    }
+
+    /// <summary>The account key the simulator gives account <paramref name="index"/> (its control-group hash is of this).</summary>
+    internal static string AccountId(int index) => new AccountKey(Facility, index.ToString(CultureInfo.InvariantCulture)).ToString();
+
     /// <summary>One account under one policy book, day by day. The grain's shell, minus Orleans and the database.</summary>
-    private sealed class AccountRun(int index, AccountSpec spec, GuarantorProfile profile, IReadOnlyList<CadencePolicy> book, SimulationOptions options, ScenarioTally tally, double[] lift)
+    private sealed class AccountRun(int index, AccountSpec spec, GuarantorProfile profile, IReadOnlyList<CadencePolicy> book, SimulationOptions options, ScenarioTally tally, double[] lift,
+        bool control = false, AccountTrace? trace = null)
     {
         private readonly AccountKey _key = new(Facility, index.ToString(CultureInfo.InvariantCulture));
         private readonly BehaviourModel _model = options.Behaviour;
@@ -228,6 +243,7 @@ public static class PortfolioSimulator
             if (cents <= 0) return;
             _balance -= cents;
             tally.CollectedCents += cents;
+            if (trace is not null) trace.CollectedCents += cents;
             _paidSomething = true;
             _run = true; // a posting re-runs the cadence
             if (_balance <= 0)
@@ -252,7 +268,8 @@ public static class PortfolioSimulator
             }
 
             var policy = CadencePolicies.Select(book, Facility, balance, selfPay: true) ?? CadencePolicies.Standard;
-            var situation = new CadenceSituation(balance, onHold, PromisePending, OnPlan);
+            if (trace is not null) trace.PolicyId ??= policy.PolicyId; // the policy the account was assigned under
+            var situation = new CadenceSituation(balance, onHold, PromisePending, OnPlan, control);
             // The same run the account grain makes (CadenceRun), with the gate asked on this person's facts. The gate
             // here is synchronous, so the run completes synchronously.
             var running = CadenceRun.RunAsync(_progress, policy, situation, profile.PreferredChannel, DayLength, now, takeSteps: true,
@@ -270,6 +287,9 @@ public static class PortfolioSimulator
             if (!running.IsCompletedSuccessfully) throw new InvalidOperationException("The simulated gate is synchronous: the run completes at once.");
             var run = running.Result;
             _progress = run.Evaluation.Progress;
+            if (trace is not null)
+                foreach (var step in _progress.Steps) // a few steps: a list is quicker than a set
+                    if (!trace.Steps.Contains(step.StepId)) trace.Steps.Add(step.StepId);
             _wake = run.Evaluation.WakeAt;
         }
 
@@ -294,6 +314,8 @@ public static class PortfolioSimulator
         private void Contacted(int day, DateTimeOffset now, OutreachAction action, ContactChannel? channel)
         {
             tally.Actions[(int)action]++;
+            if (trace is not null && action is not (OutreachAction.AgencyPlacement or OutreachAction.CreditReporting or OutreachAction.WriteOffReview))
+                trace.Contacts++;
             var isTask = action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting;
             _history.Add(new ContactAttempt
             {
@@ -355,5 +377,22 @@ public static class PortfolioSimulator
             _holdUntil = day + 30 + (int)(U(day, DrawHoldLength) * 31);
             _run = true;
         }
+    }
+}
+
+/// <summary>What one simulated account did in one world: the policy it started under, the steps it reached, its contacts and what it paid.</summary>
+internal sealed class AccountTrace
+{
+    public string? PolicyId;
+    public readonly List<string> Steps = [];
+    public int Contacts;
+    public long CollectedCents;
+
+    public void Clear()
+    {
+        PolicyId = null;
+        Steps.Clear();
+        Contacts = 0;
+        CollectedCents = 0;
     }
 }

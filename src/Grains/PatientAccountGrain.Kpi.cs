@@ -42,6 +42,7 @@ public sealed partial class PatientAccountGrain
     {
         Days = KpiDayFacts.Of(State.Entries, balances, State.FirstPatientStatementDate, Day(State.PlacedWithAgencyAt), Day(State.RecalledFromAgencyAt),
             RefundDueBy, State.Promises, State.Plans, State.AgentCalls),
+        Treatment = State.Treatment is { } assigned ? TreatmentOutcome.Of(assigned, State.Entries, State.Cadence.Steps) : null,
     };
 
     /// <summary>The day a credit balance must be refunded by (null without one).</summary>
@@ -60,6 +61,9 @@ public static class KpiRows
         f.PlacedWithAgency, f.ChargesByDate.Select(c => (c.EffectiveDate, AccountKpiFacts.Cents(c.Amount))).ToList(), now)
     {
         Days = f.Days.Select(d => new KpiMeasureRow(KpiDayFacts.Name(d.Measure), d.Day, d.Subject, AccountKpiFacts.Cents(d.Amount), d.Count)).ToList(),
+        Treatment = f.Treatment is { } t
+            ? new AccountTreatmentRow(t.PolicyId, t.Control, t.AssignedOn, Scoring.UpliftReport.Band(t.ScoreAtAssignment), AccountKpiFacts.Cents(t.Owed), AccountKpiFacts.Cents(t.Collected), t.Steps)
+            : null,
     };
 }
 

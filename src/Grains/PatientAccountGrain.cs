@@ -736,7 +736,7 @@ public sealed partial class PatientAccountGrain(
                      ?? CadencePolicies.Standard;
         if (!ControlGroups.StillHolds(State.Treatment, policy))
         {
-            State.Treatment = ControlGroups.Assign(policy, Id, now); // a control account gets the policy's baseline only
+            State.Treatment = ControlGroups.Assign(policy, Id, now, State.Score?.Probability, balances.PatientResponsibility); // a control account gets the policy's baseline only
             _dirty = true;
         }
         var situation = new CadenceSituation(balances.PatientResponsibility, onHold,

@@ -14,7 +14,12 @@ public sealed record AccountKpiRow(
 {
     /// <summary>What the account adds to each day's figures (deploy/sql/*/157-kpi-days.sql).</summary>
     public IReadOnlyList<KpiMeasureRow> Days { get; init; } = [];
+    /// <summary>The account's control-group outcome (deploy/sql/*/159-account-treatment.sql); null: no row.</summary>
+    public AccountTreatmentRow? Treatment { get; init; }
 }
+
+/// <summary>One account's control-group outcome as stored for the uplift report (no person: the account key and group figures).</summary>
+public sealed record AccountTreatmentRow(string PolicyId, bool Control, DateOnly AssignedOn, string? ScoreBand, long OwedCents, long CollectedCents, IReadOnlyList<string> Steps);
 
 /// <summary>One measure on one day for one subject (a payment channel, an agent's key id, or empty): summed hundredths and quantity.</summary>
 public sealed record KpiMeasureRow(string Measure, DateOnly Day, string Subject, long AmountCents, long Quantity);
@@ -60,7 +65,7 @@ public sealed class KpiStore : IAsyncDisposable
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await connection.Command("DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
+        await connection.Command("DELETE FROM account_treatment; DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
     }
 
     private const string UpsertSql = """
@@ -90,6 +95,13 @@ public sealed class KpiStore : IAsyncDisposable
         VALUES (@facility, @account_number, @measure, @day, @subject, @amount_cents, @quantity)
         """;
 
+    private const string DeleteTreatmentSql = "DELETE FROM account_treatment WHERE facility = @facility AND account_number = @account_number";
+
+    private const string InsertTreatmentSql = """
+        INSERT INTO account_treatment (facility, account_number, policy_id, control, assigned_on, score_band, owed_cents, collected_cents, steps)
+        VALUES (@facility, @account_number, @policy_id, @control, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
+        """;
+
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
         yield return new(UpsertSql,
@@ -110,6 +122,32 @@ public sealed class KpiStore : IAsyncDisposable
                 ("facility", r.Facility), ("account_number", r.AccountNumber), ("measure", d.Measure), ("day", _database.Date(d.Day)),
                 ("subject", d.Subject), ("amount_cents", d.AmountCents), ("quantity", d.Quantity),
             ]);
+        yield return new(DeleteTreatmentSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        if (r.Treatment is { } t)
+            yield return new(InsertTreatmentSql,
+            [
+                ("facility", r.Facility), ("account_number", r.AccountNumber), ("policy_id", t.PolicyId), ("control", t.Control),
+                ("assigned_on", _database.Date(t.AssignedOn)), ("score_band", t.ScoreBand), ("owed_cents", t.OwedCents), ("collected_cents", t.CollectedCents),
+                ("steps", System.Text.Json.JsonSerializer.Serialize(t.Steps)),
+            ]);
+    }
+
+    /// <summary>
+    /// Every assigned account's control-group outcome (of one facility, or all when <paramref name="facility"/> is null),
+    /// streamed for the uplift report, which sums them as they come.
+    /// </summary>
+    public async IAsyncEnumerable<AccountTreatmentRow> TreatmentsAsync(string? facility, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT policy_id, control, assigned_on, score_band, owed_cents, collected_cents, steps FROM account_treatment"
+            + (facility is null ? "" : " WHERE facility = @facility"));
+        if (facility is not null) command.WithParameter("facility", facility);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            yield return new AccountTreatmentRow(reader.GetString(0), reader.GetBoolean(1), _database.ReadDate(reader, 2)!.Value,
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt64(4), reader.GetInt64(5),
+                System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(6)) ?? []);
     }
 
     private async Task CommitAsync(IReadOnlyList<AccountKpiRow> rows)

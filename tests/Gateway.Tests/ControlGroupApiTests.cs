@@ -54,6 +54,21 @@ public sealed class ControlGroupApiTests(EngineFixture engine)
         }
         var stats = await admin.GetJsonAsync($"/api/worklist/queues/{facility}/stats");
         Assert.Equal(1, stats.GetProperty("depth").GetInt32()); // only the treated account is offered to agents
+        // The uplift report counts each group from the KPI projection: the treated account's payment, the control's none.
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accounts["treated"]}", Api.Payment(50m))).StatusCode);
+        await engine.ProjectionsCaughtUpAsync();
+        var uplift = await admin.GetJsonAsync($"/api/models/uplift?facility={facility}&minimumAccounts=2");
+        Assert.Equal(2, uplift.GetProperty("accounts").GetInt64());
+        var all = uplift.GetProperty("segments")[0];
+        Assert.Equal(("all", "too few"), (all.GetProperty("kind").GetString(), all.GetProperty("verdict").GetString())); // one account a group: no interval
+        Assert.Equal((1, 50m, 1.0), (all.GetProperty("treated").GetProperty("accounts").GetInt32(), all.GetProperty("treated").GetProperty("collected").GetDecimal(),
+            all.GetProperty("treated").GetProperty("paymentRate").GetDouble()));
+        Assert.Equal((1, 0m), (all.GetProperty("control").GetProperty("accounts").GetInt32(), all.GetProperty("control").GetProperty("collected").GetDecimal()));
+        var segments = uplift.GetProperty("segments").EnumerateArray().Select(s => $"{s.GetProperty("kind").GetString()}/{s.GetProperty("name").GetString()}").ToList();
+        Assert.Contains($"policy/{policyId}", segments);
+        Assert.Contains("step/statement", segments);
+        Assert.Equal("uplift.confidence", (await (await admin.GetAsync("/api/models/uplift?confidence=0.5")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+
         var refused = await admin.PutAsJsonAsync($"/api/policies/{policyId}", new { name = "Too many", facility, controlShare = 0.9m, steps = new object[] { new { stepId = "s", day = 0, action = "patientStatement", channel = "mail" } } });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal("control-share.out-of-range", (await refused.JsonAsync()).GetProperty("code").GetString());

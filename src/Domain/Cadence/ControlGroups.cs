@@ -22,10 +22,12 @@ public static class ControlGroups
     public static bool InControl(CadencePolicy policy, string account) =>
         policy.ControlShare > 0 && Position(policy.PolicyId, account) < (double)policy.ControlShare;
 
-    public static TreatmentAssignment Assign(CadencePolicy policy, string account, DateTimeOffset now) => new()
+    /// <param name="score">The account's score when assigned (its band splits the uplift report), null when unscored.</param>
+    /// <param name="owed">What the patient owed when assigned.</param>
+    public static TreatmentAssignment Assign(CadencePolicy policy, string account, DateTimeOffset now, double? score = null, decimal owed = 0m) => new()
     {
         PolicyId = policy.PolicyId, Control = InControl(policy, account), ControlShare = policy.ControlShare, AssignedAt = now,
-        CallsInBaseline = policy.BaselineActions.Contains(OutreachAction.CallTask),
+        CallsInBaseline = policy.BaselineActions.Contains(OutreachAction.CallTask), ScoreAtAssignment = score, OwedAtAssignment = owed,
     };
 
     /// <summary>Whether <paramref name="assigned"/> still holds under <paramref name="policy"/> (same policy, share and baseline).</summary>
@@ -47,6 +49,10 @@ public sealed record TreatmentAssignment
     [Id(3)] public required DateTimeOffset AssignedAt { get; init; }
     /// <summary>The policy's baseline includes agents' calls (a control account stays on the worklist).</summary>
     [Id(4)] public bool CallsInBaseline { get; init; }
+    /// <summary>The account's score when assigned; null when it had none.</summary>
+    [Id(5)] public double? ScoreAtAssignment { get; init; }
+    /// <summary>What the patient owed when assigned.</summary>
+    [Id(6)] public decimal OwedAtAssignment { get; init; }
 
     public string Group => Control ? "control" : "treated";
 }

@@ -38,6 +38,8 @@ public sealed record AccountKpiFacts
     [Id(11)] public required IReadOnlyList<ChargeOnDate> ChargesByDate { get; init; }
     /// <summary>What the account adds to each day's figures: cash by channel, placements, paid in full, a refund due, agents' work (<see cref="KpiDayFacts"/>).</summary>
     [Id(12)] public IReadOnlyList<KpiDayFact> Days { get; init; } = [];
+    /// <summary>The account's control-group outcome for the uplift report; null before the cadence assigned it.</summary>
+    [Id(13)] public TreatmentOutcome? Treatment { get; init; }
 
     /// <summary>What is owed on the account by anyone (negative when in credit).</summary>
     public decimal Balance => PatientBalance + InsuranceBalance;
@@ -110,6 +112,8 @@ public sealed record AccountKpiFacts
             s.Append(inv, $"|c:{c.EffectiveDate:yyyy-MM-dd}={Cents(c.Amount)}");
         foreach (var d in Days)
             s.Append(inv, $"|d:{d.Measure}:{d.Day:yyyy-MM-dd}:{d.Subject}={Cents(d.Amount)}/{d.Count}");
+        if (Treatment is { } t)
+            s.Append(inv, $"|t:{t.PolicyId}:{(t.Control ? 1 : 0)}:{t.AssignedOn:yyyy-MM-dd}:{t.ScoreAtAssignment:R}:{Cents(t.Owed)}:{Cents(t.Collected)}:{string.Join('\u001f', t.Steps)}");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
     }
 }

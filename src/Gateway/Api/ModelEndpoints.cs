@@ -24,6 +24,8 @@ public static class ModelEndpoints
         read.MapGet("/{version}/chart", GetChart).WithSummary("The version's calibration and lift chart (PNG).");
         read.MapGet("/{version}/drift", Drift).WithName("ModelDrift")
             .WithSummary("How far the scores this version gave live accounts (their first score from it) moved from the scores it gave its own test set: the share in each score band and the population stability index, flagged above Collections:Scoring:DriftPsiThreshold (0.2).");
+        read.MapGet("/uplift", Uplift).WithName("ModelUplift")
+            .WithSummary("What outreach adds: treated against control accounts (each policy's controlShare) in payment rate and dollars collected per account since assignment, with confidence intervals, for all accounts, each policy, each cadence step reached and each score band at assignment.");
         read.MapGet("/comparison", Compare).WithSummary("Champion, challenger and earlier versions on real accounts: what each predicted, what the accounts paid.");
         read.MapGet("/rescore", async (IGrainFactory grains) =>
                 TypedResults.Ok(await grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key).GetProgress()))
@@ -99,6 +101,22 @@ public static class ModelEndpoints
         var features = FeatureDrift.Compute(profiles, PaymentFeatures.Names, [.. vectors], threshold);
         return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold,
             vectors.Count, features));
+    }
+
+    public sealed record UpliftResponse(long Accounts, double Confidence, int MinimumAccounts, IReadOnlyList<UpliftSegment> Segments);
+
+    private static async Task<Results<Ok<UpliftResponse>, ProblemHttpResult>> Uplift(
+        KpiStore kpis, HttpContext http, string? facility, double? confidence, int? minimumAccounts, CancellationToken cancellationToken)
+    {
+        var options = new UpliftReportOptions { Confidence = confidence ?? 0.95, MinimumAccounts = minimumAccounts ?? 30 };
+        if (options.Confidence is < 0.8 or > 0.995) return Problems.Invalid("confidence", "uplift.confidence", "confidence must be between 0.8 and 0.995 (default 0.95).");
+        if (options.MinimumAccounts is < 2 or > 100_000) return Problems.Invalid("minimumAccounts", "uplift.minimum-accounts", "minimumAccounts must be between 2 and 100000 (default 30).");
+        // Group figures over every assigned account, no person shown: one event for the read.
+        await http.AuditShownAsync("model.uplift.read", [("account-treatment", facility ?? "*")]);
+        var report = new UpliftReport();
+        await foreach (var row in kpis.TreatmentsAsync(facility, cancellationToken))
+            report.Add(new UpliftObservation(row.PolicyId, row.Control, row.CollectedCents / 100m, row.ScoreBand, row.Steps));
+        return TypedResults.Ok(new UpliftResponse(report.Observations, options.Confidence, options.MinimumAccounts, report.Build(options)));
     }
 
     private static async Task<IResult> GetChart(string version, ScoringModelCatalog catalog) =>

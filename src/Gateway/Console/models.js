@@ -45,11 +45,35 @@ async function showModels() {
       [o.version], [o.role], [String(o.accountsScored), true], [share(o.meanProbability), true], [String(o.windowsEnded), true],
       [share(o.predictedRate), true], [share(o.observedRate), true], [fixed(o.auc), true],
     ])));
+    await showUplift();
     const first = champion || registry.versions[registry.versions.length - 1]?.version;
     if (first) await showVersion(first);
   } catch (problem) {
     showProblem(problem);
   }
+}
+
+// Treated against control accounts per policy, step reached and score band: the differences with their 95 % intervals.
+async function showUplift() {
+  const uplift = (await api("GET", "/api/models/uplift")).json;
+  const money = (v) => (v == null ? "—" : `$${Number(v).toFixed(2)}`);
+  const signed = (v, format) => (v >= 0 ? "+" : "−") + format(Math.abs(v));
+  const percent = (v) => `${(v * 100).toFixed(1)} %`;
+  const dollars = (v) => `$${v.toFixed(2)}`;
+  const interval = (d, format) => (d == null ? "—" : `${signed(d.estimate, format)} (${signed(d.low, format)} to ${signed(d.high, format)})`);
+  const readings = { adds: "adds: pays more than the baseline", costs: "costs: pays less than the baseline", unclear: "unclear: the interval spans zero", "too few": "too few accounts to tell" };
+  const kinds = { all: "All accounts", policy: "Policy", step: "Step reached", scoreBand: "Score band" };
+  const controlled = uplift.segments.find((s) => s.kind === "all")?.control.accounts ?? 0;
+  fill("uplift-summary", uplift.accounts === 0 || controlled === 0
+    ? "No account is in a control group yet: give a policy a control share (controlShare, up to 0.5) to measure what its calls, texts and letters add over its baseline."
+    : `${uplift.accounts} assigned accounts, ${controlled} in control. Dollars and payments since assignment; intervals at ${Math.round(uplift.confidence * 100)} %. `
+      + "A later step compares the accounts still unpaid when it came, so read its row as indicative.");
+  $("uplift-table").tBodies[0].replaceChildren(...uplift.segments.map((s) => row([
+    [s.kind === "all" ? kinds.all : `${kinds[s.kind] ?? s.kind}: ${s.name}`], [String(s.treated.accounts), true], [String(s.control.accounts), true],
+    [percent(s.treated.paymentRate), true], [percent(s.control.paymentRate), true], [interval(s.rateDifference, percent), true],
+    [money(s.treated.dollarsPerAccount), true], [money(s.control.dollarsPerAccount), true], [interval(s.dollarsDifference, dollars), true],
+    [money(s.incrementalDollars), true], [readings[s.verdict] ?? s.verdict],
+  ])));
 }
 
 async function showVersion(version) {

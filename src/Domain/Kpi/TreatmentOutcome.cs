@@ -1,0 +1,40 @@
+using Collections.Domain.Cadence;
+
+namespace Collections.Domain.Kpi;
+
+/// <summary>
+/// An account's control-group outcome for the uplift report: its assignment, what the patient has paid since (net of
+/// refunds, reversed entries left out, by effective date from the day of assignment) and the cadence steps it reached
+/// since (taken or tried, or held back for a control account).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("collections.TreatmentOutcome")]
+public sealed record TreatmentOutcome
+{
+    [Id(0)] public required string PolicyId { get; init; }
+    [Id(1)] public required bool Control { get; init; }
+    [Id(2)] public required DateOnly AssignedOn { get; init; }
+    [Id(3)] public double? ScoreAtAssignment { get; init; }
+    [Id(4)] public required decimal Owed { get; init; }
+    [Id(5)] public required decimal Collected { get; init; }
+    [Id(6)] public required IReadOnlyList<string> Steps { get; init; }
+
+    public static TreatmentOutcome Of(TreatmentAssignment assignment, IReadOnlyList<LedgerEntry> ledger, IEnumerable<StepRecord> steps)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var assignedOn = DateOnly.FromDateTime(assignment.AssignedAt.UtcDateTime);
+        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var collected = 0m;
+        foreach (var e in ledger)
+        {
+            if (reversed.Contains(e.EntryId) || e.ReversesEntryId is not null || e.EffectiveDate < assignedOn) continue;
+            if (e.Kind == EntryKind.PatientPayment) collected += e.Amount;
+            else if (e.Kind == EntryKind.Refund && e.Party != ResponsibleParty.Insurance) collected -= e.Amount;
+        }
+        return new TreatmentOutcome
+        {
+            PolicyId = assignment.PolicyId, Control = assignment.Control, AssignedOn = assignedOn, ScoreAtAssignment = assignment.ScoreAtAssignment,
+            Owed = assignment.OwedAtAssignment, Collected = collected,
+            Steps = [.. steps.Where(s => s.At >= assignment.AssignedAt).Select(s => s.StepId).Distinct(StringComparer.Ordinal)],
+        };
+    }
+}

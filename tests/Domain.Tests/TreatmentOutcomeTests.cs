@@ -1,0 +1,47 @@
+using Collections.Domain.Cadence;
+using Collections.Domain.Kpi;
+
+namespace Collections.Domain.Tests;
+
+/// <summary>What the uplift report reads from an account: its group, and what it paid and reached after assignment.</summary>
+public sealed class TreatmentOutcomeTests
+{
+    private static readonly DateTimeOffset AssignedAt = LedgerBuilder.Now.AddDays(-5);
+
+    [Fact]
+    public void Only_payments_from_the_day_of_assignment_count_net_of_reversals_and_with_the_steps_reached_since()
+    {
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };
+        ledger.Post(LedgerBuilder.Charge(500m));
+        ledger.Post(LedgerBuilder.PatientPayment(40m) with { EffectiveDate = DateOnly.FromDateTime(AssignedAt.UtcDateTime).AddDays(-1) }); // before the assignment
+        var after = LedgerBuilder.PatientPayment(100m) with { EffectiveDate = DateOnly.FromDateTime(AssignedAt.UtcDateTime) };
+        ledger.Post(after);
+        var reversed = ledger.Post(LedgerBuilder.PatientPayment(30m) with { EffectiveDate = DateOnly.FromDateTime(AssignedAt.UtcDateTime).AddDays(3) });
+        ledger.Post(LedgerBuilder.Reverse(reversed.EntryId));
+        var policy = CadencePolicies.Standard with { ControlShare = 0.5m };
+        var assignment = ControlGroups.Assign(policy, "MAIN/A1", AssignedAt, score: 0.42, owed: 460m);
+        StepRecord Step(string id, DateTimeOffset at) => new() { StepId = id, Outcome = StepOutcome.Done, Action = OutreachAction.PatientStatement, PolicyReference = "standard v1", At = at, Reason = "" };
+
+        var outcome = TreatmentOutcome.Of(assignment, ledger.Entries,
+            [Step("statement", AssignedAt.AddHours(-1)), Step("reminder-15", AssignedAt), Step("reminder-15", AssignedAt.AddDays(1)), Step("call-45", AssignedAt.AddDays(30))]);
+
+        Assert.Equal(100m, outcome.Collected);
+        Assert.Equal(460m, outcome.Owed);
+        Assert.Equal(0.42, outcome.ScoreAtAssignment);
+        Assert.Equal(["reminder-15", "call-45"], outcome.Steps);
+        Assert.Equal((policy.PolicyId, assignment.Control, DateOnly.FromDateTime(AssignedAt.UtcDateTime)), (outcome.PolicyId, outcome.Control, outcome.AssignedOn));
+    }
+
+    [Fact]
+    public void The_outcome_changes_the_kpi_fingerprint_so_the_projection_rewrites_it()
+    {
+        var ledger = new LedgerBuilder();
+        ledger.Post(LedgerBuilder.Charge(100m));
+        var facts = AccountKpiFacts.Of(new AccountKey("MAIN", "A1"), ledger.Entries, ledger.Balances, [], null, false);
+        var assignment = ControlGroups.Assign(CadencePolicies.Standard, "MAIN/A1", AssignedAt);
+        var withOutcome = facts with { Treatment = TreatmentOutcome.Of(assignment, ledger.Entries, []) };
+
+        Assert.NotEqual(facts.Fingerprint(), withOutcome.Fingerprint());
+        Assert.NotEqual(withOutcome.Fingerprint(), (withOutcome with { Treatment = withOutcome.Treatment! with { Collected = 1m } }).Fingerprint());
+    }
+}

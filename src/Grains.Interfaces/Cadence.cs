@@ -86,6 +86,8 @@ public sealed record GuarantorContactSummary
     [Id(3)] public string PreferredLanguage { get; init; } = Domain.Languages.Default;
     /// <summary>The hold a recorded representative answers (contact goes to them despite it), if any.</summary>
     [Id(4)] public Domain.Compliance.HoldReason? HoldAnsweredByRepresentative { get; init; }
+    /// <summary>The median-income band of the person's ZIP code area (for the fairness report; never the ZIP itself).</summary>
+    [Id(5)] public string IncomeBand { get; init; } = "unknown";
 }
 
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>

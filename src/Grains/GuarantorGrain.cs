@@ -11,7 +11,8 @@ public sealed class GuarantorGrain(
     IOutreachService outreach,
     CadenceSettings settings,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, IGuarantorGrain
+    IAuditTrail audit,
+    Scoring.ZipIncomeBands incomes) : Grain, IGuarantorGrain
 {
     /// <summary>Contact history older than this is dropped: every rule looks back far less.</summary>
     public static readonly TimeSpan HistoryKept = TimeSpan.FromDays(400);
@@ -199,6 +200,7 @@ public sealed class GuarantorGrain(
         OnHold = guarantor.State.Holds.Any(h => h.IsActive && !(guarantor.State.Representative is { } r && h.Reason == ComplianceGate.CoveredHold(r.Kind))),
         PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
         HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
+        IncomeBand = incomes.BandOf(guarantor.State.Profile?.Address.Zip),
     });
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

@@ -778,7 +778,7 @@ public sealed partial class PatientAccountGrain(
         if (changed) _dirty = true;
         PublishCredit(balances, now);
         PublishWorklistEntry(balances, onHold, person.PreferredLanguage, now);
-        PublishKpiFacts(balances, now);
+        PublishKpiFacts(balances, now, person);
     }
 
     /// <summary>The gate's decision on a cadence step's contact, asked of the guarantor (who makes the contact if allowed, once per request id).</summary>

@@ -16,7 +16,12 @@ public sealed record AccountKpiRow(
     public IReadOnlyList<KpiMeasureRow> Days { get; init; } = [];
     /// <summary>The account's control-group outcome (deploy/sql/*/159-account-treatment.sql); null: no row.</summary>
     public AccountTreatmentRow? Treatment { get; init; }
+    /// <summary>The account's fairness figures (deploy/sql/*/159-account-fairness.sql); null: no row.</summary>
+    public AccountFairnessRow? Fairness { get; init; }
 }
+
+/// <summary>One account's language, ZIP income band, score and outreach as stored for the fairness report.</summary>
+public sealed record AccountFairnessRow(string Language, string IncomeBand, double? Score, int OutreachContacts, int Calls);
 
 /// <summary>One account's control-group outcome as stored for the uplift report (no person: the account key and group figures).</summary>
 public sealed record AccountTreatmentRow(string PolicyId, bool Control, DateOnly AssignedOn, string? ScoreBand, long OwedCents, long CollectedCents, IReadOnlyList<string> Steps);
@@ -65,7 +70,7 @@ public sealed class KpiStore : IAsyncDisposable
     public async Task ClearAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await connection.Command("DELETE FROM account_treatment; DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
+        await connection.Command("DELETE FROM account_fairness; DELETE FROM account_treatment; DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
     }
 
     private const string UpsertSql = """
@@ -102,6 +107,13 @@ public sealed class KpiStore : IAsyncDisposable
         VALUES (@facility, @account_number, @policy_id, @control, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
         """;
 
+    private const string DeleteFairnessSql = "DELETE FROM account_fairness WHERE facility = @facility AND account_number = @account_number";
+
+    private const string InsertFairnessSql = """
+        INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
+        VALUES (@facility, @account_number, @language, @income_band, @score, @outreach_contacts, @calls)
+        """;
+
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
         yield return new(UpsertSql,
@@ -130,6 +142,25 @@ public sealed class KpiStore : IAsyncDisposable
                 ("assigned_on", _database.Date(t.AssignedOn)), ("score_band", t.ScoreBand), ("owed_cents", t.OwedCents), ("collected_cents", t.CollectedCents),
                 ("steps", System.Text.Json.JsonSerializer.Serialize(t.Steps)),
             ]);
+        yield return new(DeleteFairnessSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        if (r.Fairness is { } f)
+            yield return new(InsertFairnessSql,
+            [
+                ("facility", r.Facility), ("account_number", r.AccountNumber), ("language", f.Language), ("income_band", f.IncomeBand),
+                ("score", f.Score), ("outreach_contacts", f.OutreachContacts), ("calls", f.Calls),
+            ]);
+    }
+
+    /// <summary>Every account's fairness figures (of one facility, or all when <paramref name="facility"/> is null), streamed.</summary>
+    public async IAsyncEnumerable<AccountFairnessRow> FairnessAsync(string? facility, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT language, income_band, score, outreach_contacts, calls FROM account_fairness" + (facility is null ? "" : " WHERE facility = @facility"));
+        if (facility is not null) command.WithParameter("facility", facility);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            yield return new AccountFairnessRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetDouble(2), reader.GetInt32(3), reader.GetInt32(4));
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public static class SiloConfiguration
         builder.Services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
         builder.Services.AddSingleton(RemittanceRulesFrom(builder.Configuration));
+        builder.Services.AddSingleton(ZipIncomeBandsFrom(builder.Configuration));
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)
@@ -54,6 +55,24 @@ public static class SiloConfiguration
     }
 
     /// <summary>The cadence's numbers from configuration; a bad value stops the start with one line naming it.</summary>
+    /// <summary>
+    /// <c>Collections:Fairness:ZipIncomeFile</c>: the ZIP-level median incomes the fairness report bands guarantors by
+    /// (ACS table B19013 by ZCTA from data.census.gov, or zip,median_income). Without it every band is "unknown"; a file
+    /// that cannot be read stops the start with one line naming it.
+    /// </summary>
+    public static Scoring.ZipIncomeBands ZipIncomeBandsFrom(IConfiguration configuration)
+    {
+        if (configuration["Collections:Fairness:ZipIncomeFile"] is not { Length: > 0 } path) return Scoring.ZipIncomeBands.Empty;
+        try
+        {
+            return Scoring.ZipIncomeBands.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new InvalidOperationException($"Collections:Fairness:ZipIncomeFile: {e.Message}", e);
+        }
+    }
+
     /// <summary><c>Collections:Remittance</c>: e.g. <c>AutoPostDeniedGroups: ["CO"]</c> lets contractual denials post by themselves.</summary>
     public static Remittance.RemittanceRules RemittanceRulesFrom(IConfiguration configuration)
     {

@@ -32,6 +32,7 @@ public static class TestClusters
             host.Services.AddSingleton<IAuditTrail, DatabaseAuditTrail>();
             host.Services.AddSingleton(SiloConfiguration.CadenceSettingsFrom(configuration));
             host.Services.AddSingleton(SiloConfiguration.RemittanceRulesFrom(configuration));
+            host.Services.AddSingleton(SiloConfiguration.ZipIncomeBandsFrom(configuration));
             if (clock is not null)
             {
                 host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);

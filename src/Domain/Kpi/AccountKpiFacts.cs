@@ -40,6 +40,8 @@ public sealed record AccountKpiFacts
     [Id(12)] public IReadOnlyList<KpiDayFact> Days { get; init; } = [];
     /// <summary>The account's control-group outcome for the uplift report; null before the cadence assigned it.</summary>
     [Id(13)] public TreatmentOutcome? Treatment { get; init; }
+    /// <summary>The account's language, income band, score and outreach for the fairness report; null before its first cadence run.</summary>
+    [Id(14)] public FairnessFacts? Fairness { get; init; }
 
     /// <summary>What is owed on the account by anyone (negative when in credit).</summary>
     public decimal Balance => PatientBalance + InsuranceBalance;
@@ -114,6 +116,8 @@ public sealed record AccountKpiFacts
             s.Append(inv, $"|d:{d.Measure}:{d.Day:yyyy-MM-dd}:{d.Subject}={Cents(d.Amount)}/{d.Count}");
         if (Treatment is { } t)
             s.Append(inv, $"|t:{t.PolicyId}:{(t.Control ? 1 : 0)}:{t.AssignedOn:yyyy-MM-dd}:{t.ScoreAtAssignment:R}:{Cents(t.Owed)}:{Cents(t.Collected)}:{string.Join('\u001f', t.Steps)}");
+        if (Fairness is { } f)
+            s.Append(inv, $"|f:{f.Language}:{f.IncomeBand}:{f.Score:R}:{f.OutreachContacts}:{f.Calls}");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
     }
 }

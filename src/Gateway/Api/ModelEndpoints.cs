@@ -26,6 +26,8 @@ public static class ModelEndpoints
             .WithSummary("How far the scores this version gave live accounts (their first score from it) moved from the scores it gave its own test set: the share in each score band and the population stability index, flagged above Collections:Scoring:DriftPsiThreshold (0.2).");
         read.MapGet("/uplift", Uplift).WithName("ModelUplift")
             .WithSummary("What outreach adds: treated against control accounts (each policy's controlShare) in payment rate and dollars collected per account since assignment, with confidence intervals, for all accounts, each policy, each cadence step reached and each score band at assignment.");
+        read.MapGet("/fairness", Fairness).WithName("ModelFairness")
+            .WithSummary("Scores and outreach by the guarantor's language and by the median-income band of their ZIP code (Collections:Fairness:ZipIncomeFile), each group against the portfolio, flagged when its mean score differs by more than scoreGap (Collections:Fairness:ScoreGap, 0.10) or its contacted share falls outside contactRatio (Collections:Fairness:ContactRatio, 0.8) to its inverse; groups under Collections:Fairness:MinimumGroup (11) accounts show no figures.");
         read.MapGet("/comparison", Compare).WithSummary("Champion, challenger and earlier versions on real accounts: what each predicted, what the accounts paid.");
         read.MapGet("/rescore", async (IGrainFactory grains) =>
                 TypedResults.Ok(await grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key).GetProgress()))
@@ -117,6 +119,30 @@ public static class ModelEndpoints
         await foreach (var row in kpis.TreatmentsAsync(facility, cancellationToken))
             report.Add(new UpliftObservation(row.PolicyId, row.Control, row.CollectedCents / 100m, row.ScoreBand, row.Steps));
         return TypedResults.Ok(new UpliftResponse(report.Observations, options.Confidence, options.MinimumAccounts, report.Build(options)));
+    }
+
+    /// <param name="IncomeTable">The file name of the ZIP income table the silos band by; null without one (every band "unknown").</param>
+    public sealed record FairnessResponse(FairnessSummary Summary, string? IncomeTable);
+
+    private static async Task<Results<Ok<FairnessResponse>, ProblemHttpResult>> Fairness(
+        KpiStore kpis, IConfiguration configuration, HttpContext http, string? facility, double? scoreGap, double? contactRatio,
+        CancellationToken cancellationToken)
+    {
+        var options = new FairnessOptions
+        {
+            ScoreGap = scoreGap ?? configuration.GetValue("Collections:Fairness:ScoreGap", 0.10),
+            ContactRatio = contactRatio ?? configuration.GetValue("Collections:Fairness:ContactRatio", 0.8),
+            MinimumAccounts = configuration.GetValue("Collections:Fairness:MinimumGroup", 11),
+        };
+        if (options.ScoreGap is <= 0 or >= 1) return Problems.Invalid("scoreGap", "fairness.score-gap", "scoreGap must be above 0 and below 1 (default 0.10).");
+        if (options.ContactRatio is <= 0 or > 1) return Problems.Invalid("contactRatio", "fairness.contact-ratio", "contactRatio must be above 0 and at most 1 (default 0.8).");
+        // Group figures over every account, no person shown: one event for the read.
+        await http.AuditShownAsync("model.fairness.read", [("account-fairness", facility ?? "*")]);
+        var report = new FairnessReport();
+        await foreach (var row in kpis.FairnessAsync(facility, cancellationToken))
+            report.Add(new FairnessObservation(row.Language, row.IncomeBand, row.Score, row.OutreachContacts, row.Calls));
+        var table = configuration["Collections:Fairness:ZipIncomeFile"];
+        return TypedResults.Ok(new FairnessResponse(report.Build(options), string.IsNullOrEmpty(table) ? null : Path.GetFileName(table)));
     }
 
     private static async Task<IResult> GetChart(string version, ScoringModelCatalog catalog) =>

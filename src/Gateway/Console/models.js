@@ -46,6 +46,7 @@ async function showModels() {
       [share(o.predictedRate), true], [share(o.observedRate), true], [fixed(o.auc), true],
     ])));
     await showUplift();
+    await showFairness();
     const first = champion || registry.versions[registry.versions.length - 1]?.version;
     if (first) await showVersion(first);
   } catch (problem) {
@@ -74,6 +75,30 @@ async function showUplift() {
     [money(s.treated.dollarsPerAccount), true], [money(s.control.dollarsPerAccount), true], [interval(s.dollarsDifference, dollars), true],
     [money(s.incrementalDollars), true], [readings[s.verdict] ?? s.verdict],
   ])));
+}
+
+// Each language and ZIP income band against the portfolio: mean score and outreach, flagged beyond the settings.
+async function showFairness() {
+  const { summary, incomeTable } = (await api("GET", "/api/models/fairness")).json;
+  const o = summary.options;
+  const flagged = summary.groups.filter((g) => g.flagged).length;
+  fill("fairness-summary", summary.accounts === 0
+    ? "No account has been through a cadence run yet."
+    : `${summary.accounts} accounts: mean score ${fixed(summary.meanScore)}, ${share(summary.contactedShare)} contacted beyond statements. `
+      + `Flagged: a mean score more than ${o.scoreGap} from the portfolio's, or a contacted share under ${o.contactRatio} or over ${(1 / o.contactRatio).toFixed(2)} times the portfolio's `
+      + `(${flagged === 0 ? "no group is" : flagged === 1 ? "1 group is" : `${flagged} groups are`}). Groups under ${o.minimumAccounts} accounts show no figures. `
+      + (incomeTable ? `Income bands from ${incomeTable}.` : "No ZIP income table is configured (Collections:Fairness:ZipIncomeFile): every income band is unknown."));
+  const dimension = { language: "Language", incomeBand: "Income band" };
+  $("fairness-table").tBodies[0].replaceChildren(...summary.groups.map((g) => {
+    const tr = row([
+      [`${dimension[g.dimension] ?? g.dimension}: ${g.group}`], [g.accounts == null ? `under ${o.minimumAccounts}` : String(g.accounts), true],
+      [fixed(g.meanScore), true], [g.scoreDifference == null ? "—" : (g.scoreDifference >= 0 ? "+" : "−") + Math.abs(g.scoreDifference).toFixed(3), true],
+      [share(g.contactedShare), true], [fixed(g.contactRatio, 2), true], [fixed(g.contactsPerAccount, 2), true], [fixed(g.callsPerAccount, 2), true],
+      [g.flagged ? `Flagged: ${g.reasons.join("; ")}` : ""],
+    ]);
+    if (g.flagged) tr.classList.add("flagged");
+    return tr;
+  }));
 }
 
 async function showVersion(version) {

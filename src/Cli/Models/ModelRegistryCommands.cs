@@ -19,6 +19,8 @@ public static class ModelRegistryCommands
         yield return Register(output, error);
         yield return Promote(output, error);
         yield return Rollback(output, error);
+        yield return Uplift(output);
+        yield return Fairness(output);
     }
 
     private sealed record Connection(Option<string> Url, Option<string?> Key, Option<string?> KeyFile)
@@ -208,6 +210,81 @@ public static class ModelRegistryCommands
             await EnsureSuccessAsync(response, "rollback", ct);
             await output.WriteLineAsync($"rollback: {Describe(await response.Content.ReadAsStringAsync(ct))}");
             _ = error;
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record UpliftAnswer(long Accounts, double Confidence, int MinimumAccounts, List<UpliftSegment> Segments);
+
+    private static Command Uplift(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var facility = new Option<string?>("--facility") { Description = "One facility's accounts (default: every facility)." };
+        var confidence = new Option<double>("--confidence") { Description = "Confidence level of the intervals (0.8 to 0.995).", DefaultValueFactory = _ => 0.95 };
+        var json = new Option<bool>("--json") { Description = "Print the engine's answer as JSON instead of a table." };
+        var command = new Command("uplift", "What outreach adds on the engine's accounts: treated against control (each policy's control share) in payment rate and "
+                                            + "dollars per account since assignment, with confidence intervals, for all accounts, each policy, step reached and score band.")
+        {
+            facility, confidence, json,
+        };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            var query = $"confidence={parse.GetValue(confidence).ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                        + (parse.GetValue(facility) is { } f ? $"&facility={Uri.EscapeDataString(f)}" : "");
+            using var response = await client.GetAsync($"api/models/uplift?{query}", ct);
+            await EnsureSuccessAsync(response, "uplift", ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(text);
+                return 0;
+            }
+            var answer = JsonSerializer.Deserialize<UpliftAnswer>(text, JsonSerializerOptions.Web)!;
+            var control = answer.Segments.FirstOrDefault(s => s.Kind == UpliftReport.All)?.Control.Accounts ?? 0;
+            await output.WriteLineAsync($"{answer.Accounts} assigned accounts, {control} in control; dollars and payments since assignment. "
+                                        + "A later step compares the accounts still unpaid when it came: read its row as indicative.");
+            if (control == 0) await output.WriteLineAsync("No account is in a control group: give a policy a controlShare (up to 0.5) to measure what its outreach adds.");
+            foreach (var line in UpliftReport.Lines(answer.Segments, answer.Confidence)) await output.WriteLineAsync(line);
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record FairnessAnswer(FairnessSummary Summary, string? IncomeTable);
+
+    private static Command Fairness(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var facility = new Option<string?>("--facility") { Description = "One facility's accounts (default: every facility)." };
+        var json = new Option<bool>("--json") { Description = "Print the engine's answer as JSON instead of a table." };
+        var command = new Command("fairness", "Scores and outreach by the guarantor's language and ZIP income band on the engine's accounts, each group against "
+                                              + "the portfolio, flagged beyond the engine's settings (Collections:Fairness).")
+        {
+            facility, json,
+        };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            using var response = await client.GetAsync("api/models/fairness" + (parse.GetValue(facility) is { } f ? $"?facility={Uri.EscapeDataString(f)}" : ""), ct);
+            await EnsureSuccessAsync(response, "fairness", ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(text);
+                return 0;
+            }
+            var (summary, table) = JsonSerializer.Deserialize<FairnessAnswer>(text, JsonSerializerOptions.Web)!;
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            await output.WriteLineAsync(string.Create(inv,
+                $"{summary.Accounts} accounts, mean score {summary.MeanScore:0.000}, {summary.ContactedShare:0.0%} contacted beyond statements; income bands from {table ?? "no table (every band unknown)"}"));
+            await output.WriteLineAsync($"{"group",-28} {"accounts",9} {"score",7} {"diff",7} {"contacted",10} {"ratio",6} {"contacts",9} {"calls",6}  flag");
+            foreach (var g in summary.Groups)
+                await output.WriteLineAsync(string.Create(inv,
+                    $"{g.Dimension + " " + g.Group,-28} {(g.Accounts is { } n ? n.ToString(inv) : $"<{summary.Options.MinimumAccounts}"),9} {g.MeanScore,7:0.000} {g.ScoreDifference,7:+0.000;-0.000} {g.ContactedShare,10:0.0%} {g.ContactRatio,6:0.00} {g.ContactsPerAccount,9:0.00} {g.CallsPerAccount,6:0.00}  {(g.Flagged ? "FLAGGED: " + string.Join("; ", g.Reasons) : "")}"));
             return 0;
         });
         return command;

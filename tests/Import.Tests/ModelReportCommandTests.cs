@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using Collections.Cli;
+using Collections.Gateway.Tests;
+
+namespace Collections.Import.Tests;
+
+/// <summary><c>collections model uplift|fairness</c> against the running engine: the engine's reports as terminal tables.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class ModelReportCommandTests(EngineFixture engine)
+{
+    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliApp.RunAsync([.. args, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Uplift_and_fairness_print_the_engines_groups_and_a_bad_option_is_one_line()
+    {
+        using var admin = engine.Admin();
+        var facility = "MR" + Guid.NewGuid().ToString("N")[..10];
+        var policyId = "mr-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/policies/{policyId}", new
+        {
+            name = "Half in control", facility, priority = 1000, controlShare = 0.5m,
+            steps = new object[] { new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" } },
+        })).StatusCode);
+        for (var i = 0; i < 6; i++)
+        {
+            var guarantorId = "G" + Guid.NewGuid().ToString("N")[..10];
+            (await admin.PostAsJsonAsync("/api/guarantors", new
+            {
+                guarantorId, firstName = "Ada", lastName = "Lovelace", dateOfBirth = "1980-02-03",
+                address = new { line1 = "1 Main St", city = "Austin", state = "TX", zip = "78701" }, email = "ada@example.com", preferredChannel = "email",
+            })).EnsureSuccessStatusCode();
+            var number = "A" + Guid.NewGuid().ToString("N")[..10];
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber = number, guarantorId })).StatusCode);
+            var charge = new HttpRequestMessage(HttpMethod.Post, $"/api/accounts/{facility}/{number}/entries")
+            {
+                Content = JsonContent.Create(new { kind = "charge", amount = 80.00m, serviceDate = "2026-10-15", code = "99214" }),
+            };
+            charge.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            (await admin.SendAsync(charge)).EnsureSuccessStatusCode();
+        }
+        await engine.ProjectionsCaughtUpAsync();
+
+        var uplift = await RunAsync("model", "uplift", "--facility", facility);
+        Assert.Equal((0, ""), (uplift.Code, uplift.Error));
+        Assert.StartsWith("6 assigned accounts", uplift.Output);
+        Assert.Contains("all accounts", uplift.Output);
+        Assert.Contains($"policy {policyId}", uplift.Output);
+        Assert.Contains("too few", uplift.Output);
+
+        var fairness = await RunAsync("model", "fairness", "--facility", facility);
+        Assert.Equal((0, ""), (fairness.Code, fairness.Error));
+        Assert.Contains("income bands from zip-income-b19013.csv", fairness.Output);
+        Assert.Contains("language en", fairness.Output);
+        Assert.Contains("incomeBand $85k-120k", fairness.Output); // every guarantor here lives in 78701
+
+        var bad = await RunAsync("model", "uplift", "--confidence", "0.5");
+        Assert.Equal("", bad.Output);
+        Assert.NotEqual(0, bad.Code);
+        Assert.Single(bad.Error.Trim().Split('\n'));
+        Assert.Contains("confidence must be between 0.8 and 0.995", bad.Error);
+    }
+}

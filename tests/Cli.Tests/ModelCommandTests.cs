@@ -126,4 +126,37 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Contains(expected, error);
     }
+
+    [Fact]
+    public async Task Uplift_train_reads_the_export_and_compares_orderings_on_held_out_accounts_or_says_what_the_file_lacks()
+    {
+        var random = new Random(8);
+        var values = new float[PaymentFeatures.Count];
+        TrainingRow Row(int i, string? group)
+        {
+            for (var f = 0; f < values.Length; f++) values[f] = (float)random.NextDouble();
+            var dollars = (random.NextDouble() < 0.3 ? 40m : 0m) + (group == "treated" && values[0] > 0.5 ? 50m : 0m);
+            return new TrainingRow
+            {
+                AccountId = $"MAIN/A{i}", ScoringDate = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero), Features = PaymentFeatures.FromArray(values),
+                Label = dollars > 0, PatientBalance = 150m, CollectedInWindow = dollars, TreatmentGroup = group,
+            };
+        }
+        await using (var writer = File.CreateText(At("export.csv")))
+            TrainingSet.WriteCsv(writer, Enumerable.Range(0, 1500).Select(i => Row(i, i % 2 == 0 ? "control" : "treated")));
+        await using (var writer = File.CreateText(At("no-groups.csv")))
+            TrainingSet.WriteCsv(writer, Enumerable.Range(0, 300).Select(i => Row(i, null)));
+
+        var (exit, output, error) = await Cli.Run("model", "uplift-train", "--data", At("export.csv"));
+
+        Assert.Equal((0, ""), (exit, error));
+        Assert.StartsWith("1500 accounts with a group: ", output, StringComparison.Ordinal);
+        Assert.Contains("area over random", output, StringComparison.Ordinal);
+        Assert.Contains("two-model expected incremental dollars", output, StringComparison.Ordinal);
+
+        var (refused, _, why) = await Cli.Run("model", "uplift-train", "--data", At("no-groups.csv"));
+        Assert.Equal(CliApp.BadInput, refused);
+        Assert.Single(why.Trim().Split('\n'));
+        Assert.Contains("no-groups.csv: the file has 0 treated and 0 control accounts (TreatmentGroup)", why, StringComparison.Ordinal);
+    }
 }

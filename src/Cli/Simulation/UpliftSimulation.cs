@@ -144,7 +144,7 @@ public static class UpliftSimulation
         var pilotFeatures = pilotSpecs.Select((s, i) => Features(i, s, pilotSeed)).ToArray();
         var pilotControl = pilotSpecs.Select((_, i) => ControlGroups.Position("pilot", PortfolioSimulator.AccountId(i)) < 0.5).ToArray();
         var pilotDollars = pilotWorlds.Select((w, i) => (pilotControl[i] ? w.ControlCents : w.TreatedCents) / 100.0).ToArray();
-        var settings = new RegressionSettings { Seed = (int)(options.Seed % int.MaxValue) };
+        var settings = new RegressionSettings { Seed = (int)(options.Seed % int.MaxValue), MinimumRowsPerLeaf = 200, Trees = 100 };
         var uplift = TwoModelUplift.Train(pilotFeatures, pilotControl, pilotDollars, settings);
         // Propensity as the worklist uses it: expected dollars from everyone (what a model without a control group learns).
         var propensity = ExpectedDollars.Train(pilotFeatures.Select((f, i) => (f, pilotDollars[i])), pilotFeatures[0].Length, settings);

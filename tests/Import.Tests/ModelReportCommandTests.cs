@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Collections.Cli;
 using Collections.Gateway.Tests;
 
 namespace Collections.Import.Tests;
@@ -9,13 +8,7 @@ namespace Collections.Import.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class ModelReportCommandTests(EngineFixture engine)
 {
-    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await CliApp.RunAsync([.. args, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => engine.RunCliAsync(args);
 
     [Fact]
     public async Task Uplift_and_fairness_print_the_engines_groups_and_a_bad_option_is_one_line()

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using Collections.Cli;
 using Collections.Gateway.Tests;
 
 namespace Collections.Import.Tests;
@@ -8,13 +7,7 @@ namespace Collections.Import.Tests;
 [Collection(EngineCollection.Name)]
 public sealed class RemitCommandTests(EngineFixture engine)
 {
-    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await CliApp.RunAsync([.. args, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey], output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => engine.RunCliAsync(args);
 
     [Fact]
     public async Task Check_shows_what_would_post_to_which_account_and_posts_nothing_then_post_posts_it()

@@ -159,8 +159,9 @@ public static class CliApp
         {
             static int InRange(ParseResult parse, Option<int> option, int min, int max) =>
                 parse.GetValue(option) is var v && v >= min && v <= max ? v : throw new CliInputException($"{option.Name} {v}: must be between {min} and {max}");
-            if (parse.GetValue(share) is <= 0 or > 0.5m) throw new CliInputException($"--control-share {parse.GetValue(share)}: must be above 0 and at most 0.5");
-            if (parse.GetValue(target) is < 0.05 or > 1) throw new CliInputException($"--target-share {parse.GetValue(target)}: must be between 0.05 and 1");
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (parse.GetValue(share) is <= 0 or > 0.5m) throw new CliInputException($"--control-share {parse.GetValue(share).ToString(inv)}: must be above 0 and at most 0.5");
+            if (parse.GetValue(target) is < 0.05 or > 1) throw new CliInputException($"--target-share {parse.GetValue(target).ToString(inv)}: must be between 0.05 and 1");
             if (parse.GetValue(threads) is 0 or < -1) throw new CliInputException($"--threads {parse.GetValue(threads)}: must be a positive number");
             var file = parse.GetValue(policy);
             var scenario = file is null

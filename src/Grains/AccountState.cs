@@ -66,4 +66,7 @@ public sealed class AccountState
     [Id(46)] public List<Domain.Worklist.AgentCall> AgentCalls { get; set; } = [];
     /// <summary>The account's group (control or treated) under its policy's control share.</summary>
     [Id(47)] public TreatmentAssignment? Treatment { get; set; }
+    /// <summary>The guarantor's language and ZIP income band as the last cadence run read them (for the fairness report).</summary>
+    [Id(48)] public string? GuarantorLanguage { get; set; }
+    [Id(49)] public string? GuarantorIncomeBand { get; set; }
 }

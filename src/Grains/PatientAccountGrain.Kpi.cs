@@ -14,17 +14,21 @@ public sealed partial class PatientAccountGrain
     /// (at the end of every cadence run, which every change runs). The fingerprint is kept in the state, committed
     /// with the facts, so a restart neither loses nor repeats them.
     /// </summary>
-    /// <param name="person">The guarantor as the cadence run read them (language, income band); null outside a run (the last facts' are kept).</param>
+    /// <param name="person">The guarantor as the cadence run read them (language, income band); null outside a run (the last run's are kept).</param>
     private void PublishKpiFacts(AccountBalances balances, DateTimeOffset now, GuarantorContactSummary? person = null)
     {
         var facts = KpiFacts(balances, now);
-        if (person is not null) _fairnessPerson = (person.PreferredLanguage, person.IncomeBand);
-        if (_fairnessPerson is var (language, band))
+        if (person is not null)
+        {
+            State.GuarantorLanguage = person.PreferredLanguage;
+            State.GuarantorIncomeBand = person.IncomeBand;
+        }
+        if (State is { GuarantorLanguage: { } language, GuarantorIncomeBand: { } band })
             facts = facts with
             {
                 Fairness = new FairnessFacts
                 {
-                    Language = language, IncomeBand = band, Score = State.Score?.Probability,
+                    Language = language, IncomeBand = band, Score = State.Score is { } score ? Math.Round(score.Probability, 2) : null, // to 0.01: a rescore need not rewrite the row
                     OutreachContacts = State.Decisions.Count(d => d.Decision.Verdict == Domain.Compliance.GateVerdict.Allow && FairnessFacts.IsOutreach(d.Action))
                                        + State.AgentCalls.Count(c => !c.Inbound),
                     Calls = State.AgentCalls.Count(c => !c.Inbound),
@@ -35,9 +39,6 @@ public sealed partial class PatientAccountGrain
         State.KpiFingerprint = fingerprint;
         AddFacts(now, f => f with { Kpi = facts });
     }
-
-    /// <summary>The guarantor's language and income band as last read by a cadence run in this activation.</summary>
-    private (string Language, string IncomeBand)? _fairnessPerson;
 
     public Task<AccountKpiHistory?> GetKpiHistory() => Task.FromResult(State.IsOpen
         ? new AccountKpiHistory
@@ -79,7 +80,7 @@ public static class KpiRows
         Days = f.Days.Select(d => new KpiMeasureRow(KpiDayFacts.Name(d.Measure), d.Day, d.Subject, AccountKpiFacts.Cents(d.Amount), d.Count)).ToList(),
         Fairness = f.Fairness is { } fair ? new AccountFairnessRow(fair.Language, fair.IncomeBand, fair.Score, fair.OutreachContacts, fair.Calls) : null,
         Treatment = f.Treatment is { } t
-            ? new AccountTreatmentRow(t.PolicyId, t.Control, t.AssignedOn, Scoring.UpliftReport.Band(t.ScoreAtAssignment), AccountKpiFacts.Cents(t.Owed), AccountKpiFacts.Cents(t.Collected), t.Steps)
+            ? new AccountTreatmentRow(t.PolicyId, t.Control, t.ControlShare, t.AssignedOn, Scoring.UpliftReport.Band(t.ScoreAtAssignment), AccountKpiFacts.Cents(t.Owed), AccountKpiFacts.Cents(t.Collected), t.Steps)
             : null,
     };
 }

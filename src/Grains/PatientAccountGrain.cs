@@ -734,7 +734,7 @@ public sealed partial class PatientAccountGrain(
         var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
         var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null, State.Score?.Probability)
                      ?? CadencePolicies.Standard;
-        if (!ControlGroups.StillHolds(State.Treatment, policy))
+        if (!ControlGroups.StillHolds(State.Treatment, policies, State.Cadence, balances.PatientResponsibility))
         {
             State.Treatment = ControlGroups.Assign(policy, Id, now, State.Score?.Probability, balances.PatientResponsibility); // a control account gets the policy's baseline only
             _dirty = true;
@@ -747,6 +747,12 @@ public sealed partial class PatientAccountGrain(
             (attempt, _) => StepAllowed(policy, attempt, balances, now));
         var evaluation = run.Evaluation;
         State.Cadence = evaluation.Progress;
+        var recorded = ControlGroups.Record(State.Treatment!, State.Cadence);
+        if (!ReferenceEquals(recorded, State.Treatment))
+        {
+            State.Treatment = recorded;
+            _dirty = true;
+        }
         if (run.StepLeftDue)
         {
             _stepDue = true; // a contact is a command of its own: taken right after this one commits

@@ -24,7 +24,7 @@ public sealed record AccountKpiRow(
 public sealed record AccountFairnessRow(string Language, string IncomeBand, double? Score, int OutreachContacts, int Calls);
 
 /// <summary>One account's control-group outcome as stored for the uplift report (no person: the account key and group figures).</summary>
-public sealed record AccountTreatmentRow(string PolicyId, bool Control, DateOnly AssignedOn, string? ScoreBand, long OwedCents, long CollectedCents, IReadOnlyList<string> Steps);
+public sealed record AccountTreatmentRow(string PolicyId, bool Control, decimal ControlShare, DateOnly AssignedOn, string? ScoreBand, long OwedCents, long CollectedCents, IReadOnlyList<string> Steps);
 
 /// <summary>One measure on one day for one subject (a payment channel, an agent's key id, or empty): summed hundredths and quantity.</summary>
 public sealed record KpiMeasureRow(string Measure, DateOnly Day, string Subject, long AmountCents, long Quantity);
@@ -103,8 +103,8 @@ public sealed class KpiStore : IAsyncDisposable
     private const string DeleteTreatmentSql = "DELETE FROM account_treatment WHERE facility = @facility AND account_number = @account_number";
 
     private const string InsertTreatmentSql = """
-        INSERT INTO account_treatment (facility, account_number, policy_id, control, assigned_on, score_band, owed_cents, collected_cents, steps)
-        VALUES (@facility, @account_number, @policy_id, @control, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
+        INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
+        VALUES (@facility, @account_number, @policy_id, @control, @control_share, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
         """;
 
     private const string DeleteFairnessSql = "DELETE FROM account_fairness WHERE facility = @facility AND account_number = @account_number";
@@ -138,7 +138,7 @@ public sealed class KpiStore : IAsyncDisposable
         if (r.Treatment is { } t)
             yield return new(InsertTreatmentSql,
             [
-                ("facility", r.Facility), ("account_number", r.AccountNumber), ("policy_id", t.PolicyId), ("control", t.Control),
+                ("facility", r.Facility), ("account_number", r.AccountNumber), ("policy_id", t.PolicyId), ("control", t.Control), ("control_share", (double)t.ControlShare),
                 ("assigned_on", _database.Date(t.AssignedOn)), ("score_band", t.ScoreBand), ("owed_cents", t.OwedCents), ("collected_cents", t.CollectedCents),
                 ("steps", System.Text.Json.JsonSerializer.Serialize(t.Steps)),
             ]);
@@ -171,14 +171,14 @@ public sealed class KpiStore : IAsyncDisposable
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
-            "SELECT policy_id, control, assigned_on, score_band, owed_cents, collected_cents, steps FROM account_treatment"
+            "SELECT policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps FROM account_treatment"
             + (facility is null ? "" : " WHERE facility = @facility"));
         if (facility is not null) command.WithParameter("facility", facility);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            yield return new AccountTreatmentRow(reader.GetString(0), reader.GetBoolean(1), _database.ReadDate(reader, 2)!.Value,
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt64(4), reader.GetInt64(5),
-                System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(6)) ?? []);
+            yield return new AccountTreatmentRow(reader.GetString(0), reader.GetBoolean(1), decimal.Round((decimal)reader.GetDouble(2), 6), _database.ReadDate(reader, 3)!.Value,
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6),
+                System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(7)) ?? []);
     }
 
     private async Task CommitAsync(IReadOnlyList<AccountKpiRow> rows)

@@ -26,6 +26,8 @@ public sealed record AccountHistory
     public IReadOnlyList<Hold> Holds { get; init; } = [];
     public IReadOnlyList<PromiseToPay> Promises { get; init; } = [];
     public IReadOnlyList<PaymentPlan> Plans { get; init; } = [];
-    /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned.</summary>
+    /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned, or assigned under a policy without one.</summary>
     public string? TreatmentGroup { get; init; }
+    /// <summary>When the group was assigned: rows scored before it carry no group.</summary>
+    public DateTimeOffset? TreatmentAssignedAt { get; init; }
 }

@@ -2,16 +2,22 @@ namespace Collections.Scoring;
 
 /// <summary>One account for the fairness report: its guarantor's language and ZIP income band, its score, and the outreach it got.</summary>
 /// <param name="OutreachContacts">Contacts the engine made beyond statements (texts, emails, letters, calls, final notices, reminders).</param>
-/// <param name="Calls">Calls: call tasks the cadence opened and calls agents logged.</param>
+/// <param name="Calls">Agents' outbound calls.</param>
 public sealed record FairnessObservation(string Language, string IncomeBand, double? Score, int OutreachContacts, int Calls);
 
 public sealed record FairnessOptions
 {
     /// <summary>A group's mean score this far from the portfolio's is flagged.</summary>
     public double ScoreGap { get; init; } = 0.10;
-    /// <summary>A group's contacted share below this ratio of the portfolio's, or above its inverse, is flagged (the four-fifths rule).</summary>
+    /// <summary>
+    /// A group's contacted share below this ratio of the portfolio's, or above its inverse, is flagged (0.8 as in the
+    /// four-fifths rule, though measured against the portfolio rather than the most-contacted group).
+    /// </summary>
     public double ContactRatio { get; init; } = 0.8;
-    /// <summary>Groups with fewer accounts show no figures (small cells are not published) and are never flagged.</summary>
+    /// <summary>
+    /// Groups with fewer accounts are not named and show no figures: they are merged into one "(groups under N accounts)"
+    /// row per dimension, so neither a group nor, by subtraction from the portfolio, its people can be read off.
+    /// </summary>
     public int MinimumAccounts { get; init; } = 11;
 }
 
@@ -91,34 +97,42 @@ public sealed class FairnessReport
         return report.Build(options);
     }
 
-    /// <summary>Languages then income bands, largest group first.</summary>
+    /// <summary>The row that stands for a dimension's groups below the minimum size (no name, no figures).</summary>
+    public static string SmallGroups(int minimum) => $"(groups under {minimum} accounts)";
+
+    /// <summary>Languages then income bands, largest group first, each dimension's small groups last as one unnamed row.</summary>
     public FairnessSummary Build(FairnessOptions? options = null)
     {
         options ??= new FairnessOptions();
-        if (options.ContactRatio is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "The contact ratio must be above 0 and at most 1.");
+        if (!double.IsFinite(options.ContactRatio) || options.ContactRatio is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "The contact ratio must be above 0 and at most 1.");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         var overallScore = _all.MeanScore;
         var overallContacted = _all.ContactedShare;
-        var groups = _groups.OrderBy(g => g.Key.Dimension == LanguageDimension ? 0 : 1).ThenByDescending(g => g.Value.N).ThenBy(g => g.Key.Group, StringComparer.Ordinal)
+        var shown = _groups.Where(g => g.Value.N >= options.MinimumAccounts)
+            .OrderBy(g => g.Key.Dimension == LanguageDimension ? 0 : 1).ThenByDescending(g => g.Value.N).ThenBy(g => g.Key.Group, StringComparer.Ordinal)
             .Select(g =>
             {
                 var (dimension, name) = g.Key;
                 var s = g.Value;
-                if (s.N < options.MinimumAccounts) return new FairnessGroup { Dimension = dimension, Group = name };
                 var scoreDifference = s.MeanScore is { } m && overallScore is { } o ? m - o : (double?)null;
                 var ratio = overallContacted > 0 ? s.ContactedShare / overallContacted : (double?)null;
                 var reasons = new List<string>();
                 if (scoreDifference is { } d && Math.Abs(d) > options.ScoreGap)
-                    reasons.Add($"mean score {(d > 0 ? "above" : "below")} the portfolio's by {Math.Abs(d):0.000} (more than {options.ScoreGap:0.###})");
+                    reasons.Add(string.Create(inv, $"mean score {(d > 0 ? "above" : "below")} the portfolio's by {Math.Abs(d):0.000} (more than {options.ScoreGap:0.###})"));
                 if (ratio is { } r && (r < options.ContactRatio || r > 1 / options.ContactRatio))
-                    reasons.Add($"contacted {(r < 1 ? "less" : "more")} often: {r:0.00} times the portfolio's share (outside {options.ContactRatio:0.##} to {1 / options.ContactRatio:0.##})");
+                    reasons.Add(string.Create(inv, $"contacted {(r < 1 ? "less" : "more")} often: {r:0.00} times the portfolio's share (outside {options.ContactRatio:0.##} to {1 / options.ContactRatio:0.##})"));
                 return new FairnessGroup
                 {
                     Dimension = dimension, Group = name, Accounts = s.N, MeanScore = s.MeanScore, ContactedShare = s.ContactedShare,
                     ContactsPerAccount = (double)s.Contacts / s.N, CallsPerAccount = (double)s.Calls / s.N,
                     ScoreDifference = scoreDifference, ContactRatio = ratio, Flagged = reasons.Count > 0, Reasons = reasons,
                 };
-            })
-            .ToList();
+            });
+        var hidden = _groups.Where(g => g.Value.N < options.MinimumAccounts).Select(g => g.Key.Dimension).Distinct()
+            .OrderBy(d => d == LanguageDimension ? 0 : 1)
+            .Select(d => new FairnessGroup { Dimension = d, Group = SmallGroups(options.MinimumAccounts) });
+        var groups = shown.Concat(hidden).OrderBy(g => g.Dimension == LanguageDimension ? 0 : 1).ToList(); // stable: each dimension's small groups last
         return new FairnessSummary(_all.N, overallScore, overallContacted, _all.N == 0 ? 0 : (double)_all.Contacts / _all.N, options, groups);
     }
 }

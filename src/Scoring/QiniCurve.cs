@@ -42,6 +42,9 @@ public static class QiniCurve
         ArgumentNullException.ThrowIfNull(score);
         var order = Enumerable.Range(0, score.Count).OrderByDescending(i => score[i]).ThenBy(i => i).ToArray();
         var curve = new List<QiniPoint>(points + 1) { new(0, 0m, 0) };
+        // Until the top share holds a control account, its treated accounts are compared with the mean control account.
+        var allControls = control.Count(c => c);
+        var controlMean = allControls == 0 ? 0m : dollars.Where((_, i) => control[i]).Sum() / allControls;
         decimal treatedDollars = 0m, controlDollars = 0m;
         long treated = 0, controls = 0;
         var next = 1;
@@ -52,7 +55,7 @@ public static class QiniCurve
             else { treated++; treatedDollars += dollars[i]; }
             while (next <= points && (k + 1) * points >= (long)next * order.Length)
             {
-                var gain = controls == 0 ? treatedDollars : treatedDollars - controlDollars * treated / controls;
+                var gain = controls == 0 ? treatedDollars - controlMean * treated : treatedDollars - controlDollars * treated / controls;
                 curve.Add(new QiniPoint((double)next / points, decimal.Round(gain, 2), 0));
                 next++;
             }

@@ -42,7 +42,8 @@ public static class TrainingSet
                     yield return new TrainingRow
                     {
                         AccountId = history.AccountId, ScoringDate = date, Features = FeatureExtractor.Extract(history, date), Label = outcome.Paid,
-                        PatientBalance = outcome.PatientBalance, CollectedInWindow = outcome.CollectedInWindow, TreatmentGroup = history.TreatmentGroup,
+                        PatientBalance = outcome.PatientBalance, CollectedInWindow = outcome.CollectedInWindow,
+                        TreatmentGroup = history.TreatmentAssignedAt is { } assigned && date < assigned ? null : history.TreatmentGroup,
                     };
                 }
         }

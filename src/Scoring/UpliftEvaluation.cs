@@ -11,7 +11,7 @@ public sealed record UpliftEvaluationResult(
 
 /// <summary>
 /// The uplift model option on the engine's own export: one row per account (its first scoring date with a treatment
-/// group), accounts split by a seeded hash into training and test, a <see cref="TwoModelUplift"/> of dollars collected
+/// group: the export gives the group only on dates from the assignment on, and only under a policy with a control share), accounts split by a seeded hash into training and test, a <see cref="TwoModelUplift"/> of dollars collected
 /// in the label window learnt on the training accounts, and on the test accounts the Qini curves (from the randomised
 /// groups) of targeting by expected incremental dollars, by expected dollars (a propensity model in dollars), and at
 /// random. It says whether ranking by uplift would pick better whom to contact; the worklist keeps its own order.
@@ -33,7 +33,8 @@ public static class UpliftEvaluation
         var test = accounts.Select(r => Position(seed, r.AccountId) < testShare).ToArray();
         var train = accounts.Where((_, i) => !test[i]).ToList();
         var held = accounts.Where((_, i) => test[i]).ToList();
-        settings ??= new RegressionSettings { Seed = seed, MinimumRowsPerLeaf = Math.Max(5, Math.Min(50, train.Count / 100)) };
+        var smallerGroup = Math.Min(train.Count(r => r.TreatmentGroup == "control"), train.Count(r => r.TreatmentGroup == "treated"));
+        settings ??= new RegressionSettings { Seed = seed, MinimumRowsPerLeaf = Math.Clamp(smallerGroup / 8, 5, 50) };
 
         var uplift = TwoModelUplift.Train([.. train.Select(r => r.Features.ToArray())], [.. train.Select(r => r.TreatmentGroup == "control")],
             [.. train.Select(r => (double)r.CollectedInWindow)], settings);
@@ -47,7 +48,9 @@ public static class UpliftEvaluation
             var curve = QiniCurve.FromExperiment(score, control, dollars, points: 10);
             return new OrderingQini(name, by, Math.Round(QiniCurve.AreaOverRandom(curve), 2), curve);
         }
-        var groups = UpliftReport.Of(held.Select((r, i) => new UpliftObservation("(export)", control[i], r.CollectedInWindow, null, [])));
+        // The export does not carry each policy's share: the held-out accounts' own control fraction weighs every account alike.
+        var share = Math.Clamp(Math.Round((decimal)control.Count(c => c) / Math.Max(1, control.Length), 6), 0.000001m, 0.999999m);
+        var groups = UpliftReport.Of(held.Select((r, i) => new UpliftObservation("(export)", control[i], share, r.CollectedInWindow, null, [])));
         return new UpliftEvaluationResult(accounts.Count, train.Count, held.Count, control.Count(c => c),
         [
             Ordering("uplift", "two-model expected incremental dollars", [.. uplift.Predict(features).Select(p => p.Uplift)]),

@@ -11,10 +11,16 @@ namespace Collections.Scoring;
 /// as fair as the whole group's; a step's is between the accounts still unpaid when it came, which the earlier steps
 /// (different in the two groups) already sorted, so a later step's difference is indicative rather than exact.
 /// </summary>
-public sealed record UpliftObservation(string Policy, bool Control, decimal Collected, string? ScoreBand, IReadOnlyList<string> Steps);
+/// <param name="ControlShare">The assigning policy's control share: the account's chance of control. Observations with
+/// a share of 0 (no experiment) or of 1 are left out.</param>
+public sealed record UpliftObservation(string Policy, bool Control, decimal ControlShare, decimal Collected, string? ScoreBand, IReadOnlyList<string> Steps);
 
-/// <summary>One group's outcome in a segment: accounts, how many paid anything, and dollars collected per account.</summary>
-public sealed record GroupOutcome(long Accounts, long Paying, double PaymentRate, decimal Collected, decimal DollarsPerAccount);
+/// <summary>
+/// One group's outcome in a segment: accounts, how many paid anything, and dollars collected per account (weighted
+/// across policies by the inverse of each account's chance of its group). Below the minimum group size only the count
+/// is shown: a figure of a few accounts would describe those accounts.
+/// </summary>
+public sealed record GroupOutcome(long Accounts, long? Paying, double? PaymentRate, decimal? Collected, decimal? DollarsPerAccount);
 
 /// <summary>An estimate with its confidence interval.</summary>
 public sealed record Interval<T>(T Estimate, T Low, T High) where T : struct;
@@ -32,7 +38,7 @@ public sealed record UpliftSegment
     public required GroupOutcome Control { get; init; }
     /// <summary>Treated payment rate less control payment rate (Newcombe's hybrid score interval); null with too few accounts.</summary>
     public Interval<double>? RateDifference { get; init; }
-    /// <summary>Treated dollars per account less control dollars per account (Welch's interval); null with too few accounts.</summary>
+    /// <summary>Treated dollars per account less control dollars per account (Welch's interval on Student's t); null with too few accounts.</summary>
     public Interval<decimal>? DollarsDifference { get; init; }
     /// <summary>The dollar difference times the treated accounts: what the outreach added over the baseline on them (null with too few).</summary>
     public decimal? IncrementalDollars { get; init; }
@@ -49,7 +55,7 @@ public sealed record UpliftReportOptions
 {
     /// <summary>Two-sided confidence level of the intervals.</summary>
     public double Confidence { get; init; } = 0.95;
-    /// <summary>Below this many accounts in either group a segment shows its counts but no interval.</summary>
+    /// <summary>Below this many accounts in a group the group shows its count only (no figures), and the segment no interval.</summary>
     public int MinimumAccounts { get; init; } = 30;
 }
 
@@ -74,33 +80,69 @@ public sealed class UpliftReport
         _ => "0.8-1.0",
     };
 
+    /// <summary>
+    /// One group's sums in a segment. Each account is weighted by the inverse of its chance of its group (1 / share for
+    /// control, 1 / (1 - share) for treated), so segments that pool policies with different shares compare like with
+    /// like; within one policy the weights are constant and the figures are the plain ones.
+    /// </summary>
     private sealed class Sums
     {
         public long N, Paying;
         public decimal Total;
-        public double SumSquares;
+        public double W, W2, WPaid, WY, W2Y, W2Y2;
 
-        public void Add(decimal collected)
+        public void Add(decimal collected, double weight)
         {
+            var y = (double)collected;
             N++;
-            if (collected > 0) Paying++;
             Total += collected;
-            SumSquares += (double)collected * (double)collected;
+            W += weight;
+            W2 += weight * weight;
+            WY += weight * y;
+            W2Y += weight * weight * y;
+            W2Y2 += weight * weight * y * y;
+            if (collected > 0)
+            {
+                Paying++;
+                WPaid += weight;
+            }
+        }
+
+        public double Mean => WY / W;
+        public double Rate => WPaid / W;
+        /// <summary>Kish's effective sample size: the plain count when the weights are equal.</summary>
+        public double EffectiveN => W * W / W2;
+
+        /// <summary>The variance of the weighted mean (the plain s² / n when the weights are equal).</summary>
+        public double VarianceOfMean()
+        {
+            var m = Mean;
+            return Math.Max(0, (W2Y2 - 2 * m * W2Y + m * m * W2) / (W * W)) * N / (N - 1);
         }
     }
 
     private readonly Dictionary<(string Kind, string Name), (Sums Treated, Sums Control)> _segments = [];
 
+    /// <summary>Observations counted (those with a control share strictly between 0 and 1).</summary>
     public long Observations { get; private set; }
+
+    /// <summary>Observations left out: their policy kept no control group.</summary>
+    public long LeftOut { get; private set; }
 
     public UpliftReport Add(UpliftObservation observation)
     {
         ArgumentNullException.ThrowIfNull(observation);
+        if (observation.ControlShare is <= 0 or >= 1)
+        {
+            LeftOut++;
+            return this;
+        }
         Observations++;
-        Count(All, All, observation);
-        Count(PolicyKind, observation.Policy, observation);
-        if (observation.ScoreBand is { } band) Count(ScoreBandKind, band, observation);
-        foreach (var step in observation.Steps.Distinct(StringComparer.Ordinal)) Count(StepKind, step, observation);
+        var weight = observation.Control ? 1 / (double)observation.ControlShare : 1 / (1 - (double)observation.ControlShare);
+        Count(All, All, observation, weight);
+        Count(PolicyKind, observation.Policy, observation, weight);
+        if (observation.ScoreBand is { } band) Count(ScoreBandKind, band, observation, weight);
+        foreach (var step in observation.Steps.Distinct(StringComparer.Ordinal)) Count(StepKind, step, observation, weight);
         return this;
     }
 
@@ -111,36 +153,40 @@ public sealed class UpliftReport
         return report.Build(options);
     }
 
-    private void Count(string kind, string name, UpliftObservation observation)
+    private void Count(string kind, string name, UpliftObservation observation, double weight)
     {
         if (!_segments.TryGetValue((kind, name), out var sums)) _segments[(kind, name)] = sums = (new Sums(), new Sums());
-        (observation.Control ? sums.Control : sums.Treated).Add(observation.Collected);
+        (observation.Control ? sums.Control : sums.Treated).Add(observation.Collected, weight);
     }
 
     /// <summary>Segments in the order all, policies, steps, score bands (each by name).</summary>
     public IReadOnlyList<UpliftSegment> Build(UpliftReportOptions? options = null)
     {
         options ??= new UpliftReportOptions();
-        if (options.Confidence is <= 0.5 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), "The confidence level must be between 0.5 and 1.");
-        var z = NormalQuantile(0.5 + options.Confidence / 2);
+        if (!double.IsFinite(options.Confidence) || options.Confidence is <= 0.5 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "The confidence level must be between 0.5 and 1.");
+        var p = 0.5 + options.Confidence / 2;
         string[] order = [All, PolicyKind, StepKind, ScoreBandKind];
+        var minimum = Math.Max(2, options.MinimumAccounts);
         return [.. _segments.OrderBy(s => Array.IndexOf(order, s.Key.Kind)).ThenBy(s => s.Key.Name, StringComparer.Ordinal)
-            .Select(s => Segment(s.Key.Kind, s.Key.Name, s.Value.Treated, s.Value.Control, z, options.MinimumAccounts))];
+            .Select(s => Segment(s.Key.Kind, s.Key.Name, s.Value.Treated, s.Value.Control, p, minimum))];
     }
 
-    private static GroupOutcome Outcome(Sums s) => new(s.N, s.Paying, s.N == 0 ? 0 : (double)s.Paying / s.N, s.Total,
-        s.N == 0 ? 0m : decimal.Round(s.Total / s.N, 2, MidpointRounding.AwayFromZero));
+    private static GroupOutcome Outcome(Sums s, int minimum) => s.N < minimum
+        ? new GroupOutcome(s.N, null, null, null, null)
+        : new GroupOutcome(s.N, s.Paying, s.Rate, s.Total, Dollars(s.Mean));
 
-    private static UpliftSegment Segment(string kind, string name, Sums treated, Sums control, double z, int minimum)
+    private static UpliftSegment Segment(string kind, string name, Sums treated, Sums control, double p, int minimum)
     {
-        var segment = new UpliftSegment { Kind = kind, Name = name, Treated = Outcome(treated), Control = Outcome(control), Verdict = UpliftVerdict.TooFew };
-        if (treated.N < Math.Max(2, minimum) || control.N < Math.Max(2, minimum)) return segment;
+        var segment = new UpliftSegment { Kind = kind, Name = name, Treated = Outcome(treated, minimum), Control = Outcome(control, minimum), Verdict = UpliftVerdict.TooFew };
+        if (treated.N < minimum || control.N < minimum) return segment;
 
-        var rate = NewcombeDifference(treated.Paying, treated.N, control.Paying, control.N, z);
-        var (meanT, varT) = MeanAndVariance(treated);
-        var (meanC, varC) = MeanAndVariance(control);
-        var difference = meanT - meanC;
-        var half = z * Math.Sqrt(varT / treated.N + varC / control.N);
+        var rate = NewcombeDifference(treated.Rate, treated.EffectiveN, control.Rate, control.EffectiveN, NormalQuantile(p));
+        var (varT, varC) = (treated.VarianceOfMean(), control.VarianceOfMean());
+        var difference = treated.Mean - control.Mean;
+        // Welch: Student's t on the Welch-Satterthwaite degrees of freedom.
+        var df = (varT + varC) * (varT + varC) / (varT * varT / (treated.N - 1) + varC * varC / (control.N - 1));
+        var half = (double.IsFinite(df) ? StudentQuantile(p, df) : NormalQuantile(p)) * Math.Sqrt(varT + varC);
         var dollars = new Interval<decimal>(Dollars(difference), Dollars(difference - half), Dollars(difference + half));
         return segment with
         {
@@ -152,17 +198,10 @@ public sealed class UpliftReport
 
     private static decimal Dollars(double value) => decimal.Round((decimal)value, 2, MidpointRounding.AwayFromZero);
 
-    private static (double Mean, double Variance) MeanAndVariance(Sums s)
+    /// <summary>Wilson's score interval for a proportion <paramref name="p"/> of <paramref name="n"/> (an effective size may be fractional).</summary>
+    public static (double Low, double High) Wilson(double p, double n, double z)
     {
-        var mean = (double)s.Total / s.N;
-        return (mean, Math.Max(0, (s.SumSquares - s.N * mean * mean) / (s.N - 1)));
-    }
-
-    /// <summary>Wilson's score interval for a proportion.</summary>
-    public static (double Low, double High) Wilson(long successes, long n, double z)
-    {
-        if (n == 0) return (0, 1);
-        var p = (double)successes / n;
+        if (n <= 0) return (0, 1);
         var z2 = z * z;
         var centre = (p + z2 / (2 * n)) / (1 + z2 / n);
         var half = z / (1 + z2 / n) * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
@@ -170,12 +209,10 @@ public sealed class UpliftReport
     }
 
     /// <summary>Newcombe's hybrid score interval (method 10) for the difference of two independent proportions.</summary>
-    public static Interval<double> NewcombeDifference(long successes1, long n1, long successes0, long n0, double z)
+    public static Interval<double> NewcombeDifference(double p1, double n1, double p0, double n0, double z)
     {
-        var p1 = (double)successes1 / n1;
-        var p0 = (double)successes0 / n0;
-        var (l1, u1) = Wilson(successes1, n1, z);
-        var (l0, u0) = Wilson(successes0, n0, z);
+        var (l1, u1) = Wilson(p1, n1, z);
+        var (l0, u0) = Wilson(p0, n0, z);
         var d = p1 - p0;
         return new Interval<double>(d, d - Math.Sqrt((p1 - l1) * (p1 - l1) + (u0 - p0) * (u0 - p0)), d + Math.Sqrt((u1 - p1) * (u1 - p1) + (p0 - l0) * (p0 - l0)));
     }
@@ -183,7 +220,7 @@ public sealed class UpliftReport
     /// <summary>The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9).</summary>
     public static double NormalQuantile(double p)
     {
-        if (p is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p));
+        if (!double.IsFinite(p) || p is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p));
         double[] a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00];
         double[] b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01];
         double[] c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00];
@@ -200,6 +237,22 @@ public sealed class UpliftReport
         return (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s + a[5]) * r / (((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s + b[4]) * s + 1);
     }
 
+    /// <summary>
+    /// Student's t quantile with <paramref name="df"/> degrees of freedom (the Cornish-Fisher expansion in the normal
+    /// quantile, Abramowitz and Stegun 26.7.5: within 1e-4 from 8 degrees of freedom, exact as they grow).
+    /// </summary>
+    public static double StudentQuantile(double p, double df)
+    {
+        if (!double.IsFinite(df) || df < 1) throw new ArgumentOutOfRangeException(nameof(df));
+        var x = NormalQuantile(p);
+        double x2 = x * x, x3 = x2 * x, x5 = x3 * x2, x7 = x5 * x2, x9 = x7 * x2;
+        var g1 = (x3 + x) / 4;
+        var g2 = (5 * x5 + 16 * x3 + 3 * x) / 96;
+        var g3 = (3 * x7 + 19 * x5 + 17 * x3 - 15 * x) / 384;
+        var g4 = (79 * x9 + 776 * x7 + 1482 * x5 - 1920 * x3 - 945 * x) / 92160;
+        return x + g1 / df + g2 / (df * df) + g3 / (df * df * df) + g4 / (df * df * df * df);
+    }
+
     /// <summary>The report as text lines for a terminal (one line per segment).</summary>
     public static IEnumerable<string> Lines(IReadOnlyList<UpliftSegment> segments, double confidence = 0.95)
     {
@@ -212,8 +265,10 @@ public sealed class UpliftReport
             var dollars = s.DollarsDifference is { } d
                 ? string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.00;-0.00} ({d.Low:+0.00;-0.00} to {d.High:+0.00;-0.00})") : "";
             var name = s.Kind == All ? "all accounts" : $"{s.Kind} {s.Name}";
+            static string Rate(double? v) => v is { } r ? r.ToString("0.0%", CultureInfo.InvariantCulture) : "-";
+            static string Money(decimal? v) => v is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) : "-";
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"{name,-34} {s.Treated.Accounts,9} {s.Control.Accounts,9} {s.Treated.PaymentRate,7:0.0%} {s.Control.PaymentRate,7:0.0%} {rate,-30} {s.Treated.DollarsPerAccount,9:0.00} {s.Control.DollarsPerAccount,9:0.00} {dollars,-28} {s.Verdict}");
+                $"{name,-34} {s.Treated.Accounts,9} {s.Control.Accounts,9} {Rate(s.Treated.PaymentRate),7} {Rate(s.Control.PaymentRate),7} {rate,-30} {Money(s.Treated.DollarsPerAccount),9} {Money(s.Control.DollarsPerAccount),9} {dollars,-28} {s.Verdict}");
         }
     }
 }

@@ -79,8 +79,9 @@ public sealed class ZipIncomeBands
                 throw new FormatException($"{source}, line {line}: '{place}' is not a five-digit ZIP code");
             var text = Field(incomeColumn).Replace(",", "", StringComparison.Ordinal).Replace("$", "", StringComparison.Ordinal).TrimEnd('+', '-');
             if (text.Length == 0 || text is "N" or "(X)" or "null" or "NA" || Field(incomeColumn) == "-") continue; // no estimate for the area
-            if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var median) || median < 0)
+            if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var median))
                 throw new FormatException($"{source}, line {line}: '{Field(incomeColumn)}' is not an income");
+            if (median < 0) continue; // the Census API's annotation values (-666666666 and the like) mean no estimate
             medians[place] = median;
         }
         return new ZipIncomeBands(medians, source);

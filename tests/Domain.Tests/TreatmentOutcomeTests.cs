@@ -19,7 +19,7 @@ public sealed class TreatmentOutcomeTests
         var reversed = ledger.Post(LedgerBuilder.PatientPayment(30m) with { EffectiveDate = DateOnly.FromDateTime(AssignedAt.UtcDateTime).AddDays(3) });
         ledger.Post(LedgerBuilder.Reverse(reversed.EntryId));
         var policy = CadencePolicies.Standard with { ControlShare = 0.5m };
-        var assignment = ControlGroups.Assign(policy, "MAIN/A1", AssignedAt, score: 0.42, owed: 460m);
+        var assignment = ControlGroups.Assign(policy, "MAIN/A1", AssignedAt, score: 0.42, owed: 460m) with { StepsReached = ["text-7"] }; // kept from a run whose steps the cadence has since forgotten
         StepRecord Step(string id, DateTimeOffset at) => new() { StepId = id, Outcome = StepOutcome.Done, Action = OutreachAction.PatientStatement, PolicyReference = "standard v1", At = at, Reason = "" };
 
         var outcome = TreatmentOutcome.Of(assignment, ledger.Entries,
@@ -28,7 +28,8 @@ public sealed class TreatmentOutcomeTests
         Assert.Equal(100m, outcome.Collected);
         Assert.Equal(460m, outcome.Owed);
         Assert.Equal(0.42, outcome.ScoreAtAssignment);
-        Assert.Equal(["reminder-15", "call-45"], outcome.Steps);
+        Assert.Equal(["text-7", "reminder-15", "call-45"], outcome.Steps);
+        Assert.Equal(0.5m, outcome.ControlShare);
         Assert.Equal((policy.PolicyId, assignment.Control, DateOnly.FromDateTime(AssignedAt.UtcDateTime)), (outcome.PolicyId, outcome.Control, outcome.AssignedOn));
     }
 
@@ -43,5 +44,40 @@ public sealed class TreatmentOutcomeTests
 
         Assert.NotEqual(facts.Fingerprint(), withOutcome.Fingerprint());
         Assert.NotEqual(withOutcome.Fingerprint(), (withOutcome with { Treatment = withOutcome.Treatment! with { Collected = 1m } }).Fingerprint());
+    }
+
+    private static StepRecord Reached(string id, DateTimeOffset at) =>
+        new() { StepId = id, Outcome = StepOutcome.Done, Action = OutreachAction.EmailReminder, PolicyReference = "standard v1", At = at, Reason = "" };
+
+    [Fact]
+    public void An_account_keeps_its_group_for_the_whole_debt_whichever_policy_the_cadence_selects_meanwhile()
+    {
+        var standard = CadencePolicies.Standard with { ControlShare = 0.2m };
+        var book = new[] { standard, CadencePolicies.SmallBalance };
+        var assigned = ControlGroups.Assign(standard, "MAIN/A1", AssignedAt) with { Cycle = 1 };
+        var running = new CadenceProgress { StartedAt = AssignedAt, Cycle = 1 };
+
+        Assert.True(ControlGroups.StillHolds(assigned, book, running, patientOwes: 20m)); // paid down into small-balance: same group
+        Assert.True(ControlGroups.StillHolds(assigned, book, running with { StartedAt = null }, patientOwes: 0m)); // paid in full: the outcome stays
+        Assert.False(ControlGroups.StillHolds(assigned, book, running with { StartedAt = null }, patientOwes: 80m)); // a new debt: a new cycle, a new draw
+        Assert.False(ControlGroups.StillHolds(assigned, book, running with { Cycle = 2 }, patientOwes: 80m));
+        Assert.False(ControlGroups.StillHolds(assigned, [standard with { ControlShare = 0.3m }, CadencePolicies.SmallBalance], running, 80m)); // its share changed
+        Assert.False(ControlGroups.StillHolds(assigned, [CadencePolicies.SmallBalance], running, 80m)); // its policy left the book
+        Assert.False(ControlGroups.StillHolds(null, book, running, 80m));
+    }
+
+    [Fact]
+    public void The_assignment_keeps_the_steps_reached_after_the_cadence_forgets_them()
+    {
+        var assigned = ControlGroups.Assign(CadencePolicies.Standard, "MAIN/A1", AssignedAt);
+        var progress = new CadenceProgress { StartedAt = AssignedAt, Cycle = 3, Steps = [Reached("statement", AssignedAt.AddMinutes(-1)), Reached("reminder-15", AssignedAt.AddDays(15))] };
+
+        var recorded = ControlGroups.Record(assigned, progress);
+        var afterPayment = ControlGroups.Record(recorded, progress with { StartedAt = null, Steps = [] });
+
+        Assert.Equal(3, recorded.Cycle);
+        Assert.Equal(["reminder-15"], recorded.StepsReached);
+        Assert.Same(recorded, afterPayment);
+        Assert.Equal(["reminder-15"], TreatmentOutcome.Of(afterPayment, [], []).Steps);
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Collections.Domain.Cadence;
+using Collections.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Collections.Gateway.Tests;
 
@@ -57,17 +59,22 @@ public sealed class ControlGroupApiTests(EngineFixture engine)
         // The uplift report counts each group from the KPI projection: the treated account's payment, the control's none.
         Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{accounts["treated"]}", Api.Payment(50m))).StatusCode);
         await engine.ProjectionsCaughtUpAsync();
-        var uplift = await admin.GetJsonAsync($"/api/models/uplift?facility={facility}&minimumAccounts=2");
+        var stored = new Dictionary<bool, AccountTreatmentRow>();
+        await foreach (var row in engine.Services.GetRequiredService<KpiStore>().TreatmentsAsync(facility)) stored[row.Control] = row;
+        Assert.Equal((policyId, 0.5m, 5000L, 0L), (stored[false].PolicyId, stored[false].ControlShare, stored[false].CollectedCents, stored[true].CollectedCents));
+        Assert.Contains("statement", stored[true].Steps);
+        var uplift = await admin.GetJsonAsync($"/api/models/uplift?facility={facility}");
         Assert.Equal(2, uplift.GetProperty("accounts").GetInt64());
         var all = uplift.GetProperty("segments")[0];
-        Assert.Equal(("all", "too few"), (all.GetProperty("kind").GetString(), all.GetProperty("verdict").GetString())); // one account a group: no interval
-        Assert.Equal((1, 50m, 1.0), (all.GetProperty("treated").GetProperty("accounts").GetInt32(), all.GetProperty("treated").GetProperty("collected").GetDecimal(),
-            all.GetProperty("treated").GetProperty("paymentRate").GetDouble()));
-        Assert.Equal((1, 0m), (all.GetProperty("control").GetProperty("accounts").GetInt32(), all.GetProperty("control").GetProperty("collected").GetDecimal()));
+        Assert.Equal(("all", "too few"), (all.GetProperty("kind").GetString(), all.GetProperty("verdict").GetString()));
+        Assert.Equal(1, all.GetProperty("treated").GetProperty("accounts").GetInt32());
+        Assert.False(all.GetProperty("treated").TryGetProperty("collected", out _)); // one account's dollars are not shown
         var segments = uplift.GetProperty("segments").EnumerateArray().Select(s => $"{s.GetProperty("kind").GetString()}/{s.GetProperty("name").GetString()}").ToList();
         Assert.Contains($"policy/{policyId}", segments);
         Assert.Contains("step/statement", segments);
         Assert.Equal("uplift.confidence", (await (await admin.GetAsync("/api/models/uplift?confidence=0.5")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal("uplift.confidence", (await (await admin.GetAsync("/api/models/uplift?confidence=NaN")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal("uplift.minimum-accounts", (await (await admin.GetAsync("/api/models/uplift?minimumAccounts=2")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
 
         var refused = await admin.PutAsJsonAsync($"/api/policies/{policyId}", new { name = "Too many", facility, controlShare = 0.9m, steps = new object[] { new { stepId = "s", day = 0, action = "patientStatement", channel = "mail" } } });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);

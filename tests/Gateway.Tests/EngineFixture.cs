@@ -35,9 +35,8 @@ public class EngineFixture : IAsyncLifetime
             "--Collections:Compliance:WindowStart", "00:00:00", "--Collections:Compliance:WindowEnd", "23:59:59",
             // Tests make many deliberately wrong requests from 127.0.0.1; the lockout has its own fixture.
             "--Collections:FailedAuthenticationsPerMinute", "100000",
-            // ZIP income bands from a small table in data.census.gov's B19013 layout (our own figures), and every group shown.
+            // ZIP income bands from a small table in data.census.gov's B19013 layout (our own figures).
             "--Collections:Fairness:ZipIncomeFile", Path.Combine(AppContext.BaseDirectory, "fixtures", "zip-income-b19013.csv"),
-            "--Collections:Fairness:MinimumGroup", "1",
             .. ExtraArguments,
         ], Configure);
         await _app.StartAsync();

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Collections.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Collections.Gateway.Tests;
 
@@ -12,7 +14,8 @@ public sealed class FairnessApiTests(EngineFixture engine)
     {
         using var admin = engine.Admin();
         var facility = "FR" + Guid.NewGuid().ToString("N")[..10];
-        foreach (var (language, zip) in new[] { ("es", "78701"), ("es", "78702"), ("en", "78702"), ("vi", "30301") })
+        var people = Enumerable.Repeat(("es", "78702"), 11).Append(("en", "78701")).Append(("vi", "30301"));
+        foreach (var (language, zip) in people)
         {
             var guarantorId = Api.NewId("G");
             var person = new
@@ -32,17 +35,24 @@ public sealed class FairnessApiTests(EngineFixture engine)
 
         Assert.Equal("zip-income-b19013.csv", fairness.GetProperty("incomeTable").GetString());
         var summary = fairness.GetProperty("summary");
-        Assert.Equal(4, summary.GetProperty("accounts").GetInt64());
+        Assert.Equal(13, summary.GetProperty("accounts").GetInt64());
         var groups = summary.GetProperty("groups").EnumerateArray()
-            .ToDictionary(g => $"{g.GetProperty("dimension").GetString()}/{g.GetProperty("group").GetString()}", g => g.GetProperty("accounts").GetInt64());
+            .ToDictionary(g => $"{g.GetProperty("dimension").GetString()}/{g.GetProperty("group").GetString()}", g => g.TryGetProperty("accounts", out var n) ? n.GetInt64() : -1); // a small group's count is left out
         Assert.Equal(new Dictionary<string, long>
         {
-            ["language/es"] = 2, ["language/en"] = 1, ["language/vi"] = 1,
-            ["incomeBand/$40k-60k"] = 2, ["incomeBand/$85k-120k"] = 1, ["incomeBand/unknown"] = 1, // 30301 is not in the table
+            ["language/es"] = 11, ["language/(groups under 11 accounts)"] = -1, // en and vi: one account each, neither named nor counted
+            ["incomeBand/$40k-60k"] = 11, ["incomeBand/(groups under 11 accounts)"] = -1,
         }, groups);
+        // What the projection stored for the small groups (read here, never shown): a band from the table, or unknown.
+        var stored = new List<(string, string)>();
+        await foreach (var row in engine.Services.GetRequiredService<KpiStore>().FairnessAsync(facility)) stored.Add((row.Language, row.IncomeBand));
+        Assert.Contains(("en", "$85k-120k"), stored);
+        Assert.Contains(("vi", "unknown"), stored); // 30301 is not in the table
         Assert.DoesNotContain("78701", fairness.GetRawText(), StringComparison.Ordinal); // a band, never the ZIP
         Assert.DoesNotContain("Reyes", fairness.GetRawText(), StringComparison.Ordinal);
         Assert.Equal("fairness.contact-ratio",
             (await (await admin.GetAsync("/api/models/fairness?contactRatio=1.5")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal("fairness.score-gap",
+            (await (await admin.GetAsync("/api/models/fairness?scoreGap=NaN")).AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
     }
 }

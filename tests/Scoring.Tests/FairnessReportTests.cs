@@ -37,15 +37,18 @@ public class FairnessReportTests
     }
 
     [Fact]
-    public void A_small_group_shows_no_figures_and_is_never_flagged()
+    public void Small_groups_are_neither_named_nor_given_figures_nor_flagged()
     {
-        var summary = FairnessReport.Of([.. Accounts(200, "en", "unknown", 0.5, 0.5), .. Accounts(5, "vi", "unknown", 0.9, 0)]);
+        var summary = FairnessReport.Of([.. Accounts(200, "en", "unknown", 0.5, 0.5), .. Accounts(5, "vi", "unknown", 0.9, 0), .. Accounts(3, "so", "unknown", 0.1, 1)]);
 
-        var small = summary.Groups.Single(g => g.Group == "vi");
+        Assert.DoesNotContain(summary.Groups, g => g.Group is "vi" or "so");
+        var small = Assert.Single(summary.Groups, g => g.Group == FairnessReport.SmallGroups(11));
+        Assert.Equal(FairnessReport.LanguageDimension, small.Dimension);
         Assert.Null(small.Accounts);
         Assert.Null(small.MeanScore);
         Assert.False(small.Flagged);
-        Assert.Equal(205, summary.Accounts);
+        Assert.Equal(208, summary.Accounts);
+        Assert.Equal(["language/en", "language/(groups under 11 accounts)", "incomeBand/unknown"], summary.Groups.Select(g => $"{g.Dimension}/{g.Group}"));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class UpliftReportTests
             var control = random.NextDouble() < controlShare;
             var pays = random.NextDouble() < (control ? controlRate : treatedRate);
             var amount = pays ? (decimal)Math.Round(Math.Exp(Math.Log(120) + 0.8 * Normal(random)), 2) : 0m;
-            rows.Add(new UpliftObservation("standard", control, amount, band?.Invoke(i), ["call-day-20"]));
+            rows.Add(new UpliftObservation("standard", control, (decimal)controlShare, amount, band?.Invoke(i), ["call-day-20"]));
         }
         return rows;
     }
@@ -82,12 +82,15 @@ public class UpliftReportTests
     {
         var rows = new List<UpliftObservation>
         {
-            new("standard", false, 100m, "0.2-0.4", ["statement-1", "call-day-20"]),
-            new("standard", true, 0m, "0.2-0.4", ["statement-1", "call-day-20"]),
-            new("small-balance", false, 20m, null, ["statement-1", "statement-1"]),
+            new("standard", false, 0.5m, 100m, "0.2-0.4", ["statement-1", "call-day-20"]),
+            new("standard", true, 0.5m, 0m, "0.2-0.4", ["statement-1", "call-day-20"]),
+            new("small-balance", false, 0.5m, 20m, null, ["statement-1", "statement-1"]),
+            new("no-experiment", false, 0m, 999m, null, ["statement-1"]), // a policy without a control share is left out
         };
 
-        var segments = UpliftReport.Of(rows, new UpliftReportOptions { MinimumAccounts = 1 });
+        var report = new UpliftReport();
+        foreach (var row in rows) report.Add(row);
+        var segments = report.Build(new UpliftReportOptions { MinimumAccounts = 1 });
 
         Assert.Equal(
             ["all/all", "policy/small-balance", "policy/standard", "step/call-day-20", "step/statement-1", "scoreBand/0.2-0.4"],
@@ -96,7 +99,8 @@ public class UpliftReportTests
         Assert.Equal(2, statement.Treated.Accounts); // a step reached twice counts the account once
         Assert.Equal(60m, statement.Treated.DollarsPerAccount);
         Assert.Equal(1, statement.Control.Accounts);
-        Assert.Equal(1.0, statement.Treated.PaymentRate, 12);
+        Assert.Equal(1.0, statement.Treated.PaymentRate!.Value, 12);
+        Assert.Equal((3, 1), (report.Observations, report.LeftOut));
     }
 
     [Fact]
@@ -110,13 +114,16 @@ public class UpliftReportTests
         Assert.Null(all.RateDifference);
         Assert.Null(all.DollarsDifference);
         Assert.Equal(200, all.Treated.Accounts + all.Control.Accounts);
+        Assert.Null(all.Control.DollarsPerAccount); // a handful of accounts' figures would describe them
+        Assert.Null(all.Control.PaymentRate);
+        Assert.NotNull(all.Treated.DollarsPerAccount);
     }
 
     [Fact]
     public void Newcombe_interval_matches_the_published_example()
     {
         // Newcombe (1998), Statistics in Medicine 17:873, table II example (a): 56/70 against 48/80, method 10: 0.0524 to 0.3339.
-        var interval = UpliftReport.NewcombeDifference(56, 70, 48, 80, UpliftReport.NormalQuantile(0.975));
+        var interval = UpliftReport.NewcombeDifference(56.0 / 70, 70, 48.0 / 80, 80, UpliftReport.NormalQuantile(0.975));
 
         Assert.Equal(0.2, interval.Estimate, 10);
         Assert.Equal(0.0524, interval.Low, 4);
@@ -130,6 +137,35 @@ public class UpliftReportTests
     [InlineData(0.01, -2.326348)]
     public void Normal_quantile_is_exact_to_six_places(double p, double expected) =>
         Assert.Equal(expected, UpliftReport.NormalQuantile(p), 6);
+
+    [Theory]
+    [InlineData(0.975, 8, 2.306004)]
+    [InlineData(0.975, 10, 2.228139)]
+    [InlineData(0.975, 30, 2.042272)]
+    [InlineData(0.95, 20, 1.724718)]
+    [InlineData(0.995, 60, 2.660283)]
+    public void Student_quantile_is_close_to_the_tables(double p, double df, double expected) =>
+        Assert.Equal(expected, UpliftReport.StudentQuantile(p, df), 3);
+
+    [Fact]
+    public void Policies_with_different_control_shares_pool_without_bias()
+    {
+        // Two policies, no effect anywhere: A's accounts pay $100 and keep 50 % in control, B's pay nothing and keep 10 %.
+        // Unweighted, the pooled control group is mostly A's payers and outreach would seem to cost; weighted, it is zero.
+        var random = new Random(12);
+        var rows = new List<UpliftObservation>();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var a = i % 2 == 0;
+            var share = a ? 0.5m : 0.1m;
+            rows.Add(new UpliftObservation(a ? "A" : "B", random.NextDouble() < (double)share, share, a ? 100m : 0m, null, []));
+        }
+
+        var all = UpliftReport.Of(rows).Single(s => s.Kind == UpliftReport.All);
+
+        Assert.InRange(all.DollarsDifference!.Estimate, -3m, 3m);
+        Assert.Equal(UpliftVerdict.Unclear, all.Verdict);
+    }
 
     [Theory]
     [InlineData(null, null)]

@@ -31,10 +31,11 @@ public class ZipIncomeBandsTests
     [Fact]
     public void A_plain_table_with_a_zip_column_keeps_leading_zeros_a_spreadsheet_dropped()
     {
-        var bands = ZipIncomeBands.Parse(new StringReader("zip,median_income\n601,39999\n02139,\"60,000\"\n"), "plain.csv");
+        var bands = ZipIncomeBands.Parse(new StringReader("zip,median_income\n601,39999\n02139,\"60,000\"\n10001,-666666666\n"), "plain.csv");
 
         Assert.Equal("under $40k", bands.BandOf("00601"));
         Assert.Equal("$60k-85k", bands.BandOf("02139"));
+        Assert.Equal(ZipIncomeBands.Unknown, bands.BandOf("10001")); // the Census API's "no estimate" annotation
     }
 
     [Theory]

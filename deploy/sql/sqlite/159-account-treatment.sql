@@ -9,11 +9,12 @@ CREATE TABLE IF NOT EXISTS account_treatment (
     account_number  TEXT NOT NULL,
     policy_id       TEXT NOT NULL,
     control         INTEGER NOT NULL,
-    assigned_on     TEXT NOT NULL,         -- UTC day of the assignment
-    score_band      TEXT,                -- 0.0-0.2 ... 0.8-1.0; null when unscored then
-    owed_cents      INTEGER NOT NULL,       -- the patient's balance when assigned
-    collected_cents INTEGER NOT NULL,       -- net patient payments since (payments less refunds, reversed ones left out)
-    steps           TEXT NOT NULL,       -- the step ids reached since, as a JSON array of strings
+    control_share   REAL NOT NULL,             -- the chance of control under the assigning policy (0: no experiment)
+    assigned_on     TEXT NOT NULL,             -- UTC day of the assignment
+    score_band      TEXT,                      -- 0.0-0.2 ... 0.8-1.0; null when unscored then
+    owed_cents      INTEGER NOT NULL,          -- the patient's balance when assigned
+    collected_cents INTEGER NOT NULL,          -- net patient payments since (payments less refunds, reversed ones left out)
+    steps           TEXT NOT NULL,             -- the step ids reached since, as a JSON array of strings
     PRIMARY KEY (facility, account_number)
 );
 CREATE INDEX IF NOT EXISTS ix_account_treatment_policy ON account_treatment (policy_id);

@@ -215,7 +215,7 @@ public static class ModelRegistryCommands
         return command;
     }
 
-    private sealed record UpliftAnswer(long Accounts, double Confidence, int MinimumAccounts, List<UpliftSegment> Segments);
+    private sealed record UpliftAnswer(long Accounts, long WithoutControlGroup, double Confidence, int MinimumAccounts, List<UpliftSegment> Segments);
 
     private static Command Uplift(TextWriter output)
     {
@@ -244,7 +244,9 @@ public static class ModelRegistryCommands
             }
             var answer = JsonSerializer.Deserialize<UpliftAnswer>(text, JsonSerializerOptions.Web)!;
             var control = answer.Segments.FirstOrDefault(s => s.Kind == UpliftReport.All)?.Control.Accounts ?? 0;
-            await output.WriteLineAsync($"{answer.Accounts} assigned accounts, {control} in control; dollars and payments since assignment. "
+            await output.WriteLineAsync($"{answer.Accounts} accounts under policies with a control group, {control} in control"
+                                        + (answer.WithoutControlGroup > 0 ? $" ({answer.WithoutControlGroup} under policies without one not compared)" : "")
+                                        + $"; dollars and payments since assignment; a group under {answer.MinimumAccounts} accounts shows its count only. "
                                         + "A later step compares the accounts still unpaid when it came: read its row as indicative.");
             if (control == 0) await output.WriteLineAsync("No account is in a control group: give a policy a controlShare (up to 0.5) to measure what its outreach adds.");
             foreach (var line in UpliftReport.Lines(answer.Segments, answer.Confidence)) await output.WriteLineAsync(line);
@@ -284,7 +286,7 @@ public static class ModelRegistryCommands
             await output.WriteLineAsync($"{"group",-28} {"accounts",9} {"score",7} {"diff",7} {"contacted",10} {"ratio",6} {"contacts",9} {"calls",6}  flag");
             foreach (var g in summary.Groups)
                 await output.WriteLineAsync(string.Create(inv,
-                    $"{g.Dimension + " " + g.Group,-28} {(g.Accounts is { } n ? n.ToString(inv) : $"<{summary.Options.MinimumAccounts}"),9} {g.MeanScore,7:0.000} {g.ScoreDifference,7:+0.000;-0.000} {g.ContactedShare,10:0.0%} {g.ContactRatio,6:0.00} {g.ContactsPerAccount,9:0.00} {g.CallsPerAccount,6:0.00}  {(g.Flagged ? "FLAGGED: " + string.Join("; ", g.Reasons) : "")}"));
+                    $"{g.Dimension + " " + g.Group,-28} {(g.Accounts is { } n ? n.ToString(inv) : "-"),9} {g.MeanScore,7:0.000} {g.ScoreDifference,7:+0.000;-0.000} {g.ContactedShare,10:0.0%} {g.ContactRatio,6:0.00} {g.ContactsPerAccount,9:0.00} {g.CallsPerAccount,6:0.00}  {(g.Flagged ? "FLAGGED: " + string.Join("; ", g.Reasons) : "")}"));
             return 0;
         });
         return command;

@@ -68,7 +68,7 @@ public static class UpliftSimulation
             var w = worlds[i];
             var policy = book.First(p => p.PolicyId == w.Policy);
             control[i] = ControlGroups.InControl(policy, PortfolioSimulator.AccountId(i));
-            var observation = new UpliftObservation(w.Policy, control[i], (control[i] ? w.ControlCents : w.TreatedCents) / 100m,
+            var observation = new UpliftObservation(w.Policy, control[i], options.ControlShare, (control[i] ? w.ControlCents : w.TreatedCents) / 100m,
                 UpliftReport.Band(NinetyDayPropensity(specs[i])), control[i] ? w.ControlSteps : w.TreatedSteps);
             report.Add(observation);
             var effect = (w.TreatedCents - w.ControlCents) / 100m;

@@ -30,10 +30,36 @@ public static class ControlGroups
         CallsInBaseline = policy.BaselineActions.Contains(OutreachAction.CallTask), ScoreAtAssignment = score, OwedAtAssignment = owed,
     };
 
-    /// <summary>Whether <paramref name="assigned"/> still holds under <paramref name="policy"/> (same policy, share and baseline).</summary>
-    public static bool StillHolds(TreatmentAssignment? assigned, CadencePolicy policy) =>
-        assigned is not null && assigned.PolicyId == policy.PolicyId && assigned.ControlShare == policy.ControlShare
-        && assigned.CallsInBaseline == policy.BaselineActions.Contains(OutreachAction.CallTask);
+    /// <summary>
+    /// Whether <paramref name="assigned"/> still holds: an account keeps its group for the whole debt (its cadence cycle),
+    /// whichever policy the cadence selects meanwhile (a standard account paid down into the small-balance policy stays
+    /// in its group, so the experiment keeps its payers). A new assignment is made for a new debt (a new cycle starts),
+    /// when the assigning policy left the book, or when that policy's share or baseline changed.
+    /// </summary>
+    /// <param name="progress">The cadence before this run.</param>
+    /// <param name="patientOwes">What the patient owes now (a run with a positive balance and no cycle running starts one).</param>
+    public static bool StillHolds(TreatmentAssignment? assigned, IEnumerable<CadencePolicy> book, CadenceProgress progress, decimal patientOwes)
+    {
+        if (assigned is null) return false;
+        if (assigned.Cycle is { } cycle && (progress.IsRunning ? progress.Cycle != cycle : patientOwes > 0 && progress.Cycle >= cycle)) return false;
+        var own = book.FirstOrDefault(p => p.PolicyId == assigned.PolicyId);
+        return own is not null && own.ControlShare == assigned.ControlShare && own.BaselineActions.Contains(OutreachAction.CallTask) == assigned.CallsInBaseline;
+    }
+
+    /// <summary>
+    /// The assignment after a cadence run: the cycle it belongs to (set at the first run that has one) and every step the
+    /// account reached since it was assigned, kept here because the cadence forgets its steps when a debt is paid.
+    /// The same instance when nothing changed.
+    /// </summary>
+    public static TreatmentAssignment Record(TreatmentAssignment assigned, CadenceProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(assigned);
+        ArgumentNullException.ThrowIfNull(progress);
+        var cycle = assigned.Cycle ?? (progress.IsRunning ? progress.Cycle : null);
+        var reached = progress.Steps.Where(s => s.At >= assigned.AssignedAt).Select(s => s.StepId)
+            .Where(id => !assigned.StepsReached.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        return cycle == assigned.Cycle && reached.Count == 0 ? assigned : assigned with { Cycle = cycle, StepsReached = [.. assigned.StepsReached, .. reached] };
+    }
 }
 
 /// <summary>
@@ -53,6 +79,10 @@ public sealed record TreatmentAssignment
     [Id(5)] public double? ScoreAtAssignment { get; init; }
     /// <summary>What the patient owed when assigned.</summary>
     [Id(6)] public decimal OwedAtAssignment { get; init; }
+    /// <summary>The cadence cycle (the debt) the assignment is for; null until the first run that has one.</summary>
+    [Id(7)] public int? Cycle { get; init; }
+    /// <summary>The cadence steps the account reached since assignment (taken or tried; held back for a control account).</summary>
+    [Id(8)] public IReadOnlyList<string> StepsReached { get; init; } = [];
 
     public string Group => Control ? "control" : "treated";
 }

@@ -115,9 +115,9 @@ public sealed record AccountKpiFacts
         foreach (var d in Days)
             s.Append(inv, $"|d:{d.Measure}:{d.Day:yyyy-MM-dd}:{d.Subject}={Cents(d.Amount)}/{d.Count}");
         if (Treatment is { } t)
-            s.Append(inv, $"|t:{t.PolicyId}:{(t.Control ? 1 : 0)}:{t.AssignedOn:yyyy-MM-dd}:{t.ScoreAtAssignment:R}:{Cents(t.Owed)}:{Cents(t.Collected)}:{string.Join('\u001f', t.Steps)}");
+            s.Append(inv, $"|t:{t.PolicyId}:{(t.Control ? 1 : 0)}:{t.AssignedOn:yyyy-MM-dd}:{t.ScoreAtAssignment:R}:{Cents(t.Owed)}:{Cents(t.Collected)}:{t.ControlShare}:{string.Join('\u001f', t.Steps)}");
         if (Fairness is { } f)
-            s.Append(inv, $"|f:{f.Language}:{f.IncomeBand}:{f.Score:R}:{f.OutreachContacts}:{f.Calls}");
+            s.Append(inv, $"|f:{f.Language}:{f.IncomeBand}:{f.Score:0.00}:{f.OutreachContacts}:{f.Calls}");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s.ToString())));
     }
 }

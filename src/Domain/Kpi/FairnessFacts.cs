@@ -14,7 +14,8 @@ public sealed record FairnessFacts
     [Id(3)] public required int OutreachContacts { get; init; }
     [Id(4)] public required int Calls { get; init; }
 
-    /// <summary>Whether an allowed contact of this action counts as outreach: statements are everyone's baseline; placements, credit reports, reviews and call tasks are not contacts with the person.</summary>
+    /// <summary>Whether an allowed contact of this action counts as outreach: statements are everyone's baseline; placements, credit reports, reviews and call tasks are not contacts with the person, and receipts and opt-out confirmations are not collection.</summary>
     public static bool IsOutreach(OutreachAction action) =>
-        action is not (OutreachAction.PatientStatement or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting or OutreachAction.WriteOffReview or OutreachAction.CallTask);
+        action is not (OutreachAction.PatientStatement or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting or OutreachAction.WriteOffReview
+            or OutreachAction.CallTask or OutreachAction.PaymentReceipt or OutreachAction.OptOutConfirmation);
 }

@@ -17,7 +17,10 @@ public sealed record TreatmentOutcome
     [Id(4)] public required decimal Owed { get; init; }
     [Id(5)] public required decimal Collected { get; init; }
     [Id(6)] public required IReadOnlyList<string> Steps { get; init; }
+    /// <summary>The assigning policy's control share: the chance the account had of control (0: no experiment, left out of the report).</summary>
+    [Id(7)] public decimal ControlShare { get; init; }
 
+    /// <param name="steps">The cadence's current steps: with the assignment's own record, the steps reached since assignment.</param>
     public static TreatmentOutcome Of(TreatmentAssignment assignment, IReadOnlyList<LedgerEntry> ledger, IEnumerable<StepRecord> steps)
     {
         ArgumentNullException.ThrowIfNull(assignment);
@@ -34,7 +37,8 @@ public sealed record TreatmentOutcome
         {
             PolicyId = assignment.PolicyId, Control = assignment.Control, AssignedOn = assignedOn, ScoreAtAssignment = assignment.ScoreAtAssignment,
             Owed = assignment.OwedAtAssignment, Collected = collected,
-            Steps = [.. steps.Where(s => s.At >= assignment.AssignedAt).Select(s => s.StepId).Distinct(StringComparer.Ordinal)],
+            Steps = [.. assignment.StepsReached.Concat(steps.Where(s => s.At >= assignment.AssignedAt).Select(s => s.StepId)).Distinct(StringComparer.Ordinal)],
+            ControlShare = assignment.ControlShare,
         };
     }
 }

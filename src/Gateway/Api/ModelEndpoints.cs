@@ -105,20 +105,27 @@ public static class ModelEndpoints
             vectors.Count, features));
     }
 
-    public sealed record UpliftResponse(long Accounts, double Confidence, int MinimumAccounts, IReadOnlyList<UpliftSegment> Segments);
+    /// <param name="Accounts">Assigned accounts under a policy with a control share.</param>
+    /// <param name="WithoutControlGroup">Assigned accounts under a policy with no control share (not compared).</param>
+    public sealed record UpliftResponse(long Accounts, long WithoutControlGroup, double Confidence, int MinimumAccounts, IReadOnlyList<UpliftSegment> Segments);
+
+    /// <summary>The smallest group whose figures the reports show (the usual small-cell rule for health data).</summary>
+    public const int MinimumGroup = 11;
 
     private static async Task<Results<Ok<UpliftResponse>, ProblemHttpResult>> Uplift(
         KpiStore kpis, HttpContext http, string? facility, double? confidence, int? minimumAccounts, CancellationToken cancellationToken)
     {
         var options = new UpliftReportOptions { Confidence = confidence ?? 0.95, MinimumAccounts = minimumAccounts ?? 30 };
-        if (options.Confidence is < 0.8 or > 0.995) return Problems.Invalid("confidence", "uplift.confidence", "confidence must be between 0.8 and 0.995 (default 0.95).");
-        if (options.MinimumAccounts is < 2 or > 100_000) return Problems.Invalid("minimumAccounts", "uplift.minimum-accounts", "minimumAccounts must be between 2 and 100000 (default 30).");
+        if (!double.IsFinite(options.Confidence) || options.Confidence is < 0.8 or > 0.995)
+            return Problems.Invalid("confidence", "uplift.confidence", "confidence must be between 0.8 and 0.995 (default 0.95).");
+        if (options.MinimumAccounts is < MinimumGroup or > 100_000)
+            return Problems.Invalid("minimumAccounts", "uplift.minimum-accounts", $"minimumAccounts must be between {MinimumGroup} and 100000 (default 30): a smaller group's figures would describe its few accounts.");
         // Group figures over every assigned account, no person shown: one event for the read.
         await http.AuditShownAsync("model.uplift.read", [("account-treatment", facility ?? "*")]);
         var report = new UpliftReport();
         await foreach (var row in kpis.TreatmentsAsync(facility, cancellationToken))
-            report.Add(new UpliftObservation(row.PolicyId, row.Control, row.CollectedCents / 100m, row.ScoreBand, row.Steps));
-        return TypedResults.Ok(new UpliftResponse(report.Observations, options.Confidence, options.MinimumAccounts, report.Build(options)));
+            report.Add(new UpliftObservation(row.PolicyId, row.Control, row.ControlShare, row.CollectedCents / 100m, row.ScoreBand, row.Steps));
+        return TypedResults.Ok(new UpliftResponse(report.Observations, report.LeftOut, options.Confidence, options.MinimumAccounts, report.Build(options)));
     }
 
     /// <param name="IncomeTable">The file name of the ZIP income table the silos band by; null without one (every band "unknown").</param>
@@ -132,10 +139,12 @@ public static class ModelEndpoints
         {
             ScoreGap = scoreGap ?? configuration.GetValue("Collections:Fairness:ScoreGap", 0.10),
             ContactRatio = contactRatio ?? configuration.GetValue("Collections:Fairness:ContactRatio", 0.8),
-            MinimumAccounts = configuration.GetValue("Collections:Fairness:MinimumGroup", 11),
+            MinimumAccounts = Math.Max(MinimumGroup, configuration.GetValue("Collections:Fairness:MinimumGroup", MinimumGroup)),
         };
-        if (options.ScoreGap is <= 0 or >= 1) return Problems.Invalid("scoreGap", "fairness.score-gap", "scoreGap must be above 0 and below 1 (default 0.10).");
-        if (options.ContactRatio is <= 0 or > 1) return Problems.Invalid("contactRatio", "fairness.contact-ratio", "contactRatio must be above 0 and at most 1 (default 0.8).");
+        if (!double.IsFinite(options.ScoreGap) || options.ScoreGap is <= 0 or >= 1)
+            return Problems.Invalid("scoreGap", "fairness.score-gap", "scoreGap must be above 0 and below 1 (default 0.10).");
+        if (!double.IsFinite(options.ContactRatio) || options.ContactRatio is <= 0 or > 1)
+            return Problems.Invalid("contactRatio", "fairness.contact-ratio", "contactRatio must be above 0 and at most 1 (default 0.8).");
         // Group figures over every account, no person shown: one event for the read.
         await http.AuditShownAsync("model.fairness.read", [("account-fairness", facility ?? "*")]);
         var report = new FairnessReport();
@@ -228,6 +237,8 @@ public static class ModelEndpoints
         GuarantorDateOfBirth = history.Guarantor.DateOfBirth, HasEmail = history.Guarantor.HasEmail,
         HasMobilePhone = history.Guarantor.HasMobilePhone, HasTextConsent = history.Guarantor.HasTextConsent,
         Entries = history.Entries, Contacts = history.Guarantor.Contacts, Holds = [.. history.Holds, .. history.Guarantor.Holds],
-        Promises = history.Promises, Plans = history.Plans, TreatmentGroup = history.Treatment?.Group,
+        Promises = history.Promises, Plans = history.Plans,
+        // Only an experiment's groups: an assignment under a policy without a control share compares nothing.
+        TreatmentGroup = history.Treatment is { ControlShare: > 0 } t ? t.Group : null, TreatmentAssignedAt = history.Treatment?.AssignedAt,
     };
 }

@@ -45,12 +45,18 @@ async function showModels() {
       [o.version], [o.role], [String(o.accountsScored), true], [share(o.meanProbability), true], [String(o.windowsEnded), true],
       [share(o.predictedRate), true], [share(o.observedRate), true], [fixed(o.auc), true],
     ])));
-    await showUplift();
-    await showFairness();
     const first = champion || registry.versions[registry.versions.length - 1]?.version;
     if (first) await showVersion(first);
   } catch (problem) {
     showProblem(problem);
+  }
+  // Each report on its own: one that fails leaves the rest of the page as it is.
+  for (const report of [showUplift, showFairness]) {
+    try {
+      await report();
+    } catch (problem) {
+      showProblem(problem);
+    }
   }
 }
 
@@ -59,7 +65,7 @@ async function showUplift() {
   const uplift = (await api("GET", "/api/models/uplift")).json;
   const money = (v) => (v == null ? "—" : `$${Number(v).toFixed(2)}`);
   const signed = (v, format) => (v >= 0 ? "+" : "−") + format(Math.abs(v));
-  const percent = (v) => `${(v * 100).toFixed(1)} %`;
+  const percent = (v) => (v == null ? "—" : `${(v * 100).toFixed(1)} %`);
   const dollars = (v) => `$${v.toFixed(2)}`;
   const interval = (d, format) => (d == null ? "—" : `${signed(d.estimate, format)} (${signed(d.low, format)} to ${signed(d.high, format)})`);
   const readings = { adds: "adds: pays more than the baseline", costs: "costs: pays less than the baseline", unclear: "unclear: the interval spans zero", "too few": "too few accounts to tell" };
@@ -67,7 +73,9 @@ async function showUplift() {
   const controlled = uplift.segments.find((s) => s.kind === "all")?.control.accounts ?? 0;
   fill("uplift-summary", uplift.accounts === 0 || controlled === 0
     ? "No account is in a control group yet: give a policy a control share (controlShare, up to 0.5) to measure what its calls, texts and letters add over its baseline."
-    : `${uplift.accounts} assigned accounts, ${controlled} in control. Dollars and payments since assignment; intervals at ${Math.round(uplift.confidence * 100)} %. `
+    : `${uplift.accounts} accounts under policies with a control group, ${controlled} in control`
+      + (uplift.withoutControlGroup > 0 ? ` (${uplift.withoutControlGroup} more under policies without one are not compared)` : "")
+      + `. Dollars and payments since assignment; intervals at ${Math.round(uplift.confidence * 100)} %; a group under ${uplift.minimumAccounts} accounts shows its count only. `
       + "A later step compares the accounts still unpaid when it came, so read its row as indicative.");
   $("uplift-table").tBodies[0].replaceChildren(...uplift.segments.map((s) => row([
     [s.kind === "all" ? kinds.all : `${kinds[s.kind] ?? s.kind}: ${s.name}`], [String(s.treated.accounts), true], [String(s.control.accounts), true],
@@ -86,12 +94,12 @@ async function showFairness() {
     ? "No account has been through a cadence run yet."
     : `${summary.accounts} accounts: mean score ${fixed(summary.meanScore)}, ${share(summary.contactedShare)} contacted beyond statements. `
       + `Flagged: a mean score more than ${o.scoreGap} from the portfolio's, or a contacted share under ${o.contactRatio} or over ${(1 / o.contactRatio).toFixed(2)} times the portfolio's `
-      + `(${flagged === 0 ? "no group is" : flagged === 1 ? "1 group is" : `${flagged} groups are`}). Groups under ${o.minimumAccounts} accounts show no figures. `
+      + `(${flagged === 0 ? "no group is" : flagged === 1 ? "1 group is" : `${flagged} groups are`}). Groups under ${o.minimumAccounts} accounts are merged, unnamed and without figures. `
       + (incomeTable ? `Income bands from ${incomeTable}.` : "No ZIP income table is configured (Collections:Fairness:ZipIncomeFile): every income band is unknown."));
   const dimension = { language: "Language", incomeBand: "Income band" };
   $("fairness-table").tBodies[0].replaceChildren(...summary.groups.map((g) => {
     const tr = row([
-      [`${dimension[g.dimension] ?? g.dimension}: ${g.group}`], [g.accounts == null ? `under ${o.minimumAccounts}` : String(g.accounts), true],
+      [`${dimension[g.dimension] ?? g.dimension}: ${g.group}`], [g.accounts == null ? "—" : String(g.accounts), true],
       [fixed(g.meanScore), true], [g.scoreDifference == null ? "—" : (g.scoreDifference >= 0 ? "+" : "−") + Math.abs(g.scoreDifference).toFixed(3), true],
       [share(g.contactedShare), true], [fixed(g.contactRatio, 2), true], [fixed(g.contactsPerAccount, 2), true], [fixed(g.callsPerAccount, 2), true],
       [g.flagged ? `Flagged: ${g.reasons.join("; ")}` : ""],

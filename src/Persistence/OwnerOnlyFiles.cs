@@ -18,6 +18,17 @@ public static class OwnerOnlyFiles
         else Directory.CreateDirectory(folder, Folder700);
     }
 
+    /// <summary>
+    /// Creates (or empties) a file that will hold patients' data, readable and writable by its owner only: a file that
+    /// existed keeps no wider mode than that. The command line's exports, error files and staging databases use it.
+    /// </summary>
+    public static FileStream Create(string path)
+    {
+        if (OperatingSystem.IsWindows()) return File.Create(path);
+        if (File.Exists(path) && File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
+        return new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read, UnixCreateMode = File600 });
+    }
+
     /// <summary>What SQLite keeps beside a database file: its write-ahead log, shared memory and rollback journal.</summary>
     public static readonly IReadOnlyList<string> SqliteCompanionSuffixes = ["-wal", "-shm", "-journal"];
 

@@ -29,6 +29,8 @@ public sealed class ImportTests(EngineFixture engine)
         var code = await CliApp.RunAsync(
             ["import", kind, "--file", file, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4"],
             output, error);
+        if (File.Exists(errorsFile) && !OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(errorsFile)); // rejected rows hold patients' data
         var rows = File.Exists(errorsFile)
             ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 3)).OrderBy(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToList()
             : [];

@@ -52,6 +52,12 @@ public sealed class ModelReportCommandTests(EngineFixture engine)
         Assert.Contains("income bands from zip-income-b19013.csv", fairness.Output);
         Assert.Contains("language (groups under 11 accounts)", fairness.Output); // six accounts: too few to show
 
+        // The training-set export holds account keys and balances: the file is its owner's only.
+        var export = Path.Combine(Directory.CreateTempSubdirectory("export-").FullName, "history.csv");
+        var exported = await RunAsync("model", "export", "--out", export);
+        Assert.Equal((0, ""), (exported.Code, exported.Error));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(export));
+
         var bad = await RunAsync("model", "uplift", "--confidence", "0.5");
         Assert.Equal("", bad.Output);
         Assert.NotEqual(0, bad.Code);

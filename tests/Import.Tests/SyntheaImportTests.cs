@@ -34,6 +34,8 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
         var code = await CliApp.RunAsync(
             ["import", "synthea", folder, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4", "--work-dir", _folder, .. extra],
             output, error);
+        if (File.Exists(errorsFile) && !OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(errorsFile)); // rejected rows hold patients' data
         var rows = File.Exists(errorsFile) ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 4)).ToList() : [];
         return (code, output.ToString(), error.ToString(), rows);
     }

@@ -78,7 +78,7 @@ public static class ModelRegistryCommands
             long lines = 0;
             try
             {
-                await using var target = File.Create(path);
+                await using var target = Persistence.OwnerOnlyFiles.Create(path); // account keys and balances: patients' data
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 var buffer = new byte[81920];
                 int read;

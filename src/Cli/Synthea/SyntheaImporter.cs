@@ -97,7 +97,7 @@ public sealed class SyntheaImporter : IDisposable
         _api = new ImportApiClient(options.BaseAddress, options.ApiKey, options.Parallel, handler);
         if (options.ErrorsFile is not null)
         {
-            _errorsFile = new StreamWriter(options.ErrorsFile, append: false, new UTF8Encoding(false));
+            _errorsFile = new StreamWriter(Persistence.OwnerOnlyFiles.Create(options.ErrorsFile), new UTF8Encoding(false)); // rejected rows: patients' data
             _errorsFile.WriteLine("file,row,column,reason");
         }
     }

@@ -39,6 +39,7 @@ public sealed class SyntheaStaging : IAsyncDisposable
     {
         Directory.CreateDirectory(workFolder);
         var path = System.IO.Path.Combine(workFolder, $"synthea-import-{Guid.NewGuid():N}.db");
+        Persistence.OwnerOnlyFiles.EnsureDatabaseFile(path); // the export's patients, sorted: owner-only like the engine's own database
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
         var write = new SqliteConnection(connectionString);
         await write.OpenAsync(cancellationToken);

@@ -197,11 +197,12 @@ public static class ModelCommands
         var data = new Option<string>("--data") { Description = "The engine's training-set export (collections model export) with its TreatmentGroup column.", Required = true };
         var testShare = new Option<double>("--test-share") { Description = "Share of accounts held out to judge the orderings (0.1 to 0.9).", DefaultValueFactory = _ => 0.3 };
         var seed = new Option<int>("--seed") { Description = "Seed of the account split and the learners.", DefaultValueFactory = _ => 1 };
+        var ranking = new Option<string?>("--out") { Description = "Also write every account of the export ranked by expected incremental dollars (CSV, owner-only: it names accounts)." };
         var command = new Command("uplift-train",
             "The uplift model option: learn expected incremental dollars (two models, treated and control) from the export's randomised groups and "
             + "compare targeting by it, by expected dollars and at random on held-out accounts (Qini curves).")
         {
-            data, testShare, seed,
+            data, testShare, seed, ranking,
         };
         command.SetAction(parse =>
         {
@@ -228,6 +229,20 @@ public static class ModelCommands
                 throw new CliInputException($"--data {path}: {e.Message.ReplaceLineEndings(" ")}");
             }
             foreach (var line in UpliftEvaluation.Lines(result)) output.WriteLine(line);
+            if (parse.GetValue(ranking) is { } file)
+            {
+                var ranked = UpliftEvaluation.Rank(rows, result.Model);
+                try
+                {
+                    using var writer = new StreamWriter(Collections.Persistence.OwnerOnlyFiles.Create(file), new System.Text.UTF8Encoding(false));
+                    UpliftEvaluation.WriteRankingCsv(writer, ranked);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliInputException($"--out {file}: {e.Message}");
+                }
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ranked.Count:N0} accounts ranked by expected incremental dollars: {file}"));
+            }
             return 0;
         });
         return command;

@@ -7,7 +7,14 @@ namespace Collections.Scoring;
 public sealed record OrderingQini(string Ordering, string OrderedBy, double AreaOverRandom, IReadOnlyList<QiniPoint> Curve);
 
 public sealed record UpliftEvaluationResult(
-    int Accounts, int TrainingAccounts, int TestAccounts, int TestControl, IReadOnlyList<OrderingQini> Orderings, IReadOnlyList<UpliftSegment> TestGroups);
+    int Accounts, int TrainingAccounts, int TestAccounts, int TestControl, IReadOnlyList<OrderingQini> Orderings, IReadOnlyList<UpliftSegment> TestGroups)
+{
+    /// <summary>The uplift model learnt on the training accounts (to rank accounts with).</summary>
+    public required TwoModelUplift Model { get; init; }
+}
+
+/// <summary>One account ranked by the uplift model on its latest features: expected dollars treated, in control, and the difference.</summary>
+public sealed record UpliftRanking(string AccountId, DateTimeOffset ScoringDate, double ExpectedTreated, double ExpectedControl, double ExpectedIncremental);
 
 /// <summary>
 /// The uplift model option on the engine's own export: one row per account (its first scoring date with a treatment
@@ -56,7 +63,32 @@ public static class UpliftEvaluation
             Ordering("uplift", "two-model expected incremental dollars", [.. uplift.Predict(features).Select(p => p.Uplift)]),
             Ordering("propensity", "expected dollars whatever the group", expected.Predict(features)),
             Ordering("random", "a hash of the account", [.. held.Select(r => Position(seed + 1, r.AccountId))]),
-        ], groups);
+        ], groups) { Model = uplift };
+    }
+
+    /// <summary>Every account in <paramref name="rows"/> on its latest scoring date, highest expected incremental dollars first.</summary>
+    public static IReadOnlyList<UpliftRanking> Rank(IReadOnlyList<TrainingRow> rows, TwoModelUplift model)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(model);
+        var latest = rows.GroupBy(r => r.AccountId, StringComparer.Ordinal).Select(g => g.MaxBy(r => r.ScoringDate)!).ToList();
+        var predicted = model.Predict([.. latest.Select(r => r.Features.ToArray())]);
+        return [.. latest.Select((r, i) => new UpliftRanking(r.AccountId, r.ScoringDate, predicted[i].Treated, predicted[i].Control, predicted[i].Uplift))
+            .OrderByDescending(r => r.ExpectedIncremental).ThenBy(r => r.AccountId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The ranking as CSV (RFC 4180): AccountId, ScoringDate, ExpectedIncrementalDollars, ExpectedDollarsTreated, ExpectedDollarsControl.</summary>
+    public static void WriteRankingCsv(TextWriter writer, IEnumerable<UpliftRanking> ranking)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(ranking);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        writer.Write("AccountId,ScoringDate,ExpectedIncrementalDollars,ExpectedDollarsTreated,ExpectedDollarsControl\n");
+        foreach (var r in ranking)
+        {
+            var id = r.AccountId.IndexOfAny([',', '"', '\n', '\r']) < 0 ? r.AccountId : $"\"{r.AccountId.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+            writer.Write(string.Create(inv, $"{id},{r.ScoringDate:yyyy-MM-dd},{r.ExpectedIncremental:0.00},{r.ExpectedTreated:0.00},{r.ExpectedControl:0.00}\n"));
+        }
     }
 
     private static double Position(int seed, string account) =>

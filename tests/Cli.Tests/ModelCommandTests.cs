@@ -147,9 +147,16 @@ public sealed class ModelCommandTests : IDisposable
         await using (var writer = File.CreateText(At("no-groups.csv")))
             TrainingSet.WriteCsv(writer, Enumerable.Range(0, 300).Select(i => Row(i, null)));
 
-        var (exit, output, error) = await Cli.Run("model", "uplift-train", "--data", At("export.csv"));
+        var (exit, output, error) = await Cli.Run("model", "uplift-train", "--data", At("export.csv"), "--out", At("ranking.csv"));
 
         Assert.Equal((0, ""), (exit, error));
+        var ranking = await File.ReadAllLinesAsync(At("ranking.csv"));
+        Assert.Equal("AccountId,ScoringDate,ExpectedIncrementalDollars,ExpectedDollarsTreated,ExpectedDollarsControl", ranking[0]);
+        Assert.Equal(1501, ranking.Length);
+        var uplift = ranking.Skip(1).Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(uplift.OrderByDescending(u => u), uplift); // highest expected incremental dollars first
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(At("ranking.csv")));
+        Assert.Contains("1,500 accounts ranked by expected incremental dollars", output, StringComparison.Ordinal);
         Assert.StartsWith("1500 accounts with a group: ", output, StringComparison.Ordinal);
         Assert.Contains("area over random", output, StringComparison.Ordinal);
         Assert.Contains("two-model expected incremental dollars", output, StringComparison.Ordinal);

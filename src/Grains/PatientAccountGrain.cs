@@ -734,7 +734,7 @@ public sealed partial class PatientAccountGrain(
         var policies = await grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).GetActive();
         var policy = CadencePolicies.Select(policies, Key.Facility, balances.PatientResponsibility, selfPay: State.PrimaryPayer is null, State.Score?.Probability)
                      ?? CadencePolicies.Standard;
-        if (!ControlGroups.StillHolds(State.Treatment, policies, State.Cadence, balances.PatientResponsibility))
+        if (!ControlGroups.StillHolds(State.Treatment, policy, policies, State.Cadence, balances.PatientResponsibility))
         {
             State.Treatment = ControlGroups.Assign(policy, Id, now, State.Score?.Probability, balances.PatientResponsibility); // a control account gets the policy's baseline only
             _dirty = true;

@@ -16,11 +16,11 @@ namespace Collections.Scoring;
 public sealed record UpliftObservation(string Policy, bool Control, decimal ControlShare, decimal Collected, string? ScoreBand, IReadOnlyList<string> Steps);
 
 /// <summary>
-/// One group's outcome in a segment: accounts, how many paid anything, and dollars collected per account (weighted
-/// across policies by the inverse of each account's chance of its group). Below the minimum group size only the count
-/// is shown: a figure of a few accounts would describe those accounts.
+/// One group's outcome in a segment: accounts, the share who paid anything and dollars collected per account (both
+/// weighted across policies by the inverse of each account's chance of its group; plain within one policy). No raw
+/// totals are given, and below the minimum group size only the count: a figure of a few accounts would describe them.
 /// </summary>
-public sealed record GroupOutcome(long Accounts, long? Paying, double? PaymentRate, decimal? Collected, decimal? DollarsPerAccount);
+public sealed record GroupOutcome(long Accounts, double? PaymentRate, decimal? DollarsPerAccount);
 
 /// <summary>An estimate with its confidence interval.</summary>
 public sealed record Interval<T>(T Estimate, T Low, T High) where T : struct;
@@ -87,25 +87,19 @@ public sealed class UpliftReport
     /// </summary>
     private sealed class Sums
     {
-        public long N, Paying;
-        public decimal Total;
+        public long N;
         public double W, W2, WPaid, WY, W2Y, W2Y2;
 
         public void Add(decimal collected, double weight)
         {
             var y = (double)collected;
             N++;
-            Total += collected;
             W += weight;
             W2 += weight * weight;
             WY += weight * y;
             W2Y += weight * weight * y;
             W2Y2 += weight * weight * y * y;
-            if (collected > 0)
-            {
-                Paying++;
-                WPaid += weight;
-            }
+            if (collected > 0) WPaid += weight;
         }
 
         public double Mean => WY / W;
@@ -173,8 +167,8 @@ public sealed class UpliftReport
     }
 
     private static GroupOutcome Outcome(Sums s, int minimum) => s.N < minimum
-        ? new GroupOutcome(s.N, null, null, null, null)
-        : new GroupOutcome(s.N, s.Paying, s.Rate, s.Total, Dollars(s.Mean));
+        ? new GroupOutcome(s.N, null, null)
+        : new GroupOutcome(s.N, s.Rate, Dollars(s.Mean));
 
     private static UpliftSegment Segment(string kind, string name, Sums treated, Sums control, double p, int minimum)
     {
@@ -184,8 +178,8 @@ public sealed class UpliftReport
         var rate = NewcombeDifference(treated.Rate, treated.EffectiveN, control.Rate, control.EffectiveN, NormalQuantile(p));
         var (varT, varC) = (treated.VarianceOfMean(), control.VarianceOfMean());
         var difference = treated.Mean - control.Mean;
-        // Welch: Student's t on the Welch-Satterthwaite degrees of freedom.
-        var df = (varT + varC) * (varT + varC) / (varT * varT / (treated.N - 1) + varC * varC / (control.N - 1));
+        // Welch: Student's t on the Welch-Satterthwaite degrees of freedom (of the effective sizes, for weighted groups).
+        var df = Math.Max(1, (varT + varC) * (varT + varC) / (varT * varT / Math.Max(1, treated.EffectiveN - 1) + varC * varC / Math.Max(1, control.EffectiveN - 1)));
         var half = (double.IsFinite(df) ? StudentQuantile(p, df) : NormalQuantile(p)) * Math.Sqrt(varT + varC);
         var dollars = new Interval<decimal>(Dollars(difference), Dollars(difference - half), Dollars(difference + half));
         return segment with

@@ -53,17 +53,42 @@ public sealed class TreatmentOutcomeTests
     public void An_account_keeps_its_group_for_the_whole_debt_whichever_policy_the_cadence_selects_meanwhile()
     {
         var standard = CadencePolicies.Standard with { ControlShare = 0.2m };
-        var book = new[] { standard, CadencePolicies.SmallBalance };
+        var small = CadencePolicies.SmallBalance;
+        var book = new[] { standard, small };
         var assigned = ControlGroups.Assign(standard, "MAIN/A1", AssignedAt) with { Cycle = 1 };
         var running = new CadenceProgress { StartedAt = AssignedAt, Cycle = 1 };
+        var idle = running with { StartedAt = null };
 
-        Assert.True(ControlGroups.StillHolds(assigned, book, running, patientOwes: 20m)); // paid down into small-balance: same group
-        Assert.True(ControlGroups.StillHolds(assigned, book, running with { StartedAt = null }, patientOwes: 0m)); // paid in full: the outcome stays
-        Assert.False(ControlGroups.StillHolds(assigned, book, running with { StartedAt = null }, patientOwes: 80m)); // a new debt: a new cycle, a new draw
-        Assert.False(ControlGroups.StillHolds(assigned, book, running with { Cycle = 2 }, patientOwes: 80m));
-        Assert.False(ControlGroups.StillHolds(assigned, [standard with { ControlShare = 0.3m }, CadencePolicies.SmallBalance], running, 80m)); // its share changed
-        Assert.False(ControlGroups.StillHolds(assigned, [CadencePolicies.SmallBalance], running, 80m)); // its policy left the book
-        Assert.False(ControlGroups.StillHolds(null, book, running, 80m));
+        Assert.True(ControlGroups.StillHolds(assigned, small, book, running, patientOwes: 20m)); // paid down into small-balance: same group
+        Assert.True(ControlGroups.StillHolds(assigned, small, book, idle, patientOwes: 0m)); // paid in full: the outcome stays
+        Assert.True(ControlGroups.StillHolds(assigned, small, [standard with { ControlShare = 0.3m }, small], idle, 0m)); // even if the share changes meanwhile
+        Assert.False(ControlGroups.StillHolds(assigned, standard, book, idle, patientOwes: 80m)); // a new debt: a new draw
+        Assert.False(ControlGroups.StillHolds(assigned, standard, book, running with { Cycle = 2 }, patientOwes: 80m));
+        Assert.False(ControlGroups.StillHolds(assigned, small, [standard with { ControlShare = 0.3m }, small], running, 80m)); // its share changed
+        Assert.False(ControlGroups.StillHolds(assigned, small, [small], running, 80m)); // its policy left the book
+        Assert.False(ControlGroups.StillHolds(null, standard, book, running, 80m));
+    }
+
+    [Fact]
+    public void An_insured_account_assigned_at_a_zero_patient_balance_is_drawn_again_when_its_debt_starts()
+    {
+        var standard = CadencePolicies.Standard with { ControlShare = 0.2m };
+        var small = CadencePolicies.SmallBalance;
+        var atZero = ControlGroups.Assign(small, "MAIN/A1", AssignedAt); // the charge went to insurance: no cycle yet
+        var never = new CadenceProgress();
+
+        Assert.True(ControlGroups.StillHolds(atZero, small, [standard, small], never, patientOwes: 0m));
+        Assert.False(ControlGroups.StillHolds(atZero, standard, [standard, small], never, patientOwes: 150m)); // the transfer to the patient starts the debt
+    }
+
+    [Fact]
+    public void An_account_on_the_built_in_standard_keeps_its_assignment_though_the_book_holds_a_different_standard()
+    {
+        var builtIn = CadencePolicies.Standard;
+        var saved = builtIn with { Facility = "OTHER", ControlShare = 0.2m }; // a supervisor's standard for another facility
+        var assigned = ControlGroups.Assign(builtIn, "MAIN/A1", AssignedAt) with { Cycle = 1 };
+
+        Assert.True(ControlGroups.StillHolds(assigned, builtIn, [saved], new CadenceProgress { StartedAt = AssignedAt, Cycle = 1 }, 80m));
     }
 
     [Fact]

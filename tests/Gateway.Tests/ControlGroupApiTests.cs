@@ -80,4 +80,30 @@ public sealed class ControlGroupApiTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal("control-share.out-of-range", (await refused.JsonAsync()).GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task An_insured_account_is_drawn_under_the_policy_its_debt_starts_under_not_the_one_it_met_owing_nothing()
+    {
+        using var admin = engine.Admin();
+        var facility = "CI" + Guid.NewGuid().ToString("N")[..10];
+        var policyId = "ci-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/policies/{policyId}", new
+        {
+            name = "Patients owing 25 or more, half in control", facility, priority = 1000, controlShare = 0.5m, segment = new { minimumBalance = 25.00m },
+            steps = new object[] { new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" } },
+        })).StatusCode);
+        var guarantorId = Api.NewId("G");
+        (await admin.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+        var number = Api.NewId("A");
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber = number, guarantorId, primaryPayer = "ACME HEALTH PLAN" })).StatusCode);
+        var account = $"/api/accounts/{facility}/{number}";
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, account, Api.Charge(300m))).StatusCode); // insurance's: the patient owes nothing
+        Assert.NotEqual(policyId, (await admin.GetJsonAsync(account)).GetProperty("treatment").GetProperty("policyId").GetString());
+
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, account,
+            new { kind = "transfer", amount = 150.00m, direction = "insuranceToPatient", reasonCode = "PR-1" })).StatusCode);
+
+        var treatment = (await admin.GetJsonAsync(account)).GetProperty("treatment");
+        Assert.Equal((policyId, 0.5m), (treatment.GetProperty("policyId").GetString(), treatment.GetProperty("controlShare").GetDecimal()));
+    }
 }

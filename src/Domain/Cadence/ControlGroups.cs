@@ -33,16 +33,21 @@ public static class ControlGroups
     /// <summary>
     /// Whether <paramref name="assigned"/> still holds: an account keeps its group for the whole debt (its cadence cycle),
     /// whichever policy the cadence selects meanwhile (a standard account paid down into the small-balance policy stays
-    /// in its group, so the experiment keeps its payers). A new assignment is made for a new debt (a new cycle starts),
-    /// when the assigning policy left the book, or when that policy's share or baseline changed.
+    /// in its group, so the experiment keeps its payers), and keeps it while it owes nothing (the finished debt's
+    /// outcome stays). A debt that starts draws afresh under the policy selected then (an insured account assigned at a
+    /// zero patient balance is drawn again when its share is transferred to the patient); so does a new cycle, a change
+    /// of the assigning policy's share or baseline, or that policy leaving the book.
     /// </summary>
+    /// <param name="selected">The policy the cadence selected for this run (it may be the built-in standard, outside the book).</param>
     /// <param name="progress">The cadence before this run.</param>
     /// <param name="patientOwes">What the patient owes now (a run with a positive balance and no cycle running starts one).</param>
-    public static bool StillHolds(TreatmentAssignment? assigned, IEnumerable<CadencePolicy> book, CadenceProgress progress, decimal patientOwes)
+    public static bool StillHolds(TreatmentAssignment? assigned, CadencePolicy selected, IEnumerable<CadencePolicy> book, CadenceProgress progress, decimal patientOwes)
     {
+        ArgumentNullException.ThrowIfNull(selected);
         if (assigned is null) return false;
-        if (assigned.Cycle is { } cycle && (progress.IsRunning ? progress.Cycle != cycle : patientOwes > 0 && progress.Cycle >= cycle)) return false;
-        var own = book.FirstOrDefault(p => p.PolicyId == assigned.PolicyId);
+        if (!progress.IsRunning) return patientOwes <= 0;
+        if (assigned.Cycle is { } cycle && cycle != progress.Cycle) return false;
+        var own = assigned.PolicyId == selected.PolicyId ? selected : book.FirstOrDefault(p => p.PolicyId == assigned.PolicyId);
         return own is not null && own.ControlShare == assigned.ControlShare && own.BaselineActions.Contains(OutreachAction.CallTask) == assigned.CallsInBaseline;
     }
 

@@ -315,6 +315,12 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         using (var data = engine.As(dataTeam))
             Assert.Equal(HttpStatusCode.Created, (await ModelApiTests.UploadAsync(data, ModelApiTests.TrainedModelFile(seed: 11), $"?version={version}&notes=console%20test")).StatusCode);
 
+        using (var admin = engine.Admin()) // an account owing something, so the fairness report has a group
+        {
+            var opened = await Api.OpenAccountAsync(admin);
+            Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, opened, Api.Charge(90m))).StatusCode);
+            await engine.ProjectionsCaughtUpAsync();
+        }
         SignIn(dataTeam, landsOn: "models-panel");
         Assert.False(Element("view-worklist").Displayed);
         Assert.False(Element("view-dashboard").Displayed);
@@ -340,6 +346,15 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         }
         browser.AssertAccessible("models page");
         browser.Photograph("console-5-models");
+
+        // What outreach adds and the fairness groups, below the versions, each loaded on its own.
+        WaitFor(() => Element("uplift-summary").Text.Length > 0 && Element("fairness-summary").Text.Length > 0);
+        Assert.Matches("control group|in control", Element("uplift-summary").Text);
+        Assert.Contains("Income bands from zip-income-b19013.csv", Element("fairness-summary").Text, StringComparison.Ordinal);
+        Assert.NotEmpty(browser.FindElements(By.CssSelector("#fairness-table tbody tr")));
+        ((IJavaScriptExecutor)browser).ExecuteScript("document.getElementById('uplift-title').scrollIntoView();");
+        browser.AssertAccessible("models page with the uplift and fairness reports");
+        browser.Photograph("console-5b-models-uplift-fairness");
 
         // Without a reason nothing changes; a supervisor sees the page but no change buttons.
         var promote = browser.FindElements(By.XPath("//button[text()='Make champion']"));

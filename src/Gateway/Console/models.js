@@ -73,7 +73,7 @@ async function showUplift() {
   const controlled = uplift.segments.find((s) => s.kind === "all")?.control.accounts ?? 0;
   fill("uplift-summary", uplift.accounts === 0 || controlled === 0
     ? "No account is in a control group yet: give a policy a control share (controlShare, up to 0.5) to measure what its calls, texts and letters add over its baseline."
-    : `${uplift.accounts} accounts under policies with a control group, ${controlled} in control`
+    : `${uplift.accounts === 1 ? "1 account" : `${uplift.accounts} accounts`} under policies with a control group, ${controlled} in control`
       + (uplift.withoutControlGroup > 0 ? ` (${uplift.withoutControlGroup} more under policies without one are not compared)` : "")
       + `. Dollars and payments since assignment; intervals at ${Math.round(uplift.confidence * 100)} %; a group under ${uplift.minimumAccounts} accounts shows its count only. `
       + "A later step compares the accounts still unpaid when it came, so read its row as indicative.");
@@ -92,7 +92,7 @@ async function showFairness() {
   const flagged = summary.groups.filter((g) => g.flagged).length;
   fill("fairness-summary", summary.accounts === 0
     ? "No account has been through a cadence run yet."
-    : `${summary.accounts} accounts: mean score ${fixed(summary.meanScore)}, ${share(summary.contactedShare)} contacted beyond statements. `
+    : `${summary.accounts === 1 ? "1 account" : `${summary.accounts} accounts`}: mean score ${fixed(summary.meanScore)}, ${share(summary.contactedShare)} contacted beyond statements. `
       + `Flagged: a mean score more than ${o.scoreGap} from the portfolio's, or a contacted share under ${o.contactRatio} or over ${(1 / o.contactRatio).toFixed(2)} times the portfolio's `
       + `(${flagged === 0 ? "no group is" : flagged === 1 ? "1 group is" : `${flagged} groups are`}). Groups under ${o.minimumAccounts} accounts are merged, unnamed and without figures. `
       + (incomeTable ? `Income bands from ${incomeTable}.` : "No ZIP income table is configured (Collections:Fairness:ZipIncomeFile): every income band is unknown."));

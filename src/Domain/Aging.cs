@@ -71,7 +71,7 @@ public static class Aging
 
     private static DateOnly? EarliestServiceDate(IReadOnlyList<LedgerEntry> ledger)
     {
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         DateOnly? earliest = null;
         foreach (var e in ledger)
             if (e.Kind == EntryKind.Charge && e.ServiceDate is { } d && !reversed.Contains(e.EntryId) && (earliest is null || d < earliest))

@@ -110,3 +110,20 @@ public sealed record LedgerEntry
     /// <summary>How a payment came in (payments only; null on entries posted before channels were recorded: see <see cref="PaymentChannels.Of"/>).</summary>
     [Id(21)] public PaymentChannel? Channel { get; init; }
 }
+
+/// <summary>Questions asked of a whole ledger by several rules.</summary>
+public static class Ledger
+{
+    /// <summary>The ids of the entries a reversal in <paramref name="ledger"/> undoes (they count for nothing).</summary>
+    public static HashSet<string> ReversedIds(IEnumerable<LedgerEntry> ledger) =>
+        ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>What an entry adds to the patient's net payments: a patient payment its amount, a refund to the patient its amount taken back.</summary>
+    public static decimal PatientPaid(LedgerEntry entry) => entry switch
+    {
+        { Kind: EntryKind.PatientPayment } => entry.Amount,
+        { Kind: EntryKind.Refund } when entry.Party != ResponsibleParty.Insurance => -entry.Amount,
+        _ => 0m,
+    };
+}
+

@@ -8,7 +8,7 @@ public static class StatementEntries
 {
     public static IReadOnlyList<StatementEntry> From(IReadOnlyList<LedgerEntry> ledger)
     {
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         return ledger
             .Where(e => !reversed.Contains(e.EntryId) && e.Kind is EntryKind.Charge or EntryKind.InsurancePayment or EntryKind.Adjustment or EntryKind.PatientPayment or EntryKind.Refund)
             .Select(e => e.Kind switch

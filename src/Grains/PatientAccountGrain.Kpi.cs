@@ -24,16 +24,18 @@ public sealed partial class PatientAccountGrain
             State.GuarantorIncomeBand = person.IncomeBand;
         }
         if (State is { GuarantorLanguage: { } language, GuarantorIncomeBand: { } band })
+        {
+            var calls = State.AgentCalls.Count(c => !c.Inbound);
             facts = facts with
             {
                 Fairness = new FairnessFacts
                 {
                     Language = language, IncomeBand = band, Score = State.Score is { } score ? Math.Round(score.Probability, 2) : null, // to 0.01: a rescore need not rewrite the row
-                    OutreachContacts = State.Decisions.Count(d => d.Decision.Verdict == Domain.Compliance.GateVerdict.Allow && FairnessFacts.IsOutreach(d.Action))
-                                       + State.AgentCalls.Count(c => !c.Inbound),
-                    Calls = State.AgentCalls.Count(c => !c.Inbound),
+                    OutreachContacts = State.Decisions.Count(d => d.Decision.Verdict == Domain.Compliance.GateVerdict.Allow && FairnessFacts.IsOutreach(d.Action)) + calls,
+                    Calls = calls,
                 },
             };
+        }
         var fingerprint = facts.Fingerprint();
         if (fingerprint == State.KpiFingerprint) return;
         State.KpiFingerprint = fingerprint;
@@ -59,7 +61,7 @@ public sealed partial class PatientAccountGrain
     {
         Days = KpiDayFacts.Of(State.Entries, balances, State.FirstPatientStatementDate, Day(State.PlacedWithAgencyAt), Day(State.RecalledFromAgencyAt),
             RefundDueBy, State.Promises, State.Plans, State.AgentCalls),
-        Treatment = State.Treatment is { } assigned ? TreatmentOutcome.Of(assigned, State.Entries, State.Cadence.Steps) : null,
+        Treatment = State.Treatment is { } assigned ? TreatmentOutcome.Of(assigned, State.Entries) : null,
     };
 
     /// <summary>The day a credit balance must be refunded by (null without one).</summary>

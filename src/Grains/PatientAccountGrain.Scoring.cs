@@ -134,14 +134,11 @@ public sealed partial class PatientAccountGrain
     {
         var cents = posted.Where(e => e.Kind == EntryKind.PatientPayment).Sum(e => (long)decimal.Round(e.Amount * 100m));
         if (cents > 0) AddFacts(now, f => f with { PatientPaymentCents = f.PatientPaymentCents + cents });
-        var cardPayments = posted.Where(e => e.Kind == EntryKind.PatientPayment && e.IdempotencyKey is { } k && k.StartsWith(CardPaymentPrefix, StringComparison.Ordinal))
-            .Select(e => e.IdempotencyKey![CardPaymentPrefix.Length..].Split('/')[0]).Distinct().ToList();
+        var cardPayments = posted.Where(e => e.Kind == EntryKind.PatientPayment && e.IdempotencyKey is { } k && k.StartsWith(PaymentChannels.CardPaymentKeyPrefix, StringComparison.Ordinal))
+            .Select(e => e.IdempotencyKey![PaymentChannels.CardPaymentKeyPrefix.Length..].Split('/')[0]).Distinct().ToList();
         if (cardPayments.Count > 0) AddFacts(now, f => f with { CardPayments = [.. f.CardPayments, .. cardPayments.Except(f.CardPayments)] });
         var receipts = posted.Where(e => e is { Kind: EntryKind.PatientPayment, Channel: PaymentChannel.Agent, Method: PaymentMethod.Check or PaymentMethod.Cash })
             .Select(e => new ReceiptDue { EntryId = e.EntryId, Amount = e.Amount, GuarantorId = State.GuarantorId }).ToList();
         if (receipts.Count > 0) AddFacts(now, f => f with { Receipts = [.. f.Receipts, .. receipts] });
     }
-
-    /// <summary>The idempotency keys a card payment's shares post under (<see cref="PatientPaymentGrain"/>).</summary>
-    internal const string CardPaymentPrefix = PaymentChannels.CardPaymentKeyPrefix;
 }

@@ -443,7 +443,7 @@ public sealed partial class PatientAccountGrain(
     {
         if (State.FinancialAssistanceApprovedAt is null)
         {
-            var reversed = State.Entries.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId).ToHashSet();
+            var reversed = Ledger.ReversedIds(State.Entries);
             if (State.Entries.FirstOrDefault(e => e is { Kind: EntryKind.Adjustment, Category: AdjustmentCategory.Charity } && !reversed.Contains(e.EntryId)) is not { } charity) return;
             State.FinancialAssistanceApprovedAt = charity.PostedAt;
             _dirty = true;

@@ -232,7 +232,7 @@ public sealed class PatientPaymentGrain(
                 Kind = EntryKind.PatientPayment, Amount = share.Amount, Method = PaymentMethod.Card, EffectiveDate = confirmed,
                 Reference = $"{State.Processor} {State.ProcessorPaymentId}", Note = State.Request!.Source switch { CardPaymentSource.Autopay => "Autopay installment", CardPaymentSource.Agent => PaymentChannels.CardOnCallNote, _ => "Paid online" },
                 Channel = State.Request!.Source == CardPaymentSource.Agent ? PaymentChannel.Agent : PaymentChannel.PatientPage,
-                IdempotencyKey = $"{PatientAccountGrain.CardPaymentPrefix}{Id}/{i + 1}",
+                IdempotencyKey = $"{PaymentChannels.CardPaymentKeyPrefix}{Id}/{i + 1}",
             });
             State.Shares[i] = posted.Succeeded
                 ? share with { EntryId = posted.Value!.Entry.EntryId }

@@ -155,9 +155,8 @@ public sealed class KpiStore : IAsyncDisposable
     public async IAsyncEnumerable<AccountFairnessRow> FairnessAsync(string? facility, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
-            "SELECT language, income_band, score, outreach_contacts, calls FROM account_fairness" + (facility is null ? "" : " WHERE facility = @facility"));
-        if (facility is not null) command.WithParameter("facility", facility);
+        await using var command = WithFacility(connection.Command(
+            "SELECT language, income_band, score, outreach_contacts, calls FROM account_fairness" + (facility is null ? "" : " WHERE facility = @facility")), facility);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             yield return new AccountFairnessRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetDouble(2), reader.GetInt32(3), reader.GetInt32(4));
@@ -170,10 +169,9 @@ public sealed class KpiStore : IAsyncDisposable
     public async IAsyncEnumerable<AccountTreatmentRow> TreatmentsAsync(string? facility, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
+        await using var command = WithFacility(connection.Command(
             "SELECT policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps FROM account_treatment"
-            + (facility is null ? "" : " WHERE facility = @facility"));
-        if (facility is not null) command.WithParameter("facility", facility);
+            + (facility is null ? "" : " WHERE facility = @facility")), facility);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             yield return new AccountTreatmentRow(reader.GetString(0), reader.GetBoolean(1), decimal.Round((decimal)reader.GetDouble(2), 6), _database.ReadDate(reader, 3)!.Value,

@@ -120,7 +120,7 @@ public static class RemittancePosting
         // This reversal already went through (the same file again): it reverses nothing more, whatever posted since.
         if (ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)))
             return new ClaimPostingPlan([], null);
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         var postings = ledger
             .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)
                         && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber && c.PayerClaimControlNumber == claim.PayerClaimControlNumber)

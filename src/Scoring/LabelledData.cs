@@ -50,9 +50,10 @@ internal sealed record LabelledData
         return fill;
     }
 
-    /// <summary>The same rows with every missing value replaced by <paramref name="fill"/> (the features copied; nothing else).</summary>
+    /// <summary>The same rows with every missing value replaced by <paramref name="fill"/> (the features copied; nothing else; the same data when nothing is missing).</summary>
     public LabelledData WithFilled(float[] fill)
     {
+        if (!Features.Any(float.IsNaN)) return this;
         var features = (float[])Features.Clone();
         for (var k = 0; k < features.Length; k++)
             if (float.IsNaN(features[k])) features[k] = fill[k % Width];
@@ -201,7 +202,7 @@ internal sealed record LabelledData
             Columns = fateList, SkippedRows = skipped,
             // The engine's own training set speaks of paying; an outside file of its label column.
             PositiveClass = options.PositiveLabel is { } p ? $"{names[labelAt]} = {p}"
-                : TrainingSet.ReservedColumns.Where(c => c != TrainingSet.TreatmentGroupColumn).All(c => Find(c) >= 0) ? EvaluationReport.Paid
+                : TrainingSet.RequiredReservedColumns.All(c => Find(c) >= 0) ? EvaluationReport.Paid
                 : names[labelAt],
             HasAmounts = balanceAt >= 0 || collectedAt >= 0,
         };

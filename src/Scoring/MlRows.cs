@@ -18,9 +18,12 @@ internal sealed class ScoreRow
 
 internal static class MlRows
 {
-    public static SchemaDefinition Schema(int width)
+    public static SchemaDefinition Schema(int width) => Schema<FeatureRow>(width);
+
+    /// <summary>The schema of a row type whose <c>Features</c> is a float vector of <paramref name="width"/>.</summary>
+    public static SchemaDefinition Schema<TRow>(int width)
     {
-        var schema = SchemaDefinition.Create(typeof(FeatureRow));
+        var schema = SchemaDefinition.Create(typeof(TRow));
         schema[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
         return schema;
     }

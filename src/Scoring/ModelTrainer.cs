@@ -124,6 +124,7 @@ public static class ModelTrainer
         // Missing values become a value of their own below the rest, in training and (by the model) in scoring: FastTree
         // would leave every row with one out of training, and the tuner reads the trees exactly as the model scores.
         var fill = data.MissingFill();
+        var raw = data; // the medians and the feature profiles describe the values as they come, missing ones as missing
         data = data.WithFilled(fill);
         var split = Split(data, options);
         foreach (var (name, rows) in new[] { ("training", split.Train), ("calibration", split.Calibration), ("evaluation", split.Test) })
@@ -155,7 +156,7 @@ public static class ModelTrainer
         var learner = LearnerSettings.Name(chosen.Learner);
         var metadata = new ModelMetadata
         {
-            Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(data, fitRows), MissingFill = fill,
+            Version = "", Learner = learner, FeatureNames = data.FeatureNames, Medians = Medians(raw, fitRows), MissingFill = fill,
             Label = options.LabelDefinition, Calibration = new PlattCalibration(1, 0),
         };
         using var uncalibrated = PaymentModel.Create(bytes, metadata);
@@ -221,7 +222,7 @@ public static class ModelTrainer
             ModelVersion = version,
             FeatureCount = data.Width,
             IgnoredColumns = data.IgnoredColumns,
-            FeatureProfiles = [.. data.FeatureNames.Select((name, j) => FeatureProfile.Of(name, fitRows.Select(i => data.Features[i * data.Width + j])))],
+            FeatureProfiles = [.. raw.FeatureNames.Select((name, j) => FeatureProfile.Of(name, fitRows.Select(i => raw.Features[i * raw.Width + j])))],
             Columns = data.Columns,
             SkippedRows = data.SkippedRows,
             PositiveClass = data.PositiveClass,

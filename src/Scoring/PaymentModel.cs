@@ -201,7 +201,7 @@ public sealed class PaymentModel : IDisposable
         var scores = new double[rows];
         Parallel.ForEach(Partitioner.Create(0, rows, Math.Max(256, rows / (4 * Environment.ProcessorCount) + 1)), range =>
         {
-            for (var i = range.Item1; i < range.Item2; i++) scores[i] = RawScore(matrix.AsSpan(i * _width, _width));
+            for (var i = range.Item1; i < range.Item2; i++) scores[i] = RawScore(Filled(matrix.AsSpan(i * _width, _width)));
         });
         return scores;
     }
@@ -218,10 +218,10 @@ public sealed class PaymentModel : IDisposable
         return filled;
     }
 
+    /// <param name="vector">Already <see cref="Filled"/>.</param>
     private double RawScore(ReadOnlySpan<float> vector)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        vector = Filled(vector);
         return _trees is not null && !HasMissing(vector) ? _trees.Score(vector) : EngineScore(vector, null);
     }
 

@@ -18,7 +18,7 @@ public static class QiniCurve
     public static IReadOnlyList<QiniPoint> FromEffects(IReadOnlyList<double> score, IReadOnlyList<decimal> effect, IReadOnlyList<long> extraContacts, int points = 20)
     {
         ArgumentNullException.ThrowIfNull(score);
-        var order = Enumerable.Range(0, score.Count).OrderByDescending(i => score[i]).ThenBy(i => i).ToArray();
+        var order = HighestFirst(score);
         var curve = new List<QiniPoint>(points + 1) { new(0, 0m, 0) };
         decimal dollars = 0m;
         long contacts = 0;
@@ -40,7 +40,7 @@ public static class QiniCurve
     public static IReadOnlyList<QiniPoint> FromExperiment(IReadOnlyList<double> score, IReadOnlyList<bool> control, IReadOnlyList<decimal> dollars, int points = 20)
     {
         ArgumentNullException.ThrowIfNull(score);
-        var order = Enumerable.Range(0, score.Count).OrderByDescending(i => score[i]).ThenBy(i => i).ToArray();
+        var order = HighestFirst(score);
         var curve = new List<QiniPoint>(points + 1) { new(0, 0m, 0) };
         // Until the top share holds a control account, its treated accounts are compared with the mean control account.
         var allControls = control.Count(c => c);
@@ -62,6 +62,9 @@ public static class QiniCurve
         }
         return curve;
     }
+
+    /// <summary>Account indexes by score, highest first; ties by index, so the order is total and repeatable.</summary>
+    private static int[] HighestFirst(IReadOnlyList<double> score) => [.. Enumerable.Range(0, score.Count).OrderByDescending(i => score[i]).ThenBy(i => i)];
 
     /// <summary>Area between the curve and the straight line to its end (random targeting), by the trapezoid rule, in dollars x share.</summary>
     public static double AreaOverRandom(IReadOnlyList<QiniPoint> curve)

@@ -15,6 +15,13 @@ public static class ScoreDrift
 {
     public const double Floor = 1e-4;
 
+    /// <summary>One band's share of the population stability index, each share floored at <see cref="Floor"/>.</summary>
+    internal static double Term(double expected, double actual)
+    {
+        var (e, a) = (Math.Max(expected, Floor), Math.Max(actual, Floor));
+        return (a - e) * Math.Log(a / e);
+    }
+
     public static ScoreDriftReport Compute(IReadOnlyList<CalibrationBin> expected, IReadOnlyList<double> live)
     {
         ArgumentNullException.ThrowIfNull(expected);
@@ -31,7 +38,7 @@ public static class ScoreDrift
         var rows = expected.Select((b, i) => new DriftBin(b.Lower, b.Upper,
             expectedTotal == 0 ? 0 : b.Count / (double)expectedTotal, liveTotal == 0 ? 0 : liveCounts[i] / (double)liveTotal)).ToList();
         double? psi = expectedTotal == 0 || liveTotal == 0 ? null
-            : rows.Sum(r => (Math.Max(r.LiveShare, Floor) - Math.Max(r.ExpectedShare, Floor)) * Math.Log(Math.Max(r.LiveShare, Floor) / Math.Max(r.ExpectedShare, Floor)));
+            : rows.Sum(r => Term(r.ExpectedShare, r.LiveShare));
         return new ScoreDriftReport(expectedTotal, liveTotal, rows, psi);
     }
 
@@ -104,18 +111,13 @@ public static class FeatureDrift
                 else counts[Band(profile.Edges, v)]++;
             }
             if (seen == 0) continue;
-            var psi = Term(profile.MissingShare, missing / (double)seen)
-                      + profile.Shares.Select((expected, b) => Term(expected, counts[b] / (double)seen)).Sum();
+            var psi = ScoreDrift.Term(profile.MissingShare, missing / (double)seen)
+                      + profile.Shares.Select((expected, b) => ScoreDrift.Term(expected, counts[b] / (double)seen)).Sum();
             rows.Add(new FeatureDriftRow(profile.Feature, psi, psi > threshold));
         }
         return [.. rows.OrderByDescending(r => r.Psi).ThenBy(r => r.Feature, StringComparer.Ordinal)];
     }
 
-    private static double Term(double expected, double actual)
-    {
-        var (e, a) = (Math.Max(expected, ScoreDrift.Floor), Math.Max(actual, ScoreDrift.Floor));
-        return (a - e) * Math.Log(a / e);
-    }
 
     /// <summary>The band of <paramref name="value"/>: below the first cut is band 0, from the last cut on the last band.</summary>
     internal static int Band(IReadOnlyList<double> edges, double value)

@@ -21,6 +21,9 @@ public static class TrainingSet
     /// <summary>The columns of a row that are not features: identity, time, label and outcome. A trainer never uses them as features.</summary>
     public static IReadOnlyList<string> ReservedColumns { get; } = [AccountIdColumn, ScoringDateColumn, LabelColumn, BalanceColumn, CollectedColumn, TrueProbabilityColumn, TreatmentGroupColumn];
 
+    /// <summary>The reserved columns every engine export has (files written before groups were kept lack <see cref="TreatmentGroupColumn"/>).</summary>
+    public static IReadOnlyList<string> RequiredReservedColumns { get; } = [.. ReservedColumns.Where(c => c != TreatmentGroupColumn)];
+
     /// <summary>
     /// One row per account and scoring date where the account is labellable (it was open, the patient owed something,
     /// and the label window ended by <paramref name="now"/>): features at the date, label from what came after.
@@ -84,7 +87,7 @@ public static class TrainingSet
         var header = csv.ReadRecord() ?? throw new FormatException("line 1: the file is empty (expected a header)");
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < header.Count; i++) index.TryAdd(header[i].Trim(), i);
-        foreach (var name in Header.Where(n => n != TreatmentGroupColumn)) // files written before groups were kept lack it
+        foreach (var name in RequiredReservedColumns.Concat(PaymentFeatures.Names))
             if (!index.ContainsKey(name)) throw new FormatException($"line 1: column {name} is missing");
         var featureIndex = PaymentFeatures.Names.Select(n => index[n]).ToArray();
         var rows = new List<TrainingRow>();

@@ -39,7 +39,7 @@ public sealed class ExpectedDollars
         ArgumentNullException.ThrowIfNull(rows);
         settings ??= new RegressionSettings();
         var ml = new MLContext(settings.Seed);
-        var view = ml.Data.LoadFromEnumerable(rows.Select(r => new RegressionRow { Features = r.Features, Label = (float)r.Dollars }), Schema(width));
+        var view = ml.Data.LoadFromEnumerable(rows.Select(r => new RegressionRow { Features = r.Features, Label = (float)r.Dollars }), MlRows.Schema<RegressionRow>(width));
         var model = ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
         {
             NumberOfTrees = settings.Trees, NumberOfLeaves = settings.Leaves, MinimumExampleCountPerLeaf = settings.MinimumRowsPerLeaf,
@@ -48,17 +48,10 @@ public sealed class ExpectedDollars
         return new ExpectedDollars(ml, model, width);
     }
 
-    private static SchemaDefinition Schema(int width)
-    {
-        var schema = SchemaDefinition.Create(typeof(RegressionRow));
-        schema[nameof(RegressionRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
-        return schema;
-    }
-
     public double[] Predict(IReadOnlyList<float[]> features)
     {
         ArgumentNullException.ThrowIfNull(features);
-        var view = _ml.Data.LoadFromEnumerable(features.Select(f => new RegressionRow { Features = f }), Schema(_width));
+        var view = _ml.Data.LoadFromEnumerable(features.Select(f => new RegressionRow { Features = f }), MlRows.Schema<RegressionRow>(_width));
         return [.. _ml.Data.CreateEnumerable<RegressionScore>(_model.Transform(view), reuseRowObject: false).Select(s => (double)s.Score)];
     }
 }

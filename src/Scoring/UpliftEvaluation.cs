@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using Collections.Domain.Cadence;
 
 namespace Collections.Scoring;
 
@@ -91,8 +90,8 @@ public static class UpliftEvaluation
         }
     }
 
-    private static double Position(int seed, string account) =>
-        BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"uplift-split|{seed}|{account}")), 0) / 18446744073709551616.0;
+    /// <summary>The account's place in [0, 1) for a seeded split: the control groups' stable hash, under a key of its own.</summary>
+    private static double Position(int seed, string account) => ControlGroups.StableShare($"uplift-split|{seed}|{account}");
 
     public static IEnumerable<string> Lines(UpliftEvaluationResult result)
     {

@@ -247,6 +247,14 @@ public sealed class UpliftReport
         return x + g1 / df + g2 / (df * df) + g3 / (df * df * df) + g4 / (df * df * df * df);
     }
 
+    /// <summary>A rate difference as "+1.2% (+0.4% to +2.0%)"; empty without one.</summary>
+    public static string Text(Interval<double>? r) =>
+        r is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{r.Estimate:+0.0%;-0.0%} ({r.Low:+0.0%;-0.0%} to {r.High:+0.0%;-0.0%})");
+
+    /// <summary>A dollar difference as "+12.34 (+5.00 to +19.68)"; empty without one.</summary>
+    public static string Text(Interval<decimal>? d) =>
+        d is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.00;-0.00} ({d.Low:+0.00;-0.00} to {d.High:+0.00;-0.00})");
+
     /// <summary>The report as text lines for a terminal (one line per segment).</summary>
     public static IEnumerable<string> Lines(IReadOnlyList<UpliftSegment> segments, double confidence = 0.95)
     {
@@ -254,10 +262,8 @@ public sealed class UpliftReport
         yield return $"{"segment",-34} {"treated",9} {"control",9} {"paid T",7} {"paid C",7} {"rate diff (" + ci + ")",-30} {"$/acct T",9} {"$/acct C",9} {"$ diff (" + ci + ")",-28} verdict";
         foreach (var s in segments)
         {
-            var rate = s.RateDifference is { } r
-                ? string.Create(CultureInfo.InvariantCulture, $"{r.Estimate:+0.0%;-0.0%} ({r.Low:+0.0%;-0.0%} to {r.High:+0.0%;-0.0%})") : "";
-            var dollars = s.DollarsDifference is { } d
-                ? string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.00;-0.00} ({d.Low:+0.00;-0.00} to {d.High:+0.00;-0.00})") : "";
+            var rate = Text(s.RateDifference);
+            var dollars = Text(s.DollarsDifference);
             var name = s.Kind == All ? "all accounts" : $"{s.Kind} {s.Name}";
             static string Rate(double? v) => v is { } r ? r.ToString("0.0%", CultureInfo.InvariantCulture) : "-";
             static string Money(decimal? v) => v is { } d ? d.ToString("0.00", CultureInfo.InvariantCulture) : "-";

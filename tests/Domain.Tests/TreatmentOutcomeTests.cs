@@ -22,8 +22,13 @@ public sealed class TreatmentOutcomeTests
         var assignment = ControlGroups.Assign(policy, "MAIN/A1", AssignedAt, score: 0.42, owed: 460m) with { StepsReached = ["text-7"] }; // kept from a run whose steps the cadence has since forgotten
         StepRecord Step(string id, DateTimeOffset at) => new() { StepId = id, Outcome = StepOutcome.Done, Action = OutreachAction.PatientStatement, PolicyReference = "standard v1", At = at, Reason = "" };
 
-        var outcome = TreatmentOutcome.Of(assignment, ledger.Entries,
-            [Step("statement", AssignedAt.AddHours(-1)), Step("reminder-15", AssignedAt), Step("reminder-15", AssignedAt.AddDays(1)), Step("call-45", AssignedAt.AddDays(30))]);
+        var run = new CadenceProgress
+        {
+            StartedAt = AssignedAt.AddHours(-1), Cycle = 1,
+            Steps = [Step("statement", AssignedAt.AddHours(-1)), Step("reminder-15", AssignedAt), Step("reminder-15", AssignedAt.AddDays(1)), Step("call-45", AssignedAt.AddDays(30))],
+        };
+
+        var outcome = TreatmentOutcome.Of(ControlGroups.Record(assignment, run), ledger.Entries);
 
         Assert.Equal(100m, outcome.Collected);
         Assert.Equal(460m, outcome.Owed);
@@ -40,7 +45,7 @@ public sealed class TreatmentOutcomeTests
         ledger.Post(LedgerBuilder.Charge(100m));
         var facts = AccountKpiFacts.Of(new AccountKey("MAIN", "A1"), ledger.Entries, ledger.Balances, [], null, false);
         var assignment = ControlGroups.Assign(CadencePolicies.Standard, "MAIN/A1", AssignedAt);
-        var withOutcome = facts with { Treatment = TreatmentOutcome.Of(assignment, ledger.Entries, []) };
+        var withOutcome = facts with { Treatment = TreatmentOutcome.Of(assignment, ledger.Entries) };
 
         Assert.NotEqual(facts.Fingerprint(), withOutcome.Fingerprint());
         Assert.NotEqual(withOutcome.Fingerprint(), (withOutcome with { Treatment = withOutcome.Treatment! with { Collected = 1m } }).Fingerprint());
@@ -103,6 +108,6 @@ public sealed class TreatmentOutcomeTests
         Assert.Equal(3, recorded.Cycle);
         Assert.Equal(["reminder-15"], recorded.StepsReached);
         Assert.Same(recorded, afterPayment);
-        Assert.Equal(["reminder-15"], TreatmentOutcome.Of(afterPayment, [], []).Steps);
+        Assert.Equal(["reminder-15"], TreatmentOutcome.Of(afterPayment, []).Steps);
     }
 }

@@ -191,8 +191,8 @@ public static class UpliftSimulation
         {
             var e = s.Estimate;
             var name = e.Kind == UpliftReport.All ? "all accounts" : $"{e.Kind} {e.Name}";
-            var dollars = e.DollarsDifference is { } d ? string.Create(CultureInfo.InvariantCulture, $"{d.Estimate:+0.00;-0.00} ({d.Low:+0.00;-0.00} to {d.High:+0.00;-0.00})") : "";
-            var rate = e.RateDifference is { } r ? string.Create(CultureInfo.InvariantCulture, $"{r.Estimate:+0.0%;-0.0%} ({r.Low:+0.0%;-0.0%} to {r.High:+0.0%;-0.0%})") : "";
+            var dollars = UpliftReport.Text(e.DollarsDifference);
+            var rate = UpliftReport.Text(e.RateDifference);
             var inside = s.TruthInInterval switch { true => "", false => "  (truth outside the interval)", null => "" };
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{name,-30} {e.Treated.Accounts,8:N0} {e.Control.Accounts,8:N0} {dollars,-28} {s.TrueDollarsPerAccount,8:+0.00;-0.00} {rate,-28} {s.TrueRateDifference,7:+0.0%;-0.0%}  {e.Verdict}{inside}");

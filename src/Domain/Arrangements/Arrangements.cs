@@ -93,7 +93,7 @@ public static class ArrangementRulesLogic
     /// <summary>Patient payments (not reversed) posted at or after <paramref name="since"/>.</summary>
     public static decimal PaidSince(IReadOnlyList<LedgerEntry> ledger, DateTimeOffset since)
     {
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         return ledger.Where(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= since && !reversed.Contains(e.EntryId)).Sum(e => e.Amount);
     }
 

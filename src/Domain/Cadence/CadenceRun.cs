@@ -35,24 +35,20 @@ public static class CadenceRun
             progress = evaluation.Progress;
             if (evaluation.DueStep is not { } step || taken >= MaxStepsPerRun) return new CadenceRunResult(evaluation, false);
             if (!takeSteps) return new CadenceRunResult(evaluation, true);
-            progress = situation.InControlGroup && !policy.BaselineActions.Contains(step.Action)
-                ? CadenceEngine.Record(progress, new StepRecord
-                {
-                    StepId = step.StepId, Outcome = StepOutcome.Skipped, Action = step.Action, Channel = step.Channel, PolicyReference = policy.Reference, At = now,
-                    Reason = ControlGroups.SkipReason,
-                })
-                : await TakeStepAsync(progress, policy, step, situation.PatientResponsibility, preferredChannel, now, gate, allowed, belowMinimum);
+            progress = await TakeStepAsync(progress, policy, step, situation, preferredChannel, now, gate, allowed, belowMinimum);
         }
     }
 
-    private static async ValueTask<CadenceProgress> TakeStepAsync(CadenceProgress progress, CadencePolicy policy, CadenceStep step, decimal patientOwes,
+    private static async ValueTask<CadenceProgress> TakeStepAsync(CadenceProgress progress, CadencePolicy policy, CadenceStep step, CadenceSituation situation,
         ContactChannel preferredChannel, DateTimeOffset now, Func<CadenceAttempt, ValueTask<GateDecision>> gate, Action<CadenceAttempt, GateDecision> allowed,
         Action<CadenceStep>? belowMinimum)
     {
         StepRecord Record(StepOutcome outcome, OutreachAction action, ContactChannel? channel, string reason) =>
             new() { StepId = step.StepId, Outcome = outcome, Action = action, Channel = channel, PolicyReference = policy.Reference, At = now, Reason = reason };
 
-        if (step.MinimumBalance is { } minimum && patientOwes < minimum)
+        if (situation.InControlGroup && !policy.BaselineActions.Contains(step.Action))
+            return CadenceEngine.Record(progress, Record(StepOutcome.Skipped, step.Action, step.Channel, ControlGroups.SkipReason));
+        if (step.MinimumBalance is { } minimum && situation.PatientResponsibility < minimum)
         {
             belowMinimum?.Invoke(step);
             return CadenceEngine.Record(progress, Record(StepOutcome.Skipped, step.Action, step.Channel, $"The patient owes less than {minimum:0.00}."));

@@ -12,11 +12,10 @@ public static class ControlGroups
     /// The account's place in [0, 1) for the policy: a SHA-256 of the policy id and the account, the same in every
     /// process, version and run, and independent between policies.
     /// </summary>
-    public static double Position(string policyId, string account)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"control|{policyId}|{account}"));
-        return BitConverter.ToUInt64(hash, 0) / 18446744073709551616.0; // 2^64
-    }
+    public static double Position(string policyId, string account) => StableShare($"control|{policyId}|{account}");
+
+    /// <summary>A key's place in [0, 1): the first 8 bytes of its SHA-256 over 2^64, the same everywhere and always.</summary>
+    public static double StableShare(string key) => BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0) / 18446744073709551616.0;
 
     /// <summary>True when the policy keeps a control share and the account falls in it.</summary>
     public static bool InControl(CadencePolicy policy, string account) =>

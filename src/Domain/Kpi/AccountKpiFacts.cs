@@ -49,7 +49,7 @@ public sealed record AccountKpiFacts
     public static AccountKpiFacts Of(AccountKey account, IReadOnlyList<LedgerEntry> ledger, AccountBalances balances,
         IEnumerable<PromiseToPay> promises, DateOnly? agingBasisDate, bool placedWithAgency)
     {
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         decimal responsibility = 0m, paid = 0m;
         var charges = new SortedDictionary<DateOnly, decimal>();
         foreach (var e in ledger)
@@ -64,13 +64,8 @@ public sealed record AccountKpiFacts
                 case EntryKind.Transfer:
                     responsibility += e.Direction == TransferDirection.InsuranceToPatient ? e.Amount : -e.Amount;
                     break;
-                case EntryKind.PatientPayment:
-                    paid += e.Amount;
-                    break;
-                case EntryKind.Refund when e.Party != ResponsibleParty.Insurance:
-                    paid -= e.Amount;
-                    break;
             }
+            paid += Ledger.PatientPaid(e);
         }
         var kept = 0;
         var broken = 0;

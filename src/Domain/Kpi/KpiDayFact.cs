@@ -65,7 +65,7 @@ public static class KpiDayFacts
             sums[(measure, day, subject)] = (sum.Amount + amount, sum.Count + count);
         }
 
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
+        var reversed = Ledger.ReversedIds(ledger);
         var contacts = calls.Where(c => AgentTally.ReachedTheGuarantor(c.Outcome)).OrderBy(c => c.At).ToList();
         foreach (var e in ledger)
         {
@@ -110,8 +110,12 @@ public static class KpiDayFacts
     /// </summary>
     private static AgentCall? ConversationBehind(List<AgentCall> contacts, LedgerEntry payment)
     {
-        foreach (var c in contacts)
-            if (c.At >= payment.PostedAt && (c.At - payment.PostedAt).TotalSeconds <= AgentCall.MaxHandleSeconds) return c;
+        foreach (var c in contacts) // by time: past the handle window nothing later can match
+        {
+            if (c.At < payment.PostedAt) continue;
+            if ((c.At - payment.PostedAt).TotalSeconds > AgentCall.MaxHandleSeconds) break;
+            return c;
+        }
         for (var i = contacts.Count - 1; i >= 0; i--)
         {
             var c = contacts[i];

@@ -20,25 +20,17 @@ public sealed record TreatmentOutcome
     /// <summary>The assigning policy's control share: the chance the account had of control (0: no experiment, left out of the report).</summary>
     [Id(7)] public decimal ControlShare { get; init; }
 
-    /// <param name="steps">The cadence's current steps: with the assignment's own record, the steps reached since assignment.</param>
-    public static TreatmentOutcome Of(TreatmentAssignment assignment, IReadOnlyList<LedgerEntry> ledger, IEnumerable<StepRecord> steps)
+    /// <summary>The outcome of <paramref name="assignment"/> (its steps as <see cref="ControlGroups.Record"/> kept them) on <paramref name="ledger"/>.</summary>
+    public static TreatmentOutcome Of(TreatmentAssignment assignment, IReadOnlyList<LedgerEntry> ledger)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         var assignedOn = DateOnly.FromDateTime(assignment.AssignedAt.UtcDateTime);
-        var reversed = ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet();
-        var collected = 0m;
-        foreach (var e in ledger)
-        {
-            if (reversed.Contains(e.EntryId) || e.ReversesEntryId is not null || e.EffectiveDate < assignedOn) continue;
-            if (e.Kind == EntryKind.PatientPayment) collected += e.Amount;
-            else if (e.Kind == EntryKind.Refund && e.Party != ResponsibleParty.Insurance) collected -= e.Amount;
-        }
+        var reversed = Ledger.ReversedIds(ledger);
         return new TreatmentOutcome
         {
             PolicyId = assignment.PolicyId, Control = assignment.Control, AssignedOn = assignedOn, ScoreAtAssignment = assignment.ScoreAtAssignment,
-            Owed = assignment.OwedAtAssignment, Collected = collected,
-            Steps = [.. assignment.StepsReached.Concat(steps.Where(s => s.At >= assignment.AssignedAt).Select(s => s.StepId)).Distinct(StringComparer.Ordinal)],
-            ControlShare = assignment.ControlShare,
+            Owed = assignment.OwedAtAssignment, Steps = assignment.StepsReached, ControlShare = assignment.ControlShare,
+            Collected = ledger.Where(e => e.EffectiveDate >= assignedOn && !reversed.Contains(e.EntryId)).Sum(Ledger.PatientPaid),
         };
     }
 }

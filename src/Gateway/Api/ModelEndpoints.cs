@@ -100,7 +100,7 @@ public static class ModelEndpoints
             ? stored.Deserialize<List<FeatureProfile>>(JsonSerializerOptions.Web) ?? []
             : [];
         var vectors = profiles.Count == 0 ? [] : await outcomes.ReadFeaturesAsync(version, MaxFeatureRows, cancellationToken);
-        var features = FeatureDrift.Compute(profiles, PaymentFeatures.Names, [.. vectors], threshold);
+        var features = FeatureDrift.Compute(profiles, PaymentFeatures.Names, vectors, threshold);
         return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold,
             vectors.Count, features));
     }

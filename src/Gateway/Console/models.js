@@ -63,10 +63,8 @@ async function showModels() {
 // Treated against control accounts per policy, step reached and score band: the differences with their 95 % intervals.
 async function showUplift() {
   const uplift = (await api("GET", "/api/models/uplift")).json;
-  const money = (v) => (v == null ? "—" : `$${Number(v).toFixed(2)}`);
+  const cash = (v) => (v == null ? "—" : money.format(v));
   const signed = (v, format) => (v >= 0 ? "+" : "−") + format(Math.abs(v));
-  const percent = (v) => (v == null ? "—" : `${(v * 100).toFixed(1)} %`);
-  const dollars = (v) => `$${v.toFixed(2)}`;
   const interval = (d, format) => (d == null ? "—" : `${signed(d.estimate, format)} (${signed(d.low, format)} to ${signed(d.high, format)})`);
   const readings = { adds: "adds: pays more than the baseline", costs: "costs: pays less than the baseline", unclear: "unclear: the interval spans zero", "too few": "too few accounts to tell" };
   const kinds = { all: "All accounts", policy: "Policy", step: "Step reached", scoreBand: "Score band" };
@@ -79,9 +77,9 @@ async function showUplift() {
       + "A later step compares the accounts still unpaid when it came, so read its row as indicative.");
   $("uplift-table").tBodies[0].replaceChildren(...uplift.segments.map((s) => row([
     [s.kind === "all" ? kinds.all : `${kinds[s.kind] ?? s.kind}: ${s.name}`], [String(s.treated.accounts), true], [String(s.control.accounts), true],
-    [percent(s.treated.paymentRate), true], [percent(s.control.paymentRate), true], [interval(s.rateDifference, percent), true],
-    [money(s.treated.dollarsPerAccount), true], [money(s.control.dollarsPerAccount), true], [interval(s.dollarsDifference, dollars), true],
-    [money(s.incrementalDollars), true], [readings[s.verdict] ?? s.verdict],
+    [share(s.treated.paymentRate), true], [share(s.control.paymentRate), true], [interval(s.rateDifference, share), true],
+    [cash(s.treated.dollarsPerAccount), true], [cash(s.control.dollarsPerAccount), true], [interval(s.dollarsDifference, cash), true],
+    [cash(s.incrementalDollars), true], [readings[s.verdict] ?? s.verdict],
   ])));
 }
 

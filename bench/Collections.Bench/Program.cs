@@ -5,7 +5,9 @@
 //   posting-vs-raw <sqlite|postgresql> <in-flight> <engine per s> <raw per s> <ratio>
 // and the projections' lag (commit to applied) under the 64-way load; then memory per active account.
 //
-//   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--accounts 2000] [--postgres "Host=..."]
+//   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--warm-up 2000] [--accounts 2000] [--postgres "Host=..."]
+//   (each engine and raw run is measured after a warm-up at its concurrency: rounds of --warm-up posts on accounts of
+//   its own until the rate settles, so the JIT's tiers have settled as they have in an engine that has run a while)
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
 //   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
@@ -56,6 +58,7 @@ if (StringArg("--mode") is { } mode && mode != "posting")
     Environment.Exit(2);
 }
 var posts = IntArg("--posts", 2000);
+var warmUpPosts = IntArg("--warm-up", 2000);
 var memoryAccounts = IntArg("--accounts", 2000);
 var postgres = StringArg("--postgres");
 
@@ -106,7 +109,12 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
             Report(label, "direct grain call", inFlight, await Run(inFlight, posts, i => PostDirect(grains, direct, i)));
         }
         var viaHttp = await Prepare(grains, $"http{inFlight}");
-        await runner.CatchUpAsync(TimeSpan.FromMinutes(2));
+        // Warm-up at the same concurrency on accounts of its own (the JIT's tiers settle, pools fill), as the raw
+        // loop below is: what is compared is the steady state, not the first seconds after start.
+        var warm = await Prepare(grains, $"warm{inFlight}");
+        await WarmUp(inFlight, i => PostHttp(client, warm, i));
+        await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
+        await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription);
         using var lag = inFlight == 64 ? new LagRecorder() : null;
         var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i));
         Report(label, "HTTP gateway", inFlight, engine);
@@ -115,6 +123,7 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
         if (lag is not null) lags.Add($"| {label} | {lag.Summary()} |");
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
+        await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsert(database, i)); // its warm-up
         var raw = await Run(inFlight, posts, i => RawInsert(database, i));
         Report(label, "raw INSERT (ceiling)", inFlight, raw);
         ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(!comparesTelemetry ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
@@ -195,6 +204,19 @@ IEnumerable<(string Name, string[] Args)> Databases()
 {
     if (!args.Contains("--skip-sqlite")) yield return ("SQLite", []);
     if (postgres is not null) yield return ("PostgreSQL", ["--postgres", postgres]);
+}
+
+// Rounds of --warm-up posts until a round's rate is within 10 % of the one before (at most eight): the JIT's tiers
+// recompile tens of thousands of methods over the first seconds of load, and what is compared is the steady state.
+async Task WarmUp(int inFlight, Func<int, Task> post)
+{
+    var previous = 0.0;
+    for (var round = 0; round < 8; round++)
+    {
+        var rate = Rate(await Run(inFlight, warmUpPosts, post));
+        if (round > 0 && Math.Abs(rate - previous) <= 0.1 * previous) return;
+        previous = rate;
+    }
 }
 
 // Each run spreads posts over 64 accounts (many accounts, as in production), opening them first.

@@ -884,6 +884,11 @@ public sealed partial class PatientAccountGrain(
     {
         var due = State.IsOpen ? State.ReminderDueAt : null;
         if (due == _armedFor && !_reminderFired) return;
+        // A step due now is taken by the one-way call after the commit; the fallback is for that call being lost. A
+        // reminder already armed to fire within the fallback (or past due, so firing every period) is that fallback.
+        if (_stepDue && !_reminderFired && due is not null && _armedFor is { } armed && armed - clock.GetUtcNow() <= StepFallback
+            && settings.ReminderPeriod <= StepFallback)
+            return;
         // Orleans' reminder table is written through its own connections: on SQLite they take the engine's write turn
         // too, rather than colliding with it and sleeping in the driver's busy retry.
         if (due is { } at)
@@ -969,8 +974,9 @@ public sealed partial class PatientAccountGrain(
     /// <summary>
     /// The one durable write of a command: the state (if it changed), the ledger entries appended since the last
     /// commit, the audit records and the events (the webhook events and the facts for the projections), in one
-    /// transaction of the journal, after the reminder is set for the new due time. Then a step that is due is taken by a
-    /// one-way call to this account. A failure drops the activation, so the next call reloads what is stored.
+    /// transaction of the journal; the reminder is moved to the new due time before it when earlier, after it when later.
+    /// Then a step that is due is taken by a one-way call to this account. A failure drops the activation, so the next
+    /// call reloads what is stored.
     /// </summary>
     private async Task CommitAsync()
     {
@@ -987,19 +993,23 @@ public sealed partial class PatientAccountGrain(
         _audit.Clear();
         _events.Clear();
         _facts = null;
-        // The wake-up for the new due time is set before the commit (nothing to do when it did not change), so a
-        // committed due time never lacks one: with the database failing between the two, an account would otherwise
-        // sleep until somebody called it. Should the commit then fail, the reminder fires for nothing and the reloaded
-        // account sets it by what is stored.
-        try
+        // The wake-up is moved earlier before the commit and later after it, so the armed reminder never fires later
+        // than the committed due time: a committed due time never lacks a wake-up, and should the commit fail after an
+        // earlier one was armed, the reminder fires for nothing and the reloaded account sets it by what is stored.
+        var due = State.IsOpen ? State.ReminderDueAt : null;
+        var armsEarlier = due is { } d && (_armedFor is not { } armed || d < armed);
+        if (armsEarlier)
         {
-            await ArmReminderAsync();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            DropPending();
-            logger.LogWarning("An account's cadence reminder could not be set before its commit ({Error}); nothing was stored", ex.GetType().Name);
-            throw new CommandNotStoredException("The account's next follow-up could not be scheduled, so nothing of the command was stored. Retry with the same idempotency key.");
+            try
+            {
+                await ArmReminderAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                DropPending();
+                logger.LogWarning("An account's cadence reminder could not be set before its commit ({Error}); nothing was stored", ex.GetType().Name);
+                throw new CommandNotStoredException("The account's next follow-up could not be scheduled, so nothing of the command was stored. Retry with the same idempotency key.");
+            }
         }
         try
         {
@@ -1014,6 +1024,17 @@ public sealed partial class PatientAccountGrain(
             if (CommitOutcome.IsKnownNotStored(ex))
                 throw new CommandNotStoredException("The database rolled the command back: nothing of it was stored. Retry with the same idempotency key.");
             throw new CommandOutcomeUnknownException("The command failed while it was being committed: it may or may not be stored. Retry with the same idempotency key; a stored command is returned, not repeated.");
+        }
+        if (!armsEarlier)
+        {
+            try
+            {
+                await ArmReminderAsync(); // later, or removed: the reminder armed before fires early, finds nothing due and re-arms
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("An account's cadence reminder could not be moved after its commit ({Error}); the earlier one fires and sets it", ex.GetType().Name);
+            }
         }
         _commits++;
         if (commit.Snapshot is not null) _version++;

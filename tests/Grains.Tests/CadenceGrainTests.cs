@@ -347,6 +347,51 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Equal(CadenceStatus.Active, broken.Cadence!.Status);
     }
 
+    /// <summary>
+    /// The wake-up is never left later than what is stored: a promise that would have paused the cadence for twenty
+    /// days is refused by the database, and the step after the statement still comes on its day, not at the deadline
+    /// of a promise that was never made.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_commit_that_would_have_delayed_the_cadence_leaves_the_next_step_on_its_day()
+    {
+        var (account, _) = await OpenSelfPayAsync(400.00m);
+        var id = account.GetPrimaryKeyString();
+        var armed = await AdvanceUntil(account, v => StepsDone(v).Contains("statement") && v.Cadence!.NextActionAt > fixture.Clock.GetUtcNow());
+        var stepsBefore = StepsDone(armed).Length;
+        var nextStep = armed.Cadence!.NextActionAt!.Value;
+        var trigger = "refuse_promise_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync($"CREATE TRIGGER {trigger} BEFORE INSERT ON collections_audit_event WHEN NEW.resource_id = '{id}' AND NEW.action = 'account.promise.make' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        try
+        {
+            await Assert.ThrowsAsync<CommandNotStoredException>(() => account.MakePromise(new PromiseRequest
+            {
+                Amount = 150.00m, PromisedDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime).AddDays(20),
+            }));
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {trigger}");
+        }
+        Assert.Empty((await account.Get())!.Promises);
+
+        fixture.Clock.Advance(nextStep - fixture.Clock.GetUtcNow());
+        var view = (await account.Get())!;
+        for (var i = 0; i < 400 && StepsDone(view).Length == stepsBefore; i++)
+        {
+            await Task.Delay(25); // the reminder's tick is being handled
+            view = (await account.Get())!;
+        }
+        Assert.Equal(stepsBefore + 1, StepsDone(view).Length);
+        Assert.Equal(nextStep, fixture.Clock.GetUtcNow()); // taken on its day: the clock did not move past it
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await fixture.Database.OpenAsync();
+        await connection.Command(sql).ExecuteNonQueryAsync();
+    }
+
     [Fact]
     public async Task A_kept_promise_is_recorded_as_kept()
     {

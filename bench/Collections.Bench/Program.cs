@@ -6,8 +6,9 @@
 // and the projections' lag (commit to applied) under the 64-way load; then memory per active account.
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--warm-up 2000] [--accounts 2000] [--postgres "Host=..."]
-//   (each engine and raw run is measured after a warm-up at its concurrency: rounds of --warm-up posts on accounts of
-//   its own until the rate settles, so the JIT's tiers have settled as they have in an engine that has run a while)
+//   (the HTTP run is measured after a warm-up at its concurrency: rounds of --warm-up posts on accounts of its own
+//   until the rate settles, so the JIT's tiers have settled as in an engine that has run a while; the raw loop gets one
+//   warm-up round; the direct grain call, measured first, is not warmed)
 //   bench/run.sh      (starts a private PostgreSQL and runs both databases)
 //   ... --mode cadence --accounts 100000   (cadences at scale: see CadenceBench.cs)
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)

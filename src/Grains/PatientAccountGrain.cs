@@ -67,7 +67,9 @@ public sealed partial class PatientAccountGrain(
         State.Entries = stored.Entries.Select(e => serializer.Deserialize<LedgerEntry>(e)!).ToList();
         _version = stored.Version;
         _storedEntries = State.Entries.Count;
-        // The reminder is derived from the committed due time: re-arm it if a crash came between the commit and arming it.
+        // A commit that needs an earlier wake-up arms it first, so a stored due time has a reminder at or before it (or,
+        // for a step already due, within the step fallback); one that fires early finds nothing due and re-arms by what
+        // is stored. Arm one only where none is left at all.
         if (State.ReminderDueAt is not null)
         {
             if (await this.GetReminder(CadenceReminder, cancellationToken) is null) await ArmReminderAsync();
@@ -1031,8 +1033,9 @@ public sealed partial class PatientAccountGrain(
             {
                 await ArmReminderAsync(); // later, or removed: the reminder armed before fires early, finds nothing due and re-arms
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
+                // Cancellation included: the command is stored, and must be answered as stored.
                 logger.LogWarning("An account's cadence reminder could not be moved after its commit ({Error}); the earlier one fires and sets it", ex.GetType().Name);
             }
         }

@@ -78,6 +78,14 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// <summary>How long SQLite itself waits for another writer's lock before answering "busy".</summary>
     public const int SqliteBusyTimeoutMilliseconds = 30_000;
 
+    /// <summary>
+    /// How much of the SQLite file each connection reads through a memory map instead of read calls. In WAL mode a
+    /// connection drops its page cache whenever another connection has committed since its last read, so under
+    /// steady writes every read started from a cold cache and copied each page out of the kernel again; mapped, a
+    /// page is read where it lies. Address space only: the pages are the kernel's file cache, shared by all.
+    /// </summary>
+    public const long SqliteMmapBytes = 1L << 30;
+
     /// <summary>The embedded database's file name in the data folder.</summary>
     public const string SqliteFileName = "collections.db";
 
@@ -108,7 +116,7 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
             {
                 // Set on every open: pooled connections keep their settings, and a durable writer must never inherit NORMAL.
                 await using var pragma = connection.Command(
-                    $"PRAGMA busy_timeout = {SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = {(rederivable ? "NORMAL" : "FULL")};");
+                    $"PRAGMA busy_timeout = {SqliteBusyTimeoutMilliseconds}; PRAGMA synchronous = {(rederivable ? "NORMAL" : "FULL")}; PRAGMA mmap_size = {SqliteMmapBytes};");
                 await pragma.ExecuteNonQueryAsync(cancellationToken);
             }
             return connection;

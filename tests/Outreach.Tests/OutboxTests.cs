@@ -22,6 +22,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_permanent_refusal_fails_the_message_without_retrying_on_postgres() => PermanentRefusal(Db.Postgres);
     [Fact] public Task A_message_claimed_by_a_dead_sender_is_reclaimed_after_its_lease_and_delivered_once_on_sqlite() => ReclaimAfterLease(Db.Sqlite);
     [PostgresFact] public Task A_message_claimed_by_a_dead_sender_is_reclaimed_after_its_lease_and_delivered_once_on_postgres() => ReclaimAfterLease(Db.Postgres);
+    [Fact] public Task A_claim_takes_the_earliest_due_a_batch_at_most_with_an_expired_lease_among_them_on_sqlite() => ClaimsEarliestFirst(Db.Sqlite);
+    [PostgresFact] public Task A_claim_takes_the_earliest_due_a_batch_at_most_with_an_expired_lease_among_them_on_postgres() => ClaimsEarliestFirst(Db.Postgres);
     [Fact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_sqlite() => CrashAfterDelivery(Db.Sqlite);
     [PostgresFact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_postgres() => CrashAfterDelivery(Db.Postgres);
     [Fact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_sqlite() => ConcurrentClaims(Db.Sqlite);
@@ -194,6 +196,28 @@ public sealed class OutboxTests
             new DeliveryAttempt(message.MessageId, 1, "sandbox", h.Clock.GetUtcNow(), h.Clock.GetUtcNow(), "retry", null, "timeout"),
             OutboxStatus.Pending, h.Clock.GetUtcNow()));
         Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+    }
+
+    private static async Task ClaimsEarliestFirst(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var messages = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            messages.Add((await service.EnqueueAsync(Harness.Request())).MessageId);
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        // The earliest is claimed by a sender that dies; its lease runs out.
+        Assert.Equal(messages[0], Assert.Single(await h.Outbox.ClaimAsync("dead-sender", 1, 5, TimeSpan.FromSeconds(60))).MessageId);
+        h.Clock.Advance(TimeSpan.FromSeconds(61));
+
+        var claimed = await h.Outbox.ClaimAsync("sender", 3, 5, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(messages.Take(3).Order(), claimed.Select(m => m.MessageId).Order());
+        Assert.Equal(2, claimed.Single(m => m.MessageId == messages[0]).Attempts);
+        Assert.Equal(3, (await h.Outbox.ClaimAsync("sender", 10, 5, TimeSpan.FromSeconds(60))).Count); // the rest, then none
+        Assert.Empty(await h.Outbox.ClaimAsync("sender", 10, 5, TimeSpan.FromSeconds(60)));
     }
 
     private static async Task CrashAfterDelivery(Db db)

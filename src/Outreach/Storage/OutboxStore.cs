@@ -162,21 +162,21 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts";
         // SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now
         // are skipped rather than waited for, and the claim is a single statement.
         var sql = IsPostgres
             ? $"""
+               {DueClaim.Ids(postgres: true, "outreach_outbox")}
                UPDATE outreach_outbox o
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = o.attempts + 1, updated_at = @now
-               FROM (SELECT id FROM outreach_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch FOR UPDATE SKIP LOCKED) due
+               FROM due
                WHERE o.id = due.id
                RETURNING {Select("o.")}
                """
             : $"""
                UPDATE outreach_outbox
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
-               WHERE id IN (SELECT id FROM outreach_outbox WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch)
+               WHERE id IN ({DueClaim.Ids(postgres: false, "outreach_outbox")})
                RETURNING {Select()}
                """;
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -209,14 +209,14 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        const string due = "((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND lease_until <= @now)) AND attempts < @max_attempts"
-                           + " AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NULL)";
+        const string live = " AND subscription_id IN (SELECT id FROM webhook_subscription WHERE deleted_at IS NULL)";
         // As the outbox: SQLite writes one at a time; PostgreSQL skips rows another dispatcher is claiming right now.
         var sql = IsPostgres
             ? $"""
+               {DueClaim.Ids(postgres: true, "webhook_delivery", live)}
                UPDATE webhook_delivery d
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = d.attempts + 1, updated_at = @now
-               FROM (SELECT id FROM webhook_delivery WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch FOR UPDATE SKIP LOCKED) due
+               FROM due
                WHERE d.id = due.id
                RETURNING d.id, d.event_id, d.subscription_id, d.event_type, d.facility, d.account_number, d.status, d.attempts, d.next_attempt_at,
                          d.created_at, d.delivered_at, d.last_status_code, d.last_error, d.payload
@@ -224,7 +224,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
             : $"""
                UPDATE webhook_delivery
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
-               WHERE id IN (SELECT id FROM webhook_delivery WHERE {due} ORDER BY next_attempt_at, id LIMIT @batch)
+               WHERE id IN ({DueClaim.Ids(postgres: false, "webhook_delivery", live)})
                RETURNING {DeliveryColumns}, payload
                """;
         await using var connection = await database.OpenRederivableAsync(cancellationToken); // a lost claim only frees the row again

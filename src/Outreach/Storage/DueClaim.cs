@@ -1,0 +1,28 @@
+namespace Collections.Outreach;
+
+/// <summary>
+/// Which rows a sender claims next from a table it leases rows of (the outbox, the webhook deliveries): pending rows
+/// due by <c>@now</c> and sending rows whose lease ran out, with fewer than <c>@max_attempts</c> attempts, earliest
+/// first, at most <c>@batch</c>. Each kind is read apart in the order of the table's (status, next_attempt_at) index and
+/// stops at the batch, so a claim reads about a batch of rows however many wait: one condition joining both kinds with
+/// OR made the database gather and sort every waiting row for each claim (a day's statements, a webhook backlog).
+/// </summary>
+internal static class DueClaim
+{
+    /// <param name="filter">More conditions on the rows, each starting with " AND ".</param>
+    /// <returns>
+    /// PostgreSQL: a common-table prefix for an <c>UPDATE ... FROM due</c> (rows locked, those another sender holds
+    /// skipped); SQLite: a sub-select of the ids. At most a batch in all, earliest first.
+    /// </returns>
+    public static string Ids(bool postgres, string table, string filter = "")
+    {
+        string Kind(string kind) =>
+            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} AND attempts < @max_attempts{filter} ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
+        const string pending = "status = 'pending' AND next_attempt_at <= @now";
+        const string expired = "status = 'sending' AND lease_until <= @now";
+        return postgres
+            ? $"WITH due_pending AS ({Kind(pending)}), due_expired AS ({Kind(expired)}), " +
+              "due AS (SELECT id FROM (SELECT * FROM due_pending UNION ALL SELECT * FROM due_expired) both_kinds ORDER BY next_attempt_at, id LIMIT @batch)"
+            : $"SELECT id FROM (SELECT * FROM ({Kind(pending)}) UNION ALL SELECT * FROM ({Kind(expired)})) ORDER BY next_attempt_at, id LIMIT @batch";
+    }
+}

@@ -16,6 +16,37 @@ public sealed class WebhookStoreTests
     public async Task Publishing_twice_records_one_delivery_and_claims_are_leased_on_postgresql() =>
         await PublishClaimAndRetryAsync(await TestDatabases.PostgresAsync());
 
+    [Fact]
+    public Task Deliveries_published_together_are_claimed_in_order_a_batch_at_a_time_on_sqlite() => ClaimsInOrderAsync(Db.Sqlite);
+
+    [PostgresFact]
+    public Task Deliveries_published_together_are_claimed_in_order_a_batch_at_a_time_on_postgresql() => ClaimsInOrderAsync(Db.Postgres);
+
+    /// <summary>One publish gives its deliveries one due time: the claim takes them in the order they were written, a batch at a time.</summary>
+    private static async Task ClaimsInOrderAsync(Db db)
+    {
+        var database = (await Harness.CreateAsync(db)).Database;
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(database, TimeProvider.System, signal);
+        var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        var account = Guid.NewGuid().ToString("N")[..10];
+        await store.PublishAsync(Enumerable.Range(1, 5).Select(i => new AccountEvent
+        {
+            EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, $"entry-E{i}"), Type = AccountEventTypes.BalanceChanged,
+            OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = account,
+            Balances = new AccountEventBalances { Balance = i, PatientBalance = i, PatientResponsibility = i },
+        }).ToList());
+        var written = (await store.DeliveriesAsync(subscription.Id, null, 10)).Select(d => d.Id).Order().ToList();
+        Assert.Equal(5, written.Count);
+
+        var first = await store.ClaimAsync("a", 2, 5, TimeSpan.FromMinutes(1));
+        var rest = await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(written.Take(2), first.Select(c => c.Delivery.Id).Order());
+        Assert.Equal(written.Skip(2), rest.Select(c => c.Delivery.Id).Order());
+        Assert.Empty(await store.ClaimAsync("c", 10, 5, TimeSpan.FromMinutes(1)));
+    }
+
     private static async Task PublishClaimAndRetryAsync(DatabaseOptions database)
     {
         using var signal = new WebhookSignal();

@@ -31,7 +31,10 @@ CREATE TABLE IF NOT EXISTS outreach_outbox (
     provider_message_id TEXT NULL,
     last_error          TEXT NULL           -- status codes and error kinds only, never PHI
 );
-CREATE INDEX IF NOT EXISTS ix_outreach_outbox_due ON outreach_outbox (status, next_attempt_at);
+-- A sender's claim reads each kind (pending, lease expired) in (next_attempt_at, id) order and stops at its batch;
+-- with id in the index, rows due at the same moment (one publish, one cadence day) need no sort either.
+CREATE INDEX IF NOT EXISTS ix_outreach_outbox_due_order ON outreach_outbox (status, next_attempt_at, id);
+DROP INDEX IF EXISTS ix_outreach_outbox_due;
 CREATE INDEX IF NOT EXISTS ix_outreach_outbox_account ON outreach_outbox (facility, account_number, id);
 
 -- Every delivery attempt and how it ended.

@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
     last_error       TEXT NULL,          -- an error kind (http 503, timeout, ...), never a body
     UNIQUE (event_id, subscription_id)
 );
-CREATE INDEX IF NOT EXISTS ix_webhook_delivery_due ON webhook_delivery (status, next_attempt_at);
+-- A sender's claim reads each kind (pending, lease expired) in (next_attempt_at, id) order and stops at its batch;
+-- with id in the index, rows due at the same moment (one publish, one cadence day) need no sort either.
+CREATE INDEX IF NOT EXISTS ix_webhook_delivery_due_order ON webhook_delivery (status, next_attempt_at, id);
+DROP INDEX IF EXISTS ix_webhook_delivery_due;
 CREATE INDEX IF NOT EXISTS ix_webhook_delivery_subscription ON webhook_delivery (subscription_id, id);
 
 CREATE TABLE IF NOT EXISTS webhook_delivery_attempt (

@@ -22,6 +22,22 @@ public sealed class BadInputTests(EngineFixture engine)
         Assert.Equal(250.00m, view.GetProperty("balances").GetProperty("balance").GetDecimal());
     }
 
+    /// <summary>
+    /// A body the endpoint cannot read is the client's mistake: its request line is a refusal (Information, its 400),
+    /// not an error an operator is paged for; a real failure still is one.
+    /// </summary>
+    [Fact]
+    public void An_unreadable_body_is_logged_as_a_refusal_and_a_failure_as_an_error()
+    {
+        var unreadable = new Microsoft.AspNetCore.Http.BadHttpRequestException("Failed to read parameter \"body\" from the request body as JSON.", 400);
+
+        Assert.Equal(Serilog.Events.LogEventLevel.Information, Collections.Hosting.HostingExtensions.RequestLogLevel(500, unreadable));
+        Assert.Equal(Serilog.Events.LogEventLevel.Error, Collections.Hosting.HostingExtensions.RequestLogLevel(200, new InvalidOperationException()));
+        Assert.Equal(Serilog.Events.LogEventLevel.Error, Collections.Hosting.HostingExtensions.RequestLogLevel(503, null));
+        Assert.Equal(Serilog.Events.LogEventLevel.Information, Collections.Hosting.HostingExtensions.RequestLogLevel(404, null));
+        Assert.Equal(Serilog.Events.LogEventLevel.Debug, Collections.Hosting.HostingExtensions.RequestLogLevel(201, null));
+    }
+
     [Theory]
     [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.00,", "body.invalid-json")]
     [InlineData("{\"kind\":\"patientPayment\",\"amount\":\"forty\",\"method\":\"card\"}", "body.invalid-json")]

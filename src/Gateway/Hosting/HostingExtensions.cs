@@ -57,20 +57,38 @@ public static class HostingExtensions
     /// One line per request, at Debug for answers that went well (an import makes tens of thousands), Information for
     /// refusals (4xx) and Error for failures (5xx). <c>--Serilog:MinimumLevel:Default Debug</c> shows them all.
     /// </summary>
+    /// <remarks>
+    /// A body the endpoint cannot read (malformed JSON, a wrong type) reaches this line as an exception, which the
+    /// exception handler outside it answers with a 400 problem: it is logged as that refusal, not as a failure, so an
+    /// operator's alert on errors does not fire for a client's mistake.
+    /// </remarks>
     public static void UseCollectionsRequestLogging(this WebApplication app) =>
         app.UseSerilogRequestLogging(options =>
         {
-            options.GetLevel = (http, _, error) => error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
-                : http.Response.StatusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug;
+            options.GetLevel = (http, _, error) =>
+            {
+                if (error is BadHttpRequestException { StatusCode: < 500 } refused) http.Items[RefusedStatusKey] = refused.StatusCode;
+                return RequestLogLevel(http.Response.StatusCode, error);
+            };
             options.MessageTemplate = "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode} in {Elapsed:0.0} ms";
             options.GetMessageTemplateProperties = (context, _, elapsed, status) =>
             [
                 new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
                 new LogEventProperty("RouteTemplate", new ScalarValue((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)")),
-                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("StatusCode", new ScalarValue(context.Items.TryGetValue(RefusedStatusKey, out var refused) && refused is int code ? code : status)),
                 new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
             ];
         });
+
+    private const string RefusedStatusKey = "Collections.RefusedStatus";
+
+    /// <summary>A request line's level: Debug when it went well, Information for a refusal (4xx, an unreadable body included), Error for a failure.</summary>
+    public static LogEventLevel RequestLogLevel(int statusCode, Exception? error) => error switch
+    {
+        BadHttpRequestException { StatusCode: < 500 } => LogEventLevel.Information,
+        not null => LogEventLevel.Error,
+        _ => statusCode >= 500 ? LogEventLevel.Error : statusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug,
+    };
 
     /// <summary>Applies the database schema before anything else starts (registered first, so it runs before Orleans).</summary>
     public static void AddCollectionsDatabase(this WebApplicationBuilder builder) =>

@@ -877,6 +877,9 @@ public sealed partial class PatientAccountGrain(
         if (State.Decisions.Count > DecisionsKept) State.Decisions.RemoveRange(0, State.Decisions.Count - DecisionsKept);
     }
 
+    /// <summary>The due time the reminder should be armed for: the committed one while the account is open, none once closed.</summary>
+    private DateTimeOffset? DueToArm => State.IsOpen ? State.ReminderDueAt : null;
+
     /// <summary>
     /// Arms the one Orleans reminder for the committed due time, only when it differs from what is armed (each change
     /// is a write to the reminders table), or removes it. A step already due gets a short fallback: the one-way call
@@ -884,7 +887,7 @@ public sealed partial class PatientAccountGrain(
     /// </summary>
     private async Task ArmReminderAsync()
     {
-        var due = State.IsOpen ? State.ReminderDueAt : null;
+        var due = DueToArm;
         if (due == _armedFor && !_reminderFired) return;
         // A step due now is taken by the one-way call after the commit; the fallback is for that call being lost. A
         // reminder already armed to fire within the fallback (or past due, so firing every period) is that fallback.
@@ -998,8 +1001,7 @@ public sealed partial class PatientAccountGrain(
         // The wake-up is moved earlier before the commit and later after it, so the armed reminder never fires later
         // than the committed due time: a committed due time never lacks a wake-up, and should the commit fail after an
         // earlier one was armed, the reminder fires for nothing and the reloaded account sets it by what is stored.
-        var due = State.IsOpen ? State.ReminderDueAt : null;
-        var armsEarlier = due is { } d && (_armedFor is not { } armed || d < armed);
+        var armsEarlier = DueToArm is { } d && (_armedFor is not { } armed || d < armed);
         if (armsEarlier)
         {
             try

@@ -85,13 +85,7 @@ public sealed class ControlGroupApiTests(EngineFixture engine)
     public async Task An_insured_account_is_drawn_under_the_policy_its_debt_starts_under_not_the_one_it_met_owing_nothing()
     {
         using var admin = engine.Admin();
-        var facility = "CI" + Guid.NewGuid().ToString("N")[..10];
-        var policyId = "ci-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/policies/{policyId}", new
-        {
-            name = "Patients owing 25 or more, half in control", facility, priority = 1000, controlShare = 0.5m, segment = new { minimumBalance = 25.00m },
-            steps = new object[] { new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" } },
-        })).StatusCode);
+        var (facility, policyId) = await EngineFixture.SaveHalfControlPolicyAsync(admin, "ci", "Patients owing 25 or more, half in control", new { minimumBalance = 25.00m });
         var guarantorId = Api.NewId("G");
         (await admin.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
         var number = Api.NewId("A");

@@ -58,6 +58,22 @@ public class EngineFixture : IAsyncLifetime
     public HttpClient Admin() => As(AdminKey);
 
     /// <summary>
+    /// Saves a policy for a facility of its own that keeps half its accounts as a control group, with one step (a mailed
+    /// statement on day 0) and, when given, a segment; returns the facility and the policy's id.
+    /// </summary>
+    public static async Task<(string Facility, string PolicyId)> SaveHalfControlPolicyAsync(HttpClient client, string prefix, string name, object? segment = null)
+    {
+        var facility = prefix.ToUpperInvariant() + Guid.NewGuid().ToString("N")[..10];
+        var policyId = prefix.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..8];
+        object[] steps = [new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" }];
+        object policy = segment is null
+            ? new { name, facility, priority = 1000, controlShare = 0.5m, steps }
+            : new { name, facility, priority = 1000, controlShare = 0.5m, segment, steps };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.PutAsJsonAsync($"/api/policies/{policyId}", policy)).StatusCode);
+        return (facility, policyId);
+    }
+
+    /// <summary>
     /// Waits until every projection of the account event log (worklist, KPIs, webhooks, registers, outbox reactions)
     /// has applied every event committed so far, as an operator would see it in GET /api/admin/projections.
     /// </summary>

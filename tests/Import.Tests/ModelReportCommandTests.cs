@@ -14,13 +14,7 @@ public sealed class ModelReportCommandTests(EngineFixture engine)
     public async Task Uplift_and_fairness_print_the_engines_groups_and_a_bad_option_is_one_line()
     {
         using var admin = engine.Admin();
-        var facility = "MR" + Guid.NewGuid().ToString("N")[..10];
-        var policyId = "mr-" + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/policies/{policyId}", new
-        {
-            name = "Half in control", facility, priority = 1000, controlShare = 0.5m,
-            steps = new object[] { new { stepId = "statement", day = 0, action = "patientStatement", channel = "mail" } },
-        })).StatusCode);
+        var (facility, policyId) = await EngineFixture.SaveHalfControlPolicyAsync(admin, "mr", "Half in control");
         for (var i = 0; i < 6; i++)
         {
             var guarantorId = "G" + Guid.NewGuid().ToString("N")[..10];

@@ -10,7 +10,9 @@
 //     outbox by the cadence, only their delivery is skipped).
 //  2. Saves a policy "bench" (priority 100): statement at day 0, an email reminder at day 3650 (five hours away).
 //  3. Arms N cadences: for each account, registers a guarantor, opens the account and posts a self-pay charge; the
-//     posting starts the cadence (statement through the gate into the outbox, reminder armed). Times it.
+//     posting starts the cadence (statement through the gate into the outbox, reminder armed). Times it. Then reports
+//     how far the projections (worklist, KPIs, caller index, ...) were behind the log when arming ended, and waits
+//     until they have caught up.
 //  4. Counts the rows of the reminders table, times reading them all (the reminder service's range read), and measures
 //     the process working set and the managed heap after a full GC (every account and guarantor still active).
 //  5. Times Reevaluate() on every account with nothing due (the floor of one pass over the portfolio).
@@ -18,6 +20,14 @@
 //     one cadence day old) and the last step moved to day 3600, then times Reevaluate() on every account: each takes
 //     the follow-up through the gate (guarantor contact history written, email written to the outbox, audit events)
 //     and re-arms its reminder. That is one business day in which every account has a follow-up due.
+//
+// The million-account run (issue 9: peak memory, and the time from restart to ready), as a silo in a 4 GiB container
+// runs (.NET's heap limit there is 75 % of the container's memory; the silo uses server GC):
+//   DOTNET_gcServer=1 DOTNET_GCHeapHardLimit=0xC0000000 dotnet run -c Release --project bench/Collections.Bench -- \
+//     --mode cadence --accounts 1000000 --skip-sqlite --skip-idle-pass --skip-due-day --restart --postgres "Host=..."
+// --skip-idle-pass and --skip-due-day leave out steps 5 and 6; --restart then stops the engine, starts it again on the
+// same database, times it to /health/ready, and times calls to 10,000 accounts read back from the database. The peak
+// working set of the whole run is printed last.
 using System.Diagnostics;
 using Collections.Domain;
 using Collections.Domain.Cadence;
@@ -31,27 +41,42 @@ namespace Collections.Bench;
 
 internal static class CadenceBench
 {
-    public static async Task RunAsync(int accounts, int inFlight, string? postgres, bool skipSqlite, Func<int> freePort)
+    public static async Task RunAsync(int accounts, int inFlight, string? postgres, bool skipSqlite, bool skipIdlePass, bool skipDueDay, bool restart, Func<int> freePort)
     {
+        _skipIdlePass = skipIdlePass;
+        _skipDueDay = skipDueDay;
+        _restart = restart;
         Console.WriteLine($"Collections cadence benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {accounts:N0} accounts, {inFlight} calls in flight");
         Console.WriteLine();
         var rows = new List<string>();
         if (!skipSqlite) rows.Add(await RunOneAsync("SQLite", [], accounts, inFlight, freePort));
         if (postgres is not null) rows.Add(await RunOneAsync("PostgreSQL", ["--postgres", postgres], accounts, inFlight, freePort));
         Console.WriteLine();
-        Console.WriteLine("| database | accounts | arm N cadences | arms/s | reminder rows | read all reminder rows | working set | managed heap (after full GC) | Reevaluate all, nothing due | Reevaluate all, one step due each | steps/s |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| database | accounts | arm N cadences | arms/s | reminder rows | read all reminder rows | working set | managed heap (after full GC) | Reevaluate all, nothing due | Reevaluate all, one step due each | steps/s |" + (restart ? " after a restart |" : ""));
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (restart ? "---|" : ""));
         rows.ForEach(Console.WriteLine);
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        Console.WriteLine();
+        Console.WriteLine($"peak working set of the run: {process.PeakWorkingSet64 / 1048576.0:N0} MiB (GC memory limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1048576.0:N0} MiB, server GC {System.Runtime.GCSettings.IsServerGC})");
     }
+
+    private static bool _skipIdlePass, _skipDueDay, _restart;
 
     private static async Task<string> RunOneAsync(string name, string[] extra, int accounts, int inFlight, Func<int> freePort)
     {
         var data = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
         var serviceId = "bench-cadence-" + Guid.NewGuid().ToString("N")[..8];
-        var app = EngineHost.Build([.. extra, "--data", data, "--urls", $"http://127.0.0.1:{freePort()}", "--silo-port", freePort().ToString(),
-            "--gateway-port", freePort().ToString(), "--Collections:ServiceId", serviceId, "--Serilog:MinimumLevel:Default", "Warning",
-            "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", "false",
-            "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59"]);
+        var httpPort = 0;
+        WebApplication Engine()
+        {
+            httpPort = freePort();
+            return EngineHost.Build([.. extra, "--data", data, "--urls", $"http://127.0.0.1:{httpPort}", "--silo-port", freePort().ToString(),
+                "--gateway-port", freePort().ToString(), "--Collections:ServiceId", serviceId, "--Serilog:MinimumLevel:Default", "Warning",
+                "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", "false",
+                "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59"]);
+        }
+        var app = Engine();
         await app.StartAsync();
         try
         {
@@ -70,10 +95,18 @@ internal static class CadenceBench
             await Timed(accounts, inFlight, i => ArmAsync(grains, i), name, "charged");
             // The statement is a command of its own after the charge's commit (one-way to itself), and it arms the
             // reminder for the next step: a cadence is armed once its statement is in the outbox.
-            while (await ScalarAsync(database, statements, null) - statementsBefore < accounts && armClock.Elapsed < TimeSpan.FromMinutes(30)) await Task.Delay(100);
+            while (await ScalarAsync(database, statements, null) - statementsBefore < accounts && armClock.Elapsed < Patience(accounts)) await Task.Delay(100);
             var arm = armClock.Elapsed;
             Console.WriteLine($"{name}: {accounts:N0} armed (every statement in the outbox) in {arm.TotalSeconds:N1} s");
             Console.WriteLine($"{name}: {ArmingBreakdown()}");
+            // The projections (worklist, KPIs, caller index, ...) follow the log off the command path: how far behind
+            // the arming left them, and how long they took to catch up once it stopped.
+            var runner = app.Services.GetRequiredService<Collections.Grains.ProjectionRunner>();
+            var furthest = (await runner.LagAsync()).MaxBy(l => l.Lag)!;
+            var catchUp = Stopwatch.StartNew();
+            await runner.CatchUpAsync(Patience(accounts));
+            var projections = $"{furthest.Lag.TotalSeconds:N1} s ({furthest.Head.Position - furthest.Checkpoint.Position:N0} events), caught up in {catchUp.Elapsed.TotalSeconds:N1} s";
+            Console.WriteLine($"{name}: projections at the end of arming: {furthest.Name} furthest behind, by {projections}");
 
             var reminders = await ScalarAsync(database, "SELECT COUNT(*) FROM OrleansRemindersTable WHERE ServiceId = @s", serviceId);
             var read = Stopwatch.StartNew();
@@ -86,11 +119,19 @@ internal static class CadenceBench
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var workingSet = process.WorkingSet64;
-            Console.WriteLine($"{name}: working set {workingSet / 1048576.0:N0} MiB, managed heap after full GC {heap / 1048576.0:N0} MiB");
+            var activations = await grains.GetGrain<IManagementGrain>(0).GetTotalActivationCount();
+            Console.WriteLine($"{name}: working set {workingSet / 1048576.0:N0} MiB, managed heap after full GC {heap / 1048576.0:N0} MiB, {activations:N0} activations in memory");
 
             // Reevaluate is one-way (a guarantor's fan-out must never wait on its accounts); CheckCall after it (a read of the
             // account and its guarantor) answers once the account has processed it: an activation takes one call at a time.
-            var idle = await Timed(accounts, inFlight, i => ReevaluatedAsync(grains, i), name, "re-evaluated (nothing due)");
+            var idle = _skipIdlePass ? TimeSpan.Zero : await Timed(accounts, inFlight, i => ReevaluatedAsync(grains, i), name, "re-evaluated (nothing due)");
+            string Idle() => _skipIdlePass ? "(not run)" : $"{idle.TotalSeconds:N1} s";
+
+            if (_skipDueDay)
+            {
+                var restarted = _restart ? await RestartAsync() : "";
+                return $"| {name} | {accounts:N0} | {arm.TotalSeconds:N0} s | {accounts / arm.TotalSeconds:N0} | {reminders:N0} | {read.Elapsed.TotalMilliseconds:N0} ms | {workingSet / 1048576.0:N0} MiB | {heap / 1048576.0:N0} MiB | {Idle()} | (not run) | (not run) |{restarted}";
+            }
 
             await Task.Delay(TimeSpan.FromSeconds(6)); // one cadence day after the last statement: the day-1 step is due for everyone
             Check(await book.Save(Policy(followUp: true)));
@@ -99,14 +140,47 @@ internal static class CadenceBench
             // Each step is a command of its own after the re-evaluation's commit (one-way to itself): done when every
             // follow-up is in the outbox.
             long followUps;
-            while ((followUps = await ScalarAsync(database, followUpEmails, null) - followUpsBefore) < accounts && dueClock.Elapsed < TimeSpan.FromMinutes(30))
+            while ((followUps = await ScalarAsync(database, followUpEmails, null) - followUpsBefore) < accounts && dueClock.Elapsed < Patience(accounts))
                 await Task.Delay(200);
             var due = dueClock.Elapsed;
             Console.WriteLine($"{name}: every follow-up in the outbox after {due.TotalSeconds:N1} s");
             Console.WriteLine($"{name}: {followUps:N0} follow-up emails written to the outbox");
             if (followUps != accounts) Console.WriteLine($"{name}: WARNING: expected {accounts:N0} follow-ups, found {followUps:N0}");
 
-            return $"| {name} | {accounts:N0} | {arm.TotalSeconds:N0} s | {accounts / arm.TotalSeconds:N0} | {reminders:N0} | {read.Elapsed.TotalMilliseconds:N0} ms | {workingSet / 1048576.0:N0} MiB | {heap / 1048576.0:N0} MiB | {idle.TotalSeconds:N1} s | {due.TotalSeconds:N1} s | {followUps / due.TotalSeconds:N0} |";
+            var again = _restart ? await RestartAsync() : "";
+            return $"| {name} | {accounts:N0} | {arm.TotalSeconds:N0} s | {accounts / arm.TotalSeconds:N0} | {reminders:N0} | {read.Elapsed.TotalMilliseconds:N0} ms | {workingSet / 1048576.0:N0} MiB | {heap / 1048576.0:N0} MiB | {Idle()} | {due.TotalSeconds:N1} s | {followUps / due.TotalSeconds:N0} |{again}";
+
+            // Stops the engine and starts it again on the same database: the time to /health/ready, what it then holds in
+            // memory, and calls to 10,000 accounts spread over the portfolio (each read back from its snapshot and journal).
+            async Task<string> RestartAsync()
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+                GC.Collect();
+                Console.WriteLine($"{name}: engine stopped; starting it again on the same database ...");
+                var clock = Stopwatch.StartNew();
+                app = Engine();
+                await app.StartAsync();
+                var started = clock.Elapsed;
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+                while (true)
+                {
+                    try { if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) break; }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+                    await Task.Delay(50);
+                }
+                var ready = clock.Elapsed;
+                Console.WriteLine($"{name}: host started in {started.TotalSeconds:N1} s, /health/ready answered 200 after {ready.TotalSeconds:N1} s");
+                await Task.Delay(TimeSpan.FromSeconds(30)); // the reminder service reads its range in the background
+                process.Refresh();
+                var restartedWorkingSet = process.WorkingSet64;
+                var restartedHeap = GC.GetTotalMemory(forceFullCollection: true);
+                Console.WriteLine($"{name}: 30 s after ready: working set {restartedWorkingSet / 1048576.0:N0} MiB, managed heap after full GC {restartedHeap / 1048576.0:N0} MiB");
+                var restartedGrains = app.Services.GetRequiredService<IGrainFactory>();
+                var sample = Math.Min(10_000, accounts);
+                var cold = await Timed(sample, inFlight, i => restartedGrains.GetGrain<IPatientAccountGrain>(Key((int)((long)i * accounts / sample))).CheckCall(), name, "accounts read back after the restart");
+                return $" restart: ready in {ready.TotalSeconds:N1} s; working set then {restartedWorkingSet / 1048576.0:N0} MiB; {sample / cold.TotalSeconds:N0} cold accounts/s |";
+            }
         }
         finally
         {
@@ -114,6 +188,9 @@ internal static class CadenceBench
             await app.DisposeAsync();
         }
     }
+
+    // How long to wait for the one-way steps to land: half an hour, or longer for a larger run (100 accounts a second).
+    private static TimeSpan Patience(int accounts) => TimeSpan.FromSeconds(Math.Max(1800, accounts / 100));
 
     // Unique per run: a second run against the same PostgreSQL database must not find the first run's accounts open.
     private static readonly string Run = Guid.NewGuid().ToString("N")[..6];

@@ -38,7 +38,8 @@ if (StringArg("--mode") == "worklist")
 }
 if (StringArg("--mode") == "cadence")
 {
-    await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"),
+        args.Contains("--skip-idle-pass"), args.Contains("--skip-due-day"), args.Contains("--restart"), FreePort);
     return;
 }
 if (StringArg("--mode") == "import")

@@ -32,6 +32,7 @@ public static class SiloConfiguration
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
             }
             silo.AddCollectionsStorage(database);
+            silo.Configure<GrainCollectionOptions>(o => ActivationLimitsFrom(builder.Configuration, o));
             silo.AddIncomingGrainCallFilter<GrainCallCycleGuard>().AddOutgoingGrainCallFilter<GrainCallCycleGuard>();
             if (TelemetryExtensions.TelemetryEnabled(builder.Configuration)) silo.AddActivityPropagation();
             silo.AddCollectionsDashboard(builder.Configuration);
@@ -54,7 +55,26 @@ public static class SiloConfiguration
         }
     }
 
-    /// <summary>The cadence's numbers from configuration; a bad value stops the start with one line naming it.</summary>
+    /// <summary>
+    /// <c>Collections:Activations</c>: how long an idle account or guarantor stays in memory (<c>CollectionAge</c>, 15
+    /// minutes) and, on by default, shedding the longest-idle activations when the process nears its memory limit
+    /// (<c>MemoryUsageLimitPercentage</c> 80 and <c>MemoryUsageTargetPercentage</c> 75, of the GC's limit: a container's
+    /// or <c>DOTNET_GCHeapHardLimit</c>). A million accounts with armed cadences then live in the database and their
+    /// reminders, not all in memory at once; a shed account is read back from its snapshot and journal at its next call.
+    /// </summary>
+    public static void ActivationLimitsFrom(IConfiguration configuration, GrainCollectionOptions options)
+    {
+        var section = configuration.GetSection("Collections:Activations");
+        options.EnableActivationSheddingOnMemoryPressure = section.GetValue("ShedOnMemoryPressure", true);
+        options.CollectionAge = section.GetValue("CollectionAge", options.CollectionAge);
+        options.MemoryUsageLimitPercentage = section.GetValue("MemoryUsageLimitPercentage", options.MemoryUsageLimitPercentage);
+        options.MemoryUsageTargetPercentage = section.GetValue("MemoryUsageTargetPercentage", options.MemoryUsageTargetPercentage);
+        if (options.CollectionAge < TimeSpan.FromMinutes(1))
+            throw new InvalidOperationException("Collections:Activations:CollectionAge must be at least 00:01:00 (15 minutes by default).");
+        if (options.MemoryUsageTargetPercentage <= 0 || options.MemoryUsageTargetPercentage >= options.MemoryUsageLimitPercentage || options.MemoryUsageLimitPercentage > 100)
+            throw new InvalidOperationException("Collections:Activations:MemoryUsageTargetPercentage must be above 0 and below MemoryUsageLimitPercentage, which is at most 100 (75 and 80 by default).");
+    }
+
     /// <summary>
     /// <c>Collections:Fairness:ZipIncomeFile</c>: the ZIP-level median incomes the fairness report bands guarantors by
     /// (ACS table B19013 by ZCTA from data.census.gov, or zip,median_income). Without it every band is "unknown"; a file
@@ -83,6 +103,7 @@ public static class SiloConfiguration
         return new Remittance.RemittanceRules { AutoPostDeniedGroups = groups };
     }
 
+    /// <summary>The cadence's numbers from configuration; a bad value stops the start with one line naming it.</summary>
     public static CadenceSettings CadenceSettingsFrom(IConfiguration configuration)
     {
         var dayLength = configuration.GetValue("Collections:Cadence:DayLength", TimeSpan.FromDays(1));

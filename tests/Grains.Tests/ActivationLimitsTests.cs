@@ -1,0 +1,46 @@
+using Collections.Hosting;
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+
+namespace Collections.Grains.Tests;
+
+/// <summary><c>Collections:Activations</c>: how many accounts and guarantors the silo keeps in memory.</summary>
+public sealed class ActivationLimitsTests
+{
+    private static GrainCollectionOptions From(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>("Collections:Activations:" + s.Key, s.Value)))
+            .Build();
+        var options = new GrainCollectionOptions();
+        SiloConfiguration.ActivationLimitsFrom(configuration, options);
+        return options;
+    }
+
+    [Fact]
+    public void A_silo_near_its_memory_limit_sheds_idle_accounts_by_default_and_an_operator_can_turn_it_off()
+    {
+        var defaults = From();
+        Assert.True(defaults.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(80, defaults.MemoryUsageLimitPercentage);
+        Assert.Equal(75, defaults.MemoryUsageTargetPercentage);
+        Assert.Equal(TimeSpan.FromMinutes(15), defaults.CollectionAge);
+
+        var tuned = From(("ShedOnMemoryPressure", "false"), ("CollectionAge", "00:05:00"), ("MemoryUsageLimitPercentage", "70"), ("MemoryUsageTargetPercentage", "60"));
+        Assert.False(tuned.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(TimeSpan.FromMinutes(5), tuned.CollectionAge);
+        Assert.Equal(70, tuned.MemoryUsageLimitPercentage);
+        Assert.Equal(60, tuned.MemoryUsageTargetPercentage);
+    }
+
+    [Theory]
+    [InlineData("CollectionAge", "00:00:30", "CollectionAge must be at least 00:01:00")]
+    [InlineData("MemoryUsageTargetPercentage", "85", "MemoryUsageTargetPercentage must be above 0 and below MemoryUsageLimitPercentage")]
+    [InlineData("MemoryUsageLimitPercentage", "120", "MemoryUsageLimitPercentage, which is at most 100")]
+    public void A_limit_that_cannot_work_stops_the_start_naming_the_setting(string key, string value, string message)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() => From((key, value)));
+        Assert.Contains("Collections:Activations:", refused.Message);
+        Assert.Contains(message, refused.Message);
+    }
+}

@@ -42,8 +42,7 @@ public sealed class BillingOfficeQueueGrain(
             return Outcome<BillingRequest>.Failure(DomainError.Invalid("note", "note.too-long", "The note is at most 500 characters."));
         var closed = request with { Status = BillingRequestStatus.Done, HandledBy = CallerContext.Current.Actor, HandledAt = clock.GetUtcNow(), Note = cleaned };
         queue.State.Requests[index] = closed;
-        await queue.WriteStateAsync();
-        await audit.RecordAsync(clock, "billing-request.close", "guarantor", request.GuarantorId, "ok", $"request={requestId};kind={request.Kind}");
+        await queue.WriteStateAsync(audit, AuditExtensions.Event(clock, "billing-request.close", "guarantor", request.GuarantorId, "ok", $"request={requestId};kind={request.Kind}"));
         return Outcome<BillingRequest>.Success(closed);
     }
 }

@@ -18,23 +18,17 @@ public sealed class CadencePolicyBookGrain(
     public async Task<Outcome<CadencePolicy>> Save(CadencePolicy policy)
     {
         var errors = CadencePolicies.Validate(policy);
-        Outcome<CadencePolicy> outcome;
         if (errors.Count > 0)
         {
-            outcome = Outcome<CadencePolicy>.Failure(errors);
+            await audit.RecordAsync(clock, "policy.save", "policy", policy?.PolicyId ?? "", AuditExtensions.OutcomeOf(errors));
+            return Outcome<CadencePolicy>.Failure(errors);
         }
-        else
-        {
-            var latest = AllVersions().Where(p => p.PolicyId == policy.PolicyId).Select(p => p.Version).DefaultIfEmpty(0).Max();
-            var saved = policy with { Version = latest + 1, SavedAt = clock.GetUtcNow(), SavedBy = CallerContext.Current.Actor };
-            book.State.Versions.Add(saved);
-            await book.WriteStateAsync();
-            _active = null;
-            outcome = Outcome<CadencePolicy>.Success(saved);
-        }
-        await audit.RecordAsync(clock, "policy.save", "policy", policy?.PolicyId ?? "", AuditExtensions.OutcomeOf(outcome.Errors),
-            outcome.Value is { } v ? $"version={v.Version}" : null);
-        return outcome;
+        var latest = AllVersions().Where(p => p.PolicyId == policy.PolicyId).Select(p => p.Version).DefaultIfEmpty(0).Max();
+        var saved = policy with { Version = latest + 1, SavedAt = clock.GetUtcNow(), SavedBy = CallerContext.Current.Actor };
+        book.State.Versions.Add(saved);
+        await book.WriteStateAsync(audit, AuditExtensions.Event(clock, "policy.save", "policy", policy.PolicyId, "ok", $"version={saved.Version}"));
+        _active = null;
+        return Outcome<CadencePolicy>.Success(saved);
     }
 
     /// <summary>The shipped defaults count as version 1 until a supervisor saves their own version.</summary>

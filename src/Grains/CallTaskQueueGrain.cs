@@ -40,8 +40,8 @@ public sealed class CallTaskQueueGrain(
                 await grains.GetGrain<IGuarantorGrain>(task.GuarantorId).RecordCall(task.Account, ContactInitiator.Agent, outcome!.Value, task.TaskId);
             var done = task with { Status = CallTaskStatus.Done, Outcome = outcome, CompletedAt = clock.GetUtcNow(), CompletedBy = CallerContext.Current.Actor };
             queue.State.Tasks[index] = done;
-            await queue.WriteStateAsync();
-            result = Outcome<CallTask>.Success(done);
+            await queue.WriteStateAsync(audit, AuditExtensions.Event(clock, "call-task.complete", "account", done.Account.ToString(), "ok", $"task={taskId};outcome={outcome}"));
+            return Outcome<CallTask>.Success(done);
         }
         await audit.RecordAsync(clock, "call-task.complete", "account", index < 0 ? taskId : queue.State.Tasks[index].Account.ToString(),
             AuditExtensions.OutcomeOf(result.Errors), $"task={taskId};outcome={outcome}");

@@ -10,7 +10,9 @@ namespace Collections.Grains;
 /// a few commits, not one each. Each row carries its version; a write names the version its grain read, and a write
 /// that finds another (a second activation wrote meanwhile) is refused with <see cref="InconsistentStateException"/>
 /// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
-/// here yet is read from the ADO.NET provider that stored it before (if any), and moves here on its first write.
+/// here yet is read from the ADO.NET provider that stored it before (if any), and moves here on its first write. A write
+/// that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction, only if the state
+/// row went in.
 /// </summary>
 public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 {
@@ -20,7 +22,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly IGrainStorage? _before;
     private readonly GroupCommit<StateWrite> _writes;
 
-    private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload);
+    private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload, AuditEvent? Audit);
 
     public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger)
     {
@@ -67,7 +69,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
     {
         long? expected = grainState.ETag is null or Carried ? null : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
-        await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload)]);
+        await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload, StateWithAudit.Take())]);
         grainState.ETag = ((expected ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = exists;
         if (!exists) grainState.State = Activator.CreateInstance<T>();
@@ -87,6 +89,8 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
+        var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
+        if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

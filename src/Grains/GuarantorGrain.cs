@@ -40,13 +40,13 @@ public sealed class GuarantorGrain(
                 guarantor.State.Profile = profile;
                 guarantor.State.RegisteredAt = now;
                 guarantor.State.RegisteredBy = CallerContext.Current.Actor;
-                await PersistAsync();
+                await PersistAsync("guarantor.register");
                 foreach (var phone in profile.Phones)
                     await grains.GetGrain<IPhoneDirectoryGrain>(phone.Number!).Add(Id);
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }
-        await audit.RecordAsync(clock, "guarantor.register", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors));
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.register", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors));
         return outcome;
     }
 
@@ -84,12 +84,11 @@ public sealed class GuarantorGrain(
                     RecordedAt = clock.GetUtcNow(),
                     RecordedBy = CallerContext.Current.Actor,
                 });
-                await PersistAsync();
+                await PersistAsync("guarantor.consent.record", $"channel={request.Channel};status={request.Status}");
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }
-        await audit.RecordAsync(clock, "guarantor.consent.record", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
-            outcome.Succeeded ? $"channel={request.Channel};status={request.Status}" : null);
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.consent.record", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors));
         return outcome;
     }
 
@@ -98,8 +97,7 @@ public sealed class GuarantorGrain(
         if (!guarantor.State.IsRegistered) return false;
         if (guarantor.State.Accounts.Contains(account)) return true;
         guarantor.State.Accounts.Add(account);
-        await PersistAsync();
-        await audit.RecordAsync(clock, "guarantor.account.link", Resource, Id, "ok", $"account={account}");
+        await PersistAsync("guarantor.account.link", $"account={account}");
         return true;
     }
 
@@ -165,8 +163,7 @@ public sealed class GuarantorGrain(
             RuleBroken = ruleBroken,
         });
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
-        await PersistAsync();
-        await audit.RecordAsync(clock, "guarantor.contact", Resource, Id, "ok", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}");
+        await PersistAsync("guarantor.contact", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}");
         CollectionsMetrics.Decided(request.Action, decision);
         return new ContactResult { Decision = decision };
     }
@@ -231,12 +228,12 @@ public sealed class GuarantorGrain(
             else
             {
                 guarantor.State.Representative = representative;
-                await PersistAsync();
+                await PersistAsync("guarantor.representative.set", $"kind={details.Kind}");
                 await ReevaluateAccountsAsync(); // a deferred contact may now go to the representative
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }
-        await audit.RecordAsync(clock, "guarantor.representative.set", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"kind={details.Kind}");
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.representative.set", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"kind={details.Kind}");
         return outcome;
     }
 
@@ -254,11 +251,11 @@ public sealed class GuarantorGrain(
         else
         {
             guarantor.State.Representative = null;
-            await PersistAsync();
+            await PersistAsync("guarantor.representative.remove", Text.Clean(note));
             await ReevaluateAccountsAsync();
             outcome = Outcome<GuarantorView>.Success(View());
         }
-        await audit.RecordAsync(clock, "guarantor.representative.remove", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), Text.Clean(note));
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.representative.remove", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), Text.Clean(note));
         return outcome;
     }
 
@@ -274,12 +271,12 @@ public sealed class GuarantorGrain(
             else
             {
                 guarantor.State.Holds.Add(hold);
-                await PersistAsync();
+                await PersistAsync("guarantor.hold.place", $"reason={request.Reason}");
                 await ReevaluateAccountsAsync();
                 outcome = Outcome<GuarantorView>.Success(View());
             }
         }
-        await audit.RecordAsync(clock, "guarantor.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason}");
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason}");
         return outcome;
     }
 
@@ -291,11 +288,11 @@ public sealed class GuarantorGrain(
         else
         {
             guarantor.State.Holds[guarantor.State.Holds.FindIndex(h => h.HoldId == holdId)] = released;
-            await PersistAsync();
+            await PersistAsync("guarantor.hold.release", $"hold={holdId}");
             await ReevaluateAccountsAsync();
             outcome = Outcome<GuarantorView>.Success(View());
         }
-        await audit.RecordAsync(clock, "guarantor.hold.release", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"hold={holdId}");
+        if (!outcome.Succeeded) await audit.RecordAsync(clock, "guarantor.hold.release", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"hold={holdId}");
         return outcome;
     }
 
@@ -319,7 +316,8 @@ public sealed class GuarantorGrain(
                 Channel = closed, Status = ConsentStatus.OptedOut, Source = $"{channel} reply \"{(keyword.Length > 20 ? keyword[..20] : keyword)}\"",
                 RecordedAt = now, RecordedBy = CallerContext.Current.Actor,
             });
-        await PersistAsync();
+        // The confirmation text below is a contact of its own, with its own record ("guarantor.contact").
+        await PersistAsync("guarantor.reply.opt-out", $"channel={channel}");
 
         var confirmed = false;
         if (channel == ContactChannel.Sms && !alreadyOptedOut)
@@ -336,7 +334,6 @@ public sealed class GuarantorGrain(
             });
             confirmed = result.Decision.Verdict == GateVerdict.Allow && !result.Replayed;
         }
-        await audit.RecordAsync(clock, "guarantor.reply.opt-out", Resource, Id, "ok", $"channel={channel};confirmation={confirmed}");
         return new ReplyHandling { OptedOut = true, ConfirmationSent = confirmed };
     }
 
@@ -348,8 +345,7 @@ public sealed class GuarantorGrain(
             RequestId = requestId, Account = account, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice,
             Initiator = initiator, At = clock.GetUtcNow(), Outcome = outcome,
         });
-        await PersistAsync();
-        await audit.RecordAsync(clock, "guarantor.call.record", Resource, Id, "ok", $"account={account};outcome={outcome};initiator={initiator}");
+        await PersistAsync("guarantor.call.record", $"account={account};outcome={outcome};initiator={initiator}");
     }
 
     /// <summary>Tells each of the person's accounts to look at its cadence again: one-way, so nothing here waits on an account.</summary>
@@ -392,12 +388,13 @@ public sealed class GuarantorGrain(
         };
     }
 
-    private async Task PersistAsync()
+    /// <summary>Writes the state with the audit record of the change made ("ok"): both commit, or neither.</summary>
+    private async Task PersistAsync(string action, string? detail = null)
     {
         try
         {
             // Group-committed with other grains' states (GroupCommitGrainStorage, which takes the SQLite write turn itself).
-            await guarantor.WriteStateAsync();
+            await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail));
         }
         catch
         {

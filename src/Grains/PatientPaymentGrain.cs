@@ -40,8 +40,7 @@ public sealed class PatientPaymentGrain(
             State.Processor = processor.Name;
             // Stored before the processor hears of it: the processor is idempotent on the payment id, so a crash in
             // between opens the same checkout on the retry.
-            await payment.WriteStateAsync();
-            await audit.RecordAsync(clock, "payment.start", Resource, Id, "ok", $"guarantor={request.GuarantorId};source={request.Source};shares={request.Shares.Count}");
+            await payment.WriteStateAsync(audit, AuditExtensions.Event(clock, "payment.start", Resource, Id, "ok", $"guarantor={request.GuarantorId};source={request.Source};shares={request.Shares.Count}"));
         }
         if (State.CheckoutUrl is null && State.Request.Source is CardPaymentSource.Portal or CardPaymentSource.Agent)
         {
@@ -114,8 +113,7 @@ public sealed class PatientPaymentGrain(
         }
         if (changed)
         {
-            await payment.WriteStateAsync();
-            await audit.RecordAsync(clock, "payment.processor-event", Resource, Id, "ok", $"event={e.Kind};status={State.Status}");
+            await payment.WriteStateAsync(audit, AuditExtensions.Event(clock, "payment.processor-event", Resource, Id, "ok", $"event={e.Kind};status={State.Status}"));
             if (State.Status != statusBefore && State.Status is CardPaymentStatus.Succeeded or CardPaymentStatus.Failed)
                 CollectionsMetrics.CardPaymentSettled(State.Request.Source.ToString(), State.Status.ToString());
         }
@@ -177,8 +175,8 @@ public sealed class PatientPaymentGrain(
             RequestedBy = CallerContext.Current.Actor, RequestedAt = clock.GetUtcNow(),
         };
         State.Refunds.Add(refund);
-        await payment.WriteStateAsync(); // before the processor hears of it: the processor is idempotent on the refund id
-        await audit.RecordAsync(clock, "payment.refund.request", Resource, Id, "ok", $"account={request.Account};amount={amount:0.00}");
+        // Before the processor hears of it: the processor is idempotent on the refund id.
+        await payment.WriteStateAsync(audit, AuditExtensions.Event(clock, "payment.refund.request", Resource, Id, "ok", $"account={request.Account};amount={amount:0.00}"));
         await SendRefundAsync(refund);
         return Outcome<CardPaymentView>.Success(View());
     }

@@ -48,9 +48,8 @@ public sealed class PatientPortalGrain(
         }
         portal.State.Failures.RemoveAll(f => f < now - rules.Window - rules.Lockout);
         portal.State.Failures.Add(now);
-        await portal.WriteStateAsync();
         var lockedNow = PortalAccess.LockedUntil(portal.State.Failures, rules, now);
-        await audit.RecordAsync(clock, "portal.verify", Resource, Id, lockedNow is null ? "failed" : "failed-locked", $"via={via}");
+        await portal.WriteStateAsync(audit, AuditExtensions.Event(clock, "portal.verify", Resource, Id, lockedNow is null ? "failed" : "failed-locked", $"via={via}"));
         return new PortalCheck { Verified = false, LockedUntil = lockedNow, AttemptsLeft = PortalAccess.AttemptsLeft(portal.State.Failures, rules, now) };
     }
 
@@ -60,8 +59,7 @@ public sealed class PatientPortalGrain(
     {
         if (portal.State.Card == card) return;
         portal.State.Card = card;
-        await portal.WriteStateAsync();
-        await audit.RecordAsync(clock, "portal.card.save", Resource, Id, "ok", card.Last4 is { } l ? $"last4={l}" : null);
+        await portal.WriteStateAsync(audit, AuditExtensions.Event(clock, "portal.card.save", Resource, Id, "ok", card.Last4 is { } l ? $"last4={l}" : null));
     }
 
     public async Task RememberPayment(string paymentId)
@@ -77,8 +75,7 @@ public sealed class PatientPortalGrain(
         if (portal.State.Card is null && portal.State.Autopay.Count == 0) return View();
         portal.State.Card = null;
         portal.State.Autopay.Clear();
-        await portal.WriteStateAsync();
-        await audit.RecordAsync(clock, "portal.card.remove", Resource, Id, "ok");
+        await portal.WriteStateAsync(audit, AuditExtensions.Event(clock, "portal.card.remove", Resource, Id, "ok"));
         return View();
     }
 

@@ -243,16 +243,7 @@ public sealed class AccountJournal : IAsyncDisposable
                     for (var e = 0; e < c.NewEntries.Count; e++)
                         rest.Add(new SqlStatement("INSERT INTO account_ledger (account_id, seq, entry) VALUES (@id, @seq, @entry)",
                             [("id", c.AccountId), ("seq", c.FirstNewEntrySeq + e), ("entry", c.NewEntries[e])]));
-                    foreach (var a in c.Audit)
-                        rest.Add(new SqlStatement(
-                            """
-                            INSERT INTO collections_audit_event
-                                (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
-                            VALUES (@occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address, @correlation_id, @detail)
-                            """,
-                            [("occurred_at", _database.Timestamp(a.OccurredAt)), ("actor", a.Actor), ("actor_role", a.ActorRole), ("action", a.Action),
-                             ("resource_type", a.ResourceType), ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress),
-                             ("correlation_id", a.CorrelationId), ("detail", a.Detail)]));
+                    foreach (var a in c.Audit) rest.Add(AuditEventRow.Insert(_database, a));
                     foreach (var ev in c.Events)
                         rest.Add(new SqlStatement(InsertEventSql,
                             [("account", c.AccountId), ("event_id", ev.EventId), ("type", ev.Type), ("at", _database.Timestamp(ev.OccurredAt)), ("payload", ev.Payload)]));

@@ -30,6 +30,22 @@ public interface IAuditTrail
     Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default);
 }
 
+/// <summary>The row of one audit event, for a transaction that commits it with the change it records.</summary>
+public static class AuditEventRow
+{
+    private const string InsertSql =
+        """
+        INSERT INTO collections_audit_event
+            (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
+        VALUES (@occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address, @correlation_id, @detail)
+        """;
+
+    public static SqlStatement Insert(DatabaseOptions database, AuditEvent a) => new(InsertSql,
+        [("occurred_at", database.Timestamp(a.OccurredAt)), ("actor", a.Actor), ("actor_role", a.ActorRole), ("action", a.Action),
+         ("resource_type", a.ResourceType), ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress),
+         ("correlation_id", a.CorrelationId), ("detail", a.Detail)]);
+}
+
 /// <summary>
 /// Writes audit events to the database with group commit (<see cref="GroupCommit{T}"/>): many concurrent callers cost
 /// a few transactions, and every caller still waits until its own event is durable.

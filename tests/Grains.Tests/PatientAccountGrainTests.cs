@@ -1,4 +1,5 @@
 using Collections.Domain;
+using Collections.Domain.Compliance;
 using Collections.Persistence;
 
 namespace Collections.Grains.Tests;
@@ -165,5 +166,45 @@ public sealed class GuarantorGrainTests(SqliteClusterFixture fixture)
         var sms = Assert.Single(view.Value!.Consents);
         Assert.Equal(ConsentStatus.OptedOut, sms.Status);
         Assert.Equal("SMS reply STOP", sms.Source);
+    }
+
+    [Fact]
+    public async Task A_guarantor_change_whose_audit_record_the_database_refuses_is_not_stored_either()
+    {
+        var id = Samples.NewId("G");
+        var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(id);
+        await guarantor.Register(Samples.Guarantor());
+        var trigger = "refuse_hold_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync($"CREATE TRIGGER {trigger} BEFORE INSERT ON collections_audit_event WHEN NEW.resource_id = '{id}' AND NEW.action = 'guarantor.hold.place' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => guarantor.PlaceHold(new HoldRequest { Reason = HoldReason.Bankruptcy, Note = "Chapter 7 notice" }));
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {trigger}");
+        }
+        // The failed write dropped the activation: this reads what the database holds.
+        Assert.Empty((await guarantor.Get())!.Holds);
+
+        var held = await guarantor.PlaceHold(new HoldRequest { Reason = HoldReason.Bankruptcy, Note = "Chapter 7 notice" });
+        Assert.Single(held.Value!.Holds);
+        Assert.Equal(["guarantor.register", "guarantor.read", "guarantor.hold.place"], await AuditedActionsAsync(id));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await fixture.Database.OpenAsync();
+        await connection.Command(sql).ExecuteNonQueryAsync();
+    }
+
+    private async Task<List<string>> AuditedActionsAsync(string resourceId)
+    {
+        await using var connection = await fixture.Database.OpenAsync();
+        await using var command = connection.Command("SELECT action FROM collections_audit_event WHERE resource_id = @id ORDER BY id").WithParameter("id", resourceId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var actions = new List<string>();
+        while (await reader.ReadAsync()) actions.Add(reader.GetString(0));
+        return actions;
     }
 }

@@ -18,13 +18,17 @@ public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory 
     {
         var named = FactsBatch.Read(events, serializer).Select(f => f.Facts.GuarantorId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         var known = await index.KnownAsync(named, cancellationToken);
-        var rows = new List<(string, string)>();
-        foreach (var id in named.Where(id => !known.Contains(id)))
-        {
-            if (await grains.GetGrain<IGuarantorGrain>(id).Get() is not { } person) continue; // audited as the system's read
-            rows.Add((id, await index.KeyAsync(person.Profile.DateOfBirth, Text.NameKey(person.Profile.LastName), cancellationToken)));
-        }
-        await index.SaveAsync(rows, cancellationToken);
+        var rows = new System.Collections.Concurrent.ConcurrentBag<(string, string)>();
+        // Many at once: each read waits for its audit record (the system's read of the person) to commit, and reads
+        // under way together share one commit. One at a time, a batch of new guarantors took a commit each, and under
+        // a bulk load the projections fell further behind the log every minute.
+        await Parallel.ForEachAsync(named.Where(id => !known.Contains(id)), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
+            async (id, ct) =>
+            {
+                if (await grains.GetGrain<IGuarantorGrain>(id).Get() is not { } person) return;
+                rows.Add((id, await index.KeyAsync(person.Profile.DateOfBirth, Text.NameKey(person.Profile.LastName), ct)));
+            });
+        await index.SaveAsync(rows.ToList(), cancellationToken);
     }
 
     public Task ClearAsync(CancellationToken cancellationToken) => index.ClearAsync(cancellationToken);

@@ -30,8 +30,13 @@ public sealed class ProjectionSettings
 {
     /// <summary>How long a projection may fall behind the newest committed event before /health says degraded.</summary>
     public TimeSpan MaxLag { get; set; } = TimeSpan.FromSeconds(30);
-    /// <summary>Events taken per batch.</summary>
+    /// <summary>Events taken per batch while the projections keep up.</summary>
     public int BatchSize { get; set; } = 500;
+    /// <summary>
+    /// While they are behind (each read fills its batch), the batch doubles up to this, so each read, grain call and
+    /// checkpoint save carries more events; it falls back to <see cref="BatchSize"/> once a read comes back short.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 4_000;
     /// <summary>How often an idle projection looks for new events.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
     /// <summary>How long a silo's claim on a projection lasts without renewal (one runner per projection in a cluster).</summary>
@@ -70,6 +75,7 @@ public sealed class ProjectionRunner(
         var held = new Dictionary<string, LogPosition>();
         var leaseRenewedAt = DateTimeOffset.MinValue;
         var failures = new Dictionary<string, int>();
+        var size = settings.BatchSize;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -94,7 +100,9 @@ public sealed class ProjectionRunner(
                 }
 
                 var from = held.Values.Min();
-                var batch = await log.ReadAsync(from, settings.BatchSize, null, stop);
+                var batch = await log.ReadAsync(from, size, null, stop);
+                var full = batch.Count == size;
+                size = full ? Math.Min(size * 2, Math.Max(settings.MaxBatchSize, settings.BatchSize)) : settings.BatchSize;
                 if (batch.Count == 0)
                 {
                     await Task.Delay(settings.PollInterval, stop);
@@ -130,7 +138,7 @@ public sealed class ProjectionRunner(
                 if (lost.Count > 0) leaseRenewedAt = DateTimeOffset.MinValue;
                 if (moved.Count < held.Count + lost.Count)
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures.Values.DefaultIfEmpty(0).Max(), 6)))), stop);
-                else if (batch.Count < settings.BatchSize)
+                else if (!full)
                     await Task.Delay(settings.PollInterval, stop); // let the next batch gather
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

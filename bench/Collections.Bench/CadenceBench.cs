@@ -76,7 +76,7 @@ internal static class CadenceBench
                 "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", "false",
                 "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59"]);
         }
-        var app = Engine();
+        WebApplication? app = Engine();
         await app.StartAsync();
         try
         {
@@ -105,7 +105,7 @@ internal static class CadenceBench
             var furthest = (await runner.LagAsync()).MaxBy(l => l.Lag)!;
             var catchUp = Stopwatch.StartNew();
             await runner.CatchUpAsync(Patience(accounts));
-            var projections = $"{furthest.Lag.TotalSeconds:N1} s ({furthest.Head.Position - furthest.Checkpoint.Position:N0} events), caught up in {catchUp.Elapsed.TotalSeconds:N1} s";
+            var projections = $"{furthest.Lag.TotalSeconds:N1} s (about {Math.Max(0, furthest.Head.Position - furthest.Checkpoint.Position):N0} events), caught up in {catchUp.Elapsed.TotalSeconds:N1} s";
             Console.WriteLine($"{name}: projections at the end of arming: {furthest.Name} furthest behind, by {projections}");
 
             var reminders = await ScalarAsync(database, "SELECT COUNT(*) FROM OrleansRemindersTable WHERE ServiceId = @s", serviceId);
@@ -156,6 +156,7 @@ internal static class CadenceBench
             {
                 await app.StopAsync();
                 await app.DisposeAsync();
+                app = null; // a failed start below is then reported as itself, not as a second stop of this host
                 GC.Collect();
                 Console.WriteLine($"{name}: engine stopped; starting it again on the same database ...");
                 var clock = Stopwatch.StartNew();
@@ -163,13 +164,15 @@ internal static class CadenceBench
                 await app.StartAsync();
                 var started = clock.Elapsed;
                 using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
-                while (true)
+                var answered = false;
+                while (!answered && clock.Elapsed < TimeSpan.FromMinutes(10))
                 {
-                    try { if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) break; }
+                    try { if (answered = (await http.GetAsync("/health/ready")).IsSuccessStatusCode) break; }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
                     await Task.Delay(50);
                 }
                 var ready = clock.Elapsed;
+                if (!answered) throw new TimeoutException($"{name}: /health/ready did not answer 200 within 10 minutes of the restart");
                 Console.WriteLine($"{name}: host started in {started.TotalSeconds:N1} s, /health/ready answered 200 after {ready.TotalSeconds:N1} s");
                 await Task.Delay(TimeSpan.FromSeconds(30)); // the reminder service reads its range in the background
                 process.Refresh();
@@ -184,8 +187,11 @@ internal static class CadenceBench
         }
         finally
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            if (app is not null)
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
         }
     }
 

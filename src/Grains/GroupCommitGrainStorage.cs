@@ -12,7 +12,7 @@ namespace Collections.Grains;
 /// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
 /// here yet is read from the ADO.NET provider that stored it before (if any), and moves here on its first write. A write
 /// that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction, only if the state
-/// row went in.
+/// row went in. When the database refuses one write's statement, the others are committed without it.
 /// </summary>
 public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 {
@@ -77,6 +77,27 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 
     private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<StateWrite>> requests)
     {
+        if (await TryCommitAsync(requests, alone: requests.Count == 1) is { } results) return results;
+        // One write's statement was refused before COMMIT was sent (an audit row a trigger or constraint refuses), so
+        // nothing of the group is stored: each write again in a transaction of its own, so only that one fails.
+        results = new Exception?[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                results[i] = (await TryCommitAsync([requests[i]], alone: true))![0];
+            }
+            catch (Exception e)
+            {
+                results[i] = e;
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Null when a statement of a group was refused before the commit (rolled back); alone, the refusal is thrown.</summary>
+    private async Task<Exception?[]?> TryCommitAsync(IReadOnlyList<IReadOnlyList<StateWrite>> requests, bool alone)
+    {
         var now = _database.Timestamp(DateTimeOffset.UtcNow);
         var statements = requests.Select(r => r[0]).Select(w => w.ExpectedVersion is { } version
             ? new SqlStatement("UPDATE grain_state SET etag = @version + 1, payload = @payload, updated_at = @at WHERE grain_id = @grain AND state_name = @state AND etag = @version",
@@ -88,9 +109,18 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
-        var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
-        if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
+        int[] counts;
+        try
+        {
+            counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
+            var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
+            if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
+        }
+        catch (Exception e) when (!alone && SqlStatements.RefusedStatement(e))
+        {
+            await transaction.RollbackAsync();
+            return null;
+        }
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

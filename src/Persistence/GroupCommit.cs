@@ -106,6 +106,18 @@ public static class SqlStatements
     private const int PostgresBatchSize = 500;
 
     /// <summary>
+    /// Whether the database refused a statement for what it holds (a constraint, a trigger, a value out of range), as
+    /// opposed to failing as a whole (gone, busy, out of space): the same statements alone would be refused again,
+    /// and others without them would not.
+    /// </summary>
+    public static bool RefusedStatement(Exception e) => e switch
+    {
+        Npgsql.PostgresException p => p.SqlState.Length == 5 && p.SqlState[..2] is "22" or "23" or "P0",
+        Microsoft.Data.Sqlite.SqliteException s => s.SqliteErrorCode is 19 or 20 or 25, // CONSTRAINT (triggers too), MISMATCH, RANGE
+        _ => false,
+    };
+
+    /// <summary>
     /// Runs the statements in the transaction: on PostgreSQL as batches (one round trip per few hundred statements);
     /// on SQLite, which is in process, with one prepared command per statement text, re-bound for every statement.
     /// </summary>

@@ -69,8 +69,8 @@ public static class SiloConfiguration
         options.CollectionAge = section.GetValue("CollectionAge", options.CollectionAge);
         options.MemoryUsageLimitPercentage = section.GetValue("MemoryUsageLimitPercentage", options.MemoryUsageLimitPercentage);
         options.MemoryUsageTargetPercentage = section.GetValue("MemoryUsageTargetPercentage", options.MemoryUsageTargetPercentage);
-        if (options.CollectionAge < TimeSpan.FromMinutes(1))
-            throw new InvalidOperationException("Collections:Activations:CollectionAge must be at least 00:01:00 (15 minutes by default).");
+        if (options.CollectionAge <= options.CollectionQuantum)
+            throw new InvalidOperationException($"Collections:Activations:CollectionAge must be more than {options.CollectionQuantum:c}, how often idle activations are looked for (15 minutes by default).");
         if (options.MemoryUsageTargetPercentage <= 0 || options.MemoryUsageTargetPercentage >= options.MemoryUsageLimitPercentage || options.MemoryUsageLimitPercentage > 100)
             throw new InvalidOperationException("Collections:Activations:MemoryUsageTargetPercentage must be above 0 and below MemoryUsageLimitPercentage, which is at most 100 (75 and 80 by default).");
     }

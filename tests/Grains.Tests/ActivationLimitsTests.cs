@@ -34,7 +34,7 @@ public sealed class ActivationLimitsTests
     }
 
     [Theory]
-    [InlineData("CollectionAge", "00:00:30", "CollectionAge must be at least 00:01:00")]
+    [InlineData("CollectionAge", "00:01:00", "CollectionAge must be more than 00:01:00")]
     [InlineData("MemoryUsageTargetPercentage", "85", "MemoryUsageTargetPercentage must be above 0 and below MemoryUsageLimitPercentage")]
     [InlineData("MemoryUsageLimitPercentage", "120", "MemoryUsageLimitPercentage, which is at most 100")]
     public void A_limit_that_cannot_work_stops_the_start_naming_the_setting(string key, string value, string message)

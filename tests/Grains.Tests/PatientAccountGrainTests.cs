@@ -192,6 +192,40 @@ public sealed class GuarantorGrainTests(SqliteClusterFixture fixture)
         Assert.Equal(["guarantor.register", "guarantor.read", "guarantor.hold.place"], await AuditedActionsAsync(id));
     }
 
+    [Fact]
+    public async Task A_change_the_database_refuses_fails_alone_and_the_changes_committed_with_it_are_stored()
+    {
+        var ids = Enumerable.Range(0, 24).Select(_ => Samples.NewId("G")).ToList();
+        var guarantors = ids.Select(id => fixture.Grains.GetGrain<IGuarantorGrain>(id)).ToList();
+        await Task.WhenAll(guarantors.Select(g => g.Register(Samples.Guarantor())));
+        var refused = ids[7];
+        var trigger = "refuse_one_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync($"CREATE TRIGGER {trigger} BEFORE INSERT ON collections_audit_event WHEN NEW.resource_id = '{refused}' AND NEW.action = 'guarantor.hold.place' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        Task<Outcome<GuarantorView>>[] holds;
+        try
+        {
+            holds = guarantors.Select(g => g.PlaceHold(new HoldRequest { Reason = HoldReason.Bankruptcy, Note = "Chapter 7 notice" })).ToArray();
+            await Task.WhenAll(holds).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {trigger}");
+        }
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] == refused)
+            {
+                Assert.True(holds[i].IsFaulted);
+                Assert.Empty((await guarantors[i].Get())!.Holds);
+            }
+            else
+            {
+                Assert.Single((await holds[i]).Value!.Holds);
+                Assert.Contains("guarantor.hold.place", await AuditedActionsAsync(ids[i]));
+            }
+        }
+    }
+
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = await fixture.Database.OpenAsync();

@@ -28,7 +28,8 @@ public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory 
                 if (await grains.GetGrain<IGuarantorGrain>(id).Get() is not { } person) return;
                 rows.Add((id, await index.KeyAsync(person.Profile.DateOfBirth, Text.NameKey(person.Profile.LastName), ct)));
             });
-        await index.SaveAsync(rows.ToList(), cancellationToken);
+        // In id order, as before: two runners overlapping at a lease takeover then lock the same rows in the same order.
+        await index.SaveAsync(rows.OrderBy(r => r.Item1, StringComparer.Ordinal).ToList(), cancellationToken);
     }
 
     public Task ClearAsync(CancellationToken cancellationToken) => index.ClearAsync(cancellationToken);

@@ -34,7 +34,8 @@ public sealed class ProjectionSettings
     public int BatchSize { get; set; } = 500;
     /// <summary>
     /// While they are behind (each read fills its batch), the batch doubles up to this, so each read, grain call and
-    /// checkpoint save carries more events; it falls back to <see cref="BatchSize"/> once a read comes back short.
+    /// checkpoint save carries more events, as long as a batch takes under a third of the <see cref="Lease"/> (renewed
+    /// between batches); a short, failed or slow batch sets it back to <see cref="BatchSize"/>.
     /// </summary>
     public int MaxBatchSize { get; set; } = 4_000;
     /// <summary>How often an idle projection looks for new events.</summary>
@@ -100,9 +101,9 @@ public sealed class ProjectionRunner(
                 }
 
                 var from = held.Values.Min();
+                var round = System.Diagnostics.Stopwatch.StartNew();
                 var batch = await log.ReadAsync(from, size, null, stop);
                 var full = batch.Count == size;
-                size = full ? Math.Min(size * 2, Math.Max(settings.MaxBatchSize, settings.BatchSize)) : settings.BatchSize;
                 if (batch.Count == 0)
                 {
                     await Task.Delay(settings.PollInterval, stop);
@@ -118,7 +119,7 @@ public sealed class ProjectionRunner(
                     {
                         if (mine.Count > 0) await projection.ApplyAsync(mine, stop);
                         lock (moved) moved.Add((projection.Name, last));
-                        failures.Remove(projection.Name);
+                        lock (failures) failures.Remove(projection.Name);
                         var applied = clock.GetUtcNow();
                         foreach (var e in mine)
                             LagSeconds.Record(Math.Max(0, (applied - e.OccurredAt).TotalSeconds), new KeyValuePair<string, object?>("projection", projection.Name));
@@ -136,7 +137,13 @@ public sealed class ProjectionRunner(
                 foreach (var (name, at) in moved) held[name] = at;
                 foreach (var name in lost) held.Remove(name); // taken by another silo, or reset by a rebuild: acquire again
                 if (lost.Count > 0) leaseRenewedAt = DateTimeOffset.MinValue;
-                if (moved.Count < held.Count + lost.Count)
+                var failed = moved.Count < held.Count + lost.Count;
+                // Behind (the batch came back full), every projection applied it, and well within the lease (renewed
+                // between batches): twice as many next time, up to MaxBatchSize. Otherwise back to BatchSize.
+                size = full && !failed && round.Elapsed < settings.Lease / 3
+                    ? Math.Min(size * 2, Math.Max(settings.MaxBatchSize, settings.BatchSize))
+                    : settings.BatchSize;
+                if (failed)
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures.Values.DefaultIfEmpty(0).Max(), 6)))), stop);
                 else if (!full)
                     await Task.Delay(settings.PollInterval, stop); // let the next batch gather

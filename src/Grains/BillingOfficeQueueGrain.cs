@@ -7,6 +7,8 @@ namespace Collections.Grains;
 /// What patients sent from the self-service page (key 0): messages, financial-assistance applications, disputes.
 /// Open requests stay until staff close them; closed ones are kept 180 days as the record of what was handled.
 /// </summary>
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class BillingOfficeQueueGrain(
     [PersistentState(StorageNames.BillingOfficeQueueState, StorageNames.Collections)] IPersistentState<BillingOfficeQueueState> queue,
     TimeProvider clock,

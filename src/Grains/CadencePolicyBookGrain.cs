@@ -3,6 +3,8 @@ using Collections.Persistence;
 
 namespace Collections.Grains;
 
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class CadencePolicyBookGrain(
     [PersistentState(StorageNames.PolicyBookState, StorageNames.Collections)] IPersistentState<PolicyBookState> book,
     TimeProvider clock,

@@ -4,6 +4,8 @@ using Collections.Persistence;
 
 namespace Collections.Grains;
 
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class CallTaskQueueGrain(
     [PersistentState(StorageNames.CallTaskQueueState, StorageNames.Collections)] IPersistentState<CallTaskQueueState> queue,
     IGrainFactory grains,

@@ -3,6 +3,8 @@ using Collections.Domain;
 namespace Collections.Grains;
 
 /// <summary>Keyed by facility: the accounts holding credit balances right now.</summary>
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class CreditBalanceRegistryGrain(
     [PersistentState(StorageNames.CreditBalanceRegistryState, StorageNames.Collections)] IPersistentState<CreditBalanceRegistryState> registry) : Grain, ICreditBalanceRegistryGrain
 {

@@ -3,6 +3,8 @@ using Collections.Domain;
 namespace Collections.Grains;
 
 /// <summary>Keyed by facility.</summary>
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class PlacementRegisterGrain(
     [PersistentState(StorageNames.PlacementRegisterState, StorageNames.Collections)] IPersistentState<PlacementRegisterState> register) : Grain, IPlacementRegisterGrain
 {

@@ -8,6 +8,8 @@ namespace Collections.Grains;
 /// The review queue of replies (key 0). Open reviews stay until a person decides; decided ones are kept 90 days as the
 /// record of what was read and why.
 /// </summary>
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class ReplyReviewGrain(
     [PersistentState(StorageNames.ReplyReviewState, StorageNames.Collections)] IPersistentState<ReplyReviewState> queue,
     IGrainFactory grains,

@@ -5,6 +5,8 @@ using Collections.Persistence;
 namespace Collections.Grains;
 
 /// <summary>The queue definitions and routing. Reads interleave with a save waiting on a queue (a queue asks for its definition when it activates).</summary>
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class WorklistDirectoryGrain(
     [PersistentState(StorageNames.WorklistDirectoryState, StorageNames.Collections)] IPersistentState<WorklistDirectoryState> directory,
     IGrainFactory grains,

@@ -20,6 +20,8 @@ namespace Collections.Grains;
 /// </para>
 /// </summary>
 [Reentrant]
+// A register or queue (a few per facility) read whole on activation: never shed when idle (Collections:Activations).
+[KeepAlive]
 public sealed class WorklistQueueGrain(
     WorklistStore store,
     IWorklistCallCheck calls,

@@ -43,4 +43,15 @@ public sealed class ActivationLimitsTests
         Assert.Contains("Collections:Activations:", refused.Message);
         Assert.Contains(message, refused.Message);
     }
+
+    [Fact]
+    public void Registers_and_queues_stay_in_memory_and_what_there_is_one_of_per_person_can_be_shed()
+    {
+        // The million-account run: shed under memory pressure, the worklist queue read its whole list back and ran out of memory.
+        Type[] kept = [typeof(WorklistQueueGrain), typeof(WorklistDirectoryGrain), typeof(CallTaskQueueGrain), typeof(BillingOfficeQueueGrain),
+            typeof(CreditBalanceRegistryGrain), typeof(PlacementRegisterGrain), typeof(CadencePolicyBookGrain), typeof(ReplyReviewGrain)];
+        Type[] shed = [typeof(PatientAccountGrain), typeof(GuarantorGrain), typeof(PatientPaymentGrain), typeof(PatientPortalGrain), typeof(PhoneDirectoryGrain)];
+        Assert.All(kept, t => Assert.True(t.IsDefined(typeof(KeepAliveAttribute), inherit: false), t.Name));
+        Assert.All(shed, t => Assert.False(t.IsDefined(typeof(KeepAliveAttribute), inherit: false), t.Name));
+    }
 }

@@ -72,21 +72,7 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await using var command = connection.Command(
-            """
-            INSERT INTO collections_audit_event
-                (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
-            VALUES (@occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address, @correlation_id, @detail)
-            """, transaction);
-        var names = new[] { "occurred_at", "actor", "actor_role", "action", "resource_type", "resource_id", "outcome", "client_address", "correlation_id", "detail" };
-        foreach (var name in names) command.WithParameter(name, null);
-        await command.PrepareAsync();
-        foreach (var e in events)
-        {
-            object?[] values = [_database.Timestamp(e.OccurredAt), e.Actor, e.ActorRole, e.Action, e.ResourceType, e.ResourceId, e.Outcome, e.ClientAddress, e.CorrelationId, e.Detail];
-            for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync();
-        }
+        await _database.ExecuteAsync(connection, transaction, events.Select(e => AuditEventRow.Insert(_database, e)));
         await transaction.CommitAsync();
     }
 

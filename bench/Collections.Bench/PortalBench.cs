@@ -21,6 +21,7 @@ using Collections.Grains;
 using Collections.Hosting;
 using Collections.Outreach;
 using Collections.Payments;
+using Collections.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,6 +60,7 @@ internal static partial class PortalBench
         {
             var grains = app.Services.GetRequiredService<IGrainFactory>();
             var links = app.Services.GetRequiredService<PayLinks>();
+            var database = app.Services.GetRequiredService<DatabaseOptions>();
             Console.WriteLine($"{name}: {patients} patients ...");
             var codes = new string[patients];
             var accounts = new AccountKey[patients];
@@ -74,7 +76,13 @@ internal static partial class PortalBench
                 var account = grains.GetGrain<IPatientAccountGrain>(accounts[i].ToString());
                 Check((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Errors);
                 Check((await account.Post(new EntryRequest { Kind = EntryKind.Charge, Amount = 10_000m, Party = ResponsibleParty.Patient, ServiceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-5), Code = "99213", IdempotencyKey = "charge" })).Errors);
-                codes[i] = (await links.ForMessageAsync(guarantorId, $"bench/{i}", _)).Code;
+                // A link as a message to the patient carries it (stored with that message, here on its own).
+                var link = await links.IssueAsync(guarantorId, _);
+                await using (var connection = await database.OpenAsync(_))
+                    await connection.Command("INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@c, @g, NULL, @at, @until)")
+                        .WithParameter("c", link.Code).WithParameter("g", guarantorId).WithParameter("at", link.IssuedAt.ToUnixTimeSeconds())
+                        .WithParameter("until", link.ExpiresAt.ToUnixTimeSeconds()).ExecuteNonQueryAsync(_);
+                codes[i] = link.Code;
             });
 
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = patients, UseCookies = false, AllowAutoRedirect = false };

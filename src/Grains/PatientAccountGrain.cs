@@ -18,7 +18,6 @@ namespace Collections.Grains;
 /// </summary>
 public sealed partial class PatientAccountGrain(
     AccountJournal journal,
-    DatabaseOptions database,
     Serializer serializer,
     IGrainFactory grains,
     CadenceSettings settings,
@@ -894,12 +893,10 @@ public sealed partial class PatientAccountGrain(
         if (_stepDue && !_reminderFired && due is not null && _armedFor is { } armed && armed - clock.GetUtcNow() <= StepFallback
             && settings.ReminderPeriod <= StepFallback)
             return;
-        // Orleans' reminder table is written through its own connections: on SQLite they take the engine's write turn
-        // too, rather than colliding with it and sleeping in the driver's busy retry.
+        // The reminder table (GroupCommitReminderTable) takes the engine's write turn on SQLite itself, for many reminders at once.
         if (due is { } at)
         {
             var dueIn = at - clock.GetUtcNow();
-            await using var turn = await database.WriteTurnAsync();
             // A due time still past once the reminder has fired (the run could not move on) waits a period rather than
             // firing again at once.
             var dueTime = dueIn < StepFallback && _stepDue ? StepFallback
@@ -909,7 +906,6 @@ public sealed partial class PatientAccountGrain(
         }
         else if (await this.GetReminder(CadenceReminder) is { } reminder)
         {
-            await using var turn = await database.WriteTurnAsync();
             await this.UnregisterReminder(reminder);
         }
         _armedFor = due;

@@ -4,6 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace Collections.Outreach;
 
+/// <summary>A payment link issued for a message and not stored yet: the outbox stores it with the message.</summary>
+public sealed record IssuedPayLink(string Code, string GuarantorId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, string Url);
+
 /// <summary>A payment link: the code (printed on statements as the statement code) and the address it opens.</summary>
 public sealed record PayLink(string Code, string Url)
 {
@@ -28,27 +31,18 @@ public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptio
 
     public string UrlFor(string code) => $"{options.Value.PublicBaseUrl.TrimEnd('/')}/p/{code}";
 
-    /// <summary>The link for one message (the same one if the message was linked before).</summary>
-    public async Task<PayLink> ForMessageAsync(string guarantorId, string messageId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A new link for a message to carry, not stored yet: the outbox stores it with the message, in the message's own
+    /// transaction (<see cref="IOutboxStore.AddAsync(OutboxMessage, IssuedPayLink?, CancellationToken)"/>), so no link is
+    /// kept for a message that was not.
+    /// </summary>
+    public async Task<IssuedPayLink> IssueAsync(string guarantorId, CancellationToken cancellationToken = default)
     {
         var random = new char[12];
         for (var i = 0; i < random.Length; i++) random[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
         var code = new string(random) + await CheckAsync(new string(random), cancellationToken);
         var now = clock.GetUtcNow();
-        int added;
-        await using (await database.WriteTurnAsync(cancellationToken))
-        {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            var insert = database.Provider == DatabaseProvider.PostgreSql
-                ? "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires) ON CONFLICT DO NOTHING"
-                : "INSERT OR IGNORE INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@code, @guarantor, @message, @created, @expires)";
-            added = await connection.Command(insert).WithParameter("code", code).WithParameter("guarantor", guarantorId).WithParameter("message", messageId)
-                .WithParameter("created", now.ToUnixTimeSeconds()).WithParameter("expires", (now + lifetime.Value).ToUnixTimeSeconds())
-                .ExecuteNonQueryAsync(cancellationToken);
-        }
-        // One statement in the usual case; read back only when the message was linked before (a retry).
-        if (added == 1) return new PayLink(code, UrlFor(code));
-        return await FindByMessageAsync(messageId, cancellationToken) ?? throw new InvalidOperationException("The payment link was not stored.");
+        return new IssuedPayLink(code, guarantorId, now, now + lifetime.Value, UrlFor(code));
     }
 
     /// <summary>The link a message carries, or null (sent before links existed, or by a facility without the page).</summary>

@@ -129,8 +129,9 @@ public static class SiloConfiguration
     /// Grain state (accounts aside, which have their journal) in the engine's database through
     /// <see cref="GroupCommitGrainStorage"/>: many grains' writes in one transaction. State is written with Orleans' own
     /// serializer (every state type has stable [Id]s, so old rows stay readable as types grow). Orleans' ADO.NET provider,
-    /// which stored it before, stays registered to read what it holds until each grain's first write. Reminders go
-    /// through Orleans' ADO.NET reminder table.
+    /// which stored it before, stays registered to read what it holds until each grain's first write. Reminders are kept
+    /// in Orleans' ADO.NET reminder table, written through <see cref="GroupCommitReminderTable"/>: many grains' reminders
+    /// in one transaction.
     /// </summary>
     public static ISiloBuilder AddCollectionsStorage(this ISiloBuilder silo, DatabaseOptions database)
     {
@@ -143,11 +144,8 @@ public static class SiloConfiguration
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageNames.Collections, (services, _) => new GroupCommitGrainStorage(database,
             services.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), services.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore),
             services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GroupCommitGrainStorage>>()));
-        silo.UseAdoNetReminderService(o =>
-        {
-            o.Invariant = database.OrleansInvariant;
-            o.ConnectionString = database.ConnectionString;
-        });
+        silo.AddReminders();
+        silo.Services.AddSingleton<IReminderTable, GroupCommitReminderTable>();
         return silo;
     }
 }

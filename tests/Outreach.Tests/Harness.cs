@@ -38,6 +38,11 @@ public sealed class Harness
 
     public OutreachService Service() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance, OptOutLinks);
 
+    public PayLinks PayLinks => new(Database, new Persistence.SignedLinks(Database, Clock), Microsoft.Extensions.Options.Options.Create(Options), Clock, new PortalLinkLifetime(TimeSpan.FromDays(90)));
+
+    /// <summary>A service whose messages carry payment links (the self-service page on).</summary>
+    public OutreachService ServiceWithPayLinks() => new(Outbox, Templates, Facilities, Signal, Clock, NullLogger<OutreachService>.Instance, OptOutLinks, PayLinks);
+
     public SandboxTransport SandboxTransport() => new(Sandbox, Clock);
 
     /// <summary>A sender that delivers every channel through <paramref name="transport"/> (the sandbox unless given).</summary>

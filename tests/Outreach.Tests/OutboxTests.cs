@@ -1,3 +1,4 @@
+using Collections.Persistence;
 using Collections.Domain;
 using Collections.TestSupport;
 
@@ -8,6 +9,10 @@ public sealed class OutboxTests
 {
     [Fact] public Task Enqueueing_the_same_message_id_twice_stores_one_message_on_sqlite() => EnqueueTwice(Db.Sqlite);
     [PostgresFact] public Task Enqueueing_the_same_message_id_twice_stores_one_message_on_postgres() => EnqueueTwice(Db.Postgres);
+    [Fact] public Task A_message_and_its_payment_link_are_stored_together_and_repeats_keep_the_first_link_on_sqlite() => PayLinkWithMessage(Db.Sqlite);
+    [PostgresFact] public Task A_message_and_its_payment_link_are_stored_together_and_repeats_keep_the_first_link_on_postgres() => PayLinkWithMessage(Db.Postgres);
+    [Fact] public Task A_payment_link_left_without_its_message_gives_way_to_the_link_the_message_carries_on_sqlite() => OrphanPayLinkReplaced(Db.Sqlite);
+    [PostgresFact] public Task A_payment_link_left_without_its_message_gives_way_to_the_link_the_message_carries_on_postgres() => OrphanPayLinkReplaced(Db.Postgres);
     [Fact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_sqlite() => EnqueueConcurrently(Db.Sqlite);
     [PostgresFact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_postgres() => EnqueueConcurrently(Db.Postgres);
     [Fact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_sqlite() => SenderDelivers(Db.Sqlite);
@@ -47,6 +52,50 @@ public sealed class OutboxTests
         Assert.Equal(210.00m, second.AmountDue);
         Assert.Equal(OutboxStatus.Pending, first.Status);
         Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", null, 100));
+    }
+
+    private static async Task PayLinkWithMessage(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var request = Harness.Request();
+        // Sixteen at once, then one more: one message, one link, and the link is the one the stored message carries.
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => h.ServiceWithPayLinks().EnqueueAsync(request))));
+        var again = await h.ServiceWithPayLinks().EnqueueAsync(request with { AmountDue = 999m });
+
+        var stored = Assert.Single(await h.Outbox.QueryAsync("MAIN", "A1001", null, 100));
+        Assert.All(results.Append(again), r => Assert.Equal(stored.Body, r.Body));
+        var link = await h.PayLinks.FindByMessageAsync(request.MessageId);
+        Assert.NotNull(link);
+        Assert.Contains(link.Url, stored.Body, StringComparison.Ordinal);
+        Assert.Equal("G100", await h.PayLinks.GuarantorAsync(link.Code));
+        Assert.Equal(1L, await LinkCountAsync(h.Database, request.MessageId));
+    }
+
+    private static async Task OrphanPayLinkReplaced(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var request = Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder);
+        // Before a link and its message shared a transaction, the link went in first: a failure between the two left it alone.
+        var orphan = await h.PayLinks.IssueAsync("G100");
+        await using (var connection = await h.Database.OpenAsync())
+            await connection.Command("INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@c, 'G100', @m, @at, @until)")
+                .WithParameter("c", orphan.Code).WithParameter("m", request.MessageId).WithParameter("at", orphan.IssuedAt.ToUnixTimeSeconds())
+                .WithParameter("until", orphan.ExpiresAt.ToUnixTimeSeconds()).ExecuteNonQueryAsync();
+
+        var message = await h.ServiceWithPayLinks().EnqueueAsync(request);
+
+        var link = await h.PayLinks.FindByMessageAsync(request.MessageId);
+        Assert.NotNull(link);
+        Assert.NotEqual(orphan.Code, link.Code);
+        Assert.Contains(link.Url, message.Body, StringComparison.Ordinal);
+        Assert.Null(await h.PayLinks.GuarantorAsync(orphan.Code)); // never sent to anyone, and no longer opens anything
+        Assert.Equal(1L, await LinkCountAsync(h.Database, request.MessageId));
+    }
+
+    private static async Task<long> LinkCountAsync(DatabaseOptions database, string messageId)
+    {
+        await using var connection = await database.OpenAsync();
+        return Convert.ToInt64(await connection.Command("SELECT COUNT(*) FROM portal_link WHERE message_id = @m").WithParameter("m", messageId).ExecuteScalarAsync());
     }
 
     private static async Task EnqueueConcurrently(Db db)

@@ -14,21 +14,25 @@ public sealed partial class OutreachService(
     {
         ArgumentNullException.ThrowIfNull(request);
         Check(request);
-        // A repeat of a message already written returns it without rendering again (the template may have changed since).
-        if (await outbox.GetAsync(request.MessageId, cancellationToken) is { } existing) return existing;
-
-        var template = await templates.GetCurrentAsync(request.Channel, request.Action, cancellationToken)
-            ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
+        // A repeat of a message already written returns it as it was written (the insert finds its id and reads it back),
+        // so the usual case, a new message, costs no read first. A repeat that could no longer be rendered (its template
+        // withdrawn or grown too long since) still returns what was written.
+        var template = await templates.GetCurrentAsync(request.Channel, request.Action, cancellationToken);
+        if (template is null)
+            return await outbox.GetAsync(request.MessageId, cancellationToken)
+                ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
         var facility = facilities.Get(request.Facility);
         var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
-        // Every message carries the person's own link to the self-service page (a code, never a name or account number).
-        if (payLinks is { Enabled: true }) values["payUrl"] = (await payLinks.ForMessageAsync(request.GuarantorId, request.MessageId, cancellationToken)).Url;
+        // Every message carries the person's own link to the self-service page (a code, never a name or account number),
+        // stored with the message.
+        var payLink = payLinks is { Enabled: true } ? await payLinks.IssueAsync(request.GuarantorId, cancellationToken) : null;
+        if (payLink is not null) values["payUrl"] = payLink.Url;
         var body = TemplateEngine.Render(template.Body, values);
         // Every email carries its way out: a link that stops emails to this person (no sign-in; see EmailOptOutLinks).
         if (request.Channel == ContactChannel.Email)
             body = body.TrimEnd() + $"\n\nTo stop emails about your bill: {await optOutLinks.UrlAsync(request.GuarantorId, cancellationToken)}\n";
         if (request.Channel == ContactChannel.Sms && body.Length > TemplateEngine.MaxSmsLength)
-            throw new ArgumentException(
+            return await outbox.GetAsync(request.MessageId, cancellationToken) ?? throw new ArgumentException(
                 $"The text for {request.Action} comes out at {body.Length} characters, over the {TemplateEngine.MaxSmsLength} allowed: shorten the template or the facility's settings.",
                 nameof(request));
 
@@ -56,7 +60,7 @@ public sealed partial class OutreachService(
             CreatedAt = now,
             UpdatedAt = now,
             NextAttemptAt = now,
-        }, cancellationToken);
+        }, payLink, cancellationToken);
         if (created)
         {
             logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",

@@ -10,7 +10,14 @@ namespace Collections.Outreach;
 public interface IOutboxStore
 {
     /// <summary>Stores the message unless one with its id exists; returns the stored one and whether this call created it.</summary>
-    Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default);
+    Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
+        AddAsync(message, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AddAsync(OutboxMessage, CancellationToken)"/>, with the payment link the message carries: stored in
+    /// the message's own transaction, and only if the message is (a message already there keeps the link it was sent with).
+    /// </summary>
+    Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default);
 
     Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default);
 
@@ -62,10 +69,11 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
 
-    /// <summary>One message to add, and whether the transaction that took it inserted it (false: its id was there already).</summary>
-    private sealed class Addition(OutboxMessage message)
+    /// <summary>One message to add with its payment link, and whether the transaction that took it inserted it (false: its id was there already).</summary>
+    private sealed class Addition(OutboxMessage message, IssuedPayLink? payLink)
     {
         public OutboxMessage Message { get; } = message;
+        public IssuedPayLink? PayLink { get; } = payLink;
         public bool Created { get; set; }
     }
 
@@ -79,9 +87,12 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         () => new GroupCommit<Addition>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",
             writers: IsPostgres ? 4 : 1));
 
-    public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default)
+    public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
+        AddAsync(message, null, cancellationToken);
+
+    public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default)
     {
-        var addition = new Addition(message);
+        var addition = new Addition(message, payLink);
         await Additions.WriteAsync([addition]);
         // Inserted: the row is the message as written (times at the precision the database keeps). Already there: the
         // row as it is, which may be further along (sent, cancelled).
@@ -97,33 +108,87 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         return (stored, false);
     }
 
+    private static readonly string InsertSql =
+        $"INSERT INTO outreach_outbox ({Select()}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))}) ON CONFLICT (message_id) DO NOTHING";
+
+    // A payment link replaces one a message of the same id may have left without its message (written before the two
+    // shared a transaction, the link went first): that code was never sent.
+    private const string PayLinkConflict =
+        "ON CONFLICT (message_id) DO UPDATE SET code = excluded.code, guarantor_id = excluded.guarantor_id, created_at = excluded.created_at, expires_at = excluded.expires_at";
+
+    private const string InsertPayLinkSql =
+        "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) VALUES (@link_code, @link_guarantor, @message_id, @link_created, @link_expires) " + PayLinkConflict;
+
+    /// <summary>PostgreSQL: the message and its link in one statement, the link only if the message went in (the count is the link's).</summary>
+    private static readonly string InsertWithPayLinkSql =
+        $"WITH added AS ({InsertSql} RETURNING message_id) " +
+        "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) SELECT @link_code, @link_guarantor, message_id, @link_created, @link_expires FROM added " +
+        PayLinkConflict;
+
     private async Task InsertAllAsync(IReadOnlyList<Addition> additions)
     {
         await using var turn = await database.WriteTurnAsync();
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        foreach (var addition in additions)
+        if (IsPostgres && connection.CanCreateBatch)
         {
-            var m = addition.Message;
-            await using var command = connection.Command(
-                $"INSERT INTO outreach_outbox ({Select()}) VALUES ({string.Join(", ", Columns.Select(c => "@" + c))}) ON CONFLICT (message_id) DO NOTHING", transaction);
-            object?[] values =
-            [
-                m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
-                database.Money(m.AmountDue), database.Date(m.DueDate), JsonSerializer.Serialize(m.StatementLines, Sql.Json), m.PolicyReference,
-                m.Subject, m.Body, m.TemplateId, m.TemplateVersion, Sql.StatusText(m.Status), m.Attempts, database.Timestamp(m.NextAttemptAt),
-                database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
-            ];
-            for (var i = 0; i < Columns.Length; i++) command.WithParameter(Columns[i], values[i]);
-            if (IsPostgres)
+            // One round trip for the whole group.
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var addition in additions)
             {
-                // Typed explicitly: nullable columns may be bound to nulls PostgreSQL could not type on its own.
-                SetType(command, "due_date", NpgsqlTypes.NpgsqlDbType.Date);
-                SetType(command, "sent_at", NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                var command = batch.CreateBatchCommand();
+                command.CommandText = addition.PayLink is null ? InsertSql : InsertWithPayLinkSql;
+                Bind(command.Parameters, command.CreateParameter, addition);
+                batch.BatchCommands.Add(command);
             }
-            addition.Created = await command.ExecuteNonQueryAsync() == 1;
+            await batch.ExecuteNonQueryAsync();
+            for (var i = 0; i < additions.Count; i++) additions[i].Created = batch.BatchCommands[i].RecordsAffected == 1;
+        }
+        else
+        {
+            foreach (var addition in additions)
+            {
+                await using var command = connection.Command(InsertSql, transaction);
+                Bind(command.Parameters, command.CreateParameter, addition, withPayLink: false); // the link follows, if the message went in
+                addition.Created = await command.ExecuteNonQueryAsync() == 1;
+                if (!addition.Created || addition.PayLink is null) continue;
+                await using var link = connection.Command(InsertPayLinkSql, transaction)
+                    .WithParameter("message_id", addition.Message.MessageId).WithParameter("link_code", addition.PayLink.Code)
+                    .WithParameter("link_guarantor", addition.PayLink.GuarantorId).WithParameter("link_created", addition.PayLink.IssuedAt.ToUnixTimeSeconds())
+                    .WithParameter("link_expires", addition.PayLink.ExpiresAt.ToUnixTimeSeconds());
+                await link.ExecuteNonQueryAsync();
+            }
         }
         await transaction.CommitAsync();
+    }
+
+    /// <summary>The message's columns, and its payment link's when it has one.</summary>
+    private void Bind(DbParameterCollection parameters, Func<DbParameter> create, Addition addition, bool withPayLink = true)
+    {
+        void Add(string name, object? value, NpgsqlTypes.NpgsqlDbType? type = null)
+        {
+            var p = create();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            if (type is { } t && p is Npgsql.NpgsqlParameter typed) typed.NpgsqlDbType = t; // a null PostgreSQL could not type on its own
+            parameters.Add(p);
+        }
+        var m = addition.Message;
+        object?[] values =
+        [
+            m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
+            database.Money(m.AmountDue), database.Date(m.DueDate), JsonSerializer.Serialize(m.StatementLines, Sql.Json), m.PolicyReference,
+            m.Subject, m.Body, m.TemplateId, m.TemplateVersion, Sql.StatusText(m.Status), m.Attempts, database.Timestamp(m.NextAttemptAt),
+            database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
+        ];
+        for (var i = 0; i < Columns.Length; i++)
+            Add(Columns[i], values[i], Columns[i] switch { "due_date" => NpgsqlTypes.NpgsqlDbType.Date, "sent_at" => NpgsqlTypes.NpgsqlDbType.TimestampTz, _ => null });
+        if (!withPayLink || addition.PayLink is not { } link) return;
+        Add("link_code", link.Code);
+        Add("link_guarantor", link.GuarantorId);
+        Add("link_created", link.IssuedAt.ToUnixTimeSeconds());
+        Add("link_expires", link.ExpiresAt.ToUnixTimeSeconds());
     }
 
     public async ValueTask DisposeAsync()

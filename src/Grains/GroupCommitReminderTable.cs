@@ -1,0 +1,192 @@
+using System.Data.Common;
+using System.Globalization;
+using Collections.Persistence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Collections.Grains;
+
+/// <summary>
+/// Orleans' reminder table in the engine's database, with the writes of many grains in one transaction: on a due day
+/// every account that takes a step moves its reminder, and at arming each new cadence sets one twice (the short
+/// fallback for the step it is about to take, then the next step's day). Orleans' ADO.NET table wrote each in a
+/// transaction of its own (on SQLite each waiting for the write turn behind the engine's other writers); here the
+/// upserts asked for at the same moment share one (<see cref="GroupCommit{T}"/>), and each caller still answers only
+/// once its row is durable. The table and its rows are those of Orleans' ADO.NET provider
+/// (<c>deploy/sql/*/orleans-reminders.sql</c>), so reminders set before are read as they were: the grain id as text,
+/// its ring position as a signed 32-bit hash, the period in milliseconds, and the version as the ETag (0 when created,
+/// +1 on every change).
+/// </summary>
+public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
+{
+    private const string Columns = "GrainId, ReminderName, StartTime, Period, Version";
+    private readonly DatabaseOptions _database;
+    private readonly string _serviceId;
+    private readonly GroupCommit<Upsert> _upserts;
+
+    /// <summary>One reminder to set, and the version its transaction gave it.</summary>
+    private sealed class Upsert(ReminderEntry entry)
+    {
+        public ReminderEntry Entry { get; } = entry;
+        public int Version { get; set; }
+    }
+
+    public GroupCommitReminderTable(DatabaseOptions database, IOptions<ClusterOptions> cluster, ILogger<GroupCommitReminderTable> logger)
+    {
+        _database = database;
+        _serviceId = cluster.Value.ServiceId;
+        // Two transactions under way at once on PostgreSQL: the next group gathers while one waits for its round trip.
+        _upserts = new GroupCommit<Upsert>(CommitAsync, maxItems: 500, logger, "reminders", writers: IsPostgres ? 2 : 1);
+    }
+
+    private bool IsPostgres => _database.Provider == DatabaseProvider.PostgreSql;
+
+    public Task<ReminderTableData> ReadRows(GrainId grainId) =>
+        ReadAsync($"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain",
+            c => c.WithParameter("grain", grainId.ToString()));
+
+    /// <summary>The reminders whose grains lie in the ring range (begin, end]; a range whose bounds wrap (or are equal) takes the rest of the ring.</summary>
+    public Task<ReminderTableData> ReadRows(uint begin, uint end) =>
+        ReadAsync((int)begin < (int)end
+                ? $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainHash > @begin AND GrainHash <= @end"
+                : $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND (GrainHash > @begin OR GrainHash <= @end)",
+            c => c.WithParameter("begin", (int)begin).WithParameter("end", (int)end));
+
+    public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) =>
+        (await ReadAsync($"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain AND ReminderName = @name",
+            c => c.WithParameter("grain", grainId.ToString()).WithParameter("name", reminderName))).Reminders.FirstOrDefault();
+
+    public async Task<string?> UpsertRow(ReminderEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var upsert = new Upsert(entry);
+        await _upserts.WriteAsync([upsert]);
+        return upsert.Version.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    {
+        if (!int.TryParse(eTag, NumberStyles.None, CultureInfo.InvariantCulture, out var version)) return false;
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenAsync();
+        await using var command = connection.Command(
+            "DELETE FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain AND ReminderName = @name AND Version = @version");
+        command.WithParameter("service", _serviceId).WithParameter("grain", grainId.ToString()).WithParameter("name", reminderName).WithParameter("version", version);
+        return await command.ExecuteNonQueryAsync() > 0;
+    }
+
+    public async Task TestOnlyClearTable()
+    {
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenAsync();
+        await using var command = connection.Command("DELETE FROM OrleansRemindersTable WHERE ServiceId = @service");
+        command.WithParameter("service", _serviceId);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public ValueTask DisposeAsync() => _upserts.DisposeAsync();
+
+    private string UpsertSql => $"""
+        INSERT INTO OrleansRemindersTable (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
+        VALUES (@service, @grain, @name, @start, @period, @hash, 0)
+        ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE SET
+            StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash,
+            Version = {(IsPostgres ? "OrleansRemindersTable.Version" : "Version")} + 1
+        RETURNING Version
+        """;
+
+    /// <summary>Sets every reminder of the group in one transaction, reading back each one's new version.</summary>
+    private async Task CommitAsync(IReadOnlyList<Upsert> upserts)
+    {
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenAsync();
+        if (upserts.Count == 1)
+        {
+            // Alone: the statement is its own transaction (one round trip, as Orleans' table made it).
+            await using var single = connection.Command(UpsertSql);
+            foreach (var (name, value) in Parameters(upserts[0].Entry)) single.WithParameter(name, value);
+            upserts[0].Version = Convert.ToInt32(await single.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+            return;
+        }
+        await using var transaction = await connection.BeginTransactionAsync();
+        if (IsPostgres && connection.CanCreateBatch)
+        {
+            // One round trip: a batch of upserts, each answering its own version.
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var upsert in upserts)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = UpsertSql;
+                foreach (var (name, value) in Parameters(upsert.Entry)) command.Parameters.Add(Parameter(command, name, value));
+                batch.BatchCommands.Add(command);
+            }
+            await using var reader = await batch.ExecuteReaderAsync();
+            foreach (var upsert in upserts)
+            {
+                if (!await reader.ReadAsync()) throw new InvalidOperationException("A reminder's upsert returned no version.");
+                upsert.Version = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                await reader.NextResultAsync();
+            }
+        }
+        else
+        {
+            // SQLite is in process: one prepared statement, re-bound for each reminder.
+            await using var command = connection.Command(UpsertSql, transaction);
+            foreach (var (name, _) in Parameters(upserts[0].Entry)) command.WithParameter(name, null);
+            await command.PrepareAsync();
+            foreach (var upsert in upserts)
+            {
+                var values = Parameters(upsert.Entry);
+                for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i].Value;
+                upsert.Version = Convert.ToInt32(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+            }
+        }
+        await transaction.CommitAsync();
+    }
+
+    private (string Name, object Value)[] Parameters(ReminderEntry entry) =>
+    [
+        ("service", _serviceId),
+        ("grain", entry.GrainId.ToString()),
+        ("name", entry.ReminderName),
+        ("start", AsUtc(entry.StartAt)),
+        ("period", (long)entry.Period.TotalMilliseconds),
+        ("hash", (int)entry.GrainId.GetUniformHashCode()),
+    ];
+
+    private static DbParameter Parameter(DbBatchCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        return p;
+    }
+
+    /// <summary>Orleans hands over start times as UTC or unspecified (read as UTC, as its own table does).</summary>
+    private static DateTime AsUtc(DateTime at) => at.Kind switch
+    {
+        DateTimeKind.Utc => at,
+        DateTimeKind.Local => at.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(at, DateTimeKind.Utc),
+    };
+
+    private async Task<ReminderTableData> ReadAsync(string sql, Func<DbCommand, DbCommand> bind)
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var command = bind(connection.Command(sql).WithParameter("service", _serviceId));
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<ReminderEntry>();
+        while (await reader.ReadAsync())
+            rows.Add(new ReminderEntry
+            {
+                GrainId = GrainId.Parse(reader.GetString(0)),
+                ReminderName = reader.GetString(1),
+                StartAt = DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc),
+                Period = TimeSpan.FromMilliseconds(reader.GetInt64(3)),
+                ETag = Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
+            });
+        return new ReminderTableData(rows);
+    }
+}

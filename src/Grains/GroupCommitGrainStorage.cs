@@ -10,7 +10,8 @@ namespace Collections.Grains;
 /// a few commits, not one each. Each row carries its version; a write names the version its grain read, and a write
 /// that finds another (a second activation wrote meanwhile) is refused with <see cref="InconsistentStateException"/>
 /// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
-/// here yet is read from the ADO.NET provider that stored it before (if any), and moves here on its first write. A write
+/// here yet is read from the ADO.NET provider that stored it before (if that holds any state), and moves here on its
+/// first write. A write
 /// that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction, only if the state
 /// row went in. When the database refuses one write's statement, the others are committed without it.
 /// </summary>
@@ -48,7 +49,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
                 return;
             }
         }
-        if (_before is not null)
+        if (_before is not null && await (_storedBefore ??= StoredBeforeAsync()))
         {
             await _before.ReadStateAsync(stateName, grainId, grainState);
             // Its first write here inserts the row (the old one is left as it was).
@@ -58,6 +59,29 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
+    }
+
+    private Task<bool>? _storedBefore;
+
+    /// <summary>
+    /// Whether the provider used before holds any grain's state (the accounts' aside: they have their journal), asked once
+    /// per process: a database that never held any (set up by this version, or every grain moved) then costs a new
+    /// grain one read, not two. Rows there come only from versions before this storage, so a process started after
+    /// them finds them all.
+    /// </summary>
+    private async Task<bool> StoredBeforeAsync()
+    {
+        try
+        {
+            await using var connection = await _database.OpenAsync();
+            await using var command = connection.Command("SELECT 1 FROM OrleansStorage WHERE GrainTypeString <> @account AND PayloadBinary IS NOT NULL LIMIT 1");
+            command.WithParameter("account", StorageNames.AccountState);
+            return await command.ExecuteScalarAsync() is not null;
+        }
+        catch (System.Data.Common.DbException)
+        {
+            return false; // no table of the old provider: nothing was stored there
+        }
     }
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>

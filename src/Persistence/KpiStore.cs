@@ -102,16 +102,22 @@ public sealed class KpiStore : IAsyncDisposable
 
     private const string DeleteTreatmentSql = "DELETE FROM account_treatment WHERE facility = @facility AND account_number = @account_number";
 
-    private const string InsertTreatmentSql = """
+    private const string UpsertTreatmentSql = """
         INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
         VALUES (@facility, @account_number, @policy_id, @control, @control_share, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
+        ON CONFLICT (facility, account_number) DO UPDATE SET
+            policy_id = excluded.policy_id, control = excluded.control, control_share = excluded.control_share, assigned_on = excluded.assigned_on,
+            score_band = excluded.score_band, owed_cents = excluded.owed_cents, collected_cents = excluded.collected_cents, steps = excluded.steps
         """;
 
     private const string DeleteFairnessSql = "DELETE FROM account_fairness WHERE facility = @facility AND account_number = @account_number";
 
-    private const string InsertFairnessSql = """
+    private const string UpsertFairnessSql = """
         INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
         VALUES (@facility, @account_number, @language, @income_band, @score, @outreach_contacts, @calls)
+        ON CONFLICT (facility, account_number) DO UPDATE SET
+            language = excluded.language, income_band = excluded.income_band, score = excluded.score,
+            outreach_contacts = excluded.outreach_contacts, calls = excluded.calls
         """;
 
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
@@ -134,17 +140,20 @@ public sealed class KpiStore : IAsyncDisposable
                 ("facility", r.Facility), ("account_number", r.AccountNumber), ("measure", d.Measure), ("day", _database.Date(d.Day)),
                 ("subject", d.Subject), ("amount_cents", d.AmountCents), ("quantity", d.Quantity),
             ]);
-        yield return new(DeleteTreatmentSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
-        if (r.Treatment is { } t)
-            yield return new(InsertTreatmentSql,
+        // One row per account: replaced in place when the account has one, removed when it no longer does.
+        if (r.Treatment is not { } t)
+            yield return new(DeleteTreatmentSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        else
+            yield return new(UpsertTreatmentSql,
             [
                 ("facility", r.Facility), ("account_number", r.AccountNumber), ("policy_id", t.PolicyId), ("control", t.Control), ("control_share", (double)t.ControlShare),
                 ("assigned_on", _database.Date(t.AssignedOn)), ("score_band", t.ScoreBand), ("owed_cents", t.OwedCents), ("collected_cents", t.CollectedCents),
                 ("steps", System.Text.Json.JsonSerializer.Serialize(t.Steps)),
             ]);
-        yield return new(DeleteFairnessSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
-        if (r.Fairness is { } f)
-            yield return new(InsertFairnessSql,
+        if (r.Fairness is not { } f)
+            yield return new(DeleteFairnessSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        else
+            yield return new(UpsertFairnessSql,
             [
                 ("facility", r.Facility), ("account_number", r.AccountNumber), ("language", f.Language), ("income_band", f.IncomeBand),
                 ("score", f.Score), ("outreach_contacts", f.OutreachContacts), ("calls", f.Calls),

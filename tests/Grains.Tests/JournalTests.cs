@@ -93,21 +93,35 @@ public sealed class JournalTests
     public async Task A_guarantor_stored_by_the_old_grain_storage_is_read_from_there_until_it_writes_and_concurrent_writes_to_one_version_are_refused()
     {
         var database = await TestDatabases.NewSqliteAsync();
-        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        var serviceId = TestDatabases.NewServiceId();
+        var cluster = await TestClusters.StartAsync(database, serviceId);
+        var templateId = Samples.NewId("G");
+        var oldId = Samples.NewId("G");
+        try
+        {
+            var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
+            var before = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore);
+            // A registered guarantor's state, stored the old way under another id, as an earlier version left it.
+            var template = cluster.Client.GetGrain<IGuarantorGrain>(templateId);
+            Assert.True((await template.Register(Samples.Guarantor())).Succeeded);
+            var state = new GrainState<GuarantorState>();
+            await services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections).ReadStateAsync(StorageNames.GuarantorState, template.GetGrainId(), state);
+            Assert.True(state.RecordExists);
+            await before.WriteStateAsync(StorageNames.GuarantorState, cluster.Client.GetGrain<IGuarantorGrain>(oldId).GetGrainId(), new GrainState<GuarantorState>(state.State));
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+
+        // The upgraded engine starts on that database.
+        cluster = await TestClusters.StartAsync(database, serviceId);
         try
         {
             var services = cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress);
             var storage = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections);
-            var before = services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore);
-
-            // A registered guarantor's state, stored the old way under another id.
-            var template = cluster.Client.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
-            Assert.True((await template.Register(Samples.Guarantor())).Succeeded);
-            var state = new GrainState<GuarantorState>();
-            await storage.ReadStateAsync(StorageNames.GuarantorState, template.GetGrainId(), state);
-            Assert.True(state.RecordExists);
-            var old = cluster.Client.GetGrain<IGuarantorGrain>(Samples.NewId("G"));
-            await before.WriteStateAsync(StorageNames.GuarantorState, old.GetGrainId(), new GrainState<GuarantorState>(state.State));
+            var template = cluster.Client.GetGrain<IGuarantorGrain>(templateId);
+            var old = cluster.Client.GetGrain<IGuarantorGrain>(oldId);
 
             Assert.NotNull(await old.Get()); // read from the old store
             Assert.Equal(0L, await ScalarAsync(database, "SELECT COUNT(*) FROM grain_state WHERE grain_id = @id", old.GetGrainId().ToString()));

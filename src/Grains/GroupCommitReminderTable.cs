@@ -120,6 +120,7 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
                 var command = batch.CreateBatchCommand();
                 command.CommandText = UpsertSql;
                 foreach (var (name, value) in Parameters(upsert.Entry)) command.Parameters.Add(Parameter(command, name, value));
+                PositionalSql.MakePositional(command);
                 batch.BatchCommands.Add(command);
             }
             await using var reader = await batch.ExecuteReaderAsync();

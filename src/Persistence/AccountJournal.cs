@@ -118,6 +118,7 @@ public sealed class AccountJournal : IAsyncDisposable
             var command = batch.CreateBatchCommand();
             command.CommandText = sql;
             foreach (var (name, value) in parameters) command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+            PositionalSql.MakePositional(command);
             batch.BatchCommands.Add(command);
         }
         Add("BEGIN");

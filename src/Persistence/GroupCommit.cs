@@ -146,6 +146,7 @@ public static class SqlStatements
                         p.Value = value ?? DBNull.Value;
                         command.Parameters.Add(p);
                     }
+                    PositionalSql.MakePositional(command);
                     batch.BatchCommands.Add(command);
                 }
                 await batch.ExecuteNonQueryAsync();

@@ -140,6 +140,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
                 var command = batch.CreateBatchCommand();
                 command.CommandText = addition.PayLink is null ? InsertSql : InsertWithPayLinkSql;
                 Bind(command.Parameters, command.CreateParameter, addition);
+                PositionalSql.MakePositional(command);
                 batch.BatchCommands.Add(command);
             }
             await batch.ExecuteNonQueryAsync();

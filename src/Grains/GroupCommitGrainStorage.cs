@@ -49,7 +49,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
                 return;
             }
         }
-        if (_before is not null && await (_storedBefore ??= StoredBeforeAsync()))
+        if (_before is not null && await StoredBeforeAsync())
         {
             await _before.ReadStateAsync(stateName, grainId, grainState);
             // Its first write here inserts the row (the old one is left as it was).
@@ -71,6 +71,21 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     /// </summary>
     private async Task<bool> StoredBeforeAsync()
     {
+        var asked = _storedBefore ??= AskStoredBeforeAsync();
+        try
+        {
+            return await asked;
+        }
+        catch
+        {
+            // The database failed to answer (not "no"): ask again next time, and fail this read, never answer "nothing".
+            _ = Interlocked.CompareExchange(ref _storedBefore, null, asked);
+            throw;
+        }
+    }
+
+    private async Task<bool> AskStoredBeforeAsync()
+    {
         try
         {
             await using var connection = await _database.OpenAsync();
@@ -78,7 +93,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
             command.WithParameter("account", StorageNames.AccountState);
             return await command.ExecuteScalarAsync() is not null;
         }
-        catch (System.Data.Common.DbException)
+        catch (System.Data.Common.DbException e) when (SqlStatements.MissingTable(e))
         {
             return false; // no table of the old provider: nothing was stored there
         }

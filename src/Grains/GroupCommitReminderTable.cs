@@ -96,19 +96,55 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         RETURNING Version
         """;
 
-    /// <summary>Sets every reminder of the group in one transaction, reading back each one's new version.</summary>
-    private async Task CommitAsync(IReadOnlyList<Upsert> upserts)
+    /// <summary>
+    /// Sets the group's reminders in one transaction. Should that fail (a deadlock, a lost connection, one refused row),
+    /// each is set again on its own, so one reminder's failure fails only the grain that asked for it.
+    /// </summary>
+    private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<Upsert>> requests)
+    {
+        var results = new Exception?[requests.Count];
+        if (requests.Count == 1)
+        {
+            await SetAloneAsync(requests[0][0]); // thrown: the one caller fails
+            return results;
+        }
+        try
+        {
+            await SetTogetherAsync(requests.Select(r => r[0]).ToList());
+            return results;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            for (var i = 0; i < requests.Count; i++)
+            {
+                try
+                {
+                    await SetAloneAsync(requests[i][0]);
+                }
+                catch (Exception alone)
+                {
+                    results[i] = alone;
+                }
+            }
+            return results;
+        }
+    }
+
+    /// <summary>One reminder: the statement is its own transaction (one round trip, as Orleans' table made it).</summary>
+    private async Task SetAloneAsync(Upsert upsert)
     {
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
-        if (upserts.Count == 1)
-        {
-            // Alone: the statement is its own transaction (one round trip, as Orleans' table made it).
-            await using var single = connection.Command(UpsertSql);
-            foreach (var (name, value) in Parameters(upserts[0].Entry)) single.WithParameter(name, value);
-            upserts[0].Version = Convert.ToInt32(await single.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-            return;
-        }
+        await using var single = connection.Command(UpsertSql);
+        foreach (var (name, value) in Parameters(upsert.Entry)) single.WithParameter(name, value);
+        upsert.Version = Convert.ToInt32(await single.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every reminder of the group in one transaction, reading back each one's new version.</summary>
+    private async Task SetTogetherAsync(IReadOnlyList<Upsert> upserts)
+    {
+        await using var turn = await _database.WriteTurnAsync();
+        await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         if (IsPostgres && connection.CanCreateBatch)
         {

@@ -17,7 +17,17 @@ public sealed class LegacyAccountStates(IServiceProvider services, DatabaseOptio
 
     public async Task<AccountState?> ReadAsync(GrainId account, CancellationToken cancellationToken)
     {
-        if (!await (_present ??= PresentAsync())) return null;
+        var asked = _present ??= PresentAsync();
+        try
+        {
+            if (!await asked) return null;
+        }
+        catch
+        {
+            // The database failed to answer (not "no"): ask again next time; this activation fails rather than start empty.
+            _ = Interlocked.CompareExchange(ref _present, null, asked);
+            throw;
+        }
         if (services.GetKeyedService<IGrainStorage>(StorageNames.StoredBefore) is not { } storage) return null;
         var state = new GrainState<AccountState>();
         await storage.ReadStateAsync(StorageNames.AccountState, account, state);
@@ -35,7 +45,7 @@ public sealed class LegacyAccountStates(IServiceProvider services, DatabaseOptio
             if (present) logger.LogInformation("Accounts stored before the journal were found; each moves to the journal when it is next activated");
             return present;
         }
-        catch (DbException ex)
+        catch (DbException ex) when (SqlStatements.MissingTable(ex))
         {
             // No Orleans storage table (a database set up by the journal alone): nothing to carry over.
             logger.LogDebug("No accounts stored before the journal ({Error})", ex.GetType().Name);

@@ -117,6 +117,14 @@ public static class SqlStatements
         _ => false,
     };
 
+    /// <summary>Whether the statement failed because a table it names does not exist (as opposed to the database failing).</summary>
+    public static bool MissingTable(Exception e) => e switch
+    {
+        Npgsql.PostgresException p => p.SqlState == "42P01", // undefined_table
+        Microsoft.Data.Sqlite.SqliteException s => s.SqliteErrorCode == 1 && s.Message.Contains("no such table", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
     /// <summary>
     /// Runs the statements in the transaction: on PostgreSQL as batches (one round trip per few hundred statements);
     /// on SQLite, which is in process, with one prepared command per statement text, re-bound for every statement.

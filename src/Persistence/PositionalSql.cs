@@ -8,8 +8,10 @@ namespace Collections.Persistence;
 /// PostgreSQL statements written with named parameters (<c>@name</c>) turned into positional ones (<c>$1</c>, <c>$2</c>,
 /// …) once per statement text, with their parameters unnamed and in that order: Npgsql then sends the text as it is
 /// instead of parsing it to rewrite the names on every execution (its "raw mode"), which on a due day was a few per
-/// cent of the engine's CPU. Quoted strings, quoted identifiers and comments are left alone; <c>::type</c> casts and
-/// operators such as <c>@&gt;</c> are not parameters. A name used twice becomes one position.
+/// cent of the engine's CPU. Quoted strings and identifiers, and <c>--</c> and <c>/* */</c> comments, are left alone;
+/// <c>::type</c> casts and operators such as <c>@&gt;</c> are not parameters. A name used twice becomes one position.
+/// Dollar-quoted and <c>E'…'</c> strings are not recognised: the engine's statements use neither (a name inside one
+/// would be missing from the parameters given, and the statement refused, never bound wrongly).
 /// </summary>
 public static class PositionalSql
 {
@@ -63,6 +65,13 @@ public static class PositionalSql
                     end++;
                 }
                 end = Math.Min(end + 1, sql.Length);
+                text.Append(sql, i, end - i);
+                i = end;
+            }
+            else if (c == '/' && i + 1 < sql.Length && sql[i + 1] == '*')
+            {
+                var end = sql.IndexOf("*/", i + 2, StringComparison.Ordinal);
+                end = end < 0 ? sql.Length : end + 2;
                 text.Append(sql, i, end - i);
                 i = end;
             }

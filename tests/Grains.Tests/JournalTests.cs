@@ -90,6 +90,24 @@ public sealed class JournalTests
     }
 
     [Fact]
+    public async Task A_database_without_the_old_grain_storage_table_serves_new_guarantors_and_accounts()
+    {
+        var database = await TestDatabases.NewSqliteAsync();
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("DROP TABLE OrleansStorage").ExecuteNonQueryAsync();
+        var cluster = await TestClusters.StartAsync(database, TestDatabases.NewServiceId());
+        try
+        {
+            var account = await Samples.OpenAccountAsync(cluster.Client); // a new guarantor and a new account, neither stored before
+            Assert.NotNull(await account.Get());
+        }
+        finally
+        {
+            await cluster.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_guarantor_stored_by_the_old_grain_storage_is_read_from_there_until_it_writes_and_concurrent_writes_to_one_version_are_refused()
     {
         var database = await TestDatabases.NewSqliteAsync();

@@ -12,6 +12,7 @@ public sealed class PositionalSqlTests
     [InlineData("SELECT '@not' || @yes, \"@col\" FROM t -- @comment\nWHERE x = @x", "SELECT '@not' || $1, \"@col\" FROM t -- @comment\nWHERE x = $2", "yes,x")]
     [InlineData("SELECT 'it''s @not' WHERE j @> @doc", "SELECT 'it''s @not' WHERE j @> $1", "doc")]
     [InlineData("INSERT INTO t (a) VALUES (@a1) RETURNING @_b", "INSERT INTO t (a) VALUES ($1) RETURNING $2", "a1,_b")]
+    [InlineData("SELECT /* @note */ @a /* unclosed @b", "SELECT /* @note */ $1 /* unclosed @b", "a")]
     public void Names_become_positions_and_quotes_comments_and_operators_are_left_alone(string sql, string expected, string names)
     {
         var (text, order) = PositionalSql.For(sql);

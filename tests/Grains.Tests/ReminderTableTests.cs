@@ -24,39 +24,47 @@ public sealed class ReminderTableTests
     public Task A_reminder_is_removed_only_by_its_current_etag_on_postgresql() => RemovedByCurrentETag(TestDatabases.PostgresAsync);
 
     [Fact]
+    public Task A_reminder_the_database_refuses_fails_alone_and_those_set_with_it_are_stored_on_sqlite() => RefusedFailsAlone(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task A_reminder_the_database_refuses_fails_alone_and_those_set_with_it_are_stored_on_postgresql() => RefusedFailsAlone(TestDatabases.PostgresAsync);
+
+    [Fact]
     public Task A_ring_range_holds_the_reminders_whose_grains_hash_into_it_on_sqlite() => RingRanges(TestDatabases.NewSqliteAsync);
 
     [PostgresFact]
     public Task A_ring_range_holds_the_reminders_whose_grains_hash_into_it_on_postgresql() => RingRanges(TestDatabases.PostgresAsync);
 
     [Fact]
-    public Task A_reminder_stored_by_Orleans_own_table_reads_back_and_moves_on_from_its_version_on_sqlite() => StoredBefore(TestDatabases.NewSqliteAsync);
+    public Task A_reminder_row_as_Orleans_table_statement_writes_it_reads_back_and_moves_on_from_its_version_on_sqlite() => StoredBefore(TestDatabases.NewSqliteAsync);
 
     [PostgresFact]
-    public Task A_reminder_stored_by_Orleans_own_table_reads_back_and_moves_on_from_its_version_on_postgresql() => StoredBefore(TestDatabases.PostgresAsync);
+    public Task A_reminder_row_as_Orleans_table_statement_writes_it_reads_back_and_moves_on_from_its_version_on_postgresql() => StoredBefore(TestDatabases.PostgresAsync);
 
     private static async Task SetAtOnce(Func<Task<DatabaseOptions>> open)
     {
         var database = await open();
         await using var table = Table(database, out _);
+        // Reminder i was set i % 4 times before, one at a time: each is at its own version when they are all set at once.
         var entries = Enumerable.Range(0, 120).Select(i => Entry($"F1|A{i}", Start.AddMinutes(i), TimeSpan.FromMinutes(1 + i % 3))).ToList();
+        for (var i = 0; i < entries.Count; i++)
+            for (var time = 0; time < i % 4; time++)
+                await table.UpsertRow(entries[i]);
 
-        var etags = await Task.WhenAll(entries.Select(table.UpsertRow));
-        Assert.All(etags, etag => Assert.Equal("0", etag));
-        // The same reminders again, with another schedule: each moves to version 1.
         var moved = entries.Select(e => Entry(e.GrainId.Key.ToString()!, e.StartAt.AddDays(1), TimeSpan.FromHours(1))).ToList();
-        Assert.All(await Task.WhenAll(moved.Select(table.UpsertRow)), etag => Assert.Equal("1", etag));
+        var etags = await Task.WhenAll(moved.Select(table.UpsertRow));
 
-        foreach (var expected in moved.Take(5))
+        for (var i = 0; i < moved.Count; i++)
         {
-            var row = await table.ReadRow(expected.GrainId, expected.ReminderName);
+            Assert.Equal((i % 4).ToString(System.Globalization.CultureInfo.InvariantCulture), etags[i]); // its own version, not another row's
+            var row = await table.ReadRow(moved[i].GrainId, moved[i].ReminderName);
             Assert.NotNull(row);
-            Assert.Equal(expected.StartAt, row.StartAt);
+            Assert.Equal(etags[i], row.ETag);
+            Assert.Equal(moved[i].StartAt, row.StartAt);
             Assert.Equal(DateTimeKind.Utc, row.StartAt.Kind);
             Assert.Equal(TimeSpan.FromHours(1), row.Period);
-            Assert.Equal("1", row.ETag);
-            Assert.Single((await table.ReadRows(expected.GrainId)).Reminders);
         }
+        Assert.Single((await table.ReadRows(moved[0].GrainId)).Reminders);
         Assert.Null(await table.ReadRow(GrainId.Create("patientaccount", "F1|none"), "cadence"));
         Assert.Equal(120, (await table.ReadRows(0u, 0u)).Reminders.Count); // equal bounds: the whole ring
     }
@@ -76,6 +84,36 @@ public sealed class ReminderTableTests
         Assert.Null(await table.ReadRow(entry.GrainId, "cadence"));
     }
 
+    private static async Task RefusedFailsAlone(Func<Task<DatabaseOptions>> open)
+    {
+        var database = await open();
+        await using var table = Table(database, out _);
+        await using (var connection = await database.OpenAsync())
+            await connection.Command(database.Provider == DatabaseProvider.Sqlite
+                    ? "CREATE TRIGGER refuse_reminder BEFORE INSERT ON OrleansRemindersTable WHEN NEW.GrainId LIKE '%BAD' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    : "CREATE FUNCTION refuse_reminder() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.GrainId LIKE '%BAD' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; "
+                      + "CREATE TRIGGER refuse_reminder BEFORE INSERT ON OrleansRemindersTable FOR EACH ROW EXECUTE FUNCTION refuse_reminder()")
+                .ExecuteNonQueryAsync();
+        var entries = Enumerable.Range(0, 60).Select(i => Entry(i == 30 ? "F1|BAD" : $"F1|OK{i}", Start, TimeSpan.FromMinutes(1))).ToList();
+
+        var attempts = entries.Select(async e =>
+        {
+            try
+            {
+                return await table.UpsertRow(e);
+            }
+            catch (Exception)
+            {
+                return null;
+            }
+        }).ToList();
+        var etags = await Task.WhenAll(attempts);
+
+        Assert.Null(etags[30]);
+        Assert.All(etags.Where((_, i) => i != 30), etag => Assert.Equal("0", etag));
+        Assert.Equal(59, (await table.ReadRows(0u, 0u)).Reminders.Count);
+    }
+
     private static async Task RingRanges(Func<Task<DatabaseOptions>> open)
     {
         var database = await open();
@@ -83,15 +121,21 @@ public sealed class ReminderTableTests
         var entries = Enumerable.Range(0, 40).Select(i => Entry($"F1|R{i}", Start, TimeSpan.FromMinutes(1))).ToList();
         await Task.WhenAll(entries.Select(table.UpsertRow));
         var hashes = entries.ToDictionary(e => e.GrainId, e => e.GrainId.GetUniformHashCode());
+        var sorted = hashes.Values.Order().ToList();
 
-        // Orleans compares bounds as signed numbers: (begin, end] when begin < end, and the rest of the ring otherwise.
-        foreach (var (begin, end) in new[] { (0x1000_0000u, 0x6000_0000u), (0x6000_0000u, 0x1000_0000u), (0x9000_0000u, 0xF000_0000u), (0x2000_0000u, 0xA000_0000u) })
+        // The ring's rule, on unsigned positions: (begin, end] when begin < end, otherwise the range wraps past the top.
+        // Bounds on grains' own positions (the begin excluded, the end included), across the middle of the ring (where
+        // the stored signed hash changes sign) and wrapping.
+        var ranges = new List<(uint Begin, uint End)>
         {
-            bool Inside(uint hash) => (int)begin < (int)end
-                ? (int)hash > (int)begin && (int)hash <= (int)end
-                : (int)hash > (int)begin || (int)hash <= (int)end;
-            var expected = hashes.Where(h => Inside(h.Value)).Select(h => h.Key).OrderBy(g => g.ToString()).ToList();
-            var found = (await table.ReadRows(begin, end)).Reminders.Select(r => r.GrainId).OrderBy(g => g.ToString()).ToList();
+            (sorted[3], sorted[20]), (sorted[20], sorted[3]), (sorted[0], sorted[^1]), (sorted[^1], sorted[0]),
+            (0x7000_0000u, 0x9000_0000u), (0x9000_0000u, 0x7000_0000u), (0x1000_0000u, 0x6000_0000u), (0xA000_0000u, 0xF000_0000u),
+        };
+        foreach (var (begin, end) in ranges)
+        {
+            bool Inside(uint hash) => begin < end ? hash > begin && hash <= end : hash > begin || hash <= end;
+            var expected = hashes.Where(h => Inside(h.Value)).Select(h => h.Key.ToString()).Order().ToList();
+            var found = (await table.ReadRows(begin, end)).Reminders.Select(r => r.GrainId.ToString()).Order().ToList();
             Assert.Equal(expected, found);
         }
     }
@@ -101,7 +145,7 @@ public sealed class ReminderTableTests
         var database = await open();
         await using var table = Table(database, out var serviceId);
         var grain = GrainId.Create("patientaccount", "F1|OLD");
-        // A row as Orleans' ADO.NET reminder table wrote it, with its own statement (kept in OrleansQuery).
+        // A row as Orleans' ADO.NET reminder table writes it: with the statement it runs, kept in OrleansQuery.
         await using (var connection = await database.OpenAsync())
         {
             var sql = (string)(await connection.Command("SELECT QueryText FROM OrleansQuery WHERE QueryKey = 'UpsertReminderRowKey'").ExecuteScalarAsync())!;

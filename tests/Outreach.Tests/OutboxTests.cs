@@ -13,6 +13,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_message_and_its_payment_link_are_stored_together_and_repeats_keep_the_first_link_on_postgres() => PayLinkWithMessage(Db.Postgres);
     [Fact] public Task A_payment_link_left_without_its_message_gives_way_to_the_link_the_message_carries_on_sqlite() => OrphanPayLinkReplaced(Db.Sqlite);
     [PostgresFact] public Task A_payment_link_left_without_its_message_gives_way_to_the_link_the_message_carries_on_postgres() => OrphanPayLinkReplaced(Db.Postgres);
+    [Fact] public Task A_message_the_database_refuses_leaves_no_payment_link_on_sqlite() => RefusedMessageLeavesNoLink(Db.Sqlite);
+    [PostgresFact] public Task A_message_the_database_refuses_leaves_no_payment_link_on_postgres() => RefusedMessageLeavesNoLink(Db.Postgres);
     [Fact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_sqlite() => EnqueueConcurrently(Db.Sqlite);
     [PostgresFact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_postgres() => EnqueueConcurrently(Db.Postgres);
     [Fact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_sqlite() => SenderDelivers(Db.Sqlite);
@@ -90,6 +92,24 @@ public sealed class OutboxTests
         Assert.Contains(link.Url, message.Body, StringComparison.Ordinal);
         Assert.Null(await h.PayLinks.GuarantorAsync(orphan.Code)); // never sent to anyone, and no longer opens anything
         Assert.Equal(1L, await LinkCountAsync(h.Database, request.MessageId));
+    }
+
+    private static async Task RefusedMessageLeavesNoLink(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var request = Harness.Request();
+        // The database refuses every new outbox row (a trigger), as it would a row it cannot take.
+        await using (var connection = await h.Database.OpenAsync())
+            await connection.Command(db == Db.Sqlite
+                    ? "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outreach_outbox BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                    : "CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$; "
+                      + "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outreach_outbox FOR EACH ROW EXECUTE FUNCTION refuse_outbox()")
+                .ExecuteNonQueryAsync();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => h.ServiceWithPayLinks().EnqueueAsync(request));
+
+        Assert.Null(await h.Outbox.GetAsync(request.MessageId));
+        Assert.Equal(0L, await LinkCountAsync(h.Database, request.MessageId)); // no link names a message that was never stored
     }
 
     private static async Task<long> LinkCountAsync(DatabaseOptions database, string messageId)

@@ -15,16 +15,38 @@ public sealed partial class OutreachService(
         ArgumentNullException.ThrowIfNull(request);
         Check(request);
         // A repeat of a message already written returns it as it was written (the insert finds its id and reads it back),
-        // so the usual case, a new message, costs no read first. A repeat that could no longer be rendered (its template
-        // withdrawn or grown too long since) still returns what was written.
-        var template = await templates.GetCurrentAsync(request.Channel, request.Action, cancellationToken);
-        if (template is null)
-            return await outbox.GetAsync(request.MessageId, cancellationToken)
-                ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
+        // so the usual case, a new message, costs no read first.
+        OutboxMessage message;
+        IssuedPayLink? payLink;
+        try
+        {
+            (message, payLink) = await RenderAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A repeat that can no longer be rendered (its template withdrawn or grown too long, its facility gone since)
+            // still returns what was written.
+            if (await outbox.GetAsync(request.MessageId, cancellationToken) is { } written) return written;
+            throw;
+        }
+        var (stored, created) = await outbox.AddAsync(message, payLink, cancellationToken);
+        if (created)
+        {
+            logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
+                stored.MessageId, stored.Channel, stored.Action, stored.TemplateId, stored.TemplateVersion);
+            signal.Wake();
+        }
+        return stored;
+    }
+
+    /// <summary>The message as the current template renders it, with the payment link it carries (stored with it).</summary>
+    private async Task<(OutboxMessage, IssuedPayLink?)> RenderAsync(MessageRequest request, CancellationToken cancellationToken)
+    {
+        var template = await templates.GetCurrentAsync(request.Channel, request.Action, cancellationToken)
+            ?? throw new ArgumentException($"No template exists for {request.Channel} / {request.Action}.", nameof(request));
         var facility = facilities.Get(request.Facility);
         var values = TemplateEngine.Values(facility, request.RecipientName, request.AccountNumber, request.AmountDue, request.DueDate);
-        // Every message carries the person's own link to the self-service page (a code, never a name or account number),
-        // stored with the message.
+        // Every message carries the person's own link to the self-service page (a code, never a name or account number).
         var payLink = payLinks is { Enabled: true } ? await payLinks.IssueAsync(request.GuarantorId, cancellationToken) : null;
         if (payLink is not null) values["payUrl"] = payLink.Url;
         var body = TemplateEngine.Render(template.Body, values);
@@ -32,12 +54,12 @@ public sealed partial class OutreachService(
         if (request.Channel == ContactChannel.Email)
             body = body.TrimEnd() + $"\n\nTo stop emails about your bill: {await optOutLinks.UrlAsync(request.GuarantorId, cancellationToken)}\n";
         if (request.Channel == ContactChannel.Sms && body.Length > TemplateEngine.MaxSmsLength)
-            return await outbox.GetAsync(request.MessageId, cancellationToken) ?? throw new ArgumentException(
+            throw new ArgumentException(
                 $"The text for {request.Action} comes out at {body.Length} characters, over the {TemplateEngine.MaxSmsLength} allowed: shorten the template or the facility's settings.",
                 nameof(request));
 
         var now = clock.GetUtcNow();
-        var (stored, created) = await outbox.AddAsync(new OutboxMessage
+        return (new OutboxMessage
         {
             MessageId = request.MessageId,
             Channel = request.Channel,
@@ -60,14 +82,7 @@ public sealed partial class OutreachService(
             CreatedAt = now,
             UpdatedAt = now,
             NextAttemptAt = now,
-        }, payLink, cancellationToken);
-        if (created)
-        {
-            logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
-                stored.MessageId, stored.Channel, stored.Action, stored.TemplateId, stored.TemplateVersion);
-            signal.Wake();
-        }
-        return stored;
+        }, payLink);
     }
 
     private static void Check(MessageRequest r)

@@ -1,5 +1,9 @@
 -- Collections: Orleans ADO.NET schema for PostgreSQL, part 4 of 4 (reminders).
 -- Used by UseAdoNetReminderService(Invariant = "Npgsql").
+-- Since 2026-12-05 the engine reads and writes this table through its own
+-- GroupCommitReminderTable (src/Grains), with the same rows, versions and
+-- range rules; the OrleansQuery rows below document (and keep) the provider's
+-- statements, so a build of Orleans' own table still finds them.
 --
 -- Contract of Microsoft.Orleans.Reminders.AdoNet 10.4.2 (the classic reminder table;
 -- it does NOT pass the CronExpression / NextDueUtc / LastFireUtc / Priority / Action

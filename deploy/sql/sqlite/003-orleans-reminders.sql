@@ -1,5 +1,9 @@
 -- Collections: Orleans ADO.NET schema for SQLite, part 3 of 3 (reminders).
 -- Used by UseAdoNetReminderService(Invariant = "System.Data.SQLite").
+-- Since 2026-12-05 the engine reads and writes this table through its own
+-- GroupCommitReminderTable (src/Grains), with the same rows, versions and
+-- range rules; the OrleansQuery rows below document (and keep) the provider's
+-- statements, so a build of Orleans' own table still finds them.
 --
 -- Orleans does not publish SQLite reminder scripts; these queries are written for the
 -- contract of Orleans 10.x (Microsoft.Orleans.Reminders.AdoNet 10.4.2):

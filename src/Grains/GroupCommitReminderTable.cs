@@ -14,7 +14,7 @@ namespace Collections.Grains;
 /// transaction of its own (on SQLite each waiting for the write turn behind the engine's other writers); here the
 /// upserts asked for at the same moment share one (<see cref="GroupCommit{T}"/>), and each caller still answers only
 /// once its row is durable. The table and its rows are those of Orleans' ADO.NET provider
-/// (<c>deploy/sql/*/orleans-reminders.sql</c>), so reminders set before are read as they were: the grain id as text,
+/// (<c>deploy/sql/*/*-orleans-reminders.sql</c>), so reminders set before are read as they were: the grain id as text,
 /// its ring position as a signed 32-bit hash, the period in milliseconds, and the version as the ETag (0 when created,
 /// +1 on every change).
 /// </summary>

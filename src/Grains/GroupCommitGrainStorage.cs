@@ -11,9 +11,8 @@ namespace Collections.Grains;
 /// that finds another (a second activation wrote meanwhile) is refused with <see cref="InconsistentStateException"/>
 /// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
 /// here yet is read from the ADO.NET provider that stored it before (if that holds any state), and moves here on its
-/// first write. A write
-/// that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction, only if the state
-/// row went in. When the database refuses one write's statement, the others are committed without it.
+/// first write. A write that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction,
+/// only if the state row went in. When the database refuses one write's statement, the others are committed without it.
 /// </summary>
 public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 {
@@ -23,6 +22,14 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly IGrainStorage? _before;
     private readonly GroupCommit<StateWrite> _writes;
 
+    /// <summary>
+    /// Whether the provider used before holds any grain's state (the accounts' aside: they have their journal), asked once
+    /// per process: a database that never held any (set up by this version, or every grain moved) then costs a new
+    /// grain one read, not two. Rows there come only from versions before this storage, so a process started after
+    /// them finds them all.
+    /// </summary>
+    private readonly AnsweredOnce<bool> _storedBefore;
+
     private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload, AuditEvent? Audit);
 
     public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger)
@@ -30,7 +37,9 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         _database = database;
         _serializer = serializer;
         _before = before;
-        _writes = new GroupCommit<StateWrite>(CommitAsync, maxItems: 500, logger, "grain states", writers: database.Provider == DatabaseProvider.PostgreSql ? 4 : 1);
+        _storedBefore = new AnsweredOnce<bool>(AskStoredBeforeAsync);
+        _writes = new GroupCommit<StateWrite>(CommitAsync, maxItems: 500, logger, "grain states", writers: database.Provider == DatabaseProvider.PostgreSql ? 4 : 1,
+            aloneOnFailure: SqlStatements.RefusedStatement);
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -49,7 +58,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
                 return;
             }
         }
-        if (_before is not null && await StoredBeforeAsync())
+        if (_before is not null && await _storedBefore.GetAsync())
         {
             await _before.ReadStateAsync(stateName, grainId, grainState);
             // Its first write here inserts the row (the old one is left as it was).
@@ -59,29 +68,6 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = null;
         grainState.RecordExists = false;
-    }
-
-    private Task<bool>? _storedBefore;
-
-    /// <summary>
-    /// Whether the provider used before holds any grain's state (the accounts' aside: they have their journal), asked once
-    /// per process: a database that never held any (set up by this version, or every grain moved) then costs a new
-    /// grain one read, not two. Rows there come only from versions before this storage, so a process started after
-    /// them finds them all.
-    /// </summary>
-    private async Task<bool> StoredBeforeAsync()
-    {
-        var asked = _storedBefore ??= AskStoredBeforeAsync();
-        try
-        {
-            return await asked;
-        }
-        catch
-        {
-            // The database failed to answer (not "no"): ask again next time, and fail this read, never answer "nothing".
-            _ = Interlocked.CompareExchange(ref _storedBefore, null, asked);
-            throw;
-        }
     }
 
     private async Task<bool> AskStoredBeforeAsync()
@@ -114,28 +100,12 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         if (!exists) grainState.State = Activator.CreateInstance<T>();
     }
 
+    /// <summary>
+    /// The group's writes in one transaction; a write that finds another version is refused alone. A statement the
+    /// database refuses (an audit row a trigger or constraint refuses) rolls the group back, and GroupCommit then
+    /// commits each write on its own, so only that one fails.
+    /// </summary>
     private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<StateWrite>> requests)
-    {
-        if (await TryCommitAsync(requests, alone: requests.Count == 1) is { } results) return results;
-        // One write's statement was refused before COMMIT was sent (an audit row a trigger or constraint refuses), so
-        // nothing of the group is stored: each write again in a transaction of its own, so only that one fails.
-        results = new Exception?[requests.Count];
-        for (var i = 0; i < requests.Count; i++)
-        {
-            try
-            {
-                results[i] = (await TryCommitAsync([requests[i]], alone: true))![0];
-            }
-            catch (Exception e)
-            {
-                results[i] = e;
-            }
-        }
-        return results;
-    }
-
-    /// <summary>Null when a statement of a group was refused before the commit (rolled back); alone, the refusal is thrown.</summary>
-    private async Task<Exception?[]?> TryCommitAsync(IReadOnlyList<IReadOnlyList<StateWrite>> requests, bool alone)
     {
         var now = _database.Timestamp(DateTimeOffset.UtcNow);
         var statements = requests.Select(r => r[0]).Select(w => w.ExpectedVersion is { } version
@@ -148,18 +118,9 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        int[] counts;
-        try
-        {
-            counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
-            var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
-            if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
-        }
-        catch (Exception e) when (!alone && SqlStatements.RefusedStatement(e))
-        {
-            await transaction.RollbackAsync();
-            return null;
-        }
+        var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
+        var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
+        if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

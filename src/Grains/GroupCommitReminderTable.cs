@@ -37,7 +37,8 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         _database = database;
         _serviceId = cluster.Value.ServiceId;
         // Two transactions under way at once on PostgreSQL: the next group gathers while one waits for its round trip.
-        _upserts = new GroupCommit<Upsert>(CommitAsync, maxItems: 500, logger, "reminders", writers: IsPostgres ? 2 : 1);
+        _upserts = new GroupCommit<Upsert>(CommitAsync, maxItems: 500, logger, "reminders", writers: IsPostgres ? 2 : 1,
+            aloneOnFailure: e => e is not OperationCanceledException); // an upsert set again sets the same schedule
     }
 
     private bool IsPostgres => _database.Provider == DatabaseProvider.PostgreSql;
@@ -87,48 +88,29 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _upserts.DisposeAsync();
 
-    private string UpsertSql => $"""
+    private string UpsertSql => IsPostgres ? PostgresUpsertSql : SqliteUpsertSql;
+
+    private const string PostgresUpsertSql = """
         INSERT INTO OrleansRemindersTable (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
         VALUES (@service, @grain, @name, @start, @period, @hash, 0)
         ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE SET
-            StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash,
-            Version = {(IsPostgres ? "OrleansRemindersTable.Version" : "Version")} + 1
+            StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, Version = OrleansRemindersTable.Version + 1
+        RETURNING Version
+        """;
+
+    private const string SqliteUpsertSql = """
+        INSERT INTO OrleansRemindersTable (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
+        VALUES (@service, @grain, @name, @start, @period, @hash, 0)
+        ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE SET
+            StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, Version = Version + 1
         RETURNING Version
         """;
 
     /// <summary>
     /// Sets the group's reminders in one transaction. Should that fail (a deadlock, a lost connection, one refused row),
-    /// each is set again on its own, so one reminder's failure fails only the grain that asked for it.
+    /// GroupCommit sets each on its own, so one reminder's failure fails only the grain that asked for it.
     /// </summary>
-    private async Task<Exception?[]> CommitAsync(IReadOnlyList<IReadOnlyList<Upsert>> requests)
-    {
-        var results = new Exception?[requests.Count];
-        if (requests.Count == 1)
-        {
-            await SetAloneAsync(requests[0][0]); // thrown: the one caller fails
-            return results;
-        }
-        try
-        {
-            await SetTogetherAsync(requests.Select(r => r[0]).ToList());
-            return results;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            for (var i = 0; i < requests.Count; i++)
-            {
-                try
-                {
-                    await SetAloneAsync(requests[i][0]);
-                }
-                catch (Exception alone)
-                {
-                    results[i] = alone;
-                }
-            }
-            return results;
-        }
-    }
+    private Task CommitAsync(IReadOnlyList<Upsert> upserts) => upserts.Count == 1 ? SetAloneAsync(upserts[0]) : SetTogetherAsync(upserts);
 
     /// <summary>One reminder: the statement is its own transaction (one round trip, as Orleans' table made it).</summary>
     private async Task SetAloneAsync(Upsert upsert)

@@ -13,21 +13,12 @@ namespace Collections.Grains;
 /// </summary>
 public sealed class LegacyAccountStates(IServiceProvider services, DatabaseOptions database, ILogger<LegacyAccountStates> logger)
 {
-    private Task<bool>? _present;
+    private AnsweredOnce<bool>? _present;
 
     public async Task<AccountState?> ReadAsync(GrainId account, CancellationToken cancellationToken)
     {
-        var asked = _present ??= PresentAsync();
-        try
-        {
-            if (!await asked) return null;
-        }
-        catch
-        {
-            // The database failed to answer (not "no"): ask again next time; this activation fails rather than start empty.
-            _ = Interlocked.CompareExchange(ref _present, null, asked);
-            throw;
-        }
+        // A failure to answer fails this activation (and is asked again next time) rather than start it empty.
+        if (!await (_present ??= new AnsweredOnce<bool>(PresentAsync)).GetAsync()) return null;
         if (services.GetKeyedService<IGrainStorage>(StorageNames.StoredBefore) is not { } storage) return null;
         var state = new GrainState<AccountState>();
         await storage.ReadStateAsync(StorageNames.AccountState, account, state);

@@ -20,16 +20,17 @@ public sealed class GroupCommit<T> : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _what;
     private readonly Task _writer;
+    private readonly Func<Exception, bool>? _aloneOnFailure;
 
     /// <param name="commit">Writes the items in one transaction.</param>
     /// <param name="maxItems">At most this many items per transaction (a caller's items are never split).</param>
     /// <param name="what">What the items are, for the error log ("worklist changes").</param>
-    public GroupCommit(Func<IReadOnlyList<T>, Task> commit, int maxItems, ILogger logger, string what, int writers = 1)
+    public GroupCommit(Func<IReadOnlyList<T>, Task> commit, int maxItems, ILogger logger, string what, int writers = 1, Func<Exception, bool>? aloneOnFailure = null)
         : this(async requests =>
         {
             await commit(requests.SelectMany(r => r).ToList());
             return new Exception?[requests.Count];
-        }, maxItems, logger, what, writers)
+        }, maxItems, logger, what, writers, aloneOnFailure)
     {
     }
 
@@ -43,13 +44,20 @@ public sealed class GroupCommit<T> : IAsyncDisposable
     /// and flush. Only for callers that never have two writes in flight whose order matters (an activation awaits its
     /// own commit before the next).
     /// </param>
-    public GroupCommit(Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> commit, int maxItems, ILogger logger, string what, int writers = 1)
+    /// <param name="aloneOnFailure">
+    /// Which failures of a group's transaction leave nothing of it stored and may be one caller's doing (a row the
+    /// database refuses): the group's callers are then committed one by one, so only that caller fails. Null: a failed
+    /// transaction fails every caller in it.
+    /// </param>
+    public GroupCommit(Func<IReadOnlyList<IReadOnlyList<T>>, Task<Exception?[]>> commit, int maxItems, ILogger logger, string what, int writers = 1,
+        Func<Exception, bool>? aloneOnFailure = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1);
         _commit = commit;
         _maxItems = maxItems;
         _logger = logger;
         _what = what;
+        _aloneOnFailure = aloneOnFailure;
         _pending = Channel.CreateUnbounded<(IReadOnlyList<T>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = writers == 1 });
         _writer = Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync)));
     }
@@ -82,6 +90,21 @@ public sealed class GroupCommit<T> : IAsyncDisposable
                 {
                     if (refused[i] is { } reason) batch[i].Done.TrySetException(reason);
                     else batch[i].Done.TrySetResult();
+                }
+            }
+            catch (Exception ex) when (batch.Count > 1 && _aloneOnFailure?.Invoke(ex) == true)
+            {
+                foreach (var request in batch)
+                {
+                    try
+                    {
+                        if ((await _commit([request.Items]))[0] is { } reason) request.Done.TrySetException(reason);
+                        else request.Done.TrySetResult();
+                    }
+                    catch (Exception alone)
+                    {
+                        request.Done.TrySetException(alone);
+                    }
                 }
             }
             catch (Exception ex)

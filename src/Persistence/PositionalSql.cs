@@ -26,13 +26,14 @@ public static class PositionalSql
         ArgumentNullException.ThrowIfNull(command);
         if (command.Parameters.Count == 0 || command.CommandText is not { } sql) return;
         var (text, names) = For(sql);
-        var byName = new Dictionary<string, DbParameter>(command.Parameters.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (DbParameter p in command.Parameters) byName[p.ParameterName.TrimStart('@')] = p;
+        // A few dozen parameters at most: looked up by a scan, with nothing allocated but the array (this runs per statement).
+        var given = new DbParameter[command.Parameters.Count];
+        command.Parameters.CopyTo(given, 0);
         command.Parameters.Clear();
         foreach (var name in names)
         {
-            if (!byName.TryGetValue(name, out var parameter))
-                throw new InvalidOperationException($"The statement names a parameter @{name} that was not given.");
+            var parameter = Array.Find(given, p => p.ParameterName.AsSpan().TrimStart('@').Equals(name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidOperationException($"The statement names a parameter @{name} that was not given.");
             parameter.ParameterName = "";
             command.Parameters.Add(parameter);
         }

@@ -85,7 +85,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     /// </summary>
     private GroupCommit<Addition> Additions => LazyInitializer.EnsureInitialized(ref _additions,
         () => new GroupCommit<Addition>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",
-            writers: IsPostgres ? 4 : 1));
+            writers: IsPostgres ? 4 : 1, aloneOnFailure: SqlStatements.RefusedStatement)); // one message the database refuses fails alone
 
     public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
         AddAsync(message, null, cancellationToken);
@@ -139,7 +139,8 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             {
                 var command = batch.CreateBatchCommand();
                 command.CommandText = addition.PayLink is null ? InsertSql : InsertWithPayLinkSql;
-                Bind(command.Parameters, command.CreateParameter, addition);
+                BindMessage(command.Parameters, command.CreateParameter, addition.Message);
+                if (addition.PayLink is { } payLink) BindPayLink(command.Parameters, command.CreateParameter, payLink);
                 PositionalSql.MakePositional(command);
                 batch.BatchCommands.Add(command);
             }
@@ -151,31 +152,20 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             foreach (var addition in additions)
             {
                 await using var command = connection.Command(InsertSql, transaction);
-                Bind(command.Parameters, command.CreateParameter, addition, withPayLink: false); // the link follows, if the message went in
+                BindMessage(command.Parameters, command.CreateParameter, addition.Message);
                 addition.Created = await command.ExecuteNonQueryAsync() == 1;
-                if (!addition.Created || addition.PayLink is null) continue;
-                await using var link = connection.Command(InsertPayLinkSql, transaction)
-                    .WithParameter("message_id", addition.Message.MessageId).WithParameter("link_code", addition.PayLink.Code)
-                    .WithParameter("link_guarantor", addition.PayLink.GuarantorId).WithParameter("link_created", addition.PayLink.IssuedAt.ToUnixTimeSeconds())
-                    .WithParameter("link_expires", addition.PayLink.ExpiresAt.ToUnixTimeSeconds());
+                if (!addition.Created || addition.PayLink is not { } payLink) continue; // the link follows only a message that went in
+                await using var link = connection.Command(InsertPayLinkSql, transaction).WithParameter("message_id", addition.Message.MessageId);
+                BindPayLink(link.Parameters, link.CreateParameter, payLink);
                 await link.ExecuteNonQueryAsync();
             }
         }
         await transaction.CommitAsync();
     }
 
-    /// <summary>The message's columns, and its payment link's when it has one.</summary>
-    private void Bind(DbParameterCollection parameters, Func<DbParameter> create, Addition addition, bool withPayLink = true)
+    /// <summary>The message's columns.</summary>
+    private void BindMessage(DbParameterCollection parameters, Func<DbParameter> create, OutboxMessage m)
     {
-        void Add(string name, object? value, NpgsqlTypes.NpgsqlDbType? type = null)
-        {
-            var p = create();
-            p.ParameterName = name;
-            p.Value = value ?? DBNull.Value;
-            if (type is { } t && p is Npgsql.NpgsqlParameter typed) typed.NpgsqlDbType = t; // a null PostgreSQL could not type on its own
-            parameters.Add(p);
-        }
-        var m = addition.Message;
         object?[] values =
         [
             m.MessageId, m.Channel.ToString(), m.Action.ToString(), m.Facility, m.AccountNumber, m.GuarantorId, m.RecipientName, m.Recipient,
@@ -184,13 +174,27 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             database.Timestamp(m.CreatedAt), database.Timestamp(m.UpdatedAt), database.Timestamp(m.SentAt), m.ProviderMessageId, m.LastError,
         ];
         for (var i = 0; i < Columns.Length; i++)
-            Add(Columns[i], values[i], Columns[i] switch { "due_date" => NpgsqlTypes.NpgsqlDbType.Date, "sent_at" => NpgsqlTypes.NpgsqlDbType.TimestampTz, _ => null });
-        if (!withPayLink || addition.PayLink is not { } link) return;
-        Add("link_code", link.Code);
-        Add("link_guarantor", link.GuarantorId);
-        Add("link_created", link.IssuedAt.ToUnixTimeSeconds());
-        Add("link_expires", link.ExpiresAt.ToUnixTimeSeconds());
+            Add(parameters, create, Columns[i], values[i], Columns[i] switch { "due_date" => NpgsqlTypes.NpgsqlDbType.Date, "sent_at" => NpgsqlTypes.NpgsqlDbType.TimestampTz, _ => null });
     }
+
+    /// <summary>The payment link's columns (its message's id is the message's).</summary>
+    private static void BindPayLink(DbParameterCollection parameters, Func<DbParameter> create, IssuedPayLink link)
+    {
+        Add(parameters, create, "link_code", link.Code);
+        Add(parameters, create, "link_guarantor", link.GuarantorId);
+        Add(parameters, create, "link_created", link.IssuedAt.ToUnixTimeSeconds());
+        Add(parameters, create, "link_expires", link.ExpiresAt.ToUnixTimeSeconds());
+    }
+
+    private static void Add(DbParameterCollection parameters, Func<DbParameter> create, string name, object? value, NpgsqlTypes.NpgsqlDbType? type = null)
+    {
+        var p = create();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        if (type is { } t && p is Npgsql.NpgsqlParameter typed) typed.NpgsqlDbType = t; // a null PostgreSQL could not type on its own
+        parameters.Add(p);
+    }
+
 
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using Collections.Outreach;
 using Collections.Persistence;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
@@ -12,7 +13,9 @@ namespace Collections.Grains;
 /// while the rest of its group commits. State is serialised by Orleans' grain-storage serializer. A grain with no row
 /// here yet is read from the ADO.NET provider that stored it before (if that holds any state), and moves here on its
 /// first write. A write that carries its audit record (<see cref="StateWithAudit"/>) inserts it in the same transaction,
-/// only if the state row went in. When the database refuses one write's statement, the others are committed without it.
+/// only if the state row went in, and so does an outbox message it carries (a guarantor's contact and the message it
+/// makes: one is never stored without the other). When the database refuses one write's statement, the others are
+/// committed without it.
 /// </summary>
 public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 {
@@ -21,6 +24,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly IGrainStorageSerializer _serializer;
     private readonly IGrainStorage? _before;
     private readonly GroupCommit<StateWrite> _writes;
+    private readonly IOutboxStore? _outbox;
 
     /// <summary>
     /// Whether the provider used before holds any grain's state (the accounts' aside: they have their journal), asked once
@@ -30,11 +34,14 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     /// </summary>
     private readonly AnsweredOnce<bool> _storedBefore;
 
-    private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload, AuditEvent? Audit);
+    private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload, AuditEvent? Audit, PreparedMessage? Message);
 
-    public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger)
+    /// <param name="outbox">The outbox on the same database, for messages written with a state; null: none are taken.</param>
+    public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger,
+        IOutboxStore? outbox = null)
     {
         _database = database;
+        _outbox = outbox;
         _serializer = serializer;
         _before = before;
         _storedBefore = new AnsweredOnce<bool>(AskStoredBeforeAsync);
@@ -85,6 +92,9 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         }
     }
 
+    /// <summary>Whether a write may carry an outbox message (<see cref="StateWithAudit"/>), stored in the state's transaction.</summary>
+    public bool TakesMessages => _outbox is not null;
+
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         WriteAsync(stateName, grainId, grainState, _serializer.Serialize(grainState.State).ToArray(), exists: true);
 
@@ -94,7 +104,8 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
     {
         long? expected = grainState.ETag is null or Carried ? null : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
-        await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload, StateWithAudit.Take())]);
+        var (audit, message) = StateWithAudit.Take();
+        await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload, audit, message)]);
         grainState.ETag = ((expected ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = exists;
         if (!exists) grainState.State = Activator.CreateInstance<T>();
@@ -121,6 +132,10 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
         var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
         if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
+        var messages = requests.Select((r, i) => counts[i] == 1 ? r[0].Message : null).OfType<PreparedMessage>().ToList();
+        if (messages.Count > 0)
+            await (_outbox ?? throw new InvalidOperationException("A message was written with a state under a storage without the outbox."))
+                .AddInTransactionAsync(connection, transaction, messages);
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

@@ -2,6 +2,7 @@ using Collections.Domain;
 using Collections.Domain.Compliance;
 using Collections.Outreach;
 using Collections.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Collections.Grains;
 
@@ -126,7 +127,10 @@ public sealed class GuarantorGrain(
             return new ContactResult { Decision = decision };
         }
 
-        // Carry it out first (each step is idempotent by the request id), then remember it.
+        // Carry it out (each step is idempotent by the request id) and remember it. A message is stored in the same
+        // transaction as the contact that records it, so the person is never sent one the history does not count;
+        // under a storage that cannot take it, it is stored first (a crash between the two then leaves it uncounted).
+        PreparedMessage? message = null;
         switch (request.Action)
         {
             case OutreachAction.CallTask when isLoggedCall:
@@ -146,7 +150,13 @@ public sealed class GuarantorGrain(
             case OutreachAction.AgencyPlacement or OutreachAction.CreditReporting:
                 break; // the account records the placement; nothing reaches the person
             default:
-                await outreach.EnqueueAsync(Message(request, state.Profile));
+                message = await outreach.PrepareAsync(Message(request, state.Profile));
+                if (message is not null && !StorageTakesMessages)
+                {
+                    await outreach.StoreAsync(message);
+                    outreach.Stored(message);
+                    message = null;
+                }
                 break;
         }
         // Tasks and placements are not contacts with the person; a call is recorded when it is made (logged).
@@ -163,7 +173,8 @@ public sealed class GuarantorGrain(
             RuleBroken = ruleBroken,
         });
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
-        await PersistAsync("guarantor.contact", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}");
+        await PersistAsync("guarantor.contact", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}", message);
+        if (message is not null) outreach.Stored(message);
         CollectionsMetrics.Decided(request.Action, decision);
         return new ContactResult { Decision = decision };
     }
@@ -388,13 +399,19 @@ public sealed class GuarantorGrain(
         };
     }
 
-    /// <summary>Writes the state with the audit record of the change made ("ok"): both commit, or neither.</summary>
-    private async Task PersistAsync(string action, string? detail = null)
+    /// <summary>Whether the guarantor's storage stores a message in the transaction of the state that records it.</summary>
+    private bool StorageTakesMessages => _storageTakesMessages ??=
+        ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections) is GroupCommitGrainStorage { TakesMessages: true };
+
+    private bool? _storageTakesMessages;
+
+    /// <summary>Writes the state with the audit record of the change made ("ok") and the message it made, if any: all commit, or none.</summary>
+    private async Task PersistAsync(string action, string? detail = null, PreparedMessage? message = null)
     {
         try
         {
             // Group-committed with other grains' states (GroupCommitGrainStorage, which takes the SQLite write turn itself).
-            await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail));
+            await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail), message);
         }
         catch
         {

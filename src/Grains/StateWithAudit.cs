@@ -1,3 +1,4 @@
+using Collections.Outreach;
 using Collections.Persistence;
 
 namespace Collections.Grains;
@@ -6,23 +7,29 @@ namespace Collections.Grains;
 /// A grain's change and its audit record in one transaction: the grain names the record as it writes its state, and
 /// <see cref="GroupCommitGrainStorage"/> inserts it in the transaction that stores the state. No change is then kept
 /// without its record (a crash between two commits could do that), and the record costs no commit of its own. Under a
-/// storage that does not take it, the record is written on its own after the state.
+/// storage that does not take it, the record is written on its own after the state. A write may carry an outbox
+/// message the same way (a guarantor's contact and the message it makes), where the storage takes messages
+/// (<see cref="GroupCommitGrainStorage.TakesMessages"/>).
 /// </summary>
 public static class StateWithAudit
 {
-    private sealed class Carried(AuditEvent record)
+    private sealed class Carried(AuditEvent record, PreparedMessage? message)
     {
         public AuditEvent Record { get; } = record;
+        public PreparedMessage? Message { get; } = message;
         public bool Taken { get; set; }
     }
 
     // The storage is called in the grain's own flow, so it finds the record of the write it is asked for here.
     private static readonly AsyncLocal<Carried?> Current = new();
 
-    /// <summary>Writes the state and its audit record; completes once both are durable.</summary>
-    public static async Task WriteStateAsync<T>(this IPersistentState<T> state, IAuditTrail audit, AuditEvent record)
+    /// <summary>
+    /// Writes the state and its audit record, and the message if one is given (only under a storage that takes
+    /// messages: the caller checks); completes once all are durable.
+    /// </summary>
+    public static async Task WriteStateAsync<T>(this IPersistentState<T> state, IAuditTrail audit, AuditEvent record, PreparedMessage? message = null)
     {
-        var carried = new Carried(record);
+        var carried = new Carried(record, message);
         Current.Value = carried;
         try
         {
@@ -32,14 +39,18 @@ public static class StateWithAudit
         {
             Current.Value = null;
         }
-        if (!carried.Taken) await audit.RecordAsync(record);
+        if (!carried.Taken)
+        {
+            if (message is not null) throw new InvalidOperationException("The grain storage did not take the message written with the state.");
+            await audit.RecordAsync(record);
+        }
     }
 
-    /// <summary>For the storage: the record the write under way carries, taken once (null when it carries none).</summary>
-    internal static AuditEvent? Take()
+    /// <summary>For the storage: the record and message the write under way carries, taken once (nulls when it carries none).</summary>
+    internal static (AuditEvent? Record, PreparedMessage? Message) Take()
     {
-        if (Current.Value is not { Taken: false } carried) return null;
+        if (Current.Value is not { Taken: false } carried) return (null, null);
         carried.Taken = true;
-        return carried.Record;
+        return (carried.Record, carried.Message);
     }
 }

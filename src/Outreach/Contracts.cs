@@ -75,6 +75,30 @@ public interface IOutreachService
     /// CallTask, WriteOffReview, CreditReporting), a pair with no template, or invalid fields.
     /// </summary>
     Task<OutboxMessage> EnqueueAsync(MessageRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The first half of <see cref="EnqueueAsync"/>: the message rendered with its payment link, not yet stored, so that
+    /// a caller can store it in its own transaction (<see cref="IOutboxStore.AddInTransactionAsync"/>). Null when it
+    /// can no longer be rendered but a message with its id is already stored (a repeat). Throws as EnqueueAsync does.
+    /// </summary>
+    Task<PreparedMessage?> PrepareAsync(MessageRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a prepared message in a transaction of its own (for a caller whose own store cannot take it).</summary>
+    Task StoreAsync(PreparedMessage prepared, CancellationToken cancellationToken = default);
+
+    /// <summary>After the prepared message's transaction committed: logs it and wakes the sender, if it was new.</summary>
+    void Stored(PreparedMessage prepared);
+}
+
+/// <summary>
+/// A message rendered for the outbox with the payment link it carries, on its way into a transaction; once that
+/// committed, <see cref="Created"/> says whether it inserted the message (false: a message with its id was there).
+/// </summary>
+public sealed class PreparedMessage(OutboxMessage message, IssuedPayLink? payLink)
+{
+    public OutboxMessage Message { get; } = message;
+    public IssuedPayLink? PayLink { get; } = payLink;
+    public bool Created { get; set; }
 }
 
 /// <summary>Where a message is in its life.</summary>

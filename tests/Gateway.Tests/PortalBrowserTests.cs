@@ -35,8 +35,21 @@ public sealed class PortalBrowserTests(PortalEngineFixture engine) : IDisposable
     {
         var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(20));
         wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
-        wait.Until(_ => condition());
+        wait.Until(_ =>
+        {
+            try
+            {
+                return condition();
+            }
+            catch (UnknownErrorException e) when (Replaced(e))
+            {
+                return false;
+            }
+        });
     }
+
+    /// <summary>Chrome's other way of saying an element is stale: the page replaced it while it was being read.</summary>
+    private static bool Replaced(UnknownErrorException e) => e.Message.Contains("does not belong to the document", StringComparison.Ordinal);
 
     private string Alert()
     {
@@ -47,6 +60,10 @@ public sealed class PortalBrowserTests(PortalEngineFixture engine) : IDisposable
         catch (StaleElementReferenceException)
         {
             return ""; // the page is being replaced
+        }
+        catch (UnknownErrorException e) when (Replaced(e))
+        {
+            return "";
         }
     }
 

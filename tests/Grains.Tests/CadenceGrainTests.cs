@@ -386,6 +386,51 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Equal(nextStep, view.Cadence!.Progress.Steps.Where(s => s.Outcome == StepOutcome.Done).Last().At); // on its day
     }
 
+    /// <summary>
+    /// A step's message and the guarantor's record of the contact commit together: when the database refuses the record,
+    /// the message is not queued either (it would go out uncounted by the contact rules, and a later run that finds no
+    /// record could decide differently). The next run queues it once and records it once.
+    /// </summary>
+    [Fact]
+    public async Task A_statement_whose_contact_record_the_database_refuses_is_not_queued_and_the_next_run_queues_it_once()
+    {
+        var guarantorId = Samples.NewId("G");
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        Assert.True((await guarantor.Register(Samples.Guarantor() with { PreferredChannel = ContactChannel.Email })).Succeeded);
+        var key = new AccountKey("MAIN", Samples.NewId("A"));
+        var account = Grains.GetGrain<IPatientAccountGrain>(key.ToString());
+        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+
+        var trigger = "refuse_contact_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync($"CREATE TRIGGER {trigger} BEFORE INSERT ON collections_audit_event WHEN NEW.resource_id = '{guarantorId}' AND NEW.action = 'guarantor.contact' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        try
+        {
+            var charged = await account.Post(Samples.Charge(300.00m, "charge-1") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) });
+            Assert.True(charged.Succeeded); // the charge is the account's own commit
+            await account.Get(); // after the statement step, queued behind the charge, has run (and failed)
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {trigger}");
+        }
+        Assert.Empty(await outbox.QueryAsync("MAIN", key.AccountNumber, null, 50));
+        Assert.DoesNotContain((await guarantor.Get())!.RecentContacts, c => c.Account == key);
+        Assert.DoesNotContain("statement", StepsDone((await account.Get())!));
+
+        await account.Reevaluate(); // as the step's fallback reminder would (one-way: the account may still be reloading)
+        var view = (await account.Get())!;
+        for (var i = 0; i < 200 && !StepsDone(view).Contains("statement"); i++)
+        {
+            await Task.Delay(25);
+            view = (await account.Get())!;
+        }
+        Assert.Contains("statement", StepsDone(view));
+        var statement = Assert.Single(await outbox.QueryAsync("MAIN", key.AccountNumber, null, 50));
+        Assert.Equal(OutreachAction.PatientStatement, statement.Action);
+        Assert.Single((await guarantor.Get())!.RecentContacts, c => c.Account == key && c.Action == OutreachAction.PatientStatement);
+    }
+
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = await fixture.Database.OpenAsync();

@@ -15,6 +15,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_payment_link_left_without_its_message_gives_way_to_the_link_the_message_carries_on_postgres() => OrphanPayLinkReplaced(Db.Postgres);
     [Fact] public Task A_message_the_database_refuses_leaves_no_payment_link_on_sqlite() => RefusedMessageLeavesNoLink(Db.Sqlite);
     [PostgresFact] public Task A_message_the_database_refuses_leaves_no_payment_link_on_postgres() => RefusedMessageLeavesNoLink(Db.Postgres);
+    [Fact] public Task Prepared_messages_are_stored_with_their_links_only_when_the_callers_transaction_commits_on_sqlite() => PreparedInCallersTransaction(Db.Sqlite);
+    [PostgresFact] public Task Prepared_messages_are_stored_with_their_links_only_when_the_callers_transaction_commits_on_postgres() => PreparedInCallersTransaction(Db.Postgres);
     [Fact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_sqlite() => EnqueueConcurrently(Db.Sqlite);
     [PostgresFact] public Task Concurrent_enqueues_of_one_message_id_store_and_send_one_message_on_postgres() => EnqueueConcurrently(Db.Postgres);
     [Fact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_sqlite() => SenderDelivers(Db.Sqlite);
@@ -110,6 +112,44 @@ public sealed class OutboxTests
 
         Assert.Null(await h.Outbox.GetAsync(request.MessageId));
         Assert.Equal(0L, await LinkCountAsync(h.Database, request.MessageId)); // no link names a message that was never stored
+    }
+
+    private static async Task PreparedInCallersTransaction(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.ServiceWithPayLinks();
+        var rolledBack = (await service.PrepareAsync(Harness.Request() with { MessageId = "MAIN/A1001/rolled-back" }))!;
+        var committed = (await service.PrepareAsync(Harness.Request() with { MessageId = "MAIN/A1001/committed" }))!;
+        var repeat = (await service.PrepareAsync(Harness.Request() with { MessageId = "MAIN/A1001/committed" }))!;
+        Assert.NotNull(rolledBack.PayLink);
+
+        // The caller's transaction (a guarantor's contact) fails after the message went in: neither it nor its link stays.
+        await using (var connection = await h.Database.OpenAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await h.Outbox.AddInTransactionAsync(connection, transaction, [rolledBack]);
+            Assert.True(rolledBack.Created);
+            await transaction.RollbackAsync();
+        }
+        Assert.Null(await h.Outbox.GetAsync(rolledBack.Message.MessageId));
+        Assert.Equal(0L, await LinkCountAsync(h.Database, rolledBack.Message.MessageId));
+
+        // Committed: the message and the link its body carries. A repeat in a later transaction adds nothing.
+        foreach (var prepared in new[] { committed, repeat })
+        {
+            await using var connection = await h.Database.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await h.Outbox.AddInTransactionAsync(connection, transaction, [prepared]);
+            await transaction.CommitAsync();
+        }
+        Assert.True(committed.Created);
+        Assert.False(repeat.Created);
+        var stored = await h.Outbox.GetAsync(committed.Message.MessageId);
+        Assert.NotNull(stored);
+        var link = await h.PayLinks.FindByMessageAsync(committed.Message.MessageId);
+        Assert.Equal(committed.PayLink!.Code, link!.Code);
+        Assert.Contains(link.Url, stored.Body, StringComparison.Ordinal);
+        Assert.Equal(1L, await LinkCountAsync(h.Database, committed.Message.MessageId));
     }
 
     private static async Task<long> LinkCountAsync(DatabaseOptions database, string messageId)

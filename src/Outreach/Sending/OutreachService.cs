@@ -12,31 +12,48 @@ public sealed partial class OutreachService(
 {
     public async Task<OutboxMessage> EnqueueAsync(MessageRequest request, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        Check(request);
         // A repeat of a message already written returns it as it was written (the insert finds its id and reads it back),
         // so the usual case, a new message, costs no read first.
-        OutboxMessage message;
-        IssuedPayLink? payLink;
+        if (await PrepareAsync(request, cancellationToken) is not { } prepared)
+            return await outbox.GetAsync(request.MessageId, cancellationToken) ?? throw new InvalidOperationException("The outbox message vanished.");
+        var (stored, created) = await outbox.AddAsync(prepared.Message, prepared.PayLink, cancellationToken);
+        prepared.Created = created;
+        Stored(prepared);
+        return stored;
+    }
+
+    public async Task<PreparedMessage?> PrepareAsync(MessageRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Check(request);
         try
         {
-            (message, payLink) = await RenderAsync(request, cancellationToken);
+            var (message, payLink) = await RenderAsync(request, cancellationToken);
+            return new PreparedMessage(message, payLink);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A repeat that can no longer be rendered (its template withdrawn or grown too long, its facility gone since)
-            // still returns what was written.
-            if (await outbox.GetAsync(request.MessageId, cancellationToken) is { } written) return written;
+            // is already stored: nothing to add.
+            if (await outbox.GetAsync(request.MessageId, cancellationToken) is not null) return null;
             throw;
         }
-        var (stored, created) = await outbox.AddAsync(message, payLink, cancellationToken);
-        if (created)
-        {
-            logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
-                stored.MessageId, stored.Channel, stored.Action, stored.TemplateId, stored.TemplateVersion);
-            signal.Wake();
-        }
-        return stored;
+    }
+
+    public async Task StoreAsync(PreparedMessage prepared, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        prepared.Created = (await outbox.AddAsync(prepared.Message, prepared.PayLink, cancellationToken)).Created;
+    }
+
+    public void Stored(PreparedMessage prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        if (!prepared.Created) return;
+        var message = prepared.Message;
+        logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
+            message.MessageId, message.Channel, message.Action, message.TemplateId, message.TemplateVersion);
+        signal.Wake();
     }
 
     /// <summary>The message as the current template renders it, with the payment link it carries (stored with it).</summary>

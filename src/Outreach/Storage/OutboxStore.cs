@@ -19,6 +19,14 @@ public interface IOutboxStore
     /// </summary>
     Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Inserts prepared messages (each with its payment link) in a transaction of the caller's on this store's database,
+    /// in one round trip where the database allows; sets each one's <see cref="PreparedMessage.Created"/>. A message
+    /// whose id is already stored is left as it is, with its link. The caller commits, then calls
+    /// <see cref="IOutreachService.Stored"/> for each.
+    /// </summary>
+    Task AddInTransactionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default);
+
     Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default);
 
     /// <summary>Newest first.</summary>
@@ -69,22 +77,14 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
 
-    /// <summary>One message to add with its payment link, and whether the transaction that took it inserted it (false: its id was there already).</summary>
-    private sealed class Addition(OutboxMessage message, IssuedPayLink? payLink)
-    {
-        public OutboxMessage Message { get; } = message;
-        public IssuedPayLink? PayLink { get; } = payLink;
-        public bool Created { get; set; }
-    }
-
-    private GroupCommit<Addition>? _additions;
+    private GroupCommit<PreparedMessage>? _additions;
 
     /// <summary>
     /// Messages added at the same moment (a due day's statements and reminders, many guarantors at once) go in one
     /// transaction; each caller still answers only once its message is durable.
     /// </summary>
-    private GroupCommit<Addition> Additions => LazyInitializer.EnsureInitialized(ref _additions,
-        () => new GroupCommit<Addition>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",
+    private GroupCommit<PreparedMessage> Additions => LazyInitializer.EnsureInitialized(ref _additions,
+        () => new GroupCommit<PreparedMessage>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",
             writers: IsPostgres ? 4 : 1, aloneOnFailure: SqlStatements.RefusedStatement)); // one message the database refuses fails alone
 
     public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, CancellationToken cancellationToken = default) =>
@@ -92,7 +92,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     public async Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default)
     {
-        var addition = new Addition(message, payLink);
+        var addition = new PreparedMessage(message, payLink);
         await Additions.WriteAsync([addition]);
         // Inserted: the row is the message as written (times at the precision the database keeps). Already there: the
         // row as it is, which may be further along (sent, cancelled).
@@ -125,17 +125,25 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         "INSERT INTO portal_link (code, guarantor_id, message_id, created_at, expires_at) SELECT @link_code, @link_guarantor, message_id, @link_created, @link_expires FROM added " +
         PayLinkConflict;
 
-    private async Task InsertAllAsync(IReadOnlyList<Addition> additions)
+    private async Task InsertAllAsync(IReadOnlyList<PreparedMessage> additions)
     {
         await using var turn = await database.WriteTurnAsync();
         await using var connection = await database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
+        await AddInTransactionAsync(connection, transaction, additions);
+        await transaction.CommitAsync();
+    }
+
+    public async Task AddInTransactionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0) return;
         if (IsPostgres && connection.CanCreateBatch)
         {
             // One round trip for the whole group.
             await using var batch = connection.CreateBatch();
             batch.Transaction = transaction;
-            foreach (var addition in additions)
+            foreach (var addition in messages)
             {
                 var command = batch.CreateBatchCommand();
                 command.CommandText = addition.PayLink is null ? InsertSql : InsertWithPayLinkSql;
@@ -144,23 +152,22 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
                 PositionalSql.MakePositional(command);
                 batch.BatchCommands.Add(command);
             }
-            await batch.ExecuteNonQueryAsync();
-            for (var i = 0; i < additions.Count; i++) additions[i].Created = batch.BatchCommands[i].RecordsAffected == 1;
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            for (var i = 0; i < messages.Count; i++) messages[i].Created = batch.BatchCommands[i].RecordsAffected == 1;
         }
         else
         {
-            foreach (var addition in additions)
+            foreach (var addition in messages)
             {
                 await using var command = connection.Command(InsertSql, transaction);
                 BindMessage(command.Parameters, command.CreateParameter, addition.Message);
-                addition.Created = await command.ExecuteNonQueryAsync() == 1;
+                addition.Created = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
                 if (!addition.Created || addition.PayLink is not { } payLink) continue; // the link follows only a message that went in
                 await using var link = connection.Command(InsertPayLinkSql, transaction).WithParameter("message_id", addition.Message.MessageId);
                 BindPayLink(link.Parameters, link.CreateParameter, payLink);
-                await link.ExecuteNonQueryAsync();
+                await link.ExecuteNonQueryAsync(cancellationToken);
             }
         }
-        await transaction.CommitAsync();
     }
 
     /// <summary>The message's columns.</summary>

@@ -22,6 +22,76 @@ public sealed class WebhookStoreTests
     [PostgresFact]
     public Task Deliveries_published_together_are_claimed_in_order_a_batch_at_a_time_on_postgresql() => ClaimsInOrderAsync(Db.Postgres);
 
+    [Fact]
+    public Task A_delivery_written_for_a_subscription_as_it_was_deleted_is_cancelled_when_claimed_not_sent_on_sqlite() => UnsubscribedAtClaimAsync(Db.Sqlite);
+
+    [PostgresFact]
+    public Task A_delivery_written_for_a_subscription_as_it_was_deleted_is_cancelled_when_claimed_not_sent_on_postgresql() => UnsubscribedAtClaimAsync(Db.Postgres);
+
+    /// <summary>
+    /// The projection wrote a delivery just as its subscription was deleted (the deletion's cancel ran first): the claim
+    /// takes it, finds no subscription and cancels it; it is never handed to a sender, and the live one beside it is.
+    /// </summary>
+    private static async Task UnsubscribedAtClaimAsync(Db db)
+    {
+        var database = (await Harness.CreateAsync(db)).Database;
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(database, TimeProvider.System, signal);
+        var (gone, _) = await store.CreateAsync("https://example.org/gone", [AccountEventTypes.BalanceChanged], null, "test");
+        var (live, _) = await store.CreateAsync("https://example.org/live", [AccountEventTypes.BalanceChanged], null, "test");
+        await store.PublishAsync([Event(Guid.NewGuid().ToString("N")[..10], 1)]);
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("UPDATE webhook_subscription SET deleted_at = @now WHERE id = @id") // deleted, its deliveries left as they were
+                .WithParameter("now", database.Timestamp(DateTimeOffset.UtcNow)).WithParameter("id", gone.Id).ExecuteNonQueryAsync();
+
+        var claimed = await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1));
+
+        Assert.Equal("https://example.org/live", Assert.Single(claimed).Url);
+        var cancelled = Assert.Single(await store.DeliveriesAsync(gone.Id, null, 10));
+        Assert.Equal(WebhookStatus.Cancelled, cancelled.Status);
+        Assert.Empty(await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1))); // neither is handed out again
+        Assert.Equal(WebhookStatus.Sending, Assert.Single(await store.DeliveriesAsync(live.Id, null, 10)).Status);
+    }
+
+    /// <summary>
+    /// With a backlog waiting (a receiver down for a while) and the table's statistics current, PostgreSQL's planner
+    /// claims through the due index in its order and stops at the batch: no scan of the table, no join. A condition on
+    /// the subscriptions in the claim once made it read and sort every waiting delivery on each claim (35 ms a claim
+    /// with 15,000 waiting).
+    /// </summary>
+    [PostgresFact]
+    public async Task With_a_backlog_waiting_a_claim_walks_the_due_index_and_reads_no_more_than_a_batch_on_postgresql()
+    {
+        var database = (await Harness.CreateAsync(Db.Postgres)).Database;
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(database, TimeProvider.System, signal);
+        await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        var account = Guid.NewGuid().ToString("N")[..10];
+        for (var batch = 0; batch < 10; batch++)
+            await store.PublishAsync(Enumerable.Range(batch * 1000, 1000).Select(i => Event(account, i)).ToList());
+        await using var connection = await database.OpenAsync();
+        await using (var delivered = connection.Command("UPDATE webhook_delivery SET status = 'delivered', next_attempt_at = NULL WHERE id % 2 = 0"))
+            await delivered.ExecuteNonQueryAsync();
+        await using (var analyze = connection.Command("ANALYZE webhook_delivery")) await analyze.ExecuteNonQueryAsync();
+
+        await using var explain = connection.Command("EXPLAIN " + SqlWebhookStore.ClaimSql(postgres: true));
+        explain.WithParameter("owner", "a").WithParameter("lease_until", database.Timestamp(DateTimeOffset.UtcNow.AddMinutes(1))).WithParameter("now", database.Timestamp(DateTimeOffset.UtcNow))
+            .WithParameter("max_attempts", 5).WithParameter("batch", 100);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+
+        Assert.True(plan.Count(line => line.Contains("Index Scan using ix_webhook_delivery_due_order", StringComparison.Ordinal)) == 2, string.Join("\n", plan));
+        Assert.DoesNotContain(plan, line => line.Contains("Seq Scan on webhook_delivery", StringComparison.Ordinal) || line.Contains("Bitmap Heap Scan on webhook_delivery", StringComparison.Ordinal));
+    }
+
+    private static AccountEvent Event(string account, int i) => new()
+    {
+        EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, $"entry-E{i}"), Type = AccountEventTypes.BalanceChanged,
+        OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = account,
+        Balances = new AccountEventBalances { Balance = i, PatientBalance = i, PatientResponsibility = i },
+    };
+
     /// <summary>One publish gives its deliveries one due time: the claim takes them in the order they were written, a batch at a time.</summary>
     private static async Task ClaimsInOrderAsync(Db db)
     {

@@ -9,15 +9,18 @@ namespace Collections.Outreach;
 /// </summary>
 internal static class DueClaim
 {
-    /// <param name="filter">More conditions on the rows, each starting with " AND ".</param>
+    /// <remarks>
+    /// No other condition belongs here: one on another table (a join, an IN sub-select) lets PostgreSQL's planner leave
+    /// the index's order and gather and sort every waiting row. Check such things on the rows claimed.
+    /// </remarks>
     /// <returns>
     /// PostgreSQL: a common-table prefix for an <c>UPDATE ... FROM due</c> (rows locked, those another sender holds
     /// skipped); SQLite: a sub-select of the ids. At most a batch in all, earliest first.
     /// </returns>
-    public static string Ids(bool postgres, string table, string filter = "")
+    public static string Ids(bool postgres, string table)
     {
         string Kind(string kind) =>
-            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} AND attempts < @max_attempts{filter} ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
+            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} AND attempts < @max_attempts ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
         const string pending = "status = 'pending' AND next_attempt_at <= @now";
         const string expired = "status = 'sending' AND lease_until <= @now";
         return postgres

@@ -197,7 +197,7 @@ static async Task RawInsert(Collections.Persistence.DatabaseOptions database, in
 static async Task EnsureRawTable(Collections.Persistence.DatabaseOptions database)
 {
     await using var connection = await database.OpenAsync();
-    var command = connection.CreateCommand();
+    await using var command = connection.CreateCommand();
     command.CommandText = "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, amount TEXT NOT NULL, payload BYTEA NOT NULL)";
     await command.ExecuteNonQueryAsync();
 }

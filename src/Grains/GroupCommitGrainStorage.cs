@@ -104,7 +104,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
     {
         long? expected = grainState.ETag is null or Carried ? null : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
-        var (audit, message) = StateWithAudit.Take();
+        var (audit, message) = StateWithAudit.Take(TakesMessages);
         await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload, audit, message)]);
         grainState.ETag = ((expected ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = exists;
@@ -133,9 +133,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
         if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
         var messages = requests.Select((r, i) => counts[i] == 1 ? r[0].Message : null).OfType<PreparedMessage>().ToList();
-        if (messages.Count > 0)
-            await (_outbox ?? throw new InvalidOperationException("A message was written with a state under a storage without the outbox."))
-                .AddInTransactionAsync(connection, transaction, messages);
+        if (messages.Count > 0) await _outbox!.AddInTransactionAsync(connection, transaction, messages); // taken only when there is an outbox
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

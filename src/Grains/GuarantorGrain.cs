@@ -411,7 +411,8 @@ public sealed class GuarantorGrain(
         try
         {
             // Group-committed with other grains' states (GroupCommitGrainStorage, which takes the SQLite write turn itself).
-            await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail), message);
+            if (!await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail), message) && message is not null)
+                await outreach.StoreAsync(message); // the storage did not take it after all: stored now, after the contact
         }
         catch
         {

@@ -18,16 +18,19 @@ public static class StateWithAudit
         public AuditEvent Record { get; } = record;
         public PreparedMessage? Message { get; } = message;
         public bool Taken { get; set; }
+        public bool MessageTaken { get; set; }
     }
 
     // The storage is called in the grain's own flow, so it finds the record of the write it is asked for here.
     private static readonly AsyncLocal<Carried?> Current = new();
 
     /// <summary>
-    /// Writes the state and its audit record, and the message if one is given (only under a storage that takes
-    /// messages: the caller checks); completes once all are durable.
+    /// Writes the state and its audit record, and the message if one is given; completes once they are durable. False
+    /// when a message was given and the storage did not take it: the state and record are stored, the message is not,
+    /// and the caller must store it (the guarantor checks <see cref="GroupCommitGrainStorage.TakesMessages"/> first, so
+    /// this is only a fallback).
     /// </summary>
-    public static async Task WriteStateAsync<T>(this IPersistentState<T> state, IAuditTrail audit, AuditEvent record, PreparedMessage? message = null)
+    public static async Task<bool> WriteStateAsync<T>(this IPersistentState<T> state, IAuditTrail audit, AuditEvent record, PreparedMessage? message = null)
     {
         var carried = new Carried(record, message);
         Current.Value = carried;
@@ -39,18 +42,20 @@ public static class StateWithAudit
         {
             Current.Value = null;
         }
-        if (!carried.Taken)
-        {
-            if (message is not null) throw new InvalidOperationException("The grain storage did not take the message written with the state.");
-            await audit.RecordAsync(record);
-        }
+        if (carried.Taken) return message is null || carried.MessageTaken;
+        await audit.RecordAsync(record);
+        return message is null;
     }
 
-    /// <summary>For the storage: the record and message the write under way carries, taken once (nulls when it carries none).</summary>
-    internal static (AuditEvent? Record, PreparedMessage? Message) Take()
+    /// <summary>
+    /// For the storage: the record the write under way carries, and its message if the storage takes messages, taken
+    /// once (nulls when it carries none).
+    /// </summary>
+    internal static (AuditEvent? Record, PreparedMessage? Message) Take(bool takesMessages)
     {
         if (Current.Value is not { Taken: false } carried) return (null, null);
         carried.Taken = true;
-        return (carried.Record, carried.Message);
+        carried.MessageTaken = takesMessages && carried.Message is not null;
+        return (carried.Record, carried.MessageTaken ? carried.Message : null);
     }
 }

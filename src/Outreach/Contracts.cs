@@ -93,6 +93,7 @@ public interface IOutreachService
 /// <summary>
 /// A message rendered for the outbox with the payment link it carries, on its way into a transaction; once that
 /// committed, <see cref="Created"/> says whether it inserted the message (false: a message with its id was there).
+/// Before the commit, or after a rollback, it means nothing.
 /// </summary>
 public sealed class PreparedMessage(OutboxMessage message, IssuedPayLink? payLink)
 {

@@ -32,9 +32,9 @@ public sealed class PayLinks(DatabaseOptions database, SignedLinks links, IOptio
     public string UrlFor(string code) => $"{options.Value.PublicBaseUrl.TrimEnd('/')}/p/{code}";
 
     /// <summary>
-    /// A new link for a message to carry, not stored yet: the outbox stores it with the message, in the message's own
-    /// transaction (<see cref="IOutboxStore.AddAsync(OutboxMessage, IssuedPayLink?, CancellationToken)"/>), so no link is
-    /// kept for a message that was not.
+    /// A new link for a message to carry, not stored yet: the outbox stores it with the message, in the transaction that
+    /// stores the message (<see cref="IOutboxStore.AddAsync(OutboxMessage, IssuedPayLink?, CancellationToken)"/>, or the
+    /// guarantor's through <see cref="IOutboxStore.AddInTransactionAsync"/>), so no link is kept for a message that was not.
     /// </summary>
     public async Task<IssuedPayLink> IssueAsync(string guarantorId, CancellationToken cancellationToken = default)
     {

@@ -134,7 +134,8 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// SQLite has one writer at a time. The engine's own writers (the account journal, audit trail, projections' stores,
     /// outbox, webhooks, checkpoints) take turns here, in process and in order, instead of colliding on the file lock and
     /// sleeping in SQLite's busy handler (1 ms, 2 ms, 5 ms … each time). Hold the turn for one write transaction only,
-    /// never across another store's call. On PostgreSQL it is a no-op: rows are locked, not the database.
+    /// never across another store's call that takes it (a store that writes in its caller's transaction, as the outbox's
+    /// AddInTransactionAsync, does not). On PostgreSQL it is a no-op: rows are locked, not the database.
     /// </summary>
     public async ValueTask<IAsyncDisposable> WriteTurnAsync(CancellationToken cancellationToken = default)
     {

@@ -431,6 +431,51 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Single((await guarantor.Get())!.RecentContacts, c => c.Account == key && c.Action == OutreachAction.PatientStatement);
     }
 
+    /// <summary>
+    /// Many guarantors' contacts commit in one transaction with their messages; when the database refuses one record,
+    /// that guarantor's message is not queued and the others are, each once (the group is committed again without it).
+    /// </summary>
+    [Fact]
+    public async Task A_contact_record_refused_in_a_group_keeps_only_its_own_message_out_of_the_outbox()
+    {
+        var guarantorIds = Enumerable.Range(0, 16).Select(_ => Samples.NewId("G")).ToList();
+        await Task.WhenAll(guarantorIds.Select(async id =>
+            Assert.True((await Grains.GetGrain<IGuarantorGrain>(id).Register(Samples.Guarantor() with { PreferredChannel = ContactChannel.Email })).Succeeded)));
+        var keys = guarantorIds.Select(_ => new AccountKey("MAIN", Samples.NewId("A"))).ToList();
+        await Task.WhenAll(keys.Select(async (key, i) =>
+            Assert.True((await Grains.GetGrain<IPatientAccountGrain>(key.ToString()).Open(new OpenAccountRequest { GuarantorId = guarantorIds[i] })).Succeeded)));
+        var refused = guarantorIds[5];
+        var trigger = "refuse_one_contact_" + Guid.NewGuid().ToString("N")[..8];
+        await ExecuteAsync($"CREATE TRIGGER {trigger} BEFORE INSERT ON collections_audit_event WHEN NEW.resource_id = '{refused}' AND NEW.action = 'guarantor.contact' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        try
+        {
+            // Charged at once: the statement steps that follow reach the guarantors' storage together.
+            await Task.WhenAll(keys.Select(key => Grains.GetGrain<IPatientAccountGrain>(key.ToString())
+                .Post(Samples.Charge(300.00m, "charge-1") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) })));
+            await Task.WhenAll(keys.Select(key => Grains.GetGrain<IPatientAccountGrain>(key.ToString()).Get())); // after each step has run
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TRIGGER {trigger}");
+        }
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var messages = await outbox.QueryAsync("MAIN", keys[i].AccountNumber, null, 50);
+            var contacts = (await Grains.GetGrain<IGuarantorGrain>(guarantorIds[i]).Get())!.RecentContacts.Count(c => c.Account == keys[i]);
+            if (guarantorIds[i] == refused)
+            {
+                Assert.Empty(messages);
+                Assert.Equal(0, contacts);
+            }
+            else
+            {
+                Assert.Equal(OutreachAction.PatientStatement, Assert.Single(messages).Action);
+                Assert.Equal(1, contacts);
+            }
+        }
+    }
+
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = await fixture.Database.OpenAsync();

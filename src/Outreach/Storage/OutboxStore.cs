@@ -23,7 +23,7 @@ public interface IOutboxStore
     /// Inserts prepared messages (each with its payment link) in a transaction of the caller's on this store's database,
     /// in one round trip where the database allows; sets each one's <see cref="PreparedMessage.Created"/>. A message
     /// whose id is already stored is left as it is, with its link. The caller commits, then calls
-    /// <see cref="IOutreachService.Stored"/> for each.
+    /// <see cref="IOutreachService.Stored"/> for each. It never takes SQLite's write turn: its caller holds it.
     /// </summary>
     Task AddInTransactionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default);
 
@@ -80,8 +80,8 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     private GroupCommit<PreparedMessage>? _additions;
 
     /// <summary>
-    /// Messages added at the same moment (a due day's statements and reminders, many guarantors at once) go in one
-    /// transaction; each caller still answers only once its message is durable.
+    /// Messages added at the same moment go in one transaction; each caller still answers only once its message is
+    /// durable. (The cadence's messages go in their guarantors' transactions instead, grouped by the grain storage.)
     /// </summary>
     private GroupCommit<PreparedMessage> Additions => LazyInitializer.EnsureInitialized(ref _additions,
         () => new GroupCommit<PreparedMessage>(InsertAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "outbox messages",

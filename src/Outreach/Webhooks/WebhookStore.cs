@@ -232,36 +232,42 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         // let PostgreSQL's planner read and sort every waiting delivery on each claim (35 ms a claim with 15,000 waiting,
         // against 0.3 ms), and a backlog (a receiver down for a day) is when that matters. Deleting a subscription
         // cancels its waiting deliveries; one written by a projection as it was deleted is cancelled below when claimed.
-        var sql = ClaimSql(IsPostgres);
         await using var connection = await database.OpenRederivableAsync(cancellationToken); // a lost claim only frees the row again
-        var claimed = new List<(WebhookDelivery Delivery, string Payload)>();
-        await using (var command = connection.Command(sql))
+        // A batch of nothing but cancelled rows is claimed past, so a sender is not left waiting a poll while others are due.
+        for (var round = 0; ; round++)
         {
-            command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
-                .WithParameter("max_attempts", maxAttempts).WithParameter("batch", batchSize);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) claimed.Add((ReadDelivery(reader), reader.GetString(13)));
-        }
-        if (claimed.Count == 0) return [];
+            var claimed = new List<(WebhookDelivery Delivery, string Payload)>();
+            await using (var command = connection.Command(ClaimSql(IsPostgres)))
+            {
+                command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
+                    .WithParameter("max_attempts", maxAttempts).WithParameter("batch", batchSize);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) claimed.Add((ReadDelivery(reader), reader.GetString(13)));
+            }
+            if (claimed.Count == 0) return [];
 
-        var targets = new Dictionary<string, (string Url, string Secret)>();
-        await using (var command = connection.Command("SELECT id, url, secret FROM webhook_subscription WHERE deleted_at IS NULL"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            while (await reader.ReadAsync(cancellationToken)) targets[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
-        var unsubscribed = claimed.Where(c => !targets.ContainsKey(c.Delivery.SubscriptionId)).Select(c => c.Delivery.Id).ToList();
-        if (unsubscribed.Count > 0)
-        {
-            await using var cancel = connection.Command(
-                $"""
-                 UPDATE webhook_delivery SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
-                     last_error = 'unsubscribed'
-                 WHERE lease_owner = @owner AND status = 'sending' AND id IN ({string.Join(", ", unsubscribed)})
-                 """);
-            await cancel.WithParameter("now", database.Timestamp(now)).WithParameter("owner", owner).ExecuteNonQueryAsync(cancellationToken);
+            var targets = new Dictionary<string, (string Url, string Secret)>();
+            await using (var command = connection.Command("SELECT id, url, secret FROM webhook_subscription WHERE deleted_at IS NULL"))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                while (await reader.ReadAsync(cancellationToken)) targets[reader.GetString(0)] = (reader.GetString(1), reader.GetString(2));
+            var unsubscribed = claimed.Where(c => !targets.ContainsKey(c.Delivery.SubscriptionId))
+                .Select(c => c.Delivery.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            if (unsubscribed.Count > 0)
+            {
+                // Not an attempt: the claim's count is taken back. The ids are the rows' own numbers, not input.
+                await using var cancel = connection.Command(
+                    $"""
+                     UPDATE webhook_delivery SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = @now,
+                         attempts = attempts - 1, last_error = 'unsubscribed'
+                     WHERE lease_owner = @owner AND status = 'sending' AND id IN ({string.Join(", ", unsubscribed)})
+                     """);
+                await cancel.WithParameter("now", database.Timestamp(now)).WithParameter("owner", owner).ExecuteNonQueryAsync(cancellationToken);
+            }
+            var live = claimed.Where(c => targets.ContainsKey(c.Delivery.SubscriptionId))
+                .Select(c => new ClaimedDelivery(c.Delivery, c.Payload, targets[c.Delivery.SubscriptionId].Url, targets[c.Delivery.SubscriptionId].Secret))
+                .ToList();
+            if (live.Count > 0 || unsubscribed.Count == 0 || round == 9) return live;
         }
-        return claimed.Where(c => targets.ContainsKey(c.Delivery.SubscriptionId))
-            .Select(c => new ClaimedDelivery(c.Delivery, c.Payload, targets[c.Delivery.SubscriptionId].Url, targets[c.Delivery.SubscriptionId].Secret))
-            .ToList();
     }
 
     public async Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default) =>

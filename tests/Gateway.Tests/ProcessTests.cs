@@ -132,9 +132,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     [PostgresFact]
     public async Task Stopping_postgresql_at_once_during_a_due_cadence_day_takes_each_step_once_and_delivers_each_message_once()
     {
-        var serverDir = TestDatabases.NewFolder();
-        var postgres = await PostgresScriptAsync("start", serverDir);
-        try
+        await OnPrivatePostgresAsync(async (postgres, serverDir) =>
         {
             var data = TestDatabases.NewFolder();
             var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
@@ -154,11 +152,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             var resent = await load.AssertEveryStepTakenAndDeliveredOnceAsync(client);
             output.WriteLine($"every step taken and delivered at {clock.Elapsed.TotalSeconds:F1} s; {load.FollowUpsSentAtFault} follow-ups had gone before the stop; {resent} messages needed a second attempt");
             await AssertKpisEqualTheirRebuildAsync(client);
-        }
-        finally
-        {
-            await PostgresScriptAsync("stop", serverDir);
-        }
+        });
     }
 
     /// <summary>An engine whose cadence days last a second and whose contact window is all day; short sender leases.</summary>
@@ -195,9 +189,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
 
     private async Task KillDuringClusterDueDayAsync(bool killGateway)
     {
-        var serverDir = TestDatabases.NewFolder();
-        var postgres = await PostgresScriptAsync("start", serverDir);
-        try
+        await OnPrivatePostgresAsync(async (postgres, serverDir) =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await using var cluster = await Cluster.StartAsync(postgres, DueDaySettings);
@@ -217,11 +209,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             var resent = await load.AssertEveryStepTakenAndDeliveredOnceAsync(client);
             output.WriteLine($"every step taken and delivered at {clock.Elapsed.TotalSeconds:F1} s; {load.FollowUpsSentAtFault} follow-ups had gone before the kill; {resent} messages needed a second attempt");
             await AssertKpisEqualTheirRebuildAsync(client);
-        }
-        finally
-        {
-            await PostgresScriptAsync("stop", serverDir);
-        }
+        });
     }
 
     /// <summary>
@@ -344,9 +332,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     [PostgresFact]
     public async Task Stopping_postgresql_at_once_during_64_way_posting_keeps_every_acknowledged_entry_and_every_error_tells_the_truth()
     {
-        var serverDir = TestDatabases.NewFolder();
-        var postgres = await PostgresScriptAsync("start", serverDir);
-        try
+        await OnPrivatePostgresAsync(async (postgres, serverDir) =>
         {
             var data = TestDatabases.NewFolder();
             var http = new Uri($"http://127.0.0.1:{Ports.Free()}");
@@ -418,11 +404,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             await AssertEveryAcknowledgedEntryOnceWithItsAuditRecordAsync(client, accounts, acknowledged);
 
             await AssertKpisEqualTheirRebuildAsync(client);
-        }
-        finally
-        {
-            await PostgresScriptAsync("stop", serverDir);
-        }
+        });
     }
 
     /// <summary>Sixteen accounts, each charged 5,000.00, for posting loads of 1.00 payments.</summary>
@@ -534,6 +516,24 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(live, await Kpis());
     }
 
+    /// <summary>
+    /// Runs a test on a PostgreSQL server of its own (scripts/postgres.sh), given its connection string and directory: a
+    /// server the test stops, or a KPI rebuild that empties a view, must not touch other tests.
+    /// </summary>
+    private static async Task OnPrivatePostgresAsync(Func<string, string, Task> test)
+    {
+        var serverDir = TestDatabases.NewFolder();
+        var postgres = await PostgresScriptAsync("start", serverDir);
+        try
+        {
+            await test(postgres, serverDir);
+        }
+        finally
+        {
+            await PostgresScriptAsync("stop", serverDir);
+        }
+    }
+
     /// <summary>Runs scripts/postgres.sh (start, stop or crash) on a private server directory; returns what it printed (the connection string on start).</summary>
     private static async Task<string> PostgresScriptAsync(string action, string directory)
     {
@@ -602,20 +602,9 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     public Task Killing_a_silo_during_64_way_posting_keeps_every_acknowledged_entry_once_with_its_audit_record() =>
         KillDuringClusterPostingAsync(killGateway: false);
 
-    private async Task KillDuringClusterPostingAsync(bool killGateway)
-    {
-        // A private server: the KPI rebuild at the end must not empty a view other tests are reading.
-        var serverDir = TestDatabases.NewFolder();
-        var postgres = await PostgresScriptAsync("start", serverDir);
-        try
-        {
-            await KillDuringClusterPostingAsync(killGateway, postgres);
-        }
-        finally
-        {
-            await PostgresScriptAsync("stop", serverDir);
-        }
-    }
+    // A private server: the KPI rebuild at the end must not empty a view other tests are reading.
+    private Task KillDuringClusterPostingAsync(bool killGateway) =>
+        OnPrivatePostgresAsync((postgres, _) => KillDuringClusterPostingAsync(killGateway, postgres));
 
     private async Task KillDuringClusterPostingAsync(bool killGateway, string postgres)
     {

@@ -150,6 +150,10 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR/run'
 timezone = 'UTC'
 log_timezone = 'UTC'
+# The tests run many in-process engines at once, each with its own pools on a database of its own: a Grains.Tests run
+# held 84 connections at its peak, close to the default 100 (97 for non-superusers), past which a connection is
+# refused ("too many clients") and a test fails for no fault of the engine.
+max_connections = 300
 EOF
 }
 

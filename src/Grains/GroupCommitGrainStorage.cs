@@ -24,7 +24,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private readonly IGrainStorageSerializer _serializer;
     private readonly IGrainStorage? _before;
     private readonly GroupCommit<StateWrite> _writes;
-    private readonly IOutboxStore? _outbox;
+    private readonly IOutboxStore _outbox;
 
     /// <summary>
     /// Whether the provider used before holds any grain's state (the accounts' aside: they have their journal), asked once
@@ -36,9 +36,9 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
 
     private sealed record StateWrite(string GrainId, string StateName, long? ExpectedVersion, byte[]? Payload, AuditEvent? Audit, PreparedMessage? Message);
 
-    /// <param name="outbox">The outbox on the same database, for messages written with a state; null: none are taken.</param>
+    /// <param name="outbox">The outbox on the same database, for messages written with a state.</param>
     public GroupCommitGrainStorage(DatabaseOptions database, IGrainStorageSerializer serializer, IGrainStorage? before, ILogger<GroupCommitGrainStorage> logger,
-        IOutboxStore? outbox = null)
+        IOutboxStore outbox)
     {
         _database = database;
         _outbox = outbox;
@@ -92,9 +92,6 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         }
     }
 
-    /// <summary>Whether a write may carry an outbox message (<see cref="StateWithAudit"/>), stored in the state's transaction.</summary>
-    public bool TakesMessages => _outbox is not null;
-
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         WriteAsync(stateName, grainId, grainState, _serializer.Serialize(grainState.State).ToArray(), exists: true);
 
@@ -104,7 +101,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, byte[]? payload, bool exists)
     {
         long? expected = grainState.ETag is null or Carried ? null : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
-        var (audit, message) = StateWithAudit.Take(TakesMessages);
+        var (audit, message) = StateWithAudit.Take();
         await _writes.WriteAsync([new StateWrite(grainId.ToString(), stateName, expected, payload, audit, message)]);
         grainState.ETag = ((expected ?? 0) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         grainState.RecordExists = exists;
@@ -133,7 +130,7 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
         if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
         var messages = requests.Select((r, i) => counts[i] == 1 ? r[0].Message : null).OfType<PreparedMessage>().ToList();
-        if (messages.Count > 0) await _outbox!.AddInTransactionAsync(connection, transaction, messages); // taken only when there is an outbox
+        if (messages.Count > 0) await _outbox.AddInTransactionAsync(connection, transaction, messages);
         await transaction.CommitAsync();
         return counts.Select(c => c == 1 ? null : (Exception)new InconsistentStateException(
             "The grain's state was written by another activation since it was read; it reloads on its next call.")).ToArray();

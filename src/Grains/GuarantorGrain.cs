@@ -2,7 +2,6 @@ using Collections.Domain;
 using Collections.Domain.Compliance;
 using Collections.Outreach;
 using Collections.Persistence;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Collections.Grains;
 
@@ -128,8 +127,7 @@ public sealed class GuarantorGrain(
         }
 
         // Carry it out (each step is idempotent by the request id) and remember it. A message is stored in the same
-        // transaction as the contact that records it, so the person is never sent one the history does not count;
-        // under a storage that cannot take it, it is stored first (a crash between the two then leaves it uncounted).
+        // transaction as the contact that records it, so the person is never sent one the history does not count.
         PreparedMessage? message = null;
         switch (request.Action)
         {
@@ -151,12 +149,6 @@ public sealed class GuarantorGrain(
                 break; // the account records the placement; nothing reaches the person
             default:
                 message = await outreach.PrepareAsync(Message(request, state.Profile));
-                if (message is not null && !StorageTakesMessages)
-                {
-                    await outreach.StoreAsync(message);
-                    outreach.Stored(message);
-                    message = null;
-                }
                 break;
         }
         // Tasks and placements are not contacts with the person; a call is recorded when it is made (logged).
@@ -399,12 +391,6 @@ public sealed class GuarantorGrain(
         };
     }
 
-    /// <summary>Whether the guarantor's storage stores a message in the transaction of the state that records it.</summary>
-    private bool StorageTakesMessages => _storageTakesMessages ??=
-        ServiceProvider.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.Collections) is GroupCommitGrainStorage { TakesMessages: true };
-
-    private bool? _storageTakesMessages;
-
     /// <summary>Writes the state with the audit record of the change made ("ok") and the message it made, if any: all commit, or none.</summary>
     private async Task PersistAsync(string action, string? detail = null, PreparedMessage? message = null)
     {
@@ -412,7 +398,7 @@ public sealed class GuarantorGrain(
         {
             // Group-committed with other grains' states (GroupCommitGrainStorage, which takes the SQLite write turn itself).
             if (!await guarantor.WriteStateAsync(audit, AuditExtensions.Event(clock, action, Resource, Id, "ok", detail), message) && message is not null)
-                await outreach.StoreAsync(message); // the storage did not take it after all: stored now, after the contact
+                await outreach.StoreAsync(message); // a storage other than the engine's did not take it: stored after the contact
         }
         catch
         {

@@ -143,7 +143,7 @@ public static class SiloConfiguration
         });
         silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageNames.Collections, (services, _) => new GroupCommitGrainStorage(database,
             services.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), services.GetKeyedService<Orleans.Storage.IGrainStorage>(StorageNames.StoredBefore),
-            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GroupCommitGrainStorage>>(), services.GetService<Collections.Outreach.IOutboxStore>()));
+            services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<GroupCommitGrainStorage>>(), services.GetRequiredService<Collections.Outreach.IOutboxStore>()));
         silo.AddReminders();
         silo.Services.AddSingleton<IReminderTable, GroupCommitReminderTable>();
         return silo;

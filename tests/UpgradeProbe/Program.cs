@@ -18,7 +18,8 @@ builder.UseOrleans(silo =>
     silo.Configure<SiloOptions>(o => o.SiloName = $"{Program.Release}-{siloPort}");
     silo.Services.AddSingleton<Orleans.Storage.IGrainStorageSerializer, Orleans.Storage.OrleansGrainStorageSerializer>();
     silo.Services.AddKeyedSingleton<Orleans.Storage.IGrainStorage>(StorageNames.Collections, (services, _) => new GroupCommitGrainStorage(database,
-        services.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), null, services.GetRequiredService<ILogger<GroupCommitGrainStorage>>()));
+        services.GetRequiredService<Orleans.Storage.IGrainStorageSerializer>(), null, services.GetRequiredService<ILogger<GroupCommitGrainStorage>>(),
+        new Collections.Outreach.SqlOutboxStore(database, TimeProvider.System)));
 });
 var app = builder.Build();
 await DatabaseSchema.ApplyAsync(database, app.Logger);

@@ -202,7 +202,6 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         parameters.Add(p);
     }
 
-
     public async ValueTask DisposeAsync()
     {
         if (_additions is not null) await _additions.DisposeAsync();

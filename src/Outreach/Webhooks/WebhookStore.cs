@@ -206,7 +206,12 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     }
 
     /// <summary>The claim's statement: due deliveries leased to <c>@owner</c>, each claim an attempt (see <see cref="DueClaim"/>).</summary>
-    internal static string ClaimSql(bool postgres) => postgres
+    internal static string ClaimSql(bool postgres) => postgres ? PostgresClaimSql : SqliteClaimSql;
+
+    private static readonly string PostgresClaimSql = ClaimStatement(postgres: true);
+    private static readonly string SqliteClaimSql = ClaimStatement(postgres: false);
+
+    private static string ClaimStatement(bool postgres) => postgres
         ? $"""
                {DueClaim.Ids(postgres: true, "webhook_delivery")}
                UPDATE webhook_delivery d

@@ -28,6 +28,54 @@ public sealed class WebhookStoreTests
     [PostgresFact]
     public Task A_delivery_written_for_a_subscription_as_it_was_deleted_is_cancelled_when_claimed_not_sent_on_postgresql() => UnsubscribedAtClaimAsync(Db.Postgres);
 
+    [Fact]
+    public Task A_batch_of_attempts_settles_each_delivery_by_its_own_outcome_and_only_where_the_lease_is_held_on_sqlite() => BatchOfAttemptsAsync(Db.Sqlite);
+
+    [PostgresFact]
+    public Task A_batch_of_attempts_settles_each_delivery_by_its_own_outcome_and_only_where_the_lease_is_held_on_postgresql() => BatchOfAttemptsAsync(Db.Postgres);
+
+    /// <summary>
+    /// A sender records its whole batch at once (sent together as one round trip): delivered, a retry after a timeout
+    /// (no status code), a failure, and one whose lease another sender holds, which is logged but left alone.
+    /// </summary>
+    private static async Task BatchOfAttemptsAsync(Db db)
+    {
+        var database = (await Harness.CreateAsync(db)).Database;
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(database, TimeProvider.System, signal);
+        var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        var account = Guid.NewGuid().ToString("N")[..10];
+        await store.PublishAsync(Enumerable.Range(1, 4).Select(i => Event(account, i)).ToList());
+        var mine = await store.ClaimAsync("a", 3, 5, TimeSpan.FromMinutes(1));
+        var theirs = Assert.Single(await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1)));
+        Assert.Equal(3, mine.Count);
+        var now = DateTimeOffset.UtcNow;
+        var retryAt = now.AddMinutes(5);
+
+        var held = await store.RecordAttemptsAsync("a",
+        [
+            new AttemptOutcome(new WebhookAttempt(mine[0].Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null),
+            new AttemptOutcome(new WebhookAttempt(mine[1].Delivery.Id, 1, now, now, "retry", null, "timeout"), WebhookStatus.Pending, retryAt),
+            new AttemptOutcome(new WebhookAttempt(mine[2].Delivery.Id, 1, now, now, "failed", 410, "http 410"), WebhookStatus.Failed, null),
+            new AttemptOutcome(new WebhookAttempt(theirs.Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null),
+        ]);
+
+        Assert.Equal([true, true, true, false], held);
+        var rows = (await store.DeliveriesAsync(subscription.Id, null, 10)).ToDictionary(d => d.Id);
+        Assert.Equal(WebhookStatus.Delivered, rows[mine[0].Delivery.Id].Status);
+        Assert.Equal(200, rows[mine[0].Delivery.Id].LastStatusCode);
+        Assert.Null(rows[mine[0].Delivery.Id].LastError);
+        Assert.Equal(WebhookStatus.Pending, rows[mine[1].Delivery.Id].Status);
+        Assert.Null(rows[mine[1].Delivery.Id].LastStatusCode);
+        Assert.Equal("timeout", rows[mine[1].Delivery.Id].LastError);
+        Assert.Equal(retryAt.ToUnixTimeSeconds(), rows[mine[1].Delivery.Id].NextAttemptAt!.Value.ToUnixTimeSeconds());
+        Assert.Equal(WebhookStatus.Failed, rows[mine[2].Delivery.Id].Status);
+        Assert.Null(rows[mine[2].Delivery.Id].NextAttemptAt);
+        Assert.Equal(WebhookStatus.Sending, rows[theirs.Delivery.Id].Status); // still b's
+        Assert.Equal("delivered:lease-lost", Assert.Single(await store.AttemptsAsync(theirs.Delivery.Id)).Outcome);
+        Assert.Equal("retry", Assert.Single(await store.AttemptsAsync(mine[1].Delivery.Id)).Outcome);
+    }
+
     /// <summary>
     /// The projection wrote deliveries just as their subscription was deleted (the deletion's cancel ran first): the
     /// claim takes them, finds no subscription and cancels them, without counting an attempt; they are never handed to

@@ -86,6 +86,21 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 
     private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
 
+    private const string SettleSql =
+        "UPDATE webhook_delivery SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, last_status_code = @code, ";
+    private const string LeaseHeld = " WHERE id = @id AND status = 'sending' AND lease_owner = @owner";
+    private const string DeliveredSql = SettleSql + "delivered_at = @now, last_error = NULL, next_attempt_at = NULL" + LeaseHeld;
+    private const string RetrySql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at" + LeaseHeld;
+    private const string FailedSql = SettleSql + "last_error = @error, next_attempt_at = NULL" + LeaseHeld;
+
+    private const string InsertDeliverySql =
+        """
+        INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
+                                      next_attempt_at, created_at, updated_at)
+        VALUES (@event_id, @subscription_id, @event_type, @facility, @account_number, @payload, 'pending', 0, @now, @now, @now)
+        ON CONFLICT (event_id, subscription_id) DO NOTHING
+        """;
+
     public async Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default)
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
@@ -99,25 +114,21 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
             while (await reader.ReadAsync(cancellationToken))
                 subscriptions.Add((reader.GetString(0), reader.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries)));
 
-        var added = 0;
+        // One round trip for the batch's rows on PostgreSQL (a statement each, sent together), one prepared statement
+        // re-bound per row on SQLite: a round trip per delivery was most of the webhook projection's cost under load.
+        var stamp = database.Timestamp(now);
+        var inserts = new List<SqlStatement>();
         foreach (var e in events)
         {
             var payload = JsonSerializer.Serialize(e, PayloadJson);
             foreach (var (id, wanted) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
-            {
-                await using var insert = connection.Command(
-                    """
-                    INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
-                                                  next_attempt_at, created_at, updated_at)
-                    VALUES (@event_id, @subscription_id, @event_type, @facility, @account_number, @payload, 'pending', 0, @now, @now, @now)
-                    ON CONFLICT (event_id, subscription_id) DO NOTHING
-                    """, transaction);
-                insert.WithParameter("event_id", e.EventId).WithParameter("subscription_id", id).WithParameter("event_type", e.Type)
-                    .WithParameter("facility", e.Facility).WithParameter("account_number", e.AccountNumber).WithParameter("payload", payload)
-                    .WithParameter("now", database.Timestamp(now));
-                added += await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
+                inserts.Add(new SqlStatement(InsertDeliverySql,
+                [
+                    ("event_id", e.EventId), ("subscription_id", id), ("event_type", e.Type), ("facility", e.Facility),
+                    ("account_number", e.AccountNumber), ("payload", payload), ("now", stamp),
+                ]));
         }
+        var added = inserts.Count == 0 ? 0 : (await database.ExecuteCountingAsync(connection, transaction, inserts)).Sum();
         await transaction.CommitAsync(cancellationToken);
         if (added > 0) signal.Wake();
     }
@@ -289,40 +300,36 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         // Delivery bookkeeping: a lost last write only means one more (idempotent, signed with the delivery id) delivery.
         await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var held = new bool[attempts.Count];
-        for (var i = 0; i < attempts.Count; i++)
+        // The lease checks first, in one round trip (PostgreSQL) or one prepared statement (SQLite), then the attempts'
+        // log, which records whether each lease was still held.
+        var stamp = database.Timestamp(now);
+        var updates = attempts.Select(a =>
         {
-            var (attempt, status, nextAttemptAt) = attempts[i];
-            var set = status switch
+            var (attempt, status, nextAttemptAt) = a;
+            return status switch
             {
-                WebhookStatus.Delivered => "delivered_at = @now, last_error = NULL, next_attempt_at = NULL",
-                WebhookStatus.Pending => "last_error = @error, next_attempt_at = @next_attempt_at",
-                _ => "last_error = @error, next_attempt_at = NULL",
+                WebhookStatus.Delivered => new SqlStatement(DeliveredSql,
+                    [("status", status), ("now", stamp), ("code", attempt.StatusCode), ("id", attempt.DeliveryId), ("owner", owner)]),
+                WebhookStatus.Pending => new SqlStatement(RetrySql,
+                [
+                    ("status", status), ("now", stamp), ("code", attempt.StatusCode), ("id", attempt.DeliveryId), ("owner", owner),
+                    ("error", attempt.Error), ("next_attempt_at", database.Timestamp(nextAttemptAt ?? now)),
+                ]),
+                _ => new SqlStatement(FailedSql,
+                    [("status", status), ("now", stamp), ("code", attempt.StatusCode), ("id", attempt.DeliveryId), ("owner", owner), ("error", attempt.Error)]),
             };
-            await using var update = connection.Command(
-                $"""
-                 UPDATE webhook_delivery SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, last_status_code = @code, {set}
-                 WHERE id = @id AND status = 'sending' AND lease_owner = @owner
-                 """, transaction);
-            update.WithParameter("status", status).WithParameter("now", database.Timestamp(now)).WithParameter("code", attempt.StatusCode)
-                .WithParameter("id", attempt.DeliveryId).WithParameter("owner", owner);
-            if (status != WebhookStatus.Delivered) update.WithParameter("error", attempt.Error);
-            if (status == WebhookStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
-            TypeNulls(update);
-            held[i] = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
-
-            await using var log = connection.Command(
-                """
-                INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
-                VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
-                """, transaction);
-            log.WithParameter("id", attempt.DeliveryId).WithParameter("attempt", attempt.Attempt).WithParameter("sender", owner)
-                .WithParameter("started_at", database.Timestamp(attempt.StartedAt)).WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
-                .WithParameter("outcome", held[i] ? attempt.Outcome : attempt.Outcome + ":lease-lost").WithParameter("code", attempt.StatusCode)
-                .WithParameter("error", attempt.Error);
-            TypeNulls(log);
-            await log.ExecuteNonQueryAsync(cancellationToken);
-        }
+        }).ToList();
+        var held = (await database.ExecuteCountingAsync(connection, transaction, updates)).Select(count => count == 1).ToArray();
+        await database.ExecuteAsync(connection, transaction, attempts.Select((a, i) => new SqlStatement(
+            """
+            INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
+            VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
+            """,
+            [
+                ("id", a.Attempt.DeliveryId), ("attempt", a.Attempt.Attempt), ("sender", owner), ("started_at", database.Timestamp(a.Attempt.StartedAt)),
+                ("finished_at", database.Timestamp(a.Attempt.FinishedAt)), ("outcome", held[i] ? a.Attempt.Outcome : a.Attempt.Outcome + ":lease-lost"),
+                ("code", a.Attempt.StatusCode), ("error", a.Attempt.Error),
+            ])));
         await transaction.CommitAsync(cancellationToken);
         return held;
     }
@@ -362,17 +369,6 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7),
         database.ReadTimestampOrNull(r, 8), database.ReadTimestamp(r, 9), database.ReadTimestampOrNull(r, 10),
         r.IsDBNull(11) ? null : r.GetInt32(11), r.StringOrNull(12));
-
-    /// <summary>PostgreSQL cannot type a bare null parameter: give the nullable ones their column types.</summary>
-    private void TypeNulls(DbCommand command)
-    {
-        if (!IsPostgres) return;
-        foreach (Npgsql.NpgsqlParameter p in command.Parameters)
-        {
-            if (p.Value is not (null or DBNull)) continue;
-            p.NpgsqlDbType = p.ParameterName == "code" ? NpgsqlTypes.NpgsqlDbType.Integer : NpgsqlTypes.NpgsqlDbType.Text;
-        }
-    }
 }
 
 /// <summary>Wakes the dispatcher when an event is recorded, so deliveries do not wait for the next poll.</summary>

@@ -37,6 +37,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_postgres() => CrashAfterDelivery(Db.Postgres);
     [Fact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_sqlite() => ConcurrentClaims(Db.Sqlite);
     [PostgresFact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_postgres() => ConcurrentClaims(Db.Postgres);
+    [Fact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_only_where_the_lease_is_held_on_sqlite() => ConcurrentAttemptRecords(Db.Sqlite);
+    [PostgresFact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_only_where_the_lease_is_held_on_postgres() => ConcurrentAttemptRecords(Db.Postgres);
     [Fact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_sqlite() => Receipts(Db.Sqlite);
     [PostgresFact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_postgres() => Receipts(Db.Postgres);
     [Fact] public Task Saved_templates_are_versioned_and_the_latest_is_used_on_sqlite() => TemplateVersions(Db.Sqlite);
@@ -364,6 +366,52 @@ public sealed class OutboxTests
         var all = claims.SelectMany(c => c).ToList();
         Assert.Equal(30, all.Count);
         Assert.Equal(30, all.Distinct().Count());
+    }
+
+    /// <summary>
+    /// A sender records its batch's attempts in parallel, and those that end together share one transaction: each
+    /// message still ends as its own attempt says (sent, retry without a vendor id, failed, cancelled), and a record
+    /// from a sender that lost its lease is logged as such and moves nothing.
+    /// </summary>
+    private static async Task ConcurrentAttemptRecords(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        for (var i = 0; i < 40; i++) await service.EnqueueAsync(Harness.Request());
+        var outbox = h.Outbox; // one store: its records group
+        var mine = await outbox.ClaimAsync("sender", 40, 5, TimeSpan.FromSeconds(60));
+        Assert.Equal(40, mine.Count);
+        var now = h.Clock.GetUtcNow();
+        var retryAt = now.AddMinutes(10);
+        (OutboxStatus Status, string Outcome) Planned(int i) => (i % 4) switch
+        {
+            0 => (OutboxStatus.Sent, "sent"),
+            1 => (OutboxStatus.Pending, "retry"),
+            2 => (OutboxStatus.Failed, "failed"),
+            _ => (OutboxStatus.Cancelled, "cancelled"),
+        };
+        var held = await Task.WhenAll(mine.Select((m, i) => Task.Run(() =>
+        {
+            var (status, outcome) = Planned(i);
+            var owner = i == 39 ? "someone-else" : "sender";
+            return outbox.RecordAttemptAsync(owner,
+                new DeliveryAttempt(m.MessageId, 1, "sandbox", now, now, outcome, status == OutboxStatus.Sent ? $"vendor-{i}" : null, status == OutboxStatus.Sent ? null : $"error {i}"),
+                status, status == OutboxStatus.Pending ? retryAt : null);
+        })));
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => i != 39), held);
+        for (var i = 0; i < 39; i++)
+        {
+            var stored = (await h.Outbox.GetAsync(mine[i].MessageId))!;
+            var (status, outcome) = Planned(i);
+            Assert.Equal(status, stored.Status);
+            Assert.Equal(status == OutboxStatus.Sent ? $"vendor-{i}" : null, stored.ProviderMessageId);
+            Assert.Equal(status == OutboxStatus.Sent ? null : $"error {i}", stored.LastError);
+            Assert.Equal(status == OutboxStatus.Pending ? h.Database.AsStored(retryAt) : null, stored.NextAttemptAt);
+            Assert.Equal(outcome, Assert.Single(await h.Outbox.AttemptsAsync(mine[i].MessageId)).Outcome);
+        }
+        Assert.Equal(OutboxStatus.Sending, (await h.Outbox.GetAsync(mine[39].MessageId))!.Status); // still the sender's
+        Assert.Equal("cancelled:lease-lost", Assert.Single(await h.Outbox.AttemptsAsync(mine[39].MessageId)).Outcome);
     }
 
     private static async Task Receipts(Db db)

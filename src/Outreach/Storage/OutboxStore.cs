@@ -205,6 +205,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     public async ValueTask DisposeAsync()
     {
         if (_additions is not null) await _additions.DisposeAsync();
+        if (_attempts is not null) await _attempts.DisposeAsync();
     }
 
     public async Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default)
@@ -262,49 +263,76 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         return await ReadAllAsync(command, cancellationToken);
     }
 
+    /// <summary>One attempt to record, with whether its sender still held the lease (set by the commit).</summary>
+    private sealed class AttemptRecord(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt)
+    {
+        public string Owner { get; } = owner;
+        public DeliveryAttempt Attempt { get; } = attempt;
+        public OutboxStatus Status { get; } = status;
+        public DateTimeOffset? NextAttemptAt { get; } = nextAttemptAt;
+        public bool Held { get; set; }
+    }
+
+    private GroupCommit<AttemptRecord>? _attempts;
+
+    /// <summary>
+    /// A sender delivers its batch in parallel, and the attempts that end at the same moment are recorded in one
+    /// transaction (one flush, one round trip on PostgreSQL), not one each; each sender still waits until its record is
+    /// durable. On a due day that is a transaction per group of messages instead of one per message.
+    /// </summary>
+    private GroupCommit<AttemptRecord> Attempts => LazyInitializer.EnsureInitialized(ref _attempts,
+        () => new GroupCommit<AttemptRecord>(RecordAllAsync, maxItems: 200, (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "delivery attempts",
+            writers: IsPostgres ? 2 : 1, aloneOnFailure: SqlStatements.RefusedStatement));
+
     public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {
-        await using var turn = await database.WriteTurnAsync(cancellationToken);
         if (status is not (OutboxStatus.Sent or OutboxStatus.Pending or OutboxStatus.Failed or OutboxStatus.Cancelled))
             throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in Sent, Pending (retry), Failed or Cancelled (not sent after all).");
-        var now = clock.GetUtcNow();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var set = status == OutboxStatus.Sent
-            ? "sent_at = @now, provider_message_id = @provider_message_id, last_error = NULL, next_attempt_at = NULL"
-            : status == OutboxStatus.Pending
-                ? "last_error = @error, next_attempt_at = @next_attempt_at"
-                : "last_error = @error, next_attempt_at = NULL";
-        await using var update = connection.Command(
-            $"""
-             UPDATE outreach_outbox SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, {set}
-             WHERE message_id = @message_id AND status = 'sending' AND lease_owner = @owner
-             """, transaction);
-        update.WithParameter("status", Sql.StatusText(status)).WithParameter("now", database.Timestamp(now))
-            .WithParameter("message_id", attempt.MessageId).WithParameter("owner", owner);
-        if (status == OutboxStatus.Sent) update.WithParameter("provider_message_id", attempt.ProviderMessageId);
-        else update.WithParameter("error", attempt.Error);
-        if (status == OutboxStatus.Pending) update.WithParameter("next_attempt_at", database.Timestamp(nextAttemptAt ?? now));
-        var held = await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+        cancellationToken.ThrowIfCancellationRequested();
+        var record = new AttemptRecord(owner, attempt, status, nextAttemptAt);
+        await Attempts.WriteAsync([record]);
+        return record.Held;
+    }
 
-        await using var log = connection.Command(
-            """
-            INSERT INTO outreach_delivery_attempt (message_id, attempt, transport, sender, started_at, finished_at, outcome, provider_message_id, error)
-            VALUES (@message_id, @attempt, @transport, @sender, @started_at, @finished_at, @outcome, @provider_message_id, @error)
-            """, transaction);
-        log.WithParameter("message_id", attempt.MessageId).WithParameter("attempt", attempt.Attempt).WithParameter("transport", attempt.Transport)
-            .WithParameter("sender", owner).WithParameter("started_at", database.Timestamp(attempt.StartedAt))
-            .WithParameter("finished_at", database.Timestamp(attempt.FinishedAt))
-            .WithParameter("outcome", held ? attempt.Outcome : attempt.Outcome + ":lease-lost")
-            .WithParameter("provider_message_id", attempt.ProviderMessageId).WithParameter("error", attempt.Error);
-        if (IsPostgres)
+    private const string SettleSql = "UPDATE outreach_outbox SET status = @status, lease_owner = NULL, lease_until = NULL, updated_at = @now, ";
+    private const string LeaseHeld = " WHERE message_id = @message_id AND status = 'sending' AND lease_owner = @owner";
+    private const string SentSql = SettleSql + "sent_at = @now, provider_message_id = @provider_message_id, last_error = NULL, next_attempt_at = NULL" + LeaseHeld;
+    private const string RetrySql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at" + LeaseHeld;
+    private const string EndedSql = SettleSql + "last_error = @error, next_attempt_at = NULL" + LeaseHeld;
+
+    private const string InsertAttemptSql =
+        """
+        INSERT INTO outreach_delivery_attempt (message_id, attempt, transport, sender, started_at, finished_at, outcome, provider_message_id, error)
+        VALUES (@message_id, @attempt, @transport, @sender, @started_at, @finished_at, @outcome, @provider_message_id, @error)
+        """;
+
+    private async Task RecordAllAsync(IReadOnlyList<AttemptRecord> records)
+    {
+        await using var turn = await database.WriteTurnAsync();
+        var now = database.Timestamp(clock.GetUtcNow());
+        await using var connection = await database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // The lease checks first (each message moves on only if its sender still holds it), then the attempts' log,
+        // which says for each whether its lease was still held.
+        var counts = await database.ExecuteCountingAsync(connection, transaction, records.Select(r =>
         {
-            SetType(log, "provider_message_id", NpgsqlTypes.NpgsqlDbType.Text);
-            SetType(log, "error", NpgsqlTypes.NpgsqlDbType.Text);
-        }
-        await log.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return held;
+            (string, object?)[] key = [("status", Sql.StatusText(r.Status)), ("now", now), ("message_id", r.Attempt.MessageId), ("owner", r.Owner)];
+            return r.Status switch
+            {
+                OutboxStatus.Sent => new SqlStatement(SentSql, [.. key, ("provider_message_id", r.Attempt.ProviderMessageId)]),
+                OutboxStatus.Pending => new SqlStatement(RetrySql, [.. key, ("error", r.Attempt.Error), ("next_attempt_at", database.Timestamp(r.NextAttemptAt ?? clock.GetUtcNow()))]),
+                _ => new SqlStatement(EndedSql, [.. key, ("error", r.Attempt.Error)]),
+            };
+        }).ToList());
+        for (var i = 0; i < records.Count; i++) records[i].Held = counts[i] == 1;
+        await database.ExecuteAsync(connection, transaction, records.Select(r => new SqlStatement(InsertAttemptSql,
+        [
+            ("message_id", r.Attempt.MessageId), ("attempt", r.Attempt.Attempt), ("transport", r.Attempt.Transport), ("sender", r.Owner),
+            ("started_at", database.Timestamp(r.Attempt.StartedAt)), ("finished_at", database.Timestamp(r.Attempt.FinishedAt)),
+            ("outcome", r.Held ? r.Attempt.Outcome : r.Attempt.Outcome + ":lease-lost"), ("provider_message_id", r.Attempt.ProviderMessageId),
+            ("error", r.Attempt.Error),
+        ])));
+        await transaction.CommitAsync();
     }
 
     public async Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default)

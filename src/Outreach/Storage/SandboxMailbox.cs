@@ -27,32 +27,59 @@ public sealed record SandboxMessage
 /// message's printed document is not stored (it was 740 KB a page once): it is rendered again from the outbox message,
 /// which holds everything it shows, when it is asked for. Rows stored before keep their bytes.
 /// </summary>
-public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox, StatementPdfRenderer documents)
+public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox, StatementPdfRenderer documents) : IAsyncDisposable
 {
     /// <summary>What a row stores for a printed document rendered on demand: an empty value (not null: it has one).</summary>
     public static readonly byte[] RenderedOnDemand = [];
 
+    private sealed class Delivery(SandboxMessage message)
+    {
+        public SandboxMessage Message { get; } = message;
+        public bool Added { get; set; }
+    }
+
+    private GroupCommit<Delivery>? _deliveries;
+
+    /// <summary>
+    /// Messages the sender delivers at the same moment (it sends a batch in parallel) are stored in one transaction,
+    /// in the engine's write turn on SQLite, instead of one each; each delivery still answers once its row is durable.
+    /// </summary>
+    private GroupCommit<Delivery> Deliveries => LazyInitializer.EnsureInitialized(ref _deliveries,
+        () => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "sandbox messages",
+            writers: database.Provider == DatabaseProvider.PostgreSql ? 2 : 1, aloneOnFailure: SqlStatements.RefusedStatement));
+
     /// <summary>Stores the message once; false if a message with this id was already there.</summary>
     public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = connection.Command(
+        cancellationToken.ThrowIfCancellationRequested();
+        var delivery = new Delivery(message);
+        await Deliveries.WriteAsync([delivery]);
+        return delivery.Added;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_deliveries is not null) await _deliveries.DisposeAsync();
+    }
+
+    private async Task StoreAllAsync(IReadOnlyList<Delivery> deliveries)
+    {
+        await using var turn = await database.WriteTurnAsync();
+        await using var connection = await database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var counts = await database.ExecuteCountingAsync(connection, transaction, deliveries.Select(d => new SqlStatement(
             """
             INSERT INTO outreach_sandbox_message (message_id, channel, action, facility, account_number, recipient, subject, body, pdf, delivered_at)
             VALUES (@message_id, @channel, @action, @facility, @account_number, @recipient, @subject, @body, @pdf, @delivered_at)
             ON CONFLICT (message_id) DO NOTHING
-            """);
-        command.WithParameter("message_id", message.MessageId).WithParameter("channel", message.Channel.ToString())
-            .WithParameter("action", message.Action.ToString()).WithParameter("facility", message.Facility)
-            .WithParameter("account_number", message.AccountNumber).WithParameter("recipient", message.Recipient)
-            .WithParameter("subject", message.Subject).WithParameter("body", message.Body).WithParameter("pdf", message.Pdf)
-            .WithParameter("delivered_at", database.Timestamp(message.DeliveredAt));
-        if (database.Provider == DatabaseProvider.PostgreSql)
-        {
-            ((Npgsql.NpgsqlParameter)command.Parameters["subject"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
-            ((Npgsql.NpgsqlParameter)command.Parameters["pdf"]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea;
-        }
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            """,
+            [
+                ("message_id", d.Message.MessageId), ("channel", d.Message.Channel.ToString()), ("action", d.Message.Action.ToString()),
+                ("facility", d.Message.Facility), ("account_number", d.Message.AccountNumber), ("recipient", d.Message.Recipient),
+                ("subject", d.Message.Subject), ("body", d.Message.Body), ("pdf", d.Message.Pdf), ("delivered_at", database.Timestamp(d.Message.DeliveredAt)),
+            ])).ToList());
+        await transaction.CommitAsync();
+        for (var i = 0; i < deliveries.Count; i++) deliveries[i].Added = counts[i] == 1;
     }
 
     public async Task<SandboxMessage?> GetAsync(string messageId, bool withPdf, CancellationToken cancellationToken = default)

@@ -1,9 +1,11 @@
 using System.Data.Common;
 using System.Globalization;
 using Collections.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Reminders;
 
 namespace Collections.Grains;
 
@@ -24,6 +26,8 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
     private readonly DatabaseOptions _database;
     private readonly string _serviceId;
     private readonly GroupCommit<Upsert> _upserts;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _horizon;
 
     /// <summary>One reminder to set, and the version its transaction gave it.</summary>
     private sealed class Upsert(ReminderEntry entry)
@@ -32,10 +36,16 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         public int Version { get; set; }
     }
 
-    public GroupCommitReminderTable(DatabaseOptions database, IOptions<ClusterOptions> cluster, ILogger<GroupCommitReminderTable> logger)
+    public GroupCommitReminderTable(DatabaseOptions database, IOptions<ClusterOptions> cluster, IOptions<ReminderOptions> reminders,
+        [FromKeyedServices(ReminderTimeProviderNames.Reminders)] TimeProvider clock, // the reminder service's own clock
+        ILogger<GroupCommitReminderTable> logger)
     {
         _database = database;
         _serviceId = cluster.Value.ServiceId;
+        _clock = clock;
+        // What the reminder service keeps in memory (its loading window), and one refresh more, so that a reminder is
+        // read at least once before it enters the window whatever the moment of the read.
+        _horizon = reminders.Value.ReminderLoadingWindow + reminders.Value.RefreshReminderListPeriod;
         // Two transactions under way at once on PostgreSQL: the next group gathers while one waits for its round trip.
         _upserts = new GroupCommit<Upsert>(CommitAsync, maxItems: 500, logger, "reminders", writers: IsPostgres ? 2 : 1,
             aloneOnFailure: e => e is not OperationCanceledException); // an upsert set again sets the same schedule
@@ -47,12 +57,21 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         ReadAsync($"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain",
             c => c.WithParameter("grain", grainId.ToString()));
 
-    /// <summary>The reminders whose grains lie in the ring range (begin, end]; a range whose bounds wrap (or are equal) takes the rest of the ring.</summary>
+    /// <summary>
+    /// The reminders whose grains lie in the ring range (begin, end] (a range whose bounds wrap, or are equal, takes the
+    /// rest of the ring) and that start within the horizon: Orleans' reminder service calls this at start and on every
+    /// refresh (every five minutes), and keeps only the reminders whose next tick falls within its loading window; a
+    /// reminder that starts later stays in the table until a later refresh. Read whole, a million armed cadences were a
+    /// million rows every five minutes, and at a million accounts the service ran out of memory building its list from
+    /// them. A reminder that starts beyond the horizon has its next tick there too, so leaving it out changes nothing
+    /// the service does: one it holds is dropped as outside the window either way, and a row whose start has passed is
+    /// always read.
+    /// </summary>
     public Task<ReminderTableData> ReadRows(uint begin, uint end) =>
         ReadAsync((int)begin < (int)end
-                ? $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainHash > @begin AND GrainHash <= @end"
-                : $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND (GrainHash > @begin OR GrainHash <= @end)",
-            c => c.WithParameter("begin", (int)begin).WithParameter("end", (int)end));
+                ? $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainHash > @begin AND GrainHash <= @end AND StartTime <= @horizon"
+                : $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND (GrainHash > @begin OR GrainHash <= @end) AND StartTime <= @horizon",
+            c => c.WithParameter("begin", (int)begin).WithParameter("end", (int)end).WithParameter("horizon", _clock.GetUtcNow().UtcDateTime + _horizon));
 
     public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) =>
         (await ReadAsync($"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain AND ReminderName = @name",

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Collections.Persistence;
 using Collections.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -40,6 +41,43 @@ public sealed class ReminderTableTests
 
     [PostgresFact]
     public Task A_reminder_row_as_Orleans_table_statement_writes_it_reads_back_and_moves_on_from_its_version_on_postgresql() => StoredBefore(TestDatabases.PostgresAsync);
+
+    [Fact]
+    public Task A_range_read_leaves_out_reminders_that_start_beyond_the_services_loading_window_and_next_refresh_on_sqlite() => Horizon(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task A_range_read_leaves_out_reminders_that_start_beyond_the_services_loading_window_and_next_refresh_on_postgresql() => Horizon(TestDatabases.PostgresAsync);
+
+    /// <summary>
+    /// The reminder service reads its range at start and every refresh, and keeps only what ticks within its loading
+    /// window (ten minutes by default, refreshed every five): the read returns what has started or starts within the
+    /// window and one refresh more, and a reminder set for next week is read once it comes that close. A grain's own
+    /// read still finds every one of its reminders.
+    /// </summary>
+    private static async Task Horizon(Func<Task<DatabaseOptions>> open)
+    {
+        var database = await open();
+        var clock = new FakeTimeProvider(new DateTimeOffset(Start));
+        await using var table = Table(database, clock, out _);
+        var window = new ReminderOptions().ReminderLoadingWindow + new ReminderOptions().RefreshReminderListPeriod;
+        var entries = new[]
+        {
+            Entry("F1|PAST", Start.AddHours(-1), TimeSpan.FromMinutes(1)),      // due, firing every period until re-armed
+            Entry("F1|SOON", Start.AddMinutes(5), TimeSpan.FromMinutes(1)),
+            Entry("F1|EDGE", Start + window, TimeSpan.FromMinutes(1)),
+            Entry("F1|LATER", Start + window + TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)),
+            Entry("F1|WEEK", Start.AddDays(7), TimeSpan.FromHours(1)),
+        };
+        await Task.WhenAll(entries.Select(table.UpsertRow));
+
+        string[] Read(ReminderTableData data) => data.Reminders.Select(r => r.GrainId.Key.ToString()!).Order().ToArray();
+        Assert.Equal(["F1|EDGE", "F1|PAST", "F1|SOON"], Read(await table.ReadRows(0u, 0u)));
+        Assert.Single((await table.ReadRows(entries[4].GrainId)).Reminders);
+        Assert.NotNull(await table.ReadRow(entries[4].GrainId, "cadence"));
+
+        clock.Advance(TimeSpan.FromDays(7) - window);
+        Assert.Equal(["F1|EDGE", "F1|LATER", "F1|PAST", "F1|SOON", "F1|WEEK"], Read(await table.ReadRows(0u, 0u)));
+    }
 
     private static async Task SetAtOnce(Func<Task<DatabaseOptions>> open)
     {
@@ -164,10 +202,15 @@ public sealed class ReminderTableTests
         Assert.Equal("2", await table.UpsertRow(Entry("F1|OLD", Start.AddDays(1), TimeSpan.FromMinutes(1))));
     }
 
-    private static GroupCommitReminderTable Table(DatabaseOptions database, out string serviceId)
+    /// <summary>A table whose clock reads two days after <see cref="Start"/>: every reminder these tests set has started.</summary>
+    private static GroupCommitReminderTable Table(DatabaseOptions database, out string serviceId) =>
+        Table(database, new FakeTimeProvider(new DateTimeOffset(Start.AddDays(2))), out serviceId);
+
+    private static GroupCommitReminderTable Table(DatabaseOptions database, TimeProvider clock, out string serviceId)
     {
         serviceId = TestDatabases.NewServiceId();
-        return new GroupCommitReminderTable(database, Options.Create(new ClusterOptions { ServiceId = serviceId }), NullLogger<GroupCommitReminderTable>.Instance);
+        return new GroupCommitReminderTable(database, Options.Create(new ClusterOptions { ServiceId = serviceId }), Options.Create(new ReminderOptions()), clock,
+            NullLogger<GroupCommitReminderTable>.Instance);
     }
 
     private static ReminderEntry Entry(string key, DateTime startAt, TimeSpan period) =>

@@ -71,7 +71,14 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         ReadAsync((int)begin < (int)end
                 ? $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainHash > @begin AND GrainHash <= @end AND StartTime <= @horizon"
                 : $"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND (GrainHash > @begin OR GrainHash <= @end) AND StartTime <= @horizon",
-            c => c.WithParameter("begin", (int)begin).WithParameter("end", (int)end).WithParameter("horizon", _clock.GetUtcNow().UtcDateTime + _horizon));
+            c => c.WithParameter("begin", (int)begin).WithParameter("end", (int)end).WithParameter("horizon", Horizon()));
+
+    /// <summary>Now plus the horizon, at most the latest time there is (a loading window can be set to years).</summary>
+    private DateTime Horizon()
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        return _horizon >= DateTime.MaxValue - now ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc) : now + _horizon;
+    }
 
     public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) =>
         (await ReadAsync($"SELECT {Columns} FROM OrleansRemindersTable WHERE ServiceId = @service AND GrainId = @grain AND ReminderName = @name",

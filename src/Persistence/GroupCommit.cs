@@ -103,6 +103,7 @@ public sealed class GroupCommit<T> : IAsyncDisposable
                     }
                     catch (Exception alone)
                     {
+                        _logger.LogError("Could not write {Count} {What} on their own ({Error})", request.Items.Count, _what, alone.GetType().Name);
                         request.Done.TrySetException(alone);
                     }
                 }
@@ -139,6 +140,12 @@ public static class SqlStatements
         Microsoft.Data.Sqlite.SqliteException s => s.SqliteErrorCode is 19 or 20 or 25, // CONSTRAINT (triggers too), MISMATCH, RANGE
         _ => false,
     };
+
+    /// <summary>
+    /// Whether PostgreSQL aborted the transaction to break a deadlock or a serialization conflict with another one: it
+    /// stored nothing, and the same statements run again (alone, in another order of locks) normally go through.
+    /// </summary>
+    public static bool AbortedForConflict(Exception e) => e is Npgsql.PostgresException { SqlState: "40P01" or "40001" };
 
     /// <summary>Whether the statement failed because a table it names does not exist (as opposed to the database failing).</summary>
     public static bool MissingTable(Exception e) => e switch

@@ -37,8 +37,10 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_crash_between_sandbox_delivery_and_recording_leaves_exactly_one_copy_on_postgres() => CrashAfterDelivery(Db.Postgres);
     [Fact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_sqlite() => ConcurrentClaims(Db.Sqlite);
     [PostgresFact] public Task Senders_claiming_at_the_same_time_never_get_the_same_message_on_postgres() => ConcurrentClaims(Db.Postgres);
-    [Fact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_only_where_the_lease_is_held_on_sqlite() => ConcurrentAttemptRecords(Db.Sqlite);
-    [PostgresFact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_only_where_the_lease_is_held_on_postgres() => ConcurrentAttemptRecords(Db.Postgres);
+    [Fact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_one_taken_over_by_another_sender_is_left_alone_on_sqlite() => ConcurrentAttemptRecords(Db.Sqlite);
+    [PostgresFact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_one_taken_over_by_another_sender_is_left_alone_on_postgres() => ConcurrentAttemptRecords(Db.Postgres);
+    [Fact] public Task A_delivery_record_the_database_refuses_fails_alone_and_those_recorded_with_it_are_stored_once_on_sqlite() => RefusedRecordFailsAlone(Db.Sqlite);
+    [PostgresFact] public Task A_delivery_record_the_database_refuses_fails_alone_and_those_recorded_with_it_are_stored_once_on_postgres() => RefusedRecordFailsAlone(Db.Postgres);
     [Fact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_sqlite() => Receipts(Db.Sqlite);
     [PostgresFact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_postgres() => Receipts(Db.Postgres);
     [Fact] public Task Saved_templates_are_versioned_and_the_latest_is_used_on_sqlite() => TemplateVersions(Db.Sqlite);
@@ -370,8 +372,8 @@ public sealed class OutboxTests
 
     /// <summary>
     /// A sender records its batch's attempts in parallel, and those that end together share one transaction: each
-    /// message still ends as its own attempt says (sent, retry without a vendor id, failed, cancelled), and a record
-    /// from a sender that lost its lease is logged as such and moves nothing.
+    /// message still ends as its own attempt says (sent, retry without a vendor id, failed, cancelled), and the record
+    /// of a message another sender took over after the lease ran out is logged as lease-lost and moves nothing.
     /// </summary>
     private static async Task ConcurrentAttemptRecords(Db db)
     {
@@ -381,6 +383,9 @@ public sealed class OutboxTests
         var outbox = h.Outbox; // one store: its records group
         var mine = await outbox.ClaimAsync("sender", 40, 5, TimeSpan.FromSeconds(60));
         Assert.Equal(40, mine.Count);
+        h.Clock.Advance(TimeSpan.FromSeconds(61)); // the sender is slow: its leases run out and another sender takes one over
+        var taken = Assert.Single(await outbox.ClaimAsync("other", 1, 5, TimeSpan.FromSeconds(60)));
+        var takenAt = mine.ToList().FindIndex(m => m.MessageId == taken.MessageId);
         var now = h.Clock.GetUtcNow();
         var retryAt = now.AddMinutes(10);
         (OutboxStatus Status, string Outcome) Planned(int i) => (i % 4) switch
@@ -393,25 +398,60 @@ public sealed class OutboxTests
         var held = await Task.WhenAll(mine.Select((m, i) => Task.Run(() =>
         {
             var (status, outcome) = Planned(i);
-            var owner = i == 39 ? "someone-else" : "sender";
-            return outbox.RecordAttemptAsync(owner,
+            return outbox.RecordAttemptAsync("sender",
                 new DeliveryAttempt(m.MessageId, 1, "sandbox", now, now, outcome, status == OutboxStatus.Sent ? $"vendor-{i}" : null, status == OutboxStatus.Sent ? null : $"error {i}"),
                 status, status == OutboxStatus.Pending ? retryAt : null);
         })));
 
-        Assert.Equal(Enumerable.Range(0, 40).Select(i => i != 39), held);
-        for (var i = 0; i < 39; i++)
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => i != takenAt), held);
+        for (var i = 0; i < 40; i++)
         {
-            var stored = (await h.Outbox.GetAsync(mine[i].MessageId))!;
+            var stored = (await outbox.GetAsync(mine[i].MessageId))!;
             var (status, outcome) = Planned(i);
+            if (i == takenAt)
+            {
+                Assert.Equal(OutboxStatus.Sending, stored.Status); // the other sender's now
+                Assert.Equal(outcome + ":lease-lost", Assert.Single(await outbox.AttemptsAsync(mine[i].MessageId)).Outcome);
+                continue;
+            }
             Assert.Equal(status, stored.Status);
             Assert.Equal(status == OutboxStatus.Sent ? $"vendor-{i}" : null, stored.ProviderMessageId);
             Assert.Equal(status == OutboxStatus.Sent ? null : $"error {i}", stored.LastError);
             Assert.Equal(status == OutboxStatus.Pending ? h.Database.AsStored(retryAt) : null, stored.NextAttemptAt);
-            Assert.Equal(outcome, Assert.Single(await h.Outbox.AttemptsAsync(mine[i].MessageId)).Outcome);
+            Assert.Equal(outcome, Assert.Single(await outbox.AttemptsAsync(mine[i].MessageId)).Outcome);
         }
-        Assert.Equal(OutboxStatus.Sending, (await h.Outbox.GetAsync(mine[39].MessageId))!.Status); // still the sender's
-        Assert.Equal("cancelled:lease-lost", Assert.Single(await h.Outbox.AttemptsAsync(mine[39].MessageId)).Outcome);
+    }
+
+    /// <summary>
+    /// One record of a group the database refuses (here a transport missing, which the attempts' log requires) fails
+    /// that sender's call alone: the group is committed again one by one, and every other record is stored once.
+    /// </summary>
+    private static async Task RefusedRecordFailsAlone(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        for (var i = 0; i < 20; i++) await service.EnqueueAsync(Harness.Request());
+        var outbox = h.Outbox;
+        var mine = await outbox.ClaimAsync("sender", 20, 5, TimeSpan.FromSeconds(60));
+        var now = h.Clock.GetUtcNow();
+        var records = mine.Select((m, i) => Task.Run(() => outbox.RecordAttemptAsync("sender",
+            new DeliveryAttempt(m.MessageId, 1, i == 7 ? null! : "sandbox", now, now, "sent", $"vendor-{i}", null), OutboxStatus.Sent, null))).ToList();
+
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => records[7]);
+        for (var i = 0; i < 20; i++)
+            if (i != 7) Assert.True(await records[i]);
+        for (var i = 0; i < 20; i++)
+        {
+            var stored = (await outbox.GetAsync(mine[i].MessageId))!;
+            if (i == 7)
+            {
+                Assert.Equal(OutboxStatus.Sending, stored.Status); // nothing of it stored: it goes again after its lease
+                Assert.Empty(await outbox.AttemptsAsync(mine[i].MessageId));
+                continue;
+            }
+            Assert.Equal(OutboxStatus.Sent, stored.Status);
+            Assert.Single(await outbox.AttemptsAsync(mine[i].MessageId));
+        }
     }
 
     private static async Task Receipts(Db db)

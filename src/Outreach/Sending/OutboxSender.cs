@@ -94,7 +94,7 @@ public sealed class OutboxSender(
         if (stop is not null)
         {
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
-            if (await outbox.RecordAttemptAsync(Owner, cancelled, OutboxStatus.Cancelled, null, CancellationToken.None))
+            if (await RecordAsync(message, cancelled, OutboxStatus.Cancelled, null) == true)
             {
                 Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "cancelled"));
                 logger.LogInformation("Outreach message {MessageId} not sent: {Reason}", message.MessageId, stop);
@@ -126,7 +126,7 @@ public sealed class OutboxSender(
         };
         var attempt = new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
             result.ProviderMessageId, result.Error);
-        var held = await outbox.RecordAttemptAsync(Owner, attempt, status, next, CancellationToken.None);
+        if (await RecordAsync(message, attempt, status, next) is not { } held) return;
         if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", outcome));
 
         if (!held)
@@ -139,6 +139,25 @@ public sealed class OutboxSender(
         else
             logger.LogInformation("Outreach message {MessageId} attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
                 message.MessageId, message.Attempts, result.Error, next);
+    }
+
+    /// <summary>
+    /// Records the attempt; null if it could not be recorded (the database is down or refused it). The message then
+    /// stays leased until its lease runs out and goes again, under the same message id (the vendors' idempotency key).
+    /// A failure here ends this delivery only, not the batch's others still under way.
+    /// </summary>
+    private async Task<bool?> RecordAsync(OutboxMessage message, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? next)
+    {
+        try
+        {
+            return await outbox.RecordAttemptAsync(Owner, attempt, status, next, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogWarning("Outreach message {MessageId}: attempt {Attempt} ended ({Outcome}) but could not be recorded ({Error}); it goes again after its lease",
+                message.MessageId, attempt.Attempt, attempt.Outcome, ex.GetType().Name);
+            return null;
+        }
     }
 
     /// <summary>RetryBaseSeconds × 2^(attempt−1), at most RetryMaxSeconds.</summary>

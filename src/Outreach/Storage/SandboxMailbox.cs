@@ -27,7 +27,8 @@ public sealed record SandboxMessage
 /// message's printed document is not stored (it was 740 KB a page once): it is rendered again from the outbox message,
 /// which holds everything it shows, when it is asked for. Rows stored before keep their bytes.
 /// </summary>
-public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox, StatementPdfRenderer documents) : IAsyncDisposable
+public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox, StatementPdfRenderer documents,
+    Microsoft.Extensions.Logging.ILogger<SandboxMailbox>? logger = null) : IAsyncDisposable
 {
     /// <summary>What a row stores for a printed document rendered on demand: an empty value (not null: it has one).</summary>
     public static readonly byte[] RenderedOnDemand = [];
@@ -38,15 +39,17 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
         public bool Added { get; set; }
     }
 
-    private GroupCommit<Delivery>? _deliveries;
+    private Lazy<GroupCommit<Delivery>>? _deliveries;
 
     /// <summary>
     /// Messages the sender delivers at the same moment (it sends a batch in parallel) are stored in one transaction,
     /// in the engine's write turn on SQLite, instead of one each; each delivery still answers once its row is durable.
     /// </summary>
     private GroupCommit<Delivery> Deliveries => LazyInitializer.EnsureInitialized(ref _deliveries,
-        () => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "sandbox messages",
-            writers: database.Provider == DatabaseProvider.PostgreSql ? 2 : 1, aloneOnFailure: SqlStatements.RefusedStatement));
+        () => new Lazy<GroupCommit<Delivery>>(() => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200,
+            (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "sandbox messages",
+            writers: database.Provider == DatabaseProvider.PostgreSql ? 2 : 1,
+            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)))).Value;
 
     /// <summary>Stores the message once; false if a message with this id was already there.</summary>
     public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)
@@ -59,7 +62,7 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
 
     public async ValueTask DisposeAsync()
     {
-        if (_deliveries is not null) await _deliveries.DisposeAsync();
+        if (_deliveries is { IsValueCreated: true }) await _deliveries.Value.DisposeAsync();
     }
 
     private async Task StoreAllAsync(IReadOnlyList<Delivery> deliveries)

@@ -41,6 +41,7 @@ public sealed class OutboxTests
     [PostgresFact] public Task Attempts_recorded_at_the_same_moment_each_settle_their_own_message_and_one_taken_over_by_another_sender_is_left_alone_on_postgres() => ConcurrentAttemptRecords(Db.Postgres);
     [Fact] public Task A_delivery_record_the_database_refuses_fails_alone_and_those_recorded_with_it_are_stored_once_on_sqlite() => RefusedRecordFailsAlone(Db.Sqlite);
     [PostgresFact] public Task A_delivery_record_the_database_refuses_fails_alone_and_those_recorded_with_it_are_stored_once_on_postgres() => RefusedRecordFailsAlone(Db.Postgres);
+    [Fact] public Task A_delivery_whose_record_cannot_be_written_stays_leased_and_the_rest_of_the_batch_is_sent_and_recorded() => UnrecordedDelivery();
     [Fact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_sqlite() => Receipts(Db.Sqlite);
     [PostgresFact] public Task Delivery_receipts_update_the_message_status_and_are_kept_on_postgres() => Receipts(Db.Postgres);
     [Fact] public Task Saved_templates_are_versioned_and_the_latest_is_used_on_sqlite() => TemplateVersions(Db.Sqlite);
@@ -452,6 +453,56 @@ public sealed class OutboxTests
             Assert.Equal(OutboxStatus.Sent, stored.Status);
             Assert.Single(await outbox.AttemptsAsync(mine[i].MessageId));
         }
+    }
+
+    /// <summary>
+    /// The database fails one delivery's record (its lease is then the only record of it): the sender goes on with the
+    /// rest of its batch rather than abandoning the deliveries under way, and that message goes again after its lease.
+    /// </summary>
+    private static async Task UnrecordedDelivery()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        var service = h.Service();
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++) ids.Add((await service.EnqueueAsync(Harness.Request())).MessageId);
+        var store = new FailingRecords(h.Outbox, ids[2]);
+        var transport = h.SandboxTransport();
+        var options = Microsoft.Extensions.Options.Options.Create(h.Options);
+        h.Options.Transports.Email = h.Options.Transports.Sms = h.Options.Transports.Mail = transport.Name;
+        var sender = new OutboxSender(store, new TransportRouter([transport], options), options, h.Signal, h.Clock,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OutboxSender>.Instance);
+
+        Assert.Equal(6, await sender.RunOnceAsync());
+
+        for (var i = 0; i < 6; i++)
+            Assert.Equal(i == 2 ? OutboxStatus.Sending : OutboxStatus.Sent, (await h.Outbox.GetAsync(ids[i]))!.Status);
+        h.Clock.Advance(TimeSpan.FromSeconds(h.Options.Sender.LeaseSeconds + 1));
+        store.Failing = null;
+        Assert.Equal(1, await sender.RunOnceAsync());
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(ids[2]))!.Status);
+        Assert.Equal(1, await h.Sandbox.CountAsync(ids[2])); // the sandbox, like a vendor, keeps one copy per message id
+    }
+
+    /// <summary>The outbox, but the record of one message's attempt fails as a database outage would.</summary>
+    private sealed class FailingRecords(IOutboxStore inner, string? failing) : IOutboxStore
+    {
+        public string? Failing { get; set; } = failing;
+        public Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default) =>
+            attempt.MessageId == Failing ? throw new TimeoutException("the database did not answer") : inner.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, cancellationToken);
+        public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default) => inner.AddAsync(message, payLink, cancellationToken);
+        public Task AddInTransactionAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
+            inner.AddInTransactionAsync(connection, transaction, messages, cancellationToken);
+        public Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default) => inner.GetAsync(messageId, cancellationToken);
+        public Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default) =>
+            inner.QueryAsync(facility, accountNumber, status, limit, cancellationToken);
+        public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
+            inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
+        public Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);
+        public Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default) => inner.AttemptsAsync(messageId, cancellationToken);
+        public Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default) => inner.RecordReceiptAsync(receipt, cancellationToken);
+        public Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default) => inner.MessageIdForProviderAsync(providerMessageId, cancellationToken);
+        public Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default) =>
+            inner.CancelCollectionAsync(facility, accountNumber, queuedBy, reason, cancellationToken);
     }
 
     private static async Task Receipts(Db db)

@@ -22,15 +22,15 @@ public sealed class ActivationLimitsTests
     {
         var defaults = From();
         Assert.True(defaults.EnableActivationSheddingOnMemoryPressure);
-        Assert.Equal(80, defaults.MemoryUsageLimitPercentage);
-        Assert.Equal(75, defaults.MemoryUsageTargetPercentage);
+        Assert.Equal(70, defaults.MemoryUsageLimitPercentage); // room for the GC below its limit, not Orleans' own 80 and 75
+        Assert.Equal(60, defaults.MemoryUsageTargetPercentage);
         Assert.Equal(TimeSpan.FromMinutes(15), defaults.CollectionAge);
 
-        var tuned = From(("ShedOnMemoryPressure", "false"), ("CollectionAge", "00:05:00"), ("MemoryUsageLimitPercentage", "70"), ("MemoryUsageTargetPercentage", "60"));
+        var tuned = From(("ShedOnMemoryPressure", "false"), ("CollectionAge", "00:05:00"), ("MemoryUsageLimitPercentage", "85"), ("MemoryUsageTargetPercentage", "80"));
         Assert.False(tuned.EnableActivationSheddingOnMemoryPressure);
         Assert.Equal(TimeSpan.FromMinutes(5), tuned.CollectionAge);
-        Assert.Equal(70, tuned.MemoryUsageLimitPercentage);
-        Assert.Equal(60, tuned.MemoryUsageTargetPercentage);
+        Assert.Equal(85, tuned.MemoryUsageLimitPercentage);
+        Assert.Equal(80, tuned.MemoryUsageTargetPercentage);
     }
 
     [Theory]

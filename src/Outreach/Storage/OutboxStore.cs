@@ -77,15 +77,17 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     private bool IsPostgres => database.Provider == DatabaseProvider.PostgreSql;
 
-    private Lazy<GroupCommit<PreparedMessage>>? _additions;
+    private GroupCommit<PreparedMessage>? _additions;
+    private GroupCommit<AttemptRecord>? _attempts;
+    private object? _startLock; // each group commit starts its writers once
 
     /// <summary>
     /// Messages added at the same moment go in one transaction; each caller still answers only once its message is
     /// durable. (The cadence's messages go in their guarantors' transactions instead, grouped by the grain storage.)
     /// </summary>
-    private GroupCommit<PreparedMessage> Additions => LazyInitializer.EnsureInitialized(ref _additions,
-        () => new Lazy<GroupCommit<PreparedMessage>>(() => new GroupCommit<PreparedMessage>(InsertAllAsync, maxItems: 200, Logger, "outbox messages",
-            writers: IsPostgres ? 4 : 1, aloneOnFailure: SqlStatements.RefusedStatement))).Value; // one message the database refuses fails alone
+    private GroupCommit<PreparedMessage> Additions => LazyInitializer.EnsureInitialized(ref _additions, ref _startLock,
+        () => new GroupCommit<PreparedMessage>(InsertAllAsync, maxItems: 200, Logger, "outbox messages",
+            writers: IsPostgres ? 4 : 1, aloneOnFailure: SqlStatements.RefusedStatement)); // one message the database refuses fails alone
 
     private Microsoft.Extensions.Logging.ILogger Logger => (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
@@ -206,8 +208,8 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     public async ValueTask DisposeAsync()
     {
-        if (_additions is { IsValueCreated: true }) await _additions.Value.DisposeAsync();
-        if (_attempts is { IsValueCreated: true }) await _attempts.Value.DisposeAsync();
+        if (_additions is not null) await _additions.DisposeAsync();
+        if (_attempts is not null) await _attempts.DisposeAsync();
     }
 
     public async Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default)
@@ -275,19 +277,17 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         public bool Held { get; set; }
     }
 
-    private Lazy<GroupCommit<AttemptRecord>>? _attempts;
-
     /// <summary>
     /// A sender delivers its batch in parallel, and the attempts that end at the same moment are recorded in one
     /// transaction (one flush, one round trip on PostgreSQL), not one each; each sender still waits until its record is
     /// durable. On a due day that is a transaction per group of messages instead of one per message.
     /// </summary>
-    private GroupCommit<AttemptRecord> Attempts => LazyInitializer.EnsureInitialized(ref _attempts,
-        () => new Lazy<GroupCommit<AttemptRecord>>(() => new GroupCommit<AttemptRecord>(RecordAllAsync, maxItems: 200, Logger, "delivery attempts",
+    private GroupCommit<AttemptRecord> Attempts => LazyInitializer.EnsureInitialized(ref _attempts, ref _startLock,
+        () => new GroupCommit<AttemptRecord>(RecordAllAsync, maxItems: 200, Logger, "delivery attempts",
             writers: IsPostgres ? 2 : 1,
             // A record the database refuses fails alone; so does a group PostgreSQL aborted for a deadlock (it stored
             // nothing), which its records then retry one by one.
-            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)))).Value;
+            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)));
 
     public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {
@@ -320,8 +320,8 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         // The lease checks first (each message moves on only if its sender still holds it), then the attempts' log,
         // which says for each whether its lease was still held. Rows are locked in message-id order, so two groups
         // under way at once (or a group and the sweep of abandoned leases) do not wait for each other in a circle.
-        var order = Enumerable.Range(0, records.Count).OrderBy(i => records[i].Attempt.MessageId, StringComparer.Ordinal).ToArray();
-        var counts = await database.ExecuteCountingAsync(connection, transaction, order.Select(i => records[i]).Select(r =>
+        var sorted = records.OrderBy(r => r.Attempt.MessageId, StringComparer.Ordinal).ToList();
+        var counts = await database.ExecuteCountingAsync(connection, transaction, sorted.Select(r =>
         {
             (string, object?)[] key = [("status", Sql.StatusText(r.Status)), ("now", now), ("message_id", r.Attempt.MessageId), ("owner", r.Owner)];
             return r.Status switch
@@ -331,8 +331,8 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
                 _ => new SqlStatement(EndedSql, [.. key, ("error", r.Attempt.Error)]),
             };
         }).ToList());
-        for (var k = 0; k < order.Length; k++) records[order[k]].Held = counts[k] == 1;
-        await database.ExecuteAsync(connection, transaction, order.Select(i => records[i]).Select(r => new SqlStatement(InsertAttemptSql,
+        for (var i = 0; i < sorted.Count; i++) sorted[i].Held = counts[i] == 1;
+        await database.ExecuteAsync(connection, transaction, sorted.Select(r => new SqlStatement(InsertAttemptSql,
         [
             ("message_id", r.Attempt.MessageId), ("attempt", r.Attempt.Attempt), ("transport", r.Attempt.Transport), ("sender", r.Owner),
             ("started_at", database.Timestamp(r.Attempt.StartedAt)), ("finished_at", database.Timestamp(r.Attempt.FinishedAt)),

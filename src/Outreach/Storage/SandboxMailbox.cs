@@ -39,17 +39,18 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
         public bool Added { get; set; }
     }
 
-    private Lazy<GroupCommit<Delivery>>? _deliveries;
+    private GroupCommit<Delivery>? _deliveries;
+    private object? _startLock; // the group commit starts its writers once
 
     /// <summary>
     /// Messages the sender delivers at the same moment (it sends a batch in parallel) are stored in one transaction,
     /// in the engine's write turn on SQLite, instead of one each; each delivery still answers once its row is durable.
     /// </summary>
-    private GroupCommit<Delivery> Deliveries => LazyInitializer.EnsureInitialized(ref _deliveries,
-        () => new Lazy<GroupCommit<Delivery>>(() => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200,
+    private GroupCommit<Delivery> Deliveries => LazyInitializer.EnsureInitialized(ref _deliveries, ref _startLock,
+        () => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200,
             (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "sandbox messages",
             writers: database.Provider == DatabaseProvider.PostgreSql ? 2 : 1,
-            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)))).Value;
+            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)));
 
     /// <summary>Stores the message once; false if a message with this id was already there.</summary>
     public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)
@@ -62,7 +63,7 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
 
     public async ValueTask DisposeAsync()
     {
-        if (_deliveries is { IsValueCreated: true }) await _deliveries.Value.DisposeAsync();
+        if (_deliveries is not null) await _deliveries.DisposeAsync();
     }
 
     private async Task StoreAllAsync(IReadOnlyList<Delivery> deliveries)

@@ -121,7 +121,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         foreach (var e in events)
         {
             var payload = JsonSerializer.Serialize(e, PayloadJson);
-            foreach (var (id, wanted) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
+            foreach (var (id, _) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
                 inserts.Add(new SqlStatement(InsertDeliverySql,
                 [
                     ("event_id", e.EventId), ("subscription_id", id), ("event_type", e.Type), ("facility", e.Facility),

@@ -127,8 +127,8 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var counts = await _database.ExecuteCountingAsync(connection, transaction, statements);
-        var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => AuditEventRow.Insert(_database, a!)).ToList();
-        if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, audit);
+        var audit = requests.Select(r => r[0].Audit).Where((a, i) => a is not null && counts[i] == 1).Select(a => a!).ToList();
+        if (audit.Count > 0) await _database.ExecuteAsync(connection, transaction, AuditEventRow.InsertAll(_database, audit));
         var messages = requests.Select((r, i) => counts[i] == 1 ? r[0].Message : null).OfType<PreparedMessage>().ToList();
         if (messages.Count > 0) await _outbox.AddInTransactionAsync(connection, transaction, messages);
         await transaction.CommitAsync();

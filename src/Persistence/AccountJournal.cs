@@ -103,9 +103,9 @@ public sealed class AccountJournal : IAsyncDisposable
 
     /// <summary>
     /// PostgreSQL: the whole group in one round trip, BEGIN … COMMIT in one batch. Each account's state row is written
-    /// only at its loaded version and stamped with the commit's token; the commit's ledger rows, audit records and
-    /// events are inserted only where the row carries that token, so a conflicting commit leaves nothing behind while
-    /// the rest of the group commits.
+    /// only at its loaded version and stamped with the commit's token; the commits' ledger rows, audit records and
+    /// events follow as one statement per table (each column an array), each row inserted only where its account's
+    /// row carries its commit's token, so a conflicting commit leaves nothing behind while the rest of the group commits.
     /// </summary>
     private async Task<Exception?[]> CommitPostgresAsync(List<AccountCommit> commits)
     {
@@ -123,7 +123,7 @@ public sealed class AccountJournal : IAsyncDisposable
         }
         Add("BEGIN");
         var guarded = new Dictionary<int, int>(); // commit index → batch command index
-        var tokens = new string[commits.Count];
+        var tokens = new string?[commits.Count];
         for (var i = 0; i < commits.Count; i++)
         {
             var c = commits[i];
@@ -137,25 +137,53 @@ public sealed class AccountJournal : IAsyncDisposable
                 Add("UPDATE account_stream SET version = version + 1, entry_count = @entries, snapshot = @snapshot, updated_at = @at, commit_token = @token WHERE account_id = @id AND version = @version",
                     ("entries", c.FirstNewEntrySeq + c.NewEntries.Count), ("snapshot", c.Snapshot), ("at", now), ("token", tokens[i]), ("id", c.AccountId), ("version", c.ExpectedVersion));
         }
+        // The rows of every commit, each column an array: one statement per table for the whole group. A row is
+        // written only if its commit's state row carries that commit's token (no token: a commit without state, such
+        // as a read's audit record, always goes in). The arrays keep the commits' order, and so the log's.
+        var ledger = (Ids: new List<string>(), Seqs: new List<int>(), Entries: new List<byte[]>(), Tokens: new List<string?>());
+        var audit = (Rows: new List<AuditEvent>(), Ids: new List<string>(), Tokens: new List<string?>());
+        var events = (Ids: new List<string>(), EventIds: new List<string>(), Types: new List<string>(), At: new List<DateTimeOffset>(), Payloads: new List<byte[]>(), Tokens: new List<string?>());
         for (var i = 0; i < commits.Count; i++)
         {
             var c = commits[i];
-            // Only if this commit's state row went in (a commit without state, a read's audit record, always goes in).
-            var guard = c.Snapshot is null ? "" : " WHERE EXISTS (SELECT 1 FROM account_stream WHERE account_id = @guard_id AND commit_token = @guard_token)";
-            (string, object?)[] G(params (string, object?)[] p) => c.Snapshot is null ? p : [.. p, ("guard_id", c.AccountId), ("guard_token", tokens[i])];
             for (var e = 0; e < c.NewEntries.Count; e++)
-                Add($"INSERT INTO account_ledger (account_id, seq, entry) SELECT @id, @seq, @entry{guard}", G(("id", c.AccountId), ("seq", c.FirstNewEntrySeq + e), ("entry", c.NewEntries[e])));
+            {
+                ledger.Ids.Add(c.AccountId); ledger.Seqs.Add(c.FirstNewEntrySeq + e); ledger.Entries.Add(c.NewEntries[e]); ledger.Tokens.Add(tokens[i]);
+            }
             foreach (var a in c.Audit)
-                Add($"""
-                     INSERT INTO collections_audit_event (occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail)
-                     SELECT @occurred_at, @actor, @actor_role, @action, @resource_type, @resource_id, @outcome, @client_address::text, @correlation_id::text, @detail::text{guard}
-                     """,
-                    G(("occurred_at", a.OccurredAt.ToUniversalTime()), ("actor", a.Actor), ("actor_role", a.ActorRole), ("action", a.Action), ("resource_type", a.ResourceType),
-                      ("resource_id", a.ResourceId), ("outcome", a.Outcome), ("client_address", a.ClientAddress), ("correlation_id", a.CorrelationId), ("detail", a.Detail)));
+            {
+                audit.Rows.Add(a); audit.Ids.Add(c.AccountId); audit.Tokens.Add(tokens[i]);
+            }
             foreach (var ev in c.Events)
-                Add($"INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) SELECT @account, @event_id, @type, @at, @payload{guard} ON CONFLICT (event_id) DO NOTHING",
-                    G(("account", c.AccountId), ("event_id", ev.EventId), ("type", ev.Type), ("at", ev.OccurredAt.ToUniversalTime()), ("payload", ev.Payload)));
+            {
+                events.Ids.Add(c.AccountId); events.EventIds.Add(ev.EventId); events.Types.Add(ev.Type); events.At.Add(ev.OccurredAt.ToUniversalTime());
+                events.Payloads.Add(ev.Payload); events.Tokens.Add(tokens[i]);
+            }
         }
+        if (ledger.Ids.Count > 0)
+            Add($"""
+                 INSERT INTO account_ledger (account_id, seq, entry)
+                 SELECT r.id, r.seq, r.entry FROM unnest(@id::text[], @seq::int[], @entry::bytea[], @token::text[]) AS r(id, seq, entry, token)
+                 WHERE {Guard}
+                 """,
+                ("id", ledger.Ids.ToArray()), ("seq", ledger.Seqs.ToArray()), ("entry", ledger.Entries.ToArray()), ("token", ledger.Tokens.ToArray()));
+        if (audit.Rows.Count > 0)
+        {
+            var (sql, parameters) = AuditEventRow.InsertAllGuarded(audit.Rows, [.. audit.Ids], [.. audit.Tokens]);
+            Add(sql, parameters);
+        }
+        if (events.Ids.Count > 0)
+            Add($"""
+                 INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload)
+                 SELECT r.id, r.event_id, r.type, r.at, r.payload
+                 FROM unnest(@id::text[], @event_id::text[], @type::text[], @at::timestamptz[], @payload::bytea[], @token::text[]) WITH ORDINALITY
+                     AS r(id, event_id, type, at, payload, token, n)
+                 WHERE {Guard}
+                 ORDER BY r.n
+                 ON CONFLICT (event_id) DO NOTHING
+                 """,
+                ("id", events.Ids.ToArray()), ("event_id", events.EventIds.ToArray()), ("type", events.Types.ToArray()), ("at", events.At.ToArray()),
+                ("payload", events.Payloads.ToArray()), ("token", events.Tokens.ToArray()));
         Add("COMMIT");
         try
         {
@@ -172,6 +200,8 @@ public sealed class AccountJournal : IAsyncDisposable
                 refused[index] = new AccountVersionConflictException();
         return refused;
     }
+
+    private const string Guard = "r.token IS NULL OR EXISTS (SELECT 1 FROM account_stream s WHERE s.account_id = r.id AND s.commit_token = r.token)";
 
     /// <summary>A connection for a commit; when none can be had (the server is down, the pool is exhausted), nothing of the commit was sent.</summary>
     private async Task<DbConnection> OpenOrNotStoredAsync()

@@ -256,6 +256,54 @@ public sealed class JournalTests
     }
 
     [Fact]
+    public Task A_group_of_commits_keeps_each_commits_rows_in_order_and_leaves_out_only_the_stale_one_on_sqlite() => GroupKeepsOrder(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task A_group_of_commits_keeps_each_commits_rows_in_order_and_leaves_out_only_the_stale_one_on_postgresql() => GroupKeepsOrder(TestDatabases.PostgresAsync);
+
+    private static async Task GroupKeepsOrder(Func<Task<DatabaseOptions>> newDatabase)
+    {
+        var database = await newDatabase();
+        await using var journal = new AccountJournal(database, NullLogger<AccountJournal>.Instance);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        string Account(int i) => $"G{run}/{i}";
+        AuditEvent Audit(int i, int k) => new(DateTimeOffset.UtcNow, "bench", "agent", $"step.{k}", "account", Account(i), "ok", null, null, k == 0 ? null : $"k={k}");
+        AccountCommit Commit(int i, long version, byte[]? snapshot) => new(Account(i), version, snapshot, 0, snapshot is null ? [] : [[1], [2], [3]],
+            [Audit(i, 0), Audit(i, 1), Audit(i, 2)],
+            snapshot is null ? [] : [new JournalEvent($"{Account(i)}/a", "first", DateTimeOffset.UtcNow, [1]), new JournalEvent($"{Account(i)}/b", "second", DateTimeOffset.UtcNow, [2])]);
+
+        await journal.WriteAsync(Commit(0, 0, [0]));
+        // Twenty commits under way together: new accounts, one stale (account 0 at version 0 again) and two with no state (a read's audit).
+        var writes = Enumerable.Range(1, 20).Select(i => (i, journal.WriteAsync(i == 7 ? Commit(0, 0, [7]) : i % 9 == 0 ? Commit(i, 0, null) : Commit(i, 0, [(byte)i])))).ToList();
+        foreach (var (i, write) in writes)
+            if (i == 7) await Assert.ThrowsAsync<AccountVersionConflictException>(() => write);
+            else await write;
+
+        await using var connection = await database.OpenAsync();
+        var audit = new List<(string Id, string Action)>();
+        await using (var command = connection.Command($"SELECT resource_id, action FROM collections_audit_event WHERE resource_id LIKE 'G{run}/%' ORDER BY id"))
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) audit.Add((reader.GetString(0), reader.GetString(1)));
+        var events = new List<(string Id, string Type)>();
+        await using (var command = connection.Command($"SELECT account_id, type FROM account_event_log WHERE account_id LIKE 'G{run}/%' ORDER BY position"))
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) events.Add((reader.GetString(0), reader.GetString(1)));
+
+        // Account 0: its first commit's three records and two events, nothing of the stale one.
+        Assert.Equal(3, audit.Count(a => a.Id == Account(0)));
+        Assert.Equal(2, events.Count(e => e.Id == Account(0)));
+        Assert.Single((await journal.ReadAsync(Account(0)))!.Snapshot, (byte)0);
+        foreach (var i in Enumerable.Range(1, 20).Where(i => i != 7))
+        {
+            Assert.Equal(["step.0", "step.1", "step.2"], audit.Where(a => a.Id == Account(i)).Select(a => a.Action));
+            Assert.Equal(i % 9 == 0 ? [] : ["first", "second"], events.Where(e => e.Id == Account(i)).Select(e => e.Type));
+            Assert.Equal(i % 9 == 0 ? 0 : 3, (await journal.ReadAsync(Account(i)))?.Entries.Count ?? 0);
+        }
+        // Each commit's records stand together, not interleaved with another commit's.
+        Assert.Equal(audit.Count / 3, audit.Chunk(3).Count(c => c.All(a => a.Id == c[0].Id)));
+    }
+
+    [Fact]
     public async Task The_kpi_projection_applied_in_pieces_with_crashes_between_equals_its_rebuild()
     {
         var database = await TestDatabases.NewSqliteAsync();

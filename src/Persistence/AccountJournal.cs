@@ -201,7 +201,8 @@ public sealed class AccountJournal : IAsyncDisposable
         return refused;
     }
 
-    private const string Guard = "r.token IS NULL OR EXISTS (SELECT 1 FROM account_stream s WHERE s.account_id = r.id AND s.commit_token = r.token)";
+    // A scalar subquery, looked up by the primary key row by row (an EXISTS under OR may be planned as a hash of the whole table).
+    private const string Guard = "r.token IS NULL OR r.token = (SELECT s.commit_token FROM account_stream s WHERE s.account_id = r.id)";
 
     /// <summary>A connection for a commit; when none can be had (the server is down, the pool is exhausted), nothing of the commit was sent.</summary>
     private async Task<DbConnection> OpenOrNotStoredAsync()

@@ -91,7 +91,7 @@ public static class AuditEventRow
         """
         , @guard_id::text[], @guard_token::text[]) WITH ORDINALITY
             AS a(occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail, guard_id, guard_token, n)
-        WHERE a.guard_token IS NULL OR EXISTS (SELECT 1 FROM account_stream s WHERE s.account_id = a.guard_id AND s.commit_token = a.guard_token)
+        WHERE a.guard_token IS NULL OR a.guard_token = (SELECT s.commit_token FROM account_stream s WHERE s.account_id = a.guard_id)
         ORDER BY a.n
         """;
 }

@@ -256,51 +256,76 @@ public sealed class JournalTests
     }
 
     [Fact]
-    public Task A_group_of_commits_keeps_each_commits_rows_in_order_and_leaves_out_only_the_stale_one_on_sqlite() => GroupKeepsOrder(TestDatabases.NewSqliteAsync);
+    public Task Commits_under_way_together_keep_each_commits_rows_in_order_and_leave_out_only_the_stale_ones_on_sqlite() => TogetherKeepOrder(TestDatabases.NewSqliteAsync);
 
     [PostgresFact]
-    public Task A_group_of_commits_keeps_each_commits_rows_in_order_and_leaves_out_only_the_stale_one_on_postgresql() => GroupKeepsOrder(TestDatabases.PostgresAsync);
+    public Task Commits_under_way_together_keep_each_commits_rows_in_order_and_leave_out_only_the_stale_ones_on_postgresql() => TogetherKeepOrder(TestDatabases.PostgresAsync);
 
-    private static async Task GroupKeepsOrder(Func<Task<DatabaseOptions>> newDatabase)
+    private static async Task TogetherKeepOrder(Func<Task<DatabaseOptions>> newDatabase)
     {
         var database = await newDatabase();
         await using var journal = new AccountJournal(database, NullLogger<AccountJournal>.Instance);
         var run = Guid.NewGuid().ToString("N")[..8];
         string Account(int i) => $"G{run}/{i}";
-        AuditEvent Audit(int i, int k) => new(DateTimeOffset.UtcNow, "bench", "agent", $"step.{k}", "account", Account(i), "ok", null, null, k == 0 ? null : $"k={k}");
-        AccountCommit Commit(int i, long version, byte[]? snapshot) => new(Account(i), version, snapshot, 0, snapshot is null ? [] : [[1], [2], [3]],
-            [Audit(i, 0), Audit(i, 1), Audit(i, 2)],
-            snapshot is null ? [] : [new JournalEvent($"{Account(i)}/a", "first", DateTimeOffset.UtcNow, [1]), new JournalEvent($"{Account(i)}/b", "second", DateTimeOffset.UtcNow, [2])]);
+        AuditEvent Audit(int i, byte commit, int k) => new(DateTimeOffset.UtcNow, "bench", "agent", $"step.{k}", "account", Account(i), "ok", null, null, k == 0 ? null : $"commit={commit}");
+        // Each commit's event ids are its own, so a stale commit's events would show (not be hidden as duplicates).
+        AccountCommit Commit(int i, long version, byte[]? snapshot, int firstSeq = 0)
+        {
+            var tag = snapshot?[0] ?? 0;
+            return new(Account(i), version, snapshot, firstSeq, snapshot is null ? [] : [[1], [2], [3]],
+                [Audit(i, tag, 0), Audit(i, tag, 1), Audit(i, tag, 2)],
+                snapshot is null ? [] : [new JournalEvent($"{Account(i)}/{tag}/a", "first", DateTimeOffset.UtcNow, [1]), new JournalEvent($"{Account(i)}/{tag}/b", "second", DateTimeOffset.UtcNow, [2])]);
+        }
 
-        await journal.WriteAsync(Commit(0, 0, [0]));
-        // Twenty commits under way together: new accounts, one stale (account 0 at version 0 again) and two with no state (a read's audit).
-        var writes = Enumerable.Range(1, 20).Select(i => (i, journal.WriteAsync(i == 7 ? Commit(0, 0, [7]) : i % 9 == 0 ? Commit(i, 0, null) : Commit(i, 0, [(byte)i])))).ToList();
-        foreach (var (i, write) in writes)
-            if (i == 7) await Assert.ThrowsAsync<AccountVersionConflictException>(() => write);
-            else await write;
+        await journal.WriteAsync(Commit(0, 0, [100]));
+        await journal.WriteAsync(Commit(21, 0, [101]));
+        // Twenty-two commits under way together: new accounts; a stale new account (account 0 at version 0 again); two
+        // updates of account 21 from version 1, of which one must lose; and two with no state (a read's audit records).
+        var writes = Enumerable.Range(1, 20)
+            .Select(i => (Account: i == 7 ? 0 : i, Tag: (byte)i, Write: journal.WriteAsync(i == 7 ? Commit(0, 0, [7]) : i % 9 == 0 ? Commit(i, 0, null) : Commit(i, 0, [(byte)i]))))
+            .Append((Account: 21, Tag: (byte)121, Write: journal.WriteAsync(Commit(21, 1, [121], firstSeq: 3))))
+            .Append((Account: 21, Tag: (byte)122, Write: journal.WriteAsync(Commit(21, 1, [122], firstSeq: 3))))
+            .ToList();
+        var lost = new List<byte>();
+        foreach (var (_, tag, write) in writes)
+        {
+            try { await write; }
+            catch (AccountVersionConflictException) { lost.Add(tag); }
+        }
+        Assert.Equal(2, lost.Count);
+        Assert.Contains((byte)7, lost);
+        var won = lost.Contains(121) ? (byte)122 : (byte)121;
+        Assert.Contains(lost, t => t is 121 or 122);
 
         await using var connection = await database.OpenAsync();
-        var audit = new List<(string Id, string Action)>();
-        await using (var command = connection.Command($"SELECT resource_id, action FROM collections_audit_event WHERE resource_id LIKE 'G{run}/%' ORDER BY id"))
+        var audit = new List<(string Id, string? Detail, string Action)>();
+        await using (var command = connection.Command($"SELECT resource_id, detail, action FROM collections_audit_event WHERE resource_id LIKE 'G{run}/%' ORDER BY id"))
         await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) audit.Add((reader.GetString(0), reader.GetString(1)));
-        var events = new List<(string Id, string Type)>();
-        await using (var command = connection.Command($"SELECT account_id, type FROM account_event_log WHERE account_id LIKE 'G{run}/%' ORDER BY position"))
+            while (await reader.ReadAsync()) audit.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2)));
+        var events = new List<(string Id, string EventId, string Type)>();
+        await using (var command = connection.Command($"SELECT account_id, event_id, type FROM account_event_log WHERE account_id LIKE 'G{run}/%' ORDER BY position"))
         await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) events.Add((reader.GetString(0), reader.GetString(1)));
+            while (await reader.ReadAsync()) events.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
 
-        // Account 0: its first commit's three records and two events, nothing of the stale one.
-        Assert.Equal(3, audit.Count(a => a.Id == Account(0)));
-        Assert.Equal(2, events.Count(e => e.Id == Account(0)));
-        Assert.Single((await journal.ReadAsync(Account(0)))!.Snapshot, (byte)0);
-        foreach (var i in Enumerable.Range(1, 20).Where(i => i != 7))
+        // Nothing of a stale commit: no audit record, no event, no ledger row, and the stored state is the winner's.
+        foreach (var tag in lost)
         {
-            Assert.Equal(["step.0", "step.1", "step.2"], audit.Where(a => a.Id == Account(i)).Select(a => a.Action));
-            Assert.Equal(i % 9 == 0 ? [] : ["first", "second"], events.Where(e => e.Id == Account(i)).Select(e => e.Type));
-            Assert.Equal(i % 9 == 0 ? 0 : 3, (await journal.ReadAsync(Account(i)))?.Entries.Count ?? 0);
+            Assert.DoesNotContain(audit, a => a.Detail == $"commit={tag}");
+            Assert.DoesNotContain(events, e => e.EventId.Contains($"/{tag}/", StringComparison.Ordinal));
         }
-        // Each commit's records stand together, not interleaved with another commit's.
-        Assert.Equal(audit.Count / 3, audit.Chunk(3).Count(c => c.All(a => a.Id == c[0].Id)));
+        Assert.Equal([100], (await journal.ReadAsync(Account(0)))!.Snapshot);
+        Assert.Equal(3, (await journal.ReadAsync(Account(0)))!.Entries.Count);
+        Assert.Equal([won], (await journal.ReadAsync(Account(21)))!.Snapshot);
+        Assert.Equal(6, (await journal.ReadAsync(Account(21)))!.Entries.Count);
+        Assert.Equal([$"{Account(21)}/101/a", $"{Account(21)}/101/b", $"{Account(21)}/{won}/a", $"{Account(21)}/{won}/b"], events.Where(e => e.Id == Account(21)).Select(e => e.EventId));
+        // Every other commit whole, its records and events in the order it gave them.
+        foreach (var i in Enumerable.Range(0, 22).Where(i => i != 7))
+        {
+            Assert.Equal(i == 21 ? 6 : 3, audit.Count(a => a.Id == Account(i)));
+            Assert.Equal(["step.0", "step.1", "step.2"], audit.Where(a => a.Id == Account(i)).Take(3).Select(a => a.Action));
+            Assert.Equal(i % 9 == 0 && i != 0 ? [] : i == 21 ? ["first", "second", "first", "second"] : ["first", "second"], events.Where(e => e.Id == Account(i)).Select(e => e.Type));
+        }
+        Assert.Null(await journal.ReadAsync(Account(9)));
     }
 
     [Fact]

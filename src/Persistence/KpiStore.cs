@@ -73,11 +73,7 @@ public sealed class KpiStore : IAsyncDisposable
         await connection.Command("DELETE FROM account_fairness; DELETE FROM account_treatment; DELETE FROM account_kpi_day; DELETE FROM account_kpi_charge; DELETE FROM account_kpi;").ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private const string UpsertSql = """
-        INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,
-                                 patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency, updated_at)
-        VALUES (@facility, @account_number, @patient_balance_cents, @insurance_balance_cents, @credit_balance_cents, @aging_basis_date,
-                @patient_responsibility_cents, @patient_paid_cents, @promises_kept, @promises_broken, @placed_with_agency, @updated_at)
+    private const string KpiConflictSql = """
         ON CONFLICT (facility, account_number) DO UPDATE SET
             patient_balance_cents = excluded.patient_balance_cents, insurance_balance_cents = excluded.insurance_balance_cents,
             credit_balance_cents = excluded.credit_balance_cents, aging_basis_date = excluded.aging_basis_date,
@@ -85,6 +81,13 @@ public sealed class KpiStore : IAsyncDisposable
             promises_kept = excluded.promises_kept, promises_broken = excluded.promises_broken,
             placed_with_agency = excluded.placed_with_agency, updated_at = excluded.updated_at
         """;
+
+    private const string UpsertSql = """
+        INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,
+                                 patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency, updated_at)
+        VALUES (@facility, @account_number, @patient_balance_cents, @insurance_balance_cents, @credit_balance_cents, @aging_basis_date,
+                @patient_responsibility_cents, @patient_paid_cents, @promises_kept, @promises_broken, @placed_with_agency, @updated_at)
+        """ + "\n" + KpiConflictSql;
 
     private const string DeleteChargesSql = "DELETE FROM account_kpi_charge WHERE facility = @facility AND account_number = @account_number";
 
@@ -102,23 +105,29 @@ public sealed class KpiStore : IAsyncDisposable
 
     private const string DeleteTreatmentSql = "DELETE FROM account_treatment WHERE facility = @facility AND account_number = @account_number";
 
-    private const string UpsertTreatmentSql = """
-        INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
-        VALUES (@facility, @account_number, @policy_id, @control, @control_share, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
+    private const string TreatmentConflictSql = """
         ON CONFLICT (facility, account_number) DO UPDATE SET
             policy_id = excluded.policy_id, control = excluded.control, control_share = excluded.control_share, assigned_on = excluded.assigned_on,
             score_band = excluded.score_band, owed_cents = excluded.owed_cents, collected_cents = excluded.collected_cents, steps = excluded.steps
         """;
 
+    private const string UpsertTreatmentSql = """
+        INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
+        VALUES (@facility, @account_number, @policy_id, @control, @control_share, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
+        """ + "\n" + TreatmentConflictSql;
+
     private const string DeleteFairnessSql = "DELETE FROM account_fairness WHERE facility = @facility AND account_number = @account_number";
 
-    private const string UpsertFairnessSql = """
-        INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
-        VALUES (@facility, @account_number, @language, @income_band, @score, @outreach_contacts, @calls)
+    private const string FairnessConflictSql = """
         ON CONFLICT (facility, account_number) DO UPDATE SET
             language = excluded.language, income_band = excluded.income_band, score = excluded.score,
             outreach_contacts = excluded.outreach_contacts, calls = excluded.calls
         """;
+
+    private const string UpsertFairnessSql = """
+        INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
+        VALUES (@facility, @account_number, @language, @income_band, @score, @outreach_contacts, @calls)
+        """ + "\n" + FairnessConflictSql;
 
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
@@ -193,9 +202,111 @@ public sealed class KpiStore : IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenRederivableAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await _database.ExecuteAsync(connection, transaction, rows.SelectMany(Statements));
+        await _database.ExecuteAsync(connection, transaction,
+            _database.Provider == DatabaseProvider.PostgreSql ? PostgresStatements(rows) : rows.SelectMany(Statements));
         await transaction.CommitAsync();
     }
+
+    /// <summary>
+    /// PostgreSQL: the same rows as <see cref="Statements"/> for a whole group, one statement per table and kind (each
+    /// column an array) instead of several per account. An account given twice keeps its last rows, as one by one would.
+    /// </summary>
+    private static List<SqlStatement> PostgresStatements(IReadOnlyList<AccountKpiRow> given)
+    {
+        var rows = given.GroupBy(r => (r.Facility, r.AccountNumber)).Select(g => g.Last()).ToList();
+        (string, object?) Column<T>(string name, Func<AccountKpiRow, T> value, IEnumerable<AccountKpiRow>? of = null) => (name, (of ?? rows).Select(value).ToArray());
+        var keys = new[] { Column("facility", r => r.Facility), Column("account_number", r => r.AccountNumber) };
+        var statements = new List<SqlStatement>
+        {
+            new(UpsertArraysSql,
+            [
+                .. keys, Column("patient_balance_cents", r => r.PatientBalanceCents), Column("insurance_balance_cents", r => r.InsuranceBalanceCents),
+                Column("credit_balance_cents", r => r.CreditBalanceCents), Column("aging_basis_date", r => r.AgingBasisDate),
+                Column("patient_responsibility_cents", r => r.PatientResponsibilityCents), Column("patient_paid_cents", r => r.PatientPaidCents),
+                Column("promises_kept", r => r.PromisesKept), Column("promises_broken", r => r.PromisesBroken),
+                Column("placed_with_agency", r => r.PlacedWithAgency), Column("updated_at", r => r.UpdatedAt.ToUniversalTime()),
+            ]),
+            new(DeleteForKeysSql("account_kpi_charge"), keys),
+            new(DeleteForKeysSql("account_kpi_day"), keys),
+        };
+        var charges = rows.SelectMany(r => r.ChargesByDate.Select(c => (r.Facility, r.AccountNumber, c.EffectiveDate, c.AmountCents))).ToList();
+        if (charges.Count > 0)
+            statements.Add(new(InsertChargesArraysSql,
+            [
+                ("facility", charges.Select(c => c.Facility).ToArray()), ("account_number", charges.Select(c => c.AccountNumber).ToArray()),
+                ("effective_date", charges.Select(c => c.EffectiveDate).ToArray()), ("amount_cents", charges.Select(c => c.AmountCents).ToArray()),
+            ]));
+        var days = rows.SelectMany(r => r.Days.Select(d => (r.Facility, r.AccountNumber, Day: d))).ToList();
+        if (days.Count > 0)
+            statements.Add(new(InsertDaysArraysSql,
+            [
+                ("facility", days.Select(d => d.Facility).ToArray()), ("account_number", days.Select(d => d.AccountNumber).ToArray()),
+                ("measure", days.Select(d => d.Day.Measure).ToArray()), ("day", days.Select(d => d.Day.Day).ToArray()),
+                ("subject", days.Select(d => d.Day.Subject).ToArray()), ("amount_cents", days.Select(d => d.Day.AmountCents).ToArray()),
+                ("quantity", days.Select(d => d.Day.Quantity).ToArray()),
+            ]));
+        // One row per account in each of these: replaced in place when the account has one, removed when it no longer does.
+        var untreated = rows.Where(r => r.Treatment is null).ToList();
+        if (untreated.Count > 0)
+            statements.Add(new(DeleteForKeysSql("account_treatment"), [Column("facility", r => r.Facility, untreated), Column("account_number", r => r.AccountNumber, untreated)]));
+        var treated = rows.Where(r => r.Treatment is not null).ToList();
+        if (treated.Count > 0)
+            statements.Add(new(UpsertTreatmentArraysSql,
+            [
+                Column("facility", r => r.Facility, treated), Column("account_number", r => r.AccountNumber, treated),
+                Column("policy_id", r => r.Treatment!.PolicyId, treated), Column("control", r => r.Treatment!.Control, treated),
+                Column("control_share", r => (double)r.Treatment!.ControlShare, treated), Column("assigned_on", r => r.Treatment!.AssignedOn, treated),
+                Column("score_band", r => r.Treatment!.ScoreBand, treated), Column("owed_cents", r => r.Treatment!.OwedCents, treated),
+                Column("collected_cents", r => r.Treatment!.CollectedCents, treated),
+                Column("steps", r => System.Text.Json.JsonSerializer.Serialize(r.Treatment!.Steps), treated),
+            ]));
+        var unmeasured = rows.Where(r => r.Fairness is null).ToList();
+        if (unmeasured.Count > 0)
+            statements.Add(new(DeleteForKeysSql("account_fairness"), [Column("facility", r => r.Facility, unmeasured), Column("account_number", r => r.AccountNumber, unmeasured)]));
+        var measured = rows.Where(r => r.Fairness is not null).ToList();
+        if (measured.Count > 0)
+            statements.Add(new(UpsertFairnessArraysSql,
+            [
+                Column("facility", r => r.Facility, measured), Column("account_number", r => r.AccountNumber, measured),
+                Column("language", r => r.Fairness!.Language, measured), Column("income_band", r => r.Fairness!.IncomeBand, measured),
+                Column("score", r => r.Fairness!.Score, measured), Column("outreach_contacts", r => r.Fairness!.OutreachContacts, measured),
+                Column("calls", r => r.Fairness!.Calls, measured),
+            ]));
+        return statements;
+    }
+
+    private static string DeleteForKeysSql(string table) =>
+        $"DELETE FROM {table} t USING unnest(@facility::text[], @account_number::text[]) AS k(facility, account_number) WHERE t.facility = k.facility AND t.account_number = k.account_number";
+
+    private const string UpsertArraysSql = """
+        INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,
+                                 patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency, updated_at)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @patient_balance_cents::bigint[], @insurance_balance_cents::bigint[],
+                             @credit_balance_cents::bigint[], @aging_basis_date::date[], @patient_responsibility_cents::bigint[], @patient_paid_cents::bigint[],
+                             @promises_kept::int[], @promises_broken::int[], @placed_with_agency::boolean[], @updated_at::timestamptz[])
+        """ + "\n" + KpiConflictSql;
+
+    private const string InsertChargesArraysSql = """
+        INSERT INTO account_kpi_charge (facility, account_number, effective_date, amount_cents)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @effective_date::date[], @amount_cents::bigint[])
+        """;
+
+    private const string InsertDaysArraysSql = """
+        INSERT INTO account_kpi_day (facility, account_number, measure, day, subject, amount_cents, quantity)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @measure::text[], @day::date[], @subject::text[], @amount_cents::bigint[], @quantity::int[])
+        """;
+
+    private const string UpsertTreatmentArraysSql = """
+        INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @policy_id::text[], @control::boolean[], @control_share::double precision[],
+                             @assigned_on::date[], @score_band::text[], @owed_cents::bigint[], @collected_cents::bigint[], @steps::text[])
+        """ + "\n" + TreatmentConflictSql;
+
+    private const string UpsertFairnessArraysSql = """
+        INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @language::text[], @income_band::text[], @score::double precision[],
+                             @outreach_contacts::int[], @calls::int[])
+        """ + "\n" + FairnessConflictSql;
 
     /// <summary>
     /// The sums over one facility's accounts (or all facilities' when <paramref name="facility"/> is null): accounts

@@ -67,4 +67,52 @@ public sealed class KpiGrainTests
             await cluster.DisposeAsync();
         }
     }
+
+    [Fact]
+    public Task Saving_an_accounts_rows_again_replaces_them_whole_and_the_last_of_a_group_wins_on_sqlite() => SavingReplaces(TestDatabases.NewSqliteAsync);
+
+    [PostgresFact]
+    public Task Saving_an_accounts_rows_again_replaces_them_whole_and_the_last_of_a_group_wins_on_postgresql() => SavingReplaces(TestDatabases.PostgresAsync);
+
+    private static async Task SavingReplaces(Func<Task<DatabaseOptions>> newDatabase)
+    {
+        var database = await newDatabase();
+        await using var store = new KpiStore(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<KpiStore>.Instance);
+        var facility = "KPS" + Guid.NewGuid().ToString("N")[..8];
+        var day = new DateOnly(2026, 11, 2);
+        AccountKpiRow Row(string number, long owed, DateOnly? basis, bool treated, double? score, params (DateOnly, long)[] charges) =>
+            new(facility, number, owed, 0, 0, basis, owed, 0, 0, 0, false, charges, DateTimeOffset.UtcNow)
+            {
+                Days = [new KpiMeasureRow("cash", day, "card", owed / 10, 1)],
+                Treatment = treated ? new AccountTreatmentRow("P1", Control: number == "2", 0.1m, day, score is null ? null : "0.4-0.6", owed, 0, ["statement"]) : null,
+                Fairness = score is null ? null : new AccountFairnessRow("es", "low", score, 1, 0),
+            };
+
+        // One group: account 1 given twice (the second wins), account 2 with a treatment and no score.
+        await store.SaveAllAsync([
+            Row("1", 10_000, day, treated: true, score: 0.5, (day, 10_000)),
+            Row("2", 5_000, null, treated: true, score: null, (day, 2_000), (day.AddDays(-1), 3_000)),
+            Row("1", 20_000, day.AddDays(-3), treated: true, score: 0.25, (day, 20_000), (day.AddDays(-3), 500)),
+        ]);
+        var totals = await store.QueryAsync(facility, day.AddDays(-10), day);
+        Assert.Equal(25_000L, totals.Aging.Sum(a => a.PatientBalanceCents));
+        Assert.Equal(25_500L, totals.ChargesInWindowCents);
+        Assert.Equal([(day.AddDays(-3), 20_000L), ((DateOnly?)null, 5_000L)],
+            totals.Aging.OrderBy(a => a.AgingBasisDate is null).Select(a => (a.AgingBasisDate, a.PatientBalanceCents)));
+        Assert.Equal(2_500L, (await store.DaysAsync(facility, ["cash"], day, day)).Sum(d => d.AmountCents));
+        var treatments = await store.TreatmentsAsync(facility).ToListAsync();
+        Assert.Equal([(false, 20_000L, "0.4-0.6"), (true, 5_000L, (string?)null)], treatments.OrderBy(t => t.Control).Select(t => (t.Control, t.OwedCents, t.ScoreBand)));
+        Assert.Equal(0.25, Assert.Single(await store.FairnessAsync(facility).ToListAsync()).Score);
+
+        // Again: account 1 loses its treatment, its score and one charge; account 2 gains a score.
+        await store.SaveAllAsync([
+            Row("1", 7_000, day, treated: false, score: null, (day, 7_000)),
+            Row("2", 5_000, null, treated: true, score: 0.75, (day, 5_000)),
+        ]);
+        totals = await store.QueryAsync(facility, day.AddDays(-10), day);
+        Assert.Equal(12_000L, totals.ChargesInWindowCents);
+        Assert.Equal(1_200L, (await store.DaysAsync(facility, ["cash"], day, day)).Sum(d => d.AmountCents));
+        Assert.Equal(5_000L, Assert.Single(await store.TreatmentsAsync(facility).ToListAsync()).OwedCents);
+        Assert.Equal(0.75, Assert.Single(await store.FairnessAsync(facility).ToListAsync()).Score);
+    }
 }

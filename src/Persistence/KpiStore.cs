@@ -209,7 +209,8 @@ public sealed class KpiStore : IAsyncDisposable
 
     /// <summary>
     /// PostgreSQL: the same rows as <see cref="Statements"/> for a whole group, one statement per table and kind (each
-    /// column an array) instead of several per account. An account given twice keeps its last rows, as one by one would.
+    /// column an array) instead of several per account. An account given twice keeps its last rows, as one by one would
+    /// (for rows the database accepts: one by one, a refused earlier row of that account failed the group; here it is dropped).
     /// </summary>
     private static List<SqlStatement> PostgresStatements(IReadOnlyList<AccountKpiRow> given)
     {
@@ -226,8 +227,8 @@ public sealed class KpiStore : IAsyncDisposable
                 Column("promises_kept", r => r.PromisesKept), Column("promises_broken", r => r.PromisesBroken),
                 Column("placed_with_agency", r => r.PlacedWithAgency), Column("updated_at", r => r.UpdatedAt.ToUniversalTime()),
             ]),
-            new(DeleteForKeysSql("account_kpi_charge"), keys),
-            new(DeleteForKeysSql("account_kpi_day"), keys),
+            new(DeleteChargesForKeysSql, keys),
+            new(DeleteDaysForKeysSql, keys),
         };
         var charges = rows.SelectMany(r => r.ChargesByDate.Select(c => (r.Facility, r.AccountNumber, c.EffectiveDate, c.AmountCents))).ToList();
         if (charges.Count > 0)
@@ -248,7 +249,7 @@ public sealed class KpiStore : IAsyncDisposable
         // One row per account in each of these: replaced in place when the account has one, removed when it no longer does.
         var untreated = rows.Where(r => r.Treatment is null).ToList();
         if (untreated.Count > 0)
-            statements.Add(new(DeleteForKeysSql("account_treatment"), [Column("facility", r => r.Facility, untreated), Column("account_number", r => r.AccountNumber, untreated)]));
+            statements.Add(new(DeleteTreatmentsForKeysSql, [Column("facility", r => r.Facility, untreated), Column("account_number", r => r.AccountNumber, untreated)]));
         var treated = rows.Where(r => r.Treatment is not null).ToList();
         if (treated.Count > 0)
             statements.Add(new(UpsertTreatmentArraysSql,
@@ -262,7 +263,7 @@ public sealed class KpiStore : IAsyncDisposable
             ]));
         var unmeasured = rows.Where(r => r.Fairness is null).ToList();
         if (unmeasured.Count > 0)
-            statements.Add(new(DeleteForKeysSql("account_fairness"), [Column("facility", r => r.Facility, unmeasured), Column("account_number", r => r.AccountNumber, unmeasured)]));
+            statements.Add(new(DeleteFairnessForKeysSql, [Column("facility", r => r.Facility, unmeasured), Column("account_number", r => r.AccountNumber, unmeasured)]));
         var measured = rows.Where(r => r.Fairness is not null).ToList();
         if (measured.Count > 0)
             statements.Add(new(UpsertFairnessArraysSql,
@@ -275,8 +276,11 @@ public sealed class KpiStore : IAsyncDisposable
         return statements;
     }
 
-    private static string DeleteForKeysSql(string table) =>
-        $"DELETE FROM {table} t USING unnest(@facility::text[], @account_number::text[]) AS k(facility, account_number) WHERE t.facility = k.facility AND t.account_number = k.account_number";
+    private const string ForKeysSql = " t USING unnest(@facility::text[], @account_number::text[]) AS k(facility, account_number) WHERE t.facility = k.facility AND t.account_number = k.account_number";
+    private const string DeleteChargesForKeysSql = "DELETE FROM account_kpi_charge" + ForKeysSql;
+    private const string DeleteDaysForKeysSql = "DELETE FROM account_kpi_day" + ForKeysSql;
+    private const string DeleteTreatmentsForKeysSql = "DELETE FROM account_treatment" + ForKeysSql;
+    private const string DeleteFairnessForKeysSql = "DELETE FROM account_fairness" + ForKeysSql;
 
     private const string UpsertArraysSql = """
         INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,

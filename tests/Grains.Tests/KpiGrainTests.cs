@@ -83,36 +83,53 @@ public sealed class KpiGrainTests
         AccountKpiRow Row(string number, long owed, DateOnly? basis, bool treated, double? score, params (DateOnly, long)[] charges) =>
             new(facility, number, owed, 0, 0, basis, owed, 0, 0, 0, false, charges, DateTimeOffset.UtcNow)
             {
-                Days = [new KpiMeasureRow("cash", day, "card", owed / 10, 1)],
+                Days = charges.Length == 0 ? [] : [new KpiMeasureRow("cash", day, "card", owed / 10, 1)],
                 Treatment = treated ? new AccountTreatmentRow("P1", Control: number == "2", 0.1m, day, score is null ? null : "0.4-0.6", owed, 0, ["statement"]) : null,
                 Fairness = score is null ? null : new AccountFairnessRow("es", "low", score, 1, 0),
             };
+        // Every column its own value, read back whole.
+        var other = new AccountKpiRow(facility, "3", 1_111, 2_222, 3_333, day.AddDays(-7), 4_444, 5_555, 6, 7, true, [(day.AddDays(-2), 8_888)], DateTimeOffset.UtcNow)
+        {
+            Days = [new KpiMeasureRow("placed", day.AddDays(-1), "agency-a", 9_999, 12)],
+            Treatment = new AccountTreatmentRow("P9", true, 0.25m, day.AddDays(-6), "0.8-1.0", 13_131, 14_141, ["statement", "final-notice"]),
+            Fairness = new AccountFairnessRow("vi", "high", 0.875, 15, 16),
+        };
 
-        // One group: account 1 given twice (the second wins), account 2 with a treatment and no score.
+        // One group: account 1 given twice (the second wins), account 2 with a treatment and no score, account 3 once.
         await store.SaveAllAsync([
             Row("1", 10_000, day, treated: true, score: 0.5, (day, 10_000)),
             Row("2", 5_000, null, treated: true, score: null, (day, 2_000), (day.AddDays(-1), 3_000)),
             Row("1", 20_000, day.AddDays(-3), treated: true, score: 0.25, (day, 20_000), (day.AddDays(-3), 500)),
+            other,
         ]);
         var totals = await store.QueryAsync(facility, day.AddDays(-10), day);
-        Assert.Equal(25_000L, totals.Aging.Sum(a => a.PatientBalanceCents));
-        Assert.Equal(25_500L, totals.ChargesInWindowCents);
-        Assert.Equal([(day.AddDays(-3), 20_000L), ((DateOnly?)null, 5_000L)],
-            totals.Aging.OrderBy(a => a.AgingBasisDate is null).Select(a => (a.AgingBasisDate, a.PatientBalanceCents)));
+        Assert.Equal(34_388L, totals.ChargesInWindowCents);
+        Assert.Equal([((DateOnly?)day.AddDays(-7), 1_111L, 2_222L), (day.AddDays(-3), 20_000L, 0L), (null, 5_000L, 0L)],
+            totals.Aging.OrderBy(a => a.AgingBasisDate ?? DateOnly.MaxValue).Select(a => (a.AgingBasisDate, a.PatientBalanceCents, a.InsuranceBalanceCents)));
+        Assert.Equal((29_444L, 5_555L, 6, 7), (totals.PatientResponsibilityCents, totals.PatientPaidCents, totals.PromisesKept, totals.PromisesBroken));
+        Assert.Equal((1, 3_333L, 1, 1_111L), (totals.CreditAccounts, totals.CreditCents, totals.PlacedAccounts, totals.PlacedPatientCents));
         Assert.Equal(2_500L, (await store.DaysAsync(facility, ["cash"], day, day)).Sum(d => d.AmountCents));
+        Assert.Equal(new KpiMeasureRow("placed", day.AddDays(-1), "agency-a", 9_999, 12), Assert.Single(await store.DaysAsync(facility, ["placed"], day.AddDays(-1), day)));
         var treatments = await store.TreatmentsAsync(facility).ToListAsync();
-        Assert.Equal([(false, 20_000L, "0.4-0.6"), (true, 5_000L, (string?)null)], treatments.OrderBy(t => t.Control).Select(t => (t.Control, t.OwedCents, t.ScoreBand)));
-        Assert.Equal(0.25, Assert.Single(await store.FairnessAsync(facility).ToListAsync()).Score);
+        Assert.Equal([(false, 20_000L, "0.4-0.6"), (true, 5_000L, (string?)null), (true, 13_131L, "0.8-1.0")],
+            treatments.OrderBy(t => t.OwedCents != 20_000).ThenBy(t => t.OwedCents).Select(t => (t.Control, t.OwedCents, t.ScoreBand)));
+        var theirs = Assert.Single(treatments, t => t.PolicyId == "P9");
+        Assert.Equal((0.25m, day.AddDays(-6), 14_141L), (theirs.ControlShare, theirs.AssignedOn, theirs.CollectedCents));
+        Assert.Equal(["statement", "final-notice"], theirs.Steps);
+        Assert.Equal([new AccountFairnessRow("es", "low", 0.25, 1, 0), new AccountFairnessRow("vi", "high", 0.875, 15, 16)],
+            (await store.FairnessAsync(facility).ToListAsync()).OrderBy(f => f.Language));
 
-        // Again: account 1 loses its treatment, its score and one charge; account 2 gains a score.
+        // Again, without account 3: account 1 loses its treatment, its score and one charge; account 2 gains a score
+        // and loses its charges and days. Account 3's rows stay as they were.
         await store.SaveAllAsync([
             Row("1", 7_000, day, treated: false, score: null, (day, 7_000)),
-            Row("2", 5_000, null, treated: true, score: 0.75, (day, 5_000)),
+            Row("2", 5_000, null, treated: true, score: 0.75),
         ]);
         totals = await store.QueryAsync(facility, day.AddDays(-10), day);
-        Assert.Equal(12_000L, totals.ChargesInWindowCents);
-        Assert.Equal(1_200L, (await store.DaysAsync(facility, ["cash"], day, day)).Sum(d => d.AmountCents));
-        Assert.Equal(5_000L, Assert.Single(await store.TreatmentsAsync(facility).ToListAsync()).OwedCents);
-        Assert.Equal(0.75, Assert.Single(await store.FairnessAsync(facility).ToListAsync()).Score);
+        Assert.Equal(15_888L, totals.ChargesInWindowCents);
+        Assert.Equal(700L, (await store.DaysAsync(facility, ["cash"], day, day)).Sum(d => d.AmountCents));
+        Assert.Single(await store.DaysAsync(facility, ["placed"], day.AddDays(-1), day));
+        Assert.Equal([5_000L, 13_131L], (await store.TreatmentsAsync(facility).ToListAsync()).Select(t => t.OwedCents).Order());
+        Assert.Equal([0.75, 0.875], (await store.FairnessAsync(facility).ToListAsync()).Select(f => f.Score!.Value).Order());
     }
 }

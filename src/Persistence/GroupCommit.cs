@@ -147,6 +147,12 @@ public static class SqlStatements
     /// </summary>
     public static bool AbortedForConflict(Exception e) => e is Npgsql.PostgresException { SqlState: "40P01" or "40001" };
 
+    /// <summary>
+    /// Whether a group that failed this way is worth retrying one by one: a statement was refused (only its own
+    /// request fails again), or PostgreSQL aborted the transaction for a deadlock (it stored nothing).
+    /// </summary>
+    public static bool RetryAlone(Exception e) => RefusedStatement(e) || AbortedForConflict(e);
+
     /// <summary>Whether the statement failed because a table it names does not exist (as opposed to the database failing).</summary>
     public static bool MissingTable(Exception e) => e switch
     {

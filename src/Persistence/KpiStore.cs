@@ -216,7 +216,8 @@ public sealed class KpiStore : IAsyncDisposable
     {
         var rows = given.GroupBy(r => (r.Facility, r.AccountNumber)).Select(g => g.Last()).ToList();
         (string, object?) Column<T>(string name, Func<AccountKpiRow, T> value, IEnumerable<AccountKpiRow>? of = null) => (name, (of ?? rows).Select(value).ToArray());
-        var keys = new[] { Column("facility", r => r.Facility), Column("account_number", r => r.AccountNumber) };
+        (string, object?)[] KeysOf(IEnumerable<AccountKpiRow> of) => [Column("facility", r => r.Facility, of), Column("account_number", r => r.AccountNumber, of)];
+        var keys = KeysOf(rows);
         var statements = new List<SqlStatement>
         {
             new(UpsertArraysSql,
@@ -247,32 +248,27 @@ public sealed class KpiStore : IAsyncDisposable
                 ("quantity", days.Select(d => d.Day.Quantity).ToArray()),
             ]));
         // One row per account in each of these: replaced in place when the account has one, removed when it no longer does.
-        var untreated = rows.Where(r => r.Treatment is null).ToList();
-        if (untreated.Count > 0)
-            statements.Add(new(DeleteTreatmentsForKeysSql, [Column("facility", r => r.Facility, untreated), Column("account_number", r => r.AccountNumber, untreated)]));
-        var treated = rows.Where(r => r.Treatment is not null).ToList();
-        if (treated.Count > 0)
-            statements.Add(new(UpsertTreatmentArraysSql,
-            [
-                Column("facility", r => r.Facility, treated), Column("account_number", r => r.AccountNumber, treated),
-                Column("policy_id", r => r.Treatment!.PolicyId, treated), Column("control", r => r.Treatment!.Control, treated),
-                Column("control_share", r => (double)r.Treatment!.ControlShare, treated), Column("assigned_on", r => r.Treatment!.AssignedOn, treated),
-                Column("score_band", r => r.Treatment!.ScoreBand, treated), Column("owed_cents", r => r.Treatment!.OwedCents, treated),
-                Column("collected_cents", r => r.Treatment!.CollectedCents, treated),
-                Column("steps", r => System.Text.Json.JsonSerializer.Serialize(r.Treatment!.Steps), treated),
-            ]));
-        var unmeasured = rows.Where(r => r.Fairness is null).ToList();
-        if (unmeasured.Count > 0)
-            statements.Add(new(DeleteFairnessForKeysSql, [Column("facility", r => r.Facility, unmeasured), Column("account_number", r => r.AccountNumber, unmeasured)]));
-        var measured = rows.Where(r => r.Fairness is not null).ToList();
-        if (measured.Count > 0)
-            statements.Add(new(UpsertFairnessArraysSql,
-            [
-                Column("facility", r => r.Facility, measured), Column("account_number", r => r.AccountNumber, measured),
-                Column("language", r => r.Fairness!.Language, measured), Column("income_band", r => r.Fairness!.IncomeBand, measured),
-                Column("score", r => r.Fairness!.Score, measured), Column("outreach_contacts", r => r.Fairness!.OutreachContacts, measured),
-                Column("calls", r => r.Fairness!.Calls, measured),
-            ]));
+        void OneRowPerAccount(Func<AccountKpiRow, bool> has, string deleteSql, string upsertSql, Func<List<AccountKpiRow>, (string, object?)[]> columns)
+        {
+            var without = rows.Where(r => !has(r)).ToList();
+            if (without.Count > 0) statements.Add(new(deleteSql, KeysOf(without)));
+            var with = rows.Where(has).ToList();
+            if (with.Count > 0) statements.Add(new(upsertSql, [.. KeysOf(with), .. columns(with)]));
+        }
+        OneRowPerAccount(r => r.Treatment is not null, DeleteTreatmentsForKeysSql, UpsertTreatmentArraysSql, treated =>
+        [
+            Column("policy_id", r => r.Treatment!.PolicyId, treated), Column("control", r => r.Treatment!.Control, treated),
+            Column("control_share", r => (double)r.Treatment!.ControlShare, treated), Column("assigned_on", r => r.Treatment!.AssignedOn, treated),
+            Column("score_band", r => r.Treatment!.ScoreBand, treated), Column("owed_cents", r => r.Treatment!.OwedCents, treated),
+            Column("collected_cents", r => r.Treatment!.CollectedCents, treated),
+            Column("steps", r => System.Text.Json.JsonSerializer.Serialize(r.Treatment!.Steps), treated),
+        ]);
+        OneRowPerAccount(r => r.Fairness is not null, DeleteFairnessForKeysSql, UpsertFairnessArraysSql, measured =>
+        [
+            Column("language", r => r.Fairness!.Language, measured), Column("income_band", r => r.Fairness!.IncomeBand, measured),
+            Column("score", r => r.Fairness!.Score, measured), Column("outreach_contacts", r => r.Fairness!.OutreachContacts, measured),
+            Column("calls", r => r.Fairness!.Calls, measured),
+        ]);
         return statements;
     }
 

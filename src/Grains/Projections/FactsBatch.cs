@@ -11,9 +11,11 @@ internal static class FactsBatch
     // decoded once, by the first to ask, and kept only as long as the event itself. The facts are immutable records.
     private static readonly ConditionalWeakTable<LoggedEvent, AccountProjectionFacts> Decoded = new();
 
-    public static IEnumerable<(LoggedEvent Event, AccountProjectionFacts Facts)> Read(IReadOnlyList<LoggedEvent> events, Serializer serializer) =>
-        events.Where(e => e.Type == AccountProjectionFacts.EventType)
-            .Select(e => (e, Decoded.GetValue(e, logged => serializer.Deserialize<AccountProjectionFacts>(logged.Payload)!)));
+    public static IEnumerable<(LoggedEvent Event, AccountProjectionFacts Facts)> Read(IReadOnlyList<LoggedEvent> events, Serializer serializer)
+    {
+        ConditionalWeakTable<LoggedEvent, AccountProjectionFacts>.CreateValueCallback decode = logged => serializer.Deserialize<AccountProjectionFacts>(logged.Payload)!;
+        return events.Where(e => e.Type == AccountProjectionFacts.EventType).Select(e => (e, Decoded.GetValue(e, decode)));
+    }
 
     public static readonly IReadOnlyCollection<string> FactsOnly = [AccountProjectionFacts.EventType];
 }

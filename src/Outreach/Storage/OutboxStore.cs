@@ -285,9 +285,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     private GroupCommit<AttemptRecord> Attempts => LazyInitializer.EnsureInitialized(ref _attempts, ref _startLock,
         () => new GroupCommit<AttemptRecord>(RecordAllAsync, maxItems: 200, Logger, "delivery attempts",
             writers: IsPostgres ? 2 : 1,
-            // A record the database refuses fails alone; so does a group PostgreSQL aborted for a deadlock (it stored
-            // nothing), which its records then retry one by one.
-            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)));
+            aloneOnFailure: SqlStatements.RetryAlone));
 
     public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {

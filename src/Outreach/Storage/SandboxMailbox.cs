@@ -50,7 +50,7 @@ public sealed class SandboxMailbox(DatabaseOptions database, IOutboxStore outbox
         () => new GroupCommit<Delivery>(StoreAllAsync, maxItems: 200,
             (Microsoft.Extensions.Logging.ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "sandbox messages",
             writers: database.Provider == DatabaseProvider.PostgreSql ? 2 : 1,
-            aloneOnFailure: e => SqlStatements.RefusedStatement(e) || SqlStatements.AbortedForConflict(e)));
+            aloneOnFailure: SqlStatements.RetryAlone));
 
     /// <summary>Stores the message once; false if a message with this id was already there.</summary>
     public async Task<bool> AddAsync(SandboxMessage message, CancellationToken cancellationToken = default)

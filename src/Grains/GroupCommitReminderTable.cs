@@ -33,7 +33,7 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
     private sealed class Upsert(ReminderEntry entry)
     {
         public ReminderEntry Entry { get; } = entry;
-        public int Version { get; set; }
+        public int Version { get; set; } = -1;
     }
 
     public GroupCommitReminderTable(DatabaseOptions database, IOptions<ClusterOptions> cluster, IOptions<ReminderOptions> reminders,
@@ -124,6 +124,15 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         RETURNING Version
         """;
 
+    private const string UpsertArraysSql = """
+        INSERT INTO OrleansRemindersTable (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
+        SELECT @service, r.grain, r.name, r.start, r.period, r.hash, 0
+        FROM unnest(@grain::text[], @name::text[], @start::timestamptz[], @period::bigint[], @hash::int[]) AS r(grain, name, start, period, hash)
+        ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE SET
+            StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, Version = OrleansRemindersTable.Version + 1
+        RETURNING GrainId, ReminderName, Version
+        """;
+
     private const string SqliteUpsertSql = """
         INSERT INTO OrleansRemindersTable (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, Version)
         VALUES (@service, @grain, @name, @start, @period, @hash, 0)
@@ -154,7 +163,26 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        if (IsPostgres && connection.CanCreateBatch)
+        if (IsPostgres && upserts.DistinctBy(u => (u.Entry.GrainId, u.Entry.ReminderName)).Count() == upserts.Count)
+        {
+            // One statement: the group's reminders as arrays, each answering its new version. (A reminder set twice in
+            // one group cannot be: PostgreSQL refuses to change a row twice in one statement; the batch below takes it.)
+            await using var command = connection.Command(UpsertArraysSql, transaction);
+            command.WithParameter("service", _serviceId)
+                .WithParameter("grain", upserts.Select(u => u.Entry.GrainId.ToString()).ToArray())
+                .WithParameter("name", upserts.Select(u => u.Entry.ReminderName).ToArray())
+                .WithParameter("start", upserts.Select(u => AsUtc(u.Entry.StartAt)).ToArray())
+                .WithParameter("period", upserts.Select(u => (long)u.Entry.Period.TotalMilliseconds).ToArray())
+                .WithParameter("hash", upserts.Select(u => (int)u.Entry.GrainId.GetUniformHashCode()).ToArray());
+            var byReminder = upserts.ToDictionary(u => (u.Entry.GrainId.ToString(), u.Entry.ReminderName));
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                    byReminder[(reader.GetString(0), reader.GetString(1))].Version = Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture);
+            }
+            if (upserts.Any(u => u.Version < 0)) throw new InvalidOperationException("A reminder's upsert returned no version.");
+        }
+        else if (IsPostgres && connection.CanCreateBatch)
         {
             // One round trip: a batch of upserts, each answering its own version.
             await using var batch = connection.CreateBatch();

@@ -38,12 +38,24 @@ public sealed class CallerIndexStore(DatabaseOptions database, SignedLinks links
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await database.ExecuteAsync(connection, transaction, rows.Select(r => new SqlStatement("""
-            INSERT INTO caller_index (guarantor_id, search_key) VALUES (@guarantor, @key)
-            ON CONFLICT (guarantor_id) DO UPDATE SET search_key = excluded.search_key
-            """, [("guarantor", r.GuarantorId), ("key", r.SearchKey)])));
+        if (database.Provider == DatabaseProvider.PostgreSql)
+        {
+            // One statement for the batch; a guarantor given twice keeps the last key, as one by one would.
+            var last = SqlStatements.LastPerKey(rows, r => r.GuarantorId);
+            await database.ExecuteAsync(connection, transaction,
+                [new SqlStatement(InsertArraysSql + ReplaceKeySql, [SqlStatements.ArrayOf("guarantor", last, r => r.GuarantorId), SqlStatements.ArrayOf("key", last, r => r.SearchKey)])]);
+        }
+        else
+        {
+            await database.ExecuteAsync(connection, transaction,
+                rows.Select(r => new SqlStatement(InsertSql + ReplaceKeySql, [("guarantor", r.GuarantorId), ("key", r.SearchKey)])));
+        }
         await transaction.CommitAsync(cancellationToken);
     }
+
+    private const string InsertSql = "INSERT INTO caller_index (guarantor_id, search_key) VALUES (@guarantor, @key)";
+    private const string InsertArraysSql = "INSERT INTO caller_index (guarantor_id, search_key) SELECT * FROM unnest(@guarantor::text[], @key::text[])";
+    private const string ReplaceKeySql = " ON CONFLICT (guarantor_id) DO UPDATE SET search_key = excluded.search_key";
 
     /// <summary>The guarantors indexed under <paramref name="searchKey"/> (at most <see cref="MaxMatches"/>).</summary>
     public async Task<IReadOnlyList<string>> FindAsync(string searchKey, CancellationToken cancellationToken = default)

@@ -12,19 +12,36 @@ public sealed record GateDecisionCount(DateOnly Day, string Verdict, string Rule
 /// </summary>
 public sealed class GateDecisionStore(DatabaseOptions database)
 {
+    private const string InsertSql = """
+        INSERT INTO gate_decision (event_id, seq, facility, day, action, channel, verdict, rule)
+        VALUES (@event_id, @seq, @facility, @day, @action, @channel, @verdict, @rule)
+        ON CONFLICT (event_id, seq) DO NOTHING
+        """;
+
+    // PostgreSQL: a batch's decisions in one statement (a decision given twice is kept once, as one by one).
+    private const string InsertArraysSql = """
+        INSERT INTO gate_decision (event_id, seq, facility, day, action, channel, verdict, rule)
+        SELECT * FROM unnest(@event_id::text[], @seq::int[], @facility::text[], @day::date[], @action::text[], @channel::text[], @verdict::text[], @rule::text[])
+        ON CONFLICT (event_id, seq) DO NOTHING
+        """;
+
     public async Task SaveAsync(IReadOnlyList<GateDecisionRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return;
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await database.ExecuteAsync(connection, transaction, rows.Select(r => new SqlStatement("""
-            INSERT INTO gate_decision (event_id, seq, facility, day, action, channel, verdict, rule)
-            VALUES (@event_id, @seq, @facility, @day, @action, @channel, @verdict, @rule)
-            ON CONFLICT (event_id, seq) DO NOTHING
-            """,
-            [("event_id", r.EventId), ("seq", r.Seq), ("facility", r.Facility), ("day", database.Date(r.Day)), ("action", r.Action),
-             ("channel", r.Channel), ("verdict", r.Verdict), ("rule", r.Rule)])));
+        await database.ExecuteAsync(connection, transaction, database.Provider == DatabaseProvider.PostgreSql
+            ? [new SqlStatement(InsertArraysSql,
+                [
+                    SqlStatements.ArrayOf("event_id", rows, r => r.EventId), SqlStatements.ArrayOf("seq", rows, r => r.Seq),
+                    SqlStatements.ArrayOf("facility", rows, r => r.Facility), SqlStatements.ArrayOf("day", rows, r => r.Day),
+                    SqlStatements.ArrayOf("action", rows, r => r.Action), SqlStatements.ArrayOf("channel", rows, r => r.Channel),
+                    SqlStatements.ArrayOf("verdict", rows, r => r.Verdict), SqlStatements.ArrayOf("rule", rows, r => r.Rule),
+                ])]
+            : rows.Select(r => new SqlStatement(InsertSql,
+                [("event_id", r.EventId), ("seq", r.Seq), ("facility", r.Facility), ("day", database.Date(r.Day)), ("action", r.Action),
+                 ("channel", r.Channel), ("verdict", r.Verdict), ("rule", r.Rule)])));
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -153,6 +153,23 @@ public static class SqlStatements
     /// </summary>
     public static bool RetryAlone(Exception e) => RefusedStatement(e) || AbortedForConflict(e);
 
+    /// <summary>
+    /// One column of a group's rows as an array parameter, typed by its values (text[], bigint[], date[], ...), for a
+    /// PostgreSQL statement that takes the group as <c>unnest(@a::text[], @b::bigint[], ...)</c>: one statement for the
+    /// lot instead of one per row, each of which the server binds, plans and runs on its own.
+    /// </summary>
+    public static (string Name, object? Value) ArrayOf<TRow, TValue>(string name, IEnumerable<TRow> rows, Func<TRow, TValue> value) =>
+        (name, rows.Select(value).ToArray());
+
+    /// <summary>The rows with one row per key: the last given for each, in the order of those last rows (as one by one, the last would win).</summary>
+    public static List<TRow> LastPerKey<TRow, TKey>(IReadOnlyList<TRow> rows, Func<TRow, TKey> key) where TKey : notnull
+    {
+        var last = new Dictionary<TKey, int>();
+        for (var i = 0; i < rows.Count; i++) last[key(rows[i])] = i;
+        if (last.Count == rows.Count) return [.. rows];
+        return [.. last.Values.Order().Select(i => rows[i])];
+    }
+
     /// <summary>Whether the statement failed because a table it names does not exist (as opposed to the database failing).</summary>
     public static bool MissingTable(Exception e) => e switch
     {

@@ -145,30 +145,88 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
     public async Task RecordAsync(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments, CancellationToken cancellationToken = default)
     {
         if (scores.Count == 0 && payments.Count == 0) return;
-        var statements = scores.Select(s => new SqlStatement(
-                """
-                INSERT INTO score_outcome (account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at)
-                VALUES (@account, @version, @challenger, @scored_at, @probability, @balance, 0, @window_ends_at)
-                ON CONFLICT (account_id, model_version) DO NOTHING
-                """,
-                [("account", s.AccountId), ("version", s.ModelVersion), ("challenger", database.Provider == DatabaseProvider.Sqlite ? (s.Challenger ? 1 : 0) : s.Challenger),
-                 ("scored_at", database.Timestamp(s.ScoredAt)), ("probability", s.Probability), ("balance", s.PatientBalanceCents), ("window_ends_at", database.Timestamp(s.WindowEndsAt))]))
-            .Concat(scores.Where(s => s.Features.Count > 0).Select(s => new SqlStatement(
-                """
-                INSERT INTO score_features (account_id, model_version, features) VALUES (@account, @version, @features)
-                ON CONFLICT (account_id, model_version) DO NOTHING
-                """,
-                [("account", s.AccountId), ("version", s.ModelVersion), ("features", FormatFeatures(s.Features))])))
-            .Concat(payments.Select(p => new SqlStatement(
-                "INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at) ON CONFLICT (event_id) DO NOTHING",
-                [("event", p.EventId), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])))
-            .ToList();
+        var statements = database.Provider == DatabaseProvider.PostgreSql ? PostgresStatements(scores, payments) : SqliteStatements(scores, payments);
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await database.ExecuteAsync(connection, transaction, statements);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    private const string InsertScoreSql = """
+        INSERT INTO score_outcome (account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at)
+        VALUES (@account, @version, @challenger, @scored_at, @probability, @balance, 0, @window_ends_at)
+        ON CONFLICT (account_id, model_version) DO NOTHING
+        """;
+
+    private const string InsertFeaturesSql = """
+        INSERT INTO score_features (account_id, model_version, features) VALUES (@account, @version, @features)
+        ON CONFLICT (account_id, model_version) DO NOTHING
+        """;
+
+    private const string InsertPaymentSql =
+        "INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at) ON CONFLICT (event_id) DO NOTHING";
+
+    private List<SqlStatement> SqliteStatements(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments) =>
+    [
+        .. scores.Select(s => new SqlStatement(InsertScoreSql,
+            [("account", s.AccountId), ("version", s.ModelVersion), ("challenger", s.Challenger ? 1 : 0), ("scored_at", database.Timestamp(s.ScoredAt)),
+             ("probability", s.Probability), ("balance", s.PatientBalanceCents), ("window_ends_at", database.Timestamp(s.WindowEndsAt))])),
+        .. scores.Where(s => s.Features.Count > 0).Select(s => new SqlStatement(InsertFeaturesSql,
+            [("account", s.AccountId), ("version", s.ModelVersion), ("features", FormatFeatures(s.Features))])),
+        .. payments.Select(p => new SqlStatement(InsertPaymentSql,
+            [("event", p.EventId), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])),
+    ];
+
+    /// <summary>
+    /// PostgreSQL: each table's rows in one statement (each column an array). Every insert keeps what is recorded
+    /// already, so a row given twice is kept once, the first, as one by one.
+    /// </summary>
+    private static List<SqlStatement> PostgresStatements(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments)
+    {
+        var statements = new List<SqlStatement>();
+        if (scores.Count > 0)
+            statements.Add(new(InsertScoreArraysSql,
+            [
+                SqlStatements.ArrayOf("account", scores, s => s.AccountId), SqlStatements.ArrayOf("version", scores, s => s.ModelVersion),
+                SqlStatements.ArrayOf("challenger", scores, s => s.Challenger), SqlStatements.ArrayOf("scored_at", scores, s => s.ScoredAt.ToUniversalTime()),
+                SqlStatements.ArrayOf("probability", scores, s => s.Probability), SqlStatements.ArrayOf("balance", scores, s => s.PatientBalanceCents),
+                SqlStatements.ArrayOf("window_ends_at", scores, s => s.WindowEndsAt.ToUniversalTime()),
+            ]));
+        var featured = scores.Where(s => s.Features.Count > 0).ToList();
+        if (featured.Count > 0)
+            statements.Add(new(InsertFeaturesArraysSql,
+            [
+                SqlStatements.ArrayOf("account", featured, s => s.AccountId), SqlStatements.ArrayOf("version", featured, s => s.ModelVersion),
+                SqlStatements.ArrayOf("features", featured, s => FormatFeatures(s.Features)),
+            ]));
+        if (payments.Count > 0)
+            statements.Add(new(InsertPaymentArraysSql,
+            [
+                SqlStatements.ArrayOf("event", payments, p => p.EventId), SqlStatements.ArrayOf("account", payments, p => p.AccountId),
+                SqlStatements.ArrayOf("amount", payments, p => p.Cents), SqlStatements.ArrayOf("paid_at", payments, p => p.PaidAt.ToUniversalTime()),
+            ]));
+        return statements;
+    }
+
+    private const string InsertScoreArraysSql = """
+        INSERT INTO score_outcome (account_id, model_version, challenger, scored_at, probability, patient_balance_cents, collected_cents, window_ends_at)
+        SELECT a.account, a.version, a.challenger, a.scored_at, a.probability, a.balance, 0, a.window_ends_at
+        FROM unnest(@account::text[], @version::text[], @challenger::boolean[], @scored_at::timestamptz[], @probability::double precision[],
+                    @balance::bigint[], @window_ends_at::timestamptz[]) AS a(account, version, challenger, scored_at, probability, balance, window_ends_at)
+        ON CONFLICT (account_id, model_version) DO NOTHING
+        """;
+
+    private const string InsertFeaturesArraysSql = """
+        INSERT INTO score_features (account_id, model_version, features) SELECT * FROM unnest(@account::text[], @version::text[], @features::text[])
+        ON CONFLICT (account_id, model_version) DO NOTHING
+        """;
+
+    private const string InsertPaymentArraysSql = """
+        INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at)
+        SELECT * FROM unnest(@event::text[], @account::text[], @amount::bigint[], @paid_at::timestamptz[])
+        ON CONFLICT (event_id) DO NOTHING
+        """;
 
     /// <summary>Forgets every recorded score and payment (before a rebuild of the projection from the event log).</summary>
     public async Task ClearAsync(CancellationToken cancellationToken = default)

@@ -32,12 +32,19 @@ public static class PositionalSql
         command.Parameters.Clear();
         foreach (var name in names)
         {
-            var parameter = Array.Find(given, p => p.ParameterName.AsSpan().TrimStart('@').Equals(name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InvalidOperationException($"The statement names a parameter @{name} that was not given.");
+            var parameter = Given(given, name) ?? throw new InvalidOperationException($"The statement names a parameter @{name} that was not given.");
             parameter.ParameterName = "";
             command.Parameters.Add(parameter);
         }
         command.CommandText = text;
+    }
+
+    // A loop, not Array.Find with a lambda: a closure per parameter was about 2 % of what arming allocated.
+    private static DbParameter? Given(DbParameter[] given, string name)
+    {
+        foreach (var p in given)
+            if (p.ParameterName.AsSpan().TrimStart('@').Equals(name, StringComparison.OrdinalIgnoreCase)) return p;
+        return null;
     }
 
     private static (string, string[]) Rewrite(string sql)

@@ -192,7 +192,12 @@ public sealed class GuarantorGrain(
                 settings.Compliance, now);
     }
 
-    public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(new GuarantorContactSummary
+    public Task<GuarantorAccountFacts> GetAccountFacts(AccountKey account) =>
+        Task.FromResult(new GuarantorAccountFacts { Summary = ContactSummary(), Scoring = ScoringFacts(account) });
+
+    public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(ContactSummary());
+
+    private GuarantorContactSummary ContactSummary() => new()
     {
         Registered = guarantor.State.IsRegistered,
         PreferredChannel = guarantor.State.Profile?.PreferredChannel ?? ContactChannel.Mail,
@@ -201,14 +206,16 @@ public sealed class GuarantorGrain(
         PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
         HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
         IncomeBand = incomes.BandOf(guarantor.State.Profile?.Address.Zip),
-    });
+    };
 
-    public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
+    public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account) => Task.FromResult(ScoringFacts(account));
+
+    private GuarantorScoringFacts ScoringFacts(AccountKey account)
     {
         var state = guarantor.State;
         var profile = state.Profile;
         var consents = GuarantorRules.CurrentConsents(state.ConsentHistory);
-        return Task.FromResult(new GuarantorScoringFacts
+        return new GuarantorScoringFacts
         {
             DateOfBirth = profile?.DateOfBirth,
             HasEmail = profile?.Email is not null,
@@ -216,7 +223,7 @@ public sealed class GuarantorGrain(
             HasTextConsent = consents.TryGetValue(ContactChannel.Sms, out var sms) && sms.Status == ConsentStatus.Granted,
             Contacts = state.ContactHistory.Where(c => c.Account == account).ToList(),
             Holds = state.Holds.ToList(),
-        });
+        };
     }
 
     public async Task<Outcome<GuarantorView>> SetRepresentative(RepresentativeDetails details)

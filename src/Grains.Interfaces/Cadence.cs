@@ -90,14 +90,6 @@ public sealed record GuarantorContactSummary
     [Id(5)] public string IncomeBand { get; init; } = "unknown";
 }
 
-/// <summary>What an account's cadence run needs of its guarantor: the contact summary and the scoring facts about the account.</summary>
-[GenerateSerializer, Immutable, Alias("collections.GuarantorAccountFacts")]
-public sealed record GuarantorAccountFacts
-{
-    [Id(0)] public required GuarantorContactSummary Summary { get; init; }
-    [Id(1)] public required GuarantorScoringFacts Scoring { get; init; }
-}
-
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>
 [GenerateSerializer, Immutable, Alias("collections.InboundReply")]
 public sealed record InboundReply

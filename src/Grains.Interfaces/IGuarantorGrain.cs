@@ -43,13 +43,6 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("GetContactSummary"), Orleans.Concurrency.AlwaysInterleave]
     Task<GuarantorContactSummary> GetContactSummary();
 
-    /// <summary>
-    /// What an account's cadence run needs of the person, in one call: the contact summary and the scoring facts about
-    /// that account, read at the same moment. Interleaves, as the contact summary does (it only reads).
-    /// </summary>
-    [Alias("GetAccountFacts"), Orleans.Concurrency.AlwaysInterleave]
-    Task<GuarantorAccountFacts> GetAccountFacts(AccountKey account);
-
     /// <summary>What the payment-likelihood score of one of the person's accounts needs: contactability, the person's holds and the contacts about that account.</summary>
     [Alias("GetScoringFacts"), Orleans.Concurrency.ReadOnly]
     Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account);

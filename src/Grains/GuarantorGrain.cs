@@ -192,12 +192,7 @@ public sealed class GuarantorGrain(
                 settings.Compliance, now);
     }
 
-    public Task<GuarantorAccountFacts> GetAccountFacts(AccountKey account) =>
-        Task.FromResult(new GuarantorAccountFacts { Summary = ContactSummary(), Scoring = ScoringFacts(account) });
-
-    public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(ContactSummary());
-
-    private GuarantorContactSummary ContactSummary() => new()
+    public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(new GuarantorContactSummary
     {
         Registered = guarantor.State.IsRegistered,
         PreferredChannel = guarantor.State.Profile?.PreferredChannel ?? ContactChannel.Mail,
@@ -206,16 +201,14 @@ public sealed class GuarantorGrain(
         PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
         HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
         IncomeBand = incomes.BandOf(guarantor.State.Profile?.Address.Zip),
-    };
+    });
 
-    public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account) => Task.FromResult(ScoringFacts(account));
-
-    private GuarantorScoringFacts ScoringFacts(AccountKey account)
+    public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
     {
         var state = guarantor.State;
         var profile = state.Profile;
         var consents = GuarantorRules.CurrentConsents(state.ConsentHistory);
-        return new GuarantorScoringFacts
+        return Task.FromResult(new GuarantorScoringFacts
         {
             DateOfBirth = profile?.DateOfBirth,
             HasEmail = profile?.Email is not null,
@@ -223,7 +216,7 @@ public sealed class GuarantorGrain(
             HasTextConsent = consents.TryGetValue(ContactChannel.Sms, out var sms) && sms.Status == ConsentStatus.Granted,
             Contacts = state.ContactHistory.Where(c => c.Account == account).ToList(),
             Holds = state.Holds.ToList(),
-        };
+        });
     }
 
     public async Task<Outcome<GuarantorView>> SetRepresentative(RepresentativeDetails details)

@@ -42,7 +42,7 @@ public sealed partial class PatientAccountGrain
     /// live model) or the score has grown older than <see cref="ScoringSettings.RescoreAfter"/>. Only accounts where the
     /// patient owes something are scored; a settled account's score is cleared.
     /// </summary>
-    private void ScoreIfStale(GuarantorScoringFacts facts, AccountBalances balances, DateTimeOffset now)
+    private async Task ScoreIfStaleAsync(IGuarantorGrain guarantor, AccountBalances balances, DateTimeOffset now)
     {
         if (!scoring.Settings.Enabled) return;
         if (balances.PatientResponsibility <= 0)
@@ -53,6 +53,7 @@ public sealed partial class PatientAccountGrain
         }
         if (scoring.Models.Current.For(Id) is not { } chosen) return;
 
+        var facts = await guarantor.GetScoringFacts(Key);
         var basis = ScoreBasis(facts, chosen.Model.Version, chosen.IsChallenger);
         if (State.Score is { } current && State.ScoreBasis == basis && now - current.ScoredAt < scoring.Settings.RescoreAfter) return;
 
@@ -89,6 +90,7 @@ public sealed partial class PatientAccountGrain
         }
     }
 
+    /// <summary>A fingerprint of what the score was computed from (not of time): equal means nothing it reads has changed.</summary>
     /// <summary>
     /// What the score was computed from, as a fingerprint that is the same in every process and after a restart (so a
     /// restarted silo does not rescore accounts whose inputs did not change): the model, the side of the
@@ -110,13 +112,6 @@ public sealed partial class PatientAccountGrain
     private bool _scoredWithPosting;
 
     /// <summary>
-    /// What the guarantor told the posting, for the cadence run that follows it in the same call (one call to the
-    /// guarantor for both, and both see the person as of the same moment). Used once: the run takes it, and the
-    /// command's commit forgets it if no run did.
-    /// </summary>
-    private GuarantorAccountFacts? _guarantorFacts;
-
-    /// <summary>
     /// Rescores a posting's account before its state is written, so the new score goes in the same write as the entry
     /// (the cadence run that follows then finds the score current and writes nothing more for it). A failure here never
     /// stops the posting: the cadence run tries again.
@@ -125,9 +120,8 @@ public sealed partial class PatientAccountGrain
     {
         try
         {
-            _guarantorFacts = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).GetAccountFacts(Key);
-            ScoreIfStale(_guarantorFacts.Scoring, Balances, now);
-            _scoredWithPosting = true; // the cadence run right after the posting need not score again
+            await ScoreIfStaleAsync(grains.GetGrain<IGuarantorGrain>(State.GuarantorId), Balances, now);
+            _scoredWithPosting = true; // the cadence run right after the posting need not ask the guarantor again
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

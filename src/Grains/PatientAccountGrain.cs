@@ -686,13 +686,11 @@ public sealed partial class PatientAccountGrain(
             State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now);
 
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
-        var facts = _guarantorFacts ?? await guarantor.GetAccountFacts(Key);
-        _guarantorFacts = null;
-        var person = facts.Summary;
+        var person = await guarantor.GetContactSummary();
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive && h.Reason != person.HoldAnsweredByRepresentative);
         ReverseExtraordinaryActionsOnAssistance(now);
         var scoreBefore = State.Score;
-        if (!_scoredWithPosting) ScoreIfStale(facts.Scoring, balances, now);
+        if (!_scoredWithPosting) await ScoreIfStaleAsync(guarantor, balances, now);
         _scoredWithPosting = false;
 
         var planIndex = State.Plans.FindIndex(p => p.Status == PlanStatus.Active);
@@ -983,8 +981,6 @@ public sealed partial class PatientAccountGrain(
     /// </summary>
     private async Task CommitAsync()
     {
-        _guarantorFacts = null; // read for this command only
-        _scoredWithPosting = false;
         var newEntries = State.Entries.Count > _storedEntries
             ? State.Entries.Skip(_storedEntries).Select(e => serializer.SerializeToArray(e)).ToList()
             : [];

@@ -163,7 +163,7 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        if (IsPostgres && upserts.DistinctBy(u => (u.Entry.GrainId, u.Entry.ReminderName)).Count() == upserts.Count)
+        if (IsPostgres && upserts.DistinctBy(Key).Count() == upserts.Count)
         {
             // One statement: the group's reminders as arrays, each answering its new version. (A reminder set twice in
             // one group cannot be: PostgreSQL refuses to change a row twice in one statement; the batch below takes it.)
@@ -174,7 +174,7 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
                 .WithParameter("start", upserts.Select(u => AsUtc(u.Entry.StartAt)).ToArray())
                 .WithParameter("period", upserts.Select(u => (long)u.Entry.Period.TotalMilliseconds).ToArray())
                 .WithParameter("hash", upserts.Select(u => (int)u.Entry.GrainId.GetUniformHashCode()).ToArray());
-            var byReminder = upserts.ToDictionary(u => (u.Entry.GrainId.ToString(), u.Entry.ReminderName));
+            var byReminder = upserts.ToDictionary(Key);
             await using (var reader = await command.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
@@ -218,6 +218,9 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         }
         await transaction.CommitAsync();
     }
+
+    /// <summary>A reminder's row as the table keys it (within this service): the grain id as text and the name.</summary>
+    private static (string Grain, string Name) Key(Upsert upsert) => (upsert.Entry.GrainId.ToString(), upsert.Entry.ReminderName);
 
     private (string Name, object Value)[] Parameters(ReminderEntry entry) =>
     [

@@ -32,14 +32,18 @@ public sealed class ProjectionStoreTests
         var queue = "Q" + Guid.NewGuid().ToString("N")[..8];
         var otherQueue = queue + "-other";
         WorklistEntryRow Entry(string q, string number, long cents, double? probability = 0.5, DateOnly? oldest = null, DateTimeOffset? callable = null,
-            DateTimeOffset? retry = null, string? model = "m1") =>
-            new(q, "MAIN", number, "G" + number, cents, probability, cents / 2, oldest, callable, retry, model, Now);
-        WorklistLeaseRow Lease(string number, string agent) => new(queue, "MAIN", number, agent, Now, Now.AddMinutes(15));
+            DateTimeOffset? retry = null, string? model = "m1", string facility = "MAIN") =>
+            new(q, facility, number, "G" + number, cents, probability, cents / 2, oldest, callable, retry, model, Now);
+        WorklistLeaseRow Lease(string number, string agent, string q = "", string facility = "MAIN", int minutes = 15) =>
+            new(q is "" ? queue : q, facility, number, agent, Now.AddMinutes(-minutes), Now.AddMinutes(minutes));
 
-        // Before: B and C in the queue, B in another queue too (same facility and number), a lease on A.
+        // Before: B and C in the queue; B in another queue and in another facility too; a lease on A, and on A in another
+        // queue and in another facility. Deletes must match all three key columns.
         await store.WriteAsync([
             new WorklistWrite.SaveEntry(Entry(queue, "B", 100)), new WorklistWrite.SaveEntry(Entry(queue, "C", 200)),
-            new WorklistWrite.SaveEntry(Entry(otherQueue, "B", 300)), new WorklistWrite.SaveLease(Lease("A", "agent-0")),
+            new WorklistWrite.SaveEntry(Entry(otherQueue, "B", 300)), new WorklistWrite.SaveEntry(Entry(queue, "B", 350, facility: "EAST")),
+            new WorklistWrite.SaveLease(Lease("A", "agent-0")), new WorklistWrite.SaveLease(Lease("A", "agent-8", q: otherQueue)),
+            new WorklistWrite.SaveLease(Lease("A", "agent-9", facility: "EAST")),
         ]);
 
         // One group: A saved; B deleted; C saved then deleted; D saved then saved again with nulls; E deleted then saved;
@@ -56,21 +60,23 @@ public sealed class ProjectionStoreTests
             new WorklistWrite.SaveEntry(full),
             new WorklistWrite.DeleteLease(queue, "MAIN", "A"),
             new WorklistWrite.SaveLease(Lease("F", "agent-1")),
-            new WorklistWrite.SaveLease(Lease("F", "agent-2")),
+            new WorklistWrite.SaveLease(Lease("F", "agent-2", minutes: 20)),
             new WorklistWrite.AddOutcome(new WorklistOutcomeRow(queue, "MAIN", "A", "agent-1", "noAnswer", Now, "k1")),
             new WorklistWrite.AddOutcome(new WorklistOutcomeRow(queue, "MAIN", "D", "agent-2", "promiseToPay", Now, null)),
             new WorklistWrite.AddOutcome(new WorklistOutcomeRow(queue, "MAIN", "A", "agent-1", "leftMessage", Now, "k2")),
         ]);
 
         var entries = await store.EntriesAsync(queue).ToListAsync();
-        Assert.Equal(["A", "D", "E"], entries.Select(e => e.AccountNumber).Order());
+        Assert.Equal(["EAST/B", "MAIN/A", "MAIN/D", "MAIN/E"], entries.Select(e => $"{e.Facility}/{e.AccountNumber}").Order());
+        entries.RemoveAll(e => e.Facility == "EAST");
         Assert.Equal(400, entries.Single(e => e.AccountNumber == "A").PatientBalanceCents);
         var d = entries.Single(e => e.AccountNumber == "D");
         Assert.Equal((600L, (double?)null, (DateOnly?)null, (string?)null), (d.PatientBalanceCents, d.Probability, d.OldestBalanceDate, d.ModelVersion));
         Assert.Equal(full, entries.Single(e => e.AccountNumber == "E"));
         Assert.Equal(300, Assert.Single(await store.EntriesAsync(otherQueue).ToListAsync()).PatientBalanceCents);
-        var lease = Assert.Single(await store.LeasesAsync(queue));
-        Assert.Equal(("F", "agent-2"), (lease.AccountNumber, lease.Agent));
+        var leases = await store.LeasesAsync(queue);
+        Assert.Equal([Lease("A", "agent-9", facility: "EAST"), Lease("F", "agent-2", minutes: 20)], leases.OrderBy(l => l.AccountNumber));
+        Assert.Equal(Lease("A", "agent-8", q: otherQueue), Assert.Single(await store.LeasesAsync(otherQueue)));
         Assert.Equal([("A", "noAnswer", "k1"), ("D", "promiseToPay", null), ("A", "leftMessage", "k2")],
             (await store.OutcomesAsync(queue, Now.AddMinutes(-1))).Select(o => (o.AccountNumber, o.Outcome, o.IdempotencyKey)));
     }
@@ -89,6 +95,14 @@ public sealed class ProjectionStoreTests
         await gate.SaveAsync([Decision($"{run}/e1", 1, "deferred", null)]);
         Assert.Equal([(day, "allowed", "window", 1), (day, "deferred", "window", 1)],
             (await gate.CountAsync(facility, day, day)).Select(c => (c.Day, c.Verdict, c.Rule, c.Count)));
+        await using (var connection = await database.OpenAsync())
+        {
+            await using var read = connection.Command("SELECT seq, action, channel FROM gate_decision WHERE event_id = @e ORDER BY seq").WithParameter("e", $"{run}/e1");
+            await using var reader = await read.ExecuteReaderAsync();
+            var stored = new List<(long, string, string?)>();
+            while (await reader.ReadAsync()) stored.Add((reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+            Assert.Equal([(0L, "EmailReminder", "email"), (1L, "EmailReminder", (string?)null)], stored);
+        }
 
         // Caller index: a guarantor given twice keeps the last key.
         var callers = new CallerIndexStore(database, new SignedLinks(database, new FakeTimeProvider(Now), Convert.ToBase64String(new byte[32])));

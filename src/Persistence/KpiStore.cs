@@ -214,8 +214,8 @@ public sealed class KpiStore : IAsyncDisposable
     /// </summary>
     private static List<SqlStatement> PostgresStatements(IReadOnlyList<AccountKpiRow> given)
     {
-        var rows = given.GroupBy(r => (r.Facility, r.AccountNumber)).Select(g => g.Last()).ToList();
-        (string, object?) Column<T>(string name, Func<AccountKpiRow, T> value, IEnumerable<AccountKpiRow>? of = null) => (name, (of ?? rows).Select(value).ToArray());
+        var rows = SqlStatements.LastPerKey(given, r => (r.Facility, r.AccountNumber));
+        (string, object?) Column<T>(string name, Func<AccountKpiRow, T> value, IEnumerable<AccountKpiRow>? of = null) => SqlStatements.ArrayOf(name, of ?? rows, value);
         (string, object?)[] KeysOf(IEnumerable<AccountKpiRow> of) => [Column("facility", r => r.Facility, of), Column("account_number", r => r.AccountNumber, of)];
         var keys = KeysOf(rows);
         var statements = new List<SqlStatement>
@@ -235,17 +235,17 @@ public sealed class KpiStore : IAsyncDisposable
         if (charges.Count > 0)
             statements.Add(new(InsertChargesArraysSql,
             [
-                ("facility", charges.Select(c => c.Facility).ToArray()), ("account_number", charges.Select(c => c.AccountNumber).ToArray()),
-                ("effective_date", charges.Select(c => c.EffectiveDate).ToArray()), ("amount_cents", charges.Select(c => c.AmountCents).ToArray()),
+                SqlStatements.ArrayOf("facility", charges, c => c.Facility), SqlStatements.ArrayOf("account_number", charges, c => c.AccountNumber),
+                SqlStatements.ArrayOf("effective_date", charges, c => c.EffectiveDate), SqlStatements.ArrayOf("amount_cents", charges, c => c.AmountCents),
             ]));
         var days = rows.SelectMany(r => r.Days.Select(d => (r.Facility, r.AccountNumber, Day: d))).ToList();
         if (days.Count > 0)
             statements.Add(new(InsertDaysArraysSql,
             [
-                ("facility", days.Select(d => d.Facility).ToArray()), ("account_number", days.Select(d => d.AccountNumber).ToArray()),
-                ("measure", days.Select(d => d.Day.Measure).ToArray()), ("day", days.Select(d => d.Day.Day).ToArray()),
-                ("subject", days.Select(d => d.Day.Subject).ToArray()), ("amount_cents", days.Select(d => d.Day.AmountCents).ToArray()),
-                ("quantity", days.Select(d => d.Day.Quantity).ToArray()),
+                SqlStatements.ArrayOf("facility", days, d => d.Facility), SqlStatements.ArrayOf("account_number", days, d => d.AccountNumber),
+                SqlStatements.ArrayOf("measure", days, d => d.Day.Measure), SqlStatements.ArrayOf("day", days, d => d.Day.Day),
+                SqlStatements.ArrayOf("subject", days, d => d.Day.Subject), SqlStatements.ArrayOf("amount_cents", days, d => d.Day.AmountCents),
+                SqlStatements.ArrayOf("quantity", days, d => d.Day.Quantity),
             ]));
         // One row per account in each of these: replaced in place when the account has one, removed when it no longer does.
         void OneRowPerAccount(Func<AccountKpiRow, bool> has, string deleteSql, string upsertSql, Func<List<AccountKpiRow>, (string, object?)[]> columns)

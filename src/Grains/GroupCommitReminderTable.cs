@@ -163,18 +163,20 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         await using var turn = await _database.WriteTurnAsync();
         await using var connection = await _database.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        if (IsPostgres && upserts.DistinctBy(Key).Count() == upserts.Count)
+        // Each reminder's row key, worked out once: it tells a reminder set twice in the group, binds the statement and maps its answers.
+        var byReminder = new Dictionary<(string Grain, string Name), Upsert>(upserts.Count);
+        var setOnce = upserts.All(u => byReminder.TryAdd((u.Entry.GrainId.ToString(), u.Entry.ReminderName), u));
+        if (IsPostgres && setOnce)
         {
             // One statement: the group's reminders as arrays, each answering its new version. (A reminder set twice in
             // one group cannot be: PostgreSQL refuses to change a row twice in one statement; the batch below takes it.)
             await using var command = connection.Command(UpsertArraysSql, transaction);
             command.WithParameter("service", _serviceId)
-                .WithParameter("grain", upserts.Select(u => u.Entry.GrainId.ToString()).ToArray())
-                .WithParameter("name", upserts.Select(u => u.Entry.ReminderName).ToArray())
-                .WithParameter("start", upserts.Select(u => AsUtc(u.Entry.StartAt)).ToArray())
-                .WithParameter("period", upserts.Select(u => (long)u.Entry.Period.TotalMilliseconds).ToArray())
-                .WithParameter("hash", upserts.Select(u => (int)u.Entry.GrainId.GetUniformHashCode()).ToArray());
-            var byReminder = upserts.ToDictionary(Key);
+                .WithParameter("grain", byReminder.Keys.Select(k => k.Grain).ToArray())
+                .WithParameter("name", byReminder.Keys.Select(k => k.Name).ToArray())
+                .WithParameter("start", byReminder.Values.Select(u => AsUtc(u.Entry.StartAt)).ToArray())
+                .WithParameter("period", byReminder.Values.Select(u => (long)u.Entry.Period.TotalMilliseconds).ToArray())
+                .WithParameter("hash", byReminder.Values.Select(u => (int)u.Entry.GrainId.GetUniformHashCode()).ToArray());
             await using (var reader = await command.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
@@ -218,9 +220,6 @@ public sealed class GroupCommitReminderTable : IReminderTable, IAsyncDisposable
         }
         await transaction.CommitAsync();
     }
-
-    /// <summary>A reminder's row as the table keys it (within this service): the grain id as text and the name.</summary>
-    private static (string Grain, string Name) Key(Upsert upsert) => (upsert.Entry.GrainId.ToString(), upsert.Entry.ReminderName);
 
     private (string Name, object Value)[] Parameters(ReminderEntry entry) =>
     [

@@ -74,3 +74,36 @@ public sealed class LagRecorder : IDisposable
 
     public void Dispose() => _listener.Dispose();
 }
+
+/// <summary>
+/// The ceiling every bench compares with: one row per transaction, with the engine's own connection settings (SQLite
+/// WAL, synchronous FULL, busy timeout; PostgreSQL synchronous_commit on), into a table of its own in the same database.
+/// </summary>
+public static class RawInsertCeiling
+{
+    /// <summary>Creates the table on PostgreSQL before many inserts race to it (SQLite's insert creates it itself).</summary>
+    public static async Task EnsureTableAsync(Collections.Persistence.DatabaseOptions database)
+    {
+        if (database.Provider != Collections.Persistence.DatabaseProvider.PostgreSql) return;
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, amount TEXT NOT NULL, payload BYTEA NOT NULL)";
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task InsertAsync(Collections.Persistence.DatabaseOptions database, int i)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = database.Provider == Collections.Persistence.DatabaseProvider.Sqlite
+            ? "CREATE TABLE IF NOT EXISTS bench_raw_insert (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, amount TEXT NOT NULL, payload BLOB NOT NULL); INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)"
+            : "INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)";
+        var a = command.CreateParameter(); a.ParameterName = "a"; a.Value = $"BENCH/raw-{i % 64}"; command.Parameters.Add(a);
+        var m = command.CreateParameter(); m.ParameterName = "m"; m.Value = "1.00"; command.Parameters.Add(m);
+        var p = command.CreateParameter(); p.ParameterName = "p"; p.Value = new byte[200]; command.Parameters.Add(p);
+        await command.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
+    }
+}

@@ -12,7 +12,10 @@
 //  3. Arms N cadences: for each account, registers a guarantor, opens the account and posts a self-pay charge; the
 //     posting starts the cadence (statement through the gate into the outbox, reminder armed). Times it. Then reports
 //     how far the projections (worklist, KPIs, caller index, ...) were behind the log when arming ended, and waits
-//     until they have caught up.
+//     until they have caught up. On PostgreSQL it then prints the database's own count of the work per account armed
+//     (transactions committed, rows written, WAL bytes; projections included), and on both databases it measures the
+//     ceiling in the same state: the raw single-row INSERT loop at the same concurrency (the posting bench's ceiling),
+//     printed last as `arming-vs-raw <database> <in-flight> <accounts armed per s> <raw INSERTs per s> <ratio>`.
 //  4. Counts the rows of the reminders table, times reading them all (the reminder service's range read), and measures
 //     the process working set and the managed heap after a full GC (every account and guarantor still active).
 //  5. Times Reevaluate() on every account with nothing due (the floor of one pass over the portfolio).
@@ -55,6 +58,9 @@ internal static class CadenceBench
         Console.WriteLine("| database | accounts | arm N cadences | arms/s | reminder rows | read all reminder rows | working set | managed heap (after full GC) | Reevaluate all, nothing due | Reevaluate all, one step due each | steps/s |" + (restart ? " after a restart |" : ""));
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (restart ? "---|" : ""));
         rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("arming-vs-raw <database> <in-flight> <accounts armed per s> <raw INSERTs per s> <ratio>");
+        _ratios.ForEach(Console.WriteLine);
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         Console.WriteLine();
@@ -62,6 +68,28 @@ internal static class CadenceBench
     }
 
     private static bool _skipIdlePass, _skipDueDay, _restart;
+    private static readonly List<string> _ratios = [];
+
+    /// <summary>What PostgreSQL did, from its own counters: transactions committed (reads included), rows written, WAL bytes.</summary>
+    private sealed record DatabaseWork(long Commits, long RowsWritten, long WalBytes)
+    {
+        public static DatabaseWork operator -(DatabaseWork after, DatabaseWork before) =>
+            new(after.Commits - before.Commits, after.RowsWritten - before.RowsWritten, after.WalBytes - before.WalBytes);
+
+        public string Per(int accounts) =>
+            $"{(double)Commits / accounts:0.0} transactions committed, {(double)RowsWritten / accounts:0.0} rows written, {WalBytes / 1024.0 / accounts:0.0} KiB of WAL";
+    }
+
+    private static async Task<DatabaseWork?> DatabaseWorkAsync(DatabaseOptions database)
+    {
+        if (database.Provider != DatabaseProvider.PostgreSql) return null;
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted, pg_current_wal_lsn() - '0/0'::pg_lsn FROM pg_stat_database WHERE datname = current_database()";
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new DatabaseWork(reader.GetInt64(0), reader.GetInt64(1), (long)reader.GetDecimal(2));
+    }
 
     private static async Task<string> RunOneAsync(string name, string[] extra, int accounts, int inFlight, Func<int> freePort)
     {
@@ -91,6 +119,7 @@ internal static class CadenceBench
             const string followUpEmails = "SELECT COUNT(*) FROM outreach_outbox WHERE facility = 'BENCH' AND action = 'EmailReminder'";
             var statementsBefore = await ScalarAsync(database, statements, null);
             var followUpsBefore = await ScalarAsync(database, followUpEmails, null);
+            var workBefore = await DatabaseWorkAsync(database);
             var armClock = Stopwatch.StartNew();
             await Timed(accounts, inFlight, i => ArmAsync(grains, i), name, "charged");
             // The statement is a command of its own after the charge's commit (one-way to itself), and it arms the
@@ -107,6 +136,19 @@ internal static class CadenceBench
             await runner.CatchUpAsync(Patience(accounts));
             var projections = $"{furthest.Lag.TotalSeconds:N1} s (about {Math.Max(0, furthest.Head.Position - furthest.Checkpoint.Position):N0} events), caught up in {catchUp.Elapsed.TotalSeconds:N1} s";
             Console.WriteLine($"{name}: projections at the end of arming: {furthest.Name} furthest behind, by {projections}");
+            if (workBefore is not null)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(11)); // a PostgreSQL session reports its counts within 10 s of going idle
+                var work = (await DatabaseWorkAsync(database))! - workBefore;
+                Console.WriteLine($"{name}: the database's work per account armed (projections included): {work.Per(accounts)}");
+            }
+            // The ceiling, on the same database in the same state: the raw single-row INSERT loop at the same concurrency.
+            var rawCount = Math.Min(accounts, 20_000);
+            await RawInsertCeiling.EnsureTableAsync(database);
+            await Timed(Math.Min(2_000, rawCount), inFlight, i => RawInsertCeiling.InsertAsync(database, i), name, "raw INSERTs (warm-up)");
+            var raw = await Timed(rawCount, inFlight, i => RawInsertCeiling.InsertAsync(database, i), name, "raw INSERTs (ceiling)");
+            double armed = accounts / arm.TotalSeconds, rawRate = rawCount / raw.TotalSeconds;
+            _ratios.Add($"arming-vs-raw {name.ToLowerInvariant()} {inFlight} {armed:0} {rawRate:0} {armed / rawRate:0.000} (an account armed costs {rawRate / armed:0.0} raw INSERTs' time)");
 
             var reminders = await ScalarAsync(database, "SELECT COUNT(*) FROM OrleansRemindersTable WHERE ServiceId = @s", serviceId);
             var read = Stopwatch.StartNew();

@@ -125,9 +125,9 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
         if (lag is not null) lags.Add($"| {label} | {lag.Summary()} |");
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
-        if (database.Provider == Collections.Persistence.DatabaseProvider.PostgreSql) await EnsureRawTable(database); // before 64 inserts race to it
-        await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsert(database, i)); // its warm-up
-        var raw = await Run(inFlight, posts, i => RawInsert(database, i));
+        await RawInsertCeiling.EnsureTableAsync(database);
+        await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsertCeiling.InsertAsync(database, i)); // its warm-up
+        var raw = await Run(inFlight, posts, i => RawInsertCeiling.InsertAsync(database, i));
         Report(label, "raw INSERT (ceiling)", inFlight, raw);
         ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(!comparesTelemetry ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
     }
@@ -174,32 +174,6 @@ static async Task WebhooksDrained(Collections.Outreach.Webhooks.IWebhookStore st
             && (await store.DeliveriesAsync(subscription, Collections.Outreach.Webhooks.WebhookStatus.Sending, 1)).Count == 0) return;
         await Task.Delay(100);
     }
-}
-
-// The ceiling: one row per transaction, the engine's own connection settings (SQLite WAL, synchronous FULL, busy
-// timeout; PostgreSQL synchronous_commit on), into a table of its own in the same database.
-static async Task RawInsert(Collections.Persistence.DatabaseOptions database, int i)
-{
-    await using var connection = await database.OpenAsync();
-    await using var transaction = await connection.BeginTransactionAsync();
-    var command = connection.CreateCommand();
-    command.Transaction = transaction;
-    command.CommandText = database.Provider == Collections.Persistence.DatabaseProvider.Sqlite
-        ? "CREATE TABLE IF NOT EXISTS bench_raw_insert (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, amount TEXT NOT NULL, payload BLOB NOT NULL); INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)"
-        : "INSERT INTO bench_raw_insert (account, amount, payload) VALUES (@a, @m, @p)";
-    var a = command.CreateParameter(); a.ParameterName = "a"; a.Value = $"BENCH/raw-{i % 64}"; command.Parameters.Add(a);
-    var m = command.CreateParameter(); m.ParameterName = "m"; m.Value = "1.00"; command.Parameters.Add(m);
-    var p = command.CreateParameter(); p.ParameterName = "p"; p.Value = new byte[200]; command.Parameters.Add(p);
-    await command.ExecuteNonQueryAsync();
-    await transaction.CommitAsync();
-}
-
-static async Task EnsureRawTable(Collections.Persistence.DatabaseOptions database)
-{
-    await using var connection = await database.OpenAsync();
-    await using var command = connection.CreateCommand();
-    command.CommandText = "CREATE TABLE IF NOT EXISTS bench_raw_insert (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, amount TEXT NOT NULL, payload BYTEA NOT NULL)";
-    await command.ExecuteNonQueryAsync();
 }
 
 IEnumerable<(string Name, string[] Args)> Databases()

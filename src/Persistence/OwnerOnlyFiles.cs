@@ -29,6 +29,13 @@ public static class OwnerOnlyFiles
         return new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read, UnixCreateMode = File600 });
     }
 
+    /// <summary>Narrows an existing file to owner-only (a log file the logger has just created with the process's umask).</summary>
+    public static void Restrict(string path)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path)) return;
+        if (File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
+    }
+
     /// <summary>What SQLite keeps beside a database file: its write-ahead log, shared memory and rollback journal.</summary>
     public static readonly IReadOnlyList<string> SqliteCompanionSuffixes = ["-wal", "-shm", "-journal"];
 

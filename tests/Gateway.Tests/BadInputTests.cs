@@ -62,6 +62,39 @@ public sealed class BadInputTests(EngineFixture engine)
         await AssertUnchangedAsync(client, account);
     }
 
+    /// <summary>List filters take the values the API writes (camelCase), in any case; anything else is refused naming the field and its values.</summary>
+    [Theory]
+    [InlineData("/api/remittances/MAIN/exceptions", "dismissed", "open, matched, dismissed")]
+    [InlineData("/api/call-tasks/MAIN", "open", "open, done")]
+    [InlineData("/api/placements/MAIN", "placed", "placed, recalled")]
+    [InlineData("/api/outreach/replies/review", "optedOut", "open, optedOut, noAction")]
+    [InlineData("/api/outbox", "pending", "pending, sending, sent, delivered, failed, bounced, cancelled")]
+    [InlineData("/api/billing-office/requests", "done", "open, done")]
+    public async Task A_list_filter_takes_its_documented_values_in_any_case_and_names_them_when_refused(string path, string value, string values)
+    {
+        var client = engine.Admin();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{path}?status={value}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{path}?status={value.ToUpperInvariant()}")).StatusCode);
+        foreach (var bad in new[] { "bogus", "1" })
+        {
+            var problem = await (await client.GetAsync($"{path}?status={bad}")).AssertProblemAsync(HttpStatusCode.BadRequest);
+            Assert.Equal("status.invalid", problem.GetProperty("code").GetString());
+            Assert.Equal($"status must be one of: {values}.", problem.GetProperty("detail").GetString());
+            Assert.Equal("status", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_query_parameter_the_framework_cannot_read_is_named_with_what_it_takes()
+    {
+        var problem = await (await engine.Admin().GetAsync("/api/kpis/trend?days=abc")).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal("request.invalid", problem.GetProperty("code").GetString());
+        Assert.Equal("The parameter days could not be read: it must be a whole number.", problem.GetProperty("detail").GetString());
+        Assert.Equal("days", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.DoesNotContain("abc", problem.GetRawText(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_posting_without_an_idempotency_key_is_400()
     {

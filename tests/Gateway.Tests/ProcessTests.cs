@@ -28,6 +28,19 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                     Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(data, file)));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(data, "logs")));
             }
+            // Refusals are logged (Information), by their route template: a patient's link code and an account number in
+            // the path never reach the log, and the log files are the engine user's only.
+            Assert.NotEqual(HttpStatusCode.OK, (await client.GetAsync("/p/ZZLOGCHECK77")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/accounts/MAIN/LOGCHECK404")).StatusCode);
+            var logs = Directory.GetFiles(Path.Combine(data, "logs"));
+            Assert.NotEmpty(logs);
+            foreach (var log in logs)
+            {
+                var text = await ReadSharedAsync(log);
+                Assert.DoesNotContain("ZZLOGCHECK77", text, StringComparison.Ordinal);
+                Assert.DoesNotContain("LOGCHECK404", text, StringComparison.Ordinal);
+                if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+            }
             // A normal first start prints no warning: notices about what the engine chose, and a watchdog "stall"
             // longer than the process has existed (an Orleans start-up race), are not news. Orleans' self-monitoring
             // ("local health is degraded": the thread pool was late) is: it reports this machine's load, which the other
@@ -50,6 +63,14 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.True(retry.Headers.Contains("Idempotent-Replayed"));
             Assert.Equal(2, (await client.GetJsonAsync(account)).GetProperty("entries").GetArrayLength());
         }
+    }
+
+    /// <summary>A log file as the engine, still writing it, lets others read it.</summary>
+    private static async Task<string> ReadSharedAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
     }
 
     /// <summary>
@@ -737,4 +758,3 @@ public sealed class WatchdogStartupRaceTests
         Assert.False(Collections.Hosting.WatchdogStartupRace.IsImpossibleStall(Warning("Collections.Grains.Something", TimeSpan.FromHours(8)), age));
     }
 }
-

@@ -52,9 +52,10 @@ public static class CollectionsEndpoints
             .WithSummary("Save a new version of a policy (validated; every mistake is reported with its place). Accounts use it at their next evaluation.");
 
         var tasks = api.MapGroup("/call-tasks/{facility}").WithTags("Call tasks");
-        tasks.MapGet("/", async (string facility, CallTaskStatus? status, int? limit, IGrainFactory grains, HttpContext http) =>
+        tasks.MapGet("/", async Task<Results<Ok<IReadOnlyList<CallTask>>, ProblemHttpResult>> (string facility, string? status, int? limit, IGrainFactory grains, HttpContext http) =>
             {
-                var list = await grains.GetGrain<ICallTaskQueueGrain>(facility).List(status ?? CallTaskStatus.Open, limit ?? 100);
+                if (Problems.ReadEnum<CallTaskStatus>("status", status, out var wanted) is { } refused) return refused;
+                var list = await grains.GetGrain<ICallTaskQueueGrain>(facility).List(wanted ?? CallTaskStatus.Open, limit ?? 100);
                 await http.AuditShownAsync("call-tasks.read", list.SelectMany(t => new[] { t.Account.Shown(), ShownAudit.ShownGuarantor(t.GuarantorId) }));
                 return TypedResults.Ok(list);
             })
@@ -266,10 +267,11 @@ public static class CollectionsEndpoints
 
     public sealed record ReviewDecisionBody(ReplyReviewStatus? Decision, string? Note);
 
-    private static async Task<Results<Ok<IReadOnlyList<ReplyReview>>, ProblemHttpResult>> ListReviews(ReplyReviewStatus? status, int? limit, IGrainFactory grains, HttpContext http)
+    private static async Task<Results<Ok<IReadOnlyList<ReplyReview>>, ProblemHttpResult>> ListReviews(string? status, int? limit, IGrainFactory grains, HttpContext http)
     {
+        if (Problems.ReadEnum<ReplyReviewStatus>("status", status, out var wanted) is { } refused) return refused;
         if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "The limit must be between 1 and 1000.");
-        var list = await grains.GetGrain<IReplyReviewGrain>(0).List(status ?? ReplyReviewStatus.Open, limit ?? 100);
+        var list = await grains.GetGrain<IReplyReviewGrain>(0).List(wanted ?? ReplyReviewStatus.Open, limit ?? 100);
         await http.AuditShownAsync("reply-review.read", list.SelectMany(r => r.GuarantorIds).Select(ShownAudit.ShownGuarantor));
         return TypedResults.Ok(list);
     }

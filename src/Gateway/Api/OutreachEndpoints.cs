@@ -19,7 +19,7 @@ public static class OutreachEndpoints
     {
         var outbox = api.MapGroup("/outbox").WithTags("Outreach").RequireAuthorization(Policies.ReadAudit);
         outbox.MapGet("/", ListOutbox)
-            .WithSummary("Messages in the outbox, newest first: account=FAC/123, status=pending|sending|sent|delivered|failed|bounced, limit (100).");
+            .WithSummary("Messages in the outbox, newest first: account=FAC/123, status=pending|sending|sent|delivered|failed|bounced|cancelled, limit (100).");
         outbox.MapGet("/{**messageId}", GetOutbox).WithSummary("One outbox message with its delivery attempts.");
 
         var sandbox = api.MapGroup("/sandbox/messages").WithTags("Outreach").RequireAuthorization(Policies.ReadAudit);
@@ -49,13 +49,7 @@ public static class OutreachEndpoints
                 return Problems.Invalid("account", "account.invalid", "account must be FACILITY/ACCOUNTNUMBER, e.g. MAIN/A1001.");
             (facility, accountNumber) = (parts[0], parts[1]);
         }
-        OutboxStatus? wanted = null;
-        if (!string.IsNullOrEmpty(status))
-        {
-            if (!Enum.TryParse<OutboxStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
-                return Problems.Invalid("status", "status.invalid", "status must be one of: pending, sending, sent, delivered, failed, bounced.");
-            wanted = parsed;
-        }
+        if (Problems.ReadEnum<OutboxStatus>("status", status, out var wanted) is { } refused) return refused;
         if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "limit must be between 1 and 1000.");
         var messages = await store.QueryAsync(facility, accountNumber, wanted, limit ?? 100, ct);
         await http.AuditShownAsync("outbox.read", messages.Select(m => ("account", m.AccountKey)));

@@ -123,15 +123,9 @@ public static class PaymentEndpoints
 
     private static async Task<Results<Ok<IReadOnlyList<BillingRequest>>, ProblemHttpResult>> ListRequests(string? status, int? limit, IGrainFactory grains, HttpContext http)
     {
-        BillingRequestStatus? wanted = BillingRequestStatus.Open;
-        if (!string.IsNullOrEmpty(status))
-        {
-            if (!Enum.TryParse<BillingRequestStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
-                return Problems.Invalid("status", "status.invalid", "status must be open or done.");
-            wanted = parsed;
-        }
+        if (Problems.ReadEnum<BillingRequestStatus>("status", status, out var wanted) is { } refused) return refused;
         if (limit is < 1 or > 1000) return Problems.Invalid("limit", "limit.invalid", "limit must be between 1 and 1000.");
-        var requests = await grains.GetGrain<IBillingOfficeQueueGrain>(0).List(wanted, limit ?? 100);
+        var requests = await grains.GetGrain<IBillingOfficeQueueGrain>(0).List(wanted ?? BillingRequestStatus.Open, limit ?? 100);
         await http.AuditShownAsync("billing-request.read", requests.Select(r => ("guarantor", r.GuarantorId)));
         return TypedResults.Ok(requests);
     }

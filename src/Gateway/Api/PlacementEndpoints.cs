@@ -19,9 +19,10 @@ public static class PlacementEndpoints
     public static RouteGroupBuilder MapPlacements(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/placements/{facility}").WithTags("Agency placements").RequireAuthorization(Policies.ManagePolicies);
-        group.MapGet("/", async (string facility, PlacementStatus? status, IGrainFactory grains, HttpContext http) =>
+        group.MapGet("/", async Task<Results<Ok<IReadOnlyList<AgencyPlacement>>, ProblemHttpResult>> (string facility, string? status, IGrainFactory grains, HttpContext http) =>
             {
-                var list = await grains.GetGrain<IPlacementRegisterGrain>(facility).List(status);
+                if (Problems.ReadEnum<PlacementStatus>("status", status, out var wanted) is { } refused) return refused;
+                var list = await grains.GetGrain<IPlacementRegisterGrain>(facility).List(wanted);
                 await http.AuditShownAsync("placements.read", list.SelectMany(p => new[] { p.Account.Shown(), ShownAudit.ShownGuarantor(p.GuarantorId) }));
                 return TypedResults.Ok(list);
             })

@@ -41,6 +41,25 @@ public static class Problems
     public static ProblemHttpResult Invalid(string field, string code, string message) =>
         From([DomainError.Invalid(field, code, message)]);
 
+    /// <summary>
+    /// Reads an optional query value naming one of <typeparamref name="T"/>'s values, by its camelCase name and in any
+    /// case; a number or any other text is refused with the values this field takes. Empty or absent: null.
+    /// </summary>
+    public static ProblemHttpResult? ReadEnum<T>(string field, string? value, out T? parsed) where T : struct, Enum
+    {
+        parsed = null;
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var read) && Enum.IsDefined(read) && !value.Trim().All(c => char.IsDigit(c) || c == '-'))
+        {
+            parsed = read;
+            return null;
+        }
+        return Invalid(field, $"{field}.invalid", $"{field} must be one of: {string.Join(", ", EnumNames<T>())}.");
+    }
+
+    /// <summary>The names a field of type <typeparamref name="T"/> takes on the wire (camelCase, as the API writes them).</summary>
+    public static IEnumerable<string> EnumNames<T>() where T : struct, Enum => Enum.GetNames<T>().Select(JsonNamingPolicy.CamelCase.ConvertName);
+
     public static ProblemHttpResult NotFound(string code, string message) =>
         From([DomainError.NotFound(code, message)]);
 
@@ -90,8 +109,10 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         {
             var json = bad.InnerException as JsonException;
             var where = json?.Path is { Length: > 0 } path ? $" at {path}" : "";
+            var parameter = json is null ? UnboundParameter.Read(bad.Message) : null;
             var reason = json is null
-                ? bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "The request body is missing or unreadable." : "The request is not valid."
+                ? parameter is not null ? parameter.Message
+                : bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? "The request body is missing or unreadable." : "The request is not valid."
                 : json.Message.Contains("could not be mapped", StringComparison.Ordinal)
                     ? $"The request body has a field this endpoint does not accept{where}."
                     : json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
@@ -106,6 +127,7 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
                 Extensions = { ["code"] = json is null ? "request.invalid" : "body.invalid-json" },
             };
             if (json?.Path is { } p) problem.Extensions["errors"] = new[] { new { field = p, code = "body.invalid-json", message = reason } };
+            else if (parameter is not null) problem.Extensions["errors"] = new[] { new { field = parameter.Name, code = $"{parameter.Name}.invalid", message = reason } };
         }
         else
         {
@@ -138,4 +160,41 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
     }
 
     private static ProblemDetails Problem(int status, string title, string code, string detail) => Problems.Details(status, title, code, detail);
+}
+
+/// <summary>
+/// A route or query parameter ASP.NET Core could not read (a word where a number goes, a date in another form), told by
+/// its name and what it takes. The framework's message names the parameter as "Failed to bind parameter \"int days\"
+/// from \"abc\"." or "Required parameter \"int days\" was not provided from query string."; the value sent is not
+/// repeated (it may be anything).
+/// </summary>
+internal sealed record UnboundParameter(string Name, string Message)
+{
+    private static readonly System.Text.RegularExpressions.Regex Shape = new(
+        "^(?:Failed to bind parameter|Required parameter) \"(?<type>[^\"]+?) (?<name>[A-Za-z_][A-Za-z0-9_]*)\"(?<missing> was not provided)?",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    public static UnboundParameter? Read(string message)
+    {
+        var match = Shape.Match(message);
+        if (!match.Success) return null;
+        var name = match.Groups["name"].Value;
+        var type = match.Groups["type"].Value.TrimEnd('?');
+        if (type.StartsWith("Nullable<", StringComparison.Ordinal) && type.EndsWith('>')) type = type["Nullable<".Length..^1];
+        var takes = What(type);
+        return new UnboundParameter(name, match.Groups["missing"].Success
+            ? $"The parameter {name} is required{(takes is null ? "" : $": {takes}")}."
+            : $"The parameter {name} could not be read{(takes is null ? "" : $": it must be {takes}")}.");
+    }
+
+    private static string? What(string type) => type switch
+    {
+        "int" or "long" or "short" or "Int32" or "Int64" => "a whole number",
+        "decimal" or "double" or "float" or "Decimal" or "Double" => "a number, such as 12.50",
+        "bool" or "Boolean" => "true or false",
+        "DateOnly" => "a date as yyyy-MM-dd",
+        "DateTimeOffset" or "DateTime" => "a date and time as ISO 8601, such as 2026-12-05T14:30:00Z",
+        "Guid" => "an id such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+        _ => null,
+    };
 }

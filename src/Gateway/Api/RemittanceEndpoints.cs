@@ -25,9 +25,10 @@ public static class RemittanceEndpoints
                 return TypedResults.Ok(record);
             })
             .RequireAuthorization(Policies.ManageAccounts).WithSummary("A posted remittance: payment, claims and what happened to each, provider-level adjustments, warnings.");
-        group.MapGet("/exceptions", async (string facility, ExceptionStatus? status, IGrainFactory grains, HttpContext http) =>
+        group.MapGet("/exceptions", async Task<Results<Ok<IReadOnlyList<RemittanceException>>, ProblemHttpResult>> (string facility, string? status, IGrainFactory grains, HttpContext http) =>
             {
-                var list = await grains.GetGrain<IRemittanceLogGrain>(facility).Exceptions(status ?? ExceptionStatus.Open);
+                if (Problems.ReadEnum<ExceptionStatus>("status", status, out var wanted) is { } refused) return refused;
+                var list = await grains.GetGrain<IRemittanceLogGrain>(facility).Exceptions(wanted ?? ExceptionStatus.Open);
                 await http.AuditShownAsync("remittance.exceptions.read", list.Select(e => ShownAudit.ShownAccount(facility, e.Claim.PatientControlNumber)));
                 return TypedResults.Ok(list);
             })

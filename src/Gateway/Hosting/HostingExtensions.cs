@@ -47,10 +47,12 @@ public static class HostingExtensions
                                      && s.Properties.Any(p => p.Name == "Id" && p.Value is ScalarValue { Value: 100405 }))
             .Filter.ByExcluding(e => WatchdogStartupRace.IsImpossibleStall(e))
             .Enrich.FromLogContext()
+            .Enrich.With<NoRequestPath>()
             .Enrich.WithProperty("Process", processName)
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
             .WriteTo.File(new CompactJsonFormatter(), Path.Combine(settings.FullDataFolder, "logs", $"{processName}-.json"),
-                rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true));
+                rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
+                hooks: new OwnerOnlyLogFiles()));
     }
 
     /// <summary>

@@ -56,6 +56,8 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
         {
             var remittance = read;
             var warnings = remittance.Warnings.Select(w => $"Segment {w.SegmentNumber}: {w.Reason}").ToList();
+            if (remittance.PaymentDate is { } paymentDate && paymentDate > Today)
+                warnings.Add($"The payment date (BPR16) is {paymentDate:yyyy-MM-dd}, after today: the remittance arrived before its money settles, so its entries are dated today.");
             if (remittance.IsTest)
                 warnings.Add(dryRun ? $"Interchange {remittance.InterchangeControlNumber} is test data (ISA15 = T): it posts only with allowTestData=true."
                     : $"Interchange {remittance.InterchangeControlNumber} is test data (ISA15 = T), posted because allowTestData=true.");
@@ -116,6 +118,9 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
         return new RemittanceIntakeResult { Posted = summaries };
     }
 
+    /// <summary>Today in UTC: the latest date a remittance's entries take (the ledger refuses later ones).</summary>
+    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
     private static RemittanceIntakeResult Refused(RemittanceRefusal refusal) => new() { Refused = refusal };
 
     /// <summary>A remittance recorded under its earlier id is this one when payment, trace and claims agree.</summary>
@@ -162,7 +167,8 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
     private async Task<(IReadOnlyList<PostingReceipt>? Posted, string? Problem, IReadOnlyList<EntryRequest> Planned, string? NoMoney)> PostClaimAsync(
         string facility, Remittance835 remittance, ClaimPayment claim, bool dryRun)
     {
-        var unplanned = RemittancePosting.Plan(remittance, claim, [], rules);
+        var today = Today;
+        var unplanned = RemittancePosting.Plan(remittance, claim, [], rules, today);
         if (unplanned.NoMoneyReason is not null) return (null, null, [], unplanned.NoMoneyReason);
         if (!Identifiers.IsAccountNumber(claim.PatientControlNumber))
             return (null, "The patient control number is not an account number this engine can hold.", unplanned.Entries, null);
@@ -170,7 +176,7 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
         var view = await account.Get();
         if (view is null)
             return (null, $"No account {claim.PatientControlNumber} is open at {facility}.", unplanned.Entries, null);
-        var plan = RemittancePosting.Plan(remittance, claim, view.Entries, rules);
+        var plan = RemittancePosting.Plan(remittance, claim, view.Entries, rules, today);
         if (plan.NoMoneyReason is not null) return (null, null, [], plan.NoMoneyReason);
         if (plan.Problem is not null) return (null, plan.Problem, plan.Entries, null);
         if (plan.Entries.Count == 0) return ([], null, [], null);

@@ -285,9 +285,18 @@ public static class Remittance835Reader
         if (group is not ("CO" or "PR" or "OA" or "PI" or "CR"))
             throw new X12FormatException(s.Number, $"CAS01 '{group}' is not an adjustment group (CO, PR, OA, PI, CR).");
         var list = new List<ClaimAdjustment>();
-        for (var i = 2; i + 1 < s.Elements.Count && i <= 17; i += 3)
+        // Up to six reason, amount, quantity triplets (CAS02-CAS19). A reason and its amount go together: an amount
+        // without its reason, or a reason without its amount, is a broken segment, not money to drop or guess at.
+        for (var i = 2; i < s.Elements.Count && i <= 17; i += 3)
         {
-            if (string.IsNullOrWhiteSpace(s[i])) continue;
+            if (string.IsNullOrWhiteSpace(s[i]))
+            {
+                if (!string.IsNullOrWhiteSpace(s[i + 1]))
+                    throw new X12FormatException(s.Number, $"CAS{i + 1:00} has an amount ({s[i + 1]}) without its reason code in CAS{i:00}.");
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(s[i + 1]))
+                throw new X12FormatException(s.Number, $"CAS{i:00} gives reason {s[i]} without its amount in CAS{i + 1:00}.");
             list.Add(new ClaimAdjustment(group, s[i], X12Reader.Amount(s, i + 1, "adjustment amount")));
         }
         if (list.Count == 0) throw new X12FormatException(s.Number, "The CAS segment has no reason and amount.");

@@ -42,9 +42,25 @@ public static class RemittancePosting
     public static string ClaimKeyPrefix(string remittanceId, ClaimPayment claim) =>
         $"{KeyPrefix}{remittanceId}/{claim.PatientControlNumber}/{claim.PayerClaimControlNumber}{(claim.Occurrence > 1 ? $"#{claim.Occurrence}" : "")}/";
 
-    public static ClaimPostingPlan Plan(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, RemittanceRules? rules = null)
+    /// <summary>
+    /// CARC 23, "the impact of prior payer(s) adjudication including payments and/or adjustments" (group OA): on a
+    /// secondary or tertiary payer's claim it stands for what the earlier payers paid and adjusted, which their own
+    /// remittances already posted. It balances the claim; it is not money this payer moves.
+    /// </summary>
+    public static bool IsPriorPayerImpact(ClaimAdjustment adjustment) => adjustment.Reason == "23";
+
+    /// <summary>
+    /// The date a remittance's entries take: its payment date (BPR16, the check or EFT date), or, for a remittance that
+    /// arrives before its money settles (BPR16 after <paramref name="today"/>), today: the ledger holds no future dates.
+    /// </summary>
+    public static DateOnly? EffectiveDate(Remittance835 remittance, DateOnly? today) =>
+        remittance.PaymentDate is { } paid && today is { } t && paid > t ? t : remittance.PaymentDate;
+
+    /// <param name="today">The day the remittance is posted (the posting clock's), so a payment dated later posts as of today.</param>
+    public static ClaimPostingPlan Plan(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, RemittanceRules? rules = null, DateOnly? today = null)
     {
         rules ??= RemittanceRules.Default;
+        var effective = EffectiveDate(remittance, today);
         var prefix = ClaimKeyPrefix(remittance.RemittanceId, claim);
         var payer = remittance.PayerName ?? "payer";
         if (!KnownStatuses.Contains(claim.Status))
@@ -62,6 +78,10 @@ public static class RemittancePosting
         var owed = patient.Sum(a => a.Amount);
         if (claim.PatientResponsibility is { } stated && stated != owed)
             return new ClaimPostingPlan([], $"CLP05 says the patient owes {stated:0.00}, but the patient-responsibility (PR) adjustments add up to {owed:0.00}; a person must post it.");
+        // The 835 guide requires CLP05 whenever the patient owes something: without it nothing confirms the PR
+        // adjustments, and a patient is billed only on a share the payer stated twice.
+        if (claim.PatientResponsibility is null && owed != 0m && claim.Status is not (19 or 20 or 21))
+            return new ClaimPostingPlan([], $"The patient-responsibility (PR) adjustments add up to {owed:0.00}, but CLP05 (the patient's share) is blank, which the 835 guide allows only when the patient owes nothing; a person must post it.");
 
         var entries = new List<EntryRequest>();
         if (claim.PaidAmount < 0)
@@ -70,11 +90,11 @@ public static class RemittancePosting
             entries.Add(new EntryRequest
             {
                 Kind = EntryKind.InsurancePayment, Amount = claim.PaidAmount, Payer = payer, ClaimReference = Clip(claim.PayerClaimControlNumber, 40),
-                Reference = Clip(remittance.TraceNumber, 40), EffectiveDate = remittance.PaymentDate, Note = ServiceDetail(claim), IdempotencyKey = prefix + "payment",
+                Reference = Clip(remittance.TraceNumber, 40), EffectiveDate = effective, Note = ServiceDetail(claim), IdempotencyKey = prefix + "payment",
             });
         foreach (var (groups, category) in new[] { (new[] { "CO", "PI" }, AdjustmentCategory.Contractual), (new[] { "OA", "CR" }, AdjustmentCategory.Administrative) })
         {
-            var adjustments = claim.AllAdjustments.Where(a => groups.Contains(a.Group)).ToList();
+            var adjustments = claim.AllAdjustments.Where(a => groups.Contains(a.Group) && !IsPriorPayerImpact(a)).ToList();
             var net = adjustments.Sum(a => a.Amount);
             if (net < 0)
                 return new ClaimPostingPlan([], $"The {string.Join("/", groups)} adjustments add up to a negative amount ({net:0.00}); a person must post it.");
@@ -82,7 +102,7 @@ public static class RemittancePosting
                 entries.Add(new EntryRequest
                 {
                     Kind = EntryKind.Adjustment, Amount = net, Category = category, Party = ResponsibleParty.Insurance, Payer = payer,
-                    ReasonCode = Codes(adjustments), EffectiveDate = remittance.PaymentDate, IdempotencyKey = prefix + $"adjustment-{category}".ToLowerInvariant(),
+                    ReasonCode = Codes(adjustments), EffectiveDate = effective, IdempotencyKey = prefix + $"adjustment-{category}".ToLowerInvariant(),
                 });
         }
         if (owed < 0)
@@ -92,7 +112,7 @@ public static class RemittancePosting
             entries.Add(new EntryRequest
             {
                 Kind = EntryKind.Transfer, Amount = owed, Direction = TransferDirection.InsuranceToPatient, Payer = payer,
-                ClaimReference = Clip(claim.PayerClaimControlNumber, 40), ReasonCode = Codes(patient), EffectiveDate = remittance.PaymentDate,
+                ClaimReference = Clip(claim.PayerClaimControlNumber, 40), ReasonCode = Codes(patient), EffectiveDate = effective,
                 IdempotencyKey = prefix + "patient-responsibility",
             });
 
@@ -107,8 +127,17 @@ public static class RemittancePosting
                 return new ClaimPostingPlan(entries,
                     $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
         }
-        return new ClaimPostingPlan(entries, null);
+        return new ClaimPostingPlan(KeepPostedDates(entries, ledger), null);
     }
+
+    /// <summary>
+    /// An entry this claim already posted keeps the date it posted with: a remittance posted before its payment date (as
+    /// of that day) and sent again after it asks for the same entries, which replay, not a different request under the key.
+    /// </summary>
+    private static List<EntryRequest> KeepPostedDates(List<EntryRequest> entries, IReadOnlyList<LedgerEntry> ledger) =>
+        entries.Select(e => e.EffectiveDate is not null && ledger.FirstOrDefault(x => x.IdempotencyKey == e.IdempotencyKey) is { } posted && posted.EffectiveDate != e.EffectiveDate
+            ? e with { EffectiveDate = posted.EffectiveDate }
+            : e).ToList();
 
     /// <summary>
     /// A reversal undoes one earlier posting of the same payer claim: the one whose payment, adjustments and patient
@@ -134,7 +163,7 @@ public static class RemittancePosting
             return alreadyDone ? new ClaimPostingPlan([], null) : new ClaimPostingPlan([], "A reversal of a payment this account never received from a remittance.");
         }
         var paid = -claim.PaidAmount;
-        var adjusted = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR").Sum(a => a.Amount));
+        var adjusted = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR" && !IsPriorPayerImpact(a)).Sum(a => a.Amount));
         var patientShare = Math.Abs(claim.AllAdjustments.Where(a => a.Group == "PR").Sum(a => a.Amount));
         var match = postings.LastOrDefault(p =>
             p.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount) == paid

@@ -68,9 +68,11 @@ public static class X12Reader
                 if (raw.Length == 0) continue;
                 number++;
                 var elements = raw.Split(element);
-                var id = elements[0].Trim();
+                // Segment ids are upper case in X12; a sender that wrote one in lower case still means that segment.
+                var id = elements[0].Trim().ToUpperInvariant();
                 if (id.Length is < 2 or > 3 || !id.All(char.IsAsciiLetterOrDigit))
                     throw new X12FormatException(number, $"'{Truncate(id)}' is not a segment id.");
+                elements[0] = id;
                 segments.Add(new X12Segment(id, elements, number, component));
                 closed = id == "IEA";
             }
@@ -78,9 +80,10 @@ public static class X12Reader
         return segments;
     }
 
+    /// <summary>Skips line breaks and spaces between segments, and the NUL or SUB (Ctrl-Z) padding VANs and mainframe transfers leave after the last IEA.</summary>
     private static int SkipWhitespace(string text, int position)
     {
-        while (position < text.Length && char.IsWhiteSpace(text[position])) position++;
+        while (position < text.Length && (char.IsWhiteSpace(text[position]) || text[position] is '\0' or '\x1A')) position++;
         return position;
     }
 

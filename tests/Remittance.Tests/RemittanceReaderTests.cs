@@ -77,11 +77,25 @@ public sealed class RemittanceReaderTests
     [InlineData("CAS*CO*45*250.00~", "CAS*XX*45*250.00~", 12, "CAS01 'XX' is not an adjustment group")]
     [InlineData("ST*835*0001~", "ST*837*0001~", 3, "not an 835")]
     [InlineData("IEA*1*000000123~", "", 18, "without an IEA")]
+    [InlineData("CAS*CO*45*50.00~", "CAS*CO*45*10.00*1**40.00~", 15, "CAS06 has an amount (40.00) without its reason code in CAS05")]
+    [InlineData("CAS*CO*45*50.00~", "CAS*CO*45*50.00**253~", 15, "CAS05 gives reason 253 without its amount in CAS06")]
     public void Malformed_input_names_the_segment_and_the_reason(string find, string replace, int segment, string reason)
     {
         var error = Assert.Throws<X12FormatException>(() => Remittance835Reader.Read(Fixtures.TwoClaims.Replace(find, replace)));
         Assert.Equal(segment, error.SegmentNumber);
         Assert.Contains(reason, error.Reason);
+    }
+
+    [Fact]
+    public void Lower_case_segment_ids_and_padding_after_the_last_iea_read_as_the_same_remittance()
+    {
+        var expected = Remittance835Reader.Read(Fixtures.TwoClaims).Single();
+        var text = Fixtures.TwoClaims.Replace("CAS*CO*45*250.00~", "cas*CO*45*250.00~") + "\r\n\u001a\0\0";
+
+        var read = Remittance835Reader.Read(text).Single();
+
+        Assert.Equal(expected.Claims[0].AllAdjustments, read.Claims[0].AllAdjustments);
+        Assert.Equal(expected.RemittanceId, read.RemittanceId);
     }
 
     [Fact]
@@ -187,11 +201,20 @@ public sealed class SharedSampleTests
             foreach (var claim in remittance.Claims)
             {
                 var plan = RemittancePosting.Plan(remittance, claim, Fixtures.ChargedTo(claim.ChargeAmount));
+                // The COB sample's claim nets its other adjustments below zero once the prior payers' amount (OA-23) is
+                // left to their own remittances (OA-94 -9.00: paid in excess of the charge): a person posts that one.
+                if (claim.AllAdjustments.Where(a => a.Group is "OA" or "CR" && !RemittancePosting.IsPriorPayerImpact(a)).Sum(a => a.Amount) < 0)
+                {
+                    Assert.Contains("negative amount", plan.Problem);
+                    continue;
+                }
                 Assert.Null(plan.Problem);
                 var ledger = Fixtures.Apply(Fixtures.ChargedTo(claim.ChargeAmount), plan.Entries);
                 var balances = AccountBalances.Of(ledger);
                 var patientShare = claim.AllAdjustments.Where(a => a.Group == "PR").Sum(a => a.Amount);
-                var notAdjudicated = claim.ChargeAmount - claim.PaidAmount - claim.AllAdjustments.Sum(a => a.Amount);
+                // A secondary or tertiary payer's prior-payer amount (OA-23) is what the earlier payers' own remittances
+                // post: charged here without them, it stays with insurance.
+                var notAdjudicated = claim.ChargeAmount - claim.PaidAmount - claim.AllAdjustments.Where(a => !RemittancePosting.IsPriorPayerImpact(a)).Sum(a => a.Amount);
                 Assert.Equal(patientShare, balances.PatientResponsibility);
                 Assert.Equal(notAdjudicated, balances.InsuranceBalance);
                 Assert.Contains(ledger, e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount);
@@ -218,6 +241,71 @@ public sealed class RemittancePostingTests
         var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), plan.Entries);
         Assert.Equal(150.00m, AccountBalances.Of(ledger).PatientResponsibility);
         Assert.Equal(0m, AccountBalances.Of(ledger).InsurancePending);
+    }
+
+    /// <summary>One 835 transaction around the given claim segments, paying <paramref name="paid"/> on <paramref name="paymentDate"/> (BPR16).</summary>
+    private static Remittance835 Single(decimal paid, string paymentDate, params string[] claimSegments)
+    {
+        var body = new List<string>
+        {
+            "ST*835*0001", $"BPR*I*{paid:0.00}*C*ACH*CCP*01*111*DA*222*1234567890**01*333*DA*444*{paymentDate}", "TRN*1*EFT-1*1234567890",
+            "N1*PR*ACME HEALTH PLAN", "N1*PE*GENERAL HOSPITAL*XX*1999999999", "LX*1",
+        };
+        body.AddRange(claimSegments);
+        body.Add($"SE*{body.Count + 1}*0001");
+        var text = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*000000123*0*P*:~" +
+                   "GS*HP*PAYER*HOSPITAL*20261101*0900*7*X*005010X221A1~" + string.Join("~", body) + "~GE*1*7~IEA*1*000000123~";
+        return Remittance835Reader.Read(text).Single();
+    }
+
+    [Fact]
+    public void A_secondary_payers_prior_payer_amount_is_not_written_off_again_and_leaves_no_credit()
+    {
+        // The primary pays 700, writes off 200 and forwards the patient's 100 coinsurance to the secondary (status 19).
+        var primary = Single(700m, "20261101", "CLP*ACC1*19*1000.00*700.00*100.00*12*ICN1", "CAS*CO*45*200.00", "CAS*PR*2*100.00");
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(primary, primary.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+        Assert.Equal(100.00m, AccountBalances.Of(ledger).InsuranceBalance);
+
+        // The secondary pays the 100; OA-23 (900) is the primary's payment and write-off, which its own remittance posted.
+        var secondary = Single(100m, "20261102", "CLP*ACC1*2*1000.00*100.00**12*ICN2", "CAS*OA*23*900.00");
+        var plan = RemittancePosting.Plan(secondary, secondary.Claims[0], ledger);
+        Assert.Null(plan.Problem);
+        var entry = Assert.Single(plan.Entries);
+        Assert.Equal((EntryKind.InsurancePayment, 100.00m), (entry.Kind!.Value, entry.Amount!.Value));
+
+        var balances = AccountBalances.Of(Fixtures.Apply(ledger, plan.Entries));
+        Assert.Equal(0m, balances.InsuranceBalance);
+        Assert.Equal(0m, balances.CreditBalance);
+        Assert.Equal(0m, balances.PatientResponsibility);
+    }
+
+    [Fact]
+    public void Patient_responsibility_with_a_blank_clp05_waits_for_a_person_instead_of_billing_the_patient()
+    {
+        var remittance = Single(70m, "20261101", "CLP*R12*1*100.00*70.00**12*CLAIMR12", "CAS*PR*1*30.00");
+
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[0], Fixtures.ChargedTo(100m));
+
+        Assert.Contains("CLP05", plan.Problem);
+        Assert.DoesNotContain(plan.Entries, e => e.Kind == EntryKind.Transfer);
+    }
+
+    [Fact]
+    public void A_remittance_dated_after_today_posts_as_of_today_and_replays_when_sent_again_after_that_day()
+    {
+        var remittance = Single(600m, "20261105", "CLP*A1*1*1000.00*600.00*150.00*12*PCN-1", "CAS*CO*45*250.00", "CAS*PR*1*150.00");
+        var today = new DateOnly(2026, 11, 2);
+
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[0], Fixtures.ChargedTo(1000m), today: today);
+        Assert.All(plan.Entries, e => Assert.Equal(today, e.EffectiveDate));
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), plan.Entries);
+        var count = ledger.Count;
+
+        // Sent again on the 6th, after its payment date: the same entries under the same keys, so they replay.
+        var again = RemittancePosting.Plan(remittance, remittance.Claims[0], ledger, today: new DateOnly(2026, 11, 6));
+        Fixtures.Apply(ledger, again.Entries);
+        Assert.Equal(count, ledger.Count);
+        Assert.Equal(new DateOnly(2026, 11, 5), RemittancePosting.EffectiveDate(remittance, new DateOnly(2026, 11, 6)));
     }
 
     [Fact]

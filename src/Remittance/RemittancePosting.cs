@@ -74,6 +74,9 @@ public static class RemittancePosting
         if (claim.IsReversal)
             return PlanReversal(remittance, claim, ledger, prefix);
 
+        if (PaidUnderThisTrace(remittance, claim, ledger, payer))
+            return new ClaimPostingPlan([], null); // the same payment, sent again in a file that differs in form: posted
+
         var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
         var owed = patient.Sum(a => a.Amount);
         if (claim.PatientResponsibility is { } stated && stated != owed)
@@ -128,6 +131,29 @@ public static class RemittancePosting
                     $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
         }
         return new ClaimPostingPlan(KeepPostedDates(entries, ledger), null);
+    }
+
+    /// <summary>
+    /// Whether this claim's payment already posted from another file of the same payment: the 835 guide makes the trace
+    /// number (TRN02) unique per payment, so an earlier payment entry with this trace, payer, payer claim number, account
+    /// and amount, under another remittance id, is this claim sent again in a file that differs only in form (trailing
+    /// separators, amounts written 100 or 100.00, another production date). Counted per occurrence: two loops of one
+    /// claim in a transaction are two payments. A claim that pays nothing has no such entry to recognise it by.
+    /// </summary>
+    private static bool PaidUnderThisTrace(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string payer)
+    {
+        if (claim.PaidAmount <= 0 || string.IsNullOrWhiteSpace(remittance.TraceNumber)) return false;
+        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
+        var trace = Clip(remittance.TraceNumber, 40);
+        var claimReference = Clip(claim.PayerClaimControlNumber, 40);
+        var earlier = ledger
+            .Where(e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference
+                        && e.Payer == payer && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
+                        && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber)
+            .Select(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix)
+            .Distinct(StringComparer.Ordinal)
+            .Count();
+        return earlier >= claim.Occurrence;
     }
 
     /// <summary>

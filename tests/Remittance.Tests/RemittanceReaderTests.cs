@@ -309,6 +309,27 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void The_same_payment_resent_in_a_file_that_differs_only_in_form_posts_nothing_twice()
+    {
+        var first = Remittance;
+        // Resent: a trailing separator, amounts written without their decimals, and a production date added.
+        var resent = Remittance835Reader.Read(Fixtures.TwoClaims
+            .Replace("CLP*A1001*1*1000.00*600.00*150.00*12*PCN-1~", "CLP*A1001*1*1000*600*150*12*PCN-1*~")
+            .Replace("N1*PR*ACME HEALTH PLAN~", "DTM*405*20261102~N1*PR*ACME HEALTH PLAN~")
+            .Replace("SE*15*0001~", "SE*16*0001~")).Single();
+        Assert.NotEqual(first.RemittanceId, resent.RemittanceId);
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(first, first.Claims[0], Fixtures.ChargedTo(1000m)).Entries);
+
+        var again = RemittancePosting.Plan(resent, resent.Claims[0], ledger);
+
+        Assert.Null(again.Problem);
+        Assert.Empty(again.Entries);
+        // Another payment (another trace number) of the same claim and amount still posts.
+        var other = Remittance835Reader.Read(Fixtures.TwoClaims.Replace("EFT-778899", "EFT-990011")).Single();
+        Assert.NotEmpty(RemittancePosting.Plan(other, other.Claims[0], ledger).Entries);
+    }
+
+    [Fact]
     public void Posting_the_same_remittance_again_posts_nothing_twice()
     {
         var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);

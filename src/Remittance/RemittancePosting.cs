@@ -77,6 +77,14 @@ public static class RemittancePosting
         if (PaidUnderThisTrace(remittance, claim, ledger, payer))
             return new ClaimPostingPlan([], null); // the same payment, sent again in a file that differs in form: posted
 
+        // Claim balancing (835 guide): the charge less the payment is exactly the claim's and its lines' adjustments. A
+        // claim that does not balance lost a segment on the way (a CAS, most often); posted, it would post in part.
+        var adjustedTotal = claim.AllAdjustments.Sum(a => a.Amount);
+        var imbalance = claim.ChargeAmount - claim.PaidAmount - adjustedTotal;
+        if (imbalance != 0m && !(claim.Status == 4 && claim.PaidAmount == 0m && !claim.AllAdjustments.Any()))
+            return new ClaimPostingPlan([],
+                $"The claim does not balance: its charge ({claim.ChargeAmount:0.00}) less its payment ({claim.PaidAmount:0.00}) and adjustments ({adjustedTotal:0.00}) leaves {imbalance:0.00}, where the 835 guide requires nothing to be left; a segment may be missing from the file. A person must post it.");
+
         var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
         var owed = patient.Sum(a => a.Amount);
         if (claim.PatientResponsibility is { } stated && stated != owed)

@@ -280,6 +280,19 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_claim_that_does_not_balance_waits_for_a_person_instead_of_posting_in_part()
+    {
+        // The file lost CAS*PR*1*150.00: 1000 charged, 600 paid, 250 written off, 150 unexplained.
+        var remittance = Single(600m, "20261101", "CLP*A1*1*1000.00*600.00**12*X", "CAS*CO*45*250.00");
+
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[0], Fixtures.ChargedTo(1000m));
+
+        Assert.Contains("does not balance", plan.Problem);
+        Assert.Contains("150.00", plan.Problem);
+        Assert.Empty(plan.Entries);
+    }
+
+    [Fact]
     public void Patient_responsibility_with_a_blank_clp05_waits_for_a_person_instead_of_billing_the_patient()
     {
         var remittance = Single(70m, "20261101", "CLP*R12*1*100.00*70.00**12*CLAIMR12", "CAS*PR*1*30.00");

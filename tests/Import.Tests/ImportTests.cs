@@ -101,6 +101,31 @@ public sealed class ImportTests(EngineFixture engine)
         Assert.Equal(["280.00", "170.00"], before);
     }
 
+    [Fact]
+    public async Task Lines_that_break_csv_quoting_or_field_count_are_reported_and_skipped_never_read_by_position()
+    {
+        await SeedGuarantorAndAccountsAsync(2);
+        var file = Write("q.csv",
+            "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method",
+            $"F{_run},A0,Q1,charge,100.00,2026-10-01,2026-09-02,99213,Visit,",
+            $"F{_run},A0,Q2,charge,50.00,2026-10-01,2026-09-02,99213,Visit \"x\",",        // line 3: a stray quote
+            $"F{_run},A0,Q3,charge,25.00,2026-10-01",                                        // line 4: six fields of ten
+            $"F{_run},A1,Q4,charge,100.00,2026-10-01,2026-09-02,99213,Visit,",
+            $"F{_run},A1,Q5,charge,10.00,2026-10-01,2026-09-02,99213,\"Office visit",      // line 6: a quote never closed ...
+            $"F{_run},A1,Q6,patientPayment,40.00,2026-10-05,,,,card");                       // ... swallows this line
+
+        var result = await ImportAsync("transactions", file);
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("2 loaded", result.Output, StringComparison.Ordinal);
+        Assert.Equal(["3", "4", "6"], result.Errors.Select(e => e[0]));
+        Assert.Contains("quote", result.Errors[0][2], StringComparison.Ordinal);
+        Assert.Contains("number of fields", result.Errors[1][2], StringComparison.Ordinal);
+        Assert.Contains("never closed", result.Errors[2][2], StringComparison.Ordinal);
+        var (a0, a1) = (await BalancesAsync()) is [var x, var y] ? (x, y) : default;
+        Assert.Equal(("100.00", "100.00"), (a0, a1));
+    }
+
     private async Task<string[]> BalancesAsync()
     {
         using var client = engine.Admin();

@@ -212,6 +212,24 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
     }
 
     [Fact]
+    public async Task A_damaged_export_stops_at_its_line_with_one_message_before_any_claim_posts()
+    {
+        // A line cut short in claims_transactions.csv (fewer fields than the header): read by position it would shift
+        // amounts into other columns.
+        var folder = CopyFixture(out var run, (file, text) => file == "claims_transactions.csv"
+            ? text.Replace("Encounter for symptom (procedure),,,,25.00,", "Encounter for symptom (procedure)\n", StringComparison.Ordinal)
+            : text);
+
+        var result = await ImportAsync(folder);
+
+        Assert.Equal(2, result.Code);
+        Assert.Matches(@"^collections: claims_transactions\.csv line \d+: the line has another number of fields than the header", result.Error.Trim());
+        Assert.Single(result.Error.Trim().Split('\n'));
+        using var client = engine.Admin();
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync($"/api/accounts/{Facility(run, 10)}/{Id("c1000000", run, 2)}")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_patient_without_a_zip_is_registered_with_the_address_flagged_and_their_claims_imported()
     {
         var folder = CopyFixture(out var run, (file, text) => file == "patients.csv"

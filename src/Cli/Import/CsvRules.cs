@@ -1,0 +1,18 @@
+using CsvHelper;
+
+namespace Collections.Cli.Import;
+
+/// <summary>What RFC 4180 rule a malformed CSV record broke, in words for the errors file and the command line.</summary>
+public static class CsvRules
+{
+    public static string Explain(CsvMalformedReason reason) => reason switch
+    {
+        CsvMalformedReason.StrayQuote => "a quote inside a field that is not quoted (RFC 4180: a field holding a quote is quoted, its quotes doubled)",
+        CsvMalformedReason.TextAfterClosingQuote => "text after a field's closing quote (RFC 4180: the separator or the line's end follows it)",
+        CsvMalformedReason.UnterminatedQuote => "a quoted field is never closed, so the rest of the file from this line could not be read",
+        CsvMalformedReason.LineBreakInQuotes => "a line break inside a quoted field",
+        CsvMalformedReason.FieldCountMismatch => "the line has another number of fields than the header (RFC 4180: every record has the same)",
+        CsvMalformedReason.TrailingEscape => "the file ends inside an escape",
+        _ => $"the line is not valid CSV ({reason})",
+    };
+}

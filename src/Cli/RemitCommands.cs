@@ -71,6 +71,8 @@ public static class RemitCommands
                     using var problem = TryParse(body);
                     var detail = problem?.RootElement.TryGetProperty("detail", out var d) == true ? d.GetString() : null;
                     var segment = problem?.RootElement.TryGetProperty("segment", out var s) == true ? $" segment {s.GetInt32()}:" : "";
+                    // A malformed file's problem carries the segment and the bare reason: said once, "segment 3: ...".
+                    if (segment.Length > 0 && problem!.RootElement.TryGetProperty("reason", out var r) && r.GetString() is { Length: > 0 } reason) detail = reason;
                     throw new CliInputException(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
                         ? $"the engine refused the API key ({(int)response.StatusCode})"
                         : $"{path}:{segment} {detail ?? $"refused ({(int)response.StatusCode})"}");

@@ -124,8 +124,13 @@ public sealed class ModelApiTests(EngineFixture engine)
         Assert.Equal("model.required", empty.GetProperty("code").GetString());
         var badName = await (await UploadAsync(data, TrainedModelFile(seed: 3), "?version=has%20spaces")).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.Equal("version.invalid", badName.GetProperty("code").GetString());
-        var unknown = await (await data.PostAsJsonAsync("/api/models/no-such/promote", new { })).AssertProblemAsync(HttpStatusCode.NotFound);
+        var unknown = await (await data.PostAsJsonAsync("/api/models/no-such/promote", new { reason = "test" })).AssertProblemAsync(HttpStatusCode.NotFound);
         Assert.Equal("model.not-found", unknown.GetProperty("code").GetString());
+        foreach (var (path, body) in new (string, object)[] { ("/api/models/bootstrap-1/promote", new { }), ("/api/models/rollback", new { reason = "  " }) })
+        {
+            var reasonless = await (await data.PostAsJsonAsync(path, body)).AssertProblemAsync(HttpStatusCode.BadRequest);
+            Assert.Equal("reason.required", reasonless.GetProperty("code").GetString());
+        }
         var share = await (await data.PutAsJsonAsync("/api/models/challenger", new { version = "bootstrap-1" })).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.Equal("share.required", share.GetProperty("code").GetString());
 

@@ -58,7 +58,7 @@ public sealed class RemitCommandTests(EngineFixture engine)
         var (code, output, error) = await RunAsync("remit", "check", file, "--facility", "MAIN");
         Assert.Equal(2, code);
         Assert.Equal("", output);
-        Assert.StartsWith($"collections: {file}: segment 1:", error.TrimEnd());
+        Assert.StartsWith($"collections: {file}: segment 1: Expected an ISA", error.TrimEnd());
         Assert.Single(error.TrimEnd().Split('\n'));
     }
 }

@@ -177,7 +177,7 @@ public static class ModelRegistryCommands
     {
         var connection = Connection.Create();
         var version = new Option<string>("--version") { Description = "The registered version to make the champion.", Required = true };
-        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history and the audit trail).", Required = true };
         var command = new Command("promote", "Make a registered version the champion: every silo scores with it within seconds; the portfolio is rescored in the background.")
         {
             version, reason,
@@ -199,7 +199,7 @@ public static class ModelRegistryCommands
     private static Command Rollback(TextWriter output, TextWriter error)
     {
         var connection = Connection.Create();
-        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history and the audit trail).", Required = true };
         var command = new Command("rollback", "Put the previous champion back.") { reason };
         connection.AddTo(command);
         command.SetAction(async (parse, ct) =>

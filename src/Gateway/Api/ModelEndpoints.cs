@@ -37,9 +37,9 @@ public static class ModelEndpoints
         manage.MapPost("/", Register)
             .WithSummary("Register a model file written by `collections model train` (body: the file; ?version= names it, default the version inside the file).");
         manage.MapPost("/{version}/promote", async (string version, ChangeBody? body, IGrainFactory grains) =>
-                Answer(await Registry(grains).Promote(version, body?.Reason)))
+                ReasonMissing(body) ?? Answer(await Registry(grains).Promote(version, body!.Reason!.Trim())))
             .WithSummary("Make the version the champion: every silo scores with it within seconds, and the portfolio is rescored in the background.");
-        manage.MapPost("/rollback", async (ChangeBody? body, IGrainFactory grains) => Answer(await Registry(grains).Rollback(body?.Reason)))
+        manage.MapPost("/rollback", async (ChangeBody? body, IGrainFactory grains) => ReasonMissing(body) ?? Answer(await Registry(grains).Rollback(body!.Reason!.Trim())))
             .WithSummary("Put the previous champion back.");
         manage.MapPut("/challenger", async (ChallengerBody body, IGrainFactory grains) =>
                 body.Version is not { Length: > 0 } version ? Problems.Invalid("version", "version.required", "Name the version to run as challenger.")
@@ -53,6 +53,12 @@ public static class ModelEndpoints
             .WithSummary("The labelled training set from the engine's own history: CSV, one row per account per scoring date (every account read is audited).");
         return api;
     }
+
+    /// <summary>Changing which model scores every account is recorded with why: the registry's history and the audit trail keep it.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? ReasonMissing(ChangeBody? body) =>
+        string.IsNullOrWhiteSpace(body?.Reason)
+            ? Problems.Invalid("reason", "reason.required", "Say why (reason): the model's history and the audit trail keep it beside the change.")
+            : null;
 
     public sealed record ChangeBody(string? Reason);
 

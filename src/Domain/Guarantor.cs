@@ -178,7 +178,7 @@ public static partial class GuarantorRules
         {
             var digits = PhoneDigits(phone?.Number);
             if (!IsPhone(digits))
-                errors.Invalid($"phones[{i}].number", "phone.invalid", "A phone number must be a 10-digit US number.");
+                errors.Invalid($"phones[{i}].number", "phone.invalid", PhoneRule);
             if (phone?.Type is null)
                 errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
             phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type, EmployerProhibitsCalls = phone?.Type == PhoneType.Work && phone.EmployerProhibitsCalls });
@@ -255,14 +255,31 @@ public static partial class GuarantorRules
     /// <summary>The ten digits of a US phone number as a person gives it (punctuation and a leading 1 allowed), or null.</summary>
     public static string? UsPhoneDigits(string? number) => PhoneDigits(number) is var digits && IsPhone(digits) ? digits : null;
 
-    /// <summary>A US number as its ten digits (a leading country code 1 dropped).</summary>
+    /// <summary>
+    /// A US number as its ten digits: punctuation, a leading country code 1 (or +1) and an extension at the end (x12,
+    /// ext. 12, extension 12, #12: not kept, the number is dialled without it) allowed. Another country code after a
+    /// plus is not a NANP number, and comes back as no digits.
+    /// </summary>
     private static string PhoneDigits(string? number)
     {
-        var digits = new string((number ?? "").Where(char.IsAsciiDigit).ToArray());
+        var text = (number ?? "").Trim();
+        if (Extension.Match(text) is { Success: true } extension) text = text[..extension.Index];
+        if (text.StartsWith('+') && !text[1..].TrimStart().StartsWith('1')) return "";
+        var digits = new string(text.Where(char.IsAsciiDigit).ToArray());
         return digits.Length == 11 && digits[0] == '1' ? digits[1..] : digits;
     }
 
-    private static bool IsPhone(string digits) => digits.Length == 10 && digits[0] is not ('0' or '1');
+    private static readonly Regex Extension = new(@"\s*(?:ext\.?|extension|x|#)\s*\d{1,6}\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// NANP's shape: NXX-NXX-XXXX, the area code and the exchange each starting 2-9 and neither an N11 service code
+    /// (211, 311, ... 911), which are dialled as they are, never as part of a number.
+    /// </summary>
+    private static bool IsPhone(string digits) =>
+        digits.Length == 10 && digits[0] is >= '2' and <= '9' && digits[3] is >= '2' and <= '9'
+        && !(digits[1] == '1' && digits[2] == '1') && !(digits[4] == '1' && digits[5] == '1');
+
+    private const string PhoneRule = "A phone number must be a US (NANP) number: 10 digits, the area code and the exchange each starting 2-9 and neither a service code such as 911 (a leading 1 or +1, punctuation and an extension such as x12 are fine).";
 
     /// <summary>Checks a representative's details: a name and a complete mailing address, and a phone or email if given.</summary>
     public static (Representative? Representative, IReadOnlyList<DomainError> Errors) ValidateRepresentative(RepresentativeDetails details, string recordedBy, DateTimeOffset now)
@@ -277,7 +294,7 @@ public static partial class GuarantorRules
         if (!string.IsNullOrWhiteSpace(details.Phone))
         {
             phone = PhoneDigits(details.Phone);
-            if (!IsPhone(phone)) errors.Invalid("phone", "phone.invalid", "A phone number must be a 10-digit US number.");
+            if (!IsPhone(phone)) errors.Invalid("phone", "phone.invalid", PhoneRule);
         }
         var email = Text.Clean(details.Email);
         if (email is not null && (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))

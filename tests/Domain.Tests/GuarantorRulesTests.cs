@@ -109,12 +109,33 @@ public sealed class GuarantorRulesTests
     }
 
     [Theory]
-    [InlineData("555-0100")]
-    [InlineData("0125550100")]
-    public void A_phone_number_that_is_not_a_ten_digit_us_number_is_refused(string number)
+    [InlineData("555-0100")]          // seven digits
+    [InlineData("0125550100")]        // area code starting 0
+    [InlineData("(212) 055-1234")]    // exchange starting 0
+    [InlineData("(212) 155-1234")]    // exchange starting 1
+    [InlineData("911-555-1234")]      // N11 area code
+    [InlineData("212-911-1234")]      // N11 exchange
+    [InlineData("555-0199 x123")]     // seven digits and an extension, not ten
+    [InlineData("+49 89 123456")]     // another country
+    [InlineData("+44 20 7946 0958")]
+    public void A_phone_number_that_is_not_a_nanp_number_is_refused(string number)
     {
         var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = PhoneType.Mobile }] }, Today);
         Assert.Contains(errors, e => e.Code == "phone.invalid");
+    }
+
+    [Theory]
+    [InlineData("(217) 244-3000 ext 5", "2172443000")]
+    [InlineData("217.244.3000 x12", "2172443000")]
+    [InlineData("+1 (217) 244-3000", "2172443000")]
+    [InlineData("1-217-244-3000 #7", "2172443000")]
+    [InlineData("2175550100", "2175550100")]
+    public void A_nanp_number_as_people_write_it_is_kept_as_its_ten_digits(string number, string digits)
+    {
+        var (guarantor, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = PhoneType.Mobile }] }, Today);
+        Assert.Empty(errors);
+        Assert.Equal(digits, Assert.Single(guarantor!.Phones).Number);
+        Assert.Equal(digits, GuarantorRules.UsPhoneDigits(number));
     }
 
     [Theory]

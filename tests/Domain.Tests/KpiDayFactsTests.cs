@@ -149,6 +149,18 @@ public sealed class KpiDayFactsTests
     }
 
     [Fact]
+    public void A_mailed_check_posted_just_before_an_agents_call_is_not_credited_to_that_call()
+    {
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };
+        ledger.Post(Charge(600m, serviceDate: Today.AddDays(-60)));
+        ledger.Post(PatientPayment(25m) with { Channel = PaymentChannel.Mail, Method = PaymentMethod.Check }); // posted at Now by billing
+        ledger.Post(PatientPayment(10m) with { Method = PaymentMethod.Cash, IdempotencyKey = "cash" });        // channel other, posted by billing
+        var calls = new List<AgentCall> { new() { Agent = "ak_bob", At = Now.AddMinutes(1), Outcome = WorklistOutcome.PromiseToPay } };
+
+        Assert.Null(Find(Facts(ledger, calls: calls), KpiMeasure.AgentCollected, "ak_bob"));
+    }
+
+    [Fact]
     public void A_payment_long_after_the_last_conversation_belongs_to_no_agent()
     {
         var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };

@@ -103,18 +103,20 @@ public static class KpiDayFacts
     }
 
     /// <summary>
-    /// The conversation a payment came from: the one during which it was taken (a conversation recorded within
-    /// <see cref="AgentCall.MaxHandleSeconds"/> after the payment was posted: an agent takes the card or check, then
-    /// records how the call went), else the latest before it was posted, on or before its date and at most
-    /// <see cref="AttributionDays"/> before.
+    /// The conversation a payment came from: the one during which it was taken (a payment taken on a call, by its
+    /// channel or because that agent posted it, and a conversation recorded within <see cref="AgentCall.MaxHandleSeconds"/>
+    /// after it was posted: an agent takes the card or check, then records how the call went), else the latest before
+    /// it was posted, on or before its date and at most <see cref="AttributionDays"/> before. A check the mail brought,
+    /// posted just before an agent's call, came from no conversation of that call.
     /// </summary>
     private static AgentCall? ConversationBehind(List<AgentCall> contacts, LedgerEntry payment)
     {
+        var takenOnCall = PaymentChannels.Of(payment) == PaymentChannel.Agent;
         foreach (var c in contacts) // by time: past the handle window nothing later can match
         {
             if (c.At < payment.PostedAt) continue;
             if ((c.At - payment.PostedAt).TotalSeconds > AgentCall.MaxHandleSeconds) break;
-            return c;
+            if (takenOnCall || payment.PostedBy == c.Agent) return c;
         }
         for (var i = contacts.Count - 1; i >= 0; i--)
         {

@@ -109,6 +109,22 @@ public sealed record LedgerEntry
     [Id(20)] public required string PostedBy { get; init; }
     /// <summary>How a payment came in (payments only; null on entries posted before channels were recorded: see <see cref="PaymentChannels.Of"/>).</summary>
     [Id(21)] public PaymentChannel? Channel { get; init; }
+    /// <summary>
+    /// For an entry of an imported history: since when the hospital knew it (the start of its effective date), which the
+    /// payment model's point-in-time view uses instead of <see cref="PostedAt"/>, the day the import ran. Null for entries
+    /// posted as they happened.
+    /// </summary>
+    [Id(22), System.Text.Json.Serialization.JsonIgnore] public DateTimeOffset? KnownFrom { get; init; }
+
+    /// <summary>When the hospital knew of the entry: <see cref="KnownFrom"/> for imported history, else <see cref="PostedAt"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public DateTimeOffset KnownAt => KnownFrom ?? PostedAt;
+
+    /// <summary>The entry as part of an imported history: known from the start of its effective date (never after it was posted).</summary>
+    public LedgerEntry AsImported()
+    {
+        var start = new DateTimeOffset(EffectiveDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return this with { KnownFrom = start < PostedAt ? start : PostedAt };
+    }
 }
 
 /// <summary>Questions asked of a whole ledger by several rules.</summary>

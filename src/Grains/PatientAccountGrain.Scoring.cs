@@ -19,6 +19,21 @@ public sealed partial class PatientAccountGrain
         await CommitAsync();
     }
 
+    /// <summary>
+    /// Since when the hospital knew the account, for the payment model: when it was opened here, or, for an imported
+    /// history, the first of its entries' dates (so an imported past gives training rows for the dates it covers).
+    /// </summary>
+    private DateTimeOffset KnownSince
+    {
+        get
+        {
+            var since = State.OpenedAt;
+            foreach (var e in State.Entries)
+                if (e.KnownAt < since) since = e.KnownAt;
+            return since;
+        }
+    }
+
     public async Task<AccountScoringHistory?> GetScoringHistory()
     {
         AccountScoringHistory? history = null;
@@ -27,7 +42,7 @@ public sealed partial class PatientAccountGrain
             var guarantor = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).GetScoringFacts(Key);
             history = new AccountScoringHistory
             {
-                AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = State.OpenedAt, Guarantor = guarantor,
+                AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince, Guarantor = guarantor,
                 Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
                 Treatment = State.Treatment,
             };
@@ -59,7 +74,7 @@ public sealed partial class PatientAccountGrain
 
         var history = new AccountHistory
         {
-            AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = State.OpenedAt,
+            AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince,
             GuarantorDateOfBirth = facts.DateOfBirth, HasEmail = facts.HasEmail, HasMobilePhone = facts.HasMobilePhone, HasTextConsent = facts.HasTextConsent,
             Entries = State.Entries, Contacts = facts.Contacts, Holds = [.. State.Holds, .. facts.Holds], Promises = State.Promises, Plans = State.Plans,
         };

@@ -212,6 +212,7 @@ public sealed partial class PatientAccountGrain(
         if (!decision.IsReplay)
         {
             var before = Balances;
+            if (State.ImportHoldUntil is not null) decision = decision with { Entry = decision.Entry!.AsImported() }; // an imported history's entry
             State.Entries.Add(decision.Entry!);
             RaiseBalanceEvents(before, [decision.Entry!], now);
             await ScoreWithPostingAsync(now);
@@ -271,8 +272,10 @@ public sealed partial class PatientAccountGrain(
                         : decision.Errors.Select(e => e with { Field = $"entries[{index}]" + (string.IsNullOrEmpty(e.Field) ? "" : "." + e.Field) }).ToList();
                     break;
                 }
-                if (!decision.IsReplay) working.Add(decision.Entry!);
-                receipts.Add((decision.Entry!, decision.IsReplay));
+                // An imported history's entries are known to the payment model from their own dates, not the import's.
+                var entry = !decision.IsReplay && State.ImportHoldUntil is not null ? decision.Entry!.AsImported() : decision.Entry!;
+                if (!decision.IsReplay) working.Add(entry);
+                receipts.Add((entry, decision.IsReplay));
             }
             if (refused is not null)
                 outcome = Outcome<IReadOnlyList<PostingReceipt>>.Failure(refused);

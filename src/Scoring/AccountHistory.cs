@@ -6,7 +6,7 @@ namespace Collections.Scoring;
 
 /// <summary>
 /// Everything the engine knows about one account and its guarantor, each item with its own time (ledger entries by
-/// <see cref="LedgerEntry.PostedAt"/>, contacts by <see cref="ContactAttempt.At"/>, holds, promises and plans by their
+/// <see cref="LedgerEntry.KnownAt"/> (when posted, or for an imported history its effective date), contacts by <see cref="ContactAttempt.At"/>, holds, promises and plans by their
 /// creation and end times). Features at a point in time read only the items known by then; the guarantor attributes
 /// (<see cref="GuarantorDateOfBirth"/>, <see cref="HasEmail"/>, ...) are taken as static.
 /// </summary>

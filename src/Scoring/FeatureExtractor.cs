@@ -99,12 +99,12 @@ public static class FeatureExtractor
         var byId = known.Entries.ToDictionary(e => e.EntryId, StringComparer.Ordinal);
         var patient = 0m;
         f.DaysSincePatientOwed = -1f;
-        foreach (var e in known.Entries.OrderBy(e => e.PostedAt))
+        foreach (var e in known.Entries.OrderBy(e => e.KnownAt))
         {
             patient += AccountBalances.Effect(e, byId).Patient;
             if (patient > 0)
             {
-                f.DaysSincePatientOwed = Math.Max(0, (float)Math.Floor((asOf - e.PostedAt).TotalDays));
+                f.DaysSincePatientOwed = Math.Max(0, (float)Math.Floor((asOf - e.KnownAt).TotalDays));
                 break;
             }
         }
@@ -123,7 +123,7 @@ public static class FeatureExtractor
     private static void Contacts(PaymentFeatures f, List<ContactAttempt> contacts, KnownLedger known, DateTimeOffset asOf)
     {
         DateTimeOffset? lastContact = null, lastReached = null;
-        var paymentTimes = known.PatientPayments.Select(p => p.PostedAt).ToArray(); // sorted
+        var paymentTimes = known.PatientPayments.Select(p => p.KnownAt).ToArray(); // sorted
         foreach (var c in contacts)
         {
             var outbound = c.Initiator is ContactInitiator.Engine or ContactInitiator.Agent or ContactInitiator.PatientRequested;

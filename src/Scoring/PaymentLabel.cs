@@ -43,7 +43,7 @@ public static class PaymentLabel
         var collected = 0m;
         foreach (var e in entries)
         {
-            if (e.PostedAt <= after || e.PostedAt > until) continue;
+            if (e.KnownAt <= after || e.KnownAt > until) continue;
             if (e.Kind == EntryKind.PatientPayment) collected += e.Amount;
             else if (e.Kind == EntryKind.Reversal && e.ReversesEntryId is { } target && patientPayments.TryGetValue(target, out var original)) collected -= original.Amount;
         }

@@ -33,13 +33,13 @@ public sealed class KnownLedger
         AsOf = asOf;
         var entries = new List<LedgerEntry>(all.Count);
         foreach (var e in all)
-            if (e.PostedAt <= asOf) entries.Add(e);
+            if (e.KnownAt <= asOf) entries.Add(e);
         Entries = entries;
         var reversed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in entries)
             if (e.Kind == EntryKind.Reversal && e.ReversesEntryId is { } target) reversed.Add(target);
         Reversed = reversed;
-        PatientPayments = [.. entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).OrderBy(e => e.PostedAt)];
+        PatientPayments = [.. entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).OrderBy(e => e.KnownAt)];
         Balances = AccountBalances.Of(entries);
     }
 
@@ -50,9 +50,9 @@ public sealed class KnownLedger
         var paid = 0m;
         foreach (var p in PatientPayments)
         {
-            if (p.PostedAt < since) continue;
+            if (p.KnownAt < since) continue;
             paid += p.Amount;
-            if (paid >= amount) return p.PostedAt;
+            if (paid >= amount) return p.KnownAt;
         }
         return null;
     }
@@ -62,7 +62,7 @@ public sealed class KnownLedger
     {
         var paid = 0m;
         foreach (var p in PatientPayments)
-            if (p.PostedAt >= since && p.PostedAt < before) paid += p.Amount;
+            if (p.KnownAt >= since && p.KnownAt < before) paid += p.Amount;
         return paid;
     }
 

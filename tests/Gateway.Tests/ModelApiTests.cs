@@ -158,6 +158,37 @@ public sealed class ModelApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task An_imported_history_gives_training_rows_for_the_dates_it_covers()
+    {
+        using var admin = engine.Admin();
+        using var data = engine.As(await engine.KeyForAsync("data-team"));
+        var guarantorId = Api.NewId("G");
+        (await admin.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).EnsureSuccessStatusCode();
+        var accountNumber = Api.NewId("H");
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/accounts", new { facility = "MAIN", accountNumber, guarantorId, importing = true })).StatusCode);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var history = new
+        {
+            entries = new object[]
+            {
+                new { kind = "charge", amount = 300.00m, serviceDate = today.AddDays(-200), effectiveDate = today.AddDays(-200), code = "99213", description = "Office visit", idempotencyKey = "h-charge" },
+                new { kind = "patientPayment", amount = 300.00m, method = "check", effectiveDate = today.AddDays(-150), idempotencyKey = "h-payment" },
+            },
+            settleImport = true,
+        };
+        (await admin.PostAsJsonAsync($"/api/accounts/MAIN/{accountNumber}/entries/batch", history)).EnsureSuccessStatusCode();
+
+        var csv = await (await data.GetAsync($"/api/scoring/training-set?from={today.AddDays(-180):yyyy-MM-dd}&to={today.AddDays(-100):yyyy-MM-dd}&everyDays=30&windowDays=60")).Content.ReadAsStringAsync();
+
+        // Known from the history's own dates, not the day it was imported: scored 180 days ago (the charge known, the
+        // payment not yet), the payment 30 days later falls in the 60-day label window.
+        var rows = csv.Split('\n').Where(l => l.Contains(accountNumber, StringComparison.Ordinal)).Select(l => l.Split(',')).ToList();
+        Assert.NotEmpty(rows);
+        Assert.StartsWith(today.AddDays(-180).ToString("yyyy-MM-dd"), rows[0][1], StringComparison.Ordinal);
+        Assert.Equal("1", rows[0][2]);
+    }
+
+    [Fact]
     public async Task A_challenger_scores_its_share_and_the_comparison_tracks_what_each_version_predicted_and_collected()
     {
         using var admin = engine.Admin();

@@ -51,6 +51,12 @@ public sealed class PortalTests(PortalEngineFixture engine)
         Assert.Contains("You owe $200.00 in all.", home, StringComparison.Ordinal);
         Assert.Contains("$120.00", home, StringComparison.Ordinal);
         Assert.Contains("$80.00", home, StringComparison.Ordinal);
+        // Each bill is told apart by its account number, in the heading and in the forms' choices, and the page's title
+        // names the site once.
+        foreach (var account in household.Accounts)
+            Assert.Contains($", account {account.Split('/')[1]}", home, StringComparison.Ordinal);
+        Assert.DoesNotContain("Pay your bill - Pay your bill", first + home, StringComparison.Ordinal);
+        Assert.DoesNotContain("Visit on 20", home, StringComparison.Ordinal); // dates in words, as everywhere on the page
 
         // One statement for the whole household, and each bill's own.
         Assert.Contains("One statement for all your bills", home, StringComparison.Ordinal);
@@ -161,6 +167,33 @@ public sealed class PortalTests(PortalEngineFixture engine)
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         var holds = (await Household.AccountAsync(engine, household.Accounts[0])).GetProperty("holds");
         Assert.Equal(0, holds.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_bill_waiting_for_insurance_says_so_and_a_refusal_is_in_the_patients_words()
+    {
+        var household = await Household.CreateAsync(engine, 100.00m);
+        using var admin = engine.Admin();
+        var facility = household.Accounts[0].Split('/')[0];
+        var insured = Api.NewId("A");
+        (await admin.PostAsJsonAsync("/api/accounts", new { facility, accountNumber = insured, guarantorId = household.GuarantorId, primaryPayer = "Acme Health" })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{insured}",
+            new { kind = "charge", amount = 500.00m, party = "insurance", serviceDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-10).ToString("yyyy-MM-dd"), code = "99214", description = "Office visit" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Api.PostEntryAsync(admin, $"/api/accounts/{facility}/{insured}",
+            new { kind = "transfer", amount = 100.00m, direction = "insuranceToPatient" })).StatusCode);
+        using var patient = new PatientClient(engine.BaseAddress);
+        await patient.SignInAsync(household.Code);
+
+        var (home, csrf) = await patient.HomeAsync();
+
+        // Charges 500, insurance paid nothing yet, the patient owes 100: the 400 is insurance's, and the page says so.
+        Assert.Contains("Waiting for your insurance: $400.00.", home, StringComparison.Ordinal);
+        var tooMuch = await patient.PostFormAsync("/pay/promise", ("csrf", csrf), ("account", $"{facility}/{insured}"), ("amount", "900.00"),
+            ("date", DateOnly.FromDateTime(DateTime.UtcNow).AddDays(10).ToString("yyyy-MM-dd")));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMuch.StatusCode);
+        var page = await tooMuch.Content.ReadAsStringAsync();
+        Assert.Contains("That amount is more than you owe on this bill.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("the patient owes", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -295,7 +295,7 @@ public static class PortalEndpoints
                 ? Results.Redirect(outcome.Value["redirect:".Length..])
                 : Results.Redirect($"/pay/home?notice={outcome.Value}");
         var status = outcome.Errors[0].Kind switch { ErrorKind.NotFound => 404, ErrorKind.Conflict => 409, _ => 400 };
-        return await HomeAsync(http, guarantorId, session, grains, audit, clock, rules, null, string.Join(" ", outcome.Errors.Select(e => e.Message)), status, formTarget);
+        return await HomeAsync(http, guarantorId, session, grains, audit, clock, rules, null, string.Join(" ", outcome.Errors.Select(e => PortalText.Error(language, e)).Distinct()), status, formTarget);
     }
 
     private static Outcome<string> Unknown(string language) =>
@@ -441,13 +441,16 @@ public static class PortalEndpoints
             var v = account.View;
             var (charges, insurance, adjustments, paid) = Why(v);
             main.Append("<section class=\"card\" aria-labelledby=\"acct-").Append(E(Slug(account.Key))).Append("\"><h3 id=\"acct-").Append(E(Slug(account.Key))).Append("\">")
-                .Append(E(PortalText.T(language, "home.visit", account.Since.ToString(language == "es" ? "d 'de' MMMM 'de' yyyy" : "MMMM d, yyyy", CultureInfo.GetCultureInfo(language == "es" ? "es-US" : "en-US")))))
+                .Append(E(PortalText.T(language, "home.bill", PortalText.Date(language, account.Since), v.AccountNumber)))
                 .Append("</h3><p class=\"owed\">").Append(E(PortalText.T(language, "home.owed", Money(v.Balances.PatientResponsibility)))).Append("</p><p>")
                 .Append(E(PortalText.T(language, "home.why", Money(charges), Money(insurance), Money(adjustments), Money(paid)))).Append("</p>");
+            // What insurance has not settled yet: without it the figures above do not add up to the charges.
+            if (v.Balances.InsurancePending > 0)
+                main.Append("<p>").Append(E(PortalText.T(language, "home.insurance-pending", Money(v.Balances.InsurancePending)))).Append("</p>");
             if (account.OnHold) main.Append("<p>").Append(E(PortalText.T(language, "home.on-hold"))).Append("</p>");
             if (v.Plans.FirstOrDefault(p => p.Status == PlanStatus.Active) is { } plan && plan.Installments.FirstOrDefault(i => i.DueDate >= today) is { } next)
             {
-                main.Append("<p>").Append(E(PortalText.T(language, "home.plan", Money(next.Amount), next.DueDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))).Append("</p>");
+                main.Append("<p>").Append(E(PortalText.T(language, "home.plan", Money(next.Amount), PortalText.Date(language, next.DueDate)))).Append("</p>");
                 if (portal.Autopay.Any(a => a.Account == account.Key && a.PlanId == plan.PlanId))
                     main.Append(Notice(PortalText.T(language, "autopay.on")));
                 else if (portal.Card is { } card)
@@ -456,14 +459,14 @@ public static class PortalEndpoints
                         .Append(E(PortalText.T(language, "autopay.submit"))).Append("</button></form>");
             }
             if (v.Promises.Count > 0 && v.Promises[^1] is { } promise && promise.PromisedDate >= today)
-                main.Append("<p>").Append(E(PortalText.T(language, "home.promise", Money(promise.Amount), promise.PromisedDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))).Append("</p>");
+                main.Append("<p>").Append(E(PortalText.T(language, "home.promise", Money(promise.Amount), PortalText.Date(language, promise.PromisedDate)))).Append("</p>");
             main.Append("<p><a href=\"/pay/statement/").Append(Uri.EscapeDataString(v.Facility)).Append('/').Append(Uri.EscapeDataString(v.AccountNumber)).Append("\">")
                 .Append(E(PortalText.T(language, "home.statement"))).Append("</a></p></section>");
         }
 
         if (owing.Count > 0)
         {
-            var options = string.Concat(owing.Select(a => $"<option value=\"{E(a.Key.ToString())}\">{E(PortalText.T(language, "home.visit", a.Since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))} ({E(Money(a.View.Balances.PatientResponsibility))})</option>"));
+            var options = string.Concat(owing.Select(a => $"<option value=\"{E(a.Key.ToString())}\">{E(PortalText.T(language, "home.bill", PortalText.Date(language, a.Since), a.View.AccountNumber))} ({E(Money(a.View.Balances.PatientResponsibility))})</option>"));
             string Select(string id) => $"<div class=\"field\"><label for=\"{id}\">{E(PortalText.T(language, "plan.account"))}</label><select id=\"{id}\" name=\"account\">{options}</select></div>";
             var maxMonths = Math.Clamp((int)Math.Floor(owing.Max(a => a.View.Balances.PatientResponsibility) / rules.MinimumInstallment), 2, rules.MaxInstallments);
             var months = string.Concat(Enumerable.Range(2, Math.Max(1, maxMonths - 1)).Select(m => $"<option value=\"{m}\"{(m == Math.Min(6, maxMonths) ? " selected" : "")}>{m}</option>"));
@@ -501,7 +504,7 @@ public static class PortalEndpoints
         {
             main.Append("<h2>").Append(E(PortalText.T(language, "payments.heading"))).Append("</h2><ul>");
             foreach (var p in payments.OrderByDescending(p => p!.StartedAt))
-                main.Append("<li>").Append(E(p!.StartedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))).Append(": ").Append(E(Money(p.Amount))).Append(", ")
+                main.Append("<li>").Append(E(PortalText.Date(language, DateOnly.FromDateTime(p!.StartedAt.UtcDateTime)))).Append(": ").Append(E(Money(p.Amount))).Append(", ")
                     .Append(E(PortalText.T(language, $"status.{p.Status}"))).Append("</li>");
             main.Append("</ul>");
         }

@@ -14,7 +14,7 @@ internal static class PortalPage
         var html = new StringBuilder(4096)
             .Append("<!doctype html><html lang=\"").Append(language).Append("\"><head><meta charset=\"utf-8\">")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-            .Append("<title>").Append(E(title)).Append(" - ").Append(E(PortalText.T(language, "title"))).Append("</title>")
+            .Append("<title>").Append(E(title == PortalText.T(language, "title") ? title : $"{title} - {PortalText.T(language, "title")}")).Append("</title>")
             .Append("<link rel=\"stylesheet\" href=\"/pay/pay.css\"></head><body>")
             .Append("<a class=\"skip\" href=\"#main\">").Append(E(PortalText.T(language, "skip"))).Append("</a>")
             .Append("<header><p class=\"brand\">").Append(E(PortalText.T(language, "title"))).Append("</p><nav aria-label=\"")

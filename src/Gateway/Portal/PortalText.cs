@@ -29,6 +29,8 @@ public static class PortalText
         ["home.nothing"] = ("You do not owe anything right now. Thank you.", "No debe nada en este momento. Gracias."),
         ["home.accounts"] = ("Your bills", "Sus facturas"),
         ["home.visit"] = ("Visit on {0}", "Visita del {0}"),
+        ["home.bill"] = ("Visit on {0}, account {1}", "Visita del {0}, cuenta {1}"),
+        ["home.insurance-pending"] = ("Waiting for your insurance: {0}. You do not owe this part now; we will tell you if insurance leaves some of it to you.", "Esperando a su seguro: {0}. No debe esta parte ahora; le avisaremos si el seguro le deja una parte a usted."),
         ["home.owed"] = ("You owe {0}", "Usted debe {0}"),
         ["home.why"] = ("Charges {0}. Insurance paid {1}. Discounts and adjustments {2}. You paid {3}.", "Cargos {0}. El seguro pagó {1}. Descuentos y ajustes {2}. Usted pagó {3}."),
         ["home.combined"] = ("One statement for all your bills (PDF)", "Un estado de cuenta con todas sus facturas (PDF)"),
@@ -94,11 +96,24 @@ public static class PortalText
         ["signout"] = ("Sign out", "Salir"),
         ["error.summary"] = ("Please fix this:", "Por favor, corrija esto:"),
         ["error.form"] = ("This page was open too long. Please try again.", "Esta página estuvo abierta demasiado tiempo. Intente de nuevo."),
+        // The engine's refusals in the patient's words (staff see the engine's own).
+        ["error.amount.exceeds-balance"] = ("That amount is more than you owe on this bill.", "Esa cantidad es más de lo que debe en esta factura."),
+        ["error.amount.more-than-owed"] = ("That amount is more than you owe.", "Esa cantidad es más de lo que debe."),
+        ["error.amount.nothing-owed"] = ("You do not owe anything on these bills.", "No debe nada en estas facturas."),
+        ["error.amount.precision"] = ("Write the amount in dollars and cents, such as 25.50.", "Escriba la cantidad en dólares y centavos, por ejemplo 25.50."),
         ["choose"] = ("Choose", "Elija"),
     };
 
     public static string T(string language, string key) =>
         Words.TryGetValue(key, out var w) ? (language == "es" ? w.Es : w.En) : key;
+
+    /// <summary>A refusal as the patient reads it: in their words and language where the page has them, else the engine's message.</summary>
+    public static string Error(string language, Collections.Domain.DomainError error) =>
+        Words.ContainsKey("error." + error.Code) ? T(language, "error." + error.Code) : error.Message;
+
+    /// <summary>A date as the page writes it everywhere: "November 1, 2026" or "1 de noviembre de 2026".</summary>
+    public static string Date(string language, DateOnly date) =>
+        date.ToString(language == "es" ? "d 'de' MMMM 'de' yyyy" : "MMMM d, yyyy", System.Globalization.CultureInfo.GetCultureInfo(language == "es" ? "es-US" : "en-US"));
 
     public static string T(string language, string key, params object[] args) =>
         string.Format(System.Globalization.CultureInfo.GetCultureInfo(language == "es" ? "es-US" : "en-US"), T(language, key), args);

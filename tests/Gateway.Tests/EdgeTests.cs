@@ -46,7 +46,13 @@ public sealed class EdgeTests(EngineFixture engine)
         using var anonymous = engine.Anonymous();
         var refused = await anonymous.GetAsync(account);
         Assert.True(refused.Headers.CacheControl?.NoStore);
-        Assert.Equal("auth.required", (await refused.AssertProblemAsync(HttpStatusCode.Unauthorized)).GetProperty("code").GetString());
+        var missing = await refused.AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal("auth.required", missing.GetProperty("code").GetString());
+        Assert.Contains("Authorization: Bearer", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var wrong = engine.As("ck_0123456789ab_not-a-real-secret");
+        var invalid = await (await wrong.GetAsync(account)).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Equal("auth.invalid", invalid.GetProperty("code").GetString());
+        Assert.Equal("The API key is not valid or has been revoked.", invalid.GetProperty("detail").GetString());
         Assert.Equal("not-found", (await (await admin.GetAsync("/api/no-such-thing")).AssertProblemAsync(HttpStatusCode.NotFound)).GetProperty("code").GetString());
     }
 

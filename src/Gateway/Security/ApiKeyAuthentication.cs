@@ -58,11 +58,25 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Fail(reason);
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    /// <summary>
+    /// 401 with a problem that says what was wrong: no key at all (<c>auth.required</c>), or a key or header that
+    /// did not authenticate (<c>auth.invalid</c>; which keys exist is never told).
+    /// </summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        return Task.CompletedTask;
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var (code, detail) = result.Failure is { } failure
+            ? ("auth.invalid", failure.Message)
+            : ("auth.required", "This needs an API key: send it as Authorization: Bearer <key> (an administrator creates keys; the first one is in the data folder's admin-api-key).");
+        var problems = Context.RequestServices.GetService<IProblemDetailsService>();
+        if (problems is null || Response.HasStarted) return;
+        await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = Api.Problems.Details(StatusCodes.Status401Unauthorized, "Not signed in", code, detail),
+        });
     }
 }
 

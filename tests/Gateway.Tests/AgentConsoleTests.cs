@@ -207,7 +207,8 @@ public sealed class AgentConsoleTests(EngineFixture engine) : IDisposable
         WaitFor(() => Element("guarantor-email").Text == "rosa@example.org");
         Assert.Contains("40 Oak Ave", Element("guarantor-address").Text, StringComparison.Ordinal);
         Assert.Contains("None", Element("holds").Text, StringComparison.Ordinal);
-        Assert.Contains($"{facility} / {accountNumber} (this call)", Element("other-accounts").Text, StringComparison.Ordinal);
+        WaitFor(() => Element("other-accounts").Text.Contains($"{facility} / {accountNumber} (this call): owes $", StringComparison.Ordinal));
+        Assert.Contains("Charge", Element("ledger").Text, StringComparison.Ordinal); // kinds in words, not "charge" or "patientPayment"
         WaitFor(() => Element("contacts").Text.Contains("statement", StringComparison.Ordinal)); // the statement the charge sent
         WaitFor(() => Element("call-now").Text.Length > 0 && !Element("call-now").Text.StartsWith("Checking", StringComparison.Ordinal));
         Element("new-note").SendKeys("Called in about the statement; will pay 120 next week.");

@@ -177,8 +177,7 @@ async function showAccount(offer, inbound = false) {
   showConsents(guarantor.consents || []);
   showHolds([...(account.holds || []), ...(guarantor.holds || [])]);
   showContacts(guarantor.recentContacts || []);
-  list("other-accounts", (guarantor.accounts || []).map((a) =>
-    `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`));
+  showOtherAccounts(guarantor.accounts || [], offer);
   showLedger(account);
   api("GET", `${path}/notes`).then((r) => showNotes(r.json)).catch(showProblem);
   $("account").hidden = false;
@@ -216,13 +215,33 @@ function accountPath() {
   return `/api/accounts/${encodeURIComponent(current.facility)}/${encodeURIComponent(current.accountNumber)}`;
 }
 
+// The guarantor's accounts, each with what the patient owes on it (read one by one, each read audited as the card's).
+function showOtherAccounts(accounts, offer) {
+  const label = (a) => `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`;
+  list("other-accounts", accounts.map(label));
+  accounts.forEach((a, i) => {
+    api("GET", `/api/accounts/${encodeURIComponent(a.facility)}/${encodeURIComponent(a.accountNumber)}`)
+      .then((r) => {
+        const item = $("other-accounts").children[i];
+        if (item && r.json?.balances) item.textContent = `${label(a)}: owes ${money.format(r.json.balances.patientResponsibility)}`;
+      })
+      .catch(() => {}); // the list still names the account
+  });
+}
+
+// Ledger entry kinds in words.
+const entryKinds = {
+  charge: "Charge", insurancePayment: "Insurance payment", patientPayment: "Patient payment", adjustment: "Adjustment",
+  transfer: "Transfer", refund: "Refund", reversal: "Reversal",
+};
+
 function showLedger(account) {
   fill("aging", account.aging ? agingText(account.aging) : null);
   fill("oldest-service", oldestService(account.entries));
   fill("cadence-status", account.cadence ? account.cadence.status : "idle");
   fill("patient-balance", money.format(account.balances.patientResponsibility));
   const rows = account.entries.slice(-8).reverse().map((e) =>
-    row([[e.effectiveDate], [e.kind], [e.description || e.note || e.code || ""], [money.format(e.amount), true]]));
+    row([[e.effectiveDate], [entryKinds[e.kind] ?? e.kind], [e.description || e.note || e.code || ""], [money.format(e.amount), true]]));
   $("ledger").tBodies[0].replaceChildren(...rows);
 }
 

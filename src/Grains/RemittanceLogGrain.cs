@@ -71,6 +71,8 @@ public sealed class RemittanceLogGrain(
     {
         var outcome = await ResolveAsync(exceptionId, async exception =>
         {
+            if (string.IsNullOrWhiteSpace(accountNumber))
+                return [DomainError.Invalid("accountNumber", "account-number.required", "Name the account to post the claim to: accountNumber.")];
             if (!Identifiers.IsAccountNumber(accountNumber))
                 return [DomainError.Invalid("accountNumber", "account-number.invalid", "The account number must be 1 to 40 letters, digits, '-', '_' or '.'.")];
             if (exception.PlannedEntries.Count == 0)

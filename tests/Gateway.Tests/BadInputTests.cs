@@ -85,6 +85,18 @@ public sealed class BadInputTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_value_a_field_does_not_take_is_refused_with_the_values_it_does()
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+
+        var problem = await (await Api.PostRawAsync(client, account, "{\"kind\":\"donation\",\"amount\":40.00}", Guid.NewGuid().ToString())).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal("body.invalid-json", problem.GetProperty("code").GetString());
+        Assert.Contains("one of charge, insurancePayment, patientPayment, adjustment, transfer, refund, reversal", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
     public async Task A_query_parameter_the_framework_cannot_read_is_named_with_what_it_takes()
     {
         var problem = await (await engine.Admin().GetAsync("/api/kpis/trend?days=abc")).AssertProblemAsync(HttpStatusCode.BadRequest);

@@ -117,6 +117,8 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
                     ? $"The request body has a field this endpoint does not accept{where}."
                     : json.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
                     ? $"The request body names a field twice{where}; send each field once."
+                    : EnumValues(json.Message) is { } values
+                    ? $"The request body has a value this field does not take{where}: it must be one of {values}."
                     : $"The request body is not valid JSON for this endpoint{where}: a value is missing, malformed or of the wrong type.";
             problem = new ProblemDetails
             {
@@ -140,6 +142,31 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         if (problem.Status == StatusCodes.Status503ServiceUnavailable) httpContext.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>
+    /// The values a field takes when the body gave one an enumeration of ours does not have: System.Text.Json says
+    /// "The JSON value could not be converted to Collections.Domain.EntryKind. Path: ...", naming the type.
+    /// </summary>
+    internal static string? EnumValues(string message)
+    {
+        const string lead = "could not be converted to ";
+        var at = message.IndexOf(lead, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var name = message[(at + lead.Length)..];
+        var end = name.IndexOf(". Path", StringComparison.Ordinal);
+        if (end < 0) return null;
+        // "Collections.Domain.EntryKind", or wrapped: "System.Nullable`1[Collections.Domain.EntryKind]".
+        var ours = System.Text.RegularExpressions.Regex.Match(name[..end], @"Collections\.[A-Za-z0-9_.+]+");
+        if (!ours.Success) return null;
+        var type = EnumTypes.Value.GetValueOrDefault(ours.Value.TrimEnd('.'));
+        return type is null ? null : string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName));
+    }
+
+    private static readonly Lazy<Dictionary<string, Type>> EnumTypes = new(() => AppDomain.CurrentDomain.GetAssemblies()
+        .Where(a => a.GetName().Name?.StartsWith("Collections.", StringComparison.Ordinal) == true)
+        .SelectMany(a => { try { return a.GetTypes(); } catch (System.Reflection.ReflectionTypeLoadException e) { return e.Types.OfType<Type>().ToArray(); } })
+        .Where(t => t.IsEnum && t.FullName is not null)
+        .GroupBy(t => t.FullName!).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal));
 
     /// <summary>
     /// An unexpected failure, told truthfully: a read changed nothing; a change the database is known to have rolled

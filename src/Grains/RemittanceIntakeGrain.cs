@@ -45,7 +45,7 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
             return Refused(new RemittanceRefusal
             {
                 Code = "remittance.unbalanced", Title = "The remittance does not balance",
-                Detail = $"Transaction {unbalanced.TransactionControlNumber} (from segment {unbalanced.FirstSegment}): the payment (BPR02) is {unbalanced.PaymentAmount:0.00} but the claim payments ({unbalanced.ClaimPaymentsTotal:0.00}) less the provider-level adjustments ({unbalanced.ProviderAdjustmentsTotal:0.00}) come to {unbalanced.ExpectedPayment:0.00}: a difference of {unbalanced.Imbalance:0.00}. Nothing was posted.",
+                Detail = $"Transaction {unbalanced.TransactionControlNumber} (from segment {unbalanced.FirstSegment}): the payment (BPR02{(unbalanced.CreditDebit == "D" ? ", a debit" : "")}) is {unbalanced.SignedPaymentAmount:0.00} but the claim payments ({unbalanced.ClaimPaymentsTotal:0.00}) less the provider-level adjustments ({unbalanced.ProviderAdjustmentsTotal:0.00}) come to {unbalanced.ExpectedPayment:0.00}: a difference of {unbalanced.Imbalance:0.00}. Nothing was posted.",
                 Transaction = unbalanced.TransactionControlNumber, Difference = unbalanced.Imbalance,
             });
 

@@ -79,8 +79,14 @@ public sealed record Remittance835
     /// <summary>What the payment should be: claim payments minus provider-level adjustments.</summary>
     public decimal ExpectedPayment => ClaimPaymentsTotal - ProviderAdjustmentsTotal;
 
-    /// <summary>BPR02 minus what the claims and provider adjustments add up to; zero for a balanced file.</summary>
-    public decimal Imbalance => PaymentAmount - ExpectedPayment;
+    /// <summary>
+    /// BPR02 with the sign BPR03 gives it: a credit (C) is paid to the provider; a debit (D), a remittance whose
+    /// reversals and recoupments exceed its payments, is taken from the provider, so its claims add up to minus BPR02.
+    /// </summary>
+    public decimal SignedPaymentAmount => CreditDebit == "D" ? -PaymentAmount : PaymentAmount;
+
+    /// <summary>BPR02 (signed by BPR03) minus what the claims and provider adjustments add up to; zero for a balanced file.</summary>
+    public decimal Imbalance => SignedPaymentAmount - ExpectedPayment;
 
     public bool IsBalanced => Imbalance == 0m;
 }

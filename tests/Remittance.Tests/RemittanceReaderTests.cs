@@ -99,6 +99,22 @@ public sealed class RemittanceReaderTests
     }
 
     [Fact]
+    public void A_debit_remittance_balances_when_its_claims_add_up_to_minus_its_amount()
+    {
+        // A reversal of 600 and a new payment of 550: the provider owes the payer 50 (BPR03 = D).
+        var text = Fixtures.TwoClaims
+            .Replace("BPR*I*640.00*C*", "BPR*I*60.00*D*")
+            .Replace("CLP*A1001*1*1000.00*600.00*150.00*12*PCN-1~", "CLP*A1001*22*-1000.00*-600.00*-150.00*12*PCN-1~")
+            .Replace("CAS*CO*45*250.00~", "CAS*CO*45*-250.00~").Replace("CAS*PR*1*100.00*1*2*50.00~", "CAS*PR*1*-100.00*1*2*-50.00~")
+            .Replace("CLP*A1002*1*100.00*50.00**12*PCN-2~CAS*CO*45*50.00~", "CLP*A1002*1*1000.00*550.00**12*PCN-2~CAS*CO*45*450.00~");
+        var remittance = Remittance835Reader.Read(text).Single();
+
+        Assert.Equal(-60.00m, remittance.SignedPaymentAmount);
+        Assert.True(remittance.IsBalanced, $"imbalance {remittance.Imbalance}");
+        Assert.False(Remittance835Reader.Read(text.Replace("BPR*I*60.00*D*", "BPR*I*60.00*C*")).Single().IsBalanced);
+    }
+
+    [Fact]
     public void Different_remittances_that_reuse_control_numbers_keep_different_ids()
     {
         var other = Fixtures.TwoClaims.Replace("EFT-778899", "EFT-990011");

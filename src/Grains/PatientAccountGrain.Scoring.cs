@@ -147,12 +147,13 @@ public sealed partial class PatientAccountGrain
     /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking, a projection).</summary>
     private void TrackPayments(IEnumerable<LedgerEntry> posted, DateTimeOffset now)
     {
-        var cents = posted.Where(e => e.Kind == EntryKind.PatientPayment).Sum(e => (long)decimal.Round(e.Amount * 100m));
+        // An imported history's payments (KnownFrom) were made before any score here: neither collected after a score nor due a receipt.
+        var cents = posted.Where(e => e.Kind == EntryKind.PatientPayment && e.KnownFrom is null).Sum(e => (long)decimal.Round(e.Amount * 100m));
         if (cents > 0) AddFacts(now, f => f with { PatientPaymentCents = f.PatientPaymentCents + cents });
         var cardPayments = posted.Where(e => e.Kind == EntryKind.PatientPayment && e.IdempotencyKey is { } k && k.StartsWith(PaymentChannels.CardPaymentKeyPrefix, StringComparison.Ordinal))
             .Select(e => e.IdempotencyKey![PaymentChannels.CardPaymentKeyPrefix.Length..].Split('/')[0]).Distinct().ToList();
         if (cardPayments.Count > 0) AddFacts(now, f => f with { CardPayments = [.. f.CardPayments, .. cardPayments.Except(f.CardPayments)] });
-        var receipts = posted.Where(e => e is { Kind: EntryKind.PatientPayment, Channel: PaymentChannel.Agent, Method: PaymentMethod.Check or PaymentMethod.Cash })
+        var receipts = posted.Where(e => e is { Kind: EntryKind.PatientPayment, Channel: PaymentChannel.Agent, Method: PaymentMethod.Check or PaymentMethod.Cash, KnownFrom: null })
             .Select(e => new ReceiptDue { EntryId = e.EntryId, Amount = e.Amount, GuarantorId = State.GuarantorId }).ToList();
         if (receipts.Count > 0) AddFacts(now, f => f with { Receipts = [.. f.Receipts, .. receipts] });
     }

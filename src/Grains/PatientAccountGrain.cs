@@ -212,7 +212,7 @@ public sealed partial class PatientAccountGrain(
         if (!decision.IsReplay)
         {
             var before = Balances;
-            if (State.ImportHoldUntil is not null) decision = decision with { Entry = decision.Entry!.AsImported() }; // an imported history's entry
+            if (IsImportedHistory(decision.Entry!)) decision = decision with { Entry = decision.Entry!.AsImported() };
             State.Entries.Add(decision.Entry!);
             RaiseBalanceEvents(before, [decision.Entry!], now);
             await ScoreWithPostingAsync(now);
@@ -225,6 +225,13 @@ public sealed partial class PatientAccountGrain(
             Balances = Balances,
         });
     }
+
+    /// <summary>
+    /// An entry of the history an import brings: posted while the import is unsettled, and dated before the account was
+    /// opened here. A payment that arrives live during that day (a card, a remittance for today) is not history.
+    /// </summary>
+    private bool IsImportedHistory(LedgerEntry entry) =>
+        State.ImportHoldUntil is not null && entry.EffectiveDate < DateOnly.FromDateTime(State.OpenedAt.UtcDateTime);
 
     /// <summary>How long an imported history may stay unsettled before the account settles it itself.</summary>
     public static readonly TimeSpan ImportHoldLimit = TimeSpan.FromDays(1);
@@ -273,7 +280,7 @@ public sealed partial class PatientAccountGrain(
                     break;
                 }
                 // An imported history's entries are known to the payment model from their own dates, not the import's.
-                var entry = !decision.IsReplay && State.ImportHoldUntil is not null ? decision.Entry!.AsImported() : decision.Entry!;
+                var entry = !decision.IsReplay && IsImportedHistory(decision.Entry!) ? decision.Entry!.AsImported() : decision.Entry!;
                 if (!decision.IsReplay) working.Add(entry);
                 receipts.Add((entry, decision.IsReplay));
             }

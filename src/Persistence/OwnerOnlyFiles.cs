@@ -33,7 +33,14 @@ public static class OwnerOnlyFiles
     public static void Restrict(string path)
     {
         if (OperatingSystem.IsWindows() || !File.Exists(path)) return;
-        if (File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
+        try
+        {
+            if (File.GetUnixFileMode(path) != File600) File.SetUnixFileMode(path, File600);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // Another user's file (left by an earlier run as root): the logger still writes to it, as before.
+        }
     }
 
     /// <summary>What SQLite keeps beside a database file: its write-ahead log, shared memory and rollback journal.</summary>

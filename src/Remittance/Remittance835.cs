@@ -31,6 +31,9 @@ public sealed record ClaimPayment
     /// </summary>
     public int Occurrence { get; init; } = 1;
 
+    /// <summary>AMT*I at claim level: late-payment interest the payer added to this claim's payment, if any.</summary>
+    public decimal Interest { get; init; }
+
     public bool IsReversal => Status == 22;
 
     /// <summary>Every adjustment, claim-level and service-level.</summary>
@@ -228,6 +231,9 @@ public static class Remittance835Reader
                     {
                         line = new ServiceLine(string.Join(':', procedure), X12Reader.Amount(s, 2, "line charge"), X12Reader.Amount(s, 3, "line payment"), null, [], s.Number);
                     }
+                    break;
+                case "AMT" when claim is not null && line is null && s[1] == "I":
+                    claim = claim with { Interest = claim.Interest + X12Reader.Amount(s, 2, "interest") };
                     break;
                 case "DTM" when line is not null && s[1] == "472":
                     line = line with { ServiceDate = X12Reader.Date(s, 2) };

@@ -73,6 +73,10 @@ public static class RemittancePosting
                 : new ClaimPostingPlan([], $"A predetermination (status 25) that pays {claim.PaidAmount:0.00}: a person must look at it.");
         if (claim.IsReversal)
             return PlanReversal(remittance, claim, ledger, prefix);
+        // This claim loop of this remittance already posted (claims post whole): nothing more, whatever the rules that
+        // planned it then (a payment date since passed, a rule changed by an upgrade) would plan now.
+        if (ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)))
+            return new ClaimPostingPlan([], null);
 
         if (PaidUnderThisTrace(remittance, claim, ledger, payer))
             return new ClaimPostingPlan([], null); // the same payment, sent again in a file that differs in form: posted
@@ -81,6 +85,9 @@ public static class RemittancePosting
         // claim that does not balance lost a segment on the way (a CAS, most often); posted, it would post in part.
         var adjustedTotal = claim.AllAdjustments.Sum(a => a.Amount);
         var imbalance = claim.ChargeAmount - claim.PaidAmount - adjustedTotal;
+        if (imbalance != 0m && imbalance == -claim.Interest)
+            return new ClaimPostingPlan([],
+                $"The payment includes {claim.Interest:0.00} of late-payment interest (AMT*I), which is not part of the patient's charges: a person posts the claim and the interest apart.");
         if (imbalance != 0m && !(claim.Status == 4 && claim.PaidAmount == 0m && !claim.AllAdjustments.Any()))
             return new ClaimPostingPlan([],
                 $"The claim does not balance: its charge ({claim.ChargeAmount:0.00}) less its payment ({claim.PaidAmount:0.00}) and adjustments ({adjustedTotal:0.00}) leaves {imbalance:0.00}, where the 835 guide requires nothing to be left; a segment may be missing from the file. A person must post it.");
@@ -138,7 +145,7 @@ public static class RemittancePosting
                 return new ClaimPostingPlan(entries,
                     $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
         }
-        return new ClaimPostingPlan(KeepPostedDates(entries, ledger), null);
+        return new ClaimPostingPlan(entries, null);
     }
 
     /// <summary>
@@ -152,26 +159,24 @@ public static class RemittancePosting
     {
         if (claim.PaidAmount <= 0 || string.IsNullOrWhiteSpace(remittance.TraceNumber)) return false;
         var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
-        var trace = Clip(remittance.TraceNumber, 40);
-        var claimReference = Clip(claim.PayerClaimControlNumber, 40);
-        var earlier = ledger
-            .Where(e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference
-                        && e.Payer == payer && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
-                        && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber)
-            .Select(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix)
-            .Distinct(StringComparer.Ordinal)
-            .Count();
-        return earlier >= claim.Occurrence;
+        // Compared as the ledger stores them (trimmed).
+        var trace = Text.Clean(Clip(remittance.TraceNumber, 40));
+        var claimReference = Text.Clean(Clip(claim.PayerClaimControlNumber, 40));
+        var cleanPayer = Text.Clean(payer);
+        return ledger.Any(e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference
+                               && e.Payer == cleanPayer && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
+                               && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber
+                               && OccurrenceOf(c.Prefix) == claim.Occurrence);
     }
 
-    /// <summary>
-    /// An entry this claim already posted keeps the date it posted with: a remittance posted before its payment date (as
-    /// of that day) and sent again after it asks for the same entries, which replay, not a different request under the key.
-    /// </summary>
-    private static List<EntryRequest> KeepPostedDates(List<EntryRequest> entries, IReadOnlyList<LedgerEntry> ledger) =>
-        entries.Select(e => e.EffectiveDate is not null && ledger.FirstOrDefault(x => x.IdempotencyKey == e.IdempotencyKey) is { } posted && posted.EffectiveDate != e.EffectiveDate
-            ? e with { EffectiveDate = posted.EffectiveDate }
-            : e).ToList();
+    /// <summary>Which loop of its claim a key prefix names: <c>.../{payer claim}#2/</c> is the second, no suffix the first.</summary>
+    private static int OccurrenceOf(string claimPrefix)
+    {
+        var part = claimPrefix.TrimEnd('/');
+        var last = part[(part.LastIndexOf('/') + 1)..];
+        var hash = last.LastIndexOf('#');
+        return hash >= 0 && int.TryParse(last.AsSpan(hash + 1), out var n) ? n : 1;
+    }
 
     /// <summary>
     /// A reversal undoes one earlier posting of the same payer claim: the one whose payment, adjustments and patient
@@ -198,10 +203,12 @@ public static class RemittancePosting
         }
         var paid = -claim.PaidAmount;
         var adjusted = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR" && !IsPriorPayerImpact(a)).Sum(a => a.Amount));
+        // A posting made before prior-payer amounts (CARC 23) were left out wrote them off with the rest.
+        var adjustedWithPriorPayer = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR").Sum(a => a.Amount));
         var patientShare = Math.Abs(claim.AllAdjustments.Where(a => a.Group == "PR").Sum(a => a.Amount));
         var match = postings.LastOrDefault(p =>
             p.Where(e => e.Kind == EntryKind.InsurancePayment).Sum(e => e.Amount) == paid
-            && p.Where(e => e.Kind == EntryKind.Adjustment).Sum(e => e.Amount) == adjusted
+            && p.Where(e => e.Kind == EntryKind.Adjustment).Sum(e => e.Amount) is var postedAdjustments && (postedAdjustments == adjusted || postedAdjustments == adjustedWithPriorPayer)
             && (p.Where(e => e.Kind == EntryKind.Transfer).Sum(e => e.Amount) is var transferred && (transferred == patientShare || transferred == 0m)));
         if (match is null)
         {

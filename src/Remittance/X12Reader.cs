@@ -45,7 +45,7 @@ public static class X12Reader
         {
             position = SkipWhitespace(text, position);
             if (position >= text.Length) break;
-            if (string.CompareOrdinal(text, position, "ISA", 0, 3) != 0)
+            if (string.Compare(text, position, "ISA", 0, 3, StringComparison.OrdinalIgnoreCase) != 0)
                 throw new X12FormatException(number + 1, "Expected an ISA interchange header here.");
             if (text.Length - position < 106)
                 throw new X12FormatException(number + 1, "The ISA header is shorter than its fixed 106 characters.");

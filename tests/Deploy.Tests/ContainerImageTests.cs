@@ -9,6 +9,7 @@ namespace Collections.Deploy.Tests;
 /// served from a private registry), loaded into podman and run against the private PostgreSQL: both must answer
 /// /health/ready. Skipped, saying why, where podman or PostgreSQL is not there (scripts/test.sh installs and starts both).
 /// </summary>
+[Collection(ReleaseBuilds.Name)]
 public sealed class ContainerImageTests(ITestOutputHelper output)
 {
     [PodmanFact]

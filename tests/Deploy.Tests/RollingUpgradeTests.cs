@@ -11,6 +11,7 @@ namespace Collections.Deploy.Tests;
 /// serving; calls cross between releases both ways; state the previous release wrote is read by the current one and the
 /// other way round, through the engine's own grain storage and Orleans' serializer on a shared database.
 /// </summary>
+[Collection(ReleaseBuilds.Name)]
 public sealed class RollingUpgradeTests
 {
     private static async Task<string> BuildAsync(string release)
@@ -80,4 +81,14 @@ public sealed class RollingUpgradeTests
         var last = await AddAsync(onCurrent, $"{id}/4", 0.25m, "fourth");
         Assert.Equal((4, 17.00m, "fourth"), (last.Entries, last.Total, last.LastNote));
     }
+}
+
+/// <summary>
+/// Tests that build the engine's projects in Release (the images' publish, the upgrade probe's two releases) run one
+/// after the other: two builds at once write the same files under src/*/bin/Release and one fails on the other's lock.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ReleaseBuilds
+{
+    public const string Name = "Release builds";
 }

@@ -75,7 +75,7 @@ public sealed class BadInputTests(EngineFixture engine)
         var client = engine.Admin();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{path}?status={value}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"{path}?status={value.ToUpperInvariant()}")).StatusCode);
-        foreach (var bad in new[] { "bogus", "1" })
+        foreach (var bad in new[] { "bogus", "1", "%2B1", "open,done" })
         {
             var problem = await (await client.GetAsync($"{path}?status={bad}")).AssertProblemAsync(HttpStatusCode.BadRequest);
             Assert.Equal("status.invalid", problem.GetProperty("code").GetString());

@@ -359,6 +359,33 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_resent_file_with_two_loops_of_one_claim_recognises_each_loop_by_its_own_place()
+    {
+        // One claim paid in two loops (100 and 50), posted; then the same payment resent in another form.
+        var two = "CLP*A1*1*300.00*100.00**12*ICN7~CAS*CO*45*200.00~CLP*A1*1*300.00*50.00**12*ICN7~CAS*CO*45*250.00~";
+        var first = Single(150m, "20261101", two.TrimEnd('~').Split('~'));
+        var ledger = Fixtures.ChargedTo(1000m);
+        foreach (var claim in first.Claims) Fixtures.Apply(ledger, RemittancePosting.Plan(first, claim, ledger).Entries);
+        var posted = ledger.Count;
+        var resent = Single(150m, "20261101", ["DTM*405*20261102", .. two.Replace("*12*ICN7~", "*12*ICN7*~").TrimEnd('~').Split('~')]);
+        Assert.NotEqual(first.RemittanceId, resent.RemittanceId);
+
+        foreach (var claim in resent.Claims) Assert.Empty(RemittancePosting.Plan(resent, claim, ledger).Entries);
+        Assert.Equal(posted, ledger.Count);
+    }
+
+    [Fact]
+    public void Late_payment_interest_in_a_claims_payment_waits_for_a_person()
+    {
+        var remittance = Single(610m, "20261101", "CLP*A1*1*1000.00*610.00*150.00*12*X", "AMT*I*10.00", "CAS*CO*45*250.00", "CAS*PR*1*150.00");
+
+        var plan = RemittancePosting.Plan(remittance, remittance.Claims[0], Fixtures.ChargedTo(1000m));
+
+        Assert.Contains("interest", plan.Problem);
+        Assert.Equal(10.00m, remittance.Claims[0].Interest);
+    }
+
+    [Fact]
     public void Posting_the_same_remittance_again_posts_nothing_twice()
     {
         var ledger = Fixtures.Apply(Fixtures.ChargedTo(1000m), RemittancePosting.Plan(Remittance, Remittance.Claims[0], Fixtures.ChargedTo(1000m)).Entries);

@@ -39,6 +39,7 @@ public sealed class Importer : IDisposable
     private readonly List<RowError> _firstErrors = [];
     private long _read, _loaded, _already, _failed;
     private string? _fatal;
+    private long _malformed;
 
     public const int ShownErrors = 20;
 
@@ -81,6 +82,7 @@ public sealed class Importer : IDisposable
             OnMalformedRecord = malformed =>
             {
                 Interlocked.Increment(ref _read);
+                Interlocked.Increment(ref _malformed);
                 Fail([new RowError(malformed.LineNumber, "", CsvRules.Explain(malformed.Reason))]);
             },
         }, leaveOpen: true);
@@ -136,8 +138,13 @@ public sealed class Importer : IDisposable
             await RunWithProgressBarAsync(ReadAsync, clock);
         else
             await RunWithPlainProgressAsync(ReadAsync, clock);
-        // The history of every account the file touched has posted: its cadence starts from the state it left.
-        if (_options.Kind == ImportKind.Transactions && _fatal is null)
+        // The history of every account the file touched has posted: its cadence starts from the state it left. Not when a
+        // line could not be read: it may have held any account's rows, and an account settled without them would be
+        // billed on part of its history.
+        if (_options.Kind == ImportKind.Transactions && _fatal is null && Interlocked.Read(ref _malformed) > 0)
+            lock (_output)
+                _output.WriteLine($"import: {Interlocked.Read(ref _malformed):N0} line(s) were not valid CSV, so no account was settled: correct the file and run it again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
+        else if (_options.Kind == ImportKind.Transactions && _fatal is null)
             await Parallel.ForEachAsync(_touched.Where(t => t.Value == 0).Select(t => t.Key), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
             {
                 try

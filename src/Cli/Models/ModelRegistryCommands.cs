@@ -165,7 +165,7 @@ public static class ModelRegistryCommands
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
             var registered = json.RootElement.GetProperty("version").GetString();
             await output.WriteLineAsync(response.StatusCode == HttpStatusCode.Created
-                ? $"register: version {registered} registered; promote it with: collections model promote --version {registered}"
+                ? $"register: version {registered} registered; promote it with: collections model promote --version {registered} --reason \"...\""
                 : $"register: version {registered} was already registered with this file");
             _ = error;
             return 0;

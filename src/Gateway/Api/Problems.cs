@@ -49,7 +49,9 @@ public static class Problems
     {
         parsed = null;
         if (string.IsNullOrWhiteSpace(value)) return null;
-        if (Enum.TryParse<T>(value.Trim(), ignoreCase: true, out var read) && Enum.IsDefined(read) && !value.Trim().All(c => char.IsDigit(c) || c == '-'))
+        // A name only: Enum.TryParse would also read numbers ("1", "+1") and OR a comma list ("open,done").
+        var name = value.Trim();
+        if (char.IsAsciiLetter(name[0]) && name.All(char.IsAsciiLetterOrDigit) && Enum.TryParse<T>(name, ignoreCase: true, out var read) && Enum.IsDefined(read))
         {
             parsed = read;
             return null;

@@ -238,7 +238,7 @@ public static class WorklistEndpoints
         else if (phone is not null)
         {
             if (GuarantorRules.UsPhoneDigits(phone) is not { } digits)
-                return Problems.Invalid("phone", "phone.invalid", "Give the caller's 10-digit US phone number (a leading 1 and punctuation are fine).");
+                return Problems.Invalid("phone", "phone.invalid", "Give the caller's US (NANP) phone number: 10 digits, area code and exchange each starting 2-9 (a leading 1 or +1, punctuation and an extension are fine).");
             found = await search.ByPhoneAsync(digits);
         }
         else if (facility is not null && accountNumber is not null)

@@ -219,9 +219,11 @@ function accountPath() {
 function showOtherAccounts(accounts, offer) {
   const label = (a) => `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`;
   list("other-accounts", accounts.map(label));
+  const shown = current; // the card these answers are for: the agent may have moved on before they come
   accounts.forEach((a, i) => {
     api("GET", `/api/accounts/${encodeURIComponent(a.facility)}/${encodeURIComponent(a.accountNumber)}`)
       .then((r) => {
+        if (current !== shown) return;
         const item = $("other-accounts").children[i];
         if (item && r.json?.balances) item.textContent = `${label(a)}: owes ${money.format(r.json.balances.patientResponsibility)}`;
       })

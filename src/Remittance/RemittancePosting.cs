@@ -75,7 +75,7 @@ public static class RemittancePosting
             return PlanReversal(remittance, claim, ledger, prefix);
         // This claim loop of this remittance already posted (claims post whole): nothing more, whatever the rules that
         // planned it then (a payment date since passed, a rule changed by an upgrade) would plan now.
-        if (ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)))
+        if (ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix)))
             return new ClaimPostingPlan([], null);
 
         if (PaidUnderThisTrace(remittance, claim, ledger, payer))
@@ -166,17 +166,23 @@ public static class RemittancePosting
         return ledger.Any(e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference
                                && e.Payer == cleanPayer && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
                                && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber
-                               && OccurrenceOf(c.Prefix) == claim.Occurrence);
+                               // the same loop of the same claim (its place among the claim's loops), under the other remittance's id
+                               && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim));
     }
 
-    /// <summary>Which loop of its claim a key prefix names: <c>.../{payer claim}#2/</c> is the second, no suffix the first.</summary>
-    private static int OccurrenceOf(string claimPrefix)
+    /// <summary>The remittance id in a claim's key prefix: <c>835/{remittance}/...</c> (ids hold no '/').</summary>
+    private static string RemittanceIdOf(string claimPrefix)
     {
-        var part = claimPrefix.TrimEnd('/');
-        var last = part[(part.LastIndexOf('/') + 1)..];
-        var hash = last.LastIndexOf('#');
-        return hash >= 0 && int.TryParse(last.AsSpan(hash + 1), out var n) ? n : 1;
+        var rest = claimPrefix[KeyPrefix.Length..];
+        return rest[..rest.IndexOf('/')];
     }
+
+    /// <summary>
+    /// Whether a key is one of this claim loop's entries: its prefix and then the entry's own name, not a longer payer
+    /// claim number that begins with this one (payer claim numbers may hold '/').
+    /// </summary>
+    private static bool IsOfLoop(string key, string claimPrefix) =>
+        key.StartsWith(claimPrefix, StringComparison.Ordinal) && key.IndexOf('/', claimPrefix.Length) < 0;
 
     /// <summary>
     /// A reversal undoes one earlier posting of the same payer claim: the one whose payment, adjustments and patient
@@ -186,11 +192,11 @@ public static class RemittancePosting
     private static ClaimPostingPlan PlanReversal(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string prefix)
     {
         // This reversal already went through (the same file again): it reverses nothing more, whatever posted since.
-        if (ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)))
+        if (ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix)))
             return new ClaimPostingPlan([], null);
         var reversed = Ledger.ReversedIds(ledger);
         var postings = ledger
-            .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal)
+            .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !IsOfLoop(e.IdempotencyKey, prefix)
                         && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber && c.PayerClaimControlNumber == claim.PayerClaimControlNumber)
             .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix)
             .Select(g => g.ToList())
@@ -198,7 +204,7 @@ public static class RemittancePosting
         if (postings.Count == 0)
         {
             // Posting this file again after the reversal went through: the earlier entries are already reversed.
-            var alreadyDone = ledger.Any(e => e.IdempotencyKey.StartsWith(prefix, StringComparison.Ordinal));
+            var alreadyDone = ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix));
             return alreadyDone ? new ClaimPostingPlan([], null) : new ClaimPostingPlan([], "A reversal of a payment this account never received from a remittance.");
         }
         var paid = -claim.PaidAmount;

@@ -127,6 +127,26 @@ public sealed class ImportTests(EngineFixture engine)
         Assert.Equal(("100.00", "100.00"), (a0, a1));
     }
 
+    [Fact]
+    public async Task An_account_with_a_row_refused_before_it_was_sent_is_not_settled_and_the_others_are()
+    {
+        await SeedGuarantorAndAccountsAsync(2);
+        var file = Write("s.csv",
+            "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method",
+            $"F{_run},A0,S1,charge,100.00,2026-10-01,2026-09-02,99213,Visit,",
+            $"F{_run},A0,S2,patientPayment,abc,2026-10-05,,,,card",                 // refused here: its account's history lacks it
+            $"F{_run},A1,S3,charge,100.00,2026-10-01,2026-09-02,99213,Visit,");
+
+        var result = await ImportAsync("transactions", file);
+
+        Assert.Equal(1, result.Code);
+        using var client = engine.Admin();
+        var a0 = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/A0");
+        var a1 = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/A1");
+        Assert.True(a0.TryGetProperty("importHoldUntil", out _), "A0 is still unsettled");
+        Assert.False(a1.TryGetProperty("importHoldUntil", out _), "A1 is settled");
+    }
+
     private async Task<string[]> BalancesAsync()
     {
         using var client = engine.Admin();

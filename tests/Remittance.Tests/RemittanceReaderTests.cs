@@ -375,6 +375,19 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_payer_claim_number_that_begins_with_another_is_a_claim_of_its_own()
+    {
+        // "C/1" posts first; "C" is another claim of the same account, not already posted.
+        var remittance = Single(150m, "20261101", "CLP*A1*1*300.00*100.00**12*C/1", "CAS*CO*45*200.00", "CLP*A1*1*300.00*50.00**12*C", "CAS*CO*45*250.00");
+        var ledger = Fixtures.ChargedTo(1000m);
+        Fixtures.Apply(ledger, RemittancePosting.Plan(remittance, remittance.Claims[0], ledger).Entries);
+
+        var second = RemittancePosting.Plan(remittance, remittance.Claims[1], ledger);
+
+        Assert.Contains(second.Entries, e => e.Kind == EntryKind.InsurancePayment && e.Amount == 50.00m);
+    }
+
+    [Fact]
     public void Late_payment_interest_in_a_claims_payment_waits_for_a_person()
     {
         var remittance = Single(610m, "20261101", "CLP*A1*1*1000.00*610.00*150.00*12*X", "AMT*I*10.00", "CAS*CO*45*250.00", "CAS*PR*1*150.00");

@@ -116,6 +116,7 @@ public sealed class Importer : IDisposable
                     if (prepared is null)
                     {
                         Fail(errors);
+                        if (_options.Kind == ImportKind.Transactions) KeepUnsettled(column => index.TryGetValue(column, out var i) ? csv.GetString(i) : null);
                     }
                     else
                     {
@@ -143,7 +144,7 @@ public sealed class Importer : IDisposable
         // billed on part of its history.
         if (_options.Kind == ImportKind.Transactions && _fatal is null && Interlocked.Read(ref _malformed) > 0)
             lock (_output)
-                _output.WriteLine($"import: {Interlocked.Read(ref _malformed):N0} line(s) were not valid CSV, so no account was settled: correct the file and run it again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
+                _output.WriteLine($"import: {Interlocked.Read(ref _malformed):N0} line(s) could not be read or named no account, so no account was settled: correct the file and run it again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
         else if (_options.Kind == ImportKind.Transactions && _fatal is null)
             await Parallel.ForEachAsync(_touched.Where(t => t.Value == 0).Select(t => t.Key), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
             {
@@ -222,6 +223,17 @@ public sealed class Importer : IDisposable
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _touched = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A transactions row refused before it was sent: its account, if the row names one, is not settled (its history
+    /// lacks the row); a row that names none could be any account's, so none is settled.
+    /// </summary>
+    private void KeepUnsettled(Func<string, string?> cell)
+    {
+        var (facility, accountNumber) = (cell("facility")?.Trim(), cell("account_number")?.Trim());
+        if (string.IsNullOrEmpty(facility) || string.IsNullOrEmpty(accountNumber)) Interlocked.Increment(ref _malformed);
+        else _touched[$"/api/accounts/{Uri.EscapeDataString(facility)}/{Uri.EscapeDataString(accountNumber)}/entries"] = 1;
+    }
 
     private async Task PostAsync(PreparedRow row, CancellationTokenSource stop)
     {

@@ -164,10 +164,12 @@ async function showAccount(offer, inbound = false) {
   list("reasons", offer.reasons.map((r) => `${r.effect >= 0 ? "▲" : "▼"} ${r.text}`));
 
   const path = accountPath();
+  const card = current; // the agent may move to another card before these answers come
   const [account, guarantor] = await Promise.all([
     offer.account ? Promise.resolve(offer.account) : api("GET", path).then((r) => r.json),
     api("GET", `/api/guarantors/${encodeURIComponent(offer.guarantorId)}`).then((r) => r.json),
   ]);
+  if (current !== card) return;
   const profile = guarantor.profile || {};
   fill("guarantor-name", [profile.firstName, profile.lastName].filter(Boolean).join(" "));
   list("guarantor-phones", (profile.phones || []).map((p) => `${phone(p.number)}${p.type ? ` (${p.type})` : ""}`));
@@ -177,7 +179,7 @@ async function showAccount(offer, inbound = false) {
   showConsents(guarantor.consents || []);
   showHolds([...(account.holds || []), ...(guarantor.holds || [])]);
   showContacts(guarantor.recentContacts || []);
-  showOtherAccounts(guarantor.accounts || [], offer);
+  showOtherAccounts(guarantor.accounts || [], offer, card);
   showLedger(account);
   api("GET", `${path}/notes`).then((r) => showNotes(r.json)).catch(showProblem);
   $("account").hidden = false;
@@ -216,10 +218,9 @@ function accountPath() {
 }
 
 // The guarantor's accounts, each with what the patient owes on it (read one by one, each read audited as the card's).
-function showOtherAccounts(accounts, offer) {
+function showOtherAccounts(accounts, offer, shown) {
   const label = (a) => `${a.facility} / ${a.accountNumber}${a.facility === offer.facility && a.accountNumber === offer.accountNumber ? " (this call)" : ""}`;
   list("other-accounts", accounts.map(label));
-  const shown = current; // the card these answers are for: the agent may have moved on before they come
   accounts.forEach((a, i) => {
     api("GET", `/api/accounts/${encodeURIComponent(a.facility)}/${encodeURIComponent(a.accountNumber)}`)
       .then((r) => {

@@ -145,7 +145,32 @@ public static class RemittancePosting
                 return new ClaimPostingPlan(entries,
                     $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
         }
+        if (SameAdjudicationPosted(remittance, claim, ledger, entries))
+            return new ClaimPostingPlan([], null); // this claim loop, adjudicated the same, posted from a file that differed in form
         return new ClaimPostingPlan(entries, null);
+    }
+
+    /// <summary>
+    /// Whether this claim loop's adjudication already posted from another file: the same entries (kinds, amounts,
+    /// reason codes and payment date) under the same loop of the same claim in another remittance. It recognises a
+    /// claim that pays nothing (adjustments only), which has no payment and trace number to recognise it by, resent in a
+    /// file that differs only in form. An earlier posting since reversed does not count: the payer adjudicated again.
+    /// A claim that pays is recognised by its payment's trace number instead (<see cref="PaidUnderThisTrace"/>).
+    /// </summary>
+    private static bool SameAdjudicationPosted(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, List<EntryRequest> planned)
+    {
+        if (claim.PaidAmount != 0m || planned.Count == 0 || planned.Any(p => p.EffectiveDate is null)) return false;
+        var reversed = Ledger.ReversedIds(ledger);
+        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
+        static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, DateOnly? date) =>
+            $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{date:yyyy-MM-dd}";
+        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.EffectiveDate)).Order(StringComparer.Ordinal).ToList();
+        return ledger
+            .Where(e => e.Kind != EntryKind.Reversal && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
+                        && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber
+                        && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim))
+            .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix, StringComparer.Ordinal)
+            .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
     }
 
     /// <summary>

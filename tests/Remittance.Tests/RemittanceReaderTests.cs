@@ -388,6 +388,23 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_claim_that_pays_nothing_resent_in_another_form_does_not_adjust_twice()
+    {
+        // Denied and written off by contract (status 1, paid 0, CO-45), posted; then resent with a trailing separator.
+        var first = Single(0m, "20261101", "CLP*Z1*1*200.00*0.00**12*ICN9", "CAS*CO*45*200.00");
+        var ledger = Fixtures.ChargedTo(200m);
+        Fixtures.Apply(ledger, RemittancePosting.Plan(first, first.Claims[0], ledger).Entries);
+        var resent = Single(0m, "20261101", "CLP*Z1*1*200*0**12*ICN9*", "CAS*CO*45*200");
+        Assert.NotEqual(first.RemittanceId, resent.RemittanceId);
+
+        Assert.Empty(RemittancePosting.Plan(resent, resent.Claims[0], ledger).Entries);
+        // Adjudicated again on another payment date: that is new, and posts.
+        var later = Single(0m, "20261120", "CLP*Z1*1*200.00*0.00**12*ICN9", "CAS*CO*45*200.00");
+        Assert.NotEmpty(RemittancePosting.Plan(later, later.Claims[0], ledger).Entries);
+        Assert.Equal(0m, AccountBalances.Of(ledger).Balance);
+    }
+
+    [Fact]
     public void Late_payment_interest_in_a_claims_payment_waits_for_a_person()
     {
         var remittance = Single(610m, "20261101", "CLP*A1*1*1000.00*610.00*150.00*12*X", "AMT*I*10.00", "CAS*CO*45*250.00", "CAS*PR*1*150.00");

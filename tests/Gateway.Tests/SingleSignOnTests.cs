@@ -148,7 +148,7 @@ public sealed class SingleSignOnTests(SingleSignOnFixture engine) : IClassFixtur
         {
             using var forged = engine.As(token);
             var answer = await forged.GetAsync($"/api/guarantors/{guarantorId}");
-            Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+            Assert.Equal("auth.invalid", (await answer.AssertProblemAsync(HttpStatusCode.Unauthorized)).GetProperty("code").GetString());
         }
 
         // A real token whose claims were altered no longer matches its signature.

@@ -108,6 +108,23 @@ public static class StaffSignIn
                 // counted toward the address's lockout (staff behind one NAT would lock each other out).
                 OnAuthenticationFailed = context => FailedAuthentication.RecordAsync(context.HttpContext, "oidc-token",
                     context.Exception.GetType().Name, countTowardLockout: context.Exception is not SecurityTokenExpiredException),
+                // A token that did not authenticate says so (auth.invalid), as a bad API key does; no token at all is auth.required.
+                OnChallenge = async context =>
+                {
+                    if (context.AuthenticateFailure is null) return;
+                    context.HandleResponse();
+                    var http = context.HttpContext;
+                    http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                    var expired = context.AuthenticateFailure is SecurityTokenExpiredException;
+                    if (http.RequestServices.GetService<IProblemDetailsService>() is { } problems && !http.Response.HasStarted)
+                        await problems.TryWriteAsync(new ProblemDetailsContext
+                        {
+                            HttpContext = http,
+                            ProblemDetails = Api.Problems.Details(StatusCodes.Status401Unauthorized, "Not signed in", "auth.invalid",
+                                expired ? "The sign-in has expired: sign in again." : "The identity provider's token is not valid here: sign in again."),
+                        });
+                },
             };
         });
     }

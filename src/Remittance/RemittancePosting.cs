@@ -71,12 +71,13 @@ public static class RemittancePosting
             return claim.PaidAmount == 0m
                 ? new ClaimPostingPlan([], null, "Predetermination pricing only (status 25): no money moves.")
                 : new ClaimPostingPlan([], $"A predetermination (status 25) that pays {claim.PaidAmount:0.00}: a person must look at it.");
-        if (claim.IsReversal)
-            return PlanReversal(remittance, claim, ledger, prefix);
         // This claim loop of this remittance already posted (claims post whole): nothing more, whatever the rules that
-        // planned it then (a payment date since passed, a rule changed by an upgrade) would plan now.
+        // planned it then would plan now (a payment date since passed, a rule changed by an upgrade), and a reversal
+        // that went through reverses nothing more, whatever posted since.
         if (ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix)))
             return new ClaimPostingPlan([], null);
+        if (claim.IsReversal)
+            return PlanReversal(remittance, claim, ledger, prefix);
 
         if (PaidUnderThisTrace(remittance, claim, ledger, payer))
             return new ClaimPostingPlan([], null); // the same payment, sent again in a file that differs in form: posted
@@ -161,15 +162,12 @@ public static class RemittancePosting
     {
         if (claim.PaidAmount != 0m || planned.Count == 0 || planned.Any(p => p.EffectiveDate is null)) return false;
         var reversed = Ledger.ReversedIds(ledger);
-        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
         static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, DateOnly? date) =>
             $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{date:yyyy-MM-dd}";
         var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.EffectiveDate)).Order(StringComparer.Ordinal).ToList();
-        return ledger
-            .Where(e => e.Kind != EntryKind.Reversal && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
-                        && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber
-                        && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim))
-            .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix, StringComparer.Ordinal)
+        return SameLoopFromOtherRemittances(remittance, claim, ledger)
+            .Where(x => x.Entry.Kind != EntryKind.Reversal)
+            .GroupBy(x => x.Prefix, x => x.Entry, StringComparer.Ordinal)
             .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
     }
 
@@ -183,16 +181,25 @@ public static class RemittancePosting
     private static bool PaidUnderThisTrace(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string payer)
     {
         if (claim.PaidAmount <= 0 || string.IsNullOrWhiteSpace(remittance.TraceNumber)) return false;
-        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
         // Compared as the ledger stores them (trimmed).
         var trace = Text.Clean(Clip(remittance.TraceNumber, 40));
         var claimReference = Text.Clean(Clip(claim.PayerClaimControlNumber, 40));
         var cleanPayer = Text.Clean(payer);
-        return ledger.Any(e => e.Kind == EntryKind.InsurancePayment && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference
-                               && e.Payer == cleanPayer && !e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal)
-                               && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber
-                               // the same loop of the same claim (its place among the claim's loops), under the other remittance's id
-                               && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim));
+        return SameLoopFromOtherRemittances(remittance, claim, ledger).Any(x => x.Entry is { Kind: EntryKind.InsurancePayment } e
+            && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference && e.Payer == cleanPayer);
+    }
+
+    /// <summary>
+    /// The entries another remittance posted for this same loop of this same claim (the account, the payer claim number
+    /// and the loop's place among the claim's loops: the whole key prefix but the remittance id), with that prefix.
+    /// </summary>
+    private static IEnumerable<(LedgerEntry Entry, string Prefix)> SameLoopFromOtherRemittances(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger)
+    {
+        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
+        foreach (var e in ledger)
+            if (!e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal) && ClaimOf(e.IdempotencyKey) is { } c
+                && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim))
+                yield return (e, c.Prefix);
     }
 
     /// <summary>The remittance id in a claim's key prefix: <c>835/{remittance}/...</c> (ids hold no '/').</summary>
@@ -216,22 +223,15 @@ public static class RemittancePosting
     /// </summary>
     private static ClaimPostingPlan PlanReversal(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, string prefix)
     {
-        // This reversal already went through (the same file again): it reverses nothing more, whatever posted since.
-        if (ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix)))
-            return new ClaimPostingPlan([], null);
         var reversed = Ledger.ReversedIds(ledger);
         var postings = ledger
-            .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId) && !IsOfLoop(e.IdempotencyKey, prefix)
+            .Where(e => e.Kind != EntryKind.Reversal && !reversed.Contains(e.EntryId)
                         && ClaimOf(e.IdempotencyKey) is { } c && c.PatientControlNumber == claim.PatientControlNumber && c.PayerClaimControlNumber == claim.PayerClaimControlNumber)
             .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix)
             .Select(g => g.ToList())
             .ToList();
         if (postings.Count == 0)
-        {
-            // Posting this file again after the reversal went through: the earlier entries are already reversed.
-            var alreadyDone = ledger.Any(e => IsOfLoop(e.IdempotencyKey, prefix));
-            return alreadyDone ? new ClaimPostingPlan([], null) : new ClaimPostingPlan([], "A reversal of a payment this account never received from a remittance.");
-        }
+            return new ClaimPostingPlan([], "A reversal of a payment this account never received from a remittance.");
         var paid = -claim.PaidAmount;
         var adjusted = Math.Abs(claim.AllAdjustments.Where(a => a.Group != "PR" && !IsPriorPayerImpact(a)).Sum(a => a.Amount));
         // A posting made before prior-payer amounts (CARC 23) were left out wrote them off with the rest.

@@ -5,6 +5,18 @@ namespace Collections.Cli.Import;
 /// <summary>What RFC 4180 rule a malformed CSV record broke, in words for the errors file and the command line.</summary>
 public static class CsvRules
 {
+    /// <summary>
+    /// How every import reads CSV: comma-separated, values trimmed, line numbers kept, and RFC 4180 strictly: a record
+    /// with broken quoting or another field count than the header is not read by position; it goes to
+    /// <paramref name="malformed"/> (which reports it and goes on, or throws to stop).
+    /// </summary>
+    public static CsvReaderOptions Strict(Action<CsvMalformedRecord> malformed) => new()
+    {
+        Separator = ',', TrimWhitespace = true, TrackLineNumbers = true,
+        MalformedData = CsvMalformedDataHandling.Skip, FieldCountMismatch = CsvFieldCountHandling.Skip,
+        OnMalformedRecord = malformed,
+    };
+
     public static string Explain(CsvMalformedReason reason) => reason switch
     {
         CsvMalformedReason.StrayQuote => "a quote inside a field that is not quoted (RFC 4180: a field holding a quote is quoted, its quotes doubled)",

@@ -75,17 +75,12 @@ public sealed class Importer : IDisposable
         // CsvHelper 34 reads UTF-8 bytes straight from the stream (byte order marks honored) with a bounded buffer.
         // RFC 4180 strictly: a row whose quoting is broken, or whose field count is not the header's, is not read by
         // position and guessed at; it is reported (errors file) and skipped, and the rows around it go on.
-        await using var csv = CsvReader.Create(stream, new CsvReaderOptions
+        await using var csv = CsvReader.Create(stream, CsvRules.Strict(malformed =>
         {
-            Separator = ',', TrimWhitespace = true, TrackLineNumbers = true,
-            MalformedData = CsvMalformedDataHandling.Skip, FieldCountMismatch = CsvFieldCountHandling.Skip,
-            OnMalformedRecord = malformed =>
-            {
-                Interlocked.Increment(ref _read);
-                Interlocked.Increment(ref _malformed);
-                Fail([new RowError(malformed.LineNumber, "", CsvRules.Explain(malformed.Reason))]);
-            },
-        }, leaveOpen: true);
+            Interlocked.Increment(ref _read);
+            Interlocked.Increment(ref _malformed);
+            Fail([new RowError(malformed.LineNumber, "", CsvRules.Explain(malformed.Reason))]);
+        }), leaveOpen: true);
         await csv.ReadHeaderAsync(cancellationToken);
         if (csv.Headers is not { Count: > 0 } header)
             throw new CliInputException($"--file {_options.File}: the file is empty; the first line must be the {ImportSchema.Name(_options.Kind)} header (see docs/import.md)");

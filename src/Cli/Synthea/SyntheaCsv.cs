@@ -50,12 +50,8 @@ public sealed class SyntheaCsv : IAsyncDisposable
         {
             // Synthea writes RFC 4180: broken quoting or a row with another field count is a damaged export, and stops
             // the import at that row (read before any claim posts), rather than being read by position.
-            var csv = CsvReader.Create(stream, new CsvReaderOptions
-            {
-                Separator = ',', TrimWhitespace = true, TrackLineNumbers = true,
-                MalformedData = CsvMalformedDataHandling.Skip, FieldCountMismatch = CsvFieldCountHandling.Skip,
-                OnMalformedRecord = malformed => throw new CliInputException($"{file} line {malformed.LineNumber}: {CsvRules.Explain(malformed.Reason)}; the export looks damaged, so nothing more was read"),
-            }, leaveOpen: true);
+            var csv = CsvReader.Create(stream, CsvRules.Strict(malformed =>
+                throw new CliInputException($"{file} line {malformed.LineNumber}: {CsvRules.Explain(malformed.Reason)}; the export looks damaged, so nothing more was read")), leaveOpen: true);
             await csv.ReadHeaderAsync(cancellationToken);
             if (csv.Headers is not { Count: > 0 } header)
                 throw new CliInputException($"{file}: the file is empty; the first line must be Synthea's header");

@@ -64,17 +64,25 @@ public sealed class ApiKeyAuthenticationHandler(
     /// </summary>
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
         var result = await HandleAuthenticateOnceSafeAsync();
         var (code, detail) = result.Failure is { } failure
             ? ("auth.invalid", failure.Message)
             : ("auth.required", "This needs an API key: send it as Authorization: Bearer <key> (an administrator creates keys; the first one is in the data folder's admin-api-key).");
-        var problems = Context.RequestServices.GetService<IProblemDetailsService>();
-        if (problems is null || Response.HasStarted) return;
+        await NotSignedIn.WriteAsync(Context, "Bearer", code, detail);
+    }
+}
+
+/// <summary>The 401 every authentication scheme answers: a problem with its code, and the challenge header.</summary>
+internal static class NotSignedIn
+{
+    public static async Task WriteAsync(HttpContext http, string challenge, string code, string detail)
+    {
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        http.Response.Headers.WWWAuthenticate = challenge;
+        if (http.RequestServices.GetService<IProblemDetailsService>() is not { } problems || http.Response.HasStarted) return;
         await problems.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = Context,
+            HttpContext = http,
             ProblemDetails = Api.Problems.Details(StatusCodes.Status401Unauthorized, "Not signed in", code, detail),
         });
     }

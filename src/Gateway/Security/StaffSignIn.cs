@@ -113,17 +113,8 @@ public static class StaffSignIn
                 {
                     if (context.AuthenticateFailure is null) return;
                     context.HandleResponse();
-                    var http = context.HttpContext;
-                    http.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                    http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                    var expired = context.AuthenticateFailure is SecurityTokenExpiredException;
-                    if (http.RequestServices.GetService<IProblemDetailsService>() is { } problems && !http.Response.HasStarted)
-                        await problems.TryWriteAsync(new ProblemDetailsContext
-                        {
-                            HttpContext = http,
-                            ProblemDetails = Api.Problems.Details(StatusCodes.Status401Unauthorized, "Not signed in", "auth.invalid",
-                                expired ? "The sign-in has expired: sign in again." : "The identity provider's token is not valid here: sign in again."),
-                        });
+                    await NotSignedIn.WriteAsync(context.HttpContext, "Bearer error=\"invalid_token\"", "auth.invalid",
+                        context.AuthenticateFailure is SecurityTokenExpiredException ? "The sign-in has expired: sign in again." : "The identity provider's token is not valid here: sign in again.");
                 },
             };
         });

@@ -224,6 +224,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.Equal("recorded.calls.7-in-7", (await eighth.JsonAsync()).GetProperty("rule").GetString());
         var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}");
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.call.log" && e.GetProperty("detail").GetString()!.Contains("rule-broken=calls.7-in-7", StringComparison.Ordinal));
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.call.check"); // the gate's answer tells about the person
         // A retry of a call already logged records nothing new.
         Assert.Equal(HttpStatusCode.Created, (await Call(3)).StatusCode);
     }

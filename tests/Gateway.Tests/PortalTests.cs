@@ -71,6 +71,20 @@ public sealed class PortalTests(PortalEngineFixture engine)
         Assert.Contains("portal.view:ok", await AuditActionsAsync("guarantor", household.GuarantorId));
         Assert.Contains("portal.view:ok", await AuditActionsAsync("account", household.Accounts[1]));
         Assert.Contains("portal.statement.view:ok", await AuditActionsAsync("account", household.Accounts[1]));
+        // The bill's own statement shows the person's name and address too, and the grains' reads for it name the patient.
+        var (views, patientReads) = await StatementAuditAsync(household.GuarantorId);
+        (await patient.GetAsync($"/pay/statement/{household.Accounts[1]}")).EnsureSuccessStatusCode();
+        var (viewsAfter, patientReadsAfter) = await StatementAuditAsync(household.GuarantorId);
+        Assert.Equal(views + 1, viewsAfter);
+        Assert.True(patientReadsAfter > patientReads, "the guarantor's read for the statement is recorded as the patient's");
+    }
+
+    private async Task<(int Views, int PatientReads)> StatementAuditAsync(string guarantorId)
+    {
+        using var admin = engine.Admin();
+        var events = (await admin.GetFromJsonAsync<JsonElement>($"/api/audit?resourceType=guarantor&resourceId={Uri.EscapeDataString(guarantorId)}&limit=500")).EnumerateArray().ToList();
+        return (events.Count(e => e.GetProperty("action").GetString() == "portal.statement.view"),
+            events.Count(e => e.GetProperty("action").GetString() == "guarantor.read" && e.GetProperty("actorRole").GetString() == "patient"));
     }
 
     [Fact]

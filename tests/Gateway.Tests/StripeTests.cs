@@ -169,6 +169,9 @@ public sealed class StripeTests(StripeEngineFixture engine)
         refund.Headers.Add("Idempotency-Key", "refund-credit-1");
         var requested = await admin.SendAsync(refund);
         Assert.Equal(HttpStatusCode.OK, requested.StatusCode);
+        // The answer shows the payment with its guarantor and accounts: each is audited as shown.
+        var shown = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/audit?resourceType=guarantor&resourceId={household.GuarantorId}");
+        Assert.Contains(shown.EnumerateArray(), e => e.GetProperty("action").GetString() == "payment.read");
         var refundCall = engine.Stripe.Requests.Last(r => r.Path == "/v1/refunds");
         Assert.Equal(("5000", $"pi_for_{sessionId}"), (refundCall.Form["amount"], refundCall.Form["payment_intent"]));
         Assert.Equal($"refund-{paymentId}/refund/refund-credit-1", refundCall.IdempotencyKey);

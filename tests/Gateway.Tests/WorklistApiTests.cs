@@ -138,6 +138,10 @@ public sealed class WorklistApiTests(EngineFixture engine)
         Assert.Equal(small, agentOne.GetProperty("leasedAccountNumber").GetString());
         var worked = Assert.Single(agentOne.GetProperty("worked").EnumerateArray());
         Assert.Equal((offered[0], "promiseToPay"), (worked.GetProperty("accountNumber").GetString(), worked.GetProperty("outcome").GetString()));
+        // Each account the stats named, worked or held, is in that account's audit trail as shown to the supervisor.
+        foreach (var named in new[] { offered[0], small })
+            Assert.Contains((await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={team.Facility}/{named}")).EnumerateArray(),
+                e => e.GetProperty("action").GetString() == "worklist.stats.read");
 
         // Every offer is audited as a read of the account.
         var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={team.Facility}/{offered[1]}");

@@ -37,7 +37,7 @@ public sealed class SyntheaStaging : IAsyncDisposable
 
     public static async Task<SyntheaStaging> CreateAsync(string workFolder, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(workFolder);
+        Persistence.OwnerOnlyFiles.EnsureFolder(workFolder); // it holds the export's patients while the import runs
         var path = System.IO.Path.Combine(workFolder, $"synthea-import-{Guid.NewGuid():N}.db");
         Persistence.OwnerOnlyFiles.EnsureDatabaseFile(path); // the export's patients, sorted: owner-only like the engine's own database
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();

@@ -186,6 +186,11 @@ public static class AdministrationEndpoints
     }
 
     private static async Task<Ok<IReadOnlyList<AuditEvent>>> ReadAudit(
-        string? resourceType, string? resourceId, int? limit, IAuditTrail audit, CancellationToken ct) =>
-        TypedResults.Ok(await audit.QueryAsync(resourceType, resourceId, limit ?? 100, ct));
+        string? resourceType, string? resourceId, int? limit, IAuditTrail audit, HttpContext http, CancellationToken ct)
+    {
+        var events = await audit.QueryAsync(resourceType, resourceId, limit ?? 100, ct);
+        // Who looked at whom is itself about those people: reading it is recorded for each account and guarantor it names.
+        await http.AuditShownAsync("audit.read", events.Where(e => e.ResourceType is "account" or "guarantor").Select(e => (e.ResourceType, e.ResourceId)));
+        return TypedResults.Ok(events);
+    }
 }

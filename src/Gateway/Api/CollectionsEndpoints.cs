@@ -147,10 +147,12 @@ public static class CollectionsEndpoints
         return TypedResults.Ok(account.Notes);
     }
 
-    private static async Task<Results<Ok<GateDecision>, ProblemHttpResult>> CheckCall(string facility, string accountNumber, IGrainFactory grains)
+    private static async Task<Results<Ok<GateDecision>, ProblemHttpResult>> CheckCall(string facility, string accountNumber, IGrainFactory grains, HttpContext http)
     {
         if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
         var check = await Account(grains, facility, accountNumber).CheckCall();
+        // The gate's reason may tell about the person (a representative, a bankruptcy, an opt-out and when): shown.
+        if (check.Decision.Rule != "account.not-found") await http.AuditShownAsync("account.call.check", [ShownAudit.ShownAccount(facility, accountNumber)]);
         return check.Decision.Verdict == GateVerdict.Allow ? TypedResults.Ok(check.Decision)
             : check.Decision.Rule == "account.not-found" ? Problems.NotFound("account.not-found", check.Decision.Reason)
             : Problems.Refused(check.Decision);

@@ -94,7 +94,7 @@ public static class PaymentEndpoints
     public sealed record RefundBody(string? Account, decimal? Amount, string? Note);
 
     private static async Task<Results<Ok<CardPaymentView>, ProblemHttpResult>> Refund(string paymentId, RefundBody body,
-        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey))
             return Problems.Invalid(AccountEndpoints.IdempotencyKeyHeader, "idempotency-key.required", "A refund needs an Idempotency-Key header, so a retry refunds once.");
@@ -108,7 +108,10 @@ public static class PaymentEndpoints
             {
                 Account = AccountKey.Parse(account), Amount = body.Amount, IdempotencyKey = idempotencyKey.Trim(), Note = body.Note,
             });
-            return refunded.Succeeded ? TypedResults.Ok(refunded.Value!) : Problems.From(refunded.Errors);
+            if (!refunded.Succeeded) return Problems.From(refunded.Errors);
+            // The answer is the payment as GET shows it: the guarantor and each account it paid.
+            await http.AuditShownAsync("payment.read", [("guarantor", refunded.Value!.GuarantorId), .. refunded.Value.Shares.Select(s => s.Account.Shown())]);
+            return TypedResults.Ok(refunded.Value);
         }
         catch (ProcessorRefusedException ex)
         {

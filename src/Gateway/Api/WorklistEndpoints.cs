@@ -128,6 +128,9 @@ public static class WorklistEndpoints
         var caller = http.ToCaller();
         await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "worklist.stats.read", "worklist-queue", queueId, "ok",
             caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count}"));
+        // The answer names the accounts each agent holds and has worked, with the outcome of each: each is shown.
+        await http.AuditShownAsync("worklist.stats.read", stats.Agents.SelectMany(a =>
+            (a.Leased is { } leased ? [leased] : Array.Empty<AccountKey>()).Concat(a.Worked.Select(w => w.Account))).Select(k => k.Shown()));
         return TypedResults.Ok(new StatsResponse(queueId, stats.AsOf, stats.Depth, stats.CallableNow, stats.Deferred, stats.Leased, stats.Histogram, stats.Unscored,
             stats.Agents.Select(a => new AgentResponse(a.Agent, a.Leased?.Facility, a.Leased?.AccountNumber, a.LeaseExpiresAt,
                 a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList(), AgentTally.Of(a.Worked))).ToList(),

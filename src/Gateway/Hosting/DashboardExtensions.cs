@@ -1,3 +1,4 @@
+using Collections.Gateway.Api;
 using Collections.Gateway.Security;
 using Orleans.Dashboard;
 
@@ -35,14 +36,21 @@ public static class DashboardExtensions
             {
                 var http = context.HttpContext;
                 var path = http.Request.Path.Value ?? "";
-                var action = path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase) ? "dashboard.grain-state"
-                    : path.Contains("/Reminders", StringComparison.OrdinalIgnoreCase) ? "dashboard.reminders" : null;
-                if (action is not null)
-                {
-                    var asked = http.Request.Query.TryGetValue("grainId", out var id) ? $"{http.Request.Query["grainType"]}/{id}" : path[Route.Length..];
-                    await http.AuditShownAsync(action, [("grain", asked)]);
-                }
+                // The reminders list names every account with a cadence: too many people for one look, and each account's
+                // next step is in its own audited answer (GET /api/accounts/{facility}/{number}).
+                if (path.Contains("/Reminders", StringComparison.OrdinalIgnoreCase))
+                    return Problems.NotFound("dashboard.reminders-hidden",
+                        "The dashboard's reminder list is turned off here: it names patients' accounts. Each account's next step is in GET /api/accounts/{facility}/{number}; the reminders' count is in the metrics.");
+                if (path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase))
+                    await http.AuditShownAsync("dashboard.grain-state", [Shown(http.Request.Query["grainType"].ToString(), http.Request.Query["grainId"].ToString(), path)]);
                 return await next(context);
             });
     }
+
+    /// <summary>A grain's state as the person it is about: an account, a guarantor (their portal too), else the grain.</summary>
+    private static (string, string) Shown(string grainType, string grainId, string path) =>
+        grainId.Length == 0 ? ("grain", path[Route.Length..])
+        : grainType.Contains("PatientAccount", StringComparison.OrdinalIgnoreCase) ? ("account", grainId)
+        : grainType.Contains("Guarantor", StringComparison.OrdinalIgnoreCase) || grainType.Contains("PatientPortal", StringComparison.OrdinalIgnoreCase) ? ("guarantor", grainId)
+        : ("grain", $"{grainType}/{grainId}");
 }

@@ -1,3 +1,4 @@
+using Serilog.Configuration;
 using Collections.Persistence;
 using Serilog;
 using Serilog.Events;
@@ -49,10 +50,14 @@ public static class HostingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<NoRequestPath>()
             .Enrich.WithProperty("Process", processName)
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
-            .WriteTo.File(new CompactJsonFormatter(), Path.Combine(settings.FullDataFolder, "logs", $"{processName}-.json"),
-                rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
-                hooks: new OwnerOnlyLogFiles()));
+            // Grain ids (account numbers, guarantor ids) in Orleans' messages and exceptions are made anonymous first.
+            .WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new PhiFreeLogSink(sink), to =>
+            {
+                to.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+                to.File(new CompactJsonFormatter(), Path.Combine(settings.FullDataFolder, "logs", $"{processName}-.json"),
+                    rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
+                    hooks: new OwnerOnlyLogFiles());
+            })));
     }
 
     /// <summary>

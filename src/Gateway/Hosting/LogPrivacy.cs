@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Collections.Grains;
+using Serilog.Parsing;
 using System.Text;
 using Serilog.Core;
 using Serilog.Events;
@@ -23,4 +27,91 @@ internal sealed class OwnerOnlyLogFiles : FileLifecycleHooks
         Persistence.OwnerOnlyFiles.Restrict(path);
         return underlyingStream;
     }
+}
+
+/// <summary>
+/// The last guard before a log event is written: grain ids of the engine's own grains (<c>patientaccount/MAIN/5554555444</c>,
+/// <c>guarantor/G100</c>) carry account numbers and guarantor ids, and Orleans puts them in its warnings and in the
+/// messages of its exceptions (a timeout, a silo gone). Each one in a property, the message template or an exception's
+/// message becomes its grain type and an ellipsis (<c>patientaccount/…</c>). An exception keeps its types and stack
+/// traces, which is what an operator needs; the request's trace id finds the rest through the audited API.
+/// </summary>
+public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDisposable
+{
+    private static readonly Regex GrainIds = BuildPattern();
+
+    public void Emit(LogEvent logEvent) => inner.Emit(Scrub(logEvent));
+
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+
+    /// <summary>The event with every grain id of ours made anonymous; the same instance when it held none.</summary>
+    public static LogEvent Scrub(LogEvent logEvent)
+    {
+        var exception = logEvent.Exception is { } ex ? new LoggedException(ex) : null;
+        var changed = exception is not null;
+        var template = logEvent.MessageTemplate;
+        if (GrainIds.IsMatch(template.Text))
+        {
+            template = new MessageTemplateParser().Parse(Anonymous(template.Text));
+            changed = true;
+        }
+        var properties = new List<LogEventProperty>(logEvent.Properties.Count);
+        foreach (var (name, value) in logEvent.Properties)
+        {
+            var clean = Scrub(value);
+            changed |= !ReferenceEquals(clean, value);
+            properties.Add(new LogEventProperty(name, clean));
+        }
+        return changed ? new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template, properties, logEvent.TraceId ?? default, logEvent.SpanId ?? default) : logEvent;
+    }
+
+    /// <summary>Text with each grain id of ours as its grain type and an ellipsis.</summary>
+    public static string Anonymous(string text) => GrainIds.Replace(text, "${type}/…");
+
+    private static LogEventPropertyValue Scrub(LogEventPropertyValue value)
+    {
+        switch (value)
+        {
+            case ScalarValue { Value: null or bool or int or long or decimal or double or float or DateTime or DateTimeOffset or TimeSpan or Guid or Enum }:
+                return value;
+            case ScalarValue scalar:
+                var text = Convert.ToString(scalar.Value, CultureInfo.InvariantCulture) ?? "";
+                return GrainIds.IsMatch(text) ? new ScalarValue(Anonymous(text)) : value;
+            case SequenceValue sequence:
+                var items = sequence.Elements.Select(Scrub).ToList();
+                return items.Where((item, i) => !ReferenceEquals(item, sequence.Elements[i])).Any() ? new SequenceValue(items) : value;
+            case StructureValue structure:
+                var fields = structure.Properties.Select(p => new LogEventProperty(p.Name, Scrub(p.Value))).ToList();
+                return fields.Where((f, i) => !ReferenceEquals(f.Value, structure.Properties[i].Value)).Any() ? new StructureValue(fields, structure.TypeTag) : value;
+            case DictionaryValue dictionary:
+                var pairs = dictionary.Elements.Select(p => new KeyValuePair<ScalarValue, LogEventPropertyValue>((ScalarValue)Scrub(p.Key), Scrub(p.Value))).ToList();
+                return pairs.Where((p, i) => !ReferenceEquals(p.Key, dictionary.Elements.ElementAt(i).Key) || !ReferenceEquals(p.Value, dictionary.Elements.ElementAt(i).Value)).Any()
+                    ? new DictionaryValue(pairs) : value;
+            default:
+                return value;
+        }
+    }
+
+    /// <summary>
+    /// Orleans names a grain type after its class without "Grain", in lower case (<c>IGuarantorGrain</c> →
+    /// <c>guarantor</c>); the contracts list every grain the engine has.
+    /// </summary>
+    private static Regex BuildPattern()
+    {
+        var types = typeof(IPatientAccountGrain).Assembly.GetTypes()
+            .Where(t => t.IsInterface && typeof(IGrain).IsAssignableFrom(t) && t.Name.StartsWith('I') && t.Name.EndsWith("Grain", StringComparison.Ordinal))
+            .Select(t => t.Name[1..^"Grain".Length].ToLowerInvariant())
+            .Where(n => n.Length > 0)
+            .OrderByDescending(n => n.Length)
+            .Select(Regex.Escape);
+        return new Regex($@"\b(?<type>{string.Join('|', types)})/[^\s,;'""()\[\]{{}}<>]+", RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    }
+}
+
+/// <summary>An exception as the logs show it: each type, message (grain ids made anonymous) and stack trace, inner ones included.</summary>
+public sealed class LoggedException(Exception original) : Exception(PhiFreeLogSink.Anonymous(original.Message))
+{
+    public override string? StackTrace => original.StackTrace;
+
+    public override string ToString() => PhiFreeLogSink.Anonymous(original.ToString());
 }

@@ -138,13 +138,18 @@ public static class PortalEndpoints
             IOutboxStore outbox, StatementPdfRenderer documents, IAuditTrail audit, TimeProvider clock) =>
         {
             if (await session.GuarantorAsync(http) is not { } guarantorId) return Expired(http);
+            SetCaller(http); // the grains' own read records name the patient, not the engine
             var key = new AccountKey(facility, accountNumber);
             if (await grains.GetGrain<IGuarantorGrain>(guarantorId).Get() is not { } person || !person.Accounts.Contains(key)) return Results.NotFound();
             var statement = (await outbox.QueryAsync(facility, accountNumber, null, 100, http.RequestAborted))
                 .Where(m => m.Action is OutreachAction.PatientStatement or OutreachAction.FinalNotice && StatementPdfRenderer.NeedsDocument(m) && m.Status != OutboxStatus.Cancelled)
                 .MaxBy(m => m.CreatedAt);
             if (statement is null) return Results.NotFound();
-            await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.statement.view", "account", key.ToString(), "ok", Address(http), http.TraceIdentifier), http.RequestAborted);
+            // The document shows the account and the guarantor's name and mailing address.
+            var viewed = clock.GetUtcNow();
+            await audit.RecordAllAsync([
+                new AuditEvent(viewed, Actor, "patient", "portal.statement.view", "account", key.ToString(), "ok", Address(http), http.TraceIdentifier),
+                new AuditEvent(viewed, Actor, "patient", "portal.statement.view", "guarantor", guarantorId, "ok", Address(http), http.TraceIdentifier)], http.RequestAborted);
             http.Response.Headers.CacheControl = "no-store";
             return Results.File(await documents.RenderAsync(statement, http.RequestAborted), "application/pdf", $"statement-{accountNumber}.pdf");
         });
@@ -154,6 +159,7 @@ public static class PortalEndpoints
             StatementPdfRenderer documents, IAuditTrail audit, TimeProvider clock) =>
         {
             if (await session.GuarantorAsync(http) is not { } guarantorId) return Expired(http);
+            SetCaller(http);
             var person = await grains.GetGrain<IGuarantorGrain>(guarantorId).Get();
             var accounts = await AccountsAsync(grains, guarantorId);
             if (person is null || accounts.Count == 0) return Results.NotFound();

@@ -64,8 +64,9 @@ public sealed class OutboxSender(
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var settings = options.Value.Sender;
-        foreach (var id in await outbox.FailAbandonedAsync(settings.MaxAttempts, cancellationToken))
-            logger.LogWarning("Outreach message {MessageId} failed: its lease ran out on the last allowed attempt", id);
+        // Message ids name the account (facility/number/...): logs say how many and what kind, never which.
+        if ((await outbox.FailAbandonedAsync(settings.MaxAttempts, cancellationToken)).Count is > 0 and var abandoned)
+            logger.LogWarning("{Count} outreach message(s) failed: their lease ran out on the last allowed attempt (GET /api/outbox?status=failed lists them)", abandoned);
 
         var total = 0;
         while (!cancellationToken.IsCancellationRequested)
@@ -97,7 +98,7 @@ public sealed class OutboxSender(
             if (await RecordAsync(message, cancelled, OutboxStatus.Cancelled, null) == true)
             {
                 Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "cancelled"));
-                logger.LogInformation("Outreach message {MessageId} not sent: {Reason}", message.MessageId, stop);
+                logger.LogInformation("An outreach message ({Channel} {Action}) was not sent: {Reason}", message.Channel, message.Action, stop);
             }
             return;
         }
@@ -130,15 +131,15 @@ public sealed class OutboxSender(
         if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", outcome));
 
         if (!held)
-            logger.LogWarning("Outreach message {MessageId}: attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",
-                message.MessageId, message.Attempts, outcome);
+            logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",
+                message.Channel, message.Action, message.Attempts, outcome);
         else if (status == OutboxStatus.Sent)
-            logger.LogInformation("Outreach message {MessageId} sent by {Transport} on attempt {Attempt}", message.MessageId, attempt.Transport, message.Attempts);
+            logger.LogInformation("An outreach message ({Channel} {Action}) was sent by {Transport} on attempt {Attempt}", message.Channel, message.Action, attempt.Transport, message.Attempts);
         else if (status == OutboxStatus.Failed)
-            logger.LogWarning("Outreach message {MessageId} failed on attempt {Attempt}: {Error}", message.MessageId, message.Attempts, result.Error);
+            logger.LogWarning("An outreach message ({Channel} {Action}) failed on attempt {Attempt}: {Error}", message.Channel, message.Action, message.Attempts, result.Error);
         else
-            logger.LogInformation("Outreach message {MessageId} attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
-                message.MessageId, message.Attempts, result.Error, next);
+            logger.LogInformation("An outreach message ({Channel} {Action}) attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
+                message.Channel, message.Action, message.Attempts, result.Error, next);
     }
 
     /// <summary>
@@ -154,8 +155,8 @@ public sealed class OutboxSender(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            logger.LogWarning("Outreach message {MessageId}: attempt {Attempt} ended ({Outcome}) but could not be recorded ({Error}); it goes again after its lease",
-                message.MessageId, attempt.Attempt, attempt.Outcome, ex.GetType().Name);
+            logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) but could not be recorded ({Error}); it goes again after its lease",
+                message.Channel, message.Action, attempt.Attempt, attempt.Outcome, ex.GetType().Name);
             return null;
         }
     }

@@ -51,8 +51,8 @@ public sealed partial class OutreachService(
         ArgumentNullException.ThrowIfNull(prepared);
         if (!prepared.Created) return;
         var message = prepared.Message;
-        logger.LogInformation("Outreach message {MessageId} enqueued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
-            message.MessageId, message.Channel, message.Action, message.TemplateId, message.TemplateVersion);
+        logger.LogInformation("An outreach message was queued ({Channel} {Action}, template {TemplateId} v{TemplateVersion})",
+            message.Channel, message.Action, message.TemplateId, message.TemplateVersion);
         signal.Wake();
     }
 

@@ -1,0 +1,60 @@
+using Collections.Hosting;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>What reaches the log files: Orleans names grains by id, and an account's or guarantor's id is PHI.</summary>
+public sealed class LogPrivacyTests
+{
+    private sealed class Collected : ILogEventSink
+    {
+        public List<LogEvent> Events { get; } = [];
+        public void Emit(LogEvent logEvent) => Events.Add(logEvent);
+    }
+
+    private static (Serilog.Core.Logger Logger, Collected Sink) Logger()
+    {
+        var sink = new Collected();
+        return (new LoggerConfiguration().WriteTo.Sink(Serilog.Configuration.LoggerSinkConfiguration.Wrap(s => new PhiFreeLogSink(s), to => to.Sink(sink))).CreateLogger(), sink);
+    }
+
+    [Fact]
+    public void Grain_ids_in_a_warning_and_its_exception_reach_the_log_without_the_account_or_guarantor()
+    {
+        var (logger, sink) = Logger();
+        Exception thrown;
+        try
+        {
+            throw new TimeoutException("Response did not arrive on time for request to patientaccount/MAIN/5554555444",
+                new InvalidOperationException("guarantor/G100 is unavailable"));
+        }
+        catch (TimeoutException ex)
+        {
+            thrown = ex;
+        }
+        logger.Warning(thrown, "Call to {Target} from {Source} failed after {Attempts} tries",
+            "patientaccount/MAIN/5554555444", new { Grain = "guarantor/G100", Silo = "S127.0.0.1:11111" }, 3);
+
+        var written = Assert.Single(sink.Events);
+        var text = written.RenderMessage() + "\n" + written.Exception;
+        Assert.DoesNotContain("5554555444", text);
+        Assert.DoesNotContain("G100", text);
+        Assert.Contains("patientaccount/…", text);
+        Assert.Contains("guarantor/…", text);
+        Assert.Contains("S127.0.0.1:11111", text); // what is not a grain id of ours stays, as do the types and the stack trace
+        Assert.Contains(nameof(TimeoutException), text);
+        Assert.Contains(nameof(Grain_ids_in_a_warning_and_its_exception_reach_the_log_without_the_account_or_guarantor), text);
+        Assert.Equal(3, ((ScalarValue)written.Properties["Attempts"]).Value);
+    }
+
+    [Fact]
+    public void An_event_without_grain_ids_is_written_as_it_came()
+    {
+        var (logger, sink) = Logger();
+        logger.Information("Outbox sender {Owner} started (polling every {PollSeconds} s)", "silo-1", 2.0);
+        var written = Assert.Single(sink.Events);
+        Assert.Equal("Outbox sender \"silo-1\" started (polling every 2 s)", written.RenderMessage());
+    }
+}

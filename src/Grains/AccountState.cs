@@ -69,4 +69,9 @@ public sealed class AccountState
     /// <summary>The guarantor's language and ZIP income band as the last cadence run read them (for the fairness report).</summary>
     [Id(48)] public string? GuarantorLanguage { get; set; }
     [Id(49)] public string? GuarantorIncomeBand { get; set; }
+    /// <summary>The cadence cycle <see cref="FinalNoticeAt"/> was sent in (null: before this was kept): a notice about an earlier debt does not let this one's extraordinary actions go.</summary>
+    [Id(50)] public int? FinalNoticeCycle { get; set; }
+    /// <summary>What the patient owed when this cycle's first statement went (the debt's initial balance, for the credit-reporting floor), and that cycle.</summary>
+    [Id(51)] public decimal? StatementBalance { get; set; }
+    [Id(52)] public int? StatementBalanceCycle { get; set; }
 }

@@ -156,7 +156,8 @@ public sealed partial class PatientAccountGrain
         DebtHolds = State.Holds.ToList(),
         PatientResponsibility = balances.PatientResponsibility,
         FirstStatementAt = State.FirstStatementAt,
-        FinalNoticeAt = State.FinalNoticeAt,
+        FinalNoticeAt = NoticeFor(CurrentCycle),
+        OpeningBalance = OpeningBalanceFor(CurrentCycle),
     };
 
     /// <summary>

@@ -581,7 +581,8 @@ public sealed partial class PatientAccountGrain(
             DebtHolds = State.Holds.ToList(),
             PatientResponsibility = Balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
-            FinalNoticeAt = State.FinalNoticeAt,
+            FinalNoticeAt = NoticeFor(CurrentCycle),
+            OpeningBalance = OpeningBalanceFor(CurrentCycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
         });
         Remember(new ContactDecisionRecord
@@ -601,6 +602,7 @@ public sealed partial class PatientAccountGrain(
             : balances.PatientResponsibility <= 0 ? "the patient owes nothing"
             : State.CadenceStatus == CadenceStatus.OnHold ? "the account is on hold"
             : State.CadenceStatus == CadenceStatus.PromisePending && action != OutreachAction.InstallmentReminder ? "a promise to pay is pending"
+            : State.CadenceStatus == CadenceStatus.OnPaymentPlan && action != OutreachAction.InstallmentReminder ? "the account is on a payment plan"
             : null;
         return Task.FromResult(reason);
     }
@@ -684,7 +686,8 @@ public sealed partial class PatientAccountGrain(
         var wakes = new List<DateTimeOffset>();
         // What the run may change (pure steps return the same instances when nothing changes), to write only on change.
         var before = (State.Cadence, State.CadenceStatus, State.PolicyReference, Decisions: State.Decisions.Count, Events: _events.Count,
-            Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince);
+            Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince,
+            State.FirstPatientStatementDate, State.FinalNoticeCycle, State.StatementBalanceCycle);
 
         for (var i = 0; i < State.Promises.Count; i++)
         {
@@ -791,6 +794,8 @@ public sealed partial class PatientAccountGrain(
             || !before.Promises.SequenceEqual(State.Promises, ReferenceEqualityComparer.Instance)
             || !before.Plans.SequenceEqual(State.Plans, ReferenceEqualityComparer.Instance)
             || before.FirstStatementAt != State.FirstStatementAt || before.FinalNoticeAt != State.FinalNoticeAt
+            || before.FirstPatientStatementDate != State.FirstPatientStatementDate || before.FinalNoticeCycle != State.FinalNoticeCycle
+            || before.StatementBalanceCycle != State.StatementBalanceCycle
             || before.PlacedWithAgencyAt != State.PlacedWithAgencyAt || before.CreditBalanceSince != State.CreditBalanceSince;
         if (changed) _dirty = true;
         PublishCredit(balances, now);
@@ -803,7 +808,7 @@ public sealed partial class PatientAccountGrain(
     {
         var requestId = $"{Id}/c{attempt.Cycle}/{attempt.Step.StepId}/{attempt.Channel?.ToString() ?? "action"}";
         var dueDate = State.FirstStatementAt is { } first ? DateOnly.FromDateTime(first.UtcDateTime).AddDays(policy.DueDays) : DateOnly.FromDateTime(now.UtcDateTime).AddDays(policy.DueDays);
-        return RequestAsync(guarantor, requestId, attempt.Action, attempt.Channel, $"{policy.Reference}, step {attempt.Step.StepId}", dueDate, now, attempt.Step.StepId);
+        return RequestAsync(guarantor, requestId, attempt.Action, attempt.Channel, $"{policy.Reference}, step {attempt.Step.StepId}", dueDate, now, attempt.Step.StepId, attempt.Cycle);
     }
 
     /// <summary>What an allowed step changes on the account, at once (the next step's gate reads it).</summary>
@@ -811,12 +816,25 @@ public sealed partial class PatientAccountGrain(
     {
         switch (attempt.Action)
         {
-            case OutreachAction.PatientStatement when State.FirstStatementAt is null:
-                State.FirstStatementAt = now;
-                State.FirstPatientStatementDate = DateOnly.FromDateTime(now.UtcDateTime);
+            case OutreachAction.PatientStatement:
+                var statementDate = DateOnly.FromDateTime(now.UtcDateTime);
+                State.FirstPatientStatementDate ??= statementDate; // aging counts from the first statement, whenever it went
+                // The 120 days run from the first statement after discharge, not one sent during the stay.
+                if (State.FirstStatementAt is null && NotificationPeriod.StartsWith(State.AdmitDate, State.DischargeDate, statementDate))
+                    State.FirstStatementAt = now;
+                if (State.StatementBalanceCycle != attempt.Cycle)
+                {
+                    State.StatementBalance = balances.PatientResponsibility;
+                    State.StatementBalanceCycle = attempt.Cycle;
+                }
                 break;
             case OutreachAction.FinalNotice:
-                State.FinalNoticeAt ??= now;
+                // The written notice is about this debt: a new cycle (a new balance after one paid off) needs its own.
+                if (State.FinalNoticeAt is null || State.FinalNoticeCycle != attempt.Cycle)
+                {
+                    State.FinalNoticeAt = now;
+                    State.FinalNoticeCycle = attempt.Cycle;
+                }
                 break;
             case OutreachAction.AgencyPlacement:
                 if (State.PlacedWithAgencyAt is null)
@@ -836,8 +854,18 @@ public sealed partial class PatientAccountGrain(
         if (CollectionsMetrics.CountsSteps) _countAfterCommit.Add(() => CollectionsMetrics.StepTaken(attempt.Action, attempt.Channel));
     }
 
-    private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null)
+    /// <summary>The final notice that counts for a cycle's extraordinary actions: not one sent about an earlier debt.</summary>
+    private DateTimeOffset? NoticeFor(int cycle) =>
+        State.FinalNoticeAt is { } at && (State.FinalNoticeCycle is null || State.FinalNoticeCycle == cycle) ? at : null;
+
+    /// <summary>What the patient owed at a cycle's first statement (the debt's initial balance), once it went.</summary>
+    private decimal? OpeningBalanceFor(int cycle) => State.StatementBalanceCycle == cycle ? State.StatementBalance : null;
+
+    private int CurrentCycle => State.Cadence?.Cycle ?? 0;
+
+    private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null, int? stepCycle = null)
     {
+        var cycle = stepCycle ?? CurrentCycle;
         var balances = Balances;
         var result = await guarantor.RequestContact(new ContactPermitRequest
         {
@@ -849,7 +877,8 @@ public sealed partial class PatientAccountGrain(
             DebtHolds = State.Holds.ToList(),
             PatientResponsibility = balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
-            FinalNoticeAt = State.FinalNoticeAt,
+            FinalNoticeAt = NoticeFor(cycle),
+            OpeningBalance = OpeningBalanceFor(cycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             StatementLines = action is OutreachAction.PatientStatement or OutreachAction.FinalNotice ? StatementLines() : [],
             DueDate = dueDate,

@@ -511,6 +511,54 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_patient_still_admitted_gets_statements_but_no_extraordinary_action_since_no_post_discharge_statement_started_the_120_days()
+    {
+        var guarantorId = Samples.NewId("G");
+        Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor() with { PreferredChannel = ContactChannel.Email })).Succeeded);
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId, AdmitDate = today.AddDays(-1) })).Succeeded); // no discharge date: an interim bill
+        Assert.True((await account.Post(Samples.Charge(900.00m, "charge-1") with { ServiceDate = today })).Succeeded);
+
+        var finished = await AdvanceUntil(account, v => v.Cadence?.Status == CadenceStatus.Finished);
+
+        Assert.Contains("statement", StepsDone(finished));
+        Assert.Null(finished.FirstStatementAt);
+        Assert.Null(finished.PlacedWithAgencyAt);
+        Assert.Contains(finished.Cadence!.Decisions, d => d.StepId == "agency" && d.Decision.Rule == "eca.no-statement");
+    }
+
+    [Fact]
+    public async Task A_final_notice_about_a_debt_paid_off_does_not_let_a_new_debts_placement_go()
+    {
+        var (account, guarantorId) = await OpenSelfPayAsync(900.00m);
+        var noticed = await AdvanceUntil(account, v => v.FinalNoticeAt is not null);
+        Assert.Null(noticed.PlacedWithAgencyAt);
+        Assert.True((await account.Post(Samples.Payment(900.00m, "paid-in-full"))).Succeeded); // the first debt ends before its placement
+
+        // A new balance on the account; the patient has since asked for no letters, so this debt's written notice never goes.
+        Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(new ConsentRequest { Channel = ContactChannel.Mail, Status = ConsentStatus.OptedOut, Source = "patient's letter" })).Succeeded);
+        Assert.True((await account.Post(Samples.Charge(900.00m, "charge-2") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) })).Succeeded);
+        var finished = await AdvanceUntil(account, v => v.Cadence is { Status: CadenceStatus.Finished, Progress.Cycle: 2 });
+
+        Assert.Null(finished.PlacedWithAgencyAt);
+        Assert.Contains(finished.Cadence!.Decisions, d => d.StepId == "agency" && d.Decision.Rule == "eca.no-notice");
+    }
+
+    [Fact]
+    public async Task A_collection_message_still_waiting_when_a_plan_starts_is_not_sent_and_the_plans_own_reminders_are()
+    {
+        var (account, _) = await OpenSelfPayAsync(600.00m);
+        Assert.Null(await account.CollectionStop(OutreachAction.PatientStatement));
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        Assert.True((await account.StartPlan(new PlanRequest { InstallmentCount = 6, Frequency = InstallmentFrequency.Monthly, FirstDueDate = today.AddDays(10) })).Succeeded);
+
+        Assert.Equal("the account is on a payment plan", await account.CollectionStop(OutreachAction.PatientStatement));
+        Assert.Equal("the account is on a payment plan", await account.CollectionStop(OutreachAction.FinalNotice));
+        Assert.Null(await account.CollectionStop(OutreachAction.InstallmentReminder));
+    }
+
+    [Fact]
     public async Task A_tick_that_arrives_twice_sends_nothing_twice()
     {
         var (account, _) = await OpenSelfPayAsync(250.00m);

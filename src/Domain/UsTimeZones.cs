@@ -58,16 +58,16 @@ public static class UsTimeZones
     /// <summary>ZIP areas whose zone differs from their state's. One zone: settled; two: ambiguous.</summary>
     private static readonly Dictionary<string, string[]> ByZipArea = new()
     {
-        // Florida panhandle west of the Apalachicola river
-        ["324"] = [Central], ["325"] = [Central],
+        // Florida panhandle west of the Apalachicola river; 324 also holds Gulf county's Eastern half (Port St. Joe)
+        ["324"] = [Central, Eastern], ["325"] = [Central],
         // Idaho panhandle
         ["835"] = [Pacific], ["838"] = [Pacific],
         // Indiana: north-west (Chicago area) and south-west (Evansville)
         ["463"] = [Central], ["464"] = [Central], ["476"] = [Central], ["477"] = [Central],
         // Kansas: western counties straddle Central/Mountain
         ["677"] = [Central, Mountain], ["678"] = [Central, Mountain], ["679"] = [Central, Mountain],
-        // Kentucky: the western half
-        ["420"] = [Central], ["421"] = [Central], ["422"] = [Central], ["423"] = [Central], ["424"] = [Central],
+        // Kentucky: the western half; 427 (Elizabethtown) straddles the line (Hardin and Meade Eastern, Grayson and Breckinridge Central)
+        ["420"] = [Central], ["421"] = [Central], ["422"] = [Central], ["423"] = [Central], ["424"] = [Central], ["427"] = [Eastern, Central],
         // Michigan's Upper Peninsula, partly Central
         ["498"] = ["America/Detroit", "America/Menominee"], ["499"] = ["America/Detroit", "America/Menominee"],
         // Nebraska panhandle
@@ -76,12 +76,12 @@ public static class UsTimeZones
         ["586"] = [Mountain], ["588"] = [Central, Mountain],
         // Oregon's Malheur county
         ["979"] = ["America/Boise"],
-        // South Dakota west river
-        ["576"] = [Mountain], ["577"] = [Mountain],
-        // Tennessee: the eastern third
-        ["373"] = [Eastern], ["374"] = [Eastern], ["376"] = [Eastern], ["377"] = [Eastern], ["378"] = [Eastern], ["379"] = [Eastern],
-        // Texas: El Paso and Hudspeth
-        ["798"] = [Mountain], ["799"] = [Mountain], ["885"] = [Mountain],
+        // South Dakota west river; 576 also holds Mobridge and Walworth county, on Central time
+        ["576"] = [Central, Mountain], ["577"] = [Mountain],
+        // Tennessee: the eastern third; 373 also holds Central counties west of Chattanooga (Tullahoma, Winchester, Jasper)
+        ["373"] = [Eastern, Central], ["374"] = [Eastern], ["376"] = [Eastern], ["377"] = [Eastern], ["378"] = [Eastern], ["379"] = [Eastern],
+        // Texas: El Paso and Hudspeth; 798 also holds the Central Trans-Pecos (Alpine, Marfa, Presidio, Van Horn)
+        ["798"] = [Central, Mountain], ["799"] = [Mountain], ["885"] = [Mountain],
         // Arizona: the Navajo Nation observes daylight saving time
         ["865"] = [Arizona, Mountain],
     };

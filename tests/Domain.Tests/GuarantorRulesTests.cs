@@ -51,6 +51,19 @@ public sealed class GuarantorRulesTests
         Assert.Equal(["America/Chicago", "America/Denver"], profile.TimeZone.PlausibleZones);
     }
 
+    [Theory]
+    [InlineData("TN", "37388", "America/New_York", "America/Chicago")]  // Tullahoma is Central, Chattanooga Eastern
+    [InlineData("FL", "32456", "America/Chicago", "America/New_York")]  // Port St. Joe is Eastern, Panama City Central
+    [InlineData("SD", "57601", "America/Chicago", "America/Denver")]    // Mobridge is Central, Lemmon Mountain
+    [InlineData("TX", "79843", "America/Chicago", "America/Denver")]    // Marfa is Central, Sierra Blanca Mountain
+    [InlineData("KY", "42701", "America/New_York", "America/Chicago")]  // Elizabethtown is Eastern, Leitchfield Central
+    public void A_zip_area_with_towns_on_both_sides_of_a_zone_line_names_both(string state, string zip, string first, string second)
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid() with { Address = new PostalAddress { Line1 = "1 Main", City = "Town", State = state, Zip = zip } }, Today);
+        Assert.Null(profile!.TimeZone.Zone);
+        Assert.Equal([first, second], profile.TimeZone.PlausibleZones);
+    }
+
     [Fact]
     public void A_given_time_zone_wins_over_the_address()
     {

@@ -33,6 +33,16 @@ public sealed class ArrangementTests
     }
 
     [Fact]
+    public void A_payment_after_the_date_plus_grace_does_not_keep_the_promise_even_when_it_is_looked_at_first()
+    {
+        // Promised for 1 Dec with 5 days' grace: the deadline is the end of 6 Dec. A payment on 9 Dec, evaluated on 9 Dec.
+        var late = new DateTimeOffset(2026, 12, 9, 10, 0, 0, TimeSpan.Zero);
+        Assert.Equal(PromiseStatus.Broken, ArrangementRulesLogic.Evaluate(Promise(), [Payment(100m, late)], Rules, late).Status);
+        var onTime = new DateTimeOffset(2026, 12, 6, 23, 59, 0, TimeSpan.Zero);
+        Assert.Equal(PromiseStatus.Kept, ArrangementRulesLogic.Evaluate(Promise(), [Payment(60m, Now.AddDays(1), "E1"), Payment(40m, onTime, "E2"), Payment(100m, late, "E3")], Rules, late).Status);
+    }
+
+    [Fact]
     public void Payments_made_before_the_promise_do_not_count_toward_it()
     {
         var broken = ArrangementRulesLogic.Evaluate(Promise(), [Payment(100m, Now.AddDays(-1))], Rules, Now.AddDays(30));

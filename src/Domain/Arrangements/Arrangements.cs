@@ -125,13 +125,17 @@ public static class ArrangementRulesLogic
         }, []);
     }
 
-    /// <summary>Kept once enough is paid; broken when the promised date plus grace passes without it.</summary>
+    /// <summary>
+    /// Kept once enough is paid by the promised date plus grace; broken when that passes without it. A payment posted
+    /// after the deadline does not keep the promise, even when the account is looked at only after it came.
+    /// </summary>
     public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now)
     {
         if (promise.Status != PromiseStatus.Pending) return promise;
-        if (PaidSince(ledger, promise.CreatedAt) >= promise.Amount)
+        var deadline = Deadline(promise.PromisedDate, rules.GraceDays);
+        if (PaidSince(ledger, promise.CreatedAt) - PaidSince(ledger, deadline) >= promise.Amount)
             return promise with { Status = PromiseStatus.Kept, ResolvedAt = now };
-        return now >= Deadline(promise.PromisedDate, rules.GraceDays) ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
+        return now >= deadline ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
     }
 
     public static (PaymentPlan? Plan, IReadOnlyList<DomainError> Errors) MakePlan(

@@ -90,6 +90,8 @@ public sealed record GuarantorContactSummary
     [Id(4)] public Domain.Compliance.HoldReason? HoldAnsweredByRepresentative { get; init; }
     /// <summary>The median-income band of the person's ZIP code area (for the fairness report; never the ZIP itself).</summary>
     [Id(5)] public string IncomeBand { get; init; } = "unknown";
+    /// <summary>The person's time zone, or each plausible one when the address leaves it open: their days for promises and installments.</summary>
+    [Id(6)] public IReadOnlyList<string> TimeZones { get; init; } = [];
 }
 
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>

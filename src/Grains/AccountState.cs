@@ -74,4 +74,6 @@ public sealed class AccountState
     /// <summary>What the patient owed when this cycle's first statement went (the debt's initial balance, for the credit-reporting floor), and that cycle.</summary>
     [Id(51)] public decimal? StatementBalance { get; set; }
     [Id(52)] public int? StatementBalanceCycle { get; set; }
+    /// <summary>The guarantor's time zones as last read (one, or each plausible one): promised dates and installments are their days.</summary>
+    [Id(53)] public List<string>? GuarantorZones { get; set; }
 }

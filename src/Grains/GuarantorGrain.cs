@@ -201,6 +201,7 @@ public sealed class GuarantorGrain(
         PreferredLanguage = guarantor.State.Profile?.PreferredLanguage ?? Languages.Default,
         HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
         IncomeBand = incomes.BandOf(guarantor.State.Profile?.Address.Zip),
+        TimeZones = guarantor.State.Profile?.TimeZone.PlausibleZones ?? [],
     });
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

@@ -144,6 +144,22 @@ public sealed partial class PatientAccountGrain
         }
     }
 
+    /// <summary>
+    /// The cadence run's rescoring. A model that cannot score the account (a bad promotion, a file gone) never stops a
+    /// command: the account keeps its last score, the run goes on and the next run tries again.
+    /// </summary>
+    private async Task ScoreOrKeepLastAsync(IGuarantorGrain guarantor, AccountBalances balances, DateTimeOffset now)
+    {
+        try
+        {
+            await ScoreIfStaleAsync(guarantor, balances, now);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Could not score an account in its cadence run ({Error}); it keeps its last score and the next run tries again", ex.GetType().Name);
+        }
+    }
+
     /// <summary>Patient payments count toward the outcome of the scores whose window they fall in (champion/challenger tracking, a projection).</summary>
     private void TrackPayments(IEnumerable<LedgerEntry> posted, DateTimeOffset now)
     {

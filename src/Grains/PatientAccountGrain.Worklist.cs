@@ -86,7 +86,7 @@ public sealed partial class PatientAccountGrain
             {
                 var promiseRequest = request.Promise ?? new PromiseRequest();
                 var (promise, errors) = ArrangementRulesLogic.MakePromise(promiseRequest, Balances.PatientResponsibility, State.Promises.Count,
-                    State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, actor, now);
+                    State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, actor, now, Calendar);
                 return (() => State.Promises.Add(promise!), "account.promise.make", $"amount={promiseRequest.Amount:0.00};date={promiseRequest.PromisedDate}", errors);
             }
             case WorklistOutcome.Dispute or WorklistOutcome.FinancialAssistanceRequested:
@@ -100,7 +100,7 @@ public sealed partial class PatientAccountGrain
             case WorklistOutcome.PaymentPlanRequested when request.Plan is { } planRequest:
             {
                 var (plan, errors) = ArrangementRulesLogic.MakePlan(planRequest, Balances.PatientResponsibility, State.Plans.Count,
-                    State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, actor, now);
+                    State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, actor, now, Calendar);
                 return (() => State.Plans.Add(plan!), "account.plan.start", $"installments={planRequest.InstallmentCount};frequency={planRequest.Frequency}", errors);
             }
             default:
@@ -136,8 +136,8 @@ public sealed partial class PatientAccountGrain
         var refusal = WorklistEligibility.Refusal(
             balances.PatientResponsibility, onHold,
             State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
-            State.Promises.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, arrangements, now).Status == PromiseStatus.Pending),
-            State.Plans.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now).Status == PlanStatus.Active),
+            State.Promises.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, arrangements, now, Calendar).Status == PromiseStatus.Pending),
+            State.Plans.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now, Calendar).Status == PlanStatus.Active),
             State.CadenceStatus, ControlWithoutCalls);
         if (refusal is not null) return refusal;
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).CheckContact(AgentCallRequest(balances));

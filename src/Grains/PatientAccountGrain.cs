@@ -489,7 +489,7 @@ public sealed partial class PatientAccountGrain(
         ChangeAsync("account.promise.make", $"amount={request.Amount:0.00};date={request.PromisedDate}", now =>
         {
             var (promise, errors) = ArrangementRulesLogic.MakePromise(request, Balances.PatientResponsibility, State.Promises.Count,
-                State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, CallerContext.Current.Actor, now);
+                State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, CallerContext.Current.Actor, now, Calendar);
             if (promise is not null) State.Promises.Add(promise);
             return errors;
         });
@@ -525,7 +525,7 @@ public sealed partial class PatientAccountGrain(
         ChangeAsync("account.plan.start", $"installments={request.InstallmentCount};frequency={request.Frequency}", now =>
         {
             var (plan, errors) = ArrangementRulesLogic.MakePlan(request, Balances.PatientResponsibility, State.Plans.Count,
-                State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, CallerContext.Current.Actor, now);
+                State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, CallerContext.Current.Actor, now, Calendar);
             if (plan is not null) State.Plans.Add(plan);
             return errors;
         });
@@ -691,26 +691,31 @@ public sealed partial class PatientAccountGrain(
 
         for (var i = 0; i < State.Promises.Count; i++)
         {
-            var promise = ArrangementRulesLogic.Evaluate(State.Promises[i], State.Entries, arrangements, now);
+            var promise = ArrangementRulesLogic.Evaluate(State.Promises[i], State.Entries, arrangements, now, Calendar);
             State.Promises[i] = promise;
-            if (promise.Status == PromiseStatus.Pending) wakes.Add(ArrangementRulesLogic.Deadline(promise.PromisedDate, arrangements.GraceDays));
+            if (promise.Status == PromiseStatus.Pending) wakes.Add(ArrangementRulesLogic.Deadline(promise.PromisedDate, arrangements.GraceDays, Calendar));
         }
         for (var i = 0; i < State.Plans.Count; i++)
-            State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now);
+            State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now, Calendar);
 
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
         var person = await guarantor.GetContactSummary();
+        if (person.TimeZones.Count > 0 && !(State.GuarantorZones ?? []).SequenceEqual(person.TimeZones))
+        {
+            State.GuarantorZones = [.. person.TimeZones]; // promises' and installments' days are the patient's, from the next look on
+            _dirty = true;
+        }
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive && h.Reason != person.HoldAnsweredByRepresentative);
         ReverseExtraordinaryActionsOnAssistance(now);
         var scoreBefore = State.Score;
-        if (!_scoredWithPosting) await ScoreIfStaleAsync(guarantor, balances, now);
+        if (!_scoredWithPosting) await ScoreOrKeepLastAsync(guarantor, balances, now);
         _scoredWithPosting = false;
 
         var planIndex = State.Plans.FindIndex(p => p.Status == PlanStatus.Active);
         if (planIndex >= 0 && !onHold)
         {
             var plan = State.Plans[planIndex];
-            if (ArrangementRulesLogic.ReminderDue(plan, State.Entries, arrangements, now) is { } installment)
+            if (ArrangementRulesLogic.ReminderDue(plan, State.Entries, arrangements, now, Calendar) is { } installment)
             {
                 if (!takeSteps)
                 {
@@ -727,7 +732,7 @@ public sealed partial class PatientAccountGrain(
                         wakes.Add(result.NotBefore!.Value);
                 }
             }
-            if (ArrangementRulesLogic.NextCheck(plan, arrangements, now) is { } check) wakes.Add(check);
+            if (ArrangementRulesLogic.NextCheck(plan, arrangements, now, Calendar) is { } check) wakes.Add(check);
         }
 
         if (State.ImportHoldUntil is { } importHold)
@@ -862,6 +867,9 @@ public sealed partial class PatientAccountGrain(
     private decimal? OpeningBalanceFor(int cycle) => State.StatementBalanceCycle == cycle ? State.StatementBalance : null;
 
     private int CurrentCycle => State.Cadence?.Cycle ?? 0;
+
+    /// <summary>The patient's days, for promised dates and installments (UTC until the guarantor's zone is known here).</summary>
+    private PatientCalendar Calendar => State.GuarantorZones is { Count: > 0 } zones ? new PatientCalendar(zones) : PatientCalendar.Utc;
 
     private async Task<GateDecision> RequestAsync(IGuarantorGrain guarantor, string requestId, OutreachAction action, ContactChannel? channel, string reason, DateOnly? dueDate, DateTimeOffset now, string? stepId = null, int? stepCycle = null)
     {

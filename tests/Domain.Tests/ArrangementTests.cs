@@ -43,6 +43,32 @@ public sealed class ArrangementTests
     }
 
     [Fact]
+    public void Promised_days_are_the_patients_days_not_utcs()
+    {
+        var honolulu = new PatientCalendar(["Pacific/Honolulu"]);
+        // 15:00 on 1 Dec in Honolulu is 01:00 on 2 Dec in UTC: 1 Dec is still today for the patient.
+        var afternoon = new DateTimeOffset(2026, 12, 2, 1, 0, 0, TimeSpan.Zero);
+        var request = new PromiseRequest { Amount = 100m, PromisedDate = new DateOnly(2026, 12, 1) };
+        Assert.Equal("date.past", Assert.Single(ArrangementRulesLogic.MakePromise(request, 300m, 0, false, Rules, "k", afternoon).Errors).Code);
+        var promise = ArrangementRulesLogic.MakePromise(request, 300m, 0, false, Rules, "k", afternoon, honolulu).Promise!;
+
+        // Five days' grace end at midnight in Honolulu after 6 Dec (10:00 UTC on 7 Dec), not at midnight UTC.
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero), ArrangementRulesLogic.Deadline(promise.PromisedDate, Rules.GraceDays, honolulu));
+        Assert.Equal(PromiseStatus.Pending, ArrangementRulesLogic.Evaluate(promise, [], Rules, new DateTimeOffset(2026, 12, 7, 9, 59, 0, TimeSpan.Zero), honolulu).Status);
+        Assert.Equal(PromiseStatus.Broken, ArrangementRulesLogic.Evaluate(promise, [], Rules, new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero), honolulu).Status);
+    }
+
+    [Fact]
+    public void Where_the_zone_is_open_a_day_has_ended_only_once_it_has_ended_in_every_zone_and_is_today_while_it_is_today_in_any()
+    {
+        var either = new PatientCalendar(["America/New_York", "America/Chicago"]);
+        Assert.Equal(new DateTimeOffset(2026, 12, 2, 6, 0, 0, TimeSpan.Zero), either.EndOf(new DateOnly(2026, 12, 1))); // Chicago's midnight, the later
+        Assert.Equal(new DateOnly(2026, 12, 1), either.Today(new DateTimeOffset(2026, 12, 2, 5, 30, 0, TimeSpan.Zero))); // 00:30 in New York, 23:30 in Chicago
+        // Across a change of clocks: 8 March 2026 begins at 05:00 UTC in New York (EST) and 9 March at 04:00 (EDT).
+        Assert.Equal(new DateTimeOffset(2026, 3, 9, 4, 0, 0, TimeSpan.Zero), new PatientCalendar(["America/New_York"]).EndOf(new DateOnly(2026, 3, 8)));
+    }
+
+    [Fact]
     public void Payments_made_before_the_promise_do_not_count_toward_it()
     {
         var broken = ArrangementRulesLogic.Evaluate(Promise(), [Payment(100m, Now.AddDays(-1))], Rules, Now.AddDays(30));

@@ -39,6 +39,28 @@ public sealed class ModelApiTests(EngineFixture engine)
         return result.Model.ToBytes();
     }
 
+    /// <summary>A model trained on a CSV of other columns (income, age, plan) than the engine's account features.</summary>
+    private static byte[] ForeignModelFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"collections-outside-{Guid.NewGuid():N}.csv");
+        try
+        {
+            var random = new Random(7);
+            var lines = new List<string> { "id,income,age,plan,paid" };
+            for (var i = 0; i < 600; i++)
+            {
+                var income = random.Next(20, 150);
+                lines.Add($"{i},{income},{random.Next(18, 90)},{(i % 3 == 0 ? "gold" : "basic")},{(income + random.Next(0, 60) > 100 ? 1 : 0)}");
+            }
+            File.WriteAllLines(path, lines);
+            return ModelTrainer.TrainFromCsv(path, "paid", new TrainingOptions { Seed = 7, NumberOfTrees = 10, Version = "outside" }).Model.ToBytes();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     internal static Task<HttpResponseMessage> UploadAsync(HttpClient client, byte[] file, string query)
     {
         var content = new ByteArrayContent(file);
@@ -134,8 +156,13 @@ public sealed class ModelApiTests(EngineFixture engine)
         var share = await (await data.PutAsJsonAsync("/api/models/challenger", new { version = "bootstrap-1" })).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.Equal("share.required", share.GetProperty("code").GetString());
 
+        // A model trained on another file's columns could never score an account: refused, before anyone can promote it.
+        var foreign = await (await UploadAsync(data, ForeignModelFile(), "?version=outside-1")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("model.features-unknown", foreign.GetProperty("code").GetString());
+        Assert.Contains("income", foreign.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
         var models = await data.GetJsonAsync("/api/models");
-        Assert.DoesNotContain(models.GetProperty("versions").EnumerateArray(), v => v.GetProperty("version").GetString() is "garbage-1" or "has spaces");
+        Assert.DoesNotContain(models.GetProperty("versions").EnumerateArray(), v => v.GetProperty("version").GetString() is "garbage-1" or "has spaces" or "outside-1");
     }
 
     [Fact]

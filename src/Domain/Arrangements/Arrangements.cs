@@ -97,15 +97,16 @@ public static class ArrangementRulesLogic
         return ledger.Where(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= since && !reversed.Contains(e.EntryId)).Sum(e => e.Amount);
     }
 
-    /// <summary>The end of a calendar day plus grace, as an instant (UTC).</summary>
-    public static DateTimeOffset Deadline(DateOnly date, int graceDays) =>
-        new(date.AddDays(graceDays + 1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+    /// <summary>The end of a calendar day plus grace, as an instant: the end of that day for the patient (UTC when their zone is not known).</summary>
+    public static DateTimeOffset Deadline(DateOnly date, int graceDays, PatientCalendar? calendar = null) =>
+        (calendar ?? PatientCalendar.Utc).EndOf(date.AddDays(graceDays));
 
     public static (PromiseToPay? Promise, IReadOnlyList<DomainError> Errors) MakePromise(
-        PromiseRequest request, decimal patientResponsibility, int existingCount, bool hasPending, ArrangementRules rules, string by, DateTimeOffset now)
+        PromiseRequest request, decimal patientResponsibility, int existingCount, bool hasPending, ArrangementRules rules, string by, DateTimeOffset now,
+        PatientCalendar? calendar = null)
     {
         var errors = new ErrorList();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var today = (calendar ?? PatientCalendar.Utc).Today(now);
         if (hasPending) return (null, [DomainError.Conflict("promise.pending", "A promise to pay is already pending on this account.")]);
         if (patientResponsibility <= 0) return (null, [DomainError.Conflict("promise.nothing-owed", "The patient owes nothing on this account.")]);
         Money.ValidateEntryAmount(request.Amount, "amount", errors);
@@ -129,22 +130,23 @@ public static class ArrangementRulesLogic
     /// Kept once enough is paid by the promised date plus grace; broken when that passes without it. A payment posted
     /// after the deadline does not keep the promise, even when the account is looked at only after it came.
     /// </summary>
-    public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now)
+    public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now, PatientCalendar? calendar = null)
     {
         if (promise.Status != PromiseStatus.Pending) return promise;
-        var deadline = Deadline(promise.PromisedDate, rules.GraceDays);
+        var deadline = Deadline(promise.PromisedDate, rules.GraceDays, calendar);
         if (PaidSince(ledger, promise.CreatedAt) - PaidSince(ledger, deadline) >= promise.Amount)
             return promise with { Status = PromiseStatus.Kept, ResolvedAt = now };
         return now >= deadline ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
     }
 
     public static (PaymentPlan? Plan, IReadOnlyList<DomainError> Errors) MakePlan(
-        PlanRequest request, decimal patientResponsibility, int existingCount, bool hasActive, ArrangementRules rules, string by, DateTimeOffset now)
+        PlanRequest request, decimal patientResponsibility, int existingCount, bool hasActive, ArrangementRules rules, string by, DateTimeOffset now,
+        PatientCalendar? calendar = null)
     {
         if (hasActive) return (null, [DomainError.Conflict("plan.active", "A payment plan is already active on this account.")]);
         if (patientResponsibility <= 0) return (null, [DomainError.Conflict("plan.nothing-owed", "The patient owes nothing on this account.")]);
         var errors = new ErrorList();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var today = (calendar ?? PatientCalendar.Utc).Today(now);
         var down = request.DownPayment ?? 0m;
         if (down < 0 || decimal.Round(down, 2) != down)
             errors.Invalid("downPayment", "amount.invalid", "The down payment must be zero or positive with at most two decimals.");
@@ -187,51 +189,55 @@ public static class ArrangementRulesLogic
     };
 
     /// <summary>Completed once paid off; defaulted when an installment (or the down payment) is unpaid past its grace period.</summary>
-    public static PaymentPlan Evaluate(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, decimal patientResponsibility, ArrangementRules rules, DateTimeOffset now)
+    public static PaymentPlan Evaluate(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, decimal patientResponsibility, ArrangementRules rules, DateTimeOffset now,
+        PatientCalendar? calendar = null)
     {
+        calendar ??= PatientCalendar.Utc;
         if (plan.Status != PlanStatus.Active) return plan;
         var paid = PaidSince(ledger, plan.CreatedAt);
         if (patientResponsibility <= 0 || paid >= plan.Total)
             return plan with { Status = PlanStatus.Completed, EndedAt = now };
         var required = plan.DownPayment;
-        if (required > 0 && now >= Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), rules.GraceDays) && paid < required)
+        if (required > 0 && now >= Deadline(calendar.DayOf(plan.CreatedAt), rules.GraceDays, calendar) && paid < required)
             return plan with { Status = PlanStatus.Defaulted, EndedAt = now };
         foreach (var installment in plan.Installments)
         {
             required += installment.Amount;
-            if (now >= Deadline(installment.DueDate, rules.GraceDays) && paid < required)
+            if (now >= Deadline(installment.DueDate, rules.GraceDays, calendar) && paid < required)
                 return plan with { Status = PlanStatus.Defaulted, EndedAt = now };
         }
         return plan;
     }
 
     /// <summary>The installment whose reminder is due now, if any (one not yet reminded, due within the lead time, not yet paid).</summary>
-    public static Installment? ReminderDue(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now)
+    public static Installment? ReminderDue(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now, PatientCalendar? calendar = null)
     {
         if (plan.Status != PlanStatus.Active) return null;
+        calendar ??= PatientCalendar.Utc;
         var paid = PaidSince(ledger, plan.CreatedAt);
         var required = plan.DownPayment;
         foreach (var installment in plan.Installments)
         {
             required += installment.Amount;
-            var remindAt = new DateTimeOffset(installment.DueDate.AddDays(-rules.ReminderLeadDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            if (!plan.Reminded.Contains(installment.Number) && paid < required && now >= remindAt && now < Deadline(installment.DueDate, 0))
+            var remindAt = calendar.StartOf(installment.DueDate.AddDays(-rules.ReminderLeadDays));
+            if (!plan.Reminded.Contains(installment.Number) && paid < required && now >= remindAt && now < Deadline(installment.DueDate, 0, calendar))
                 return installment;
         }
         return null;
     }
 
     /// <summary>When the plan next needs looking at: a reminder time or the end of a grace period.</summary>
-    public static DateTimeOffset? NextCheck(PaymentPlan plan, ArrangementRules rules, DateTimeOffset now)
+    public static DateTimeOffset? NextCheck(PaymentPlan plan, ArrangementRules rules, DateTimeOffset now, PatientCalendar? calendar = null)
     {
         if (plan.Status != PlanStatus.Active) return null;
+        calendar ??= PatientCalendar.Utc;
         var times = new List<DateTimeOffset>();
-        if (plan.DownPayment > 0) times.Add(Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), rules.GraceDays));
+        if (plan.DownPayment > 0) times.Add(Deadline(calendar.DayOf(plan.CreatedAt), rules.GraceDays, calendar));
         foreach (var installment in plan.Installments)
         {
             if (!plan.Reminded.Contains(installment.Number))
-                times.Add(new DateTimeOffset(installment.DueDate.AddDays(-rules.ReminderLeadDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
-            times.Add(Deadline(installment.DueDate, rules.GraceDays));
+                times.Add(calendar.StartOf(installment.DueDate.AddDays(-rules.ReminderLeadDays)));
+            times.Add(Deadline(installment.DueDate, rules.GraceDays, calendar));
         }
         var future = times.Where(t => t > now).ToList();
         return future.Count == 0 ? null : future.Min();

@@ -48,6 +48,12 @@ public sealed partial class ModelRegistration(ScoringModelCatalog catalog, IGrai
                 return Outcome<ModelRegistered>.Failure(DomainError.Invalid("version", "version.invalid", "A version is 1 to 60 letters, digits, '.', '_' or '-', starting with a letter or digit."));
             if (notes is { Length: > 500 })
                 return Outcome<ModelRegistered>.Failure(DomainError.Invalid("notes", "notes.too-long", "Notes may be at most 500 characters."));
+            // The engine scores an account from its own features only: a model trained on other columns could never score one.
+            var foreign = model.FeatureNames.Where(n => PaymentFeatures.IndexOf(n) < 0).ToList();
+            if (foreign.Count > 0)
+                return Outcome<ModelRegistered>.Failure(DomainError.Invalid("body", "model.features-unknown",
+                    $"This model reads {foreign.Count} column(s) the engine does not compute for an account ({string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}), so it could never score one. " +
+                    "Train it on the engine's own rows (`collections model export`, then `collections model train --data` that file); a model of other data can be evaluated offline only."));
 
             var report = model.Report;
             var record = new ScoringModelRecord(version, "trained", clock.GetUtcNow(), CallerContext.Current.Actor, notes?.Trim(), report?.ToJson() ?? "{}", ScoringModelCatalog.Sha256Of(file));

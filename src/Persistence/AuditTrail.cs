@@ -27,7 +27,18 @@ public interface IAuditTrail
     /// <summary>Several events, committed together; completes once they are.</summary>
     Task RecordAllAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default);
+    /// <summary>The newest events that match every filter given, newest first.</summary>
+    Task<IReadOnlyList<AuditEvent>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// What to look for in the audit trail: a resource (who looked at this person), an actor (what this key or user
+/// looked at), an action, a period (since inclusive, until exclusive). Null filters match everything.
+/// </summary>
+public sealed record AuditQuery(string? ResourceType = null, string? ResourceId = null, string? Actor = null, string? Action = null,
+    DateTimeOffset? Since = null, DateTimeOffset? Until = null, int Limit = 100)
+{
+    public const int MaxLimit = 10_000;
 }
 
 /// <summary>The row of one audit event, for a transaction that commits it with the change it records.</summary>
@@ -126,23 +137,30 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
         await transaction.CommitAsync();
     }
 
-    public async Task<IReadOnlyList<AuditEvent>> QueryAsync(string? resourceType, string? resourceId, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AuditEvent>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(query);
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
             """
             SELECT occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail
             FROM collections_audit_event
             WHERE (@resource_type IS NULL OR resource_type = @resource_type) AND (@resource_id IS NULL OR resource_id = @resource_id)
+              AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
+              AND (@since IS NULL OR occurred_at >= @since) AND (@until IS NULL OR occurred_at < @until)
             ORDER BY id DESC
             LIMIT @limit
             """);
-        command.WithParameter("resource_type", resourceType).WithParameter("resource_id", resourceId).WithParameter("limit", Math.Clamp(limit, 1, 10_000));
+        command.WithParameter("resource_type", query.ResourceType).WithParameter("resource_id", query.ResourceId)
+            .WithParameter("actor", query.Actor).WithParameter("action", query.Action)
+            .WithParameter("since", query.Since is { } since ? _database.Timestamp(since) : null)
+            .WithParameter("until", query.Until is { } until ? _database.Timestamp(until) : null)
+            .WithParameter("limit", Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit));
         if (_database.Provider == DatabaseProvider.PostgreSql)
         {
             // PostgreSQL cannot infer a type for a parameter compared only with IS NULL.
-            ((Npgsql.NpgsqlParameter)command.Parameters[0]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
-            ((Npgsql.NpgsqlParameter)command.Parameters[1]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+            for (var i = 0; i < 4; i++) ((Npgsql.NpgsqlParameter)command.Parameters[i]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
+            for (var i = 4; i < 6; i++) ((Npgsql.NpgsqlParameter)command.Parameters[i]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz;
         }
         var result = new List<AuditEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -39,6 +39,31 @@ public sealed class BadInputTests(EngineFixture engine)
     }
 
     [Theory]
+    [InlineData("limit=0", "limit.out-of-range")]
+    [InlineData("limit=-1", "limit.out-of-range")]
+    [InlineData("limit=10001", "limit.out-of-range")]
+    [InlineData("since=2026-11-02&until=2026-11-01", "until.before-since")]
+    public async Task An_audit_query_out_of_range_is_refused_not_quietly_read_another_way(string query, string code)
+    {
+        using var admin = engine.Admin();
+        var problem = await (await admin.GetAsync($"/api/audit?{query}")).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task The_audit_trail_is_read_by_actor_and_action()
+    {
+        using var admin = engine.Admin();
+        var (client, account) = await AccountWithOneChargeAsync();
+        using (client) await client.GetJsonAsync(account);
+        var mine = await admin.GetJsonAsync($"/api/audit?action=account.read&limit=50");
+        Assert.NotEmpty(mine.EnumerateArray());
+        Assert.All(mine.EnumerateArray(), e => Assert.Equal("account.read", e.GetProperty("action").GetString()));
+        var actor = mine.EnumerateArray().First().GetProperty("actor").GetString()!;
+        Assert.All((await admin.GetJsonAsync($"/api/audit?actor={actor}&limit=50")).EnumerateArray(), e => Assert.Equal(actor, e.GetProperty("actor").GetString()));
+    }
+
+    [Theory]
     [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.00,", "body.invalid-json")]
     [InlineData("{\"kind\":\"patientPayment\",\"amount\":\"forty\",\"method\":\"card\"}", "body.invalid-json")]
     [InlineData("{\"kind\":\"patientPayment\",\"amount\":40.00,\"method\":\"card\",\"amout\":1}", "body.invalid-json")]

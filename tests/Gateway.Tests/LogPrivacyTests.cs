@@ -50,6 +50,18 @@ public sealed class LogPrivacyTests
     }
 
     [Fact]
+    public void A_request_line_for_a_body_the_client_got_wrong_carries_no_stack_trace()
+    {
+        var (logger, sink) = Logger();
+        var refused = new Microsoft.AspNetCore.Http.BadHttpRequestException("Failed to read parameter \"EntryBody body\" from the request body as JSON.", 400);
+        logger.Information(refused, "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode}", "POST", "/api/accounts/{facility}/{accountNumber}/entries", 400);
+        logger.Error(new InvalidOperationException("broken"), "Unhandled error");
+        Assert.Null(sink.Events[0].Exception);
+        Assert.Equal("HTTP \"POST\" \"/api/accounts/{facility}/{accountNumber}/entries\" responded 400", sink.Events[0].RenderMessage());
+        Assert.NotNull(sink.Events[1].Exception); // a failure keeps its stack trace
+    }
+
+    [Fact]
     public void An_event_without_grain_ids_is_written_as_it_came()
     {
         var (logger, sink) = Logger();

@@ -114,7 +114,7 @@ public sealed class PatientAccountGrainTests(SqliteClusterFixture fixture)
         var view = await account.Get();
         var audit = new DatabaseAuditTrail(fixture.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseAuditTrail>.Instance);
 
-        var all = await audit.QueryAsync("account", $"{view!.Facility}/{view.AccountNumber}", 20);
+        var all = await audit.QueryAsync(new AuditQuery("account", $"{view!.Facility}/{view.AccountNumber}", Limit: 20));
         var events = all.Where(e => e.Actor == "key-123").ToList();
 
         Assert.Equal(["account.read", "account.entry.post", "account.open"], events.Select(e => e.Action));

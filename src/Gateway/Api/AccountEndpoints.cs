@@ -137,7 +137,7 @@ public static class AdministrationEndpoints
         keys.MapDelete("/{keyId}", RevokeKey).WithSummary("Revoke an API key.");
 
         api.MapGet("/audit", ReadAudit).WithTags("Audit").RequireAuthorization(Policies.ReadAudit)
-            .WithSummary("Read the audit trail, newest first, optionally for one resource (resourceType=account&resourceId=FAC/123).");
+            .WithSummary("Read the audit trail, newest first. Filters: resourceType and resourceId (who saw this person: resourceType=account&resourceId=FAC/123), actor (what this key or user saw), action, since and until (ISO 8601; since inclusive, until exclusive), limit (100, at most 10000).");
 
         var projections = api.MapGroup("/admin/projections").WithTags("Projections").RequireAuthorization(Policies.ManageKeys);
         projections.MapGet("/", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IProjectionControlGrain>(0).Status()))
@@ -185,12 +185,19 @@ public static class AdministrationEndpoints
         return revoked ? TypedResults.NoContent() : Problems.NotFound("api-key.not-found", "No API key has this id.");
     }
 
-    private static async Task<Ok<IReadOnlyList<AuditEvent>>> ReadAudit(
-        string? resourceType, string? resourceId, int? limit, IAuditTrail audit, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, ProblemHttpResult>> ReadAudit(
+        string? resourceType, string? resourceId, string? actor, string? action, DateTimeOffset? since, DateTimeOffset? until, int? limit,
+        IAuditTrail audit, HttpContext http, CancellationToken ct)
     {
-        var events = await audit.QueryAsync(resourceType, resourceId, limit ?? 100, ct);
+        if (limit is < 1 or > AuditQuery.MaxLimit)
+            return Problems.Invalid("limit", "limit.out-of-range", $"limit is 1 to {AuditQuery.MaxLimit} (100 when not given).");
+        if (since is { } from && until is { } to && to <= from)
+            return Problems.Invalid("until", "until.before-since", "until must be after since (since is inclusive, until exclusive).");
+        var events = await audit.QueryAsync(new AuditQuery(Blank(resourceType), Blank(resourceId), Blank(actor), Blank(action), since, until, limit ?? 100), ct);
         // Who looked at whom is itself about those people: reading it is recorded for each account and guarantor it names.
         await http.AuditShownAsync("audit.read", events.Where(e => e.ResourceType is "account" or "guarantor").Select(e => (e.ResourceType, e.ResourceId)));
         return TypedResults.Ok(events);
     }
+
+    private static string? Blank(string? filter) => string.IsNullOrWhiteSpace(filter) ? null : filter.Trim();
 }

@@ -222,18 +222,42 @@ internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings setting
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
-/// <summary>Once the engine serves requests: one line saying where, where the admin key is, and where to start.</summary>
-internal sealed class ReadyNotice(EngineSettings settings, IHostApplicationLifetime lifetime, Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<ReadyNotice> logger) : IHostedService
+/// <summary>
+/// Once the engine serves requests: one line saying where, where the admin key is, and where to start. The key file is
+/// named only while it holds a key that still works: a restored data folder has none, and an administrator may have
+/// revoked the first key as advised.
+/// </summary>
+internal sealed class ReadyNotice(EngineSettings settings, ApiKeyStore keys, IHostApplicationLifetime lifetime, Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<ReadyNotice> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            var address = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "(no address)";
-            logger.LogInformation("Collections is ready at {Address} (health: {Address}/health/ready). Admin API key: {KeyFile}. Agents' console: {Address}/console. " +
-                                  "Patients' page: {Address}/pay. Start with the README's five-minute tour.", address, address, settings.AdminKeyFile, address, address);
-        });
+        lifetime.ApplicationStarted.Register(() => _ = AnnounceAsync());
         return Task.CompletedTask;
+    }
+
+    private async Task AnnounceAsync()
+    {
+        var address = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "(no address)";
+        var key = await KeyFileStateAsync();
+        logger.LogInformation("Collections is ready at {Address} (health: {Address}/health/ready). Admin API key: {KeyFile}. Agents' console: {Address}/console. " +
+                              "Patients' page: {Address}/pay. Start with the README's five-minute tour.", address, address, key, address, address);
+    }
+
+    private async Task<string> KeyFileStateAsync()
+    {
+        const string Elsewhere = "use one an administrator gave you (keys are made with POST /api/keys)";
+        try
+        {
+            if (!File.Exists(settings.AdminKeyFile)) return $"none in {settings.AdminKeyFile}: {Elsewhere}";
+            var token = (await File.ReadAllTextAsync(settings.AdminKeyFile)).Trim();
+            return await keys.VerifyAsync(token) is { RevokedAt: null }
+                ? settings.AdminKeyFile
+                : $"the one in {settings.AdminKeyFile} no longer works (revoked, or made for another database): {Elsewhere}";
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return $"{settings.AdminKeyFile} (not checked: {ex.GetType().Name})";
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -40,6 +40,8 @@ public static class HostingExtensions
             .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Information)
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
+            // Every outgoing request (the telemetry exporter's every few seconds, webhooks, vendors) would log four lines.
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             // Keys for cookies and anti-forgery, which the API does not use.
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             // Orleans warns at every start that the silo runs with workstation GC: the engine chooses it (lower memory

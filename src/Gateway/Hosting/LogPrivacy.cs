@@ -47,8 +47,10 @@ public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDispos
     /// <summary>The event with every grain id of ours made anonymous; the same instance when it held none.</summary>
     public static LogEvent Scrub(LogEvent logEvent)
     {
-        var exception = logEvent.Exception is { } ex ? new LoggedException(ex) : null;
-        var changed = exception is not null;
+        // A body the client got wrong (a refusal, logged below Warning) needs no stack trace: the request line says it.
+        var refusal = logEvent.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException && logEvent.Level < LogEventLevel.Warning;
+        var exception = logEvent.Exception is { } ex && !refusal ? new LoggedException(ex) : null;
+        var changed = logEvent.Exception is not null;
         var template = logEvent.MessageTemplate;
         if (GrainIds.IsMatch(template.Text))
         {

@@ -42,8 +42,8 @@ public static class AdminCommands
         command.SetAction(parse =>
         {
             var summary = Run(() => SqliteBackup.Restore(parse.GetValue(from)!, parse.GetValue(data)!));
-            output.WriteLine($"restore: {Describe(summary)}. Start the engine on it with: dotnet run --project src/Silo -- --data {parse.GetValue(data)} "
-                             + "(API keys are in the database: the keys issued before the backup still work).");
+            output.WriteLine($"restore: {Describe(summary)}. To replace the live engine with it, stop that engine, then: dotnet run --project src/Silo -- --data {parse.GetValue(data)} "
+                             + "(API keys are in the database: the keys issued before the backup still work). Never start it beside the live engine: both would contact and charge the same patients.");
             return 0;
         });
         return command;

@@ -141,5 +141,12 @@ public static class Ledger
         { Kind: EntryKind.Refund } when entry.Party != ResponsibleParty.Insurance => -entry.Amount,
         _ => 0m,
     };
+
+    /// <summary>What the patient has paid on the account and not had back (reversed payments and refunds excluded), never below zero.</summary>
+    public static decimal NetPatientPaid(IReadOnlyList<LedgerEntry> ledger)
+    {
+        var reversed = ReversedIds(ledger);
+        return Math.Max(ledger.Where(e => e.ReversesEntryId is null && !reversed.Contains(e.EntryId)).Sum(PatientPaid), 0m);
+    }
 }
 

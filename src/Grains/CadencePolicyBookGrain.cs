@@ -8,7 +8,8 @@ namespace Collections.Grains;
 public sealed class CadencePolicyBookGrain(
     [PersistentState(StorageNames.PolicyBookState, StorageNames.Collections)] IPersistentState<PolicyBookState> book,
     TimeProvider clock,
-    IAuditTrail audit) : Grain, ICadencePolicyBookGrain
+    IAuditTrail audit,
+    CadenceSettings settings) : Grain, ICadencePolicyBookGrain
 {
     private IReadOnlyList<CadencePolicy>? _active;
 
@@ -19,7 +20,7 @@ public sealed class CadencePolicyBookGrain(
 
     public async Task<Outcome<CadencePolicy>> Save(CadencePolicy policy)
     {
-        var errors = CadencePolicies.Validate(policy);
+        var errors = CadencePolicies.Validate(policy, settings.Compliance);
         if (errors.Count > 0)
         {
             await audit.RecordAsync(clock, "policy.save", "policy", policy?.PolicyId ?? "", AuditExtensions.OutcomeOf(errors));

@@ -411,9 +411,12 @@ public sealed partial class PatientAccountGrain(
             var key = $"financial-assistance/{decision.IdempotencyKey!.Trim()}";
             var failed = (IReadOnlyList<DomainError>)[];
             var owed = Balances.PatientResponsibility;
+            // 501(r): an approval covers what the patient was billed, paid or not: a discount beyond what is still owed
+            // leaves a credit, which the refund workflow pays back (the overpayment refund the rule requires).
+            var billed = owed + Ledger.NetPatientPaid(State.Entries);
             var earlier = State.Entries.FirstOrDefault(e => e.IdempotencyKey == key);
-            if (earlier is null && decision.Approved == true && decision.Amount > owed)
-                failed = [DomainError.Invalid("amount", "amount.too-large", $"The discount ({decision.Amount:0.00}) is more than the patient owes ({owed:0.00}).")];
+            if (earlier is null && decision.Approved == true && decision.Amount > billed)
+                failed = [DomainError.Invalid("amount", "amount.too-large", $"The discount ({decision.Amount:0.00}) is more than the patient was billed ({billed:0.00}: {owed:0.00} owed and {billed - owed:0.00} paid).")];
             else if (earlier is not null || decision.Approved == true && (decision.Amount ?? owed) > 0)
             {
                 // A retry replays the discount first recorded (the balance it defaulted to is gone by now).

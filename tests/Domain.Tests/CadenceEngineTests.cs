@@ -203,4 +203,18 @@ public sealed class CadencePolicyTests
         };
         Assert.Contains(CadencePolicies.Validate(policy), e => e.Code == "eca.notice-too-late");
     }
+
+    [Fact]
+    public void A_policy_is_checked_against_the_notice_and_waiting_periods_in_force_not_the_defaults()
+    {
+        Assert.Empty(CadencePolicies.Validate(CadencePolicies.Standard)); // final notice day 90, placement day 120
+        var stricter = new Compliance.ComplianceRules { EcaNoticePeriod = TimeSpan.FromDays(45), EcaWaitAfterFirstStatement = TimeSpan.FromDays(150) };
+        var errors = CadencePolicies.Validate(CadencePolicies.Standard, stricter);
+        Assert.Contains(errors, e => e.Code == "eca.notice-too-late" && e.Message.Contains("45 days", StringComparison.Ordinal));
+        var later = CadencePolicies.Standard with
+        {
+            Steps = [.. CadencePolicies.Standard.Steps.Where(s => s.StepId != "agency"), new CadenceStep { StepId = "agency", Day = 140, Action = OutreachAction.AgencyPlacement }],
+        };
+        Assert.Contains(CadencePolicies.Validate(later, stricter), e => e.Code == "eca.too-early" && e.Message.Contains("day 150", StringComparison.Ordinal));
+    }
 }

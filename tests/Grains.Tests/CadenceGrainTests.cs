@@ -170,6 +170,23 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Full_financial_assistance_after_a_partial_payment_leaves_what_was_paid_as_a_credit_to_refund()
+    {
+        var (account, _) = await OpenSelfPayAsync(1000.00m);
+        Assert.True((await account.Post(Samples.Payment(300.00m, "paid-300"))).Succeeded);
+
+        var tooMuch = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 1000.01m, IdempotencyKey = "fa-too-much" });
+        Assert.Contains(tooMuch.Errors, e => e.Code == "amount.too-large" && e.Message.Contains("1000.00", StringComparison.Ordinal));
+        var decided = await account.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, Amount = 1000.00m, Note = "FAP 100%", IdempotencyKey = "fa-full" });
+
+        Assert.True(decided.Succeeded, string.Join("; ", decided.Errors.Select(e => e.Message)));
+        var view = decided.Value!;
+        Assert.Equal((0m, 300.00m), (view.Balances.PatientResponsibility, view.Balances.CreditBalance)); // 501(r): the overpayment is refunded
+        Assert.Equal(CadenceStatus.Idle, view.Cadence!.Status);
+        Assert.NotNull(view.RefundDueBy);
+    }
+
+    [Fact]
     public async Task An_imported_history_contacts_nobody_until_it_settles_and_an_unsettled_one_settles_itself_after_a_day()
     {
         var guarantorId = Samples.NewId("G");

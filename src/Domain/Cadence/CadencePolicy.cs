@@ -197,8 +197,12 @@ public static class CadencePolicies
             .FirstOrDefault();
 
     /// <summary>Every mistake in a policy a supervisor wants to save, each naming its place.</summary>
-    public static IReadOnlyList<DomainError> Validate(CadencePolicy? policy)
+    /// <summary>What is wrong with a policy, checked against the compliance rules in force (their defaults when not given).</summary>
+    public static IReadOnlyList<DomainError> Validate(CadencePolicy? policy, Compliance.ComplianceRules? rules = null)
     {
+        rules ??= new Compliance.ComplianceRules();
+        var noticeDays = (int)Math.Ceiling(rules.EcaNoticePeriod.TotalDays);
+        var waitDays = (int)Math.Ceiling(rules.EcaWaitAfterFirstStatement.TotalDays);
         var errors = new ErrorList();
         if (policy is null)
         {
@@ -256,10 +260,10 @@ public static class CadencePolicies
             var i = policy.Steps.ToList().IndexOf(eca);
             if (notice < 0)
                 errors.Invalid($"steps[{i}]", "eca.no-notice", "An agency placement or credit report needs a final-notice step (the written notice) before it.");
-            else if (policy.DayOf(eca) < notice + 30)
-                errors.Invalid($"steps[{i}].day", "eca.notice-too-late", $"The final notice (day {notice}) must come at least 30 days before this extraordinary action (day {policy.DayOf(eca)}).");
-            else if (policy.DayOf(eca) < 120)
-                errors.Invalid($"steps[{i}].day", "eca.too-early", "No extraordinary collection action before day 120 after the first statement (501(r)).");
+            else if (policy.DayOf(eca) < notice + noticeDays)
+                errors.Invalid($"steps[{i}].day", "eca.notice-too-late", $"The final notice (day {notice}) must come at least {noticeDays} days before this extraordinary action (day {policy.DayOf(eca)}).");
+            else if (policy.DayOf(eca) < waitDays)
+                errors.Invalid($"steps[{i}].day", "eca.too-early", $"No extraordinary collection action before day {waitDays} after the first statement (501(r)).");
         }
         return errors.Errors;
     }

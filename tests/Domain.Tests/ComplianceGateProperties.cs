@@ -53,7 +53,7 @@ public sealed class ComplianceGateProperties
     private static void Simulate(Event[] events, string? zone, int startMinute, int noticeDaysAgo)
     {
         var now = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(startMinute);
-        var rules = new ComplianceRules();
+        var rules = ComplianceGateTests.Rules;
         var profile = Profile(zone);
         var consents = new List<ChannelConsent>();
         var guarantorHolds = new List<Hold>();

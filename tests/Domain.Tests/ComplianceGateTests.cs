@@ -9,7 +9,8 @@ public sealed class ComplianceGateTests
     // 15:00 UTC = 09:00 in Chicago (CST) on a Monday.
     internal static readonly DateTimeOffset Now = new(2026, 11, 23, 15, 0, 0, TimeSpan.Zero);
     internal static readonly AccountKey Debt = new("MAIN", "A1");
-    internal static readonly ComplianceRules Rules = new();
+    // Each rule on its own, under the first-party set (the agency set's own rules, the default, are tested apart).
+    internal static readonly ComplianceRules Rules = new() { DefaultRuleSet = RuleSet.FirstParty };
 
     internal static GuarantorProfile Profile(string? zone = "America/Chicago", bool mobile = true, string? email = "p@example.org") => new()
     {
@@ -294,10 +295,10 @@ public sealed class ComplianceCalendarTests
         var request = new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CreditReporting, null, ContactInitiator.Engine);
         var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], []);
 
-        var day365 = ComplianceGate.Check(request, person, debt, new ComplianceRules(), new DateTimeOffset(2028, 2, 29, 16, 0, 0, TimeSpan.Zero));
+        var day365 = ComplianceGate.Check(request, person, debt, ComplianceGateTests.Rules, new DateTimeOffset(2028, 2, 29, 16, 0, 0, TimeSpan.Zero));
         Assert.Equal("eca.credit-wait", day365.Rule);
         Assert.Equal(new DateTimeOffset(2028, 3, 1, 15, 0, 0, TimeSpan.Zero), day365.NotBefore);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(request, person, debt, new ComplianceRules(), new DateTimeOffset(2028, 3, 1, 16, 0, 0, TimeSpan.Zero)).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(request, person, debt, ComplianceGateTests.Rules, new DateTimeOffset(2028, 3, 1, 16, 0, 0, TimeSpan.Zero)).Verdict);
     }
 
     [Fact]
@@ -306,7 +307,7 @@ public sealed class ComplianceCalendarTests
         var now = ComplianceGateTests.Now;
         var calls = Enumerable.Range(0, 7).Select(i => ComplianceGateTests.Call(now.AddDays(-i).AddMinutes(i == 0 ? 2 : 0))).ToList(); // today's call is 2 minutes ahead
         var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
-            new PersonFacts(ComplianceGateTests.Profile(), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+            new PersonFacts(ComplianceGateTests.Profile(), [], [], calls), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now);
         Assert.Equal("calls.7-in-7", decision.Rule);
     }
 
@@ -316,7 +317,7 @@ public sealed class ComplianceCalendarTests
         var now = ComplianceGateTests.Now;
         var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
             new PersonFacts(ComplianceGateTests.Profile(), [], [], [ComplianceGateTests.Call(now.AddMinutes(1), ContactOutcome.RightPartyContact)]),
-            new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+            new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now);
         Assert.Equal("calls.after-conversation", decision.Rule);
     }
 }
@@ -339,7 +340,7 @@ public sealed class ContactZoneTests
         Assert.Equal(["America/New_York", "America/Los_Angeles"], ComplianceGate.Zones(person));
         var at0630Pacific = new DateTimeOffset(2026, 11, 23, 14, 30, 0, TimeSpan.Zero); // 09:30 in New York
         var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent),
-            new PersonFacts(person, [], [], []), new DebtFacts([], 500m, null, null), new ComplianceRules(), at0630Pacific);
+            new PersonFacts(person, [], [], []), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, at0630Pacific);
         Assert.Equal("window.local-time", decision.Rule);
         Assert.Equal(new DateTimeOffset(2026, 11, 23, 16, 0, 0, TimeSpan.Zero), decision.NotBefore); // 08:00 Pacific
     }
@@ -394,7 +395,7 @@ public sealed class RepresentationTests
 
     private static GateDecision Check(ContactChannel? channel, OutreachAction action, PersonFacts person, DebtFacts? debt = null, DateTimeOffset? now = null) =>
         ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, action, channel, ContactInitiator.Engine), person,
-            debt ?? new DebtFacts([], 500m, null, null), new ComplianceRules(), now ?? ComplianceGateTests.Now);
+            debt ?? new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now ?? ComplianceGateTests.Now);
 
     [Fact]
     public void A_represented_guarantor_gets_no_texts_and_letters_go_by_the_attorney_s_rules()
@@ -413,7 +414,7 @@ public sealed class RepresentationTests
     {
         var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], [], Attorney);
         var call = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent), person,
-            new DebtFacts([], 500m, null, null), new ComplianceRules(), ComplianceGateTests.Now);
+            new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, ComplianceGateTests.Now);
         Assert.Equal("represented.call-representative", call.Rule);
         // An opt-out the representative made (the email link) is honoured.
         var optedOut = person with { ConsentHistory = [ComplianceGateTests.Consent(ContactChannel.Email, ConsentStatus.OptedOut, ComplianceGateTests.Now.AddDays(-1))] };
@@ -460,11 +461,11 @@ public sealed class RuleSetTests
         var now = ComplianceGateTests.Now; // 10:00 in Boston
         var calls = new[] { ComplianceGateTests.Call(now.AddDays(-3)), ComplianceGateTests.Call(now.AddDays(-1)) };
         var request = new ContactRequest(ComplianceGateTests.Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent);
-        var boston = ComplianceGate.Check(request, new PersonFacts(InState("MA", "02108", "6175550100"), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        var boston = ComplianceGate.Check(request, new PersonFacts(InState("MA", "02108", "6175550100"), [], [], calls), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now);
         Assert.Equal("calls.state-ma", boston.Rule);
         Assert.Contains("940 CMR 7.04(1)(f)", boston.Reason, StringComparison.Ordinal);
         Assert.Equal(now.AddDays(4), boston.NotBefore);
-        var austin = ComplianceGate.Check(request, new PersonFacts(InState("TX", "78701", "5125550100"), [], [], calls), new DebtFacts([], 500m, null, null), new ComplianceRules(), now);
+        var austin = ComplianceGate.Check(request, new PersonFacts(InState("TX", "78701", "5125550100"), [], [], calls), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now);
         Assert.Equal(GateVerdict.Allow, austin.Verdict);
     }
 
@@ -476,6 +477,18 @@ public sealed class RuleSetTests
         Assert.Equal((3, new TimeOnly(20, 0), "calls.state-ny"), (ny.MaxCallAttemptsPerDebt, ny.WindowEnd, code));
         Assert.Equal(7, rules.ForState("TX").Rules.MaxCallAttemptsPerDebt);
         Assert.Equal("calls.7-in-7", rules.ForState("TX").CallLimitRule);
+    }
+
+    [Fact]
+    public void A_facility_not_configured_gets_the_stricter_agency_rules_and_a_hospital_collecting_its_own_bills_says_so()
+    {
+        var unconfigured = new ComplianceRules();
+        Assert.Equal(RuleSet.Agency, unconfigured.RuleSetFor("NEWCLINIC"));
+        var email = new ContactRequest(ComplianceGateTests.Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine);
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [], [], []);
+        Assert.Equal("validation.notice-first", ComplianceGate.Check(email, person, new DebtFacts([], 500m, null, null), unconfigured, ComplianceGateTests.Now).Rule);
+        var ownBills = new ComplianceRules { FacilityRuleSets = { ["MAIN"] = RuleSet.FirstParty } };
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(email, person, new DebtFacts([], 500m, null, null), ownBills, ComplianceGateTests.Now).Verdict);
     }
 
     [Fact]
@@ -492,7 +505,7 @@ public sealed class RuleSetTests
         Assert.Equal("validation.period", placement.Rule);
         // The hospital collecting its own bills has no validation notice to send.
         Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine),
-            person, new DebtFacts([], 500m, null, null), new ComplianceRules(), now).Verdict);
+            person, new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, now).Verdict);
 
         GateDecision Decision(OutreachAction action, ContactChannel channel, DateTimeOffset? firstStatement) =>
             ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, action, channel, ContactInitiator.Engine), person, new DebtFacts([], 500m, firstStatement, null), rules, now);

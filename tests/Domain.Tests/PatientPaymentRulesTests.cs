@@ -127,10 +127,10 @@ public sealed class PatientPaymentRulesTests
         var receipt = new ContactRequest(Older, OutreachAction.PaymentReceipt, ContactChannel.Email, ContactInitiator.PatientRequested);
         var debt = new DebtFacts([], 100m, null, null);
         var midnightInAustin = new DateTimeOffset(2026, 12, 4, 6, 0, 0, TimeSpan.Zero);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(receipt, Person(), debt, new ComplianceRules(), midnightInAustin).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(receipt, Person(), debt, ComplianceGateTests.Rules, midnightInAustin).Verdict);
         var optedOut = new ChannelConsent { Channel = ContactChannel.Email, Status = ConsentStatus.OptedOut, Source = "link", RecordedAt = Now.AddDays(-1), RecordedBy = "patient" };
-        Assert.Equal("channel.opted-out", ComplianceGate.Check(receipt, Person(optedOut), debt, new ComplianceRules(), midnightInAustin).Rule);
+        Assert.Equal("channel.opted-out", ComplianceGate.Check(receipt, Person(optedOut), debt, ComplianceGateTests.Rules, midnightInAustin).Rule);
         var held = debt with { Holds = [new Hold { HoldId = "H1", Reason = HoldReason.CeaseCommunication, Note = "letter", PlacedBy = "agent", PlacedAt = Now.AddDays(-2) }] };
-        Assert.Equal(GateVerdict.Deny, ComplianceGate.Check(receipt, Person(), held, new ComplianceRules(), midnightInAustin).Verdict);
+        Assert.Equal(GateVerdict.Deny, ComplianceGate.Check(receipt, Person(), held, ComplianceGateTests.Rules, midnightInAustin).Verdict);
     }
 }

@@ -116,8 +116,11 @@ public sealed class WorklistApiTests(EngineFixture engine)
         Assert.Equal("promisePending", cadence.GetProperty("status").GetString());
         // Paused until the promised date (plus the grace days, 5 by default): nothing is due before it.
         var resumesAt = cadence.GetProperty("nextActionAt").GetDateTimeOffset();
-        Assert.True(resumesAt >= new DateTimeOffset(promisedDate.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
-        Assert.Equal(new DateTimeOffset(promisedDate.AddDays(6).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), resumesAt);
+        // The patient's days: midnight where they live, after the promised date and its grace days.
+        var guarantor = await admin.GetJsonAsync($"/api/guarantors/{account.GetProperty("guarantorId").GetString()}");
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(guarantor.GetProperty("profile").GetProperty("timeZone").GetProperty("zone").GetString()!);
+        var local = TimeZoneInfo.ConvertTime(resumesAt, zone);
+        Assert.Equal((promisedDate.AddDays(6), TimeOnly.MinValue), (DateOnly.FromDateTime(local.DateTime), TimeOnly.FromDateTime(local.DateTime)));
         var view = await admin.GetJsonAsync($"/api/accounts/{team.Facility}/{offered[0]}");
         Assert.Equal("promisePending", view.GetProperty("cadence").GetProperty("status").GetString());
         Assert.Contains(view.GetProperty("cadence").GetProperty("decisions").EnumerateArray(), d => d.GetProperty("stepId").GetString() == "agent-call");

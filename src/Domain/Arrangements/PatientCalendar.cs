@@ -29,7 +29,7 @@ public sealed record PatientCalendar(IReadOnlyList<string> Zones)
     {
         var local = date.ToDateTime(TimeOnly.MinValue);
         while (zone.IsInvalidTime(local)) local = local.AddMinutes(30); // a zone whose clocks skip midnight: the day starts when they land
-        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
     }
 
     private static TimeZoneInfo Find(string zone) => TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) ? found : TimeZoneInfo.Utc;

@@ -32,7 +32,7 @@ public sealed record ComplianceRules
     public TimeSpan OptOutConfirmationWindow { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The rule set of facilities not named in <see cref="FacilityRuleSets"/>.</summary>
-    public RuleSet DefaultRuleSet { get; init; } = RuleSet.FirstParty;
+    public RuleSet DefaultRuleSet { get; init; } = RuleSet.Agency;
 
     /// <summary>Per facility: a hospital collecting its own bills (firstParty) or a collection agency working them (agency).</summary>
     public Dictionary<string, RuleSet> FacilityRuleSets { get; init; } = new(StringComparer.OrdinalIgnoreCase);

@@ -83,7 +83,10 @@ public static class ModelEndpoints
 
     public sealed record DriftResponse(string Version, int TestSetScores, int LiveScores, IReadOnlyList<DriftBin> Bins,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] double? Psi, double Threshold, bool Flagged,
-        int LiveFeatureRows, IReadOnlyList<FeatureDriftRow> Features);
+        int LiveFeatureRows, IReadOnlyList<FeatureDriftRow> Features, string? Caution = null);
+
+    /// <summary>Under this many live scores the stability index moves with every few accounts: the answer says so.</summary>
+    public const int MinLiveScoresForDrift = 100;
 
     /// <summary>The most live accounts' features compared per feature (a sample: the PSI is stable long before).</summary>
     public const int MaxFeatureRows = 20_000;
@@ -107,8 +110,11 @@ public static class ModelEndpoints
             : [];
         var vectors = profiles.Count == 0 ? [] : await outcomes.ReadFeaturesAsync(version, MaxFeatureRows, cancellationToken);
         var features = FeatureDrift.Compute(profiles, PaymentFeatures.Names, vectors, threshold);
+        var caution = drift.LiveCount < MinLiveScoresForDrift
+            ? $"Only {drift.LiveCount} live score(s): the index is not reliable under {MinLiveScoresForDrift}; read the bands, and look again when more accounts are scored."
+            : null;
         return TypedResults.Ok(new DriftResponse(version, drift.ExpectedCount, drift.LiveCount, drift.Bins, drift.Psi, threshold, drift.Psi > threshold,
-            vectors.Count, features));
+            vectors.Count, features, caution));
     }
 
     /// <param name="Accounts">Assigned accounts under a policy with a control share.</param>

@@ -322,6 +322,18 @@ public static partial class GuarantorRules
         TimeZone = UsTimeZones.ResolveAddress(representative.Address.State, representative.Address.Zip),
     };
 
+    /// <summary>
+    /// The profile with its zone worked out again from its address by today's table (a ZIP area found to straddle a zone
+    /// line after the person was registered now names both); a zone the person gave is kept. The same instance when
+    /// nothing changed.
+    /// </summary>
+    public static GuarantorProfile WithCurrentZones(GuarantorProfile profile)
+    {
+        if (profile.TimeZone.Source == TimeZoneSource.Given) return profile;
+        var current = UsTimeZones.ResolveAddress(profile.Address.State, profile.Address.Zip);
+        return current.PlausibleZones.SequenceEqual(profile.TimeZone.PlausibleZones) && current.Zone == profile.TimeZone.Zone ? profile : profile with { TimeZone = current };
+    }
+
     /// <summary>The latest decision for each channel (later decisions replace earlier ones).</summary>
     public static IReadOnlyDictionary<ContactChannel, ChannelConsent> CurrentConsents(IEnumerable<ChannelConsent> history) =>
         history.OrderBy(c => c.RecordedAt).GroupBy(c => c.Channel).ToDictionary(g => g.Key, g => g.Last());

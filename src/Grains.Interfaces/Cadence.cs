@@ -47,8 +47,6 @@ public sealed record ContactPermitRequest
     [Id(13)] public ContactOutcome? Outcome { get; init; }
     /// <summary>When the account was approved for financial assistance: no extraordinary collection action after it.</summary>
     [Id(14)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
-    /// <summary>What the patient owed at this debt's first statement (its initial balance): the credit-reporting floor applies to it.</summary>
-    [Id(15)] public decimal? OpeningBalance { get; init; }
 }
 
 /// <summary>A call about an account, logged by an agent.</summary>

@@ -71,9 +71,6 @@ public sealed class AccountState
     [Id(49)] public string? GuarantorIncomeBand { get; set; }
     /// <summary>The cadence cycle <see cref="FinalNoticeAt"/> was sent in (null: before this was kept): a notice about an earlier debt does not let this one's extraordinary actions go.</summary>
     [Id(50)] public int? FinalNoticeCycle { get; set; }
-    /// <summary>What the patient owed when this cycle's first statement went (the debt's initial balance, for the credit-reporting floor), and that cycle.</summary>
-    [Id(51)] public decimal? StatementBalance { get; set; }
-    [Id(52)] public int? StatementBalanceCycle { get; set; }
     /// <summary>The guarantor's time zones as last read (one, or each plausible one): promised dates and installments are their days.</summary>
     [Id(53)] public List<string>? GuarantorZones { get; set; }
 }

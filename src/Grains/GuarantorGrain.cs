@@ -19,6 +19,14 @@ public sealed class GuarantorGrain(
     private const string Resource = "guarantor";
     private string Id => this.GetPrimaryKeyString();
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Contact hours and the patient's days follow the zone table as it is now, not as it was at registration
+        // (kept in memory; the next write stores it).
+        if (guarantor.State.Profile is { } profile) guarantor.State.Profile = GuarantorRules.WithCurrentZones(profile);
+        return base.OnActivateAsync(cancellationToken);
+    }
+
     public async Task<Outcome<GuarantorView>> Register(GuarantorDetails details)
     {
         var now = clock.GetUtcNow();
@@ -188,7 +196,7 @@ public sealed class GuarantorGrain(
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
                 new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative),
-                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt, request.OpeningBalance),
+                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt),
                 settings.Compliance, now);
     }
 

@@ -157,7 +157,6 @@ public sealed partial class PatientAccountGrain
         PatientResponsibility = balances.PatientResponsibility,
         FirstStatementAt = State.FirstStatementAt,
         FinalNoticeAt = NoticeFor(CurrentCycle),
-        OpeningBalance = OpeningBalanceFor(CurrentCycle),
     };
 
     /// <summary>

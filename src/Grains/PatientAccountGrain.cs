@@ -585,7 +585,6 @@ public sealed partial class PatientAccountGrain(
             PatientResponsibility = Balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = NoticeFor(CurrentCycle),
-            OpeningBalance = OpeningBalanceFor(CurrentCycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
         });
         Remember(new ContactDecisionRecord
@@ -690,7 +689,7 @@ public sealed partial class PatientAccountGrain(
         // What the run may change (pure steps return the same instances when nothing changes), to write only on change.
         var before = (State.Cadence, State.CadenceStatus, State.PolicyReference, Decisions: State.Decisions.Count, Events: _events.Count,
             Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince,
-            State.FirstPatientStatementDate, State.FinalNoticeCycle, State.StatementBalanceCycle);
+            State.FirstPatientStatementDate, State.FinalNoticeCycle);
 
         for (var i = 0; i < State.Promises.Count; i++)
         {
@@ -803,7 +802,6 @@ public sealed partial class PatientAccountGrain(
             || !before.Plans.SequenceEqual(State.Plans, ReferenceEqualityComparer.Instance)
             || before.FirstStatementAt != State.FirstStatementAt || before.FinalNoticeAt != State.FinalNoticeAt
             || before.FirstPatientStatementDate != State.FirstPatientStatementDate || before.FinalNoticeCycle != State.FinalNoticeCycle
-            || before.StatementBalanceCycle != State.StatementBalanceCycle
             || before.PlacedWithAgencyAt != State.PlacedWithAgencyAt || before.CreditBalanceSince != State.CreditBalanceSince;
         if (changed) _dirty = true;
         PublishCredit(balances, now);
@@ -828,13 +826,8 @@ public sealed partial class PatientAccountGrain(
                 var statementDate = DateOnly.FromDateTime(now.UtcDateTime);
                 State.FirstPatientStatementDate ??= statementDate; // aging counts from the first statement, whenever it went
                 // The 120 days run from the first statement after discharge, not one sent during the stay.
-                if (State.FirstStatementAt is null && NotificationPeriod.StartsWith(State.AdmitDate, State.DischargeDate, statementDate))
+                if (State.FirstStatementAt is null && NotificationPeriod.StartsWith(State.DischargeDate, statementDate))
                     State.FirstStatementAt = now;
-                if (State.StatementBalanceCycle != attempt.Cycle)
-                {
-                    State.StatementBalance = balances.PatientResponsibility;
-                    State.StatementBalanceCycle = attempt.Cycle;
-                }
                 break;
             case OutreachAction.FinalNotice:
                 // The written notice is about this debt: a new cycle (a new balance after one paid off) needs its own.
@@ -863,11 +856,10 @@ public sealed partial class PatientAccountGrain(
     }
 
     /// <summary>The final notice that counts for a cycle's extraordinary actions: not one sent about an earlier debt.</summary>
-    private DateTimeOffset? NoticeFor(int cycle) =>
-        State.FinalNoticeAt is { } at && (State.FinalNoticeCycle is null || State.FinalNoticeCycle == cycle) ? at : null;
-
-    /// <summary>What the patient owed at a cycle's first statement (the debt's initial balance), once it went.</summary>
-    private decimal? OpeningBalanceFor(int cycle) => State.StatementBalanceCycle == cycle ? State.StatementBalance : null;
+    private DateTimeOffset? NoticeFor(int cycle) => State.FinalNoticeAt is not { } at ? null
+        : State.FinalNoticeCycle is { } sentIn ? (sentIn == cycle ? at : null)
+        // Recorded before the cycle was kept with it: it counts only if sent since the running cycle began.
+        : cycle == CurrentCycle && State.Cadence?.StartedAt is { } started && at >= started ? at : null;
 
     private int CurrentCycle => State.Cadence?.Cycle ?? 0;
 
@@ -889,7 +881,6 @@ public sealed partial class PatientAccountGrain(
             PatientResponsibility = balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = NoticeFor(cycle),
-            OpeningBalance = OpeningBalanceFor(cycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             StatementLines = action is OutreachAction.PatientStatement or OutreachAction.FinalNotice ? StatementLines() : [],
             DueDate = dueDate,

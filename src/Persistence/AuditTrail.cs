@@ -140,28 +140,26 @@ public sealed class DatabaseAuditTrail : IAuditTrail, IAsyncDisposable
     public async Task<IReadOnlyList<AuditEvent>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        // Only the filters given go into the statement, so each database can use its indexes (the resource's, the time's).
+        var filters = new List<(string Column, string Op, string Name, object Value)>();
+        if (query.ResourceType is { } type) filters.Add(("resource_type", "=", "resource_type", type));
+        if (query.ResourceId is { } id) filters.Add(("resource_id", "=", "resource_id", id));
+        if (query.Actor is { } actor) filters.Add(("actor", "=", "actor", actor));
+        if (query.Action is { } action) filters.Add(("action", "=", "action", action));
+        if (query.Since is { } since) filters.Add(("occurred_at", ">=", "since", _database.Timestamp(since)));
+        if (query.Until is { } until) filters.Add(("occurred_at", "<", "until", _database.Timestamp(until)));
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters.Select(f => $"{f.Column} {f.Op} @{f.Name}"));
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.Command(
-            """
+            $"""
             SELECT occurred_at, actor, actor_role, action, resource_type, resource_id, outcome, client_address, correlation_id, detail
             FROM collections_audit_event
-            WHERE (@resource_type IS NULL OR resource_type = @resource_type) AND (@resource_id IS NULL OR resource_id = @resource_id)
-              AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
-              AND (@since IS NULL OR occurred_at >= @since) AND (@until IS NULL OR occurred_at < @until)
+            {where}
             ORDER BY id DESC
             LIMIT @limit
             """);
-        command.WithParameter("resource_type", query.ResourceType).WithParameter("resource_id", query.ResourceId)
-            .WithParameter("actor", query.Actor).WithParameter("action", query.Action)
-            .WithParameter("since", query.Since is { } since ? _database.Timestamp(since) : null)
-            .WithParameter("until", query.Until is { } until ? _database.Timestamp(until) : null)
-            .WithParameter("limit", Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit));
-        if (_database.Provider == DatabaseProvider.PostgreSql)
-        {
-            // PostgreSQL cannot infer a type for a parameter compared only with IS NULL.
-            for (var i = 0; i < 4; i++) ((Npgsql.NpgsqlParameter)command.Parameters[i]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text;
-            for (var i = 4; i < 6; i++) ((Npgsql.NpgsqlParameter)command.Parameters[i]).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz;
-        }
+        foreach (var f in filters) command.WithParameter(f.Name, f.Value);
+        command.WithParameter("limit", Math.Clamp(query.Limit, 1, AuditQuery.MaxLimit));
         var result = new List<AuditEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

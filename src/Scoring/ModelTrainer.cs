@@ -121,8 +121,8 @@ public static class ModelTrainer
         var positives = data.Labels.Count(l => l);
         if (positives == 0 || positives == data.Count)
             throw new ArgumentException(positives == 0
-                ? $"No row has the label (0 of {data.Count} rows): a model needs accounts that paid and accounts that did not. Export a longer period, or check the label column."
-                : $"Every row has the label ({data.Count} of {data.Count}): a model needs accounts that paid and accounts that did not. Export a longer period, or check the label column.", nameof(data));
+                ? $"No row has the label (0 of {data.Count} rows): a model needs both paying and non-paying accounts. Export a longer period, or check the label column."
+                : $"Every row has the label ({data.Count} of {data.Count}): a model needs both paying and non-paying accounts. Export a longer period, or check the label column.", nameof(data));
         if (options.Tune && Math.Min(positives, data.Count - positives) < 2 * options.Folds)
             throw new ArgumentException($"The search needs at least {2 * options.Folds} rows of each outcome for {options.Folds} folds ({positives} positive, {data.Count - positives} negative).", nameof(data));
         // Missing values become a value of their own below the rest, in training and (by the model) in scoring: FastTree

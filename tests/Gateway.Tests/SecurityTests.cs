@@ -137,5 +137,8 @@ public sealed class DashboardAccessTests(EngineFixture engine)
         await admin.GetAsync($"/dashboard/GrainState?grainType=Collections.Grains.PatientAccountGrain&grainId={Uri.EscapeDataString(account)}");
         var trail = await admin.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account)}");
         Assert.Contains(trail.EnumerateArray(), e => e.GetProperty("action").GetString() == "dashboard.grain-state");
+        // A grain that names many patients (here, the phone directory, keyed by a phone number) is not shown at all.
+        var hidden = await (await admin.GetAsync("/dashboard/GrainState?grainType=Collections.Grains.PhoneDirectoryGrain&grainId=5125550142")).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal("dashboard.grain-state-hidden", hidden.GetProperty("code").GetString());
     }
 }

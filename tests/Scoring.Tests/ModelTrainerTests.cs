@@ -181,5 +181,6 @@ public class ModelTrainerTests(TrainedModelFixture fixture)
         var error = Assert.Throws<ArgumentException>(() => ModelTrainer.Train(rows, new TrainingOptions()));
 
         Assert.Contains("both paying and non-paying", error.Message);
+        Assert.Contains("No row has the label (0 of ", error.Message); // says which outcome is missing, of how many rows
     }
 }

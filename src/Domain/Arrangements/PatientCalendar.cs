@@ -32,5 +32,9 @@ public sealed record PatientCalendar(IReadOnlyList<string> Zones)
         return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
     }
 
-    private static TimeZoneInfo Find(string zone) => TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var found) ? found : TimeZoneInfo.Utc;
+    // Zones come from validated profiles (an IANA name this machine knows); one whose data is gone reads as UTC.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeZoneInfo> KnownZones = new(StringComparer.Ordinal);
+
+    private static TimeZoneInfo Find(string zone) =>
+        KnownZones.GetOrAdd(zone, static z => TimeZoneInfo.TryFindSystemTimeZoneById(z, out var found) ? found : TimeZoneInfo.Utc);
 }

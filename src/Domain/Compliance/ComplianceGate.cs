@@ -54,8 +54,7 @@ public sealed record DebtFacts(
     decimal PatientResponsibility,
     DateTimeOffset? FirstStatementAt,
     DateTimeOffset? FinalNoticeAt,
-    DateTimeOffset? FinancialAssistanceApprovedAt = null,
-    decimal? OpeningBalance = null);
+    DateTimeOffset? FinancialAssistanceApprovedAt = null);
 
 /// <summary>
 /// Decides whether one contact may happen now: allow, defer until a time, or deny, always with the rule that decided.
@@ -193,9 +192,9 @@ public static class ComplianceGate
             return GateDecision.Deny("eca.no-statement", "No extraordinary collection action before the first post-discharge statement.");
         if (debt.FinalNoticeAt is not { } notice)
             return GateDecision.Deny("eca.no-notice", "No extraordinary collection action without the written notice (final notice) first.");
-        // The bureaus' floor is on the debt's initial balance (what was owed at its first statement), not on what it grew to.
-        if (request.Action == OutreachAction.CreditReporting && (debt.OpeningBalance ?? debt.PatientResponsibility) < rules.CreditReportingMinimumBalance)
-            return GateDecision.Deny("eca.credit-floor", $"Medical debts whose initial balance was under {rules.CreditReportingMinimumBalance:0.00} are never reported to credit bureaus.");
+        // The bureaus' floor is on the balance first reported: what is owed when this report would go.
+        if (request.Action == OutreachAction.CreditReporting && debt.PatientResponsibility < rules.CreditReportingMinimumBalance)
+            return GateDecision.Deny("eca.credit-floor", $"Medical balances under {rules.CreditReportingMinimumBalance:0.00} are never reported to credit bureaus (the bureaus' floor is on the balance first reported).");
         var earliest = new[]
         {
             (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),

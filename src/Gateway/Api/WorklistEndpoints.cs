@@ -33,7 +33,7 @@ public static class WorklistEndpoints
         group.MapPut("/queues/{queueId}", SaveQueue).RequireAuthorization(Policies.SuperviseWorklists)
             .WithSummary("Define a queue: name, facility (or *), language (ISO 639-1, or any), team, agents (API key ids), ordering (expectedRecovery|probability|balance|oldest), leaseMinutes, retryMinutes. Accounts follow a routing change at their next evaluation.");
         group.MapGet("/queues/{queueId}/stats", Stats).RequireAuthorization(Policies.SuperviseWorklists)
-            .WithSummary("Depth, callable now, deferred, leased, the score histogram, and what each agent holds and worked (since: default the last 24 hours).");
+            .WithSummary("Depth, callable now, deferred, leased, the score histogram, what each agent holds, their tally, and with detail=true each account they worked (since: default the last 24 hours).");
         group.MapGet("/tally", Tally).RequireAuthorization(Policies.WorkWorklist).WithName("MyTally")
             .WithSummary("The caller's own tally since a moment (since: default the last 24 hours; the console sends the start of the agent's day): calls, conversations with the guarantor, promises, plan requests, disputes, assistance requests. No patient data.");
         group.MapPost("/next", Next).RequireAuthorization(Policies.WorkWorklist)
@@ -121,19 +121,21 @@ public static class WorklistEndpoints
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 
-    private static async Task<Results<Ok<StatsResponse>, ProblemHttpResult>> Stats(string queueId, DateTimeOffset? since, IGrainFactory grains, IAuditTrail audit, TimeProvider clock, HttpContext http)
+    private static async Task<Results<Ok<StatsResponse>, ProblemHttpResult>> Stats(string queueId, DateTimeOffset? since, bool? detail, IGrainFactory grains, IAuditTrail audit, TimeProvider clock, HttpContext http)
     {
         if (CheckQueueId(queueId) is { } invalid) return invalid;
         var stats = await Queue(grains, queueId).Stats(since);
         var caller = http.ToCaller();
         await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "worklist.stats.read", "worklist-queue", queueId, "ok",
-            caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count}"));
-        // The answer names the accounts each agent holds and has worked, with the outcome of each: each is shown.
+            caller.ClientAddress, caller.CorrelationId, $"depth={stats.Depth};agents={stats.Agents.Count};detail={detail == true}"));
+        // Each account the answer names is shown: the one each agent holds, and with detail=true every account they worked
+        // (up to 500 each; the counts come without them, so the dashboard's view names only what agents hold).
+        var withWorked = detail == true;
         await http.AuditShownAsync("worklist.stats.read", stats.Agents.SelectMany(a =>
-            (a.Leased is { } leased ? [leased] : Array.Empty<AccountKey>()).Concat(a.Worked.Select(w => w.Account))).Select(k => k.Shown()));
+            (a.Leased is { } leased ? [leased] : Array.Empty<AccountKey>()).Concat(withWorked ? a.Worked.Select(w => w.Account) : [])).Select(k => k.Shown()));
         return TypedResults.Ok(new StatsResponse(queueId, stats.AsOf, stats.Depth, stats.CallableNow, stats.Deferred, stats.Leased, stats.Histogram, stats.Unscored,
             stats.Agents.Select(a => new AgentResponse(a.Agent, a.Leased?.Facility, a.Leased?.AccountNumber, a.LeaseExpiresAt,
-                a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList(), AgentTally.Of(a.Worked))).ToList(),
+                withWorked ? a.Worked.Select(w => new WorkedResponse(w.Account.Facility, w.Account.AccountNumber, w.Outcome, w.At)).ToList() : [], AgentTally.Of(a.Worked))).ToList(),
             stats.OldestBalanceDate));
     }
 

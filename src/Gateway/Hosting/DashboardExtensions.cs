@@ -42,10 +42,25 @@ public static class DashboardExtensions
                     return Problems.NotFound("dashboard.reminders-hidden",
                         "The dashboard's reminder list is turned off here: it names patients' accounts. Each account's next step is in GET /api/accounts/{facility}/{number}; the reminders' count is in the metrics.");
                 if (path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase))
-                    await http.AuditShownAsync("dashboard.grain-state", [Shown(http.Request.Query["grainType"].ToString(), http.Request.Query["grainId"].ToString(), path)]);
+                {
+                    var grainType = http.Request.Query["grainType"].ToString();
+                    if (ShowsManyPeople(grainType))
+                        return Problems.NotFound("dashboard.grain-state-hidden",
+                            "This grain's state names many patients at once (payments, phone numbers, registers, queues): read it through its audited API instead.");
+                    await http.AuditShownAsync("dashboard.grain-state", [Shown(grainType, http.Request.Query["grainId"].ToString(), path)]);
+                }
                 return await next(context);
             });
     }
+
+    /// <summary>
+    /// Grains whose state names patients other than by the one account or guarantor it is keyed by: a card payment (its
+    /// guarantor and accounts), the phone directory (keyed by a phone number), the registers and the queues.
+    /// </summary>
+    private static readonly string[] ManyPeople =
+        ["PatientPayment", "PhoneDirectory", "PlacementRegister", "CreditBalanceRegistry", "WorklistQueue", "WorklistDirectory", "CallTaskQueue", "BillingOfficeQueue", "ReplyReview", "ReplyIntake", "RemittanceLog", "RemittanceIntake"];
+
+    private static bool ShowsManyPeople(string grainType) => ManyPeople.Any(t => grainType.Contains(t, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A grain's state as the person it is about: an account, a guarantor (their portal too), else the grain.</summary>
     private static (string, string) Shown(string grainType, string grainId, string path) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Collections.Grains;
@@ -44,6 +45,9 @@ public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDispos
 
     public void Dispose() => (inner as IDisposable)?.Dispose();
 
+    /// <summary>Templates seen, with their anonymous form (null: none of ours in it). Templates are few and repeat.</summary>
+    private static readonly ConditionalWeakTable<MessageTemplate, MessageTemplate?> Templates = new();
+
     /// <summary>The event with every grain id of ours made anonymous; the same instance when it held none.</summary>
     public static LogEvent Scrub(LogEvent logEvent)
     {
@@ -51,20 +55,25 @@ public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDispos
         var refusal = logEvent.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException && logEvent.Level < LogEventLevel.Warning;
         var exception = logEvent.Exception is { } ex && !refusal ? new LoggedException(ex) : null;
         var changed = logEvent.Exception is not null;
-        var template = logEvent.MessageTemplate;
-        if (GrainIds.IsMatch(template.Text))
-        {
-            template = new MessageTemplateParser().Parse(Anonymous(template.Text));
-            changed = true;
-        }
-        var properties = new List<LogEventProperty>(logEvent.Properties.Count);
+        var template = Templates.GetValue(logEvent.MessageTemplate,
+            static t => GrainIds.IsMatch(t.Text) ? new MessageTemplateParser().Parse(Anonymous(t.Text)) : null) ?? logEvent.MessageTemplate;
+        changed |= !ReferenceEquals(template, logEvent.MessageTemplate);
+        List<LogEventProperty>? properties = null; // made only once a property changes
+        var index = 0;
         foreach (var (name, value) in logEvent.Properties)
         {
             var clean = Scrub(value);
-            changed |= !ReferenceEquals(clean, value);
-            properties.Add(new LogEventProperty(name, clean));
+            if (properties is null && !ReferenceEquals(clean, value))
+            {
+                properties = new List<LogEventProperty>(logEvent.Properties.Count);
+                foreach (var (earlierName, earlier) in logEvent.Properties.Take(index)) properties.Add(new LogEventProperty(earlierName, earlier));
+            }
+            properties?.Add(new LogEventProperty(name, clean));
+            index++;
         }
-        return changed ? new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template, properties, logEvent.TraceId ?? default, logEvent.SpanId ?? default) : logEvent;
+        if (!changed && properties is null) return logEvent;
+        return new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template,
+            properties ?? logEvent.Properties.Select(p => new LogEventProperty(p.Key, p.Value)), logEvent.TraceId ?? default, logEvent.SpanId ?? default);
     }
 
     /// <summary>Text with each grain id of ours as its grain type and an ellipsis.</summary>
@@ -78,7 +87,7 @@ public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDispos
                 return value;
             case ScalarValue scalar:
                 var text = Convert.ToString(scalar.Value, CultureInfo.InvariantCulture) ?? "";
-                return GrainIds.IsMatch(text) ? new ScalarValue(Anonymous(text)) : value;
+                return text.Contains('/', StringComparison.Ordinal) && GrainIds.IsMatch(text) ? new ScalarValue(Anonymous(text)) : value;
             case SequenceValue sequence:
                 var items = sequence.Elements.Select(Scrub).ToList();
                 return items.Where((item, i) => !ReferenceEquals(item, sequence.Elements[i])).Any() ? new SequenceValue(items) : value;

@@ -856,10 +856,7 @@ public sealed partial class PatientAccountGrain(
     }
 
     /// <summary>The final notice that counts for a cycle's extraordinary actions: not one sent about an earlier debt.</summary>
-    private DateTimeOffset? NoticeFor(int cycle) => State.FinalNoticeAt is not { } at ? null
-        : State.FinalNoticeCycle is { } sentIn ? (sentIn == cycle ? at : null)
-        // Recorded before the cycle was kept with it: it counts only if sent since the running cycle began.
-        : cycle == CurrentCycle && State.Cadence?.StartedAt is { } started && at >= started ? at : null;
+    private DateTimeOffset? NoticeFor(int cycle) => FinalNotices.For(cycle, State.FinalNoticeAt, State.FinalNoticeCycle, State.Cadence);
 
     private int CurrentCycle => State.Cadence?.Cycle ?? 0;
 

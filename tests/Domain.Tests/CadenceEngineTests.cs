@@ -205,6 +205,27 @@ public sealed class CadencePolicyTests
     }
 
     [Fact]
+    public void A_final_notice_counts_for_the_cycle_it_was_sent_in_and_one_kept_before_cycles_were_recorded_is_read_from_the_steps()
+    {
+        var t0 = new DateTimeOffset(2026, 1, 5, 15, 0, 0, TimeSpan.Zero);
+        StepRecord Notice(DateTimeOffset at) => new() { StepId = "final-notice", Outcome = StepOutcome.Done, Action = OutreachAction.FinalNotice, PolicyReference = "standard v1", At = at, Reason = "sent" };
+        var cycle2 = new CadenceProgress { Cycle = 2, StartedAt = t0.AddDays(300), Steps = [] };
+
+        // Kept with its cycle: only that cycle's actions may rely on it.
+        Assert.Equal(t0.AddDays(90), FinalNotices.For(1, t0.AddDays(90), 1, cycle2));
+        Assert.Null(FinalNotices.For(2, t0.AddDays(90), 1, cycle2));
+        // A run starting cycle 3 asks for it: the stored cycle 2's notice does not count.
+        Assert.Null(FinalNotices.For(3, t0.AddDays(390), 2, cycle2));
+
+        // Recorded by the earlier release (no cycle; it kept the first notice ever, from cycle 1):
+        Assert.Null(FinalNotices.For(2, t0.AddDays(90), null, cycle2)); // cycle 2 has sent none
+        var noticed = cycle2 with { Steps = [Notice(t0.AddDays(390))] };
+        Assert.Equal(t0.AddDays(390), FinalNotices.For(2, t0.AddDays(90), null, noticed)); // cycle 2's own step is its notice
+        Assert.Equal(t0.AddDays(320), FinalNotices.For(2, t0.AddDays(320), null, cycle2)); // recorded within the running cycle
+        Assert.Null(FinalNotices.For(2, null, null, noticed)); // nothing recorded at all
+    }
+
+    [Fact]
     public void A_policy_is_checked_against_the_notice_and_waiting_periods_in_force_not_the_defaults()
     {
         Assert.Empty(CadencePolicies.Validate(CadencePolicies.Standard)); // final notice day 90, placement day 120

@@ -35,25 +35,16 @@ public sealed class ComplianceGateProperties
             : OutreachAction.EmailReminder,
             initiator, reason, onGuarantor);
 
-    [Theory]
-    [InlineData(RuleSet.FirstParty)]
-    [InlineData(RuleSet.Agency)] // the default for a facility nobody configured
-    public void No_sequence_of_events_makes_the_gate_allow_a_contact_that_breaks_a_rule(RuleSet ruleSet)
+    /// <remarks>
+    /// Under the first-party rule set: the first statement is always long past here, so the agency set's own two rules
+    /// (validation notice first, its 35 days) could not fire; they have unit tests of their own.
+    /// </remarks>
+    [Fact]
+    public void No_sequence_of_events_makes_the_gate_allow_a_contact_that_breaks_a_rule()
     {
-        lock (Counters)
-        {
-            _allowedCalls = _allowedTexts = _allowedEca = _refused = 0;
-            var rules = new ComplianceRules { DefaultRuleSet = ruleSet };
-            Gen.Select(GenEvent.Array[1, 80], Gen.OneOf<string?>("America/Chicago", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu", null), Gen.Int[0, 60 * 24], Gen.Int[-1, 60])
-                .Sample((events, zone, startMinute, noticeDaysAgo) => Simulate(events, zone, startMinute, noticeDaysAgo, rules), iter: 4000);
-            AssertNotVacuous();
-        }
-    }
+        Gen.Select(GenEvent.Array[1, 80], Gen.OneOf<string?>("America/Chicago", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu", null), Gen.Int[0, 60 * 24], Gen.Int[-1, 60])
+            .Sample((events, zone, startMinute, noticeDaysAgo) => Simulate(events, zone, startMinute, noticeDaysAgo, ComplianceGateTests.Rules), iter: 4000);
 
-    private static readonly object Counters = new();
-
-    private static void AssertNotVacuous()
-    {
         // Not vacuous: the runs allowed many contacts of every kind, and deferred and denied many others.
         Assert.True(_allowedCalls > 500, $"only {_allowedCalls} calls were allowed");
         Assert.True(_allowedTexts > 200, $"only {_allowedTexts} texts were allowed");

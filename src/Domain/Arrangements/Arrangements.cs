@@ -97,17 +97,6 @@ public static class ArrangementRulesLogic
         return ledger.Where(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= since && !reversed.Contains(e.EntryId)).Sum(e => e.Amount);
     }
 
-    /// <summary>
-    /// Patient payments (not reversed) posted since <paramref name="since"/> and made by <paramref name="deadline"/>: posted
-    /// before it, or dated before it (a check deposited in time that the lockbox file brought a day or two later).
-    /// </summary>
-    public static decimal PaidBy(IReadOnlyList<LedgerEntry> ledger, DateTimeOffset since, DateTimeOffset deadline, PatientCalendar calendar)
-    {
-        var reversed = Ledger.ReversedIds(ledger);
-        return ledger.Where(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= since && !reversed.Contains(e.EntryId)
-                                 && (e.PostedAt < deadline || calendar.StartOf(e.EffectiveDate) < deadline)).Sum(e => e.Amount);
-    }
-
     /// <summary>The end of a calendar day plus grace, as an instant: the end of that day for the patient (UTC when their zone is not known).</summary>
     public static DateTimeOffset Deadline(DateOnly date, int graceDays, PatientCalendar? calendar = null) =>
         (calendar ?? PatientCalendar.Utc).EndOf(date.AddDays(graceDays));
@@ -145,7 +134,7 @@ public static class ArrangementRulesLogic
     {
         if (promise.Status != PromiseStatus.Pending) return promise;
         var deadline = Deadline(promise.PromisedDate, rules.GraceDays, calendar);
-        if (PaidBy(ledger, promise.CreatedAt, deadline, calendar ?? PatientCalendar.Utc) >= promise.Amount)
+        if (PaidSince(ledger, promise.CreatedAt) - PaidSince(ledger, deadline) >= promise.Amount)
             return promise with { Status = PromiseStatus.Kept, ResolvedAt = now };
         return now >= deadline ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
     }

@@ -58,4 +58,36 @@ public sealed class ModelReportCommandTests(EngineFixture engine)
         Assert.Single(bad.Error.Trim().Split('\n'));
         Assert.Contains("confidence must be between 0.8 and 0.995", bad.Error);
     }
+
+    [Fact]
+    public async Task List_challenger_and_drift_read_and_change_the_registry_from_the_command_line()
+    {
+        // A fresh engine trains its bootstrap model first: wait until it is the champion.
+        var listed = await RunAsync("model", "list");
+        for (var i = 0; i < 240 && !listed.Output.Contains("[champion]", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(500);
+            listed = await RunAsync("model", "list");
+        }
+        Assert.Equal((0, ""), (listed.Code, listed.Error));
+        Assert.StartsWith("champion ", listed.Output);
+        var champion = listed.Output.Split('\n').Single(l => l.Contains("[champion]", StringComparison.Ordinal)).Split('[')[0].Trim();
+        Assert.Contains("AUC", listed.Output);
+
+        var drift = await RunAsync("model", "drift", "--version", champion);
+        Assert.Equal((0, ""), (drift.Code, drift.Error));
+        Assert.StartsWith($"{champion}: PSI ", drift.Output);
+
+        // The champion cannot be its own challenger: the engine's refusal, in one line, and a non-zero exit.
+        var refused = await RunAsync("model", "challenger", "--version", champion, "--share", "0.1", "--reason", "test");
+        Assert.NotEqual(0, refused.Code);
+        Assert.Single(refused.Error.Trim().Split('\n'));
+        var incomplete = await RunAsync("model", "challenger", "--version", champion);
+        Assert.NotEqual(0, incomplete.Code);
+        Assert.Contains("--share", incomplete.Error);
+
+        var stopped = await RunAsync("model", "challenger", "--stop");
+        Assert.Equal((0, ""), (stopped.Code, stopped.Error));
+        Assert.StartsWith($"challenger: champion {champion}", stopped.Output);
+    }
 }

@@ -19,6 +19,9 @@ public static class ModelRegistryCommands
         yield return Register(output, error);
         yield return Promote(output, error);
         yield return Rollback(output, error);
+        yield return List(output);
+        yield return Challenger(output);
+        yield return Drift(output);
         yield return Uplift(output);
         yield return Fairness(output);
     }
@@ -210,6 +213,96 @@ public static class ModelRegistryCommands
             await EnsureSuccessAsync(response, "rollback", ct);
             await output.WriteLineAsync($"rollback: {Describe(await response.Content.ReadAsStringAsync(ct))}");
             _ = error;
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var json = new Option<bool>("--json") { Description = "Print the engine's answer as JSON (with the history of changes)." };
+        var command = new Command("list", "The registered versions with their headline figures, and which is the champion and the challenger.") { json };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            using var response = await client.GetAsync("api/models", ct);
+            await EnsureSuccessAsync(response, "list", ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(text);
+                return 0;
+            }
+            using var answer = JsonDocument.Parse(text);
+            var assignment = answer.RootElement.GetProperty("assignment");
+            var champion = assignment.TryGetProperty("champion", out var c) ? c.GetString() : null;
+            var challenger = assignment.TryGetProperty("challenger", out var ch) ? ch.GetString() : null;
+            var share = assignment.TryGetProperty("challengerShare", out var sh) ? sh.GetDouble() : 0;
+            await output.WriteLineAsync($"{Describe(assignment.GetRawText())}{(challenger is null ? "" : $" ({share:P0} of accounts)")}");
+            foreach (var v in answer.RootElement.GetProperty("versions").EnumerateArray())
+            {
+                var version = v.GetProperty("version").GetString();
+                var role = version == champion ? " [champion]" : version == challenger ? " [challenger]" : "";
+                string Figure(string name) => v.TryGetProperty(name, out var f) && f.ValueKind == JsonValueKind.Number ? f.GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-";
+                await output.WriteLineAsync($"{version}{role}: {v.GetProperty("kind").GetString()}, registered {v.GetProperty("registeredAt").GetDateTimeOffset():yyyy-MM-dd} by {v.GetProperty("registeredBy").GetString()}, AUC {Figure("auc")}, Brier {Figure("brier")}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Challenger(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var version = new Option<string?>("--version") { Description = "The registered version to score a share of accounts with." };
+        var share = new Option<double?>("--share") { Description = "The share of accounts it scores, above 0 and at most 0.5 (by a stable hash of the account)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept in the registry's history)." };
+        var stop = new Option<bool>("--stop") { Description = "Stop the challenger: the champion scores every account again." };
+        var command = new Command("challenger", "Run a challenger beside the champion on a share of accounts, or stop it (--stop).") { version, share, reason, stop };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!parse.GetValue(stop) && (parse.GetValue(version) is null || parse.GetValue(share) is null))
+                throw new CliInputException("model challenger: give --version and --share (e.g. --share 0.1), or --stop");
+            using var client = connection.Client(parse);
+            using var response = parse.GetValue(stop)
+                ? await client.DeleteAsync("api/models/challenger", ct)
+                : await client.PutAsync("api/models/challenger", JsonContent(new { version = parse.GetValue(version), share = parse.GetValue(share), reason = parse.GetValue(reason) }), ct);
+            await EnsureSuccessAsync(response, "challenger", ct);
+            await output.WriteLineAsync($"challenger: {Describe(await response.Content.ReadAsStringAsync(ct))}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Drift(TextWriter output)
+    {
+        var connection = Connection.Create();
+        var version = new Option<string>("--version") { Description = "The version whose live scores to compare with its test set.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the engine's answer as JSON (every band and feature)." };
+        var command = new Command("drift", "How far a version's live scores and features moved from its test set (population stability index).") { version, json };
+        connection.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = connection.Client(parse);
+            using var response = await client.GetAsync($"api/models/{Uri.EscapeDataString(parse.GetValue(version)!)}/drift", ct);
+            await EnsureSuccessAsync(response, "drift", ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(text);
+                return 0;
+            }
+            using var answer = JsonDocument.Parse(text);
+            var root = answer.RootElement;
+            var psi = root.GetProperty("psi") is { ValueKind: JsonValueKind.Number } p ? p.GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "none (no live scores)";
+            await output.WriteLineAsync($"{root.GetProperty("version").GetString()}: PSI {psi} over {root.GetProperty("liveScores").GetInt32()} live and {root.GetProperty("testSetScores").GetInt32()} test-set scores"
+                                        + (root.GetProperty("flagged").GetBoolean() ? $", above the threshold {root.GetProperty("threshold").GetDouble():0.00}: drifted" : ", within the threshold"));
+            if (root.TryGetProperty("caution", out var caution) && caution.ValueKind == JsonValueKind.String) await output.WriteLineAsync($"caution: {caution.GetString()}");
+            foreach (var f in root.GetProperty("features").EnumerateArray().Where(f => f.GetProperty("flagged").GetBoolean()).Take(10))
+                await output.WriteLineAsync($"  feature {f.GetProperty("feature").GetString()}: PSI {f.GetProperty("psi").GetDouble():0.000}");
             return 0;
         });
         return command;

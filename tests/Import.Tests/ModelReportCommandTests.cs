@@ -89,5 +89,17 @@ public sealed class ModelReportCommandTests(EngineFixture engine)
         var stopped = await RunAsync("model", "challenger", "--stop");
         Assert.Equal((0, ""), (stopped.Code, stopped.Error));
         Assert.StartsWith($"challenger: champion {champion}", stopped.Output);
+
+        // A retrained version promoted, then rolled back: the command says the engine is back on its synthetic model.
+        var file = Path.Combine(Directory.CreateTempSubdirectory("model-").FullName, "m.zip");
+        var rows = Collections.Scoring.SyntheticHistory.Rows(new Collections.Scoring.SyntheticOptions { Seed = 11, Accounts = 1200 }).ToList();
+        await File.WriteAllBytesAsync(file, Collections.Scoring.ModelTrainer.Train(rows, new Collections.Scoring.TrainingOptions { Seed = 11, NumberOfTrees = 20, Version = "cli-11" }).Model.ToBytes());
+        var version = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await RunAsync("model", "register", "--file", file, "--version", version)).Code);
+        Assert.Equal(0, (await RunAsync("model", "promote", "--version", version, "--reason", "test")).Code);
+        var back = await RunAsync("model", "rollback", "--reason", "test");
+        Assert.Equal((0, ""), (back.Code, back.Error));
+        Assert.Contains($"rollback: champion {champion}", back.Output);
+        if (champion.StartsWith("bootstrap", StringComparison.Ordinal)) Assert.Contains("synthetic accounts", back.Output);
     }
 }

@@ -208,10 +208,24 @@ public static class ModelRegistryCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = connection.Client(parse);
+            // What changes besides the champion is said, not left to be noticed: a challenger stopped, a synthetic model back.
+            using var before = await client.GetAsync("api/models", ct);
+            await EnsureSuccessAsync(before, "rollback", ct);
+            using var registry = JsonDocument.Parse(await before.Content.ReadAsStringAsync(ct));
+            var challengerBefore = registry.RootElement.GetProperty("assignment").TryGetProperty("challenger", out var cb) ? cb.GetString() : null;
             using var body = JsonContent(new { reason = parse.GetValue(reason) });
             using var response = await client.PostAsync("api/models/rollback", body, ct);
             await EnsureSuccessAsync(response, "rollback", ct);
-            await output.WriteLineAsync($"rollback: {Describe(await response.Content.ReadAsStringAsync(ct))}");
+            var answer = await response.Content.ReadAsStringAsync(ct);
+            await output.WriteLineAsync($"rollback: {Describe(answer)}");
+            using var after = JsonDocument.Parse(answer);
+            var champion = after.RootElement.TryGetProperty("champion", out var c) ? c.GetString() : null;
+            var challengerAfter = after.RootElement.TryGetProperty("challenger", out var ca) ? ca.GetString() : null;
+            if (challengerBefore is not null && challengerAfter is null)
+                await output.WriteLineAsync($"rollback: the challenger {challengerBefore} was stopped (it is the champion now)");
+            if (registry.RootElement.GetProperty("versions").EnumerateArray().FirstOrDefault(v => v.GetProperty("version").GetString() == champion) is { ValueKind: JsonValueKind.Object } back
+                && back.GetProperty("kind").GetString() is "bootstrap")
+                await output.WriteLineAsync($"rollback: {champion} is the engine's bootstrap model, trained on synthetic accounts, not on this hospital's history");
             _ = error;
             return 0;
         });

@@ -48,6 +48,9 @@ public sealed class PaymentModel : IDisposable
     public string Learner => _metadata.Learner;
     /// <summary>The features the model reads, in vector order.</summary>
     public IReadOnlyList<string> FeatureNames => _metadata.FeatureNames;
+
+    /// <summary>The columns this model reads that <see cref="PaymentFeatures"/> does not compute (none: it can score an account).</summary>
+    public IReadOnlyList<string> ForeignFeatures => [.. FeatureNames.Where(n => PaymentFeatures.IndexOf(n) < 0)];
     public LabelDefinition Label => _metadata.Label;
     public PlattCalibration Calibration => _metadata.Calibration;
     /// <summary>Each feature's median over the training rows: the "typical account" reasons are measured against.</summary>
@@ -163,7 +166,7 @@ public sealed class PaymentModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(features);
         var map = _fromPaymentFeatures ?? throw new InvalidOperationException(
-            $"This model reads features that PaymentFeatures does not have ({string.Join(", ", FeatureNames.Where(n => PaymentFeatures.IndexOf(n) < 0))}); score it with a vector.");
+            $"This model reads features that PaymentFeatures does not have ({string.Join(", ", ForeignFeatures)}); score it with a vector.");
         Span<float> all = stackalloc float[PaymentFeatures.Count];
         features.CopyTo(all);
         Span<float> vector = _width <= 1024 ? stackalloc float[_width] : new float[_width];

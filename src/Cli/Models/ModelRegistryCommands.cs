@@ -209,9 +209,7 @@ public static class ModelRegistryCommands
         {
             using var client = connection.Client(parse);
             // What changes besides the champion is said, not left to be noticed: a challenger stopped, a synthetic model back.
-            using var before = await client.GetAsync("api/models", ct);
-            await EnsureSuccessAsync(before, "rollback", ct);
-            using var registry = JsonDocument.Parse(await before.Content.ReadAsStringAsync(ct));
+            using var registry = JsonDocument.Parse(await GetTextAsync(client, "api/models", "rollback", ct));
             var challengerBefore = registry.RootElement.GetProperty("assignment").TryGetProperty("challenger", out var cb) ? cb.GetString() : null;
             using var body = JsonContent(new { reason = parse.GetValue(reason) });
             using var response = await client.PostAsync("api/models/rollback", body, ct);
@@ -241,14 +239,8 @@ public static class ModelRegistryCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = connection.Client(parse);
-            using var response = await client.GetAsync("api/models", ct);
-            await EnsureSuccessAsync(response, "list", ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (parse.GetValue(json))
-            {
-                await output.WriteLineAsync(text);
-                return 0;
-            }
+            var text = await GetTextAsync(client, "api/models", "list", ct);
+            if (await PrintedRawAsync(parse.GetValue(json), text, output)) return 0;
             using var answer = JsonDocument.Parse(text);
             var assignment = answer.RootElement.GetProperty("assignment");
             var champion = assignment.TryGetProperty("champion", out var c) ? c.GetString() : null;
@@ -301,14 +293,8 @@ public static class ModelRegistryCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = connection.Client(parse);
-            using var response = await client.GetAsync($"api/models/{Uri.EscapeDataString(parse.GetValue(version)!)}/drift", ct);
-            await EnsureSuccessAsync(response, "drift", ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (parse.GetValue(json))
-            {
-                await output.WriteLineAsync(text);
-                return 0;
-            }
+            var text = await GetTextAsync(client, $"api/models/{Uri.EscapeDataString(parse.GetValue(version)!)}/drift", "drift", ct);
+            if (await PrintedRawAsync(parse.GetValue(json), text, output)) return 0;
             using var answer = JsonDocument.Parse(text);
             var root = answer.RootElement;
             var psi = root.GetProperty("psi") is { ValueKind: JsonValueKind.Number } p ? p.GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "none (no live scores)";
@@ -341,14 +327,8 @@ public static class ModelRegistryCommands
             using var client = connection.Client(parse);
             var query = $"confidence={parse.GetValue(confidence).ToString(System.Globalization.CultureInfo.InvariantCulture)}"
                         + (parse.GetValue(facility) is { } f ? $"&facility={Uri.EscapeDataString(f)}" : "");
-            using var response = await client.GetAsync($"api/models/uplift?{query}", ct);
-            await EnsureSuccessAsync(response, "uplift", ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (parse.GetValue(json))
-            {
-                await output.WriteLineAsync(text);
-                return 0;
-            }
+            var text = await GetTextAsync(client, $"api/models/uplift?{query}", "uplift", ct);
+            if (await PrintedRawAsync(parse.GetValue(json), text, output)) return 0;
             var answer = JsonSerializer.Deserialize<UpliftAnswer>(text, JsonSerializerOptions.Web)!;
             var control = answer.Segments.FirstOrDefault(s => s.Kind == UpliftReport.All)?.Control.Accounts ?? 0;
             await output.WriteLineAsync($"{answer.Accounts} accounts under policies with a control group, {control} in control"
@@ -378,14 +358,8 @@ public static class ModelRegistryCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = connection.Client(parse);
-            using var response = await client.GetAsync("api/models/fairness" + (parse.GetValue(facility) is { } f ? $"?facility={Uri.EscapeDataString(f)}" : ""), ct);
-            await EnsureSuccessAsync(response, "fairness", ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (parse.GetValue(json))
-            {
-                await output.WriteLineAsync(text);
-                return 0;
-            }
+            var text = await GetTextAsync(client, "api/models/fairness" + (parse.GetValue(facility) is { } f ? $"?facility={Uri.EscapeDataString(f)}" : ""), "fairness", ct);
+            if (await PrintedRawAsync(parse.GetValue(json), text, output)) return 0;
             var (summary, table) = JsonSerializer.Deserialize<FairnessAnswer>(text, JsonSerializerOptions.Web)!;
             var inv = System.Globalization.CultureInfo.InvariantCulture;
             await output.WriteLineAsync(string.Create(inv,
@@ -417,6 +391,21 @@ public static class ModelRegistryCommands
             : throw new CliInputException($"{option} {value}: must be a date as yyyy-MM-dd");
 
     /// <summary>A refusal from the engine becomes one line: the command, the status and the problem's detail.</summary>
+    /// <summary>An answer of the engine's, or its refusal as one line (<see cref="CliInputException"/>).</summary>
+    private static async Task<string> GetTextAsync(HttpClient client, string path, string what, CancellationToken ct)
+    {
+        using var response = await client.GetAsync(path, ct);
+        await EnsureSuccessAsync(response, what, ct);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    /// <summary>With --json, the engine's answer as it came; true when printed so.</summary>
+    private static async Task<bool> PrintedRawAsync(bool json, string text, TextWriter output)
+    {
+        if (json) await output.WriteLineAsync(text);
+        return json;
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;

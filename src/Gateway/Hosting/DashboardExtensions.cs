@@ -44,28 +44,27 @@ public static class DashboardExtensions
                 if (path.Contains("/GrainState", StringComparison.OrdinalIgnoreCase))
                 {
                     var grainType = http.Request.Query["grainType"].ToString();
-                    if (ShowsManyPeople(grainType))
+                    if (Shown(grainType, http.Request.Query["grainId"].ToString(), path) is not { } shown)
                         return Problems.NotFound("dashboard.grain-state-hidden",
                             "This grain's state names many patients at once (payments, phone numbers, registers, queues): read it through its audited API instead.");
-                    await http.AuditShownAsync("dashboard.grain-state", [Shown(grainType, http.Request.Query["grainId"].ToString(), path)]);
+                    await http.AuditShownAsync("dashboard.grain-state", [shown]);
                 }
                 return await next(context);
             });
     }
 
+    /// <summary>Grains whose state holds no patient at all (settings, model versions, the engine's own bookkeeping).</summary>
+    private static readonly string[] NoPeople = ["CadencePolicyBook", "ScoringModelRegistry", "ModelComparison", "ProjectionControl", "PortfolioRescore", "ClusterProbe"];
+
     /// <summary>
-    /// Grains whose state names patients other than by the one account or guarantor it is keyed by: a card payment (its
-    /// guarantor and accounts), the phone directory (keyed by a phone number), the registers and the queues.
+    /// A grain's state as what it shows: an account, a guarantor (their portal too), or a grain holding no patient.
+    /// Null for every other grain (payments, the phone directory, registers, queues, and any added later): they name many
+    /// patients at once, and are read through their audited API instead.
     /// </summary>
-    private static readonly string[] ManyPeople =
-        ["PatientPayment", "PhoneDirectory", "PlacementRegister", "CreditBalanceRegistry", "WorklistQueue", "WorklistDirectory", "CallTaskQueue", "BillingOfficeQueue", "ReplyReview", "ReplyIntake", "RemittanceLog", "RemittanceIntake"];
-
-    private static bool ShowsManyPeople(string grainType) => ManyPeople.Any(t => grainType.Contains(t, StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>A grain's state as the person it is about: an account, a guarantor (their portal too), else the grain.</summary>
-    private static (string, string) Shown(string grainType, string grainId, string path) =>
+    private static (string, string)? Shown(string grainType, string grainId, string path) =>
         grainId.Length == 0 ? ("grain", path[Route.Length..])
         : grainType.Contains("PatientAccount", StringComparison.OrdinalIgnoreCase) ? ("account", grainId)
         : grainType.Contains("Guarantor", StringComparison.OrdinalIgnoreCase) || grainType.Contains("PatientPortal", StringComparison.OrdinalIgnoreCase) ? ("guarantor", grainId)
-        : ("grain", $"{grainType}/{grainId}");
+        : NoPeople.Any(t => grainType.Contains(t, StringComparison.OrdinalIgnoreCase)) ? ("grain", $"{grainType}/{grainId}")
+        : null;
 }

@@ -95,9 +95,9 @@ public sealed class PhiFreeLogSink(ILogEventSink inner) : ILogEventSink, IDispos
                 var fields = structure.Properties.Select(p => new LogEventProperty(p.Name, Scrub(p.Value))).ToList();
                 return fields.Where((f, i) => !ReferenceEquals(f.Value, structure.Properties[i].Value)).Any() ? new StructureValue(fields, structure.TypeTag) : value;
             case DictionaryValue dictionary:
-                var pairs = dictionary.Elements.Select(p => new KeyValuePair<ScalarValue, LogEventPropertyValue>((ScalarValue)Scrub(p.Key), Scrub(p.Value))).ToList();
-                return pairs.Where((p, i) => !ReferenceEquals(p.Key, dictionary.Elements.ElementAt(i).Key) || !ReferenceEquals(p.Value, dictionary.Elements.ElementAt(i).Value)).Any()
-                    ? new DictionaryValue(pairs) : value;
+                var pairs = dictionary.Elements.Select(p => (Before: p, After: new KeyValuePair<ScalarValue, LogEventPropertyValue>((ScalarValue)Scrub(p.Key), Scrub(p.Value)))).ToList();
+                return pairs.Any(p => !ReferenceEquals(p.Before.Key, p.After.Key) || !ReferenceEquals(p.Before.Value, p.After.Value))
+                    ? new DictionaryValue(pairs.Select(p => p.After)) : value;
             default:
                 return value;
         }

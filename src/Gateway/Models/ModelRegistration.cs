@@ -49,7 +49,7 @@ public sealed partial class ModelRegistration(ScoringModelCatalog catalog, IGrai
             if (notes is { Length: > 500 })
                 return Outcome<ModelRegistered>.Failure(DomainError.Invalid("notes", "notes.too-long", "Notes may be at most 500 characters."));
             // The engine scores an account from its own features only: a model trained on other columns could never score one.
-            var foreign = model.FeatureNames.Where(n => PaymentFeatures.IndexOf(n) < 0).ToList();
+            var foreign = model.ForeignFeatures;
             if (foreign.Count > 0)
                 return Outcome<ModelRegistered>.Failure(DomainError.Invalid("body", "model.features-unknown",
                     $"This model reads {foreign.Count} column(s) the engine does not compute for an account ({string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}), so it could never score one. " +

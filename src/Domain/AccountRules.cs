@@ -1,6 +1,6 @@
 namespace Collections.Domain;
 
-/// <summary>Rules for opening a patient account.</summary>
+/// <summary>Rules for opening a patient account and recording its discharge.</summary>
 public static class AccountRules
 {
     public static IReadOnlyList<DomainError> ValidateOpening(
@@ -23,13 +23,30 @@ public static class AccountRules
         var latest = Calendar.LatestToday(now);
         if (admitDate is { } admit && admit > latest)
             errors.Invalid("admitDate", "date.future", "The admit date must not be in the future.");
-        if (dischargeDate is { } discharge)
+        if (dischargeDate is { } discharge) CheckDischarge(discharge, admitDate, now, errors);
+        return errors.Errors;
+    }
+
+    /// <summary>A discharge date recorded after opening (the stay ended after the account was opened, or a correction).</summary>
+    public static IReadOnlyList<DomainError> ValidateDischarge(DateOnly? dischargeDate, DateOnly? admitDate, DateTimeOffset now)
+    {
+        var errors = new ErrorList();
+        if (dischargeDate is not { } discharge)
+            errors.Invalid("dischargeDate", "discharge-date.required", "Give the discharge date (yyyy-MM-dd).");
+        else
         {
-            if (discharge > latest)
-                errors.Invalid("dischargeDate", "date.future", "The discharge date must not be in the future.");
-            if (admitDate is { } a && discharge < a)
-                errors.Invalid("dischargeDate", "date.before-admit", "The discharge date must not be before the admit date.");
+            if (discharge < Calendar.EarliestBusinessDate)
+                errors.Invalid("dischargeDate", "date.too-old", $"The discharge date must not be before {Calendar.EarliestBusinessDate:yyyy-MM-dd}.");
+            CheckDischarge(discharge, admitDate, now, errors);
         }
         return errors.Errors;
+    }
+
+    private static void CheckDischarge(DateOnly discharge, DateOnly? admitDate, DateTimeOffset now, ErrorList errors)
+    {
+        if (discharge > Calendar.LatestToday(now))
+            errors.Invalid("dischargeDate", "date.future", "The discharge date must not be in the future.");
+        if (admitDate is { } a && discharge < a)
+            errors.Invalid("dischargeDate", "date.before-admit", "The discharge date must not be before the admit date.");
     }
 }

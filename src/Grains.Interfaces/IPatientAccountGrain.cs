@@ -38,6 +38,14 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     [Alias("SettleImport")]
     Task<Outcome<AccountView>> SettleImport();
 
+    /// <summary>
+    /// Records the account's discharge date after it was opened (a stay that ended later, or a correction). A statement
+    /// sent before that date was an interim bill: it no longer starts the 501(r) notification period, and an account
+    /// left without a post-discharge statement starts its cadence again from one. The same date again changes nothing.
+    /// </summary>
+    [Alias("RecordDischarge")]
+    Task<Outcome<AccountView>> RecordDischarge(DateOnly? dischargeDate);
+
     /// <summary>A supervisor approves the refund of the account's credit balance: the refund is posted to the ledger.</summary>
     [Alias("ApproveRefund")]
     Task<Outcome<PostingReceipt>> ApproveRefund(RefundApproval approval);

@@ -179,6 +179,36 @@ public sealed partial class PatientAccountGrain(
         return Outcome<AccountView>.Success(View(now));
     }
 
+    public async Task<Outcome<AccountView>> RecordDischarge(DateOnly? dischargeDate)
+    {
+        var before = State.DischargeDate;
+        var (outcome, restarted) = await RecordDischargeAsync(dischargeDate);
+        Audit("account.discharge.record", AuditExtensions.OutcomeOf(outcome.Errors), outcome.Succeeded
+            ? $"discharge={dischargeDate:yyyy-MM-dd};before={(before is { } b ? b.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "none")}{(restarted ? ";post-discharge-statement=due" : "")}"
+            : null);
+        await CommitAsync();
+        return outcome;
+    }
+
+    private async Task<(Outcome<AccountView> Outcome, bool Restarted)> RecordDischargeAsync(DateOnly? dischargeDate)
+    {
+        if (!State.IsOpen)
+            return (Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), false);
+        var now = clock.GetUtcNow();
+        var errors = AccountRules.ValidateDischarge(dischargeDate, State.AdmitDate, now);
+        if (errors.Count > 0) return (Outcome<AccountView>.Failure(errors), false);
+        if (State.DischargeDate == dischargeDate) return (Outcome<AccountView>.Success(View(now)), false); // the same fact again
+
+        var change = NotificationPeriod.AfterDischarge(dischargeDate!.Value, State.FirstStatementAt, State.FirstPatientStatementDate is not null, State.PlacedWithAgencyAt is not null);
+        var restarted = change.RestartsCadence && State.Cadence.IsRunning;
+        State.DischargeDate = dischargeDate;
+        State.FirstStatementAt = change.FirstStatementAt;
+        if (restarted) State.Cadence = CadenceEngine.Restart(State.Cadence);
+        _dirty = true;
+        await RunCadenceAsync(takeSteps: false); // a new cycle's statement is due now: taken by the command after this one
+        return (Outcome<AccountView>.Success(View(now)), restarted);
+    }
+
     public async Task<AccountView?> Get()
     {
         var view = State.IsOpen ? View(clock.GetUtcNow()) : null;

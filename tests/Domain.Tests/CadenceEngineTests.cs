@@ -73,6 +73,24 @@ public sealed class CadenceEngineTests
     }
 
     [Fact]
+    public void A_restart_begins_a_new_cycle_at_its_statement_with_the_balance_still_owed()
+    {
+        var e = Eval(new CadenceProgress(), Start);
+        var p = Run(e.Progress, e.DueStep!, Start);
+        var later = Eval(p, Start.AddDays(16));
+        p = Run(later.Progress, later.DueStep!, Start.AddDays(16)); // reminder-15
+
+        var again = Eval(CadenceEngine.Restart(p), Start.AddDays(20));
+
+        Assert.Equal(2, again.Progress.Cycle);
+        Assert.Equal(Start.AddDays(20), again.Progress.StartedAt);
+        Assert.Equal("statement", again.DueStep!.StepId);
+        Assert.Empty(again.Progress.Steps);
+        var idle = new CadenceProgress();
+        Assert.Same(idle, CadenceEngine.Restart(idle)); // not running: nothing to end
+    }
+
+    [Fact]
     public void A_credit_balance_also_ends_the_cadence() =>
         Assert.Equal(CadenceStatus.Idle, Eval(new CadenceProgress(), Start, Owing with { PatientResponsibility = -20m }).Status);
 

@@ -259,6 +259,23 @@ public sealed class ComplianceGateTests
         Assert.Equal(starts, NotificationPeriod.StartsWith(discharge is null ? null : DateOnly.Parse(discharge, CultureInfo.InvariantCulture),
             DateOnly.Parse(statement, CultureInfo.InvariantCulture)));
 
+    [Theory]
+    // discharge, first statement counted so far, any statement sent, placed → the statement that counts now, restart
+    [InlineData("2026-04-15", "2026-03-02", true, false, null, true)]            // an interim bill: a post-discharge statement is owed
+    [InlineData("2026-04-15", "2026-04-15", true, false, "2026-04-15", false)]   // sent on the day of discharge: it still counts
+    [InlineData("2026-04-15", "2026-05-01", true, false, "2026-05-01", false)]   // the final bill: nothing changes
+    [InlineData("2026-04-15", null, false, false, null, false)]                  // nothing sent yet: the first statement will count
+    [InlineData("2026-04-15", null, true, false, null, true)]                    // a correction: no statement counted, one was sent
+    [InlineData("2026-04-15", "2026-03-02", true, true, null, false)]            // placed: the period no longer counts, a recall is the staff's call
+    public void A_discharge_recorded_later_makes_an_interim_bill_stop_counting_and_owes_a_post_discharge_statement(
+        string discharge, string? counted, bool sent, bool placed, string? countsNow, bool restarts)
+    {
+        static DateTimeOffset? At(string? date) => date is null ? null : new DateTimeOffset(DateOnly.Parse(date, CultureInfo.InvariantCulture).ToDateTime(new TimeOnly(15, 0)), TimeSpan.Zero);
+        var recorded = NotificationPeriod.AfterDischarge(DateOnly.Parse(discharge, CultureInfo.InvariantCulture), At(counted), sent, placed);
+        Assert.Equal(At(countsNow), recorded.FirstStatementAt);
+        Assert.Equal(restarts, recorded.RestartsCadence);
+    }
+
     [Fact]
     public void After_a_stop_reply_exactly_one_confirmation_text_is_allowed_within_five_minutes()
     {

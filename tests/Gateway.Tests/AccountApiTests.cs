@@ -73,6 +73,30 @@ public sealed class AccountApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_discharge_date_recorded_after_opening_is_kept_and_a_bad_one_is_refused_with_its_code()
+    {
+        using var client = engine.Admin();
+        var account = await Api.OpenAccountAsync(client);
+        var yesterday = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var recorded = await client.PutAsJsonAsync($"{account}/discharge", new { dischargeDate = yesterday });
+        Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
+        Assert.Equal(yesterday, (await recorded.JsonAsync()).GetProperty("dischargeDate").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync($"{account}/discharge", new { dischargeDate = yesterday })).StatusCode); // again: the same
+
+        var future = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(5).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("date.future", (await (await client.PutAsJsonAsync($"{account}/discharge", new { dischargeDate = future }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal("discharge-date.required", (await (await client.PutAsJsonAsync($"{account}/discharge", new { }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal("account.not-found", (await (await client.PutAsJsonAsync("/api/accounts/MAIN/NOSUCH-1/discharge", new { dischargeDate = yesterday }))
+            .AssertProblemAsync(HttpStatusCode.NotFound)).GetProperty("code").GetString());
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.PutAsJsonAsync($"{account}/discharge", new { dischargeDate = yesterday })).StatusCode);
+        Assert.Equal(yesterday, (await client.GetJsonAsync(account)).GetProperty("dischargeDate").GetString());
+    }
+
+    [Fact]
     public async Task A_guarantor_shows_their_accounts_and_consents()
     {
         using var client = engine.Admin();

@@ -136,6 +136,41 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_discharge_recorded_after_an_interim_bill_sends_a_post_discharge_statement_and_the_120_days_run_from_it()
+    {
+        // Opened during the stay (admitted, no discharge yet): the interim bill goes out as the cadence's statement.
+        var guarantorId = Samples.NewId("G");
+        Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor() with { PreferredChannel = ContactChannel.Email })).Succeeded);
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
+        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId, AdmitDate = today.AddDays(-3) })).Succeeded);
+        Assert.True((await account.Post(Samples.Charge(900.00m, "interim-1") with { ServiceDate = today })).Succeeded);
+        var interim = await AdvanceUntil(account, v => v.FirstStatementAt is not null);
+        var interimAt = interim.FirstStatementAt!.Value;
+
+        fixture.Clock.Advance(TimeSpan.FromDays(10));
+        var discharge = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        var recorded = await account.RecordDischarge(discharge);
+
+        Assert.True(recorded.Succeeded, string.Join("; ", recorded.Errors.Select(e => e.Message)));
+        Assert.Equal(discharge, recorded.Value!.DischargeDate);
+        Assert.Null(recorded.Value.FirstStatementAt); // the interim bill no longer starts the 120 days
+        var final = await AdvanceUntil(account, v => v.FirstStatementAt is not null);
+        Assert.True(DateOnly.FromDateTime(final.FirstStatementAt!.Value.UtcDateTime) >= discharge);
+        Assert.Equal(2, final.Cadence!.Progress.Cycle);
+        var again = (await account.RecordDischarge(discharge)).Value!; // the same date again: nothing changes
+        Assert.Equal((final.FirstStatementAt, 2, final.Cadence.Progress.Steps.Count), (again.FirstStatementAt, again.Cadence!.Progress.Cycle, again.Cadence.Progress.Steps.Count));
+
+        var placed = await AdvanceUntil(account, v => v.PlacedWithAgencyAt is not null);
+        Assert.True(placed.PlacedWithAgencyAt >= final.FirstStatementAt!.Value.AddDays(120));
+        Assert.True(placed.PlacedWithAgencyAt >= interimAt.AddDays(130));
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        var messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(account.GetPrimaryKeyString()).AccountNumber, null, 50);
+        Assert.Equal(2, messages.Count(m => m.Action == OutreachAction.PatientStatement));
+        Assert.Equal(1, messages.Count(m => m.Action == OutreachAction.FinalNotice));
+    }
+
+    [Fact]
     public async Task Financial_assistance_approved_after_placement_recalls_it_and_no_extraordinary_action_follows()
     {
         var (account, _) = await OpenSelfPayAsync(700.00m);

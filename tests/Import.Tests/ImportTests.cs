@@ -186,6 +186,26 @@ public sealed class ImportTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_later_export_that_carries_the_discharge_date_records_it_on_the_account_already_open()
+    {
+        var guarantors = Write("g.csv", "guarantor_id,first_name,last_name,date_of_birth,address_line1,city,state,zip,mobile_phone,home_phone",
+            $"D{_run},Grace,Hopper,1906-12-09,5 Navy Rd,Arlington,VA,22201,,");
+        Assert.Equal(0, (await ImportAsync("guarantors", guarantors)).Code);
+        const string header = "facility,account_number,guarantor_id,admit_date,discharge_date";
+        Assert.Equal(0, (await ImportAsync("accounts", Write("stay.csv", header, $"F{_run},S1,D{_run},2026-09-20,"))).Code); // during the stay
+
+        var discharged = await ImportAsync("accounts", Write("final.csv", header, $"F{_run},S1,D{_run},2026-09-20,2026-09-27"));
+        Assert.Equal(0, discharged.Code);
+        Assert.Contains("1 rows read, 0 loaded, 1 already present, 0 failed", discharged.Output, StringComparison.Ordinal);
+        using var client = engine.Admin();
+        Assert.Equal("2026-09-27", (await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/S1")).GetProperty("dischargeDate").GetString());
+
+        var wrong = await ImportAsync("accounts", Write("wrong.csv", header, $"F{_run},S1,D{_run},2026-09-20,2026-09-01"));
+        Assert.Equal(1, wrong.Code);
+        Assert.Equal([("2", "discharge_date")], wrong.Errors.Select(e => (e[0], e[1])));
+    }
+
+    [Fact]
     public async Task A_missing_required_column_is_one_line_and_exit_code_2_before_anything_is_posted()
     {
         var file = Write("t.csv", "facility,account_number,transaction_id,kind,effective_date", $"F{_run},A0,T1,charge,2026-10-01");

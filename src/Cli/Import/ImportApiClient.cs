@@ -64,6 +64,19 @@ public sealed class ImportApiClient : IDisposable
         return await ClassifyAsync(response, cancellationToken);
     }
 
+    /// <summary>PUTs a JSON body (a value set, idempotent by nature). Throws <see cref="EngineUnavailableException"/> as <see cref="PostAsync"/>.</summary>
+    public async Task<ImportAnswer> PutAsync(string path, JsonObject body, CancellationToken cancellationToken)
+    {
+        var payload = Encoding.UTF8.GetBytes(body.ToJsonString());
+        using var response = await SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = new ByteArrayContent(payload) };
+            request.Content.Headers.ContentType = JsonType;
+            return request;
+        }, cancellationToken);
+        return await ClassifyAsync(response, cancellationToken);
+    }
+
     /// <summary>
     /// POSTs entries to an account's batch endpoint (all or none; each entry carries its idempotency key, so a retry
     /// posts nothing twice). Loaded when anything new posted, AlreadyPresent when every entry was a replay.

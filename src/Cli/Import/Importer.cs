@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using CsvHelper;
 using Spectre.Console;
@@ -237,6 +238,15 @@ public sealed class Importer : IDisposable
         try
         {
             answer = await _api.PostAsync(row.Path, row.Body, row.IdempotencyKey, stop.Token);
+            // An account already open (opened during the stay, or by an earlier run of the same export) gets the row's
+            // discharge date: the export that first carries it is how the engine learns that the stay ended.
+            if (_options.Kind == ImportKind.Accounts && answer.Outcome == ImportOutcome.AlreadyPresent && row.Body["dischargeDate"] is { } discharge)
+            {
+                var recorded = await _api.PutAsync(
+                    $"/api/accounts/{Uri.EscapeDataString((string)row.Body["facility"]!)}/{Uri.EscapeDataString((string)row.Body["accountNumber"]!)}/discharge",
+                    new JsonObject { ["dischargeDate"] = discharge.DeepClone() }, stop.Token);
+                if (recorded.Outcome == ImportOutcome.Failed) answer = recorded;
+            }
         }
         catch (EngineUnavailableException e)
         {

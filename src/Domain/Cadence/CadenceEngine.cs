@@ -72,8 +72,7 @@ public static class CadenceEngine
     {
         if (situation.PatientResponsibility <= 0)
         {
-            var ended = progress.IsRunning ? progress with { StartedAt = null, PausedSince = null, PausedTotal = TimeSpan.Zero, Steps = [], DeferredUntil = new Dictionary<string, DateTimeOffset>() } : progress;
-            return new CadenceEvaluation(CadenceStatus.Idle, ended, null, null);
+            return new CadenceEvaluation(CadenceStatus.Idle, Restart(progress), null, null);
         }
         if (!progress.IsRunning)
             progress = progress with { StartedAt = now, Cycle = progress.Cycle + 1, Steps = [], PausedTotal = TimeSpan.Zero, PausedSince = null, DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null };
@@ -97,6 +96,15 @@ public static class CadenceEngine
         }
         return new CadenceEvaluation(wake is null ? CadenceStatus.Finished : CadenceStatus.Active, progress, null, wake);
     }
+
+    /// <summary>
+    /// Ends the running cycle, so the next evaluation starts a new one from its first step (numbered on, so its contacts
+    /// are new requests, not replays of the ones sent before). A cadence not running is left as it is.
+    /// </summary>
+    public static CadenceProgress Restart(CadenceProgress progress) =>
+        progress.IsRunning
+            ? progress with { StartedAt = null, PausedSince = null, PausedTotal = TimeSpan.Zero, Steps = [], DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null }
+            : progress;
 
     /// <summary>When a step is due: its day on the schedule shifted by time paused, no earlier than a deferral or a day after the last action.</summary>
     public static DateTimeOffset DueAt(CadenceProgress progress, CadencePolicy policy, CadenceStep step, TimeSpan dayLength)

@@ -11,4 +11,25 @@ public static class NotificationPeriod
     /// <summary>Whether a statement sent on <paramref name="statementDate"/> is a post-discharge billing statement.</summary>
     public static bool StartsWith(DateOnly? dischargeDate, DateOnly statementDate) =>
         dischargeDate is not { } discharged || statementDate >= discharged;
+
+    /// <summary>
+    /// What recording a discharge date on an account already billed changes. A statement counted so far still counts
+    /// only if it was sent on or after the discharge date; one sent during the stay (an interim bill) does not start
+    /// the 120 days. When no statement counts any more but one was sent, the account owes the patient a post-discharge
+    /// statement: its cadence starts again (a new cycle, so from that statement), unless it was already placed with an
+    /// agency (a recall is the staff's decision, not the engine's).
+    /// </summary>
+    /// <param name="dischargeDate">The discharge date being recorded.</param>
+    /// <param name="firstStatementAt">The statement that started the notification period so far, if any.</param>
+    /// <param name="statementSent">Whether the account has sent the patient any statement.</param>
+    /// <param name="placedWithAgency">Whether the account is placed with a collection agency.</param>
+    public static DischargeRecorded AfterDischarge(DateOnly dischargeDate, DateTimeOffset? firstStatementAt, bool statementSent, bool placedWithAgency)
+    {
+        var counting = firstStatementAt is { } first && StartsWith(dischargeDate, DateOnly.FromDateTime(first.UtcDateTime)) ? firstStatementAt : null;
+        return new DischargeRecorded(counting, counting is null && statementSent && !placedWithAgency);
+    }
 }
+
+/// <param name="FirstStatementAt">The statement that starts the notification period now (null: none yet).</param>
+/// <param name="RestartsCadence">The account's cadence starts a new cycle, whose first step is the post-discharge statement.</param>
+public sealed record DischargeRecorded(DateTimeOffset? FirstStatementAt, bool RestartsCadence);

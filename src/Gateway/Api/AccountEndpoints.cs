@@ -23,6 +23,8 @@ public static class AccountEndpoints
             .WithSummary("Post a ledger entry: charge, insurancePayment, patientPayment, adjustment, transfer, refund or reversal. Requires an Idempotency-Key header; agents may post patient payments only.");
         group.MapPost("/{facility}/{accountNumber}/entries/batch", PostBatch).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Post up to 500 entries to one account together, all or none, in one commit (a claim's history, a remittance's lines); each entry carries its idempotencyKey, so a retry posts nothing twice. settleImport=true: the account was opened with importing=true and its history is now complete: the cadence starts from the state it leaves (a paid claim contacts nobody).");
+        group.MapPut("/{facility}/{accountNumber}/discharge", RecordDischarge).RequireAuthorization(Policies.ManageAccounts)
+            .WithSummary("Record the discharge date of an account opened during the stay (or correct it). A statement sent before it was an interim bill and does not start the 120 days before any extraordinary collection action; an account left without a post-discharge statement starts its cadence again from one. Idempotent: the same date again changes nothing.");
         group.MapPost("/{facility}/{accountNumber}/import/settle", Settle).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("The imported history of an account opened with importing=true is complete (with no entries, or posted one by one): the cadence starts from the account's state.");
         return group;
@@ -104,6 +106,13 @@ public static class AccountEndpoints
         return TypedResults.Ok(new PostBatchResponse(
             receipts.Select(r => new PostingResponse(r.Entry, r.IsReplay, BalancesResponse.From(r.Balances))).ToList(),
             receipts.Count(r => !r.IsReplay), receipts.Count(r => r.IsReplay), BalancesResponse.From(receipts[^1].Balances)));
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> RecordDischarge(string facility, string accountNumber, DischargeBody body, IGrainFactory grains)
+    {
+        if (CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        var outcome = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, accountNumber).ToString()).RecordDischarge(body.DischargeDate);
+        return outcome.Succeeded ? TypedResults.Ok(AccountResponse.From(outcome.Value!)) : Problems.From(outcome.Errors);
     }
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Settle(string facility, string accountNumber, IGrainFactory grains)

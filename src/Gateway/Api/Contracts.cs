@@ -44,6 +44,12 @@ public sealed record OpenAccountBody
     };
 }
 
+/// <summary>The account's discharge date, recorded after it was opened.</summary>
+public sealed record DischargeBody
+{
+    public DateOnly? DischargeDate { get; init; }
+}
+
 /// <summary>Several entries for one account, posted together (all or none), each with its own idempotency key.</summary>
 public sealed record PostBatchBody
 {

@@ -43,6 +43,8 @@ public sealed record KpiTotalsRow(
     /// <summary>Credit balances past their refund deadline.</summary>
     public int RefundsOverdueAccounts { get; init; }
     public long RefundsOverdueCents { get; init; }
+    /// <summary>Revenue deductions (adjustments) with an effective date in the charge window.</summary>
+    public long RevenueDeductionsInWindowCents { get; init; }
 }
 
 /// <summary>
@@ -362,19 +364,21 @@ public sealed class KpiStore : IAsyncDisposable
             SELECT COALESCE(SUM(CASE WHEN measure = 'paidInFull' AND day >= @from AND day <= @to THEN 1 ELSE 0 END), 0),
                    COALESCE(SUM(CASE WHEN measure = 'paidInFull' AND day >= @from AND day <= @to THEN quantity ELSE 0 END), 0),
                    COALESCE(SUM(CASE WHEN measure = 'refundDue' AND day < @to THEN 1 ELSE 0 END), 0),
-                   COALESCE(SUM(CASE WHEN measure = 'refundDue' AND day < @to THEN amount_cents ELSE 0 END), 0)
-            FROM account_kpi_day WHERE measure IN ('paidInFull', 'refundDue'){where}
+                   COALESCE(SUM(CASE WHEN measure = 'refundDue' AND day < @to THEN amount_cents ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN measure = 'revenueDeduction' AND day >= @from AND day <= @to THEN amount_cents ELSE 0 END), 0)
+            FROM account_kpi_day WHERE measure IN ('paidInFull', 'refundDue', 'revenueDeduction'){where}
             """, transaction), facility).WithParameter("from", _database.Date(chargesFrom)).WithParameter("to", _database.Date(chargesTo)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
-            days = Enumerable.Range(0, 4).Select(i => Long(reader, i)).ToArray();
+            days = Enumerable.Range(0, 5).Select(i => Long(reader, i)).ToArray();
         }
         await transaction.CommitAsync(cancellationToken);
 
         return new KpiTotalsRow(aging, sums[0], sums[1], (int)sums[2], (int)sums[3], (int)sums[4], sums[5], (int)sums[6], sums[7], charges)
         {
             PaidInFullAccounts = (int)days[0], PaidInFullDays = days[1], RefundsOverdueAccounts = (int)days[2], RefundsOverdueCents = days[3],
+            RevenueDeductionsInWindowCents = days[4],
         };
     }
 

@@ -194,4 +194,42 @@ public sealed class KpiDayFactsTests
 
         Assert.Equal((32.5m, 2), (kpis.AverageDaysToPaidInFull, kpis.PaidInFullLast90Days));
     }
+
+    [Fact]
+    public void Adjustments_are_revenue_deductions_by_category_on_their_effective_date_and_a_reversed_one_is_not()
+    {
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: true) };
+        ledger.Post(Charge(1000m, serviceDate: Today.AddDays(-40)));
+        ledger.Post(Adjustment(600m, AdjustmentCategory.Contractual) with { EffectiveDate = Today.AddDays(-20) });
+        ledger.Post(Adjustment(50m, AdjustmentCategory.Charity) with { EffectiveDate = Today.AddDays(-5) });
+        var wrong = ledger.Post(Adjustment(25m, AdjustmentCategory.Administrative));
+        ledger.Post(Reverse(wrong.EntryId));
+
+        var facts = Facts(ledger);
+
+        Assert.Equal(new KpiDayFact(KpiMeasure.RevenueDeduction, Today.AddDays(-20), "contractual", 600m, 1), Find(facts, KpiMeasure.RevenueDeduction, "contractual"));
+        Assert.Equal(new KpiDayFact(KpiMeasure.RevenueDeduction, Today.AddDays(-5), "charity", 50m, 1), Find(facts, KpiMeasure.RevenueDeduction, "charity"));
+        Assert.Null(Find(facts, KpiMeasure.RevenueDeduction, "administrative"));
+    }
+
+    [Fact]
+    public void Days_in_ar_are_measured_against_net_patient_revenue_gross_charges_less_deductions_in_the_last_90_days()
+    {
+        var builder = new PortfolioTotalsBuilder(Today);
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: true) };
+        ledger.Post(Charge(900m, serviceDate: Today.AddDays(-30)));
+        ledger.Post(Adjustment(450m, AdjustmentCategory.Contractual) with { EffectiveDate = Today.AddDays(-10) });
+        ledger.Post(Adjustment(100m, AdjustmentCategory.Contractual) with { EffectiveDate = Today.AddDays(-95) }); // outside the window
+        var account = new AccountKey("MAIN", "A1");
+        builder.Add(AccountKpiFacts.Of(account, ledger.Entries, ledger.Balances, [], Today.AddDays(-30), false) with { Days = Facts(ledger) });
+
+        var kpis = PortfolioKpis.Compute(builder.Build(), Today);
+
+        Assert.Equal(900m, kpis.GrossChargesLast90Days);
+        Assert.Equal(450m, kpis.NetRevenueLast90Days);
+        Assert.Equal(350m, kpis.TotalAr);                  // 900 - 450 - 100
+        Assert.Equal(70.0m, kpis.DaysInAr);                // 350 / (450 / 90): against gross charges it would read 35.0
+        var written = builder.Build() with { RevenueDeductionsInWindow = 900m };
+        Assert.Null(PortfolioKpis.Compute(written, Today).DaysInAr); // no net revenue in the window: no figure, not a division by zero
+    }
 }

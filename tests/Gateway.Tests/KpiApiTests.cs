@@ -65,6 +65,7 @@ public sealed class KpiApiTests(EngineFixture engine)
         Assert.Equal(300m, kpis.GetProperty("patientAr").GetDecimal());
         Assert.Equal(100m, kpis.GetProperty("insuranceAr").GetDecimal());
         Assert.Equal(1300m, kpis.GetProperty("grossChargesLast90Days").GetDecimal());
+        Assert.Equal(1300m, kpis.GetProperty("netRevenueLast90Days").GetDecimal()); // no adjustment in the window: net is gross
         Assert.Equal(27.7m, kpis.GetProperty("daysInAr").GetDecimal());        // 400 / (1300 / 90)
         Assert.Equal(0.55m, kpis.GetProperty("collectionRate").GetDecimal());  // paid 50 + 150 + 130 of 200 + 300 + 100
         Assert.Equal(1m, kpis.GetProperty("promiseKeptRate").GetDecimal());

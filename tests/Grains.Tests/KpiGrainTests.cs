@@ -26,6 +26,7 @@ public sealed class KpiGrainTests
             Assert.True((await owing.Post(Samples.Charge(250.00m, "c1") with { ServiceDate = today.AddDays(-5) })).Succeeded);
             Assert.True((await owing.Post(Samples.Charge(99.99m, "c2") with { ServiceDate = today.AddDays(-5) })).Succeeded);
             Assert.True((await owing.Post(Samples.Payment(40.00m, "p1"))).Succeeded);
+            Assert.True((await owing.Post(new EntryRequest { Kind = EntryKind.Adjustment, Amount = 12.34m, Category = AdjustmentCategory.Administrative, ReasonCode = "A1", IdempotencyKey = "a1" })).Succeeded);
             var wrong = await owing.Post(Samples.Payment(10.00m, "p2"));
             Assert.True((await owing.Post(new EntryRequest { Kind = EntryKind.Reversal, ReversesEntryId = wrong.Value!.Entry.EntryId, IdempotencyKey = "r1" })).Succeeded);
             var inCredit = await Samples.OpenAccountAsync(cluster.Client, facility);
@@ -39,9 +40,10 @@ public sealed class KpiGrainTests
             var totals = await store.QueryAsync(facility, today.AddDays(-89), today);
 
             var aging = Assert.Single(totals.Aging);
-            Assert.Equal((30999L, 0L, 1), (aging.PatientBalanceCents, aging.InsuranceBalanceCents, aging.Accounts));
+            Assert.Equal((29765L, 0L, 1), (aging.PatientBalanceCents, aging.InsuranceBalanceCents, aging.Accounts));
             Assert.Contains(aging.AgingBasisDate, new DateOnly?[] { today.AddDays(-5), today }); // the service date, or the first statement's once sent
             Assert.Equal(34999L, totals.ChargesInWindowCents);                          // the charge 200 days ago is outside
+            Assert.Equal(1234L, totals.RevenueDeductionsInWindowCents);                 // the write-off, a revenue deduction
             Assert.Equal((6500L, 36999L), (totals.PatientPaidCents, totals.PatientResponsibilityCents));
             Assert.Equal((1, 500L), (totals.CreditAccounts, totals.CreditCents));
             Assert.Equal((0, 0L), (totals.PlacedAccounts, totals.PlacedPatientCents));
@@ -56,7 +58,10 @@ public sealed class KpiGrainTests
             var recorded = Assert.Single(await trendStore.ReadAsync(facility, today, today));
             Assert.Equal(KpiTrendStore.Live, recorded.Source);
             using (var figures = System.Text.Json.JsonDocument.Parse(recorded.Figures))
-                Assert.Equal(309.99m, figures.RootElement.GetProperty("totalAr").GetDecimal());
+            {
+                Assert.Equal(297.65m, figures.RootElement.GetProperty("totalAr").GetDecimal());
+                Assert.Equal(337.65m, figures.RootElement.GetProperty("netRevenueLast90Days").GetDecimal()); // 349.99 - 12.34
+            }
             Assert.Equal(0, await trendStore.SaveBackfillAsync([(facility, today, "{}")]));
             Assert.Equal(recorded, Assert.Single(await trendStore.ReadAsync(facility, today, today)));
             Assert.Single(await trendStore.ReadAsync(KpiTrendStore.AllFacilities, today, today));

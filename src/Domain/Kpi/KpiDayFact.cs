@@ -32,6 +32,12 @@ public enum KpiMeasure
     AgentHandled,
     /// <summary>Of the agent's calls, those the guarantor made (inbound).</summary>
     AgentInbound,
+    /// <summary>
+    /// Revenue deductions (adjustments not reversed: contractual allowances, charity, bad debt, small-balance and
+    /// administrative write-offs) on their effective date; the subject is the adjustment's category. Gross charges less
+    /// these are the net patient revenue days in A/R is measured against.
+    /// </summary>
+    RevenueDeduction,
 }
 
 /// <summary>One count on one day that an account contributes to the supervisors' daily figures.</summary>
@@ -45,8 +51,8 @@ public sealed record KpiDayFact(
     [property: Id(4)] int Count);
 
 /// <summary>
-/// The daily facts an account contributes (cash by channel, placements, recalls, paid in full, a refund due, each
-/// agent's work), from its state: pure, so the live projection and a rebuild from the ledger agree.
+/// The daily facts an account contributes (cash by channel, revenue deductions, placements, recalls, paid in full, a
+/// refund due, each agent's work), from its state: pure, so the live projection and a rebuild from the ledger agree.
 /// </summary>
 public static class KpiDayFacts
 {
@@ -69,7 +75,10 @@ public static class KpiDayFacts
         var contacts = calls.Where(c => AgentTally.ReachedTheGuarantor(c.Outcome)).OrderBy(c => c.At).ToList();
         foreach (var e in ledger)
         {
-            if (e.Kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment) || reversed.Contains(e.EntryId)) continue;
+            if (reversed.Contains(e.EntryId)) continue;
+            if (e.Kind == EntryKind.Adjustment)
+                Add(KpiMeasure.RevenueDeduction, e.EffectiveDate, e.Category is { } category ? Name(category) : "", e.Amount, 1);
+            if (e.Kind is not (EntryKind.PatientPayment or EntryKind.InsurancePayment)) continue;
             Add(KpiMeasure.Cash, e.EffectiveDate, Name(PaymentChannels.Of(e)), e.Amount, 1);
             if (e.Kind == EntryKind.PatientPayment && ConversationBehind(contacts, e) is { } contact)
                 Add(KpiMeasure.AgentCollected, e.EffectiveDate, contact.Agent, e.Amount, 1);

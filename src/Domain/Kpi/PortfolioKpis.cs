@@ -22,6 +22,8 @@ public sealed record PortfolioTotals
     public decimal PlacedAmount { get; init; }
     /// <summary>Gross charges with an effective date in <see cref="PortfolioKpis.ChargeWindowStart"/>..today.</summary>
     public decimal GrossChargesInWindow { get; init; }
+    /// <summary>Revenue deductions (adjustments not reversed) with an effective date in the same window.</summary>
+    public decimal RevenueDeductionsInWindow { get; init; }
     /// <summary>Accounts whose patient share was paid in full in the last 90 days, and their days from first statement summed.</summary>
     public int PaidInFullAccounts { get; init; }
     public long PaidInFullDays { get; init; }
@@ -46,7 +48,7 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
     private readonly DateOnly _chargesFrom = PortfolioKpis.ChargeWindowStart(today);
     private readonly Dictionary<DateOnly, (decimal Patient, decimal Insurance, int Accounts)> _aging = [];
     private (decimal Patient, decimal Insurance, int Accounts) _agingUndated;
-    private decimal _paid, _responsibility, _credit, _placed, _charges, _overdue;
+    private decimal _paid, _responsibility, _credit, _placed, _charges, _deductions, _overdue;
     private int _kept, _broken, _creditAccounts, _placedAccounts, _paidInFull, _overdueAccounts;
     private long _paidInFullDays;
 
@@ -76,7 +78,9 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
             if (c.EffectiveDate >= _chargesFrom && c.EffectiveDate <= today) _charges += c.Amount;
         foreach (var d in a.Days)
         {
-            if (d.Measure == KpiMeasure.PaidInFull && d.Day >= _chargesFrom && d.Day <= today)
+            if (d.Measure == KpiMeasure.RevenueDeduction && d.Day >= _chargesFrom && d.Day <= today)
+                _deductions += d.Amount;
+            else if (d.Measure == KpiMeasure.PaidInFull && d.Day >= _chargesFrom && d.Day <= today)
             {
                 _paidInFull++;
                 _paidInFullDays += d.Count;
@@ -102,6 +106,7 @@ public sealed class PortfolioTotalsBuilder(DateOnly today)
         PlacedAccounts = _placedAccounts,
         PlacedAmount = _placed,
         GrossChargesInWindow = _charges,
+        RevenueDeductionsInWindow = _deductions,
         PaidInFullAccounts = _paidInFull,
         PaidInFullDays = _paidInFullDays,
         RefundsOverdueAccounts = _overdueAccounts,
@@ -114,7 +119,7 @@ public sealed record AgingBucketFigure(AgingBucket Bucket, string Label, decimal
 /// <summary>The supervisors' portfolio figures on one day.</summary>
 public sealed record PortfolioKpis
 {
-    /// <summary>Days of gross charges days in A/R is measured against.</summary>
+    /// <summary>Days of net patient revenue days in A/R is measured against.</summary>
     public const int ChargeWindowDays = 90;
 
     public required DateOnly AsOf { get; init; }
@@ -125,9 +130,14 @@ public sealed record PortfolioKpis
     public required decimal InsuranceAr { get; init; }
     /// <summary>Every bucket, youngest first (empty ones with zero).</summary>
     public required IReadOnlyList<AgingBucketFigure> Aging { get; init; }
-    /// <summary>Total A/R ÷ average daily gross charges over the last 90 days (one decimal); null without charges in that window.</summary>
+    /// <summary>
+    /// Total A/R ÷ average daily net patient revenue over the last 90 days (one decimal; HFMA's MAP Key): gross charges
+    /// less revenue deductions (contractual allowances, charity, write-offs). Null when that revenue is not above zero.
+    /// </summary>
     public required decimal? DaysInAr { get; init; }
     public required decimal GrossChargesLast90Days { get; init; }
+    /// <summary>Gross charges less revenue deductions, both by effective date in the last 90 days.</summary>
+    public decimal NetRevenueLast90Days { get; init; }
     /// <summary>Patient paid ÷ patient responsibility (four decimals); null when nothing was ever the patient's.</summary>
     public required decimal? CollectionRate { get; init; }
     /// <summary>Kept ÷ (kept + broken) (four decimals); null when no promise has been kept or broken.</summary>
@@ -167,6 +177,7 @@ public sealed record PortfolioKpis
         }
         var total = patient + insurance;
         var charges = totals.GrossChargesInWindow;
+        var net = charges - totals.RevenueDeductionsInWindow;
         var decided = totals.PromisesKept + totals.PromisesBroken;
         return new PortfolioKpis
         {
@@ -176,8 +187,9 @@ public sealed record PortfolioKpis
             PatientAr = patient,
             InsuranceAr = insurance,
             Aging = Enum.GetValues<AgingBucket>().Select(b => new AgingBucketFigure(b, Domain.Aging.Label(b), amounts[(int)b], counts[(int)b])).ToList(),
-            DaysInAr = charges > 0 ? decimal.Round(total / (charges / ChargeWindowDays), 1, MidpointRounding.AwayFromZero) : null,
+            DaysInAr = net > 0 ? decimal.Round(total / (net / ChargeWindowDays), 1, MidpointRounding.AwayFromZero) : null,
             GrossChargesLast90Days = charges,
+            NetRevenueLast90Days = net,
             CollectionRate = totals.PatientResponsibility > 0
                 ? decimal.Round(totals.PatientPaid / totals.PatientResponsibility, 4, MidpointRounding.AwayFromZero) : null,
             PromiseKeptRate = decided > 0 ? decimal.Round((decimal)totals.PromisesKept / decided, 4, MidpointRounding.AwayFromZero) : null,

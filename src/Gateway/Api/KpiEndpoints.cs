@@ -24,7 +24,7 @@ public static class KpiEndpoints
         api.MapGet("/kpis/agents", AgentPerformance).WithTags("Reports").RequireAuthorization(Policies.ReadKpis).WithName("AgentPerformance")
             .WithSummary("Each agent's work over the last days (days=1 is today, UTC; at most 400), in all and per day: calls (inbound among them), right-party contacts and their rate, promises taken and kept, plans set up, patient payments received within 30 days after the agent's conversation with the guarantor (the latest such agent gets them), and the average handle time of worklist calls (from taking the account to recording the outcome). Agents by key id; no patient data.");
         api.MapGet("/kpis", Get).WithTags("Reports").RequireAuthorization(Policies.ReadKpis)
-            .WithSummary("Portfolio KPIs of one facility (facility=CODE) or all: A/R by aging bucket (credit balances excluded), patient and insurance A/R, days in A/R against the last 90 days of gross charges, collection rate, promise-kept rate, credit balances and agency placements. Each account's figures are current as of its last posting or cadence run.");
+            .WithSummary("Portfolio KPIs of one facility (facility=CODE) or all: A/R by aging bucket (credit balances excluded), patient and insurance A/R, days in A/R against the last 90 days of net patient revenue (gross charges less adjustments), collection rate, promise-kept rate, credit balances and agency placements. Each account's figures are current as of its last posting or cadence run.");
         return api;
     }
 
@@ -35,6 +35,7 @@ public static class KpiEndpoints
     public sealed record KpiResponse(
         DateOnly AsOf, string Facility, int AccountsWithBalance, decimal TotalAr, decimal PatientAr, decimal InsuranceAr,
         IReadOnlyList<BucketResponse> Aging, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? DaysInAr, decimal GrossChargesLast90Days,
+        decimal NetRevenueLast90Days,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? CollectionRate,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? PromiseKeptRate,
         int PromisesKept, int PromisesBroken, CountAmount CreditBalances, CountAmount PlacedWithAgency,
@@ -139,7 +140,7 @@ public static class KpiEndpoints
         return TypedResults.Ok(new KpiResponse(
             kpis.AsOf, facility ?? AllFacilities, kpis.AccountsWithBalance, kpis.TotalAr, kpis.PatientAr, kpis.InsuranceAr,
             kpis.Aging.Select(b => new BucketResponse(b.Label, b.Amount, b.Accounts)).ToList(),
-            kpis.DaysInAr, kpis.GrossChargesLast90Days, kpis.CollectionRate, kpis.PromiseKeptRate, kpis.PromisesKept, kpis.PromisesBroken,
+            kpis.DaysInAr, kpis.GrossChargesLast90Days, kpis.NetRevenueLast90Days, kpis.CollectionRate, kpis.PromiseKeptRate, kpis.PromisesKept, kpis.PromisesBroken,
             new CountAmount(kpis.CreditBalanceAccounts, kpis.CreditBalanceAmount), new CountAmount(kpis.PlacedAccounts, kpis.PlacedAmount),
             kpis.AverageDaysToPaidInFull, kpis.PaidInFullLast90Days, new CountAmount(kpis.RefundsOverdueAccounts, kpis.RefundsOverdueAmount)));
     }

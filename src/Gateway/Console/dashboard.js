@@ -19,7 +19,7 @@ function tiles(kpis) {
   const items = [
     ["Total A/R", money.format(kpis.totalAr), `${accounts(kpis.accountsWithBalance)} with a balance`],
     ["Patient A/R", money.format(kpis.patientAr), `insurance ${money.format(kpis.insuranceAr)}`],
-    ["Days in A/R", kpis.daysInAr == null ? "—" : Number(kpis.daysInAr).toFixed(1), `against ${money.format(kpis.grossChargesLast90Days)} charged in 90 days`],
+    ["Days in A/R", kpis.daysInAr == null ? "—" : Number(kpis.daysInAr).toFixed(1), `against ${money.format(kpis.netRevenueLast90Days ?? kpis.grossChargesLast90Days)} net revenue in 90 days (${money.format(kpis.grossChargesLast90Days)} charged)`],
     ["Collection rate", percent(kpis.collectionRate), "patient payments over patient responsibility"],
     ["Promises kept", percent(kpis.promiseKeptRate), `${kpis.promisesKept} kept, ${kpis.promisesBroken} broken`],
     ["Credit balances", money.format(kpis.creditBalances.amount), `${accounts(kpis.creditBalances.accounts)} to refund`],

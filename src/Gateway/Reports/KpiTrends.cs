@@ -43,6 +43,7 @@ public sealed class KpiTrends(KpiStore kpis, KpiTrendStore trends, AccountDirect
         PlacedAccounts = r.PlacedAccounts,
         PlacedAmount = Amount(r.PlacedPatientCents),
         GrossChargesInWindow = Amount(r.ChargesInWindowCents),
+        RevenueDeductionsInWindow = Amount(r.RevenueDeductionsInWindowCents),
         PaidInFullAccounts = r.PaidInFullAccounts,
         PaidInFullDays = r.PaidInFullDays,
         RefundsOverdueAccounts = r.RefundsOverdueAccounts,

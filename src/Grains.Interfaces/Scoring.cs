@@ -205,6 +205,8 @@ public sealed record AccountScoringHistory
     [Id(7)] public IReadOnlyList<Domain.Arrangements.PaymentPlan> Plans { get; init; } = [];
     /// <summary>The account's group under its policy's control share (null: never assigned).</summary>
     [Id(8)] public Domain.Cadence.TreatmentAssignment? Treatment { get; init; }
+    /// <summary>The patient's time zones as the account holds them (null: none known, UTC days).</summary>
+    [Id(9)] public IReadOnlyList<string>? TimeZones { get; init; }
 }
 
 /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>

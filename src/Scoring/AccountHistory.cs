@@ -26,6 +26,14 @@ public sealed record AccountHistory
     public IReadOnlyList<Hold> Holds { get; init; } = [];
     public IReadOnlyList<PromiseToPay> Promises { get; init; } = [];
     public IReadOnlyList<PaymentPlan> Plans { get; init; } = [];
+    /// <summary>
+    /// The patient's time zones (the account's copy of the guarantor's): promised dates and installments are their days,
+    /// as the account itself reads them. Empty: UTC days.
+    /// </summary>
+    public IReadOnlyList<string> TimeZones { get; init; } = [];
+
+    /// <summary>The patient's calendar for promise and plan days.</summary>
+    public PatientCalendar Calendar => TimeZones.Count > 0 ? new PatientCalendar(TimeZones) : PatientCalendar.Utc;
     /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned, or assigned under a policy without one.</summary>
     public string? TreatmentGroup { get; init; }
     /// <summary>When the group was assigned: rows scored before it carry no group.</summary>

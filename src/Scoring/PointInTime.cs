@@ -26,11 +26,14 @@ public sealed class KnownLedger
     /// <summary>Patient payments not reversed (as known), by posting time.</summary>
     public IReadOnlyList<LedgerEntry> PatientPayments { get; }
     public AccountBalances Balances { get; }
+    /// <summary>The patient's days, in which promised dates and installments fall due (as the account reads them).</summary>
+    public PatientCalendar Calendar { get; }
 
-    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf)
+    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf, PatientCalendar? calendar = null)
     {
         ArgumentNullException.ThrowIfNull(all);
         AsOf = asOf;
+        Calendar = calendar ?? PatientCalendar.Utc;
         var entries = new List<LedgerEntry>(all.Count);
         foreach (var e in all)
             if (e.KnownAt <= asOf) entries.Add(e);
@@ -70,7 +73,7 @@ public sealed class KnownLedger
     public ArrangementState StateOf(PromiseToPay promise)
     {
         ArgumentNullException.ThrowIfNull(promise);
-        var deadline = ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays);
+        var deadline = ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays, Calendar);
         var paid = PaidUpTo(promise.CreatedAt, promise.Amount);
         if (paid is { } at && at < deadline) return ArrangementState.Kept;
         return AsOf >= deadline ? ArrangementState.Broken : ArrangementState.Pending;
@@ -88,7 +91,7 @@ public sealed class KnownLedger
         var required = plan.DownPayment;
         if (required > 0)
         {
-            var deadline = ArrangementRulesLogic.Deadline(DateOnly.FromDateTime(plan.CreatedAt.UtcDateTime), GraceDays);
+            var deadline = ArrangementRulesLogic.Deadline(Calendar.DayOf(plan.CreatedAt), GraceDays, Calendar);
             if (deadline <= AsOf && PaidBetween(plan.CreatedAt, deadline) < required) defaultedAt = deadline;
         }
         if (defaultedAt is null)
@@ -96,7 +99,7 @@ public sealed class KnownLedger
             foreach (var installment in plan.Installments)
             {
                 required += installment.Amount;
-                var deadline = ArrangementRulesLogic.Deadline(installment.DueDate, GraceDays);
+                var deadline = ArrangementRulesLogic.Deadline(installment.DueDate, GraceDays, Calendar);
                 if (deadline > AsOf) break;
                 if (PaidBetween(plan.CreatedAt, deadline) < required)
                 {

@@ -160,6 +160,20 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void A_promise_falls_due_at_the_end_of_the_patients_day_not_the_utc_one_as_the_account_reads_it()
+    {
+        var promised = DateOnly.FromDateTime(Day(50).UtcDateTime);
+        var promise = Promise(100m, Day(40), promised, PromiseStatus.Kept, Day(60));
+        // Paid at 03:00 UTC the day after the grace period: still that last day in Los Angeles, already the next in UTC.
+        var paidAt = Day(50 + KnownLedger.GraceDays + 1, hour: 3);
+        var utc = Insured(Payment(100m, paidAt)) with { Promises = [promise] };
+        var pacific = utc with { TimeZones = ["America/Los_Angeles"] };
+
+        Assert.Equal((0f, 1f), (FeatureExtractor.Extract(utc, Day(80)).PromisesKept, FeatureExtractor.Extract(utc, Day(80)).PromisesBroken));
+        Assert.Equal((1f, 0f), (FeatureExtractor.Extract(pacific, Day(80)).PromisesKept, FeatureExtractor.Extract(pacific, Day(80)).PromisesBroken));
+    }
+
+    [Fact]
     public void Plan_status_is_recomputed_from_installments_paid_by_their_deadlines()
     {
         // Stored as defaulted on day 100 (as of now); the first installment was paid, the second was not.

@@ -47,6 +47,12 @@ public sealed record ContactPermitRequest
     [Id(13)] public ContactOutcome? Outcome { get; init; }
     /// <summary>When the account was approved for financial assistance: no extraordinary collection action after it.</summary>
     [Id(14)] public DateTimeOffset? FinancialAssistanceApprovedAt { get; init; }
+    // [Id(15)] was used briefly by an earlier build: not to be reused.
+    /// <summary>
+    /// When the first statement about the debt went (by the end of its day): a collection agency's validation notice,
+    /// whether or not it started the 501(r) period (an interim bill during a stay does not). Null: none sent.
+    /// </summary>
+    [Id(16)] public DateTimeOffset? ValidationNoticeAt { get; init; }
 }
 
 /// <summary>A call about an account, logged by an agent.</summary>

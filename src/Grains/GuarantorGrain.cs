@@ -196,7 +196,8 @@ public sealed class GuarantorGrain(
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
                 new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative),
-                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt),
+                new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt,
+                    request.ValidationNoticeAt),
                 settings.Compliance, now);
     }
 

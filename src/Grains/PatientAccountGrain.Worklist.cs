@@ -156,6 +156,7 @@ public sealed partial class PatientAccountGrain
         DebtHolds = State.Holds.ToList(),
         PatientResponsibility = balances.PatientResponsibility,
         FirstStatementAt = State.FirstStatementAt,
+        ValidationNoticeAt = ValidationNoticeAt,
         FinalNoticeAt = NoticeFor(CurrentCycle),
     };
 

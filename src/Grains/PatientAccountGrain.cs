@@ -181,32 +181,48 @@ public sealed partial class PatientAccountGrain(
 
     public async Task<Outcome<AccountView>> RecordDischarge(DateOnly? dischargeDate)
     {
-        var before = State.DischargeDate;
-        var (outcome, restarted) = await RecordDischargeAsync(dischargeDate);
-        Audit("account.discharge.record", AuditExtensions.OutcomeOf(outcome.Errors), outcome.Succeeded
-            ? $"discharge={dischargeDate:yyyy-MM-dd};before={(before is { } b ? b.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "none")}{(restarted ? ";post-discharge-statement=due" : "")}"
-            : null);
+        var (outcome, detail) = await RecordDischargeAsync(dischargeDate);
+        Audit("account.discharge.record", AuditExtensions.OutcomeOf(outcome.Errors), detail);
         await CommitAsync();
         return outcome;
     }
 
-    private async Task<(Outcome<AccountView> Outcome, bool Restarted)> RecordDischargeAsync(DateOnly? dischargeDate)
+    /// <summary>The answer, and for the audit record what changed (the 501(r) period's start, the cadence, an action to review).</summary>
+    private async Task<(Outcome<AccountView> Outcome, string? Detail)> RecordDischargeAsync(DateOnly? dischargeDate)
     {
         if (!State.IsOpen)
-            return (Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), false);
+            return (Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), null);
         var now = clock.GetUtcNow();
         var errors = AccountRules.ValidateDischarge(dischargeDate, State.AdmitDate, now);
-        if (errors.Count > 0) return (Outcome<AccountView>.Failure(errors), false);
-        if (State.DischargeDate == dischargeDate) return (Outcome<AccountView>.Success(View(now)), false); // the same fact again
-
-        var change = NotificationPeriod.AfterDischarge(dischargeDate!.Value, State.FirstStatementAt, State.FirstPatientStatementDate is not null, State.PlacedWithAgencyAt is not null);
-        var restarted = change.RestartsCadence && State.Cadence.IsRunning;
-        State.DischargeDate = dischargeDate;
+        if (errors.Count > 0) return (Outcome<AccountView>.Failure(errors), null);
+        var date = dischargeDate!.Value;
+        // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
+        var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
+                          || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting);
+        var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar);
+        // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
+        var restarted = change.RestartsCadence && State.Cadence.IsRunning
+                        && State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement);
+        // The same date again changes nothing, unless a post-discharge statement has become possible since (a recall).
+        if (State.DischargeDate == date && !restarted && change.FirstStatementAt == State.FirstStatementAt)
+            return (Outcome<AccountView>.Success(View(now)), $"discharge={Iso(date)};unchanged");
+        var detail = $"discharge={Iso(date)};before={(State.DischargeDate is { } b ? Iso(b) : "none")};period-start="
+                     + (State.FirstStatementAt is null ? "none" : change.FirstStatementAt is null ? "cleared" : "kept")
+                     + (restarted ? ";post-discharge-statement=due" : "") + (change.ActionBeforePeriod ? ";extraordinary-action-before-period=review" : "");
+        State.DischargeDate = date;
         State.FirstStatementAt = change.FirstStatementAt;
-        if (restarted) State.Cadence = CadenceEngine.Restart(State.Cadence);
+        if (restarted)
+        {
+            var cycle = State.Cadence.Cycle;
+            State.Cadence = CadenceEngine.Restart(State.Cadence, now);
+            // The same debt: its control-group assignment carries over to the new cycle.
+            if (State.Treatment is { Cycle: { } assigned } treatment && assigned == cycle) State.Treatment = treatment with { Cycle = State.Cadence.Cycle };
+        }
         _dirty = true;
         await RunCadenceAsync(takeSteps: false); // a new cycle's statement is due now: taken by the command after this one
-        return (Outcome<AccountView>.Success(View(now)), restarted);
+        return (Outcome<AccountView>.Success(View(now)), detail);
+
+        static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<AccountView?> Get()
@@ -614,6 +630,7 @@ public sealed partial class PatientAccountGrain(
             DebtHolds = State.Holds.ToList(),
             PatientResponsibility = Balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
+            ValidationNoticeAt = ValidationNoticeAt,
             FinalNoticeAt = NoticeFor(CurrentCycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
         });
@@ -855,8 +872,9 @@ public sealed partial class PatientAccountGrain(
             case OutreachAction.PatientStatement:
                 var statementDate = DateOnly.FromDateTime(now.UtcDateTime);
                 State.FirstPatientStatementDate ??= statementDate; // aging counts from the first statement, whenever it went
-                // The 120 days run from the first statement after discharge, not one sent during the stay.
-                if (State.FirstStatementAt is null && NotificationPeriod.StartsWith(State.DischargeDate, statementDate))
+                // The 120 days run from the first statement after discharge, not one sent during the stay (the
+                // statement's day read as the earliest it is where the patient may be).
+                if (State.FirstStatementAt is null && NotificationPeriod.StartsWith(State.DischargeDate, Calendar.Today(now)))
                     State.FirstStatementAt = now;
                 break;
             case OutreachAction.FinalNotice:
@@ -890,6 +908,14 @@ public sealed partial class PatientAccountGrain(
 
     private int CurrentCycle => State.Cadence?.Cycle ?? 0;
 
+    /// <summary>
+    /// The first statement about the account, by the end of its day (the date is what the state keeps): an agency's
+    /// validation notice, sent whether or not it started the 501(r) period.
+    /// </summary>
+    private DateTimeOffset? ValidationNoticeAt => State.FirstPatientStatementDate is { } sent
+        ? new DateTimeOffset(sent.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+        : State.FirstStatementAt;
+
     /// <summary>The patient's days, for promised dates and installments (UTC until the guarantor's zone is known here).</summary>
     private PatientCalendar Calendar => State.GuarantorZones is { Count: > 0 } zones ? new PatientCalendar(zones) : PatientCalendar.Utc;
 
@@ -907,6 +933,7 @@ public sealed partial class PatientAccountGrain(
             DebtHolds = State.Holds.ToList(),
             PatientResponsibility = balances.PatientResponsibility,
             FirstStatementAt = State.FirstStatementAt,
+            ValidationNoticeAt = ValidationNoticeAt,
             FinalNoticeAt = NoticeFor(cycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
             StatementLines = action is OutreachAction.PatientStatement or OutreachAction.FinalNotice ? StatementLines() : [],

@@ -80,14 +80,15 @@ public sealed class CadenceEngineTests
         var later = Eval(p, Start.AddDays(16));
         p = Run(later.Progress, later.DueStep!, Start.AddDays(16)); // reminder-15
 
-        var again = Eval(CadenceEngine.Restart(p), Start.AddDays(20));
+        var restarted = CadenceEngine.Restart(p, Start.AddDays(20));
+        var again = Eval(restarted, Start.AddDays(20));
 
-        Assert.Equal(2, again.Progress.Cycle);
-        Assert.Equal(Start.AddDays(20), again.Progress.StartedAt);
+        Assert.Equal((2, Start.AddDays(20), true), (restarted.Cycle, restarted.StartedAt, restarted.IsRunning));
         Assert.Equal("statement", again.DueStep!.StepId);
+        Assert.Equal(2, again.Progress.Cycle);
         Assert.Empty(again.Progress.Steps);
         var idle = new CadenceProgress();
-        Assert.Same(idle, CadenceEngine.Restart(idle)); // not running: nothing to end
+        Assert.Same(idle, CadenceEngine.Restart(idle, Start)); // not running: the next balance starts a cycle
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Collections.Domain;
+using Collections.Domain.Arrangements;
 using Collections.Domain.Compliance;
 
 namespace Collections.Domain.Tests;
@@ -260,20 +261,41 @@ public sealed class ComplianceGateTests
             DateOnly.Parse(statement, CultureInfo.InvariantCulture)));
 
     [Theory]
-    // discharge, first statement counted so far, any statement sent, placed → the statement that counts now, restart
-    [InlineData("2026-04-15", "2026-03-02", true, false, null, true)]            // an interim bill: a post-discharge statement is owed
-    [InlineData("2026-04-15", "2026-04-15", true, false, "2026-04-15", false)]   // sent on the day of discharge: it still counts
-    [InlineData("2026-04-15", "2026-05-01", true, false, "2026-05-01", false)]   // the final bill: nothing changes
-    [InlineData("2026-04-15", null, false, false, null, false)]                  // nothing sent yet: the first statement will count
-    [InlineData("2026-04-15", null, true, false, null, true)]                    // a correction: no statement counted, one was sent
-    [InlineData("2026-04-15", "2026-03-02", true, true, null, false)]            // placed: the period no longer counts, a recall is the staff's call
+    // discharge, first statement counted so far, any statement sent, an action standing → the statement that counts now, restart, review
+    [InlineData("2026-04-15", "2026-03-02", true, false, null, true, false)]            // an interim bill: a post-discharge statement is owed
+    [InlineData("2026-04-15", "2026-04-15", true, false, "2026-04-15", false, false)]   // sent on the day of discharge: it still counts
+    [InlineData("2026-04-15", "2026-05-01", true, false, "2026-05-01", false, false)]   // the final bill: nothing changes
+    [InlineData("2026-04-15", null, false, false, null, false, false)]                  // nothing sent yet: the first statement will count
+    [InlineData("2026-04-15", null, true, false, null, true, false)]                    // a correction: no statement counted, one was sent
+    [InlineData("2026-04-15", "2026-03-02", true, true, null, false, true)]             // placed: the period no longer counts, the staff review it
     public void A_discharge_recorded_later_makes_an_interim_bill_stop_counting_and_owes_a_post_discharge_statement(
-        string discharge, string? counted, bool sent, bool placed, string? countsNow, bool restarts)
+        string discharge, string? counted, bool sent, bool actionTaken, string? countsNow, bool restarts, bool review)
     {
         static DateTimeOffset? At(string? date) => date is null ? null : new DateTimeOffset(DateOnly.Parse(date, CultureInfo.InvariantCulture).ToDateTime(new TimeOnly(15, 0)), TimeSpan.Zero);
-        var recorded = NotificationPeriod.AfterDischarge(DateOnly.Parse(discharge, CultureInfo.InvariantCulture), At(counted), sent, placed);
-        Assert.Equal(At(countsNow), recorded.FirstStatementAt);
-        Assert.Equal(restarts, recorded.RestartsCadence);
+        var recorded = NotificationPeriod.AfterDischarge(DateOnly.Parse(discharge, CultureInfo.InvariantCulture), At(counted), sent, actionTaken, PatientCalendar.Utc);
+        Assert.Equal((At(countsNow), restarts, review), (recorded.FirstStatementAt, recorded.RestartsCadence, recorded.ActionBeforePeriod));
+    }
+
+    [Fact]
+    public void An_interim_bill_sent_in_the_evening_before_discharge_does_not_count_where_the_patient_still_was_on_the_day_before()
+    {
+        // 02:00 UTC on 15 April is still the evening of 14 April in Austin: sent before the discharge on the 15th.
+        var sent = new DateTimeOffset(2026, 4, 15, 2, 0, 0, TimeSpan.Zero);
+        var discharge = new DateOnly(2026, 4, 15);
+        Assert.NotNull(NotificationPeriod.AfterDischarge(discharge, sent, true, false, PatientCalendar.Utc).FirstStatementAt);
+        Assert.Null(NotificationPeriod.AfterDischarge(discharge, sent, true, false, new PatientCalendar(["America/Chicago"])).FirstStatementAt);
+    }
+
+    [Fact]
+    public void An_agency_s_validation_notice_is_the_first_statement_even_when_an_interim_bill_no_longer_starts_the_120_days()
+    {
+        // The interim bill went 20 days ago; the discharge recorded since cleared the 501(r) start, not the notice.
+        var agency = new ComplianceRules { FacilityRuleSets = { ["MAIN"] = RuleSet.Agency } };
+        var email = new ContactRequest(Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine);
+        var person = new PersonFacts(Profile(), [], [], []);
+        var debt = new DebtFacts([], 300m, FirstStatementAt: null, FinalNoticeAt: null, ValidationNoticeAt: Now.AddDays(-20));
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.Check(email, person, debt, agency, Now).Verdict);
+        Assert.Equal("validation.notice-first", ComplianceGate.Check(email, person, debt with { ValidationNoticeAt = null }, agency, Now).Rule);
     }
 
     [Fact]

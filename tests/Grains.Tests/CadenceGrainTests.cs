@@ -168,6 +168,21 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         var messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(account.GetPrimaryKeyString()).AccountNumber, null, 50);
         Assert.Equal(2, messages.Count(m => m.Action == OutreachAction.PatientStatement));
         Assert.Equal(1, messages.Count(m => m.Action == OutreachAction.FinalNotice));
+
+        // A correction after the placement: the discharge was later still. The placement stands (the staff's to review),
+        // nothing starts again until it is recalled; the same date recorded after the recall sends the statement.
+        var later = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        var corrected = (await account.RecordDischarge(later)).Value!;
+        Assert.Equal((later, (DateTimeOffset?)null, 2), (corrected.DischargeDate!.Value, corrected.FirstStatementAt, corrected.Cadence!.Progress.Cycle));
+        var audit = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IAuditTrail>();
+        var record = (await audit.QueryAsync(new AuditQuery("account", account.GetPrimaryKeyString(), Action: "account.discharge.record")))[0]; // newest first
+        Assert.Contains("period-start=cleared", record.Detail, StringComparison.Ordinal);
+        Assert.Contains("extraordinary-action-before-period=review", record.Detail, StringComparison.Ordinal);
+        Assert.True((await account.RecallPlacement("Discharged later than billed: the notification period starts again")).Succeeded);
+        var afterRecall = (await account.RecordDischarge(later)).Value!;
+        Assert.Equal(3, afterRecall.Cadence!.Progress.Cycle);
+        var resent = await AdvanceUntil(account, v => v.FirstStatementAt is not null);
+        Assert.True(DateOnly.FromDateTime(resent.FirstStatementAt!.Value.UtcDateTime) >= later);
     }
 
     [Fact]

@@ -72,10 +72,10 @@ public static class CadenceEngine
     {
         if (situation.PatientResponsibility <= 0)
         {
-            return new CadenceEvaluation(CadenceStatus.Idle, Restart(progress), null, null);
+            var ended = progress.IsRunning ? progress with { StartedAt = null, PausedSince = null, PausedTotal = TimeSpan.Zero, Steps = [], DeferredUntil = new Dictionary<string, DateTimeOffset>() } : progress;
+            return new CadenceEvaluation(CadenceStatus.Idle, ended, null, null);
         }
-        if (!progress.IsRunning)
-            progress = progress with { StartedAt = now, Cycle = progress.Cycle + 1, Steps = [], PausedTotal = TimeSpan.Zero, PausedSince = null, DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null };
+        if (!progress.IsRunning) progress = NewCycle(progress, now);
 
         var pausedBy = situation.HasActiveHold ? CadenceStatus.OnHold
             : situation.OnPaymentPlan ? CadenceStatus.OnPaymentPlan
@@ -98,13 +98,15 @@ public static class CadenceEngine
     }
 
     /// <summary>
-    /// Ends the running cycle, so the next evaluation starts a new one from its first step (numbered on, so its contacts
-    /// are new requests, not replays of the ones sent before). A cadence not running is left as it is.
+    /// Starts the running cycle over at <paramref name="now"/>: a new cycle (numbered on, so its contacts are new
+    /// requests, not replays of the ones sent before) from its first step, on the same debt. Paused time is not carried
+    /// (a hold or arrangement still in force pauses the new cycle at its next evaluation). A cadence not running is
+    /// left as it is: the next balance starts one.
     /// </summary>
-    public static CadenceProgress Restart(CadenceProgress progress) =>
-        progress.IsRunning
-            ? progress with { StartedAt = null, PausedSince = null, PausedTotal = TimeSpan.Zero, Steps = [], DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null }
-            : progress;
+    public static CadenceProgress Restart(CadenceProgress progress, DateTimeOffset now) => progress.IsRunning ? NewCycle(progress, now) : progress;
+
+    private static CadenceProgress NewCycle(CadenceProgress progress, DateTimeOffset now) =>
+        progress with { StartedAt = now, Cycle = progress.Cycle + 1, Steps = [], PausedTotal = TimeSpan.Zero, PausedSince = null, DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null };
 
     /// <summary>When a step is due: its day on the schedule shifted by time paused, no earlier than a deferral or a day after the last action.</summary>
     public static DateTimeOffset DueAt(CadenceProgress progress, CadencePolicy policy, CadenceStep step, TimeSpan dayLength)

@@ -54,7 +54,15 @@ public sealed record DebtFacts(
     decimal PatientResponsibility,
     DateTimeOffset? FirstStatementAt,
     DateTimeOffset? FinalNoticeAt,
-    DateTimeOffset? FinancialAssistanceApprovedAt = null);
+    DateTimeOffset? FinancialAssistanceApprovedAt = null,
+    DateTimeOffset? ValidationNoticeAt = null)
+{
+    /// <summary>
+    /// A collection agency's validation notice: the first statement about the debt, whether or not it started the 501(r)
+    /// period (<see cref="FirstStatementAt"/>, which an interim bill sent during a stay does not).
+    /// </summary>
+    public DateTimeOffset? ValidationNotice => ValidationNoticeAt ?? FirstStatementAt;
+}
 
 /// <summary>
 /// Decides whether one contact may happen now: allow, defer until a time, or deny, always with the rule that decided.
@@ -97,12 +105,12 @@ public static class ComplianceGate
         if (IsExtraordinaryAction(request.Action))
         {
             var eca = CheckExtraordinaryAction(request, debt, rules, now);
-            if (eca.Verdict == GateVerdict.Allow && ruleSet == RuleSet.Agency && debt.FirstStatementAt is { } sent && sent + rules.ValidationPeriod > now)
+            if (eca.Verdict == GateVerdict.Allow && ruleSet == RuleSet.Agency && debt.ValidationNotice is { } sent && sent + rules.ValidationPeriod > now)
                 return GateDecision.Defer("validation.period", $"A collection agency takes no extraordinary action during the validation period (Regulation F 1006.34; until {sent + rules.ValidationPeriod:yyyy-MM-dd}).", sent + rules.ValidationPeriod);
             return eca;
         }
         // A collection agency's first contact is the validation notice (the first statement); nothing else comes before it.
-        if (ruleSet == RuleSet.Agency && debt.FirstStatementAt is null && request.Action is not (OutreachAction.PatientStatement or OutreachAction.WriteOffReview or OutreachAction.OptOutConfirmation or OutreachAction.PaymentReceipt))
+        if (ruleSet == RuleSet.Agency && debt.ValidationNotice is null && request.Action is not (OutreachAction.PatientStatement or OutreachAction.WriteOffReview or OutreachAction.OptOutConfirmation or OutreachAction.PaymentReceipt))
             return GateDecision.Deny("validation.notice-first", "A collection agency sends the validation notice (the first statement) before any other contact (Regulation F 1006.34).");
         if (request.Action is OutreachAction.WriteOffReview)
             return GateDecision.Allowed; // an internal task, not a contact

@@ -1,3 +1,5 @@
+using Collections.Domain.Arrangements;
+
 namespace Collections.Domain.Compliance;
 
 /// <summary>
@@ -14,22 +16,31 @@ public static class NotificationPeriod
 
     /// <summary>
     /// What recording a discharge date on an account already billed changes. A statement counted so far still counts
-    /// only if it was sent on or after the discharge date; one sent during the stay (an interim bill) does not start
-    /// the 120 days. When no statement counts any more but one was sent, the account owes the patient a post-discharge
-    /// statement: its cadence starts again (a new cycle, so from that statement), unless it was already placed with an
-    /// agency (a recall is the staff's decision, not the engine's).
+    /// only if it was sent on or after the discharge date (its day read as the earliest it was where the patient may
+    /// be); one sent during the stay (an interim bill) does not start the 120 days. When no statement counts any more
+    /// but one was sent, the account owes the patient a post-discharge statement: its cadence starts a new cycle from
+    /// one, unless an extraordinary action was already taken (a placement not recalled, a credit report): what to do
+    /// about that is the staff's decision, and the answer says so.
     /// </summary>
     /// <param name="dischargeDate">The discharge date being recorded.</param>
     /// <param name="firstStatementAt">The statement that started the notification period so far, if any.</param>
     /// <param name="statementSent">Whether the account has sent the patient any statement.</param>
-    /// <param name="placedWithAgency">Whether the account is placed with a collection agency.</param>
-    public static DischargeRecorded AfterDischarge(DateOnly dischargeDate, DateTimeOffset? firstStatementAt, bool statementSent, bool placedWithAgency)
+    /// <param name="extraordinaryActionTaken">Whether an extraordinary collection action stands on the account.</param>
+    /// <param name="calendar">The patient's days.</param>
+    public static DischargeRecorded AfterDischarge(DateOnly dischargeDate, DateTimeOffset? firstStatementAt, bool statementSent, bool extraordinaryActionTaken,
+        PatientCalendar calendar)
     {
-        var counting = firstStatementAt is { } first && StartsWith(dischargeDate, DateOnly.FromDateTime(first.UtcDateTime)) ? firstStatementAt : null;
-        return new DischargeRecorded(counting, counting is null && statementSent && !placedWithAgency);
+        ArgumentNullException.ThrowIfNull(calendar);
+        var counting = firstStatementAt is { } first && StartsWith(dischargeDate, calendar.Today(first)) ? firstStatementAt : null;
+        var owed = counting is null && statementSent;
+        return new DischargeRecorded(counting, owed && !extraordinaryActionTaken, owed && extraordinaryActionTaken);
     }
 }
 
 /// <param name="FirstStatementAt">The statement that starts the notification period now (null: none yet).</param>
 /// <param name="RestartsCadence">The account's cadence starts a new cycle, whose first step is the post-discharge statement.</param>
-public sealed record DischargeRecorded(DateTimeOffset? FirstStatementAt, bool RestartsCadence);
+/// <param name="ActionBeforePeriod">
+/// An extraordinary action stands on the account though no post-discharge statement was sent: the staff's to review
+/// (a recall, then the cadence starts again from a post-discharge statement).
+/// </param>
+public sealed record DischargeRecorded(DateTimeOffset? FirstStatementAt, bool RestartsCadence, bool ActionBeforePeriod);

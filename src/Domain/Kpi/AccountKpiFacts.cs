@@ -102,7 +102,8 @@ public sealed record AccountKpiFacts
     {
         var inv = CultureInfo.InvariantCulture;
         var s = new StringBuilder(128);
-        s.Append(inv, $"kpi2|{Facility}|{AccountNumber}|{Cents(PatientBalance)}|{Cents(InsuranceBalance)}|{Cents(CreditBalance)}")
+        // kpi3: the days carry revenue deductions (a row an older release wrote is published again, whatever it held).
+        s.Append(inv, $"kpi3|{Facility}|{AccountNumber}|{Cents(PatientBalance)}|{Cents(InsuranceBalance)}|{Cents(CreditBalance)}")
             .Append(inv, $"|{AgingBasisDate:yyyy-MM-dd}|{Cents(PatientResponsibilityTotal)}|{Cents(PatientPaidTotal)}")
             .Append(inv, $"|{PromisesKept}|{PromisesBroken}|{(PlacedWithAgency ? 1 : 0)}");
         foreach (var c in ChargesByDate)

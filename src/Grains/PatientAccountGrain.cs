@@ -214,7 +214,9 @@ public sealed partial class PatientAccountGrain(
         if (restarted)
         {
             var cycle = State.Cadence.Cycle;
-            State.Cadence = CadenceEngine.Restart(State.Cadence, now);
+            // From the discharge day's start everywhere the patient may be, so the statement counts wherever they are.
+            var from = Calendar.StartOf(date) is var dayStart && dayStart > now ? dayStart : now;
+            State.Cadence = CadenceEngine.Restart(State.Cadence, from);
             // The same debt: its control-group assignment carries over to the new cycle.
             if (State.Treatment is { Cycle: { } assigned } treatment && assigned == cycle) State.Treatment = treatment with { Cycle = State.Cadence.Cycle };
         }
@@ -886,9 +888,11 @@ public sealed partial class PatientAccountGrain(
                 }
                 break;
             case OutreachAction.AgencyPlacement:
-                if (State.PlacedWithAgencyAt is null)
+                // A placement after a recall (the cadence started again from a post-discharge statement) is a new one.
+                if (State.PlacedWithAgencyAt is null || State.RecalledFromAgencyAt is not null)
                 {
                     State.PlacedWithAgencyAt = now;
+                    State.RecalledFromAgencyAt = null;
                     Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);
                 }
                 var placement = new AgencyPlacement
@@ -912,9 +916,9 @@ public sealed partial class PatientAccountGrain(
     /// The first statement about the account, by the end of its day (the date is what the state keeps): an agency's
     /// validation notice, sent whether or not it started the 501(r) period.
     /// </summary>
-    private DateTimeOffset? ValidationNoticeAt => State.FirstPatientStatementDate is { } sent
-        ? new DateTimeOffset(sent.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
-        : State.FirstStatementAt;
+    private DateTimeOffset? ValidationNoticeAt => State.FirstPatientStatementDate is not { } sent ? State.FirstStatementAt
+        : State.FirstStatementAt is { } first && DateOnly.FromDateTime(first.UtcDateTime) == sent ? first // the same statement: its own time
+        : new DateTimeOffset(sent.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
     /// <summary>The patient's days, for promised dates and installments (UTC until the guarantor's zone is known here).</summary>
     private PatientCalendar Calendar => State.GuarantorZones is { Count: > 0 } zones ? new PatientCalendar(zones) : PatientCalendar.Utc;

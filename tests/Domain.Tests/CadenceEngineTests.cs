@@ -87,6 +87,8 @@ public sealed class CadenceEngineTests
         Assert.Equal("statement", again.DueStep!.StepId);
         Assert.Equal(2, again.Progress.Cycle);
         Assert.Empty(again.Progress.Steps);
+        var soon = Start.AddDays(16).AddHours(6);
+        Assert.Equal(Start.AddDays(17), Eval(CadenceEngine.Restart(p, soon), soon).WakeAt); // still a day after the last step
         var idle = new CadenceProgress();
         Assert.Same(idle, CadenceEngine.Restart(idle, Start)); // not running: the next balance starts a cycle
     }

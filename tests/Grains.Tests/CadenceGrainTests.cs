@@ -158,8 +158,14 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         var final = await AdvanceUntil(account, v => v.FirstStatementAt is not null);
         Assert.True(DateOnly.FromDateTime(final.FirstStatementAt!.Value.UtcDateTime) >= discharge);
         Assert.Equal(2, final.Cadence!.Progress.Cycle);
+        Assert.Equal((2, interim.Treatment!.AssignedAt), (final.Treatment!.Cycle, final.Treatment.AssignedAt)); // the same debt, the same group
+        var audit = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IAuditTrail>();
+        async Task<string> LastDischargeRecord() =>
+            (await audit.QueryAsync(new AuditQuery("account", account.GetPrimaryKeyString(), Action: "account.discharge.record")))[0].Detail!; // newest first
+        Assert.Contains("period-start=cleared;post-discharge-statement=due", await LastDischargeRecord(), StringComparison.Ordinal);
         var again = (await account.RecordDischarge(discharge)).Value!; // the same date again: nothing changes
         Assert.Equal((final.FirstStatementAt, 2, final.Cadence.Progress.Steps.Count), (again.FirstStatementAt, again.Cadence!.Progress.Cycle, again.Cadence.Progress.Steps.Count));
+        Assert.EndsWith(";unchanged", await LastDischargeRecord(), StringComparison.Ordinal);
 
         var placed = await AdvanceUntil(account, v => v.PlacedWithAgencyAt is not null);
         Assert.True(placed.PlacedWithAgencyAt >= final.FirstStatementAt!.Value.AddDays(120));
@@ -174,15 +180,23 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         var later = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
         var corrected = (await account.RecordDischarge(later)).Value!;
         Assert.Equal((later, (DateTimeOffset?)null, 2), (corrected.DischargeDate!.Value, corrected.FirstStatementAt, corrected.Cadence!.Progress.Cycle));
-        var audit = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IAuditTrail>();
-        var record = (await audit.QueryAsync(new AuditQuery("account", account.GetPrimaryKeyString(), Action: "account.discharge.record")))[0]; // newest first
-        Assert.Contains("period-start=cleared", record.Detail, StringComparison.Ordinal);
-        Assert.Contains("extraordinary-action-before-period=review", record.Detail, StringComparison.Ordinal);
+        Assert.Contains("period-start=cleared;extraordinary-action-before-period=review", await LastDischargeRecord(), StringComparison.Ordinal);
         Assert.True((await account.RecallPlacement("Discharged later than billed: the notification period starts again")).Succeeded);
         var afterRecall = (await account.RecordDischarge(later)).Value!;
         Assert.Equal(3, afterRecall.Cadence!.Progress.Cycle);
         var resent = await AdvanceUntil(account, v => v.FirstStatementAt is not null);
-        Assert.True(DateOnly.FromDateTime(resent.FirstStatementAt!.Value.UtcDateTime) >= later);
+        Assert.True(resent.FirstStatementAt >= new DateTimeOffset(later.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)); // not before the corrected day began
+        messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(account.GetPrimaryKeyString()).AccountNumber, null, 50);
+        Assert.Equal(3, messages.Count(m => m.Action == OutreachAction.PatientStatement));
+
+        // Placed again 120 days after that statement: a new placement, seen as one (recallable, in the register).
+        var replaced = await AdvanceUntil(account, v => v.PlacedWithAgencyAt > placed.PlacedWithAgencyAt);
+        Assert.Null(replaced.RecalledFromAgencyAt);
+        Assert.True(replaced.PlacedWithAgencyAt >= resent.FirstStatementAt!.Value.AddDays(120));
+        await fixture.Cluster.ProjectionsCaughtUpAsync();
+        var register = await Grains.GetGrain<IPlacementRegisterGrain>("MAIN").List(PlacementStatus.Placed);
+        Assert.Equal(replaced.PlacedWithAgencyAt, Assert.Single(register, p => p.Account.ToString() == account.GetPrimaryKeyString()).PlacedAt);
+        Assert.True((await account.RecallPlacement("Second look")).Succeeded);
     }
 
     [Fact]

@@ -98,12 +98,13 @@ public static class CadenceEngine
     }
 
     /// <summary>
-    /// Starts the running cycle over at <paramref name="now"/>: a new cycle (numbered on, so its contacts are new
-    /// requests, not replays of the ones sent before) from its first step, on the same debt. Paused time is not carried
-    /// (a hold or arrangement still in force pauses the new cycle at its next evaluation). A cadence not running is
-    /// left as it is: the next balance starts one.
+    /// Starts the running cycle over from <paramref name="at"/>: a new cycle (numbered on, so its contacts are new
+    /// requests, not replays of the ones sent before) from its first step, on the same debt, still a day after the last
+    /// step taken. Paused time is not carried (a hold or arrangement still in force pauses the new cycle at its next
+    /// evaluation). A cadence not running is left as it is: the next balance starts one.
     /// </summary>
-    public static CadenceProgress Restart(CadenceProgress progress, DateTimeOffset now) => progress.IsRunning ? NewCycle(progress, now) : progress;
+    public static CadenceProgress Restart(CadenceProgress progress, DateTimeOffset at) =>
+        progress.IsRunning ? NewCycle(progress, at) with { LastActionAt = progress.LastActionAt } : progress;
 
     private static CadenceProgress NewCycle(CadenceProgress progress, DateTimeOffset now) =>
         progress with { StartedAt = now, Cycle = progress.Cycle + 1, Steps = [], PausedTotal = TimeSpan.Zero, PausedSince = null, DeferredUntil = new Dictionary<string, DateTimeOffset>(), LastActionAt = null };

@@ -221,7 +221,7 @@ public sealed partial class PatientAccountGrain(
             if (State.Treatment is { Cycle: { } assigned } treatment && assigned == cycle) State.Treatment = treatment with { Cycle = State.Cadence.Cycle };
         }
         _dirty = true;
-        await RunCadenceAsync(takeSteps: false); // a new cycle's statement is due now: taken by the command after this one
+        await RunCadenceAsync(takeSteps: false); // the new cycle's statement: taken once due, as every step is
         return (Outcome<AccountView>.Success(View(now)), detail);
 
         static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);

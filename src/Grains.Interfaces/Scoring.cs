@@ -159,11 +159,16 @@ public interface IPortfolioRescoreGrain : IGrainWithStringKey
 {
     public const string Key = "portfolio";
 
-    /// <summary>Starts a pass for this assignment generation (a pass already running restarts from the beginning).</summary>
-    [Alias("Start")]
+    /// <summary>
+    /// Starts a pass for this assignment generation (a pass already running restarts from the beginning). One-way: the
+    /// registry that changed the models must not wait behind a page of rescores (a page on a busy machine can outlast
+    /// a call's timeout, and the promotion or rollback, already stored, would then answer as failed).
+    /// </summary>
+    [Alias("Start"), Orleans.Concurrency.OneWay]
     Task Start(long generation, string reason);
 
-    [Alias("GetProgress"), Orleans.Concurrency.ReadOnly]
+    /// <summary>The pass's progress, answered between a page's rescores (a read of counters, not behind the page).</summary>
+    [Alias("GetProgress"), Orleans.Concurrency.AlwaysInterleave]
     Task<RescoreProgress> GetProgress();
 }
 

@@ -114,7 +114,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareCharge(EntryRequest r, LedgerEntry e, AccountFacts account, DateTimeOffset now, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.Payer), nameof(r.ClaimReference), nameof(r.Method), nameof(r.Reference), nameof(r.Category), nameof(r.ReasonCode), nameof(r.Direction));
+        NotApplicable(errors, (nameof(r.Payer), r.Payer), (nameof(r.ClaimReference), r.ClaimReference), (nameof(r.Method), r.Method), (nameof(r.Reference), r.Reference), (nameof(r.Category), r.Category), (nameof(r.ReasonCode), r.ReasonCode), (nameof(r.Direction), r.Direction));
         if (r.ServiceDate is not { } serviceDate)
             errors.Invalid("serviceDate", "service-date.required", "A charge needs its service date.");
         else if (serviceDate > Calendar.LatestToday(now))
@@ -135,7 +135,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareInsurancePayment(EntryRequest r, LedgerEntry e, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.Party), nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Method), nameof(r.Category), nameof(r.ReasonCode), nameof(r.Direction));
+        NotApplicable(errors, (nameof(r.Party), r.Party), (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Method), r.Method), (nameof(r.Category), r.Category), (nameof(r.ReasonCode), r.ReasonCode), (nameof(r.Direction), r.Direction));
         Text.Require(r.Payer, "payer", MaxTextLength, errors);
         Text.Check(r.ClaimReference, "claimReference", MaxCodeLength, errors);
         Text.Check(r.Reference, "reference", MaxCodeLength, errors);
@@ -144,7 +144,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PreparePatientPayment(EntryRequest r, LedgerEntry e, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.Party), nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Payer), nameof(r.ClaimReference), nameof(r.Category), nameof(r.ReasonCode), nameof(r.Direction));
+        NotApplicable(errors, (nameof(r.Party), r.Party), (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Payer), r.Payer), (nameof(r.ClaimReference), r.ClaimReference), (nameof(r.Category), r.Category), (nameof(r.ReasonCode), r.ReasonCode), (nameof(r.Direction), r.Direction));
         if (r.Method is null)
             errors.Invalid("method", "method.required", "A patient payment needs its method (cash, check, card, ach, other).");
         Text.Check(r.Reference, "reference", MaxCodeLength, errors);
@@ -153,7 +153,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareAdjustment(EntryRequest r, LedgerEntry e, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Method), nameof(r.Reference), nameof(r.Direction), nameof(r.ClaimReference));
+        NotApplicable(errors, (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Method), r.Method), (nameof(r.Reference), r.Reference), (nameof(r.Direction), r.Direction), (nameof(r.ClaimReference), r.ClaimReference));
         if (r.Category is not { } category)
         {
             errors.Invalid("category", "category.required", "An adjustment needs its category (contractual, charity, smallBalance, badDebt, administrative).");
@@ -168,7 +168,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareTransfer(EntryRequest r, LedgerEntry e, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.Party), nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Method), nameof(r.Reference), nameof(r.Category));
+        NotApplicable(errors, (nameof(r.Party), r.Party), (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Method), r.Method), (nameof(r.Reference), r.Reference), (nameof(r.Category), r.Category));
         if (r.Direction is null)
             errors.Invalid("direction", "direction.required", "A transfer needs its direction (insuranceToPatient or patientToInsurance).");
         Text.Check(r.ReasonCode, "reasonCode", MaxCodeLength, errors);
@@ -179,7 +179,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareRefund(EntryRequest r, LedgerEntry e, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Category), nameof(r.ReasonCode), nameof(r.Direction), nameof(r.ClaimReference));
+        NotApplicable(errors, (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Category), r.Category), (nameof(r.ReasonCode), r.ReasonCode), (nameof(r.Direction), r.Direction), (nameof(r.ClaimReference), r.ClaimReference));
         Text.Check(r.Reference, "reference", MaxCodeLength, errors);
         Text.Check(r.Payer, "payer", MaxTextLength, errors);
         var party = r.Party ?? ResponsibleParty.Patient;
@@ -190,7 +190,7 @@ public static class LedgerPosting
 
     private static LedgerEntry PrepareReversal(EntryRequest r, LedgerEntry e, IReadOnlyList<LedgerEntry> ledger, ErrorList errors)
     {
-        NotApplicable(r, errors, nameof(r.Party), nameof(r.ServiceDate), nameof(r.Code), nameof(r.Description), nameof(r.Payer), nameof(r.ClaimReference), nameof(r.Method), nameof(r.Reference), nameof(r.Category), nameof(r.ReasonCode), nameof(r.Direction));
+        NotApplicable(errors, (nameof(r.Party), r.Party), (nameof(r.ServiceDate), r.ServiceDate), (nameof(r.Code), r.Code), (nameof(r.Description), r.Description), (nameof(r.Payer), r.Payer), (nameof(r.ClaimReference), r.ClaimReference), (nameof(r.Method), r.Method), (nameof(r.Reference), r.Reference), (nameof(r.Category), r.Category), (nameof(r.ReasonCode), r.ReasonCode), (nameof(r.Direction), r.Direction));
         if (string.IsNullOrWhiteSpace(r.ReversesEntryId))
         {
             errors.Invalid("reversesEntryId", "reverses-entry-id.required", "A reversal must name the entry it reverses.");
@@ -211,29 +211,13 @@ public static class LedgerPosting
         return e with { ReversesEntryId = target.EntryId, Amount = target.Amount, Party = target.Party };
     }
 
-    // The fields a kind of entry may leave out, read without reflection: a property read through reflection costs an
-    // invoke stub, which the runtime emits again whenever the type's reflection cache is collected (hundreds of times
-    // under load, each a method compiled on the posting path).
-    private static readonly Dictionary<string, Func<EntryRequest, object?>> Fields = new(StringComparer.Ordinal)
+    // Each field with its value, read directly: reading them through reflection emitted invoke stubs on the posting
+    // path again whenever the type's reflection cache was collected.
+    private static void NotApplicable(ErrorList errors, params (string Name, object? Value)[] fields)
     {
-        [nameof(EntryRequest.Party)] = r => r.Party,
-        [nameof(EntryRequest.ServiceDate)] = r => r.ServiceDate,
-        [nameof(EntryRequest.Code)] = r => r.Code,
-        [nameof(EntryRequest.Description)] = r => r.Description,
-        [nameof(EntryRequest.Payer)] = r => r.Payer,
-        [nameof(EntryRequest.ClaimReference)] = r => r.ClaimReference,
-        [nameof(EntryRequest.Method)] = r => r.Method,
-        [nameof(EntryRequest.Reference)] = r => r.Reference,
-        [nameof(EntryRequest.Category)] = r => r.Category,
-        [nameof(EntryRequest.ReasonCode)] = r => r.ReasonCode,
-        [nameof(EntryRequest.Direction)] = r => r.Direction,
-    };
-
-    private static void NotApplicable(EntryRequest r, ErrorList errors, params string[] properties)
-    {
-        foreach (var property in properties)
+        foreach (var (property, value) in fields)
         {
-            if (Fields[property](r) is not null)
+            if (value is not null)
                 errors.Invalid(char.ToLowerInvariant(property[0]) + property[1..], "field.not-applicable", $"{char.ToLowerInvariant(property[0]) + property[1..]} does not apply to this kind of entry.");
         }
     }

@@ -916,9 +916,15 @@ public sealed partial class PatientAccountGrain(
     /// The first statement about the account, by the end of its day (the date is what the state keeps): an agency's
     /// validation notice, sent whether or not it started the 501(r) period.
     /// </summary>
-    private DateTimeOffset? ValidationNoticeAt => State.FirstPatientStatementDate is not { } sent ? State.FirstStatementAt
-        : State.FirstStatementAt is { } first && DateOnly.FromDateTime(first.UtcDateTime) == sent ? first // the same statement: its own time
-        : new DateTimeOffset(sent.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+    private DateTimeOffset? ValidationNoticeAt
+    {
+        get
+        {
+            if (State.FirstPatientStatementDate is not { } sent) return State.FirstStatementAt;
+            if (State.FirstStatementAt is { } first && DateOnly.FromDateTime(first.UtcDateTime) == sent) return first; // the same statement
+            return new DateTimeOffset(sent.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        }
+    }
 
     /// <summary>The patient's days, for promised dates and installments (UTC until the guarantor's zone is known here).</summary>
     private PatientCalendar Calendar => State.GuarantorZones is { Count: > 0 } zones ? new PatientCalendar(zones) : PatientCalendar.Utc;

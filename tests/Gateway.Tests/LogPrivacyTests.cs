@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Collections.Hosting;
 using Serilog;
 using Serilog.Core;
@@ -47,6 +48,51 @@ public sealed class LogPrivacyTests
         Assert.Contains(nameof(TimeoutException), text);
         Assert.Contains(nameof(Grain_ids_in_a_warning_and_its_exception_reach_the_log_without_the_account_or_guarantor), text);
         Assert.Equal(3, ((ScalarValue)written.Properties["Attempts"]).Value);
+    }
+
+    [Fact]
+    public void A_sink_or_audit_sink_an_operator_adds_in_configuration_gets_the_events_without_the_account_or_guarantor()
+    {
+        var folder = Directory.CreateTempSubdirectory("collections-logs-");
+        try
+        {
+            var added = Path.Combine(folder.FullName, "added.log");
+            var audited = Path.Combine(folder.FullName, "audited.log");
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Serilog:MinimumLevel:Default"] = "Debug",
+                ["Serilog:LevelSwitches:$forwarded"] = "Verbose",
+                ["Serilog:WriteTo:0:Name"] = "File",
+                ["Serilog:WriteTo:0:Args:path"] = added,
+                ["Serilog:WriteTo:0:Args:levelSwitch"] = "$forwarded", // a sink may name a switch declared beside it
+                ["Serilog:WriteTo:0:Args:outputTemplate"] = "{Level:u3} {Message:lj} {Properties:j}{NewLine}{Exception}",
+                ["Serilog:AuditTo:0:Name"] = "File",
+                ["Serilog:AuditTo:0:Args:path"] = audited,
+            }).Build();
+            Directory.CreateDirectory(Path.Combine(folder.FullName, "logs"));
+            using (var logger = new LoggerConfiguration().CollectionsLogs(configuration, folder.FullName, "test").CreateLogger())
+            {
+                logger.Debug(new TimeoutException("Response did not arrive on time for request to patientaccount/MAIN/5554555444"),
+                    "Call to {Target} failed", "guarantor/G100");
+            }
+
+            var text = File.ReadAllText(added);
+            Assert.StartsWith("DBG ", text); // the configured level reaches the added sink too
+            Assert.DoesNotContain("5554555444", text);
+            Assert.DoesNotContain("G100", text);
+            Assert.Contains("patientaccount/…", text);
+            Assert.Contains("guarantor/…", text);
+            Assert.Contains("\"Process\":\"test\"", text); // the engine's enrichers apply to it as to its own files
+            var audit = File.ReadAllText(audited); // an audit sink too, and behind the guard
+            Assert.Contains("guarantor/…", audit);
+            Assert.DoesNotContain("5554555444", audit);
+            var own = Assert.Single(Directory.GetFiles(Path.Combine(folder.FullName, "logs")));
+            Assert.DoesNotContain("5554555444", File.ReadAllText(own));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]

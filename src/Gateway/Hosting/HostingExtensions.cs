@@ -34,8 +34,22 @@ public static class HostingExtensions
         // The data folder and its logs are the engine's own: created owner-only (the database in it holds patients' data).
         Persistence.OwnerOnlyFiles.EnsureFolder(settings.FullDataFolder);
         Persistence.OwnerOnlyFiles.EnsureFolder(Path.Combine(settings.FullDataFolder, "logs"));
-        builder.Services.AddSerilog((services, logger) => logger
-            .ReadFrom.Configuration(builder.Configuration)
+        builder.Services.AddSerilog((services, logger) => logger.CollectionsLogs(builder.Configuration, settings.FullDataFolder, processName));
+    }
+
+    /// <summary>
+    /// The engine's logger: levels, filters and enrichers from <c>Serilog</c> in the configuration and the engine's own,
+    /// and every sink (the console, the JSON files under <paramref name="dataFolder"/>, and any sink an operator adds in
+    /// <c>Serilog:WriteTo</c> or <c>Serilog:AuditTo</c>) behind the privacy guard (<see cref="PhiFreeLogSink"/>).
+    /// </summary>
+    public static LoggerConfiguration CollectionsLogs(this LoggerConfiguration logger, IConfiguration configuration, string dataFolder, string processName)
+    {
+        var (others, sinks, auditSinks) = ConfiguredLogSinks.Split(configuration);
+        // Audit sinks stay audit sinks (a failure to write reaches the caller), behind the guard like every other.
+        if (auditSinks is not null)
+            logger.AuditTo.Sink(new PhiFreeLogSink(new LoggerConfiguration().MinimumLevel.Verbose().ReadFrom.Configuration(auditSinks).CreateLogger()));
+        return logger
+            .ReadFrom.Configuration(others)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans", LogEventLevel.Warning)
             .MinimumLevel.Override("Orleans.Runtime.Silo", LogEventLevel.Information)
@@ -52,14 +66,17 @@ public static class HostingExtensions
             .Enrich.FromLogContext()
             .Enrich.With<NoRequestPath>()
             .Enrich.WithProperty("Process", processName)
-            // Grain ids (account numbers, guarantor ids) in Orleans' messages and exceptions are made anonymous first.
+            // Grain ids (account numbers, guarantor ids) in Orleans' messages and exceptions are made anonymous first,
+            // for the engine's sinks and the configured ones alike.
             .WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new PhiFreeLogSink(sink), to =>
             {
                 to.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
-                to.File(new CompactJsonFormatter(), Path.Combine(settings.FullDataFolder, "logs", $"{processName}-.json"),
+                to.File(new CompactJsonFormatter(), Path.Combine(dataFolder, "logs", $"{processName}-.json"),
                     rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
                     hooks: new OwnerOnlyLogFiles());
-            })));
+                // Every event the levels above let through reaches them; a sink's own restrictedToMinimumLevel still applies.
+                if (sinks is not null) to.Logger(configured => configured.MinimumLevel.Verbose().ReadFrom.Configuration(sinks));
+            }));
     }
 
     /// <summary>

@@ -126,3 +126,52 @@ public sealed class LoggedException(Exception original) : Exception(PhiFreeLogSi
 
     public override string ToString() => PhiFreeLogSink.Anonymous(original.ToString());
 }
+
+/// <summary>
+/// The operator's <c>Serilog</c> configuration in three parts: the sinks (<c>WriteTo</c>) and the audit sinks
+/// (<c>AuditTo</c>), which the engine places behind its privacy guard, and everything else (levels, filters,
+/// enrichers, properties), which applies to the whole logger. The assemblies named in <c>Using</c> and the level and
+/// filter switches declared (<c>LevelSwitches</c>, <c>FilterSwitches</c>) go with each part, so a sink may name a
+/// switch. Read once at start.
+/// </summary>
+internal static class ConfiguredLogSinks
+{
+    private const string Section = "Serilog";
+
+    public static (IConfiguration Others, IConfiguration? Sinks, IConfiguration? AuditSinks) Split(IConfiguration configuration)
+    {
+        var others = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var sinks = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var audit = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var (anySink, anyAudit) = (false, false);
+        foreach (var (key, value) in configuration.GetSection(Section).AsEnumerable())
+        {
+            if (value is null) continue;
+            if (Under(key, "WriteTo"))
+            {
+                sinks[key] = value;
+                anySink = true;
+            }
+            else if (Under(key, "AuditTo"))
+            {
+                audit[key] = value;
+                anyAudit = true;
+            }
+            else
+            {
+                others[key] = value;
+                if (Under(key, "Using") || Under(key, "LevelSwitches") || Under(key, "FilterSwitches")) sinks[key] = audit[key] = value;
+            }
+        }
+        return (Build(others), anySink ? Build(sinks) : null, anyAudit ? Build(audit) : null);
+    }
+
+    private static IConfiguration Build(Dictionary<string, string?> values) => new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+
+    private static bool Under(string key, string name)
+    {
+        var prefix = $"{Section}:{name}";
+        return key.Equals(prefix, StringComparison.OrdinalIgnoreCase)
+               || key.StartsWith(prefix + ":", StringComparison.OrdinalIgnoreCase);
+    }
+}

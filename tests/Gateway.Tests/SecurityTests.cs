@@ -70,6 +70,36 @@ public sealed class SecurityTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_key_made_to_expire_says_when_and_a_lifetime_out_of_range_is_refused()
+    {
+        using var admin = engine.Admin();
+        var before = DateTimeOffset.UtcNow;
+        var created = await admin.PostAsJsonAsync("/api/keys", new { name = "clearinghouse 2027", role = "integration", expiresInDays = 365 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var expiresAt = body.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(expiresAt, before.AddDays(365), DateTimeOffset.UtcNow.AddDays(365));
+        var keyId = body.GetProperty("keyId").GetString();
+        var listed = (await admin.GetJsonAsync("/api/keys")).EnumerateArray().Single(k => k.GetProperty("keyId").GetString() == keyId);
+        Assert.Equal(expiresAt, listed.GetProperty("expiresAt").GetDateTimeOffset());
+        using var integration = engine.As(body.GetProperty("token").GetString()!);
+        await (await integration.GetAsync("/api/keys")).AssertProblemAsync(HttpStatusCode.Forbidden); // it works: refused for its role, not unknown
+
+        // A key that expired (made, as if long ago, for a day): a 401 that says so, with the time.
+        var longAgo = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2025, 1, 6, 9, 0, 0, TimeSpan.Zero));
+        var (_, expiredToken) = await new Collections.Persistence.ApiKeyStore(
+                Collections.Persistence.DatabaseOptions.SqliteFile(Path.Combine(engine.DataFolder, "collections.db")), longAgo)
+            .CreateAsync("last year's vendor", "integration", "test", longAgo.GetUtcNow().AddDays(1));
+        using var expired = engine.As(expiredToken);
+        var unauthorized = await (await expired.GetAsync("/api/keys")).AssertProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("expired at 2025-01-07T09:00:00Z", unauthorized.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var refused = await admin.PostAsJsonAsync("/api/keys", new { name = "forever", role = "agent", expiresInDays = 0 });
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("expires-in-days.out-of-range", problem.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_bootstrap_admin_key_file_is_readable_by_its_owner_only()
     {

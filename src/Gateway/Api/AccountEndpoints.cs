@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Collections.Domain;
 using Collections.Gateway.Security;
 using Collections.Grains;
+using Collections.Hosting;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -170,18 +171,24 @@ public static class AdministrationEndpoints
     }
 
     private static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
-        CreateKeyBody body, ApiKeyStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+        CreateKeyBody body, ApiKeyStore store, EngineSettings settings, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var errors = new ErrorList();
         Text.Require(body.Name, "name", 100, errors);
         if (body.Role is null || !Roles.All.Contains(body.Role))
             errors.Invalid("role", "role.invalid", $"The role must be one of: {string.Join(", ", Roles.All)}.");
+        if (body.ExpiresInDays is < 1 or > EngineSettings.LongestKeyDays)
+            errors.Invalid("expiresInDays", "expires-in-days.out-of-range", $"expiresInDays is 1 to {EngineSettings.LongestKeyDays}.");
+        else if (body.ExpiresInDays > settings.ApiKeyMaxLifetimeDays)
+            errors.Invalid("expiresInDays", "expires-in-days.too-long", $"Keys live at most {settings.ApiKeyMaxLifetimeDays} days here (Collections:ApiKeyMaxLifetimeDays).");
         if (errors.Any) return Problems.From(errors.Errors);
         var caller = http.ToCaller();
-        var (record, token) = await store.CreateAsync(body.Name!.Trim(), body.Role!, caller.Actor, ct);
-        await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "api-key.create", "api-key", record.KeyId, "ok",
-            caller.ClientAddress, caller.CorrelationId, $"role={record.Role}"), ct);
-        return TypedResults.Created($"/api/keys/{record.KeyId}", new CreatedKeyResponse(record.KeyId, record.Name, record.Role, token));
+        var now = clock.GetUtcNow();
+        var (record, token) = await store.CreateAsync(body.Name!.Trim(), body.Role!, caller.Actor, settings.NewKeyExpiry(now, body.ExpiresInDays), ct);
+        await audit.RecordAsync(new AuditEvent(now, caller.Actor, caller.Role, "api-key.create", "api-key", record.KeyId, "ok",
+            caller.ClientAddress, caller.CorrelationId,
+            $"role={record.Role}" + (record.ExpiresAt is { } end ? $";expires={ApiKeyRecord.Utc(end)}" : "")), ct);
+        return TypedResults.Created($"/api/keys/{record.KeyId}", new CreatedKeyResponse(record.KeyId, record.Name, record.Role, token, record.ExpiresAt));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(

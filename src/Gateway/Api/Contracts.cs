@@ -128,6 +128,7 @@ public sealed record AccountResponse(
 
 public sealed record PostingResponse(LedgerEntry Entry, bool Replayed, BalancesResponse Balances);
 
-public sealed record CreateKeyBody(string? Name, string? Role);
+/// <param name="ExpiresInDays">Days until the key stops working (1 to 3,650, at most <c>Collections:ApiKeyMaxLifetimeDays</c>); none: that setting, or never.</param>
+public sealed record CreateKeyBody(string? Name, string? Role, int? ExpiresInDays = null);
 
-public sealed record CreatedKeyResponse(string KeyId, string Name, string Role, string Token);
+public sealed record CreatedKeyResponse(string KeyId, string Name, string Role, string Token, DateTimeOffset? ExpiresAt);

@@ -59,6 +59,19 @@ public sealed class EngineSettings
     /// <summary>Seconds a verified API key is remembered before it is checked against the database again.</summary>
     public int ApiKeyCacheSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The longest an API key created from now on may live, in days (null: keys need not expire). Set, it is also the
+    /// lifetime of a key created without one, the first admin key's included (a new one is made at start once none
+    /// works). Keys made before it was set keep their own expiry.
+    /// </summary>
+    public int? ApiKeyMaxLifetimeDays { get; set; }
+
+    /// <summary>Ten years: the longest lifetime a key may be given.</summary>
+    public const int LongestKeyDays = 3650;
+
+    /// <summary>When a key created at <paramref name="now"/> expires: after the days asked for, else the longest allowed, else never.</summary>
+    public DateTimeOffset? NewKeyExpiry(DateTimeOffset now, int? days) => (days ?? ApiKeyMaxLifetimeDays) is { } d ? now.AddDays(d) : null;
+
     /// <summary>Failed authentications one client address may make within a minute before it is locked out.</summary>
     public int FailedAuthenticationsPerMinute { get; set; } = 10;
 

@@ -71,7 +71,7 @@ public static class GatewayExtensions
         services.AddCollectionsAuthentication(builder.Configuration);
         services.AddAuthorizationBuilder().AddCollectionsPolicies();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
-        services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
+        services.AddHostedService(sp => new AdminKeyBootstrap(sp.GetRequiredService<ApiKeyStore>(), settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AdminKeyBootstrap>>()));
         services.AddHostedService<ReadyNotice>();
 
         services.AddCollectionsPortal(builder.Configuration);
@@ -210,11 +210,11 @@ internal sealed class ProjectionHealthCheck(IGrainFactory grains, IConfiguration
 }
 
 /// <summary>On a database without an admin key, creates one and writes it to the data folder, readable by the owner only.</summary>
-internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings settings, ILogger<AdminKeyBootstrap> logger) : IHostedService
+internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings settings, TimeProvider clock, ILogger<AdminKeyBootstrap> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (await keys.EnsureAdminKeyAsync(settings.AdminKeyFile, cancellationToken))
+        if (await keys.EnsureAdminKeyAsync(settings.AdminKeyFile, settings.NewKeyExpiry(clock.GetUtcNow(), null), cancellationToken))
             logger.LogInformation("Created the first admin API key; it is in {KeyFile} (owner-only). Use it as: Authorization: Bearer $(cat {KeyFile})", settings.AdminKeyFile, settings.AdminKeyFile);
         // Otherwise the ready line names the key file.
     }
@@ -227,7 +227,7 @@ internal sealed class AdminKeyBootstrap(ApiKeyStore keys, EngineSettings setting
 /// named only while it holds a key that still works: a restored data folder has none, and an administrator may have
 /// revoked the first key as advised.
 /// </summary>
-internal sealed class ReadyNotice(EngineSettings settings, ApiKeyStore keys, IHostApplicationLifetime lifetime, Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<ReadyNotice> logger) : IHostedService
+internal sealed class ReadyNotice(EngineSettings settings, ApiKeyStore keys, TimeProvider clock, IHostApplicationLifetime lifetime, Microsoft.AspNetCore.Hosting.Server.IServer server, ILogger<ReadyNotice> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -250,9 +250,9 @@ internal sealed class ReadyNotice(EngineSettings settings, ApiKeyStore keys, IHo
         {
             if (!File.Exists(settings.AdminKeyFile)) return $"none in {settings.AdminKeyFile}: {Elsewhere}";
             var token = (await File.ReadAllTextAsync(settings.AdminKeyFile)).Trim();
-            return await keys.VerifyAsync(token) is { RevokedAt: null }
+            return await keys.VerifyAsync(token) is { RevokedAt: null } key && !key.HasExpired(clock.GetUtcNow())
                 ? settings.AdminKeyFile
-                : $"the one in {settings.AdminKeyFile} no longer works (revoked, or made for another database): {Elsewhere}";
+                : $"the one in {settings.AdminKeyFile} no longer works (revoked, expired, or made for another database): {Elsewhere}";
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

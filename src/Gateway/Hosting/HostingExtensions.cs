@@ -18,6 +18,8 @@ public static class HostingExtensions
         builder.Configuration.AddCommandLine(args, EngineSettings.SwitchMappings);
         var settings = new EngineSettings { Profile = defaultProfile };
         builder.Configuration.GetSection(EngineSettings.Section).Bind(settings);
+        if (settings.ApiKeyMaxLifetimeDays is < 1 or > EngineSettings.LongestKeyDays)
+            throw new InvalidOperationException($"Collections:ApiKeyMaxLifetimeDays is {settings.ApiKeyMaxLifetimeDays}: set 1 to {EngineSettings.LongestKeyDays} days, or leave it out (keys need not expire).");
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(settings.Database());
         builder.Services.AddSingleton(TimeProvider.System);

@@ -12,7 +12,7 @@ namespace Collections.Gateway.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer ck_...</c> API keys against the key store. A verified key is remembered for
 /// a short while (<see cref="EngineSettings.ApiKeyCacheSeconds"/>) so most requests do not touch the database; a
-/// revoked key stops working within that time.
+/// revoked key stops working within that time, an expired one at its expiry.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -20,7 +20,8 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyStore keys,
     IMemoryCache cache,
-    EngineSettings settings) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    EngineSettings settings,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -39,6 +40,11 @@ public sealed class ApiKeyAuthenticationHandler(
                 cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
         }
         if (record is null) return await FailedAsync(token, "The API key is not valid or has been revoked.");
+        // Checked on every request, the remembered key's too: an expired key stops at its time, not up to a cache period later.
+        // Genuine but expired: audited, not counted toward the address's lockout (an integration retrying with it would
+        // lock out every key behind the hospital's shared address).
+        if (record.HasExpired(clock.GetUtcNow()))
+            return await FailedAsync(token, $"The API key expired at {ApiKeyRecord.Utc(record.ExpiresAt!.Value)}: ask an administrator for a new one.", countTowardLockout: false);
 
         var identity = new ClaimsIdentity(
         [
@@ -50,11 +56,11 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     /// <summary>A failed authentication, counted, audited with the key id it named (never the secret) and logged.</summary>
-    private async Task<AuthenticateResult> FailedAsync(string token, string reason)
+    private async Task<AuthenticateResult> FailedAsync(string token, string reason, bool countTowardLockout = true)
     {
         var keyId = token.StartsWith("ck_", StringComparison.Ordinal) && token.Length > 15 && token[15] == '_' ? token[3..15] : "(not a key)";
         if (!keyId.All(char.IsAsciiHexDigitLower)) keyId = "(not a key)";
-        await FailedAuthentication.RecordAsync(Context, "api-key", keyId);
+        await FailedAuthentication.RecordAsync(Context, "api-key", keyId, countTowardLockout);
         return AuthenticateResult.Fail(reason);
     }
 

@@ -199,7 +199,8 @@ public sealed partial class PatientAccountGrain(
         // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
         var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
                           || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting);
-        var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar);
+        var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar,
+            State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At));
         // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
         var restarted = change.RestartsCadence && State.Cadence.IsRunning
                         && State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement);
@@ -207,7 +208,7 @@ public sealed partial class PatientAccountGrain(
         if (State.DischargeDate == date && !restarted && change.FirstStatementAt == State.FirstStatementAt)
             return (Outcome<AccountView>.Success(View(now)), $"discharge={Iso(date)};unchanged");
         var detail = $"discharge={Iso(date)};before={(State.DischargeDate is { } b ? Iso(b) : "none")};period-start="
-                     + (State.FirstStatementAt is null ? "none" : change.FirstStatementAt is null ? "cleared" : "kept")
+                     + (State.FirstStatementAt is null ? "none" : change.FirstStatementAt is null ? "cleared" : change.FirstStatementAt == State.FirstStatementAt ? "kept" : "moved")
                      + (restarted ? ";post-discharge-statement=due" : "") + (change.ActionBeforePeriod ? ";extraordinary-action-before-period=review" : "");
         State.DischargeDate = date;
         State.FirstStatementAt = change.FirstStatementAt;

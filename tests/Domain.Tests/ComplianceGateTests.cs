@@ -277,6 +277,25 @@ public sealed class ComplianceGateTests
     }
 
     [Fact]
+    public void A_statement_already_sent_after_the_discharge_starts_the_120_days_and_no_new_one_is_owed()
+    {
+        // An interim bill on 2 March, the cycle's next statement on 1 May; the discharge on 15 April is recorded on 20 May.
+        var interim = new DateTimeOffset(2026, 3, 2, 15, 0, 0, TimeSpan.Zero);
+        var second = new DateTimeOffset(2026, 5, 1, 15, 0, 0, TimeSpan.Zero);
+        var third = new DateTimeOffset(2026, 5, 19, 15, 0, 0, TimeSpan.Zero);
+
+        var recorded = NotificationPeriod.AfterDischarge(new DateOnly(2026, 4, 15), interim, true, false, PatientCalendar.Utc, [interim, third, second]);
+
+        Assert.Equal((second, false, false), (recorded.FirstStatementAt, recorded.RestartsCadence, recorded.ActionBeforePeriod));
+        // Placed when the interim bill counted: the placement may have come too soon by the new start, the staff review it.
+        var placed = NotificationPeriod.AfterDischarge(new DateOnly(2026, 4, 15), interim, true, true, PatientCalendar.Utc, [interim, second, third]);
+        Assert.Equal((second, false, true), (placed.FirstStatementAt, placed.RestartsCadence, placed.ActionBeforePeriod));
+        // Discharged after all of them: none counts, a post-discharge statement is owed.
+        var later = NotificationPeriod.AfterDischarge(new DateOnly(2026, 5, 20), interim, true, false, PatientCalendar.Utc, [interim, second, third]);
+        Assert.Equal((null, true), (later.FirstStatementAt, later.RestartsCadence));
+    }
+
+    [Fact]
     public void An_interim_bill_sent_in_the_evening_before_discharge_does_not_count_where_the_patient_still_was_on_the_day_before()
     {
         // 02:00 UTC on 15 April is still the evening of 14 April in Austin: sent before the discharge on the 15th.

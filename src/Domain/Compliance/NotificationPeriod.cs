@@ -17,8 +17,8 @@ public static class NotificationPeriod
     /// <summary>
     /// What recording a discharge date on an account already billed changes. A statement counted so far still counts
     /// only if it was sent on or after the discharge date (its day read as the earliest it was where the patient may
-    /// be); one sent during the stay (an interim bill) does not start the 120 days. When no statement counts any more
-    /// but one was sent, the account owes the patient a post-discharge statement: its cadence starts a new cycle from
+    /// be); one sent during the stay (an interim bill) does not start the 120 days, and the earliest statement sent
+    /// since the discharge, if any, starts them instead. When no statement counts but one was sent, the account owes the patient a post-discharge statement: its cadence starts a new cycle from
     /// one, unless an extraordinary action was already taken (a placement not recalled, a credit report): what to do
     /// about that is the staff's decision, and the answer says so.
     /// </summary>
@@ -27,20 +27,29 @@ public static class NotificationPeriod
     /// <param name="statementSent">Whether the account has sent the patient any statement.</param>
     /// <param name="extraordinaryActionTaken">Whether an extraordinary collection action stands on the account.</param>
     /// <param name="calendar">The patient's days.</param>
+    /// <param name="statementsSent">
+    /// The other statements sent so far (the current cycle's): when the one counted so far no longer counts, the earliest
+    /// of these sent on or after the discharge date starts the period instead, and no new statement is owed.
+    /// </param>
     public static DischargeRecorded AfterDischarge(DateOnly dischargeDate, DateTimeOffset? firstStatementAt, bool statementSent, bool extraordinaryActionTaken,
-        PatientCalendar calendar)
+        PatientCalendar calendar, IEnumerable<DateTimeOffset>? statementsSent = null)
     {
         ArgumentNullException.ThrowIfNull(calendar);
         var counting = firstStatementAt is { } first && StartsWith(dischargeDate, calendar.Today(first)) ? firstStatementAt : null;
+        counting ??= (statementsSent ?? []).Where(at => StartsWith(dischargeDate, calendar.Today(at))).Order().Select(at => (DateTimeOffset?)at).FirstOrDefault();
         var owed = counting is null && statementSent;
-        return new DischargeRecorded(counting, owed && !extraordinaryActionTaken, owed && extraordinaryActionTaken);
+        // A later statement now starts the period: an action standing was allowed by the earlier start, so it may have
+        // come too soon by the new one, and is the staff's to review too.
+        var moved = counting is not null && firstStatementAt is not null && counting != firstStatementAt;
+        return new DischargeRecorded(counting, owed && !extraordinaryActionTaken, (owed || moved) && extraordinaryActionTaken);
     }
 }
 
 /// <param name="FirstStatementAt">The statement that starts the notification period now (null: none yet).</param>
 /// <param name="RestartsCadence">The account's cadence starts a new cycle, whose first step is the post-discharge statement.</param>
 /// <param name="ActionBeforePeriod">
-/// An extraordinary action stands on the account though no post-discharge statement was sent: the staff's to review
-/// (a recall, then the cadence starts again from a post-discharge statement).
+/// An extraordinary action stands on the account though no post-discharge statement was sent, or was taken when an
+/// interim bill counted as the period's start, which a later statement now is: the staff's to review (a recall, then
+/// the cadence starts again from a post-discharge statement).
 /// </param>
 public sealed record DischargeRecorded(DateTimeOffset? FirstStatementAt, bool RestartsCadence, bool ActionBeforePeriod);

@@ -73,4 +73,6 @@ public sealed class AccountState
     [Id(50)] public int? FinalNoticeCycle { get; set; }
     /// <summary>The guarantor's time zones as last read (one, or each plausible one): promised dates and installments are their days.</summary>
     [Id(53)] public List<string>? GuarantorZones { get; set; }
+    /// <summary>Placements recalled before the current one (<see cref="PlacedWithAgencyAt"/>): their days stay in the daily figures.</summary>
+    [Id(54)] public List<Domain.Kpi.EarlierPlacement>? EarlierPlacements { get; set; }
 }

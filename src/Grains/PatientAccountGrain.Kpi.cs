@@ -50,6 +50,7 @@ public sealed partial class PatientAccountGrain
             Entries = State.Entries.Select(e => e with { Description = null, Note = null, Code = null, Payer = null, ClaimReference = null, Reference = null }).ToList(),
             Promises = State.Promises.ToList(),
             FirstPatientStatementDate = State.FirstPatientStatementDate, PlacedWithAgencyAt = State.PlacedWithAgencyAt, RecalledFromAgencyAt = State.RecalledFromAgencyAt,
+            EarlierPlacements = State.EarlierPlacements?.ToList() ?? [],
             CreditBalanceSince = State.CreditBalanceSince, RefundDueBy = RefundDueBy,
         }
         : null);
@@ -60,7 +61,7 @@ public sealed partial class PatientAccountGrain
         placedWithAgency: State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null) with
     {
         Days = KpiDayFacts.Of(State.Entries, balances, State.FirstPatientStatementDate, Day(State.PlacedWithAgencyAt), Day(State.RecalledFromAgencyAt),
-            RefundDueBy, State.Promises, State.Plans, State.AgentCalls),
+            RefundDueBy, State.Promises, State.Plans, State.AgentCalls, State.EarlierPlacements),
         Treatment = State.Treatment is { } assigned ? TreatmentOutcome.Of(assigned, State.Entries) : null,
     };
 

@@ -892,6 +892,8 @@ public sealed partial class PatientAccountGrain(
                 // A placement after a recall (the cadence started again from a post-discharge statement) is a new one.
                 if (State.PlacedWithAgencyAt is null || State.RecalledFromAgencyAt is not null)
                 {
+                    if (State.PlacedWithAgencyAt is { } before && State.RecalledFromAgencyAt is { } recalled)
+                        (State.EarlierPlacements ??= []).Add(new Domain.Kpi.EarlierPlacement(before, recalled));
                     State.PlacedWithAgencyAt = now;
                     State.RecalledFromAgencyAt = null;
                     Raise(AccountEventTypes.Placed, $"placed-{now.UtcTicks}", now, balances);

@@ -91,6 +91,28 @@ public sealed class KpiDayFactsTests
     }
 
     [Fact]
+    public void A_placement_recalled_before_the_account_was_placed_again_keeps_its_days()
+    {
+        var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };
+        ledger.Post(Charge(500m, serviceDate: Today.AddDays(-300)));
+        var first = new EarlierPlacement(new DateTimeOffset(Today.AddDays(-150).ToDateTime(new TimeOnly(10, 0)), TimeSpan.Zero),
+            new DateTimeOffset(Today.AddDays(-140).ToDateTime(new TimeOnly(16, 0)), TimeSpan.Zero));
+
+        var facts = KpiDayFacts.Of(ledger.Entries, ledger.Balances, Today.AddDays(-270), Today.AddDays(-5), null, null, [], [], [], [first]);
+
+        Assert.Equal([Today.AddDays(-150), Today.AddDays(-5)], facts.Where(f => f.Measure == KpiMeasure.Placed).Select(f => f.Day));
+        Assert.Equal([Today.AddDays(-140)], facts.Where(f => f.Measure == KpiMeasure.Recalled).Select(f => f.Day));
+        // The trend's history: placed during the first placement, not between the two, placed again after.
+        var history = new AccountKpiHistory
+        {
+            Account = new AccountKey("MAIN", "A1"), Opened = Today.AddDays(-300), Entries = ledger.Entries,
+            PlacedWithAgencyAt = new DateTimeOffset(Today.AddDays(-5).ToDateTime(new TimeOnly(10, 0)), TimeSpan.Zero), EarlierPlacements = [first],
+        };
+        Assert.Equal((true, false, true), (history.AsOf(Today.AddDays(-145))!.PlacedWithAgency, history.AsOf(Today.AddDays(-100))!.PlacedWithAgency,
+            history.AsOf(Today)!.PlacedWithAgency));
+    }
+
+    [Fact]
     public void An_agents_calls_promises_kept_plans_handle_time_and_the_payments_after_their_conversation_are_theirs()
     {
         var ledger = new LedgerBuilder { Facts = new AccountFacts(HasInsurance: false) };

@@ -20,6 +20,8 @@ public sealed record AccountKpiHistory
     /// <summary>Since when the account has held its current credit balance, and the day it must be refunded by.</summary>
     [Id(7)] public DateTimeOffset? CreditBalanceSince { get; init; }
     [Id(8)] public DateOnly? RefundDueBy { get; init; }
+    /// <summary>Placements recalled before the current one.</summary>
+    [Id(9)] public IReadOnlyList<EarlierPlacement> EarlierPlacements { get; init; } = [];
 
     /// <summary>
     /// The account's facts at the end of <paramref name="day"/> (UTC), or null before it existed. Money counts by its
@@ -34,7 +36,8 @@ public sealed record AccountKpiHistory
         var promises = Promises.Where(p => Day(p.CreatedAt) <= day)
             .Select(p => p.ResolvedAt is { } resolved && Day(resolved) <= day ? p : p with { Status = PromiseStatus.Pending });
         var statement = FirstPatientStatementDate is { } s && s <= day ? s : (DateOnly?)null;
-        var placed = PlacedWithAgencyAt is { } at && Day(at) <= day && !(RecalledFromAgencyAt is { } back && Day(back) <= day);
+        var placedNow = PlacedWithAgencyAt is { } at && Day(at) <= day && !(RecalledFromAgencyAt is { } back && Day(back) <= day);
+        var placed = placedNow || EarlierPlacements.Any(p => Day(p.PlacedAt) <= day && Day(p.RecalledAt) > day);
         var opened = Opened <= day ? Opened : day;
         var balances = AccountBalances.Of(ledger);
         // Only the current credit balance's start is kept: an earlier credit, since refunded, is not seen.
@@ -42,7 +45,7 @@ public sealed record AccountKpiHistory
         return AccountKpiFacts.Of(Account, ledger, balances, promises, Aging.Of(statement, ledger, opened, day).BasisDate, placed) with
         {
             // Agents' work is not rebuilt (the history carries no calls): the days' figures need cash, paid in full and refunds due.
-            Days = KpiDayFacts.Of(ledger, balances, statement, placed ? Day(PlacedWithAgencyAt!.Value) : null, null, refundDue, [], [], []),
+            Days = KpiDayFacts.Of(ledger, balances, statement, placedNow ? Day(PlacedWithAgencyAt!.Value) : null, null, refundDue, [], [], []),
         };
     }
 

@@ -62,7 +62,8 @@ public static class KpiDayFacts
     public static IReadOnlyList<KpiDayFact> Of(
         IReadOnlyList<LedgerEntry> ledger, AccountBalances balances, DateOnly? firstPatientStatement,
         DateOnly? placedOn, DateOnly? recalledOn, DateOnly? refundDueBy,
-        IEnumerable<PromiseToPay> promises, IEnumerable<PaymentPlan> plans, IReadOnlyList<AgentCall> calls)
+        IEnumerable<PromiseToPay> promises, IEnumerable<PaymentPlan> plans, IReadOnlyList<AgentCall> calls,
+        IEnumerable<EarlierPlacement>? earlierPlacements = null)
     {
         var sums = new Dictionary<(KpiMeasure Measure, DateOnly Day, string Subject), (decimal Amount, int Count)>();
         void Add(KpiMeasure measure, DateOnly day, string subject, decimal amount, int count)
@@ -85,6 +86,11 @@ public static class KpiDayFacts
         }
         if (placedOn is { } placed) Add(KpiMeasure.Placed, placed, "", 0m, 1);
         if (recalledOn is { } recalled) Add(KpiMeasure.Recalled, recalled, "", 0m, 1);
+        foreach (var earlier in earlierPlacements ?? [])
+        {
+            Add(KpiMeasure.Placed, DateOnly.FromDateTime(earlier.PlacedAt.UtcDateTime), "", 0m, 1);
+            Add(KpiMeasure.Recalled, DateOnly.FromDateTime(earlier.RecalledAt.UtcDateTime), "", 0m, 1);
+        }
         if (firstPatientStatement is { } statement && balances.PatientResponsibility <= 0 && balances.LastPatientPaymentDate is { } paidOn && paidOn >= statement)
             Add(KpiMeasure.PaidInFull, paidOn, "", 0m, paidOn.DayNumber - statement.DayNumber);
         if (refundDueBy is { } due && balances.CreditBalance > 0) Add(KpiMeasure.RefundDue, due, "", balances.CreditBalance, 1);

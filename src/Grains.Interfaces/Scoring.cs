@@ -212,6 +212,8 @@ public sealed record AccountScoringHistory
     [Id(8)] public Domain.Cadence.TreatmentAssignment? Treatment { get; init; }
     /// <summary>The patient's time zones as the account holds them (null: none known, UTC days).</summary>
     [Id(9)] public IReadOnlyList<string>? TimeZones { get; init; }
+    /// <summary>The engine's grace days for promises and installments when the history was taken (null from a silo before it was sent: the default).</summary>
+    [Id(10)] public int? GraceDays { get; init; }
 }
 
 /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>

@@ -44,7 +44,7 @@ public sealed partial class PatientAccountGrain
             {
                 AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince, Guarantor = guarantor,
                 Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
-                Treatment = State.Treatment, TimeZones = State.GuarantorZones?.ToList(),
+                Treatment = State.Treatment, TimeZones = State.GuarantorZones?.ToList(), GraceDays = settings.Arrangements.GraceDays,
             };
         }
         Audit("account.history.export", history is null ? "not-found" : "ok");
@@ -77,7 +77,7 @@ public sealed partial class PatientAccountGrain
             AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince,
             GuarantorDateOfBirth = facts.DateOfBirth, HasEmail = facts.HasEmail, HasMobilePhone = facts.HasMobilePhone, HasTextConsent = facts.HasTextConsent,
             Entries = State.Entries, Contacts = facts.Contacts, Holds = [.. State.Holds, .. facts.Holds], Promises = State.Promises, Plans = State.Plans,
-            TimeZones = State.GuarantorZones ?? [],
+            TimeZones = State.GuarantorZones ?? [], GraceDays = settings.Arrangements.GraceDays,
         };
         var features = FeatureExtractor.Extract(history, now);
         var prediction = chosen.Model.Model.Score(features);

@@ -136,7 +136,7 @@ public sealed partial class PatientAccountGrain
         var refusal = WorklistEligibility.Refusal(
             balances.PatientResponsibility, onHold,
             State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
-            State.Promises.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, arrangements, now, Calendar).Status == PromiseStatus.Pending),
+            ArrangementRulesLogic.EvaluatePromises(State.Promises, State.Entries, arrangements, now, Calendar).Any(p => p.Status == PromiseStatus.Pending),
             State.Plans.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now, Calendar).Status == PlanStatus.Active),
             State.CadenceStatus, ControlWithoutCalls);
         if (refusal is not null) return refusal;

@@ -741,9 +741,10 @@ public sealed partial class PatientAccountGrain(
             Promises: State.Promises.ToArray(), Plans: State.Plans.ToArray(), State.FirstStatementAt, State.FinalNoticeAt, State.PlacedWithAgencyAt, State.CreditBalanceSince,
             State.FirstPatientStatementDate, State.FinalNoticeCycle);
 
+        var promises = ArrangementRulesLogic.EvaluatePromises(State.Promises, State.Entries, arrangements, now, Calendar);
         for (var i = 0; i < State.Promises.Count; i++)
         {
-            var promise = ArrangementRulesLogic.Evaluate(State.Promises[i], State.Entries, arrangements, now, Calendar);
+            var promise = promises[i];
             State.Promises[i] = promise;
             if (promise.Status == PromiseStatus.Pending) wakes.Add(ArrangementRulesLogic.Deadline(promise.PromisedDate, arrangements.GraceDays, Calendar));
         }

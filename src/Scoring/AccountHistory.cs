@@ -32,6 +32,12 @@ public sealed record AccountHistory
     /// </summary>
     public IReadOnlyList<string> TimeZones { get; init; } = [];
 
+    /// <summary>
+    /// The engine's grace days (<c>Collections:Arrangements:GraceDays</c>) when the history was taken, so that a
+    /// promise or an installment counts as missed in the features as it did for the account; null: the default.
+    /// </summary>
+    public int? GraceDays { get; init; }
+
     /// <summary>The patient's calendar for promise and plan days.</summary>
     public PatientCalendar Calendar => TimeZones.Count > 0 ? new PatientCalendar(TimeZones) : PatientCalendar.Utc;
     /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned, or assigned under a policy without one.</summary>

@@ -66,7 +66,7 @@ internal sealed class AccountSimulator
         public required DateTimeOffset CreatedAt { get; init; }
         public required decimal Amount { get; init; }
         public required DateOnly PromisedDate { get; init; }
-        public DateTimeOffset Deadline => ArrangementRulesLogic.Deadline(PromisedDate, KnownLedger.GraceDays);
+        public DateTimeOffset Deadline => ArrangementRulesLogic.Deadline(PromisedDate, KnownLedger.DefaultGraceDays);
         public DateTimeOffset? KeptAt { get; set; }
     }
 
@@ -474,11 +474,11 @@ internal sealed class AccountSimulator
         var obligations = new List<(DateOnly Due, DateTimeOffset Deadline, decimal Required)>();
         var required = plan.Plan.DownPayment;
         var created = DateOnly.FromDateTime(plan.Plan.CreatedAt.UtcDateTime);
-        if (required > 0) obligations.Add((created, ArrangementRulesLogic.Deadline(created, KnownLedger.GraceDays), required));
+        if (required > 0) obligations.Add((created, ArrangementRulesLogic.Deadline(created, KnownLedger.DefaultGraceDays), required));
         foreach (var installment in plan.Plan.Installments)
         {
             required += installment.Amount;
-            obligations.Add((installment.DueDate, ArrangementRulesLogic.Deadline(installment.DueDate, KnownLedger.GraceDays), required));
+            obligations.Add((installment.DueDate, ArrangementRulesLogic.Deadline(installment.DueDate, KnownLedger.DefaultGraceDays), required));
         }
         var earliest = start > plan.Plan.CreatedAt ? start : plan.Plan.CreatedAt;
         foreach (var (due, deadline, cumulative) in obligations)
@@ -512,7 +512,7 @@ internal sealed class AccountSimulator
     private decimal NewPromise(DateTimeOffset at, DateTimeOffset end, decimal balance, decimal remaining, List<SimPayment> windowPayments)
     {
         var today = DateOnly.FromDateTime(at.UtcDateTime);
-        var lastDate = DateOnly.FromDateTime(end.UtcDateTime).AddDays(-KnownLedger.GraceDays - 2);
+        var lastDate = DateOnly.FromDateTime(end.UtcDateTime).AddDays(-KnownLedger.DefaultGraceDays - 2);
         var promised = today.AddDays(5 + _rng.Next(21));
         if (promised > lastDate) promised = lastDate;
         if (promised <= today) return remaining;

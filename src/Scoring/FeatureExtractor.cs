@@ -17,7 +17,7 @@ public static class FeatureExtractor
     public static PaymentFeatures Extract(AccountHistory history, DateTimeOffset asOf)
     {
         ArgumentNullException.ThrowIfNull(history);
-        var known = new KnownLedger(history.Entries, asOf, history.Calendar);
+        var known = new KnownLedger(history.Entries, asOf, history.Calendar, history.GraceDays);
         var f = new PaymentFeatures();
         var today = DateOnly.FromDateTime(asOf.UtcDateTime);
 
@@ -184,11 +184,11 @@ public static class FeatureExtractor
 
     private static void Arrangements(PaymentFeatures f, AccountHistory history, KnownLedger known, DateTimeOffset asOf)
     {
-        foreach (var promise in history.Promises)
+        var made = history.Promises.Where(p => p.CreatedAt <= asOf).ToList();
+        foreach (var state in known.StatesOf(made))
         {
-            if (promise.CreatedAt > asOf) continue;
             f.PromisesMade++;
-            switch (known.StateOf(promise))
+            switch (state)
             {
                 case ArrangementState.Kept: f.PromisesKept++; break;
                 case ArrangementState.Broken: f.PromisesBroken++; break;

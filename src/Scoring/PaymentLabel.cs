@@ -23,7 +23,7 @@ public static class PaymentLabel
         ArgumentNullException.ThrowIfNull(definition);
         var end = WindowEnd(asOf, definition);
         if (end > now) return null;
-        var balance = new KnownLedger(history.Entries, asOf, history.Calendar).Balances.PatientResponsibility;
+        var balance = new KnownLedger(history.Entries, asOf, history.Calendar, history.GraceDays).Balances.PatientResponsibility;
         if (balance <= 0) return null;
         var collected = CollectedBetween(history.Entries, asOf, end);
         return new LabelOutcome(collected >= definition.PaidShare * balance, balance, collected);

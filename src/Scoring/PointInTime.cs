@@ -17,8 +17,11 @@ public enum ArrangementState
 /// </summary>
 public sealed class KnownLedger
 {
-    /// <summary>Days after a due date before an unpaid promise or installment counts as missed (the engine's default).</summary>
-    public static int GraceDays { get; } = new ArrangementRules().GraceDays;
+    /// <summary>The engine's default grace days (<see cref="ArrangementRules.GraceDays"/>), for histories that carry none.</summary>
+    public static int DefaultGraceDays { get; } = new ArrangementRules().GraceDays;
+
+    /// <summary>Days after a due date before an unpaid promise or installment counts as missed: the engine's setting when the history was taken.</summary>
+    public int GraceDays { get; }
 
     public DateTimeOffset AsOf { get; }
     public IReadOnlyList<LedgerEntry> Entries { get; }
@@ -29,10 +32,11 @@ public sealed class KnownLedger
     /// <summary>The patient's days, in which promised dates and installments fall due (as the account reads them).</summary>
     public PatientCalendar Calendar { get; }
 
-    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf, PatientCalendar? calendar = null)
+    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf, PatientCalendar? calendar = null, int? graceDays = null)
     {
         ArgumentNullException.ThrowIfNull(all);
         AsOf = asOf;
+        GraceDays = graceDays ?? DefaultGraceDays;
         Calendar = calendar ?? PatientCalendar.Utc;
         var entries = new List<LedgerEntry>(all.Count);
         foreach (var e in all)
@@ -69,14 +73,19 @@ public sealed class KnownLedger
         return paid;
     }
 
-    /// <summary>Kept when the promised amount was paid (posted since the promise) before the promised date plus grace; broken once that deadline passed without it.</summary>
-    public ArrangementState StateOf(PromiseToPay promise)
+    /// <summary>
+    /// The promises' states as known then (by index): kept when the promised amount was paid in time as known then
+    /// (<see cref="ArrangementRulesLogic.InTimeFor"/>, the engine's own rule, each payment toward one promise at most,
+    /// the earliest made first); broken once the deadline passed without it; pending before.
+    /// </summary>
+    public ArrangementState[] StatesOf(IReadOnlyList<PromiseToPay> promises)
     {
-        ArgumentNullException.ThrowIfNull(promise);
-        var deadline = ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays, Calendar);
-        var paid = PaidUpTo(promise.CreatedAt, promise.Amount);
-        if (paid is { } at && at < deadline) return ArrangementState.Kept;
-        return AsOf >= deadline ? ArrangementState.Broken : ArrangementState.Pending;
+        ArgumentNullException.ThrowIfNull(promises);
+        var payments = PatientPayments.Select(p => new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount)).ToList();
+        var kept = ArrangementRulesLogic.KeptBy(promises, payments, GraceDays, Calendar, keptStaysKept: false);
+        return [.. promises.Select((promise, i) => kept[i] ? ArrangementState.Kept
+            : AsOf >= ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays, Calendar) ? ArrangementState.Broken
+            : ArrangementState.Pending)];
     }
 
     /// <summary>

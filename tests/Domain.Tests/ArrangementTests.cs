@@ -43,6 +43,68 @@ public sealed class ArrangementTests
     }
 
     [Fact]
+    public void A_check_deposited_by_the_deadline_keeps_the_promise_when_its_lockbox_file_is_posted_after_it_was_broken()
+    {
+        // Promised for 1 Dec: the deadline is the end of 6 Dec. The engine found it unpaid then; the check deposited on
+        // 6 Dec came in the lockbox file posted on 8 Dec.
+        var broken = ArrangementRulesLogic.Evaluate(Promise(), [], Rules, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal(PromiseStatus.Broken, broken.Status);
+        var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+
+        var kept = ArrangementRulesLogic.Evaluate(broken, [check], Rules, posted);
+
+        Assert.Equal((PromiseStatus.Kept, posted), (kept.Status, kept.ResolvedAt));
+        // Deposited a day after the grace ended: the promise stays broken.
+        Assert.Equal(PromiseStatus.Broken, ArrangementRulesLogic.Evaluate(broken, [check with { EffectiveDate = new DateOnly(2026, 12, 7) }], Rules, posted).Status);
+    }
+
+    [Fact]
+    public void A_late_posted_check_keeps_one_promise_not_the_one_made_after_the_first_broke()
+    {
+        // P1 (100.00 for 1 Dec) broke on 7 Dec and the agent took P2 (100.00 for 20 Dec) that day; the lockbox check
+        // deposited on 6 Dec came on 8 Dec. It is in time for both, and keeps the earlier one only.
+        var broken = ArrangementRulesLogic.Evaluate(Promise(), [], Rules, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
+        var madeAt = new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero);
+        var second = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = 100m, PromisedDate = new DateOnly(2026, 12, 20) }, 300m, 1, false, Rules, "k", madeAt).Promise!;
+        var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+
+        var both = ArrangementRulesLogic.EvaluatePromises([broken, second], [check], Rules, posted);
+
+        Assert.Equal([PromiseStatus.Kept, PromiseStatus.Pending], both.Select(p => p.Status));
+        // A second payment, posted on 9 Dec, keeps the second promise.
+        var both2 = ArrangementRulesLogic.EvaluatePromises(both, [check, Payment(100m, posted.AddDays(1), "E2")], Rules, posted.AddDays(1));
+        Assert.Equal([PromiseStatus.Kept, PromiseStatus.Kept], both2.Select(p => p.Status));
+    }
+
+    [Theory]
+    [InlineData(PaymentChannel.Mail, 6, 8, PromiseStatus.Kept)]           // the lockbox's check, deposited in time
+    [InlineData(PaymentChannel.Agency, 6, 20, PromiseStatus.Kept)]        // an agency's remittance, two weeks later
+    [InlineData(PaymentChannel.Mail, 6, 37, PromiseStatus.Broken)]        // posted more than 30 days after the deadline
+    [InlineData(PaymentChannel.Agent, 6, 8, PromiseStatus.Broken)]        // taken on a call: posted as made, so made late
+    [InlineData(PaymentChannel.PatientPage, 6, 8, PromiseStatus.Broken)]  // paid on the patient's page: the same
+    [InlineData(PaymentChannel.Mail, 8, 8, PromiseStatus.Broken)]         // dated the day it was posted: made late
+    public void Only_money_deposited_in_time_and_brought_later_by_the_mail_an_agency_or_a_file_keeps_a_promise_after_its_deadline(
+        PaymentChannel channel, int depositedOn, int postedOn, PromiseStatus status)
+    {
+        var posted = new DateTimeOffset(2026, 12, postedOn > 31 ? postedOn - 31 : postedOn, 14, 0, 0, TimeSpan.Zero).AddMonths(postedOn > 31 ? 1 : 0);
+        var payment = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, depositedOn), Channel = channel };
+
+        Assert.Equal(status, ArrangementRulesLogic.Evaluate(Promise(), [payment], Rules, posted).Status);
+    }
+
+    [Fact]
+    public void A_kept_promise_stays_kept()
+    {
+        var payment = Payment(100m, Now.AddDays(1), "E1");
+        var kept = ArrangementRulesLogic.Evaluate(Promise(), [payment], Rules, Now.AddDays(1));
+        var reversal = Payment(100m, Now.AddDays(2), "E2") with { Kind = EntryKind.Reversal, ReversesEntryId = "E1" };
+
+        Assert.Same(kept, ArrangementRulesLogic.Evaluate(kept, [payment, reversal], Rules, Now.AddDays(30)));
+    }
+
+    [Fact]
     public void Promised_days_are_the_patients_days_not_utcs()
     {
         var honolulu = new PatientCalendar(["Pacific/Honolulu"]);

@@ -160,12 +160,36 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void A_check_deposited_in_time_and_posted_after_the_deadline_keeps_the_promise_from_the_time_it_is_known()
+    {
+        // Promised for day 50 (deadline: the end of day 55); the lockbox deposited the check on day 54 and its file came on day 58.
+        var promise = Promise(100m, Day(40), DateOnly.FromDateTime(Day(50).UtcDateTime));
+        var check = Entry(EntryKind.PatientPayment, 100m, Day(58), effective: DateOnly.FromDateTime(Day(54).UtcDateTime));
+        var history = Insured(check) with { Promises = [promise] };
+
+        Assert.Equal((0f, 1f), (FeatureExtractor.Extract(history, Day(57)).PromisesKept, FeatureExtractor.Extract(history, Day(57)).PromisesBroken));
+        Assert.Equal((1f, 0f), (FeatureExtractor.Extract(history, Day(58)).PromisesKept, FeatureExtractor.Extract(history, Day(58)).PromisesBroken));
+    }
+
+    [Fact]
+    public void A_promise_falls_due_after_the_engines_configured_grace_days_not_the_default()
+    {
+        var promise = Promise(100m, Day(40), DateOnly.FromDateTime(Day(50).UtcDateTime));
+        var history = Insured(Payment(100m, Day(58))) with { Promises = [promise] };
+
+        Assert.Equal(1f, FeatureExtractor.Extract(history, Day(57)).PromisesBroken); // the default 5 days ended with day 55
+        var tenDays = history with { GraceDays = 10 };
+        Assert.Equal(1f, FeatureExtractor.Extract(tenDays, Day(57)).PromisePending);
+        Assert.Equal(1f, FeatureExtractor.Extract(tenDays, Day(59)).PromisesKept);
+    }
+
+    [Fact]
     public void A_promise_falls_due_at_the_end_of_the_patients_day_not_the_utc_one_as_the_account_reads_it()
     {
         var promised = DateOnly.FromDateTime(Day(50).UtcDateTime);
         var promise = Promise(100m, Day(40), promised, PromiseStatus.Kept, Day(60));
         // Paid at 03:00 UTC the day after the grace period: still that last day in Los Angeles, already the next in UTC.
-        var paidAt = Day(50 + KnownLedger.GraceDays + 1, hour: 3);
+        var paidAt = Day(50 + KnownLedger.DefaultGraceDays + 1, hour: 3);
         var utc = Insured(Payment(100m, paidAt)) with { Promises = [promise] };
         var pacific = utc with { TimeZones = ["America/Los_Angeles"] };
 

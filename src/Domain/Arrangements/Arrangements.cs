@@ -76,6 +76,9 @@ public sealed record PlanRequest
     [Id(3)] public DateOnly? FirstDueDate { get; init; }
 }
 
+/// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much.</summary>
+public readonly record struct PromisePayment(DateTimeOffset KnownAt, DateOnly Deposited, PaymentChannel Channel, decimal Amount);
+
 /// <summary>The numbers of promises and plans (<c>Collections:Arrangements</c>).</summary>
 public sealed record ArrangementRules
 {
@@ -126,17 +129,94 @@ public static class ArrangementRulesLogic
         }, []);
     }
 
+    /// <summary>How long after a promise's deadline a payment deposited in time may still be posted and keep it (a lockbox file, an agency's remittance).</summary>
+    public const int LateDepositPostingDays = 30;
+
+    /// <summary>One promise as <see cref="EvaluatePromises"/> finds it (the account's others decide which payments are left for it).</summary>
+    public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now, PatientCalendar? calendar = null) =>
+        EvaluatePromises([promise], ledger, rules, now, calendar)[0];
+
     /// <summary>
-    /// Kept once enough is paid by the promised date plus grace; broken when that passes without it. A payment posted
-    /// after the deadline does not keep the promise, even when the account is looked at only after it came.
+    /// The account's promises, in the same order, as they stand at <paramref name="now"/>: kept once enough is paid in
+    /// time (<see cref="InTimeFor"/>), broken when the promised date plus grace passes without it. Each payment counts
+    /// toward one promise at most, the earliest made first. A broken promise becomes kept when a payment deposited in
+    /// time is posted later: a check the lockbox deposited by the deadline, which its file brought the day after. A
+    /// kept promise stays kept (and keeps only the payments known when it was kept).
     /// </summary>
-    public static PromiseToPay Evaluate(PromiseToPay promise, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules, DateTimeOffset now, PatientCalendar? calendar = null)
+    public static IReadOnlyList<PromiseToPay> EvaluatePromises(IReadOnlyList<PromiseToPay> promises, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules,
+        DateTimeOffset now, PatientCalendar? calendar = null)
     {
-        if (promise.Status != PromiseStatus.Pending) return promise;
-        var deadline = Deadline(promise.PromisedDate, rules.GraceDays, calendar);
-        if (PaidSince(ledger, promise.CreatedAt) - PaidSince(ledger, deadline) >= promise.Amount)
-            return promise with { Status = PromiseStatus.Kept, ResolvedAt = now };
-        return now >= deadline ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now } : promise;
+        if (promises.Count == 0) return promises;
+        calendar ??= PatientCalendar.Utc;
+        var reversed = Ledger.ReversedIds(ledger);
+        var payments = new List<PromisePayment>();
+        foreach (var e in ledger)
+            if (e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId))
+                payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount));
+        payments.Sort((a, b) => a.KnownAt.CompareTo(b.KnownAt));
+        var kept = KeptBy(promises, payments, rules.GraceDays, calendar, keptStaysKept: true);
+        var result = new PromiseToPay[promises.Count];
+        for (var i = 0; i < promises.Count; i++)
+        {
+            var promise = promises[i];
+            result[i] = promise.Status == PromiseStatus.Kept ? promise
+                : kept[i] ? promise with { Status = PromiseStatus.Kept, ResolvedAt = now }
+                : promise.Status == PromiseStatus.Pending && now >= Deadline(promise.PromisedDate, rules.GraceDays, calendar)
+                    ? promise with { Status = PromiseStatus.Broken, ResolvedAt = now }
+                    : promise;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Which promises the payments keep (by index): promises taken in the order they were made, each taking what is left
+    /// of the payments in time for it, in the order they became known, until its amount is covered. With
+    /// <paramref name="keptStaysKept"/> (the engine's own record) a promise already kept is kept and takes only payments
+    /// known by then; without it (the scoring's view at a past time) every status is recomputed.
+    /// </summary>
+    public static bool[] KeptBy(IReadOnlyList<PromiseToPay> promises, IReadOnlyList<PromisePayment> paymentsByTime, int graceDays, PatientCalendar calendar,
+        bool keptStaysKept)
+    {
+        var left = new decimal[paymentsByTime.Count];
+        for (var i = 0; i < left.Length; i++) left[i] = paymentsByTime[i].Amount;
+        var kept = new bool[promises.Count];
+        var order = Enumerable.Range(0, promises.Count).OrderBy(i => promises[i].CreatedAt).ThenBy(i => i);
+        foreach (var index in order)
+        {
+            var promise = promises[index];
+            var resolved = keptStaysKept && promise.Status == PromiseStatus.Kept;
+            var knownBy = resolved ? promise.ResolvedAt ?? DateTimeOffset.MaxValue : DateTimeOffset.MaxValue;
+            var deadline = Deadline(promise.PromisedDate, graceDays, calendar);
+            var owed = promise.Amount;
+            for (var i = 0; i < paymentsByTime.Count && owed > 0; i++)
+            {
+                var payment = paymentsByTime[i];
+                if (left[i] <= 0 || payment.KnownAt > knownBy || !InTimeFor(promise, payment, deadline, graceDays)) continue;
+                var taken = Math.Min(left[i], owed);
+                left[i] -= taken;
+                owed -= taken;
+            }
+            kept[index] = resolved || owed <= 0;
+        }
+        return kept;
+    }
+
+    /// <summary>
+    /// Whether a patient payment counts toward a promise: known after the promise was made, and made in time, that is
+    /// known before the deadline, or deposited by the promised date plus grace and posted later (within
+    /// <see cref="LateDepositPostingDays"/> after the deadline) by a channel that brings money after it was deposited
+    /// (the mail's lockbox, an agency, a file), never a payment taken on a call or on the patient's page, which is
+    /// posted as it is made. The engine asks with the time an entry was posted, the scoring's point-in-time view with
+    /// the time it was known.
+    /// </summary>
+    public static bool InTimeFor(PromiseToPay promise, PromisePayment payment, DateTimeOffset deadline, int graceDays)
+    {
+        if (payment.KnownAt < promise.CreatedAt) return false;
+        if (payment.KnownAt < deadline) return true;
+        return payment.Channel is not (PaymentChannel.Agent or PaymentChannel.PatientPage)
+               && payment.Deposited < DateOnly.FromDateTime(payment.KnownAt.UtcDateTime)
+               && payment.Deposited <= promise.PromisedDate.AddDays(graceDays)
+               && payment.KnownAt < deadline.AddDays(LateDepositPostingDays);
     }
 
     public static (PaymentPlan? Plan, IReadOnlyList<DomainError> Errors) MakePlan(

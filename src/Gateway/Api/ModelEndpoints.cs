@@ -249,7 +249,7 @@ public static class ModelEndpoints
         GuarantorDateOfBirth = history.Guarantor.DateOfBirth, HasEmail = history.Guarantor.HasEmail,
         HasMobilePhone = history.Guarantor.HasMobilePhone, HasTextConsent = history.Guarantor.HasTextConsent,
         Entries = history.Entries, Contacts = history.Guarantor.Contacts, Holds = [.. history.Holds, .. history.Guarantor.Holds],
-        Promises = history.Promises, Plans = history.Plans, TimeZones = history.TimeZones ?? [],
+        Promises = history.Promises, Plans = history.Plans, TimeZones = history.TimeZones ?? [], GraceDays = history.GraceDays,
         // Only an experiment's groups: an assignment under a policy without a control share compares nothing.
         TreatmentGroup = history.Treatment is { ControlShare: > 0 } t ? t.Group : null, TreatmentAssignedAt = history.Treatment?.AssignedAt,
     };

@@ -14,6 +14,7 @@
 //   ... --mode import                      (CSV and Synthea import rate and memory: see ImportBench.cs)
 //   ... --mode worklist [--entries 1000000] (the agents' worklist: see WorklistBench.cs)
 //   ... --mode portal [--patients 64]       (the self-service page and card payments: see PortalBench.cs)
+//   ... --mode ledger [--entries 10000]     (a long-lived account: the cost per command as its ledger grows, see LedgerLengthBench.cs)
 //   ... --telemetry both                    (each database nine times: one warm-up engine, then OpenTelemetry off, on,
 //                                            on, off, on, off, off, on, so drift falls on both sides; on exports over
 //                                            OTLP to a local receiver; prints telemetry-on-vs-off per database and
@@ -54,9 +55,14 @@ if (StringArg("--mode") == "portal")
     await Collections.Bench.PortalBench.RunAsync(IntArg("--patients", 64), IntArg("--rounds", 10), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
     return;
 }
+if (StringArg("--mode") == "ledger")
+{
+    await Collections.Bench.LedgerLengthBench.RunAsync(IntArg("--entries", 10_000), IntArg("--band", 1_000), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
+    return;
+}
 if (StringArg("--mode") is { } mode && mode != "posting")
 {
-    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import, worklist or portal.");
+    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import, worklist, portal or ledger.");
     Environment.Exit(2);
 }
 var posts = IntArg("--posts", 2000);

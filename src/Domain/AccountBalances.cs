@@ -54,6 +54,31 @@ public sealed record AccountBalances
         return new AccountBalances { InsuranceBalance = insurance, PatientBalance = patient, LastPatientPaymentDate = lastPatientPayment, TotalCharges = charges };
     }
 
+    /// <summary>
+    /// The balances once the entries from index <paramref name="from"/> on were appended to a ledger whose first
+    /// <paramref name="from"/> entries gave <paramref name="before"/>: a command on a long-lived account adds its entries'
+    /// effects instead of walking the whole ledger again. A reversal among them (rare) is worked out from the whole ledger.
+    /// </summary>
+    public static AccountBalances After(AccountBalances before, IReadOnlyList<LedgerEntry> ledger, int from)
+    {
+        decimal insurance = before.InsuranceBalance, patient = before.PatientBalance, charges = before.TotalCharges;
+        var lastPatientPayment = before.LastPatientPaymentDate;
+        for (var i = from; i < ledger.Count; i++)
+        {
+            var entry = ledger[i];
+            if (entry.Kind == EntryKind.Reversal || entry.ReversesEntryId is not null) return Of(ledger);
+            var (ins, pat) = Effect(entry, NoEntries);
+            insurance += ins;
+            patient += pat;
+            if (entry.Kind == EntryKind.Charge) charges += entry.Amount;
+            if (entry.Kind == EntryKind.PatientPayment && (lastPatientPayment is null || entry.EffectiveDate > lastPatientPayment))
+                lastPatientPayment = entry.EffectiveDate;
+        }
+        return new AccountBalances { InsuranceBalance = insurance, PatientBalance = patient, LastPatientPaymentDate = lastPatientPayment, TotalCharges = charges };
+    }
+
+    private static readonly IReadOnlyDictionary<string, LedgerEntry> NoEntries = new Dictionary<string, LedgerEntry>();
+
     /// <summary>How one entry moves the (insurance, patient) balances.</summary>
     public static (decimal Insurance, decimal Patient) Effect(LedgerEntry entry, IReadOnlyDictionary<string, LedgerEntry> byId)
     {

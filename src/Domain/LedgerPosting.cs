@@ -19,13 +19,15 @@ public static class LedgerPosting
     /// <summary>
     /// Validates <paramref name="request"/> against the ledger so far and returns the entry to append, the earlier
     /// entry when the same idempotency key was already used for the same request, or the reasons it is refused.
+    /// <paramref name="balances"/>: the ledger's balances when the caller has them already (else they are worked out).
     /// </summary>
     public static PostingDecision Prepare(
         EntryRequest request,
         IReadOnlyList<LedgerEntry> ledger,
         AccountFacts account,
         string postedBy,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        AccountBalances? balances = null)
     {
         var errors = new ErrorList();
         var key = request.IdempotencyKey?.Trim();
@@ -89,7 +91,7 @@ public static class LedgerPosting
             return new PostingDecision(null, false, errors.Errors);
 
         // Rules that need the balance: only checked once the request itself is well formed.
-        var balances = AccountBalances.Of(ledger);
+        balances ??= AccountBalances.Of(ledger);
         if (kind == EntryKind.Refund && entry.Amount > balances.CreditBalance)
             return Refuse(DomainError.Conflict("refund.exceeds-credit", $"A refund may not exceed the account's credit balance ({balances.CreditBalance:0.00}).", "amount"));
         if (kind == EntryKind.Transfer)

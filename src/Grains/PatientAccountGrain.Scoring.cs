@@ -77,7 +77,7 @@ public sealed partial class PatientAccountGrain
             AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince,
             GuarantorDateOfBirth = facts.DateOfBirth, HasEmail = facts.HasEmail, HasMobilePhone = facts.HasMobilePhone, HasTextConsent = facts.HasTextConsent,
             Entries = State.Entries, Contacts = facts.Contacts, Holds = [.. State.Holds, .. facts.Holds], Promises = State.Promises, Plans = State.Plans,
-            TimeZones = State.GuarantorZones ?? [], GraceDays = settings.Arrangements.GraceDays,
+            TimeZones = State.GuarantorZones ?? [], GraceDays = settings.Arrangements.GraceDays, Balances = this.Balances, // the ledger's as it is now
         };
         var features = FeatureExtractor.Extract(history, now);
         var prediction = chosen.Model.Model.Score(features);

@@ -255,7 +255,7 @@ public sealed partial class PatientAccountGrain(
 
         var now = clock.GetUtcNow();
         var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
-        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now);
+        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now, Balances);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
@@ -1031,7 +1031,11 @@ public sealed partial class PatientAccountGrain(
         {
             if (_balances is null || !ReferenceEquals(_balancesOf, State.Entries) || _balancesCount != State.Entries.Count)
             {
-                _balances = AccountBalances.Of(State.Entries);
+                // Entries are only appended: a command adds its own to what the ledger gave before (a long-lived
+                // account's command does not walk its whole ledger for them).
+                _balances = _balances is not null && ReferenceEquals(_balancesOf, State.Entries) && _balancesCount < State.Entries.Count
+                    ? AccountBalances.After(_balances, State.Entries, _balancesCount)
+                    : AccountBalances.Of(State.Entries);
                 _balancesOf = State.Entries;
                 _balancesCount = State.Entries.Count;
             }

@@ -38,6 +38,9 @@ public sealed record AccountHistory
     /// </summary>
     public int? GraceDays { get; init; }
 
+    /// <summary>The balances of all of <see cref="Entries"/> when the caller has them (the account's own), so the view as of now need not work them out again.</summary>
+    public AccountBalances? Balances { get; init; }
+
     /// <summary>The patient's calendar for promise and plan days.</summary>
     public PatientCalendar Calendar => TimeZones.Count > 0 ? new PatientCalendar(TimeZones) : PatientCalendar.Utc;
     /// <summary>"control" or "treated" under the account's policy's control share; null when never assigned, or assigned under a policy without one.</summary>

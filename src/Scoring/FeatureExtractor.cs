@@ -17,7 +17,7 @@ public static class FeatureExtractor
     public static PaymentFeatures Extract(AccountHistory history, DateTimeOffset asOf)
     {
         ArgumentNullException.ThrowIfNull(history);
-        var known = new KnownLedger(history.Entries, asOf, history.Calendar, history.GraceDays);
+        var known = new KnownLedger(history.Entries, asOf, history.Calendar, history.GraceDays, history.Balances);
         var f = new PaymentFeatures();
         var today = DateOnly.FromDateTime(asOf.UtcDateTime);
 

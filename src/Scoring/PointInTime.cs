@@ -32,7 +32,7 @@ public sealed class KnownLedger
     /// <summary>The patient's days, in which promised dates and installments fall due (as the account reads them).</summary>
     public PatientCalendar Calendar { get; }
 
-    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf, PatientCalendar? calendar = null, int? graceDays = null)
+    public KnownLedger(IReadOnlyList<LedgerEntry> all, DateTimeOffset asOf, PatientCalendar? calendar = null, int? graceDays = null, AccountBalances? allBalances = null)
     {
         ArgumentNullException.ThrowIfNull(all);
         AsOf = asOf;
@@ -46,8 +46,11 @@ public sealed class KnownLedger
         foreach (var e in entries)
             if (e.Kind == EntryKind.Reversal && e.ReversesEntryId is { } target) reversed.Add(target);
         Reversed = reversed;
-        PatientPayments = [.. entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).OrderBy(e => e.KnownAt)];
-        Balances = AccountBalances.Of(entries);
+        var payments = entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).ToList();
+        var inOrder = true; // a ledger posted live is in this order already: sorted only when an imported history is not
+        for (var i = 1; i < payments.Count && inOrder; i++) inOrder = payments[i - 1].KnownAt <= payments[i].KnownAt;
+        PatientPayments = inOrder ? payments : [.. payments.OrderBy(e => e.KnownAt)];
+        Balances = allBalances is not null && entries.Count == all.Count ? allBalances : AccountBalances.Of(entries);
     }
 
     /// <summary>When the payments posted at or after <paramref name="since"/> first added up to <paramref name="amount"/> (null: not yet).</summary>

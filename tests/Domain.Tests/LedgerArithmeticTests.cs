@@ -177,3 +177,40 @@ public sealed class LedgerArithmeticTests
         Assert.Equal(970.00m, ledger.Balances.Balance);
     }
 }
+
+public sealed class IncrementalBalanceTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Balances_worked_out_from_the_entries_a_command_appends_equal_the_ledgers_own_whatever_was_posted(int seed)
+    {
+        var random = new Random(seed);
+        var ledger = new List<LedgerEntry>();
+        var kinds = new[] { EntryKind.Charge, EntryKind.InsurancePayment, EntryKind.PatientPayment, EntryKind.Adjustment, EntryKind.Transfer, EntryKind.Refund, EntryKind.Reversal };
+        var balances = AccountBalances.Of(ledger);
+        for (var command = 0; command < 200; command++)
+        {
+            var from = ledger.Count;
+            for (var n = random.Next(1, 4); n > 0; n--) // a command appends one entry, or a batch a few
+            {
+                var kind = kinds[random.Next(kinds.Length)];
+                if (kind == EntryKind.Reversal && ledger.Count == 0) kind = EntryKind.Charge;
+                var id = $"E{ledger.Count + 1}";
+                ledger.Add(new LedgerEntry
+                {
+                    EntryId = id, Kind = kind, Amount = random.Next(1, 50_000) / 100m, EffectiveDate = new DateOnly(2026, 1, 1).AddDays(random.Next(300)),
+                    PostedAt = DateTimeOffset.UnixEpoch.AddDays(ledger.Count), IdempotencyKey = id, PostedBy = "test",
+                    Party = random.Next(2) == 0 ? ResponsibleParty.Patient : ResponsibleParty.Insurance,
+                    Direction = random.Next(2) == 0 ? TransferDirection.InsuranceToPatient : TransferDirection.PatientToInsurance,
+                    ReversesEntryId = kind == EntryKind.Reversal ? ledger[random.Next(ledger.Count)].EntryId : null,
+                });
+            }
+            balances = AccountBalances.After(balances, ledger, from);
+            Assert.Equal(AccountBalances.Of(ledger), balances);
+        }
+    }
+}

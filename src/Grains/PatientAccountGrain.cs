@@ -317,9 +317,10 @@ public sealed partial class PatientAccountGrain(
             var working = State.Entries.ToList();
             var receipts = new List<(LedgerEntry Entry, bool Replay)>();
             IReadOnlyList<DomainError>? refused = null;
+            var running = Balances; // carried through the batch, each entry's effect added as it goes
             for (var i = 0; i < requests.Count; i++)
             {
-                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now);
+                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now, running);
                 if (!decision.Accepted)
                 {
                     // Name the entry: the batch stops at it, and nothing of the batch is posted.
@@ -330,7 +331,11 @@ public sealed partial class PatientAccountGrain(
                 }
                 // An imported history's entries are known to the payment model from their own dates, not the import's.
                 var entry = !decision.IsReplay && IsImportedHistory(decision.Entry!) ? decision.Entry!.AsImported() : decision.Entry!;
-                if (!decision.IsReplay) working.Add(entry);
+                if (!decision.IsReplay)
+                {
+                    working.Add(entry);
+                    running = AccountBalances.After(running, working, working.Count - 1);
+                }
                 receipts.Add((entry, decision.IsReplay));
             }
             if (refused is not null)
@@ -341,6 +346,7 @@ public sealed partial class PatientAccountGrain(
                 {
                     var before = Balances;
                     State.Entries = working;
+                    RememberBalances(running, working);
                     RaiseBalanceEvents(before, receipts.Where(r => !r.Replay).Select(r => r.Entry).ToList(), now);
                     await ScoreWithPostingAsync(now);
                     TrackPayments(receipts.Where(r => !r.Replay).Select(r => r.Entry), now);
@@ -1032,20 +1038,27 @@ public sealed partial class PatientAccountGrain(
             if (_balances is null || !ReferenceEquals(_balancesOf, State.Entries) || _balancesCount != State.Entries.Count)
             {
                 // Entries are only appended: a command adds its own to what the ledger gave before (a long-lived
-                // account's command does not walk its whole ledger for them).
-                _balances = _balances is not null && ReferenceEquals(_balancesOf, State.Entries) && _balancesCount < State.Entries.Count
-                    ? AccountBalances.After(_balances, State.Entries, _balancesCount)
-                    : AccountBalances.Of(State.Entries);
-                _balancesOf = State.Entries;
-                _balancesCount = State.Entries.Count;
+                // account's command does not walk its whole ledger for them). Anything else is worked out again.
+                var appended = _balances is not null && ReferenceEquals(_balancesOf, State.Entries) && _balancesCount > 0
+                               && _balancesCount < State.Entries.Count && ReferenceEquals(State.Entries[_balancesCount - 1], _balancesLast);
+                RememberBalances(appended ? AccountBalances.After(_balances!, State.Entries, _balancesCount) : AccountBalances.Of(State.Entries), State.Entries);
             }
-            return _balances;
+            return _balances!;
         }
+    }
+
+    private void RememberBalances(AccountBalances balances, List<LedgerEntry> of)
+    {
+        _balances = balances;
+        _balancesOf = of;
+        _balancesCount = of.Count;
+        _balancesLast = of.Count > 0 ? of[^1] : null;
     }
 
     private AccountBalances? _balances;
     private List<LedgerEntry>? _balancesOf;
     private int _balancesCount;
+    private LedgerEntry? _balancesLast;
 
     /// <summary>
     /// After entries were added (not yet persisted): balanceChanged if any balance moved, and paidInFull if a payment or

@@ -38,8 +38,23 @@ public sealed record AccountHistory
     /// </summary>
     public int? GraceDays { get; init; }
 
-    /// <summary>The balances of all of <see cref="Entries"/> when the caller has them (the account's own), so the view as of now need not work them out again.</summary>
-    public AccountBalances? Balances { get; init; }
+    /// <summary>
+    /// The balances of all of <see cref="Entries"/> when the caller has them (the account's own), so the view as of now
+    /// need not work them out again. Set after <see cref="Entries"/>; a copy with other entries (<c>with { Entries = … }</c>)
+    /// has none.
+    /// </summary>
+    public AccountBalances? Balances
+    {
+        get => ReferenceEquals(_balancesOf, Entries) ? _balances : null;
+        init
+        {
+            _balances = value;
+            _balancesOf = Entries;
+        }
+    }
+
+    private readonly AccountBalances? _balances;
+    private readonly IReadOnlyList<LedgerEntry>? _balancesOf;
 
     /// <summary>The patient's calendar for promise and plan days.</summary>
     public PatientCalendar Calendar => TimeZones.Count > 0 ? new PatientCalendar(TimeZones) : PatientCalendar.Utc;

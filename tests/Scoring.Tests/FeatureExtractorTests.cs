@@ -184,6 +184,17 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void Features_are_the_same_with_the_accounts_own_balances_and_a_copy_with_other_entries_carries_none()
+    {
+        var history = Insured(Payment(100m, Day(40)), Payment(50m, Day(45)));
+        var withBalances = history with { Balances = AccountBalances.Of(history.Entries) };
+
+        Assert.Equal(FeatureExtractor.Extract(history, Day(90)).ToArray(), FeatureExtractor.Extract(withBalances, Day(90)).ToArray());
+        Assert.Equal(FeatureExtractor.Extract(history, Day(42)).ToArray(), FeatureExtractor.Extract(withBalances, Day(42)).ToArray()); // not all known yet
+        Assert.Null((withBalances with { Entries = [.. history.Entries.Take(1)] }).Balances);
+    }
+
+    [Fact]
     public void A_promise_falls_due_at_the_end_of_the_patients_day_not_the_utc_one_as_the_account_reads_it()
     {
         var promised = DateOnly.FromDateTime(Day(50).UtcDateTime);

@@ -153,8 +153,9 @@ public static class ArrangementRulesLogic
         foreach (var e in ledger)
             if (e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId))
                 payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount));
-        payments.Sort((a, b) => a.KnownAt.CompareTo(b.KnownAt));
-        var kept = KeptBy(promises, payments, rules.GraceDays, calendar, keptStaysKept: true);
+        var inOrder = true; // posted in this order already; an imported history sorted, stably (the scoring view's order too)
+        for (var i = 1; i < payments.Count && inOrder; i++) inOrder = payments[i - 1].KnownAt <= payments[i].KnownAt;
+        var kept = KeptBy(promises, inOrder ? payments : [.. payments.OrderBy(p => p.KnownAt)], rules.GraceDays, calendar, keptStaysKept: true);
         var result = new PromiseToPay[promises.Count];
         for (var i = 0; i < promises.Count; i++)
         {

@@ -78,6 +78,21 @@ public sealed class ArrangementTests
         Assert.Equal([PromiseStatus.Kept, PromiseStatus.Kept], both2.Select(p => p.Status));
     }
 
+    [Fact]
+    public void Money_too_little_to_keep_the_broken_promise_keeps_the_later_one_it_covers()
+    {
+        // P1 (100.00 for 1 Dec) broke; P2 (60.00 for 20 Dec) was taken on 7 Dec; a 60.00 check deposited on 6 Dec
+        // came on 8 Dec: in time for both, it covers only the second.
+        var broken = ArrangementRulesLogic.Evaluate(Promise(), [], Rules, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
+        var second = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = 60m, PromisedDate = new DateOnly(2026, 12, 20) }, 300m, 1, false, Rules, "k",
+            new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero)).Promise!;
+        var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(60m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+
+        Assert.Equal([PromiseStatus.Broken, PromiseStatus.Kept],
+            ArrangementRulesLogic.EvaluatePromises([broken, second], [check], Rules, posted).Select(p => p.Status));
+    }
+
     [Theory]
     [InlineData(PaymentChannel.Mail, 6, 8, PromiseStatus.Kept)]           // the lockbox's check, deposited in time
     [InlineData(PaymentChannel.Agency, 6, 20, PromiseStatus.Kept)]        // an agency's remittance, two weeks later

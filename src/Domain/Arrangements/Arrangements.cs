@@ -171,7 +171,8 @@ public static class ArrangementRulesLogic
 
     /// <summary>
     /// Which promises the payments keep (by index): promises taken in the order they were made, each taking what is left
-    /// of the payments in time for it, in the order they became known, until its amount is covered. With
+    /// of the payments in time for it, in the order they became known, until its amount is covered (one they do not
+    /// cover takes nothing). With
     /// <paramref name="keptStaysKept"/> (the engine's own record) a promise already kept is kept and takes only payments
     /// known by then; without it (the scoring's view at a past time) every status is recomputed.
     /// </summary>
@@ -189,15 +190,20 @@ public static class ArrangementRulesLogic
             var knownBy = resolved ? promise.ResolvedAt ?? DateTimeOffset.MaxValue : DateTimeOffset.MaxValue;
             var deadline = Deadline(promise.PromisedDate, graceDays, calendar);
             var owed = promise.Amount;
+            var taken = new List<(int Payment, decimal Amount)>();
             for (var i = 0; i < paymentsByTime.Count && owed > 0; i++)
             {
                 var payment = paymentsByTime[i];
                 if (left[i] <= 0 || payment.KnownAt > knownBy || !InTimeFor(promise, payment, deadline, graceDays)) continue;
-                var taken = Math.Min(left[i], owed);
-                left[i] -= taken;
-                owed -= taken;
+                var amount = Math.Min(left[i], owed);
+                left[i] -= amount;
+                owed -= amount;
+                taken.Add((i, amount));
             }
             kept[index] = resolved || owed <= 0;
+            // A promise the payments do not keep leaves them to a later one (a part of the money is not a kept promise).
+            if (!kept[index])
+                foreach (var (payment, amount) in taken) left[payment] += amount;
         }
         return kept;
     }

@@ -84,7 +84,7 @@ public sealed class KnownLedger
     public ArrangementState[] StatesOf(IReadOnlyList<PromiseToPay> promises)
     {
         ArgumentNullException.ThrowIfNull(promises);
-        var payments = PatientPayments.Select(p => new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount)).ToList();
+        var payments = PatientPayments.Select(p => new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount, p.PostedBy)).ToList();
         var kept = ArrangementRulesLogic.KeptBy(promises, payments, GraceDays, Calendar, keptStaysKept: false);
         return [.. promises.Select((promise, i) => kept[i] ? ArrangementState.Kept
             : AsOf >= ArrangementRulesLogic.Deadline(promise.PromisedDate, GraceDays, Calendar) ? ArrangementState.Broken

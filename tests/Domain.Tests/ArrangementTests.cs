@@ -50,7 +50,7 @@ public sealed class ArrangementTests
         var broken = ArrangementRulesLogic.Evaluate(Promise(), [], Rules, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
         Assert.Equal(PromiseStatus.Broken, broken.Status);
         var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
-        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
 
         var kept = ArrangementRulesLogic.Evaluate(broken, [check], Rules, posted);
 
@@ -68,7 +68,7 @@ public sealed class ArrangementTests
         var madeAt = new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero);
         var second = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = 100m, PromisedDate = new DateOnly(2026, 12, 20) }, 300m, 1, false, Rules, "k", madeAt).Promise!;
         var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
-        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+        var check = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
 
         var both = ArrangementRulesLogic.EvaluatePromises([broken, second], [check], Rules, posted);
 
@@ -87,7 +87,7 @@ public sealed class ArrangementTests
         var second = ArrangementRulesLogic.MakePromise(new PromiseRequest { Amount = 60m, PromisedDate = new DateOnly(2026, 12, 20) }, 300m, 1, false, Rules, "k",
             new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero)).Promise!;
         var posted = new DateTimeOffset(2026, 12, 8, 14, 0, 0, TimeSpan.Zero);
-        var check = Payment(60m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail };
+        var check = Payment(60m, posted) with { EffectiveDate = new DateOnly(2026, 12, 6), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
 
         Assert.Equal([PromiseStatus.Broken, PromiseStatus.Kept],
             ArrangementRulesLogic.EvaluatePromises([broken, second], [check], Rules, posted).Select(p => p.Status));
@@ -100,11 +100,12 @@ public sealed class ArrangementTests
     [InlineData(PaymentChannel.Agent, 6, 8, PromiseStatus.Broken)]        // taken on a call: posted as made, so made late
     [InlineData(PaymentChannel.PatientPage, 6, 8, PromiseStatus.Broken)]  // paid on the patient's page: the same
     [InlineData(PaymentChannel.Mail, 8, 8, PromiseStatus.Broken)]         // dated the day it was posted: made late
+    [InlineData(PaymentChannel.Mail, 6, 8, PromiseStatus.Broken, "k")]    // posted by the agent who took the promise
     public void Only_money_deposited_in_time_and_brought_later_by_the_mail_an_agency_or_a_file_keeps_a_promise_after_its_deadline(
-        PaymentChannel channel, int depositedOn, int postedOn, PromiseStatus status)
+        PaymentChannel channel, int depositedOn, int postedOn, PromiseStatus status, string postedBy = "lockbox")
     {
         var posted = new DateTimeOffset(2026, 12, postedOn > 31 ? postedOn - 31 : postedOn, 14, 0, 0, TimeSpan.Zero).AddMonths(postedOn > 31 ? 1 : 0);
-        var payment = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, depositedOn), Channel = channel };
+        var payment = Payment(100m, posted) with { EffectiveDate = new DateOnly(2026, 12, depositedOn), Channel = channel, PostedBy = postedBy };
 
         Assert.Equal(status, ArrangementRulesLogic.Evaluate(Promise(), [payment], Rules, posted).Status);
     }

@@ -164,7 +164,7 @@ public class FeatureExtractorTests
     {
         // Promised for day 50 (deadline: the end of day 55); the lockbox deposited the check on day 54 and its file came on day 58.
         var promise = Promise(100m, Day(40), DateOnly.FromDateTime(Day(50).UtcDateTime));
-        var check = Entry(EntryKind.PatientPayment, 100m, Day(58), effective: DateOnly.FromDateTime(Day(54).UtcDateTime));
+        var check = Entry(EntryKind.PatientPayment, 100m, Day(58), effective: DateOnly.FromDateTime(Day(54).UtcDateTime)) with { PostedBy = "lockbox" };
         var history = Insured(check) with { Promises = [promise] };
 
         Assert.Equal((0f, 1f), (FeatureExtractor.Extract(history, Day(57)).PromisesKept, FeatureExtractor.Extract(history, Day(57)).PromisesBroken));

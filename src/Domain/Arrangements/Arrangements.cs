@@ -76,8 +76,8 @@ public sealed record PlanRequest
     [Id(3)] public DateOnly? FirstDueDate { get; init; }
 }
 
-/// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much.</summary>
-public readonly record struct PromisePayment(DateTimeOffset KnownAt, DateOnly Deposited, PaymentChannel Channel, decimal Amount);
+/// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much, who posted it.</summary>
+public readonly record struct PromisePayment(DateTimeOffset KnownAt, DateOnly Deposited, PaymentChannel Channel, decimal Amount, string PostedBy = "");
 
 /// <summary>The numbers of promises and plans (<c>Collections:Arrangements</c>).</summary>
 public sealed record ArrangementRules
@@ -152,7 +152,7 @@ public static class ArrangementRulesLogic
         var payments = new List<PromisePayment>();
         foreach (var e in ledger)
             if (e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId))
-                payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount));
+                payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount, e.PostedBy));
         var inOrder = true; // posted in this order already; an imported history sorted, stably (the scoring view's order too)
         for (var i = 1; i < payments.Count && inOrder; i++) inOrder = payments[i - 1].KnownAt <= payments[i].KnownAt;
         var kept = KeptBy(promises, inOrder ? payments : [.. payments.OrderBy(p => p.KnownAt)], rules.GraceDays, calendar, keptStaysKept: true);
@@ -213,7 +213,8 @@ public static class ArrangementRulesLogic
     /// known before the deadline, or deposited by the promised date plus grace and posted later (within
     /// <see cref="LateDepositPostingDays"/> after the deadline) by a channel that brings money after it was deposited
     /// (the mail's lockbox, an agency, a file), never a payment taken on a call or on the patient's page, which is
-    /// posted as it is made. The engine asks with the time an entry was posted, the scoring's point-in-time view with
+    /// posted as it is made, nor one posted by whoever took the promise (an agent does not date the payment that keeps
+    /// their own promise). The engine asks with the time an entry was posted, the scoring's point-in-time view with
     /// the time it was known.
     /// </summary>
     public static bool InTimeFor(PromiseToPay promise, PromisePayment payment, DateTimeOffset deadline, int graceDays)
@@ -221,6 +222,7 @@ public static class ArrangementRulesLogic
         if (payment.KnownAt < promise.CreatedAt) return false;
         if (payment.KnownAt < deadline) return true;
         return payment.Channel is not (PaymentChannel.Agent or PaymentChannel.PatientPage)
+               && payment.PostedBy != promise.CreatedBy // the agent who took the promise does not date its payment in time
                && payment.Deposited < DateOnly.FromDateTime(payment.KnownAt.UtcDateTime)
                && payment.Deposited <= promise.PromisedDate.AddDays(graceDays)
                && payment.KnownAt < deadline.AddDays(LateDepositPostingDays);

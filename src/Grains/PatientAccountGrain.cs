@@ -199,11 +199,10 @@ public sealed partial class PatientAccountGrain(
         // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
         var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
                           || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting);
-        var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar,
-            State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At));
+        var cycleStatements = State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At).ToList();
+        var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar, cycleStatements);
         // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
-        var restarted = change.RestartsCadence && State.Cadence.IsRunning
-                        && State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement);
+        var restarted = change.RestartsCadence && State.Cadence.IsRunning && cycleStatements.Count > 0;
         // The same date again changes nothing, unless a post-discharge statement has become possible since (a recall).
         if (State.DischargeDate == date && !restarted && change.FirstStatementAt == State.FirstStatementAt)
             return (Outcome<AccountView>.Success(View(now)), $"discharge={Iso(date)};unchanged");

@@ -84,6 +84,7 @@ public sealed class KnownLedger
     public ArrangementState[] StatesOf(IReadOnlyList<PromiseToPay> promises)
     {
         ArgumentNullException.ThrowIfNull(promises);
+        if (promises.Count == 0) return [];
         var payments = PatientPayments.Select(p => new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount, p.PostedBy)).ToList();
         var kept = ArrangementRulesLogic.KeptBy(promises, payments, GraceDays, Calendar, keptStaysKept: false);
         return [.. promises.Select((promise, i) => kept[i] ? ArrangementState.Kept

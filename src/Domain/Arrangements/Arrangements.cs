@@ -77,7 +77,7 @@ public sealed record PlanRequest
 }
 
 /// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much, who posted it.</summary>
-public readonly record struct PromisePayment(DateTimeOffset KnownAt, DateOnly Deposited, PaymentChannel Channel, decimal Amount, string PostedBy = "");
+public readonly record struct PromisePayment(DateTimeOffset KnownAt, DateOnly Deposited, PaymentChannel Channel, decimal Amount, string PostedBy);
 
 /// <summary>The numbers of promises and plans (<c>Collections:Arrangements</c>).</summary>
 public sealed record ArrangementRules
@@ -146,7 +146,8 @@ public static class ArrangementRulesLogic
     public static IReadOnlyList<PromiseToPay> EvaluatePromises(IReadOnlyList<PromiseToPay> promises, IReadOnlyList<LedgerEntry> ledger, ArrangementRules rules,
         DateTimeOffset now, PatientCalendar? calendar = null)
     {
-        if (promises.Count == 0) return promises;
+        // Kept promises stay kept: with nothing else (most accounts), there is nothing to work out.
+        if (promises.All(p => p.Status == PromiseStatus.Kept)) return promises;
         calendar ??= PatientCalendar.Utc;
         var reversed = Ledger.ReversedIds(ledger);
         var payments = new List<PromisePayment>();

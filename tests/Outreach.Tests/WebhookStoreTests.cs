@@ -36,7 +36,8 @@ public sealed class WebhookStoreTests
 
     /// <summary>
     /// A sender records its whole batch at once (sent together as one round trip): delivered, a retry after a timeout
-    /// (no status code), a failure, and one whose lease another sender holds, which is logged but left alone.
+    /// (no status code), a failure, and one whose lease another sender holds, which is logged but left alone. The
+    /// attempts come in the order they finished; each answer is the attempt's own.
     /// </summary>
     private static async Task BatchOfAttemptsAsync(Db db)
     {
@@ -54,13 +55,13 @@ public sealed class WebhookStoreTests
 
         var held = await store.RecordAttemptsAsync("a",
         [
+            new AttemptOutcome(new WebhookAttempt(theirs.Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null),
+            new AttemptOutcome(new WebhookAttempt(mine[2].Delivery.Id, 1, now, now, "failed", 410, "http 410"), WebhookStatus.Failed, null),
             new AttemptOutcome(new WebhookAttempt(mine[0].Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null),
             new AttemptOutcome(new WebhookAttempt(mine[1].Delivery.Id, 1, now, now, "retry", null, "timeout"), WebhookStatus.Pending, retryAt),
-            new AttemptOutcome(new WebhookAttempt(mine[2].Delivery.Id, 1, now, now, "failed", 410, "http 410"), WebhookStatus.Failed, null),
-            new AttemptOutcome(new WebhookAttempt(theirs.Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null),
         ]);
 
-        Assert.Equal([true, true, true, false], held);
+        Assert.Equal([false, true, true, true], held); // in the order given, though the rows are locked in the order of their ids
         var rows = (await store.DeliveriesAsync(subscription.Id, null, 10)).ToDictionary(d => d.Id);
         Assert.Equal(WebhookStatus.Delivered, rows[mine[0].Delivery.Id].Status);
         Assert.Equal(200, rows[mine[0].Delivery.Id].LastStatusCode);

@@ -295,6 +295,22 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
             if (a.Status is not (WebhookStatus.Delivered or WebhookStatus.Pending or WebhookStatus.Failed))
                 throw new ArgumentOutOfRangeException(nameof(attempts), a.Status, "An attempt ends in delivered, pending (retry) or failed.");
         if (attempts.Count == 0) return [];
+        // PostgreSQL may abort the transaction to break a deadlock (seen once under 64-way posting): it stored nothing,
+        // so it runs again at once rather than failing the dispatcher's round for a poll period.
+        for (var tried = 1; ; tried++)
+        {
+            try
+            {
+                return await RecordAttemptsOnceAsync(owner, attempts, cancellationToken);
+            }
+            catch (Exception e) when (SqlStatements.AbortedForConflict(e) && tried < 3)
+            {
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<bool>> RecordAttemptsOnceAsync(string owner, IReadOnlyList<AttemptOutcome> attempts, CancellationToken cancellationToken)
+    {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
         // Delivery bookkeeping: a lost last write only means one more (idempotent, signed with the delivery id) delivery.
@@ -303,7 +319,9 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         // The lease checks first, in one round trip (PostgreSQL) or one prepared statement (SQLite), then the attempts'
         // log, which records whether each lease was still held.
         var stamp = database.Timestamp(now);
-        var updates = attempts.Select(a =>
+        // Rows locked in the order of their ids, as every writer that locks several should.
+        var order = Enumerable.Range(0, attempts.Count).OrderBy(i => attempts[i].Attempt.DeliveryId).ToArray();
+        var updates = order.Select(i => attempts[i]).Select(a =>
         {
             var (attempt, status, nextAttemptAt) = a;
             return status switch
@@ -319,7 +337,9 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
                     [("status", status), ("now", stamp), ("code", attempt.StatusCode), ("id", attempt.DeliveryId), ("owner", owner), ("error", attempt.Error)]),
             };
         }).ToList();
-        var held = (await database.ExecuteCountingAsync(connection, transaction, updates)).Select(count => count == 1).ToArray();
+        var counted = await database.ExecuteCountingAsync(connection, transaction, updates);
+        var held = new bool[attempts.Count];
+        for (var k = 0; k < order.Length; k++) held[order[k]] = counted[k] == 1;
         await database.ExecuteAsync(connection, transaction, attempts.Select((a, i) => new SqlStatement(
             """
             INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)

@@ -137,7 +137,8 @@ public sealed partial class PatientAccountGrain
             balances.PatientResponsibility, onHold,
             State.PlacedWithAgencyAt is not null, State.RecalledFromAgencyAt is not null,
             ArrangementRulesLogic.EvaluatePromises(State.Promises, State.Entries, arrangements, now, Calendar).Any(p => p.Status == PromiseStatus.Pending),
-            State.Plans.Any(p => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now, Calendar).Status == PlanStatus.Active),
+            State.Plans.Where((p, i) => ArrangementRulesLogic.Evaluate(p, State.Entries, balances.PatientResponsibility, arrangements, now, Calendar,
+                mayReinstate: i == State.Plans.Count - 1).Status == PlanStatus.Active).Any(),
             State.CadenceStatus, ControlWithoutCalls);
         if (refusal is not null) return refusal;
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).CheckContact(AgentCallRequest(balances));

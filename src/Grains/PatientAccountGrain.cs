@@ -754,7 +754,8 @@ public sealed partial class PatientAccountGrain(
             if (promise.Status == PromiseStatus.Pending) wakes.Add(ArrangementRulesLogic.Deadline(promise.PromisedDate, arrangements.GraceDays, Calendar));
         }
         for (var i = 0; i < State.Plans.Count; i++)
-            State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now, Calendar);
+            State.Plans[i] = ArrangementRulesLogic.Evaluate(State.Plans[i], State.Entries, balances.PatientResponsibility, arrangements, now, Calendar,
+                mayReinstate: i == State.Plans.Count - 1);
 
         var guarantor = grains.GetGrain<IGuarantorGrain>(State.GuarantorId);
         var person = await guarantor.GetContactSummary();

@@ -195,11 +195,12 @@ public static class FeatureExtractor
                 default: f.PromisePending = 1; break;
             }
         }
-        foreach (var plan in history.Plans)
+        for (var i = 0; i < history.Plans.Count; i++)
         {
+            var plan = history.Plans[i];
             if (plan.CreatedAt > asOf) continue;
             f.PlansMade++;
-            switch (known.StateOf(plan))
+            switch (known.StateOf(plan, nextPlanAt: i + 1 < history.Plans.Count ? history.Plans[i + 1].CreatedAt : null))
             {
                 case ArrangementState.Kept: f.PlansCompleted++; break;
                 case ArrangementState.Broken: f.PlansDefaulted++; break;

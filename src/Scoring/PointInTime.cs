@@ -94,31 +94,34 @@ public sealed class KnownLedger
 
     /// <summary>
     /// Kept (completed) when the plan total was paid before any installment was missed; broken (defaulted) when the down
-    /// payment or an installment was not covered by the end of its grace period; pending (active) otherwise.
+    /// payment or an installment was not covered by the end of its grace period, counting money posted later but
+    /// deposited in time (<see cref="ArrangementRulesLogic.DepositedInTime"/>, the engine's rule that reinstates a plan)
+    /// once it is known and before <paramref name="nextPlanAt"/> (a later plan, which the engine keeps instead); pending
+    /// (active) otherwise.
     /// </summary>
-    public ArrangementState StateOf(PaymentPlan plan)
+    public ArrangementState StateOf(PaymentPlan plan, DateTimeOffset? nextPlanAt = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var completedAt = PaidUpTo(plan.CreatedAt, plan.Total);
         DateTimeOffset? defaultedAt = null;
-        var required = plan.DownPayment;
-        if (required > 0)
+        foreach (var (due, required) in ArrangementRulesLogic.Deadlines(plan, Calendar))
         {
-            var deadline = ArrangementRulesLogic.Deadline(Calendar.DayOf(plan.CreatedAt), GraceDays, Calendar);
-            if (deadline <= AsOf && PaidBetween(plan.CreatedAt, deadline) < required) defaultedAt = deadline;
-        }
-        if (defaultedAt is null)
-        {
-            foreach (var installment in plan.Installments)
+            var deadline = ArrangementRulesLogic.Deadline(due, GraceDays, Calendar);
+            if (deadline > AsOf) break;
+            var paid = 0m;
+            foreach (var p in PatientPayments)
             {
-                required += installment.Amount;
-                var deadline = ArrangementRulesLogic.Deadline(installment.DueDate, GraceDays, Calendar);
-                if (deadline > AsOf) break;
-                if (PaidBetween(plan.CreatedAt, deadline) < required)
-                {
-                    defaultedAt = deadline;
-                    break;
-                }
+                if (p.KnownAt < plan.CreatedAt) continue;
+                if (p.KnownAt < deadline
+                    || (p.KnownAt < (nextPlanAt ?? DateTimeOffset.MaxValue)
+                        && ArrangementRulesLogic.DepositedInTime(new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount, p.PostedBy),
+                            due, deadline, GraceDays, plan.CreatedBy)))
+                    paid += p.Amount;
+            }
+            if (paid < required)
+            {
+                defaultedAt = deadline;
+                break;
             }
         }
         if (completedAt is { } done && (defaultedAt is null || done < defaultedAt)) return ArrangementState.Kept;

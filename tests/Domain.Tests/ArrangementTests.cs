@@ -200,6 +200,54 @@ public sealed class ArrangementTests
     }
 
     [Fact]
+    public void A_defaulted_plan_is_reinstated_when_the_installment_deposited_in_time_is_posted_after_the_default()
+    {
+        // Down payment paid; the 150.00 installment due 15 Dec has its deadline at the end of 20 Dec. The engine found
+        // it unpaid on 21 Dec; the check the lockbox deposited on 19 Dec came in its file on 23 Dec.
+        var plan = Plan();
+        var paidDown = Payment(100m, Now.AddHours(1), "E1");
+        var defaultedAt = new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero);
+        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, defaultedAt);
+        Assert.Equal(PlanStatus.Defaulted, defaulted.Status);
+        var posted = new DateTimeOffset(2026, 12, 23, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(150m, posted, "E2") with { EffectiveDate = new DateOnly(2026, 12, 19), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
+
+        var reinstated = ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check], 750m, Rules, posted);
+
+        Assert.Equal((PlanStatus.Active, null, posted), (reinstated.Status, reinstated.EndedAt, reinstated.ReinstatedAt));
+        // The same check deposited after the grace period, taken on a call, or with a later plan made since: it stays defaulted.
+        Assert.Equal(PlanStatus.Defaulted,
+            ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check with { EffectiveDate = new DateOnly(2026, 12, 21) }], 750m, Rules, posted).Status);
+        Assert.Equal(PlanStatus.Defaulted,
+            ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check with { Channel = PaymentChannel.Agent }], 750m, Rules, posted).Status);
+        Assert.Equal(PlanStatus.Defaulted,
+            ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check], 750m, Rules, posted, mayReinstate: false).Status);
+        // Too little for the missed installment: still defaulted.
+        Assert.Equal(PlanStatus.Defaulted,
+            ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check with { Amount = 149.99m }], 750.01m, Rules, posted).Status);
+    }
+
+    [Fact]
+    public void A_late_posted_check_does_not_reinstate_a_plan_that_a_later_installment_it_does_not_cover_would_default_again()
+    {
+        // A weekly plan: the 15 Dec installment defaulted it on 21 Dec; the check deposited on 19 Dec is posted on 28 Dec,
+        // after the 22 Dec installment's deadline (the end of 27 Dec) passed unpaid as well.
+        var plan = ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = 100m, InstallmentCount = 6, Frequency = InstallmentFrequency.Weekly,
+            FirstDueDate = new DateOnly(2026, 12, 15) }, 1000m, 0, false, Rules, "k", Now).Plan!;
+        var paidDown = Payment(100m, Now.AddHours(1), "E1");
+        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal(PlanStatus.Defaulted, defaulted.Status);
+        var posted = new DateTimeOffset(2026, 12, 28, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(150m, posted, "E2") with { EffectiveDate = new DateOnly(2026, 12, 19), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
+
+        var after = ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check], 750m, Rules, posted);
+
+        Assert.Same(defaulted, after); // unchanged: not reinstated and defaulted again with a new date
+        // Covering both installments, it is reinstated.
+        Assert.Equal(PlanStatus.Active, ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check with { Amount = 300m }], 600m, Rules, posted).Status);
+    }
+
+    [Fact]
     public void An_unpaid_down_payment_defaults_the_plan_after_the_grace_period() =>
         Assert.Equal(PlanStatus.Defaulted, ArrangementRulesLogic.Evaluate(Plan(), [], 1000m, Rules, Now.AddDays(6)).Status);
 

@@ -592,6 +592,31 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_defaulted_plan_is_reinstated_and_the_cadence_stands_down_when_a_check_deposited_in_time_is_posted_later()
+    {
+        var (account, _) = await OpenSelfPayAsync(600.00m);
+        var today = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime);
+        var due = today.AddDays(10);
+        Assert.True((await account.StartPlan(new PlanRequest { InstallmentCount = 6, Frequency = InstallmentFrequency.Monthly, FirstDueDate = due })).Succeeded);
+        var defaulted = await AdvanceUntil(account, v => v.Plans.Single().Status != PlanStatus.Active);
+        Assert.Equal((PlanStatus.Defaulted, CadenceStatus.Active), (defaulted.Plans.Single().Status, defaulted.Cadence!.Status));
+
+        // The lockbox's file brings the check the patient mailed, deposited on the due date.
+        CallerContext.Set(new Caller { Actor = "integration:lockbox", Role = "integration" });
+        var posted = await account.Post(Samples.Payment(100.00m, "lockbox-check") with
+        {
+            Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, EffectiveDate = due, Reference = "CHK 1042",
+        });
+
+        Assert.True(posted.Succeeded, string.Join("; ", posted.Errors.Select(e => e.Message)));
+        var view = (await account.Get())!;
+        Assert.Equal(PlanStatus.Active, view.Plans.Single().Status);
+        Assert.Null(view.Plans.Single().EndedAt);
+        Assert.Equal(fixture.Clock.GetUtcNow(), view.Plans.Single().ReinstatedAt);
+        Assert.Equal(CadenceStatus.OnPaymentPlan, view.Cadence!.Status);
+    }
+
+    [Fact]
     public async Task An_account_with_an_admit_date_alone_runs_its_whole_cadence_under_the_default_rules()
     {
         // Billing exports (Synthea, many CSVs) give the visit's date as the admit date and no discharge date.

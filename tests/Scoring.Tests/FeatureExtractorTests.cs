@@ -225,6 +225,23 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void A_plan_is_active_again_from_the_time_a_check_deposited_in_time_for_its_missed_installment_is_known()
+    {
+        // 100.00 due on day 60 (deadline: the end of day 65); the lockbox deposited the check on day 64 and its file
+        // came on day 68: defaulted as known on days 66-67, active again from day 68 (the engine reinstates it then).
+        var plan = Plan(300m, 0m, Day(40), DateOnly.FromDateTime(Day(60).UtcDateTime), 3, PlanStatus.Active);
+        var check = Entry(EntryKind.PatientPayment, 100m, Day(68), effective: DateOnly.FromDateTime(Day(64).UtcDateTime)) with { PostedBy = "lockbox" };
+        var history = Insured(check) with { Plans = [plan] };
+
+        Assert.Equal((0f, 1f), (FeatureExtractor.Extract(history, Day(67)).PlanActive, FeatureExtractor.Extract(history, Day(67)).PlansDefaulted));
+        Assert.Equal((1f, 0f), (FeatureExtractor.Extract(history, Day(68)).PlanActive, FeatureExtractor.Extract(history, Day(68)).PlansDefaulted));
+        // A plan made after the first defaulted, before the check came: the engine keeps that one, and so does the model's view.
+        var second = Plan(200m, 0m, Day(66), DateOnly.FromDateTime(Day(80).UtcDateTime), 2, PlanStatus.Active);
+        var withSecond = history with { Plans = [plan, second] };
+        Assert.Equal((1f, 1f), (FeatureExtractor.Extract(withSecond, Day(68)).PlanActive, FeatureExtractor.Extract(withSecond, Day(68)).PlansDefaulted));
+    }
+
+    [Fact]
     public void A_plan_paid_off_before_any_deadline_is_missed_is_completed()
     {
         var plan = Plan(300m, 0m, Day(40), DateOnly.FromDateTime(Day(60).UtcDateTime), 3, PlanStatus.Completed, Day(55));

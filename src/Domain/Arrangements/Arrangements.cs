@@ -65,6 +65,8 @@ public sealed record PaymentPlan
     [Id(8)] public DateTimeOffset? EndedAt { get; init; }
     /// <summary>Installments whose reminder has been sent.</summary>
     [Id(9)] public IReadOnlyList<int> Reminded { get; init; } = [];
+    /// <summary>When a defaulted plan became active again: money deposited in time for what it missed was posted later.</summary>
+    [Id(10)] public DateTimeOffset? ReinstatedAt { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PlanRequest")]
@@ -149,11 +151,7 @@ public static class ArrangementRulesLogic
         // Kept promises stay kept: with nothing else (most accounts), there is nothing to work out.
         if (promises.All(p => p.Status == PromiseStatus.Kept)) return promises;
         calendar ??= PatientCalendar.Utc;
-        var reversed = Ledger.ReversedIds(ledger);
-        var payments = new List<PromisePayment>();
-        foreach (var e in ledger)
-            if (e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId))
-                payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount, e.PostedBy));
+        var payments = PatientPayments(ledger);
         var inOrder = true; // posted in this order already; an imported history sorted, stably (the scoring view's order too)
         for (var i = 1; i < payments.Count && inOrder; i++) inOrder = payments[i - 1].KnownAt <= payments[i].KnownAt;
         var kept = KeptBy(promises, inOrder ? payments : [.. payments.OrderBy(p => p.KnownAt)], rules.GraceDays, calendar, keptStaysKept: true);
@@ -221,12 +219,65 @@ public static class ArrangementRulesLogic
     public static bool InTimeFor(PromiseToPay promise, PromisePayment payment, DateTimeOffset deadline, int graceDays)
     {
         if (payment.KnownAt < promise.CreatedAt) return false;
-        if (payment.KnownAt < deadline) return true;
-        return payment.Channel is not (PaymentChannel.Agent or PaymentChannel.PatientPage)
-               && payment.PostedBy != promise.CreatedBy // the agent who took the promise does not date its payment in time
-               && payment.Deposited < DateOnly.FromDateTime(payment.KnownAt.UtcDateTime)
-               && payment.Deposited <= promise.PromisedDate.AddDays(graceDays)
-               && payment.KnownAt < deadline.AddDays(LateDepositPostingDays);
+        return payment.KnownAt < deadline || DepositedInTime(payment, promise.PromisedDate, deadline, graceDays, promise.CreatedBy);
+    }
+
+    /// <summary>
+    /// Whether a payment posted after <paramref name="deadline"/> (<paramref name="due"/> plus grace) was deposited in
+    /// time for it and counts as paid then: deposited by the due date plus grace and before the day it was posted, posted
+    /// within <see cref="LateDepositPostingDays"/> after the deadline, by a channel that brings money after it was
+    /// deposited (the mail's lockbox, an agency, a file), never a payment taken on a call or on the patient's page, and
+    /// not posted by whoever made the arrangement (an agent does not date the payment that keeps their own).
+    /// </summary>
+    public static bool DepositedInTime(PromisePayment payment, DateOnly due, DateTimeOffset deadline, int graceDays, string arrangedBy) =>
+        payment.Channel is not (PaymentChannel.Agent or PaymentChannel.PatientPage)
+        && payment.PostedBy != arrangedBy
+        && payment.Deposited < DateOnly.FromDateTime(payment.KnownAt.UtcDateTime)
+        && payment.Deposited <= due.AddDays(graceDays)
+        && payment.KnownAt < deadline.AddDays(LateDepositPostingDays);
+
+    /// <summary>The plan's deadlines in order: the down payment's (the day it was made), then each installment's due date, with what must be paid by each.</summary>
+    public static IEnumerable<(DateOnly Due, decimal Required)> Deadlines(PaymentPlan plan, PatientCalendar calendar)
+    {
+        var required = plan.DownPayment;
+        if (required > 0) yield return (calendar.DayOf(plan.CreatedAt), required);
+        foreach (var installment in plan.Installments)
+        {
+            required += installment.Amount;
+            yield return (installment.DueDate, required);
+        }
+    }
+
+    /// <summary>
+    /// Whether the payments cover every deadline of the plan that passed by <paramref name="upTo"/>, counting for each
+    /// those known by <paramref name="knownBefore"/> (what the engine held when it looked) and those posted later but
+    /// deposited in time for it (<see cref="DepositedInTime"/>).
+    /// </summary>
+    public static bool CoveredInTime(PaymentPlan plan, IReadOnlyList<PromisePayment> payments, int graceDays, PatientCalendar calendar,
+        DateTimeOffset upTo, DateTimeOffset knownBefore)
+    {
+        foreach (var (due, required) in Deadlines(plan, calendar))
+        {
+            var deadline = Deadline(due, graceDays, calendar);
+            if (deadline > upTo) break;
+            var paid = 0m;
+            foreach (var p in payments)
+                if (p.KnownAt >= plan.CreatedAt && (p.KnownAt <= knownBefore || DepositedInTime(p, due, deadline, graceDays, plan.CreatedBy)))
+                    paid += p.Amount;
+            if (paid < required) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Patient payments (not reversed) as arrangements see them, in the ledger's order.</summary>
+    public static List<PromisePayment> PatientPayments(IReadOnlyList<LedgerEntry> ledger)
+    {
+        var reversed = Ledger.ReversedIds(ledger);
+        var payments = new List<PromisePayment>();
+        foreach (var e in ledger)
+            if (e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId))
+                payments.Add(new PromisePayment(e.PostedAt, e.EffectiveDate, PaymentChannels.Of(e), e.Amount, e.PostedBy));
+        return payments;
     }
 
     public static (PaymentPlan? Plan, IReadOnlyList<DomainError> Errors) MakePlan(
@@ -278,11 +329,25 @@ public static class ArrangementRulesLogic
         _ => first.AddMonths(index),
     };
 
-    /// <summary>Completed once paid off; defaulted when an installment (or the down payment) is unpaid past its grace period.</summary>
+    /// <summary>
+    /// Completed once paid off; defaulted when an installment (or the down payment) is unpaid past its grace period.
+    /// A defaulted plan is active again (reinstated) when money deposited in time for what it missed is posted later,
+    /// as a check the lockbox deposited by the deadline and its file brought the week after
+    /// (<see cref="DepositedInTime"/>), unless another plan was made since (<paramref name="mayReinstate"/> false).
+    /// </summary>
     public static PaymentPlan Evaluate(PaymentPlan plan, IReadOnlyList<LedgerEntry> ledger, decimal patientResponsibility, ArrangementRules rules, DateTimeOffset now,
-        PatientCalendar? calendar = null)
+        PatientCalendar? calendar = null, bool mayReinstate = true)
     {
         calendar ??= PatientCalendar.Utc;
+        if (plan.Status == PlanStatus.Defaulted && mayReinstate && plan.EndedAt is { } defaultedAt
+            && now < defaultedAt.AddDays(LateDepositPostingDays + rules.GraceDays + 1) // nothing posted later can count
+            && CoveredInTime(plan, PatientPayments(ledger), rules.GraceDays, calendar, upTo: defaultedAt, knownBefore: defaultedAt))
+        {
+            // Not reinstated only to default again on a later installment the money does not cover.
+            var reinstated = Evaluate(plan with { Status = PlanStatus.Active, EndedAt = null, ReinstatedAt = now }, ledger, patientResponsibility, rules, now,
+                calendar, mayReinstate: false);
+            return reinstated.Status == PlanStatus.Defaulted ? plan : reinstated;
+        }
         if (plan.Status != PlanStatus.Active) return plan;
         var paid = PaidSince(ledger, plan.CreatedAt);
         if (patientResponsibility <= 0 || paid >= plan.Total)

@@ -8,6 +8,8 @@ public sealed record Outcome<T>
 {
     [Id(0)] public T? Value { get; init; }
     [Id(1)] public IReadOnlyList<DomainError> Errors { get; init; } = [];
+    /// <summary>The request repeated one already done (the same Idempotency-Key): nothing changed, and this is its result as it stands.</summary>
+    [Id(2)] public bool Replayed { get; init; }
 
     public bool Succeeded => Errors.Count == 0;
 

@@ -277,6 +277,13 @@ public sealed class GuarantorGrain(
         Outcome<GuarantorView> outcome;
         if (!guarantor.State.IsRegistered)
             outcome = Outcome<GuarantorView>.Failure(DomainError.NotFound("guarantor.not-found", "No guarantor has this id."));
+        else if (HoldRules.RepeatOf(request, guarantor.State.Holds) is var (earlier, keyError) && (earlier is not null || keyError is not null))
+        {
+            // Sent again (the same Idempotency-Key, or a double click): the hold placed the first time, nothing changed.
+            outcome = keyError is not null ? Outcome<GuarantorView>.Failure(keyError) : Outcome<GuarantorView>.Success(View()) with { Replayed = true };
+            await audit.RecordAsync(clock, "guarantor.hold.replay", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason};of={earlier?.HoldId}");
+            return outcome;
+        }
         else
         {
             var (hold, errors) = HoldRules.Place(request, guarantor.State.Holds, CallerContext.Current.Actor, clock.GetUtcNow());

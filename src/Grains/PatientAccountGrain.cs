@@ -529,6 +529,9 @@ public sealed partial class PatientAccountGrain(
     public Task<Outcome<AccountView>> PlaceHold(HoldRequest request) =>
         ChangeAsync("account.hold.place", $"reason={request.Reason}", now =>
         {
+            var (earlier, keyError) = HoldRules.RepeatOf(request, State.Holds);
+            if (keyError is not null) return [keyError];
+            if (earlier is not null) return Replayed(earlier.HoldId);
             var (hold, errors) = HoldRules.Place(request, State.Holds, CallerContext.Current.Actor, now);
             if (hold is not null) State.Holds.Add(hold);
             return errors;
@@ -545,6 +548,9 @@ public sealed partial class PatientAccountGrain(
     public Task<Outcome<AccountView>> MakePromise(PromiseRequest request) =>
         ChangeAsync("account.promise.make", $"amount={request.Amount:0.00};date={request.PromisedDate}", now =>
         {
+            var (earlier, keyError) = ArrangementRulesLogic.RepeatOf(request, State.Promises);
+            if (keyError is not null) return [keyError];
+            if (earlier is not null) return Replayed(earlier.PromiseId);
             var (promise, errors) = ArrangementRulesLogic.MakePromise(request, Balances.PatientResponsibility, State.Promises.Count,
                 State.Promises.Any(p => p.Status == PromiseStatus.Pending), settings.Arrangements, CallerContext.Current.Actor, now, Calendar);
             if (promise is not null) State.Promises.Add(promise);
@@ -581,6 +587,9 @@ public sealed partial class PatientAccountGrain(
     public Task<Outcome<AccountView>> StartPlan(PlanRequest request) =>
         ChangeAsync("account.plan.start", $"installments={request.InstallmentCount};frequency={request.Frequency}", now =>
         {
+            var (earlier, keyError) = ArrangementRulesLogic.RepeatOf(request, State.Plans);
+            if (keyError is not null) return [keyError];
+            if (earlier is not null) return Replayed(earlier.PlanId);
             var (plan, errors) = ArrangementRulesLogic.MakePlan(request, Balances.PatientResponsibility, State.Plans.Count,
                 State.Plans.Any(p => p.Status == PlanStatus.Active), settings.Arrangements, CallerContext.Current.Actor, now, Calendar);
             if (plan is not null) State.Plans.Add(plan);
@@ -687,15 +696,32 @@ public sealed partial class PatientAccountGrain(
     }
 
     /// <summary>Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.</summary>
+    /// <summary>Set by a change that finds its request done before (the same Idempotency-Key): the id of what it made.</summary>
+    private string? _replayOf;
+
+    private IReadOnlyList<DomainError> Replayed(string id)
+    {
+        _replayOf = id;
+        return [];
+    }
+
     private async Task<Outcome<AccountView>> ChangeAsync(string action, string? detail, Func<DateTimeOffset, IReadOnlyList<DomainError>> change)
     {
         Outcome<AccountView> outcome;
+        _replayOf = null;
         if (!State.IsOpen)
             outcome = Outcome<AccountView>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
         else
         {
             var errors = change(clock.GetUtcNow());
             if (errors.Count > 0) outcome = Outcome<AccountView>.Failure(errors);
+            else if (_replayOf is { } earlier)
+            {
+                // Nothing changes: the answer is what the first request made, as it stands now.
+                outcome = Outcome<AccountView>.Success(View(clock.GetUtcNow())) with { Replayed = true };
+                action = action[..action.LastIndexOf('.')] + ".replay";
+                detail = $"{detail};of={earlier}";
+            }
             else
             {
                 _dirty = true;

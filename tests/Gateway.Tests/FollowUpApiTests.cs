@@ -265,6 +265,75 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_hold_a_promise_or_a_plan_sent_again_with_its_key_or_a_hold_double_clicked_is_made_once_and_answered_as_a_replay()
+    {
+        using var client = engine.As(await engine.KeyForAsync("agent"));
+        using var admin = engine.Admin();
+        var (account, guarantorId) = await SelfPayAccountAsync(admin);
+
+        async Task<HttpResponseMessage> Send(HttpClient c, string path, object body, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            return await c.SendAsync(request);
+        }
+        static bool Replayed(HttpResponseMessage r) => r.Headers.TryGetValues("Idempotent-Replayed", out var v) && v.Single() == "true";
+
+        // A promise, then its retry (a timeout): one promise, the retry answered as a replay, not "a promise is pending".
+        var promise = new { amount = 100.00m, promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(14).ToString("yyyy-MM-dd") };
+        var first = await Send(client, $"{account}/promises", promise, "promise-1");
+        var again = await Send(client, $"{account}/promises", promise, "promise-1");
+        Assert.Equal((HttpStatusCode.OK, false), (first.StatusCode, Replayed(first)));
+        Assert.Equal((HttpStatusCode.OK, true), (again.StatusCode, Replayed(again)));
+        Assert.Single((await again.JsonAsync()).GetProperty("promises").EnumerateArray());
+        var otherPromise = await Send(client, $"{account}/promises", new { amount = 90.00m, promise.promisedDate }, "promise-1");
+        Assert.Equal(HttpStatusCode.Conflict, otherPromise.StatusCode);
+        Assert.Equal("idempotency-key.reused", (await otherPromise.JsonAsync()).GetProperty("code").GetString());
+
+        // Holds: by key, and a double click without one, make one hold, which one release ends.
+        var hold = new { reason = "dispute", note = "Patient says the 3 May visit was billed twice" };
+        Assert.False(Replayed(await Send(client, $"{account}/holds", hold, "hold-1")));
+        Assert.True(Replayed(await Send(client, $"{account}/holds", hold, "hold-1")));
+        Assert.True(Replayed(await Send(client, $"{account}/holds", hold, null)));
+        var reused = await Send(client, $"{account}/holds", new { reason = "manual", note = "Other" }, "hold-1");
+        Assert.Equal("idempotency-key.reused", (await reused.JsonAsync()).GetProperty("code").GetString());
+        var holds = (await admin.GetJsonAsync(account)).GetProperty("holds").EnumerateArray().ToList();
+        var only = Assert.Single(holds);
+        var released = await admin.PostAsJsonAsync($"{account}/holds/{only.GetProperty("holdId").GetString()}/release", new { note = "Verified: billed once; EOB sent" });
+        Assert.Equal(HttpStatusCode.OK, released.StatusCode);
+        var after = await admin.GetJsonAsync(account);
+        Assert.DoesNotContain(after.GetProperty("holds").EnumerateArray(), h => h.GetProperty("isActive").GetBoolean());
+        Assert.NotEqual("onHold", after.GetProperty("cadence").GetProperty("status").GetString());
+
+        // The person's hold the same way.
+        var personHold = new { reason = "manual", note = "Called to say they are in hospital" };
+        Assert.False(Replayed(await Send(admin, $"/api/guarantors/{guarantorId}/holds", personHold, "g-hold-1")));
+        var personAgain = await Send(admin, $"/api/guarantors/{guarantorId}/holds", personHold, "g-hold-1");
+        Assert.True(Replayed(personAgain));
+        Assert.Single((await personAgain.JsonAsync()).GetProperty("holds").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_payment_plan_sent_again_with_its_key_is_started_once()
+    {
+        using var client = engine.As(await engine.KeyForAsync("agent"));
+        using var admin = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(admin);
+        var plan = new { installmentCount = 4, frequency = "monthly", firstDueDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(20).ToString("yyyy-MM-dd") };
+
+        using var first = new HttpRequestMessage(HttpMethod.Post, $"{account}/plans") { Content = JsonContent.Create(plan) };
+        first.Headers.Add("Idempotency-Key", "plan-1");
+        using var again = new HttpRequestMessage(HttpMethod.Post, $"{account}/plans") { Content = JsonContent.Create(plan) };
+        again.Headers.Add("Idempotency-Key", "plan-1");
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(first)).StatusCode);
+        var repeated = await client.SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.OK, repeated.StatusCode);
+        Assert.Equal("true", repeated.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Single((await repeated.JsonAsync()).GetProperty("plans").EnumerateArray());
+    }
+
+    [Fact]
     public async Task A_promise_to_pay_pauses_the_cadence()
     {
         using var client = engine.As(await engine.KeyForAsync("agent"));

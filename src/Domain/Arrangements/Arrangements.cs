@@ -18,6 +18,8 @@ public sealed record PromiseToPay
     [Id(4)] public required string CreatedBy { get; init; }
     [Id(5)] public PromiseStatus Status { get; init; } = PromiseStatus.Pending;
     [Id(6)] public DateTimeOffset? ResolvedAt { get; init; }
+    /// <summary>The Idempotency-Key it was made with, if any.</summary>
+    [Id(7)] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PromiseRequest")]
@@ -25,6 +27,8 @@ public sealed record PromiseRequest
 {
     [Id(0)] public decimal? Amount { get; init; }
     [Id(1)] public DateOnly? PromisedDate { get; init; }
+    /// <summary>Sent again with this key, the request answers with the promise it made.</summary>
+    [Id(2)] public string? IdempotencyKey { get; init; }
 }
 
 public enum InstallmentFrequency
@@ -67,6 +71,8 @@ public sealed record PaymentPlan
     [Id(9)] public IReadOnlyList<int> Reminded { get; init; } = [];
     /// <summary>When a defaulted plan became active again: money deposited in time for what it missed was posted later.</summary>
     [Id(10)] public DateTimeOffset? ReinstatedAt { get; init; }
+    /// <summary>The Idempotency-Key it was started with, if any.</summary>
+    [Id(11)] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PlanRequest")]
@@ -76,6 +82,8 @@ public sealed record PlanRequest
     [Id(1)] public int? InstallmentCount { get; init; }
     [Id(2)] public InstallmentFrequency? Frequency { get; init; }
     [Id(3)] public DateOnly? FirstDueDate { get; init; }
+    /// <summary>Sent again with this key, the request answers with the plan it started.</summary>
+    [Id(4)] public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much, who posted it.</summary>
@@ -106,6 +114,17 @@ public static class ArrangementRulesLogic
     public static DateTimeOffset Deadline(DateOnly date, int graceDays, PatientCalendar? calendar = null) =>
         (calendar ?? PatientCalendar.Utc).EndOf(date.AddDays(graceDays));
 
+    /// <summary>The promise a request with this Idempotency-Key made before (the same amount and date), or the key's error.</summary>
+    public static (PromiseToPay? Earlier, DomainError? Error) RepeatOf(PromiseRequest request, IReadOnlyList<PromiseToPay> existing) =>
+        RepeatedRequests.Find(request.IdempotencyKey, existing, p => p.IdempotencyKey,
+            p => p.Amount == request.Amount && p.PromisedDate == request.PromisedDate, "promise");
+
+    /// <summary>The plan a request with this Idempotency-Key started before (the same terms), or the key's error.</summary>
+    public static (PaymentPlan? Earlier, DomainError? Error) RepeatOf(PlanRequest request, IReadOnlyList<PaymentPlan> existing) =>
+        RepeatedRequests.Find(request.IdempotencyKey, existing, p => p.IdempotencyKey,
+            p => p.DownPayment == (request.DownPayment ?? 0m) && p.Installments.Count == request.InstallmentCount && p.Frequency == request.Frequency
+                 && p.Installments[0].DueDate == request.FirstDueDate, "plan");
+
     public static (PromiseToPay? Promise, IReadOnlyList<DomainError> Errors) MakePromise(
         PromiseRequest request, decimal patientResponsibility, int existingCount, bool hasPending, ArrangementRules rules, string by, DateTimeOffset now,
         PatientCalendar? calendar = null)
@@ -127,7 +146,7 @@ public static class ArrangementRulesLogic
         return (new PromiseToPay
         {
             PromiseId = $"P{existingCount + 1}", Amount = Money.Normalize(request.Amount!.Value), PromisedDate = request.PromisedDate!.Value,
-            CreatedAt = now, CreatedBy = by,
+            CreatedAt = now, CreatedBy = by, IdempotencyKey = RepeatedRequests.Key(request.IdempotencyKey).Key,
         }, []);
     }
 
@@ -318,7 +337,7 @@ public static class ArrangementRulesLogic
         return (new PaymentPlan
         {
             PlanId = $"PL{existingCount + 1}", Total = patientResponsibility, DownPayment = Money.Normalize(down), Frequency = request.Frequency!.Value,
-            Installments = installments, CreatedAt = now, CreatedBy = by,
+            Installments = installments, CreatedAt = now, CreatedBy = by, IdempotencyKey = RepeatedRequests.Key(request.IdempotencyKey).Key,
         }, []);
     }
 

@@ -37,6 +37,8 @@ public sealed record Hold
     [Id(6)] public DateTimeOffset? ReleasedAt { get; init; }
     /// <summary>Why it was released (for a dispute: the verification that was sent).</summary>
     [Id(7)] public string? ReleaseNote { get; init; }
+    /// <summary>The Idempotency-Key it was placed with, if any.</summary>
+    [Id(8)] public string? IdempotencyKey { get; init; }
 
     public bool IsActive => ReleasedAt is null;
 }
@@ -47,10 +49,25 @@ public sealed record HoldRequest
 {
     [Id(0)] public HoldReason? Reason { get; init; }
     [Id(1)] public string? Note { get; init; }
+    /// <summary>The request's Idempotency-Key: sent again with it, the request answers with the hold it placed.</summary>
+    [Id(2)] public string? IdempotencyKey { get; init; }
 }
 
 public static class HoldRules
 {
+    /// <summary>
+    /// The hold this request repeats: the one placed with its Idempotency-Key (the same reason and note), or, without a
+    /// key, an active hold with the same reason and note (a double click): one hold, which one release ends. A key used
+    /// for another hold is refused.
+    /// </summary>
+    public static (Hold? Earlier, DomainError? Error) RepeatOf(HoldRequest request, IReadOnlyList<Hold> existing)
+    {
+        var note = request.Note?.Trim();
+        if (request.IdempotencyKey is not null)
+            return RepeatedRequests.Find(request.IdempotencyKey, existing, h => h.IdempotencyKey, h => h.Reason == request.Reason && h.Note == note, "hold");
+        return (existing.FirstOrDefault(h => h.IsActive && h.Reason == request.Reason && h.Note == note), null);
+    }
+
     public static (Hold? Hold, IReadOnlyList<DomainError> Errors) Place(HoldRequest request, IReadOnlyList<Hold> existing, string placedBy, DateTimeOffset now)
     {
         var errors = new ErrorList();
@@ -65,6 +82,7 @@ public static class HoldRules
             Note = request.Note!.Trim(),
             PlacedBy = placedBy,
             PlacedAt = now,
+            IdempotencyKey = RepeatedRequests.Key(request.IdempotencyKey).Key,
         };
         return (hold, []);
     }

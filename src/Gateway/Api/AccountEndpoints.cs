@@ -12,6 +12,7 @@ namespace Collections.Gateway.Api;
 public static class AccountEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
 
     public static RouteGroupBuilder MapAccounts(this RouteGroupBuilder api)
     {

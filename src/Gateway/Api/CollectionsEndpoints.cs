@@ -15,7 +15,7 @@ public static class CollectionsEndpoints
     {
         var account = api.MapGroup("/accounts/{facility}/{accountNumber}").WithTags("Follow-up");
         account.MapPost("/holds", PlaceAccountHold).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once.");
+            .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once. Sent again with its Idempotency-Key (or, without one, with the same reason and note while it is active) it answers the same hold with Idempotent-Replayed.");
         account.MapPost("/holds/{holdId}/release", ReleaseAccountHold).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
         account.MapGet("/calls/check", CheckCall).RequireAuthorization(Policies.WorkAccounts)
@@ -33,13 +33,13 @@ public static class CollectionsEndpoints
         account.MapGet("/notes", ListNotes).RequireAuthorization(Policies.WorkWorklist).WithName("ListAccountNotes")
             .WithSummary("The notes staff wrote on the account, oldest first (agents, supervisors, administrators; audited as a read of the account).");
         account.MapPost("/promises", MakePromise).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded.");
+            .WithSummary("Record a promise to pay an amount by a date: collection contact pauses until then; kept or broken is recorded. Sent again with its Idempotency-Key it answers the same promise with Idempotent-Replayed.");
         account.MapPost("/plans", StartPlan).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Start a payment plan (down payment, installments, frequency, first due date): installment reminders replace the cadence.");
+            .WithSummary("Start a payment plan (down payment, installments, frequency, first due date): installment reminders replace the cadence. Sent again with its Idempotency-Key it answers the same plan with Idempotent-Replayed.");
 
         var guarantor = api.MapGroup("/guarantors/{guarantorId}").WithTags("Follow-up");
         guarantor.MapPost("/holds", PlaceGuarantorHold).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Place a hold on the person: it covers every one of their accounts.");
+            .WithSummary("Place a hold on the person: it covers every one of their accounts. Repeats are answered as for an account's hold.");
         guarantor.MapPost("/holds/{holdId}/release", ReleaseGuarantorHold).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Release a hold on the person.");
 
@@ -108,23 +108,31 @@ public static class CollectionsEndpoints
 
     private static ProblemHttpResult? CheckAccount(string facility, string accountNumber) => AccountEndpoints.CheckKey(facility, accountNumber);
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Respond(Task<Outcome<AccountView>> call)
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> Respond(Task<Outcome<AccountView>> call, HttpContext? http = null)
     {
         var outcome = await call;
-        return outcome.Succeeded ? TypedResults.Ok(AccountResponse.From(outcome.Value!)) : Problems.From(outcome.Errors);
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        if (outcome.Replayed && http is not null) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
+        return TypedResults.Ok(AccountResponse.From(outcome.Value!));
     }
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> PlaceAccountHold(string facility, string accountNumber, HoldRequest body, IGrainFactory grains) =>
-        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).PlaceHold(body));
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> PlaceAccountHold(string facility, string accountNumber, HoldRequest body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
+        CheckAccount(facility, accountNumber)
+        ?? await Respond(Account(grains, facility, accountNumber).PlaceHold(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> ReleaseAccountHold(string facility, string accountNumber, string holdId, ReleaseBody? body, IGrainFactory grains) =>
         CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).ReleaseHold(holdId, body?.Note));
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> MakePromise(string facility, string accountNumber, PromiseRequest body, IGrainFactory grains) =>
-        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).MakePromise(body));
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> MakePromise(string facility, string accountNumber, PromiseRequest body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
+        CheckAccount(facility, accountNumber)
+        ?? await Respond(Account(grains, facility, accountNumber).MakePromise(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body, IGrainFactory grains) =>
-        CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body));
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
+        CheckAccount(facility, accountNumber)
+        ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
 
     public sealed record NoteBody(string? Text);
 
@@ -218,10 +226,13 @@ public static class CollectionsEndpoints
         return TypedResults.Ok(new CreditBalanceReport(facility, today, items.Count, items.Sum(i => i.CreditBalance), items.Count(i => i.RefundDueBy < today), byAge, items));
     }
 
-    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body, IGrainFactory grains)
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
-        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).PlaceHold(body);
-        return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).PlaceHold(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey });
+        if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
+        return TypedResults.Ok(outcome.Value);
     }
 
     private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> ReleaseGuarantorHold(string guarantorId, string holdId, ReleaseBody? body, IGrainFactory grains)

@@ -1,0 +1,45 @@
+using Collections.Domain.Arrangements;
+using Collections.Domain.Compliance;
+
+namespace Collections.Domain.Tests;
+
+/// <summary>A request sent again finds what the first one made: by its key, or for a hold, by being the same active hold.</summary>
+public sealed class RepeatedRequestTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 6, 15, 0, 0, TimeSpan.Zero);
+
+    private static Hold Placed(HoldRequest request, IReadOnlyList<Hold> existing) => HoldRules.Place(request, existing, "agent-1", Now).Hold!;
+
+    [Fact]
+    public void A_hold_sent_again_with_its_key_or_again_while_active_without_one_is_the_same_hold()
+    {
+        var request = new HoldRequest { Reason = HoldReason.Dispute, Note = " Billed twice ", IdempotencyKey = " k1 " };
+        var hold = Placed(request, []);
+        Assert.Equal(("k1", "Billed twice"), (hold.IdempotencyKey, hold.Note));
+
+        Assert.Same(hold, HoldRules.RepeatOf(request, [hold]).Earlier);
+        Assert.Same(hold, HoldRules.RepeatOf(request with { IdempotencyKey = null }, [hold]).Earlier); // a double click
+        Assert.Null(HoldRules.RepeatOf(request with { IdempotencyKey = "k2" }, [hold]).Earlier);     // a new key: a new hold
+        Assert.Equal("idempotency-key.reused", HoldRules.RepeatOf(request with { Note = "Another" }, [hold]).Error!.Code);
+        // Released, the same words make a new hold.
+        var released = hold with { ReleasedAt = Now.AddDays(1), ReleasedBy = "supervisor" };
+        Assert.Null(HoldRules.RepeatOf(request with { IdempotencyKey = null }, [released]).Earlier);
+        Assert.Equal("idempotency-key.invalid", HoldRules.RepeatOf(request with { IdempotencyKey = new string('x', 201) }, [hold]).Error!.Code);
+    }
+
+    [Fact]
+    public void A_promise_or_a_plan_sent_again_with_its_key_is_the_one_made_and_a_key_used_for_other_terms_is_refused()
+    {
+        var rules = new ArrangementRules();
+        var promiseRequest = new PromiseRequest { Amount = 100m, PromisedDate = new DateOnly(2026, 12, 20), IdempotencyKey = "p1" };
+        var promise = ArrangementRulesLogic.MakePromise(promiseRequest, 300m, 0, false, rules, "agent-1", Now).Promise!;
+        Assert.Same(promise, ArrangementRulesLogic.RepeatOf(promiseRequest with { Amount = 100.00m }, [promise]).Earlier);
+        Assert.Equal("idempotency-key.reused", ArrangementRulesLogic.RepeatOf(promiseRequest with { Amount = 90m }, [promise]).Error!.Code);
+        Assert.Equal((null, null), ArrangementRulesLogic.RepeatOf(promiseRequest with { IdempotencyKey = null }, [promise])); // no key: the rules decide
+
+        var planRequest = new PlanRequest { DownPayment = 50m, InstallmentCount = 4, Frequency = InstallmentFrequency.Monthly, FirstDueDate = new DateOnly(2026, 12, 20), IdempotencyKey = "pl1" };
+        var plan = ArrangementRulesLogic.MakePlan(planRequest, 400m, 0, false, rules, "agent-1", Now).Plan!;
+        Assert.Same(plan, ArrangementRulesLogic.RepeatOf(planRequest, [plan]).Earlier);
+        Assert.Equal("idempotency-key.reused", ArrangementRulesLogic.RepeatOf(planRequest with { InstallmentCount = 5 }, [plan]).Error!.Code);
+    }
+}

@@ -109,6 +109,36 @@ public sealed class BadInputTests(EngineFixture engine)
         }
     }
 
+    [Theory]
+    [InlineData("{\"kind\":\"patientPayment\",\"amount\":\"5.00\",\"method\":\"card\"}", "$.amount", "a JSON number")]
+    [InlineData("{\"kind\":\"charge\",\"amount\":5.00,\"serviceDate\":\"2026-13-45\",\"code\":\"99213\"}", "$.serviceDate", "yyyy-MM-dd")]
+    public async Task A_value_of_the_wrong_form_is_refused_saying_what_the_field_takes(string body, string field, string takes)
+    {
+        var (client, account) = await AccountWithOneChargeAsync();
+
+        var problem = await (await Api.PostRawAsync(client, account, body, Guid.NewGuid().ToString())).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal("body.invalid-json", problem.GetProperty("code").GetString());
+        Assert.Contains(takes, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(field, problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        await AssertUnchangedAsync(client, account);
+    }
+
+    [Fact]
+    public async Task A_refusal_by_role_or_by_content_type_says_why()
+    {
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        var forbidden = await (await agent.GetAsync("/api/kpis")).AssertProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal("auth.forbidden", forbidden.GetProperty("code").GetString());
+        Assert.Contains("'agent' may not do this", forbidden.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var admin = engine.Admin();
+        var json = await (await admin.PostAsync("/api/remittances/MAIN", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+            .AssertProblemAsync(HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal("media-type.unsupported", json.GetProperty("code").GetString());
+        Assert.Contains("text/plain", json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_value_a_field_does_not_take_is_refused_with_the_values_it_does()
     {

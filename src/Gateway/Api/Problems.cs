@@ -121,6 +121,8 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
                     ? $"The request body names a field twice{where}; send each field once."
                     : EnumValues(json.Message) is { } values
                     ? $"The request body has a value this field does not take{where}: it must be one of {values}."
+                    : ExpectedValue(json.Message) is { } expected
+                    ? $"The request body has a value of the wrong form{where}: it must be {expected}."
                     : $"The request body is not valid JSON for this endpoint{where}: a value is missing, malformed or of the wrong type.";
             problem = new ProblemDetails
             {
@@ -162,6 +164,31 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         if (!ours.Success) return null;
         var type = EnumTypes.Value.GetValueOrDefault(ours.Value.TrimEnd('.'));
         return type is null ? null : string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName));
+    }
+
+    /// <summary>What a field of a framework type takes, from System.Text.Json's "could not be converted to T": a number, a date, ...</summary>
+    internal static string? ExpectedValue(string message)
+    {
+        const string lead = "could not be converted to ";
+        var at = message.IndexOf(lead, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var rest = message[(at + lead.Length)..];
+        var end = rest.IndexOf(". Path", StringComparison.Ordinal);
+        var name = end < 0 ? rest : rest[..end];
+        if (name.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) name = name["System.Nullable`1[".Length..].TrimEnd(']');
+        return name switch
+        {
+            "System.Decimal" => "a JSON number with at most two decimals, such as 125.50 (not a string)",
+            "System.Int32" or "System.Int64" or "System.Int16" => "a whole JSON number, such as 6 (not a string)",
+            "System.Double" or "System.Single" => "a JSON number (not a string)",
+            "System.Boolean" => "true or false (not a string)",
+            "System.DateOnly" => "a date written yyyy-MM-dd, such as \"2026-12-06\"",
+            "System.DateTimeOffset" or "System.DateTime" => "a date and time in ISO 8601 with its offset, such as \"2026-12-06T14:30:00Z\"",
+            "System.TimeOnly" => "a time written HH:mm, such as \"08:30\"",
+            "System.String" => "a JSON string",
+            _ when name.StartsWith("System.Collections.Generic.", StringComparison.Ordinal) || name.EndsWith("[]", StringComparison.Ordinal) => "a JSON array",
+            _ => null,
+        };
     }
 
     private static readonly Lazy<Dictionary<string, Type>> EnumTypes = new(() => AppDomain.CurrentDomain.GetAssemblies()

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Collections.Gateway.Api;
@@ -51,6 +52,17 @@ public static class GatewayExtensions
                     415 => "media-type.unsupported",
                     429 => "rate-limited",
                     var status => $"http.{status}",
+                };
+            // The framework's own refusals say what to do, as ours do.
+            if (c.ProblemDetails.Detail is null)
+                c.ProblemDetails.Detail = c.ProblemDetails.Status switch
+                {
+                    403 => $"A key or sign-in with the role '{c.HttpContext.User.FindFirstValue(ClaimTypes.Role) ?? "none"}' may not do this; "
+                           + "docs/api.md lists what each role may do, and an administrator can issue a key with the role it needs.",
+                    415 => AcceptedContentTypes(c.HttpContext) is { Count: > 0 } accepts
+                        ? $"This endpoint takes a body of type {string.Join(" or ", accepts)} (the Content-Type header)."
+                        : "This endpoint does not take a body of this Content-Type.",
+                    _ => null,
                 };
         });
         services.AddExceptionHandler<RequestExceptionHandler>();
@@ -164,6 +176,24 @@ public static class GatewayExtensions
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+    }
+    /// <summary>
+    /// The body types the endpoint at the request's path and method takes: routing answered 415 itself, with an endpoint
+    /// of its own, when the Content-Type matched none of them.
+    /// </summary>
+    private static IReadOnlyList<string> AcceptedContentTypes(HttpContext http)
+    {
+        var sources = http.RequestServices.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>();
+        foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>())
+        {
+            if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not { ContentTypes.Count: > 0 } accepts) continue;
+            if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>() is { } methods
+                && !methods.HttpMethods.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase)) continue;
+            var matcher = new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(endpoint.RoutePattern.RawText ?? ""), new Microsoft.AspNetCore.Routing.RouteValueDictionary());
+            if (matcher.TryMatch(http.Request.Path, new Microsoft.AspNetCore.Routing.RouteValueDictionary())) return accepts.ContentTypes;
+        }
+        return [];
     }
 }
 

@@ -225,7 +225,9 @@ public static class CliApp
             foreach (var e in importer.FirstErrors)
                 await error.WriteLineAsync($"{e.File} row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
             if (parse.GetValue(errors) is { } errorsPath)
-                await output.WriteLineAsync($"problems: {importer.ErrorCount:N0}, every one written to {Path.GetFullPath(errorsPath)}");
+                await output.WriteLineAsync(importer.ErrorCount == 0
+                    ? $"problems: none ({Path.GetFullPath(errorsPath)} holds only its header)"
+                    : $"problems: {importer.ErrorCount:N0}, every one written to {Path.GetFullPath(errorsPath)}");
             else if (importer.ErrorCount > importer.FirstErrors.Count)
                 await error.WriteLineAsync($"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
             await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} addresses without a ZIP flagged for review");
@@ -292,7 +294,9 @@ public static class CliApp
             foreach (var e in importer.FirstErrors)
                 await error.WriteLineAsync($"row {e.Row}{(e.Column.Length > 0 ? $", column {e.Column}" : "")}: {e.Reason}");
             if (parse.GetValue(errors) is { } errorsPath)
-                await output.WriteLineAsync($"problems: {summary.Failed:N0} rows failed, every one written to {Path.GetFullPath(errorsPath)}");
+                await output.WriteLineAsync(summary.Failed == 0
+                    ? $"problems: none ({Path.GetFullPath(errorsPath)} holds only its header)"
+                    : $"problems: {summary.Failed:N0} rows failed, every one written to {Path.GetFullPath(errorsPath)}");
             else if (summary.Failed > 0 && importer.FirstErrors.Count >= Importer.ShownErrors)
                 await error.WriteLineAsync("(more errors not shown: pass --errors FILE to get them all)");
             await output.WriteLineAsync(

@@ -193,6 +193,11 @@ public static class Remittance835Reader
                     creditDebit = s[3];
                     method = s[4];
                     paymentDate = X12Reader.Date(s, 16);
+                    // BPR16 is required (the check or EFT effective date); without one the entries take the day they post.
+                    if (paymentDate is null)
+                        warnings.Add(new RemittanceWarning(s.Number, string.IsNullOrEmpty(s[16])
+                            ? "BPR16 (the payment date) is missing; the entries take the day they are posted."
+                            : $"BPR16 (the payment date) '{s[16]}' is not a date (CCYYMMDD); the entries take the day they are posted."));
                     break;
                 case "TRN":
                     trace = s[2];

@@ -125,6 +125,23 @@ public sealed class BadInputTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_guarantor_with_a_bad_id_and_bad_details_is_refused_naming_every_problem_at_once()
+    {
+        using var admin = engine.Admin();
+
+        var problem = await (await admin.PostAsJsonAsync("/api/guarantors", new
+        {
+            guarantorId = "bad id!", firstName = "Maria", lastName = "", dateOfBirth = "1980-04-02",
+            address = new { line1 = "12 Elm St", city = "Austin", state = "TX", zip = "7870" },
+            email = "not-an-email", preferredChannel = "email",
+        })).AssertProblemAsync(HttpStatusCode.BadRequest);
+
+        var fields = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Contains("guarantorId", fields);
+        Assert.True(fields.Count >= 3, string.Join(", ", fields)); // the last name, the ZIP and the email too
+    }
+
+    [Fact]
     public async Task A_refusal_by_role_or_by_content_type_says_why()
     {
         using var agent = engine.As(await engine.KeyForAsync("agent"));

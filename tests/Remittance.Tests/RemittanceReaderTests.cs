@@ -200,12 +200,22 @@ public sealed class SharedSampleTests
     }
 
     [SharedSampleFact]
+    public void A_payment_date_that_is_missing_or_not_a_date_is_reported_and_the_entries_take_the_day_they_post()
+    {
+        var invalid = Remittance835Reader.Read(Fixtures.Sample("lfh_managed-care.835")).Single(); // BPR16 "20002316"
+        Assert.Null(invalid.PaymentDate);
+        Assert.Contains(invalid.Warnings, w => w.Reason.Contains("BPR16 (the payment date) '20002316' is not a date", StringComparison.Ordinal));
+        var missing = Remittance835Reader.Read(Fixtures.Sample("lfh_secondary-payment.835")).Single();
+        Assert.Contains(missing.Warnings, w => w.Reason.Contains("BPR16 (the payment date) is missing", StringComparison.Ordinal));
+        Assert.DoesNotContain(Remittance835Reader.Read(Fixtures.Sample("lfh_medicare-part-a.835")).Single().Warnings, w => w.Reason.Contains("BPR16", StringComparison.Ordinal));
+    }
+
+    [SharedSampleFact]
     public void The_malformed_service_line_is_reported_and_the_claim_still_posts_from_its_totals()
     {
         var remittance = Remittance835Reader.Read(Fixtures.Sample("lfh_tertiary-payment.835")).Single();
-        var warning = Assert.Single(remittance.Warnings);
+        var warning = Assert.Single(remittance.Warnings, w => w.Reason.Contains("SVC01", StringComparison.Ordinal));
         Assert.Equal(20, warning.SegmentNumber);
-        Assert.Contains("SVC01", warning.Reason);
     }
 
     [SharedSampleFact]

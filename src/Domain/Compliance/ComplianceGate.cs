@@ -100,7 +100,7 @@ public static class ComplianceGate
         // 1. Holds stop everything they cover, at once.
         var hold = debt.Holds.Concat(person.Holds).FirstOrDefault(h => h.IsActive);
         if (hold is not null)
-            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {(debt.Holds.Contains(hold) ? "account" : "guarantor")} is on a {Describe(hold.Reason)} hold ({hold.HoldId}).");
+            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {(debt.Holds.Contains(hold) ? "account" : "guarantor")} is on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}).");
 
         if (IsExtraordinaryAction(request.Action))
         {
@@ -270,6 +270,8 @@ public static class ComplianceGate
         HoldReason.PatientProviderDispute => "patient-provider dispute",
         _ => reason.ToString().ToLowerInvariant(),
     };
+
+    private static string Article(string word) => "aeiou".Contains(word[0], StringComparison.Ordinal) ? "an" : "a";
 
     private static string Describe(RepresentativeKind kind) => kind == RepresentativeKind.Attorney ? "by an attorney" : "by the estate's representative";
 

@@ -41,11 +41,15 @@ public static class GuarantorEndpoints
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 
-    private static async Task<Results<Created<GuarantorView>, ProblemHttpResult>> Register(RegisterGuarantorBody body, IGrainFactory grains)
+    private static async Task<Results<Created<GuarantorView>, ProblemHttpResult>> Register(RegisterGuarantorBody body, IGrainFactory grains, TimeProvider clock)
     {
         var id = string.IsNullOrWhiteSpace(body.GuarantorId) ? "G" + Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6) : body.GuarantorId.Trim();
         if (!Identifiers.IsGuarantorId(id))
-            return Problems.Invalid("guarantorId", "guarantor-id.invalid", "The guarantor id must be 1 to 40 letters, digits, '-', '_' or '.'.");
+        {
+            // Every problem at once: the id's, and the details' (the same pure rules the grain applies).
+            var (_, others) = GuarantorRules.Validate(body.ToDetails(), DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+            return Problems.From([DomainError.Invalid("guarantorId", "guarantor-id.invalid", "The guarantor id must be 1 to 40 letters, digits, '-', '_' or '.'."), .. others]);
+        }
         var outcome = await grains.GetGrain<IGuarantorGrain>(id).Register(body.ToDetails());
         return outcome.Succeeded
             ? TypedResults.Created($"/api/guarantors/{Uri.EscapeDataString(id)}", outcome.Value)

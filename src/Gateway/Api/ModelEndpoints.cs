@@ -204,14 +204,14 @@ public static class ModelEndpoints
         var step = everyDays ?? 30;
         var last = to ?? DateOnly.FromDateTime(now.UtcDateTime).AddDays(-label.WindowDays);
         var first = from ?? last.AddDays(-365);
-        string? problem = label.PaidShare is <= 0 or > 1 ? "paidShare must be above 0 and at most 1."
-            : label.WindowDays is < 1 or > 730 ? "windowDays must be between 1 and 730."
-            : step is < 1 or > 365 ? "everyDays must be between 1 and 365."
-            : first > last ? "from must not be after to (by default, to is today less the label window)."
-            : null;
+        var (field, problem) = label.PaidShare is <= 0 or > 1 ? ("paidShare", "paidShare must be above 0 and at most 1.")
+            : label.WindowDays is < 1 or > 730 ? ("windowDays", "windowDays must be between 1 and 730.")
+            : step is < 1 or > 365 ? ("everyDays", "everyDays must be between 1 and 365.")
+            : first > last ? ("from", "from must not be after to (by default, to is today less the label window).")
+            : (null, null);
         if (problem is not null)
         {
-            await Problems.Invalid("query", "training-set.invalid", problem).ExecuteAsync(context);
+            await Problems.Invalid(field!, "training-set.invalid", problem).ExecuteAsync(context);
             return;
         }
         var dates = new List<DateTimeOffset>();

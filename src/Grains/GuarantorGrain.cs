@@ -281,7 +281,8 @@ public sealed class GuarantorGrain(
         {
             // Sent again (the same Idempotency-Key, or a double click): the hold placed the first time, nothing changed.
             outcome = keyError is not null ? Outcome<GuarantorView>.Failure(keyError) : Outcome<GuarantorView>.Success(View()) with { Replayed = true };
-            await audit.RecordAsync(clock, "guarantor.hold.replay", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors), $"reason={request.Reason};of={earlier?.HoldId}");
+            await audit.RecordAsync(clock, keyError is null ? "guarantor.hold.replay" : "guarantor.hold.place", Resource, Id, AuditExtensions.OutcomeOf(outcome.Errors),
+                $"reason={request.Reason}{(earlier is null ? "" : $";of={earlier.HoldId}")}");
             return outcome;
         }
         else

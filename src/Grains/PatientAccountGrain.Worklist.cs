@@ -94,6 +94,8 @@ public sealed partial class PatientAccountGrain
                 var holdRequest = request.Outcome == WorklistOutcome.Dispute
                     ? new HoldRequest { Reason = HoldReason.Dispute, Note = note ?? "Disputed on a worklist call" }
                     : new HoldRequest { Reason = HoldReason.FinancialAssistancePending, Note = note ?? "Asked for financial assistance on a worklist call" };
+                // The same hold already active (said on an earlier call): the call is recorded, the hold is the one there is.
+                if (HoldRules.RepeatOf(holdRequest, State.Holds).Earlier is not null) return (null, null, null, []);
                 var (hold, errors) = HoldRules.Place(holdRequest, State.Holds, actor, now);
                 return (() => State.Holds.Add(hold!), "account.hold.place", $"reason={holdRequest.Reason}", errors);
             }

@@ -695,7 +695,6 @@ public sealed partial class PatientAccountGrain(
         await ArmReminderAsync();
     }
 
-    /// <summary>Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.</summary>
     /// <summary>Set by a change that finds its request done before (the same Idempotency-Key): the id of what it made.</summary>
     private string? _replayOf;
 
@@ -705,6 +704,10 @@ public sealed partial class PatientAccountGrain(
         return [];
     }
 
+    /// <summary>
+    /// Applies a validated change and lets the cadence react (pause, resume) at once; one commit with its audit record.
+    /// A change that finds its request done before answers the account as it stands, audited as a replay.
+    /// </summary>
     private async Task<Outcome<AccountView>> ChangeAsync(string action, string? detail, Func<DateTimeOffset, IReadOnlyList<DomainError>> change)
     {
         Outcome<AccountView> outcome;

@@ -20,6 +20,7 @@ public sealed class PatientPortalGrain(
     FacilityDirectory facilities,
     TimeProvider clock,
     IAuditTrail audit,
+    CadenceSettings settings,
     ILogger<PatientPortalGrain> logger) : Grain, IPatientPortalGrain, IRemindable
 {
     private const string AutopayReminder = "autopay";
@@ -113,6 +114,8 @@ public sealed class PatientPortalGrain(
         {
             var account = await grains.GetGrain<IPatientAccountGrain>(enrollment.Account.ToString()).Get();
             var plan = account?.Plans.FirstOrDefault(p => p.PlanId == enrollment.PlanId);
+            // A plan that defaulted may still be reinstated by a check deposited in time: the enrollment waits, charging nothing.
+            if (plan is not null && Domain.Arrangements.ArrangementRulesLogic.MayBeReinstated(plan, settings.Arrangements.GraceDays, now)) continue;
             if (account is null || plan is null || plan.Status != Domain.Arrangements.PlanStatus.Active)
             {
                 portal.State.Autopay.Remove(enrollment); // the plan ended (completed, defaulted): autopay with it

@@ -197,7 +197,7 @@ public static class Remittance835Reader
                     if (paymentDate is null)
                         warnings.Add(new RemittanceWarning(s.Number, string.IsNullOrEmpty(s[16])
                             ? "BPR16 (the payment date) is missing; the entries take the day they are posted."
-                            : $"BPR16 (the payment date) '{s[16]}' is not a date (CCYYMMDD); the entries take the day they are posted."));
+                            : $"BPR16 (the payment date) '{(s[16].Length > 20 ? s[16][..20] + "…" : s[16])}' is not a date (CCYYMMDD); the entries take the day they are posted."));
                     break;
                 case "TRN":
                     trace = s[2];

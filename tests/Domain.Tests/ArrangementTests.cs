@@ -228,6 +228,37 @@ public sealed class ArrangementTests
     }
 
     [Fact]
+    public void A_payment_taken_after_a_later_installments_deadline_does_not_make_that_installment_paid_in_time()
+    {
+        // Weekly: the 15 Dec installment defaulted the plan on 21 Dec. On 28 Dec the lockbox's check for it (deposited
+        // 19 Dec) posts, and an agent takes the 22 Dec installment on a call, after its deadline (the end of 27 Dec):
+        // had the plan stayed active, that deadline would have defaulted it. It stays defaulted.
+        var plan = ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = 100m, InstallmentCount = 6, Frequency = InstallmentFrequency.Weekly,
+            FirstDueDate = new DateOnly(2026, 12, 15) }, 1000m, 0, false, Rules, "k", Now).Plan!;
+        var paidDown = Payment(100m, Now.AddHours(1), "E1");
+        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero));
+        var posted = new DateTimeOffset(2026, 12, 28, 14, 0, 0, TimeSpan.Zero);
+        var check = Payment(150m, posted, "E2") with { EffectiveDate = new DateOnly(2026, 12, 19), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
+        var onTheCall = Payment(150m, posted.AddMinutes(5), "E3") with { Channel = PaymentChannel.Agent, PostedBy = "agent-2" };
+
+        Assert.Same(defaulted, ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check, onTheCall], 600m, Rules, posted.AddMinutes(5)));
+        // Both checks in the lockbox's file, both deposited in time: reinstated.
+        var second = check with { EntryId = "E3", IdempotencyKey = "E3", Amount = 150m, EffectiveDate = new DateOnly(2026, 12, 26) };
+        Assert.Equal(PlanStatus.Active, ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check, second], 600m, Rules, posted).Status);
+    }
+
+    [Fact]
+    public void A_defaulted_plan_may_be_reinstated_only_while_a_deposit_made_in_time_may_still_be_posted()
+    {
+        var defaultedAt = new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero);
+        var defaulted = Plan() with { Status = PlanStatus.Defaulted, EndedAt = defaultedAt };
+
+        Assert.True(ArrangementRulesLogic.MayBeReinstated(defaulted, Rules.GraceDays, defaultedAt.AddDays(30)));
+        Assert.False(ArrangementRulesLogic.MayBeReinstated(defaulted, Rules.GraceDays, defaultedAt.AddDays(ArrangementRulesLogic.LateDepositPostingDays + Rules.GraceDays + 1)));
+        Assert.False(ArrangementRulesLogic.MayBeReinstated(Plan(), Rules.GraceDays, defaultedAt)); // active
+    }
+
+    [Fact]
     public void A_late_posted_check_does_not_reinstate_a_plan_that_a_later_installment_it_does_not_cover_would_default_again()
     {
         // A weekly plan: the 15 Dec installment defaulted it on 21 Dec; the check deposited on 19 Dec is posted on 28 Dec,

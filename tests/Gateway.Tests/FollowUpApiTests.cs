@@ -265,7 +265,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     }
 
     [Fact]
-    public async Task A_hold_a_promise_or_a_plan_sent_again_with_its_key_or_a_hold_double_clicked_is_made_once_and_answered_as_a_replay()
+    public async Task A_hold_or_a_promise_sent_again_with_its_key_or_a_hold_double_clicked_is_made_once_and_answered_as_a_replay()
     {
         using var client = engine.As(await engine.KeyForAsync("agent"));
         using var admin = engine.Admin();
@@ -305,12 +305,18 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         Assert.DoesNotContain(after.GetProperty("holds").EnumerateArray(), h => h.GetProperty("isActive").GetBoolean());
         Assert.NotEqual("onHold", after.GetProperty("cadence").GetProperty("status").GetString());
 
-        // The person's hold the same way.
+        var audit = (await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}&limit=200"))
+            .EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Equal(2, audit.Count(a => a == "account.hold.replay"));
+        Assert.Equal(1, audit.Count(a => a == "account.promise.replay"));
+
+        // The person's hold the same way, and a double click without a key.
         var personHold = new { reason = "manual", note = "Called to say they are in hospital" };
         Assert.False(Replayed(await Send(admin, $"/api/guarantors/{guarantorId}/holds", personHold, "g-hold-1")));
         var personAgain = await Send(admin, $"/api/guarantors/{guarantorId}/holds", personHold, "g-hold-1");
         Assert.True(Replayed(personAgain));
-        Assert.Single((await personAgain.JsonAsync()).GetProperty("holds").EnumerateArray());
+        Assert.True(Replayed(await Send(admin, $"/api/guarantors/{guarantorId}/holds", personHold, null)));
+        Assert.Single((await admin.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("holds").EnumerateArray());
     }
 
     [Fact]

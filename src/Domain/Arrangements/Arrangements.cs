@@ -19,7 +19,7 @@ public sealed record PromiseToPay
     [Id(5)] public PromiseStatus Status { get; init; } = PromiseStatus.Pending;
     [Id(6)] public DateTimeOffset? ResolvedAt { get; init; }
     /// <summary>The Idempotency-Key it was made with, if any.</summary>
-    [Id(7)] public string? IdempotencyKey { get; init; }
+    [Id(7), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PromiseRequest")]
@@ -28,7 +28,7 @@ public sealed record PromiseRequest
     [Id(0)] public decimal? Amount { get; init; }
     [Id(1)] public DateOnly? PromisedDate { get; init; }
     /// <summary>Sent again with this key, the request answers with the promise it made.</summary>
-    [Id(2)] public string? IdempotencyKey { get; init; }
+    [Id(2), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 public enum InstallmentFrequency
@@ -72,7 +72,7 @@ public sealed record PaymentPlan
     /// <summary>When a defaulted plan became active again: money deposited in time for what it missed was posted later.</summary>
     [Id(10)] public DateTimeOffset? ReinstatedAt { get; init; }
     /// <summary>The Idempotency-Key it was started with, if any.</summary>
-    [Id(11)] public string? IdempotencyKey { get; init; }
+    [Id(11), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.PlanRequest")]
@@ -83,7 +83,7 @@ public sealed record PlanRequest
     [Id(2)] public InstallmentFrequency? Frequency { get; init; }
     [Id(3)] public DateOnly? FirstDueDate { get; init; }
     /// <summary>Sent again with this key, the request answers with the plan it started.</summary>
-    [Id(4)] public string? IdempotencyKey { get; init; }
+    [Id(4), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>A patient payment as a promise sees it: when it became known, the day it was deposited, how it came, how much, who posted it.</summary>
@@ -268,25 +268,30 @@ public static class ArrangementRulesLogic
     }
 
     /// <summary>
-    /// Whether the payments cover every deadline of the plan that passed by <paramref name="upTo"/>, counting for each
-    /// those known by <paramref name="knownBefore"/> (what the engine held when it looked) and those posted later but
-    /// deposited in time for it (<see cref="DepositedInTime"/>).
+    /// Whether the payments cover every deadline of the plan that passed by <paramref name="upTo"/> as the engine would
+    /// have found them: for each, those known when it looked (by <paramref name="lookedAt"/> for a deadline before it,
+    /// by the deadline itself for a later one) and those posted after but deposited in time (<see cref="DepositedInTime"/>).
     /// </summary>
     public static bool CoveredInTime(PaymentPlan plan, IReadOnlyList<PromisePayment> payments, int graceDays, PatientCalendar calendar,
-        DateTimeOffset upTo, DateTimeOffset knownBefore)
+        DateTimeOffset upTo, DateTimeOffset lookedAt)
     {
         foreach (var (due, required) in Deadlines(plan, calendar))
         {
             var deadline = Deadline(due, graceDays, calendar);
             if (deadline > upTo) break;
+            var known = deadline > lookedAt ? deadline : lookedAt;
             var paid = 0m;
             foreach (var p in payments)
-                if (p.KnownAt >= plan.CreatedAt && (p.KnownAt <= knownBefore || DepositedInTime(p, due, deadline, graceDays, plan.CreatedBy)))
+                if (p.KnownAt >= plan.CreatedAt && (p.KnownAt <= known || DepositedInTime(p, due, deadline, graceDays, plan.CreatedBy)))
                     paid += p.Amount;
             if (paid < required) return false;
         }
         return true;
     }
+
+    /// <summary>Whether a defaulted plan may still be reinstated by money posted later (<see cref="Evaluate"/>): within the days a deposit made in time may take to be posted.</summary>
+    public static bool MayBeReinstated(PaymentPlan plan, int graceDays, DateTimeOffset now) =>
+        plan.Status == PlanStatus.Defaulted && plan.EndedAt is { } defaultedAt && now < defaultedAt.AddDays(LateDepositPostingDays + graceDays + 1);
 
     /// <summary>Patient payments (not reversed) as arrangements see them, in the ledger's order.</summary>
     public static List<PromisePayment> PatientPayments(IReadOnlyList<LedgerEntry> ledger)
@@ -358,9 +363,8 @@ public static class ArrangementRulesLogic
         PatientCalendar? calendar = null, bool mayReinstate = true)
     {
         calendar ??= PatientCalendar.Utc;
-        if (plan.Status == PlanStatus.Defaulted && mayReinstate && plan.EndedAt is { } defaultedAt
-            && now < defaultedAt.AddDays(LateDepositPostingDays + rules.GraceDays + 1) // nothing posted later can count
-            && CoveredInTime(plan, PatientPayments(ledger), rules.GraceDays, calendar, upTo: defaultedAt, knownBefore: defaultedAt))
+        if (mayReinstate && MayBeReinstated(plan, rules.GraceDays, now) // later, nothing posted can count
+            && CoveredInTime(plan, PatientPayments(ledger), rules.GraceDays, calendar, upTo: now, lookedAt: plan.EndedAt!.Value))
         {
             // Not reinstated only to default again on a later installment the money does not cover.
             var reinstated = Evaluate(plan with { Status = PlanStatus.Active, EndedAt = null, ReinstatedAt = now }, ledger, patientResponsibility, rules, now,

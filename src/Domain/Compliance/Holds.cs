@@ -38,7 +38,7 @@ public sealed record Hold
     /// <summary>Why it was released (for a dispute: the verification that was sent).</summary>
     [Id(7)] public string? ReleaseNote { get; init; }
     /// <summary>The Idempotency-Key it was placed with, if any.</summary>
-    [Id(8)] public string? IdempotencyKey { get; init; }
+    [Id(8), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 
     public bool IsActive => ReleasedAt is null;
 }
@@ -50,7 +50,7 @@ public sealed record HoldRequest
     [Id(0)] public HoldReason? Reason { get; init; }
     [Id(1)] public string? Note { get; init; }
     /// <summary>The request's Idempotency-Key: sent again with it, the request answers with the hold it placed.</summary>
-    [Id(2)] public string? IdempotencyKey { get; init; }
+    [Id(2), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 public static class HoldRules

@@ -119,7 +119,7 @@ public static class CollectionsEndpoints
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> PlaceAccountHold(string facility, string accountNumber, HoldRequest body,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
         CheckAccount(facility, accountNumber)
-        ?? await Respond(Account(grains, facility, accountNumber).PlaceHold(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
+        ?? await Respond(Account(grains, facility, accountNumber).PlaceHold(body with { IdempotencyKey = idempotencyKey }), http);
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> ReleaseAccountHold(string facility, string accountNumber, string holdId, ReleaseBody? body, IGrainFactory grains) =>
         CheckAccount(facility, accountNumber) ?? await Respond(Account(grains, facility, accountNumber).ReleaseHold(holdId, body?.Note));
@@ -127,12 +127,12 @@ public static class CollectionsEndpoints
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> MakePromise(string facility, string accountNumber, PromiseRequest body,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
         CheckAccount(facility, accountNumber)
-        ?? await Respond(Account(grains, facility, accountNumber).MakePromise(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
+        ?? await Respond(Account(grains, facility, accountNumber).MakePromise(body with { IdempotencyKey = idempotencyKey }), http);
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> StartPlan(string facility, string accountNumber, PlanRequest body,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http) =>
         CheckAccount(facility, accountNumber)
-        ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey }), http);
+        ?? await Respond(Account(grains, facility, accountNumber).StartPlan(body with { IdempotencyKey = idempotencyKey }), http);
 
     public sealed record NoteBody(string? Text);
 
@@ -229,7 +229,7 @@ public static class CollectionsEndpoints
     private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> PlaceGuarantorHold(string guarantorId, HoldRequest body,
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
-        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).PlaceHold(body with { IdempotencyKey = idempotencyKey ?? body.IdempotencyKey });
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).PlaceHold(body with { IdempotencyKey = idempotencyKey });
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
         if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
         return TypedResults.Ok(outcome.Value);

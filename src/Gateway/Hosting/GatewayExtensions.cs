@@ -179,22 +179,33 @@ public static class GatewayExtensions
     }
     /// <summary>
     /// The body types the endpoint at the request's path and method takes: routing answered 415 itself, with an endpoint
-    /// of its own, when the Content-Type matched none of them.
+    /// of its own, when the Content-Type matched none of them. The endpoints that name body types are read once.
     /// </summary>
     private static IReadOnlyList<string> AcceptedContentTypes(HttpContext http)
     {
-        var sources = http.RequestServices.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>();
-        foreach (var endpoint in sources.SelectMany(s => s.Endpoints).OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>())
+        try
         {
-            if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not { ContentTypes.Count: > 0 } accepts) continue;
-            if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>() is { } methods
-                && !methods.HttpMethods.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase)) continue;
-            var matcher = new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
-                Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(endpoint.RoutePattern.RawText ?? ""), new Microsoft.AspNetCore.Routing.RouteValueDictionary());
-            if (matcher.TryMatch(http.Request.Path, new Microsoft.AspNetCore.Routing.RouteValueDictionary())) return accepts.ContentTypes;
+            var accepting = _accepting ??= http.RequestServices.GetServices<Microsoft.AspNetCore.Routing.EndpointDataSource>()
+                .SelectMany(s => s.Endpoints).OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+                .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { ContentTypes.Count: > 0 })
+                .Select(e => (new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(
+                        Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse(e.RoutePattern.RawText ?? ""), new Microsoft.AspNetCore.Routing.RouteValueDictionary()),
+                    e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods,
+                    e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()!.ContentTypes))
+                .ToList();
+            foreach (var (matcher, methods, types) in accepting)
+                if ((methods is null || methods.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase))
+                    && matcher.TryMatch(http.Request.Path, new Microsoft.AspNetCore.Routing.RouteValueDictionary()))
+                    return types;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Only the detail is lost: the 415 still says what it is.
         }
         return [];
     }
+
+    private static List<(Microsoft.AspNetCore.Routing.Template.TemplateMatcher Matcher, IReadOnlyList<string>? Methods, IReadOnlyList<string> Types)>? _accepting;
 }
 
 /// <summary>Ready when a grain call round-trips through the cluster within a few seconds.</summary>

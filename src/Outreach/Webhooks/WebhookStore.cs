@@ -319,7 +319,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         // The lease checks first, in one round trip (PostgreSQL) or one prepared statement (SQLite), then the attempts'
         // log, which records whether each lease was still held.
         var stamp = database.Timestamp(now);
-        // Rows locked in the order of their ids, as every writer that locks several should.
+        // Rows locked in the order of their ids, so two such batches never wait on each other in a circle.
         var order = Enumerable.Range(0, attempts.Count).OrderBy(i => attempts[i].Attempt.DeliveryId).ToArray();
         var updates = order.Select(i => attempts[i]).Select(a =>
         {

@@ -103,6 +103,8 @@ public sealed record ModelChange
     [Id(3)] public string? From { get; init; }
     [Id(4)] public string? To { get; init; }
     [Id(5)] public string? Reason { get; init; }
+    /// <summary>The Idempotency-Key the change was asked with, if any: asked again with it, nothing changes again.</summary>
+    [Id(6)] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.ModelRegistryView")]
@@ -144,6 +146,13 @@ public interface IScoringModelRegistryGrain : IGrainWithStringKey
     /// <summary>Puts the previous champion back.</summary>
     [Alias("Rollback")]
     Task<Outcome<ModelAssignment>> Rollback(string? reason);
+
+    /// <summary>
+    /// Puts the previous champion back once per Idempotency-Key: asked again with the key (a retry after a timeout), it
+    /// answers the assignment as it stands (<see cref="Outcome{T}.Replayed"/>) and rolls nothing further back.
+    /// </summary>
+    [Alias("RollbackOnce")]
+    Task<Outcome<ModelAssignment>> RollbackOnce(string? reason, string idempotencyKey);
 
     /// <summary>Scores a share of accounts (0 to 0.5, chosen by a stable hash of the account key) with a registered version.</summary>
     [Alias("SetChallenger")]

@@ -119,9 +119,20 @@ public sealed class ModelApiTests(EngineFixture engine)
         Assert.All(features, f => Assert.True(f.GetProperty("psi").GetDouble() >= 0));
         Assert.Equal(features.Select(f => f.GetProperty("psi").GetDouble()).OrderByDescending(p => p), features.Select(f => f.GetProperty("psi").GetDouble()));
 
-        var rolledBack = await data.PostAsJsonAsync("/api/models/rollback", new { reason = "test" });
+        // Rolled back with a key, and sent again with it (the first answer lost): once.
+        HttpRequestMessage Rollback()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/models/rollback") { Content = JsonContent.Create(new { reason = "test" }) };
+            request.Headers.Add("Idempotency-Key", "rollback-after-drift-check");
+            return request;
+        }
+        var rolledBack = await data.SendAsync(Rollback());
         Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
-        Assert.NotEqual(version, (await rolledBack.JsonAsync()).GetProperty("champion").GetString());
+        var champion = (await rolledBack.JsonAsync()).GetProperty("champion").GetString();
+        Assert.NotEqual(version, champion);
+        var rolledBackAgain = await data.SendAsync(Rollback());
+        Assert.Equal("true", rolledBackAgain.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(champion, (await rolledBackAgain.JsonAsync()).GetProperty("champion").GetString());
     }
 
     [Fact]

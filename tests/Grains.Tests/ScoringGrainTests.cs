@@ -116,6 +116,27 @@ public sealed class ScoringGrainTests(ScoringClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_rollback_asked_again_with_its_key_rolls_nothing_further_back()
+    {
+        // The first start adopts its bootstrap model in the background: this test may run before it is the champion.
+        var before = (await Eventually(Registry.GetAssignment, a => a.Champion is not null, "the bootstrap model to be the champion")).Champion!;
+        var first = await RegisterTrainedModelAsync(seed: 21);
+        var second = await RegisterTrainedModelAsync(seed: 22);
+        Assert.True((await Registry.Promote(first, "first")).Succeeded);
+        Assert.True((await Registry.Promote(second, "second")).Succeeded);
+        var key = Guid.NewGuid().ToString("N");
+
+        var once = await Registry.RollbackOnce("calibration drifted", key);
+        var again = await Registry.RollbackOnce("calibration drifted", key); // the first answer was lost
+
+        Assert.Equal((first, false), (once.Value!.Champion, once.Replayed));
+        Assert.Equal((first, true), (again.Value!.Champion, again.Replayed));
+        Assert.Single((await Registry.Get()).History, c => c.IdempotencyKey == key);
+        Assert.Equal(first, (await Registry.GetAssignment()).Champion);
+        Assert.Equal(before, (await Registry.Rollback("the cluster's other tests score with it")).Value!.Champion); // a new rollback, without the key, goes on back
+    }
+
+    [Fact]
     public async Task A_challenger_scores_its_stable_share_of_accounts_and_the_champion_the_rest()
     {
         var challenger = await RegisterTrainedModelAsync(seed: 11);

@@ -211,8 +211,31 @@ public static class ModelRegistryCommands
             // What changes besides the champion is said, not left to be noticed: a challenger stopped, a synthetic model back.
             using var registry = JsonDocument.Parse(await GetTextAsync(client, "api/models", "rollback", ct));
             var challengerBefore = registry.RootElement.GetProperty("assignment").TryGetProperty("challenger", out var cb) ? cb.GetString() : null;
-            using var body = JsonContent(new { reason = parse.GetValue(reason) });
-            using var response = await client.PostAsync("api/models/rollback", body, ct);
+            // One key for this rollback: asked again after a lost answer (a timeout, a gateway restarting), the engine
+            // answers what it did and rolls nothing further back.
+            var key = $"cli-rollback-{Guid.NewGuid():N}";
+            HttpResponseMessage response;
+            for (var attempt = 1; ; attempt++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "api/models/rollback") { Content = JsonContent(new { reason = parse.GetValue(reason) }) };
+                request.Headers.Add("Idempotency-Key", key);
+                try
+                {
+                    response = await client.SendAsync(request, ct);
+                    if (attempt < 3 && (int)response.StatusCode is 502 or 503 or 504)
+                    {
+                        response.Dispose();
+                        await Task.Delay(TimeSpan.FromSeconds(attempt), ct);
+                        continue;
+                    }
+                    break;
+                }
+                catch (Exception e) when (attempt < 3 && (e is HttpRequestException || (e is TaskCanceledException && !ct.IsCancellationRequested)))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(attempt), ct);
+                }
+            }
+            using var _response = response;
             await EnsureSuccessAsync(response, "rollback", ct);
             var answer = await response.Content.ReadAsStringAsync(ct);
             await output.WriteLineAsync($"rollback: {Describe(answer)}");

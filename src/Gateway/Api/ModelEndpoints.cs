@@ -39,8 +39,18 @@ public static class ModelEndpoints
         manage.MapPost("/{version}/promote", async (string version, ChangeBody? body, IGrainFactory grains) =>
                 ReasonMissing(body) ?? Answer(await Registry(grains).Promote(version, body!.Reason!.Trim())))
             .WithSummary("Make the version the champion: every silo scores with it within seconds, and the portfolio is rescored in the background.");
-        manage.MapPost("/rollback", async (ChangeBody? body, IGrainFactory grains) => ReasonMissing(body) ?? Answer(await Registry(grains).Rollback(body!.Reason!.Trim())))
-            .WithSummary("Put the previous champion back.");
+        manage.MapPost("/rollback", async Task<Results<Ok<ModelAssignment>, ProblemHttpResult>> (ChangeBody? body, [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey,
+                IGrainFactory grains, HttpContext http) =>
+            {
+                if (ReasonMissing(body) is { } missing) return missing;
+                // Without a key, the call every release has taken; with one, a retry rolls nothing further back.
+                var outcome = idempotencyKey is null
+                    ? await Registry(grains).Rollback(body!.Reason!.Trim())
+                    : await Registry(grains).RollbackOnce(body!.Reason!.Trim(), idempotencyKey);
+                if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
+                return Answer(outcome);
+            })
+            .WithSummary("Put the previous champion back. With an Idempotency-Key, the request sent again answers the assignment as it stands (Idempotent-Replayed) and rolls nothing further back.");
         manage.MapPut("/challenger", async (ChallengerBody body, IGrainFactory grains) =>
                 body.Version is not { Length: > 0 } version ? Problems.Invalid("version", "version.required", "Name the version to run as challenger.")
                 : body.Share is not { } share ? Problems.Invalid("share", "share.required", "Give the challenger's share of accounts (above 0, at most 0.5).")

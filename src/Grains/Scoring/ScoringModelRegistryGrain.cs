@@ -65,10 +65,26 @@ public sealed class ScoringModelRegistryGrain(
         return outcome;
     }
 
-    public async Task<Outcome<ModelAssignment>> Rollback(string? reason)
+    public Task<Outcome<ModelAssignment>> Rollback(string? reason) => RollbackAsync(reason, null);
+
+    public Task<Outcome<ModelAssignment>> RollbackOnce(string? reason, string idempotencyKey) => RollbackAsync(reason, idempotencyKey);
+
+    private async Task<Outcome<ModelAssignment>> RollbackAsync(string? reason, string? idempotencyKey)
     {
         Outcome<ModelAssignment> outcome;
-        if (State.EarlierChampions.Count == 0)
+        var (key, keyError) = RepeatedRequests.Key(idempotencyKey);
+        if (keyError is not null)
+            outcome = Outcome<ModelAssignment>.Failure(keyError);
+        else if (key is not null && State.History.LastOrDefault(c => c.IdempotencyKey == key) is { } done)
+        {
+            // Done before (the answer was lost): the assignment as it stands, nothing rolled back again.
+            outcome = done.Action == "rollback"
+                ? Outcome<ModelAssignment>.Success(State.Assignment) with { Replayed = true }
+                : Outcome<ModelAssignment>.Failure(DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key was used for another change: use a new key.", "Idempotency-Key"));
+            await audit.RecordAsync(clock, "model.rollback.replay", Resource, State.Assignment.Champion ?? "", AuditExtensions.OutcomeOf(outcome.Errors));
+            return outcome;
+        }
+        else if (State.EarlierChampions.Count == 0)
             outcome = Outcome<ModelAssignment>.Failure(DomainError.Conflict("model.no-earlier-champion", "There is no earlier champion to go back to."));
         else
         {
@@ -76,7 +92,7 @@ public sealed class ScoringModelRegistryGrain(
             State.EarlierChampions.RemoveAt(State.EarlierChampions.Count - 1);
             var next = State.Assignment with { Champion = back };
             if (next.Challenger == back) next = next with { Challenger = null, ChallengerShare = 0 };
-            await ChangeAsync("rollback", State.Assignment.Champion, back, reason, next);
+            await ChangeAsync("rollback", State.Assignment.Champion, back, reason, next, idempotencyKey: key);
             outcome = Outcome<ModelAssignment>.Success(State.Assignment);
         }
         await audit.RecordAsync(clock, "model.rollback", Resource, State.Assignment.Champion ?? "", AuditExtensions.OutcomeOf(outcome.Errors));
@@ -118,10 +134,13 @@ public sealed class ScoringModelRegistryGrain(
         Outcome<ModelAssignment>.Failure(DomainError.NotFound("model.not-found", $"No model version {version} is registered.", "version"));
 
     /// <summary>Records a change of the live versions and starts a throttled rescore of the whole portfolio with them.</summary>
-    private async Task ChangeAsync(string action, string? from, string? to, string? reason, ModelAssignment next, string? by = null)
+    private async Task ChangeAsync(string action, string? from, string? to, string? reason, ModelAssignment next, string? by = null, string? idempotencyKey = null)
     {
         State.Assignment = next with { Generation = State.Assignment.Generation + 1 };
-        State.History.Add(new ModelChange { At = clock.GetUtcNow(), By = by ?? CallerContext.Current.Actor, Action = action, From = from, To = to, Reason = reason });
+        State.History.Add(new ModelChange
+        {
+            At = clock.GetUtcNow(), By = by ?? CallerContext.Current.Actor, Action = action, From = from, To = to, Reason = reason, IdempotencyKey = idempotencyKey,
+        });
         if (State.History.Count > 500) State.History.RemoveRange(0, State.History.Count - 500);
         await registry.WriteStateAsync();
         await grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key).Start(State.Assignment.Generation, $"{action} {to ?? from}");

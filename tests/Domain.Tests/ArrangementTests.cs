@@ -227,16 +227,24 @@ public sealed class ArrangementTests
             ArrangementRulesLogic.Evaluate(defaulted, [paidDown, check with { Amount = 149.99m }], 750.01m, Rules, posted).Status);
     }
 
+    /// <summary>A weekly plan (100.00 down, then six of 150.00 from 15 Dec) whose first installment defaulted it on 21 Dec.</summary>
+    private static (PaymentPlan Defaulted, LedgerEntry PaidDown) WeeklyPlanDefaultedOn21December()
+    {
+        var plan = ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = 100m, InstallmentCount = 6, Frequency = InstallmentFrequency.Weekly,
+            FirstDueDate = new DateOnly(2026, 12, 15) }, 1000m, 0, false, Rules, "k", Now).Plan!;
+        var paidDown = Payment(100m, Now.AddHours(1), "E1");
+        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal(PlanStatus.Defaulted, defaulted.Status);
+        return (defaulted, paidDown);
+    }
+
     [Fact]
     public void A_payment_taken_after_a_later_installments_deadline_does_not_make_that_installment_paid_in_time()
     {
         // Weekly: the 15 Dec installment defaulted the plan on 21 Dec. On 28 Dec the lockbox's check for it (deposited
         // 19 Dec) posts, and an agent takes the 22 Dec installment on a call, after its deadline (the end of 27 Dec):
         // had the plan stayed active, that deadline would have defaulted it. It stays defaulted.
-        var plan = ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = 100m, InstallmentCount = 6, Frequency = InstallmentFrequency.Weekly,
-            FirstDueDate = new DateOnly(2026, 12, 15) }, 1000m, 0, false, Rules, "k", Now).Plan!;
-        var paidDown = Payment(100m, Now.AddHours(1), "E1");
-        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero));
+        var (defaulted, paidDown) = WeeklyPlanDefaultedOn21December();
         var posted = new DateTimeOffset(2026, 12, 28, 14, 0, 0, TimeSpan.Zero);
         var check = Payment(150m, posted, "E2") with { EffectiveDate = new DateOnly(2026, 12, 19), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };
         var onTheCall = Payment(150m, posted.AddMinutes(5), "E3") with { Channel = PaymentChannel.Agent, PostedBy = "agent-2" };
@@ -263,10 +271,7 @@ public sealed class ArrangementTests
     {
         // A weekly plan: the 15 Dec installment defaulted it on 21 Dec; the check deposited on 19 Dec is posted on 28 Dec,
         // after the 22 Dec installment's deadline (the end of 27 Dec) passed unpaid as well.
-        var plan = ArrangementRulesLogic.MakePlan(new PlanRequest { DownPayment = 100m, InstallmentCount = 6, Frequency = InstallmentFrequency.Weekly,
-            FirstDueDate = new DateOnly(2026, 12, 15) }, 1000m, 0, false, Rules, "k", Now).Plan!;
-        var paidDown = Payment(100m, Now.AddHours(1), "E1");
-        var defaulted = ArrangementRulesLogic.Evaluate(plan, [paidDown], 900m, Rules, new DateTimeOffset(2026, 12, 21, 0, 0, 0, TimeSpan.Zero));
+        var (defaulted, paidDown) = WeeklyPlanDefaultedOn21December();
         Assert.Equal(PlanStatus.Defaulted, defaulted.Status);
         var posted = new DateTimeOffset(2026, 12, 28, 14, 0, 0, TimeSpan.Zero);
         var check = Payment(150m, posted, "E2") with { EffectiveDate = new DateOnly(2026, 12, 19), Method = PaymentMethod.Check, Channel = PaymentChannel.Mail, PostedBy = "lockbox" };

@@ -153,28 +153,29 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
     /// </summary>
     internal static string? EnumValues(string message)
     {
-        const string lead = "could not be converted to ";
-        var at = message.IndexOf(lead, StringComparison.Ordinal);
-        if (at < 0) return null;
-        var name = message[(at + lead.Length)..];
-        var end = name.IndexOf(". Path", StringComparison.Ordinal);
-        if (end < 0) return null;
+        if (ConvertedTo(message) is not { } name) return null;
         // "Collections.Domain.EntryKind", or wrapped: "System.Nullable`1[Collections.Domain.EntryKind]".
-        var ours = System.Text.RegularExpressions.Regex.Match(name[..end], @"Collections\.[A-Za-z0-9_.+]+");
+        var ours = System.Text.RegularExpressions.Regex.Match(name, @"Collections\.[A-Za-z0-9_.+]+");
         if (!ours.Success) return null;
         var type = EnumTypes.Value.GetValueOrDefault(ours.Value.TrimEnd('.'));
         return type is null ? null : string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName));
     }
 
-    /// <summary>What a field of a framework type takes, from System.Text.Json's "could not be converted to T": a number, a date, ...</summary>
-    internal static string? ExpectedValue(string message)
+    /// <summary>The type System.Text.Json could not read a value as: "The JSON value could not be converted to T. Path: ...".</summary>
+    private static string? ConvertedTo(string message)
     {
         const string lead = "could not be converted to ";
         var at = message.IndexOf(lead, StringComparison.Ordinal);
         if (at < 0) return null;
         var rest = message[(at + lead.Length)..];
         var end = rest.IndexOf(". Path", StringComparison.Ordinal);
-        var name = end < 0 ? rest : rest[..end];
+        return end < 0 ? null : rest[..end];
+    }
+
+    /// <summary>What a field of a framework type takes, from System.Text.Json's "could not be converted to T": a number, a date, ...</summary>
+    internal static string? ExpectedValue(string message)
+    {
+        if (ConvertedTo(message) is not { } name) return null;
         if (name.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) name = name["System.Nullable`1[".Length..].TrimEnd(']');
         return name switch
         {

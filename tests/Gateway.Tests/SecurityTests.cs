@@ -100,6 +100,21 @@ public sealed class SecurityTests(EngineFixture engine)
     }
 
     [Fact]
+    public void A_working_key_made_before_the_maximum_lifetime_was_set_is_marked_when_it_lives_longer()
+    {
+        var now = new DateTimeOffset(2027, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        var made = now.AddDays(-10);
+        Collections.Persistence.ApiKeyRecord Key(DateTimeOffset? expires, DateTimeOffset? revoked = null) => new("k1", "vendor", "integration", made, "admin", revoked, expires);
+        var settings = new Collections.Hosting.EngineSettings { ApiKeyMaxLifetimeDays = 90 };
+
+        Assert.True(settings.OutlivesMaxLifetime(Key(null), now));                  // never expires
+        Assert.True(settings.OutlivesMaxLifetime(Key(made.AddDays(365)), now));     // a year
+        Assert.False(settings.OutlivesMaxLifetime(Key(made.AddDays(90)), now));     // within it
+        Assert.False(settings.OutlivesMaxLifetime(Key(null, revoked: now), now));   // revoked: nothing to do
+        Assert.False(new Collections.Hosting.EngineSettings().OutlivesMaxLifetime(Key(null), now)); // no maximum set
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void The_bootstrap_admin_key_file_is_readable_by_its_owner_only()
     {

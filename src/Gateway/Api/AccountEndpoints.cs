@@ -143,8 +143,10 @@ public static class AdministrationEndpoints
     {
         var keys = api.MapGroup("/keys").WithTags("API keys").RequireAuthorization(Policies.ManageKeys);
         keys.MapPost("/", CreateKey).WithSummary("Create an API key for a role; the key is shown once.");
-        keys.MapGet("/", async (ApiKeyStore store, CancellationToken ct) => TypedResults.Ok(await store.ListAsync(ct)))
-            .WithSummary("List API keys (never their secrets).");
+        keys.MapGet("/", async (ApiKeyStore store, EngineSettings settings, TimeProvider clock, CancellationToken ct) =>
+                TypedResults.Ok((await store.ListAsync(ct)).Select(k => new KeyListing(k.KeyId, k.Name, k.Role, k.CreatedAt, k.CreatedBy, k.RevokedAt, k.ExpiresAt,
+                    settings.OutlivesMaxLifetime(k, clock.GetUtcNow()) ? true : null)).ToList()))
+            .WithSummary("List API keys (never their secrets); outlivesMaxLifetime marks a working key made before Collections:ApiKeyMaxLifetimeDays that lives longer.");
         keys.MapDelete("/{keyId}", RevokeKey).WithSummary("Revoke an API key.");
 
         api.MapGet("/audit", ReadAudit).WithTags("Audit").RequireAuthorization(Policies.ReadAudit)
@@ -218,3 +220,7 @@ public static class AdministrationEndpoints
 
     private static string? Blank(string? filter) => string.IsNullOrWhiteSpace(filter) ? null : filter.Trim();
 }
+
+/// <summary>An API key as listed: never its secret; <c>outlivesMaxLifetime</c> only when true.</summary>
+public sealed record KeyListing(string KeyId, string Name, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt,
+    DateTimeOffset? ExpiresAt, bool? OutlivesMaxLifetime);

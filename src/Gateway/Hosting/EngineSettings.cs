@@ -72,6 +72,14 @@ public sealed class EngineSettings
     /// <summary>When a key created at <paramref name="now"/> expires: after the days asked for, else the longest allowed, else never.</summary>
     public DateTimeOffset? NewKeyExpiry(DateTimeOffset now, int? days) => (days ?? ApiKeyMaxLifetimeDays) is { } d ? now.AddDays(d) : null;
 
+    /// <summary>
+    /// Whether a key still working at <paramref name="now"/> lives longer than <see cref="ApiKeyMaxLifetimeDays"/> allows:
+    /// one made before the setting, with no expiry or a later one. It keeps working; IT revokes it and issues a new one.
+    /// </summary>
+    public bool OutlivesMaxLifetime(ApiKeyRecord key, DateTimeOffset now) =>
+        ApiKeyMaxLifetimeDays is { } days && key.RevokedAt is null && !key.HasExpired(now)
+        && (key.ExpiresAt is not { } end || end > key.CreatedAt.AddDays(days));
+
     /// <summary>Failed authentications one client address may make within a minute before it is locked out.</summary>
     public int FailedAuthenticationsPerMinute { get; set; } = 10;
 

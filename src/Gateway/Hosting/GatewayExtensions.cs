@@ -282,6 +282,26 @@ internal sealed class ReadyNotice(EngineSettings settings, ApiKeyStore keys, Tim
         var key = await KeyFileStateAsync();
         logger.LogInformation("Collections is ready at {Address} (health: {Address}/health/ready). Admin API key: {KeyFile}. Agents' console: {Address}/console. " +
                               "Patients' page: {Address}/pay. Start with the README's five-minute tour.", address, address, key, address, address);
+        await WarnOfKeysOutlivingMaxLifetimeAsync();
+    }
+
+    /// <summary>Keys made before <c>Collections:ApiKeyMaxLifetimeDays</c> was set keep their own expiry: said once at start, by id and name.</summary>
+    private async Task WarnOfKeysOutlivingMaxLifetimeAsync()
+    {
+        if (settings.ApiKeyMaxLifetimeDays is not { } days) return;
+        try
+        {
+            var now = clock.GetUtcNow();
+            var outliving = (await keys.ListAsync()).Where(k => settings.OutlivesMaxLifetime(k, now)).ToList();
+            if (outliving.Count > 0)
+                logger.LogWarning("{Count} API key(s) made before Collections:ApiKeyMaxLifetimeDays ({Days} days) was set live longer than it allows: {Keys}. " +
+                                  "They keep working; revoke each (DELETE /api/keys/{{keyId}}) once its replacement is in use. GET /api/keys marks them outlivesMaxLifetime.",
+                    outliving.Count, days, string.Join(", ", outliving.Select(k => $"{k.KeyId} ({k.Name})")));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogWarning("Could not check the API keys against Collections:ApiKeyMaxLifetimeDays: {Error}", ex.GetType().Name);
+        }
     }
 
     private async Task<string> KeyFileStateAsync()

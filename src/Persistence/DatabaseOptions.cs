@@ -89,6 +89,9 @@ public sealed record DatabaseOptions(DatabaseProvider Provider, string Connectio
     /// <summary>The embedded database's file name in the data folder.</summary>
     public const string SqliteFileName = "collections.db";
 
+    /// <summary>The SQLite database's file, its full path (SQLite only).</summary>
+    public string SqliteFilePath => Path.GetFullPath(new SqliteConnectionStringBuilder(ConnectionString).DataSource);
+
     /// <summary>
     /// An open connection. On SQLite it gets a busy timeout, so that SQLite waits for another writer's lock in its own
     /// fine-grained steps: Microsoft.Data.Sqlite sets none and, on "busy", sleeps 150 ms before each retry, which made

@@ -100,6 +100,22 @@ public sealed class SecurityTests(EngineFixture engine)
     }
 
     [Fact]
+    public void A_second_engine_on_the_same_embedded_database_is_refused_in_one_line_until_the_first_stops()
+    {
+        var folder = Directory.CreateTempSubdirectory("collections-lock-").FullName;
+        var database = Path.Combine(folder, "collections.db");
+        var first = Collections.Hosting.EngineLock.Take(database);
+
+        var refused = Assert.Throws<Collections.Hosting.EngineStartException>(() => Collections.Hosting.EngineLock.Take(database));
+        Assert.Contains("Another engine is already running on", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(refused.Message, Collections.Hosting.StartFailure.Explain(new AggregateException(refused)));
+
+        first.Dispose(); // stopped (or killed: the system releases it)
+        using var again = Collections.Hosting.EngineLock.Take(database);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
     public void A_working_key_made_before_the_maximum_lifetime_was_set_is_marked_when_it_lives_longer()
     {
         var now = new DateTimeOffset(2027, 3, 1, 9, 0, 0, TimeSpan.Zero);

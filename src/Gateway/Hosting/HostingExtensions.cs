@@ -127,9 +127,23 @@ public static class HostingExtensions
 /// Brings the database schema up to date at start-up, before Orleans' providers need it. Orleans starts its silo in
 /// the hosts' "starting" phase, so this runs there too, and is registered before Orleans.
 /// </summary>
-internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedLifecycleService
+internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedLifecycleService, IDisposable
 {
-    public Task StartingAsync(CancellationToken cancellationToken) => DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
+    private FileStream? _engineLock;
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        // The embedded database is one engine's: a second process on it would run its own cadences and senders beside
+        // the first, each with its own view of the accounts. It is refused before it writes anything.
+        if (database.Provider == DatabaseProvider.Sqlite) _engineLock = EngineLock.Take(database.SqliteFilePath);
+        return DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _engineLock?.Dispose();
+        _engineLock = null;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -139,8 +153,36 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
 }
+
+/// <summary>The embedded database's lock: one engine per SQLite file.</summary>
+public static class EngineLock
+{
+    /// <summary>An exclusive lock on <c>&lt;database&gt;.lock</c>, held while the engine runs (released by the system if the process dies).</summary>
+    public static FileStream Take(string databaseFile)
+    {
+        var path = databaseFile + ".lock";
+        try
+        {
+            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            Persistence.OwnerOnlyFiles.Restrict(path);
+            return held;
+        }
+        catch (IOException)
+        {
+            throw new EngineStartException(
+                $"Another engine is already running on {databaseFile} (it holds {path}). Stop it first, or start this one with --data naming another folder.");
+        }
+    }
+}
+
+/// <summary>A reason the engine cannot start, said in one line (the process exits with 1).</summary>
+public sealed class EngineStartException(string message) : Exception(message);
 
 /// <summary>
 /// Orleans' watchdog sometimes warns at start that its "participant check thread has not completed" for as long as the
@@ -164,3 +206,24 @@ public static class WatchdogStartupRace
         && duration > processAge() + TimeSpan.FromSeconds(1);
 }
 
+
+/// <summary>What stopped the engine from starting, in words an operator acts on; null for anything else (a bug: the stack trace is the report).</summary>
+public static class StartFailure
+{
+    public static string? Explain(Exception e) => e switch
+    {
+        EngineStartException start => start.Message,
+        AggregateException { InnerExceptions.Count: 1 } one => Explain(one.InnerExceptions[0]),
+        IOException io when io.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                            || io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+            => $"{io.Message} Another program (or another engine) uses that port: stop it, or pass --urls, --silo-port or --gateway-port with free ports.",
+        System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse } socket
+            => $"{socket.Message}: a port the engine needs is taken (its --silo-port or --gateway-port); stop what uses it, or pass free ports.",
+        InvalidOperationException invalid when invalid.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
+            => $"{invalid.Message} Check the command line and the configuration (docs/configuration.md).",
+        InvalidOperationException invalid when invalid.Message.StartsWith("Collections:", StringComparison.Ordinal) => invalid.Message,
+        Microsoft.Extensions.Options.OptionsValidationException options => string.Join(" ", options.Failures),
+        _ when e.InnerException is { } inner => Explain(inner),
+        _ => null,
+    };
+}

@@ -112,6 +112,24 @@ public sealed class PortalTests(PortalEngineFixture engine)
     }
 
     [Fact]
+    public async Task A_date_that_cannot_be_a_date_of_birth_is_a_typing_mistake_said_so_and_costs_no_try()
+    {
+        var household = await Household.CreateAsync(engine, 50.00m);
+        using var patient = new PatientClient(engine.BaseAddress);
+        (string Month, string Day, string Year)[] mistakes = [("", "", ""), ("2", "30", "1990"), ("13", "1", "1980"), ("4", "2", "2090"), ("a", "b", "c")];
+        foreach (var (month, day, year) in mistakes)
+        {
+            var typo = await patient.PostFormAsync($"/p/{household.Code}", ("month", month), ("day", day), ("year", year));
+            Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+            Assert.Contains("This did not count as a try.", await typo.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var wrong = await patient.SignInAsync(household.Code, "1975-12-09");
+        Assert.Contains("Tries left: 4.", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal); // the first try
+        Assert.Equal(HttpStatusCode.Redirect, (await patient.SignInAsync(household.Code)).StatusCode);
+        Assert.Equal(mistakes.Length, (await AuditActionsAsync("guarantor", household.GuarantorId)).Count(a => a == "portal.verify:invalid-date"));
+    }
+
+    [Fact]
     public async Task A_statement_code_typed_with_dashes_and_in_lower_case_opens_the_page_and_a_made_up_one_does_not()
     {
         var household = await Household.CreateAsync(engine, 60.00m);

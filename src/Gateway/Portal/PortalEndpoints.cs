@@ -344,8 +344,15 @@ public static class PortalEndpoints
             await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.verify", "portal", via, "unknown-code", Address(http), http.TraceIdentifier), http.RequestAborted);
             return lockedNow is { } l ? Locked(http, language, l) : again(PortalText.T(language, "verify.bad-code"));
         }
+        // A date that cannot be anyone's date of birth (a field left empty, 30 February, month 13, a year to come) is a
+        // typing mistake, not a guess: it is said so, audited, and costs no try.
+        if (DateOfBirth(form) is not { } dateOfBirth || dateOfBirth > DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(1))
+        {
+            await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.verify", "guarantor", guarantorId, "invalid-date", Address(http), http.TraceIdentifier), http.RequestAborted);
+            return again(PortalText.T(language, "verify.dob-invalid"));
+        }
         SetCaller(http);
-        var check = await grains.GetGrain<IPatientPortalGrain>(guarantorId).Verify(DateOfBirth(form), via);
+        var check = await grains.GetGrain<IPatientPortalGrain>(guarantorId).Verify(dateOfBirth, via);
         if (check.Verified)
         {
             await session.StartAsync(http, guarantorId);
@@ -365,7 +372,7 @@ public static class PortalEndpoints
     {
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - DateTimeOffset.UtcNow).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return Html(http, language, PortalText.T(language, "title"),
-            $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "verify.locked", until.UtcDateTime.ToString("HH:mm 'UTC'", CultureInfo.InvariantCulture)))}", 429);
+            $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "verify.locked", Math.Max(1, (int)Math.Ceiling((until - DateTimeOffset.UtcNow).TotalMinutes))))}", 429);
     }
 
     private static IResult Expired(HttpContext http)

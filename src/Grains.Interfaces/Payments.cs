@@ -185,6 +185,14 @@ public interface IPatientPortalGrain : IGrainWithStringKey
     [Alias("Get"), Orleans.Concurrency.ReadOnly]
     Task<PortalView> Get();
 
+    /// <summary>The patient signed out: the session opens nothing from now on, whoever holds a copy of its cookie.</summary>
+    [Alias("EndSession")]
+    Task EndSession(string sessionId, DateTimeOffset expiresAt);
+
+    /// <summary>Whether the patient signed out of this session.</summary>
+    [Alias("SessionEnded"), Orleans.Concurrency.ReadOnly]
+    Task<bool> SessionEnded(string sessionId);
+
     /// <summary>The processor kept a card for the person (they asked to). One-way: the payment that says so never waits.</summary>
     [Alias("SaveCard"), Orleans.Concurrency.OneWay]
     Task SaveCard(SavedCard card);

@@ -104,6 +104,17 @@ public sealed class PatientPortalGrain(
             await this.UnregisterReminder(reminder);
     }
 
+    public async Task EndSession(string sessionId, DateTimeOffset expiresAt)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var gone in portal.State.EndedSessions.Where(e => e.Value <= now).Select(e => e.Key).ToList()) portal.State.EndedSessions.Remove(gone);
+        if (expiresAt <= now || !portal.State.EndedSessions.TryAdd(sessionId, expiresAt)) return;
+        await portal.WriteStateAsync();
+        await audit.RecordAsync(clock, "portal.signout", Resource, Id, "ok");
+    }
+
+    public Task<bool> SessionEnded(string sessionId) => Task.FromResult(portal.State.EndedSessions.ContainsKey(sessionId));
+
     public async Task<IReadOnlyList<string>> RunAutopay()
     {
         var started = new List<string>();

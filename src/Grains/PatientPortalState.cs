@@ -14,4 +14,6 @@ public sealed class PatientPortalState
     [Id(3)] public List<string> Payments { get; set; } = [];
     /// <summary>Autopay charges made per installment ("{account}|{plan}|{number}"), when each was tried.</summary>
     [Id(4)] public Dictionary<string, List<DateTimeOffset>> AutopayAttempts { get; set; } = [];
+    /// <summary>Sessions the patient signed out of, until each would have expired: a copy of the cookie opens nothing.</summary>
+    [Id(5)] public Dictionary<string, DateTimeOffset> EndedSessions { get; set; } = [];
 }

@@ -63,11 +63,15 @@ internal sealed partial record Household(string GuarantorId, string[] Accounts, 
 internal sealed class PatientClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly CookieContainer _cookies = new();
 
     public PatientClient(Uri baseAddress)
     {
-        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = _cookies, AllowAutoRedirect = false }) { BaseAddress = baseAddress };
     }
+
+    /// <summary>The Cookie header this browser sends now (what someone copying it would hold).</summary>
+    public string CookieHeader => _cookies.GetCookieHeader(_http.BaseAddress!);
 
     public Task<HttpResponseMessage> GetAsync(string path) => _http.GetAsync(path);
 

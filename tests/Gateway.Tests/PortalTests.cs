@@ -112,6 +112,29 @@ public sealed class PortalTests(PortalEngineFixture engine)
     }
 
     [Fact]
+    public async Task Signing_out_ends_the_session_for_a_copy_of_its_cookie_too()
+    {
+        var household = await Household.CreateAsync(engine, 50.00m);
+        using var patient = new PatientClient(engine.BaseAddress);
+        Assert.Equal(HttpStatusCode.Redirect, (await patient.SignInAsync(household.Code)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await patient.GetAsync("/pay/home")).StatusCode);
+        var copied = patient.CookieHeader; // a shared computer, a cookie taken before sign-out
+
+        Assert.Equal(HttpStatusCode.Redirect, (await patient.PostFormAsync("/pay/signout")).StatusCode);
+
+        using var other = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = engine.BaseAddress };
+        using var replay = new HttpRequestMessage(HttpMethod.Get, "/pay/home");
+        replay.Headers.Add("Cookie", copied);
+        var answer = await other.SendAsync(replay);
+        Assert.NotEqual(HttpStatusCode.OK, answer.StatusCode);
+        Assert.DoesNotContain("Hello", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("portal.signout:ok", await AuditActionsAsync("guarantor", household.GuarantorId));
+        // Signing in again opens a new session.
+        Assert.Equal(HttpStatusCode.Redirect, (await patient.SignInAsync(household.Code)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await patient.GetAsync("/pay/home")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_date_that_cannot_be_a_date_of_birth_is_a_typing_mistake_said_so_and_costs_no_try()
     {
         var household = await Household.CreateAsync(engine, 50.00m);

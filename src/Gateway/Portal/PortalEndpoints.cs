@@ -66,9 +66,9 @@ public static class PortalEndpoints
             await session.GuarantorAsync(http) is { } guarantorId
                 ? await HomeAsync(http, guarantorId, session, grains, audit, clock, arrangementRules, notice: Notices(http), error: null)
                 : Expired(http));
-        pay.MapPost("/pay/signout", (HttpContext http) =>
+        pay.MapPost("/pay/signout", async (HttpContext http, PortalSession session) =>
         {
-            PortalSession.End(http);
+            await session.EndAsync(http);
             return Results.Redirect("/pay");
         });
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Collections.Domain.Payments;
+using Collections.Grains;
 using Collections.Persistence;
 
 namespace Collections.Gateway.Portal;
@@ -9,7 +10,8 @@ namespace Collections.Gateway.Portal;
 /// expiring token for one guarantor (renewed while they use the page, <see cref="PortalAccessRules.SessionLifetime"/>),
 /// and a per-session token every form posts back (forms from another site are refused).
 /// </summary>
-public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Outreach.OutreachOptions> outreach)
+public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Outreach.OutreachOptions> outreach,
+    IGrainFactory grains, ILogger<PortalSession> logger)
 {
     public const string CookieName = "collections_pay";
     public const string LanguageCookie = "collections_pay_lang";
@@ -39,10 +41,45 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
         if (!http.Request.Cookies.TryGetValue(CookieName, out var token) || await links.VerifyAsync(Purpose, token, http.RequestAborted) is not { } subject) return null;
         var parts = subject.Split('|');
         if (parts.Length != 3 || parts[0].Length == 0 || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var unix) || unix <= clock.GetUtcNow().ToUnixTimeSeconds()) return null;
+        if (await EndedAsync(parts[0], parts[1])) return null;
         // Renewed at most once a minute, so each page does not set a cookie; the session id (and so its form token) stays.
         if (!http.Items.ContainsKey(CookieName) && DateTimeOffset.FromUnixTimeSeconds(unix) - clock.GetUtcNow() < rules.SessionLifetime - TimeSpan.FromMinutes(1))
             await IssueAsync(http, parts[0], parts[1]);
         return (parts[0], parts[1]);
+    }
+
+    /// <summary>Signs the patient out: the session ends for whoever holds its cookie (a shared computer, a copied cookie), and this browser forgets it.</summary>
+    public async Task EndAsync(HttpContext http)
+    {
+        if (http.Request.Cookies.TryGetValue(CookieName, out var token) && await links.VerifyAsync(Purpose, token, http.RequestAborted) is { } subject
+            && subject.Split('|') is [var guarantorId, var sessionId, var expires] && long.TryParse(expires, CultureInfo.InvariantCulture, out var unix))
+        {
+            try
+            {
+                await grains.GetGrain<IPatientPortalGrain>(guarantorId).EndSession(sessionId, DateTimeOffset.FromUnixTimeSeconds(unix) + TimeSpan.FromMinutes(1));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // This browser forgets the session all the same; a copy lasts until it expires, as before this release.
+                logger.LogWarning("Could not end a patient's session at sign-out ({Error}); the browser's cookie is removed", ex.GetType().Name);
+            }
+        }
+        End(http);
+    }
+
+    private async Task<bool> EndedAsync(string guarantorId, string sessionId)
+    {
+        try
+        {
+            return await grains.GetGrain<IPatientPortalGrain>(guarantorId).SessionEnded(sessionId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // Only while a rolling upgrade still runs the person's grain on a silo of the release before (which cannot
+            // answer): the session lasts its 20 minutes as it did then. Said, without the person.
+            logger.LogWarning("Could not ask whether a patient's session was signed out ({Error}); it is taken as open", ex.GetType().Name);
+            return false;
+        }
     }
 
     public static void End(HttpContext http) => http.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });

@@ -177,6 +177,9 @@ public sealed class PortalTests(PortalEngineFixture engine)
         using var patient = new PatientClient(engine.BaseAddress);
         await patient.SignInAsync(household.Code);
         var (_, csrf) = await patient.HomeAsync();
+        // A decimal comma is not read as thousands: "130,00" is refused with an example, never taken as 13,000.
+        var comma = await patient.PostFormAsync("/pay/checkout", ("csrf", csrf), ("amount", "130,00"));
+        Assert.Contains("for example 25.00", await comma.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var checkout = await patient.PostFormAsync("/pay/checkout", ("csrf", csrf), ("amount", "$130.00"));
         Assert.Equal(HttpStatusCode.Redirect, checkout.StatusCode);

@@ -548,7 +548,10 @@ public static class PortalEndpoints
     private static bool TryAmount(string? text, out decimal amount, bool allowZero = false)
     {
         amount = 0;
-        var cleaned = text?.Trim().TrimStart('$').Replace(",", "", StringComparison.Ordinal).Trim();
+        var typed = text?.Trim().TrimStart('$').Trim();
+        // A comma only between thousands (1,250.00): "100,00" is a decimal comma, not ten thousand, and is refused.
+        if (typed is null || !System.Text.RegularExpressions.Regex.IsMatch(typed, @"^(\d+|\d{1,3}(,\d{3})+)(\.\d*)?$|^\.\d+$")) return false;
+        var cleaned = typed.Replace(",", "", StringComparison.Ordinal);
         return !string.IsNullOrEmpty(cleaned) && cleaned.Length <= 15
                && decimal.TryParse(cleaned, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out amount)
                && (allowZero ? amount >= 0 : amount > 0) && decimal.Round(amount, 2) == amount;

@@ -30,7 +30,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return await FailedAsync("", "Use an API key: Authorization: Bearer <key>.");
+            return await FailedAsync("", "Use an API key: Authorization: Bearer followed by the key (ck_...).");
         var token = header["Bearer ".Length..].Trim();
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
         if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
@@ -73,7 +73,7 @@ public sealed class ApiKeyAuthenticationHandler(
         var result = await HandleAuthenticateOnceSafeAsync();
         var (code, detail) = result.Failure is { } failure
             ? ("auth.invalid", failure.Message)
-            : ("auth.required", "This needs an API key: send it as Authorization: Bearer <key> (an administrator creates keys; the first one is in the data folder's admin-api-key).");
+            : ("auth.required", "This needs an API key: send it in the header Authorization: Bearer followed by the key, ck_... (an administrator creates keys; the first one is in the data folder's admin-api-key).");
         await NotSignedIn.WriteAsync(Context, "Bearer", code, detail);
     }
 }

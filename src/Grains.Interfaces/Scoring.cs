@@ -104,7 +104,7 @@ public sealed record ModelChange
     [Id(4)] public string? To { get; init; }
     [Id(5)] public string? Reason { get; init; }
     /// <summary>The Idempotency-Key the change was asked with, if any: asked again with it, nothing changes again.</summary>
-    [Id(6)] public string? IdempotencyKey { get; init; }
+    [Id(6), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.ModelRegistryView")]

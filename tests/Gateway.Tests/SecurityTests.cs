@@ -111,7 +111,7 @@ public sealed class SecurityTests(EngineFixture engine)
         Assert.Equal(refused.Message, Collections.Hosting.StartFailure.Explain(new AggregateException(refused)));
 
         first.Dispose(); // stopped (or killed: the system releases it)
-        using var again = Collections.Hosting.EngineLock.Take(database);
+        Collections.Hosting.EngineLock.Take(database).Dispose();
         Directory.Delete(folder, recursive: true);
     }
 

@@ -173,10 +173,12 @@ public static class EngineLock
             Persistence.OwnerOnlyFiles.Restrict(path);
             return held;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new EngineStartException(
-                $"Another engine is already running on {databaseFile} (it holds {path}). Stop it first, or start this one with --data naming another folder.");
+            // Most often another engine holding it; a folder the engine may not write is said the same way, with its reason.
+            throw new EngineStartException(File.Exists(path) && e is IOException && !e.Message.Contains("denied", StringComparison.OrdinalIgnoreCase)
+                ? $"Another engine is already running on {databaseFile} (it holds {path}). Stop it first, or give this one its own database with --data."
+                : $"Could not take {path}: {e.Message} The engine needs to write its data folder.");
         }
     }
 }

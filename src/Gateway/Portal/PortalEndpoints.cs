@@ -336,20 +336,21 @@ public static class PortalEndpoints
         if (throttle.LockedUntil(address) is { } addressLocked)
         {
             await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.verify", "portal", via, "locked-address", Address(http), http.TraceIdentifier), http.RequestAborted);
-            return Locked(http, language, addressLocked);
+            return Locked(http, language, addressLocked, clock);
         }
         if (guarantorId is null)
         {
             var lockedNow = throttle.RecordFailure(address);
             await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.verify", "portal", via, "unknown-code", Address(http), http.TraceIdentifier), http.RequestAborted);
-            return lockedNow is { } l ? Locked(http, language, l) : again(PortalText.T(language, "verify.bad-code"));
+            return lockedNow is { } l ? Locked(http, language, l, clock) : again(PortalText.T(language, "verify.bad-code"));
         }
         // A date that cannot be anyone's date of birth (a field left empty, 30 February, month 13, a year to come) is a
         // typing mistake, not a guess: it is said so, audited, and costs no try.
         if (DateOfBirth(form) is not { } dateOfBirth || dateOfBirth > DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(1))
         {
             await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), Actor, "patient", "portal.verify", "guarantor", guarantorId, "invalid-date", Address(http), http.TraceIdentifier), http.RequestAborted);
-            return again(PortalText.T(language, "verify.dob-invalid"));
+            // Not the person's try; the client address's all the same (a flood of them is stopped like any other).
+            return throttle.RecordFailure(address) is { } floodLocked ? Locked(http, language, floodLocked, clock) : again(PortalText.T(language, "verify.dob-invalid"));
         }
         SetCaller(http);
         var check = await grains.GetGrain<IPatientPortalGrain>(guarantorId).Verify(dateOfBirth, via);
@@ -359,7 +360,7 @@ public static class PortalEndpoints
             return Results.Redirect("/pay/home");
         }
         var addressLockedNow = throttle.RecordFailure(address);
-        if ((check.LockedUntil ?? addressLockedNow) is { } until) return Locked(http, language, until);
+        if ((check.LockedUntil ?? addressLockedNow) is { } until) return Locked(http, language, until, clock);
         return again(PortalText.T(language, "verify.wrong") + " " + PortalText.T(language, "verify.left", check.AttemptsLeft));
     }
 
@@ -368,11 +369,12 @@ public static class PortalEndpoints
         && int.TryParse(form["day"], CultureInfo.InvariantCulture, out var d) && y is > 1850 and < 2200 && m is >= 1 and <= 12 && d >= 1 && d <= DateTime.DaysInMonth(y, m)
             ? new DateOnly(y, m, d) : null;
 
-    private static IResult Locked(HttpContext http, string language, DateTimeOffset until)
+    private static IResult Locked(HttpContext http, string language, DateTimeOffset until, TimeProvider clock)
     {
-        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - DateTimeOffset.UtcNow).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var left = until - clock.GetUtcNow();
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return Html(http, language, PortalText.T(language, "title"),
-            $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "verify.locked", Math.Max(1, (int)Math.Ceiling((until - DateTimeOffset.UtcNow).TotalMinutes))))}", 429);
+            $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "verify.locked", Math.Max(2, (int)Math.Ceiling(left.TotalMinutes))))}", 429);
     }
 
     private static IResult Expired(HttpContext http)

@@ -16,6 +16,7 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
     public const string CookieName = "collections_pay";
     public const string LanguageCookie = "collections_pay_lang";
     private const string Purpose = "portal-session";
+    private const string EndedKey = "collections_pay_ended";
 
     /// <summary>Signs the patient in: a new session (its id kept across renewals) for the guarantor.</summary>
     public Task StartAsync(HttpContext http, string guarantorId) => IssueAsync(http, guarantorId, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)));
@@ -41,7 +42,9 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
         if (!http.Request.Cookies.TryGetValue(CookieName, out var token) || await links.VerifyAsync(Purpose, token, http.RequestAborted) is not { } subject) return null;
         var parts = subject.Split('|');
         if (parts.Length != 3 || parts[0].Length == 0 || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var unix) || unix <= clock.GetUtcNow().ToUnixTimeSeconds()) return null;
-        if (await EndedAsync(parts[0], parts[1])) return null;
+        // Asked once per request (the page, its form token and its check all read the session).
+        if (!http.Items.TryGetValue(EndedKey, out var known)) http.Items[EndedKey] = known = await EndedAsync(parts[0], parts[1]);
+        if (known is true) return null;
         // Renewed at most once a minute, so each page does not set a cookie; the session id (and so its form token) stays.
         if (!http.Items.ContainsKey(CookieName) && DateTimeOffset.FromUnixTimeSeconds(unix) - clock.GetUtcNow() < rules.SessionLifetime - TimeSpan.FromMinutes(1))
             await IssueAsync(http, parts[0], parts[1]);
@@ -56,7 +59,10 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
         {
             try
             {
-                await grains.GetGrain<IPatientPortalGrain>(guarantorId).EndSession(sessionId, DateTimeOffset.FromUnixTimeSeconds(unix) + TimeSpan.FromMinutes(1));
+                // Kept while any copy of the cookie could still be valid: a copy used since was renewed past this one's expiry.
+                var expiresAt = DateTimeOffset.FromUnixTimeSeconds(unix);
+                var latest = clock.GetUtcNow() + rules.SessionLifetime;
+                await grains.GetGrain<IPatientPortalGrain>(guarantorId).EndSession(sessionId, (expiresAt > latest ? expiresAt : latest) + TimeSpan.FromMinutes(1));
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {

@@ -75,12 +75,14 @@ public sealed class ScoringModelRegistryGrain(
         var (key, keyError) = RepeatedRequests.Key(idempotencyKey);
         if (keyError is not null)
             outcome = Outcome<ModelAssignment>.Failure(keyError);
-        else if (key is not null && State.History.LastOrDefault(c => c.IdempotencyKey == key) is { } done)
+        else if (key is not null && State.History.Any(c => c.IdempotencyKey == key))
         {
-            // Done before (the answer was lost): the assignment as it stands, nothing rolled back again.
-            outcome = done.Action == "rollback"
-                ? Outcome<ModelAssignment>.Success(State.Assignment) with { Replayed = true }
-                : Outcome<ModelAssignment>.Failure(DomainError.Conflict("idempotency-key.reused", "This Idempotency-Key was used for another change: use a new key.", "Idempotency-Key"));
+            // Done before (the answer was lost): the assignment as it stands, nothing rolled back again. If the rescore
+            // it starts never started (the first answer failed after the change was stored), it starts now.
+            var rescore = grains.GetGrain<IPortfolioRescoreGrain>(IPortfolioRescoreGrain.Key);
+            if ((await rescore.GetProgress()).Generation < State.Assignment.Generation)
+                await rescore.Start(State.Assignment.Generation, $"rollback {State.Assignment.Champion}");
+            outcome = Outcome<ModelAssignment>.Success(State.Assignment) with { Replayed = true };
             await audit.RecordAsync(clock, "model.rollback.replay", Resource, State.Assignment.Champion ?? "", AuditExtensions.OutcomeOf(outcome.Errors));
             return outcome;
         }

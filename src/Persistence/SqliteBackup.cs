@@ -50,12 +50,23 @@ public static class SqliteBackup
         // A write-ahead log or journal left beside the file would be replayed onto the restored database at its first open.
         if (OwnerOnlyFiles.SqliteCompanionSuffixes.Select(suffix => target + suffix).FirstOrDefault(File.Exists) is { } leftover)
             throw new BackupException($"{leftover}: a database's log is still there; restore into a new, empty folder");
-        return WriteWhole(target, started, partial =>
+        var folderWasThere = Directory.Exists(folder);
+        try
         {
-            using var input = File.OpenRead(source);
-            using var output = new FileStream(partial, FileMode.Truncate, FileAccess.Write);
-            input.CopyTo(output);
-        });
+            return WriteWhole(target, started, partial =>
+            {
+                using var input = File.OpenRead(source);
+                using var output = new FileStream(partial, FileMode.Truncate, FileAccess.Write);
+                input.CopyTo(output);
+            });
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 26 } or BackupException)
+        {
+            // Nothing restored: a folder made for it is not left behind, empty, to be mistaken for a data folder.
+            if (!folderWasThere && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+            if (e is Microsoft.Data.Sqlite.SqliteException) throw new BackupException($"{source}: not an SQLite database (or not one this engine can read); nothing was restored");
+            throw;
+        }
     }
 
     /// <summary>

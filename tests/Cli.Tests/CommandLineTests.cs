@@ -151,7 +151,7 @@ public sealed class AdminCommandTests
 
         Assert.Equal(2, exit);
         Assert.Single(err.TrimEnd().Split('\n'));
-        Assert.False(File.Exists(Path.Combine(folder, "collections.db")));
-        Assert.False(File.Exists(Path.Combine(folder, "collections.db.partial")));
+        Assert.Contains("not an SQLite database", err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder)); // the folder made for it is not left behind
     }
 }

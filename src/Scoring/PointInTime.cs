@@ -67,15 +67,6 @@ public sealed class KnownLedger
         return null;
     }
 
-    /// <summary>Payments posted in [<paramref name="since"/>, <paramref name="before"/>).</summary>
-    public decimal PaidBetween(DateTimeOffset since, DateTimeOffset before)
-    {
-        var paid = 0m;
-        foreach (var p in PatientPayments)
-            if (p.KnownAt >= since && p.KnownAt < before) paid += p.Amount;
-        return paid;
-    }
-
     /// <summary>
     /// The promises' states as known then (by index): kept when the promised amount was paid in time as known then
     /// (<see cref="ArrangementRulesLogic.InTimeFor"/>, the engine's own rule, each payment toward one promise at most,
@@ -104,20 +95,18 @@ public sealed class KnownLedger
         ArgumentNullException.ThrowIfNull(plan);
         var completedAt = PaidUpTo(plan.CreatedAt, plan.Total);
         DateTimeOffset? defaultedAt = null;
+        // The plan's payments, read once for all its deadlines.
+        var payments = PatientPayments.Where(p => p.KnownAt >= plan.CreatedAt)
+            .Select(p => new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount, p.PostedBy)).ToList();
         foreach (var (due, required) in ArrangementRulesLogic.Deadlines(plan, Calendar))
         {
             var deadline = ArrangementRulesLogic.Deadline(due, GraceDays, Calendar);
             if (deadline > AsOf) break;
             var paid = 0m;
-            foreach (var p in PatientPayments)
-            {
-                if (p.KnownAt < plan.CreatedAt) continue;
+            foreach (var p in payments)
                 if (p.KnownAt < deadline
-                    || (p.KnownAt < (nextPlanAt ?? DateTimeOffset.MaxValue)
-                        && ArrangementRulesLogic.DepositedInTime(new PromisePayment(p.KnownAt, p.EffectiveDate, PaymentChannels.Of(p), p.Amount, p.PostedBy),
-                            due, deadline, GraceDays, plan.CreatedBy)))
+                    || (p.KnownAt < (nextPlanAt ?? DateTimeOffset.MaxValue) && ArrangementRulesLogic.DepositedInTime(p, due, deadline, GraceDays, plan.CreatedBy)))
                     paid += p.Amount;
-            }
             if (paid < required)
             {
                 defaultedAt = deadline;

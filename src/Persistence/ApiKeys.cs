@@ -98,6 +98,17 @@ public sealed class ApiKeyStore(DatabaseOptions database, TimeProvider clock)
         return keys;
     }
 
+    /// <summary>The ids of every revoked key (a hospital has tens of keys: the list is small).</summary>
+    public async Task<IReadOnlySet<string>> RevokedKeyIdsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command("SELECT key_id FROM collections_api_key WHERE revoked_at IS NOT NULL");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var revoked = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken)) revoked.Add(reader.GetString(0));
+        return revoked;
+    }
+
     /// <summary>Revokes a key; false if there is no such key.</summary>
     public async Task<bool> RevokeAsync(string keyId, CancellationToken cancellationToken = default)
     {

@@ -195,9 +195,10 @@ public static class AdministrationEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(
-        string keyId, ApiKeyStore store, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
+        string keyId, ApiKeyStore store, RevokedApiKeys revokedKeys, IAuditTrail audit, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var revoked = await store.RevokeAsync(keyId, ct);
+        if (revoked) revokedKeys.Revoked(keyId);
         var caller = http.ToCaller();
         await audit.RecordAsync(new AuditEvent(clock.GetUtcNow(), caller.Actor, caller.Role, "api-key.revoke", "api-key", keyId,
             revoked ? "ok" : "not-found", caller.ClientAddress, caller.CorrelationId), ct);

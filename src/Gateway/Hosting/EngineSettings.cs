@@ -60,6 +60,12 @@ public sealed class EngineSettings
     public int ApiKeyCacheSeconds { get; set; } = 30;
 
     /// <summary>
+    /// Seconds between two reads of the revoked keys' ids: a remembered key revoked through another gateway stops
+    /// within this (one revoked through this gateway stops at once).
+    /// </summary>
+    public int ApiKeyRevocationCheckSeconds { get; set; } = 2;
+
+    /// <summary>
     /// The longest an API key created from now on may live, in days (null: keys need not expire). Set, it is also the
     /// lifetime of a key created without one, the first admin key's included (a new one is made at start once none
     /// works). Keys made before it was set keep their own expiry.

@@ -70,6 +70,7 @@ public static class GatewayExtensions
         services.TryAddSingleton<IAuditTrail, DatabaseAuditTrail>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FailedAuthenticationThrottle>();
+        services.AddSingleton<RevokedApiKeys>();
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ModelRegistration>();
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));

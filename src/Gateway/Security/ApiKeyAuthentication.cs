@@ -12,7 +12,8 @@ namespace Collections.Gateway.Security;
 /// <summary>
 /// Authenticates <c>Authorization: Bearer ck_...</c> API keys against the key store. A verified key is remembered for
 /// a short while (<see cref="EngineSettings.ApiKeyCacheSeconds"/>) so most requests do not touch the database; a
-/// revoked key stops working within that time, an expired one at its expiry.
+/// remembered key is checked against <see cref="RevokedApiKeys"/> on every request, so a revoked key stops at once on
+/// the gateway that revoked it and within seconds on the others; an expired one stops at its expiry.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -21,6 +22,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ApiKeyStore keys,
     IMemoryCache cache,
     EngineSettings settings,
+    RevokedApiKeys revoked,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -33,7 +35,15 @@ public sealed class ApiKeyAuthenticationHandler(
             return await FailedAsync("", "Use an API key: Authorization: Bearer followed by the key (ck_...).");
         var token = header["Bearer ".Length..].Trim();
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
-        if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
+        if (cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
+        {
+            if (record is not null && await revoked.IsRevokedAsync(record.KeyId, Context.RequestAborted))
+            {
+                cache.Remove(cacheKey);
+                record = null;
+            }
+        }
+        else
         {
             record = await keys.VerifyAsync(token, Context.RequestAborted);
             if (record is not null && settings.ApiKeyCacheSeconds > 0)

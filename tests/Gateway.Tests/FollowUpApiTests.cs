@@ -80,8 +80,33 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         var consents = (await client.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents").EnumerateArray();
         Assert.Contains(consents, c => c.GetProperty("channel").GetString() == "email" && c.GetProperty("status").GetString() == "optedOut");
 
+        var done = await stopped.Content.ReadAsStringAsync();
+        Assert.Contains("Emails stopped", done, StringComparison.Ordinal);
+        Assert.Contains("href=\"/pay\"", done, StringComparison.Ordinal); // where they can turn emails on again
+
         Assert.Equal(HttpStatusCode.NotFound, (await patient.PostAsync(link + "A", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await patient.GetAsync("/optout/email/Rzk.AAAA")).StatusCode);
+        var broken = await patient.GetAsync("/optout/email/Rzk.AAAA");
+        Assert.Equal(HttpStatusCode.NotFound, broken.StatusCode);
+        Assert.Contains("This link is not valid", await broken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_email_opt_out_page_speaks_spanish_when_the_patient_reads_spanish()
+    {
+        using var client = engine.Admin();
+        var (_, guarantorId) = await SelfPayAccountAsync(client);
+        var url = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Outreach.EmailOptOutLinks>(engine.Services).UrlAsync(guarantorId);
+        using var patient = engine.Anonymous();
+        patient.DefaultRequestHeaders.AcceptLanguage.ParseAdd("es-US");
+
+        var page = await (await patient.GetAsync(new Uri(url).AbsolutePath)).Content.ReadAsStringAsync();
+        Assert.Contains("<html lang=\"es\"", page, StringComparison.Ordinal);
+        Assert.Contains("Dejar de recibir correos", page, StringComparison.Ordinal);
+        Assert.Contains("href=\"?lang=en\"", page, StringComparison.Ordinal); // and English one press away
+
+        var stopped = await (await patient.PostAsync(new Uri(url).AbsolutePath, null)).Content.ReadAsStringAsync();
+        Assert.Contains("Ya no recibir", stopped, StringComparison.Ordinal);
+        Assert.Contains("Para volver a recibir correos", stopped, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,6 +65,15 @@ public sealed class PortalTests(PortalEngineFixture engine)
         Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString((await combined.Content.ReadAsByteArrayAsync())[..4]), StringComparison.Ordinal);
         var own = await patient.GetAsync($"/pay/statement/{household.Accounts[0]}");
         Assert.Equal("application/pdf", own.Content.Headers.ContentType!.MediaType);
+        // An address changed by hand to a bill that is not theirs: a page that leads back, not a bare 404, and nothing of
+        // that bill.
+        var facility = household.Accounts[0].Split('/')[0];
+        var notTheirs = await patient.GetAsync($"/pay/statement/{facility}/NOT-THEIRS-{Guid.NewGuid():N}"[..60]);
+        Assert.Equal(HttpStatusCode.NotFound, notTheirs.StatusCode);
+        Assert.Equal("text/html", notTheirs.Content.Headers.ContentType!.MediaType);
+        var page = await notTheirs.Content.ReadAsStringAsync();
+        Assert.Contains("We could not find a statement for this bill.", page, StringComparison.Ordinal);
+        Assert.Contains("href=\"/pay/home\"", page, StringComparison.Ordinal);
 
         // The check, the person shown and each bill shown are audited.
         Assert.Contains("portal.verify:ok", await AuditActionsAsync("guarantor", household.GuarantorId));

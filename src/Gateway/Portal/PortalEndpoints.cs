@@ -140,11 +140,11 @@ public static class PortalEndpoints
             if (await session.GuarantorAsync(http) is not { } guarantorId) return Expired(http);
             SetCaller(http); // the grains' own read records name the patient, not the engine
             var key = new AccountKey(facility, accountNumber);
-            if (await grains.GetGrain<IGuarantorGrain>(guarantorId).Get() is not { } person || !person.Accounts.Contains(key)) return Results.NotFound();
+            if (await grains.GetGrain<IGuarantorGrain>(guarantorId).Get() is not { } person || !person.Accounts.Contains(key)) return await NoStatementAsync(http, session);
             var statement = (await outbox.QueryAsync(facility, accountNumber, null, 100, http.RequestAborted))
                 .Where(m => m.Action is OutreachAction.PatientStatement or OutreachAction.FinalNotice && StatementPdfRenderer.NeedsDocument(m) && m.Status != OutboxStatus.Cancelled)
                 .MaxBy(m => m.CreatedAt);
-            if (statement is null) return Results.NotFound();
+            if (statement is null) return await NoStatementAsync(http, session);
             // The document shows the account and the guarantor's name and mailing address.
             var viewed = clock.GetUtcNow();
             await audit.RecordAllAsync([
@@ -162,7 +162,7 @@ public static class PortalEndpoints
             SetCaller(http);
             var person = await grains.GetGrain<IGuarantorGrain>(guarantorId).Get();
             var accounts = await AccountsAsync(grains, guarantorId);
-            if (person is null || accounts.Count == 0) return Results.NotFound();
+            if (person is null || accounts.Count == 0) return await NoStatementAsync(http, session);
             var now = clock.GetUtcNow();
             var lines = accounts.SelectMany(a => StatementEntries.From(a.View.Entries).Select(l => new StatementLine(l.Date,
                 $"Visit {a.Since:MM/dd/yyyy}: {l.Description}", l.Amount, StatementLine.KindOf(l.Kind)))).ToList();
@@ -375,6 +375,19 @@ public static class PortalEndpoints
         http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return Html(http, language, PortalText.T(language, "title"),
             $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "verify.locked", Math.Max(2, (int)Math.Ceiling(left.TotalMinutes))))}", 429);
+    }
+
+    /// <summary>
+    /// A statement the patient asked for that is not theirs, or not there (an address typed or changed by hand, a bill
+    /// with no statement yet): a page in their language that leads back to their bills, not a bare 404.
+    /// </summary>
+    private static async Task<IResult> NoStatementAsync(HttpContext http, PortalSession session)
+    {
+        var language = PortalSession.Language(http);
+        return Html(http, language, PortalText.T(language, "title"),
+            $"<h1>{E(PortalText.T(language, "title"))}</h1>{Alert(PortalText.T(language, "statement.none"))}" +
+            $"<p><a href=\"/pay/home\">{E(PortalText.T(language, "return.back"))}</a></p>",
+            status: 404, signedIn: true, formToken: await session.FormTokenAsync(http));
     }
 
     private static IResult Expired(HttpContext http)

@@ -223,6 +223,8 @@ public sealed record AccountScoringHistory
     [Id(9)] public IReadOnlyList<string>? TimeZones { get; init; }
     /// <summary>The engine's grace days for promises and installments when the history was taken (null from a silo before it was sent: the default).</summary>
     [Id(10)] public int? GraceDays { get; init; }
+    /// <summary>The account's current score as the account holds it (null: none, or from a silo before it was sent).</summary>
+    [Id(11)] public AccountScore? Score { get; init; }
 }
 
 /// <summary>How one version did on real accounts. Only scores whose label window has ended count toward the observed rate and AUC.</summary>

@@ -45,6 +45,7 @@ public sealed partial class PatientAccountGrain
                 AccountId = Id, PrimaryPayer = State.PrimaryPayer, OpenedAt = KnownSince, Guarantor = guarantor,
                 Entries = State.Entries.ToList(), Holds = State.Holds.ToList(), Promises = State.Promises.ToList(), Plans = State.Plans.ToList(),
                 Treatment = State.Treatment, TimeZones = State.GuarantorZones?.ToList(), GraceDays = settings.Arrangements.GraceDays,
+                Score = State.Score,
             };
         }
         Audit("account.history.export", history is null ? "not-found" : "ok");

@@ -196,6 +196,35 @@ public sealed class ModelApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task The_data_team_reads_one_account_as_the_model_sees_it_without_the_person_and_the_read_is_audited()
+    {
+        using var admin = engine.Admin();
+        using var data = engine.As(await engine.KeyForAsync("data-team"));
+        var account = await OwingAccountAsync(admin);
+        var held = (await admin.GetJsonAsync(account)).GetProperty("score");
+        var scoring = account.Replace("/api/accounts/", "/api/scoring/accounts/", StringComparison.Ordinal);
+
+        var response = await data.GetAsync(scoring);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        var view = System.Text.Json.JsonDocument.Parse(body).RootElement;
+        Assert.Equal(held.GetProperty("modelVersion").GetString(), view.GetProperty("score").GetProperty("modelVersion").GetString());
+        Assert.Equal(held.GetProperty("probability").GetDouble(), view.GetProperty("score").GetProperty("probability").GetDouble());
+        Assert.Equal(PaymentFeatures.Count, view.GetProperty("features").EnumerateObject().Count());
+        Assert.Equal(350.0, view.GetProperty("features").GetProperty("PatientBalance").GetDouble());
+        Assert.DoesNotContain("Maria", body, StringComparison.Ordinal); // the person is not in it
+        Assert.DoesNotContain("dateOfBirth", body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("\"patient\"", body, StringComparison.OrdinalIgnoreCase);
+        var audited = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account.Replace("/api/accounts/", "", StringComparison.Ordinal))}&action=account.history.export");
+        Assert.NotEmpty(audited.EnumerateArray());
+
+        var missing = await (await data.GetAsync("/api/scoring/accounts/MAIN/NO-SUCH-ACCOUNT")).AssertProblemAsync(HttpStatusCode.NotFound);
+        Assert.Equal("account.not-found", missing.GetProperty("code").GetString());
+        using var agent = engine.As(await engine.KeyForAsync("agent"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await agent.GetAsync(scoring)).StatusCode);
+    }
+
+    [Fact]
     public async Task An_imported_history_gives_training_rows_for_the_dates_it_covers()
     {
         using var admin = engine.Admin();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Collections.Domain;
 using Collections.Gateway.Models;
 using Collections.Gateway.Security;
 using Collections.Grains;
@@ -61,6 +62,9 @@ public static class ModelEndpoints
 
         api.MapGet("/scoring/training-set", TrainingSetExport).WithTags("Scoring models").RequireAuthorization(Policies.ManageModels)
             .WithSummary("The labelled training set from the engine's own history: CSV, one row per account per scoring date (every account read is audited).");
+        api.MapGet("/scoring/accounts/{facility}/{accountNumber}", AccountScoring).WithTags("Scoring models").RequireAuthorization(Policies.ManageModels)
+            .WithName("AccountScoring")
+            .WithSummary("One account as the payment model sees it: its current score (version, reasons) and every feature's value now, without the person (audited as a read of the account).");
         return api;
     }
 
@@ -253,6 +257,23 @@ public static class ModelEndpoints
         await writer.FlushAsync(context.RequestAborted);
     }
 
+    /// <summary>
+    /// One account as the payment model sees it, for the data team to check a score: the score the account holds and
+    /// the features as they are now, from the same history the training set is made of (no name, no address).
+    /// </summary>
+    private static async Task<Results<Ok<AccountScoringView>, ProblemHttpResult>> AccountScoring(string facility, string accountNumber, IGrainFactory grains, TimeProvider clock)
+    {
+        if (AccountEndpoints.CheckKey(facility, accountNumber) is { } invalid) return invalid;
+        var key = new AccountKey(facility, accountNumber);
+        if (await grains.GetGrain<IPatientAccountGrain>(key.ToString()).GetScoringHistory() is not { } history)
+            return Problems.NotFound("account.not-found", "No account is open with this facility and account number.");
+        var now = clock.GetUtcNow();
+        var features = FeatureExtractor.Extract(ToHistory(history), now);
+        // Each value as the float holds it, without binary noise (0.1, not 0.10000000149011612).
+        return TypedResults.Ok(new AccountScoringView(key.Facility, key.AccountNumber, history.Score, now,
+            PaymentFeatures.Names.ToDictionary(n => n, n => (double)(decimal)features[n])));
+    }
+
     public static AccountHistory ToHistory(AccountScoringHistory history) => new()
     {
         AccountId = history.AccountId, PrimaryPayer = history.PrimaryPayer, OpenedAt = history.OpenedAt,
@@ -264,3 +285,7 @@ public static class ModelEndpoints
         TreatmentGroup = history.Treatment is { ControlShare: > 0 } t ? t.Group : null, TreatmentAssignedAt = history.Treatment?.AssignedAt,
     };
 }
+
+/// <param name="Score">The score the account holds (null: not scored, e.g. nothing owed by the patient, or scoring off).</param>
+/// <param name="Features">Every feature the engine's models read, by name, as the account stands at <paramref name="FeaturesAsOf"/>.</param>
+public sealed record AccountScoringView(string Facility, string AccountNumber, AccountScore? Score, DateTimeOffset FeaturesAsOf, IReadOnlyDictionary<string, double> Features);

@@ -48,6 +48,13 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             Assert.DoesNotContain(engine.Output.Split('\n'), line =>
                 (line.Contains(" WRN] ", StringComparison.Ordinal) && !line.Contains(" Orleans.Runtime.MembershipService.LocalSiloHealthMonitor: ", StringComparison.Ordinal))
                 || line.Contains(" ERR] ", StringComparison.Ordinal));
+            // A second engine started on the same folder by mistake (another terminal, a service and a person) stops at
+            // once, in one line and with exit code 1, and the first goes on.
+            var (exitCode, said) = await EngineProcess.RunToExitAsync("Silo", TimeSpan.FromSeconds(60),
+                "--data", data, "--urls", $"http://127.0.0.1:{Ports.Free()}", "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString());
+            Assert.Equal(1, exitCode);
+            Assert.Contains("Collections did not start: Another engine is already running on", said, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(account)).StatusCode);
             engine.KillHard();
         }
 

@@ -48,6 +48,23 @@ public sealed class EngineProcess : IDisposable
         return process;
     }
 
+    /// <summary>Runs <c>Collections.Silo</c> or <c>Collections.Gateway</c> expecting it to stop on its own: its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string project, TimeSpan timeout, params string[] args)
+    {
+        using var process = new EngineProcess(ExecutablePath(project), args, new Uri("http://127.0.0.1/"));
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process._process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Still running after {timeout}:\n{process.Output}");
+        }
+        process._process.WaitForExit(); // the output's last lines
+        return (process._process.ExitCode, process.Output);
+    }
+
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = HealthBase, Timeout = TimeSpan.FromSeconds(5) };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Collections.Domain;
 using Collections.Persistence;
 
@@ -34,18 +35,67 @@ public sealed class RemittanceLogGrain(
                     ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
                 };
         }
+        Dictionary<string, RemittanceException>? byIdentity = null;
         foreach (var exception in exceptions)
         {
-            if (log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId)) listed++;
-            else
+            if (log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId))
+            {
+                listed++;
+                continue;
+            }
+            // The same claim sent again in a file that differs in form has another content id, so another exception id:
+            // listed once, and once decided, decided for every form (a dismissed denial does not come back; a matched one
+            // is not matched, and written off, again).
+            byIdentity ??= ExceptionsByIdentity();
+            var identity = ClaimIdentity(exception, remittance);
+            var twin = identity is null ? null : byIdentity.GetValueOrDefault(identity);
+            if (twin is null)
             {
                 log.State.Exceptions.Add(exception);
                 added++;
+            }
+            else
+            {
+                if (twin.Status != ExceptionStatus.Open)
+                    log.State.Exceptions.Add(exception with
+                    {
+                        Status = twin.Status, ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
+                        Resolution = $"the same claim as exception {twin.ExceptionId} (sent again in another form), already {twin.Status.ToString().ToLowerInvariant()}: {twin.Resolution}",
+                    });
+                listed++;
             }
         }
         await log.WriteStateAsync();
         var open = log.State.Exceptions.Count(e => e.RemittanceId == remittance.RemittanceId && e.Status == ExceptionStatus.Open);
         return new RemittanceLogOutcome(added, listed, open);
+    }
+
+    /// <summary>The listed exceptions by their claim's identity, a decided one before an open one of the same claim.</summary>
+    private Dictionary<string, RemittanceException> ExceptionsByIdentity()
+    {
+        var remittances = log.State.Remittances.ToDictionary(r => r.RemittanceId, StringComparer.Ordinal);
+        var byIdentity = new Dictionary<string, RemittanceException>(StringComparer.Ordinal);
+        foreach (var e in log.State.Exceptions)
+            if (ClaimIdentity(e, remittances.GetValueOrDefault(e.RemittanceId)) is { } identity
+                && (!byIdentity.TryGetValue(identity, out var seen) || (seen.Status == ExceptionStatus.Open && e.Status != ExceptionStatus.Open)))
+                byIdentity[identity] = e;
+        return byIdentity;
+    }
+
+    /// <summary>
+    /// A claim as its payer adjudicated it, whatever the file's form (amounts written 300 or 300.00, control numbers,
+    /// separators): the payment's payer and trace number (TRN02, unique per payment), the claim loop, its status and
+    /// amounts, and what it plans to post. Null without a trace number, when nothing tells two payments apart.
+    /// </summary>
+    private static string? ClaimIdentity(RemittanceException exception, RemittanceRecord? remittance)
+    {
+        if (remittance is null || string.IsNullOrWhiteSpace(remittance.TraceNumber)) return null;
+        var c = exception.Claim;
+        var planned = exception.PlannedEntries
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Kind}|{p.Amount:0.00}|{Text.Clean(p.ReasonCode)}|{Text.Clean(p.Reference)}|{p.EffectiveDate:yyyy-MM-dd}"))
+            .Order(StringComparer.Ordinal);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Text.Clean(remittance.PayerName)}|{remittance.TraceNumber.Trim()}|{c.PatientControlNumber}|{c.PayerClaimControlNumber}|{c.Occurrence}|{c.Status}|{c.ChargeAmount:0.00}|{c.PaidAmount:0.00}|{string.Join(';', planned)}");
     }
 
     public Task<RemittanceLookup> Lookup(string remittanceId, string legacyId, string interchangeControlNumber) => Task.FromResult(new RemittanceLookup
@@ -69,6 +119,7 @@ public sealed class RemittanceLogGrain(
 
     public async Task<Outcome<RemittanceException>> Match(string exceptionId, string accountNumber)
     {
+        string? resolution = null;
         var outcome = await ResolveAsync(exceptionId, async exception =>
         {
             if (string.IsNullOrWhiteSpace(accountNumber))
@@ -77,9 +128,17 @@ public sealed class RemittanceLogGrain(
                 return [DomainError.Invalid("accountNumber", "account-number.invalid", "The account number must be 1 to 40 letters, digits, '-', '_' or '.'.")];
             if (exception.PlannedEntries.Count == 0)
                 return [DomainError.Conflict("exception.nothing-to-post", "This claim has nothing that can be posted automatically (a reversal or a refused plan): dismiss it and post by hand.")];
-            var posted = await grains.GetGrain<IPatientAccountGrain>(new AccountKey(Facility, accountNumber).ToString()).PostBatch(exception.PlannedEntries);
+            var account = grains.GetGrain<IPatientAccountGrain>(new AccountKey(Facility, accountNumber).ToString());
+            // The same claim sent again in another form is listed again under its new content id: matched to the account
+            // that already has it, it would post (a denial: write off) twice.
+            if (await account.Get() is { } view && Remittance.RemittancePosting.PostedFromAnotherRemittance(exception.PlannedEntries, view.Entries) is { } earlier)
+            {
+                resolution = $"matched to {accountNumber}, which already had this claim's entries from remittance {earlier} (the same claim sent again in another form): nothing posted again";
+                return [];
+            }
+            var posted = await account.PostBatch(exception.PlannedEntries);
             return posted.Errors;
-        }, ExceptionStatus.Matched, $"matched to {accountNumber}");
+        }, ExceptionStatus.Matched, () => resolution ?? $"matched to {accountNumber}");
         await audit.RecordAsync(clock, "remittance.exception.match", "remittance", exceptionId, AuditExtensions.OutcomeOf(outcome.Errors), $"account={Facility}/{accountNumber}");
         return outcome;
     }
@@ -89,12 +148,12 @@ public sealed class RemittanceLogGrain(
         var outcome = await ResolveAsync(exceptionId, _ =>
             Task.FromResult<IReadOnlyList<DomainError>>(string.IsNullOrWhiteSpace(reason)
                 ? [DomainError.Invalid("reason", "reason.required", "Say why the claim is dismissed.")]
-                : []), ExceptionStatus.Dismissed, reason?.Trim() ?? "");
+                : []), ExceptionStatus.Dismissed, () => reason?.Trim() ?? "");
         await audit.RecordAsync(clock, "remittance.exception.dismiss", "remittance", exceptionId, AuditExtensions.OutcomeOf(outcome.Errors));
         return outcome;
     }
 
-    private async Task<Outcome<RemittanceException>> ResolveAsync(string exceptionId, Func<RemittanceException, Task<IReadOnlyList<DomainError>>> act, ExceptionStatus status, string resolution)
+    private async Task<Outcome<RemittanceException>> ResolveAsync(string exceptionId, Func<RemittanceException, Task<IReadOnlyList<DomainError>>> act, ExceptionStatus status, Func<string> resolution)
     {
         var index = log.State.Exceptions.FindIndex(e => e.ExceptionId == exceptionId);
         if (index < 0) return Outcome<RemittanceException>.Failure(DomainError.NotFound("exception.not-found", "No remittance exception with this id."));
@@ -102,7 +161,7 @@ public sealed class RemittanceLogGrain(
         if (exception.Status != ExceptionStatus.Open) return Outcome<RemittanceException>.Failure(DomainError.Conflict("exception.resolved", $"This exception was already {exception.Status.ToString().ToLowerInvariant()}."));
         var errors = await act(exception);
         if (errors.Count > 0) return Outcome<RemittanceException>.Failure(errors);
-        var resolved = exception with { Status = status, Resolution = resolution, ResolvedAt = clock.GetUtcNow(), ResolvedBy = CallerContext.Current.Actor };
+        var resolved = exception with { Status = status, Resolution = resolution(), ResolvedAt = clock.GetUtcNow(), ResolvedBy = CallerContext.Current.Actor };
         log.State.Exceptions[index] = resolved;
         await log.WriteStateAsync();
         return Outcome<RemittanceException>.Success(resolved);

@@ -135,6 +135,10 @@ public static class RemittancePosting
                 IdempotencyKey = prefix + "patient-responsibility",
             });
 
+        // Recognised before any rule that waits for a person: a denial a person matched once, resent in another form,
+        // must not wait to be matched (and written off) a second time.
+        if (SameAdjudicationPosted(remittance, claim, ledger, entries))
+            return new ClaimPostingPlan([], null); // this claim loop, adjudicated the same, posted from a file that differed in form
         if (claim.Status == 4)
         {
             if (claim.PaidAmount != 0m)
@@ -146,8 +150,6 @@ public static class RemittancePosting
                 return new ClaimPostingPlan(entries,
                     $"Denied by the payer (status 4; {Codes(claim.AllAdjustments)}): review before anything is written off or billed to the patient (Collections:Remittance:AutoPostDeniedGroups may allow groups to post by themselves).");
         }
-        if (SameAdjudicationPosted(remittance, claim, ledger, entries))
-            return new ClaimPostingPlan([], null); // this claim loop, adjudicated the same, posted from a file that differed in form
         return new ClaimPostingPlan(entries, null);
     }
 
@@ -169,6 +171,33 @@ public static class RemittancePosting
             .Where(x => x.Entry.Kind != EntryKind.Reversal)
             .GroupBy(x => x.Prefix, x => x.Entry, StringComparer.Ordinal)
             .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
+    }
+
+    /// <summary>
+    /// The remittance whose posting of the same claim loop the ledger already holds, the same entries to the cent
+    /// (kinds, amounts, reason codes, references, dates) and none of them reversed, when <paramref name="planned"/> (a
+    /// claim's planned entries, as an exception keeps them) would post it again from another remittance; else null.
+    /// A person matching a claim sent again in another form (its own exception, under another content id) to the
+    /// account that already has it must not post it twice.
+    /// </summary>
+    public static string? PostedFromAnotherRemittance(IReadOnlyList<EntryRequest> planned, IReadOnlyList<LedgerEntry> ledger)
+    {
+        if (planned.Count == 0 || planned.Any(p => p.IdempotencyKey is null || ClaimOf(p.IdempotencyKey) is null)) return null;
+        var prefix = ClaimOf(planned[0].IdempotencyKey!)!.Value.Prefix;
+        if (planned.Any(p => ClaimOf(p.IdempotencyKey!)!.Value.Prefix != prefix)) return null;
+        var remittanceId = RemittanceIdOf(prefix);
+        var loop = prefix[(KeyPrefix.Length + remittanceId.Length)..]; // "/{account}/{payer claim}[#n]/"
+        var reversed = Ledger.ReversedIds(ledger);
+        static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, string? reference, DateOnly? date) =>
+            $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{Text.Clean(reference)}|{date:yyyy-MM-dd}";
+        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.Reference, p.EffectiveDate)).Order(StringComparer.Ordinal).ToList();
+        return ledger
+            .Where(e => e.Kind != EntryKind.Reversal && ClaimOf(e.IdempotencyKey) is { } c
+                        && RemittanceIdOf(c.Prefix) is var other && other != remittanceId && c.Prefix == $"{KeyPrefix}{other}{loop}")
+            .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix, StringComparer.Ordinal)
+            .FirstOrDefault(g => !g.Any(e => reversed.Contains(e.EntryId))
+                                 && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.Reference, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted))
+            is { } earlier ? RemittanceIdOf(earlier.Key) : null;
     }
 
     /// <summary>

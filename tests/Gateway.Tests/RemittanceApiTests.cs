@@ -149,6 +149,63 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
         Assert.Equal(0m, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("balances").GetProperty("balance").GetDecimal());
     }
 
+    /// <summary>A denial (status 4) of a 300.00 claim, written as a payer's system writes it in two forms.</summary>
+    private static string Denial(string interchange, string trace, string account, bool otherForm) =>
+        $"ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*{interchange}*0*P*:~" +
+        "GS*HP*PAYER*HOSPITAL*20261101*0900*1*X*005010X221A1~ST*835*0001~" +
+        (otherForm ? "BPR*H*0*C*NON************20261101~" : "BPR*I*0.00*C*CHK************20261101~") +
+        $"TRN*1*{trace}*1234567890~N1*PR*ACME HEALTH PLAN~N1*PE*GENERAL HOSPITAL*XX*1999999999~LX*1~" +
+        (otherForm ? $"CLP*{account}*4*300*0**12*PCN-D~CAS*CO*97*300~" : $"CLP*{account}*4*300.00*0.00**12*PCN-D~CAS*CO*97*300.00~") +
+        $"SE*9*0001~GE*1*1~IEA*1*{interchange}~";
+
+    [Fact]
+    public async Task A_decided_denial_sent_again_in_another_form_is_not_listed_again_and_never_written_off_twice()
+    {
+        using var client = engine.Admin();
+        var facility = NewFacility();
+        var matched = await OpenInsuredAccountAsync(client, facility, 300m);
+        var elsewhere = await OpenInsuredAccountAsync(client, facility, 300m);
+        var dismissed = await OpenInsuredAccountAsync(client, facility, 300m);
+        var trace = "TRN-D-" + Guid.NewGuid().ToString("N")[..8];
+        async Task<string> OpenExceptionAsync() =>
+            Assert.Single((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions?status=open")).EnumerateArray()).GetProperty("exceptionId").GetString()!;
+        async Task<decimal> BalanceAsync(string account) =>
+            (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("balances").GetProperty("balance").GetDecimal();
+
+        // Matched to its own account (the denial written off), then the same denial in another form: already posted.
+        Assert.Equal(1, (await (await PostFile(client, facility, Denial("000000401", trace + "A", matched, otherForm: false))).JsonAsync())[0].GetProperty("exceptions").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{await OpenExceptionAsync()}/match", new { accountNumber = matched })).StatusCode);
+        Assert.Equal(0m, await BalanceAsync(matched));
+        var again = (await (await PostFile(client, facility, Denial("000000402", trace + "A", matched, otherForm: true))).JsonAsync())[0];
+        Assert.Equal(0, again.GetProperty("exceptions").GetInt32());
+        Assert.Equal(1, again.GetProperty("claimsAlreadyPosted").GetInt32());
+        Assert.Equal(0m, await BalanceAsync(matched));
+
+        // Matched to another account than the one the claim names (the billing system's number differs): the claim sent
+        // again is listed as already matched, not open, and cannot be matched again.
+        Assert.Equal(1, (await (await PostFile(client, facility, Denial("000000403", trace + "B", "NOPE-D", otherForm: false))).JsonAsync())[0].GetProperty("exceptions").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{await OpenExceptionAsync()}/match", new { accountNumber = elsewhere })).StatusCode);
+        var resent = (await (await PostFile(client, facility, Denial("000000404", trace + "B", "NOPE-D", otherForm: true))).JsonAsync())[0];
+        Assert.Equal(0, resent.GetProperty("exceptions").GetInt32());
+        Assert.Equal(1, resent.GetProperty("exceptionsAlreadyListed").GetInt32());
+        Assert.Empty((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions?status=open")).EnumerateArray());
+        var twin = (await client.GetJsonAsync($"/api/remittances/{facility}/exceptions?status=matched")).EnumerateArray()
+            .Single(e => e.GetProperty("remittanceId").GetString() == resent.GetProperty("remittanceId").GetString());
+        Assert.Equal("matched", twin.GetProperty("status").GetString());
+        Assert.Contains("sent again in another form", twin.GetProperty("resolution").GetString(), StringComparison.Ordinal);
+        var refused = await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{twin.GetProperty("exceptionId").GetString()}/match", new { accountNumber = elsewhere });
+        Assert.Equal("exception.resolved", (await refused.AssertProblemAsync(HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        Assert.Equal(0m, await BalanceAsync(elsewhere));
+
+        // Dismissed (an appeal filed), then sent again in another form: it stays dismissed.
+        await PostFile(client, facility, Denial("000000405", trace + "C", dismissed, otherForm: false));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{await OpenExceptionAsync()}/dismiss", new { reason = "appeal filed" })).StatusCode);
+        var dismissedAgain = (await (await PostFile(client, facility, Denial("000000406", trace + "C", dismissed, otherForm: true))).JsonAsync())[0];
+        Assert.Equal(0, dismissedAgain.GetProperty("exceptions").GetInt32());
+        Assert.Empty((await client.GetJsonAsync($"/api/remittances/{facility}/exceptions?status=open")).EnumerateArray());
+        Assert.Equal(300m, await BalanceAsync(dismissed));
+    }
+
     [Fact]
     public async Task A_dry_run_shows_each_claim_and_its_account_and_posts_nothing()
     {

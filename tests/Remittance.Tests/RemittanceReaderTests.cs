@@ -415,6 +415,45 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_denial_a_person_matched_once_is_not_sent_to_a_person_again_when_resent_in_another_form()
+    {
+        // A denial waits for a person; matched, its planned entries post. Resent in another form, it posts nothing more
+        // and asks nobody.
+        var first = Single(0m, "20261101", "CLP*Z2*4*300.00*0.00**12*ICN4", "CAS*CO*97*300.00");
+        var plan = RemittancePosting.Plan(first, first.Claims[0], Fixtures.ChargedTo(300m));
+        Assert.NotNull(plan.Problem);
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(300m), plan.Entries);
+        var resent = Single(0m, "20261101", "CLP*Z2*4*300*0**12*ICN4", "CAS*CO*97*300");
+
+        var again = RemittancePosting.Plan(resent, resent.Claims[0], ledger);
+
+        Assert.Null(again.Problem);
+        Assert.Empty(again.Entries);
+    }
+
+    [Fact]
+    public void Entries_a_person_would_match_that_the_account_holds_from_another_remittance_are_recognised_until_reversed()
+    {
+        var first = Single(0m, "20261101", "CLP*Z3*4*300.00*0.00**12*ICN5", "CAS*CO*97*300.00");
+        var firstPlan = RemittancePosting.Plan(first, first.Claims[0], Fixtures.ChargedTo(300m)).Entries;
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(300m), firstPlan);
+        var resent = Single(0m, "20261101", "CLP*Z3*4*300*0**12*ICN5", "CAS*CO*97*300");
+        // What its exception keeps: the plan without the ledger (the account was not known when it was listed).
+        var planned = RemittancePosting.Plan(resent, resent.Claims[0], Fixtures.ChargedTo(300m)).Entries;
+
+        Assert.Equal(first.RemittanceId, RemittancePosting.PostedFromAnotherRemittance(planned, ledger));
+        Assert.Null(RemittancePosting.PostedFromAnotherRemittance(firstPlan, ledger)); // its own entries are not another's
+        Assert.Null(RemittancePosting.PostedFromAnotherRemittance(planned, Fixtures.ChargedTo(300m)));
+        // Another amount is another adjudication.
+        var other = Single(0m, "20261101", "CLP*Z3*4*300.00*0.00**12*ICN5", "CAS*CO*97*250.00", "CAS*PR*1*50.00");
+        Assert.Null(RemittancePosting.PostedFromAnotherRemittance(RemittancePosting.Plan(other, other.Claims[0], Fixtures.ChargedTo(300m)).Entries, ledger));
+        // Reversed since: the payer adjudicated again, and matching posts.
+        var adjustment = ledger.Single(e => e.Kind == EntryKind.Adjustment);
+        Fixtures.Apply(ledger, [new EntryRequest { Kind = EntryKind.Reversal, ReversesEntryId = adjustment.EntryId, IdempotencyKey = "undo" }]);
+        Assert.Null(RemittancePosting.PostedFromAnotherRemittance(planned, ledger));
+    }
+
+    [Fact]
     public void Late_payment_interest_in_a_claims_payment_waits_for_a_person()
     {
         var remittance = Single(610m, "20261101", "CLP*A1*1*1000.00*610.00*150.00*12*X", "AMT*I*10.00", "CAS*CO*45*250.00", "CAS*PR*1*150.00");

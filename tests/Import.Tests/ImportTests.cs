@@ -71,34 +71,61 @@ public sealed class ImportTests(EngineFixture engine)
     }
 
     [Fact]
-    public async Task Ten_good_and_three_bad_transactions_load_the_ten_and_report_the_three_by_row_and_column_and_a_rerun_changes_nothing()
+    public async Task An_account_with_a_bad_row_posts_none_of_its_rows_the_others_post_whole_and_the_corrected_file_posts_the_rest_once()
     {
-        await SeedGuarantorAndAccountsAsync(2);
+        await SeedGuarantorAndAccountsAsync(3);
         var lines = new List<string> { "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method" };
-        for (var i = 0; i < 10; i++)
-            lines.Add(i < 5
-                ? $"F{_run},A{i % 2},T{i},charge,100.00,2026-10-01,2026-09-02,99213,Visit,"
-                : $"F{_run},A{i % 2},T{i},patientPayment,10.00,2026-10-02,,,,card");
-        lines.Insert(4, $"F{_run},A0,BAD1,charge,12.5x,2026-10-01,,,,");        // row 5: not a decimal (local)
-        lines.Insert(8, $"F{_run},A0,BAD2,charge,10.00,2026-13-01,,,,");        // row 9: not a date (local)
-        lines.Add($"F{_run},A1,BAD3,patientPayment,-5.00,2026-10-01,,,,card");    // row 14: refused by the API
+        for (var i = 0; i < 12; i++)
+            lines.Add(i < 6
+                ? $"F{_run},A{i % 3},T{i},charge,100.00,2026-10-01,2026-09-02,99213,Visit,"
+                : $"F{_run},A{i % 3},T{i},patientPayment,10.00,2026-10-02,,,,card");
+        lines.Insert(4, $"F{_run},A0,BAD1,charge,12.5x,2026-10-01,,,,");        // row 5: not a decimal (refused here)
+        lines.Insert(8, $"F{_run},A0,BAD2,charge,10.00,2026-13-01,,,,");        // row 9: not a date (refused here)
+        lines.Add($"F{_run},A1,BAD3,patientPayment,-5.00,2026-10-01,,,,card");    // row 16: refused by the engine
         var file = Write("t.csv", [.. lines]);
 
         var first = await ImportAsync("transactions", file);
-        Assert.Equal(1, first.Code);
-        Assert.Contains("13 rows read, 10 loaded, 0 already present, 3 failed", first.Output, StringComparison.Ordinal);
-        Assert.Equal(["5", "9", "14"], first.Errors.Select(e => e[0]));
-        Assert.Equal(["amount", "effective_date", "amount"], first.Errors.Select(e => e[1]));
-        Assert.Contains("row 5, column amount", first.Error, StringComparison.Ordinal);
 
-        var before = await BalancesAsync();
-        var second = await ImportAsync("transactions", file);
-        Assert.Equal(1, second.Code);
-        Assert.Contains("13 rows read, 0 loaded, 10 already present, 3 failed", second.Output, StringComparison.Ordinal);
-        Assert.Equal(first.Errors.Select(e => e[0] + e[1]), second.Errors.Select(e => e[0] + e[1]));
-        Assert.Equal(before, await BalancesAsync());
-        // A0: 3 charges (T0, T2, T4) and 2 payments (T6, T8): 300 - 20; A1: 2 charges and 3 payments: 200 - 30.
-        Assert.Equal(["280.00", "170.00"], before);
+        // A0 and A1 post nothing (a payment without its refused charge would leave a credit the account does not have);
+        // A2's four rows post together.
+        Assert.Equal(1, first.Code);
+        Assert.True(first.Output.Contains("15 rows read, 4 loaded, 0 already present, 11 failed", StringComparison.Ordinal), first.Output + first.Error);
+        var reasons = first.Errors.ToDictionary(e => e[0], e => (Column: e[1], Reason: e[2]));
+        Assert.Equal("amount", reasons["5"].Column);
+        Assert.Contains("'12.5x' is not a decimal amount", reasons["5"].Reason, StringComparison.Ordinal);
+        Assert.Equal("effective_date", reasons["9"].Column);
+        Assert.Equal("amount", reasons["16"].Column);
+        Assert.Contains("not posted: row 5 of the same account was refused", reasons["2"].Reason, StringComparison.Ordinal); // A0's charge
+        Assert.Contains("not posted: row 16 of the same account was refused", reasons["3"].Reason, StringComparison.Ordinal); // A1's charge
+        Assert.DoesNotContain(reasons.Keys, row => lines[int.Parse(row, CultureInfo.InvariantCulture) - 1].Contains(",A2,", StringComparison.Ordinal));
+        Assert.Contains("2 account(s) had a row refused, so none of their rows in this file was posted", first.Output, StringComparison.Ordinal);
+        Assert.Equal(["0.00", "0.00", "180.00"], await BalancesAsync("A0", "A1", "A2"));
+
+        // Corrected, the file posts the rest once: A2's rows are already there.
+        var corrected = Write("t2.csv", [.. lines.Where(l => !l.Contains(",BAD", StringComparison.Ordinal))]);
+        var second = await ImportAsync("transactions", corrected);
+        Assert.True(second.Code == 0, second.Output + second.Error);
+        Assert.Contains("12 rows read, 8 loaded, 4 already present, 0 failed", second.Output, StringComparison.Ordinal);
+        Assert.Equal(["180.00", "180.00", "180.00"], await BalancesAsync("A0", "A1", "A2"));
+        var third = await ImportAsync("transactions", corrected);
+        Assert.Contains("12 rows read, 0 loaded, 12 already present, 0 failed", third.Output, StringComparison.Ordinal);
+        Assert.Equal(["180.00", "180.00", "180.00"], await BalancesAsync("A0", "A1", "A2"));
+    }
+
+    [Fact]
+    public async Task A_value_on_two_lines_in_quotes_is_read_as_one_line()
+    {
+        await SeedGuarantorAndAccountsAsync(1);
+        var file = Write("nl.csv",
+            "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method",
+            $"F{_run},A0,NL1,charge,100.00,2026-10-01,2026-09-02,99213,\"Office visit,\r\n  follow-up\",");
+
+        var result = await ImportAsync("transactions", file);
+
+        Assert.True(result.Code == 0, result.Output + result.Error + string.Join(';', result.Errors.Select(e => string.Join('|', e))));
+        using var client = engine.Admin();
+        var entry = (await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/A0")).GetProperty("entries").EnumerateArray().Last();
+        Assert.Equal("Office visit, follow-up", entry.GetProperty("description").GetString());
     }
 
     [Fact]
@@ -144,14 +171,16 @@ public sealed class ImportTests(EngineFixture engine)
         var a0 = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/A0");
         var a1 = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/A1");
         Assert.True(a0.TryGetProperty("importHoldUntil", out _), "A0 is still unsettled");
+        Assert.Empty(a0.GetProperty("entries").EnumerateArray()); // its good row waits with its bad one
         Assert.False(a1.TryGetProperty("importHoldUntil", out _), "A1 is settled");
+        Assert.Contains("1 account(s) had a row refused", result.Output, StringComparison.Ordinal);
     }
 
-    private async Task<string[]> BalancesAsync()
+    private async Task<string[]> BalancesAsync(params string[] accounts)
     {
         using var client = engine.Admin();
         var result = new List<string>();
-        foreach (var account in new[] { "A0", "A1" })
+        foreach (var account in accounts.Length == 0 ? ["A0", "A1"] : accounts)
         {
             var view = await client.GetFromJsonAsync<JsonElement>($"/api/accounts/F{_run}/{account}");
             result.Add(view.GetProperty("balances").GetProperty("balance").GetRawText());

@@ -3,8 +3,18 @@ using CsvHelper;
 namespace Collections.Cli.Import;
 
 /// <summary>What RFC 4180 rule a malformed CSV record broke, in words for the errors file and the command line.</summary>
-public static class CsvRules
+public static partial class CsvRules
 {
+    /// <summary>
+    /// A value on one line: RFC 4180 lets a quoted field hold line breaks (an address typed on two lines, a note), but
+    /// every field the engine takes is one line (it refuses control characters), so each break, with the spaces and tabs
+    /// around it, becomes one space.
+    /// </summary>
+    public static string OneLine(string value) => value.AsSpan().IndexOfAny('\r', '\n') < 0 ? value : LineBreaks().Replace(value, " ");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[ \t]*(\r\n|\r|\n)+[ \t]*")]
+    private static partial System.Text.RegularExpressions.Regex LineBreaks();
+
     /// <summary>
     /// How every import reads CSV: comma-separated, values trimmed, line numbers kept, and RFC 4180 strictly: a record
     /// with broken quoting or another field count than the header is not read by position; it goes to

@@ -190,7 +190,8 @@ public static class ImportSchema
         public string? Text(string column)
         {
             var value = get(column);
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            return CsvRules.OneLine(value.Trim());
         }
 
         public string? Required(string column)

@@ -93,12 +93,23 @@ public sealed class Importer : IDisposable
         // One queue per worker, and every row of one account to the same worker: an account's rows post in file order
         // (a payment never before its charge), accounts in parallel.
         var parallel = Math.Max(_options.Parallel, 1);
-        var queues = Enumerable.Range(0, parallel).Select(_ => Channel.CreateBounded<PreparedRow>(new BoundedChannelOptions(4) { SingleWriter = true, SingleReader = true })).ToArray();
+        var queues = Enumerable.Range(0, parallel).Select(_ => Channel.CreateBounded<IReadOnlyList<PreparedRow>>(new BoundedChannelOptions(4) { SingleWriter = true, SingleReader = true })).ToArray();
         var workers = queues.Select(q => Task.Run(() => WorkAsync(q.Reader, stop), CancellationToken.None)).ToArray();
         long next = 0;
         int WorkerFor(PreparedRow row) => _options.Kind == ImportKind.Transactions
             ? (int)((uint)StringComparer.Ordinal.GetHashCode(row.Path) % (uint)parallel)
             : (int)(next++ % parallel);
+        // Transactions post as row groups: all of an account's rows in the file go in one all-or-none batch (a charge
+        // refused never leaves its payments posted, a credit the account does not have), wherever in the file they
+        // stand. A first read of the file, posting nothing, finds each account's last row (its rows wait until then)
+        // and the accounts with a row refused here (none of their rows is sent).
+        var (lastRows, refusedHere) = _options.Kind == ImportKind.Transactions ? await ReadAccountsAsync(index, cancellationToken) : ([], []);
+        var waiting = new Dictionary<string, List<PreparedRow>>(StringComparer.Ordinal);
+        async Task SendAccountAsync(string path)
+        {
+            if (!waiting.Remove(path, out var rows)) return;
+            foreach (var group in rows.Chunk(MaxRowGroup)) await queues[WorkerFor(group[0])].Writer.WriteAsync(group, stop.Token);
+        }
 
         async Task ReadAsync(Action<double>? progress)
         {
@@ -114,9 +125,18 @@ public sealed class Importer : IDisposable
                         Fail(errors);
                         if (_options.Kind == ImportKind.Transactions) KeepUnsettled(column => index.TryGetValue(column, out var i) ? csv.GetString(i) : null);
                     }
+                    else if (_options.Kind != ImportKind.Transactions)
+                    {
+                        await queues[WorkerFor(prepared)].Writer.WriteAsync([prepared], stop.Token);
+                    }
+                    else if (refusedHere.TryGetValue(prepared.Path, out var refusedRow))
+                    {
+                        Fail([new RowError(prepared.Row, "", NotPostedWith(refusedRow))]);
+                    }
                     else
                     {
-                        await queues[WorkerFor(prepared)].Writer.WriteAsync(prepared, stop.Token);
+                        (waiting.TryGetValue(prepared.Path, out var rows) ? rows : waiting[prepared.Path] = []).Add(prepared);
+                        if (!lastRows.TryGetValue(prepared.Path, out var last) || last <= prepared.Row) await SendAccountAsync(prepared.Path);
                     }
                     if ((_read & 255) == 0) progress?.Invoke(stream.Length == 0 ? 1 : (double)csv.ByteOffset / stream.Length);
                 }
@@ -126,6 +146,15 @@ public sealed class Importer : IDisposable
             }
             finally
             {
+                try
+                {
+                    // Rows still waiting (the file changed between the two reads): sent as they are.
+                    foreach (var path in waiting.Keys.ToList())
+                        if (!stop.IsCancellationRequested) await SendAccountAsync(path);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
                 foreach (var q in queues) q.Writer.TryComplete();
             }
             await Task.WhenAll(workers);
@@ -142,6 +171,10 @@ public sealed class Importer : IDisposable
             lock (_output)
                 _output.WriteLine($"import: {Interlocked.Read(ref _malformed):N0} line(s) could not be read or named no account, so no account was settled: correct the file and run it again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
         else if (_options.Kind == ImportKind.Transactions && _fatal is null)
+        {
+            if (_touched.Count(t => t.Value != 0) is var unsettled and > 0)
+                lock (_output)
+                    _output.WriteLine($"import: {unsettled:N0} account(s) had a row refused, so none of their rows in this file was posted and they were not settled: correct the rows (see the errors) and run the file again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
             await Parallel.ForEachAsync(_touched.Where(t => t.Value == 0).Select(t => t.Key), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
             {
                 try
@@ -153,6 +186,7 @@ public sealed class Importer : IDisposable
                     _fatal ??= e.Message;
                 }
             });
+        }
 
         if (_errorsFile is not null) await _errorsFile.FlushAsync(CancellationToken.None);
         if (_fatal is not null) throw new CliInputException(_fatal);
@@ -198,13 +232,14 @@ public sealed class Importer : IDisposable
         return $"{read:N0} rows read, {Interlocked.Read(ref _loaded):N0} loaded, {Interlocked.Read(ref _already):N0} already present, {Interlocked.Read(ref _failed):N0} failed, {rate:N0} rows/s";
     }
 
-    private async Task WorkAsync(ChannelReader<PreparedRow> reader, CancellationTokenSource stop)
+    private async Task WorkAsync(ChannelReader<IReadOnlyList<PreparedRow>> reader, CancellationTokenSource stop)
     {
         try
         {
-            await foreach (var row in reader.ReadAllAsync(stop.Token))
+            await foreach (var group in reader.ReadAllAsync(stop.Token))
             {
-                await PostAsync(row, stop);
+                if (_options.Kind == ImportKind.Transactions) await PostRowGroupAsync(group, stop);
+                else await PostAsync(group[0], stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -226,14 +261,111 @@ public sealed class Importer : IDisposable
     /// </summary>
     private void KeepUnsettled(Func<string, string?> cell)
     {
+        if (AccountPath(cell) is { } path) _touched[path] = 1;
+        else Interlocked.Increment(ref _malformed);
+    }
+
+    /// <summary>The most rows of one account posted together: the engine's batch limit.</summary>
+    public const int MaxRowGroup = 500;
+
+    private static string NotPostedWith(long refusedRow) =>
+        $"not posted: row {refusedRow.ToString(CultureInfo.InvariantCulture)} of the same account was refused, and an account's rows post together or not at all; correct that row and run the file again";
+
+    /// <summary>
+    /// A first read of the whole file, posting nothing: each account's last row (by its entries' path), and the accounts
+    /// with a row refused here, with the first such row (none of their rows is then posted).
+    /// </summary>
+    private async Task<(Dictionary<string, long> LastRows, Dictionary<string, long> Refused)> ReadAccountsAsync(Dictionary<string, int> index, CancellationToken cancellationToken)
+    {
+        var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        var refused = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var stream = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        await using var csv = CsvReader.Create(stream, CsvRules.Strict(_ => { }), leaveOpen: true);
+        await csv.ReadHeaderAsync(cancellationToken);
+        while (await csv.ReadAsync(cancellationToken))
+        {
+            string? Cell(string column) => index.TryGetValue(column, out var i) ? csv.GetString(i) : null;
+            var (prepared, _) = ImportSchema.Prepare(ImportKind.Transactions, csv.LineNumber, Cell);
+            if (prepared is not null) last[prepared.Path] = csv.LineNumber;
+            else if (AccountPath(Cell) is { } path) refused.TryAdd(path, csv.LineNumber);
+        }
+        return (last, refused);
+    }
+
+    /// <summary>The entries path of the account a transactions row names, or null when it names none.</summary>
+    private static string? AccountPath(Func<string, string?> cell)
+    {
         var (facility, accountNumber) = (cell("facility")?.Trim(), cell("account_number")?.Trim());
-        if (string.IsNullOrEmpty(facility) || string.IsNullOrEmpty(accountNumber)) Interlocked.Increment(ref _malformed);
-        else _touched[$"/api/accounts/{Uri.EscapeDataString(facility)}/{Uri.EscapeDataString(accountNumber)}/entries"] = 1;
+        return string.IsNullOrEmpty(facility) || string.IsNullOrEmpty(accountNumber)
+            ? null
+            : $"/api/accounts/{Uri.EscapeDataString(facility)}/{Uri.EscapeDataString(accountNumber)}/entries";
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedByEngine = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One account's rows, posted in one batch: all of them or none (an account with more than <see cref="MaxRowGroup"/>
+    /// rows in a file posts them in batches of that many, in file order). Refused, every row is reported (the refused
+    /// one with the engine's reason, the others as not posted with it), and the account's later batches are not posted.
+    /// </summary>
+    private async Task PostRowGroupAsync(IReadOnlyList<PreparedRow> group, CancellationTokenSource stop)
+    {
+        var path = group[0].Path;
+        _touched.TryAdd(path, 0);
+        if (_refusedByEngine.TryGetValue(path, out var earlier))
+        {
+            foreach (var row in group) Fail([new RowError(row.Row, "", NotPostedWith(earlier))]);
+            return;
+        }
+        ImportAnswer answer;
+        try
+        {
+            answer = await _api.PostBatchAsync(path + "/batch", group.Select(r => (r.Body, r.IdempotencyKey!)).ToList(), settleImport: false, stop.Token);
+        }
+        catch (EngineUnavailableException e)
+        {
+            _fatal ??= e.Message;
+            await stop.CancelAsync();
+            return;
+        }
+        if (answer.Outcome != ImportOutcome.Failed)
+        {
+            var replayed = answer.Body.ValueKind == System.Text.Json.JsonValueKind.Object && answer.Body.TryGetProperty("entries", out var entries)
+                ? entries.EnumerateArray().Select(e => e.TryGetProperty("replayed", out var x) && x.GetBoolean()).ToList()
+                : group.Select(_ => answer.Outcome == ImportOutcome.AlreadyPresent).ToList();
+            for (var i = 0; i < group.Count; i++)
+                Interlocked.Increment(ref i < replayed.Count && replayed[i] ? ref _already : ref _loaded);
+            return;
+        }
+        // Which row the engine refused: a batch names its entry (entries[3].amount); a batch of one, or a refusal of
+        // the whole account (not open), names none and stands for every row.
+        var byRow = new Dictionary<int, List<RowError>>();
+        foreach (var problem in answer.Problems)
+        {
+            var (at, field) = EntryOf(problem.Field, group.Count);
+            foreach (var i in at is { } one ? [one] : Enumerable.Range(0, group.Count))
+                (byRow.TryGetValue(i, out var list) ? list : byRow[i] = []).Add(new RowError(group[i].Row, ImportSchema.ColumnFor(field, group[i]), problem.Message));
+        }
+        var first = group[byRow.Keys.Min()].Row;
+        _refusedByEngine.TryAdd(path, first);
+        _touched[path] = 1; // its history is incomplete: not settled (it settles itself a day later)
+        for (var i = 0; i < group.Count; i++)
+            Fail(byRow.TryGetValue(i, out var errors) ? errors : [new RowError(group[i].Row, "", NotPostedWith(first))]);
+    }
+
+    /// <summary>The entry a batch problem's field names (<c>entries[3].amount</c>: 3 and <c>amount</c>), or null for the whole batch.</summary>
+    private static (int? Index, string? Field) EntryOf(string? field, int count)
+    {
+        if (field is not null && field.StartsWith("entries[", StringComparison.Ordinal) && field.IndexOf(']', StringComparison.Ordinal) is var close and > 8
+            && int.TryParse(field.AsSpan(8, close - 8), NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < count)
+            return (i, field.Length > close + 2 ? field[(close + 2)..] : null);
+        if (field is not null && field.StartsWith("$.entries[", StringComparison.Ordinal))
+            return EntryOf(field[2..], count);
+        return (count == 1 ? 0 : null, field);
     }
 
     private async Task PostAsync(PreparedRow row, CancellationTokenSource stop)
     {
-        if (_options.Kind == ImportKind.Transactions) _touched.TryAdd(row.Path, 0);
         ImportAnswer answer;
         try
         {
@@ -264,8 +396,6 @@ public sealed class Importer : IDisposable
                 Interlocked.Increment(ref _already);
                 break;
             default:
-                // An account with a refused row is not settled: its history is incomplete (it settles itself a day later).
-                if (_options.Kind == ImportKind.Transactions) _touched[row.Path] = 1;
                 Fail([.. answer.Problems.Select(p => new RowError(row.Row, ImportSchema.ColumnFor(p.Field, row), p.Message))]);
                 break;
         }

@@ -75,7 +75,7 @@ public sealed class SyntheaCsv : IAsyncDisposable
     {
         if (!_columns.TryGetValue(column, out var i)) return null;
         var value = _csv.GetString(i);
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        return string.IsNullOrWhiteSpace(value) ? null : Import.CsvRules.OneLine(value.Trim());
     }
 
     public SyntheaPatient Patient() => new(Row, Get("Id"), Get("BIRTHDATE"), Get("DEATHDATE"), Get("FIRST"), Get("LAST"),

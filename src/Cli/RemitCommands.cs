@@ -70,6 +70,9 @@ public static class RemitCommands
                 {
                     using var problem = TryParse(body);
                     var detail = problem?.RootElement.TryGetProperty("detail", out var d) == true ? d.GetString() : null;
+                    // The API's words name its query parameters; here the command's own.
+                    detail = detail?.Replace("Check it with dryRun=true", "Check it with: collections remit check", StringComparison.Ordinal)
+                        .Replace("post it with allowTestData=true", "post it with --allow-test-data", StringComparison.Ordinal);
                     var segment = problem?.RootElement.TryGetProperty("segment", out var s) == true ? $" segment {s.GetInt32()}:" : "";
                     // A malformed file's problem carries the segment and the bare reason: said once, "segment 3: ...".
                     if (segment.Length > 0 && problem!.RootElement.TryGetProperty("reason", out var r) && r.GetString() is { Length: > 0 } reason) detail = reason;

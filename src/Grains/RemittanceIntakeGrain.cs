@@ -38,7 +38,7 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
             {
                 Code = "x12.test-interchange", Title = "A test file moves no money",
                 Detail = $"Interchange {test.InterchangeControlNumber} is marked as test data (ISA15 = T). Nothing was posted. Check it with dryRun=true; on a training or test system, post it with allowTestData=true.",
-                Segment = test.FirstSegment,
+                Segment = test.InterchangeSegment > 0 ? test.InterchangeSegment : test.FirstSegment,
             });
         // The whole file is checked before anything posts: an unbalanced transaction refuses the file.
         if (remittances.FirstOrDefault(r => !r.IsBalanced) is { } unbalanced)
@@ -77,7 +77,7 @@ public sealed class RemittanceIntakeGrain(IGrainFactory grains, TimeProvider clo
             var lookup = await log.Lookup(remittance.RemittanceId, remittance.LegacyId, remittance.InterchangeControlNumber);
             if (lookup.Legacy is { } legacy && SameRemittance(legacy, remittance))
                 remittance = remittance with { RemittanceId = legacy.RemittanceId }; // posted before under its earlier id: keep it, so nothing posts twice
-            foreach (var other in lookup.SameInterchangeNumber)
+            foreach (var other in lookup.SameInterchangeNumber.Where(o => !remittances.Any(r => r.RemittanceId == o))) // not this file's other transactions
                 warnings.Add($"Interchange control number {remittance.InterchangeControlNumber} was also used by remittance {other}, which has different content: they are kept apart.");
             var listed = lookup.Exceptions.ToDictionary(e => e.ExceptionId, StringComparer.Ordinal);
 

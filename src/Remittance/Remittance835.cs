@@ -74,6 +74,8 @@ public sealed record Remittance835
     public required IReadOnlyList<ProviderAdjustment> ProviderAdjustments { get; init; }
     public IReadOnlyList<RemittanceWarning> Warnings { get; init; } = [];
     public required int FirstSegment { get; init; }
+    /// <summary>The segment number of the ISA that carries the transaction (where ISA15, the test flag, is).</summary>
+    public int InterchangeSegment { get; init; }
 
     public decimal ClaimPaymentsTotal => Claims.Sum(c => c.PaidAmount);
 
@@ -108,6 +110,17 @@ public static class Remittance835Reader
         var interchanges = new Dictionary<string, int>(StringComparer.Ordinal);
         var transactionsInGroup = new Dictionary<string, int>(StringComparer.Ordinal);
         var envelopeWarnings = new List<RemittanceWarning>();
+        int isaNumber = 0, groupsInInterchange = 0;
+        string gs06 = "";
+        var inGroup = new List<int>();        // indexes in result of the current group's transactions
+        var inInterchange = new List<int>();  // and of the current interchange's
+        // A trailer that disagrees with its header (X12: an interchange or group error) is told on the transactions it
+        // closes; they are read as their own segments say, and the remittance balances or not on its own amounts.
+        void Warn(List<int> transactions, int segment, string reason)
+        {
+            foreach (var k in transactions)
+                result[k] = result[k] with { Warnings = [.. result[k].Warnings, new RemittanceWarning(segment, reason)] };
+        }
         for (var i = 0; i < segments.Count; i++)
         {
             var s = segments[i];
@@ -116,6 +129,9 @@ public static class Remittance835Reader
                 case "ISA":
                     isa13 = s[13].Trim();
                     test = s[15].Trim() == "T";
+                    isaNumber = s.Number;
+                    groupsInInterchange = 0;
+                    inInterchange.Clear();
                     envelopeWarnings.Clear();
                     if (interchanges.TryGetValue(isa13, out var earlierIsa))
                         envelopeWarnings.Add(new RemittanceWarning(s.Number, $"Interchange control number {isa13} was already used by the interchange at segment {earlierIsa} of this file."));
@@ -123,8 +139,23 @@ public static class Remittance835Reader
                     break;
                 case "GS":
                     gs08 = s[8].Trim();
+                    gs06 = s[6].Trim();
                     gsNumber = s.Number;
+                    groupsInInterchange++;
+                    inGroup.Clear();
                     transactionsInGroup.Clear();
+                    break;
+                case "GE":
+                    if (s[2].Trim() != gs06)
+                        Warn(inGroup, s.Number, $"GE02 is {s[2].Trim()}, but the group's GS06 (segment {gsNumber}) is {gs06}: the group's trailer does not match its header.");
+                    if (int.TryParse(s[1].Trim(), out var transactionsSaid) && transactionsSaid != inGroup.Count)
+                        Warn(inGroup, s.Number, $"GE01 says {transactionsSaid} transaction(s); the group holds {inGroup.Count}.");
+                    break;
+                case "IEA":
+                    if (s[2].Trim() != isa13)
+                        Warn(inInterchange, s.Number, $"IEA02 is {s[2].Trim()}, but the interchange's ISA13 (segment {isaNumber}) is {isa13}: the interchange's trailer does not match its header.");
+                    if (int.TryParse(s[1].Trim(), out var groupsSaid) && groupsSaid != groupsInInterchange)
+                        Warn(inInterchange, s.Number, $"IEA01 says {groupsSaid} group(s); the interchange holds {groupsInInterchange}.");
                     break;
                 case "ST":
                     if (s[1] != "835")
@@ -144,7 +175,11 @@ public static class Remittance835Reader
                     var end = segments.FindIndex(i, x => x.Id == "SE");
                     if (end < 0) throw new X12FormatException(s.Number, "The transaction has no SE trailer.");
                     var transaction = ReadTransaction(isa13, segments, i, end);
-                    result.Add(transaction with { IsTest = test, Warnings = [.. warnings, .. transaction.Warnings] });
+                    if (segments[end][2].Trim() != s[2].Trim())
+                        warnings.Add(new RemittanceWarning(segments[end].Number, $"SE02 is {segments[end][2].Trim()}, but the transaction's ST02 (segment {s.Number}) is {s[2].Trim()}: the transaction's trailer does not match its header."));
+                    inGroup.Add(result.Count);
+                    inInterchange.Add(result.Count);
+                    result.Add(transaction with { IsTest = test, InterchangeSegment = isaNumber, Warnings = [.. warnings, .. transaction.Warnings] });
                     i = end;
                     break;
             }

@@ -94,6 +94,10 @@ public static class X12Reader
         var value = segment[index];
         if (!decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
             throw new X12FormatException(segment.Number, $"{segment.Id}{index:00} ({what}) is not an amount: '{value}'.");
+        // Dollars and cents: a fraction of a cent is no amount a payer pays (70.005 would post rounded, and the file's
+        // balance would be checked on amounts that never post). Zeros past the cents (70.000) are the same amount.
+        if (decimal.Round(amount, 2) != amount)
+            throw new X12FormatException(segment.Number, $"{segment.Id}{index:00} ({what}) is {value}: amounts are dollars and cents, at most two decimal places.");
         return amount;
     }
 

@@ -149,6 +149,27 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
         Assert.Equal(0m, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("balances").GetProperty("balance").GetDecimal());
     }
 
+    [Fact]
+    public async Task Two_transactions_of_one_interchange_are_not_warned_about_sharing_its_control_number()
+    {
+        using var client = engine.Admin();
+        var facility = NewFacility();
+        var account = await OpenInsuredAccountAsync(client, facility, 400m);
+        var one = File835.Replace("{trace}", "M1").Replace("{account}", account).Replace("{missing}", "NOPE-M1");
+        var body = one[one.IndexOf("ST*835", StringComparison.Ordinal)..one.IndexOf("GE*", StringComparison.Ordinal)];
+        var second = body.Replace("ST*835*0001", "ST*835*0002").Replace("SE*12*0001", "SE*12*0002").Replace("EFT-M1", "EFT-M2").Replace("NOPE-M1", "NOPE-M2");
+        var file = one.Replace("GE*1*1~", second + "GE*2*1~");
+
+        var posted = await (await PostFile(client, facility, file)).JsonAsync();
+
+        Assert.Equal(2, posted.GetArrayLength());
+        Assert.All(posted.EnumerateArray(), r => Assert.DoesNotContain(r.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("was also used by remittance", StringComparison.Ordinal)));
+        // Another file that reuses the interchange number for other content is still warned about.
+        var reused = File835.Replace("{trace}", "M3").Replace("{account}", account).Replace("{missing}", "NOPE-M3");
+        var warned = (await (await PostFile(client, facility, reused)).JsonAsync())[0];
+        Assert.Contains(warned.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("was also used by remittance", StringComparison.Ordinal));
+    }
+
     /// <summary>A denial (status 4) of a 300.00 claim, written as a payer's system writes it in two forms.</summary>
     private static string Denial(string interchange, string trace, string account, bool otherForm) =>
         $"ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*{interchange}*0*P*:~" +
@@ -238,6 +259,7 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
 
         var problem = await (await PostFile(client, facility, file)).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.Equal("x12.test-interchange", problem.GetProperty("code").GetString());
+        Assert.Equal(1, problem.GetProperty("segment").GetInt32()); // the ISA, where ISA15 says T
         var check = (await (await PostFile(client, facility, file, dryRun: true)).JsonAsync())[0];
         Assert.Contains(check.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("test data", StringComparison.Ordinal));
         Assert.Equal(1, (await client.GetJsonAsync($"/api/accounts/{facility}/{account}")).GetProperty("entries").GetArrayLength());

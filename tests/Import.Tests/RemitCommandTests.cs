@@ -51,6 +51,26 @@ public sealed class RemitCommandTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_test_file_is_refused_in_one_line_naming_its_isa_and_the_commands_own_options()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("remit-").FullName, "test.835");
+        await File.WriteAllTextAsync(file,
+            "ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*000000501*0*T*:~\n" +
+            "GS*HP*PAYER*HOSPITAL*20261101*0900*1*X*005010X221A1~\nST*835*0001~\nBPR*I*0.00*C*NON************20261101~\nTRN*1*T-1*1234567890~\n" +
+            "N1*PR*ACME HEALTH PLAN~\nLX*1~\nCLP*NOPE-T*1*10.00*0.00**12*X~\nCAS*CO*45*10.00~\nSE*8*0001~\nGE*1*1~\nIEA*1*000000501~\n");
+
+        var (code, output, error) = await RunAsync("remit", "post", file, "--facility", "MAIN");
+
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"collections: {file}: segment 1: ", line, StringComparison.Ordinal); // the ISA, where ISA15 is
+        Assert.Contains("collections remit check", line, StringComparison.Ordinal);
+        Assert.Contains("--allow-test-data", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("allowTestData=true", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_file_that_is_not_an_835_is_one_line_naming_the_segment_and_exit_code_2()
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory("remit-").FullName, "bad.835");

@@ -190,6 +190,14 @@ public sealed class SharedSampleTests
     }
 
     [SharedSampleFact]
+    public void No_public_sample_is_warned_about_its_envelope_trailers()
+    {
+        foreach (var file in Files)
+            Assert.DoesNotContain(Remittance835Reader.Read(Fixtures.Sample(file)).Single().Warnings,
+                w => w.Reason.Contains("trailer", StringComparison.Ordinal) || w.Reason.StartsWith("GE01", StringComparison.Ordinal) || w.Reason.StartsWith("IEA01", StringComparison.Ordinal));
+    }
+
+    [SharedSampleFact]
     public void The_medicare_file_balances_only_with_its_provider_level_adjustment()
     {
         var remittance = Remittance835Reader.Read(Fixtures.Sample("lfh_medicare-part-a.835")).Single();
@@ -270,6 +278,40 @@ public sealed class RemittancePostingTests
     }
 
     /// <summary>One 835 transaction around the given claim segments, paying <paramref name="paid"/> on <paramref name="paymentDate"/> (BPR16).</summary>
+    [Fact]
+    public void Trailers_that_disagree_with_their_headers_are_told_on_the_transactions_they_close()
+    {
+        const string transaction = "ST*835*{st}~BPR*I*0.00*C*NON************20261101~TRN*1*T-{st}*1234567890~N1*PR*ACME HEALTH PLAN~LX*1~CLP*A{st}*1*10.00*0.00**12*X{st}~CAS*CO*45*10.00~SE*8*{se}~";
+        var text = "ISA*00*          *00*          *ZZ*PAYER          *ZZ*HOSPITAL       *261101*0900*^*00501*000000406*0*P*:~GS*HP*PAYER*HOSPITAL*20261101*0900*11*X*005010X221A1~" +
+                   transaction.Replace("{st}", "0001").Replace("{se}", "0009") + transaction.Replace("{st}", "0002").Replace("{se}", "0002") +
+                   "GE*5*12~IEA*1*000000999~";
+
+        var read = Remittance835Reader.Read(text);
+
+        Assert.Equal(2, read.Count);
+        Assert.Contains(read[0].Warnings, w => w.Reason.StartsWith("SE02 is 0009, but the transaction's ST02", StringComparison.Ordinal));
+        Assert.DoesNotContain(read[1].Warnings, w => w.Reason.StartsWith("SE02", StringComparison.Ordinal));
+        foreach (var remittance in read)
+        {
+            Assert.Contains(remittance.Warnings, w => w.Reason == "GE01 says 5 transaction(s); the group holds 2.");
+            Assert.Contains(remittance.Warnings, w => w.Reason.StartsWith("GE02 is 12, but the group's GS06", StringComparison.Ordinal));
+            Assert.Contains(remittance.Warnings, w => w.Reason.StartsWith("IEA02 is 000000999, but the interchange's ISA13 (segment 1) is 000000406", StringComparison.Ordinal));
+            Assert.DoesNotContain(remittance.Warnings, w => w.Reason.StartsWith("IEA01", StringComparison.Ordinal));
+            Assert.Equal(1, remittance.InterchangeSegment);
+        }
+    }
+
+    [Theory]
+    [InlineData("70.005")]
+    [InlineData("70.001")]
+    public void An_amount_with_a_fraction_of_a_cent_is_refused_naming_its_segment_and_element(string amount)
+    {
+        var refused = Assert.Throws<X12FormatException>(() => Single(70.01m, "20261101", $"CLP*A1*1*100.00*{amount}**12*X", "CAS*CO*45*29.99"));
+        Assert.Contains($"CLP04 (payment) is {amount}: amounts are dollars and cents, at most two decimal places", refused.Message, StringComparison.Ordinal);
+        // Zeros past the cents are the same amount.
+        Assert.Equal(70.00m, Single(70.00m, "20261101", "CLP*A1*1*100.00*70.000**12*X", "CAS*CO*45*30.00").Claims[0].PaidAmount);
+    }
+
     private static Remittance835 Single(decimal paid, string paymentDate, params string[] claimSegments)
     {
         var body = new List<string>

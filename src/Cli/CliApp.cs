@@ -230,7 +230,7 @@ public static class CliApp
                     : $"problems: {importer.ErrorCount:N0}, every one written to {Path.GetFullPath(errorsPath)}");
             else if (importer.ErrorCount > importer.FirstErrors.Count)
                 await error.WriteLineAsync($"({importer.ErrorCount - importer.FirstErrors.Count} more not shown: pass --errors FILE to get them all)");
-            await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} addresses without a ZIP flagged for review");
+            await output.WriteLineAsync($"patients: {s.Patients:N0} read, {s.GuarantorsLoaded:N0} loaded, {s.GuarantorsPresent:N0} already present, {s.PatientsFailed:N0} failed; {s.DeceasedHoldsPlaced:N0} deceased holds placed; {s.AddressesForReview:N0} {(s.AddressesForReview == 1 ? "address" : "addresses")} without a ZIP flagged for review");
             await output.WriteLineAsync($"claims: {s.Claims:N0} read, {s.AccountsOpened:N0} accounts opened, {s.AccountsPresent:N0} already present, {s.ClaimsFailed:N0} failed");
             await output.WriteLineAsync($"claims_transactions: {s.TransactionRows:N0} rows read: {s.TransactionRowsPosted:N0} posted, {s.TransactionRowsPresent:N0} already present, "
                                         + $"{s.RowsWithoutEntry:N0} with no entry of their own (a TRANSFEROUT, a zero amount), {s.TransactionRowsFailed:N0} failed; "

@@ -93,6 +93,10 @@ public static class RemittancePosting
             return new ClaimPostingPlan([],
                 $"The claim does not balance: its charge ({claim.ChargeAmount:0.00}) less its payment ({claim.PaidAmount:0.00}) and adjustments ({adjustedTotal:0.00}) leaves {imbalance:0.00}, where the 835 guide requires nothing to be left; a segment may be missing from the file. A person must post it.");
 
+        // CARC 23 stands for what earlier payers did; a claim the payer processed as primary (1, 19) had none. Left out
+        // of the posting as on a secondary claim, its amount would stay with insurance unnoticed.
+        if (claim.Status is 1 or 19 && claim.AllAdjustments.FirstOrDefault(IsPriorPayerImpact) is { } prior)
+            return new ClaimPostingPlan([], $"A claim processed as primary (status {claim.Status}) carries a prior payer's adjudication ({prior.Group}-23, {prior.Amount:0.00}), which only a secondary or tertiary claim can have; a person must post it.");
         var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
         var owed = patient.Sum(a => a.Amount);
         if (claim.PatientResponsibility is { } stated && stated != owed)

@@ -496,6 +496,18 @@ public sealed class RemittancePostingTests
     }
 
     [Fact]
+    public void A_prior_payers_adjudication_on_a_claim_processed_as_primary_waits_for_a_person()
+    {
+        var primary = Single(500m, "20261101", "CLP*A1*1*1000.00*500.00*150.00*12*X", "CAS*CO*45*250.00", "CAS*PR*1*150.00", "CAS*OA*23*100.00");
+        var plan = RemittancePosting.Plan(primary, primary.Claims[0], Fixtures.ChargedTo(1000m));
+        Assert.Empty(plan.Entries);
+        Assert.Contains("processed as primary (status 1) carries a prior payer's adjudication (OA-23, 100.00)", plan.Problem, StringComparison.Ordinal);
+        // As secondary (2) it is what the primary already posted: left out, the rest posts.
+        var secondary = Single(500m, "20261101", "CLP*A1*2*1000.00*500.00*150.00*12*X", "CAS*CO*45*250.00", "CAS*PR*1*150.00", "CAS*OA*23*100.00");
+        Assert.Null(RemittancePosting.Plan(secondary, secondary.Claims[0], Fixtures.ChargedTo(1000m)).Problem);
+    }
+
+    [Fact]
     public void Late_payment_interest_in_a_claims_payment_waits_for_a_person()
     {
         var remittance = Single(610m, "20261101", "CLP*A1*1*1000.00*610.00*150.00*12*X", "AMT*I*10.00", "CAS*CO*45*250.00", "CAS*PR*1*150.00");

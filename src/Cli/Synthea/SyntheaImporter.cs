@@ -188,7 +188,7 @@ public sealed class SyntheaImporter : IDisposable
                 return;
             }
             Interlocked.Increment(ref answer.Outcome == ImportOutcome.Loaded ? ref _guarantorsLoaded : ref _guarantorsPresent);
-            if (plan.AddressIncomplete) Interlocked.Increment(ref _addressesForReview);
+            if (plan.AddressIncomplete && answer.Outcome == ImportOutcome.Loaded) Interlocked.Increment(ref _addressesForReview); // flagged when registered, not again on a re-run
             staging.RecordPatient(plan.GuarantorId, plan.Row, imported: true);
             if (plan.DeceasedHoldNote is not null) await PlaceDeceasedHoldAsync(plan, ct);
         }, cancellationToken);

@@ -195,7 +195,7 @@ public static class CliApp
         var folder = new Argument<string>("folder") { Description = "A Synthea CSV export: patients.csv, payers.csv, encounters.csv, claims.csv, claims_transactions.csv." };
         var facility = new Option<string?>("--facility") { Description = "Open every account at this facility code. Default: one facility per encounter ORGANIZATION (its UUID without hyphens)." };
         var url = new Option<string>("--url") { Description = "The engine's base address.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var key = new Option<string?>("--key") { Description = "An API key (admin or supervisor role). Default: --key-file, else the COLLECTIONS_API_KEY environment variable." };
+        var key = new Option<string?>("--key") { Description = "An API key (admin, supervisor or integration role). Default: --key-file, else the COLLECTIONS_API_KEY environment variable." };
         var keyFile = new Option<string?>("--key-file") { Description = "A file holding the API key, e.g. ./data/admin-api-key." };
         var errors = new Option<string?>("--errors") { Description = "Write every problem to this CSV file (file, row, column, reason)." };
         var parallel = new Option<int>("--parallel") { Description = "Requests in flight at once (1 to 256); one claim's entries always go in order.", DefaultValueFactory = _ => 8 };
@@ -272,14 +272,22 @@ public static class CliApp
     {
         var file = new Option<string>("--file") { Description = $"The {ImportSchema.Name(kind)} CSV file (header: see docs/import.md).", Required = true };
         var url = new Option<string>("--url") { Description = "The engine's base address.", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var key = new Option<string?>("--key") { Description = "An API key (admin or supervisor role). Default: --key-file, else the COLLECTIONS_API_KEY environment variable." };
+        var key = new Option<string?>("--key") { Description = "An API key (admin, supervisor or integration role). Default: --key-file, else the COLLECTIONS_API_KEY environment variable." };
         var keyFile = new Option<string?>("--key-file") { Description = "A file holding the API key, e.g. ./data/admin-api-key." };
         var errors = new Option<string?>("--errors") { Description = "Write every row error to this CSV file (row, column, reason)." };
         var parallel = new Option<int>("--parallel") { Description = "Requests in flight at once (1 to 256).", DefaultValueFactory = _ => 8 };
+        var waitingRows = new Option<long>("--max-waiting-rows")
+        {
+            Description = "Transactions: the most rows kept in memory waiting for their account's last row (1 to 10,000,000); a file that would keep more posts each account's rows where they stand together.",
+            DefaultValueFactory = _ => Importer.MaxWaitingRows,
+        };
         var command = new Command(ImportSchema.Name(kind), $"Import {ImportSchema.Name(kind)} from a CSV file.") { file, url, key, keyFile, errors, parallel };
+        if (kind == ImportKind.Transactions) command.Options.Add(waitingRows);
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(parallel) is < 1 or > 256) throw new CliInputException($"--parallel {parse.GetValue(parallel)}: must be between 1 and 256");
+            if (kind == ImportKind.Transactions && parse.GetValue(waitingRows) is < 1 or > 10_000_000)
+                throw new CliInputException($"--max-waiting-rows {parse.GetValue(waitingRows)}: must be between 1 and 10,000,000");
             var address = parse.GetValue(url)!;
             if (!Uri.TryCreate(address, UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
                 throw new CliInputException($"--url {address}: must be an absolute http or https address");
@@ -289,6 +297,7 @@ public static class CliApp
             {
                 Kind = kind, File = parse.GetValue(file)!, BaseAddress = baseAddress, ApiKey = apiKey,
                 ErrorsFile = parse.GetValue(errors), Parallel = parse.GetValue(parallel), Interactive = interactive,
+                MaxWaitingRows = kind == ImportKind.Transactions ? parse.GetValue(waitingRows) : Importer.MaxWaitingRows,
             }, output);
             var summary = await importer.RunAsync(ct);
             foreach (var e in importer.FirstErrors)

@@ -21,13 +21,13 @@ public sealed class ImportTests(EngineFixture engine)
         return path;
     }
 
-    private async Task<(int Code, string Output, string Error, List<string[]> Errors)> ImportAsync(string kind, string file)
+    private async Task<(int Code, string Output, string Error, List<string[]> Errors)> ImportAsync(string kind, string file, params string[] more)
     {
         var errorsFile = Path.Combine(_folder, $"errors-{Guid.NewGuid():N}.csv");
         using var output = new StringWriter();
         using var error = new StringWriter();
         var code = await CliApp.RunAsync(
-            ["import", kind, "--file", file, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4"],
+            ["import", kind, "--file", file, "--url", engine.BaseAddress.ToString(), "--key", engine.AdminKey, "--errors", errorsFile, "--parallel", "4", .. more],
             output, error);
         if (File.Exists(errorsFile) && !OperatingSystem.IsWindows())
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(errorsFile)); // rejected rows hold patients' data
@@ -98,7 +98,7 @@ public sealed class ImportTests(EngineFixture engine)
         Assert.Contains("not posted: row 5 of the same account was refused", reasons["2"].Reason, StringComparison.Ordinal); // A0's charge
         Assert.Contains("not posted: row 16 of the same account was refused", reasons["3"].Reason, StringComparison.Ordinal); // A1's charge
         Assert.DoesNotContain(reasons.Keys, row => lines[int.Parse(row, CultureInfo.InvariantCulture) - 1].Contains(",A2,", StringComparison.Ordinal));
-        Assert.Contains("2 account(s) had a row refused, so none of their rows in this file was posted", first.Output, StringComparison.Ordinal);
+        Assert.True(first.Output.Contains("2 account(s) had a row refused and were not settled: none of their rows in this file was posted", StringComparison.Ordinal), first.Output);
         Assert.Equal(["0.00", "0.00", "180.00"], await BalancesAsync("A0", "A1", "A2"));
 
         // Corrected, the file posts the rest once: A2's rows are already there.
@@ -110,6 +110,47 @@ public sealed class ImportTests(EngineFixture engine)
         var third = await ImportAsync("transactions", corrected);
         Assert.Contains("12 rows read, 0 loaded, 12 already present, 0 failed", third.Output, StringComparison.Ordinal);
         Assert.Equal(["180.00", "180.00", "180.00"], await BalancesAsync("A0", "A1", "A2"));
+    }
+
+    [Fact]
+    public async Task A_repeated_transaction_is_already_present_and_a_repeated_id_with_other_values_refuses_its_account()
+    {
+        await SeedGuarantorAndAccountsAsync(2);
+        var header = "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method";
+        var charge = $"F{_run},A0,D1,charge,100.00,2026-10-01,2026-09-02,99213,Visit,";
+        var file = Write("d.csv", header, charge, $"F{_run},A0,D2,patientPayment,10.00,2026-10-02,,,,card", charge,
+            $"F{_run},A1,E1,charge,100.00,2026-10-01,2026-09-02,99213,Visit,", $"F{_run},A1,E1,charge,120.00,2026-10-01,2026-09-02,99213,Visit,");
+
+        var result = await ImportAsync("transactions", file);
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("5 rows read, 2 loaded, 1 already present, 2 failed", result.Output, StringComparison.Ordinal);
+        var refused = result.Errors.Single(e => e[0] == "6");
+        Assert.Equal("transaction_id", refused[1]);
+        Assert.Contains("repeats the transaction id of row 5 with other values", refused[2], StringComparison.Ordinal);
+        Assert.Contains("not posted: row 6", result.Errors.Single(e => e[0] == "5")[2], StringComparison.Ordinal);
+        Assert.Equal(["90.00", "0.00"], await BalancesAsync("A0", "A1"));
+    }
+
+    [Fact]
+    public async Task A_file_listing_accounts_apart_beyond_the_waiting_bound_posts_each_account_where_its_rows_stand_together_and_says_so()
+    {
+        await SeedGuarantorAndAccountsAsync(2);
+        var file = Write("w.csv",
+            "facility,account_number,transaction_id,kind,amount,effective_date,service_date,code,description,method",
+            $"F{_run},A0,W1,charge,100.00,2026-10-01,2026-09-02,99213,Visit,",
+            $"F{_run},A1,W2,charge,100.00,2026-10-01,2026-09-02,99213,Visit,",
+            $"F{_run},A0,W3,patientPayment,10.00,2026-10-02,,,,card",
+            $"F{_run},A1,W4,patientPayment,10.00,2026-10-02,,,,card",
+            $"F{_run},A1,W5,patientPayment,-5.00,2026-10-03,,,,card");            // row 6: refused by the engine
+
+        var result = await ImportAsync("transactions", file, "--max-waiting-rows", "2");
+
+        Assert.True(result.Output.Contains("this file lists accounts' rows apart from each other (up to 5 rows would wait", StringComparison.Ordinal), result.Output);
+        // A1's rows 3 and 5 stood apart and posted; rows 5 and 6 stood together: 6 refused, 5 with it.
+        Assert.Contains("5 rows read, 3 loaded, 0 already present, 2 failed", result.Output, StringComparison.Ordinal);
+        Assert.Contains("1 account(s) had a row refused and were not settled: 1 of them had rows posted before the refused one", result.Output, StringComparison.Ordinal);
+        Assert.Equal(["90.00", "100.00"], await BalancesAsync("A0", "A1"));
     }
 
     [Fact]
@@ -173,7 +214,7 @@ public sealed class ImportTests(EngineFixture engine)
         Assert.True(a0.TryGetProperty("importHoldUntil", out _), "A0 is still unsettled");
         Assert.Empty(a0.GetProperty("entries").EnumerateArray()); // its good row waits with its bad one
         Assert.False(a1.TryGetProperty("importHoldUntil", out _), "A1 is settled");
-        Assert.Contains("1 account(s) had a row refused", result.Output, StringComparison.Ordinal);
+        Assert.Contains("1 account(s) had a row refused and were not settled: none of their rows in this file was posted", result.Output, StringComparison.Ordinal);
     }
 
     private async Task<string[]> BalancesAsync(params string[] accounts)

@@ -132,7 +132,7 @@ public sealed class ImportApiClient : IDisposable
             }
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
-                var reason = $"the engine refused the API key ({status} {response.ReasonPhrase}); import needs a key with the admin or supervisor role";
+                var reason = $"the engine refused the API key ({status} {response.ReasonPhrase}); import needs a key with the admin, supervisor or integration role";
                 response.Dispose();
                 throw new EngineUnavailableException(reason);
             }

@@ -16,6 +16,8 @@ public sealed record ImportOptions
     public required string ApiKey { get; init; }
     public string? ErrorsFile { get; init; }
     public int Parallel { get; init; } = 8;
+    /// <summary>Transactions: the most rows kept waiting for their account's last row (see <see cref="Importer.MaxWaitingRows"/>).</summary>
+    public long MaxWaitingRows { get; init; } = Importer.MaxWaitingRows;
     /// <summary>Draw a Spectre.Console progress bar (a terminal); otherwise a plain line every few seconds.</summary>
     public bool Interactive { get; init; }
     public TimeSpan PlainProgressEvery { get; init; } = TimeSpan.FromSeconds(5);
@@ -27,8 +29,10 @@ public sealed record ImportSummary(long Read, long Loaded, long AlreadyPresent, 
 }
 
 /// <summary>
-/// Streams a CSV file row by row, checks each row locally, and posts the good ones to the HTTP API with bounded parallelism.
-/// Memory is bounded by the channel between the reader and the workers; errors go straight to the errors file.
+/// Streams a CSV file row by row, checks each row locally, and posts the good ones to the HTTP API with bounded parallelism
+/// (transactions: each account's rows together, read once first to find each account's last row). Memory is bounded by
+/// the channel between the reader and the workers, and for transactions by the rows waiting for their account's last
+/// one (at most <see cref="ImportOptions.MaxWaitingRows"/>); errors go straight to the errors file.
 /// </summary>
 public sealed class Importer : IDisposable
 {
@@ -103,8 +107,15 @@ public sealed class Importer : IDisposable
         // refused never leaves its payments posted, a credit the account does not have), wherever in the file they
         // stand. A first read of the file, posting nothing, finds each account's last row (its rows wait until then)
         // and the accounts with a row refused here (none of their rows is sent).
-        var (lastRows, refusedHere) = _options.Kind == ImportKind.Transactions ? await ReadAccountsAsync(index, cancellationToken) : ([], []);
+        var (lastRows, refusedHere, peakWaiting) = _options.Kind == ImportKind.Transactions ? await ReadAccountsAsync(index, cancellationToken) : ([], [], 0);
+        // A file that lists accounts apart (sorted by date, say) would keep most of its rows waiting: above a bound, an
+        // account's rows post together where they stand together (each stretch whole or not at all), and it is said.
+        var wholeAccounts = peakWaiting <= _options.MaxWaitingRows;
+        if (!wholeAccounts)
+            lock (_output)
+                _output.WriteLine($"import: this file lists accounts' rows apart from each other (up to {peakWaiting:N0} rows would wait for their account's last one), so each account's rows post together where they stand together, not across the file; sorted by account, each account's rows post whole or not at all.");
         var waiting = new Dictionary<string, List<PreparedRow>>(StringComparer.Ordinal);
+        string? stretch = null; // the account whose rows are waiting, in stretch mode
         async Task SendAccountAsync(string path)
         {
             if (!waiting.Remove(path, out var rows)) return;
@@ -135,6 +146,11 @@ public sealed class Importer : IDisposable
                     }
                     else
                     {
+                        if (!wholeAccounts && stretch != prepared.Path)
+                        {
+                            if (stretch is not null) await SendAccountAsync(stretch);
+                            stretch = prepared.Path;
+                        }
                         (waiting.TryGetValue(prepared.Path, out var rows) ? rows : waiting[prepared.Path] = []).Add(prepared);
                         if (!lastRows.TryGetValue(prepared.Path, out var last) || last <= prepared.Row) await SendAccountAsync(prepared.Path);
                     }
@@ -172,9 +188,15 @@ public sealed class Importer : IDisposable
                 _output.WriteLine($"import: {Interlocked.Read(ref _malformed):N0} line(s) could not be read or named no account, so no account was settled: correct the file and run it again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
         else if (_options.Kind == ImportKind.Transactions && _fatal is null)
         {
-            if (_touched.Count(t => t.Value != 0) is var unsettled and > 0)
+            var unsettled = _touched.Where(t => t.Value != 0).Select(t => t.Key).ToList();
+            if (unsettled.Count > 0)
+            {
+                var partly = unsettled.Count(_postedHere.ContainsKey);
                 lock (_output)
-                    _output.WriteLine($"import: {unsettled:N0} account(s) had a row refused, so none of their rows in this file was posted and they were not settled: correct the rows (see the errors) and run the file again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
+                    _output.WriteLine($"import: {unsettled.Count:N0} account(s) had a row refused and were not settled: " +
+                                      (partly == 0 ? "none of their rows in this file was posted" : $"{partly:N0} of them had rows posted before the refused one (their rows stand apart in the file), the others none") +
+                                      "; correct the rows (see the errors) and run the file again (rows already posted are not posted twice); an account left unsettled settles itself a day after it was opened.");
+            }
             await Parallel.ForEachAsync(_touched.Where(t => t.Value == 0).Select(t => t.Key), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (path, ct) =>
             {
                 try
@@ -268,6 +290,11 @@ public sealed class Importer : IDisposable
     /// <summary>The most rows of one account posted together: the engine's batch limit.</summary>
     public const int MaxRowGroup = 500;
 
+    /// <summary>By default, the most rows kept waiting for their accounts' last rows (tens of megabytes).</summary>
+    public const long MaxWaitingRows = 50_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _postedHere = new(StringComparer.Ordinal);
+
     private static string NotPostedWith(long refusedRow) =>
         $"not posted: row {refusedRow.ToString(CultureInfo.InvariantCulture)} of the same account was refused, and an account's rows post together or not at all; correct that row and run the file again";
 
@@ -275,9 +302,10 @@ public sealed class Importer : IDisposable
     /// A first read of the whole file, posting nothing: each account's last row (by its entries' path), and the accounts
     /// with a row refused here, with the first such row (none of their rows is then posted).
     /// </summary>
-    private async Task<(Dictionary<string, long> LastRows, Dictionary<string, long> Refused)> ReadAccountsAsync(Dictionary<string, int> index, CancellationToken cancellationToken)
+    private async Task<(Dictionary<string, long> LastRows, Dictionary<string, long> Refused, long PeakWaiting)> ReadAccountsAsync(Dictionary<string, int> index, CancellationToken cancellationToken)
     {
         var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        var first = new Dictionary<string, (long Row, int Count)>(StringComparer.Ordinal);
         var refused = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var stream = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         await using var csv = CsvReader.Create(stream, CsvRules.Strict(_ => { }), leaveOpen: true);
@@ -286,10 +314,24 @@ public sealed class Importer : IDisposable
         {
             string? Cell(string column) => index.TryGetValue(column, out var i) ? csv.GetString(i) : null;
             var (prepared, _) = ImportSchema.Prepare(ImportKind.Transactions, csv.LineNumber, Cell);
-            if (prepared is not null) last[prepared.Path] = csv.LineNumber;
+            if (prepared is not null)
+            {
+                last[prepared.Path] = csv.LineNumber;
+                first[prepared.Path] = first.TryGetValue(prepared.Path, out var f) ? (f.Row, f.Count + 1) : (csv.LineNumber, 1);
+            }
             else if (AccountPath(Cell) is { } path) refused.TryAdd(path, csv.LineNumber);
         }
-        return (last, refused);
+        // At most how many rows wait at once: every account's rows counted from its first row to its last.
+        var changes = new SortedDictionary<long, long>();
+        foreach (var (path, (row, count)) in first)
+        {
+            if (refused.ContainsKey(path) || count < 2) continue;
+            changes[row] = changes.GetValueOrDefault(row) + count;
+            changes[last[path]] = changes.GetValueOrDefault(last[path]) - count;
+        }
+        long waiting = 0, peak = 0;
+        foreach (var change in changes.Values) peak = Math.Max(peak, waiting += change);
+        return (last, refused, peak);
     }
 
     /// <summary>The entries path of the account a transactions row names, or null when it names none.</summary>
@@ -317,6 +359,31 @@ public sealed class Importer : IDisposable
             foreach (var row in group) Fail([new RowError(row.Row, "", NotPostedWith(earlier))]);
             return;
         }
+        // The same transaction twice (a line repeated, two exports joined): the copy is already present once the
+        // account posts; the same transaction id with other values refuses the account, as the engine would.
+        var seen = new Dictionary<string, PreparedRow>(StringComparer.Ordinal);
+        var distinct = new List<PreparedRow>(group.Count);
+        var copies = new List<PreparedRow>();
+        foreach (var row in group)
+        {
+            if (!seen.TryGetValue(row.IdempotencyKey!, out var earlierRow))
+            {
+                seen[row.IdempotencyKey!] = row;
+                distinct.Add(row);
+            }
+            else if (System.Text.Json.Nodes.JsonNode.DeepEquals(earlierRow.Body, row.Body)) copies.Add(row);
+            else
+            {
+                _refusedByEngine.TryAdd(path, row.Row);
+                _touched[path] = 1;
+                foreach (var other in group)
+                    Fail([other == row
+                        ? new RowError(row.Row, "transaction_id", $"repeats the transaction id of row {earlierRow.Row.ToString(CultureInfo.InvariantCulture)} with other values")
+                        : new RowError(other.Row, "", NotPostedWith(row.Row))]);
+                return;
+            }
+        }
+        group = distinct;
         ImportAnswer answer;
         try
         {
@@ -335,6 +402,8 @@ public sealed class Importer : IDisposable
                 : group.Select(_ => answer.Outcome == ImportOutcome.AlreadyPresent).ToList();
             for (var i = 0; i < group.Count; i++)
                 Interlocked.Increment(ref i < replayed.Count && replayed[i] ? ref _already : ref _loaded);
+            Interlocked.Add(ref _already, copies.Count);
+            _postedHere.TryAdd(path, 0);
             return;
         }
         // Which row the engine refused: a batch names its entry (entries[3].amount); a batch of one, or a refusal of
@@ -351,6 +420,7 @@ public sealed class Importer : IDisposable
         _touched[path] = 1; // its history is incomplete: not settled (it settles itself a day later)
         for (var i = 0; i < group.Count; i++)
             Fail(byRow.TryGetValue(i, out var errors) ? errors : [new RowError(group[i].Row, "", NotPostedWith(first))]);
+        foreach (var copy in copies) Fail([new RowError(copy.Row, "", NotPostedWith(first))]);
     }
 
     /// <summary>The entry a batch problem's field names (<c>entries[3].amount</c>: 3 and <c>amount</c>), or null for the whole batch.</summary>

@@ -35,7 +35,7 @@ public sealed class RemittanceLogGrain(
                     ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
                 };
         }
-        Dictionary<string, RemittanceException>? byIdentity = null;
+        var decidedByTwin = new List<(string Exception, RemittanceException Twin)>();
         foreach (var exception in exceptions)
         {
             if (log.State.Exceptions.Any(e => e.ExceptionId == exception.ExceptionId))
@@ -46,40 +46,75 @@ public sealed class RemittanceLogGrain(
             // The same claim sent again in a file that differs in form has another content id, so another exception id:
             // listed once, and once decided, decided for every form (a dismissed denial does not come back; a matched one
             // is not matched, and written off, again).
-            byIdentity ??= ExceptionsByIdentity();
             var identity = ClaimIdentity(exception, remittance);
-            var twin = identity is null ? null : byIdentity.GetValueOrDefault(identity);
+            var twin = identity is not null && ByIdentity().TryGetValue(identity, out var at) ? log.State.Exceptions[at] : null;
             if (twin is null)
             {
                 log.State.Exceptions.Add(exception);
+                Remember(log.State.Exceptions.Count - 1);
                 added++;
+            }
+            else if (twin.Status != ExceptionStatus.Open)
+            {
+                log.State.Exceptions.Add(exception with
+                {
+                    Status = twin.Status, ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
+                    Resolution = $"the same claim as exception {twin.ExceptionId} (sent again in another form), already {twin.Status.ToString().ToLowerInvariant()}: {twin.Resolution}",
+                });
+                Remember(log.State.Exceptions.Count - 1);
+                decidedByTwin.Add((exception.ExceptionId, twin));
+                listed++;
             }
             else
             {
-                if (twin.Status != ExceptionStatus.Open)
-                    log.State.Exceptions.Add(exception with
-                    {
-                        Status = twin.Status, ResolvedAt = now, ResolvedBy = CallerContext.Current.Actor,
-                        Resolution = $"the same claim as exception {twin.ExceptionId} (sent again in another form), already {twin.Status.ToString().ToLowerInvariant()}: {twin.Resolution}",
-                    });
+                // Its twin waits for a person: the claim's record here says where it is decided.
+                TellClaim(exception, $"{exception.Reason} It is the same claim as exception {twin.ExceptionId} (sent before in another form), which waits for a person: decide it there.");
                 listed++;
             }
         }
         await log.WriteStateAsync();
+        foreach (var (exception, twin) in decidedByTwin)
+            await audit.RecordAsync(clock, "remittance.exception.twin", "remittance", exception, "ok", $"twin={twin.ExceptionId};status={twin.Status.ToString().ToLowerInvariant()}");
         var open = log.State.Exceptions.Count(e => e.RemittanceId == remittance.RemittanceId && e.Status == ExceptionStatus.Open);
         return new RemittanceLogOutcome(added, listed, open);
     }
 
-    /// <summary>The listed exceptions by their claim's identity, a decided one before an open one of the same claim.</summary>
-    private Dictionary<string, RemittanceException> ExceptionsByIdentity()
+    private Dictionary<string, int>? _byIdentity;
+    private Dictionary<string, RemittanceRecord>? _remittances;
+
+    /// <summary>
+    /// The listed exceptions by their claim's identity (their place in the list), a decided one before an open one of the
+    /// same claim: built once per activation, kept as exceptions are added and decided.
+    /// </summary>
+    private Dictionary<string, int> ByIdentity()
     {
-        var remittances = log.State.Remittances.ToDictionary(r => r.RemittanceId, StringComparer.Ordinal);
-        var byIdentity = new Dictionary<string, RemittanceException>(StringComparer.Ordinal);
-        foreach (var e in log.State.Exceptions)
-            if (ClaimIdentity(e, remittances.GetValueOrDefault(e.RemittanceId)) is { } identity
-                && (!byIdentity.TryGetValue(identity, out var seen) || (seen.Status == ExceptionStatus.Open && e.Status != ExceptionStatus.Open)))
-                byIdentity[identity] = e;
-        return byIdentity;
+        if (_byIdentity is not null) return _byIdentity;
+        _byIdentity = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < log.State.Exceptions.Count; i++) Remember(i);
+        return _byIdentity;
+    }
+
+    private void Remember(int at)
+    {
+        if (_byIdentity is null) return; // built, with this one, when first needed
+        var exception = log.State.Exceptions[at];
+        _remittances ??= log.State.Remittances.GroupBy(r => r.RemittanceId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        if (!_remittances.TryGetValue(exception.RemittanceId, out var remittance))
+            _remittances[exception.RemittanceId] = remittance = log.State.Remittances.FirstOrDefault(r => r.RemittanceId == exception.RemittanceId)!;
+        if (ClaimIdentity(exception, remittance) is not { } identity) return;
+        if (!_byIdentity.TryGetValue(identity, out var seen) || (log.State.Exceptions[seen].Status == ExceptionStatus.Open && exception.Status != ExceptionStatus.Open))
+            _byIdentity[identity] = at;
+    }
+
+    /// <summary>Adds to the reason its remittance's record gives for an exception's claim.</summary>
+    private void TellClaim(RemittanceException exception, string reason)
+    {
+        var at = log.State.Remittances.FindIndex(r => r.RemittanceId == exception.RemittanceId);
+        var slash = exception.ExceptionId.LastIndexOf('/');
+        if (at < 0 || !int.TryParse(exception.ExceptionId.AsSpan(slash + 1), out var claim) || claim >= log.State.Remittances[at].Claims.Count) return;
+        var claims = log.State.Remittances[at].Claims.ToList();
+        claims[claim] = claims[claim] with { Reason = reason };
+        log.State.Remittances[at] = log.State.Remittances[at] with { Claims = claims };
     }
 
     /// <summary>
@@ -91,11 +126,13 @@ public sealed class RemittanceLogGrain(
     {
         if (remittance is null || string.IsNullOrWhiteSpace(remittance.TraceNumber)) return null;
         var c = exception.Claim;
+        // Dated by the payment date (BPR16) when there is one: a remittance posted before it is planned as of the day it
+        // came, so the same one sent again on a later day would otherwise differ.
         var planned = exception.PlannedEntries
-            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Kind}|{p.Amount:0.00}|{Text.Clean(p.ReasonCode)}|{Text.Clean(p.Reference)}|{p.EffectiveDate:yyyy-MM-dd}"))
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Kind}|{p.Amount:0.00}|{Text.Clean(p.ReasonCode)}|{Text.Clean(p.Reference)}|{(remittance.PaymentDate is null ? p.EffectiveDate : null):yyyy-MM-dd}"))
             .Order(StringComparer.Ordinal);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Text.Clean(remittance.PayerName)}|{remittance.TraceNumber.Trim()}|{c.PatientControlNumber}|{c.PayerClaimControlNumber}|{c.Occurrence}|{c.Status}|{c.ChargeAmount:0.00}|{c.PaidAmount:0.00}|{string.Join(';', planned)}");
+            $"{Text.Clean(remittance.PayerName)}|{remittance.TraceNumber.Trim()}|{remittance.PaymentDate:yyyy-MM-dd}|{c.PatientControlNumber}|{c.PayerClaimControlNumber}|{c.Occurrence}|{c.Status}|{c.ChargeAmount:0.00}|{c.PaidAmount:0.00}|{string.Join(';', planned)}");
     }
 
     public Task<RemittanceLookup> Lookup(string remittanceId, string legacyId, string interchangeControlNumber) => Task.FromResult(new RemittanceLookup
@@ -131,7 +168,8 @@ public sealed class RemittanceLogGrain(
             var account = grains.GetGrain<IPatientAccountGrain>(new AccountKey(Facility, accountNumber).ToString());
             // The same claim sent again in another form is listed again under its new content id: matched to the account
             // that already has it, it would post (a denial: write off) twice.
-            if (await account.Get() is { } view && Remittance.RemittancePosting.PostedFromAnotherRemittance(exception.PlannedEntries, view.Entries) is { } earlier)
+            if (await account.Get() is { } view && Remittance.RemittancePosting.PostedFromAnotherRemittance(exception.PlannedEntries, view.Entries,
+                    id => log.State.Remittances.FirstOrDefault(r => r.RemittanceId == id)?.PaymentDate) is { } earlier)
             {
                 resolution = $"matched to {accountNumber}, which already had this claim's entries from remittance {earlier} (the same claim sent again in another form): nothing posted again";
                 return [];
@@ -163,6 +201,7 @@ public sealed class RemittanceLogGrain(
         if (errors.Count > 0) return Outcome<RemittanceException>.Failure(errors);
         var resolved = exception with { Status = status, Resolution = resolution(), ResolvedAt = clock.GetUtcNow(), ResolvedBy = CallerContext.Current.Actor };
         log.State.Exceptions[index] = resolved;
+        Remember(index);
         await log.WriteStateAsync();
         return Outcome<RemittanceException>.Success(resolved);
     }

@@ -95,8 +95,9 @@ public static class RemittancePosting
 
         // CARC 23 stands for what earlier payers did; a claim the payer processed as primary (1, 19) had none. Left out
         // of the posting as on a secondary claim, its amount would stay with insurance unnoticed.
-        if (claim.Status is 1 or 19 && claim.AllAdjustments.FirstOrDefault(IsPriorPayerImpact) is { } prior)
-            return new ClaimPostingPlan([], $"A claim processed as primary (status {claim.Status}) carries a prior payer's adjudication ({prior.Group}-23, {prior.Amount:0.00}), which only a secondary or tertiary claim can have; a person must post it.");
+        var priorOnPrimary = claim.Status is 1 or 19 && claim.AllAdjustments.FirstOrDefault(IsPriorPayerImpact) is { } prior
+            ? $"A claim processed as primary (status {claim.Status}) carries a prior payer's adjudication ({prior.Group}-23, {prior.Amount:0.00}), which only a secondary or tertiary claim can have; a person must post it (matched, everything but that amount posts)."
+            : null;
         var patient = claim.AllAdjustments.Where(a => a.Group == "PR").ToList();
         var owed = patient.Sum(a => a.Amount);
         if (claim.PatientResponsibility is { } stated && stated != owed)
@@ -143,6 +144,7 @@ public static class RemittancePosting
         // must not wait to be matched (and written off) a second time.
         if (SameAdjudicationPosted(remittance, claim, ledger, entries))
             return new ClaimPostingPlan([], null); // this claim loop, adjudicated the same, posted from a file that differed in form
+        if (priorOnPrimary is not null) return new ClaimPostingPlan(entries, priorOnPrimary);
         if (claim.Status == 4)
         {
             if (claim.PaidAmount != 0m)
@@ -168,14 +170,21 @@ public static class RemittancePosting
     {
         if (claim.PaidAmount != 0m || planned.Count == 0 || planned.Any(p => p.EffectiveDate is null)) return false;
         var reversed = Ledger.ReversedIds(ledger);
-        static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, DateOnly? date) =>
-            $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{date:yyyy-MM-dd}";
-        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.EffectiveDate)).Order(StringComparer.Ordinal).ToList();
+        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, null)).Order(StringComparer.Ordinal).ToList();
+        var date = planned[0].EffectiveDate!.Value;
+        // A remittance that came before its payment date (BPR16) posts as of the day it came: the same one sent again
+        // on a later day before BPR16 is planned as of that day; an earlier posting dated on or before BPR16 is it.
+        bool SameDate(DateOnly posted) => posted == date || (remittance.PaymentDate is { } paid && paid > date && posted <= paid);
         return SameLoopFromOtherRemittances(remittance, claim, ledger)
             .Where(x => x.Entry.Kind != EntryKind.Reversal)
             .GroupBy(x => x.Prefix, x => x.Entry, StringComparer.Ordinal)
-            .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
+            .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.All(e => SameDate(e.EffectiveDate))
+                      && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, null)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
     }
+
+    /// <summary>An entry as two postings of one adjudication agree on it: kind, amount, reason codes, reference (a trace), and date when given.</summary>
+    private static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, string? reference, DateOnly? date = null) =>
+        $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{Text.Clean(reference)}|{date:yyyy-MM-dd}";
 
     /// <summary>
     /// The remittance whose posting of the same claim loop the ledger already holds, the same entries to the cent
@@ -184,7 +193,7 @@ public static class RemittancePosting
     /// A person matching a claim sent again in another form (its own exception, under another content id) to the
     /// account that already has it must not post it twice.
     /// </summary>
-    public static string? PostedFromAnotherRemittance(IReadOnlyList<EntryRequest> planned, IReadOnlyList<LedgerEntry> ledger)
+    public static string? PostedFromAnotherRemittance(IReadOnlyList<EntryRequest> planned, IReadOnlyList<LedgerEntry> ledger, Func<string, DateOnly?>? paymentDateOf = null)
     {
         if (planned.Count == 0 || planned.Any(p => p.IdempotencyKey is null || ClaimOf(p.IdempotencyKey) is null)) return null;
         var prefix = ClaimOf(planned[0].IdempotencyKey!)!.Value.Prefix;
@@ -192,15 +201,21 @@ public static class RemittancePosting
         var remittanceId = RemittanceIdOf(prefix);
         var loop = prefix[(KeyPrefix.Length + remittanceId.Length)..]; // "/{account}/{payer claim}[#n]/"
         var reversed = Ledger.ReversedIds(ledger);
-        static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, string? reference, DateOnly? date) =>
-            $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{Text.Clean(reference)}|{date:yyyy-MM-dd}";
-        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.Reference, p.EffectiveDate)).Order(StringComparer.Ordinal).ToList();
+        // Two remittances of one payment date (BPR16) are one adjudication whatever day each was posted (one that came
+        // before BPR16 posts as of the day it came); otherwise the dates must agree too.
+        var paid = paymentDateOf?.Invoke(remittanceId);
+        List<string> Wanted(bool withDates) =>
+            planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.Reference, withDates ? p.EffectiveDate : null)).Order(StringComparer.Ordinal).ToList();
         return ledger
             .Where(e => e.Kind != EntryKind.Reversal && ClaimOf(e.IdempotencyKey) is { } c
                         && RemittanceIdOf(c.Prefix) is var other && other != remittanceId && c.Prefix == $"{KeyPrefix}{other}{loop}")
             .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix, StringComparer.Ordinal)
-            .FirstOrDefault(g => !g.Any(e => reversed.Contains(e.EntryId))
-                                 && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.Reference, e.EffectiveDate)).Order(StringComparer.Ordinal).SequenceEqual(wanted))
+            .FirstOrDefault(g =>
+            {
+                if (g.Any(e => reversed.Contains(e.EntryId))) return false;
+                var withDates = paid is null || paymentDateOf!(RemittanceIdOf(g.Key)) != paid;
+                return g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.Reference, withDates ? e.EffectiveDate : null)).Order(StringComparer.Ordinal).SequenceEqual(Wanted(withDates));
+            })
             is { } earlier ? RemittanceIdOf(earlier.Key) : null;
     }
 

@@ -218,6 +218,16 @@ public sealed class RemittanceEdgeApiTests(EngineFixture engine)
         Assert.Equal("exception.resolved", (await refused.AssertProblemAsync(HttpStatusCode.Conflict)).GetProperty("code").GetString());
         Assert.Equal(0m, await BalanceAsync(elsewhere));
 
+        // Sent again while its exception still waits: listed once, and the new file's record says where it is decided.
+        var waitingTrace = trace + "W";
+        await PostFile(client, facility, Denial("000000407", waitingTrace, "NOPE-W", otherForm: false));
+        var waitingAgain = (await (await PostFile(client, facility, Denial("000000408", waitingTrace, "NOPE-W", otherForm: true))).JsonAsync())[0];
+        Assert.Equal(0, waitingAgain.GetProperty("exceptions").GetInt32());
+        Assert.Equal(1, waitingAgain.GetProperty("exceptionsAlreadyListed").GetInt32());
+        var waitingRecord = await client.GetJsonAsync($"/api/remittances/{facility}/{waitingAgain.GetProperty("remittanceId").GetString()}");
+        Assert.Contains("which waits for a person: decide it there", waitingRecord.GetProperty("claims")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{await OpenExceptionAsync()}/dismiss", new { reason = "not ours" })).StatusCode);
+
         // Dismissed (an appeal filed), then sent again in another form: it stays dismissed.
         await PostFile(client, facility, Denial("000000405", trace + "C", dismissed, otherForm: false));
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/remittances/{facility}/exceptions/{await OpenExceptionAsync()}/dismiss", new { reason = "appeal filed" })).StatusCode);

@@ -500,11 +500,27 @@ public sealed class RemittancePostingTests
     {
         var primary = Single(500m, "20261101", "CLP*A1*1*1000.00*500.00*150.00*12*X", "CAS*CO*45*250.00", "CAS*PR*1*150.00", "CAS*OA*23*100.00");
         var plan = RemittancePosting.Plan(primary, primary.Claims[0], Fixtures.ChargedTo(1000m));
-        Assert.Empty(plan.Entries);
         Assert.Contains("processed as primary (status 1) carries a prior payer's adjudication (OA-23, 100.00)", plan.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(plan.Entries, e => e.Amount == 100.00m && e.Kind == EntryKind.Adjustment); // matched, the rest posts
         // As secondary (2) it is what the primary already posted: left out, the rest posts.
         var secondary = Single(500m, "20261101", "CLP*A1*2*1000.00*500.00*150.00*12*X", "CAS*CO*45*250.00", "CAS*PR*1*150.00", "CAS*OA*23*100.00");
         Assert.Null(RemittancePosting.Plan(secondary, secondary.Claims[0], Fixtures.ChargedTo(1000m)).Problem);
+    }
+
+    [Fact]
+    public void A_remittance_that_came_before_its_payment_date_is_recognised_when_sent_again_on_a_later_day()
+    {
+        // BPR16 is 11-05; the file came on 11-01 (its entries are dated that day) and again, in another form, on 11-02.
+        var first = Single(0m, "20261105", "CLP*Z4*1*200.00*0.00**12*ICN8", "CAS*CO*45*200.00");
+        var firstPlan = RemittancePosting.Plan(first, first.Claims[0], Fixtures.ChargedTo(200m), today: new DateOnly(2026, 11, 1)).Entries;
+        var ledger = Fixtures.Apply(Fixtures.ChargedTo(200m), firstPlan);
+        var resent = Single(0m, "20261105", "CLP*Z4*1*200*0**12*ICN8*", "CAS*CO*45*200");
+
+        Assert.Empty(RemittancePosting.Plan(resent, resent.Claims[0], ledger, today: new DateOnly(2026, 11, 2)).Entries);
+        // Matched by a person from an exception planned on 11-02: the same payment date makes it the same adjudication.
+        var planned = RemittancePosting.Plan(resent, resent.Claims[0], Fixtures.ChargedTo(200m), today: new DateOnly(2026, 11, 2)).Entries;
+        Assert.Equal(first.RemittanceId, RemittancePosting.PostedFromAnotherRemittance(planned, ledger, _ => new DateOnly(2026, 11, 5)));
+        Assert.Null(RemittancePosting.PostedFromAnotherRemittance(planned, ledger, id => id == first.RemittanceId ? new DateOnly(2026, 11, 20) : new DateOnly(2026, 11, 5)));
     }
 
     [Fact]

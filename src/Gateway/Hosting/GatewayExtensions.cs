@@ -71,6 +71,7 @@ public static class GatewayExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<FailedAuthenticationThrottle>();
         services.AddSingleton<RevokedApiKeys>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevokedApiKeys>());
         services.TryAddSingleton(sp => new ScoringModelCatalog(sp.GetRequiredService<DatabaseOptions>()));
         services.TryAddSingleton<ModelRegistration>();
         services.TryAddSingleton(sp => new ScoreOutcomeLog(sp.GetRequiredService<DatabaseOptions>()));

@@ -35,9 +35,11 @@ public sealed class ApiKeyAuthenticationHandler(
             return await FailedAsync("", "Use an API key: Authorization: Bearer followed by the key (ck_...).");
         var token = header["Bearer ".Length..].Trim();
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+        // A remembered key is used as remembered only while this gateway's list of revoked keys is current and does not
+        // name it; otherwise it is verified again.
         if (cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
         {
-            if (record is not null && await revoked.IsRevokedAsync(record.KeyId, Context.RequestAborted))
+            if (record is not null && !revoked.MayTrust(record.KeyId))
             {
                 cache.Remove(cacheKey);
                 record = null;

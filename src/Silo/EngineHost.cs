@@ -15,7 +15,7 @@ public static class EngineHost
         if (settings.CoHostsGateway) builder.AddCollectionsGateway(settings);
         configure?.Invoke(builder);
 
-        var app = builder.Build();
+        var app = builder.Build().HoldEngineLock();
         if (settings.CoHostsGateway) app.MapCollectionsGateway();
         else app.MapCollectionsHealth();
         return app;

@@ -18,6 +18,7 @@ public static class OptOutEndpoints
     public static void MapEmailOptOut(this WebApplication app)
     {
         var portal = app.Configuration.GetValue("Collections:Portal:Enabled", true); // where the patient can turn emails on again
+        if (!portal) app.MapPortalStylesheet(); // the page's look, which the payment page serves when it is on
         var group = app.MapGroup("/optout/email").AllowAnonymous().ExcludeFromDescription();
         group.MapGet("/{token}", async (string token, EmailOptOutLinks links, HttpContext http, CancellationToken ct) =>
         {

@@ -20,7 +20,7 @@ public static class GatewayHost
             .AddInMemoryCollection([new("Collections:Outreach:Sender:Enabled", "false"), new("Collections:Webhooks:Enabled", "false")])
             .Build());
 
-        var app = builder.Build();
+        var app = builder.Build().HoldEngineLock();
         app.MapCollectionsGateway();
         return app;
     }

@@ -118,32 +118,45 @@ public static class HostingExtensions
         _ => statusCode >= 500 ? LogEventLevel.Error : statusCode >= 400 ? LogEventLevel.Information : LogEventLevel.Debug,
     };
 
-    /// <summary>Applies the database schema before anything else starts (registered first, so it runs before Orleans).</summary>
-    public static void AddCollectionsDatabase(this WebApplicationBuilder builder) =>
+    /// <summary>
+    /// Takes the embedded database's lock at once (before Orleans or anything else is built, so a second engine on the
+    /// same folder stops with one line and nothing logged), and applies the database schema before anything else
+    /// starts (registered first, so it runs before Orleans). The lock is the app's until it is disposed.
+    /// </summary>
+    public static void AddCollectionsDatabase(this WebApplicationBuilder builder)
+    {
+        // The embedded database is one engine's: a second process on it would run its own cadences and senders beside
+        // the first, each with its own view of the accounts. It is refused before it writes anything.
+        var database = builder.Services.Where(d => d.ServiceType == typeof(DatabaseOptions)).Select(d => d.ImplementationInstance).OfType<DatabaseOptions>().LastOrDefault();
+        if (database?.Provider == DatabaseProvider.Sqlite)
+        {
+            var held = new EngineLockHandle(EngineLock.Take(database.SqliteFilePath));
+            builder.Services.AddSingleton(_ => held);
+        }
         builder.Services.AddHostedService<DatabaseStartup>();
+    }
+
+    /// <summary>Roots the embedded database's lock in the app's services, so it is released when the app is disposed.</summary>
+    public static WebApplication HoldEngineLock(this WebApplication app)
+    {
+        app.Services.GetService<EngineLockHandle>();
+        return app;
+    }
+}
+
+/// <summary>The embedded database's lock, held by the app's services (released when they are disposed).</summary>
+public sealed class EngineLockHandle(FileStream held) : IDisposable
+{
+    public void Dispose() => held.Dispose();
 }
 
 /// <summary>
 /// Brings the database schema up to date at start-up, before Orleans' providers need it. Orleans starts its silo in
 /// the hosts' "starting" phase, so this runs there too, and is registered before Orleans.
 /// </summary>
-internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger) : IHostedLifecycleService, IDisposable
+internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<DatabaseStartup> logger, EngineLockHandle? engineLock = null) : IHostedLifecycleService
 {
-    private FileStream? _engineLock;
-
-    public Task StartingAsync(CancellationToken cancellationToken)
-    {
-        // The embedded database is one engine's: a second process on it would run its own cadences and senders beside
-        // the first, each with its own view of the accounts. It is refused before it writes anything.
-        if (database.Provider == DatabaseProvider.Sqlite) _engineLock = EngineLock.Take(database.SqliteFilePath);
-        return DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
-    }
-
-    public void Dispose()
-    {
-        _engineLock?.Dispose();
-        _engineLock = null;
-    }
+    public Task StartingAsync(CancellationToken cancellationToken) => DatabaseSchema.ApplyAsync(database, logger, cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -155,7 +168,7 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
 
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
-        Dispose();
+        engineLock?.Dispose(); // stopped: another engine may take the folder (the services' disposal releases it too)
         return Task.CompletedTask;
     }
 }

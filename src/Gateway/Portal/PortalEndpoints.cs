@@ -26,7 +26,8 @@ public static class PortalEndpoints
 {
     private const string Actor = "patient:portal";
 
-    public static void MapPatientPortal(this WebApplication app)
+    /// <summary>The patients' pages' stylesheet (the payment page's, and the email opt-out page's even with the payment page off).</summary>
+    public static void MapPortalStylesheet(this WebApplication app)
     {
         var css = Api.ConsoleEndpoints.ReadResource("Collections.Gateway.Portal.portal.css");
         app.MapGet("/pay/pay.css", (HttpContext http) =>
@@ -34,6 +35,11 @@ public static class PortalEndpoints
             http.Response.Headers.CacheControl = "public, max-age=3600";
             return TypedResults.Bytes(css, "text/css; charset=utf-8");
         }).AllowAnonymous().ExcludeFromDescription();
+    }
+
+    public static void MapPatientPortal(this WebApplication app)
+    {
+        app.MapPortalStylesheet();
 
         var pay = app.MapGroup("").AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
         pay.MapGet("/pay", async (HttpContext http, PortalSession session) =>

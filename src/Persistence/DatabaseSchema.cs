@@ -47,17 +47,28 @@ public static class DatabaseSchema
             await connection.Command("PRAGMA journal_mode=WAL;").ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+        // Silos started together (compose, a Kubernetes rollout) apply the schema one at a time: the lock is taken before
+        // the transaction begins, so the one that waited sees what the first committed (taken inside a serializable
+        // transaction, its snapshot would predate that commit and it would fail with 40001).
         if (database.Provider == DatabaseProvider.PostgreSql)
-            await connection.Command($"SELECT pg_advisory_xact_lock({PostgresSchemaLock});", transaction).ExecuteNonQueryAsync(cancellationToken);
-        foreach (var (name, sql) in scripts)
+            await connection.Command($"SELECT pg_advisory_lock({PostgresSchemaLock});").ExecuteNonQueryAsync(cancellationToken);
+        try
         {
-            var command = connection.Command(sql, transaction);
-            command.CommandTimeout = 120;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            logger.LogDebug("Applied schema script {Script}", name);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+            foreach (var (name, sql) in scripts)
+            {
+                var command = connection.Command(sql, transaction);
+                command.CommandTimeout = 120;
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                logger.LogDebug("Applied schema script {Script}", name);
+            }
+            await transaction.CommitAsync(cancellationToken);
         }
-        await transaction.CommitAsync(cancellationToken);
+        finally
+        {
+            if (database.Provider == DatabaseProvider.PostgreSql)
+                await connection.Command($"SELECT pg_advisory_unlock({PostgresSchemaLock});").ExecuteNonQueryAsync(CancellationToken.None);
+        }
         logger.LogInformation("Database schema is up to date ({Count} scripts) on {Database}", scripts.Count, database.Describe());
     }
 

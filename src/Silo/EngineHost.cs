@@ -8,6 +8,11 @@ public static class EngineHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = builder.AddCollectionsSettings(args, defaultProfile: "local");
+        // Before anything listens: a port another silo or engine holds is refused in one line.
+        var address = settings.IsCluster ? settings.ResolveAdvertisedAddress() : System.Net.IPAddress.Loopback;
+        PortCheck.EnsureFree(address, settings.SiloPort, "--silo-port");
+        PortCheck.EnsureFree(address, settings.GatewayPort, "--gateway-port");
+        if (settings.CoHostsGateway) PortCheck.EnsureHttpFree(builder.Configuration["urls"]);
         builder.AddCollectionsLogging(settings, "silo");
         builder.AddCollectionsTelemetry("silo");
         builder.AddCollectionsDatabase();

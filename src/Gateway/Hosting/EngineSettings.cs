@@ -105,7 +105,7 @@ public sealed class EngineSettings
         if (!string.IsNullOrWhiteSpace(PostgresConnectionString))
             return DatabaseOptions.Postgres(PostgresConnectionString);
         if (IsCluster)
-            throw new InvalidOperationException("The cluster profile needs a PostgreSQL connection string: set Collections:PostgresConnectionString (or --postgres \"Host=...;Username=...;Password=...;Database=...\").");
+            throw new EngineStartException("The cluster profile needs a PostgreSQL connection string: set Collections:PostgresConnectionString (or --postgres \"Host=...;Username=...;Password=...;Database=...\").");
         return DatabaseOptions.SqliteFile(Path.Combine(FullDataFolder, DatabaseOptions.SqliteFileName));
     }
 

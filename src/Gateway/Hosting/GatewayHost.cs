@@ -9,6 +9,7 @@ public static class GatewayHost
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = builder.AddCollectionsSettings(args, defaultProfile: "cluster");
+        PortCheck.EnsureHttpFree(builder.Configuration["urls"]);
         builder.AddCollectionsLogging(settings, "gateway");
         builder.AddCollectionsTelemetry("gateway");
         builder.AddCollectionsDatabase();

@@ -18,6 +18,8 @@ public static class HostingExtensions
         builder.Configuration.AddCommandLine(args, EngineSettings.SwitchMappings);
         var settings = new EngineSettings { Profile = defaultProfile };
         builder.Configuration.GetSection(EngineSettings.Section).Bind(settings);
+        if (!settings.IsCluster && !string.Equals(settings.Profile, "local", StringComparison.OrdinalIgnoreCase))
+            throw new EngineStartException($"--profile {settings.Profile}: use local (one process; SQLite unless --postgres) or cluster (silos on PostgreSQL, see docs/cluster.md).");
         if (settings.ApiKeyMaxLifetimeDays is < 1 or > EngineSettings.LongestKeyDays)
             throw new InvalidOperationException($"Collections:ApiKeyMaxLifetimeDays is {settings.ApiKeyMaxLifetimeDays}: set 1 to {EngineSettings.LongestKeyDays} days, or leave it out (keys need not expire).");
         builder.Services.AddSingleton(settings);
@@ -200,6 +202,48 @@ public static class EngineLock
 public sealed class EngineStartException(string message) : Exception(message);
 
 /// <summary>
+/// The ports the engine will listen on, checked free before anything starts: Orleans takes a silo or gateway port that
+/// another silo listens on without complaint, and the two then take each other for an older self (one of them, maybe
+/// the healthy one, stops); the HTTP port would fail only once the silo had joined its cluster.
+/// </summary>
+public static class PortCheck
+{
+    public static void EnsureFree(System.Net.IPAddress address, int port, string option)
+    {
+        if (port <= 0) return; // 0: any free port
+        // Asked by connecting, not by binding: .NET, Orleans and Kestrel bind with address reuse, which on Linux is port
+        // sharing too, so a bind would succeed beside another listener; a restarted engine's old connections in
+        // TIME_WAIT accept nothing, so they are no reason to refuse.
+        var target = address.Equals(System.Net.IPAddress.Any) ? System.Net.IPAddress.Loopback
+            : address.Equals(System.Net.IPAddress.IPv6Any) ? System.Net.IPAddress.IPv6Loopback : address;
+        using var probe = new System.Net.Sockets.Socket(target.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            var connecting = probe.ConnectAsync(new System.Net.IPEndPoint(target, port));
+            if (!connecting.Wait(TimeSpan.FromSeconds(1))) return; // nothing answers: not ours to judge
+        }
+        catch (AggregateException e) when (e.InnerException is System.Net.Sockets.SocketException)
+        {
+            return; // refused (nothing listens) or unreachable
+        }
+        throw new EngineStartException($"{option} {port}: the port is already in use on {target} (another engine or silo, most often): give this one its own port.");
+    }
+
+    /// <summary>The HTTP addresses (<c>--urls</c>) on this machine's own addresses.</summary>
+    public static void EnsureHttpFree(string? urls)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var text = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)) continue;
+            var address = uri.Host is "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : null;
+            if (address is not null) EnsureFree(address, uri.Port, "--urls");
+        }
+    }
+}
+
+/// <summary>
 /// Orleans' watchdog sometimes warns at start that its "participant check thread has not completed" for as long as the
 /// machine has been up: its platform thread starts before the component thread's first timestamp is set, so it measures
 /// from zero (Orleans 10.4, <c>Watchdog.Start</c>). A stall longer than this process has existed cannot be real, and
@@ -228,6 +272,14 @@ public static class StartFailure
     public static string? Explain(Exception e) => e switch
     {
         EngineStartException start => start.Message,
+        Npgsql.PostgresException { SqlState: "28P01" or "28000" } login
+            => $"PostgreSQL refused the login ({login.MessageText}): check the user and password in --postgres (Collections:PostgresConnectionString).",
+        Npgsql.PostgresException { SqlState: "3D000" } missing
+            => $"PostgreSQL says {missing.MessageText}: create it, or name an existing database in --postgres (Collections:PostgresConnectionString).",
+        Npgsql.NpgsqlException { InnerException: System.Net.Sockets.SocketException socket }
+            => $"Could not reach PostgreSQL ({socket.Message}): check the host and port in --postgres (Collections:PostgresConnectionString) and that the server runs.",
+        ArgumentException argument when argument.StackTrace?.Contains("Npgsql", StringComparison.Ordinal) == true
+            => $"The PostgreSQL connection string is not one Npgsql reads ({argument.Message}): use Host=...;Port=...;Username=...;Password=...;Database=... in --postgres (Collections:PostgresConnectionString).",
         AggregateException { InnerExceptions.Count: 1 } one => Explain(one.InnerExceptions[0]),
         IOException io when io.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
                             || io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using Collections.Hosting;
+using Collections.TestSupport;
+
+namespace Collections.Gateway.Tests;
+
+/// <summary>Mistakes an operator makes at start, each refused before anything starts, in one line.</summary>
+public sealed class StartRefusalTests
+{
+    [Fact]
+    public void A_port_another_engine_listens_on_is_refused_before_anything_starts()
+    {
+        // Orleans would take a silo or gateway port another silo holds without complaint (one of the two then stops).
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var data = TestDatabases.NewFolder();
+            var refused = Assert.Throws<EngineStartException>(() => EngineHost.Build(
+                ["--data", data, "--urls", $"http://127.0.0.1:{Ports.Free()}", "--silo-port", port.ToString(), "--gateway-port", Ports.Free().ToString()]));
+            Assert.Equal($"--silo-port {port}: the port is already in use on 127.0.0.1 (another engine or silo, most often): give this one its own port.", refused.Message);
+            Assert.False(File.Exists(Path.Combine(data, "collections.db.lock")) && IsLocked(Path.Combine(data, "collections.db.lock")), "nothing holds the folder");
+            var http = Assert.Throws<EngineStartException>(() => EngineHost.Build(
+                ["--data", data, "--urls", $"http://127.0.0.1:{port}", "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString()]));
+            Assert.StartsWith($"--urls {port}: the port is already in use", http.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public void A_misspelt_profile_is_refused_naming_the_two_there_are()
+    {
+        var refused = Assert.Throws<EngineStartException>(() => EngineHost.Build(["--data", TestDatabases.NewFolder(), "--profile", "clustr"]));
+        Assert.Equal("--profile clustr: use local (one process; SQLite unless --postgres) or cluster (silos on PostgreSQL, see docs/cluster.md).", refused.Message);
+        Assert.StartsWith("The cluster profile needs a PostgreSQL connection string",
+            Assert.Throws<EngineStartException>(() => EngineHost.Build(["--data", TestDatabases.NewFolder(), "--profile", "cluster"])).Message, StringComparison.Ordinal);
+    }
+
+    private static bool IsLocked(string path)
+    {
+        try
+        {
+            using var _ = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}

@@ -32,7 +32,8 @@ public sealed class AgentCallTests(EngineFixture engine)
         var facility = "AC" + Guid.NewGuid().ToString("N")[..10];
         (await admin.PutAsJsonAsync($"/api/worklist/queues/{facility}", new { name = "Calls", facility, agents = new[] { agentKey.Split('_')[1] } })).EnsureSuccessStatusCode();
         var guarantorId = Api.NewId("G");
-        var phone = $"737{Random.Shared.Next(200, 999)}{Random.Shared.Next(1000, 9999)}";
+        // An exchange of 2-9 then two digits that are never "11" (N11 codes such as 911 are no subscriber's number).
+        var phone = $"737{Random.Shared.Next(2, 10)}{Random.Shared.Next(20, 100)}{Random.Shared.Next(1000, 9999)}";
         (await admin.PostAsJsonAsync("/api/guarantors", new
         {
             guarantorId, firstName = "Ana", lastName, dateOfBirth = "1969-03-14",

@@ -169,55 +169,53 @@ public static class RemittancePosting
     private static bool SameAdjudicationPosted(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger, List<EntryRequest> planned)
     {
         if (claim.PaidAmount != 0m || planned.Count == 0 || planned.Any(p => p.EffectiveDate is null)) return false;
-        var reversed = Ledger.ReversedIds(ledger);
-        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, null)).Order(StringComparer.Ordinal).ToList();
         var date = planned[0].EffectiveDate!.Value;
         // A remittance that came before its payment date (BPR16) posts as of the day it came: the same one sent again
         // on a later day before BPR16 is planned as of that day; an earlier posting dated on or before BPR16 is it.
-        bool SameDate(DateOnly posted) => posted == date || (remittance.PaymentDate is { } paid && paid > date && posted <= paid);
-        return SameLoopFromOtherRemittances(remittance, claim, ledger)
-            .Where(x => x.Entry.Kind != EntryKind.Reversal)
-            .GroupBy(x => x.Prefix, x => x.Entry, StringComparer.Ordinal)
-            .Any(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.All(e => SameDate(e.EffectiveDate))
-                      && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, null)).Order(StringComparer.Ordinal).SequenceEqual(wanted));
+        return EarlierPosting(OtherPostingsOfLoop(ClaimKeyPrefix(remittance.RemittanceId, claim), ledger), ledger, planned,
+            (_, posted) => posted == date || (remittance.PaymentDate is { } paid && paid > date && posted <= paid)) is not null;
     }
-
-    /// <summary>An entry as two postings of one adjudication agree on it: kind, amount, reason codes, reference (a trace), and date when given.</summary>
-    private static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, string? reference, DateOnly? date = null) =>
-        $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{Text.Clean(reference)}|{date:yyyy-MM-dd}";
 
     /// <summary>
     /// The remittance whose posting of the same claim loop the ledger already holds, the same entries to the cent
     /// (kinds, amounts, reason codes, references, dates) and none of them reversed, when <paramref name="planned"/> (a
     /// claim's planned entries, as an exception keeps them) would post it again from another remittance; else null.
     /// A person matching a claim sent again in another form (its own exception, under another content id) to the
-    /// account that already has it must not post it twice.
+    /// account that already has it must not post it twice. Two remittances of one payment date (BPR16, from
+    /// <paramref name="paymentDateOf"/>) are one adjudication whatever day each was posted.
     /// </summary>
     public static string? PostedFromAnotherRemittance(IReadOnlyList<EntryRequest> planned, IReadOnlyList<LedgerEntry> ledger, Func<string, DateOnly?>? paymentDateOf = null)
     {
-        if (planned.Count == 0 || planned.Any(p => p.IdempotencyKey is null || ClaimOf(p.IdempotencyKey) is null)) return null;
+        if (planned.Count == 0 || planned.Any(p => p.IdempotencyKey is null || p.EffectiveDate is null || ClaimOf(p.IdempotencyKey) is null)) return null;
         var prefix = ClaimOf(planned[0].IdempotencyKey!)!.Value.Prefix;
         if (planned.Any(p => ClaimOf(p.IdempotencyKey!)!.Value.Prefix != prefix)) return null;
-        var remittanceId = RemittanceIdOf(prefix);
-        var loop = prefix[(KeyPrefix.Length + remittanceId.Length)..]; // "/{account}/{payer claim}[#n]/"
+        var date = planned[0].EffectiveDate!.Value;
+        var paid = paymentDateOf?.Invoke(RemittanceIdOf(prefix));
+        return EarlierPosting(OtherPostingsOfLoop(prefix, ledger), ledger, planned,
+            (other, posted) => posted == date || (paid is not null && paymentDateOf!(RemittanceIdOf(other)) == paid));
+    }
+
+    /// <summary>
+    /// The other remittance among <paramref name="sameLoop"/>'s postings that holds exactly the planned entries (kinds,
+    /// amounts, reason codes, references), none of them reversed, each dated as <paramref name="sameDate"/> allows
+    /// (given that posting's key prefix and the entry's date); else null.
+    /// </summary>
+    private static string? EarlierPosting(IEnumerable<(LedgerEntry Entry, string Prefix)> sameLoop, IReadOnlyList<LedgerEntry> ledger,
+        IReadOnlyList<EntryRequest> planned, Func<string, DateOnly, bool> sameDate)
+    {
         var reversed = Ledger.ReversedIds(ledger);
-        // Two remittances of one payment date (BPR16) are one adjudication whatever day each was posted (one that came
-        // before BPR16 posts as of the day it came); otherwise the dates must agree too.
-        var paid = paymentDateOf?.Invoke(remittanceId);
-        List<string> Wanted(bool withDates) =>
-            planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.Reference, withDates ? p.EffectiveDate : null)).Order(StringComparer.Ordinal).ToList();
-        return ledger
-            .Where(e => e.Kind != EntryKind.Reversal && ClaimOf(e.IdempotencyKey) is { } c
-                        && RemittanceIdOf(c.Prefix) is var other && other != remittanceId && c.Prefix == $"{KeyPrefix}{other}{loop}")
-            .GroupBy(e => ClaimOf(e.IdempotencyKey)!.Value.Prefix, StringComparer.Ordinal)
-            .FirstOrDefault(g =>
-            {
-                if (g.Any(e => reversed.Contains(e.EntryId))) return false;
-                var withDates = paid is null || paymentDateOf!(RemittanceIdOf(g.Key)) != paid;
-                return g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.Reference, withDates ? e.EffectiveDate : null)).Order(StringComparer.Ordinal).SequenceEqual(Wanted(withDates));
-            })
+        var wanted = planned.Select(p => Shape(p.Kind, p.Amount, p.ReasonCode, p.Reference)).Order(StringComparer.Ordinal).ToList();
+        return sameLoop
+            .Where(x => x.Entry.Kind != EntryKind.Reversal)
+            .GroupBy(x => x.Prefix, x => x.Entry, StringComparer.Ordinal)
+            .FirstOrDefault(g => !g.Any(e => reversed.Contains(e.EntryId)) && g.All(e => sameDate(g.Key, e.EffectiveDate))
+                                 && g.Select(e => Shape(e.Kind, e.Amount, e.ReasonCode, e.Reference)).Order(StringComparer.Ordinal).SequenceEqual(wanted))
             is { } earlier ? RemittanceIdOf(earlier.Key) : null;
     }
+
+    /// <summary>An entry as two postings of one adjudication agree on it: kind, amount, reason codes, reference (a trace).</summary>
+    private static string Shape(EntryKind? kind, decimal? amount, string? reasonCode, string? reference) =>
+        $"{kind}|{amount?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}|{Text.Clean(reasonCode)}|{Text.Clean(reference)}";
 
     /// <summary>
     /// Whether this claim's payment already posted from another file of the same payment: the 835 guide makes the trace
@@ -233,20 +231,21 @@ public static class RemittancePosting
         var trace = Text.Clean(Clip(remittance.TraceNumber, 40));
         var claimReference = Text.Clean(Clip(claim.PayerClaimControlNumber, 40));
         var cleanPayer = Text.Clean(payer);
-        return SameLoopFromOtherRemittances(remittance, claim, ledger).Any(x => x.Entry is { Kind: EntryKind.InsurancePayment } e
+        return OtherPostingsOfLoop(ClaimKeyPrefix(remittance.RemittanceId, claim), ledger).Any(x => x.Entry is { Kind: EntryKind.InsurancePayment } e
             && e.Amount == claim.PaidAmount && e.Reference == trace && e.ClaimReference == claimReference && e.Payer == cleanPayer);
     }
 
     /// <summary>
-    /// The entries another remittance posted for this same loop of this same claim (the account, the payer claim number
-    /// and the loop's place among the claim's loops: the whole key prefix but the remittance id), with that prefix.
+    /// The entries another remittance posted for the loop whose key prefix (in this remittance) is
+    /// <paramref name="claimPrefix"/>: the same account, payer claim number and place among the claim's loops, that is
+    /// the whole prefix but the remittance id; with each one's own prefix.
     /// </summary>
-    private static IEnumerable<(LedgerEntry Entry, string Prefix)> SameLoopFromOtherRemittances(Remittance835 remittance, ClaimPayment claim, IReadOnlyList<LedgerEntry> ledger)
+    private static IEnumerable<(LedgerEntry Entry, string Prefix)> OtherPostingsOfLoop(string claimPrefix, IReadOnlyList<LedgerEntry> ledger)
     {
-        var thisRemittance = $"{KeyPrefix}{remittance.RemittanceId}/";
+        var remittanceId = RemittanceIdOf(claimPrefix);
+        var loop = claimPrefix[(KeyPrefix.Length + remittanceId.Length)..]; // "/{account}/{payer claim}[#n]/"
         foreach (var e in ledger)
-            if (!e.IdempotencyKey.StartsWith(thisRemittance, StringComparison.Ordinal) && ClaimOf(e.IdempotencyKey) is { } c
-                && c.Prefix == ClaimKeyPrefix(RemittanceIdOf(c.Prefix), claim))
+            if (ClaimOf(e.IdempotencyKey) is { } c && RemittanceIdOf(c.Prefix) is var other && other != remittanceId && c.Prefix == $"{KeyPrefix}{other}{loop}")
                 yield return (e, c.Prefix);
     }
 

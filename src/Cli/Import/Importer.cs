@@ -107,7 +107,7 @@ public sealed class Importer : IDisposable
         // refused never leaves its payments posted, a credit the account does not have), wherever in the file they
         // stand. A first read of the file, posting nothing, finds each account's last row (its rows wait until then)
         // and the accounts with a row refused here (none of their rows is sent).
-        var (lastRows, refusedHere, peakWaiting) = _options.Kind == ImportKind.Transactions ? await ReadAccountsAsync(index, cancellationToken) : ([], [], 0);
+        var (accountRows, peakWaiting) = _options.Kind == ImportKind.Transactions ? await ReadAccountsAsync(index, cancellationToken) : ([], 0);
         // A file that lists accounts apart (sorted by date, say) would keep most of its rows waiting: above a bound, an
         // account's rows post together where they stand together (each stretch whole or not at all), and it is said.
         var wholeAccounts = peakWaiting <= _options.MaxWaitingRows;
@@ -140,7 +140,7 @@ public sealed class Importer : IDisposable
                     {
                         await queues[WorkerFor(prepared)].Writer.WriteAsync([prepared], stop.Token);
                     }
-                    else if (refusedHere.TryGetValue(prepared.Path, out var refusedRow))
+                    else if (_refused.TryGetValue(prepared.Path, out var refusedRow))
                     {
                         Fail([new RowError(prepared.Row, "", NotPostedWith(refusedRow))]);
                     }
@@ -152,7 +152,7 @@ public sealed class Importer : IDisposable
                             stretch = prepared.Path;
                         }
                         (waiting.TryGetValue(prepared.Path, out var rows) ? rows : waiting[prepared.Path] = []).Add(prepared);
-                        if (!lastRows.TryGetValue(prepared.Path, out var last) || last <= prepared.Row) await SendAccountAsync(prepared.Path);
+                        if (!accountRows.TryGetValue(prepared.Path, out var its) || its.Last <= prepared.Row) await SendAccountAsync(prepared.Path);
                     }
                     if ((_read & 255) == 0) progress?.Invoke(stream.Length == 0 ? 1 : (double)csv.ByteOffset / stream.Length);
                 }
@@ -299,14 +299,13 @@ public sealed class Importer : IDisposable
         $"not posted: row {refusedRow.ToString(CultureInfo.InvariantCulture)} of the same account was refused, and an account's rows post together or not at all; correct that row and run the file again";
 
     /// <summary>
-    /// A first read of the whole file, posting nothing: each account's last row (by its entries' path), and the accounts
-    /// with a row refused here, with the first such row (none of their rows is then posted).
+    /// A first read of the whole file, posting nothing: each account's last row (by its entries' path), and at most how
+    /// many rows would wait at once; the accounts with a row refused here go to <see cref="_refused"/> with their first
+    /// such row (none of their rows is then posted).
     /// </summary>
-    private async Task<(Dictionary<string, long> LastRows, Dictionary<string, long> Refused, long PeakWaiting)> ReadAccountsAsync(Dictionary<string, int> index, CancellationToken cancellationToken)
+    private async Task<(Dictionary<string, (long First, long Last, int Count)> Rows, long PeakWaiting)> ReadAccountsAsync(Dictionary<string, int> index, CancellationToken cancellationToken)
     {
-        var last = new Dictionary<string, long>(StringComparer.Ordinal);
-        var first = new Dictionary<string, (long Row, int Count)>(StringComparer.Ordinal);
-        var refused = new Dictionary<string, long>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, (long First, long Last, int Count)>(StringComparer.Ordinal);
         await using var stream = new FileStream(_options.File, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         await using var csv = CsvReader.Create(stream, CsvRules.Strict(_ => { }), leaveOpen: true);
         await csv.ReadHeaderAsync(cancellationToken);
@@ -315,23 +314,20 @@ public sealed class Importer : IDisposable
             string? Cell(string column) => index.TryGetValue(column, out var i) ? csv.GetString(i) : null;
             var (prepared, _) = ImportSchema.Prepare(ImportKind.Transactions, csv.LineNumber, Cell);
             if (prepared is not null)
-            {
-                last[prepared.Path] = csv.LineNumber;
-                first[prepared.Path] = first.TryGetValue(prepared.Path, out var f) ? (f.Row, f.Count + 1) : (csv.LineNumber, 1);
-            }
-            else if (AccountPath(Cell) is { } path) refused.TryAdd(path, csv.LineNumber);
+                rows[prepared.Path] = rows.TryGetValue(prepared.Path, out var seen) ? (seen.First, csv.LineNumber, seen.Count + 1) : (csv.LineNumber, csv.LineNumber, 1);
+            else if (AccountPath(Cell) is { } path) _refused.TryAdd(path, csv.LineNumber);
         }
         // At most how many rows wait at once: every account's rows counted from its first row to its last.
         var changes = new SortedDictionary<long, long>();
-        foreach (var (path, (row, count)) in first)
+        foreach (var (path, (first, last, count)) in rows)
         {
-            if (refused.ContainsKey(path) || count < 2) continue;
-            changes[row] = changes.GetValueOrDefault(row) + count;
-            changes[last[path]] = changes.GetValueOrDefault(last[path]) - count;
+            if (_refused.ContainsKey(path) || count < 2) continue;
+            changes[first] = changes.GetValueOrDefault(first) + count;
+            changes[last] = changes.GetValueOrDefault(last) - count;
         }
         long waiting = 0, peak = 0;
         foreach (var change in changes.Values) peak = Math.Max(peak, waiting += change);
-        return (last, refused, peak);
+        return (rows, peak);
     }
 
     /// <summary>The entries path of the account a transactions row names, or null when it names none.</summary>
@@ -343,7 +339,8 @@ public sealed class Importer : IDisposable
             : $"/api/accounts/{Uri.EscapeDataString(facility)}/{Uri.EscapeDataString(accountNumber)}/entries";
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedByEngine = new(StringComparer.Ordinal);
+    /// <summary>Accounts (their entries' paths) with a refused row, here or by the engine, and the first such row: none of their later rows is sent.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refused = new(StringComparer.Ordinal);
 
     /// <summary>
     /// One account's rows, posted in one batch: all of them or none (an account with more than <see cref="MaxRowGroup"/>
@@ -354,7 +351,7 @@ public sealed class Importer : IDisposable
     {
         var path = group[0].Path;
         _touched.TryAdd(path, 0);
-        if (_refusedByEngine.TryGetValue(path, out var earlier))
+        if (_refused.TryGetValue(path, out var earlier))
         {
             foreach (var row in group) Fail([new RowError(row.Row, "", NotPostedWith(earlier))]);
             return;
@@ -374,7 +371,7 @@ public sealed class Importer : IDisposable
             else if (System.Text.Json.Nodes.JsonNode.DeepEquals(earlierRow.Body, row.Body)) copies.Add(row);
             else
             {
-                _refusedByEngine.TryAdd(path, row.Row);
+                _refused.TryAdd(path, row.Row);
                 _touched[path] = 1;
                 foreach (var other in group)
                     Fail([other == row
@@ -416,7 +413,7 @@ public sealed class Importer : IDisposable
                 (byRow.TryGetValue(i, out var list) ? list : byRow[i] = []).Add(new RowError(group[i].Row, ImportSchema.ColumnFor(field, group[i]), problem.Message));
         }
         var first = group[byRow.Keys.Min()].Row;
-        _refusedByEngine.TryAdd(path, first);
+        _refused.TryAdd(path, first);
         _touched[path] = 1; // its history is incomplete: not settled (it settles itself a day later)
         for (var i = 0; i < group.Count; i++)
             Fail(byRow.TryGetValue(i, out var errors) ? errors : [new RowError(group[i].Row, "", NotPostedWith(first))]);

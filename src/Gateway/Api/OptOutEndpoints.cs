@@ -10,7 +10,7 @@ namespace Collections.Gateway.Api;
 /// <summary>
 /// The opt-out link in every email, for the patient, without signing in: GET shows a page with one button (mail
 /// scanners that follow links must not opt anyone out); POST, from that button or a mail client's one-click
-/// unsubscribe (RFC 8058), stops emails to that person. The signed token names the guarantor and nothing else. The page
+/// unsubscribe (RFC 8058), stops emails to that person. The sealed token names the guarantor and nothing else. The page
 /// speaks the patient's language as the payment page does (its choice, the browser's) and leads to that page's setting.
 /// </summary>
 public static class OptOutEndpoints
@@ -24,7 +24,7 @@ public static class OptOutEndpoints
         {
             var language = PortalSession.Language(http);
             return await links.GuarantorAsync(token, ct) is null
-                ? Page(http, language, HttpStatusCode.NotFound, "optout.bad-title", $"<p>{E(PortalText.T(language, "optout.bad"))}</p>")
+                ? BadLink(http, language)
                 : Page(http, language, HttpStatusCode.OK, "optout.title",
                     $"<p>{E(PortalText.T(language, "optout.lead"))}</p>" +
                     $"<form method=\"post\" action=\"/optout/email/{E(token)}\"><button type=\"submit\">{E(PortalText.T(language, "optout.submit"))}</button></form>");
@@ -33,7 +33,7 @@ public static class OptOutEndpoints
         {
             var language = PortalSession.Language(http);
             if (await links.GuarantorAsync(token, ct) is not { } guarantorId)
-                return Page(http, language, HttpStatusCode.NotFound, "optout.bad-title", $"<p>{E(PortalText.T(language, "optout.bad"))}</p>");
+                return BadLink(http, language);
             CallerContext.Set(new Caller { Actor = "patient:email-link", Role = "patient", ClientAddress = http.Connection.RemoteIpAddress?.ToString(), CorrelationId = http.TraceIdentifier });
             var recorded = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(new ConsentRequest
             {
@@ -53,6 +53,10 @@ public static class OptOutEndpoints
     /// <summary>A page of the self-service site (its layout, and its English/Spanish choice, kept with the payment page's).</summary>
     private static IResult Page(HttpContext http, string language, HttpStatusCode status, string titleKey, string body) =>
         PortalPage.Html(http, language, PortalText.T(language, titleKey), $"<h1>{E(PortalText.T(language, titleKey))}</h1>{body}", (int)status);
+
+    /// <summary>A link that is not genuine (incomplete, altered, or made for something else).</summary>
+    private static IResult BadLink(HttpContext http, string language) =>
+        Page(http, language, HttpStatusCode.NotFound, "optout.bad-title", $"<p>{E(PortalText.T(language, "optout.bad"))}</p>");
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 }

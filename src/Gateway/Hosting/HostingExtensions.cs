@@ -269,6 +269,24 @@ public static class WatchdogStartupRace
 /// <summary>What stopped the engine from starting, in words an operator acts on; null for anything else (a bug: the stack trace is the report).</summary>
 public static class StartFailure
 {
+    /// <summary>
+    /// Builds and runs a host; a start refused for a reason the operator can act on is said in one line on stderr as
+    /// "<paramref name="what"/> did not start: ..." (the log holds the details), exit code 1.
+    /// </summary>
+    public static int Run(string what, Func<WebApplication> build)
+    {
+        try
+        {
+            build().Run();
+            return 0;
+        }
+        catch (Exception e) when (Explain(e) is { } reason)
+        {
+            Console.Error.WriteLine($"{what} did not start: {reason}");
+            return 1;
+        }
+    }
+
     public static string? Explain(Exception e) => e switch
     {
         EngineStartException start => start.Message,

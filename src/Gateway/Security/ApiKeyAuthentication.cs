@@ -37,19 +37,11 @@ public sealed class ApiKeyAuthenticationHandler(
         var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
         // A remembered key is used as remembered only while this gateway's list of revoked keys is current and does not
         // name it; otherwise it is verified again.
-        if (cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
-        {
-            if (record is not null && !revoked.MayTrust(record.KeyId))
-            {
-                cache.Remove(cacheKey);
-                record = null;
-            }
-        }
-        else
+        if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record) || record is null || !revoked.MayTrust(record.KeyId))
         {
             record = await keys.VerifyAsync(token, Context.RequestAborted);
-            if (record is not null && settings.ApiKeyCacheSeconds > 0)
-                cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
+            if (record is null) cache.Remove(cacheKey);
+            else if (settings.ApiKeyCacheSeconds > 0) cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
         }
         if (record is null) return await FailedAsync(token, "The API key is not valid or has been revoked.");
         // Checked on every request, the remembered key's too: an expired key stops at its time, not up to a cache period later.

@@ -30,6 +30,23 @@ public sealed class CommandNotStoredException : Exception
 }
 
 /// <summary>
+/// A grain could not load its state because the database could not answer (down, unreachable, refusing connections):
+/// the call that activated it ran nothing, so nothing was read or changed by it. Retrying once the database is back is safe.
+/// </summary>
+[GenerateSerializer, Alias("collections.StoreUnavailableException")]
+public sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException() : base("The database could not be reached to load the record; nothing was read or changed.") { }
+    public StoreUnavailableException(string message) : base(message) { }
+    public StoreUnavailableException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>Whether a failure to read is the database not answering (rather than, say, a state it cannot decode).</summary>
+    public static bool IsDatabaseFailure(Exception exception) =>
+        exception is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException or System.IO.IOException
+        || exception.InnerException is { } inner && IsDatabaseFailure(inner);
+}
+
+/// <summary>
 /// An account command failed at a point where its commit may or may not have happened: a retry with the same
 /// idempotency key returns the stored result if it was stored, and makes the change once if it was not.
 /// </summary>

@@ -49,7 +49,23 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
             aloneOnFailure: SqlStatements.RefusedStatement);
     }
 
+    /// <summary>
+    /// Reads a grain's state. When the database does not answer, the read fails with <see cref="StoreUnavailableException"/>:
+    /// the grain is not activated and the call that needed it ran nothing (the gateway says so, 503).
+    /// </summary>
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        try
+        {
+            await ReadStoredStateAsync(stateName, grainId, grainState);
+        }
+        catch (Exception e) when (StoreUnavailableException.IsDatabaseFailure(e))
+        {
+            throw new StoreUnavailableException("The database could not be reached to load the record; nothing was read or changed.", e);
+        }
+    }
+
+    private async Task ReadStoredStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         await using (var connection = await _database.OpenAsync())
         await using (var command = connection.Command("SELECT etag, payload FROM grain_state WHERE grain_id = @grain AND state_name = @state"))

@@ -56,7 +56,16 @@ public sealed partial class PatientAccountGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var stored = await journal.ReadAsync(Id, cancellationToken);
+        StoredAccount? stored;
+        try
+        {
+            stored = await journal.ReadAsync(Id, cancellationToken);
+        }
+        catch (Exception e) when (StoreUnavailableException.IsDatabaseFailure(e))
+        {
+            // Nothing ran: the call that activated the account is told so (503), and the next call tries the database again.
+            throw new StoreUnavailableException("The database could not be reached to load the account; nothing was read or changed.", e);
+        }
         if (stored is null)
         {
             await CarryOverLegacyStateAsync(cancellationToken);

@@ -418,9 +418,19 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
             }).ToList();
             while (acknowledged.Count < 200) await Task.Delay(20);
             await PostgresScriptAsync("crash", serverDir);
+            var crashed = DateTime.UtcNow;
             await Task.Delay(TimeSpan.FromSeconds(3));
             await stop.CancelAsync();
             await Task.WhenAll(posters);
+
+            // A read that needs the database while it is down is told so: 503 with Retry-After, not "something went wrong".
+            await AssertDatabaseUnavailableAsync(await client.GetAsync("/api/accounts/MAIN/NEVER-OPENED"));
+            // Once the gateway's list of revoked keys is out of date, a key is checked against the database, which cannot
+            // answer: the request is not served at all, and a change says so.
+            if (crashed + TimeSpan.FromSeconds(8) - DateTime.UtcNow is { Ticks: > 0 } wait) await Task.Delay(wait);
+            var unserved = await Api.PostEntryAsync(client, accounts[0], Api.Payment(1.00m), "pg-fault-unserved");
+            await AssertDatabaseUnavailableAsync(unserved);
+            notStored["pg-fault-unserved"] = accounts[0];
             Assert.Equal(postgres, await PostgresScriptAsync("start", serverDir)); // same port: the engine reconnects by itself
 
             // What the engine said was not stored is not stored.
@@ -446,6 +456,13 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
 
             await AssertKpisEqualTheirRebuildAsync(client);
         });
+    }
+
+    private static async Task AssertDatabaseUnavailableAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("database.unavailable", (await response.JsonAsync()).GetProperty("code").GetString());
+        Assert.NotNull(response.Headers.RetryAfter);
     }
 
     /// <summary>Sixteen accounts, each charged 5,000.00, for posting loads of 1.00 payments.</summary>

@@ -138,7 +138,10 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
         else
         {
             var route = (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint as RouteEndpoint)?.RoutePattern.RawText;
-            logger.LogError(exception, "Unhandled error while serving {RequestMethod} {RouteTemplate}", httpContext.Request.Method, route);
+            if (DatabaseUnreachable(exception))
+                logger.LogWarning("The database could not be reached while serving {RequestMethod} {RouteTemplate} ({Error})",
+                    httpContext.Request.Method, route, Innermost(exception).GetType().Name);
+            else logger.LogError(exception, "Unhandled error while serving {RequestMethod} {RouteTemplate}", httpContext.Request.Method, route);
             problem = Unexpected(httpContext.Request.Method, exception);
         }
         problem.Extensions["traceId"] = httpContext.TraceIdentifier;
@@ -205,7 +208,15 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
     /// </summary>
     private static ProblemDetails Unexpected(string method, Exception exception)
     {
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+        if (exception is Security.KeyCheckUnavailableException)
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "database.unavailable",
+                "The database did not answer, so the API key could not be checked and the request was not served: nothing was read or changed. Retry in a few seconds" +
+                (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "." : " with the same Idempotency-Key."));
+        var reads = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        if (reads && DatabaseUnreachable(exception))
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Database unavailable", "database.unavailable",
+                "The database did not answer, so this could not be read. Nothing was changed; retry in a few seconds.");
+        if (reads)
             return Problem(StatusCodes.Status500InternalServerError, "Something went wrong", "internal",
                 "The request could not be completed. It only reads, so nothing was changed; it is safe to retry.");
         if (exception is Grains.CommandNotStoredException || Persistence.CommitOutcome.IsKnownNotStored(exception))
@@ -217,6 +228,25 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
     }
 
     private static ProblemDetails Problem(int status, string title, string code, string detail) => Problems.Details(status, title, code, detail);
+
+    /// <summary>
+    /// Whether a failure is the database not answering: a grain that could not load its state, a connection refused
+    /// or lost, a server shutting down or not yet accepting connections. Only reads are answered 503 by it; a change
+    /// that met it keeps its truthful answer (not stored, or outcome unknown), since a call chain may have committed
+    /// something before the failure.
+    /// </summary>
+    internal static bool DatabaseUnreachable(Exception exception) => exception switch
+    {
+        Grains.StoreUnavailableException or Security.KeyCheckUnavailableException or System.Net.Sockets.SocketException => true,
+        Npgsql.NpgsqlException { IsTransient: true } => true,
+        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 or 10 or 14 } => true, // busy, locked, I/O error, cannot open
+        Orleans.Serialization.UnavailableExceptionFallbackException { ExceptionType: { } type } when
+            type.StartsWith("Npgsql.", StringComparison.Ordinal) || type.StartsWith("System.Net.Sockets.", StringComparison.Ordinal) => true,
+        AggregateException a => a.InnerExceptions.Any(DatabaseUnreachable),
+        _ => exception.InnerException is { } inner && DatabaseUnreachable(inner),
+    };
+
+    private static Exception Innermost(Exception exception) => exception.InnerException is { } inner ? Innermost(inner) : exception;
 }
 
 /// <summary>

@@ -39,7 +39,15 @@ public sealed class ApiKeyAuthenticationHandler(
         // name it; otherwise it is verified again.
         if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record) || record is null || !revoked.MayTrust(record.KeyId))
         {
-            record = await keys.VerifyAsync(token, Context.RequestAborted);
+            try
+            {
+                record = await keys.VerifyAsync(token, Context.RequestAborted);
+            }
+            catch (Exception e) when (RequestExceptionHandler.DatabaseUnreachable(e))
+            {
+                // Nothing of the request ran: it is answered 503 (any method), not as a change of unknown outcome.
+                throw new KeyCheckUnavailableException(e);
+            }
             if (record is null) cache.Remove(cacheKey);
             else if (settings.ApiKeyCacheSeconds > 0) cache.Set(cacheKey, record, TimeSpan.FromSeconds(settings.ApiKeyCacheSeconds));
         }
@@ -178,3 +186,8 @@ public static class Policies
         .AddPolicy(ReadKpis, p => p.RequireRole(Roles.Admin, Roles.Supervisor))
         .AddPolicy(OperateCluster, p => p.RequireRole(Roles.Admin));
 }
+
+/// <summary>The API key could not be checked because the database did not answer: the request was not served at all.</summary>
+public sealed class KeyCheckUnavailableException(Exception inner)
+    : Exception("The database could not be reached to check the API key; the request was not served.", inner);
+

@@ -96,6 +96,8 @@ public sealed record GuarantorContactSummary
     [Id(5)] public string IncomeBand { get; init; } = "unknown";
     /// <summary>The person's time zone, or each plausible one when the address leaves it open: their days for promises and installments.</summary>
     [Id(6)] public IReadOnlyList<string> TimeZones { get; init; } = [];
+    /// <summary>Any hold on the person is active, one a representative answers included: nothing is charged to their card meanwhile.</summary>
+    [Id(7)] public bool AnyHold { get; init; }
 }
 
 /// <summary>An inbound text (or other reply) from a guarantor's phone.</summary>

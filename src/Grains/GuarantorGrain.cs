@@ -211,6 +211,7 @@ public sealed class GuarantorGrain(
         HoldAnsweredByRepresentative = guarantor.State.Representative is { } rep ? ComplianceGate.CoveredHold(rep.Kind) : null,
         IncomeBand = incomes.BandOf(guarantor.State.Profile?.Address.Zip),
         TimeZones = guarantor.State.Profile?.TimeZone.PlausibleZones ?? [],
+        AnyHold = guarantor.State.Holds.Any(h => h.IsActive),
     });
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

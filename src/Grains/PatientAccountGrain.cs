@@ -909,6 +909,8 @@ public sealed partial class PatientAccountGrain(
     {
         var requestId = $"{Id}/c{attempt.Cycle}/{attempt.Step.StepId}/{attempt.Channel?.ToString() ?? "action"}";
         var dueDate = State.FirstStatementAt is { } first ? DateOnly.FromDateTime(first.UtcDateTime).AddDays(policy.DueDays) : DateOnly.FromDateTime(now.UtcDateTime).AddDays(policy.DueDays);
+        // A final notice names the date after which an extraordinary action may follow: never one already past.
+        if (attempt.Action == OutreachAction.FinalNotice && FinalNotices.Deadline(now, settings.Compliance) is var deadline && deadline > dueDate) dueDate = deadline;
         return RequestAsync(guarantor, requestId, attempt.Action, attempt.Channel, $"{policy.Reference}, step {attempt.Step.StepId}", dueDate, now, attempt.Step.StepId, attempt.Cycle);
     }
 

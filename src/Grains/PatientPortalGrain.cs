@@ -120,7 +120,10 @@ public sealed class PatientPortalGrain(
         var started = new List<string>();
         if (portal.State.Card is not { } card) return started;
         var now = clock.GetUtcNow();
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        // The person's holds (a bankruptcy, a death, an attorney) stop every charge, like an account's; and an installment
+        // is due on the patient's day, not UTC's (a Pacific patient is not charged the evening before).
+        var person = await grains.GetGrain<IGuarantorGrain>(Id).GetContactSummary();
+        var today = new Domain.Arrangements.PatientCalendar(person.TimeZones).Today(now);
         foreach (var enrollment in portal.State.Autopay.ToList())
         {
             var account = await grains.GetGrain<IPatientAccountGrain>(enrollment.Account.ToString()).Get();
@@ -133,8 +136,9 @@ public sealed class PatientPortalGrain(
                 await portal.WriteStateAsync();
                 continue;
             }
-            // A dispute or an assistance application puts the account on hold: nothing is charged while it lasts.
-            if (account.Holds.Any(h => h.IsActive)) continue;
+            // A dispute or an assistance application puts the account on hold, a bankruptcy or a death the person: nothing
+            // is charged while it lasts.
+            if (person.AnyHold || account.Holds.Any(h => h.IsActive)) continue;
             if (Autopay.Due(plan, account.Entries, account.Balances.PatientResponsibility, today) is not { } due) continue;
             var key = $"{enrollment.Account}|{plan.PlanId}|{due.Installment.Number}";
             var attempts = portal.State.AutopayAttempts.GetValueOrDefault(key) ?? [];

@@ -223,9 +223,27 @@ public sealed class ComplianceGateTests
         var notice = Now.AddDays(-10);
         var soon = Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, Now.AddDays(-130), notice));
         Assert.Equal("eca.notice-period", soon.Rule);
-        Assert.Equal(notice.AddDays(30), soon.NotBefore);
+        // Thirty days after the notice (13 November), and after the deadline it named (13 December) has ended everywhere.
+        Assert.Equal(new DateTimeOffset(2026, 12, 14, 11, 0, 0, TimeSpan.Zero), soon.NotBefore);
 
         Assert.Equal(GateVerdict.Allow, Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, Now.AddDays(-130), Now.AddDays(-31))).Verdict);
+    }
+
+    [Theory]
+    [InlineData("2026-12-06T14:00:00Z", "2027-01-05")]
+    [InlineData("2026-12-06T23:59:00Z", "2027-01-05")]
+    [InlineData("2027-02-01T00:00:00Z", "2027-03-03")]
+    public void A_final_notice_names_a_deadline_thirty_days_after_it_is_sent_and_no_action_comes_before_that_day_ends(string sent, string deadline)
+    {
+        var notice = DateTimeOffset.Parse(sent, System.Globalization.CultureInfo.InvariantCulture);
+        var rules = new ComplianceRules();
+        Assert.Equal(DateOnly.Parse(deadline, System.Globalization.CultureInfo.InvariantCulture), Collections.Domain.Cadence.FinalNotices.Deadline(notice, rules));
+        var from = Collections.Domain.Cadence.FinalNotices.ActionsFrom(notice, rules);
+        Assert.True(from >= notice.AddDays(30));
+        // In Hawaii (UTC-10) and American Samoa (UTC-11) the deadline day is over when the first action may come.
+        Assert.True(DateOnly.FromDateTime(from.ToOffset(TimeSpan.FromHours(-11)).DateTime) > DateOnly.Parse(deadline, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("eca.notice-period", Check(null, OutreachAction.AgencyPlacement, now: from.AddMinutes(-1),
+            debt: new DebtFacts([], 800m, notice.AddDays(-200), notice)).Rule);
     }
 
     [Fact]

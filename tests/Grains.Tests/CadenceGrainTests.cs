@@ -120,6 +120,12 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         var messages = await outbox.QueryAsync("MAIN", AccountKey.Parse(key).AccountNumber, null, 50);
         Assert.Equal([OutreachAction.PatientStatement, OutreachAction.EmailReminder, OutreachAction.EmailReminder, OutreachAction.FinalNotice],
             messages.OrderBy(m => m.CreatedAt).Select(m => m.Action));
+        // The final notice names a deadline thirty days after it went (not the statement's due date, long past), and
+        // the placement waits until that day is over.
+        var notice = messages.Single(m => m.Action == OutreachAction.FinalNotice);
+        Assert.Equal(DateOnly.FromDateTime(notice.CreatedAt.UtcDateTime).AddDays(30), notice.DueDate);
+        Assert.Contains(notice.DueDate!.Value.ToString("MMMM d, yyyy", System.Globalization.CultureInfo.InvariantCulture), notice.Body);
+        Assert.True(placed.PlacedWithAgencyAt >= new DateTimeOffset(notice.DueDate.Value.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddHours(11), $"placed {placed.PlacedWithAgencyAt:o}, notice {placed.FinalNoticeAt:o} created {notice.CreatedAt:o} due {notice.DueDate}");
         var tasks = await Grains.GetGrain<ICallTaskQueueGrain>("MAIN").List(null, 1000);
         Assert.Single(tasks, t => t.Account.ToString() == key && t.Kind == CallTaskKind.Call);
 

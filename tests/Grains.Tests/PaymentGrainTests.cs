@@ -232,6 +232,25 @@ public sealed class AutopayGrainTests(FakeClockClusterFixture fixture)
         Assert.DoesNotContain((await account.Get())!.Entries, e => e.Note == "Autopay installment");
     }
 
+    [Theory]
+    [InlineData(Domain.Compliance.HoldReason.Bankruptcy)]
+    [InlineData(Domain.Compliance.HoldReason.Deceased)]
+    public async Task Autopay_charges_nothing_while_the_person_is_on_hold(Domain.Compliance.HoldReason reason)
+    {
+        var (guarantorId, key, plan) = await PlanWithCardAsync("4242424242424242");
+        var portal = Grains.GetGrain<IPatientPortalGrain>(guarantorId);
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        var held = await guarantor.PlaceHold(new Domain.Compliance.HoldRequest { Reason = reason, Note = "notified by the court / the family" });
+        Assert.True(held.Succeeded, string.Join("; ", held.Errors.Select(e => e.Message)));
+        MoveTo(plan.Installments[0].DueDate);
+        Assert.Empty(await AutopaymentsAsync(portal));
+        Assert.DoesNotContain((await Grains.GetGrain<IPatientAccountGrain>(key.ToString()).Get())!.Entries, e => e.Note == "Autopay installment");
+
+        // Released, the installment is charged on the next run.
+        Assert.True((await guarantor.ReleaseHold(held.Value!.Holds.Single(h => h.IsActive).HoldId, "released: the stay was lifted")).Succeeded);
+        Assert.Single(await AutopaymentsAsync(portal));
+    }
+
     [Fact]
     public async Task A_declined_installment_is_tried_once_more_after_the_retry_days_and_then_left_to_the_plan()
     {

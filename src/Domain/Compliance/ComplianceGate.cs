@@ -206,7 +206,8 @@ public static class ComplianceGate
         var earliest = new[]
         {
             (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),
-            (notice + rules.EcaNoticePeriod, "eca.notice-period", $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action."),
+            (Cadence.FinalNotices.ActionsFrom(notice, rules), "eca.notice-period",
+                $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action, which waits until the deadline it named ({Cadence.FinalNotices.Deadline(notice, rules):yyyy-MM-dd}) has passed."),
             (request.Action == OutreachAction.CreditReporting ? first.AddMonths(rules.CreditReportingWaitMonths) : DateTimeOffset.MinValue, "eca.credit-wait", $"Medical debt is not reported until {rules.CreditReportingWaitMonths} months after the first statement ({first.AddMonths(rules.CreditReportingWaitMonths):yyyy-MM-dd})."),
         }.MaxBy(e => e.Item1);
         return earliest.Item1 > now ? GateDecision.Defer(earliest.Item2, earliest.Item3, earliest.Item1) : GateDecision.Allowed;

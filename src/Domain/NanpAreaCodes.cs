@@ -4,8 +4,10 @@ namespace Collections.Domain;
 /// The US area codes of the North American Numbering Plan (NANPA's assignments, overlays included, through 2025) and
 /// the time zones each may ring in. A person keeps their mobile number when they move, so a number's zone is a place
 /// they may be, not where they are: the contact window is checked in every zone of the address, every phone and any
-/// zone given explicitly. Area codes that cross a zone line list every zone they cross. Numbers outside the US
-/// (Canada, the Caribbean) and codes not in the table add no zone.
+/// zone given explicitly. Area codes that cross a zone line list every zone they cross. Canada's and the Caribbean's
+/// area codes (NANP members outside the US) add their own zones (a Newfoundland mobile is called by Newfoundland's
+/// clock too); a code in no table (one assigned after this table, or a non-geographic one) may ring anywhere in the US,
+/// so it adds every US zone.
 /// </summary>
 public static class NanpAreaCodes
 {
@@ -97,6 +99,33 @@ public static class NanpAreaCodes
         ["775"] = [Pacific, Mountain],                                              // West Wendover
     };
 
+    /// <summary>The NANP's members outside the US (CNAC's and NANPA's assignments through 2025) and the zones each may ring in.</summary>
+    private static readonly (string Zone, string Codes)[] OutsideUs =
+    [
+        ("America/St_Johns", "709 879"),                                           // Newfoundland and Labrador
+        ("America/Halifax", "902 782 506 428"),                                    // Nova Scotia, PEI, New Brunswick
+        ("America/Toronto", "263 354 367 418 438 450 468 514 579 581 819 873"),    // Quebec
+        ("America/Toronto", "226 249 289 343 365 382 387 416 437 519 548 613 647 683 705 742 753 905 942"), // Ontario
+        ("America/Winnipeg", "204 431 584"),                                       // Manitoba
+        ("America/Regina", "306 474 639"),                                         // Saskatchewan
+        ("America/Edmonton", "368 403 587 780 825"),                               // Alberta
+        ("America/Vancouver", "236 257 604 672 778"),                              // British Columbia
+        ("America/Nassau", "242"), ("America/Barbados", "246"), ("America/Anguilla", "264"), ("America/Antigua", "268"),
+        ("America/Tortola", "284"), ("America/Cayman", "345"), ("Atlantic/Bermuda", "441"), ("America/Grenada", "473"),
+        ("America/Grand_Turk", "649"), ("America/Jamaica", "658 876"), ("America/Montserrat", "664"),
+        ("America/Lower_Princes", "721"), ("America/St_Lucia", "758"), ("America/Dominica", "767"),
+        ("America/St_Vincent", "784"), ("America/Santo_Domingo", "809 829 849"), ("America/Port_of_Spain", "868"),
+        ("America/St_Kitts", "869"),
+    ];
+
+    /// <summary>Codes outside the US that cross zones.</summary>
+    private static readonly Dictionary<string, string[]> SplitOutsideUs = new(StringComparer.Ordinal)
+    {
+        ["807"] = ["America/Toronto", "America/Winnipeg"],                                   // north-western Ontario
+        ["250"] = ["America/Vancouver", "America/Dawson_Creek"],                            // British Columbia's north-east
+        ["867"] = ["America/Whitehorse", "America/Edmonton", "America/Winnipeg", "America/Toronto"], // the territories
+    };
+
     private static readonly Dictionary<string, string[]> Zones = Build();
 
     private static Dictionary<string, string[]> Build()
@@ -105,19 +134,28 @@ public static class NanpAreaCodes
         foreach (var (state, codes) in ByState)
             foreach (var code in codes.Split(' '))
                 zones[code] = Split.TryGetValue(code, out var split) ? split : [UsTimeZones.Resolve(state, "").Zone!];
+        foreach (var (zone, codes) in OutsideUs)
+            foreach (var code in codes.Split(' '))
+                zones[code] = [zone];
+        foreach (var (code, split) in SplitOutsideUs) zones[code] = split;
         return zones;
     }
 
     /// <summary>The US state an area code is assigned to, or null.</summary>
     public static string? State(string areaCode) => ByState.FirstOrDefault(s => s.Codes.Split(' ').Contains(areaCode)).State;
 
-    public static int Count => Zones.Count;
+    /// <summary>The US area codes the table knows.</summary>
+    public static int Count => ByState.Sum(s => s.Codes.Split(' ').Length);
 
-    /// <summary>The zones a 10-digit NANP number may ring in (empty: not a US area code this table knows).</summary>
+    /// <summary>
+    /// The zones a 10-digit NANP number may ring in: its area code's, every US zone for a code in no table, none for
+    /// something that is not a 10-digit number.
+    /// </summary>
     public static IReadOnlyList<string> ZonesOf(string number)
     {
         var digits = new string(number.Where(char.IsAsciiDigit).ToArray());
         if (digits.Length == 11 && digits[0] == '1') digits = digits[1..];
-        return digits.Length == 10 && Zones.TryGetValue(digits[..3], out var zones) ? zones : [];
+        if (digits.Length != 10) return [];
+        return Zones.TryGetValue(digits[..3], out var zones) ? zones : UsTimeZones.AllZones.ToList();
     }
 }

@@ -411,6 +411,20 @@ public sealed class ContactZoneTests
     }
 
     [Fact]
+    public void Zones_that_share_no_hour_of_the_window_deny_contact_instead_of_failing_the_run()
+    {
+        // India, New York and Hawaii: 08:00-21:00 never holds in all three at once, in any season.
+        var person = Person("NY", "10001", "8085550100", explicitZone: "Asia/Kolkata");
+        var january = new DateTimeOffset(2027, 1, 12, 15, 0, 0, TimeSpan.Zero);
+        Assert.Null(ContactWindow.EarliestAllowed(january, ComplianceGate.Zones(person), new TimeOnly(8, 0), new TimeOnly(21, 0)));
+        var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine),
+            new PersonFacts(person, [], [], []), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, january);
+        Assert.Equal((GateVerdict.Deny, "window.no-common-hours"), (decision.Verdict, decision.Rule));
+        // A call that took place is still a fact: recorded, flagged with the rule it broke.
+        Assert.Equal(GateVerdict.Allow, GateDecision.RecordedDespite(decision).Verdict);
+    }
+
+    [Fact]
     public void An_explicit_zone_adds_to_the_address_and_phones_it_does_not_replace_them()
     {
         var zones = ComplianceGate.Zones(Person("TX", "78701", "5125550100", explicitZone: "America/New_York"));
@@ -423,10 +437,27 @@ public sealed class ContactZoneTests
     [InlineData("9155550100", new[] { "America/Denver" })]
     [InlineData("8085550100", new[] { "Pacific/Honolulu" })]
     [InlineData("7875550100", new[] { "America/Puerto_Rico" })]
-    [InlineData("4165550100", new string[0])] // Toronto: not a US area code
-    [InlineData("5555550100", new string[0])]
+    [InlineData("4165550100", new[] { "America/Toronto" })] // Canada and the Caribbean are NANP too, on their own clocks
+    [InlineData("7095550100", new[] { "America/St_Johns" })]
+    [InlineData("8765550100", new[] { "America/Jamaica" })]
+    [InlineData("8675550100", new[] { "America/Whitehorse", "America/Edmonton", "America/Winnipeg", "America/Toronto" })]
+    [InlineData("55501", new string[0])] // not a number
     public void A_number_rings_in_every_zone_its_area_code_crosses(string number, string[] zones) =>
         Assert.Equal(zones, NanpAreaCodes.ZonesOf(number));
+
+    [Fact]
+    public void A_code_in_no_table_may_ring_anywhere_in_the_us() =>
+        Assert.Equal(UsTimeZones.AllZones.Order(), NanpAreaCodes.ZonesOf("5555550100").Order());
+
+    [Fact]
+    public void A_california_patient_with_a_newfoundland_mobile_is_not_texted_after_nine_in_newfoundland()
+    {
+        var person = Person("CA", "94103", "7095550100");
+        var eightPmPacific = new DateTimeOffset(2026, 11, 24, 4, 0, 0, TimeSpan.Zero); // 00:30 in St. John's
+        var decision = ComplianceGate.Check(new ContactRequest(ComplianceGateTests.Debt, OutreachAction.EmailReminder, ContactChannel.Email, ContactInitiator.Engine),
+            new PersonFacts(person, [], [], []), new DebtFacts([], 500m, null, null), ComplianceGateTests.Rules, eightPmPacific);
+        Assert.Equal("window.local-time", decision.Rule);
+    }
 
     [Fact]
     public void The_table_covers_every_state_and_resolves_every_code_to_real_zones()

@@ -178,7 +178,9 @@ public static class ComplianceGate
         // the address's, each phone's area code's, and any zone given explicitly.
         var zones = Zones(person.Profile);
         var candidate = notBefore ?? now;
-        var windowed = ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd);
+        if (ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd) is not { } windowed)
+            return GateDecision.Deny("window.no-common-hours",
+                $"The guarantor's time zones ({string.Join(", ", zones)}) share no hour inside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm}: no contact until staff correct the address, the phones or the time zone.");
         if (windowed > candidate)
         {
             if (notBefore is null) { rule = "window.local-time"; reason = $"Outside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm} in the guarantor's local time ({string.Join(", ", zones)})."; }
@@ -292,8 +294,8 @@ public static class ContactWindow
     public static bool IsInside(DateTimeOffset instant, IEnumerable<string> zones, TimeOnly start, TimeOnly end) =>
         zones.All(z => Inside(Local(instant, z), start, end));
 
-    /// <summary>The earliest instant at or after <paramref name="from"/> that is inside the window in every zone.</summary>
-    public static DateTimeOffset EarliestAllowed(DateTimeOffset from, IReadOnlyList<string> zones, TimeOnly start, TimeOnly end)
+    /// <summary>The earliest instant at or after <paramref name="from"/> that is inside the window in every zone; null when the zones share none.</summary>
+    public static DateTimeOffset? EarliestAllowed(DateTimeOffset from, IReadOnlyList<string> zones, TimeOnly start, TimeOnly end)
     {
         var candidate = from;
         for (var i = 0; i < 64; i++)
@@ -310,7 +312,7 @@ public static class ContactWindow
             if (!moved && IsInside(candidate, zones, start, end)) return candidate;
             if (!moved) candidate = candidate.AddMinutes(1);
         }
-        throw new InvalidOperationException("No instant is inside the contact window in every zone: check the window settings.");
+        return null; // the zones share no instant inside the window (a zone given far from the address and phones)
     }
 
     private static bool Inside(DateTime local, TimeOnly start, TimeOnly end)

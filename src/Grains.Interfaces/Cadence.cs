@@ -160,6 +160,11 @@ public sealed record CallTask
     [Id(8)] public ContactOutcome? Outcome { get; init; }
     [Id(9)] public string? CompletedBy { get; init; }
     [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
+    /// <summary>
+    /// For an open call in a listing: the compliance gate's decision on an agent's call now (a hold, a promise, the
+    /// hours, the 7-in-7 limit may have come since the task was made). Not stored with the task.
+    /// </summary>
+    [Id(11)] public Domain.Compliance.GateDecision? CallNow { get; init; }
 }
 
 /// <summary>The call tasks of one facility.</summary>
@@ -173,7 +178,29 @@ public interface ICallTaskQueueGrain : IGrainWithStringKey
     [Alias("List"), Orleans.Concurrency.ReadOnly]
     Task<IReadOnlyList<CallTask>> List(CallTaskStatus? status, int limit);
 
-    /// <summary>Records how a call went and closes the task (the call enters the guarantor's contact history).</summary>
+    [Alias("Find"), Orleans.Concurrency.ReadOnly]
+    Task<CallTask?> Find(string taskId);
+
+    /// <summary>
+    /// Closes a task with how it went (done twice changes nothing). The call itself is recorded on the account before
+    /// (<see cref="ICallTaskDeskGrain.Complete"/>): the queue calls no other grain, so a guarantor adding a task while
+    /// a task is closed never waits on it.
+    /// </summary>
+    [Alias("MarkDone")]
+    Task<Outcome<CallTask>> MarkDone(string taskId, ContactOutcome? outcome);
+}
+
+/// <summary>
+/// Where agents work a facility's call tasks (a stateless worker: nothing calls it back). A listing says, for each open
+/// call, whether the gate allows it now; closing a call task logs the call on its account first, through the gate
+/// (a call that took place is recorded whatever the rules say, and a rule it broke is named for review).
+/// </summary>
+[Alias("collections.ICallTaskDeskGrain")]
+public interface ICallTaskDeskGrain : IGrainWithStringKey
+{
+    [Alias("List")]
+    Task<IReadOnlyList<CallTask>> List(CallTaskStatus? status, int limit);
+
     [Alias("Complete")]
     Task<Outcome<CallTask>> Complete(string taskId, ContactOutcome? outcome);
 }

@@ -8,7 +8,6 @@ namespace Collections.Grains;
 [KeepAlive]
 public sealed class CallTaskQueueGrain(
     [PersistentState(StorageNames.CallTaskQueueState, StorageNames.Collections)] IPersistentState<CallTaskQueueState> queue,
-    IGrainFactory grains,
     TimeProvider clock,
     IAuditTrail audit) : Grain, ICallTaskQueueGrain
 {
@@ -25,7 +24,9 @@ public sealed class CallTaskQueueGrain(
             .OrderByDescending(t => t.PatientResponsibility).ThenBy(t => t.CreatedAt)
             .Take(Math.Clamp(limit, 1, 1000)).ToList());
 
-    public async Task<Outcome<CallTask>> Complete(string taskId, ContactOutcome? outcome)
+    public Task<CallTask?> Find(string taskId) => Task.FromResult(queue.State.Tasks.FirstOrDefault(t => t.TaskId == taskId));
+
+    public async Task<Outcome<CallTask>> MarkDone(string taskId, ContactOutcome? outcome)
     {
         var index = queue.State.Tasks.FindIndex(t => t.TaskId == taskId);
         Outcome<CallTask> result;
@@ -37,9 +38,7 @@ public sealed class CallTaskQueueGrain(
         {
             var task = queue.State.Tasks[index];
             if (task.Kind == CallTaskKind.Call && outcome is null)
-                return Outcome<CallTask>.Failure(DomainError.Invalid("outcome", "outcome.required", "Say how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber)."));
-            if (task.Kind == CallTaskKind.Call)
-                await grains.GetGrain<IGuarantorGrain>(task.GuarantorId).RecordCall(task.Account, ContactInitiator.Agent, outcome!.Value, task.TaskId);
+                return Outcome<CallTask>.Failure(CallTaskDeskGrain.OutcomeRequired);
             var done = task with { Status = CallTaskStatus.Done, Outcome = outcome, CompletedAt = clock.GetUtcNow(), CompletedBy = CallerContext.Current.Actor };
             queue.State.Tasks[index] = done;
             await queue.WriteStateAsync(audit, AuditExtensions.Event(clock, "call-task.complete", "account", done.Account.ToString(), "ok", $"task={taskId};outcome={outcome}"));

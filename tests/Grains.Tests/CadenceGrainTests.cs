@@ -96,6 +96,37 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         view.Cadence!.Progress.Steps.Where(s => s.Outcome == StepOutcome.Done).Select(s => s.StepId).ToArray();
 
     [Fact]
+    public async Task A_call_task_listed_after_a_bankruptcy_says_not_to_call_and_a_call_made_anyway_is_recorded_once_with_the_rule_it_broke()
+    {
+        var (account, guarantorId) = await OpenSelfPayAsync(400.00m);
+        var key = account.GetPrimaryKeyString();
+        await AdvanceUntil(account, v => StepsDone(v).Contains("call-45"));
+        var desk = Grains.GetGrain<ICallTaskDeskGrain>("MAIN");
+        var task = (await desk.List(CallTaskStatus.Open, 1000)).Single(t => t.Account.ToString() == key && t.Kind == CallTaskKind.Call);
+        Assert.NotNull(task.CallNow); // checked now, whatever the verdict at this hour
+
+        // The patient files for bankruptcy after the task was made: the listing says not to call, and why.
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        Assert.True((await guarantor.PlaceHold(new Domain.Compliance.HoldRequest { Reason = Domain.Compliance.HoldReason.Bankruptcy, Note = "chapter 7 notice" })).Succeeded);
+        task = (await desk.List(CallTaskStatus.Open, 1000)).Single(t => t.TaskId == task.TaskId);
+        Assert.Equal(GateVerdict.Deny, task.CallNow!.Verdict);
+        Assert.StartsWith("hold", task.CallNow.Rule, StringComparison.Ordinal);
+
+        // An agent called anyway: the call is a fact, recorded once on the person with the rule it broke; closing the
+        // task again records nothing more.
+        Assert.False((await desk.Complete(task.TaskId, null)).Succeeded); // how the call went is required
+        var done = await desk.Complete(task.TaskId, ContactOutcome.RightPartyContact);
+        Assert.True(done.Succeeded, string.Join("; ", done.Errors.Select(e => e.Message)));
+        Assert.Equal(CallTaskStatus.Done, done.Value!.Status);
+        Assert.True((await desk.Complete(task.TaskId, ContactOutcome.RightPartyContact)).Succeeded);
+        var calls = (await guarantor.Get())!.RecentContacts.Where(c => c.Account.ToString() == key && c.Initiator == ContactInitiator.Agent).ToList();
+        var call = Assert.Single(calls);
+        Assert.Equal(ContactOutcome.RightPartyContact, call.Outcome);
+        Assert.StartsWith("hold", call.RuleBroken, StringComparison.Ordinal);
+        Assert.DoesNotContain(await desk.List(CallTaskStatus.Open, 1000), t => t.TaskId == task.TaskId);
+    }
+
+    [Fact]
     public async Task Reminders_walk_an_unpaid_account_from_first_statement_to_agency_placement()
     {
         var (account, _) = await OpenSelfPayAsync(500.00m);

@@ -55,11 +55,11 @@ public static class CollectionsEndpoints
         tasks.MapGet("/", async Task<Results<Ok<IReadOnlyList<CallTask>>, ProblemHttpResult>> (string facility, string? status, int? limit, IGrainFactory grains, HttpContext http) =>
             {
                 if (Problems.ReadEnum<CallTaskStatus>("status", status, out var wanted) is { } refused) return refused;
-                var list = await grains.GetGrain<ICallTaskQueueGrain>(facility).List(wanted ?? CallTaskStatus.Open, limit ?? 100);
+                var list = await grains.GetGrain<ICallTaskDeskGrain>(facility).List(wanted ?? CallTaskStatus.Open, limit ?? 100);
                 await http.AuditShownAsync("call-tasks.read", list.SelectMany(t => new[] { t.Account.Shown(), ShownAudit.ShownGuarantor(t.GuarantorId) }));
                 return TypedResults.Ok(list);
             })
-            .RequireAuthorization(Policies.ReadAccounts).WithSummary("Call tasks and write-off reviews for a facility, largest balance first.");
+            .RequireAuthorization(Policies.ReadAccounts).WithSummary("Call tasks and write-off reviews for a facility, largest balance first; each open call says whether the compliance gate allows it now (callNow: verdict, rule, reason, notBefore).");
         tasks.MapPost("/{taskId}/complete", CompleteTask).RequireAuthorization(Policies.WorkAccounts)
             .WithSummary("Record how a call went (noAnswer, leftMessage, rightPartyContact, wrongNumber) and close the task.");
 
@@ -261,7 +261,7 @@ public static class CollectionsEndpoints
 
     private static async Task<Results<Ok<CallTask>, ProblemHttpResult>> CompleteTask(string facility, string taskId, CompleteTaskBody body, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<ICallTaskQueueGrain>(facility).Complete(taskId, body.Outcome);
+        var outcome = await grains.GetGrain<ICallTaskDeskGrain>(facility).Complete(taskId, body.Outcome);
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }
 

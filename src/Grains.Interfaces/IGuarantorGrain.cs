@@ -43,6 +43,13 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("GetContactSummary"), Orleans.Concurrency.AlwaysInterleave]
     Task<GuarantorContactSummary> GetContactSummary();
 
+    /// <summary>
+    /// The outbox sender's last look at a message to this person before it goes: a channel closed or a hold placed since
+    /// it was queued cancels it, outside the person's hours it waits (<see cref="Domain.Compliance.ComplianceGate.AtSend"/>).
+    /// </summary>
+    [Alias("CheckSend"), Orleans.Concurrency.ReadOnly, Orleans.Concurrency.AlwaysInterleave]
+    Task<Domain.Compliance.GateDecision> CheckSend(Domain.OutreachAction action, Domain.ContactChannel channel);
+
     /// <summary>What the payment-likelihood score of one of the person's accounts needs: contactability, the person's holds and the contacts about that account.</summary>
     [Alias("GetScoringFacts"), Orleans.Concurrency.ReadOnly]
     Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account);

@@ -214,6 +214,14 @@ public sealed class GuarantorGrain(
         AnyHold = guarantor.State.Holds.Any(h => h.IsActive),
     });
 
+    public Task<GateDecision> CheckSend(OutreachAction action, ContactChannel channel)
+    {
+        var state = guarantor.State;
+        if (state.Profile is not { } profile) return Task.FromResult(GateDecision.Deny("guarantor.not-found", "The guarantor is not registered."));
+        return Task.FromResult(ComplianceGate.AtSend(action, channel,
+            new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), settings.Compliance, clock.GetUtcNow()));
+    }
+
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
     {
         var state = guarantor.State;

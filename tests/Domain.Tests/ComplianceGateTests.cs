@@ -247,6 +247,28 @@ public sealed class ComplianceGateTests
     }
 
     [Fact]
+    public void At_send_a_message_waits_for_the_persons_hours_and_an_opt_out_or_a_hold_since_it_was_queued_cancels_it()
+    {
+        var tenPmCentral = new DateTimeOffset(2026, 11, 24, 4, 0, 0, TimeSpan.Zero);
+        var consented = new[] { Consent(ContactChannel.Sms, ConsentStatus.Granted, Now.AddDays(-30)) };
+        var person = new PersonFacts(Profile(), consented, [], []);
+        var email = ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, person, Rules, tenPmCentral);
+        Assert.Equal((GateVerdict.Defer, "window.local-time"), (email.Verdict, email.Rule));
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 14, 0, 0, TimeSpan.Zero), email.NotBefore); // 08:00 in Austin
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, person, Rules, Now).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, person, Rules, tenPmCentral).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PatientStatement, ContactChannel.Mail, person, Rules, tenPmCentral).Verdict);
+
+        var optedOut = person with { ConsentHistory = [.. consented, Consent(ContactChannel.Sms, ConsentStatus.OptedOut, Now.AddMinutes(-1))] };
+        Assert.Equal("channel.opted-out", ComplianceGate.AtSend(OutreachAction.SmsReminder, ContactChannel.Sms, optedOut, Rules, Now).Rule);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.OptOutConfirmation, ContactChannel.Sms, optedOut, Rules, Now).Verdict);
+
+        var held = person with { Holds = [new Hold { HoldId = "h1", Reason = HoldReason.Bankruptcy, Note = "chapter 7", PlacedAt = Now.AddMinutes(-5), PlacedBy = "k" }] };
+        Assert.Equal("hold.bankruptcy", ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, held, Rules, Now).Rule);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, held, Rules, Now).Verdict);
+    }
+
+    [Fact]
     public void No_extraordinary_action_without_a_statement_and_a_written_notice()
     {
         Assert.Equal("eca.no-statement", Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, null, null)).Rule);

@@ -23,6 +23,8 @@ public sealed class OutboxTests
     [PostgresFact] public Task The_sender_delivers_pending_messages_through_the_sandbox_and_records_them_sent_on_postgres() => SenderDelivers(Db.Postgres);
     [Fact] public Task A_collection_message_whose_account_stopped_being_collected_is_cancelled_not_sent_on_sqlite() => SenderRechecks(Db.Sqlite);
     [PostgresFact] public Task A_collection_message_whose_account_stopped_being_collected_is_cancelled_not_sent_on_postgres() => SenderRechecks(Db.Postgres);
+    [Fact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_sqlite() => SenderAsksThePerson(Db.Sqlite);
+    [PostgresFact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_postgres() => SenderAsksThePerson(Db.Postgres);
     [Fact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_sqlite() => RetriesWithBackoff(Db.Sqlite);
     [PostgresFact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_postgres() => RetriesWithBackoff(Db.Postgres);
     [Fact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_sqlite() => FailsAfterMaxAttempts(Db.Sqlite);
@@ -194,6 +196,49 @@ public sealed class OutboxTests
         Assert.Contains("owes nothing", stored.LastError, StringComparison.Ordinal);
         Assert.Null(await h.Sandbox.GetAsync(reminder.MessageId, withPdf: false));
         Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(confirmation.MessageId))!.Status); // not a collection message
+    }
+
+    /// <summary>The person as the guarantor grain would answer: out of hours for email until ten hours from now, opted out of texts.</summary>
+    private sealed class PersonChanged(DateTimeOffset hoursStart) : IOutboxSendCheck
+    {
+        public Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+        public Task<Domain.Compliance.GateDecision> PersonCheckAsync(OutboxMessage message, CancellationToken cancellationToken) =>
+            Task.FromResult(message.Channel == ContactChannel.Sms
+                ? Domain.Compliance.GateDecision.Deny("channel.opted-out", "The guarantor opted out of texts after the message was queued.")
+                : message.Channel == ContactChannel.Email && Now < hoursStart
+                    ? Domain.Compliance.GateDecision.Defer("window.local-time", "Outside the person's hours now.", hoursStart)
+                    : Domain.Compliance.GateDecision.Allowed);
+
+        public DateTimeOffset Now { get; set; }
+    }
+
+    private static async Task SenderAsksThePerson(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var email = await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        var sms = await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        var eightAm = h.Clock.GetUtcNow().AddHours(10);
+        var person = new PersonChanged(eightAm) { Now = h.Clock.GetUtcNow() };
+        var sender = h.Sender(check: person);
+
+        Assert.Equal(2, await sender.RunOnceAsync());
+        var waiting = (await h.Outbox.GetAsync(email.MessageId))!;
+        Assert.Equal((OutboxStatus.Pending, eightAm, 0), (waiting.Status, waiting.NextAttemptAt, waiting.Attempts)); // nothing tried: the attempt is given back
+        Assert.Null(await h.Sandbox.GetAsync(email.MessageId, withPdf: false));
+        var cancelled = (await h.Outbox.GetAsync(sms.MessageId))!;
+        Assert.Equal(OutboxStatus.Cancelled, cancelled.Status);
+        Assert.Contains("opted out", cancelled.LastError, StringComparison.Ordinal);
+        Assert.Null(await h.Sandbox.GetAsync(sms.MessageId, withPdf: false));
+
+        Assert.Equal(0, await sender.RunOnceAsync()); // not due before the person's hours
+        h.Clock.Advance(TimeSpan.FromHours(10));
+        person.Now = h.Clock.GetUtcNow();
+        Assert.Equal(1, await sender.RunOnceAsync());
+        var sent = (await h.Outbox.GetAsync(email.MessageId))!;
+        Assert.Equal((OutboxStatus.Sent, 1), (sent.Status, sent.Attempts));
+        Assert.Equal(OutboxStatus.Cancelled, (await h.Outbox.GetAsync(sms.MessageId))!.Status);
     }
 
     private static async Task SenderDelivers(Db db)
@@ -487,8 +532,10 @@ public sealed class OutboxTests
     private sealed class FailingRecords(IOutboxStore inner, string? failing) : IOutboxStore
     {
         public string? Failing { get; set; } = failing;
-        public Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default) =>
-            attempt.MessageId == Failing ? throw new TimeoutException("the database did not answer") : inner.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, cancellationToken);
+        public Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
+            CancellationToken cancellationToken = default) =>
+            attempt.MessageId == Failing ? throw new TimeoutException("the database did not answer")
+                : inner.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, givesAttemptBack, cancellationToken);
         public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default) => inner.AddAsync(message, payLink, cancellationToken);
         public Task AddInTransactionAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
             inner.AddInTransactionAsync(connection, transaction, messages, cancellationToken);

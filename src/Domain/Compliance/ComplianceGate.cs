@@ -189,6 +189,38 @@ public static class ComplianceGate
         return notBefore is { } t ? GateDecision.Defer(rule, reason, t) : GateDecision.Allowed;
     }
 
+    /// <summary>
+    /// The last look at a message about to be sent, which the gate allowed when it was queued: what may have changed
+    /// since about the person (not the debt, which the account answers for). A channel closed since (an opt-out, a
+    /// consent withdrawn) or a hold on the person cancels it; outside the person's hours now (a retry after a vendor's
+    /// error, a backlog) it waits for the window. A receipt and the one opt-out confirmation go whenever their channel
+    /// is open; letters are not time-bound. Frequency limits are not asked again: the message already counts in them.
+    /// </summary>
+    public static GateDecision AtSend(OutreachAction action, ContactChannel channel, PersonFacts person, ComplianceRules rules, DateTimeOffset now)
+    {
+        var profile = person.Representative is { } representative ? GuarantorRules.ContactProfile(person.Profile, representative) : person.Profile;
+        var covered = person.Representative is { } r ? CoveredHold(r.Kind) : (HoldReason?)null;
+        if (action is not (OutreachAction.PaymentReceipt or OutreachAction.OptOutConfirmation)
+            && person.Holds.FirstOrDefault(h => h.IsActive && h.Reason != covered) is { } hold)
+            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The guarantor went on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}) after the message was queued.");
+        if (channel == ContactChannel.Mail || action == OutreachAction.OptOutConfirmation) return GateDecision.Allowed;
+        var consents = GuarantorRules.CurrentConsents(person.ConsentHistory);
+        if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
+            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.Source}, {consent.RecordedAt:yyyy-MM-dd}) after the message was queued.");
+        if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
+            return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
+        if (action == OutreachAction.PaymentReceipt) return GateDecision.Allowed;
+        var stateRules = rules.ForState(profile.Address.State).Rules;
+        var zones = Zones(profile);
+        return ContactWindow.EarliestAllowed(now, zones, stateRules.WindowStart, stateRules.WindowEnd) switch
+        {
+            null => GateDecision.Deny("window.no-common-hours", $"The guarantor's time zones ({string.Join(", ", zones)}) share no hour of the contact window."),
+            { } at when at > now => GateDecision.Defer("window.local-time",
+                $"Outside {stateRules.WindowStart:HH\\:mm}-{stateRules.WindowEnd:HH\\:mm} in the guarantor's local time ({string.Join(", ", zones)}) now.", at),
+            _ => GateDecision.Allowed,
+        };
+    }
+
     /// <summary>The hold a representation answers: contact goes to the representative despite it.</summary>
     public static HoldReason CoveredHold(RepresentativeKind kind) => kind == RepresentativeKind.Attorney ? HoldReason.Attorney : HoldReason.Deceased;
 

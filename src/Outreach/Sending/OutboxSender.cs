@@ -15,6 +15,13 @@ namespace Collections.Outreach;
 public interface IOutboxSendCheck
 {
     Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asked before any message goes (receipts too): whether the person's channel is still open and it is within their
+    /// hours now. Deny cancels the message; Defer puts it back until the time given.
+    /// </summary>
+    Task<Domain.Compliance.GateDecision> PersonCheckAsync(OutboxMessage message, CancellationToken cancellationToken) =>
+        Task.FromResult(Domain.Compliance.GateDecision.Allowed);
 }
 
 public sealed class OutboxSender(
@@ -92,6 +99,20 @@ public sealed class OutboxSender(
         var stop = sendCheck is not null && SqlOutboxStore.CollectionActions.Contains(message.Action)
             ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken)
             : null;
+        // Then the person: an opt-out or a hold since it was queued cancels it; outside their hours (a retry after a
+        // vendor's error, a backlog) it waits for the window.
+        var person = stop is null && sendCheck is not null ? await sendCheck.PersonCheckAsync(message, cancellationToken) : Domain.Compliance.GateDecision.Allowed;
+        if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = $"{person.Rule}: {person.Reason}";
+        else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
+        {
+            var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
+            if (await RecordAsync(message, deferred, OutboxStatus.Pending, notBefore, givesAttemptBack: true) == true)
+            {
+                Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "deferred"));
+                logger.LogInformation("An outreach message ({Channel} {Action}) waits for the person's hours until {NotBefore:o}", message.Channel, message.Action, notBefore);
+            }
+            return;
+        }
         if (stop is not null)
         {
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
@@ -147,11 +168,11 @@ public sealed class OutboxSender(
     /// stays leased until its lease runs out and goes again, under the same message id (the vendors' idempotency key).
     /// A failure here ends this delivery only, not the batch's others still under way.
     /// </summary>
-    private async Task<bool?> RecordAsync(OutboxMessage message, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? next)
+    private async Task<bool?> RecordAsync(OutboxMessage message, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? next, bool givesAttemptBack = false)
     {
         try
         {
-            return await outbox.RecordAttemptAsync(Owner, attempt, status, next, CancellationToken.None);
+            return await outbox.RecordAttemptAsync(Owner, attempt, status, next, givesAttemptBack, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -44,7 +44,8 @@ public interface IOutboxStore
     /// <paramref name="nextAttemptAt"/>, or Failed), if <paramref name="owner"/> still holds its lease. The attempt is
     /// logged either way. Returns false if the lease was lost (someone else took the message over).
     /// </summary>
-    Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
+    Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
+        CancellationToken cancellationToken = default);
 
     /// <summary>Marks failed the messages whose lease ran out on their last allowed attempt. Returns their ids.</summary>
     Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default);
@@ -268,8 +269,10 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     }
 
     /// <summary>One attempt to record, with whether its sender still held the lease (set by the commit).</summary>
-    private sealed class AttemptRecord(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt)
+    private sealed class AttemptRecord(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false)
     {
+        /// <summary>Nothing was tried (the message waits for the person's hours): the claim's attempt is given back.</summary>
+        public bool GivesAttemptBack { get; } = givesAttemptBack;
         public string Owner { get; } = owner;
         public DeliveryAttempt Attempt { get; } = attempt;
         public OutboxStatus Status { get; } = status;
@@ -287,12 +290,15 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             writers: IsPostgres ? 2 : 1,
             aloneOnFailure: SqlStatements.RetryAlone));
 
-    public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
+    public async Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
+        CancellationToken cancellationToken = default)
     {
         if (status is not (OutboxStatus.Sent or OutboxStatus.Pending or OutboxStatus.Failed or OutboxStatus.Cancelled))
             throw new ArgumentOutOfRangeException(nameof(status), status, "An attempt ends in Sent, Pending (retry), Failed or Cancelled (not sent after all).");
         cancellationToken.ThrowIfCancellationRequested();
-        var record = new AttemptRecord(owner, attempt, status, nextAttemptAt);
+        if (givesAttemptBack && status != OutboxStatus.Pending)
+            throw new ArgumentException("Only a message put back to wait (Pending) gives its attempt back.", nameof(givesAttemptBack));
+        var record = new AttemptRecord(owner, attempt, status, nextAttemptAt, givesAttemptBack);
         await Attempts.WriteAsync([record]);
         return record.Held;
     }
@@ -301,6 +307,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     private const string LeaseHeld = " WHERE message_id = @message_id AND status = 'sending' AND lease_owner = @owner";
     private const string SentSql = SettleSql + "sent_at = @now, provider_message_id = @provider_message_id, last_error = NULL, next_attempt_at = NULL" + LeaseHeld;
     private const string RetrySql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at" + LeaseHeld;
+    private const string DeferSql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at, attempts = attempts - 1" + LeaseHeld;
     private const string EndedSql = SettleSql + "last_error = @error, next_attempt_at = NULL" + LeaseHeld;
 
     private const string InsertAttemptSql =
@@ -325,7 +332,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             return r.Status switch
             {
                 OutboxStatus.Sent => new SqlStatement(SentSql, [.. key, ("provider_message_id", r.Attempt.ProviderMessageId)]),
-                OutboxStatus.Pending => new SqlStatement(RetrySql, [.. key, ("error", r.Attempt.Error), ("next_attempt_at", database.Timestamp(r.NextAttemptAt ?? clock.GetUtcNow()))]),
+                OutboxStatus.Pending => new SqlStatement(r.GivesAttemptBack ? DeferSql : RetrySql, [.. key, ("error", r.Attempt.Error), ("next_attempt_at", database.Timestamp(r.NextAttemptAt ?? clock.GetUtcNow()))]),
                 _ => new SqlStatement(EndedSql, [.. key, ("error", r.Attempt.Error)]),
             };
         }).ToList());

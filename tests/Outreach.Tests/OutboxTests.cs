@@ -25,6 +25,7 @@ public sealed class OutboxTests
     [PostgresFact] public Task A_collection_message_whose_account_stopped_being_collected_is_cancelled_not_sent_on_postgres() => SenderRechecks(Db.Postgres);
     [Fact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_sqlite() => SenderAsksThePerson(Db.Sqlite);
     [PostgresFact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_postgres() => SenderAsksThePerson(Db.Postgres);
+    [Fact] public Task A_message_whose_last_look_cannot_be_made_is_not_sent_and_is_asked_again_later_on_sqlite() => SenderCannotAsk(Db.Sqlite);
     [Fact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_sqlite() => RetriesWithBackoff(Db.Sqlite);
     [PostgresFact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_postgres() => RetriesWithBackoff(Db.Postgres);
     [Fact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_sqlite() => FailsAfterMaxAttempts(Db.Sqlite);
@@ -239,6 +240,22 @@ public sealed class OutboxTests
         var sent = (await h.Outbox.GetAsync(email.MessageId))!;
         Assert.Equal((OutboxStatus.Sent, 1), (sent.Status, sent.Attempts));
         Assert.Equal(OutboxStatus.Cancelled, (await h.Outbox.GetAsync(sms.MessageId))!.Status);
+    }
+
+    private sealed class Unreachable : IOutboxSendCheck
+    {
+        public Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken) => throw new TimeoutException("the account did not answer");
+    }
+
+    private static async Task SenderCannotAsk(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var email = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        Assert.Equal(1, await h.Sender(check: new Unreachable()).RunOnceAsync());
+        var waiting = (await h.Outbox.GetAsync(email.MessageId))!;
+        Assert.Equal((OutboxStatus.Pending, 0), (waiting.Status, waiting.Attempts));
+        Assert.True(waiting.NextAttemptAt > h.Clock.GetUtcNow());
+        Assert.Null(await h.Sandbox.GetAsync(email.MessageId, withPdf: false));
     }
 
     private static async Task SenderDelivers(Db db)

@@ -96,12 +96,27 @@ public sealed class OutboxSender(
         DeliveryResult result;
         // A collection message is checked again just before it goes: the account may have been paid, gone into credit
         // or on hold since it was queued (the outbox-reactions projection cancels such messages too, a moment later).
-        var stop = sendCheck is not null && SqlOutboxStore.CollectionActions.Contains(message.Action)
-            ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken)
-            : null;
         // Then the person: an opt-out or a hold since it was queued cancels it; outside their hours (a retry after a
         // vendor's error, a backlog) it waits for the window.
-        var person = stop is null && sendCheck is not null ? await sendCheck.PersonCheckAsync(message, cancellationToken) : Domain.Compliance.GateDecision.Allowed;
+        string? stop;
+        Domain.Compliance.GateDecision person;
+        try
+        {
+            stop = sendCheck is not null && SqlOutboxStore.CollectionActions.Contains(message.Action)
+                ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken)
+                : null;
+            person = stop is null && sendCheck is not null ? await sendCheck.PersonCheckAsync(message, cancellationToken) : Domain.Compliance.GateDecision.Allowed;
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Not asked (the database is down, a silo is being upgraded): not sent unchecked; asked again after the
+            // back-off, the attempt given back (nothing was tried).
+            var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
+            await RecordAsync(message, notAsked, OutboxStatus.Pending, clock.GetUtcNow() + Backoff(message.Attempts), givesAttemptBack: true);
+            logger.LogWarning("An outreach message ({Channel} {Action}) was not sent: its last look could not be made ({Error}); it is asked again later",
+                message.Channel, message.Action, ex.GetType().Name);
+            return;
+        }
         if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = $"{person.Rule}: {person.Reason}";
         else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
         {

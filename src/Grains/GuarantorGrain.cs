@@ -9,6 +9,7 @@ public sealed class GuarantorGrain(
     [PersistentState(StorageNames.GuarantorState, StorageNames.Collections)] IPersistentState<GuarantorState> guarantor,
     IGrainFactory grains,
     IOutreachService outreach,
+    IOutboxStore outbox,
     CadenceSettings settings,
     TimeProvider clock,
     IAuditTrail audit,
@@ -119,7 +120,9 @@ public sealed class GuarantorGrain(
 
         var now = clock.GetUtcNow();
         var isLoggedCall = request.Outcome is not null;
-        var decision = Decide(request, state.Profile, now);
+        // An extraordinary action asks what became of the account's notices (a returned final notice opens no way to it).
+        var notices = ComplianceGate.IsExtraordinaryAction(request.Action) && request.Outcome is null ? await NoticesAsync(request.Account) : null;
+        var decision = Decide(request, state.Profile, now, notices);
         // A call that took place is a fact: it is recorded whatever the rules say (a refusal would lose it, and a dispute
         // raised on it). The rule it broke, if any, is kept with it for the compliance review.
         string? ruleBroken = null;
@@ -188,7 +191,7 @@ public sealed class GuarantorGrain(
     }
 
     /// <summary>The gate's decision on a contact now, over the person's whole history (what <see cref="RequestContact"/> and <see cref="CheckContact"/> share).</summary>
-    private GateDecision Decide(ContactPermitRequest request, GuarantorProfile profile, DateTimeOffset now)
+    private GateDecision Decide(ContactPermitRequest request, GuarantorProfile profile, DateTimeOffset now, IReadOnlyList<NoticeRecord>? notices = null)
     {
         var state = guarantor.State;
         return request.Outcome is not null && request.Initiator is ContactInitiator.Inbound or ContactInitiator.PatientRequested
@@ -197,9 +200,19 @@ public sealed class GuarantorGrain(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
                 new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative),
                 new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt,
-                    request.ValidationNoticeAt),
+                    request.ValidationNoticeAt, notices),
                 settings.Compliance, now);
     }
+
+    /// <summary>The account's letters, emails and texts as the outbox has them: sent, returned, cancelled or waiting.</summary>
+    private async Task<IReadOnlyList<NoticeRecord>> NoticesAsync(AccountKey account) =>
+        (await outbox.QueryAsync(account.Facility, account.AccountNumber, null, 1000)).Select(m => new NoticeRecord(m.Action, m.Channel, m.CreatedAt, m.SentAt, m.Status switch
+        {
+            OutboxStatus.Sent or OutboxStatus.Delivered => NoticeState.Sent,
+            OutboxStatus.Bounced or OutboxStatus.Failed => NoticeState.Returned,
+            OutboxStatus.Cancelled => NoticeState.NotSent,
+            _ => NoticeState.Waiting,
+        })).ToList();
 
     public Task<GuarantorContactSummary> GetContactSummary() => Task.FromResult(new GuarantorContactSummary
     {

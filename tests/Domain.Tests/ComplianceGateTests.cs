@@ -269,6 +269,54 @@ public sealed class ComplianceGateTests
     }
 
     [Fact]
+    public void A_returned_or_unsent_final_notice_opens_no_way_to_an_extraordinary_action()
+    {
+        var first = Now.AddDays(-400);
+        var notice = Now.AddDays(-60);
+        GateDecision Placement(params NoticeRecord[] notices) => Check(null, OutreachAction.AgencyPlacement,
+            debt: new DebtFacts([], 800m, first, notice, Notices: notices));
+        var letter = new NoticeRecord(OutreachAction.FinalNotice, ContactChannel.Mail, notice, notice, NoticeState.Sent);
+        Assert.Equal(GateVerdict.Allow, Placement(letter).Verdict);
+        Assert.Equal("eca.notice-undelivered", Placement(letter with { State = NoticeState.Returned }).Rule);
+        Assert.Equal("eca.notice-undelivered", Placement(letter with { State = NoticeState.NotSent, SentAt = null }).Rule);
+        var waiting = Placement(letter with { State = NoticeState.Waiting, SentAt = null });
+        Assert.Equal((GateVerdict.Defer, "eca.notice-not-sent"), (waiting.Verdict, waiting.Rule));
+        // A returned copy and a sent one (the email went, the letter came back): the notice reached the patient.
+        Assert.Equal(GateVerdict.Allow, Placement(letter with { State = NoticeState.Returned }, letter with { Channel = ContactChannel.Email }).Verdict);
+        // A final notice of an earlier cycle says nothing about this one.
+        Assert.Equal(GateVerdict.Allow, Placement(letter with { CreatedAt = notice.AddDays(-200), State = NoticeState.Returned }).Verdict);
+    }
+
+    [Fact]
+    public void A_credit_report_needs_a_conversation_or_a_letter_that_went_fourteen_days_before_without_coming_back()
+    {
+        var first = Now.AddDays(-400);
+        var notice = Now.AddDays(-60);
+        var finalLetter = new NoticeRecord(OutreachAction.FinalNotice, ContactChannel.Mail, notice, notice, NoticeState.Sent);
+        GateDecision Report(PersonFacts? person, params NoticeRecord[] notices) => Check(null, OutreachAction.CreditReporting, person: person,
+            debt: new DebtFacts([], 800m, first, notice, Notices: notices));
+        Assert.Equal(GateVerdict.Allow, Report(null, finalLetter).Verdict);
+
+        // Every letter and email came back: only a conversation opens the way.
+        var returned = finalLetter with { State = NoticeState.Returned };
+        var email = new NoticeRecord(OutreachAction.EmailReminder, ContactChannel.Email, notice, notice, NoticeState.Sent);
+        Assert.Equal("eca.notice-undelivered", Report(null, returned).Rule);
+        var text = new NoticeRecord(OutreachAction.SmsReminder, ContactChannel.Sms, notice, notice, NoticeState.Sent);
+        var finalByText = finalLetter with { Channel = ContactChannel.Sms };
+        Assert.Equal("credit.no-notice-reached", Report(null, finalByText, text).Rule);
+        var talked = new PersonFacts(Profile(), [], [], [new ContactAttempt
+        {
+            RequestId = "c1", Account = Debt, Action = OutreachAction.CallTask, Channel = ContactChannel.Voice, Initiator = ContactInitiator.Agent,
+            At = Now.AddDays(-3), Outcome = ContactOutcome.RightPartyContact,
+        }]);
+        Assert.Equal(GateVerdict.Allow, Report(talked, finalByText, text).Verdict);
+
+        // A letter that went 10 days ago: the report waits until 14 days have passed with nothing back.
+        var recent = Report(null, finalLetter with { Channel = ContactChannel.Sms }, email with { SentAt = Now.AddDays(-10), CreatedAt = Now.AddDays(-10) });
+        Assert.Equal(("credit.undeliverable-wait", Now.AddDays(4)), (recent.Rule, recent.NotBefore));
+    }
+
+    [Fact]
     public void No_extraordinary_action_without_a_statement_and_a_written_notice()
     {
         Assert.Equal("eca.no-statement", Check(null, OutreachAction.AgencyPlacement, debt: new DebtFacts([], 800m, null, null)).Rule);

@@ -127,6 +127,22 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_final_notice_that_came_back_undeliverable_places_nothing_with_the_agency()
+    {
+        var (account, _) = await OpenSelfPayAsync(500.00m);
+        var key = account.GetPrimaryKeyString();
+        await AdvanceUntil(account, v => StepsDone(v).Contains("final-notice"));
+        var outbox = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IOutboxStore>();
+        var notice = (await outbox.QueryAsync("MAIN", AccountKey.Parse(key).AccountNumber, null, 50)).Single(m => m.Action == OutreachAction.FinalNotice);
+        Assert.True(await outbox.RecordReceiptAsync(new DeliveryReceipt(notice.MessageId, ReceiptStatus.Bounced, null, fixture.Clock.GetUtcNow())));
+
+        var view = await AdvanceUntil(account, v => v.Cadence!.Decisions.Any(d => d.Action == OutreachAction.AgencyPlacement));
+        Assert.Null(view.PlacedWithAgencyAt);
+        var decision = view.Cadence!.Decisions.Last(d => d.Action == OutreachAction.AgencyPlacement).Decision;
+        Assert.Equal((GateVerdict.Deny, "eca.notice-undelivered"), (decision.Verdict, decision.Rule));
+    }
+
+    [Fact]
     public async Task Reminders_walk_an_unpaid_account_from_first_statement_to_agency_placement()
     {
         var (account, _) = await OpenSelfPayAsync(500.00m);

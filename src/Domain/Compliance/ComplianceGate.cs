@@ -55,7 +55,8 @@ public sealed record DebtFacts(
     DateTimeOffset? FirstStatementAt,
     DateTimeOffset? FinalNoticeAt,
     DateTimeOffset? FinancialAssistanceApprovedAt = null,
-    DateTimeOffset? ValidationNoticeAt = null)
+    DateTimeOffset? ValidationNoticeAt = null,
+    IReadOnlyList<NoticeRecord>? Notices = null)
 {
     /// <summary>
     /// A collection agency's validation notice: the first statement about the debt, whether or not it started the 501(r)
@@ -63,6 +64,22 @@ public sealed record DebtFacts(
     /// </summary>
     public DateTimeOffset? ValidationNotice => ValidationNoticeAt ?? FirstStatementAt;
 }
+
+/// <summary>What became of a message about the debt, as the outbox knows it (asked before an extraordinary action).</summary>
+public enum NoticeState
+{
+    /// <summary>Queued, not sent yet.</summary>
+    Waiting,
+    /// <summary>Sent (or delivered), and nothing came back.</summary>
+    Sent,
+    /// <summary>Came back undeliverable (a bounce, a returned letter) or failed for good.</summary>
+    Returned,
+    /// <summary>Never sent: cancelled before it went.</summary>
+    NotSent,
+}
+
+/// <summary>A letter, email or text about the debt and what became of it.</summary>
+public sealed record NoticeRecord(OutreachAction Action, ContactChannel Channel, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, NoticeState State);
 
 /// <summary>
 /// Decides whether one contact may happen now: allow, defer until a time, or deny, always with the rule that decided.
@@ -104,7 +121,7 @@ public static class ComplianceGate
 
         if (IsExtraordinaryAction(request.Action))
         {
-            var eca = CheckExtraordinaryAction(request, debt, rules, now);
+            var eca = CheckExtraordinaryAction(request, person, debt, rules, now);
             if (eca.Verdict == GateVerdict.Allow && ruleSet == RuleSet.Agency && debt.ValidationNotice is { } sent && sent + rules.ValidationPeriod > now)
                 return GateDecision.Defer("validation.period", $"A collection agency takes no extraordinary action during the validation period (Regulation F 1006.34; until {sent + rules.ValidationPeriod:yyyy-MM-dd}).", sent + rules.ValidationPeriod);
             return eca;
@@ -226,7 +243,7 @@ public static class ComplianceGate
 
     public static bool IsExtraordinaryAction(OutreachAction action) => action is OutreachAction.AgencyPlacement or OutreachAction.CreditReporting;
 
-    private static GateDecision CheckExtraordinaryAction(ContactRequest request, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
+    private static GateDecision CheckExtraordinaryAction(ContactRequest request, PersonFacts person, DebtFacts debt, ComplianceRules rules, DateTimeOffset now)
     {
         if (debt.FinancialAssistanceApprovedAt is { } approved)
             return GateDecision.Deny("eca.financial-assistance", $"Financial assistance was approved on {approved:yyyy-MM-dd}: no extraordinary collection action (501(r)).");
@@ -237,8 +254,32 @@ public static class ComplianceGate
         // The bureaus' floor is on the balance first reported: what is owed when this report would go.
         if (request.Action == OutreachAction.CreditReporting && debt.PatientResponsibility < rules.CreditReportingMinimumBalance)
             return GateDecision.Deny("eca.credit-floor", $"Medical balances under {rules.CreditReportingMinimumBalance:0.00} are never reported to credit bureaus (the bureaus' floor is on the balance first reported).");
+        // What became of the notices (when the outbox was asked): the written notice must have gone and not come back;
+        // a credit report needs a conversation with the patient or a letter or email about the debt that went at least
+        // 14 days before with nothing returned (Regulation F, 12 CFR 1006.30(a)).
+        var creditWait = DateTimeOffset.MinValue;
+        if (debt.Notices is { } notices)
+        {
+            var finalNotices = notices.Where(n => n.Action == OutreachAction.FinalNotice && n.CreatedAt >= notice - TimeSpan.FromMinutes(5)).ToList();
+            if (finalNotices.Count > 0 && finalNotices.All(n => n.State is NoticeState.Returned or NoticeState.NotSent))
+                return GateDecision.Deny("eca.notice-undelivered",
+                    $"The written notice (final notice) of {notice:yyyy-MM-dd} came back undeliverable or was never sent: no extraordinary action on it. Correct the address and send the notice again.");
+            if (finalNotices.Count > 0 && !finalNotices.Any(n => n.State == NoticeState.Sent))
+                return GateDecision.Defer("eca.notice-not-sent", "The written notice (final notice) has not been sent yet.", now + TimeSpan.FromHours(1));
+            var spoken = person.History.Any(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact);
+            if (request.Action == OutreachAction.CreditReporting && !spoken)
+            {
+                var reached = notices.Where(n => n is { State: NoticeState.Sent, SentAt: not null, Channel: ContactChannel.Mail or ContactChannel.Email }
+                                                 && n.Action != OutreachAction.PaymentReceipt).ToList();
+                if (reached.Count == 0)
+                    return GateDecision.Deny("credit.no-notice-reached",
+                        "No letter or email about this debt reached the patient (each came back, or none went) and no one has spoken with them: no credit report until one of them happens.");
+                creditWait = reached.Min(n => n.SentAt!.Value) + rules.CreditReportingUndeliverableWait;
+            }
+        }
         var earliest = new[]
         {
+            (creditWait, "credit.undeliverable-wait", $"A credit report waits {rules.CreditReportingUndeliverableWait.TotalDays:0} days after the first letter or email about the debt, for a notice that it could not be delivered (12 CFR 1006.30(a))."),
             (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),
             (Cadence.FinalNotices.ActionsFrom(notice, rules), "eca.notice-period",
                 $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action, which waits until the deadline it named ({Cadence.FinalNotices.Deadline(notice, rules):yyyy-MM-dd}) has passed."),

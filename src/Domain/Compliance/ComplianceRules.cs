@@ -26,6 +26,11 @@ public sealed record ComplianceRules
     /// February 365 days later).
     /// </summary>
     public int CreditReportingWaitMonths { get; init; } = 12;
+    /// <summary>
+    /// Before a first credit report without a conversation, a letter or email about the debt must have gone this long
+    /// before, with no notice that it could not be delivered (Regulation F, 12 CFR 1006.30(a)(1)(ii)).
+    /// </summary>
+    public TimeSpan CreditReportingUndeliverableWait { get; init; } = TimeSpan.FromDays(14);
     /// <summary>Balances under this are never reported to credit bureaus.</summary>
     public decimal CreditReportingMinimumBalance { get; init; } = 500.00m;
     /// <summary>The one confirmation text after an SMS opt-out must go within this long of the revocation.</summary>

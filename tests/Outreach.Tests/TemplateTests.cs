@@ -25,9 +25,16 @@ public sealed class TemplateTests
         var placeholders = TemplateEngine.Placeholders(template.Body);
         Assert.Contains("facility.name", placeholders);
         Assert.Contains(placeholders, p => p is "payUrl" or "payPhone");
+        if (action == OutreachAction.OptOutConfirmation)
+        {
+            // The confirmation of a STOP confirms, and asks for nothing: no payment link, no amount.
+            Assert.DoesNotContain("payUrl", placeholders);
+            Assert.DoesNotContain("amountDue", placeholders);
+            return;
+        }
         Assert.Contains(placeholders, p => p is "assistanceUrl" or "assistancePhone");
         if (action == OutreachAction.PaymentReceipt) Assert.Contains("amountPaid", placeholders); // a receipt names what was paid
-        else if (action != OutreachAction.OptOutConfirmation) Assert.Contains("amountDue", placeholders);
+        else Assert.Contains("amountDue", placeholders);
     }
 
     [Fact]

@@ -142,7 +142,8 @@ public static class DefaultTemplates
         Sms(OutreachAction.PaymentReceipt,
             "{{facility.name}}: Thank you. We received your payment of {{amountPaid}}. See your bill at {{payUrl}}. Help paying? Call {{assistancePhone}}. " + SmsOptOut),
         Sms(OutreachAction.OptOutConfirmation,
-            "{{facility.name}}: You will not get any more texts from us. You can still pay at {{payUrl}} or call {{payPhone}}. Need help paying? Call {{assistancePhone}}."),
+            // The one confirmation after a STOP confirms and nothing more: no request to pay (FCC, 47 CFR 64.1200(a)(12)).
+            "{{facility.name}}: You will not get any more texts from us. Questions? Call {{payPhone}}."),
     ];
 
     private static readonly Dictionary<(ContactChannel, OutreachAction), MessageTemplate> ByKey =

@@ -541,6 +541,7 @@ public sealed partial class PatientAccountGrain(
             var (earlier, keyError) = HoldRules.RepeatOf(request, State.Holds);
             if (keyError is not null) return [keyError];
             if (earlier is not null) return Replayed(earlier.HoldId);
+            if (HoldRules.PersonOnly(request, State.GuarantorId) is { } personOnly) return [personOnly];
             var (hold, errors) = HoldRules.Place(request, State.Holds, CallerContext.Current.Actor, now);
             if (hold is not null) State.Holds.Add(hold);
             return errors;

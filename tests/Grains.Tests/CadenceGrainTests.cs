@@ -358,6 +358,19 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Equal(CadenceStatus.Idle, (await account.Get())!.Cadence!.Status);
     }
 
+    [Theory]
+    [InlineData(HoldReason.Bankruptcy)]
+    [InlineData(HoldReason.Deceased)]
+    public async Task A_bankruptcy_or_a_death_is_refused_on_one_account_and_pointed_to_the_guarantor_who_covers_them_all(HoldReason reason)
+    {
+        var (account, guarantorId) = await OpenSelfPayAsync(300.00m);
+        var refused = await account.PlaceHold(new HoldRequest { Reason = reason, Note = "notice received" });
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("hold.person-only", error.Code);
+        Assert.Contains($"/api/guarantors/{guarantorId}/holds", error.Message, StringComparison.Ordinal);
+        Assert.Empty((await account.Get())!.Holds);
+    }
+
     [Fact]
     public async Task A_dispute_stops_outreach_at_once_and_its_release_resumes_at_the_step_reached()
     {

@@ -68,6 +68,15 @@ public static class HoldRules
         return (existing.FirstOrDefault(h => h.IsActive && h.Reason == request.Reason && h.Note == note), null);
     }
 
+    /// <summary>
+    /// A bankruptcy's automatic stay and a death are about the person, not one bill: a hold for either placed on one
+    /// account would leave the person's other accounts collected. They go on the guarantor, which covers every account.
+    /// </summary>
+    public static DomainError? PersonOnly(HoldRequest request, string guarantorId) => request.Reason is HoldReason.Bankruptcy or HoldReason.Deceased
+        ? DomainError.Invalid("reason", "hold.person-only",
+            $"A {(request.Reason == HoldReason.Bankruptcy ? "bankruptcy" : "deceased")} hold covers the person and every one of their accounts: place it on the guarantor (POST /api/guarantors/{guarantorId}/holds).")
+        : null;
+
     public static (Hold? Hold, IReadOnlyList<DomainError> Errors) Place(HoldRequest request, IReadOnlyList<Hold> existing, string placedBy, DateTimeOffset now)
     {
         var errors = new ErrorList();

@@ -608,7 +608,8 @@ public sealed partial class PatientAccountGrain(
 
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
-        var (outcome, _) = await LogCallAsync(request, $"call|{request.Initiator}|{request.Outcome}|{request.Channel}");
+        var (outcome, replayed) = await LogCallAsync(request, $"call|{request.Initiator}|{request.Outcome}|{request.Channel}");
+        if (replayed) outcome = outcome with { Replayed = true };
         AuditCall(request, outcome);
         if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
         await CommitAsync();

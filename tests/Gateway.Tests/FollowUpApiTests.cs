@@ -250,8 +250,11 @@ public sealed class FollowUpApiTests(EngineFixture engine)
         var audit = await client.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString(account["/api/accounts/".Length..])}");
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.call.log" && e.GetProperty("detail").GetString()!.Contains("rule-broken=calls.7-in-7", StringComparison.Ordinal));
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.call.check"); // the gate's answer tells about the person
-        // A retry of a call already logged records nothing new.
-        Assert.Equal(HttpStatusCode.Created, (await Call(3)).StatusCode);
+        // A retry of a call already logged records nothing new, and says so.
+        var retried = await Call(3);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal("true", retried.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.False(eighth.Headers.Contains("Idempotent-Replayed"));
     }
 
     [Fact]

@@ -168,7 +168,7 @@ public static class CollectionsEndpoints
 
     private static async Task<Results<Created<GateDecision>, ProblemHttpResult>> LogCall(
         string facility, string accountNumber, CallBody body,
-        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains)
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
         if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
         var outcome = await Account(grains, facility, accountNumber).LogCall(new CallLogRequest
@@ -176,6 +176,7 @@ public static class CollectionsEndpoints
             Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey,
         });
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
+        if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
         var decision = outcome.Value!;
         return decision.Verdict == GateVerdict.Allow
             ? TypedResults.Created($"/api/accounts/{facility}/{accountNumber}", decision)

@@ -6,8 +6,8 @@ namespace Collections.Domain;
 /// they may be, not where they are: the contact window is checked in every zone of the address, every phone and any
 /// zone given explicitly. Area codes that cross a zone line list every zone they cross. Canada's and the Caribbean's
 /// area codes (NANP members outside the US) add their own zones (a Newfoundland mobile is called by Newfoundland's
-/// clock too); a code in no table (one assigned after this table, or a non-geographic one) may ring anywhere in the US,
-/// so it adds every US zone.
+/// clock too); a code in no table (one assigned after this table, or a non-geographic one) may ring anywhere in the
+/// fifty states, so it adds each of their zones.
 /// </summary>
 public static class NanpAreaCodes
 {
@@ -128,6 +128,10 @@ public static class NanpAreaCodes
 
     private static readonly Dictionary<string, string[]> Zones = Build();
 
+    /// <summary>The zones of the fifty states and DC: where a number of an area code in no table may ring.</summary>
+    private static readonly string[] StatesZones =
+        [Eastern, Central, Mountain, "America/Phoenix", Pacific, "America/Anchorage", "Pacific/Honolulu"];
+
     private static Dictionary<string, string[]> Build()
     {
         var zones = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -156,6 +160,6 @@ public static class NanpAreaCodes
         var digits = new string(number.Where(char.IsAsciiDigit).ToArray());
         if (digits.Length == 11 && digits[0] == '1') digits = digits[1..];
         if (digits.Length != 10) return [];
-        return Zones.TryGetValue(digits[..3], out var zones) ? zones : UsTimeZones.AllZones.ToList();
+        return Zones.TryGetValue(digits[..3], out var zones) ? zones : StatesZones;
     }
 }

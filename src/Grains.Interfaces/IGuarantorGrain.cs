@@ -48,7 +48,7 @@ public interface IGuarantorGrain : IGrainWithStringKey
     /// it was queued cancels it, outside the person's hours it waits (<see cref="Domain.Compliance.ComplianceGate.AtSend"/>).
     /// </summary>
     [Alias("CheckSend"), Orleans.Concurrency.ReadOnly, Orleans.Concurrency.AlwaysInterleave]
-    Task<Domain.Compliance.GateDecision> CheckSend(Domain.OutreachAction action, Domain.ContactChannel channel);
+    Task<Domain.Compliance.GateDecision> CheckSend(Domain.OutreachAction action, Domain.ContactChannel channel, DateTimeOffset queuedAt);
 
     /// <summary>What the payment-likelihood score of one of the person's accounts needs: contactability, the person's holds and the contacts about that account.</summary>
     [Alias("GetScoringFacts"), Orleans.Concurrency.ReadOnly]

@@ -13,5 +13,5 @@ public sealed class AccountSendCheck(IGrainFactory grains) : IOutboxSendCheck
         grains.GetGrain<IPatientAccountGrain>(new AccountKey(message.Facility, message.AccountNumber).ToString()).CollectionStop(message.Action);
 
     public Task<Domain.Compliance.GateDecision> PersonCheckAsync(OutboxMessage message, CancellationToken cancellationToken) =>
-        grains.GetGrain<IGuarantorGrain>(message.GuarantorId).CheckSend(message.Action, message.Channel);
+        grains.GetGrain<IGuarantorGrain>(message.GuarantorId).CheckSend(message.Action, message.Channel, message.CreatedAt);
 }

@@ -20,10 +20,27 @@ public sealed class CallTaskDeskGrain(IGrainFactory grains) : Grain, ICallTaskDe
     public async Task<IReadOnlyList<CallTask>> List(CallTaskStatus? status, int limit)
     {
         var tasks = await Queue.List(status, limit);
-        // Each open call is checked now: the gate's decision as the account would give it before a dial.
-        var checks = await Task.WhenAll(tasks.Select(async task => task is { Kind: CallTaskKind.Call, Status: CallTaskStatus.Open }
-            ? (await grains.GetGrain<IPatientAccountGrain>(task.Account.ToString()).CheckCall()).Decision
-            : null));
+        // Each open call is checked now: the gate's decision as the account would give it before a dial. Sixteen at a
+        // time; an account that cannot answer leaves its task's callNow empty (check it on the account before dialling)
+        // rather than failing the whole list.
+        using var turns = new SemaphoreSlim(16);
+        var checks = await Task.WhenAll(tasks.Select(async task =>
+        {
+            if (task is not { Kind: CallTaskKind.Call, Status: CallTaskStatus.Open }) return null;
+            await turns.WaitAsync();
+            try
+            {
+                return (await grains.GetGrain<IPatientAccountGrain>(task.Account.ToString()).CheckCall()).Decision;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return null;
+            }
+            finally
+            {
+                turns.Release();
+            }
+        }));
         return tasks.Select((task, i) => checks[i] is { } decision ? task with { CallNow = decision } : task).ToList();
     }
 

@@ -227,11 +227,11 @@ public sealed class GuarantorGrain(
         AnyHold = guarantor.State.Holds.Any(h => h.IsActive),
     });
 
-    public Task<GateDecision> CheckSend(OutreachAction action, ContactChannel channel)
+    public Task<GateDecision> CheckSend(OutreachAction action, ContactChannel channel, DateTimeOffset queuedAt)
     {
         var state = guarantor.State;
         if (state.Profile is not { } profile) return Task.FromResult(GateDecision.Deny("guarantor.not-found", "The guarantor is not registered."));
-        return Task.FromResult(ComplianceGate.AtSend(action, channel,
+        return Task.FromResult(ComplianceGate.AtSend(action, channel, queuedAt,
             new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), settings.Compliance, clock.GetUtcNow()));
     }
 

@@ -252,21 +252,37 @@ public sealed class ComplianceGateTests
         var tenPmCentral = new DateTimeOffset(2026, 11, 24, 4, 0, 0, TimeSpan.Zero);
         var consented = new[] { Consent(ContactChannel.Sms, ConsentStatus.Granted, Now.AddDays(-30)) };
         var person = new PersonFacts(Profile(), consented, [], []);
-        var email = ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, person, Rules, tenPmCentral);
+        var email = ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, Queued, person, Rules, tenPmCentral);
         Assert.Equal((GateVerdict.Defer, "window.local-time"), (email.Verdict, email.Rule));
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 14, 0, 0, TimeSpan.Zero), email.NotBefore); // 08:00 in Austin
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, person, Rules, Now).Verdict);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, person, Rules, tenPmCentral).Verdict);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PatientStatement, ContactChannel.Mail, person, Rules, tenPmCentral).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, Queued, person, Rules, Now).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, Queued, person, Rules, tenPmCentral).Verdict);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PatientStatement, ContactChannel.Mail, Queued, person, Rules, tenPmCentral).Verdict);
 
         var optedOut = person with { ConsentHistory = [.. consented, Consent(ContactChannel.Sms, ConsentStatus.OptedOut, Now.AddMinutes(-1))] };
-        Assert.Equal("channel.opted-out", ComplianceGate.AtSend(OutreachAction.SmsReminder, ContactChannel.Sms, optedOut, Rules, Now).Rule);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.OptOutConfirmation, ContactChannel.Sms, optedOut, Rules, Now).Verdict);
+        Assert.Equal("channel.opted-out", ComplianceGate.AtSend(OutreachAction.SmsReminder, ContactChannel.Sms, Queued, optedOut, Rules, Now).Rule);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.OptOutConfirmation, ContactChannel.Sms, Queued, optedOut, Rules, Now).Verdict);
 
         var held = person with { Holds = [new Hold { HoldId = "h1", Reason = HoldReason.Bankruptcy, Note = "chapter 7", PlacedAt = Now.AddMinutes(-5), PlacedBy = "k" }] };
-        Assert.Equal("hold.bankruptcy", ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, held, Rules, Now).Rule);
-        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, held, Rules, Now).Verdict);
+        Assert.Equal("hold.bankruptcy", ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, Queued, held, Rules, Now).Rule);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.PaymentReceipt, ContactChannel.Email, Queued, held, Rules, Now).Verdict);
+
+        // The confirmation of a STOP goes only within its minutes.
+        Assert.Equal("opt-out-confirmation.too-late", ComplianceGate.AtSend(OutreachAction.OptOutConfirmation, ContactChannel.Sms, Queued, optedOut, Rules, Now.AddMinutes(10)).Rule);
+
+        // An attorney recorded after the message was queued to the guarantor: it does not go; and no text while represented.
+        var attorney = new Representative
+        {
+            Kind = RepresentativeKind.Attorney, Name = "Dana Reyes", Address = new PostalAddress { Line1 = "1 Court St", City = "Boston", State = "MA", Zip = "02108" },
+            Email = "dana@example.org", RecordedAt = Now.AddMinutes(-30), RecordedBy = "k",
+        };
+        var represented = person with { Representative = attorney };
+        Assert.Equal("represented.after-queued", ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, Queued, represented, Rules, Now).Rule);
+        Assert.Equal(GateVerdict.Allow, ComplianceGate.AtSend(OutreachAction.EmailReminder, ContactChannel.Email, Now.AddMinutes(-5), represented, Rules, Now).Verdict);
+        Assert.Equal("represented.no-automated", ComplianceGate.AtSend(OutreachAction.SmsReminder, ContactChannel.Sms, Now.AddMinutes(-5), represented, Rules, Now).Rule);
     }
+
+    private static readonly DateTimeOffset Queued = Now.AddHours(-1);
 
     [Fact]
     public void A_returned_or_unsent_final_notice_opens_no_way_to_an_extraordinary_action()
@@ -516,8 +532,9 @@ public sealed class ContactZoneTests
         Assert.Equal(zones, NanpAreaCodes.ZonesOf(number));
 
     [Fact]
-    public void A_code_in_no_table_may_ring_anywhere_in_the_us() =>
-        Assert.Equal(UsTimeZones.AllZones.Order(), NanpAreaCodes.ZonesOf("5555550100").Order());
+    public void A_code_in_no_table_may_ring_anywhere_in_the_fifty_states() =>
+        Assert.Equal(["America/Anchorage", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/New_York", "America/Phoenix", "Pacific/Honolulu"],
+            NanpAreaCodes.ZonesOf("5555550100").Order());
 
     [Fact]
     public void A_california_patient_with_a_newfoundland_mobile_is_not_texted_after_nine_in_newfoundland()

@@ -358,6 +358,23 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.Equal(CadenceStatus.Idle, (await account.Get())!.Cadence!.Status);
     }
 
+    [Fact]
+    public async Task The_senders_last_look_stops_a_message_queued_to_the_guarantor_before_an_attorney_was_recorded()
+    {
+        var (_, guarantorId) = await OpenSelfPayAsync(300.00m);
+        var guarantor = Grains.GetGrain<IGuarantorGrain>(guarantorId);
+        var queued = fixture.Clock.GetUtcNow();
+        fixture.Clock.Advance(TimeSpan.FromMinutes(10));
+        var set = await guarantor.SetRepresentative(new RepresentativeDetails
+        {
+            Kind = RepresentativeKind.Attorney, Name = "Dana Reyes", Email = "dana@example.org",
+            Address = new PostalAddress { Line1 = "1 Court St", City = "Austin", State = "TX", Zip = "78701" },
+        });
+        Assert.True(set.Succeeded, string.Join("; ", set.Errors.Select(e => e.Message)));
+        Assert.Equal("represented.after-queued", (await guarantor.CheckSend(OutreachAction.EmailReminder, ContactChannel.Email, queued)).Rule);
+        Assert.Equal("represented.no-automated", (await guarantor.CheckSend(OutreachAction.SmsReminder, ContactChannel.Sms, fixture.Clock.GetUtcNow())).Rule);
+    }
+
     [Theory]
     [InlineData(HoldReason.Bankruptcy)]
     [InlineData(HoldReason.Deceased)]

@@ -230,7 +230,7 @@ public sealed class OutboxTests
         Assert.Null(await h.Sandbox.GetAsync(email.MessageId, withPdf: false));
         var cancelled = (await h.Outbox.GetAsync(sms.MessageId))!;
         Assert.Equal(OutboxStatus.Cancelled, cancelled.Status);
-        Assert.Contains("opted out", cancelled.LastError, StringComparison.Ordinal);
+        Assert.Contains("channel.opted-out", cancelled.LastError, StringComparison.Ordinal); // the rule's code, not its reason (which may quote what staff typed)
         Assert.Null(await h.Sandbox.GetAsync(sms.MessageId, withPdf: false));
 
         Assert.Equal(0, await sender.RunOnceAsync()); // not due before the person's hours

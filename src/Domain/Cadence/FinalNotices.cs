@@ -6,10 +6,6 @@ namespace Collections.Domain.Cadence;
 /// </summary>
 public static class FinalNotices
 {
-    /// <param name="cycle">The cycle asking (a run that starts a new cycle asks for the new one).</param>
-    /// <param name="recordedAt">The notice the account recorded last.</param>
-    /// <param name="recordedCycle">The cycle it was sent in; null when recorded by a release that did not keep it (which kept the first notice ever).</param>
-    /// <param name="progress">The account's cadence as stored (its cycle, when it began, its steps).</param>
     /// <summary>
     /// The date a final notice names as the patient's deadline ("if we do not hear from you by ..."): the notice period
     /// after the day it is sent (501(r): no earlier than 30 days after the notice is provided), whatever the statement's
@@ -29,6 +25,10 @@ public static class FinalNotices
         return deadlineEnded > period ? deadlineEnded : period;
     }
 
+    /// <param name="cycle">The cycle asking (a run that starts a new cycle asks for the new one).</param>
+    /// <param name="recordedAt">The notice the account recorded last.</param>
+    /// <param name="recordedCycle">The cycle it was sent in; null when recorded by a release that did not keep it (which kept the first notice ever).</param>
+    /// <param name="progress">The account's cadence as stored (its cycle, when it began, its steps).</param>
     public static DateTimeOffset? For(int cycle, DateTimeOffset? recordedAt, int? recordedCycle, CadenceProgress? progress)
     {
         if (recordedAt is not { } at) return null;

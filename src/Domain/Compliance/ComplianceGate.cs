@@ -207,23 +207,38 @@ public static class ComplianceGate
     }
 
     /// <summary>
-    /// The last look at a message about to be sent, which the gate allowed when it was queued: what may have changed
-    /// since about the person (not the debt, which the account answers for). A channel closed since (an opt-out, a
-    /// consent withdrawn) or a hold on the person cancels it; outside the person's hours now (a retry after a vendor's
-    /// error, a backlog) it waits for the window. A receipt and the one opt-out confirmation go whenever their channel
-    /// is open; letters are not time-bound. Frequency limits are not asked again: the message already counts in them.
+    /// The last look at a message about to be sent, which the gate allowed when it was queued (at
+    /// <paramref name="queuedAt"/>): what may have changed since about the person (not the debt, which the account
+    /// answers for). A channel closed since (an opt-out, a consent withdrawn) or a hold on the person cancels it; so does
+    /// a representative recorded since (the message was addressed to the guarantor) and, while one is recorded, any
+    /// text or automated call. Outside the person's hours now (a retry after a vendor's error, a backlog) it waits for
+    /// the window. A receipt goes whenever its channel is open; the one opt-out confirmation only within its minutes of
+    /// the opt-out that still stands; letters are not time-bound. Frequency limits are not asked again: the message
+    /// already counts in them.
     /// </summary>
-    public static GateDecision AtSend(OutreachAction action, ContactChannel channel, PersonFacts person, ComplianceRules rules, DateTimeOffset now)
+    public static GateDecision AtSend(OutreachAction action, ContactChannel channel, DateTimeOffset queuedAt, PersonFacts person, ComplianceRules rules, DateTimeOffset now)
     {
-        var profile = person.Representative is { } representative ? GuarantorRules.ContactProfile(person.Profile, representative) : person.Profile;
-        var covered = person.Representative is { } r ? CoveredHold(r.Kind) : (HoldReason?)null;
-        if (action is not (OutreachAction.PaymentReceipt or OutreachAction.OptOutConfirmation)
-            && person.Holds.FirstOrDefault(h => h.IsActive && h.Reason != covered) is { } hold)
-            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The guarantor went on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}) after the message was queued.");
-        if (channel == ContactChannel.Mail || action == OutreachAction.OptOutConfirmation) return GateDecision.Allowed;
         var consents = GuarantorRules.CurrentConsents(person.ConsentHistory);
+        if (action == OutreachAction.OptOutConfirmation)
+            return consents.TryGetValue(ContactChannel.Sms, out var sms) && sms.Status == ConsentStatus.OptedOut && now - sms.RecordedAt <= rules.OptOutConfirmationWindow
+                ? GateDecision.Allowed
+                : GateDecision.Deny("opt-out-confirmation.too-late", $"The confirmation must go within {rules.OptOutConfirmationWindow.TotalMinutes:0} minutes of an opt-out that still stands.");
+        HoldReason? covered = null;
+        var profile = person.Profile;
+        if (person.Representative is { } representative)
+        {
+            if (queuedAt < representative.RecordedAt)
+                return GateDecision.Deny("represented.after-queued", $"The guarantor is represented ({Describe(representative.Kind)}) since the message was queued to them: contact goes to the representative.");
+            if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice)
+                return GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls.");
+            covered = CoveredHold(representative.Kind);
+            profile = GuarantorRules.ContactProfile(person.Profile, representative);
+        }
+        if (action != OutreachAction.PaymentReceipt && person.Holds.FirstOrDefault(h => h.IsActive && h.Reason != covered) is { } hold)
+            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The guarantor is on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}).");
+        if (channel == ContactChannel.Mail) return GateDecision.Allowed;
         if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
-            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.Source}, {consent.RecordedAt:yyyy-MM-dd}) after the message was queued.");
+            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.RecordedAt:yyyy-MM-dd}).");
         if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
             return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
         if (action == OutreachAction.PaymentReceipt) return GateDecision.Allowed;
@@ -258,14 +273,16 @@ public static class ComplianceGate
         // a credit report needs a conversation with the patient or a letter or email about the debt that went at least
         // 14 days before with nothing returned (Regulation F, 12 CFR 1006.30(a)).
         var creditWait = DateTimeOffset.MinValue;
+        var noticeGiven = notice; // the notice period runs from when it went, once the outbox says so
         if (debt.Notices is { } notices)
         {
             var finalNotices = notices.Where(n => n.Action == OutreachAction.FinalNotice && n.CreatedAt >= notice - TimeSpan.FromMinutes(5)).ToList();
             if (finalNotices.Count > 0 && finalNotices.All(n => n.State is NoticeState.Returned or NoticeState.NotSent))
                 return GateDecision.Deny("eca.notice-undelivered",
-                    $"The written notice (final notice) of {notice:yyyy-MM-dd} came back undeliverable or was never sent: no extraordinary action on it. Correct the address and send the notice again.");
+                    $"The written notice (final notice) of {notice:yyyy-MM-dd} came back undeliverable or was never sent: no extraordinary action on it (the step is skipped; the account is left to staff).");
             if (finalNotices.Count > 0 && !finalNotices.Any(n => n.State == NoticeState.Sent))
                 return GateDecision.Defer("eca.notice-not-sent", "The written notice (final notice) has not been sent yet.", now + TimeSpan.FromHours(1));
+            if (finalNotices.Where(n => n.State == NoticeState.Sent).Select(n => n.SentAt).Min() is { } went && went > notice) noticeGiven = went;
             var spoken = person.History.Any(a => a.Account == request.Account && a.IsCall && a.Outcome == ContactOutcome.RightPartyContact);
             if (request.Action == OutreachAction.CreditReporting && !spoken)
             {
@@ -273,7 +290,7 @@ public static class ComplianceGate
                                                  && n.Action != OutreachAction.PaymentReceipt).ToList();
                 if (reached.Count == 0)
                     return GateDecision.Deny("credit.no-notice-reached",
-                        "No letter or email about this debt reached the patient (each came back, or none went) and no one has spoken with them: no credit report until one of them happens.");
+                        "No letter or email about this debt reached the patient (each came back, or none went) and no one has spoken with them: no credit report (the step is skipped; the account is left to staff).");
                 creditWait = reached.Min(n => n.SentAt!.Value) + rules.CreditReportingUndeliverableWait;
             }
         }
@@ -281,8 +298,8 @@ public static class ComplianceGate
         {
             (creditWait, "credit.undeliverable-wait", $"A credit report waits {rules.CreditReportingUndeliverableWait.TotalDays:0} days after the first letter or email about the debt, for a notice that it could not be delivered (12 CFR 1006.30(a))."),
             (first + rules.EcaWaitAfterFirstStatement, "eca.120-days", $"No extraordinary collection action within {rules.EcaWaitAfterFirstStatement.TotalDays:0} days of the first statement ({first:yyyy-MM-dd})."),
-            (Cadence.FinalNotices.ActionsFrom(notice, rules), "eca.notice-period",
-                $"The written notice ({notice:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action, which waits until the deadline it named ({Cadence.FinalNotices.Deadline(notice, rules):yyyy-MM-dd}) has passed."),
+            (Cadence.FinalNotices.ActionsFrom(noticeGiven, rules), "eca.notice-period",
+                $"The written notice ({noticeGiven:yyyy-MM-dd}) must come at least {rules.EcaNoticePeriod.TotalDays:0} days before the action, which waits until the deadline it named ({Cadence.FinalNotices.Deadline(notice, rules):yyyy-MM-dd}) has passed."),
             (request.Action == OutreachAction.CreditReporting ? first.AddMonths(rules.CreditReportingWaitMonths) : DateTimeOffset.MinValue, "eca.credit-wait", $"Medical debt is not reported until {rules.CreditReportingWaitMonths} months after the first statement ({first.AddMonths(rules.CreditReportingWaitMonths):yyyy-MM-dd})."),
         }.MaxBy(e => e.Item1);
         return earliest.Item1 > now ? GateDecision.Defer(earliest.Item2, earliest.Item3, earliest.Item1) : GateDecision.Allowed;

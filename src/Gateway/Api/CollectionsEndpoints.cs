@@ -15,7 +15,7 @@ public static class CollectionsEndpoints
     {
         var account = api.MapGroup("/accounts/{facility}/{accountNumber}").WithTags("Follow-up");
         account.MapPost("/holds", PlaceAccountHold).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, bankruptcy, deceased, insurancePending, financialAssistancePending, patientProviderDispute, manual): all outreach stops at once. Sent again with its Idempotency-Key (or, without one, with the same reason and note while it is active) it answers the same hold with Idempotent-Replayed.");
+            .WithSummary("Place a hold (dispute, ceaseCommunication, attorney, insurancePending, financialAssistancePending, patientProviderDispute, manual; a bankruptcy or a death goes on the guarantor, which covers every account): all outreach stops at once. Sent again with its Idempotency-Key (or, without one, with the same reason and note while it is active) it answers the same hold with Idempotent-Replayed.");
         account.MapPost("/holds/{holdId}/release", ReleaseAccountHold).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Release a hold (a dispute needs the verification sent, as the note); the cadence resumes at the step it had reached.");
         account.MapGet("/calls/check", CheckCall).RequireAuthorization(Policies.WorkAccounts)

@@ -237,11 +237,14 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
     /// </summary>
     internal static bool DatabaseUnreachable(Exception exception) => exception switch
     {
-        Grains.StoreUnavailableException or Security.KeyCheckUnavailableException or System.Net.Sockets.SocketException => true,
-        Npgsql.NpgsqlException { IsTransient: true } => true,
+        Grains.StoreUnavailableException or Security.KeyCheckUnavailableException => true,
+        // The server refused or dropped the connection (class 08), is shutting down or starting (57P01-57P03), or has
+        // no connection left (53300); a serialization failure or a deadlock is not the database being unreachable.
+        Npgsql.PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        Npgsql.NpgsqlException { IsTransient: true } => true, // no server answer at all (connecting, reading, timing out)
         Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 or 10 or 14 } => true, // busy, locked, I/O error, cannot open
         Orleans.Serialization.UnavailableExceptionFallbackException { ExceptionType: { } type } when
-            type.StartsWith("Npgsql.", StringComparison.Ordinal) || type.StartsWith("System.Net.Sockets.", StringComparison.Ordinal) => true,
+            type.StartsWith("Npgsql.NpgsqlException", StringComparison.Ordinal) => true,
         AggregateException a => a.InnerExceptions.Any(DatabaseUnreachable),
         _ => exception.InnerException is { } inner && DatabaseUnreachable(inner),
     };

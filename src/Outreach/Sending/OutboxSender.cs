@@ -117,7 +117,7 @@ public sealed class OutboxSender(
                 message.Channel, message.Action, ex.GetType().Name);
             return;
         }
-        if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = $"{person.Rule}: {person.Reason}";
+        if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = person.Rule; // the rule's code: its reason may quote what staff typed
         else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
         {
             var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");

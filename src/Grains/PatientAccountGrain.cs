@@ -877,8 +877,10 @@ public sealed partial class PatientAccountGrain(
             wakes.Add(now);
         }
         if (evaluation.WakeAt is { } wake) wakes.Add(wake);
-        if (before.CadenceStatus == CadenceStatus.Active && evaluation.Status != CadenceStatus.Active)
-            AddFacts(now, f => f with { CollectionStopped = StatusName(evaluation.Status) }); // messages still waiting are cancelled
+        // Messages still waiting are cancelled when collection stops (paid, a hold, a promise, a plan); not when the
+        // cadence has merely run its last step: what it sent (a final notice waiting for the morning) still goes.
+        if (before.CadenceStatus == CadenceStatus.Active && evaluation.Status is not (CadenceStatus.Active or CadenceStatus.Finished))
+            AddFacts(now, f => f with { CollectionStopped = StatusName(evaluation.Status) });
         if (State.CadenceStatus != evaluation.Status)
         {
             State.StatusChanges++;

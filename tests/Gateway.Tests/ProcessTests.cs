@@ -351,7 +351,8 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
                 {
                     outbox = (await client.GetJsonAsync($"/api/outbox?account=MAIN/{number}&limit=100")).EnumerateArray().ToList();
                     if (outbox.Count >= 2 && outbox.All(m => m.GetProperty("status").GetString() is "sent" or "delivered")) break;
-                    Assert.True(DateTime.UtcNow < deadline, $"account {number}: {string.Join(", ", outbox.Select(m => $"{m.GetProperty("action")}/{m.GetProperty("status")}"))}");
+                    Assert.True(DateTime.UtcNow < deadline, $"account {number}: {string.Join(", ", outbox.Select(m => $"{m.GetProperty("action")}/{m.GetProperty("status")}"
+                        + (m.TryGetProperty("lastError", out var error) && error.ValueKind == System.Text.Json.JsonValueKind.String ? $" ({error.GetString()})" : "")))}");
                     await Task.Delay(250);
                 }
                 Assert.Equal(["emailReminder", "patientStatement"], outbox.Select(m => m.GetProperty("action").GetString()).Order(StringComparer.Ordinal));

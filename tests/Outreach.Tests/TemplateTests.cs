@@ -38,6 +38,15 @@ public sealed class TemplateTests
     }
 
     [Fact]
+    public void A_saved_opt_out_confirmation_that_asks_for_payment_is_refused()
+    {
+        var errors = TemplateEngine.Validate(ContactChannel.Sms, OutreachAction.OptOutConfirmation, null,
+            "{{facility.name}}: You will not get any more texts from us. You can still pay at {{payUrl}}.");
+        Assert.Equal("template.opt-out-confirmation.asks", Assert.Single(errors).Code);
+        Assert.Contains("{{payUrl}}", errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_default_email_and_text_carries_the_opt_out_instruction()
     {
         foreach (var t in DefaultTemplates.All.Where(t => t.Channel == ContactChannel.Sms && t.Action != OutreachAction.OptOutConfirmation))

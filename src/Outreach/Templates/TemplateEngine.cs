@@ -93,6 +93,10 @@ public static partial class TemplateEngine
                 errors.Add(new(field, "template.placeholder.malformed", $"The {field} has a '{{{{' or '}}}}' that is not part of a placeholder like {{{{amountDue}}}}."));
         }
 
+        // The one confirmation of a STOP confirms and asks for nothing (47 CFR 64.1200(a)(12)): no payment link, no amount.
+        if (action == OutreachAction.OptOutConfirmation && Placeholders(body).FirstOrDefault(p => p is "payUrl" or "amountDue" or "amountPaid" or "dueDate") is { } asking)
+            errors.Add(new("body", "template.opt-out-confirmation.asks",
+                $"The confirmation of an opt-out may only confirm it: leave out {{{{{asking}}}}} (no payment link, amount or due date)."));
         var needsOptOut = action != OutreachAction.OptOutConfirmation;
         if (channel == ContactChannel.Sms && needsOptOut && !body.Contains(SmsOptOutInstruction, StringComparison.OrdinalIgnoreCase))
             errors.Add(new("body", "template.opt-out.missing", "Every text must tell the patient how to opt out: include \"Reply STOP to stop texts.\""));

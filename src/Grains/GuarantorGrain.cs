@@ -206,7 +206,7 @@ public sealed class GuarantorGrain(
 
     /// <summary>The account's letters, emails and texts as the outbox has them: sent, returned, cancelled or waiting.</summary>
     private async Task<IReadOnlyList<NoticeRecord>> NoticesAsync(AccountKey account) =>
-        (await outbox.QueryAsync(account.Facility, account.AccountNumber, null, 1000)).Select(m => new NoticeRecord(m.Action, m.Channel, m.CreatedAt, m.SentAt, m.Status switch
+        (await outbox.FatesAsync(account.Facility, account.AccountNumber)).Select(m => new NoticeRecord(m.Action, m.Channel, m.CreatedAt, m.SentAt, m.Status switch
         {
             OutboxStatus.Sent or OutboxStatus.Delivered => NoticeState.Sent,
             OutboxStatus.Bounced or OutboxStatus.Failed => NoticeState.Returned,

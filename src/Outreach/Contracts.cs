@@ -121,6 +121,9 @@ public enum OutboxStatus
     Cancelled,
 }
 
+/// <summary>What became of a message, without its text.</summary>
+public sealed record MessageFate(OutreachAction Action, ContactChannel Channel, OutboxStatus Status, DateTimeOffset CreatedAt, DateTimeOffset? SentAt);
+
 /// <summary>A message as the outbox stores it.</summary>
 public sealed record OutboxMessage
 {

@@ -26,6 +26,8 @@ public sealed class OutboxTests
     [Fact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_sqlite() => SenderAsksThePerson(Db.Sqlite);
     [PostgresFact] public Task A_message_outside_the_persons_hours_waits_for_them_and_one_after_an_opt_out_is_cancelled_on_postgres() => SenderAsksThePerson(Db.Postgres);
     [Fact] public Task A_message_whose_last_look_cannot_be_made_is_not_sent_and_is_asked_again_later_on_sqlite() => SenderCannotAsk(Db.Sqlite);
+    [Fact] public Task What_became_of_an_accounts_messages_is_read_without_their_texts_on_sqlite() => Fates(Db.Sqlite);
+    [PostgresFact] public Task What_became_of_an_accounts_messages_is_read_without_their_texts_on_postgres() => Fates(Db.Postgres);
     [Fact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_sqlite() => RetriesWithBackoff(Db.Sqlite);
     [PostgresFact] public Task A_failing_transport_is_retried_with_exponential_back_off_then_succeeds_on_postgres() => RetriesWithBackoff(Db.Postgres);
     [Fact] public Task A_message_that_keeps_failing_is_marked_failed_after_max_attempts_on_sqlite() => FailsAfterMaxAttempts(Db.Sqlite);
@@ -240,6 +242,25 @@ public sealed class OutboxTests
         var sent = (await h.Outbox.GetAsync(email.MessageId))!;
         Assert.Equal((OutboxStatus.Sent, 1), (sent.Status, sent.Attempts));
         Assert.Equal(OutboxStatus.Cancelled, (await h.Outbox.GetAsync(sms.MessageId))!.Status);
+    }
+
+    private static async Task Fates(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var letter = await service.EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.FinalNotice));
+        var email = await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        await h.Sender().RunOnceAsync();
+        Assert.True(await h.Outbox.RecordReceiptAsync(new DeliveryReceipt(letter.MessageId, ReceiptStatus.Bounced, null, h.Clock.GetUtcNow())));
+
+        var fates = await h.Outbox.FatesAsync("MAIN", "A1001");
+        Assert.Equal(2, fates.Count);
+        var notice = fates.Single(f => f.Action == OutreachAction.FinalNotice);
+        Assert.Equal((ContactChannel.Mail, OutboxStatus.Bounced), (notice.Channel, notice.Status));
+        var reminder = fates.Single(f => f.Action == OutreachAction.EmailReminder);
+        Assert.Equal((OutboxStatus.Sent, h.Clock.GetUtcNow()), (reminder.Status, reminder.SentAt));
+        Assert.Equal(email.CreatedAt, reminder.CreatedAt);
+        Assert.Empty(await h.Outbox.FatesAsync("MAIN", "NOT-THERE"));
     }
 
     private sealed class Unreachable : IOutboxSendCheck
@@ -559,6 +580,8 @@ public sealed class OutboxTests
         public Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default) => inner.GetAsync(messageId, cancellationToken);
         public Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default) =>
             inner.QueryAsync(facility, accountNumber, status, limit, cancellationToken);
+        public Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default) =>
+            inner.FatesAsync(facility, accountNumber, cancellationToken);
         public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
             inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
         public Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);

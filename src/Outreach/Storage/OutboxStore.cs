@@ -29,6 +29,12 @@ public interface IOutboxStore
 
     Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What became of each message about an account (kind, channel, status, when it was queued and sent), without
+    /// their texts: what the gate asks before an extraordinary action.
+    /// </summary>
+    Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default);
+
     /// <summary>Newest first.</summary>
     Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default);
 
@@ -225,6 +231,20 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         command.WithParameter("message_id", messageId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT action, channel, status, created_at, sent_at FROM outreach_outbox WHERE facility = @facility AND account_number = @account_number ORDER BY id DESC LIMIT 1000");
+        command.WithParameter("facility", facility).WithParameter("account_number", accountNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var fates = new List<MessageFate>();
+        while (await reader.ReadAsync(cancellationToken))
+            fates.Add(new MessageFate(Enum.Parse<OutreachAction>(reader.GetString(0)), Enum.Parse<ContactChannel>(reader.GetString(1)),
+                Sql.ParseStatus(reader.GetString(2)), database.ReadTimestamp(reader, 3), database.ReadTimestampOrNull(reader, 4)));
+        return fates;
     }
 
     public async Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default)

@@ -40,6 +40,19 @@ public sealed class StoreUnavailableException : Exception
     public StoreUnavailableException(string message) : base(message) { }
     public StoreUnavailableException(string message, Exception inner) : base(message, inner) { }
 
+    /// <summary>A read of <paramref name="what"/>'s state, failing with this exception when the database does not answer.</summary>
+    public static async Task<T> ReadingAsync<T>(string what, Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (IsDatabaseFailure(e))
+        {
+            throw new StoreUnavailableException($"The database could not be reached to load the {what}; nothing was read or changed.", e);
+        }
+    }
+
     /// <summary>Whether a failure to read is the database not answering (rather than, say, a state it cannot decode).</summary>
     public static bool IsDatabaseFailure(Exception exception) =>
         exception is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException or System.IO.IOException

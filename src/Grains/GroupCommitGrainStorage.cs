@@ -53,17 +53,12 @@ public sealed class GroupCommitGrainStorage : IGrainStorage, IAsyncDisposable
     /// Reads a grain's state. When the database does not answer, the read fails with <see cref="StoreUnavailableException"/>:
     /// the grain is not activated and the call that needed it ran nothing (the gateway says so, 503).
     /// </summary>
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        try
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        StoreUnavailableException.ReadingAsync("record", async () =>
         {
             await ReadStoredStateAsync(stateName, grainId, grainState);
-        }
-        catch (Exception e) when (StoreUnavailableException.IsDatabaseFailure(e))
-        {
-            throw new StoreUnavailableException("The database could not be reached to load the record; nothing was read or changed.", e);
-        }
-    }
+            return true;
+        });
 
     private async Task ReadStoredStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

@@ -56,16 +56,9 @@ public sealed partial class PatientAccountGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        StoredAccount? stored;
-        try
-        {
-            stored = await journal.ReadAsync(Id, cancellationToken);
-        }
-        catch (Exception e) when (StoreUnavailableException.IsDatabaseFailure(e))
-        {
-            // Nothing ran: the call that activated the account is told so (503), and the next call tries the database again.
-            throw new StoreUnavailableException("The database could not be reached to load the account; nothing was read or changed.", e);
-        }
+        // The database not answering: nothing ran, the call that activated the account is told so (503), and the next
+        // call tries the database again.
+        var stored = await StoreUnavailableException.ReadingAsync("account", () => journal.ReadAsync(Id, cancellationToken));
         if (stored is null)
         {
             await CarryOverLegacyStateAsync(cancellationToken);

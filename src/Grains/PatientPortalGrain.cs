@@ -118,7 +118,7 @@ public sealed class PatientPortalGrain(
     public async Task<IReadOnlyList<string>> RunAutopay()
     {
         var started = new List<string>();
-        if (portal.State.Card is not { } card) return started;
+        if (portal.State.Card is not { } card || portal.State.Autopay.Count == 0) return started;
         var now = clock.GetUtcNow();
         // The person's holds (a bankruptcy, a death, an attorney) stop every charge, like an account's; and an installment
         // is due on the patient's day, not UTC's (a Pacific patient is not charged the evening before).

@@ -95,8 +95,7 @@ public static class ComplianceGate
         // what the representative answers; every other hold still stops contact.
         if (person.Representative is { } representative && !IsExtraordinaryAction(request.Action) && request.Action != OutreachAction.WriteOffReview)
         {
-            if (request.Channel is ContactChannel.Sms or ContactChannel.AutomatedVoice)
-                return GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls; contact goes to the representative by mail, email or an agent's call.");
+            if (request.Channel is ContactChannel.Sms or ContactChannel.AutomatedVoice) return NoAutomated(representative);
             if (request.Action == OutreachAction.OptOutConfirmation)
                 return CheckOptOutConfirmation(person, GuarantorRules.CurrentConsents(person.ConsentHistory), rules, now);
             // An agent's call is placed from the guarantor's numbers (call tasks, the worklist, the console): never while
@@ -116,8 +115,7 @@ public static class ComplianceGate
 
         // 1. Holds stop everything they cover, at once.
         var hold = debt.Holds.Concat(person.Holds).FirstOrDefault(h => h.IsActive);
-        if (hold is not null)
-            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {(debt.Holds.Contains(hold) ? "account" : "guarantor")} is on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}).");
+        if (hold is not null) return HoldDenial(hold, debt.Holds.Contains(hold) ? "account" : "guarantor");
 
         if (IsExtraordinaryAction(request.Action))
         {
@@ -142,10 +140,7 @@ public static class ComplianceGate
         // 3. The channel must exist for this person and be open.
         var unavailable = ChannelUnavailable(channel, person.Profile);
         if (unavailable is not null) return GateDecision.Deny("channel.unavailable", unavailable);
-        if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
-            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.Source}, {consent.RecordedAt:yyyy-MM-dd}).");
-        if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
-            return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
+        if (ConsentRefusal(channel, consents) is { } closed) return closed;
 
         if (channel == ContactChannel.Mail)
             return GateDecision.Allowed; // letters are not time-bound or frequency-capped here
@@ -195,9 +190,7 @@ public static class ComplianceGate
         // the address's, each phone's area code's, and any zone given explicitly.
         var zones = Zones(person.Profile);
         var candidate = notBefore ?? now;
-        if (ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd) is not { } windowed)
-            return GateDecision.Deny("window.no-common-hours",
-                $"The guarantor's time zones ({string.Join(", ", zones)}) share no hour inside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm}: no contact until staff correct the address, the phones or the time zone.");
+        if (ContactWindow.EarliestAllowed(candidate, zones, rules.WindowStart, rules.WindowEnd) is not { } windowed) return NoCommonHours(zones, rules);
         if (windowed > candidate)
         {
             if (notBefore is null) { rule = "window.local-time"; reason = $"Outside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm} in the guarantor's local time ({string.Join(", ", zones)})."; }
@@ -219,38 +212,61 @@ public static class ComplianceGate
     public static GateDecision AtSend(OutreachAction action, ContactChannel channel, DateTimeOffset queuedAt, PersonFacts person, ComplianceRules rules, DateTimeOffset now)
     {
         var consents = GuarantorRules.CurrentConsents(person.ConsentHistory);
-        if (action == OutreachAction.OptOutConfirmation)
-            return consents.TryGetValue(ContactChannel.Sms, out var sms) && sms.Status == ConsentStatus.OptedOut && now - sms.RecordedAt <= rules.OptOutConfirmationWindow
-                ? GateDecision.Allowed
-                : GateDecision.Deny("opt-out-confirmation.too-late", $"The confirmation must go within {rules.OptOutConfirmationWindow.TotalMinutes:0} minutes of an opt-out that still stands.");
+        if (action == OutreachAction.OptOutConfirmation) return OptOutStillFresh(consents, rules, now) ?? GateDecision.Allowed;
         HoldReason? covered = null;
         var profile = person.Profile;
         if (person.Representative is { } representative)
         {
             if (queuedAt < representative.RecordedAt)
                 return GateDecision.Deny("represented.after-queued", $"The guarantor is represented ({Describe(representative.Kind)}) since the message was queued to them: contact goes to the representative.");
-            if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice)
-                return GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls.");
+            if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice) return NoAutomated(representative);
             covered = CoveredHold(representative.Kind);
             profile = GuarantorRules.ContactProfile(person.Profile, representative);
         }
         if (action != OutreachAction.PaymentReceipt && person.Holds.FirstOrDefault(h => h.IsActive && h.Reason != covered) is { } hold)
-            return GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The guarantor is on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}).");
+            return HoldDenial(hold, "guarantor");
         if (channel == ContactChannel.Mail) return GateDecision.Allowed;
-        if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
-            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.RecordedAt:yyyy-MM-dd}).");
-        if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
-            return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
+        if (ConsentRefusal(channel, consents) is { } closed) return closed;
         if (action == OutreachAction.PaymentReceipt) return GateDecision.Allowed;
         var stateRules = rules.ForState(profile.Address.State).Rules;
         var zones = Zones(profile);
         return ContactWindow.EarliestAllowed(now, zones, stateRules.WindowStart, stateRules.WindowEnd) switch
         {
-            null => GateDecision.Deny("window.no-common-hours", $"The guarantor's time zones ({string.Join(", ", zones)}) share no hour of the contact window."),
+            null => NoCommonHours(zones, stateRules),
             { } at when at > now => GateDecision.Defer("window.local-time",
                 $"Outside {stateRules.WindowStart:HH\\:mm}-{stateRules.WindowEnd:HH\\:mm} in the guarantor's local time ({string.Join(", ", zones)}) now.", at),
             _ => GateDecision.Allowed,
         };
+    }
+
+    private static GateDecision HoldDenial(Hold hold, string onWhom) =>
+        GateDecision.Deny($"hold.{Json(hold.Reason)}", $"The {onWhom} is on {Article(Describe(hold.Reason))} {Describe(hold.Reason)} hold ({hold.HoldId}).");
+
+    /// <summary>The channel closed by an opt-out, or a text or automated call without the prior express consent it needs; else null.</summary>
+    private static GateDecision? ConsentRefusal(ContactChannel channel, IReadOnlyDictionary<ContactChannel, ChannelConsent> consents)
+    {
+        if (consents.TryGetValue(channel, out var consent) && consent.Status == ConsentStatus.OptedOut)
+            return GateDecision.Deny("channel.opted-out", $"The guarantor opted out of {Describe(channel)} ({consent.Source}, {consent.RecordedAt:yyyy-MM-dd}).");
+        if (channel is ContactChannel.Sms or ContactChannel.AutomatedVoice && consent?.Status != ConsentStatus.Granted)
+            return GateDecision.Deny("channel.no-consent", $"{Describe(channel)} needs the guarantor's recorded prior express consent.");
+        return null;
+    }
+
+    private static GateDecision NoAutomated(Representative representative) =>
+        GateDecision.Deny("represented.no-automated", $"The guarantor is represented ({Describe(representative.Kind)}): no texts or automated calls; contact goes to the representative by mail, email or an agent's call.");
+
+    private static GateDecision NoCommonHours(IReadOnlyList<string> zones, ComplianceRules rules) =>
+        GateDecision.Deny("window.no-common-hours",
+            $"The guarantor's time zones ({string.Join(", ", zones)}) share no hour inside {rules.WindowStart:HH\\:mm}-{rules.WindowEnd:HH\\:mm}: no contact until staff correct the address, the phones or the time zone.");
+
+    /// <summary>Why a confirmation text may not follow now (no SMS opt-out stands, or its minutes are over); else null.</summary>
+    private static GateDecision? OptOutStillFresh(IReadOnlyDictionary<ContactChannel, ChannelConsent> consents, ComplianceRules rules, DateTimeOffset now)
+    {
+        if (!consents.TryGetValue(ContactChannel.Sms, out var sms) || sms.Status != ConsentStatus.OptedOut)
+            return GateDecision.Deny("opt-out-confirmation.no-opt-out", "A confirmation text only follows an SMS opt-out.");
+        if (now - sms.RecordedAt > rules.OptOutConfirmationWindow)
+            return GateDecision.Deny("opt-out-confirmation.too-late", $"The confirmation must go within {rules.OptOutConfirmationWindow.TotalMinutes:0} minutes of the opt-out.");
+        return null;
     }
 
     /// <summary>The hold a representation answers: contact goes to the representative despite it.</summary>
@@ -307,10 +323,8 @@ public static class ComplianceGate
 
     private static GateDecision CheckOptOutConfirmation(PersonFacts person, IReadOnlyDictionary<ContactChannel, ChannelConsent> consents, ComplianceRules rules, DateTimeOffset now)
     {
-        if (!consents.TryGetValue(ContactChannel.Sms, out var sms) || sms.Status != ConsentStatus.OptedOut)
-            return GateDecision.Deny("opt-out-confirmation.no-opt-out", "A confirmation text only follows an SMS opt-out.");
-        if (now - sms.RecordedAt > rules.OptOutConfirmationWindow)
-            return GateDecision.Deny("opt-out-confirmation.too-late", $"The confirmation must go within {rules.OptOutConfirmationWindow.TotalMinutes:0} minutes of the opt-out.");
+        if (OptOutStillFresh(consents, rules, now) is { } refused) return refused;
+        var sms = consents[ContactChannel.Sms];
         if (person.History.Any(a => a.Action == OutreachAction.OptOutConfirmation && a.At >= sms.RecordedAt))
             return GateDecision.Deny("opt-out-confirmation.already-sent", "One confirmation text was already sent for this opt-out.");
         if (!person.Profile.Phones.Any(p => p.Type == PhoneType.Mobile))

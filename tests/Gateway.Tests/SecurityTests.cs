@@ -149,19 +149,60 @@ public sealed class SecurityTests(EngineFixture engine)
             address = new { line1 = "9876 Unlikely Blvd", city = "Xanadu", state = "TX", zip = "78701" },
             phones = new[] { new { number = "5125559876", type = "mobile" } }, email = "zebulon.q@example.org",
         };
+        var refusalsBefore = GuarantorConflictsLogged(EngineLogs());
         await client.PostAsJsonAsync("/api/guarantors", pii);
         await client.GetAsync($"/api/guarantors/{guarantorId}");
         await client.PostAsJsonAsync("/api/guarantors", pii); // a conflict, logged as a refusal
-        await Task.Delay(1500); // the file sink flushes asynchronously
-
-        var logs = string.Join("\n", Directory.GetFiles(Path.Combine(engine.DataFolder, "logs")).Select(f =>
-        {
-            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return new StreamReader(stream).ReadToEnd();
-        }));
-        Assert.NotEmpty(logs);
+        var logs = await LoggedAfterAsync(refusalsBefore);
         foreach (var secret in new[] { "Zebulon", "Quixotic", "1977-07-13", "Unlikely Blvd", "5125559876", "zebulon.q@example.org" })
             Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task An_engine_keeps_writing_its_own_log_after_another_engine_in_the_same_process_stops()
+    {
+        // A host embedding the engine twice (as these tests do) must not share one logger: the second would take the
+        // first's lines, and its stop would silence both.
+        var folder = Collections.TestSupport.TestDatabases.NewFolder();
+        await using (var second = Collections.Hosting.EngineHost.Build(["--data", folder, "--urls", $"http://127.0.0.1:{Collections.TestSupport.Ports.Free()}",
+                         "--silo-port", Collections.TestSupport.Ports.Free().ToString(), "--gateway-port", Collections.TestSupport.Ports.Free().ToString(),
+                         "--Collections:Outreach:Sender:Enabled", "false"]))
+        {
+            await second.StartAsync();
+            await second.StopAsync();
+        }
+
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        var person = new { guarantorId, firstName = "Ada", lastName = "Second", dateOfBirth = "1980-01-01",
+                           address = new { line1 = "1 Main St", city = "Austin", state = "TX", zip = "78701" } };
+        var before = GuarantorConflictsLogged(EngineLogs());
+        await client.PostAsJsonAsync("/api/guarantors", person);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsJsonAsync("/api/guarantors", person)).StatusCode);
+        await LoggedAfterAsync(before);
+    }
+
+    /// <summary>The engine's log files, read while it writes them.</summary>
+    private string EngineLogs() => string.Join("\n", Directory.GetFiles(Path.Combine(engine.DataFolder, "logs")).Select(f =>
+    {
+        using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    }));
+
+    private static int GuarantorConflictsLogged(string logs) => logs.Split('\n').Count(line =>
+        line.Contains("\"RouteTemplate\":\"/api/guarantors/\"", StringComparison.Ordinal) && line.Contains("\"StatusCode\":409", StringComparison.Ordinal));
+
+    /// <summary>
+    /// The logs once a guarantor conflict after <paramref name="before"/> of them is in the engine's file (each line is
+    /// written as it is logged, just after its answer): waits for that line, not for a while.
+    /// </summary>
+    private async Task<string> LoggedAfterAsync(int before)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string logs;
+        while (GuarantorConflictsLogged(logs = EngineLogs()) <= before && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(GuarantorConflictsLogged(logs) > before, "the conflict's request line never reached the engine's log file");
+        return logs;
     }
 }
 

@@ -38,7 +38,10 @@ public static class HostingExtensions
         // The data folder and its logs are the engine's own: created owner-only (the database in it holds patients' data).
         Persistence.OwnerOnlyFiles.EnsureFolder(settings.FullDataFolder);
         Persistence.OwnerOnlyFiles.EnsureFolder(Path.Combine(settings.FullDataFolder, "logs"));
-        builder.Services.AddSerilog((services, logger) => logger.CollectionsLogs(builder.Configuration, settings.FullDataFolder, processName));
+        // The engine's own logger, not Serilog's static one: two engines in one process (the tests' fixtures, a host
+        // embedding it) would otherwise write to whichever started last, and the first to stop would close both.
+        builder.Services.AddSerilog((services, logger) => logger.CollectionsLogs(builder.Configuration, settings.FullDataFolder, processName),
+            preserveStaticLogger: true);
     }
 
     /// <summary>
@@ -95,6 +98,7 @@ public static class HostingExtensions
     public static void UseCollectionsRequestLogging(this WebApplication app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the engine's (the static one is silent)
             options.GetLevel = (http, _, error) =>
             {
                 if (error is BadHttpRequestException { StatusCode: < 500 } refused) http.Items[RefusedStatusKey] = refused.StatusCode;

@@ -83,6 +83,9 @@ public sealed class GroupCommit<T> : IAsyncDisposable
                 batch.Add(request);
                 count += request.Items.Count;
             }
+            // With several writers, all of them wake for one request and one takes it: the others have nothing to
+            // commit (an empty transaction is still a round trip, BEGIN and COMMIT, on a connection of the pool).
+            if (batch.Count == 0) continue;
             try
             {
                 var refused = await _commit(batch.Select(b => b.Items).ToList());

@@ -53,6 +53,11 @@ public sealed record ContactPermitRequest
     /// whether or not it started the 501(r) period (an interim bill during a stay does not). Null: none sent.
     /// </summary>
     [Id(16)] public DateTimeOffset? ValidationNoticeAt { get; init; }
+    /// <summary>
+    /// A logged call only: when it took place, if before it was logged. It is judged (the hours, the 7-in-7 limit) and
+    /// recorded at that time, against the contacts before it. Null: as it is logged.
+    /// </summary>
+    [Id(17)] public DateTimeOffset? OccurredAt { get; init; }
 }
 
 /// <summary>A call about an account, logged by an agent.</summary>
@@ -63,6 +68,8 @@ public sealed record CallLogRequest
     [Id(1)] public ContactOutcome? Outcome { get; init; }
     [Id(2)] public ContactChannel? Channel { get; init; }
     [Id(3)] public string? IdempotencyKey { get; init; }
+    /// <summary>When the call took place, for one logged afterwards (a dialer's file, a call made away from the console). Null: now.</summary>
+    [Id(4)] public DateTimeOffset? CalledAt { get; init; }
 }
 
 /// <summary>One line of a patient statement (serializable twin of the outreach statement line).</summary>

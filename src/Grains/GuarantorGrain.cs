@@ -120,9 +120,11 @@ public sealed class GuarantorGrain(
 
         var now = clock.GetUtcNow();
         var isLoggedCall = request.Outcome is not null;
+        // A call logged after it took place is judged, and recorded, at the time it was made.
+        var at = isLoggedCall ? LoggedCall.At(request.OccurredAt, now) : now;
         // An extraordinary action asks what became of the account's notices (a returned final notice opens no way to it).
         var notices = ComplianceGate.IsExtraordinaryAction(request.Action) && request.Outcome is null ? await NoticesAsync(request.Account) : null;
-        var decision = Decide(request, state.Profile, now, notices);
+        var decision = Decide(request with { DebtHolds = LoggedCall.HoldsAt(request.DebtHolds, at, now) }, state.Profile, at, notices, asOf: now);
         // A call that took place is a fact: it is recorded whatever the rules say (a refusal would lose it, and a dispute
         // raised on it). The rule it broke, if any, is kept with it for the compliance review.
         string? ruleBroken = null;
@@ -163,7 +165,8 @@ public sealed class GuarantorGrain(
                 break;
         }
         // Tasks and placements are not contacts with the person; a call is recorded when it is made (logged).
-        state.ContactHistory.Add(new ContactAttempt
+        // In time order: a call logged after it took place goes where it happened.
+        state.ContactHistory.Insert(LoggedCall.InsertionIndex(state.ContactHistory, at), new ContactAttempt
         {
             RequestId = request.RequestId,
             Account = request.Account,
@@ -171,7 +174,7 @@ public sealed class GuarantorGrain(
             Channel = isLoggedCall ? request.Channel ?? ContactChannel.Voice
                 : request.Action is OutreachAction.CallTask or OutreachAction.WriteOffReview or OutreachAction.AgencyPlacement or OutreachAction.CreditReporting ? null : request.Channel,
             Initiator = request.Initiator,
-            At = now,
+            At = at,
             Outcome = request.Outcome ?? ContactOutcome.Attempted,
             RuleBroken = ruleBroken,
         });
@@ -191,14 +194,17 @@ public sealed class GuarantorGrain(
     }
 
     /// <summary>The gate's decision on a contact now, over the person's whole history (what <see cref="RequestContact"/> and <see cref="CheckContact"/> share).</summary>
-    private GateDecision Decide(ContactPermitRequest request, GuarantorProfile profile, DateTimeOffset now, IReadOnlyList<NoticeRecord>? notices = null)
+    /// <param name="asOf">For a call logged after it took place (<paramref name="now"/> its time): the time it is logged,
+    /// so the person's facts are taken as they stood when it was made.</param>
+    private GateDecision Decide(ContactPermitRequest request, GuarantorProfile profile, DateTimeOffset now, IReadOnlyList<NoticeRecord>? notices = null,
+        DateTimeOffset? asOf = null)
     {
         var state = guarantor.State;
         return request.Outcome is not null && request.Initiator is ContactInitiator.Inbound or ContactInitiator.PatientRequested
             ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
-                new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative),
+                LoggedCall.AsOf(new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), now, asOf ?? now),
                 new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt,
                     request.ValidationNoticeAt, notices),
                 settings.Compliance, now);

@@ -601,7 +601,8 @@ public sealed partial class PatientAccountGrain(
 
     public async Task<Outcome<GateDecision>> LogCall(CallLogRequest request)
     {
-        var (outcome, replayed) = await LogCallAsync(request, $"call|{request.Initiator}|{request.Outcome}|{request.Channel}");
+        var (outcome, replayed) = await LogCallAsync(request,
+            $"call|{request.Initiator}|{request.Outcome}|{request.Channel}" + (request.CalledAt is { } at ? $"|{at.UtcTicks}" : ""));
         if (replayed) outcome = outcome with { Replayed = true };
         AuditCall(request, outcome);
         if (outcome.Value?.Verdict == GateVerdict.Allow) await RunCadenceAsync(takeSteps: false); // the contact history changed: rescore, and the cadence may react
@@ -631,6 +632,8 @@ public sealed partial class PatientAccountGrain(
             errors.Invalid("outcome", "outcome.required", "Say how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber).");
         if (request.Channel is not (null or ContactChannel.Voice or ContactChannel.AutomatedVoice))
             errors.Invalid("channel", "channel.not-a-call", "A call uses voice or automatedVoice.");
+        var now = clock.GetUtcNow();
+        if (Domain.Compliance.LoggedCall.CalledAtError(request.CalledAt, now) is { } calledAtError) errors.Add(calledAtError);
         if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
         var requestId = CallRequestId(request.IdempotencyKey!);
@@ -639,7 +642,6 @@ public sealed partial class PatientAccountGrain(
             case (_, true): return (Outcome<GateDecision>.Failure(KeyReused), false);
             case ({ } earlier, false): return (Outcome<GateDecision>.Success(earlier.Decision), true);
         }
-        var now = clock.GetUtcNow();
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
         {
             RequestId = requestId,
@@ -654,6 +656,7 @@ public sealed partial class PatientAccountGrain(
             ValidationNoticeAt = ValidationNoticeAt,
             FinalNoticeAt = NoticeFor(CurrentCycle),
             FinancialAssistanceApprovedAt = State.FinancialAssistanceApprovedAt,
+            OccurredAt = request.CalledAt,
         });
         Remember(new ContactDecisionRecord
         {

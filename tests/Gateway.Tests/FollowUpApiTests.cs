@@ -258,6 +258,28 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_call_logged_afterwards_takes_the_time_it_was_made_and_a_time_in_the_future_is_a_problem_naming_calledAt()
+    {
+        using var client = engine.Admin();
+        var (account, _) = await SelfPayAccountAsync(client);
+        async Task<HttpResponseMessage> Call(string key, DateTimeOffset calledAt)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"{account}/calls") { Content = JsonContent.Create(new { initiator = "agent", outcome = "noAnswer", calledAt }) };
+            request.Headers.Add("Idempotency-Key", key);
+            return await client.SendAsync(request);
+        }
+
+        var future = await (await Call("later", DateTimeOffset.UtcNow.AddHours(3))).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("called-at.future", future.GetRawText(), StringComparison.Ordinal);
+
+        var calledAt = new DateTimeOffset(DateTimeOffset.UtcNow.AddDays(-2).UtcDateTime.Date.AddHours(15), TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.Created, (await Call("dialer-file-1", calledAt)).StatusCode);
+        var guarantor = (await client.GetJsonAsync(account)).GetProperty("guarantorId").GetString();
+        var contacts = (await client.GetJsonAsync($"/api/guarantors/{guarantor}")).GetProperty("recentContacts").EnumerateArray();
+        Assert.Contains(contacts, c => c.GetProperty("requestId").GetString()!.EndsWith("dialer-file-1", StringComparison.Ordinal) && c.GetProperty("at").GetDateTimeOffset() == calledAt);
+    }
+
+    [Fact]
     public async Task A_policy_with_mistakes_is_refused_with_each_one_named_and_a_good_one_gets_a_new_version()
     {
         using var client = engine.As(await engine.KeyForAsync("supervisor"));

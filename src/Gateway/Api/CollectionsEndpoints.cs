@@ -74,7 +74,8 @@ public static class CollectionsEndpoints
 
     public sealed record ReleaseBody(string? Note);
 
-    public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel);
+    /// <param name="CalledAt">When the call took place, for one logged afterwards (within the last 30 days); left out: now.</param>
+    public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel, DateTimeOffset? CalledAt = null);
 
     public sealed record RefundBody(decimal? Amount, ResponsibleParty? Party, string? Payer, PaymentMethod? Method, string? Reference);
 
@@ -173,7 +174,7 @@ public static class CollectionsEndpoints
         if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
         var outcome = await Account(grains, facility, accountNumber).LogCall(new CallLogRequest
         {
-            Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey,
+            Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey, CalledAt = body.CalledAt,
         });
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
         if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";

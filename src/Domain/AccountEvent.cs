@@ -55,6 +55,13 @@ public static class AccountEventTypes
     public const string StatusChanged = "statusChanged";
     public const string Placed = "placed";
     public const string PaidInFull = "paidInFull";
+    /// <summary>The cadence's credit-reporting step was taken: the hospital's reporting to the bureaus may go ahead.</summary>
+    public const string CreditReported = "creditReported";
+    /// <summary>
+    /// A credit report that stands must be withdrawn: financial assistance was approved (501(r) reverses extraordinary
+    /// actions) or the patient's share was paid (the bureaus do not report paid medical debt). <c>Status</c> says which.
+    /// </summary>
+    public const string CreditReportWithdrawn = "creditReportWithdrawn";
 
-    public static readonly IReadOnlyList<string> All = [BalanceChanged, StatusChanged, Placed, PaidInFull];
+    public static readonly IReadOnlyList<string> All = [BalanceChanged, StatusChanged, Placed, PaidInFull, CreditReported, CreditReportWithdrawn];
 }

@@ -203,6 +203,9 @@ public sealed record AccountView
     [Id(25)] public IReadOnlyList<AccountNote> Notes { get; init; } = [];
     /// <summary>The account's group under its policy's control share (null until its cadence first ran).</summary>
     [Id(26)] public Domain.Cadence.TreatmentAssignment? Treatment { get; init; }
+    /// <summary>When the cadence's credit-reporting step was taken, and when that report was withdrawn (assistance approved, or paid).</summary>
+    [Id(27)] public DateTimeOffset? CreditReportedAt { get; init; }
+    [Id(28)] public DateTimeOffset? CreditReportWithdrawnAt { get; init; }
 }
 
 /// <summary>The hospital's decision on a financial-assistance application for the account.</summary>

@@ -75,4 +75,8 @@ public sealed class AccountState
     [Id(53)] public List<string>? GuarantorZones { get; set; }
     /// <summary>Placements recalled before the current one (<see cref="PlacedWithAgencyAt"/>): their days stay in the daily figures.</summary>
     [Id(54)] public List<Domain.Kpi.EarlierPlacement>? EarlierPlacements { get; set; }
+    /// <summary>When the cadence's credit-reporting step was taken (null: never), and when that report was withdrawn, and why.</summary>
+    [Id(55)] public DateTimeOffset? CreditReportedAt { get; set; }
+    [Id(56)] public DateTimeOffset? CreditReportWithdrawnAt { get; set; }
+    [Id(57)] public string? CreditReportWithdrawnReason { get; set; }
 }

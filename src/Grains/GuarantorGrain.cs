@@ -179,7 +179,8 @@ public sealed class GuarantorGrain(
             RuleBroken = ruleBroken,
         });
         state.ContactHistory.RemoveAll(a => a.At < now - HistoryKept);
-        await PersistAsync("guarantor.contact", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}", message);
+        await PersistAsync("guarantor.contact", $"account={request.Account};action={request.Action};channel={request.Channel};request={request.RequestId}"
+            + (at != now ? $";called-at={at.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : ""), message);
         if (message is not null) outreach.Stored(message);
         CollectionsMetrics.Decided(request.Action, decision);
         return new ContactResult { Decision = decision };

@@ -200,7 +200,8 @@ public sealed partial class PatientAccountGrain(
         var date = dischargeDate!.Value;
         // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
         var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
-                          || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting);
+                          || (State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting)
+                              && State.CreditReportWithdrawnAt is null); // a withdrawn report no longer stands
         var cycleStatements = State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At).ToList();
         var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar, cycleStatements);
         // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
@@ -509,6 +510,27 @@ public sealed partial class PatientAccountGrain(
     /// extraordinary collection actions already taken are reversed (an agency placement is recalled, and the reversal
     /// recorded) and the gate refuses new ones.
     /// </summary>
+    /// <summary>
+    /// A credit report that stands is withdrawn once financial assistance is approved (501(r) reverses extraordinary
+    /// actions) or nothing is left for the patient to pay (the bureaus do not report paid medical debt): the account
+    /// keeps when and why, audits it, and raises <c>creditReportWithdrawn</c> for the system that reports to the bureaus.
+    /// </summary>
+    private void WithdrawCreditReport(DateTimeOffset now, AccountBalances balances)
+    {
+        if (State.CreditReportedAt is null || State.CreditReportWithdrawnAt is not null) return;
+        var reason = State.FinancialAssistanceApprovedAt is not null ? "financialAssistance"
+            : balances.PatientResponsibility <= 0 ? "paid"
+            : null;
+        if (reason is null) return;
+        State.CreditReportWithdrawnAt = now;
+        State.CreditReportWithdrawnReason = reason;
+        Raise(AccountEventTypes.CreditReportWithdrawn, $"credit-withdrawn-{State.CreditReportedAt.Value.UtcTicks}", now, balances, status: reason);
+        Audit("account.eca.reverse", "ok", reason == "paid"
+            ? "credit report withdrawn: paid (the bureaus do not report paid medical debt)"
+            : "credit report withdrawn: financial assistance approved (501(r))");
+        _dirty = true;
+    }
+
     private void ReverseExtraordinaryActionsOnAssistance(DateTimeOffset now)
     {
         if (State.FinancialAssistanceApprovedAt is null)
@@ -613,7 +635,7 @@ public sealed partial class PatientAccountGrain(
     private void AuditCall(CallLogRequest request, Outcome<GateDecision> outcome, string? more = null) =>
         Audit("account.call.log",
             outcome.Succeeded ? outcome.Value!.Verdict == GateVerdict.Allow ? "ok" : $"refused:{outcome.Value.Rule}" : AuditExtensions.OutcomeOf(outcome.Errors),
-            $"initiator={request.Initiator};outcome={request.Outcome}{more}"
+            $"initiator={request.Initiator};outcome={request.Outcome}" + (request.CalledAt is { } calledAt ? $";called-at={calledAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : "") + more
             + (outcome.Value?.Rule is { } rule && rule.StartsWith("recorded.", StringComparison.Ordinal) ? $";rule-broken={rule["recorded.".Length..]}" : ""));
 
     /// <summary>
@@ -632,8 +654,6 @@ public sealed partial class PatientAccountGrain(
             errors.Invalid("outcome", "outcome.required", "Say how the call went (noAnswer, leftMessage, rightPartyContact, wrongNumber).");
         if (request.Channel is not (null or ContactChannel.Voice or ContactChannel.AutomatedVoice))
             errors.Invalid("channel", "channel.not-a-call", "A call uses voice or automatedVoice.");
-        var now = clock.GetUtcNow();
-        if (Domain.Compliance.LoggedCall.CalledAtError(request.CalledAt, now) is { } calledAtError) errors.Add(calledAtError);
         if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
         var requestId = CallRequestId(request.IdempotencyKey!);
@@ -642,6 +662,10 @@ public sealed partial class PatientAccountGrain(
             case (_, true): return (Outcome<GateDecision>.Failure(KeyReused), false);
             case ({ } earlier, false): return (Outcome<GateDecision>.Success(earlier.Decision), true);
         }
+        // Checked for a new call only: a retry of one logged is answered as it was, however long ago that was.
+        var now = clock.GetUtcNow();
+        if (Domain.Compliance.LoggedCall.CalledAtError(request.CalledAt, now) is { } calledAtError)
+            return (Outcome<GateDecision>.Failure([calledAtError]), false);
         var result = await grains.GetGrain<IGuarantorGrain>(State.GuarantorId).RequestContact(new ContactPermitRequest
         {
             RequestId = requestId,
@@ -802,6 +826,7 @@ public sealed partial class PatientAccountGrain(
         }
         var onHold = person.OnHold || State.Holds.Any(h => h.IsActive && h.Reason != person.HoldAnsweredByRepresentative);
         ReverseExtraordinaryActionsOnAssistance(now);
+        WithdrawCreditReport(now, balances);
         var scoreBefore = State.Score;
         if (!_scoredWithPosting) await ScoreOrKeepLastAsync(guarantor, balances, now);
         _scoredWithPosting = false;
@@ -951,6 +976,16 @@ public sealed partial class PatientAccountGrain(
                     FirstStatementAt = State.FirstStatementAt, PolicyReference = policy.Reference,
                 };
                 AddFacts(now, f => f with { Placement = placement });
+                break;
+            case OutreachAction.CreditReporting:
+                // Reported again only after a withdrawal (a new debt, a new cycle's step): one report stands at a time.
+                if (State.CreditReportedAt is null || State.CreditReportWithdrawnAt is not null)
+                {
+                    State.CreditReportedAt = now;
+                    State.CreditReportWithdrawnAt = null;
+                    State.CreditReportWithdrawnReason = null;
+                    Raise(AccountEventTypes.CreditReported, $"credit-reported-{now.UtcTicks}", now, balances);
+                }
                 break;
         }
         Audit("account.cadence.step", "ok", $"step={attempt.Step.StepId};action={attempt.Action};channel={attempt.Channel};policy={policy.Reference}");
@@ -1263,6 +1298,8 @@ public sealed partial class PatientAccountGrain(
             Plans = State.Plans.ToList(),
             FirstStatementAt = State.FirstStatementAt,
             FinalNoticeAt = State.FinalNoticeAt,
+            CreditReportedAt = State.CreditReportedAt,
+            CreditReportWithdrawnAt = State.CreditReportWithdrawnAt,
             PlacedWithAgencyAt = State.PlacedWithAgencyAt,
             CreditBalanceSince = State.CreditBalanceSince,
             RecalledFromAgencyAt = State.RecalledFromAgencyAt,

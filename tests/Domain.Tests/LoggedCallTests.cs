@@ -39,7 +39,8 @@ public sealed class LoggedCallTests
     public void A_call_is_judged_at_its_own_time_and_never_later_than_now()
     {
         Assert.Equal(Now.AddHours(-3), LoggedCall.At(Now.AddHours(-3), Now));
-        Assert.Equal(Now, LoggedCall.At(Now.AddMinutes(3), Now)); // a clock a little ahead: now
+        Assert.Equal(Now, LoggedCall.At(Now.AddMinutes(3), Now));  // a clock a little ahead: now
+        Assert.Equal(Now, LoggedCall.At(Now.AddMinutes(-3), Now)); // or a little behind: now, with the contacts of those minutes
         Assert.Equal(Now, LoggedCall.At(null, Now));
     }
 

@@ -262,7 +262,7 @@ public sealed class FollowUpApiTests(EngineFixture engine)
     {
         using var client = engine.Admin();
         var (account, _) = await SelfPayAccountAsync(client);
-        async Task<HttpResponseMessage> Call(string key, DateTimeOffset calledAt)
+        async Task<HttpResponseMessage> Call(string key, object calledAt)
         {
             var request = new HttpRequestMessage(HttpMethod.Post, $"{account}/calls") { Content = JsonContent.Create(new { initiator = "agent", outcome = "noAnswer", calledAt }) };
             request.Headers.Add("Idempotency-Key", key);
@@ -271,6 +271,9 @@ public sealed class FollowUpApiTests(EngineFixture engine)
 
         var future = await (await Call("later", DateTimeOffset.UtcNow.AddHours(3))).AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.Contains("called-at.future", future.GetRawText(), StringComparison.Ordinal);
+        // A dialer's local time without its offset would be read in the server's zone: refused, naming the field.
+        var local = await (await Call("no-offset", DateTime.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ss"))).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("called-at.invalid", local.GetRawText(), StringComparison.Ordinal);
 
         var calledAt = new DateTimeOffset(DateTimeOffset.UtcNow.AddDays(-2).UtcDateTime.Date.AddHours(15), TimeSpan.Zero);
         Assert.Equal(HttpStatusCode.Created, (await Call("dialer-file-1", calledAt)).StatusCode);

@@ -127,6 +127,63 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_credit_report_is_withdrawn_when_assistance_is_approved_or_the_balance_is_paid_each_once_with_its_event()
+    {
+        // A facility of its own whose policy reports to the bureaus after a year (the bureaus' wait), after a final notice.
+        var facility = "CR" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var saved = await Grains.GetGrain<ICadencePolicyBookGrain>(ICadencePolicyBookGrain.Key).Save(new CadencePolicy
+        {
+            PolicyId = "credit-" + facility.ToLowerInvariant(), Name = "credit reporting", Facility = facility, Priority = 1000,
+            Steps =
+            [
+                new CadenceStep { StepId = "statement", Day = 0, Action = OutreachAction.PatientStatement, Channel = ContactChannel.Mail },
+                new CadenceStep { StepId = "final-notice", Day = 120, Action = OutreachAction.FinalNotice, Channel = ContactChannel.Mail },
+                new CadenceStep { StepId = "credit", Day = 370, Action = OutreachAction.CreditReporting },
+            ],
+        });
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.Select(e => e.Message)));
+        async Task<IPatientAccountGrain> OpenAsync()
+        {
+            var guarantorId = Samples.NewId("G");
+            Assert.True((await Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor())).Succeeded);
+            var account = Grains.GetGrain<IPatientAccountGrain>(new AccountKey(facility, Samples.NewId("A")).ToString());
+            Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
+            Assert.True((await account.Post(Samples.Charge(800.00m, "charge-1") with { ServiceDate = DateOnly.FromDateTime(fixture.Clock.GetUtcNow().UtcDateTime) })).Succeeded);
+            return account;
+        }
+        var assisted = await OpenAsync();
+        var paying = await OpenAsync();
+
+        var reported = await AdvanceUntil(assisted, v => v.CreditReportedAt is not null, maxSteps: 600);
+        Assert.True(reported.CreditReportedAt >= reported.FirstStatementAt!.Value.AddMonths(12));
+        Assert.Null(reported.CreditReportWithdrawnAt);
+        await AdvanceUntil(paying, v => v.CreditReportedAt is not null, maxSteps: 600);
+
+        var approved = await assisted.DecideFinancialAssistance(new FinancialAssistanceDecision { Approved = true, IdempotencyKey = "fa-1" });
+        Assert.True(approved.Succeeded, string.Join("; ", approved.Errors.Select(e => e.Message)));
+        Assert.NotNull(approved.Value!.CreditReportWithdrawnAt);
+        Assert.True((await paying.Post(Samples.Payment(800.00m, "pay-all"))).Succeeded);
+        Assert.NotNull((await paying.Get())!.CreditReportWithdrawnAt);
+        // Nothing withdraws it twice: another payment or decision later raises nothing more.
+        Assert.True((await assisted.AddNote("assistance letter sent", "note-1")).Succeeded);
+        Assert.True((await paying.Post(Samples.Payment(5.00m, "pay-more"))).Succeeded); // a credit now: still withdrawn once
+        var trail = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IAuditTrail>();
+
+        await using var connection = await fixture.Database.OpenAsync();
+        foreach (var (account, reason) in new[] { (assisted, "financialAssistance"), (paying, "paid") })
+        {
+            var id = account.GetPrimaryKeyString();
+            await using var events = connection.Command("SELECT type, payload FROM account_event_log WHERE account_id = @id AND type IN ('creditReported', 'creditReportWithdrawn') ORDER BY position").WithParameter("id", id);
+            await using var reader = await events.ExecuteReaderAsync();
+            var types = new List<string>();
+            while (await reader.ReadAsync()) types.Add(reader.GetString(0));
+            Assert.Equal(["creditReported", "creditReportWithdrawn"], types);
+            var audit = await trail.QueryAsync(new AuditQuery("account", id, Limit: 1000));
+            Assert.Single(audit, a => a.Action == "account.eca.reverse" && a.Detail!.Contains(reason == "paid" ? "paid" : "financial assistance", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task A_final_notice_that_came_back_undeliverable_places_nothing_with_the_agency()
     {
         var (account, _) = await OpenSelfPayAsync(500.00m);

@@ -40,76 +40,75 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
         Assert.Equal(CadenceStatus.OnHold, view.Cadence!.Status);
     }
 
-    /// <summary>A zone where it is the middle of the day right now, so a call there now is within the contact window.</summary>
-    private static string DayZone()
+    /// <summary>
+    /// The sample guarantor lives in Austin with a 512 number: America/Chicago is always among their zones. Times here
+    /// are built on Chicago's clock, so the tests hold at any hour the run is made (and across a change of offset).
+    /// </summary>
+    private static readonly TimeZoneInfo Chicago = TimeZoneInfo.FindSystemTimeZoneById("America/Chicago");
+
+    /// <summary>A time of day in Chicago, the given number of days before today there.</summary>
+    private static DateTimeOffset ChicagoTime(int daysAgo, int hour, int minute = 0)
     {
-        foreach (var zone in new[] { "America/New_York", "America/Chicago", "America/Los_Angeles", "Pacific/Honolulu", "Asia/Tokyo", "Europe/London", "Asia/Kolkata", "Australia/Sydney", "America/Anchorage" })
-        {
-            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById(zone));
-            if (local.Hour is >= 10 and < 18) return zone;
-        }
-        throw new InvalidOperationException("No listed zone is at midday (cannot happen: they span the globe).");
+        var today = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, Chicago).Date;
+        var local = today.AddDays(-daysAgo).AddHours(hour).AddMinutes(minute);
+        return new DateTimeOffset(local, Chicago.GetUtcOffset(local));
     }
 
-    private async Task<(IGuarantorGrain Guarantor, IPatientAccountGrain Account)> PersonWithDebtAsync(string zone)
+    private async Task<(IGuarantorGrain Guarantor, IPatientAccountGrain Account)> PersonWithDebtAsync()
     {
         var guarantorId = Samples.NewId("G");
         var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(guarantorId);
-        Assert.True((await guarantor.Register(Samples.Guarantor() with { TimeZone = zone })).Succeeded);
+        Assert.True((await guarantor.Register(Samples.Guarantor())).Succeeded);
         var account = fixture.Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
         Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
         Assert.True((await account.Post(Samples.Charge(300m, "c1"))).Succeeded);
         return (guarantor, account);
     }
 
+    private static CallLogRequest NoAnswer(string key, DateTimeOffset? calledAt = null) =>
+        new() { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = key, CalledAt = calledAt };
+
     [Fact]
     public async Task A_call_logged_the_next_morning_is_judged_and_recorded_at_the_time_it_was_made()
     {
-        var zone = DayZone();
-        var (guarantor, account) = await PersonWithDebtAsync(zone);
-        // Last night at 22:30 the person's time: logged now, in the middle of their day.
-        var tz = TimeZoneInfo.FindSystemTimeZoneById(zone);
-        var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, tz);
-        var lastNight = new DateTime(local.Year, local.Month, local.Day, 22, 30, 0).AddDays(-1);
-        var calledAt = new DateTimeOffset(lastNight, tz.GetUtcOffset(lastNight));
+        var (guarantor, account) = await PersonWithDebtAsync();
+        var lastNight = ChicagoTime(daysAgo: 2, hour: 22, minute: 30); // logged two days on: always in the past
 
-        var logged = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "dialer-1", CalledAt = calledAt });
+        var logged = await account.LogCall(NoAnswer("dialer-1", lastNight));
 
         Assert.True(logged.Succeeded);
         Assert.Equal(GateVerdict.Allow, logged.Value!.Verdict);
         Assert.Equal("recorded.window.local-time", logged.Value.Rule);
         var call = Assert.Single((await guarantor.Get())!.RecentContacts, c => c.RequestId.EndsWith("dialer-1", StringComparison.Ordinal));
-        Assert.Equal(calledAt, call.At);
+        Assert.Equal(lastNight, call.At);
         Assert.Equal("window.local-time", call.RuleBroken);
 
-        // The same call logged now, in the day, breaks nothing.
-        var now = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "console-1" });
-        Assert.Equal(GateVerdict.Allow, now.Value!.Verdict);
-        Assert.Equal("allowed", now.Value.Rule);
+        // The same call made at midday breaks nothing.
+        var midday = await account.LogCall(NoAnswer("dialer-2", ChicagoTime(daysAgo: 1, hour: 12)));
+        Assert.Equal(GateVerdict.Allow, midday.Value!.Verdict);
+        Assert.Equal("allowed", midday.Value.Rule);
     }
 
     [Fact]
     public async Task A_call_logged_afterwards_counts_only_the_calls_before_it_and_takes_its_place_in_the_history()
     {
-        var (guarantor, account) = await PersonWithDebtAsync(DayZone());
+        var (guarantor, account) = await PersonWithDebtAsync();
         for (var i = 0; i < 7; i++)
-            Assert.Equal("allowed", (await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = $"today-{i}" })).Value!.Rule);
-        var eighth = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "today-8" });
+            Assert.Equal("allowed", (await account.LogCall(NoAnswer($"yesterday-{i}", ChicagoTime(daysAgo: 1, hour: 12, minute: i)))).Value!.Rule);
+        var eighth = await account.LogCall(NoAnswer("yesterday-8", ChicagoTime(daysAgo: 1, hour: 12, minute: 8)));
         Assert.Equal("recorded.calls.7-in-7", eighth.Value!.Rule);
 
-        // Twelve days ago, at this hour: seven calls today are after it, and none before it.
-        var calledAt = DateTimeOffset.UtcNow.AddDays(-12);
-        var earlier = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "dialer-old", CalledAt = calledAt });
+        // Twelve days ago at midday: the eight calls since are after it, and none before it.
+        var calledAt = ChicagoTime(daysAgo: 12, hour: 12);
+        var earlier = await account.LogCall(NoAnswer("dialer-old", calledAt));
         Assert.Equal("allowed", earlier.Value!.Rule);
         var history = (await guarantor.Get())!.RecentContacts; // newest first
         Assert.Equal(calledAt, history[^1].At);
         Assert.Equal(history.Select(c => c.At).OrderDescending(), history.Select(c => c.At));
 
         // A retry with the same key and time is the same call; the same key with another time is another request.
-        var replay = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "dialer-old", CalledAt = calledAt });
-        Assert.True(replay.Replayed);
-        var reused = await account.LogCall(new CallLogRequest { Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "dialer-old", CalledAt = calledAt.AddHours(1) });
-        Assert.False(reused.Succeeded);
+        Assert.True((await account.LogCall(NoAnswer("dialer-old", calledAt))).Replayed);
+        Assert.False((await account.LogCall(NoAnswer("dialer-old", calledAt.AddHours(1)))).Succeeded);
     }
 
     [Theory]
@@ -117,7 +116,7 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
     [InlineData(-31 * 24.0, "called-at.too-old")]
     public async Task A_call_time_in_the_future_or_beyond_thirty_days_is_refused_and_nothing_is_recorded(double hoursFromNow, string code)
     {
-        var (guarantor, account) = await PersonWithDebtAsync(DayZone());
+        var (guarantor, account) = await PersonWithDebtAsync();
         var refused = await account.LogCall(new CallLogRequest
         {
             Initiator = ContactInitiator.Agent, Outcome = ContactOutcome.NoAnswer, IdempotencyKey = "bad-time", CalledAt = DateTimeOffset.UtcNow.AddHours(hoursFromNow),

@@ -22,8 +22,11 @@ public static class LoggedCall
         _ => null,
     };
 
-    /// <summary>When the call is judged and recorded: the time it took place (never later than now), or now.</summary>
-    public static DateTimeOffset At(DateTimeOffset? calledAt, DateTimeOffset now) => calledAt is { } at && at < now ? at : now;
+    /// <summary>
+    /// When the call is judged and recorded: the time it took place, or now when none is given or it is within a few
+    /// minutes of now (a caller's clock a little behind ours would otherwise leave out the contacts of those minutes).
+    /// </summary>
+    public static DateTimeOffset At(DateTimeOffset? calledAt, DateTimeOffset now) => calledAt is { } at && at < now - ClockSkew ? at : now;
 
     /// <summary>The contacts before the call: what the rules saw when it was made (later ones did not exist yet).</summary>
     public static IReadOnlyList<ContactAttempt> HistoryBefore(IReadOnlyList<ContactAttempt> history, DateTimeOffset at, DateTimeOffset now) =>
@@ -46,6 +49,8 @@ public static class LoggedCall
             ConsentHistory = ConsentsBefore(person.ConsentHistory, at, now),
             Holds = HoldsAt(person.Holds, at, now),
             History = HistoryBefore(person.History, at, now),
+            // Recorded after the call: the person spoke for themselves then. (One removed since is not known here.)
+            Representative = person.Representative is { } r && r.RecordedAt > at ? null : person.Representative,
         };
 
     /// <summary>Where the call goes in a history kept in time order: after every contact made at or before it.</summary>

@@ -74,8 +74,25 @@ public static class CollectionsEndpoints
 
     public sealed record ReleaseBody(string? Note);
 
-    /// <param name="CalledAt">When the call took place, for one logged afterwards (within the last 30 days); left out: now.</param>
-    public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel, DateTimeOffset? CalledAt = null);
+    /// <param name="CalledAt">
+    /// When the call took place, for one logged afterwards (within the last 30 days), as ISO-8601 with its offset (a
+    /// time without one would be read in the server's zone); left out: now.
+    /// </param>
+    public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel, string? CalledAt = null);
+
+    /// <summary>An ISO-8601 time that names its offset (<c>Z</c> or <c>±hh:mm</c>); null when absent or not one.</summary>
+    public static bool TryReadCalledAt(string? text, out DateTimeOffset? at)
+    {
+        at = null;
+        if (text is null) return true;
+        var trimmed = text.Trim();
+        var offsetGiven = trimmed.EndsWith('Z') || trimmed.EndsWith('z')
+                          || (trimmed.Length > 6 && trimmed[^6] is '+' or '-' && trimmed[^3] == ':' && trimmed.IndexOf('T') > 0);
+        if (!offsetGiven || !DateTimeOffset.TryParse(trimmed, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed))
+            return false;
+        at = parsed;
+        return true;
+    }
 
     public sealed record RefundBody(decimal? Amount, ResponsibleParty? Party, string? Payer, PaymentMethod? Method, string? Reference);
 
@@ -172,9 +189,11 @@ public static class CollectionsEndpoints
         [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
         if (CheckAccount(facility, accountNumber) is { } invalid) return invalid;
+        if (!TryReadCalledAt(body.CalledAt, out var calledAt))
+            return Problems.Invalid("calledAt", "called-at.invalid", "calledAt must be an ISO-8601 time with its offset, e.g. 2026-03-02T21:30:00-06:00 or 2026-03-03T03:30:00Z.");
         var outcome = await Account(grains, facility, accountNumber).LogCall(new CallLogRequest
         {
-            Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey, CalledAt = body.CalledAt,
+            Initiator = body.Initiator, Outcome = body.Outcome, Channel = body.Channel, IdempotencyKey = idempotencyKey, CalledAt = calledAt,
         });
         if (!outcome.Succeeded) return Problems.From(outcome.Errors);
         if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";

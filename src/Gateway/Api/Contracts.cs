@@ -117,13 +117,14 @@ public sealed record AccountResponse(
     CadenceView? Cadence, IReadOnlyList<Domain.Compliance.Hold> Holds, IReadOnlyList<Domain.Arrangements.PromiseToPay> Promises,
     IReadOnlyList<Domain.Arrangements.PaymentPlan> Plans, DateTimeOffset? FinalNoticeAt, DateTimeOffset? PlacedWithAgencyAt,
     DateTimeOffset? CreditBalanceSince, DateOnly? RefundDueBy, DateTimeOffset? RecalledFromAgencyAt, AccountScore? Score, DateTimeOffset? FinancialAssistanceApprovedAt, DateTimeOffset? ImportHoldUntil,
-    Domain.Cadence.TreatmentAssignment? Treatment = null)
+    Domain.Cadence.TreatmentAssignment? Treatment = null, DateTimeOffset? CreditReportedAt = null, DateTimeOffset? CreditReportWithdrawnAt = null)
 {
     public static AccountResponse From(AccountView v) => new(
         v.Facility, v.AccountNumber, v.GuarantorId, v.Patient, v.PrimaryPayer, v.AdmitDate, v.DischargeDate, v.OpenedAt,
         v.FirstPatientStatementDate, BalancesResponse.From(v.Balances),
         new AgingResponse(v.Age.Basis, v.Age.BasisDate, v.Age.Days, Domain.Aging.Label(v.Age.Bucket)), v.Entries,
-        v.Cadence, v.Holds, v.Promises, v.Plans, v.FinalNoticeAt, v.PlacedWithAgencyAt, v.CreditBalanceSince, v.RefundDueBy, v.RecalledFromAgencyAt, v.Score, v.FinancialAssistanceApprovedAt, v.ImportHoldUntil, v.Treatment);
+        v.Cadence, v.Holds, v.Promises, v.Plans, v.FinalNoticeAt, v.PlacedWithAgencyAt, v.CreditBalanceSince, v.RefundDueBy, v.RecalledFromAgencyAt, v.Score, v.FinancialAssistanceApprovedAt, v.ImportHoldUntil, v.Treatment,
+        v.CreditReportedAt, v.CreditReportWithdrawnAt);
 }
 
 public sealed record PostingResponse(LedgerEntry Entry, bool Replayed, BalancesResponse Balances);

@@ -125,6 +125,11 @@ public sealed class GuarantorGrain(
         // An extraordinary action asks what became of the account's notices (a returned final notice opens no way to it).
         var notices = ComplianceGate.IsExtraordinaryAction(request.Action) && request.Outcome is null ? await NoticesAsync(request.Account) : null;
         var decision = Decide(request with { DebtHolds = LoggedCall.HoldsAt(request.DebtHolds, at, now) }, state.Profile, at, notices, asOf: now);
+        // A call logged after calls made later than it: the limit counts them together.
+        if (isLoggedCall && decision.Verdict == GateVerdict.Allow && request.Initiator is not (ContactInitiator.Inbound or ContactInitiator.PatientRequested)
+            && LoggedCall.CallLimitWithLaterCalls(new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
+                   new PersonFacts(state.Profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), settings.Compliance, at, now) is { } together)
+            decision = together;
         // A call that took place is a fact: it is recorded whatever the rules say (a refusal would lose it, and a dispute
         // raised on it). The rule it broke, if any, is kept with it for the compliance review.
         string? ruleBroken = null;

@@ -66,6 +66,22 @@ public sealed class LoggedCallTests
     }
 
     [Fact]
+    public void A_call_logged_after_later_calls_breaks_the_limit_they_break_together_and_only_within_the_window()
+    {
+        var person = new PersonFacts(ComplianceGateTests.Profile(), [], [],
+            Enumerable.Range(0, 7).Select(i => Call($"later-{i}", Now.AddDays(-3).AddMinutes(i))).ToList());
+        var request = new ContactRequest(Debt, OutreachAction.CallTask, ContactChannel.Voice, ContactInitiator.Agent);
+        var rules = new ComplianceRules();
+
+        var fourDaysAgo = LoggedCall.CallLimitWithLaterCalls(request, person, rules, Now.AddDays(-4), Now);
+        Assert.Equal("calls.7-in-7", fourDaysAgo?.Rule);                                                  // eight within seven days
+        Assert.Null(LoggedCall.CallLimitWithLaterCalls(request, person, rules, Now.AddDays(-10), Now));    // seven days before the first of them
+        Assert.Null(LoggedCall.CallLimitWithLaterCalls(request, person, rules, Now, Now));                 // logged as made: the gate's own count
+        Assert.Null(LoggedCall.CallLimitWithLaterCalls(request with { Initiator = ContactInitiator.Inbound }, person, rules, Now.AddDays(-4), Now));
+        Assert.Null(LoggedCall.CallLimitWithLaterCalls(request, person with { History = person.History.Take(6).ToList() }, rules, Now.AddDays(-4), Now));
+    }
+
+    [Fact]
     public void A_call_logged_afterwards_goes_after_every_contact_made_at_or_before_it()
     {
         IReadOnlyList<ContactAttempt> history = [Call("a", Now.AddDays(-5)), Call("b", Now.AddDays(-3)), Call("c", Now.AddDays(-3)), Call("d", Now.AddDays(-1))];

@@ -106,6 +106,11 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
         Assert.Equal(calledAt, history[^1].At);
         Assert.Equal(history.Select(c => c.At).OrderDescending(), history.Select(c => c.At));
 
+        // Two days before yesterday's: judged against the calls before it, it would pass; with the eight after it, it
+        // breaks the limit they break together.
+        var together = await account.LogCall(NoAnswer("dialer-late", ChicagoTime(daysAgo: 3, hour: 12)));
+        Assert.Equal("recorded.calls.7-in-7", together.Value!.Rule);
+
         // A retry with the same key and time is the same call; the same key with another time is another request.
         Assert.True((await account.LogCall(NoAnswer("dialer-old", calledAt))).Replayed);
         Assert.False((await account.LogCall(NoAnswer("dialer-old", calledAt.AddHours(1)))).Succeeded);

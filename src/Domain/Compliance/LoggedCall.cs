@@ -53,6 +53,30 @@ public static class LoggedCall
             Representative = person.Representative is { } r && r.RecordedAt > at ? null : person.Representative,
         };
 
+    /// <summary>
+    /// The call limit a call logged after it took place breaks once the calls made after it (and logged before it) are
+    /// counted too: some stretch shorter than the limit's window that holds it would hold more call attempts about the
+    /// debt than allowed. Judged against the calls before it alone, a call logged out of order would pass a limit that it
+    /// and a later call break together. Null: it breaks none, or it is not a call that counts, or it is not backdated.
+    /// </summary>
+    public static GateDecision? CallLimitWithLaterCalls(ContactRequest request, PersonFacts person, ComplianceRules rules, DateTimeOffset at, DateTimeOffset now)
+    {
+        if (at >= now || request.Channel is not (ContactChannel.Voice or ContactChannel.AutomatedVoice)
+            || request.Initiator is not (ContactInitiator.Engine or ContactInitiator.Agent)) return null;
+        var (local, rule) = rules.ForState(person.Profile.Address.State);
+        var times = person.History.Where(a => a.Account == request.Account && a.CountsAsCallAttempt).Select(a => a.At).Append(at).Order().ToList();
+        foreach (var start in times)
+        {
+            if (start > at) break;
+            if (start + local.CallWindow <= at) continue; // a stretch that ends before the call
+            var count = times.Count(t => t >= start && t < start + local.CallWindow);
+            if (count > local.MaxCallAttemptsPerDebt)
+                return GateDecision.Defer(rule, $"With the calls made after it, {count} call attempts about this debt within {local.CallWindow.TotalDays:0} days from {start:yyyy-MM-dd HH:mm} UTC; at most {local.MaxCallAttemptsPerDebt} are allowed.",
+                    start + local.CallWindow);
+        }
+        return null;
+    }
+
     /// <summary>Where the call goes in a history kept in time order: after every contact made at or before it.</summary>
     public static int InsertionIndex(IReadOnlyList<ContactAttempt> history, DateTimeOffset at)
     {

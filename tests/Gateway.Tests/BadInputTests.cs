@@ -38,6 +38,17 @@ public sealed class BadInputTests(EngineFixture engine)
         Assert.Equal(Serilog.Events.LogEventLevel.Debug, Collections.Hosting.HostingExtensions.RequestLogLevel(201, null));
     }
 
+    /// <summary>The request's log line names the status the client was answered, not the 500 any exception would suggest.</summary>
+    [Fact]
+    public void A_failed_request_is_logged_with_the_status_it_was_answered()
+    {
+        Assert.Equal(400, Collections.Gateway.Api.RequestExceptionHandler.StatusFor("POST", new Microsoft.AspNetCore.Http.BadHttpRequestException("unreadable", 400)));
+        Assert.Equal(503, Collections.Gateway.Api.RequestExceptionHandler.StatusFor("GET", new Collections.Grains.StoreUnavailableException()));       // an outage, on a read
+        Assert.Equal(503, Collections.Gateway.Api.RequestExceptionHandler.StatusFor("POST", new Collections.Grains.CommandNotStoredException("rolled back")));
+        Assert.Equal(500, Collections.Gateway.Api.RequestExceptionHandler.StatusFor("POST", new Collections.Grains.StoreUnavailableException())); // a change: outcome unknown
+        Assert.Equal(500, Collections.Gateway.Api.RequestExceptionHandler.StatusFor("GET", new InvalidOperationException()));
+    }
+
     [Theory]
     [InlineData("limit=0", "limit.out-of-range")]
     [InlineData("limit=-1", "limit.out-of-range")]

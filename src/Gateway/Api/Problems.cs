@@ -229,6 +229,10 @@ public sealed class RequestExceptionHandler(IProblemDetailsService problems, ILo
 
     private static ProblemDetails Problem(int status, string title, string code, string detail) => Problems.Details(status, title, code, detail);
 
+    /// <summary>The status this handler answers a request that failed with the exception (for the request's log line).</summary>
+    public static int StatusFor(string method, Exception exception) =>
+        exception is BadHttpRequestException bad ? bad.StatusCode : Unexpected(method, exception).Status!.Value;
+
     /// <summary>
     /// Whether a failure is the database not answering: a grain that could not load its state, a connection refused
     /// or lost, a server shutting down or not yet accepting connections. Only reads are answered 503 by it; a change

@@ -101,7 +101,9 @@ public static class HostingExtensions
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the engine's (the static one is silent)
             options.GetLevel = (http, _, error) =>
             {
-                if (error is BadHttpRequestException { StatusCode: < 500 } refused) http.Items[RefusedStatusKey] = refused.StatusCode;
+                // The line names the status the exception handler outside it answers (a refusal's 400, a database
+                // outage's 503), not the 500 the middleware would assume for any exception.
+                if (error is not null) http.Items[AnsweredStatusKey] = Collections.Gateway.Api.RequestExceptionHandler.StatusFor(http.Request.Method, error);
                 return RequestLogLevel(http.Response.StatusCode, error);
             };
             options.MessageTemplate = "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode} in {Elapsed:0.0} ms";
@@ -109,12 +111,12 @@ public static class HostingExtensions
             [
                 new LogEventProperty("RequestMethod", new ScalarValue(context.Request.Method)),
                 new LogEventProperty("RouteTemplate", new ScalarValue((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)")),
-                new LogEventProperty("StatusCode", new ScalarValue(context.Items.TryGetValue(RefusedStatusKey, out var refused) && refused is int code ? code : status)),
+                new LogEventProperty("StatusCode", new ScalarValue(context.Items.TryGetValue(AnsweredStatusKey, out var refused) && refused is int code ? code : status)),
                 new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
             ];
         });
 
-    private const string RefusedStatusKey = "Collections.RefusedStatus";
+    private const string AnsweredStatusKey = "Collections.AnsweredStatus";
 
     /// <summary>A request line's level: Debug when it went well, Information for a refusal (4xx, an unreadable body included), Error for a failure.</summary>
     public static LogEventLevel RequestLogLevel(int statusCode, Exception? error) => error switch

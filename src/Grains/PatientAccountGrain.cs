@@ -200,8 +200,8 @@ public sealed partial class PatientAccountGrain(
         var date = dischargeDate!.Value;
         // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
         var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
-                          || (State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting)
-                              && State.CreditReportWithdrawnAt is null); // a withdrawn report no longer stands
+                          || (State.CreditReportWithdrawnAt is null // a withdrawn report no longer stands
+                              && (State.CreditReportedAt is not null || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting)));
         var cycleStatements = State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At).ToList();
         var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar, cycleStatements);
         // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
@@ -506,31 +506,43 @@ public sealed partial class PatientAccountGrain(
     }
 
     /// <summary>
+    /// A credit report that stands is withdrawn once financial assistance is approved (501(r) reverses extraordinary
+    /// actions) or nothing is left for the patient to pay (the bureaus do not report paid medical debt): the account
+    /// keeps when and why, audits it, and raises <c>creditReportWithdrawn</c> for the system that reports to the bureaus.
+    /// A report taken before the account kept its time (an earlier release, or an old silo's write during an upgrade)
+    /// is known by its step; its withdrawal's event id comes from that step's time, so it is raised once however often
+    /// the account is rewritten.
+    /// </summary>
+    private void WithdrawCreditReport(DateTimeOffset now, AccountBalances balances)
+    {
+        if (State.CreditReportWithdrawnAt is not null) return;
+        var reportedAt = State.CreditReportedAt
+                         ?? State.Cadence.Steps.LastOrDefault(s => s is { Outcome: StepOutcome.Done, Action: OutreachAction.CreditReporting })?.At;
+        if (reportedAt is null) return;
+        var reason = State.FinancialAssistanceApprovedAt is not null ? "financialAssistance"
+            : balances.PatientResponsibility > 0 ? null
+            // Paid: a patient payment since the report; otherwise the share went to zero another way (an adjustment, a
+            // transfer to insurance): withdrawn all the same.
+            : State.Entries.Any(e => e.Kind == EntryKind.PatientPayment && e.PostedAt >= reportedAt) ? "paid" : "resolved";
+        if (reason is null) return;
+        State.CreditReportedAt = reportedAt;
+        State.CreditReportWithdrawnAt = now;
+        State.CreditReportWithdrawnReason = reason;
+        Raise(AccountEventTypes.CreditReportWithdrawn, $"credit-withdrawn-{reportedAt.Value.UtcTicks}", now, balances, status: reason);
+        Audit("account.eca.reverse", "ok", reason switch
+        {
+            "paid" => "credit report withdrawn: paid (the bureaus do not report paid medical debt)",
+            "resolved" => "credit report withdrawn: nothing left for the patient to pay",
+            _ => "credit report withdrawn: financial assistance approved (501(r))",
+        });
+        _dirty = true;
+    }
+
+    /// <summary>
     /// 501(r): once financial assistance is approved (a decision, or a charity adjustment the billing system posted), the
     /// extraordinary collection actions already taken are reversed (an agency placement is recalled, and the reversal
     /// recorded) and the gate refuses new ones.
     /// </summary>
-    /// <summary>
-    /// A credit report that stands is withdrawn once financial assistance is approved (501(r) reverses extraordinary
-    /// actions) or nothing is left for the patient to pay (the bureaus do not report paid medical debt): the account
-    /// keeps when and why, audits it, and raises <c>creditReportWithdrawn</c> for the system that reports to the bureaus.
-    /// </summary>
-    private void WithdrawCreditReport(DateTimeOffset now, AccountBalances balances)
-    {
-        if (State.CreditReportedAt is null || State.CreditReportWithdrawnAt is not null) return;
-        var reason = State.FinancialAssistanceApprovedAt is not null ? "financialAssistance"
-            : balances.PatientResponsibility <= 0 ? "paid"
-            : null;
-        if (reason is null) return;
-        State.CreditReportWithdrawnAt = now;
-        State.CreditReportWithdrawnReason = reason;
-        Raise(AccountEventTypes.CreditReportWithdrawn, $"credit-withdrawn-{State.CreditReportedAt.Value.UtcTicks}", now, balances, status: reason);
-        Audit("account.eca.reverse", "ok", reason == "paid"
-            ? "credit report withdrawn: paid (the bureaus do not report paid medical debt)"
-            : "credit report withdrawn: financial assistance approved (501(r))");
-        _dirty = true;
-    }
-
     private void ReverseExtraordinaryActionsOnAssistance(DateTimeOffset now)
     {
         if (State.FinancialAssistanceApprovedAt is null)
@@ -979,7 +991,8 @@ public sealed partial class PatientAccountGrain(
                 break;
             case OutreachAction.CreditReporting:
                 // Reported again only after a withdrawal (a new debt, a new cycle's step): one report stands at a time.
-                if (State.CreditReportedAt is null || State.CreditReportWithdrawnAt is not null)
+                // Never once assistance is approved (a step allowed before, replayed after a lost commit).
+                if (State.FinancialAssistanceApprovedAt is null && (State.CreditReportedAt is null || State.CreditReportWithdrawnAt is not null))
                 {
                     State.CreditReportedAt = now;
                     State.CreditReportWithdrawnAt = null;

@@ -165,7 +165,7 @@ public sealed class CadenceGrainTests(FakeClockClusterFixture fixture)
         Assert.True((await paying.Post(Samples.Payment(800.00m, "pay-all"))).Succeeded);
         Assert.NotNull((await paying.Get())!.CreditReportWithdrawnAt);
         // Nothing withdraws it twice: another payment or decision later raises nothing more.
-        Assert.True((await assisted.AddNote("assistance letter sent", "note-1")).Succeeded);
+        Assert.True((await assisted.Post(Samples.Payment(1.00m, "after-assistance"))).Succeeded); // runs the cadence again
         Assert.True((await paying.Post(Samples.Payment(5.00m, "pay-more"))).Succeeded); // a credit now: still withdrawn once
         var trail = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<IAuditTrail>();
 

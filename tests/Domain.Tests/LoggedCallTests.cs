@@ -40,7 +40,9 @@ public sealed class LoggedCallTests
     {
         Assert.Equal(Now.AddHours(-3), LoggedCall.At(Now.AddHours(-3), Now));
         Assert.Equal(Now, LoggedCall.At(Now.AddMinutes(3), Now));  // a clock a little ahead: now
-        Assert.Equal(Now, LoggedCall.At(Now.AddMinutes(-3), Now)); // or a little behind: now, with the contacts of those minutes
+        Assert.Equal(Now.AddMinutes(-3), LoggedCall.At(Now.AddMinutes(-3), Now)); // a little behind: its own time...
+        IReadOnlyList<ContactAttempt> recent = [Call("two-minutes-ago", Now.AddMinutes(-2)), Call("earlier", Now.AddHours(-1))];
+        Assert.Equal(2, LoggedCall.HistoryBefore(recent, Now.AddMinutes(-3), Now).Count);  // ...with the contacts of those minutes
         Assert.Equal(Now, LoggedCall.At(null, Now));
     }
 

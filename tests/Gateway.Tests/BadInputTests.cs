@@ -38,6 +38,24 @@ public sealed class BadInputTests(EngineFixture engine)
         Assert.Equal(Serilog.Events.LogEventLevel.Debug, Collections.Hosting.HostingExtensions.RequestLogLevel(201, null));
     }
 
+    [Theory]
+    [InlineData("2026-03-02T21:30:00-06:00", "2026-03-03T03:30:00Z")]
+    [InlineData("2026-03-02T21:30:00.125+05:30", "2026-03-02T16:00:00.125Z")]
+    [InlineData("2026-03-02T21:30-0600", "2026-03-03T03:30:00Z")]
+    [InlineData("2026-03-02 21:30:00z", "2026-03-02T21:30:00Z")]
+    [InlineData("2026-03-02t21:30:00Z", "2026-03-02T21:30:00Z")]
+    [InlineData("2026-03-02T21:30:00", null)]       // no offset: the server's zone would be guessed
+    [InlineData("2026-03-02", null)]
+    [InlineData("2026-03-02Z", null)]
+    [InlineData("21:30Z", null)]
+    [InlineData("last Tuesday", null)]
+    public void A_call_time_is_read_only_with_its_date_time_and_offset(string text, string? utc)
+    {
+        var ok = Collections.Gateway.Api.CollectionsEndpoints.TryReadCalledAt(text, out var at);
+        Assert.Equal(utc is not null, ok);
+        if (utc is not null) Assert.Equal(DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture), at);
+    }
+
     /// <summary>The request's log line names the status the client was answered, not the 500 any exception would suggest.</summary>
     [Fact]
     public void A_failed_request_is_logged_with_the_status_it_was_answered()

@@ -22,15 +22,16 @@ public static class LoggedCall
         _ => null,
     };
 
-    /// <summary>
-    /// When the call is judged and recorded: the time it took place, or now when none is given or it is within a few
-    /// minutes of now (a caller's clock a little behind ours would otherwise leave out the contacts of those minutes).
-    /// </summary>
-    public static DateTimeOffset At(DateTimeOffset? calledAt, DateTimeOffset now) => calledAt is { } at && at < now - ClockSkew ? at : now;
+    /// <summary>When the call is judged and recorded: the time it took place (never later than now), or now.</summary>
+    public static DateTimeOffset At(DateTimeOffset? calledAt, DateTimeOffset now) => calledAt is { } at && at < now ? at : now;
 
-    /// <summary>The contacts before the call: what the rules saw when it was made (later ones did not exist yet).</summary>
+    /// <summary>
+    /// The contacts before the call: what the rules saw when it was made (later ones did not exist yet). Those stamped
+    /// a few minutes after it count too: a caller's clock a little behind ours, or another silo's ahead, would
+    /// otherwise leave out contacts that came first.
+    /// </summary>
     public static IReadOnlyList<ContactAttempt> HistoryBefore(IReadOnlyList<ContactAttempt> history, DateTimeOffset at, DateTimeOffset now) =>
-        at >= now ? history : history.Where(a => a.At <= at).ToList();
+        at >= now ? history : history.Where(a => a.At <= at + ClockSkew).ToList();
 
     /// <summary>The holds as they stood when the call was made: none placed after it, and one released since still on.</summary>
     public static IReadOnlyList<Hold> HoldsAt(IReadOnlyList<Hold> holds, DateTimeOffset at, DateTimeOffset now) =>

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Collections.Gateway.Api;
 
 /// <summary>Follow-up: holds, promises to pay, payment plans, cadence policies, call tasks and inbound replies.</summary>
-public static class CollectionsEndpoints
+public static partial class CollectionsEndpoints
 {
     public static RouteGroupBuilder MapFollowUp(this RouteGroupBuilder api)
     {
@@ -80,19 +80,23 @@ public static class CollectionsEndpoints
     /// </param>
     public sealed record CallBody(ContactInitiator? Initiator, ContactOutcome? Outcome, ContactChannel? Channel, string? CalledAt = null);
 
-    /// <summary>An ISO-8601 time that names its offset (<c>Z</c> or <c>±hh:mm</c>); null when absent or not one.</summary>
+    /// <summary>An ISO-8601 date and time that names its offset (<c>Z</c> or <c>±hh:mm</c>, <c>±hhmm</c>); false when given and not one.</summary>
     public static bool TryReadCalledAt(string? text, out DateTimeOffset? at)
     {
         at = null;
         if (text is null) return true;
         var trimmed = text.Trim();
-        var offsetGiven = trimmed.EndsWith('Z') || trimmed.EndsWith('z')
-                          || (trimmed.Length > 6 && trimmed[^6] is '+' or '-' && trimmed[^3] == ':' && trimmed.IndexOf('T') > 0);
-        if (!offsetGiven || !DateTimeOffset.TryParse(trimmed, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed))
+        if (!CalledAtPattern().IsMatch(trimmed)) return false;
+        // .NET reads "+0530" only with its colon: put it in.
+        if (trimmed[^5] is '+' or '-' && char.IsDigit(trimmed[^1]) && trimmed[^3] != ':') trimmed = trimmed[..^2] + ":" + trimmed[^2..];
+        if (!DateTimeOffset.TryParse(trimmed.Replace('t', 'T'), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var parsed))
             return false;
         at = parsed;
         return true;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?([Zz]|[+-]\d{2}:?\d{2})$")]
+    private static partial System.Text.RegularExpressions.Regex CalledAtPattern();
 
     public sealed record RefundBody(decimal? Amount, ResponsibleParty? Party, string? Payer, PaymentMethod? Method, string? Reference);
 

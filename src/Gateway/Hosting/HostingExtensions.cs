@@ -101,10 +101,13 @@ public static class HostingExtensions
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the engine's (the static one is silent)
             options.GetLevel = (http, _, error) =>
             {
-                // The line names the status the exception handler outside it answers (a refusal's 400, a database
-                // outage's 503), not the 500 the middleware would assume for any exception.
-                if (error is not null) http.Items[AnsweredStatusKey] = Collections.Gateway.Api.RequestExceptionHandler.StatusFor(http.Request.Method, error);
-                return RequestLogLevel(http.Response.StatusCode, error);
+                if (error is null) return RequestLogLevel(http.Response.StatusCode, null);
+                // The line names the status the client got: the exception handler's answer outside it (a refusal's 400,
+                // a database outage's 503), the status already sent, or none for a client that went away (499, not an
+                // error) - not the 500 the middleware would assume for any exception.
+                var answered = AnsweredStatus(http, error);
+                http.Items[AnsweredStatusKey] = answered;
+                return answered == ClientClosedRequest ? LogEventLevel.Information : RequestLogLevel(answered, error);
             };
             options.MessageTemplate = "HTTP {RequestMethod} {RouteTemplate} responded {StatusCode} in {Elapsed:0.0} ms";
             options.GetMessageTemplateProperties = (context, _, elapsed, status) =>
@@ -117,6 +120,15 @@ public static class HostingExtensions
         });
 
     private const string AnsweredStatusKey = "Collections.AnsweredStatus";
+
+    /// <summary>The status logged for a request whose client closed the connection before the answer (nginx's convention).</summary>
+    public const int ClientClosedRequest = 499;
+
+    /// <summary>The status a request that failed with the exception was answered with.</summary>
+    public static int AnsweredStatus(HttpContext http, Exception error) =>
+        http.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException ? ClientClosedRequest
+        : http.Response.HasStarted ? http.Response.StatusCode
+        : Collections.Gateway.Api.RequestExceptionHandler.StatusFor(http.Request.Method, error);
 
     /// <summary>A request line's level: Debug when it went well, Information for a refusal (4xx, an unreadable body included), Error for a failure.</summary>
     public static LogEventLevel RequestLogLevel(int statusCode, Exception? error) => error switch

@@ -126,9 +126,9 @@ public sealed class GuarantorGrain(
         var notices = ComplianceGate.IsExtraordinaryAction(request.Action) && request.Outcome is null ? await NoticesAsync(request.Account) : null;
         var decision = Decide(request with { DebtHolds = LoggedCall.HoldsAt(request.DebtHolds, at, now) }, state.Profile, at, notices, asOf: now);
         // A call logged after calls made later than it: the limit counts them together.
-        if (isLoggedCall && decision.Verdict == GateVerdict.Allow && request.Initiator is not (ContactInitiator.Inbound or ContactInitiator.PatientRequested)
+        if (isLoggedCall && decision.Verdict == GateVerdict.Allow
             && LoggedCall.CallLimitWithLaterCalls(new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
-                   new PersonFacts(state.Profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), settings.Compliance, at, now) is { } together)
+                   Person(state.Profile), settings.Compliance, at, now) is { } together)
             decision = together;
         // A call that took place is a fact: it is recorded whatever the rules say (a refusal would lose it, and a dispute
         // raised on it). The rule it broke, if any, is kept with it for the compliance review.
@@ -210,11 +210,15 @@ public sealed class GuarantorGrain(
             ? GateDecision.Allowed // the patient called, or asked us to: nothing to gate
             : ComplianceGate.Check(
                 new ContactRequest(request.Account, request.Action, request.Channel, request.Initiator),
-                LoggedCall.AsOf(new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), now, asOf ?? now),
+                LoggedCall.AsOf(Person(profile), now, asOf ?? now),
                 new DebtFacts(request.DebtHolds, request.PatientResponsibility, request.FirstStatementAt, request.FinalNoticeAt, request.FinancialAssistanceApprovedAt,
                     request.ValidationNoticeAt, notices),
                 settings.Compliance, now);
     }
+
+    /// <summary>What the gate knows of the person: the profile given, with their consents, holds, contacts and representative.</summary>
+    private PersonFacts Person(GuarantorProfile profile) =>
+        new(profile, guarantor.State.ConsentHistory, guarantor.State.Holds, guarantor.State.ContactHistory, guarantor.State.Representative);
 
     /// <summary>The account's letters, emails and texts as the outbox has them: sent, returned, cancelled or waiting.</summary>
     private async Task<IReadOnlyList<NoticeRecord>> NoticesAsync(AccountKey account) =>
@@ -244,7 +248,7 @@ public sealed class GuarantorGrain(
         var state = guarantor.State;
         if (state.Profile is not { } profile) return Task.FromResult(GateDecision.Deny("guarantor.not-found", "The guarantor is not registered."));
         return Task.FromResult(ComplianceGate.AtSend(action, channel, queuedAt,
-            new PersonFacts(profile, state.ConsentHistory, state.Holds, state.ContactHistory, state.Representative), settings.Compliance, clock.GetUtcNow()));
+            Person(profile), settings.Compliance, clock.GetUtcNow()));
     }
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

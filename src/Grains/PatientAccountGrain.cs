@@ -200,8 +200,7 @@ public sealed partial class PatientAccountGrain(
         var date = dischargeDate!.Value;
         // An extraordinary action that stands: a placement not recalled (a recalled one is undone), a credit report.
         var actionTaken = (State.PlacedWithAgencyAt is not null && State.RecalledFromAgencyAt is null)
-                          || (State.CreditReportWithdrawnAt is null // a withdrawn report no longer stands
-                              && (State.CreditReportedAt is not null || State.Cadence.Steps.Any(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.CreditReporting)));
+                          || StandingCreditReportAt is not null;
         var cycleStatements = State.Cadence.Steps.Where(s => s.Outcome == StepOutcome.Done && s.Action == OutreachAction.PatientStatement).Select(s => s.At).ToList();
         var change = NotificationPeriod.AfterDischarge(date, State.FirstStatementAt, State.FirstPatientStatementDate is not null, actionTaken, Calendar, cycleStatements);
         // A cycle whose statement has not gone yet needs no new one: that statement comes after the discharge.
@@ -506,19 +505,21 @@ public sealed partial class PatientAccountGrain(
     }
 
     /// <summary>
+    /// When the credit report that stands was taken (null: none, or withdrawn). A report taken before the account kept
+    /// its time (an earlier release, or an old silo's write during an upgrade) is known by its cadence step.
+    /// </summary>
+    private DateTimeOffset? StandingCreditReportAt => State.CreditReportWithdrawnAt is not null ? null
+        : State.CreditReportedAt ?? State.Cadence.Steps.LastOrDefault(s => s is { Outcome: StepOutcome.Done, Action: OutreachAction.CreditReporting })?.At;
+
+    /// <summary>
     /// A credit report that stands is withdrawn once financial assistance is approved (501(r) reverses extraordinary
     /// actions) or nothing is left for the patient to pay (the bureaus do not report paid medical debt): the account
     /// keeps when and why, audits it, and raises <c>creditReportWithdrawn</c> for the system that reports to the bureaus.
-    /// A report taken before the account kept its time (an earlier release, or an old silo's write during an upgrade)
-    /// is known by its step; its withdrawal's event id comes from that step's time, so it is raised once however often
-    /// the account is rewritten.
+    /// The event's id comes from the report's time, so it is raised once however often the account is rewritten.
     /// </summary>
     private void WithdrawCreditReport(DateTimeOffset now, AccountBalances balances)
     {
-        if (State.CreditReportWithdrawnAt is not null) return;
-        var reportedAt = State.CreditReportedAt
-                         ?? State.Cadence.Steps.LastOrDefault(s => s is { Outcome: StepOutcome.Done, Action: OutreachAction.CreditReporting })?.At;
-        if (reportedAt is null) return;
+        if (StandingCreditReportAt is not { } reportedAt) return;
         var reason = State.FinancialAssistanceApprovedAt is not null ? "financialAssistance"
             : balances.PatientResponsibility > 0 ? null
             // Paid: a patient payment since the report; otherwise the share went to zero another way (an adjustment, a
@@ -528,7 +529,7 @@ public sealed partial class PatientAccountGrain(
         State.CreditReportedAt = reportedAt;
         State.CreditReportWithdrawnAt = now;
         State.CreditReportWithdrawnReason = reason;
-        Raise(AccountEventTypes.CreditReportWithdrawn, $"credit-withdrawn-{reportedAt.Value.UtcTicks}", now, balances, status: reason);
+        Raise(AccountEventTypes.CreditReportWithdrawn, $"credit-withdrawn-{reportedAt.UtcTicks}", now, balances, status: reason);
         Audit("account.eca.reverse", "ok", reason switch
         {
             "paid" => "credit report withdrawn: paid (the bureaus do not report paid medical debt)",

@@ -23,11 +23,7 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
     [Fact]
     public async Task A_dispute_raised_on_a_call_after_hours_is_recorded_with_its_hold_and_the_call_flagged()
     {
-        var guarantorId = Samples.NewId("G");
-        Assert.True((await fixture.Grains.GetGrain<IGuarantorGrain>(guarantorId).Register(Samples.Guarantor() with { TimeZone = NightZone() })).Succeeded);
-        var account = fixture.Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
-        Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
-        Assert.True((await account.Post(Samples.Charge(300m, "c1"))).Succeeded);
+        var (_, account) = await PersonWithDebtAsync(Samples.Guarantor() with { TimeZone = NightZone() });
 
         // The patient called back late, or the agent recorded the call a minute after the window closed.
         var result = await account.RecordCallOutcome(new CallOutcomeRequest { Outcome = WorklistOutcome.Dispute, IdempotencyKey = "late-call", Note = "Says the bill is wrong" });
@@ -54,11 +50,11 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
         return new DateTimeOffset(local, Chicago.GetUtcOffset(local));
     }
 
-    private async Task<(IGuarantorGrain Guarantor, IPatientAccountGrain Account)> PersonWithDebtAsync()
+    private async Task<(IGuarantorGrain Guarantor, IPatientAccountGrain Account)> PersonWithDebtAsync(GuarantorDetails? details = null)
     {
         var guarantorId = Samples.NewId("G");
         var guarantor = fixture.Grains.GetGrain<IGuarantorGrain>(guarantorId);
-        Assert.True((await guarantor.Register(Samples.Guarantor())).Succeeded);
+        Assert.True((await guarantor.Register(details ?? Samples.Guarantor())).Succeeded);
         var account = fixture.Grains.GetGrain<IPatientAccountGrain>(new AccountKey("MAIN", Samples.NewId("A")).ToString());
         Assert.True((await account.Open(new OpenAccountRequest { GuarantorId = guarantorId })).Succeeded);
         Assert.True((await account.Post(Samples.Charge(300m, "c1"))).Succeeded);

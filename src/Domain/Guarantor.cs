@@ -179,6 +179,8 @@ public static partial class GuarantorRules
             var digits = PhoneDigits(phone?.Number);
             if (!IsPhone(digits))
                 errors.Invalid($"phones[{i}].number", "phone.invalid", PhoneRule);
+            else if (NotAPersonsLine(digits, phone?.Type) is { } refused)
+                errors.Invalid($"phones[{i}].number", refused.Code, refused.Message);
             if (phone?.Type is null)
                 errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
             phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type, EmployerProhibitsCalls = phone?.Type == PhoneType.Work && phone.EmployerProhibitsCalls });
@@ -279,6 +281,26 @@ public static partial class GuarantorRules
         digits.Length == 10 && digits[0] is >= '2' and <= '9' && digits[3] is >= '2' and <= '9'
         && !(digits[1] == '1' && digits[2] == '1') && !(digits[4] == '1' && digits[5] == '1');
 
+    /// <summary>
+    /// A number of the right shape that is still not a line to reach a person on: a 900 number (premium rate, the
+    /// caller pays by the minute: never dialled), or a toll-free number (800, 833, 844, 855, 866, 877, 888 and the
+    /// codes NANPA holds for toll-free's growth: 822, 880-887, 889) given as a mobile or home phone. Toll-free numbers
+    /// are businesses' inbound lines and take no texts from us; an employer's switchboard is fine as a work phone, and
+    /// an attorney's office line as a representative's. The fictional 555-0100 to 555-0199 are not refused: NANPA
+    /// keeps them for examples, and a transport that cannot deliver to one records the failure.
+    /// </summary>
+    private static (string Code, string Message)? NotAPersonsLine(string digits, PhoneType? type)
+    {
+        var area = digits[..3];
+        if (area == "900")
+            return ("phone.premium-rate", "A 900 number charges whoever calls it: it cannot be a phone we call or text.");
+        if (type is PhoneType.Mobile or PhoneType.Landline && TollFree.Contains(area))
+            return ("phone.toll-free", $"{area} is a toll-free code: a business's line, not a person's {(type == PhoneType.Mobile ? "mobile" : "home phone")}. Give it as a work phone if it is the guarantor's workplace.");
+        return null;
+    }
+
+    private static readonly HashSet<string> TollFree = ["800", "822", "833", "844", "855", "866", "877", "880", "881", "882", "883", "884", "885", "886", "887", "888", "889"];
+
     private const string PhoneRule = "A phone number must be a US (NANP) number: 10 digits, the area code and the exchange each starting 2-9 and neither a service code such as 911 (a leading 1 or +1, punctuation and an extension such as x12 are fine).";
 
     /// <summary>Checks a representative's details: a name and a complete mailing address, and a phone or email if given.</summary>
@@ -295,6 +317,7 @@ public static partial class GuarantorRules
         {
             phone = PhoneDigits(details.Phone);
             if (!IsPhone(phone)) errors.Invalid("phone", "phone.invalid", PhoneRule);
+            else if (NotAPersonsLine(phone, PhoneType.Work) is { } refused) errors.Invalid("phone", refused.Code, refused.Message);
         }
         var email = Text.Clean(details.Email);
         if (email is not null && (email.Length > 254 || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))

@@ -5,6 +5,13 @@ namespace Collections.Domain.Tests;
 public sealed class GuarantorRulesTests
 {
     private static readonly DateOnly Today = new(2026, 11, 23);
+    private static readonly DateTimeOffset Now = new(2026, 11, 23, 15, 0, 0, TimeSpan.Zero);
+
+    private static RepresentativeDetails Attorney() => new()
+    {
+        Kind = RepresentativeKind.Attorney, Name = "Dana Counsel", Organization = "Counsel & Partners",
+        Address = new PostalAddress { Line1 = "1 Court St", City = "Springfield", State = "IL", Zip = "62701" },
+    };
 
     private static GuarantorDetails Valid() => new()
     {
@@ -146,6 +153,35 @@ public sealed class GuarantorRulesTests
     {
         var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = PhoneType.Mobile }] }, Today);
         Assert.Contains(errors, e => e.Code == "phone.invalid");
+    }
+
+    [Theory]
+    [InlineData("900-555-1234", PhoneType.Mobile, "phone.premium-rate")]
+    [InlineData("1 (900) 246-8000", PhoneType.Work, "phone.premium-rate")]
+    [InlineData("800-555-0100", PhoneType.Mobile, "phone.toll-free")]
+    [InlineData("(888) 246-8000", PhoneType.Landline, "phone.toll-free")]
+    [InlineData("833 246 8000", PhoneType.Mobile, "phone.toll-free")]
+    [InlineData("889-246-8000", PhoneType.Mobile, "phone.toll-free")] // held by NANPA for toll-free's growth
+    public void A_number_that_is_not_a_persons_line_is_refused_as_their_phone(string number, PhoneType type, string code)
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = type }], PreferredChannel = ContactChannel.Mail }, Today);
+        var error = Assert.Single(errors);
+        Assert.Equal((code, "phones[0].number"), (error.Code, error.Field));
+    }
+
+    [Theory]
+    [InlineData("800-246-8000")]
+    [InlineData("877-246-8000")]
+    public void A_toll_free_number_is_kept_as_a_work_phone_and_as_a_representatives(string number)
+    {
+        var (guarantor, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = number, Type = PhoneType.Work }], PreferredChannel = ContactChannel.Mail }, Today);
+        Assert.Empty(errors);
+        Assert.Equal(PhoneType.Work, Assert.Single(guarantor!.Phones).Type);
+
+        var (representative, refused) = GuarantorRules.ValidateRepresentative(Attorney() with { Phone = number }, "agent-1", Now);
+        Assert.Empty(refused);
+        Assert.NotNull(representative!.Phone);
+        Assert.Equal("phone.premium-rate", Assert.Single(GuarantorRules.ValidateRepresentative(Attorney() with { Phone = "900-246-8000" }, "agent-1", Now).Errors).Code);
     }
 
     [Theory]

@@ -29,6 +29,23 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_engine_whose_postgresql_cannot_be_reached_stops_with_what_to_check_and_no_stack_trace_on_its_console()
+    {
+        var data = TestDatabases.NewFolder();
+        var (exitCode, said) = await EngineProcess.RunToExitAsync("Silo", TimeSpan.FromSeconds(60),
+            "--data", data, "--urls", $"http://127.0.0.1:{Ports.Free()}", "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString(),
+            "--postgres", $"Host=127.0.0.1;Port={Ports.Free()};Username=collections;Password=secret;Database=collections;Timeout=5");
+
+        Assert.Equal(1, exitCode);
+        var lines = said.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.StartsWith("Collections did not start: Could not reach PostgreSQL", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, line => line.StartsWith("at ", StringComparison.Ordinal) || line.Contains("Exception", StringComparison.Ordinal));
+        // The log file keeps the details for whoever looks into it.
+        var log = await ReadSharedAsync(Assert.Single(Directory.GetFiles(Path.Combine(data, "logs"))));
+        Assert.Contains("SocketException", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Killing_the_local_engine_with_sigkill_loses_no_cent()
     {
         var data = TestDatabases.NewFolder();

@@ -77,7 +77,13 @@ public static class HostingExtensions
             // for the engine's sinks and the configured ones alike.
             .WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new PhiFreeLogSink(sink), to =>
             {
-                to.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+                // A start the operator can act on (PostgreSQL unreachable, a port taken) ends in one line saying what
+                // to do (StartFailure): on the console the host's report of it stays one line too, its stack trace
+                // kept in the log file.
+                to.Logger(console => console.Filter.ByExcluding(StartFailure.IsExplainedReport)
+                    .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
+                to.Logger(console => console.Filter.ByIncludingOnly(StartFailure.IsExplainedReport)
+                    .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} (details in the log file){NewLine}"));
                 to.File(new CompactJsonFormatter(), Path.Combine(dataFolder, "logs", $"{processName}-.json"),
                     rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
                     hooks: new OwnerOnlyLogFiles());
@@ -304,6 +310,12 @@ public static class StartFailure
             return 1;
         }
     }
+
+    /// <summary>The host's "failed to start" report of an exception <see cref="Explain"/> puts in words.</summary>
+    public static bool IsExplainedReport(LogEvent e) =>
+        e.Exception is { } exception && e.Properties.TryGetValue("SourceContext", out var source)
+        && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" }
+        && Explain(exception is LoggedException logged ? logged.Original : exception) is not null;
 
     public static string? Explain(Exception e) => e switch
     {

@@ -124,6 +124,9 @@ public sealed class LoggedException(Exception original) : Exception(PhiFreeLogSi
 {
     public override string? StackTrace => original.StackTrace;
 
+    /// <summary>The exception as thrown, for the engine's own filters only (internal: a sink that reflects over public properties must not reach it).</summary>
+    internal Exception Original => original;
+
     public override string ToString() => PhiFreeLogSink.Anonymous(original.ToString());
 }
 

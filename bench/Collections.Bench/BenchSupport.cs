@@ -107,3 +107,31 @@ public static class RawInsertCeiling
         await transaction.CommitAsync();
     }
 }
+
+/// <summary>
+/// What this machine's disks wrote (Linux: /proc/diskstats, whole disks only, as /sys/block lists them): a database
+/// bound by its disk's write throughput runs at the bytes each commit makes it write, which the ratio's two sides can
+/// be compared by. Zero elsewhere.
+/// </summary>
+public readonly record struct DiskWrites(long Writes, long Bytes)
+{
+    public static DiskWrites Now()
+    {
+        if (!File.Exists("/proc/diskstats") || !Directory.Exists("/sys/block")) return default;
+        var disks = Directory.GetDirectories("/sys/block").Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        long writes = 0, sectors = 0;
+        foreach (var line in File.ReadLines("/proc/diskstats"))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 10 || !disks.Contains(f[2]) || f[2].StartsWith("loop", StringComparison.Ordinal)) continue;
+            writes += long.Parse(f[7], System.Globalization.CultureInfo.InvariantCulture);
+            sectors += long.Parse(f[9], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return new DiskWrites(writes, sectors * 512);
+    }
+
+    public static DiskWrites operator -(DiskWrites after, DiskWrites before) => new(after.Writes - before.Writes, after.Bytes - before.Bytes);
+
+    /// <summary>KiB written per operation, for <paramref name="operations"/> operations.</summary>
+    public double KibPer(int operations) => operations == 0 ? 0 : Bytes / 1024.0 / operations;
+}

@@ -3,7 +3,8 @@
 // subscribed, scoring, worklist, KPIs); in the same run, the ceiling: a plain single-row INSERT per transaction on
 // the same database at the same concurrency and durability. Last it prints one line per database and concurrency:
 //   posting-vs-raw <sqlite|postgresql> <in-flight> <engine per s> <raw per s> <ratio>
-// and the projections' lag (commit to applied) under the 64-way load; then memory per active account.
+// and the projections' lag (commit to applied) under the 64-way load; then memory per active account, and (Linux) what
+// the machine's disks wrote per post and per raw INSERT.
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- [--posts 2000] [--seconds 20] [--warm-up 2000] [--accounts 2000] [--postgres "Host=..."]
 //   (each measured run, the engine's and the raw loop's, posts at least --posts entries and goes on for at least
@@ -81,6 +82,7 @@ Console.WriteLine("|---|---|---:|---:|---:|---:|");
 var memory = new List<string>();
 var ratios = new List<string>();
 var lags = new List<string>();
+var disk = new List<string>();
 using var hookReceiver = WebhookReceiver.Start(FreePort());
 using var otlpReceiver = WebhookReceiver.Start(FreePort());
 var telemetryRates = new Dictionary<(string, int, bool), List<double>>();
@@ -128,7 +130,9 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription);
         using var lag = inFlight == 64 ? new LagRecorder() : null;
+        var diskBefore = DiskWrites.Now();
         var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i), seconds);
+        var engineDisk = DiskWrites.Now() - diskBefore;
         Report(label, "HTTP gateway", inFlight, engine);
         if (!telemetryRates.TryGetValue((name, inFlight, telemetryOn), out var rates)) telemetryRates[(name, inFlight, telemetryOn)] = rates = [];
         if (!warmUp) rates.Add(Rate(engine));
@@ -137,9 +141,12 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
         await RawInsertCeiling.EnsureTableAsync(database);
         await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsertCeiling.InsertAsync(database, i)); // its warm-up
+        diskBefore = DiskWrites.Now();
         var raw = await Run(inFlight, posts, i => RawInsertCeiling.InsertAsync(database, i), seconds);
+        var rawDisk = DiskWrites.Now() - diskBefore;
         Report(label, "raw INSERT (ceiling)", inFlight, raw);
         ratios.Add($"posting-vs-raw {name.ToLowerInvariant()}{(!comparesTelemetry ? "" : telemetryOn ? " telemetry-on" : " telemetry-off")} {inFlight} {Rate(engine):0} {Rate(raw):0} {Rate(engine) / Rate(raw):0.00}");
+        disk.Add($"| {label} | {inFlight} | {engineDisk.KibPer(engine.Count - 1):0.0} KiB, {(double)engineDisk.Writes / (engine.Count - 1):0.0} writes | {rawDisk.KibPer(raw.Count - 1):0.0} KiB, {(double)rawDisk.Writes / (raw.Count - 1):0.0} writes |");
     }
     memory.Add($"| {label} | {await MemoryPerAccount(grains, memoryAccounts):N0} bytes |");
     await client.DeleteAsync($"/api/webhooks/{subscription}"); // a later run on the same database must not retry into this run's receiver
@@ -154,6 +161,10 @@ Console.WriteLine();
 Console.WriteLine("| database | projection lag under 64-way posting (commit to applied), per projection |");
 Console.WriteLine("|---|---|");
 lags.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine("| database | in flight | the machine's disk writes per post (every writer: journal, projections, checkpoints) | per raw INSERT |");
+Console.WriteLine("|---|---:|---:|---:|");
+disk.ForEach(Console.WriteLine);
 Console.WriteLine();
 ratios.ForEach(Console.WriteLine);
 // Telemetry's cost: the HTTP posting rate with OpenTelemetry exporting, over the rate without it (same run, same database).

@@ -46,4 +46,20 @@ public static class AccountNotes
             return (null, false, [DomainError.Conflict("notes.too-many", $"The account keeps at most {MaxNotes} notes: summarise in the account's notes elsewhere, or ask a supervisor.")]);
         return (new AccountNote { NoteId = $"N{existing.Count + 1}", Text = cleaned!, WrittenBy = writtenBy, WrittenAt = now, IdempotencyKey = key! }, false, []);
     }
+
+    /// <summary>
+    /// The note an agent's call outcome keeps: what they wrote, after the outcome (<c>Call, promiseToPay: …</c>), under
+    /// a key of the call's own (an agent's notes and calls may use the same keys without colliding), or why it could
+    /// not be kept (the account's notes are full). Null when the outcome carried no note.
+    /// </summary>
+    public static (AccountNote? Note, IReadOnlyList<DomainError> Errors) ForCall(
+        string? said, string outcome, string callKey, IReadOnlyList<AccountNote> existing, string writtenBy, DateTimeOffset now)
+    {
+        if (Domain.Text.Clean(said) is not { } text) return (null, []);
+        var key = $"call/{callKey}";
+        if (key.Length > LedgerPosting.MaxIdempotencyKeyLength)
+            key = "call/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(callKey)));
+        var (note, _, errors) = Add($"Call, {outcome}: {text}", key, existing, writtenBy, now);
+        return (note, errors);
+    }
 }

@@ -35,6 +35,8 @@ public sealed record CallOutcomeResult
     [Id(1)] public AccountView? Account { get; init; }
     /// <summary>The call was logged before under the same key: nothing was recorded again.</summary>
     [Id(2)] public bool Replayed { get; init; }
+    /// <summary>Why the outcome's note was not added to the account's notes (they are full); the call itself was recorded.</summary>
+    [Id(3)] public string? NoteNotKept { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.CallCheck")]

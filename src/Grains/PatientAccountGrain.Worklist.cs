@@ -68,8 +68,21 @@ public sealed partial class PatientAccountGrain
             HandleSeconds = AgentCall.HandleSecondsOf(request.LeasedAt, now),
         });
         if (State.AgentCalls.Count > AgentCall.Kept) State.AgentCalls.RemoveRange(0, State.AgentCalls.Count - AgentCall.Kept);
+        // What the agent wrote about the call goes on the account's notes with it (a dispute's or an assistance
+        // request's also stays on its hold). The call happened whatever the notes hold: a full list keeps the call and
+        // says the note was not kept.
+        var (note, noteErrors) = AccountNotes.ForCall(request.Note, System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(request.Outcome.ToString()),
+            callKey, State.Notes, actor, now);
+        if (note is not null)
+        {
+            State.Notes.Add(note);
+            Audit("account.note.add", "ok", $"note={note.NoteId};length={note.Text.Length};call=worklist");
+        }
         await RunCadenceAsync(takeSteps: false); // the contact history and arrangements changed: rescore, and the cadence reacts
-        return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value, Account = View(clock.GetUtcNow()) });
+        return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult
+        {
+            Call = call.Value, Account = View(clock.GetUtcNow()), NoteNotKept = noteErrors.Count > 0 ? noteErrors[0].Message : null,
+        });
     }
 
     /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>

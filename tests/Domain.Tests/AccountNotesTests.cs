@@ -40,4 +40,16 @@ public sealed class AccountNotesTests
     [Fact]
     public void A_note_longer_than_a_thousand_characters_is_refused() =>
         Assert.Equal("text.too-long", Assert.Single(AccountNotes.Add(new string('a', 1001), "k", [], "agent", Now).Errors).Code);
+
+    [Fact]
+    public void A_calls_note_names_its_outcome_and_is_kept_under_the_calls_own_key_even_a_long_one()
+    {
+        Assert.Equal((null, 0), (AccountNotes.ForCall("  ", "noAnswer", "k", [], "agent", Now) is var (none, errors) ? (none, errors.Count) : default));
+        var (note, _) = AccountNotes.ForCall(" Asked for an itemised bill ", "rightPartyContact", "worklist-k1", [], "agent", Now);
+        Assert.Equal(("Call, rightPartyContact: Asked for an itemised bill", "call/worklist-k1"), (note!.Text, note.IdempotencyKey));
+        var (longKeyed, longErrors) = AccountNotes.ForCall("x", "dispute", "worklist-" + new string('k', 200), [], "agent", Now);
+        Assert.Empty(longErrors);
+        Assert.Equal(69, longKeyed!.IdempotencyKey.Length); // "call/" and a SHA-256 in hex
+        Assert.Equal(longKeyed.IdempotencyKey, AccountNotes.ForCall("x", "dispute", "worklist-" + new string('k', 200), [], "agent", Now).Note!.IdempotencyKey);
+    }
 }

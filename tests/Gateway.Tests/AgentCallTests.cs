@@ -273,6 +273,32 @@ public sealed class AgentCallTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task What_an_agent_writes_about_a_call_is_kept_on_the_account_once_and_a_full_list_keeps_the_call_and_says_so()
+    {
+        using var call = await CallAsync(80.00m);
+        var (admin, agent) = (call.Admin, call.Agent);
+        var account = $"/api/accounts/{call.Facility}/{call.AccountNumber}";
+        var said = "Son answered; she is back from hospital Friday.";
+        var body = new { outcome = "rightPartyContact", initiator = "inbound", note = said };
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(agent, $"{account}/calls/outcome", body, "talk-1")).StatusCode);
+        Assert.True((await PostAsync(agent, $"{account}/calls/outcome", body, "talk-1")).Headers.Contains("Idempotent-Replayed"));
+        var note = Assert.Single((await agent.GetJsonAsync($"{account}/notes")).EnumerateArray());
+        Assert.Equal(($"Call, rightPartyContact: {said}", call.AgentId), (note.GetProperty("text").GetString(), note.GetProperty("writtenBy").GetString()));
+        // An agent's own note under the same key is another note, not a reused key.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(agent, $"{account}/notes", new { text = "Follow up Friday" }, "talk-1")).StatusCode);
+
+        for (var i = 2; (await agent.GetJsonAsync($"{account}/notes")).GetArrayLength() < Domain.AccountNotes.MaxNotes; i++)
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(agent, $"{account}/notes", new { text = $"note {i}" }, $"fill-{i}")).StatusCode);
+        var full = await PostAsync(agent, $"{account}/calls/outcome", body with { note = "Asked for an itemised bill." }, "talk-2");
+        Assert.Equal(HttpStatusCode.OK, full.StatusCode);
+        Assert.Contains("at most 50 notes", (await full.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+        var guarantor = await admin.GetJsonAsync($"/api/guarantors/{call.GuarantorId}");
+        Assert.Equal(2, guarantor.GetProperty("recentContacts").EnumerateArray().Count(c => c.GetProperty("action").GetString() == "callTask"));
+        Assert.DoesNotContain((await agent.GetJsonAsync($"{account}/notes")).EnumerateArray(), n => n.GetProperty("text").GetString()!.Contains("itemised", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
     {
         using var call = await CallAsync(60.00m);

@@ -91,7 +91,9 @@ public static class WorklistEndpoints
         decimal ExpectedRecovery, string? ModelVersion, IReadOnlyList<ReasonResponse> Reasons, DateTimeOffset LeasedAt,
         DateTimeOffset LeaseExpiresAt, bool Reoffered);
 
-    public sealed record OutcomeResponse(WorklistOutcome Outcome, GateDecision? Call, bool Completed, AccountResponse Account);
+    /// <param name="NoteNotKept">Why the call's note is not on the account's notes (they are full); the call was recorded.</param>
+    public sealed record OutcomeResponse(WorklistOutcome Outcome, GateDecision? Call, bool Completed, AccountResponse Account,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? NoteNotKept = null);
 
     public sealed record WorkedResponse(string Facility, string AccountNumber, WorklistOutcome Outcome, DateTimeOffset At);
 
@@ -193,7 +195,7 @@ public static class WorklistEndpoints
         if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
         if (result.Errors.Count > 0) return Problems.From(result.Errors);
         if (!result.Replayed && result.Call is { Verdict: not GateVerdict.Allow } refused) return Problems.Refused(refused);
-        return TypedResults.Ok(new OutcomeResponse(result.Outcome, result.Call, result.Completed, AccountResponse.From(result.Account!)));
+        return TypedResults.Ok(new OutcomeResponse(result.Outcome, result.Call, result.Completed, AccountResponse.From(result.Account!), result.NoteNotKept));
     }
 
     private static async Task<Results<Ok<OutcomeResponse>, ProblemHttpResult>> RecordCallOutcome(
@@ -216,7 +218,7 @@ public static class WorklistEndpoints
         var result = recorded.Value!;
         if (result.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
         if (result.Call.Verdict != GateVerdict.Allow) return Problems.Refused(result.Call);
-        return TypedResults.Ok(new OutcomeResponse(outcome, result.Call, true, AccountResponse.From(result.Account!)));
+        return TypedResults.Ok(new OutcomeResponse(outcome, result.Call, true, AccountResponse.From(result.Account!), result.NoteNotKept));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<InboundCaller>>, ProblemHttpResult>> FindCallers(

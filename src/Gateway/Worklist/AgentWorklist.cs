@@ -12,7 +12,11 @@ public sealed record WorklistWorker(string Agent, bool OwnQueuesOnly);
 public sealed record OfferResult(WorklistOffer? Offer, bool NotOneOfTheAgents, IReadOnlyList<DomainError> Errors);
 
 /// <summary>How a recorded call ended: refused (errors), not allowed by the gate (<see cref="Call"/> not Allow), recorded now, or recorded earlier under the same key (<see cref="Replayed"/>, with the outcome recorded then).</summary>
-public sealed record CallRecordResult(IReadOnlyList<DomainError> Errors, WorklistOutcome Outcome, GateDecision? Call, bool Completed, bool Replayed, AccountView? Account);
+public sealed record CallRecordResult(IReadOnlyList<DomainError> Errors, WorklistOutcome Outcome, GateDecision? Call, bool Completed, bool Replayed, AccountView? Account)
+{
+    /// <summary>Why the outcome's note was not added to the account's notes (they are full); the call was recorded.</summary>
+    public string? NoteNotKept { get; init; }
+}
 
 /// <summary>
 /// An agent's work on the worklist across queues: the next account to call, recording how a call went (the account
@@ -75,7 +79,7 @@ public sealed class AgentWorklist(IGrainFactory grains)
         var result = recorded.Value!;
         if (result.Call.Verdict != GateVerdict.Allow) return new CallRecordResult([], request.Outcome, result.Call, false, false, result.Account);
         var completed = await Queue(lease.QueueId!).Complete(key, worker.Agent, request.Outcome, request.IdempotencyKey);
-        return new CallRecordResult([], request.Outcome, result.Call, completed, false, result.Account);
+        return new CallRecordResult([], request.Outcome, result.Call, completed, false, result.Account) { NoteNotKept = result.NoteNotKept };
     }
 
     /// <summary>The lease holder gives the account back without an outcome; an error when they hold no lease on it.</summary>

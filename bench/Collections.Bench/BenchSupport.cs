@@ -111,19 +111,25 @@ public static class RawInsertCeiling
 /// <summary>
 /// What this machine's disks wrote (Linux: /proc/diskstats, whole disks only, as /sys/block lists them): a database
 /// bound by its disk's write throughput runs at the bytes each commit makes it write, which the ratio's two sides can
-/// be compared by. Zero elsewhere.
+/// be compared by. The whole machine's writes: run the bench on a quiet machine. Zero elsewhere.
 /// </summary>
 public readonly record struct DiskWrites(long Writes, long Bytes)
 {
     public static DiskWrites Now()
     {
         if (!File.Exists("/proc/diskstats") || !Directory.Exists("/sys/block")) return default;
-        var disks = Directory.GetDirectories("/sys/block").Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+        // Physical disks only: a device built on others (LVM, LUKS, md RAID: its "slaves" are listed) would count each
+        // write twice, and RAM disks write no disk.
+        var disks = Directory.GetDirectories("/sys/block")
+            .Where(d => !Directory.Exists(Path.Combine(d, "slaves")) || Directory.GetFileSystemEntries(Path.Combine(d, "slaves")).Length == 0)
+            .Select(Path.GetFileName)
+            .Where(n => n is not null && !n.StartsWith("loop", StringComparison.Ordinal) && !n.StartsWith("zram", StringComparison.Ordinal) && !n.StartsWith("ram", StringComparison.Ordinal))
+            .ToHashSet(StringComparer.Ordinal);
         long writes = 0, sectors = 0;
         foreach (var line in File.ReadLines("/proc/diskstats"))
         {
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 10 || !disks.Contains(f[2]) || f[2].StartsWith("loop", StringComparison.Ordinal)) continue;
+            if (f.Length < 10 || !disks.Contains(f[2])) continue;
             writes += long.Parse(f[7], System.Globalization.CultureInfo.InvariantCulture);
             sectors += long.Parse(f[9], System.Globalization.CultureInfo.InvariantCulture);
         }

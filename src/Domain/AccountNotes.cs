@@ -56,10 +56,16 @@ public static class AccountNotes
         string? said, string outcome, string callKey, IReadOnlyList<AccountNote> existing, string writtenBy, DateTimeOffset now)
     {
         if (Domain.Text.Clean(said) is not { } text) return (null, []);
-        var key = $"call/{callKey}";
-        if (key.Length > LedgerPosting.MaxIdempotencyKeyLength)
-            key = "call/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(callKey)));
-        var (note, _, errors) = Add($"Call, {outcome}: {text}", key, existing, writtenBy, now);
-        return (note, errors);
+        var (note, replay, errors) = Add($"Call, {outcome}: {text}", KeyForCall(callKey), existing, writtenBy, now);
+        return (replay ? null : note, errors); // already on the account: nothing to add
     }
+
+    /// <summary>Whether a call recorded under <paramref name="callKey"/> said something that is not on the account's notes (they were full).</summary>
+    public static bool NotKeptFor(string? said, string callKey, IReadOnlyList<AccountNote> existing) =>
+        Domain.Text.Clean(said) is not null && existing.All(n => n.IdempotencyKey != KeyForCall(callKey));
+
+    // The HTTP API keeps keys to 100 characters, so the hash is for other callers of the grain.
+    private static string KeyForCall(string callKey) => $"call/{callKey}" is { Length: <= LedgerPosting.MaxIdempotencyKeyLength } key
+        ? key
+        : "call/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(callKey)));
 }

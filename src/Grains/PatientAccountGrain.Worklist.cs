@@ -36,7 +36,12 @@ public sealed partial class PatientAccountGrain
         switch (LoggedCall(CallRequestId(callKey), fingerprint))
         {
             case (_, true): return Outcome<CallOutcomeResult>.Failure(KeyReused);
-            case ({ } earlier, false): return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = earlier.Decision, Account = View(now), Replayed = true });
+            case ({ } earlier, false):
+                return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult
+                {
+                    Call = earlier.Decision, Account = View(now), Replayed = true,
+                    NoteNotKept = earlier.Decision.Verdict == GateVerdict.Allow && AccountNotes.NotKeptFor(request.Note, callKey, State.Notes) ? NotesFull : null,
+                });
         }
         var actor = CallerContext.Current.Actor;
         // What the guarantor agreed, checked before the call is logged: a promise or plan the rules refuse logs nothing.
@@ -78,12 +83,15 @@ public sealed partial class PatientAccountGrain
             State.Notes.Add(note);
             Audit("account.note.add", "ok", $"note={note.NoteId};length={note.Text.Length};call=worklist");
         }
+        else if (noteErrors.Count > 0) Audit("account.note.add", AuditExtensions.OutcomeOf(noteErrors), "call=worklist");
         await RunCadenceAsync(takeSteps: false); // the contact history and arrangements changed: rescore, and the cadence reacts
         return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult
         {
             Call = call.Value, Account = View(clock.GetUtcNow()), NoteNotKept = noteErrors.Count > 0 ? noteErrors[0].Message : null,
         });
     }
+
+    private const string NotesFull = "The account's notes were full when this call was recorded: its note was not kept.";
 
     /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,

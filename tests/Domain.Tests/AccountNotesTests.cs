@@ -44,12 +44,22 @@ public sealed class AccountNotesTests
     [Fact]
     public void A_calls_note_names_its_outcome_and_is_kept_under_the_calls_own_key_even_a_long_one()
     {
-        Assert.Equal((null, 0), (AccountNotes.ForCall("  ", "noAnswer", "k", [], "agent", Now) is var (none, errors) ? (none, errors.Count) : default));
+        var (none, noErrors) = AccountNotes.ForCall("  ", "noAnswer", "k", [], "agent", Now);
+        Assert.Null(none);
+        Assert.Empty(noErrors);
         var (note, _) = AccountNotes.ForCall(" Asked for an itemised bill ", "rightPartyContact", "worklist-k1", [], "agent", Now);
         Assert.Equal(("Call, rightPartyContact: Asked for an itemised bill", "call/worklist-k1"), (note!.Text, note.IdempotencyKey));
         var (longKeyed, longErrors) = AccountNotes.ForCall("x", "dispute", "worklist-" + new string('k', 200), [], "agent", Now);
         Assert.Empty(longErrors);
         Assert.Equal(69, longKeyed!.IdempotencyKey.Length); // "call/" and a SHA-256 in hex
         Assert.Equal(longKeyed.IdempotencyKey, AccountNotes.ForCall("x", "dispute", "worklist-" + new string('k', 200), [], "agent", Now).Note!.IdempotencyKey);
+
+        // Already on the account (the call was recorded before): nothing to add again, and it is not "not kept".
+        var (again, againErrors) = AccountNotes.ForCall(" Asked for an itemised bill ", "rightPartyContact", "worklist-k1", [note], "agent", Now);
+        Assert.Null(again);
+        Assert.Empty(againErrors);
+        Assert.False(AccountNotes.NotKeptFor("Asked for an itemised bill", "worklist-k1", [note]));
+        Assert.True(AccountNotes.NotKeptFor("Asked for an itemised bill", "worklist-k2", [note]));
+        Assert.False(AccountNotes.NotKeptFor(null, "worklist-k2", [note]));
     }
 }

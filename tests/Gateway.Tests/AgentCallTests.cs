@@ -293,6 +293,13 @@ public sealed class AgentCallTests(EngineFixture engine)
         var full = await PostAsync(agent, $"{account}/calls/outcome", body with { note = "Asked for an itemised bill." }, "talk-2");
         Assert.Equal(HttpStatusCode.OK, full.StatusCode);
         Assert.Contains("at most 50 notes", (await full.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+        // A retry after a lost answer is told the same, not that all went well.
+        var retried = await PostAsync(agent, $"{account}/calls/outcome", body with { note = "Asked for an itemised bill." }, "talk-2");
+        Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
+        Assert.Contains("not kept", (await retried.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+        var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString($"{call.Facility}/{call.AccountNumber}")}&limit=200");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.add" && e.GetProperty("outcome").GetString() == "refused:notes.too-many");
+        Assert.DoesNotContain(audit.EnumerateArray(), e => e.ToString().Contains("hospital Friday", StringComparison.Ordinal) || e.ToString().Contains("itemised", StringComparison.Ordinal));
         var guarantor = await admin.GetJsonAsync($"/api/guarantors/{call.GuarantorId}");
         Assert.Equal(2, guarantor.GetProperty("recentContacts").EnumerateArray().Count(c => c.GetProperty("action").GetString() == "callTask"));
         Assert.DoesNotContain((await agent.GetJsonAsync($"{account}/notes")).EnumerateArray(), n => n.GetProperty("text").GetString()!.Contains("itemised", StringComparison.Ordinal));

@@ -40,6 +40,7 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
         var lines = said.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.StartsWith("Collections did not start: Could not reach PostgreSQL", lines[^1], StringComparison.Ordinal);
         Assert.DoesNotContain(lines, line => line.StartsWith("at ", StringComparison.Ordinal) || line.Contains("Exception", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.EndsWith("Microsoft.Extensions.Hosting.Internal.Host: Hosting failed to start (details in the log file)", StringComparison.Ordinal));
         // The log file keeps the details for whoever looks into it.
         var log = await ReadSharedAsync(Assert.Single(Directory.GetFiles(Path.Combine(data, "logs"))));
         Assert.Contains("SocketException", log, StringComparison.Ordinal);

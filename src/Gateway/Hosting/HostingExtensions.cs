@@ -311,10 +311,14 @@ public static class StartFailure
         }
     }
 
-    /// <summary>The host's "failed to start" report of an exception <see cref="Explain"/> puts in words.</summary>
+    /// <summary>
+    /// The host's "Hosting failed to start" report (event 11; not a background service failing later, whose trace the
+    /// console keeps) of an exception <see cref="Explain"/> puts in words.
+    /// </summary>
     public static bool IsExplainedReport(LogEvent e) =>
         e.Exception is { } exception && e.Properties.TryGetValue("SourceContext", out var source)
         && source is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" }
+        && e.Properties.TryGetValue("EventId", out var id) && id is StructureValue s && s.Properties.Any(p => p.Name == "Id" && p.Value is ScalarValue { Value: 11 })
         && Explain(exception is LoggedException logged ? logged.Original : exception) is not null;
 
     public static string? Explain(Exception e) => e switch

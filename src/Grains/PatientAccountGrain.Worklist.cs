@@ -91,7 +91,8 @@ public sealed partial class PatientAccountGrain
         });
     }
 
-    private const string NotesFull = "The account's notes were full when this call was recorded: its note was not kept.";
+    // A retry cannot tell which: the notes were full then, or the call was recorded by a release that kept no call notes.
+    private const string NotesFull = "This call's note is not on the account's notes: they were full when the call was recorded (or it was recorded before calls kept their notes).";
 
     /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -296,7 +296,7 @@ public sealed class AgentCallTests(EngineFixture engine)
         // A retry after a lost answer is told the same, not that all went well.
         var retried = await PostAsync(agent, $"{account}/calls/outcome", body with { note = "Asked for an itemised bill." }, "talk-2");
         Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
-        Assert.Contains("not kept", (await retried.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+        Assert.Contains("they were full", (await retried.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
         var audit = await admin.GetJsonAsync($"/api/audit?resourceType=account&resourceId={Uri.EscapeDataString($"{call.Facility}/{call.AccountNumber}")}&limit=200");
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "account.note.add" && e.GetProperty("outcome").GetString() == "refused:notes.too-many");
         Assert.DoesNotContain(audit.EnumerateArray(), e => e.ToString().Contains("hospital Friday", StringComparison.Ordinal) || e.ToString().Contains("itemised", StringComparison.Ordinal));

@@ -306,6 +306,24 @@ public sealed class AgentCallTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_worklist_calls_note_is_kept_on_the_account_with_the_lease_completed()
+    {
+        using var call = await CallAsync(150.00m);
+        var account = $"/api/accounts/{call.Facility}/{call.AccountNumber}";
+        Assert.Equal(HttpStatusCode.OK, (await call.Agent.PostAsync("/api/worklist/next", null)).StatusCode);
+
+        var recorded = await PostAsync(call.Agent, $"/api/worklist/leases/{call.Facility}/{call.AccountNumber}/outcome",
+            new { outcome = "leftMessage", note = "Voicemail names the daughter; ask for Ana." }, "lease-note-1");
+
+        Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
+        var answer = await recorded.JsonAsync();
+        Assert.True(answer.GetProperty("completed").GetBoolean());
+        Assert.False(answer.TryGetProperty("noteNotKept", out _));
+        Assert.Equal("Call, leftMessage: Voicemail names the daughter; ask for Ana.",
+            Assert.Single((await call.Agent.GetJsonAsync($"{account}/notes")).EnumerateArray()).GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
     {
         using var call = await CallAsync(60.00m);

@@ -25,6 +25,8 @@ public static class DatabaseSchema
             .ToList();
     }
 
+    private const int SchemaAttempts = 5;
+
     public static async Task ApplyAsync(DatabaseOptions database, ILogger logger, CancellationToken cancellationToken = default)
     {
         logger.LogInformation("Bringing the database schema up to date on {Database}", database.Describe());
@@ -54,15 +56,31 @@ public static class DatabaseSchema
             await connection.Command($"SELECT pg_advisory_lock({PostgresSchemaLock});").ExecuteNonQueryAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-            foreach (var (name, sql) in scripts)
+            // Applied while other silos run (a rolling upgrade), a script's lock on one table can meet an engine
+            // transaction's on another: PostgreSQL ends one of the two (40P01). Everything here is one transaction,
+            // rolled back whole, so it is run again.
+            for (var attempt = 1; ; attempt++)
             {
-                var command = connection.Command(sql, transaction);
-                command.CommandTimeout = 120;
-                await command.ExecuteNonQueryAsync(cancellationToken);
-                logger.LogDebug("Applied schema script {Script}", name);
+                try
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+                    foreach (var (name, sql) in scripts)
+                    {
+                        var command = connection.Command(sql, transaction);
+                        command.CommandTimeout = 120;
+                        await command.ExecuteNonQueryAsync(cancellationToken);
+                        logger.LogDebug("Applied schema script {Script}", name);
+                    }
+                    await transaction.CommitAsync(cancellationToken);
+                    break;
+                }
+                catch (Exception ex) when (SqlStatements.AbortedForConflict(ex) && attempt < SchemaAttempts)
+                {
+                    logger.LogWarning("Applying the schema met a running transaction's locks ({Error}); trying again ({Attempt} of {Attempts})",
+                        ex.GetType().Name, attempt + 1, SchemaAttempts);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+                }
             }
-            await transaction.CommitAsync(cancellationToken);
         }
         finally
         {

@@ -62,7 +62,7 @@ public static class AccountNotes
 
     /// <summary>Whether a call recorded under <paramref name="callKey"/> said something that is not on the account's notes (they were full).</summary>
     public static bool NotKeptFor(string? said, string callKey, IReadOnlyList<AccountNote> existing) =>
-        Domain.Text.Clean(said) is not null && existing.All(n => n.IdempotencyKey != KeyForCall(callKey));
+        Domain.Text.Clean(said) is not null && KeyForCall(callKey) is var key && existing.All(n => n.IdempotencyKey != key);
 
     // The HTTP API keeps keys to 100 characters, so the hash is for other callers of the grain.
     private static string KeyForCall(string callKey) => $"call/{callKey}" is { Length: <= LedgerPosting.MaxIdempotencyKeyLength } key

@@ -76,8 +76,7 @@ public sealed partial class PatientAccountGrain
         // What the agent wrote about the call goes on the account's notes with it (a dispute's or an assistance
         // request's also stays on its hold). The call happened whatever the notes hold: a full list keeps the call and
         // says the note was not kept.
-        var (note, noteErrors) = AccountNotes.ForCall(request.Note, System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(request.Outcome.ToString()),
-            callKey, State.Notes, actor, now);
+        var (note, noteErrors) = AccountNotes.ForCall(request.Note, WorklistOutcomes.Name(request.Outcome), callKey, State.Notes, actor, now);
         if (note is not null)
         {
             State.Notes.Add(note);

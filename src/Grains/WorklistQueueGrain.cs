@@ -166,12 +166,12 @@ public sealed class WorklistQueueGrain(
             List<WorklistWrite> writes =
             [
                 new WorklistWrite.DeleteLease(QueueId, account.Facility, account.AccountNumber),
-                new WorklistWrite.AddOutcome(new WorklistOutcomeRow(QueueId, account.Facility, account.AccountNumber, agent, Name(outcome), now, idempotencyKey)),
+                new WorklistWrite.AddOutcome(new WorklistOutcomeRow(QueueId, account.Facility, account.AccountNumber, agent, WorklistOutcomes.Name(outcome), now, idempotencyKey)),
             ];
             if (_queue.Get(account) is not null) writes.Add(SaveEntry(account));
             await WriteAsync(writes);
         }
-        await audit.RecordAsync(clock, "worklist.complete", "account", account.ToString(), completed ? "ok" : "refused:lease.not-held", $"worklist={QueueId};outcome={Name(outcome)}");
+        await audit.RecordAsync(clock, "worklist.complete", "account", account.ToString(), completed ? "ok" : "refused:lease.not-held", $"worklist={QueueId};outcome={WorklistOutcomes.Name(outcome)}");
         return completed;
     }
 
@@ -198,7 +198,6 @@ public sealed class WorklistQueueGrain(
         return Task.CompletedTask;
     }
 
-    private static string Name(WorklistOutcome outcome) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString());
 
     /// <summary>The account's entry as it stands now (read synchronously, before any await).</summary>
     private WorklistWrite SaveEntry(AccountKey account)

@@ -116,6 +116,9 @@ public enum WorklistOutcome
 
 public static class WorklistOutcomes
 {
+    /// <summary>The outcome as the API and the records write it (<c>promiseToPay</c>).</summary>
+    public static string Name(WorklistOutcome outcome) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString());
+
     /// <summary>How the call itself ended, for the compliance history: every outcome past the first four was a conversation.</summary>
     public static Compliance.ContactOutcome CallOutcome(WorklistOutcome outcome) => outcome switch
     {

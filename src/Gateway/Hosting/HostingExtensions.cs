@@ -80,10 +80,9 @@ public static class HostingExtensions
                 // A start the operator can act on (PostgreSQL unreachable, a port taken) ends in one line saying what
                 // to do (StartFailure): on the console the host's report of it stays one line too, its stack trace
                 // kept in the log file.
-                to.Logger(console => console.Filter.ByExcluding(StartFailure.IsExplainedReport)
-                    .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"));
-                to.Logger(console => console.Filter.ByIncludingOnly(StartFailure.IsExplainedReport)
-                    .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} (details in the log file){NewLine}"));
+                const string line = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}";
+                to.Logger(console => console.Filter.ByExcluding(StartFailure.IsExplainedReport).WriteTo.Console(outputTemplate: line + "{NewLine}{Exception}"));
+                to.Logger(console => console.Filter.ByIncludingOnly(StartFailure.IsExplainedReport).WriteTo.Console(outputTemplate: line + " (details in the log file){NewLine}"));
                 to.File(new CompactJsonFormatter(), Path.Combine(dataFolder, "logs", $"{processName}-.json"),
                     rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, fileSizeLimitBytes: 100_000_000, rollOnFileSizeLimit: true,
                     hooks: new OwnerOnlyLogFiles());

@@ -172,6 +172,8 @@ public sealed class AccountJournal : IAsyncDisposable
             var (sql, parameters) = AuditEventRow.InsertAllGuarded(audit.Rows, [.. audit.Ids], [.. audit.Tokens]);
             Add(sql, parameters);
         }
+        // Names no conflict target: the UNIQUE on event_id that releases before this one named stays while silos of
+        // those releases may write (a rolling upgrade); the next release may drop it (docs/operations.md).
         if (events.Ids.Count > 0)
             Add($"""
                  INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload)
@@ -180,7 +182,7 @@ public sealed class AccountJournal : IAsyncDisposable
                      AS r(id, event_id, type, at, payload, token, n)
                  WHERE {Guard}
                  ORDER BY r.n
-                 ON CONFLICT (event_id) DO NOTHING
+                 ON CONFLICT DO NOTHING
                  """,
                 ("id", events.Ids.ToArray()), ("event_id", events.EventIds.ToArray()), ("type", events.Types.ToArray()), ("at", events.At.ToArray()),
                 ("payload", events.Payloads.ToArray()), ("token", events.Tokens.ToArray()));
@@ -296,8 +298,10 @@ public sealed class AccountJournal : IAsyncDisposable
     private const string InsertStreamSql =
         "INSERT OR IGNORE INTO account_stream (account_id, version, entry_count, snapshot, updated_at) VALUES (@id, @version, @entries, @snapshot, @at)";
 
+    // No conflict to ignore: an event is written only by the commit that moved its account's version (the table has no
+    // index on event_id).
     private const string InsertEventSql =
-        "INSERT OR IGNORE INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload)";
+        "INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES (@account, @event_id, @type, @at, @payload)";
 
     public ValueTask DisposeAsync() => _writes.DisposeAsync();
 }

@@ -8,7 +8,9 @@ namespace Collections.Persistence;
 /// <summary>
 /// Brings a database up to the engine's schema at start-up by running every script under deploy/sql/&lt;provider&gt;
 /// in name order, in one transaction. The scripts are idempotent, so this runs on every start and never loses data;
-/// on PostgreSQL an advisory lock keeps several silos starting at once from racing.
+/// on PostgreSQL an advisory lock keeps several silos starting at once from racing. On SQLite, which cannot drop a
+/// constraint, the scripts under deploy/sql/sqlite-rebuilds then copy a table into its new shape, each only when its
+/// first line's query (<c>-- when: SELECT ...</c>) finds the old shape: once per database.
 /// </summary>
 public static class DatabaseSchema
 {
@@ -22,6 +24,26 @@ public static class DatabaseSchema
             .Where(n => n.StartsWith(folder, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(n => (n[folder.Length..], Read(assembly, n)))
+            .ToList();
+    }
+
+    /// <summary>SQLite's one-time table rebuilds: each script with the query that says it is still needed.</summary>
+    public static IReadOnlyList<(string Name, string When, string Sql)> Rebuilds(DatabaseProvider provider)
+    {
+        if (provider != DatabaseProvider.Sqlite) return [];
+        const string folder = "sql/sqlite-rebuilds/", marker = "-- when:";
+        var assembly = typeof(DatabaseSchema).Assembly;
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(folder, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                var sql = Read(assembly, n);
+                var first = sql.AsSpan(0, sql.IndexOf('\n') is var end and >= 0 ? end : sql.Length).Trim().ToString();
+                if (!first.StartsWith(marker, StringComparison.Ordinal))
+                    throw new InvalidOperationException($"The rebuild script {n} does not start with '{marker} SELECT ...'.");
+                return (n[folder.Length..], first[marker.Length..].Trim(), sql);
+            })
             .ToList();
     }
 
@@ -70,6 +92,14 @@ public static class DatabaseSchema
                         command.CommandTimeout = 120;
                         await command.ExecuteNonQueryAsync(cancellationToken);
                         logger.LogDebug("Applied schema script {Script}", name);
+                    }
+                    foreach (var (name, when, sql) in Rebuilds(database.Provider))
+                    {
+                        if (await connection.Command(when, transaction).ExecuteScalarAsync(cancellationToken) is null) continue;
+                        logger.LogInformation("Rebuilding a table into its new shape ({Script}); once, and it may take a while on a large database", name);
+                        var command = connection.Command(sql, transaction);
+                        command.CommandTimeout = 0;
+                        await command.ExecuteNonQueryAsync(cancellationToken);
                     }
                     await transaction.CommitAsync(cancellationToken);
                     break;

@@ -16,4 +16,50 @@ public sealed class SchemaStartTests
 
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // and again, one alone
     }
+
+    [Fact]
+    public async Task A_sqlite_event_log_made_with_the_event_id_index_is_rebuilt_once_keeping_every_position()
+    {
+        // A database made before the event log lost its UNIQUE on event_id: the old table, with events at positions
+        // 1-4, the last one deleted (so the counter, not the rows, says where the next one goes).
+        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
+        await using (var connection = await database.OpenAsync())
+        {
+            await connection.Command("""
+                CREATE TABLE account_event_log (
+                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_id  TEXT NOT NULL,
+                    event_id    TEXT NOT NULL UNIQUE,
+                    type        TEXT NOT NULL,
+                    occurred_at TEXT NOT NULL,
+                    payload     BLOB NOT NULL
+                );
+                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                    ('F1/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
+                    ('F1/A2', 'e2', 'statusChanged', '2026-12-01T10:00:01.0000000Z', x'02'),
+                    ('F1/A1', 'e3', 'paidInFull', '2026-12-01T10:00:02.0000000Z', x'03'),
+                    ('F1/A3', 'e4', 'balanceChanged', '2026-12-01T10:00:03.0000000Z', x'04');
+                DELETE FROM account_event_log WHERE position = 4;
+                """).ExecuteNonQueryAsync();
+        }
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
+
+        var log = new AccountEventLog(database);
+        var events = await log.ReadAsync(LogPosition.Start, 10);
+        Assert.Equal([1L, 2L, 3L], events.Select(e => e.At.Position));
+        Assert.Equal(["e1", "e2", "e3"], events.Select(e => e.EventId));
+        Assert.Equal([(byte)3], events[2].Payload);
+        await using (var connection = await database.OpenAsync())
+        {
+            Assert.Equal(0L, await connection.Command(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_account_event_log_1' OR name LIKE 'account_event_log_rebuilt%'").ExecuteScalarAsync());
+            await connection.Command("""
+                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload)
+                VALUES ('F1/A4', 'e5', 'balanceChanged', '2026-12-01T10:00:04.0000000Z', x'05')
+                """).ExecuteNonQueryAsync();
+        }
+        Assert.Equal(5L, (await log.ReadAsync(events[^1].At, 10)).Single().At.Position);
+    }
 }

@@ -60,9 +60,15 @@ public static class AccountNotes
         return (replay ? null : note, errors); // already on the account: nothing to add
     }
 
-    /// <summary>Whether a call recorded under <paramref name="callKey"/> said something that is not on the account's notes (they were full).</summary>
-    public static bool NotKeptFor(string? said, string callKey, IReadOnlyList<AccountNote> existing) =>
-        Domain.Text.Clean(said) is not null && KeyForCall(callKey) is var key && existing.All(n => n.IdempotencyKey != key);
+    /// <summary>
+    /// What a retry of a call recorded under <paramref name="callKey"/> is told when what it said is not on the account's
+    /// notes; null when it is there or said nothing. A retry cannot tell which: the notes were full then, or the call was
+    /// recorded by a release that kept no call notes.
+    /// </summary>
+    public static string? NotKeptOnRetry(string? said, string callKey, IReadOnlyList<AccountNote> existing) =>
+        Domain.Text.Clean(said) is not null && KeyForCall(callKey) is var key && existing.All(n => n.IdempotencyKey != key)
+            ? "This call's note is not on the account's notes: they were full when the call was recorded (or it was recorded before calls kept their notes)."
+            : null;
 
     // The HTTP API keeps keys to 100 characters, so the hash is for other callers of the grain.
     private static string KeyForCall(string callKey) => $"call/{callKey}" is { Length: <= LedgerPosting.MaxIdempotencyKeyLength } key

@@ -31,7 +31,7 @@ public sealed partial class PatientAccountGrain
             return Outcome<CallOutcomeResult>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number."));
         var now = clock.GetUtcNow();
         // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
-        var callKey = $"worklist-{request.IdempotencyKey}";
+        var callKey = WorklistOutcomes.CallKey(request.IdempotencyKey);
         var fingerprint = Fingerprint(request);
         switch (LoggedCall(CallRequestId(callKey), fingerprint))
         {
@@ -40,7 +40,7 @@ public sealed partial class PatientAccountGrain
                 return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult
                 {
                     Call = earlier.Decision, Account = View(now), Replayed = true,
-                    NoteNotKept = earlier.Decision.Verdict == GateVerdict.Allow && AccountNotes.NotKeptFor(request.Note, callKey, State.Notes) ? NotesFull : null,
+                    NoteNotKept = earlier.Decision.Verdict == GateVerdict.Allow ? AccountNotes.NotKeptOnRetry(request.Note, callKey, State.Notes) : null,
                 });
         }
         var actor = CallerContext.Current.Actor;
@@ -89,9 +89,6 @@ public sealed partial class PatientAccountGrain
             Call = call.Value, Account = View(clock.GetUtcNow()), NoteNotKept = noteErrors.Count > 0 ? noteErrors[0].Message : null,
         });
     }
-
-    // A retry cannot tell which: the notes were full then, or the call was recorded by a release that kept no call notes.
-    private const string NotesFull = "This call's note is not on the account's notes: they were full when the call was recorded (or it was recorded before calls kept their notes).";
 
     /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,

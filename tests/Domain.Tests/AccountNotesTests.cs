@@ -58,8 +58,8 @@ public sealed class AccountNotesTests
         var (again, againErrors) = AccountNotes.ForCall(" Asked for an itemised bill ", "rightPartyContact", "worklist-k1", [note], "agent", Now);
         Assert.Null(again);
         Assert.Empty(againErrors);
-        Assert.False(AccountNotes.NotKeptFor("Asked for an itemised bill", "worklist-k1", [note]));
-        Assert.True(AccountNotes.NotKeptFor("Asked for an itemised bill", "worklist-k2", [note]));
-        Assert.False(AccountNotes.NotKeptFor(null, "worklist-k2", [note]));
+        Assert.Null(AccountNotes.NotKeptOnRetry("Asked for an itemised bill", "worklist-k1", [note]));
+        Assert.NotNull(AccountNotes.NotKeptOnRetry("Asked for an itemised bill", "worklist-k2", [note]));
+        Assert.Null(AccountNotes.NotKeptOnRetry(null, "worklist-k2", [note]));
     }
 }

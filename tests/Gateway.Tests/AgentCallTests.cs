@@ -324,6 +324,31 @@ public sealed class AgentCallTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_worklist_calls_note_the_full_notes_cannot_keep_is_reported_and_again_on_a_retry_after_the_lease_completed()
+    {
+        using var call = await CallAsync(150.00m);
+        var account = $"/api/accounts/{call.Facility}/{call.AccountNumber}";
+        for (var i = 0; (await call.Agent.GetJsonAsync($"{account}/notes")).GetArrayLength() < Domain.AccountNotes.MaxNotes; i++)
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(call.Agent, $"{account}/notes", new { text = $"note {i}" }, $"fill-{i}")).StatusCode);
+        await engine.ProjectionsCaughtUpAsync();
+        Assert.Equal(HttpStatusCode.OK, (await call.Agent.PostAsync("/api/worklist/next", null)).StatusCode);
+        var outcome = $"/api/worklist/leases/{call.Facility}/{call.AccountNumber}/outcome";
+        var body = new { outcome = "leftMessage", note = "Voicemail names the daughter; ask for Ana." };
+
+        var recorded = await PostAsync(call.Agent, outcome, body, "lease-full-1");
+        Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
+        var answer = await recorded.JsonAsync();
+        Assert.True(answer.GetProperty("completed").GetBoolean());
+        Assert.Contains("at most 50 notes", answer.GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+
+        // The lease is completed: the retry is answered from it, and still says the note is not on the account.
+        var retried = await PostAsync(call.Agent, outcome, body, "lease-full-1");
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
+        Assert.Contains("they were full", (await retried.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
     {
         using var call = await CallAsync(60.00m);

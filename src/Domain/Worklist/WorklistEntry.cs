@@ -119,6 +119,9 @@ public static class WorklistOutcomes
     /// <summary>The outcome as the API and the records write it (<c>promiseToPay</c>).</summary>
     public static string Name(WorklistOutcome outcome) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString());
 
+    /// <summary>The key an account logs an agent's call outcome under (the call, and its note), from the request's idempotency key.</summary>
+    public static string CallKey(string idempotencyKey) => $"worklist-{idempotencyKey}";
+
     /// <summary>How the call itself ended, for the compliance history: every outcome past the first four was a conversation.</summary>
     public static Compliance.ContactOutcome CallOutcome(WorklistOutcome outcome) => outcome switch
     {

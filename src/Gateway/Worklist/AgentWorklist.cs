@@ -70,7 +70,10 @@ public sealed class AgentWorklist(IGrainFactory grains)
             var current = await account.Get();
             return current is null
                 ? new CallRecordResult([DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")], lease.Worked.Outcome, null, false, true, null)
-                : new CallRecordResult([], lease.Worked.Outcome, null, true, true, current);
+                : new CallRecordResult([], lease.Worked.Outcome, null, true, true, current)
+                {
+                    NoteNotKept = AccountNotes.NotKeptOnRetry(request.Note, WorklistOutcomes.CallKey(request.IdempotencyKey), current.Notes),
+                };
         }
         if (lease.Error is not null) return new CallRecordResult([lease.Error], request.Outcome, null, false, false, null);
 

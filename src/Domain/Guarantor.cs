@@ -182,7 +182,10 @@ public static partial class GuarantorRules
             else if (NotAPersonsLine(digits, phone?.Type) is { } refused)
                 errors.Invalid($"phones[{i}].number", refused.Code, refused.Message);
             if (phone?.Type is null)
-                errors.Invalid($"phones[{i}].type", "phone-type.required", "Say whether the phone is mobile or landline.");
+                errors.Invalid($"phones[{i}].type", "phone-type.required", IsPhone(digits) && TollFree.Contains(digits[..3])
+                    // Told now, not after the type is given: a toll-free number is taken as a work phone only.
+                    ? $"Say what kind of phone it is: {digits[..3]} is a toll-free code, so it is taken as a work phone (the guarantor's workplace), not as a mobile or home phone."
+                    : "Say whether the phone is mobile or landline.");
             phones.Add(new PhoneNumber { Number = digits, Type = phone?.Type, EmployerProhibitsCalls = phone?.Type == PhoneType.Work && phone.EmployerProhibitsCalls });
         }
 

@@ -184,6 +184,18 @@ public sealed class GuarantorRulesTests
         Assert.Equal("phone.premium-rate", Assert.Single(GuarantorRules.ValidateRepresentative(Attorney() with { Phone = "900-246-8000" }, "agent-1", Now).Errors).Code);
     }
 
+    [Fact]
+    public void A_toll_free_number_given_without_a_type_is_told_at_once_that_it_can_only_be_a_work_phone()
+    {
+        var (_, errors) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = "800-246-8000" }], PreferredChannel = ContactChannel.Mail }, Today);
+        var error = Assert.Single(errors);
+        Assert.Equal(("phone-type.required", "phones[0].type"), (error.Code, error.Field));
+        Assert.Contains("toll-free", error.Message, StringComparison.Ordinal);
+        Assert.Contains("work phone", error.Message, StringComparison.Ordinal);
+        var (_, untyped) = GuarantorRules.Validate(Valid() with { Phones = [new PhoneNumber { Number = "217-244-3000" }], PreferredChannel = ContactChannel.Mail }, Today);
+        Assert.Equal("Say whether the phone is mobile or landline.", Assert.Single(untyped).Message);
+    }
+
     [Theory]
     [InlineData("(217) 244-3000 ext 5", "2172443000")]
     [InlineData("217.244.3000 x12", "2172443000")]

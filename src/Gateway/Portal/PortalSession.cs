@@ -81,10 +81,10 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            // Only while a rolling upgrade still runs the person's grain on a silo of the release before (which cannot
-            // answer): the session lasts its 20 minutes as it did then. Said, without the person.
-            logger.LogWarning("Could not ask whether a patient's session was signed out ({Error}); it is taken as open", ex.GetType().Name);
-            return false;
+            // Not known to be open, so not opened: a signed-out copy of the cookie must not open a person's balances while
+            // the engine cannot say (its database down, a timeout). The patient verifies again. Said, without the person.
+            logger.LogWarning("Could not ask whether a patient's session was signed out ({Error}); it is taken as ended and the patient is asked to verify again", ex.GetType().Name);
+            return true;
         }
     }
 

@@ -62,12 +62,12 @@ public static class AccountNotes
 
     /// <summary>
     /// What a retry of a call recorded under <paramref name="callKey"/> is told when what it said is not on the account's
-    /// notes; null when it is there or said nothing. A retry cannot tell which: the notes were full then, or the call was
-    /// recorded by a release that kept no call notes.
+    /// notes; null when it is there or said nothing. A retry cannot tell why: the notes were full then, or the call under
+    /// that key was recorded without this note (by a release that kept no call notes, or asked without one).
     /// </summary>
     public static string? NotKeptOnRetry(string? said, string callKey, IReadOnlyList<AccountNote> existing) =>
         Domain.Text.Clean(said) is not null && KeyForCall(callKey) is var key && existing.All(n => n.IdempotencyKey != key)
-            ? "This call's note is not on the account's notes: they were full when the call was recorded (or it was recorded before calls kept their notes)."
+            ? "This call's note is not on the account's notes: they were full when the call was recorded, or the call under this key was recorded without it."
             : null;
 
     // The HTTP API keeps keys to 100 characters, so the hash is for other callers of the grain.

@@ -16,34 +16,33 @@ public static class DatabaseSchema
 {
     private const long PostgresSchemaLock = 0x436F6C6C656374; // "Collect"
 
-    public static IReadOnlyList<(string Name, string Sql)> Scripts(DatabaseProvider provider)
+    public static IReadOnlyList<(string Name, string Sql)> Scripts(DatabaseProvider provider) =>
+        Resources(provider == DatabaseProvider.Sqlite ? "sql/sqlite/" : "sql/postgresql/");
+
+    /// <summary>
+    /// SQLite's one-time table rebuilds: each script with the query that says it is still needed. A rebuild script
+    /// makes the table in its new shape; the schema scripts, run again after it, add what hangs on the table (indexes).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string When, string Sql)> Rebuilds(DatabaseProvider provider)
     {
-        var folder = provider == DatabaseProvider.Sqlite ? "sql/sqlite/" : "sql/postgresql/";
+        if (provider != DatabaseProvider.Sqlite) return [];
+        const string marker = "-- when:";
+        return Resources("sql/sqlite-rebuilds/").Select(r =>
+        {
+            var first = r.Sql.AsSpan(0, r.Sql.IndexOf('\n') is var end and >= 0 ? end : r.Sql.Length).Trim().ToString();
+            if (!first.StartsWith(marker, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The rebuild script {r.Name} does not start with '{marker} SELECT ...'.");
+            return (r.Name, first[marker.Length..].Trim(), r.Sql);
+        }).ToList();
+    }
+
+    private static List<(string Name, string Sql)> Resources(string folder)
+    {
         var assembly = typeof(DatabaseSchema).Assembly;
         return assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(folder, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(n => (n[folder.Length..], Read(assembly, n)))
-            .ToList();
-    }
-
-    /// <summary>SQLite's one-time table rebuilds: each script with the query that says it is still needed.</summary>
-    public static IReadOnlyList<(string Name, string When, string Sql)> Rebuilds(DatabaseProvider provider)
-    {
-        if (provider != DatabaseProvider.Sqlite) return [];
-        const string folder = "sql/sqlite-rebuilds/", marker = "-- when:";
-        var assembly = typeof(DatabaseSchema).Assembly;
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(folder, StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .Select(n =>
-            {
-                var sql = Read(assembly, n);
-                var first = sql.AsSpan(0, sql.IndexOf('\n') is var end and >= 0 ? end : sql.Length).Trim().ToString();
-                if (!first.StartsWith(marker, StringComparison.Ordinal))
-                    throw new InvalidOperationException($"The rebuild script {n} does not start with '{marker} SELECT ...'.");
-                return (n[folder.Length..], first[marker.Length..].Trim(), sql);
-            })
             .ToList();
     }
 
@@ -61,6 +60,7 @@ public static class DatabaseSchema
         }
 
         var scripts = Scripts(database.Provider);
+        var rebuilds = Rebuilds(database.Provider);
         if (scripts.Count == 0)
             throw new InvalidOperationException($"No schema scripts are embedded for {database.Provider}.");
 
@@ -86,22 +86,26 @@ public static class DatabaseSchema
                 try
                 {
                     await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-                    foreach (var (name, sql) in scripts)
+                    await RunAsync(connection, transaction, scripts, logger, cancellationToken);
+                    var rebuilt = 0;
+                    foreach (var (name, when, sql) in rebuilds)
                     {
-                        var command = connection.Command(sql, transaction);
-                        command.CommandTimeout = 120;
-                        await command.ExecuteNonQueryAsync(cancellationToken);
-                        logger.LogDebug("Applied schema script {Script}", name);
-                    }
-                    foreach (var (name, when, sql) in Rebuilds(database.Provider))
-                    {
-                        if (await connection.Command(when, transaction).ExecuteScalarAsync(cancellationToken) is null) continue;
+                        await using (var needed = connection.Command(when, transaction))
+                            if (await needed.ExecuteScalarAsync(cancellationToken) is null) continue;
                         logger.LogInformation("Rebuilding a table into its new shape ({Script}); once, and it may take a while on a large database", name);
-                        var command = connection.Command(sql, transaction);
+                        await using var command = connection.Command(sql, transaction);
                         command.CommandTimeout = 0;
                         await command.ExecuteNonQueryAsync(cancellationToken);
+                        rebuilt++;
                     }
+                    if (rebuilt > 0) await RunAsync(connection, transaction, scripts, logger, cancellationToken); // what hangs on the rebuilt tables
                     await transaction.CommitAsync(cancellationToken);
+                    if (rebuilt > 0)
+                    {
+                        // The copy went through the write-ahead log: give its size back to the disk now, not at some later checkpoint.
+                        await using var checkpoint = connection.Command("PRAGMA wal_checkpoint(TRUNCATE);");
+                        await checkpoint.ExecuteNonQueryAsync(cancellationToken);
+                    }
                     break;
                 }
                 catch (Exception ex) when (SqlStatements.AbortedForConflict(ex) && attempt < SchemaAttempts)
@@ -118,6 +122,18 @@ public static class DatabaseSchema
                 await connection.Command($"SELECT pg_advisory_unlock({PostgresSchemaLock});").ExecuteNonQueryAsync(CancellationToken.None);
         }
         logger.LogInformation("Database schema is up to date ({Count} scripts) on {Database}", scripts.Count, database.Describe());
+    }
+
+    private static async Task RunAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        IReadOnlyList<(string Name, string Sql)> scripts, ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var (name, sql) in scripts)
+        {
+            await using var command = connection.Command(sql, transaction);
+            command.CommandTimeout = 120;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            logger.LogDebug("Applied schema script {Script}", name);
+        }
     }
 
     private static string Read(Assembly assembly, string name)

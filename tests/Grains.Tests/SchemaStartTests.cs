@@ -44,7 +44,9 @@ public sealed class SchemaStartTests
         }
 
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        var rebuiltAt = await RootPageAsync(database);
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
+        Assert.Equal(rebuiltAt, await RootPageAsync(database));
 
         var log = new AccountEventLog(database);
         var events = await log.ReadAsync(LogPosition.Start, 10);
@@ -61,5 +63,17 @@ public sealed class SchemaStartTests
                 """).ExecuteNonQueryAsync();
         }
         Assert.Equal(5L, (await log.ReadAsync(events[^1].At, 10)).Single().At.Position);
+
+        // A database made now has the new shape from the start.
+        var fresh = await TestDatabases.NewSqliteAsync();
+        await using var made = await fresh.OpenAsync();
+        Assert.Equal(0L, await made.Command("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_account_event_log_1'").ExecuteScalarAsync());
+    }
+
+    /// <summary>Where the event log's table starts in the file: a table copied again would start elsewhere.</summary>
+    private static async Task<long> RootPageAsync(DatabaseOptions database)
+    {
+        await using var connection = await database.OpenAsync();
+        return (long)(await connection.Command("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'account_event_log'").ExecuteScalarAsync())!;
     }
 }

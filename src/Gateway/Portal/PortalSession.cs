@@ -75,9 +75,17 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
 
     private async Task<bool> EndedAsync(string guarantorId, string sessionId)
     {
+        var portal = grains.GetGrain<IPatientPortalGrain>(guarantorId);
         try
         {
-            return await grains.GetGrain<IPatientPortalGrain>(guarantorId).SessionEnded(sessionId);
+            try
+            {
+                return await portal.SessionEnded(sessionId);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not TimeoutException)
+            {
+                return await portal.SessionEnded(sessionId); // once more: a silo leaving (a restart, an upgrade) fails a call at once
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {

@@ -100,12 +100,7 @@ public static class DatabaseSchema
                     }
                     if (rebuilt > 0) await RunAsync(connection, transaction, scripts, logger, cancellationToken); // what hangs on the rebuilt tables
                     await transaction.CommitAsync(cancellationToken);
-                    if (rebuilt > 0)
-                    {
-                        // The copy went through the write-ahead log: give its size back to the disk now, not at some later checkpoint.
-                        await using var checkpoint = connection.Command("PRAGMA wal_checkpoint(TRUNCATE);");
-                        await checkpoint.ExecuteNonQueryAsync(cancellationToken);
-                    }
+                    if (rebuilt > 0) await TruncateWriteAheadLogAsync(connection, logger, cancellationToken);
                     break;
                 }
                 catch (Exception ex) when (SqlStatements.AbortedForConflict(ex) && attempt < SchemaAttempts)
@@ -122,6 +117,23 @@ public static class DatabaseSchema
                 await connection.Command($"SELECT pg_advisory_unlock({PostgresSchemaLock});").ExecuteNonQueryAsync(CancellationToken.None);
         }
         logger.LogInformation("Database schema is up to date ({Count} scripts) on {Database}", scripts.Count, database.Describe());
+    }
+
+    /// <summary>
+    /// After a rebuild, whose copy went through the write-ahead log: its size goes back to the disk now, not at some later
+    /// checkpoint. The schema is committed by then, so a failure here is only said.
+    /// </summary>
+    private static async Task TruncateWriteAheadLogAsync(System.Data.Common.DbConnection connection, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var checkpoint = connection.Command("PRAGMA wal_checkpoint(TRUNCATE);");
+            await checkpoint.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            logger.LogWarning("The write-ahead log was not truncated after a rebuild ({Error}); the next checkpoint does it", ex.SqliteErrorCode);
+        }
     }
 
     private static async Task RunAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,

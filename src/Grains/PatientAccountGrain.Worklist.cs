@@ -35,7 +35,7 @@ public sealed partial class PatientAccountGrain
         var fingerprint = Fingerprint(request);
         switch (LoggedCall(CallRequestId(callKey), fingerprint))
         {
-            case (_, true): return Outcome<CallOutcomeResult>.Failure(KeyReused);
+            case (_, true): return Outcome<CallOutcomeResult>.Failure(Domain.Compliance.LoggedCall.KeyReused);
             case ({ } earlier, false):
                 return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult
                 {

@@ -672,7 +672,7 @@ public sealed partial class PatientAccountGrain(
         var requestId = CallRequestId(request.IdempotencyKey!);
         switch (LoggedCall(requestId, fingerprint))
         {
-            case (_, true): return (Outcome<GateDecision>.Failure(KeyReused), false);
+            case (_, true): return (Outcome<GateDecision>.Failure(Domain.Compliance.LoggedCall.KeyReused), false);
             case ({ } earlier, false): return (Outcome<GateDecision>.Success(earlier.Decision), true);
         }
         // Checked for a new call only: a retry of one logged is answered as it was, however long ago that was.
@@ -1059,9 +1059,6 @@ public sealed partial class PatientAccountGrain(
     }
 
     private string CallRequestId(string idempotencyKey) => $"{Id}/call/{idempotencyKey.Trim()}";
-
-    private static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
-        "This Idempotency-Key already recorded a call with another outcome or agreement; the account shows what was recorded. Use a new key to record another call.");
 
     /// <summary>
     /// The decision this account recorded for a logged call's request, if it still keeps it, and whether that request

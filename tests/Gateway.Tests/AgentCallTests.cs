@@ -346,6 +346,12 @@ public sealed class AgentCallTests(EngineFixture engine)
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
         Assert.Contains("they were full", (await retried.JsonAsync()).GetProperty("noteNotKept").GetString(), StringComparison.Ordinal);
+
+        // The key used again for another outcome is a second call under one key: refused, as on the account's own path.
+        var reused = await PostAsync(call.Agent, outcome, new { outcome = "noAnswer" }, "lease-full-1");
+        Assert.Equal(HttpStatusCode.Conflict, reused.StatusCode);
+        Assert.Equal("idempotency-key.reused", (await reused.JsonAsync()).GetProperty("code").GetString());
+        Assert.False(reused.Headers.Contains("Idempotent-Replayed"));
     }
 
     [Fact]

@@ -7,6 +7,10 @@ namespace Collections.Domain.Compliance;
 /// </summary>
 public static class LoggedCall
 {
+    /// <summary>A call's idempotency key used again for another call (another outcome or agreement).</summary>
+    public static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
+        "This Idempotency-Key already recorded a call with another outcome or agreement; the account shows what was recorded. Use a new key to record another call.");
+
     /// <summary>How far back a call may be logged: beyond it, the contact history it would join is no longer kept whole.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
 

@@ -67,6 +67,8 @@ public sealed class AgentWorklist(IGrainFactory grains)
         var lease = await FindLeaseAsync(worker, key, queueId, request.IdempotencyKey);
         if (lease.Worked is not null)
         {
+            // The key recorded another outcome: a second call under it, refused as the account refuses it.
+            if (lease.Worked.Outcome != request.Outcome) return new CallRecordResult([LoggedCall.KeyReused], request.Outcome, null, false, false, null);
             var current = await account.Get();
             return current is null
                 ? new CallRecordResult([DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")], lease.Worked.Outcome, null, false, true, null)

@@ -182,7 +182,7 @@ public static partial class GuarantorRules
             else if (NotAPersonsLine(digits, phone?.Type) is { } refused)
                 errors.Invalid($"phones[{i}].number", refused.Code, refused.Message);
             if (phone?.Type is null)
-                errors.Invalid($"phones[{i}].type", "phone-type.required", IsPhone(digits) && TollFree.Contains(digits[..3])
+                errors.Invalid($"phones[{i}].type", "phone-type.required", IsPhone(digits) && IsTollFree(digits)
                     // Told now, not after the type is given: a toll-free number is taken as a work phone only.
                     ? $"Say what kind of phone it is: {digits[..3]} is a toll-free code, so it is taken as a work phone (the guarantor's workplace), not as a mobile or home phone."
                     : "Say whether the phone is mobile or landline.");
@@ -297,10 +297,12 @@ public static partial class GuarantorRules
         var area = digits[..3];
         if (area == "900")
             return ("phone.premium-rate", "A 900 number charges whoever calls it: it cannot be a phone we call or text.");
-        if (type is PhoneType.Mobile or PhoneType.Landline && TollFree.Contains(area))
+        if (type is PhoneType.Mobile or PhoneType.Landline && IsTollFree(digits))
             return ("phone.toll-free", $"{area} is a toll-free code: a business's line, not a person's {(type == PhoneType.Mobile ? "mobile" : "home phone")}. Give it as a work phone if it is the guarantor's workplace.");
         return null;
     }
+
+    private static bool IsTollFree(string digits) => TollFree.Contains(digits[..3]);
 
     private static readonly HashSet<string> TollFree = ["800", "822", "833", "844", "855", "866", "877", "880", "881", "882", "883", "884", "885", "886", "887", "888", "889"];
 

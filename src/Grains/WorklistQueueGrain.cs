@@ -198,7 +198,6 @@ public sealed class WorklistQueueGrain(
         return Task.CompletedTask;
     }
 
-
     /// <summary>The account's entry as it stands now (read synchronously, before any await).</summary>
     private WorklistWrite SaveEntry(AccountKey account)
     {

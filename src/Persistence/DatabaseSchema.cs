@@ -87,20 +87,10 @@ public static class DatabaseSchema
                 {
                     await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
                     await RunAsync(connection, transaction, scripts, logger, cancellationToken);
-                    var rebuilt = 0;
-                    foreach (var (name, when, sql) in rebuilds)
-                    {
-                        await using (var needed = connection.Command(when, transaction))
-                            if (await needed.ExecuteScalarAsync(cancellationToken) is null) continue;
-                        logger.LogInformation("Rebuilding a table into its new shape ({Script}); once, and it may take a while on a large database", name);
-                        await using var command = connection.Command(sql, transaction);
-                        command.CommandTimeout = 0;
-                        await command.ExecuteNonQueryAsync(cancellationToken);
-                        rebuilt++;
-                    }
-                    if (rebuilt > 0) await RunAsync(connection, transaction, scripts, logger, cancellationToken); // what hangs on the rebuilt tables
+                    var rebuilt = await RebuildAsync(connection, transaction, rebuilds, logger, cancellationToken);
+                    if (rebuilt) await RunAsync(connection, transaction, scripts, logger, cancellationToken); // what hangs on the rebuilt tables
                     await transaction.CommitAsync(cancellationToken);
-                    if (rebuilt > 0) await TruncateWriteAheadLogAsync(connection, logger, cancellationToken);
+                    if (rebuilt) await TruncateWriteAheadLogAsync(connection, logger, cancellationToken);
                     break;
                 }
                 catch (Exception ex) when (SqlStatements.AbortedForConflict(ex) && attempt < SchemaAttempts)
@@ -134,6 +124,24 @@ public static class DatabaseSchema
         {
             logger.LogWarning("The write-ahead log was not truncated after a rebuild ({Error}); the next checkpoint does it", ex.SqliteErrorCode);
         }
+    }
+
+    /// <summary>Runs each rebuild whose query finds the old shape; whether any ran.</summary>
+    private static async Task<bool> RebuildAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        IReadOnlyList<(string Name, string When, string Sql)> rebuilds, ILogger logger, CancellationToken cancellationToken)
+    {
+        var rebuilt = false;
+        foreach (var (name, when, sql) in rebuilds)
+        {
+            await using var needed = connection.Command(when, transaction);
+            if (await needed.ExecuteScalarAsync(cancellationToken) is null) continue;
+            logger.LogInformation("Rebuilding a table into its new shape ({Script}); once, and it may take a while on a large database", name);
+            await using var command = connection.Command(sql, transaction);
+            command.CommandTimeout = 0;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            rebuilt = true;
+        }
+        return rebuilt;
     }
 
     private static async Task RunAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,

@@ -20,6 +20,7 @@ public sealed class PortalSessionTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 15, 0, 0, TimeSpan.Zero));
         var links = new SignedLinks(database, clock, Convert.ToBase64String(new byte[32]));
         var portal = DispatchProxy.Create<IPatientPortalGrain, PortalGrainStub>();
+        var answers = (PortalGrainStub)(object)portal;
         var session = new PortalSession(links, new PortalAccessRules(), clock, Microsoft.Extensions.Options.Options.Create(new OutreachOptions()),
             GrainFactoryStub.For(portal), NullLogger<PortalSession>.Instance);
         var signIn = new DefaultHttpContext();
@@ -27,18 +28,18 @@ public sealed class PortalSessionTests
         var cookie = signIn.Response.Headers.SetCookie.ToString().Split(';')[0];
 
         // The engine answers: the session is open.
-        ((PortalGrainStub)(object)portal).Ended = () => Task.FromResult(false);
+        answers.Ended = () => Task.FromResult(false);
         Assert.Equal("G-portal-1", await session.GuarantorAsync(WithCookie(cookie)));
 
         // A call that fails at once (a silo leaving) is asked again.
         var calls = 0;
-        ((PortalGrainStub)(object)portal).Ended = () => ++calls == 1 ? throw new InvalidOperationException("silo leaving") : Task.FromResult(false);
+        answers.Ended = () => ++calls == 1 ? throw new InvalidOperationException("silo leaving") : Task.FromResult(false);
         Assert.Equal("G-portal-1", await session.GuarantorAsync(WithCookie(cookie)));
 
         // The engine cannot say whether it was signed out (its database down, a timeout): not opened.
-        ((PortalGrainStub)(object)portal).Ended = () => throw new TimeoutException("no answer");
+        answers.Ended = () => throw new TimeoutException("no answer");
         Assert.Null(await session.GuarantorAsync(WithCookie(cookie)));
-        ((PortalGrainStub)(object)portal).Ended = () => throw new InvalidOperationException("database down");
+        answers.Ended = () => throw new InvalidOperationException("database down");
         Assert.Null(await session.GuarantorAsync(WithCookie(cookie)));
     }
 

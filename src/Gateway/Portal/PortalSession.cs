@@ -76,23 +76,23 @@ public sealed class PortalSession(SignedLinks links, PortalAccessRules rules, Ti
     private async Task<bool> EndedAsync(string guarantorId, string sessionId)
     {
         var portal = grains.GetGrain<IPatientPortalGrain>(guarantorId);
-        try
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await portal.SessionEnded(sessionId);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not TimeoutException)
+            catch (Exception ex) when (attempt == 1 && ex is not (OperationCanceledException or OutOfMemoryException or TimeoutException))
             {
-                return await portal.SessionEnded(sessionId); // once more: a silo leaving (a restart, an upgrade) fails a call at once
+                // Once more: a silo leaving (a restart, an upgrade) fails a call at once. A timeout is not asked again.
             }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-        {
-            // Not known to be open, so not opened: a signed-out copy of the cookie must not open a person's balances while
-            // the engine cannot say (its database down, a timeout). The patient verifies again. Said, without the person.
-            logger.LogWarning("Could not ask whether a patient's session was signed out ({Error}); it is taken as ended and the patient is asked to verify again", ex.GetType().Name);
-            return true;
+            catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
+            {
+                // Not known to be open, so not opened: a signed-out copy of the cookie must not open a person's balances
+                // while the engine cannot say (its database down, a timeout). The patient verifies again. Said, without the person.
+                logger.LogWarning("Could not ask whether a patient's session was signed out ({Error}); it is taken as ended and the patient is asked to verify again", ex.GetType().Name);
+                return true;
+            }
         }
     }
 

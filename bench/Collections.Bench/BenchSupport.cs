@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 
@@ -140,4 +141,21 @@ public readonly record struct DiskWrites(long Writes, long Bytes)
 
     /// <summary>KiB written per operation, for <paramref name="operations"/> operations.</summary>
     public double KibPer(int operations) => operations == 0 ? 0 : Bytes / 1024.0 / operations;
+}
+
+/// <summary>
+/// What this process's runtime spent over a run: bytes allocated, time paused by the GC, collections by generation and
+/// CPU time (the engine, its projections, the bench's own client and webhook receiver: all in this process).
+/// </summary>
+public readonly record struct RuntimeCost(long Allocated, TimeSpan Paused, int Gen0, int Gen1, int Gen2, TimeSpan Cpu, TimeSpan Wall)
+{
+    public static RuntimeCost Now() => new(GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(),
+        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Process.GetCurrentProcess().TotalProcessorTime, Stopwatch.GetElapsedTime(0));
+
+    public static RuntimeCost operator -(RuntimeCost after, RuntimeCost before) => new(after.Allocated - before.Allocated, after.Paused - before.Paused,
+        after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Cpu - before.Cpu, after.Wall - before.Wall);
+
+    /// <summary>A row of the runtime table for <paramref name="operations"/> operations.</summary>
+    public string Row(string label, int inFlight, int operations, TimeSpan warmUp) => operations == 0 ? $"| {label} | {inFlight} | | | | | |" :
+        $"| {label} | {inFlight} | {warmUp.TotalSeconds:0} s | {Allocated / 1024.0 / operations:0.0} KiB | {Paused.TotalMilliseconds:0} ms ({Paused / Wall:P0}) | {Gen0} / {Gen1} / {Gen2} | {Cpu.TotalMilliseconds / operations:0.000} ms |";
 }

@@ -3,6 +3,10 @@
 # benchmark (bench/Scoring.Bench: no database). `bench/run.sh scoring [options]` runs the scoring benchmark only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The collector as the image ships it (src/ContainerImage.props): workstation (the bench's project file) with a 64 MiB
+# gen0 budget. The runtime reads this one from the environment only, so a bare `dotnet run` of a bench measures the
+# default budget unless it sets it too.
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
 if [[ "${1:-}" == "scoring" ]]; then
   shift
   exec dotnet run -c Release --project bench/Scoring.Bench -- "$@"

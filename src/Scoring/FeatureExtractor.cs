@@ -95,11 +95,16 @@ public static class FeatureExtractor
         f.AgingBucket = (int)age.Bucket;
         f.DaysSinceOpened = Math.Max(0, (float)Math.Floor((asOf - history.OpenedAt).TotalDays));
 
-        // Replay the known ledger in posting order to find when the patient first owed something.
-        var byId = known.Entries.ToDictionary(e => e.EntryId, StringComparer.Ordinal);
+        // Replay the known ledger in posting order to find when the patient first owed something. A ledger posted live
+        // is in that order already, and the entries by id are needed only to replay a reversal.
+        var byId = known.Reversed.Count == 0
+            ? NoEntries
+            : known.Entries.ToDictionary(e => e.EntryId, StringComparer.Ordinal);
+        var inOrder = true;
+        for (var i = 1; i < known.Entries.Count && inOrder; i++) inOrder = known.Entries[i - 1].KnownAt <= known.Entries[i].KnownAt;
         var patient = 0m;
         f.DaysSincePatientOwed = -1f;
-        foreach (var e in known.Entries.OrderBy(e => e.KnownAt))
+        foreach (var e in inOrder ? known.Entries : (IEnumerable<LedgerEntry>)known.Entries.OrderBy(e => e.KnownAt))
         {
             patient += AccountBalances.Effect(e, byId).Patient;
             if (patient > 0)
@@ -109,6 +114,8 @@ public static class FeatureExtractor
             }
         }
     }
+
+    private static readonly IReadOnlyDictionary<string, LedgerEntry> NoEntries = System.Collections.ObjectModel.ReadOnlyDictionary<string, LedgerEntry>.Empty;
 
     private static void Payer(PaymentFeatures f, string? payer)
     {

@@ -38,9 +38,15 @@ public sealed class KnownLedger
         AsOf = asOf;
         GraceDays = graceDays ?? DefaultGraceDays;
         Calendar = calendar ?? PatientCalendar.Utc;
-        var entries = new List<LedgerEntry>(all.Count);
+        var allKnown = true;
         foreach (var e in all)
-            if (e.KnownAt <= asOf) entries.Add(e);
+            if (e.KnownAt > asOf)
+            {
+                allKnown = false;
+                break;
+            }
+        // Scoring now, every entry is known: the ledger itself, not a copy of it (read while this instance is in use).
+        var entries = allKnown ? all : all.Where(e => e.KnownAt <= asOf).ToList();
         Entries = entries;
         var reversed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in entries)

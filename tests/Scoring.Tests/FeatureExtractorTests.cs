@@ -50,6 +50,31 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void The_patient_owes_from_the_posting_that_first_gave_them_a_share_in_posting_order_whatever_order_the_ledger_lists()
+    {
+        // Posted in this order: a payment on day 5, the charge it was for on day 10. Never owed; listed the other way
+        // round (an imported history), still never owed.
+        var payment = Payment(100m, Day(5));
+        var charge = Entry(EntryKind.Charge, 100m, Day(10), party: ResponsibleParty.Patient);
+
+        Assert.Equal(-1f, FeatureExtractor.Extract(SelfPay(payment, charge), Day(60)).DaysSincePatientOwed);
+        Assert.Equal(-1f, FeatureExtractor.Extract(SelfPay(charge, payment), Day(60)).DaysSincePatientOwed);
+    }
+
+    [Fact]
+    public void A_reversed_payment_is_replayed_when_finding_since_when_the_patient_owes()
+    {
+        // The payment on day 5 is reversed on day 8, so the charge on day 10 is owed from then.
+        var payment = Payment(100m, Day(5));
+        var history = SelfPay(payment, Entry(EntryKind.Reversal, 100m, Day(8), reverses: payment.EntryId),
+            Entry(EntryKind.Charge, 100m, Day(10), party: ResponsibleParty.Patient));
+
+        Assert.Equal(50f, FeatureExtractor.Extract(history, Day(60)).DaysSincePatientOwed);
+    }
+
+    private static AccountHistory SelfPay(params LedgerEntry[] entries) => Insured() with { PrimaryPayer = null, Entries = entries };
+
+    [Fact]
     public void A_payment_posted_after_the_time_does_not_count_even_when_its_effective_date_is_before()
     {
         var late = Entry(EntryKind.PatientPayment, 80m, Day(60), effective: DateOnly.FromDateTime(Day(45).UtcDateTime));

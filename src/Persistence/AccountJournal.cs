@@ -172,8 +172,8 @@ public sealed class AccountJournal : IAsyncDisposable
             var (sql, parameters) = AuditEventRow.InsertAllGuarded(audit.Rows, [.. audit.Ids], [.. audit.Tokens]);
             Add(sql, parameters);
         }
-        // Names no conflict target: the UNIQUE on event_id that releases before this one named stays while silos of
-        // those releases may write (a rolling upgrade); the next release may drop it (docs/operations.md).
+        // No conflict to ignore: an event goes in only with the commit that moved its account's version (the guard),
+        // so event ids need no index. The schema drops the UNIQUE on event_id that releases before 2026-12-07 named.
         if (events.Ids.Count > 0)
             Add($"""
                  INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload)
@@ -182,7 +182,6 @@ public sealed class AccountJournal : IAsyncDisposable
                      AS r(id, event_id, type, at, payload, token, n)
                  WHERE {Guard}
                  ORDER BY r.n
-                 ON CONFLICT DO NOTHING
                  """,
                 ("id", events.Ids.ToArray()), ("event_id", events.EventIds.ToArray()), ("type", events.Types.ToArray()), ("at", events.At.ToArray()),
                 ("payload", events.Payloads.ToArray()), ("token", events.Tokens.ToArray()));

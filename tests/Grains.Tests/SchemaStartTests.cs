@@ -17,6 +17,26 @@ public sealed class SchemaStartTests
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // and again, one alone
     }
 
+    [PostgresFact]
+    public async Task A_postgresql_event_log_made_with_the_event_id_constraint_loses_it_at_start_and_keeps_its_events()
+    {
+        // A database made before the release that drops it: the event log had a UNIQUE on event_id.
+        var database = await TestDatabases.PostgresAsync();
+        const string CountConstraint = "SELECT count(*) FROM pg_constraint WHERE conname = 'account_event_log_event_id_key'";
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("""
+                ALTER TABLE account_event_log ADD CONSTRAINT account_event_log_event_id_key UNIQUE (event_id);
+                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES ('F1/A1', 'e1', 'balanceChanged', now(), '\x01');
+                """).ExecuteNonQueryAsync();
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to drop
+
+        await using var after = await database.OpenAsync();
+        Assert.Equal(0L, await after.Command(CountConstraint).ExecuteScalarAsync());
+        Assert.Equal("e1", await after.Command("SELECT event_id FROM account_event_log").ExecuteScalarAsync());
+    }
+
     [Fact]
     public async Task A_sqlite_event_log_made_with_the_event_id_index_is_rebuilt_once_keeping_every_position()
     {

@@ -172,7 +172,7 @@ if (DiskWrites.Now() != default)
     disk.ForEach(Console.WriteLine);
     Console.WriteLine();
 }
-Console.WriteLine("| database | in flight | warm-up | allocated per post | GC pauses (share of the run) | collections gen0 / gen1 / gen2 | CPU per post (this process: engine, projections, the bench's client and webhook receiver) |");
+Console.WriteLine("| database | in flight | warm-up | allocated per post | GC pauses (share of the run) | collections (gen0 and older / gen1 and older / gen2) | CPU per post (this process: engine, projections, the bench's client and webhook receiver) |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
 runtime.ForEach(Console.WriteLine);
 Console.WriteLine();

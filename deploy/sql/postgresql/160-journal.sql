@@ -34,8 +34,8 @@ CREATE TABLE IF NOT EXISTS account_event_log (
 );
 -- event_id is unique by construction (an event goes in only with the commit that moved its account's version). Its
 -- UNIQUE put a random page of a hashed index in every commit; the release of 2026-12-07 stopped naming it in its
--- inserts, and this one drops it (a constraint goes in two releases: docs/operations.md, "Rolling upgrades"). Looked
--- up first, so a start after the drop takes no lock on the event log.
+-- inserts (a0797b8), and this one drops it (a constraint goes in two releases: docs/operations.md, "Rolling
+-- upgrades"). Looked up first, so a start after the drop does not take the exclusive lock the drop needs.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'account_event_log_event_id_key' AND conrelid = 'account_event_log'::regclass) THEN

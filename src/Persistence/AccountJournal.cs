@@ -173,7 +173,7 @@ public sealed class AccountJournal : IAsyncDisposable
             Add(sql, parameters);
         }
         // No conflict to ignore: an event goes in only with the commit that moved its account's version (the guard),
-        // so event ids need no index. The schema drops the UNIQUE on event_id that releases before 2026-12-07 named.
+        // so event ids need no index. The schema drops the UNIQUE on event_id that releases before a0797b8 named.
         if (events.Ids.Count > 0)
             Add($"""
                  INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload)

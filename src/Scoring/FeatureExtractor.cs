@@ -100,11 +100,9 @@ public static class FeatureExtractor
         var byId = known.Reversed.Count == 0
             ? NoEntries
             : known.Entries.ToDictionary(e => e.EntryId, StringComparer.Ordinal);
-        var inOrder = true;
-        for (var i = 1; i < known.Entries.Count && inOrder; i++) inOrder = known.Entries[i - 1].KnownAt <= known.Entries[i].KnownAt;
         var patient = 0m;
         f.DaysSincePatientOwed = -1f;
-        foreach (var e in inOrder ? known.Entries : (IEnumerable<LedgerEntry>)known.Entries.OrderBy(e => e.KnownAt))
+        foreach (var e in KnownLedger.InPostingOrder(known.Entries))
         {
             patient += AccountBalances.Effect(e, byId).Patient;
             if (patient > 0)

@@ -45,18 +45,27 @@ public sealed class KnownLedger
                 allKnown = false;
                 break;
             }
-        // Scoring now, every entry is known: the ledger itself, not a copy of it (read while this instance is in use).
+        // Scoring now, every entry is known: the ledger itself, not a copy (which the caller leaves as it is meanwhile).
         var entries = allKnown ? all : all.Where(e => e.KnownAt <= asOf).ToList();
         Entries = entries;
         var reversed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in entries)
             if (e.Kind == EntryKind.Reversal && e.ReversesEntryId is { } target) reversed.Add(target);
         Reversed = reversed;
-        var payments = entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).ToList();
-        var inOrder = true; // a ledger posted live is in this order already: sorted only when an imported history is not
-        for (var i = 1; i < payments.Count && inOrder; i++) inOrder = payments[i - 1].KnownAt <= payments[i].KnownAt;
-        PatientPayments = inOrder ? payments : [.. payments.OrderBy(e => e.KnownAt)];
+        PatientPayments = InPostingOrder(entries.Where(e => e.Kind == EntryKind.PatientPayment && !reversed.Contains(e.EntryId)).ToList());
         Balances = allBalances is not null && entries.Count == all.Count ? allBalances : AccountBalances.Of(entries);
+    }
+
+    /// <summary>
+    /// The entries by posting time (<see cref="LedgerEntry.KnownAt"/>, ties in their order): the same list when it is in
+    /// that order already, as a ledger posted live is; a sorted copy when it is not (an imported history).
+    /// </summary>
+    public static IReadOnlyList<LedgerEntry> InPostingOrder(IReadOnlyList<LedgerEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        for (var i = 1; i < entries.Count; i++)
+            if (entries[i - 1].KnownAt > entries[i].KnownAt) return [.. entries.OrderBy(e => e.KnownAt)];
+        return entries;
     }
 
     /// <summary>When the payments posted at or after <paramref name="since"/> first added up to <paramref name="amount"/> (null: not yet).</summary>

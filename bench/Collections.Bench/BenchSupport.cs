@@ -149,8 +149,12 @@ public readonly record struct DiskWrites(long Writes, long Bytes)
 /// </summary>
 public readonly record struct RuntimeCost(long Allocated, TimeSpan Paused, int Gen0, int Gen1, int Gen2, TimeSpan Cpu, TimeSpan Wall)
 {
-    public static RuntimeCost Now() => new(GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(),
-        GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), Process.GetCurrentProcess().TotalProcessorTime, Stopwatch.GetElapsedTime(0));
+    public static RuntimeCost Now()
+    {
+        using var process = Process.GetCurrentProcess();
+        return new(GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(),
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), process.TotalProcessorTime, Stopwatch.GetElapsedTime(0));
+    }
 
     public static RuntimeCost operator -(RuntimeCost after, RuntimeCost before) => new(after.Allocated - before.Allocated, after.Paused - before.Paused,
         after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Cpu - before.Cpu, after.Wall - before.Wall);

@@ -42,3 +42,30 @@ public sealed class PositionalSqlTests
         Assert.Throws<InvalidOperationException>(() => PositionalSql.MakePositional(command));
     }
 }
+
+/// <summary>SQLite parameters named as the statement names them, so that binding finds each at its first look.</summary>
+public sealed class SqliteParameterNameTests
+{
+    [Theory]
+    [InlineData("id", "@id")]
+    [InlineData("@id", "@id")]
+    [InlineData("$id", "$id")]
+    [InlineData(":id", ":id")]
+    public void A_sqlite_parameter_carries_the_at_sign_of_the_statement_and_keeps_a_prefix_it_has(string given, string named) =>
+        Assert.Equal(named, new Microsoft.Data.Sqlite.SqliteParameter().Named(given).ParameterName);
+
+    [Fact]
+    public void A_postgresql_parameter_keeps_its_bare_name() =>
+        Assert.Equal("id", new Npgsql.NpgsqlParameter().Named("id").ParameterName);
+
+    [Fact]
+    public async Task A_statement_run_again_with_new_values_binds_each_by_its_name()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        await connection.OpenAsync();
+        await using var command = connection.Command("SELECT @b || '/' || @a").WithParameter("a", "1").WithParameter("b", "2");
+        Assert.Equal("2/1", await command.ExecuteScalarAsync());
+        command.Parameters[0].Value = "3";
+        Assert.Equal("2/3", await command.ExecuteScalarAsync());
+    }
+}

@@ -206,8 +206,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
 
     private static void Add(DbParameterCollection parameters, Func<DbParameter> create, string name, object? value, NpgsqlTypes.NpgsqlDbType? type = null)
     {
-        var p = create();
-        p.ParameterName = name;
+        var p = create().Named(name);
         p.Value = value ?? DBNull.Value;
         if (type is { } t && p is Npgsql.NpgsqlParameter typed) typed.NpgsqlDbType = t; // a null PostgreSQL could not type on its own
         parameters.Add(p);

@@ -18,6 +18,7 @@ public static class SiloConfiguration
         builder.Services.AddSingleton(CadenceSettingsFrom(builder.Configuration));
         builder.Services.AddSingleton(RemittanceRulesFrom(builder.Configuration));
         builder.Services.AddSingleton(ZipIncomeBandsFrom(builder.Configuration));
+        builder.Services.AddKnownGrainInterfaceTypes();
         builder.UseOrleans(silo =>
         {
             if (settings.IsCluster)

@@ -28,6 +28,7 @@ public static class TestClusters
         builder.ConfigureSiloHost((_, host) =>
         {
             services?.Invoke(host.Services);
+            host.Services.AddKnownGrainInterfaceTypes();
             host.Services.AddSingleton(database);
             host.Services.AddSingleton<IAuditTrail, DatabaseAuditTrail>();
             host.Services.AddSingleton(SiloConfiguration.CadenceSettingsFrom(configuration));

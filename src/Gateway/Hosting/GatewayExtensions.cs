@@ -104,6 +104,7 @@ public static class GatewayExtensions
     public static void AddCollectionsClusterClient(this WebApplicationBuilder builder, EngineSettings settings)
     {
         var database = settings.Database();
+        builder.Services.AddKnownGrainInterfaceTypes();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });

@@ -131,8 +131,14 @@ public sealed record LedgerEntry
 public static class Ledger
 {
     /// <summary>The ids of the entries a reversal in <paramref name="ledger"/> undoes (they count for nothing).</summary>
-    public static HashSet<string> ReversedIds(IEnumerable<LedgerEntry> ledger) =>
-        ledger.Where(e => e.ReversesEntryId is not null).Select(e => e.ReversesEntryId!).ToHashSet(StringComparer.Ordinal);
+    public static HashSet<string> ReversedIds(IEnumerable<LedgerEntry> ledger)
+    {
+        // A loop: several rules ask this at every post, and an empty set allocates no buckets.
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in ledger)
+            if (e.ReversesEntryId is { } id) ids.Add(id);
+        return ids;
+    }
 
     /// <summary>What an entry adds to the patient's net payments: a patient payment its amount, a refund to the patient its amount taken back.</summary>
     public static decimal PatientPaid(LedgerEntry entry) => entry switch

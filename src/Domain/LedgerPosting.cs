@@ -20,6 +20,7 @@ public static class LedgerPosting
     /// Validates <paramref name="request"/> against the ledger so far and returns the entry to append, the earlier
     /// entry when the same idempotency key was already used for the same request, or the reasons it is refused.
     /// <paramref name="balances"/>: the ledger's balances when the caller has them already (else they are worked out).
+    /// <paramref name="keys"/>: the caller's index of the ledger's idempotency keys, kept across calls (else the ledger is scanned).
     /// </summary>
     public static PostingDecision Prepare(
         EntryRequest request,
@@ -27,7 +28,8 @@ public static class LedgerPosting
         AccountFacts account,
         string postedBy,
         DateTimeOffset now,
-        AccountBalances? balances = null)
+        AccountBalances? balances = null,
+        LedgerKeys? keys = null)
     {
         var errors = new ErrorList();
         var key = request.IdempotencyKey?.Trim();
@@ -37,7 +39,7 @@ public static class LedgerPosting
             return Refuse(DomainError.Invalid("Idempotency-Key", "idempotency-key.invalid", $"The Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} printable characters."));
 
         var fingerprint = request.Fingerprint();
-        var earlier = ledger.FirstOrDefault(e => e.IdempotencyKey == key);
+        var earlier = keys is not null ? keys.Find(ledger, key) : LedgerKeys.Scan(ledger, key);
         if (earlier is not null)
         {
             return earlier.RequestFingerprint == fingerprint

@@ -35,6 +35,9 @@ public sealed partial class PatientAccountGrain(
     private AccountKey Key => AccountKey.Parse(Id);
     private AccountState State { get; set; } = new();
 
+    /// <summary>The ledger's entries by idempotency key, for the posts that ask whether theirs was used (a long ledger only).</summary>
+    private readonly LedgerKeys _ledgerKeys = new();
+
     // What the command in progress will commit.
     private long _version;
     private int _storedEntries;
@@ -256,7 +259,7 @@ public sealed partial class PatientAccountGrain(
 
         var now = clock.GetUtcNow();
         var facts = new Domain.AccountFacts(HasInsurance: State.PrimaryPayer is not null);
-        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now, Balances);
+        var decision = LedgerPosting.Prepare(request, State.Entries, facts, CallerContext.Current.Actor, now, Balances, _ledgerKeys);
         if (!decision.Accepted)
             return Outcome<PostingReceipt>.Failure(decision.Errors);
         if (!decision.IsReplay)
@@ -321,7 +324,7 @@ public sealed partial class PatientAccountGrain(
             var running = Balances; // carried through the batch, each entry's effect added as it goes
             for (var i = 0; i < requests.Count; i++)
             {
-                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now, running);
+                var decision = LedgerPosting.Prepare(requests[i], working, facts, CallerContext.Current.Actor, now, running, _ledgerKeys);
                 if (!decision.Accepted)
                 {
                     // Name the entry: the batch stops at it, and nothing of the batch is posted.

@@ -43,3 +43,47 @@ public sealed class RepeatedRequestTests
         Assert.Equal("idempotency-key.reused", ArrangementRulesLogic.RepeatOf(planRequest with { InstallmentCount = 5 }, [plan]).Error!.Code);
     }
 }
+
+/// <summary>An account's posts find an earlier entry by its key through an index that keeps up with its ledger.</summary>
+public sealed class LedgerKeysTests
+{
+    private static LedgerEntry Entry(int n, string key) => new()
+    {
+        EntryId = $"E{n}", Kind = EntryKind.Charge, Amount = 1m, EffectiveDate = new DateOnly(2026, 12, 1),
+        PostedAt = LedgerBuilder.Now, IdempotencyKey = key, PostedBy = "t",
+    };
+
+    [Fact]
+    public void The_index_answers_as_a_scan_while_the_ledger_grows_is_replaced_or_is_cut_back()
+    {
+        var keys = new LedgerKeys();
+        var random = new Random(9);
+        var ledger = new List<LedgerEntry>();
+        for (var n = 1; n <= 300; n++)
+        {
+            // Some keys repeat (a batch's own repeat, an import's): the first entry wins.
+            ledger.Add(Entry(n, $"k{random.Next(200)}"));
+            if (n % 97 == 0) ledger = [.. ledger];                // a batch posts through a copy
+            if (n % 131 == 0) ledger.RemoveRange(ledger.Count - 3, 3); // a shorter list: built again
+            foreach (var probe in new[] { $"k{random.Next(220)}", $"k{random.Next(220)}", "none" })
+                Assert.Same(LedgerKeys.Scan(ledger, probe), keys.Find(ledger, probe));
+        }
+        Assert.True(ledger.Count >= LedgerKeys.IndexFrom);
+    }
+
+    [Fact]
+    public void A_post_sent_again_finds_its_entry_through_the_index_of_a_long_ledger()
+    {
+        var keys = new LedgerKeys();
+        var ledger = Enumerable.Range(1, 40).Select(n => Entry(n, $"k{n}")).ToList();
+        var request = LedgerBuilder.Charge(1m) with { IdempotencyKey = "k7" };
+        var repeat = LedgerPosting.Prepare(request with { IdempotencyKey = "k41" }, ledger, new AccountFacts(false), "t", LedgerBuilder.Now, keys: keys);
+        ledger.Add(repeat.Entry!);
+
+        var again = LedgerPosting.Prepare(request with { IdempotencyKey = "k41" }, ledger, new AccountFacts(false), "t", LedgerBuilder.Now, keys: keys);
+        Assert.True(again.IsReplay);
+        Assert.Same(repeat.Entry, again.Entry);
+        Assert.Equal("idempotency-key.reused",
+            LedgerPosting.Prepare(request, ledger, new AccountFacts(false), "t", LedgerBuilder.Now, keys: keys).Errors.Single().Code);
+    }
+}

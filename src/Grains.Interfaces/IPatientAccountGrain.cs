@@ -140,6 +140,27 @@ public interface IPatientAccountGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RecordCallOutcome")]
     Task<Outcome<CallOutcomeResult>> RecordCallOutcome(CallOutcomeRequest request);
+
+    /// <summary>
+    /// How a worked call's request compares with the call this account logged under the same idempotency key: the
+    /// same request (a retry), another one (the key reused), or a call the account no longer keeps. Records nothing.
+    /// The worklist asks it when the lease already says the key was worked, so that a retry is told apart from
+    /// another call by all it asks (its words, a promise's or a plan's terms), not by its outcome alone.
+    /// </summary>
+    [Alias("CompareLoggedCall")]
+    Task<LoggedCallComparison> CompareLoggedCall(CallOutcomeRequest request);
+}
+
+/// <summary>A worked call's request against the call logged under its key (<see cref="IPatientAccountGrain.CompareLoggedCall"/>).</summary>
+[GenerateSerializer, Alias("collections.LoggedCallComparison")]
+public enum LoggedCallComparison
+{
+    /// <summary>The account no longer keeps a call under this key (it keeps the newest contact decisions only).</summary>
+    NotKept = 0,
+    /// <summary>The same request: a retry.</summary>
+    Same = 1,
+    /// <summary>Another request under the same key.</summary>
+    Different = 2,
 }
 
 /// <summary>The patient who received care, when it is not the guarantor.</summary>

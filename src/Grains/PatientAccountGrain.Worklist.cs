@@ -90,6 +90,14 @@ public sealed partial class PatientAccountGrain
         });
     }
 
+    public Task<LoggedCallComparison> CompareLoggedCall(CallOutcomeRequest request) =>
+        Task.FromResult(LoggedCall(CallRequestId(WorklistOutcomes.CallKey(request.IdempotencyKey)), Fingerprint(request)) switch
+        {
+            (_, true) => LoggedCallComparison.Different,
+            ({ }, false) => LoggedCallComparison.Same,
+            _ => LoggedCallComparison.NotKept,
+        });
+
     /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");

@@ -355,6 +355,29 @@ public sealed class AgentCallTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_retry_after_the_lease_completed_is_replayed_only_when_it_asks_what_the_first_asked_not_just_the_same_outcome()
+    {
+        using var call = await CallAsync(150.00m);
+        Assert.Equal(HttpStatusCode.OK, (await call.Agent.PostAsync("/api/worklist/next", null)).StatusCode);
+        var outcome = $"/api/worklist/leases/{call.Facility}/{call.AccountNumber}/outcome";
+        var promisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9).ToString("yyyy-MM-dd");
+        var recorded = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 50.00m, promisedDate }, "lease-terms-1");
+        Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
+        Assert.True((await recorded.JsonAsync()).GetProperty("completed").GetBoolean());
+
+        // The same outcome with other terms under the key: another promise, refused as the account refuses it.
+        var otherTerms = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 60.00m, promisedDate }, "lease-terms-1");
+        Assert.Equal(HttpStatusCode.Conflict, otherTerms.StatusCode);
+        Assert.Equal("idempotency-key.reused", (await otherTerms.JsonAsync()).GetProperty("code").GetString());
+
+        var retried = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 50.00m, promisedDate }, "lease-terms-1");
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
+        var promises = (await call.Agent.GetJsonAsync($"/api/accounts/{call.Facility}/{call.AccountNumber}")).GetProperty("promises");
+        Assert.Equal(50.00m, Assert.Single(promises.EnumerateArray()).GetProperty("amount").GetDecimal());
+    }
+
+    [Fact]
     public async Task An_agent_adds_a_note_once_per_key_the_account_shows_it_and_the_audit_keeps_its_length_not_its_words()
     {
         using var call = await CallAsync(60.00m);

@@ -67,8 +67,10 @@ public sealed class AgentWorklist(IGrainFactory grains)
         var lease = await FindLeaseAsync(worker, key, queueId, request.IdempotencyKey);
         if (lease.Worked is not null)
         {
-            // The key recorded another outcome: a second call under it, refused as the account refuses it.
-            if (lease.Worked.Outcome != request.Outcome) return new CallRecordResult([LoggedCall.KeyReused], request.Outcome, null, false, false, null);
+            // The key recorded another call: a second call under it, refused as the account refuses it. The lease keeps
+            // the outcome; the account, while it keeps the call, all the request asked (its words, a promise's terms).
+            if (lease.Worked.Outcome != request.Outcome || await CompareLoggedCallAsync(account, request) == LoggedCallComparison.Different)
+                return new CallRecordResult([LoggedCall.KeyReused], request.Outcome, null, false, false, null);
             var current = await account.Get();
             return current is null
                 ? new CallRecordResult([DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")], lease.Worked.Outcome, null, false, true, null)
@@ -85,6 +87,23 @@ public sealed class AgentWorklist(IGrainFactory grains)
         if (result.Call.Verdict != GateVerdict.Allow) return new CallRecordResult([], request.Outcome, result.Call, false, false, result.Account);
         var completed = await Queue(lease.QueueId!).Complete(key, worker.Agent, request.Outcome, request.IdempotencyKey);
         return new CallRecordResult([], request.Outcome, result.Call, completed, false, result.Account) { NoteNotKept = result.NoteNotKept };
+    }
+
+    /// <summary>
+    /// The account's comparison of a retried call with the one it logged. A silo of the release before has no such
+    /// method (during a rolling upgrade, or a gateway upgraded before its silos): then the lease's outcome is all there
+    /// is to compare, as that release did.
+    /// </summary>
+    private static async Task<LoggedCallComparison> CompareLoggedCallAsync(IPatientAccountGrain account, CallOutcomeRequest request)
+    {
+        try
+        {
+            return await account.CompareLoggedCall(request);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return LoggedCallComparison.NotKept;
+        }
     }
 
     /// <summary>The lease holder gives the account back without an outcome; an error when they hold no lease on it.</summary>

@@ -27,12 +27,18 @@ public sealed partial class PatientAccountGrain
     {
         get
         {
-            var since = State.OpenedAt;
-            foreach (var e in State.Entries)
-                if (e.KnownAt < since) since = e.KnownAt;
+            // Asked at every score: the entries already read are not read again while the ledger only grows.
+            var (ledger, read, openedAt, since) = _knownSince;
+            if (!ReferenceEquals(ledger, State.Entries) || openedAt != State.OpenedAt || read > State.Entries.Count)
+                (read, since) = (0, State.OpenedAt);
+            for (var i = read; i < State.Entries.Count; i++)
+                if (State.Entries[i].KnownAt < since) since = State.Entries[i].KnownAt;
+            _knownSince = (State.Entries, State.Entries.Count, State.OpenedAt, since);
             return since;
         }
     }
+
+    private (List<LedgerEntry>? Ledger, int Read, DateTimeOffset OpenedAt, DateTimeOffset Since) _knownSince;
 
     public async Task<AccountScoringHistory?> GetScoringHistory()
     {

@@ -72,6 +72,25 @@ public sealed class LedgerKeysTests
     }
 
     [Fact]
+    public void A_ledger_cut_back_and_grown_again_is_indexed_again_whether_or_not_it_was_asked_in_between()
+    {
+        var keys = new LedgerKeys();
+        var ledger = Enumerable.Range(1, 40).Select(n => Entry(n, $"k{n}")).ToList();
+        Assert.Equal("E40", keys.Find(ledger, "k40")!.EntryId);
+        ledger.RemoveRange(10, 30);
+        Assert.Null(keys.Find(ledger, "k40"));
+        ledger.AddRange(Enumerable.Range(41, 35).Select(n => Entry(n, $"k{n - 30}"))); // k11..k45 again, on other entries
+        foreach (var probe in new[] { "k5", "k11", "k40", "k45", "k46" })
+            Assert.Same(LedgerKeys.Scan(ledger, probe), keys.Find(ledger, probe));
+
+        // Cut back and grown past where it was, with no question in between.
+        ledger.RemoveRange(10, ledger.Count - 10);
+        ledger.AddRange(Enumerable.Range(100, 50).Select(n => Entry(n, $"k{n - 80}"))); // k20..k69, on new entries
+        foreach (var probe in new[] { "k5", "k20", "k40", "k45", "k69", "k70" })
+            Assert.Same(LedgerKeys.Scan(ledger, probe), keys.Find(ledger, probe));
+    }
+
+    [Fact]
     public void A_post_sent_again_finds_its_entry_through_the_index_of_a_long_ledger()
     {
         var keys = new LedgerKeys();

@@ -369,6 +369,7 @@ public sealed class AgentCallTests(EngineFixture engine)
         var otherTerms = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 60.00m, promisedDate }, "lease-terms-1");
         Assert.Equal(HttpStatusCode.Conflict, otherTerms.StatusCode);
         Assert.Equal("idempotency-key.reused", (await otherTerms.JsonAsync()).GetProperty("code").GetString());
+        Assert.False(otherTerms.Headers.Contains("Idempotent-Replayed"));
 
         var retried = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 50.00m, promisedDate }, "lease-terms-1");
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);

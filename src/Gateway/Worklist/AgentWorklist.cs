@@ -23,7 +23,7 @@ public sealed record CallRecordResult(IReadOnlyList<DomainError> Errors, Worklis
 /// logs the call and its consequence as one command, then the queue closes the lease), and giving an account back.
 /// Each step is a grain call that completes before the next starts; no grain calls another here.
 /// </summary>
-public sealed class AgentWorklist(IGrainFactory grains)
+public sealed class AgentWorklist(IGrainFactory grains, ILogger<AgentWorklist> logger)
 {
     private IWorklistDirectoryGrain Directory => grains.GetGrain<IWorklistDirectoryGrain>(IWorklistDirectoryGrain.Key);
 
@@ -91,10 +91,10 @@ public sealed class AgentWorklist(IGrainFactory grains)
 
     /// <summary>
     /// The account's comparison of a retried call with the one it logged. A silo of the release before has no such
-    /// method (during a rolling upgrade, or a gateway upgraded before its silos): then the lease's outcome is all there
-    /// is to compare, as that release did.
+    /// method (during a rolling upgrade): then the lease's outcome is all there is to compare, as that release did,
+    /// and the failure is logged (its type only), so that a comparison that always fails does not go unseen.
     /// </summary>
-    private static async Task<LoggedCallComparison> CompareLoggedCallAsync(IPatientAccountGrain account, CallOutcomeRequest request)
+    private async Task<LoggedCallComparison> CompareLoggedCallAsync(IPatientAccountGrain account, CallOutcomeRequest request)
     {
         try
         {
@@ -102,6 +102,7 @@ public sealed class AgentWorklist(IGrainFactory grains)
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            logger.LogWarning("The account could not compare a retried call with the one it logged ({Error}); the lease's outcome was compared alone", ex.GetType().Name);
             return LoggedCallComparison.NotKept;
         }
     }

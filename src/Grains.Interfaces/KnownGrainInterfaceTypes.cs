@@ -19,12 +19,12 @@ public sealed class KnownGrainInterfaceTypes(IServiceProvider services) : IGrain
 
     public bool TryGetGrainInterfaceType(Type type, out GrainInterfaceType grainInterfaceType)
     {
-        grainInterfaceType = _known.GetOrAdd(type, static (t, self) => self.Orleans.GetGrainInterfaceType(t), this);
+        grainInterfaceType = _known.GetOrAdd(type, static (t, self) => self.OrleansResolver.GetGrainInterfaceType(t), this);
         return true;
     }
 
     // The resolver as Orleans builds it, from every other provider: resolved on first use, after the container is built.
-    private GrainInterfaceTypeResolver Orleans => _orleans ??= new GrainInterfaceTypeResolver(
+    private GrainInterfaceTypeResolver OrleansResolver => _orleans ??= new GrainInterfaceTypeResolver(
         services.GetServices<IGrainInterfaceTypeProvider>().Where(p => p is not KnownGrainInterfaceTypes),
         services.GetRequiredService<TypeConverter>());
 }

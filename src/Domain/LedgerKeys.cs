@@ -12,26 +12,22 @@ public sealed class LedgerKeys
     public const int IndexFrom = 32;
 
     private readonly Dictionary<string, LedgerEntry> _byKey = new(StringComparer.Ordinal);
-    private IReadOnlyList<LedgerEntry>? _ledger;
-    private int _indexed;
-    private LedgerEntry? _lastRead;
+    private LedgerReadMark _indexed;
 
     /// <summary>The first entry of <paramref name="ledger"/> posted with <paramref name="key"/>, if any.</summary>
     public LedgerEntry? Find(IReadOnlyList<LedgerEntry> ledger, string key)
     {
         ArgumentNullException.ThrowIfNull(ledger);
-        // Another list, or this one cut back since (shorter now, or another entry where the last one read was).
-        if (!ReferenceEquals(ledger, _ledger) || ledger.Count < _indexed || (_indexed > 0 && !ReferenceEquals(ledger[_indexed - 1], _lastRead)))
+        var from = _indexed.ReadOf(ledger);
+        if (from == 0) _byKey.Clear();
+        if (ledger.Count < IndexFrom)
         {
-            _byKey.Clear();
-            _ledger = ledger;
-            _indexed = 0;
-            _lastRead = null;
+            _indexed = default;
+            return Scan(ledger, key);
         }
-        if (ledger.Count < IndexFrom) return Scan(ledger, key);
-        for (; _indexed < ledger.Count; _indexed++)
-            if (ledger[_indexed].IdempotencyKey is { } k) _byKey.TryAdd(k, ledger[_indexed]); // the first wins, as in a scan
-        _lastRead = ledger[_indexed - 1];
+        for (var i = from; i < ledger.Count; i++)
+            if (ledger[i].IdempotencyKey is { } k) _byKey.TryAdd(k, ledger[i]); // the first wins, as in a scan
+        _indexed.Read(ledger);
         return _byKey.GetValueOrDefault(key);
     }
 

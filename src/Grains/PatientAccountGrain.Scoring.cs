@@ -28,17 +28,18 @@ public sealed partial class PatientAccountGrain
         get
         {
             // Asked at every score: the entries already read are not read again while the ledger only grows.
-            var (ledger, read, openedAt, since) = _knownSince;
-            if (!ReferenceEquals(ledger, State.Entries) || openedAt != State.OpenedAt || read > State.Entries.Count)
-                (read, since) = (0, State.OpenedAt);
-            for (var i = read; i < State.Entries.Count; i++)
+            var (mark, openedAt, since) = _knownSince;
+            var from = openedAt == State.OpenedAt ? mark.ReadOf(State.Entries) : 0;
+            if (from == 0) since = State.OpenedAt;
+            for (var i = from; i < State.Entries.Count; i++)
                 if (State.Entries[i].KnownAt < since) since = State.Entries[i].KnownAt;
-            _knownSince = (State.Entries, State.Entries.Count, State.OpenedAt, since);
+            mark.Read(State.Entries);
+            _knownSince = (mark, State.OpenedAt, since);
             return since;
         }
     }
 
-    private (List<LedgerEntry>? Ledger, int Read, DateTimeOffset OpenedAt, DateTimeOffset Since) _knownSince;
+    private (LedgerReadMark Mark, DateTimeOffset OpenedAt, DateTimeOffset Since) _knownSince;
 
     public async Task<AccountScoringHistory?> GetScoringHistory()
     {

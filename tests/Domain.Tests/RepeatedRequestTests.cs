@@ -91,6 +91,21 @@ public sealed class LedgerKeysTests
     }
 
     [Fact]
+    public void A_read_mark_resumes_after_appends_and_starts_again_for_another_list_or_one_cut_back()
+    {
+        var ledger = Enumerable.Range(1, 5).Select(n => Entry(n, $"k{n}")).ToList();
+        var mark = new LedgerReadMark();
+        Assert.Equal(0, mark.ReadOf(ledger));
+        mark.Read(ledger);
+        ledger.Add(Entry(6, "k6"));
+        Assert.Equal(5, mark.ReadOf(ledger));
+        Assert.Equal(0, mark.ReadOf([.. ledger]));
+        ledger.RemoveRange(3, 3);
+        ledger.AddRange([Entry(7, "k7"), Entry(8, "k8"), Entry(9, "k9")]); // as long as before, other entries
+        Assert.Equal(0, mark.ReadOf(ledger));
+    }
+
+    [Fact]
     public void A_post_sent_again_finds_its_entry_through_the_index_of_a_long_ledger()
     {
         var keys = new LedgerKeys();

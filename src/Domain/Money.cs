@@ -28,4 +28,10 @@ public static class Money
 
     /// <summary>Normalises an amount to exactly two decimal places (e.g. 40 becomes 40.00) for display and storage.</summary>
     public static decimal Normalize(decimal amount) => decimal.Round(amount, 2) + 0.00m;
+
+    /// <summary>
+    /// An amount without its trailing zeros (50, 50.0 and 50.00 alike; 50.001 stays itself), to tell whether two
+    /// requests asked for the same amount however their senders wrote it.
+    /// </summary>
+    public static decimal Canonical(decimal amount) => amount / 1.000000000000000000000000000000000m;
 }

@@ -33,7 +33,7 @@ public sealed partial class PatientAccountGrain
         // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
         var callKey = WorklistOutcomes.CallKey(request.IdempotencyKey);
         var fingerprint = Fingerprint(request);
-        switch (LoggedCall(CallRequestId(callKey), fingerprint))
+        switch (LoggedCall(CallRequestId(callKey), fingerprint, LegacyFingerprint(request)))
         {
             case (_, true): return Outcome<CallOutcomeResult>.Failure(Domain.Compliance.LoggedCall.KeyReused);
             case ({ } earlier, false):
@@ -91,16 +91,28 @@ public sealed partial class PatientAccountGrain
     }
 
     public Task<LoggedCallComparison> CompareLoggedCall(CallOutcomeRequest request) =>
-        Task.FromResult(LoggedCall(CallRequestId(WorklistOutcomes.CallKey(request.IdempotencyKey)), Fingerprint(request)) switch
+        Task.FromResult(LoggedCall(CallRequestId(WorklistOutcomes.CallKey(request.IdempotencyKey)), Fingerprint(request), LegacyFingerprint(request)) switch
         {
             (_, true) => LoggedCallComparison.Different,
             ({ }, false) => LoggedCallComparison.Same,
             _ => LoggedCallComparison.NotKept,
         });
 
-    /// <summary>What a call outcome asked, to tell a retry from another request under the same key.</summary>
+    /// <summary>
+    /// What a call outcome asked, to tell a retry from another request under the same key. Amounts count by value, not
+    /// by how they were written: a retry that sends 50 for the 50.00 it sent first asks the same.
+    /// </summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{Canonical(r.Promise?.Amount)}|{r.Promise?.PromisedDate:O}|{Canonical(r.Plan?.DownPayment)}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+
+    /// <summary>
+    /// The fingerprint as releases before amounts counted by value wrote it (amounts as sent), so that a retry of a
+    /// call one of them logged, sent again exactly as it was, is still known for a retry.
+    /// </summary>
+    private static string LegacyFingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+
+    private static decimal? Canonical(decimal? amount) => amount is { } a ? Money.Canonical(a) : null;
 
     /// <summary>The change a worked call's outcome makes to the account (none for an attempt or a plain conversation), checked now.</summary>
     private (Action? Apply, string? Action, string? Detail, IReadOnlyList<DomainError> Errors) OutcomeChange(CallOutcomeRequest request, string actor, DateTimeOffset now)

@@ -1066,10 +1066,11 @@ public sealed partial class PatientAccountGrain(
     /// <summary>
     /// The decision this account recorded for a logged call's request, if it still keeps it, and whether that request
     /// asked something else than <paramref name="fingerprint"/> (the key reused for another call).
+    /// <paramref name="legacy"/> is the same request's fingerprint as an older release wrote it, also taken as the same.
     /// </summary>
-    private (ContactDecisionRecord? Earlier, bool Reused) LoggedCall(string requestId, string fingerprint) =>
+    private (ContactDecisionRecord? Earlier, bool Reused) LoggedCall(string requestId, string fingerprint, string? legacy = null) =>
         State.Decisions.LastOrDefault(d => d.RequestId == requestId) is { } earlier
-            ? (earlier, earlier.RequestFingerprint is { } recorded && recorded != fingerprint)
+            ? (earlier, earlier.RequestFingerprint is { } recorded && recorded != fingerprint && recorded != legacy)
             : (null, false);
 
     /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>

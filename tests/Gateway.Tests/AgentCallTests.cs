@@ -374,6 +374,10 @@ public sealed class AgentCallTests(EngineFixture engine)
         var retried = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 50.00m, promisedDate }, "lease-terms-1");
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.True(retried.Headers.Contains("Idempotent-Replayed"));
+        // The amount written another way (50 for 50.00) is still what the first asked.
+        var rewritten = await PostAsync(call.Agent, outcome, new { outcome = "promiseToPay", amount = 50m, promisedDate }, "lease-terms-1");
+        Assert.Equal(HttpStatusCode.OK, rewritten.StatusCode);
+        Assert.True(rewritten.Headers.Contains("Idempotent-Replayed"));
         var promises = (await call.Agent.GetJsonAsync($"/api/accounts/{call.Facility}/{call.AccountNumber}")).GetProperty("promises");
         Assert.Equal(50.00m, Assert.Single(promises.EnumerateArray()).GetProperty("amount").GetDecimal());
     }

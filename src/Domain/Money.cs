@@ -33,5 +33,7 @@ public static class Money
     /// An amount without its trailing zeros (50, 50.0 and 50.00 alike; 50.001 stays itself), to tell whether two
     /// requests asked for the same amount however their senders wrote it.
     /// </summary>
-    public static decimal Canonical(decimal amount) => amount / 1.000000000000000000000000000000000m;
+    // The divisor is exactly 1 written with 28 decimal places; decimal division returns the exact quotient with the
+    // smallest scale that holds it, so the value is unchanged and only its trailing zeros go. It cannot overflow.
+    public static decimal Canonical(decimal amount) => amount / 1.0000000000000000000000000000m;
 }

@@ -136,8 +136,13 @@ public sealed record ContactDecisionRecord
     [Id(5)] public required GateDecision Decision { get; init; }
     /// <summary>The request it answered (a logged call's <c>{account}/call/{key}</c>): a retry with the key finds it.</summary>
     [Id(6)] public string? RequestId { get; init; }
-    /// <summary>What that request asked (a logged call's outcome and agreement): a retry with the key asking something else is refused.</summary>
+    /// <summary>What that request asked (a logged call's outcome and agreement), amounts as sent: a retry with the key asking something else is refused.</summary>
     [Id(7)] public string? RequestFingerprint { get; init; }
+    /// <summary>
+    /// The same with amounts by value (50 and 50.00 alike), kept beside <see cref="RequestFingerprint"/>: a release
+    /// before this field compares the one it knows, so a call logged here is still replayed there.
+    /// </summary>
+    [Id(8)] public string? RequestFingerprintByValue { get; init; }
 }
 
 public enum CallTaskKind

@@ -32,8 +32,8 @@ public sealed partial class PatientAccountGrain
         var now = clock.GetUtcNow();
         // A retry of a call this account already logged: what the guarantor agreed was recorded with it.
         var callKey = WorklistOutcomes.CallKey(request.IdempotencyKey);
-        var fingerprint = Fingerprint(request);
-        switch (LoggedCall(CallRequestId(callKey), fingerprint, LegacyFingerprint(request)))
+        var (fingerprint, byValue) = (Fingerprint(request), FingerprintByValue(request));
+        switch (LoggedCall(CallRequestId(callKey), fingerprint, byValue))
         {
             case (_, true): return Outcome<CallOutcomeResult>.Failure(Domain.Compliance.LoggedCall.KeyReused);
             case ({ } earlier, false):
@@ -57,7 +57,7 @@ public sealed partial class PatientAccountGrain
             Initiator = request.Initiator, Outcome = WorklistOutcomes.CallOutcome(request.Outcome), Channel = ContactChannel.Voice,
             IdempotencyKey = callKey,
         };
-        var (call, _) = await LogCallAsync(callRequest, fingerprint);
+        var (call, _) = await LogCallAsync(callRequest, fingerprint, byValue);
         AuditCall(callRequest, call, $";worklist={request.Outcome}");
         if (!call.Succeeded) return Outcome<CallOutcomeResult>.Failure(call.Errors);
         if (call.Value!.Verdict != GateVerdict.Allow) return Outcome<CallOutcomeResult>.Success(new CallOutcomeResult { Call = call.Value });
@@ -91,7 +91,7 @@ public sealed partial class PatientAccountGrain
     }
 
     public Task<LoggedCallComparison> CompareLoggedCall(CallOutcomeRequest request) =>
-        Task.FromResult(LoggedCall(CallRequestId(WorklistOutcomes.CallKey(request.IdempotencyKey)), Fingerprint(request), LegacyFingerprint(request)) switch
+        Task.FromResult(LoggedCall(CallRequestId(WorklistOutcomes.CallKey(request.IdempotencyKey)), Fingerprint(request), FingerprintByValue(request)) switch
         {
             (_, true) => LoggedCallComparison.Different,
             ({ }, false) => LoggedCallComparison.Same,
@@ -99,18 +99,18 @@ public sealed partial class PatientAccountGrain
         });
 
     /// <summary>
-    /// What a call outcome asked, to tell a retry from another request under the same key. Amounts count by value, not
-    /// by how they were written: a retry that sends 50 for the 50.00 it sent first asks the same.
+    /// What a call outcome asked, to tell a retry from another request under the same key, amounts as sent: the form
+    /// every release compares, so a call logged here is still replayed by a silo of the release before.
     /// </summary>
     private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{Canonical(r.Promise?.Amount)}|{r.Promise?.PromisedDate:O}|{Canonical(r.Plan?.DownPayment)}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
 
     /// <summary>
-    /// The fingerprint as releases before amounts counted by value wrote it (amounts as sent), so that a retry of a
-    /// call one of them logged, sent again exactly as it was, is still known for a retry.
+    /// The same with amounts by value: a retry that sends 50 for the 50.00 it sent first asks the same. Kept beside
+    /// the first (<see cref="ContactDecisionRecord.RequestFingerprintByValue"/>); calls logged before it have only the first.
     /// </summary>
-    private static string LegacyFingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+    private static string FingerprintByValue(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{Canonical(r.Promise?.Amount)}|{r.Promise?.PromisedDate:O}|{Canonical(r.Plan?.DownPayment)}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
 
     private static decimal? Canonical(decimal? amount) => amount is { } a ? Money.Canonical(a) : null;
 

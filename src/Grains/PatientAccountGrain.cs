@@ -659,7 +659,7 @@ public sealed partial class PatientAccountGrain(
     /// call the guarantor has but this account does not (its commit was lost) is recorded here now, not replayed, so
     /// what the guarantor agreed on it is applied once.
     /// </summary>
-    private async Task<(Outcome<GateDecision> Outcome, bool Replayed)> LogCallAsync(CallLogRequest request, string fingerprint)
+    private async Task<(Outcome<GateDecision> Outcome, bool Replayed)> LogCallAsync(CallLogRequest request, string fingerprint, string? fingerprintByValue = null)
     {
         if (!State.IsOpen)
             return (Outcome<GateDecision>.Failure(DomainError.NotFound("account.not-found", "No account is open with this facility and account number.")), false);
@@ -673,7 +673,7 @@ public sealed partial class PatientAccountGrain(
         if (errors.Any) return (Outcome<GateDecision>.Failure(errors.Errors), false);
 
         var requestId = CallRequestId(request.IdempotencyKey!);
-        switch (LoggedCall(requestId, fingerprint))
+        switch (LoggedCall(requestId, fingerprint, fingerprintByValue))
         {
             case (_, true): return (Outcome<GateDecision>.Failure(Domain.Compliance.LoggedCall.KeyReused), false);
             case ({ } earlier, false): return (Outcome<GateDecision>.Success(earlier.Decision), true);
@@ -701,7 +701,7 @@ public sealed partial class PatientAccountGrain(
         Remember(new ContactDecisionRecord
         {
             At = now, StepId = "agent-call", Action = OutreachAction.CallTask, Channel = request.Channel ?? ContactChannel.Voice,
-            PolicyReference = "agent", Decision = result.Decision, RequestId = requestId, RequestFingerprint = fingerprint,
+            PolicyReference = "agent", Decision = result.Decision, RequestId = requestId, RequestFingerprint = fingerprint, RequestFingerprintByValue = fingerprintByValue,
         });
         _dirty = true;
         return (Outcome<GateDecision>.Success(result.Decision), false);
@@ -1065,12 +1065,12 @@ public sealed partial class PatientAccountGrain(
 
     /// <summary>
     /// The decision this account recorded for a logged call's request, if it still keeps it, and whether that request
-    /// asked something else than <paramref name="fingerprint"/> (the key reused for another call).
-    /// <paramref name="legacy"/> is the same request's fingerprint as an older release wrote it, also taken as the same.
+    /// asked something else (the key reused for another call): <paramref name="fingerprint"/> with amounts as sent,
+    /// <paramref name="byValue"/> with amounts by value (<see cref="Domain.Compliance.LoggedCall.SameRequest"/>).
     /// </summary>
-    private (ContactDecisionRecord? Earlier, bool Reused) LoggedCall(string requestId, string fingerprint, string? legacy = null) =>
+    private (ContactDecisionRecord? Earlier, bool Reused) LoggedCall(string requestId, string fingerprint, string? byValue = null) =>
         State.Decisions.LastOrDefault(d => d.RequestId == requestId) is { } earlier
-            ? (earlier, earlier.RequestFingerprint is { } recorded && recorded != fingerprint && recorded != legacy)
+            ? (earlier, !Domain.Compliance.LoggedCall.SameRequest(earlier.RequestFingerprint, earlier.RequestFingerprintByValue, fingerprint, byValue))
             : (null, false);
 
     /// <summary>Keeps a gate decision on the account (the newest <see cref="DecisionsKept"/>).</summary>

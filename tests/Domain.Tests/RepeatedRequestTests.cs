@@ -10,26 +10,6 @@ public sealed class RepeatedRequestTests
 
     private static Hold Placed(HoldRequest request, IReadOnlyList<Hold> existing) => HoldRules.Place(request, existing, "agent-1", Now).Hold!;
 
-    [Theory]
-    [InlineData("50", "50.00")]
-    [InlineData("50.0", "50")]
-    [InlineData("0.10", "0.1")]
-    [InlineData("1234567.00", "1234567")]
-    public void An_amount_counts_by_its_value_not_by_how_its_sender_wrote_it(string first, string retry)
-    {
-        var (a, b) = (decimal.Parse(first, System.Globalization.CultureInfo.InvariantCulture), decimal.Parse(retry, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Money.Canonical(a).ToString(System.Globalization.CultureInfo.InvariantCulture), Money.Canonical(b).ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    [Fact]
-    public void Amounts_of_other_value_stay_apart_when_their_trailing_zeros_are_dropped()
-    {
-        Assert.Equal("50.001", Money.Canonical(50.0010m).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.NotEqual(Money.Canonical(50.00m), Money.Canonical(50.01m));
-        Assert.Equal("500", Money.Canonical(500.00m).ToString(System.Globalization.CultureInfo.InvariantCulture)); // zeros before the point stay
-        Assert.Equal("0", Money.Canonical(0.00m).ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
     [Fact]
     public void A_hold_sent_again_with_its_key_or_again_while_active_without_one_is_the_same_hold()
     {

@@ -36,6 +36,28 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
         Assert.Equal(CadenceStatus.OnHold, view.Cadence!.Status);
     }
 
+    [Fact]
+    public async Task A_worked_call_retried_with_its_amount_written_another_way_is_the_same_call_and_other_terms_are_refused()
+    {
+        var (_, account) = await PersonWithDebtAsync();
+        var promise = new Domain.Arrangements.PromiseRequest { Amount = 50.00m, PromisedDate = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(9) };
+        CallOutcomeRequest Call(decimal amount) => new() { Outcome = WorklistOutcome.PromiseToPay, IdempotencyKey = "promise-call", Promise = promise with { Amount = amount } };
+
+        var first = await account.RecordCallOutcome(Call(50.00m));
+        Assert.True(first.Succeeded);
+        Assert.False(first.Value!.Replayed);
+
+        var retried = await account.RecordCallOutcome(Call(50m));
+        Assert.True(retried.Succeeded);
+        Assert.True(retried.Value!.Replayed);
+        Assert.Equal(LoggedCallComparison.Same, await account.CompareLoggedCall(Call(50.0m)));
+
+        var other = await account.RecordCallOutcome(Call(60.00m));
+        Assert.Equal("idempotency-key.reused", Assert.Single(other.Errors).Code);
+        Assert.Equal(LoggedCallComparison.Different, await account.CompareLoggedCall(Call(60m)));
+        Assert.Equal(50.00m, Assert.Single((await account.Get())!.Promises).Amount);
+    }
+
     /// <summary>
     /// The sample guarantor lives in Austin with a 512 number: America/Chicago is always among their zones. Times here
     /// are built on Chicago's clock, so the tests hold at any hour the run is made (and across a change of offset).

@@ -11,6 +11,16 @@ public static class LoggedCall
     public static readonly DomainError KeyReused = DomainError.Conflict("idempotency-key.reused",
         "This Idempotency-Key already recorded a call with another outcome or agreement; the account shows what was recorded. Use a new key to record another call.");
 
+    /// <summary>
+    /// Whether a retry asks what the call recorded under its key asked. The record may keep its request's fingerprint
+    /// with amounts as sent, by value, both, or neither (a call logged before fingerprints: taken as the same); either
+    /// one matching is enough, since two requests alike as sent are alike by value.
+    /// </summary>
+    public static bool SameRequest(string? recordedAsSent, string? recordedByValue, string asSent, string? byValue) =>
+        (recordedAsSent is null && recordedByValue is null)
+        || recordedAsSent == asSent
+        || (byValue is not null && recordedByValue == byValue);
+
     /// <summary>How far back a call may be logged: beyond it, the contact history it would join is no longer kept whole.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
 

@@ -113,8 +113,9 @@ public sealed class GuarantorGrain(
     public async Task<ContactResult> RequestContact(ContactPermitRequest request)
     {
         var state = guarantor.State;
-        if (state.ContactHistory.Any(a => a.RequestId == request.RequestId))
-            return new ContactResult { Decision = GateDecision.Allowed, Replayed = true };
+        // Made already (the caller's commit was lost, or a retry): answered as it was, a broken rule included.
+        if (state.ContactHistory.FindLast(a => a.RequestId == request.RequestId) is { } earlier)
+            return new ContactResult { Decision = GateDecision.MadeEarlier(earlier.RuleBroken), Replayed = true };
         if (!state.IsRegistered || state.Profile is null)
             return new ContactResult { Decision = GateDecision.Deny("guarantor.unknown", "The account's guarantor is not registered.") };
 

@@ -37,6 +37,27 @@ public sealed class ContactFactTests(SqliteClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_call_recorded_despite_a_rule_and_asked_again_is_answered_with_that_rule_not_a_plain_allow()
+    {
+        var (guarantor, account) = await PersonWithDebtAsync(Samples.Guarantor() with { TimeZone = NightZone() });
+        // The account's commit after the guarantor recorded the call was lost: it asks again with the same request id.
+        var request = new ContactPermitRequest
+        {
+            RequestId = $"{account.GetPrimaryKeyString()}/call/lost-commit", Account = AccountKey.Parse(account.GetPrimaryKeyString()),
+            Action = OutreachAction.CallTask, Channel = ContactChannel.Voice, Initiator = ContactInitiator.Agent,
+            Outcome = ContactOutcome.RightPartyContact, PatientResponsibility = 300m,
+        };
+
+        var first = await guarantor.RequestContact(request);
+        var again = await guarantor.RequestContact(request);
+
+        Assert.Equal((GateVerdict.Allow, false), (first.Decision.Verdict, first.Replayed));
+        Assert.StartsWith("recorded.", first.Decision.Rule, StringComparison.Ordinal); // at night, with no notice sent: it broke a rule
+        Assert.Equal((GateVerdict.Allow, first.Decision.Rule, true), (again.Decision.Verdict, again.Decision.Rule, again.Replayed));
+        Assert.Single((await guarantor.Get())!.RecentContacts, c => c.RequestId == request.RequestId);
+    }
+
+    [Fact]
     public async Task A_worked_call_retried_with_its_amount_written_another_way_is_the_same_call_and_other_terms_are_refused()
     {
         var (_, account) = await PersonWithDebtAsync();

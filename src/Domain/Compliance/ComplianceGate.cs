@@ -31,6 +31,20 @@ public sealed record GateDecision
         Reason = $"Recorded: the call took place, but it broke a contact rule ({broken.Reason})",
     };
 
+    /// <summary>
+    /// The answer to a contact asked again that was already made (the same request id): allowed, and for a call
+    /// recorded although it broke a rule, that rule again (<c>recorded.</c> and the rule), so the caller that lost the
+    /// first answer keeps the flag for the compliance review.
+    /// </summary>
+    public static GateDecision MadeEarlier(string? ruleBroken) => ruleBroken is null
+        ? Allowed
+        : new()
+        {
+            Verdict = GateVerdict.Allow,
+            Rule = "recorded." + ruleBroken,
+            Reason = $"Recorded earlier: the call took place, but it broke a contact rule ({ruleBroken}).",
+        };
+
     public static GateDecision Deny(string rule, string reason) => new() { Verdict = GateVerdict.Deny, Rule = rule, Reason = reason };
 
     public static GateDecision Defer(string rule, string reason, DateTimeOffset notBefore) =>

@@ -83,6 +83,14 @@ public sealed class GuarantorGrain(
             {
                 outcome = Outcome<GuarantorView>.Failure(errors.Errors);
             }
+            else if (GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(request.Channel!.Value, out var current)
+                     && current.Status == request.Status && current.Source == request.Source!.Trim())
+            {
+                // What the channel already stands at, from the same source: a retry (the endpoint takes no key), or the
+                // same form sent twice. It changes nothing and is not recorded twice; the look is audited.
+                await audit.RecordAsync(clock, "guarantor.consent.repeat", Resource, Id, "ok", $"channel={request.Channel};status={request.Status}");
+                return Outcome<GuarantorView>.Success(View()) with { Replayed = true };
+            }
             else
             {
                 guarantor.State.ConsentHistory.Add(new ChannelConsent

@@ -114,6 +114,28 @@ public sealed class AccountApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_consent_sent_again_as_it_stands_is_recorded_once_and_answered_as_a_replay()
+    {
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
+        var path = $"/api/guarantors/{guarantorId}/consents";
+        var granted = new { channel = "sms", status = "granted", source = "registration form" };
+
+        var first = await client.PostAsJsonAsync(path, granted);
+        var again = await client.PostAsJsonAsync(path, granted); // a retry: the endpoint takes no key
+        var optedOut = await client.PostAsJsonAsync(path, new { channel = "sms", status = "optedOut", source = "phone call" });
+        var grantedAgain = await client.PostAsJsonAsync(path, granted); // a change back: recorded
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { first.StatusCode, again.StatusCode, optedOut.StatusCode, grantedAgain.StatusCode });
+        Assert.Equal([false, true, false, false], new[] { first, again, optedOut, grantedAgain }.Select(r => r.Headers.Contains("Idempotent-Replayed")).ToArray());
+        Assert.Equal("granted", (await again.JsonAsync()).GetProperty("consents")[0].GetProperty("status").GetString());
+        var audit = await client.GetJsonAsync($"/api/audit?resourceType=guarantor&resourceId={guarantorId}&limit=100");
+        Assert.Equal(3, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "guarantor.consent.record"));
+        Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "guarantor.consent.repeat");
+    }
+
+    [Fact]
     public async Task Reads_and_changes_are_in_the_audit_trail()
     {
         using var client = engine.Admin();

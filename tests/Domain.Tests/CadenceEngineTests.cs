@@ -246,6 +246,24 @@ public sealed class CadencePolicyTests
         Assert.Null(FinalNotices.For(2, null, null, noticed)); // nothing recorded at all
     }
 
+    [Theory]
+    [InlineData(200, 12, "eca.credit-too-early")]
+    [InlineData(364, 12, "eca.credit-too-early")]
+    [InlineData(365, 12, null)]
+    [InlineData(400, 12, null)]
+    [InlineData(200, 6, null)]   // a shorter wait in force (183 days)
+    [InlineData(182, 6, "eca.credit-too-early")]
+    public void A_credit_report_step_before_the_bureaus_wait_is_refused_when_the_policy_is_saved(int day, int waitMonths, string? code)
+    {
+        var policy = CadencePolicies.Standard with
+        {
+            Steps = [.. CadencePolicies.Standard.Steps, new CadenceStep { StepId = "credit", Day = day, Action = OutreachAction.CreditReporting }],
+        };
+        var errors = CadencePolicies.Validate(policy, new Compliance.ComplianceRules { CreditReportingWaitMonths = waitMonths });
+        if (code is null) Assert.Empty(errors);
+        else Assert.Equal(("steps[" + (policy.Steps.Count - 1) + "].day", code), (Assert.Single(errors).Field, Assert.Single(errors).Code));
+    }
+
     [Fact]
     public void A_policy_is_checked_against_the_notice_and_waiting_periods_in_force_not_the_defaults()
     {

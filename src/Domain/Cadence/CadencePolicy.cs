@@ -196,13 +196,17 @@ public static class CadencePolicies
             .ThenBy(p => p.PolicyId, StringComparer.Ordinal)
             .FirstOrDefault();
 
-    /// <summary>Every mistake in a policy a supervisor wants to save, each naming its place.</summary>
-    /// <summary>What is wrong with a policy, checked against the compliance rules in force (their defaults when not given).</summary>
+    /// <summary>
+    /// Every mistake in a policy a supervisor wants to save, each naming its place, checked against the compliance
+    /// rules in force (their defaults when not given).
+    /// </summary>
     public static IReadOnlyList<DomainError> Validate(CadencePolicy? policy, Compliance.ComplianceRules? rules = null)
     {
         rules ??= new Compliance.ComplianceRules();
         var noticeDays = (int)Math.Ceiling(rules.EcaNoticePeriod.TotalDays);
         var waitDays = (int)Math.Ceiling(rules.EcaWaitAfterFirstStatement.TotalDays);
+        // The fewest days the credit bureaus' wait can take (12 months from a first statement on 1 March, 365 days).
+        var creditDays = (int)Math.Ceiling(rules.CreditReportingWaitMonths * 365 / 12.0);
         var errors = new ErrorList();
         if (policy is null)
         {
@@ -264,6 +268,9 @@ public static class CadencePolicies
                 errors.Invalid($"steps[{i}].day", "eca.notice-too-late", $"The final notice (day {notice}) must come at least {noticeDays} days before this extraordinary action (day {policy.DayOf(eca)}).");
             else if (policy.DayOf(eca) < waitDays)
                 errors.Invalid($"steps[{i}].day", "eca.too-early", $"No extraordinary collection action before day {waitDays} after the first statement (501(r)).");
+            else if (eca.Action == OutreachAction.CreditReporting && policy.DayOf(eca) < creditDays)
+                errors.Invalid($"steps[{i}].day", "eca.credit-too-early",
+                    $"Medical debt is not reported to the credit bureaus until {rules.CreditReportingWaitMonths} months after the first statement: put the credit report at day {creditDays} or later (the gate would hold it until then).");
         }
         return errors.Errors;
     }

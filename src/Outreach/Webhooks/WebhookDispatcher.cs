@@ -86,12 +86,9 @@ public sealed class WebhookDispatcher(
         var total = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // Those written leased to this dispatcher (no claim needed) and those due in the table (retries, rows
-            // written while this dispatcher was behind or by another host): every fourth round the table first, so
-            // under a sustained load older deliveries are not left waiting behind newer ones.
-            var tableFirst = ++_rounds % 4 == 0;
-            IReadOnlyList<ClaimedDelivery> batch = tableFirst ? await ClaimAsync(cancellationToken) : Handed();
-            if (batch.Count == 0) batch = tableFirst ? Handed() : await ClaimAsync(cancellationToken);
+            // Those written leased to this dispatcher first (no claim needed), then those due in the table.
+            IReadOnlyList<ClaimedDelivery> batch = leased?.Take(o.BatchSize, clock.GetUtcNow()) ?? [];
+            if (batch.Count == 0) batch = await store.ClaimAsync(Owner, o.BatchSize, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
             if (batch.Count == 0) break;
             var outcomes = new AttemptOutcome[batch.Count];
             await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), new ParallelOptions { MaxDegreeOfParallelism = o.BatchSize, CancellationToken = cancellationToken },
@@ -103,13 +100,6 @@ public sealed class WebhookDispatcher(
         }
         return total;
     }
-
-    private long _rounds;
-
-    private List<ClaimedDelivery> Handed() => leased?.Take(options.Value.BatchSize, clock.GetUtcNow()) ?? [];
-
-    private Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(CancellationToken cancellationToken) =>
-        store.ClaimAsync(Owner, options.Value.BatchSize, options.Value.MaxAttempts, TimeSpan.FromSeconds(options.Value.LeaseSeconds), cancellationToken);
 
     private async Task<AttemptOutcome> DeliverAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
     {

@@ -68,7 +68,6 @@ public static class OutreachServiceCollectionExtensions
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
         services.TryAddSingleton<WebhookSignal>();
-        services.TryAddSingleton<LeasedDeliveries>();
         services.TryAddSingleton<IWebhookStore, SqlWebhookStore>();
         services.TryAddSingleton<IAccountEventSink>(sp => sp.GetRequiredService<IWebhookStore>());
         services.TryAddSingleton(sp => new WebhookTargets(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowedPrivateTargets));

@@ -34,67 +34,6 @@ public sealed class WebhookStoreTests
     [PostgresFact]
     public Task A_batch_of_attempts_settles_each_delivery_by_its_own_outcome_and_only_where_the_lease_is_held_on_postgresql() => BatchOfAttemptsAsync(Db.Postgres);
 
-    [Fact]
-    public Task Deliveries_written_for_a_dispatcher_running_here_are_handed_to_it_leased_and_claimed_by_others_only_once_the_lease_runs_out_on_sqlite() =>
-        LeasedAtWriteAsync(Db.Sqlite);
-
-    [PostgresFact]
-    public Task Deliveries_written_for_a_dispatcher_running_here_are_handed_to_it_leased_and_claimed_by_others_only_once_the_lease_runs_out_on_postgresql() =>
-        LeasedAtWriteAsync(Db.Postgres);
-
-    /// <summary>
-    /// With a dispatcher running in the process, the projection writes its deliveries as a claim would leave them
-    /// (sending, leased to that dispatcher, one attempt) and hands them over in memory: no claim is needed, and no other
-    /// sender can claim them while the lease holds. An event published again is not handed over twice. If the
-    /// dispatcher never sends one (the process stopped), the lease runs out and any sender claims it; one taken from
-    /// memory too late to finish within its lease is not sent from there.
-    /// </summary>
-    private static async Task LeasedAtWriteAsync(Db db)
-    {
-        var harness = await Harness.CreateAsync(db);
-        var (database, clock) = (harness.Database, harness.Clock);
-        using var signal = new WebhookSignal();
-        var leased = new LeasedDeliveries();
-        var store = new SqlWebhookStore(database, clock, signal, leased);
-        var (subscription, secret) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
-        var account = Guid.NewGuid().ToString("N")[..10];
-
-        await store.PublishAsync([Event(account, 1)]); // no dispatcher here yet: written pending
-        leased.Open("here", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(15));
-        await store.PublishAsync([Event(account, 2), Event(account, 3), Event(account, 2)]);
-        await store.PublishAsync([Event(account, 3)]); // published again: nothing new
-
-        var handed = leased.Take(10, clock.GetUtcNow());
-        Assert.Equal([Event(account, 2).EventId, Event(account, 3).EventId], handed.Select(h => h.Delivery.EventId));
-        Assert.All(handed, h => Assert.Equal(("https://example.org/hook", secret, 1, WebhookStatus.Sending), (h.Url, h.Secret, h.Delivery.Attempts, h.Delivery.Status)));
-        var rows = (await store.DeliveriesAsync(subscription.Id, null, 10)).ToDictionary(d => d.EventId);
-        Assert.Equal(3, rows.Count);
-        Assert.All(handed, h => Assert.Equal((h.Delivery.Id, WebhookStatus.Sending, 1), (rows[h.Delivery.EventId].Id, rows[h.Delivery.EventId].Status, rows[h.Delivery.EventId].Attempts)));
-        Assert.Equal(WebhookStatus.Pending, rows[Event(account, 1).EventId].Status);
-
-        // Another sender claims only the pending one while the lease holds; the holder settles its own.
-        var pending = Assert.Single(await store.ClaimAsync("other", 10, 5, TimeSpan.FromMinutes(1)));
-        Assert.Equal(Event(account, 1).EventId, pending.Delivery.EventId);
-        var now = clock.GetUtcNow();
-        Assert.Equal([true], await store.RecordAttemptsAsync("other", [new AttemptOutcome(new WebhookAttempt(pending.Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null)]));
-        Assert.Equal([true], await store.RecordAttemptsAsync("here", [new AttemptOutcome(new WebhookAttempt(handed[0].Delivery.Id, 1, now, now, "delivered", 200, null), WebhookStatus.Delivered, null)]));
-
-        // The second was never sent here (the process stopped): once the lease runs out, any sender claims it.
-        Assert.Empty(await store.ClaimAsync("other", 10, 5, TimeSpan.FromMinutes(1)));
-        clock.Advance(TimeSpan.FromMinutes(2));
-        var reclaimed = Assert.Single(await store.ClaimAsync("other", 10, 5, TimeSpan.FromMinutes(1)));
-        Assert.Equal((handed[1].Delivery.Id, 2), (reclaimed.Delivery.Id, reclaimed.Delivery.Attempts));
-
-        // Handed over, but taken from memory with too little of its lease left: not sent from there.
-        await store.PublishAsync([Event(account, 4)]);
-        clock.Advance(TimeSpan.FromSeconds(50));
-        Assert.Empty(leased.Take(10, clock.GetUtcNow()));
-        leased.Close();
-        await store.PublishAsync([Event(account, 5)]); // the dispatcher stopped: written pending again
-        Assert.Empty(leased.Take(10, clock.GetUtcNow()));
-        Assert.Equal(WebhookStatus.Pending, (await store.DeliveriesAsync(subscription.Id, WebhookStatus.Pending, 10)).Single(d => d.EventId == Event(account, 5).EventId).Status);
-    }
-
     /// <summary>
     /// A sender records its whole batch at once (sent together as one round trip): delivered, a retry after a timeout
     /// (no status code), a failure, and one whose lease another sender holds, which is logged but left alone. The

@@ -17,7 +17,7 @@ namespace Collections.Outreach.Webhooks;
 /// </summary>
 public sealed class WebhookDispatcher(
     IWebhookStore store, IHttpClientFactory httpClients, IOptions<WebhookOptions> options, WebhookSignal signal, TimeProvider clock,
-    ILogger<WebhookDispatcher> logger, LeasedDeliveries? leased = null) : BackgroundService
+    ILogger<WebhookDispatcher> logger) : BackgroundService
 {
     public const string HttpClientName = "Collections.Webhooks.Outbound";
     public const string EventHeader = "X-Collections-Event";
@@ -31,21 +31,6 @@ public sealed class WebhookDispatcher(
     {
         var poll = TimeSpan.FromSeconds(options.Value.PollSeconds);
         logger.LogInformation("Webhook dispatcher {Owner} started (polling every {PollSeconds} s)", Owner, poll.TotalSeconds);
-        // Rows the projection writes here are leased to this dispatcher as they are written; one whose lease has less
-        // than a delivery's timeout (and a margin) left is not sent from memory, but claimed once the lease runs out.
-        leased?.Open(Owner, TimeSpan.FromSeconds(options.Value.LeaseSeconds), TimeSpan.FromSeconds(options.Value.TimeoutSeconds + 5));
-        try
-        {
-            await RunAsync(poll, stoppingToken);
-        }
-        finally
-        {
-            leased?.Close();
-        }
-    }
-
-    private async Task RunAsync(TimeSpan poll, CancellationToken stoppingToken)
-    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -86,9 +71,7 @@ public sealed class WebhookDispatcher(
         var total = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // Those written leased to this dispatcher first (no claim needed), then those due in the table.
-            IReadOnlyList<ClaimedDelivery> batch = leased?.Take(o.BatchSize, clock.GetUtcNow()) ?? [];
-            if (batch.Count == 0) batch = await store.ClaimAsync(Owner, o.BatchSize, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
+            var batch = await store.ClaimAsync(Owner, o.BatchSize, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
             if (batch.Count == 0) break;
             var outcomes = new AttemptOutcome[batch.Count];
             await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), new ParallelOptions { MaxDegreeOfParallelism = o.BatchSize, CancellationToken = cancellationToken },

@@ -76,7 +76,7 @@ public interface IWebhookStore : IAccountEventSink
     Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default);
 }
 
-public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock, WebhookSignal signal, LeasedDeliveries? leased = null) : IWebhookStore
+public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock, WebhookSignal signal) : IWebhookStore
 {
     /// <summary>The payload's JSON: camelCase, nulls left out.</summary>
     public static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
@@ -108,113 +108,29 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         var now = clock.GetUtcNow();
         await using var connection = await database.OpenRederivableAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var subscriptions = new List<(string Id, string[] Events, string Url, string Secret)>();
-        await using (var select = connection.Command("SELECT id, events, url, secret FROM webhook_subscription WHERE deleted_at IS NULL", transaction))
+        var subscriptions = new List<(string Id, string[] Events)>();
+        await using (var select = connection.Command("SELECT id, events FROM webhook_subscription WHERE deleted_at IS NULL", transaction))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
             while (await reader.ReadAsync(cancellationToken))
-                subscriptions.Add((reader.GetString(0), reader.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries), reader.GetString(2), reader.GetString(3)));
-
-        var rows = new List<(AccountEvent Event, string Payload, (string Id, string[] Events, string Url, string Secret) To)>();
-        foreach (var e in events)
-        {
-            var payload = JsonSerializer.Serialize(e, PayloadJson);
-            foreach (var to in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
-                rows.Add((e, payload, to));
-        }
-        if (rows.Count == 0)
-        {
-            await transaction.CommitAsync(cancellationToken);
-            return;
-        }
-
-        // A dispatcher runs here: the rows are written leased to it, as its claim would leave them, and handed to it
-        // after the commit (LeasedDeliveries). Otherwise they wait, pending, for any dispatcher's claim.
-        if (leased?.LeaseFor is var (owner, length))
-        {
-            var leaseUntil = now + length;
-            var written = await InsertLeasedAsync(connection, transaction, rows.Select(r => (r.Event, r.Payload, r.To.Id)).ToList(), owner, now, leaseUntil, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            var targets = subscriptions.ToDictionary(t => t.Id);
-            var payloads = new Dictionary<(string, string), (AccountEvent Event, string Payload)>();
-            foreach (var r in rows) payloads[(r.Event.EventId, r.To.Id)] = (r.Event, r.Payload); // an event given twice is written once
-            var handed = written.Select(w =>
-            {
-                var (e, payload) = payloads[(w.EventId, w.SubscriptionId)];
-                var delivery = new WebhookDelivery(w.Id, e.EventId, w.SubscriptionId, e.Type, e.Facility, e.AccountNumber, WebhookStatus.Sending, 1,
-                    database.AsStored(now), database.AsStored(now), null, null, null);
-                return new ClaimedDelivery(delivery, payload, targets[w.SubscriptionId].Url, targets[w.SubscriptionId].Secret);
-            }).ToList();
-            leased.Add(owner, handed, leaseUntil);
-            if (handed.Count > 0) signal.Wake();
-            return;
-        }
+                subscriptions.Add((reader.GetString(0), reader.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries)));
 
         // One round trip for the batch's rows on PostgreSQL (a statement each, sent together), one prepared statement
         // re-bound per row on SQLite: a round trip per delivery was most of the webhook projection's cost under load.
         var stamp = database.Timestamp(now);
-        var inserts = rows.Select(r => new SqlStatement(InsertDeliverySql,
-        [
-            ("event_id", r.Event.EventId), ("subscription_id", r.To.Id), ("event_type", r.Event.Type), ("facility", r.Event.Facility),
-            ("account_number", r.Event.AccountNumber), ("payload", r.Payload), ("now", stamp),
-        ])).ToList();
-        var added = (await database.ExecuteCountingAsync(connection, transaction, inserts)).Sum();
+        var inserts = new List<SqlStatement>();
+        foreach (var e in events)
+        {
+            var payload = JsonSerializer.Serialize(e, PayloadJson);
+            foreach (var (id, _) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
+                inserts.Add(new SqlStatement(InsertDeliverySql,
+                [
+                    ("event_id", e.EventId), ("subscription_id", id), ("event_type", e.Type), ("facility", e.Facility),
+                    ("account_number", e.AccountNumber), ("payload", payload), ("now", stamp),
+                ]));
+        }
+        var added = inserts.Count == 0 ? 0 : (await database.ExecuteCountingAsync(connection, transaction, inserts)).Sum();
         await transaction.CommitAsync(cancellationToken);
         if (added > 0) signal.Wake();
-    }
-
-    private const string LeasedColumns =
-        "event_id, subscription_id, event_type, facility, account_number, payload, status, attempts, next_attempt_at, lease_owner, lease_until, created_at, updated_at";
-
-    /// <summary>
-    /// Writes deliveries leased to <paramref name="owner"/> (sending, one attempt, as a claim leaves a row), one
-    /// statement for them all on PostgreSQL and one prepared statement re-bound per row on SQLite, and returns the rows
-    /// written: a delivery already recorded (the same event published again) is left as it is, and not returned.
-    /// </summary>
-    private async Task<List<(long Id, string EventId, string SubscriptionId)>> InsertLeasedAsync(DbConnection connection, DbTransaction transaction,
-        IReadOnlyList<(AccountEvent Event, string Payload, string SubscriptionId)> rows, string owner, DateTimeOffset now, DateTimeOffset leaseUntil,
-        CancellationToken cancellationToken)
-    {
-        var written = new List<(long, string, string)>();
-        if (IsPostgres)
-        {
-            await using var insert = connection.Command(
-                $"""
-                 INSERT INTO webhook_delivery ({LeasedColumns})
-                 SELECT r.event_id, r.subscription_id, r.event_type, r.facility, r.account_number, r.payload, 'sending', 1, @now, @owner, @lease_until, @now, @now
-                 FROM unnest(@event_id::text[], @subscription_id::text[], @event_type::text[], @facility::text[], @account_number::text[], @payload::text[])
-                      AS r(event_id, subscription_id, event_type, facility, account_number, payload)
-                 ON CONFLICT (event_id, subscription_id) DO NOTHING
-                 RETURNING id, event_id, subscription_id
-                 """, transaction);
-            insert.WithParameter("event_id", rows.Select(r => r.Event.EventId).ToArray()).WithParameter("subscription_id", rows.Select(r => r.SubscriptionId).ToArray())
-                .WithParameter("event_type", rows.Select(r => r.Event.Type).ToArray()).WithParameter("facility", rows.Select(r => r.Event.Facility).ToArray())
-                .WithParameter("account_number", rows.Select(r => r.Event.AccountNumber).ToArray()).WithParameter("payload", rows.Select(r => r.Payload).ToArray())
-                .WithParameter("now", database.Timestamp(now)).WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(leaseUntil));
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) written.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
-            return written;
-        }
-        await using var command = connection.Command(
-            $"""
-             INSERT INTO webhook_delivery ({LeasedColumns})
-             VALUES (@event_id, @subscription_id, @event_type, @facility, @account_number, @payload, 'sending', 1, @now, @owner, @lease_until, @now, @now)
-             ON CONFLICT (event_id, subscription_id) DO NOTHING
-             RETURNING id
-             """, transaction);
-        command.WithParameter("event_id", null).WithParameter("subscription_id", null).WithParameter("event_type", null).WithParameter("facility", null)
-            .WithParameter("account_number", null).WithParameter("payload", null)
-            .WithParameter("now", database.Timestamp(now)).WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(leaseUntil));
-        foreach (var (e, payload, subscriptionId) in rows)
-        {
-            command.Parameters["@event_id"].Value = e.EventId;
-            command.Parameters["@subscription_id"].Value = subscriptionId;
-            command.Parameters["@event_type"].Value = e.Type;
-            command.Parameters["@facility"].Value = e.Facility;
-            command.Parameters["@account_number"].Value = e.AccountNumber;
-            command.Parameters["@payload"].Value = payload;
-            if (await command.ExecuteScalarAsync(cancellationToken) is long id) written.Add((id, e.EventId, subscriptionId));
-        }
-        return written;
     }
 
     public async Task<(WebhookSubscription Subscription, string Secret)> CreateAsync(

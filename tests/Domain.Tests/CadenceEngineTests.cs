@@ -251,9 +251,16 @@ public sealed class CadencePolicyTests
     [InlineData(364, 12, "eca.credit-too-early")]
     [InlineData(365, 12, null)]
     [InlineData(400, 12, null)]
-    [InlineData(200, 6, null)]   // a shorter wait in force (183 days)
-    [InlineData(182, 6, "eca.credit-too-early")]
+    [InlineData(200, 6, null)]   // a shorter wait in force: six months can be 181 days (September to February)
+    [InlineData(181, 6, null)]
+    [InlineData(180, 6, "eca.credit-too-early")]
     public void A_credit_report_step_before_the_bureaus_wait_is_refused_when_the_policy_is_saved(int day, int waitMonths, string? code)
+    {
+        Assert.Equal((365, 181, 28), (CadencePolicies.FewestDays(12), CadencePolicies.FewestDays(6), CadencePolicies.FewestDays(1)));
+        SavedWithCreditStep(day, waitMonths, code);
+    }
+
+    private static void SavedWithCreditStep(int day, int waitMonths, string? code)
     {
         var policy = CadencePolicies.Standard with
         {

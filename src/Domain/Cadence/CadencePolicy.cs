@@ -205,8 +205,7 @@ public static class CadencePolicies
         rules ??= new Compliance.ComplianceRules();
         var noticeDays = (int)Math.Ceiling(rules.EcaNoticePeriod.TotalDays);
         var waitDays = (int)Math.Ceiling(rules.EcaWaitAfterFirstStatement.TotalDays);
-        // The fewest days the credit bureaus' wait can take (12 months from a first statement on 1 March, 365 days).
-        var creditDays = (int)Math.Ceiling(rules.CreditReportingWaitMonths * 365 / 12.0);
+        var creditDays = FewestDays(rules.CreditReportingWaitMonths);
         var errors = new ErrorList();
         if (policy is null)
         {
@@ -273,6 +272,19 @@ public static class CadencePolicies
                     $"Medical debt is not reported to the credit bureaus until {rules.CreditReportingWaitMonths} months after the first statement: put the credit report at day {creditDays} or later (the gate would hold it until then).");
         }
         return errors.Errors;
+    }
+
+    /// <summary>
+    /// The fewest days <paramref name="months"/> months after a first statement can be, as the gate counts them (the
+    /// same day of the month, or the month's last): 365 for 12 (from 29 February), 181 for 6. A step earlier than this
+    /// is held by the gate for every account.
+    /// </summary>
+    public static int FewestDays(int months)
+    {
+        var fewest = int.MaxValue;
+        for (var day = new DateOnly(2024, 1, 1); day < new DateOnly(2028, 1, 1); day = day.AddDays(1)) // a leap year and three others
+            fewest = Math.Min(fewest, day.AddMonths(months).DayNumber - day.DayNumber);
+        return fewest;
     }
 
     /// <summary>Which channels an action may use; null if the combination is fine.</summary>

@@ -102,17 +102,17 @@ public sealed partial class PatientAccountGrain
     /// What a call outcome asked, to tell a retry from another request under the same key, amounts as sent: the form
     /// every release compares, so a call logged here is still replayed by a silo of the release before.
     /// </summary>
-    private static string Fingerprint(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{r.Promise?.Amount}|{r.Promise?.PromisedDate:O}|{r.Plan?.DownPayment}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+    private static string Fingerprint(CallOutcomeRequest r) => Fingerprint(r, amount => amount);
 
     /// <summary>
     /// The same with amounts by value: a retry that sends 50 for the 50.00 it sent first asks the same. Kept beside
     /// the first (<see cref="ContactDecisionRecord.RequestFingerprintByValue"/>); calls logged before it have only the first.
     /// </summary>
-    private static string FingerprintByValue(CallOutcomeRequest r) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{Canonical(r.Promise?.Amount)}|{r.Promise?.PromisedDate:O}|{Canonical(r.Plan?.DownPayment)}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
+    private static string FingerprintByValue(CallOutcomeRequest r) => Fingerprint(r, amount => amount is { } a ? Money.Canonical(a) : null);
 
-    private static decimal? Canonical(decimal? amount) => amount is { } a ? Money.Canonical(a) : null;
+    /// <summary>One formula for both forms, so that they never ask about different fields.</summary>
+    private static string Fingerprint(CallOutcomeRequest r, Func<decimal?, decimal?> amount) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"outcome|{r.Initiator}|{r.Outcome}|{Text.Clean(r.Note)}|{amount(r.Promise?.Amount)}|{r.Promise?.PromisedDate:O}|{amount(r.Plan?.DownPayment)}|{r.Plan?.InstallmentCount}|{r.Plan?.Frequency}|{r.Plan?.FirstDueDate:O}");
 
     /// <summary>The change a worked call's outcome makes to the account (none for an attempt or a plain conversation), checked now.</summary>
     private (Action? Apply, string? Action, string? Detail, IReadOnlyList<DomainError> Errors) OutcomeChange(CallOutcomeRequest request, string actor, DateTimeOffset now)

@@ -8,6 +8,9 @@ public sealed class MoneyTests
 {
     private static string Text(decimal amount) => Money.Canonical(amount).ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>An amount as a sender wrote it, by value.</summary>
+    private static string Written(string amount) => Text(decimal.Parse(amount, CultureInfo.InvariantCulture));
+
     [Theory]
     [InlineData("50", "50.00")]
     [InlineData("50.0", "50")]
@@ -16,7 +19,7 @@ public sealed class MoneyTests
     [InlineData("99999999.99", "99999999.990")]
     [InlineData("-12.50", "-12.5")]
     public void An_amount_counts_by_its_value_not_by_how_its_sender_wrote_it(string first, string retry) =>
-        Assert.Equal(Text(decimal.Parse(first, CultureInfo.InvariantCulture)), Text(decimal.Parse(retry, CultureInfo.InvariantCulture)));
+        Assert.Equal(Written(first), Written(retry));
 
     [Theory]
     [InlineData("50.00", "50.01")]
@@ -25,7 +28,7 @@ public sealed class MoneyTests
     [InlineData("0.0000000000000000000000000001", "0")]
     [InlineData("-50", "50")]
     public void Amounts_of_other_value_stay_apart_written_without_their_trailing_zeros(string one, string other) =>
-        Assert.NotEqual(Text(decimal.Parse(one, CultureInfo.InvariantCulture)), Text(decimal.Parse(other, CultureInfo.InvariantCulture)));
+        Assert.NotEqual(Written(one), Written(other));
 
     [Fact]
     public void The_value_itself_never_changes_at_the_ends_of_the_range()

@@ -64,9 +64,9 @@ public sealed class SchemaStartTests
         }
 
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        var rebuiltAt = await RootPageAsync(database);
+        var rebuiltAt = await RootPageAsync(database, "account_event_log");
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
-        Assert.Equal(rebuiltAt, await RootPageAsync(database));
+        Assert.Equal(rebuiltAt, await RootPageAsync(database, "account_event_log"));
 
         var log = new AccountEventLog(database);
         var events = await log.ReadAsync(LogPosition.Start, 10);
@@ -90,10 +90,132 @@ public sealed class SchemaStartTests
         Assert.Equal(0L, await made.Command("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_autoindex_account_event_log_1'").ExecuteScalarAsync());
     }
 
-    /// <summary>Where the event log's table starts in the file: a table copied again would start elsewhere.</summary>
-    private static async Task<long> RootPageAsync(DatabaseOptions database)
+    [Fact]
+    public async Task A_sqlite_webhook_delivery_table_keyed_by_event_id_is_rebuilt_once_keeping_its_ids_and_finding_each_rows_log_position()
+    {
+        // A database made before deliveries were keyed by log position: UNIQUE (event_id, subscription_id), deliveries 1-3
+        // (the last one deleted, so the counter says where the next one goes), and the events they came from in the log.
+        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
+        await using (var connection = await database.OpenAsync())
+        {
+            await connection.Command("""
+                CREATE TABLE account_event_log (
+                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_id  TEXT NOT NULL,
+                    event_id    TEXT NOT NULL,
+                    type        TEXT NOT NULL,
+                    occurred_at TEXT NOT NULL,
+                    payload     BLOB NOT NULL
+                );
+                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                    ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
+                    ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-01T10:00:01.0000000Z', x'02');
+                CREATE TABLE webhook_delivery (
+                    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id         TEXT NOT NULL,
+                    subscription_id  TEXT NOT NULL,
+                    event_type       TEXT NOT NULL,
+                    facility         TEXT NOT NULL,
+                    account_number   TEXT NOT NULL,
+                    payload          TEXT NOT NULL,
+                    status           TEXT NOT NULL,
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  TEXT NULL,
+                    lease_owner      TEXT NULL,
+                    lease_until      TEXT NULL,
+                    created_at       TEXT NOT NULL,
+                    updated_at       TEXT NOT NULL,
+                    delivered_at     TEXT NULL,
+                    last_status_code INTEGER NULL,
+                    last_error       TEXT NULL,
+                    UNIQUE (event_id, subscription_id)
+                );
+                INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
+                                              created_at, updated_at, delivered_at, last_status_code) VALUES
+                    ('e1', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 1, '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', 200),
+                    ('e2', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 2, '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:09.0000000Z', 200),
+                    ('e3', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'failed', 8, '2026-12-01T10:00:02.0000000Z', '2026-12-01T10:00:02.0000000Z', NULL, 500);
+                DELETE FROM webhook_delivery WHERE id = 3;
+                """).ExecuteNonQueryAsync();
+        }
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        var rebuiltAt = await RootPageAsync(database, "webhook_delivery");
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
+        Assert.Equal(rebuiltAt, await RootPageAsync(database, "webhook_delivery"));
+
+        await using (var connection = await database.OpenAsync())
+        {
+            await using var rows = connection.Command("SELECT id, event_id, log_position, status, attempts FROM webhook_delivery ORDER BY id");
+            await using var reader = await rows.ExecuteReaderAsync();
+            var found = new List<string>();
+            while (await reader.ReadAsync()) found.Add($"{reader.GetInt64(0)} {reader.GetString(1)} {reader.GetInt64(2)} {reader.GetString(3)} {reader.GetInt32(4)}");
+            Assert.Equal(["1 e1 1 delivered 1", "2 e2 2 delivered 2"], found);
+            Assert.Equal(0L, await connection.Command(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'webhook_delivery_rebuilt%' OR name = 'webhook_event_position'").ExecuteScalarAsync());
+            Assert.Equal(1L, await connection.Command("SELECT count(*) FROM sqlite_master WHERE name = 'ix_webhook_delivery_due'").ExecuteScalarAsync());
+            await connection.Command("""
+                INSERT INTO webhook_subscription (id, url, events, secret, created_at, created_by)
+                VALUES ('wh_1', 'https://example.org/hook', '', 'whsec_x', '2026-12-01T09:00:00.0000000Z', 'test')
+                """).ExecuteNonQueryAsync();
+        }
+
+        // The projection offering the log again finds the deliveries already made; a new event gets an id never given.
+        using var signal = new Collections.Outreach.Webhooks.WebhookSignal();
+        var store = new Collections.Outreach.Webhooks.SqlWebhookStore(database, TimeProvider.System, signal);
+        Collections.Domain.AccountEvent Event(string id) => new()
+        {
+            EventId = id, Type = Collections.Domain.AccountEventTypes.BalanceChanged, OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = "A1",
+            Balances = new Collections.Domain.AccountEventBalances(),
+        };
+        await store.PublishAsync([new(1, Event("e1")), new(2, Event("e2")), new(3, Event("e4"))]);
+        var deliveries = await store.DeliveriesAsync("wh_1", null, 10);
+        Assert.Equal(["e4", "e2", "e1"], deliveries.Select(d => d.EventId));
+        Assert.Equal([2L, 1L], deliveries.Skip(1).Select(d => d.Id));
+        Assert.True(deliveries[0].Id > 3, $"delivery id {deliveries[0].Id} was given before the rebuild");
+
+        // A database made now has the new shape from the start.
+        var fresh = await TestDatabases.NewSqliteAsync();
+        await using var made = await fresh.OpenAsync();
+        Assert.Equal(1L, await made.Command("SELECT count(*) FROM pragma_table_info('webhook_delivery') WHERE name = 'log_position'").ExecuteScalarAsync());
+    }
+
+    [PostgresFact]
+    public async Task A_postgresql_webhook_delivery_table_keyed_by_event_id_gains_the_log_position_key_and_still_writes_each_delivery_once()
+    {
+        // A database made before deliveries were keyed by log position: no column, UNIQUE (event_id, subscription_id), one
+        // delivery written then.
+        var database = await TestDatabases.PostgresAsync();
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("""
+                DROP INDEX ux_webhook_delivery_log_position;
+                ALTER TABLE webhook_delivery DROP COLUMN log_position;
+                ALTER TABLE webhook_delivery ADD CONSTRAINT webhook_delivery_event_id_subscription_id_key UNIQUE (event_id, subscription_id);
+                INSERT INTO webhook_subscription (id, url, events, secret, created_at, created_by) VALUES ('wh_1', 'https://example.org/hook', '', 'whsec_x', now(), 'test');
+                INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts, created_at, updated_at)
+                VALUES ('e1', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 1, now(), now());
+                """).ExecuteNonQueryAsync();
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start adds nothing
+
+        using var signal = new Collections.Outreach.Webhooks.WebhookSignal();
+        var store = new Collections.Outreach.Webhooks.SqlWebhookStore(database, TimeProvider.System, signal);
+        Collections.Domain.AccountEvent Event(string id) => new()
+        {
+            EventId = id, Type = Collections.Domain.AccountEventTypes.BalanceChanged, OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = "A1",
+            Balances = new Collections.Domain.AccountEventBalances(),
+        };
+        // The row written without a position is found by the old key; a new event by its position, however often offered.
+        await store.PublishAsync([new(1, Event("e1")), new(2, Event("e2"))]);
+        await store.PublishAsync([new(2, Event("e2"))]);
+        Assert.Equal(["e2", "e1"], (await store.DeliveriesAsync("wh_1", null, 10)).Select(d => d.EventId));
+    }
+
+    /// <summary>Where a table starts in the file: a table copied again would start elsewhere.</summary>
+    private static async Task<long> RootPageAsync(DatabaseOptions database, string table)
     {
         await using var connection = await database.OpenAsync();
-        return (long)(await connection.Command("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'account_event_log'").ExecuteScalarAsync())!;
+        return (long)(await connection.Command($"SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = '{table}'").ExecuteScalarAsync())!;
     }
 }

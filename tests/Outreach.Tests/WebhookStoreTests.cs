@@ -46,7 +46,7 @@ public sealed class WebhookStoreTests
         var store = new SqlWebhookStore(database, TimeProvider.System, signal);
         var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
         var account = Guid.NewGuid().ToString("N")[..10];
-        await store.PublishAsync(Enumerable.Range(1, 4).Select(i => Event(account, i)).ToList());
+        await store.PublishAsync(Enumerable.Range(1, 4).Select(i => At(Event(account, i))).ToList());
         var mine = await store.ClaimAsync("a", 3, 5, TimeSpan.FromMinutes(1));
         var theirs = Assert.Single(await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1)));
         Assert.Equal(3, mine.Count);
@@ -89,9 +89,9 @@ public sealed class WebhookStoreTests
         var store = new SqlWebhookStore(database, TimeProvider.System, signal);
         var account = Guid.NewGuid().ToString("N")[..10];
         var (gone, _) = await store.CreateAsync("https://example.org/gone", [AccountEventTypes.BalanceChanged], null, "test");
-        await store.PublishAsync([Event(account, 1)]);
+        await store.PublishAsync([At(Event(account, 1))]);
         var (live, _) = await store.CreateAsync("https://example.org/live", [AccountEventTypes.BalanceChanged], null, "test");
-        await store.PublishAsync([Event(account, 2)]);
+        await store.PublishAsync([At(Event(account, 2))]);
         await using (var connection = await database.OpenAsync())
             await connection.Command("UPDATE webhook_subscription SET deleted_at = @now WHERE id = @id") // deleted, its deliveries left as they were
                 .WithParameter("now", database.Timestamp(DateTimeOffset.UtcNow)).WithParameter("id", gone.Id).ExecuteNonQueryAsync();
@@ -121,7 +121,7 @@ public sealed class WebhookStoreTests
         await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
         var account = Guid.NewGuid().ToString("N")[..10];
         for (var batch = 0; batch < 10; batch++)
-            await store.PublishAsync(Enumerable.Range(batch * 1000, 1000).Select(i => Event(account, i)).ToList());
+            await store.PublishAsync(Enumerable.Range(batch * 1000, 1000).Select(i => At(Event(account, i))).ToList());
         await using var connection = await database.OpenAsync();
         await using (var delivered = connection.Command("UPDATE webhook_delivery SET status = 'delivered', next_attempt_at = NULL WHERE id % 2 = 0"))
             await delivered.ExecuteNonQueryAsync();
@@ -138,6 +138,11 @@ public sealed class WebhookStoreTests
         Assert.DoesNotContain(plan, line => line.Contains("Seq Scan on webhook_delivery", StringComparison.Ordinal) || line.Contains("Bitmap Heap Scan on webhook_delivery", StringComparison.Ordinal));
     }
 
+    /// <summary>Where the log would put the event: positions no other test on the same database has given.</summary>
+    private static long _position = Random.Shared.NextInt64(1, 1L << 40);
+
+    private static LoggedAccountEvent At(AccountEvent e) => new(Interlocked.Increment(ref _position), e);
+
     private static AccountEvent Event(string account, int i) => new()
     {
         EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, $"entry-E{i}"), Type = AccountEventTypes.BalanceChanged,
@@ -153,12 +158,12 @@ public sealed class WebhookStoreTests
         var store = new SqlWebhookStore(database, TimeProvider.System, signal);
         var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
         var account = Guid.NewGuid().ToString("N")[..10];
-        await store.PublishAsync(Enumerable.Range(1, 5).Select(i => new AccountEvent
+        await store.PublishAsync(Enumerable.Range(1, 5).Select(i => At(new AccountEvent
         {
             EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, $"entry-E{i}"), Type = AccountEventTypes.BalanceChanged,
             OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = account,
             Balances = new AccountEventBalances { Balance = i, PatientBalance = i, PatientResponsibility = i },
-        }).ToList());
+        })).ToList());
         var written = (await store.DeliveriesAsync(subscription.Id, null, 10)).Select(d => d.Id).Order().ToList();
         Assert.Equal(5, written.Count);
 
@@ -186,8 +191,9 @@ public sealed class WebhookStoreTests
                 OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = account,
                 Balances = new AccountEventBalances { Balance = 10m, PatientBalance = 10m, PatientResponsibility = 10m },
             };
-            await store.PublishAsync([e]);
-            await store.PublishAsync([e]); // a grain retry: the same event id again
+            var logged = At(e);
+            await store.PublishAsync([logged]);
+            await store.PublishAsync([logged]); // the projection again after a crash: the same log position again
 
             var deliveries = await store.DeliveriesAsync(subscription.Id, null, 10);
             var delivery = Assert.Single(deliveries);
@@ -213,7 +219,7 @@ public sealed class WebhookStoreTests
             Assert.Equal(3, (await store.AttemptsAsync(delivery.Id)).Count); // including the lease-lost one
 
             // Unsubscribed while an attempt was under way: the retry it asked for is cancelled, not sent.
-            await store.PublishAsync([e with { EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, "entry-E2") }]);
+            await store.PublishAsync([At(e with { EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, "entry-E2") })]);
             var next = Assert.Single(await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1)), c => c.Delivery.SubscriptionId == subscription.Id);
             Assert.True(await store.DeleteAsync(subscription.Id));
             Assert.True(await store.RecordAttemptAsync("a", new WebhookAttempt(next.Delivery.Id, 1, now, now, "retry", 503, "http 503"), WebhookStatus.Pending, now));

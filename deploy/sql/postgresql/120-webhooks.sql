@@ -12,11 +12,13 @@ CREATE TABLE IF NOT EXISTS webhook_subscription (
     deleted_at  TIMESTAMPTZ NULL
 );
 
--- Written when the event is published: a crash never loses one, and (event_id, subscription_id) never doubles one.
+-- Written when the webhook projection reads the event from the log: a crash never loses one, and
+-- (subscription_id, log_position) never doubles one.
 CREATE TABLE IF NOT EXISTS webhook_delivery (
     id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id         TEXT NOT NULL,
     subscription_id  TEXT NOT NULL,
+    log_position     BIGINT NULL,        -- the event's position in account_event_log; NULL on rows written before 2026-12-07
     event_type       TEXT NOT NULL,
     facility         TEXT NOT NULL,
     account_number   TEXT NOT NULL,
@@ -30,9 +32,21 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
     updated_at       TIMESTAMPTZ NOT NULL,
     delivered_at     TIMESTAMPTZ NULL,
     last_status_code INTEGER NULL,
-    last_error       TEXT NULL,          -- an error kind (http 503, timeout, ...), never a body
-    UNIQUE (event_id, subscription_id)
+    last_error       TEXT NULL           -- an error kind (http 503, timeout, ...), never a body
 );
+-- Databases made before 2026-12-07 get the column here and keep their UNIQUE (event_id, subscription_id), which still
+-- catches a repeat of a row written without a position. Its random keys put every delivery on a page of its own; a
+-- later release fills in the old rows' positions and drops it (constraints go in two releases: docs/operations.md).
+-- Looked up first, so a start where the column exists takes no lock on the table.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'webhook_delivery' AND column_name = 'log_position'
+                   AND table_schema = current_schema()) THEN
+        ALTER TABLE webhook_delivery ADD COLUMN log_position BIGINT NULL;
+    END IF;
+END $$;
+-- Positions grow, so new keys go in at each subscription's right edge.
+CREATE UNIQUE INDEX IF NOT EXISTS ux_webhook_delivery_log_position ON webhook_delivery (subscription_id, log_position) WHERE log_position IS NOT NULL;
 -- A sender's claim reads each kind (pending, lease expired) in (next_attempt_at, id) order and stops at its batch;
 -- with id in the index, rows due at the same moment (one publish, one cadence day) need no sort either.
 CREATE INDEX IF NOT EXISTS ix_webhook_delivery_due_order ON webhook_delivery (status, next_attempt_at, id);

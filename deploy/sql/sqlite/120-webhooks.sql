@@ -12,11 +12,15 @@ CREATE TABLE IF NOT EXISTS webhook_subscription (
     deleted_at  TEXT NULL
 );
 
--- Written when the event is published: a crash never loses one, and (event_id, subscription_id) never doubles one.
+-- Written when the webhook projection reads the event from the log: a crash never loses one, and
+-- (subscription_id, log_position) never doubles one. Positions grow, so new keys go in at each subscription's right
+-- edge of that index (the (event_id, subscription_id) key it had before 2026-12-07 put every delivery on a random page;
+-- such a table is rebuilt once, at start: deploy/sql/sqlite-rebuilds/).
 CREATE TABLE IF NOT EXISTS webhook_delivery (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id         TEXT NOT NULL,
     subscription_id  TEXT NOT NULL,
+    log_position     INTEGER NULL,       -- the event's position in account_event_log
     event_type       TEXT NOT NULL,
     facility         TEXT NOT NULL,
     account_number   TEXT NOT NULL,
@@ -31,7 +35,7 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
     delivered_at     TEXT NULL,
     last_status_code INTEGER NULL,
     last_error       TEXT NULL,          -- an error kind (http 503, timeout, ...), never a body
-    UNIQUE (event_id, subscription_id)
+    UNIQUE (subscription_id, log_position)
 );
 CREATE INDEX IF NOT EXISTS ix_webhook_delivery_due ON webhook_delivery (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS ix_webhook_delivery_subscription ON webhook_delivery (subscription_id, id);

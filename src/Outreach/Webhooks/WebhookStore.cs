@@ -8,14 +8,17 @@ using Collections.Persistence;
 
 namespace Collections.Outreach.Webhooks;
 
-/// <summary>Where the account grain hands its events, after its own state is stored.</summary>
+/// <summary>An account event and its position in the account event log, which no other event has.</summary>
+public sealed record LoggedAccountEvent(long LogPosition, AccountEvent Event);
+
+/// <summary>Where the webhook projection hands the account events it reads from the log.</summary>
 public interface IAccountEventSink
 {
     /// <summary>
-    /// Durably records each event for every subscription that wants it. Publishing an event again (same id) records
-    /// nothing new, so a caller may retry freely.
+    /// Durably records each event for every subscription that wants it. Publishing an event again (same log position)
+    /// records nothing new, so a caller may retry freely.
     /// </summary>
-    Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default);
+    Task PublishAsync(IReadOnlyList<LoggedAccountEvent> events, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A subscription as listed: never its secret.</summary>
@@ -93,15 +96,20 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     private const string RetrySql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at" + LeaseHeld;
     private const string FailedSql = SettleSql + "last_error = @error, next_attempt_at = NULL" + LeaseHeld;
 
+    // A delivery is unique on (subscription, log position): positions grow, so each new key goes in at the index's
+    // right edge. The key it replaces, (event id, subscription), put every delivery on a random page of its index (event
+    // ids are hashes), which under load was the largest part of a delivery's cost. No conflict target is named: a
+    // PostgreSQL database made before 2026-12-07 still has the old constraint, which catches a repeat of a row written
+    // without a position (a later release backfills the positions and drops it; SQLite's table is rebuilt at start).
     private const string InsertDeliverySql =
         """
-        INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
+        INSERT INTO webhook_delivery (event_id, subscription_id, log_position, event_type, facility, account_number, payload, status, attempts,
                                       next_attempt_at, created_at, updated_at)
-        VALUES (@event_id, @subscription_id, @event_type, @facility, @account_number, @payload, 'pending', 0, @now, @now, @now)
-        ON CONFLICT (event_id, subscription_id) DO NOTHING
+        VALUES (@event_id, @subscription_id, @log_position, @event_type, @facility, @account_number, @payload, 'pending', 0, @now, @now, @now)
+        ON CONFLICT DO NOTHING
         """;
 
-    public async Task PublishAsync(IReadOnlyList<AccountEvent> events, CancellationToken cancellationToken = default)
+    public async Task PublishAsync(IReadOnlyList<LoggedAccountEvent> events, CancellationToken cancellationToken = default)
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         if (events.Count == 0) return;
@@ -118,13 +126,13 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         // re-bound per row on SQLite: a round trip per delivery was most of the webhook projection's cost under load.
         var stamp = database.Timestamp(now);
         var inserts = new List<SqlStatement>();
-        foreach (var e in events)
+        foreach (var (position, e) in events)
         {
             var payload = JsonSerializer.Serialize(e, PayloadJson);
             foreach (var (id, _) in subscriptions.Where(s => s.Events.Length == 0 || s.Events.Contains(e.Type)))
                 inserts.Add(new SqlStatement(InsertDeliverySql,
                 [
-                    ("event_id", e.EventId), ("subscription_id", id), ("event_type", e.Type), ("facility", e.Facility),
+                    ("event_id", e.EventId), ("subscription_id", id), ("log_position", position), ("event_type", e.Type), ("facility", e.Facility),
                     ("account_number", e.AccountNumber), ("payload", payload), ("now", stamp),
                 ]));
         }

@@ -138,8 +138,11 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
     public static float[] ParseFeatures(string text) =>
         [.. text.Split(',').Select(v => float.Parse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture))];
 
-    /// <summary>A patient payment, keyed by the event that posted it; it counts for every score of the account whose window it falls in.</summary>
-    public sealed record Payment(string EventId, string AccountId, long Cents, DateTimeOffset PaidAt);
+    /// <summary>
+    /// A patient payment, keyed by the position in the event log of the event that posted it; it counts for every score
+    /// of the account whose window it falls in.
+    /// </summary>
+    public sealed record Payment(string EventId, long LogPosition, string AccountId, long Cents, DateTimeOffset PaidAt);
 
     /// <summary>Records scores and payments in one transaction; each is ignored if already recorded, so a replay changes nothing.</summary>
     public async Task RecordAsync(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments, CancellationToken cancellationToken = default)
@@ -164,8 +167,13 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         ON CONFLICT (account_id, model_version) DO NOTHING
         """;
 
-    private const string InsertPaymentSql =
-        "INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES (@event, @account, @amount, @paid_at) ON CONFLICT (event_id) DO NOTHING";
+    // Unique on the event's log position, which grows, so each new key goes at the index's right edge (its event id,
+    // a hash, put each payment on a random page). No conflict target is named: a PostgreSQL database made before
+    // 2026-12-07 keeps its primary key on event_id until a later release (docs/operations.md).
+    private const string InsertPaymentSql = """
+        INSERT INTO score_outcome_payment (event_id, log_position, account_id, cents, paid_at) VALUES (@event, @position, @account, @amount, @paid_at)
+        ON CONFLICT DO NOTHING
+        """;
 
     private List<SqlStatement> SqliteStatements(IReadOnlyList<FirstScore> scores, IReadOnlyList<Payment> payments) =>
     [
@@ -175,7 +183,7 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         .. scores.Where(s => s.Features.Count > 0).Select(s => new SqlStatement(InsertFeaturesSql,
             [("account", s.AccountId), ("version", s.ModelVersion), ("features", FormatFeatures(s.Features))])),
         .. payments.Select(p => new SqlStatement(InsertPaymentSql,
-            [("event", p.EventId), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])),
+            [("event", p.EventId), ("position", p.LogPosition), ("account", p.AccountId), ("amount", p.Cents), ("paid_at", database.Timestamp(p.PaidAt))])),
     ];
 
     /// <summary>
@@ -203,7 +211,8 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         if (payments.Count > 0)
             statements.Add(new(InsertPaymentArraysSql,
             [
-                SqlStatements.ArrayOf("event", payments, p => p.EventId), SqlStatements.ArrayOf("account", payments, p => p.AccountId),
+                SqlStatements.ArrayOf("event", payments, p => p.EventId), SqlStatements.ArrayOf("position", payments, p => p.LogPosition),
+                SqlStatements.ArrayOf("account", payments, p => p.AccountId),
                 SqlStatements.ArrayOf("amount", payments, p => p.Cents), SqlStatements.ArrayOf("paid_at", payments, p => p.PaidAt.ToUniversalTime()),
             ]));
         return statements;
@@ -223,9 +232,9 @@ public sealed class ScoreOutcomeLog(DatabaseOptions database)
         """;
 
     private const string InsertPaymentArraysSql = """
-        INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at)
-        SELECT * FROM unnest(@event::text[], @account::text[], @amount::bigint[], @paid_at::timestamptz[])
-        ON CONFLICT (event_id) DO NOTHING
+        INSERT INTO score_outcome_payment (event_id, log_position, account_id, cents, paid_at)
+        SELECT * FROM unnest(@event::text[], @position::bigint[], @account::text[], @amount::bigint[], @paid_at::timestamptz[])
+        ON CONFLICT DO NOTHING
         """;
 
     /// <summary>Forgets every recorded score and payment (before a rebuild of the projection from the event log).</summary>

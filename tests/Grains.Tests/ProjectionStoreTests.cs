@@ -114,11 +114,12 @@ public sealed class ProjectionStoreTests
         // First scores: the first score of an account by a version stays (in a group and after it); a payment counts once.
         var outcomes = new ScoreOutcomeLog(database);
         var version = "v-" + run;
+        var at = Random.Shared.NextInt64(1, 1L << 40); // log positions no other run on this database has used
         ScoreOutcomeLog.FirstScore Score(string account, double probability, bool challenger = false) =>
             new(account, version, challenger, Now, probability, 10_000, Now.AddDays(60)) { Features = [1.5f, float.NaN, probability > 0.5 ? 2f : 3f] };
         await outcomes.RecordAsync([Score("MAIN/1", 0.25), Score("MAIN/2", 0.75, challenger: true), Score("MAIN/1", 0.9)],
-            [new($"{run}/p1", "MAIN/1", 2_500, Now.AddDays(1)), new($"{run}/p1", "MAIN/1", 2_500, Now.AddDays(1))]);
-        await outcomes.RecordAsync([Score("MAIN/2", 0.1)], [new($"{run}/p2", "MAIN/2", 1_000, Now.AddDays(61))]);
+            [new($"{run}/p1", at, "MAIN/1", 2_500, Now.AddDays(1)), new($"{run}/p1", at, "MAIN/1", 2_500, Now.AddDays(1))]);
+        await outcomes.RecordAsync([Score("MAIN/2", 0.1)], [new($"{run}/p2", at + 1, "MAIN/2", 1_000, Now.AddDays(61))]);
         var rows = (await outcomes.ReadAsync(version)).OrderBy(r => r.AccountId).ToList();
         Assert.Equal([("MAIN/1", false, 0.25, 2_500L), ("MAIN/2", true, 0.75, 0L)], rows.Select(r => (r.AccountId, r.Challenger, r.Probability, r.CollectedCents)));
         Assert.Equal(Now, rows[0].ScoredAt);

@@ -212,6 +212,79 @@ public sealed class SchemaStartTests
         Assert.Equal(["e2", "e1"], (await store.DeliveriesAsync("wh_1", null, 10)).Select(d => d.EventId));
     }
 
+    [Fact]
+    public async Task A_sqlite_score_payment_table_keyed_by_event_id_is_rebuilt_once_and_each_payment_still_counts_once()
+    {
+        // A database made before score payments were keyed by log position: two payments, from events in the log.
+        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("""
+                CREATE TABLE account_event_log (
+                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account_id  TEXT NOT NULL,
+                    event_id    TEXT NOT NULL,
+                    type        TEXT NOT NULL,
+                    occurred_at TEXT NOT NULL,
+                    payload     BLOB NOT NULL
+                );
+                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                    ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
+                    ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-02T10:00:00.0000000Z', x'02');
+                CREATE TABLE score_outcome_payment (
+                    event_id    TEXT NOT NULL PRIMARY KEY,
+                    account_id  TEXT NOT NULL,
+                    cents       INTEGER NOT NULL,
+                    paid_at     TEXT NOT NULL
+                );
+                INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES
+                    ('e1', 'MAIN/A1', 1000, '2026-12-01T10:00:00.0000000Z'),
+                    ('e2', 'MAIN/A1', 2500, '2026-12-02T10:00:00.0000000Z');
+                """).ExecuteNonQueryAsync();
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        var rebuiltAt = await RootPageAsync(database, "score_outcome_payment");
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
+        Assert.Equal(rebuiltAt, await RootPageAsync(database, "score_outcome_payment"));
+
+        // The projection replaying the log finds both payments; a new one is counted once however often it is offered.
+        var outcomes = new ScoreOutcomeLog(database);
+        var scoredAt = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        await outcomes.RecordAsync([new ScoreOutcomeLog.FirstScore("MAIN/A1", "v1", false, scoredAt, 0.5, 10_000, scoredAt.AddDays(120))],
+            [new("e1", 1, "MAIN/A1", 1000, scoredAt.AddDays(1).AddHours(10)), new("e2", 2, "MAIN/A1", 2500, scoredAt.AddDays(2).AddHours(10))]);
+        var third = new ScoreOutcomeLog.Payment("e3", 3, "MAIN/A1", 500, scoredAt.AddDays(3));
+        await outcomes.RecordAsync([], [third]);
+        await outcomes.RecordAsync([], [third]);
+        Assert.Equal(4000, Assert.Single(await outcomes.ReadAsync("v1")).CollectedCents);
+        await using var connection2 = await database.OpenAsync();
+        Assert.Equal(0L, await connection2.Command(
+            "SELECT count(*) FROM score_outcome_payment WHERE log_position IS NULL OR log_position NOT IN (1, 2, 3)").ExecuteScalarAsync());
+    }
+
+    [PostgresFact]
+    public async Task A_postgresql_score_payment_table_keyed_by_event_id_gains_the_log_position_key_and_counts_each_payment_once()
+    {
+        var database = await TestDatabases.PostgresAsync();
+        await using (var connection = await database.OpenAsync())
+            await connection.Command("""
+                DROP INDEX ux_score_outcome_payment_log_position;
+                ALTER TABLE score_outcome_payment DROP COLUMN log_position;
+                ALTER TABLE score_outcome_payment ADD PRIMARY KEY (event_id);
+                INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES ('e1', 'MAIN/A1', 1000, '2026-12-01T10:00:00Z');
+                """).ExecuteNonQueryAsync();
+
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+
+        // The row written without a position is found by the old key; a new payment by its position, however often offered.
+        var outcomes = new ScoreOutcomeLog(database);
+        var scoredAt = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        var second = new ScoreOutcomeLog.Payment("e2", 2, "MAIN/A1", 2500, scoredAt.AddDays(2));
+        await outcomes.RecordAsync([new ScoreOutcomeLog.FirstScore("MAIN/A1", "v1", false, scoredAt, 0.5, 10_000, scoredAt.AddDays(120))],
+            [new("e1", 1, "MAIN/A1", 1000, scoredAt.AddDays(1).AddHours(10)), second]);
+        await outcomes.RecordAsync([], [second]);
+        Assert.Equal(3500, Assert.Single(await outcomes.ReadAsync("v1")).CollectedCents);
+    }
+
     /// <summary>Where a table starts in the file: a table copied again would start elsewhere.</summary>
     private static async Task<long> RootPageAsync(DatabaseOptions database, string table)
     {

@@ -28,11 +28,25 @@ CREATE TABLE IF NOT EXISTS score_outcome (
 CREATE INDEX IF NOT EXISTS ix_score_outcome_version ON score_outcome (model_version);
 
 -- Patient payments counted toward score outcomes, one row per payment event (the scoring-outcome projection applies
--- each event once, whatever it replays); collected_cents above is left at 0 and the sum is taken from here.
+-- each event once, whatever it replays: unique on the event's position in the log, which grows, so each new key goes
+-- at the index's right edge); collected_cents above is left at 0 and the sum is taken from here.
 CREATE TABLE IF NOT EXISTS score_outcome_payment (
-    event_id    TEXT NOT NULL PRIMARY KEY,
-    account_id  TEXT NOT NULL,
-    cents       BIGINT NOT NULL,
-    paid_at     TIMESTAMPTZ NOT NULL
+    event_id     TEXT NOT NULL,
+    log_position BIGINT NULL,       -- NULL on rows written before 2026-12-07
+    account_id   TEXT NOT NULL,
+    cents        BIGINT NOT NULL,
+    paid_at      TIMESTAMPTZ NOT NULL
 );
+-- Databases made before 2026-12-07 get the column here and keep their primary key on event_id (a hash: each payment
+-- went to a random page of it), which the insert no longer names and which still catches a repeat of a row written
+-- without a position. A later release fills in those positions and drops it (docs/operations.md). Looked up first, so
+-- a start where the column exists takes no lock on the table.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'score_outcome_payment' AND column_name = 'log_position'
+                   AND table_schema = current_schema()) THEN
+        ALTER TABLE score_outcome_payment ADD COLUMN log_position BIGINT NULL;
+    END IF;
+END $$;
+CREATE UNIQUE INDEX IF NOT EXISTS ux_score_outcome_payment_log_position ON score_outcome_payment (log_position) WHERE log_position IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ix_score_outcome_payment_account ON score_outcome_payment (account_id, paid_at);

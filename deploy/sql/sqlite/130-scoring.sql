@@ -29,10 +29,13 @@ CREATE INDEX IF NOT EXISTS ix_score_outcome_version ON score_outcome (model_vers
 
 -- Patient payments counted toward score outcomes, one row per payment event (the scoring-outcome projection applies
 -- each event once, whatever it replays); collected_cents above is left at 0 and the sum is taken from here.
+-- Unique on the event's position in the log, which grows, so each new key goes at the index's right edge (a table
+-- keyed by event_id, a hash, as made before 2026-12-07, is rebuilt once at start: deploy/sql/sqlite-rebuilds/).
 CREATE TABLE IF NOT EXISTS score_outcome_payment (
-    event_id    TEXT NOT NULL PRIMARY KEY,
-    account_id  TEXT NOT NULL,
-    cents       INTEGER NOT NULL,
-    paid_at     TEXT NOT NULL
+    event_id     TEXT NOT NULL,
+    log_position INTEGER NULL UNIQUE,
+    account_id   TEXT NOT NULL,
+    cents        INTEGER NOT NULL,
+    paid_at      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_score_outcome_payment_account ON score_outcome_payment (account_id, paid_at);

@@ -22,7 +22,7 @@ public sealed class ScoreOutcomeProjection(ScoreOutcomeLog outcomes, ScoringSett
             };
         }).ToList();
         var payments = facts.Where(f => f.Facts.PatientPaymentCents > 0)
-            .Select(f => new ScoreOutcomeLog.Payment(f.Event.EventId, f.Facts.Account.ToString(), f.Facts.PatientPaymentCents, f.Facts.At)).ToList();
+            .Select(f => new ScoreOutcomeLog.Payment(f.Event.EventId, f.Event.At.Position, f.Facts.Account.ToString(), f.Facts.PatientPaymentCents, f.Facts.At)).ToList();
         return outcomes.RecordAsync(scores, payments, cancellationToken);
     }
 

@@ -60,7 +60,7 @@ public static class OutreachServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Outbound webhooks: the subscription and delivery store (also the account grains' <see cref="IAccountEventSink"/>)
+    /// Outbound webhooks: the subscription and delivery store (also the webhook projection's <see cref="IAccountEventSink"/>)
     /// and, unless <c>Collections:Webhooks:Enabled</c> is false, the <see cref="WebhookDispatcher"/>.
     /// </summary>
     public static IServiceCollection AddCollectionsWebhooks(this IServiceCollection services, IConfiguration configuration)

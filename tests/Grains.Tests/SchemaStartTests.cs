@@ -94,7 +94,8 @@ public sealed class SchemaStartTests
     public async Task A_sqlite_webhook_delivery_table_keyed_by_event_id_is_rebuilt_once_keeping_its_ids_and_finding_each_rows_log_position()
     {
         // A database made before deliveries were keyed by log position: UNIQUE (event_id, subscription_id), deliveries 1-3
-        // (the last one deleted, so the counter says where the next one goes), and the events they came from in the log.
+        // (the last one deleted, so the counter says where the next one goes), and the events they came from in a log
+        // of the shape before its own rebuild (UNIQUE event_id): the three rebuilds run at the same start.
         var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using (var connection = await database.OpenAsync())
         {
@@ -102,7 +103,7 @@ public sealed class SchemaStartTests
                 CREATE TABLE account_event_log (
                     position    INTEGER PRIMARY KEY AUTOINCREMENT,
                     account_id  TEXT NOT NULL,
-                    event_id    TEXT NOT NULL,
+                    event_id    TEXT NOT NULL UNIQUE,
                     type        TEXT NOT NULL,
                     occurred_at TEXT NOT NULL,
                     payload     BLOB NOT NULL
@@ -152,7 +153,7 @@ public sealed class SchemaStartTests
             while (await reader.ReadAsync()) found.Add($"{reader.GetInt64(0)} {reader.GetString(1)} {reader.GetInt64(2)} {reader.GetString(3)} {reader.GetInt32(4)}");
             Assert.Equal(["1 e1 1 delivered 1", "2 e2 2 delivered 2"], found);
             Assert.Equal(0L, await connection.Command(
-                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'webhook_delivery_rebuilt%' OR name = 'webhook_event_position'").ExecuteScalarAsync());
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'webhook_delivery_rebuilt%' OR name = 'sqlite_autoindex_account_event_log_1'").ExecuteScalarAsync());
             Assert.Equal(1L, await connection.Command("SELECT count(*) FROM sqlite_master WHERE name = 'ix_webhook_delivery_due'").ExecuteScalarAsync());
             await connection.Command("""
                 INSERT INTO webhook_subscription (id, url, events, secret, created_at, created_by)
@@ -197,7 +198,7 @@ public sealed class SchemaStartTests
                 """).ExecuteNonQueryAsync();
 
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start adds nothing
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start applies the scripts again without failing
 
         using var signal = new Collections.Outreach.Webhooks.WebhookSignal();
         var store = new Collections.Outreach.Webhooks.SqlWebhookStore(database, TimeProvider.System, signal);
@@ -208,28 +209,29 @@ public sealed class SchemaStartTests
         };
         // The row written without a position is found by the old key; a new event by its position, however often offered.
         await store.PublishAsync([new(1, Event("e1")), new(2, Event("e2"))]);
-        await store.PublishAsync([new(2, Event("e2"))]);
+        await store.PublishAsync([new(2, Event("e2")), new(2, Event("e2-other-id"))]); // the position alone finds it
         Assert.Equal(["e2", "e1"], (await store.DeliveriesAsync("wh_1", null, 10)).Select(d => d.EventId));
     }
 
     [Fact]
     public async Task A_sqlite_score_payment_table_keyed_by_event_id_is_rebuilt_once_and_each_payment_still_counts_once()
     {
-        // A database made before score payments were keyed by log position: two payments, from events in the log.
+        // A database made before score payments were keyed by log position: two payments, from facts events in a log of
+        // the shape before its own rebuild (UNIQUE event_id), so both rebuilds run at the same start.
         var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using (var connection = await database.OpenAsync())
             await connection.Command("""
                 CREATE TABLE account_event_log (
                     position    INTEGER PRIMARY KEY AUTOINCREMENT,
                     account_id  TEXT NOT NULL,
-                    event_id    TEXT NOT NULL,
+                    event_id    TEXT NOT NULL UNIQUE,
                     type        TEXT NOT NULL,
                     occurred_at TEXT NOT NULL,
                     payload     BLOB NOT NULL
                 );
                 INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
-                    ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
-                    ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-02T10:00:00.0000000Z', x'02');
+                    ('MAIN/A1', 'e1', 'account.facts', '2026-12-01T10:00:00.0000000Z', x'01'),
+                    ('MAIN/A1', 'e2', 'account.facts', '2026-12-02T10:00:00.0000000Z', x'02');
                 CREATE TABLE score_outcome_payment (
                     event_id    TEXT NOT NULL PRIMARY KEY,
                     account_id  TEXT NOT NULL,
@@ -273,7 +275,7 @@ public sealed class SchemaStartTests
                 """).ExecuteNonQueryAsync();
 
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start applies the scripts again without failing
 
         // The row written without a position is found by the old key; a new payment by its position, however often offered.
         var outcomes = new ScoreOutcomeLog(database);
@@ -281,7 +283,7 @@ public sealed class SchemaStartTests
         var second = new ScoreOutcomeLog.Payment("e2", 2, "MAIN/A1", 2500, scoredAt.AddDays(2));
         await outcomes.RecordAsync([new ScoreOutcomeLog.FirstScore("MAIN/A1", "v1", false, scoredAt, 0.5, 10_000, scoredAt.AddDays(120))],
             [new("e1", 1, "MAIN/A1", 1000, scoredAt.AddDays(1).AddHours(10)), second]);
-        await outcomes.RecordAsync([], [second]);
+        await outcomes.RecordAsync([], [second, second with { EventId = "e2-other-id" }]); // the position alone finds it
         Assert.Equal(3500, Assert.Single(await outcomes.ReadAsync("v1")).CollectedCents);
     }
 

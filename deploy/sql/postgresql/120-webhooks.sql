@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS webhook_delivery (
 -- Databases made before 2026-12-07 get the column here and keep their UNIQUE (event_id, subscription_id), which still
 -- catches a repeat of a row written without a position. Its random keys put every delivery on a page of its own; a
 -- later release fills in the old rows' positions and drops it (constraints go in two releases: docs/operations.md).
--- Looked up first, so a start where the column exists takes no lock on the table.
+-- The column is looked up first, so only the first start alters the table: that start holds the table's exclusive lock,
+-- and builds the index below under it, until the schema transaction commits (deliveries wait for it).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'webhook_delivery' AND column_name = 'log_position'

@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS score_outcome_payment (
 );
 -- Databases made before 2026-12-07 get the column here and keep their primary key on event_id (a hash: each payment
 -- went to a random page of it), which the insert no longer names and which still catches a repeat of a row written
--- without a position. A later release fills in those positions and drops it (docs/operations.md). Looked up first, so
--- a start where the column exists takes no lock on the table.
+-- without a position. A later release fills in those positions and drops it (docs/operations.md). The column is looked
+-- up first, so only the first start alters the table (holding its exclusive lock until the schema transaction commits).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'score_outcome_payment' AND column_name = 'log_position'

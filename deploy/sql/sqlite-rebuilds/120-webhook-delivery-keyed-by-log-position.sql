@@ -5,7 +5,7 @@
 -- log points at it) and the id counter carried over. Each row's log position is looked up in the event log by its
 -- event id, so a projection rebuild that offers the log again still finds the deliveries already made. Run once, at
 -- start, in the schema transaction.
-CREATE TEMP TABLE webhook_event_position AS SELECT event_id, position FROM account_event_log;
+CREATE TEMP TABLE webhook_event_position AS SELECT event_id, position FROM account_event_log WHERE type <> 'account.facts';
 CREATE INDEX temp.ix_webhook_event_position ON webhook_event_position (event_id);
 CREATE TABLE webhook_delivery_rebuilt (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,

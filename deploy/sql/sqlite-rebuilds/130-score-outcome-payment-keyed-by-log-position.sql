@@ -3,7 +3,7 @@
 -- are hashes, so every payment went to a random page of it. The table is copied into one unique on the event's
 -- position in the log, each row's position looked up in the event log by its event id, so the projection replaying
 -- the log after the rebuild still finds the payments it has. Run once, at start, in the schema transaction.
-CREATE TEMP TABLE score_payment_event_position AS SELECT event_id, position FROM account_event_log;
+CREATE TEMP TABLE score_payment_event_position AS SELECT event_id, position FROM account_event_log WHERE type = 'account.facts';
 CREATE INDEX temp.ix_score_payment_event_position ON score_payment_event_position (event_id);
 CREATE TABLE score_outcome_payment_rebuilt (
     event_id     TEXT NOT NULL,

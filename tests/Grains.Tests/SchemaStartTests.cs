@@ -45,15 +45,7 @@ public sealed class SchemaStartTests
         var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using (var connection = await database.OpenAsync())
         {
-            await connection.Command("""
-                CREATE TABLE account_event_log (
-                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
-                    account_id  TEXT NOT NULL,
-                    event_id    TEXT NOT NULL UNIQUE,
-                    type        TEXT NOT NULL,
-                    occurred_at TEXT NOT NULL,
-                    payload     BLOB NOT NULL
-                );
+            await connection.Command(EventLogMadeBefore20261207 + """
                 INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
                     ('F1/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
                     ('F1/A2', 'e2', 'statusChanged', '2026-12-01T10:00:01.0000000Z', x'02'),
@@ -99,15 +91,7 @@ public sealed class SchemaStartTests
         var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using (var connection = await database.OpenAsync())
         {
-            await connection.Command("""
-                CREATE TABLE account_event_log (
-                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
-                    account_id  TEXT NOT NULL,
-                    event_id    TEXT NOT NULL UNIQUE,
-                    type        TEXT NOT NULL,
-                    occurred_at TEXT NOT NULL,
-                    payload     BLOB NOT NULL
-                );
+            await connection.Command(EventLogMadeBefore20261207 + """
                 INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
                     ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
                     ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-01T10:00:01.0000000Z', x'02');
@@ -164,11 +148,6 @@ public sealed class SchemaStartTests
         // The projection offering the log again finds the deliveries already made; a new event gets an id never given.
         using var signal = new Collections.Outreach.Webhooks.WebhookSignal();
         var store = new Collections.Outreach.Webhooks.SqlWebhookStore(database, TimeProvider.System, signal);
-        Collections.Domain.AccountEvent Event(string id) => new()
-        {
-            EventId = id, Type = Collections.Domain.AccountEventTypes.BalanceChanged, OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = "A1",
-            Balances = new Collections.Domain.AccountEventBalances(),
-        };
         await store.PublishAsync([new(1, Event("e1")), new(2, Event("e2")), new(3, Event("e4"))]);
         var deliveries = await store.DeliveriesAsync("wh_1", null, 10);
         Assert.Equal(["e4", "e2", "e1"], deliveries.Select(d => d.EventId));
@@ -202,11 +181,6 @@ public sealed class SchemaStartTests
 
         using var signal = new Collections.Outreach.Webhooks.WebhookSignal();
         var store = new Collections.Outreach.Webhooks.SqlWebhookStore(database, TimeProvider.System, signal);
-        Collections.Domain.AccountEvent Event(string id) => new()
-        {
-            EventId = id, Type = Collections.Domain.AccountEventTypes.BalanceChanged, OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = "A1",
-            Balances = new Collections.Domain.AccountEventBalances(),
-        };
         // The row written without a position is found by the old key; a new event by its position, however often offered.
         await store.PublishAsync([new(1, Event("e1")), new(2, Event("e2"))]);
         await store.PublishAsync([new(2, Event("e2")), new(2, Event("e2-other-id"))]); // the position alone finds it
@@ -220,15 +194,7 @@ public sealed class SchemaStartTests
         // the shape before its own rebuild (UNIQUE event_id), so both rebuilds run at the same start.
         var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using (var connection = await database.OpenAsync())
-            await connection.Command("""
-                CREATE TABLE account_event_log (
-                    position    INTEGER PRIMARY KEY AUTOINCREMENT,
-                    account_id  TEXT NOT NULL,
-                    event_id    TEXT NOT NULL UNIQUE,
-                    type        TEXT NOT NULL,
-                    occurred_at TEXT NOT NULL,
-                    payload     BLOB NOT NULL
-                );
+            await connection.Command(EventLogMadeBefore20261207 + """
                 INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
                     ('MAIN/A1', 'e1', 'account.facts', '2026-12-01T10:00:00.0000000Z', x'01'),
                     ('MAIN/A1', 'e2', 'account.facts', '2026-12-02T10:00:00.0000000Z', x'02');
@@ -286,6 +252,26 @@ public sealed class SchemaStartTests
         await outcomes.RecordAsync([], [second, second with { EventId = "e2-other-id" }]); // the position alone finds it
         Assert.Equal(3500, Assert.Single(await outcomes.ReadAsync("v1")).CollectedCents);
     }
+
+    /// <summary>The SQLite event log as made before 2026-12-07: UNIQUE on event_id (rebuilt without it at start).</summary>
+    private const string EventLogMadeBefore20261207 = """
+        CREATE TABLE account_event_log (
+            position    INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id  TEXT NOT NULL,
+            event_id    TEXT NOT NULL UNIQUE,
+            type        TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            payload     BLOB NOT NULL
+        );
+
+        """;
+
+    /// <summary>A balance change of MAIN/A1 with the given event id, as the webhook projection hands it to the store.</summary>
+    private static Collections.Domain.AccountEvent Event(string id) => new()
+    {
+        EventId = id, Type = Collections.Domain.AccountEventTypes.BalanceChanged, OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = "A1",
+        Balances = new Collections.Domain.AccountEventBalances(),
+    };
 
     /// <summary>Where a table starts in the file: a table copied again would start elsewhere.</summary>
     private static async Task<long> RootPageAsync(DatabaseOptions database, string table)

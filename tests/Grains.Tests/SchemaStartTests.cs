@@ -42,23 +42,16 @@ public sealed class SchemaStartTests
     {
         // A database made before the event log lost its UNIQUE on event_id: the old table, with events at positions
         // 1-4, the last one deleted (so the counter, not the rows, says where the next one goes).
-        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
-        await using (var connection = await database.OpenAsync())
-        {
-            await connection.Command(EventLogMadeBefore20261207 + """
-                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
-                    ('F1/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
-                    ('F1/A2', 'e2', 'statusChanged', '2026-12-01T10:00:01.0000000Z', x'02'),
-                    ('F1/A1', 'e3', 'paidInFull', '2026-12-01T10:00:02.0000000Z', x'03'),
-                    ('F1/A3', 'e4', 'balanceChanged', '2026-12-01T10:00:03.0000000Z', x'04');
-                DELETE FROM account_event_log WHERE position = 4;
-                """).ExecuteNonQueryAsync();
-        }
+        var database = await SqliteMadeBefore20261207Async("""
+            INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                ('F1/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
+                ('F1/A2', 'e2', 'statusChanged', '2026-12-01T10:00:01.0000000Z', x'02'),
+                ('F1/A1', 'e3', 'paidInFull', '2026-12-01T10:00:02.0000000Z', x'03'),
+                ('F1/A3', 'e4', 'balanceChanged', '2026-12-01T10:00:03.0000000Z', x'04');
+            DELETE FROM account_event_log WHERE position = 4;
+            """);
 
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        var rebuiltAt = await RootPageAsync(database, "account_event_log");
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
-        Assert.Equal(rebuiltAt, await RootPageAsync(database, "account_event_log"));
+        await StartTwiceRebuildingOnceAsync(database, "account_event_log");
 
         var log = new AccountEventLog(database);
         var events = await log.ReadAsync(LogPosition.Start, 10);
@@ -88,46 +81,39 @@ public sealed class SchemaStartTests
         // A database made before deliveries were keyed by log position: UNIQUE (event_id, subscription_id), deliveries 1-3
         // (the last one deleted, so the counter says where the next one goes), and the events they came from in a log
         // of the shape before its own rebuild (UNIQUE event_id): the three rebuilds run at the same start.
-        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
-        await using (var connection = await database.OpenAsync())
-        {
-            await connection.Command(EventLogMadeBefore20261207 + """
-                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
-                    ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
-                    ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-01T10:00:01.0000000Z', x'02');
-                CREATE TABLE webhook_delivery (
-                    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-                    event_id         TEXT NOT NULL,
-                    subscription_id  TEXT NOT NULL,
-                    event_type       TEXT NOT NULL,
-                    facility         TEXT NOT NULL,
-                    account_number   TEXT NOT NULL,
-                    payload          TEXT NOT NULL,
-                    status           TEXT NOT NULL,
-                    attempts         INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at  TEXT NULL,
-                    lease_owner      TEXT NULL,
-                    lease_until      TEXT NULL,
-                    created_at       TEXT NOT NULL,
-                    updated_at       TEXT NOT NULL,
-                    delivered_at     TEXT NULL,
-                    last_status_code INTEGER NULL,
-                    last_error       TEXT NULL,
-                    UNIQUE (event_id, subscription_id)
-                );
-                INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
-                                              created_at, updated_at, delivered_at, last_status_code) VALUES
-                    ('e1', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 1, '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', 200),
-                    ('e2', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 2, '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:09.0000000Z', 200),
-                    ('e3', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'failed', 8, '2026-12-01T10:00:02.0000000Z', '2026-12-01T10:00:02.0000000Z', NULL, 500);
-                DELETE FROM webhook_delivery WHERE id = 3;
-                """).ExecuteNonQueryAsync();
-        }
+        var database = await SqliteMadeBefore20261207Async("""
+            INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                ('MAIN/A1', 'e1', 'balanceChanged', '2026-12-01T10:00:00.0000000Z', x'01'),
+                ('MAIN/A1', 'e2', 'balanceChanged', '2026-12-01T10:00:01.0000000Z', x'02');
+            CREATE TABLE webhook_delivery (
+                id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                event_id         TEXT NOT NULL,
+                subscription_id  TEXT NOT NULL,
+                event_type       TEXT NOT NULL,
+                facility         TEXT NOT NULL,
+                account_number   TEXT NOT NULL,
+                payload          TEXT NOT NULL,
+                status           TEXT NOT NULL,
+                attempts         INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at  TEXT NULL,
+                lease_owner      TEXT NULL,
+                lease_until      TEXT NULL,
+                created_at       TEXT NOT NULL,
+                updated_at       TEXT NOT NULL,
+                delivered_at     TEXT NULL,
+                last_status_code INTEGER NULL,
+                last_error       TEXT NULL,
+                UNIQUE (event_id, subscription_id)
+            );
+            INSERT INTO webhook_delivery (event_id, subscription_id, event_type, facility, account_number, payload, status, attempts,
+                                          created_at, updated_at, delivered_at, last_status_code) VALUES
+                ('e1', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 1, '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', '2026-12-01T10:00:00.0000000Z', 200),
+                ('e2', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'delivered', 2, '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:01.0000000Z', '2026-12-01T10:00:09.0000000Z', 200),
+                ('e3', 'wh_1', 'balanceChanged', 'MAIN', 'A1', '{}', 'failed', 8, '2026-12-01T10:00:02.0000000Z', '2026-12-01T10:00:02.0000000Z', NULL, 500);
+            DELETE FROM webhook_delivery WHERE id = 3;
+            """);
 
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        var rebuiltAt = await RootPageAsync(database, "webhook_delivery");
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
-        Assert.Equal(rebuiltAt, await RootPageAsync(database, "webhook_delivery"));
+        await StartTwiceRebuildingOnceAsync(database, "webhook_delivery");
 
         await using (var connection = await database.OpenAsync())
         {
@@ -192,27 +178,22 @@ public sealed class SchemaStartTests
     {
         // A database made before score payments were keyed by log position: two payments, from facts events in a log of
         // the shape before its own rebuild (UNIQUE event_id), so both rebuilds run at the same start.
-        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
-        await using (var connection = await database.OpenAsync())
-            await connection.Command(EventLogMadeBefore20261207 + """
-                INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
-                    ('MAIN/A1', 'e1', 'account.facts', '2026-12-01T10:00:00.0000000Z', x'01'),
-                    ('MAIN/A1', 'e2', 'account.facts', '2026-12-02T10:00:00.0000000Z', x'02');
-                CREATE TABLE score_outcome_payment (
-                    event_id    TEXT NOT NULL PRIMARY KEY,
-                    account_id  TEXT NOT NULL,
-                    cents       INTEGER NOT NULL,
-                    paid_at     TEXT NOT NULL
-                );
-                INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES
-                    ('e1', 'MAIN/A1', 1000, '2026-12-01T10:00:00.0000000Z'),
-                    ('e2', 'MAIN/A1', 2500, '2026-12-02T10:00:00.0000000Z');
-                """).ExecuteNonQueryAsync();
+        var database = await SqliteMadeBefore20261207Async("""
+            INSERT INTO account_event_log (account_id, event_id, type, occurred_at, payload) VALUES
+                ('MAIN/A1', 'e1', 'account.facts', '2026-12-01T10:00:00.0000000Z', x'01'),
+                ('MAIN/A1', 'e2', 'account.facts', '2026-12-02T10:00:00.0000000Z', x'02');
+            CREATE TABLE score_outcome_payment (
+                event_id    TEXT NOT NULL PRIMARY KEY,
+                account_id  TEXT NOT NULL,
+                cents       INTEGER NOT NULL,
+                paid_at     TEXT NOT NULL
+            );
+            INSERT INTO score_outcome_payment (event_id, account_id, cents, paid_at) VALUES
+                ('e1', 'MAIN/A1', 1000, '2026-12-01T10:00:00.0000000Z'),
+                ('e2', 'MAIN/A1', 2500, '2026-12-02T10:00:00.0000000Z');
+            """);
 
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
-        var rebuiltAt = await RootPageAsync(database, "score_outcome_payment");
-        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
-        Assert.Equal(rebuiltAt, await RootPageAsync(database, "score_outcome_payment"));
+        await StartTwiceRebuildingOnceAsync(database, "score_outcome_payment");
 
         // The projection replaying the log finds both payments; a new one is counted once however often it is offered.
         var outcomes = new ScoreOutcomeLog(database);
@@ -273,10 +254,30 @@ public sealed class SchemaStartTests
         Balances = new Collections.Domain.AccountEventBalances(),
     };
 
-    /// <summary>Where a table starts in the file: a table copied again would start elsewhere.</summary>
-    private static async Task<long> RootPageAsync(DatabaseOptions database, string table)
+    /// <summary>A SQLite file holding the event log as made before 2026-12-07, then <paramref name="sql"/> (more old tables, rows).</summary>
+    private static async Task<DatabaseOptions> SqliteMadeBefore20261207Async(string sql)
     {
+        var database = DatabaseOptions.SqliteFile(Path.Combine(TestDatabases.NewFolder(), "collections.db"));
         await using var connection = await database.OpenAsync();
-        return (long)(await connection.Command($"SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = '{table}'").ExecuteScalarAsync())!;
+        await connection.Command(EventLogMadeBefore20261207 + sql).ExecuteNonQueryAsync();
+        return database;
+    }
+
+    /// <summary>
+    /// Starts the schema twice: the first start copies <paramref name="table"/> into its new shape, the second finds
+    /// nothing to rebuild (where the table starts in the file: a table copied again would start elsewhere).
+    /// </summary>
+    private static async Task StartTwiceRebuildingOnceAsync(DatabaseOptions database, string table)
+    {
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        var rebuiltAt = await RootPageAsync();
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance); // a later start finds nothing to rebuild
+        Assert.Equal(rebuiltAt, await RootPageAsync());
+
+        async Task<long> RootPageAsync()
+        {
+            await using var connection = await database.OpenAsync();
+            return (long)(await connection.Command($"SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = '{table}'").ExecuteScalarAsync())!;
+        }
     }
 }

@@ -84,8 +84,9 @@ var ratios = new List<string>();
 var lags = new List<string>();
 var disk = new List<string>();
 var runtime = new List<string>();
-using var hookReceiver = WebhookReceiver.Start(FreePort());
-using var otlpReceiver = WebhookReceiver.Start(FreePort());
+var hooks = new List<string>();
+await using var hookReceiver = await WebhookReceiver.StartAsync(FreePort());
+await using var otlpReceiver = await WebhookReceiver.StartAsync(FreePort());
 var telemetryRates = new Dictionary<(string, int, bool), List<double>>();
 var comparesTelemetry = StringArg("--telemetry") is not null;
 foreach (var (name, extra0) in Databases())
@@ -133,7 +134,10 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         using var lag = inFlight == 64 ? new LagRecorder() : null;
         var diskBefore = DiskWrites.Now();
         var runtimeBefore = RuntimeCost.Now();
+        var hooksBefore = hookReceiver.Requests;
         var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i), seconds);
+        var hooksDuring = hookReceiver.Requests - hooksBefore;
+        var draining = Stopwatch.StartNew();
         runtime.Add((RuntimeCost.Now() - runtimeBefore).Row(label, inFlight, engine.Count - 1, warmedUp));
         var engineDisk = DiskWrites.Now() - diskBefore;
         Report(label, "HTTP gateway", inFlight, engine);
@@ -141,7 +145,10 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         if (!warmUp) rates.Add(Rate(engine));
         await runner.CatchUpAsync(TimeSpan.FromMinutes(5));
         if (lag is not null) lags.Add($"| {label} | {lag.Summary()} |");
-        await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
+        var drained = await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
+        var hooksMade = hookReceiver.Requests - hooksBefore;
+        hooks.Add($"| {label} | {inFlight} | {hooksMade / -engine[^1]:0} | {hooksDuring / -engine[^1]:0} | {hooksMade - hooksDuring:N0} | " +
+                  $"{(drained ? $"{draining.Elapsed.TotalSeconds:0.0} s" : $"not in {draining.Elapsed.TotalSeconds:0} s")} |");
         await RawInsertCeiling.EnsureTableAsync(database);
         await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsertCeiling.InsertAsync(database, i)); // its warm-up
         diskBefore = DiskWrites.Now();
@@ -160,6 +167,10 @@ Console.WriteLine();
 Console.WriteLine($"| database | managed memory per active account (10 ledger entries, {memoryAccounts} accounts) |");
 Console.WriteLine("|---|---:|");
 memory.ForEach(Console.WriteLine);
+Console.WriteLine();
+Console.WriteLine("| database | in flight | webhook deliveries made per s of posting | delivered per s during the posting | still waiting when the posting ended | drained after the posting in |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+hooks.ForEach(Console.WriteLine);
 Console.WriteLine();
 Console.WriteLine("| database | projection lag under 64-way posting (commit to applied), per projection |");
 Console.WriteLine("|---|---|");
@@ -197,14 +208,15 @@ IEnumerable<(bool On, bool WarmUp)> TelemetryVariants() => StringArg("--telemetr
 
 static double Rate(List<double> samples) => (samples.Count - 1) / -samples[^1];
 
-static async Task WebhooksDrained(Collections.Outreach.Webhooks.IWebhookStore store, string subscription)
+static async Task<bool> WebhooksDrained(Collections.Outreach.Webhooks.IWebhookStore store, string subscription)
 {
     for (var i = 0; i < 3000; i++)
     {
         if ((await store.DeliveriesAsync(subscription, Collections.Outreach.Webhooks.WebhookStatus.Pending, 1)).Count == 0
-            && (await store.DeliveriesAsync(subscription, Collections.Outreach.Webhooks.WebhookStatus.Sending, 1)).Count == 0) return;
+            && (await store.DeliveriesAsync(subscription, Collections.Outreach.Webhooks.WebhookStatus.Sending, 1)).Count == 0) return true;
         await Task.Delay(100);
     }
+    return false;
 }
 
 IEnumerable<(string Name, string[] Args)> Databases()

@@ -8,6 +8,7 @@ using Collections.Gateway.Reports;
 using Collections.Gateway.Security;
 using Collections.Gateway.Worklist;
 using Collections.Grains;
+using Collections.Outreach.Webhooks;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -98,7 +99,8 @@ public static class GatewayExtensions
     public static void AddCollectionsHealthChecks(this IServiceCollection services) =>
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
-            .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"]);
+            .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"])
+            .AddCheck<WebhookHealthCheck>("webhooks", tags: ["ready"]);
 
     /// <summary>The gateway as an Orleans client of a PostgreSQL-clustered silo pool (cluster profile).</summary>
     public static void AddCollectionsClusterClient(this WebApplicationBuilder builder, EngineSettings settings)

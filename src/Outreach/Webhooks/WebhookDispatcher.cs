@@ -56,7 +56,17 @@ public sealed class WebhookDispatcher(
         }
     }
 
-    /// <summary>Delivers everything due now, batch after batch. Returns how many deliveries were tried.</summary>
+    /// <summary>
+    /// Delivers everything due now. Returns how many deliveries were tried.
+    /// </summary>
+    /// <remarks>
+    /// Sends stay in flight continuously, up to <c>MaxInFlight</c>: whenever at least a <c>BatchSize</c> of room is free,
+    /// one claim takes as many due deliveries as there is room for, and finished attempts are recorded a batch at a time
+    /// while the next claims and sends go on. A round per batch (claim 16, send them, record them, claim again) held
+    /// every delivery up behind each claim, each record and the batch's slowest receiver: under 64-way posting on
+    /// PostgreSQL, where each of those statements waited about 10 ms for the busy server, it delivered about a third of
+    /// the events made, and the backlog grew without bound.
+    /// </remarks>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var o = options.Value;
@@ -68,20 +78,80 @@ public sealed class WebhookDispatcher(
                 logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
             _sweptAt = clock.GetUtcNow();
         }
+        var sending = new List<Task<(ClaimedDelivery Claimed, AttemptOutcome Outcome)>>();
+        var finished = new List<(ClaimedDelivery Claimed, AttemptOutcome Outcome)>();
+        Task recording = Task.CompletedTask; // one record at a time, alongside the claims and sends
         var total = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        var drained = false; // the last claim found less than it had room for: claim again once something is recorded
+        try
         {
-            var batch = await store.ClaimAsync(Owner, o.BatchSize, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
-            if (batch.Count == 0) break;
-            var outcomes = new AttemptOutcome[batch.Count];
-            await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), new ParallelOptions { MaxDegreeOfParallelism = o.BatchSize, CancellationToken = cancellationToken },
-                async (i, ct) => outcomes[i] = await DeliverAsync(batch[i], ct));
-            // The batch's attempts in one transaction: under load, two writes per batch rather than one per delivery.
-            var held = await store.RecordAttemptsAsync(Owner, outcomes, CancellationToken.None);
-            for (var i = 0; i < batch.Count; i++) LogOutcome(batch[i].Delivery, outcomes[i], held[i]);
-            total += batch.Count;
+            while (true)
+            {
+                var room = o.MaxInFlight - sending.Count;
+                if (!drained && !cancellationToken.IsCancellationRequested && room >= o.BatchSize)
+                {
+                    var batch = await store.ClaimAsync(Owner, room, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
+                    var claimedAt = clock.GetUtcNow();
+                    foreach (var claimed in batch)
+                    {
+                        WebhookMetrics.Claimed(claimedAt - (claimed.Delivery.NextAttemptAt ?? claimed.Delivery.CreatedAt));
+                        sending.Add(SendAsync(claimed, cancellationToken));
+                    }
+                    total += batch.Count;
+                    drained = batch.Count < room;
+                    continue;
+                }
+                if (sending.Count == 0) break;
+                await Task.WhenAny(sending);
+                for (var i = sending.Count - 1; i >= 0; i--)
+                {
+                    if (!sending[i].IsCompleted) continue;
+                    if (sending[i].IsCompletedSuccessfully) finished.Add(sending[i].Result);
+                    sending.RemoveAt(i); // cancelled at shutdown: its lease runs out and another round sends it
+                }
+                if (recording.IsCompleted && (finished.Count >= o.BatchSize || sending.Count == 0))
+                {
+                    await recording; // a failed record ends the round (and is logged); its deliveries are sent again after their leases
+                    recording = RecordAsync([.. finished]);
+                    finished.Clear();
+                    drained = false;
+                }
+            }
         }
+        finally
+        {
+            // Stopping, or a claim failed: what was sent is still recorded, so it is not sent again when its lease runs out.
+            try
+            {
+                await Task.WhenAll(sending);
+            }
+            catch (Exception)
+            {
+                // Each send's own outcome is read below; one cancelled at shutdown is sent again after its lease.
+            }
+            finished.AddRange(sending.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            await recording;
+            if (finished.Count > 0) await RecordAsync(finished);
+        }
+        cancellationToken.ThrowIfCancellationRequested();
         return total;
+    }
+
+    private async Task<(ClaimedDelivery, AttemptOutcome)> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // the claim loop goes on while this one connects
+        return (claimed, await DeliverAsync(claimed, cancellationToken));
+    }
+
+    /// <summary>Finished attempts in one transaction: under load, one write for a batch rather than one per delivery.</summary>
+    private async Task RecordAsync(List<(ClaimedDelivery Claimed, AttemptOutcome Outcome)> finished)
+    {
+        var held = await store.RecordAttemptsAsync(Owner, finished.Select(f => f.Outcome).ToList(), CancellationToken.None);
+        for (var i = 0; i < finished.Count; i++)
+        {
+            LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);
+            WebhookMetrics.Attempted(finished[i].Claimed.Delivery.EventType, held[i] ? finished[i].Outcome.Attempt.Outcome : "lease-lost");
+        }
     }
 
     private async Task<AttemptOutcome> DeliverAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)

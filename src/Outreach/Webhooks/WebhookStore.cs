@@ -63,6 +63,12 @@ public interface IWebhookStore : IAccountEventSink
 
     Task<IReadOnlyList<WebhookAttempt>> AttemptsAsync(long deliveryId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// When the delivery that has waited longest for a dispatcher fell due (pending and due, or its lease run out); null
+    /// when none waits. A retry waiting for its time, or a delivery being sent, is not waiting for a dispatcher.
+    /// </summary>
+    Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Claims due deliveries with a lease, as <see cref="IOutboxStore.ClaimAsync"/> does for the outbox; each claim counts as an attempt.</summary>
     Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default);
 
@@ -222,6 +228,23 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
             result.Add(new WebhookAttempt(reader.GetInt64(0), reader.GetInt32(1), database.ReadTimestamp(reader, 2), database.ReadTimestamp(reader, 3),
                 reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt32(5), reader.StringOrNull(6)));
         return result;
+    }
+
+    public async Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken = default)
+    {
+        var now = database.Timestamp(clock.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // Each kind read apart, at the start of the due index's range for it, as a claim reads them.
+        await using var command = connection.Command(
+            """
+            SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT 1),
+                   (SELECT MIN(lease_until) FROM webhook_delivery WHERE status = 'sending' AND lease_until <= @now)
+            """);
+        command.WithParameter("now", now);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        DateTimeOffset? pending = database.ReadTimestampOrNull(reader, 0), expired = database.ReadTimestampOrNull(reader, 1);
+        return pending is null ? expired : expired is null ? pending : pending < expired ? pending : expired;
     }
 
     /// <summary>The claim's statement: due deliveries leased to <c>@owner</c>, each claim an attempt (see <see cref="DueClaim"/>).</summary>

@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Collections.Domain;
+using Collections.Outreach.Webhooks;
+using Collections.TestSupport;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Collections.Outreach.Tests;
+
+/// <summary>
+/// The dispatcher keeps its sends in flight continuously: it claims as room frees, so a slow receiver holds up only
+/// its own request, never more are on their way than allowed, and each delivery is sent once. The health check reads
+/// how long the oldest due delivery has waited for it.
+/// </summary>
+public sealed class WebhookDispatcherTests
+{
+    [Fact]
+    public async Task A_receiver_that_has_not_answered_holds_up_only_its_own_delivery()
+    {
+        var (store, subscription) = await StoreWithSubscriptionAsync();
+        await store.PublishAsync(Events(6));
+        var slowest = (await store.DeliveriesAsync(subscription, null, 10)).Min(d => d.Id); // claimed first
+        var answer = new TaskCompletionSource();
+        var receiver = new Receiver(async (delivery, _) =>
+        {
+            if (delivery == slowest) await answer.Task;
+            return HttpStatusCode.OK;
+        });
+        var dispatcher = Dispatcher(store, receiver, batchSize: 2, maxInFlight: 4);
+
+        var run = dispatcher.RunOnceAsync();
+        var others = await WaitForAsync(store, subscription, rows => rows.Count(d => d.Status == WebhookStatus.Delivered) == 5);
+
+        Assert.Equal(WebhookStatus.Sending, others.Single(d => d.Id == slowest).Status); // the rest went on without it
+        answer.SetResult();
+        Assert.Equal(6, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.All(await store.DeliveriesAsync(subscription, null, 10), d => Assert.Equal((WebhookStatus.Delivered, 1), (d.Status, d.Attempts)));
+    }
+
+    [Fact]
+    public async Task Never_more_deliveries_are_on_their_way_than_allowed_and_each_is_sent_once()
+    {
+        var (store, subscription) = await StoreWithSubscriptionAsync();
+        await store.PublishAsync(Events(60));
+        int current = 0, most = 0;
+        var answerAll = new TaskCompletionSource();
+        var receiver = new Receiver(async (_, _) =>
+        {
+            var now = Interlocked.Increment(ref current);
+            InterlockedMax(ref most, now);
+            if (now == 8) answerAll.TrySetResult(); // the room is full: let them all through from now on
+            await answerAll.Task;
+            Interlocked.Decrement(ref current);
+            return HttpStatusCode.OK;
+        });
+
+        var tried = await Dispatcher(store, receiver, batchSize: 4, maxInFlight: 8).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(60, tried);
+        Assert.Equal(8, most);
+        Assert.Equal(60, receiver.Deliveries.Distinct().Count());
+        Assert.Equal(60, receiver.Deliveries.Count);
+        Assert.All(await store.DeliveriesAsync(subscription, null, 100), d => Assert.Equal((WebhookStatus.Delivered, 1), (d.Status, d.Attempts)));
+    }
+
+    [Fact]
+    public Task The_oldest_due_delivery_is_the_one_waiting_for_a_dispatcher_not_a_retry_or_one_being_sent_on_sqlite() => OldestDueAsync(Db.Sqlite);
+
+    [PostgresFact]
+    public Task The_oldest_due_delivery_is_the_one_waiting_for_a_dispatcher_not_a_retry_or_one_being_sent_on_postgresql() => OldestDueAsync(Db.Postgres);
+
+    [Fact]
+    public async Task Health_is_degraded_once_a_due_delivery_has_waited_longer_than_allowed()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(h.Database, h.Clock, signal);
+        await store.CreateAsync("https://example.org/hook", [], null, "test");
+        var check = new WebhookHealthCheck(store, Options.Create(new WebhookOptions { MaxWaitSeconds = 60 }), h.Clock);
+
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status); // nothing waits
+        await store.PublishAsync(Events(1));
+        h.Clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        var late = await check.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Degraded, late.Status);
+        Assert.Equal(61.0, late.Data["oldestWaitSeconds"]);
+        Assert.Contains("waited 61 s", late.Description, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Two deliveries written at 15:00. Claimed, they wait for nobody; one goes back to wait for its retry at 15:10, the
+    /// other is left with its lease (1 min) by a dispatcher that died. At 15:05 only the abandoned lease is due.
+    /// </summary>
+    private static async Task OldestDueAsync(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        using var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(h.Database, h.Clock, signal);
+        var written = h.Clock.GetUtcNow();
+        await store.CreateAsync("https://example.org/hook", [], null, "test");
+        Assert.Null(await store.OldestDueAsync());
+        await store.PublishAsync(Events(2));
+        Assert.Equal(written, await store.OldestDueAsync());
+
+        var claimed = await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1));
+        Assert.Null(await store.OldestDueAsync());
+        var retryAt = written.AddMinutes(10);
+        await store.RecordAttemptAsync("a", new WebhookAttempt(claimed[0].Delivery.Id, 1, written, written, "retry", 503, "http 503"), WebhookStatus.Pending, retryAt);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(written.AddMinutes(1), await store.OldestDueAsync()); // the lease that ran out
+        var retaken = Assert.Single(await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1)));
+        Assert.Null(await store.OldestDueAsync()); // the retry is not due until 15:10
+        var at = h.Clock.GetUtcNow();
+        await store.RecordAttemptAsync("b", new WebhookAttempt(retaken.Delivery.Id, 2, at, at, "delivered", 200, null), WebhookStatus.Delivered, null);
+        h.Clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(retryAt, await store.OldestDueAsync());
+    }
+
+    private static async Task<(SqlWebhookStore Store, string Subscription)> StoreWithSubscriptionAsync()
+    {
+        var database = (await Harness.CreateAsync(Db.Sqlite)).Database;
+        var store = new SqlWebhookStore(database, TimeProvider.System, new WebhookSignal());
+        var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        return (store, subscription.Id);
+    }
+
+    private static WebhookDispatcher Dispatcher(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight) => new(store, receiver,
+        Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120 }),
+        new WebhookSignal(), TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+
+    private static async Task<IReadOnlyList<WebhookDelivery>> WaitForAsync(SqlWebhookStore store, string subscription, Func<IReadOnlyList<WebhookDelivery>, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var rows = await store.DeliveriesAsync(subscription, null, 100);
+            if (condition(rows)) return rows;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"The deliveries never got there: {string.Join(", ", rows.Select(d => d.Status))}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static long _position = Random.Shared.NextInt64(1, 1L << 40);
+
+    private static List<LoggedAccountEvent> Events(int count)
+    {
+        var account = Guid.NewGuid().ToString("N")[..10];
+        return Enumerable.Range(1, count).Select(i => new LoggedAccountEvent(Interlocked.Increment(ref _position), new AccountEvent
+        {
+            EventId = AccountEvent.IdFor($"MAIN/{account}", AccountEventTypes.BalanceChanged, $"entry-E{i}"), Type = AccountEventTypes.BalanceChanged,
+            OccurredAt = DateTimeOffset.UtcNow, Facility = "MAIN", AccountNumber = account,
+            Balances = new AccountEventBalances { Balance = i, PatientBalance = i, PatientResponsibility = i },
+        })).ToList();
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+    }
+
+    /// <summary>Answers each delivery (by its id header) as <c>answer</c> says; keeps the ids it was sent.</summary>
+    private sealed class Receiver(Func<long, CancellationToken, Task<HttpStatusCode>> answer) : HttpMessageHandler, IHttpClientFactory
+    {
+        private readonly ConcurrentQueue<long> _deliveries = new();
+
+        public IReadOnlyList<long> Deliveries => [.. _deliveries];
+
+        public HttpClient CreateClient(string name) => new(this, disposeHandler: false);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var delivery = long.Parse(request.Headers.GetValues(WebhookDispatcher.DeliveryHeader).Single(), System.Globalization.CultureInfo.InvariantCulture);
+            _deliveries.Enqueue(delivery);
+            return new HttpResponseMessage(await answer(delivery, cancellationToken));
+        }
+    }
+}

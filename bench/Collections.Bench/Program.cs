@@ -137,6 +137,7 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         var hooksBefore = hookReceiver.Requests;
         var engine = await Run(inFlight, posts, i => PostHttp(client, viaHttp, i), seconds);
         var hooksDuring = hookReceiver.Requests - hooksBefore;
+        var hooksWaiting = await WaitingDeliveries(database);
         var draining = Stopwatch.StartNew();
         runtime.Add((RuntimeCost.Now() - runtimeBefore).Row(label, inFlight, engine.Count - 1, warmedUp));
         var engineDisk = DiskWrites.Now() - diskBefore;
@@ -147,7 +148,7 @@ foreach (var (telemetryOn, warmUp) in TelemetryVariants())
         if (lag is not null) lags.Add($"| {label} | {lag.Summary()} |");
         var drained = await WebhooksDrained(app.Services.GetRequiredService<Collections.Outreach.Webhooks.IWebhookStore>(), subscription); // the ceiling runs on a quiet machine
         var hooksMade = hookReceiver.Requests - hooksBefore;
-        hooks.Add($"| {label} | {inFlight} | {hooksMade / -engine[^1]:0} | {hooksDuring / -engine[^1]:0} | {hooksMade - hooksDuring:N0} | " +
+        hooks.Add($"| {label} | {inFlight} | {hooksMade / -engine[^1]:0} | {hooksDuring / -engine[^1]:0} | {hooksWaiting:N0} | " +
                   $"{(drained ? $"{draining.Elapsed.TotalSeconds:0.0} s" : $"not in {draining.Elapsed.TotalSeconds:0} s")} |");
         await RawInsertCeiling.EnsureTableAsync(database);
         await Run(inFlight, Math.Min(warmUpPosts, posts), i => RawInsertCeiling.InsertAsync(database, i)); // its warm-up
@@ -207,6 +208,15 @@ IEnumerable<(bool On, bool WarmUp)> TelemetryVariants() => StringArg("--telemetr
 };
 
 static double Rate(List<double> samples) => (samples.Count - 1) / -samples[^1];
+
+/// <summary>Deliveries not yet settled (waiting, or on their way): read from the table, whatever the receiver has seen.</summary>
+static async Task<long> WaitingDeliveries(Collections.Persistence.DatabaseOptions database)
+{
+    await using var connection = await database.OpenAsync();
+    await using var command = connection.CreateCommand();
+    command.CommandText = "SELECT COUNT(*) FROM webhook_delivery WHERE status IN ('pending', 'sending')";
+    return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+}
 
 static async Task<bool> WebhooksDrained(Collections.Outreach.Webhooks.IWebhookStore store, string subscription)
 {

@@ -66,6 +66,63 @@ public sealed class WebhookDispatcherTests
     }
 
     [Fact]
+    public async Task A_delivery_published_while_a_receiver_has_not_answered_goes_out_without_waiting_for_it()
+    {
+        var (store, subscription) = await StoreWithSubscriptionAsync();
+        await store.PublishAsync(Events(1));
+        var stuck = Assert.Single(await store.DeliveriesAsync(subscription, null, 10)).Id;
+        var answer = new TaskCompletionSource();
+        var receiver = new Receiver(async (delivery, _) =>
+        {
+            if (delivery == stuck) await answer.Task;
+            return HttpStatusCode.OK;
+        });
+        var run = Dispatcher(store, receiver, batchSize: 1, maxInFlight: 4).RunOnceAsync();
+        await WaitForAsync(store, subscription, rows => rows.Single().Status == WebhookStatus.Sending); // claimed; nothing else due
+
+        await store.PublishAsync(Events(1)); // wakes the dispatcher, which is waiting on the stuck request
+        var rows = await WaitForAsync(store, subscription, rows => rows.Count(d => d.Status == WebhookStatus.Delivered) == 1);
+
+        Assert.Equal(WebhookStatus.Sending, rows.Single(d => d.Id == stuck).Status);
+        answer.SetResult();
+        Assert.Equal(2, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_record_that_fails_leaves_only_its_own_deliveries_to_be_sent_again_and_the_round_goes_on()
+    {
+        var (sql, subscription) = await StoreWithSubscriptionAsync();
+        await sql.PublishAsync(Events(6));
+        var store = new FailingStore(sql) { FailRecord = 1 };
+        var receiver = new Receiver((_, _) => Task.FromResult(HttpStatusCode.OK));
+
+        var tried = await Dispatcher(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(6, tried);
+        Assert.Equal(6, receiver.Deliveries.Distinct().Count()); // each sent once in the round
+        var rows = await sql.DeliveriesAsync(subscription, null, 10);
+        Assert.InRange(store.LostOutcomes, 1, 2);
+        Assert.Equal(store.LostOutcomes, rows.Count(d => d.Status == WebhookStatus.Sending)); // sent again once their leases run out
+        Assert.Equal(6 - store.LostOutcomes, rows.Count(d => d.Status == WebhookStatus.Delivered));
+    }
+
+    [Fact]
+    public async Task A_claim_that_fails_ends_the_round_with_what_was_already_sent_recorded()
+    {
+        var (sql, subscription) = await StoreWithSubscriptionAsync();
+        await sql.PublishAsync(Events(4));
+        var store = new FailingStore(sql) { FailClaim = 2 };
+        var receiver = new Receiver((_, _) => Task.FromResult(HttpStatusCode.OK));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Dispatcher(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+
+        var rows = await sql.DeliveriesAsync(subscription, null, 10);
+        Assert.Equal(2, rows.Count(d => d.Status == WebhookStatus.Delivered));
+        Assert.Equal(2, rows.Count(d => d.Status == WebhookStatus.Pending));
+        Assert.Equal(2, receiver.Deliveries.Count);
+    }
+
+    [Fact]
     public Task The_oldest_due_delivery_is_the_one_waiting_for_a_dispatcher_not_a_retry_or_one_being_sent_on_sqlite() => OldestDueAsync(Db.Sqlite);
 
     [PostgresFact]
@@ -104,36 +161,41 @@ public sealed class WebhookDispatcherTests
         var store = new SqlWebhookStore(h.Database, h.Clock, signal);
         var written = h.Clock.GetUtcNow();
         await store.CreateAsync("https://example.org/hook", [], null, "test");
-        Assert.Null(await store.OldestDueAsync());
+        Assert.Null(await store.OldestDueAsync(5));
         await store.PublishAsync(Events(2));
-        Assert.Equal(written, await store.OldestDueAsync());
+        Assert.Equal(written, await store.OldestDueAsync(5));
 
         var claimed = await store.ClaimAsync("a", 10, 5, TimeSpan.FromMinutes(1));
-        Assert.Null(await store.OldestDueAsync());
+        Assert.Null(await store.OldestDueAsync(5));
         var retryAt = written.AddMinutes(10);
         await store.RecordAttemptAsync("a", new WebhookAttempt(claimed[0].Delivery.Id, 1, written, written, "retry", 503, "http 503"), WebhookStatus.Pending, retryAt);
         h.Clock.Advance(TimeSpan.FromMinutes(5));
 
-        Assert.Equal(written.AddMinutes(1), await store.OldestDueAsync()); // the lease that ran out
+        Assert.Equal(written.AddMinutes(1), await store.OldestDueAsync(5)); // the lease that ran out
         var retaken = Assert.Single(await store.ClaimAsync("b", 10, 5, TimeSpan.FromMinutes(1)));
-        Assert.Null(await store.OldestDueAsync()); // the retry is not due until 15:10
+        Assert.Null(await store.OldestDueAsync(5)); // the retry is not due until 15:10
         var at = h.Clock.GetUtcNow();
         await store.RecordAttemptAsync("b", new WebhookAttempt(retaken.Delivery.Id, 2, at, at, "delivered", 200, null), WebhookStatus.Delivered, null);
         h.Clock.Advance(TimeSpan.FromMinutes(6));
-        Assert.Equal(retryAt, await store.OldestDueAsync());
+        Assert.Equal(retryAt, await store.OldestDueAsync(5));
+        Assert.Null(await store.OldestDueAsync(1)); // its one allowed attempt spent: no claim takes it, so nothing waits for one
     }
 
+    /// <summary>A store on a new SQLite database with one subscription; its signal is the one <see cref="Dispatcher"/> waits on.</summary>
     private static async Task<(SqlWebhookStore Store, string Subscription)> StoreWithSubscriptionAsync()
     {
         var database = (await Harness.CreateAsync(Db.Sqlite)).Database;
-        var store = new SqlWebhookStore(database, TimeProvider.System, new WebhookSignal());
+        var store = new SqlWebhookStore(database, TimeProvider.System, Signal);
         var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
         return (store, subscription.Id);
     }
 
+    private static readonly WebhookSignal Signal = new();
+
+    /// <summary>A poll period longer than any test waits: a delivery that goes out did so because it was claimed at once or woken.</summary>
     private static WebhookDispatcher Dispatcher(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight) => new(store, receiver,
-        Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120 }),
-        new WebhookSignal(), TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+        Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120, PollSeconds = 300 }),
+        Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
 
     private static async Task<IReadOnlyList<WebhookDelivery>> WaitForAsync(SqlWebhookStore store, string subscription, Func<IReadOnlyList<WebhookDelivery>, bool> condition)
     {
@@ -164,6 +226,40 @@ public sealed class WebhookDispatcherTests
     {
         for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
             if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+    }
+
+    /// <summary>The store, failing its n-th claim or n-th record (1-based) once, as a database that went away would.</summary>
+    private sealed class FailingStore(SqlWebhookStore store) : IWebhookStore
+    {
+        private int _claims, _records;
+        public int FailClaim { get; init; }
+        public int FailRecord { get; init; }
+        public int LostOutcomes { get; private set; }
+
+        public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _claims) == FailClaim
+                ? throw new InvalidOperationException("the database went away")
+                : store.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
+
+        public Task<IReadOnlyList<bool>> RecordAttemptsAsync(string owner, IReadOnlyList<AttemptOutcome> attempts, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _records) != FailRecord) return store.RecordAttemptsAsync(owner, attempts, cancellationToken);
+            LostOutcomes = attempts.Count;
+            throw new InvalidOperationException("the database went away");
+        }
+
+        public Task PublishAsync(IReadOnlyList<LoggedAccountEvent> events, CancellationToken cancellationToken = default) => store.PublishAsync(events, cancellationToken);
+        public Task<(WebhookSubscription Subscription, string Secret)> CreateAsync(string url, IReadOnlyList<string> events, string? description, string createdBy, CancellationToken cancellationToken = default) =>
+            store.CreateAsync(url, events, description, createdBy, cancellationToken);
+        public Task<IReadOnlyList<WebhookSubscription>> ListAsync(CancellationToken cancellationToken = default) => store.ListAsync(cancellationToken);
+        public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default) => store.DeleteAsync(id, cancellationToken);
+        public Task<IReadOnlyList<WebhookDelivery>> DeliveriesAsync(string? subscriptionId, string? status, int limit, CancellationToken cancellationToken = default) =>
+            store.DeliveriesAsync(subscriptionId, status, limit, cancellationToken);
+        public Task<IReadOnlyList<WebhookAttempt>> AttemptsAsync(long deliveryId, CancellationToken cancellationToken = default) => store.AttemptsAsync(deliveryId, cancellationToken);
+        public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) => store.OldestDueAsync(maxAttempts, cancellationToken);
+        public Task<bool> RecordAttemptAsync(string owner, WebhookAttempt attempt, string status, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default) =>
+            store.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, cancellationToken);
+        public Task<IReadOnlyList<long>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => store.FailAbandonedAsync(maxAttempts, cancellationToken);
     }
 
     /// <summary>Answers each delivery (by its id header) as <c>answer</c> says; keeps the ids it was sent.</summary>

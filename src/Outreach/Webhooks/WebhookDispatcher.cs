@@ -61,35 +61,33 @@ public sealed class WebhookDispatcher(
     /// </summary>
     /// <remarks>
     /// Sends stay in flight continuously, up to <c>MaxInFlight</c>: whenever at least a <c>BatchSize</c> of room is free,
-    /// one claim takes as many due deliveries as there is room for, and finished attempts are recorded a batch at a time
-    /// while the next claims and sends go on. A round per batch (claim 16, send them, record them, claim again) held
-    /// every delivery up behind each claim, each record and the batch's slowest receiver: under 64-way posting on
-    /// PostgreSQL, where each of those statements waited about 10 ms for the busy server, it delivered about a third of
-    /// the events made, and the backlog grew without bound.
+    /// one claim takes as many due deliveries as there is room for, and finished attempts are recorded while the next
+    /// claims and sends go on (one record at a time: those that finish meanwhile go in the next). A round per batch
+    /// (claim 16, send them, record them, claim again) held every delivery up behind each claim, each record and the
+    /// batch's slowest receiver: under 64-way posting on PostgreSQL, where each of those statements waited about 10 ms
+    /// for the busy server, it delivered about a third of the events made, and the backlog grew without bound. A
+    /// receiver that does not answer still holds its requests' room until <c>TimeoutSeconds</c>.
     /// </remarks>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var o = options.Value;
-        // Leases run out only after LeaseSeconds: looking for abandoned deliveries once a poll period is enough (and
-        // costs no write per round under load).
-        if (clock.GetUtcNow() - _sweptAt >= TimeSpan.FromSeconds(Math.Min(o.PollSeconds, o.LeaseSeconds)))
-        {
-            foreach (var id in await store.FailAbandonedAsync(o.MaxAttempts, cancellationToken))
-                logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
-            _sweptAt = clock.GetUtcNow();
-        }
+        var inFlight = Math.Max(o.MaxInFlight, o.BatchSize);
         var sending = new List<Task<(ClaimedDelivery Claimed, AttemptOutcome Outcome)>>();
         var finished = new List<(ClaimedDelivery Claimed, AttemptOutcome Outcome)>();
-        Task recording = Task.CompletedTask; // one record at a time, alongside the claims and sends
+        Task recording = Task.CompletedTask; // never fails: RecordAsync logs its own failure
+        // Nothing more was due at the last claim: wait for a send, the record, or a new event (or a poll period) first.
+        var drained = false;
+        using var roundOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? woken = null;
         var total = 0;
-        var drained = false; // the last claim found less than it had room for: claim again once something is recorded
         try
         {
             while (true)
             {
-                var room = o.MaxInFlight - sending.Count;
+                var room = inFlight - sending.Count;
                 if (!drained && !cancellationToken.IsCancellationRequested && room >= o.BatchSize)
                 {
+                    await SweepAbandonedAsync(cancellationToken);
                     var batch = await store.ClaimAsync(Owner, room, o.MaxAttempts, TimeSpan.FromSeconds(o.LeaseSeconds), cancellationToken);
                     var claimedAt = clock.GetUtcNow();
                     foreach (var claimed in batch)
@@ -101,25 +99,36 @@ public sealed class WebhookDispatcher(
                     drained = batch.Count < room;
                     continue;
                 }
-                if (sending.Count == 0) break;
-                await Task.WhenAny(sending);
+                if (recording.IsCompleted && finished.Count > 0)
+                {
+                    recording = RecordAsync([.. finished]);
+                    finished.Clear();
+                    drained = false; // a retry may be due at once (RetryBaseSeconds 0), and the record took time
+                    continue;
+                }
+                if (sending.Count == 0 && recording.IsCompleted && (drained || cancellationToken.IsCancellationRequested)) break;
+
+                var waits = new List<Task>(sending);
+                if (!recording.IsCompleted) waits.Add(recording);
+                if (drained && !cancellationToken.IsCancellationRequested && sending.Count > 0)
+                    waits.Add(woken ??= signal.WaitAsync(TimeSpan.FromSeconds(o.PollSeconds), roundOver.Token));
+                await Task.WhenAny(waits);
+                if (woken is { IsCompleted: true })
+                {
+                    woken = null;
+                    drained = false;
+                }
                 for (var i = sending.Count - 1; i >= 0; i--)
                 {
                     if (!sending[i].IsCompleted) continue;
                     if (sending[i].IsCompletedSuccessfully) finished.Add(sending[i].Result);
                     sending.RemoveAt(i); // cancelled at shutdown: its lease runs out and another round sends it
                 }
-                if (recording.IsCompleted && (finished.Count >= o.BatchSize || sending.Count == 0))
-                {
-                    await recording; // a failed record ends the round (and is logged); its deliveries are sent again after their leases
-                    recording = RecordAsync([.. finished]);
-                    finished.Clear();
-                    drained = false;
-                }
             }
         }
         finally
         {
+            await roundOver.CancelAsync(); // a wait for a new event left over must not take the next one from the poll loop
             // Stopping, or a claim failed: what was sent is still recorded, so it is not sent again when its lease runs out.
             try
             {
@@ -137,16 +146,41 @@ public sealed class WebhookDispatcher(
         return total;
     }
 
+    /// <summary>
+    /// Fails deliveries whose lease ran out on their last allowed attempt. Leases run out only after LeaseSeconds:
+    /// looking once a poll period is enough (and costs no write per claim under load).
+    /// </summary>
+    private async Task SweepAbandonedAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (clock.GetUtcNow() - _sweptAt < TimeSpan.FromSeconds(Math.Min(o.PollSeconds, o.LeaseSeconds))) return;
+        foreach (var id in await store.FailAbandonedAsync(o.MaxAttempts, cancellationToken))
+            logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
+        _sweptAt = clock.GetUtcNow();
+    }
+
     private async Task<(ClaimedDelivery, AttemptOutcome)> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
     {
         await Task.Yield(); // the claim loop goes on while this one connects
         return (claimed, await DeliverAsync(claimed, cancellationToken));
     }
 
-    /// <summary>Finished attempts in one transaction: under load, one write for a batch rather than one per delivery.</summary>
+    /// <summary>
+    /// Finished attempts in one transaction: under load, one write for many deliveries rather than one each. If it
+    /// fails, only these are sent again, after their leases run out; the round goes on.
+    /// </summary>
     private async Task RecordAsync(List<(ClaimedDelivery Claimed, AttemptOutcome Outcome)> finished)
     {
-        var held = await store.RecordAttemptsAsync(Owner, finished.Select(f => f.Outcome).ToList(), CancellationToken.None);
+        IReadOnlyList<bool> held;
+        try
+        {
+            held = await store.RecordAttemptsAsync(Owner, finished.Select(f => f.Outcome).ToList(), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Recording {Count} webhook delivery attempts failed; they are sent again when their leases run out", finished.Count);
+            return;
+        }
         for (var i = 0; i < finished.Count; i++)
         {
             LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);

@@ -14,9 +14,11 @@ public sealed class WebhookHealthCheck(IWebhookStore store, IOptions<WebhookOpti
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var maxWait = TimeSpan.FromSeconds(options.Value.MaxWaitSeconds);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5)); // a stalled database: the probe answers, and the query is called off
         try
         {
-            var oldest = await store.OldestDueAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var oldest = await store.OldestDueAsync(options.Value.MaxAttempts, timeout.Token);
             var waited = oldest is { } due && clock.GetUtcNow() > due ? clock.GetUtcNow() - due : TimeSpan.Zero;
             var data = new Dictionary<string, object> { ["oldestWaitSeconds"] = Math.Round(waited.TotalSeconds, 1) };
             return waited <= maxWait

@@ -13,7 +13,7 @@ public static class WebhookMetrics
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Histogram<double> Wait = Meter.CreateHistogram<double>("collections.webhook.wait", "s",
-        "How long a due webhook delivery waited for a dispatcher to take it (from when it was due: written, or its retry time)",
+        "How long a due webhook delivery waited for a dispatcher to take it, from when it was due (written, or its retry time; one taken again after its lease ran out counts from the time it was first due)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
 
     private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("collections.webhook.attempts", "{attempt}",
@@ -22,5 +22,5 @@ public static class WebhookMetrics
     public static void Claimed(TimeSpan waited) => Wait.Record(Math.Max(0, waited.TotalSeconds));
 
     public static void Attempted(string eventType, string outcome) =>
-        Attempts.Add(1, new KeyValuePair<string, object?>("collections.event.type", eventType), new KeyValuePair<string, object?>("collections.outcome", outcome));
+        Attempts.Add(1, new KeyValuePair<string, object?>("collections.webhook.event", eventType), new KeyValuePair<string, object?>("collections.webhook.outcome", outcome));
 }

@@ -15,13 +15,16 @@ public sealed class WebhookOptions
     public double PollSeconds { get; set; } = 5;
     public int TimeoutSeconds { get; set; } = 10;
     public int LeaseSeconds { get; set; } = 60;
-    /// <summary>The least room a claim is made for (a claim takes as much as there is room for, up to <see cref="MaxInFlight"/>).</summary>
+
+    /// <summary>
+    /// The least free room a claim is made for; a claim takes as much as there is room for, up to <see cref="MaxInFlight"/>.
+    /// </summary>
     public int BatchSize { get; set; } = 16;
 
     /// <summary>
     /// How many deliveries a dispatcher may have on their way at once, over all subscriptions (at least
-    /// <see cref="BatchSize"/>). It claims again whenever a <see cref="BatchSize"/> of room is free, as much as there is
-    /// room for, so one slow receiver holds up only its own requests.
+    /// <see cref="BatchSize"/>: a smaller value is raised to it). Lower it to spare receivers that cannot take many
+    /// requests at once; a receiver that does not answer holds its requests' room until <see cref="TimeoutSeconds"/>.
     /// </summary>
     public int MaxInFlight { get; set; } = 64;
 
@@ -48,7 +51,7 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (o.LeaseSeconds < 2 * o.TimeoutSeconds) errors.Add($"{WebhookOptions.Section}:LeaseSeconds must be at least twice TimeoutSeconds.");
         if (o.BatchSize is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:BatchSize must be between 1 and 100.");
         if (o.MaxWaitSeconds <= 0) errors.Add($"{WebhookOptions.Section}:MaxWaitSeconds must be above 0.");
-        if (o.MaxInFlight < o.BatchSize || o.MaxInFlight > 1000) errors.Add($"{WebhookOptions.Section}:MaxInFlight must be between BatchSize and 1000.");
+        if (o.MaxInFlight is < 1 or > 1000) errors.Add($"{WebhookOptions.Section}:MaxInFlight must be between 1 and 1000.");
         foreach (var entry in o.AllowedPrivateTargets.Where(e => e.Contains('/') && !WebhookTargets.TryParseRange(e.Trim(), out _)))
             errors.Add($"{WebhookOptions.Section}:AllowedPrivateTargets: \"{entry}\" is not an address range (write 10.20.0.0/16 or fd00::/8).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -64,10 +64,11 @@ public interface IWebhookStore : IAccountEventSink
     Task<IReadOnlyList<WebhookAttempt>> AttemptsAsync(long deliveryId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// When the delivery that has waited longest for a dispatcher fell due (pending and due, or its lease run out); null
-    /// when none waits. A retry waiting for its time, or a delivery being sent, is not waiting for a dispatcher.
+    /// When the delivery that has waited longest for a dispatcher fell due (pending and due, or its lease run out),
+    /// among those a claim would take (fewer than <paramref name="maxAttempts"/> attempts); null when none waits. A
+    /// retry waiting for its time, or a delivery being sent, is not waiting for a dispatcher.
     /// </summary>
-    Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken = default);
+    Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default);
 
     /// <summary>Claims due deliveries with a lease, as <see cref="IOutboxStore.ClaimAsync"/> does for the outbox; each claim counts as an attempt.</summary>
     Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default);
@@ -230,17 +231,18 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         return result;
     }
 
-    public async Task<DateTimeOffset?> OldestDueAsync(CancellationToken cancellationToken = default)
+    public async Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
         var now = database.Timestamp(clock.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
         // Each kind read apart, at the start of the due index's range for it, as a claim reads them.
         await using var command = connection.Command(
             """
-            SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT 1),
-                   (SELECT MIN(lease_until) FROM webhook_delivery WHERE status = 'sending' AND lease_until <= @now)
+            SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= @now AND attempts < @max_attempts
+                    ORDER BY next_attempt_at LIMIT 1),
+                   (SELECT MIN(lease_until) FROM webhook_delivery WHERE status = 'sending' AND lease_until <= @now AND attempts < @max_attempts)
             """);
-        command.WithParameter("now", now);
+        command.WithParameter("now", now).WithParameter("max_attempts", maxAttempts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         DateTimeOffset? pending = database.ReadTimestampOrNull(reader, 0), expired = database.ReadTimestampOrNull(reader, 1);

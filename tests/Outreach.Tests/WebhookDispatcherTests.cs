@@ -19,44 +19,42 @@ public sealed class WebhookDispatcherTests
     [Fact]
     public async Task A_receiver_that_has_not_answered_holds_up_only_its_own_delivery()
     {
-        var (store, subscription) = await StoreWithSubscriptionAsync();
+        var (store, subscription, dispatchers) = await StoreWithSubscriptionAsync();
         await store.PublishAsync(Events(6));
         var slowest = (await store.DeliveriesAsync(subscription, null, 10)).Min(d => d.Id); // claimed first
         var answer = new TaskCompletionSource();
-        var receiver = new Receiver(async (delivery, _) =>
+        var receiver = new Receiver(async (delivery, ct) =>
         {
-            if (delivery == slowest) await answer.Task;
+            if (delivery == slowest) await answer.Task.WaitAsync(ct);
             return HttpStatusCode.OK;
         });
-        var dispatcher = Dispatcher(store, receiver, batchSize: 2, maxInFlight: 4);
-
-        var run = dispatcher.RunOnceAsync();
+        var run = dispatchers.New(store, receiver, batchSize: 2, maxInFlight: 4).RunOnceAsync(GiveUpAfterAMinute());
         var others = await WaitForAsync(store, subscription, rows => rows.Count(d => d.Status == WebhookStatus.Delivered) == 5);
 
         Assert.Equal(WebhookStatus.Sending, others.Single(d => d.Id == slowest).Status); // the rest went on without it
         answer.SetResult();
-        Assert.Equal(6, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(6, await run);
         Assert.All(await store.DeliveriesAsync(subscription, null, 10), d => Assert.Equal((WebhookStatus.Delivered, 1), (d.Status, d.Attempts)));
     }
 
     [Fact]
     public async Task Never_more_deliveries_are_on_their_way_than_allowed_and_each_is_sent_once()
     {
-        var (store, subscription) = await StoreWithSubscriptionAsync();
+        var (store, subscription, dispatchers) = await StoreWithSubscriptionAsync();
         await store.PublishAsync(Events(60));
         int current = 0, most = 0;
         var answerAll = new TaskCompletionSource();
-        var receiver = new Receiver(async (_, _) =>
+        var receiver = new Receiver(async (_, ct) =>
         {
             var now = Interlocked.Increment(ref current);
             InterlockedMax(ref most, now);
             if (now == 8) answerAll.TrySetResult(); // the room is full: let them all through from now on
-            await answerAll.Task;
+            await answerAll.Task.WaitAsync(ct);
             Interlocked.Decrement(ref current);
             return HttpStatusCode.OK;
         });
 
-        var tried = await Dispatcher(store, receiver, batchSize: 4, maxInFlight: 8).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var tried = await dispatchers.New(store, receiver, batchSize: 4, maxInFlight: 8).RunOnceAsync(GiveUpAfterAMinute());
 
         Assert.Equal(60, tried);
         Assert.Equal(8, most);
@@ -68,16 +66,16 @@ public sealed class WebhookDispatcherTests
     [Fact]
     public async Task A_delivery_published_while_a_receiver_has_not_answered_goes_out_without_waiting_for_it()
     {
-        var (store, subscription) = await StoreWithSubscriptionAsync();
+        var (store, subscription, dispatchers) = await StoreWithSubscriptionAsync();
         await store.PublishAsync(Events(1));
         var stuck = Assert.Single(await store.DeliveriesAsync(subscription, null, 10)).Id;
         var answer = new TaskCompletionSource();
-        var receiver = new Receiver(async (delivery, _) =>
+        var receiver = new Receiver(async (delivery, ct) =>
         {
-            if (delivery == stuck) await answer.Task;
+            if (delivery == stuck) await answer.Task.WaitAsync(ct);
             return HttpStatusCode.OK;
         });
-        var run = Dispatcher(store, receiver, batchSize: 1, maxInFlight: 4).RunOnceAsync();
+        var run = dispatchers.New(store, receiver, batchSize: 1, maxInFlight: 4).RunOnceAsync(GiveUpAfterAMinute());
         await WaitForAsync(store, subscription, rows => rows.Single().Status == WebhookStatus.Sending); // claimed; nothing else due
 
         await store.PublishAsync(Events(1)); // wakes the dispatcher, which is waiting on the stuck request
@@ -85,21 +83,22 @@ public sealed class WebhookDispatcherTests
 
         Assert.Equal(WebhookStatus.Sending, rows.Single(d => d.Id == stuck).Status);
         answer.SetResult();
-        Assert.Equal(2, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, await run);
     }
 
     [Fact]
     public async Task A_record_that_fails_leaves_only_its_own_deliveries_to_be_sent_again_and_the_round_goes_on()
     {
-        var (sql, subscription) = await StoreWithSubscriptionAsync();
+        var (sql, subscription, dispatchers) = await StoreWithSubscriptionAsync();
         await sql.PublishAsync(Events(6));
         var store = new FailingStore(sql) { FailRecord = 1 };
         var receiver = new Receiver((_, _) => Task.FromResult(HttpStatusCode.OK));
 
-        var tried = await Dispatcher(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var tried = await dispatchers.New(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync(GiveUpAfterAMinute());
 
         Assert.Equal(6, tried);
-        Assert.Equal(6, receiver.Deliveries.Distinct().Count()); // each sent once in the round
+        Assert.Equal(6, receiver.Deliveries.Count); // each sent once in the round
+        Assert.Equal(6, receiver.Deliveries.Distinct().Count());
         var rows = await sql.DeliveriesAsync(subscription, null, 10);
         Assert.InRange(store.LostOutcomes, 1, 2);
         Assert.Equal(store.LostOutcomes, rows.Count(d => d.Status == WebhookStatus.Sending)); // sent again once their leases run out
@@ -109,12 +108,12 @@ public sealed class WebhookDispatcherTests
     [Fact]
     public async Task A_claim_that_fails_ends_the_round_with_what_was_already_sent_recorded()
     {
-        var (sql, subscription) = await StoreWithSubscriptionAsync();
+        var (sql, subscription, dispatchers) = await StoreWithSubscriptionAsync();
         await sql.PublishAsync(Events(4));
         var store = new FailingStore(sql) { FailClaim = 2 };
         var receiver = new Receiver((_, _) => Task.FromResult(HttpStatusCode.OK));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Dispatcher(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => dispatchers.New(store, receiver, batchSize: 2, maxInFlight: 2).RunOnceAsync(GiveUpAfterAMinute()));
 
         var rows = await sql.DeliveriesAsync(subscription, null, 10);
         Assert.Equal(2, rows.Count(d => d.Status == WebhookStatus.Delivered));
@@ -181,21 +180,29 @@ public sealed class WebhookDispatcherTests
         Assert.Null(await store.OldestDueAsync(1)); // its one allowed attempt spent: no claim takes it, so nothing waits for one
     }
 
-    /// <summary>A store on a new SQLite database with one subscription; its signal is the one <see cref="Dispatcher"/> waits on.</summary>
-    private static async Task<(SqlWebhookStore Store, string Subscription)> StoreWithSubscriptionAsync()
+    /// <summary>
+    /// A store on a new SQLite database with one subscription, and a dispatcher factory on the same signal (each test
+    /// its own, so a round a failed test left running cannot take the next test's wake-up).
+    /// </summary>
+    private static async Task<(SqlWebhookStore Store, string Subscription, Dispatchers Dispatchers)> StoreWithSubscriptionAsync()
     {
         var database = (await Harness.CreateAsync(Db.Sqlite)).Database;
-        var store = new SqlWebhookStore(database, TimeProvider.System, Signal);
+        var signal = new WebhookSignal();
+        var store = new SqlWebhookStore(database, TimeProvider.System, signal);
         var (subscription, _) = await store.CreateAsync("https://example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
-        return (store, subscription.Id);
+        return (store, subscription.Id, new Dispatchers(signal));
     }
 
-    private static readonly WebhookSignal Signal = new();
+    private sealed record Dispatchers(WebhookSignal Signal)
+    {
+        /// <summary>A poll period longer than any test waits: a delivery that goes out did so because it was claimed at once or woken.</summary>
+        public WebhookDispatcher New(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight) => new(store, receiver,
+            Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120, PollSeconds = 300 }),
+            Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+    }
 
-    /// <summary>A poll period longer than any test waits: a delivery that goes out did so because it was claimed at once or woken.</summary>
-    private static WebhookDispatcher Dispatcher(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight) => new(store, receiver,
-        Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120, PollSeconds = 300 }),
-        Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+    /// <summary>A round a test gives up on is stopped, not left running behind the next test.</summary>
+    private static CancellationToken GiveUpAfterAMinute() => new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token;
 
     private static async Task<IReadOnlyList<WebhookDelivery>> WaitForAsync(SqlWebhookStore store, string subscription, Func<IReadOnlyList<WebhookDelivery>, bool> condition)
     {

@@ -78,12 +78,17 @@ public sealed class WebhookDispatcher(
         // Nothing more was due at the last claim: wait for a send, the record, or a new event (or a poll period) first.
         var drained = false;
         using var roundOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task? woken = null;
+        Task<bool>? woken = null;
         var total = 0;
         try
         {
             while (true)
             {
+                if (woken is { IsCompleted: true }) // a new event (or a poll period) since the last claim
+                {
+                    woken = null;
+                    drained = false;
+                }
                 var room = inFlight - sending.Count;
                 if (!drained && !cancellationToken.IsCancellationRequested && room >= o.BatchSize)
                 {
@@ -103,7 +108,7 @@ public sealed class WebhookDispatcher(
                 {
                     recording = RecordAsync([.. finished]);
                     finished.Clear();
-                    drained = false; // a retry may be due at once (RetryBaseSeconds 0), and the record took time
+                    drained = false; // rows may have come due while the record ran
                     continue;
                 }
                 if (sending.Count == 0 && recording.IsCompleted && (drained || cancellationToken.IsCancellationRequested)) break;
@@ -113,11 +118,6 @@ public sealed class WebhookDispatcher(
                 if (drained && !cancellationToken.IsCancellationRequested && sending.Count > 0)
                     waits.Add(woken ??= signal.WaitAsync(TimeSpan.FromSeconds(o.PollSeconds), roundOver.Token));
                 await Task.WhenAny(waits);
-                if (woken is { IsCompleted: true })
-                {
-                    woken = null;
-                    drained = false;
-                }
                 for (var i = sending.Count - 1; i >= 0; i--)
                 {
                     if (!sending[i].IsCompleted) continue;
@@ -128,7 +128,10 @@ public sealed class WebhookDispatcher(
         }
         finally
         {
-            await roundOver.CancelAsync(); // a wait for a new event left over must not take the next one from the poll loop
+            // A wait for a new event left over must not keep the next one from the poll loop; one it already took (an
+            // event written while the last claim ran) is handed back, so its rows do not wait a poll period.
+            await roundOver.CancelAsync();
+            if (woken is { IsCompletedSuccessfully: true, Result: true }) signal.Wake();
             // Stopping, or a claim failed: what was sent is still recorded, so it is not sent again when its lease runs out.
             try
             {
@@ -154,8 +157,16 @@ public sealed class WebhookDispatcher(
     {
         var o = options.Value;
         if (clock.GetUtcNow() - _sweptAt < TimeSpan.FromSeconds(Math.Min(o.PollSeconds, o.LeaseSeconds))) return;
-        foreach (var id in await store.FailAbandonedAsync(o.MaxAttempts, cancellationToken))
-            logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
+        try
+        {
+            foreach (var id in await store.FailAbandonedAsync(o.MaxAttempts, cancellationToken))
+                logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Best effort: the claims go on, and the next sweep looks again.
+            logger.LogWarning(ex, "Looking for abandoned webhook deliveries failed; looking again in {PollSeconds} s", o.PollSeconds);
+        }
         _sweptAt = clock.GetUtcNow();
     }
 
@@ -167,7 +178,8 @@ public sealed class WebhookDispatcher(
 
     /// <summary>
     /// Finished attempts in one transaction: under load, one write for many deliveries rather than one each. If it
-    /// fails, only these are sent again, after their leases run out; the round goes on.
+    /// fails, the round goes on and only these are taken again when their leases run out (sent again, or marked failed
+    /// if that was their last allowed attempt).
     /// </summary>
     private async Task RecordAsync(List<(ClaimedDelivery Claimed, AttemptOutcome Outcome)> finished)
     {
@@ -178,7 +190,7 @@ public sealed class WebhookDispatcher(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Recording {Count} webhook delivery attempts failed; they are sent again when their leases run out", finished.Count);
+            logger.LogError(ex, "Recording {Count} webhook delivery attempts failed; they are taken again when their leases run out", finished.Count);
             return;
         }
         for (var i = 0; i < finished.Count; i++)

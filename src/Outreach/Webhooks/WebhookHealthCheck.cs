@@ -18,7 +18,8 @@ public sealed class WebhookHealthCheck(IWebhookStore store, IOptions<WebhookOpti
         timeout.CancelAfter(TimeSpan.FromSeconds(5)); // a stalled database: the probe answers, and the query is called off
         try
         {
-            var oldest = await store.OldestDueAsync(options.Value.MaxAttempts, timeout.Token);
+            // The token calls PostgreSQL's query off; SQLite's runs to its end, so the probe also stops waiting for it.
+            var oldest = await store.OldestDueAsync(options.Value.MaxAttempts, timeout.Token).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             var waited = oldest is { } due && clock.GetUtcNow() > due ? clock.GetUtcNow() - due : TimeSpan.Zero;
             var data = new Dictionary<string, object> { ["oldestWaitSeconds"] = Math.Round(waited.TotalSeconds, 1) };
             return waited <= maxWait

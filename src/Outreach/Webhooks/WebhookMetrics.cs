@@ -13,7 +13,7 @@ public static class WebhookMetrics
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Histogram<double> Wait = Meter.CreateHistogram<double>("collections.webhook.wait", "s",
-        "How long a due webhook delivery waited for a dispatcher to take it, from when it was due (written, or its retry time; one taken again after its lease ran out counts from the time it was first due)",
+        "How long a due webhook delivery waited for a dispatcher to take it, from when it last fell due (written, or its retry time; one taken again after its lease ran out counts from that same time, so its lease is in it)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
 
     private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("collections.webhook.attempts", "{attempt}",

@@ -46,7 +46,7 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (o.MaxAttempts is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:MaxAttempts must be between 1 and 100.");
         if (o.RetryBaseSeconds <= 0) errors.Add($"{WebhookOptions.Section}:RetryBaseSeconds must be above 0.");
         if (o.RetryMaxSeconds < o.RetryBaseSeconds) errors.Add($"{WebhookOptions.Section}:RetryMaxSeconds must be at least RetryBaseSeconds.");
-        if (o.PollSeconds <= 0) errors.Add($"{WebhookOptions.Section}:PollSeconds must be above 0.");
+        if (o.PollSeconds is < 0.05 or > 3600) errors.Add($"{WebhookOptions.Section}:PollSeconds must be between 0.05 and 3600.");
         if (o.TimeoutSeconds < 1) errors.Add($"{WebhookOptions.Section}:TimeoutSeconds must be at least 1.");
         if (o.LeaseSeconds < 2 * o.TimeoutSeconds) errors.Add($"{WebhookOptions.Section}:LeaseSeconds must be at least twice TimeoutSeconds.");
         if (o.BatchSize is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:BatchSize must be between 1 and 100.");

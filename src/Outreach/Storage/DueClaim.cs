@@ -9,6 +9,12 @@ namespace Collections.Outreach;
 /// </summary>
 internal static class DueClaim
 {
+    /// <summary>A pending row a claim takes: due by <c>@now</c>, with fewer than <c>@max_attempts</c> attempts.</summary>
+    public const string Pending = "status = 'pending' AND next_attempt_at <= @now AND attempts < @max_attempts";
+
+    /// <summary>A sending row a claim takes back: its lease ran out by <c>@now</c>, with fewer than <c>@max_attempts</c> attempts.</summary>
+    public const string Expired = "status = 'sending' AND lease_until <= @now AND attempts < @max_attempts";
+
     /// <remarks>
     /// No other condition belongs here: one on another table (a join, an IN sub-select) lets PostgreSQL's planner leave
     /// the index's order and gather and sort every waiting row. Check such things on the rows claimed.
@@ -20,12 +26,10 @@ internal static class DueClaim
     public static string Ids(bool postgres, string table)
     {
         string Kind(string kind) =>
-            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} AND attempts < @max_attempts ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
-        const string pending = "status = 'pending' AND next_attempt_at <= @now";
-        const string expired = "status = 'sending' AND lease_until <= @now";
+            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
         return postgres
-            ? $"WITH due_pending AS ({Kind(pending)}), due_expired AS ({Kind(expired)}), " +
+            ? $"WITH due_pending AS ({Kind(Pending)}), due_expired AS ({Kind(Expired)}), " +
               "due AS (SELECT id FROM (SELECT * FROM due_pending UNION ALL SELECT * FROM due_expired) both_kinds ORDER BY next_attempt_at, id LIMIT @batch)"
-            : $"SELECT id FROM (SELECT * FROM ({Kind(pending)}) UNION ALL SELECT * FROM ({Kind(expired)})) ORDER BY next_attempt_at, id LIMIT @batch";
+            : $"SELECT id FROM (SELECT * FROM ({Kind(Pending)}) UNION ALL SELECT * FROM ({Kind(Expired)})) ORDER BY next_attempt_at, id LIMIT @batch";
     }
 }

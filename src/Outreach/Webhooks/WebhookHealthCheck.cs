@@ -14,13 +14,15 @@ public sealed class WebhookHealthCheck(IWebhookStore store, IOptions<WebhookOpti
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var maxWait = TimeSpan.FromSeconds(options.Value.MaxWaitSeconds);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5)); // a stalled database: the probe answers, and the query is called off
+        // A stalled database: after 5 s the probe answers. The deadline calls PostgreSQL's query off; SQLite's runs to its
+        // end, so the probe also stops waiting for it.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            // The token calls PostgreSQL's query off; SQLite's runs to its end, so the probe also stops waiting for it.
-            var oldest = await store.OldestDueAsync(options.Value.MaxAttempts, timeout.Token).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-            var waited = oldest is { } due && clock.GetUtcNow() > due ? clock.GetUtcNow() - due : TimeSpan.Zero;
+            var oldest = await store.OldestDueAsync(options.Value.MaxAttempts, deadline.Token).WaitAsync(deadline.Token);
+            var now = clock.GetUtcNow();
+            var waited = oldest is { } due && now > due ? now - due : TimeSpan.Zero;
             var data = new Dictionary<string, object> { ["oldestWaitSeconds"] = Math.Round(waited.TotalSeconds, 1) };
             return waited <= maxWait
                 ? HealthCheckResult.Healthy("webhook deliveries current", data)

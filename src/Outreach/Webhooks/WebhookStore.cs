@@ -235,18 +235,16 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     {
         var now = database.Timestamp(clock.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
-        // Each kind read apart, at the start of the due index's range for it, as a claim reads them.
+        // What a claim would take (the same conditions), each kind read apart at the start of the due index's range for it.
         await using var command = connection.Command(
-            """
-            SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= @now AND attempts < @max_attempts
-                    ORDER BY next_attempt_at LIMIT 1),
-                   (SELECT MIN(lease_until) FROM webhook_delivery WHERE status = 'sending' AND lease_until <= @now AND attempts < @max_attempts)
-            """);
+            $"""
+             SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE {DueClaim.Pending} ORDER BY next_attempt_at LIMIT 1),
+                    (SELECT MIN(lease_until) FROM webhook_delivery WHERE {DueClaim.Expired})
+             """);
         command.WithParameter("now", now).WithParameter("max_attempts", maxAttempts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        DateTimeOffset? pending = database.ReadTimestampOrNull(reader, 0), expired = database.ReadTimestampOrNull(reader, 1);
-        return pending is null ? expired : expired is null ? pending : pending < expired ? pending : expired;
+        return new[] { database.ReadTimestampOrNull(reader, 0), database.ReadTimestampOrNull(reader, 1) }.Min();
     }
 
     /// <summary>The claim's statement: due deliveries leased to <c>@owner</c>, each claim an attempt (see <see cref="DueClaim"/>).</summary>

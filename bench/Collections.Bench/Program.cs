@@ -19,6 +19,7 @@
 //   ... --mode worklist [--entries 1000000] (the agents' worklist: see WorklistBench.cs)
 //   ... --mode portal [--patients 64]       (the self-service page and card payments: see PortalBench.cs)
 //   ... --mode ledger [--entries 10000]     (a long-lived account: the cost per command as its ledger grows, see LedgerLengthBench.cs)
+//   ... --mode sending [--messages 4000]    (the outbox sender working off a backlog through a slow vendor: see SendingBench.cs)
 //   ... --telemetry both                    (each database nine times: one warm-up engine, then OpenTelemetry off, on,
 //                                            on, off, on, off, off, on, so drift falls on both sides; on exports over
 //                                            OTLP to a local receiver; prints telemetry-on-vs-off per database and
@@ -64,9 +65,15 @@ if (StringArg("--mode") == "ledger")
     await Collections.Bench.LedgerLengthBench.RunAsync(IntArg("--entries", 10_000), IntArg("--band", 1_000), StringArg("--postgres"), args.Contains("--skip-sqlite"), FreePort);
     return;
 }
+if (StringArg("--mode") == "sending")
+{
+    await Collections.Bench.SendingBench.RunAsync(IntArg("--messages", 4_000), IntArg("--latency-ms", 200), DoubleArg("--slow-share", 0.02), IntArg("--slow-ms", 2_000),
+        StringArg("--postgres"), args.Contains("--skip-sqlite"));
+    return;
+}
 if (StringArg("--mode") is { } mode && mode != "posting")
 {
-    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import, worklist, portal or ledger.");
+    Console.Error.WriteLine($"Unknown --mode '{mode}': use posting (the default), cadence, import, worklist, portal, ledger or sending.");
     Environment.Exit(2);
 }
 var posts = IntArg("--posts", 2000);
@@ -366,6 +373,7 @@ static int FreePort()
 }
 
 int IntArg(string name, int fallback) => StringArg(name) is { } v ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+double DoubleArg(string name, double fallback) => StringArg(name) is { } v ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
 string? StringArg(string name)
 {

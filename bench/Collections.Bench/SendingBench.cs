@@ -1,0 +1,155 @@
+// Sending benchmark: how fast the outbox sender works off a backlog of due messages (a due day's statements and
+// reminders) through a vendor that answers in --latency-ms, a share --slow-share of them in --slow-ms (vendors have
+// tails), on SQLite and (with --postgres) PostgreSQL; in the same run, the ceiling: the same vendor driven directly,
+// with no database, at the most requests the sender had on their way at once. Prints last, per database:
+//   sending-vs-raw <sqlite|postgresql> <in-flight> <engine sent per s> <raw per s> <ratio>
+// The sender runs as the engine runs it, with its default settings, minus the last look at the account and the person
+// (IOutboxSendCheck: two grain calls per message, which need a silo); each message is checked to have gone exactly once.
+//
+//   dotnet run -c Release --project bench/Collections.Bench -- --mode sending [--messages 4000] [--latency-ms 200]
+//       [--slow-share 0.02] [--slow-ms 2000] [--postgres "Host=..."] [--skip-sqlite]
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Collections.Domain;
+using Collections.Outreach;
+using Collections.Persistence;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Collections.Bench;
+
+internal static class SendingBench
+{
+    public static async Task RunAsync(int messages, int latencyMs, double slowShare, int slowMs, string? postgres, bool skipSqlite)
+    {
+        Console.WriteLine($"Collections sending benchmark: {messages:N0} due messages, a vendor answering in {latencyMs} ms ({slowShare:P0} of them in {slowMs} ms), " +
+                          $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        var vendor = new Vendor(TimeSpan.FromMilliseconds(latencyMs), slowShare, TimeSpan.FromMilliseconds(slowMs));
+        var lines = new List<string>();
+        if (!skipSqlite)
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(folder);
+            lines.Add(await RunOneAsync("sqlite", DatabaseOptions.SqliteFile(Path.Combine(folder, "collections.db")), messages, vendor));
+        }
+        if (postgres is not null) lines.Add(await RunOneAsync("postgresql", await NewSchemaAsync(postgres), messages, vendor));
+        Console.WriteLine();
+        foreach (var line in lines) Console.WriteLine(line);
+    }
+
+    private static async Task<string> RunOneAsync(string name, DatabaseOptions database, int messages, Vendor vendor)
+    {
+        await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
+        var outbox = new SqlOutboxStore(database, TimeProvider.System);
+        var now = DateTimeOffset.UtcNow;
+        var fill = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, messages), new ParallelOptions { MaxDegreeOfParallelism = 64 },
+            async (i, ct) => await outbox.AddAsync(Message(i, now), ct));
+        Console.WriteLine($"{name}: {messages:N0} messages queued in {fill.Elapsed.TotalSeconds:N1} s");
+
+        var options = Microsoft.Extensions.Options.Options.Create(new OutreachOptions());
+        options.Value.Transports.Email = options.Value.Transports.Sms = options.Value.Transports.Mail = vendor.Name;
+        using var signal = new OutboxSignal();
+        var sender = new OutboxSender(outbox, new TransportRouter([vendor], options), options, signal, TimeProvider.System, NullLogger<OutboxSender>.Instance);
+        vendor.Reset();
+        var clock = Stopwatch.StartNew();
+        var tried = 0;
+        while (vendor.Delivered < messages && clock.Elapsed < TimeSpan.FromMinutes(30)) tried += await sender.RunOnceAsync();
+        var engine = clock.Elapsed;
+        var peak = vendor.Peak;
+        var duplicates = vendor.Duplicates;
+        var sent = await CountSentAsync(database);
+        var enginePerSecond = messages / engine.TotalSeconds;
+        Console.WriteLine($"{name}: sent {sent:N0} of {messages:N0} in {engine.TotalSeconds:N1} s ({enginePerSecond:N0}/s), at most {peak} on their way at once, " +
+                          $"{tried - messages} claimed twice, {duplicates} delivered twice");
+
+        // The ceiling: the same vendor, the same messages, at the same concurrency, with nothing stored.
+        vendor.Reset();
+        clock.Restart();
+        await Parallel.ForEachAsync(Enumerable.Range(0, messages), new ParallelOptions { MaxDegreeOfParallelism = peak },
+            async (i, ct) => await vendor.DeliverAsync(Message(i, now), ct));
+        var raw = clock.Elapsed;
+        var rawPerSecond = messages / raw.TotalSeconds;
+        Console.WriteLine($"{name}: the vendor alone at {peak} at once: {messages:N0} in {raw.TotalSeconds:N1} s ({rawPerSecond:N0}/s)");
+        return $"sending-vs-raw {name} {peak} {enginePerSecond:0} {rawPerSecond:0} {enginePerSecond / rawPerSecond:0.00}";
+    }
+
+    private static OutboxMessage Message(int i, DateTimeOffset now) => new()
+    {
+        MessageId = $"BENCH/S{i:D7}/cadence-v1/statement/1",
+        Channel = (i % 3) switch { 0 => ContactChannel.Email, 1 => ContactChannel.Sms, _ => ContactChannel.Mail },
+        Action = OutreachAction.PatientStatement,
+        Facility = "BENCH",
+        AccountNumber = $"S{i:D7}",
+        GuarantorId = $"G{i:D7}",
+        RecipientName = "Bench Patient",
+        Recipient = (i % 3) switch { 0 => $"patient{i}@example.org", 1 => "+15125550100", _ => "1 Main St\nAustin, TX 78701" },
+        AmountDue = 120.00m,
+        Body = "Your statement is ready: 120.00 is due.",
+        TemplateId = "email/patientStatement",
+        TemplateVersion = 0,
+        Status = OutboxStatus.Pending,
+        Attempts = 0,
+        CreatedAt = now,
+        UpdatedAt = now,
+        NextAttemptAt = now,
+    };
+
+    private static async Task<long> CountSentAsync(DatabaseOptions database)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM outreach_outbox WHERE status = 'sent'";
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task<DatabaseOptions> NewSchemaAsync(string baseline)
+    {
+        var schema = "bench_sending_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var connection = new NpgsqlConnection(baseline))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return DatabaseOptions.Postgres(new NpgsqlConnectionStringBuilder(baseline) { SearchPath = schema }.ToString());
+    }
+
+    /// <summary>A vendor that answers after a delay, the same for a message every time it is sent; counts what it took.</summary>
+    private sealed class Vendor(TimeSpan latency, double slowShare, TimeSpan slow) : IMessageTransport
+    {
+        private readonly ConcurrentDictionary<string, int> _taken = new();
+        private int _current, _peak, _duplicates;
+
+        public string Name => "bench-vendor";
+        public int Delivered => _taken.Count;
+        public int Peak => Volatile.Read(ref _peak);
+        public int Duplicates => Volatile.Read(ref _duplicates);
+
+        public void Reset()
+        {
+            _taken.Clear();
+            _peak = _duplicates = 0;
+        }
+
+        public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref _current);
+            for (var peak = Volatile.Read(ref _peak); now > peak && Interlocked.CompareExchange(ref _peak, now, peak) != peak; peak = Volatile.Read(ref _peak))
+            {
+            }
+            try
+            {
+                // A stable share of the messages is slow: the same ones in the engine's run and the ceiling's.
+                var slowOne = (uint)(int.Parse(message.AccountNumber[1..]) * 2_654_435_761L % 10_000) < slowShare * 10_000;
+                await Task.Delay(slowOne ? slow : latency, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _current);
+            }
+            if (_taken.AddOrUpdate(message.MessageId, 1, (_, n) => n + 1) > 1) Interlocked.Increment(ref _duplicates);
+            return DeliveryResult.Ok("bench:" + message.MessageId);
+        }
+    }
+}

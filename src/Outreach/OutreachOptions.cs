@@ -84,8 +84,14 @@ public sealed class OutreachOptions
         /// <summary>The first retry waits this long; each later one twice as long as the one before, up to <see cref="RetryMaxSeconds"/>.</summary>
         public double RetryBaseSeconds { get; set; } = 30;
         public double RetryMaxSeconds { get; set; } = 3600;
-        /// <summary>Messages claimed at a time.</summary>
-        public int BatchSize { get; set; } = 20;
+        /// <summary>The least free room a claim is made for; a claim takes as many due messages as there is room for, up to <see cref="MaxInFlight"/>.</summary>
+        public int BatchSize { get; set; } = 8;
+        /// <summary>
+        /// How many messages a sender may have on their way at once, over all channels (at least <see cref="BatchSize"/>:
+        /// a smaller value is raised to it). With SMTP each is a connection to the relay: keep it within the relay's limit
+        /// of connections per client (Postfix allows 50 by default; some hosted relays far fewer).
+        /// </summary>
+        public int MaxInFlight { get; set; } = 32;
     }
 }
 
@@ -144,12 +150,13 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var publicUrl) || publicUrl.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(publicUrl.Query))
             errors.Add($"{P}PublicBaseUrl must be an absolute http(s) address without a query (it is '{options.PublicBaseUrl}').");
         var sender = options.Sender;
-        if (!(sender.PollSeconds > 0)) errors.Add($"{P}Sender:PollSeconds must be positive (it is {sender.PollSeconds}).");
+        if (sender.PollSeconds is < 0.05 or > 3600) errors.Add($"{P}Sender:PollSeconds must be between 0.05 and 3600 (it is {sender.PollSeconds}).");
         if (sender.MaxAttempts < 1) errors.Add($"{P}Sender:MaxAttempts must be at least 1 (it is {sender.MaxAttempts}).");
         if (!(sender.LeaseSeconds >= 5)) errors.Add($"{P}Sender:LeaseSeconds must be at least 5 (it is {sender.LeaseSeconds}).");
         if (!(sender.RetryBaseSeconds >= 0)) errors.Add($"{P}Sender:RetryBaseSeconds must not be negative.");
         if (!(sender.RetryMaxSeconds >= sender.RetryBaseSeconds)) errors.Add($"{P}Sender:RetryMaxSeconds must be at least Sender:RetryBaseSeconds.");
         if (sender.BatchSize is < 1 or > 1000) errors.Add($"{P}Sender:BatchSize must be between 1 and 1000.");
+        if (sender.MaxInFlight is < 1 or > 1000) errors.Add($"{P}Sender:MaxInFlight must be between 1 and 1000.");
         var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds, options.Twilio.TimeoutSeconds };
         if (timeouts.Any(s => s * 2 > sender.LeaseSeconds))
             errors.Add($"{P}Sender:LeaseSeconds ({sender.LeaseSeconds}) must be at least twice every transport TimeoutSeconds, so a slow delivery keeps its lease.");

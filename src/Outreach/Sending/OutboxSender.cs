@@ -1,16 +1,8 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Collections.Outreach;
 
-/// <summary>
-/// Delivers the outbox. Each round it claims due messages with a lease (so no two senders, in this process or another
-/// silo, hold the same message), delivers them through the channel's transport, and records the outcome: sent; a
-/// retry after an exponential back-off; or failed after <c>MaxAttempts</c> or a permanent refusal. A message whose
-/// sender died mid-delivery is claimed again once its lease runs out; transports are idempotent on the message id, so
-/// it is not delivered twice where the medium allows. Logs carry message ids and outcomes only.
-/// </summary>
 /// <summary>Asked before a collection message goes out: a reason not to send it now (the account stopped being collected), or null.</summary>
 public interface IOutboxSendCheck
 {
@@ -24,74 +16,65 @@ public interface IOutboxSendCheck
         Task.FromResult(Domain.Compliance.GateDecision.Allowed);
 }
 
+/// <summary>
+/// Delivers the outbox, a <see cref="LeasedSender{TClaimed, TFinished}"/>: it claims due messages with a lease (so no
+/// two senders, in this process or another silo, hold the same message), delivers them through the channel's
+/// transport, up to <c>Sender:MaxInFlight</c> at once, and records the outcome: sent; a retry after an exponential
+/// back-off; or failed after <c>MaxAttempts</c> or a permanent refusal. A message whose sender died mid-delivery is
+/// claimed again once its lease runs out; transports are idempotent on the message id, so it is not delivered twice
+/// where the medium allows. Logs carry message kinds and outcomes only: message ids name the account.
+/// </summary>
 public sealed class OutboxSender(
     IOutboxStore outbox, TransportRouter transports, IOptions<OutreachOptions> options, OutboxSignal signal, TimeProvider clock, ILogger<OutboxSender> logger,
     IOutboxSendCheck? sendCheck = null)
-    : BackgroundService
+    : LeasedSender<OutboxMessage, OutboxSender.Finished>(signal, clock, logger)
 {
     /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled).</summary>
     public static readonly System.Diagnostics.Metrics.Meter Meter = new("Collections.Outreach");
     private static readonly System.Diagnostics.Metrics.Counter<long> Sends = Meter.CreateCounter<long>("collections.outbox.sends", "{attempt}",
         "Outbox delivery attempts recorded, by channel and outcome");
+    private static readonly System.Diagnostics.Metrics.Histogram<double> Wait = Meter.CreateHistogram<double>("collections.outbox.wait", "s",
+        "How long a due outbox message waited for a sender to take it, from when it last fell due (queued, or its retry time; one taken again after its lease ran out counts from that same time, so its lease is in it)",
+        advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });
 
-    /// <summary>Who holds the leases this sender takes: host, process and a random suffix.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>
+    /// How a message's turn ended: sent, a retry, failed, cancelled (not sent after all), or put back to wait (the
+    /// person's hours, or the last look could not be made: <paramref name="NotAsked"/>), the claim's attempt given back.
+    /// </summary>
+    public sealed record Finished(OutboxMessage Message, DeliveryAttempt Attempt, OutboxStatus Status, DateTimeOffset? Next, bool GivesAttemptBack = false,
+        string? NotAsked = null);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string Name => "Outbox sender";
+
+    protected override SendingPace Pace
     {
-        var poll = TimeSpan.FromSeconds(options.Value.Sender.PollSeconds);
-        logger.LogInformation("Outbox sender {Owner} started (polling every {PollSeconds} s)", Owner, poll.TotalSeconds);
-        while (!stoppingToken.IsCancellationRequested)
+        get
         {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                // The database may be briefly unreachable: try again at the next poll.
-                logger.LogError(ex, "Outbox sender round failed; retrying in {PollSeconds} s", poll.TotalSeconds);
-            }
-            try
-            {
-                await signal.WaitAsync(poll, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            var s = options.Value.Sender;
+            return new SendingPace(TimeSpan.FromSeconds(s.PollSeconds), s.BatchSize, s.MaxInFlight, TimeSpan.FromSeconds(s.LeaseSeconds));
         }
     }
 
-    /// <summary>Delivers every message due now, batch after batch. Returns how many deliveries were tried.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
+    protected override Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int room, CancellationToken cancellationToken)
     {
-        var settings = options.Value.Sender;
+        var s = options.Value.Sender;
+        return outbox.ClaimAsync(Owner, room, s.MaxAttempts, TimeSpan.FromSeconds(s.LeaseSeconds), cancellationToken);
+    }
+
+    protected override void Claimed(OutboxMessage claimed, DateTimeOffset claimedAt) =>
+        Wait.Record(Math.Max(0, (claimedAt - (claimed.NextAttemptAt ?? claimed.CreatedAt)).TotalSeconds));
+
+    protected override async Task SweepAbandonedAsync(CancellationToken cancellationToken)
+    {
         // Message ids name the account (facility/number/...): logs say how many and what kind, never which.
-        if ((await outbox.FailAbandonedAsync(settings.MaxAttempts, cancellationToken)).Count is > 0 and var abandoned)
-            logger.LogWarning("{Count} outreach message(s) failed: their lease ran out on the last allowed attempt (GET /api/outbox?status=failed lists them)", abandoned);
-
-        var total = 0;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var batch = await outbox.ClaimAsync(Owner, settings.BatchSize, settings.MaxAttempts, TimeSpan.FromSeconds(settings.LeaseSeconds), cancellationToken);
-            if (batch.Count == 0) break;
-            // In parallel, so every message of the batch is done well within its lease (transport timeouts are at most half of it).
-            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = settings.BatchSize, CancellationToken = cancellationToken },
-                async (message, ct) => await DeliverAsync(message, ct));
-            total += batch.Count;
-        }
-        return total;
+        if ((await outbox.FailAbandonedAsync(options.Value.Sender.MaxAttempts, cancellationToken)).Count is > 0 and var abandoned)
+            Logger.LogWarning("{Count} outreach message(s) failed: their lease ran out on the last allowed attempt (GET /api/outbox?status=failed lists them)", abandoned);
     }
 
-    private async Task DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    protected override async Task<Finished> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value.Sender;
-        var started = clock.GetUtcNow();
+        var started = Clock.GetUtcNow();
         IMessageTransport? transport = null;
         DeliveryResult result;
         // A collection message is checked again just before it goes: the account may have been paid, gone into credit
@@ -111,32 +94,19 @@ public sealed class OutboxSender(
         {
             // Not asked (the database is down, a silo is being upgraded): not sent unchecked; asked again after the
             // back-off, the attempt given back (nothing was tried).
-            var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
-            await RecordAsync(message, notAsked, OutboxStatus.Pending, clock.GetUtcNow() + Backoff(message.Attempts), givesAttemptBack: true);
-            logger.LogWarning("An outreach message ({Channel} {Action}) was not sent: its last look could not be made ({Error}); it is asked again later",
-                message.Channel, message.Action, ex.GetType().Name);
-            return;
+            var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
+            return new Finished(message, notAsked, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, NotAsked: ex.GetType().Name);
         }
         if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = person.Rule; // the rule's code: its reason may quote what staff typed
         else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
         {
-            var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
-            if (await RecordAsync(message, deferred, OutboxStatus.Pending, notBefore, givesAttemptBack: true) == true)
-            {
-                Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "deferred"));
-                logger.LogInformation("An outreach message ({Channel} {Action}) waits for the person's hours until {NotBefore:o}", message.Channel, message.Action, notBefore);
-            }
-            return;
+            var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
+            return new Finished(message, deferred, OutboxStatus.Pending, notBefore, GivesAttemptBack: true);
         }
         if (stop is not null)
         {
-            var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
-            if (await RecordAsync(message, cancelled, OutboxStatus.Cancelled, null) == true)
-            {
-                Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", "cancelled"));
-                logger.LogInformation("An outreach message ({Channel} {Action}) was not sent: {Reason}", message.Channel, message.Action, stop);
-            }
-            return;
+            var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
+            return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
         }
         try
         {
@@ -153,7 +123,7 @@ public sealed class OutboxSender(
             result = DeliveryResult.Retry(DeliveryErrors.Describe(ex));
         }
 
-        var finished = clock.GetUtcNow();
+        var finished = Clock.GetUtcNow();
         var (status, outcome, next) = result switch
         {
             { Delivered: true } => (OutboxStatus.Sent, "sent", (DateTimeOffset?)null),
@@ -161,40 +131,53 @@ public sealed class OutboxSender(
             _ when message.Attempts >= settings.MaxAttempts => (OutboxStatus.Failed, "failed", null),
             _ => (OutboxStatus.Pending, "retry", finished + Backoff(message.Attempts)),
         };
-        var attempt = new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
-            result.ProviderMessageId, result.Error);
-        if (await RecordAsync(message, attempt, status, next) is not { } held) return;
-        if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", outcome));
-
-        if (!held)
-            logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",
-                message.Channel, message.Action, message.Attempts, outcome);
-        else if (status == OutboxStatus.Sent)
-            logger.LogInformation("An outreach message ({Channel} {Action}) was sent by {Transport} on attempt {Attempt}", message.Channel, message.Action, attempt.Transport, message.Attempts);
-        else if (status == OutboxStatus.Failed)
-            logger.LogWarning("An outreach message ({Channel} {Action}) failed on attempt {Attempt}: {Error}", message.Channel, message.Action, message.Attempts, result.Error);
-        else
-            logger.LogInformation("An outreach message ({Channel} {Action}) attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
-                message.Channel, message.Action, message.Attempts, result.Error, next);
+        return new Finished(message, new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
+            result.ProviderMessageId, result.Error), status, next);
     }
 
     /// <summary>
-    /// Records the attempt; null if it could not be recorded (the database is down or refused it). The message then
-    /// stays leased until its lease runs out and goes again, under the same message id (the vendors' idempotency key).
-    /// A failure here ends this delivery only, not the batch's others still under way.
+    /// Records the finished turns: the store commits those that arrive together in one transaction. One that could not
+    /// be recorded (the database is down or refused it) stays leased until its lease runs out and goes again, under the
+    /// same message id (the vendors' idempotency key).
     /// </summary>
-    private async Task<bool?> RecordAsync(OutboxMessage message, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? next, bool givesAttemptBack = false)
+    protected override async Task RecordAsync(IReadOnlyList<Finished> finished) =>
+        await Task.WhenAll(finished.Select(RecordOneAsync));
+
+    private async Task RecordOneAsync(Finished turn)
     {
+        var (message, attempt, status, next, givesAttemptBack, notAsked) = turn;
+        bool held;
         try
         {
-            return await outbox.RecordAttemptAsync(Owner, attempt, status, next, givesAttemptBack, CancellationToken.None);
+            held = await outbox.RecordAttemptAsync(Owner, attempt, status, next, givesAttemptBack, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) but could not be recorded ({Error}); it goes again after its lease",
+            Logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) but could not be recorded ({Error}); it goes again after its lease",
                 message.Channel, message.Action, attempt.Attempt, attempt.Outcome, ex.GetType().Name);
-            return null;
+            return;
         }
+        if (notAsked is not null)
+        {
+            Logger.LogWarning("An outreach message ({Channel} {Action}) was not sent: its last look could not be made ({Error}); it is asked again later",
+                message.Channel, message.Action, notAsked);
+            return;
+        }
+        if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", attempt.Outcome));
+        if (!held)
+            Logger.LogWarning("An outreach message ({Channel} {Action}): attempt {Attempt} ended ({Outcome}) after its lease was taken over; not recorded as its status",
+                message.Channel, message.Action, message.Attempts, attempt.Outcome);
+        else if (attempt.Outcome == "deferred")
+            Logger.LogInformation("An outreach message ({Channel} {Action}) waits for the person's hours until {NotBefore:o}", message.Channel, message.Action, next);
+        else if (status == OutboxStatus.Cancelled)
+            Logger.LogInformation("An outreach message ({Channel} {Action}) was not sent ({Error})", message.Channel, message.Action, attempt.Error);
+        else if (status == OutboxStatus.Sent)
+            Logger.LogInformation("An outreach message ({Channel} {Action}) was sent by {Transport} on attempt {Attempt}", message.Channel, message.Action, attempt.Transport, message.Attempts);
+        else if (status == OutboxStatus.Failed)
+            Logger.LogWarning("An outreach message ({Channel} {Action}) failed on attempt {Attempt}: {Error}", message.Channel, message.Action, message.Attempts, attempt.Error);
+        else
+            Logger.LogInformation("An outreach message ({Channel} {Action}) attempt {Attempt} did not go through ({Error}); next try at {NextAttemptAt:o}",
+                message.Channel, message.Action, message.Attempts, attempt.Error, next);
     }
 
     /// <summary>RetryBaseSeconds × 2^(attempt−1), at most RetryMaxSeconds.</summary>

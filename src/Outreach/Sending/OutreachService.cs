@@ -146,24 +146,4 @@ public sealed partial class OutreachService(
 }
 
 /// <summary>Wakes the sender at once after an enqueue, instead of at its next poll.</summary>
-public sealed class OutboxSignal : IDisposable
-{
-    private readonly SemaphoreSlim _semaphore = new(0, 1);
-
-    public void Wake()
-    {
-        try
-        {
-            if (_semaphore.CurrentCount == 0) _semaphore.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
-    }
-
-    /// <summary>Waits for a wake-up or the timeout, whichever comes first.</summary>
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _semaphore.Dispose();
-}
+public sealed class OutboxSignal : DueSignal;

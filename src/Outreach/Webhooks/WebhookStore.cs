@@ -423,24 +423,4 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
 }
 
 /// <summary>Wakes the dispatcher when an event is recorded, so deliveries do not wait for the next poll.</summary>
-public sealed class WebhookSignal : IDisposable
-{
-    private readonly SemaphoreSlim _semaphore = new(0, 1);
-
-    public void Wake()
-    {
-        try
-        {
-            if (_semaphore.CurrentCount == 0) _semaphore.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already awake.
-        }
-    }
-
-    /// <summary>True when woken, false when the time ran out.</summary>
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _semaphore.Dispose();
-}
+public sealed class WebhookSignal : DueSignal;

@@ -4,7 +4,8 @@
 // with no database, at the most requests the sender had on their way at once. Prints last, per database:
 //   sending-vs-raw <sqlite|postgresql> <in-flight> <engine sent per s> <raw per s> <ratio>
 // The sender runs as the engine runs it, with its default settings, minus the last look at the account and the person
-// (IOutboxSendCheck: two grain calls per message, which need a silo); each message is checked to have gone exactly once.
+// (IOutboxSendCheck: two grain calls per message, which need a silo), so its rate is an upper bound; the run fails
+// unless each message went exactly once.
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- --mode sending [--messages 4000] [--latency-ms 200]
 //       [--slow-share 0.02] [--slow-ms 2000] [--postgres "Host=..."] [--skip-sqlite]
@@ -30,9 +31,35 @@ internal static class SendingBench
         {
             var folder = Path.Combine(Path.GetTempPath(), "collections-bench", Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(folder);
-            lines.Add(await RunOneAsync("sqlite", DatabaseOptions.SqliteFile(Path.Combine(folder, "collections.db")), messages, vendor));
+            try
+            {
+                lines.Add(await RunOneAsync("sqlite", DatabaseOptions.SqliteFile(Path.Combine(folder, "collections.db")), messages, vendor));
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Left for the machine's temporary-file cleanup.
+                }
+            }
         }
-        if (postgres is not null) lines.Add(await RunOneAsync("postgresql", await NewSchemaAsync(postgres), messages, vendor));
+        if (postgres is not null)
+        {
+            var schema = "bench_sending_" + Guid.NewGuid().ToString("N")[..8];
+            try
+            {
+                lines.Add(await RunOneAsync("postgresql", await NewSchemaAsync(postgres, schema), messages, vendor));
+            }
+            finally
+            {
+                await ExecuteAsync(postgres, $"DROP SCHEMA IF EXISTS {schema} CASCADE");
+            }
+        }
         Console.WriteLine();
         foreach (var line in lines) Console.WriteLine(line);
     }
@@ -62,6 +89,8 @@ internal static class SendingBench
         var enginePerSecond = messages / engine.TotalSeconds;
         Console.WriteLine($"{name}: sent {sent:N0} of {messages:N0} in {engine.TotalSeconds:N1} s ({enginePerSecond:N0}/s), at most {peak} on their way at once, " +
                           $"{tried - messages} claimed twice, {duplicates} delivered twice");
+        if (sent != messages || duplicates != 0 || peak == 0)
+            throw new InvalidOperationException($"{name}: every message must be sent exactly once ({sent} of {messages} sent, {duplicates} twice)");
 
         // The ceiling: the same vendor, the same messages, at the same concurrency, with nothing stored.
         vendor.Reset();
@@ -103,16 +132,18 @@ internal static class SendingBench
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
-    private static async Task<DatabaseOptions> NewSchemaAsync(string baseline)
+    private static async Task<DatabaseOptions> NewSchemaAsync(string baseline, string schema)
     {
-        var schema = "bench_sending_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var connection = new NpgsqlConnection(baseline))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
+        await ExecuteAsync(baseline, $"CREATE SCHEMA {schema}");
         return DatabaseOptions.Postgres(new NpgsqlConnectionStringBuilder(baseline) { SearchPath = schema }.ToString());
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>A vendor that answers after a delay, the same for a message every time it is sent; counts what it took.</summary>

@@ -92,6 +92,12 @@ public sealed class OutreachOptions
         /// of connections per client (Postfix allows 50 by default; some hosted relays far fewer).
         /// </summary>
         public int MaxInFlight { get; set; } = 32;
+        /// <summary>
+        /// How long a due message may wait for a sender before <c>/health/ready</c> says degraded. A due day's messages
+        /// are a backlog the senders work off at their pace (at 32 on their way and a vendor answering in 200 ms, about
+        /// 150 a second), so it allows an hour.
+        /// </summary>
+        public double MaxWaitSeconds { get; set; } = 3600;
     }
 }
 
@@ -157,6 +163,7 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         if (!(sender.RetryMaxSeconds >= sender.RetryBaseSeconds)) errors.Add($"{P}Sender:RetryMaxSeconds must be at least Sender:RetryBaseSeconds.");
         if (sender.BatchSize is < 1 or > 1000) errors.Add($"{P}Sender:BatchSize must be between 1 and 1000.");
         if (sender.MaxInFlight is < 1 or > 1000) errors.Add($"{P}Sender:MaxInFlight must be between 1 and 1000.");
+        if (!(sender.MaxWaitSeconds > 0)) errors.Add($"{P}Sender:MaxWaitSeconds must be above 0.");
         var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds, options.Twilio.TimeoutSeconds };
         if (timeouts.Any(s => s * 2 > sender.LeaseSeconds))
             errors.Add($"{P}Sender:LeaseSeconds ({sender.LeaseSeconds}) must be at least twice every transport TimeoutSeconds, so a slow delivery keeps its lease.");

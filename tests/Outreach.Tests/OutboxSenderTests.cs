@@ -1,4 +1,6 @@
 using Collections.Domain;
+using Collections.TestSupport;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Collections.Outreach.Tests;
 
@@ -51,7 +53,64 @@ public sealed class OutboxSenderTests
         Assert.Equal(8, most);
         Assert.Equal(40, vendor.Sent.Count);
         Assert.Equal(40, vendor.Sent.Distinct().Count());
-        foreach (var id in ids) Assert.Equal(1, await h.Sandbox.CountAsync(id));
+        foreach (var id in ids)
+        {
+            Assert.Equal((OutboxStatus.Sent, 1), ((await h.Outbox.GetAsync(id))!.Status, (await h.Outbox.GetAsync(id))!.Attempts));
+            Assert.Equal(1, await h.Sandbox.CountAsync(id));
+        }
+    }
+
+    [Fact]
+    public async Task A_message_whose_lease_ran_out_while_it_was_still_on_its_way_is_not_sent_again_by_its_own_sender()
+    {
+        var h = await HarnessAsync(batchSize: 1, maxInFlight: 4);
+        var slow = (await EnqueueAsync(h, 1))[0];
+        var answer = new TaskCompletionSource();
+        var vendor = new Vendor(h.SandboxTransport(), async (message, ct) =>
+        {
+            if (message.MessageId == slow) await answer.Task.WaitAsync(ct);
+        });
+        var run = h.Sender(vendor).RunOnceAsync(GiveUpAfterAMinute());
+        await WaitForAsync(h, [slow], messages => messages.Single().Status == OutboxStatus.Sending);
+        while (vendor.Started.IsEmpty) await Task.Delay(10); // at the vendor, which has not answered
+
+        h.Clock.Advance(TimeSpan.FromSeconds(h.Options.Sender.LeaseSeconds + 1));
+        var later = (await EnqueueAsync(h, 1))[0]; // the claim it wakes takes the slow one back too
+        await WaitForAsync(h, [later], messages => messages.Single().Status == OutboxStatus.Sent);
+        answer.SetResult();
+
+        Assert.Equal(2, await run);
+        Assert.Single(vendor.Started, id => id == slow);
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(slow))!.Status);
+        Assert.Equal(1, await h.Sandbox.CountAsync(slow));
+    }
+
+    [Fact]
+    public async Task A_last_look_that_takes_a_quarter_of_the_lease_puts_the_message_back_unsent_without_spending_an_attempt()
+    {
+        var h = await HarnessAsync(batchSize: 1, maxInFlight: 4);
+        var id = (await EnqueueAsync(h, 1))[0];
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var check = new StuckCheck(asked);
+        var vendor = new Vendor(h.SandboxTransport(), (_, _) => Task.CompletedTask);
+        var run = h.Sender(vendor, check).RunOnceAsync(GiveUpAfterAMinute());
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var claimedAt = h.Clock.GetUtcNow();
+        // The sender's deadline is a timer on the test's clock, set just after the look began: moved a second at a time.
+        while (!run.IsCompleted && h.Clock.GetUtcNow() < claimedAt.AddMinutes(5))
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, await run);
+        var message = (await h.Outbox.GetAsync(id))!;
+        Assert.Equal((OutboxStatus.Pending, 0), (message.Status, message.Attempts));
+        Assert.Equal("deferred: the last look could not be made (TimeoutException)", message.LastError);
+        var backOff = TimeSpan.FromSeconds(h.Options.Sender.RetryBaseSeconds);
+        Assert.InRange(message.NextAttemptAt!.Value, claimedAt + TimeSpan.FromSeconds(h.Options.Sender.LeaseSeconds / 4) + backOff, h.Clock.GetUtcNow() + backOff);
+        Assert.Empty(vendor.Started);
     }
 
     [Fact]
@@ -73,6 +132,51 @@ public sealed class OutboxSenderTests
         Assert.Equal(OutboxStatus.Sending, (await h.Outbox.GetAsync(stuck))!.Status);
         answer.SetResult();
         Assert.Equal(2, await run);
+    }
+
+    [Fact] public Task Health_is_degraded_once_a_due_message_has_waited_for_a_sender_longer_than_allowed_on_sqlite() => HealthAsync(Db.Sqlite);
+    [PostgresFact] public Task Health_is_degraded_once_a_due_message_has_waited_for_a_sender_longer_than_allowed_on_postgres() => HealthAsync(Db.Postgres);
+
+    /// <summary>
+    /// A message queued at 15:00:00 waits for a sender; taken at 15:01:01, it waits for nobody; put back for a retry at
+    /// 15:11:01 it waits for nobody until then; its sender dying with it leased, it waits again from the lease's end.
+    /// </summary>
+    private static async Task HealthAsync(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        h.Options.Sender.MaxWaitSeconds = 60;
+        var check = new OutboxHealthCheck(h.Outbox, Microsoft.Extensions.Options.Options.Create(h.Options), h.Clock);
+        async Task<(HealthStatus, object)> Health()
+        {
+            var result = await check.CheckHealthAsync(new HealthCheckContext());
+            return (result.Status, result.Data["oldestWaitSeconds"]);
+        }
+
+        Assert.Equal((HealthStatus.Healthy, 0.0), await Health()); // nothing waits
+        var queuedAt = h.Clock.GetUtcNow();
+        var id = (await EnqueueAsync(h, 1))[0];
+        h.Clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal((HealthStatus.Healthy, 60.0), await Health());
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var late = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Degraded, late.Status);
+        Assert.Contains("a due outbox message has waited 61 s for a sender", late.Description, StringComparison.Ordinal);
+
+        Assert.Single(await h.Outbox.ClaimAsync("a", 10, 4, TimeSpan.FromMinutes(1)));
+        Assert.Equal((HealthStatus.Healthy, 0.0), await Health()); // being sent
+        var now = h.Clock.GetUtcNow();
+        await h.Outbox.RecordAttemptAsync("a", new DeliveryAttempt(id, 1, "sandbox", now, now, "retry", null, "http 503"), OutboxStatus.Pending, now.AddMinutes(10));
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal((HealthStatus.Healthy, 0.0), await Health()); // its retry is not due yet
+
+        h.Clock.Advance(TimeSpan.FromSeconds(6 * 60 + 1));
+        Assert.Equal((HealthStatus.Degraded, 61.0), await Health()); // due again at 15:11:01
+        Assert.Single(await h.Outbox.ClaimAsync("b", 10, 4, TimeSpan.FromMinutes(1))); // and "b" dies with it
+        h.Clock.Advance(TimeSpan.FromSeconds(90));
+        Assert.Equal((HealthStatus.Healthy, 30.0), await Health()); // its lease ran out 30 s ago
+        Assert.Equal(queuedAt.AddMinutes(13).AddSeconds(2), await h.Outbox.OldestDueAsync(4)); // 15:13:02
+        Assert.Equal(OutboxStatus.Sending, (await h.Outbox.GetAsync(id))!.Status);
+        Assert.Null(await h.Outbox.OldestDueAsync(2)); // its two allowed attempts spent: no claim takes it, so nothing waits for one
     }
 
     /// <summary>A poll period longer than any test waits: a message that goes out did so because it was claimed at once or woken.</summary>
@@ -112,14 +216,27 @@ public sealed class OutboxSenderTests
     /// <summary>The sandbox, behind a vendor that first does what the test says (waits, counts).</summary>
     private sealed class Vendor(IMessageTransport sandbox, Func<OutboxMessage, CancellationToken, Task> first) : IMessageTransport
     {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Started { get; } = new();
         public System.Collections.Concurrent.ConcurrentQueue<string> Sent { get; } = new();
         public string Name => sandbox.Name;
 
         public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
         {
+            Started.Enqueue(message.MessageId);
             await first(message, cancellationToken);
             Sent.Enqueue(message.MessageId);
             return await sandbox.DeliverAsync(message, cancellationToken);
+        }
+    }
+
+    /// <summary>A last look that never answers (a silo that does not respond): says when it was asked.</summary>
+    private sealed class StuckCheck(TaskCompletionSource asked) : IOutboxSendCheck
+    {
+        public async Task<string?> ReasonNotToSendAsync(OutboxMessage message, CancellationToken cancellationToken)
+        {
+            asked.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken); // past the sender's own deadline for it
+            return null;
         }
     }
 }

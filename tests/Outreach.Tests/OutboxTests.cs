@@ -585,6 +585,7 @@ public sealed class OutboxTests
         public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
             inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
         public Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);
+        public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.OldestDueAsync(maxAttempts, cancellationToken);
         public Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default) => inner.AttemptsAsync(messageId, cancellationToken);
         public Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default) => inner.RecordReceiptAsync(receipt, cancellationToken);
         public Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default) => inner.MessageIdForProviderAsync(providerMessageId, cancellationToken);

@@ -100,7 +100,8 @@ public static class GatewayExtensions
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"])
             .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"])
-            .AddCheck<WebhookHealthCheck>("webhooks", tags: ["ready"]);
+            .AddCheck<WebhookHealthCheck>("webhooks", tags: ["ready"])
+            .AddCheck<Collections.Outreach.OutboxHealthCheck>("outbox", tags: ["ready"]);
 
     /// <summary>The gateway as an Orleans client of a PostgreSQL-clustered silo pool (cluster profile).</summary>
     public static void AddCollectionsClusterClient(this WebApplicationBuilder builder, EngineSettings settings)

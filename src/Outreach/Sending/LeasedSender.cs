@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,9 +15,10 @@ public readonly record struct SendingPace(TimeSpan Poll, int BatchSize, int MaxI
 /// Sends the rows of a table it leases rows of (the outbox's messages, the webhook deliveries), keeping sends in flight
 /// continuously: whenever at least a <see cref="SendingPace.BatchSize"/> of room is free, one claim takes as many due
 /// rows as there is room for, and finished sends are recorded while the next claims and sends go on (one record at a
-/// time: those that finish meanwhile go in the next). A claim holds its rows under a lease, so no two senders, here or
-/// on another silo, send the same row at once; a sender that dies leaves its rows to be claimed again when the lease
-/// runs out.
+/// time: those that finish meanwhile go in the next). A row takes room from its claim until its record is written, so
+/// a slow database holds the claims back. A claim holds its rows under a lease, so no two senders, here or on another
+/// silo, send the same row at once; a sender that dies leaves its rows to be claimed again when the lease runs out,
+/// and one whose send outlives its lease does not send it again if its own next claim takes it back.
 /// </summary>
 /// <remarks>
 /// A round per batch (claim some, send them all, record them, claim again) held every send up behind each claim, each
@@ -39,6 +41,9 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
     protected abstract string Name { get; }
 
     protected abstract SendingPace Pace { get; }
+
+    /// <summary>What names a row (its id): a row this sender still has under way is never sent twice.</summary>
+    protected abstract object KeyOf(TClaimed claimed);
 
     /// <summary>Claims up to <paramref name="room"/> due rows under this sender's lease.</summary>
     protected abstract Task<IReadOnlyList<TClaimed>> ClaimAsync(int room, CancellationToken cancellationToken);
@@ -94,9 +99,14 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
     {
         var pace = Pace;
         var inFlight = Math.Max(pace.MaxInFlight, pace.BatchSize);
-        var sending = new List<Task<TFinished>>();
-        var finished = new List<TFinished>();
+        // Claimed here and not yet recorded (being sent, sent and waiting for the record, or being recorded): what takes
+        // room, so a slow record holds the claims back; and what a claim must not send again if it takes one of them back
+        // because its lease ran out while it was still under way here.
+        var held = new ConcurrentDictionary<object, byte>();
+        var sending = new List<(TClaimed Claimed, Task<TFinished> Send)>();
+        var finished = new List<(TClaimed Claimed, TFinished Finished)>();
         Task recording = Task.CompletedTask; // never fails: RecordAsync logs its own failure
+        var recordSeen = true;
         // Nothing more was due at the last claim: wait for a send, the record, or a new row (or a poll period) first.
         var drained = false;
         using var roundOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -111,7 +121,12 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                     woken = null;
                     drained = false;
                 }
-                var room = inFlight - sending.Count;
+                if (!recordSeen && recording.IsCompleted)
+                {
+                    recordSeen = true;
+                    drained = false; // rows may have come due while the record ran (a retry with no back-off)
+                }
+                var room = inFlight - held.Count;
                 if (!drained && !cancellationToken.IsCancellationRequested && room >= pace.BatchSize)
                 {
                     await SweepIfDueAsync(pace, cancellationToken);
@@ -119,32 +134,40 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                     var claimedAt = clock.GetUtcNow();
                     foreach (var claimed in batch)
                     {
+                        if (!held.TryAdd(KeyOf(claimed), 0))
+                        {
+                            // Its lease ran out while it was still under way here (the claim extended it): its own send
+                            // records it. Sent again, it would go twice.
+                            logger.LogWarning("{Sender}: a row still under way here was claimed again after its lease ran out; it is not sent twice (LeaseSeconds is short for these sends)", Name);
+                            continue;
+                        }
                         Claimed(claimed, claimedAt);
-                        sending.Add(StartAsync(claimed, cancellationToken));
+                        sending.Add((claimed, StartAsync(claimed, cancellationToken)));
+                        total++;
                     }
-                    total += batch.Count;
                     drained = batch.Count < room;
                     continue;
                 }
                 if (recording.IsCompleted && finished.Count > 0)
                 {
-                    recording = RecordAsync([.. finished]);
+                    recording = RecordAndReleaseAsync([.. finished], held);
+                    recordSeen = false;
                     finished.Clear();
-                    drained = false; // rows may have come due while the record ran (a retry with no back-off)
                     continue;
                 }
                 if (sending.Count == 0 && recording.IsCompleted && (drained || cancellationToken.IsCancellationRequested)) break;
 
-                var waits = new List<Task>(sending);
+                var waits = new List<Task>(sending.Count + 2);
+                waits.AddRange(sending.Select(s => s.Send));
                 if (!recording.IsCompleted) waits.Add(recording);
                 if (drained && !cancellationToken.IsCancellationRequested && sending.Count > 0)
                     waits.Add(woken ??= signal.WaitAsync(pace.Poll, roundOver.Token));
                 await Task.WhenAny(waits);
                 for (var i = sending.Count - 1; i >= 0; i--)
                 {
-                    if (!sending[i].IsCompleted) continue;
-                    if (sending[i].IsCompletedSuccessfully) finished.Add(sending[i].Result);
-                    sending.RemoveAt(i); // cancelled at shutdown: its lease runs out and another round sends it
+                    if (!sending[i].Send.IsCompleted) continue;
+                    Finish(sending[i], finished, held);
+                    sending.RemoveAt(i);
                 }
             }
         }
@@ -153,22 +176,57 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
             // A wait for a new row left over must not keep the next one from the poll loop; one it already took (a row
             // written while the last claim ran) is handed back, so that row does not wait a poll period.
             await roundOver.CancelAsync();
-            if (woken is { IsCompletedSuccessfully: true, Result: true }) signal.Wake();
+            if (woken is not null)
+            {
+                try
+                {
+                    if (await woken) signal.Wake();
+                }
+                catch (OperationCanceledException)
+                {
+                    // Not woken before the round ended.
+                }
+            }
             // Stopping, or a claim failed: what was sent is still recorded, so it is not sent again when its lease runs out.
             try
             {
-                await Task.WhenAll(sending);
+                await Task.WhenAll(sending.Select(s => s.Send));
             }
             catch (Exception)
             {
                 // Each send's own outcome is read below; one cancelled at shutdown is sent again after its lease.
             }
-            finished.AddRange(sending.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            foreach (var send in sending) Finish(send, finished, held);
             await recording;
-            if (finished.Count > 0) await RecordAsync(finished);
+            if (finished.Count > 0) await RecordAndReleaseAsync(finished, held);
         }
         cancellationToken.ThrowIfCancellationRequested();
         return total;
+    }
+
+    /// <summary>A send that ended: to be recorded; or, if it failed or was cancelled at shutdown, left to be taken again when its lease runs out.</summary>
+    private void Finish((TClaimed Claimed, Task<TFinished> Send) send, List<(TClaimed, TFinished)> finished, ConcurrentDictionary<object, byte> held)
+    {
+        if (send.Send.IsCompletedSuccessfully)
+        {
+            finished.Add((send.Claimed, send.Send.Result));
+            return;
+        }
+        held.TryRemove(KeyOf(send.Claimed), out _);
+        if (send.Send.Exception?.InnerException is { } error) // the type only: a vendor's message may name the person
+            logger.LogError("{Sender}: a send failed ({Error}); it is taken again when its lease runs out", Name, error.GetType().Name);
+    }
+
+    private async Task RecordAndReleaseAsync(List<(TClaimed Claimed, TFinished Finished)> finished, ConcurrentDictionary<object, byte> held)
+    {
+        try
+        {
+            await RecordAsync(finished.Select(f => f.Finished).ToList());
+        }
+        finally
+        {
+            foreach (var (claimed, _) in finished) held.TryRemove(KeyOf(claimed), out _);
+        }
     }
 
     /// <summary>Leases run out only after the lease's length: looking once a poll period is enough (and costs no write per claim under load).</summary>

@@ -29,7 +29,7 @@ public sealed class OutboxSender(
     IOutboxSendCheck? sendCheck = null)
     : LeasedSender<OutboxMessage, OutboxSender.Finished>(signal, clock, logger)
 {
-    /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled).</summary>
+    /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled, deferred).</summary>
     public static readonly System.Diagnostics.Metrics.Meter Meter = new("Collections.Outreach");
     private static readonly System.Diagnostics.Metrics.Counter<long> Sends = Meter.CreateCounter<long>("collections.outbox.sends", "{attempt}",
         "Outbox delivery attempts recorded, by channel and outcome");
@@ -38,11 +38,11 @@ public sealed class OutboxSender(
         advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });
 
     /// <summary>
-    /// How a message's turn ended: sent, a retry, failed, cancelled (not sent after all), or put back to wait (the
-    /// person's hours, or the last look could not be made: <paramref name="NotAsked"/>), the claim's attempt given back.
+    /// How a message's turn ended: sent, a retry, failed, cancelled (not sent after all), or put back to wait, the
+    /// claim's attempt given back: for the person's hours, or, not tried, for the reason <paramref name="PutBack"/> says.
     /// </summary>
     public sealed record Finished(OutboxMessage Message, DeliveryAttempt Attempt, OutboxStatus Status, DateTimeOffset? Next, bool GivesAttemptBack = false,
-        string? NotAsked = null);
+        string? PutBack = null);
 
     protected override string Name => "Outbox sender";
 
@@ -54,6 +54,8 @@ public sealed class OutboxSender(
             return new SendingPace(TimeSpan.FromSeconds(s.PollSeconds), s.BatchSize, s.MaxInFlight, TimeSpan.FromSeconds(s.LeaseSeconds));
         }
     }
+
+    protected override object KeyOf(OutboxMessage claimed) => claimed.MessageId;
 
     protected override Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int room, CancellationToken cancellationToken)
     {
@@ -83,25 +85,31 @@ public sealed class OutboxSender(
         // vendor's error, a backlog) it waits for the window.
         string? stop;
         Domain.Compliance.GateDecision person;
+        // The transport's timeout is at most half the lease; the last look gets a quarter, so a message is done (or given
+        // back) well within the lease, and no other sender takes it over while it is still on its way.
+        var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
         try
         {
-            stop = sendCheck is not null && SqlOutboxStore.CollectionActions.Contains(message.Action)
-                ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken)
-                : null;
-            person = stop is null && sendCheck is not null ? await sendCheck.PersonCheckAsync(message, cancellationToken) : Domain.Compliance.GateDecision.Allowed;
+            (stop, person) = await LastLookAsync(message, cancellationToken).WaitAsync(lease / 4, Clock, cancellationToken);
         }
         catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             // Not asked (the database is down, a silo is being upgraded): not sent unchecked; asked again after the
             // back-off, the attempt given back (nothing was tried).
             var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
-            return new Finished(message, notAsked, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, NotAsked: ex.GetType().Name);
+            return new Finished(message, notAsked, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: $"its last look could not be made: {ex.GetType().Name}");
         }
         if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = person.Rule; // the rule's code: its reason may quote what staff typed
         else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
         {
             var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
             return new Finished(message, deferred, OutboxStatus.Pending, notBefore, GivesAttemptBack: true);
+        }
+        if (stop is null && Clock.GetUtcNow() - message.UpdatedAt > lease / 2)
+        {
+            // Claimed (UpdatedAt) too long ago to be sent within the lease (a round's start, a slow machine): given back.
+            var late = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, "deferred: too late in its lease to send");
+            return new Finished(message, late, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: "too late in its lease to send");
         }
         if (stop is not null)
         {
@@ -135,6 +143,14 @@ public sealed class OutboxSender(
             result.ProviderMessageId, result.Error), status, next);
     }
 
+    /// <summary>The account (collection messages only), then the person: a reason not to send, and the person's verdict.</summary>
+    private async Task<(string? Stop, Domain.Compliance.GateDecision Person)> LastLookAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        if (sendCheck is null) return (null, Domain.Compliance.GateDecision.Allowed);
+        var stop = SqlOutboxStore.CollectionActions.Contains(message.Action) ? await sendCheck.ReasonNotToSendAsync(message, cancellationToken) : null;
+        return (stop, stop is null ? await sendCheck.PersonCheckAsync(message, cancellationToken) : Domain.Compliance.GateDecision.Allowed);
+    }
+
     /// <summary>
     /// Records the finished turns: the store commits those that arrive together in one transaction. One that could not
     /// be recorded (the database is down or refused it) stays leased until its lease runs out and goes again, under the
@@ -145,7 +161,7 @@ public sealed class OutboxSender(
 
     private async Task RecordOneAsync(Finished turn)
     {
-        var (message, attempt, status, next, givesAttemptBack, notAsked) = turn;
+        var (message, attempt, status, next, givesAttemptBack, putBack) = turn;
         bool held;
         try
         {
@@ -157,10 +173,10 @@ public sealed class OutboxSender(
                 message.Channel, message.Action, attempt.Attempt, attempt.Outcome, ex.GetType().Name);
             return;
         }
-        if (notAsked is not null)
+        if (putBack is not null)
         {
-            Logger.LogWarning("An outreach message ({Channel} {Action}) was not sent: its last look could not be made ({Error}); it is asked again later",
-                message.Channel, message.Action, notAsked);
+            Logger.LogWarning("An outreach message ({Channel} {Action}) was not sent now ({Reason}); it is tried again after its back-off",
+                message.Channel, message.Action, putBack);
             return;
         }
         if (held) Sends.Add(1, new("collections.channel", message.Channel.ToString()), new("collections.outbox.outcome", attempt.Outcome));

@@ -1,3 +1,5 @@
+using Collections.Persistence;
+
 namespace Collections.Outreach;
 
 /// <summary>
@@ -14,6 +16,23 @@ internal static class DueClaim
 
     /// <summary>A sending row a claim takes back: its lease ran out by <c>@now</c>, with fewer than <c>@max_attempts</c> attempts.</summary>
     public const string Expired = "status = 'sending' AND lease_until <= @now AND attempts < @max_attempts";
+
+    /// <summary>
+    /// When the row that has waited longest for a sender fell due, of those a claim would take (the same conditions, each
+    /// kind read apart at the start of the due index's range for it); null when none waits. A retry waiting for its
+    /// time, or a row being sent, waits for nobody.
+    /// </summary>
+    public static async Task<DateTimeOffset?> OldestAsync(DatabaseOptions database, string table, DateTimeOffset now, int maxAttempts,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.Command(
+            $"SELECT (SELECT next_attempt_at FROM {table} WHERE {Pending} ORDER BY next_attempt_at LIMIT 1), (SELECT MIN(lease_until) FROM {table} WHERE {Expired})");
+        command.WithParameter("now", database.Timestamp(now)).WithParameter("max_attempts", maxAttempts);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new[] { database.ReadTimestampOrNull(reader, 0), database.ReadTimestampOrNull(reader, 1) }.Min();
+    }
 
     /// <remarks>
     /// No other condition belongs here: one on another table (a join, an IN sub-select) lets PostgreSQL's planner leave

@@ -39,6 +39,13 @@ public interface IOutboxStore
     Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// When the message that has waited longest for a sender fell due (pending and due, or its lease run out), among
+    /// those a claim would take (fewer than <paramref name="maxAttempts"/> attempts); null when none waits. A retry or
+    /// a message waiting for the person's hours, or one being sent, is not waiting for a sender.
+    /// </summary>
+    Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Atomically claims up to <paramref name="batchSize"/> due messages for <paramref name="owner"/> until now +
     /// <paramref name="lease"/>: pending messages whose next attempt is due, and messages whose sender's lease ran out.
     /// Each claim counts as an attempt. No two owners hold the same message at once.
@@ -258,6 +265,9 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         command.WithParameter("limit", Math.Clamp(limit, 1, 1000));
         return await ReadAllAsync(command, cancellationToken);
     }
+
+    public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) =>
+        DueClaim.OldestAsync(database, "outreach_outbox", clock.GetUtcNow(), maxAttempts, cancellationToken);
 
     public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
     {

@@ -16,7 +16,18 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
 {
     public string Name => TransportNames.Smtp;
 
+    /// <remarks>
+    /// The client's own timeout is per operation (connect, log in, send, quit); the sender's lease counts on the whole
+    /// delivery, the document included, ending within <c>TimeoutSeconds</c>.
+    /// </remarks>
     public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.Smtp.TimeoutSeconds));
+        return await DeliverWithinAsync(message, deadline.Token);
+    }
+
+    private async Task<DeliveryResult> DeliverWithinAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value.Smtp;
         // Host and From are checked at start (OutreachOptionsValidator) whenever email goes over SMTP.

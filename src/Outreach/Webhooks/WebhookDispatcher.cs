@@ -36,6 +36,8 @@ public sealed class WebhookDispatcher(
         }
     }
 
+    protected override object KeyOf(ClaimedDelivery claimed) => claimed.Delivery.Id;
+
     protected override Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int room, CancellationToken cancellationToken) =>
         store.ClaimAsync(Owner, room, options.Value.MaxAttempts, TimeSpan.FromSeconds(options.Value.LeaseSeconds), cancellationToken);
 

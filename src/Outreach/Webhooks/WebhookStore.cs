@@ -231,21 +231,8 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         return result;
     }
 
-    public async Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default)
-    {
-        var now = database.Timestamp(clock.GetUtcNow());
-        await using var connection = await database.OpenAsync(cancellationToken);
-        // What a claim would take (the same conditions), each kind read apart at the start of the due index's range for it.
-        await using var command = connection.Command(
-            $"""
-             SELECT (SELECT next_attempt_at FROM webhook_delivery WHERE {DueClaim.Pending} ORDER BY next_attempt_at LIMIT 1),
-                    (SELECT MIN(lease_until) FROM webhook_delivery WHERE {DueClaim.Expired})
-             """);
-        command.WithParameter("now", now).WithParameter("max_attempts", maxAttempts);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new[] { database.ReadTimestampOrNull(reader, 0), database.ReadTimestampOrNull(reader, 1) }.Min();
-    }
+    public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) =>
+        DueClaim.OldestAsync(database, "webhook_delivery", clock.GetUtcNow(), maxAttempts, cancellationToken);
 
     /// <summary>The claim's statement: due deliveries leased to <c>@owner</c>, each claim an attempt (see <see cref="DueClaim"/>).</summary>
     internal static string ClaimSql(bool postgres) => postgres ? PostgresClaimSql : SqliteClaimSql;

@@ -87,6 +87,34 @@ public sealed class WebhookDispatcherTests
     }
 
     [Fact]
+    public async Task A_receiver_that_does_not_answer_is_paused_and_the_other_subscribers_deliveries_go_on()
+    {
+        var (store, live, dispatchers) = await StoreWithSubscriptionAsync();
+        var (dead, _) = await store.CreateAsync("https://dead.example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        await store.PublishAsync(Events(30));
+        var deadIds = (await store.DeliveriesAsync(dead.Id, null, 100)).Select(d => d.Id).ToHashSet();
+        var receiver = new Receiver(async (delivery, ct) =>
+        {
+            if (deadIds.Contains(delivery)) await Task.Delay(Timeout.Infinite, ct); // until the dispatcher's timeout
+            return HttpStatusCode.OK;
+        });
+        var started = DateTimeOffset.UtcNow;
+
+        var tried = await dispatchers.New(store, receiver, batchSize: 1, maxInFlight: 4, timeoutSeconds: 1, pauseAfterFailures: 2).RunOnceAsync(GiveUpAfterAMinute());
+
+        Assert.All(await store.DeliveriesAsync(live, null, 100), d => Assert.Equal((WebhookStatus.Delivered, 1), (d.Status, d.Attempts)));
+        var sentToDead = receiver.Deliveries.Count(deadIds.Contains);
+        Assert.InRange(sentToDead, 2, 8); // those on their way when the second timeout paused it, not all thirty
+        var deadRows = await store.DeliveriesAsync(dead.Id, null, 100);
+        var putBack = deadRows.Where(d => d.Attempts == 0).ToList();
+        Assert.Equal(30 - sentToDead, putBack.Count);
+        Assert.All(putBack, d => Assert.Equal((WebhookStatus.Pending, "paused: its receiver is not answering"), (d.Status, d.LastError)));
+        Assert.All(putBack, d => Assert.True(d.NextAttemptAt > started.AddSeconds(20), "waits for the pause to end"));
+        foreach (var row in putBack) Assert.Empty(await store.AttemptsAsync(row.Id)); // no attempt was made
+        Assert.Equal(60, tried);
+    }
+
+    [Fact]
     public async Task A_record_that_fails_leaves_only_its_own_deliveries_to_be_sent_again_and_the_round_goes_on()
     {
         var (sql, subscription, dispatchers) = await StoreWithSubscriptionAsync();
@@ -196,9 +224,14 @@ public sealed class WebhookDispatcherTests
     private sealed record Dispatchers(WebhookSignal Signal)
     {
         /// <summary>A poll period longer than any test waits: a delivery that goes out did so because it was claimed at once or woken.</summary>
-        public WebhookDispatcher New(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight) => new(store, receiver,
-            Options.Create(new WebhookOptions { BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = 30, LeaseSeconds = 120, PollSeconds = 300 }),
-            Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
+        public WebhookDispatcher New(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight, int timeoutSeconds = 30, int pauseAfterFailures = 5) =>
+            new(store, receiver,
+                Options.Create(new WebhookOptions
+                {
+                    BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = timeoutSeconds, LeaseSeconds = 120, PollSeconds = 300,
+                    PauseAfterFailures = pauseAfterFailures,
+                }),
+                Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
     }
 
     /// <summary>A round a test gives up on is stopped, not left running behind the next test.</summary>

@@ -51,8 +51,53 @@ public sealed class WebhookDispatcher(
             Logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
     }
 
-    protected override async Task<Finished> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken) =>
-        new(claimed, await DeliverAsync(claimed, cancellationToken));
+    /// <summary>Each subscription's receiver: whether it is paused (see <see cref="ReceiverPause"/>). Locked while read or changed.</summary>
+    private readonly Dictionary<string, ReceiverPause> _receivers = [];
+
+    protected override async Task<Finished> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
+    {
+        var subscription = claimed.Delivery.SubscriptionId;
+        var now = Clock.GetUtcNow();
+        bool go;
+        DateTimeOffset? waitUntil;
+        lock (_receivers)
+        {
+            ReceiverPause next;
+            (go, next, waitUntil) = _receivers.GetValueOrDefault(subscription, NotPaused).Ask(now, TimeSpan.FromSeconds(options.Value.TimeoutSeconds) * 2);
+            _receivers[subscription] = next;
+        }
+        if (!go)
+        {
+            // Put back unsent, its attempt given back: a receiver down for hours does not use up its deliveries' attempts.
+            var putBack = new WebhookAttempt(claimed.Delivery.Id, claimed.Delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
+            return new Finished(claimed, new AttemptOutcome(putBack, WebhookStatus.Pending, waitUntil, Tried: false));
+        }
+        var (outcome, answer) = await DeliverAsync(claimed, cancellationToken);
+        Observe(subscription, answer);
+        return new Finished(claimed, outcome);
+    }
+
+    private static readonly ReceiverPause NotPaused = new();
+
+    private void Observe(string subscription, ReceiverAnswer answer)
+    {
+        var o = options.Value;
+        var longest = TimeSpan.FromSeconds(o.MaxPauseSeconds);
+        var first = TimeSpan.FromSeconds(Math.Min(o.RetryBaseSeconds, o.MaxPauseSeconds));
+        var now = Clock.GetUtcNow();
+        ReceiverPause before, after;
+        lock (_receivers)
+        {
+            before = _receivers.GetValueOrDefault(subscription, NotPaused);
+            after = before.After(answer, now, o.PauseAfterFailures, first, longest);
+            _receivers[subscription] = after;
+        }
+        if (after.Pauses > before.Pauses)
+            Logger.LogWarning("Webhook subscription {SubscriptionId} paused until {Until:o}: its receiver failed {Failures} times in a row (pause {Pause}); its deliveries wait, their attempts kept",
+                subscription, after.Until, after.Failures, after.Pauses);
+        else if (before.Pauses > 0 && after.Pauses == 0)
+            Logger.LogInformation("Webhook subscription {SubscriptionId} answers again: its deliveries go on", subscription);
+    }
 
     /// <summary>
     /// Finished attempts in one transaction: under load, one write for many deliveries rather than one each. If it
@@ -73,12 +118,12 @@ public sealed class WebhookDispatcher(
         }
         for (var i = 0; i < finished.Count; i++)
         {
-            LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);
+            if (finished[i].Outcome.Tried) LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);
             WebhookMetrics.Attempted(finished[i].Claimed.Delivery.EventType, held[i] ? finished[i].Outcome.Attempt.Outcome : "lease-lost");
         }
     }
 
-    private async Task<AttemptOutcome> DeliverAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
+    private async Task<(AttemptOutcome Outcome, ReceiverAnswer Answer)> DeliverAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var delivery = claimed.Delivery;
@@ -129,12 +174,13 @@ public sealed class WebhookDispatcher(
             _ when delivery.Attempts >= o.MaxAttempts => (WebhookStatus.Failed, "failed", null),
             _ => (WebhookStatus.Pending, "retry", finished + Backoff(delivery.Attempts)),
         };
-        return new AttemptOutcome(new WebhookAttempt(delivery.Id, delivery.Attempts, started, finished, outcome, code, error), status, next);
+        var answer = delivered ? ReceiverAnswer.Delivered : permanent ? ReceiverAnswer.Refused : ReceiverAnswer.Unavailable;
+        return (new AttemptOutcome(new WebhookAttempt(delivery.Id, delivery.Attempts, started, finished, outcome, code, error), status, next), answer);
     }
 
     private void LogOutcome(WebhookDelivery delivery, AttemptOutcome result, bool held)
     {
-        var (attempt, status, next) = result;
+        var (attempt, status, next, _) = result;
         var (outcome, error) = (attempt.Outcome, attempt.Error);
         if (!held)
             Logger.LogWarning("Webhook delivery {DeliveryId}: attempt {Attempt} ended ({Outcome}) after its lease was taken over", delivery.Id, delivery.Attempts, outcome);

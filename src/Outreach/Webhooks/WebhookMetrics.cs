@@ -17,7 +17,7 @@ public static class WebhookMetrics
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900] });
 
     private static readonly Counter<long> Attempts = Meter.CreateCounter<long>("collections.webhook.attempts", "{attempt}",
-        "Webhook delivery attempts recorded, by event type and outcome (delivered, retry, failed, lease-lost)");
+        "Webhook delivery attempts recorded, by event type and outcome (delivered, retry, failed, lease-lost, paused)");
 
     public static void Claimed(TimeSpan waited) => Wait.Record(Math.Max(0, waited.TotalSeconds));
 

@@ -28,6 +28,18 @@ public sealed class WebhookOptions
     /// </summary>
     public int MaxInFlight { get; set; } = 64;
 
+    /// <summary>
+    /// After this many failures in a row that a retry could mend (timeouts, refused connections, 408, 429, 5xx), a
+    /// subscription's receiver is paused: its deliveries wait, their attempts kept, instead of each holding a place among
+    /// <see cref="MaxInFlight"/> for the whole timeout while other subscribers' deliveries wait. The first pause lasts
+    /// <see cref="RetryBaseSeconds"/>, each next one twice as long (at most <see cref="MaxPauseSeconds"/>); the first
+    /// delivery after a pause that gets through ends them. 0: never paused.
+    /// </summary>
+    public int PauseAfterFailures { get; set; } = 5;
+
+    /// <summary>The longest pause of a receiver that keeps failing (see <see cref="PauseAfterFailures"/>).</summary>
+    public double MaxPauseSeconds { get; set; } = 300;
+
     /// <summary>How long a due delivery may wait for a dispatcher before <c>/health/ready</c> says degraded.</summary>
     public double MaxWaitSeconds { get; set; } = 60;
 
@@ -52,6 +64,8 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (o.BatchSize is < 1 or > 100) errors.Add($"{WebhookOptions.Section}:BatchSize must be between 1 and 100.");
         if (o.MaxWaitSeconds <= 0) errors.Add($"{WebhookOptions.Section}:MaxWaitSeconds must be above 0.");
         if (o.MaxInFlight is < 1 or > 1000) errors.Add($"{WebhookOptions.Section}:MaxInFlight must be between 1 and 1000.");
+        if (o.PauseAfterFailures is < 0 or > 1000) errors.Add($"{WebhookOptions.Section}:PauseAfterFailures must be between 0 (never) and 1000.");
+        if (o.MaxPauseSeconds is < 1 or > 86400) errors.Add($"{WebhookOptions.Section}:MaxPauseSeconds must be between 1 and 86400.");
         foreach (var entry in o.AllowedPrivateTargets.Where(e => e.Contains('/') && !WebhookTargets.TryParseRange(e.Trim(), out _)))
             errors.Add($"{WebhookOptions.Section}:AllowedPrivateTargets: \"{entry}\" is not an address range (write 10.20.0.0/16 or fd00::/8).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

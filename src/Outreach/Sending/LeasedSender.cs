@@ -103,12 +103,14 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
         // Only those being sent take room: counting those waiting for their record too held the
         // dispatcher to about 2,000 deliveries a second under 64-way posting on SQLite (each record waits its turn to
         // write), against the 2,400-2,500 events made, and the backlog grew.
-        // More than four rooms' worth waiting for records (the database has all but stopped) stops the claims.
+        // More than four rooms' worth waiting for records, or a record under way for a quarter of the lease (the database
+        // has all but stopped), stops the claims: sent and unrecorded, a row is sent again once its lease runs out.
         var held = new ConcurrentDictionary<object, byte>();
         var sending = new List<(TClaimed Claimed, Task<TFinished> Send)>();
         var finished = new List<(TClaimed Claimed, TFinished Finished)>();
         Task recording = Task.CompletedTask; // never fails: RecordAsync logs its own failure
         var recordSeen = true;
+        var recordStarted = DateTimeOffset.MinValue;
         // Nothing more was due at the last claim: wait for a send, the record, or a new row (or a poll period) first.
         var drained = false;
         using var roundOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -128,7 +130,8 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                     recordSeen = true;
                     drained = false; // rows may have come due while the record ran (a retry with no back-off)
                 }
-                var room = held.Count - sending.Count > 4 * inFlight ? 0 : inFlight - sending.Count;
+                var recordsStalled = held.Count - sending.Count > 4 * inFlight || (!recording.IsCompleted && clock.GetUtcNow() - recordStarted > pace.Lease / 4);
+                var room = recordsStalled ? 0 : inFlight - sending.Count;
                 if (!drained && !cancellationToken.IsCancellationRequested && room >= pace.BatchSize)
                 {
                     await SweepIfDueAsync(pace, cancellationToken);
@@ -153,6 +156,7 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                 if (recording.IsCompleted && finished.Count > 0)
                 {
                     recording = RecordAndReleaseAsync([.. finished], held);
+                    recordStarted = clock.GetUtcNow();
                     recordSeen = false;
                     finished.Clear();
                     continue;

@@ -2,40 +2,45 @@ namespace Collections.Outreach.Webhooks;
 
 /// <summary>
 /// Whether a subscription's receiver is paused, and until when. After <c>failuresToPause</c> failures in a row that a
-/// retry could mend (timeouts, refused connections, 408, 429, 5xx), its deliveries are put back rather than sent, so a
-/// receiver that does not answer cannot take the room every other subscriber's deliveries need (each of its requests
-/// would hold a place for the whole timeout). When the pause ends one delivery goes alone, as a probe, and the others
-/// wait for its answer: a failure pauses the receiver again for twice as long (at most <c>longest</c>); any answer
-/// from a receiver that is up (2xx, or a refusal: another 4xx) ends the pauses. Failures of requests already on their
-/// way when a pause began do not lengthen it. Pure: the dispatcher keeps one per subscription and gives it the time.
+/// retry could mend (timeouts, refused connections, 408, 429, 5xx), its deliveries are not sent but put back for their
+/// next retry, so a receiver that does not answer cannot take the room every other subscriber's deliveries need (each
+/// of its requests would hold a place for the whole timeout). When the pause ends one delivery goes alone, as a probe:
+/// a failure pauses the receiver again for twice as long (at most <c>longest</c>); any answer from a receiver that is
+/// up (2xx, or a refusal: another 4xx) ends the pauses. Each request carries a <see cref="ReceiverTicket"/> from when it
+/// left: while the receiver is paused or probed only the probe's answer counts, so answers of requests sent before a
+/// pause (they may come after it ended) neither lengthen nor end it. Pure: the dispatcher keeps one per subscription
+/// and gives it the time.
 /// </summary>
 public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOffset? Until = null, DateTimeOffset? ProbeSince = null)
 {
     /// <summary>
-    /// Whether a request may go at <paramref name="now"/>, the state after asking, and, if it may not, until when its
-    /// delivery waits. A probe unanswered after <paramref name="probeWait"/> no longer holds the others back.
+    /// A ticket if a request may go at <paramref name="now"/> (null: put its delivery back), and the state after
+    /// asking. A probe unanswered after <paramref name="probeWait"/> no longer holds the others back: another goes.
     /// </summary>
-    public (bool Go, ReceiverPause State, DateTimeOffset? WaitUntil) Ask(DateTimeOffset now, TimeSpan probeWait)
+    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(DateTimeOffset now, TimeSpan probeWait)
     {
-        if (Until is { } until && now < until) return (false, this, until);
-        if (Pauses == 0) return (true, this, null);
-        if (ProbeSince is { } probe && now < probe + probeWait) return (false, this, probe + probeWait);
-        return (true, this with { ProbeSince = now }, null);
+        if (Until is { } until && now < until) return (null, this);
+        if (Pauses == 0) return (new ReceiverTicket(Pauses, Probe: false), this);
+        if (ProbeSince is { } probe && now < probe + probeWait) return (null, this);
+        return (new ReceiverTicket(Pauses, Probe: true), this with { ProbeSince = now });
     }
 
-    /// <summary>The state after a request's answer (or its absence) at <paramref name="now"/>.</summary>
-    public ReceiverPause After(ReceiverAnswer answer, DateTimeOffset now, int failuresToPause, TimeSpan first, TimeSpan longest)
+    /// <summary>The state after the answer (or its absence) to the request that left with <paramref name="ticket"/>.</summary>
+    public ReceiverPause After(ReceiverTicket ticket, ReceiverAnswer answer, DateTimeOffset now, int failuresToPause, TimeSpan first, TimeSpan longest)
     {
         if (failuresToPause < 1) return new ReceiverPause(); // pausing is off
+        if (ticket.Pauses != Pauses || (Pauses > 0 && !ticket.Probe)) return this; // left before this pause: says nothing of it
         if (answer != ReceiverAnswer.Unavailable) return Failures == 0 && Pauses == 0 ? this : new ReceiverPause();
-        if (Until is { } until && now < until) return this; // a request sent before the pause began
         var failures = Failures + 1;
         if (Pauses == 0 && failures < failuresToPause) return this with { Failures = failures };
-        var pauses = Pauses + 1; // the threshold reached, or the probe after a pause failed
+        var pauses = Pauses + 1; // the limit reached, or the probe after a pause failed
         var seconds = Math.Min(first.TotalSeconds * Math.Pow(2, Math.Min(pauses - 1, 30)), longest.TotalSeconds);
         return new ReceiverPause(failures, pauses, now + TimeSpan.FromSeconds(seconds));
     }
 }
+
+/// <summary>What a request to a receiver left with: the receiver's pauses then, and whether it was the probe.</summary>
+public readonly record struct ReceiverTicket(int Pauses, bool Probe);
 
 /// <summary>How a request to a receiver ended, as far as its pause is concerned.</summary>
 public enum ReceiverAnswer

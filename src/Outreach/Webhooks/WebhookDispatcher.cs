@@ -56,30 +56,36 @@ public sealed class WebhookDispatcher(
 
     protected override async Task<Finished> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
     {
-        var subscription = claimed.Delivery.SubscriptionId;
+        var o = options.Value;
+        var delivery = claimed.Delivery;
         var now = Clock.GetUtcNow();
-        bool go;
-        DateTimeOffset? waitUntil;
+        ReceiverTicket? ticket;
+        ReceiverPause receiver;
         lock (_receivers)
         {
-            ReceiverPause next;
-            (go, next, waitUntil) = _receivers.GetValueOrDefault(subscription, NotPaused).Ask(now, TimeSpan.FromSeconds(options.Value.TimeoutSeconds) * 2);
-            _receivers[subscription] = next;
+            (ticket, receiver) = _receivers.GetValueOrDefault(delivery.SubscriptionId, NotPaused).Ask(now, TimeSpan.FromSeconds(o.TimeoutSeconds) * 2);
+            _receivers[delivery.SubscriptionId] = receiver;
         }
-        if (!go)
+        if (ticket is not { } sent)
         {
-            // Put back unsent, its attempt given back: a receiver down for hours does not use up its deliveries' attempts.
-            var putBack = new WebhookAttempt(claimed.Delivery.Id, claimed.Delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
-            return new Finished(claimed, new AttemptOutcome(putBack, WebhookStatus.Pending, waitUntil, Tried: false));
+            // Not sent: it would wait out the timeout like the others. An attempt as a retry would be, with its back-off
+            // (at least until the pause ends), so a receiver that stays down gets no more attempts than one that times out.
+            var (status, next) = delivery.Attempts >= o.MaxAttempts
+                ? (WebhookStatus.Failed, (DateTimeOffset?)null)
+                : (WebhookStatus.Pending, Max(now + Backoff(delivery.Attempts), receiver.Until ?? now));
+            var paused = new WebhookAttempt(delivery.Id, delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
+            return new Finished(claimed, new AttemptOutcome(paused, status, next));
         }
         var (outcome, answer) = await DeliverAsync(claimed, cancellationToken);
-        Observe(subscription, answer);
+        Observe(delivery.SubscriptionId, sent, answer);
         return new Finished(claimed, outcome);
     }
 
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     private static readonly ReceiverPause NotPaused = new();
 
-    private void Observe(string subscription, ReceiverAnswer answer)
+    private void Observe(string subscription, ReceiverTicket ticket, ReceiverAnswer answer)
     {
         var o = options.Value;
         var longest = TimeSpan.FromSeconds(o.MaxPauseSeconds);
@@ -89,11 +95,11 @@ public sealed class WebhookDispatcher(
         lock (_receivers)
         {
             before = _receivers.GetValueOrDefault(subscription, NotPaused);
-            after = before.After(answer, now, o.PauseAfterFailures, first, longest);
+            after = before.After(ticket, answer, now, o.PauseAfterFailures, first, longest);
             _receivers[subscription] = after;
         }
         if (after.Pauses > before.Pauses)
-            Logger.LogWarning("Webhook subscription {SubscriptionId} paused until {Until:o}: its receiver failed {Failures} times in a row (pause {Pause}); its deliveries wait, their attempts kept",
+            Logger.LogWarning("Webhook subscription {SubscriptionId} paused until {Until:o}: its receiver failed {Failures} times in a row (pause {Pause}); its deliveries wait for their retries",
                 subscription, after.Until, after.Failures, after.Pauses);
         else if (before.Pauses > 0 && after.Pauses == 0)
             Logger.LogInformation("Webhook subscription {SubscriptionId} answers again: its deliveries go on", subscription);
@@ -118,7 +124,7 @@ public sealed class WebhookDispatcher(
         }
         for (var i = 0; i < finished.Count; i++)
         {
-            if (finished[i].Outcome.Tried) LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);
+            if (finished[i].Outcome.Attempt.Outcome != "paused") LogOutcome(finished[i].Claimed.Delivery, finished[i].Outcome, held[i]);
             WebhookMetrics.Attempted(finished[i].Claimed.Delivery.EventType, held[i] ? finished[i].Outcome.Attempt.Outcome : "lease-lost");
         }
     }
@@ -180,7 +186,7 @@ public sealed class WebhookDispatcher(
 
     private void LogOutcome(WebhookDelivery delivery, AttemptOutcome result, bool held)
     {
-        var (attempt, status, next, _) = result;
+        var (attempt, status, next) = result;
         var (outcome, error) = (attempt.Outcome, attempt.Error);
         if (!held)
             Logger.LogWarning("Webhook delivery {DeliveryId}: attempt {Attempt} ended ({Outcome}) after its lease was taken over", delivery.Id, delivery.Attempts, outcome);

@@ -30,10 +30,11 @@ public sealed class WebhookOptions
 
     /// <summary>
     /// After this many failures in a row that a retry could mend (timeouts, refused connections, 408, 429, 5xx), a
-    /// subscription's receiver is paused: its deliveries wait, their attempts kept, instead of each holding a place among
-    /// <see cref="MaxInFlight"/> for the whole timeout while other subscribers' deliveries wait. The first pause lasts
-    /// <see cref="RetryBaseSeconds"/>, each next one twice as long (at most <see cref="MaxPauseSeconds"/>); the first
-    /// delivery after a pause that gets through ends them. 0: never paused.
+    /// subscription's receiver is paused: its deliveries are not sent but wait for their retries (an attempt each, as
+    /// a failed request would spend), instead of each holding a place among <see cref="MaxInFlight"/> for the whole
+    /// timeout while other subscribers' deliveries wait. The first pause lasts <see cref="RetryBaseSeconds"/>, each next
+    /// one twice as long (at most <see cref="MaxPauseSeconds"/>); after it one delivery goes as a probe, and any answer
+    /// from a receiver that is up (2xx, or another 4xx) ends the pauses. 0: never paused.
     /// </summary>
     public int PauseAfterFailures { get; set; } = 5;
 

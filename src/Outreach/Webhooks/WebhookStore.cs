@@ -34,12 +34,8 @@ public sealed record ClaimedDelivery(WebhookDelivery Delivery, string Payload, s
 
 public sealed record WebhookAttempt(long DeliveryId, int Attempt, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string Outcome, int? StatusCode, string? Error);
 
-/// <summary>
-/// An attempt and where it leaves its delivery: delivered, pending (retry at <paramref name="NextAttemptAt"/>) or failed.
-/// Not <paramref name="Tried"/>: put back unsent until <paramref name="NextAttemptAt"/> (its receiver is paused), the
-/// claim's attempt given back and none logged.
-/// </summary>
-public sealed record AttemptOutcome(WebhookAttempt Attempt, string Status, DateTimeOffset? NextAttemptAt, bool Tried = true);
+/// <summary>An attempt and where it leaves its delivery: delivered, pending (retry at <paramref name="NextAttemptAt"/>) or failed.</summary>
+public sealed record AttemptOutcome(WebhookAttempt Attempt, string Status, DateTimeOffset? NextAttemptAt);
 
 public static class WebhookStatus
 {
@@ -106,7 +102,6 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
     private const string DeliveredSql = SettleSql + "delivered_at = @now, last_error = NULL, next_attempt_at = NULL" + LeaseHeld;
     private const string RetrySql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at" + LeaseHeld;
     private const string FailedSql = SettleSql + "last_error = @error, next_attempt_at = NULL" + LeaseHeld;
-    private const string PutBackSql = SettleSql + "last_error = @error, next_attempt_at = @next_attempt_at, attempts = attempts - 1" + LeaseHeld;
 
     // A delivery is unique on (subscription, log position): positions grow, so each new key goes in at the index's
     // right edge. The key it replaces, (event id, subscription), put every delivery on a random page of its index (event
@@ -346,15 +341,7 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         var order = Enumerable.Range(0, attempts.Count).OrderBy(i => attempts[i].Attempt.DeliveryId).ToArray();
         var updates = order.Select(i => attempts[i]).Select(a =>
         {
-            var (attempt, status, nextAttemptAt, tried) = a;
-            if (!tried)
-                return status == WebhookStatus.Pending
-                    ? new SqlStatement(PutBackSql,
-                    [
-                        ("status", status), ("now", stamp), ("code", attempt.StatusCode), ("id", attempt.DeliveryId), ("owner", owner),
-                        ("error", attempt.Error), ("next_attempt_at", database.Timestamp(nextAttemptAt ?? now)),
-                    ])
-                    : throw new ArgumentException("A delivery put back unsent waits (pending).", nameof(attempts));
+            var (attempt, status, nextAttemptAt) = a;
             return status switch
             {
                 WebhookStatus.Delivered => new SqlStatement(DeliveredSql,
@@ -371,22 +358,16 @@ public sealed class SqlWebhookStore(DatabaseOptions database, TimeProvider clock
         var counted = await database.ExecuteCountingAsync(connection, transaction, updates);
         var held = new bool[attempts.Count];
         for (var k = 0; k < order.Length; k++) held[order[k]] = counted[k] == 1;
-        // A delivery put back unsent (its receiver paused) logs no attempt: none was made.
-        var logged = Enumerable.Range(0, attempts.Count).Where(i => attempts[i].Tried).Select(i =>
-        {
-            var a = attempts[i];
-            return new SqlStatement(
-                """
-                INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
-                VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
-                """,
-                [
-                    ("id", a.Attempt.DeliveryId), ("attempt", a.Attempt.Attempt), ("sender", owner), ("started_at", database.Timestamp(a.Attempt.StartedAt)),
-                    ("finished_at", database.Timestamp(a.Attempt.FinishedAt)), ("outcome", held[i] ? a.Attempt.Outcome : a.Attempt.Outcome + ":lease-lost"),
-                    ("code", a.Attempt.StatusCode), ("error", a.Attempt.Error),
-                ]);
-        }).ToList();
-        if (logged.Count > 0) await database.ExecuteAsync(connection, transaction, logged);
+        await database.ExecuteAsync(connection, transaction, attempts.Select((a, i) => new SqlStatement(
+            """
+            INSERT INTO webhook_delivery_attempt (delivery_id, attempt, sender, started_at, finished_at, outcome, status_code, error)
+            VALUES (@id, @attempt, @sender, @started_at, @finished_at, @outcome, @code, @error)
+            """,
+            [
+                ("id", a.Attempt.DeliveryId), ("attempt", a.Attempt.Attempt), ("sender", owner), ("started_at", database.Timestamp(a.Attempt.StartedAt)),
+                ("finished_at", database.Timestamp(a.Attempt.FinishedAt)), ("outcome", held[i] ? a.Attempt.Outcome : a.Attempt.Outcome + ":lease-lost"),
+                ("code", a.Attempt.StatusCode), ("error", a.Attempt.Error),
+            ])));
         await transaction.CommitAsync(cancellationToken);
         return held;
     }

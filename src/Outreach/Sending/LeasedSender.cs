@@ -15,16 +15,17 @@ public readonly record struct SendingPace(TimeSpan Poll, int BatchSize, int MaxI
 /// Sends the rows of a table it leases rows of (the outbox's messages, the webhook deliveries), keeping sends in flight
 /// continuously: whenever at least a <see cref="SendingPace.BatchSize"/> of room is free, one claim takes as many due
 /// rows as there is room for, and finished sends are recorded while the next claims and sends go on (one record at a
-/// time: those that finish meanwhile go in the next). A claim holds its rows under a lease, so no two senders, here or on another
-/// silo, send the same row at once; a sender that dies leaves its rows to be claimed again when the lease runs out,
-/// and one whose send outlives its lease does not send it again if its own next claim takes it back.
+/// time: those that finish meanwhile go in the next). A claim holds its rows under a lease, so no two senders, here or
+/// on another silo, send the same row at once; a sender that dies leaves its rows to be claimed again when the lease
+/// runs out, and one whose send outlives its lease does not send it again if its own next claim takes it back.
 /// </summary>
 /// <remarks>
 /// A round per batch (claim some, send them all, record them, claim again) held every send up behind each claim, each
 /// record and the batch's slowest answer: under 64-way posting on PostgreSQL, where each of those statements waited
 /// about 10 ms for the busy server, the webhook dispatcher delivered about a third of the events made and its backlog
 /// grew without bound; the outbox sender, with a vendor answering in 200 ms and one answer in fifty taking 2 s, sent
-/// about a fifth of what the vendor could take. One that does not answer still holds its room until its timeout.
+/// about a quarter of what the vendor could take (docs/benchmarks.md). A send that does not answer still holds its
+/// room until its timeout; the webhook dispatcher pauses a receiver that keeps failing.
 /// </remarks>
 public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimeProvider clock, ILogger logger) : BackgroundService
 {
@@ -93,7 +94,7 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
         }
     }
 
-    /// <summary>Sends everything due now, and what falls due while it does. Returns how many sends were tried.</summary>
+    /// <summary>Sends everything due now, and what falls due while it does. Returns how many rows it took (sent, or put back unsent).</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         var pace = Pace;

@@ -1,3 +1,5 @@
+using Collections.Outreach.Webhooks;
+
 namespace Collections.Outreach.Tests;
 
 /// <summary>

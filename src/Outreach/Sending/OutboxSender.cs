@@ -1,4 +1,3 @@
-using Collections.Domain;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -117,24 +116,10 @@ public sealed class OutboxSender(
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
             return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
         }
-        if (AskVendor(message.Channel, started) is not { } ticket)
-        {
-            // The channel's vendor keeps failing: not sent, as a failed request would not have been, and taking no place
-            // among MaxInFlight for a timeout. An attempt, as that request's would be, and its back-off (at least until
-            // the pause ends), so a vendor that stays down costs no more attempts than one that times out.
-            var now = Clock.GetUtcNow();
-            var (pausedStatus, retryAt) = message.Attempts >= settings.MaxAttempts
-                ? (OutboxStatus.Failed, (DateTimeOffset?)null)
-                : (OutboxStatus.Pending, Later(now + Backoff(message.Attempts), VendorPausedUntil(message.Channel) ?? now));
-            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, $"paused: the {message.Channel} vendor is not answering");
-            return new Finished(message, paused, pausedStatus, retryAt);
-        }
-        var answer = ReceiverAnswer.Unavailable;
         try
         {
             transport = transports.For(message.Channel);
             result = await transport.DeliverAsync(message, cancellationToken);
-            answer = result.Delivered ? ReceiverAnswer.Delivered : result.Permanent ? ReceiverAnswer.Refused : ReceiverAnswer.Unavailable;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -144,10 +129,7 @@ public sealed class OutboxSender(
         catch (Exception ex)
         {
             result = DeliveryResult.Retry(DeliveryErrors.Describe(ex));
-            // The relay answered (a 4xx for this message: greylisting, a full mailbox): it is up.
-            if (ex is MailKit.Net.Smtp.SmtpCommandException) answer = ReceiverAnswer.Refused;
         }
-        ObserveVendor(message.Channel, ticket, answer);
 
         var finished = Clock.GetUtcNow();
         var (status, outcome, next) = result switch
@@ -160,49 +142,6 @@ public sealed class OutboxSender(
         return new Finished(message, new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
             result.ProviderMessageId, result.Error), status, next);
     }
-
-    /// <summary>Each channel's vendor: whether it is paused (see <see cref="ReceiverPause"/>). Locked while read or changed.</summary>
-    private readonly Dictionary<ContactChannel, ReceiverPause> _vendors = [];
-
-    private static readonly ReceiverPause NotPaused = new();
-
-    private ReceiverTicket? AskVendor(ContactChannel channel, DateTimeOffset now)
-    {
-        // A probe gets the longest a transport may take (half the lease) before another goes.
-        var probeWait = TimeSpan.FromSeconds(options.Value.Sender.LeaseSeconds) / 2;
-        lock (_vendors)
-        {
-            var (ticket, state) = _vendors.GetValueOrDefault(channel, NotPaused).Ask(now, probeWait);
-            _vendors[channel] = state;
-            return ticket;
-        }
-    }
-
-    private DateTimeOffset? VendorPausedUntil(ContactChannel channel)
-    {
-        lock (_vendors) return _vendors.GetValueOrDefault(channel, NotPaused).Until;
-    }
-
-    private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer answer)
-    {
-        var s = options.Value.Sender;
-        var now = Clock.GetUtcNow();
-        ReceiverPause before, after;
-        lock (_vendors)
-        {
-            before = _vendors.GetValueOrDefault(channel, NotPaused);
-            after = before.After(ticket, answer, now, s.PauseAfterFailures, TimeSpan.FromSeconds(Math.Min(s.RetryBaseSeconds, s.MaxPauseSeconds)),
-                TimeSpan.FromSeconds(s.MaxPauseSeconds));
-            _vendors[channel] = after;
-        }
-        if (after.Pauses > before.Pauses)
-            Logger.LogWarning("The {Channel} vendor is paused until {Until:o}: it failed {Failures} times in a row (pause {Pause}); its messages wait for their retries",
-                channel, after.Until, after.Failures, after.Pauses);
-        else if (before.Pauses > 0 && after.Pauses == 0)
-            Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
-    }
-
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>The account (collection messages only), then the person: a reason not to send, and the person's verdict.</summary>
     private async Task<(string? Stop, Domain.Compliance.GateDecision Person)> LastLookAsync(OutboxMessage message, CancellationToken cancellationToken)

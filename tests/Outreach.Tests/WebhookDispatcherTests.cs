@@ -118,6 +118,29 @@ public sealed class WebhookDispatcherTests
     }
 
     [Fact]
+    public async Task A_delivery_on_its_last_attempt_is_tried_even_while_its_receiver_is_paused()
+    {
+        var (store, _, dispatchers) = await StoreWithSubscriptionAsync();
+        var (dead, _) = await store.CreateAsync("https://dead.example.org/hook", [AccountEventTypes.BalanceChanged], null, "test");
+        await store.PublishAsync(Events(8));
+        var deadIds = (await store.DeliveriesAsync(dead.Id, null, 100)).Select(d => d.Id).ToHashSet();
+        var receiver = new Receiver(async (delivery, ct) =>
+        {
+            if (deadIds.Contains(delivery)) await Task.Delay(Timeout.Infinite, ct); // until the dispatcher's timeout
+            return HttpStatusCode.OK;
+        });
+
+        await dispatchers.New(store, receiver, batchSize: 1, maxInFlight: 4, timeoutSeconds: 1, pauseAfterFailures: 2, maxAttempts: 1).RunOnceAsync(GiveUpAfterAMinute());
+
+        Assert.Equal(8, receiver.Deliveries.Count(deadIds.Contains)); // the receiver was paused after two, yet each was tried
+        foreach (var row in await store.DeliveriesAsync(dead.Id, null, 100))
+        {
+            Assert.Equal((WebhookStatus.Failed, 1), (row.Status, row.Attempts));
+            Assert.NotEqual("paused", Assert.Single(await store.AttemptsAsync(row.Id)).Outcome);
+        }
+    }
+
+    [Fact]
     public async Task A_record_that_fails_leaves_only_its_own_deliveries_to_be_sent_again_and_the_round_goes_on()
     {
         var (sql, subscription, dispatchers) = await StoreWithSubscriptionAsync();
@@ -227,12 +250,13 @@ public sealed class WebhookDispatcherTests
     private sealed record Dispatchers(WebhookSignal Signal)
     {
         /// <summary>A poll period longer than any test waits: a delivery that goes out did so because it was claimed at once or woken.</summary>
-        public WebhookDispatcher New(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight, int timeoutSeconds = 30, int pauseAfterFailures = 5) =>
+        public WebhookDispatcher New(IWebhookStore store, Receiver receiver, int batchSize, int maxInFlight, int timeoutSeconds = 30, int pauseAfterFailures = 5,
+            int maxAttempts = 8) =>
             new(store, receiver,
                 Options.Create(new WebhookOptions
                 {
                     BatchSize = batchSize, MaxInFlight = maxInFlight, TimeoutSeconds = timeoutSeconds, LeaseSeconds = 120, PollSeconds = 300,
-                    PauseAfterFailures = pauseAfterFailures,
+                    PauseAfterFailures = pauseAfterFailures, MaxAttempts = maxAttempts,
                 }),
                 Signal, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
     }

@@ -66,16 +66,16 @@ public sealed class WebhookDispatcher(
             (ticket, receiver) = _receivers.GetValueOrDefault(delivery.SubscriptionId, NotPaused).Ask(now, TimeSpan.FromSeconds(o.TimeoutSeconds) * 2);
             _receivers[delivery.SubscriptionId] = receiver;
         }
-        if (ticket is not { } sent)
+        if (ticket is null && delivery.Attempts < o.MaxAttempts)
         {
             // Not sent: it would wait out the timeout like the others. An attempt as a retry would be, with its back-off
             // (at least until the pause ends), so a receiver that stays down gets no more attempts than one that times out.
-            var (status, next) = delivery.Attempts >= o.MaxAttempts
-                ? (WebhookStatus.Failed, (DateTimeOffset?)null)
-                : (WebhookStatus.Pending, Max(now + Backoff(delivery.Attempts), receiver.Until ?? now));
             var paused = new WebhookAttempt(delivery.Id, delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
-            return new Finished(claimed, new AttemptOutcome(paused, status, next));
+            return new Finished(claimed, new AttemptOutcome(paused, WebhookStatus.Pending, Max(now + Backoff(delivery.Attempts), receiver.Until ?? now)));
         }
+        // Its last attempt is tried even while the receiver is paused or probed (the receiver may be back): never failed
+        // untried. Its answer says nothing of the pause, as that of a request sent before it.
+        var sent = ticket ?? new ReceiverTicket(receiver.Pauses, Probe: false);
         var (outcome, answer) = await DeliverAsync(claimed, cancellationToken);
         Observe(delivery.SubscriptionId, sent, answer);
         return new Finished(claimed, outcome);

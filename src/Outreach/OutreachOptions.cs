@@ -98,6 +98,18 @@ public sealed class OutreachOptions
         /// 150 a second), so it allows an hour.
         /// </summary>
         public double MaxWaitSeconds { get; set; } = 3600;
+        /// <summary>
+        /// After this many failures in a row of a channel's vendor that say it is down (no answer, a dropped connection,
+        /// SMTP 421/451/452/454, HTTP 408/429/5xx), the channel is paused: its messages are not sent but wait for their
+        /// retries (an attempt each, as a failed send would spend; no sooner than the pause ends), so a vendor that does
+        /// not answer cannot take every place among <see cref="MaxInFlight"/> from the other channels. The first pause
+        /// lasts <see cref="RetryBaseSeconds"/>, each next one twice as long, at most <see cref="MaxPauseSeconds"/>; then
+        /// one message goes as a probe, and any answer from a vendor that is up ends the pauses. A message on its last
+        /// attempt is always tried. 0: never paused.
+        /// </summary>
+        public int PauseAfterFailures { get; set; } = 5;
+        /// <summary>The longest pause of a vendor that keeps failing (see <see cref="PauseAfterFailures"/>).</summary>
+        public double MaxPauseSeconds { get; set; } = 300;
     }
 }
 
@@ -164,6 +176,8 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
         if (sender.BatchSize is < 1 or > 1000) errors.Add($"{P}Sender:BatchSize must be between 1 and 1000.");
         if (sender.MaxInFlight is < 1 or > 1000) errors.Add($"{P}Sender:MaxInFlight must be between 1 and 1000.");
         if (!(sender.MaxWaitSeconds > 0)) errors.Add($"{P}Sender:MaxWaitSeconds must be above 0.");
+        if (sender.PauseAfterFailures is < 0 or > 1000) errors.Add($"{P}Sender:PauseAfterFailures must be between 0 (never) and 1000.");
+        if (sender.MaxPauseSeconds is < 1 or > 86400) errors.Add($"{P}Sender:MaxPauseSeconds must be between 1 and 86400.");
         var timeouts = new[] { options.Smtp.TimeoutSeconds, options.Webhooks.Sms.TimeoutSeconds, options.Webhooks.Mail.TimeoutSeconds, options.Twilio.TimeoutSeconds };
         if (timeouts.Any(s => s * 2 > sender.LeaseSeconds))
             errors.Add($"{P}Sender:LeaseSeconds ({sender.LeaseSeconds}) must be at least twice every transport TimeoutSeconds, so a slow delivery keeps its lease.");

@@ -134,6 +134,100 @@ public sealed class OutboxSenderTests
         Assert.Equal(2, await run);
     }
 
+    [Fact]
+    public async Task A_vendor_that_keeps_failing_is_paused_and_its_channels_messages_wait_for_their_retries_while_the_others_go()
+    {
+        var h = await HarnessAsync(batchSize: 1, maxInFlight: 4);
+        h.Options.Sender.PauseAfterFailures = 2;
+        var (emails, texts) = await EmailsAndTextsAsync(h, 10);
+        var vendor = new Vendor(h.SandboxTransport(), async (message, _) =>
+        {
+            await Task.Yield();
+            if (message.Channel == ContactChannel.Email) throw new HttpRequestException("relay down", null, System.Net.HttpStatusCode.ServiceUnavailable);
+        });
+
+        Assert.Equal(20, await h.Sender(vendor).RunOnceAsync(GiveUpAfterAMinute()));
+
+        foreach (var id in texts) Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(id))!.Status);
+        var tried = vendor.Started.Count(emails.Contains);
+        Assert.InRange(tried, 2, 6); // those on their way when the second failure paused the channel, not all ten
+        var notSent = new List<OutboxMessage>();
+        foreach (var id in emails)
+            if ((await h.Outbox.GetAsync(id))! is { LastError: "paused: the Email vendor is not answering" } message) notSent.Add(message);
+        Assert.Equal(10 - tried, notSent.Count);
+        foreach (var message in notSent)
+        {
+            // As a failed send would: an attempt spent, tried again after its back-off, no sooner than the pause ends.
+            Assert.Equal((OutboxStatus.Pending, 1), (message.Status, message.Attempts));
+            Assert.Equal(h.Clock.GetUtcNow().AddSeconds(h.Options.Sender.RetryBaseSeconds), message.NextAttemptAt);
+            Assert.Equal("paused", Assert.Single(await h.Outbox.AttemptsAsync(message.MessageId)).Outcome);
+        }
+    }
+
+    [Fact]
+    public async Task Messages_refused_before_the_vendor_is_reached_do_not_pause_their_channel()
+    {
+        var h = await HarnessAsync(batchSize: 1, maxInFlight: 4);
+        h.Options.Sender.PauseAfterFailures = 2;
+        var (emails, _) = await EmailsAndTextsAsync(h, 10);
+        var refuse = new RefusedHere(h.SandboxTransport());
+
+        await h.Sender(refuse).RunOnceAsync(GiveUpAfterAMinute());
+
+        foreach (var id in emails) Assert.Equal(OutboxStatus.Failed, (await h.Outbox.GetAsync(id))!.Status); // each tried, none paused
+        Assert.Equal(10, refuse.Refused);
+    }
+
+    [Fact]
+    public async Task A_message_on_its_last_attempt_is_tried_even_while_its_channel_is_paused()
+    {
+        var h = await HarnessAsync(batchSize: 1, maxInFlight: 4);
+        h.Options.Sender.PauseAfterFailures = 2;
+        h.Options.Sender.MaxAttempts = 1;
+        var (emails, _) = await EmailsAndTextsAsync(h, 10);
+        var vendor = new Vendor(h.SandboxTransport(), async (message, _) =>
+        {
+            await Task.Yield();
+            if (message.Channel == ContactChannel.Email) throw new HttpRequestException("relay down", null, System.Net.HttpStatusCode.ServiceUnavailable);
+        });
+
+        await h.Sender(vendor).RunOnceAsync(GiveUpAfterAMinute());
+
+        Assert.Equal(10, vendor.Started.Count(emails.Contains)); // the channel was paused after two, yet each was tried
+        foreach (var id in emails)
+        {
+            Assert.Equal(OutboxStatus.Failed, (await h.Outbox.GetAsync(id))!.Status);
+            Assert.Equal("failed", Assert.Single(await h.Outbox.AttemptsAsync(id)).Outcome);
+        }
+    }
+
+    private static async Task<(List<string> Emails, List<string> Texts)> EmailsAndTextsAsync(Harness h, int each)
+    {
+        var service = h.Service();
+        var (emails, texts) = (new List<string>(), new List<string>());
+        for (var i = 0; i < each; i++)
+        {
+            emails.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder))).MessageId);
+            texts.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder))).MessageId);
+        }
+        return (emails, texts);
+    }
+
+    /// <summary>Refuses every email before reaching a vendor (as a bad address is); sends the rest through the sandbox.</summary>
+    private sealed class RefusedHere(IMessageTransport sandbox) : IMessageTransport
+    {
+        private int _refused;
+        public int Refused => _refused;
+        public string Name => sandbox.Name;
+
+        public Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+        {
+            if (message.Channel != ContactChannel.Email) return sandbox.DeliverAsync(message, cancellationToken);
+            Interlocked.Increment(ref _refused);
+            return Task.FromResult(DeliveryResult.Fail("invalid recipient address"));
+        }
+    }
+
     [Fact] public Task Health_is_degraded_once_a_due_message_has_waited_for_a_sender_longer_than_allowed_on_sqlite() => HealthAsync(Db.Sqlite);
     [PostgresFact] public Task Health_is_degraded_once_a_due_message_has_waited_for_a_sender_longer_than_allowed_on_postgres() => HealthAsync(Db.Postgres);
 

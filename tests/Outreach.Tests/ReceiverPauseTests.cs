@@ -1,5 +1,3 @@
-using Collections.Outreach.Webhooks;
-
 namespace Collections.Outreach.Tests;
 
 /// <summary>

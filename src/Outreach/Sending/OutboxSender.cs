@@ -1,3 +1,4 @@
+using Collections.Domain;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,7 +30,7 @@ public sealed class OutboxSender(
     IOutboxSendCheck? sendCheck = null)
     : LeasedSender<OutboxMessage, OutboxSender.Finished>(signal, clock, logger)
 {
-    /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled, deferred).</summary>
+    /// <summary>Meter <c>Collections.Outreach</c>: every recorded delivery attempt by channel and outcome (sent, retry, failed, cancelled, deferred, paused).</summary>
     public static readonly System.Diagnostics.Metrics.Meter Meter = new("Collections.Outreach");
     private static readonly System.Diagnostics.Metrics.Counter<long> Sends = Meter.CreateCounter<long>("collections.outbox.sends", "{attempt}",
         "Outbox delivery attempts recorded, by channel and outcome");
@@ -116,10 +117,22 @@ public sealed class OutboxSender(
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
             return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
         }
+        var (ticket, vendor) = AskVendor(message.Channel);
+        if (ticket is null && message.Attempts < settings.MaxAttempts)
+        {
+            // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
+            // as the failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down
+            // costs a message no more attempts than one that times out. On its last attempt a message is still tried.
+            var now = Clock.GetUtcNow();
+            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, $"paused: the {message.Channel} vendor is not answering");
+            return new Finished(message, paused, OutboxStatus.Pending, Later(now + Backoff(message.Attempts), vendor.Until ?? now));
+        }
+        ReceiverAnswer? answer;
         try
         {
             transport = transports.For(message.Channel);
             result = await transport.DeliverAsync(message, cancellationToken);
+            answer = result.Vendor;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -129,7 +142,10 @@ public sealed class OutboxSender(
         catch (Exception ex)
         {
             result = DeliveryResult.Retry(DeliveryErrors.Describe(ex));
+            answer = DeliveryErrors.Answer(ex);
         }
+        // A message sent on its last attempt while the channel is paused says nothing of the pause (its ticket is not the probe's).
+        if (answer is { } said) ObserveVendor(message.Channel, ticket ?? new ReceiverTicket(vendor.Pauses, Probe: false), said);
 
         var finished = Clock.GetUtcNow();
         var (status, outcome, next) = result switch
@@ -142,6 +158,45 @@ public sealed class OutboxSender(
         return new Finished(message, new DeliveryAttempt(message.MessageId, message.Attempts, transport?.Name ?? "none", started, finished, outcome,
             result.ProviderMessageId, result.Error), status, next);
     }
+
+    /// <summary>Each channel's vendor: whether it is paused (see <see cref="ReceiverPause"/>). Locked while read or changed.</summary>
+    private readonly Dictionary<ContactChannel, ReceiverPause> _vendors = [];
+
+    private static readonly ReceiverPause NotPaused = new();
+
+    /// <summary>A ticket if a message may go to the channel's vendor now, and the vendor's state after asking.</summary>
+    private (ReceiverTicket? Ticket, ReceiverPause Vendor) AskVendor(ContactChannel channel)
+    {
+        // A probe may take as long as a transport may (half the lease) before another goes.
+        var probeWait = TimeSpan.FromSeconds(options.Value.Sender.LeaseSeconds) / 2;
+        lock (_vendors)
+        {
+            var (ticket, state) = _vendors.GetValueOrDefault(channel, NotPaused).Ask(Clock.GetUtcNow(), probeWait);
+            _vendors[channel] = state;
+            return (ticket, state);
+        }
+    }
+
+    private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer answer)
+    {
+        var s = options.Value.Sender;
+        var now = Clock.GetUtcNow();
+        ReceiverPause before, after;
+        lock (_vendors)
+        {
+            before = _vendors.GetValueOrDefault(channel, NotPaused);
+            after = before.After(ticket, answer, now, s.PauseAfterFailures, TimeSpan.FromSeconds(Math.Min(s.RetryBaseSeconds, s.MaxPauseSeconds)),
+                TimeSpan.FromSeconds(s.MaxPauseSeconds));
+            _vendors[channel] = after;
+        }
+        if (after.Pauses > before.Pauses)
+            Logger.LogWarning("The {Channel} vendor is paused until {Until:o}: it failed {Failures} times in a row (pause {Pause}); its messages wait for their retries",
+                channel, after.Until, after.Failures, after.Pauses);
+        else if (before.Pauses > 0 && after.Pauses == 0)
+            Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>The account (collection messages only), then the person: a reason not to send, and the person's verdict.</summary>
     private async Task<(string? Stop, Domain.Compliance.GateDecision Person)> LastLookAsync(OutboxMessage message, CancellationToken cancellationToken)
@@ -189,6 +244,8 @@ public sealed class OutboxSender(
             Logger.LogInformation("An outreach message ({Channel} {Action}) was not sent ({Error})", message.Channel, message.Action, attempt.Error);
         else if (status == OutboxStatus.Sent)
             Logger.LogInformation("An outreach message ({Channel} {Action}) was sent by {Transport} on attempt {Attempt}", message.Channel, message.Action, attempt.Transport, message.Attempts);
+        else if (attempt.Outcome == "paused") // one line per message would flood the log while a vendor is down: the pause is logged
+            Logger.LogDebug("An outreach message ({Channel} {Action}) waits for its vendor until {NextAttemptAt:o}", message.Channel, message.Action, next);
         else if (status == OutboxStatus.Failed)
             Logger.LogWarning("An outreach message ({Channel} {Action}) failed on attempt {Attempt}: {Error}", message.Channel, message.Action, message.Attempts, attempt.Error);
         else

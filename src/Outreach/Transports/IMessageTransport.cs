@@ -5,16 +5,22 @@ using Microsoft.Extensions.Options;
 
 namespace Collections.Outreach;
 
-/// <summary>How a try at delivering ended. <see cref="Error"/> is a status code or error kind, never PHI.</summary>
+/// <summary>
+/// How a try at delivering ended. <see cref="Error"/> is a status code or error kind, never PHI. <see cref="Vendor"/>
+/// is what the vendor's answer says of the vendor (down, or up), which pauses a channel whose vendor keeps failing;
+/// null when the vendor was not reached (a bad address, a message that could not be built) and says nothing.
+/// </summary>
 public sealed record DeliveryResult(bool Delivered, string? ProviderMessageId, string? Error, bool Permanent)
 {
-    public static DeliveryResult Ok(string? providerMessageId) => new(true, providerMessageId, null, false);
+    public ReceiverAnswer? Vendor { get; init; }
+
+    public static DeliveryResult Ok(string? providerMessageId) => new(true, providerMessageId, null, false) { Vendor = ReceiverAnswer.Delivered };
 
     /// <summary>Worth trying again later (a timeout, a 5xx, a refused connection).</summary>
-    public static DeliveryResult Retry(string error) => new(false, null, error, false);
+    public static DeliveryResult Retry(string error, ReceiverAnswer? vendor = null) => new(false, null, error, false) { Vendor = vendor };
 
     /// <summary>Will never work (a recipient the server refuses, a 4xx): no more attempts.</summary>
-    public static DeliveryResult Fail(string error) => new(false, null, error, true);
+    public static DeliveryResult Fail(string error, ReceiverAnswer? vendor = null) => new(false, null, error, true) { Vendor = vendor };
 }
 
 /// <summary>
@@ -65,5 +71,32 @@ public static class DeliveryErrors
         TimeoutException or TaskCanceledException or OperationCanceledException => "timeout",
         IOException => "i/o error",
         _ => exception.GetType().Name,
+    };
+
+    /// <summary>
+    /// What an exception a transport threw says of its vendor: down (no answer, a dropped connection, an SMTP greeting
+    /// or reply that the server is busy or broken: 421, 451, 452, 454; HTTP 408, 429, 5xx), up (any other reply: it
+    /// answered, to this message or to our credentials), or nothing (an error of ours before the vendor was reached).
+    /// </summary>
+    public static ReceiverAnswer? Answer(Exception exception) => exception switch
+    {
+        SmtpCommandException { StatusCode: SmtpStatusCode.ServiceNotAvailable or SmtpStatusCode.ErrorInProcessing or SmtpStatusCode.InsufficientStorage }
+            => ReceiverAnswer.Unavailable,
+        SmtpCommandException { ErrorCode: SmtpErrorCode.UnexpectedStatusCode } => ReceiverAnswer.Unavailable,
+        SmtpCommandException smtp when (int)smtp.StatusCode == 454 => ReceiverAnswer.Unavailable,
+        SmtpCommandException => ReceiverAnswer.Refused,
+        MailKit.Security.AuthenticationException => ReceiverAnswer.Refused,
+        SmtpProtocolException or MailKit.Security.SslHandshakeException => ReceiverAnswer.Unavailable,
+        HttpRequestException { StatusCode: { } status } => Http((int)status),
+        HttpRequestException or SocketException or IOException or TimeoutException or OperationCanceledException => ReceiverAnswer.Unavailable,
+        _ => null,
+    };
+
+    /// <summary>What an HTTP answer from a vendor says of it: 2xx delivered; 408, 429 and 5xx down; any other up, refusing.</summary>
+    public static ReceiverAnswer Http(int status) => status switch
+    {
+        >= 200 and < 300 => ReceiverAnswer.Delivered,
+        408 or 429 or >= 500 => ReceiverAnswer.Unavailable,
+        _ => ReceiverAnswer.Refused,
     };
 }

@@ -64,7 +64,7 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500 && ex.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
         {
-            return DeliveryResult.Fail(DeliveryErrors.Describe(ex));
+            return DeliveryResult.Fail(DeliveryErrors.Describe(ex), ReceiverAnswer.Refused); // the relay is up: it refused this one
         }
     }
 

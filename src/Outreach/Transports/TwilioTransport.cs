@@ -39,7 +39,8 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             var lookup = await FindEarlierAttemptAsync(message, settings, timeout.Token);
             if (lookup.Sid is not null) return DeliveryResult.Ok(lookup.Sid);
             // Not knowing whether the text went is no reason to send it twice: try again later (or stop, if Twilio refuses to be asked).
-            if (lookup.Error is not null) return lookup.Permanent ? DeliveryResult.Fail(lookup.Error) : DeliveryResult.Retry(lookup.Error);
+            if (lookup.Error is not null)
+                return lookup.Permanent ? DeliveryResult.Fail(lookup.Error, lookup.Vendor) : DeliveryResult.Retry(lookup.Error, lookup.Vendor);
         }
         var fields = new List<KeyValuePair<string, string>>
         {
@@ -61,7 +62,9 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         // Twilio's error code says what went wrong, never the number or the text (e.g. 21610: the recipient replied STOP).
         var code = json.RootElement.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32().ToString(CultureInfo.InvariantCulture) : "none";
         var error = $"twilio http {status} code {code}";
-        return status is (int)HttpStatusCode.TooManyRequests or >= 500 ? DeliveryResult.Retry(error) : DeliveryResult.Fail(error);
+        return status is (int)HttpStatusCode.TooManyRequests or >= 500
+            ? DeliveryResult.Retry(error, DeliveryErrors.Http(status))
+            : DeliveryResult.Fail(error, DeliveryErrors.Http(status));
     }
 
     /// <summary>
@@ -69,7 +72,7 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     /// message was queued), or an error saying why Twilio could not be asked. Lists the newest texts to the number
     /// (<c>GET …/Messages.json?To=…</c>, newest first), one page.
     /// </summary>
-    private async Task<(string? Sid, string? Error, bool Permanent)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
+    private async Task<(string? Sid, string? Error, bool Permanent, ReceiverAnswer? Vendor)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
     {
         var to = "+1" + message.Recipient;
         var url = $"{settings.ApiBase.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid!)}/Messages.json?To={Uri.EscapeDataString(to)}&PageSize={LookupPageSize}";
@@ -77,11 +80,13 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         request.Headers.Authorization = Basic(settings);
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            return (null, $"twilio lookup http {(int)response.StatusCode}: the credentials may not read Messages, so a retried text cannot be checked", true);
-        if (!response.IsSuccessStatusCode) return (null, $"twilio lookup http {(int)response.StatusCode}", false);
+            return (null, $"twilio lookup http {(int)response.StatusCode}: the credentials may not read Messages, so a retried text cannot be checked", true,
+                ReceiverAnswer.Refused);
+        if (!response.IsSuccessStatusCode)
+            return (null, $"twilio lookup http {(int)response.StatusCode}", false, DeliveryErrors.Http((int)response.StatusCode));
         using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken), default);
         if (!json.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
-            return (null, "twilio lookup: no message list", false);
+            return (null, "twilio lookup: no message list", false, ReceiverAnswer.Refused);
         // Twilio's clock and ours differ a little: a text created up to a minute before the message was queued still counts.
         var since = message.CreatedAt - TimeSpan.FromMinutes(1);
         foreach (var m in messages.EnumerateArray())
@@ -92,9 +97,9 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             if (Text(m, "sid") is not { Length: > 0 } sid) continue;
             // Another outbox message already holds this text (the same words to the same number): not ours.
             if (await outbox.MessageIdForProviderAsync(sid, cancellationToken) is { } holder && holder != message.MessageId) continue;
-            return (sid, null, false);
+            return (sid, null, false, ReceiverAnswer.Delivered);
         }
-        return (null, null, false);
+        return (null, null, false, ReceiverAnswer.Delivered);
     }
 
     private const int LookupPageSize = 50;

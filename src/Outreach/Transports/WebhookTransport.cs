@@ -57,8 +57,8 @@ public sealed class WebhookTransport(IHttpClientFactory httpClients, IOptions<Ou
         var status = (int)response.StatusCode;
         var error = $"http {status}";
         return status is (int)HttpStatusCode.RequestTimeout or (int)HttpStatusCode.TooManyRequests or >= 500
-            ? DeliveryResult.Retry(error)
-            : DeliveryResult.Fail(error);
+            ? DeliveryResult.Retry(error, DeliveryErrors.Http(status))
+            : DeliveryResult.Fail(error, DeliveryErrors.Http(status));
     }
 
     /// <summary>The signature header value: <c>sha256=</c> and the hex HMAC-SHA256 of "timestamp.body".</summary>

@@ -1,15 +1,15 @@
-namespace Collections.Outreach.Webhooks;
+namespace Collections.Outreach;
 
 /// <summary>
-/// Whether a subscription's receiver is paused, and until when. After <c>failuresToPause</c> failures in a row that a
-/// retry could mend (timeouts, refused connections, 408, 429, 5xx), its deliveries are not sent but put back for their
-/// next retry, so a receiver that does not answer cannot take the room every other subscriber's deliveries need (each
-/// of its requests would hold a place for the whole timeout). When the pause ends one delivery goes alone, as a probe:
-/// a failure pauses the receiver again for twice as long (at most <c>longest</c>); any answer from a receiver that is
-/// up (2xx, or a refusal: another 4xx) ends the pauses. Each request carries a <see cref="ReceiverTicket"/> from when it
+/// Whether a receiver (a webhook subscription's, or the vendor of an outbox channel) is paused, and until when. After
+/// <c>failuresToPause</c> failures in a row that a retry could mend (no answer, a refused connection, 408, 429, 5xx), what
+/// is due for it is not sent but put back for its next retry, so a receiver that does not answer cannot take the room
+/// every other receiver's rows need (each request would hold a place for the whole timeout). When the pause ends one
+/// row goes alone, as a probe: a failure pauses the receiver again for twice as long (at most <c>longest</c>); any
+/// answer from a receiver that is up (2xx, or a refusal: another 4xx) ends the pauses. Each request carries a <see cref="ReceiverTicket"/> from when it
 /// left: while the receiver is paused or probed only the probe's answer counts, so answers of requests sent before a
-/// pause (they may come after it ended) neither lengthen nor end it. Pure: the dispatcher keeps one per subscription
-/// and gives it the time.
+/// pause (they may come after it ended) neither lengthen nor end it. Pure: the webhook dispatcher keeps one per
+/// subscription, the outbox sender one per channel, and each gives it the time.
 /// </summary>
 public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOffset? Until = null, DateTimeOffset? ProbeSince = null)
 {
@@ -51,6 +51,6 @@ public enum ReceiverAnswer
     /// <summary>No answer, or one a retry could mend: a timeout, a refused connection, 408, 429, 5xx.</summary>
     Unavailable,
 
-    /// <summary>Any other answer: the receiver is up, and says no.</summary>
+    /// <summary>Any other answer: the receiver is up, and says no (to this row, or to us).</summary>
     Refused,
 }

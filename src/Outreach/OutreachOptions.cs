@@ -100,7 +100,7 @@ public sealed class OutreachOptions
         public double MaxWaitSeconds { get; set; } = 3600;
         /// <summary>
         /// After this many failures in a row of a channel's vendor that say it is down (no answer, a dropped connection,
-        /// SMTP 421/451/452/454, HTTP 408/429/5xx), the channel is paused: its messages are not sent but wait for their
+        /// an SMTP server busy or broken: <see cref="DeliveryErrors.Smtp"/>; HTTP 408, 429, 5xx), the channel is paused: its messages are not sent but wait for their
         /// retries (an attempt each, as a failed send would spend; no sooner than the pause ends), so a vendor that does
         /// not answer cannot take every place among <see cref="MaxInFlight"/> from the other channels. The first pause
         /// lasts <see cref="RetryBaseSeconds"/>, each next one twice as long, at most <see cref="MaxPauseSeconds"/>; then

@@ -88,6 +88,17 @@ public sealed class ReceiverPauseTests
         Assert.Equal([60, 120, 240, 300, 300, 300], lengths);
     }
 
+    [Fact]
+    public void A_probe_that_never_reached_the_receiver_lets_the_next_request_probe_at_once()
+    {
+        var (probe, probing) = Fail(new ReceiverPause(), At, times: 5).Ask(At.AddSeconds(30), ProbeWait);
+
+        var freed = probing.Unanswered(probe!.Value); // a bad address, a document that could not be built
+
+        Assert.Equal(new ReceiverTicket(1, Probe: true), freed.Ask(At.AddSeconds(31), ProbeWait).Ticket);
+        Assert.Equal(probing, probing.Unanswered(new ReceiverTicket(1, Probe: false))); // a last attempt's: not the probe
+    }
+
     [Theory]
     [InlineData(ReceiverAnswer.Delivered)]
     [InlineData(ReceiverAnswer.Refused)]

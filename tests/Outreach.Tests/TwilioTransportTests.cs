@@ -48,6 +48,19 @@ public sealed class TwilioTransportTests
     }
 
     [Fact]
+    public async Task An_edge_page_instead_of_Twilios_answer_is_read_by_its_status_a_retry_with_Twilio_down()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false) { RefusePost = _ => true, RefuseWithHtml = true };
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+
+        var result = await transport.DeliverAsync(message, CancellationToken.None);
+
+        Assert.Equal((false, false, "twilio http 503 code none", ReceiverAnswer.Unavailable), (result.Delivered, result.Permanent, result.Error, result.Vendor));
+    }
+
+    [Fact]
     public async Task A_retry_that_finds_nothing_at_Twilio_sends_the_text_and_an_older_identical_text_does_not_count()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
@@ -138,6 +151,8 @@ public sealed class TwilioTransportTests
         public int LookupStatus { get; set; } = 200;
         /// <summary>Posts (by number) that never reach Twilio: refused with a 503 and nothing created.</summary>
         public Func<int, bool> RefusePost { get; set; } = _ => false;
+        /// <summary>Refused posts are answered by an edge's HTML page, not Twilio's JSON.</summary>
+        public bool RefuseWithHtml { get; set; }
         public ConcurrentQueue<(string Sid, string To, string Body, DateTimeOffset Created)> Created { get; } = new();
 
         public TwilioApi(TimeProvider clock, Func<int, bool> loseAnswer)
@@ -172,7 +187,7 @@ public sealed class TwilioTransportTests
             var form = (await reader.ReadToEndAsync()).Split('&').Select(p => p.Split('=', 2))
                 .ToDictionary(p => WebUtility.UrlDecode(p[0]), p => WebUtility.UrlDecode(p[1]));
             var post = Interlocked.Increment(ref _posts);
-            if (RefusePost(post)) return (503, """{"code":20500}""");
+            if (RefusePost(post)) return (503, RefuseWithHtml ? "<html><body>503 Service Unavailable</body></html>" : """{"code":20500}""");
             var text = ($"SM{post:D32}", form["To"], form["Body"], _clock.GetUtcNow());
             _all.Enqueue(text);
             Created.Enqueue(text);

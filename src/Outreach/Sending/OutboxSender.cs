@@ -145,7 +145,7 @@ public sealed class OutboxSender(
             answer = DeliveryErrors.Answer(ex);
         }
         // A message sent on its last attempt while the channel is paused says nothing of the pause (its ticket is not the probe's).
-        if (answer is { } said) ObserveVendor(message.Channel, ticket ?? new ReceiverTicket(vendor.Pauses, Probe: false), said);
+        ObserveVendor(message.Channel, ticket ?? new ReceiverTicket(vendor.Pauses, Probe: false), answer);
 
         var finished = Clock.GetUtcNow();
         var (status, outcome, next) = result switch
@@ -177,7 +177,8 @@ public sealed class OutboxSender(
         }
     }
 
-    private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer answer)
+    /// <summary>What the vendor's answer says of it; a null answer (the vendor was not reached) says nothing, but frees a probe.</summary>
+    private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer? answer)
     {
         var s = options.Value.Sender;
         var now = Clock.GetUtcNow();
@@ -185,8 +186,10 @@ public sealed class OutboxSender(
         lock (_vendors)
         {
             before = _vendors.GetValueOrDefault(channel, NotPaused);
-            after = before.After(ticket, answer, now, s.PauseAfterFailures, TimeSpan.FromSeconds(Math.Min(s.RetryBaseSeconds, s.MaxPauseSeconds)),
-                TimeSpan.FromSeconds(s.MaxPauseSeconds));
+            after = answer is { } said
+                ? before.After(ticket, said, now, s.PauseAfterFailures, TimeSpan.FromSeconds(Math.Min(s.RetryBaseSeconds, s.MaxPauseSeconds)),
+                    TimeSpan.FromSeconds(s.MaxPauseSeconds))
+                : before.Unanswered(ticket);
             _vendors[channel] = after;
         }
         if (after.Pauses > before.Pauses)

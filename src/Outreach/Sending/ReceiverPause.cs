@@ -25,6 +25,12 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
         return (new ReceiverTicket(Pauses, Probe: true), this with { ProbeSince = now });
     }
 
+    /// <summary>
+    /// The state after the request that left with <paramref name="ticket"/> ended without reaching the receiver (an
+    /// error of ours): if it was the probe, the next request probes at once instead of waiting for it.
+    /// </summary>
+    public ReceiverPause Unanswered(ReceiverTicket ticket) => ticket.Probe && ticket.Pauses == Pauses && ProbeSince is not null ? this with { ProbeSince = null } : this;
+
     /// <summary>The state after the answer (or its absence) to the request that left with <paramref name="ticket"/>.</summary>
     public ReceiverPause After(ReceiverTicket ticket, ReceiverAnswer answer, DateTimeOffset now, int failuresToPause, TimeSpan first, TimeSpan longest)
     {

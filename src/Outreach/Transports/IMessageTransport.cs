@@ -74,23 +74,38 @@ public static class DeliveryErrors
     };
 
     /// <summary>
-    /// What an exception a transport threw says of its vendor: down (no answer, a dropped connection, an SMTP greeting
-    /// or reply that the server is busy or broken: 421, 451, 452, 454; HTTP 408, 429, 5xx), up (any other reply: it
-    /// answered, to this message or to our credentials), or nothing (an error of ours before the vendor was reached).
+    /// What an exception a transport threw says of its vendor: down (no answer, a dropped connection, HTTP 408, 429,
+    /// 5xx, an SMTP server busy or broken: see <see cref="Smtp"/>), up (any other reply: it answered, about this message
+    /// or our credentials), or nothing (an error of ours before the vendor was reached).
     /// </summary>
     public static ReceiverAnswer? Answer(Exception exception) => exception switch
     {
-        SmtpCommandException { StatusCode: SmtpStatusCode.ServiceNotAvailable or SmtpStatusCode.ErrorInProcessing or SmtpStatusCode.InsufficientStorage }
-            => ReceiverAnswer.Unavailable,
-        SmtpCommandException { ErrorCode: SmtpErrorCode.UnexpectedStatusCode } => ReceiverAnswer.Unavailable,
-        SmtpCommandException smtp when (int)smtp.StatusCode == 454 => ReceiverAnswer.Unavailable,
-        SmtpCommandException => ReceiverAnswer.Refused,
+        SmtpCommandException smtp => Smtp(smtp),
+        MailKit.Security.AuthenticationException { InnerException: SmtpCommandException reply } => Smtp(reply), // 454: try later
         MailKit.Security.AuthenticationException => ReceiverAnswer.Refused,
         SmtpProtocolException or MailKit.Security.SslHandshakeException => ReceiverAnswer.Unavailable,
         HttpRequestException { StatusCode: { } status } => Http((int)status),
         HttpRequestException or SocketException or IOException or TimeoutException or OperationCanceledException => ReceiverAnswer.Unavailable,
         _ => null,
     };
+
+    /// <summary>
+    /// What an SMTP reply says of the relay. 421 (closing the channel: busy, or going down) says it is down, whatever
+    /// the command. A reply about the sender or a recipient (greylisting, a full mailbox, relaying denied) is about
+    /// this message: up. A 451 or 452 to the message itself (a local error, no storage) is the relay's trouble: down.
+    /// Any other temporary reply (to the greeting, EHLO, STARTTLS, AUTH) says down; any other permanent one, up.
+    /// </summary>
+    public static ReceiverAnswer Smtp(SmtpCommandException reply)
+    {
+        var code = (int)reply.StatusCode;
+        if (code == 421) return ReceiverAnswer.Unavailable;
+        return reply.ErrorCode switch
+        {
+            SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.SenderNotAccepted => ReceiverAnswer.Refused,
+            SmtpErrorCode.MessageNotAccepted => code is 451 or 452 ? ReceiverAnswer.Unavailable : ReceiverAnswer.Refused,
+            _ => code is >= 400 and < 500 ? ReceiverAnswer.Unavailable : ReceiverAnswer.Refused,
+        };
+    }
 
     /// <summary>What an HTTP answer from a vendor says of it: 2xx delivered; 408, 429 and 5xx down; any other up, refusing.</summary>
     public static ReceiverAnswer Http(int status) => status switch

@@ -55,12 +55,14 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         };
         request.Headers.Authorization = Basic(settings);
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(timeout.Token), default);
-        if (response.IsSuccessStatusCode && json.RootElement.TryGetProperty("sid", out var sid))
+        // A proxy's or an edge's error page is not JSON: its status still says what happened.
+        using var json = await JsonOrNullAsync(response, timeout.Token);
+        if (response.IsSuccessStatusCode && json is not null && json.RootElement.TryGetProperty("sid", out var sid))
             return DeliveryResult.Ok(sid.GetString());
         var status = (int)response.StatusCode;
         // Twilio's error code says what went wrong, never the number or the text (e.g. 21610: the recipient replied STOP).
-        var code = json.RootElement.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32().ToString(CultureInfo.InvariantCulture) : "none";
+        var code = json is not null && json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number
+            ? c.GetInt32().ToString(CultureInfo.InvariantCulture) : "none";
         var error = $"twilio http {status} code {code}";
         return status is (int)HttpStatusCode.TooManyRequests or >= 500
             ? DeliveryResult.Retry(error, DeliveryErrors.Http(status))
@@ -84,8 +86,9 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
                 ReceiverAnswer.Refused);
         if (!response.IsSuccessStatusCode)
             return (null, $"twilio lookup http {(int)response.StatusCode}", false, DeliveryErrors.Http((int)response.StatusCode));
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken), default);
-        if (!json.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        using var json = await JsonOrNullAsync(response, cancellationToken);
+        if (json is null || json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty("messages", out var messages)
+            || messages.ValueKind != JsonValueKind.Array)
             return (null, "twilio lookup: no message list", false, ReceiverAnswer.Refused);
         // Twilio's clock and ours differ a little: a text created up to a minute before the message was queued still counts.
         var since = message.CreatedAt - TimeSpan.FromMinutes(1);
@@ -103,6 +106,18 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     }
 
     private const int LookupPageSize = 50;
+
+    private static async Task<JsonDocument?> JsonOrNullAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken), default);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

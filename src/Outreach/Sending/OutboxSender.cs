@@ -117,7 +117,7 @@ public sealed class OutboxSender(
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
             return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
         }
-        var (ticket, vendor) = AskVendor(message.Channel);
+        var (ticket, vendor) = _vendors.Ask(message.Channel, Clock.GetUtcNow());
         if (ticket is null && message.Attempts < settings.MaxAttempts)
         {
             // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
@@ -159,39 +159,13 @@ public sealed class OutboxSender(
             result.ProviderMessageId, result.Error), status, next);
     }
 
-    /// <summary>Each channel's vendor: whether it is paused (see <see cref="ReceiverPause"/>). Locked while read or changed.</summary>
-    private readonly Dictionary<ContactChannel, ReceiverPause> _vendors = [];
+    /// <summary>Each channel's vendor: whether it is paused. A probe may take as long as a transport may (half the lease).</summary>
+    private readonly ReceiverPauses<ContactChannel> _vendors = new(() => ReceiverPauseRules.From(options.Value.Sender.PauseAfterFailures,
+        options.Value.Sender.RetryBaseSeconds, options.Value.Sender.MaxPauseSeconds, TimeSpan.FromSeconds(options.Value.Sender.LeaseSeconds) / 2));
 
-    private static readonly ReceiverPause NotPaused = new();
-
-    /// <summary>A ticket if a message may go to the channel's vendor now, and the vendor's state after asking.</summary>
-    private (ReceiverTicket? Ticket, ReceiverPause Vendor) AskVendor(ContactChannel channel)
-    {
-        // A probe may take as long as a transport may (half the lease) before another goes.
-        var probeWait = TimeSpan.FromSeconds(options.Value.Sender.LeaseSeconds) / 2;
-        lock (_vendors)
-        {
-            var (ticket, state) = _vendors.GetValueOrDefault(channel, NotPaused).Ask(Clock.GetUtcNow(), probeWait);
-            _vendors[channel] = state;
-            return (ticket, state);
-        }
-    }
-
-    /// <summary>What the vendor's answer says of it; a null answer (the vendor was not reached) says nothing, but frees a probe.</summary>
     private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer? answer)
     {
-        var s = options.Value.Sender;
-        var now = Clock.GetUtcNow();
-        ReceiverPause before, after;
-        lock (_vendors)
-        {
-            before = _vendors.GetValueOrDefault(channel, NotPaused);
-            after = answer is { } said
-                ? before.After(ticket, said, now, s.PauseAfterFailures, TimeSpan.FromSeconds(Math.Min(s.RetryBaseSeconds, s.MaxPauseSeconds)),
-                    TimeSpan.FromSeconds(s.MaxPauseSeconds))
-                : before.Unanswered(ticket);
-            _vendors[channel] = after;
-        }
+        var (before, after) = _vendors.Observe(channel, ticket, answer, Clock.GetUtcNow());
         if (after.Pauses > before.Pauses)
             Logger.LogWarning("The {Channel} vendor is paused until {Until:o}: it failed {Failures} times in a row (pause {Pause}); its messages wait for their retries",
                 channel, after.Until, after.Failures, after.Pauses);

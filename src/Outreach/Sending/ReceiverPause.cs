@@ -60,3 +60,49 @@ public enum ReceiverAnswer
     /// <summary>Any other answer: the receiver is up, and says no (to this row, or to us).</summary>
     Refused,
 }
+
+/// <summary>
+/// The pauses of a sender's receivers (the webhook dispatcher's subscriptions, the outbox sender's channels), kept in
+/// memory and locked while read or changed. <paramref name="rules"/> are read at each use, so settings apply at once.
+/// </summary>
+public sealed class ReceiverPauses<TKey>(Func<ReceiverPauseRules> rules) where TKey : notnull
+{
+    private static readonly ReceiverPause NotPaused = new();
+    private readonly Dictionary<TKey, ReceiverPause> _pauses = [];
+
+    /// <summary>A ticket if a request may go to <paramref name="key"/>'s receiver now (null: put it back), and the receiver's state.</summary>
+    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(TKey key, DateTimeOffset now)
+    {
+        var probeWait = rules().ProbeWait;
+        lock (_pauses)
+        {
+            var (ticket, state) = _pauses.GetValueOrDefault(key, NotPaused).Ask(now, probeWait);
+            _pauses[key] = state;
+            return (ticket, state);
+        }
+    }
+
+    /// <summary>
+    /// The receiver's state before and after the request that left with <paramref name="ticket"/> ended: with an
+    /// answer, or none (the receiver was not reached: it says nothing, but frees a probe).
+    /// </summary>
+    public (ReceiverPause Before, ReceiverPause After) Observe(TKey key, ReceiverTicket ticket, ReceiverAnswer? answer, DateTimeOffset now)
+    {
+        var r = rules();
+        lock (_pauses)
+        {
+            var before = _pauses.GetValueOrDefault(key, NotPaused);
+            var after = answer is { } said ? before.After(ticket, said, now, r.FailuresToPause, r.First, r.Longest) : before.Unanswered(ticket);
+            _pauses[key] = after;
+            return (before, after);
+        }
+    }
+}
+
+/// <summary>When a receiver is paused and for how long (see <see cref="ReceiverPause"/>).</summary>
+public readonly record struct ReceiverPauseRules(int FailuresToPause, TimeSpan First, TimeSpan Longest, TimeSpan ProbeWait)
+{
+    /// <summary>From a sender's settings: the first pause is the retry base (at most the longest pause).</summary>
+    public static ReceiverPauseRules From(int failuresToPause, double retryBaseSeconds, double maxPauseSeconds, TimeSpan probeWait) =>
+        new(failuresToPause, TimeSpan.FromSeconds(Math.Min(retryBaseSeconds, maxPauseSeconds)), TimeSpan.FromSeconds(maxPauseSeconds), probeWait);
+}

@@ -51,21 +51,16 @@ public sealed class WebhookDispatcher(
             Logger.LogWarning("Webhook delivery {DeliveryId} failed: its lease ran out on the last allowed attempt", id);
     }
 
-    /// <summary>Each subscription's receiver: whether it is paused (see <see cref="ReceiverPause"/>). Locked while read or changed.</summary>
-    private readonly Dictionary<string, ReceiverPause> _receivers = [];
+    /// <summary>Each subscription's receiver: whether it is paused. A probe may take twice the timeout before another goes.</summary>
+    private readonly ReceiverPauses<string> _receivers = new(() => ReceiverPauseRules.From(options.Value.PauseAfterFailures, options.Value.RetryBaseSeconds,
+        options.Value.MaxPauseSeconds, TimeSpan.FromSeconds(options.Value.TimeoutSeconds) * 2));
 
     protected override async Task<Finished> SendAsync(ClaimedDelivery claimed, CancellationToken cancellationToken)
     {
         var o = options.Value;
         var delivery = claimed.Delivery;
         var now = Clock.GetUtcNow();
-        ReceiverTicket? ticket;
-        ReceiverPause receiver;
-        lock (_receivers)
-        {
-            (ticket, receiver) = _receivers.GetValueOrDefault(delivery.SubscriptionId, NotPaused).Ask(now, TimeSpan.FromSeconds(o.TimeoutSeconds) * 2);
-            _receivers[delivery.SubscriptionId] = receiver;
-        }
+        var (ticket, receiver) = _receivers.Ask(delivery.SubscriptionId, now);
         if (ticket is null && delivery.Attempts < o.MaxAttempts)
         {
             // Not sent: it would wait out the timeout like the others. An attempt as a retry would be, with its back-off
@@ -83,21 +78,9 @@ public sealed class WebhookDispatcher(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private static readonly ReceiverPause NotPaused = new();
-
     private void Observe(string subscription, ReceiverTicket ticket, ReceiverAnswer answer)
     {
-        var o = options.Value;
-        var longest = TimeSpan.FromSeconds(o.MaxPauseSeconds);
-        var first = TimeSpan.FromSeconds(Math.Min(o.RetryBaseSeconds, o.MaxPauseSeconds));
-        var now = Clock.GetUtcNow();
-        ReceiverPause before, after;
-        lock (_receivers)
-        {
-            before = _receivers.GetValueOrDefault(subscription, NotPaused);
-            after = before.After(ticket, answer, now, o.PauseAfterFailures, first, longest);
-            _receivers[subscription] = after;
-        }
+        var (before, after) = _receivers.Observe(subscription, ticket, answer, Clock.GetUtcNow());
         if (after.Pauses > before.Pauses)
             Logger.LogWarning("Webhook subscription {SubscriptionId} paused until {Until:o}: its receiver failed {Failures} times in a row (pause {Pause}); its deliveries wait for their retries",
                 subscription, after.Until, after.Failures, after.Pauses);

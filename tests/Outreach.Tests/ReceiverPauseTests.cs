@@ -113,6 +113,28 @@ public sealed class ReceiverPauseTests
     }
 
     [Fact]
+    public void A_row_on_its_last_attempt_goes_while_paused_with_a_ticket_that_is_not_the_probes()
+    {
+        var pause = Fail(new ReceiverPause(), At, times: 5);
+
+        var (ticket, state) = pause.Ask(At.AddSeconds(10), ProbeWait, lastAttempt: true);
+
+        Assert.Equal(new ReceiverTicket(1, Probe: false), ticket);
+        Assert.Equal(pause, state);
+        Assert.Equal(pause, Answer(pause, ticket!.Value, ReceiverAnswer.Delivered, At.AddSeconds(11))); // says nothing of the pause
+    }
+
+    [Fact]
+    public void A_row_put_back_is_tried_after_its_back_off_and_no_sooner_than_the_pause_ends()
+    {
+        var pause = Fail(new ReceiverPause(), At, times: 5); // until 09:00:30
+
+        Assert.Equal(At.AddSeconds(30), pause.RetryAt(At.AddSeconds(10), TimeSpan.FromSeconds(5)));
+        Assert.Equal(At.AddSeconds(70), pause.RetryAt(At.AddSeconds(10), TimeSpan.FromSeconds(60)));
+        Assert.Equal(At.AddSeconds(5), new ReceiverPause().RetryAt(At, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public void A_limit_of_zero_never_pauses()
     {
         var pause = new ReceiverPause();

@@ -117,15 +117,15 @@ public sealed class OutboxSender(
             var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
             return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
         }
-        var (ticket, vendor) = _vendors.Ask(message.Channel, Clock.GetUtcNow());
-        if (ticket is null && message.Attempts < settings.MaxAttempts)
+        var now = Clock.GetUtcNow();
+        var (ticket, vendor) = _vendors.Ask(message.Channel, now, lastAttempt: message.Attempts >= settings.MaxAttempts);
+        if (ticket is not { } sent)
         {
             // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
             // as the failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down
             // costs a message no more attempts than one that times out. On its last attempt a message is still tried.
-            var now = Clock.GetUtcNow();
             var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, $"paused: the {message.Channel} vendor is not answering");
-            return new Finished(message, paused, OutboxStatus.Pending, Later(now + Backoff(message.Attempts), vendor.Until ?? now));
+            return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(now, Backoff(message.Attempts)));
         }
         ReceiverAnswer? answer;
         try
@@ -144,8 +144,7 @@ public sealed class OutboxSender(
             result = DeliveryResult.Retry(DeliveryErrors.Describe(ex));
             answer = DeliveryErrors.Answer(ex);
         }
-        // A message sent on its last attempt while the channel is paused says nothing of the pause (its ticket is not the probe's).
-        ObserveVendor(message.Channel, ticket ?? new ReceiverTicket(vendor.Pauses, Probe: false), answer);
+        ObserveVendor(message.Channel, sent, answer);
 
         var finished = Clock.GetUtcNow();
         var (status, outcome, next) = result switch
@@ -172,8 +171,6 @@ public sealed class OutboxSender(
         else if (before.Pauses > 0 && after.Pauses == 0)
             Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
     }
-
-    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>The account (collection messages only), then the person: a reason not to send, and the person's verdict.</summary>
     private async Task<(string? Stop, Domain.Compliance.GateDecision Person)> LastLookAsync(OutboxMessage message, CancellationToken cancellationToken)

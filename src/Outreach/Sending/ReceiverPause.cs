@@ -15,15 +15,20 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
 {
     /// <summary>
     /// A ticket if a request may go at <paramref name="now"/> (null: put its delivery back), and the state after
-    /// asking. A probe unanswered after <paramref name="probeWait"/> no longer holds the others back: another goes.
+    /// asking. A probe unanswered after <paramref name="probeWait"/> no longer holds the others back: another goes. A
+    /// row on its <paramref name="lastAttempt"/> always goes (never failed untried), with a ticket that is not the
+    /// probe's, so its answer says nothing of the pause.
     /// </summary>
-    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(DateTimeOffset now, TimeSpan probeWait)
+    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(DateTimeOffset now, TimeSpan probeWait, bool lastAttempt = false)
     {
-        if (Until is { } until && now < until) return (null, this);
+        var waiting = (Until is { } until && now < until) || (Pauses > 0 && ProbeSince is { } probe && now < probe + probeWait);
+        if (waiting) return (lastAttempt ? new ReceiverTicket(Pauses, Probe: false) : null, this);
         if (Pauses == 0) return (new ReceiverTicket(Pauses, Probe: false), this);
-        if (ProbeSince is { } probe && now < probe + probeWait) return (null, this);
         return (new ReceiverTicket(Pauses, Probe: true), this with { ProbeSince = now });
     }
+
+    /// <summary>When a row put back at <paramref name="now"/> with <paramref name="backOff"/> is tried again: its back-off, no sooner than the pause ends.</summary>
+    public DateTimeOffset RetryAt(DateTimeOffset now, TimeSpan backOff) => Until is { } until && until > now + backOff ? until : now + backOff;
 
     /// <summary>
     /// The state after the request that left with <paramref name="ticket"/> ended without reaching the receiver (an
@@ -71,12 +76,12 @@ public sealed class ReceiverPauses<TKey>(Func<ReceiverPauseRules> rules) where T
     private readonly Dictionary<TKey, ReceiverPause> _pauses = [];
 
     /// <summary>A ticket if a request may go to <paramref name="key"/>'s receiver now (null: put it back), and the receiver's state.</summary>
-    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(TKey key, DateTimeOffset now)
+    public (ReceiverTicket? Ticket, ReceiverPause State) Ask(TKey key, DateTimeOffset now, bool lastAttempt)
     {
         var probeWait = rules().ProbeWait;
         lock (_pauses)
         {
-            var (ticket, state) = _pauses.GetValueOrDefault(key, NotPaused).Ask(now, probeWait);
+            var (ticket, state) = _pauses.GetValueOrDefault(key, NotPaused).Ask(now, probeWait, lastAttempt);
             _pauses[key] = state;
             return (ticket, state);
         }

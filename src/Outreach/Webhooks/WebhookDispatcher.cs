@@ -60,23 +60,19 @@ public sealed class WebhookDispatcher(
         var o = options.Value;
         var delivery = claimed.Delivery;
         var now = Clock.GetUtcNow();
-        var (ticket, receiver) = _receivers.Ask(delivery.SubscriptionId, now);
-        if (ticket is null && delivery.Attempts < o.MaxAttempts)
+        // Its last attempt is tried even while the receiver is paused (it may be back): never failed untried.
+        var (ticket, receiver) = _receivers.Ask(delivery.SubscriptionId, now, lastAttempt: delivery.Attempts >= o.MaxAttempts);
+        if (ticket is not { } sent)
         {
             // Not sent: it would wait out the timeout like the others. An attempt as a retry would be, with its back-off
             // (at least until the pause ends), so a receiver that stays down gets no more attempts than one that times out.
             var paused = new WebhookAttempt(delivery.Id, delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
-            return new Finished(claimed, new AttemptOutcome(paused, WebhookStatus.Pending, Max(now + Backoff(delivery.Attempts), receiver.Until ?? now)));
+            return new Finished(claimed, new AttemptOutcome(paused, WebhookStatus.Pending, receiver.RetryAt(now, Backoff(delivery.Attempts))));
         }
-        // Its last attempt is tried even while the receiver is paused or probed (the receiver may be back): never failed
-        // untried. Its answer says nothing of the pause, as that of a request sent before it.
-        var sent = ticket ?? new ReceiverTicket(receiver.Pauses, Probe: false);
         var (outcome, answer) = await DeliverAsync(claimed, cancellationToken);
         Observe(delivery.SubscriptionId, sent, answer);
         return new Finished(claimed, outcome);
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private void Observe(string subscription, ReceiverTicket ticket, ReceiverAnswer answer)
     {

@@ -113,3 +113,28 @@ public sealed class FlakyTransport(IMessageTransport inner, int failures, bool p
         return inner.DeliverAsync(message, cancellationToken);
     }
 }
+
+/// <summary>An outbox store that passes every call to another: a test overrides the one it makes fail.</summary>
+internal abstract class DelegatingOutboxStore(IOutboxStore inner) : IOutboxStore
+{
+    public virtual Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
+        CancellationToken cancellationToken = default) => inner.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, givesAttemptBack, cancellationToken);
+    public virtual Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default) => inner.AddAsync(message, payLink, cancellationToken);
+    public virtual Task AddInTransactionAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
+        inner.AddInTransactionAsync(connection, transaction, messages, cancellationToken);
+    public virtual Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default) => inner.GetAsync(messageId, cancellationToken);
+    public virtual Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default) =>
+        inner.QueryAsync(facility, accountNumber, status, limit, cancellationToken);
+    public virtual Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default) =>
+        inner.FatesAsync(facility, accountNumber, cancellationToken);
+    public virtual Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
+    public virtual Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);
+    public virtual Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.OldestDueAsync(maxAttempts, cancellationToken);
+    public virtual Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default) => inner.AttemptsAsync(messageId, cancellationToken);
+    public virtual Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default) => inner.RecordReceiptAsync(receipt, cancellationToken);
+    public virtual Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default) => inner.MessageIdForProviderAsync(providerMessageId, cancellationToken);
+    public virtual Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default) => inner.MayHaveGoneBeforeAsync(messageId, attempt, cancellationToken);
+    public virtual Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default) =>
+        inner.CancelCollectionAsync(facility, accountNumber, queuedBy, reason, cancellationToken);
+}

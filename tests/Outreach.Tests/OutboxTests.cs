@@ -567,30 +567,13 @@ public sealed class OutboxTests
     }
 
     /// <summary>The outbox, but the record of one message's attempt fails as a database outage would.</summary>
-    private sealed class FailingRecords(IOutboxStore inner, string? failing) : IOutboxStore
+    private sealed class FailingRecords(IOutboxStore inner, string? failing) : DelegatingOutboxStore(inner)
     {
         public string? Failing { get; set; } = failing;
-        public Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
+        public override Task<bool> RecordAttemptAsync(string owner, DeliveryAttempt attempt, OutboxStatus status, DateTimeOffset? nextAttemptAt, bool givesAttemptBack = false,
             CancellationToken cancellationToken = default) =>
             attempt.MessageId == Failing ? throw new TimeoutException("the database did not answer")
-                : inner.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, givesAttemptBack, cancellationToken);
-        public Task<(OutboxMessage Message, bool Created)> AddAsync(OutboxMessage message, IssuedPayLink? payLink, CancellationToken cancellationToken = default) => inner.AddAsync(message, payLink, cancellationToken);
-        public Task AddInTransactionAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, IReadOnlyList<PreparedMessage> messages, CancellationToken cancellationToken = default) =>
-            inner.AddInTransactionAsync(connection, transaction, messages, cancellationToken);
-        public Task<OutboxMessage?> GetAsync(string messageId, CancellationToken cancellationToken = default) => inner.GetAsync(messageId, cancellationToken);
-        public Task<IReadOnlyList<OutboxMessage>> QueryAsync(string? facility, string? accountNumber, OutboxStatus? status, int limit, CancellationToken cancellationToken = default) =>
-            inner.QueryAsync(facility, accountNumber, status, limit, cancellationToken);
-        public Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default) =>
-            inner.FatesAsync(facility, accountNumber, cancellationToken);
-        public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
-            inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
-        public Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);
-        public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.OldestDueAsync(maxAttempts, cancellationToken);
-        public Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string messageId, CancellationToken cancellationToken = default) => inner.AttemptsAsync(messageId, cancellationToken);
-        public Task<bool> RecordReceiptAsync(DeliveryReceipt receipt, CancellationToken cancellationToken = default) => inner.RecordReceiptAsync(receipt, cancellationToken);
-        public Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default) => inner.MessageIdForProviderAsync(providerMessageId, cancellationToken);
-        public Task<int> CancelCollectionAsync(string facility, string accountNumber, DateTimeOffset queuedBy, string reason, CancellationToken cancellationToken = default) =>
-            inner.CancelCollectionAsync(facility, accountNumber, queuedBy, reason, cancellationToken);
+                : base.RecordAttemptAsync(owner, attempt, status, nextAttemptAt, givesAttemptBack, cancellationToken);
     }
 
     private static async Task Receipts(Db db)

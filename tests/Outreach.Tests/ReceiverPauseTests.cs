@@ -142,4 +142,12 @@ public sealed class ReceiverPauseTests
 
         Assert.NotNull(pause.Ask(At, ProbeWait).Ticket);
     }
+
+    [Theory]
+    [InlineData(null, "paused: down")]
+    [InlineData("http 503", "paused: down (last error: http 503)")]                                  // the receiver's own error is kept
+    [InlineData("paused: down (last error: smtp 421 ServiceNotAvailable)", "paused: down (last error: smtp 421 ServiceNotAvailable)")] // paused again: still the receiver's
+    [InlineData("paused: down", "paused: down")]                                                    // never tried before its first pause
+    public void A_row_put_back_by_a_pause_keeps_its_receivers_last_error(string? lastError, string expected) =>
+        Assert.Equal(expected, ReceiverPause.PausedError("paused: down", lastError));
 }

@@ -11,6 +11,26 @@ namespace Collections.Outreach.Tests;
 public sealed class TransportTests
 {
     [Fact]
+    public async Task An_email_that_cannot_be_prepared_says_the_relay_was_not_reached_and_the_relay_is_not_called()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var server = new MiniSmtpServer();
+        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
+        // The statement's pay link is read from a database that is not there (a file in a folder that does not exist).
+        var gone = Persistence.DatabaseOptions.SqliteFile(Path.Combine(Path.GetTempPath(), $"collections-missing-{Guid.NewGuid():N}", "collections.db"));
+        var documents = new StatementPdfRenderer(h.Facilities, new PayLinks(gone, new Persistence.SignedLinks(gone, h.Clock), Options.Create(h.Options), h.Clock,
+            new PortalLinkLifetime(TimeSpan.FromDays(90))));
+        var transport = new SmtpTransport(Options.Create(h.Options), documents, h.OptOutLinks);
+
+        var result = await transport.DeliverAsync(message, CancellationToken.None);
+
+        Assert.Equal((false, false, null), (result.Delivered, result.Permanent, result.Vendor)); // a retry that says nothing of the relay
+        Assert.StartsWith("the email could not be prepared: ", result.Error, StringComparison.Ordinal);
+        Assert.Empty(server.Messages);
+    }
+
+    [Fact]
     public async Task The_smtp_transport_delivers_to_an_smtp_server_with_a_message_id_derived_from_the_outbox_id()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);

@@ -106,6 +106,81 @@ public sealed class TwilioTransportTests
         Assert.Equal(2, api.Created.Count);
     }
 
+    [Fact]
+    public async Task A_text_whose_earlier_attempts_were_only_paused_is_sent_without_asking_Twilio_first() =>
+        await PausedOnlyAsync(Db.Sqlite);
+
+    [PostgresFact]
+    public async Task A_text_whose_earlier_attempts_were_only_paused_is_sent_without_asking_Twilio_first_on_postgres() =>
+        await PausedOnlyAsync(Db.Postgres);
+
+    private static async Task PausedOnlyAsync(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await PauseOnceAsync(h); // the texts' vendor was paused twice: put back before Twilio was asked
+        await PauseOnceAsync(h);
+        Assert.False(await h.Outbox.MayHaveGoneBeforeAsync(message.MessageId, 3));
+
+        await h.Sender(transport).RunOnceAsync();
+
+        var sent = await h.Outbox.GetAsync(message.MessageId);
+        Assert.True(sent!.Status == OutboxStatus.Sent, sent.LastError);
+        Assert.Equal((1, 0), (api.Posts, api.Lookups));
+    }
+
+    [Fact]
+    public async Task A_text_with_an_attempt_that_was_claimed_but_never_recorded_is_looked_up_before_it_goes_again()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
+        var transport = Wire(h, api);
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await PauseOnceAsync(h);
+        Assert.Single(await h.Outbox.ClaimAsync("crashed-sender", 1, 5, TimeSpan.FromSeconds(30))); // attempt 2: its sender crashed
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await h.Outbox.MayHaveGoneBeforeAsync(message.MessageId, 3));
+
+        await h.Sender(transport).RunOnceAsync();
+
+        Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(message.MessageId))!.Status);
+        Assert.Equal((1, 1), (api.Posts, api.Lookups));
+    }
+
+    [Fact]
+    public async Task A_retry_whose_own_check_cannot_be_read_says_Twilio_was_not_reached()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
+        Wire(h, api);
+        var transport = new TwilioTransport(new PlainHttpClients(), Options.Create(h.Options), new UnreadableAttempts(h.Outbox));
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+
+        var result = await transport.DeliverAsync(message with { Attempts = 2 }, CancellationToken.None);
+
+        Assert.Equal((false, false, null), (result.Delivered, result.Permanent, result.Vendor));
+        Assert.StartsWith("earlier attempts could not be read", result.Error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (api.Posts, api.Lookups));
+    }
+
+    /// <summary>Claims the one due message and records its attempt as paused, as a sender does while the vendor is paused.</summary>
+    private static async Task PauseOnceAsync(Harness h)
+    {
+        var claimed = Assert.Single(await h.Outbox.ClaimAsync("paused-sender", 1, 5, TimeSpan.FromSeconds(30)));
+        var now = h.Clock.GetUtcNow();
+        var paused = new DeliveryAttempt(claimed.MessageId, claimed.Attempts, "none", now, now, "paused", null, "paused: the Sms vendor is not answering");
+        Assert.True(await h.Outbox.RecordAttemptAsync("paused-sender", paused, OutboxStatus.Pending, now));
+    }
+
+    /// <summary>An outbox whose attempts log cannot be read (the database is failing).</summary>
+    private sealed class UnreadableAttempts(IOutboxStore inner) : DelegatingOutboxStore(inner)
+    {
+        public override Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default) =>
+            throw new TimeoutException("the database did not answer");
+    }
+
     [Theory]
     [InlineData(403, OutboxStatus.Failed, "twilio lookup http 403: the credentials may not read Messages")] // a key that may not read: say so, stop
     [InlineData(503, OutboxStatus.Pending, "twilio lookup http 503")]                                      // Twilio down: wait, never risk a second text

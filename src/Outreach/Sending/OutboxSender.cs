@@ -124,7 +124,7 @@ public sealed class OutboxSender(
             // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
             // as the failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down
             // costs a message no more attempts than one that times out. On its last attempt a message is still tried.
-            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, $"paused: the {message.Channel} vendor is not answering");
+            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, ReceiverPause.PausedError($"paused: the {message.Channel} vendor is not answering", message.LastError));
             return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(now, Backoff(message.Attempts)));
         }
         ReceiverAnswer? answer;

@@ -27,6 +27,20 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
         return (new ReceiverTicket(Pauses, Probe: true), this with { ProbeSince = now });
     }
 
+    /// <summary>
+    /// The last error a row put back by a pause keeps: <paramref name="pause"/> ("paused: ..."), with the receiver's own
+    /// last error beside it (<c>paused: ... (last error: http 503)</c>), so an operator still sees what the receiver said.
+    /// A row paused again keeps the error from before its first pause.
+    /// </summary>
+    public static string PausedError(string pause, string? lastError)
+    {
+        const string Marker = " (last error: ";
+        if (string.IsNullOrEmpty(lastError)) return pause;
+        if (!lastError.StartsWith("paused:", StringComparison.Ordinal)) return $"{pause}{Marker}{lastError})";
+        var kept = lastError.IndexOf(Marker, StringComparison.Ordinal);
+        return kept < 0 ? pause : pause + lastError[kept..];
+    }
+
     /// <summary>When a row put back at <paramref name="now"/> with <paramref name="backOff"/> is tried again: its back-off, no sooner than the pause ends.</summary>
     public DateTimeOffset RetryAt(DateTimeOffset now, TimeSpan backOff) => Until is { } until && until > now + backOff ? until : now + backOff;
 

@@ -72,6 +72,13 @@ public interface IOutboxStore
     Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Whether an attempt of the message before <paramref name="attempt"/> may have reached a transport: false only when
+    /// every earlier attempt is recorded as paused (put back before any vendor was asked). An attempt not recorded (a
+    /// sender that crashed, a lease that ran out) may have gone. A store that cannot tell says true.
+    /// </summary>
+    Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default) => Task.FromResult(attempt > 1);
+
+    /// <summary>
     /// Cancels the account's collection messages (statements, reminders, final notices, installment reminders) still
     /// waiting to go that were queued at or before <paramref name="queuedBy"/>; returns how many. Idempotent.
     /// </summary>
@@ -430,6 +437,18 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         command.WithParameter("now", database.Timestamp(clock.GetUtcNow())).WithParameter("reason", $"cancelled: {reason}")
             .WithParameter("facility", facility).WithParameter("account", accountNumber).WithParameter("queued_by", database.Timestamp(queuedBy));
         return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default)
+    {
+        if (attempt <= 1) return false;
+        // A pause spends its attempt (a deferral gives it back, and its number is used again): attempt k was surely not
+        // sent when its record says paused and its lease was still held.
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var paused = await connection.Command(
+                "SELECT COUNT(DISTINCT attempt) FROM outreach_delivery_attempt WHERE message_id = @message_id AND attempt < @attempt AND outcome = 'paused'")
+            .WithParameter("message_id", messageId).WithParameter("attempt", attempt).ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt64(paused, System.Globalization.CultureInfo.InvariantCulture) < attempt - 1;
     }
 
     public async Task<string?> MessageIdForProviderAsync(string providerMessageId, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -18,8 +19,9 @@ namespace Collections.Outreach;
 /// outbox message already holds, instead of sending it again. The default texts carry the message's own pay link, so
 /// their bodies differ; two identical texts to one number in the same minutes (a template without the link) are told
 /// apart by the provider ids already recorded. A Messaging Service that shortens links or changes characters changes
-/// the body: then the lookup misses and the text is sent again, as without it. The lookup and the send share one
-/// timeout, so a delivery stays within half the sender's lease.
+/// the body: then the lookup misses and the text is sent again, as without it. A text whose earlier attempts were all
+/// paused (its vendor was not answering, so none was handed to Twilio) is not looked up. The lookup and the send share one
+/// timeout, so a delivery stays within half the sender's lease; our own reads under it never count against Twilio.
 /// </summary>
 public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<OutreachOptions> options, IOutboxStore outbox) : IMessageTransport
 {
@@ -34,9 +36,36 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         var settings = options.Value.Twilio;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.TimeoutSeconds));
-        if (message.Attempts > 1)
+        // Our own reads (did an earlier attempt go; does another message hold a text found): their failure, or their
+        // taking most of the time, says nothing of Twilio (Vendor null).
+        var ours = new Stopwatch();
+        bool mayHaveGone;
+        try
         {
-            var lookup = await FindEarlierAttemptAsync(message, settings, timeout.Token);
+            ours.Start();
+            mayHaveGone = await outbox.MayHaveGoneBeforeAsync(message.MessageId, message.Attempts, timeout.Token);
+            ours.Stop();
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            return DeliveryResult.Retry($"earlier attempts could not be read: {DeliveryErrors.Describe(ex)}");
+        }
+        try
+        {
+            return await SendAsync(message, settings, mayHaveGone, ours, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ours.Elapsed > TimeSpan.FromSeconds(settings.TimeoutSeconds) / 2)
+        {
+            return DeliveryResult.Retry("timeout: our own reads took more than half the time"); // Twilio had less than half of it
+        }
+    }
+
+    private async Task<DeliveryResult> SendAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, bool mayHaveGone, Stopwatch ours, CancellationToken cancellationToken)
+    {
+        // A text whose earlier attempts were all paused (never handed to Twilio) needs no lookup.
+        if (mayHaveGone)
+        {
+            var lookup = await FindEarlierAttemptAsync(message, settings, ours, cancellationToken);
             if (lookup.Sid is not null) return DeliveryResult.Ok(lookup.Sid);
             // Not knowing whether the text went is no reason to send it twice: try again later (or stop, if Twilio refuses to be asked).
             if (lookup.Error is not null)
@@ -54,9 +83,9 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             Content = new FormUrlEncodedContent(fields),
         };
         request.Headers.Authorization = Basic(settings);
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         // A proxy's or an edge's error page is not JSON: its status still says what happened.
-        using var json = await JsonOrNullAsync(response, timeout.Token);
+        using var json = await JsonOrNullAsync(response, cancellationToken);
         if (response.IsSuccessStatusCode && json is not null && json.RootElement.TryGetProperty("sid", out var sid))
             return DeliveryResult.Ok(sid.GetString());
         var status = (int)response.StatusCode;
@@ -74,7 +103,8 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     /// message was queued), or an error saying why Twilio could not be asked. Lists the newest texts to the number
     /// (<c>GET …/Messages.json?To=…</c>, newest first), one page.
     /// </summary>
-    private async Task<(string? Sid, string? Error, bool Permanent, ReceiverAnswer? Vendor)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, CancellationToken cancellationToken)
+    private async Task<(string? Sid, string? Error, bool Permanent, ReceiverAnswer? Vendor)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings,
+        Stopwatch ours, CancellationToken cancellationToken)
     {
         var to = "+1" + message.Recipient;
         var url = $"{settings.ApiBase.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid!)}/Messages.json?To={Uri.EscapeDataString(to)}&PageSize={LookupPageSize}";
@@ -99,7 +129,22 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             if (ParseTwilioDate(Text(m, "date_created")) is not { } created || created < since) continue;
             if (Text(m, "sid") is not { Length: > 0 } sid) continue;
             // Another outbox message already holds this text (the same words to the same number): not ours.
-            if (await outbox.MessageIdForProviderAsync(sid, cancellationToken) is { } holder && holder != message.MessageId) continue;
+            string? holder;
+            ours.Start();
+            try
+            {
+                holder = await outbox.MessageIdForProviderAsync(sid, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException)) // a timeout: see DeliverAsync
+            {
+                // Twilio answered (it is up); whether the text is this message's could not be read: not sent again now.
+                return (null, $"the earlier text could not be matched: {DeliveryErrors.Describe(ex)}", false, ReceiverAnswer.Delivered);
+            }
+            finally
+            {
+                ours.Stop();
+            }
+            if (holder is not null && holder != message.MessageId) continue;
             return (sid, null, false, ReceiverAnswer.Delivered);
         }
         return (null, null, false, ReceiverAnswer.Delivered);

@@ -66,7 +66,7 @@ public sealed class WebhookDispatcher(
         {
             // Not sent: it would wait out the timeout like the others. An attempt as a retry would be, with its back-off
             // (at least until the pause ends), so a receiver that stays down gets no more attempts than one that times out.
-            var paused = new WebhookAttempt(delivery.Id, delivery.Attempts, now, now, "paused", null, "paused: its receiver is not answering");
+            var paused = new WebhookAttempt(delivery.Id, delivery.Attempts, now, now, "paused", null, ReceiverPause.PausedError("paused: its receiver is not answering", delivery.LastError));
             return new Finished(claimed, new AttemptOutcome(paused, WebhookStatus.Pending, receiver.RetryAt(now, Backoff(delivery.Attempts))));
         }
         var (outcome, answer) = await DeliverAsync(claimed, cancellationToken);

@@ -146,8 +146,9 @@ public sealed class ReceiverPauseTests
     [Theory]
     [InlineData(null, "paused: down")]
     [InlineData("http 503", "paused: down (last error: http 503)")]                                  // the receiver's own error is kept
-    [InlineData("paused: down (last error: smtp 421 ServiceNotAvailable)", "paused: down (last error: smtp 421 ServiceNotAvailable)")] // paused again: still the receiver's
+    [InlineData("paused: down (last error: smtp 421 UnexpectedStatusCode)", "paused: down (last error: smtp 421 UnexpectedStatusCode)")] // paused again: still the receiver's
     [InlineData("paused: down", "paused: down")]                                                    // never tried before its first pause
+    [InlineData("deferred: quiet-hours", "paused: down")]                                          // our own note, not the receiver's error
     public void A_row_put_back_by_a_pause_keeps_its_receivers_last_error(string? lastError, string expected) =>
         Assert.Equal(expected, ReceiverPause.PausedError("paused: down", lastError));
 }

@@ -150,7 +150,7 @@ public sealed class TwilioTransportTests
     }
 
     [Fact]
-    public async Task A_retry_whose_own_check_cannot_be_read_says_Twilio_was_not_reached()
+    public async Task A_retry_whose_earlier_attempts_cannot_be_read_asks_Twilio_first_as_if_one_may_have_gone()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
@@ -160,9 +160,60 @@ public sealed class TwilioTransportTests
 
         var result = await transport.DeliverAsync(message with { Attempts = 2 }, CancellationToken.None);
 
-        Assert.Equal((false, false, null), (result.Delivered, result.Permanent, result.Vendor));
-        Assert.StartsWith("earlier attempts could not be read", result.Error, StringComparison.Ordinal);
+        Assert.True(result.Delivered, result.Error);
+        Assert.Equal((1, 1), (api.Posts, api.Lookups)); // looked up (nothing found), then sent: no attempt lost to a database blip
+    }
+
+    [Fact]
+    public async Task A_timeout_spent_on_our_own_database_read_says_nothing_of_Twilio()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var api = new TwilioApi(h.Clock, loseAnswer: _ => false);
+        Wire(h, api);
+        h.Options.Twilio.TimeoutSeconds = 1;
+        var transport = new TwilioTransport(new PlainHttpClients(), Options.Create(h.Options), new HangingAttempts(h.Outbox));
+        var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+
+        var result = await transport.DeliverAsync(message with { Attempts = 2 }, CancellationToken.None);
+
+        Assert.Equal((false, false, null), (result.Delivered, result.Permanent, result.Vendor)); // a retry; the channel is not paused for it
         Assert.Equal((0, 0), (api.Posts, api.Lookups));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    public async Task Only_a_pause_recorded_while_its_lease_was_held_counts_as_not_sent(Db db) => await OnlyHeldPausesAsync(db);
+
+    [PostgresFact]
+    public async Task Only_a_pause_recorded_while_its_lease_was_held_counts_as_not_sent_on_postgres() => await OnlyHeldPausesAsync(Db.Postgres);
+
+    private static async Task OnlyHeldPausesAsync(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var lease = TimeSpan.FromSeconds(30);
+        var later = h.Clock.GetUtcNow().AddDays(1);
+        // Attempt 1 paused in time; attempt 2 claimed by a sender whose lease runs out before it records its pause;
+        // attempt 3 paused in time by the sender that took it over.
+        var text = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await PauseOnceAsync(h);
+        Assert.Equal(2, Assert.Single(await h.Outbox.ClaimAsync("slow", 1, 5, lease)).Attempts);
+        h.Clock.Advance(lease + TimeSpan.FromSeconds(1));
+        Assert.Equal(3, Assert.Single(await h.Outbox.ClaimAsync("b", 1, 5, lease)).Attempts);
+        var now = h.Clock.GetUtcNow();
+        Assert.True(await h.Outbox.RecordAttemptAsync("b", new DeliveryAttempt(text.MessageId, 3, "none", now, now, "paused", null, "paused"), OutboxStatus.Pending, later));
+        Assert.False(await h.Outbox.RecordAttemptAsync("slow", new DeliveryAttempt(text.MessageId, 2, "none", now, now, "paused", null, "paused"), OutboxStatus.Pending, later));
+        Assert.Contains(await h.Outbox.AttemptsAsync(text.MessageId), a => a is { Attempt: 2, Outcome: "paused:lease-lost" });
+        Assert.True(await h.Outbox.MayHaveGoneBeforeAsync(text.MessageId, 4)); // attempt 2's pause came after its lease: not known
+
+        // Attempt 1 deferred (the person's hours: its number is given back), then claimed again by a sender that crashes.
+        var other = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        Assert.Equal(other.MessageId, Assert.Single(await h.Outbox.ClaimAsync("a", 1, 5, lease)).MessageId);
+        now = h.Clock.GetUtcNow();
+        Assert.True(await h.Outbox.RecordAttemptAsync("a", new DeliveryAttempt(other.MessageId, 1, "none", now, now, "deferred", null, "deferred: quiet-hours"),
+            OutboxStatus.Pending, now, givesAttemptBack: true));
+        Assert.Equal(1, Assert.Single(await h.Outbox.ClaimAsync("crashed", 1, 5, lease)).Attempts);
+        h.Clock.Advance(lease + TimeSpan.FromSeconds(1));
+        Assert.True(await h.Outbox.MayHaveGoneBeforeAsync(other.MessageId, 2)); // a deferral is not a pause: attempt 1 may have gone
     }
 
     /// <summary>Claims the one due message and records its attempt as paused, as a sender does while the vendor is paused.</summary>
@@ -175,6 +226,16 @@ public sealed class TwilioTransportTests
     }
 
     /// <summary>An outbox whose attempts log cannot be read (the database is failing).</summary>
+    /// <summary>An outbox whose attempts log answers only when the caller gives up (a database that hangs).</summary>
+    private sealed class HangingAttempts(IOutboxStore inner) : DelegatingOutboxStore(inner)
+    {
+        public override async Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return true;
+        }
+    }
+
     private sealed class UnreadableAttempts(IOutboxStore inner) : DelegatingOutboxStore(inner)
     {
         public override Task<bool> MayHaveGoneBeforeAsync(string messageId, int attempt, CancellationToken cancellationToken = default) =>

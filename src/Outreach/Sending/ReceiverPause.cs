@@ -30,12 +30,13 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
     /// <summary>
     /// The last error a row put back by a pause keeps: <paramref name="pause"/> ("paused: ..."), with the receiver's own
     /// last error beside it (<c>paused: ... (last error: http 503)</c>), so an operator still sees what the receiver said.
-    /// A row paused again keeps the error from before its first pause.
+    /// A row paused again keeps the error from before its first pause; our own notes (a deferral to the person's hours)
+    /// are not the receiver's error.
     /// </summary>
     public static string PausedError(string pause, string? lastError)
     {
         const string Marker = " (last error: ";
-        if (string.IsNullOrEmpty(lastError)) return pause;
+        if (string.IsNullOrEmpty(lastError) || lastError.StartsWith("deferred:", StringComparison.Ordinal)) return pause;
         if (!lastError.StartsWith("paused:", StringComparison.Ordinal)) return $"{pause}{Marker}{lastError})";
         var kept = lastError.IndexOf(Marker, StringComparison.Ordinal);
         return kept < 0 ? pause : pause + lastError[kept..];

@@ -95,7 +95,14 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
             if (!string.IsNullOrEmpty(settings.User))
                 await client.AuthenticateAsync(settings.User, settings.Password ?? "", cancellationToken);
             await client.SendAsync(mime, cancellationToken);
-            await client.DisconnectAsync(quit: true, cancellationToken);
+            try
+            {
+                await client.DisconnectAsync(quit: true, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The relay took the message: a QUIT that fails or times out (or a shutdown then) must not send it again.
+            }
             return DeliveryResult.Ok(mime.MessageId);
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500 && ex.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)

@@ -48,11 +48,13 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            return DeliveryResult.Retry($"earlier attempts could not be read: {DeliveryErrors.Describe(ex)}");
+            // Not known: as if an earlier attempt may have gone, so Twilio is asked first (a database blip costs no attempt).
+            ours.Stop();
+            mayHaveGone = message.Attempts > 1;
         }
         try
         {
-            return await SendAsync(message, settings, mayHaveGone, ours, timeout.Token);
+            return await SendAsync(message, settings, mayHaveGone, ours, cancellationToken, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ours.Elapsed > TimeSpan.FromSeconds(settings.TimeoutSeconds) / 2)
         {
@@ -60,12 +62,13 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
         }
     }
 
-    private async Task<DeliveryResult> SendAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, bool mayHaveGone, Stopwatch ours, CancellationToken cancellationToken)
+    private async Task<DeliveryResult> SendAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings, bool mayHaveGone, Stopwatch ours,
+        CancellationToken stopping, CancellationToken cancellationToken)
     {
         // A text whose earlier attempts were all paused (never handed to Twilio) needs no lookup.
         if (mayHaveGone)
         {
-            var lookup = await FindEarlierAttemptAsync(message, settings, ours, cancellationToken);
+            var lookup = await FindEarlierAttemptAsync(message, settings, ours, stopping, cancellationToken);
             if (lookup.Sid is not null) return DeliveryResult.Ok(lookup.Sid);
             // Not knowing whether the text went is no reason to send it twice: try again later (or stop, if Twilio refuses to be asked).
             if (lookup.Error is not null)
@@ -104,7 +107,7 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
     /// (<c>GET …/Messages.json?To=…</c>, newest first), one page.
     /// </summary>
     private async Task<(string? Sid, string? Error, bool Permanent, ReceiverAnswer? Vendor)> FindEarlierAttemptAsync(OutboxMessage message, OutreachOptions.TwilioSettings settings,
-        Stopwatch ours, CancellationToken cancellationToken)
+        Stopwatch ours, CancellationToken stopping, CancellationToken cancellationToken)
     {
         var to = "+1" + message.Recipient;
         var url = $"{settings.ApiBase.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(settings.AccountSid!)}/Messages.json?To={Uri.EscapeDataString(to)}&PageSize={LookupPageSize}";
@@ -135,9 +138,10 @@ public sealed class TwilioTransport(IHttpClientFactory httpClients, IOptions<Out
             {
                 holder = await outbox.MessageIdForProviderAsync(sid, cancellationToken);
             }
-            catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException)) // a timeout: see DeliverAsync
+            catch (Exception ex) when (ex is not OutOfMemoryException && !stopping.IsCancellationRequested)
             {
-                // Twilio answered (it is up); whether the text is this message's could not be read: not sent again now.
+                // Twilio answered the lookup (it is up); whether the text is this message's could not be read (or not in
+                // the time left): not sent again now.
                 return (null, $"the earlier text could not be matched: {DeliveryErrors.Describe(ex)}", false, ReceiverAnswer.Delivered);
             }
             finally

@@ -24,6 +24,13 @@
 //     the follow-up through the gate (guarantor contact history written, email written to the outbox, audit events)
 //     and re-arms its reminder. That is one business day in which every account has a follow-up due.
 //
+// --send [--latency-ms 200] [--slow-share 0.02] [--slow-ms 2000] [--sender-in-flight 32]: the outbox sender on (with
+// Sender:MaxInFlight as given), every channel going to a vendor
+// that answers in --latency-ms (a share in --slow-ms), as the sending bench's; each message with its last look at the
+// account and the person (two grain calls). Arming then waits until every statement is sent, and the due day until
+// every follow-up is sent; the ceiling, measured after it: the same vendor alone at the most requests the sender had on
+// their way at once, printed last as `due-day-sending-vs-raw <database> <at once> <sent per s> <vendor alone per s> <ratio>`.
+//
 // The million-account run (issue 9: peak memory, and the time from restart to ready), as a silo in a 4 GiB container
 // runs (.NET's heap limit there is 75 % of the container's memory; the silo uses server GC):
 //   DOTNET_gcServer=1 DOTNET_GCHeapHardLimit=0xC0000000 dotnet run -c Release --project bench/Collections.Bench -- \
@@ -39,13 +46,17 @@ using Collections.Hosting;
 using Collections.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Collections.Bench;
 
 internal static class CadenceBench
 {
-    public static async Task RunAsync(int accounts, int inFlight, string? postgres, bool skipSqlite, bool skipIdlePass, bool skipDueDay, bool restart, Func<int> freePort)
+    public static async Task RunAsync(int accounts, int inFlight, string? postgres, bool skipSqlite, bool skipIdlePass, bool skipDueDay, bool restart, Func<int> freePort,
+        BenchVendor? vendor = null, int? senderInFlight = null)
     {
+        _vendor = vendor;
+        _senderInFlight = senderInFlight;
         _skipIdlePass = skipIdlePass;
         _skipDueDay = skipDueDay;
         _restart = restart;
@@ -61,6 +72,11 @@ internal static class CadenceBench
         Console.WriteLine();
         Console.WriteLine("arming-vs-raw <database> <in-flight> <accounts armed per s> <raw INSERTs per s> <ratio>");
         _ratios.ForEach(Console.WriteLine);
+        if (_sendingRatios.Count > 0)
+        {
+            Console.WriteLine("due-day-sending-vs-raw <database> <vendor requests at once> <follow-ups sent per s, from the day's start> <the vendor alone per s> <ratio>");
+            _sendingRatios.ForEach(Console.WriteLine);
+        }
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         Console.WriteLine();
@@ -68,6 +84,9 @@ internal static class CadenceBench
     }
 
     private static bool _skipIdlePass, _skipDueDay, _restart;
+    private static BenchVendor? _vendor;
+    private static int? _senderInFlight;
+    private static readonly List<string> _sendingRatios = [];
     private static readonly List<string> _ratios = [];
 
     /// <summary>What PostgreSQL did, from its own counters: transactions committed (reads included), rows written, WAL bytes.</summary>
@@ -101,8 +120,16 @@ internal static class CadenceBench
             httpPort = freePort();
             return EngineHost.Build([.. extra, "--data", data, "--urls", $"http://127.0.0.1:{httpPort}", "--silo-port", freePort().ToString(),
                 "--gateway-port", freePort().ToString(), "--Collections:ServiceId", serviceId, "--Serilog:MinimumLevel:Default", "Warning",
-                "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", "false",
-                "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59"]);
+                "--Collections:Cadence:DayLength", "00:00:05", "--Collections:Outreach:Sender:Enabled", _vendor is null ? "false" : "true",
+                "--Collections:Compliance:WindowStart", "00:00", "--Collections:Compliance:WindowEnd", "23:59:59",
+                "--Collections:Outreach:Sender:MaxInFlight", (_senderInFlight ?? 32).ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                builder =>
+                {
+                    if (_vendor is null) return;
+                    // --send: every channel goes to the bench's vendor (standing in for the sandbox, the default transport).
+                    builder.Services.RemoveAll<Collections.Outreach.IMessageTransport>();
+                    builder.Services.AddSingleton<Collections.Outreach.IMessageTransport>(_vendor);
+                });
         }
         WebApplication? app = Engine();
         await app.StartAsync();
@@ -127,6 +154,12 @@ internal static class CadenceBench
             while (await ScalarAsync(database, statements, null) - statementsBefore < accounts && armClock.Elapsed < Patience(accounts)) await Task.Delay(100);
             var arm = armClock.Elapsed;
             Console.WriteLine($"{name}: {accounts:N0} armed (every statement in the outbox) in {arm.TotalSeconds:N1} s");
+            if (_vendor is not null)
+            {
+                const string statementsSent = "SELECT COUNT(*) FROM outreach_outbox WHERE facility = 'BENCH' AND action = 'PatientStatement' AND status = 'sent'";
+                while (await ScalarAsync(database, statementsSent, null) - statementsBefore < accounts && armClock.Elapsed < Patience(accounts)) await Task.Delay(200);
+                Console.WriteLine($"{name}: every statement sent {armClock.Elapsed.TotalSeconds:N1} s after arming began ({_vendor.Duplicates} delivered twice)");
+            }
             Console.WriteLine($"{name}: {ArmingBreakdown()}");
             // The projections (worklist, KPIs, caller index, ...) follow the log off the command path: how far behind
             // the arming left them, and how long they took to catch up once it stopped.
@@ -179,6 +212,7 @@ internal static class CadenceBench
 
             await Task.Delay(TimeSpan.FromSeconds(6)); // one cadence day after the last statement: the day-1 step is due for everyone
             Check(await book.Save(Policy(followUp: true)));
+            _vendor?.Reset(); // its peak during the day, not the statements'
             var dueClock = Stopwatch.StartNew();
             await Timed(accounts, inFlight, i => ReevaluatedAsync(grains, i), name, "re-evaluated (one step due)");
             // Each step is a command of its own after the re-evaluation's commit (one-way to itself): done when every
@@ -190,6 +224,7 @@ internal static class CadenceBench
             Console.WriteLine($"{name}: every follow-up in the outbox after {due.TotalSeconds:N1} s");
             Console.WriteLine($"{name}: {followUps:N0} follow-up emails written to the outbox");
             if (followUps != accounts) Console.WriteLine($"{name}: WARNING: expected {accounts:N0} follow-ups, found {followUps:N0}");
+            if (_vendor is not null) await DueDaySentAsync(name, database, accounts, dueClock);
 
             var again = _restart ? await RestartAsync() : "";
             return $"| {name} | {accounts:N0} | {arm.TotalSeconds:N0} s | {accounts / arm.TotalSeconds:N0} | {reminders:N0} | {read.Elapsed.TotalMilliseconds:N0} ms | {workingSet / 1048576.0:N0} MiB | {heap / 1048576.0:N0} MiB | {Idle()} | {due.TotalSeconds:N1} s | {followUps / due.TotalSeconds:N0} |{again}";
@@ -238,6 +273,37 @@ internal static class CadenceBench
             }
         }
     }
+
+    /// <summary>
+    /// --send: waits until every follow-up has gone through the vendor (the sender's last look at the account and the
+    /// person included), then measures the ceiling: the same vendor alone at the most requests the sender had on their
+    /// way at once during the day, with nothing stored or checked.
+    /// </summary>
+    private static async Task DueDaySentAsync(string name, DatabaseOptions database, int accounts, Stopwatch dueClock)
+    {
+        var vendor = _vendor!;
+        const string sentSql = "SELECT COUNT(*) FROM outreach_outbox WHERE facility = 'BENCH' AND action = 'EmailReminder' AND status = 'sent'";
+        long sent;
+        while ((sent = await ScalarAsync(database, sentSql, null)) < accounts && dueClock.Elapsed < Patience(accounts)) await Task.Delay(500);
+        var day = dueClock.Elapsed;
+        var peak = vendor.Peak;
+        Console.WriteLine($"{name}: {sent:N0} follow-ups sent {day.TotalSeconds:N1} s after the day began ({sent / day.TotalSeconds:N0}/s), " +
+                          $"at most {peak} at the vendor at once, {vendor.Duplicates} delivered twice");
+        if (sent != accounts || vendor.Duplicates != 0) Console.WriteLine($"{name}: WARNING: every follow-up must be sent exactly once");
+        var count = Math.Min(accounts, 4_000);
+        var now = DateTimeOffset.UtcNow;
+        var raw = await Timed(count, Math.Max(1, peak), i => vendor.DeliverAsync(CeilingMessage(i, now), CancellationToken.None), name, "sent by the vendor alone (ceiling)");
+        double engine = sent / day.TotalSeconds, alone = count / raw.TotalSeconds;
+        _sendingRatios.Add($"due-day-sending-vs-raw {name.ToLowerInvariant()} {peak} {engine:0} {alone:0} {engine / alone:0.00}");
+    }
+
+    private static Collections.Outreach.OutboxMessage CeilingMessage(int i, DateTimeOffset now) => new()
+    {
+        MessageId = $"BENCH/ceiling-{Run}-{i}/email", Channel = ContactChannel.Email, Action = OutreachAction.EmailReminder, Facility = "BENCH",
+        AccountNumber = $"ceiling-{i}", GuarantorId = $"ceiling-{i}", RecipientName = "Bench Patient", Recipient = $"ceiling{i}@example.org",
+        AmountDue = 250m, Body = "A reminder.", TemplateId = "email/emailReminder", TemplateVersion = 0, Status = Collections.Outreach.OutboxStatus.Pending,
+        Attempts = 1, CreatedAt = now, UpdatedAt = now,
+    };
 
     // How long to wait for the one-way steps to land: half an hour, or longer for a larger run (100 accounts a second).
     private static TimeSpan Patience(int accounts) => TimeSpan.FromSeconds(Math.Max(1800, accounts / 100));

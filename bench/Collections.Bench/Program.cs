@@ -45,7 +45,10 @@ if (StringArg("--mode") == "worklist")
 if (StringArg("--mode") == "cadence")
 {
     await Collections.Bench.CadenceBench.RunAsync(IntArg("--accounts", 10_000), IntArg("--in-flight", 64), StringArg("--postgres"), args.Contains("--skip-sqlite"),
-        args.Contains("--skip-idle-pass"), args.Contains("--skip-due-day"), args.Contains("--restart"), FreePort);
+        args.Contains("--skip-idle-pass"), args.Contains("--skip-due-day"), args.Contains("--restart"), FreePort,
+        args.Contains("--send") ? new Collections.Bench.BenchVendor(TimeSpan.FromMilliseconds(IntArg("--latency-ms", 200)), DoubleArg("--slow-share", 0.02),
+            TimeSpan.FromMilliseconds(IntArg("--slow-ms", 2_000)), Collections.Outreach.TransportNames.Sandbox) : null,
+        IntArg("--sender-in-flight", 32));
     return;
 }
 if (StringArg("--mode") == "import")

@@ -9,7 +9,6 @@
 //
 //   dotnet run -c Release --project bench/Collections.Bench -- --mode sending [--messages 4000] [--latency-ms 200]
 //       [--slow-share 0.02] [--slow-ms 2000] [--postgres "Host=..."] [--skip-sqlite]
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Collections.Domain;
 using Collections.Outreach;
@@ -25,7 +24,7 @@ internal static class SendingBench
     {
         Console.WriteLine($"Collections sending benchmark: {messages:N0} due messages, a vendor answering in {latencyMs} ms ({slowShare:P0} of them in {slowMs} ms), " +
                           $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        var vendor = new Vendor(TimeSpan.FromMilliseconds(latencyMs), slowShare, TimeSpan.FromMilliseconds(slowMs));
+        var vendor = new BenchVendor(TimeSpan.FromMilliseconds(latencyMs), slowShare, TimeSpan.FromMilliseconds(slowMs));
         var lines = new List<string>();
         if (!skipSqlite)
         {
@@ -64,7 +63,7 @@ internal static class SendingBench
         foreach (var line in lines) Console.WriteLine(line);
     }
 
-    private static async Task<string> RunOneAsync(string name, DatabaseOptions database, int messages, Vendor vendor)
+    private static async Task<string> RunOneAsync(string name, DatabaseOptions database, int messages, BenchVendor vendor)
     {
         await DatabaseSchema.ApplyAsync(database, NullLogger.Instance);
         var outbox = new SqlOutboxStore(database, TimeProvider.System);
@@ -144,43 +143,5 @@ internal static class SendingBench
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>A vendor that answers after a delay, the same for a message every time it is sent; counts what it took.</summary>
-    private sealed class Vendor(TimeSpan latency, double slowShare, TimeSpan slow) : IMessageTransport
-    {
-        private readonly ConcurrentDictionary<string, int> _taken = new();
-        private int _current, _peak, _duplicates;
-
-        public string Name => "bench-vendor";
-        public int Delivered => _taken.Count;
-        public int Peak => Volatile.Read(ref _peak);
-        public int Duplicates => Volatile.Read(ref _duplicates);
-
-        public void Reset()
-        {
-            _taken.Clear();
-            _peak = _duplicates = 0;
-        }
-
-        public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
-        {
-            var now = Interlocked.Increment(ref _current);
-            for (var peak = Volatile.Read(ref _peak); now > peak && Interlocked.CompareExchange(ref _peak, now, peak) != peak; peak = Volatile.Read(ref _peak))
-            {
-            }
-            try
-            {
-                // A stable share of the messages is slow: the same ones in the engine's run and the ceiling's.
-                var slowOne = (uint)(int.Parse(message.AccountNumber[1..]) * 2_654_435_761L % 10_000) < slowShare * 10_000;
-                await Task.Delay(slowOne ? slow : latency, cancellationToken);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _current);
-            }
-            if (_taken.AddOrUpdate(message.MessageId, 1, (_, n) => n + 1) > 1) Interlocked.Increment(ref _duplicates);
-            return DeliveryResult.Ok("bench:" + message.MessageId);
-        }
     }
 }

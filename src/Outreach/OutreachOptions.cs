@@ -41,6 +41,12 @@ public sealed class OutreachOptions
         /// <summary>The From address, e.g. "Billing Office &lt;billing@hospital.example&gt;".</summary>
         public string? From { get; set; }
         public int TimeoutSeconds { get; set; } = 30;
+        /// <summary>Connections to the relay open at once, at most (hosted relays allow a few per account); messages wait for one.</summary>
+        public int MaxConnections { get; set; } = 8;
+        /// <summary>Messages sent over one connection before it is closed and a new one opened (1: a connection per message).</summary>
+        public int MessagesPerConnection { get; set; } = 100;
+        /// <summary>A connection unused this long is closed rather than used again.</summary>
+        public int IdleSeconds { get; set; } = 30;
     }
 
     public sealed class WebhookChannels
@@ -144,6 +150,9 @@ public sealed class OutreachOptionsValidator : IValidateOptions<OutreachOptions>
             if (string.IsNullOrEmpty(s.User) != string.IsNullOrEmpty(s.Password))
                 errors.Add($"{P}Smtp:User and {P}Smtp:Password go together: set both or neither.");
             if (s.TimeoutSeconds <= 0) errors.Add($"{P}Smtp:TimeoutSeconds must be positive.");
+            if (s.MaxConnections < 1) errors.Add($"{P}Smtp:MaxConnections must be at least 1 (it is {s.MaxConnections}).");
+            if (s.MessagesPerConnection < 1) errors.Add($"{P}Smtp:MessagesPerConnection must be at least 1 (it is {s.MessagesPerConnection}).");
+            if (s.IdleSeconds < 0) errors.Add($"{P}Smtp:IdleSeconds must not be negative (it is {s.IdleSeconds}).");
             // Real emails carry the opt-out link: it must reach the engine from a patient's mail client.
             if (Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var linkBase) && linkBase.IsLoopback)
                 errors.Add($"{P}PublicBaseUrl must be the address patients reach the engine at (the opt-out link in every email) when {P}Transports:Email is 'smtp'; it is '{options.PublicBaseUrl}'.");

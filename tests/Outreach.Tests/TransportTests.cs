@@ -11,6 +11,48 @@ namespace Collections.Outreach.Tests;
 public sealed class TransportTests
 {
     [Fact]
+    public async Task Emails_share_a_few_kept_connections_to_the_relay_instead_of_one_each()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var server = new MiniSmtpServer();
+        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 2 };
+        var ids = new List<string>();
+        for (var i = 0; i < 12; i++)
+            ids.Add((await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder) with { Recipient = $"patient{i}@example.org" })).MessageId);
+        await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
+
+        Assert.Equal(12, await h.Sender(transport).RunOnceAsync());
+
+        foreach (var id in ids) Assert.Equal((OutboxStatus.Sent, 1), ((await h.Outbox.GetAsync(id))!.Status, (await h.Outbox.GetAsync(id))!.Attempts));
+        Assert.InRange(server.Connections, 1, 2); // the sender had 12 on their way; the relay saw at most two connections
+        Assert.InRange(server.PeakOpen, 1, 2);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"<patient{i}@example.org>").Order(), server.Messages.Select(m => Assert.Single(m.To)).Order());
+    }
+
+    [Fact]
+    public async Task A_connection_is_closed_after_its_number_of_messages_and_one_the_relay_dropped_is_replaced_not_blamed()
+    {
+        foreach (var (closeAfterMessage, perConnection, expected) in new[] { (false, 3, 3), (true, 100, 7) })
+        {
+            var h = await Harness.CreateAsync(Db.Sqlite);
+            using var server = new MiniSmtpServer(closeAfterMessage: closeAfterMessage);
+            h.Options.Smtp = new OutreachOptions.SmtpSettings
+            {
+                Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 1, MessagesPerConnection = perConnection,
+            };
+            await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
+            for (var i = 0; i < 7; i++)
+            {
+                var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+                var result = await transport.DeliverAsync(message, CancellationToken.None);
+                Assert.True(result.Delivered, $"message {i}: {result.Error}");
+            }
+            Assert.Equal(7, server.Messages.Count);
+            Assert.Equal(expected, server.Connections); // 3 + 3 + 1 messages; or a new connection for each one the relay dropped
+        }
+    }
+
+    [Fact]
     public async Task An_email_that_cannot_be_prepared_says_the_relay_was_not_reached_and_the_relay_is_not_called()
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
@@ -186,13 +228,19 @@ public sealed class TransportTests
     private sealed class MiniSmtpServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly bool _rejectRecipients;
+        private readonly bool _rejectRecipients, _closeAfterMessage;
+        private int _connections, _open, _peak;
         public List<(string From, List<string> To, string Data)> Messages { get; } = [];
         public int Port { get; }
+        /// <summary>Connections accepted, and the most open at once.</summary>
+        public int Connections => Volatile.Read(ref _connections);
+        public int PeakOpen => Volatile.Read(ref _peak);
 
-        public MiniSmtpServer(bool rejectRecipients = false)
+        /// <param name="closeAfterMessage">Drops the connection right after each message is taken (as a relay that closes idle connections).</param>
+        public MiniSmtpServer(bool rejectRecipients = false, bool closeAfterMessage = false)
         {
             _rejectRecipients = rejectRecipients;
+            _closeAfterMessage = closeAfterMessage;
             _listener.Start();
             Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
             _ = Task.Run(LoopAsync);
@@ -210,6 +258,23 @@ public sealed class TransportTests
         }
 
         private async Task ServeAsync(TcpClient client)
+        {
+            Interlocked.Increment(ref _connections);
+            var open = Interlocked.Increment(ref _open);
+            for (var peak = Volatile.Read(ref _peak); open > peak && Interlocked.CompareExchange(ref _peak, open, peak) != peak; peak = Volatile.Read(ref _peak))
+            {
+            }
+            try
+            {
+                await SessionAsync(client);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _open);
+            }
+        }
+
+        private async Task SessionAsync(TcpClient client)
         {
             using var _ = client;
             var stream = client.GetStream();
@@ -235,7 +300,9 @@ public sealed class TransportTests
                         var data = new StringBuilder();
                         while (await reader.ReadLineAsync() is { } d && d != ".") data.Append(d).Append('\n');
                         lock (Messages) Messages.Add((from, to, data.ToString()));
+                        to = [];
                         await writer.WriteLineAsync("250 OK queued");
+                        if (_closeAfterMessage) return;
                         break;
                     case "RSET": to.Clear(); await writer.WriteLineAsync("250 OK"); break;
                     case "QUIT": await writer.WriteLineAsync("221 Bye"); return;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using MailKit.Net.Smtp;
-using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
@@ -11,16 +10,17 @@ namespace Collections.Outreach;
 /// <summary>
 /// Email over SMTP with MailKit. The Message-ID header is derived from the outbox message id (a hash, so the header
 /// reveals nothing), so a copy sent again after a crash carries the same id and receiving systems can drop it.
-/// Emailed statements and final notices carry their PDF.
+/// Emailed statements and final notices carry their PDF. Connections to the relay are kept between messages, a few at
+/// once (<see cref="SmtpConnections"/>): a message does not pay for a connection, TLS and a login of its own.
 /// </summary>
-public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport
+public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport, IAsyncDisposable
 {
     public string Name => TransportNames.Smtp;
 
     /// <remarks>
-    /// The client's own timeout is per operation (connect, log in, send, quit); the sender's lease counts on the whole
-    /// delivery, the document included, ending within <c>TimeoutSeconds</c>. What is done here before the relay is
-    /// reached (the opt-out link, the statement's PDF) is ours: when it fails or takes the time, the result says the
+    /// The client's own timeout is per operation (connect, log in, send); the sender's lease counts on the whole
+    /// delivery, the document and the wait for a connection included, ending within <c>TimeoutSeconds</c>. What is done
+    /// here before the relay is reached (the opt-out link, the statement's PDF, the wait for a free connection) is ours: when it fails or takes the time, the result says the
     /// relay was not reached (<see cref="DeliveryResult.Vendor"/> null), so a slow database never pauses the channel.
     /// </remarks>
     public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
@@ -33,7 +33,7 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         if (!MailboxAddress.TryParse(message.Recipient, out var to))
             return DeliveryResult.Fail("invalid recipient address");
         MimeMessage mime;
-        var composing = Stopwatch.StartNew();
+        var ours = Stopwatch.StartNew(); // composing, and waiting for a connection: our own time, not the relay's
         try
         {
             mime = await ComposeAsync(message, from, to, deadline.Token);
@@ -42,19 +42,55 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         {
             return DeliveryResult.Retry($"the email could not be prepared: {DeliveryErrors.Describe(ex)}"); // the relay was not reached
         }
-        var composed = composing.Elapsed;
         using (mime)
         {
+            var pool = Connections;
             try
             {
-                return await SendAsync(mime, settings, deadline.Token);
+                await pool.WaitForPlaceAsync(deadline.Token);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && composed > TimeSpan.FromSeconds(settings.TimeoutSeconds) / 2)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return DeliveryResult.Retry($"timeout: every one of the {settings.MaxConnections} connections to the relay stayed busy");
+            }
+            ours.Stop();
+            SmtpConnection? connection = null;
+            var reusable = false;
+            try
+            {
+                connection = await pool.TakeAsync(deadline.Token);
+                var result = await SendAsync(mime, connection, deadline.Token);
+                reusable = result.Delivered;
+                return result;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && ours.Elapsed > TimeSpan.FromSeconds(settings.TimeoutSeconds) / 2)
             {
                 // The relay had less than half the time: the timeout says nothing of it.
-                return DeliveryResult.Retry("timeout: the email took more than half the time to prepare");
+                return DeliveryResult.Retry("timeout: the relay had less than half the time (preparing the email and waiting for a connection took the rest)");
+            }
+            finally
+            {
+                pool.Return(connection, reusable);
             }
         }
+    }
+
+    private SmtpConnections? _connections;
+    private readonly Lock _connectionsLock = new();
+
+    private SmtpConnections Connections
+    {
+        get
+        {
+            lock (_connectionsLock) return _connections ??= new SmtpConnections(options.Value.Smtp);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        SmtpConnections? connections;
+        lock (_connectionsLock) (connections, _connections) = (_connections, null);
+        if (connections is not null) await connections.DisposeAsync();
     }
 
     private async Task<MimeMessage> ComposeAsync(OutboxMessage message, MailboxAddress from, MailboxAddress to, CancellationToken cancellationToken)
@@ -84,25 +120,12 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
         }
     }
 
-    private static async Task<DeliveryResult> SendAsync(MimeMessage mime, OutreachOptions.SmtpSettings settings, CancellationToken cancellationToken)
+    private static async Task<DeliveryResult> SendAsync(MimeMessage mime, SmtpConnection connection, CancellationToken cancellationToken)
     {
-        using var client = new SmtpClient { Timeout = settings.TimeoutSeconds * 1000 };
         try
         {
-            var security = !settings.UseTls ? SecureSocketOptions.None
-                : settings.Port == 465 ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTls;
-            await client.ConnectAsync(settings.Host!, settings.Port, security, cancellationToken);
-            if (!string.IsNullOrEmpty(settings.User))
-                await client.AuthenticateAsync(settings.User, settings.Password ?? "", cancellationToken);
-            await client.SendAsync(mime, cancellationToken);
-            try
-            {
-                await client.DisconnectAsync(quit: true, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // The relay took the message: a QUIT that fails or times out (or a shutdown then) must not send it again.
-            }
+            await connection.Client.SendAsync(mime, cancellationToken);
+            connection.Sent++;
             return DeliveryResult.Ok(mime.MessageId);
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500 && ex.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)

@@ -42,7 +42,7 @@ public sealed class OutreachOptions
         public string? From { get; set; }
         public int TimeoutSeconds { get; set; } = 30;
         /// <summary>Connections to the relay open at once, at most (hosted relays allow a few per account); messages wait for one.</summary>
-        public int MaxConnections { get; set; } = 8;
+        public int MaxConnections { get; set; } = 32;
         /// <summary>Messages sent over one connection before it is closed and a new one opened (1: a connection per message).</summary>
         public int MessagesPerConnection { get; set; } = 100;
         /// <summary>A connection unused this long is closed rather than used again.</summary>

@@ -27,6 +27,35 @@ public sealed class TransportTests
         Assert.InRange(server.Connections, 1, 2); // the sender had 12 on their way; the relay saw at most two connections
         Assert.InRange(server.PeakOpen, 1, 2);
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"<patient{i}@example.org>").Order(), server.Messages.Select(m => Assert.Single(m.To)).Order());
+
+        await transport.DisposeAsync(); // at shutdown: QUIT on every kept connection
+        for (var waited = 0; server.Open > 0 && waited < 100; waited++) await Task.Delay(50);
+        Assert.Equal(0, server.Open);
+    }
+
+    [Fact]
+    public async Task An_email_that_times_out_waiting_for_a_free_connection_says_nothing_of_the_relay()
+    {
+        var h = await Harness.CreateAsync(Db.Sqlite);
+        using var server = new MiniSmtpServer { HoldData = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        h.Options.Smtp = new OutreachOptions.SmtpSettings
+        {
+            Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 1, TimeoutSeconds = 2,
+        };
+        await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
+        var first = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        var second = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        var holding = transport.DeliverAsync(first, CancellationToken.None); // takes the one connection; the relay is slow to take it
+        for (var waited = 0; server.Open == 0 && waited < 100; waited++) await Task.Delay(20);
+
+        var waiting = await transport.DeliverAsync(second, CancellationToken.None);
+
+        Assert.Equal((false, false, null), (waiting.Delivered, waiting.Permanent, waiting.Vendor)); // a retry; the channel is not paused for it
+        // Either it never got the connection, or got it as the first one's timeout freed it, with no time left: ours both ways.
+        Assert.Contains(waiting.Error, new[] { "timeout: every one of the 1 connections to the relay stayed busy",
+            "timeout: the relay had less than half the time (preparing the email and waiting for a connection took the rest)" });
+        server.HoldData!.SetResult();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => holding); // the one the relay held: its own timeout, the relay's
     }
 
     [Fact]
@@ -63,7 +92,7 @@ public sealed class TransportTests
         var gone = Persistence.DatabaseOptions.SqliteFile(Path.Combine(Path.GetTempPath(), $"collections-missing-{Guid.NewGuid():N}", "collections.db"));
         var documents = new StatementPdfRenderer(h.Facilities, new PayLinks(gone, new Persistence.SignedLinks(gone, h.Clock), Options.Create(h.Options), h.Clock,
             new PortalLinkLifetime(TimeSpan.FromDays(90))));
-        var transport = new SmtpTransport(Options.Create(h.Options), documents, h.OptOutLinks);
+        await using var transport = new SmtpTransport(Options.Create(h.Options), documents, h.OptOutLinks);
 
         var result = await transport.DeliverAsync(message, CancellationToken.None);
 
@@ -79,7 +108,7 @@ public sealed class TransportTests
         using var server = new MiniSmtpServer();
         h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "Billing <billing@riverside.example>" };
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
-        var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
+        await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
 
         await h.Sender(transport).RunOnceAsync();
 
@@ -111,7 +140,8 @@ public sealed class TransportTests
         using var server = new MiniSmtpServer(rejectRecipients: true);
         h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
         var refused = await h.Service().EnqueueAsync(Harness.Request());
-        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks)).RunOnceAsync();
+        await using (var smtp = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks))
+            await h.Sender(smtp).RunOnceAsync();
         var failed = await h.Outbox.GetAsync(refused.MessageId);
         Assert.Equal(OutboxStatus.Failed, failed!.Status);
         Assert.Equal("smtp 550 RecipientNotAccepted", failed.LastError);
@@ -119,7 +149,8 @@ public sealed class TransportTests
 
         h.Options.Smtp.Port = Ports.Free();   // nothing listens there
         var down = await h.Service().EnqueueAsync(Harness.Request());
-        await h.Sender(new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks)).RunOnceAsync();
+        await using (var smtp = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks))
+            await h.Sender(smtp).RunOnceAsync();
         var pending = await h.Outbox.GetAsync(down.MessageId);
         Assert.Equal(OutboxStatus.Pending, pending!.Status);
         Assert.StartsWith("socket", pending.LastError, StringComparison.Ordinal);
@@ -235,6 +266,9 @@ public sealed class TransportTests
         /// <summary>Connections accepted, and the most open at once.</summary>
         public int Connections => Volatile.Read(ref _connections);
         public int PeakOpen => Volatile.Read(ref _peak);
+        public int Open => Volatile.Read(ref _open);
+        /// <summary>When set, the end of a message's data is answered only once this completes (a relay slow to take it).</summary>
+        public TaskCompletionSource? HoldData { get; set; }
 
         /// <param name="closeAfterMessage">Drops the connection right after each message is taken (as a relay that closes idle connections).</param>
         public MiniSmtpServer(bool rejectRecipients = false, bool closeAfterMessage = false)
@@ -299,6 +333,7 @@ public sealed class TransportTests
                         await writer.WriteLineAsync("354 End data with <CR><LF>.<CR><LF>");
                         var data = new StringBuilder();
                         while (await reader.ReadLineAsync() is { } d && d != ".") data.Append(d).Append('\n');
+                        if (HoldData is { } hold) await hold.Task;
                         lock (Messages) Messages.Add((from, to, data.ToString()));
                         to = [];
                         await writer.WriteLineAsync("250 OK queued");

@@ -13,7 +13,7 @@ namespace Collections.Outreach;
 /// Emailed statements and final notices carry their PDF. Connections to the relay are kept between messages, a few at
 /// once (<see cref="SmtpConnections"/>): a message does not pay for a connection, TLS and a login of its own.
 /// </summary>
-public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport, IAsyncDisposable
+public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport, IAsyncDisposable, IDisposable
 {
     public string Name => TransportNames.Smtp;
 
@@ -70,7 +70,7 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
             }
             finally
             {
-                pool.Return(connection, reusable);
+                await pool.ReturnAsync(connection, reusable);
             }
         }
     }
@@ -82,15 +82,23 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
     {
         get
         {
-            lock (_connectionsLock) return _connections ??= new SmtpConnections(options.Value.Smtp);
+            lock (_connectionsLock) return _connections ??= new SmtpConnections(() => options.Value.Smtp);
         }
     }
 
+    /// <summary>Says QUIT on the kept connections (the host disposes the transport at shutdown); a send still under way closes its own.</summary>
     public async ValueTask DisposeAsync()
     {
         SmtpConnections? connections;
-        lock (_connectionsLock) (connections, _connections) = (_connections, null);
+        lock (_connectionsLock) connections = _connections;
         if (connections is not null) await connections.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        SmtpConnections? connections;
+        lock (_connectionsLock) connections = _connections;
+        connections?.Dispose();
     }
 
     private async Task<MimeMessage> ComposeAsync(OutboxMessage message, MailboxAddress from, MailboxAddress to, CancellationToken cancellationToken)

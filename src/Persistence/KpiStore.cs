@@ -230,19 +230,32 @@ public sealed class KpiStore : IAsyncDisposable
                 Column("promises_kept", r => r.PromisesKept), Column("promises_broken", r => r.PromisesBroken),
                 Column("placed_with_agency", r => r.PlacedWithAgency), Column("updated_at", r => r.UpdatedAt.ToUniversalTime()),
             ]),
-            new(DeleteChargesForKeysSql, keys),
-            new(DeleteDaysForKeysSql, keys),
         };
+        // An account's charges and days are replaced by what it sends now, writing only what changed: the rows it no
+        // longer has are deleted, new or changed ones upserted, and the same ones left as they are (a follow-up step or a
+        // payment does not rewrite every charge and day the account ever had; each rewrite was a dead row and new index
+        // entries). The ones kept are passed as (account, key) pairs: a row of an account is deleted unless its key is among them.
         var charges = rows.SelectMany(r => r.ChargesByDate.Select(c => (r.Facility, r.AccountNumber, c.EffectiveDate, c.AmountCents))).ToList();
+        statements.Add(new(DeleteChargesNotKeptSql,
+        [
+            .. keys, SqlStatements.ArrayOf("kept_facility", charges, c => c.Facility), SqlStatements.ArrayOf("kept_account_number", charges, c => c.AccountNumber),
+            SqlStatements.ArrayOf("kept_effective_date", charges, c => c.EffectiveDate),
+        ]));
         if (charges.Count > 0)
-            statements.Add(new(InsertChargesArraysSql,
+            statements.Add(new(UpsertChargesArraysSql,
             [
                 SqlStatements.ArrayOf("facility", charges, c => c.Facility), SqlStatements.ArrayOf("account_number", charges, c => c.AccountNumber),
                 SqlStatements.ArrayOf("effective_date", charges, c => c.EffectiveDate), SqlStatements.ArrayOf("amount_cents", charges, c => c.AmountCents),
             ]));
         var days = rows.SelectMany(r => r.Days.Select(d => (r.Facility, r.AccountNumber, Day: d))).ToList();
+        statements.Add(new(DeleteDaysNotKeptSql,
+        [
+            .. keys, SqlStatements.ArrayOf("kept_facility", days, d => d.Facility), SqlStatements.ArrayOf("kept_account_number", days, d => d.AccountNumber),
+            SqlStatements.ArrayOf("kept_measure", days, d => d.Day.Measure), SqlStatements.ArrayOf("kept_day", days, d => d.Day.Day),
+            SqlStatements.ArrayOf("kept_subject", days, d => d.Day.Subject),
+        ]));
         if (days.Count > 0)
-            statements.Add(new(InsertDaysArraysSql,
+            statements.Add(new(UpsertDaysArraysSql,
             [
                 SqlStatements.ArrayOf("facility", days, d => d.Facility), SqlStatements.ArrayOf("account_number", days, d => d.AccountNumber),
                 SqlStatements.ArrayOf("measure", days, d => d.Day.Measure), SqlStatements.ArrayOf("day", days, d => d.Day.Day),
@@ -275,40 +288,73 @@ public sealed class KpiStore : IAsyncDisposable
     }
 
     private const string ForKeysSql = " t USING unnest(@facility::text[], @account_number::text[]) AS k(facility, account_number) WHERE t.facility = k.facility AND t.account_number = k.account_number";
-    private const string DeleteChargesForKeysSql = "DELETE FROM account_kpi_charge" + ForKeysSql;
-    private const string DeleteDaysForKeysSql = "DELETE FROM account_kpi_day" + ForKeysSql;
+    private const string DeleteChargesNotKeptSql = "DELETE FROM account_kpi_charge" + ForKeysSql + """
+
+         AND NOT EXISTS (SELECT 1 FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_effective_date::date[]) AS kept(facility, account_number, effective_date)
+                         WHERE kept.facility = t.facility AND kept.account_number = t.account_number AND kept.effective_date = t.effective_date)
+        """;
+    private const string DeleteDaysNotKeptSql = "DELETE FROM account_kpi_day" + ForKeysSql + """
+
+         AND NOT EXISTS (SELECT 1 FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_measure::text[], @kept_day::date[], @kept_subject::text[])
+                             AS kept(facility, account_number, measure, day, subject)
+                         WHERE kept.facility = t.facility AND kept.account_number = t.account_number AND kept.measure = t.measure AND kept.day = t.day
+                           AND kept.subject = t.subject)
+        """;
     private const string DeleteTreatmentsForKeysSql = "DELETE FROM account_treatment" + ForKeysSql;
     private const string DeleteFairnessForKeysSql = "DELETE FROM account_fairness" + ForKeysSql;
 
+    // On PostgreSQL a row whose values did not change is not written again (no new row version, no index entries);
+    // updated_at then says when the account's KPI row last changed.
     private const string UpsertArraysSql = """
         INSERT INTO account_kpi (facility, account_number, patient_balance_cents, insurance_balance_cents, credit_balance_cents, aging_basis_date,
                                  patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency, updated_at)
         SELECT * FROM unnest(@facility::text[], @account_number::text[], @patient_balance_cents::bigint[], @insurance_balance_cents::bigint[],
                              @credit_balance_cents::bigint[], @aging_basis_date::date[], @patient_responsibility_cents::bigint[], @patient_paid_cents::bigint[],
                              @promises_kept::int[], @promises_broken::int[], @placed_with_agency::boolean[], @updated_at::timestamptz[])
-        """ + "\n" + KpiConflictSql;
+        """ + "\n" + KpiConflictSql + """
 
-    private const string InsertChargesArraysSql = """
-        INSERT INTO account_kpi_charge (facility, account_number, effective_date, amount_cents)
-        SELECT * FROM unnest(@facility::text[], @account_number::text[], @effective_date::date[], @amount_cents::bigint[])
+        WHERE (account_kpi.patient_balance_cents, account_kpi.insurance_balance_cents, account_kpi.credit_balance_cents, account_kpi.aging_basis_date,
+               account_kpi.patient_responsibility_cents, account_kpi.patient_paid_cents, account_kpi.promises_kept, account_kpi.promises_broken,
+               account_kpi.placed_with_agency)
+          IS DISTINCT FROM (excluded.patient_balance_cents, excluded.insurance_balance_cents, excluded.credit_balance_cents, excluded.aging_basis_date,
+               excluded.patient_responsibility_cents, excluded.patient_paid_cents, excluded.promises_kept, excluded.promises_broken, excluded.placed_with_agency)
         """;
 
-    private const string InsertDaysArraysSql = """
+    private const string UpsertChargesArraysSql = """
+        INSERT INTO account_kpi_charge (facility, account_number, effective_date, amount_cents)
+        SELECT * FROM unnest(@facility::text[], @account_number::text[], @effective_date::date[], @amount_cents::bigint[])
+        ON CONFLICT (facility, account_number, effective_date) DO UPDATE SET amount_cents = excluded.amount_cents
+        WHERE account_kpi_charge.amount_cents <> excluded.amount_cents
+        """;
+
+    private const string UpsertDaysArraysSql = """
         INSERT INTO account_kpi_day (facility, account_number, measure, day, subject, amount_cents, quantity)
         SELECT * FROM unnest(@facility::text[], @account_number::text[], @measure::text[], @day::date[], @subject::text[], @amount_cents::bigint[], @quantity::int[])
+        ON CONFLICT (facility, account_number, measure, day, subject) DO UPDATE SET amount_cents = excluded.amount_cents, quantity = excluded.quantity
+        WHERE (account_kpi_day.amount_cents, account_kpi_day.quantity) IS DISTINCT FROM (excluded.amount_cents, excluded.quantity)
         """;
 
     private const string UpsertTreatmentArraysSql = """
         INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
         SELECT * FROM unnest(@facility::text[], @account_number::text[], @policy_id::text[], @control::boolean[], @control_share::double precision[],
                              @assigned_on::date[], @score_band::text[], @owed_cents::bigint[], @collected_cents::bigint[], @steps::text[])
-        """ + "\n" + TreatmentConflictSql;
+        """ + "\n" + TreatmentConflictSql + """
+
+        WHERE (account_treatment.policy_id, account_treatment.control, account_treatment.control_share, account_treatment.assigned_on,
+               account_treatment.score_band, account_treatment.owed_cents, account_treatment.collected_cents, account_treatment.steps)
+          IS DISTINCT FROM (excluded.policy_id, excluded.control, excluded.control_share, excluded.assigned_on, excluded.score_band,
+               excluded.owed_cents, excluded.collected_cents, excluded.steps)
+        """;
 
     private const string UpsertFairnessArraysSql = """
         INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
         SELECT * FROM unnest(@facility::text[], @account_number::text[], @language::text[], @income_band::text[], @score::double precision[],
                              @outreach_contacts::int[], @calls::int[])
-        """ + "\n" + FairnessConflictSql;
+        """ + "\n" + FairnessConflictSql + """
+
+        WHERE (account_fairness.language, account_fairness.income_band, account_fairness.score, account_fairness.outreach_contacts, account_fairness.calls)
+          IS DISTINCT FROM (excluded.language, excluded.income_band, excluded.score, excluded.outreach_contacts, excluded.calls)
+        """;
 
     /// <summary>
     /// The sums over one facility's accounts (or all facilities' when <paramref name="facility"/> is null): accounts

@@ -15,7 +15,7 @@ public sealed class TransportTests
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var server = new MiniSmtpServer();
-        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 2 };
+        h.Options.Smtp = Relay(server, maxConnections: 2);
         var ids = new List<string>();
         for (var i = 0; i < 12; i++)
             ids.Add((await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder) with { Recipient = $"patient{i}@example.org" })).MessageId);
@@ -38,10 +38,7 @@ public sealed class TransportTests
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var server = new MiniSmtpServer { HoldData = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
-        h.Options.Smtp = new OutreachOptions.SmtpSettings
-        {
-            Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 1, TimeoutSeconds = 2,
-        };
+        h.Options.Smtp = Relay(server, maxConnections: 1, timeoutSeconds: 2);
         await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
         var first = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
         var second = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
@@ -65,10 +62,7 @@ public sealed class TransportTests
         {
             var h = await Harness.CreateAsync(Db.Sqlite);
             using var server = new MiniSmtpServer(closeAfterMessage: closeAfterMessage);
-            h.Options.Smtp = new OutreachOptions.SmtpSettings
-            {
-                Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example", MaxConnections = 1, MessagesPerConnection = perConnection,
-            };
+            h.Options.Smtp = Relay(server, maxConnections: 1, messagesPerConnection: perConnection);
             await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
             for (var i = 0; i < 7; i++)
             {
@@ -86,7 +80,7 @@ public sealed class TransportTests
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var server = new MiniSmtpServer();
-        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
+        h.Options.Smtp = Relay(server);
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
         // The statement's pay link is read from a database that is not there (a file in a folder that does not exist).
         var gone = Persistence.DatabaseOptions.SqliteFile(Path.Combine(Path.GetTempPath(), $"collections-missing-{Guid.NewGuid():N}", "collections.db"));
@@ -106,7 +100,7 @@ public sealed class TransportTests
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var server = new MiniSmtpServer();
-        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "Billing <billing@riverside.example>" };
+        h.Options.Smtp = Relay(server, from: "Billing <billing@riverside.example>");
         var message = await h.Service().EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.PatientStatement));
         await using var transport = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks);
 
@@ -138,7 +132,7 @@ public sealed class TransportTests
     {
         var h = await Harness.CreateAsync(Db.Sqlite);
         using var server = new MiniSmtpServer(rejectRecipients: true);
-        h.Options.Smtp = new OutreachOptions.SmtpSettings { Host = "127.0.0.1", Port = server.Port, UseTls = false, From = "billing@riverside.example" };
+        h.Options.Smtp = Relay(server);
         var refused = await h.Service().EnqueueAsync(Harness.Request());
         await using (var smtp = new SmtpTransport(Options.Create(h.Options), h.Documents, h.OptOutLinks))
             await h.Sender(smtp).RunOnceAsync();
@@ -256,6 +250,15 @@ public sealed class TransportTests
     }
 
     /// <summary>Just enough SMTP (RFC 5321) on 127.0.0.1 to accept mail and record it.</summary>
+    /// <summary>The test relay, plain (no TLS), with the pool's limits the test needs.</summary>
+    private static OutreachOptions.SmtpSettings Relay(MiniSmtpServer server, string from = "billing@riverside.example", int maxConnections = 32,
+        int messagesPerConnection = 100, int timeoutSeconds = 30) =>
+        new()
+        {
+            Host = "127.0.0.1", Port = server.Port, UseTls = false, From = from, MaxConnections = maxConnections, MessagesPerConnection = messagesPerConnection,
+            TimeoutSeconds = timeoutSeconds,
+        };
+
     private sealed class MiniSmtpServer : IDisposable
     {
         private readonly TcpListener _listener = new(IPAddress.Loopback, 0);

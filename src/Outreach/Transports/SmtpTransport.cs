@@ -10,8 +10,9 @@ namespace Collections.Outreach;
 /// <summary>
 /// Email over SMTP with MailKit. The Message-ID header is derived from the outbox message id (a hash, so the header
 /// reveals nothing), so a copy sent again after a crash carries the same id and receiving systems can drop it.
-/// Emailed statements and final notices carry their PDF. Connections to the relay are kept between messages, a few at
-/// once (<see cref="SmtpConnections"/>): a message does not pay for a connection, TLS and a login of its own.
+/// Emailed statements and final notices carry their PDF. Connections to the relay are kept between messages, up to
+/// <c>Smtp:MaxConnections</c> at once (<see cref="SmtpConnections"/>): a message does not pay for a connection, TLS and
+/// a login of its own.
 /// </summary>
 public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPdfRenderer documents, EmailOptOutLinks optOutLinks) : IMessageTransport, IAsyncDisposable, IDisposable
 {
@@ -20,8 +21,9 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
     /// <remarks>
     /// The client's own timeout is per operation (connect, log in, send); the sender's lease counts on the whole
     /// delivery, the document and the wait for a connection included, ending within <c>TimeoutSeconds</c>. What is done
-    /// here before the relay is reached (the opt-out link, the statement's PDF, the wait for a free connection) is ours: when it fails or takes the time, the result says the
-    /// relay was not reached (<see cref="DeliveryResult.Vendor"/> null), so a slow database never pauses the channel.
+    /// here before the relay is reached (the opt-out link, the statement's PDF, the wait for a free connection) is ours:
+    /// when it fails or takes the time, the result says the relay was not reached (<see cref="DeliveryResult.Vendor"/>
+    /// null), so a slow database never pauses the channel.
     /// </remarks>
     public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
     {

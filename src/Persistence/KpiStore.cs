@@ -288,17 +288,17 @@ public sealed class KpiStore : IAsyncDisposable
     }
 
     private const string ForKeysSql = " t USING unnest(@facility::text[], @account_number::text[]) AS k(facility, account_number) WHERE t.facility = k.facility AND t.account_number = k.account_number";
+    // NOT IN over the kept keys (none is NULL: every key column is NOT NULL) plans as a hashed subplan whatever the
+    // planner guesses of the arrays' length; a NOT EXISTS could become a nested loop, quadratic for a rebuild's group.
     private const string DeleteChargesNotKeptSql = "DELETE FROM account_kpi_charge" + ForKeysSql + """
 
-         AND NOT EXISTS (SELECT 1 FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_effective_date::date[]) AS kept(facility, account_number, effective_date)
-                         WHERE kept.facility = t.facility AND kept.account_number = t.account_number AND kept.effective_date = t.effective_date)
+         AND (t.facility, t.account_number, t.effective_date) NOT IN
+             (SELECT * FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_effective_date::date[]))
         """;
     private const string DeleteDaysNotKeptSql = "DELETE FROM account_kpi_day" + ForKeysSql + """
 
-         AND NOT EXISTS (SELECT 1 FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_measure::text[], @kept_day::date[], @kept_subject::text[])
-                             AS kept(facility, account_number, measure, day, subject)
-                         WHERE kept.facility = t.facility AND kept.account_number = t.account_number AND kept.measure = t.measure AND kept.day = t.day
-                           AND kept.subject = t.subject)
+         AND (t.facility, t.account_number, t.measure, t.day, t.subject) NOT IN
+             (SELECT * FROM unnest(@kept_facility::text[], @kept_account_number::text[], @kept_measure::text[], @kept_day::date[], @kept_subject::text[]))
         """;
     private const string DeleteTreatmentsForKeysSql = "DELETE FROM account_treatment" + ForKeysSql;
     private const string DeleteFairnessForKeysSql = "DELETE FROM account_fairness" + ForKeysSql;

@@ -1,0 +1,75 @@
+using Collections.Persistence;
+using Collections.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Collections.Grains.Tests;
+
+/// <summary>
+/// The KPI store on PostgreSQL writes only what changed: an account's rows end as the last rows given for it (charges
+/// and days gone are deleted, changed ones updated), and a row given again unchanged is not written (its xmin stays).
+/// </summary>
+public sealed class KpiStoreTests
+{
+    private static readonly DateTimeOffset At = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateOnly Day1 = new(2026, 10, 1), Day2 = new(2026, 10, 2), Day3 = new(2026, 10, 3);
+
+    private static AccountKpiRow Row(string account, (DateOnly, long)[] charges, KpiMeasureRow[]? days = null, long balance = 100,
+        AccountTreatmentRow? treatment = null, AccountFairnessRow? fairness = null) =>
+        new("KPI", account, balance, 0, 0, Day1, balance, 0, 0, 0, false, charges, At)
+        {
+            Days = days ?? [], Treatment = treatment, Fairness = fairness,
+        };
+
+    [PostgresFact]
+    public async Task An_accounts_rows_end_as_last_given_and_unchanged_rows_are_not_written_again()
+    {
+        var database = await TestDatabases.PostgresAsync();
+        await using var store = new KpiStore(database, NullLogger<KpiStore>.Instance);
+        var cash = new KpiMeasureRow("cash", Day1, "card", 5_000, 1);
+        var treatment = new AccountTreatmentRow("standard", false, 0.1m, Day1, "high", 10_000, 0, ["statement"]);
+        await store.SaveAllAsync(
+        [
+            Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash]),
+            Row("B", [(Day1, 5_000)], treatment: treatment, fairness: new AccountFairnessRow("en", "middle", 0.4, 1, 0)),
+        ]);
+        var first = await VersionsAsync(database);
+
+        await store.SaveAllAsync([Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash])]); // the same again
+
+        Assert.Equal(first, await VersionsAsync(database)); // no row written
+
+        await store.SaveAllAsync(
+        [
+            Row("A", [(Day1, 1), (Day3, 3)], balance: 7),                               // given twice in one group: the last counts
+            Row("A", [(Day1, 15_000), (Day3, 300)], balance: 100),                       // Day1 changed, Day2 gone, Day3 new; the day gone
+            Row("B", [], fairness: new AccountFairnessRow("en", "middle", 0.4, 1, 0)), // no charges, no treatment now
+        ]);
+
+        var after = await VersionsAsync(database);
+        Assert.Equal(["charge|A|2026-10-01|15000", "charge|A|2026-10-03|300", "fairness|B", "kpi|A|100", "kpi|B|100"], after.Keys.Order());
+        Assert.Equal(first["kpi|A|100"], after["kpi|A|100"]);   // its values came back to what they were: not written
+        Assert.Equal(first["fairness|B"], after["fairness|B"]); // unchanged
+        Assert.Equal(first["kpi|B|100"], after["kpi|B|100"]);
+    }
+
+    /// <summary>Each KPI row by what it holds, with its row version (xmin).</summary>
+    private static async Task<Dictionary<string, string>> VersionsAsync(DatabaseOptions database)
+    {
+        await using var connection = await database.OpenAsync();
+        var rows = new Dictionary<string, string>();
+        foreach (var sql in new[]
+        {
+            "SELECT 'kpi|' || account_number || '|' || patient_balance_cents, xmin::text FROM account_kpi WHERE facility = 'KPI'",
+            "SELECT 'charge|' || account_number || '|' || to_char(effective_date, 'YYYY-MM-DD') || '|' || amount_cents, xmin::text FROM account_kpi_charge WHERE facility = 'KPI'",
+            "SELECT 'day|' || account_number || '|' || measure, xmin::text FROM account_kpi_day WHERE facility = 'KPI'",
+            "SELECT 'treatment|' || account_number, xmin::text FROM account_treatment WHERE facility = 'KPI'",
+            "SELECT 'fairness|' || account_number, xmin::text FROM account_fairness WHERE facility = 'KPI'",
+        })
+        {
+            await using var command = connection.Command(sql);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) rows.Add(reader.GetString(0), reader.GetString(1));
+        }
+        return rows;
+    }
+}

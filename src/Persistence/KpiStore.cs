@@ -89,20 +89,39 @@ public sealed class KpiStore : IAsyncDisposable
                                  patient_responsibility_cents, patient_paid_cents, promises_kept, promises_broken, placed_with_agency, updated_at)
         VALUES (@facility, @account_number, @patient_balance_cents, @insurance_balance_cents, @credit_balance_cents, @aging_basis_date,
                 @patient_responsibility_cents, @patient_paid_cents, @promises_kept, @promises_broken, @placed_with_agency, @updated_at)
-        """ + "\n" + KpiConflictSql;
+        """ + "\n" + KpiConflictSql + """
 
-    private const string DeleteChargesSql = "DELETE FROM account_kpi_charge WHERE facility = @facility AND account_number = @account_number";
+        WHERE account_kpi.patient_balance_cents IS NOT excluded.patient_balance_cents OR account_kpi.insurance_balance_cents IS NOT excluded.insurance_balance_cents
+           OR account_kpi.credit_balance_cents IS NOT excluded.credit_balance_cents OR account_kpi.aging_basis_date IS NOT excluded.aging_basis_date
+           OR account_kpi.patient_responsibility_cents IS NOT excluded.patient_responsibility_cents OR account_kpi.patient_paid_cents IS NOT excluded.patient_paid_cents
+           OR account_kpi.promises_kept IS NOT excluded.promises_kept OR account_kpi.promises_broken IS NOT excluded.promises_broken
+           OR account_kpi.placed_with_agency IS NOT excluded.placed_with_agency
+        """;
+
+    // SQLite, one account at a time (the statements above and below): as on PostgreSQL, only what changed is written.
+    // The kept keys come as one JSON array (SQLite's json_each), so the statement's text is the same for every account.
+    private const string DeleteChargesNotKeptSqliteSql = """
+        DELETE FROM account_kpi_charge WHERE facility = @facility AND account_number = @account_number
+          AND effective_date NOT IN (SELECT value FROM json_each(@kept))
+        """;
 
     private const string InsertChargeSql = """
         INSERT INTO account_kpi_charge (facility, account_number, effective_date, amount_cents)
         VALUES (@facility, @account_number, @effective_date, @amount_cents)
+        ON CONFLICT (facility, account_number, effective_date) DO UPDATE SET amount_cents = excluded.amount_cents
+        WHERE account_kpi_charge.amount_cents <> excluded.amount_cents
         """;
 
-    private const string DeleteDaysSql = "DELETE FROM account_kpi_day WHERE facility = @facility AND account_number = @account_number";
+    private const string DeleteDaysNotKeptSqliteSql = """
+        DELETE FROM account_kpi_day WHERE facility = @facility AND account_number = @account_number
+          AND (measure, day, subject) NOT IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@kept))
+        """;
 
     private const string InsertDaySql = """
         INSERT INTO account_kpi_day (facility, account_number, measure, day, subject, amount_cents, quantity)
         VALUES (@facility, @account_number, @measure, @day, @subject, @amount_cents, @quantity)
+        ON CONFLICT (facility, account_number, measure, day, subject) DO UPDATE SET amount_cents = excluded.amount_cents, quantity = excluded.quantity
+        WHERE account_kpi_day.amount_cents IS NOT excluded.amount_cents OR account_kpi_day.quantity IS NOT excluded.quantity
         """;
 
     private const string DeleteTreatmentSql = "DELETE FROM account_treatment WHERE facility = @facility AND account_number = @account_number";
@@ -116,7 +135,13 @@ public sealed class KpiStore : IAsyncDisposable
     private const string UpsertTreatmentSql = """
         INSERT INTO account_treatment (facility, account_number, policy_id, control, control_share, assigned_on, score_band, owed_cents, collected_cents, steps)
         VALUES (@facility, @account_number, @policy_id, @control, @control_share, @assigned_on, @score_band, @owed_cents, @collected_cents, @steps)
-        """ + "\n" + TreatmentConflictSql;
+        """ + "\n" + TreatmentConflictSql + """
+
+        WHERE account_treatment.policy_id IS NOT excluded.policy_id OR account_treatment.control IS NOT excluded.control
+           OR account_treatment.control_share IS NOT excluded.control_share OR account_treatment.assigned_on IS NOT excluded.assigned_on
+           OR account_treatment.score_band IS NOT excluded.score_band OR account_treatment.owed_cents IS NOT excluded.owed_cents
+           OR account_treatment.collected_cents IS NOT excluded.collected_cents OR account_treatment.steps IS NOT excluded.steps
+        """;
 
     private const string DeleteFairnessSql = "DELETE FROM account_fairness WHERE facility = @facility AND account_number = @account_number";
 
@@ -129,7 +154,12 @@ public sealed class KpiStore : IAsyncDisposable
     private const string UpsertFairnessSql = """
         INSERT INTO account_fairness (facility, account_number, language, income_band, score, outreach_contacts, calls)
         VALUES (@facility, @account_number, @language, @income_band, @score, @outreach_contacts, @calls)
-        """ + "\n" + FairnessConflictSql;
+        """ + "\n" + FairnessConflictSql + """
+
+        WHERE account_fairness.language IS NOT excluded.language OR account_fairness.income_band IS NOT excluded.income_band
+           OR account_fairness.score IS NOT excluded.score OR account_fairness.outreach_contacts IS NOT excluded.outreach_contacts
+           OR account_fairness.calls IS NOT excluded.calls
+        """;
 
     private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
     {
@@ -141,10 +171,12 @@ public sealed class KpiStore : IAsyncDisposable
             ("promises_kept", r.PromisesKept), ("promises_broken", r.PromisesBroken), ("placed_with_agency", r.PlacedWithAgency),
             ("updated_at", _database.Timestamp(r.UpdatedAt)),
         ]);
-        yield return new(DeleteChargesSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        yield return new(DeleteChargesNotKeptSqliteSql, [("facility", r.Facility), ("account_number", r.AccountNumber),
+            ("kept", System.Text.Json.JsonSerializer.Serialize(r.ChargesByDate.Select(c => _database.Date(c.EffectiveDate))))]);
         foreach (var (date, cents) in r.ChargesByDate)
             yield return new(InsertChargeSql, [("facility", r.Facility), ("account_number", r.AccountNumber), ("effective_date", _database.Date(date)), ("amount_cents", cents)]);
-        yield return new(DeleteDaysSql, [("facility", r.Facility), ("account_number", r.AccountNumber)]);
+        yield return new(DeleteDaysNotKeptSqliteSql, [("facility", r.Facility), ("account_number", r.AccountNumber),
+            ("kept", System.Text.Json.JsonSerializer.Serialize(r.Days.Select(d => new[] { d.Measure, (string)_database.Date(d.Day)!, d.Subject })))]);
         foreach (var d in r.Days)
             yield return new(InsertDaySql,
             [

@@ -161,7 +161,7 @@ public sealed class KpiStore : IAsyncDisposable
            OR account_fairness.calls IS NOT excluded.calls
         """;
 
-    private IEnumerable<SqlStatement> Statements(AccountKpiRow r)
+    private IEnumerable<SqlStatement> SqliteStatements(AccountKpiRow r)
     {
         yield return new(UpsertSql,
         [
@@ -176,7 +176,7 @@ public sealed class KpiStore : IAsyncDisposable
         foreach (var (date, cents) in r.ChargesByDate)
             yield return new(InsertChargeSql, [("facility", r.Facility), ("account_number", r.AccountNumber), ("effective_date", _database.Date(date)), ("amount_cents", cents)]);
         yield return new(DeleteDaysNotKeptSqliteSql, [("facility", r.Facility), ("account_number", r.AccountNumber),
-            ("kept", System.Text.Json.JsonSerializer.Serialize(r.Days.Select(d => new[] { d.Measure, (string)_database.Date(d.Day)!, d.Subject })))]);
+            ("kept", System.Text.Json.JsonSerializer.Serialize(r.Days.Select(d => new[] { d.Measure, d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), d.Subject })))]);
         foreach (var d in r.Days)
             yield return new(InsertDaySql,
             [
@@ -237,12 +237,12 @@ public sealed class KpiStore : IAsyncDisposable
         await using var connection = await _database.OpenRederivableAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await _database.ExecuteAsync(connection, transaction,
-            _database.Provider == DatabaseProvider.PostgreSql ? PostgresStatements(rows) : rows.SelectMany(Statements));
+            _database.Provider == DatabaseProvider.PostgreSql ? PostgresStatements(rows) : rows.SelectMany(SqliteStatements));
         await transaction.CommitAsync();
     }
 
     /// <summary>
-    /// PostgreSQL: the same rows as <see cref="Statements"/> for a whole group, one statement per table and kind (each
+    /// PostgreSQL: the same rows as <see cref="SqliteStatements"/> for a whole group, one statement per table and kind (each
     /// column an array) instead of several per account. An account given twice keeps its last rows, as one by one would
     /// (for rows the database accepts: one by one, a refused earlier row of that account failed the group; here it is dropped).
     /// </summary>

@@ -32,27 +32,30 @@ public sealed class KpiStoreTests
         var database = postgres ? await TestDatabases.PostgresAsync() : await TestDatabases.NewSqliteAsync();
         await using var store = new KpiStore(database, NullLogger<KpiStore>.Instance);
         var cash = new KpiMeasureRow("cash", Day1, "card", 5_000, 1);
+        var cashLater = new KpiMeasureRow("cash", Day2, "card", 2_000, 1);
         var treatment = new AccountTreatmentRow("standard", false, 0.1m, Day1, "high", 10_000, 0, ["statement"]);
         await store.SaveAllAsync(
         [
-            Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash]),
+            Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash, cashLater]),
             Row("B", [(Day1, 5_000)], treatment: treatment, fairness: new AccountFairnessRow("en", "middle", 0.4, 1, 0)),
         ]);
         var first = await VersionsAsync(database);
 
-        await store.SaveAllAsync([Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash])]); // the same again
+        await store.SaveAllAsync([Row("A", [(Day1, 10_000), (Day2, 20_000)], [cash, cashLater])]); // the same again
 
         Assert.Equal(first, await VersionsAsync(database)); // no row written (on SQLite: the same rows)
 
         await store.SaveAllAsync(
         [
             Row("A", [(Day1, 1), (Day3, 3)], balance: 7),                               // given twice in one group: the last counts
-            Row("A", [(Day1, 15_000), (Day3, 300)], balance: 100),                       // Day1 changed, Day2 gone, Day3 new; the day gone
+            Row("A", [(Day1, 15_000), (Day3, 300)], [cash, new KpiMeasureRow("cash", Day1, "", 700, 1)], balance: 100), // Day1 changed, Day2 gone, Day3 new; one day kept, one gone, one new
             Row("B", [], fairness: new AccountFairnessRow("en", "middle", 0.4, 1, 0)), // no charges, no treatment now
         ]);
 
         var after = await VersionsAsync(database);
-        Assert.Equal(["charge|A|2026-10-01|15000", "charge|A|2026-10-03|300", "fairness|B", "kpi|A|100", "kpi|B|100"], after.Keys.Order());
+        Assert.Equal(["charge|A|2026-10-01|15000", "charge|A|2026-10-03|300", "day|A|cash|2026-10-01|", "day|A|cash|2026-10-01|card", "fairness|B", "kpi|A|100", "kpi|B|100"],
+            after.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(first["day|A|cash|2026-10-01|card"], after["day|A|cash|2026-10-01|card"]); // kept as it was
         Assert.Equal(first["kpi|A|100"], after["kpi|A|100"]);   // its values came back to what they were: not written
         Assert.Equal(first["fairness|B"], after["fairness|B"]); // unchanged
         Assert.Equal(first["kpi|B|100"], after["kpi|B|100"]);
@@ -67,14 +70,14 @@ public sealed class KpiStoreTests
         {
             "SELECT 'kpi|' || account_number || '|' || patient_balance_cents, {0} FROM account_kpi WHERE facility = 'KPI'",
             "SELECT 'charge|' || account_number || '|' || {1} || '|' || amount_cents, {0} FROM account_kpi_charge WHERE facility = 'KPI'",
-            "SELECT 'day|' || account_number || '|' || measure, {0} FROM account_kpi_day WHERE facility = 'KPI'",
+            "SELECT 'day|' || account_number || '|' || measure || '|' || {2} || '|' || subject, {0} FROM account_kpi_day WHERE facility = 'KPI'",
             "SELECT 'treatment|' || account_number, {0} FROM account_treatment WHERE facility = 'KPI'",
             "SELECT 'fairness|' || account_number, {0} FROM account_fairness WHERE facility = 'KPI'",
         })
         {
             var postgres = database.Provider == DatabaseProvider.PostgreSql;
             await using var command = connection.Command(string.Format(System.Globalization.CultureInfo.InvariantCulture, sql,
-                postgres ? "xmin::text" : "''", postgres ? "to_char(effective_date, 'YYYY-MM-DD')" : "effective_date"));
+                postgres ? "xmin::text" : "''", postgres ? "to_char(effective_date, 'YYYY-MM-DD')" : "effective_date", postgres ? "to_char(day, 'YYYY-MM-DD')" : "day"));
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync()) rows.Add(reader.GetString(0), reader.GetString(1));
         }

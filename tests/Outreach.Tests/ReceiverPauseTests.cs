@@ -151,4 +151,17 @@ public sealed class ReceiverPauseTests
     [InlineData("deferred: quiet-hours", "paused: down")]                                          // our own note, not the receiver's error
     public void A_row_put_back_by_a_pause_keeps_its_receivers_last_error(string? lastError, string expected) =>
         Assert.Equal(expected, ReceiverPause.PausedError("paused: down", lastError));
+
+    [Fact]
+    public void A_pause_begun_and_ended_is_told_from_the_states_before_and_after()
+    {
+        var paused = new ReceiverPause(Failures: 5, Pauses: 1, Until: At.AddSeconds(30));
+        var longer = paused with { Pauses = 2 };
+
+        Assert.True(paused.PausedSince(new ReceiverPause()));
+        Assert.True(longer.PausedSince(paused)); // a failed probe: a longer pause
+        Assert.False(paused.PausedSince(paused));
+        Assert.True(new ReceiverPause().ResumedSince(longer));
+        Assert.False(new ReceiverPause().ResumedSince(new ReceiverPause()));
+    }
 }

@@ -165,10 +165,10 @@ public sealed class OutboxSender(
     private void ObserveVendor(ContactChannel channel, ReceiverTicket ticket, ReceiverAnswer? answer)
     {
         var (before, after) = _vendors.Observe(channel, ticket, answer, Clock.GetUtcNow());
-        if (after.Pauses > before.Pauses)
+        if (after.PausedSince(before))
             Logger.LogWarning("The {Channel} vendor is paused until {Until:o}: it failed {Failures} times in a row (pause {Pause}); its messages wait for their retries",
                 channel, after.Until, after.Failures, after.Pauses);
-        else if (before.Pauses > 0 && after.Pauses == 0)
+        else if (after.ResumedSince(before))
             Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
     }
 

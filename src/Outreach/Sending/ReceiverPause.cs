@@ -42,6 +42,12 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
         return kept < 0 ? pause : pause + lastError[kept..];
     }
 
+    /// <summary>Whether this state, after <paramref name="before"/>, began a pause (or a longer one after a failed probe): worth a warning.</summary>
+    public bool PausedSince(ReceiverPause before) => Pauses > before.Pauses;
+
+    /// <summary>Whether this state, after <paramref name="before"/>, ended the pauses: the receiver answers again.</summary>
+    public bool ResumedSince(ReceiverPause before) => before.Pauses > 0 && Pauses == 0;
+
     /// <summary>When a row put back at <paramref name="now"/> with <paramref name="backOff"/> is tried again: its back-off, no sooner than the pause ends.</summary>
     public DateTimeOffset RetryAt(DateTimeOffset now, TimeSpan backOff) => Until is { } until && until > now + backOff ? until : now + backOff;
 

@@ -18,7 +18,6 @@ public sealed class SmtpConnections : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _places;
     private readonly Func<OutreachOptions.SmtpSettings> _settings;
     private readonly Timer _sweep;
-    private int _opened;
     private volatile bool _disposed;
 
     public SmtpConnections(Func<OutreachOptions.SmtpSettings> settings)
@@ -28,9 +27,6 @@ public sealed class SmtpConnections : IAsyncDisposable, IDisposable
         var every = TimeSpan.FromSeconds(Math.Max(1, settings().IdleSeconds));
         _sweep = new Timer(_ => CloseIdle(), null, every, every);
     }
-
-    /// <summary>Connections opened so far (a test reads it).</summary>
-    public int Opened => Volatile.Read(ref _opened);
 
     /// <summary>Waits for one of the <c>MaxConnections</c> places: our own wait, not the relay's. Give it back with <see cref="ReturnAsync"/>.</summary>
     public Task WaitForPlaceAsync(CancellationToken cancellationToken) => _places.WaitAsync(cancellationToken);
@@ -58,7 +54,6 @@ public sealed class SmtpConnections : IAsyncDisposable, IDisposable
             client.Dispose();
             throw;
         }
-        Interlocked.Increment(ref _opened);
         return new SmtpConnection(client);
     }
 

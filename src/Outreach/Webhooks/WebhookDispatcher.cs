@@ -77,10 +77,10 @@ public sealed class WebhookDispatcher(
     private void Observe(string subscription, ReceiverTicket ticket, ReceiverAnswer answer)
     {
         var (before, after) = _receivers.Observe(subscription, ticket, answer, Clock.GetUtcNow());
-        if (after.Pauses > before.Pauses)
+        if (after.PausedSince(before))
             Logger.LogWarning("Webhook subscription {SubscriptionId} paused until {Until:o}: its receiver failed {Failures} times in a row (pause {Pause}); its deliveries wait for their retries",
                 subscription, after.Until, after.Failures, after.Pauses);
-        else if (before.Pauses > 0 && after.Pauses == 0)
+        else if (after.ResumedSince(before))
             Logger.LogInformation("Webhook subscription {SubscriptionId} answers again: its deliveries go on", subscription);
     }
 

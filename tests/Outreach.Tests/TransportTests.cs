@@ -52,7 +52,9 @@ public sealed class TransportTests
         Assert.Contains(waiting.Error, new[] { "timeout: every one of the 1 connections to the relay stayed busy",
             "timeout: the relay had less than half the time (preparing the email and waiting for a connection took the rest)" });
         server.HoldData!.SetResult();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => holding); // the one the relay held: its own timeout, the relay's
+        // The one the relay held: its own timeout, the relay's (the deadline's cancellation or MailKit's own timeout, whichever fires first).
+        var held = await Assert.ThrowsAnyAsync<Exception>(() => holding);
+        Assert.True(held is OperationCanceledException or TimeoutException, held.GetType().Name);
     }
 
     [Fact]

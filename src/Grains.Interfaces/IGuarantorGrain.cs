@@ -15,6 +15,14 @@ public interface IGuarantorGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<GuarantorView?> Get();
 
+    /// <summary>
+    /// What the caller index files the person under: date of birth and last name as the index compares names, or null
+    /// if no guarantor has this id. The engine's own read, shown to no one, so it writes no audit record (a person's
+    /// record read by a user is <see cref="Get"/>, audited).
+    /// </summary>
+    [Alias("GetCallerIndexName"), Orleans.Concurrency.ReadOnly]
+    Task<CallerIndexName?> GetCallerIndexName();
+
     /// <summary>Records a consent or opt-out for a channel, with its source.</summary>
     [Alias("RecordConsent")]
     Task<Outcome<GuarantorView>> RecordConsent(ConsentRequest request);
@@ -103,4 +111,12 @@ public sealed record GuarantorView
     [Id(6)] public IReadOnlyList<ContactAttempt> RecentContacts { get; init; } = [];
     /// <summary>Who contact goes to instead of the guarantor, if anyone.</summary>
     [Id(7)] public Representative? Representative { get; init; }
+}
+
+/// <summary>What the caller index files a person under: date of birth and last name as the index compares names (<see cref="Text.NameKey"/>).</summary>
+[GenerateSerializer, Immutable, Alias("collections.CallerIndexName")]
+public sealed record CallerIndexName
+{
+    [Id(0)] public required DateOnly DateOfBirth { get; init; }
+    [Id(1)] public required string LastNameKey { get; init; }
 }

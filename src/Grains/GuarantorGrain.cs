@@ -260,6 +260,11 @@ public sealed class GuarantorGrain(
             Person(profile), settings.Compliance, clock.GetUtcNow()));
     }
 
+    public Task<CallerIndexName?> GetCallerIndexName() =>
+        Task.FromResult(guarantor.State is { IsRegistered: true, Profile: { } profile }
+            ? new CallerIndexName { DateOfBirth = profile.DateOfBirth, LastNameKey = Text.NameKey(profile.LastName) }
+            : null);
+
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)
     {
         var state = guarantor.State;

@@ -127,6 +127,8 @@ internal abstract class DelegatingOutboxStore(IOutboxStore inner) : IOutboxStore
         inner.QueryAsync(facility, accountNumber, status, limit, cancellationToken);
     public virtual Task<IReadOnlyList<MessageFate>> FatesAsync(string facility, string accountNumber, CancellationToken cancellationToken = default) =>
         inner.FatesAsync(facility, accountNumber, cancellationToken);
+    public virtual Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, IReadOnlyDictionary<ContactChannel, int> channelRooms,
+        CancellationToken cancellationToken = default) => inner.ClaimAsync(owner, batchSize, maxAttempts, lease, channelRooms, cancellationToken);
     public virtual Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
         inner.ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
     public virtual Task<IReadOnlyList<string>> FailAbandonedAsync(int maxAttempts, CancellationToken cancellationToken = default) => inner.FailAbandonedAsync(maxAttempts, cancellationToken);

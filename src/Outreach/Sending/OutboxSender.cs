@@ -61,11 +61,47 @@ public sealed class OutboxSender(
     protected override Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int room, CancellationToken cancellationToken)
     {
         var s = options.Value.Sender;
-        return outbox.ClaimAsync(Owner, room, s.MaxAttempts, TimeSpan.FromSeconds(s.LeaseSeconds), cancellationToken);
+        var lease = TimeSpan.FromSeconds(s.LeaseSeconds);
+        return ChannelRooms(room) is { } rooms
+            ? outbox.ClaimAsync(Owner, room, s.MaxAttempts, lease, rooms, cancellationToken)
+            : outbox.ClaimAsync(Owner, room, s.MaxAttempts, lease, cancellationToken);
     }
 
-    protected override void Claimed(OutboxMessage claimed, DateTimeOffset claimedAt) =>
+    /// <summary>This sender's messages on their way, by channel (from the claim until the send ends).</summary>
+    private readonly int[] _sending = new int[Enum.GetValues<ContactChannel>().Max(c => (int)c) + 1];
+
+    /// <summary>
+    /// The room each channel whose transport takes few at once has left (<see cref="IMessageTransport.MaxConcurrent"/>:
+    /// an SMTP relay's connections), where that is less than the claim's; null when no channel is held below it. Without
+    /// it, a backlog of emails behind a relay that allows three connections took every place among MaxInFlight, each
+    /// email waiting for a connection, and the texts and letters due after them waited too.
+    /// </summary>
+    private Dictionary<ContactChannel, int>? ChannelRooms(int room)
+    {
+        Dictionary<ContactChannel, int>? rooms = null;
+        foreach (var channel in TransportRouter.SentChannels)
+        {
+            IMessageTransport transport;
+            try
+            {
+                transport = transports.For(channel);
+            }
+            catch (InvalidOperationException)
+            {
+                continue; // no such transport: its messages' sends say so
+            }
+            if (transport.MaxConcurrent is not { } max) continue;
+            var left = Math.Max(0, max - Volatile.Read(ref _sending[(int)channel]));
+            if (left < room) (rooms ??= [])[channel] = left;
+        }
+        return rooms;
+    }
+
+    protected override void Claimed(OutboxMessage claimed, DateTimeOffset claimedAt)
+    {
+        Interlocked.Increment(ref _sending[(int)claimed.Channel]);
         Wait.Record(Math.Max(0, (claimedAt - (claimed.NextAttemptAt ?? claimed.CreatedAt)).TotalSeconds));
+    }
 
     protected override async Task SweepAbandonedAsync(CancellationToken cancellationToken)
     {
@@ -75,6 +111,18 @@ public sealed class OutboxSender(
     }
 
     protected override async Task<Finished> SendAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendOneAsync(message, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sending[(int)message.Channel]);
+        }
+    }
+
+    private async Task<Finished> SendOneAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value.Sender;
         var started = Clock.GetUtcNow();

@@ -53,6 +53,15 @@ public interface IOutboxStore
     Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="ClaimAsync(string, int, int, TimeSpan, CancellationToken)"/>, with at most
+    /// <paramref name="channelRooms"/>[channel] pending messages of each channel it names (the room its transport has
+    /// left), so a channel whose transport takes few at once does not fill the batch ahead of the others. Messages
+    /// whose sender's lease ran out are taken back whatever their channel.
+    /// </summary>
+    Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, IReadOnlyDictionary<ContactChannel, int> channelRooms,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Records how an attempt ended and moves the message to <paramref name="status"/> (Sent, Pending with
     /// <paramref name="nextAttemptAt"/>, or Failed), if <paramref name="owner"/> still holds its lease. The attempt is
     /// logged either way. Returns false if the lease was lost (someone else took the message over).
@@ -276,7 +285,37 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     public Task<DateTimeOffset?> OldestDueAsync(int maxAttempts, CancellationToken cancellationToken = default) =>
         DueClaim.OldestAsync(database, "outreach_outbox", clock.GetUtcNow(), maxAttempts, cancellationToken);
 
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        ClaimAsync(owner, batchSize, maxAttempts, lease, DueClaim.Ids(IsPostgres, "outreach_outbox"), null, cancellationToken);
+
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, IReadOnlyDictionary<ContactChannel, int> channelRooms,
+        CancellationToken cancellationToken = default)
+    {
+        if (channelRooms.Count == 0) return ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
+        // Each channel the transports send read apart, at the start of its own range of the pending messages' channel
+        // index (deploy/sql/*/200-outbox-channels.sql), up to its room: a backlog of one channel is never walked to
+        // find another's. The channel names are the enum's, in the statement; the rooms are parameters.
+        var rooms = TransportRouter.SentChannels
+            .Select(c => (Channel: c, Room: channelRooms.TryGetValue(c, out var room) ? Math.Clamp(room, 0, batchSize) : batchSize))
+            .Where(c => c.Room > 0)
+            .ToList();
+        string Kind(string condition, string limit) =>
+            $"SELECT id, next_attempt_at FROM outreach_outbox WHERE {condition} ORDER BY next_attempt_at, id LIMIT {limit}{(IsPostgres ? " FOR UPDATE SKIP LOCKED" : "")}";
+        var kinds = rooms.Select((c, i) => Kind($"status = 'pending' AND channel = '{c.Channel}' AND next_attempt_at <= @now AND attempts < @max_attempts", $"@room{i}"))
+            .Append(Kind(DueClaim.Expired, "@batch"))
+            .ToList();
+        var ids = IsPostgres
+            ? "WITH " + string.Join(", ", kinds.Select((k, i) => $"due_{i} AS ({k})")) +
+              $", due AS (SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select((_, i) => $"SELECT * FROM due_{i}"))}) kinds ORDER BY next_attempt_at, id LIMIT @batch)"
+            : $"SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM ({k})"))}) ORDER BY next_attempt_at, id LIMIT @batch";
+        return ClaimAsync(owner, batchSize, maxAttempts, lease, ids, command =>
+        {
+            for (var i = 0; i < rooms.Count; i++) command.WithParameter($"room{i}", rooms[i].Room);
+        }, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, string dueIds,
+        Action<System.Data.Common.DbCommand>? parameters, CancellationToken cancellationToken)
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
@@ -284,7 +323,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         // are skipped rather than waited for, and the claim is a single statement.
         var sql = IsPostgres
             ? $"""
-               {DueClaim.Ids(postgres: true, "outreach_outbox")}
+               {dueIds}
                UPDATE outreach_outbox o
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = o.attempts + 1, updated_at = @now
                FROM due
@@ -294,13 +333,14 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             : $"""
                UPDATE outreach_outbox
                SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
-               WHERE id IN ({DueClaim.Ids(postgres: false, "outreach_outbox")})
+               WHERE id IN ({dueIds})
                RETURNING {Select()}
                """;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(sql);
         command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
             .WithParameter("max_attempts", maxAttempts).WithParameter("batch", batchSize);
+        parameters?.Invoke(command);
         return await ReadAllAsync(command, cancellationToken);
     }
 

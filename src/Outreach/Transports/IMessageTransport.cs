@@ -33,11 +33,21 @@ public interface IMessageTransport
     string Name { get; }
 
     Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many messages this transport can have on their way at once (an SMTP relay's connections), or null: as many as
+    /// the sender sends. The sender claims no more of a channel's messages than its transport can take, so messages
+    /// waiting for the transport hold no place that another channel's could use.
+    /// </summary>
+    int? MaxConcurrent => null;
 }
 
 /// <summary>Picks the transport configured for a channel (<c>Collections:Outreach:Transports</c>).</summary>
 public sealed class TransportRouter(IEnumerable<IMessageTransport> transports, IOptions<OutreachOptions> options)
 {
+    /// <summary>The channels the outbox sends (every other contact is a call or a task).</summary>
+    public static readonly IReadOnlyList<ContactChannel> SentChannels = [ContactChannel.Mail, ContactChannel.Email, ContactChannel.Sms];
+
     private readonly Dictionary<string, IMessageTransport> _byName = transports.ToDictionary(t => t.Name, StringComparer.OrdinalIgnoreCase);
 
     public IMessageTransport For(ContactChannel channel)

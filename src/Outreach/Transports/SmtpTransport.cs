@@ -18,6 +18,8 @@ public sealed class SmtpTransport(IOptions<OutreachOptions> options, StatementPd
 {
     public string Name => TransportNames.Smtp;
 
+    public int? MaxConcurrent => options.Value.Smtp.MaxConnections;
+
     /// <remarks>
     /// The client's own timeout is per operation (connect, log in, send); the sender's lease counts on the whole
     /// delivery, the document and the wait for a connection included, ending within <c>TimeoutSeconds</c>. What is done

@@ -1,0 +1,121 @@
+using Collections.Domain;
+using Collections.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Collections.Outreach.Tests;
+
+/// <summary>
+/// A channel whose transport takes few messages at once (an SMTP relay that allows a few connections) gets no more of
+/// the sender's places than that: its backlog does not hold up the other channels' messages due after it.
+/// </summary>
+public sealed class ChannelRoomTests
+{
+    [Fact] public Task A_claim_takes_no_more_of_a_channel_than_its_room_and_the_other_channels_due_after_it_on_sqlite() => ClaimWithRooms(Db.Sqlite);
+    [PostgresFact] public Task A_claim_takes_no_more_of_a_channel_than_its_room_and_the_other_channels_due_after_it_on_postgres() => ClaimWithRooms(Db.Postgres);
+    [Fact] public Task Texts_due_behind_a_backlog_of_emails_go_while_the_emails_wait_for_the_relays_few_connections_on_sqlite() => TextsPassEmails(Db.Sqlite);
+    [PostgresFact] public Task Texts_due_behind_a_backlog_of_emails_go_while_the_emails_wait_for_the_relays_few_connections_on_postgres() => TextsPassEmails(Db.Postgres);
+
+    private static async Task ClaimWithRooms(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        var emails = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            emails.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder))).MessageId);
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var texts = new List<string>();
+        for (var i = 0; i < 2; i++) texts.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder))).MessageId);
+        var letter = (await service.EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.PatientStatement))).MessageId;
+        var lease = TimeSpan.FromSeconds(60);
+
+        var claimed = await h.Outbox.ClaimAsync("sender", 5, 5, lease, new Dictionary<ContactChannel, int> { [ContactChannel.Email] = 2 });
+
+        Assert.Equal(emails.Take(2).Concat(texts).Append(letter).Order(), claimed.Select(m => m.MessageId).Order());
+        // The channel's room is full: the next claim takes none of it, and nothing else is due.
+        Assert.Empty(await h.Outbox.ClaimAsync("sender", 5, 5, lease, new Dictionary<ContactChannel, int> { [ContactChannel.Email] = 0 }));
+        // A room larger than the batch is held to the batch; with no rooms, a claim takes the earliest due as before.
+        var more = await h.Outbox.ClaimAsync("sender", 3, 5, lease, new Dictionary<ContactChannel, int> { [ContactChannel.Email] = 50 });
+        Assert.Equal(emails.Skip(2).Take(3).Order(), more.Select(m => m.MessageId).Order());
+        Assert.Equal([emails[5]], (await h.Outbox.ClaimAsync("sender", 10, 5, lease)).Select(m => m.MessageId));
+    }
+
+    private static async Task TextsPassEmails(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        h.Options.Sender.MaxInFlight = 8;
+        h.Options.Sender.BatchSize = 1;
+        var service = h.Service();
+        var emails = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            emails.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder))).MessageId);
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        var texts = new List<string>();
+        for (var i = 0; i < 3; i++) texts.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder))).MessageId);
+
+        var relay = new Relay(connections: 2);
+        var sandbox = h.SandboxTransport();
+        h.Options.Transports.Email = relay.Name;
+        h.Options.Transports.Sms = h.Options.Transports.Mail = sandbox.Name;
+        var options = Microsoft.Extensions.Options.Options.Create(h.Options);
+        var sender = new OutboxSender(h.Outbox, new TransportRouter([relay, sandbox], options), options, h.Signal, h.Clock, NullLogger<OutboxSender>.Instance);
+
+        var run = sender.RunOnceAsync();
+        // The texts go while the emails at the relay are held: the emails waiting for it took no place of theirs.
+        foreach (var text in texts) await SentAsync(h, text, run);
+        Assert.Equal(2, relay.AtOnce);
+        Assert.Equal(2, relay.MostAtOnce);
+
+        relay.Answer();
+        Assert.Equal(13, await run.WaitAsync(TimeSpan.FromSeconds(60)));
+        foreach (var email in emails) Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(email))!.Status);
+        Assert.Equal(2, relay.MostAtOnce);
+        Assert.Equal(10, relay.Delivered);
+    }
+
+    private static async Task SentAsync(Harness h, string messageId, Task run)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await h.Outbox.GetAsync(messageId))!.Status != OutboxStatus.Sent)
+        {
+            if (run.IsCompleted) await run; // a failure says why
+            if (DateTime.UtcNow > deadline) Assert.Fail("The text was not sent while the emails waited for the relay.");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>An SMTP relay that allows <paramref name="connections"/> at once and holds each message until told to answer.</summary>
+    private sealed class Relay(int connections) : IMessageTransport
+    {
+        private readonly TaskCompletionSource _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _atOnce, _mostAtOnce, _delivered;
+
+        public string Name => "relay";
+        public int? MaxConcurrent => connections;
+        public int AtOnce => Volatile.Read(ref _atOnce);
+        public int MostAtOnce => Volatile.Read(ref _mostAtOnce);
+        public int Delivered => Volatile.Read(ref _delivered);
+
+        public void Answer() => _answer.TrySetResult();
+
+        public async Task<DeliveryResult> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref _atOnce);
+            for (var most = _mostAtOnce; now > most; most = _mostAtOnce)
+                if (Interlocked.CompareExchange(ref _mostAtOnce, now, most) == most) break;
+            try
+            {
+                await _answer.Task.WaitAsync(cancellationToken);
+                Interlocked.Increment(ref _delivered);
+                return DeliveryResult.Ok("relay:" + message.MessageId);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _atOnce);
+            }
+        }
+    }
+}

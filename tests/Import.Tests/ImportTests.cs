@@ -32,8 +32,10 @@ public sealed class ImportTests(EngineFixture engine)
         if (File.Exists(errorsFile) && !OperatingSystem.IsWindows())
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(errorsFile)); // rejected rows hold patients' data
         var rows = File.Exists(errorsFile)
-            ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 3)).OrderBy(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToList()
+            ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 3)).ToList()
             : [];
+        // The file is in the file's row order, though accounts post in parallel and their answers come in any order.
+        Assert.Equal(rows.Select(r => long.Parse(r[0], CultureInfo.InvariantCulture)).Order(), rows.Select(r => long.Parse(r[0], CultureInfo.InvariantCulture)));
         return (code, output.ToString(), error.ToString(), rows);
     }
 
@@ -215,6 +217,23 @@ public sealed class ImportTests(EngineFixture engine)
         Assert.Empty(a0.GetProperty("entries").EnumerateArray()); // its good row waits with its bad one
         Assert.False(a1.TryGetProperty("importHoldUntil", out _), "A1 is settled");
         Assert.Contains("1 account(s) had a row refused and were not settled: none of their rows in this file was posted", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Errors_found_here_and_errors_the_engine_answers_are_reported_in_the_files_row_order()
+    {
+        // Odd rows name a guarantor the engine does not know (its answer comes back later, from a parallel request);
+        // even rows have a date no one could read (refused here at once, before the rows above are answered).
+        var lines = new List<string> { "facility,account_number,guarantor_id,primary_payer,admit_date,discharge_date" };
+        for (var i = 0; i < 30; i++)
+            lines.Add(i % 2 == 0 ? $"F{_run},E{i},NOBODY{_run},,2026-09-01,2026-09-03" : $"F{_run},E{i},NOBODY{_run},,2026-13-45,2026-09-03");
+
+        var result = await ImportAsync("accounts", Write("e.csv", [.. lines]));
+
+        Assert.Equal(1, result.Code);
+        Assert.Equal(Enumerable.Range(2, 30).Select(r => r.ToString(CultureInfo.InvariantCulture)), result.Errors.Select(r => r[0])); // one error each, in row order
+        var shown = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("row ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(2, Collections.Cli.Import.Importer.ShownErrors).Select(r => $"row {r}"), shown.Select(l => l[..l.IndexOfAny([',', ':'])]));
     }
 
     private async Task<string[]> BalancesAsync(params string[] accounts)

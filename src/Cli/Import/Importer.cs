@@ -39,14 +39,26 @@ public sealed class Importer : IDisposable
     private readonly ImportOptions _options;
     private readonly ImportApiClient _api;
     private readonly TextWriter _output;
-    private readonly TextWriter? _errorsFile;
+    private readonly FileStream? _errorsStream;
+    private readonly StreamWriter? _errorsFile;
     private readonly Lock _errorsLock = new();
+    /// <summary>The <see cref="ShownErrors"/> errors of the earliest rows, in row order.</summary>
     private readonly List<RowError> _firstErrors = [];
+    /// <summary>
+    /// Every error so far, in the order they came (accounts post in parallel, so a later row's may come first), to
+    /// write the errors file again in row order at the end; null once there are more than <see cref="MaxSortedErrors"/>.
+    /// </summary>
+    private List<RowError>? _allErrors = [];
+    private long _lastErrorRow;
+    private bool _errorsOutOfOrder;
     private long _read, _loaded, _already, _failed;
     private string? _fatal;
     private long _malformed;
 
     public const int ShownErrors = 20;
+
+    /// <summary>The most errors the errors file is put in row order for (about 150 MB of memory at most).</summary>
+    public const int MaxSortedErrors = 1_000_000;
 
     public Importer(ImportOptions options, TextWriter output, HttpMessageHandler? handler = null)
     {
@@ -55,12 +67,15 @@ public sealed class Importer : IDisposable
         _api = new ImportApiClient(options.BaseAddress, options.ApiKey, options.Parallel, handler);
         if (options.ErrorsFile is not null)
         {
-            _errorsFile = new StreamWriter(Persistence.OwnerOnlyFiles.Create(options.ErrorsFile), new UTF8Encoding(false)); // rejected rows: patients' data
-            _errorsFile.WriteLine("row,column,reason");
+            _errorsStream = Persistence.OwnerOnlyFiles.Create(options.ErrorsFile); // rejected rows: patients' data
+            _errorsFile = new StreamWriter(_errorsStream, new UTF8Encoding(false));
+            _errorsFile.WriteLine(ErrorsHeader);
         }
     }
 
-    /// <summary>The first <see cref="ShownErrors"/> row errors (all of them go to the errors file).</summary>
+    private const string ErrorsHeader = "row,column,reason";
+
+    /// <summary>The <see cref="ShownErrors"/> errors of the file's earliest rows, in row order (all of them go to the errors file).</summary>
     public IReadOnlyList<RowError> FirstErrors { get { lock (_errorsLock) return [.. _firstErrors]; } }
 
     /// <summary>Checks the header (throws <see cref="CliInputException"/> before anything is posted), then imports every row.</summary>
@@ -210,7 +225,7 @@ public sealed class Importer : IDisposable
             });
         }
 
-        if (_errorsFile is not null) await _errorsFile.FlushAsync(CancellationToken.None);
+        if (_errorsFile is not null) await FinishErrorsFileAsync();
         if (_fatal is not null) throw new CliInputException(_fatal);
         return new ImportSummary(_read, _loaded, _already, _failed, clock.Elapsed);
     }
@@ -475,10 +490,45 @@ public sealed class Importer : IDisposable
         {
             foreach (var error in errors)
             {
-                if (_firstErrors.Count < ShownErrors) _firstErrors.Add(error);
-                _errorsFile?.WriteLine($"{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}");
+                // The earliest rows' errors are shown, whichever account's answer came first.
+                var at = _firstErrors.FindLastIndex(e => e.Row <= error.Row) + 1;
+                if (at < ShownErrors) _firstErrors.Insert(at, error);
+                if (_firstErrors.Count > ShownErrors) _firstErrors.RemoveAt(ShownErrors);
+                // Written as it comes, so an import stopped halfway still leaves every error so far in the file.
+                _errorsFile?.WriteLine(ErrorLine(error));
+                if (error.Row < _lastErrorRow) _errorsOutOfOrder = true;
+                _lastErrorRow = Math.Max(_lastErrorRow, error.Row);
+                if (_allErrors is not null && _errorsFile is not null)
+                {
+                    if (_allErrors.Count < MaxSortedErrors) _allErrors.Add(error);
+                    else _allErrors = null;
+                }
             }
         }
+    }
+
+    private static string ErrorLine(RowError error) => $"{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}";
+
+    /// <summary>
+    /// Writes the errors file again in row order (a row's own errors in the order they were found), if they came out of
+    /// it; too many to hold, it stays in the order they came, and the output says so.
+    /// </summary>
+    private async Task FinishErrorsFileAsync()
+    {
+        await _errorsFile!.FlushAsync(CancellationToken.None);
+        if (!_errorsOutOfOrder) return;
+        if (_allErrors is null)
+        {
+            lock (_output)
+                _output.WriteLine($"import: the errors file lists rows in the order they were answered, not in the file's order (more than {MaxSortedErrors:N0} errors); sort it by its row column.");
+            return;
+        }
+        _errorsStream!.SetLength(0);
+        _errorsStream.Position = 0;
+        await _errorsFile.WriteLineAsync(ErrorsHeader);
+        foreach (var error in _allErrors.OrderBy(e => e.Row)) // a stable sort
+            await _errorsFile.WriteLineAsync(ErrorLine(error));
+        await _errorsFile.FlushAsync(CancellationToken.None);
     }
 
     private static string Quote(string value) =>

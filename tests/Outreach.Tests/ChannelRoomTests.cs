@@ -1,4 +1,5 @@
 using Collections.Domain;
+using Collections.Persistence;
 using Collections.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,6 +15,52 @@ public sealed class ChannelRoomTests
     [PostgresFact] public Task A_claim_takes_no_more_of_a_channel_than_its_room_and_the_other_channels_due_after_it_on_postgres() => ClaimWithRooms(Db.Postgres);
     [Fact] public Task Texts_due_behind_a_backlog_of_emails_go_while_the_emails_wait_for_the_relays_few_connections_on_sqlite() => TextsPassEmails(Db.Sqlite);
     [PostgresFact] public Task Texts_due_behind_a_backlog_of_emails_go_while_the_emails_wait_for_the_relays_few_connections_on_postgres() => TextsPassEmails(Db.Postgres);
+
+    [Fact] public Task A_claim_held_to_channel_rooms_reads_each_channel_from_its_own_index_range_on_sqlite() => ChannelClaimPlan(Db.Sqlite);
+    [PostgresFact] public Task A_claim_held_to_channel_rooms_reads_each_channel_from_its_own_index_range_on_postgres() => ChannelClaimPlan(Db.Postgres);
+
+    private static async Task ChannelClaimPlan(Db db)
+    {
+        var h = await Harness.CreateAsync(db);
+        var service = h.Service();
+        for (var i = 0; i < 100; i++) await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
+        for (var i = 0; i < 5; i++) await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await using var connection = await h.Database.OpenAsync();
+        // 4,200 messages, a backlog of emails ahead of a few texts, half of them sent long ago; statistics as a server keeps them.
+        const string columns = "channel, action, facility, account_number, guarantor_id, recipient_name, recipient, amount_due, due_date, statement_lines, " +
+                               "policy_reference, subject, body, template_id, template_version, status, attempts, next_attempt_at, created_at, updated_at";
+        await using (var copies = connection.Command(
+                         $"WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 40) " +
+                         $"INSERT INTO outreach_outbox (message_id, {columns}) SELECT message_id || '-' || g.n, {columns} FROM outreach_outbox, g"))
+            await copies.ExecuteNonQueryAsync();
+        await using (var sent = connection.Command("UPDATE outreach_outbox SET status = 'sent', next_attempt_at = NULL WHERE id % 2 = 0"))
+            await sent.ExecuteNonQueryAsync();
+        await using (var analyze = connection.Command("ANALYZE")) await analyze.ExecuteNonQueryAsync();
+
+        var postgres = db == Db.Postgres;
+        var sql = SqlOutboxStore.ClaimSql(postgres, SqlOutboxStore.ChannelIds(postgres, TransportRouter.SentChannels));
+        await using var explain = connection.Command((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql);
+        explain.WithParameter("owner", "a").WithParameter("lease_until", h.Database.Timestamp(h.Clock.GetUtcNow().AddMinutes(1)))
+            .WithParameter("now", h.Database.Timestamp(h.Clock.GetUtcNow())).WithParameter("max_attempts", 5).WithParameter("batch", 32);
+        for (var i = 0; i < TransportRouter.SentChannels.Count; i++) explain.WithParameter($"room{i}", i == 1 ? 2 : 32);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(postgres ? 0 : 3));
+
+        // The channels behind the backlog are read from their own range; the backlog's own channel may be read from either
+        // index (its first rows are the earliest due).
+        var text = string.Join("\n", plan);
+        if (postgres)
+        {
+            Assert.Contains("Index Cond: ((channel = 'Sms'::text)", text, StringComparison.Ordinal);
+            Assert.Contains("Index Cond: ((channel = 'Mail'::text)", text, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(plan.Count(line => line.Contains("USING INDEX ix_outreach_outbox_pending_channel", StringComparison.Ordinal)) >= 2, text);
+        }
+        Assert.DoesNotContain(plan, line => line.Contains("Seq Scan on outreach_outbox", StringComparison.Ordinal) || line.StartsWith("SCAN outreach_outbox", StringComparison.Ordinal));
+    }
 
     private static async Task ClaimWithRooms(Db db)
     {
@@ -35,7 +82,7 @@ public sealed class ChannelRoomTests
         Assert.Equal(emails.Take(2).Concat(texts).Append(letter).Order(), claimed.Select(m => m.MessageId).Order());
         // The channel's room is full: the next claim takes none of it, and nothing else is due.
         Assert.Empty(await h.Outbox.ClaimAsync("sender", 5, 5, lease, new Dictionary<ContactChannel, int> { [ContactChannel.Email] = 0 }));
-        // A room larger than the batch is held to the batch; with no rooms, a claim takes the earliest due as before.
+        // A room larger than the batch takes at most the batch; with no rooms, a claim takes the earliest due as before.
         var more = await h.Outbox.ClaimAsync("sender", 3, 5, lease, new Dictionary<ContactChannel, int> { [ContactChannel.Email] = 50 });
         Assert.Equal(emails.Skip(2).Take(3).Order(), more.Select(m => m.MessageId).Order());
         Assert.Equal([emails[5]], (await h.Outbox.ClaimAsync("sender", 10, 5, lease)).Select(m => m.MessageId));

@@ -1,5 +1,6 @@
 using Collections.Domain;
 using Collections.Persistence;
+using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 
 namespace Collections.Grains;
@@ -10,7 +11,7 @@ namespace Collections.Grains;
 /// name and date of birth do not change after registration); a rebuild reads each once more. Its reads write no audit
 /// record: no one is shown the person, and the index keeps only a keyed hash.
 /// </summary>
-public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory grains, Serializer serializer) : IAccountProjection
+public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory grains, Serializer serializer, ILogger<CallerIndexProjection> logger) : IAccountProjection
 {
     public string Name => "caller-index";
     public IReadOnlyCollection<string> EventTypes => FactsBatch.FactsOnly;
@@ -34,9 +35,10 @@ public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory 
     /// <summary>
     /// The person's date of birth and name key, read without an audit record: the engine's own read, shown to no one.
     /// While a guarantor's silo is of a release before that read (a rolling upgrade), the call fails and the person's
-    /// record is read as that release did (an audited system read).
+    /// record is read as that release did (an audited system read); the failure is logged (its type only), so one that
+    /// goes on after the upgrade is seen. If that read fails too, the first failure is the one reported.
     /// </summary>
-    private static async Task<CallerIndexName?> NameAsync(IGuarantorGrain guarantor)
+    private async Task<CallerIndexName?> NameAsync(IGuarantorGrain guarantor)
     {
         try
         {
@@ -44,9 +46,19 @@ public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory 
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not TimeoutException)
         {
-            return await guarantor.Get() is { } person
-                ? new CallerIndexName { DateOfBirth = person.Profile.DateOfBirth, LastNameKey = Text.NameKey(person.Profile.LastName) }
-                : null;
+            logger.LogWarning("The caller index could not read a person's name key ({Error}); their record was read as the release before did (a silo of that release during an upgrade)",
+                ex.GetType().Name);
+            GuarantorView? person;
+            try
+            {
+                person = await guarantor.Get();
+            }
+            catch (Exception)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex); // the first failure, with its own stack
+                throw;
+            }
+            return person is null ? null : new CallerIndexName { DateOfBirth = person.Profile.DateOfBirth, LastNameKey = Text.NameKey(person.Profile.LastName) };
         }
     }
 

@@ -60,6 +60,13 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
     /// <summary>Ends the rows whose lease ran out on their last allowed attempt; called once a poll period at most (see <see cref="RunOnceAsync"/>).</summary>
     protected abstract Task SweepAbandonedAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the last claim was held below its room by a limit of the sender's own (a channel's transport that takes
+    /// few at once): rows may still be due, so a claim is made again as soon as one of its sends ends, not only after
+    /// the record or a new row.
+    /// </summary>
+    protected virtual bool LastClaimHeldBack => false;
+
     /// <summary>Called as each row is claimed, with the time of the claim (a wait metric).</summary>
     protected virtual void Claimed(TClaimed claimed, DateTimeOffset claimedAt)
     {
@@ -112,8 +119,11 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
         Task recording = Task.CompletedTask; // never fails: RecordAsync logs its own failure
         var recordSeen = true;
         var recordStarted = DateTimeOffset.MinValue;
-        // Nothing more was due at the last claim: wait for a send, the record, or a new row (or a poll period) first.
+        // Nothing more was due at the last claim (or none the sender's own limits let it take): wait for a send, the
+        // record, or a new row (or a poll period) first.
         var drained = false;
+        // The last claim took less than its room only because of the sender's own limit: claim again when a send ends.
+        var heldBack = false;
         using var roundOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<bool>? woken = null;
         var total = 0;
@@ -152,6 +162,7 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                         total++;
                     }
                     drained = batch.Count < room;
+                    heldBack = drained && LastClaimHeldBack;
                     continue;
                 }
                 if (recording.IsCompleted && finished.Count > 0)
@@ -175,6 +186,7 @@ public abstract class LeasedSender<TClaimed, TFinished>(DueSignal signal, TimePr
                     if (!sending[i].Send.IsCompleted) continue;
                     Finish(sending[i], finished, held);
                     sending.RemoveAt(i);
+                    if (heldBack) drained = heldBack = false; // its place may be the one a held-back row waits for
                 }
             }
         }

@@ -62,10 +62,16 @@ public sealed class OutboxSender(
     {
         var s = options.Value.Sender;
         var lease = TimeSpan.FromSeconds(s.LeaseSeconds);
-        return ChannelRooms(room) is { } rooms
+        var rooms = ChannelRooms(room);
+        _heldBack = rooms is not null;
+        return rooms is not null
             ? outbox.ClaimAsync(Owner, room, s.MaxAttempts, lease, rooms, cancellationToken)
             : outbox.ClaimAsync(Owner, room, s.MaxAttempts, lease, cancellationToken);
     }
+
+    private bool _heldBack;
+
+    protected override bool LastClaimHeldBack => _heldBack;
 
     /// <summary>This sender's messages on their way, by channel (from the claim until the send ends).</summary>
     private readonly int[] _sending = new int[Enum.GetValues<ContactChannel>().Max(c => (int)c) + 1];

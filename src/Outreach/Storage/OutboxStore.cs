@@ -292,27 +292,51 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         CancellationToken cancellationToken = default)
     {
         if (channelRooms.Count == 0) return ClaimAsync(owner, batchSize, maxAttempts, lease, cancellationToken);
-        // Each channel the transports send read apart, at the start of its own range of the pending messages' channel
-        // index (deploy/sql/*/200-outbox-channels.sql), up to its room: a backlog of one channel is never walked to
-        // find another's. The channel names are the enum's, in the statement; the rooms are parameters.
         var rooms = TransportRouter.SentChannels
             .Select(c => (Channel: c, Room: channelRooms.TryGetValue(c, out var room) ? Math.Clamp(room, 0, batchSize) : batchSize))
             .Where(c => c.Room > 0)
             .ToList();
-        string Kind(string condition, string limit) =>
-            $"SELECT id, next_attempt_at FROM outreach_outbox WHERE {condition} ORDER BY next_attempt_at, id LIMIT {limit}{(IsPostgres ? " FOR UPDATE SKIP LOCKED" : "")}";
-        var kinds = rooms.Select((c, i) => Kind($"status = 'pending' AND channel = '{c.Channel}' AND next_attempt_at <= @now AND attempts < @max_attempts", $"@room{i}"))
-            .Append(Kind(DueClaim.Expired, "@batch"))
-            .ToList();
-        var ids = IsPostgres
-            ? "WITH " + string.Join(", ", kinds.Select((k, i) => $"due_{i} AS ({k})")) +
-              $", due AS (SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select((_, i) => $"SELECT * FROM due_{i}"))}) kinds ORDER BY next_attempt_at, id LIMIT @batch)"
-            : $"SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM ({k})"))}) ORDER BY next_attempt_at, id LIMIT @batch";
-        return ClaimAsync(owner, batchSize, maxAttempts, lease, ids, command =>
+        return ClaimAsync(owner, batchSize, maxAttempts, lease, ChannelIds(IsPostgres, rooms.Select(r => r.Channel).ToList()), command =>
         {
             for (var i = 0; i < rooms.Count; i++) command.WithParameter($"room{i}", rooms[i].Room);
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// The due messages a claim held to each channel's room takes: each of <paramref name="channels"/> read apart, at
+    /// the start of its own range of the pending messages' channel index (deploy/sql/*/200-outbox-channels.sql), up to
+    /// <c>@room{i}</c>, so a backlog of one channel is never walked to find another's; then those whose lease ran out.
+    /// The channel names are the enum's, in the statement.
+    /// </summary>
+    internal static string ChannelIds(bool postgres, IReadOnlyList<ContactChannel> channels)
+    {
+        string Kind(string condition, string limit) =>
+            $"SELECT id, next_attempt_at FROM outreach_outbox WHERE {condition} ORDER BY next_attempt_at, id LIMIT {limit}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
+        var kinds = channels.Select((c, i) => Kind($"status = 'pending' AND channel = '{c}' AND next_attempt_at <= @now AND attempts < @max_attempts", $"@room{i}"))
+            .Append(Kind(DueClaim.Expired, "@batch"))
+            .ToList();
+        return postgres
+            ? "WITH " + string.Join(", ", kinds.Select((k, i) => $"due_{i} AS ({k})")) +
+              $", due AS (SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select((_, i) => $"SELECT * FROM due_{i}"))}) kinds ORDER BY next_attempt_at, id LIMIT @batch)"
+            : $"SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM ({k})"))}) ORDER BY next_attempt_at, id LIMIT @batch";
+    }
+
+    /// <summary>The claim: the rows <paramref name="dueIds"/> names (<see cref="DueClaim.Ids"/> or <see cref="ChannelIds"/>) leased to <c>@owner</c>.</summary>
+    internal static string ClaimSql(bool postgres, string dueIds) => postgres
+        ? $"""
+           {dueIds}
+           UPDATE outreach_outbox o
+           SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = o.attempts + 1, updated_at = @now
+           FROM due
+           WHERE o.id = due.id
+           RETURNING {Select("o.")}
+           """
+        : $"""
+           UPDATE outreach_outbox
+           SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
+           WHERE id IN ({dueIds})
+           RETURNING {Select()}
+           """;
 
     private async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, string dueIds,
         Action<System.Data.Common.DbCommand>? parameters, CancellationToken cancellationToken)
@@ -321,21 +345,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         var now = clock.GetUtcNow();
         // SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now
         // are skipped rather than waited for, and the claim is a single statement.
-        var sql = IsPostgres
-            ? $"""
-               {dueIds}
-               UPDATE outreach_outbox o
-               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = o.attempts + 1, updated_at = @now
-               FROM due
-               WHERE o.id = due.id
-               RETURNING {Select("o.")}
-               """
-            : $"""
-               UPDATE outreach_outbox
-               SET status = 'sending', lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1, updated_at = @now
-               WHERE id IN ({dueIds})
-               RETURNING {Select()}
-               """;
+        var sql = ClaimSql(IsPostgres, dueIds);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(sql);
         command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))

@@ -95,6 +95,11 @@ public sealed record ConsentRequest
     [Id(0)] public ContactChannel? Channel { get; init; }
     [Id(1)] public ConsentStatus? Status { get; init; }
     [Id(2)] public string? Source { get; init; }
+    /// <summary>
+    /// The request's Idempotency-Key, if it carried one: a retry under it, however late (after an opt-out recorded
+    /// since, say), answers what it recorded and changes nothing.
+    /// </summary>
+    [Id(3)] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.GuarantorView")]

@@ -79,9 +79,24 @@ public sealed class GuarantorGrain(
             if (request.Channel is null) errors.Invalid("channel", "channel.required", "The channel is required (mail, email, sms, voice, automatedVoice).");
             if (request.Status is null) errors.Invalid("status", "status.required", "The status is required (granted or optedOut).");
             Text.Require(request.Source, "source", LedgerPosting.MaxTextLength, errors);
+            var (earlier, keyError) = errors.Any
+                ? (null, null)
+                : RepeatedRequests.Find(request.IdempotencyKey, guarantor.State.ConsentHistory, c => c.RequestKey,
+                    c => c.Channel == request.Channel && c.Status == request.Status && c.Source == request.Source!.Trim(), "consent");
             if (errors.Any)
             {
                 outcome = Outcome<GuarantorView>.Failure(errors.Errors);
+            }
+            else if (keyError is not null)
+            {
+                outcome = Outcome<GuarantorView>.Failure(keyError);
+            }
+            else if (earlier is not null)
+            {
+                // A retry of a consent recorded under this key, however late: answered, never recorded again (a late
+                // retry of a grant must not undo an opt-out recorded since).
+                await audit.RecordAsync(clock, "guarantor.consent.repeat", Resource, Id, "ok", $"channel={request.Channel};status={request.Status};key=yes");
+                return Outcome<GuarantorView>.Success(View()) with { Replayed = true };
             }
             else if (GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(request.Channel!.Value, out var current)
                      && current.Status == request.Status && current.Source == request.Source!.Trim())
@@ -100,6 +115,7 @@ public sealed class GuarantorGrain(
                     Source = request.Source!.Trim(),
                     RecordedAt = clock.GetUtcNow(),
                     RecordedBy = CallerContext.Current.Actor,
+                    RequestKey = RepeatedRequests.Key(request.IdempotencyKey).Key,
                 });
                 await PersistAsync("guarantor.consent.record", $"channel={request.Channel};status={request.Status}");
                 outcome = Outcome<GuarantorView>.Success(View());

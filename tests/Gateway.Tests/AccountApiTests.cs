@@ -136,6 +136,37 @@ public sealed class AccountApiTests(EngineFixture engine)
     }
 
     [Fact]
+    public async Task A_consent_retried_late_under_its_key_after_an_opt_out_changes_nothing_and_a_key_reused_for_another_is_refused()
+    {
+        using var client = engine.Admin();
+        var guarantorId = Api.NewId("G");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
+        var path = $"/api/guarantors/{guarantorId}/consents";
+        Task<HttpResponseMessage> Send(object body, string? key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            return client.SendAsync(request);
+        }
+        var granted = new { channel = "sms", status = "granted", source = "registration form" };
+
+        var first = await Send(granted, "consent-1");
+        var optedOut = await Send(new { channel = "sms", status = "optedOut", source = "phone call" }, "consent-2");
+        var lateRetry = await Send(granted, "consent-1"); // the first one's answer was lost; its retry comes after the opt-out
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { first.StatusCode, optedOut.StatusCode, lateRetry.StatusCode });
+        Assert.True(lateRetry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("optedOut", (await lateRetry.JsonAsync()).GetProperty("consents")[0].GetProperty("status").GetString());
+        var reused = await (await Send(new { channel = "email", status = "granted", source = "registration form" }, "consent-1")).AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("idempotency-key.reused", reused.GetProperty("code").GetString());
+        var invalid = await (await Send(granted, new string('k', 300))).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal("idempotency-key.invalid", invalid.GetProperty("code").GetString());
+        Assert.Equal("optedOut", (await client.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents")[0].GetProperty("status").GetString());
+        var audit = await client.GetJsonAsync($"/api/audit?resourceType=guarantor&resourceId={guarantorId}&limit=100");
+        Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "guarantor.consent.record" && e.GetProperty("outcome").GetString() == "ok"));
+    }
+
+    [Fact]
     public async Task Reads_and_changes_are_in_the_audit_trail()
     {
         using var client = engine.Admin();

@@ -15,7 +15,7 @@ public static class GuarantorEndpoints
         group.MapGet("/{guarantorId}", Get).RequireAuthorization(Policies.ReadAccounts)
             .WithSummary("Read a guarantor, their consents and their accounts.");
         group.MapPost("/{guarantorId}/consents", RecordConsent).RequireAuthorization(Policies.WorkAccounts)
-            .WithSummary("Record a consent or opt-out for a contact channel, with its source. The same status from the same source as the channel already stands at changes nothing and is not recorded twice (a retry): it answers with Idempotent-Replayed.");
+            .WithSummary("Record a consent or opt-out for a contact channel, with its source, with an Idempotency-Key: a retry under the key, however late, answers what it recorded and changes nothing (a retried grant never undoes an opt-out recorded since). Without a key, the same status from the same source as the channel already stands at changes nothing and is not recorded twice. Replays answer with Idempotent-Replayed.");
         group.MapPut("/{guarantorId}/representative", SetRepresentative).RequireAuthorization(Policies.ManageAccounts)
             .WithSummary("Record who speaks for the guarantor: kind attorney (contact goes to the attorney, never the patient) or estate (the executor of a guarantor who died), with name, organization, mailing address, phone, email. Texts and automated calls stop; letters, emails and agents' calls go to the representative.");
         group.MapPost("/{guarantorId}/representative/end", EndRepresentation).RequireAuthorization(Policies.ManageAccounts)
@@ -64,11 +64,12 @@ public static class GuarantorEndpoints
         return view is null ? Problems.NotFound("guarantor.not-found", "No guarantor has this id.") : TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> RecordConsent(string guarantorId, ConsentRequest body, IGrainFactory grains, HttpContext http)
+    private static async Task<Results<Ok<GuarantorView>, ProblemHttpResult>> RecordConsent(string guarantorId, ConsentRequest body,
+        [Microsoft.AspNetCore.Mvc.FromHeader(Name = AccountEndpoints.IdempotencyKeyHeader)] string? idempotencyKey, IGrainFactory grains, HttpContext http)
     {
         if (!Identifiers.IsGuarantorId(guarantorId))
             return Problems.Invalid("guarantorId", "guarantor-id.invalid", "The guarantor id must be 1 to 40 letters, digits, '-', '_' or '.'.");
-        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(body);
+        var outcome = await grains.GetGrain<IGuarantorGrain>(guarantorId).RecordConsent(body with { IdempotencyKey = idempotencyKey });
         if (outcome.Replayed) http.Response.Headers[AccountEndpoints.IdempotentReplayedHeader] = "true";
         return outcome.Succeeded ? TypedResults.Ok(outcome.Value) : Problems.From(outcome.Errors);
     }

@@ -16,6 +16,7 @@ public static class EngineHost
         builder.AddCollectionsLogging(settings, "silo");
         builder.AddCollectionsTelemetry("silo");
         builder.AddCollectionsDatabase();
+        builder.AddDeploymentLock(settings);
         builder.AddCollectionsSilo(settings);
         if (settings.CoHostsGateway) builder.AddCollectionsGateway(settings);
         configure?.Invoke(builder);

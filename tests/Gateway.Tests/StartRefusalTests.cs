@@ -41,6 +41,35 @@ public sealed class StartRefusalTests
             Assert.Throws<EngineStartException>(() => EngineHost.Build(["--data", TestDatabases.NewFolder(), "--profile", "cluster"])).Message, StringComparison.Ordinal);
     }
 
+    [PostgresFact]
+    public async Task A_local_engine_on_a_postgresql_database_another_engine_runs_on_is_refused_before_its_silo_starts()
+    {
+        // A local engine forms a cluster of its own: beside another on the same database, both would run the same
+        // accounts' cadences and send the same messages.
+        var database = await TestDatabases.PostgresAsync();
+        string[] Arguments() => ["--data", TestDatabases.NewFolder(), "--postgres", database.ConnectionString, "--urls", $"http://127.0.0.1:{Ports.Free()}",
+            "--silo-port", Ports.Free().ToString(), "--gateway-port", Ports.Free().ToString()];
+        await using var first = EngineHost.Build(Arguments());
+        await first.StartAsync();
+        try
+        {
+            await using var second = EngineHost.Build(Arguments());
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => second.StartAsync());
+            var said = StartFailure.Explain(refused);
+            Assert.NotNull(said);
+            Assert.StartsWith("Another engine or a cluster's silos are running on the PostgreSQL database", said, StringComparison.Ordinal);
+            Assert.EndsWith("One deployment per database.", said, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await first.StopAsync();
+        }
+        // Stopped, the first gives the database back.
+        await using var third = EngineHost.Build(Arguments());
+        await third.StartAsync();
+        await third.StopAsync();
+    }
+
     private static bool IsLocked(string path)
     {
         try

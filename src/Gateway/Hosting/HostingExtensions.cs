@@ -161,6 +161,19 @@ public static class HostingExtensions
         builder.Services.AddHostedService<DatabaseStartup>();
     }
 
+    /// <summary>
+    /// A process that runs grains on PostgreSQL holds its database and schema as its deployment's (<see cref="DeploymentLock"/>):
+    /// alone for the local profile, shared with the other silos for the cluster profile. Taken after the schema is up
+    /// to date and before the silo starts; refused in one line when another deployment holds it.
+    /// </summary>
+    public static void AddDeploymentLock(this WebApplicationBuilder builder, EngineSettings settings)
+    {
+        var database = builder.Services.Where(d => d.ServiceType == typeof(DatabaseOptions)).Select(d => d.ImplementationInstance).OfType<DatabaseOptions>().LastOrDefault();
+        if (database?.Provider != DatabaseProvider.PostgreSql) return;
+        builder.Services.AddSingleton(new DeploymentLockStartup(database, settings.IsCluster));
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeploymentLockStartup>());
+    }
+
     /// <summary>Roots the embedded database's lock in the app's services, so it is released when the app is disposed.</summary>
     public static WebApplication HoldEngineLock(this WebApplication app)
     {
@@ -195,6 +208,39 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
     {
         engineLock?.Dispose(); // stopped: another engine may take the folder (the services' disposal releases it too)
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Takes the PostgreSQL deployment's lock as the host starts (see <see cref="HostingExtensions.AddDeploymentLock"/>); gives it back when the host stops.</summary>
+public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster) : IHostedLifecycleService, IAsyncDisposable
+{
+    private DeploymentLock? _held;
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        _held = await DeploymentLock.TryTakeAsync(database, shared: cluster, cancellationToken);
+        if (_held is not null) return;
+        var where = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
+        var named = $"{where.Host}:{where.Port}/{where.Database}";
+        throw new EngineStartException(cluster
+            ? $"An engine of the local profile is running on the PostgreSQL database {named} (it holds the database alone): stop it before starting the cluster's silos, or give the cluster its own database. One deployment per database."
+            : $"Another engine or a cluster's silos are running on the PostgreSQL database {named}: an engine of the local profile must have its database to itself. Stop them, start this one with the cluster's settings (--profile cluster), or give it its own database. One deployment per database.");
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Stopped (the silo has left its cluster): another deployment may take the database.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken) => await DisposeAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _held, null) is { } held) await held.DisposeAsync();
     }
 }
 

@@ -104,7 +104,7 @@ public sealed record ChannelConsent
     [Id(3)] public required DateTimeOffset RecordedAt { get; init; }
     [Id(4)] public required string RecordedBy { get; init; }
     /// <summary>The Idempotency-Key it was recorded under, if the request carried one: a retry under it is answered, not recorded again.</summary>
-    [Id(5)] public string? RequestKey { get; init; }
+    [Id(5), System.Text.Json.Serialization.JsonIgnore] public string? RequestKey { get; init; }
 }
 
 /// <summary>What a caller supplies to register or update a guarantor (unvalidated).</summary>

@@ -99,7 +99,7 @@ public sealed record ConsentRequest
     /// The request's Idempotency-Key, if it carried one: a retry under it, however late (after an opt-out recorded
     /// since, say), answers what it recorded and changes nothing.
     /// </summary>
-    [Id(3)] public string? IdempotencyKey { get; init; }
+    [Id(3), System.Text.Json.Serialization.JsonIgnore] public string? IdempotencyKey { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("collections.GuarantorView")]

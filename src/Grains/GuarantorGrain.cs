@@ -79,9 +79,11 @@ public sealed class GuarantorGrain(
             if (request.Channel is null) errors.Invalid("channel", "channel.required", "The channel is required (mail, email, sms, voice, automatedVoice).");
             if (request.Status is null) errors.Invalid("status", "status.required", "The status is required (granted or optedOut).");
             Text.Require(request.Source, "source", LedgerPosting.MaxTextLength, errors);
+            var (key, malformedKey) = RepeatedRequests.Key(request.IdempotencyKey);
+            if (malformedKey is not null) errors.Add(malformedKey);
             var (earlier, keyError) = errors.Any
                 ? (null, null)
-                : RepeatedRequests.Find(request.IdempotencyKey, guarantor.State.ConsentHistory, c => c.RequestKey,
+                : RepeatedRequests.Find(key, guarantor.State.ConsentHistory, c => c.RequestKey,
                     c => c.Channel == request.Channel && c.Status == request.Status && c.Source == request.Source!.Trim(), "consent");
             if (errors.Any)
             {
@@ -98,11 +100,12 @@ public sealed class GuarantorGrain(
                 await audit.RecordAsync(clock, "guarantor.consent.repeat", Resource, Id, "ok", $"channel={request.Channel};status={request.Status};key=yes");
                 return Outcome<GuarantorView>.Success(View()) with { Replayed = true };
             }
-            else if (GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(request.Channel!.Value, out var current)
+            else if (key is null && GuarantorRules.CurrentConsents(guarantor.State.ConsentHistory).TryGetValue(request.Channel!.Value, out var current)
                      && current.Status == request.Status && current.Source == request.Source!.Trim())
             {
-                // What the channel already stands at, from the same source: a retry (the endpoint takes no key), or the
-                // same form sent twice. It changes nothing and is not recorded twice; the look is audited.
+                // Without a key: what the channel already stands at, from the same source (a retry from a client that
+                // sends no key, or the same form sent twice). It changes nothing and is not recorded twice; the look is
+                // audited. With a key it is recorded, so that a retry under that key, however late, is known as one.
                 await audit.RecordAsync(clock, "guarantor.consent.repeat", Resource, Id, "ok", $"channel={request.Channel};status={request.Status}");
                 return Outcome<GuarantorView>.Success(View()) with { Replayed = true };
             }
@@ -115,7 +118,7 @@ public sealed class GuarantorGrain(
                     Source = request.Source!.Trim(),
                     RecordedAt = clock.GetUtcNow(),
                     RecordedBy = CallerContext.Current.Actor,
-                    RequestKey = RepeatedRequests.Key(request.IdempotencyKey).Key,
+                    RequestKey = key,
                 });
                 await PersistAsync("guarantor.consent.record", $"channel={request.Channel};status={request.Status}");
                 outcome = Outcome<GuarantorView>.Success(View());

@@ -31,13 +31,13 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
         if (database.Provider != DatabaseProvider.PostgreSql) throw new InvalidOperationException("The deployment lock is PostgreSQL's; the embedded database has its file lock.");
         // A connection of its own, outside the pool: the lock lives as long as it does. Keepalives stop an idle
         // connection from being dropped along the way (and the lock with it).
-        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false, KeepAlive = 30 };
+        var builder = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false, KeepAlive = 30, ApplicationName = ApplicationName };
         var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
             await using var take = new NpgsqlCommand(
-                shared ? "SELECT pg_try_advisory_lock_shared(@class, hashtext(current_schema()))" : "SELECT pg_try_advisory_lock(@class, hashtext(current_schema()))",
+                shared ? "SELECT pg_try_advisory_lock_shared(@class, hashtext(coalesce(current_schema(), '')))" : "SELECT pg_try_advisory_lock(@class, hashtext(coalesce(current_schema(), '')))",
                 connection);
             take.Parameters.AddWithValue("class", LockClass);
             if (await take.ExecuteScalarAsync(cancellationToken) is true) return new DeploymentLock(connection);
@@ -49,6 +49,24 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
         }
         await connection.DisposeAsync();
         return null;
+    }
+
+    /// <summary>What the lock's connection is called in <c>pg_stat_activity</c> (to find who holds a database).</summary>
+    public const string ApplicationName = "collections deployment lock";
+
+    /// <summary>Whether the lock's connection still answers (the server restarted or the connection broke: the lock is gone).</summary>
+    public async Task<bool> StillHeldAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var ask = new NpgsqlCommand("SELECT 1", _connection);
+            await ask.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or System.IO.IOException)
+        {
+            return false;
+        }
     }
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();

@@ -15,8 +15,8 @@ public static class EngineHost
         if (settings.CoHostsGateway) PortCheck.EnsureHttpFree(builder.Configuration["urls"]);
         builder.AddCollectionsLogging(settings, "silo");
         builder.AddCollectionsTelemetry("silo");
-        builder.AddCollectionsDatabase();
         builder.AddDeploymentLock(settings);
+        builder.AddCollectionsDatabase();
         builder.AddCollectionsSilo(settings);
         if (settings.CoHostsGateway) builder.AddCollectionsGateway(settings);
         configure?.Invoke(builder);

@@ -150,12 +150,14 @@ public sealed class AccountApiTests(EngineFixture engine)
         }
         var granted = new { channel = "sms", status = "granted", source = "registration form" };
 
-        var first = await Send(granted, "consent-1");
+        var withoutKey = await Send(granted, null); // a client of an earlier release
+        var first = await Send(granted, "consent-1"); // the channel already stands so: kept anyway, for its key
         var optedOut = await Send(new { channel = "sms", status = "optedOut", source = "phone call" }, "consent-2");
-        var lateRetry = await Send(granted, "consent-1"); // the first one's answer was lost; its retry comes after the opt-out
+        var lateRetry = await Send(granted, "consent-1"); // the keyed one's answer was lost; its retry comes after the opt-out
 
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { first.StatusCode, optedOut.StatusCode, lateRetry.StatusCode });
-        Assert.True(lateRetry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { withoutKey.StatusCode, first.StatusCode, optedOut.StatusCode, lateRetry.StatusCode });
+        Assert.Equal([false, false, false, true], new[] { withoutKey, first, optedOut, lateRetry }.Select(r => r.Headers.Contains("Idempotent-Replayed")).ToArray());
+        Assert.DoesNotContain("consent-1", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal); // a key is never shown
         Assert.Equal("optedOut", (await lateRetry.JsonAsync()).GetProperty("consents")[0].GetProperty("status").GetString());
         var reused = await (await Send(new { channel = "email", status = "granted", source = "registration form" }, "consent-1")).AssertProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal("idempotency-key.reused", reused.GetProperty("code").GetString());
@@ -163,7 +165,10 @@ public sealed class AccountApiTests(EngineFixture engine)
         Assert.Equal("idempotency-key.invalid", invalid.GetProperty("code").GetString());
         Assert.Equal("optedOut", (await client.GetJsonAsync($"/api/guarantors/{guarantorId}")).GetProperty("consents")[0].GetProperty("status").GetString());
         var audit = await client.GetJsonAsync($"/api/audit?resourceType=guarantor&resourceId={guarantorId}&limit=100");
-        Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "guarantor.consent.record" && e.GetProperty("outcome").GetString() == "ok"));
+        Assert.Equal(3, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "guarantor.consent.record" && e.GetProperty("outcome").GetString() == "ok"));
+        // A malformed key is said even when the body is wrong too.
+        var both = await (await Send(new { channel = "sms" }, new string('k', 300))).AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("idempotency-key.invalid", both.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -70,6 +70,78 @@ public sealed class StartRefusalTests
         await third.StopAsync();
     }
 
+    [PostgresFact]
+    public async Task An_engine_whose_database_lock_was_lost_takes_it_again_and_stops_if_another_deployment_took_it_meanwhile()
+    {
+        var database = await TestDatabases.PostgresAsync();
+        var lifetime = new RecordedLifetime();
+        // Its looks made by the test, one at a time (the engine looks every 30 s on its own).
+        await using var engine = new DeploymentLockStartup(database, cluster: false, Microsoft.Extensions.Logging.Abstractions.NullLogger<DeploymentLockStartup>.Instance,
+            lifetime, checkEvery: TimeSpan.FromHours(1));
+        await engine.StartingAsync(CancellationToken.None);
+        await engine.StartedAsync(CancellationToken.None);
+        Assert.True(await engine.CheckAsync(CancellationToken.None));
+
+        // The server drops the lock's connection (a restart, a broken network): the engine's next look takes the lock again.
+        var before = Assert.Single(await LockHoldersAsync(database));
+        await DropLockConnectionsAsync(database);
+        await WaitUntilAsync(async () => (await LockHoldersAsync(database)).Count == 0, "the dropped connection's lock to go");
+        Assert.True(await engine.CheckAsync(CancellationToken.None));
+        Assert.NotEqual(before, Assert.Single(await LockHoldersAsync(database)));
+        Assert.Null(lifetime.StoppedAt);
+
+        // Dropped again, and another local engine takes the database before the next look: this one stops rather than
+        // run beside it.
+        await DropLockConnectionsAsync(database);
+        Persistence.DeploymentLock? other = null;
+        await WaitUntilAsync(async () => (other ??= await Persistence.DeploymentLock.TryTakeAsync(database, shared: false)) is not null, "the other engine's lock");
+        await using var _ = other;
+        Assert.False(await engine.CheckAsync(CancellationToken.None));
+        Assert.NotNull(lifetime.StoppedAt);
+    }
+
+    /// <summary>The server processes holding an advisory lock in the database.</summary>
+    private static async Task<List<int>> LockHoldersAsync(Persistence.DatabaseOptions database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var ask = new Npgsql.NpgsqlCommand(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", connection);
+        var pids = new List<int>();
+        await using var reader = await ask.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) pids.Add(reader.GetInt32(0));
+        return pids;
+    }
+
+    private static async Task DropLockConnectionsAsync(Persistence.DatabaseOptions database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = @name AND datname = current_database()", connection);
+        drop.Parameters.AddWithValue("name", Persistence.DeploymentLock.ApplicationName);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting for {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed class RecordedLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+    {
+        public DateTime? StoppedAt { get; private set; }
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public void StopApplication() => StoppedAt ??= DateTime.UtcNow;
+    }
+
     private static bool IsLocked(string path)
     {
         try

@@ -222,8 +222,8 @@ public sealed class ImportTests(EngineFixture engine)
     [Fact]
     public async Task Errors_found_here_and_errors_the_engine_answers_are_reported_in_the_files_row_order()
     {
-        // Odd rows name a guarantor the engine does not know (its answer comes back later, from a parallel request);
-        // even rows have a date no one could read (refused here at once, before the rows above are answered).
+        // Even rows name a guarantor the engine does not know (its answer comes back later, from a parallel request);
+        // odd rows have a date no one could read (refused here at once, before the rows above them are answered).
         var lines = new List<string> { "facility,account_number,guarantor_id,primary_payer,admit_date,discharge_date" };
         for (var i = 0; i < 30; i++)
             lines.Add(i % 2 == 0 ? $"F{_run},E{i},NOBODY{_run},,2026-09-01,2026-09-03" : $"F{_run},E{i},NOBODY{_run},,2026-13-45,2026-09-03");

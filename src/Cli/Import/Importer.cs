@@ -45,10 +45,12 @@ public sealed class Importer : IDisposable
     /// <summary>The <see cref="ShownErrors"/> errors of the earliest rows, in row order.</summary>
     private readonly List<RowError> _firstErrors = [];
     /// <summary>
-    /// Every error so far, in the order they came (accounts post in parallel, so a later row's may come first), to
-    /// write the errors file again in row order at the end; null once there are more than <see cref="MaxSortedErrors"/>.
+    /// Where each error's line is in the errors file, in the order they came (accounts post in parallel, so a later row's
+    /// may come first), to copy the lines again in row order at the end; null once there are more than
+    /// <see cref="MaxSortedErrors"/>.
     /// </summary>
-    private List<RowError>? _allErrors = [];
+    private List<(long Row, long Offset, int Length)>? _errorLines = [];
+    private long _errorsWritten;
     private long _lastErrorRow;
     private bool _errorsOutOfOrder;
     private long _read, _loaded, _already, _failed;
@@ -57,8 +59,8 @@ public sealed class Importer : IDisposable
 
     public const int ShownErrors = 20;
 
-    /// <summary>The most errors the errors file is put in row order for (about 150 MB of memory at most).</summary>
-    public const int MaxSortedErrors = 1_000_000;
+    /// <summary>The most errors the errors file is put in row order for (20 bytes of memory each).</summary>
+    public const int MaxSortedErrors = 5_000_000;
 
     public Importer(ImportOptions options, TextWriter output, HttpMessageHandler? handler = null)
     {
@@ -68,8 +70,10 @@ public sealed class Importer : IDisposable
         if (options.ErrorsFile is not null)
         {
             _errorsStream = Persistence.OwnerOnlyFiles.Create(options.ErrorsFile); // rejected rows: patients' data
-            _errorsFile = new StreamWriter(_errorsStream, new UTF8Encoding(false));
+            // Each line written through at once: an import stopped halfway (or killed) leaves every error so far.
+            _errorsFile = new StreamWriter(_errorsStream, Utf8) { AutoFlush = true, NewLine = "\n" };
             _errorsFile.WriteLine(ErrorsHeader);
+            _errorsWritten = Utf8.GetByteCount(ErrorsHeader) + 1;
         }
     }
 
@@ -225,7 +229,7 @@ public sealed class Importer : IDisposable
             });
         }
 
-        if (_errorsFile is not null) await FinishErrorsFileAsync();
+        if (_errorsFile is not null) await FinishErrorsFileAsync(cancellationToken);
         if (_fatal is not null) throw new CliInputException(_fatal);
         return new ImportSummary(_read, _loaded, _already, _failed, clock.Elapsed);
     }
@@ -495,44 +499,72 @@ public sealed class Importer : IDisposable
                 if (at < ShownErrors) _firstErrors.Insert(at, error);
                 if (_firstErrors.Count > ShownErrors) _firstErrors.RemoveAt(ShownErrors);
                 // Written as it comes, so an import stopped halfway still leaves every error so far in the file.
-                _errorsFile?.WriteLine(ErrorLine(error));
+                if (_errorsFile is null) continue;
+                var line = ErrorLine(error);
+                _errorsFile.WriteLine(line);
+                var length = Utf8.GetByteCount(line) + 1;
                 if (error.Row < _lastErrorRow) _errorsOutOfOrder = true;
                 _lastErrorRow = Math.Max(_lastErrorRow, error.Row);
-                if (_allErrors is not null && _errorsFile is not null)
+                if (_errorLines is not null)
                 {
-                    if (_allErrors.Count < MaxSortedErrors) _allErrors.Add(error);
-                    else _allErrors = null;
+                    if (_errorLines.Count < MaxSortedErrors) _errorLines.Add((error.Row, _errorsWritten, length));
+                    else _errorLines = null;
                 }
+                _errorsWritten += length;
             }
         }
     }
 
     private static string ErrorLine(RowError error) => $"{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}";
 
+    private static string Quote(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
+    private static readonly UTF8Encoding Utf8 = new(false);
+
     /// <summary>
     /// Writes the errors file again in row order (a row's own errors in the order they were found), if they came out of
-    /// it; too many to hold, it stays in the order they came, and the output says so.
+    /// it: the lines copied in that order into a new owner-only file beside it, which then takes its place, so the file
+    /// is never left part-written. Too many to sort, or the import cancelled, it stays in the order they came.
     /// </summary>
-    private async Task FinishErrorsFileAsync()
+    private async Task FinishErrorsFileAsync(CancellationToken cancellationToken)
     {
         await _errorsFile!.FlushAsync(CancellationToken.None);
-        if (!_errorsOutOfOrder) return;
-        if (_allErrors is null)
+        if (!_errorsOutOfOrder || cancellationToken.IsCancellationRequested) return;
+        if (_errorLines is null)
         {
             lock (_output)
                 _output.WriteLine($"import: the errors file lists rows in the order they were answered, not in the file's order (more than {MaxSortedErrors:N0} errors); sort it by its row column.");
             return;
         }
-        _errorsStream!.SetLength(0);
-        _errorsStream.Position = 0;
-        await _errorsFile.WriteLineAsync(ErrorsHeader);
-        foreach (var error in _allErrors.OrderBy(e => e.Row)) // a stable sort
-            await _errorsFile.WriteLineAsync(ErrorLine(error));
-        await _errorsFile.FlushAsync(CancellationToken.None);
+        var path = _options.ErrorsFile!;
+        var sorted = path + ".sorting";
+        try
+        {
+            await using (var to = Persistence.OwnerOnlyFiles.Create(sorted))
+            await using (var from = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.RandomAccess))
+            {
+                var buffer = new byte[1 << 16];
+                await to.WriteAsync(Utf8.GetBytes(ErrorsHeader + "\n"), cancellationToken);
+                foreach (var (_, offset, length) in _errorLines.OrderBy(e => e.Row)) // a stable sort
+                {
+                    if (length > buffer.Length) buffer = new byte[length];
+                    from.Position = offset;
+                    await from.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
+                    await to.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
+                }
+                await to.FlushAsync(cancellationToken);
+                to.Flush(flushToDisk: true);
+            }
+            File.Move(sorted, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            File.Delete(sorted);
+            lock (_output)
+                _output.WriteLine($"import: the errors file could not be put in row order ({e.GetType().Name}); it lists rows in the order they were answered: sort it by its row column.");
+        }
     }
-
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
     public void Dispose()
     {

@@ -168,9 +168,12 @@ public static class HostingExtensions
     /// </summary>
     public static void AddDeploymentLock(this WebApplicationBuilder builder, EngineSettings settings)
     {
-        var database = builder.Services.Where(d => d.ServiceType == typeof(DatabaseOptions)).Select(d => d.ImplementationInstance).OfType<DatabaseOptions>().LastOrDefault();
-        if (database?.Provider != DatabaseProvider.PostgreSql) return;
-        builder.Services.AddSingleton(new DeploymentLockStartup(database, settings.IsCluster));
+        var database = settings.Database();
+        if (database.Provider != DatabaseProvider.PostgreSql) return;
+        // Registered before the schema's start-up service and the silo: a refused engine changes nothing in the other
+        // deployment's database. Made by a factory, so the services dispose it (and give the lock back) whatever happens.
+        builder.Services.AddSingleton(services => new DeploymentLockStartup(database, settings.IsCluster,
+            services.GetRequiredService<ILogger<DeploymentLockStartup>>(), services.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<DeploymentLockStartup>());
     }
 
@@ -211,25 +214,96 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
     }
 }
 
-/// <summary>Takes the PostgreSQL deployment's lock as the host starts (see <see cref="HostingExtensions.AddDeploymentLock"/>); gives it back when the host stops.</summary>
-public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster) : IHostedLifecycleService, IAsyncDisposable
+/// <summary>
+/// Takes the PostgreSQL deployment's lock as the host starts (see <see cref="HostingExtensions.AddDeploymentLock"/>),
+/// looks every <see cref="CheckEvery"/> that its connection still holds it, and gives it back when the host stops. A
+/// lock lost with its connection (the server restarted, the network broke) is taken again; if another deployment took
+/// the database meanwhile, this engine stops rather than run beside it.
+/// </summary>
+public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster, ILogger<DeploymentLockStartup> logger, IHostApplicationLifetime lifetime,
+    TimeSpan? checkEvery = null)
+    : IHostedLifecycleService, IAsyncDisposable, IDisposable
 {
+    /// <summary>How often the lock's connection is asked whether it still answers (30 s).</summary>
+    public TimeSpan CheckEvery { get; } = checkEvery ?? TimeSpan.FromSeconds(30);
+
     private DeploymentLock? _held;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _watching = Task.CompletedTask;
+
+    private string Named
+    {
+        get
+        {
+            var where = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
+            return $"{where.Host}:{where.Port}/{where.Database}";
+        }
+    }
+
+    private string Refusal => cluster
+        ? $"An engine of the local profile is running on the PostgreSQL database {Named} (it holds the database alone): stop it before starting the cluster's silos, or give the cluster its own database. One deployment per database."
+        : $"Another engine or a cluster's silos are running on the PostgreSQL database {Named}: an engine of the local profile must have its database to itself. Stop them, start this one with the cluster's settings (--profile cluster), or give it its own database. One deployment per database.";
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         _held = await DeploymentLock.TryTakeAsync(database, shared: cluster, cancellationToken);
-        if (_held is not null) return;
-        var where = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString);
-        var named = $"{where.Host}:{where.Port}/{where.Database}";
-        throw new EngineStartException(cluster
-            ? $"An engine of the local profile is running on the PostgreSQL database {named} (it holds the database alone): stop it before starting the cluster's silos, or give the cluster its own database. One deployment per database."
-            : $"Another engine or a cluster's silos are running on the PostgreSQL database {named}: an engine of the local profile must have its database to itself. Stop them, start this one with the cluster's settings (--profile cluster), or give it its own database. One deployment per database.");
+        if (_held is null) throw new EngineStartException(Refusal);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        _watching = WatchAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    private async Task WatchAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CheckEvery, stopping);
+                if (!await CheckAsync(stopping)) return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool _lost;
+
+    /// <summary>
+    /// One look: the lock still held, or taken again. False when another deployment took the database meanwhile (the
+    /// engine is then stopped); a database that does not answer yet is asked again at the next look.
+    /// </summary>
+    public async Task<bool> CheckAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_held is { } held && await held.StillHeldAsync(cancellationToken)) return true;
+            if (Interlocked.Exchange(ref _held, null) is { } gone) await gone.DisposeAsync();
+            if (!_lost) logger.LogWarning("The connection holding this deployment's database lock was lost (the database restarted or the network broke); taking it again");
+            _lost = true;
+            _held = await DeploymentLock.TryTakeAsync(database, shared: cluster, cancellationToken);
+            if (_held is null)
+            {
+                logger.LogCritical("Another deployment took this engine's database while its lock was lost: this engine stops. {Refusal}", Refusal);
+                lifetime.StopApplication();
+                return false;
+            }
+            logger.LogInformation("This deployment's database lock is held again");
+            _lost = false;
+            return true;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return true; // the database does not answer yet: asked again at the next look (said once, above)
+        }
+    }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -240,8 +314,12 @@ public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        await _watching;
         if (Interlocked.Exchange(ref _held, null) is { } held) await held.DisposeAsync();
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
 
 /// <summary>The embedded database's lock: one engine per SQLite file.</summary>

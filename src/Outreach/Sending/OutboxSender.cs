@@ -134,52 +134,24 @@ public sealed class OutboxSender(
         var started = Clock.GetUtcNow();
         IMessageTransport? transport = null;
         DeliveryResult result;
-        // A collection message is checked again just before it goes: the account may have been paid, gone into credit
-        // or on hold since it was queued (the outbox-reactions projection cancels such messages too, a moment later).
-        // Then the person: an opt-out or a hold since it was queued cancels it; outside their hours (a retry after a
-        // vendor's error, a backlog) it waits for the window.
-        string? stop;
-        Domain.Compliance.GateDecision person;
-        // The transport's timeout is at most half the lease; the last look gets a quarter, so a message is done (or given
-        // back) well within the lease, and no other sender takes it over while it is still on its way.
-        var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
-        try
-        {
-            (stop, person) = await LastLookAsync(message, cancellationToken).WaitAsync(lease / 4, Clock, cancellationToken);
-        }
-        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
-        {
-            // Not asked (the database is down, a silo is being upgraded): not sent unchecked; asked again after the
-            // back-off, the attempt given back (nothing was tried).
-            var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
-            return new Finished(message, notAsked, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: $"its last look could not be made: {ex.GetType().Name}");
-        }
-        if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = person.Rule; // the rule's code: its reason may quote what staff typed
-        else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
-        {
-            var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
-            return new Finished(message, deferred, OutboxStatus.Pending, notBefore, GivesAttemptBack: true);
-        }
-        if (stop is null && Clock.GetUtcNow() - message.UpdatedAt > lease / 2)
-        {
-            // Claimed (UpdatedAt) too long ago to be sent within the lease (a round's start, a slow machine): given back.
-            var late = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, "deferred: too late in its lease to send");
-            return new Finished(message, late, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: "too late in its lease to send");
-        }
-        if (stop is not null)
-        {
-            var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
-            return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
-        }
-        var now = Clock.GetUtcNow();
-        var (ticket, vendor) = _vendors.Ask(message.Channel, now, lastAttempt: message.Attempts >= settings.MaxAttempts);
+        // The vendor first: while the channel's vendor is paused the message is not sent whatever its last look would
+        // say, so it is not made (two grain calls, each perhaps reading an account or a person back into memory for a
+        // backlog that cannot go). A message that should not go any more is cancelled at a later turn, or by the
+        // outbox-reactions projection.
+        var (ticket, vendor) = _vendors.Ask(message.Channel, started, lastAttempt: message.Attempts >= settings.MaxAttempts);
         if (ticket is not { } sent)
         {
             // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
             // as the failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down
             // costs a message no more attempts than one that times out. On its last attempt a message is still tried.
-            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null, ReceiverPause.PausedError($"paused: the {message.Channel} vendor is not answering", message.LastError));
-            return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(now, Backoff(message.Attempts)));
+            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, started, "paused", null, ReceiverPause.PausedError($"paused: the {message.Channel} vendor is not answering", message.LastError));
+            return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(started, Backoff(message.Attempts)));
+        }
+        var early = await LastLookOutcomeAsync(message, started, settings, cancellationToken);
+        if (early is not null)
+        {
+            ObserveVendor(message.Channel, sent, null); // not sent: the vendor said nothing (a probe it held is free again)
+            return early;
         }
         ReceiverAnswer? answer;
         try
@@ -224,6 +196,52 @@ public sealed class OutboxSender(
                 channel, after.Until, after.Failures, after.Pauses);
         else if (after.ResumedSince(before))
             Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
+    }
+
+    /// <summary>
+    /// The message's last look before it goes: how its turn ends if it must not go now (cancelled, deferred for the
+    /// person's hours, put back), or null to send it.
+    /// </summary>
+    private async Task<Finished?> LastLookOutcomeAsync(OutboxMessage message, DateTimeOffset started, OutreachOptions.SenderSettings settings, CancellationToken cancellationToken)
+    {
+        // A collection message is checked again just before it goes: the account may have been paid, gone into credit
+        // or on hold since it was queued (the outbox-reactions projection cancels such messages too, a moment later).
+        // Then the person: an opt-out or a hold since it was queued cancels it; outside their hours (a retry after a
+        // vendor's error, a backlog) it waits for the window.
+        string? stop;
+        Domain.Compliance.GateDecision person;
+        // The transport's timeout is at most half the lease; the last look gets a quarter, so a message is done (or given
+        // back) well within the lease, and no other sender takes it over while it is still on its way.
+        var lease = TimeSpan.FromSeconds(settings.LeaseSeconds);
+        try
+        {
+            (stop, person) = await LastLookAsync(message, cancellationToken).WaitAsync(lease / 4, Clock, cancellationToken);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Not asked (the database is down, a silo is being upgraded): not sent unchecked; asked again after the
+            // back-off, the attempt given back (nothing was tried).
+            var notAsked = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: the last look could not be made ({ex.GetType().Name})");
+            return new Finished(message, notAsked, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: $"its last look could not be made: {ex.GetType().Name}");
+        }
+        if (person.Verdict == Domain.Compliance.GateVerdict.Deny) stop = person.Rule; // the rule's code: its reason may quote what staff typed
+        else if (person is { Verdict: Domain.Compliance.GateVerdict.Defer, NotBefore: { } notBefore })
+        {
+            var deferred = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, $"deferred: {person.Rule}");
+            return new Finished(message, deferred, OutboxStatus.Pending, notBefore, GivesAttemptBack: true);
+        }
+        if (stop is null && Clock.GetUtcNow() - message.UpdatedAt > lease / 2)
+        {
+            // Claimed (UpdatedAt) too long ago to be sent within the lease (a round's start, a slow machine): given back.
+            var late = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "deferred", null, "deferred: too late in its lease to send");
+            return new Finished(message, late, OutboxStatus.Pending, Clock.GetUtcNow() + Backoff(message.Attempts), GivesAttemptBack: true, PutBack: "too late in its lease to send");
+        }
+        if (stop is not null)
+        {
+            var cancelled = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, Clock.GetUtcNow(), "cancelled", null, $"cancelled: {stop}");
+            return new Finished(message, cancelled, OutboxStatus.Cancelled, null);
+        }
+        return null;
     }
 
     /// <summary>The account (collection messages only), then the person: a reason not to send, and the person's verdict.</summary>

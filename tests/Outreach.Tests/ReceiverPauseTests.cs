@@ -64,6 +64,25 @@ public sealed class ReceiverPauseTests
     }
 
     [Fact]
+    public void Looking_whether_a_receiver_is_paused_takes_no_probe()
+    {
+        var pauses = new ReceiverPauses<string>(() => new ReceiverPauseRules(5, First, Longest, ProbeWait));
+        for (var i = 0; i < 5; i++)
+        {
+            var (ticket, _) = pauses.Ask("vendor", At, lastAttempt: false);
+            pauses.Observe("vendor", ticket!.Value, ReceiverAnswer.Unavailable, At);
+        }
+        Assert.True(pauses.Peek("vendor", At.AddSeconds(10), lastAttempt: false).Waiting);
+        Assert.False(pauses.Peek("vendor", At.AddSeconds(10), lastAttempt: true).Waiting); // a last attempt always goes
+
+        // The pause over: looking says a request may go, as often as it is asked, and leaves the probe to the one that asks.
+        Assert.False(pauses.Peek("vendor", At.AddSeconds(30), lastAttempt: false).Waiting);
+        Assert.False(pauses.Peek("vendor", At.AddSeconds(30), lastAttempt: false).Waiting);
+        Assert.Equal(new ReceiverTicket(1, Probe: true), pauses.Ask("vendor", At.AddSeconds(30), lastAttempt: false).Ticket);
+        Assert.True(pauses.Peek("vendor", At.AddSeconds(31), lastAttempt: false).Waiting);
+    }
+
+    [Fact]
     public void After_a_pause_one_delivery_goes_as_a_probe_and_the_others_wait_for_its_answer()
     {
         var (probe, probing) = Fail(new ReceiverPause(), At, times: 5).Ask(At.AddSeconds(30), ProbeWait);

@@ -134,25 +134,18 @@ public sealed class OutboxSender(
         var started = Clock.GetUtcNow();
         IMessageTransport? transport = null;
         DeliveryResult result;
-        // The vendor first: while the channel's vendor is paused the message is not sent whatever its last look would
-        // say, so it is not made (two grain calls, each perhaps reading an account or a person back into memory for a
-        // backlog that cannot go). A message that should not go any more is cancelled at a later turn, or by the
-        // outbox-reactions projection.
-        var (ticket, vendor) = _vendors.Ask(message.Channel, started, lastAttempt: message.Attempts >= settings.MaxAttempts);
-        if (ticket is not { } sent)
-        {
-            // The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt,
-            // as the failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down
-            // costs a message no more attempts than one that times out. On its last attempt a message is still tried.
-            var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, started, "paused", null, ReceiverPause.PausedError($"paused: the {message.Channel} vendor is not answering", message.LastError));
-            return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(started, Backoff(message.Attempts)));
-        }
+        // The vendor first: while the channel's vendor is paused the message cannot go now, so its last look is not made
+        // (two grain calls, each perhaps reading an account or a person back into memory, for a backlog that cannot go);
+        // it waits for its retry and is looked at when it may go. On its last attempt a message is always looked at and
+        // tried. The ticket itself is asked for after the look, so a probe is not held while the look runs.
+        var lastAttempt = message.Attempts >= settings.MaxAttempts;
+        var (waiting, paused) = _vendors.Peek(message.Channel, started, lastAttempt);
+        if (waiting) return Paused(message, started, started, paused);
         var early = await LastLookOutcomeAsync(message, started, settings, cancellationToken);
-        if (early is not null)
-        {
-            ObserveVendor(message.Channel, sent, null); // not sent: the vendor said nothing (a probe it held is free again)
-            return early;
-        }
+        if (early is not null) return early;
+        var now = Clock.GetUtcNow();
+        var (ticket, vendor) = _vendors.Ask(message.Channel, now, lastAttempt);
+        if (ticket is not { } sent) return Paused(message, started, now, vendor); // paused (or its probe taken) while the look ran
         ReceiverAnswer? answer;
         try
         {
@@ -196,6 +189,18 @@ public sealed class OutboxSender(
                 channel, after.Until, after.Failures, after.Pauses);
         else if (after.ResumedSince(before))
             Logger.LogInformation("The {Channel} vendor answers again: its messages go on", channel);
+    }
+
+    /// <summary>
+    /// The channel's vendor keeps failing: not sent, taking no place among MaxInFlight for a timeout. An attempt, as the
+    /// failed send's would be, and its back-off (at least until the pause ends): a vendor that stays down costs a message
+    /// no more attempts than one that times out.
+    /// </summary>
+    private Finished Paused(OutboxMessage message, DateTimeOffset started, DateTimeOffset now, ReceiverPause vendor)
+    {
+        var paused = new DeliveryAttempt(message.MessageId, message.Attempts, "none", started, now, "paused", null,
+            ReceiverPause.PausedError($"paused: the {message.Channel} vendor is not answering", message.LastError));
+        return new Finished(message, paused, OutboxStatus.Pending, vendor.RetryAt(now, Backoff(message.Attempts)));
     }
 
     /// <summary>

@@ -21,11 +21,14 @@ public sealed record ReceiverPause(int Failures = 0, int Pauses = 0, DateTimeOff
     /// </summary>
     public (ReceiverTicket? Ticket, ReceiverPause State) Ask(DateTimeOffset now, TimeSpan probeWait, bool lastAttempt = false)
     {
-        var waiting = (Until is { } until && now < until) || (Pauses > 0 && ProbeSince is { } probe && now < probe + probeWait);
-        if (waiting) return (lastAttempt ? new ReceiverTicket(Pauses, Probe: false) : null, this);
+        if (Waiting(now, probeWait)) return (lastAttempt ? new ReceiverTicket(Pauses, Probe: false) : null, this);
         if (Pauses == 0) return (new ReceiverTicket(Pauses, Probe: false), this);
         return (new ReceiverTicket(Pauses, Probe: true), this with { ProbeSince = now });
     }
+
+    /// <summary>Whether a request would be put back at <paramref name="now"/> (paused, or its probe still on its way), asking nothing.</summary>
+    public bool Waiting(DateTimeOffset now, TimeSpan probeWait) =>
+        (Until is { } until && now < until) || (Pauses > 0 && ProbeSince is { } probe && now < probe + probeWait);
 
     /// <summary>
     /// The last error a row put back by a pause keeps: <paramref name="pause"/> ("paused: ..."), with the receiver's own
@@ -105,6 +108,20 @@ public sealed class ReceiverPauses<TKey>(Func<ReceiverPauseRules> rules) where T
             var (ticket, state) = _pauses.GetValueOrDefault(key, NotPaused).Ask(now, probeWait, lastAttempt);
             _pauses[key] = state;
             return (ticket, state);
+        }
+    }
+
+    /// <summary>
+    /// Whether a request to <paramref name="key"/>'s receiver would be put back now (its state, to time the retry), taking
+    /// no ticket: a sender looks before work a paused receiver would waste, and asks for the ticket just before it sends.
+    /// </summary>
+    public (bool Waiting, ReceiverPause State) Peek(TKey key, DateTimeOffset now, bool lastAttempt)
+    {
+        var probeWait = rules().ProbeWait;
+        lock (_pauses)
+        {
+            var state = _pauses.GetValueOrDefault(key, NotPaused);
+            return (!lastAttempt && state.Waiting(now, probeWait), state);
         }
     }
 

@@ -23,10 +23,12 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
     private DeploymentLock(NpgsqlConnection connection) => _connection = connection;
 
     /// <summary>
-    /// Takes the lock: alone (<paramref name="shared"/> false, the local profile) or shared with the cluster's other
-    /// silos. Null when another holds it in a way that excludes this one.
+    /// Takes the lock: alone (<paramref name="clusterId"/> null, the local profile) or shared with the silos of the
+    /// cluster named (a silo of the cluster profile), which also marks the database as that cluster's. Null, with why,
+    /// when another deployment holds it: a local engine (or, for a local engine, anyone), or another cluster's silos.
     /// </summary>
-    public static async Task<DeploymentLock?> TryTakeAsync(DatabaseOptions database, bool shared, CancellationToken cancellationToken = default)
+    public static async Task<(DeploymentLock? Lock, DeploymentRefusal Refusal)> TryTakeAsync(DatabaseOptions database, string? clusterId,
+        CancellationToken cancellationToken = default)
     {
         if (database.Provider != DatabaseProvider.PostgreSql) throw new InvalidOperationException("The deployment lock is PostgreSQL's; the embedded database has its file lock.");
         // A connection of its own, outside the pool: the lock lives as long as it does. Keepalives stop an idle
@@ -36,20 +38,42 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var take = new NpgsqlCommand(
-                shared ? "SELECT pg_try_advisory_lock_shared(@class, hashtext(coalesce(current_schema(), '')))" : "SELECT pg_try_advisory_lock(@class, hashtext(coalesce(current_schema(), '')))",
-                connection);
+            await using var take = new NpgsqlCommand(clusterId is null
+                ? $"SELECT pg_try_advisory_lock(@class, {SchemaHash})"
+                // The cluster's mark, then whether another cluster's silo marked the same database and schema (each
+                // silo's mark shared by its cluster's silos: the first key says where, the second which cluster).
+                : $"""
+                   SELECT pg_try_advisory_lock_shared(@class, {SchemaHash})
+                      AND pg_try_advisory_lock_shared({MarkWhere}, hashtext(@cluster))
+                      AND NOT EXISTS (SELECT 1 FROM pg_locks
+                                      WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+                                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                        AND classid::bigint = ({MarkWhere})::bigint & 4294967295
+                                        AND objid::bigint <> hashtext(@cluster)::bigint & 4294967295)
+                   """, connection);
             take.Parameters.AddWithValue("class", LockClass);
-            if (await take.ExecuteScalarAsync(cancellationToken) is true) return new DeploymentLock(connection);
+            if (clusterId is not null) take.Parameters.AddWithValue("cluster", clusterId);
+            if (await take.ExecuteScalarAsync(cancellationToken) is true) return (new DeploymentLock(connection), DeploymentRefusal.None);
+            var refusal = DeploymentRefusal.InUse;
+            if (clusterId is not null)
+            {
+                // Which it was: the database held alone (a local engine), or marked by another cluster.
+                await using var alone = new NpgsqlCommand($"SELECT pg_try_advisory_lock_shared(@class, {SchemaHash})", connection);
+                alone.Parameters.AddWithValue("class", LockClass);
+                refusal = await alone.ExecuteScalarAsync(cancellationToken) is true ? DeploymentRefusal.AnotherCluster : DeploymentRefusal.HeldAlone;
+            }
+            await connection.DisposeAsync(); // gives back whatever this connection took
+            return (null, refusal);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
         }
-        await connection.DisposeAsync();
-        return null;
     }
+
+    private const string SchemaHash = "hashtext(coalesce(current_schema(), ''))";
+    private const string MarkWhere = "hashtext('collections cluster:' || coalesce(current_schema(), ''))";
 
     /// <summary>What the lock's connection is called in <c>pg_stat_activity</c> (to find who holds a database).</summary>
     public const string ApplicationName = "collections deployment lock";
@@ -72,4 +96,19 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     public void Dispose() => _connection.Dispose();
+}
+
+/// <summary>Why a deployment's lock was not taken.</summary>
+public enum DeploymentRefusal
+{
+    None,
+
+    /// <summary>The local profile's engine: another engine or a cluster's silos hold the database.</summary>
+    InUse,
+
+    /// <summary>A cluster's silo: an engine of the local profile holds the database alone.</summary>
+    HeldAlone,
+
+    /// <summary>A cluster's silo: silos of another cluster (another cluster id) hold the database.</summary>
+    AnotherCluster,
 }

@@ -15,7 +15,9 @@ public sealed class ContainerImageTests(ITestOutputHelper output)
     [PodmanFact]
     public async Task The_silo_and_gateway_images_run_as_non_root_under_podman_and_become_ready_on_postgresql()
     {
-        var postgres = TestDatabases.PostgresConnectionString!;
+        // A database of its own: a cluster's silos mark their database as their cluster's (another test's cluster beside
+        // this one would be refused on it).
+        var postgres = (await TestDatabases.PostgresAsync()).ConnectionString;
         var folder = Directory.CreateTempSubdirectory("collections-images").FullName;
         var tag = Guid.NewGuid().ToString("N")[..8];
         var containers = new List<string>();

@@ -631,8 +631,9 @@ public sealed class ProcessTests(Xunit.Abstractions.ITestOutputHelper output)
     [PostgresFact]
     public async Task In_the_cluster_profile_an_account_is_still_served_after_a_silo_is_killed()
     {
-        // The shared test server may already hold an admin key from an earlier run: the client gets a key of its own.
-        await using var cluster = await Cluster.StartAsync(TestDatabases.PostgresConnectionString!, []);
+        // A database of its own: a cluster's silos mark their database as their cluster's (another cluster's, started by
+        // a test beside this one, would be refused on it).
+        await using var cluster = await Cluster.StartAsync((await TestDatabases.PostgresAsync()).ConnectionString, []);
         using var client = await cluster.ClientAsync();
         var accounts = new List<string>();
         for (var i = 0; i < 6; i++)

@@ -76,7 +76,7 @@ public sealed class StartRefusalTests
         var database = await TestDatabases.PostgresAsync();
         var lifetime = new RecordedLifetime();
         // Its looks made by the test, one at a time (the engine looks every 30 s on its own).
-        await using var engine = new DeploymentLockStartup(database, cluster: false, Microsoft.Extensions.Logging.Abstractions.NullLogger<DeploymentLockStartup>.Instance,
+        await using var engine = new DeploymentLockStartup(database, clusterId: null, Microsoft.Extensions.Logging.Abstractions.NullLogger<DeploymentLockStartup>.Instance,
             lifetime, checkEvery: TimeSpan.FromHours(1));
         await engine.StartingAsync(CancellationToken.None);
         await engine.StartedAsync(CancellationToken.None);
@@ -94,7 +94,7 @@ public sealed class StartRefusalTests
         // run beside it.
         await DropLockConnectionsAsync(database);
         Persistence.DeploymentLock? other = null;
-        await WaitUntilAsync(async () => (other ??= await Persistence.DeploymentLock.TryTakeAsync(database, shared: false)) is not null, "the other engine's lock");
+        await WaitUntilAsync(async () => (other ??= (await Persistence.DeploymentLock.TryTakeAsync(database, clusterId: null)).Lock) is not null, "the other engine's lock");
         await using var _ = other;
         Assert.False(await engine.CheckAsync(CancellationToken.None));
         Assert.NotNull(lifetime.StoppedAt);

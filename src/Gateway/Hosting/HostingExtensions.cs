@@ -172,7 +172,7 @@ public static class HostingExtensions
         if (database.Provider != DatabaseProvider.PostgreSql) return;
         // Registered before the schema's start-up service and the silo: a refused engine changes nothing in the other
         // deployment's database. Made by a factory, so the services dispose it (and give the lock back) whatever happens.
-        builder.Services.AddSingleton(services => new DeploymentLockStartup(database, settings.IsCluster,
+        builder.Services.AddSingleton(services => new DeploymentLockStartup(database, settings.IsCluster ? settings.ClusterId : null,
             services.GetRequiredService<ILogger<DeploymentLockStartup>>(), services.GetRequiredService<IHostApplicationLifetime>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<DeploymentLockStartup>());
     }
@@ -220,7 +220,7 @@ internal sealed class DatabaseStartup(DatabaseOptions database, ILogger<Database
 /// lock lost with its connection (the server restarted, the network broke) is taken again; if another deployment took
 /// the database meanwhile, this engine stops rather than run beside it.
 /// </summary>
-public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster, ILogger<DeploymentLockStartup> logger, IHostApplicationLifetime lifetime,
+public sealed class DeploymentLockStartup(DatabaseOptions database, string? clusterId, ILogger<DeploymentLockStartup> logger, IHostApplicationLifetime lifetime,
     TimeSpan? checkEvery = null)
     : IHostedLifecycleService, IAsyncDisposable, IDisposable
 {
@@ -240,14 +240,17 @@ public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster
         }
     }
 
-    private string Refusal => cluster
-        ? $"An engine of the local profile is running on the PostgreSQL database {Named} (it holds the database alone): stop it before starting the cluster's silos, or give the cluster its own database. One deployment per database."
-        : $"Another engine or a cluster's silos are running on the PostgreSQL database {Named}: an engine of the local profile must have its database to itself. Stop them, start this one with the cluster's settings (--profile cluster), or give it its own database. One deployment per database.";
+    private string Said(DeploymentRefusal refusal) => refusal switch
+    {
+        DeploymentRefusal.HeldAlone => $"An engine of the local profile is running on the PostgreSQL database {Named} (it holds the database alone): stop it before starting the cluster's silos, or give the cluster its own database. One deployment per database.",
+        DeploymentRefusal.AnotherCluster => $"Silos of another cluster (another --cluster-id than {clusterId}) are running on the PostgreSQL database {Named}: start this silo with that cluster's id, or give this cluster its own database. One deployment per database.",
+        _ => $"Another engine or a cluster's silos are running on the PostgreSQL database {Named}: an engine of the local profile must have its database to itself. Stop them, start this one with the cluster's settings (--profile cluster), or give it its own database. One deployment per database.",
+    };
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        _held = await DeploymentLock.TryTakeAsync(database, shared: cluster, cancellationToken);
-        if (_held is null) throw new EngineStartException(Refusal);
+        (_held, var refusal) = await DeploymentLock.TryTakeAsync(database, clusterId, cancellationToken);
+        if (_held is null) throw new EngineStartException(Said(refusal));
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -288,10 +291,10 @@ public sealed class DeploymentLockStartup(DatabaseOptions database, bool cluster
             if (Interlocked.Exchange(ref _held, null) is { } gone) await gone.DisposeAsync();
             if (!_lost) logger.LogWarning("The connection holding this deployment's database lock was lost (the database restarted or the network broke); taking it again");
             _lost = true;
-            _held = await DeploymentLock.TryTakeAsync(database, shared: cluster, cancellationToken);
+            (_held, var refusal) = await DeploymentLock.TryTakeAsync(database, clusterId, cancellationToken);
             if (_held is null)
             {
-                logger.LogCritical("Another deployment took this engine's database while its lock was lost: this engine stops. {Refusal}", Refusal);
+                logger.LogCritical("Another deployment took this engine's database while its lock was lost: this engine stops. {Refusal}", Said(refusal));
                 lifetime.StopApplication();
                 return false;
             }

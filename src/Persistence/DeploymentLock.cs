@@ -38,32 +38,39 @@ public sealed class DeploymentLock : IAsyncDisposable, IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
+            // A step code, in order (a CASE's conditions are taken one by one, so the mark is taken before the others'
+            // are looked for): 0 held; 1 the database held alone by a local engine (or, for a local engine, by anyone);
+            // 3 marked by another cluster's silo (each silo's mark is shared by its cluster's silos: the first key
+            // says where, the second which cluster).
             await using var take = new NpgsqlCommand(clusterId is null
-                ? $"SELECT pg_try_advisory_lock(@class, {SchemaHash})"
-                // The cluster's mark, then whether another cluster's silo marked the same database and schema (each
-                // silo's mark shared by its cluster's silos: the first key says where, the second which cluster).
+                ? $"SELECT CASE WHEN pg_try_advisory_lock(@class, {SchemaHash}) THEN 0 ELSE 1 END"
                 : $"""
-                   SELECT pg_try_advisory_lock_shared(@class, {SchemaHash})
-                      AND pg_try_advisory_lock_shared({MarkWhere}, hashtext(@cluster))
-                      AND NOT EXISTS (SELECT 1 FROM pg_locks
-                                      WHERE locktype = 'advisory' AND objsubid = 2 AND granted
-                                        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                                        AND classid::bigint = ({MarkWhere})::bigint & 4294967295
-                                        AND objid::bigint <> hashtext(@cluster)::bigint & 4294967295)
+                   SELECT CASE
+                       WHEN NOT pg_try_advisory_lock_shared(@class, {SchemaHash}) THEN 1
+                       WHEN NOT pg_try_advisory_lock_shared({MarkWhere}, hashtext(@cluster)) THEN 2
+                       WHEN EXISTS (SELECT 1 FROM pg_locks
+                                    WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+                                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                      AND classid::bigint = ({MarkWhere})::bigint & 4294967295
+                                      AND objid::bigint <> hashtext(@cluster)::bigint & 4294967295) THEN 3
+                       ELSE 0
+                   END
                    """, connection);
             take.Parameters.AddWithValue("class", LockClass);
             if (clusterId is not null) take.Parameters.AddWithValue("cluster", clusterId);
-            if (await take.ExecuteScalarAsync(cancellationToken) is true) return (new DeploymentLock(connection), DeploymentRefusal.None);
-            var refusal = DeploymentRefusal.InUse;
-            if (clusterId is not null)
+            var step = (int)(await take.ExecuteScalarAsync(cancellationToken))!;
+            if (step == 0) return (new DeploymentLock(connection), DeploymentRefusal.None);
+            // Given back at once, not when the server gets round to closing the connection: a refused silo's mark must
+            // not make a healthy silo of the running cluster, starting just then, take it for another cluster's.
+            await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection))
+                await release.ExecuteNonQueryAsync(cancellationToken);
+            await connection.DisposeAsync();
+            return (null, clusterId is null ? DeploymentRefusal.InUse : step switch
             {
-                // Which it was: the database held alone (a local engine), or marked by another cluster.
-                await using var alone = new NpgsqlCommand($"SELECT pg_try_advisory_lock_shared(@class, {SchemaHash})", connection);
-                alone.Parameters.AddWithValue("class", LockClass);
-                refusal = await alone.ExecuteScalarAsync(cancellationToken) is true ? DeploymentRefusal.AnotherCluster : DeploymentRefusal.HeldAlone;
-            }
-            await connection.DisposeAsync(); // gives back whatever this connection took
-            return (null, refusal);
+                1 => DeploymentRefusal.HeldAlone,
+                3 => DeploymentRefusal.AnotherCluster,
+                _ => DeploymentRefusal.InUse,
+            });
         }
         catch
         {

@@ -37,6 +37,10 @@ public sealed class SyntheaImportTests(EngineFixture engine) : IDisposable
         if (File.Exists(errorsFile) && !OperatingSystem.IsWindows())
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(errorsFile)); // rejected rows hold patients' data
         var rows = File.Exists(errorsFile) ? File.ReadAllLines(errorsFile).Skip(1).Select(l => l.Split(',', 4)).ToList() : [];
+        // In the order the files are read, each by row, though claims and their rows post in parallel.
+        string[] read = ["payers.csv", "patients.csv", "encounters.csv", "claims.csv", "claims_transactions.csv"];
+        var order = rows.Select(r => (File: Array.IndexOf(read, r[0]), Row: long.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Assert.Equal(order.Order(), order);
         return (code, output.ToString(), error.ToString(), rows);
     }
 

@@ -39,28 +39,16 @@ public sealed class Importer : IDisposable
     private readonly ImportOptions _options;
     private readonly ImportApiClient _api;
     private readonly TextWriter _output;
-    private readonly FileStream? _errorsStream;
-    private readonly StreamWriter? _errorsFile;
+    private readonly RowOrderedErrorsFile? _errorsFile;
     private readonly Lock _errorsLock = new();
     /// <summary>The <see cref="ShownErrors"/> errors of the earliest rows, in row order.</summary>
     private readonly List<RowError> _firstErrors = [];
-    /// <summary>
-    /// Where each error's line is in the errors file, in the order they came (accounts post in parallel, so a later row's
-    /// may come first), to copy the lines again in row order at the end; null once there are more than
-    /// <see cref="MaxSortedErrors"/>.
-    /// </summary>
-    private List<(long Row, long Offset, int Length)>? _errorLines = [];
-    private long _errorsWritten;
-    private long _lastErrorRow;
-    private bool _errorsOutOfOrder;
     private long _read, _loaded, _already, _failed;
     private string? _fatal;
     private long _malformed;
 
     public const int ShownErrors = 20;
 
-    /// <summary>The most errors the errors file is put in row order for (20 bytes of memory each).</summary>
-    public const int MaxSortedErrors = 5_000_000;
 
     public Importer(ImportOptions options, TextWriter output, HttpMessageHandler? handler = null)
     {
@@ -69,15 +57,9 @@ public sealed class Importer : IDisposable
         _api = new ImportApiClient(options.BaseAddress, options.ApiKey, options.Parallel, handler);
         if (options.ErrorsFile is not null)
         {
-            _errorsStream = Persistence.OwnerOnlyFiles.Create(options.ErrorsFile); // rejected rows: patients' data
-            // Each line written through at once: an import stopped halfway (or killed) leaves every error so far.
-            _errorsFile = new StreamWriter(_errorsStream, Utf8) { AutoFlush = true, NewLine = "\n" };
-            _errorsFile.WriteLine(ErrorsHeader);
-            _errorsWritten = Utf8.GetByteCount(ErrorsHeader) + 1;
+            _errorsFile = new RowOrderedErrorsFile(options.ErrorsFile, "row,column,reason"); // rejected rows: patients' data
         }
     }
-
-    private const string ErrorsHeader = "row,column,reason";
 
     /// <summary>The <see cref="ShownErrors"/> errors of the file's earliest rows, in row order (all of them go to the errors file).</summary>
     public IReadOnlyList<RowError> FirstErrors { get { lock (_errorsLock) return [.. _firstErrors]; } }
@@ -229,7 +211,9 @@ public sealed class Importer : IDisposable
             });
         }
 
-        if (_errorsFile is not null) await FinishErrorsFileAsync(cancellationToken);
+        if (_errorsFile is not null && await _errorsFile.FinishAsync(cancellationToken) is { } unsorted)
+            lock (_output)
+                _output.WriteLine($"import: {unsorted}");
         if (_fatal is not null) throw new CliInputException(_fatal);
         return new ImportSummary(_read, _loaded, _already, _failed, clock.Elapsed);
     }
@@ -499,18 +483,7 @@ public sealed class Importer : IDisposable
                 if (at < ShownErrors) _firstErrors.Insert(at, error);
                 if (_firstErrors.Count > ShownErrors) _firstErrors.RemoveAt(ShownErrors);
                 // Written as it comes, so an import stopped halfway still leaves every error so far in the file.
-                if (_errorsFile is null) continue;
-                var line = ErrorLine(error);
-                _errorsFile.WriteLine(line);
-                var length = Utf8.GetByteCount(line) + 1;
-                if (error.Row < _lastErrorRow) _errorsOutOfOrder = true;
-                _lastErrorRow = Math.Max(_lastErrorRow, error.Row);
-                if (_errorLines is not null)
-                {
-                    if (_errorLines.Count < MaxSortedErrors) _errorLines.Add((error.Row, _errorsWritten, length));
-                    else _errorLines = null;
-                }
-                _errorsWritten += length;
+                _errorsFile?.Write(error.Row, ErrorLine(error));
             }
         }
     }
@@ -519,52 +492,6 @@ public sealed class Importer : IDisposable
 
     private static string Quote(string value) =>
         value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
-
-    private static readonly UTF8Encoding Utf8 = new(false);
-
-    /// <summary>
-    /// Writes the errors file again in row order (a row's own errors in the order they were found), if they came out of
-    /// it: the lines copied in that order into a new owner-only file beside it, which then takes its place, so the file
-    /// is never left part-written. Too many to sort, or the import cancelled, it stays in the order they came.
-    /// </summary>
-    private async Task FinishErrorsFileAsync(CancellationToken cancellationToken)
-    {
-        await _errorsFile!.FlushAsync(CancellationToken.None);
-        if (!_errorsOutOfOrder || cancellationToken.IsCancellationRequested) return;
-        if (_errorLines is null)
-        {
-            lock (_output)
-                _output.WriteLine($"import: the errors file lists rows in the order they were answered, not in the file's order (more than {MaxSortedErrors:N0} errors); sort it by its row column.");
-            return;
-        }
-        var path = _options.ErrorsFile!;
-        var sorted = path + ".sorting";
-        try
-        {
-            await using (var to = Persistence.OwnerOnlyFiles.Create(sorted))
-            await using (var from = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.RandomAccess))
-            {
-                var buffer = new byte[1 << 16];
-                await to.WriteAsync(Utf8.GetBytes(ErrorsHeader + "\n"), cancellationToken);
-                foreach (var (_, offset, length) in _errorLines.OrderBy(e => e.Row)) // a stable sort
-                {
-                    if (length > buffer.Length) buffer = new byte[length];
-                    from.Position = offset;
-                    await from.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken);
-                    await to.WriteAsync(buffer.AsMemory(0, length), cancellationToken);
-                }
-                await to.FlushAsync(cancellationToken);
-                to.Flush(flushToDisk: true);
-            }
-            File.Move(sorted, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
-        {
-            File.Delete(sorted);
-            lock (_output)
-                _output.WriteLine($"import: the errors file could not be put in row order ({e.GetType().Name}); it lists rows in the order they were answered: sort it by its row column.");
-        }
-    }
 
     public void Dispose()
     {

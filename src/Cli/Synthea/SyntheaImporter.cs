@@ -78,7 +78,7 @@ public sealed class SyntheaImporter : IDisposable
     private readonly SyntheaImportOptions _options;
     private readonly ImportApiClient _api;
     private readonly TextWriter _output;
-    private readonly TextWriter? _errorsFile;
+    private readonly Import.RowOrderedErrorsFile? _errorsFile;
     private readonly Lock _errorsLock = new();
     private readonly List<SyntheaError> _firstErrors = [];
     private long _errorCount;
@@ -97,8 +97,7 @@ public sealed class SyntheaImporter : IDisposable
         _api = new ImportApiClient(options.BaseAddress, options.ApiKey, options.Parallel, handler);
         if (options.ErrorsFile is not null)
         {
-            _errorsFile = new StreamWriter(Persistence.OwnerOnlyFiles.Create(options.ErrorsFile), new UTF8Encoding(false)); // rejected rows: patients' data
-            _errorsFile.WriteLine("file,row,column,reason");
+            _errorsFile = new Import.RowOrderedErrorsFile(options.ErrorsFile, "file,row,column,reason"); // rejected rows: patients' data
         }
     }
 
@@ -138,7 +137,10 @@ public sealed class SyntheaImporter : IDisposable
                 await VerifyAsync(staging, progress, cancellationToken);
                 verifyElapsed = verifyClock.Elapsed;
             }, clock);
-            if (_errorsFile is not null) await _errorsFile.FlushAsync(CancellationToken.None);
+            // In the order the files are read (payers, patients, encounters, claims, transactions), each by row.
+            if (_errorsFile is not null && await _errorsFile.FinishAsync(cancellationToken) is { } unsorted)
+                lock (_output)
+                    _output.WriteLine($"import: {unsorted}");
             return new SyntheaImportSummary
             {
                 Patients = _patients, GuarantorsLoaded = _guarantorsLoaded, GuarantorsPresent = _guarantorsPresent, PatientsFailed = _patientsFailed,
@@ -458,8 +460,23 @@ public sealed class SyntheaImporter : IDisposable
         lock (_errorsLock)
         {
             if (_firstErrors.Count < ShownErrors) _firstErrors.Add(error);
-            _errorsFile?.WriteLine($"{error.File},{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}");
+            _errorsFile?.Write(Order(error), $"{error.File},{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}");
         }
+    }
+
+    /// <summary>Where an error belongs in the errors file: its file, in the order the files are read, then its row.</summary>
+    private static long Order(SyntheaError error)
+    {
+        var file = error.File switch
+        {
+            SyntheaSchema.Payers => 0,
+            SyntheaSchema.Patients => 1,
+            SyntheaSchema.Encounters => 2,
+            SyntheaSchema.Claims => 3,
+            SyntheaSchema.Transactions => 4,
+            _ => 5,
+        };
+        return ((long)file << 40) | Math.Clamp(error.Row, 0, (1L << 40) - 1);
     }
 
     private static string Quote(string value) =>

@@ -124,4 +124,6 @@ public sealed record CallerIndexName
 {
     [Id(0)] public required DateOnly DateOfBirth { get; init; }
     [Id(1)] public required string LastNameKey { get; init; }
+
+    public static CallerIndexName Of(DateOnly dateOfBirth, string lastName) => new() { DateOfBirth = dateOfBirth, LastNameKey = Text.NameKey(lastName) };
 }

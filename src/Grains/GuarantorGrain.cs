@@ -281,7 +281,7 @@ public sealed class GuarantorGrain(
 
     public Task<CallerIndexName?> GetCallerIndexName() =>
         Task.FromResult(guarantor.State is { IsRegistered: true, Profile: { } profile }
-            ? new CallerIndexName { DateOfBirth = profile.DateOfBirth, LastNameKey = Text.NameKey(profile.LastName) }
+            ? CallerIndexName.Of(profile.DateOfBirth, profile.LastName)
             : null);
 
     public Task<GuarantorScoringFacts> GetScoringFacts(AccountKey account)

@@ -113,13 +113,19 @@ public sealed class AccountApiTests(EngineFixture engine)
         Assert.Equal("America/Chicago", guarantor.GetProperty("profile").GetProperty("timeZone").GetProperty("zone").GetString());
     }
 
+    /// <summary>A new guarantor, and where their consents are recorded.</summary>
+    private static async Task<(string GuarantorId, string ConsentsPath)> NewGuarantorAsync(HttpClient client)
+    {
+        var guarantorId = Api.NewId("G");
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
+        return (guarantorId, $"/api/guarantors/{guarantorId}/consents");
+    }
+
     [Fact]
     public async Task A_consent_sent_again_as_it_stands_is_recorded_once_and_answered_as_a_replay()
     {
         using var client = engine.Admin();
-        var guarantorId = Api.NewId("G");
-        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
-        var path = $"/api/guarantors/{guarantorId}/consents";
+        var (guarantorId, path) = await NewGuarantorAsync(client);
         var granted = new { channel = "sms", status = "granted", source = "registration form" };
 
         var first = await client.PostAsJsonAsync(path, granted);
@@ -139,9 +145,7 @@ public sealed class AccountApiTests(EngineFixture engine)
     public async Task A_consent_retried_late_under_its_key_after_an_opt_out_changes_nothing_and_a_key_reused_for_another_is_refused()
     {
         using var client = engine.Admin();
-        var guarantorId = Api.NewId("G");
-        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/guarantors", Api.Guarantor(guarantorId))).StatusCode);
-        var path = $"/api/guarantors/{guarantorId}/consents";
+        var (guarantorId, path) = await NewGuarantorAsync(client);
         Task<HttpResponseMessage> Send(object body, string? key)
         {
             var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };

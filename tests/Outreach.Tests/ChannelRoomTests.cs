@@ -23,8 +23,8 @@ public sealed class ChannelRoomTests
     {
         var h = await Harness.CreateAsync(db);
         var service = h.Service();
-        for (var i = 0; i < 100; i++) await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder));
-        for (var i = 0; i < 5; i++) await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder));
+        await EnqueueAsync(h, service, ContactChannel.Email, OutreachAction.EmailReminder, 100);
+        await EnqueueAsync(h, service, ContactChannel.Sms, OutreachAction.SmsReminder, 5);
         await using var connection = await h.Database.OpenAsync();
         // 4,200 messages, a backlog of emails ahead of a few texts, half of them sent long ago; statistics as a server keeps them.
         const string columns = "channel, action, facility, account_number, guarantor_id, recipient_name, recipient, amount_due, due_date, statement_lines, " +
@@ -66,14 +66,8 @@ public sealed class ChannelRoomTests
     {
         var h = await Harness.CreateAsync(db);
         var service = h.Service();
-        var emails = new List<string>();
-        for (var i = 0; i < 6; i++)
-        {
-            emails.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder))).MessageId);
-            h.Clock.Advance(TimeSpan.FromSeconds(1));
-        }
-        var texts = new List<string>();
-        for (var i = 0; i < 2; i++) texts.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder))).MessageId);
+        var emails = await EnqueueAsync(h, service, ContactChannel.Email, OutreachAction.EmailReminder, 6, oneSecondApart: true);
+        var texts = await EnqueueAsync(h, service, ContactChannel.Sms, OutreachAction.SmsReminder, 2);
         var letter = (await service.EnqueueAsync(Harness.Request(ContactChannel.Mail, OutreachAction.PatientStatement))).MessageId;
         var lease = TimeSpan.FromSeconds(60);
 
@@ -94,14 +88,8 @@ public sealed class ChannelRoomTests
         h.Options.Sender.MaxInFlight = 8;
         h.Options.Sender.BatchSize = 1;
         var service = h.Service();
-        var emails = new List<string>();
-        for (var i = 0; i < 10; i++)
-        {
-            emails.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Email, OutreachAction.EmailReminder))).MessageId);
-            h.Clock.Advance(TimeSpan.FromSeconds(1));
-        }
-        var texts = new List<string>();
-        for (var i = 0; i < 3; i++) texts.Add((await service.EnqueueAsync(Harness.Request(ContactChannel.Sms, OutreachAction.SmsReminder))).MessageId);
+        var emails = await EnqueueAsync(h, service, ContactChannel.Email, OutreachAction.EmailReminder, 10, oneSecondApart: true);
+        var texts = await EnqueueAsync(h, service, ContactChannel.Sms, OutreachAction.SmsReminder, 3);
 
         var relay = new Relay(connections: 2);
         var sandbox = h.SandboxTransport();
@@ -121,6 +109,18 @@ public sealed class ChannelRoomTests
         foreach (var email in emails) Assert.Equal(OutboxStatus.Sent, (await h.Outbox.GetAsync(email))!.Status);
         Assert.Equal(2, relay.MostAtOnce);
         Assert.Equal(10, relay.Delivered);
+    }
+
+    /// <summary>Queues <paramref name="count"/> messages of a channel (a second apart on the clock, when asked) and returns their ids.</summary>
+    private static async Task<List<string>> EnqueueAsync(Harness h, OutreachService service, ContactChannel channel, OutreachAction action, int count, bool oneSecondApart = false)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add((await service.EnqueueAsync(Harness.Request(channel, action))).MessageId);
+            if (oneSecondApart) h.Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        return ids;
     }
 
     private static async Task SentAsync(Harness h, string messageId, Task run)

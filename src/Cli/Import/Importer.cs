@@ -49,7 +49,6 @@ public sealed class Importer : IDisposable
 
     public const int ShownErrors = 20;
 
-
     public Importer(ImportOptions options, TextWriter output, HttpMessageHandler? handler = null)
     {
         _options = options;
@@ -488,10 +487,7 @@ public sealed class Importer : IDisposable
         }
     }
 
-    private static string ErrorLine(RowError error) => $"{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}";
-
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    private static string ErrorLine(RowError error) => $"{error.Row.ToString(CultureInfo.InvariantCulture)},{RowOrderedErrorsFile.Field(error.Column)},{RowOrderedErrorsFile.Field(error.Reason)}";
 
     public void Dispose()
     {

@@ -32,6 +32,10 @@ internal sealed class RowOrderedErrorsFile : IDisposable
         _written = Utf8.GetByteCount(header) + 1;
     }
 
+    /// <summary>A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its quotes doubled.</summary>
+    public static string Field(string value) =>
+        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+
     /// <summary>Writes one error's line; <paramref name="order"/> is where it belongs (its row, or its file and row).</summary>
     public void Write(long order, string line)
     {

@@ -460,7 +460,7 @@ public sealed class SyntheaImporter : IDisposable
         lock (_errorsLock)
         {
             if (_firstErrors.Count < ShownErrors) _firstErrors.Add(error);
-            _errorsFile?.Write(Order(error), $"{error.File},{error.Row.ToString(CultureInfo.InvariantCulture)},{Quote(error.Column)},{Quote(error.Reason)}");
+            _errorsFile?.Write(Order(error), $"{error.File},{error.Row.ToString(CultureInfo.InvariantCulture)},{Import.RowOrderedErrorsFile.Field(error.Column)},{Import.RowOrderedErrorsFile.Field(error.Reason)}");
         }
     }
 
@@ -478,9 +478,6 @@ public sealed class SyntheaImporter : IDisposable
         };
         return ((long)file << 40) | Math.Clamp(error.Row, 0, (1L << 40) - 1);
     }
-
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 
     private static string PatientColumn(string? field) => field switch
     {

@@ -163,8 +163,8 @@ public static class HostingExtensions
 
     /// <summary>
     /// A process that runs grains on PostgreSQL holds its database and schema as its deployment's (<see cref="DeploymentLock"/>):
-    /// alone for the local profile, shared with the other silos for the cluster profile. Taken after the schema is up
-    /// to date and before the silo starts; refused in one line when another deployment holds it.
+    /// alone for the local profile, shared with the other silos for the cluster profile. Taken before the schema scripts
+    /// run and the silo starts; refused in one line when another deployment holds it.
     /// </summary>
     public static void AddDeploymentLock(this WebApplicationBuilder builder, EngineSettings settings)
     {

@@ -58,7 +58,7 @@ public sealed class CallerIndexProjection(CallerIndexStore index, IGrainFactory 
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex); // the first failure, with its own stack
                 throw;
             }
-            return person is null ? null : new CallerIndexName { DateOfBirth = person.Profile.DateOfBirth, LastNameKey = Text.NameKey(person.Profile.LastName) };
+            return person is null ? null : CallerIndexName.Of(person.Profile.DateOfBirth, person.Profile.LastName);
         }
     }
 

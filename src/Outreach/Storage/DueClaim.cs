@@ -42,13 +42,20 @@ internal static class DueClaim
     /// PostgreSQL: a common-table prefix for an <c>UPDATE ... FROM due</c> (rows locked, those another sender holds
     /// skipped); SQLite: a sub-select of the ids. At most a batch in all, earliest first.
     /// </returns>
-    public static string Ids(bool postgres, string table)
+    public static string Ids(bool postgres, string table) => Ids(postgres, table, [("pending", Pending, "@batch"), ("expired", Expired, "@batch")]);
+
+    /// <summary>
+    /// As <see cref="Ids(bool, string)"/>, with the kinds given: each read apart (its <c>Condition</c>, at most its
+    /// <c>Limit</c>, a number or a parameter), then at most a batch in all, earliest first. <c>Name</c> names its
+    /// common table on PostgreSQL.
+    /// </summary>
+    public static string Ids(bool postgres, string table, IReadOnlyList<(string Name, string Condition, string Limit)> kinds)
     {
-        string Kind(string kind) =>
-            $"SELECT id, next_attempt_at FROM {table} WHERE {kind} ORDER BY next_attempt_at, id LIMIT @batch{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
+        string Kind((string Name, string Condition, string Limit) kind) =>
+            $"SELECT id, next_attempt_at FROM {table} WHERE {kind.Condition} ORDER BY next_attempt_at, id LIMIT {kind.Limit}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
         return postgres
-            ? $"WITH due_pending AS ({Kind(Pending)}), due_expired AS ({Kind(Expired)}), " +
-              "due AS (SELECT id FROM (SELECT * FROM due_pending UNION ALL SELECT * FROM due_expired) both_kinds ORDER BY next_attempt_at, id LIMIT @batch)"
-            : $"SELECT id FROM (SELECT * FROM ({Kind(Pending)}) UNION ALL SELECT * FROM ({Kind(Expired)})) ORDER BY next_attempt_at, id LIMIT @batch";
+            ? "WITH " + string.Join(", ", kinds.Select(k => $"due_{k.Name} AS ({Kind(k)})")) +
+              $", due AS (SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM due_{k.Name}"))}) kinds ORDER BY next_attempt_at, id LIMIT @batch)"
+            : $"SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM ({Kind(k)})"))}) ORDER BY next_attempt_at, id LIMIT @batch";
     }
 }

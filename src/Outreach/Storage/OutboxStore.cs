@@ -286,7 +286,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
         DueClaim.OldestAsync(database, "outreach_outbox", clock.GetUtcNow(), maxAttempts, cancellationToken);
 
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, CancellationToken cancellationToken = default) =>
-        ClaimAsync(owner, batchSize, maxAttempts, lease, DueClaim.Ids(IsPostgres, "outreach_outbox"), null, cancellationToken);
+        ClaimAsync(owner, batchSize, maxAttempts, lease, ClaimStatement(IsPostgres, null), null, cancellationToken);
 
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, IReadOnlyDictionary<ContactChannel, int> channelRooms,
         CancellationToken cancellationToken = default)
@@ -296,7 +296,7 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
             .Select(c => (Channel: c, Room: channelRooms.TryGetValue(c, out var room) ? Math.Clamp(room, 0, batchSize) : batchSize))
             .Where(c => c.Room > 0)
             .ToList();
-        return ClaimAsync(owner, batchSize, maxAttempts, lease, ChannelIds(IsPostgres, rooms.Select(r => r.Channel).ToList()), command =>
+        return ClaimAsync(owner, batchSize, maxAttempts, lease, ClaimStatement(IsPostgres, rooms.Select(r => r.Channel).ToList()), command =>
         {
             for (var i = 0; i < rooms.Count; i++) command.WithParameter($"room{i}", rooms[i].Room);
         }, cancellationToken);
@@ -308,18 +308,25 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
     /// <c>@room{i}</c>, so a backlog of one channel is never walked to find another's; then those whose lease ran out.
     /// The channel names are the enum's, in the statement.
     /// </summary>
-    internal static string ChannelIds(bool postgres, IReadOnlyList<ContactChannel> channels)
+    internal static string ChannelIds(bool postgres, IReadOnlyList<ContactChannel> channels) =>
+        DueClaim.Ids(postgres, "outreach_outbox",
+        [
+            .. channels.Select((c, i) => (c.ToString().ToLowerInvariant(), $"{DueClaim.Pending} AND channel = '{c}'", $"@room{i}")),
+            ("expired", DueClaim.Expired, "@batch"),
+        ]);
+
+    /// <summary>
+    /// The claim's statement, made once per database and set of channels read apart (null: none; the plain claim) and
+    /// kept: a sender claims many times a second under load.
+    /// </summary>
+    private static string ClaimStatement(bool postgres, IReadOnlyList<ContactChannel>? channels)
     {
-        string Kind(string condition, string limit) =>
-            $"SELECT id, next_attempt_at FROM outreach_outbox WHERE {condition} ORDER BY next_attempt_at, id LIMIT {limit}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}";
-        var kinds = channels.Select((c, i) => Kind($"status = 'pending' AND channel = '{c}' AND next_attempt_at <= @now AND attempts < @max_attempts", $"@room{i}"))
-            .Append(Kind(DueClaim.Expired, "@batch"))
-            .ToList();
-        return postgres
-            ? "WITH " + string.Join(", ", kinds.Select((k, i) => $"due_{i} AS ({k})")) +
-              $", due AS (SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select((_, i) => $"SELECT * FROM due_{i}"))}) kinds ORDER BY next_attempt_at, id LIMIT @batch)"
-            : $"SELECT id FROM ({string.Join(" UNION ALL ", kinds.Select(k => $"SELECT * FROM ({k})"))}) ORDER BY next_attempt_at, id LIMIT @batch";
+        var set = channels is null ? -1 : channels.Aggregate(0, (bits, c) => bits | 1 << (int)c);
+        return ClaimStatements.GetOrAdd((postgres, set),
+            static (key, channels) => ClaimSql(key.Postgres, channels is null ? DueClaim.Ids(key.Postgres, "outreach_outbox") : ChannelIds(key.Postgres, channels)), channels);
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(bool Postgres, int Channels), string> ClaimStatements = new();
 
     /// <summary>The claim: the rows <paramref name="dueIds"/> names (<see cref="DueClaim.Ids"/> or <see cref="ChannelIds"/>) leased to <c>@owner</c>.</summary>
     internal static string ClaimSql(bool postgres, string dueIds) => postgres
@@ -338,14 +345,15 @@ public sealed class SqlOutboxStore(DatabaseOptions database, TimeProvider clock,
            RETURNING {Select()}
            """;
 
-    private async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, string dueIds,
+    /// <remarks>
+    /// SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now are
+    /// skipped rather than waited for, and the claim is a single statement.
+    /// </remarks>
+    private async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(string owner, int batchSize, int maxAttempts, TimeSpan lease, string sql,
         Action<System.Data.Common.DbCommand>? parameters, CancellationToken cancellationToken)
     {
         await using var turn = await database.WriteTurnAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        // SQLite runs one write at a time, so the UPDATE is atomic. PostgreSQL: rows another sender is claiming right now
-        // are skipped rather than waited for, and the claim is a single statement.
-        var sql = ClaimSql(IsPostgres, dueIds);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.Command(sql);
         command.WithParameter("owner", owner).WithParameter("lease_until", database.Timestamp(now + lease)).WithParameter("now", database.Timestamp(now))
